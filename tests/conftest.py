@@ -1,0 +1,32 @@
+"""Shared test settings: offline models, and the public datasets in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+_DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", _DEFAULT_SHARED))
+
+
+@pytest.fixture
+def shared_dataset() -> Callable[[str], Path]:
+    """A function giving a public dataset's folder in ../shared/data, or skipping the test.
+
+    Use: ``def test_x(shared_dataset): folder = shared_dataset("ml-100k")``.
+    """
+
+    def locate(name: str) -> Path:
+        folder = SHARED_DATA / name
+        if not folder.is_dir():
+            pytest.skip(f"public dataset {name!r} absent at {folder} (set SHOPGRAPH_SHARED_DATA)")
+        return folder
+
+    return locate
