@@ -1,0 +1,135 @@
+"""What every loader returns, and how an import is written beside the dataset.
+
+A loader turns a public dataset into a :class:`kg.records.Dataset` plus what the
+record schema cannot carry. :func:`write_load_result` writes it all into one folder:
+
+- ``products.jsonl`` … ``events.jsonl``: the dataset, via :func:`kg.jsonl.write_dataset`;
+- ``relations.jsonl`` (only when the dataset has some): edges that are not user records,
+  typed ids, one per line: ``{"relation": "also_bought", "src": "product:X",
+  "dst": "product:Y"}``. An endpoint may have no record (e.g. a related product outside
+  the catalogue); a graph builder may walk through it but should not recommend it;
+- ``heldout/<name>.jsonl``: held-out evaluation rows, never mixed into ``events``, e.g.
+  ``test_purchases.jsonl`` with ``{"user": "A2…", "product": "B00…"}`` (raw ids);
+- ``import_rejected.jsonl`` (always, maybe empty): source rows not converted, as
+  ``{"file": "u.data", "line": 17, "reason": "…"}`` (1-based physical line numbers).
+
+Every source row is either converted or listed in ``import_rejected.jsonl``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.jsonl import write_dataset, write_jsonl
+from kg.records import Dataset
+
+RELATIONS_FILE = "relations.jsonl"
+HELDOUT_DIR = "heldout"
+REJECTED_FILE = "import_rejected.jsonl"
+
+
+@dataclass(slots=True)
+class RelationEdges:
+    """The edges of one relation between non-user nodes, as aligned columns of typed ids:
+    ``src[i]`` → ``dst[i]``, e.g. ``product:X`` also_bought ``product:Y``.
+
+    Columns, not one object per edge, because a dataset may hold millions of edges.
+    """
+
+    relation: str
+    src: list[str] = field(default_factory=list)
+    dst: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A source row that was not converted: where it is and why."""
+
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """A loaded dataset plus what the record files cannot carry.
+
+    ``heldout`` maps a file name (``"test_purchases.jsonl"``) to its rows (plain dicts).
+    ``rows_read`` counts the source rows the loader looked at, per source file.
+    """
+
+    dataset: Dataset
+    relations: list[RelationEdges] = field(default_factory=list)
+    heldout: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    rejected: list[Rejection] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """Rows written per output file (paths relative to the output folder)."""
+
+    files: dict[str, int]
+    rejected: int
+
+    def summary(self) -> str:
+        """One line: ``products.jsonl 1682, …, rejected 0``."""
+        parts = [f"{name} {count}" for name, count in self.files.items()]
+        return ", ".join([*parts, f"rejected {self.rejected}"])
+
+
+def write_load_result(result: LoadResult, out_dir: str | Path) -> ImportCounts:
+    """Write ``result`` into ``out_dir`` (each file atomically); return the row counts.
+
+    Side files a previous import left behind (``relations.jsonl``, held-out files) are
+    removed when this result has none, so the folder always describes one import.
+    """
+    out = Path(out_dir)
+    files = dict(write_dataset(result.dataset, out))
+    relations_path = out / RELATIONS_FILE
+    if any(result.relations):
+        files[RELATIONS_FILE] = write_jsonl(
+            relations_path,
+            (
+                {"relation": edges.relation, "src": src, "dst": dst}
+                for edges in result.relations
+                for src, dst in zip(edges.src, edges.dst, strict=True)
+            ),
+        )
+    else:
+        relations_path.unlink(missing_ok=True)
+    heldout_dir = out / HELDOUT_DIR
+    if heldout_dir.is_dir():
+        for stale in heldout_dir.glob("*.jsonl"):
+            if stale.name not in result.heldout:
+                stale.unlink()
+    for name, rows in result.heldout.items():
+        files[f"{HELDOUT_DIR}/{name}"] = write_jsonl(heldout_dir / name, rows)
+    write_jsonl(
+        out / REJECTED_FILE,
+        ({"file": r.file, "line": r.line, "reason": r.reason} for r in result.rejected),
+    )
+    return ImportCounts(files=files, rejected=len(result.rejected))
+
+
+def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:
+    """The lines of a text file (gzip if it ends in ``.gz``), without line ends.
+
+    A missing file raises ``FileNotFoundError`` naming it.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: source file not found")
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=None).read()
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
