@@ -1,0 +1,402 @@
+"""Reading a dataset folder: quarantine of bad lines, counts, and the write/read round trip."""
+
+from __future__ import annotations
+
+import json
+import string
+import tempfile
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg.jsonl import write_dataset
+from kg.reader import MAX_LINE_BYTES, RAW_CHARS, read_dataset, write_rejections
+from kg.records import DATASET_FILES, EVENT_KINDS, Dataset, Event, Follow, Post, Product, User
+from kg.validate import KnownIds
+
+FILE_NAMES = [name for name, _ in DATASET_FILES]
+
+
+def write(folder: Path, name: str, *lines: str | bytes) -> None:
+    data = b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines)
+    (folder / name).write_bytes(data)
+
+
+def reasons(result) -> dict[tuple[str, int], str]:
+    return {(r.file, r.line): r.reason for r in result.rejections}
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    write(
+        tmp_path, "products.jsonl", '{"id": "p1", "title": "Mug"}', '{"id": "p2", "title": "Cup"}'
+    )
+    write(tmp_path, "users.jsonl", '{"id": "u1"}', '{"id": "u2"}')
+    return tmp_path
+
+
+def test_every_bad_line_is_quarantined_with_file_line_and_reason(small: Path):
+    view = '{"user": "u1", "target": "p1", "kind": "view"}'
+    not_utf8 = b'{"user": "u1", "target": "p\xff1", "kind": "view"}'
+    write(
+        small,
+        "events.jsonl",
+        view,
+        view[:-1] + ", ",
+        not_utf8,
+        "[1, 2]",
+        '{"user": "u9", "target": "p1", "kind": "view"}',
+        '{"user": "u1", "target": "p1", "kind": "rate", "value": NaN}',
+        view,
+        view + ' {"extra": 1}',
+    )
+    result = read_dataset(small, progress=False)
+    assert reasons(result) == {
+        ("events.jsonl", 2): "malformed JSON: Expecting property name enclosed in double quotes "
+        f"at character {len(view) + 3}",  # the end of the line
+        ("events.jsonl", 3): f"not UTF-8: invalid byte 0xff at byte offset {not_utf8.index(255)}",
+        ("events.jsonl", 4): "expected a JSON object, got array of 2",
+        ("events.jsonl", 5): 'unknown user "u9" (events.user)',
+        ("events.jsonl", 6): '"value": expected a finite number, got NaN',
+        ("events.jsonl", 8): f"malformed JSON: Extra data at character {len(view) + 2}",
+    }
+    counts = result.counts["events.jsonl"]
+    assert (counts.read, counts.accepted, counts.rejected, counts.merged) == (8, 2, 6, 1)
+    assert result.dataset.events == [Event("u1", "p1", "product", "view")]
+    bad_bytes = next(r for r in result.rejections if r.line == 3)
+    assert bad_bytes.raw == '{"user": "u1", "target": "p\\xff1", "kind": "view"}'
+
+
+def test_conflicting_duplicates_keep_the_first(tmp_path: Path):
+    write(
+        tmp_path,
+        "products.jsonl",
+        '{"id": "p1", "title": "Mug"}',
+        '{"id": "p1", "title": "Mug"}',
+        '{"id": "p1", "title": "Cup"}',
+    )
+    result = read_dataset(tmp_path, progress=False)
+    assert reasons(result) == {
+        ("products.jsonl", 3): 'conflicting duplicate of products.jsonl line 1 (id "p1")'
+    }
+    assert result.dataset.products == [Product(id="p1", title="Mug")]
+    assert result.counts["products.jsonl"].merged == 1
+
+
+def test_references_follow_file_order(small: Path):
+    write(
+        small,
+        "follows.jsonl",
+        '{"follower": "u1", "followee": "u9"}',
+        '{"follower": 1, "followee": "u2"}',
+    )
+    write(
+        small,
+        "posts.jsonl",
+        '{"id": "q1", "author": "u2", "products": ["p1", "p3"]}',
+        '{"id": "p1", "author": "u2"}',
+    )
+    write(
+        small,
+        "events.jsonl",
+        '{"user": "u1", "target": "q1", "kind": "like"}',
+        '{"user": "u1", "target": "p1", "kind": "like"}',
+        '{"user": "u1", "target": "post:p1", "kind": "like"}',
+    )
+    result = read_dataset(small, progress=False)
+    assert reasons(result) == {
+        ("follows.jsonl", 1): 'unknown user "u9" (follows.followee)',
+        ("follows.jsonl", 2): 'unknown user "1" (follows.follower)',
+        ("posts.jsonl", 1): 'unknown product "p3" (posts.products)',
+        ("events.jsonl", 1): 'unknown target "q1" (events.target): no product or post has it',
+        ("events.jsonl", 2): 'ambiguous target "p1" (events.target): both a product and a post '
+        'have this id; write "product:p1" or "post:p1"',
+    }
+    assert result.dataset.events == [Event("u1", "p1", "post", "like")]
+
+
+def test_long_lines_are_rejected_and_reading_goes_on(tmp_path: Path):
+    exact = '{"id": "u1", "bio": "' + "x" * (MAX_LINE_BYTES - 23) + '"}'
+    assert len(exact) == MAX_LINE_BYTES
+    too_long = '{"id": "u2", "bio": "' + "x" * (3 * MAX_LINE_BYTES) + '"}'
+    write(tmp_path, "users.jsonl", exact, too_long, '{"id": "u3"}')
+    result = read_dataset(tmp_path, progress=False)
+    assert [u.id for u in result.dataset.users] == ["u1", "u3"]
+    (rejection,) = result.rejections
+    assert rejection.line == 2
+    assert rejection.reason == f"line is longer than 1 MB ({len(too_long):,} bytes)"
+    assert rejection.raw.startswith('{"id": "u2"') and len(rejection.raw) < RAW_CHARS + 20
+
+
+def test_a_huge_line_is_never_held_in_memory_whole(tmp_path: Path):
+    huge = b'{"id": "u1", "bio": "' + b"x" * (60 * MAX_LINE_BYTES) + b'"}'
+    write(tmp_path, "users.jsonl", huge, '{"id": "u2"}')
+    tracemalloc.start()
+    try:
+        result = read_dataset(tmp_path, progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [u.id for u in result.dataset.users] == ["u2"]
+    assert result.rejections[0].reason == f"line is longer than 1 MB ({len(huge):,} bytes)"
+    assert peak < 10 * MAX_LINE_BYTES  # a few 1 MB chunks, not the 60 MB line
+
+
+def test_blank_lines_crlf_and_bom(tmp_path: Path):
+    data = b'\xef\xbb\xbf{"id": "u1"}\r\n\r\n   \n{"id": ""}\r\n\n{"id": "u3"}'
+    (tmp_path / "users.jsonl").write_bytes(data)
+    result = read_dataset(tmp_path, progress=False)
+    assert [u.id for u in result.dataset.users] == ["u1", "u3"]
+    assert reasons(result) == {("users.jsonl", 4): '"id": id must not be empty or blank'}
+    counts = result.counts["users.jsonl"]
+    assert (counts.read, counts.accepted, counts.rejected) == (3, 2, 1)  # blank lines not counted
+
+
+def test_json_that_python_would_choke_on(small: Path):
+    write(
+        small,
+        "users.jsonl",
+        "[" * 100_000,
+        '{"id": "u\\ud800"}',
+        '{"id": "u\\ud83d\\ude00"}',
+        '{"id": "u5", "age": ' + "9" * 5000 + "}",
+    )
+    result = read_dataset(small, progress=False)
+    got = reasons(result)
+    assert got[("users.jsonl", 1)] == "malformed JSON: nested too deeply"
+    assert got[("users.jsonl", 2)] == "invalid JSON string: an unpaired \\u surrogate escape"
+    assert got[("users.jsonl", 4)].startswith("malformed JSON: Exceeds the limit")
+    assert [u.id for u in result.dataset.users] == ["u😀"]
+
+
+def test_known_ids_let_a_partial_dataset_refer_to_an_existing_graph(tmp_path: Path):
+    write(
+        tmp_path,
+        "events.jsonl",
+        '{"user": "u1", "target": "p1", "kind": "cart"}',
+        '{"user": "u2", "target": "p1", "kind": "cart"}',
+    )
+    result = read_dataset(tmp_path, known=KnownIds(users={"u1"}, products={"p1"}), progress=False)
+    assert result.dataset.events == [Event("u1", "p1", "product", "cart")]
+    assert reasons(result) == {("events.jsonl", 2): 'unknown user "u2" (events.user)'}
+
+
+def test_missing_files_count_zero_and_extra_files_are_ignored(small: Path):
+    (small / "notes.txt").write_text("not a dataset file\n")
+    result = read_dataset(small, progress=False)
+    assert set(result.counts) == set(FILE_NAMES)
+    assert result.counts["events.jsonl"].read == 0
+    assert len(result.dataset.products) == 2 and not result.rejections
+
+
+def test_a_folder_without_dataset_files_is_an_error(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with pytest.raises(FileNotFoundError, match=r"none of products\.jsonl, users\.jsonl"):
+        read_dataset(tmp_path, progress=False)
+    with pytest.raises(FileNotFoundError, match="no such dataset folder"):
+        read_dataset(tmp_path / "absent", progress=False)
+
+
+def test_progress_bars_name_each_file(small: Path, capsys):
+    read_dataset(small, progress=True)
+    err = capsys.readouterr().err
+    assert "products.jsonl" in err and "users.jsonl" in err
+
+
+def test_write_rejections_round_trips(small: Path, tmp_path_factory):
+    write(small, "follows.jsonl", b'{"follower": "u1", "followee": "\xc3"}', '{"follower": "u1"}')
+    result = read_dataset(small, progress=False)
+    out = tmp_path_factory.mktemp("q") / "rejected.jsonl"
+    write_rejections(out, result.rejections)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["line"]) for r in rows] == [("follows.jsonl", 1), ("follows.jsonl", 2)]
+    assert rows[0]["raw"] == '{"follower": "u1", "followee": "\\xc3"}'
+    assert rows[1]["reason"] == 'missing required field "followee"'
+
+
+# --- hypothesis: arbitrary lines keep the books balanced ---------------------------------
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+ids = st.sampled_from(["u1", "u2", "p1", "q1", "x", "", " ", 1, 1.5]) | st.text(max_size=4)
+near_records = st.fixed_dictionaries(
+    {},
+    optional={
+        key: ids
+        if key in {"id", "user", "follower", "followee", "author", "target"}
+        else json_values
+        for key in [
+            "id",
+            "title",
+            "user",
+            "target",
+            "kind",
+            "value",
+            "ts",
+            "follower",
+            "followee",
+            "author",
+            "products",
+            "price",
+            "age",
+            "categories",
+            "attributes",
+        ]
+    },
+)
+lines = st.one_of(
+    st.binary(max_size=40),
+    st.text(max_size=40).map(str.encode),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    near_records.map(lambda v: json.dumps(v).encode()),
+    st.sampled_from(
+        [
+            b"",
+            b"   ",
+            b"\r",
+            b"\xef\xbb\xbf{}",
+            b'{"id": "u1"}',
+            b'{"id": "p1", "title": "t"}',
+            b'{"user": "u1", "target": "p1", "kind": "view"}',
+        ]
+    ),
+)
+
+
+def expected_lines(data: bytes) -> list[int]:
+    """Physical line numbers the reader must account for (not blank)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    pieces = data.split(b"\n")
+    if pieces[-1] == b"":
+        pieces.pop()
+    numbers = []
+    for number, piece in enumerate(pieces, 1):
+        try:
+            blank = (piece.decode("utf-8") + "\n").isspace()
+        except UnicodeDecodeError:
+            blank = False
+        if not blank:
+            numbers.append(number)
+    return numbers
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.fixed_dictionaries({name: st.lists(lines, max_size=12) for name in FILE_NAMES}))
+def test_read_equals_accepted_plus_rejected_for_any_lines(files):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        written = {}
+        for name, rows in files.items():
+            data = b"\n".join(rows)
+            (folder / name).write_bytes(data)
+            written[name] = expected_lines(data)
+        result = read_dataset(folder, progress=False)
+    for name in FILE_NAMES:
+        counts = result.counts[name]
+        assert counts.read == len(written[name])
+        assert counts.read == counts.accepted + counts.rejected
+        records = getattr(result.dataset, name.removesuffix(".jsonl"))
+        assert len(records) + counts.merged == counts.accepted
+        rejected = [r.line for r in result.rejections if r.file == name]
+        assert len(rejected) == counts.rejected == len(set(rejected))
+        assert set(rejected) <= set(written[name])
+    assert all(r.reason for r in result.rejections)
+
+
+# --- hypothesis: records written with kg.jsonl read back equal ------------------------------
+
+id_text = st.text(string.ascii_letters + string.digits + "-_:é ", min_size=1, max_size=6).filter(
+    lambda s: s.strip() == s
+)
+words = st.text(min_size=1, max_size=10).filter(str.strip)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+seconds = st.floats(min_value=-2e9, max_value=7e9, allow_nan=False)
+attributes = st.dictionaries(words, words | st.integers() | st.booleans() | finite, max_size=3)
+
+
+@st.composite
+def datasets(draw) -> Dataset:
+    product_ids = draw(st.lists(id_text, unique=True, max_size=5))
+    user_ids = draw(st.lists(id_text, unique=True, min_size=1, max_size=5))
+    post_ids = draw(st.lists(id_text, unique=True, max_size=4))
+    products = [
+        Product(
+            id=i,
+            title=draw(words),
+            description=draw(st.none() | st.text(max_size=20)),
+            brand=draw(st.none() | words),
+            categories=tuple(draw(st.lists(words, max_size=3))),
+            price=draw(st.none() | st.floats(min_value=0, max_value=1e6)),
+            image=draw(st.none() | words),
+            attributes=draw(attributes),
+            year=draw(st.none() | st.integers(1900, 2030)),
+        )
+        for i in product_ids
+    ]
+    users = [
+        User(
+            id=i,
+            name=draw(st.none() | words),
+            age=draw(st.none() | st.integers(0, 150)),
+            location=draw(st.none() | words),
+            attributes=draw(attributes),
+        )
+        for i in user_ids
+    ]
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(user_ids), st.sampled_from(user_ids)), unique=True, max_size=6
+        )
+    )
+    follows = [Follow(a, b, draw(st.none() | seconds)) for a, b in pairs if a != b]
+    posts = [
+        Post(
+            id=i,
+            author=draw(st.sampled_from(user_ids)),
+            text=draw(st.text(max_size=20)),
+            images=tuple(draw(st.lists(words, max_size=2))),
+            ts=draw(st.none() | seconds),
+            products=tuple(draw(st.lists(st.sampled_from(product_ids), max_size=2)))
+            if product_ids
+            else (),
+        )
+        for i in post_ids
+    ]
+    targets = [(i, "product") for i in product_ids] + [(i, "post") for i in post_ids]
+    events: list[Event] = []
+    for _ in range(draw(st.integers(0, 8)) if targets else 0):
+        target, target_type = draw(st.sampled_from(targets))
+        kind = draw(st.sampled_from(EVENT_KINDS))
+        value = draw(finite) if kind == "rate" else draw(st.none() | finite)
+        event = Event(
+            draw(st.sampled_from(user_ids)),
+            target,
+            target_type,
+            kind,
+            value,
+            draw(st.none() | seconds),
+            draw(st.none() | st.text(max_size=10)),
+        )
+        if event not in events:
+            events.append(event)
+    return Dataset(products, users, follows, posts, events)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dataset=datasets())
+def test_written_records_read_back_equal(dataset: Dataset):
+    with tempfile.TemporaryDirectory() as tmp:
+        write_dataset(dataset, tmp)
+        result = read_dataset(tmp, progress=False)
+    assert result.rejections == []
+    assert result.dataset == dataset

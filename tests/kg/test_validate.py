@@ -1,0 +1,429 @@
+"""Field checks (parse_record) and reference/duplicate checks (Validator), reason by reason."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.records import Dataset, Event, Follow, Post, Product, User
+from kg.validate import KnownIds, RecordError, Validator, parse_record
+
+
+def reason(kind: type, obj: object) -> str:
+    with pytest.raises(RecordError) as caught:
+        parse_record(kind, obj)
+    return str(caught.value)
+
+
+# --- ids ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"title": "t"}, 'missing required field "id"'),
+        ({"id": None, "title": "t"}, '"id": required, got null'),
+        ({"id": 1.5, "title": "t"}, '"id": expected a string or integer id, got number 1.5'),
+        ({"id": True, "title": "t"}, '"id": expected a string or integer id, got boolean true'),
+        ({"id": ["p1"], "title": "t"}, '"id": expected a string or integer id, got array of 1'),
+        ({"id": {}, "title": "t"}, '"id": expected a string or integer id, got object'),
+        ({"id": "", "title": "t"}, '"id": id must not be empty or blank'),
+        ({"id": " \t", "title": "t"}, '"id": id must not be empty or blank'),
+        ({"id": " p1", "title": "t"}, '"id": id " p1" starts or ends with whitespace'),
+    ],
+)
+def test_bad_ids_are_rejected_with_the_field_and_value(obj, expected):
+    assert reason(Product, obj) == expected
+
+
+def test_integer_ids_become_strings():
+    assert parse_record(Product, {"id": 42, "title": "Mug"}).id == "42"
+    event = parse_record(Event, {"user": 7, "target": 9, "kind": "view"})
+    assert (event.user, event.target, event.target_type) == ("7", "9", None)
+
+
+def test_a_record_must_be_a_json_object():
+    assert reason(User, [1, 2]) == "expected a JSON object, got array of 2"
+    assert reason(Event, "u1") == 'expected a JSON object, got string "u1"'
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+def test_only_id_and_title_are_required_and_nulls_mean_absent():
+    nulls = dict.fromkeys(
+        ["description", "brand", "categories", "price", "image", "attributes", "year"]
+    )
+    product = parse_record(Product, {"id": "p1", "title": "Mug", **nulls})
+    assert product == Product(id="p1", title="Mug")
+    assert parse_record(User, {"id": "u1", "age": None, "name": None}) == User(id="u1")
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"id": "p1"}, 'missing required field "title"'),
+        ({"id": "p1", "title": None}, '"title": required, got null'),
+        ({"id": "p1", "title": "  "}, '"title": must not be empty or blank'),
+        ({"id": "p1", "title": 5}, '"title": expected a string, got integer 5'),
+        (
+            {"id": "p1", "title": "t", "price": "abc"},
+            '"price": expected a number, got string "abc"',
+        ),
+        (
+            {"id": "p1", "title": "t", "price": math.nan},
+            '"price": expected a finite number, got NaN',
+        ),
+        (
+            {"id": "p1", "title": "t", "price": math.inf},
+            '"price": expected a finite number, got an infinite number',
+        ),
+        ({"id": "p1", "title": "t", "price": -1}, '"price": must be at least 0, got number -1.0'),
+        (
+            {"id": "p1", "title": "t", "description": 3},
+            '"description": expected a string, got integer 3',
+        ),
+        (
+            {"id": "p1", "title": "t", "brand": False},
+            '"brand": expected a string, got boolean false',
+        ),
+        (
+            {"id": "p1", "title": "t", "year": 1999.5},
+            '"year": expected an integer, got number 1999.5',
+        ),
+        (
+            {"id": "p1", "title": "t", "categories": ["Home", ""]},
+            '"categories"[1]: expected a non-empty string, got string ""',
+        ),
+        (
+            {"id": "p1", "title": "t", "categories": [3]},
+            '"categories"[0]: expected a non-empty string, got integer 3',
+        ),
+        (
+            {"id": "p1", "title": "t", "categories": {"a": 1}},
+            '"categories": expected an array of strings, got object',
+        ),
+        (
+            {"id": "p1", "title": "t", "attributes": {"size": {"eu": 42}}},
+            '"attributes"["size"]: expected a string, number or boolean, got object',
+        ),
+        (
+            {"id": "p1", "title": "t", "attributes": {"w": [1, 2]}},
+            '"attributes"["w"]: expected a string, number or boolean, got array of 2',
+        ),
+        (
+            {"id": "p1", "title": "t", "attributes": {"w": math.nan}},
+            '"attributes"["w"]: expected a string, number or boolean, got NaN',
+        ),
+        (
+            {"id": "p1", "title": "t", "attributes": ["red"]},
+            '"attributes": expected an object, got array of 1',
+        ),
+    ],
+)
+def test_bad_product_fields(obj, expected):
+    assert reason(Product, obj) == expected
+
+
+def test_product_fields_are_typed():
+    product = parse_record(
+        Product,
+        {
+            "id": "p1",
+            "title": "Trail shoe",
+            "categories": "Shoes",  # a single string is a one-element list
+            "price": 49,
+            "attributes": {"colour": "red", "size": 42, "weight": 0.3, "waterproof": True},
+            "year": 2020,
+            "unknown_key": "ignored",
+        },
+    )
+    assert product.categories == ("Shoes",)
+    assert product.price == 49.0 and isinstance(product.price, float)
+    assert product.attributes["waterproof"] is True
+    assert product.year == 2020
+
+
+# --- users, follows, posts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"id": "u1", "age": 151}, '"age": integer 151 is outside 0..150'),
+        ({"id": "u1", "age": -1}, '"age": integer -1 is outside 0..150'),
+        ({"id": "u1", "age": "30"}, '"age": expected an integer, got string "30"'),
+        ({"id": "u1", "age": True}, '"age": expected an integer, got boolean true'),
+        ({"id": "u1", "location": ["Oslo"]}, '"location": expected a string, got array of 1'),
+    ],
+)
+def test_bad_user_fields(obj, expected):
+    assert reason(User, obj) == expected
+
+
+def test_bad_follows():
+    assert reason(Follow, {"follower": "u1", "followee": "u1"}) == (
+        'self-follow: user "u1" follows themself'
+    )
+    assert reason(Follow, {"follower": "u1"}) == 'missing required field "followee"'
+    assert reason(Follow, {"follower": "u1", "followee": "u2", "ts": "soon"}) == (
+        '"ts": expected unix seconds or an ISO 8601 date, got string "soon"'
+    )
+
+
+def test_bad_posts():
+    assert reason(Post, {"id": "q1"}) == 'missing required field "author"'
+    assert reason(Post, {"id": "q1", "author": "u1", "images": "a.jpg"}) == (
+        '"images": expected an array of strings, got string "a.jpg"'
+    )
+    assert reason(Post, {"id": "q1", "author": "u1", "products": ["p1", 2.5]}) == (
+        '"products[1]": expected a string or integer id, got number 2.5'
+    )
+    post = parse_record(Post, {"id": "q1", "author": "u1", "text": None, "products": [7]})
+    assert post.text == "" and post.products == ("7",)
+
+
+# --- events and timestamps -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"user": "u1", "target": "p1"}, 'missing required field "kind"'),
+        (
+            {"user": "u1", "target": "p1", "kind": "buy"},
+            '"kind": expected one of view, click, like, comment, share, cart, purchase, rate, '
+            'got string "buy"',
+        ),
+        (
+            {"user": "u1", "target": "p1", "kind": "rate"},
+            '"value": a "rate" event needs a finite number, got null',
+        ),
+        (
+            {"user": "u1", "target": "p1", "kind": "rate", "value": math.nan},
+            '"value": expected a finite number, got NaN',
+        ),
+        (
+            {"user": "u1", "target": "p1", "kind": "rate", "value": "5"},
+            '"value": expected a number, got string "5"',
+        ),
+        (
+            {"user": "u1", "target": "product:", "kind": "view"},
+            '"target": id must not be empty or blank',
+        ),
+        ({"user": "u1", "kind": "view"}, 'missing required field "target"'),
+        (
+            {"user": "u1", "target": "product:p1", "target_type": "post", "kind": "view"},
+            '"target_type": string "post" contradicts "target"',
+        ),
+        (
+            {"user": "u1", "target": "p1", "target_type": "brand", "kind": "view"},
+            '"target_type": expected "product" or "post", got string "brand"',
+        ),
+        (
+            {"user": "u1", "target": "p1", "kind": "view", "text": 1},
+            '"text": expected a string, got integer 1',
+        ),
+    ],
+)
+def test_bad_events(obj, expected):
+    assert reason(Event, obj) == expected
+
+
+def test_event_targets_typed_or_raw():
+    typed = parse_record(Event, {"user": "u1", "target": "post:9", "kind": "like"})
+    assert (typed.target, typed.target_type) == ("9", "post")
+    declared = parse_record(
+        Event, {"user": "u1", "target": 9, "target_type": "post", "kind": "like"}
+    )
+    assert (declared.target, declared.target_type) == ("9", "post")
+    rated = parse_record(Event, {"user": "u1", "target": "p1", "kind": "rate", "value": 4})
+    assert rated.value == 4.0 and rated.target_type is None
+
+
+@pytest.mark.parametrize(
+    ("ts", "seconds"),
+    [
+        (1_600_000_000, 1_600_000_000.0),
+        (1_600_000_000.5, 1_600_000_000.5),
+        ("2020-09-13T12:26:40Z", 1_600_000_000.0),
+        ("2020-09-13T14:26:40+02:00", 1_600_000_000.0),
+        ("2020-09-13T12:26:40", 1_600_000_000.0),  # naive = UTC
+        ("2020-09-13", 1_599_955_200.0),
+        (None, None),
+    ],
+)
+def test_timestamps_unix_seconds_or_iso_8601(ts, seconds):
+    event = parse_record(Event, {"user": "u1", "target": "p1", "kind": "view", "ts": ts})
+    assert event.ts == seconds
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("yesterday", 'expected unix seconds or an ISO 8601 date, got string "yesterday"'),
+        ("2020-13-45", 'expected unix seconds or an ISO 8601 date, got string "2020-13-45"'),
+        (True, "expected unix seconds or an ISO 8601 date, got boolean true"),
+        ([2020], "expected unix seconds or an ISO 8601 date, got array of 1"),
+        (math.nan, "expected unix seconds or an ISO 8601 date, got NaN"),
+        (1_600_000_000_000, "integer 1600000000000 is outside the years 1900..2200"),  # ms
+        ("1800-01-01", 'string "1800-01-01" is outside the years 1900..2200'),
+    ],
+)
+def test_nonsense_timestamps_are_rejected(ts, expected):
+    obj = {"user": "u1", "target": "p1", "kind": "view", "ts": ts}
+    assert reason(Event, obj) == f'"ts": {expected}'
+
+
+# --- validator: references -------------------------------------------------------------
+
+
+@pytest.fixture
+def validator() -> Validator:
+    v = Validator()
+    for record in (
+        Product(id="p1", title="Mug"),
+        Product(id="x", title="Both"),
+        User(id="u1"),
+        User(id="u2"),
+        Post(id="q1", author="u1"),
+        Post(id="x", author="u1"),
+    ):
+        assert v.check(record) is record
+    return v
+
+
+def check_reason(v: Validator, record) -> str:
+    with pytest.raises(RecordError) as caught:
+        v.check(record)
+    return str(caught.value)
+
+
+def test_unknown_references_name_the_id_and_the_field(validator):
+    v = validator
+    assert check_reason(v, Follow("u9", "u1")) == 'unknown user "u9" (follows.follower)'
+    assert check_reason(v, Follow("u1", "u9")) == 'unknown user "u9" (follows.followee)'
+    assert check_reason(v, Post(id="q2", author="u9")) == 'unknown user "u9" (posts.author)'
+    assert check_reason(v, Post(id="q2", author="u1", products=("p1", "p9"))) == (
+        'unknown product "p9" (posts.products)'
+    )
+    assert check_reason(v, Event("u9", "p1", "product", "view")) == (
+        'unknown user "u9" (events.user)'
+    )
+    assert check_reason(v, Event("u1", "p9", "product", "view")) == (
+        'unknown product "p9" (events.target)'
+    )
+    assert check_reason(v, Event("u1", "p1", "post", "view")) == (
+        'unknown post "p1" (events.target)'
+    )
+    assert check_reason(v, Event("u1", "zz", None, "view")) == (  # type: ignore[arg-type]
+        'unknown target "zz" (events.target): no product or post has it'
+    )
+
+
+def test_raw_targets_resolve_and_ambiguous_ones_are_rejected(validator):
+    v = validator
+    assert v.check(Event("u1", "p1", None, "view")).target_type == "product"  # type: ignore[arg-type,union-attr]
+    assert v.check(Event("u1", "q1", None, "like")).target_type == "post"  # type: ignore[arg-type,union-attr]
+    assert check_reason(v, Event("u1", "x", None, "view")) == (  # type: ignore[arg-type]
+        'ambiguous target "x" (events.target): both a product and a post have this id; '
+        'write "product:x" or "post:x"'
+    )
+    assert v.check(Event("u1", "x", "post", "view")) is not None
+
+
+# --- validator: duplicates -------------------------------------------------------------
+
+
+def test_identical_duplicates_merge_and_conflicting_ones_are_rejected():
+    v = Validator()
+    first = Product(id="p1", title="Mug", attributes={"colour": "red"})
+    assert v.check(first, where=("products.jsonl", 3)) is first
+    assert v.check(Product(id="p1", title="Mug", attributes={"colour": "red"})) is None
+    with pytest.raises(
+        RecordError,
+        match=r"^conflicting duplicate of products.jsonl line 3 "
+        r'\(id "p1"\)$',
+    ):
+        v.check(Product(id="p1", title="Cup"), where=("products.jsonl", 8))
+    v.check(User(id="u1"))
+    v.check(User(id="u2"))
+    assert v.check(Follow("u1", "u2", 5.0), where=("follows.jsonl", 1)) is not None
+    assert v.check(Follow("u1", "u2", 5.0)) is None
+    with pytest.raises(RecordError) as caught:
+        v.check(Follow("u1", "u2", 6.0))
+    assert str(caught.value) == (
+        'conflicting duplicate of follows.jsonl line 1 (follower "u1", followee "u2")'
+    )
+    assert v.check(Event("u1", "p1", "product", "view", ts=1.0)) is not None
+    assert v.check(Event("u1", "p1", "product", "view", ts=1.0)) is None  # same content
+    assert v.check(Event("u1", "p1", "product", "view", ts=2.0)) is not None  # another view
+
+
+def test_known_ids_from_an_existing_graph():
+    ids_only = Validator(KnownIds(users={"u1"}, products={"p1"}))
+    assert ids_only.check(Event("u1", "p1", None, "view")) is not None  # type: ignore[arg-type]
+    with pytest.raises(RecordError, match=r'^product "p1" already exists in the existing graph$'):
+        ids_only.check(Product(id="p1", title="Mug"))
+
+    existing = Dataset(
+        products=[Product(id="p1", title="Mug")],
+        users=[User(id="u1"), User(id="u2")],
+        follows=[Follow("u1", "u2")],
+        events=[Event("u1", "p1", "product", "purchase")],
+    )
+    with_records = Validator(KnownIds.from_dataset(existing))
+    assert with_records.check(Product(id="p1", title="Mug")) is None
+    assert with_records.check(Follow("u1", "u2")) is None
+    assert with_records.check(Event("u1", "p1", "product", "purchase")) is None
+    with pytest.raises(RecordError, match=r"^conflicting duplicate of the existing graph"):
+        with_records.check(Product(id="p1", title="Cup"))
+
+
+# --- property: any JSON value is either a record or a RecordError ------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "id",
+    "title",
+    "price",
+    "categories",
+    "attributes",
+    "age",
+    "follower",
+    "followee",
+    "author",
+    "products",
+    "images",
+    "user",
+    "target",
+    "target_type",
+    "kind",
+    "value",
+    "ts",
+    "text",
+    "year",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from([Product, User, Follow, Post, Event]),
+    obj=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=8) | json_values,
+)
+def test_any_json_value_parses_or_raises_record_error(kind, obj):
+    try:
+        record = parse_record(kind, obj)
+    except RecordError as error:
+        assert str(error)
+    else:
+        assert isinstance(record, kind)
