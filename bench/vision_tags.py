@@ -1,0 +1,144 @@
+"""Vision benchmark: a small CLIP trained from scratch on a catalogue's own image–text pairs.
+
+Figures (printed, and written to bench/results/vision_tags.json):
+- fashion: the 207 real Myntra photos of ../shared/data/fashion_product_images_sample; a seeded
+  75/25 split; trained on the train part's titles, article types and colours; held-out top-1
+  article-type and colour accuracy next to the majority-class baseline of the train part.
+- demo: the demo world's drawn product images (when kg.demo can generate it); same protocol.
+- throughput: images tagged per second (load + embed + score), batch 64, 2 CPU cores.
+
+Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/vision_tags.py [--skip-demo]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from kg.atomic import atomic_write_json
+from kg.records import Product
+from vision.catalogue import (
+    split_products,
+    tag_catalogue,
+    train_catalogue_clip,
+    visual_labels,
+    visual_truth,
+)
+from vision.training import ClipTrainer
+
+SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA",
+                             Path(__file__).resolve().parents[2] / "shared" / "data"))
+RESULTS = Path(__file__).resolve().parent / "results" / "vision_tags.json"
+MODEL = {"image_size": 64, "patch_size": 8, "hidden_size": 96, "num_layers": 3, "num_heads": 4,
+         "projection_dim": 64}
+SEED = 0
+HELDOUT = 0.25
+
+
+def fashion_products(folder: Path) -> list[Product]:
+    """The labelled photos as catalogue products (title = display name)."""
+    with open(folder / "labels.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Product(id=r["id"], title=r["productDisplayName"],
+                categories=(r["masterCategory"], r["subCategory"], r["articleType"]),
+                image=f"images/{r['id']}.jpg", attributes={"colour": r["baseColour"]})
+        for r in rows
+    ]
+
+
+def majority_accuracy(train: list[Product], held: list[Product], prefix: str) -> float:
+    """Accuracy of always answering the train split's most frequent label."""
+    def label(p: Product) -> str | None:
+        return next((t for t in visual_truth(p) if t.startswith(prefix)), None)
+
+    common = Counter(label(p) for p in train if label(p)).most_common(1)[0][0]
+    gold = [label(p) for p in held if label(p)]
+    return sum(g == common for g in gold) / len(gold)
+
+
+def run_catalogue(name: str, products: list[Product], root: Path, trainer: ClipTrainer) -> dict:
+    """Train on the train split, evaluate on the held-out split, measure throughput."""
+    train, held = split_products(products, heldout_fraction=HELDOUT, seed=SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = train_catalogue_clip(products, root, Path(tmp) / "clip", trainer=trainer,
+                                       heldout_fraction=HELDOUT, seed=SEED)
+    start = time.perf_counter()
+    result = tag_catalogue(trained.bundle, products, root, heldout=trained.heldout,
+                           progress=False)
+    seconds = time.perf_counter() - start
+    n_images = len(result.embeddings.ids)
+    out: dict[str, Any] = {
+        "clip": result.clip,
+        "n_products": len(products),
+        "n_train": len(train),
+        "n_heldout": result.n_heldout,
+        "train_seconds": round(trained.report.seconds, 1),
+        "train_steps": trained.report.steps,
+        "final_loss": round(trained.report.final_loss, 4),
+        "heldout_category_accuracy": round(result.heldout_accuracy.get("category", 0.0), 4),
+        "majority_category_accuracy": round(majority_accuracy(train, held, "category:"), 4),
+        "heldout_colour_accuracy": round(result.heldout_accuracy.get("colour", 0.0), 4),
+        "majority_colour_accuracy": round(majority_accuracy(train, held, "concept:"), 4),
+        "n_labels": len(visual_labels(products)),
+        "tag_threshold": round(result.calibration.threshold, 4) if result.calibration else None,
+        "tag_micro_f1_on_calibration_split": round(result.calibration.f1, 4)
+        if result.calibration else None,
+        "tags": len(result.tags),
+        "rejected_images": len(result.rejections),
+        "images_tagged_per_second": round(n_images / seconds, 1),
+    }
+    print(f"\n== {name} ==")
+    for key, value in out.items():
+        print(f"{key:>36}: {value}")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    trainer = ClipTrainer(epochs=args.epochs, batch_size=args.batch_size, learning_rate=2e-3,
+                          model_config=MODEL, seed=SEED, num_threads=args.threads)
+    figures: dict[str, Any] = {"protocol": {"heldout_fraction": HELDOUT, "seed": SEED,
+                                            "model": MODEL, "epochs": args.epochs,
+                                            "batch_size": args.batch_size, "learning_rate": 2e-3,
+                                            "torch_threads": args.threads}}
+    fashion = SHARED / "fashion_product_images_sample"
+    if fashion.is_dir():
+        figures["fashion"] = run_catalogue("fashion (207 real photos)", fashion_products(fashion),
+                                           fashion, trainer)
+    else:
+        print(f"skipping fashion: {fashion} absent")
+    if not args.skip_demo:
+        figures["demo"] = run_demo(trainer)
+    atomic_write_json(RESULTS, figures)
+    print(f"\nwrote {RESULTS}")
+    return 0
+
+
+def run_demo(trainer: ClipTrainer) -> dict | None:
+    """The demo world's images, if kg.demo can generate them."""
+    try:
+        from kg.demo import DemoConfig, generate_demo_world
+        from kg.reader import read_dataset
+    except ImportError as err:
+        print(f"skipping demo: {err}")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_demo_world(Path(tmp) / "demo", DemoConfig(), progress=False)
+        products = read_dataset(Path(tmp) / "demo", progress=False).dataset.products
+        return run_catalogue("demo world", products, Path(tmp) / "demo", trainer)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

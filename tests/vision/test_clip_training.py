@@ -1,0 +1,86 @@
+"""A tiny CLIP built, trained, saved, loaded and fine-tuned through the real code."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision.clip_model import CARD_FILE, load_clip, new_clip
+from vision.embed import embed_texts
+from vision.training import ClipTrainer, ImageText
+
+
+def test_training_lowers_the_loss_and_saves_a_loadable_described_clip(trained) -> None:
+    folder, result = trained
+    assert result.report.losses[-1] < result.report.losses[0] - 0.3
+    assert (folder / "model.safetensors").is_file() and (folder / CARD_FILE).is_file()
+    assert not list(folder.glob("*.bin")) and not list(folder.glob("*.pkl"))
+    loaded = load_clip(folder)
+    text = loaded.describe()
+    assert str(folder) in text and "scratch" in text and f"{result.report.n_pairs} image" in text
+    vectors = embed_texts(loaded, ["red", "a photo of blue."])
+    again = embed_texts(result.bundle, ["red", "a photo of blue."])
+    np.testing.assert_allclose(vectors, again, atol=1e-5)
+
+
+def test_load_falls_back_to_old_folder_after_a_crashed_swap(trained, tmp_path: Path) -> None:
+    folder, _ = trained
+    shutil.copytree(folder, tmp_path / "clip.old")
+    assert load_clip(tmp_path / "clip").card["origin"] == "scratch"
+
+
+def test_unknown_hub_name_fails_offline_with_an_error() -> None:
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    with pytest.raises(OSError):
+        load_clip("no-such-org/no-such-clip")
+
+
+def test_training_is_seeded(catalogue, tiny_config) -> None:
+    root, products = catalogue
+    pairs = [ImageText(str(root / p.image), (p.title,)) for p in products[:16]]
+
+    def run() -> np.ndarray:
+        trainer = ClipTrainer(epochs=2, batch_size=8, model_config=tiny_config, progress=False,
+                              num_threads=1, seed=3)
+        bundle = trainer.fit(pairs).bundle_
+        return embed_texts(bundle, ["acme red circle"])
+
+    np.testing.assert_array_equal(run(), run())
+
+
+def test_a_plain_pretrained_folder_is_fine_tuned(catalogue, tiny_config, tmp_path: Path) -> None:
+    root, products = catalogue
+    bundle = new_clip([p.title for p in products], **tiny_config)
+    bundle.model.save_pretrained(tmp_path / "hub-like")
+    bundle.processor.save_pretrained(tmp_path / "hub-like")
+    base = load_clip(tmp_path / "hub-like")
+    assert base.card["origin"] == "pretrained"
+    before = embed_texts(base, ["acme red circle"])
+    pairs = [ImageText(str(root / p.image), (p.title,)) for p in products[:16]]
+    pairs.append(ImageText(str(root / "missing.png"), ("nothing",)))
+    trainer = ClipTrainer(epochs=2, batch_size=8, progress=False, num_threads=1)
+    trainer.fit(pairs, base=base)
+    assert trainer.bundle_.card["origin"] == "fine-tuned"
+    assert trainer.report_.n_pairs == 16 and trainer.report_.n_rejected == 1
+    assert "missing" in trainer.report_.rejections[0].reason
+    assert not np.allclose(before, embed_texts(trainer.bundle_, ["acme red circle"]))
+
+
+def test_card_records_the_training_run(trained) -> None:
+    folder, result = trained
+    card = json.loads((folder / CARD_FILE).read_text())
+    assert card["training"]["steps"] == result.report.steps > 0
+    assert card["heldout_products"] == len(result.heldout)
+
+
+def test_word_tokenizer_knows_catalogue_words_and_always_ends_with_eos() -> None:
+    from vision.text_tokenizer import build_word_tokenizer
+
+    tok = build_word_tokenizer(["Acme Red Sneaker", "blue tote"], max_length=5)
+    tokens = tok.convert_ids_to_tokens(tok("RED sneaker, green", truncation=True)["input_ids"])
+    assert tokens == ["[BOS]", "red", "sneaker", "[UNK]", "[EOS]"]  # cut to 5, EOS kept
