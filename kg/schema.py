@@ -1,0 +1,185 @@
+"""The knowledge graph's vocabulary: node types, typed ids, relations and edge weights.
+
+Node ids are typed: ``"<type>:<raw id>"`` (``user:42``, ``product:B00X``). Brands,
+concepts and categories are named by slugs (``brand:l-oreal``, ``category:beauty/skin-care``:
+the slugs of a category path joined by ``/``, general to specific).
+
+A relation may connect several source and destination types (``has_image`` starts at a post
+or a product; ``mentions`` ends at a product, brand, concept or category; event relations end
+at a product or a post). The graph keeps one edge block per (source type, relation,
+destination type), so a compiled matrix always has one row type and one column type.
+
+Edge weights of events (:data:`EVENT_WEIGHTS`): view 1, click 2, like 3, comment 3,
+share 4, cart 5, purchase 8; a rating weighs its value (1-5 stars give 1-5), 1 if absent.
+Record-made edges (follows, authored, mentions tags, made_by, in_category, broader,
+has_image, loaded relations) weigh 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+NODE_TYPES: tuple[str, ...] = (
+    "user",
+    "product",
+    "brand",
+    "category",
+    "post",
+    "image",
+    "concept",
+    "segment",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A relation name with the node types it may start from and end at."""
+
+    name: str
+    src_types: tuple[str, ...]
+    dst_types: tuple[str, ...]
+
+
+def _rel(name: str, src: str, dst: str) -> Relation:
+    return Relation(name, tuple(src.split()), tuple(dst.split()))
+
+
+_TARGETS = "product post"
+RELATIONS: dict[str, Relation] = {
+    r.name: r
+    for r in (
+        _rel("follows", "user", "user"),
+        _rel("authored", "user", "post"),
+        _rel("liked", "user", _TARGETS),
+        _rel("commented", "user", _TARGETS),
+        _rel("shared", "user", _TARGETS),
+        _rel("viewed", "user", _TARGETS),
+        _rel("clicked", "user", _TARGETS),
+        _rel("carted", "user", _TARGETS),
+        _rel("purchased", "user", _TARGETS),
+        _rel("rated", "user", _TARGETS),
+        _rel("mentions", "post", "product brand concept category"),
+        _rel("has_image", "post product", "image"),
+        _rel("depicts", "image", "category concept"),
+        _rel("made_by", "product", "brand"),
+        _rel("in_category", "product", "category"),
+        _rel("broader", "category", "category"),
+        _rel("about", "product", "concept"),
+        _rel("similar", "product", "product"),
+        _rel("co_bought", "product", "product"),
+        _rel("also_bought", "product", "product"),
+        _rel("also_viewed", "product", "product"),
+        _rel("bought_together", "product", "product"),
+        _rel("interested_in", "user", "concept category brand"),
+        _rel("member_of", "user", "segment"),
+    )
+}
+
+#: Event kind -> relation.
+EVENT_RELATIONS: dict[str, str] = {
+    "view": "viewed",
+    "click": "clicked",
+    "like": "liked",
+    "comment": "commented",
+    "share": "shared",
+    "cart": "carted",
+    "purchase": "purchased",
+    "rate": "rated",
+}
+#: Event kind -> edge weight; ``rate`` weighs its value instead (see :func:`event_weight`).
+EVENT_WEIGHTS: dict[str, float] = {
+    "view": 1.0,
+    "click": 2.0,
+    "like": 3.0,
+    "comment": 3.0,
+    "share": 4.0,
+    "cart": 5.0,
+    "purchase": 8.0,
+    "rate": 1.0,
+}
+
+
+def event_weight(kind: str, value: float | None) -> float:
+    """The edge weight of an event: its kind's weight, or a rating's value.
+
+    >>> event_weight("purchase", None), event_weight("rate", 4.0)
+    (8.0, 4.0)
+    """
+    if kind == "rate" and value is not None:
+        return float(value)
+    return EVENT_WEIGHTS[kind]
+
+
+def relation(name: str) -> Relation:
+    """The relation called ``name``; a ValueError names the known ones otherwise."""
+    try:
+        return RELATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown relation {name!r}; known: {', '.join(RELATIONS)}") from None
+
+
+def check_endpoint_types(name: str, src_type: str, dst_type: str) -> None:
+    """Raise ValueError unless relation ``name`` may join ``src_type`` to ``dst_type``."""
+    rel = relation(name)
+    if src_type not in rel.src_types or dst_type not in rel.dst_types:
+        raise ValueError(
+            f"relation {name!r} joins {'/'.join(rel.src_types)} -> {'/'.join(rel.dst_types)}, "
+            f"not {src_type} -> {dst_type}"
+        )
+
+
+def split_id(node_id: str) -> tuple[str, str]:
+    """``"product:B00X"`` -> ``("product", "B00X")``; ValueError on an untyped id.
+
+    >>> split_id("category:beauty/skin-care")
+    ('category', 'beauty/skin-care')
+    """
+    node_type, sep, raw = node_id.partition(":")
+    if not sep or node_type not in NODE_TYPES or not raw:
+        raise ValueError(
+            f"{node_id!r} is not a typed node id '<type>:<id>' with type in {NODE_TYPES}"
+        )
+    return node_type, raw
+
+
+def node_type_of(node_id: str) -> str:
+    """The type of a typed node id."""
+    return split_id(node_id)[0]
+
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def slug(text: str) -> str:
+    """A lower-case, dash-separated form of ``text`` for brand/concept/category ids.
+
+    Unicode letters are kept; text with no word character gets a short hash.
+
+    >>> slug("L'Oréal Paris"), slug("Skin Care & Face")
+    ('l-oréal-paris', 'skin-care-face')
+    """
+    out = _NON_WORD.sub("-", text.casefold()).replace("_", "-").strip("-")
+    return out or "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def category_id(path: tuple[str, ...] | list[str]) -> str:
+    """The typed id of a category path (general -> specific).
+
+    >>> category_id(("Beauty", "Skin Care"))
+    'category:beauty/skin-care'
+    """
+    return "category:" + "/".join(slug(p) for p in path)
+
+
+def brand_id(name: str) -> str:
+    """The typed id of a brand name."""
+    return "brand:" + slug(name)
+
+
+def concept_id(name: str) -> str:
+    """The typed id of a concept (a phrase)."""
+    return "concept:" + slug(name)

@@ -1,0 +1,77 @@
+"""Artifacts: manifest counts and hashes, the quarantine, load equality, atomicity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.artifact import MANIFEST_FILE, REJECTED_FILE, build_artifact, file_sha256, load_artifact
+from kg.build import build_graph
+from kg.graph import KnowledgeGraph
+from kg.jsonl import write_dataset
+from kg.records import Dataset, Event, Product, User
+
+
+def write_world(folder, n_users: int = 3) -> Dataset:
+    dataset = Dataset(
+        products=[Product("A", "Tea", brand="Leafy", categories=("Food", "Tea")),
+                  Product("B", "Mug")],
+        users=[User(str(i)) for i in range(n_users)],
+        events=[Event(str(i), "A", "product", "purchase", ts=float(i)) for i in range(n_users)],
+    )
+    write_dataset(dataset, folder)
+    return dataset
+
+
+def test_build_writes_graph_manifest_and_quarantine(tmp_path):
+    data = tmp_path / "data"
+    dataset = write_world(data)
+    with open(data / "events.jsonl", "a") as handle:
+        handle.write('{"user": "0", "target": "product:A", "kind": "teleport"}\n')
+        handle.write("not json\n")
+    manifest = build_artifact(data, tmp_path / "art", progress=False)
+    art = tmp_path / "art"
+    assert manifest == json.loads((art / MANIFEST_FILE).read_text())
+    events = manifest["inputs"]["events.jsonl"]
+    assert (events["read"], events["accepted"], events["rejected"]) == (5, 3, 2)
+    assert manifest["records"]["read"] == manifest["records"]["accepted"] + 2
+    assert events["sha256"] == file_sha256(data / "events.jsonl")
+    assert manifest["nodes"]["product"] == 2 and manifest["edges"]["purchased"] == 3
+    assert {"shopgraph", "python", "numpy"} <= set(manifest["versions"])
+    for name, digest in manifest["files"].items():
+        assert file_sha256(art / name) == digest
+    rejected = [json.loads(line) for line in (art / REJECTED_FILE).read_text().splitlines()]
+    assert [(r["file"], r["line"]) for r in rejected] == [("events.jsonl", 4), ("events.jsonl", 5)]
+    assert all(r["reason"] for r in rejected)
+    assert load_artifact(art).graph == build_graph(dataset, progress=False)
+
+
+def test_load_detects_a_tampered_file(tmp_path):
+    write_world(tmp_path / "data")
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False)
+    with open(tmp_path / "art" / "graph_nodes.json", "a") as handle:
+        handle.write(" ")
+    with pytest.raises(ValueError, match="sha256"):
+        load_artifact(tmp_path / "art")
+
+
+def test_a_build_aborted_mid_write_leaves_the_previous_artifact(tmp_path, monkeypatch):
+    write_world(tmp_path / "v1", n_users=2)
+    build_artifact(tmp_path / "v1", tmp_path / "art", progress=False)
+    before = load_artifact(tmp_path / "art").graph
+    write_world(tmp_path / "v2", n_users=5)
+    real_save = KnowledgeGraph.save
+
+    def save_then_crash(self, folder):
+        real_save(self, folder)
+        raise KeyboardInterrupt("killed mid-build")
+
+    monkeypatch.setattr(KnowledgeGraph, "save", save_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_artifact(tmp_path / "v2", tmp_path / "art", progress=False)
+    assert load_artifact(tmp_path / "art").graph == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art", "v1", "v2"]  # no temp left
+    monkeypatch.undo()
+    build_artifact(tmp_path / "v2", tmp_path / "art", progress=False)
+    assert load_artifact(tmp_path / "art").graph.num_nodes("user") == 5

@@ -1,0 +1,116 @@
+"""Records -> graph: node and edge types, weights, incremental add, relations.jsonl."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.build import build_graph
+from kg.records import Dataset, Event, Follow, Post, Product, User
+from kg.schema import EVENT_WEIGHTS
+
+
+def world_part_one() -> Dataset:
+    return Dataset(
+        products=[
+            Product("A", "Green tea", brand="Leafy Co", categories=("Food", "Drinks", "Tea"),
+                    price=4.5, image="img/a.jpg", attributes={"organic": True}),
+            Product("B", "Mug", brand="Potter", categories=("Home", "Kitchen")),
+        ],
+        users=[User("1", name="Ann"), User("2", age=30)],
+        follows=[Follow("1", "2", ts=100.0)],
+        posts=[Post("p1", "1", text="my tea", images=("img/p1.jpg",), ts=150.0, products=("A",))],
+        events=[
+            Event("1", "A", "product", "purchase", ts=200.0),
+            Event("1", "A", "product", "view", ts=190.0),
+            Event("2", "B", "product", "rate", value=4.0, ts=210.0),
+            Event("2", "p1", "post", "like", ts=220.0),
+        ],
+    )
+
+
+def world_part_two() -> Dataset:
+    return Dataset(
+        products=[Product("C", "Black tea", brand="Leafy Co",
+                          categories=("Food", "Drinks", "Tea"))],
+        users=[User("3")],
+        follows=[Follow("3", "1")],
+        posts=[Post("p2", "3", text="mugs!", products=("B",))],
+        events=[Event("3", "C", "product", "cart", ts=300.0), Event("1", "B", "product", "click")],
+    )
+
+
+def merged(a: Dataset, b: Dataset) -> Dataset:
+    return Dataset(*(getattr(a, f) + getattr(b, f)
+                     for f in ("products", "users", "follows", "posts", "events")))
+
+
+def test_build_makes_the_node_and_edge_types_of_the_design():
+    g = build_graph(world_part_one(), progress=False)
+    s = g.summary()
+    assert s.nodes == {"user": 2, "product": 2, "brand": 2, "category": 5, "post": 1, "image": 2}
+    assert s.edges == {"authored": 1, "broader": 3, "follows": 1, "has_image": 2,
+                       "in_category": 2, "liked": 1, "made_by": 2, "mentions": 1,
+                       "purchased": 1, "rated": 1, "viewed": 1}
+    assert g.has_edge("product:A", "made_by", "brand:leafy-co")
+    assert g.has_edge("product:A", "in_category", "category:food/drinks/tea")
+    assert g.has_edge("category:food/drinks/tea", "broader", "category:food/drinks")
+    assert g.has_edge("category:food/drinks", "broader", "category:food")
+    assert g.has_edge("post:p1", "mentions", "product:A")
+    assert g.has_edge("post:p1", "has_image", "image:img/p1.jpg")
+    assert g.has_edge("user:1", "authored", "post:p1")
+    assert g.has_edge("user:2", "liked", "post:p1")
+    assert g.node_attrs("product:A")["categories"] == ["Food", "Drinks", "Tea"]
+    assert g.node_attrs("brand:leafy-co") == {"name": "Leafy Co"}
+    assert g.node_attrs("post:p1")["text"] == "my tea"
+
+
+def test_event_weights_come_from_kind_and_rating_value():
+    g = build_graph(world_part_one(), progress=False)
+    (purchase,) = g.neighbors("user:1", "purchased")
+    assert purchase.weight == EVENT_WEIGHTS["purchase"] > EVENT_WEIGHTS["view"]
+    assert purchase.ts == 200.0
+    (rating,) = g.neighbors("user:2", "rated")
+    assert rating.weight == 4.0
+    assert g.matrix("viewed", "product")[g.index("user:1"), g.index("product:A")] == 1.0
+
+
+def test_incremental_add_equals_a_full_build():
+    one, two = world_part_one(), world_part_two()
+    incremental = build_graph(one, progress=False)
+    before = incremental.summary()
+    incremental.add_records(two)
+    full = build_graph(merged(one, two), progress=False)
+    assert incremental == full
+    assert incremental.summary() == full.summary() != before
+    # a second catalogue record for a product merges attributes, no duplicate structure
+    incremental.add_records(Dataset(products=[Product("A", "Green tea", price=5.0)]))
+    assert incremental.node_attrs("product:A")["price"] == 5.0
+    assert incremental.summary().edges == full.summary().edges
+
+
+def test_relations_file_adds_edges_and_names_a_bad_line(tmp_path):
+    path = tmp_path / "relations.jsonl"
+    lines = [{"relation": "also_bought", "src": "product:A", "dst": "product:B"},
+             {"relation": "also_viewed", "src": "product:B", "dst": "product:Z", "weight": 2}]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    g = build_graph(world_part_one(), relations_file=path, progress=False)
+    assert g.has_edge("product:A", "also_bought", "product:B")
+    assert g.neighbors("product:B", "also_viewed")[0].weight == 2.0
+    # product:Z has no record: it is walkable but not a described catalogue product
+    assert g.described("product").tolist() == [True, True, False]
+    path.write_text(json.dumps(lines[0]) + "\n" + '{"relation": "also_bought", "src": "A"}\n')
+    with pytest.raises(ValueError, match=r"relations.jsonl:2"):
+        build_graph(world_part_one(), relations_file=path, progress=False)
+
+
+def test_movielens_graph(shared_dataset):
+    from kg.loaders.movielens import load_movielens
+
+    dataset = load_movielens(shared_dataset("ml-100k")).dataset
+    g = build_graph(dataset, progress=False)
+    ratings = g.matrix("rated", "product")
+    assert ratings.shape == (943, 1682)
+    assert g.summary().edges["rated"] == 100_000 == ratings.nnz
+    assert ratings.data.min() >= 1.0 and ratings.data.max() <= 5.0
