@@ -22,7 +22,8 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import numpy as np
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
 from kg.graph_io import shopgraph_version
+from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
 
 MANIFEST_FILE = "manifest.json"
@@ -57,12 +59,36 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class StageResult:
+    """What a post-graph stage reports: manifest entries, quarantined items, files it wrote.
+
+    A stage's rejections that are not lines of a record file (an image, say) use ``line=0``.
+    """
+
+    manifest: dict[str, Any] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+#: A stage after the graph is built: (graph, read result, dataset folder, artifact temp folder).
+#: It may add edges to the graph and write files into the temp folder; all of it lands
+#: atomically with the graph. kg defines the hook; enrichment and models live above kg.
+Stage = Callable[[KnowledgeGraph, ReadResult, Path, Path], StageResult]
+
+
 def build_artifact(
-    dataset_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, progress: bool = True
+    dataset_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    stages: Sequence[tuple[str, Stage]] = (),
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
-    ``relations.jsonl`` in the dataset folder, if present, adds its edges.
+    ``relations.jsonl`` in the dataset folder, if present, adds its edges. ``stages`` run in
+    order after the graph is built and before it is saved, each named in the manifest's
+    ``stages`` with what it reported and its time.
     """
     from kg.build import build_graph
     from kg.reader import read_dataset, write_rejections
@@ -87,12 +113,25 @@ def build_artifact(
     if relations.is_file():
         inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations)}
     with atomic_dir(out_dir) as tmp:
-        written = graph.save(tmp)
-        write_rejections(tmp / REJECTED_FILE, result.rejections)
+        rejections = list(result.rejections)
+        stage_reports: dict[str, dict[str, Any]] = {}
+        written: list[Path] = []
+        for name, stage in stages:
+            began = time.perf_counter()
+            report = stage(graph, result, root, tmp)
+            seconds[f"stage:{name}"] = time.perf_counter() - began
+            stage_reports[name] = report.manifest
+            rejections += report.rejections
+            written += report.written
+        began = time.perf_counter()
+        written += graph.save(tmp)
+        write_rejections(tmp / REJECTED_FILE, rejections)
         written.append(tmp / REJECTED_FILE)
-        seconds["write"] = time.perf_counter() - start - seconds["read"] - seconds["graph"]
+        seconds["write"] = time.perf_counter() - began
         seconds["total"] = time.perf_counter() - start
         manifest = _manifest(graph, root, inputs, written, seconds)
+        manifest["stages"] = stage_reports
+        manifest["quarantined"] = len(rejections)
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
     return manifest
 

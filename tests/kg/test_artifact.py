@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,36 @@ def test_a_build_aborted_mid_write_leaves_the_previous_artifact(tmp_path, monkey
     monkeypatch.undo()
     build_artifact(tmp_path / "v2", tmp_path / "art", progress=False)
     assert load_artifact(tmp_path / "art").graph.num_nodes("user") == 5
+
+
+def test_stages_enrich_the_graph_and_land_atomically(tmp_path: Path) -> None:
+    from kg.artifact import StageResult
+    from kg.demo import DemoConfig, generate_demo_world
+    from kg.reader import Rejection
+
+    dataset = tmp_path / "dataset"
+    generate_demo_world(dataset, DemoConfig(n_users=20, n_products=30, n_posts=20, images=False),
+                        progress=False)
+
+    def tag_stage(graph, result, root, tmp):  # type: ignore[no-untyped-def]
+        product = graph.nodes("product")[0]
+        graph.add_edges("about", [product], ["concept:stage-made"], weight=[0.5])
+        (tmp / "stage.txt").write_text("written by the stage")
+        bad = Rejection(file="images/missing.png", line=0, reason="missing file", raw="")
+        return StageResult(manifest={"tagged": 1}, rejections=[bad], written=[tmp / "stage.txt"])
+
+    manifest = build_artifact(dataset, tmp_path / "art", progress=False,
+                              stages=[("tagging", tag_stage)])
+    assert manifest["stages"] == {"tagging": {"tagged": 1}}
+    assert manifest["quarantined"] == 1
+    artifact = load_artifact(tmp_path / "art")  # verifies every file's sha256, stage's included
+    assert artifact.graph.has_node("concept:stage-made")
+    assert "missing file" in (artifact.folder / "rejected.jsonl").read_text()
+
+    def failing_stage(graph, result, root, tmp):  # type: ignore[no-untyped-def]
+        raise RuntimeError("stage crashed")
+
+    with pytest.raises(RuntimeError, match="stage crashed"):
+        build_artifact(dataset, tmp_path / "art", progress=False,
+                       stages=[("broken", failing_stage)])
+    assert load_artifact(tmp_path / "art").manifest["stages"] == {"tagging": {"tagged": 1}}
