@@ -1,0 +1,73 @@
+"""``shopgraph profile ARTIFACT_DIR --user ID``: one user's profile, computed from the graph."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``profile`` sub-command."""
+    parser = subparsers.add_parser("profile", help="print a user's profile", description=__doc__)
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
+    parser.add_argument("--user", required=True, help="user id (raw '42' or typed 'user:42')")
+    parser.add_argument("--top", type=int, default=5, help="interests shown per kind")
+    parser.add_argument(
+        "--embedding",
+        action="store_true",
+        help="also train the interaction autoencoder and show the embedding",
+    )
+    parser.add_argument("--json", action="store_true", help="print the profile as JSON")
+    parser.set_defaults(func=run_profile)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    """Load the artifact, build every profile (vectorised, seconds), print the user's."""
+    import dataclasses
+    import json
+
+    from kg.artifact import load_artifact
+    from recommend.profiles import build_profiles, inputs_from_graph
+
+    graph = load_artifact(args.artifact).graph
+    inputs = inputs_from_graph(graph)
+    table = build_profiles(inputs)
+    row = table.row(args.user)
+    if args.embedding:
+        from recommend.profiles.autoencoder import fit_embeddings
+
+        fit_embeddings(inputs, table)
+    prof = table.profile(args.user, top=args.top)
+    segments = [e.dst for e in graph.neighbors(prof.user_id, "member_of")]
+    if args.json:
+        print(
+            json.dumps(
+                {**dataclasses.asdict(prof), "segments": segments}, indent=2, ensure_ascii=False
+            )
+        )
+        return 0
+    print(
+        f"{prof.user_id}  ({int(inputs.n_events[row])} events, "
+        f"{int(inputs.followers[row])} followers)"
+    )
+    for label, interests in (
+        ("categories", prof.categories),
+        ("brands", prof.brands),
+        ("concepts", prof.concepts),
+    ):
+        shown = ", ".join(f"{i.node_id.split(':', 1)[1]} {i.weight:.2f}" for i in interests)
+        print(f"  {label:<15} {shown or '-'}")
+    print(
+        f"  {'spending power':<15} {prof.spending_power:.2f} price percentile "
+        f"(from {prof.spending_basis})"
+    )
+    print(f"  {'brand loyalty':<15} {prof.brand_loyalty:.2f}")
+    print(
+        f"  {'activity':<15} {prof.activity:.2f} log(1+events), {prof.active_days:.0f} active days"
+    )
+    print(f"  {'influence':<15} {prof.influence:.2f}")
+    if segments:
+        print(f"  {'segments':<15} {', '.join(segments)}")
+    if prof.embedding:
+        print(f"  {'embedding':<15} [{', '.join(f'{v:.2f}' for v in prof.embedding)}]")
+    return 0

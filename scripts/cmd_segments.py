@@ -1,0 +1,75 @@
+"""``shopgraph segments ARTIFACT_DIR``: cluster the users' profiles and describe each segment."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``segments`` sub-command."""
+    parser = subparsers.add_parser("segments", help="summarise user segments", description=__doc__)
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
+    parser.add_argument("--method", choices=("kmeans", "agglomerative"), default="kmeans")
+    parser.add_argument("--k", type=int, help="number of segments (default: best silhouette)")
+    parser.add_argument("--k-min", type=int, default=2)
+    parser.add_argument("--k-max", type=int, default=10)
+    parser.add_argument(
+        "--embedding",
+        action="store_true",
+        help="add the autoencoder embedding to the clustering features",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the segments as JSON")
+    parser.set_defaults(func=run_segments)
+
+
+def run_segments(args: argparse.Namespace) -> int:
+    """Build profiles from the artifact's graph, cluster them, print each segment."""
+    import dataclasses
+    import json
+
+    from kg.artifact import load_artifact
+    from recommend.profiles import build_profiles, inputs_from_graph, segment_users
+
+    inputs = inputs_from_graph(load_artifact(args.artifact).graph)
+    table = build_profiles(inputs)
+    if args.embedding:
+        from recommend.profiles.autoencoder import fit_embeddings
+
+        fit_embeddings(inputs, table, seed=args.seed)
+    seg = segment_users(
+        table,
+        method=args.method,
+        k=args.k,
+        k_range=(args.k_min, args.k_max),
+        use_embeddings=args.embedding,
+        seed=args.seed,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "method": seg.method,
+                    "k": seg.k,
+                    "silhouette": seg.silhouette,
+                    "silhouette_by_k": seg.silhouette_by_k,
+                    "segments": [dataclasses.asdict(s) for s in seg.segments],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(
+        f"{len(table):,} users -> {seg.k} segments ({seg.method}), silhouette {seg.silhouette:.3f}"
+    )
+    if len(seg.silhouette_by_k) > 1:
+        print(
+            "  silhouette by k: "
+            + ", ".join(f"{k}: {s:.3f}" for k, s in seg.silhouette_by_k.items())
+        )
+    for s in seg.segments:
+        top = ", ".join(f"{f.name} ({f.z:+.1f} sd)" for f in s.top_features)
+        print(f"  {s.node_id:<12} {s.size:>7,} users  {top}")
+    return 0
