@@ -31,9 +31,9 @@ import numpy as np
 
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
-from kg.graph_io import shopgraph_version
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
+from kg.version import shopgraph_version
 
 MANIFEST_FILE = "manifest.json"
 REJECTED_FILE = "rejected.jsonl"

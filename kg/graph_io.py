@@ -12,7 +12,6 @@ import io
 import json
 import os
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +19,11 @@ import numpy as np
 from kg.atomic import atomic_write_bytes
 from kg.graph import KnowledgeGraph, paused_gc
 from kg.schema import NODE_TYPES
+from kg.version import shopgraph_version
 
 NODES_FILE = "graph_nodes.json"
 EDGES_FILE = "graph_edges.npz"
 FORMAT_VERSION = 1
-
-
-def shopgraph_version() -> str:
-    """The installed shopgraph version ("unknown" when run from an uninstalled tree)."""
-    try:
-        return version("shopgraph")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def save_graph(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> list[Path]:
