@@ -129,7 +129,7 @@ def build_artifact(
         written.append(tmp / REJECTED_FILE)
         seconds["write"] = time.perf_counter() - began
         seconds["total"] = time.perf_counter() - start
-        manifest = _manifest(graph, root, inputs, written, seconds)
+        manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
         manifest["quarantined"] = len(rejections)
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
@@ -140,6 +140,7 @@ def _manifest(
     graph: KnowledgeGraph,
     root: Path,
     inputs: dict[str, dict[str, Any]],
+    folder: Path,
     written: list[Path],
     seconds: dict[str, float],
 ) -> dict[str, Any]:
@@ -161,7 +162,7 @@ def _manifest(
         "records": totals,
         "nodes": summary.nodes,
         "edges": summary.edges,
-        "files": {p.name: file_sha256(p) for p in written},
+        "files": {p.relative_to(folder).as_posix(): file_sha256(p) for p in written},
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
 

@@ -1,12 +1,15 @@
 """``shopgraph build DATASET_DIR --out ARTIFACT_DIR``: read, validate and build the graph artifact.
 
-Writes the graph, ``manifest.json`` (counts, versions, hashes) and ``rejected.jsonl``
+After the graph, the enrichment stages run (nlp mentions and concepts, CLIP image tags,
+profiles, segments and co-purchase rules) unless switched off. Writes the graph,
+``manifest.json`` (counts, versions, hashes, what each stage did) and ``rejected.jsonl``
 atomically: a build killed at any moment leaves the previous artifact loadable.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 
@@ -17,7 +20,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_enrichment_arguments(parser)
     parser.set_defaults(func=run_build)
+
+
+def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that switch and configure the enrichment stages (shared with ``demo``)."""
+    group = parser.add_argument_group("enrichment (after the graph is built)")
+    group.add_argument("--graph-only", action="store_true",
+                       help="build the graph from the records only: no nlp, vision or profiles")
+    for stage in ("nlp", "vision", "profiles"):
+        group.add_argument(f"--no-{stage}", action="store_true", help=f"skip the {stage} stage")
+    group.add_argument("--clip", metavar="NAME_OR_DIR",
+                       help="a pretrained CLIP to tag images with (default: train a small one on"
+                       " the catalogue's own image-title pairs)")
+    group.add_argument("--clip-epochs", type=int, default=40, metavar="N",
+                       help="epochs when training the catalogue CLIP (default 40)")
+
+
+def enrichment_from_args(args: argparse.Namespace) -> list:
+    """The enrichment stages the parsed options ask for."""
+    from recommend.stages import EnrichConfig, enrichment_stages
+
+    if args.graph_only:
+        return []
+    config = EnrichConfig(nlp=not args.no_nlp, vision=not args.no_vision,
+                          profiles=not args.no_profiles, clip=args.clip,
+                          clip_epochs=args.clip_epochs)
+    return enrichment_stages(config, progress=not args.no_progress)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -25,10 +55,19 @@ def run_build(args: argparse.Namespace) -> int:
     from kg.artifact import REJECTED_FILE, build_artifact
     from kg.graph import GraphSummary
 
-    manifest = build_artifact(args.dataset, args.out, progress=not args.no_progress)
+    manifest = build_artifact(args.dataset, args.out, progress=not args.no_progress,
+                              stages=enrichment_from_args(args))
     records = manifest["records"]
     print(f"built {args.out} in {manifest['seconds']['total']:.1f} s from {args.dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
           f"{records['rejected']:,} rejected (see {args.out / REJECTED_FILE})")
     print(GraphSummary(manifest["nodes"], manifest["edges"]))
+    print_stage_reports(manifest)
     return 0
+
+
+def print_stage_reports(manifest: dict) -> None:
+    """One line per enrichment stage with what it reported."""
+    for name, report in manifest.get("stages", {}).items():
+        seconds = manifest["seconds"].get(f"stage:{name}", 0.0)
+        print(f"stage {name} ({seconds:.1f} s): {json.dumps(report, sort_keys=True)}")

@@ -1,14 +1,17 @@
 """``shopgraph demo --out DIR``: the main job end to end on the built-in demo world.
 
 Generates the seeded demo world into ``DIR/dataset``, builds its knowledge-graph artifact
-into ``DIR/artifact``, prints the graph summary and answers a sample SPARQL question with a
-bound parameter: which brands the people a given user follows have bought.
+into ``DIR/artifact`` with the enrichment stages (mentions, a CLIP trained on the demo's
+images, profiles), prints the graph summary and what each stage did, and answers a sample
+SPARQL question with a bound parameter: which brands the people a given user follows bought.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from scripts.cmd_build import add_enrichment_arguments, enrichment_from_args, print_stage_reports
 
 #: Brands bought by the people ?user follows, most bought first; ?user is bound, never pasted.
 FOLLOWED_BRANDS_QUERY = """
@@ -27,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_enrichment_arguments(parser)
     parser.set_defaults(func=run_demo)
 
 
@@ -43,12 +47,14 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"1. demo world written to {dataset}: "
           + ", ".join(f"{n:,} {name}" for name, n in summary.counts.items()))
 
-    manifest = build_artifact(dataset, artifact, progress=progress)
+    manifest = build_artifact(dataset, artifact, progress=progress,
+                              stages=enrichment_from_args(args))
     records = manifest["records"]
     print(f"2. graph built into {artifact} in {manifest['seconds']['total']:.1f} s: "
           f"{records['read']:,} records read, {records['accepted']:,} accepted, "
           f"{records['rejected']:,} rejected")
     print(GraphSummary(manifest["nodes"], manifest["edges"]))
+    print_stage_reports(manifest)
 
     graph = load_artifact(artifact).graph
     user = _most_following_user(graph)

@@ -1,0 +1,34 @@
+"""The profile stage: user profiles, segments and association rules become graph edges.
+
+Adds ``interested_in`` (user → category/brand/concept), ``member_of`` (user → segment) and
+``co_bought`` (product → product, rules with lift > 1) edges; see :mod:`recommend.profiles`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.artifact import Stage, StageResult
+from kg.graph import KnowledgeGraph
+from kg.reader import ReadResult
+from recommend.stages.config import EnrichConfig
+
+
+def profile_stage(config: EnrichConfig) -> Stage:
+    """A build stage that profiles users, segments them and mines co-purchase rules."""
+
+    def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
+        from recommend.profiles import enrich_graph
+
+        if graph.num_nodes("user") == 0:
+            return StageResult(manifest={"skipped": "no users"})
+        report = enrich_graph(graph, embeddings=config.profile_embeddings,
+                              rules_min_support=config.rules_min_support, seed=config.seed)
+        return StageResult(manifest={
+            "segments": len(report.segmentation.segments),
+            "silhouette": report.segmentation.silhouette,
+            "rules": len(report.rules),
+            "edges": report.edges_added,
+        })
+
+    return run

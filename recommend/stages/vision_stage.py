@@ -1,0 +1,76 @@
+"""The vision stage: a CLIP tags product and post images; tags become ``depicts`` edges.
+
+Without a configured pretrained CLIP the stage trains a small one on the catalogue's own
+image–title pairs (minus a held-out share that calibrates the tag threshold and gives the
+accuracy figures). The manifest says plainly which CLIP was used. Images that cannot be
+read are quarantined with their reason; the rest of the build is untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.artifact import Stage, StageResult
+from kg.graph import KnowledgeGraph
+from kg.reader import ReadResult, Rejection
+from recommend.stages.config import EnrichConfig
+
+CLIP_FOLDER = "clip"
+IMAGE_EMBEDDINGS_FILE = "image_embeddings.npz"
+
+
+def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
+    """A build stage that tags images with CLIP (see the module docstring)."""
+
+    def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
+        from vision.catalogue import tag_catalogue, train_catalogue_clip, with_images
+        from vision.clip_model import load_clip
+        from vision.training import ClipTrainer
+
+        products = result.dataset.products
+        post_images = [path for post in result.dataset.posts for path in post.images]
+        if not with_images(products) and not post_images:
+            return StageResult(manifest={"skipped": "no images in the dataset"})
+        heldout: list[str] = []
+        written: list[Path] = []
+        if config.clip is not None:
+            bundle = load_clip(config.clip)
+            training = None
+        else:
+            trainer = ClipTrainer(epochs=config.clip_epochs, seed=config.seed, num_threads=1,
+                                  progress=progress)
+            trained = train_catalogue_clip(
+                products, root, tmp / CLIP_FOLDER, trainer=trainer,
+                heldout_fraction=config.clip_heldout_fraction, seed=config.seed,
+            )
+            bundle, heldout, training = trained.bundle, trained.heldout, trained.report
+            written += sorted(p for p in (tmp / CLIP_FOLDER).rglob("*") if p.is_file())
+        tagged = tag_catalogue(bundle, products, root, heldout=heldout,
+                               extra_images=post_images, progress=progress)
+        known = [t for t in tagged.tags if graph.has_node(t.image)]
+        graph.add_edges("depicts", [t.image for t in known], [t.label for t in known],
+                        weight=[t.score for t in known])
+        tagged.embeddings.save(tmp / IMAGE_EMBEDDINGS_FILE)
+        written.append(tmp / IMAGE_EMBEDDINGS_FILE)
+        calibration = tagged.calibration
+        manifest = {
+            "clip": tagged.clip,
+            "trained_here": training is not None,
+            "images_embedded": len(tagged.embeddings.ids),
+            "depicts_edges": len(known),
+            "images_rejected": len(tagged.rejections),
+            "heldout_products": tagged.n_heldout,
+            "heldout_accuracy": tagged.heldout_accuracy,
+            "threshold": None if calibration is None else calibration.threshold,
+        }
+        rejections = [Rejection(file=_relative(r.path, root), line=0,
+                                reason=f"image: {r.reason}", raw="") for r in tagged.rejections]
+        return StageResult(manifest=manifest, rejections=rejections, written=written)
+
+    return run
+
+
+def _relative(path: str, root: Path) -> str:
+    """``path`` relative to the dataset folder where it lies inside it, as records name it."""
+    resolved = Path(path)
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path
