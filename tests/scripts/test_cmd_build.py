@@ -31,7 +31,8 @@ def test_build_summary_and_query(tmp_path, capsys):
     with open(tmp_path / "data" / "users.jsonl", "a") as handle:
         handle.write('{"name": "no id"}\n')
     art = tmp_path / "art"
-    assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress"]) == 0
+    assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress",
+                 "--graph-only"]) == 0
     out = capsys.readouterr().out
     assert "7 read, 6 accepted, 1 rejected" in out and "purchased" in out
     assert main(["summary", str(art)]) == 0
@@ -62,13 +63,15 @@ def big_dataset(folder: Path, n_events: int) -> None:
 def test_a_killed_build_leaves_the_previous_artifact_loadable(tmp_path):
     small_dataset(tmp_path / "old")
     art = tmp_path / "art"
-    assert main(["build", str(tmp_path / "old"), "--out", str(art), "--no-progress"]) == 0
+    assert main(["build", str(tmp_path / "old"), "--out", str(art), "--no-progress",
+                 "--graph-only"]) == 0
     before = load_artifact(art).graph
     big_dataset(tmp_path / "new", 60_000)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scripts.cli", "build", str(tmp_path / "new"), "--out", str(art),
-         "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--no-progress", "--graph-only"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
         if any(p.name.startswith(".art.") for p in tmp_path.iterdir()):  # writing has begun

@@ -13,7 +13,8 @@ from scripts.cli import main
 def test_demo_builds_a_loadable_artifact_and_answers_sparql(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    argv = ["demo", "--out", str(tmp_path / "out"), "--no-progress", "--clip-epochs", "2"]
+    assert main(argv) == 0
     printed = capsys.readouterr().out
     artifact = load_artifact(tmp_path / "out" / "artifact")
     assert artifact.manifest["records"]["rejected"] == 0

@@ -1,0 +1,81 @@
+"""shopgraph recommend / explain / similar on a small demo artifact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.artifact import build_artifact
+from kg.demo import DemoConfig, generate_demo_world
+from recommend.hybrid.config import HybridConfig
+from recommend.model_stage import model_stage
+from scripts.cli import main
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
+                                                  images=False))
+    build_artifact(root / "data", root / "art", progress=False,
+                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+    return root / "art"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_recommend_json_has_the_documented_keys(artifact, capsys) -> None:
+    code, out, _ = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "4", "--json")
+    assert code == 0
+    recs = json.loads(out)
+    assert len(recs) == 4
+    for r in recs:
+        assert {"item", "score", "parts", "paths"} <= set(r)
+        assert r["item"].startswith("product:") and isinstance(r["parts"], dict)
+        for p in r["paths"]:
+            assert {"nodes", "edges", "text"} <= set(p)
+            assert p["nodes"][0] == "user:u0001" and p["nodes"][-1] == r["item"]
+            assert all(len(e) == 3 for e in p["edges"])
+
+
+def test_recommend_text_and_filters(artifact, capsys) -> None:
+    code, out, _ = run(capsys, "recommend", artifact, "--user", "user:u0001", "-k", "3",
+                       "--price-max", "25")
+    assert code == 0 and out.count("product:") >= 3
+
+
+def test_unknown_user_is_cold_start_not_an_error(artifact, capsys) -> None:
+    code, out, _ = run(capsys, "recommend", artifact, "--user", "stranger", "--json")
+    assert code == 0
+    assert all("cold start" in r["reason"] for r in json.loads(out))
+
+
+def test_explain_json_and_picture(artifact, capsys, tmp_path) -> None:
+    _, out, _ = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "1", "--json")
+    item = json.loads(out)[0]["item"]
+    picture = tmp_path / "why.png"
+    code, out, _ = run(capsys, "explain", artifact, "--user", "u0001", "--item", item,
+                       "--json", "--picture", picture)
+    assert code == 0
+    result = json.loads(out)
+    assert result["item"] == item and result["paths"]
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_item_exits_2_with_its_id(artifact, capsys) -> None:
+    code, _, err = run(capsys, "explain", artifact, "--user", "u0001", "--item", "zzz9")
+    assert code == 2 and "zzz9" in err
+    code, _, err = run(capsys, "similar", artifact, "--item", "zzz9")
+    assert code == 2 and "zzz9" in err
+
+
+def test_similar_json(artifact, capsys) -> None:
+    code, out, _ = run(capsys, "similar", artifact, "--item", "p0001", "-k", "3", "--json")
+    assert code == 0
+    found = json.loads(out)
+    assert len(found) == 3 and "product:p0001" not in {r["item"] for r in found}
