@@ -15,6 +15,7 @@ would split the score) and its colour attribute as a concept (``concept:red``).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -134,6 +135,7 @@ class VisionResult:
     rejections: list[ImageRejection]
     calibration: Calibration | None
     heldout_accuracy: dict[str, float] = field(default_factory=dict)
+    heldout_baseline: dict[str, float] = field(default_factory=dict)  # majority-label share
     n_heldout: int = 0
 
 
@@ -165,6 +167,7 @@ def tag_catalogue(
     held = [p for p in with_images(products)
             if p.id in held_ids and image_node(p.image or "") in row_of]
     accuracy: dict[str, float] = {}
+    baseline: dict[str, float] = {}
     if held:
         rows = np.array([row_of[image_node(p.image or "")] for p in held])
         truth = [visual_truth(p) for p in held]
@@ -175,6 +178,8 @@ def tag_catalogue(
                 guess = tagger.predict(embeddings.vectors[rows], prefix[:-1])
                 scored = [(g, y) for g, y in zip(guess, gold, strict=True) if y]
                 accuracy[group] = float(np.mean([g == y for g, y in scored]))
+                majority = Counter(y for _, y in scored).most_common(1)[0][1]
+                baseline[group] = majority / len(scored)
     else:
         tagger.fit()
     return VisionResult(
@@ -184,5 +189,6 @@ def tag_catalogue(
         rejections=embeddings.rejections,
         calibration=tagger.calibration_,
         heldout_accuracy=accuracy,
+        heldout_baseline=baseline,
         n_heldout=len(held),
     )

@@ -2,7 +2,9 @@
 
 Without a configured pretrained CLIP the stage trains a small one on the catalogue's own
 image–title pairs (minus a held-out share that calibrates the tag threshold and gives the
-accuracy figures). The manifest says plainly which CLIP was used. Images that cannot be
+accuracy figures). A label group (categories, colours) whose held-out accuracy does not beat
+always guessing its most common label adds no edges: such tags would be noise in the graph.
+The manifest says plainly which CLIP was used. Images that cannot be
 read are quarantined with their reason; the rest of the build is untouched.
 """
 
@@ -47,20 +49,24 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
             written += sorted(p for p in (tmp / CLIP_FOLDER).rglob("*") if p.is_file())
         tagged = tag_catalogue(bundle, products, root, heldout=heldout,
                                extra_images=post_images, progress=progress)
-        known = [t for t in tagged.tags if graph.has_node(t.image)]
+        weak = _groups_no_better_than_majority(tagged.heldout_accuracy, tagged.heldout_baseline)
+        known = [t for t in tagged.tags
+                 if graph.has_node(t.image) and _group_of(t.label) not in weak]
         graph.add_edges("depicts", [t.image for t in known], [t.label for t in known],
                         weight=[t.score for t in known])
         tagged.embeddings.save(tmp / IMAGE_EMBEDDINGS_FILE)
         written.append(tmp / IMAGE_EMBEDDINGS_FILE)
         calibration = tagged.calibration
         manifest = {
-            "clip": tagged.clip,
+            "clip": tagged.clip.replace(str(tmp), "<artifact>"),
             "trained_here": training is not None,
             "images_embedded": len(tagged.embeddings.ids),
             "depicts_edges": len(known),
             "images_rejected": len(tagged.rejections),
             "heldout_products": tagged.n_heldout,
             "heldout_accuracy": tagged.heldout_accuracy,
+            "heldout_majority_baseline": tagged.heldout_baseline,
+            "groups_left_out": sorted(weak),
             "threshold": None if calibration is None else calibration.threshold,
         }
         rejections = [Rejection(file=_relative(r.path, root), line=0,
@@ -74,3 +80,18 @@ def _relative(path: str, root: Path) -> str:
     """``path`` relative to the dataset folder where it lies inside it, as records name it."""
     resolved = Path(path)
     return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path
+
+
+_GROUP_OF_PREFIX = {"category": "category", "concept": "colour"}
+
+
+def _group_of(label: str) -> str:
+    """The held-out accuracy group of a tag label (``category:x`` -> category)."""
+    return _GROUP_OF_PREFIX.get(label.partition(":")[0], label.partition(":")[0])
+
+
+def _groups_no_better_than_majority(
+    accuracy: dict[str, float], baseline: dict[str, float]
+) -> set[str]:
+    """Groups measured on held-out images whose accuracy is at most the majority baseline."""
+    return {g for g, acc in accuracy.items() if acc <= baseline.get(g, 0.0)}

@@ -52,7 +52,10 @@ def test_vision_stage_tags_images_and_quarantines_the_broken_one(
     manifest, folder = enriched
     vision = manifest["stages"]["vision"]
     assert vision["trained_here"] and "CLIP" in vision["clip"]
-    assert vision["depicts_edges"] > 0
+    accuracy, baseline = vision["heldout_accuracy"], vision["heldout_majority_baseline"]
+    assert vision["groups_left_out"] == sorted(g for g in accuracy if accuracy[g] <= baseline[g])
+    tagging_groups = set(accuracy) - set(vision["groups_left_out"])
+    assert (vision["depicts_edges"] > 0) == bool(tagging_groups)
     assert vision["images_rejected"] == 1
     rejected = [json.loads(line) for line in (folder / "rejected.jsonl").read_text().splitlines()]
     assert [r["file"] for r in rejected] == ["images/products/broken.png"]
@@ -66,3 +69,13 @@ def test_profile_stage_adds_segments_and_interests(enriched: tuple[dict, Path]) 
     graph = load_artifact(folder).graph
     assert graph.num_edges("member_of") == graph.num_nodes("user")
     assert graph.num_edges("interested_in") > 0
+
+
+def test_a_tag_group_no_better_than_its_majority_label_adds_no_edges() -> None:
+    from recommend.stages.vision_stage import _group_of, _groups_no_better_than_majority
+
+    weak = _groups_no_better_than_majority({"category": 0.03, "colour": 0.98},
+                                           {"category": 0.05, "colour": 0.15})
+    assert weak == {"category"}
+    assert _group_of("category:fashion/shoes") == "category"
+    assert _group_of("concept:red") == "colour"
