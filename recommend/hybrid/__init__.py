@@ -1,0 +1,17 @@
+"""The hybrid ranker: components, candidates, per-user normalisation and a fitted blend.
+
+- :mod:`~recommend.hybrid.config`: :class:`HybridConfig`, plain data that round-trips JSON;
+- :mod:`~recommend.hybrid.components`: CF, content, graph, social and popularity sources
+  behind one small interface (dense scores over the graph's products);
+- :mod:`~recommend.hybrid.candidates`: the union of each component's top N;
+- :mod:`~recommend.hybrid.normalise`: per-user min-max or z-score over the candidate set;
+- :mod:`~recommend.hybrid.blend`: weights fitted on validation NDCG@10, filters, diversity;
+- :mod:`~recommend.hybrid.split`: the validation split and its training graph;
+- :mod:`~recommend.hybrid.fit`: fitting everything, saving and loading it.
+
+Nothing heavy is imported here.
+"""
+
+from recommend.hybrid.config import HybridConfig
+
+__all__ = ["HybridConfig"]

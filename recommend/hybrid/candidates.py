@@ -1,0 +1,64 @@
+"""Candidates: the union of each component's top N allowed products, with every score.
+
+>>> import numpy as np
+>>> c = gather({"a": np.array([[3.0, 1.0, 0.0]]), "b": np.array([[0.0, 0.0, 5.0]])},
+...            np.ones((1, 3), bool), n=1)
+>>> c.items.tolist(), c.features.tolist()
+([0, 2], [[3.0, 0.0], [0.0, 5.0]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate (row, item) pairs sorted by row then item, and their raw component scores.
+
+    ``rows[j]`` is the position of the user in the batch, ``items[j]`` a product index and
+    ``features[j, c]`` the score of component ``names[c]`` (0 = no evidence).
+    """
+
+    rows: np.ndarray
+    items: np.ndarray
+    features: np.ndarray
+    names: tuple[str, ...]
+    n_rows: int
+
+    def row_slices(self) -> np.ndarray:
+        """``starts`` such that row r's candidates are ``starts[r]:starts[r+1]``."""
+        return np.searchsorted(self.rows, np.arange(self.n_rows + 1))
+
+
+def gather(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int,
+           force: np.ndarray | None = None) -> Candidates:
+    """Union of each component's top ``n`` allowed items with a non-zero score, per row.
+
+    ``scores[name]`` and ``allowed`` are (n_rows, n_items); the candidates' features hold
+    every component's score, also for items another component proposed. ``force[r]`` (an
+    item index, -1 for none) joins row r's candidates whatever its scores (for explaining).
+    """
+    names = tuple(scores)
+    n_rows, n_items = allowed.shape
+    chosen = np.zeros((n_rows, n_items), bool)
+    take = min(n, n_items)
+    for s in scores.values():
+        masked = np.where(allowed & (s != 0) & np.isfinite(s), s, -np.inf)
+        if take < n_items:
+            top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
+        else:
+            top = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
+        ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
+        r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
+        chosen[r[ok], top[ok]] = True
+    if force is not None:
+        ok = force >= 0
+        chosen[np.flatnonzero(ok), force[ok]] = True
+    rows, items = np.nonzero(chosen)
+    feats = (np.stack([np.nan_to_num(scores[k][rows, items]) for k in names], axis=1)
+             if names else np.zeros((len(rows), 0)))
+    return Candidates(rows, items, feats, names, n_rows)

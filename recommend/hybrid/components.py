@@ -1,0 +1,256 @@
+"""Adapters that turn each source into a common component: dense scores over the products.
+
+A component answers ``scores(users)``: a (len(users), n products) float array over the
+graph's product indices, 0 where it has no evidence, for graph user indices (users added
+after fitting get what the component can give them, often a zero row). ``refresh(graph)``
+updates what is cheap to update after records were added; ``save``/``load`` persist its
+fitted state in safe formats. Sources:
+
+- ``cf``: EASE or weighted ALS (:mod:`cf`) on the user x product interactions;
+- ``content``: cosine of the user's content vector to each product's (FAISS index);
+- ``graph`` / ``social``: :class:`recommend.paths.GraphPathScorer` over the non-social
+  meta-paths, and over the ``follows>...`` ones (KOL weighted);
+- ``popularity``: log(1 + distinct users who reached the product).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.atomic import atomic_write_json
+from recommend.hybrid.split import PRODUCT_RELATIONS, relation_matrix, seen_matrix
+
+if TYPE_CHECKING:
+    from cf.base import Recommender as CfRecommender
+    from kg.graph import KnowledgeGraph
+    from recommend.content import ContentIndex
+    from recommend.hybrid.encoders import TextEncoder
+    from recommend.paths import GraphPathScorer
+    from recommend.paths import Path as GraphPath
+
+CF_FILE = "cf_model.npz"
+GRAPH_STATE_FILE = "graph_scorers.json"
+
+
+def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
+    """Dense rows of ``matrix`` for ``users`` (rows past its end are zero)."""
+    out = np.zeros((len(users), n_items))
+    known = users < matrix.shape[0]
+    if known.any():
+        block = matrix[users[known]]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        out[known, : block.shape[1]] = block
+    return out
+
+
+class CfComponent:
+    """EASE (history @ B, so new history counts at once) or weighted ALS (factors at fit)."""
+
+    name = "cf"
+
+    def __init__(self, model: CfRecommender, graph: KnowledgeGraph) -> None:
+        self.model = model
+        self.refresh(graph)
+
+    @staticmethod
+    def interactions(graph: KnowledgeGraph) -> Any:
+        """The graph's user x product events as :class:`cf.data.Interactions` (log weights)."""
+        from cf.data import Interactions
+
+        x = relation_matrix(graph, PRODUCT_RELATIONS)
+        x.data = np.log1p(x.data).astype(np.float32)
+        return Interactions(x.astype(np.float32), np.arange(x.shape[0]), np.arange(x.shape[1]))
+
+    @classmethod
+    def fit(cls, graph: KnowledgeGraph, *, kind: str, params: dict[str, Any]) -> CfComponent:
+        """Fit ``kind`` ("ease" or "als") on the graph's interactions."""
+        if kind == "ease":
+            from cf.ease import EASE
+
+            model: CfRecommender = EASE(lam=params["lam"])
+        elif kind == "als":
+            from cf.implicit_mf import WeightedALS
+
+            model = WeightedALS(factors=params["factors"], iterations=params["iterations"],
+                                reg=params["reg"], alpha=params["alpha"], seed=params["seed"])
+        else:
+            raise ValueError(f"cf model must be 'ease' or 'als', not {kind!r}")
+        return cls(model.fit(cls.interactions(graph)), graph)
+
+    def refresh(self, graph: KnowledgeGraph) -> None:
+        """Take the graph's current histories (EASE scores them with the fitted B)."""
+        self.n_items = graph.num_nodes("product")
+        self.history_ = seen_matrix(graph).astype(np.float32)
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        weights = getattr(self.model, "weights_", None)
+        if weights is not None:  # EASE: products added after fitting have no column in B
+            n_fit = weights.shape[0]
+            hist = self.history_[:, :n_fit]
+            out = np.zeros((len(users), self.n_items))
+            known = users < hist.shape[0]
+            if known.any():
+                out[known, :n_fit] = np.asarray(hist[users[known]] @ weights)
+            return out
+        n_fit = self.model.train_.n_users
+        out = np.zeros((len(users), self.n_items))
+        known = users < n_fit
+        if known.any():
+            block = self.model.score_rows(users[known])
+            out[known, : block.shape[1]] = block
+        return out
+
+    def save(self, folder: Path) -> list[Path]:
+        self.model.save(folder / CF_FILE)
+        return [folder / CF_FILE]
+
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph) -> CfComponent:
+        with np.load(folder / CF_FILE, allow_pickle=False) as z:
+            name = json.loads(str(z["meta"]))["class"]
+        if name == "EASE":
+            from cf.ease import EASE as Model
+        elif name == "WeightedALS":
+            from cf.implicit_mf import WeightedALS as Model
+        else:
+            raise ValueError(f"{folder / CF_FILE}: unsupported cf model {name}")
+        return cls(Model.load(folder / CF_FILE), graph)
+
+
+class ContentComponent:
+    """Cosine between the user's content vector and each product's vector."""
+
+    name = "content"
+
+    def __init__(self, index: ContentIndex, graph: KnowledgeGraph, *,
+                 half_life_days: float | None, encoder: TextEncoder | None = None) -> None:
+        self.index = index
+        self.half_life_days = half_life_days
+        self.encoder = encoder
+        self.refresh(graph)
+
+    @classmethod
+    def fit(cls, graph: KnowledgeGraph, encoder: TextEncoder, *,
+            half_life_days: float | None) -> ContentComponent | None:
+        """Embed the described products' text and index it (None: no product has text)."""
+        from recommend.content import ContentIndex, product_texts
+
+        ids, texts = product_texts(graph)
+        if not ids:
+            return None
+        if hasattr(encoder, "fit"):
+            encoder.fit(texts)
+        index = ContentIndex.build(ids, encoder.embed(texts))
+        return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
+
+    def add_products(self, graph: KnowledgeGraph) -> int:
+        """Embed and index products with text that the index lacks; how many were added."""
+        from recommend.content import product_texts
+
+        if self.encoder is None:
+            return 0
+        ids, texts = product_texts(graph)
+        new = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
+        if new:
+            self.index.add([i for i, _ in new], self.encoder.embed([t for _, t in new]))
+        return len(new)
+
+    def refresh(self, graph: KnowledgeGraph) -> None:
+        """Recompute the product vector table and every user's vector from the graph."""
+        from recommend.content import user_vectors
+
+        vectors = self.index.vectors()
+        self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
+        pos = np.array([graph.index(i) for i in self.index.ids], np.int64)
+        self.item_vectors_[pos] = vectors
+        uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
+        self.user_vectors_ = uv.matrix
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        return (u @ self.item_vectors_.T).astype(np.float64)
+
+    def save(self, folder: Path) -> list[Path]:
+        written = self.index.save(folder)
+        if hasattr(self.encoder, "save"):
+            written.append(self.encoder.save(folder))
+        return written
+
+
+class PathComponent:
+    """A :class:`GraphPathScorer` (the ``graph`` or the ``social`` meta-paths)."""
+
+    def __init__(self, name: str, scorer: GraphPathScorer) -> None:
+        self.name = name
+        self.scorer = scorer
+
+    @staticmethod
+    def split_metapaths(graph: KnowledgeGraph) -> dict[str, list]:
+        """The graph's available meta-paths, social (``follows>``) apart from the rest."""
+        from recommend.paths import available_metapaths
+
+        found = available_metapaths(graph)
+        return {
+            "social": [m for m in found if m.steps[0].relation == "follows"],
+            "graph": [m for m in found if m.steps[0].relation != "follows"],
+        }
+
+    def refresh(self, graph: KnowledgeGraph) -> None:
+        """Recompile the step matrices over the graph (weights kept)."""
+        from recommend.paths import GraphPathScorer
+
+        self.scorer = GraphPathScorer.from_state(graph, self.scorer.state())
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        n_users = self.scorer.graph_.num_nodes("user")
+        n_items = self.scorer.graph_.num_nodes("product")
+        out = np.zeros((len(users), n_items))
+        known = users < n_users
+        if known.any():
+            out[known] = self.scorer.score(users[known]).toarray()
+        return out
+
+    def explain(self, user: str, item: str, max_paths: int) -> list[GraphPath]:
+        """Up to ``max_paths`` paths carrying the item's score (maybe a connection)."""
+        return self.scorer.explain(user, item, max_paths=max_paths)
+
+
+class PopularityComponent:
+    """log(1 + number of distinct users with an event on the product): same for everyone."""
+
+    name = "popularity"
+
+    def __init__(self, graph: KnowledgeGraph) -> None:
+        self.refresh(graph)
+
+    def refresh(self, graph: KnowledgeGraph) -> None:
+        counts = np.asarray(seen_matrix(graph).sum(axis=0)).ravel()
+        self.popularity_ = np.log1p(counts)
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
+
+
+def save_path_components(components: dict[str, Any], folder: Path) -> Path:
+    """The graph and social scorers' meta-paths and weights, as one JSON file."""
+    state = {name: c.scorer.state() for name, c in components.items()
+             if isinstance(c, PathComponent)}
+    atomic_write_json(folder / GRAPH_STATE_FILE, state)
+    return folder / GRAPH_STATE_FILE
+
+
+def load_path_components(folder: Path, graph: KnowledgeGraph) -> dict[str, PathComponent]:
+    """The scorers written by :func:`save_path_components`, over ``graph``."""
+    from recommend.paths import GraphPathScorer
+
+    path = folder / GRAPH_STATE_FILE
+    if not path.is_file():
+        return {}
+    state = json.loads(path.read_text(encoding="utf-8"))
+    return {name: PathComponent(name, GraphPathScorer.from_state(graph, s))
+            for name, s in state.items()}

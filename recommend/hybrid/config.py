@@ -1,0 +1,80 @@
+"""HybridConfig: every hyper-parameter of the hybrid ranker, as plain data (JSON round-trip)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CfModel = Literal["auto", "ease", "als"]
+ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
+Normalisation = Literal["minmax", "zscore"]
+
+#: Every component the ranker knows, in feature order.
+COMPONENTS: tuple[str, ...] = ("cf", "content", "graph", "social", "popularity")
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """Hyper-parameters of the hybrid ranker (see :mod:`recommend.hybrid`).
+
+    ``cf_model="auto"`` picks EASE up to ``ease_max_items`` products (its item x item matrix
+    is dense), weighted ALS above. ``content_encoder`` embeds product text: the
+    sentence-transformers model of ``embed_model`` (None: the packaged all-MiniLM-L6-v2),
+    ``"lsa"`` (TF-IDF of hashed words + truncated SVD, no torch: quick, for small worlds and
+    tests) or ``"none"``. Validation holds out each user's latest ``holdout_fraction`` of the
+    products they reached through ``target_relations`` (at least one, for users with at least
+    ``min_user_items``).
+    """
+
+    components: tuple[str, ...] = COMPONENTS
+    cf_model: CfModel = "auto"
+    ease_lam: float = 200.0
+    ease_max_items: int = 20_000
+    als_factors: int = 64
+    als_iterations: int = 15
+    als_reg: float = 0.05
+    als_alpha: float = 5.0
+    content_encoder: ContentEncoder = "sentence-transformers"
+    embed_model: str | None = None
+    lsa_dim: int = 64
+    lsa_features: int = 2**18
+    content_half_life_days: float | None = 60.0
+    candidates_per_component: int = 100
+    normalisation: Normalisation = "minmax"
+    target_relations: tuple[str, ...] = ("purchased", "carted", "rated")
+    holdout_fraction: float = 0.2
+    min_user_items: int = 3
+    max_fit_users: int = 3000
+    grid: tuple[float, ...] = (0.0, 0.25, 0.5, 2.0, 4.0)
+    rounds: int = 3
+    learned_ranker: bool = True
+    k: int = 10
+    max_paths: int = 3
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.components) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown components {sorted(unknown)}; known: {COMPONENTS}")
+        if not self.components:
+            raise ValueError("HybridConfig needs at least one component")
+        if not 0.0 < self.holdout_fraction < 1.0:
+            raise ValueError(f"holdout_fraction must be in (0, 1), not {self.holdout_fraction}")
+        if self.candidates_per_component < 1:
+            raise ValueError("candidates_per_component must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HybridConfig:
+        """The config of :meth:`to_dict` (unknown keys are an error naming them)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown HybridConfig keys {sorted(unknown)}")
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**fixed)

@@ -1,0 +1,113 @@
+"""Text encoders for product content: the sentence-transformers model, or LSA without torch.
+
+Both turn texts into L2-normalised float32 rows. :class:`SentenceEncoder` is the real path
+(:class:`nlp.embed.Embedder`, the packaged all-MiniLM-L6-v2 unless a model is configured;
+loading it costs ~5 s). :class:`LsaEncoder` is TF-IDF over hashed word uni- and bigrams,
+reduced by truncated SVD: no model to load, fitted on the catalogue itself, saved as two
+arrays; good enough for small catalogues and quick tests, weaker on paraphrase.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kg.atomic import atomic_write_bytes
+
+LSA_FILE = "content_lsa.npz"
+
+
+class TextEncoder(Protocol):
+    """Anything that embeds texts into unit rows."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceEncoder:
+    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily)."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self._embedder = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit row per text."""
+        if self._embedder is None:
+            from nlp.config import NlpConfig
+            from nlp.embed import Embedder
+
+            config = NlpConfig() if self.model is None else NlpConfig(embed_model=self.model)
+            self._embedder = Embedder(config)
+        return self._embedder.embed(list(texts))
+
+
+class LsaEncoder:
+    """Hashed TF-IDF + truncated SVD, fitted on the texts given to :meth:`fit`."""
+
+    def __init__(self, *, dim: int = 64, n_features: int = 2**18, seed: int = 0) -> None:
+        self.dim = dim
+        self.n_features = n_features
+        self.seed = seed
+
+    def _counts(self, texts: Sequence[str]):  # scipy sparse (n, n_features)
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vec = HashingVectorizer(n_features=self.n_features, ngram_range=(1, 2),
+                                alternate_sign=False, norm=None, stop_words="english")
+        return vec.transform(list(texts))
+
+    def fit(self, texts: Sequence[str]) -> LsaEncoder:
+        """Learn IDF weights and the SVD basis from ``texts``."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        counts = self._counts(texts)
+        # only the hashed columns the corpus uses matter: fitting over all of them is slow
+        self.columns_ = np.unique(counts.indices).astype(np.int64)
+        counts = counts[:, self.columns_]
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.idf_ = tfidf.idf_.astype(np.float32)
+        x = self._tfidf(counts)
+        dim = max(1, min(self.dim, x.shape[0] - 1, x.shape[1] - 1))
+        svd = TruncatedSVD(n_components=dim, random_state=self.seed).fit(x)
+        self.components_ = svd.components_.astype(np.float32)
+        return self
+
+    def _tfidf(self, counts):
+        from sklearn.preprocessing import normalize
+
+        x = counts.astype(np.float32)
+        x.data = 1.0 + np.log(x.data)
+        return normalize(x.multiply(self.idf_).tocsr())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit row per text (a text with no known word gets a tiny constant row)."""
+        counts = self._counts(texts)[:, self.columns_]
+        z = np.asarray(self._tfidf(counts) @ self.components_.T, np.float32)
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        z = np.where(norms > 0, z, 1e-6)  # a zero vector cannot be indexed
+        return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the fitted arrays (npz, no pickle)."""
+        buf = io.BytesIO()
+        np.savez(buf, idf=self.idf_, components=self.components_, columns=self.columns_,
+                 params=np.array([self.dim, self.n_features, self.seed]))
+        path = Path(folder) / LSA_FILE
+        atomic_write_bytes(path, buf.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> LsaEncoder:
+        """Read what :meth:`save` wrote."""
+        with np.load(Path(folder) / LSA_FILE, allow_pickle=False) as z:
+            dim, n_features, seed = (int(v) for v in z["params"])
+            enc = cls(dim=dim, n_features=n_features, seed=seed)
+            enc.idf_, enc.components_ = z["idf"], z["components"]
+            enc.columns_ = z["columns"]
+        return enc

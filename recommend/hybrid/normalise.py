@@ -1,0 +1,47 @@
+"""Per-user normalisation of component scores over that user's candidate set.
+
+Components speak on unrelated scales (EASE dot products, cosines, random-walk probabilities,
+log counts), so each component's scores are rescaled per user before blending:
+
+- ``"minmax"`` (default): ``(x - min) / (max - min)`` over the user's candidates, in [0, 1];
+  a component that gives all of a user's candidates the same score (no evidence, e.g. an
+  unknown user's CF) contributes 0 to each;
+- ``"zscore"``: ``(x - mean) / std`` over the candidates, 0 when the std is 0.
+
+>>> import numpy as np
+>>> normalise(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 0]), 1).ravel().tolist()
+[0.0, 0.5, 1.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommend.hybrid.config import Normalisation
+
+
+def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,
+              how: Normalisation = "minmax") -> np.ndarray:
+    """``features`` (candidates x components, ``rows`` sorted) rescaled within each row."""
+    out = np.zeros_like(features, dtype=np.float64)
+    if len(rows) == 0:
+        return out
+    starts = np.searchsorted(rows, np.arange(n_rows))
+    counts = np.bincount(rows, minlength=n_rows)
+    nonempty = counts > 0
+    idx = starts[nonempty]
+    per = np.repeat(np.arange(int(nonempty.sum())), counts[nonempty])
+    if how == "minmax":
+        lo = np.minimum.reduceat(features, idx, axis=0)[per]
+        hi = np.maximum.reduceat(features, idx, axis=0)[per]
+        span = hi - lo
+        np.divide(features - lo, span, out=out, where=span > 1e-12)
+    elif how == "zscore":
+        n = counts[nonempty][:, None].astype(np.float64)
+        mean = np.add.reduceat(features, idx, axis=0) / n
+        var = np.add.reduceat(features**2, idx, axis=0) / n - mean**2
+        std = np.sqrt(np.maximum(var, 0.0))[per]
+        np.divide(features - mean[per], std, out=out, where=std > 1e-12)
+    else:
+        raise ValueError(f"normalisation must be 'minmax' or 'zscore', not {how!r}")
+    return out

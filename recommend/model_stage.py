@@ -1,0 +1,50 @@
+"""The artifact stage that fits the hybrid ranker and writes its models into the artifact.
+
+Runs after the graph is built and enriched (profiles, mentions, depicts), inside the
+artifact's atomic folder, so the models land together with the graph they were fitted on.
+Files (all safe formats): ``hybrid.json`` (config, blend weights, shopgraph version),
+``graph_scorers.json`` (meta-path weights), ``cf_model.npz``, ``content.faiss`` +
+``content_index.json`` and, for the LSA encoder, ``content_lsa.npz``.
+
+>>> from kg.artifact import build_artifact                                  # doctest: +SKIP
+>>> build_artifact("data/demo", "out", stages=[("models", model_stage())])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recommend.hybrid.config import HybridConfig
+
+if TYPE_CHECKING:
+    from kg.artifact import Stage, StageResult
+    from kg.graph import KnowledgeGraph
+    from kg.reader import ReadResult
+    from recommend.hybrid.encoders import TextEncoder
+
+STAGE_NAME = "models"
+
+
+def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | None = None,
+                progress: bool = False) -> Stage:
+    """A build stage that fits the hybrid ranker on the graph and saves it (module doc).
+
+    ``encoder`` overrides the configured text encoder (anything with ``embed(texts)``).
+    """
+    cfg = config or HybridConfig()
+
+    def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
+        from kg.artifact import StageResult
+        from recommend.hybrid.model import fit_hybrid
+
+        log = (lambda msg: print(f"models: {msg}", flush=True)) if progress else None
+        model = fit_hybrid(graph, cfg, encoder=encoder, log=log)
+        written = model.save(tmp)
+        return StageResult(
+            manifest={"components": list(model.components), "blend": model.blend.to_json(),
+                      "info": model.info},
+            written=written,
+        )
+
+    return run

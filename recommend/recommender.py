@@ -1,0 +1,375 @@
+"""The Recommender API: build/load/save an artifact, recommend, explain, similar, add.
+
+>>> from recommend import Recommender                                   # doctest: +SKIP
+>>> rec = Recommender.build("path/to/dataset", "artifacts/x")            # doctest: +SKIP
+>>> [r.item for r in rec.recommend("user:42", k=3)]                      # doctest: +SKIP
+['product:B00X', 'product:B01Y', 'product:A7']
+
+``build`` runs :func:`kg.artifact.build_artifact` with the given enrichment stages and the
+model stage (:mod:`recommend.model_stage`) into ``out_dir`` (a fresh temporary folder when
+None) and loads the result: what is served is always what is on disk. ``save`` writes the
+current graph and models (after :meth:`Recommender.add`) atomically to another folder.
+
+Ids are accepted typed (``user:42``, ``product:B00X``) or raw (``42``, ``B00X``). A user
+missing from the graph, or without any product event, gets a cold-start blend of the
+components that know something of them (content from their posts, social from whom they
+follow, popularity), reported in each recommendation's ``reason``; never an exception.
+An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kg.schema import NODE_TYPES
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.filters import Filters, filter_mask, product_prices
+from recommend.results import ExplainedPath, Recommendation
+
+if TYPE_CHECKING:
+    from kg.artifact import Stage
+    from kg.graph import KnowledgeGraph
+    from kg.reader import Rejection
+    from kg.records import Dataset, Record
+    from recommend.hybrid.encoders import TextEncoder
+    from recommend.hybrid.model import HybridModel
+
+PATH_COMPONENTS = ("graph", "social")
+COLD_COMPONENTS = ("content", "social", "graph", "popularity")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What :meth:`Recommender.add` took in, and what it quarantined (with reasons)."""
+
+    accepted: int
+    rejected: list[Rejection] = field(default_factory=list)
+    updated: tuple[str, ...] = ()
+
+
+def _typed(raw: object, node_type: str) -> str:
+    text = str(raw)
+    head, sep, _ = text.partition(":")
+    if sep and head in NODE_TYPES:
+        if head != node_type:
+            raise ValueError(f"{text!r} is a {head} id, expected a {node_type}")
+        return text
+    return f"{node_type}:{text}"
+
+
+class Recommender:
+    """Hybrid recommendations with explanations over a knowledge-graph artifact."""
+
+    def __init__(self, model: HybridModel, *, manifest: dict[str, Any] | None = None,
+                 folder: Path | None = None) -> None:
+        self.model = model
+        self.manifest = manifest or {}
+        self.folder = folder
+        self._prices: np.ndarray | None = None
+
+    @property
+    def graph(self) -> KnowledgeGraph:
+        return self.model.graph
+
+    # ----- building and persistence -----
+    @classmethod
+    def build(
+        cls,
+        dataset_dir: str | os.PathLike[str],
+        out_dir: str | os.PathLike[str] | None = None,
+        *,
+        config: HybridConfig | None = None,
+        stages: Sequence[tuple[str, Stage]] = (),
+        encoder: TextEncoder | None = None,
+        progress: bool = False,
+    ) -> Recommender:
+        """Build the artifact of ``dataset_dir`` (enrichment ``stages``, then the models)."""
+        from kg.artifact import build_artifact
+        from recommend.model_stage import STAGE_NAME, model_stage
+
+        out = (Path(out_dir) if out_dir is not None
+               else Path(tempfile.mkdtemp(prefix="shopgraph-")) / "artifact")
+        all_stages = [*stages, (STAGE_NAME, model_stage(config, encoder=encoder,
+                                                        progress=progress))]
+        build_artifact(dataset_dir, out, progress=progress, stages=all_stages)
+        return cls.load(out, encoder=encoder)
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str], *, verify: bool = False,
+             encoder: TextEncoder | None = None) -> Recommender:
+        """Load an artifact's graph and models (``verify``: check every file's sha256)."""
+        from kg.artifact import load_artifact
+        from recommend.hybrid.model import HybridModel
+
+        art = load_artifact(folder, verify=verify)
+        model = HybridModel.load(art.folder, art.graph)
+        content = model.components.get("content")
+        if encoder is not None and content is not None:
+            content.encoder = encoder
+        return cls(model, manifest=art.manifest, folder=art.folder)
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write graph, models and manifest to ``folder`` atomically; the folder."""
+        from kg.artifact import MANIFEST_FILE, REJECTED_FILE, file_sha256
+        from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
+
+        with atomic_dir(folder) as tmp:
+            written = list(self.graph.save(tmp)) + self.model.save(tmp)
+            old = None if self.folder is None else self.folder / REJECTED_FILE
+            data = old.read_bytes() if old is not None and old.is_file() else b""
+            atomic_write_bytes(tmp / REJECTED_FILE, data)
+            written.append(tmp / REJECTED_FILE)
+            summary = self.graph.summary()
+            manifest = {**self.manifest, "nodes": summary.nodes, "edges": summary.edges,
+                        "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "files": {p.name: file_sha256(p) for p in written}}
+            atomic_write_json(tmp / MANIFEST_FILE, manifest)
+        self.manifest = manifest
+        return Path(folder)
+
+    # ----- ids -----
+    def user_id(self, user: object) -> str:
+        """The typed user id of ``user`` (typed or raw)."""
+        return _typed(user, "user")
+
+    def item_id(self, item: object) -> str:
+        """The typed product id of ``item``; KeyError naming it if the graph lacks it."""
+        typed = _typed(item, "product")
+        if not self.graph.has_node(typed):
+            raise KeyError(f"unknown item {item!r}: no product {typed!r} in the graph")
+        return typed
+
+    def _user_index(self, user_id: str) -> int:
+        """Graph index of the user, or one past the last user when unknown."""
+        g = self.graph
+        return g.index(user_id) if g.has_node(user_id) else g.num_nodes("user")
+
+    # ----- recommending -----
+    def recommend(
+        self,
+        user: object,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        categories: Sequence[str] = (),
+        brands: Sequence[str] = (),
+        price_min: float | None = None,
+        price_max: float | None = None,
+        diversity: float = 0.0,
+        explain: bool = True,
+    ) -> list[Recommendation]:
+        """Top ``k`` products for ``user`` with parts and (``explain``) up to 3 paths each.
+
+        Filters keep products in a category (or below), of a brand, in a price range;
+        ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        uid = self.user_id(user)
+        u = self._user_index(uid)
+        if self._prices is None:
+            self._prices = product_prices(self.graph)
+        mask = filter_mask(self.graph, Filters(tuple(categories), tuple(brands), price_min,
+                                               price_max), prices=self._prices)
+        users = np.array([u])
+        ranked = self.model.rank(users, self.model.allowed(users, mask, exclude_seen))
+        items, parts, scores, reason = self._blend_row(u, ranked)
+        if len(items) == 0:
+            return []
+        if diversity > 0 and "content" in self.model.components:
+            keep = np.argsort(-scores, kind="stable")[: max(5 * k, 50)]
+            vecs = self.model.components["content"].item_vectors_[items[keep]]
+            from recommend.hybrid.blend import diversify
+
+            order = keep[diversify(items[keep], scores[keep], vecs, k, diversity)]
+        else:
+            order = np.argsort(-scores, kind="stable")[:k]
+        known = self.graph.has_node(uid)
+        out = []
+        for j in order:
+            item = self.graph.node_id("product", int(items[j]))
+            part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
+            paths = self._paths(uid, item, part) if explain and known else []
+            out.append(Recommendation(item, float(scores[j]), part, paths, reason))
+        return out
+
+    def _blend_row(self, u: int, ranked: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                       str | None]:
+        """Items, per-component parts, scores and fallback reason of one ranked user."""
+        cands, norm = ranked.candidates, ranked.normalised
+        names = self.model.blend.names
+        seen = self.model.seen_
+        has_history = u < seen.shape[0] and seen.indptr[u + 1] > seen.indptr[u]
+        if has_history:
+            parts = norm * self.model.blend.weights
+            return cands.items, parts, parts.sum(axis=1), None
+        # cold start: equal weights over the components that know something of the user
+        evidence = [j for j, n in enumerate(names) if n in COLD_COMPONENTS
+                    and len(cands.items) and np.ptp(cands.features[:, j]) > 0]
+        w = np.zeros(len(names))
+        w[evidence] = 1.0 / max(len(evidence), 1)
+        parts = norm * w
+        who = "unknown user" if u >= self.graph.num_nodes("user") else "no product history"
+        used = ", ".join(names[j] for j in evidence) or "nothing"
+        return cands.items, parts, parts.sum(axis=1), f"cold start ({who}): {used}"
+
+    # ----- explaining -----
+    def _paths(self, user_id: str, item_id: str, parts: dict[str, float],
+               max_paths: int | None = None) -> list[ExplainedPath]:
+        """Up to ``max_paths`` paths carrying the item's graph/social score, else a link."""
+        from recommend.paths import connection_path
+
+        limit = self.model.config.max_paths if max_paths is None else max_paths
+        found: list[ExplainedPath] = []
+        influencers: set[str] = set()
+        for name in PATH_COMPONENTS:
+            comp = self.model.components.get(name)
+            if comp is None:
+                continue
+            if comp.scorer.kol_ is not None:
+                influencers |= comp.scorer.kol_.influencers()
+            share = parts.get(name, 0.0)
+            if share <= 0:
+                continue
+            for p in comp.explain(user_id, item_id, limit):
+                if p.reason == "score":
+                    found.append(ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
+                                               share * p.contribution))
+        total = sum(p.contribution for p in found)
+        found.sort(key=lambda p: -p.contribution)
+        found = [ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
+                               p.contribution / total if total > 0 else 0.0)
+                 for p in found[:limit]]
+        if found:
+            return found
+        link = connection_path(self.graph, user_id, item_id, max_hops=3,
+                               influencers=influencers)
+        if link is None:
+            return []
+        return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
+
+    def explain(self, user: object, item: object, *, max_paths: int | None = None
+                ) -> list[ExplainedPath]:
+        """Paths from ``user`` to ``item`` (KeyError for an unknown item)."""
+        return self.explain_item(user, item, max_paths=max_paths).paths
+
+    def explain_item(self, user: object, item: object, *, max_paths: int | None = None
+                     ) -> Recommendation:
+        """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths."""
+        iid = self.item_id(item)
+        uid = self.user_id(user)
+        u = self._user_index(uid)
+        i = self.graph.index(iid)
+        users = np.array([u])
+        mask = self.graph.described("product")
+        ranked = self.model.rank(users, self.model.allowed(users, mask, True),
+                                 force=np.array([i]))
+        items, parts, scores, reason = self._blend_row(u, ranked)
+        j = int(np.flatnonzero(items == i)[0])
+        part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
+        paths = self._paths(uid, iid, part, max_paths) if self.graph.has_node(uid) else []
+        return Recommendation(iid, float(scores[j]), part, paths, reason)
+
+    def draw(self, user: object, item: object, out: str | os.PathLike[str]) -> Path:
+        """Draw the explanation paths of (user, item) to ``out`` (.svg or .png)."""
+        from recommend.paths.drawing import draw_paths
+
+        paths = self.explain(user, item)
+        if not paths:
+            raise ValueError(f"no path joins {self.user_id(user)} and {self.item_id(item)}")
+        return draw_paths(paths, out, graph=self.graph,  # type: ignore[arg-type]
+                          title=f"Why {self.item_id(item)} for {self.user_id(user)}")
+
+    # ----- similar items -----
+    def similar(self, item: object, k: int = 10) -> list[Recommendation]:
+        """Products like ``item``: content cosine and co-interaction cosine, each min-max
+        scaled over the candidates and averaged (unfitted: there is no "similar" label)."""
+        iid = self.item_id(item)
+        i = self.graph.index(iid)
+        described = self.graph.described("product")
+        described[i] = False
+        scores: dict[str, np.ndarray] = {}
+        content = self.model.components.get("content")
+        if content is not None and np.any(content.item_vectors_[i]):
+            scores["content"] = (content.item_vectors_ @ content.item_vectors_[i]).astype(
+                np.float64)
+        seen = self.model.seen_
+        if seen.nnz and i < seen.shape[1]:
+            col = seen[:, i].toarray().ravel()
+            co = np.asarray(seen.T @ col).ravel()
+            norms = np.sqrt(np.asarray(seen.sum(axis=0)).ravel() * col.sum())
+            scores["cf"] = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
+        if not scores:
+            return []
+        from recommend.hybrid.candidates import gather
+        from recommend.hybrid.normalise import normalise
+
+        rows = {n: s[None, :] for n, s in scores.items()}
+        cands = gather(rows, described[None, :], max(self.model.config.candidates_per_component,
+                                                     k))
+        norm = normalise(cands.features, cands.rows, 1, "minmax") / len(scores)
+        total = norm.sum(axis=1)
+        order = np.argsort(-total, kind="stable")[:k]
+        return [Recommendation(self.graph.node_id("product", int(cands.items[j])),
+                               float(total[j]),
+                               {n: float(norm[j, c]) for c, n in enumerate(cands.names)},
+                               [], f"similar to {iid}")
+                for j in order]
+
+    # ----- incremental update -----
+    def add(self, records: Dataset | Iterable[Record]) -> AddResult:
+        """Validate and add records without a rebuild; update what is cheap (module doc).
+
+        Updated at once: the graph, seen products, popularity, content user vectors (and new
+        products' content vectors), EASE scores of changed histories, meta-path matrices.
+        Not until a rebuild: CF model weights (an ALS user's factors; new products have no
+        CF score), meta-path and blend weights, KOL weights are recomputed but not refitted.
+        """
+        from kg.reader import Rejection
+        from kg.records import Dataset, Event, Follow, Post, Product, User
+        from kg.validate import KnownIds, RecordError, Validator
+
+        ds_in = records if isinstance(records, Dataset) else None
+        if ds_in is None:
+            ds_in = Dataset()
+            kinds = {Product: ds_in.products, User: ds_in.users, Follow: ds_in.follows,
+                     Post: ds_in.posts, Event: ds_in.events}
+            for r in records:
+                if type(r) not in kinds:
+                    raise TypeError(f"not a shopgraph record: {r!r}")
+                kinds[type(r)].append(r)
+        g = self.graph
+        validator = Validator(KnownIds(users=set(g.raw_ids("user")),
+                                       products=set(g.raw_ids("product")),
+                                       posts=set(g.raw_ids("post"))))
+        accepted = Dataset()
+        rejected: list[Rejection] = []
+        for name in ("products", "users", "follows", "posts", "events"):
+            for n, record in enumerate(getattr(ds_in, name), start=1):
+                try:
+                    checked = validator.check(record, where=(f"{name}.jsonl", n))
+                except RecordError as err:
+                    rejected.append(Rejection(f"{name}.jsonl", n, str(err), repr(record)))
+                    continue
+                if checked is not None:
+                    getattr(accepted, name).append(checked)
+        count = sum(len(getattr(accepted, n)) for n in
+                    ("products", "users", "follows", "posts", "events"))
+        updated: list[str] = []
+        if count:
+            g.add_records(accepted)
+            content = self.model.components.get("content")
+            if content is not None and accepted.products and content.add_products(g):
+                updated.append("content index")
+            self.model.refresh()
+            self._prices = None
+            updated += ["graph", "seen", *self.model.components]
+        return AddResult(count, rejected, tuple(updated))

@@ -1,0 +1,75 @@
+"""What the Recommender returns: recommendations with their component scores and paths.
+
+>>> p = ExplainedPath(("user:1", "product:A"), (("user:1", "purchased", "product:A"),),
+...                   "You bought A.")
+>>> Recommendation("product:B", 0.9, {"cf": 1.0}, [p]).to_json()["paths"][0]["edges"]
+[['user:1', 'purchased', 'product:A']]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EdgeTriple = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class ExplainedPath:
+    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``) through stored edges.
+
+    ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and
+    ``nodes[t+1]`` (either direction). ``kind="score"``: the path carries part of the item's
+    graph or social score (``contribution``: its share of the item's blended path score);
+    ``"connection"``: a link between the two, not the reason for the score.
+    """
+
+    nodes: tuple[str, ...]
+    edges: tuple[EdgeTriple, ...]
+    text: str
+    component: str | None = None
+    metapath: str | None = None
+    contribution: float = 0.0
+    kind: Literal["score", "connection"] = "score"
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"nodes", "edges": [[src, type, dst], ...], "text", ...}``."""
+        return {
+            "nodes": list(self.nodes),
+            "edges": [list(e) for e in self.edges],
+            "text": self.text,
+            "kind": self.kind,
+            "component": self.component,
+            "metapath": self.metapath,
+            "contribution": round(float(self.contribution), 6),
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item: blended ``score``, per-component ``parts`` and explaining paths.
+
+    ``parts`` holds each component's normalised score times its blend weight (they add up to
+    ``score``). ``reason`` is None for a normal recommendation, else the fallback used
+    (e.g. cold start).
+    """
+
+    item: str
+    score: float
+    parts: dict[str, float]
+    paths: list[ExplainedPath] = field(default_factory=list)
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"item", "score", "parts": {...}, "paths": [...], "reason"}``."""
+        return {
+            "item": self.item,
+            "score": round(float(self.score), 6),
+            "parts": {k: round(float(v), 6) for k, v in self.parts.items()},
+            "paths": [p.to_json() for p in self.paths],
+            "reason": self.reason,
+        }

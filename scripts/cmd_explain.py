@@ -1,0 +1,55 @@
+"""``shopgraph explain ARTIFACT_DIR --user ID --item ID [--json] [--picture out.png]``.
+
+Why ``item`` for ``user``: its blended score, each component's part, and up to 3 paths of
+at most 3 hops through edges of the graph, each as a sentence; ``--picture`` draws them
+(.png or .svg). An unknown item is an error (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explain`` sub-command."""
+    parser = subparsers.add_parser("explain", help="explain why a product suits a user",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
+    parser.add_argument("--user", required=True, help="user id, typed or raw")
+    parser.add_argument("--item", required=True, help="product id, typed or raw")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--picture", type=Path, default=None, metavar="OUT.png",
+                        help="draw the paths to this .png or .svg file")
+    parser.set_defaults(func=run_explain)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Print the explanation; draw it when asked."""
+    from recommend.recommender import Recommender
+
+    rec = Recommender.load(args.artifact)
+    result = rec.explain_item(args.user, args.item)
+    if args.picture is not None:
+        if not result.paths:
+            raise ValueError(f"no path joins {rec.user_id(args.user)} and {result.item}: "
+                             "nothing to draw")
+        from recommend.paths.drawing import draw_paths
+
+        draw_paths(result.paths, args.picture, graph=rec.graph,  # type: ignore[arg-type]
+                   title=f"Why {result.item} for {rec.user_id(args.user)}")
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    parts = ", ".join(f"{k} {v:+.2f}" for k, v in result.parts.items() if abs(v) >= 0.005)
+    print(f"{result.item} for {rec.user_id(args.user)}: score {result.score:.3f} ({parts})")
+    if result.reason:
+        print(f"  [{result.reason}]")
+    if not result.paths:
+        print("  no path of at most 3 hops joins them")
+    for p in result.paths:
+        print(f"  - {p.text}")
+    if args.picture is not None:
+        print(f"picture: {args.picture}")
+    return 0

@@ -1,0 +1,40 @@
+"""``shopgraph similar ARTIFACT_DIR --item ID -k 10 [--json]``: products like a product.
+
+Content similarity (text embeddings) and co-interaction (people who engaged with one also
+engaged with the other), each scaled to [0, 1] and averaged. An unknown item is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``similar`` sub-command."""
+    parser = subparsers.add_parser("similar", help="products similar to a product",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
+    parser.add_argument("--item", required=True, help="product id, typed or raw")
+    parser.add_argument("-k", type=int, default=10, help="how many products (default 10)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run_similar)
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    """Print the similar products."""
+    from recommend.recommender import Recommender
+
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, not {args.k}")
+    rec = Recommender.load(args.artifact)
+    found = rec.similar(args.item, k=args.k)
+    if args.json:
+        print(json.dumps([r.to_json() for r in found], indent=2, ensure_ascii=False))
+        return 0
+    for n, r in enumerate(found, start=1):
+        title = rec.graph.node_attrs(r.item).get("title", "")
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in r.parts.items())
+        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({parts})")
+    return 0

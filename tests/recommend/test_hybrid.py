@@ -1,0 +1,138 @@
+"""The hybrid ranker's parts: split, candidates, normalisation, blend fitting, filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg.build import build_graph
+from kg.records import Dataset, Event, Product, User
+from recommend.evaluate.metrics import ndcg_at_k
+from recommend.hybrid.blend import diversify, fit_blend, fit_coordinate, top_k_rows
+from recommend.hybrid.candidates import gather
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.filters import Filters, filter_mask
+from recommend.hybrid.normalise import normalise
+from recommend.hybrid.split import validation_split
+
+
+def small_graph():
+    products = [
+        Product("A", "Trail shoe", brand="Nike", categories=("Shoes", "Running"), price=90.0),
+        Product("B", "Road shoe", brand="Nike", categories=("Shoes", "Running"), price=120.0),
+        Product("C", "Mug", brand="Clay", categories=("Home", "Kitchen"), price=12.0),
+        Product("D", "Teapot", brand="Clay", categories=("Home", "Kitchen")),
+    ]
+    users = [User("1"), User("2")]
+    events = [
+        Event("1", "A", "product", "purchase", ts=1.0),
+        Event("1", "B", "product", "view", ts=2.0),
+        Event("1", "B", "product", "purchase", ts=3.0),
+        Event("1", "C", "product", "purchase", ts=4.0),
+        Event("1", "D", "product", "view", ts=0.5),
+        Event("2", "A", "product", "purchase", ts=1.0),
+    ]
+    return build_graph(Dataset(products=products, users=users, events=events), progress=False)
+
+
+def test_split_holds_out_the_latest_purchases_and_all_their_edges() -> None:
+    g = small_graph()
+    split = validation_split(g, target_relations=("purchased",), fraction=0.2,
+                             min_user_items=3)
+    held = {(g.node_id("user", u), g.node_id("product", i))
+            for u, i in zip(*split.relevant.nonzero(), strict=True)}
+    assert held == {("user:1", "product:C")}  # latest of 3 purchases; user 2 has too few
+    t = split.train_graph
+    assert not t.has_edge("user:1", "purchased", "product:C")
+    assert t.has_edge("user:1", "purchased", "product:B") and t.has_edge("user:1", "viewed",
+                                                                        "product:B")
+    assert t.nodes("product") == g.nodes("product") and t.nodes("user") == g.nodes("user")
+    assert t.described("product").tolist() == g.described("product").tolist()
+
+
+def test_candidates_are_the_union_of_each_components_top_n_within_allowed() -> None:
+    a = np.array([[5.0, 4.0, 3.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 2.0]])
+    b = np.array([[0.0, 0.0, 0.0, 9.0, 8.0], [7.0, 0.0, 0.0, 0.0, 0.0]])
+    allowed = np.ones((2, 5), bool)
+    allowed[0, 3] = False
+    c = gather({"a": a, "b": b}, allowed, n=2)
+    got = {(int(r), int(i)) for r, i in zip(c.rows, c.items, strict=True)}
+    assert got == {(0, 0), (0, 1), (0, 4), (1, 3), (1, 4), (1, 0)}
+    j = np.flatnonzero((c.rows == 0) & (c.items == 4))[0]
+    assert c.features[j].tolist() == [0.0, 8.0]  # both components' scores for each pair
+    assert np.all(np.diff(c.rows) >= 0)
+
+
+def test_minmax_and_zscore_normalise_within_each_user() -> None:
+    feats = np.array([[1.0, 7.0], [3.0, 7.0], [100.0, 1.0], [300.0, 3.0]])
+    rows = np.array([0, 0, 1, 1])
+    mm = normalise(feats, rows, 2, "minmax")
+    assert mm.tolist() == [[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]
+    z = normalise(feats, rows, 2, "zscore")
+    assert z[:, 0].tolist() == pytest.approx([-1.0, 1.0, -1.0, 1.0])
+    assert z[0, 1] == 0.0  # constant column: no evidence
+
+
+def synthetic(n_users: int = 300, n_items: int = 40, seed: int = 0):
+    """Feature 0 tells the held-out item apart, feature 1 is noise."""
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(n_users), n_items)
+    items = np.tile(np.arange(n_items), n_users)
+    target = rng.integers(0, n_items, n_users)
+    label = items == target[rows]
+    signal = rng.random(len(rows)) + 0.8 * label
+    noise = rng.random(len(rows)) * 1.5
+    feats = np.stack([signal, noise], axis=1)
+    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
+                        shape=(n_users, n_items))
+    return feats, rows, items, rel
+
+
+def test_coordinate_ascent_finds_the_informative_component() -> None:
+    feats, rows, items, rel = synthetic()
+    w, best = fit_coordinate(feats, rows, items, rel, k=10)
+    assert w[0] > w[1]
+    equal = ndcg_at_k(top_k_rows(feats.sum(axis=1), rows, items, rel.shape[0], 10), rel, 10)
+    assert best > equal
+
+
+def test_fit_blend_records_both_fitters_and_keeps_the_better() -> None:
+    feats, rows, items, rel = synthetic(seed=1)
+    blend = fit_blend(feats, rows, items, rel, ("signal", "noise"), k=10)
+    cv = blend.validation["cv_ndcg@10"]
+    assert set(cv) == {"coordinate", "logistic"}
+    assert blend.kind == max(cv, key=cv.get)
+    assert blend.weights[0] > blend.weights[1]
+    assert blend.validation["ndcg@10"] > blend.validation["single"]["noise"]
+
+
+def test_diversify_trades_score_for_variety() -> None:
+    vecs = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    scores = np.array([1.0, 0.95, 0.5])
+    assert diversify(np.arange(3), scores, vecs, 2, 0.0).tolist() == [0, 1]
+    assert diversify(np.arange(3), scores, vecs, 2, 0.7).tolist() == [0, 2]
+
+
+def test_filters_by_category_brand_and_price() -> None:
+    g = small_graph()
+    ids = g.nodes("product")
+
+    def kept(f: Filters) -> set[str]:
+        return {p for p, m in zip(ids, filter_mask(g, f), strict=True) if m}
+
+    assert kept(Filters()) == {"product:A", "product:B", "product:C", "product:D"}
+    assert kept(Filters(categories=("category:shoes",))) == {"product:A", "product:B"}
+    assert kept(Filters(categories=("Kitchen",))) == {"product:C", "product:D"}
+    assert kept(Filters(brands=("Nike",))) == {"product:A", "product:B"}
+    assert kept(Filters(price_max=100.0)) == {"product:A", "product:C"}  # D has no price
+    assert kept(Filters(brands=("nobody",))) == set()
+
+
+def test_config_round_trips_and_rejects_unknowns() -> None:
+    c = HybridConfig(components=("cf", "popularity"), content_encoder="lsa")
+    assert HybridConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ValueError, match="unknown components"):
+        HybridConfig(components=("magic",))
+    with pytest.raises(ValueError, match="unknown HybridConfig keys"):
+        HybridConfig.from_dict({"nope": 1})

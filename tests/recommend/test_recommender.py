@@ -1,0 +1,157 @@
+"""The Recommender API on a small demo world built once with the model stage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.artifact import build_artifact, load_artifact
+from kg.demo import DemoConfig, generate_demo_world
+from kg.records import Event, Product, User
+from recommend import Recommendation, Recommender
+from recommend.hybrid.config import HybridConfig
+from recommend.model_stage import model_stage
+
+CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rec")
+    generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
+                                                  images=False))
+    manifest = build_artifact(root / "data", root / "art", progress=False,
+                              stages=[("models", model_stage(CONFIG))])
+    return root, manifest
+
+
+@pytest.fixture
+def rec(built) -> Recommender:
+    return Recommender.load(built[0] / "art", verify=True)
+
+
+def active_user(rec: Recommender) -> str:
+    seen = rec.model.seen_
+    counts = seen.indptr[1:] - seen.indptr[:-1]
+    return rec.graph.node_id("user", int(counts.argmax()))
+
+
+def test_model_stage_records_its_fit_in_the_manifest(built) -> None:
+    report = built[1]["stages"]["models"]
+    assert set(report["components"]) <= {"cf", "content", "graph", "social", "popularity"}
+    assert {"cf", "content", "graph", "popularity"} <= set(report["components"])
+    blend = report["blend"]
+    assert blend["kind"] in ("coordinate", "logistic")
+    assert 0.0 < blend["validation"]["ndcg@10"] <= 1.0
+    assert "hybrid.json" in built[1]["files"] and "content.faiss" in built[1]["files"]
+
+
+def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> None:
+    user = active_user(rec)
+    recs = rec.recommend(user, k=10)
+    assert len(recs) == 10 and all(isinstance(r, Recommendation) for r in recs)
+    seen = {rec.graph.node_id("product", int(i))
+            for i in rec.model.seen_[rec.graph.index(user)].indices}
+    described = rec.graph.described("product")
+    scores = [r.score for r in recs]
+    assert scores == sorted(scores, reverse=True)
+    assert len({r.item for r in recs}) == 10
+    for r in recs:
+        assert r.item not in seen and described[rec.graph.index(r.item)]
+        assert set(r.parts) == set(rec.model.blend.names)
+        assert r.score == pytest.approx(sum(r.parts.values()))
+        assert 1 <= len(r.paths) <= 3 and r.reason is None
+        for p in r.paths:
+            assert p.nodes[0] == user and p.nodes[-1] == r.item and len(p.edges) <= 3
+            assert all(rec.graph.has_edge(*e) for e in p.edges)
+            assert len(p.nodes) == len(p.edges) + 1 and p.text
+
+
+def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) -> None:
+    users = rec.graph.nodes("user")[:40]
+    recs = [r for u in users for r in rec.recommend(u, k=10)]
+    with_path = sum(bool(r.paths) for r in recs) / len(recs)
+    scored = [r for r in recs if r.parts.get("graph", 0) > 0]
+    assert with_path >= 0.95
+    assert scored and all(any(p.kind == "score" for p in r.paths) for r in scored)
+
+
+def test_including_seen_items_can_return_them(rec: Recommender) -> None:
+    user = active_user(rec)
+    seen = {rec.graph.node_id("product", int(i))
+            for i in rec.model.seen_[rec.graph.index(user)].indices}
+    assert {r.item for r in rec.recommend(user, k=20, exclude_seen=False)} & seen
+
+
+def test_raw_and_typed_ids_give_the_same_answer(rec: Recommender) -> None:
+    user = active_user(rec)
+    typed = [r.to_json() for r in rec.recommend(user, k=5)]
+    raw = [r.to_json() for r in rec.recommend(user.partition(":")[2], k=5)]
+    assert typed == raw
+    item = typed[0]["item"]
+    assert rec.explain(user, item) == rec.explain(user, item.partition(":")[2])
+    with pytest.raises(ValueError, match="product id"):
+        rec.recommend(item)
+
+
+def test_unknown_user_gets_cold_start_and_unknown_item_an_error(rec: Recommender) -> None:
+    recs = rec.recommend("user:never-seen", k=5)
+    assert len(recs) == 5
+    assert all(r.reason and "cold start" in r.reason for r in recs)
+    assert all(r.paths == [] for r in recs)
+    with pytest.raises(KeyError, match="no-such-item"):
+        rec.explain(active_user(rec), "no-such-item")
+    with pytest.raises(KeyError, match="no-such-item"):
+        rec.similar("product:no-such-item")
+
+
+def test_filters_and_diversity_constrain_the_list(rec: Recommender) -> None:
+    user = active_user(rec)
+    cheap = rec.recommend(user, k=5, price_max=30.0)
+    assert cheap and all(rec.graph.node_attrs(r.item)["price"] <= 30.0 for r in cheap)
+    brand = rec.graph.node_attrs(cheap[0].item)["brand"]
+    branded = rec.recommend(user, k=5, brands=[brand])
+    assert branded and all(rec.graph.node_attrs(r.item)["brand"] == brand for r in branded)
+    plain = rec.recommend(user, k=10, explain=False)
+    varied = rec.recommend(user, k=10, diversity=0.8, explain=False)
+    cats = [len({tuple(rec.graph.node_attrs(r.item)["categories"]) for r in rs})
+            for rs in (plain, varied)]
+    assert cats[1] >= cats[0]
+
+
+def test_similar_items_exclude_the_item_and_share_its_kind(rec: Recommender) -> None:
+    item = rec.graph.nodes("product")[0]
+    found = rec.similar(item, k=5)
+    assert len(found) == 5 and item not in {r.item for r in found}
+    top = rec.graph.node_attrs(found[0].item)["categories"][0]
+    assert top == rec.graph.node_attrs(item)["categories"][0]
+
+
+def test_save_and_load_round_trip(rec: Recommender, tmp_path) -> None:
+    user = active_user(rec)
+    before = [r.to_json() for r in rec.recommend(user, k=10)]
+    rec.save(tmp_path / "copy")
+    again = Recommender.load(tmp_path / "copy", verify=True)
+    assert [r.to_json() for r in again.recommend(user, k=10)] == before
+    assert load_artifact(tmp_path / "copy").graph == rec.graph
+    json.dumps(before)
+
+
+def test_add_updates_seen_items_and_new_users(rec: Recommender) -> None:
+    user = active_user(rec)
+    first = rec.recommend(user, k=3)[0].item
+    result = rec.add([Event(user.partition(":")[2], first.partition(":")[2], "product",
+                            "purchase", ts=2e9)])
+    assert result.accepted == 1 and not result.rejected
+    assert first not in {r.item for r in rec.recommend(user, k=10)}
+    bad = rec.add([Event("ghost", "p0001", "product", "purchase", ts=2e9)])
+    assert bad.accepted == 0 and "unknown user" in bad.rejected[0].reason
+    # a new user and product: the product becomes recommendable, the user gets cold start
+    added = rec.add([Product("p9999", "Stoneware Tea Mug", brand="Hearthstone",
+                             categories=("Home", "Kitchen", "Mugs"), price=15.0),
+                     User("newbie")])
+    assert added.accepted == 2 and "content index" in added.updated
+    assert rec.similar("p9999", k=3)
+    recs = rec.recommend("newbie", k=3)
+    assert recs and "cold start" in (recs[0].reason or "")
