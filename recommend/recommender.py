@@ -87,16 +87,24 @@ class Recommender:
         out_dir: str | os.PathLike[str] | None = None,
         *,
         config: HybridConfig | None = None,
-        stages: Sequence[tuple[str, Stage]] = (),
+        stages: Sequence[tuple[str, Stage]] | None = None,
         encoder: TextEncoder | None = None,
         progress: bool = False,
     ) -> Recommender:
-        """Build the artifact of ``dataset_dir`` (enrichment ``stages``, then the models)."""
+        """Build the artifact of ``dataset_dir``: enrichment ``stages``, then the models.
+
+        ``stages=None`` runs the default enrichment (:func:`recommend.stages.enrichment_stages`:
+        nlp, vision, profiles); ``()`` runs none.
+        """
         from kg.artifact import build_artifact
         from recommend.model_stage import STAGE_NAME, model_stage
 
         out = (Path(out_dir) if out_dir is not None
                else Path(tempfile.mkdtemp(prefix="shopgraph-")) / "artifact")
+        if stages is None:
+            from recommend.stages import enrichment_stages
+
+            stages = enrichment_stages(progress=progress)
         all_stages = [*stages, (STAGE_NAME, model_stage(config, encoder=encoder,
                                                         progress=progress))]
         build_artifact(dataset_dir, out, progress=progress, stages=all_stages)

@@ -1,7 +1,8 @@
 """``shopgraph build DATASET_DIR --out ARTIFACT_DIR``: read, validate and build the graph artifact.
 
 After the graph, the enrichment stages run (nlp mentions and concepts, CLIP image tags,
-profiles, segments and co-purchase rules) unless switched off. Writes the graph,
+profiles, segments and co-purchase rules), then the recommender's models are fitted, unless
+switched off; the artifact then serves ``shopgraph recommend/explain/similar``. Writes the graph,
 ``manifest.json`` (counts, versions, hashes, what each stage did) and ``rejected.jsonl``
 atomically: a build killed at any moment leaves the previous artifact loadable.
 """
@@ -28,8 +29,8 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that switch and configure the enrichment stages (shared with ``demo``)."""
     group = parser.add_argument_group("enrichment (after the graph is built)")
     group.add_argument("--graph-only", action="store_true",
-                       help="build the graph from the records only: no nlp, vision or profiles")
-    for stage in ("nlp", "vision", "profiles"):
+                       help="build the graph from the records only: no enrichment, no models")
+    for stage in ("nlp", "vision", "profiles", "models"):
         group.add_argument(f"--no-{stage}", action="store_true", help=f"skip the {stage} stage")
     group.add_argument("--clip", metavar="NAME_OR_DIR",
                        help="a pretrained CLIP to tag images with (default: train a small one on"
@@ -38,8 +39,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        help="epochs when training the catalogue CLIP (default 40)")
 
 
-def enrichment_from_args(args: argparse.Namespace) -> list:
-    """The enrichment stages the parsed options ask for."""
+def stages_from_args(args: argparse.Namespace) -> list:
+    """The enrichment stages the parsed options ask for, then the recommender's models."""
+    from recommend.model_stage import STAGE_NAME, model_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
     if args.graph_only:
@@ -47,7 +49,10 @@ def enrichment_from_args(args: argparse.Namespace) -> list:
     config = EnrichConfig(nlp=not args.no_nlp, vision=not args.no_vision,
                           profiles=not args.no_profiles, clip=args.clip,
                           clip_epochs=args.clip_epochs)
-    return enrichment_stages(config, progress=not args.no_progress)
+    stages = enrichment_stages(config, progress=not args.no_progress)
+    if not args.no_models:
+        stages.append((STAGE_NAME, model_stage(progress=not args.no_progress)))
+    return stages
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -56,7 +61,7 @@ def run_build(args: argparse.Namespace) -> int:
     from kg.graph import GraphSummary
 
     manifest = build_artifact(args.dataset, args.out, progress=not args.no_progress,
-                              stages=enrichment_from_args(args))
+                              stages=stages_from_args(args))
     records = manifest["records"]
     print(f"built {args.out} in {manifest['seconds']['total']:.1f} s from {args.dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
