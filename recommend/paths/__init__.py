@@ -1,0 +1,47 @@
+"""Graph-path reasoning: meta-path scores, social (KOL) signals and path explanations.
+
+- :mod:`~recommend.paths.metapaths`: meta-path definitions and sparse-product scoring;
+- :mod:`~recommend.paths.social`: influencer weights (PageRank over follows);
+- :mod:`~recommend.paths.scorer`: :class:`GraphPathScorer`, weights fitted on validation NDCG;
+- :mod:`~recommend.paths.explain`: explanation paths and the fidelity check;
+- :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
+"""
+
+from recommend.paths.explain import (
+    Fidelity,
+    Path,
+    connection_path,
+    explain_paths,
+    fidelity_check,
+    iter_instances,
+)
+from recommend.paths.metapaths import (
+    DEFAULT_METAPATHS,
+    MetaPath,
+    Step,
+    available_metapaths,
+    metapath_matrix,
+)
+from recommend.paths.scorer import GraphPathScorer, TopN
+from recommend.paths.sentences import node_name, render_path
+from recommend.paths.social import KolWeights, kol_weights
+
+__all__ = [
+    "DEFAULT_METAPATHS",
+    "Fidelity",
+    "GraphPathScorer",
+    "KolWeights",
+    "MetaPath",
+    "Path",
+    "Step",
+    "TopN",
+    "available_metapaths",
+    "connection_path",
+    "explain_paths",
+    "fidelity_check",
+    "iter_instances",
+    "kol_weights",
+    "metapath_matrix",
+    "node_name",
+    "render_path",
+]

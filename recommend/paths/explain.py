@@ -1,0 +1,323 @@
+"""Explanation paths: the concrete meta-path instances that carry an item's graph score.
+
+A meta-path score decomposes over its concrete paths (see :mod:`recommend.paths.metapaths`),
+so each path ``u = x0 .. xk = i`` of meta-path ``m`` carries ``w_m * prod_t S_t[x_(t-1), x_t]``
+of the item's score; its ``contribution`` is that share of the total. :func:`iter_instances`
+enumerates them lazily: a backward pass marks the nodes of each layer that can still reach the
+item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
+branch is explored. Every edge is checked with :meth:`KnowledgeGraph.has_edge` in its stored
+direction. An item no meta-path reaches gets, if any, a shortest connection of at most
+``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
+
+:func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
+in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
+``mode="remove"`` drops them from the raw relations and re-normalises, as if the edges had never
+been in the graph (KOL weights kept).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.paths.metapaths import (
+    MetaPath,
+    Normalize,
+    normalize_step,
+    raw_step_matrix,
+    step_matrices,
+)
+from recommend.paths.sentences import render_path
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.paths.scorer import GraphPathScorer
+
+__all__ = ["Fidelity", "Path", "connection_path", "explain_paths", "fidelity_check",
+           "iter_instances", "top_instances"]
+
+EdgeTriple = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Path:
+    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``).
+
+    ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and
+    ``nodes[t+1]`` (in either direction); ``contribution`` is the path's share of the item's
+    graph score (0 for a connection), ``reason`` says which.
+    """
+
+    nodes: tuple[str, ...]
+    edges: tuple[EdgeTriple, ...]
+    metapath: str | None
+    contribution: float
+    text: str
+    reason: Literal["score", "connection"] = "score"
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges)
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """The item's graph score before and after removing a path's edges."""
+
+    before: float
+    after: float
+    mode: Literal["mask", "remove"]
+
+    @property
+    def dropped(self) -> bool:
+        return self.after < self.before * (1 - 1e-9)
+
+
+def iter_instances(
+    steps: Sequence[sp.csr_matrix], u: int, i: int
+) -> Iterator[tuple[tuple[int, ...], float]]:
+    """Lazily yield ``(node indices per layer, product of step entries)`` of each u -> i path."""
+    reach = [np.zeros(0)] * len(steps) + [np.zeros(steps[-1].shape[1])]
+    reach[-1][i] = 1.0
+    for t in range(len(steps) - 1, -1, -1):
+        reach[t] = steps[t] @ reach[t + 1]
+    if reach[0][u] <= 0:
+        return
+
+    def walk(t: int, x: int, prefix: tuple[int, ...], value: float
+             ) -> Iterator[tuple[tuple[int, ...], float]]:
+        if t == len(steps):
+            yield prefix, value
+            return
+        m = steps[t]
+        lo, hi = m.indptr[x], m.indptr[x + 1]
+        ys, vs = m.indices[lo:hi], m.data[lo:hi]
+        keep = (reach[t + 1][ys] > 0) & (vs > 0)  # only nodes that still reach the item
+        for y, v in zip(ys[keep].tolist(), vs[keep].tolist(), strict=True):
+            yield from walk(t + 1, y, (*prefix, y), value * v)
+
+    yield from walk(0, u, (u,), 1.0)
+
+
+def top_instances(
+    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int
+) -> tuple[list[tuple[tuple[int, ...], float]], float]:
+    """The ``k`` largest u -> i instances and the sum over all of them (the meta-path score).
+
+    Vectorised for up to 3 steps (the instances are the entries of one sparse matrix:
+    ``S1[u, a] * S2[a, b] * S3[b, i]``); longer meta-paths go through :func:`iter_instances`.
+    """
+    if len(steps) > 3:
+        everything = list(iter_instances(steps, u, i))
+        best = heapq.nlargest(k, everything, key=lambda e: e[1])
+        return best, float(sum(v for _, v in everything))
+    last = _column(steps[-1], i)  # value of the final hop into i, per node of the layer before
+    a, va = _row(steps[0], u)
+    if len(steps) == 1:
+        v = float(last[u])
+        return ([((u, i), v)] if v > 0 else []), v
+    if len(steps) == 2:
+        values = va * last[a]
+        paths = [a[:, None]]
+    else:
+        m = steps[1]
+        lengths = m.indptr[a + 1] - m.indptr[a]
+        owner = np.repeat(np.arange(len(a)), lengths)
+        pos = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        pos += np.repeat(m.indptr[a], lengths)
+        b = m.indices[pos]
+        values = va[owner] * m.data[pos] * last[b]
+        paths = [np.stack([a[owner], b], axis=1)]
+    middle = paths[0]
+    keep = values > 0
+    values, middle = values[keep], middle[keep]
+    top = np.argsort(-values, kind="stable")[:k]
+    out = [((u, *map(int, middle[j]), i), float(values[j])) for j in top]
+    return out, float(values.sum())
+
+
+def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    return m.indices[lo:hi].astype(np.int64), m.data[lo:hi]
+
+
+def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
+    """Column ``c`` of a CSR matrix as a dense vector (one pass over its indices)."""
+    pos = np.flatnonzero(m.indices == c)
+    out = np.zeros(m.shape[0])
+    np.add.at(out, np.searchsorted(m.indptr, pos, side="right") - 1, m.data[pos])
+    return out
+
+
+def path_value(steps: Sequence[sp.csr_matrix], u: int, i: int) -> float:
+    """``(S1 S2 ... Sk)[u, i]`` by pushing a dense vector (cheap for one pair)."""
+    v = np.zeros(steps[0].shape[1])
+    a, va = _row(steps[0], u)
+    np.add.at(v, a, va)
+    for m in steps[1:-1]:
+        v = m.T @ v
+    return float(v @ _column(steps[-1], i)) if len(steps) > 1 else float(v[i])
+
+
+def _stored_edge(graph: KnowledgeGraph, a: str, rel: str, b: str, direction: str
+                 ) -> EdgeTriple:
+    edge = (a, rel, b) if direction == "out" else (b, rel, a)
+    if not graph.has_edge(*edge):
+        raise RuntimeError(f"explanation edge {edge} is not in the graph (a scoring bug)")
+    return edge
+
+
+def explain_paths(
+    graph: KnowledgeGraph,
+    user_id: str,
+    item_id: str,
+    metapaths: Sequence[MetaPath],
+    weights: Sequence[float] | np.ndarray,
+    *,
+    max_paths: int = 3,
+    max_hops: int = 3,
+    normalize: Normalize = "row",
+    steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
+    influencers: Collection[str] = (),
+) -> list[Path]:
+    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score.
+
+    ``steps`` are the scorer's compiled step matrices (computed here if None). Falls back to
+    :func:`connection_path` when no weighted meta-path reaches the item.
+    """
+    u, i = graph.index(user_id), graph.index(item_id)
+    found: list[tuple[float, str, tuple[int, ...]]] = []
+    total = 0.0
+    for mp, w in zip(metapaths, weights, strict=True):
+        if w <= 0 or len(mp.steps) > max_hops:
+            continue
+        mats = steps[mp.name] if steps is not None else step_matrices(
+            graph, mp, normalize=normalize)
+        best, score = top_instances(mats, u, i, max_paths)
+        total += float(w) * score
+        found += [(float(w) * v, mp.name, nodes) for nodes, v in best]
+    found = sorted(found, key=lambda e: -e[0])[:max_paths]
+    if not found:
+        fallback = connection_path(graph, user_id, item_id, max_hops=max_hops,
+                                   influencers=influencers)
+        return [] if fallback is None else [fallback]
+    by_name = {mp.name: mp for mp in metapaths}
+    out = []
+    for share, name, idx in found:
+        mp = by_name[name]
+        nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
+        edges = tuple(
+            _stored_edge(graph, a, s.relation, b, s.direction)
+            for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
+        )
+        text = render_path(graph, nodes, edges, influencers=influencers)
+        out.append(Path(nodes, edges, name, share / total, text))
+    return out
+
+
+def _adjacent(graph: KnowledgeGraph, node: str) -> dict[str, EdgeTriple]:
+    """Neighbours of ``node`` (either direction) -> one stored edge joining them."""
+    out: dict[str, EdgeTriple] = {}
+    for direction in ("out", "in"):
+        for e in graph.neighbors(node, direction=direction):
+            other = e.dst if direction == "out" else e.src
+            out.setdefault(other, (e.src, e.relation, e.dst))
+    return out
+
+
+def connection_path(
+    graph: KnowledgeGraph,
+    user_id: str,
+    item_id: str,
+    *,
+    max_hops: int = 3,
+    influencers: Collection[str] = (),
+    max_expand: int = 500,
+) -> Path | None:
+    """A shortest path of at most ``max_hops`` (<= 3) hops through existing edges, or None.
+
+    Searched from both ends (user side expanded at most ``max_expand`` nodes). The path is
+    a connection, not the reason for the score, and says so.
+    """
+    near_u = _adjacent(graph, user_id)
+    near_i = _adjacent(graph, item_id)
+    hops: list[str] | None = None
+    edges: list[EdgeTriple] = []
+    if item_id in near_u:
+        hops, edges = [user_id, item_id], [near_u[item_id]]
+    elif max_hops >= 2 and (common := sorted(set(near_u) & set(near_i) - {user_id, item_id})):
+        x = common[0]
+        hops, edges = [user_id, x, item_id], [near_u[x], near_i[x]]
+    elif max_hops >= 3:
+        for x in sorted(near_u)[:max_expand]:
+            if x == item_id:
+                continue
+            hit = sorted(set(_adjacent(graph, x)) & set(near_i) - {user_id, item_id, x})
+            if hit:
+                y = hit[0]
+                e_xy = _adjacent(graph, x)[y]
+                hops, edges = [user_id, x, y, item_id], [near_u[x], e_xy, near_i[y]]
+                break
+    if hops is None:
+        return None
+    text = render_path(graph, tuple(hops), tuple(edges), influencers=influencers)
+    return Path(tuple(hops), tuple(edges), None, 0.0,
+                f"{text} (a connection in the graph, not the reason for the score)",
+                reason="connection")
+
+
+def fidelity_check(
+    graph: KnowledgeGraph,
+    user_id: str,
+    item_id: str,
+    path: Path,
+    scorer: GraphPathScorer,
+    *,
+    mode: Literal["mask", "remove"] = "mask",
+) -> Fidelity:
+    """The item's graph score before and after taking ``path``'s edges out (module doc)."""
+    removed: dict[tuple[str, str, str], set[tuple[int, int]]] = {}
+    for src, rel, dst in path.edges:
+        key = (src.partition(":")[0], rel, dst.partition(":")[0])
+        removed.setdefault(key, set()).add((graph.index(src), graph.index(dst)))
+    u, i = graph.index(user_id), graph.index(item_id)
+    kol = None if scorer.kol_ is None else scorer.kol_.weights
+    before = after = 0.0
+    for mp, w in zip(scorer.metapaths_, scorer.weights_, strict=True):
+        if w <= 0:
+            continue
+        mats = list(scorer.steps_[mp.name])
+        value = path_value(mats, u, i)
+        types = mp.types
+        changed = False
+        for t, step in enumerate(mp.steps):
+            a, b = types[t], types[t + 1]
+            if step.direction == "out":
+                cells = list(removed.get((a, step.relation, b), ()))
+            else:
+                cells = [(y, x) for x, y in removed.get((b, step.relation, a), ())]
+            if not cells:
+                continue
+            base = mats[t] if mode == "mask" else raw_step_matrix(graph, step, a, kol=kol)
+            mats[t] = _zero(base, cells)
+            if mode == "remove":
+                mats[t] = normalize_step(mats[t], scorer.normalize)
+            changed = True
+        before += float(w * value)
+        after += float(w * (path_value(mats, u, i) if changed else value))
+    return Fidelity(before, after, mode)
+
+
+def _zero(m: sp.csr_matrix, cells: Sequence[tuple[int, int]]) -> sp.csr_matrix:
+    """A copy of ``m`` with the given cells set to 0 (removed)."""
+    out = m.copy()
+    for r, c in cells:
+        lo, hi = out.indptr[r], out.indptr[r + 1]
+        out.data[lo + np.flatnonzero(out.indices[lo:hi] == c)] = 0.0
+    out.eliminate_zeros()
+    return out

@@ -1,0 +1,172 @@
+"""Render a graph path as one plain sentence, from node attributes (names, titles, post text).
+
+Each edge becomes a clause "<subject> <verb> <object>" (the path's user is "You"); a clause
+about the previous clause's user object continues with ", who ..."; a post that mentions the
+next node reads "@mia's post about Hoka" (its mention clause is then implied), and an image
+reached from its product reads "the photo of <product>".
+
+>>> from kg.graph import KnowledgeGraph
+>>> g = KnowledgeGraph()
+>>> _ = g.add_node("user:1", name="Ann"); _ = g.add_node("product:A", title="Trail Mug")
+>>> _ = g.add_node("product:B", title="Camp Kettle")
+>>> g.add_edges("purchased", ["user:1"], ["product:A"])
+>>> g.add_edges("co_bought", ["product:A"], ["product:B"])
+>>> render_path(g, ("user:1", "product:A", "product:B"),
+...             (("user:1", "purchased", "product:A"), ("product:A", "co_bought", "product:B")))
+'You bought Trail Mug; people who bought Trail Mug also bought Camp Kettle'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["node_name", "render_path"]
+
+# relation -> (third person, "also" variant); "{s}" the edge's source, "{o}" its destination.
+_TEMPLATES: dict[str, tuple[str, str]] = {
+    "follows": ("{s} follows {o}", "{s} also follows {o}"),
+    "authored": ("{s} wrote {o}", "{s} also wrote {o}"),
+    "liked": ("{s} liked {o}", "{s} also liked {o}"),
+    "commented": ("{s} commented on {o}", "{s} also commented on {o}"),
+    "shared": ("{s} shared {o}", "{s} also shared {o}"),
+    "viewed": ("{s} viewed {o}", "{s} also viewed {o}"),
+    "clicked": ("{s} clicked on {o}", "{s} also clicked on {o}"),
+    "carted": ("{s} put {o} in the cart", "{s} also put {o} in the cart"),
+    "purchased": ("{s} bought {o}", "{s} also bought {o}"),
+    "rated": ("{s} rated {o}", "{s} also rated {o}"),
+    "mentions": ("{s} mentions {o}", "{s} also mentions {o}"),
+    "has_image": ("{o} is a photo of {s}", "{o} is also a photo of {s}"),
+    "depicts": ("{s} shows {o}", "{s} also shows {o}"),
+    "made_by": ("{o} makes {s}", "{o} also makes {s}"),
+    "in_category": ("{s} is in {o}", "{s} is also in {o}"),
+    "broader": ("{s} is a kind of {o}", "{s} is also a kind of {o}"),
+    "about": ("{s} is about {o}", "{s} is also about {o}"),
+    "similar": ("{s} is similar to {o}", "{s} is also similar to {o}"),
+    "co_bought": ("people who bought {s} also bought {o}",) * 2,
+    "also_bought": ("people who bought {s} also bought {o}",) * 2,
+    "also_viewed": ("people who viewed {s} also viewed {o}",) * 2,
+    "bought_together": ("{s} is often bought together with {o}",) * 2,
+    "interested_in": ("{s} is into {o}", "{s} is also into {o}"),
+    "member_of": ("{s} is in {o}", "{s} is also in {o}"),
+}
+_SECOND_PERSON = {" is into ": " are into ", " is in ": " are in ", " follows ": " follow ",
+                  " is also ": " are also ", " also follows ": " also follow "}
+
+
+def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[str] = ()) -> str:
+    """A readable name: @handle or name for users, titles for products, names otherwise."""
+    node_type, _, raw = node_id.partition(":")
+    attrs = graph.node_attrs(node_id) if graph.has_node(node_id) else {}
+    extra = attrs.get("attributes") or {}
+    if node_type == "user":
+        handle = extra.get("handle") if isinstance(extra, dict) else None
+        name = f"@{handle}" if handle else attrs.get("name") or f"user {raw}"
+        return f"{name} (influencer)" if node_id in influencers else name
+    if node_type == "product":
+        return str(attrs.get("title") or f"product {raw}")
+    if node_type == "segment":
+        return str(attrs.get("name") or f"shopper group {raw}")
+    if node_type == "post":
+        text = " ".join(str(attrs.get("text") or "").split()[:8])
+        return f'a post "{text}"' if text else f"post {raw}"
+    if node_type == "image":
+        return "an image"
+    return str(attrs.get("name") or raw.rsplit("/", 1)[-1].replace("-", " "))
+
+
+def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
+    authors = graph.neighbors(post, "authored", direction="in")
+    return authors[0].src if authors else None
+
+
+def render_path(
+    graph: KnowledgeGraph,
+    nodes: Sequence[str],
+    edges: Sequence[tuple[str, str, str]],
+    *,
+    influencers: Collection[str] = (),
+) -> str:
+    """One sentence for a path (``nodes[0]`` is "You"); see the module docstring."""
+    you = nodes[0]
+    skip: set[int] = set()
+    names: dict[str, str] = {}
+    for t, node in enumerate(nodes):
+        if node in names or node == you:
+            continue
+        kind = node.partition(":")[0]
+        nxt = edges[t] if t < len(edges) else None
+        prev = edges[t - 1] if t > 0 else None
+        if kind == "post":
+            names[node] = _post_name(graph, node, you, nodes, edges, t, skip, influencers)
+        elif kind == "image":
+            for k, e in ((t, nxt), (t - 1, prev)):
+                if e is not None and e[1] == "has_image" and e[2] == node:
+                    names[node] = f"the photo of {node_name(graph, e[0])}"
+                    skip.add(k)
+                    break
+            else:
+                names[node] = node_name(graph, node)
+        else:
+            names[node] = node_name(graph, node, influencers=influencers)
+    names[you] = "You"
+    clauses: list[str] = []
+    said: set[tuple[str, str]] = set()
+    prev_subject = prev_object = None
+    for t, (src, rel, dst) in enumerate(edges):
+        if t in skip:
+            continue
+        template = _TEMPLATES[rel][1 if (rel, dst) in said else 0]
+        said.add((rel, dst))
+        subject_first = template.startswith("{s} ")
+        text = template.format(s=names[src], o=names[dst])
+        if src == you and subject_first:
+            text = "You" + _second_person(text[len(names[src]):])
+        rest = text[len(names[src]) + 1:] if subject_first else None
+        user_subject = src.startswith("user:")
+        if rest is not None and user_subject and src == prev_object and src != you:
+            clauses[-1] += f", who {rest}"
+        elif rest is not None and src == prev_subject:
+            clauses[-1] += f" and {rest}"
+        else:
+            clauses.append(text)
+        prev_subject, prev_object = (src if subject_first else None), dst
+    sentence = "; ".join(clauses)
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _second_person(rest: str) -> str:
+    for third, second in _SECOND_PERSON.items():
+        if rest.startswith(third):
+            return second + rest[len(third):]
+    return rest
+
+
+def _post_name(
+    graph: KnowledgeGraph,
+    post: str,
+    you: str,
+    nodes: Sequence[str],
+    edges: Sequence[tuple[str, str, str]],
+    t: int,
+    skip: set[int],
+    influencers: Collection[str],
+) -> str:
+    """"@mia's post about X" (X = what it mentions next on the path, else a snippet)."""
+    author = _post_author(graph, post)
+    if t > 0 and author is not None and edges[t - 1] == (author, "authored", post):
+        owner = "a post"  # "You wrote a post about X", "@mia, who wrote a post about X"
+    elif author == you:
+        owner = "your post"
+    elif author is not None:
+        owner = f"{node_name(graph, author, influencers=influencers)}'s post"
+    else:
+        owner = "a post"
+    if t < len(edges) and edges[t][:2] == (post, "mentions"):
+        skip.add(t)
+        return f"{owner} about {node_name(graph, edges[t][2])}"
+    snippet = node_name(graph, post).removeprefix("a post ")
+    return f"{owner} {snippet}"

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from kg.records import Product
+from nlp.concepts import product_concepts
+
+
+def test_attributes_and_noun_chunks_become_about_edges(spacy_nlp):
+    products = [
+        Product("1", "Trail Jacket", description="A waterproof jacket with a breathable mesh "
+                "lining.", attributes={"colour": "Red", "material": "nylon", "size": "M"}),
+        Product("2", "Silk Scarf", description="A soft silk scarf in a floral print."),
+    ]
+    result = product_concepts(products, nlp=spacy_nlp)
+    edges = {(e.product, e.concept): e for e in result.edges}
+    assert edges[("product:1", "concept:red")].weight == 1.0
+    assert edges[("product:1", "concept:red")].source == "attribute"
+    assert ("product:1", "concept:m") not in edges  # size is not a concept attribute
+    for concept in ("waterproof", "breathable", "mesh-lining"):
+        assert edges[("product:1", f"concept:{concept}")].source == "noun_chunk"
+    assert ("product:2", "concept:silk-scarf") in edges
+    assert ("product:2", "concept:floral") in edges
+    assert result.names["concept:mesh-lining"] == "mesh lining"
+    assert all(0 < e.weight <= 1 for e in result.edges)
+
+
+def test_concepts_common_to_most_products_are_dropped(spacy_nlp):
+    products = [Product(str(i), f"Item {i}", description=f"A great product in {c} leather.")
+                for i, c in enumerate(["red", "blue"] * 10)]
+    concepts = {e.concept for e in product_concepts(products, nlp=spacy_nlp).edges}
+    assert "concept:product" not in concepts
+    assert "concept:leather" not in concepts
+    assert len(products) == 20
+
+
+def test_blank_pipeline_gives_attribute_concepts_only():
+    import spacy
+
+    products = [Product("1", "Jacket", description="A waterproof jacket",
+                        attributes={"style": "casual|outdoor"})]
+    result = product_concepts(products, nlp=spacy.blank("en"))
+    assert sorted(e.concept for e in result.edges) == ["concept:casual", "concept:outdoor"]

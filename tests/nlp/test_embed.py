@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.config import NlpConfig
+from nlp.embed import Embedder, EmbeddingCache, default_embed_model, text_key
+
+
+class CountingModel:
+    """The real model, counting the texts it is asked to encode."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.texts: list[str] = []
+
+    def encode(self, texts, **kwargs):
+        self.texts += list(texts)
+        return self.model.encode(texts, **kwargs)
+
+    def get_embedding_dimension(self) -> int:
+        return 384
+
+
+@pytest.fixture
+def counting(st_model):
+    return CountingModel(st_model)
+
+
+def test_vectors_are_unit_length_and_match_bare_encode(st_model, counting, tmp_path):
+    texts = ["red leather jacket", "a waterproof trail shoe", "red leather jacket"]
+    vectors = Embedder(model=counting, cache_dir=tmp_path).embed(texts)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    bare = st_model.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(vectors, bare, atol=1e-5)
+    assert counting.texts == texts[:2]  # the duplicate is embedded once
+    assert vectors[0] @ vectors[1] < 0.9
+
+
+def test_unchanged_corpus_is_never_embedded_twice(st_model, tmp_path):
+    corpus = [f"post number {i} about shoes" for i in range(100)]
+    first = CountingModel(st_model)
+    before = Embedder(model=first, cache_dir=tmp_path).embed(corpus)
+    assert len(first.texts) == 100
+
+    again = CountingModel(st_model)  # a new process: cache read back from disk
+    rebuilt = Embedder(model=again, cache_dir=tmp_path)
+    np.testing.assert_array_equal(rebuilt.embed(corpus), before)
+    assert again.texts == [] and rebuilt.hits_ == 100
+
+    grown = CountingModel(st_model)
+    added = [*corpus, "a brand new post about scarves"]  # 1% new
+    vectors = Embedder(model=grown, cache_dir=tmp_path).embed(added)
+    assert grown.texts == ["a brand new post about scarves"]
+    np.testing.assert_array_equal(vectors[:100], before)
+
+
+def test_another_model_name_does_not_reuse_vectors(st_model, tmp_path):
+    path = default_embed_model()
+    Embedder(model=CountingModel(st_model), cache_dir=tmp_path).embed(["hello"])
+    other = CountingModel(st_model)
+    config = NlpConfig(embed_model=path + "/")  # another model id
+    Embedder(config, model=other, cache_dir=tmp_path).embed(["hello"])
+    assert other.texts == ["hello"]
+    assert text_key(path, "hello") != text_key(path + "/", "hello")
+
+
+def test_cache_shards_are_safe_npz_and_compact(st_model, tmp_path):
+    embedder = Embedder(model=CountingModel(st_model), cache_dir=tmp_path)
+    embedder.embed(["one", "two"])
+    embedder.embed(["three"])
+    folder = embedder.cache_.folder
+    assert len(list(folder.glob("shard-*.npz"))) == 2
+    embedder.cache_.compact()
+    assert len(list(folder.glob("shard-*.npz"))) == 1
+    with np.load(next(folder.glob("shard-*.npz")), allow_pickle=False) as data:
+        assert data["vectors"].shape == (3, 384)
+    assert len(EmbeddingCache(folder)) == 3
+
+
+def test_any_script_empty_and_long_text_embed(st_model, tmp_path):
+    texts = ["我喜欢这件红色的外套", "أحب هذا المعطف الأحمر", "🔥🔥🔥", "", "shoe " * 5000]
+    vectors = Embedder(model=CountingModel(st_model), cache_dir=tmp_path).embed(texts)
+    assert vectors.shape == (5, 384)
+    assert np.isfinite(vectors).all()
+    assert Embedder(model=st_model).embed([]).shape == (0, 384)
