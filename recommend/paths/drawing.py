@@ -10,15 +10,23 @@ import io
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kg.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
-    from recommend.paths.explain import Path
 
-__all__ = ["TYPE_COLOURS", "draw_paths"]
+
+class PathLike(Protocol):
+    """Anything with typed ``nodes`` and stored ``(src, relation, dst)`` ``edges``."""
+
+    @property
+    def nodes(self) -> tuple[str, ...]: ...
+    @property
+    def edges(self) -> tuple[tuple[str, str, str], ...]: ...
+
+__all__ = ["TYPE_COLOURS", "PathLike", "draw_paths"]
 
 TYPE_COLOURS: dict[str, str] = {
     "user": "#4C72B0", "product": "#DD8452", "brand": "#55A868", "category": "#C44E52",
@@ -27,7 +35,7 @@ TYPE_COLOURS: dict[str, str] = {
 
 
 def draw_paths(
-    paths: Sequence[Path],
+    paths: Sequence[PathLike],
     out: str | os.PathLike[str],
     *,
     graph: KnowledgeGraph | None = None,
@@ -54,7 +62,7 @@ def draw_paths(
         raise ValueError("draw_paths: no path to draw")
     g = nx.MultiDiGraph()
     pos: dict[str, tuple[float, float]] = {}
-    width = max(p.hops for p in paths)
+    width = max(len(p.edges) for p in paths)
     for row, p in enumerate(paths):
         for t, node in enumerate(p.nodes):
             x = 0.0 if t == 0 else width if t == len(p.nodes) - 1 else float(t)

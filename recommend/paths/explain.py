@@ -5,9 +5,12 @@ so each path ``u = x0 .. xk = i`` of meta-path ``m`` carries ``w_m * prod_t S_t[
 of the item's score; its ``contribution`` is that share of the total. :func:`iter_instances`
 enumerates them lazily: a backward pass marks the nodes of each layer that can still reach the
 item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
-branch is explored. Every edge is checked with :meth:`KnowledgeGraph.has_edge` in its stored
-direction. An item no meta-path reaches gets, if any, a shortest connection of at most
-``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
+branch is explored. :func:`explain_paths` ranks them with :func:`top_instances`, the same
+enumeration vectorised for meta-paths of up to 3 hops (about 2 ms an item on Amazon Beauty,
+where one user-item pair can have thousands of co-purchase instances). Every edge is checked
+with :meth:`KnowledgeGraph.has_edge` in its stored direction. An item no meta-path reaches
+gets, if any, a shortest connection of at most ``max_hops`` hops, marked
+``reason="connection"``: a link, not the score's reason.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
@@ -257,11 +260,11 @@ def connection_path(
         for x in sorted(near_u)[:max_expand]:
             if x == item_id:
                 continue
-            hit = sorted(set(_adjacent(graph, x)) & set(near_i) - {user_id, item_id, x})
+            near_x = _adjacent(graph, x)
+            hit = sorted(set(near_x) & set(near_i) - {user_id, item_id, x})
             if hit:
                 y = hit[0]
-                e_xy = _adjacent(graph, x)[y]
-                hops, edges = [user_id, x, y, item_id], [near_u[x], e_xy, near_i[y]]
+                hops, edges = [user_id, x, y, item_id], [near_u[x], near_x[y], near_i[y]]
                 break
     if hops is None:
         return None
