@@ -84,10 +84,10 @@ def test_sentiment_is_that_of_the_mention_sentence(linker):
 
 def test_other_scripts_and_odd_texts_never_crash(linker):
     texts = ["我喜欢我的iPad 2，但是谷歌地图不好用", "أحب جهاز iPad 2 الجديد", "🔥🔥🔥", "", "   ",
-             "google maps " * 3000]
+             "google maps " * 1000]
     mentions = linker.link(texts, [f"post:{i}" for i in range(len(texts))])
     assert {m.source for m in mentions} >= {"post:1", "post:5"}
-    assert sum(m.source == "post:5" for m in mentions) == 3000
+    assert sum(m.source == "post:5" for m in mentions) == 1000
     for m in mentions:
         assert texts[int(m.source.split(":")[1])][m.start : m.end] == m.text
 
@@ -117,3 +117,26 @@ def test_fast_mode_without_lemmatizer_still_matches_plurals(spacy_nlp):
     assert linker.disabled_ == spacy_nlp.pipe_names
     found = [m.target for m in linker.link(["two jackets and google maps"], ["post:1"])]
     assert found == ["category:clothing/jackets", "product:p2"]
+
+
+def test_demo_world_gold_mentions_are_found_precisely(spacy_nlp, tmp_path):
+    import json
+
+    demo = pytest.importorskip("kg.demo")
+    from kg.reader import read_dataset
+
+    config = demo.DemoConfig(n_users=40, n_products=60, n_posts=150, images=False)
+    demo.generate_demo_world(tmp_path / "w", config, progress=False)
+    dataset = read_dataset(tmp_path / "w").dataset
+    gold = [json.loads(line) for line in (tmp_path / "w" / "gold_mentions.jsonl").open()]
+    linker = MentionLinker.from_catalogue(dataset.products, nlp=spacy_nlp)
+    found = linker.link([p.text for p in dataset.posts], [f"post:{p.id}" for p in dataset.posts])
+
+    def leaf(target):  # the demo's gold names a category by its leaf slug
+        kind, _, raw = target.partition(":")
+        return f"{kind}:{raw.rsplit('/', 1)[-1]}"
+
+    gold_keys = {(f"post:{g['post']}", leaf(g["target"]), g["start"], g["end"]) for g in gold}
+    keys = {(m.source, leaf(m.target), m.start, m.end) for m in found}
+    assert len(keys & gold_keys) / len(keys) >= 0.9
+    assert len(keys & gold_keys) / len(gold_keys) >= 0.7
