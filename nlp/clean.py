@@ -3,8 +3,11 @@
 Normalising unescapes HTML entities (``&amp;``), applies Unicode NFKC, drops control
 characters and collapses white space. Duplicates are found on a *canonical key* (case-folded,
 URLs, @handles, a leading ``RT @x:`` and ``#`` marks removed) by the Jaccard similarity of
-word shingles; each cluster keeps its first post. A cluster in which one author posted
-``spam_min_copies`` or more copies counts that author's extra copies as spam.
+word shingles; each cluster keeps its first post. Posts of different authors merge only when
+one is a repost (``RT @x: ...``) or both have at least ``cross_author_min_words`` words (a
+copy-paste), so people who say the same short thing in their own posts are not merged. A
+cluster in which one author posted ``spam_min_copies`` or more copies counts that author's
+extra copies as spam.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,7 +85,16 @@ def clean_posts(posts: list[Post], config: NlpConfig | None = None) -> CleanResu
     config = config or NlpConfig()
     texts = [normalise_text(p.text or "") for p in posts]
     keys = [canonical_key(t) for t in texts]
-    root = _cluster(keys, size=config.shingle_size, threshold=config.near_duplicate_threshold)
+    authors = np.unique([p.author for p in posts], return_inverse=True)[1]
+    long_enough = np.array([len(k.split()) >= config.cross_author_min_words for k in keys])
+    repost = np.array([_RETWEET.match(t) is not None for t in texts], dtype=bool)
+
+    def may_merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        same_author = authors[a] == authors[b]
+        return same_author | (long_enough[a] & long_enough[b]) | repost[a] | repost[b]
+
+    root = _cluster(keys, size=config.shingle_size, threshold=config.near_duplicate_threshold,
+                    may_merge=may_merge)
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(root):
         members[r].append(i)
@@ -112,8 +125,18 @@ def _shingles(key: str, size: int) -> list[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
-def _cluster(keys: list[str], *, size: int, threshold: float, block: int = 2048) -> list[int]:
-    """Each key's cluster root (its earliest member) under Jaccard(shingles) >= threshold."""
+def _cluster(
+    keys: list[str],
+    *,
+    size: int,
+    threshold: float,
+    may_merge: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    block: int = 2048,
+) -> list[int]:
+    """Each key's cluster root (its earliest member) under Jaccard(shingles) >= threshold.
+
+    ``may_merge(i, j)`` says, for arrays of candidate pairs, which pairs may be joined.
+    """
     n = len(keys)
     parent = list(range(n))
 
@@ -140,8 +163,8 @@ def _cluster(keys: list[str], *, size: int, threshold: float, block: int = 2048)
         i, j, v = inter.row + start, inter.col, inter.data
         keep = j > i
         i, j, v = i[keep], j[keep], v[keep]
-        jac = v / (sizes[i] + sizes[j] - v)
-        for a, b in zip(i[jac >= threshold].tolist(), j[jac >= threshold].tolist(), strict=True):
+        joined = (v / (sizes[i] + sizes[j] - v) >= threshold) & may_merge(i, j)
+        for a, b in zip(i[joined].tolist(), j[joined].tolist(), strict=True):
             ra, rb = find(a), find(b)
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)

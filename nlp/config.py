@@ -34,6 +34,9 @@ class NlpConfig:
     near_duplicate_threshold: float = 0.8  # Jaccard of word shingles
     shingle_size: int = 3
     spam_min_copies: int = 5  # a duplicate cluster this large from one author is spam
+    # posts of different authors merge only at this length: short stock phrases ("love my
+    # new iPhone!") are different people saying the same thing, not copies
+    cross_author_min_words: int = 8
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""

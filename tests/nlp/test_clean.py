@@ -57,5 +57,30 @@ def test_real_tweets_have_retweet_duplicates(shared_dataset):
     result = clean_posts([_post(i, t, author=f"u{i}") for i, t in enumerate(rows)])
     assert result.report.near_duplicate + result.report.exact > 100
     assert result.report.spam == 0  # every tweet has its own (anonymised) author here
-    kept_keys = [canonical_key(p.text) for p in result.posts if p.text]
-    assert len(set(kept_keys)) == len(kept_keys)  # no two kept posts share a key
+    # two kept posts share a key only when both are short originals of different people
+    by_key: dict[str, list[str]] = {}
+    for p in result.posts:
+        if p.text:
+            by_key.setdefault(canonical_key(p.text), []).append(p.text)
+    for key, texts in by_key.items():
+        if len(texts) > 1:
+            assert len(key.split()) < 8, texts
+            assert not any(t.lower().startswith("rt @") for t in texts), texts
+
+
+def test_short_stock_phrases_of_different_people_are_not_merged() -> None:
+    from kg.records import Post
+    from nlp.clean import clean_posts
+
+    posts = [
+        Post(id="1", author="ann", text="Love my new Strydon Raptor 4!"),
+        Post(id="2", author="bob", text="love my new Strydon Raptor 4"),
+        Post(id="3", author="ann", text="Love my new Strydon Raptor 4!!"),
+        Post(id="4", author="cy", text="Honest review: the Raptor 4 strap broke after two weeks of "
+                                       "light running, would not buy again"),
+        Post(id="5", author="dee", text="RT @cy: Honest review: the Raptor 4 strap broke after two "
+                                        "weeks of light running, would not buy again"),
+    ]
+    result = clean_posts(posts)
+    assert result.merged_into == {"3": "1", "5": "4"}
+    assert [p.id for p in result.posts] == ["1", "2", "4"]
