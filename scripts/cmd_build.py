@@ -56,19 +56,25 @@ def stages_from_args(args: argparse.Namespace) -> list:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    """Build the artifact; print the record and graph counts."""
+    """Build the artifact; print the record and graph counts and what each stage did."""
+    build_and_report(args.dataset, args.out, args)
+    return 0
+
+
+def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
+    """Build ``dataset`` into ``out`` with the stages ``args`` ask for; print what came of it."""
     from kg.artifact import REJECTED_FILE, build_artifact
     from kg.graph import GraphSummary
 
-    manifest = build_artifact(args.dataset, args.out, progress=not args.no_progress,
+    manifest = build_artifact(dataset, out, progress=not args.no_progress,
                               stages=stages_from_args(args))
     records = manifest["records"]
-    print(f"built {args.out} in {manifest['seconds']['total']:.1f} s from {args.dataset}: "
+    print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
-          f"{records['rejected']:,} rejected (see {args.out / REJECTED_FILE})")
+          f"{records['rejected']:,} rejected (see {out / REJECTED_FILE})")
     print(GraphSummary(manifest["nodes"], manifest["edges"]))
     print_stage_reports(manifest)
-    return 0
+    return manifest
 
 
 def print_stage_reports(manifest: dict) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scripts.cmd_build import add_enrichment_arguments, print_stage_reports, stages_from_args
+from scripts.cmd_build import add_enrichment_arguments, build_and_report
 
 #: Brands bought by the people ?user follows, most bought first; ?user is bound, never pasted.
 FOLLOWED_BRANDS_QUERY = """
@@ -38,9 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo's steps, printing what each produced."""
-    from kg.artifact import build_artifact, load_artifact
+    from kg.artifact import load_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from kg.graph import GraphSummary
     from kg.rdf import sparql, to_rdflib
 
     progress = not args.no_progress
@@ -49,14 +48,8 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"1. demo world written to {dataset}: "
           + ", ".join(f"{n:,} {name}" for name, n in summary.counts.items()))
 
-    manifest = build_artifact(dataset, artifact, progress=progress,
-                              stages=stages_from_args(args))
-    records = manifest["records"]
-    print(f"2. graph built into {artifact} in {manifest['seconds']['total']:.1f} s: "
-          f"{records['read']:,} records read, {records['accepted']:,} accepted, "
-          f"{records['rejected']:,} rejected")
-    print(GraphSummary(manifest["nodes"], manifest["edges"]))
-    print_stage_reports(manifest)
+    print("2. build: records, graph, enrichment stages, models")
+    manifest = build_and_report(dataset, artifact, args)
 
     graph = load_artifact(artifact).graph
     user = _most_following_user(graph)
