@@ -98,18 +98,20 @@ def mine_rules(
     baskets: Baskets,
     *,
     min_support: float = 0.01,
+    min_count: int = 0,
     min_confidence: float = 0.0,
     min_lift: float = 1.0,
     max_len: int = 3,
 ) -> list[Rule]:
-    """Rules with support ≥ ``min_support``, confidence ≥ ``min_confidence`` and lift >
-    ``min_lift`` (strictly), sorted by lift, then confidence, then ids."""
+    """Rules with support ≥ ``min_support`` and in ≥ ``min_count`` baskets, confidence ≥
+    ``min_confidence`` and lift > ``min_lift`` (strictly), sorted by lift, confidence, ids."""
     import pandas as pd
     from mlxtend.frequent_patterns import association_rules, fpgrowth
 
     n = len(baskets)
     if n == 0:
         return []
+    min_support = max(min_support, min_count / n)
     m = baskets.matrix.tocsc()
     keep = np.flatnonzero(np.diff(m.indptr) >= min_support * n)
     if len(keep) < 2:

@@ -42,6 +42,7 @@ def graph_baskets_rules(
     *,
     window_seconds: float = 86400.0,
     min_support: float = 0.01,
+    min_count: int = 0,
     min_confidence: float = 0.0,
 ) -> list[Rule]:
     """Association rules over the graph's ``purchased`` edges (user → product, with ts)."""
@@ -61,7 +62,8 @@ def graph_baskets_rules(
         np.concatenate(ts),
         window_seconds=window_seconds,
     )
-    return mine_rules(baskets, min_support=min_support, min_confidence=min_confidence)
+    return mine_rules(baskets, min_support=min_support, min_count=min_count,
+                      min_confidence=min_confidence)
 
 
 def enrich_graph(
@@ -70,6 +72,7 @@ def enrich_graph(
     embeddings: bool = True,
     k: int | None = None,
     rules_min_support: float = 0.01,
+    rules_min_count: int = 0,
     window_seconds: float = 86400.0,
     seed: int = 0,
 ) -> EnrichReport:
@@ -81,7 +84,8 @@ def enrich_graph(
 
         fit_embeddings(inputs, table, seed=seed)
     seg = segment_users(table, k=k, use_embeddings=embeddings, seed=seed)
-    rules = graph_baskets_rules(graph, window_seconds=window_seconds, min_support=rules_min_support)
+    rules = graph_baskets_rules(graph, window_seconds=window_seconds,
+                                min_support=rules_min_support, min_count=rules_min_count)
     for s in seg.segments:
         graph.add_node(s.node_id, size=s.size, top_features=[f.name for f in s.top_features])
     lists = [interest_edges(table), membership_edges(table, seg), co_bought_edges(rules)]

@@ -22,7 +22,8 @@ class EnrichConfig:
     clip_epochs: int = 40
     clip_heldout_fraction: float = 0.2
     profile_embeddings: bool = False
-    rules_min_support: float = 0.01
+    rules_min_support: float = 0.0  # co-purchase rules need this share of baskets ...
+    rules_min_baskets: int = 3  # ... and at least this many baskets
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,7 +23,8 @@ def profile_stage(config: EnrichConfig) -> Stage:
         if graph.num_nodes("user") == 0:
             return StageResult(manifest={"skipped": "no users"})
         report = enrich_graph(graph, embeddings=config.profile_embeddings,
-                              rules_min_support=config.rules_min_support, seed=config.seed)
+                              rules_min_support=config.rules_min_support,
+                              rules_min_count=config.rules_min_baskets, seed=config.seed)
         return StageResult(manifest={
             "segments": len(report.segmentation.segments),
             "silhouette": report.segmentation.silhouette,

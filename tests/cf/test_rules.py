@@ -85,3 +85,18 @@ def test_items_dropped_below_min_support_do_not_shift_rule_ids() -> None:
         (("product:stove",), ("product:tent",)),
         (("product:tent",), ("product:stove",)),
     }
+
+
+def test_min_count_sets_the_support_floor_in_baskets() -> None:
+    import numpy as np
+
+    from cf.rules import baskets_from_arrays, mine_rules
+
+    # 100 one-day baskets; (a, b) bought together in 3 of them, (c, d) in 2
+    users = [f"u{i}" for i in range(100) for _ in range(2)]
+    items = ["a", "b"] * 3 + ["c", "d"] * 2 + [x for i in range(95) for x in (f"x{i}", f"y{i}")]
+    ts = np.zeros(len(users))
+    baskets = baskets_from_arrays(users, items, ts, window_seconds=86400.0)
+    pairs = {(r.antecedent, r.consequent) for r in mine_rules(baskets, min_support=0.0,
+                                                                min_count=3)}
+    assert pairs == {(("product:a",), ("product:b",)), (("product:b",), ("product:a",))}

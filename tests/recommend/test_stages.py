@@ -24,7 +24,7 @@ def enriched(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     broken = json.loads(products[0])
     broken["image"] = "images/products/broken.png"
     (dataset / "products.jsonl").write_text("\n".join([json.dumps(broken), *products[1:]]) + "\n")
-    config = EnrichConfig(clip_epochs=2, rules_min_support=0.02)
+    config = EnrichConfig(clip_epochs=2)
     manifest = build_artifact(dataset, root / "artifact", progress=False,
                               stages=enrichment_stages(config, progress=False))
     return manifest, root / "artifact"
