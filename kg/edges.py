@@ -4,11 +4,14 @@ A block holds numpy columns ``src`` and ``dst`` (node indices within their types
 ``weight`` (float32), ``ts`` (float64 unix seconds, NaN when absent) and optional named
 float64 columns (e.g. a mention's ``start``/``end``/``sentiment``). Appends are buffered as
 chunks and concatenated on first read, so adding edges one batch at a time stays linear.
+:meth:`EdgeBlock.adjacency` groups the edges by one endpoint (CSR over node indices, built
+once per block version), so the edges of one node cost O(degree) to find.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +48,73 @@ class EdgeColumns:
     def __len__(self) -> int:
         return len(self.src)
 
+    def edges(self, positions: np.ndarray | range, src_ids: Sequence[str],
+              dst_ids: Sequence[str]) -> list[Edge]:
+        """The edges at ``positions`` as :class:`Edge` s (``*_ids``: raw ids by node index)."""
+        pos = np.asarray(positions, np.int64)
+        extra = {k: v[pos].tolist() for k, v in self.columns.items()}
+        rows = zip(self.src[pos].tolist(), self.dst[pos].tolist(), self.weight[pos].tolist(),
+                   self.ts[pos].tolist(), strict=True)
+        return [
+            Edge(f"{self.src_type}:{src_ids[s]}", self.relation, f"{self.dst_type}:{dst_ids[d]}",
+                 w, None if math.isnan(t) else t, {k: v[j] for k, v in extra.items()})
+            for j, (s, d, w, t) in enumerate(rows)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Adjacency:
+    """A block's edges grouped by one endpoint (``side``): CSR over that side's node indices.
+
+    The edges of node ``i`` are at positions ``order[indptr[i]:indptr[i + 1]]`` (in insertion
+    order); ``other`` and ``weight`` are their other endpoint and weight, in the same order.
+    Nodes past the end of ``indptr`` have no edge in the block.
+    """
+
+    side: str
+    version: int
+    indptr: np.ndarray
+    order: np.ndarray
+    other: np.ndarray
+    weight: np.ndarray
+
+    def span(self, index: int) -> tuple[int, int]:
+        """``(lo, hi)``: node ``index``'s edges are entries ``lo:hi`` of the arrays."""
+        if not 0 <= index < len(self.indptr) - 1:
+            return 0, 0
+        return self.indptr.item(index), self.indptr.item(index + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NeighborIndices:
+    """The edges of one block at one node (:meth:`kg.graph.KnowledgeGraph.neighbor_indices`).
+
+    ``direction`` is how they were followed from the node: ``"out"`` (the node is the source;
+    ``indices`` are destinations of type ``dst_type``) or ``"in"`` (the node is the
+    destination; ``indices`` are sources of type ``src_type``). ``positions`` index the
+    block's columns (:meth:`EdgeBlock.columns`). Read-only views: do not modify.
+    """
+
+    src_type: str
+    relation: str
+    dst_type: str
+    direction: str
+    indices: np.ndarray
+    weights: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.src_type, self.relation, self.dst_type)
+
+    @property
+    def node_type(self) -> str:
+        """The type of the nodes in ``indices`` (the other end)."""
+        return self.dst_type if self.direction == "out" else self.src_type
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
 
 class EdgeBlock:
     """The edges of one (source type, relation, destination type)."""
@@ -55,7 +125,7 @@ class EdgeBlock:
         self._chunks: list[dict[str, np.ndarray]] = []
         self._data: dict[str, np.ndarray] = {c: np.empty(0, _DTYPES[c]) for c in BASE_COLUMNS}
         self._extra: list[str] = []
-        self._sorted: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._adjacency: dict[str, Adjacency] = {}
 
     def __len__(self) -> int:
         return len(self._data["src"]) + sum(len(c["src"]) for c in self._chunks)
@@ -114,14 +184,26 @@ class EdgeBlock:
             extra,
         )
 
+    def adjacency(self, side: str) -> Adjacency:
+        """The edges grouped by their ``side`` ("src" or "dst") endpoint (cached per version)."""
+        cached = self._adjacency.get(side)
+        if cached is not None and cached.version == self.version:
+            return cached
+        if side not in ("src", "dst"):
+            raise ValueError(f"side must be 'src' or 'dst', not {side!r}")
+        c = self.columns()
+        keys = c.src if side == "src" else c.dst
+        order = np.argsort(keys, kind="stable")
+        counts = np.bincount(keys)
+        indptr = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        other = (c.dst if side == "src" else c.src)[order]
+        adj = Adjacency(side, self.version, indptr, order, other, c.weight[order])
+        self._adjacency[side] = adj
+        return adj
+
     def positions(self, side: str, index: int) -> np.ndarray:
         """Edge positions whose ``side`` ("src" or "dst") endpoint is ``index``."""
-        cached = self._sorted.get(side)
-        if cached is None or cached[0] != self.version:
-            keys = getattr(self.columns(), side)
-            order = np.argsort(keys, kind="stable")
-            cached = (self.version, order, keys[order])
-            self._sorted[side] = cached
-        _, order, sorted_keys = cached
-        lo, hi = np.searchsorted(sorted_keys, [index, index + 1])
-        return order[lo:hi]
+        adj = self.adjacency(side)
+        lo, hi = adj.span(index)
+        return adj.order[lo:hi]

@@ -5,6 +5,9 @@ truth here is a compact columnar store. A networkx MultiDiGraph costs about 1 KB
 so the 1M-event target (< 2 GB RSS) is out of reach with it; numpy columns cost ~28 bytes
 per edge. networkx stays the graph people look at and walk: :meth:`KnowledgeGraph.to_networkx`
 derives the whole graph or an induced subgraph; scoring uses :meth:`KnowledgeGraph.matrix`.
+Walking one node's edges (:meth:`KnowledgeGraph.neighbors`, :meth:`~KnowledgeGraph.has_edge`)
+goes through each block's cached adjacency (:meth:`kg.edges.EdgeBlock.adjacency`) and costs
+O(degree); :meth:`KnowledgeGraph.neighbor_indices` gives the same edges as index arrays.
 
 Nodes: per node type, a list of raw ids (index order), an index dict and per-node JSON-able
 attributes. Edges: per (source type, relation, destination type) an :class:`kg.edges.EdgeBlock`.
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from kg.edges import Edge, EdgeBlock, EdgeColumns
+from kg.edges import Adjacency, Edge, EdgeBlock, EdgeColumns, NeighborIndices
 from kg.schema import NODE_TYPES, check_endpoint_types, relation, split_id
 
 if TYPE_CHECKING:
@@ -42,7 +45,8 @@ if TYPE_CHECKING:
 
     from kg.records import Dataset
 
-__all__ = ["Edge", "EdgeColumns", "GraphSummary", "KnowledgeGraph", "paused_gc"]
+__all__ = ["Edge", "EdgeColumns", "GraphSummary", "KnowledgeGraph", "NeighborIndices",
+           "paused_gc"]
 
 
 @contextlib.contextmanager
@@ -86,6 +90,10 @@ class KnowledgeGraph:
         self._attrs: dict[str, list[dict[str, Any] | None]] = {t: [] for t in NODE_TYPES}
         self._blocks: dict[tuple[str, str, str], EdgeBlock] = {}
         self._matrices: dict[tuple[str, str, str], tuple[int, int, int, sp.csr_matrix]] = {}
+        self._node_version = 0  # bumped when a node or attribute is added; caches compare it
+        self._described: dict[str, tuple[int, int, np.ndarray]] = {}
+        self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
+        self._ends: tuple[int, dict[tuple[str, str], list]] = (0, {})  # see _blocks_at
 
     # ----- nodes -----
     def add_node(self, node_id: str, **attrs: Any) -> int:
@@ -96,6 +104,7 @@ class KnowledgeGraph:
         if values:
             current = self._attrs[node_type][i]
             self._attrs[node_type][i] = {**(current or {}), **values}
+            self._node_version += 1
         return i
 
     def has_node(self, node_id: str) -> bool:
@@ -135,14 +144,33 @@ class KnowledgeGraph:
         """Raw (untyped) ids of ``node_type`` in index order (the store's list: do not modify)."""
         return self._ids[node_type]
 
+    def id_ranks(self, node_type: str) -> np.ndarray:
+        """Each node's rank (index order) in the sorted order of its type's raw ids.
+
+        Typed ids of one type sort as their raw ids: ``ids[argmin(ranks[js])]`` is the
+        smallest of nodes ``js`` without making strings. Cached until a node is added.
+        """
+        ids = self._ids[node_type]
+        cached = self._ranks.get(node_type)
+        if cached is None or cached[:2] != (id(ids), len(ids)):
+            ranks = np.empty(len(ids), np.int64)
+            ranks[np.argsort(np.array(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+            cached = self._ranks[node_type] = (id(ids), len(ids), ranks)
+        return cached[2]
+
     def described(self, node_type: str) -> np.ndarray:
         """Boolean mask (index order) of nodes that have attributes, i.e. came from a record.
 
         Nodes created only as edge endpoints (e.g. Amazon "related products" with no product
         record) are False: walk through them, but recommend only described products.
+        Cached until a node or attribute is added; the result is a copy.
         """
-        return np.fromiter((bool(a) for a in self._attrs[node_type]), bool,
-                           len(self._attrs[node_type]))
+        attrs = self._attrs[node_type]
+        cached = self._described.get(node_type)
+        if cached is None or cached[:2] != (self._node_version, id(attrs)):
+            mask = np.fromiter((bool(a) for a in attrs), bool, len(attrs))
+            cached = self._described[node_type] = (self._node_version, id(attrs), mask)
+        return cached[2].copy()
 
     def _intern(self, node_type: str, raws: Sequence[str]) -> np.ndarray:
         """Indices of raw ids of one type, creating missing nodes (in order of appearance)."""
@@ -160,6 +188,7 @@ class KnowledgeGraph:
             i = index[raw] = len(self._ids[node_type])
             self._ids[node_type].append(raw)
             self._attrs[node_type].append(None)
+            self._node_version += 1
         return i
 
     # ----- edges -----
@@ -272,15 +301,63 @@ class KnowledgeGraph:
         return m
 
     def has_edge(self, src: str, relation_name: str, dst: str) -> bool:
-        """Whether at least one ``src -relation-> dst`` edge exists."""
+        """Whether at least one ``src -relation-> dst`` edge exists (O(degree of src))."""
         if not (self.has_node(src) and self.has_node(dst)):
             return False
         key = (src.partition(":")[0], relation_name, dst.partition(":")[0])
         block = self._blocks.get(key)
         if block is None:
             return False
-        pos = block.positions("src", self.index(src))
-        return bool(np.any(block.columns().dst[pos] == self.index(dst)))
+        adj = block.adjacency("src")
+        lo, hi = adj.span(self.index(src))
+        return bool(np.any(adj.other[lo:hi] == self.index(dst)))
+
+    def neighbor_indices(
+        self,
+        node_id: str,
+        relation_name: str | None = None,
+        direction: Literal["out", "in"] = "out",
+    ) -> list[NeighborIndices]:
+        """The edges of :meth:`neighbors` as index arrays: one entry per block that has any.
+
+        Blocks come in the graph's block order and edges in insertion order, as in
+        :meth:`neighbors`; O(degree) per call (no :class:`Edge` objects are made).
+        """
+        if direction not in ("out", "in"):
+            raise ValueError(f"direction must be 'out' or 'in', not {direction!r}")
+        i = self.index(node_id)
+        side = "src" if direction == "out" else "dst"
+        found: list[NeighborIndices] = []
+        for key, block in self._blocks_at(node_id.partition(":")[0], side):
+            if relation_name is not None and key[1] != relation_name:
+                continue
+            adj = block.adjacency(side)
+            lo, hi = adj.span(i)
+            if hi > lo:
+                found.append(NeighborIndices(*key, direction, adj.other[lo:hi],
+                                             adj.weight[lo:hi], adj.order[lo:hi]))
+        return found
+
+    def adjacencies(self, node_type: str, direction: Literal["out", "in"] = "out"
+                    ) -> list[tuple[tuple[str, str, str], Adjacency]]:
+        """(block key, cached :class:`kg.edges.Adjacency`) of every block whose source
+        (``out``) or destination (``in``) is of ``node_type``, in block order: the index arrays
+        behind :meth:`neighbor_indices`, for walking many nodes at once. Do not modify."""
+        side = "src" if direction == "out" else "dst"
+        return [(k, b.adjacency(side)) for k, b in self._blocks_at(node_type, side)]
+
+    def _blocks_at(self, node_type: str, side: str) -> list[tuple[tuple[str, str, str],
+                                                                   EdgeBlock]]:
+        """The blocks (in block order) whose ``side`` endpoint is of ``node_type``."""
+        if self._ends[0] != len(self._blocks):
+            self._ends = (len(self._blocks), {})
+        lists = self._ends[1]
+        found = lists.get((node_type, side))
+        if found is None:
+            end = 0 if side == "src" else 2
+            found = lists[(node_type, side)] = [(k, b) for k, b in self._blocks.items()
+                                                if k[end] == node_type]
+        return found
 
     def neighbors(
         self,
@@ -289,38 +366,16 @@ class KnowledgeGraph:
         direction: Literal["out", "in"] = "out",
     ) -> list[Edge]:
         """Edges leaving (``out``) or entering (``in``) ``node_id``, of one relation or all."""
-        if direction not in ("out", "in"):
-            raise ValueError(f"direction must be 'out' or 'in', not {direction!r}")
-        node_type = split_id(node_id)[0]
-        i = self.index(node_id)
-        side = "src" if direction == "out" else "dst"
         edges: list[Edge] = []
-        for key, block in self._blocks.items():
-            if (relation_name is not None and key[1] != relation_name) or (
-                (key[0] if side == "src" else key[2]) != node_type
-            ):
-                continue
-            c = block.columns()
-            for p in block.positions(side, i):
-                edges.append(self._edge(c, int(p)))
+        for nb in self.neighbor_indices(node_id, relation_name, direction):
+            c = self._blocks[nb.key].columns()
+            edges += c.edges(nb.positions, self._ids[nb.src_type], self._ids[nb.dst_type])
         return edges
-
-    def _edge(self, c: EdgeColumns, p: int) -> Edge:
-        ts = float(c.ts[p])
-        return Edge(
-            self.node_id(c.src_type, int(c.src[p])),
-            c.relation,
-            self.node_id(c.dst_type, int(c.dst[p])),
-            float(c.weight[p]),
-            None if math.isnan(ts) else ts,
-            {k: float(v[p]) for k, v in c.columns.items()},
-        )
 
     def edges(self, relation_name: str | None = None) -> Iterator[Edge]:
         """Every edge as an :class:`Edge` (slow for big graphs: prefer :meth:`edge_blocks`)."""
         for c in self.edge_blocks(relation_name):
-            for p in range(len(c)):
-                yield self._edge(c, p)
+            yield from c.edges(range(len(c)), self._ids[c.src_type], self._ids[c.dst_type])
 
     # ----- whole graph -----
     def summary(self) -> GraphSummary:
@@ -366,7 +421,8 @@ class KnowledgeGraph:
                 (e.src, e.dst, e.weight, -math.inf if e.ts is None else e.ts,
                  tuple(sorted((k, -math.inf if math.isnan(v) else v)
                               for k, v in e.columns.items())))
-                for e in (self._edge(block.columns(), p) for p in range(len(block)))
+                for e in block.columns().edges(range(len(block)), self._ids[key[0]],
+                                               self._ids[key[2]])
             )
             if rows:
                 edges[key] = rows

@@ -15,17 +15,25 @@ missing from the graph, or without any product event, gets a cold-start blend of
 components that know something of them (content from their posts, social from whom they
 follow, popularity), reported in each recommendation's ``reason``; never an exception.
 An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming it.
+
+Serving cost: one request runs BLAS on one thread (:func:`single_threaded`); what is the
+same for every request (prices, the influencer set) is kept until :meth:`Recommender.add`;
+an item whose score no graph path carries gets a connection path from a
+:class:`kg.links.LinkFinder` made once per request (the user's neighbourhood is gathered
+once for all ``k`` items): the same path :func:`recommend.paths.connection_path` finds,
+without building an :class:`kg.edges.Edge` per neighbour.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -37,12 +45,14 @@ from recommend.results import ExplainedPath, Recommendation
 if TYPE_CHECKING:
     from kg.artifact import Stage
     from kg.graph import KnowledgeGraph
+    from kg.links import LinkFinder
     from kg.reader import Rejection
     from kg.records import Dataset, Record
     from recommend.hybrid.encoders import TextEncoder
     from recommend.hybrid.model import HybridModel
 
 PATH_COMPONENTS = ("graph", "social")
+CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
 COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 
@@ -53,6 +63,33 @@ class AddResult:
     accepted: int
     rejected: list[Rejection] = field(default_factory=list)
     updated: tuple[str, ...] = ()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def single_threaded(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with BLAS limited to one thread.
+
+    One request multiplies a single row by a matrix: threads gain nothing there, and on a
+    busy machine OpenBLAS's waiting threads make a (1 x 384) @ (384 x 1682) product take
+    ~8 ms instead of ~0.2 ms. The limit costs ~10 us and is lifted on return.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _typed(raw: object, node_type: str) -> str:
@@ -74,6 +111,7 @@ class Recommender:
         self.manifest = manifest or {}
         self.folder = folder
         self._prices: np.ndarray | None = None
+        self._influencers: dict[str, frozenset[str]] | None = None
 
     @property
     def graph(self) -> KnowledgeGraph:
@@ -161,6 +199,7 @@ class Recommender:
         return g.index(user_id) if g.has_node(user_id) else g.num_nodes("user")
 
     # ----- recommending -----
+    @single_threaded
     def recommend(
         self,
         user: object,
@@ -200,12 +239,12 @@ class Recommender:
             order = keep[diversify(items[keep], scores[keep], vecs, k, diversity)]
         else:
             order = np.argsort(-scores, kind="stable")[:k]
-        known = self.graph.has_node(uid)
+        finder = self._finder(uid) if explain else None
         out = []
         for j in order:
             item = self.graph.node_id("product", int(items[j]))
             part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
-            paths = self._paths(uid, item, part) if explain and known else []
+            paths = self._paths(finder, item, part) if finder is not None else []
             out.append(Recommendation(item, float(scores[j]), part, paths, reason))
         return out
 
@@ -230,24 +269,44 @@ class Recommender:
         return cands.items, parts, parts.sum(axis=1), f"cold start ({who}): {used}"
 
     # ----- explaining -----
-    def _paths(self, user_id: str, item_id: str, parts: dict[str, float],
+    def _finder(self, user_id: str) -> LinkFinder | None:
+        """The connection finder of a known user (None for a user not in the graph)."""
+        from kg.links import LinkFinder
+
+        return LinkFinder(self.graph, user_id) if self.graph.has_node(user_id) else None
+
+    def influencers(self, component: str | None = None) -> frozenset[str]:
+        """Users flagged as influencers by one path component, or by any (kept until
+        :meth:`add`)."""
+        if self._influencers is None:
+            sets = {}
+            for name in PATH_COMPONENTS:
+                comp = self.model.components.get(name)
+                if comp is not None:
+                    kol = comp.scorer.kol_
+                    sets[name] = frozenset(() if kol is None else kol.influencers())
+            self._influencers = {**sets, "": frozenset().union(*sets.values())}
+        return self._influencers.get(component or "", frozenset())
+
+    def _paths(self, finder: LinkFinder, item_id: str, parts: dict[str, float],
                max_paths: int | None = None) -> list[ExplainedPath]:
         """Up to ``max_paths`` paths carrying the item's graph/social score, else a link."""
-        from recommend.paths import connection_path
+        from recommend.paths import explain_paths, render_path
 
+        user_id = finder.source
         limit = self.model.config.max_paths if max_paths is None else max_paths
         found: list[ExplainedPath] = []
-        influencers: set[str] = set()
         for name in PATH_COMPONENTS:
             comp = self.model.components.get(name)
             if comp is None:
                 continue
-            if comp.scorer.kol_ is not None:
-                influencers |= comp.scorer.kol_.influencers()
             share = parts.get(name, 0.0)
             if share <= 0:
                 continue
-            for p in comp.explain(user_id, item_id, limit):
+            sc = comp.scorer  # its explain() with the cached influencer set (~5 ms a call)
+            for p in explain_paths(self.graph, user_id, item_id, sc.metapaths_, sc.weights_,
+                                   max_paths=limit, steps=sc.steps_,
+                                   influencers=self.influencers(name)):
                 if p.reason == "score":
                     found.append(ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
                                                share * p.contribution))
@@ -258,17 +317,19 @@ class Recommender:
                  for p in found[:limit]]
         if found:
             return found
-        link = connection_path(self.graph, user_id, item_id, max_hops=3,
-                               influencers=influencers)
+        link = finder.link(item_id)
         if link is None:
             return []
-        return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
+        text = render_path(self.graph, link.nodes, link.edges, influencers=self.influencers())
+        return [ExplainedPath(link.nodes, link.edges, text + CONNECTION_NOTE, None, None, 0.0,
+                              "connection")]
 
     def explain(self, user: object, item: object, *, max_paths: int | None = None
                 ) -> list[ExplainedPath]:
         """Paths from ``user`` to ``item`` (KeyError for an unknown item)."""
         return self.explain_item(user, item, max_paths=max_paths).paths
 
+    @single_threaded
     def explain_item(self, user: object, item: object, *, max_paths: int | None = None
                      ) -> Recommendation:
         """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths."""
@@ -283,7 +344,8 @@ class Recommender:
         items, parts, scores, reason = self._blend_row(u, ranked)
         j = int(np.flatnonzero(items == i)[0])
         part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
-        paths = self._paths(uid, iid, part, max_paths) if self.graph.has_node(uid) else []
+        finder = self._finder(uid)
+        paths = self._paths(finder, iid, part, max_paths) if finder is not None else []
         return Recommendation(iid, float(scores[j]), part, paths, reason)
 
     def draw(self, user: object, item: object, out: str | os.PathLike[str]) -> Path:
@@ -297,6 +359,7 @@ class Recommender:
                           title=f"Why {self.item_id(item)} for {self.user_id(user)}")
 
     # ----- similar items -----
+    @single_threaded
     def similar(self, item: object, k: int = 10) -> list[Recommendation]:
         """Products like ``item``: content cosine and co-interaction cosine, each min-max
         scaled over the candidates and averaged (unfitted: there is no "similar" label)."""
@@ -378,6 +441,6 @@ class Recommender:
             if content is not None and accepted.products and content.add_products(g):
                 updated.append("content index")
             self.model.refresh()
-            self._prices = None
+            self._prices = self._influencers = None
             updated += ["graph", "seen", *self.model.components]
         return AddResult(count, rejected, tuple(updated))

@@ -1,0 +1,64 @@
+"""The fast explanation path of Recommender.recommend gives the same explanations as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.artifact import build_artifact
+from kg.demo import DemoConfig, generate_demo_world
+from recommend import Recommender
+from recommend.hybrid.config import HybridConfig
+from recommend.model_stage import model_stage
+from recommend.paths import connection_path
+
+CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=16)
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory) -> Recommender:
+    root = tmp_path_factory.mktemp("speed")
+    generate_demo_world(root / "data", DemoConfig(n_users=90, n_products=70, n_posts=200,
+                                                  images=False), progress=False)
+    build_artifact(root / "data", root / "art", progress=False,
+                   stages=[("models", model_stage(CONFIG))])
+    return Recommender.load(root / "art")
+
+
+def test_paths_are_the_ones_the_paths_package_finds(rec: Recommender) -> None:
+    checked = scored = 0
+    for user in rec.graph.nodes("user")[:45]:
+        for r in rec.recommend(user, k=10):
+            for p in r.paths:
+                assert p.nodes[0] == user and p.nodes[-1] == r.item
+                assert all(rec.graph.has_edge(*e) for e in p.edges)
+            for p in r.paths:
+                if p.kind == "score":  # as the component's own explain() gives it
+                    mine = rec.model.components[p.component].explain(user, r.item, 3)
+                    assert (p.nodes, p.edges, p.text, p.metapath) in \
+                        [(q.nodes, q.edges, q.text, q.metapath) for q in mine]
+                    scored += 1
+            if r.paths and r.paths[0].kind == "connection":
+                want = connection_path(rec.graph, user, r.item, max_hops=3,
+                                       influencers=rec.influencers())
+                assert want is not None
+                (got,) = r.paths
+                assert (got.nodes, got.edges, got.text) == (want.nodes, want.edges, want.text)
+                checked += 1
+    assert checked > 0 and scored > 0
+
+
+def test_explanations_do_not_change_the_ranking(rec: Recommender) -> None:
+    for user in rec.graph.nodes("user")[:30]:
+        plain = rec.recommend(user, k=10, explain=False)
+        explained = rec.recommend(user, k=10)
+        assert [(r.item, r.score, r.parts) for r in plain] == \
+            [(r.item, r.score, r.parts) for r in explained]
+        assert all(r.paths == [] for r in plain)
+        for r in explained[:3]:
+            again = rec.explain_item(user, r.item)
+            assert again.paths == r.paths
+
+
+def test_unknown_users_get_recommendations_without_paths(rec: Recommender) -> None:
+    recs = rec.recommend("user:nobody-at-all", k=5)
+    assert len(recs) == 5 and all(r.paths == [] and r.reason for r in recs)
