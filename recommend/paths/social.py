@@ -1,8 +1,9 @@
 """Social signals: influencer (KOL) weights from the follow graph.
 
 A user's KOL weight is their PageRank over ``follows`` (a follow passes authority from the
-follower to the followee), computed by :func:`networkx.pagerank` (scipy power iteration under
-the hood; about 0.1 s on 100k follows), scaled so that the mean user weighs 1. The
+follower to the followee), computed by power iteration on the sparse follow matrix exactly as
+:func:`networkx.pagerank` does (0.02 s on 677k follows, where building networkx's DiGraph alone
+took 6-8 s and dominated artifact load), scaled so that the mean user weighs 1. The
 ``follows>...`` meta-paths of :mod:`recommend.paths.metapaths` multiply each followee by this
 weight before normalising a user's follows, so what an influencer bought or praised counts more
 than what a casual account did.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -45,6 +47,25 @@ class KolWeights:
         return {u for u, f in zip(self.users, self.influencer, strict=True) if f}
 
 
+def _pagerank(follows: sp.csr_matrix, *, alpha: float, tol: float = 1e-6,
+              max_iter: int = 100) -> np.ndarray:
+    """PageRank by power iteration on the sparse follow matrix, as networkx computes it
+    (weighted out-edges, dangling mass spread uniformly); networkx's own needs a DiGraph,
+    whose construction alone takes seconds at 100k follows."""
+    n = follows.shape[0]
+    f = follows.astype(np.float64)
+    out = np.asarray(f.sum(axis=1)).ravel()
+    step = sp.diags(np.divide(1.0, out, out=np.zeros(n), where=out != 0)) @ f
+    dangling = out == 0
+    x = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        last = x
+        x = alpha * (x @ step + x[dangling].sum() / n) + (1 - alpha) / n
+        if np.abs(x - last).sum() < n * tol:
+            break
+    return x
+
+
 def kol_weights(
     graph: KnowledgeGraph,
     *,
@@ -58,8 +79,6 @@ def kol_weights(
     all users and at least ``min_followers`` users follow them. With no follows every user
     weighs 1 and nobody is an influencer.
     """
-    import networkx as nx
-
     users = graph.nodes("user")
     n = len(users)
     if n == 0:
@@ -67,9 +86,7 @@ def kol_weights(
     follows = graph.matrix("follows").tocsr()
     if follows.nnz == 0:
         return KolWeights(users, np.ones(n), np.zeros(n, bool))
-    g = nx.from_scipy_sparse_array(follows, create_using=nx.DiGraph)
-    pr = nx.pagerank(g, alpha=alpha, weight="weight")
-    weights = np.array([pr[i] for i in range(n)], np.float64) * n
+    weights = _pagerank(follows, alpha=alpha) * n
     followers = np.diff(follows.tocsc().indptr)
     cut = np.quantile(weights, influencer_quantile)
     influencer = (weights >= cut) & (followers >= min_followers)

@@ -203,7 +203,8 @@ def build_profiles(inputs: ProfileInputs) -> ProfileTable:
     basis = np.where(~np.isnan(bought), 0, np.where(~np.isnan(seen), 1, 2))
     spending = np.where(basis == 0, bought, seen)
 
-    loyalty = brands.max(axis=1).toarray().ravel()
+    loyalty = (brands.max(axis=1).toarray().ravel() if brands.shape[1]
+               else np.zeros(brands.shape[0]))  # a catalogue without brands has no loyalty
     influence = 0.5 * (
         _percentile_rank(inputs.followers) + _percentile_rank(inputs.engagement_received)
     )

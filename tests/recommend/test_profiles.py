@@ -213,3 +213,19 @@ def test_enrich_graph_adds_profile_segment_and_co_bought_edges(world) -> None:
     assert graph.has_edge("product:stove", "co_bought", "product:tent")
     assert all(r.lift > 1 for r in report.rules)
     assert graph.node_attrs("segment:0")["size"] == report.segmentation.segments[0].size
+
+
+def test_a_catalogue_without_brands_profiles_with_zero_loyalty() -> None:
+    from recommend.profiles import build_profiles, inputs_from_dataset
+    from recommend.profiles.features import SCALARS
+
+    dataset = Dataset(
+        products=[Product(id="m1", title="Toy Story", categories=("movie", "Animation"), price=1.0),
+                  Product(id="m2", title="Heat", categories=("movie", "Crime"), price=1.0)],
+        users=[User(id="1"), User(id="2")],
+        events=[Event(user="1", target="m1", target_type="product", kind="rate", value=5.0),
+                Event(user="2", target="m2", target_type="product", kind="rate", value=3.0)],
+    )
+    table = build_profiles(inputs_from_dataset(dataset))
+    assert len(table.user_ids) == 2
+    assert np.all(table.scalars[:, SCALARS.index("brand_loyalty")] == 0)

@@ -92,3 +92,21 @@ def test_pagerank_is_fast_on_100k_follows():
     k = kol_weights(g)
     assert time.perf_counter() - start < 10
     assert k.ranking()[0] == "user:0"
+
+
+def test_pagerank_equals_networkx_on_a_random_follow_graph() -> None:
+    import networkx as nx
+    import numpy as np
+    import scipy.sparse as sp
+
+    from recommend.paths.social import _pagerank
+
+    rng = np.random.default_rng(3)
+    n = 300
+    follows = sp.random(n, n, density=0.02, random_state=rng, format="csr")
+    follows.setdiag(0)
+    follows.eliminate_zeros()
+    expected = nx.pagerank(nx.from_scipy_sparse_array(follows, create_using=nx.DiGraph),
+                           alpha=0.85, weight="weight", tol=1e-10)
+    ours = _pagerank(follows, alpha=0.85, tol=1e-10, max_iter=500)
+    assert np.allclose(ours, [expected[i] for i in range(n)], atol=1e-8)
