@@ -72,8 +72,8 @@ def short_forms(
 ) -> list[CatalogueName]:
     """Shorter names of a title (target left empty): its head before separators, both without
     the brand, and model names: the words after the brand up to the first descriptor word (a
-    word of the product's categories or of its style, colour or material), and up to the first
-    word with a digit (``Pegasus 39`` of "Nike Pegasus 39 Men's Running Shoes").
+    word of the product's categories or their aliases, or of its style, colour or material), and
+    up to the first word with a digit (``Pegasus 39`` of "Nike Pegasus 39 Men's Running Shoes").
 
     A one-word short form is matched case-sensitively unless it looks like a model name
     (``iPad``, ``X100``), so ``Dew`` is a product where ``dew`` stays a word.
@@ -88,7 +88,7 @@ def short_forms(
         prefix = re.compile(rf"^(?:{variants})\b(?:['’]s)?\s*", re.IGNORECASE)
         candidates += [prefix.sub("", title).strip(), prefix.sub("", head).strip()]
     stop = {w for d in descriptors for w in _WORD.findall(d.casefold())}
-    stop |= {w[:-1] for w in stop if w.endswith("s")}
+    stop |= {w[:-1] for w in stop if w.endswith("s")} | {w[:-2] for w in stop if w.endswith("es")}
     words = candidates[-1].split()
     cut = next((i for i, w in enumerate(words) if i and w.casefold().strip(",.") in stop), None)
     if cut:
@@ -144,8 +144,10 @@ def catalogue_names(
 ) -> CatalogueNames:
     """All names of the catalogue's products, brands, categories and concepts, resolved.
 
-    ``aliases`` maps a typed node id to extra names (``{"brand:apple": ["AAPL"]}``); a
-    product's ``aliases`` attribute (names separated by ``|``) counts too. Only the leaf
+    ``aliases`` maps a typed node id to extra names (``{"brand:apple": ["AAPL"]}``). Products'
+    attributes may list names too, separated by ``|``: ``aliases`` (of the product),
+    ``brand_aliases`` (of its brand: ``"KVX|@korvexrun"``) and ``category_aliases`` (of its
+    leaf category: ``"trainers|running shoe"``). Only the leaf
     (most specific) categories are named unless ``categories="all"``: broad ones ("Running",
     "Beauty") are everyday words, and the graph reaches them by ``broader`` edges. Concepts
     named are the given ones and products' true flags (``"waterproof": true``); attribute
@@ -156,13 +158,16 @@ def catalogue_names(
     for p in products:
         target = f"product:{p.id}"
         raw.append(CatalogueName(p.title.strip(), target, "title"))
-        descriptors = [*p.categories, *(str(p.attributes.get(k, "")) for k in _DESCRIPTOR_KEYS)]
+        descriptors = [*p.categories, *_listed(p, "category_aliases"),
+                       *(str(p.attributes.get(k, "")) for k in _DESCRIPTOR_KEYS)]
         raw += [dataclasses.replace(n, target=target)
                 for n in short_forms(p.title, p.brand, descriptors)]
-        extra = p.attributes.get("aliases")
-        if isinstance(extra, str):
-            raw += [CatalogueName(a.strip(), target, "alias") for a in extra.split("|")]
+        raw += [_alias(a, target) for a in _listed(p, "aliases")]
+        if p.categories:
+            leaf = category_id(p.categories)
+            raw += [_alias(a, leaf) for a in _listed(p, "category_aliases")]
         if p.brand and p.brand.strip():
+            raw += [_alias(a, brand_id(p.brand)) for a in _listed(p, "brand_aliases")]
             raw += [CatalogueName(b, brand_id(p.brand), "brand") for b in brand_names(p.brand)]
             raw += [CatalogueName(t, brand_id(p.brand), "typo") for t in brand_typos(p.brand)]
         first = 0 if categories == "all" else max(len(p.categories) - 1, 0)
@@ -173,8 +178,23 @@ def catalogue_names(
                 for c in product_concept_names(p, values=attribute_concepts)]
     raw += [CatalogueName(c, concept_id(c), "concept") for c in concepts]
     for target, names in (aliases or {}).items():
-        raw += [CatalogueName(a, target, "alias") for a in names]
+        raw += [_alias(a, target) for a in names]
     return _resolve([n for name in raw if name.text.strip() for n in _with_compact(name)])
+
+
+def _listed(product: Product, key: str) -> list[str]:
+    """The ``|``-separated names of attribute ``key``."""
+    value = product.attributes.get(key)
+    return [a.strip() for a in value.split("|") if a.strip()] if isinstance(value, str) else []
+
+
+def _alias(text: str, target: str) -> CatalogueName:
+    """An alias; a one-word one written with a capital (``KVX``, ``Korv``) is a proper name,
+    matched as written, so that ``Tide`` the brand is not ``tide`` the word."""
+    text = text.strip()
+    proper = (len(text.split()) == 1 and text[:1].isalpha() and text != text.lower()
+              and not _DISTINCTIVE.search(text))
+    return CatalogueName(text, target, "alias", case_sensitive=proper)
 
 
 def _resolve(raw: list[CatalogueName]) -> CatalogueNames:

@@ -10,8 +10,11 @@ several linkers can use one loaded pipeline. Parser and NER are disabled while l
 With ``NlpConfig(lemma_aware=False)``, or a pipeline without a lemmatizer, the lemma key is
 the lower-cased word with an English plural suffix stripped: tokenizer-only and much faster.
 A hashtag's mention includes its ``#``; an @handle or #tag that starts with a brand's name
-(``@korvexrun``, ``#nikerunning``) and matched nothing else mentions that brand. Each mention
-carries the VADER sentiment of its sentence.
+(``@korvexrun``, ``#nikerunning``) and matched nothing else mentions that brand. A lemma match
+counts only on a noun ("cans" is not the "Ca" of "Can't"); a name written with other word breaks
+("water proof", "shock-proof") matches too; a model name several products share is resolved
+by a brand, or else a leaf category, the same text names. Each mention carries the VADER
+sentiment of its sentence.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kg.records import Product
-from kg.schema import brand_id
+from kg.schema import brand_id, category_id
 from nlp.catalogue_patterns import CatalogueNames, catalogue_names
 from nlp.config import NlpConfig
 from nlp.sentiment import SentimentScorer
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
 #: Pipes that lemmas need; everything else is disabled while linking.
 _LEMMA_PIPES = ("tok2vec", "tagger", "morphologizer", "attribute_ruler", "lemmatizer")
-_PLURAL_TAGS = frozenset({"NNS", "NNPS"})
+_PLURAL_TAGS = frozenset({"NNS", "NNPS", "NNP"})  # the tagger calls "Korvexes" NNP
 _COMPACT = re.compile(r"[\W_]+")
 
 
@@ -70,8 +73,8 @@ def _lemma_norm(token: Token) -> str:
     """The lemma key of a token: lower-cased lemma, plural proper nouns singular, no @/#."""
     text = token.lower_.lstrip("@#") or token.lower_
     lemma = token.lemma_.lower().lstrip("@#") if token.lemma_ else text
-    if token.tag_ in _PLURAL_TAGS and lemma == text:
-        lemma = _singular(lemma)
+    if token.tag_ in _PLURAL_TAGS and (lemma == text or token.text[:1].isupper()):
+        lemma = _singular(text)  # a name the lemmatizer does not know: "Korvexes" -> "korvexe"
     return lemma or text
 
 
@@ -92,7 +95,9 @@ class MentionLinker:
         config: NlpConfig | None = None,
         scorer: SentimentScorer | None = None,
         brand_of: Mapping[str, str] | None = None,
+        category_of: Mapping[str, str] | None = None,
         min_prefix: int = 4,
+        min_joined: int = 6,
     ) -> None:
         from spacy.matcher import PhraseMatcher
         from spacy.pipeline import Sentencizer
@@ -102,6 +107,7 @@ class MentionLinker:
         self.config = config or NlpConfig()
         self.min_prefix = min_prefix
         self.brand_of = dict(brand_of or {})
+        self.category_of = dict(category_of or {})
         self.scorer = scorer or SentimentScorer(neutral_band=self.config.sentiment_neutral_band)
         keep = _LEMMA_PIPES if self.config.lemma_aware else ()
         self.disabled_ = [p for p in nlp.pipe_names if p not in keep]
@@ -117,8 +123,13 @@ class MentionLinker:
         self._brand_prefixes = sorted(
             ((k, t) for k, t in prefixes.items() if len(k) >= min_prefix), key=lambda kt:
             -len(kt[0]))
+        # "water proof", "shock-proof", "non slip": a name written with other word breaks
+        self._joined = {key: n.target for n in names.names if not n.case_sensitive
+                        and n.kind not in ("short", "typo")
+                        and len(key := _COMPACT.sub("", n.text.casefold())) >= min_joined}
         # A name several products share ("Volt Pro" of two brands) is linked when exactly one
-        # of its products is of a brand the same text mentions.
+        # of its products is of a brand the same text mentions, or else of a leaf category it
+        # mentions.
         self._ambiguous: dict[int, tuple[str, ...]] = {}
         self._shared = PhraseMatcher(nlp.vocab, attr="LOWER")
         for key, targets in names.ambiguous.items():
@@ -159,7 +170,9 @@ class MentionLinker:
             products, concepts=concepts, aliases=aliases, categories=config.link_categories,
             attribute_concepts=config.link_attribute_concepts)
         brand_of = {f"product:{p.id}": brand_id(p.brand) for p in products if p.brand}
-        return cls(names, nlp=nlp, config=config, brand_of=brand_of)
+        category_of = {f"product:{p.id}": category_id(p.categories) for p in products
+                       if p.categories}
+        return cls(names, nlp=nlp, config=config, brand_of=brand_of, category_of=category_of)
 
     def _docs(self, texts: Sequence[str], *, progress: bool = True) -> Iterable[Doc]:
         from tqdm import tqdm
@@ -174,8 +187,9 @@ class MentionLinker:
 
     def _matches(self, doc: Doc) -> dict[tuple[int, int], str]:
         """Matches (token start, end) -> target ("" for a shared name no brand resolves)."""
-        found = {(s, e): self._targets[k] for k, s, e in [
-            *self._surface(doc), *self._lemma(doc), *self._exact(doc)]}
+        found = {(s, e): self._targets[k] for k, s, e in self._lemma(doc)
+                 if not self.lemma_aware_ or doc[e - 1].tag_.startswith("NN")}  # "Can't": no
+        found |= {(s, e): self._targets[k] for k, s, e in [*self._surface(doc), *self._exact(doc)]}
         covered = {i for s, e in found for i in range(s, e)}
         for token in doc:
             tagged = token.i and doc[token.i - 1].text == "#" and not doc[token.i - 1].whitespace_
@@ -186,14 +200,40 @@ class MentionLinker:
                 if body.startswith(key):
                     found[(token.i, token.i + 1)] = target
                     break
+        for (s, e), target in self._joined_matches(doc).items():
+            found.setdefault((s, e), target)
         if self._ambiguous:
-            brands = {t for t in found.values() if t.startswith("brand:")}
+            named = set(found.values())
             for k, s, e in self._shared(doc):
-                fits = [t for t in self._ambiguous[k] if self.brand_of.get(t) in brands]
+                fits = [t for t in self._ambiguous[k] if self.brand_of.get(t) in named]
+                if len(fits) != 1:  # no brand, or several: a category the text names
+                    fits = [t for t in fits or self._ambiguous[k]
+                            if self.category_of.get(t) in named]
                 one_word = e - s == 1 and not doc[s].text[:1].isupper()
                 if not one_word:  # unresolved, it still hides the shorter names inside it
                     found[(s, e)] = fits[0] if len(fits) == 1 else ""
         return found
+
+    def _joined_matches(self, doc: Doc, *, longest: int = 3) -> dict[tuple[int, int], str]:
+        """Spans of 2..``longest`` words, joined by a space or a hyphen, that spell a name
+        without its word breaks (``light weight`` = ``lightweight``) or with other ones."""
+        out: dict[tuple[int, int], str] = {}
+        words = [t.is_alpha or t.is_digit for t in doc]
+        for s in range(len(doc)):
+            if not words[s]:
+                continue
+            key, e, n = doc[s].lower_, s + 1, 1
+            while e < len(doc) and n < longest:
+                hyphen = (doc[e].text == "-" and not doc[e - 1].whitespace_
+                          and not doc[e].whitespace_ and e + 1 < len(doc) and words[e + 1])
+                if hyphen:
+                    e += 1
+                elif not (words[e] and doc[e - 1].whitespace_ == " "):
+                    break
+                key, e, n = key + doc[e].lower_, e + 1, n + 1
+                if (target := self._joined.get(key)) is not None:
+                    out[(s, e)] = target
+        return out
 
     def link(self, texts: Sequence[str], sources: Sequence[str]) -> list[Mention]:
         """The mentions in each text, with ``sources[i]`` as the source of text i's mentions.

@@ -67,15 +67,19 @@ def visual_labels(products: Iterable[Product]) -> dict[str, str]:
 
 
 def product_texts(product: Product) -> tuple[str, ...]:
-    """The texts a product's image is trained against: title, category, colour, both."""
-    texts = [product.title]
+    """The texts a product's image is trained against: its leaf category, colour, and both.
+
+    Not the title: a title names one product, and a small CLIP trained from scratch spends
+    its few hundred images on memorising titles (demo world, held-out: colour accuracy 0.53
+    with titles, 0.80 without, category 0.46 and 0.43).
+    """
     leaf = product.categories[-1].lower() if product.categories else None
     colour = _colour(product)
     colour = colour.lower() if colour else None
-    texts += [t for t in (leaf, colour) if t]
+    texts = [t for t in (leaf, colour) if t]
     if leaf and colour:
         texts.append(f"{colour} {leaf}")
-    return tuple(texts)
+    return tuple(texts) or (product.title,)
 
 
 def with_images(products: Iterable[Product]) -> list[Product]:
@@ -114,7 +118,9 @@ def train_catalogue_clip(
 ) -> TrainedClip:
     """Train a CLIP on the catalogue's image–text pairs minus a held-out split; save if asked."""
     train, held = split_products(products, heldout_fraction=heldout_fraction, seed=seed)
-    pairs = [ImageText(resolve_image_path(p.image or "", root), product_texts(p)) for p in train]
+    pairs = [ImageText(resolve_image_path(p.image or "", root), product_texts(p),
+                       colour_free=tuple(c.lower() for c in p.categories[-1:]))
+             for p in train]
     fitted = (trainer or ClipTrainer(seed=seed)).fit(
         pairs, base=base, vocabulary=list(visual_labels(products).values())
     )

@@ -9,6 +9,9 @@ the words of the tagging prompts are learned too. Loss: the symmetric CLIP cross
 one change for catalogues: two pairs of a batch whose texts are identical ("sneakers") are both
 correct matches, so the target is spread over them instead of calling one a negative.
 Images are decoded once (safely: rejections are reported), augmented by random flips and shifts.
+Curriculum: for the first ``free_first`` share of the epochs each image is paired only with its
+colour-free texts (its category): colour is so easy to see that a small model trained on all
+texts at once matches everything by colour and never learns what a category looks like.
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ from vision.tagging import DEFAULT_TEMPLATES
 
 @dataclass(frozen=True, slots=True)
 class ImageText:
-    """An image file and the texts that describe it (at least one)."""
+    """An image file and the texts that describe it (at least one).
+
+    ``colour_free``: texts true of the image whatever its colours ("sneakers"), which the
+    trainer's curriculum starts with (see ``free_first``).
+    """
 
     image: str
     texts: tuple[str, ...]
+    colour_free: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -65,13 +73,14 @@ class ClipTrainer:
         self,
         *,
         epochs: int = 40,
-        batch_size: int = 64,
-        learning_rate: float = 1e-3,
+        batch_size: int = 16,
+        learning_rate: float = 5e-4,
         weight_decay: float = 0.05,
         warmup_fraction: float = 0.1,
         template_prob: float = 0.5,
         templates: Sequence[str] = DEFAULT_TEMPLATES,
         augment: bool = True,
+        free_first: float = 0.5,
         model_config: dict[str, Any] | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         seed: int = 0,
@@ -86,6 +95,7 @@ class ClipTrainer:
         self.template_prob = template_prob
         self.templates = templates
         self.augment = augment
+        self.free_first = free_first
         self.model_config = model_config
         self.max_pixels = max_pixels
         self.seed = seed
@@ -127,7 +137,8 @@ class ClipTrainer:
         if len(kept) < 2:
             raise ValueError(f"need at least 2 usable images to train, got {len(kept)}")
         if base is None:
-            words = [t for p in kept for t in p.texts] + list(vocabulary) + list(self.templates)
+            words = [t for p in kept for t in (*p.texts, *p.colour_free)]
+            words += [*vocabulary, *self.templates]
             bundle = new_clip(words, seed=self.seed, **(self.model_config or {}))
             origin = "scratch"
         else:
@@ -148,12 +159,13 @@ class ClipTrainer:
         losses: list[float] = []
         with tqdm(total=total, desc=f"train CLIP ({origin})", unit="step",
                   disable=not self.progress) as bar:
-            for _ in range(self.epochs):
+            for epoch in range(self.epochs):
+                first = epoch < self.free_first * self.epochs  # colour-free texts only
                 order = rng.permutation(len(kept))
                 epoch_loss = 0.0
                 for step in range(per_epoch):
                     idx = order[step * batch : (step + 1) * batch]
-                    texts = [self._text(kept[i], rng) for i in idx]
+                    texts = [self._text(kept[i], rng, free=first) for i in idx]
                     images = pixels[torch.as_tensor(idx)]
                     if self.augment:
                         images = _augment(images, rng)
@@ -184,8 +196,9 @@ class ClipTrainer:
         self.bundle_ = bundle
         return self
 
-    def _text(self, pair: ImageText, rng: np.random.Generator) -> str:
-        text = pair.texts[int(rng.integers(len(pair.texts)))]
+    def _text(self, pair: ImageText, rng: np.random.Generator, *, free: bool = False) -> str:
+        options = pair.colour_free if free and pair.colour_free else pair.texts
+        text = options[int(rng.integers(len(options)))]
         if self.templates and rng.random() < self.template_prob:
             text = self.templates[int(rng.integers(len(self.templates)))].format(text)
         return text

@@ -1,5 +1,9 @@
 """The demo catalogue: products with titles, descriptions, attributes and tier-consistent prices.
 
+Like a real catalogue it lists the other names of a product's brand and category in its
+attributes (``brand_aliases``: short names and the social handle; ``category_aliases``:
+synonyms), which is all the mention linker knows of the names posts use.
+
 Random draws are made as numpy arrays up front and only the strings are formatted per
 product, so 100,000 products take well under a second.
 """
@@ -21,6 +25,7 @@ from kg.demo.vocabulary import (
     MODEL_WORDS,
     TIER_NAMES,
     TIER_PRICE,
+    Brand,
     Leaf,
 )
 from kg.records import Product
@@ -139,6 +144,7 @@ class Catalogue:
                 "tier": TIER_NAMES[b.tier],
             }
             attributes.update(dict.fromkeys(concepts, True))
+            attributes.update(catalogue_aliases(b, lf))
             yield Product(
                 id=self.ids[i],
                 title=self.titles[i],
@@ -158,6 +164,29 @@ class Catalogue:
     def sample_of_brands(self, rng: np.random.Generator, brands: np.ndarray) -> np.ndarray:
         """One product per entry of ``brands``, popularity-weighted; any product if none."""
         return sample_in_groups(rng, self.brand, self.popularity, brands)
+
+
+def catalogue_aliases(brand: Brand, leaf: Leaf) -> dict[str, str]:
+    """The other names a catalogue lists for a product's brand and category (``|``-separated):
+    the brand's short names and social handle, and the category's synonyms but for a single
+    word that other categories' names use too ("coffee": beans or a coffee maker?).
+
+    >>> from kg.demo.vocabulary import BRANDS, LEAVES
+    >>> catalogue_aliases(BRANDS[0], LEAVES[0])
+    {'brand_aliases': 'KVX|Korv|@korvexrun', 'category_aliases': 'running shoe|trainers'}
+    """
+    return {"brand_aliases": "|".join((*brand.aliases, "@" + brand.handle)),
+            "category_aliases": "|".join(_SYNONYMS[leaf.slug])}
+
+
+def _synonyms(leaf: Leaf) -> list[str]:
+    elsewhere = {w for other in LEAVES if other is not leaf
+                 for name in (other.path[-1], *other.surfaces) for w in name.casefold().split()}
+    return [s for s in leaf.surfaces if s.casefold() != leaf.path[-1].casefold()
+            and not (" " not in s and s.casefold() in elsewhere)]
+
+
+_SYNONYMS: dict[str, list[str]] = {leaf.slug: _synonyms(leaf) for leaf in LEAVES}
 
 
 def _concepts(leaf: Leaf, k: int, j: int) -> tuple[str, str]:

@@ -1,9 +1,12 @@
-"""Pillow-drawn pictures: the product's colour as the dominant colour, a per-category icon.
+"""Pillow-drawn pictures: the product's colour as the dominant colour, a per-category look.
 
-Shapes are lists of primitives in unit coordinates, drawn at twice the size and reduced
-(anti-aliasing), then shifted, scaled, tinted and noised a little per picture, so an image
-model can learn colour and category but not memorise pixels. A post's picture is another
-variant of its product's.
+Each leaf category has its own icon (a list of primitives in unit coordinates) and its own
+print on the icon's main parts (:func:`mark_of`: stripes at one of four angles, a grid, a
+diagonal grid or dots, at one of four spacings), so a small image model can tell every leaf
+apart, including two that look alike (running shoes and sneakers). Pictures are drawn at twice
+the size and reduced (anti-aliasing), then shifted, scaled, tinted and noised a little, and the
+print starts at a random phase, so a model can learn colour and category but not memorise
+pixels. A post's picture is another variant of its product's.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from kg.demo.catalogue import COLOUR_NAMES
-from kg.demo.vocabulary import COLOURS
+from kg.demo.vocabulary import COLOURS, LEAVES
 
 SIZE = 64
 _S = SIZE * 2
@@ -35,6 +38,9 @@ SHAPES: dict[str, Shape] = {
               ("ellipse", (.36, .38, .64, .62), "detail")),
     "mat": (("rect", (.12, .4, .8, .66), "main"), ("ellipse", (.72, .36, .9, .7), "detail")),
     "bottle": (("rrect", (.34, .3, .66, .9), "main"), ("rect", (.42, .14, .58, .3), "detail")),
+    "sneaker": (("poly", [(.12, .58), (.34, .56), (.4, .24), (.62, .22), (.7, .4), (.9, .6),
+                          (.9, .72), (.12, .72)], "main"), ("rect", (.12, .72, .9, .8), "detail"),
+                ("ellipse", (.44, .3, .56, .4), "detail")),
     "boot": (("poly", [(.25, .12), (.5, .12), (.5, .52), (.86, .6), (.86, .78), (.25, .78)],
               "main"), ("rect", (.25, .78, .86, .85), "detail")),
     "jacket": (("poly", [(.3, .15), (.7, .15), (.9, .45), (.8, .5), (.72, .36), (.72, .88),
@@ -49,6 +55,8 @@ SHAPES: dict[str, Shape] = {
     "jar": (("rrect", (.24, .46, .76, .86), "main"), ("rect", (.21, .34, .79, .47), "detail")),
     "tube": (("poly", [(.34, .12), (.66, .12), (.6, .74), (.4, .74)], "main"),
              ("rect", (.42, .74, .58, .88), "detail")),
+    "spray": (("rrect", (.3, .36, .7, .9), "main"), ("rect", (.4, .22, .6, .36), "detail"),
+              ("rect", (.6, .24, .76, .3), "detail")),
     "dropper": (("rrect", (.34, .46, .66, .88), "main"), ("rect", (.44, .35, .56, .46), "detail"),
                 ("ellipse", (.41, .13, .59, .37), "detail")),
     "lipstick": (("poly", [(.38, .62), (.38, .22), (.62, .1), (.62, .62)], "main"),
@@ -86,18 +94,59 @@ def _luma(rgb: tuple[int, int, int]) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
+#: Print kinds on a product's main parts; with four spacings, 28 distinct marks.
+MARK_KINDS: tuple[str, ...] = ("stripes0", "stripes45", "stripes90", "stripes135", "grid",
+                               "diagrid", "dots")
+MARK_SPACINGS: tuple[float, ...] = (0.1, 0.14, 0.2, 0.28)  # period, as a share of the side
+
+
+def mark_of(index: int) -> tuple[str, float]:
+    """The print (kind, period) of leaf category ``index``: distinct for 28 leaves."""
+    kind = MARK_KINDS[index % len(MARK_KINDS)]
+    spacing = MARK_SPACINGS[(index // len(MARK_KINDS)) % len(MARK_SPACINGS)]
+    return kind, spacing
+
+
+def _print_mask(kind: str, period: float, phase: np.ndarray) -> np.ndarray:
+    """Where (a _S x _S boolean array) the print of ``kind`` at ``period`` pixels is drawn."""
+    y, x = np.mgrid[0:_S, 0:_S].astype(np.float64)
+    x, y = x + phase[0], y + phase[1]
+
+    def lines(u: np.ndarray) -> np.ndarray:
+        return np.mod(u, period) < max(2.5, 0.15 * period)
+
+    if kind.startswith("stripes"):
+        angle = np.deg2rad(float(kind[7:]))
+        return lines(x * np.cos(angle) + y * np.sin(angle))
+    if kind == "grid":
+        return lines(x) | lines(y)
+    if kind == "diagrid":
+        return lines((x + y) / np.sqrt(2)) | lines((x - y) / np.sqrt(2))
+    cx, cy = np.mod(x, period) - period / 2, np.mod(y, period) - period / 2
+    return cx**2 + cy**2 < (0.25 * period) ** 2  # dots
+
+
 def draw_item(
-    shape: str, colour: str, rng: np.random.Generator, *, jitter: float = 1.0
+    shape: str,
+    colour: str,
+    rng: np.random.Generator,
+    *,
+    jitter: float = 1.0,
+    mark: tuple[str, float] | None = None,
 ) -> Image.Image:
-    """A SIZE x SIZE RGB picture of ``shape`` in ``colour``, varied by ``rng``."""
+    """A SIZE x SIZE RGB picture of ``shape`` in ``colour``, varied by ``rng``.
+
+    ``mark`` (a :func:`mark_of` print) is drawn in the contrast colour over the main parts.
+    """
     main = COLOURS[colour]
     light = _luma(main) > 150
     detail = (60, 60, 64) if light else (225, 225, 220)
     base = rng.integers(40, 80) if light else rng.integers(205, 245)
     tint = rng.integers(-12, 13, 3)
     background = tuple(int(np.clip(base + t, 0, 255)) for t in tint)
-    scale = 1.2 * (1.0 - jitter * rng.uniform(0.0, 0.12))
+    scale = 1.3 * (1.0 - jitter * rng.uniform(0.0, 0.12))
     dx, dy = jitter * rng.uniform(-0.07, 0.07, 2)
+    phase = rng.uniform(0.0, _S, 2)
 
     def xy(x: float, y: float) -> tuple[float, float]:
         return ((0.5 + (x - 0.5) * scale + dx) * _S, (0.5 + (y - 0.5) * scale + dy) * _S)
@@ -107,24 +156,30 @@ def draw_item(
         return (x0, y0, x1, y1)
 
     image = Image.new("RGB", (_S, _S), background)
-    pen = ImageDraw.Draw(image)
+    mask = Image.new("L", (_S, _S), 0)  # 255 where the main colour shows
     width = max(2, int(0.06 * _S * scale))
-    for kind, geometry, part in SHAPES[shape]:
-        fill = main if part == "main" else detail
-        if kind == "poly":
-            pen.polygon([xy(*p) for p in geometry], fill=fill)  # type: ignore[union-attr]
-        elif kind == "rect":
-            pen.rectangle(box(geometry), fill=fill)  # type: ignore[arg-type]
-        elif kind == "rrect":
-            pen.rounded_rectangle(box(geometry), radius=_S * 0.06 * scale, fill=fill)  # type: ignore[arg-type]
-        elif kind == "ellipse":
-            pen.ellipse(box(geometry), fill=fill)  # type: ignore[arg-type]
-        elif kind == "ring":
-            pen.ellipse(box(geometry), outline=fill, width=width)  # type: ignore[arg-type]
-        elif kind == "arc":
-            pen.arc(box(geometry), 180, 360, fill=fill, width=width)  # type: ignore[arg-type]
-        elif kind == "line":
-            pen.line([xy(*p) for p in geometry], fill=fill, width=width)  # type: ignore[union-attr]
+    for pen, on, off in ((ImageDraw.Draw(image), main, detail), (ImageDraw.Draw(mask), 255, 0)):
+        for kind, geometry, part in SHAPES[shape]:
+            fill = on if part == "main" else off
+            if kind == "poly":
+                pen.polygon([xy(*p) for p in geometry], fill=fill)  # type: ignore[union-attr]
+            elif kind == "rect":
+                pen.rectangle(box(geometry), fill=fill)  # type: ignore[arg-type]
+            elif kind == "rrect":
+                pen.rounded_rectangle(box(geometry), radius=_S * 0.06 * scale, fill=fill)  # type: ignore[arg-type]
+            elif kind == "ellipse":
+                pen.ellipse(box(geometry), fill=fill)  # type: ignore[arg-type]
+            elif kind == "ring":
+                pen.ellipse(box(geometry), outline=fill, width=width)  # type: ignore[arg-type]
+            elif kind == "arc":
+                pen.arc(box(geometry), 180, 360, fill=fill, width=width)  # type: ignore[arg-type]
+            elif kind == "line":
+                pen.line([xy(*p) for p in geometry], fill=fill, width=width)  # type: ignore[union-attr]
+    if mark is not None:
+        where = _print_mask(mark[0], mark[1] * _S * scale, phase) & (np.asarray(mask) > 0)
+        canvas = np.asarray(image).copy()
+        canvas[where] = detail
+        image = Image.fromarray(canvas, "RGB")
     small = image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
     noise = rng.normal(0.0, 5.0 * jitter, (SIZE, SIZE, 3))
     pixels = np.clip(np.asarray(small, dtype=np.float64) + noise, 0, 255).astype(np.uint8)
@@ -139,18 +194,20 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def write_images(
-    out_dir: Path, jobs: list[tuple[str, str, int, float]], seed: int, *, progress: bool = False
+    out_dir: Path, jobs: list[tuple[str, int, int, float]], seed: int, *, progress: bool = False
 ) -> int:
-    """Draw and write each (relative path, shape, colour index, jitter); return the count.
+    """Draw and write each (relative path, leaf index, colour index, jitter); return the count.
 
     Each picture has its own generator seeded by (seed, its path), so a file does not
     depend on which other pictures are drawn.
     """
-    for relative, shape, colour, jitter in tqdm(
+    for relative, leaf, colour, jitter in tqdm(
         jobs, desc="images", unit="img", leave=False, disable=not progress
     ):
         rng = np.random.default_rng([seed, zlib.crc32(relative.encode("utf-8"))])
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(png_bytes(draw_item(shape, COLOUR_NAMES[colour], rng, jitter=jitter)))
+        picture = draw_item(LEAVES[leaf].shape, COLOUR_NAMES[colour], rng, jitter=jitter,
+                            mark=mark_of(leaf))
+        target.write_bytes(png_bytes(picture))
     return len(jobs)

@@ -1,7 +1,7 @@
 """Post phrasing: templates by sentiment, sentiment words, emoji, comments and spam.
 
 Template slots that become gold mentions: ``{title}`` (full product title), ``{short}``
-(model short form, "Stride 9"), ``{brandpl}`` (brand plural, "Korvexes": the product meant),
+(model short form, "Stride 9"), ``{brandpl}`` (brand plural, "Korvexes": a mention of the brand),
 ``{brand}`` (brand name, alias or case variant), ``{tag}`` (``#korvex``), ``{handle}``
 (``@korvexrun``), ``{cat}``/``{cats}`` (a category's singular/plural name) and ``{concept}``.
 The other slots (``{colour}``, ``{pos}``, ``{neg}``, ``{epos}``, ``{eneg}``, ``{eneu}``, ``{url}``,

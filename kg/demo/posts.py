@@ -3,7 +3,10 @@
 A post is rendered from a template (:mod:`kg.demo.phrasing`) piece by piece, so the
 character span of every linked surface form is known exactly: gold mentions are recorded
 as ``{"post", "start", "end", "text", "target", "sentiment"}`` with
-``text == post.text[start:end]``. Hashtags and handles are recorded with their ``#``/``@``.
+``text == post.text[start:end]``. Hashtags and handles are recorded with their ``#``/``@``;
+a category is named by its ``kg.schema.category_id`` (``category:sports/running/running-shoes``);
+a brand's plural ("my Korvexes") mentions the brand; a concept's mention is its word alone
+("well cushioned" mentions ``cushioned`` at "cushioned").
 Influencers write a large share of the posts and mostly about their favourite brands, which
 is what makes social signals learnable downstream.
 """
@@ -20,8 +23,9 @@ import numpy as np
 from kg.demo import phrasing
 from kg.demo.catalogue import COLOUR_NAMES, Catalogue
 from kg.demo.social import SPAN_S, START_TS, Society
-from kg.demo.vocabulary import BRANDS, CONCEPT_SURFACES, LEAVES, Brand
+from kg.demo.vocabulary import BRANDS, CONCEPT_MODIFIERS, CONCEPT_SURFACES, LEAVES, Brand
 from kg.records import Post
+from kg.schema import category_id
 
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 _SLOT = re.compile(r"\{(\w+)\}")
@@ -102,10 +106,10 @@ class _Filler:
         if slot == "short":
             short = self.catalogue.short[self.product]
             return (short.lower() if r.random() < 0.15 else short), pid
-        if slot == "brandpl":
+        if slot == "brandpl":  # "my Korvexes" names the brand; the post is about one product
             if " " in b.name:
                 return self.catalogue.short[self.product], pid
-            return b.name + ("es" if b.name[-1] in "sxz" else "s"), pid
+            return b.name + ("es" if b.name[-1] in "sxz" else "s"), f"brand:{b.slug}"
         if slot == "brand":
             return _brand_surface(b, r), f"brand:{b.slug}"
         if slot == "tag":
@@ -116,7 +120,7 @@ class _Filler:
             plural = [x for x in self.leaf.surfaces if x.endswith("s")]
             singular = [x for x in self.leaf.surfaces if not x.endswith("s")]
             wanted = (plural if slot == "cats" else singular) or list(self.leaf.surfaces)
-            return r.choice(wanted), f"category:{self.leaf.slug}"
+            return r.choice(wanted), category_id(self.leaf.path)
         if slot == "concept":
             concept = r.choice(self.concepts)
             return r.choice(CONCEPT_SURFACES[concept]), f"concept:{concept}"
@@ -151,8 +155,13 @@ def render(
         if k % 2 == 0:
             if part:
                 pieces.append((part, None))
-        else:
-            pieces.append(fill(part))
+            continue
+        surface, target = fill(part)
+        modifier = next((m for m in CONCEPT_MODIFIERS if surface.startswith(m)), "")
+        if modifier and target and target.startswith("concept:"):  # "well cushioned"
+            pieces.append((modifier, None))  # the mention is the concept's word alone
+            surface = surface[len(modifier) :]
+        pieces.append((surface, target))
     if typo:
         literal = [k for k, (text, target) in enumerate(pieces) if target is None]
         if literal:

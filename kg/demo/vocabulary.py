@@ -96,7 +96,7 @@ LEAVES: tuple[Leaf, ...] = (
           ("stainless steel", "BPA-free plastic", "glass"), ("the gym", "hiking", "the commute"),
           ("sporty", "minimalist", "retro"), ("insulated", "dishwasher-safe", "leak-proof"),
           ("500 ml", "750 ml", "1 l"), "capacity", (12, 45), "sport"),
-    Leaf(("Fashion", "Shoes", "Sneakers"), "Sneaker", ("sneakers", "sneaker", "kicks"), "shoe",
+    Leaf(("Fashion", "Shoes", "Sneakers"), "Sneaker", ("sneakers", "sneaker", "kicks"), "sneaker",
           ("black", "white", "grey", "red", "navy", "blue", "teal", "green", "olive", "yellow",
           "orange", "pink", "purple", "beige", "brown"), ("leather", "suede", "canvas"),
           ("everyday wear", "weekends", "city walks"),
@@ -150,7 +150,7 @@ LEAVES: tuple[Leaf, ...] = (
           ("clinical", "clean", "luxe"), ("hydrating", "fragrance-free", "vegan"),
           ("15 ml", "30 ml"), "volume", (18, 80), "beauty"),
     Leaf(("Beauty", "Skincare", "Sunscreens"), "Sunscreen SPF 50",
-          ("sunscreen", "spf", "sun cream"), "tube", ("white", "yellow", "orange", "blue", "teal"),
+          ("sunscreen", "spf", "sun cream"), "spray", ("white", "yellow", "orange", "blue", "teal"),
           ("zinc oxide", "aloe vera", "mineral filters"), ("beach days", "daily wear", "sport"),
           ("tinted", "invisible", "mineral"), ("water-resistant", "fragrance-free", "oil-free"),
           ("50 ml", "100 ml"), "volume", (10, 40), "beauty"),
@@ -375,6 +375,9 @@ COMPLEMENTS: dict[str, str] = {
 # fmt: on
 
 # fmt: off
+#: Words that may stand before a concept's word in a post without being part of the mention.
+CONCEPT_MODIFIERS: tuple[str, ...] = ("well ", "super ", "made from ")
+
 #: Concept slug -> its surface forms in text (first one is used in descriptions).
 CONCEPT_SURFACES: dict[str, tuple[str, ...]] = {
     "breathable": ("breathable",),

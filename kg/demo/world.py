@@ -128,16 +128,16 @@ def generate_demo_world(
             tmp / "gold_profiles.jsonl", society.gold_profiles()
         )
         atomic_write_json(tmp / "gold_world.json", _world_facts(config, society, feed))
-        jobs: list[tuple[str, str, int, float]] = []
+        jobs: list[tuple[str, int, int, float]] = []
         if config.images:
             jobs = [
-                (catalogue.image(i) or "", LEAVES[lf].shape, c, 1.0)
+                (catalogue.image(i) or "", int(lf), int(c), 1.0)
                 for i, (lf, c) in enumerate(chunked_rows((catalogue.leaf, catalogue.colour)))
             ]
             jobs += [
                 (
                     feed.posts[k].images[0],
-                    LEAVES[catalogue.leaf[p]].shape,
+                    int(catalogue.leaf[p]),
                     int(catalogue.colour[p]),
                     1.6,
                 )

@@ -16,6 +16,7 @@ from kg.demo import DemoConfig, generate_demo_world
 from kg.demo.vocabulary import COLOURS, COMPLEMENTS, slugify
 from kg.jsonl import write_dataset
 from kg.reader import read_dataset
+from kg.schema import category_id
 
 SMALL = DemoConfig(seed=3, n_users=60, n_products=80, n_posts=300, n_events=2_000)
 
@@ -92,7 +93,7 @@ def test_gold_mentions_are_exact_spans_of_known_targets(world: Path) -> None:
     known = {
         "product": set(products),
         "brand": {slugify(p["brand"]) for p in products.values()},
-        "category": {slugify(c) for p in products.values() for c in p["categories"]},
+        "category": {category_id(p["categories"])[9:] for p in products.values()},
         "concept": set(facts["concepts"]),
     }
     gold = _rows(world, "gold_mentions.jsonl")
@@ -253,3 +254,42 @@ def test_tiny_worlds_are_still_valid(config: DemoConfig, tmp_path: Path) -> None
     assert result.rejections == []
     assert summary.counts["events.jsonl"] == (config.n_events or 25 * config.n_users)
     assert summary.counts["posts.jsonl"] == config.n_posts
+
+
+def test_the_catalogue_lists_the_names_posts_use_and_plurals_are_brand_mentions(
+    world: Path,
+) -> None:
+    products = _rows(world, "products.jsonl")
+    facts = json.loads((world / "gold_world.json").read_text())
+    handles = {b["slug"]: b["handle"] for b in facts["brands"]}
+    for p in products:
+        listed = p["attributes"]["brand_aliases"].split("|")
+        assert handles[slugify(p["brand"])] in listed
+    synonyms = {category_id(p["categories"]): p["attributes"]["category_aliases"].split("|")
+                for p in products}
+    assert "trainers" in synonyms["category:sports/running/running-shoes"]
+    assert "coffee" not in synonyms["category:home/kitchen/coffee-beans"]  # beans or a machine?
+    brands = {p["brand"] for p in products}
+    plurals = [g for g in _rows(world, "gold_mentions.jsonl")
+               if g["text"] not in brands and g["text"].rstrip("s").removesuffix("e") in brands]
+    assert plurals and all(g["target"].startswith("brand:") for g in plurals)
+
+
+def test_every_leaf_category_has_its_own_look(world: Path) -> None:
+    products = _rows(world, "products.jsonl")
+
+    def spectrum(p: dict) -> np.ndarray:  # the print's spacing and angle, whatever the colour
+        with Image.open(world / p["image"]) as image:
+            grey = np.asarray(image.convert("L"), dtype=np.float64)
+        power = np.abs(np.fft.fft2(grey - grey.mean()))
+        return (power / np.linalg.norm(power)).ravel()
+
+    leaf = [p["categories"][-1] for p in products]
+    features = np.stack([spectrum(p) for p in products])
+    train = np.arange(len(products)) % 4 != 0
+    names = sorted(set(leaf))
+    centroids = np.stack([features[train & (np.array(leaf) == n)].mean(axis=0) for n in names])
+    guess = [names[i] for i in (features[~train] @ centroids.T).argmax(axis=1)]
+    truth = [x for x, t in zip(leaf, train, strict=True) if not t]
+    assert len(names) == 28
+    assert np.mean([g == t for g, t in zip(guess, truth, strict=True)]) > 0.8

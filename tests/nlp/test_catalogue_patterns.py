@@ -46,3 +46,17 @@ def test_brand_typos_only_for_long_single_words():
     assert brand_typos("Apple") == []
     assert brand_typos("Pace Line") == []
     assert "Tidwell" in brand_typos("Tidewell") and "Tidewell" not in brand_typos("Tidewell")
+
+
+def test_catalogue_attributes_list_brand_and_category_aliases():
+    products = [Product("1", "Korvex Stride 9 Trainer", brand="Korvex",
+                        categories=("Sports", "Running Shoes"),
+                        attributes={"brand_aliases": "KVX|Korv|@korvexrun",
+                                    "category_aliases": "trainers|running shoe"})]
+    names = catalogue_names(products)
+    brand = {n.text: n.case_sensitive for n in names.names if n.target == "brand:korvex"}
+    assert brand["KVX"] and brand["Korv"] and not brand["@korvexrun"]  # proper names as written
+    assert {"trainers", "running shoe"} <= _texts(names, "category:sports/running-shoes")
+    assert "Stride 9" in _texts(names, "product:1")
+    shorts = [n.text for n in short_forms("Oakhart Nova X Tote Bag", "Oakhart", ["tote", "bag"])]
+    assert "Nova X" in shorts  # cut before a word of the category's aliases

@@ -140,3 +140,25 @@ def test_demo_world_gold_mentions_are_found_precisely(spacy_nlp, tmp_path):
     keys = {(m.source, leaf(m.target), m.start, m.end) for m in found}
     assert len(keys & gold_keys) / len(keys) >= 0.9
     assert len(keys & gold_keys) / len(gold_keys) >= 0.7
+
+
+DEMO_LIKE = [
+    Product("a", "Korvex Volt Pro Trainer", brand="Korvex", categories=("Sports", "Running Shoes"),
+            attributes={"waterproof": True, "category_aliases": "trainers"}),
+    Product("b", "Sonique Volt Pro Speaker", brand="Sonique", categories=("Audio", "Speakers"),
+            attributes={"category_aliases": "speaker|cans"}),
+]
+
+
+def test_plural_brands_split_words_and_modal_verbs(spacy_nlp):
+    linker = MentionLinker.from_catalogue(DEMO_LIKE, nlp=spacy_nlp)
+    assert _targets(linker, "love love love my Korvexes") == [("brand:korvex", "Korvexes")]
+    assert _targets(linker, "Can't stop, it's water proof") == [
+        ("concept:waterproof", "water proof")]
+
+
+def test_a_shared_model_name_is_resolved_by_a_named_brand_or_category(spacy_nlp):
+    linker = MentionLinker.from_catalogue(DEMO_LIKE, nlp=spacy_nlp)
+    assert ("product:b", "Volt Pro") in _targets(linker, "Is the Volt Pro a good speaker?")
+    assert ("product:a", "Volt Pro") in _targets(linker, "Korvex: the Volt Pro is out")
+    assert [t for t, _ in _targets(linker, "ok the Volt Pro is great")] == []
