@@ -7,6 +7,7 @@
 - :mod:`~recommend.hybrid.normalise`: per-user min-max or z-score over the candidate set;
 - :mod:`~recommend.hybrid.blend`: weights fitted on validation NDCG@10, filters, diversity;
 - :mod:`~recommend.hybrid.split`: the validation split and its training graph;
+- :mod:`~recommend.hybrid.audit`: explanation coverage and fidelity of recommendations;
 - :mod:`~recommend.hybrid.fit`: fitting everything, saving and loading it.
 
 Nothing heavy is imported here.

@@ -15,6 +15,7 @@ fitted state in safe formats. Sources:
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from kg.atomic import atomic_write_json
-from recommend.hybrid.split import PRODUCT_RELATIONS, relation_matrix, seen_matrix
+from kg.atomic import atomic_write_bytes, atomic_write_json
+from recommend.hybrid.split import (
+    PRODUCT_RELATIONS,
+    latest_times,
+    relation_matrix,
+    seen_matrix,
+)
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from recommend.paths import Path as GraphPath
 
 CF_FILE = "cf_model.npz"
+CF_COLUMNS_FILE = "cf_columns.npz"
 GRAPH_STATE_FILE = "graph_scorers.json"
 
 
@@ -49,22 +56,36 @@ def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> 
 
 
 class CfComponent:
-    """EASE (history @ B, so new history counts at once) or weighted ALS (factors at fit)."""
+    """EASE (history @ B, so new history counts at once) or weighted ALS (factors at fit).
+
+    The model is fitted over the products someone interacted with (``columns_``): knowledge
+    graphs hold many more product nodes (link endpoints without a catalogue record) than
+    products anyone bought, and EASE's item x item matrix is dense. With ``recency_tau``
+    EASE scores a history where the product met ``r`` products before the user's latest
+    weighs ``exp(-r / tau)`` (ties and unknown times: weight 1).
+    """
 
     name = "cf"
 
-    def __init__(self, model: CfRecommender, graph: KnowledgeGraph) -> None:
+    def __init__(self, model: CfRecommender, graph: KnowledgeGraph, columns: np.ndarray, *,
+                 recency_tau: float | None = None) -> None:
         self.model = model
+        self.columns_ = np.asarray(columns, np.int64)
+        self.recency_tau = recency_tau
         self.refresh(graph)
 
     @staticmethod
-    def interactions(graph: KnowledgeGraph) -> Any:
-        """The graph's user x product events as :class:`cf.data.Interactions` (log weights)."""
+    def interactions(graph: KnowledgeGraph) -> tuple[Any, np.ndarray]:
+        """The user x active-product events as :class:`cf.data.Interactions` (log weights),
+        and the product indices of its columns."""
         from cf.data import Interactions
 
         x = relation_matrix(graph, PRODUCT_RELATIONS)
+        columns = np.flatnonzero(np.diff(x.tocsc().indptr))
+        x = x[:, columns].tocsr()
         x.data = np.log1p(x.data).astype(np.float32)
-        return Interactions(x.astype(np.float32), np.arange(x.shape[0]), np.arange(x.shape[1]))
+        return (Interactions(x.astype(np.float32), np.arange(x.shape[0]),
+                             np.arange(x.shape[1])), columns)
 
     @classmethod
     def fit(cls, graph: KnowledgeGraph, *, kind: str, params: dict[str, Any]) -> CfComponent:
@@ -80,34 +101,36 @@ class CfComponent:
                                 reg=params["reg"], alpha=params["alpha"], seed=params["seed"])
         else:
             raise ValueError(f"cf model must be 'ease' or 'als', not {kind!r}")
-        return cls(model.fit(cls.interactions(graph)), graph)
+        data, columns = cls.interactions(graph)
+        return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"))
 
     def refresh(self, graph: KnowledgeGraph) -> None:
         """Take the graph's current histories (EASE scores them with the fitted B)."""
         self.n_items = graph.num_nodes("product")
-        self.history_ = seen_matrix(graph).astype(np.float32)
+        hist = history_matrix(graph, self.recency_tau)
+        self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
 
     def scores(self, users: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(users), self.n_items))
         weights = getattr(self.model, "weights_", None)
         if weights is not None:  # EASE: products added after fitting have no column in B
-            n_fit = weights.shape[0]
-            hist = self.history_[:, :n_fit]
-            out = np.zeros((len(users), self.n_items))
-            known = users < hist.shape[0]
+            known = users < self.history_.shape[0]
             if known.any():
-                out[known, :n_fit] = np.asarray(hist[users[known]] @ weights)
+                out[np.ix_(known, self.columns_)] = np.asarray(
+                    self.history_[users[known]] @ weights)
             return out
-        n_fit = self.model.train_.n_users
-        out = np.zeros((len(users), self.n_items))
-        known = users < n_fit
+        known = users < self.model.train_.n_users
         if known.any():
-            block = self.model.score_rows(users[known])
-            out[known, : block.shape[1]] = block
+            out[np.ix_(known, self.columns_)] = self.model.score_rows(users[known])
         return out
 
     def save(self, folder: Path) -> list[Path]:
         self.model.save(folder / CF_FILE)
-        return [folder / CF_FILE]
+        meta = {"recency_tau": self.recency_tau}
+        buf = io.BytesIO()
+        np.savez(buf, columns=self.columns_, meta=np.array(json.dumps(meta)))
+        atomic_write_bytes(folder / CF_COLUMNS_FILE, buf.getvalue())
+        return [folder / CF_FILE, folder / CF_COLUMNS_FILE]
 
     @classmethod
     def load(cls, folder: Path, graph: KnowledgeGraph) -> CfComponent:
@@ -119,7 +142,33 @@ class CfComponent:
             from cf.implicit_mf import WeightedALS as Model
         else:
             raise ValueError(f"{folder / CF_FILE}: unsupported cf model {name}")
-        return cls(Model.load(folder / CF_FILE), graph)
+        with np.load(folder / CF_COLUMNS_FILE, allow_pickle=False) as z:
+            columns = z["columns"]
+            tau = json.loads(str(z["meta"]))["recency_tau"]
+        return cls(Model.load(folder / CF_FILE), graph, columns, recency_tau=tau)
+
+
+def history_matrix(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
+    """(users x products) seen history, recency weighted by ``exp(-rank_from_latest / tau)``.
+
+    A product's time is the user's latest event on it (ties: by product index).
+    """
+    seen = seen_matrix(graph)
+    if recency_tau is None:
+        return seen
+    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()
+    latest.sort_indices()
+    seen.sort_indices()
+    rows = np.repeat(np.arange(latest.shape[0]), np.diff(latest.indptr))
+    ts = latest.data
+    order = np.lexsort((ts, rows))  # by user, then time (latest last)
+    ends = latest.indptr[rows[order] + 1]
+    rank = ends - 1 - np.arange(len(order))
+    weights = np.empty(len(ts))
+    weights[order] = np.exp(-rank / recency_tau)
+    unknown = ts <= -1e299  # no time known: full weight
+    weights[unknown] = 1.0
+    return sp.csr_matrix((weights, latest.indices, latest.indptr), shape=latest.shape)
 
 
 class ContentComponent:

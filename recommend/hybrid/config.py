@@ -19,17 +19,31 @@ class HybridConfig:
     """Hyper-parameters of the hybrid ranker (see :mod:`recommend.hybrid`).
 
     ``cf_model="auto"`` picks EASE up to ``ease_max_items`` products (its item x item matrix
-    is dense), weighted ALS above. ``content_encoder`` embeds product text: the
-    sentence-transformers model of ``embed_model`` (None: the packaged all-MiniLM-L6-v2),
+    is dense), weighted ALS above; products nobody interacted with are left out of the
+    count. ``ease_recency_tau`` weighs the history EASE scores by recency (None: no weighting).
+    Non-empty ``cf_tune_lams`` / ``cf_tune_taus`` are tried on the validation split (CF alone,
+    NDCG@k) and the best replace ``ease_lam`` / ``ease_recency_tau``; with "als" in
+    ``cf_tune_models``, weighted ALS at each of ``cf_tune_als_regs`` competes too (the
+    winner sets ``cf_model``).
+    ``content_encoder`` embeds product text: the sentence-transformers model of
+    ``embed_model`` (None: the packaged all-MiniLM-L6-v2),
     ``"lsa"`` (TF-IDF of hashed words + truncated SVD, no torch: quick, for small worlds and
     tests) or ``"none"``. Validation holds out each user's latest ``holdout_fraction`` of the
     products they reached through ``target_relations`` (at least one, for users with at least
-    ``min_user_items``).
+    ``min_user_items``); ``path_normalize`` is the meta-path scorers' degree normalisation
+    (:mod:`recommend.paths.metapaths`); the ``derived_relations`` the profile stage computed from
+    interactions are recomputed on the validation training graph (static knowledge kept
+    in one of them, e.g. demographic ``member_of`` segments, should be left out).
     """
 
     components: tuple[str, ...] = COMPONENTS
     cf_model: CfModel = "auto"
     ease_lam: float = 200.0
+    ease_recency_tau: float | None = None
+    cf_tune_lams: tuple[float, ...] = ()
+    cf_tune_taus: tuple[float | None, ...] = ()
+    cf_tune_models: tuple[str, ...] = ("ease",)
+    cf_tune_als_regs: tuple[float, ...] = ()
     ease_max_items: int = 20_000
     als_factors: int = 64
     als_iterations: int = 15
@@ -41,12 +55,14 @@ class HybridConfig:
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
     candidates_per_component: int = 100
+    path_normalize: Literal["row", "symmetric", "none"] = "row"
     normalisation: Normalisation = "minmax"
     target_relations: tuple[str, ...] = ("purchased", "carted", "rated")
     holdout_fraction: float = 0.2
+    derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
     min_user_items: int = 3
     max_fit_users: int = 3000
-    grid: tuple[float, ...] = (0.0, 0.25, 0.5, 2.0, 4.0)
+    grid: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 2.0, 4.0)
     rounds: int = 3
     learned_ranker: bool = True
     k: int = 10

@@ -13,6 +13,7 @@ Fitting (:func:`fit_hybrid`):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_json
-from recommend.hybrid.blend import Blend, fit_blend
+from recommend.hybrid.blend import Blend, fit_blend, top_k_rows
 from recommend.hybrid.candidates import Candidates, gather
 from recommend.hybrid.components import (
     CfComponent,
@@ -37,7 +38,12 @@ from recommend.hybrid.components import (
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import LSA_FILE, LsaEncoder, SentenceEncoder, TextEncoder
 from recommend.hybrid.normalise import normalise
-from recommend.hybrid.split import PRODUCT_RELATIONS, seen_matrix, validation_split
+from recommend.hybrid.split import (
+    PRODUCT_RELATIONS,
+    ValidationSplit,
+    seen_matrix,
+    validation_split,
+)
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -81,10 +87,38 @@ class HybridModel:
         ``force`` (per row, an item index or -1) adds an item to the row's candidates.
         """
         users = np.asarray(users, np.int64)
-        scores = {name: self.components[name].scores(users) for name in self.blend.names}
-        cands = gather(scores, allowed, self.config.candidates_per_component, force)
+        # only products some row may get are ranked (knowledge graphs hold many link-only
+        # product nodes); candidates' items are mapped back to product indices
+        wanted = allowed.any(axis=0)
+        if force is not None:
+            wanted[force[force >= 0]] = True
+        cols = np.flatnonzero(wanted)
+        pos = np.full(allowed.shape[1], -1, np.int64)
+        pos[cols] = np.arange(len(cols))
+        scores = {name: self.components[name].scores(users)[:, cols]
+                  for name in self.blend.names}
+        sub = None if force is None else np.where(force >= 0, pos[np.maximum(force, 0)], -1)
+        found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub)
+        cands = dataclasses.replace(found, items=cols[found.items])
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.normalisation)
         return Ranked(cands, norm, self.blend.score(norm))
+
+    def top_k(self, users: np.ndarray, k: int, *, mask: np.ndarray | None = None,
+              batch: int = 128) -> np.ndarray:
+        """(len(users), k) product indices of each user's blended top ``k`` (-1 pads).
+
+        Seen products are excluded; ``mask`` (default: described products) limits the rest.
+        Batch evaluation for users with a history (no cold-start fallback: see Recommender).
+        """
+        users = np.asarray(users, np.int64)
+        mask = self.graph.described("product") if mask is None else mask
+        out = np.full((len(users), k), -1, np.int64)
+        for a in range(0, len(users), batch):
+            b = users[a:a + batch]
+            r = self.rank(b, self.allowed(b, mask, exclude_seen=True))
+            top = top_k_rows(r.scores, r.candidates.rows, r.candidates.items, len(b), k)
+            out[a:a + len(b), : top.shape[1]] = top
+        return out
 
     def allowed(self, users: np.ndarray, mask: np.ndarray, exclude_seen: bool) -> np.ndarray:
         """(users x products): ``mask`` minus what each known user has seen."""
@@ -171,24 +205,82 @@ def _saved_encoder(config: HybridConfig, folder: Path) -> TextEncoder | None:
 def _cf_kind(config: HybridConfig, graph: KnowledgeGraph) -> str:
     if config.cf_model != "auto":
         return config.cf_model
-    return "ease" if graph.num_nodes("product") <= config.ease_max_items else "als"
+    active = int((np.diff(seen_matrix(graph).tocsc().indptr) > 0).sum())
+    return "ease" if active <= config.ease_max_items else "als"
+
+
+def _cf_params(config: HybridConfig) -> dict[str, Any]:
+    return {"lam": config.ease_lam, "recency_tau": config.ease_recency_tau,
+            "factors": config.als_factors, "iterations": config.als_iterations,
+            "reg": config.als_reg, "alpha": config.als_alpha, "seed": config.seed}
+
+
+def _tune_cf(split: ValidationSplit, config: HybridConfig, users: np.ndarray
+             ) -> tuple[HybridConfig, CfComponent, dict[str, float]]:
+    """Best cf model on the validation users (CF alone, NDCG@k): EASE over the lambda x tau
+    grid, and weighted ALS (at its configured factors / reg / alpha grid) if asked."""
+    from cf.base import top_k
+    from recommend.evaluate.metrics import ndcg_at_k
+
+    graph = split.train_graph
+    allowed = graph.described("product")
+    seen = seen_matrix(graph)
+    relevant = split.relevant[users]
+
+    def value(comp: CfComponent) -> float:
+        recs = []
+        for a in range(0, len(users), _BATCH):
+            batch = users[a:a + _BATCH]
+            s = comp.scores(batch)
+            s[:, ~allowed] = -np.inf
+            s[seen[batch].nonzero()] = -np.inf
+            recs.append(top_k(s, config.k)[0])
+        return ndcg_at_k(np.vstack(recs), relevant, config.k)
+
+    tried: dict[str, float] = {}
+    best: tuple[float, HybridConfig, CfComponent] | None = None
+
+    def trial(name: str, cfg: HybridConfig, comp: CfComponent) -> None:
+        nonlocal best
+        tried[name] = value(comp)
+        if best is None or tried[name] > best[0]:
+            best = (tried[name], cfg, comp)
+
+    if "ease" in config.cf_tune_models:
+        for lam in config.cf_tune_lams or (config.ease_lam,):
+            fitted = None
+            for tau in config.cf_tune_taus or (config.ease_recency_tau,):
+                cfg = dataclasses.replace(config, cf_model="ease", ease_lam=float(lam),
+                                          ease_recency_tau=tau)
+                if fitted is None:
+                    fitted = CfComponent.fit(graph, kind="ease", params=_cf_params(cfg))
+                trial(f"lam={lam:g},tau={tau}", cfg,
+                      CfComponent(fitted.model, graph, fitted.columns_, recency_tau=tau))
+    if "als" in config.cf_tune_models:
+        for reg in config.cf_tune_als_regs or (config.als_reg,):
+            cfg = dataclasses.replace(config, cf_model="als", als_reg=float(reg))
+            trial(f"als,reg={reg:g}", cfg,
+                  CfComponent.fit(graph, kind="als", params=_cf_params(cfg)))
+    if best is None:
+        raise ValueError("cf_tune_models names no known model ('ease', 'als')")
+    return best[1], best[2], tried
 
 
 def _fit_components(
     graph: KnowledgeGraph, config: HybridConfig, content: ContentComponent | None,
     relevant: sp.csr_matrix | None, path_states: dict[str, Any] | None,
+    cf: CfComponent | None = None,
 ) -> dict[str, Any]:
     """Every configured component over ``graph``: fitted, or (path scorers) given weights."""
     from recommend.paths import GraphPathScorer
 
     comps: dict[str, Any] = {}
     wanted = config.components
-    if "cf" in wanted and seen_matrix(graph).nnz:
-        kind = _cf_kind(config, graph)
-        params = {"lam": config.ease_lam, "factors": config.als_factors,
-                  "iterations": config.als_iterations, "reg": config.als_reg,
-                  "alpha": config.als_alpha, "seed": config.seed}
-        comps["cf"] = CfComponent.fit(graph, kind=kind, params=params)
+    if "cf" in wanted and cf is not None:
+        comps["cf"] = cf
+    elif "cf" in wanted and seen_matrix(graph).nnz:
+        comps["cf"] = CfComponent.fit(graph, kind=_cf_kind(config, graph),
+                                      params=_cf_params(config))
     if "content" in wanted and content is not None:
         comps["content"] = ContentComponent(content.index, graph,
                                             half_life_days=config.content_half_life_days,
@@ -203,6 +295,7 @@ def _fit_components(
                     graph, path_states[name]))
             continue
         scorer = GraphPathScorer(groups[name], seen_relations=PRODUCT_RELATIONS,
+                                 normalize=config.path_normalize,
                                  k=config.k, max_fit_users=config.max_fit_users,
                                  random_state=config.seed)
         if relevant is not None and relevant.nnz:
@@ -236,7 +329,8 @@ def fit_hybrid(
     say("validation split")
     split = validation_split(graph, target_relations=config.target_relations,
                              fraction=config.holdout_fraction,
-                             min_user_items=config.min_user_items, seed=config.seed)
+                             min_user_items=config.min_user_items, seed=config.seed,
+                             derived=config.derived_relations)
     users = split.users
     info: dict[str, Any] = {"validation_users": len(users),
                             "validation_items": int(split.relevant.nnz)}
@@ -246,13 +340,20 @@ def fit_hybrid(
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
                       validation={"note": "no user had enough interactions to validate"})
         return HybridModel(graph, config, comps, blend, info)
-    say(f"fitting components on the training graph ({len(users)} validation users)")
-    began = time.perf_counter()
-    train = _fit_components(split.train_graph, config, content, split.relevant, None)
-    seconds["fit_train"] = time.perf_counter() - began
     if len(users) > config.max_fit_users:
         rng = np.random.default_rng(config.seed)
         users = np.sort(rng.choice(users, config.max_fit_users, replace=False))
+    began = time.perf_counter()
+    cf = None
+    if "cf" in config.components and (
+            config.cf_tune_lams or config.cf_tune_taus or config.cf_tune_als_regs):
+        say("tuning the cf component")
+        config, cf, info["cf_tuning"] = _tune_cf(split, config, users)
+    seconds["tune_cf"] = time.perf_counter() - began
+    say(f"fitting components on the training graph ({len(users)} validation users)")
+    began = time.perf_counter()
+    train = _fit_components(split.train_graph, config, content, split.relevant, None, cf)
+    seconds["fit_train"] = time.perf_counter() - began
     began = time.perf_counter()
     probe = HybridModel(split.train_graph, config, train,
                         Blend(tuple(train), np.ones(len(train))))

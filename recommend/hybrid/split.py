@@ -4,8 +4,11 @@ Held out: for every user with at least ``min_user_items`` products reached throu
 ``target_relations`` (purchases, carts, ratings), the latest ``ceil(fraction * n)`` of those
 products by the time of the user's last such edge (ties and unknown times: a seeded random
 order). Every user -> product edge of a held-out (user, product) pair, whatever its relation,
-leaves the training graph, so that no view of a later purchase leaks into training. Node
-indices are the same in both graphs: scores over one are scores over the other.
+leaves the training graph, so that no view of a later purchase leaks into training. Edges
+computed from interactions by the profile stage (``derived``: co-bought rules, interests,
+segments) are recomputed on the training graph, or the held-out purchases would leak
+through them. Node indices are the same in both graphs: scores over one are scores over
+the other (segment nodes the recomputation creates come after the original ones).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import scipy.sparse as sp
 
 from kg.graph import KnowledgeGraph
 from kg.schema import EVENT_RELATIONS, NODE_TYPES
+
+#: Relations the profile stage computes from interactions (see :func:`rederive`).
+DERIVED_RELATIONS: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
 
 #: The user -> product relations an event makes: what "seen" means.
 PRODUCT_RELATIONS: tuple[str, ...] = tuple(EVENT_RELATIONS.values())
@@ -57,7 +63,7 @@ class ValidationSplit:
         return np.flatnonzero(np.diff(self.relevant.indptr))
 
 
-def _latest_times(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.coo_matrix:
+def latest_times(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.coo_matrix:
     """(users x products) latest ts of the target edges (NaN -> -inf kept as a stored value)."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
     src, dst, ts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
@@ -82,9 +88,10 @@ def validation_split(
     fraction: float = 0.2,
     min_user_items: int = 3,
     seed: int = 0,
+    derived: Sequence[str] = DERIVED_RELATIONS,
 ) -> ValidationSplit:
     """Hold out each user's latest target products (module docstring)."""
-    latest = _latest_times(graph, target_relations)
+    latest = latest_times(graph, target_relations)
     rng = np.random.default_rng(seed)
     tie = rng.random(latest.nnz)
     order = np.lexsort((tie, latest.data, latest.row))  # by user, then time
@@ -100,13 +107,52 @@ def validation_split(
     )
     n_products = graph.num_nodes("product")
     codes = rows[held].astype(np.int64) * n_products + cols[held]
-    return ValidationSplit(graph_without_pairs(graph, codes), relevant)
+    present = tuple(r for r in derived if graph.num_edges(r))
+    train = graph_without_pairs(graph, codes, drop_relations=present)
+    if present:
+        rederive(train, present, seed=seed)
+    return ValidationSplit(train, relevant)
 
 
-def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray) -> KnowledgeGraph:
+def rederive(graph: KnowledgeGraph, relations: Sequence[str], *, seed: int = 0) -> None:
+    """Recompute the profile stage's ``relations`` (of :data:`DERIVED_RELATIONS`) on ``graph``.
+
+    Same recipe as :func:`recommend.profiles.enrich_graph` without embeddings: interests and
+    segments from the user profiles, ``co_bought`` from the purchase baskets' rules.
+    """
+    from recommend.profiles import (
+        add_to_graph,
+        build_profiles,
+        co_bought_edges,
+        graph_baskets_rules,
+        inputs_from_graph,
+        interest_edges,
+        membership_edges,
+        segment_users,
+    )
+
+    lists = []
+    if "interested_in" in relations or "member_of" in relations:
+        table = build_profiles(inputs_from_graph(graph))
+        if "interested_in" in relations:
+            lists.append(interest_edges(table))
+        if "member_of" in relations:
+            seg = segment_users(table, use_embeddings=False, seed=seed)
+            for s in seg.segments:
+                graph.add_node(s.node_id, size=s.size,
+                               top_features=[f.name for f in s.top_features])
+            lists.append(membership_edges(table, seg))
+    if "co_bought" in relations:
+        lists.append(co_bought_edges(graph_baskets_rules(graph)))
+    add_to_graph(graph, lists)
+
+
+def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
+                        drop_relations: Sequence[str] = ()) -> KnowledgeGraph:
     """A copy of ``graph`` without the user -> product edges of the given pairs.
 
-    ``pair_codes`` are ``user_index * n_products + product_index``. Nodes keep their indices.
+    ``pair_codes`` are ``user_index * n_products + product_index``; every edge of
+    ``drop_relations`` is left out too. Nodes keep their indices.
     """
     out = KnowledgeGraph()
     for node_type in NODE_TYPES:
@@ -116,6 +162,8 @@ def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray) -> Knowle
     n_products = graph.num_nodes("product")
     codes = np.unique(np.asarray(pair_codes, np.int64))
     for c in graph.edge_blocks():
+        if c.relation in drop_relations:
+            continue
         keep = np.ones(len(c), bool)
         if c.src_type == "user" and c.dst_type == "product" and codes.size:
             keep = ~np.isin(c.src.astype(np.int64) * n_products + c.dst, codes)

@@ -1,0 +1,298 @@
+"""The hybrid ranker vs peer libraries on the Amazon Beauty knowledge graph (PGPR/CAFE split).
+
+Protocol of ../shared/bench/PROTOCOL.md: train on ``cafe/train_labels`` (+ the product
+graph), rank for every user with test purchases a top 10 excluding train purchases, and
+report NDCG/Recall/HR/Precision@10 in %, averaged over all of them (none dropped).
+
+- ours: :func:`recommend.hybrid.model.fit_hybrid` on the graph built from
+  ``shopgraph import amazon-beauty-kg`` (components cf = EASE, graph meta-paths,
+  popularity; product titles are bare ASINs, so no content component), tuned on its own
+  validation split cut from train; run twice, with all relations and without
+  also_bought / also_viewed / bought_together;
+- peers (cf/ease EASE, implicit ALS / BPR / ItemKNN, LightFM WARP, most popular): tuned on
+  a validation split of ``max(1, floor(0.3 n_u))`` random train purchases per user (cut
+  from train only), refit on the whole train;
+- explanations: for a sample of users, the share of recommended items with at least one
+  valid path (every edge stored) and a fidelity check (masking the best path's edges lowers
+  the item's graph score).
+
+Usage: ``.venv/bin/python bench/kg_amazon_beauty.py [--data DIR] [--quick]``.
+Prints a table; writes bench/results/kg_amazon_beauty.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from cf_movielens import Peer, tune  # noqa: E402
+
+from cf.data import Interactions  # noqa: E402
+from cf.ease import EASE  # noqa: E402
+from cf.popular import MostPopular  # noqa: E402
+from kg.atomic import atomic_write_json  # noqa: E402
+from recommend.evaluate import harness as h  # noqa: E402
+from recommend.evaluate import metrics as m  # noqa: E402
+from recommend.hybrid.config import HybridConfig  # noqa: E402
+from recommend.hybrid.split import seen_matrix  # noqa: E402
+
+ALSO = ("also_bought", "also_viewed", "bought_together")
+METRICS = ("NDCG@10", "R@10", "HR@10", "P@10")
+PUBLISHED = {"PGPR": [5.449, 8.324, 14.401, 1.707], "CAFE": [6.868, 10.281, 17.676, 1.888]}
+
+
+# -- data ---------------------------------------------------------------------------------
+def import_dataset(src: Path, out: Path) -> None:
+    """``shopgraph import amazon-beauty-kg SRC --out OUT`` (the project's own importer)."""
+    cmd = [sys.executable, "-m", "scripts.cli", "import", "amazon-beauty-kg", str(src),
+           "--out", str(out)]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def build(ds: Path, with_also: bool):
+    """The dataset's graph, with or without the also_* relations file."""
+    from kg.build import build_graph
+    from kg.reader import read_dataset
+
+    result = read_dataset(ds, progress=False)
+    rel = ds / "relations.jsonl" if with_also else None
+    return build_graph(result.dataset, relations_file=rel, progress=False)
+
+
+def test_matrix(graph, ds: Path, columns: np.ndarray) -> sp.csr_matrix:
+    """(users x columns) held-out purchases; a pair outside the graph is an error."""
+    col_of = np.full(graph.num_nodes("product"), -1, np.int64)
+    col_of[columns] = np.arange(len(columns))
+    rows, cols = [], []
+    path = ds / "heldout" / "test_purchases.jsonl"
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            rec = json.loads(line)
+            u, p = f"user:{rec['user']}", f"product:{rec['product']}"
+            if not (graph.has_node(u) and graph.has_node(p)) or col_of[graph.index(p)] < 0:
+                raise ValueError(f"{path}:{n}: {u} / {p} not a user / described product")
+            rows.append(graph.index(u))
+            cols.append(col_of[graph.index(p)])
+    shape = (graph.num_nodes("user"), len(columns))
+    out = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    out.data[:] = 1.0  # a repeated pair counts once
+    return out
+
+
+def tasks(graph, test: sp.csr_matrix, columns: np.ndarray, seed: int = 0):
+    """The test task and the peers' validation task (0.3 of each user's train, random)."""
+    x = seen_matrix(graph)[:, columns].tocsr().astype(np.float32)
+    ids_u, ids_i = np.arange(x.shape[0]), np.arange(x.shape[1])
+    task = h.RankingTask(Interactions(x, ids_u, ids_i), test,
+                         np.flatnonzero(np.diff(test.indptr)))
+    rng = np.random.default_rng(seed)
+    held = np.zeros(x.nnz, bool)
+    for u in range(x.shape[0]):
+        lo, hi = x.indptr[u], x.indptr[u + 1]
+        if hi > lo:
+            n_val = max(1, (hi - lo) * 3 // 10)
+            held[lo + rng.choice(hi - lo, n_val, replace=False)] = True
+    coo = x.tocoo()
+    keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=x.shape)
+    val = sp.csr_matrix((np.ones(held.sum()), (coo.row[held], coo.col[held])), shape=x.shape)
+    vtask = h.RankingTask(Interactions(keep.astype(np.float32), ids_u, ids_i), val,
+                          np.flatnonzero(np.diff(val.indptr)))
+    return task, vtask
+
+
+def percent(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(100 * metrics[k], 3) for k in METRICS}
+
+
+# -- peers --------------------------------------------------------------------------------
+def peer_grids(quick: bool) -> dict[str, tuple[Any, dict[str, list[Any]], str]]:
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.cpu.bpr import BayesianPersonalizedRanking
+    from implicit.nearest_neighbours import CosineRecommender
+    from lightfm import LightFM
+
+    grids = {
+        "implicit ALS": (lambda **kw: AlternatingLeastSquares(random_state=0, **kw),
+                         {"factors": [256], "regularization": [10.0, 50.0],
+                          "alpha": [10.0, 50.0], "iterations": [15]}, "implicit"),
+        "implicit BPR": (lambda **kw: BayesianPersonalizedRanking(random_state=0, **kw),
+                         {"factors": [128], "learning_rate": [0.01, 0.05],
+                          "iterations": [100]}, "implicit"),
+        "implicit ItemKNN": (lambda **kw: CosineRecommender(**kw),
+                             {"K": [100, 1000]}, "implicit"),
+        "LightFM WARP": (lambda **kw: LightFM(loss="warp", random_state=0, **kw),
+                         {"no_components": [64], "learning_rate": [0.05]}, "lightfm"),
+    }
+    if quick:
+        grids = {k: (f, {a: v[:1] for a, v in g.items()}, kind)
+                 for k, (f, g, kind) in grids.items()}
+    return grids
+
+
+def run_peers(task: h.RankingTask, vtask: h.RankingTask, quick: bool) -> list[dict[str, Any]]:
+    """Every peer tuned on ``vtask`` then refit and measured on ``task``."""
+    out = []
+
+    def record(res: h.Result, val: float | None) -> None:
+        row = {"model": res.model, **percent(res.metrics), "fit_seconds": res.fit_seconds,
+               "params": res.params, "validation_NDCG@10": val}
+        out.append(row)
+        print_row(row)
+
+    record(h.run_our_ranking("most popular", MostPopular(), task, k=10), None)
+    lams = [30.0] if quick else [10.0, 30.0, 100.0]
+    (params, val) = tune(EASE, {"lam": lams},
+                         lambda mdl: h.run_our_ranking("v", mdl, vtask, 10).metrics["NDCG@10"])
+    record(h.run_our_ranking("EASE (cf/ease)", EASE(**params), task, k=10), val)
+    for name, (make, space, kind) in peer_grids(quick).items():
+        def score(kw: dict[str, Any], make=make, kind=kind) -> float:
+            peer = Peer(lambda: make(**kw), kind)
+            return h.run_ranking("v", peer.fit_ranking, peer.recommend, vtask, 10
+                                 ).metrics["NDCG@10"]
+
+        params, val = tune(lambda **kw: kw, space, score)
+        peer = Peer(lambda make=make, kw=params: make(**kw), kind)
+        res = h.run_ranking(name, peer.fit_ranking, peer.recommend, task, 10, params=params)
+        record(res, val)
+    return out
+
+
+# -- ours ---------------------------------------------------------------------------------
+def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridConfig,
+               name: str, audit_users: int) -> tuple[dict[str, Any], HybridConfig]:
+    """Fit the hybrid on ``graph``, rank every test user, audit explanations on a sample."""
+    from recommend.hybrid.audit import audit_explanations
+    from recommend.hybrid.model import fit_hybrid
+    from recommend.recommender import Recommender
+
+    t0 = time.perf_counter()
+    model = fit_hybrid(graph, config, log=lambda s: print(f"  [{name}] {s}", flush=True))
+    fit = time.perf_counter() - t0
+    col_of = np.full(graph.num_nodes("product"), -1, np.int64)
+    col_of[columns] = np.arange(len(columns))
+    t0 = time.perf_counter()
+    top = model.top_k(task.users, 10)
+    recs = np.where(top >= 0, col_of[np.maximum(top, 0)], -1)
+    rec_seconds = time.perf_counter() - t0
+    metrics = h.ranking_metrics(recs, task, ks=(10,))
+    rng = np.random.default_rng(1)
+    sample = rng.choice(task.users, min(audit_users, len(task.users)), replace=False)
+    t0 = time.perf_counter()
+    audit = audit_explanations(Recommender(model), [graph.node_id("user", int(u))
+                                                    for u in sample], k=10)
+    row = {"model": name, **percent(metrics), "fit_seconds": fit,
+           "recommend_seconds": rec_seconds,
+           "coverage@10": round(m.catalogue_coverage(recs, len(columns), 10), 4),
+           "blend": model.blend.to_json(), "info": model.info,
+           "graph_weights": {n: c.scorer.state() for n, c in model.components.items()
+                             if hasattr(c, "scorer")},
+           "config": model.config.to_dict(),
+           "explanations": {**audit.to_json(), "seconds": time.perf_counter() - t0}}
+    print_row(row)
+    print(f"    blend: {json.dumps(row['blend'])}\n    info: {json.dumps(model.info)}\n"
+          f"    explanations: {audit}", flush=True)
+    return row, model.config
+
+
+def print_row(row: dict[str, Any]) -> None:
+    figures = "  ".join(f"{k} {row[k]:6.3f}" for k in METRICS)
+    print(f"{row['model']:34s} {figures}  fit {row['fit_seconds']:7.1f}s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path,
+                        default=ROOT.parent / "shared" / "data" / "amazon_beauty_kg")
+    parser.add_argument("--dataset", type=Path, default=None,
+                        help="an already imported dataset folder (default: import to a tmp dir)")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "bench" / "results" / "kg_amazon_beauty.json")
+    parser.add_argument("--quick", action="store_true", help="first grid points only")
+    parser.add_argument("--audit-users", type=int, default=200)
+    parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--only-all", action="store_true", help="skip the run without also_*")
+    parser.add_argument("--holdout", type=float, default=0.1,
+                        help="the hybrid's own validation holdout fraction (of train)")
+    parser.add_argument("--candidates", type=int, default=200)
+    parser.add_argument("--normalize", choices=("row", "symmetric", "none"), default="row",
+                        help="meta-path degree normalisation")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="Method expects CSR input")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="beauty-") as tmp:
+        ds = args.dataset
+        if ds is None:
+            ds = Path(tmp) / "ds"
+            import_dataset(args.data, ds)
+        graph = build(ds, with_also=True)
+        columns = np.flatnonzero(graph.described("product"))
+        test = test_matrix(graph, ds, columns)
+        task, vtask = tasks(graph, test, columns)
+        print(f"users with test purchases: {len(task.users)}; products {len(columns)}; "
+              f"train {task.train.matrix.nnz}; test {test.nnz}", flush=True)
+        config = HybridConfig(components=("cf", "graph", "popularity"), content_encoder="none",
+                              holdout_fraction=args.holdout, min_user_items=2,
+                              max_fit_users=3000,
+                              cf_tune_lams=(30.0,) if args.quick else (10.0, 30.0, 100.0),
+                              candidates_per_component=args.candidates,
+                              path_normalize=args.normalize)
+        ours = []
+        row, tuned = run_hybrid(graph, task, columns, config, "ours hybrid (all relations)",
+                                args.audit_users)
+        ours.append(row)
+        del graph
+        if args.only_all:
+            return 0
+        plain = build(ds, with_also=False)
+        # same validation split and cf: reuse the lambda chosen above instead of refitting it
+        fixed = dataclasses.replace(config, ease_lam=tuned.ease_lam, cf_tune_lams=())
+        row, _ = run_hybrid(plain, task, columns, fixed, "ours hybrid (without also_*)",
+                            args.audit_users)
+        ours.append(row)
+        peers = [] if args.skip_peers else run_peers(task, vtask, args.quick)
+    best = max(peers, key=lambda r: r["NDCG@10"]) if peers else None
+    summary = {
+        "ours_all_NDCG@10": ours[0]["NDCG@10"], "ours_without_also_NDCG@10": ours[1]["NDCG@10"],
+        "best_peer": best and best["model"], "best_peer_NDCG@10": best and best["NDCG@10"],
+        "ratio_all_vs_best_peer": best and round(ours[0]["NDCG@10"] / best["NDCG@10"], 4),
+        "ratio_without_also_vs_best_peer":
+            best and round(ours[1]["NDCG@10"] / best["NDCG@10"], 4),
+        "target": "NDCG@10 >= 7.5 and >= 1.05 x best peer; every recommendation explained",
+    }
+    print("\n== summary (%, all users with test purchases) ==")
+    for row in [*ours, *peers]:
+        print_row(row)
+    for name, fig in PUBLISHED.items():
+        print(f"{name + ' (published)':34s} " + "  ".join(
+            f"{k} {v:6.3f}" for k, v in zip(METRICS, fig, strict=True)))
+    print(json.dumps(summary, indent=1))
+    atomic_write_json(args.out, {
+        "dataset": "amazon_beauty_kg (PGPR/CAFE split)", "users": len(task.users),
+        "products": len(columns), "quick": args.quick, "metrics_unit": "%",
+        "peer_tuning": "validation = max(1, floor(0.3 n_u)) random train purchases per user",
+        "ours_tuning": f"own validation split cut from train ({args.holdout:.0%} per user, "
+                       "at least one, random: no times)",
+        "ours": ours, "peers": peers, "published": PUBLISHED, "summary": summary,
+        "total_seconds": time.perf_counter() - started,
+    })
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Ranking-quality pieces of the hybrid: CF over active products, recency, tuning, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg.build import build_graph
+from kg.records import Dataset, Event, Product, User
+from recommend.evaluate.metrics import ndcg_at_k
+from recommend.hybrid.blend import fit_coordinate, top_k_rows
+from recommend.hybrid.components import CfComponent, history_matrix
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.model import _tune_cf
+from recommend.hybrid.split import validation_split
+
+
+def shop(n_users: int = 40, seed: int = 0):
+    """Two taste groups over 12 products, timestamps, and link-only product endpoints."""
+    rng = np.random.default_rng(seed)
+    products = [Product(f"P{i}", f"thing {i}", categories=("A" if i < 6 else "B",))
+                for i in range(12)]
+    users = [User(str(u)) for u in range(n_users)]
+    events = []
+    for u in range(n_users):
+        group = range(6) if u % 2 else range(6, 12)
+        for t, i in enumerate(rng.choice(list(group), 4, replace=False)):
+            events.append(Event(str(u), f"P{i}", "product", "purchase", ts=float(t)))
+    g = build_graph(Dataset(products=products, users=users, events=events), progress=False)
+    g.add_edges("also_bought", ["product:P0", "product:P1"], ["product:X1", "product:X2"])
+    return g
+
+
+def test_cf_fits_only_products_someone_reached_and_round_trips(tmp_path) -> None:
+    g = shop()
+    comp = CfComponent.fit(g, kind="ease", params={"lam": 10.0, "recency_tau": 2.0})
+    assert g.num_nodes("product") == 14
+    assert {g.node_id("product", int(c)) for c in comp.columns_} == {
+        f"product:P{i}" for i in range(12)}
+    users = np.arange(g.num_nodes("user"))
+    scores = comp.scores(users)
+    assert scores.shape == (len(users), 14)
+    link_only = [g.index("product:X1"), g.index("product:X2")]
+    assert not scores[:, link_only].any()
+    # a user of the first group scores unseen first-group products above the other group
+    u = g.index("user:1")
+    mine = [g.index(f"product:P{i}") for i in range(6)]
+    other = [g.index(f"product:P{i}") for i in range(6, 12)]
+    assert scores[u, mine].max() > scores[u, other].max()
+    comp.save(tmp_path)
+    again = CfComponent.load(tmp_path, g)
+    assert again.recency_tau == 2.0
+    np.testing.assert_allclose(again.scores(users), scores, rtol=1e-6)
+
+
+def test_recency_history_weighs_the_latest_product_most() -> None:
+    g = shop(n_users=2)
+    h = history_matrix(g, 1.0).tocsr()
+    u = g.index("user:0")
+    row = h[u]
+    assert sorted(np.round(row.data, 6).tolist()) == sorted(
+        np.round(np.exp(-np.arange(4.0)), 6).tolist())
+    assert history_matrix(g, None)[u].data.tolist() == [1.0] * 4
+
+
+def test_tune_cf_tries_every_model_and_keeps_the_best() -> None:
+    g = shop(n_users=60, seed=3)
+    config = HybridConfig(components=("cf",), content_encoder="none",
+                          target_relations=("purchased",), holdout_fraction=0.25,
+                          cf_tune_lams=(1.0, 1000.0), cf_tune_taus=(None, 1.0),
+                          cf_tune_models=("ease", "als"), cf_tune_als_regs=(0.1,),
+                          als_factors=4, als_iterations=3)
+    split = validation_split(g, target_relations=("purchased",), fraction=0.25,
+                             min_user_items=3, seed=0)
+    tuned, comp, tried = _tune_cf(split, config, split.users)
+    assert len(tried) == 5 and "als,reg=0.1" in tried
+    best = max(tried, key=tried.get)
+    if tuned.cf_model == "ease":
+        assert best == f"lam={tuned.ease_lam:g},tau={tuned.ease_recency_tau}"
+        assert comp.recency_tau == tuned.ease_recency_tau
+    else:
+        assert best.startswith("als") and not hasattr(comp.model, "weights_")
+    same = {"cf_model": "ease", "ease_lam": 1.0, "ease_recency_tau": None}
+    assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
+
+
+def test_coordinate_blend_never_validates_below_its_best_component() -> None:
+    rng = np.random.default_rng(0)
+    n_users, n_items = 200, 30
+    rows = np.repeat(np.arange(n_users), n_items)
+    items = np.tile(np.arange(n_items), n_users)
+    target = rng.integers(0, n_items, n_users)
+    label = (items == target[rows]).astype(float)
+    good = label + 0.3 * rng.random(len(rows))
+    feats = np.stack([good, rng.random(len(rows)), rng.random(len(rows))], axis=1)
+    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
+                        shape=(n_users, n_items))
+    single = ndcg_at_k(top_k_rows(good, rows, items, n_users, 10), rel, 10)
+    w, best = fit_coordinate(feats, rows, items, rel, k=10)
+    assert best >= single - 1e-12
+    assert w[0] == pytest.approx(w.max())
+
+
+def test_validation_split_recomputes_derived_edges_on_the_training_graph() -> None:
+    g = shop(n_users=30, seed=1)
+    # a derived edge no training purchase supports (as if mined from held-out purchases)
+    g.add_edges("co_bought", ["product:P0"], ["product:P11"], [9.0])
+    kept = validation_split(g, target_relations=("purchased",), fraction=0.25,
+                            min_user_items=3, derived=())
+    assert kept.train_graph.has_edge("product:P0", "co_bought", "product:P11")
+    redone = validation_split(g, target_relations=("purchased",), fraction=0.25,
+                              min_user_items=3)
+    t = redone.train_graph
+    assert not t.has_edge("product:P0", "co_bought", "product:P11")
+    assert t.num_nodes("user") == g.num_nodes("user")
+    assert t.nodes("product") == g.nodes("product")
+
+
+def test_audit_finds_real_paths_and_rejects_a_made_up_edge(tmp_path) -> None:
+    from kg.artifact import build_artifact
+    from kg.demo import DemoConfig, generate_demo_world
+    from recommend import Recommender
+    from recommend.hybrid.audit import audit_explanations, path_is_valid
+    from recommend.model_stage import model_stage
+    from recommend.results import ExplainedPath
+
+    generate_demo_world(tmp_path / "data", DemoConfig(n_users=80, n_products=60, n_posts=150,
+                                                      images=False), progress=False)
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[
+        ("models", model_stage(HybridConfig(content_encoder="lsa", lsa_dim=16)))])
+    rec = Recommender.load(tmp_path / "art")
+    seen = rec.model.seen_
+    users = [rec.graph.node_id("user", int(u))
+             for u in np.argsort(-np.diff(seen.indptr))[:4]]
+    audit = audit_explanations(rec, users, k=5)
+    assert audit.items == 20 and audit.invalid_paths == 0
+    assert audit.with_valid_path >= audit.with_score_path > 0
+    assert audit.fidelity_checked > 0 and audit.fidelity_dropped > 0
+    item = rec.recommend(users[0], 1)[0].item
+    fake = ExplainedPath((users[0], item), ((users[0], "purchased", item),), "made up")
+    assert not path_is_valid(rec.graph, fake)
