@@ -18,10 +18,9 @@ An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming i
 
 Serving cost: one request runs BLAS on one thread (:func:`single_threaded`); what is the
 same for every request (prices, the influencer set) is kept until :meth:`Recommender.add`;
-an item whose score no graph path carries gets a connection path from a
-:class:`kg.links.LinkFinder` made once per request (the user's neighbourhood is gathered
-once for all ``k`` items): the same path :func:`recommend.paths.connection_path` finds,
-without building an :class:`kg.edges.Edge` per neighbour.
+an item whose score no graph path carries gets a :func:`recommend.paths.connection_path`
+through one :class:`kg.links.LinkFinder` made per request (the user's neighbourhood is
+gathered once for all ``k`` items).
 """
 
 from __future__ import annotations
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
     from recommend.hybrid.model import HybridModel
 
 PATH_COMPONENTS = ("graph", "social")
-CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
 COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 
@@ -291,7 +289,7 @@ class Recommender:
     def _paths(self, finder: LinkFinder, item_id: str, parts: dict[str, float],
                max_paths: int | None = None) -> list[ExplainedPath]:
         """Up to ``max_paths`` paths carrying the item's graph/social score, else a link."""
-        from recommend.paths import explain_paths, render_path
+        from recommend.paths import connection_path, explain_paths
 
         user_id = finder.source
         limit = self.model.config.max_paths if max_paths is None else max_paths
@@ -317,12 +315,11 @@ class Recommender:
                  for p in found[:limit]]
         if found:
             return found
-        link = finder.link(item_id)
+        link = connection_path(self.graph, user_id, item_id, finder=finder,
+                               influencers=self.influencers())
         if link is None:
             return []
-        text = render_path(self.graph, link.nodes, link.edges, influencers=self.influencers())
-        return [ExplainedPath(link.nodes, link.edges, text + CONNECTION_NOTE, None, None, 0.0,
-                              "connection")]
+        return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
 
     def explain(self, user: object, item: object, *, max_paths: int | None = None
                 ) -> list[ExplainedPath]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import scipy.sparse as sp
 
+from kg.links import LinkFinder
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.scorer import GraphPathScorer
 
-__all__ = ["Fidelity", "Path", "connection_path", "explain_paths", "fidelity_check",
-           "iter_instances", "top_instances"]
+__all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
+           "fidelity_check", "iter_instances", "top_instances"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -223,14 +224,7 @@ def explain_paths(
     return out
 
 
-def _adjacent(graph: KnowledgeGraph, node: str) -> dict[str, EdgeTriple]:
-    """Neighbours of ``node`` (either direction) -> one stored edge joining them."""
-    out: dict[str, EdgeTriple] = {}
-    for direction in ("out", "in"):
-        for e in graph.neighbors(node, direction=direction):
-            other = e.dst if direction == "out" else e.src
-            out.setdefault(other, (e.src, e.relation, e.dst))
-    return out
+CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
 
 
 def connection_path(
@@ -241,37 +235,20 @@ def connection_path(
     max_hops: int = 3,
     influencers: Collection[str] = (),
     max_expand: int = 500,
+    finder: LinkFinder | None = None,
 ) -> Path | None:
     """A shortest path of at most ``max_hops`` (<= 3) hops through existing edges, or None.
 
-    Searched from both ends (user side expanded at most ``max_expand`` nodes). The path is
-    a connection, not the reason for the score, and says so.
+    The search is :class:`kg.links.LinkFinder`'s (user side expanded at most ``max_expand``
+    nodes); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
+    connection, not the reason for the score, and says so.
     """
-    near_u = _adjacent(graph, user_id)
-    near_i = _adjacent(graph, item_id)
-    hops: list[str] | None = None
-    edges: list[EdgeTriple] = []
-    if item_id in near_u:
-        hops, edges = [user_id, item_id], [near_u[item_id]]
-    elif max_hops >= 2 and (common := sorted(set(near_u) & set(near_i) - {user_id, item_id})):
-        x = common[0]
-        hops, edges = [user_id, x, item_id], [near_u[x], near_i[x]]
-    elif max_hops >= 3:
-        for x in sorted(near_u)[:max_expand]:
-            if x == item_id:
-                continue
-            near_x = _adjacent(graph, x)
-            hit = sorted(set(near_x) & set(near_i) - {user_id, item_id, x})
-            if hit:
-                y = hit[0]
-                hops, edges = [user_id, x, y, item_id], [near_u[x], near_x[y], near_i[y]]
-                break
-    if hops is None:
+    finder = finder or LinkFinder(graph, user_id, max_hops=max_hops, max_expand=max_expand)
+    link = finder.link(item_id)
+    if link is None:
         return None
-    text = render_path(graph, tuple(hops), tuple(edges), influencers=influencers)
-    return Path(tuple(hops), tuple(edges), None, 0.0,
-                f"{text} (a connection in the graph, not the reason for the score)",
-                reason="connection")
+    text = render_path(graph, link.nodes, link.edges, influencers=influencers)
+    return Path(link.nodes, link.edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
 
 
 def fidelity_check(
