@@ -32,6 +32,15 @@ from vision.training import ClipTrainer, ImageText, TrainingReport
 COLOUR_KEYS: tuple[str, ...] = ("colour", "color", "baseColour")
 
 
+#: The label groups tags are measured in: (group name, label prefix).
+TAG_GROUPS: tuple[tuple[str, str], ...] = (("category", "category:"), ("colour", "concept:"))
+
+
+def tag_group(label: str) -> str | None:
+    """The group of a tag label (``concept:red`` -> colour), None outside the groups."""
+    return next((group for group, prefix in TAG_GROUPS if label.startswith(prefix)), None)
+
+
 def image_node(path: str) -> str:
     """The graph node of an image path as written in a record (``image:<path>``)."""
     return f"image:{path}"
@@ -178,7 +187,7 @@ def tag_catalogue(
         rows = np.array([row_of[image_node(p.image or "")] for p in held])
         truth = [visual_truth(p) for p in held]
         tagger.fit(embeddings.vectors[rows], truth)
-        for group, prefix in (("category", "category:"), ("colour", "concept:")):
+        for group, prefix in TAG_GROUPS:
             gold = [next((t for t in ts if t.startswith(prefix)), None) for ts in truth]
             if prefix[:-1] in tagger.group_names_ and any(gold):
                 guess = tagger.predict(embeddings.vectors[rows], prefix[:-1])

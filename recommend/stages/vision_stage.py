@@ -25,7 +25,7 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
     """A build stage that tags images with CLIP (see the module docstring)."""
 
     def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
-        from vision.catalogue import tag_catalogue, train_catalogue_clip, with_images
+        from vision.catalogue import tag_catalogue, tag_group, train_catalogue_clip, with_images
         from vision.clip_model import load_clip
         from vision.training import ClipTrainer
 
@@ -51,7 +51,7 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
                                extra_images=post_images, progress=progress)
         weak = _groups_no_better_than_majority(tagged.heldout_accuracy, tagged.heldout_baseline)
         known = [t for t in tagged.tags
-                 if graph.has_node(t.image) and _group_of(t.label) not in weak]
+                 if graph.has_node(t.image) and tag_group(t.label) not in weak]
         graph.add_edges("depicts", [t.image for t in known], [t.label for t in known],
                         weight=[t.score for t in known])
         tagged.embeddings.save(tmp / IMAGE_EMBEDDINGS_FILE)
@@ -80,14 +80,6 @@ def _relative(path: str, root: Path) -> str:
     """``path`` relative to the dataset folder where it lies inside it, as records name it."""
     resolved = Path(path)
     return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path
-
-
-_GROUP_OF_PREFIX = {"category": "category", "concept": "colour"}
-
-
-def _group_of(label: str) -> str:
-    """The held-out accuracy group of a tag label (``category:x`` -> category)."""
-    return _GROUP_OF_PREFIX.get(label.partition(":")[0], label.partition(":")[0])
 
 
 def _groups_no_better_than_majority(

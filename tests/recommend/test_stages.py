@@ -72,10 +72,11 @@ def test_profile_stage_adds_segments_and_interests(enriched: tuple[dict, Path]) 
 
 
 def test_a_tag_group_no_better_than_its_majority_label_adds_no_edges() -> None:
-    from recommend.stages.vision_stage import _group_of, _groups_no_better_than_majority
+    from recommend.stages.vision_stage import _groups_no_better_than_majority
+    from vision.catalogue import tag_group
 
     weak = _groups_no_better_than_majority({"category": 0.03, "colour": 0.98},
                                            {"category": 0.05, "colour": 0.15})
     assert weak == {"category"}
-    assert _group_of("category:fashion/shoes") == "category"
-    assert _group_of("concept:red") == "colour"
+    assert tag_group("category:fashion/shoes") == "category"
+    assert tag_group("concept:red") == "colour"
