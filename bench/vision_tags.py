@@ -25,8 +25,8 @@ from typing import Any
 
 from kg.atomic import atomic_write_json
 from kg.records import Product
+from kg.schema import image_id
 from vision.catalogue import (
-    image_node,
     split_products,
     tag_catalogue,
     train_catalogue_clip,
@@ -75,9 +75,9 @@ def linear_probe(train: list[Product], held: list[Product], vectors: dict[str, A
     from sklearn.linear_model import LogisticRegression
 
     def rows(items: list[Product]) -> tuple[list[Any], list[str]]:
-        pairs = [(vectors[image_node(p.image or "")],
+        pairs = [(vectors[image_id(p.image or "")],
                   next((t for t in visual_truth(p) if t.startswith(prefix)), None))
-                 for p in items if image_node(p.image or "") in vectors]
+                 for p in items if image_id(p.image or "") in vectors]
         return [v for v, t in pairs if t], [t for _, t in pairs if t]
 
     (x, y), (hx, hy) = rows(train), rows(held)

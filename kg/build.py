@@ -39,6 +39,7 @@ from kg.schema import (
     category_id,
     check_endpoint_types,
     event_weight,
+    image_id,
     split_id,
 )
 
@@ -152,7 +153,7 @@ def _add_named(graph: KnowledgeGraph, node_id: str, name: str) -> str:
 
 
 def _add_image(graph: KnowledgeGraph, path: str) -> str:
-    node_id = f"image:{path}"
+    node_id = image_id(path)
     if not graph.has_node(node_id):
         graph.add_node(node_id, path=path)
     return node_id

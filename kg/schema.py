@@ -180,6 +180,11 @@ def brand_id(name: str) -> str:
     return "brand:" + slug(name)
 
 
+def image_id(path: str) -> str:
+    """The typed id of an image, by its path as a record writes it."""
+    return f"image:{path}"
+
+
 def concept_id(name: str) -> str:
     """The typed id of a concept (a phrase)."""
     return "concept:" + slug(name)

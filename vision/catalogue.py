@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kg.records import Product
-from kg.schema import category_id, concept_id
+from kg.schema import category_id, concept_id, image_id
 from vision.clip_model import ClipBundle, save_clip
 from vision.embed import ImageEmbeddings, embed_image_files
 from vision.images import ImageRejection, resolve_image_path
@@ -39,11 +39,6 @@ TAG_GROUPS: tuple[tuple[str, str], ...] = (("category", "category:"), ("colour",
 def tag_group(label: str) -> str | None:
     """The group of a tag label (``concept:red`` -> colour), None outside the groups."""
     return next((group for group, prefix in TAG_GROUPS if label.startswith(prefix)), None)
-
-
-def image_node(path: str) -> str:
-    """The graph node of an image path as written in a record (``image:<path>``)."""
-    return f"image:{path}"
 
 
 def _colour(product: Product) -> str | None:
@@ -174,17 +169,17 @@ def tag_catalogue(
                                + list(extra_images)))
     embeddings = embed_image_files(
         bundle, [resolve_image_path(p, root) for p in paths],
-        ids=[image_node(p) for p in paths], batch_size=batch_size, progress=progress,
+        ids=[image_id(p) for p in paths], batch_size=batch_size, progress=progress,
     )
     tagger = ClipTagger(bundle, labels or visual_labels(products))
     row_of = {node: i for i, node in enumerate(embeddings.ids)}
     held_ids = set(heldout)
     held = [p for p in with_images(products)
-            if p.id in held_ids and image_node(p.image or "") in row_of]
+            if p.id in held_ids and image_id(p.image or "") in row_of]
     accuracy: dict[str, float] = {}
     baseline: dict[str, float] = {}
     if held:
-        rows = np.array([row_of[image_node(p.image or "")] for p in held])
+        rows = np.array([row_of[image_id(p.image or "")] for p in held])
         truth = [visual_truth(p) for p in held]
         tagger.fit(embeddings.vectors[rows], truth)
         for group, prefix in TAG_GROUPS:

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from vision.catalogue import image_node, tag_catalogue, visual_labels, visual_truth
+from kg.schema import image_id
+from vision.catalogue import tag_catalogue, visual_labels, visual_truth
 from vision.embed import ImageEmbeddings, embed_image_files
 from vision.images import load_images
 from vision.tagging import ClipTagger, best_f1_threshold, label_text
@@ -86,14 +87,14 @@ def test_catalogue_pipeline_tags_embeds_and_quarantines(trained, catalogue, tmp_
                         extra_images=["post.png"], progress=False)
     assert [r.path for r in out.rejections] == [str(broken)]
     assert len(out.embeddings.ids) == len(products) + 1
-    assert image_node("post.png") in out.embeddings.ids
+    assert image_id("post.png") in out.embeddings.ids
     assert out.calibration is not None and out.n_heldout == len(result.heldout)
     assert out.heldout_accuracy["colour"] >= 0.8
     assert "scratch" in out.clip
     assert all(t.score >= out.calibration.threshold for t in out.tags)
     assert {t.label.split(":")[0] for t in out.tags} <= {"category", "concept"}
     red = {t.image for t in out.tags if t.label == "concept:red"}
-    red_truth = {image_node(p.image) for p in products if p.attributes["colour"] == "red"}
+    red_truth = {image_id(p.image) for p in products if p.attributes["colour"] == "red"}
     assert len(red & red_truth) >= 0.8 * len(red_truth) and len(red - red_truth) <= 0.2 * len(red)
 
 
