@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scripts.cmd_build import add_enrichment_arguments, build_and_report
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
 
 #: Brands bought by the people ?user follows, most bought first; ?user is bound, never pasted.
 FOLLOWED_BRANDS_QUERY = """
@@ -79,13 +83,13 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5) -> None:
                 print(f"      - {path.text}")
 
 
-def _quietest_buyer(graph: object) -> str:
+def _quietest_buyer(graph: KnowledgeGraph) -> str:
     """A user with exactly one purchase: recommendations must lean on the graph, not history."""
-    bought = graph.matrix("purchased", dst_type="product").getnnz(axis=1)  # type: ignore[attr-defined]
-    return graph.node_id("user", int((bought == 1).argmax()))  # type: ignore[attr-defined]
+    bought = graph.matrix("purchased", dst_type="product").getnnz(axis=1)
+    return graph.node_id("user", int((bought == 1).argmax()))
 
 
-def _most_following_user(graph: object) -> str:
+def _most_following_user(graph: KnowledgeGraph) -> str:
     """The user who follows the most people: the most telling subject for the sample query."""
-    follows = graph.matrix("follows")  # type: ignore[attr-defined]
-    return graph.node_id("user", int(follows.getnnz(axis=1).argmax()))  # type: ignore[attr-defined]
+    follows = graph.matrix("follows")
+    return graph.node_id("user", int(follows.getnnz(axis=1).argmax()))
