@@ -133,3 +133,14 @@ def test_equality_notices_a_different_weight():
     assert g == h
     h.add_edges("viewed", ["user:1"], ["product:A"], weight=2.0)
     assert g != h
+
+
+def test_graph_module_keeps_its_public_names():
+    import kg.graph
+    from kg.edges import Edge, EdgeColumns, NeighborIndices
+
+    assert (kg.graph.Edge, kg.graph.EdgeColumns, kg.graph.NeighborIndices) == (
+        Edge, EdgeColumns, NeighborIndices)
+    assert {"GraphSummary", "KnowledgeGraph", "paused_gc"} <= set(kg.graph.__all__)
+    with kg.graph.paused_gc():
+        assert small_graph().summary().edges

@@ -427,3 +427,11 @@ def test_any_json_value_parses_or_raises_record_error(kind, obj):
         assert str(error)
     else:
         assert isinstance(record, kind)
+
+
+def test_field_checks_keep_their_kg_validate_import_path():
+    import kg.parse
+    import kg.validate
+
+    for name in ("RecordError", "parse_record", "event_fields", "new_event", "quote", "describe"):
+        assert getattr(kg.validate, name) is getattr(kg.parse, name)
