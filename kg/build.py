@@ -5,9 +5,10 @@ record          nodes and edges
 ==============  =========================================================================
 Product         ``product:ID`` (title, description, price, brand, categories, image,
                 attributes, year); ``made_by`` -> ``brand:SLUG``; ``in_category`` -> the leaf
-                ``category:PATH``; ``broader`` from each category to its parent;
-                ``has_image`` -> ``image:PATH``
-User            ``user:ID`` (name, age, gender, location, bio, attributes)
+                ``category:PATH`` and each category a declared attribute lists (below);
+                ``broader`` from each category to its parent; ``has_image`` -> ``image:PATH``
+User            ``user:ID`` (name, age, gender, location, bio, attributes); ``member_of`` ->
+                its demographic segments (below)
 Follow          ``follows`` user -> user (ts)
 Post            ``post:ID`` (text, ts); ``authored`` user -> post (ts); ``has_image``;
                 ``mentions`` -> each tagged product (weight 1)
@@ -15,10 +16,22 @@ Event           ``viewed``/``clicked``/.../``rated`` user -> product or post, we
                 :func:`kg.schema.event_weight`, with the event's ts
 ==============  =========================================================================
 
+Knowledge kept in attributes becomes edges by two declared rules of :mod:`kg.schema`:
+
+- a product attribute of :data:`~kg.schema.CATEGORY_ATTRIBUTES` (``genres``,
+  ``other_categories``, ``decade``) lists further categories, ``"|"``-joined: each name is
+  a category beside the product's leaf (under its parent) or under the declared path, made
+  like a ``categories`` path (nodes, ``broader``) and joined by ``in_category`` (once per
+  product: a name equal to the leaf adds nothing);
+- a user's ``age`` band (:func:`~kg.schema.age_band`), ``gender`` and each attribute of
+  :data:`~kg.schema.SEGMENT_ATTRIBUTES` (``occupation``) make ``member_of`` edges to
+  ``segment:FACET-VALUE`` nodes (:func:`~kg.schema.segment_id`, named e.g.
+  ``"occupation: technician"``).
+
 Adding records to an existing graph (:func:`add_dataset`) appends; nothing is rebuilt. A
 product already in the graph as a catalogue entry only merges its attributes (its brand,
-category and image edges are not added twice); a category's ``broader`` edge is added when
-the category is first seen.
+category and image edges are not added twice), and so does a user (its segment edges are
+not added twice); a category's ``broader`` edge is added when the category is first seen.
 """
 
 from __future__ import annotations
@@ -32,14 +45,18 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from kg.graph import KnowledgeGraph, paused_gc
-from kg.records import Dataset, Event, Product
+from kg.records import Dataset, Event, Product, User
 from kg.schema import (
+    CATEGORY_ATTRIBUTES,
     EVENT_RELATIONS,
+    SEGMENT_ATTRIBUTES,
+    age_band,
     brand_id,
     category_id,
     check_endpoint_types,
     event_weight,
     image_id,
+    segment_id,
     split_id,
 )
 
@@ -82,16 +99,7 @@ def add_dataset(graph: KnowledgeGraph, dataset: Dataset, *, progress: bool = Tru
     """Append ``dataset``'s nodes and edges to ``graph`` (incremental: no rebuild)."""
     with paused_gc():
         _add_products(graph, dataset.products, progress)
-        for user in _bar(dataset.users, len(dataset.users), "users", progress):
-            graph.add_node(
-                f"user:{user.id}",
-                name=user.name,
-                age=user.age,
-                gender=user.gender,
-                location=user.location,
-                bio=user.bio,
-                attributes=user.attributes or None,
-            )
+        _add_users(graph, dataset.users, progress)
         if dataset.follows:
             graph._append("user", "follows", "user",
                           graph._intern("user", [f.follower for f in dataset.follows]),
@@ -127,12 +135,18 @@ def _add_products(graph: KnowledgeGraph, products: list[Product], progress: bool
         if p.brand:
             made_by[0].append(pid)
             made_by[1].append(_add_named(graph, brand_id(p.brand), p.brand))
-        if p.categories:
-            in_category[0].append(pid)
-            leaf = leaf_of.get(p.categories)
+        paths = [p.categories] if p.categories else []
+        if p.attributes:
+            paths += _listed_categories(p)
+        leaves: set[str] = set()
+        for path in paths:
+            leaf = leaf_of.get(path)
             if leaf is None:
-                leaf = leaf_of[p.categories] = _add_category_path(graph, p.categories, broader)
-            in_category[1].append(leaf)
+                leaf = leaf_of[path] = _add_category_path(graph, path, broader)
+            if leaf not in leaves:
+                leaves.add(leaf)
+                in_category[0].append(pid)
+                in_category[1].append(leaf)
         if p.image:
             images[0].append(pid)
             images[1].append(_add_image(graph, p.image))
@@ -144,6 +158,61 @@ def _add_products(graph: KnowledgeGraph, products: list[Product], progress: bool
     ):
         if src:
             graph.add_edges(name, src, dst)
+
+
+def _listed_categories(product: Product) -> list[tuple[str, ...]]:
+    """The category paths ``product``'s :data:`~kg.schema.CATEGORY_ATTRIBUTES` list."""
+    out: list[tuple[str, ...]] = []
+    for key, under in CATEGORY_ATTRIBUTES.items():
+        value = product.attributes.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        parent = product.categories[:-1] if under is None else under
+        out += [(*parent, name) for name in (n.strip() for n in str(value).split("|")) if name]
+    return out
+
+
+def _add_users(graph: KnowledgeGraph, users: list[User], progress: bool) -> None:
+    members: tuple[list[str], list[str]] = ([], [])
+    for user in _bar(users, len(users), "users", progress):
+        uid = f"user:{user.id}"
+        is_new = not graph.has_node(uid) or not graph.node_attrs(uid)
+        graph.add_node(
+            uid,
+            name=user.name,
+            age=user.age,
+            gender=user.gender,
+            location=user.location,
+            bio=user.bio,
+            attributes=user.attributes or None,
+        )
+        if is_new:
+            for facet, value in _demographics(user):
+                members[0].append(uid)
+                members[1].append(_add_segment(graph, facet, value))
+    if members[0]:
+        graph.add_edges("member_of", *members)
+
+
+def _demographics(user: User) -> list[tuple[str, str]]:
+    """(facet, value) of each demographic segment of ``user`` (see the module doc)."""
+    out = []
+    if user.age is not None:
+        out.append(("age", age_band(user.age)))
+    if user.gender:
+        out.append(("gender", user.gender))
+    for key in SEGMENT_ATTRIBUTES:
+        value = user.attributes.get(key)
+        if value is not None and value != "":
+            out.append((key, str(value)))
+    return out
+
+
+def _add_segment(graph: KnowledgeGraph, facet: str, value: str) -> str:
+    node_id = segment_id(facet, value)
+    if not graph.has_node(node_id):
+        graph.add_node(node_id, name=f"{facet}: {value}", facet=facet, value=value)
+    return node_id
 
 
 def _add_named(graph: KnowledgeGraph, node_id: str, name: str) -> str:

@@ -3,6 +3,8 @@
 Node ids are typed: ``"<type>:<raw id>"`` (``user:42``, ``product:B00X``). Brands,
 concepts and categories are named by slugs (``brand:l-oreal``, ``category:beauty/skin-care``:
 the slugs of a category path joined by ``/``, general to specific).
+Demographic segments are named by facet and value (``segment:age-20-29``,
+``segment:occupation-technician``: :func:`segment_id`).
 
 A relation may connect several source and destination types (``has_image`` starts at a post
 or a product; ``mentions`` ends at a product, brand, concept or category; event relations end
@@ -188,3 +190,51 @@ def image_id(path: str) -> str:
 def concept_id(name: str) -> str:
     """The typed id of a concept (a phrase)."""
     return "concept:" + slug(name)
+
+
+#: Product attributes that name further categories of a product, as ``"|"``-joined names
+#: (:mod:`kg.build` adds an ``in_category`` edge to each). ``None``: the names sit beside the
+#: product's own leaf category, under its parent (a movie with ``categories=("movie",
+#: "Action")`` and ``genres`` ``"Action|Comedy"`` is in ``category:movie/action`` and
+#: ``category:movie/comedy``); a path: the names sit under it (``decade`` ``"1990s"`` ->
+#: ``category:decade/1990s``).
+CATEGORY_ATTRIBUTES: dict[str, tuple[str, ...] | None] = {
+    "genres": None,
+    "other_categories": None,
+    "decade": ("decade",),
+}
+#: User attributes that put a user in a segment (``member_of`` -> :func:`segment_id`), besides
+#: the ``age`` (its :func:`age_band`) and ``gender`` fields.
+SEGMENT_ATTRIBUTES: tuple[str, ...] = ("occupation",)
+
+
+def segment_id(facet: str, value: str) -> str:
+    """The typed id of the segment of users whose ``facet`` is ``value``.
+
+    >>> segment_id("occupation", "Technician"), segment_id("age", age_band(67))
+    ('segment:occupation-technician', 'segment:age-60')
+    """
+    return "segment:" + slug(f"{facet}-{value}")
+
+
+#: Segment ids of the profile stage's user clusters start so (the build's are facet-value).
+CLUSTER_SEGMENT_PREFIX = "segment:cluster-"
+
+
+def cluster_segment_id(label: int) -> str:
+    """The typed id of user cluster ``label``'s segment.
+
+    >>> cluster_segment_id(3)
+    'segment:cluster-3'
+    """
+    return f"{CLUSTER_SEGMENT_PREFIX}{label}"
+
+
+def age_band(age: int) -> str:
+    """The ten-year band of ``age``; 60 and over is one band.
+
+    >>> age_band(7), age_band(34), age_band(60), age_band(81)
+    ('0-9', '30-39', '60+', '60+')
+    """
+    low = min(age // 10 * 10, 60)
+    return "60+" if low == 60 else f"{low}-{low + 9}"

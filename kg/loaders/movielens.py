@@ -1,13 +1,17 @@
 """MovieLens 100K (``u.user``, ``u.item``, ``u.genre``, ``u.data``) as a shopgraph dataset.
 
 - users: ``id`` (``"1"`` …), ``age``, ``gender`` (``"M"``/``"F"``), ``location`` (the zip
-  code), ``attributes={"occupation": …}``;
+  code), ``attributes={"occupation": …}``; the build puts each user in the segments of
+  their age band, gender and occupation (``member_of``, see :mod:`kg.build`);
 - products: one per movie, ``title`` without its ``" (1995)"`` suffix, ``year`` from that
   suffix (else from the release date), ``categories=("movie", <first genre>)``, and all
   genres in ``attributes["genres"]`` joined by ``"|"`` (e.g. ``"Animation|Children's|Comedy"``).
   ``categories`` is one general→specific path, and a movie's genres are not a path, so the
   first genre (in ``u.genre`` order) makes the path and the full list stays in attributes;
-  the release date and IMDb URL are attributes too;
+  the decade of ``year`` is ``attributes["decade"]`` (``"1990s"``). ``genres`` and
+  ``decade`` are category attributes of :data:`kg.schema.CATEGORY_ATTRIBUTES`, so the build
+  puts a movie in ``category:movie/<genre>`` for every genre and in
+  ``category:decade/1990s``. The release date and IMDb URL are attributes too;
 - events: each rating is a ``rate`` event with ``value`` (1–5) and ``ts`` (unix seconds).
 
 ``u.item`` is latin-1 encoded. Malformed rows go to ``LoadResult.rejected``.
@@ -130,6 +134,8 @@ def _read_items(path: Path, genres: list[str], result: LoadResult) -> list[Produ
         ):
             if value:
                 attributes[key] = value
+        if year is not None:
+            attributes["decade"] = f"{year // 10 * 10}s"
         products.append(
             Product(
                 id=movie_id,

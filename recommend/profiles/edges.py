@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cf.rules import Rule
+from kg.schema import cluster_segment_id
 from recommend.profiles.features import ProfileTable
 from recommend.profiles.segments import Segmentation
 
@@ -63,7 +64,8 @@ def membership_edges(table: ProfileTable, segmentation: Segmentation) -> EdgeLis
     """``member_of`` edges: each user to their segment (weight 1)."""
     labels = segmentation.labels
     return EdgeList(
-        "member_of", list(table.user_ids), [f"segment:{k}" for k in labels], np.ones(len(labels))
+        "member_of", list(table.user_ids), [cluster_segment_id(k) for k in labels],
+        np.ones(len(labels))
     )
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from kg.schema import cluster_segment_id
 from recommend.profiles.features import ProfileTable
 
 Method = Literal["kmeans", "agglomerative"]
@@ -86,7 +87,7 @@ def describe(x: np.ndarray, labels: np.ndarray, names: list[str], *, top: int = 
         order = np.argsort(-z, kind="stable")[:top]
         out.append(
             Segment(
-                f"segment:{k}",
+                cluster_segment_id(k),
                 int(members.sum()),
                 [FeatureScore(names[j], round(float(z[j]), 3)) for j in order],
             )

@@ -1,4 +1,5 @@
-"""Records -> graph: node and edge types, weights, incremental add, relations.jsonl."""
+"""Records -> graph: node and edge types, weights, declared category attributes, demographic
+segments, incremental add, relations.jsonl."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def world_part_two() -> Dataset:
     return Dataset(
         products=[Product("C", "Black tea", brand="Leafy Co",
                           categories=("Food", "Drinks", "Tea"))],
-        users=[User("3")],
+        users=[User("3", gender="F", attributes={"occupation": "writer"})],
         follows=[Follow("3", "1")],
         posts=[Post("p2", "3", text="mugs!", products=("B",))],
         events=[Event("3", "C", "product", "cart", ts=300.0), Event("1", "B", "product", "click")],
@@ -49,9 +50,10 @@ def merged(a: Dataset, b: Dataset) -> Dataset:
 def test_build_makes_the_node_and_edge_types_of_the_design():
     g = build_graph(world_part_one(), progress=False)
     s = g.summary()
-    assert s.nodes == {"user": 2, "product": 2, "brand": 2, "category": 5, "post": 1, "image": 2}
+    assert s.nodes == {"user": 2, "product": 2, "brand": 2, "category": 5, "post": 1, "image": 2,
+                       "segment": 1}
     assert s.edges == {"authored": 1, "broader": 3, "follows": 1, "has_image": 2,
-                       "in_category": 2, "liked": 1, "made_by": 2, "mentions": 1,
+                       "in_category": 2, "liked": 1, "made_by": 2, "member_of": 1, "mentions": 1,
                        "purchased": 1, "rated": 1, "viewed": 1}
     assert g.has_edge("product:A", "made_by", "brand:leafy-co")
     assert g.has_edge("product:A", "in_category", "category:food/drinks/tea")
@@ -64,6 +66,44 @@ def test_build_makes_the_node_and_edge_types_of_the_design():
     assert g.node_attrs("product:A")["categories"] == ["Food", "Drinks", "Tea"]
     assert g.node_attrs("brand:leafy-co") == {"name": "Leafy Co"}
     assert g.node_attrs("post:p1")["text"] == "my tea"
+
+
+def test_declared_attributes_put_a_product_in_further_categories():
+    products = [
+        Product("M", "Heat", categories=("movie", "Action"),
+                attributes={"genres": "Action|Crime| Children's |", "decade": "1990s"}),
+        Product("N", "Mug", categories=("Home",), attributes={"other_categories": "Gifts"}),
+        Product("O", "Loose", attributes={"genres": "Jazz", "decade": True}),
+    ]
+    g = build_graph(Dataset(products=products), progress=False)
+    cats = {p: sorted(e.dst for e in g.neighbors(p, "in_category")) for p in ("product:M",
+            "product:N", "product:O")}
+    assert cats == {  # the leaf once; names beside it, or under the declared path
+        "product:M": ["category:decade/1990s", "category:movie/action",
+                      "category:movie/children-s", "category:movie/crime"],
+        "product:N": ["category:gifts", "category:home"],
+        "product:O": ["category:jazz"],  # no leaf: top level; a boolean lists nothing
+    }
+    assert g.has_edge("category:decade/1990s", "broader", "category:decade")
+    assert g.has_edge("category:movie/crime", "broader", "category:movie")
+    assert g.node_attrs("category:movie/children-s") == {"name": "Children's",
+                                                          "path": ["movie", "Children's"]}
+    assert g.summary().edges["broader"] == 4
+
+
+def test_demographics_make_segments():
+    users = [User("1", age=34, gender="F", attributes={"occupation": "Writer"}),
+             User("2", age=71, attributes={"occupation": ""}), User("3", name="Zed")]
+    g = build_graph(Dataset(users=users), progress=False)
+    assert sorted(e.dst for e in g.neighbors("user:1", "member_of")) == [
+        "segment:age-30-39", "segment:gender-f", "segment:occupation-writer"]
+    assert [e.dst for e in g.neighbors("user:2", "member_of")] == ["segment:age-60"]
+    assert g.neighbors("user:3", "member_of") == []
+    assert g.node_attrs("segment:occupation-writer") == {
+        "name": "occupation: Writer", "facet": "occupation", "value": "Writer"}
+    assert g.node_attrs("segment:age-60")["name"] == "age: 60+"
+    g.add_records(Dataset(users=[User("1", age=35, gender="F")]))  # merged, not re-segmented
+    assert g.node_attrs("user:1")["age"] == 35 and g.summary().edges["member_of"] == 4
 
 
 def test_event_weights_come_from_kind_and_rating_value():
@@ -114,3 +154,12 @@ def test_movielens_graph(shared_dataset):
     assert ratings.shape == (943, 1682)
     assert g.summary().edges["rated"] == 100_000 == ratings.nnz
     assert ratings.data.min() >= 1.0 and ratings.data.max() <= 5.0
+    # every genre and the decade: 1,682 first-genre leaves + 1,211 further genres + 1,681
+    # decades (one movie has no year); age band, gender and occupation of each user
+    assert g.summary().edges["in_category"] == 1682 + 1211 + 1681
+    assert g.summary().edges["member_of"] == 3 * 943
+    assert sorted(e.dst for e in g.neighbors("product:1", "in_category")) == [
+        "category:decade/1990s", "category:movie/animation", "category:movie/children-s",
+        "category:movie/comedy"]
+    assert sorted(e.dst for e in g.neighbors("user:1", "member_of")) == [
+        "segment:age-20-29", "segment:gender-m", "segment:occupation-technician"]

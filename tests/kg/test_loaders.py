@@ -67,6 +67,7 @@ def test_movielens_known_records(movielens):
     toy = movies["1"]
     assert (toy.title, toy.year, toy.categories) == ("Toy Story", 1995, ("movie", "Animation"))
     assert toy.attributes["genres"] == "Animation|Children's|Comedy"
+    assert toy.attributes["decade"] == "1990s"
     assert movies["543"].title == "Misérables, Les"  # latin-1 decoded
     first = movielens.dataset.events[0]
     assert (first.user, first.target, first.value, first.ts) == ("196", "242", 3.0, 881250949.0)
@@ -102,6 +103,20 @@ def test_movielens_bad_rows_are_reported_with_file_line_and_reason(tmp_path):
     assert result.dataset.products[0].title == "Amélie"
     assert len(result.dataset.events) == 2
     assert len(load_movielens(tmp_path / "ml", limit=1).dataset.events) == 1
+
+
+def test_movielens_knowledge_reaches_the_graph(tmp_path):
+    """Every genre and the decade become categories, demographics segments (kg.build)."""
+    from kg.build import build_graph
+
+    _write_movielens(tmp_path / "ml")
+    g = build_graph(load_movielens(tmp_path / "ml").dataset, progress=False)
+    assert sorted(e.dst for e in g.neighbors("product:2", "in_category")) == [
+        "category:decade/1990s", "category:movie/action", "category:movie/comedy"]
+    assert sorted(e.dst for e in g.neighbors("product:1", "in_category")) == [
+        "category:decade/2000s", "category:movie/comedy"]
+    assert sorted(e.dst for e in g.neighbors("user:3", "member_of")) == [
+        "segment:age-30-39", "segment:gender-f", "segment:occupation-writer"]
 
 
 def test_a_missing_source_file_is_named(tmp_path):

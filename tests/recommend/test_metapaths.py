@@ -192,7 +192,7 @@ def test_movielens_uses_its_own_relations(shared_dataset):
                     progress=False)
     truth = {f"user:{ds.events[k].user}": {f"product:{ds.events[k].target}"} for k in held}
     names = {mp.name for mp in available_metapaths(g)}
-    assert names == {"rated>same_category", "rated>peers_rated"}
+    assert names == {"rated>same_category", "rated>peers_rated", "segment>rated"}
     start = time.perf_counter()
     scorer = GraphPathScorer(max_fit_users=300).fit(g, truth)
     users = np.arange(g.num_nodes("user"))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kg.records import Dataset, Event, Follow, Post, Product, User
+from kg.schema import cluster_segment_id
 from recommend.profiles import (
     add_to_graph,
     build_profiles,
@@ -115,7 +116,8 @@ def test_profiles_from_the_built_graph_match_the_records(world) -> None:
     seg = segment_users(from_graph, k=3, use_embeddings=False)
     n = add_to_graph(graph, [membership_edges(from_graph, seg), interest_edges(from_graph)])
     assert n > len(from_graph)
-    assert graph.has_edge("user:0", "member_of", f"segment:{seg.labels[from_graph.row('user:0')]}")
+    label = seg.labels[from_graph.row("user:0")]
+    assert graph.has_edge("user:0", "member_of", cluster_segment_id(label))
 
 
 def test_autoencoder_learns_and_reloads(world, tmp_path) -> None:
@@ -212,7 +214,7 @@ def test_enrich_graph_adds_profile_segment_and_co_bought_edges(world) -> None:
     assert graph.has_edge("product:tent", "co_bought", "product:stove")
     assert graph.has_edge("product:stove", "co_bought", "product:tent")
     assert all(r.lift > 1 for r in report.rules)
-    assert graph.node_attrs("segment:0")["size"] == report.segmentation.segments[0].size
+    assert graph.node_attrs(cluster_segment_id(0))["size"] == report.segmentation.segments[0].size
 
 
 def test_a_catalogue_without_brands_profiles_with_zero_loyalty() -> None:

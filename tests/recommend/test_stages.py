@@ -10,6 +10,7 @@ import pytest
 
 from kg.artifact import build_artifact, load_artifact
 from kg.demo import DemoConfig, generate_demo_world
+from kg.schema import CLUSTER_SEGMENT_PREFIX
 from recommend.stages import EnrichConfig, enrichment_stages
 
 
@@ -67,7 +68,9 @@ def test_profile_stage_adds_segments_and_interests(enriched: tuple[dict, Path]) 
     profiles = manifest["stages"]["profiles"]
     assert profiles["segments"] >= 2
     graph = load_artifact(folder).graph
-    assert graph.num_edges("member_of") == graph.num_nodes("user")
+    clusters = [e.dst for u in graph.nodes("user") for e in graph.neighbors(u, "member_of")
+                if e.dst.startswith(CLUSTER_SEGMENT_PREFIX)]
+    assert len(clusters) == graph.num_nodes("user")  # one cluster each, beside demographics
     assert graph.num_edges("interested_in") > 0
 
 

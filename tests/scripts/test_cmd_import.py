@@ -59,7 +59,8 @@ def test_rejected_source_rows_are_written_and_counted(tmp_path, capsys):
             "id": "1",
             "title": "Heat",
             "categories": ["movie", "Drama"],
-            "attributes": {"genres": "Drama", "release_date": "01-Jan-1995", "imdb_url": "url"},
+            "attributes": {"genres": "Drama", "release_date": "01-Jan-1995", "imdb_url": "url",
+                           "decade": "1990s"},
             "year": 1995,
         }
     ]
