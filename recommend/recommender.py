@@ -15,11 +15,13 @@ missing from the graph, or without any product event, gets a cold-start blend of
 components that know something of them (content from their posts, social from whom they
 follow, popularity), reported in each recommendation's ``reason``; never an exception.
 An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming it.
+:meth:`similar` (scores and item-to-item paths) is :mod:`recommend.similar`.
 
 Serving cost: one request runs BLAS on one thread (:func:`single_threaded`); what is the
 same for every request (prices, the influencer set) is kept until :meth:`Recommender.add`;
-an item whose score no graph path carries gets a :func:`recommend.paths.connection_path`
-through one :class:`kg.links.LinkFinder` made per request (the user's neighbourhood is
+the paths are :func:`recommend.paths.explain.scored_paths`; an item whose score no graph path
+carries gets a :func:`recommend.paths.connection_path` through one
+:class:`kg.links.LinkFinder` made per request (the user's neighbourhood is
 gathered once for all ``k`` items).
 """
 
@@ -289,37 +291,14 @@ class Recommender:
     def _paths(self, finder: LinkFinder, item_id: str, parts: dict[str, float],
                max_paths: int | None = None) -> list[ExplainedPath]:
         """Up to ``max_paths`` paths carrying the item's graph/social score, else a link."""
-        from recommend.paths import connection_path, explain_paths
+        from recommend.paths.explain import scored_paths
 
-        user_id = finder.source
+        scorers = [(name, comp.scorer, parts.get(name, 0.0), self.influencers(name))
+                   for name in PATH_COMPONENTS
+                   if (comp := self.model.components.get(name)) is not None]
         limit = self.model.config.max_paths if max_paths is None else max_paths
-        found: list[ExplainedPath] = []
-        for name in PATH_COMPONENTS:
-            comp = self.model.components.get(name)
-            if comp is None:
-                continue
-            share = parts.get(name, 0.0)
-            if share <= 0:
-                continue
-            sc = comp.scorer  # its explain() with the cached influencer set (~5 ms a call)
-            for p in explain_paths(self.graph, user_id, item_id, sc.metapaths_, sc.weights_,
-                                   max_paths=limit, steps=sc.steps_,
-                                   influencers=self.influencers(name)):
-                if p.reason == "score":
-                    found.append(ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
-                                               share * p.contribution))
-        total = sum(p.contribution for p in found)
-        found.sort(key=lambda p: -p.contribution)
-        found = [ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
-                               p.contribution / total if total > 0 else 0.0)
-                 for p in found[:limit]]
-        if found:
-            return found
-        link = connection_path(self.graph, user_id, item_id, finder=finder,
-                               influencers=self.influencers())
-        if link is None:
-            return []
-        return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
+        return scored_paths(self.graph, finder.source, item_id, scorers, max_paths=limit,
+                            finder=finder, influencers=self.influencers())
 
     def explain(self, user: object, item: object, *, max_paths: int | None = None
                 ) -> list[ExplainedPath]:
@@ -357,40 +336,14 @@ class Recommender:
 
     # ----- similar items -----
     @single_threaded
-    def similar(self, item: object, k: int = 10) -> list[Recommendation]:
-        """Products like ``item``: content cosine and co-interaction cosine, each min-max
-        scaled over the candidates and averaged (unfitted: there is no "similar" label)."""
-        iid = self.item_id(item)
-        i = self.graph.index(iid)
-        described = self.graph.described("product")
-        described[i] = False
-        scores: dict[str, np.ndarray] = {}
-        content = self.model.components.get("content")
-        if content is not None and np.any(content.item_vectors_[i]):
-            scores["content"] = (content.item_vectors_ @ content.item_vectors_[i]).astype(
-                np.float64)
-        seen = self.model.seen_
-        if seen.nnz and i < seen.shape[1]:
-            col = seen[:, i].toarray().ravel()
-            co = np.asarray(seen.T @ col).ravel()
-            norms = np.sqrt(np.asarray(seen.sum(axis=0)).ravel() * col.sum())
-            scores["cf"] = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
-        if not scores:
-            return []
-        from recommend.hybrid.candidates import gather
-        from recommend.hybrid.normalise import normalise
+    def similar(self, item: object, k: int = 10, *, max_paths: int | None = None,
+                explain: bool = True) -> list[Recommendation]:
+        """Products like ``item``, each with up to ``max_paths`` (default: config) graph paths
+        from ``item`` to it when ``explain`` (:mod:`recommend.similar`)."""
+        from recommend.similar import similar_items
 
-        rows = {n: s[None, :] for n, s in scores.items()}
-        cands = gather(rows, described[None, :], max(self.model.config.candidates_per_component,
-                                                     k))
-        norm = normalise(cands.features, cands.rows, 1, "minmax") / len(scores)
-        total = norm.sum(axis=1)
-        order = np.argsort(-total, kind="stable")[:k]
-        return [Recommendation(self.graph.node_id("product", int(cands.items[j])),
-                               float(total[j]),
-                               {n: float(norm[j, c]) for c, n in enumerate(cands.names)},
-                               [], f"similar to {iid}")
-                for j in order]
+        return similar_items(self.model, self.item_id(item), k, max_paths=max_paths,
+                             explain=explain)
 
     # ----- incremental update -----
     def add(self, records: Dataset | Iterable[Record]) -> AddResult:

@@ -16,12 +16,14 @@ EdgeTriple = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class ExplainedPath:
-    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``) through stored edges.
+    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``) through stored edges,
+    or from the query product to a similar one (``kind="similar"``).
 
     ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and
     ``nodes[t+1]`` (either direction). ``kind="score"``: the path carries part of the item's
     graph or social score (``contribution``: its share of the item's blended path score);
-    ``"connection"``: a link between the two, not the reason for the score.
+    ``"connection"``: a link between the two, not the reason for the score; ``"similar"``: what
+    two similar products share in the graph (``metapath`` spells its types and relations).
     """
 
     nodes: tuple[str, ...]
@@ -30,7 +32,7 @@ class ExplainedPath:
     component: str | None = None
     metapath: str | None = None
     contribution: float = 0.0
-    kind: Literal["score", "connection"] = "score"
+    kind: Literal["score", "connection", "similar"] = "score"
 
     @property
     def hops(self) -> int:

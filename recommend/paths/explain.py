@@ -10,7 +10,9 @@ enumeration vectorised for meta-paths of up to 3 hops (about 2 ms an item on Ama
 where one user-item pair can have thousands of co-purchase instances). Every edge is checked
 with :meth:`KnowledgeGraph.has_edge` in its stored direction. An item no meta-path reaches
 gets, if any, a shortest connection of at most ``max_hops`` hops, marked
-``reason="connection"``: a link, not the score's reason.
+``reason="connection"``: a link, not the score's reason. :func:`scored_paths` merges the paths
+of several scorers (the recommender's graph and social components) by their share of the
+blended score, as :class:`recommend.results.ExplainedPath` s.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
@@ -37,13 +39,14 @@ from recommend.paths.metapaths import (
     step_matrices,
 )
 from recommend.paths.sentences import render_path
+from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.scorer import GraphPathScorer
 
 __all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "fidelity_check", "iter_instances", "top_instances"]
+           "fidelity_check", "iter_instances", "scored_paths", "top_instances"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -222,6 +225,43 @@ def explain_paths(
         text = render_path(graph, nodes, edges, influencers=influencers)
         out.append(Path(nodes, edges, name, share / total, text))
     return out
+
+
+def scored_paths(
+    graph: KnowledgeGraph,
+    user_id: str,
+    item_id: str,
+    scorers: Sequence[tuple[str, GraphPathScorer, float, Collection[str]]],
+    *,
+    max_paths: int = 3,
+    finder: LinkFinder | None = None,
+    influencers: Collection[str] = (),
+) -> list[ExplainedPath]:
+    """The top ``max_paths`` paths carrying ``item_id``'s score over several scorers.
+
+    ``scorers``: ``(component, scorer, share, its influencers)``, ``share`` the component's
+    part of the item's blended score; a path's ``contribution`` is its share of the sum over
+    the paths kept. None carrying a score: a :func:`connection_path` (through ``finder``).
+    """
+    found: list[ExplainedPath] = []
+    for name, sc, share, kols in scorers:
+        if share <= 0:
+            continue
+        for p in explain_paths(graph, user_id, item_id, sc.metapaths_, sc.weights_,
+                               max_paths=max_paths, steps=sc.steps_, influencers=kols):
+            if p.reason == "score":
+                found.append(ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
+                                           share * p.contribution))
+    total = sum(p.contribution for p in found)
+    found.sort(key=lambda p: -p.contribution)
+    if found:
+        return [ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
+                              p.contribution / total if total > 0 else 0.0)
+                for p in found[:max_paths]]
+    link = connection_path(graph, user_id, item_id, finder=finder, influencers=influencers)
+    if link is None:
+        return []
+    return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

@@ -1,9 +1,11 @@
 """Render a graph path as one plain sentence, from node attributes (names, titles, post text).
 
-Each edge becomes a clause "<subject> <verb> <object>" (the path's user is "You"); a clause
-about the previous clause's user object continues with ", who ..."; a post that mentions the
-next node reads "@mia's post about Hoka" (its mention clause is then implied), and an image
-reached from its product reads "the photo of <product>".
+Each edge becomes a clause "<subject> <verb> <object>" (the path's user is "You", unless
+``first_person=False``: an item-to-item path names its first node like any other); a clause
+about the previous clause's user object continues with ", who ..."; one with the previous
+clause's subject and verb continues with "and <object>" ("@mia bought A and B"); a post that
+mentions the next node reads "@mia's post about Hoka" (its mention clause is then implied), and
+an image reached from its product reads "the photo of <product>".
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -14,6 +16,11 @@ reached from its product reads "the photo of <product>".
 >>> render_path(g, ("user:1", "product:A", "product:B"),
 ...             (("user:1", "purchased", "product:A"), ("product:A", "co_bought", "product:B")))
 'You bought Trail Mug; people who bought Trail Mug also bought Camp Kettle'
+>>> g.add_edges("purchased", ["user:1"], ["product:B"])
+>>> render_path(g, ("product:A", "user:1", "product:B"),
+...             (("user:1", "purchased", "product:A"), ("user:1", "purchased", "product:B")),
+...             first_person=False)
+'Ann bought Trail Mug and Camp Kettle'
 """
 
 from __future__ import annotations
@@ -89,9 +96,11 @@ def render_path(
     edges: Sequence[tuple[str, str, str]],
     *,
     influencers: Collection[str] = (),
+    first_person: bool = True,
 ) -> str:
-    """One sentence for a path (``nodes[0]`` is "You"); see the module docstring."""
-    you = nodes[0]
+    """One sentence for a path (``nodes[0]`` is "You" if ``first_person``); see the module
+    docstring."""
+    you = nodes[0] if first_person else None
     skip: set[int] = set()
     names: dict[str, str] = {}
     for t, node in enumerate(nodes):
@@ -112,15 +121,23 @@ def render_path(
                 names[node] = node_name(graph, node)
         else:
             names[node] = node_name(graph, node, influencers=influencers)
-    names[you] = "You"
+    if you is not None:
+        names[you] = "You"
     clauses: list[str] = []
     said: set[tuple[str, str]] = set()
     prev_subject = prev_object = None
+    prev_verb: tuple[str, str] | None = None  # (relation, grammatical subject) of the last clause
     for t, (src, rel, dst) in enumerate(edges):
         if t in skip:
             continue
         template = _TEMPLATES[rel][1 if (rel, dst) in said else 0]
         said.add((rel, dst))
+        verb = _same_verb_object(template, src, dst)
+        if verb is not None and prev_verb == (rel, verb[0]):
+            clauses[-1] += f" and {names[verb[1]]}"
+            prev_subject, prev_object = (src if template.startswith("{s} ") else None), dst
+            continue
+        prev_verb = None if verb is None else (rel, verb[0])
         subject_first = template.startswith("{s} ")
         text = template.format(s=names[src], o=names[dst])
         if src == you and subject_first:
@@ -138,6 +155,15 @@ def render_path(
     return sentence[:1].upper() + sentence[1:]
 
 
+def _same_verb_object(template: str, src: str, dst: str) -> tuple[str, str] | None:
+    """(grammatical subject, object) of a "<subject> <verb> <object>" template, else None."""
+    if template.startswith("{s} ") and template.endswith(" {o}"):
+        return src, dst
+    if template.startswith("{o} ") and template.endswith(" {s}"):
+        return dst, src
+    return None
+
+
 def _second_person(rest: str) -> str:
     for third, second in _SECOND_PERSON.items():
         if rest.startswith(third):
@@ -148,7 +174,7 @@ def _second_person(rest: str) -> str:
 def _post_name(
     graph: KnowledgeGraph,
     post: str,
-    you: str,
+    you: str | None,
     nodes: Sequence[str],
     edges: Sequence[tuple[str, str, str]],
     t: int,

@@ -39,7 +39,8 @@ def active_user(rec: Recommender) -> str:
 
 def test_model_stage_records_its_fit_in_the_manifest(built) -> None:
     report = built[1]["stages"]["models"]
-    assert set(report["components"]) <= {"cf", "content", "graph", "social", "popularity"}
+    assert set(report["components"]) <= {"cf", "session", "content", "graph", "social",
+                                          "popularity"}
     assert {"cf", "content", "graph", "popularity"} <= set(report["components"])
     blend = report["blend"]
     assert blend["kind"] in ("coordinate", "logistic")
@@ -126,6 +127,27 @@ def test_similar_items_exclude_the_item_and_share_its_kind(rec: Recommender) -> 
     assert len(found) == 5 and item not in {r.item for r in found}
     top = rec.graph.node_attrs(found[0].item)["categories"][0]
     assert top == rec.graph.node_attrs(item)["categories"][0]
+
+
+def test_similar_items_are_joined_to_the_item_by_real_paths(rec: Recommender) -> None:
+    items = rec.graph.nodes("product")[:20]
+    found = {item: rec.similar(item, k=10) for item in items}
+    results = [r for rs in found.values() for r in rs]
+    assert sum(bool(r.paths) for r in results) / len(results) >= 0.95
+    for item, rs in found.items():
+        for r in rs:
+            assert len(r.paths) <= rec.model.config.max_paths
+            for p in r.paths:
+                assert p.nodes[0] == item and p.nodes[-1] == r.item and p.kind == "similar"
+                assert len(p.edges) <= 3 and len(p.nodes) == len(p.edges) + 1
+                assert all(rec.graph.has_edge(*e) for e in p.edges)
+                assert (p.text[0].isupper() or p.text[0] == "@") and p.text == p.text.strip()
+                assert rec.graph.node_attrs(item)["title"] in p.text
+    item = items[0]
+    plain = rec.similar(item.partition(":")[2], k=5, explain=False)
+    assert [r.item for r in plain] == [r.item for r in found[item][:5]]
+    assert all(r.paths == [] for r in plain)
+    assert all(len(r.paths) <= 1 for r in rec.similar(item, k=5, max_paths=1))
 
 
 def test_save_and_load_round_trip(rec: Recommender, tmp_path) -> None:

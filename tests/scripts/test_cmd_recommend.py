@@ -79,3 +79,13 @@ def test_similar_json(artifact, capsys) -> None:
     assert code == 0
     found = json.loads(out)
     assert len(found) == 3 and "product:p0001" not in {r["item"] for r in found}
+    for r in found:
+        assert {"item", "score", "parts", "paths", "reason"} <= set(r)
+        assert r["paths"]
+        for p in r["paths"]:
+            assert {"nodes", "edges", "text"} <= set(p) and p["text"]
+            assert p["nodes"][0] == "product:p0001" and p["nodes"][-1] == r["item"]
+            assert len(p["edges"]) == len(p["nodes"]) - 1
+            assert all(isinstance(e, list) and len(e) == 3 for e in p["edges"])
+    code, out, _ = run(capsys, "similar", artifact, "--item", "p0001", "-k", "2")
+    assert code == 0 and out.count("\n    - ") >= 2

@@ -1,0 +1,328 @@
+"""Products like a product (:meth:`recommend.Recommender.similar`), each joined to it by paths.
+
+Score: content cosine (text embeddings) and co-interaction cosine (users who engaged with
+both), each min-max scaled over the candidates and averaged (unfitted: there is no "similar"
+label).
+
+Paths (:class:`ItemPaths`: one per query product, reused for each similar product): up to
+``max_paths`` paths of at most 3 hops through stored edges (either direction), from the
+query product to the similar one, found from :meth:`kg.graph.KnowledgeGraph.neighbor_indices`:
+
+- 1 hop: a product-product edge (``co_bought``, ``also_bought``, ``bought_together`` ...);
+- 2 hops, a shared neighbour: a user who engaged with both (the latest co-engagement first,
+  then the most active user, each with their strongest event relation), or the rarest (fewest
+  edges) shared brand, category, concept, post, product ...;
+- 3 hops, only while fewer than ``max_paths`` kinds are found: query - x - y - item through a
+  neighbour x of the query that is not a user, post or segment (the query's photo depicts a
+  concept the item is about; a category broader than the item's; a product co-bought with both);
+- nothing above: the shortest link of :class:`kg.links.LinkFinder` (which also walks through
+  users on the query's side).
+
+A path's kind is its node types (``metapath`` spells it with its relations, e.g.
+``product<-purchased-user-purchased->product``). The best path of each kind comes first
+(shorter kinds first, then by node type in :data:`MIDDLE_ORDER`), then the second best of
+each, and so on; 3-hop paths that reach the item through a user only fill what is left.
+Each reads as one sentence (:func:`recommend.paths.sentences.render_path`,
+``first_person=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommend.paths.sentences import render_path
+from recommend.results import ExplainedPath, Recommendation
+
+if TYPE_CHECKING:
+    from kg.edges import NeighborIndices
+    from kg.graph import KnowledgeGraph
+    from kg.links import LinkFinder
+    from recommend.hybrid.model import HybridModel
+
+__all__ = ["EVENT_ORDER", "MIDDLE_ORDER", "ItemPaths", "similar_items"]
+
+EdgeTriple = tuple[str, str, str]
+#: Kinds of 2- and 3-hop paths by the type of the node after the query (best first).
+MIDDLE_ORDER = ("user", "brand", "category", "concept", "post", "product", "image", "segment")
+#: Which of a user's edges to a product a path shows: the first of these the user has.
+EVENT_ORDER = ("purchased", "rated", "carted", "liked", "shared", "commented", "clicked",
+               "viewed")
+_NOT_BRIDGES = frozenset({"user", "post", "segment"})  # x types not walked at 3 hops
+PathNodes = tuple[tuple[str, ...], tuple[EdgeTriple, ...]]
+# (kind, rank within the kind, the path: made only if chosen)
+_Found = tuple[tuple[int, ...], int, Callable[[], PathNodes]]
+
+
+def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | None = None,
+                  explain: bool = True) -> list[Recommendation]:
+    """The ``k`` products most like ``item_id`` (a typed id in the graph), best first, each
+    with up to ``max_paths`` (default: the model's config) paths when ``explain``."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, not {k}")
+    graph = model.graph
+    i = graph.index(item_id)
+    described = graph.described("product")
+    described[i] = False
+    scores: dict[str, np.ndarray] = {}
+    content = model.components.get("content")
+    if content is not None and np.any(content.item_vectors_[i]):
+        vectors = content.item_vectors_
+        scores["content"] = (vectors @ vectors[i]).astype(np.float64)
+    seen = model.seen_
+    if seen.nnz and i < seen.shape[1]:
+        col = seen[:, i].toarray().ravel()
+        co = np.asarray(seen.T @ col).ravel()
+        norms = np.sqrt(np.asarray(seen.sum(axis=0)).ravel() * col.sum())
+        scores["cf"] = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
+    if not scores:
+        return []
+    from recommend.hybrid.candidates import gather
+    from recommend.hybrid.normalise import normalise
+
+    rows = {n: s[None, :] for n, s in scores.items()}
+    cands = gather(rows, described[None, :], max(model.config.candidates_per_component, k))
+    norm = normalise(cands.features, cands.rows, 1, "minmax") / len(scores)
+    total = norm.sum(axis=1)
+    order = np.argsort(-total, kind="stable")[:k]
+    limit = model.config.max_paths if max_paths is None else max_paths
+    if limit < 0:
+        raise ValueError(f"max_paths must be at least 0, not {limit}")
+    finder = ItemPaths(graph, item_id, max_paths=limit) if explain and limit > 0 else None
+    out = []
+    for j in order:
+        other = graph.node_id("product", int(cands.items[j]))
+        out.append(Recommendation(other, float(total[j]),
+                                  {n: float(norm[j, c]) for c, n in enumerate(cands.names)},
+                                  finder.paths(other) if finder is not None else [],
+                                  f"similar to {item_id}"))
+    return out
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A node with its edges in both directions (out-edges first)."""
+
+    node_id: str
+    node_type: str
+    index: int
+    blocks: list[NeighborIndices]
+
+
+def _around(graph: KnowledgeGraph, node_id: str) -> _Node:
+    blocks = (graph.neighbor_indices(node_id, direction="out")
+              + graph.neighbor_indices(node_id, direction="in"))
+    return _Node(node_id, node_id.partition(":")[0], graph.index(node_id), blocks)
+
+
+def _neighbour_sets(node: _Node) -> dict[str, np.ndarray]:
+    """Per node type, the sorted distinct neighbours of ``node``."""
+    found: dict[str, list[np.ndarray]] = {}
+    for nb in node.blocks:
+        found.setdefault(nb.node_type, []).append(nb.indices)
+    return {t: np.unique(np.concatenate(parts)) for t, parts in found.items()}
+
+
+def _edge(node: _Node, other_type: str, other: int, other_id: str) -> EdgeTriple:
+    """The stored edge joining ``node`` and ``other`` (adjacent): the first in
+    :data:`EVENT_ORDER` among events, else the first in block order."""
+    best: tuple[int, NeighborIndices] | None = None
+    for nb in node.blocks:
+        if nb.node_type == other_type and np.any(nb.indices == other):
+            rank = (EVENT_ORDER.index(nb.relation) if nb.relation in EVENT_ORDER
+                    else len(EVENT_ORDER))
+            if best is None or rank < best[0]:
+                best = (rank, nb)
+    if best is None:
+        raise KeyError(f"{other_id} is not adjacent to {node.node_id}")
+    nb = best[1]
+    if nb.direction == "out":
+        return (node.node_id, nb.relation, other_id)
+    return (other_id, nb.relation, node.node_id)
+
+
+def metapath_name(nodes: tuple[str, ...], edges: tuple[EdgeTriple, ...]) -> str:
+    """``product<-purchased-user-purchased->product``: a path's types and relations."""
+    text = nodes[0].partition(":")[0]
+    for a, (src, rel, _), b in zip(nodes[:-1], edges, nodes[1:], strict=True):
+        arrow = f"-{rel}->" if src == a else f"<-{rel}-"
+        text += arrow + b.partition(":")[0]
+    return text
+
+
+class ItemPaths:
+    """Paths from one product to others (module docstring); reuse it per query product."""
+
+    def __init__(self, graph: KnowledgeGraph, item_id: str, *, max_paths: int = 3,
+                 max_expand: int = 500) -> None:
+        if max_paths < 1:
+            raise ValueError(f"max_paths must be at least 1, not {max_paths}")
+        if not item_id.startswith("product:"):
+            raise ValueError(f"{item_id!r} is not a product id")
+        self.graph, self.source = graph, item_id
+        self.max_paths, self.max_expand = max_paths, max_expand
+        self._q = _around(graph, item_id)
+        self._q_sets = _neighbour_sets(self._q)
+        self._bridges: list[_Node] | None = None
+        self._finder: LinkFinder | None = None
+        self._ts: dict[tuple[str, str, str], np.ndarray] = {}
+        self._degrees: dict[str, np.ndarray] = {}
+        self._q_latest: np.ndarray | None = None
+
+    def paths(self, item_id: str) -> list[ExplainedPath]:
+        """Up to ``max_paths`` paths from the query product to ``item_id`` (KeyError naming
+        it if the graph lacks it); [] when no path of at most 3 hops joins them."""
+        if item_id == self.source or not item_id.startswith("product:"):
+            raise ValueError(f"{item_id!r} is not a product other than {self.source!r}")
+        t = _around(self.graph, item_id)
+        t_sets = _neighbour_sets(t)
+        found = self._one_hop(t) + self._two_hops(t, t_sets)
+        if len({kind for kind, _, _ in found}) < self.max_paths:
+            found += self._three_hops(t, t_sets)
+        found.sort(key=lambda f: (f[0][:2] == (3, 1), f[1], f[0]))  # via a user at 3 hops: last
+        chosen = [make() for _, _, make in found[: self.max_paths]]
+        if not chosen:
+            link = self._link(item_id)
+            chosen = [] if link is None else [link]
+        return [self._explained(path) for path in chosen]
+
+    def _one_hop(self, t: _Node) -> list[_Found]:
+        q = self._q
+        edges = [(q.node_id, nb.relation, t.node_id) if nb.direction == "out"
+                 else (t.node_id, nb.relation, q.node_id)
+                 for nb in q.blocks if nb.node_type == "product" and np.any(nb.indices == t.index)]
+        paths = [((q.node_id, t.node_id), (e,)) for e in edges]
+        return [((1,), r, lambda path=path: path) for r, path in enumerate(paths)]
+
+    def _two_hops(self, t: _Node, t_sets: dict[str, np.ndarray]) -> list[_Found]:
+        g, q, out = self.graph, self._q, []
+        for typ in sorted(self._q_sets.keys() & t_sets.keys(), key=MIDDLE_ORDER.index):
+            common = np.intersect1d(self._q_sets[typ], t_sets[typ], assume_unique=True)
+            if typ == "product":
+                common = common[(common != q.index) & (common != t.index)]
+            if len(common) == 0:
+                continue
+            deg, ranks = self._degree(typ)[common], g.id_ranks(typ)[common]
+            if typ == "user":
+                if self._q_latest is None:  # the query's users, once
+                    self._q_latest = self._latest(q, self._q_sets["user"])
+                mine = self._q_latest[np.searchsorted(self._q_sets["user"], common)]
+                recent = np.minimum(mine, self._latest(t, common))
+                order = np.lexsort((ranks, -deg, -recent))
+            else:
+                order = np.lexsort((ranks, deg))
+            kind = (2, MIDDLE_ORDER.index(typ))
+            out += [(kind, r, partial(self._via, t, typ, int(common[j])))
+                    for r, j in enumerate(order[: self.max_paths].tolist())]
+        return out
+
+    def _via(self, t: _Node, x_type: str, x: int) -> PathNodes:
+        """The path query - x - t."""
+        x_id = self.graph.node_id(x_type, x)
+        return ((self.source, x_id, t.node_id),
+                (_edge(self._q, x_type, x, x_id), _edge(t, x_type, x, x_id)))
+
+    def _three_hops(self, t: _Node, t_sets: dict[str, np.ndarray]) -> list[_Found]:
+        g = self.graph
+        masks: dict[str, np.ndarray] = {}
+        for typ, idx in t_sets.items():
+            masks[typ] = np.zeros(g.num_nodes(typ), bool)
+            masks[typ][idx] = True
+        if "product" in masks:
+            masks["product"][self._q.index] = False
+        by_kind: dict[tuple[int, ...], list[tuple[int, str, int]]] = {}
+        bridges = self._bridge_nodes()
+        for b, x in enumerate(bridges):
+            if (x.node_type, x.index) == (t.node_type, t.index):
+                continue
+            for nb in x.blocks:
+                mask = masks.get(nb.node_type)
+                if mask is None:
+                    continue
+                hits = np.unique(nb.indices[mask[nb.indices]])
+                if nb.node_type == x.node_type:
+                    hits = hits[hits != x.index]
+                if len(hits) == 0:
+                    continue
+                kind = (3, int(nb.node_type == "user"), MIDDLE_ORDER.index(x.node_type),
+                        MIDDLE_ORDER.index(nb.node_type))
+                by_kind.setdefault(kind, []).extend((b, nb.node_type, y) for y in hits.tolist())
+        out: list[_Found] = []
+        for kind, cands in by_kind.items():
+            y_type = cands[0][1]
+            ys = np.array([y for _, _, y in cands], np.int64)
+            deg = self._degree(y_type)[ys] * (-1 if y_type == "user" else 1)  # active users
+            xs = np.array([b for b, _, _ in cands])  # bridges come rarest first
+            order = np.lexsort((g.id_ranks(y_type)[ys], deg, xs))
+            out += [(kind, r, partial(self._via3, t, bridges[cands[j][0]], y_type, cands[j][2]))
+                    for r, j in enumerate(order[: self.max_paths].tolist())]
+        return out
+
+    def _via3(self, t: _Node, x: _Node, y_type: str, y: int) -> PathNodes:
+        """The path query - x - y - t."""
+        y_id = self.graph.node_id(y_type, y)
+        return ((self.source, x.node_id, y_id, t.node_id),
+                (_edge(self._q, x.node_type, x.index, x.node_id), _edge(x, y_type, y, y_id),
+                 _edge(t, y_type, y, y_id)))
+
+    def _degree(self, node_type: str) -> np.ndarray:
+        """Every node's number of edges (both directions), per node of ``node_type``."""
+        if node_type not in self._degrees:
+            out = np.zeros(self.graph.num_nodes(node_type), np.int64)
+            for direction in ("out", "in"):
+                for _, adj in self.graph.adjacencies(node_type, direction):  # type: ignore[arg-type]
+                    counts = np.diff(adj.indptr)
+                    out[: len(counts)] += counts
+            self._degrees[node_type] = out
+        return self._degrees[node_type]
+
+    def _bridge_nodes(self) -> list[_Node]:
+        """The query's neighbours walked at 3 hops (rarest first, at most ``max_expand``)."""
+        if self._bridges is None:
+            g, picked = self.graph, []
+            for typ, idx in self._q_sets.items():
+                if typ not in _NOT_BRIDGES:
+                    picked += [(int(d), typ, int(j))
+                               for d, j in zip(self._degree(typ)[idx], idx, strict=True)]
+            picked.sort()
+            self._bridges = [_around(g, g.node_id(typ, j))
+                             for _, typ, j in picked[: self.max_expand]]
+        return self._bridges
+
+    def _latest(self, node: _Node, users: np.ndarray) -> np.ndarray:
+        """Per user of ``users`` (sorted), the time of their latest edge with ``node``
+        (-inf when unknown)."""
+        out = np.full(len(users), -np.inf)
+        for nb in node.blocks:
+            if nb.node_type != "user":
+                continue
+            ts = self._ts_column(nb.key)[nb.positions]
+            pos = np.minimum(np.searchsorted(users, nb.indices), len(users) - 1)
+            ok = (users[pos] == nb.indices) & ~np.isnan(ts)
+            np.maximum.at(out, pos[ok], ts[ok])
+        return out
+
+    def _ts_column(self, key: tuple[str, str, str]) -> np.ndarray:
+        if key not in self._ts:
+            for c in self.graph.edge_blocks(key[1]):
+                if (c.src_type, c.dst_type) == (key[0], key[2]):
+                    self._ts[key] = c.ts
+        return self._ts[key]
+
+    def _link(self, item_id: str) -> PathNodes | None:
+        from kg.links import LinkFinder
+
+        if self._finder is None:
+            self._finder = LinkFinder(self.graph, self.source, max_expand=self.max_expand)
+        link = self._finder.link(item_id)
+        return None if link is None else (link.nodes, link.edges)
+
+    def _explained(self, path: PathNodes) -> ExplainedPath:
+        nodes, edges = path
+        text = render_path(self.graph, nodes, edges, first_person=False)
+        return ExplainedPath(nodes, edges, text, None, metapath_name(nodes, edges), 0.0,
+                             "similar")
