@@ -1,10 +1,10 @@
 """The hybrid ranker vs each of its components vs peers on MovieLens 100K (ranking protocol).
 
 Per-user temporal 80/20 of ../shared/bench/PROTOCOL.md, checked by its fingerprint. The graph
-is built from ``shopgraph import movielens`` without the test ratings; the bench adds the
-knowledge the loader keeps as attributes: every genre of a movie and its decade as
+is built from ``shopgraph import movielens`` without the test ratings; the build itself
+holds the knowledge (:mod:`kg.build`): every genre of a movie and its decade as
 ``in_category`` edges, and each user's age band, gender and occupation as ``member_of``
-segments. Ours: :func:`recommend.hybrid.model.fit_hybrid` (cf = EASE with recency, tuned on
+segments. Ours: :func:`recommend.hybrid.fit.fit_hybrid` (cf = EASE with recency, tuned on
 its own temporal validation split cut from train; content = sentence-transformers over
 titles and genres; graph meta-paths; popularity); each single component ranks alone with the
 same candidates machinery. Peers (implicit ALS / BPR / ItemKNN, LightFM WARP, our EASE)
@@ -43,44 +43,18 @@ from recommend.hybrid.config import HybridConfig  # noqa: E402
 COLS = ("NDCG@10", "P@10", "R@10", "HR@10", "coverage@10")
 
 
-def add_knowledge(graph) -> dict[str, int]:
-    """Genres and decade as categories, demographics as segments (see module doc)."""
-    src, dst = [], []
-    for pid in graph.nodes("product"):
-        attrs = graph.node_attrs(pid)
-        for genre in str(attrs.get("attributes", {}).get("genres", "")).split("|"):
-            if genre:
-                src.append(pid)
-                dst.append(f"category:movie/{genre.lower().replace(' ', '-')}")
-        if isinstance(attrs.get("year"), int):
-            src.append(pid)
-            dst.append(f"category:year/{attrs['year'] // 10 * 10}s")
-    have = {(s, d) for s, d in zip(src, dst, strict=True) if graph.has_edge(s, "in_category", d)}
-    pairs = [(s, d) for s, d in zip(src, dst, strict=True) if (s, d) not in have]
-    graph.add_edges("in_category", [s for s, _ in pairs], [d for _, d in pairs])
-    users, segs = [], []
-    for uid in graph.nodes("user"):
-        a = graph.node_attrs(uid)
-        age = a.get("age")
-        for seg in (f"age-{min(int(age) // 10 * 10, 60)}" if isinstance(age, int) else None,
-                    f"gender-{a['gender']}" if a.get("gender") else None,
-                    f"occupation-{a.get('attributes', {}).get('occupation')}"
-                    if a.get("attributes", {}).get("occupation") else None):
-            if seg:
-                users.append(uid)
-                segs.append(f"segment:{seg}")
-    graph.add_edges("member_of", users, segs)
-    return {"in_category_added": len(pairs), "member_of_added": len(users)}
-
-
 def train_graph(ds: Path, split: p.Split):
-    """The imported graph with knowledge added and the test ratings taken out."""
+    """The imported graph without the test ratings; its knowledge edges (counts).
+
+    The build itself puts every movie in its genres and decade (``in_category``) and every
+    user in their age band, gender and occupation segments (``member_of``): see kg.build.
+    """
     from kg.build import build_graph
     from kg.reader import read_dataset
     from recommend.hybrid.split import graph_without_pairs
 
     graph = build_graph(read_dataset(ds, progress=False).dataset, progress=False)
-    added = add_knowledge(graph)
+    added = {rel: graph.num_edges(rel) for rel in ("in_category", "member_of")}
     u = np.array([graph.index(f"user:{x}") for x in split.test.user], np.int64)
     i = np.array([graph.index(f"product:{x}") for x in split.test.item], np.int64)
     out = graph_without_pairs(graph, u * graph.num_nodes("product") + i)
@@ -109,12 +83,13 @@ def evaluate_model(model, graph, task: h.RankingTask) -> dict[str, float]:
 def ours(graph, task: h.RankingTask, quick: bool) -> tuple[list[dict[str, Any]], Any]:
     """The hybrid and each of its components alone."""
     from recommend.hybrid.blend import Blend
-    from recommend.hybrid.model import HybridModel, fit_hybrid
+    from recommend.hybrid.fit import fit_hybrid
+    from recommend.hybrid.model import HybridModel
 
     config = HybridConfig(
-        components=("cf", "content", "graph", "popularity"),
+        components=("cf", "session", "content", "graph", "popularity"),
         target_relations=("rated",), holdout_fraction=0.2, min_user_items=3,
-        derived_relations=(),  # member_of holds the demographics: static knowledge
+        derived_relations=(),  # no profile stage here: nothing derived to recompute
         cf_tune_lams=(500.0,) if quick else (200.0, 500.0, 1000.0),
         cf_tune_taus=(10.0,) if quick else (None, 5.0, 10.0, 20.0),
         candidates_per_component=100, max_fit_users=943)

@@ -4,7 +4,7 @@ Protocol of ../shared/bench/PROTOCOL.md: train on ``cafe/train_labels`` (+ the p
 graph), rank for every user with test purchases a top 10 excluding train purchases, and
 report NDCG/Recall/HR/Precision@10 in %, averaged over all of them (none dropped).
 
-- ours: :func:`recommend.hybrid.model.fit_hybrid` on the graph built from
+- ours: :func:`recommend.hybrid.fit.fit_hybrid` on the graph built from
   ``shopgraph import amazon-beauty-kg`` (components cf = EASE, graph meta-paths,
   popularity; product titles are bare ASINs, so no content component), tuned on its own
   validation split cut from train; run twice, with all relations and without
@@ -177,7 +177,7 @@ def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridCo
                name: str, audit_users: int) -> tuple[dict[str, Any], HybridConfig]:
     """Fit the hybrid on ``graph``, rank every test user, audit explanations on a sample."""
     from recommend.hybrid.audit import audit_explanations
-    from recommend.hybrid.model import fit_hybrid
+    from recommend.hybrid.fit import fit_hybrid
     from recommend.recommender import Recommender
 
     t0 = time.perf_counter()

@@ -82,7 +82,12 @@ def _cg_half_step(
 
 
 class WeightedALS(Recommender):
-    """Confidence-weighted ALS for implicit feedback (conjugate-gradient solver)."""
+    """Confidence-weighted ALS for implicit feedback (conjugate-gradient solver).
+
+    An observed value ``r`` gets confidence ``offset + alpha * r`` (Hu, Koren & Volinsky:
+    offset 1; the ``implicit`` library's convention is offset 0, where values below
+    ``1 / alpha`` weigh less than a missing cell), every missing cell confidence 1.
+    """
 
     def __init__(
         self,
@@ -91,6 +96,7 @@ class WeightedALS(Recommender):
         iterations: int = 15,
         reg: float = 0.01,
         alpha: float = 1.0,
+        offset: float = 1.0,
         cg_steps: int = 3,
         init_scale: float = 0.01,
         seed: int = 0,
@@ -99,6 +105,7 @@ class WeightedALS(Recommender):
         self.iterations = iterations
         self.reg = reg
         self.alpha = alpha
+        self.offset = offset
         self.cg_steps = cg_steps
         self.init_scale = init_scale
         self.seed = seed
@@ -108,7 +115,7 @@ class WeightedALS(Recommender):
 
         rng = np.random.default_rng(self.seed)
         c = x.matrix.astype(np.float32)
-        c.data = 1.0 + self.alpha * c.data
+        c.data = self.offset + self.alpha * c.data
         u = torch.from_numpy(
             rng.normal(0, self.init_scale, (x.n_users, self.factors)).astype(np.float32)
         )

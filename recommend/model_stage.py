@@ -36,7 +36,7 @@ def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | No
 
     def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
         from kg.artifact import StageResult
-        from recommend.hybrid.model import fit_hybrid
+        from recommend.hybrid.fit import fit_hybrid
 
         log = (lambda msg: print(f"models: {msg}", flush=True)) if progress else None
         model = fit_hybrid(graph, cfg, encoder=encoder, log=log)

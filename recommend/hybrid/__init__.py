@@ -2,13 +2,17 @@
 
 - :mod:`~recommend.hybrid.config`: :class:`HybridConfig`, plain data that round-trips JSON;
 - :mod:`~recommend.hybrid.components`: CF, content, graph, social and popularity sources
-  behind one small interface (dense scores over the graph's products);
+  behind one small interface (dense scores over the graph's products), and
+  :mod:`~recommend.hybrid.session`: what people took soon after what the user took last;
 - :mod:`~recommend.hybrid.candidates`: the union of each component's top N;
 - :mod:`~recommend.hybrid.normalise`: per-user min-max or z-score over the candidate set;
-- :mod:`~recommend.hybrid.blend`: weights fitted on validation NDCG@10, filters, diversity;
+- :mod:`~recommend.hybrid.blend`: the blend fitted on validation NDCG@10 (coordinate ascent,
+  logistic, or the gradient-boosted :mod:`~recommend.hybrid.ranker`), diversity;
+- :mod:`~recommend.hybrid.filters`: category, brand and price filters;
 - :mod:`~recommend.hybrid.split`: the validation split and its training graph;
 - :mod:`~recommend.hybrid.audit`: explanation coverage and fidelity of recommendations;
-- :mod:`~recommend.hybrid.fit`: fitting everything, saving and loading it.
+- :mod:`~recommend.hybrid.fit`: fitting everything (tuning on the validation split);
+- :mod:`~recommend.hybrid.model`: the fitted model: ranking, saving, loading.
 
 Nothing heavy is imported here.
 """

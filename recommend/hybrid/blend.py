@@ -6,12 +6,12 @@ validation over the validation users (each fitted on one half, measured on the o
 - ``"coordinate"``: coordinate ascent on NDCG@k itself; each weight in turn is multiplied
   by the factors of ``grid`` (0 switches a component off) and kept when NDCG improves;
 - ``"logistic"``: a learned ranker, logistic regression of "held out" on the features
-  (balanced classes), whose linear part ranks.
+  (balanced classes), whose linear part ranks;
+- ``"gbdt"``: gradient-boosted trees over a richer design matrix
+  (:mod:`recommend.hybrid.ranker`); then ``score`` needs that matrix.
 
-The fitter with the higher cross-validated NDCG is refitted on all validation users and
-kept; both figures are recorded. (Gradient-boosted trees were left out: they cannot be saved
-without pickle, and on the features here a linear scorer already ranks well.)
-:func:`diversify` re-ranks with maximal marginal relevance.
+The fitter with the highest cross-validated NDCG is refitted on all validation users and
+kept; every figure is recorded. :func:`diversify` re-ranks with maximal marginal relevance.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.evaluate.metrics import ndcg_at_k
+from recommend.hybrid.ranker import booster_scores, fit_booster
 
 
 @dataclass
@@ -32,11 +33,18 @@ class Blend:
 
     names: tuple[str, ...]
     weights: np.ndarray
-    kind: Literal["coordinate", "logistic", "fixed"] = "fixed"
+    kind: Literal["coordinate", "logistic", "gbdt", "fixed"] = "fixed"
     intercept: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
+    booster: Any = None  # the "gbdt" kind's lightgbm.Booster (saved apart, as text)
 
-    def score(self, features: np.ndarray) -> np.ndarray:
+    def score(self, features: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
+        """Scores of candidates from their normalised ``features`` (the "gbdt" kind: from
+        their ``design`` matrix, :func:`recommend.hybrid.ranker.design_matrix`)."""
+        if self.kind == "gbdt":
+            if design is None:
+                raise ValueError("a gbdt blend scores the design matrix: none was given")
+            return booster_scores(self.booster, design)
         return features @ self.weights + self.intercept
 
     def to_json(self) -> dict[str, Any]:
@@ -45,9 +53,11 @@ class Blend:
                 "validation": self.validation}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Blend:
+    def from_json(cls, data: dict[str, Any], booster: Any = None) -> Blend:
+        """The blend of :meth:`to_json` (a "gbdt" blend also needs its loaded ``booster``)."""
         return cls(tuple(data["names"]), np.asarray(data["weights"], np.float64),
-                   data["kind"], float(data["intercept"]), dict(data.get("validation", {})))
+                   data["kind"], float(data["intercept"]), dict(data.get("validation", {})),
+                   booster)
 
 
 def top_k_rows(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, n_rows: int,
@@ -125,39 +135,54 @@ def fit_logistic(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
               relevant: sp.csr_matrix, names: Sequence[str], *, k: int = 10,
               grid: Sequence[float] = (0.0, 0.25, 0.5, 2.0, 4.0), rounds: int = 3,
-              learned: bool = True, seed: int = 0) -> Blend:
+              learned: bool = True, design: np.ndarray | None = None,
+              seed: int = 0) -> Blend:
     """Choose and fit the blend on validation candidates (module docstring).
 
-    ``relevant`` is (n_rows x n_items): each row's held-out items.
+    ``relevant`` is (n_rows x n_items): each row's held-out items. The "gbdt" fitter
+    competes when ``learned`` and the candidates' ``design`` matrix is given.
     """
     n_rows = relevant.shape[0]
     rng = np.random.default_rng(seed)
     fold = rng.integers(0, 2, n_rows)
-    cv: dict[str, list[float]] = {"coordinate": [], "logistic": []}
+    fitters = ("coordinate", "logistic", "gbdt") if design is not None else (
+        "coordinate", "logistic")
+    cv: dict[str, list[float]] = {name: [] for name in fitters}
     if learned:
         for f in (0, 1):
             tr, te = fold[rows] != f, fold[rows] == f
             rel_tr = _rows_only(relevant, fold != f)
-            w, _ = fit_coordinate(features[tr], rows[tr], items[tr], rel_tr,
-                                  k=k, grid=grid, rounds=rounds)
-            held = fold == f
-            cv["coordinate"].append(
-                _ndcg(features[te] @ w, rows[te], items[te], relevant, k, held))
-            w, b = fit_logistic(features[tr], rows[tr], items[tr], rel_tr, seed=seed)
-            cv["logistic"].append(
-                _ndcg(features[te] @ w + b, rows[te], items[te], relevant, k, held))
+            for name in fitters:
+                blend = _fit_one(name, features[tr], rows[tr], items[tr], rel_tr, names,
+                                 None if design is None else design[tr],
+                                 k=k, grid=grid, rounds=rounds, seed=seed)
+                scores = blend.score(features[te], None if design is None else design[te])
+                cv[name].append(_ndcg(scores, rows[te], items[te], relevant, k, fold == f))
     means = {name: float(np.mean(v)) for name, v in cv.items() if v}
-    kind = "logistic" if means and means["logistic"] > means["coordinate"] else "coordinate"
+    kind = max(means, key=means.__getitem__) if means else "coordinate"
+    blend = _fit_one(kind, features, rows, items, relevant, names, design,
+                     k=k, grid=grid, rounds=rounds, seed=seed)
+    full = _ndcg(blend.score(features, design), rows, items, relevant, k)
+    blend.validation = {f"cv_ndcg@{k}": means, f"ndcg@{k}": full, "users": int(n_rows),
+                        "single": {n: _ndcg(features[:, j], rows, items, relevant, k)
+                                   for j, n in enumerate(names)}}
+    return blend
+
+
+def _fit_one(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
+             relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
+             k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
+    """One fitter's blend on these candidates."""
+    if kind == "gbdt":
+        assert design is not None
+        labels = np.asarray(relevant[rows, items]).ravel() > 0
+        return Blend(tuple(names), np.zeros(len(names)), "gbdt",
+                     booster=fit_booster(design, labels, seed=seed))
     if kind == "logistic":
         w, b = fit_logistic(features, rows, items, relevant, seed=seed)
-    else:
-        w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
-        b = 0.0
-    full = _ndcg(features @ w + b, rows, items, relevant, k)
-    validation = {f"cv_ndcg@{k}": means, f"ndcg@{k}": full, "users": int(n_rows),
-                  "single": {n: _ndcg(features[:, j], rows, items, relevant, k)
-                             for j, n in enumerate(names)}}
-    return Blend(tuple(names), np.asarray(w, np.float64), kind, b, validation)
+        return Blend(tuple(names), np.asarray(w, np.float64), "logistic", b)
+    w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
+    return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
 
 
 def _rows_only(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:

@@ -98,7 +98,8 @@ class CfComponent:
             from cf.implicit_mf import WeightedALS
 
             model = WeightedALS(factors=params["factors"], iterations=params["iterations"],
-                                reg=params["reg"], alpha=params["alpha"], seed=params["seed"])
+                                reg=params["reg"], alpha=params["alpha"],
+                                offset=params.get("offset", 1.0), seed=params["seed"])
         else:
             raise ValueError(f"cf model must be 'ease' or 'als', not {kind!r}")
         data, columns = cls.interactions(graph)

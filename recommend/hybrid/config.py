@@ -11,7 +11,7 @@ ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 
 #: Every component the ranker knows, in feature order.
-COMPONENTS: tuple[str, ...] = ("cf", "content", "graph", "social", "popularity")
+COMPONENTS: tuple[str, ...] = ("cf", "session", "content", "graph", "social", "popularity")
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,13 @@ class HybridConfig:
     count. ``ease_recency_tau`` weighs the history EASE scores by recency (None: no weighting).
     Non-empty ``cf_tune_lams`` / ``cf_tune_taus`` are tried on the validation split (CF alone,
     NDCG@k) and the best replace ``ease_lam`` / ``ease_recency_tau``; with "als" in
-    ``cf_tune_models``, weighted ALS at each of ``cf_tune_als_regs`` competes too (the
-    winner sets ``cf_model``).
+    ``cf_tune_models``, weighted ALS at each of ``cf_tune_als_regs`` x
+    ``cf_tune_als_offsets`` (confidence ``offset + alpha * r``, :class:`cf.implicit_mf.
+    WeightedALS`) competes too (the winner sets ``cf_model``).
+    The ``session`` component counts what people took within ``session_window`` seconds
+    (at most ``session_max_lag`` events) after a product, scored from the history weighted
+    with ``session_recency_tau`` (:mod:`recommend.hybrid.session`); the window of
+    ``session_tune_windows`` that ranks best alone on the validation split replaces it.
     ``content_encoder`` embeds product text: the sentence-transformers model of
     ``embed_model`` (None: the packaged all-MiniLM-L6-v2),
     ``"lsa"`` (TF-IDF of hashed words + truncated SVD, no torch: quick, for small worlds and
@@ -32,8 +37,8 @@ class HybridConfig:
     products they reached through ``target_relations`` (at least one, for users with at least
     ``min_user_items``); ``path_normalize`` is the meta-path scorers' degree normalisation
     (:mod:`recommend.paths.metapaths`); the ``derived_relations`` the profile stage computed from
-    interactions are recomputed on the validation training graph (static knowledge kept
-    in one of them, e.g. demographic ``member_of`` segments, should be left out).
+    interactions are recomputed on the validation training graph (of ``member_of`` only the
+    cluster segments: the build's demographic segments are knowledge and stay).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -44,11 +49,17 @@ class HybridConfig:
     cf_tune_taus: tuple[float | None, ...] = ()
     cf_tune_models: tuple[str, ...] = ("ease",)
     cf_tune_als_regs: tuple[float, ...] = ()
+    cf_tune_als_offsets: tuple[float, ...] = ()
     ease_max_items: int = 20_000
     als_factors: int = 64
     als_iterations: int = 15
     als_reg: float = 0.05
     als_alpha: float = 5.0
+    als_offset: float = 1.0
+    session_window: float = 3600.0
+    session_tune_windows: tuple[float, ...] = (3600.0, 86400.0, 3 * 86400.0)
+    session_max_lag: int = 50
+    session_recency_tau: float | None = 10.0
     content_encoder: ContentEncoder = "sentence-transformers"
     embed_model: str | None = None
     lsa_dim: int = 64

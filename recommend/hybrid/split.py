@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.graph import KnowledgeGraph
-from kg.schema import EVENT_RELATIONS, NODE_TYPES
+from kg.schema import CLUSTER_SEGMENT_PREFIX, EVENT_RELATIONS, NODE_TYPES
 
 #: Relations the profile stage computes from interactions (see :func:`rederive`).
 DERIVED_RELATIONS: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
@@ -151,8 +151,10 @@ def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
                         drop_relations: Sequence[str] = ()) -> KnowledgeGraph:
     """A copy of ``graph`` without the user -> product edges of the given pairs.
 
-    ``pair_codes`` are ``user_index * n_products + product_index``; every edge of
-    ``drop_relations`` is left out too. Nodes keep their indices.
+    ``pair_codes`` are ``user_index * n_products + product_index``; the profile stage's
+    edges of ``drop_relations`` are left out too (of ``member_of``, those to cluster
+    segments: the build's demographic segments are knowledge and stay). Nodes keep their
+    indices.
     """
     out = KnowledgeGraph()
     for node_type in NODE_TYPES:
@@ -162,11 +164,14 @@ def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
     n_products = graph.num_nodes("product")
     codes = np.unique(np.asarray(pair_codes, np.int64))
     for c in graph.edge_blocks():
-        if c.relation in drop_relations:
-            continue
         keep = np.ones(len(c), bool)
+        if c.relation == "member_of" and c.relation in drop_relations:
+            segments = ids[c.dst_type][c.dst].astype(str)
+            keep = ~np.char.startswith(segments, CLUSTER_SEGMENT_PREFIX)
+        elif c.relation in drop_relations:
+            continue
         if c.src_type == "user" and c.dst_type == "product" and codes.size:
-            keep = ~np.isin(c.src.astype(np.int64) * n_products + c.dst, codes)
+            keep &= ~np.isin(c.src.astype(np.int64) * n_products + c.dst, codes)
         if not keep.any():
             continue
         out.add_edges(

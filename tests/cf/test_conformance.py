@@ -16,6 +16,7 @@ from cf.mf import MatrixFactorization
 from cf.neural import AutoencoderRec, NeuralCF
 from cf.popular import MostPopular
 from cf.sequential import SelfAttentiveRec
+from cf.session import SessionCooccurrence
 
 FACTORIES: dict[str, Callable[[], Recommender]] = {
     "popular": MostPopular,
@@ -25,9 +26,11 @@ FACTORIES: dict[str, Callable[[], Recommender]] = {
     "mf_sgd": lambda: MatrixFactorization(factors=4, epochs=30, lr=0.05, solver="sgd", seed=3),
     "mf_als": lambda: MatrixFactorization(factors=4, epochs=5, solver="als", seed=3),
     "wals": lambda: WeightedALS(factors=8, iterations=5, seed=3),
+    "wals_offset0": lambda: WeightedALS(factors=8, iterations=5, alpha=2.0, offset=0.0, seed=3),
     "bpr": lambda: BPR(factors=8, epochs=50, lr=0.05, reg=0.01, seed=3),
     "ease": lambda: EASE(lam=10.0),
     "ease_recency": lambda: EASE(lam=10.0, recency_tau=10.0),
+    "session": lambda: SessionCooccurrence(window=86400.0 * 30, recency_tau=None),
     "ncf": lambda: NeuralCF(
         factors=8, hidden=16, epochs=20, batch_size=256, lr=0.02, weight_decay=1e-4, seed=3
     ),
@@ -117,7 +120,7 @@ def test_learns_the_taste_groups(fitted, world: Interactions) -> None:
     name, model = fitted
     if name == "popular":
         pytest.skip("no personalisation")
-    if name == "sasrec":
+    if name in ("sasrec", "session"):
         pytest.skip("an order model: tested on sequences in test_models.py")
     users = [f"u{u}" for u in range(world.n_users)]
     recs = model.recommend(users, k=3)

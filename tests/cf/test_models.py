@@ -10,6 +10,7 @@ from cf.ease import EASE, recency_weights
 from cf.implicit_mf import WeightedALS, _cg_half_step
 from cf.knn import ItemKNN, UserKNN, pearson_on_support
 from cf.sequential import SelfAttentiveRec
+from cf.session import SessionCooccurrence
 
 
 def test_user_knn_matches_the_mean_centred_formula(world: Interactions) -> None:
@@ -73,19 +74,35 @@ def test_ease_recency_weights_the_latest_items_most(world: Interactions) -> None
     assert EASE(recency_tau=None).fit(world)._history[0].toarray().max() == 1.0
 
 
-def test_sequence_model_predicts_the_successor() -> None:
-    """Users walk a cycle of items; the attention model learns what comes next."""
-    import torch
-
-    n_items, rng = 12, np.random.default_rng(1)
+def _cycle_walks(n_items: int = 12, n_users: int = 60, gap: float = 1.0) -> Interactions:
+    """Users walk a cycle of items, one step every ``gap`` seconds."""
+    rng = np.random.default_rng(1)
     users, items, ts = [], [], []
-    for u in range(60):
+    for u in range(n_users):
         start = int(rng.integers(n_items))
         for pos in range(6):
             users.append(u)
             items.append((start + pos) % n_items)
-            ts.append(pos)
-    x = Interactions.from_arrays(users, items, None, ts, item_ids=np.arange(n_items))
+            ts.append(pos * gap)
+    return Interactions.from_arrays(users, items, None, ts, item_ids=np.arange(n_items))
+
+
+def test_session_model_predicts_the_successor_within_its_window() -> None:
+    x = _cycle_walks()
+    last = np.array([x.ordered_items(u)[-1] for u in range(60)])
+    recs = SessionCooccurrence(window=1.0, max_lag=5, recency_tau=1.0).fit(x).recommend(
+        np.arange(60), k=1)
+    assert np.mean(recs.item_indices[:, 0] == (last + 1) % 12) > 0.9
+    far = SessionCooccurrence(window=1.0).fit(_cycle_walks(gap=10.0))
+    assert far._transitions.nnz == 0  # steps further apart than the window never count
+
+
+def test_sequence_model_predicts_the_successor() -> None:
+    """Users walk a cycle of items; the attention model learns what comes next."""
+    import torch
+
+    n_items = 12
+    x = _cycle_walks(n_items)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

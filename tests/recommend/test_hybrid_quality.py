@@ -14,7 +14,7 @@ from recommend.evaluate.metrics import ndcg_at_k
 from recommend.hybrid.blend import fit_coordinate, top_k_rows
 from recommend.hybrid.components import CfComponent, history_matrix
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.model import _tune_cf
+from recommend.hybrid.fit import _tune_cf, _tune_session
 from recommend.hybrid.split import validation_split
 
 
@@ -76,7 +76,7 @@ def test_tune_cf_tries_every_model_and_keeps_the_best() -> None:
     split = validation_split(g, target_relations=("purchased",), fraction=0.25,
                              min_user_items=3, seed=0)
     tuned, comp, tried = _tune_cf(split, config, split.users)
-    assert len(tried) == 5 and "als,reg=0.1" in tried
+    assert len(tried) == 5 and "als,reg=0.1,offset=1" in tried
     best = max(tried, key=tried.get)
     if tuned.cf_model == "ease":
         assert best == f"lam={tuned.ease_lam:g},tau={tuned.ease_recency_tau}"
@@ -85,6 +85,26 @@ def test_tune_cf_tries_every_model_and_keeps_the_best() -> None:
         assert best.startswith("als") and not hasattr(comp.model, "weights_")
     same = {"cf_model": "ease", "ease_lam": 1.0, "ease_recency_tau": None}
     assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
+
+
+def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
+    """Ten users buy B two hours after A; ten more did A then B last (held out)."""
+    products = [Product(p, f"thing {p}") for p in ("A", "B", *(f"X{u}" for u in range(20)))]
+    events = []
+    for u in range(20):
+        # first ten: A, B two hours later, then their own X a day on (X is held out);
+        # the others: their own X, a day later A, then B two hours later (B is held out)
+        times = {"A": 0.0, "B": 7200.0, f"X{u}": 9e4 if u < 10 else -9e4}
+        events += [Event(str(u), p, "product", "purchase", ts=t) for p, t in times.items()]
+    g = build_graph(Dataset(products=products, users=[User(str(u)) for u in range(20)],
+                            events=events), progress=False)
+    split = validation_split(g, target_relations=("purchased",), fraction=0.2,
+                             min_user_items=3, seed=0)
+    config = HybridConfig(components=("session",), content_encoder="none",
+                          session_tune_windows=(3600.0, 86400.0))
+    tuned, tried = _tune_session(split, config, split.users)
+    assert tried == {"window=3600s": 0.0, "window=86400s": pytest.approx(tried["window=86400s"])}
+    assert tried["window=86400s"] > 0.4 and tuned.session_window == 86400.0
 
 
 def test_coordinate_blend_never_validates_below_its_best_component() -> None:

@@ -1,0 +1,84 @@
+"""The ``session`` component: what people took next, soon after what this user took last.
+
+Wraps :func:`cf.session.transition_matrix` over the graph's user -> product events (each
+pair's latest time): ``scores = history @ C`` with the recency-weighted history of
+:func:`recommend.hybrid.components.history_matrix`, so new events count at once. Graphs
+without event times have no such evidence (:meth:`SessionComponent.fit` returns None).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.atomic import atomic_write_bytes
+from recommend.hybrid.components import history_matrix
+from recommend.hybrid.split import PRODUCT_RELATIONS, latest_times
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+SESSION_FILE = "session_transitions.npz"
+
+
+class SessionComponent:
+    """Row-normalised ``j -> i`` transitions within a time window, scored from the history."""
+
+    name = "session"
+
+    def __init__(self, transitions: sp.csr_matrix, graph: KnowledgeGraph, *,
+                 recency_tau: float | None) -> None:
+        self.transitions_ = transitions.tocsr()
+        self.recency_tau = recency_tau
+        self.refresh(graph)
+
+    @classmethod
+    def fit(cls, graph: KnowledgeGraph, *, window: float, max_lag: int,
+            recency_tau: float | None) -> SessionComponent | None:
+        """Count the graph's transitions (None: no two timed events fall within ``window``)."""
+        from cf.session import transition_matrix
+
+        latest = latest_times(graph, PRODUCT_RELATIONS)
+        timed = latest.data > -1e299
+        n = graph.num_nodes("product")
+        c = transition_matrix(latest.row[timed], latest.col[timed],
+                              latest.data[timed].astype(np.float64), n,
+                              window=window, max_lag=max_lag)
+        return cls(c, graph, recency_tau=recency_tau) if c.nnz else None
+
+    def refresh(self, graph: KnowledgeGraph) -> None:
+        """Take the graph's current histories (products added since fitting: no transitions)."""
+        self.n_items = graph.num_nodes("product")
+        self.history_ = history_matrix(graph, self.recency_tau).tocsr()
+        fitted = self.transitions_.shape[0]
+        if fitted < self.n_items:
+            self.transitions_ = sp.block_diag(
+                (self.transitions_, sp.csr_matrix((self.n_items - fitted,) * 2))).tocsr()
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(users), self.n_items))
+        known = users < self.history_.shape[0]
+        if known.any():
+            out[known] = (self.history_[users[known]] @ self.transitions_).toarray()
+        return out
+
+    def save(self, folder: Path) -> list[Path]:
+        c = self.transitions_
+        buf = io.BytesIO()
+        np.savez(buf, data=c.data, indices=c.indices, indptr=c.indptr,
+                 shape=np.array(c.shape), meta=np.array(json.dumps(
+                     {"recency_tau": self.recency_tau})))
+        atomic_write_bytes(folder / SESSION_FILE, buf.getvalue())
+        return [folder / SESSION_FILE]
+
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph) -> SessionComponent:
+        with np.load(folder / SESSION_FILE, allow_pickle=False) as z:
+            c = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            tau = json.loads(str(z["meta"]))["recency_tau"]
+        return cls(c, graph, recency_tau=tau)
