@@ -228,7 +228,7 @@ class Recommender:
                                                price_max), prices=self._prices)
         users = np.array([u])
         ranked = self.model.rank(users, self.model.allowed(users, mask, exclude_seen))
-        items, parts, scores, reason = self._blend_row(u, ranked)
+        items, scores, parts_of, reason = self._blend_row(u, ranked)
         if len(items) == 0:
             return []
         if diversity > 0 and "content" in self.model.components:
@@ -241,23 +241,28 @@ class Recommender:
             order = np.argsort(-scores, kind="stable")[:k]
         finder = self._finder(uid) if explain else None
         out = []
-        for j in order:
+        for j, row in zip(order, parts_of(order), strict=True):
             item = self.graph.node_id("product", int(items[j]))
-            part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
+            part = {n: float(v) for n, v in zip(self.model.blend.names, row, strict=True)}
             paths = self._paths(finder, item, part) if finder is not None else []
             out.append(Recommendation(item, float(scores[j]), part, paths, reason))
         return out
 
-    def _blend_row(self, u: int, ranked: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                       str | None]:
-        """Items, per-component parts, scores and fallback reason of one ranked user."""
+    def _blend_row(self, u: int, ranked: Any) -> tuple[
+            np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:
+        """Items, scores, the per-component parts of given candidate rows (computed only for
+        those: a learned ranker's parts cost a TreeSHAP pass) and the fallback reason."""
         cands, norm = ranked.candidates, ranked.normalised
         names = self.model.blend.names
         seen = self.model.seen_
         has_history = u < seen.shape[0] and seen.indptr[u + 1] > seen.indptr[u]
         if has_history:
-            parts = norm * self.model.blend.weights
-            return cands.items, parts, parts.sum(axis=1), None
+            blend, design = self.model.blend, ranked.design
+
+            def parts_of(rows: np.ndarray) -> np.ndarray:
+                return blend.parts(norm[rows], None if design is None else design[rows])
+
+            return cands.items, ranked.scores, parts_of, None
         # cold start: equal weights over the components that know something of the user
         evidence = [j for j, n in enumerate(names) if n in COLD_COMPONENTS
                     and len(cands.items) and np.ptp(cands.features[:, j]) > 0]
@@ -266,7 +271,8 @@ class Recommender:
         parts = norm * w
         who = "unknown user" if u >= self.graph.num_nodes("user") else "no product history"
         used = ", ".join(names[j] for j in evidence) or "nothing"
-        return cands.items, parts, parts.sum(axis=1), f"cold start ({who}): {used}"
+        return (cands.items, parts.sum(axis=1), parts.__getitem__,
+                f"cold start ({who}): {used}")
 
     # ----- explaining -----
     def _finder(self, user_id: str) -> LinkFinder | None:
@@ -317,9 +323,10 @@ class Recommender:
         mask = self.graph.described("product")
         ranked = self.model.rank(users, self.model.allowed(users, mask, True),
                                  force=np.array([i]))
-        items, parts, scores, reason = self._blend_row(u, ranked)
+        items, scores, parts_of, reason = self._blend_row(u, ranked)
         j = int(np.flatnonzero(items == i)[0])
-        part = {n: float(v) for n, v in zip(self.model.blend.names, parts[j], strict=True)}
+        part = {n: float(v) for n, v in
+                zip(self.model.blend.names, parts_of(np.array([j]))[0], strict=True)}
         finder = self._finder(uid)
         paths = self._paths(finder, iid, part, max_paths) if finder is not None else []
         return Recommendation(iid, float(scores[j]), part, paths, reason)

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.evaluate.metrics import ndcg_at_k
-from recommend.hybrid.ranker import booster_scores, fit_booster
+from recommend.hybrid.ranker import booster_contributions, booster_scores, fit_booster
 
 
 @dataclass
@@ -40,12 +40,28 @@ class Blend:
 
     def score(self, features: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
         """Scores of candidates from their normalised ``features`` (the "gbdt" kind: from
-        their ``design`` matrix, :func:`recommend.hybrid.ranker.design_matrix`)."""
+        their ``design`` matrix, :func:`recommend.hybrid.ranker.design_matrix`).
+
+        A linear blend's score is the sum of its :meth:`parts`: the logistic intercept is
+        kept as fitted but not added (a constant changes no ranking).
+        """
         if self.kind == "gbdt":
             if design is None:
                 raise ValueError("a gbdt blend scores the design matrix: none was given")
             return booster_scores(self.booster, design)
-        return features @ self.weights + self.intercept
+        return features @ self.weights
+
+    def parts(self, features: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
+        """(candidates x components): each component's part of the score.
+
+        Linear blends: weight x normalised score (the parts sum to the score, less the
+        intercept). "gbdt": the component's TreeSHAP contribution to the trees' margin.
+        """
+        if self.kind == "gbdt":
+            if design is None:
+                raise ValueError("a gbdt blend explains the design matrix: none was given")
+            return booster_contributions(self.booster, design, len(self.names))
+        return features * self.weights
 
     def to_json(self) -> dict[str, Any]:
         return {"names": list(self.names), "weights": [float(w) for w in self.weights],

@@ -55,6 +55,15 @@ def booster_scores(booster: lightgbm.Booster, design: np.ndarray) -> np.ndarray:
     return np.asarray(booster.predict(design, raw_score=True, num_threads=1), np.float64)
 
 
+def booster_contributions(booster: lightgbm.Booster, design: np.ndarray,
+                          n_components: int) -> np.ndarray:
+    """(rows x components): each component's TreeSHAP contribution to the margin, summed over
+    its normalised, raw and rank columns (the history size and the base value left out)."""
+    contrib = np.asarray(booster.predict(design, pred_contrib=True, num_threads=1), np.float64)
+    c = n_components
+    return contrib[:, :c] + contrib[:, c:2 * c] + contrib[:, 2 * c:3 * c]
+
+
 def save_booster(booster: lightgbm.Booster, folder: Path) -> Path:
     """Write the booster as LightGBM's text model."""
     atomic_write_text(folder / RANKER_FILE, booster.model_to_string())

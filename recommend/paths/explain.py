@@ -6,13 +6,14 @@ of the item's score; its ``contribution`` is that share of the total. :func:`ite
 enumerates them lazily: a backward pass marks the nodes of each layer that can still reach the
 item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
 branch is explored. :func:`explain_paths` ranks them with :func:`top_instances`, the same
-enumeration vectorised for meta-paths of up to 3 hops (about 2 ms an item on Amazon Beauty,
-where one user-item pair can have thousands of co-purchase instances). Every edge is checked
-with :meth:`KnowledgeGraph.has_edge` in its stored direction. An item no meta-path reaches
-gets, if any, a shortest connection of at most ``max_hops`` hops, marked
-``reason="connection"``: a link, not the score's reason. :func:`scored_paths` merges the paths
-of several scorers (the recommender's graph and social components) by their share of the
-blended score, as :class:`recommend.results.ExplainedPath` s.
+enumeration vectorised for meta-paths of up to 3 hops; explaining several items for one user,
+it reuses the user's side of the enumeration and a column view of the last step (a small
+identity-keyed memo), so each further item costs one gather over the user's expansion.
+Every edge is checked with :meth:`KnowledgeGraph.has_edge` in its stored direction. An
+item no meta-path reaches gets, if any, a shortest connection of at most ``max_hops`` hops,
+marked ``reason="connection"``: a link, not the score's reason. :func:`scored_paths` merges
+the paths of several scorers (the recommender's graph and social components) by their share
+of the blended score, as :class:`recommend.results.ExplainedPath` s.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
@@ -23,9 +24,9 @@ been in the graph (KOL weights kept).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -112,40 +113,85 @@ def iter_instances(
 
 
 def top_instances(
-    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int
+    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int, *, max_middle: int = 16
 ) -> tuple[list[tuple[tuple[int, ...], float]], float]:
     """The ``k`` largest u -> i instances and the sum over all of them (the meta-path score).
 
-    Vectorised for up to 3 steps (the instances are the entries of one sparse matrix:
-    ``S1[u, a] * S2[a, b] * S3[b, i]``); longer meta-paths go through :func:`iter_instances`.
+    Up to 3 steps: ``S1[u, a] * S2[a, b] * S3[b, i]``. The sum is ``(u S1 S2)[b] S3[b, i]``
+    summed over b, and each b's term bounds every instance through b, so only the instances
+    through the ``max_middle`` middle nodes b of largest bound are enumerated: the top is
+    exact whenever its k-th value is at least the next bound (always with fewer middle
+    nodes). Longer meta-paths go through :func:`iter_instances`.
     """
     if len(steps) > 3:
         everything = list(iter_instances(steps, u, i))
         best = heapq.nlargest(k, everything, key=lambda e: e[1])
         return best, float(sum(v for _, v in everything))
     last = _column(steps[-1], i)  # value of the final hop into i, per node of the layer before
-    a, va = _row(steps[0], u)
     if len(steps) == 1:
         v = float(last[u])
         return ([((u, i), v)] if v > 0 else []), v
+    first = _by_user(steps[0], u, lambda: _dense_row(steps[0], u))
     if len(steps) == 2:
-        values = va * last[a]
-        paths = [a[:, None]]
-    else:
-        m = steps[1]
-        lengths = m.indptr[a + 1] - m.indptr[a]
-        owner = np.repeat(np.arange(len(a)), lengths)
-        pos = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        pos += np.repeat(m.indptr[a], lengths)
-        b = m.indices[pos]
-        values = va[owner] * m.data[pos] * last[b]
-        paths = [np.stack([a[owner], b], axis=1)]
-    middle = paths[0]
-    keep = values > 0
-    values, middle = values[keep], middle[keep]
-    top = np.argsort(-values, kind="stable")[:k]
-    out = [((u, *map(int, middle[j]), i), float(values[j])) for j in top]
-    return out, float(values.sum())
+        values = first * last
+        top = _largest(values, k)
+        return [((u, int(a), i), float(values[a])) for a in top], float(values.sum())
+    reach = _by_user(steps[1], (id(steps[0]), u), lambda: first @ steps[1])
+    bounds = reach * last
+    mids = _largest(bounds, max_middle)
+    csc = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's that lead to b
+    pos = _spans(csc.indptr[mids], csc.indptr[mids + 1])
+    owner = np.repeat(mids, np.diff(csc.indptr)[mids])
+    a = csc.indices[pos].astype(np.int64)
+    values = first[a] * csc.data[pos] * last[owner]
+    top = _largest(values, k)
+    out = [((u, int(a[j]), int(owner[j]), i), float(values[j])) for j in top]
+    return out, float(bounds.sum())
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest positive ``values``, best first (ties: by position)."""
+    pos = np.flatnonzero(values > 0)
+    if len(pos) > k:
+        pos = pos[np.argpartition(-values[pos], k - 1)[:k]]
+    return pos[np.lexsort((pos, -values[pos]))]
+
+
+def _dense_row(m: sp.csr_matrix, r: int) -> np.ndarray:
+    out = np.zeros(m.shape[1])
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    np.add.at(out, m.indices[lo:hi], m.data[lo:hi])
+    return out
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``lo[j]:hi[j]``."""
+    lengths = hi - lo
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
+
+
+class _Memo:
+    """The last ``size`` values of an expensive function of (an object, a key), kept by the
+    object's identity (the object is held, so its id cannot be reused meanwhile)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.slots: dict[tuple[int, object], tuple[object, object]] = {}
+
+    def __call__(self, owner: object, key: object, make: Callable[[], Any]) -> Any:
+        slot = (id(owner), key)
+        hit = self.slots.get(slot)
+        if hit is not None and hit[0] is owner:
+            return hit[1]
+        value = make()
+        self.slots[slot] = (owner, value)
+        while len(self.slots) > self.size:
+            self.slots.pop(next(iter(self.slots)))
+        return value
+
+
+_by_matrix = _Memo(32)  # column views of step matrices: live as long as the scorer
+_by_user = _Memo(16)  # one user's side of the enumeration: reused across their items
 
 
 def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +200,11 @@ def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
-    """Column ``c`` of a CSR matrix as a dense vector (one pass over its indices)."""
-    pos = np.flatnonzero(m.indices == c)
+    """Column ``c`` of a CSR matrix as a dense vector (through a remembered CSC copy)."""
+    csc = _by_matrix(m, None, m.tocsc)
+    lo, hi = csc.indptr[c], csc.indptr[c + 1]
     out = np.zeros(m.shape[0])
-    np.add.at(out, np.searchsorted(m.indptr, pos, side="right") - 1, m.data[pos])
+    np.add.at(out, csc.indices[lo:hi], csc.data[lo:hi])
     return out
 
 

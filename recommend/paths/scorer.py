@@ -240,9 +240,10 @@ class GraphPathScorer:
         """(users x products) CSR of graph scores (seen items included)."""
         users = np.asarray(user_indices, np.int64)
         out = sp.csr_matrix((len(users), self.graph_.num_nodes("product")))
-        for w, m in zip(self.weights_, self._path_rows(users), strict=True):
-            if w > 0:
-                out = out + w * m
+        for w, mp in zip(self.weights_, self.metapaths_, strict=True):
+            if w > 0:  # a meta-path weighted 0 is not computed at all
+                steps = self.steps_[mp.name]
+                out = out + w * chain(steps[0][users], steps[1:])
         return out.tocsr()
 
     @overload

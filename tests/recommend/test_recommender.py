@@ -177,3 +177,30 @@ def test_add_updates_seen_items_and_new_users(rec: Recommender) -> None:
     assert rec.similar("p9999", k=3)
     recs = rec.recommend("newbie", k=3)
     assert recs and "cold start" in (recs[0].reason or "")
+
+
+def test_a_learned_ranker_orders_by_its_trees_and_explains_by_contributions(rec) -> None:
+    """Trees taught "graph evidence is what counts": the list follows the trees' margins,
+    the graph part is each item's TreeSHAP contribution and carries its paths."""
+    import numpy as np
+
+    from recommend.hybrid.blend import Blend
+    from recommend.hybrid.ranker import fit_booster
+
+    users = np.arange(rec.graph.num_nodes("user"))
+    ranked = rec.model.rank(users, rec.model.allowed(users, rec.graph.described("product"),
+                                                     True), with_design=True)
+    graph = rec.model.blend.names.index("graph")
+    labels = ranked.normalised[:, graph] > 0.5
+    names = rec.model.blend.names
+    rec.model.blend = Blend(names, np.zeros(len(names)), "gbdt",
+                            booster=fit_booster(ranked.design, labels))
+    user = active_user(rec)
+    recs = rec.recommend(user, k=10)
+    scores = [r.score for r in recs]
+    assert len(recs) == 10 and scores == sorted(scores, reverse=True)
+    assert max(abs(v) for v in recs[0].parts.values()) > 0
+    top = [r for r in recs if r.parts["graph"] > 0]
+    assert top and all(any(p.kind == "score" for p in r.paths) for r in top)
+    one = rec.explain_item(user, recs[0].item)
+    assert one.score == pytest.approx(recs[0].score) and one.parts == pytest.approx(recs[0].parts)
