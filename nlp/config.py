@@ -31,6 +31,8 @@ class NlpConfig:
     link_categories: Literal["leaf", "all"] = "leaf"  # which category names posts link to
     link_attribute_concepts: bool = False  # link attribute values (colour "white") in posts
     sentiment_neutral_band: float = 0.05  # |VADER compound| below this is neutral
+    # a trained nlp.sentiment_head .npz replacing VADER (band: its own)
+    sentiment_head: str | None = None
     near_duplicate_threshold: float = 0.8  # Jaccard of word shingles
     shingle_size: int = 3
     spam_min_copies: int = 5  # a duplicate cluster this large from one author is spam
