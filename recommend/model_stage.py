@@ -3,8 +3,9 @@
 Runs after the graph is built and enriched (profiles, mentions, depicts), inside the
 artifact's atomic folder, so the models land together with the graph they were fitted on.
 Files (all safe formats): ``hybrid.json`` (config, blend weights, shopgraph version),
-``graph_scorers.json`` (meta-path weights), ``cf_model.npz``, ``content.faiss`` +
-``content_index.json`` and, for the LSA encoder, ``content_lsa.npz``.
+``graph_scorers.json`` (meta-path weights), ``cf_model.npz``, ``session_transitions.npz``,
+``content.faiss`` + ``content_index.json``, for the LSA encoder ``content_lsa.npz``, and
+for a learned ranker ``hybrid_ranker.txt`` (LightGBM's text model).
 
 >>> from kg.artifact import build_artifact                                  # doctest: +SKIP
 >>> build_artifact("data/demo", "out", stages=[("models", model_stage())])  # doctest: +SKIP

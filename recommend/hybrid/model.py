@@ -28,9 +28,7 @@ from recommend.hybrid.encoders import LSA_FILE, LsaEncoder, SentenceEncoder, Tex
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent
-from recommend.hybrid.split import (
-    seen_matrix,
-)
+from recommend.hybrid.split import seen_matrix
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
