@@ -8,8 +8,11 @@ Demographic segments are named by facet and value (``segment:age-20-29``,
 
 A relation may connect several source and destination types (``has_image`` starts at a post
 or a product; ``mentions`` ends at a product, brand, concept or category; event relations end
-at a product or a post). The graph keeps one edge block per (source type, relation,
-destination type), so a compiled matrix always has one row type and one column type.
+at a product or a post). A comment whose text the nlp stage links is a post of its own
+(``post:comment-<hash>``, attribute ``kind="comment"``), ``authored`` by the commenter, that
+``comments_on`` the post or product it was left on: its mentions are the commenter's. The
+graph keeps one edge block per (source type, relation, destination type), so a compiled matrix
+always has one row type and one column type.
 
 Edge weights of events (:data:`EVENT_WEIGHTS`): view 1, click 2, like 3, comment 3,
 share 4, cart 5, purchase 8; a rating weighs its value (1-5 stars give 1-5), 1 if absent.
@@ -64,6 +67,7 @@ RELATIONS: dict[str, Relation] = {
         _rel("purchased", "user", _TARGETS),
         _rel("rated", "user", _TARGETS),
         _rel("mentions", "post", "product brand concept category"),
+        _rel("comments_on", "post", _TARGETS),
         _rel("has_image", "post product", "image"),
         _rel("depicts", "image", "category concept"),
         _rel("made_by", "product", "brand"),

@@ -4,7 +4,10 @@ Attribute concepts weigh 1. From the noun chunks of a product's title and descri
 the chunk's head phrase (compound nouns + head noun, lemmatised: ``leather jacket``) and each
 adjective or noun modifier on its own (``waterproof``, ``leather``); their weight saturates
 with the count in the product, ``count / (count + 1)``. Concepts found in more than
-``max_df`` of a catalogue's products (``product``, ``quality``) say nothing and are dropped.
+``max_df`` of a catalogue's products (``product``, ``quality``) say nothing and are dropped,
+and so are opinion words (VADER valence of at least :data:`OPINION_VALENCE` either way:
+``great``, ``perfect``, ``nice``): in a description they are praise, not a property, and as
+concepts they would link every "great pic" comment. Attribute values are always kept.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from kg.records import Product
@@ -25,6 +29,16 @@ if TYPE_CHECKING:
 
 ConceptSource = Literal["attribute", "noun_chunk"]
 _MODIFIER_DEPS = frozenset({"amod", "compound", "nmod"})
+#: A noun-chunk word whose VADER valence is at least this (either way) is an opinion.
+OPINION_VALENCE = 1.8
+
+
+@cache
+def _opinion_words() -> frozenset[str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    lexicon = SentimentIntensityAnalyzer().lexicon
+    return frozenset(w for w, v in lexicon.items() if abs(v) >= OPINION_VALENCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +70,8 @@ def _chunk_phrases(chunk: Span) -> list[str]:
         if (t.dep_ in _MODIFIER_DEPS and t.pos_ in ("ADJ", "NOUN") and t.is_alpha
                 and not t.is_stop and len(t) > 2):
             out.append(t.lemma_.lower())
-    return [p for p in dict.fromkeys(out) if len(p) > 2]
+    opinions = _opinion_words()
+    return [p for p in dict.fromkeys(out) if len(p) > 2 and p not in opinions]
 
 
 def product_concepts(

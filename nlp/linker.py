@@ -13,8 +13,10 @@ A hashtag's mention includes its ``#``; an @handle or #tag that starts with a br
 (``@korvexrun``, ``#nikerunning``) and matched nothing else mentions that brand. A lemma match
 counts only on a noun ("cans" is not the "Ca" of "Can't"); a name written with other word breaks
 ("water proof", "shock-proof") matches too; a model name several products share is resolved
-by a brand, or else a leaf category, the same text names. Each mention carries the VADER
-sentiment of its sentence.
+by a brand, or else a leaf category, the same text names. Each mention carries the sentiment
+of its sentence: VADER, or the trained head ``NlpConfig.sentiment_head`` names
+(:meth:`nlp.sentiment.SentimentScorer.from_config`), the sentences of one :meth:`link` call
+scored in one batch.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class MentionLinker:
         self.min_prefix = min_prefix
         self.brand_of = dict(brand_of or {})
         self.category_of = dict(category_of or {})
-        self.scorer = scorer or SentimentScorer(neutral_band=self.config.sentiment_neutral_band)
+        self.scorer = scorer or SentimentScorer.from_config(self.config)
         keep = _LEMMA_PIPES if self.config.lemma_aware else ()
         self.disabled_ = [p for p in nlp.pipe_names if p not in keep]
         self.lemma_aware_ = self.config.lemma_aware and "lemmatizer" in nlp.pipe_names
@@ -244,36 +246,29 @@ class MentionLinker:
 
         if len(texts) != len(sources):
             raise ValueError(f"{len(texts)} texts but {len(sources)} sources")
-        out: list[Mention] = []
+        found_at: list[tuple[str, str, int, int, str, str]] = []  # ..., text, its sentence
         clean = [t if isinstance(t, str) else "" for t in texts]
         for doc, source in zip(self._docs(clean), sources, strict=True):
             found = self._matches(doc)
             if not found:
                 continue
             spans = filter_spans([doc[s:e] for s, e in found])
-            labels = {(s, e): target for (s, e), target in found.items()}
             self._sentencizer(doc)
             sentences = list(doc.sents)
             starts = [s.start for s in sentences]
-            feelings: dict[int, float] = {}
             for span in spans:
-                if not labels[(span.start, span.end)]:
+                target = found[(span.start, span.end)]
+                if not target:
                     continue
-                i = bisect_right(starts, span.start) - 1
-                if i not in feelings:
-                    feelings[i] = self.scorer.score(sentences[i].text)
                 start = span.start_char
                 if span.start and doc[span.start - 1].text == "#" and not doc[
                         span.start - 1].whitespace_:
                     start -= 1  # a hashtag: the mention is "#word"
-                out.append(
-                    Mention(
-                        source=source,
-                        target=labels[(span.start, span.end)],
-                        start=start,
-                        end=span.end_char,
-                        text=doc.text[start : span.end_char],
-                        sentiment=feelings[i],
-                    )
-                )
-        return out
+                sentence = sentences[bisect_right(starts, span.start) - 1].text
+                found_at.append((source, target, start, span.end_char,
+                                 doc.text[start:span.end_char], sentence))
+        unique = list(dict.fromkeys(f[5] for f in found_at))
+        feeling = dict(zip(unique, self.scorer.score_many(unique), strict=True))
+        return [Mention(source=source, target=target, start=start, end=end, text=text,
+                        sentiment=feeling[sentence])
+                for source, target, start, end, text, sentence in found_at]

@@ -2,9 +2,11 @@
 
 After the graph, the enrichment stages run (nlp mentions and concepts, CLIP image tags,
 profiles, segments and co-purchase rules), then the recommender's models are fitted, unless
-switched off; the artifact then serves ``shopgraph recommend/explain/similar``. Writes the graph,
-``manifest.json`` (counts, versions, hashes, what each stage did) and ``rejected.jsonl``
-atomically: a build killed at any moment leaves the previous artifact loadable.
+switched off (``--sentiment-head HEAD_FILE``: mentions take the sentiment of a head trained by
+``shopgraph train-sentiment`` instead of VADER's); the artifact then serves ``shopgraph
+recommend/explain/similar``. Writes the graph, ``manifest.json`` (counts, versions, hashes,
+what each stage did) and ``rejected.jsonl`` atomically: a build killed at any moment leaves
+the previous artifact loadable.
 """
 
 from __future__ import annotations
@@ -37,22 +39,48 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        " the catalogue's own image-title pairs)")
     group.add_argument("--clip-epochs", type=int, default=40, metavar="N",
                        help="epochs when training the catalogue CLIP (default 40)")
+    group.add_argument("--sentiment-head", type=Path, metavar="HEAD_FILE",
+                       help="score mention sentiment with this head (from `shopgraph"
+                       " train-sentiment`) instead of VADER")
 
 
 def stages_from_args(args: argparse.Namespace) -> list:
     """The enrichment stages the parsed options ask for, then the recommender's models."""
+    from nlp.config import NlpConfig
     from recommend.model_stage import STAGE_NAME, model_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
+    head = args.sentiment_head
+    if head is not None:
+        if args.graph_only or args.no_nlp:
+            raise ValueError("--sentiment-head needs the nlp stage (no --graph-only, --no-nlp)")
+        check_sentiment_head(head)
     if args.graph_only:
         return []
     config = EnrichConfig(nlp=not args.no_nlp, vision=not args.no_vision,
                           profiles=not args.no_profiles, clip=args.clip,
                           clip_epochs=args.clip_epochs)
-    stages = enrichment_stages(config, progress=not args.no_progress)
+    nlp = NlpConfig(sentiment_head=None if head is None else str(head))
+    stages = enrichment_stages(config, nlp=nlp, progress=not args.no_progress)
     if not args.no_models:
         stages.append((STAGE_NAME, model_stage(progress=not args.no_progress)))
     return stages
+
+
+def check_sentiment_head(path: Path) -> None:
+    """Fail before building (FileNotFoundError, ValueError) unless ``path`` is a saved head."""
+    import zipfile
+
+    from nlp.sentiment_head import SentimentHead
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: sentiment head file not found")
+    try:
+        SentimentHead.load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise ValueError(f"{path}: not a sentiment head written by `shopgraph train-sentiment`"
+                         f" ({reason})") from None
 
 
 def run_build(args: argparse.Namespace) -> int:

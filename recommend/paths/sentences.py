@@ -46,6 +46,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "purchased": ("{s} bought {o}", "{s} also bought {o}"),
     "rated": ("{s} rated {o}", "{s} also rated {o}"),
     "mentions": ("{s} mentions {o}", "{s} also mentions {o}"),
+    "comments_on": ("{s} is a comment on {o}", "{s} is also a comment on {o}"),
     "has_image": ("{o} is a photo of {s}", "{o} is also a photo of {s}"),
     "depicts": ("{s} shows {o}", "{s} also shows {o}"),
     "made_by": ("{o} makes {s}", "{o} also makes {s}"),
@@ -181,16 +182,18 @@ def _post_name(
     skip: set[int],
     influencers: Collection[str],
 ) -> str:
-    """"@mia's post about X" (X = what it mentions next on the path, else a snippet)."""
+    """"@mia's post about X" (X = what it mentions next on the path, else a snippet); a
+    comment the nlp stage made a node of is called a comment."""
     author = _post_author(graph, post)
+    noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
     if t > 0 and author is not None and edges[t - 1] == (author, "authored", post):
-        owner = "a post"  # "You wrote a post about X", "@mia, who wrote a post about X"
+        owner = f"a {noun}"  # "You wrote a post about X", "@mia, who wrote a post about X"
     elif author == you:
-        owner = "your post"
+        owner = f"your {noun}"
     elif author is not None:
-        owner = f"{node_name(graph, author, influencers=influencers)}'s post"
+        owner = f"{node_name(graph, author, influencers=influencers)}'s {noun}"
     else:
-        owner = "a post"
+        owner = f"a {noun}"
     if t < len(edges) and edges[t][:2] == (post, "mentions"):
         skip.add(t)
         return f"{owner} about {node_name(graph, edges[t][2])}"

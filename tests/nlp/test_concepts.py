@@ -39,3 +39,12 @@ def test_blank_pipeline_gives_attribute_concepts_only():
                         attributes={"style": "casual|outdoor"})]
     result = product_concepts(products, nlp=spacy.blank("en"))
     assert sorted(e.concept for e in result.edges) == ["concept:casual", "concept:outdoor"]
+
+
+def test_opinion_words_are_praise_not_properties(spacy_nlp):
+    products = [Product("1", "Trail Jacket", description="A great waterproof jacket with a "
+                        "perfect fit.", attributes={"style": "elegant"})]
+    concepts = {e.concept for e in product_concepts(products, nlp=spacy_nlp).edges}
+    assert "concept:waterproof" in concepts and "concept:fit" in concepts
+    assert "concept:great" not in concepts and "concept:perfect" not in concepts
+    assert "concept:elegant" in concepts  # an attribute value stays, opinion or not

@@ -39,7 +39,11 @@ def test_nlp_stage_links_mentions_and_counts_merged_posts(enriched: tuple[dict, 
     graph = load_artifact(folder).graph
     # explicit product tags have no span (NaN); linked text mentions carry span and sentiment
     linked = [e for e in graph.edges("mentions") if math.isfinite(e.columns.get("start", math.nan))]
-    assert len(linked) == nlp["mentions"]
+    comments = nlp["comments"]
+    assert comments["read"] == comments["kept"] + comments["merged"] > 0
+    assert len(linked) == nlp["mentions"] + comments["mentions"]
+    assert comments["linked"] == sum(1 for p in graph.nodes("post")
+                                     if graph.node_attrs(p).get("kind") == "comment")
     for edge in linked[:50]:
         attrs = graph.node_attrs(edge.src)
         text = attrs.get("clean_text", attrs["text"])
@@ -83,3 +87,50 @@ def test_a_tag_group_no_better_than_its_majority_label_adds_no_edges() -> None:
     assert weak == {"category"}
     assert tag_group("category:fashion/shoes") == "category"
     assert tag_group("concept:red") == "colour"
+
+
+def test_comments_that_mention_something_become_linked_posts_of_their_commenter(
+    tmp_path: Path,
+) -> None:
+    from kg.jsonl import write_dataset
+    from kg.records import Dataset, Event, Post, Product, User
+    from recommend.paths.sentences import render_path
+    from recommend.stages import nlp_stage
+
+    said = [("2", "p1", "post", "Love my  Trail Mug &amp; more", 10.0),
+            ("2", "p1", "post", "love my trail mug & more", 11.0),  # the same, merged
+            ("3", "A", "product", "so jealous", 12.0),  # mentions nothing: no node
+            ("3", "B", "product", "does Camp Co make a kettle?", 13.0)]
+    write_dataset(Dataset(
+        products=[Product("A", "Trail Mug", brand="Camp Co"), Product("B", "Camp Kettle")],
+        users=[User("1"), User("2"), User("3")],
+        posts=[Post("p1", "1", "new mug day")],
+        events=[Event("1", "A", "product", "comment", ts=1.0),  # no text
+                *(Event(u, t, k, "comment", ts=ts, text=x) for u, t, k, x, ts in said)],
+    ), tmp_path / "data")
+    manifests = [build_artifact(tmp_path / "data", tmp_path / name, progress=False,
+                                stages=[("nlp", nlp_stage())])["stages"]["nlp"]
+                 for name in ("a", "b")]
+    assert manifests[0]["comments"] == {"read": 4, "kept": 3, "merged": 1, "exact": 1,
+                                        "near_duplicate": 0, "spam": 0, "linked": 2,
+                                        "mentions": 2}
+    graph = load_artifact(tmp_path / "a").graph
+    assert graph.nodes("post") == load_artifact(tmp_path / "b").graph.nodes("post")  # stable
+    comments = [p for p in graph.nodes("post") if graph.node_attrs(p).get("kind") == "comment"]
+    assert len(comments) == 2 and all(c.startswith("post:comment-") for c in comments)
+    spans = {}
+    for comment in comments:
+        attrs = graph.node_attrs(comment)
+        (author,) = graph.neighbors(comment, "authored", direction="in")
+        (on,) = graph.neighbors(comment, "comments_on")
+        (mention,) = graph.neighbors(comment, "mentions")
+        start, end = int(mention.columns["start"]), int(mention.columns["end"])
+        spans[attrs["text"]] = (author.src, on.dst, mention.dst, attrs["text"][start:end])
+    assert spans == {
+        "Love my Trail Mug & more": ("user:2", "post:p1", "product:A", "Trail Mug"),
+        "does Camp Co make a kettle?": ("user:3", "product:B", "brand:camp-co", "Camp Co"),
+    }
+    mug = next(c for c in comments if spans[graph.node_attrs(c)["text"]][2] == "product:A")
+    text = render_path(graph, ("user:2", mug, "post:p1"),
+                       (("user:2", "authored", mug), (mug, "comments_on", "post:p1")))
+    assert text.startswith("You wrote a comment") and " is a comment on " in text

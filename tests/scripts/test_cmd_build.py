@@ -80,3 +80,19 @@ def test_a_killed_build_leaves_the_previous_artifact_loadable(tmp_path):
         time.sleep(0.001)
     assert proc.wait(timeout=60) == -signal.SIGKILL, "the build finished before it was killed"
     assert load_artifact(art).graph == before
+
+
+def test_a_bad_sentiment_head_fails_before_building(tmp_path, capsys):
+    small_dataset(tmp_path / "data")
+    art = tmp_path / "art"
+    not_npz = tmp_path / "head.npz"
+    not_npz.write_text("not a head\n")
+    cases = [([str(tmp_path / "missing.npz")], "missing.npz: sentiment head file not found"),
+             ([str(not_npz)], f"{not_npz}: not a sentiment head written by"),
+             ([str(not_npz), "--no-nlp"], "--sentiment-head needs the nlp stage"),
+             ([str(not_npz), "--graph-only"], "--sentiment-head needs the nlp stage")]
+    for extra, message in cases:
+        assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress",
+                     "--sentiment-head", *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert not art.exists()

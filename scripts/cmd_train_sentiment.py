@@ -1,0 +1,89 @@
+"""``shopgraph train-sentiment FILE --out HEAD_FILE``: learn a sentiment head from labelled texts.
+
+FILE is CSV (header row) or JSON Lines (``.jsonl``, optionally gzipped), one text a row, with a
+label (positive / negative / neutral) or a 1-5 star rating (1-2 negative, 3 neutral, 4-5
+positive); the fields are found among the usual names or given with ``--text-field``,
+``--label-field``, ``--rating-field`` (see :mod:`nlp.sentiment_data`). The head (a logistic
+regression over the packaged sentence embedding and VADER's scores,
+:class:`nlp.sentiment_head.SentimentHead`) is written atomically as ``.npz``; ``shopgraph build
+--sentiment-head HEAD_FILE`` then scores mention sentiment with it. A bad row is an error
+naming file, line and reason (exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nlp.embed import Embedder
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train-sentiment`` sub-command."""
+    parser = subparsers.add_parser("train-sentiment",
+                                   help="train a sentiment head on labelled posts or reviews",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path, metavar="FILE", help="labelled CSV or JSON Lines")
+    parser.add_argument("--out", type=Path, required=True, metavar="HEAD_FILE",
+                        help="the head file to write (.npz)")
+    parser.add_argument("--text-field", metavar="F", help="the text column (default: found)")
+    parser.add_argument("--label-field", metavar="F",
+                        help="the positive/negative/neutral column (default: found)")
+    parser.add_argument("--rating-field", metavar="F",
+                        help="a 1-5 star column to label by instead (default: found)")
+    parser.add_argument("--c", type=float, default=0.03, metavar="C",
+                        help="inverse regularisation strength (default 0.03)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.set_defaults(func=run_train_sentiment)
+
+
+def run_train_sentiment(args: argparse.Namespace) -> int:
+    """Read the labelled file, fit the head, write it; print counts and where it went."""
+    import csv
+
+    from nlp.sentiment_data import read_labelled
+    from nlp.sentiment_head import SentimentHead
+
+    if not args.file.is_file():
+        raise FileNotFoundError(f"{args.file}: labelled file not found")
+    start = time.perf_counter()
+    try:
+        data = read_labelled(args.file, text_field=args.text_field,
+                             label_field=args.label_field, rating_field=args.rating_field)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{args.file}: not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{args.file}: not readable CSV ({exc})") from None
+    try:
+        head = SentimentHead(c=args.c).fit(data.texts, data.labels,
+                                           progress_embedder(not args.no_progress))
+    except ValueError as exc:  # e.g. no text labelled neutral
+        raise ValueError(f"{args.file}: {exc}") from None
+    head.save(args.out)
+    counts = ", ".join(f"{n:,} {label}" for label, n in data.counts().items())
+    print(f"trained a sentiment head on {len(data.texts):,} texts of {args.file} ({counts}) in "
+          f"{time.perf_counter() - start:.1f} s; wrote {args.out}")
+    return 0
+
+
+def progress_embedder(progress: bool, chunk: int = 1024) -> Embedder:
+    """The default :class:`nlp.embed.Embedder`, embedding in chunks under a tqdm bar."""
+    import numpy as np
+    from tqdm import tqdm
+
+    import nlp.embed
+
+    class _Embedder(nlp.embed.Embedder):
+        def encode(self, texts: list[str]) -> np.ndarray:
+            with tqdm(total=len(texts), desc="embedding", unit="text",
+                      disable=not progress or len(texts) < chunk) as bar:
+                rows = []
+                for i in range(0, len(texts), chunk):
+                    rows.append(super().encode(texts[i:i + chunk]))
+                    bar.update(len(rows[-1]))
+            return np.concatenate(rows) if rows else super().encode([])
+
+    return _Embedder()
