@@ -19,7 +19,8 @@ An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming i
 
 Serving cost: one request runs BLAS on one thread (:func:`single_threaded`); what is the
 same for every request (prices, the influencer set) is kept until :meth:`Recommender.add`;
-the paths are :func:`recommend.paths.explain.scored_paths`; an item whose score no graph path
+the paths of all ``k`` items come from one
+:func:`recommend.paths.explain.scored_paths_many` call; an item whose score no graph path
 carries gets a :func:`recommend.paths.connection_path` through one
 :class:`kg.links.LinkFinder` made per request (the user's neighbourhood is
 gathered once for all ``k`` items).
@@ -240,13 +241,13 @@ class Recommender:
         else:
             order = np.argsort(-scores, kind="stable")[:k]
         finder = self._finder(uid) if explain else None
-        out = []
-        for j, row in zip(order, parts_of(order), strict=True):
-            item = self.graph.node_id("product", int(items[j]))
-            part = {n: float(v) for n, v in zip(self.model.blend.names, row, strict=True)}
-            paths = self._paths(finder, item, part) if finder is not None else []
-            out.append(Recommendation(item, float(scores[j]), part, paths, reason))
-        return out
+        chosen = [self.graph.node_id("product", int(items[j])) for j in order]
+        parts = [{n: float(v) for n, v in zip(self.model.blend.names, row, strict=True)}
+                 for row in parts_of(order)]
+        paths = (self._paths(finder, chosen, parts) if finder is not None
+                 else [[] for _ in chosen])
+        return [Recommendation(item, float(scores[j]), part, item_paths, reason)
+                for item, j, part, item_paths in zip(chosen, order, parts, paths, strict=True)]
 
     def _blend_row(self, u: int, ranked: Any) -> tuple[
             np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:
@@ -294,17 +295,19 @@ class Recommender:
             self._influencers = {**sets, "": frozenset().union(*sets.values())}
         return self._influencers.get(component or "", frozenset())
 
-    def _paths(self, finder: LinkFinder, item_id: str, parts: dict[str, float],
-               max_paths: int | None = None) -> list[ExplainedPath]:
-        """Up to ``max_paths`` paths carrying the item's graph/social score, else a link."""
-        from recommend.paths.explain import scored_paths
+    def _paths(self, finder: LinkFinder, item_ids: list[str], parts: list[dict[str, float]],
+               max_paths: int | None = None) -> list[list[ExplainedPath]]:
+        """Per item, up to ``max_paths`` paths carrying its graph/social score, else a link."""
+        from recommend.paths.explain import scored_paths_many
 
-        scorers = [(name, comp.scorer, parts.get(name, 0.0), self.influencers(name))
+        scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts],
+                    self.influencers(name))
                    for name in PATH_COMPONENTS
                    if (comp := self.model.components.get(name)) is not None]
         limit = self.model.config.max_paths if max_paths is None else max_paths
-        return scored_paths(self.graph, finder.source, item_id, scorers, max_paths=limit,
-                            finder=finder, influencers=self.influencers())
+        return scored_paths_many(self.graph, finder.source, item_ids, scorers,
+                                 max_paths=limit, finder=finder,
+                                 influencers=self.influencers())
 
     def explain(self, user: object, item: object, *, max_paths: int | None = None
                 ) -> list[ExplainedPath]:
@@ -328,7 +331,7 @@ class Recommender:
         part = {n: float(v) for n, v in
                 zip(self.model.blend.names, parts_of(np.array([j]))[0], strict=True)}
         finder = self._finder(uid)
-        paths = self._paths(finder, iid, part, max_paths) if finder is not None else []
+        paths = self._paths(finder, [iid], [part], max_paths)[0] if finder is not None else []
         return Recommendation(iid, float(scores[j]), part, paths, reason)
 
     def draw(self, user: object, item: object, out: str | os.PathLike[str]) -> Path:

@@ -5,13 +5,13 @@ so each path ``u = x0 .. xk = i`` of meta-path ``m`` carries ``w_m * prod_t S_t[
 of the item's score; its ``contribution`` is that share of the total. :func:`iter_instances`
 enumerates them lazily: a backward pass marks the nodes of each layer that can still reach the
 item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
-branch is explored. :func:`explain_paths` ranks them with :func:`top_instances`, the same
-enumeration vectorised for meta-paths of up to 3 hops; explaining several items for one user,
-it reuses the user's side of the enumeration and a column view of the last step (a small
-identity-keyed memo), so each further item costs one gather over the user's expansion.
-Every edge is checked with :meth:`KnowledgeGraph.has_edge` in its stored direction. An
+branch is explored. :func:`explain_paths_many` ranks them with :func:`top_instances_many`,
+the same enumeration vectorised for meta-paths of up to 3 hops and for all of one user's
+items at once (the user's side and column views of the steps are kept in a small
+identity-keyed memo). Every hop is a nonzero of a step matrix compiled from the stored edges
+of its relation, so every edge of a path exists, in its stored direction. An
 item no meta-path reaches gets, if any, a shortest connection of at most ``max_hops`` hops,
-marked ``reason="connection"``: a link, not the score's reason. :func:`scored_paths` merges
+marked ``reason="connection"``: a link, not the score's reason. :func:`scored_paths_many` merges
 the paths of several scorers (the recommender's graph and social components) by their share
 of the blended score, as :class:`recommend.results.ExplainedPath` s.
 
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from recommend.paths.scorer import GraphPathScorer
 
 __all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "fidelity_check", "iter_instances", "scored_paths", "top_instances"]
+           "explain_paths_many", "fidelity_check", "iter_instances", "scored_paths_many",
+           "top_instances", "top_instances_many"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -127,34 +128,60 @@ def top_instances(
         everything = list(iter_instances(steps, u, i))
         best = heapq.nlargest(k, everything, key=lambda e: e[1])
         return best, float(sum(v for _, v in everything))
-    last = _column(steps[-1], i)  # value of the final hop into i, per node of the layer before
+    return top_instances_many(steps, u, np.array([i]), k, max_middle=max_middle)[0]
+
+
+def top_instances_many(
+    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *, max_middle: int = 16
+) -> list[tuple[list[tuple[tuple[int, ...], float]], float]]:
+    """:func:`top_instances` of each of ``items`` (meta-paths of up to 3 steps), computed
+    in one vectorised pass: each step's entries into the items are gathered together."""
+    items = np.asarray(items, np.int64)
+    if len(steps) > 3:
+        return [top_instances(steps, u, int(i), k) for i in items]
+    last = _by_matrix(steps[-1], None, steps[-1].tocsc)  # column i: the last hops into i
+    pos = _spans(last.indptr[items], last.indptr[items + 1])
+    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
+    node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
     if len(steps) == 1:
-        v = float(last[u])
-        return ([((u, i), v)] if v > 0 else []), v
-    first = _by_user(steps[0], u, lambda: _dense_row(steps[0], u))
-    if len(steps) == 2:
-        values = first * last
-        top = _largest(values, k)
-        return [((u, int(a), i), float(values[a])) for a in top], float(values.sum())
-    reach = _by_user(steps[1], (id(steps[0]), u), lambda: first @ steps[1])
-    bounds = reach * last
-    mids = _largest(bounds, max_middle)
-    csc = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's that lead to b
-    pos = _spans(csc.indptr[mids], csc.indptr[mids + 1])
-    owner = np.repeat(mids, np.diff(csc.indptr)[mids])
-    a = csc.indices[pos].astype(np.int64)
-    values = first[a] * csc.data[pos] * last[owner]
-    top = _largest(values, k)
-    out = [((u, int(a[j]), int(owner[j]), i), float(values[j])) for j in top]
-    return out, float(bounds.sum())
+        values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
+        totals = np.bincount(owner, values, len(items))
+    else:
+        first = _by_user(steps[0], u, lambda: _dense_row(steps[0], u))
+        if len(steps) == 2:
+            values, middle = first[node] * hop, node[:, None]
+            totals = np.bincount(owner, values, len(items))
+        else:
+            reach = _by_user(steps[1], (id(steps[0]), u), lambda: first @ steps[1])
+            bounds = reach[node] * hop
+            totals = np.bincount(owner, bounds, len(items))
+            mids = _top_per(owner, bounds, max_middle)
+            into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
+            b = node[mids]
+            count = np.diff(into.indptr)[b]
+            pos = _spans(into.indptr[b], into.indptr[b + 1])
+            a = into.indices[pos].astype(np.int64)
+            values = first[a] * into.data[pos] * np.repeat(hop[mids], count)
+            owner = np.repeat(owner[mids], count)
+            middle = np.stack([a, np.repeat(b, count)], axis=1)
+    out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
+        ([], float(t)) for t in totals]
+    for j in _top_per(owner, values, k):
+        nodes = (u, *map(int, middle[j]), int(items[owner[j]]))
+        out[owner[j]][0].append((nodes, float(values[j])))
+    return out
 
 
-def _largest(values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` largest positive ``values``, best first (ties: by position)."""
+def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest positive ``values`` of each ``owner``, by owner and
+    best first (ties: by position)."""
     pos = np.flatnonzero(values > 0)
-    if len(pos) > k:
-        pos = pos[np.argpartition(-values[pos], k - 1)[:k]]
-    return pos[np.lexsort((pos, -values[pos]))]
+    # one float key orders by owner, then value (scaled to at most 1); a stable sort keeps
+    # ties in position order
+    key = 2.0 * owner[pos] - values[pos] / values[pos].max(initial=1.0)
+    pos = pos[np.argsort(key, kind="stable")]
+    group = owner[pos]
+    return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
 
 
 def _dense_row(m: sp.csr_matrix, r: int) -> np.ndarray:
@@ -218,12 +245,11 @@ def path_value(steps: Sequence[sp.csr_matrix], u: int, i: int) -> float:
     return float(v @ _column(steps[-1], i)) if len(steps) > 1 else float(v[i])
 
 
-def _stored_edge(graph: KnowledgeGraph, a: str, rel: str, b: str, direction: str
-                 ) -> EdgeTriple:
-    edge = (a, rel, b) if direction == "out" else (b, rel, a)
-    if not graph.has_edge(*edge):
-        raise RuntimeError(f"explanation edge {edge} is not in the graph (a scoring bug)")
-    return edge
+def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
+    """The hop ``a -> b`` as the stored edge: each hop of an instance is a nonzero of a step
+    matrix compiled from that relation's stored edges, so the edge exists (the tests and the
+    bench audits check every served edge with :meth:`KnowledgeGraph.has_edge`)."""
+    return (a, rel, b) if direction == "out" else (b, rel, a)
 
 
 def explain_paths(
@@ -238,77 +264,107 @@ def explain_paths(
     normalize: Normalize = "row",
     steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
     influencers: Collection[str] = (),
+    fallback: bool = True,
 ) -> list[Path]:
     """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score.
 
-    ``steps`` are the scorer's compiled step matrices (computed here if None). Falls back to
-    :func:`connection_path` when no weighted meta-path reaches the item.
+    ``steps`` are the scorer's compiled step matrices (computed here if None). When no
+    weighted meta-path reaches the item: a :func:`connection_path` if ``fallback``, else [].
     """
-    u, i = graph.index(user_id), graph.index(item_id)
-    found: list[tuple[float, str, tuple[int, ...]]] = []
-    total = 0.0
+    return explain_paths_many(graph, user_id, [item_id], metapaths, weights,
+                              max_paths=max_paths, max_hops=max_hops, normalize=normalize,
+                              steps=steps, influencers=influencers, fallback=fallback)[0]
+
+
+def explain_paths_many(
+    graph: KnowledgeGraph,
+    user_id: str,
+    item_ids: Sequence[str],
+    metapaths: Sequence[MetaPath],
+    weights: Sequence[float] | np.ndarray,
+    *,
+    max_paths: int = 3,
+    max_hops: int = 3,
+    normalize: Normalize = "row",
+    steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
+    influencers: Collection[str] = (),
+    fallback: bool = True,
+) -> list[list[Path]]:
+    """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path)."""
+    u = graph.index(user_id)
+    items = np.array([graph.index(i) for i in item_ids], np.int64)
+    found: list[list[tuple[float, str, tuple[int, ...]]]] = [[] for _ in item_ids]
+    totals = np.zeros(len(item_ids))
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
-        best, score = top_instances(mats, u, i, max_paths)
-        total += float(w) * score
-        found += [(float(w) * v, mp.name, nodes) for nodes, v in best]
-    found = sorted(found, key=lambda e: -e[0])[:max_paths]
-    if not found:
-        fallback = connection_path(graph, user_id, item_id, max_hops=max_hops,
-                                   influencers=influencers)
-        return [] if fallback is None else [fallback]
+        for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
+            totals[j] += float(w) * score
+            found[j] += [(float(w) * v, mp.name, nodes) for nodes, v in best]
     by_name = {mp.name: mp for mp in metapaths}
-    out = []
-    for share, name, idx in found:
-        mp = by_name[name]
-        nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
-        edges = tuple(
-            _stored_edge(graph, a, s.relation, b, s.direction)
-            for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
-        )
-        text = render_path(graph, nodes, edges, influencers=influencers)
-        out.append(Path(nodes, edges, name, share / total, text))
+    out: list[list[Path]] = []
+    for item_id, paths, total in zip(item_ids, found, totals, strict=True):
+        if not paths:
+            link = connection_path(graph, user_id, item_id, max_hops=max_hops,
+                                   influencers=influencers) if fallback else None
+            out.append([] if link is None else [link])
+            continue
+        kept = []
+        for share, name, idx in sorted(paths, key=lambda e: -e[0])[:max_paths]:
+            mp = by_name[name]
+            nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
+            edges = tuple(
+                _stored_edge(a, s.relation, b, s.direction)
+                for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
+            )
+            text = render_path(graph, nodes, edges, influencers=influencers)
+            kept.append(Path(nodes, edges, name, share / total, text))
+        out.append(kept)
     return out
 
 
-def scored_paths(
+def scored_paths_many(
     graph: KnowledgeGraph,
     user_id: str,
-    item_id: str,
-    scorers: Sequence[tuple[str, GraphPathScorer, float, Collection[str]]],
+    item_ids: Sequence[str],
+    scorers: Sequence[tuple[str, GraphPathScorer, Sequence[float], Collection[str]]],
     *,
     max_paths: int = 3,
     finder: LinkFinder | None = None,
     influencers: Collection[str] = (),
-) -> list[ExplainedPath]:
-    """The top ``max_paths`` paths carrying ``item_id``'s score over several scorers.
+) -> list[list[ExplainedPath]]:
+    """Per item, the top ``max_paths`` paths carrying its score over several scorers.
 
-    ``scorers``: ``(component, scorer, share, its influencers)``, ``share`` the component's
-    part of the item's blended score; a path's ``contribution`` is its share of the sum over
-    the paths kept. None carrying a score: a :func:`connection_path` (through ``finder``).
+    ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
+    component's part of item j's blended score; a path's ``contribution`` is its share of the
+    sum over the item's paths kept. None carrying a score: a :func:`connection_path`
+    (through ``finder``).
     """
-    found: list[ExplainedPath] = []
-    for name, sc, share, kols in scorers:
-        if share <= 0:
+    found: list[list[ExplainedPath]] = [[] for _ in item_ids]
+    for name, sc, shares, kols in scorers:
+        wanted = [j for j, share in enumerate(shares) if share > 0]
+        paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
+                                   sc.metapaths_, sc.weights_, max_paths=max_paths,
+                                   steps=sc.steps_, influencers=kols, fallback=False)
+        for j, item_paths in zip(wanted, paths, strict=True):
+            found[j] += [ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
+                                       shares[j] * p.contribution) for p in item_paths]
+    out: list[list[ExplainedPath]] = []
+    for item_id, paths in zip(item_ids, found, strict=True):
+        total = sum(p.contribution for p in paths)
+        paths.sort(key=lambda p: -p.contribution)
+        if paths:
+            out.append([ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
+                                      p.contribution / total if total > 0 else 0.0)
+                        for p in paths[:max_paths]])
             continue
-        for p in explain_paths(graph, user_id, item_id, sc.metapaths_, sc.weights_,
-                               max_paths=max_paths, steps=sc.steps_, influencers=kols):
-            if p.reason == "score":
-                found.append(ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
-                                           share * p.contribution))
-    total = sum(p.contribution for p in found)
-    found.sort(key=lambda p: -p.contribution)
-    if found:
-        return [ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
-                              p.contribution / total if total > 0 else 0.0)
-                for p in found[:max_paths]]
-    link = connection_path(graph, user_id, item_id, finder=finder, influencers=influencers)
-    if link is None:
-        return []
-    return [ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")]
+        link = connection_path(graph, user_id, item_id, finder=finder,
+                               influencers=influencers)
+        out.append([] if link is None else [
+            ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
+    return out
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
