@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from kg.artifact import build_artifact, load_artifact
@@ -43,9 +44,10 @@ def test_model_stage_records_its_fit_in_the_manifest(built) -> None:
                                           "popularity"}
     assert {"cf", "content", "graph", "popularity"} <= set(report["components"])
     blend = report["blend"]
-    assert blend["kind"] in ("coordinate", "logistic")
+    assert blend["kind"] in ("coordinate", "logistic", "gbdt")
     assert 0.0 < blend["validation"]["ndcg@10"] <= 1.0
     assert "hybrid.json" in built[1]["files"] and "content.faiss" in built[1]["files"]
+    assert ("hybrid_ranker.txt" in built[1]["files"]) == (blend["kind"] == "gbdt")
 
 
 def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> None:
@@ -61,7 +63,8 @@ def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> Non
     for r in recs:
         assert r.item not in seen and described[rec.graph.index(r.item)]
         assert set(r.parts) == set(rec.model.blend.names)
-        assert r.score == pytest.approx(sum(r.parts.values()))
+        if rec.model.blend.kind != "gbdt":  # trees' parts are contributions to a margin
+            assert r.score == pytest.approx(sum(r.parts.values()))
         assert 1 <= len(r.paths) <= 3 and r.reason is None
         for p in r.paths:
             assert p.nodes[0] == user and p.nodes[-1] == r.item and len(p.edges) <= 3
@@ -70,10 +73,17 @@ def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> Non
 
 
 def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) -> None:
+    """An item the graph scored, and whose part of the blend that score raised, is explained
+    by paths that carry the score."""
     users = rec.graph.nodes("user")[:40]
-    recs = [r for u in users for r in rec.recommend(u, k=10)]
+    graph = rec.model.components["graph"]
+    recs, scored = [], []
+    for u in users:
+        row = graph.scores(np.array([rec.graph.index(u)]))[0]
+        got = rec.recommend(u, k=10)
+        recs += got
+        scored += [r for r in got if r.parts["graph"] > 0 and row[rec.graph.index(r.item)] > 0]
     with_path = sum(bool(r.paths) for r in recs) / len(recs)
-    scored = [r for r in recs if r.parts.get("graph", 0) > 0]
     assert with_path >= 0.95
     assert scored and all(any(p.kind == "score" for p in r.paths) for r in scored)
 
@@ -182,8 +192,6 @@ def test_add_updates_seen_items_and_new_users(rec: Recommender) -> None:
 def test_a_learned_ranker_orders_by_its_trees_and_explains_by_contributions(rec) -> None:
     """Trees taught "graph evidence is what counts": the list follows the trees' margins,
     the graph part is each item's TreeSHAP contribution and carries its paths."""
-    import numpy as np
-
     from recommend.hybrid.blend import Blend
     from recommend.hybrid.ranker import fit_booster
 
