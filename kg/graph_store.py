@@ -50,8 +50,11 @@ class GraphStore:
 
     def node_attrs(self, node_id: str) -> dict[str, Any]:
         """A copy of the node's attributes; KeyError if there is no such node."""
-        node_type = split_id(node_id)[0]
-        return dict(self._attrs[node_type][self.index(node_id)] or {})
+        node_type, raw = split_id(node_id)
+        i = self._index[node_type].get(raw)
+        if i is None:
+            raise KeyError(f"no node {node_id!r} in the graph")
+        return dict(self._attrs[node_type][i] or {})
 
     def nodes(self, node_type: str) -> list[str]:
         """Typed ids of ``node_type`` in index order."""

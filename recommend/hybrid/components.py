@@ -30,6 +30,7 @@ from recommend.hybrid.split import (
     relation_matrix,
     seen_matrix,
 )
+from recommend.paths.metapaths import dense_rows
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -120,7 +121,7 @@ class CfComponent:
             known = users < self.history_.shape[0]
             if known.any():
                 out[np.ix_(known, self.columns_)] = np.asarray(
-                    self.history_[users[known]] @ weights)
+                    dense_rows(self.history_, users[known]) @ weights)
             return out
         known = users < self.model.train_.n_users
         if known.any():

@@ -65,7 +65,7 @@ class HybridConfig:
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
-    candidates_per_component: int = 50
+    candidates_per_component: int = 30
     path_normalize: Literal["row", "symmetric", "none"] = "row"
     normalisation: Normalisation = "minmax"
     target_relations: tuple[str, ...] = ("purchased", "carted", "rated")

@@ -122,10 +122,10 @@ class HybridModel:
         """(users x products): ``mask`` minus what each known user has seen."""
         out = np.broadcast_to(mask, (len(users), len(mask))).copy()
         if exclude_seen:
-            known = users < self.seen_.shape[0]
-            sub = self.seen_[users[known]]
-            kr = np.flatnonzero(known)
-            out[np.repeat(kr, np.diff(sub.indptr)), sub.indices] = False
+            seen = self.seen_
+            for r, u in enumerate(users.tolist()):  # straight from CSR: cheap per request
+                if u < seen.shape[0]:
+                    out[r, seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = False
         return out
 
     def refresh(self) -> None:

@@ -114,7 +114,7 @@ def iter_instances(
 
 
 def top_instances(
-    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int, *, max_middle: int = 16
+    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int, *, max_middle: int = 8
 ) -> tuple[list[tuple[tuple[int, ...], float]], float]:
     """The ``k`` largest u -> i instances and the sum over all of them (the meta-path score).
 
@@ -132,7 +132,7 @@ def top_instances(
 
 
 def top_instances_many(
-    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *, max_middle: int = 16
+    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *, max_middle: int = 8
 ) -> list[tuple[list[tuple[tuple[int, ...], float]], float]]:
     """:func:`top_instances` of each of ``items`` (meta-paths of up to 3 steps), computed
     in one vectorised pass: each step's entries into the items are gathered together."""

@@ -39,6 +39,7 @@ from recommend.paths.metapaths import (
     Step,
     available_metapaths,
     chain,
+    dense_rows,
     step_matrices,
 )
 
@@ -254,7 +255,7 @@ class GraphPathScorer:
         for w, mp in zip(self.weights_, self.metapaths_, strict=True):
             if w > 0:
                 steps = self.steps_[mp.name]
-                rows = steps[0][users].toarray()
+                rows = dense_rows(steps[0], users)
                 for m in steps[1:]:
                     rows = np.asarray(rows @ m)
                 out += w * rows
