@@ -92,7 +92,7 @@ def ours(graph, task: h.RankingTask, quick: bool) -> tuple[list[dict[str, Any]],
         derived_relations=(),  # no profile stage here: nothing derived to recompute
         cf_tune_lams=(500.0,) if quick else (200.0, 500.0, 1000.0),
         cf_tune_taus=(10.0,) if quick else (None, 5.0, 10.0, 20.0),
-        candidates_per_component=100, max_fit_users=943)
+        max_fit_users=943)
     t0 = time.perf_counter()
     model = fit_hybrid(graph, config, log=lambda s: print(f"  [hybrid] {s}", flush=True))
     fit = time.perf_counter() - t0
