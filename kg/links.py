@@ -21,6 +21,7 @@ order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,8 +84,12 @@ class LinkFinder:
         self.graph, self.source = graph, source
         self.max_hops, self.max_expand = max_hops, max_expand
         self._src_type, self._src = source.partition(":")[0], graph.index(source)
-        self._around = _Around(graph, source)
         self._sorted: list[tuple[str, str, int]] | None = None
+
+    @functools.cached_property
+    def _around(self) -> _Around:
+        """The source's neighbourhood, gathered on the first search (often none is needed)."""
+        return _Around(self.graph, self.source)
 
     def _neighbours_sorted(self) -> list[tuple[str, str, int]]:
         """The source's distinct neighbours as (typed id, type, index), by typed id."""

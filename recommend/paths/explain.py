@@ -342,23 +342,22 @@ def scored_paths_many(
     sum over the item's paths kept. None carrying a score: a :func:`connection_path`
     (through ``finder``).
     """
-    found: list[list[ExplainedPath]] = [[] for _ in item_ids]
+    found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         wanted = [j for j, share in enumerate(shares) if share > 0]
         paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
                                    sc.metapaths_, sc.weights_, max_paths=max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False)
         for j, item_paths in zip(wanted, paths, strict=True):
-            found[j] += [ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
-                                       shares[j] * p.contribution) for p in item_paths]
+            found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
     out: list[list[ExplainedPath]] = []
     for item_id, paths in zip(item_ids, found, strict=True):
-        total = sum(p.contribution for p in paths)
-        paths.sort(key=lambda p: -p.contribution)
         if paths:
-            out.append([ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
-                                      p.contribution / total if total > 0 else 0.0)
-                        for p in paths[:max_paths]])
+            total = sum(c for c, _, _ in paths)
+            paths.sort(key=lambda e: -e[0])
+            out.append([ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
+                                      c / total if total > 0 else 0.0)
+                        for c, name, p in paths[:max_paths]])
             continue
         link = connection_path(graph, user_id, item_id, finder=finder,
                                influencers=influencers)
