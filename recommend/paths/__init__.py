@@ -3,6 +3,7 @@
 - :mod:`~recommend.paths.metapaths`: meta-path definitions and sparse-product scoring;
 - :mod:`~recommend.paths.social`: influencer weights (PageRank over follows);
 - :mod:`~recommend.paths.scorer`: :class:`GraphPathScorer`, weights fitted on validation NDCG;
+- :mod:`~recommend.paths.instances`: a meta-path's concrete paths and their values;
 - :mod:`~recommend.paths.explain`: explanation paths and the fidelity check;
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """
@@ -13,8 +14,8 @@ from recommend.paths.explain import (
     connection_path,
     explain_paths,
     fidelity_check,
-    iter_instances,
 )
+from recommend.paths.instances import iter_instances
 from recommend.paths.metapaths import (
     DEFAULT_METAPATHS,
     MetaPath,

@@ -1,19 +1,15 @@
 """Explanation paths: the concrete meta-path instances that carry an item's graph score.
 
-A meta-path score decomposes over its concrete paths (see :mod:`recommend.paths.metapaths`),
-so each path ``u = x0 .. xk = i`` of meta-path ``m`` carries ``w_m * prod_t S_t[x_(t-1), x_t]``
-of the item's score; its ``contribution`` is that share of the total. :func:`iter_instances`
-enumerates them lazily: a backward pass marks the nodes of each layer that can still reach the
-item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
-branch is explored. :func:`explain_paths_many` ranks them with :func:`top_instances_many`,
-the same enumeration vectorised for meta-paths of up to 3 hops and for all of one user's
-items at once (the user's side and column views of the steps are kept in a small
-identity-keyed memo). Every hop is a nonzero of a step matrix compiled from the stored edges
-of its relation, so every edge of a path exists, in its stored direction. An
-item no meta-path reaches gets, if any, a shortest connection of at most ``max_hops`` hops,
-marked ``reason="connection"``: a link, not the score's reason. :func:`scored_paths_many` merges
-the paths of several scorers (the recommender's graph and social components) by their share
-of the blended score, as :class:`recommend.results.ExplainedPath` s.
+Each path ``u = x0 .. xk = i`` of meta-path ``m`` carries ``w_m * prod_t S_t[x_(t-1), x_t]``
+of the item's score (:mod:`recommend.paths.instances`); its ``contribution`` is that share of
+the total. :func:`explain_paths_many` ranks a user's items' instances with
+:func:`~recommend.paths.instances.top_instances_many`. Every hop is a nonzero of a step
+matrix compiled from the stored edges of its relation, so every edge of a path exists, in its
+stored direction. An item no meta-path reaches gets, if any, a shortest connection of at most
+``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
+:func:`scored_paths_many` merges the paths of several scorers (the recommender's graph and
+social components) by their share of the blended score, as
+:class:`recommend.results.ExplainedPath` s.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
@@ -23,15 +19,15 @@ been in the graph (KOL weights kept).
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder
+from recommend.paths.instances import path_value, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -47,8 +43,7 @@ if TYPE_CHECKING:
     from recommend.paths.scorer import GraphPathScorer
 
 __all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "explain_paths_many", "fidelity_check", "iter_instances", "scored_paths_many",
-           "top_instances", "top_instances_many"]
+           "explain_paths_many", "fidelity_check", "scored_paths_many"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -85,164 +80,6 @@ class Fidelity:
     @property
     def dropped(self) -> bool:
         return self.after < self.before * (1 - 1e-9)
-
-
-def iter_instances(
-    steps: Sequence[sp.csr_matrix], u: int, i: int
-) -> Iterator[tuple[tuple[int, ...], float]]:
-    """Lazily yield ``(node indices per layer, product of step entries)`` of each u -> i path."""
-    reach = [np.zeros(0)] * len(steps) + [np.zeros(steps[-1].shape[1])]
-    reach[-1][i] = 1.0
-    for t in range(len(steps) - 1, -1, -1):
-        reach[t] = steps[t] @ reach[t + 1]
-    if reach[0][u] <= 0:
-        return
-
-    def walk(t: int, x: int, prefix: tuple[int, ...], value: float
-             ) -> Iterator[tuple[tuple[int, ...], float]]:
-        if t == len(steps):
-            yield prefix, value
-            return
-        m = steps[t]
-        lo, hi = m.indptr[x], m.indptr[x + 1]
-        ys, vs = m.indices[lo:hi], m.data[lo:hi]
-        keep = (reach[t + 1][ys] > 0) & (vs > 0)  # only nodes that still reach the item
-        for y, v in zip(ys[keep].tolist(), vs[keep].tolist(), strict=True):
-            yield from walk(t + 1, y, (*prefix, y), value * v)
-
-    yield from walk(0, u, (u,), 1.0)
-
-
-def top_instances(
-    steps: Sequence[sp.csr_matrix], u: int, i: int, k: int, *, max_middle: int = 8
-) -> tuple[list[tuple[tuple[int, ...], float]], float]:
-    """The ``k`` largest u -> i instances and the sum over all of them (the meta-path score).
-
-    Up to 3 steps: ``S1[u, a] * S2[a, b] * S3[b, i]``. The sum is ``(u S1 S2)[b] S3[b, i]``
-    summed over b, and each b's term bounds every instance through b, so only the instances
-    through the ``max_middle`` middle nodes b of largest bound are enumerated: the top is
-    exact whenever its k-th value is at least the next bound (always with fewer middle
-    nodes). Longer meta-paths go through :func:`iter_instances`.
-    """
-    if len(steps) > 3:
-        everything = list(iter_instances(steps, u, i))
-        best = heapq.nlargest(k, everything, key=lambda e: e[1])
-        return best, float(sum(v for _, v in everything))
-    return top_instances_many(steps, u, np.array([i]), k, max_middle=max_middle)[0]
-
-
-def top_instances_many(
-    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *, max_middle: int = 8
-) -> list[tuple[list[tuple[tuple[int, ...], float]], float]]:
-    """:func:`top_instances` of each of ``items`` (meta-paths of up to 3 steps), computed
-    in one vectorised pass: each step's entries into the items are gathered together."""
-    items = np.asarray(items, np.int64)
-    if len(steps) > 3:
-        return [top_instances(steps, u, int(i), k) for i in items]
-    last = _by_matrix(steps[-1], None, steps[-1].tocsc)  # column i: the last hops into i
-    pos = _spans(last.indptr[items], last.indptr[items + 1])
-    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
-    node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
-    if len(steps) == 1:
-        values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
-        totals = np.bincount(owner, values, len(items))
-    else:
-        first = _by_user(steps[0], u, lambda: _dense_row(steps[0], u))
-        if len(steps) == 2:
-            values, middle = first[node] * hop, node[:, None]
-            totals = np.bincount(owner, values, len(items))
-        else:
-            reach = _by_user(steps[1], (id(steps[0]), u), lambda: first @ steps[1])
-            bounds = reach[node] * hop
-            totals = np.bincount(owner, bounds, len(items))
-            mids = _top_per(owner, bounds, max_middle)
-            into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
-            b = node[mids]
-            count = np.diff(into.indptr)[b]
-            pos = _spans(into.indptr[b], into.indptr[b + 1])
-            a = into.indices[pos].astype(np.int64)
-            values = first[a] * into.data[pos] * np.repeat(hop[mids], count)
-            owner = np.repeat(owner[mids], count)
-            middle = np.stack([a, np.repeat(b, count)], axis=1)
-    out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
-        ([], float(t)) for t in totals]
-    for j in _top_per(owner, values, k):
-        nodes = (u, *map(int, middle[j]), int(items[owner[j]]))
-        out[owner[j]][0].append((nodes, float(values[j])))
-    return out
-
-
-def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` largest positive ``values`` of each ``owner``, by owner and
-    best first (ties: by position)."""
-    pos = np.flatnonzero(values > 0)
-    # one float key orders by owner, then value (scaled to at most 1); a stable sort keeps
-    # ties in position order
-    key = 2.0 * owner[pos] - values[pos] / values[pos].max(initial=1.0)
-    pos = pos[np.argsort(key, kind="stable")]
-    group = owner[pos]
-    return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
-
-
-def _dense_row(m: sp.csr_matrix, r: int) -> np.ndarray:
-    out = np.zeros(m.shape[1])
-    lo, hi = m.indptr[r], m.indptr[r + 1]
-    np.add.at(out, m.indices[lo:hi], m.data[lo:hi])
-    return out
-
-
-def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The concatenated ranges ``lo[j]:hi[j]``."""
-    lengths = hi - lo
-    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
-
-
-class _Memo:
-    """The last ``size`` values of an expensive function of (an object, a key), kept by the
-    object's identity (the object is held, so its id cannot be reused meanwhile)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.slots: dict[tuple[int, object], tuple[object, object]] = {}
-
-    def __call__(self, owner: object, key: object, make: Callable[[], Any]) -> Any:
-        slot = (id(owner), key)
-        hit = self.slots.get(slot)
-        if hit is not None and hit[0] is owner:
-            return hit[1]
-        value = make()
-        self.slots[slot] = (owner, value)
-        while len(self.slots) > self.size:
-            self.slots.pop(next(iter(self.slots)))
-        return value
-
-
-_by_matrix = _Memo(32)  # column views of step matrices: live as long as the scorer
-_by_user = _Memo(16)  # one user's side of the enumeration: reused across their items
-
-
-def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = m.indptr[r], m.indptr[r + 1]
-    return m.indices[lo:hi].astype(np.int64), m.data[lo:hi]
-
-
-def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
-    """Column ``c`` of a CSR matrix as a dense vector (through a remembered CSC copy)."""
-    csc = _by_matrix(m, None, m.tocsc)
-    lo, hi = csc.indptr[c], csc.indptr[c + 1]
-    out = np.zeros(m.shape[0])
-    np.add.at(out, csc.indices[lo:hi], csc.data[lo:hi])
-    return out
-
-
-def path_value(steps: Sequence[sp.csr_matrix], u: int, i: int) -> float:
-    """``(S1 S2 ... Sk)[u, i]`` by pushing a dense vector (cheap for one pair)."""
-    v = np.zeros(steps[0].shape[1])
-    a, va = _row(steps[0], u)
-    np.add.at(v, a, va)
-    for m in steps[1:-1]:
-        v = m.T @ v
-    return float(v @ _column(steps[-1], i)) if len(steps) > 1 else float(v[i])
 
 
 def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:

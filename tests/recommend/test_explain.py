@@ -26,7 +26,7 @@ from recommend.paths import (
     metapath_matrix,
 )
 from recommend.paths.drawing import draw_paths
-from recommend.paths.explain import top_instances
+from recommend.paths.instances import top_instances
 
 BOUGHT_COBOUGHT = MetaPath(
     "bought>co_bought", (Step("purchased", "out", "product"), Step("co_bought"))
