@@ -77,7 +77,7 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
     if node_type == "product":
         return str(attrs.get("title") or f"product {raw}")
     if node_type == "segment":
-        return str(attrs.get("name") or f"shopper group {raw}")
+        return str(attrs.get("name") or f"shopper group {raw.removeprefix('cluster-')}")
     if node_type == "post":
         text = " ".join(str(attrs.get("text") or "").split()[:8])
         return f'a post "{text}"' if text else f"post {raw}"
