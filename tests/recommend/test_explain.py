@@ -207,3 +207,14 @@ def test_draw_paths_writes_a_picture(tmp_path, suffix):
     assert not list(tmp_path.glob(".*.tmp"))
     with pytest.raises(ValueError, match=r"\.svg or \.png"):
         draw_paths(paths, tmp_path / "why.gif")
+
+
+def test_segments_read_as_shopper_groups_unless_named() -> None:
+    from kg.graph import KnowledgeGraph
+    from recommend.paths import node_name
+
+    g = KnowledgeGraph()
+    g.add_node("segment:cluster-3")
+    g.add_node("segment:age-20", name="age 20-29")
+    assert node_name(g, "segment:cluster-3") == "shopper group 3"
+    assert node_name(g, "segment:age-20") == "age 20-29"
