@@ -22,6 +22,7 @@ order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from kg.edges import NeighborIndices
     from kg.graph import KnowledgeGraph
 
-__all__ = ["Link", "LinkFinder"]
+__all__ = ["Around", "Link", "LinkFinder"]
 
 EdgeTriple = tuple[str, str, str]
 _CHUNK = 64  # at most this many middle nodes tested at once in the 3-hop search
@@ -46,22 +47,29 @@ class Link:
     edges: tuple[EdgeTriple, ...]
 
 
-class _Around:
+class Around:
     """One node's edges in both directions, as index arrays (out-edges first)."""
 
     def __init__(self, graph: KnowledgeGraph, node_id: str) -> None:
         self.node_id = node_id
+        self.node_type = node_id.partition(":")[0]
+        self.index = graph.index(node_id)
         self.blocks: list[NeighborIndices] = (graph.neighbor_indices(node_id, direction="out")
                                               + graph.neighbor_indices(node_id, direction="in"))
 
-    def first_edge(self, other_type: str, other: int, other_id: str) -> EdgeTriple:
-        """The first stored edge joining this node and ``other`` (which must be adjacent)."""
-        for nb in self.blocks:
-            if nb.node_type == other_type and np.any(nb.indices == other):
-                if nb.direction == "out":
-                    return (self.node_id, nb.relation, other_id)
-                return (other_id, nb.relation, self.node_id)
-        raise KeyError(f"{other_id} is not adjacent to {self.node_id}")
+    def first_edge(self, other_type: str, other: int, other_id: str, *,
+                   prefer: Sequence[str] = ()) -> EdgeTriple:
+        """The stored edge joining this node and ``other`` (which must be adjacent): of a
+        relation earliest in ``prefer``, else the first in block order."""
+        rank = {rel: r for r, rel in enumerate(prefer)}
+        joining = [nb for nb in self.blocks
+                   if nb.node_type == other_type and np.any(nb.indices == other)]
+        if not joining:
+            raise KeyError(f"{other_id} is not adjacent to {self.node_id}")
+        nb = min(joining, key=lambda b: rank.get(b.relation, len(rank)))  # stable: block order
+        if nb.direction == "out":
+            return (self.node_id, nb.relation, other_id)
+        return (other_id, nb.relation, self.node_id)
 
     def masks(self, graph: KnowledgeGraph) -> dict[str, np.ndarray]:
         """Per node type, a boolean mask of the neighbours."""
@@ -87,9 +95,9 @@ class LinkFinder:
         self._sorted: list[tuple[str, str, int]] | None = None
 
     @functools.cached_property
-    def _around(self) -> _Around:
+    def _around(self) -> Around:
         """The source's neighbourhood, gathered on the first search (often none is needed)."""
-        return _Around(self.graph, self.source)
+        return Around(self.graph, self.source)
 
     def _neighbours_sorted(self) -> list[tuple[str, str, int]]:
         """The source's distinct neighbours as (typed id, type, index), by typed id."""
@@ -116,7 +124,7 @@ class LinkFinder:
             return Link((u_id, target), (near_u.first_edge(t_type, t, target),))
         if self.max_hops < 2:
             return None
-        near_i = _Around(g, target)
+        near_i = Around(g, target)
         masks = near_i.masks(g)
         skip = {(self._src_type, self._src), (t_type, t)}
         common = _smallest_hit(g, near_u.blocks, masks, skip)
@@ -134,7 +142,7 @@ class LinkFinder:
             if len(hit) == 0:
                 continue
             x_id, x_type, x = chunk[int(hit[0])]
-            near_x = _Around(g, x_id)
+            near_x = Around(g, x_id)
             y_id, y_type, y = _smallest_hit(g, near_x.blocks, masks, skip | {(x_type, x)})
             return Link((u_id, x_id, y_id, target),
                         (near_u.first_edge(x_type, x, x_id), near_x.first_edge(y_type, y, y_id),

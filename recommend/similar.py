@@ -29,17 +29,16 @@ Each reads as one sentence (:func:`recommend.paths.sentences.render_path`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kg.links import Around
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath, Recommendation
 
 if TYPE_CHECKING:
-    from kg.edges import NeighborIndices
     from kg.graph import KnowledgeGraph
     from kg.links import LinkFinder
     from recommend.hybrid.model import HybridModel
@@ -103,23 +102,7 @@ def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | 
     return out
 
 
-@dataclass(frozen=True)
-class _Node:
-    """A node with its edges in both directions (out-edges first)."""
-
-    node_id: str
-    node_type: str
-    index: int
-    blocks: list[NeighborIndices]
-
-
-def _around(graph: KnowledgeGraph, node_id: str) -> _Node:
-    blocks = (graph.neighbor_indices(node_id, direction="out")
-              + graph.neighbor_indices(node_id, direction="in"))
-    return _Node(node_id, node_id.partition(":")[0], graph.index(node_id), blocks)
-
-
-def _neighbour_sets(node: _Node) -> dict[str, np.ndarray]:
+def _neighbour_sets(node: Around) -> dict[str, np.ndarray]:
     """Per node type, the sorted distinct neighbours of ``node``."""
     found: dict[str, list[np.ndarray]] = {}
     for nb in node.blocks:
@@ -127,22 +110,9 @@ def _neighbour_sets(node: _Node) -> dict[str, np.ndarray]:
     return {t: np.unique(np.concatenate(parts)) for t, parts in found.items()}
 
 
-def _edge(node: _Node, other_type: str, other: int, other_id: str) -> EdgeTriple:
-    """The stored edge joining ``node`` and ``other`` (adjacent): the first in
-    :data:`EVENT_ORDER` among events, else the first in block order."""
-    best: tuple[int, NeighborIndices] | None = None
-    for nb in node.blocks:
-        if nb.node_type == other_type and np.any(nb.indices == other):
-            rank = (EVENT_ORDER.index(nb.relation) if nb.relation in EVENT_ORDER
-                    else len(EVENT_ORDER))
-            if best is None or rank < best[0]:
-                best = (rank, nb)
-    if best is None:
-        raise KeyError(f"{other_id} is not adjacent to {node.node_id}")
-    nb = best[1]
-    if nb.direction == "out":
-        return (node.node_id, nb.relation, other_id)
-    return (other_id, nb.relation, node.node_id)
+def _edge(node: Around, other_type: str, other: int, other_id: str) -> EdgeTriple:
+    """The stored edge joining ``node`` and ``other``: events in :data:`EVENT_ORDER` first."""
+    return node.first_edge(other_type, other, other_id, prefer=EVENT_ORDER)
 
 
 def metapath_name(nodes: tuple[str, ...], edges: tuple[EdgeTriple, ...]) -> str:
@@ -165,9 +135,9 @@ class ItemPaths:
             raise ValueError(f"{item_id!r} is not a product id")
         self.graph, self.source = graph, item_id
         self.max_paths, self.max_expand = max_paths, max_expand
-        self._q = _around(graph, item_id)
+        self._q = Around(graph, item_id)
         self._q_sets = _neighbour_sets(self._q)
-        self._bridges: list[_Node] | None = None
+        self._bridges: list[Around] | None = None
         self._finder: LinkFinder | None = None
         self._ts: dict[tuple[str, str, str], np.ndarray] = {}
         self._degrees: dict[str, np.ndarray] = {}
@@ -178,7 +148,7 @@ class ItemPaths:
         it if the graph lacks it); [] when no path of at most 3 hops joins them."""
         if item_id == self.source or not item_id.startswith("product:"):
             raise ValueError(f"{item_id!r} is not a product other than {self.source!r}")
-        t = _around(self.graph, item_id)
+        t = Around(self.graph, item_id)
         t_sets = _neighbour_sets(t)
         found = self._one_hop(t) + self._two_hops(t, t_sets)
         if len({kind for kind, _, _ in found}) < self.max_paths:
@@ -190,7 +160,7 @@ class ItemPaths:
             chosen = [] if link is None else [link]
         return [self._explained(path) for path in chosen]
 
-    def _one_hop(self, t: _Node) -> list[_Found]:
+    def _one_hop(self, t: Around) -> list[_Found]:
         q = self._q
         edges = [(q.node_id, nb.relation, t.node_id) if nb.direction == "out"
                  else (t.node_id, nb.relation, q.node_id)
@@ -198,7 +168,7 @@ class ItemPaths:
         paths = [((q.node_id, t.node_id), (e,)) for e in edges]
         return [((1,), r, lambda path=path: path) for r, path in enumerate(paths)]
 
-    def _two_hops(self, t: _Node, t_sets: dict[str, np.ndarray]) -> list[_Found]:
+    def _two_hops(self, t: Around, t_sets: dict[str, np.ndarray]) -> list[_Found]:
         g, q, out = self.graph, self._q, []
         for typ in sorted(self._q_sets.keys() & t_sets.keys(), key=MIDDLE_ORDER.index):
             common = np.intersect1d(self._q_sets[typ], t_sets[typ], assume_unique=True)
@@ -220,13 +190,13 @@ class ItemPaths:
                     for r, j in enumerate(order[: self.max_paths].tolist())]
         return out
 
-    def _via(self, t: _Node, x_type: str, x: int) -> PathNodes:
+    def _via(self, t: Around, x_type: str, x: int) -> PathNodes:
         """The path query - x - t."""
         x_id = self.graph.node_id(x_type, x)
         return ((self.source, x_id, t.node_id),
                 (_edge(self._q, x_type, x, x_id), _edge(t, x_type, x, x_id)))
 
-    def _three_hops(self, t: _Node, t_sets: dict[str, np.ndarray]) -> list[_Found]:
+    def _three_hops(self, t: Around, t_sets: dict[str, np.ndarray]) -> list[_Found]:
         g = self.graph
         masks: dict[str, np.ndarray] = {}
         for typ, idx in t_sets.items():
@@ -262,7 +232,7 @@ class ItemPaths:
                     for r, j in enumerate(order[: self.max_paths].tolist())]
         return out
 
-    def _via3(self, t: _Node, x: _Node, y_type: str, y: int) -> PathNodes:
+    def _via3(self, t: Around, x: Around, y_type: str, y: int) -> PathNodes:
         """The path query - x - y - t."""
         y_id = self.graph.node_id(y_type, y)
         return ((self.source, x.node_id, y_id, t.node_id),
@@ -280,7 +250,7 @@ class ItemPaths:
             self._degrees[node_type] = out
         return self._degrees[node_type]
 
-    def _bridge_nodes(self) -> list[_Node]:
+    def _bridge_nodes(self) -> list[Around]:
         """The query's neighbours walked at 3 hops (rarest first, at most ``max_expand``)."""
         if self._bridges is None:
             g, picked = self.graph, []
@@ -289,11 +259,11 @@ class ItemPaths:
                     picked += [(int(d), typ, int(j))
                                for d, j in zip(self._degree(typ)[idx], idx, strict=True)]
             picked.sort()
-            self._bridges = [_around(g, g.node_id(typ, j))
+            self._bridges = [Around(g, g.node_id(typ, j))
                              for _, typ, j in picked[: self.max_expand]]
         return self._bridges
 
-    def _latest(self, node: _Node, users: np.ndarray) -> np.ndarray:
+    def _latest(self, node: Around, users: np.ndarray) -> np.ndarray:
         """Per user of ``users`` (sorted), the time of their latest edge with ``node``
         (-inf when unknown)."""
         out = np.full(len(users), -np.inf)
