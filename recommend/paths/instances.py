@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import dense_rows
+
 __all__ = ["iter_instances", "path_value", "top_instances", "top_instances_many"]
 
 
@@ -82,7 +84,7 @@ def top_instances_many(
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
         totals = np.bincount(owner, values, len(items))
     else:
-        first = _by_user(steps[0], u, lambda: _dense_row(steps[0], u))
+        first = _by_user(steps[0], u, lambda: _first_row(steps[0], u))
         if len(steps) == 2:
             values, middle = first[node] * hop, node[:, None]
             totals = np.bincount(owner, values, len(items))
@@ -119,11 +121,9 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
 
 
-def _dense_row(m: sp.csr_matrix, r: int) -> np.ndarray:
-    out = np.zeros(m.shape[1])
-    lo, hi = m.indptr[r], m.indptr[r + 1]
-    np.add.at(out, m.indices[lo:hi], m.data[lo:hi])
-    return out
+def _first_row(m: sp.csr_matrix, r: int) -> np.ndarray:
+    """Row ``r`` of ``m`` as dense float64 (products of step values are summed in it)."""
+    return dense_rows(m, np.array([r]))[0].astype(np.float64, copy=False)
 
 
 def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -156,11 +156,6 @@ _by_matrix = _Memo(32)  # column views of step matrices: live as long as the sco
 _by_user = _Memo(16)  # one user's side of the enumeration: reused across their items
 
 
-def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = m.indptr[r], m.indptr[r + 1]
-    return m.indices[lo:hi].astype(np.int64), m.data[lo:hi]
-
-
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
     """Column ``c`` of a CSR matrix as a dense vector (through a remembered CSC copy)."""
     csc = _by_matrix(m, None, m.tocsc)
@@ -172,9 +167,7 @@ def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
 
 def path_value(steps: Sequence[sp.csr_matrix], u: int, i: int) -> float:
     """``(S1 S2 ... Sk)[u, i]`` by pushing a dense vector (cheap for one pair)."""
-    v = np.zeros(steps[0].shape[1])
-    a, va = _row(steps[0], u)
-    np.add.at(v, a, va)
+    v = _first_row(steps[0], u)
     for m in steps[1:-1]:
         v = m.T @ v
     return float(v @ _column(steps[-1], i)) if len(steps) > 1 else float(v[i])
