@@ -72,10 +72,11 @@ def _alone_ndcg(comp: Any, split: ValidationSplit, users: np.ndarray, k: int) ->
 
 
 def _tune_session(split: ValidationSplit, config: HybridConfig, users: np.ndarray
-                  ) -> tuple[HybridConfig, dict[str, float]]:
-    """The session window of ``session_tune_windows`` whose component alone ranks best."""
+                  ) -> tuple[HybridConfig, SessionComponent | None, dict[str, float]]:
+    """The session window of ``session_tune_windows`` whose component alone ranks best, and
+    that component (fitted on the training graph; None if no window finds transitions)."""
     tried: dict[str, float] = {}
-    best = (-1.0, config)
+    best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
     for window in config.session_tune_windows:
         cfg = dataclasses.replace(config, session_window=float(window))
         comp = SessionComponent.fit(split.train_graph, window=cfg.session_window,
@@ -84,8 +85,8 @@ def _tune_session(split: ValidationSplit, config: HybridConfig, users: np.ndarra
         tried[f"window={window:g}s"] = value = (
             _alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0)
         if value > best[0]:
-            best = (value, cfg)
-    return best[1], tried
+            best = (value, cfg, comp)
+    return best[1], best[2], tried
 
 
 def _tune_cf(split: ValidationSplit, config: HybridConfig, users: np.ndarray
@@ -131,19 +132,18 @@ def _tune_cf(split: ValidationSplit, config: HybridConfig, users: np.ndarray
 def _fit_components(
     graph: KnowledgeGraph, config: HybridConfig, content: ContentComponent | None,
     relevant: sp.csr_matrix | None, path_states: dict[str, Any] | None,
-    cf: CfComponent | None = None,
+    tuned: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every configured component over ``graph``: fitted, or (path scorers) given weights."""
+    """Every configured component over ``graph``: fitted, or (path scorers) given weights;
+    ``tuned`` holds components the tuning already fitted on this graph (by name)."""
     from recommend.paths import GraphPathScorer
 
-    comps: dict[str, Any] = {}
+    comps: dict[str, Any] = {n: c for n, c in (tuned or {}).items() if c is not None}
     wanted = config.components
-    if "cf" in wanted and cf is not None:
-        comps["cf"] = cf
-    elif "cf" in wanted and seen_matrix(graph).nnz:
+    if "cf" in wanted and "cf" not in comps and seen_matrix(graph).nnz:
         comps["cf"] = CfComponent.fit(graph, kind=_cf_kind(config, graph),
                                       params=_cf_params(config))
-    if "session" in wanted:
+    if "session" in wanted and "session" not in comps:
         session = SessionComponent.fit(graph, window=config.session_window,
                                        max_lag=config.session_max_lag,
                                        recency_tau=config.session_recency_tau)
@@ -212,18 +212,18 @@ def fit_hybrid(
         rng = np.random.default_rng(config.seed)
         users = np.sort(rng.choice(users, config.max_fit_users, replace=False))
     began = time.perf_counter()
-    cf = None
+    tuned: dict[str, Any] = {}
     if "cf" in config.components and (
             config.cf_tune_lams or config.cf_tune_taus or config.cf_tune_als_regs):
         say("tuning the cf component")
-        config, cf, info["cf_tuning"] = _tune_cf(split, config, users)
+        config, tuned["cf"], info["cf_tuning"] = _tune_cf(split, config, users)
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
-        config, info["session_tuning"] = _tune_session(split, config, users)
+        config, tuned["session"], info["session_tuning"] = _tune_session(split, config, users)
     seconds["tune"] = time.perf_counter() - began
     say(f"fitting components on the training graph ({len(users)} validation users)")
     began = time.perf_counter()
-    train = _fit_components(split.train_graph, config, content, split.relevant, None, cf)
+    train = _fit_components(split.train_graph, config, content, split.relevant, None, tuned)
     seconds["fit_train"] = time.perf_counter() - began
     began = time.perf_counter()
     probe = HybridModel(split.train_graph, config, train,

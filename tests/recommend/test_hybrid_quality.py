@@ -102,7 +102,7 @@ def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
                              min_user_items=3, seed=0)
     config = HybridConfig(components=("session",), content_encoder="none",
                           session_tune_windows=(3600.0, 86400.0))
-    tuned, tried = _tune_session(split, config, split.users)
+    tuned, _, tried = _tune_session(split, config, split.users)
     assert tried == {"window=3600s": 0.0, "window=86400s": pytest.approx(tried["window=86400s"])}
     assert tried["window=86400s"] > 0.4 and tuned.session_window == 86400.0
 
