@@ -1,12 +1,13 @@
 """The blend: a linear score over normalised component scores, fitted on validation NDCG@10.
 
-``score = features @ weights (+ intercept)``. Two fitters, compared by 2-fold cross-
-validation over the validation users (each fitted on one half, measured on the other):
+``score = features @ weights``. Three fitters, compared by 2-fold cross-validation over the
+validation users (each fitted on one half, measured on the other):
 
 - ``"coordinate"``: coordinate ascent on NDCG@k itself; each weight in turn is multiplied
   by the factors of ``grid`` (0 switches a component off) and kept when NDCG improves;
 - ``"logistic"``: a learned ranker, logistic regression of "held out" on the features
-  (balanced classes), whose linear part ranks;
+  (balanced classes), whose coefficients rank (its intercept, the same for every candidate,
+  changes no ranking and is not kept);
 - ``"gbdt"``: gradient-boosted trees over a richer design matrix
   (:mod:`recommend.hybrid.ranker`); then ``score`` needs that matrix.
 
@@ -34,7 +35,6 @@ class Blend:
     names: tuple[str, ...]
     weights: np.ndarray
     kind: Literal["coordinate", "logistic", "gbdt", "fixed"] = "fixed"
-    intercept: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
     booster: Any = None  # the "gbdt" kind's lightgbm.Booster (saved apart, as text)
 
@@ -42,8 +42,7 @@ class Blend:
         """Scores of candidates from their normalised ``features`` (the "gbdt" kind: from
         their ``design`` matrix, :func:`recommend.hybrid.ranker.design_matrix`).
 
-        A linear blend's score is the sum of its :meth:`parts`: the logistic intercept is
-        kept as fitted but not added (a constant changes no ranking).
+        A linear blend's score is the sum of its :meth:`parts`.
         """
         if self.kind == "gbdt":
             if design is None:
@@ -54,8 +53,8 @@ class Blend:
     def parts(self, features: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
         """(candidates x components): each component's part of the score.
 
-        Linear blends: weight x normalised score (the parts sum to the score, less the
-        intercept). "gbdt": the component's TreeSHAP contribution to the trees' margin.
+        Linear blends: weight x normalised score (the parts sum to the score). "gbdt": the
+        component's TreeSHAP contribution to the trees' margin.
         """
         if self.kind == "gbdt":
             if design is None:
@@ -65,15 +64,13 @@ class Blend:
 
     def to_json(self) -> dict[str, Any]:
         return {"names": list(self.names), "weights": [float(w) for w in self.weights],
-                "kind": self.kind, "intercept": float(self.intercept),
-                "validation": self.validation}
+                "kind": self.kind, "validation": self.validation}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], booster: Any = None) -> Blend:
         """The blend of :meth:`to_json` (a "gbdt" blend also needs its loaded ``booster``)."""
         return cls(tuple(data["names"]), np.asarray(data["weights"], np.float64),
-                   data["kind"], float(data["intercept"]), dict(data.get("validation", {})),
-                   booster)
+                   data["kind"], dict(data.get("validation", {})), booster)
 
 
 def top_k_rows(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, n_rows: int,
@@ -136,16 +133,16 @@ def fit_coordinate(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 
 
 def fit_logistic(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
-                 relevant: sp.csr_matrix, *, seed: int = 0) -> tuple[np.ndarray, float]:
-    """Logistic-regression weights and intercept (label: the candidate was held out)."""
+                 relevant: sp.csr_matrix, *, seed: int = 0) -> np.ndarray:
+    """Logistic-regression weights (label: the candidate was held out)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(relevant[rows, items]).ravel() > 0
     if y.all() or not y.any():
-        return np.ones(features.shape[1]) / features.shape[1], 0.0
+        return np.ones(features.shape[1]) / features.shape[1]
     model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=500, random_state=seed)
     model.fit(features, y)
-    return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+    return model.coef_[0].astype(np.float64)
 
 
 def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
@@ -195,8 +192,8 @@ def _fit_one(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarra
         return Blend(tuple(names), np.zeros(len(names)), "gbdt",
                      booster=fit_booster(design, labels, seed=seed))
     if kind == "logistic":
-        w, b = fit_logistic(features, rows, items, relevant, seed=seed)
-        return Blend(tuple(names), np.asarray(w, np.float64), "logistic", b)
+        w = fit_logistic(features, rows, items, relevant, seed=seed)
+        return Blend(tuple(names), w, "logistic")
     w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
     return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
 

@@ -257,8 +257,7 @@ def fit_hybrid(
             raise RuntimeError(f"components {sorted(set(blend.names) - set(comps))} have no "
                                "evidence on the full graph; the learned ranker needs them")
         keep = [j for j, n in enumerate(blend.names) if n in comps]
-        blend = Blend(tuple(comps), blend.weights[keep], blend.kind, blend.intercept,
-                      blend.validation)
+        blend = Blend(tuple(comps), blend.weights[keep], blend.kind, blend.validation)
     seconds["refit"] = time.perf_counter() - began
     seconds["total"] = time.perf_counter() - started
     info["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
