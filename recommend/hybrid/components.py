@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
 GRAPH_STATE_FILE = "graph_scorers.json"
-#: Up to this many users, path scores go through dense rows (a request), else sparse products.
-_DENSE_PATH_USERS = 8
 
 
 def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
@@ -264,9 +262,7 @@ class PathComponent:
         n_items = self.scorer.graph_.num_nodes("product")
         out = np.zeros((len(users), n_items))
         known = users < n_users
-        if known.sum() > _DENSE_PATH_USERS:
-            out[known] = self.scorer.score(users[known]).toarray()
-        elif known.any():
+        if known.any():
             out[known] = self.scorer.score_dense(users[known])
         return out
 

@@ -60,6 +60,9 @@ class TopN:
     scores: np.ndarray
 
 
+#: Up to this many users, :meth:`GraphPathScorer.score_dense` pushes dense rows.
+DENSE_ROWS_USERS = 8
+
 class GraphPathScorer:
     """Meta-path scorer; see the module docstring."""
 
@@ -248,9 +251,12 @@ class GraphPathScorer:
         return out.tocsr()
 
     def score_dense(self, user_indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        """:meth:`score` as a dense array, pushed through as dense rows: for a handful of
-        users (one request) cheaper than sparse products; memory grows with users x nodes."""
+        """:meth:`score` as a dense array. Up to :data:`DENSE_ROWS_USERS` users (a request)
+        the rows are pushed through the steps dense, cheaper than sparse products; for more,
+        whose dense intermediates would grow with users x nodes, the sparse products."""
         users = np.asarray(user_indices, np.int64)
+        if len(users) > DENSE_ROWS_USERS:
+            return self.score(users).toarray()
         out = np.zeros((len(users), self.graph_.num_nodes("product")))
         for w, mp in zip(self.weights_, self.metapaths_, strict=True):
             if w > 0:

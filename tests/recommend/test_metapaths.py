@@ -165,6 +165,14 @@ def test_validation_as_a_matrix_fits_the_same_weights_and_parts_cover_many_items
         GraphPathScorer([BOUGHT_COBOUGHT]).fit(g, matrix[:3])
 
 
+def test_dense_and_sparse_scores_agree():
+    g, validation = signal_world()
+    scorer = GraphPathScorer([BOUGHT_COBOUGHT, SAME_BRAND]).fit(g, validation)
+    few, many = np.arange(3), np.arange(20)  # dense rows, then the sparse products
+    np.testing.assert_allclose(scorer.score_dense(few), scorer.score(few).toarray())
+    np.testing.assert_allclose(scorer.score_dense(many), scorer.score(many).toarray())
+
+
 def test_state_round_trip_gives_the_same_ranking():
     g, validation = signal_world()
     scorer = GraphPathScorer([BOUGHT_COBOUGHT, SAME_BRAND]).fit(g, validation)
