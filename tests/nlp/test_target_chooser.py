@@ -37,3 +37,39 @@ def test_the_chooser_needs_matching_inputs_and_both_answers():
     only = [Mention("post:1", "brand:apple", 0, 5, "apple", 0.0)]
     with pytest.raises(ValueError, match="both right and wrong"):
         TargetChooser().fit(["apple"], [only], [["brand:apple"]])
+
+
+def _app_or_phone(r: random.Random) -> tuple[str, list[Mention], list[str]]:
+    """A tweet naming only the phone; it is about the phone's apps when it says "app"."""
+    about_app = r.random() < 0.5
+    filler = r.choice(["today", "again", "at the show", "downtown"])
+    text = f"phone {'app' if about_app else 'battery'} {filler}"
+    mentions = [Mention("post:1", "product:phone", 0, 5, "phone", 0.0)]
+    return text, mentions, ["category:phone-apps" if about_app else "product:phone"]
+
+
+def test_related_targets_and_words_reach_what_is_not_named():
+    related = {"product:phone": ["category:phone-apps", "brand:acme"]}
+    r = random.Random(1)
+    train = [_app_or_phone(r) for _ in range(200)]
+    test = [_app_or_phone(r) for _ in range(50)]
+    plain = TargetChooser(related=related).fit(*map(list, zip(*train, strict=True)))
+    worded = TargetChooser(related=related, words=True).fit(*map(list, zip(*train, strict=True)))
+    assert all(worded.choose(t, ms) == right[0] for t, ms, right in test)
+    # without words the chooser cannot tell the two apart and picks one answer for both
+    assert len({plain.choose(t, ms) for t, ms, _ in test}) == 1
+    assert worded.candidate_targets(test[0][1]) == [
+        "product:phone", "category:phone-apps", "brand:acme"]
+
+
+def test_confidence_is_a_share_and_abstention_uses_it():
+    related = {"product:phone": ["category:phone-apps"]}
+    r = random.Random(2)
+    train = [_app_or_phone(r) for _ in range(200)]
+    chooser = TargetChooser(related=related, words=True).fit(*map(list, zip(*train, strict=True)))
+    text, mentions, _ = _app_or_phone(r)
+    shares = chooser.confidence(text, mentions)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    best = max(shares.values())
+    assert chooser.choose(text, mentions, min_confidence=best) is not None
+    assert chooser.choose(text, mentions, min_confidence=best + 1e-9) is None
