@@ -54,8 +54,8 @@ class TargetChooser:
 
     ``brand_of`` maps product targets to their brand targets; ``related`` maps a target to the
     targets a text mentioning it may be about instead. ``fit`` learns ``coef_`` and
-    ``intercept_``, and the vocabularies it needs: ``targets_`` (``by_target``) and ``words_``
-    (``words``: words of at least ``min_word_count`` training texts).
+    ``intercept_``, and the vocabularies it needs (name -> column): ``targets_`` (``by_target``)
+    and ``words_`` (``words``: words of at least ``min_word_count`` training texts).
     """
 
     def __init__(self, *, brand_of: Mapping[str, str] | None = None,
@@ -69,8 +69,8 @@ class TargetChooser:
         self.min_word_count = min_word_count
         self.c = c
         self.max_iter = max_iter
-        self.targets_: list[str] = []
-        self.words_: list[str] = []
+        self.targets_: dict[str, int] = {}
+        self.words_: dict[str, int] = {}
 
     def candidate_targets(self, mentions: Sequence[Mention]) -> list[str]:
         """The linked targets, then the targets related to them, each once."""
@@ -113,15 +113,13 @@ class TargetChooser:
         dense = np.asarray([self._mention_features(t, mentions, targets, length)
                             for t in targets], dtype=np.float64).reshape(len(targets), -1)
         blocks = [sparse.csr_matrix(dense)]
-        word_index = {w: i for i, w in enumerate(self.words_)}
-        target_index = {t: i for i, t in enumerate(self.targets_)}
-        seen = [word_index[w] for w in sorted(text_words(text)) if w in word_index]
+        seen = [self.words_[w] for w in sorted(text_words(text)) if w in self.words_]
         if self.words:
             kinds = [_KINDS.index(t.partition(":")[0]) if t.partition(":")[0] in _KINDS
                      else None for t in targets]
             blocks.append(_crossed(seen, kinds, len(self.words_), len(_KINDS)))
         if self.by_target:
-            ids = [target_index.get(t) for t in targets]
+            ids = [self.targets_.get(t) for t in targets]
             blocks.append(_crossed([0], ids, 1, len(self.targets_)))
             if self.words:
                 blocks.append(_crossed(seen, ids, len(self.words_), len(self.targets_)))
@@ -143,10 +141,12 @@ class TargetChooser:
             raise ValueError(f"{len(texts)} texts, {len(mentions)} mention lists and "
                              f"{len(correct)} answers: one each is needed")
         if self.by_target:
-            self.targets_ = sorted({t for ms in mentions for t in self.candidate_targets(ms)})
+            seen = sorted({t for ms in mentions for t in self.candidate_targets(ms)})
+            self.targets_ = {t: i for i, t in enumerate(seen)}
         if self.words:
             counts = Counter(w for text in texts for w in text_words(text))
-            self.words_ = sorted(w for w, n in counts.items() if n >= self.min_word_count)
+            kept = sorted(w for w, n in counts.items() if n >= self.min_word_count)
+            self.words_ = {w: i for i, w in enumerate(kept)}
         rows, labels = [], []
         for text, found, right in zip(texts, mentions, correct, strict=True):
             if not found or not set(right) & set(self.candidate_targets(found)):
