@@ -31,7 +31,7 @@ class NlpConfig:
     link_categories: Literal["leaf", "all"] = "leaf"  # which category names posts link to
     link_attribute_concepts: bool = False  # link attribute values (colour "white") in posts
     sentiment_neutral_band: float = 0.05  # |VADER compound| below this is neutral
-    # a trained nlp.sentiment_head .npz replacing VADER (band: its own)
+    # a model from `shopgraph train-sentiment` replacing VADER: head .npz or fine-tuned folder
     sentiment_head: str | None = None
     near_duplicate_threshold: float = 0.8  # Jaccard of word shingles
     shingle_size: int = 3

@@ -1,23 +1,43 @@
-"""Sentiment of social text: VADER by default, or a learned head when one is configured.
+"""Sentiment of social text: VADER by default, or a learned model when one is configured.
 
-VADER is a lexicon with rules made for social media, emoji included. A
-:class:`nlp.sentiment_head.SentimentHead` trained on labelled posts (``NlpConfig.sentiment_head``
-names its ``.npz``) replaces it: its score is p(positive) - p(negative) on the same [-1, 1]
-scale, and its band (``sentiment_head.NEUTRAL_BAND``) replaces ``sentiment_neutral_band``.
+VADER is a lexicon with rules made for social media, emoji included. A model trained on labelled
+posts by ``shopgraph train-sentiment`` replaces it when ``NlpConfig.sentiment_head`` names it:
+a :class:`nlp.sentiment_head.SentimentHead` (``.npz``: a linear head over the packaged sentence
+embedding) or a :class:`nlp.sentiment_finetune.FineTunedSentiment` (a folder: the encoder
+fine-tuned too). Their score is a signed confidence on the same [-1, 1] scale, and their band
+(``sentiment_head.NEUTRAL_BAND``) replaces ``sentiment_neutral_band``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from nlp.config import NlpConfig
+
+Polarity = Literal["positive", "negative", "neutral"]
+#: A learned model's batch scorer: texts -> signed confidences in [-1, 1].
+BatchScorer = Callable[[Sequence[str]], "np.ndarray"]
+
+
+def load_sentiment_model(path: str | Path, config: NlpConfig | None = None) -> BatchScorer:
+    """The batch scorer of a model ``shopgraph train-sentiment`` wrote: a fine-tuned folder or
+    a head ``.npz`` (scored over the embedding model of ``config``); ``ValueError`` if neither."""
+    if Path(path).is_dir():
+        from nlp.sentiment_finetune import FineTunedSentiment
+
+        return FineTunedSentiment.load(path).score
     from nlp.embed import Embedder
     from nlp.sentiment_head import SentimentHead
 
-Polarity = Literal["positive", "negative", "neutral"]
+    head = SentimentHead.load(path)
+    embedder = Embedder(config)
+    return lambda texts: head.score(texts, embedder)
 
 
 class SentimentScorer:
@@ -29,19 +49,17 @@ class SentimentScorer:
     """
 
     def __init__(self, *, neutral_band: float = 0.05, cache_size: int = 65536,
-                 head: SentimentHead | None = None, embedder: Embedder | None = None) -> None:
-        if head is not None and embedder is None:
-            raise ValueError("a sentiment head needs the embedder it was fitted with")
-        self.head, self.embedder = head, embedder
-        if head is not None:
+                 model: BatchScorer | None = None) -> None:
+        self.model = model
+        if model is not None:
             from nlp.sentiment_head import NEUTRAL_BAND
 
             neutral_band = NEUTRAL_BAND
         self.neutral_band = neutral_band
         self.cache_size = cache_size
-        if head is not None:
+        if model is not None:
             def compound(text: str) -> float:
-                return float(head.score([text], embedder)[0])  # type: ignore[arg-type]
+                return float(model([text])[0])
         else:
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -54,26 +72,22 @@ class SentimentScorer:
 
     @classmethod
     def from_config(cls, config: NlpConfig) -> SentimentScorer:
-        """VADER with the configured band, or the head ``config.sentiment_head`` names."""
+        """VADER with the configured band, or the model ``config.sentiment_head`` names."""
         if config.sentiment_head is None:
             return cls(neutral_band=config.sentiment_neutral_band)
-        from nlp.embed import Embedder
-        from nlp.sentiment_head import SentimentHead
-
-        return cls(head=SentimentHead.load(config.sentiment_head), embedder=Embedder(config))
+        return cls(model=load_sentiment_model(config.sentiment_head, config))
 
     def score(self, text: str) -> float:
         """The compound score of ``text`` (0.0 for empty or unknown-script text with VADER)."""
         return self._compound(text) if text and text.strip() else 0.0
 
     def score_many(self, texts: Iterable[str]) -> list[float]:
-        """:meth:`score` of each text (one batch through the head's embedder, if a head)."""
+        """:meth:`score` of each text (one batch through the learned model, if any)."""
         texts = list(texts)
-        if self.head is None or not texts:
+        if self.model is None or not texts:
             return [self.score(t) for t in texts]
-        scores = self.head.score(texts, self.embedder)  # type: ignore[arg-type]
+        scores = self.model(texts)
         return [float(s) if t and t.strip() else 0.0 for s, t in zip(scores, texts, strict=True)]
-
     def polarity(self, compound: float) -> Polarity:
         """``positive`` / ``negative`` outside the neutral band, else ``neutral``."""
         if compound >= self.neutral_band:

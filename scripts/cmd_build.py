@@ -39,9 +39,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        " the catalogue's own image-title pairs)")
     group.add_argument("--clip-epochs", type=int, default=40, metavar="N",
                        help="epochs when training the catalogue CLIP (default 40)")
-    group.add_argument("--sentiment-head", type=Path, metavar="HEAD_FILE",
-                       help="score mention sentiment with this head (from `shopgraph"
-                       " train-sentiment`) instead of VADER")
+    group.add_argument("--sentiment-head", type=Path, metavar="MODEL",
+                       help="score mention sentiment with this head file or fine-tuned folder"
+                       " (from `shopgraph train-sentiment`) instead of VADER")
 
 
 def stages_from_args(args: argparse.Namespace) -> list:
@@ -68,18 +68,23 @@ def stages_from_args(args: argparse.Namespace) -> list:
 
 
 def check_sentiment_head(path: Path) -> None:
-    """Fail before building (FileNotFoundError, ValueError) unless ``path`` is a saved head."""
+    """Fail before building (FileNotFoundError, ValueError) unless ``path`` is a sentiment model
+    ``shopgraph train-sentiment`` wrote (a head file or a fine-tuned folder)."""
     import zipfile
 
+    from nlp.sentiment_finetune import FineTunedSentiment
     from nlp.sentiment_head import SentimentHead
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: sentiment head file not found")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: sentiment model not found")
     try:
-        SentimentHead.load(path)
+        if path.is_dir():
+            FineTunedSentiment.load(path)
+        else:
+            SentimentHead.load(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         reason = str(exc).removeprefix(f"{path}: ")
-        raise ValueError(f"{path}: not a sentiment head written by `shopgraph train-sentiment`"
+        raise ValueError(f"{path}: not a sentiment model written by `shopgraph train-sentiment`"
                          f" ({reason})") from None
 
 

@@ -45,15 +45,14 @@ def test_configured_head_replaces_vader_and_keeps_its_decisions(st_model, tmp_pa
     labels = ["positive"] * 3 + ["negative"] * 3 + ["neutral"] * 3
     embedder = Embedder(model=st_model)
     SentimentHead(c=1.0).fit(texts, labels, embedder).save(tmp_path / "head.npz")
-    assert SentimentScorer.from_config(NlpConfig()).head is None
+    assert SentimentScorer.from_config(NlpConfig()).model is None
     monkeypatch.setattr("nlp.embed.Embedder.load", lambda self: st_model)
     config = NlpConfig(sentiment_head=str(tmp_path / "head.npz"))
     assert NlpConfig.from_dict(config.to_dict()) == config
     scorer = SentimentScorer.from_config(config)
     probe = ["I love it so much", "it broke, awful", "opens at ten"]
     many = scorer.score_many([*probe, ""])
-    assert [scorer.polarity(s) for s in many[:3]] == scorer.head.predict(probe, embedder)
+    head = SentimentHead.load(tmp_path / "head.npz")
+    assert [scorer.polarity(s) for s in many[:3]] == head.predict(probe, embedder)
     assert many[0] > 0.5 and many[1] < -0.5 and many[3] == 0.0
     assert scorer.score("I love it so much") == pytest.approx(many[0], abs=1e-5)
-    with pytest.raises(ValueError, match="needs the embedder"):
-        SentimentScorer(head=scorer.head)

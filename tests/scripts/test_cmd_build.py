@@ -87,8 +87,8 @@ def test_a_bad_sentiment_head_fails_before_building(tmp_path, capsys):
     art = tmp_path / "art"
     not_npz = tmp_path / "head.npz"
     not_npz.write_text("not a head\n")
-    cases = [([str(tmp_path / "missing.npz")], "missing.npz: sentiment head file not found"),
-             ([str(not_npz)], f"{not_npz}: not a sentiment head written by"),
+    cases = [([str(tmp_path / "missing.npz")], "missing.npz: sentiment model not found"),
+             ([str(not_npz)], f"{not_npz}: not a sentiment model written by"),
              ([str(not_npz), "--no-nlp"], "--sentiment-head needs the nlp stage"),
              ([str(not_npz), "--graph-only"], "--sentiment-head needs the nlp stage")]
     for extra, message in cases:
