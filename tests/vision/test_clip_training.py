@@ -105,3 +105,35 @@ def test_the_curriculum_teaches_shapes_that_colour_texts_never_name(catalogue, t
 
     learned, untaught = shape_accuracy(1.0), shape_accuracy(0.0)
     assert learned > 0.7 and learned > untaught + 0.15  # colour texts say nothing of shape
+
+
+def test_draws_add_catalogue_negatives_never_a_drawn_text() -> None:
+    trainer = ClipTrainer(negatives=3, template_prob=0.0)
+    batch = [ImageText("a.png", ("red", "boots"), colour_free=("boots",)),
+             ImageText("b.png", ("blue", "bags"), colour_free=("bags",))]
+    pool = ["bags", "boots", "caps", "hats", "scarves", "socks"]
+    drawn = trainer._draw(batch, pool, np.random.default_rng(0), free=True)
+    assert [text for text, _ in drawn[:2]] == ["boots", "bags"]
+    extra = [text for text, _ in drawn[2:]]
+    assert len(extra) == 3 and set(extra) <= set(pool) - {"boots", "bags"}
+
+
+def test_augmentation_moves_pixels_but_never_changes_colour() -> None:
+    import torch
+
+    from vision.training import _augment
+
+    flat = torch.ones(4, 3, 16, 16) * torch.tensor([0.9, -0.2, 0.4])[None, :, None, None]
+    out = _augment(flat, np.random.default_rng(0), scale=(0.8, 1.1))
+    assert out.shape == flat.shape
+    torch.testing.assert_close(out, flat)
+    ramp = torch.linspace(0, 1, 16).expand(2, 3, 16, 16).contiguous()
+    assert not torch.allclose(_augment(ramp, np.random.default_rng(1)), ramp)
+
+
+def test_conv_stem_is_described_and_needs_a_power_of_two_patch(trained) -> None:
+    from vision.clip_model import conv_stem
+
+    assert "conv stem" in load_clip(trained[0]).describe()
+    with pytest.raises(ValueError, match="power-of-two"):
+        conv_stem(32, 6)
