@@ -137,3 +137,29 @@ def test_conv_stem_is_described_and_needs_a_power_of_two_patch(trained) -> None:
     assert "conv stem" in load_clip(trained[0]).describe()
     with pytest.raises(ValueError, match="power-of-two"):
         conv_stem(32, 6)
+
+
+def test_colour_draw_pairs_each_image_with_a_colour_only_text() -> None:
+    from vision.training import colour_texts
+
+    pair = ImageText("a.png", ("navy blue", "boots", "navy blue boots"), colour_free=("boots",))
+    assert colour_texts(pair) == ("navy blue",)
+    assert colour_texts(ImageText("b.png", ("red",))) == ()
+    trainer = ClipTrainer(negatives=5, any_negatives=0, template_prob=0.0)
+    batch = [pair, ImageText("b.png", ("red", "bags", "red bags"), colour_free=("bags",))]
+    drawn = trainer._draw(batch, ["green", "navy blue", "red"], np.random.default_rng(0),
+                          colour=True)
+    assert [text for text, _ in drawn] == ["navy blue", "red", "green"]
+    any_text = trainer._draw(batch, ["caps", "hats"], np.random.default_rng(0),
+                             cap=trainer.any_negatives)
+    assert len(any_text) == 2  # no catalogue negatives in the any-text draw
+
+
+def test_a_colour_weighted_run_trains(catalogue, tiny_config, tmp_path: Path) -> None:
+    from vision.catalogue import train_catalogue_clip
+
+    root, products = catalogue
+    trainer = ClipTrainer(epochs=1, batch_size=8, free_first=0.0, colour_weight=0.5,
+                          model_config=tiny_config, progress=False)
+    fitted = train_catalogue_clip(products[:10], root, trainer=trainer)
+    assert np.isfinite(fitted.report.final_loss)
