@@ -21,12 +21,11 @@
    (the whole tweet's VADER score when nothing is linked) against the emotion label
    ("No emotion toward brand or product" = neutral; "I can't tell" left out).
 
-   Better than VADER: ``nlp.sentiment_head.SentimentHead`` (logistic regression over MiniLM
-   embeddings + VADER), (a) trained on other real tweets, the US-airline set
-   (../shared/data/twitter_us_airline_sentiment), and scored on all SXSW tweets; (b) 5-fold
-   cross-validated within SXSW (stratified, seed 0). Both are whole-tweet predictions.
+   Learned sentiment models (trained on other people's labelled tweets, or on SXSW itself
+   in cross-validation) are measured by ``bench/sentiment_transfer.py`` and
+   ``bench/sentiment_in_domain.py``.
 
-   (c) The learned target chooser (``nlp.target_chooser``): 5-fold cross-validated within
+   The learned target chooser (``nlp.target_chooser``): 5-fold cross-validated within
    SXSW (fitted on four folds, scored on the fifth; copies of a tweet, such as retweets, kept
    in one fold), in four variants: generic features only; with a learned prior per target;
    with candidates widened to related targets (``sxsw_related``: a product's brand, iOS or
@@ -155,7 +154,7 @@ def bench_sxsw(linker: MentionLinker) -> dict:
     _, labels = sxsw_catalogue()
 
     scored = linked = correct = any_hit = fam_linked = fam_correct = single = single_correct = 0
-    gold_sent, pred_sent, sent_texts = [], [], []
+    gold_sent, pred_sent = [], []
     confusion: Counter[tuple[str, str]] = Counter()
     for source, row, text in zip(sources, rows, texts, strict=True):
         found = by_post.get(source, [])
@@ -177,7 +176,6 @@ def bench_sxsw(linker: MentionLinker) -> dict:
         if emotion:
             score = primary.sentiment if primary else linker.scorer.score(text)
             gold_sent.append(emotion)
-            sent_texts.append(text)
             pred_sent.append(linker.scorer.polarity(score))
     doc_level = [linker.scorer.polarity(linker.scorer.score(t)) for t, r in zip(
         texts, rows, strict=True) if r["is_there_an_emotion_directed_at_a_brand_or_product"]
@@ -213,7 +211,6 @@ def bench_sxsw(linker: MentionLinker) -> dict:
         "sentiment_macro_f1_whole_tweet_vader": round(
             macro_f1(gold_sent, doc_level, classes)["macro"], 4
         ),
-        "sentiment_head": bench_sentiment_head(sent_texts, gold_sent),
         "link_seconds": round(seconds, 2),
         "posts_per_second": round(len(rows) / seconds, 1),
     }
@@ -320,47 +317,11 @@ def bench_chooser(asked: list[tuple[str, str, str]], by_post: dict[str, list[Men
                 kept += 1
                 kept_correct += ok
     n = max(len(asked), 1)
-    return {"precision": round(correct / max(answered, 1), 4), "recall": round(correct / n, 4),
+    return {"label_among_candidates": round(sum(bool(r) for r in right) / n, 4),
+            "precision": round(correct / max(answered, 1), 4), "recall": round(correct / n, 4),
             f"abstaining_for_precision_{precision_target}": {
                 "precision": round(kept_correct / max(kept, 1), 4),
                 "recall": round(kept_correct / n, 4)}}
-
-
-AIRLINE = SHARED / "twitter_us_airline_sentiment" / "Tweets.csv"
-
-
-def bench_sentiment_head(texts: list[str], gold: list[str]) -> dict:
-    """Macro-F1 of the learned head on SXSW: trained on airline tweets, and 5-fold in-domain."""
-    import tempfile
-
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
-    from nlp.embed import Embedder
-    from nlp.sentiment_head import SentimentHead
-
-    classes = ("positive", "negative", "neutral")
-    cache = Path(tempfile.gettempdir()) / "shopgraph-bench-embeddings"
-    embedder = Embedder(cache_dir=cache)
-    out: dict = {"embed_model": embedder.model_id}
-    if AIRLINE.is_file():
-        with AIRLINE.open(encoding="utf-8", newline="") as handle:
-            airline = list(csv.DictReader(handle))
-        head = SentimentHead().fit([normalise_text(r["text"]) for r in airline],
-                                   [r["airline_sentiment"] for r in airline], embedder)
-        pred = head.predict(texts, embedder)
-        out["trained_on_airline_tweets"] = len(airline)
-        out["macro_f1_airline_trained"] = round(macro_f1(gold, pred, classes)["macro"], 4)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    pred_cv = np.empty(len(texts), dtype=object)
-    labels = np.asarray(gold)
-    for train, test in folds.split(texts, labels):
-        head = SentimentHead().fit([texts[i] for i in train], labels[train].tolist(), embedder)
-        pred_cv[test] = head.predict([texts[i] for i in test], embedder)
-    f1 = macro_f1(gold, pred_cv.tolist(), classes)
-    out["macro_f1_5fold_in_domain"] = round(f1["macro"], 4)
-    out["f1_per_class_5fold"] = {k: round(v, 4) for k, v in f1.items()}
-    return out
 
 
 def bench_demo(linker_config: NlpConfig, nlp) -> dict | None:
