@@ -40,6 +40,20 @@ def load_sentiment_model(path: str | Path, config: NlpConfig | None = None) -> B
     return lambda texts: head.score(texts, embedder)
 
 
+def check_sentiment_model(path: str | Path) -> None:
+    """Raise (``ValueError``, ``OSError``, ...) unless ``path`` is a model
+    :func:`load_sentiment_model` can load; a fine-tuned folder is checked by its card and files,
+    without loading it."""
+    if Path(path).is_dir():
+        from nlp.sentiment_finetune import read_card
+
+        read_card(path)
+        return
+    from nlp.sentiment_head import SentimentHead
+
+    SentimentHead.load(path)
+
+
 class SentimentScorer:
     """Compound scores in [-1, 1] and their three-way polarity.
 

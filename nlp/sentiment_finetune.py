@@ -22,12 +22,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kg.atomic import atomic_dir, resolve_artifact_dir
 from nlp.sentiment_data import LABELS, sentiment_view
+from nlp.sentiment_head import signed_confidence
 
 if TYPE_CHECKING:
     import torch
@@ -49,13 +51,6 @@ class FineTuneConfig:
     warmup: float = 0.1
     max_texts: int | None = None
     seed: int = 0
-
-
-def _softmax_scores(proba: np.ndarray, classes: list[str]) -> np.ndarray:
-    col = {c: i for i, c in enumerate(classes)}
-    pos, neg, neu = (proba[:, col[c]] for c in ("positive", "negative", "neutral"))
-    strength = (1.0 + np.maximum(pos, neg) - neu) / 2
-    return np.asarray(np.where(pos >= neg, strength, -strength), dtype=np.float32)
 
 
 class FineTunedSentiment:
@@ -97,7 +92,7 @@ class FineTunedSentiment:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Signed confidence per text in [-1, 1], as :meth:`SentimentHead.score`."""
-        return _softmax_scores(self.predict_proba(texts), self.classes_)
+        return signed_confidence(self.predict_proba(texts), self.classes_)
 
     def save(self, folder: str | os.PathLike[str]) -> None:
         """Write the model as a folder, atomically (safetensors and JSON only)."""
@@ -119,16 +114,8 @@ class FineTunedSentiment:
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
-        root = resolve_artifact_dir(folder)
-        try:
-            meta = json.loads((root / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{folder}: no readable {META_FILE} ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{folder}: not a {FORMAT} folder")
+        root, meta = read_card(folder)
         classes = [str(c) for c in meta["classes"]]
-        if sorted(classes) != sorted(LABELS):
-            raise ValueError(f"{folder}: classes {classes} are not {list(LABELS)}")
         encoder = AutoModel.from_pretrained(root / "encoder").eval()
         tokenizer = AutoTokenizer.from_pretrained(root / "encoder")
         weights = load_file(str(root / "classifier.safetensors"))
@@ -136,6 +123,26 @@ class FineTunedSentiment:
         classifier.load_state_dict(weights)
         return cls(encoder, tokenizer, classifier, classes, max_len=int(meta["max_len"]),
                    base_model=str(meta.get("base_model", "")))
+
+
+def read_card(folder: str | os.PathLike[str]) -> tuple[Path, dict]:
+    """The folder a :meth:`FineTunedSentiment.save` wrote and its ``sentiment.json``, checked
+    without loading the model (a ``ValueError`` naming the folder if it is not one)."""
+    root = resolve_artifact_dir(folder)
+    try:
+        meta = json.loads((root / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{folder}: no readable {META_FILE} ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{folder}: not a {FORMAT} folder")
+    classes = [str(c) for c in meta.get("classes", [])]
+    if sorted(classes) != sorted(LABELS):
+        raise ValueError(f"{folder}: classes {classes} are not {list(LABELS)}")
+    missing = [name for name in ("classifier.safetensors", "encoder/config.json")
+               if not (root / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder}: missing {', '.join(missing)}")
+    return root, meta
 
 
 def fine_tune(texts: Sequence[str], labels: Sequence[str], model: str | os.PathLike[str],

@@ -26,11 +26,21 @@ import numpy as np
 
 from kg.atomic import atomic_write_bytes
 from nlp.embed import Embedder
-from nlp.sentiment_data import sentiment_view
+from nlp.sentiment_data import LABELS, sentiment_view
 
 _FORMAT = "shopgraph.sentiment_head/2"
 #: |score| above this is positive / negative: the most probable class is not neutral.
 NEUTRAL_BAND = 0.5
+
+
+def signed_confidence(proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """Per row of class probabilities, the sign of p(positive) - p(negative) times
+    (1 + max(p(pos), p(neg)) - p(neutral)) / 2: above ``NEUTRAL_BAND`` in size exactly when
+    neutral is not the most probable class."""
+    col = {c: i for i, c in enumerate(classes)}
+    pos, neg, neu = (proba[:, col[c]] for c in ("positive", "negative", "neutral"))
+    strength = (1.0 + np.maximum(pos, neg) - neu) / 2
+    return np.asarray(np.where(pos >= neg, strength, -strength), dtype=np.float32)
 
 
 def vader_scores(texts: Sequence[str]) -> np.ndarray:
@@ -74,7 +84,7 @@ class SentimentHead:
         """Learn from labelled texts (labels: positive, negative, neutral, all three present)."""
         from sklearn.linear_model import LogisticRegression
 
-        missing = {"positive", "negative", "neutral"} - set(labels)
+        missing = set(LABELS) - set(labels)
         if missing:
             raise ValueError(f"no training text labelled {sorted(missing)}")
         model = LogisticRegression(C=self.c, class_weight=self.class_weight,
@@ -109,11 +119,7 @@ class SentimentHead:
 
     def score(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
         """Signed confidence per text in [-1, 1]; |score| > ``NEUTRAL_BAND`` iff not neutral."""
-        proba = self.predict_proba(texts, embedder)
-        col = {c: i for i, c in enumerate(self.classes_)}
-        pos, neg, neu = (proba[:, col[c]] for c in ("positive", "negative", "neutral"))
-        strength = (1.0 + np.maximum(pos, neg) - neu) / 2
-        return np.asarray(np.where(pos >= neg, strength, -strength), dtype=np.float32)
+        return signed_confidence(self.predict_proba(texts, embedder), self.classes_)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted head as ``.npz``, atomically."""

@@ -2,11 +2,11 @@
 
 After the graph, the enrichment stages run (nlp mentions and concepts, CLIP image tags,
 profiles, segments and co-purchase rules), then the recommender's models are fitted, unless
-switched off (``--sentiment-head HEAD_FILE``: mentions take the sentiment of a head trained by
-``shopgraph train-sentiment`` instead of VADER's); the artifact then serves ``shopgraph
-recommend/explain/similar``. Writes the graph, ``manifest.json`` (counts, versions, hashes,
-what each stage did) and ``rejected.jsonl`` atomically: a build killed at any moment leaves
-the previous artifact loadable.
+switched off (``--sentiment-head MODEL``: mentions take the sentiment of a head file or
+fine-tuned folder written by ``shopgraph train-sentiment`` instead of VADER's); the artifact
+then serves ``shopgraph recommend/explain/similar``. Writes the graph, ``manifest.json``
+(counts, versions, hashes, what each stage did) and ``rejected.jsonl`` atomically: a build
+killed at any moment leaves the previous artifact loadable.
 """
 
 from __future__ import annotations
@@ -72,16 +72,12 @@ def check_sentiment_head(path: Path) -> None:
     ``shopgraph train-sentiment`` wrote (a head file or a fine-tuned folder)."""
     import zipfile
 
-    from nlp.sentiment_finetune import FineTunedSentiment
-    from nlp.sentiment_head import SentimentHead
+    from nlp.sentiment import check_sentiment_model
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: sentiment model not found")
     try:
-        if path.is_dir():
-            FineTunedSentiment.load(path)
-        else:
-            SentimentHead.load(path)
+        check_sentiment_model(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         raise ValueError(f"{path}: not a sentiment model written by `shopgraph train-sentiment`"
