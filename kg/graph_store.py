@@ -50,10 +50,7 @@ class GraphStore:
 
     def node_attrs(self, node_id: str) -> dict[str, Any]:
         """A copy of the node's attributes; KeyError if there is no such node."""
-        node_type, raw = split_id(node_id)
-        i = self._index[node_type].get(raw)
-        if i is None:
-            raise KeyError(f"no node {node_id!r} in the graph")
+        node_type, i = self._locate(node_id)
         return dict(self._attrs[node_type][i] or {})
 
     def nodes(self, node_type: str) -> list[str]:
@@ -70,9 +67,13 @@ class GraphStore:
 
     def index(self, node_id: str) -> int:
         """The node's index within its type; KeyError naming the id if absent."""
+        return self._locate(node_id)[1]
+
+    def _locate(self, node_id: str) -> tuple[str, int]:
+        """The node's type and index within it; KeyError naming the id if absent."""
         node_type, raw = split_id(node_id)
         try:
-            return self._index[node_type][raw]
+            return node_type, self._index[node_type][raw]
         except KeyError:
             raise KeyError(f"no node {node_id!r} in the graph") from None
 

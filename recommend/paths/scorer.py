@@ -63,6 +63,7 @@ class TopN:
 #: Up to this many users, :meth:`GraphPathScorer.score_dense` pushes dense rows.
 DENSE_ROWS_USERS = 8
 
+
 class GraphPathScorer:
     """Meta-path scorer; see the module docstring."""
 
