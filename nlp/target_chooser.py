@@ -42,6 +42,20 @@ def text_words(text: str) -> set[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class _TextFacts:
+    """What every candidate of one text is compared with: its length, candidate count, linked
+    targets and their brands, where its mentions start and end, its strongest sentiment."""
+
+    length: int
+    n_candidates: int
+    linked: frozenset[str]
+    brands_of_linked: frozenset[str | None]
+    first_start: int
+    last_end: int
+    strongest: float
+
+
+@dataclass(frozen=True, slots=True)
 class Candidates:
     """The candidate targets of one text and their feature rows (sparse, one row each)."""
 
@@ -77,41 +91,45 @@ class TargetChooser:
         linked = list(dict.fromkeys(m.target for m in mentions))
         return list(dict.fromkeys(linked + [r for t in linked for r in self.related.get(t, ())]))
 
-    def _mention_features(self, target: str, mentions: Sequence[Mention], targets: list[str],
-                          length: int) -> list[float]:
+    def _mention_features(self, target: str, mentions: Sequence[Mention],
+                          text: _TextFacts) -> list[float]:
         own = [m for m in mentions if m.target == target]
         kind = target.partition(":")[0]
         row = [float(kind == k) for k in _KINDS]
-        brands_of_linked = {self.brand_of.get(m.target) for m in mentions}
-        linked = {m.target for m in mentions}
         row += [
             float(bool(own)),
-            float(target in brands_of_linked),  # a brand whose product is linked too
-            float(self.brand_of.get(target) in linked),  # a product whose brand is too
-            float(len(targets)),
+            float(target in text.brands_of_linked),  # a brand whose product is linked too
+            float(self.brand_of.get(target) in text.linked),  # a product whose brand is too
+            float(text.n_candidates),
         ]
         if not own:
             return row + [0.0] * 9
-        strongest = max(abs(m.sentiment) for m in mentions)
+        feeling = max(abs(m.sentiment) for m in own)
         row += [
             np.log1p(len(own)),
-            min(m.start for m in own) / length,
-            max(m.end for m in own) / length,
-            float(min(m.start for m in own) == min(m.start for m in mentions)),
-            float(max(m.end for m in own) == max(m.end for m in mentions)),
+            min(m.start for m in own) / text.length,
+            max(m.end for m in own) / text.length,
+            float(min(m.start for m in own) == text.first_start),
+            float(max(m.end for m in own) == text.last_end),
             float(any(m.text.startswith("#") for m in own)),
             float(any(m.text.startswith("@") for m in own)),
-            max(abs(m.sentiment) for m in own),
-            float(max(abs(m.sentiment) for m in own) == strongest),
+            feeling,
+            float(feeling == text.strongest),
         ]
         return row
 
     def candidates(self, text: str, mentions: Sequence[Mention]) -> Candidates:
         """The candidate targets of ``mentions`` (of one text) with their features."""
         targets = self.candidate_targets(mentions)
-        length = max(len(text), 1)
-        dense = np.asarray([self._mention_features(t, mentions, targets, length)
-                            for t in targets], dtype=np.float64).reshape(len(targets), -1)
+        facts = _TextFacts(
+            length=max(len(text), 1), n_candidates=len(targets),
+            linked=frozenset(m.target for m in mentions),
+            brands_of_linked=frozenset(self.brand_of.get(m.target) for m in mentions),
+            first_start=min((m.start for m in mentions), default=0),
+            last_end=max((m.end for m in mentions), default=0),
+            strongest=max((abs(m.sentiment) for m in mentions), default=0.0))
+        dense = np.asarray([self._mention_features(t, mentions, facts) for t in targets],
+                           dtype=np.float64).reshape(len(targets), -1)
         blocks = [sparse.csr_matrix(dense)]
         seen = [self.words_[w] for w in sorted(text_words(text)) if w in self.words_]
         if self.words:
