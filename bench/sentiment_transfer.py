@@ -3,7 +3,8 @@
 Test set: the SXSW 2011 brand/product tweets (../shared/data/sxsw_brand_product_tweets), whole
 tweets, gold = the crowd's emotion toward the brand/product ("No emotion toward brand or product"
 = neutral, "I can't tell" left out). SXSW is the test only: nothing below is trained or tuned
-on its text or labels, except the separate in-domain row (5-fold CV within SXSW).
+on its text or labels (in-domain figures, trained on SXSW in cross-validation, are
+``bench/sentiment_in_domain.py``'s).
 
 Training sources (read with :mod:`nlp.sentiment_data`, as a user's labelled file would be):
 - airline: the US-airline tweets (../shared/data/twitter_us_airline_sentiment), crowd labels;
@@ -136,19 +137,6 @@ def select_recipe(airline: LabelledTexts, reviews: LabelledTexts, embedder: Embe
     return {"grid": grid, "chosen": {"c": best["c"], "vader": best["vader"]}}
 
 
-def in_domain_cv(test: LabelledTexts, embedder: Embedder) -> dict:
-    """5-fold stratified CV within SXSW (seed 0): the in-domain reference, not a default."""
-    from sklearn.model_selection import StratifiedKFold
-
-    labels = np.asarray(test.labels)
-    pred = np.empty(len(labels), dtype=object)
-    for train, fold in StratifiedKFold(5, shuffle=True, random_state=0).split(test.texts, labels):
-        head = SentimentHead().fit([test.texts[i] for i in train], labels[train].tolist(),
-                                   embedder)
-        pred[fold] = head.predict([test.texts[i] for i in fold], embedder)
-    return macro_f1(test.labels, pred.tolist())
-
-
 def with_priors(proba: np.ndarray, classes: list[str], source_priors: np.ndarray,
                 test: LabelledTexts) -> dict:
     """Macro-F1 of the argmax before and after EM prior adaptation, and the priors."""
@@ -233,7 +221,6 @@ def main() -> int:
         head = SentimentHead(**chosen).fit(train.texts, train.labels, embedder)
         result["transfer"][name] = evaluate(head, test, embedder)
         print(f"  {name}: {result['transfer'][name]}", flush=True)
-    result["in_domain_5fold_not_a_default"] = in_domain_cv(test, embedder)
     result["prior_adaptation"] = prior_adaptation(airline, reviews, test, embedder)
     candidates = {name: row["macro"] for name, row in result["transfer"].items()}
     candidates["airline_prior_adapted"] = \
