@@ -5,7 +5,9 @@ into ``DIR/artifact`` with the enrichment stages (mentions, a CLIP trained on th
 images, profiles), prints the graph summary and what each stage did, and answers a sample
 SPARQL question with a bound parameter: which brands the people a given user follows bought.
 It ends with the top 5 recommendations, and the graph paths that explain them, for three
-demo users: the most active one, an influencer's follower, and a user unknown to the graph.
+demo users: the one who follows the most people, one with a single purchase, and a user
+unknown to the graph;
+``DIR/recommendations.html`` shows the same with the paths drawn.
 """
 
 from __future__ import annotations
@@ -62,13 +64,17 @@ def run_demo(args: argparse.Namespace) -> int:
     print(answer)
 
     if "models" in manifest.get("stages", {}):
-        print_recommendations(artifact, [user, _quietest_buyer(graph), "user:newcomer"])
+        users = [user, _quietest_buyer(graph), "user:newcomer"]
+        print_recommendations(artifact, users, report=args.out / "recommendations.html")
     return 0
 
 
-def print_recommendations(artifact: Path, users: list[str], k: int = 5) -> None:
-    """Each user's top ``k`` with score, component parts and explaining paths as sentences."""
+def print_recommendations(artifact: Path, users: list[str], k: int = 5,
+                          report: Path | None = None) -> None:
+    """Each user's top ``k`` with score, component parts and explaining paths as sentences;
+    with ``report``, also an HTML page of them with the paths drawn."""
     from recommend import Recommender
+    from recommend.report import write_report
 
     rec = Recommender.load(artifact)
     for user in users:
@@ -81,6 +87,8 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5) -> None:
                   f" = {parts}{note}")
             for path in r.paths:
                 print(f"      - {path.text}")
+    if report is not None:
+        print(f"5. the same with the paths drawn: {write_report(rec, users, report, k=k)}")
 
 
 def _quietest_buyer(graph: KnowledgeGraph) -> str:

@@ -1,8 +1,10 @@
-"""``shopgraph recommend ARTIFACT_DIR --user ID -k 10 [--json]``: top products with reasons.
+"""``shopgraph recommend ARTIFACT_DIR --user ID -k 10 [--json] [--html OUT.html]``: top products
+with reasons.
 
 ``--json`` prints a JSON list of ``{"item", "score", "parts": {...}, "paths": [{"nodes",
 "edges": [[src, type, dst], ...], "text", ...}], "reason"}``. An unknown user gets cold-start
-recommendations (the ``reason`` says so).
+recommendations (the ``reason`` says so). ``--html`` also writes a page of the user's
+recommendations with their paths drawn (:mod:`recommend.report`; the default filters).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--diversity", type=float, default=0.0,
                         help="0..1: trade score for variety (maximal marginal relevance)")
     parser.add_argument("--no-explain", action="store_true", help="skip the paths")
+    parser.add_argument("--html", type=Path, default=None, metavar="OUT.html",
+                        help="also write an HTML page with the paths drawn")
     parser.set_defaults(func=run_recommend)
 
 
@@ -47,6 +51,10 @@ def run_recommend(args: argparse.Namespace) -> int:
                          categories=args.category, brands=args.brand,
                          price_min=args.price_min, price_max=args.price_max,
                          diversity=args.diversity, explain=not args.no_explain)
+    if args.html is not None:
+        from recommend.report import write_report
+
+        write_report(rec, [args.user], args.html, k=args.k)
     if args.json:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0

@@ -26,7 +26,7 @@ class PathLike(Protocol):
     @property
     def edges(self) -> tuple[tuple[str, str, str], ...]: ...
 
-__all__ = ["TYPE_COLOURS", "PathLike", "draw_paths"]
+__all__ = ["TYPE_COLOURS", "PathLike", "draw_paths", "paths_figure"]
 
 TYPE_COLOURS: dict[str, str] = {
     "user": "#4C72B0", "product": "#DD8452", "brand": "#55A868", "category": "#C44E52",
@@ -46,6 +46,24 @@ def draw_paths(
 
     With ``graph``, nodes are labelled with readable names instead of ids.
     """
+    target = FilePath(out)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        raise ValueError(f"{target}: draw_paths writes .svg or .png, not {target.suffix!r}")
+    atomic_write_bytes(target, paths_figure(paths, fmt, graph=graph, title=title,
+                                            influencers=influencers))
+    return target
+
+
+def paths_figure(
+    paths: Sequence[PathLike],
+    fmt: str,
+    *,
+    graph: KnowledgeGraph | None = None,
+    title: str | None = None,
+    influencers: Collection[str] = (),
+) -> bytes:
+    """The picture of ``paths`` as ``fmt`` ("svg" or "png") bytes (see :func:`draw_paths`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -54,10 +72,8 @@ def draw_paths(
 
     from recommend.paths.sentences import node_name
 
-    target = FilePath(out)
-    fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
-        raise ValueError(f"{target}: draw_paths writes .svg or .png, not {target.suffix!r}")
+        raise ValueError(f"paths_figure draws svg or png, not {fmt!r}")
     if not paths:
         raise ValueError("draw_paths: no path to draw")
     g = nx.MultiDiGraph()
@@ -94,8 +110,7 @@ def draw_paths(
         fig.savefig(buf, format=fmt, bbox_inches="tight")
     finally:
         plt.close(fig)
-    atomic_write_bytes(target, buf.getvalue())
-    return target
+    return buf.getvalue()
 
 
 def _wrap(text: str, width: int = 18) -> str:

@@ -23,3 +23,5 @@ def test_demo_builds_a_loadable_artifact_and_answers_sparql(
     assert brand_rows, printed
     counts = [int(line.split()[-1]) for line in brand_rows]
     assert counts == sorted(counts, reverse=True)
+    page = (tmp_path / "out" / "recommendations.html").read_text(encoding="utf-8")
+    assert "user:newcomer" in page and page.count('class="card"') == 15

@@ -49,6 +49,15 @@ def test_recommend_text_and_filters(artifact, capsys) -> None:
     assert code == 0 and out.count("product:") >= 3
 
 
+def test_recommend_html_writes_the_page(artifact, capsys, tmp_path) -> None:
+    code, out, _ = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "2",
+                       "--html", tmp_path / "why.html")
+    page = (tmp_path / "why.html").read_text(encoding="utf-8")
+    assert code == 0 and page.startswith("<!DOCTYPE html>")
+    items = [line.split()[1] for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert len(items) == 2 and all(item in page for item in items)
+
+
 def test_unknown_user_is_cold_start_not_an_error(artifact, capsys) -> None:
     code, out, _ = run(capsys, "recommend", artifact, "--user", "stranger", "--json")
     assert code == 0
