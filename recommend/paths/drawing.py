@@ -94,7 +94,9 @@ def paths_figure(
     fig, ax = plt.subplots(figsize=(3.2 * (width + 1), 1.8 * (len(paths) + 1)))
     try:
         nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colours, node_size=900, alpha=0.9)
-        nx.draw_networkx_labels(g, pos, labels=labels, ax=ax, font_size=8)
+        for node, (x, y) in pos.items():  # names under their nodes, a fixed distance away
+            ax.annotate(labels[node], (x, y), xytext=(0, -19), textcoords="offset points",
+                        ha="center", va="top", fontsize=8)
         nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=14, node_size=900)
         edge_labels = {(u, v): d["label"] for u, v, d in g.edges(data=True)}
         nx.draw_networkx_edge_labels(g, pos, edge_labels=edge_labels, ax=ax, font_size=7)
