@@ -145,14 +145,18 @@ def read_card(folder: str | os.PathLike[str]) -> tuple[Path, dict]:
     return root, meta
 
 
-def fine_tune(texts: Sequence[str], labels: Sequence[str], model: str | os.PathLike[str],
+def fine_tune(texts: Sequence[str], labels: Sequence[str],
+              model: str | os.PathLike[str] | FineTunedSentiment,
               config: FineTuneConfig | None = None,
               log: Callable[[str], None] | None = None) -> tuple[FineTunedSentiment, dict]:
     """Fine-tune the encoder at ``model`` (a folder) on labelled texts; the model and its stats.
 
-    Labels are positive / negative / neutral, all three present. ``log`` receives a progress line
-    about every 10% of the steps.
+    ``model`` may also be a :class:`FineTunedSentiment`: a copy of it is trained further (the
+    original is left as it was). Labels are positive / negative / neutral, all three present.
+    ``log`` receives a progress line about every 10% of the steps.
     """
+    import copy
+
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -173,12 +177,19 @@ def fine_tune(texts: Sequence[str], labels: Sequence[str], model: str | os.PathL
     if np.any(counts == 0):
         raise ValueError(f"the subsample of {len(order)} texts misses a class ({counts})")
     torch.manual_seed(config.seed)
-    encoder = AutoModel.from_pretrained(model)
+    if isinstance(model, FineTunedSentiment):
+        if model.classes_ != classes:
+            raise ValueError(f"the model's classes {model.classes_} are not {classes}")
+        tuned = copy.deepcopy(model)
+        tuned.max_len = config.max_len
+        encoder, classifier = tuned.encoder, tuned.classifier
+    else:
+        encoder = AutoModel.from_pretrained(model)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        classifier = torch.nn.Linear(encoder.config.hidden_size, len(classes))
+        tuned = FineTunedSentiment(encoder, tokenizer, classifier, classes,
+                                   max_len=config.max_len, base_model=str(model))
     encoder.get_input_embeddings().weight.requires_grad_(False)
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    classifier = torch.nn.Linear(encoder.config.hidden_size, len(classes))
-    tuned = FineTunedSentiment(encoder, tokenizer, classifier, classes, max_len=config.max_len,
-                               base_model=str(model))
     optimiser = torch.optim.AdamW(
         [{"params": [p for p in encoder.parameters() if p.requires_grad], "lr": config.lr},
          {"params": classifier.parameters(), "lr": config.head_lr}],
