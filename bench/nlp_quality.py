@@ -33,7 +33,9 @@
    share of tweets whose label is among the candidates from 0.83 to 0.98; and with the
    tweet's words too. Each is scored answering always and abstaining below a confidence
    threshold picked on the training folds (inner 4-fold) for precision 0.90. These are
-   in-domain figures of a model fitted on SXSW labels, not of the rule-based linker.
+   in-domain figures of a model fitted on SXSW labels, not of the rule-based linker. The
+   fine-tuned encoder that chooses instead (``nlp.target_finetune``) is measured on the same
+   folds by ``bench/chooser_finetune.py`` (15 fine-tunes a seed: too slow for this script).
 
 2. The demo world's gold mentions (kg.demo), when that package is present: span-level P/R
    (a predicted mention is right when source, target and character span equal a gold one).

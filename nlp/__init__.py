@@ -3,8 +3,10 @@
 Modules: :mod:`nlp.config` (``NlpConfig``), :mod:`nlp.pipeline` (spaCy with fallback),
 :mod:`nlp.clean` (normalise + de-duplicate posts), :mod:`nlp.catalogue_patterns` (the names a
 catalogue is mentioned by), :mod:`nlp.linker` (``MentionLinker`` -> ``Mention``),
-:mod:`nlp.concepts` (``ProductConcept``), :mod:`nlp.sentiment` (VADER),
-:mod:`nlp.sentiment_head` (a learned sentiment classifier), :mod:`nlp.embed` (cached
+:mod:`nlp.concepts` (``ProductConcept``), :mod:`nlp.sentiment` (VADER, or a learned model),
+:mod:`nlp.sentiment_head` (a linear sentiment head over embeddings), :mod:`nlp.finetune` (the
+fine-tuned encoder core) with :mod:`nlp.sentiment_finetune` and :mod:`nlp.target_finetune`,
+:mod:`nlp.target_chooser` (the one target a post is about), :mod:`nlp.embed` (cached
 sentence-transformers embeddings). Importing this package loads no model.
 """
 
