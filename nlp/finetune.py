@@ -15,6 +15,7 @@ its own JSON card. Nothing is pickled.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -129,10 +130,24 @@ class EncoderClassifier:
                    base_model=base_model, view=view)
 
 
-def missing_parts(folder: Path) -> list[str]:
-    """The files :meth:`EncoderClassifier.save_parts` writes that ``folder`` lacks."""
-    return [name for name in (CLASSIFIER_FILE, f"{ENCODER_DIR}/config.json")
-            if not (folder / name).is_file()]
+def read_folder_card(folder: str | os.PathLike[str], card: str, fmt: str) -> tuple[Path, dict]:
+    """The model folder at ``folder`` and its JSON ``card`` (whose "format" must be ``fmt``),
+    checked to hold what :meth:`EncoderClassifier.save_parts` writes, without loading the model
+    (a ``ValueError`` naming the folder if it is not such a folder)."""
+    from kg.atomic import resolve_artifact_dir
+
+    root = resolve_artifact_dir(folder)
+    try:
+        meta = json.loads((root / card).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{folder}: no readable {card} ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise ValueError(f"{folder}: not a {fmt} folder")
+    missing = [name for name in (CLASSIFIER_FILE, f"{ENCODER_DIR}/config.json")
+               if not (root / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder}: missing {', '.join(missing)}")
+    return root, meta
 
 
 def train(model: EncoderClassifier, texts: Sequence[str], y: np.ndarray,

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.atomic import atomic_dir, resolve_artifact_dir
-from nlp.finetune import EncoderClassifier, FineTuneConfig, missing_parts, train
+from kg.atomic import atomic_dir
+from nlp.finetune import EncoderClassifier, FineTuneConfig, read_folder_card, train
 from nlp.sentiment_data import LABELS, sentiment_view
 from nlp.sentiment_head import signed_confidence
 
@@ -68,19 +68,10 @@ class FineTunedSentiment(EncoderClassifier):
 def read_card(folder: str | os.PathLike[str]) -> tuple[Path, dict]:
     """The folder a :meth:`FineTunedSentiment.save` wrote and its ``sentiment.json``, checked
     without loading the model (a ``ValueError`` naming the folder if it is not one)."""
-    root = resolve_artifact_dir(folder)
-    try:
-        meta = json.loads((root / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{folder}: no readable {META_FILE} ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{folder}: not a {FORMAT} folder")
+    root, meta = read_folder_card(folder, META_FILE, FORMAT)
     classes = [str(c) for c in meta.get("classes", [])]
     if sorted(classes) != sorted(LABELS):
         raise ValueError(f"{folder}: classes {classes} are not {list(LABELS)}")
-    missing = missing_parts(root)
-    if missing:
-        raise ValueError(f"{folder}: missing {', '.join(missing)}")
     return root, meta
 
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
-from kg.atomic import atomic_dir, resolve_artifact_dir
-from nlp.finetune import EncoderClassifier, FineTuneConfig, missing_parts, train
+from kg.atomic import atomic_dir
+from nlp.finetune import EncoderClassifier, FineTuneConfig, read_folder_card, train
 
 __all__ = ["FineTunedTargetChooser", "fine_tune_chooser"]
 
@@ -88,16 +88,7 @@ class FineTunedTargetChooser:
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> FineTunedTargetChooser:
         """A chooser written by :meth:`save`; a wrong folder is a ``ValueError`` naming it."""
-        root = resolve_artifact_dir(folder)
-        try:
-            meta = json.loads((root / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{folder}: no readable {META_FILE} ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{folder}: not a {FORMAT} folder")
-        missing = missing_parts(root)
-        if missing:
-            raise ValueError(f"{folder}: missing {', '.join(missing)}")
+        root, meta = read_folder_card(folder, META_FILE, FORMAT)
         return cls(EncoderClassifier.load_parts(
             root, [str(c) for c in meta["classes"]], max_len=int(meta["max_len"]),
             base_model=str(meta.get("base_model", ""))))
