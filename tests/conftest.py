@@ -30,3 +30,20 @@ def shared_dataset() -> Callable[[str], Path]:
         return folder
 
     return locate
+
+
+@pytest.fixture(scope="session")
+def small_demo_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo world (120 users, 80 products, 300 posts, no images) built with the models
+    stage (LSA content encoder): the artifact folder. Tests must not change it on disk."""
+    from kg.artifact import build_artifact
+    from kg.demo import DemoConfig, generate_demo_world
+    from recommend.hybrid.config import HybridConfig
+    from recommend.model_stage import model_stage
+
+    root = tmp_path_factory.mktemp("small-demo")
+    generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
+                                                  images=False))
+    build_artifact(root / "data", root / "art", progress=False,
+                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+    return root / "art"

@@ -6,21 +6,12 @@ import json
 
 import pytest
 
-from kg.artifact import build_artifact
-from kg.demo import DemoConfig, generate_demo_world
-from recommend.hybrid.config import HybridConfig
-from recommend.model_stage import model_stage
 from scripts.cli import main
 
 
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
-                                                  images=False))
-    build_artifact(root / "data", root / "art", progress=False,
-                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
-    return root / "art"
+@pytest.fixture
+def artifact(small_demo_artifact):
+    return small_demo_artifact
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
