@@ -1,8 +1,9 @@
 """A self-contained HTML page of users' recommendations: scores, their parts, and the graph
 paths that explain each item, as sentences and as a picture.
 
-Use: ``write_report(Recommender.load(artifact), ["user:u0042", "user:newcomer"], "why.html")``,
-or ``shopgraph recommend ARTIFACT --user u0042 --html why.html``; ``make demo`` writes one.
+Use: ``write_report(rec, {"user:u0042": rec.recommend("user:u0042", k=5)}, "why.html")``, or
+``shopgraph recommend ARTIFACT --user u0042 --html why.html``; ``make demo`` writes one. The
+page shows the recommendations it is given (filters, ``k`` and all), computing none itself.
 
 One section per user, one card per recommended item: its title, score, each blend
 component's part as a bar (negative parts, which a learned ranker's TreeSHAP parts can be,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,7 @@ def _picture(rec: Recommender, r: Recommendation, user: str) -> str:
 
 def _card(rec: Recommender, rank: int, r: Recommendation, user: str, scale: float,
           pictures: bool) -> str:
-    title = rec.graph.node_attrs(r.item).get("title") if rec.graph.has_node(r.item) else None
+    title = rec.graph.node_attrs(r.item).get("title")
     reason = f'<p class="reason">{_e(r.reason)}</p>' if r.reason else ""
     sentences = "".join(f"<li>{_e(p.text)}</li>" for p in r.paths)
     paths = f'<ul class="paths">{sentences}</ul>' if sentences else "<p>no path to show</p>"
@@ -80,16 +81,17 @@ def _card(rec: Recommender, rank: int, r: Recommendation, user: str, scale: floa
             f"{_picture(rec, r, user) if pictures else ''}</div>")
 
 
-def recommendations_page(rec: Recommender, users: Sequence[object], *, k: int = 5,
+def recommendations_page(rec: Recommender,
+                         recommendations: Mapping[str, Sequence[Recommendation]], *,
                          title: str = "shopgraph recommendations",
                          pictures: bool = True) -> str:
-    """The HTML page of each user's top ``k`` (see the module docstring)."""
+    """The HTML page of each user's ``recommendations`` (user id -> list, in page order; see
+    the module docstring)."""
     from recommend.paths.sentences import node_name
 
     sections = []
-    for user in users:
+    for user, recs in recommendations.items():
         uid = rec.user_id(user)
-        recs = rec.recommend(uid, k=k)
         scale = max((abs(v) for r in recs for v in r.parts.values()), default=0.0)
         known = rec.graph.has_node(uid)
         who = node_name(rec.graph, uid) if known else "a user unknown to the graph"
@@ -102,9 +104,9 @@ def recommendations_page(rec: Recommender, users: Sequence[object], *, k: int = 
             f"<h1>{_e(title)}</h1>{''.join(sections)}</body></html>\n")
 
 
-def write_report(rec: Recommender, users: Sequence[object], out: str | os.PathLike[str], *,
-                 k: int = 5, pictures: bool = True) -> Path:
+def write_report(rec: Recommender, recommendations: Mapping[str, Sequence[Recommendation]],
+                 out: str | os.PathLike[str], *, pictures: bool = True) -> Path:
     """Write :func:`recommendations_page` to ``out`` atomically; the path written."""
     target = Path(out)
-    atomic_write_text(target, recommendations_page(rec, users, k=k, pictures=pictures))
+    atomic_write_text(target, recommendations_page(rec, recommendations, pictures=pictures))
     return target

@@ -77,9 +77,10 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
     from recommend.report import write_report
 
     rec = Recommender.load(artifact)
-    for user in users:
+    by_user = {user: rec.recommend(user, k=k) for user in users}
+    for user, recs in by_user.items():
         print(f"4. top {k} for {user}:")
-        for rank, r in enumerate(rec.recommend(user, k=k), start=1):
+        for rank, r in enumerate(recs, start=1):
             attrs = rec.graph.node_attrs(r.item)
             parts = ", ".join(f"{name} {value:.2f}" for name, value in r.parts.items() if value)
             note = f" [{r.reason}]" if r.reason else ""
@@ -88,7 +89,7 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
             for path in r.paths:
                 print(f"      - {path.text}")
     if report is not None:
-        print(f"5. the same with the paths drawn: {write_report(rec, users, report, k=k)}")
+        print(f"5. the same with the paths drawn: {write_report(rec, by_user, report)}")
 
 
 def _quietest_buyer(graph: KnowledgeGraph) -> str:

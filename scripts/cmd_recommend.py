@@ -3,8 +3,8 @@ with reasons.
 
 ``--json`` prints a JSON list of ``{"item", "score", "parts": {...}, "paths": [{"nodes",
 "edges": [[src, type, dst], ...], "text", ...}], "reason"}``. An unknown user gets cold-start
-recommendations (the ``reason`` says so). ``--html`` also writes a page of the user's
-recommendations with their paths drawn (:mod:`recommend.report`; the default filters).
+recommendations (the ``reason`` says so). ``--html`` also writes a page of the same
+recommendations with their paths drawn (:mod:`recommend.report`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def run_recommend(args: argparse.Namespace) -> int:
     if args.html is not None:
         from recommend.report import write_report
 
-        write_report(rec, [args.user], args.html, k=args.k)
+        write_report(rec, {args.user: recs}, args.html)
     if args.json:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0

@@ -42,7 +42,7 @@ def test_page_shows_every_item_its_sentences_and_a_picture_of_its_paths(artifact
     rec = Recommender.load(artifact)
     user = "user:u0001"
     recs = rec.recommend(user, k=3)
-    page = recommendations_page(rec, [user, "user:stranger"], k=3)
+    page = recommendations_page(rec, {u: rec.recommend(u, k=3) for u in (user, "user:stranger")})
     parser = _Balance()
     parser.feed(page)
     assert parser.stack == []
@@ -63,13 +63,14 @@ def test_graph_text_is_escaped(artifact) -> None:
     rec = Recommender.load(artifact)
     first = rec.recommend("u0001", k=1)[0].item
     rec.graph.add_node(first, title='<script>alert("x")</script>')
-    page = recommendations_page(rec, ["u0001"], k=1, pictures=False)
+    page = recommendations_page(rec, {"u0001": rec.recommend("u0001", k=1)}, pictures=False)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
 
 
 def test_write_report_is_atomic(artifact, tmp_path) -> None:
     rec = Recommender.load(artifact)
-    out = write_report(rec, ["u0002"], tmp_path / "why.html", k=2, pictures=False)
+    out = write_report(rec, {"u0002": rec.recommend("u0002", k=2)}, tmp_path / "why.html",
+                       pictures=False)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["why.html"]
