@@ -102,6 +102,7 @@ class SentimentScorer:
             return [self.score(t) for t in texts]
         scores = self.model(texts)
         return [float(s) if t and t.strip() else 0.0 for s, t in zip(scores, texts, strict=True)]
+
     def polarity(self, compound: float) -> Polarity:
         """``positive`` / ``negative`` outside the neutral band, else ``neutral``."""
         if compound >= self.neutral_band:

@@ -36,7 +36,7 @@ before these changes (one draw, no negatives or stem): fashion category 0.244 vs
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -188,6 +188,7 @@ class ClipTrainer:
         pools = (sorted({t for p in kept for t in (p.colour_free or p.texts)}),
                  sorted({t for p in kept for t in (*p.texts, *p.colour_free)}),
                  sorted({t for p in kept for t in colour_texts(p)}))
+        truth_of = [frozenset((*p.texts, *p.colour_free)) for p in kept]
         losses: list[float] = []
         with tqdm(total=total, desc=f"train CLIP ({origin})", unit="step",
                   disable=not self.progress) as bar:
@@ -211,8 +212,8 @@ class ClipTrainer:
                     images = pixels[torch.as_tensor(idx)]
                     if self.augment:
                         images = _augment(images, rng, scale=self.crop_scale)
-                    truths = [{*p.texts, *p.colour_free} for p in items]
-                    loss = _contrastive_loss(bundle, images, draws, weights, truths)
+                    loss = _contrastive_loss(bundle, images, draws, weights,
+                                             [truth_of[i] for i in idx])
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -295,7 +296,7 @@ def _augment(images: Any, rng: np.random.Generator, *,
 
 
 def _contrastive_loss(bundle: ClipBundle, pixel_values: Any, draws: list[list[tuple[str, str]]],
-                      weights: list[float], truths: list[set[str]]) -> Any:
+                      weights: list[float], truths: Sequence[Collection[str]]) -> Any:
     """Weighted mean of symmetric CLIP losses of the images against each list of drawn texts.
 
     ``draws``: lists of (text, prompt fed to the model), the first ``len(truths)`` one per image
