@@ -80,7 +80,7 @@ def hold_out(src: Path, dst: Path, fraction: float = 0.2) -> dict[str, set[str]]
 
 def task_of(graph, held: dict[str, set[str]]) -> h.RankingTask:
     """Train = the graph's user x product event weights; test = the held-out purchases."""
-    from recommend.hybrid.split import PRODUCT_RELATIONS, relation_matrix
+    from kg.interactions import PRODUCT_RELATIONS, relation_matrix
 
     x = relation_matrix(graph, PRODUCT_RELATIONS)
     x.data = np.log1p(x.data)

@@ -92,7 +92,7 @@ def top_k_rows(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, n_rows: 
     return np.where(np.isfinite(np.take_along_axis(s, part, axis=1)), out, -1)
 
 
-def _ndcg(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
+def ndcg_of_scores(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
           k: int, only: np.ndarray | None = None) -> float:
     """Mean NDCG@k over all rows of ``relevant`` (or the rows where ``only`` is True)."""
     recs = top_k_rows(scores, rows, items, relevant.shape[0], k)
@@ -112,7 +112,7 @@ def fit_coordinate(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     """
     n = features.shape[1]
     starts = [np.ones(n), *np.eye(n)] if n > 1 else [np.ones(n)]
-    values = [_ndcg(features @ s, rows, items, relevant, k) for s in starts]
+    values = [ndcg_of_scores(features @ s, rows, items, relevant, k) for s in starts]
     w = np.asarray(starts[int(np.argmax(values))], np.float64).copy()
     best = max(values)
     for _ in range(rounds):
@@ -124,7 +124,7 @@ def fit_coordinate(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                 cand[j] = base * g
                 if not cand.any() or np.isclose(cand[j], w[j]):
                     continue
-                value = _ndcg(features @ cand, rows, items, relevant, k)
+                value = ndcg_of_scores(features @ cand, rows, items, relevant, k)
                 if value > best + 1e-9:
                     best, w, improved = value, cand, True
         if not improved:
@@ -164,25 +164,25 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     if learned:
         for f in (0, 1):
             tr, te = fold[rows] != f, fold[rows] == f
-            rel_tr = _rows_only(relevant, fold != f)
+            rel_tr = rows_only(relevant, fold != f)
             for name in fitters:
-                blend = _fit_one(name, features[tr], rows[tr], items[tr], rel_tr, names,
+                blend = fit_kind(name, features[tr], rows[tr], items[tr], rel_tr, names,
                                  None if design is None else design[tr],
                                  k=k, grid=grid, rounds=rounds, seed=seed)
                 scores = blend.score(features[te], None if design is None else design[te])
-                cv[name].append(_ndcg(scores, rows[te], items[te], relevant, k, fold == f))
+                cv[name].append(ndcg_of_scores(scores, rows[te], items[te], relevant, k, fold == f))
     means = {name: float(np.mean(v)) for name, v in cv.items() if v}
     kind = max(means, key=means.__getitem__) if means else "coordinate"
-    blend = _fit_one(kind, features, rows, items, relevant, names, design,
+    blend = fit_kind(kind, features, rows, items, relevant, names, design,
                      k=k, grid=grid, rounds=rounds, seed=seed)
-    full = _ndcg(blend.score(features, design), rows, items, relevant, k)
+    full = ndcg_of_scores(blend.score(features, design), rows, items, relevant, k)
     blend.validation = {f"cv_ndcg@{k}": means, f"ndcg@{k}": full, "users": int(n_rows),
-                        "single": {n: _ndcg(features[:, j], rows, items, relevant, k)
+                        "single": {n: ndcg_of_scores(features[:, j], rows, items, relevant, k)
                                    for j, n in enumerate(names)}}
     return blend
 
 
-def _fit_one(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
+def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
              relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
              k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
     """One fitter's blend on these candidates."""
@@ -198,7 +198,7 @@ def _fit_one(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarra
     return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
 
 
-def _rows_only(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+def rows_only(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
     """``m`` with the rows not in ``keep`` emptied (same shape)."""
     return (sp.diags(keep.astype(np.float64)) @ m).tocsr()
 

@@ -24,13 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes, atomic_write_json
-from recommend.hybrid.split import (
-    PRODUCT_RELATIONS,
-    latest_times,
-    relation_matrix,
-    seen_matrix,
-)
-from recommend.paths.metapaths import dense_rows
+from kg.interactions import PRODUCT_RELATIONS, history_matrix, relation_matrix, seen_matrix
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -43,6 +37,8 @@ if TYPE_CHECKING:
 CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
 GRAPH_STATE_FILE = "graph_scorers.json"
+#: CF models that score history rows (:meth:`cf.base.HistoryRecommender.score_history`).
+HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
 def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
@@ -57,13 +53,15 @@ def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> 
 
 
 class CfComponent:
-    """EASE (history @ B, so new history counts at once) or weighted ALS (factors at fit).
+    """A :mod:`cf` model over the graph's interactions: item-kNN, EASE or weighted ALS.
 
-    The model is fitted over the products someone interacted with (``columns_``): knowledge
-    graphs hold many more product nodes (link endpoints without a catalogue record) than
-    products anyone bought, and EASE's item x item matrix is dense. With ``recency_tau``
-    EASE scores a history where the product met ``r`` products before the user's latest
-    weighs ``exp(-r / tau)`` (ties and unknown times: weight 1).
+    The model is fitted over the products someone interacted with (``columns_``):
+    knowledge graphs hold many more product nodes (link endpoints without a catalogue
+    record) than products anyone bought. History models (item-kNN, EASE) score each user's
+    current history row (sparse, recency weighted with ``recency_tau``: the product met
+    ``r`` products before the user's latest weighs ``exp(-r / tau)``) against their sparse
+    or pruned item x item matrix, so new history counts at once; ALS scores the users it
+    was fitted on by their factors and folds in the others' histories.
     """
 
     name = "cf"
@@ -74,6 +72,11 @@ class CfComponent:
         self.columns_ = np.asarray(columns, np.int64)
         self.recency_tau = recency_tau
         self.refresh(graph)
+
+    @property
+    def scores_history(self) -> bool:
+        """Whether the model scores history rows (else factors fitted per user)."""
+        return type(self.model).__name__ in HISTORY_MODELS
 
     @staticmethod
     def interactions(graph: KnowledgeGraph) -> tuple[Any, np.ndarray]:
@@ -90,11 +93,16 @@ class CfComponent:
 
     @classmethod
     def fit(cls, graph: KnowledgeGraph, *, kind: str, params: dict[str, Any]) -> CfComponent:
-        """Fit ``kind`` ("ease" or "als") on the graph's interactions."""
-        if kind == "ease":
+        """Fit ``kind`` ("itemknn", "ease" or "als") on the graph's interactions."""
+        if kind == "itemknn":
+            from cf.item_knn import NeighbourItemKNN
+
+            model: CfRecommender = NeighbourItemKNN(weighting=params["weighting"],
+                                                    top_k=params["neighbours"])
+        elif kind == "ease":
             from cf.ease import EASE
 
-            model: CfRecommender = EASE(lam=params["lam"])
+            model = EASE(lam=params["lam"], top_k=params["keep"], max_items=None)
         elif kind == "als":
             from cf.implicit_mf import WeightedALS
 
@@ -102,28 +110,32 @@ class CfComponent:
                                 reg=params["reg"], alpha=params["alpha"],
                                 offset=params.get("offset", 1.0), seed=params["seed"])
         else:
-            raise ValueError(f"cf model must be 'ease' or 'als', not {kind!r}")
+            raise ValueError(f"cf model must be 'itemknn', 'ease' or 'als', not {kind!r}")
         data, columns = cls.interactions(graph)
         return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"))
 
     def refresh(self, graph: KnowledgeGraph) -> None:
-        """Take the graph's current histories (EASE scores them with the fitted B)."""
+        """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
         hist = history_matrix(graph, self.recency_tau)
         self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         out = np.zeros((len(users), self.n_items))
-        weights = getattr(self.model, "weights_", None)
-        if weights is not None:  # EASE: products added after fitting have no column in B
-            known = users < self.history_.shape[0]
-            if known.any():
-                out[np.ix_(known, self.columns_)] = np.asarray(
-                    dense_rows(self.history_, users[known]) @ weights)
+        known = users < self.history_.shape[0]
+        if not known.any():
             return out
-        known = users < self.model.train_.n_users
-        if known.any():
-            out[np.ix_(known, self.columns_)] = self.model.score_rows(users[known])
+        rows = users[known]
+        if self.scores_history:
+            block = self.model.score_history(self.history_[rows])
+        else:  # factors for the users fitted, folded-in histories for later ones
+            fitted = rows < self.model.train_.n_users
+            block = np.zeros((len(rows), len(self.columns_)))
+            if fitted.any():
+                block[fitted] = self.model.score_rows(rows[fitted])
+            if (~fitted).any():
+                block[~fitted] = self.model.score_history(self.history_[rows[~fitted]])
+        out[np.ix_(known, self.columns_)] = block
         return out
 
     def save(self, folder: Path) -> list[Path]:
@@ -142,35 +154,14 @@ class CfComponent:
             from cf.ease import EASE as Model
         elif name == "WeightedALS":
             from cf.implicit_mf import WeightedALS as Model
+        elif name == "NeighbourItemKNN":
+            from cf.item_knn import NeighbourItemKNN as Model
         else:
             raise ValueError(f"{folder / CF_FILE}: unsupported cf model {name}")
         with np.load(folder / CF_COLUMNS_FILE, allow_pickle=False) as z:
             columns = z["columns"]
             tau = json.loads(str(z["meta"]))["recency_tau"]
         return cls(Model.load(folder / CF_FILE), graph, columns, recency_tau=tau)
-
-
-def history_matrix(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
-    """(users x products) seen history, recency weighted by ``exp(-rank_from_latest / tau)``.
-
-    A product's time is the user's latest event on it (ties: by product index).
-    """
-    seen = seen_matrix(graph)
-    if recency_tau is None:
-        return seen
-    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()
-    latest.sort_indices()
-    seen.sort_indices()
-    rows = np.repeat(np.arange(latest.shape[0]), np.diff(latest.indptr))
-    ts = latest.data
-    order = np.lexsort((ts, rows))  # by user, then time (latest last)
-    ends = latest.indptr[rows[order] + 1]
-    rank = ends - 1 - np.arange(len(order))
-    weights = np.empty(len(ts))
-    weights[order] = np.exp(-rank / recency_tau)
-    unknown = ts <= -1e299  # no time known: full weight
-    weights[unknown] = 1.0
-    return sp.csr_matrix((weights, latest.indices, latest.indptr), shape=latest.shape)
 
 
 class ContentComponent:

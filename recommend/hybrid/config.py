@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-CfModel = Literal["auto", "ease", "als"]
+CfModel = Literal["auto", "ease", "als", "itemknn"]
+HoldoutMode = Literal["auto", "time", "random"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 
@@ -18,68 +19,86 @@ COMPONENTS: tuple[str, ...] = ("cf", "session", "content", "graph", "social", "p
 class HybridConfig:
     """Hyper-parameters of the hybrid ranker (see :mod:`recommend.hybrid`).
 
-    ``cf_model="auto"`` picks EASE up to ``ease_max_items`` products (its item x item matrix
-    is dense), weighted ALS above; products nobody interacted with are left out of the
-    count. ``ease_recency_tau`` weighs the history EASE scores by recency (None: no weighting).
-    Non-empty ``cf_tune_lams`` / ``cf_tune_taus`` are tried on the validation split (CF alone,
-    NDCG@k) and the best replace ``ease_lam`` / ``ease_recency_tau``; with "als" in
-    ``cf_tune_models``, weighted ALS at each of ``cf_tune_als_regs`` x
-    ``cf_tune_als_offsets`` (confidence ``offset + alpha * r``, :class:`cf.implicit_mf.
-    WeightedALS`) competes too (the winner sets ``cf_model``).
+    Validation (:mod:`recommend.hybrid.split`): each user with at least ``min_user_items``
+    products reached through ``target_relations`` has ``holdout_fraction`` of them held
+    out, by time or at random (``holdout_mode="auto"`` decides from the timestamps); the
+    ``derived_relations`` the profile stage computed from interactions are recomputed on
+    the training graph. The validation users (at most ``max_fit_users``) are cut in two:
+    the tuning and blend fitting use one part, and ``selection_share`` of them are kept
+    apart to choose what is served among the blend, each component alone, and the
+    popularity baseline (:mod:`recommend.hybrid.select`).
+
+    CF (:mod:`recommend.hybrid.tune`): ``cf_model="auto"`` tries the ``cf_families``, each
+    at its main hyper-parameter (``knn_weightings`` x ``knn_ks``, ``ease_lams`` when
+    at most ``ease_max_items`` products have interactions, ``als_regs``), history models
+    also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``, None: unweighted),
+    within ``tune_budget_seconds``; the winner's settings replace the fixed ones
+    (``cf_model``, ``ease_lam``, ``knn_*``, ``als_*``, ``cf_recency_tau``). EASE keeps each
+    product's ``ease_keep`` largest weights (None: all; the artifact grows like n x keep).
+
     The ``session`` component counts what people took within ``session_window`` seconds
     (at most ``session_max_lag`` events) after a product, scored from the history weighted
-    with ``session_recency_tau`` (:mod:`recommend.hybrid.session`); the window of
-    ``session_tune_windows`` that ranks best alone on the validation split replaces it.
+    with ``session_recency_tau``; the best of ``session_tune_windows`` alone is kept.
     ``content_encoder`` embeds product text: the sentence-transformers model of
-    ``embed_model`` (None: the packaged all-MiniLM-L6-v2),
-    ``"lsa"`` (TF-IDF of hashed words + truncated SVD, no torch: quick, for small worlds and
-    tests) or ``"none"``. Validation holds out each user's latest ``holdout_fraction`` of the
-    products they reached through ``target_relations`` (at least one, for users with at least
-    ``min_user_items``); ``path_normalize`` is the meta-path scorers' degree normalisation
-    (:mod:`recommend.paths.metapaths`); the ``derived_relations`` the profile stage computed from
-    interactions are recomputed on the validation training graph (of ``member_of`` only the
-    cluster segments: the build's demographic segments are knowledge and stay).
+    ``embed_model`` (None: the packaged all-MiniLM-L6-v2), ``"lsa"`` (TF-IDF of hashed words
+    + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``.
+    Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
+    pool holds ``candidate_recall`` of the validation items (else the largest).
+    ``path_normalize`` is the meta-path scorers' degree normalisation.
     """
 
     components: tuple[str, ...] = COMPONENTS
+    # validation
+    target_relations: tuple[str, ...] = ("purchased", "carted", "rated")
+    holdout_fraction: float = 0.2
+    holdout_mode: HoldoutMode = "auto"
+    min_user_items: int = 3
+    derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
+    max_fit_users: int = 3000
+    selection_share: float = 0.5
+    # cf
     cf_model: CfModel = "auto"
+    cf_families: tuple[str, ...] = ("itemknn", "ease", "als")
+    cf_recency_tau: float | None = None
+    recency_taus: tuple[float | None, ...] = (None, 5.0, 20.0)
+    knn_weighting: str = "bm25"
+    knn_k: int = 200
+    knn_weightings: tuple[str, ...] = ("bm25", "cosine", "tfidf")
+    knn_ks: tuple[int, ...] = (50, 200)
     ease_lam: float = 200.0
-    ease_recency_tau: float | None = None
-    cf_tune_lams: tuple[float, ...] = ()
-    cf_tune_taus: tuple[float | None, ...] = ()
-    cf_tune_models: tuple[str, ...] = ("ease",)
-    cf_tune_als_regs: tuple[float, ...] = ()
-    cf_tune_als_offsets: tuple[float, ...] = ()
-    ease_max_items: int = 20_000
+    ease_lams: tuple[float, ...] = (10.0, 50.0, 200.0, 1000.0)
+    ease_max_items: int = 8000
+    ease_keep: int | None = 500
     als_factors: int = 64
     als_iterations: int = 15
     als_reg: float = 0.05
+    als_regs: tuple[float, ...] = (0.05, 1.0)
     als_alpha: float = 5.0
     als_offset: float = 1.0
+    tune_budget_seconds: float = 90.0
+    # session
     session_window: float = 3600.0
     session_tune_windows: tuple[float, ...] = (3600.0, 86400.0, 3 * 86400.0)
     session_max_lag: int = 50
     session_recency_tau: float | None = 10.0
+    # content
     content_encoder: ContentEncoder = "sentence-transformers"
     embed_model: str | None = None
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
+    # candidates, paths, blend
     candidates_per_component: int = 30
+    candidate_sizes: tuple[int, ...] = (30, 60, 120, 200)
+    candidate_recall: float = 0.9
     path_normalize: Literal["row", "symmetric", "none"] = "row"
     normalisation: Normalisation = "minmax"
-    target_relations: tuple[str, ...] = ("purchased", "carted", "rated")
-    holdout_fraction: float = 0.2
-    derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
-    min_user_items: int = 3
-    max_fit_users: int = 3000
     grid: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 2.0, 4.0)
     rounds: int = 3
     learned_ranker: bool = True
     k: int = 10
     max_paths: int = 3
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.components) - set(COMPONENTS)
@@ -91,6 +110,25 @@ class HybridConfig:
             raise ValueError(f"holdout_fraction must be in (0, 1), not {self.holdout_fraction}")
         if self.candidates_per_component < 1:
             raise ValueError("candidates_per_component must be at least 1")
+        if not 0.0 <= self.selection_share < 1.0:
+            raise ValueError(f"selection_share must be in [0, 1), not {self.selection_share}")
+
+    def cf_params(self) -> dict[str, Any]:
+        """The fixed CF settings, as :meth:`recommend.hybrid.components.CfComponent.fit`
+        takes them."""
+        return {"lam": self.ease_lam, "keep": self.ease_keep,
+                "recency_tau": self.cf_recency_tau,
+                "weighting": self.knn_weighting, "neighbours": self.knn_k,
+                "factors": self.als_factors, "iterations": self.als_iterations,
+                "reg": self.als_reg, "alpha": self.als_alpha, "offset": self.als_offset,
+                "seed": self.seed}
+
+    def with_cf(self, kind: str, params: dict[str, Any]) -> HybridConfig:
+        """This config with CF model ``kind`` fixed at ``params`` (of :meth:`cf_params`)."""
+        return dataclasses.replace(
+            self, cf_model=kind, ease_lam=params["lam"], cf_recency_tau=params["recency_tau"],
+            knn_weighting=params["weighting"], knn_k=params["neighbours"],
+            als_reg=params["reg"])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists)."""

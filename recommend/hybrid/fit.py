@@ -1,12 +1,15 @@
 """Fitting the hybrid ranker (:func:`fit_hybrid`).
 
-1. cut the validation split (:mod:`recommend.hybrid.split`), tune the cf model and the
-   session window there (each alone, NDCG@k on the held-out products) and fit every
-   component on the training graph (the meta-path weights of the graph and social scorers
-   are fitted there, on the held-out products);
-2. for (at most ``max_fit_users``) validation users, gather candidates, normalise per user
-   and fit the blend (:mod:`recommend.hybrid.blend`);
-3. refit the components on the whole graph for serving, keeping the tuned settings, the
+1. cut the validation split (:mod:`recommend.hybrid.split`: by time or at random, with
+   no trace of the held-out pairs left in the training graph) and set part of its users
+   apart for the final choice (:mod:`recommend.hybrid.select`);
+2. on the other users, tune the CF family and the session window (each alone, NDCG@k:
+   :mod:`recommend.hybrid.tune`), fit every component on the training graph (the
+   meta-path weights of the graph and social scorers on those users' held-out products),
+   size the candidate pool for recall and fit the blend (:mod:`recommend.hybrid.blend`);
+3. on the set-apart users, choose what is served: the blend or a component alone,
+   whichever ranks best; a chosen blend is refitted on all validation users;
+4. refit the components on the whole graph for serving, keeping the tuned settings, the
    meta-path and the blend weights. The content index does not depend on interactions: it
    is built once.
 """
@@ -21,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.hybrid.blend import Blend, fit_blend
+from kg.interactions import PRODUCT_RELATIONS, seen_matrix
+from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.components import (
     CfComponent,
     ContentComponent,
@@ -31,8 +35,16 @@ from recommend.hybrid.components import (
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import TextEncoder
 from recommend.hybrid.model import HybridModel, make_encoder
+from recommend.hybrid.select import (
+    candidate_size,
+    choose_served,
+    held_out_ranks,
+    selection_fold,
+    single,
+)
 from recommend.hybrid.session import SessionComponent
-from recommend.hybrid.split import PRODUCT_RELATIONS, ValidationSplit, seen_matrix, validation_split
+from recommend.hybrid.split import HoldoutSplit, holdout_split
+from recommend.hybrid.tune import tune_cf, tune_session
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -41,92 +53,11 @@ _BATCH = 256
 
 
 def _cf_kind(config: HybridConfig, graph: KnowledgeGraph) -> str:
+    """The configured CF kind; "auto" untuned: EASE when it fits, else item-kNN."""
     if config.cf_model != "auto":
         return config.cf_model
     active = int((np.diff(seen_matrix(graph).tocsc().indptr) > 0).sum())
-    return "ease" if active <= config.ease_max_items else "als"
-
-
-def _cf_params(config: HybridConfig) -> dict[str, Any]:
-    return {"lam": config.ease_lam, "recency_tau": config.ease_recency_tau,
-            "factors": config.als_factors, "iterations": config.als_iterations,
-            "reg": config.als_reg, "alpha": config.als_alpha, "offset": config.als_offset,
-            "seed": config.seed}
-
-
-def _alone_ndcg(comp: Any, split: ValidationSplit, users: np.ndarray, k: int) -> float:
-    """NDCG@k of one component alone on the validation users (described, unseen products)."""
-    from cf.base import top_k
-    from recommend.evaluate.metrics import ndcg_at_k
-
-    allowed = split.train_graph.described("product")
-    seen = seen_matrix(split.train_graph)
-    recs = []
-    for a in range(0, len(users), _BATCH):
-        batch = users[a:a + _BATCH]
-        s = comp.scores(batch)
-        s[:, ~allowed] = -np.inf
-        s[seen[batch].nonzero()] = -np.inf
-        recs.append(top_k(s, k)[0])
-    return ndcg_at_k(np.vstack(recs), split.relevant[users], k)
-
-
-def _tune_session(split: ValidationSplit, config: HybridConfig, users: np.ndarray
-                  ) -> tuple[HybridConfig, SessionComponent | None, dict[str, float]]:
-    """The session window of ``session_tune_windows`` whose component alone ranks best, and
-    that component (fitted on the training graph; None if no window finds transitions)."""
-    tried: dict[str, float] = {}
-    best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
-    for window in config.session_tune_windows:
-        cfg = dataclasses.replace(config, session_window=float(window))
-        comp = SessionComponent.fit(split.train_graph, window=cfg.session_window,
-                                    max_lag=cfg.session_max_lag,
-                                    recency_tau=cfg.session_recency_tau)
-        tried[f"window={window:g}s"] = value = (
-            _alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0)
-        if value > best[0]:
-            best = (value, cfg, comp)
-    return best[1], best[2], tried
-
-
-def _tune_cf(split: ValidationSplit, config: HybridConfig, users: np.ndarray
-             ) -> tuple[HybridConfig, CfComponent, dict[str, float]]:
-    """Best cf model on the validation users (CF alone, NDCG@k): EASE over the lambda x tau
-    grid, and weighted ALS (at its configured factors / reg / alpha grid) if asked."""
-    graph = split.train_graph
-
-    def value(comp: CfComponent) -> float:
-        return _alone_ndcg(comp, split, users, config.k)
-
-    tried: dict[str, float] = {}
-    best: tuple[float, HybridConfig, CfComponent] | None = None
-
-    def trial(name: str, cfg: HybridConfig, comp: CfComponent) -> None:
-        nonlocal best
-        tried[name] = value(comp)
-        if best is None or tried[name] > best[0]:
-            best = (tried[name], cfg, comp)
-
-    if "ease" in config.cf_tune_models:
-        for lam in config.cf_tune_lams or (config.ease_lam,):
-            fitted = None
-            for tau in config.cf_tune_taus or (config.ease_recency_tau,):
-                cfg = dataclasses.replace(config, cf_model="ease", ease_lam=float(lam),
-                                          ease_recency_tau=tau)
-                if fitted is None:
-                    fitted = CfComponent.fit(graph, kind="ease", params=_cf_params(cfg))
-                trial(f"lam={lam:g},tau={tau}", cfg,
-                      CfComponent(fitted.model, graph, fitted.columns_, recency_tau=tau))
-    if "als" in config.cf_tune_models:
-        for reg in config.cf_tune_als_regs or (config.als_reg,):
-            for offset in config.cf_tune_als_offsets or (config.als_offset,):
-                cfg = dataclasses.replace(config, cf_model="als", als_reg=float(reg),
-                                          als_offset=float(offset))
-                trial(f"als,reg={reg:g},offset={offset:g}", cfg,
-                      CfComponent.fit(graph, kind="als", params=_cf_params(cfg)))
-    if best is None:
-        raise ValueError("cf_tune_models names no known model ('ease', 'als')")
-    return best[1], best[2], tried
+    return "ease" if active <= config.ease_max_items else "itemknn"
 
 
 def _fit_components(
@@ -142,7 +73,7 @@ def _fit_components(
     wanted = config.components
     if "cf" in wanted and "cf" not in comps and seen_matrix(graph).nnz:
         comps["cf"] = CfComponent.fit(graph, kind=_cf_kind(config, graph),
-                                      params=_cf_params(config))
+                                      params=config.cf_params())
     if "session" in wanted and "session" not in comps:
         session = SessionComponent.fit(graph, window=config.session_window,
                                        max_lag=config.session_max_lag,
@@ -176,6 +107,7 @@ def _fit_components(
     return {n: comps[n] for n in wanted if n in comps}
 
 
+
 def fit_hybrid(
     graph: KnowledgeGraph,
     config: HybridConfig | None = None,
@@ -186,46 +118,77 @@ def fit_hybrid(
     """Fit the hybrid ranker on ``graph`` (module docstring)."""
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
-    started = time.perf_counter()
-    seconds: dict[str, float] = {}
+    clock = _Clock()
     content = None
     if "content" in config.components and config.content_encoder != "none":
         enc = encoder if encoder is not None else make_encoder(config)
         if enc is not None:
             content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days)
-    seconds["content"] = time.perf_counter() - started
+    clock.lap("content")
     say("validation split")
-    split = validation_split(graph, target_relations=config.target_relations,
-                             fraction=config.holdout_fraction,
-                             min_user_items=config.min_user_items, seed=config.seed,
-                             derived=config.derived_relations)
+    split = holdout_split(graph, target_relations=config.target_relations,
+                          fraction=config.holdout_fraction, min_user_items=config.min_user_items,
+                          seed=config.seed, derived=config.derived_relations,
+                          mode=config.holdout_mode)
     users = split.users
-    info: dict[str, Any] = {"validation_users": len(users),
+    info: dict[str, Any] = {"validation": split.report, "validation_users": len(users),
                             "validation_items": int(split.relevant.nnz)}
+    clock.lap("split")
     if len(users) == 0:
         comps = _fit_components(graph, config, content, None, None)
         names = tuple(comps)
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
                       validation={"note": "no user had enough interactions to validate"})
+        info["seconds"] = clock.seconds()
         return HybridModel(graph, config, comps, blend, info)
     if len(users) > config.max_fit_users:
         rng = np.random.default_rng(config.seed)
         users = np.sort(rng.choice(users, config.max_fit_users, replace=False))
-    began = time.perf_counter()
+    fit_users, select_users = selection_fold(users, config.selection_share, config.seed)
+    info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
     tuned: dict[str, Any] = {}
-    if "cf" in config.components and (
-            config.cf_tune_lams or config.cf_tune_taus or config.cf_tune_als_regs):
+    if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
+            split.train_graph).nnz:
         say("tuning the cf component")
-        config, tuned["cf"], info["cf_tuning"] = _tune_cf(split, config, users)
+        config, tuned["cf"], info["cf_tuning"] = tune_cf(split, config, fit_users)
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
-        config, tuned["session"], info["session_tuning"] = _tune_session(split, config, users)
-    seconds["tune"] = time.perf_counter() - began
-    say(f"fitting components on the training graph ({len(users)} validation users)")
-    began = time.perf_counter()
-    train = _fit_components(split.train_graph, config, content, split.relevant, None, tuned)
-    seconds["fit_train"] = time.perf_counter() - began
-    began = time.perf_counter()
+        config, tuned["session"], info["session_tuning"] = tune_session(split, config, fit_users)
+    clock.lap("tune")
+    say(f"fitting components on the training graph ({len(fit_users)} users)")
+    is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)
+    train = _fit_components(split.train_graph, config, content,
+                            rows_only(split.relevant, is_fit_user), None, tuned)
+    clock.lap("fit_train")
+    say("sizing the candidate pool")
+    ranks = held_out_ranks(train, split.train_graph, fit_users, split.relevant)
+    size, recall = candidate_size(ranks, config.candidate_sizes, config.candidate_recall)
+    config = dataclasses.replace(config, candidates_per_component=size)
+    info["candidates"] = {"per_component": size, "recall": recall}
+    say("fitting the blend")
+    blend, chosen = _fit_and_choose(split, config, train, users, select_users)
+    info["selection"] = chosen
+    clock.lap("fit_blend")
+    say("refitting components on all data")
+    states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
+    comps = _fit_components(graph, config, content, None, states)
+    comps = {n: comps[n] for n in blend.names if n in comps}
+    if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely
+        if blend.kind == "gbdt":
+            raise RuntimeError(f"components {sorted(set(blend.names) - set(comps))} have no "
+                               "evidence on the full graph; the learned ranker needs them")
+        keep = [j for j, n in enumerate(blend.names) if n in comps]
+        blend = Blend(tuple(comps), blend.weights[keep], blend.kind, blend.validation)
+    clock.lap("refit")
+    info["seconds"] = clock.seconds()
+    return HybridModel(graph, config, comps, blend, info)
+
+
+def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
+                    users: np.ndarray, select_users: np.ndarray
+                    ) -> tuple[Blend, dict[str, Any]]:
+    """Fit the blend on the fit users' candidates, choose the served ranker on the
+    selection users', and refit a chosen blend on all of them (module docstring)."""
     probe = HybridModel(split.train_graph, config, train,
                         Blend(tuple(train), np.ones(len(train))))
     feats, designs, rows, items = [], [], [], []
@@ -238,30 +201,43 @@ def fit_hybrid(
         designs.append(ranked.design)
         rows.append(ranked.candidates.rows + a)
         items.append(ranked.candidates.items)
+    f, d = np.concatenate(feats), np.concatenate(designs)
+    r, i = np.concatenate(rows), np.concatenate(items)
     relevant = split.relevant[users]
-    say("fitting the blend")
-    blend = fit_blend(np.concatenate(feats), np.concatenate(rows), np.concatenate(items),
-                      relevant, tuple(train), k=config.k, grid=config.grid,
-                      rounds=config.rounds, learned=config.learned_ranker,
-                      design=np.concatenate(designs), seed=config.seed)
-    seconds["fit_blend"] = time.perf_counter() - began
-    recall = _candidate_recall(np.concatenate(rows), np.concatenate(items), relevant)
-    info["candidate_recall"] = recall
-    say("refitting components on all data")
-    began = time.perf_counter()
-    states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
-    comps = _fit_components(graph, config, content, None, states)
-    comps = {n: comps[n] for n in blend.names if n in comps}
-    if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely
-        if blend.kind == "gbdt":
-            raise RuntimeError(f"components {sorted(set(blend.names) - set(comps))} have no "
-                               "evidence on the full graph; the learned ranker needs them")
-        keep = [j for j, n in enumerate(blend.names) if n in comps]
-        blend = Blend(tuple(comps), blend.weights[keep], blend.kind, blend.validation)
-    seconds["refit"] = time.perf_counter() - began
-    seconds["total"] = time.perf_counter() - started
-    info["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
-    return HybridModel(graph, config, comps, blend, info)
+    selecting = np.isin(users, select_users)
+    in_sample = bool(selecting.all())
+    fitting = np.ones(len(users), bool) if in_sample else ~selecting
+    part = fitting[r]
+    names = tuple(train)
+    blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
+                      k=config.k, grid=config.grid, rounds=config.rounds,
+                      learned=config.learned_ranker, design=d[part], seed=config.seed)
+    choice, scored = choose_served(blend, f, d, r, i, relevant, selecting, config.k)
+    record = {"chosen": choice, f"ndcg@{config.k}": scored, "users": int(selecting.sum()),
+              "in_sample": in_sample, "candidate_recall": _candidate_recall(r, i, relevant)}
+    if choice != "blend":
+        return single(names, choice, blend.validation), record
+    if not in_sample:
+        blend = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k, grid=config.grid,
+                         rounds=config.rounds, seed=config.seed)
+    return blend, record
+
+
+class _Clock:
+    """Seconds spent per step of the fit."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
+
+    def seconds(self) -> dict[str, float]:
+        total = time.perf_counter() - self.started
+        return {k: round(v, 3) for k, v in {**self.laps, "total": total}.items()}
 
 
 def _candidate_recall(rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix) -> float:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.atomic import atomic_write_json
+from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, top_k_rows
 from recommend.hybrid.candidates import Candidates, gather
 from recommend.hybrid.components import (
@@ -28,7 +29,6 @@ from recommend.hybrid.encoders import LSA_FILE, LsaEncoder, SentenceEncoder, Tex
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent
-from recommend.hybrid.split import seen_matrix
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -17,8 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
-from recommend.hybrid.components import history_matrix
-from recommend.hybrid.split import PRODUCT_RELATIONS, latest_times
+from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_times
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -44,7 +43,7 @@ class SessionComponent:
         from cf.session import transition_matrix
 
         latest = latest_times(graph, PRODUCT_RELATIONS)
-        timed = latest.data > -1e299
+        timed = latest.data > NO_TIME
         n = graph.num_nodes("product")
         c = transition_matrix(latest.row[timed], latest.col[timed],
                               latest.data[timed].astype(np.float64), n,

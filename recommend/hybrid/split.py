@@ -1,61 +1,61 @@
-"""The validation split: each user's latest interactions held out, and a graph without them.
+"""Hold-outs that mirror serving: held-out pairs, and a graph with no trace of them.
 
-Held out: for every user with at least ``min_user_items`` products reached through
-``target_relations`` (purchases, carts, ratings), the latest ``ceil(fraction * n)`` of those
-products by the time of the user's last such edge (ties and unknown times: a seeded random
-order). Every user -> product edge of a held-out (user, product) pair, whatever its relation,
-leaves the training graph, so that no view of a later purchase leaks into training. Edges
-computed from interactions by the profile stage (``derived``: co-bought rules, interests,
-segments) are recomputed on the training graph, or the held-out purchases would leak
-through them. Node indices are the same in both graphs: scores over one are scores over
-the other (segment nodes the recomputation creates come after the original ones).
+The same split serves the build's validation (fitting the blend) and ``shopgraph
+evaluate`` (testing the build). For every user with at least ``min_user_items`` products
+reached through ``target_relations`` (purchases, carts, ratings), ``ceil(fraction * n)`` of
+those products are held out:
+
+- **by time** when the timestamps are usable (:func:`times_usable`: nearly all known, and
+  a user's products mostly at distinct times): the latest ones;
+- **at random** otherwise (missing or tied times say nothing about order).
+
+The training graph hides everything that exists only because the user engaged with a
+held-out product, or serving would meet evidence that validation never had (and the
+blend would learn to trust it):
+
+- every user -> product edge of the pair, whatever its relation;
+- the user's own posts (and comments) that name the product, and the user's likes,
+  shares, comments and views of posts that name it. By time, only those at or after the
+  held-out interaction (a post written before buying is evidence serving also has);
+  at random, all of them;
+- edges the profile stage computed from interactions (``derived``: co-bought rules,
+  interests, cluster segments) are recomputed on the training graph.
+
+Node indices are the same in both graphs: scores over one are scores over the other
+(segment nodes the recomputation creates come after the original ones).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from kg.graph import KnowledgeGraph
-from kg.schema import CLUSTER_SEGMENT_PREFIX, EVENT_RELATIONS, NODE_TYPES
+from kg.interactions import NO_TIME, latest_times
+from kg.schema import CLUSTER_SEGMENT_PREFIX, NODE_TYPES
 
 #: Relations the profile stage computes from interactions (see :func:`rederive`).
 DERIVED_RELATIONS: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
 
-#: The user -> product relations an event makes: what "seen" means.
-PRODUCT_RELATIONS: tuple[str, ...] = tuple(EVENT_RELATIONS.values())
+#: Post -> product relations through which a post names a product.
+NAMING_RELATIONS: tuple[str, ...] = ("mentions", "comments_on")
 
-
-def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_matrix:
-    """(users x products) sum of the weights of ``relations`` (those with user -> product edges)."""
-    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
-    out = sp.csr_matrix(shape, dtype=np.float64)
-    for rel in relations:
-        if any(c.src_type == "user" and c.dst_type == "product" and len(c)
-               for c in graph.edge_blocks(rel)):
-            out = out + graph.matrix(rel, dst_type="product", src_type="user")
-    out = sp.csr_matrix(out)
-    out.eliminate_zeros()
-    return out
-
-
-def seen_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
-    """(users x products) 0/1: the user has any event on the product."""
-    m = relation_matrix(graph, PRODUCT_RELATIONS)
-    m.data[:] = 1.0
-    return m
+HoldoutMode = Literal["auto", "time", "random"]
 
 
 @dataclass(frozen=True)
-class ValidationSplit:
-    """The training graph and the held-out (users x products) 0/1 matrix."""
+class HoldoutSplit:
+    """The training graph, the held-out (users x products) 0/1 matrix, and how it was cut."""
 
     train_graph: KnowledgeGraph
     relevant: sp.csr_matrix
+    mode: str = "random"
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def users(self) -> np.ndarray:
@@ -63,25 +63,28 @@ class ValidationSplit:
         return np.flatnonzero(np.diff(self.relevant.indptr))
 
 
-def latest_times(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.coo_matrix:
-    """(users x products) latest ts of the target edges (NaN -> -inf kept as a stored value)."""
-    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
-    src, dst, ts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
-    for rel in relations:
-        for c in graph.edge_blocks(rel):
-            if c.src_type == "user" and c.dst_type == "product":
-                src.append(c.src)
-                dst.append(c.dst)
-                ts.append(np.nan_to_num(c.ts, nan=-1e300))
-    s, d, t = np.concatenate(src), np.concatenate(dst), np.concatenate(ts)
-    key = s * shape[1] + d
-    order = np.lexsort((t, key))  # by pair, latest last
-    last = np.r_[key[order][1:] != key[order][:-1], True]
-    pick = order[last]
-    return sp.coo_matrix((t[pick], (s[pick], d[pick])), shape=shape)
+def times_usable(times: sp.coo_matrix, min_user_items: int) -> tuple[bool, dict[str, float]]:
+    """Whether pair times (of :func:`kg.interactions.latest_times`) can order a hold-out:
+    at least 90% known, and the eligible users' products on average at least half at
+    distinct times."""
+    t = times.data
+    if len(t) == 0:
+        return False, {"known_share": 0.0, "distinct_share": 0.0}
+    known_share = float((t > NO_TIME).mean())
+    counts = np.bincount(times.row, minlength=times.shape[0])
+    eligible = counts[times.row] >= min_user_items
+    distinct_share = 0.0
+    if eligible.any():
+        rows, ts = times.row[eligible], t[eligible]
+        pairs = np.unique(np.stack([rows.astype(np.float64), ts]), axis=1)
+        distinct = np.bincount(pairs[0].astype(np.int64), minlength=times.shape[0])
+        users = np.unique(rows)
+        distinct_share = float((distinct[users] / counts[users]).mean())
+    stats = {"known_share": round(known_share, 4), "distinct_share": round(distinct_share, 4)}
+    return known_share >= 0.9 and distinct_share >= 0.5, stats
 
 
-def validation_split(
+def holdout_split(
     graph: KnowledgeGraph,
     *,
     target_relations: Sequence[str],
@@ -89,29 +92,88 @@ def validation_split(
     min_user_items: int = 3,
     seed: int = 0,
     derived: Sequence[str] = DERIVED_RELATIONS,
-) -> ValidationSplit:
-    """Hold out each user's latest target products (module docstring)."""
+    mode: HoldoutMode = "auto",
+) -> HoldoutSplit:
+    """Hold out ``fraction`` of each eligible user's target products (module docstring)."""
     latest = latest_times(graph, target_relations)
+    usable, stats = times_usable(latest, min_user_items)
+    chosen = ("time" if usable else "random") if mode == "auto" else mode
     rng = np.random.default_rng(seed)
     tie = rng.random(latest.nnz)
-    order = np.lexsort((tie, latest.data, latest.row))  # by user, then time
+    by_time = latest.data if chosen == "time" else np.zeros(latest.nnz)
+    order = np.lexsort((tie, by_time, latest.row))  # by user, then time (latest last)
     rows, cols = latest.row[order], latest.col[order]
     counts = np.bincount(rows, minlength=latest.shape[0])
     ends = np.cumsum(counts)
-    n_out = np.array([math.ceil(round(c * fraction, 9)) if c >= min_user_items else 0
-                      for c in counts])
+    n_out = np.where(counts >= min_user_items,
+                     np.ceil(np.round(counts * fraction, 9)).astype(np.int64), 0)
     pos = np.arange(len(rows)) - np.repeat(ends - counts, counts)
     held = pos >= (counts - n_out)[rows]
     relevant = sp.csr_matrix(
-        (np.ones(int(held.sum())), (rows[held], cols[held])), shape=latest.shape
-    )
+        (np.ones(int(held.sum())), (rows[held], cols[held])), shape=latest.shape)
     n_products = graph.num_nodes("product")
     codes = rows[held].astype(np.int64) * n_products + cols[held]
+    first = latest_times(graph, target_relations, first=True).tocsr()
+    onset = np.asarray(first[rows[held], cols[held]]).ravel() if held.any() else np.zeros(0)
+    post_drops = leaky_post_edges(graph, rows[held], cols[held],
+                                  onset if chosen == "time" else None)
     present = tuple(r for r in derived if graph.num_edges(r))
-    train = graph_without_pairs(graph, codes, drop_relations=present)
+    train = graph_without_pairs(graph, codes, drop_relations=present, drop_edges=post_drops)
     if present:
         rederive(train, present, seed=seed)
-    return ValidationSplit(train, relevant)
+    report = {"mode": chosen, "requested": mode, **stats,
+              "held_pairs": int(held.sum()),
+              "hidden_post_edges": int(sum(int(m.sum()) for m in post_drops.values()))}
+    return HoldoutSplit(train, relevant, chosen, report)
+
+
+def leaky_post_edges(graph: KnowledgeGraph, users: np.ndarray, products: np.ndarray,
+                     onset: np.ndarray | None) -> dict[tuple[str, str, str], np.ndarray]:
+    """Per user -> post edge block, the edges that name a held-out (user, product) pair.
+
+    An edge ``u -rel-> post`` leaks when the post names (:data:`NAMING_RELATIONS`) a product
+    held out from ``u``; with ``onset`` (the pairs' first target time), only when the edge
+    is at or after it or has no time.
+    """
+    n_posts, n_products = graph.num_nodes("post"), graph.num_nodes("product")
+    if len(users) == 0 or n_posts == 0:
+        return {}
+    names = sp.csr_matrix((n_posts, n_products))
+    for rel in NAMING_RELATIONS:
+        for c in graph.edge_blocks(rel):
+            if c.src_type == "post" and c.dst_type == "product" and len(c):
+                names = names + sp.csr_matrix((np.ones(len(c)), (c.src, c.dst)),
+                                              shape=(n_posts, n_products))
+    names.data[:] = 1.0
+    held = sp.csr_matrix((np.ones(len(users)), (users, products)),
+                         shape=(graph.num_nodes("user"), n_products))
+    out: dict[tuple[str, str, str], np.ndarray] = {}
+    for c in graph.edge_blocks():
+        if c.src_type != "user" or c.dst_type != "post" or not len(c):
+            continue
+        both = names[c.dst].multiply(held[c.src]).tocoo()  # (edge, product) named and held
+        leak = np.zeros(len(c), bool)
+        if both.nnz:
+            if onset is None:
+                leak[both.row] = True
+            else:
+                pair_onset = _pair_values(users, products, onset, c.src[both.row],
+                                          both.col, n_products)
+                ts = np.nan_to_num(c.ts[both.row].astype(np.float64), nan=NO_TIME)
+                late = (ts <= NO_TIME) | (pair_onset <= NO_TIME) | (ts >= pair_onset)
+                leak[both.row[late]] = True
+        if leak.any():
+            out[(c.src_type, c.relation, c.dst_type)] = leak
+    return out
+
+
+def _pair_values(users: np.ndarray, products: np.ndarray, values: np.ndarray,
+                 at_users: np.ndarray, at_products: np.ndarray, n_products: int) -> np.ndarray:
+    """The value of each (``at_users``, ``at_products``) pair among the given pairs."""
+    codes = users.astype(np.int64) * n_products + products
+    order = np.argsort(codes)
+    wanted = at_users.astype(np.int64) * n_products + at_products
+    return values[order][np.searchsorted(codes[order], wanted)]
 
 
 def rederive(graph: KnowledgeGraph, relations: Sequence[str], *, seed: int = 0) -> None:
@@ -148,13 +210,16 @@ def rederive(graph: KnowledgeGraph, relations: Sequence[str], *, seed: int = 0) 
 
 
 def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
-                        drop_relations: Sequence[str] = ()) -> KnowledgeGraph:
+                        drop_relations: Sequence[str] = (),
+                        drop_edges: dict[tuple[str, str, str], np.ndarray] | None = None,
+                        ) -> KnowledgeGraph:
     """A copy of ``graph`` without the user -> product edges of the given pairs.
 
     ``pair_codes`` are ``user_index * n_products + product_index``; the profile stage's
     edges of ``drop_relations`` are left out too (of ``member_of``, those to cluster
-    segments: the build's demographic segments are knowledge and stay). Nodes keep their
-    indices.
+    segments: the build's demographic segments are knowledge and stay), and so are the
+    edges marked in ``drop_edges`` (a mask per (source type, relation, destination type)
+    block). Nodes keep their indices.
     """
     out = KnowledgeGraph()
     for node_type in NODE_TYPES:
@@ -163,6 +228,7 @@ def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
     ids = {t: np.asarray(graph.nodes(t), dtype=object) for t in NODE_TYPES}
     n_products = graph.num_nodes("product")
     codes = np.unique(np.asarray(pair_codes, np.int64))
+    drop_edges = drop_edges or {}
     for c in graph.edge_blocks():
         keep = np.ones(len(c), bool)
         if c.relation == "member_of" and c.relation in drop_relations:
@@ -172,6 +238,9 @@ def graph_without_pairs(graph: KnowledgeGraph, pair_codes: np.ndarray, *,
             continue
         if c.src_type == "user" and c.dst_type == "product" and codes.size:
             keep &= ~np.isin(c.src.astype(np.int64) * n_products + c.dst, codes)
+        mask = drop_edges.get((c.src_type, c.relation, c.dst_type))
+        if mask is not None:
+            keep &= ~mask
         if not keep.any():
             continue
         out.add_edges(

@@ -1,0 +1,100 @@
+"""The graph's user -> product interactions as sparse matrices: one place for "seen".
+
+Every component, the validation split and the evaluation read interactions through these
+functions, over the graph's user and product indices:
+
+- :func:`relation_matrix`: summed edge weights of some relations (users x products);
+- :func:`seen_matrix`: 0/1, the user has any event on the product (what "seen" means);
+- :func:`latest_times`: each (user, product) pair's latest (or first) event time;
+- :func:`history_matrix`: the seen history weighted by recency rank.
+
+Edges without a time carry :data:`NO_TIME` (sorts before every real time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.schema import EVENT_RELATIONS
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+#: The user -> product relations an event makes: what "seen" means.
+PRODUCT_RELATIONS: tuple[str, ...] = tuple(EVENT_RELATIONS.values())
+
+#: The stored time of an edge whose time is unknown.
+NO_TIME = -1e300
+
+
+def user_product_blocks(graph: KnowledgeGraph, relations: Sequence[str]) -> list:
+    """The non-empty user -> product edge blocks of ``relations``."""
+    return [c for rel in relations for c in graph.edge_blocks(rel)
+            if c.src_type == "user" and c.dst_type == "product" and len(c)]
+
+
+def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_matrix:
+    """(users x products) sum of the weights of ``relations`` (user -> product edges)."""
+    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    out = sp.csr_matrix(shape, dtype=np.float64)
+    for rel in relations:
+        if user_product_blocks(graph, (rel,)):  # the graph caches each relation's matrix
+            out = out + graph.matrix(rel, dst_type="product", src_type="user")
+    out = sp.csr_matrix(out)
+    out.eliminate_zeros()
+    return out
+
+
+def seen_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
+    """(users x products) 0/1: the user has any event on the product."""
+    m = relation_matrix(graph, PRODUCT_RELATIONS)
+    m.data[:] = 1.0
+    return m
+
+
+def latest_times(graph: KnowledgeGraph, relations: Sequence[str], *,
+                 first: bool = False) -> sp.coo_matrix:
+    """(users x products) latest (``first``: earliest) time of the pairs' ``relations`` edges;
+    an unknown time is stored as :data:`NO_TIME`."""
+    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    blocks = user_product_blocks(graph, relations)
+    if not blocks:
+        return sp.coo_matrix(shape)
+    s = np.concatenate([c.src for c in blocks]).astype(np.int64)
+    d = np.concatenate([c.dst for c in blocks]).astype(np.int64)
+    t = np.nan_to_num(np.concatenate([c.ts for c in blocks]).astype(np.float64), nan=NO_TIME)
+    key = s * shape[1] + d
+    if first:  # earliest known time; unknown only when the pair has no known time
+        t_sort = np.where(t == NO_TIME, np.inf, t)
+        order = np.lexsort((-t_sort, key))  # by pair, earliest last
+    else:
+        order = np.lexsort((t, key))  # by pair, latest last
+    last = np.r_[key[order][1:] != key[order][:-1], True]
+    pick = order[last]
+    return sp.coo_matrix((t[pick], (s[pick], d[pick])), shape=shape)
+
+
+def history_matrix(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
+    """(users x products) seen history, recency weighted by ``exp(-rank_from_latest / tau)``.
+
+    A product's time is the user's latest event on it (ties: by product index); products
+    without a known time weigh 1.
+    """
+    seen = seen_matrix(graph)
+    if recency_tau is None:
+        return seen
+    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()
+    latest.sort_indices()
+    rows = np.repeat(np.arange(latest.shape[0]), np.diff(latest.indptr))
+    ts = latest.data
+    order = np.lexsort((ts, rows))  # by user, then time (latest last)
+    ends = latest.indptr[rows[order] + 1]
+    rank = ends - 1 - np.arange(len(order))
+    weights = np.empty(len(ts))
+    weights[order] = np.exp(-rank / recency_tau)
+    weights[ts <= NO_TIME] = 1.0
+    return sp.csr_matrix((weights, latest.indices, latest.indptr), shape=latest.shape)

@@ -1,0 +1,100 @@
+"""What is served: the ranker that wins on validation users nothing was fitted on.
+
+The blend is fitted on one part of the validation users; on the other part (the
+selection fold) every candidate ranker is scored by NDCG@k over the same candidate pool:
+the blend, and each component alone (popularity among them, and the CF model that
+tuning chose among item-kNN, EASE and ALS). The best one is served, so the hybrid never
+serves something that validates below one of its parts; a tie goes to the simpler ranker
+(a single component). :func:`candidate_size` sizes that pool from the held-out items'
+ranks, so the blend sees the items it must learn to put first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.interactions import seen_matrix
+from recommend.hybrid.blend import Blend, ndcg_of_scores
+
+_BATCH = 256
+
+
+def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(fit users, selection users): ``share`` of ``users`` set apart at random; with fewer
+    than ``minimum`` users on either side, both are all ``users`` (reported in-sample)."""
+    n_select = int(round(len(users) * share))
+    if n_select < minimum or len(users) - n_select < minimum:
+        return users, users
+    rng = np.random.default_rng(seed + 1)
+    chosen = np.zeros(len(users), bool)
+    chosen[rng.choice(len(users), n_select, replace=False)] = True
+    return users[~chosen], users[chosen]
+
+
+def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
+                  rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
+                  only: np.ndarray, k: int) -> tuple[str, dict[str, float]]:
+    """The best of ``blend`` and each component alone on the rows where ``only`` is True
+    (candidates as the blend sees them); its name ("blend" or the component's), and every
+    candidate ranker's NDCG@k."""
+    keep = only[rows]
+    scored = {name: ndcg_of_scores(features[keep, j], rows[keep], items[keep], relevant, k,
+                                   only)
+              for j, name in enumerate(blend.names)}
+    scored["blend"] = ndcg_of_scores(
+        blend.score(features[keep], None if design is None else design[keep]),
+        rows[keep], items[keep], relevant, k, only)
+    best = max(scored.values())
+    # ties go to a single component: listed before the blend, max keeps the first
+    choice = next(name for name, value in scored.items() if value >= best - 1e-12)
+    return choice, {n: round(v, 5) for n, v in scored.items()}
+
+
+def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend:
+    """The blend that serves component ``name`` alone."""
+    weights = np.array([1.0 if n == name else 0.0 for n in names])
+    return Blend(tuple(names), weights, "fixed", validation)
+
+
+def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
+                   relevant: sp.csr_matrix) -> np.ndarray:
+    """Per held-out (user, item) pair of ``users``, its best rank over the components
+    (0 = first) among the user's allowed products with evidence; inf where no component
+    has evidence for it."""
+    allowed = graph.described("product")
+    seen = seen_matrix(graph)
+    out: list[np.ndarray] = []
+    for a in range(0, len(users), _BATCH):
+        batch = users[a:a + _BATCH]
+        rel = relevant[batch].tocoo()
+        best = np.full(rel.nnz, np.inf)
+        for comp in components.values():
+            s = np.asarray(comp.scores(batch), np.float64)
+            s[:, ~allowed] = -np.inf
+            s[seen[batch].nonzero()] = -np.inf
+            s[(s == 0) | ~np.isfinite(s)] = -np.inf
+            ordered = np.sort(-s, axis=1)  # ascending -s: best first
+            value = s[rel.row, rel.col]
+            for j in np.flatnonzero(np.isfinite(value)):
+                rank = np.searchsorted(ordered[rel.row[j]], -value[j], side="left")
+                best[j] = min(best[j], rank)
+        out.append(best)
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def candidate_size(ranks: np.ndarray, sizes: Sequence[int], target: float
+                   ) -> tuple[int, dict[str, float]]:
+    """The smallest of ``sizes`` whose top-N pool holds ``target`` of the held-out items
+    (else the largest), and the recall at each size."""
+    if len(ranks) == 0:
+        return int(min(sizes)), {}
+    recall = {str(n): round(float((ranks < n).mean()), 4) for n in sorted(sizes)}
+    for n in sorted(sizes):
+        if recall[str(n)] >= target:
+            return int(n), recall
+    return int(max(sizes)), recall

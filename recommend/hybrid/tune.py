@@ -1,0 +1,139 @@
+"""Tuning the history components on the validation split: which CF family, which window.
+
+Each trial is one component fitted on the training graph and ranked alone (NDCG@k over
+the tuning users' held-out products, among described products they have not seen). The
+CF families and their main hyper-parameter (:class:`~recommend.hybrid.config.HybridConfig`):
+
+- ``itemknn``: item-item neighbours with implicit's weightings (BM25, cosine, TF-IDF) at
+  each neighbourhood size;
+- ``ease``: EASE at each lambda, when its dense item x item matrix fits
+  (``ease_max_items`` products with interactions);
+- ``als``: weighted ALS at each regularisation.
+
+History-scored models (item-kNN, EASE) also try each recency weighting of the history at
+no refitting cost. Trials run cheapest family first; once ``tune_budget_seconds`` is spent
+the rest are skipped and reported as such. Every trial's figure and seconds are recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from kg.interactions import seen_matrix
+from recommend.hybrid.components import CfComponent
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.session import SessionComponent
+from recommend.hybrid.split import HoldoutSplit
+
+_BATCH = 256
+
+
+def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
+    """NDCG@k of one component alone on ``users`` (described, unseen products)."""
+    from cf.base import top_k
+    from recommend.evaluate.metrics import ndcg_at_k
+
+    if len(users) == 0:
+        return 0.0
+    allowed = split.train_graph.described("product")
+    seen = seen_matrix(split.train_graph)
+    recs = []
+    for a in range(0, len(users), _BATCH):
+        batch = users[a:a + _BATCH]
+        s = comp.scores(batch)
+        s[:, ~allowed] = -np.inf
+        s[seen[batch].nonzero()] = -np.inf
+        recs.append(top_k(s, k)[0])
+    return ndcg_at_k(np.vstack(recs), split.relevant[users], k)
+
+
+def active_products(split: HoldoutSplit) -> int:
+    """Products with at least one interaction in the training graph."""
+    return int((np.diff(seen_matrix(split.train_graph).tocsc().indptr) > 0).sum())
+
+
+def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(kind, params) of every CF fit to try, cheapest family first."""
+    if config.cf_model != "auto":
+        yield config.cf_model, config.cf_params()
+        return
+    for family in config.cf_families:
+        if family == "itemknn":
+            for weighting in config.knn_weightings:
+                for k in config.knn_ks:
+                    yield "itemknn", {**config.cf_params(), "weighting": weighting,
+                                      "neighbours": k}
+        elif family == "ease" and n_active <= config.ease_max_items:
+            for lam in config.ease_lams:
+                yield "ease", {**config.cf_params(), "lam": float(lam)}
+        elif family == "als":
+            for reg in config.als_regs:
+                yield "als", {**config.cf_params(), "reg": float(reg)}
+
+
+def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
+            ) -> tuple[HybridConfig, CfComponent | None, dict[str, Any]]:
+    """The best CF model on ``users`` (module docstring): the config with its settings,
+    the fitted component, and the record of every trial."""
+    graph = split.train_graph
+    trials: dict[str, dict[str, float]] = {}
+    skipped: list[str] = []
+    best: tuple[float, HybridConfig, CfComponent] | None = None
+    started = time.perf_counter()
+    for kind, params in cf_fits(config, active_products(split)):
+        label = _label(kind, params)
+        if best is not None and time.perf_counter() - started > config.tune_budget_seconds:
+            skipped.append(label)
+            continue
+        began = time.perf_counter()
+        fitted = CfComponent.fit(graph, kind=kind, params=params)
+        fit_seconds = time.perf_counter() - began
+        taus = config.recency_taus if fitted.scores_history else (params["recency_tau"],)
+        for tau in taus:
+            began = time.perf_counter()
+            comp = CfComponent(fitted.model, graph, fitted.columns_, recency_tau=tau)
+            value = alone_ndcg(comp, split, users, config.k)
+            name = label if len(taus) == 1 else f"{label},tau={tau}"
+            trials[name] = {"ndcg": round(value, 5),
+                            "seconds": round(fit_seconds + time.perf_counter() - began, 3)}
+            fit_seconds = 0.0
+            if best is None or value > best[0]:
+                cfg = config.with_cf(kind, {**params, "recency_tau": tau})
+                best = (value, cfg, comp)
+    record = {"trials": trials, "skipped": skipped,
+              "seconds": round(time.perf_counter() - started, 3)}
+    if best is None:
+        return config, None, record
+    record["chosen"] = _label(best[1].cf_model, best[1].cf_params())
+    return best[1], best[2], record
+
+
+def _label(kind: str, params: dict[str, Any]) -> str:
+    if kind == "itemknn":
+        return f"itemknn,{params['weighting']},K={params['neighbours']}"
+    if kind == "ease":
+        return f"ease,lam={params['lam']:g}"
+    return f"als,reg={params['reg']:g}"
+
+
+def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
+                 ) -> tuple[HybridConfig, SessionComponent | None, dict[str, float]]:
+    """The session window of ``session_tune_windows`` whose component alone ranks best, and
+    that component (fitted on the training graph; None if no window finds transitions)."""
+    tried: dict[str, float] = {}
+    best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
+    for window in config.session_tune_windows:
+        cfg = dataclasses.replace(config, session_window=float(window))
+        comp = SessionComponent.fit(split.train_graph, window=cfg.session_window,
+                                    max_lag=cfg.session_max_lag,
+                                    recency_tau=cfg.session_recency_tau)
+        tried[f"window={window:g}s"] = value = (
+            alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0)
+        if value > best[0]:
+            best = (value, cfg, comp)
+    return best[1], best[2], tried
