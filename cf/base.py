@@ -4,8 +4,11 @@
 ``recommend(users, k, exclude_seen)`` returning :class:`Recommendations`. A subclass
 only writes ``_fit(x)`` and ``_scores(rows) -> dense (len(rows), n_items)``. Users never
 seen in fit get the most popular items, reported as such in ``reasons`` (Surprise's
-``was_impossible`` spirit), never an exception. Rating models add ``predict``.
-Saved state is a ``.npz`` (``allow_pickle=False``) of every learned array.
+``was_impossible`` spirit), never an exception. Rating models add ``predict``;
+history models (:class:`HistoryRecommender`) add ``score_history``, the scores of a
+history row never seen in fit (implicit's ``user_items``).
+Saved state is a ``.npz`` (``allow_pickle=False``) of every learned array; a learned
+CSR matrix is saved as its three arrays and shape.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cf.data import Interactions
 MODEL_REASON = "model"
 UNKNOWN_USER_REASON = "unknown user: popularity fallback"
 _CHUNK = 2048
+_CSR_PARTS = ("data", "indices", "indptr", "shape")
 
 
 @dataclass(frozen=True)
@@ -160,15 +164,15 @@ class Recommender:
         names = inspect.signature(type(self).__init__).parameters
         return {n: getattr(self, n) for n in names if n != "self"}
 
-    def _state(self) -> dict[str, np.ndarray]:
+    def _state(self) -> dict[str, np.ndarray | sp.csr_matrix]:
         kinds = (np.ndarray, np.generic, float, int)
         return {
-            k: np.asarray(v)
+            k: v if isinstance(v, sp.csr_matrix) else np.asarray(v)
             for k, v in vars(self).items()
-            if k.endswith("_") and isinstance(v, kinds)
+            if k.endswith("_") and isinstance(v, (*kinds, sp.csr_matrix))
         }
 
-    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def _set_state(self, arrays: dict[str, np.ndarray | sp.csr_matrix]) -> None:
         for key, value in arrays.items():
             setattr(self, key, value)
 
@@ -189,7 +193,12 @@ class Recommender:
         }
         if x.timestamps is not None:
             arrays["x_ts"] = x.timestamps.data
-        arrays.update({f"state:{k}": v for k, v in self._state().items()})
+        for key, value in self._state().items():
+            if isinstance(value, sp.csr_matrix):
+                for part in _CSR_PARTS:
+                    arrays[f"csr:{key}:{part}"] = np.asarray(getattr(value, part))
+            else:
+                arrays[f"state:{key}"] = value
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write_bytes(path, buf.getvalue())
@@ -208,7 +217,12 @@ class Recommender:
             ts = None
             if "x_ts" in z:
                 ts = sp.csr_matrix((z["x_ts"], z["x_indices"], z["x_indptr"]), shape=shape)
-            state = {k.split(":", 1)[1]: z[k] for k in z.files if k.startswith("state:")}
+            state: dict[str, np.ndarray | sp.csr_matrix] = {
+                k.split(":", 1)[1]: z[k] for k in z.files if k.startswith("state:")
+            }
+            for key in {k.split(":")[1] for k in z.files if k.startswith("csr:")}:
+                data, indices, indptr, dims = (z[f"csr:{key}:{part}"] for part in _CSR_PARTS)
+                state[key] = sp.csr_matrix((data, indices, indptr), shape=tuple(dims.tolist()))
         model = cls(**meta)
         model.train_ = Interactions(mat, uids, iids, ts)
         model.popularity_ = np.asarray(model.train_.binary().sum(axis=0)).ravel()
@@ -251,3 +265,45 @@ class RatingRecommender(Recommender):
             for good, uu in zip(ok.tolist(), u.tolist(), strict=True)
         )
         return RatingPredictions(ratings=out, was_impossible=~ok, reasons=reasons)
+
+
+class HistoryRecommender(Recommender):
+    """A model that scores any history row, seen in fit or not: implicit's ``user_items``.
+
+    A subclass writes ``_score_history(h)`` for a validated CSR ``h`` (users × the training
+    items, values as :meth:`history_rows` gives them); ``_scores(rows)`` defaults to scoring
+    the training users' own history rows.
+    """
+
+    def _score_history(self, history: sp.csr_matrix) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def history_rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The training users' histories in the form :meth:`score_history` takes."""
+        return self.train_.matrix[np.asarray(rows, np.int64)]
+
+    def score_history(self, history: sp.spmatrix | sp.sparray) -> np.ndarray:
+        """Dense scores (n_rows, n_items) of histories given as a sparse users × items matrix.
+
+        Columns are the training items in order; a wrong width or a NaN/inf value is an error.
+        """
+        if not sp.issparse(history):
+            raise TypeError(f"history must be a scipy sparse matrix, not {type(history).__name__}")
+        h = sp.csr_matrix(history)
+        if not h.has_canonical_format:  # repeated (user, item) cells are summed, on a copy
+            h = h.copy()
+            h.sum_duplicates()
+        n_items = self.train_.n_items
+        if h.shape[1] != n_items:
+            raise ValueError(f"history has {h.shape[1]} item columns; the model has {n_items}")
+        if not np.all(np.isfinite(h.data)):
+            raise ValueError("history values must be finite (NaN/inf found)")
+        if h.shape[0] <= _CHUNK:
+            return np.asarray(self._score_history(h), np.float64)
+        return np.vstack([
+            np.asarray(self._score_history(h[s : s + _CHUNK]), np.float64)
+            for s in range(0, h.shape[0], _CHUNK)
+        ])
+
+    def _scores(self, rows: np.ndarray) -> np.ndarray:
+        return self.score_history(self.history_rows(rows))

@@ -5,6 +5,8 @@ over *all* cells, with preference p = 1 on observed cells, confidence c = 1 + α
 there and 1 elsewhere. Each half-step solves every row's system
 ``(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u`` by a few conjugate-gradient steps, warm
 started and batched over all rows at once (the same scheme as implicit's CPU solver).
+:meth:`WeightedALS.score_history` folds a fresh history in: it solves that user's system
+exactly for the fitted item factors (implicit's ``recalculate_user``).
 
 ``BPR`` (Rendle et al. 2009): SGD on −ln σ(x̂_ui − x̂_uj) over (user, seen, unseen)
 triples sampled uniformly, vectorised over mini-batches, with item biases.
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from cf.base import Recommender
+from cf.base import HistoryRecommender, Recommender
 from cf.data import Interactions
 
 
@@ -81,7 +83,7 @@ def _cg_half_step(
         return _cg_solve(tc, tc.values() - 1.0, tx, ty, reg, steps).numpy()
 
 
-class WeightedALS(Recommender):
+class WeightedALS(HistoryRecommender):
     """Confidence-weighted ALS for implicit feedback (conjugate-gradient solver).
 
     An observed value ``r`` gets confidence ``offset + alpha * r`` (Hu, Koren & Volinsky:
@@ -133,6 +135,23 @@ class WeightedALS(Recommender):
 
     def _scores(self, rows: np.ndarray) -> np.ndarray:
         return self.user_factors_[rows] @ self.item_factors_.T
+
+    def fold_in(self, history: sp.csr_matrix) -> np.ndarray:
+        """User factors of each history row: ``(YᵀC_uY + λI) x_u = YᵀC_u p_u`` solved exactly."""
+        y = self.item_factors_.astype(np.float64)
+        yty = y.T @ y + self.reg * np.eye(y.shape[1])
+        out = np.zeros((history.shape[0], y.shape[1]))
+        for row in range(history.shape[0]):
+            lo, hi = history.indptr[row], history.indptr[row + 1]
+            if lo == hi:
+                continue
+            conf = self.offset + self.alpha * history.data[lo:hi].astype(np.float64)
+            yh = y[history.indices[lo:hi]]
+            out[row] = np.linalg.solve(yty + (yh.T * (conf - 1.0)) @ yh, yh.T @ conf)
+        return out
+
+    def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        return self.fold_in(history) @ self.item_factors_.T
 
 
 class BPR(Recommender):
