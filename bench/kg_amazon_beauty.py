@@ -46,10 +46,10 @@ from cf.data import Interactions  # noqa: E402
 from cf.ease import EASE  # noqa: E402
 from cf.popular import MostPopular  # noqa: E402
 from kg.atomic import atomic_write_json  # noqa: E402
+from kg.interactions import seen_matrix  # noqa: E402
 from recommend.evaluate import harness as h  # noqa: E402
 from recommend.evaluate import metrics as m  # noqa: E402
 from recommend.hybrid.config import HybridConfig  # noqa: E402
-from kg.interactions import seen_matrix  # noqa: E402
 
 ALSO = ("also_bought", "also_viewed", "bought_together")
 METRICS = ("NDCG@10", "R@10", "HR@10", "P@10")

@@ -93,6 +93,12 @@ def single_threaded(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _through(parts_of: Callable[[np.ndarray], np.ndarray], positions: np.ndarray
+             ) -> Callable[[np.ndarray], np.ndarray]:
+    """``parts_of`` for candidates renumbered by ``positions`` (a kept subset)."""
+    return lambda rows: parts_of(positions[rows])
+
+
 def _typed(raw: object, node_type: str) -> str:
     text = str(raw)
     head, sep, _ = text.partition(":")
@@ -225,11 +231,18 @@ class Recommender:
         u = self._user_index(uid)
         if self._prices is None:
             self._prices = product_prices(self.graph)
-        mask = filter_mask(self.graph, Filters(tuple(categories), tuple(brands), price_min,
-                                               price_max), prices=self._prices)
+        filters = Filters(tuple(categories), tuple(brands), price_min, price_max)
         users = np.array([u])
-        ranked = self.model.rank(users, self.model.allowed(users, mask, exclude_seen))
+        pool = self.model.allowed(users, self.graph.described("product"), exclude_seen)
+        mask = filter_mask(self.graph, filters, prices=self._prices) if filters.active else None
+        # filters pick from the ranking and never re-score it: the pool is the unfiltered
+        # one, and the filter's matches are scored on its scale
+        ranked = self.model.rank(users, pool, extra=None if mask is None else pool & mask)
         items, scores, parts_of, reason = self._blend_row(u, ranked)
+        if mask is not None:
+            kept = np.flatnonzero(mask[items])
+            items, scores = items[kept], scores[kept]
+            parts_of = _through(parts_of, kept)
         if len(items) == 0:
             return []
         if diversity > 0 and "content" in self.model.components:
@@ -323,8 +336,8 @@ class Recommender:
         u = self._user_index(uid)
         i = self.graph.index(iid)
         users = np.array([u])
-        mask = self.graph.described("product")
-        ranked = self.model.rank(users, self.model.allowed(users, mask, True),
+        pool = self.model.allowed(users, self.graph.described("product"), True)
+        ranked = self.model.rank(users, pool,
                                  force=np.array([i]))
         items, scores, parts_of, reason = self._blend_row(u, ranked)
         j = int(np.flatnonzero(items == i)[0])

@@ -20,7 +20,10 @@ class Candidates:
     """Candidate (row, item) pairs sorted by row then item, and their raw component scores.
 
     ``rows[j]`` is the position of the user in the batch, ``items[j]`` a product index and
-    ``features[j, c]`` the score of component ``names[c]`` (0 = no evidence).
+    ``features[j, c]`` the score of component ``names[c]`` (0 = no evidence). ``pool[j]``
+    says the candidate is one of the row's own (a component's top N among what the row
+    may get); the others were added to be scored (a filter's, an explained item) and must
+    not change how the pool is normalised.
     """
 
     rows: np.ndarray
@@ -28,6 +31,7 @@ class Candidates:
     features: np.ndarray
     names: tuple[str, ...]
     n_rows: int
+    pool: np.ndarray
 
     def row_slices(self) -> np.ndarray:
         """``starts`` such that row r's candidates are ``starts[r]:starts[r+1]``."""
@@ -35,14 +39,32 @@ class Candidates:
 
 
 def gather(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int,
-           force: np.ndarray | None = None) -> Candidates:
+           force: np.ndarray | None = None, extra: np.ndarray | None = None) -> Candidates:
     """Union of each component's top ``n`` allowed items with a non-zero score, per row.
 
     ``scores[name]`` and ``allowed`` are (n_rows, n_items); the candidates' features hold
-    every component's score, also for items another component proposed. ``force[r]`` (an
-    item index, -1 for none) joins row r's candidates whatever its scores (for explaining).
+    every component's score, also for items another component proposed. Outside the pool
+    (``Candidates.pool`` False): ``force[r]`` (an item index, -1 for none) joins row r's
+    candidates whatever its scores (for explaining), and so does each component's top
+    ``n`` among ``extra`` (rows x items, for a filter).
     """
     names = tuple(scores)
+    n_rows = allowed.shape[0]
+    pooled = _top_each(scores, allowed, n)
+    chosen = pooled.copy()
+    if extra is not None:
+        chosen |= _top_each(scores, extra, n)
+    if force is not None:
+        ok = force >= 0
+        chosen[np.flatnonzero(ok), force[ok]] = True
+    rows, items = np.nonzero(chosen)
+    feats = (np.stack([np.nan_to_num(scores[k][rows, items]) for k in names], axis=1)
+             if names else np.zeros((len(rows), 0)))
+    return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
+
+
+def _top_each(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int) -> np.ndarray:
+    """(rows x items) mask of each component's top ``n`` allowed items with evidence."""
     n_rows, n_items = allowed.shape
     chosen = np.zeros((n_rows, n_items), bool)
     take = min(n, n_items)
@@ -55,10 +77,4 @@ def gather(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int,
         ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
         r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
         chosen[r[ok], top[ok]] = True
-    if force is not None:
-        ok = force >= 0
-        chosen[np.flatnonzero(ok), force[ok]] = True
-    rows, items = np.nonzero(chosen)
-    feats = (np.stack([np.nan_to_num(scores[k][rows, items]) for k in names], axis=1)
-             if names else np.zeros((len(rows), 0)))
-    return Candidates(rows, items, feats, names, n_rows)
+    return chosen

@@ -67,15 +67,18 @@ class HybridModel:
 
     # ----- ranking -----
     def rank(self, users: np.ndarray, allowed: np.ndarray,
-             force: np.ndarray | None = None, *, with_design: bool = False) -> Ranked:
+             force: np.ndarray | None = None, *, extra: np.ndarray | None = None,
+             with_design: bool = False) -> Ranked:
         """Candidates of graph user indices ``users`` among ``allowed`` (rows x products).
 
-        ``force`` (per row, an item index or -1) adds an item to the row's candidates.
+        Scored outside the pool, so that they change no other candidate's score: ``force``
+        (per row, an item index or -1) and each component's top N among ``extra`` (rows x
+        products: a filter's matches).
         """
         users = np.asarray(users, np.int64)
         # only products some row may get are ranked (knowledge graphs hold many link-only
         # product nodes); candidates' items are mapped back to product indices
-        wanted = allowed.any(axis=0)
+        wanted = allowed.any(axis=0) if extra is None else allowed.any(axis=0) | extra.any(axis=0)
         if force is not None:
             wanted[force[force >= 0]] = True
         cols = np.flatnonzero(wanted)
@@ -84,13 +87,15 @@ class HybridModel:
         scores = {name: self.components[name].scores(users)[:, cols]
                   for name in self.blend.names}
         sub = None if force is None else np.where(force >= 0, pos[np.maximum(force, 0)], -1)
-        found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub)
+        found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub,
+                       None if extra is None else extra[:, cols])
         cands = dataclasses.replace(found, items=cols[found.items])
-        norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.normalisation)
+        norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.normalisation,
+                         cands.pool)
         design = None
         if with_design or self.blend.kind == "gbdt":
             design = design_matrix(cands.features, norm, cands.rows, cands.n_rows,
-                                   self.history_sizes(users))
+                                   self.history_sizes(users), cands.pool)
         return Ranked(cands, norm, self.blend.score(norm, design), design)
 
     def history_sizes(self, users: np.ndarray) -> np.ndarray:

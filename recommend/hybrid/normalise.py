@@ -21,25 +21,35 @@ from recommend.hybrid.config import Normalisation
 
 
 def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,
-              how: Normalisation = "minmax") -> np.ndarray:
-    """``features`` (candidates x components, ``rows`` sorted) rescaled within each row."""
+              how: Normalisation = "minmax", pool: np.ndarray | None = None) -> np.ndarray:
+    """``features`` (candidates x components, ``rows`` sorted) rescaled within each row.
+
+    The statistics come from the row's ``pool`` candidates (default: all), so candidates
+    added outside the pool are scored on the same scale and change nobody's score.
+    """
     out = np.zeros_like(features, dtype=np.float64)
     if len(rows) == 0:
         return out
+    stats_of = features if pool is None else np.where(pool[:, None], features, np.nan)
+    if pool is not None:  # a row without pool candidates takes its statistics from all
+        empty = np.bincount(rows, weights=pool, minlength=n_rows) == 0
+        stats_of[empty[rows]] = features[empty[rows]]
     starts = np.searchsorted(rows, np.arange(n_rows))
     counts = np.bincount(rows, minlength=n_rows)
     nonempty = counts > 0
     idx = starts[nonempty]
     per = np.repeat(np.arange(int(nonempty.sum())), counts[nonempty])
     if how == "minmax":
-        lo = np.minimum.reduceat(features, idx, axis=0)[per]
-        hi = np.maximum.reduceat(features, idx, axis=0)[per]
+        lo = np.fmin.reduceat(stats_of, idx, axis=0)[per]
+        hi = np.fmax.reduceat(stats_of, idx, axis=0)[per]
         span = hi - lo
         np.divide(features - lo, span, out=out, where=span > 1e-12)
     elif how == "zscore":
-        n = counts[nonempty][:, None].astype(np.float64)
-        mean = np.add.reduceat(features, idx, axis=0) / n
-        var = np.add.reduceat(features**2, idx, axis=0) / n - mean**2
+        valid = ~np.isnan(stats_of)
+        n = np.add.reduceat(valid, idx, axis=0).astype(np.float64)
+        filled = np.nan_to_num(stats_of)
+        mean = np.add.reduceat(filled, idx, axis=0) / np.maximum(n, 1)
+        var = np.add.reduceat(filled**2, idx, axis=0) / np.maximum(n, 1) - mean**2
         std = np.sqrt(np.maximum(var, 0.0))[per]
         np.divide(features - mean[per], std, out=out, where=std > 1e-12)
     else:

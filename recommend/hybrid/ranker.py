@@ -31,14 +31,18 @@ PARAMS: dict[str, object] = {
 
 
 def design_matrix(raw: np.ndarray, normalised: np.ndarray, rows: np.ndarray, n_rows: int,
-                  history_sizes: np.ndarray) -> np.ndarray:
+                  history_sizes: np.ndarray, pool: np.ndarray | None = None) -> np.ndarray:
     """(candidates x 3C+1): normalised, raw, within-user rank (0 = best) per component, and
-    log(1 + history size) of the candidate's user; ``rows`` are sorted."""
+    log(1 + history size) of the candidate's user; ``rows`` are sorted. A rank counts the
+    row's ``pool`` candidates (default: all) scoring higher, so candidates added outside
+    the pool change no rank."""
+    pool = np.ones(len(rows), bool) if pool is None else pool
     ranks = np.zeros_like(raw, dtype=np.float64)
-    starts = np.searchsorted(rows, np.arange(n_rows))
+    before_row = np.r_[0, np.cumsum(np.bincount(rows[pool], minlength=n_rows))][rows]
     for c in range(raw.shape[1]):
-        order = np.lexsort((-raw[:, c], rows))
-        ranks[order, c] = np.arange(len(rows)) - starts[rows[order]]
+        order = np.lexsort((~pool, -raw[:, c], rows))  # pool first among equal scores
+        pooled_before = np.cumsum(pool[order]) - pool[order]
+        ranks[order, c] = pooled_before - before_row[order]
     return np.column_stack([normalised, raw, ranks, np.log1p(history_sizes[rows])])
 
 

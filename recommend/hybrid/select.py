@@ -27,7 +27,7 @@ def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(fit users, selection users): ``share`` of ``users`` set apart at random; with fewer
     than ``minimum`` users on either side, both are all ``users`` (reported in-sample)."""
-    n_select = int(round(len(users) * share))
+    n_select = round(len(users) * share)
     if n_select < minimum or len(users) - n_select < minimum:
         return users, users
     rng = np.random.default_rng(seed + 1)

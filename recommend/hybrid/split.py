@@ -27,7 +27,6 @@ Node indices are the same in both graphs: scores over one are scores over the ot
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal

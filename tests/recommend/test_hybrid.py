@@ -14,7 +14,7 @@ from recommend.hybrid.candidates import gather
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.filters import Filters, filter_mask
 from recommend.hybrid.normalise import normalise
-from recommend.hybrid.split import validation_split
+from recommend.hybrid.split import holdout_split
 
 
 def small_graph():
@@ -38,8 +38,9 @@ def small_graph():
 
 def test_split_holds_out_the_latest_purchases_and_all_their_edges() -> None:
     g = small_graph()
-    split = validation_split(g, target_relations=("purchased",), fraction=0.2,
-                             min_user_items=3)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.2,
+                          min_user_items=3)
+    assert split.mode == "time" and split.report["known_share"] == 1.0
     held = {(g.node_id("user", u), g.node_id("product", i))
             for u, i in zip(*split.relevant.nonzero(), strict=True)}
     assert held == {("user:1", "product:C")}  # latest of 3 purchases; user 2 has too few
@@ -136,3 +137,53 @@ def test_config_round_trips_and_rejects_unknowns() -> None:
         HybridConfig(components=("magic",))
     with pytest.raises(ValueError, match="unknown HybridConfig keys"):
         HybridConfig.from_dict({"nope": 1})
+
+
+def posting_shop(ts: bool):
+    """User 1 bought A, B, C and D and wrote about C (before buying) and D (after); user 2
+    liked the post about D. With ``ts`` False, no event has a time."""
+    from kg.records import Post
+
+    products = [Product(p, f"thing {p}") for p in "ABCDE"]
+    t = (lambda v: float(v)) if ts else (lambda v: None)
+    events = [Event("1", p, "product", "purchase", ts=t(i + 1)) for i, p in enumerate("ABCD")]
+    events += [Event("2", "A", "product", "purchase", ts=t(1)),
+               Event("1", "pd", "post", "like", ts=t(9)),
+               Event("2", "pd", "post", "like", ts=t(9))]
+    posts = [Post("pc", "1", "about to buy C", ts=t(2.5), products=("C",)),
+             Post("pd", "1", "loving my D", ts=t(8), products=("D",)),
+             Post("pe", "1", "E looks nice", ts=t(8), products=("E",))]
+    return build_graph(Dataset(products=products, users=[User("1"), User("2")], posts=posts,
+                               events=events), progress=False)
+
+
+def test_split_by_time_hides_the_users_later_posts_and_likes_about_held_out_products() -> None:
+    g = posting_shop(ts=True)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.5, min_user_items=3)
+    held = {g.node_id("product", i) for i in split.relevant.nonzero()[1]}
+    assert split.mode == "time" and held == {"product:C", "product:D"}
+    t = split.train_graph
+    # the post about C came before C was bought: evidence serving has too, kept
+    assert t.has_edge("user:1", "authored", "post:pc")
+    # the post about D and the user's like of it came after buying D: hidden
+    assert not t.has_edge("user:1", "authored", "post:pd")
+    assert not t.has_edge("user:1", "liked", "post:pd")
+    assert t.has_edge("user:2", "liked", "post:pd")  # not held out from user 2
+    assert t.has_edge("user:1", "authored", "post:pe")  # E is not held out
+    assert split.report["hidden_post_edges"] == 2
+
+
+def test_split_without_times_is_random_and_hides_every_post_about_held_out_products() -> None:
+    g = posting_shop(ts=False)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.5, min_user_items=3,
+                          seed=1)
+    assert split.mode == "random" and split.report["known_share"] == 0.0
+    held = {g.node_id("product", i) for i in split.relevant.nonzero()[1]}
+    assert len(held) == 2
+    t = split.train_graph
+    for p, post in (("product:C", "post:pc"), ("product:D", "post:pd")):
+        assert t.has_edge("user:1", "authored", post) == (p not in held)
+    random_order = {frozenset(g.node_id("product", i) for i in holdout_split(
+        g, target_relations=("purchased",), fraction=0.5, min_user_items=3,
+        seed=s).relevant.nonzero()[1]) for s in range(8)}
+    assert len(random_order) > 1  # not the last two by index or time every time

@@ -9,13 +9,14 @@ import pytest
 import scipy.sparse as sp
 
 from kg.build import build_graph
+from kg.interactions import history_matrix
 from kg.records import Dataset, Event, Product, User
 from recommend.evaluate.metrics import ndcg_at_k
 from recommend.hybrid.blend import fit_coordinate, top_k_rows
-from recommend.hybrid.components import CfComponent, history_matrix
+from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.fit import _tune_cf, _tune_session
-from recommend.hybrid.split import validation_split
+from recommend.hybrid.split import holdout_split
+from recommend.hybrid.tune import tune_cf, tune_session
 
 
 def shop(n_users: int = 40, seed: int = 0):
@@ -36,7 +37,8 @@ def shop(n_users: int = 40, seed: int = 0):
 
 def test_cf_fits_only_products_someone_reached_and_round_trips(tmp_path) -> None:
     g = shop()
-    comp = CfComponent.fit(g, kind="ease", params={"lam": 10.0, "recency_tau": 2.0})
+    comp = CfComponent.fit(g, kind="ease", params={"lam": 10.0, "keep": None,
+                                                    "recency_tau": 2.0})
     assert g.num_nodes("product") == 14
     assert {g.node_id("product", int(c)) for c in comp.columns_} == {
         f"product:P{i}" for i in range(12)}
@@ -66,25 +68,37 @@ def test_recency_history_weighs_the_latest_product_most() -> None:
     assert history_matrix(g, None)[u].data.tolist() == [1.0] * 4
 
 
-def test_tune_cf_tries_every_model_and_keeps_the_best() -> None:
+def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
     g = shop(n_users=60, seed=3)
     config = HybridConfig(components=("cf",), content_encoder="none",
                           target_relations=("purchased",), holdout_fraction=0.25,
-                          cf_tune_lams=(1.0, 1000.0), cf_tune_taus=(None, 1.0),
-                          cf_tune_models=("ease", "als"), cf_tune_als_regs=(0.1,),
-                          als_factors=4, als_iterations=3)
-    split = validation_split(g, target_relations=("purchased",), fraction=0.25,
-                             min_user_items=3, seed=0)
-    tuned, comp, tried = _tune_cf(split, config, split.users)
-    assert len(tried) == 5 and "als,reg=0.1,offset=1" in tried
+                          knn_weightings=("bm25", "cosine"), knn_ks=(5,),
+                          ease_lams=(1.0, 1000.0), recency_taus=(None, 1.0),
+                          als_regs=(0.1,), als_factors=4, als_iterations=3)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                          min_user_items=3, seed=0)
+    tuned, comp, record = tune_cf(split, config, split.users)
+    tried = {name: t["ndcg"] for name, t in record["trials"].items()}
+    # 2 item-kNN x 2 taus, 2 EASE x 2 taus, 1 ALS (factors: no recency)
+    assert len(tried) == 9 and "als,reg=0.1" in tried and not record["skipped"]
     best = max(tried, key=tried.get)
-    if tuned.cf_model == "ease":
-        assert best == f"lam={tuned.ease_lam:g},tau={tuned.ease_recency_tau}"
-        assert comp.recency_tau == tuned.ease_recency_tau
-    else:
-        assert best.startswith("als") and not hasattr(comp.model, "weights_")
-    same = {"cf_model": "ease", "ease_lam": 1.0, "ease_recency_tau": None}
+    assert tried[best] == pytest.approx(max(tried.values()))
+    assert record["chosen"] in best and tuned.cf_model == best.split(",")[0]
+    assert comp.recency_tau == tuned.cf_recency_tau
+    same = {"cf_model": "auto", "ease_lam": 200.0, "cf_recency_tau": None, "als_reg": 0.05,
+            "knn_weighting": "bm25", "knn_k": 200}
     assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
+
+
+def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
+    g = shop(n_users=60, seed=3)
+    config = HybridConfig(components=("cf",), content_encoder="none", ease_lams=(1.0, 10.0),
+                          recency_taus=(None,), tune_budget_seconds=0.0,
+                          target_relations=("purchased",))
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25, min_user_items=3)
+    _, comp, record = tune_cf(split, config, split.users)
+    assert len(record["trials"]) == 1 and comp is not None
+    assert len(record["skipped"]) == 6 + 2 + 2 - 1
 
 
 def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
@@ -98,11 +112,11 @@ def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
         events += [Event(str(u), p, "product", "purchase", ts=t) for p, t in times.items()]
     g = build_graph(Dataset(products=products, users=[User(str(u)) for u in range(20)],
                             events=events), progress=False)
-    split = validation_split(g, target_relations=("purchased",), fraction=0.2,
-                             min_user_items=3, seed=0)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.2,
+                          min_user_items=3, seed=0)
     config = HybridConfig(components=("session",), content_encoder="none",
                           session_tune_windows=(3600.0, 86400.0))
-    tuned, _, tried = _tune_session(split, config, split.users)
+    tuned, _, tried = tune_session(split, config, split.users)
     assert tried == {"window=3600s": 0.0, "window=86400s": pytest.approx(tried["window=86400s"])}
     assert tried["window=86400s"] > 0.4 and tuned.session_window == 86400.0
 
@@ -128,11 +142,11 @@ def test_validation_split_recomputes_derived_edges_on_the_training_graph() -> No
     g = shop(n_users=30, seed=1)
     # a derived edge no training purchase supports (as if mined from held-out purchases)
     g.add_edges("co_bought", ["product:P0"], ["product:P11"], [9.0])
-    kept = validation_split(g, target_relations=("purchased",), fraction=0.25,
-                            min_user_items=3, derived=())
+    kept = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                         min_user_items=3, derived=())
     assert kept.train_graph.has_edge("product:P0", "co_bought", "product:P11")
-    redone = validation_split(g, target_relations=("purchased",), fraction=0.25,
-                              min_user_items=3)
+    redone = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                           min_user_items=3)
     t = redone.train_graph
     assert not t.has_edge("product:P0", "co_bought", "product:P11")
     assert t.num_nodes("user") == g.num_nodes("user")

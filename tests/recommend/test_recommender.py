@@ -131,6 +131,30 @@ def test_filters_and_diversity_constrain_the_list(rec: Recommender) -> None:
     assert cats[1] >= cats[0]
 
 
+def test_filters_pick_from_the_ranking_and_never_rescore_it(rec: Recommender) -> None:
+    user = active_user(rec)
+    full = {r.item: r for r in rec.recommend(user, k=500, explain=False)}
+    leaves = {rec.graph.node_attrs(i)["categories"][-1] for i in full}
+    checked = 0
+    for leaf in sorted(leaves)[:4]:
+        kept = rec.recommend(user, k=500, categories=[leaf], explain=False)
+        assert kept and all(leaf in rec.graph.node_attrs(r.item)["categories"] for r in kept)
+        for r in kept:
+            if r.item in full:
+                assert r.score == pytest.approx(full[r.item].score)
+                assert r.parts == pytest.approx(full[r.item].parts)
+                checked += 1
+        ranked = [r.item for r in full.values() if r.item in {x.item for x in kept}]
+        assert ranked == [r.item for r in kept if r.item in full]
+    assert checked > 0
+
+
+def test_explaining_an_item_scores_it_as_the_ranking_does(rec: Recommender) -> None:
+    user = active_user(rec)
+    for r in rec.recommend(user, k=5, explain=False):
+        assert rec.explain_item(user, r.item).score == pytest.approx(r.score)
+
+
 def test_similar_items_exclude_the_item_and_share_its_kind(rec: Recommender) -> None:
     item = rec.graph.nodes("product")[0]
     found = rec.similar(item, k=5)

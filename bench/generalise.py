@@ -1,0 +1,286 @@
+"""Generalisation: the default build on every dataset we have, against peers, on both splits.
+
+Per dataset (imported with the loaders, or a generated demo world):
+
+1. ``shopgraph build`` with its defaults, in a subprocess: wall seconds, peak RSS,
+   artifact MB, the content encoder's seconds; then ``recommend(k=10)`` with paths for
+   200 users of the loaded artifact: p50 / p99 ms;
+2. on the artifact's enriched graph, for each split (a random 20%-per-user hold-out, and
+   by time where the timestamps allow it): :func:`recommend.evaluate.holdout.evaluate_graph`
+   (the default hybrid, each component alone, popularity and item-kNN baselines, the
+   explained share), and peers fitted on the same training interactions (log(1 + summed
+   event weights)), ranked among the same described, unseen products: implicit ItemKNN
+   (cosine, K = 200), implicit ALS (small grid on a validation cut of train), EASE
+   (lambda picked on that cut), popularity.
+
+Nothing here is tuned per dataset: the hybrid is ``HybridConfig()``.
+Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generalise.py [--only NAME ...]``;
+results of each dataset are merged into bench/results/generalise.json as they finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kg.atomic import atomic_write_json  # noqa: E402
+
+SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+OUT = ROOT / "bench" / "results" / "generalise.json"
+K = 10
+#: name -> (import kind, source folder in ../shared/data, or a demo seed)
+DATASETS: dict[str, tuple[str, str]] = {
+    "ml-100k": ("movielens", "ml-100k"),
+    "amazon-beauty-kg": ("amazon-beauty-kg", "amazon_beauty_kg"),
+    "amazon2018-beauty-fashion": ("amazon-reviews", "amazon2018_5core_beauty_fashion"),
+    "amazon2023-histories": ("amazon2023", "amazon2023_multicategory_user_histories"),
+    "ciao": ("ciao", "ciao_trust_ratings"),
+    "demo-7": ("demo", "7"),
+    "demo-8": ("demo", "8"),
+    "demo-9": ("demo", "9"),
+}
+
+
+def shopgraph(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scripts.cli", *args]
+
+
+def import_dataset(kind: str, source: str, out: Path) -> None:
+    args = (["import", "demo", "--out", str(out), "--no-images", "--seed", source]
+            if kind == "demo" else ["import", kind, str(SHARED / source), "--out", str(out)])
+    subprocess.run(shopgraph(*args), check=True, cwd=ROOT, capture_output=True)
+
+
+def measured_build(dataset: Path, artifact: Path) -> dict[str, Any]:
+    """``shopgraph build`` with its defaults in a child process: seconds, peak RSS."""
+    code = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, *shopgraph(
+        "build", str(dataset), "--out", str(artifact), "--no-progress")],
+        cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if done.returncode:
+        raise RuntimeError(f"build failed: {done.stderr[-2000:]}")
+    manifest = json.loads((artifact / "manifest.json").read_text())
+    model = manifest.get("stages", {}).get("models", {})
+    size = sum(p.stat().st_size for p in artifact.rglob("*") if p.is_file())
+    return {"build_seconds": round(seconds, 1),
+            "peak_rss_mb": round(int(done.stdout.split()[-1]) / 1024, 1),
+            "artifact_mb": round(size / 2**20, 1),
+            "encoder_seconds": model.get("info", {}).get("seconds", {}).get("content"),
+            "stage_seconds": {k: round(v, 1) for k, v in manifest["seconds"].items()},
+            "served": model.get("info", {}).get("selection", {}).get("chosen"),
+            "cf": model.get("info", {}).get("cf_tuning", {}).get("chosen")}
+
+
+def serving_latency(rec: Any, n: int = 200, seed: int = 0) -> dict[str, float]:
+    """p50 / p99 ms of recommend(k=10) with paths for ``n`` users with a history."""
+    seen = rec.model.seen_
+    users = np.flatnonzero(np.diff(seen.indptr))
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(users, min(n, len(users)), replace=False)
+    ids = [rec.graph.node_id("user", int(u)) for u in pick]
+    rec.recommend(ids[0], K)  # warm
+    times = []
+    for uid in ids:
+        began = time.perf_counter()
+        rec.recommend(uid, K, explain=True)
+        times.append((time.perf_counter() - began) * 1000)
+    return {"p50_ms": round(float(np.percentile(times, 50)), 2),
+            "p99_ms": round(float(np.percentile(times, 99)), 2)}
+
+
+def train_matrix(graph: Any) -> sp.csr_matrix:
+    from kg.interactions import PRODUCT_RELATIONS, relation_matrix
+
+    x = relation_matrix(graph, PRODUCT_RELATIONS)
+    x.data = np.log1p(x.data)
+    return x.astype(np.float32).tocsr()
+
+
+def validation_cut(x: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Random 20% (at least one) of each user's train items, for users with >= 3."""
+    rng = np.random.default_rng(seed)
+    held = np.zeros(x.nnz, bool)
+    for u in range(x.shape[0]):
+        lo, hi = x.indptr[u], x.indptr[u + 1]
+        if hi - lo >= 3:
+            held[lo + rng.choice(hi - lo, max(1, math.ceil((hi - lo) / 5)), replace=False)] = True
+    coo = x.tocoo()
+    keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=x.shape)
+    val = sp.csr_matrix((np.ones(held.sum()), (coo.row[held], coo.col[held])), shape=x.shape)
+    return keep.astype(np.float32), val
+
+
+def top_of(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray,
+           allowed: np.ndarray) -> np.ndarray:
+    from cf.base import top_k
+
+    s = np.array(scores, np.float64)
+    s[:, ~allowed] = -np.inf
+    s[seen[users].nonzero()] = -np.inf
+    return top_k(s, K)[0]
+
+
+def peer_scores(name: str, params: dict[str, Any], x: sp.csr_matrix, users: np.ndarray
+                ) -> np.ndarray:
+    """Dense scores of ``users`` from a peer fitted on ``x``."""
+    if name == "popularity":
+        pop = np.asarray((x > 0).sum(axis=0)).ravel().astype(np.float64)
+        return np.broadcast_to(pop, (len(users), x.shape[1])).copy()
+    if name == "EASE":
+        from cf.data import Interactions
+        from cf.ease import EASE
+
+        model = EASE(lam=params["lam"], max_items=None).fit(
+            Interactions(x, np.arange(x.shape[0]), np.arange(x.shape[1])))
+        return model.score_rows(users)
+    if name == "implicit ItemKNN":
+        from implicit.nearest_neighbours import CosineRecommender
+
+        model = CosineRecommender(K=200)
+    else:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        model = AlternatingLeastSquares(random_state=0, iterations=15, **params)
+    model.fit(x, show_progress=False)
+    if name == "implicit ItemKNN":
+        return (x[users] @ model.similarity).toarray()
+    return model.user_factors[users] @ model.item_factors.T
+
+
+def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray,
+          budget_items: int = 20_000) -> dict[str, dict[str, Any]]:
+    """Each peer's figures on the hold-out, grids picked on a validation cut of train."""
+    from recommend.evaluate.holdout import ranking_figures
+    from recommend.evaluate.metrics import ndcg_at_k
+
+    x = train_matrix(train_graph)
+    allowed = train_graph.described("product")
+    inner, val = validation_cut(x)
+    val_users = np.flatnonzero(np.diff(val.indptr))
+    grids: dict[str, list[dict[str, Any]]] = {
+        "implicit ItemKNN": [{}],
+        "implicit ALS": [{"factors": f, "regularization": r, "alpha": a}
+                         for f in (64,) for r in (0.1, 1.0, 10.0) for a in (1.0, 10.0)],
+        "popularity": [{}],
+    }
+    if x.shape[1] <= budget_items:
+        grids["EASE"] = [{"lam": lam} for lam in (10.0, 50.0, 200.0, 1000.0)]
+    out: dict[str, dict[str, Any]] = {}
+    for name, grid in grids.items():
+        best = grid[0]
+        if len(grid) > 1 and len(val_users):
+            values = [ndcg_at_k(top_of(peer_scores(name, p, inner, val_users), inner,
+                                       val_users, allowed), val[val_users], K) for p in grid]
+            best = grid[int(np.argmax(values))]
+        began = time.perf_counter()
+        recs = top_of(peer_scores(name, best, x, users), x, users, allowed)
+        out[name] = {**ranking_figures(recs, relevant[users], K), "params": best,
+                     "seconds": round(time.perf_counter() - began, 2)}
+    return out
+
+
+def evaluate_split(graph: Any, mode: str) -> dict[str, Any]:
+    from recommend.evaluate.holdout import evaluate_graph
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.split import holdout_split
+
+    config = HybridConfig()
+    result = evaluate_graph(graph, config, mode=mode,  # type: ignore[arg-type]
+                            log=lambda s: print(f"    [{mode}] {s}", flush=True))
+    out = result.to_json()
+    if result.users:  # the same split again (seeded): peers on its training interactions
+        split = holdout_split(graph, target_relations=config.target_relations, fraction=0.2,
+                              min_user_items=2, seed=1000, derived=config.derived_relations,
+                              mode=mode)  # type: ignore[arg-type]
+        out["peers"] = peers(split.train_graph, split.relevant, split.users)
+    return out
+
+
+def summarise(name: str, res: dict[str, Any]) -> None:
+    for mode, ev in res.get("splits", {}).items():
+        rows = ev.get("rows", {})
+        if not rows:
+            continue
+        hyb = rows["hybrid"][f"NDCG@{K}"]
+        parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
+        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()}
+        best_part = max(parts, key=parts.get)
+        best_peer = max(peer, key=peer.get) if peer else None
+        line = (f"{name:28s} {mode:6s} hybrid {hyb:.4f}  best part {best_part} "
+                f"{parts[best_part]:.4f}")
+        if best_peer:
+            ratio = hyb / max(peer[best_peer], 1e-9)
+            line += f"  best peer {best_peer} {peer[best_peer]:.4f} ({ratio:.3f}x)"
+        print(line + f"  explained {ev.get('explained', 0):.3f}", flush=True)
+
+
+def run_dataset(name: str, kind: str, source: str, work: Path) -> dict[str, Any]:
+    from kg.artifact import load_artifact
+    from recommend.hybrid.split import times_usable
+    from recommend.recommender import Recommender
+
+    ds, art = work / f"{name}-data", work / f"{name}-art"
+    print(f"== {name}: importing", flush=True)
+    import_dataset(kind, source, ds)
+    print(f"== {name}: building with the defaults", flush=True)
+    res: dict[str, Any] = {"build": measured_build(ds, art)}
+    rec = Recommender.load(art)
+    res["serving"] = serving_latency(rec)
+    graph = load_artifact(art).graph
+    del rec
+    from kg.interactions import latest_times
+
+    usable, stats = times_usable(latest_times(graph, ("purchased", "carted", "rated")), 2)
+    res["timestamps"] = {"usable": usable, **stats}
+    res["splits"] = {}
+    for mode in ("random", "time") if usable else ("random",):
+        print(f"== {name}: {mode} hold-out", flush=True)
+        res["splits"][mode] = evaluate_split(graph, mode)
+    return res
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="dataset names to run")
+    args = parser.parse_args()
+    results = json.loads(OUT.read_text()) if OUT.is_file() else {"datasets": {}}
+    names = args.only or list(DATASETS)
+    for name in names:
+        kind, source = DATASETS[name]
+        if kind != "demo" and not (SHARED / source).is_dir():
+            print(f"skip {name}: {SHARED / source} absent")
+            continue
+        with tempfile.TemporaryDirectory(prefix="generalise-") as tmp:
+            began = time.perf_counter()
+            res = run_dataset(name, kind, source, Path(tmp))
+            res["seconds"] = round(time.perf_counter() - began, 1)
+        results["datasets"][name] = res
+        results["load_average"] = os.getloadavg()
+        results["cpu_seconds"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_utime, 1)
+        atomic_write_json(OUT, results)
+        summarise(name, res)
+    for name, res in results["datasets"].items():
+        summarise(name, res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""How good is the default build on this data? A hold-out test of the whole hybrid.
+
+:func:`evaluate_graph` cuts a test hold-out from an enriched graph with the same
+leak-free split the build validates with (:func:`recommend.hybrid.split.holdout_split`:
+by time when the timestamps allow it, else at random; every trace of a held-out pair
+hidden), fits the hybrid with the given config (the defaults: what ``shopgraph build``
+serves) on the rest, and scores on the held-out products:
+
+- the served hybrid, each of its components alone, and two baselines on the same
+  training interactions: popularity and item-kNN (cosine, K = 200, as implicit's);
+- NDCG / recall / HR at ``k``, over the users with something held out;
+- the share of recommendations explained by a stored user -> item path (audited on a
+  sample of users through a :class:`recommend.recommender.Recommender` over the model).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.evaluate import metrics as m
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.split import HoldoutMode, holdout_split
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.model import HybridModel
+
+_BATCH = 256
+
+
+@dataclass
+class Evaluation:
+    """Figures of every ranker on one hold-out, and how the hold-out was cut."""
+
+    split: dict[str, Any]
+    users: int
+    rows: dict[str, dict[str, float]] = field(default_factory=dict)
+    explained: float = 0.0
+    audited_users: int = 0
+    fit_seconds: float = 0.0
+    model_info: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self, k: int = 10) -> str:
+        """The rows as an aligned text table."""
+        cols = (f"NDCG@{k}", f"R@{k}", f"HR@{k}")
+        lines = [f"{'ranker':24s} " + " ".join(f"{c:>8s}" for c in cols)]
+        for name, row in self.rows.items():
+            lines.append(f"{name:24s} " + " ".join(f"{row[c]:8.4f}" for c in cols))
+        return "\n".join(lines)
+
+
+def ranking_figures(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, float]:
+    """NDCG, recall and hit rate at ``k`` of item-index ``recs`` (-1 pads) per row."""
+    return {f"NDCG@{k}": m.ndcg_at_k(recs, relevant, k),
+            f"R@{k}": m.recall_at_k(recs, relevant, k),
+            f"HR@{k}": m.hit_rate_at_k(recs, relevant, k)}
+
+
+def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
+                   mode: HoldoutMode = "auto", fraction: float = 0.2, min_user_items: int = 2,
+                   seed: int = 0, k: int = 10, audit_users: int = 100,
+                   log: Callable[[str], None] | None = None) -> Evaluation:
+    """Hold out, fit the hybrid on the rest, and score every ranker (module docstring)."""
+    from recommend.hybrid.fit import fit_hybrid
+
+    config = config or HybridConfig()
+    say = log or (lambda _msg: None)
+    say("cutting the test hold-out")
+    split = holdout_split(graph, target_relations=config.target_relations, fraction=fraction,
+                          min_user_items=min_user_items, seed=seed + 1000,
+                          derived=config.derived_relations, mode=mode)
+    users = split.users
+    result = Evaluation(split.report, len(users))
+    if len(users) == 0:
+        return result
+    say(f"fitting the hybrid on the rest ({split.report['held_pairs']} pairs held out)")
+    began = time.perf_counter()
+    model = fit_hybrid(split.train_graph, config, log=log)
+    result.fit_seconds = round(time.perf_counter() - began, 3)
+    result.model_info = model.info
+    relevant = split.relevant[users]
+    result.rows["hybrid"] = ranking_figures(model.top_k(users, k), relevant, k)
+    for name in model.components:
+        result.rows[f"{name} alone"] = ranking_figures(_alone(model, name).top_k(users, k),
+                                                       relevant, k)
+    for name, recs in baselines(model, users, k).items():
+        result.rows[name] = ranking_figures(recs, relevant, k)
+    say("auditing explanations")
+    result.explained, result.audited_users = explained_share(model, users, k, audit_users, seed)
+    return result
+
+
+def _alone(model: HybridModel, name: str) -> HybridModel:
+    """``model`` serving component ``name`` alone."""
+    from recommend.hybrid.blend import Blend
+    from recommend.hybrid.model import HybridModel
+
+    return HybridModel(model.graph, model.config, {name: model.components[name]},
+                       Blend((name,), np.ones(1)))
+
+
+def baselines(model: HybridModel, users: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Top ``k`` of popularity and of item-kNN (cosine, K = 200) on the model's training
+    interactions, among described products the user has not seen."""
+    from cf.base import top_k
+    from cf.item_knn import NeighbourItemKNN
+    from recommend.hybrid.components import CfComponent, PopularityComponent
+
+    graph = model.graph
+    data, columns = CfComponent.interactions(graph)
+    knn = CfComponent(NeighbourItemKNN(weighting="cosine", top_k=200).fit(data), graph, columns)
+    allowed = graph.described("product")
+    out: dict[str, list[np.ndarray]] = {"popularity baseline": [], "item-kNN baseline": []}
+    for comp, name in ((PopularityComponent(graph), "popularity baseline"),
+                       (knn, "item-kNN baseline")):
+        for a in range(0, len(users), _BATCH):
+            batch = users[a:a + _BATCH]
+            s = comp.scores(batch)
+            s[:, ~allowed] = -np.inf
+            s[model.seen_[batch].nonzero()] = -np.inf
+            out[name].append(top_k(s, k)[0])
+    return {name: np.vstack(parts) for name, parts in out.items()}
+
+
+def explained_share(model: HybridModel, users: np.ndarray, k: int, n_users: int,
+                    seed: int) -> tuple[float, int]:
+    """Share of the top ``k`` of ``n_users`` sampled users with a valid stored path."""
+    from recommend.hybrid.audit import audit_explanations
+    from recommend.recommender import Recommender
+
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(users, min(n_users, len(users)), replace=False))
+    rec = Recommender(model)
+    ids = [model.graph.node_id("user", int(u)) for u in sample]
+    audit = audit_explanations(rec, ids, k=k, fidelity_every=10**9)
+    return round(audit.with_valid_path, 4), len(ids)

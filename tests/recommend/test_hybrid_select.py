@@ -1,0 +1,62 @@
+"""Choosing what is served on users nothing was fitted on, and sizing the candidate pool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommend.hybrid.blend import Blend
+from recommend.hybrid.select import candidate_size, choose_served, selection_fold, single
+
+
+def test_selection_fold_sets_a_share_apart_or_uses_everyone_when_too_few() -> None:
+    users = np.arange(100)
+    fit, select = selection_fold(users, 0.5, seed=0)
+    assert len(fit) == 50 and len(select) == 50 and not set(fit) & set(select)
+    few = np.arange(30)
+    assert all(np.array_equal(a, few) for a in selection_fold(few, 0.5, seed=0))
+
+
+def ranked_world(n_users: int = 60, n_items: int = 8, seed: int = 0):
+    """Component 0 finds each user's held-out item; component 1 is noise."""
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(n_users), n_items)
+    items = np.tile(np.arange(n_items), n_users)
+    target = rng.integers(0, n_items, n_users)
+    good = (items == target[rows]).astype(float)
+    feats = np.stack([good, rng.random(len(rows))], axis=1)
+    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
+                        shape=(n_users, n_items))
+    return feats, rows, items, rel
+
+
+def test_a_component_that_beats_the_blend_on_the_selection_users_is_served() -> None:
+    feats, rows, items, rel = ranked_world()
+    noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))  # trusts the noise
+    only = np.ones(rel.shape[0], bool)
+    choice, scored = choose_served(noisy, feats, None, rows, items, rel, only, k=3)
+    assert choice == "good" and scored["good"] == pytest.approx(1.0)
+    assert scored["blend"] < scored["good"]
+    served = single(noisy.names, choice, {})
+    assert served.weights.tolist() == [1.0, 0.0] and served.kind == "fixed"
+
+
+def test_the_blend_is_served_when_it_ranks_best_and_ties_go_to_a_component() -> None:
+    feats, rows, items, rel = ranked_world(n_users=400)
+    rng = np.random.default_rng(1)
+    # two components, each the truth under its own noise: their sum hears the truth better
+    mixed = 0.5 * feats[:, [0, 0]] + rng.random((len(rows), 2))
+    blend = Blend(("a", "b"), np.array([1.0, 1.0]))
+    only = np.ones(rel.shape[0], bool)
+    choice, scored = choose_served(blend, mixed, None, rows, items, rel, only, k=1)
+    assert choice == "blend" and scored["blend"] > max(scored["a"], scored["b"])
+    same = Blend(("good", "noise"), np.array([1.0, 0.0]))
+    assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "good"
+
+
+def test_candidate_size_is_the_smallest_with_the_recall_asked_for() -> None:
+    ranks = np.array([0, 5, 20, 40, 90, 150, np.inf, 3, 1, 2])
+    size, recall = candidate_size(ranks, (30, 60, 120, 200), 0.8)
+    assert size == 120 and recall == {"30": 0.6, "60": 0.7, "120": 0.8, "200": 0.9}
+    assert candidate_size(ranks, (30, 60), 0.99)[0] == 60  # never reached: the largest
