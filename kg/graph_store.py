@@ -11,13 +11,15 @@ Relation matrices and neighbour queries over the store are in :mod:`kg.graph_ind
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from kg.edges import EdgeBlock, EdgeColumns
 from kg.schema import NODE_TYPES, check_endpoint_types, relation, split_id
+
+T = TypeVar("T")
 
 
 class GraphStore:
@@ -31,6 +33,22 @@ class GraphStore:
         self._node_version = 0  # bumped when a node or attribute is added; caches compare it
         self._described: dict[str, tuple[int, int, np.ndarray]] = {}
         self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
+        self._derived: dict[Hashable, tuple[tuple[int, int, int], Any]] = {}
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """Changes whenever a node, an attribute or an edge is added."""
+        return (self._node_version, len(self._blocks),
+                sum(b.version for b in self._blocks.values()))
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the graph changes (the caller must not modify it)."""
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        value = compute()
+        self._derived[key] = (self.version, value)
+        return value
 
     # ----- nodes -----
     def add_node(self, node_id: str, **attrs: Any) -> int:

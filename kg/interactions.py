@@ -8,7 +8,10 @@ functions, over the graph's user and product indices:
 - :func:`latest_times`: each (user, product) pair's latest (or first) event time;
 - :func:`history_matrix`: the seen history weighted by recency rank.
 
-Edges without a time carry :data:`NO_TIME` (sorts before every real time).
+Edges without a time carry :data:`NO_TIME` (sorts before every real time). Seen, pair
+times and histories are computed once per graph version (:meth:`kg.graph.KnowledgeGraph.
+cached`): loading an artifact and refreshing every component builds "seen" once. Do not
+modify what they return.
 """
 
 from __future__ import annotations
@@ -51,15 +54,24 @@ def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_m
 
 def seen_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
     """(users x products) 0/1: the user has any event on the product."""
-    m = relation_matrix(graph, PRODUCT_RELATIONS)
-    m.data[:] = 1.0
-    return m
+
+    def compute() -> sp.csr_matrix:
+        m = relation_matrix(graph, PRODUCT_RELATIONS)
+        m.data[:] = 1.0
+        return m
+
+    return graph.cached("seen", compute)
 
 
 def latest_times(graph: KnowledgeGraph, relations: Sequence[str], *,
                  first: bool = False) -> sp.coo_matrix:
     """(users x products) latest (``first``: earliest) time of the pairs' ``relations`` edges;
     an unknown time is stored as :data:`NO_TIME`."""
+    return graph.cached(("times", tuple(relations), first),
+                        lambda: _pair_times(graph, relations, first))
+
+
+def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool) -> sp.coo_matrix:
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
     blocks = user_product_blocks(graph, relations)
     if not blocks:
@@ -84,10 +96,14 @@ def history_matrix(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_m
     A product's time is the user's latest event on it (ties: by product index); products
     without a known time weigh 1.
     """
+    return graph.cached(("history", recency_tau), lambda: _history(graph, recency_tau))
+
+
+def _history(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
     seen = seen_matrix(graph)
     if recency_tau is None:
         return seen
-    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()
+    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()  # a new CSR: sorted here
     latest.sort_indices()
     rows = np.repeat(np.arange(latest.shape[0]), np.diff(latest.indptr))
     ts = latest.data

@@ -236,3 +236,20 @@ def test_a_learned_ranker_orders_by_its_trees_and_explains_by_contributions(rec)
     assert top and all(any(p.kind == "score" for p in r.paths) for r in top)
     one = rec.explain_item(user, recs[0].item)
     assert one.score == pytest.approx(recs[0].score) and one.parts == pytest.approx(recs[0].parts)
+
+
+def test_loading_an_artifact_builds_seen_once(built, monkeypatch) -> None:
+    import kg.interactions as interactions
+
+    calls = []
+    original = interactions.relation_matrix
+
+    def counted(graph, relations):
+        calls.append(tuple(relations))
+        return original(graph, relations)
+
+    monkeypatch.setattr(interactions, "relation_matrix", counted)
+    rec = Recommender.load(built[0] / "art")
+    assert calls.count(interactions.PRODUCT_RELATIONS) == 1
+    rec.recommend(active_user(rec), k=3)
+    assert calls.count(interactions.PRODUCT_RELATIONS) == 1
