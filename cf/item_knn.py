@@ -36,8 +36,9 @@ def _user_idf(w: sp.coo_matrix) -> np.ndarray:
 
 
 def _l2_rows(w: sp.coo_matrix) -> sp.coo_matrix:
-    norms = np.sqrt(np.bincount(w.row, w.data**2, minlength=w.shape[0]))
-    w.data = w.data / norms[w.row]
+    """Rows scaled to unit length; an all-zero row (idf 0 everywhere) stays zero."""
+    norms = np.sqrt(np.bincount(w.row, w.data**2, minlength=w.shape[0]))[w.row]
+    w.data = np.divide(w.data, norms, out=np.zeros_like(w.data), where=norms > 0)
     return w
 
 
@@ -57,7 +58,9 @@ def item_weights(
         w.data = w.data * (k1 + 1.0) / (k1 * norm[w.row] + w.data) * _user_idf(w)[w.col]
     else:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-    return w.tocsr()
+    out = w.tocsr()
+    out.eliminate_zeros()
+    return out
 
 
 def neighbour_similarity(w: sp.csr_matrix, top_k: int) -> sp.csr_matrix:
