@@ -200,3 +200,23 @@ def test_wals_fold_in_solves_the_weighted_ridge_exactly(world: Interactions) -> 
         np.testing.assert_allclose(got[row], np.linalg.solve(a, y.T @ (conf * pref)), rtol=1e-8)
     empty = sp.csr_matrix((1, world.n_items))
     np.testing.assert_array_equal(model.score_history(empty), 0.0)
+
+
+def test_ease_fit_peak_memory_is_about_one_dense_gram(monkeypatch) -> None:
+    """Gram built in blocks and inverted in place: the peak stays near ``fit_bytes``
+    (a plain ``inv`` and ``-P / diag(P)`` held about four n x n float64 arrays)."""
+    import tracemalloc
+
+    n = 800
+    m = sp.random(3000, n, density=0.005, random_state=0, format="csr", dtype=np.float32)
+    x = Interactions(m, np.arange(3000), np.arange(n))
+    EASE(top_k=2).fit(Interactions(m[:, :5].tocsr(), np.arange(3000), np.arange(5)))  # imports
+    monkeypatch.setattr(topk_mod, "BLOCK_ENTRIES", n * 16)
+    for k in (10, None):
+        tracemalloc.start()
+        try:
+            EASE(lam=50.0, top_k=k).fit(x)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1.2 * fit_bytes(n, k)
