@@ -93,8 +93,10 @@ def test_ease_weights_follow_the_closed_form(world: Interactions) -> None:
 
 
 def test_ease_refuses_a_catalogue_above_max_items(world: Interactions) -> None:
+    model = EASE(max_items=29)
     with pytest.raises(CatalogueTooLarge, match=r"30 items .* 30 x 30 Gram.*max_items=29"):
-        EASE(max_items=29).fit(world)
+        model.fit(world)
+    assert not hasattr(model, "train_")  # refused before storing anything
     EASE(max_items=None, lam=10.0).fit(world)  # no bound
     assert fit_bytes(20_000, None) == 12 * 20_000**2
     assert fit_bytes(20_000, 100) == 8 * 20_000**2
