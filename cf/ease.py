@@ -11,7 +11,10 @@ Cholesky routines, built from sparse row blocks): above ``max_items`` items ``fi
 with :class:`CatalogueTooLarge`, naming n and the memory, so a caller can fall back to a
 neighbour model. With ``top_k`` set, only each history item's ``top_k`` largest ``|B[i, j]|``
 are kept, as a CSR over rows i: the artifact grows like n × top_k and a request reads only
-its history items' rows. Without it ``B`` stays dense (float32, 4 n² bytes).
+its history items' rows. Without it ``B`` stays dense (float32, 4 n² bytes). On ML-100K
+(random 20% of each user held out, λ 500; bench/cf_item_knn.py) NDCG@10 is 0.456 dense,
+0.454 / 0.452 / 0.441 at top_k 500 / 200 / 100; the saved model 12.6 MB dense, 3.9 MB at
+200. The fit's peak memory is about one n × n float64 array (the plain ``inv`` held four).
 """
 
 from __future__ import annotations
@@ -100,14 +103,21 @@ class EASE(HistoryRecommender):
         self.top_k = top_k
         self.max_items = max_items
 
-    def _fit(self, x: Interactions) -> None:
-        n = x.n_items
+    def fit(self, interactions: Interactions) -> EASE:
+        """Learn ``B``; a catalogue above ``max_items`` raises :class:`CatalogueTooLarge`
+        before anything is computed or stored."""
+        n = interactions.n_items
         if self.max_items is not None and n > self.max_items:
             gib = fit_bytes(n, self.top_k) / 2**30
             raise CatalogueTooLarge(
                 f"EASE on {n} items needs a dense {n} x {n} Gram: about {gib:.1f} GiB to fit "
                 f"(max_items={self.max_items}); use a neighbour model or raise max_items"
             )
+        super().fit(interactions)
+        return self
+
+    def _fit(self, x: Interactions) -> None:
+        n = x.n_items
         p = inverse_gram(x.binary(), self.lam)
         p /= -np.diag(p).copy()  # B[i, j] = −P[i, j] / P[j, j]
         np.fill_diagonal(p, 0.0)

@@ -13,6 +13,12 @@ itself included, as implicit does), computed in blocks of rows: memory O(n · to
 one dense block, never n × n. A history ``h`` (users × items, the same values as in fit)
 scores ``h @ S``: only the user's history rows of ``S`` are read.
 (:class:`cf.knn.ItemKNN` is the rating-prediction neighbour model.)
+
+Against implicit 0.7.3 on ML-100K (random 20% per user, binary; bench/cf_item_knn.py) the
+TF-IDF and BM25 top-10 lists are identical at K 20-200, cosine lists 97-99% identical
+(float32 ties on binary data) with NDCG@10 within 0.0003; BM25 scores best there (0.394 at
+K 200, 0.385 at 100). One 40-item history over 18,000 items with K 100 reads 4,000 entries:
+``h @ S`` takes tens of microseconds.
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ def _user_idf(w: sp.coo_matrix) -> np.ndarray:
 
 
 def _l2_rows(w: sp.coo_matrix) -> sp.coo_matrix:
-    norms = np.sqrt(np.bincount(w.row, w.data**2, minlength=w.shape[0]))
-    w.data = w.data / norms[w.row]
+    """Rows scaled to unit length; an all-zero row (idf 0 everywhere) stays zero."""
+    norms = np.sqrt(np.bincount(w.row, w.data**2, minlength=w.shape[0]))[w.row]
+    w.data = np.divide(w.data, norms, out=np.zeros_like(w.data), where=norms > 0)
     return w
 
 
@@ -57,7 +64,9 @@ def item_weights(
         w.data = w.data * (k1 + 1.0) / (k1 * norm[w.row] + w.data) * _user_idf(w)[w.col]
     else:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-    return w.tocsr()
+    out = w.tocsr()
+    out.eliminate_zeros()
+    return out
 
 
 def neighbour_similarity(w: sp.csr_matrix, top_k: int) -> sp.csr_matrix:
