@@ -1,8 +1,8 @@
 """``shopgraph import KIND [SRC] --out DATASET_DIR``: a public dataset, or the demo world,
 as a shopgraph dataset folder.
 
-Kinds: ``movielens``, ``amazon-beauty-kg``, ``amazon-reviews``, ``ciao`` (SRC is the
-dataset's folder) and ``demo`` (a generated world; no SRC). Besides the record files the
+Kinds: ``movielens``, ``amazon-beauty-kg``, ``amazon-reviews``, ``ciao``, ``amazon2023`` (SRC
+is the dataset's folder) and ``demo`` (a generated world; no SRC). Besides the record files the
 folder gets ``import_rejected.jsonl`` (source rows not converted) and, where the dataset
 has them, ``relations.jsonl`` and ``heldout/`` (see :mod:`kg.loaders.common`).
 """
@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-KINDS = ("movielens", "amazon-beauty-kg", "amazon-reviews", "ciao", "demo")
+KINDS = ("movielens", "amazon-beauty-kg", "amazon-reviews", "ciao", "amazon2023", "demo")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

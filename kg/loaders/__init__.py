@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from kg.loaders.amazon2023 import load_amazon2023
 from kg.loaders.amazon_beauty_kg import load_amazon_beauty_kg
 from kg.loaders.amazon_reviews import load_amazon_reviews
 from kg.loaders.ciao import load_ciao
@@ -27,6 +28,7 @@ LOADERS: dict[str, Callable[[Path], LoadResult]] = {
     "amazon-beauty-kg": load_amazon_beauty_kg,
     "amazon-reviews": load_amazon_reviews,
     "ciao": load_ciao,
+    "amazon2023": load_amazon2023,
 }
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "LoadResult",
     "Rejection",
     "RelationEdges",
+    "load_amazon2023",
     "load_amazon_beauty_kg",
     "load_amazon_reviews",
     "load_ciao",
