@@ -21,8 +21,9 @@ import numpy as np
 
 from kg.artifact_files import ArtifactError, regular_file
 
-#: dtype kinds by name: "int" (signed or unsigned), "float", "str" (unicode), "number"
-KINDS = {"int": "iu", "float": "f", "str": "U", "number": "iuf", "bool": "b"}
+#: dtype kinds by name: "int" (signed or unsigned), "float", "str" (unicode), "number",
+#: "bool", "id" (numbers or strings)
+KINDS = {"int": "iu", "float": "f", "str": "U", "number": "iuf", "bool": "b", "id": "iufU"}
 
 
 def _member_sizes(path: Path) -> dict[str, int]:
