@@ -10,6 +10,10 @@ written inside :func:`kg.atomic.atomic_dir`, so a build killed at any moment lea
 previous artifact loadable (:func:`load_artifact` also finds ``NAME.old`` left by a crash
 mid-swap).
 
+Loading treats the folder as untrusted input: every file goes through the
+:class:`kg.artifact_files.ArtifactFiles` gate (listed, confined, regular, sha256-checked)
+and the graph's contents are checked as they are read (:func:`kg.graph_io.read_graph`).
+
 The RDF form is not cached in the artifact: ``shopgraph query`` derives it from the loaded
 graph, which is no slower than parsing a stored N-Triples file and cannot go stale.
 """

@@ -103,11 +103,18 @@ def _value(term: Node | None) -> Any:
 
 
 def _cap_memory(extra_mb: int) -> None:
-    """Cap this process's address space at its current size plus ``extra_mb``."""
-    with open("/proc/self/statm", encoding="ascii") as handle:
-        pages = int(handle.read().split()[0])
+    """Cap this process's address space at its current size plus ``extra_mb`` (Linux; where
+    /proc is absent only the time limit applies)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[0])
+    except OSError:
+        return
     limit = pages * os.sysconf("SC_PAGE_SIZE") + extra_mb * (1 << 20)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _evaluate(conn: Any, rdf: Graph, query: Any, terms: dict[str, Identifier],
