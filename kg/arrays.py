@@ -4,9 +4,10 @@
 ``x_indices[:] = 10**8`` in a saved model and scipy crashed the process (SIGSEGV) building
 a CSR matrix from unchecked indices. :func:`load_arrays` opens the file only if it is a
 regular file, checks each member's header against its stored size before reading it (so a
-forged shape cannot ask for terabytes), and each expected array's dtype kind and number of
-dimensions. :func:`check_csr`, :func:`check_index` and :func:`check_finite` check values
-before they reach scipy, an index or a score. Every failure is an
+forged shape cannot ask for terabytes, nor a compressed member unpack a hundredfold), and
+each expected array's dtype kind and number of dimensions. :func:`check_csr`,
+:func:`check_index` and :func:`check_finite` check values before they reach scipy, an index
+or a score. Every failure is an
 :class:`kg.artifact_files.ArtifactError` naming the file and the array.
 """
 
@@ -23,6 +24,8 @@ from kg.artifact_files import ArtifactError, regular_file
 
 #: dtype kinds by name: "int" (signed or unsigned), "float", "str" (unicode), "number",
 #: "bool", "id" (numbers or strings)
+MAX_RATIO = 100  # a compressed member may unpack to at most this many times its size
+
 KINDS = {"int": "iu", "float": "f", "str": "U", "number": "iuf", "bool": "b", "id": "iufU"}
 
 
@@ -32,6 +35,10 @@ def _member_sizes(path: Path) -> dict[str, int]:
     declared = {}
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
+            if info.file_size > MAX_RATIO * info.compress_size + (1 << 20):
+                raise ArtifactError(f"{path}: array {info.filename!r} unpacks to "
+                                    f"{info.file_size:,} bytes from {info.compress_size:,} "
+                                    "(a zip bomb?)")
             with zf.open(info) as handle:
                 version = np.lib.format.read_magic(handle)
                 read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)

@@ -34,6 +34,15 @@ def test_load_arrays_refuses_what_is_not_a_regular_npz(tmp_path):
         load_arrays(tmp_path / "link.npz", {})
 
 
+def test_load_arrays_refuses_a_zip_bomb(tmp_path):
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, zeros=np.zeros(5_000_000))
+    with pytest.raises(ArtifactError, match="zip bomb"):
+        load_arrays(path, {})
+    np.savez_compressed(path, ones=np.arange(1000.0))
+    assert load_arrays(path, {"ones": ("float", 1)})["ones"][-1] == 999.0
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 12), st.integers(1, 12), st.floats(0.05, 0.9), st.integers(0, 10**6))
 def test_check_csr_accepts_every_valid_matrix(rows, cols, density, seed):
