@@ -74,13 +74,19 @@ def _refuse(query: Query) -> None:
         if not isinstance(node, CompValue):
             continue
         if node.name == "ServiceGraphPattern":
-            raise SparqlError(f"SERVICE <{dict.get(node, 'term')}> refused: a query may not reach "
-                              "another endpoint or a file, only this artifact's graph")
+            raise SparqlError(f"SERVICE {_show(dict.get(node, 'term'))} refused: a query may "
+                              "not reach another endpoint or a file, only this artifact's graph")
         clauses = dict.get(node, "datasetClause")  # CompValue.get answers a missing key
         if clauses:  # with the key itself, hence dict.get
-            iri = dict.get(clauses[0], "default") or dict.get(clauses[0], "named")
-            raise SparqlError(f"FROM <{iri}> refused: a query may not load other graphs or "
-                              "files, only this artifact's graph is queried")
+            named = dict.get(clauses[0], "named")
+            keyword = "FROM NAMED" if named is not None else "FROM"
+            iri = named if named is not None else dict.get(clauses[0], "default")
+            raise SparqlError(f"{keyword} {_show(iri)} refused: a query may not load other "
+                              "graphs or files, only this artifact's graph is queried")
+
+
+def _show(term: object) -> str:
+    return f"?{term}" if isinstance(term, Variable) else f"<{term}>"
 
 
 def query_variables(query: Query) -> set[str]:

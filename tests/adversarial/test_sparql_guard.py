@@ -47,7 +47,7 @@ REFUSED = {
     "from": ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
              "FROM <file:///etc/passwd> refused"),
     "from named": ("SELECT * FROM NAMED <http://127.0.0.1:1/g> WHERE { GRAPH ?g { ?s ?p ?o } }",
-                   "FROM <http://127.0.0.1:1/g> refused"),
+                   "FROM NAMED <http://127.0.0.1:1/g> refused"),
     "load": ("LOAD <file:///etc/passwd>", "updates"),
     "insert": ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "read-only"),
     "delete where": ("DELETE WHERE { ?s ?p ?o }", "read-only"),
