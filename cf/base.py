@@ -205,24 +205,42 @@ class Recommender:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Recommender:
-        """Load what :meth:`save` wrote (the class must match)."""
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            name = meta.pop("class")
-            if name != cls.__name__:
-                raise ValueError(f"{path}: saved model is {name}, not {cls.__name__}")
-            uids, iids = z["x_user_ids"], z["x_item_ids"]
-            shape = (len(uids), len(iids))
-            mat = sp.csr_matrix((z["x_data"], z["x_indices"], z["x_indptr"]), shape=shape)
-            ts = None
-            if "x_ts" in z:
-                ts = sp.csr_matrix((z["x_ts"], z["x_indices"], z["x_indptr"]), shape=shape)
-            state: dict[str, np.ndarray | sp.csr_matrix] = {
-                k.split(":", 1)[1]: z[k] for k in z.files if k.startswith("state:")
-            }
-            for key in {k.split(":")[1] for k in z.files if k.startswith("csr:")}:
-                data, indices, indptr, dims = (z[f"csr:{key}:{part}"] for part in _CSR_PARTS)
-                state[key] = sp.csr_matrix((data, indices, indptr), shape=tuple(dims.tolist()))
+        """Load what :meth:`save` wrote (the class must match); every array is checked
+        before use (:mod:`kg.arrays`: CSR structure, finite learned values, so a tampered
+        file is an ArtifactError naming it, never a crash in scipy; a learned CSR matrix
+        is checked the same way)."""
+        from kg.arrays import check_csr, check_finite, load_arrays
+
+        z = load_arrays(path, {"meta": ("str", 0), "x_indptr": ("int", 1),
+                               "x_indices": ("int", 1), "x_data": ("number", 1),
+                               "x_user_ids": ("id", 1), "x_item_ids": ("id", 1)})
+        meta = json.loads(str(z["meta"]))
+        name = meta.pop("class")
+        if name != cls.__name__:
+            raise ValueError(f"{path}: saved model is {name}, not {cls.__name__}")
+        uids, iids = z["x_user_ids"], z["x_item_ids"]
+        shape = (len(uids), len(iids))
+        check_csr(z["x_indptr"], z["x_indices"], len(z["x_data"]), shape, f"{path}: x")
+        check_finite(z["x_data"], f"{path}: x_data")
+        mat = sp.csr_matrix((z["x_data"], z["x_indices"], z["x_indptr"]), shape=shape)
+        ts = None
+        if "x_ts" in z:
+            if z["x_ts"].shape != z["x_data"].shape:
+                raise ValueError(f"{path}: x_ts has shape {z['x_ts'].shape}, "
+                                 f"x_data {z['x_data'].shape}")
+            ts = sp.csr_matrix((z["x_ts"], z["x_indices"], z["x_indptr"]), shape=shape)
+        state: dict[str, np.ndarray | sp.csr_matrix] = {
+            k.split(":", 1)[1]: v for k, v in z.items() if k.startswith("state:")}
+        for key, value in state.items():
+            check_finite(value, f"{path}: {key}")
+        for key in {k.split(":")[1] for k in z if k.startswith("csr:")}:
+            data, indices, indptr, dims = (z[f"csr:{key}:{part}"] for part in _CSR_PARTS)
+            csr_shape = tuple(int(d) for d in np.asarray(dims).ravel())
+            if len(csr_shape) != 2:
+                raise ValueError(f"{path}: {key} has shape {csr_shape}, expected 2 dimensions")
+            check_csr(indptr, indices, len(data), csr_shape, f"{path}: {key}")
+            check_finite(data, f"{path}: {key}")
+            state[key] = sp.csr_matrix((data, indices, indptr), shape=csr_shape)
         model = cls(**meta)
         model.train_ = Interactions(mat, uids, iids, ts)
         model.popularity_ = np.asarray(model.train_.binary().sum(axis=0)).ravel()

@@ -10,6 +10,10 @@ written inside :func:`kg.atomic.atomic_dir`, so a build killed at any moment lea
 previous artifact loadable (:func:`load_artifact` also finds ``NAME.old`` left by a crash
 mid-swap).
 
+Loading treats the folder as untrusted input: every file goes through the
+:class:`kg.artifact_files.ArtifactFiles` gate (listed, confined, regular, sha256-checked)
+and the graph's contents are checked as they are read (:func:`kg.graph_io.read_graph`).
+
 The RDF form is not cached in the artifact: ``shopgraph query`` derives it from the loaded
 graph, which is no slower than parsing a stored N-Triples file and cannot go stale.
 """
@@ -17,8 +21,6 @@ graph, which is no slower than parsing a stored N-Triples file and cannot go sta
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import platform
 import time
@@ -29,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from kg.artifact_files import MANIFEST_FILE, ArtifactError, ArtifactFiles, file_sha256, read_json
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
 from kg.version import shopgraph_version
 
-MANIFEST_FILE = "manifest.json"
 REJECTED_FILE = "rejected.jsonl"
 RELATIONS_FILE = "relations.jsonl"
 MANIFEST_FORMAT = 1
@@ -43,20 +45,12 @@ MANIFEST_FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A loaded artifact: its graph, manifest and folder."""
+    """A loaded artifact: its graph, manifest, folder and the gate to its other files."""
 
     graph: KnowledgeGraph
     manifest: dict[str, Any]
     folder: Path
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    files: ArtifactFiles
 
 
 @dataclass
@@ -168,17 +162,23 @@ def _manifest(
 
 
 def load_artifact(folder: str | os.PathLike[str], *, verify: bool = True) -> Artifact:
-    """Load an artifact (or ``NAME.old`` after a crash mid-swap).
+    """Load an artifact (or ``NAME.old`` after a crash mid-swap), refusing a tampered one.
 
-    With ``verify`` every file listed in the manifest must match its sha256 (ValueError).
+    Every file is checked through :class:`kg.artifact_files.ArtifactFiles`: listed in the
+    manifest, a regular file inside the folder and (``verify``) matching its sha256; no
+    unlisted file may sit beside them. The graph's arrays are checked as they are read
+    (:func:`kg.graph_io.read_graph`). ``verify=False`` skips only the hashing: benchmarks.
+    ArtifactError (a ValueError) names the refused file and why.
     """
+    from kg.graph_io import EDGES_FILE, NODES_FILE, read_graph
+
     root = resolve_artifact_dir(folder)
     manifest_path = root / MANIFEST_FILE
-    if not manifest_path.is_file():
+    if not manifest_path.exists() and not manifest_path.is_symlink():
         raise FileNotFoundError(f"{manifest_path}: no manifest, not a shopgraph artifact")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if verify:
-        for name, digest in manifest["files"].items():
-            if file_sha256(root / name) != digest:
-                raise ValueError(f"{root / name}: sha256 differs from {manifest_path}")
-    return Artifact(KnowledgeGraph.load(root), manifest, root)
+    manifest = read_json(manifest_path)
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{manifest_path}: not a JSON object")
+    files = ArtifactFiles.open(root, manifest, verify=verify)
+    graph = read_graph(files.path(NODES_FILE), files.path(EDGES_FILE))
+    return Artifact(graph, manifest, root, files)

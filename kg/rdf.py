@@ -1,6 +1,6 @@
-"""RDF export/import of the knowledge graph (Turtle, N-Triples, JSON-LD) and SPARQL.
+"""RDF export/import of the knowledge graph (Turtle, N-Triples, JSON-LD); SPARQL: kg.sparql.
 
-Vocabulary (prefixes are pre-declared in :func:`sparql` queries):
+Vocabulary (prefixes are pre-declared in :func:`kg.sparql.sparql` queries):
 
 =========  ================================  ===============================================
 prefix     namespace                         used for
@@ -34,7 +34,6 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote
@@ -42,7 +41,7 @@ from urllib.parse import quote, unquote
 import numpy as np
 from rdflib import RDF, XSD, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
-from rdflib.term import Identifier, Node
+from rdflib.term import Node
 from tqdm.auto import tqdm
 
 from kg.graph import EdgeColumns, KnowledgeGraph
@@ -91,7 +90,8 @@ def _literal(value: Any) -> RdfLiteral:
     return RdfLiteral(json.dumps(value, ensure_ascii=False, sort_keys=True), datatype=RDF.JSON)
 
 
-def _python(term: Node) -> Any:
+def python_value(term: Node) -> Any:
+    """A term as a Python value: rdf:JSON literals decoded, literals via toPython, else str."""
     if isinstance(term, RdfLiteral) and term.datatype == RDF.JSON:
         return json.loads(str(term))
     if isinstance(term, RdfLiteral):
@@ -215,7 +215,7 @@ def import_rdf(
             if node_id is None:
                 raise ValueError(f"{s}: a {kind} outside the node namespace {NODE}")
             attrs = {
-                unquote(str(p)[len(ATTR) :]): _python(v[0])
+                unquote(str(p)[len(ATTR) :]): python_value(v[0])
                 for p, v in props.items()
                 if str(p).startswith(str(ATTR))
             }
@@ -244,67 +244,3 @@ def import_rdf(
 
 def _one(props: Mapping[Node, list[Node]], key: Node) -> float:
     return float(props[key][0]) if key in props else math.nan
-
-
-@dataclass(frozen=True, slots=True)
-class SparqlResult:
-    """Columns and rows of a SELECT (node URIs as typed ids, literals as Python values)."""
-
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-    def __str__(self) -> str:
-        cells = [self.columns] + [["" if v is None else str(v) for v in r] for r in self.rows]
-        widths = [max(len(row[j]) for row in cells) for j in range(len(self.columns))]
-        lines = [
-            "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-            for row in cells
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join([*lines, f"({len(self.rows)} rows)"])
-
-
-def to_term(value: Any) -> Identifier:
-    """A bound value as an RDF term: rdflib terms as they are; ``<iri>`` -> URI; a typed node
-    id (``user:42``) -> its node URI; numbers, booleans and any other string -> literals."""
-    if isinstance(value, Identifier):
-        return value
-    if isinstance(value, str):
-        if value.startswith("<") and value.endswith(">"):
-            return URIRef(value[1:-1])
-        node_type, sep, raw = value.partition(":")
-        if sep and raw and node_type in NODE_TYPES:
-            return node_uri(value)
-    return RdfLiteral(value)
-
-
-def sparql(
-    source: KnowledgeGraph | Graph, query: str, bindings: Mapping[str, Any] | None = None
-) -> SparqlResult:
-    """Run a SPARQL SELECT/ASK with ``bindings`` passed as rdflib initBindings.
-
-    Bound values are RDF terms (see :func:`to_term`), never pasted into the query text, so a
-    value cannot change the query. Prefixes ``node: sg: rel: attr: col: rdf: xsd:`` are
-    declared.
-
-    >>> g = KnowledgeGraph(); g.add_edges("purchased", ["user:1"], ["product:A"])
-    >>> sparql(g, "SELECT ?p WHERE { ?u rel:purchased ?p }", {"u": "user:1"}).rows
-    [('product:A',)]
-    """
-    rdf = to_rdflib(source) if isinstance(source, KnowledgeGraph) else source
-    terms = {name: to_term(v) for name, v in (bindings or {}).items()}
-    result = rdf.query(query, initNs=PREFIXES, initBindings=terms)
-    if result.type == "ASK":
-        return SparqlResult(["ask"], [(bool(result.askAnswer),)])
-    if result.type != "SELECT":
-        raise ValueError(f"only SELECT and ASK queries are answered, not {result.type}")
-    columns = [str(v) for v in result.vars or []]
-
-    def value(term: Node | None) -> Any:
-        if term is None:
-            return None
-        if isinstance(term, URIRef):
-            return uri_node_id(str(term)) or str(term)
-        return _python(term)
-
-    return SparqlResult(columns, [tuple(value(t) for t in row) for row in result])

@@ -156,9 +156,11 @@ class Recommender:
         return cls.load(out, encoder=encoder)
 
     @classmethod
-    def load(cls, folder: str | os.PathLike[str], *, verify: bool = False,
+    def load(cls, folder: str | os.PathLike[str], *, verify: bool = True,
              encoder: TextEncoder | None = None) -> Recommender:
-        """Load an artifact's graph and models (``verify``: check every file's sha256)."""
+        """Load an artifact's graph and models, refusing a tampered artifact
+        (:func:`kg.artifact.load_artifact`; ``verify=False`` skips the sha256 checks: only
+        for benchmarks)."""
         from kg.artifact import load_artifact
         from recommend.hybrid.model import HybridModel
 

@@ -46,7 +46,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo's steps, printing what each produced."""
     from kg.artifact import load_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from kg.rdf import sparql, to_rdflib
+    from kg.rdf import to_rdflib
+    from kg.sparql import sparql
 
     progress = not args.no_progress
     dataset, artifact = args.out / "dataset", args.out / "artifact"

@@ -5,7 +5,14 @@ Bound values are passed to rdflib as initial bindings, never pasted into the que
 literal (``--bind title='"user:1"'`` forces a string literal). Prefixes node:, sg:, rel:,
 attr:, col:, rdf:, xsd: are declared; see :mod:`kg.rdf` for the vocabulary. Only node
 triples and direct edge triples (``?u rel:purchased ?p``) are loaded unless ``--weights``
-asks for the edge resources too. Example:
+asks for the edge resources too.
+
+The query is checked before the artifact is even loaded: updates (LOAD, INSERT...), SERVICE,
+FROM / FROM NAMED, CONSTRUCT/DESCRIBE and a --bind name that is not a variable of the query
+are refused with a one-line error (exit 2), as is a syntax error. Evaluation runs in a child
+process under --timeout, --max-memory-mb and --max-rows (see :mod:`kg.sparql`); a query
+stopped by time or memory is an error, a cut at --max-rows prints the rows and says so.
+Example:
 
     shopgraph query art 'SELECT ?p WHERE { ?u rel:purchased ?p }' --bind u=user:42
 """
@@ -13,7 +20,11 @@ asks for the edge resources too. Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+#: The defaults of :class:`kg.sparql.QueryLimits` (kept here so ``--help`` imports no rdflib).
+TIMEOUT, MAX_ROWS, MAX_MEMORY_MB = 30.0, 10_000, 2048
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weights", action="store_true",
                         help="also load the edge resources (sg:Edge with sg:weight, sg:ts, col:*);"
                         " about 7x more triples, so slower")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
+                        help="stop the query after this many seconds (default %(default)s)")
+    parser.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
+                        help="return at most N rows (default %(default)s)")
+    parser.add_argument("--max-memory-mb", type=int, default=MAX_MEMORY_MB,
+                        metavar="MB", help="stop the query when its evaluation needs more than "
+                        "MB megabytes (default %(default)s)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip the artifact's sha256 checks (benchmarks only)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run_query)
 
@@ -47,12 +67,19 @@ def parse_binding(text: str) -> tuple[str, object]:
 
 
 def run_query(args: argparse.Namespace) -> int:
-    """Load the artifact's graph into rdflib, run the query and print a table."""
+    """Check the query, load the artifact's graph into rdflib, run the query, print a table."""
     from kg.artifact import load_artifact
-    from kg.rdf import sparql, to_rdflib
+    from kg.rdf import PREFIXES, to_rdflib
+    from kg.sparql import QueryLimits, sparql
+    from kg.sparql_check import check_query
 
+    limits = QueryLimits(args.timeout, args.max_rows, args.max_memory_mb)
     bindings = dict(parse_binding(b) for b in args.bind)
-    graph = load_artifact(args.artifact, verify=False).graph
+    check_query(args.query, PREFIXES, bindings)  # refuse before loading anything
+    graph = load_artifact(args.artifact, verify=not args.no_verify).graph
     rdf = to_rdflib(graph, reified=args.weights, progress=not args.no_progress)
-    print(sparql(rdf, args.query, bindings))
+    result = sparql(rdf, args.query, bindings, limits=limits)
+    print(result)
+    if result.stopped:
+        print(f"shopgraph query: {result.stopped}", file=sys.stderr)
     return 0

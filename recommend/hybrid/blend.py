@@ -68,9 +68,13 @@ class Blend:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], booster: Any = None) -> Blend:
-        """The blend of :meth:`to_json` (a "gbdt" blend also needs its loaded ``booster``)."""
-        return cls(tuple(data["names"]), np.asarray(data["weights"], np.float64),
-                   data["kind"], dict(data.get("validation", {})), booster)
+        """The blend of :meth:`to_json` (a "gbdt" blend also needs its loaded ``booster``);
+        ValueError for non-finite weights (they would score every item NaN)."""
+        weights = np.asarray(data["weights"], np.float64)
+        if not np.isfinite(weights).all():
+            raise ValueError(f"blend weights {data['weights']} refused: not all finite")
+        return cls(tuple(data["names"]), weights, data["kind"],
+                   dict(data.get("validation", {})), booster)
 
 
 def top_k_rows(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, n_rows: int,

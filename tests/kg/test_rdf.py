@@ -6,7 +6,8 @@ import pytest
 from rdflib import Literal
 
 from kg.graph import KnowledgeGraph
-from kg.rdf import export_rdf, import_rdf, node_uri, sparql, to_rdflib, uri_node_id
+from kg.rdf import export_rdf, import_rdf, node_uri, to_rdflib, uri_node_id
+from kg.sparql import sparql
 
 
 def tricky_graph() -> KnowledgeGraph:
