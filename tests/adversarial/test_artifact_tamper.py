@@ -199,6 +199,12 @@ def edit_npz(path: Path, change: Callable[[dict], None]) -> None:
     np.savez(path, **arrays)
 
 
+def _learned(arrays: dict) -> str:
+    """The first learned float array of a saved cf model (dense state or a CSR's data)."""
+    return next(k for k in sorted(arrays) if (k.startswith("state:") or k.endswith(":data"))
+                and arrays[k].dtype.kind == "f")
+
+
 def _set(arrays: dict, key: str, fn: Callable[[np.ndarray], np.ndarray]) -> None:
     arrays[key] = fn(arrays[key].copy())
 
@@ -233,7 +239,7 @@ REHASHED_EDITS: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "cf indptr decreasing": ("cf_model.npz", lambda p: edit_npz(p, lambda a: _set(
         a, "x_indptr", lambda v: np.r_[v[:1], v[1:-1][::-1], v[-1:]])), "indptr decreases"),
     "cf NaN weights": ("cf_model.npz", lambda p: edit_npz(p, lambda a: _set(
-        a, "state:weights_", lambda v: v * np.nan)), "weights_: non-finite"),
+        a, _learned(a), lambda v: v * np.nan)), "_: non-finite"),
     "cf x_data NaN": ("cf_model.npz", lambda p: edit_npz(p, lambda a: _set(
         a, "x_data", lambda v: v * np.nan)), "x_data: non-finite"),
     "graph src out of range": ("graph_edges.npz", lambda p: edit_npz(p, lambda a: _set(
