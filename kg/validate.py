@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kg.parse import RecordError, describe, event_fields, new_event, parse_record, quote
 from kg.records import Dataset, Event, Follow, Post, Product, Record, User
 
-__all__ = ["KnownIds", "RecordError", "Validator", "Where", "describe", "event_fields",
-           "new_event", "parse_record", "quote", "where_text"]
+__all__ = ["HeldRecords", "KnownIds", "RecordError", "Validator", "Where", "describe",
+           "event_fields", "new_event", "parse_record", "quote", "where_text"]
 
 
 Where = tuple[str, int] | str  # (file name, 1-based line), or free text such as "add() #3"
@@ -38,19 +39,36 @@ def where_text(where: Where) -> str:
     return where or "an earlier record"
 
 
+class HeldRecords(Protocol):
+    """What an existing graph holds of the events and follows it was built from, asked one
+    record at a time (see :mod:`kg.held`): a re-sent one then merges instead of counting
+    twice, without loading every event of the graph as a record first."""
+
+    def holds_event(self, event: Event) -> bool:
+        """Whether the graph already holds ``event`` (its target resolved)."""
+        ...
+
+    def follow(self, follower: str, followee: str) -> Follow | None:
+        """The graph's follow of ``follower`` -> ``followee`` as a record, or None."""
+        ...
+
+
 @dataclass(slots=True)
 class KnownIds:
     """What an existing graph already holds, for validating records added to it.
 
     Ids alone make references resolve; a record that repeats an id known only as an id is
     rejected (there is nothing to compare it with). Known ``records`` (see
-    :meth:`from_dataset`) also let an identical re-sent record merge instead.
+    :meth:`from_dataset`) also let an identical re-sent record merge instead, and so does
+    ``held`` for events and follows (a follow of the same pair that differs is a
+    conflicting duplicate, as in a file).
     """
 
     users: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
     posts: set[str] = field(default_factory=set)
     records: Iterable[Record] = ()
+    held: HeldRecords | None = None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> KnownIds:
@@ -82,6 +100,7 @@ class Validator:
         self._follows: dict[tuple[str, str], tuple[Follow, Where]] = {}
         self._events: set[Event] = set()
         self._targets = {"product": self._products, "post": self._posts}
+        self._held = None if known is None else known.held
         if known is None:
             return
         for table, ids in (
@@ -149,6 +168,10 @@ class Validator:
         follower = self._ref(self._users, record.follower, "user", "follows.follower")
         followee = self._ref(self._users, record.followee, "user", "follows.followee")
         seen = self._follows.get((follower, followee))
+        if seen is None and self._held is not None:
+            held = self._held.follow(follower, followee)
+            if held is not None:
+                seen = self._follows[follower, followee] = (held, _EXISTING)
         if seen is None:
             self._follows[follower, followee] = (record, where)
             return record
@@ -200,4 +223,7 @@ class Validator:
         events = self._events
         size = len(events)
         events.add(event)
-        return event if len(events) > size else None
+        if len(events) == size:
+            return None
+        held = self._held
+        return None if held is not None and held.holds_event(event) else event

@@ -1,0 +1,72 @@
+"""What an existing graph already holds, for validating records added to it.
+
+:func:`known_ids` gives the :class:`kg.validate.KnownIds` of a graph: the ids of its users,
+products and posts (references to them resolve; a product, user or post record repeating one
+is rejected, as before), and a :class:`GraphHeld` that answers, one record at a time, whether
+an event or a follow is already in the graph, so that sending it again merges instead of
+counting twice.
+
+The graph keeps of an event its user, target, kind (the relation), time and weight
+(:func:`kg.schema.event_weight`: a rating's value, else the kind's weight), not its text or a
+non-rating's value; so "already held" means an edge of the same relation between the same
+nodes with the same time (both unknown counts as the same) and the same weight. Each lookup
+walks the user's edges of that relation once: O(degree), no copy of the graph's events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kg.graph_store import GraphStore
+from kg.records import Event, Follow
+from kg.schema import EVENT_RELATIONS, event_weight
+from kg.validate import KnownIds
+
+
+class GraphHeld:
+    """:class:`kg.validate.HeldRecords` over a graph (read only)."""
+
+    def __init__(self, graph: GraphStore) -> None:
+        self.graph = graph
+
+    def _edges(self, relation: str, src_type: str, src: str, dst_type: str, dst: str
+               ) -> np.ndarray:
+        """Positions (in the block's columns) of the edges ``src -relation-> dst``."""
+        graph = self.graph
+        block = graph._blocks.get((src_type, relation, dst_type))
+        s = graph._index[src_type].get(src)
+        d = graph._index[dst_type].get(dst)
+        if block is None or s is None or d is None:
+            return np.empty(0, np.int64)
+        adj = block.adjacency("src")
+        lo, hi = adj.span(s)
+        return adj.order[lo:hi][adj.other[lo:hi] == d]
+
+    def holds_event(self, event: Event) -> bool:
+        """Whether an edge of the event's relation joins its user and target with the same
+        time and weight."""
+        relation = EVENT_RELATIONS[event.kind]
+        found = self._edges(relation, "user", event.user, event.target_type, event.target)
+        if not len(found):
+            return False
+        c = self.graph._blocks[("user", relation, event.target_type)].columns()
+        weight = np.float32(event_weight(event.kind, event.value))
+        times = c.ts[found]
+        same_time = np.isnan(times) if event.ts is None else times == event.ts
+        return bool(np.any(same_time & (c.weight[found] == weight)))
+
+    def follow(self, follower: str, followee: str) -> Follow | None:
+        """The first ``follows`` edge between the two users, as a record."""
+        found = self._edges("follows", "user", follower, "user", followee)
+        if not len(found):
+            return None
+        ts = float(self.graph._blocks[("user", "follows", "user")].columns().ts[found[0]])
+        return Follow(follower, followee, None if math.isnan(ts) else ts)
+
+
+def known_ids(graph: GraphStore) -> KnownIds:
+    """The ids ``graph`` holds and a :class:`GraphHeld` over it."""
+    return KnownIds(users=set(graph.raw_ids("user")), products=set(graph.raw_ids("product")),
+                    posts=set(graph.raw_ids("post")), held=GraphHeld(graph))
