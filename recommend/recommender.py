@@ -8,7 +8,13 @@
 ``build`` runs :func:`kg.artifact.build_artifact` with the given enrichment stages and the
 model stage (:mod:`recommend.model_stage`) into ``out_dir`` (a fresh temporary folder when
 None) and loads the result: what is served is always what is on disk. ``save`` writes the
-current graph and models (after :meth:`Recommender.add`) atomically to another folder.
+current graph and models (after :meth:`Recommender.add`) atomically to another folder, with
+the loaded artifact's other files (a vision stage's) and add()'s quarantine.
+
+Threads: :meth:`Recommender.add` validates records as the dataset files are validated and
+builds the next state beside the served one (:mod:`recommend.updates`); it is swapped in
+whole, and every reading method pins one state for its whole call
+(:mod:`recommend.snapshot`): a request answers from the old state or the new one.
 
 Ids are accepted typed (``user:42``, ``product:B00X``) or raw (``42``, ``B00X``). A user
 missing from the graph, or without any product event, gets a cold-start blend of the
@@ -31,7 +37,6 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,36 +181,17 @@ class Recommender:
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write graph, models and manifest to ``folder`` atomically; the folder.
 
-        Files of the loaded artifact that neither the graph nor the models write (the vision
-        stage's ``clip/`` model and image embeddings, say) are copied from its folder and
-        checked against its manifest; :meth:`add`'s rejections join its quarantine
-        (``rejected.jsonl``). This Recommender then stands for the saved artifact.
+        The loaded artifact's other files (a vision stage's) are carried over and add()'s
+        rejections join its quarantine (:mod:`recommend.saving`). This Recommender then
+        stands for the saved artifact.
         """
-        from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
-        from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
-        from kg.reader import rejection_lines
+        from recommend.saving import save_artifact
 
         with self._serving.write_lock:  # no add() meanwhile; readers go on
-            served = self._serving.current()
-            graph, model = served.model.graph, served.model
-            with atomic_dir(folder) as tmp:
-                written = list(graph.save(tmp)) + model.save(tmp)
-                written += carry_files(self.folder, self.manifest, tmp,
-                                       {p.relative_to(tmp).as_posix() for p in written})
-                old = None if self.folder is None else self.folder / REJECTED_FILE
-                data = old.read_bytes() if old is not None and old.is_file() else b""
-                atomic_write_bytes(tmp / REJECTED_FILE, data + rejection_lines(self._quarantine))
-                written.append(tmp / REJECTED_FILE)
-                summary = graph.summary()
-                manifest = {**self.manifest, "nodes": summary.nodes, "edges": summary.edges,
-                            "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                            "files": {p.relative_to(tmp).as_posix(): file_sha256(p)
-                                      for p in written}}
-                if self._quarantine:
-                    manifest["quarantined"] = (self.manifest.get("quarantined", 0)
-                                               + len(self._quarantine))
-                atomic_write_json(tmp / MANIFEST_FILE, manifest)
-            self.manifest, self.folder, self._quarantine = manifest, Path(folder), []
+            self.manifest = save_artifact(self._serving.latest().model, folder,
+                                          manifest=self.manifest, source=self.folder,
+                                          quarantine=self._quarantine)
+            self.folder, self._quarantine = Path(folder), []
         return Path(folder)
 
     # ----- ids -----
@@ -389,31 +375,23 @@ class Recommender:
 
     # ----- incremental update -----
     def add(self, records: Dataset | Iterable[Record], *, atomic: bool = False) -> AddResult:
-        """Validate records exactly as dataset files are validated, and apply the valid ones.
-
-        Rejections come back with the files' reasons (never an exception for a wrong field);
-        a record the graph or the call already holds merges. All valid records are applied,
-        or with ``atomic`` none if any record is rejected; a failure while applying applies
-        nothing. The next state is built beside the served one and swapped in whole
-        (:mod:`recommend.updates`, :mod:`recommend.snapshot`): requests on other threads
-        get the old state's answers or the new one's.
+        """Validate records as dataset files are (:mod:`recommend.updates`); apply the valid
+        ones, or with ``atomic`` none if any is rejected. Rejections carry the files' reasons;
+        a record the graph or the call already holds merges; a failure applies nothing.
 
         Updated at once: the graph, seen products, popularity, content user vectors (and new
         products' content vectors), EASE scores of changed histories, meta-path matrices.
         Not until a rebuild: CF model weights (an ALS user's factors; new products have no
         CF score), meta-path and blend weights, KOL weights are recomputed but not refitted.
         """
-        from kg.records import DATASET_FILES
         from recommend.updates import check, grow
 
         with self._serving.write_lock:
-            served = self._serving.current()
+            served = self._serving.latest()
             checked = check(served.model.graph, records)
             self._quarantine += checked.rejected
-            count = sum(len(getattr(checked.dataset, name.removesuffix(".jsonl")))
-                        for name, _ in DATASET_FILES)
-            if count == 0 or (atomic and checked.rejected):
+            if checked.count == 0 or (atomic and checked.rejected):
                 return AddResult(0, checked.rejected, (), checked.merged)
             model, updated = grow(served.model, checked.dataset)
             self._serving.publish(model)
-        return AddResult(count, checked.rejected, updated, checked.merged)
+        return AddResult(checked.count, checked.rejected, updated, checked.merged)

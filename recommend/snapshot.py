@@ -60,6 +60,10 @@ class Serving:
         pinned = getattr(self._pins, "snapshot", None)
         return self._current if pinned is None else pinned
 
+    def latest(self) -> Snapshot:
+        """The snapshot published last (what a writer builds on)."""
+        return self._current
+
     def publish(self, model: HybridModel) -> None:
         """Serve ``model`` from now on (hold :attr:`write_lock`)."""
         self._current = self._prepared(model)

@@ -54,6 +54,11 @@ class Checked:
     rejected: list[Rejection] = field(default_factory=list)
     merged: int = 0
 
+    @property
+    def count(self) -> int:
+        """How many records the call may apply."""
+        return sum(len(getattr(self.dataset, name[:-6])) for name, _ in DATASET_FILES)
+
 
 class _NotJson(ValueError):
     pass
@@ -137,4 +142,4 @@ def grow(model: HybridModel, dataset: Dataset) -> tuple[HybridModel, tuple[str, 
     grown = copy.copy(model)  # a dataclass copy: no __post_init__ (refresh does it below)
     grown.graph, grown.components = graph, components
     grown.refresh()
-    return grown, (*updated, "graph", "seen", *components)
+    return grown, tuple(dict.fromkeys((*updated, "graph", "seen", *components)))
