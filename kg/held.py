@@ -67,6 +67,8 @@ class GraphHeld:
 
 
 def known_ids(graph: GraphStore) -> KnownIds:
-    """The ids ``graph`` holds and a :class:`GraphHeld` over it."""
-    return KnownIds(users=set(graph.raw_ids("user")), products=set(graph.raw_ids("product")),
-                    posts=set(graph.raw_ids("post")), held=GraphHeld(graph))
+    """The ids ``graph`` holds (its own id indices, not copies: do not grow ``graph`` while
+    validating against it) and a :class:`GraphHeld` over it."""
+    index = graph._index
+    return KnownIds(users=index["user"].keys(), products=index["product"].keys(),
+                    posts=index["post"].keys(), held=GraphHeld(graph))
