@@ -1,10 +1,11 @@
 """What an existing graph already holds, for validating records added to it.
 
 :func:`known_ids` gives the :class:`kg.validate.KnownIds` of a graph: the ids of its users,
-products and posts (references to them resolve; a product, user or post record repeating one
-is rejected, as before), and a :class:`GraphHeld` that answers, one record at a time, whether
-an event or a follow is already in the graph, so that sending it again merges instead of
-counting twice.
+products and posts (references to them resolve), and a :class:`GraphHeld` that answers, one
+record at a time, whether an event, a follow, a product or a user is already in the graph, so
+that sending it again merges instead of counting twice (a product or user sent again with
+other fields is a conflicting duplicate; a post sent again is rejected as existing: its
+explicit tags cannot be told from mentions the nlp stage found in its text).
 
 The graph keeps of an event its user, target, kind (the relation), time and weight
 (:func:`kg.schema.event_weight`: a rating's value, else the kind's weight), not its text or a
@@ -20,9 +21,12 @@ import math
 import numpy as np
 
 from kg.graph_store import GraphStore
-from kg.records import Event, Follow
+from kg.records import Event, Follow, Post, Product, User
 from kg.schema import EVENT_RELATIONS, event_weight
 from kg.validate import KnownIds
+
+_USER_FIELDS = ("name", "age", "gender", "location", "bio")
+_PRODUCT_FIELDS = ("description", "brand", "price", "image", "year")
 
 
 class GraphHeld:
@@ -43,6 +47,26 @@ class GraphHeld:
         adj = block.adjacency("src")
         lo, hi = adj.span(s)
         return adj.order[lo:hi][adj.other[lo:hi] == d]
+
+    def record(self, record: Product | User | Post) -> Product | User | None:
+        """The product or user of ``record``'s id rebuilt from its node's attributes (None
+        for a post, whose tags cannot be told from mentions found in its text, and for a
+        product node that no record described)."""
+        if isinstance(record, Post):
+            return None
+        node_type = "product" if isinstance(record, Product) else "user"
+        i = self.graph._index[node_type].get(record.id)
+        if i is None:
+            return None
+        attrs = self.graph._attrs[node_type][i] or {}
+        if node_type == "user":
+            return User(record.id, **{f: attrs.get(f) for f in _USER_FIELDS},
+                        attributes=attrs.get("attributes") or {})
+        if "title" not in attrs:
+            return None
+        return Product(record.id, attrs["title"], **{f: attrs.get(f) for f in _PRODUCT_FIELDS},
+                       categories=tuple(attrs.get("categories") or ()),
+                       attributes=attrs.get("attributes") or {})
 
     def holds_event(self, event: Event) -> bool:
         """Whether an edge of the event's relation joins its user and target with the same

@@ -40,9 +40,13 @@ def where_text(where: Where) -> str:
 
 
 class HeldRecords(Protocol):
-    """What an existing graph holds of the events and follows it was built from, asked one
-    record at a time (see :mod:`kg.held`): a re-sent one then merges instead of counting
-    twice, without loading every event of the graph as a record first."""
+    """What an existing graph holds of the records it was built from, asked one record at a
+    time (see :mod:`kg.held`): a re-sent one then merges instead of counting twice (or
+    being rejected as an existing id), without loading the graph as records first."""
+
+    def record(self, record: Product | User | Post) -> Record | None:
+        """The graph's record of ``record``'s type and id, when it can be rebuilt."""
+        ...
 
     def holds_event(self, event: Event) -> bool:
         """Whether the graph already holds ``event`` (its target resolved)."""
@@ -60,8 +64,7 @@ class KnownIds:
     Ids alone make references resolve; a record that repeats an id known only as an id is
     rejected (there is nothing to compare it with). Known ``records`` (see
     :meth:`from_dataset`) also let an identical re-sent record merge instead, and so does
-    ``held`` for events and follows (a follow of the same pair that differs is a
-    conflicting duplicate, as in a file).
+    ``held`` (one that differs is a conflicting duplicate, as in a file).
     """
 
     users: Collection[str] = field(default_factory=set)
@@ -155,6 +158,10 @@ class Validator:
             raise TypeError(f"not a record: {record!r}")
         table = self._table(record)
         entry = table.find(record.id)
+        if entry is not None and entry[1] is None and self._held is not None:
+            held = self._held.record(record)
+            if held is not None:
+                entry = table[record.id] = (record.id, held, _EXISTING)
         if entry is None:
             table[record.id] = (record.id, record, where)
             return record

@@ -41,3 +41,21 @@ def test_reading_against_a_graph_merges_what_it_holds() -> None:
                             known=known_ids(graph()), label="add():")
     assert conflict.rejections[0].file == "add():follows.jsonl"
     assert "conflicting duplicate of the existing graph" in conflict.rejections[0].reason
+
+
+def test_products_and_users_sent_again_merge_and_differing_ones_conflict() -> None:
+    g = build_graph(Dataset(products=[Product("A", "Tea", brand="Leafy", categories=("F", "T"),
+                                              price=2.5, attributes={"x": 1})],
+                            users=[User("1", age=30, attributes={"occupation": "cook"})],
+                            posts=[]), progress=False)
+    lines = {"products.jsonl": b'{"id":"A","title":"Tea","brand":"Leafy","categories":["F","T"],'
+                               b'"price":2.5,"attributes":{"x":1}}\n'
+                               b'{"id":"A","title":"Green tea"}\n',
+             "users.jsonl": b'{"id":"1","age":30,"attributes":{"occupation":"cook"}}\n'
+                            b'{"id":"1"}\n'}
+    result = read_buffers(lines, known=known_ids(g))
+    assert result.counts["products.jsonl"].merged == 1 and result.counts["users.jsonl"].merged == 1
+    assert [(r.file, r.line) for r in result.rejections] == [("products.jsonl", 2),
+                                                             ("users.jsonl", 2)]
+    assert all("conflicting duplicate of the existing graph" in r.reason
+               for r in result.rejections)

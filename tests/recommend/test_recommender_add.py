@@ -168,6 +168,17 @@ def test_the_same_event_twice_counts_once(rec) -> None:
     assert rec.add([Event(raw(user), raw(item), "product", "rate", value=4.0)]).merged == 1
 
 
+def test_a_whole_batch_sent_again_merges(rec) -> None:
+    batch = batches(rec)[1]
+    assert rec.add(batch, atomic=True).accepted == len(batch)
+    summary = rec.graph.summary()
+    again = rec.add(batch, atomic=True)
+    assert (again.accepted, again.merged, again.rejected) == (0, len(batch), [])
+    assert rec.graph.summary() == summary
+    changed = rec.add([Product("p-new", "Another Mug")])
+    assert "conflicting duplicate of the existing graph" in changed.rejected[0].reason
+
+
 def test_events_already_in_the_built_graph_merge(rec) -> None:
     c = next(rec.graph.edge_blocks("viewed"))
     user = rec.graph.node_id("user", int(c.src[0]))
