@@ -389,9 +389,10 @@ class Recommender:
         with self._serving.write_lock:
             served = self._serving.latest()
             checked = check(served.model.graph, records)
-            self._quarantine += checked.rejected
-            if checked.count == 0 or (atomic and checked.rejected):
-                return AddResult(0, checked.rejected, (), checked.merged)
-            model, updated = grow(served.model, checked.dataset)
-            self._serving.publish(model)
-        return AddResult(checked.count, checked.rejected, updated, checked.merged)
+            applied, updated = checked.count > 0 and not (atomic and checked.rejected), ()
+            if applied:
+                model, updated = grow(served.model, checked.dataset)
+                self._serving.publish(model)
+            self._quarantine += checked.rejected  # once the call has succeeded
+        return AddResult(checked.count if applied else 0, checked.rejected, updated,
+                         checked.merged)
