@@ -73,7 +73,9 @@ def _json_value(value: Any, name: str) -> Any:
         return value.item()
     if isinstance(value, (list, tuple)):
         return [_json_value(v, f"{name}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise _NotJson(f'"{name}": an object\'s keys must be strings')
         return {k: _json_value(v, f"{name}[{json.dumps(k)}]") for k, v in value.items()}
     raise _NotJson(f'"{name}": expected a JSON value, got a Python {type(value).__name__}')
 
