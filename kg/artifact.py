@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -159,6 +160,28 @@ def _manifest(
         "files": {p.relative_to(folder).as_posix(): file_sha256(p) for p in written},
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
+
+
+def carry_files(source: Path | None, manifest: dict[str, Any], dest: Path,
+                written: set[str]) -> list[Path]:
+    """Copy into ``dest`` the files ``manifest`` lists for the artifact in ``source`` other
+    than ``written`` ones and its own manifest and quarantine (a stage's model folder, say);
+    the copies. Each copy must match its sha256 in ``manifest`` (ValueError naming it: the
+    artifact changed since it was loaded). Nothing when ``source`` is None."""
+    if source is None:
+        return []
+    copies = []
+    for name, digest in manifest.get("files", {}).items():
+        if name in written or name in (MANIFEST_FILE, REJECTED_FILE):
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target)
+        if file_sha256(target) != digest:
+            raise ValueError(f"{source / name}: sha256 differs from the manifest of the "
+                             "loaded artifact (it changed since): load it again to save")
+        copies.append(target)
+    return copies
 
 
 def load_artifact(folder: str | os.PathLike[str], *, verify: bool = True) -> Artifact:

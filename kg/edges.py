@@ -10,6 +10,7 @@ once per block version), so the edges of one node cost O(degree) to find.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -183,6 +184,18 @@ class EdgeBlock:
             d["ts"],
             extra,
         )
+
+    def fork(self) -> EdgeBlock:
+        """A block with the same edges whose later appends leave this one unchanged.
+
+        Columns are shared (they are never written in place: appends add chunks and
+        :meth:`columns` rebinds), so a fork costs O(chunks), not O(edges).
+        """
+        other = copy.copy(self)
+        other._chunks = list(self._chunks)
+        other._extra = list(self._extra)
+        other._adjacency = dict(self._adjacency)
+        return other
 
     def adjacency(self, side: str) -> Adjacency:
         """The edges grouped by their ``side`` ("src" or "dst") endpoint (cached per version)."""

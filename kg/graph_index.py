@@ -10,7 +10,7 @@ O(degree); :meth:`GraphIndex.neighbor_indices` gives the same edges as index arr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +27,15 @@ class GraphIndex(GraphStore):
         super().__init__()
         self._matrices: dict[tuple[str, str, str], tuple[int, int, int, sp.csr_matrix]] = {}
         self._ends: tuple[int, dict[tuple[str, str], list]] = (0, {})  # see _blocks_at
+
+    def fork(self) -> Self:
+        """See :meth:`GraphStore.fork`; cached matrices carry over (each checks its block's
+        version and the node counts), the per-type block lists are rebuilt for the fork's
+        blocks."""
+        other = super().fork()
+        other._matrices = dict(self._matrices)
+        other._ends = (0, {})
+        return other
 
     def _block_key(
         self, relation_name: str, src_type: str | None, dst_type: str | None

@@ -11,8 +11,9 @@ Relation matrices and neighbour queries over the store are in :mod:`kg.graph_ind
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import numpy as np
 
@@ -49,6 +50,32 @@ class GraphStore:
         value = compute()
         self._derived[key] = (self.version, value)
         return value
+
+    def fork(self) -> Self:
+        """A copy to grow while this store is being read: adding nodes, attributes or edges
+        to the fork leaves this store unchanged (copy-on-write of the graph for
+        :meth:`recommend.Recommender.add`).
+
+        The id lists, indices and attribute lists are copied (pointer copies, O(nodes));
+        attribute dicts and edge columns are shared, since neither is ever changed in place
+        (:meth:`add_node` replaces a node's dict, edges append chunks). Caches are carried
+        over: each checks the version or list it was made from.
+        """
+        other = copy.copy(self)
+        other._ids = {t: list(ids) for t, ids in self._ids.items()}
+        other._index = {t: dict(index) for t, index in self._index.items()}
+        other._attrs = {t: list(attrs) for t, attrs in self._attrs.items()}
+        other._blocks = {key: block.fork() for key, block in self._blocks.items()}
+        other._described = dict(self._described)
+        other._ranks = dict(self._ranks)
+        other._derived = dict(self._derived)
+        return other
+
+    def consolidate(self) -> None:
+        """Concatenate every block's buffered appends now (:meth:`kg.edges.EdgeBlock.columns`),
+        so that reading the store from several threads never rebinds a block's columns."""
+        for block in self._blocks.values():
+            block.columns()
 
     # ----- nodes -----
     def add_node(self, node_id: str, **attrs: Any) -> int:

@@ -32,15 +32,18 @@ def record_to_json(record: Record) -> dict[str, Any]:
 
 def write_jsonl(path: str | os.PathLike[str], objects: Iterable[Mapping[str, Any] | Record]) -> int:
     """Write dicts or records to ``path`` as JSON Lines, atomically; return the count."""
-    buffer = io.StringIO()
+    buffer = io.BytesIO()
     count = 0
     for obj in objects:
-        row = obj if isinstance(obj, Mapping) else record_to_json(obj)
-        buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        buffer.write("\n")
+        buffer.write(json_line(obj if isinstance(obj, Mapping) else record_to_json(obj)))
         count += 1
-    atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+    atomic_write_bytes(path, buffer.getvalue())
     return count
+
+
+def json_line(obj: Mapping[str, Any]) -> bytes:
+    """``obj`` as one line of a JSON Lines file (compact, UTF-8)."""
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def write_dataset(dataset: Dataset, out_dir: str | os.PathLike[str]) -> dict[str, int]:

@@ -21,16 +21,17 @@ import codecs
 import contextlib
 import functools
 import gc
+import io
 import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.jsonl import write_jsonl
+from kg.jsonl import json_line, write_jsonl
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
 
@@ -131,10 +132,26 @@ def _read_file(
     rejections: list[Rejection],
     progress: bool,
 ) -> FileCounts:
+    with open(path, "rb") as handle:
+        return _read_lines(handle, path.name, os.path.getsize(path), kind, validator, out,
+                           rejections, progress)
+
+
+def _read_lines(
+    handle: BinaryIO,
+    name: str,
+    size: int,
+    kind: type[Record],
+    validator: Validator,
+    out: list[Record],
+    rejections: list[Rejection],
+    progress: bool,
+) -> FileCounts:
+    """Read the lines of one dataset file from ``handle`` (buffered: it must ``peek``);
+    rejections name the file ``name``."""
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    name = path.name
     is_event = kind is Event
     parse = event_fields if is_event else functools.partial(parse_record, kind)
     admit_event, check = validator.admit_event, validator.check
@@ -147,16 +164,7 @@ def _read_file(
     def reject(reason: str, data: bytes) -> None:
         rejections.append(Rejection(name, lineno, reason, _raw(data)))
 
-    with (
-        open(path, "rb") as handle,
-        tqdm(
-            total=os.path.getsize(path),
-            desc=name,
-            unit="B",
-            unit_scale=True,
-            disable=not progress,
-        ) as bar,
-    ):
+    with tqdm(total=size, desc=name, unit="B", unit_scale=True, disable=not progress) as bar:
         if handle.peek(3)[:3] == codecs.BOM_UTF8:
             handle.read(3)
         readline = handle.readline
@@ -246,6 +254,33 @@ def read_dataset(
     return result
 
 
+def read_buffers(
+    files: Mapping[str, bytes], *, known: KnownIds | None = None, label: str = ""
+) -> ReadResult:
+    """Validate dataset files held in memory (file name -> its JSON Lines bytes) exactly as
+    :func:`read_dataset` validates a folder's files: the same line loop, checks, counts and
+    quarantine. Rejections name the file ``label + name``.
+
+    >>> result = read_buffers({"users.jsonl": b'{"id": "u1"}\\n{"id": 7.5}\\n'}, label="add():")
+    >>> [u.id for u in result.dataset.users], result.rejections[0].file
+    (['u1'], 'add():users.jsonl')
+    """
+    unknown = set(files) - {name for name, _ in DATASET_FILES}
+    if unknown:
+        raise ValueError(f"not dataset files: {sorted(unknown)}")
+    validator = Validator(known)
+    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES})
+    for name, kind in DATASET_FILES:
+        data = files.get(name)
+        if data is None:
+            continue
+        out = getattr(result.dataset, name.removesuffix(".jsonl"))
+        handle = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+        result.counts[name] = _read_lines(handle, label + name, len(data), kind, validator,
+                                          out, result.rejections, False)
+    return result
+
+
 @contextlib.contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """Pause the cycle collector: reading makes millions of long-lived acyclic objects, and
@@ -262,7 +297,13 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def write_rejections(path: str | os.PathLike[str], rejections: list[Rejection]) -> None:
     """Write the quarantine: one JSON object per line with file, line, reason and raw."""
-    write_jsonl(
-        path,
-        ({"file": r.file, "line": r.line, "reason": r.reason, "raw": r.raw} for r in rejections),
-    )
+    write_jsonl(path, map(_rejection_json, rejections))
+
+
+def rejection_lines(rejections: Iterable[Rejection]) -> bytes:
+    """The lines :func:`write_rejections` writes, as bytes (to append to a quarantine)."""
+    return b"".join(json_line(_rejection_json(r)) for r in rejections)
+
+
+def _rejection_json(r: Rejection) -> dict[str, Any]:
+    return {"file": r.file, "line": r.line, "reason": r.reason, "raw": r.raw}

@@ -16,14 +16,15 @@ kg.parse.RecordError: unknown user "u2" (follows.followee)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kg.parse import RecordError, describe, event_fields, new_event, parse_record, quote
 from kg.records import Dataset, Event, Follow, Post, Product, Record, User
 
-__all__ = ["KnownIds", "RecordError", "Validator", "Where", "describe", "event_fields",
-           "new_event", "parse_record", "quote", "where_text"]
+__all__ = ["HeldRecords", "KnownIds", "RecordError", "Validator", "Where", "describe",
+           "event_fields", "new_event", "parse_record", "quote", "where_text"]
 
 
 Where = tuple[str, int] | str  # (file name, 1-based line), or free text such as "add() #3"
@@ -38,19 +39,39 @@ def where_text(where: Where) -> str:
     return where or "an earlier record"
 
 
+class HeldRecords(Protocol):
+    """What an existing graph holds of the records it was built from, asked one record at a
+    time (see :mod:`kg.held`): a re-sent one then merges instead of counting twice (or
+    being rejected as an existing id), without loading the graph as records first."""
+
+    def record(self, record: Product | User | Post) -> Record | None:
+        """The graph's record of ``record``'s type and id, when it can be rebuilt."""
+        ...
+
+    def holds_event(self, event: Event) -> bool:
+        """Whether the graph already holds ``event`` (its target resolved)."""
+        ...
+
+    def follow(self, follower: str, followee: str) -> Follow | None:
+        """The graph's follow of ``follower`` -> ``followee`` as a record, or None."""
+        ...
+
+
 @dataclass(slots=True)
 class KnownIds:
     """What an existing graph already holds, for validating records added to it.
 
     Ids alone make references resolve; a record that repeats an id known only as an id is
     rejected (there is nothing to compare it with). Known ``records`` (see
-    :meth:`from_dataset`) also let an identical re-sent record merge instead.
+    :meth:`from_dataset`) also let an identical re-sent record merge instead, and so does
+    ``held`` (one that differs is a conflicting duplicate, as in a file).
     """
 
-    users: set[str] = field(default_factory=set)
-    products: set[str] = field(default_factory=set)
-    posts: set[str] = field(default_factory=set)
+    users: Collection[str] = field(default_factory=set)
+    products: Collection[str] = field(default_factory=set)
+    posts: Collection[str] = field(default_factory=set)
     records: Iterable[Record] = ()
+    held: HeldRecords | None = None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> KnownIds:
@@ -66,6 +87,23 @@ class KnownIds:
         )
 
 
+class _Table(dict[str, _Entry]):
+    """Entries by id, and the ids known only as ids (consulted on a miss, so that a big
+    graph's ids need not be copied for each add)."""
+
+    __slots__ = ("known",)
+
+    def __init__(self, known: Collection[str] = ()) -> None:
+        super().__init__()
+        self.known = known
+
+    def find(self, key: str) -> _Entry | None:
+        entry = self.get(key)
+        if entry is None and key in self.known:
+            return (key, None, _EXISTING)
+        return entry
+
+
 class Validator:
     """Checks references and duplicates of records met in dataset-file order.
 
@@ -76,20 +114,14 @@ class Validator:
     """
 
     def __init__(self, known: KnownIds | None = None) -> None:
-        self._products: dict[str, _Entry] = {}
-        self._users: dict[str, _Entry] = {}
-        self._posts: dict[str, _Entry] = {}
+        ids = ((), (), ()) if known is None else (known.products, known.users, known.posts)
+        self._products, self._users, self._posts = (_Table(k) for k in ids)
         self._follows: dict[tuple[str, str], tuple[Follow, Where]] = {}
         self._events: set[Event] = set()
         self._targets = {"product": self._products, "post": self._posts}
+        self._held = None if known is None else known.held
         if known is None:
             return
-        for table, ids in (
-            (self._products, known.products),
-            (self._users, known.users),
-            (self._posts, known.posts),
-        ):
-            table.update((i, (i, None, _EXISTING)) for i in ids)
         for record in known.records:
             self._remember(record)
 
@@ -102,7 +134,7 @@ class Validator:
             table = self._table(record)
             table[record.id] = (record.id, record, _EXISTING)
 
-    def _table(self, record: Record) -> dict[str, _Entry]:
+    def _table(self, record: Record) -> _Table:
         if isinstance(record, Product):
             return self._products
         return self._users if isinstance(record, User) else self._posts
@@ -125,7 +157,11 @@ class Validator:
         elif not isinstance(record, (Product, User)):
             raise TypeError(f"not a record: {record!r}")
         table = self._table(record)
-        entry = table.get(record.id)
+        entry = table.find(record.id)
+        if entry is not None and entry[1] is None and self._held is not None:
+            held = self._held.record(record)
+            if held is not None:
+                entry = table[record.id] = (record.id, held, _EXISTING)
         if entry is None:
             table[record.id] = (record.id, record, where)
             return record
@@ -139,8 +175,8 @@ class Validator:
         )
 
     @staticmethod
-    def _ref(table: dict[str, _Entry], key: str, what: str, field_name: str) -> str:
-        entry = table.get(key)
+    def _ref(table: _Table, key: str, what: str, field_name: str) -> str:
+        entry = table.find(key)
         if entry is None:
             raise RecordError(f"unknown {what} {quote(key)} ({field_name})")
         return entry[0]
@@ -149,6 +185,10 @@ class Validator:
         follower = self._ref(self._users, record.follower, "user", "follows.follower")
         followee = self._ref(self._users, record.followee, "user", "follows.followee")
         seen = self._follows.get((follower, followee))
+        if seen is None and self._held is not None:
+            held = self._held.follow(follower, followee)
+            if held is not None:
+                seen = self._follows[follower, followee] = (held, _EXISTING)
         if seen is None:
             self._follows[follower, followee] = (record, where)
             return record
@@ -170,12 +210,17 @@ class Validator:
         text: str | None,
     ) -> Event | None:
         """Resolve and check one event given as its fields; the reader's fast path."""
-        entry = self._users.get(user)
+        entry = self._users.get(user) or self._users.find(user)  # find: ids known as ids
         if entry is None:
             raise RecordError(f"unknown user {quote(user)} (events.user)")
         if target_type is None:
-            found = self._products.get(target)
-            post = self._posts.get(target)
+            products, posts = self._products, self._posts
+            found = products.get(target)
+            if found is None and products.known:
+                found = products.find(target)
+            post = posts.get(target)
+            if post is None and posts.known:
+                post = posts.find(target)
             if found is not None:
                 if post is not None:
                     raise RecordError(
@@ -193,11 +238,14 @@ class Validator:
             table = self._targets.get(target_type)
             if table is None:
                 raise RecordError(f"unknown target type {describe(target_type)} (events.target)")
-            found = table.get(target)
+            found = table.get(target) or table.find(target)
             if found is None:
                 raise RecordError(f"unknown {target_type} {quote(target)} (events.target)")
         event = new_event(entry[0], found[0], target_type, kind, value, ts, text)
         events = self._events
         size = len(events)
         events.add(event)
-        return event if len(events) > size else None
+        if len(events) == size:
+            return None
+        held = self._held
+        return None if held is not None and held.holds_event(event) else event

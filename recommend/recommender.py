@@ -8,7 +8,13 @@
 ``build`` runs :func:`kg.artifact.build_artifact` with the given enrichment stages and the
 model stage (:mod:`recommend.model_stage`) into ``out_dir`` (a fresh temporary folder when
 None) and loads the result: what is served is always what is on disk. ``save`` writes the
-current graph and models (after :meth:`Recommender.add`) atomically to another folder.
+current graph and models (after :meth:`Recommender.add`) atomically to another folder, with
+the loaded artifact's other files (a vision stage's) and add()'s quarantine.
+
+Threads: :meth:`Recommender.add` validates records as the dataset files are validated and
+builds the next state beside the served one (:mod:`recommend.updates`); it is swapped in
+whole, and every reading method pins one state for its whole call
+(:mod:`recommend.snapshot`): a request answers from the old state or the new one.
 
 Ids are accepted typed (``user:42``, ``product:B00X``) or raw (``42``, ``B00X``). A user
 missing from the graph, or without any product event, gets a cold-start blend of the
@@ -31,7 +37,6 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +48,7 @@ from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.filters import Filters, filter_mask, product_prices
 from recommend.results import ExplainedPath, Recommendation
+from recommend.snapshot import Serving, reads_snapshot, snapshot_field
 
 if TYPE_CHECKING:
     from kg.artifact import Stage
@@ -59,11 +65,13 @@ COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 @dataclass(frozen=True)
 class AddResult:
-    """What :meth:`Recommender.add` took in, and what it quarantined (with reasons)."""
+    """What :meth:`Recommender.add` applied (``accepted`` records), quarantined (with
+    reasons) and merged (records the graph or the call already held: nothing added)."""
 
     accepted: int
     rejected: list[Rejection] = field(default_factory=list)
     updated: tuple[str, ...] = ()
+    merged: int = 0
 
 
 P = ParamSpec("P")
@@ -114,11 +122,18 @@ class Recommender:
 
     def __init__(self, model: HybridModel, *, manifest: dict[str, Any] | None = None,
                  folder: Path | None = None) -> None:
-        self.model = model
+        self._serving = Serving(model)
         self.manifest = manifest or {}
         self.folder = folder
-        self._prices: np.ndarray | None = None
-        self._influencers: dict[str, frozenset[str]] | None = None
+        self._quarantine: list[Rejection] = []  # add()'s rejections since load or save
+
+    # the served state (recommend.snapshot): inside a @reads_snapshot call, the one it pinned
+    _prices = snapshot_field("prices")
+    _influencers = snapshot_field("influencers")
+
+    @property
+    def model(self) -> HybridModel:
+        return self._serving.current().model
 
     @property
     def graph(self) -> KnowledgeGraph:
@@ -172,22 +187,19 @@ class Recommender:
         return cls(model, manifest=art.manifest, folder=art.folder)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Write graph, models and manifest to ``folder`` atomically; the folder."""
-        from kg.artifact import MANIFEST_FILE, REJECTED_FILE, file_sha256
-        from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
+        """Write graph, models and manifest to ``folder`` atomically; the folder.
 
-        with atomic_dir(folder) as tmp:
-            written = list(self.graph.save(tmp)) + self.model.save(tmp)
-            old = None if self.folder is None else self.folder / REJECTED_FILE
-            data = old.read_bytes() if old is not None and old.is_file() else b""
-            atomic_write_bytes(tmp / REJECTED_FILE, data)
-            written.append(tmp / REJECTED_FILE)
-            summary = self.graph.summary()
-            manifest = {**self.manifest, "nodes": summary.nodes, "edges": summary.edges,
-                        "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        "files": {p.name: file_sha256(p) for p in written}}
-            atomic_write_json(tmp / MANIFEST_FILE, manifest)
-        self.manifest = manifest
+        The loaded artifact's other files (a vision stage's) are carried over and add()'s
+        rejections join its quarantine (:mod:`recommend.saving`). This Recommender then
+        stands for the saved artifact.
+        """
+        from recommend.saving import save_artifact
+
+        with self._serving.write_lock:  # no add() meanwhile; readers go on
+            self.manifest = save_artifact(self._serving.latest().model, folder,
+                                          manifest=self.manifest, source=self.folder,
+                                          quarantine=self._quarantine)
+            self.folder, self._quarantine = Path(folder), []
         return Path(folder)
 
     # ----- ids -----
@@ -208,6 +220,7 @@ class Recommender:
         return g.index(user_id) if g.has_node(user_id) else g.num_nodes("user")
 
     # ----- recommending -----
+    @reads_snapshot
     @single_threaded
     def recommend(
         self,
@@ -297,6 +310,7 @@ class Recommender:
 
         return LinkFinder(self.graph, user_id) if self.graph.has_node(user_id) else None
 
+    @reads_snapshot
     def influencers(self, component: str | None = None) -> frozenset[str]:
         """Users flagged as influencers by one path component, or by any (kept until
         :meth:`add`)."""
@@ -324,11 +338,13 @@ class Recommender:
                                  max_paths=limit, finder=finder,
                                  influencers=self.influencers())
 
+    @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None
                 ) -> list[ExplainedPath]:
         """Paths from ``user`` to ``item`` (KeyError for an unknown item)."""
         return self.explain_item(user, item, max_paths=max_paths).paths
 
+    @reads_snapshot
     @single_threaded
     def explain_item(self, user: object, item: object, *, max_paths: int | None = None
                      ) -> Recommendation:
@@ -349,6 +365,7 @@ class Recommender:
         paths = self._paths(finder, [iid], [part], max_paths)[0] if finder is not None else []
         return Recommendation(iid, float(scores[j]), part, paths, reason)
 
+    @reads_snapshot
     def draw(self, user: object, item: object, out: str | os.PathLike[str]) -> Path:
         """Draw the explanation paths of (user, item) to ``out`` (.svg or .png)."""
         from recommend.paths.drawing import draw_paths
@@ -360,6 +377,7 @@ class Recommender:
                           title=f"Why {self.item_id(item)} for {self.user_id(user)}")
 
     # ----- similar items -----
+    @reads_snapshot
     @single_threaded
     def similar(self, item: object, k: int = 10, *, max_paths: int | None = None,
                 explain: bool = True) -> list[Recommendation]:
@@ -371,51 +389,25 @@ class Recommender:
                              explain=explain)
 
     # ----- incremental update -----
-    def add(self, records: Dataset | Iterable[Record]) -> AddResult:
-        """Validate and add records without a rebuild; update what is cheap (module doc).
+    def add(self, records: Dataset | Iterable[Record], *, atomic: bool = False) -> AddResult:
+        """Validate records as dataset files are (:mod:`recommend.updates`); apply the valid
+        ones, or with ``atomic`` none if any is rejected. Rejections carry the files' reasons;
+        a record the graph or the call already holds merges; a failure applies nothing.
 
         Updated at once: the graph, seen products, popularity, content user vectors (and new
         products' content vectors), EASE scores of changed histories, meta-path matrices.
         Not until a rebuild: CF model weights (an ALS user's factors; new products have no
         CF score), meta-path and blend weights, KOL weights are recomputed but not refitted.
         """
-        from kg.reader import Rejection
-        from kg.records import Dataset, Event, Follow, Post, Product, User
-        from kg.validate import KnownIds, RecordError, Validator
+        from recommend.updates import check, grow
 
-        ds_in = records if isinstance(records, Dataset) else None
-        if ds_in is None:
-            ds_in = Dataset()
-            kinds = {Product: ds_in.products, User: ds_in.users, Follow: ds_in.follows,
-                     Post: ds_in.posts, Event: ds_in.events}
-            for r in records:
-                if type(r) not in kinds:
-                    raise TypeError(f"not a shopgraph record: {r!r}")
-                kinds[type(r)].append(r)
-        g = self.graph
-        validator = Validator(KnownIds(users=set(g.raw_ids("user")),
-                                       products=set(g.raw_ids("product")),
-                                       posts=set(g.raw_ids("post"))))
-        accepted = Dataset()
-        rejected: list[Rejection] = []
-        for name in ("products", "users", "follows", "posts", "events"):
-            for n, record in enumerate(getattr(ds_in, name), start=1):
-                try:
-                    checked = validator.check(record, where=(f"{name}.jsonl", n))
-                except RecordError as err:
-                    rejected.append(Rejection(f"{name}.jsonl", n, str(err), repr(record)))
-                    continue
-                if checked is not None:
-                    getattr(accepted, name).append(checked)
-        count = sum(len(getattr(accepted, n)) for n in
-                    ("products", "users", "follows", "posts", "events"))
-        updated: list[str] = []
-        if count:
-            g.add_records(accepted)
-            content = self.model.components.get("content")
-            if content is not None and accepted.products and content.add_products(g):
-                updated.append("content index")
-            self.model.refresh()
-            self._prices = self._influencers = None
-            updated += ["graph", "seen", *self.model.components]
-        return AddResult(count, rejected, tuple(updated))
+        with self._serving.write_lock:
+            served = self._serving.latest()
+            checked = check(served.model.graph, records)
+            applied, updated = checked.count > 0 and not (atomic and checked.rejected), ()
+            if applied:
+                model, updated = grow(served.model, checked.dataset)
+                self._serving.publish(model)
+            self._quarantine += checked.rejected  # once the call has succeeded
+        return AddResult(checked.count if applied else 0, checked.rejected, updated,
+                         checked.merged)

@@ -192,6 +192,12 @@ class ContentIndex:
             self._positions[item] = len(self.ids)
             self.ids.append(item)
 
+    def copy(self) -> ContentIndex:
+        """An independent copy (FAISS index cloned): :meth:`add` to it leaves this one as is."""
+        import faiss
+
+        return ContentIndex(list(self.ids), faiss.clone_index(self.index), dict(self.params))
+
     def _set_breadth(self, name: str, value: int) -> None:
         if name == "nprobe":
             self.index.nprobe = int(value)

@@ -13,6 +13,7 @@ score.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -134,11 +135,15 @@ def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 class _Memo:
     """The last ``size`` values of an expensive function of (an object, a key), kept by the
-    object's identity (the object is held, so its id cannot be reused meanwhile)."""
+    object's identity (the object is held, so its id cannot be reused meanwhile).
+
+    Shared by requests on all threads: storing and evicting hold a lock (the value is made
+    outside it; two threads may both make a missing one, and one of them is kept)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.slots: dict[tuple[int, object], tuple[object, object]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, owner: object, key: object, make: Callable[[], Any]) -> Any:
         slot = (id(owner), key)
@@ -146,9 +151,10 @@ class _Memo:
         if hit is not None and hit[0] is owner:
             return hit[1]
         value = make()
-        self.slots[slot] = (owner, value)
-        while len(self.slots) > self.size:
-            self.slots.pop(next(iter(self.slots)))
+        with self._lock:
+            self.slots[slot] = (owner, value)
+            while len(self.slots) > self.size:
+                self.slots.pop(next(iter(self.slots)))
         return value
 
 

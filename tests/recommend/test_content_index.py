@@ -183,6 +183,18 @@ def test_added_items_are_found_without_a_rebuild(kind: str) -> None:
         index.add(["product:3"], x[:1])
 
 
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_adding_to_a_copy_leaves_the_original_as_it_was(kind: str) -> None:
+    x = clustered(1200, seed=6)
+    index = ContentIndex.build(ids(1000), x[:1000], kind=kind)
+    copy = index.copy()
+    copy.add(ids(1200)[1000:], x[1000:])
+    assert (len(index), index.index.ntotal, len(copy)) == (1000, 1000, 1200)
+    assert "product:1100" in copy and "product:1100" not in index
+    assert copy.params == index.params
+    assert index.search(x[1100:1101], k=1).ids != [["product:1100"]]
+
+
 def test_an_empty_index_answers_with_no_candidates() -> None:
     index = ContentIndex.build([], np.zeros((0, 8)))
     assert index.search(np.ones((2, 8)), k=3).ids == [[], []]

@@ -1,0 +1,50 @@
+"""Writing a served state as an artifact folder, with everything the loaded artifact had.
+
+The graph and the models write their own files; the loaded artifact's other files that its
+manifest lists (a vision stage's ``clip/`` model and ``image_embeddings.npz``, say) are
+copied over and checked against that manifest (:func:`kg.artifact.carry_files`), so the
+manifest's stages stay true. The quarantine is the loaded one plus the rejections of
+:meth:`recommend.Recommender.add` since.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kg.reader import Rejection
+    from recommend.hybrid.model import HybridModel
+
+
+def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
+                  manifest: dict[str, Any], source: Path | None,
+                  quarantine: Sequence[Rejection]) -> dict[str, Any]:
+    """Write ``model`` (its graph included) to ``folder`` atomically; the new manifest.
+
+    ``manifest`` and ``source`` are the loaded artifact's (None: nothing to carry over),
+    ``quarantine`` what was rejected since it was loaded.
+    """
+    from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
+    from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
+    from kg.reader import rejection_lines
+
+    with atomic_dir(folder) as tmp:
+        written = list(model.graph.save(tmp)) + model.save(tmp)
+        written += carry_files(source, manifest, tmp,
+                               {p.relative_to(tmp).as_posix() for p in written})
+        old = None if source is None else source / REJECTED_FILE
+        data = old.read_bytes() if old is not None and old.is_file() else b""
+        atomic_write_bytes(tmp / REJECTED_FILE, data + rejection_lines(quarantine))
+        written.append(tmp / REJECTED_FILE)
+        summary = model.graph.summary()
+        saved = {**manifest, "nodes": summary.nodes, "edges": summary.edges,
+                 "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "files": {p.relative_to(tmp).as_posix(): file_sha256(p) for p in written}}
+        if quarantine:
+            saved["quarantined"] = manifest.get("quarantined", 0) + len(quarantine)
+        atomic_write_json(tmp / MANIFEST_FILE, saved)
+    return saved

@@ -1,0 +1,49 @@
+"""KnowledgeGraph.fork: grow a copy while the original is read; the original never changes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kg.build import build_graph
+from kg.records import Dataset, Event, Follow, Product, User
+
+
+def small() -> Dataset:
+    return Dataset(products=[Product("A", "Tea", brand="Leafy", categories=("Food", "Tea")),
+                             Product("B", "Mug")],
+                   users=[User("1", age=30), User("2")],
+                   follows=[Follow("1", "2", ts=5.0)],
+                   events=[Event("1", "A", "product", "purchase", ts=5.0),
+                           Event("2", "B", "product", "view")])
+
+
+def test_growing_a_fork_leaves_the_original_as_it_was() -> None:
+    graph = build_graph(small(), progress=False)
+    graph.consolidate()
+    matrix = graph.matrix("purchased", "product").toarray()
+    adjacency = next(graph.edge_blocks("viewed"))
+    twin = build_graph(small(), progress=False)
+    fork = graph.fork()
+    fork.add_records(Dataset(products=[Product("C", "Pot", brand="Clay")],
+                             users=[User("3")],
+                             events=[Event("3", "C", "product", "purchase", ts=6.0),
+                                     Event("1", "B", "product", "purchase", ts=7.0)]))
+    fork.add_node("product:A", price=3.0)
+    assert graph == twin and fork != twin
+    assert graph.num_nodes("product") == 2 and fork.num_nodes("product") == 3
+    assert "price" not in graph.node_attrs("product:A") and fork.node_attrs("product:A")["price"]
+    assert np.array_equal(graph.matrix("purchased", "product").toarray(), matrix)
+    assert fork.matrix("purchased", "product").shape == (3, 3)
+    assert fork.has_edge("user:1", "purchased", "product:B")
+    assert not graph.has_edge("user:1", "purchased", "product:B")
+    assert len(next(graph.edge_blocks("viewed"))) == len(adjacency)
+    assert graph.described("product").tolist() == [True, True]
+    assert fork.described("product").tolist() == [True, True, True]
+
+
+def test_a_fork_shares_the_edge_columns() -> None:
+    graph = build_graph(small(), progress=False)
+    graph.consolidate()
+    fork = graph.fork()
+    mine, theirs = next(graph.edge_blocks("follows")), next(fork.edge_blocks("follows"))
+    assert mine.src is theirs.src and mine.ts is theirs.ts
