@@ -164,11 +164,16 @@ class Recommender:
         return cls(model, manifest=art.manifest, folder=art.folder)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Write graph, models and manifest to ``folder`` atomically; the folder."""
+        """Write graph, models and manifest to ``folder`` atomically; the folder.
+
+        An existing ``folder`` must be empty or a shopgraph artifact holding only files
+        shopgraph wrote (else :class:`kg.ownership.RefusedFolderError`, nothing touched).
+        """
         from kg.artifact import MANIFEST_FILE, REJECTED_FILE, file_sha256
         from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
+        from kg.ownership import ARTIFACT_KIND
 
-        with atomic_dir(folder) as tmp:
+        with atomic_dir(folder, kind=ARTIFACT_KIND) as tmp:
             written = list(self.graph.save(tmp)) + self.model.save(tmp)
             old = None if self.folder is None else self.folder / REJECTED_FILE
             data = old.read_bytes() if old is not None and old.is_file() else b""

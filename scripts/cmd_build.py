@@ -22,7 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_enrichment_arguments(parser)
     parser.set_defaults(func=run_build)
 

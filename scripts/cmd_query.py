@@ -29,7 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weights", action="store_true",
                         help="also load the edge resources (sg:Edge with sg:weight, sg:ts, col:*);"
                         " about 7x more triples, so slower")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run_query)
 
 

@@ -48,7 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="fine-tuning epochs (default 1)")
     parser.add_argument("--max-texts", type=int, metavar="N",
                         help="fine-tune on a seeded subsample of N texts (default: all)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run_train_sentiment)
 
 
