@@ -75,8 +75,10 @@ def lock_path(target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def folder_lock(target: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``target``'s lock file; wait up to ``timeout`` seconds."""
+def folder_lock(target: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``target``'s lock file; wait up to ``timeout`` seconds
+    (default :data:`LOCK_TIMEOUT`)."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
     lock = lock_path(target)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, _umask_mode(0o666))
     try:
@@ -117,7 +119,7 @@ def atomic_dir(
     *,
     kind: str = "folder",
     protect: Iterable[str | os.PathLike[str]] = (),
-    lock_timeout: float = LOCK_TIMEOUT,
+    lock_timeout: float | None = None,
 ) -> Iterator[Path]:
     """Yield a fresh temporary folder; on success it replaces ``path`` whole.
 

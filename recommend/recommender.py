@@ -41,7 +41,8 @@ import numpy as np
 
 from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.filters import Filters, filter_mask, product_prices
+from recommend.hybrid.filters import filter_mask, product_prices
+from recommend.request import check_diversity, check_id, check_k, request_filters
 from recommend.results import ExplainedPath, Recommendation
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def single_threaded(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def _typed(raw: object, node_type: str) -> str:
-    text = str(raw)
+    text = check_id(raw, node_type)
     head, sep, _ = text.partition(":")
     if sep and head in NODE_TYPES:
         if head != node_type:
@@ -164,11 +165,8 @@ class Recommender:
         return cls(model, manifest=art.manifest, folder=art.folder)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Write graph, models and manifest to ``folder`` atomically; the folder.
-
-        An existing ``folder`` must be empty or a shopgraph artifact holding only files
-        shopgraph wrote (else :class:`kg.ownership.RefusedFolderError`, nothing touched).
-        """
+        """Write graph, models and manifest to ``folder`` atomically; the folder. An existing
+        non-artifact ``folder`` is refused untouched (:mod:`kg.ownership`)."""
         from kg.artifact import MANIFEST_FILE, REJECTED_FILE, file_sha256
         from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
         from kg.ownership import ARTIFACT_KIND
@@ -212,8 +210,8 @@ class Recommender:
         k: int = 10,
         *,
         exclude_seen: bool = True,
-        categories: Sequence[str] = (),
-        brands: Sequence[str] = (),
+        categories: str | Sequence[str] = (),
+        brands: str | Sequence[str] = (),
         price_min: float | None = None,
         price_max: float | None = None,
         diversity: float = 0.0,
@@ -222,16 +220,17 @@ class Recommender:
         """Top ``k`` products for ``user`` with parts and (``explain``) up to 3 paths each.
 
         Filters keep products in a category (or below), of a brand, in a price range;
-        ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors.
+        ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors;
+        bad values are ValueErrors (:mod:`recommend.request`). Fewer than ``k`` when fewer
+        products pass the filters (or remain unseen).
         """
-        if k < 1:
-            raise ValueError(f"k must be at least 1, not {k}")
+        k, diversity = check_k(k), check_diversity(diversity)
+        filters = request_filters(categories, brands, price_min, price_max)
         uid = self.user_id(user)
         u = self._user_index(uid)
         if self._prices is None:
             self._prices = product_prices(self.graph)
-        mask = filter_mask(self.graph, Filters(tuple(categories), tuple(brands), price_min,
-                                               price_max), prices=self._prices)
+        mask = filter_mask(self.graph, filters, prices=self._prices)
         users = np.array([u])
         ranked = self.model.rank(users, self.model.allowed(users, mask, exclude_seen))
         items, scores, parts_of, reason = self._blend_row(u, ranked)
@@ -357,7 +356,7 @@ class Recommender:
         from ``item`` to it when ``explain`` (:mod:`recommend.similar`)."""
         from recommend.similar import similar_items
 
-        return similar_items(self.model, self.item_id(item), k, max_paths=max_paths,
+        return similar_items(self.model, self.item_id(item), check_k(k), max_paths=max_paths,
                              explain=explain)
 
     # ----- incremental update -----

@@ -91,7 +91,9 @@ def fine_tune_model(texts: list[str], labels: list[str], args: argparse.Namespac
     if args.epochs < 1 or (args.max_texts is not None and args.max_texts < 3):
         raise ValueError("--epochs must be >= 1 and --max-texts >= 3")
     config = FineTuneConfig(epochs=args.epochs, max_texts=args.max_texts)
-    log = None if args.no_progress else (lambda line: print(f"fine-tune {line}", flush=True))
+    from scripts.console import LOGGER
+
+    log = None if args.no_progress else (lambda line: LOGGER.info("fine-tune %s", line))
     model, _ = fine_tune(texts, labels, default_embed_model(), config, log=log)
     model.save(args.out)
 
