@@ -4,8 +4,8 @@ Results go to stdout; everything else (notices, errors) goes through the ``shopg
 logger to stderr as ``shopgraph COMMAND: LEVEL: message``, so a pipe gets only results.
 Progress bars are shown only when stderr is a terminal and ``--no-progress`` is not given;
 :func:`set_progress` also switches the bars of the model libraries (huggingface_hub,
-transformers, sentence-transformers via :func:`huggingface_hub.utils.are_progress_bars_disabled`)
-and every tqdm bar that does not choose for itself (``TQDM_DISABLE``).
+transformers, and :class:`nlp.embed.Embedder`'s sentence-transformers bar, which follows
+:func:`huggingface_hub.utils.are_progress_bars_disabled`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import sys
 
 LOGGER = logging.getLogger("shopgraph")
 _LABELS = {logging.WARNING: "notice: ", logging.ERROR: "error: ", logging.CRITICAL: "error: "}
-_ENV_SWITCHES = ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE")
 
 
 class _Format(logging.Formatter):
@@ -48,17 +47,21 @@ def progress_wanted(no_progress: bool) -> bool:
 
 
 def set_progress(enabled: bool) -> None:
-    """Switch every progress bar on or off, the model libraries' included."""
-    for name in _ENV_SWITCHES:  # read when the libraries are imported (the commands import late)
-        if enabled:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = "1"
-    if "huggingface_hub" in sys.modules:  # already imported: switch it directly
-        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+    """Switch every progress bar on or off, the model libraries' included.
 
-        (enable_progress_bars if enabled else disable_progress_bars)()
-    if "transformers" in sys.modules:
+    Off also sets ``TQDM_DISABLE`` for tqdm bars made without a ``disable`` of their own
+    (read when tqdm is first imported, which the commands do late). A user's own
+    ``HF_HUB_DISABLE_PROGRESS_BARS=1`` keeps the hub's bars off.
+    """
+    from huggingface_hub import constants
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+
+    if not enabled:
+        os.environ["TQDM_DISABLE"] = "1"
+        disable_progress_bars()
+    elif constants.HF_HUB_DISABLE_PROGRESS_BARS is not True:
+        enable_progress_bars()
+    if "transformers" in sys.modules:  # it copies the hub's switch when imported
         from transformers.utils import logging as hf_logging
 
         (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
