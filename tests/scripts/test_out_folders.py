@@ -102,6 +102,9 @@ def test_shopgraphs_own_folders_are_replaced(world: Path, capsys,
     for _ in range(2):
         rec.save(world / "empty")
     assert load_artifact(world / "empty").graph == rec.graph
+    again = Recommender.load(world / "empty")  # saved back onto the folder it was loaded from
+    again.save(again.folder)  # type: ignore[arg-type]
+    assert Recommender.load(world / "empty").recommend("u0001", k=3, explain=False)
     assert main(["import", "demo", "--out", str(art), "--no-images"]) == 2
     assert "is a shopgraph artifact, not a dataset" in capsys.readouterr().err
     (art / "mine.txt").write_text("added by hand")
