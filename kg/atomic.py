@@ -159,11 +159,21 @@ def _swap(tmp: Path, target: Path) -> None:
     """``tmp`` becomes ``target``; a complete folder is under NAME or NAME.old at every moment."""
     old = target.with_name(target.name + ".old")
     if target.exists():
-        shutil.rmtree(old, ignore_errors=True)  # NAME is complete: a stale NAME.old can go
+        _discard(old, target)  # NAME is complete: a stale NAME.old can go
         os.replace(target, old)
     os.replace(tmp, target)  # when only NAME.old existed (a crash mid-swap), it stays until now
     _fsync_dir(target.parent)
-    shutil.rmtree(old, ignore_errors=True)
+    _discard(old, target)
+
+
+def _discard(folder: Path, target: Path) -> None:
+    """Remove ``folder``: first renamed to a temporary name of ``target``, so a removal cut
+    short leaves a leftover the next writer removes, never a half-deleted ``NAME.old``."""
+    if not folder.is_dir():
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    os.replace(folder, trash)  # onto the empty folder mkdtemp made
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def resolve_artifact_dir(path: str | os.PathLike[str]) -> Path:

@@ -168,22 +168,28 @@ def test_leftovers_of_killed_writers_are_removed_and_only_those(tmp_path: Path) 
         [".art.lock", ".art.qwer5678.tmp", "art", *kept])
 
 
-def test_no_moment_without_a_complete_folder_after_a_crash_mid_swap(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("crashed_mid_swap", [False, True])
+def test_no_moment_without_a_complete_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             crashed_mid_swap: bool) -> None:
     with atomic_dir(tmp_path / "art") as tmp:
         (tmp / "v").write_text("1")
-    (tmp_path / "art").rename(tmp_path / "art.old")  # killed between the two renames
+    if crashed_mid_swap:  # killed between the two renames: only NAME.old is there
+        (tmp_path / "art").rename(tmp_path / "art.old")
     seen: list[str] = []
     real_replace = os.replace
 
+    def version() -> str:
+        found = resolve_artifact_dir(tmp_path / "art")
+        return f"{found.name}={(found / 'v').read_text()}"
+
     def watching_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        seen.append(resolve_artifact_dir(tmp_path / "art").name)
+        seen.append(version())  # before and after each rename a complete version is found
         real_replace(src, dst)
-        seen.append(resolve_artifact_dir(tmp_path / "art").name)
+        seen.append(version())
 
     monkeypatch.setattr(os, "replace", watching_replace)
     with atomic_dir(tmp_path / "art") as tmp:
         (tmp / "v").write_text("2")
     monkeypatch.undo()
-    assert seen == ["art.old", "art"]
-    assert (tmp_path / "art" / "v").read_text() == "2" and not (tmp_path / "art.old").exists()
+    assert seen[0] == ("art.old=1" if crashed_mid_swap else "art=1") and seen[-1] == "art=2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".art.lock", "art"]
