@@ -82,6 +82,8 @@ def test_fewer_than_k_and_bad_values_are_said(artifact, capsys) -> None:
                           (["-k", "0"], "k must be a whole number >= 1, not 0")):
         code, _, err = run(capsys, "recommend", artifact, "--user", "u0001", *argv)
         assert code == 2 and message in err
+    code, _, err = run(capsys, "similar", artifact, "--item", "p0001", "-k", "0")
+    assert code == 2 and "k must be a whole number >= 1, not 0" in err
 
 
 def test_explain_json_and_picture(artifact, capsys, tmp_path) -> None:
