@@ -51,9 +51,10 @@ def files_in(folder: Path) -> set[str]:
 def stamp(folder: Path, kind: str) -> None:
     """Write the stamp of ``kind`` into ``folder``, listing the files in it now."""
     listed = sorted(files_in(folder) - {STAMP_FILE})
-    (folder / STAMP_FILE).write_text(
-        json.dumps({"kind": kind, "files": listed}, indent=1) + "\n", encoding="utf-8"
-    )
+    with open(folder / STAMP_FILE, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"kind": kind, "files": listed}, indent=1) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def stamped_kind(folder: Path) -> str | None:
