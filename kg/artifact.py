@@ -8,7 +8,8 @@ versions, the sha256 of every file written and the seconds spent reading, buildi
 graph and writing (the manifest's own hash and write time are not in it). The folder is
 written inside :func:`kg.atomic.atomic_dir`, so a build killed at any moment leaves the
 previous artifact loadable (:func:`load_artifact` also finds ``NAME.old`` left by a crash
-mid-swap).
+mid-swap), and an existing folder that is not a shopgraph artifact is refused, never
+replaced (:mod:`kg.ownership`).
 
 Loading treats the folder as untrusted input: every file goes through the
 :class:`kg.artifact_files.ArtifactFiles` gate (listed, confined, regular, sha256-checked)
@@ -35,6 +36,7 @@ import numpy as np
 from kg.artifact_files import MANIFEST_FILE, ArtifactError, ArtifactFiles, file_sha256, read_json
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
+from kg.ownership import ARTIFACT_KIND
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
 from kg.version import shopgraph_version
@@ -83,31 +85,32 @@ def build_artifact(
 
     ``relations.jsonl`` in the dataset folder, if present, adds its edges. ``stages`` run in
     order after the graph is built and before it is saved, each named in the manifest's
-    ``stages`` with what it reported and its time.
+    ``stages`` with what it reported and its time. ``out_dir`` is held locked from the
+    start, and refused before anything is read if replacing it could destroy a file shopgraph
+    did not write, or if it is or holds the dataset folder (:func:`kg.atomic.atomic_dir`).
     """
     from kg.build import build_graph
     from kg.reader import read_dataset, write_rejections
 
     start = time.perf_counter()
     root = Path(dataset_dir)
-    with paused_gc():  # the reader makes millions of records; see paused_gc
-        result = read_dataset(root, progress=progress)
-    seconds = {"read": time.perf_counter() - start}
-    relations = root / RELATIONS_FILE
-    graph = build_graph(
-        result.dataset, relations_file=relations if relations.is_file() else None, progress=progress
-    )
-    seconds["graph"] = time.perf_counter() - start - seconds["read"]
-    inputs: dict[str, dict[str, Any]] = {}
-    for name, _ in DATASET_FILES:
-        if (root / name).is_file():
-            inputs[name] = {
-                "sha256": file_sha256(root / name),
-                **dataclasses.asdict(result.counts[name]),
-            }
-    if relations.is_file():
-        inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations)}
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, kind=ARTIFACT_KIND, protect=[root]) as tmp:
+        with paused_gc():  # the reader makes millions of records; see paused_gc
+            result = read_dataset(root, progress=progress)
+        seconds = {"read": time.perf_counter() - start}
+        relations = root / RELATIONS_FILE
+        graph = build_graph(result.dataset, relations_file=relations if relations.is_file()
+                            else None, progress=progress)
+        seconds["graph"] = time.perf_counter() - start - seconds["read"]
+        inputs: dict[str, dict[str, Any]] = {}
+        for name, _ in DATASET_FILES:
+            if (root / name).is_file():
+                inputs[name] = {
+                    "sha256": file_sha256(root / name),
+                    **dataclasses.asdict(result.counts[name]),
+                }
+        if relations.is_file():
+            inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations)}
         rejections = list(result.rejections)
         stage_reports: dict[str, dict[str, Any]] = {}
         written: list[Path] = []

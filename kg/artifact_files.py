@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from kg.ownership import STAMP_FILE
+
 MANIFEST_FILE = "manifest.json"
 MAX_JSON_BYTES = 1 << 30  # a JSON file larger than this is refused before it is read
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -131,7 +133,8 @@ class ArtifactFiles:
             if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
                 raise ArtifactError(f"{where}: {name!r} has no sha256 (got {digest!r})")
             regular_file(path)
-        unlisted = sorted(set(_folder_files(folder)) - set(listed) - {MANIFEST_FILE})
+        # the manifest and the ownership stamp (kg.ownership) describe the folder itself
+        unlisted = sorted(set(_folder_files(folder)) - set(listed) - {MANIFEST_FILE, STAMP_FILE})
         if unlisted:
             raise ArtifactError(f"{folder / unlisted[0]}: not listed in {where}, refused "
                                 f"({len(unlisted)} unlisted file(s))")

@@ -130,13 +130,15 @@ class Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts`` with the model, no cache: L2-normalised float32 rows."""
+        from huggingface_hub.utils import are_progress_bars_disabled  # `--no-progress`
+
         self.calls_ += len(texts)
         vectors = self.load().encode(
             texts,
             batch_size=self.config.embed_batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=len(texts) >= 10_000,
+            show_progress_bar=len(texts) >= 10_000 and not are_progress_bars_disabled(),
         )
         return np.asarray(vectors, dtype=np.float32)
 

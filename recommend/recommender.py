@@ -46,7 +46,8 @@ import numpy as np
 
 from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.filters import Filters, filter_mask, product_prices
+from recommend.hybrid.filters import filter_mask, product_prices
+from recommend.request import check_diversity, check_id, check_k, request_filters
 from recommend.results import ExplainedPath, Recommendation
 from recommend.snapshot import Serving, reads_snapshot, snapshot_field
 
@@ -108,7 +109,7 @@ def _through(parts_of: Callable[[np.ndarray], np.ndarray], positions: np.ndarray
 
 
 def _typed(raw: object, node_type: str) -> str:
-    text = str(raw)
+    text = check_id(raw, node_type)
     head, sep, _ = text.partition(":")
     if sep and head in NODE_TYPES:
         if head != node_type:
@@ -228,8 +229,8 @@ class Recommender:
         k: int = 10,
         *,
         exclude_seen: bool = True,
-        categories: Sequence[str] = (),
-        brands: Sequence[str] = (),
+        categories: str | Sequence[str] = (),
+        brands: str | Sequence[str] = (),
         price_min: float | None = None,
         price_max: float | None = None,
         diversity: float = 0.0,
@@ -238,15 +239,16 @@ class Recommender:
         """Top ``k`` products for ``user`` with parts and (``explain``) up to 3 paths each.
 
         Filters keep products in a category (or below), of a brand, in a price range;
-        ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors.
+        ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors;
+        bad values are ValueErrors (:mod:`recommend.request`). Fewer than ``k`` when fewer
+        products pass the filters (or remain unseen).
         """
-        if k < 1:
-            raise ValueError(f"k must be at least 1, not {k}")
+        k, diversity = check_k(k), check_diversity(diversity)
+        filters = request_filters(categories, brands, price_min, price_max)
         uid = self.user_id(user)
         u = self._user_index(uid)
         if self._prices is None:
             self._prices = product_prices(self.graph)
-        filters = Filters(tuple(categories), tuple(brands), price_min, price_max)
         users = np.array([u])
         pool = self.model.allowed(users, self.graph.described("product"), exclude_seen)
         mask = filter_mask(self.graph, filters, prices=self._prices) if filters.active else None
@@ -385,7 +387,7 @@ class Recommender:
         from ``item`` to it when ``explain`` (:mod:`recommend.similar`)."""
         from recommend.similar import similar_items
 
-        return similar_items(self.model, self.item_id(item), k, max_paths=max_paths,
+        return similar_items(self.model, self.item_id(item), check_k(k), max_paths=max_paths,
                              explain=explain)
 
     # ----- incremental update -----

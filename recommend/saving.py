@@ -30,9 +30,10 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
     """
     from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
     from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
+    from kg.ownership import ARTIFACT_KIND
     from kg.reader import rejection_lines
 
-    with atomic_dir(folder) as tmp:
+    with atomic_dir(folder, kind=ARTIFACT_KIND) as tmp:
         written = list(model.graph.save(tmp)) + model.save(tmp)
         written += carry_files(source, manifest, tmp,
                                {p.relative_to(tmp).as_posix() for p in written})

@@ -6,7 +6,10 @@ switched off (``--sentiment-head MODEL``: mentions take the sentiment of a head 
 fine-tuned folder written by ``shopgraph train-sentiment`` instead of VADER's); the artifact
 then serves ``shopgraph recommend/explain/similar``. Writes the graph, ``manifest.json``
 (counts, versions, hashes, what each stage did) and ``rejected.jsonl`` atomically: a build
-killed at any moment leaves the previous artifact loadable.
+killed at any moment leaves the previous artifact loadable. An existing ARTIFACT_DIR must be
+empty or an artifact shopgraph wrote holding no other file, and must not be or hold
+DATASET_DIR (:mod:`kg.ownership`); a second build into it waits for the first
+(:func:`kg.atomic.folder_lock`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_enrichment_arguments(parser)
     parser.set_defaults(func=run_build)
 

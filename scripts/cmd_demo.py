@@ -37,7 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_enrichment_arguments(parser)
     parser.set_defaults(func=run_demo)
 

@@ -2,7 +2,8 @@
 
 Why ``item`` for ``user``: its blended score, each component's part, and up to 3 paths of
 at most 3 hops through edges of the graph, each as a sentence; ``--picture`` draws them
-(.png or .svg). An unknown item is an error (exit 2).
+(.png or .svg). An unknown item is an error (exit 2); an unknown user a notice (``--strict``:
+an error, exit 1).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from scripts.cmd_recommend import add_strict_argument, check_user
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``explain`` sub-command."""
@@ -18,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
     parser.add_argument("--user", required=True, help="user id, typed or raw")
+    add_strict_argument(parser)
     parser.add_argument("--item", required=True, help="product id, typed or raw")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--picture", type=Path, default=None, metavar="OUT.png",
@@ -30,6 +34,7 @@ def run_explain(args: argparse.Namespace) -> int:
     from recommend.recommender import Recommender
 
     rec = Recommender.load(args.artifact)
+    check_user(rec, args.user, strict=args.strict)
     result = rec.explain_item(args.user, args.item)
     if args.picture is not None:
         if not result.paths:

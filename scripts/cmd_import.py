@@ -4,7 +4,9 @@ as a shopgraph dataset folder.
 Kinds: ``movielens``, ``amazon-beauty-kg``, ``amazon-reviews``, ``ciao``, ``amazon2023`` (SRC
 is the dataset's folder) and ``demo`` (a generated world; no SRC). Besides the record files the
 folder gets ``import_rejected.jsonl`` (source rows not converted) and, where the dataset
-has them, ``relations.jsonl`` and ``heldout/`` (see :mod:`kg.loaders.common`).
+has them, ``relations.jsonl`` and ``heldout/`` (see :mod:`kg.loaders.common`). The folder is
+written whole and atomically; an existing ``--out`` must be empty or a dataset shopgraph wrote
+(stamped, :mod:`kg.ownership`) holding no other file, and must not be or hold SRC.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ def run_import(args: argparse.Namespace) -> int:
     """Run one import; print a one-line summary; return the exit code."""
     if args.kind == "demo":
         return _run_demo(args)
+    from kg.atomic import atomic_dir
     from kg.loaders import LOADERS, write_load_result
+    from kg.ownership import DATASET_KIND
 
     if args.src is None:
         raise ValueError(f"import {args.kind}: give the source folder (SRC)")
@@ -53,8 +57,9 @@ def run_import(args: argparse.Namespace) -> int:
         raise ValueError(f"--limit applies to movielens and ciao, not {args.kind}")
     start = time.perf_counter()
     loader = LOADERS[args.kind]
-    result = loader(args.src, limit=args.limit) if args.limit is not None else loader(args.src)
-    counts = write_load_result(result, args.out)
+    with atomic_dir(args.out, kind=DATASET_KIND, protect=[args.src]) as tmp:
+        result = loader(args.src, limit=args.limit) if args.limit is not None else loader(args.src)
+        counts = write_load_result(result, tmp)
     print(
         f"imported {args.kind} into {args.out} in {time.perf_counter() - start:.1f} s: "
         f"{counts.summary()}"
@@ -75,7 +80,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         n_events=args.events,
         images=not args.no_images,
     )
-    summary = generate_demo_world(args.out, config, progress=True)
+    summary = generate_demo_world(args.out, config, progress=not args.no_progress)
     counts = ", ".join(f"{name} {count}" for name, count in summary.counts.items())
     print(f"generated the demo world into {summary.out_dir}: {counts}")
     return 0

@@ -49,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "MB megabytes (default %(default)s)")
     parser.add_argument("--no-verify", action="store_true",
                         help="skip the artifact's sha256 checks (benchmarks only)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run_query)
 
 

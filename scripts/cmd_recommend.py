@@ -3,8 +3,11 @@ with reasons.
 
 ``--json`` prints a JSON list of ``{"item", "score", "parts": {...}, "paths": [{"nodes",
 "edges": [[src, type, dst], ...], "text", ...}], "reason"}``. An unknown user gets cold-start
-recommendations (the ``reason`` says so). ``--html`` also writes a page of the same
-recommendations with their paths drawn (:mod:`recommend.report`).
+recommendations (the ``reason`` says so) and a notice on stderr naming ids that look alike
+(``--user 42`` where ids are ``u0042``); ``--strict`` makes it an error (exit 1). Fewer than
+``-k`` products passing the filters is a notice too. A category is a name at any level
+(``Kitchen``) or a path as ``shopgraph profile`` prints it (``home/kitchen``). ``--html`` also
+writes a page of the same recommendations with their paths drawn (:mod:`recommend.report`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scripts.console import LOGGER
+
+if TYPE_CHECKING:
+    from recommend.recommender import Recommender
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,12 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
     parser.add_argument("--user", required=True, help="user id, typed (user:42) or raw (42)")
+    add_strict_argument(parser)
     parser.add_argument("-k", type=int, default=10, help="how many products (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--include-seen", action="store_true",
                         help="allow products the user already interacted with")
     parser.add_argument("--category", action="append", default=[],
-                        help="keep products in this category or below (repeatable)")
+                        help="keep products in this category or below: a name (Kitchen) or a"
+                        " path as `shopgraph profile` prints it (home/kitchen); repeatable")
     parser.add_argument("--brand", action="append", default=[],
                         help="keep products of this brand (repeatable)")
     parser.add_argument("--price-min", type=float, default=None)
@@ -42,11 +53,8 @@ def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
     from recommend.recommender import Recommender
 
-    if args.k < 1:
-        raise ValueError(f"-k must be at least 1, not {args.k}")
-    if not 0.0 <= args.diversity <= 1.0:
-        raise ValueError(f"--diversity must be in [0, 1], not {args.diversity}")
     rec = Recommender.load(args.artifact)
+    check_user(rec, args.user, strict=args.strict)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,
                          categories=args.category, brands=args.brand,
                          price_min=args.price_min, price_max=args.price_max,
@@ -55,11 +63,13 @@ def run_recommend(args: argparse.Namespace) -> int:
         from recommend.report import write_report
 
         write_report(rec, {args.user: recs}, args.html)
+    if len(recs) < args.k:
+        LOGGER.warning("%s product(s) of the %d asked for pass the filters%s",
+                       len(recs) or "no", args.k,
+                       "" if args.include_seen else " and are new to the user")
     if args.json:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0
-    if not recs:
-        print(f"no product passes the filters for {rec.user_id(args.user)}")
     for n, r in enumerate(recs, start=1):
         title = rec.graph.node_attrs(r.item).get("title", "")
         parts = ", ".join(f"{k} {v:+.2f}" for k, v in r.parts.items() if abs(v) >= 0.005)
@@ -69,3 +79,28 @@ def run_recommend(args: argparse.Namespace) -> int:
         for p in r.paths:
             print(f"    - {p.text}")
     return 0
+
+
+def add_strict_argument(parser: argparse.ArgumentParser) -> None:
+    """``--strict``: an unknown user is an error (shared with ``explain``)."""
+    parser.add_argument("--strict", action="store_true",
+                        help="an unknown user is an error (exit 1), not a cold-start notice")
+
+
+def check_user(rec: Recommender, user: str, *, strict: bool) -> None:
+    """A notice on stderr when ``user`` is not in the graph, naming ids that look alike;
+    with ``strict`` the run fails instead (exit 1)."""
+    from recommend.request import similar_ids
+    from scripts.cli import RunError
+
+    uid = rec.user_id(user)
+    if rec.graph.has_node(uid):
+        return
+    known = rec.graph.raw_ids("user")
+    alike = similar_ids(known, uid.partition(":")[2])
+    hint = (f" (did you mean {', '.join(alike)}?)" if alike
+            else f" (user ids look like {known[0]!r})" if known else "")
+    message = f"{uid} is not in the graph{hint}"
+    if strict:
+        raise RunError(message)
+    LOGGER.warning("%s; answering as for an unknown user (cold start)", message)

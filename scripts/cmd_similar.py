@@ -31,8 +31,6 @@ def run_similar(args: argparse.Namespace) -> int:
     """Print the similar products (text or JSON) with their paths."""
     from recommend.recommender import Recommender
 
-    if args.k < 1:
-        raise ValueError(f"-k must be at least 1, not {args.k}")
     rec = Recommender.load(args.artifact)
     found = rec.similar(args.item, k=args.k, explain=not args.no_explain)
     if args.json:

@@ -48,7 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="fine-tuning epochs (default 1)")
     parser.add_argument("--max-texts", type=int, metavar="N",
                         help="fine-tune on a seeded subsample of N texts (default: all)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run_train_sentiment)
 
 
@@ -92,7 +91,9 @@ def fine_tune_model(texts: list[str], labels: list[str], args: argparse.Namespac
     if args.epochs < 1 or (args.max_texts is not None and args.max_texts < 3):
         raise ValueError("--epochs must be >= 1 and --max-texts >= 3")
     config = FineTuneConfig(epochs=args.epochs, max_texts=args.max_texts)
-    log = None if args.no_progress else (lambda line: print(f"fine-tune {line}", flush=True))
+    from scripts.console import LOGGER
+
+    log = None if args.no_progress else (lambda line: LOGGER.info("fine-tune %s", line))
     model, _ = fine_tune(texts, labels, default_embed_model(), config, log=log)
     model.save(args.out)
 

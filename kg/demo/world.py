@@ -26,6 +26,7 @@ from kg.demo.posts import Feed, build_feed
 from kg.demo.social import Society, build_society, follow_lines
 from kg.demo.vocabulary import BRANDS, COMPLEMENTS, CONCEPT_SURFACES, LEAVES, PERSONAS
 from kg.jsonl import write_jsonl
+from kg.ownership import DATASET_KIND, check_replaceable
 
 
 @dataclass(frozen=True)
@@ -61,22 +62,14 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _check_target(out: Path) -> None:
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / "products.jsonl").exists())
-    ):
-        raise ValueError(
-            f"demo world: {out} exists and is not a dataset folder; refusing to replace it"
-        )
-
-
 def generate_demo_world(
     out_dir: str | os.PathLike[str],
     config: DemoConfig = DemoConfig(),
     *,
     progress: bool = True,
 ) -> DemoSummary:
-    """Write a seeded social-commerce dataset to ``out_dir`` (replaced whole, atomically).
+    """Write a seeded social-commerce dataset to ``out_dir`` (replaced whole, atomically;
+    an existing folder that is not a shopgraph dataset is refused, :mod:`kg.ownership`).
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "demo"
@@ -86,7 +79,7 @@ def generate_demo_world(
     60
     """
     out = Path(out_dir)
-    _check_target(out)
+    check_replaceable(out, DATASET_KIND)  # before the minutes of generating
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(4)]
     n_events = config.n_events if config.n_events is not None else 25 * config.n_users
     bar = tqdm(total=7, desc="demo world", unit="step", disable=not progress)
@@ -105,7 +98,7 @@ def generate_demo_world(
     step("events")
 
     counts: dict[str, int] = {}
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind=DATASET_KIND) as tmp:
         counts["products.jsonl"] = write_lines(
             tmp / "products.jsonl", record_lines(catalogue.records())
         )

@@ -72,7 +72,7 @@ def test_a_build_aborted_mid_write_leaves_the_previous_artifact(tmp_path, monkey
     with pytest.raises(KeyboardInterrupt):
         build_artifact(tmp_path / "v2", tmp_path / "art", progress=False)
     assert load_artifact(tmp_path / "art").graph == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["art", "v1", "v2"]  # no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".art.lock", "art", "v1", "v2"]  # no tmp
     monkeypatch.undo()
     build_artifact(tmp_path / "v2", tmp_path / "art", progress=False)
     assert load_artifact(tmp_path / "art").graph.num_nodes("user") == 5

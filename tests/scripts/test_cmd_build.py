@@ -74,12 +74,18 @@ def test_a_killed_build_leaves_the_previous_artifact_loadable(tmp_path):
         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
-        if any(p.name.startswith(".art.") for p in tmp_path.iterdir()):  # writing has begun
+        if any(p.name.startswith(".art.") and p.name.endswith(".tmp")  # writing has begun
+               for p in tmp_path.iterdir()):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.001)
     assert proc.wait(timeout=60) == -signal.SIGKILL, "the build finished before it was killed"
     assert load_artifact(art).graph == before
+    leftover = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert leftover, "the killed build left its temporary folder"
+    assert main(["build", str(tmp_path / "old"), "--out", str(art), "--no-progress",
+                 "--graph-only"]) == 0
+    assert not any(p.exists() for p in leftover)  # the next build into art removed it
 
 
 def test_a_bad_sentiment_head_fails_before_building(tmp_path, capsys):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kg.atomic import atomic_dir
+from kg.ownership import DATASET_KIND
 from kg.reader import read_dataset
 from scripts.cli import main
 
@@ -43,9 +45,10 @@ def _write_small_movielens(folder: Path) -> None:
 def test_rejected_source_rows_are_written_and_counted(tmp_path, capsys):
     _write_small_movielens(tmp_path / "src")
     out = tmp_path / "out"
-    (out / "heldout").mkdir(parents=True)
-    (out / "relations.jsonl").write_text('{"relation": "old", "src": "a:1", "dst": "a:2"}\n')
-    (out / "heldout" / "test_purchases.jsonl").write_text("{}\n")
+    with atomic_dir(out, kind=DATASET_KIND) as previous:  # an earlier import with side files
+        (previous / "heldout").mkdir()
+        (previous / "relations.jsonl").write_text('{"relation": "old", "src": "a:1"}\n')
+        (previous / "heldout" / "test_purchases.jsonl").write_text("{}\n")
     assert main(["import", "movielens", str(tmp_path / "src"), "--out", str(out)]) == 0
     assert "rejected 2" in capsys.readouterr().out
     rejected = _jsonl(out / "import_rejected.jsonl")

@@ -49,10 +49,41 @@ def test_recommend_html_writes_the_page(artifact, capsys, tmp_path) -> None:
     assert len(items) == 2 and all(item in page for item in items)
 
 
-def test_unknown_user_is_cold_start_not_an_error(artifact, capsys) -> None:
-    code, out, _ = run(capsys, "recommend", artifact, "--user", "stranger", "--json")
+def test_unknown_user_is_cold_start_with_a_notice(artifact, capsys) -> None:
+    code, out, err = run(capsys, "recommend", artifact, "--user", "stranger", "--json")
     assert code == 0
     assert all("cold start" in r["reason"] for r in json.loads(out))
+    assert "notice: user:stranger is not in the graph (user ids look like 'u0001')" in err
+
+
+def test_a_raw_id_of_another_shape_is_named_and_strict_fails(artifact, capsys) -> None:
+    code, out, err = run(capsys, "recommend", artifact, "--user", "7", "-k", "2")
+    assert code == 0 and out.count("cold start (unknown user)") == 2
+    assert "user:7 is not in the graph (did you mean u0007" in err
+    for command in (["recommend"], ["explain", "--item", "p0001"]):
+        code, out, err = run(capsys, *command, artifact, "--user", "7", "--strict")
+        assert code == 1 and out == ""
+        assert "error: user:7 is not in the graph (did you mean u0007" in err
+    code, _, err = run(capsys, "recommend", artifact, "--user", "u0001", "--strict", "-k", "1")
+    assert code == 0 and err == ""
+
+
+def test_fewer_than_k_and_bad_values_are_said(artifact, capsys) -> None:
+    code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "5",
+                         "--category", "no-such-category")
+    assert code == 0 and out == ""
+    assert "notice: no product(s) of the 5 asked for pass the filters" in err
+    code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "5",
+                         "--category", "home/kitchen", "--json")
+    found = json.loads(out)
+    assert code == 0 and found and ("notice" in err) == (len(found) < 5)
+    for argv, message in ((["--diversity", "1.5"], "diversity must be a number in [0, 1]"),
+                          (["--price-min", "nan"], "price_min must be a finite number"),
+                          (["-k", "0"], "k must be a whole number >= 1, not 0")):
+        code, _, err = run(capsys, "recommend", artifact, "--user", "u0001", *argv)
+        assert code == 2 and message in err
+    code, _, err = run(capsys, "similar", artifact, "--item", "p0001", "-k", "0")
+    assert code == 2 and "k must be a whole number >= 1, not 0" in err
 
 
 def test_explain_json_and_picture(artifact, capsys, tmp_path) -> None:
