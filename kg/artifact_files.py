@@ -102,6 +102,14 @@ def _checked_name(root: Path, name: object) -> Path:
     return root / name
 
 
+def _empty_lock(path: Path) -> bool:
+    """An empty ``.NAME.lock`` regular file, as :func:`kg.atomic.folder_lock` leaves."""
+    if not (path.name.startswith(".") and path.name.endswith(".lock")):
+        return False
+    info = os.lstat(path)
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
+
+
 def _folder_files(root: Path) -> Iterator[str]:
     """Relative posix names of every entry under ``root`` that is not a folder (no symlink
     is followed)."""
@@ -133,8 +141,10 @@ class ArtifactFiles:
             if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
                 raise ArtifactError(f"{where}: {name!r} has no sha256 (got {digest!r})")
             regular_file(path)
-        # the manifest and the ownership stamp (kg.ownership) describe the folder itself
-        unlisted = sorted(set(_folder_files(folder)) - set(listed) - {MANIFEST_FILE, STAMP_FILE})
+        # the manifest and the ownership stamp (kg.ownership) describe the folder itself;
+        # an empty lock file of a folder written inside it (kg.atomic) holds nothing
+        unlisted = sorted(name for name in set(_folder_files(folder)) - set(listed)
+                          - {MANIFEST_FILE, STAMP_FILE} if not _empty_lock(folder / name))
         if unlisted:
             raise ArtifactError(f"{folder / unlisted[0]}: not listed in {where}, refused "
                                 f"({len(unlisted)} unlisted file(s))")

@@ -30,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-k", type=int, default=10, help="list length (default 10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--no-vision", action="store_true", help="skip the vision stage")
     parser.set_defaults(func=run_evaluate)
 
