@@ -5,9 +5,15 @@ evaluate`` (testing the build). For every user with at least ``min_user_items`` 
 reached through ``target_relations`` (purchases, carts, ratings), ``ceil(fraction * n)`` of
 those products are held out:
 
-- **by time** when the timestamps are usable (:func:`times_usable`: nearly all known, and
-  a user's products mostly at distinct times): the latest ones;
-- **at random** otherwise (missing or tied times say nothing about order).
+- ``"time"``: the latest ones; ``"random"``: any; ``"mixed"``: half (rounded up) the
+  latest, the rest at random among the earlier ones;
+- ``"auto"`` (the build's validation): mixed when the timestamps are usable
+  (:func:`times_usable`: nearly all known, and a user's products mostly at distinct times),
+  else random (missing or tied times say nothing about order). Mixed, because the build
+  cannot know whether it will be judged on what comes next or on a random share: tuned on
+  the latest alone, the ML-100K hybrid scored NDCG@10 0.228 on a random hold-out where a
+  plain EASE scores 0.449 (recency weighting and the session signal fit the one and not
+  the other).
 
 The training graph hides everything that exists only because the user engaged with a
 held-out product, or serving would meet evidence that validation never had (and the
@@ -44,7 +50,7 @@ DERIVED_RELATIONS: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
 #: Post -> product relations through which a post names a product.
 NAMING_RELATIONS: tuple[str, ...] = ("mentions", "comments_on")
 
-HoldoutMode = Literal["auto", "time", "random"]
+HoldoutMode = Literal["auto", "time", "random", "mixed"]
 
 
 @dataclass(frozen=True)
@@ -96,18 +102,21 @@ def holdout_split(
     """Hold out ``fraction`` of each eligible user's target products (module docstring)."""
     latest = latest_times(graph, target_relations)
     usable, stats = times_usable(latest, min_user_items)
-    chosen = ("time" if usable else "random") if mode == "auto" else mode
+    chosen = ("mixed" if usable else "random") if mode == "auto" else mode
     rng = np.random.default_rng(seed)
     tie = rng.random(latest.nnz)
-    by_time = latest.data if chosen == "time" else np.zeros(latest.nnz)
+    by_time = latest.data if chosen in ("time", "mixed") else np.zeros(latest.nnz)
     order = np.lexsort((tie, by_time, latest.row))  # by user, then time (latest last)
     rows, cols = latest.row[order], latest.col[order]
     counts = np.bincount(rows, minlength=latest.shape[0])
-    ends = np.cumsum(counts)
     n_out = np.where(counts >= min_user_items,
                      np.ceil(np.round(counts * fraction, 9)).astype(np.int64), 0)
-    pos = np.arange(len(rows)) - np.repeat(ends - counts, counts)
-    held = pos >= (counts - n_out)[rows]
+    n_latest = (n_out + 1) // 2 if chosen == "mixed" else n_out
+    held = _last_of_each(rows, n_latest)
+    if chosen == "mixed":  # the rest of each user's share at random among the earlier ones
+        rest = np.flatnonzero(~held)
+        shuffled = rest[np.lexsort((rng.random(len(rest)), rows[rest]))]
+        held[shuffled[_last_of_each(rows[shuffled], n_out - n_latest)]] = True
     relevant = sp.csr_matrix(
         (np.ones(int(held.sum())), (rows[held], cols[held])), shape=latest.shape)
     n_products = graph.num_nodes("product")
@@ -115,7 +124,7 @@ def holdout_split(
     first = latest_times(graph, target_relations, first=True).tocsr()
     onset = np.asarray(first[rows[held], cols[held]]).ravel() if held.any() else np.zeros(0)
     post_drops = leaky_post_edges(graph, rows[held], cols[held],
-                                  onset if chosen == "time" else None)
+                                  onset if chosen != "random" else None)
     present = tuple(r for r in derived if graph.num_edges(r))
     train = graph_without_pairs(graph, codes, drop_relations=present, drop_edges=post_drops)
     if present:
@@ -124,6 +133,13 @@ def holdout_split(
               "held_pairs": int(held.sum()),
               "hidden_post_edges": int(sum(int(m.sum()) for m in post_drops.values()))}
     return HoldoutSplit(train, relevant, chosen, report)
+
+
+def _last_of_each(rows: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Mask of the last ``n[row]`` entries of each row's run in ``rows`` (sorted by row)."""
+    counts = np.bincount(rows, minlength=len(n))
+    pos = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return pos >= (counts - n)[rows]
 
 
 def leaky_post_edges(graph: KnowledgeGraph, users: np.ndarray, products: np.ndarray,

@@ -40,7 +40,7 @@ def test_split_holds_out_the_latest_purchases_and_all_their_edges() -> None:
     g = small_graph()
     split = holdout_split(g, target_relations=("purchased",), fraction=0.2,
                           min_user_items=3)
-    assert split.mode == "time" and split.report["known_share"] == 1.0
+    assert split.mode == "mixed" and split.report["known_share"] == 1.0
     held = {(g.node_id("user", u), g.node_id("product", i))
             for u, i in zip(*split.relevant.nonzero(), strict=True)}
     assert held == {("user:1", "product:C")}  # latest of 3 purchases; user 2 has too few
@@ -159,7 +159,8 @@ def posting_shop(ts: bool):
 
 def test_split_by_time_hides_the_users_later_posts_and_likes_about_held_out_products() -> None:
     g = posting_shop(ts=True)
-    split = holdout_split(g, target_relations=("purchased",), fraction=0.5, min_user_items=3)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.5, min_user_items=3,
+                          mode="time")
     held = {g.node_id("product", i) for i in split.relevant.nonzero()[1]}
     assert split.mode == "time" and held == {"product:C", "product:D"}
     t = split.train_graph
@@ -187,3 +188,21 @@ def test_split_without_times_is_random_and_hides_every_post_about_held_out_produ
         g, target_relations=("purchased",), fraction=0.5, min_user_items=3,
         seed=s).relevant.nonzero()[1]) for s in range(8)}
     assert len(random_order) > 1  # not the last two by index or time every time
+
+
+def test_auto_split_with_usable_times_holds_out_the_latest_half_and_a_random_half() -> None:
+    products = [Product(f"P{i}", f"thing {i}") for i in range(10)]
+    events = [Event(str(u), f"P{i}", "product", "purchase", ts=float(10 * u + i))
+              for u in range(30) for i in range(10)]
+    g = build_graph(Dataset(products=products, users=[User(str(u)) for u in range(30)],
+                            events=events), progress=False)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.4, min_user_items=3)
+    assert split.mode == "mixed" and split.report["held_pairs"] == 30 * 4
+    earlier = set()
+    for u in range(30):
+        row = split.relevant[g.index(f"user:{u}")]
+        held = sorted(int(g.node_id("product", int(i)).removeprefix("product:P"))
+                      for i in row.indices)
+        assert held[-2:] == [8, 9]  # the latest two, then two of the eight before
+        earlier.update(held[:2])
+    assert len(earlier) > 4  # at random, not always the same ones
