@@ -33,11 +33,12 @@ from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
+from kg.relations import RELATIONS_FILE
+from kg.timewindow import TimeWindow
 from kg.version import shopgraph_version
 
 MANIFEST_FILE = "manifest.json"
 REJECTED_FILE = "rejected.jsonl"
-RELATIONS_FILE = "relations.jsonl"
 MANIFEST_FORMAT = 1
 
 
@@ -83,25 +84,29 @@ def build_artifact(
     *,
     progress: bool = True,
     stages: Sequence[tuple[str, Stage]] = (),
+    window: TimeWindow | None = None,
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
-    ``relations.jsonl`` in the dataset folder, if present, adds its edges. ``stages`` run in
+    ``relations.jsonl`` in the dataset folder, if present, adds its edges (bad lines are
+    quarantined like records, :mod:`kg.relations`). ``window``: the accepted timestamps
+    (default 1990 to now plus a day; the manifest's ``time_window``). ``stages`` run in
     order after the graph is built and before it is saved, each named in the manifest's
     ``stages`` with what it reported and its time.
     """
     from kg.build import build_graph
-    from kg.reader import read_dataset, write_rejections
+    from kg.reader import dataset_file, read_dataset, write_rejections
+    from kg.relations import RelationsRead, add_relations, read_relations
 
     start = time.perf_counter()
     root = Path(dataset_dir)
     with paused_gc():  # the reader makes millions of records; see paused_gc
-        result = read_dataset(root, progress=progress)
+        result = read_dataset(root, progress=progress, window=window)
+    relations = dataset_file(root, RELATIONS_FILE)
+    extra = read_relations(relations, window=result.window) if relations else RelationsRead()
     seconds = {"read": time.perf_counter() - start}
-    relations = root / RELATIONS_FILE
-    graph = build_graph(
-        result.dataset, relations_file=relations if relations.is_file() else None, progress=progress
-    )
+    graph = build_graph(result.dataset, progress=progress)
+    add_relations(graph, extra.edges)
     seconds["graph"] = time.perf_counter() - start - seconds["read"]
     inputs: dict[str, dict[str, Any]] = {}
     for name, _ in DATASET_FILES:
@@ -110,10 +115,11 @@ def build_artifact(
                 "sha256": file_sha256(root / name),
                 **dataclasses.asdict(result.counts[name]),
             }
-    if relations.is_file():
-        inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations)}
+    if relations:
+        inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations),
+                                  **dataclasses.asdict(extra.counts)}
     with atomic_dir(out_dir) as tmp:
-        rejections = list(result.rejections)
+        rejections = list(result.rejections) + extra.rejections
         stage_reports: dict[str, dict[str, Any]] = {}
         written: list[Path] = []
         for name, stage in stages:
@@ -132,6 +138,7 @@ def build_artifact(
         manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
         manifest["quarantined"] = len(rejections)
+        manifest["time_window"] = result.window.describe()
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
     return manifest
 
