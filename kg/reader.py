@@ -262,8 +262,8 @@ def read_dataset(
     if not present:
         names = ", ".join(name for name, _ in DATASET_FILES)
         raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here")
-    validator = Validator(known)
     window = window or TimeWindow.until()
+    validator = Validator(known, window=window)
     result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES}, window)
     with _no_cyclic_gc():
         for name, kind in present:

@@ -179,3 +179,21 @@ def test_a_five_user_dataset_builds_with_models(tmp_path: Path) -> None:
     manifest = build_artifact(data, tmp_path / "art", progress=False, stages=stages)
     assert manifest["records"]["rejected"] == 0
     assert "cf" in manifest["stages"]["models"]["components"]
+
+
+def test_records_made_in_code_are_held_to_the_same_ranges() -> None:
+    """``Recommender.add`` takes record objects: the validator bounds their values too, and
+    their timestamps when given a window."""
+    from kg.records import Event, Product
+    from kg.timewindow import TimeWindow
+    from kg.validate import KnownIds, RecordError, Validator
+
+    known = KnownIds(users={"u1"}, products={"p1"})
+    with pytest.raises(RecordError, match=r'"value": number 3\.5e\+38 is outside -1e\+12'):
+        Validator(known).check(Event("u1", "p1", "product", "rate", value=3.5e38))
+    with pytest.raises(RecordError, match=r'"price": an infinite number is outside'):
+        Validator(known).check(Product("p2", "Mug", price=float("inf")))
+    assert Validator(known).check(Event("u1", "p1", "product", "view", ts=7e9)) is not None
+    with pytest.raises(RecordError, match=r'"ts": number 7000000000\.0 \(2191-.*in the future'):
+        Validator(known, window=TimeWindow.until(NOW)).check(
+            Event("u1", "p1", "product", "view", ts=7e9))
