@@ -8,9 +8,11 @@ Policy (each case is tested):
   (default 20:1): rejected from the *header*, before any pixel is decoded (:class:`ImageLimits`).
   A decompression bomb costs nothing, and neither does a 200000×1 strip that a CLIP processor
   would scale up to 12.8 million × 64 pixels.
-- ``fit``: a decoded image whose short side exceeds ``2 * fit`` is box-reduced by an integer
-  factor (short side still at least ``fit``) right away, so a batch of large photos holds
-  small images, never the full decodes (JPEGs are even decoded at the reduced scale).
+- ``fit`` (the model's input side): a decoded image of more than ``(4 * fit)²`` pixels is
+  box-reduced by an integer factor right away, to about that many pixels but a short side of
+  at least ``fit``, so a batch of large photos holds small images, never the full decodes
+  (JPEGs are even decoded at a reduced scale). Smaller images are untouched, so the model
+  sees exactly what it saw before (the bench's 224-pixel photos at a 64-pixel CLIP).
 - paths come from records: :func:`contained_path` keeps them inside the dataset folder (no
   absolute paths, no ``..``, no symlink leading out), so a record cannot make the build read and
   embed a file elsewhere; what it rejects never depends on whether an outside file exists.
@@ -29,6 +31,7 @@ A rejection never raises past :func:`load_images`: the rest of the batch is unto
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -162,8 +165,9 @@ def open_image(
                 refused = limits.check(*handle.size)
                 if refused:
                     raise _reject(name, refused)
-                if fit is not None:
-                    handle.draft(None, _fitted(handle.size, fit))  # JPEG: decode smaller
+                factor = _reduction(handle.size, fit)
+                if factor >= 2:  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is enough
+                    handle.draft(None, (handle.size[0] // factor, handle.size[1] // factor))
                 handle.load()
                 return _reduce(_to_rgb(ImageOps.exif_transpose(handle), name), fit)
     except ImageRejectedError:
@@ -176,16 +180,18 @@ def open_image(
         raise _reject(name, f"corrupt or truncated image: {err}") from err
 
 
-def _fitted(size: tuple[int, int], fit: int) -> tuple[int, int]:
-    """``size`` scaled so its short side is ``fit`` (never up)."""
-    scale = min(1.0, fit / min(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+def _reduction(size: tuple[int, int], fit: int | None) -> int:
+    """The integer factor bringing ``size`` to about ``(4 * fit)²`` pixels, its short side
+    staying at least ``fit``; 1 for no reduction."""
+    if not fit:
+        return 1
+    width, height = size
+    return max(1, min(min(width, height) // fit, math.isqrt(width * height // (4 * fit) ** 2)))
 
 
 def _reduce(image: Image.Image, fit: int | None) -> Image.Image:
-    """RGB ``image`` box-reduced by the largest integer factor keeping its short side >=
-    ``fit``, when that factor is at least 2; else unchanged."""
-    factor = min(image.size) // fit if fit else 1
+    """RGB ``image`` box-reduced by :func:`_reduction` when that is at least 2."""
+    factor = _reduction(image.size, fit)
     return image.reduce(factor) if factor >= 2 else image
 
 

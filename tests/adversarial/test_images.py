@@ -58,11 +58,18 @@ def test_a_large_image_is_reduced_as_it_is_decoded(tmp_path: Path, fmt: str) -> 
     path = tmp_path / f"big.{fmt.lower()}"
     Image.new("RGB", (1_200, 700), (20, 120, 220)).save(path, format=fmt)
     small = open_image(path, fit=64)
-    assert 64 <= min(small.size) < 128 and small.mode == "RGB"
+    assert min(small.size) >= 64 and small.size[0] * small.size[1] <= 4 * 256**2
+    assert small.mode == "RGB" and small.size[0] < 1_200
     assert abs(small.size[0] / small.size[1] - 1_200 / 700) < 0.05
     assert small.getpixel((5, 5))[2] > 200  # still the same picture
     assert open_image(path).size == (1_200, 700)  # no fit: untouched
-    assert open_image(path, fit=500).size == (1_200, 700)  # factor 1: untouched
+    assert open_image(path, fit=500).size == (1_200, 700)  # within (4 * 500)² pixels
+    photo = tmp_path / f"photo.{fmt.lower()}"  # the bench's 224-pixel photos, a 64-pixel CLIP
+    Image.new("RGB", (224, 224), (20, 120, 220)).save(photo, format=fmt)
+    assert open_image(photo, fit=64).size == (224, 224)
+    thin = tmp_path / f"thin.{fmt.lower()}"  # elongated: the short side keeps >= fit
+    Image.new("RGB", (4_000, 200), (20, 120, 220)).save(thin, format=fmt)
+    assert min(open_image(thin, fit=64).size) >= 64
 
 
 def test_image_paths_stay_inside_the_dataset_folder(tmp_path: Path) -> None:
