@@ -48,8 +48,8 @@ def truncate(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, at the last space in its final tenth if
     there is one (a word is not split), else exactly there.
 
-    >>> truncate("one two three", 9), truncate("abcdef", 4), truncate("short", 10)
-    ('one two', 'abcd', 'short')
+    >>> truncate("word " * 10, 30), truncate("abcdef", 4), truncate("short", 10)
+    ('word word word word word word', 'abcd', 'short')
     """
     if len(text) <= limit:
         return text
