@@ -197,3 +197,16 @@ def test_records_made_in_code_are_held_to_the_same_ranges() -> None:
     with pytest.raises(RecordError, match=r'"ts": number 7000000000\.0 \(2191-.*in the future'):
         Validator(known, window=TimeWindow.until(NOW)).check(
             Event("u1", "p1", "product", "view", ts=7e9))
+
+
+def test_a_dataset_without_interactions_builds_with_models(tmp_path: Path) -> None:
+    """No events at all: the validation split had no edges and failed on an index."""
+    from recommend.hybrid.config import HybridConfig
+    from recommend.model_stage import model_stage
+
+    _write(tmp_path / "data", "products.jsonl", [{"id": "p1", "title": "Mug"},
+                                                 {"id": "p2", "title": "Cup"}])
+    _write(tmp_path / "data", "users.jsonl", [{"id": "u1"}])
+    manifest = build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[
+        ("models", model_stage(HybridConfig(content_encoder="lsa", lsa_dim=2)))])
+    assert "popularity" in manifest["stages"]["models"]["components"]
