@@ -39,10 +39,11 @@ from kg.graph import KnowledgeGraph, paused_gc
 from kg.ownership import ARTIFACT_KIND
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
+from kg.relations import RELATIONS_FILE
+from kg.timewindow import TimeWindow
 from kg.version import shopgraph_version
 
 REJECTED_FILE = "rejected.jsonl"
-RELATIONS_FILE = "relations.jsonl"
 MANIFEST_FORMAT = 1
 
 
@@ -80,27 +81,33 @@ def build_artifact(
     *,
     progress: bool = True,
     stages: Sequence[tuple[str, Stage]] = (),
+    window: TimeWindow | None = None,
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
-    ``relations.jsonl`` in the dataset folder, if present, adds its edges. ``stages`` run in
+    ``relations.jsonl`` in the dataset folder, if present, adds its edges (bad lines are
+    quarantined like records, :mod:`kg.relations`). ``window``: the accepted timestamps
+    (default 1990 to now plus a day; the manifest's ``time_window``). ``stages`` run in
     order after the graph is built and before it is saved, each named in the manifest's
     ``stages`` with what it reported and its time. ``out_dir`` is held locked from the
     start, and refused before anything is read if replacing it could destroy a file shopgraph
     did not write, or if it is or holds the dataset folder (:func:`kg.atomic.atomic_dir`).
     """
     from kg.build import build_graph
-    from kg.reader import read_dataset, write_rejections
+    from kg.reader import dataset_file, read_dataset, write_rejections
+    from kg.relations import RelationsRead, add_relations, read_relations
 
     start = time.perf_counter()
     root = Path(dataset_dir)
     with atomic_dir(out_dir, kind=ARTIFACT_KIND, protect=[root]) as tmp:
         with paused_gc():  # the reader makes millions of records; see paused_gc
-            result = read_dataset(root, progress=progress)
+            result = read_dataset(root, progress=progress, window=window)
+        relations = dataset_file(root, RELATIONS_FILE)
+        extra = (read_relations(relations, window=result.window) if relations
+                 else RelationsRead())
         seconds = {"read": time.perf_counter() - start}
-        relations = root / RELATIONS_FILE
-        graph = build_graph(result.dataset, relations_file=relations if relations.is_file()
-                            else None, progress=progress)
+        graph = build_graph(result.dataset, progress=progress)
+        add_relations(graph, extra.edges)
         seconds["graph"] = time.perf_counter() - start - seconds["read"]
         inputs: dict[str, dict[str, Any]] = {}
         for name, _ in DATASET_FILES:
@@ -109,9 +116,10 @@ def build_artifact(
                     "sha256": file_sha256(root / name),
                     **dataclasses.asdict(result.counts[name]),
                 }
-        if relations.is_file():
-            inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations)}
-        rejections = list(result.rejections)
+        if relations:
+            inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations),
+                                      **dataclasses.asdict(extra.counts)}
+        rejections = list(result.rejections) + extra.rejections
         stage_reports: dict[str, dict[str, Any]] = {}
         written: list[Path] = []
         for name, stage in stages:
@@ -130,6 +138,7 @@ def build_artifact(
         manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
         manifest["quarantined"] = len(rejections)
+        manifest["time_window"] = result.window.describe()
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
     return manifest
 

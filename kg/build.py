@@ -36,10 +36,9 @@ not added twice); a category's ``broader`` edge is added when the category is fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -57,7 +56,6 @@ from kg.schema import (
     event_weight,
     image_id,
     segment_id,
-    split_id,
 )
 
 T = TypeVar("T")
@@ -77,7 +75,7 @@ def build_graph(
     graph = KnowledgeGraph()
     add_dataset(graph, dataset, progress=progress)
     if relations_file is not None:
-        add_relations_file(graph, relations_file, progress=progress)
+        add_relations_file(graph, relations_file)
     return graph
 
 
@@ -302,33 +300,16 @@ def _add_events(graph: KnowledgeGraph, events: list[Event], progress: bool) -> N
         bar.update()
 
 
-def add_relations_file(graph: KnowledgeGraph, path: Path, *, progress: bool = True) -> int:
-    """Add the edges of a ``relations.jsonl`` (``{"relation", "src", "dst"}`` per line,
-    optional ``weight``, ``ts``); the number added. A bad line raises naming file and line."""
-    by_relation: dict[str, tuple[list[str], list[str], list[float], list[Any]]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(
-            tqdm(handle, desc="relations", unit="line", disable=not progress, leave=False), start=1
-        ):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                rel, src, dst = obj["relation"], obj["src"], obj["dst"]
-                split_id(src)
-                split_id(dst)
-                weight = float(obj.get("weight", 1.0))
-                ts = obj.get("ts")
-            except (ValueError, KeyError, TypeError) as err:
-                raise ValueError(f"{path}:{line_no}: bad relation line: {err}") from None
-            cols = by_relation.setdefault(rel, ([], [], [], []))
-            cols[0].append(src)
-            cols[1].append(dst)
-            cols[2].append(weight)
-            cols[3].append(ts)
-    for rel, (src, dst, weight, ts) in by_relation.items():
-        try:
-            graph.add_edges(rel, src, dst, weight=weight, ts=ts)
-        except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
-    return sum(len(c[0]) for c in by_relation.values())
+def add_relations_file(graph: KnowledgeGraph, path: Path) -> int:
+    """Add the edges of a ``relations.jsonl`` (:mod:`kg.relations`); the number added.
+
+    Strict: a bad line raises ValueError naming file and line, and nothing is added. A build
+    quarantines bad lines instead (:func:`kg.artifact.build_artifact`).
+    """
+    from kg.relations import add_relations, read_relations
+
+    read = read_relations(path)
+    if read.rejections:
+        bad = read.rejections[0]
+        raise ValueError(f"{path}:{bad.line}: bad relation line: {bad.reason}")
+    return add_relations(graph, read.edges)

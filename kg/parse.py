@@ -10,9 +10,11 @@ fields):
 - Ids are JSON strings or integers (an integer becomes its decimal string); an id must not be
   empty, blank, or start or end with whitespace.
 - Numbers (``price``, ``value``, ``ts``, attribute values) must be finite: NaN and infinities
-  are rejected. ``price`` is at least 0; ``age`` is an integer in 0..150; ``year`` an integer.
+  are rejected. ``price`` is in 0..1e12, an event's ``value`` in -1e12..1e12 (weights are
+  float32, which a rating of 1e39 overflows); ``age`` is an integer in 0..150; ``year`` an integer.
 - Timestamps are unix seconds (integer or float) or an ISO 8601 string (a naive one is UTC);
-  either way they must fall within 1900..2200, which also catches milliseconds by mistake.
+  either way they must fall in the read's :class:`kg.timewindow.TimeWindow` (from 1990 to the
+  wall clock plus a day by default), which also catches milliseconds by mistake.
 - ``categories`` is a list of non-empty strings; a single string is taken as a one-element
   list. ``images`` is a list of strings, a post's ``products`` a list of ids. ``attributes`` is
   an object whose values are strings, numbers or booleans (nothing nested).
@@ -36,6 +38,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
+from kg.timewindow import TimeWindow, iso
 
 
 class RecordError(ValueError):
@@ -43,8 +46,7 @@ class RecordError(ValueError):
 
 
 _MISSING: Any = object()
-_MIN_TS = -2_208_988_800.0  # 1900-01-01T00:00:00Z
-_MAX_TS = 7_258_118_400.0  # 2200-01-01T00:00:00Z
+MAX_MAGNITUDE = 1e12  # the largest |price| or |value| accepted (see the module docstring)
 _KINDS = {kind: kind for kind in EVENT_KINDS}  # also gives one shared str per kind
 _TARGET_TYPES = {"product": "product", "post": "post"}
 
@@ -116,6 +118,12 @@ def _number(value: Any, name: str) -> float | None:
     raise RecordError(f'"{name}": expected a number, got {describe(value)}')
 
 
+def _bounded(value: float | None, name: str, low: float) -> float | None:
+    if value is None or low <= value <= MAX_MAGNITUDE:
+        return value
+    raise RecordError(f'"{name}": {describe(value)} is outside {low:g}..{MAX_MAGNITUDE:g}')
+
+
 def _int(value: Any, name: str, low: int, high: int) -> int | None:
     if value is None:
         return None
@@ -126,7 +134,8 @@ def _int(value: Any, name: str, low: int, high: int) -> int | None:
     return value
 
 
-def _ts(value: Any, name: str) -> float | None:
+def parse_ts(value: Any, name: str, window: TimeWindow) -> float | None:
+    """A timestamp field (unix seconds or ISO 8601) as unix seconds in ``window``; RecordError."""
     if type(value) is str:
         try:
             moment = datetime.fromisoformat(value.strip())
@@ -146,9 +155,10 @@ def _ts(value: Any, name: str) -> float | None:
             ) from None
         if seconds is None:
             return None
-    if _MIN_TS <= seconds < _MAX_TS:
+    refused = window.reason(seconds)
+    if refused is None:
         return seconds
-    raise RecordError(f'"{name}": {describe(value)} is outside the years 1900..2200')
+    raise RecordError(f'"{name}": {describe(value)} ({iso(seconds)}) {refused}')
 
 
 def _strings(value: Any, name: str, *, single: bool = False) -> tuple[str, ...]:
@@ -195,7 +205,7 @@ def _object(obj: object) -> dict[str, Any]:
     raise RecordError(f"expected a JSON object, got {describe(obj)}")
 
 
-def _parse_product(obj: object) -> Product:
+def _parse_product(obj: object, window: TimeWindow) -> Product:
     get = _object(obj).get
     title = get("title", _MISSING)
     if type(title) is not str or not title.strip():
@@ -207,6 +217,7 @@ def _parse_product(obj: object) -> Product:
     price = _number(get("price"), "price")
     if price is not None and price < 0:
         raise RecordError(f'"price": must be at least 0, got {describe(price)}')
+    price = _bounded(price, "price", 0.0)
     return Product(
         id=_id(get("id", _MISSING), "id"),
         title=title,
@@ -220,7 +231,7 @@ def _parse_product(obj: object) -> Product:
     )
 
 
-def _parse_user(obj: object) -> User:
+def _parse_user(obj: object, window: TimeWindow) -> User:
     get = _object(obj).get
     return User(
         id=_id(get("id", _MISSING), "id"),
@@ -233,23 +244,23 @@ def _parse_user(obj: object) -> User:
     )
 
 
-def _parse_follow(obj: object) -> Follow:
+def _parse_follow(obj: object, window: TimeWindow) -> Follow:
     get = _object(obj).get
     follower = _id(get("follower", _MISSING), "follower")
     followee = _id(get("followee", _MISSING), "followee")
     if follower == followee:
         raise RecordError(f"self-follow: user {quote(follower)} follows themself")
-    return Follow(follower, followee, _ts(get("ts"), "ts"))
+    return Follow(follower, followee, parse_ts(get("ts"), "ts", window))
 
 
-def _parse_post(obj: object) -> Post:
+def _parse_post(obj: object, window: TimeWindow) -> Post:
     get = _object(obj).get
     return Post(
         id=_id(get("id", _MISSING), "id"),
         author=_id(get("author", _MISSING), "author"),
         text=_opt_str(get("text"), "text") or "",
         images=_strings(get("images"), "images"),
-        ts=_ts(get("ts"), "ts"),
+        ts=parse_ts(get("ts"), "ts", window),
         products=_ids(get("products"), "products"),
     )
 
@@ -271,11 +282,12 @@ def _target(value: Any, declared: Any) -> tuple[str, str | None]:
     return target_id, target_type
 
 
-def event_fields(obj: object) -> tuple[Any, ...]:
+def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ...]:
     """An event object's checked fields in :class:`Event` order (``target_type`` may be None).
 
-    The common case (string ids, int or absent timestamp) is checked inline: this runs once
-    per event line, a million times for a mid-sized dataset; the helpers give the reasons.
+    ``window``: the accepted timestamps (default: from 1990 to now plus a day). The common
+    case (string ids, int or absent timestamp) is checked inline: this runs once per event
+    line, a million times for a mid-sized dataset; the helpers give the reasons.
     """
     if type(obj) is not dict:
         raise RecordError(f"expected a JSON object, got {describe(obj)}")
@@ -304,14 +316,17 @@ def event_fields(obj: object) -> tuple[Any, ...]:
         raise RecordError(f'"kind": expected one of {expected}, got {describe(raw_kind)}')
     value = get("value")
     if value is not None:
-        value = _number(value, "value")
+        value = _bounded(_number(value, "value"), "value", -MAX_MAGNITUDE)
     elif kind == "rate":
         raise RecordError('"value": a "rate" event needs a finite number, got null')
     ts = get("ts")
-    if type(ts) is int and _MIN_TS <= ts < _MAX_TS:
-        ts = float(ts)
-    elif ts is not None:
-        ts = _ts(ts, "ts")
+    if ts is not None:
+        if window is None:
+            window = TimeWindow.until()
+        if type(ts) is int and window.earliest <= ts <= window.latest:
+            ts = float(ts)
+        else:
+            ts = parse_ts(ts, "ts", window)
     text = get("text")
     if text is not None and type(text) is not str:
         text = _opt_str(text, "text")
@@ -357,11 +372,11 @@ def _event_constructor() -> Callable[..., Event]:
 new_event = _event_constructor()
 
 
-def _parse_event(obj: object) -> Event:
-    return Event(*event_fields(obj))
+def _parse_event(obj: object, window: TimeWindow) -> Event:
+    return Event(*event_fields(obj, window))
 
 
-_PARSERS: dict[type, Callable[[object], Record]] = {
+_PARSERS: dict[type, Callable[[object, TimeWindow], Record]] = {
     Product: _parse_product,
     User: _parse_user,
     Follow: _parse_follow,
@@ -370,8 +385,10 @@ _PARSERS: dict[type, Callable[[object], Record]] = {
 }
 
 
-def parse_record(kind: type[Record], obj: object) -> Record:
+def parse_record(kind: type[Record], obj: object, window: TimeWindow | None = None) -> Record:
     """Check one decoded JSON object's fields and types; return the ``kind`` record.
+
+    ``window``: the accepted timestamps (default: from 1990 to now plus a day).
 
     Raises :class:`RecordError` with a reason naming the field. References (unknown users,
     products, posts) and duplicates are the :class:`kg.validate.Validator`'s job.
@@ -380,4 +397,4 @@ def parse_record(kind: type[Record], obj: object) -> Record:
         parser = _PARSERS[kind]
     except KeyError:
         raise TypeError(f"not a record type: {kind!r}") from None
-    return parser(obj)
+    return parser(obj, window or TimeWindow.until())

@@ -12,7 +12,12 @@ is either accepted or rejected, so ``read == accepted + rejected`` holds for eve
 
 Blank (whitespace-only) lines are skipped and not counted; line numbers stay physical
 (1-based), so a rejection's ``line`` is the line an editor shows. A UTF-8 byte-order mark
-at the start of a file is ignored.
+at the start of a file is ignored. Timestamps must fall in one :class:`kg.timewindow.TimeWindow`
+fixed when the read starts (by default 1990 to the wall clock plus a day).
+
+A dataset file must be a regular file inside the folder (:func:`dataset_file`): a symlink
+leading out of it, or a directory, pipe or device in its place, is an error naming the file,
+before anything is read, and the message is the same whether an outside target exists or not.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any, BinaryIO
 
 from kg.jsonl import json_line, write_jsonl
 from kg.records import DATASET_FILES, Dataset, Event, Record
+from kg.timewindow import TimeWindow
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB of content, not counting the line ending
@@ -68,11 +74,13 @@ class FileCounts:
 
 @dataclass(slots=True)
 class ReadResult:
-    """The accepted records, the quarantined lines, and per-file counts (by file name)."""
+    """The accepted records, the quarantined lines, per-file counts (by file name), and the
+    time window timestamps were checked against."""
 
     dataset: Dataset
     rejections: list[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
+    window: TimeWindow = field(default_factory=TimeWindow)
 
 
 def _raw(data: bytes) -> str:
@@ -131,6 +139,7 @@ def _read_file(
     out: list[Record],
     rejections: list[Rejection],
     progress: bool,
+    window: TimeWindow,
 ) -> FileCounts:
     with open(path, "rb") as handle:
         return _read_lines(handle, path.name, os.path.getsize(path), kind, validator, out,
@@ -153,7 +162,8 @@ def _read_lines(
 
     started = time.perf_counter()
     is_event = kind is Event
-    parse = event_fields if is_event else functools.partial(parse_record, kind)
+    parse = (functools.partial(event_fields, window=window) if is_event
+             else functools.partial(parse_record, kind, window=window))
     admit_event, check = validator.admit_event, validator.check
     append = out.append
     scan_once = json.JSONDecoder().scan_once
@@ -219,13 +229,30 @@ def _read_lines(
     return counts
 
 
+def dataset_file(root: str | os.PathLike[str], name: str) -> Path | None:
+    """``root/name`` if present (None if absent); ValueError unless it is a regular file inside
+    ``root`` (a symlink to another file inside is fine)."""
+    path = Path(root) / name
+    if not path.is_symlink() and not path.exists():
+        return None
+    if not path.resolve().is_relative_to(Path(root).resolve()):
+        raise ValueError(f"{path}: a symlink leading outside the dataset folder; dataset files "
+                         "must be regular files inside it")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file (dataset files must be regular files)")
+    return path
+
+
 def read_dataset(
-    folder: str | os.PathLike[str], *, known: KnownIds | None = None, progress: bool = True
+    folder: str | os.PathLike[str], *, known: KnownIds | None = None, progress: bool = True,
+    window: TimeWindow | None = None,
 ) -> ReadResult:
     """Read and validate the dataset in ``folder``; bad lines go to ``rejections``.
 
-    ``known`` holds what an existing graph already has (for adding records to it).
-    Raises FileNotFoundError if ``folder`` holds none of the dataset files.
+    ``known`` holds what an existing graph already has (for adding records to it); ``window``
+    the accepted timestamps (default :meth:`TimeWindow.until`: 1990 to now plus a day).
+    Raises FileNotFoundError if ``folder`` holds none of the dataset files, ValueError if one
+    is not a regular file inside it (:func:`dataset_file`).
 
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -239,17 +266,18 @@ def read_dataset(
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such dataset folder")
-    present = [(name, kind) for name, kind in DATASET_FILES if (root / name).is_file()]
+    present = [(name, kind) for name, kind in DATASET_FILES if dataset_file(root, name)]
     if not present:
         names = ", ".join(name for name, _ in DATASET_FILES)
         raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here")
-    validator = Validator(known)
-    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES})
+    window = window or TimeWindow.until()
+    validator = Validator(known, window=window)
+    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES}, window)
     with _no_cyclic_gc():
         for name, kind in present:
             out = getattr(result.dataset, name.removesuffix(".jsonl"))
             result.counts[name] = _read_file(
-                root / name, kind, validator, out, result.rejections, progress
+                root / name, kind, validator, out, result.rejections, progress, window
             )
     return result
 

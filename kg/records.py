@@ -38,7 +38,7 @@ class Product:
     brand: str | None = None
     categories: tuple[str, ...] = ()  # general -> specific
     price: float | None = None
-    image: str | None = None  # path relative to the dataset folder, or absolute
+    image: str | None = None  # path relative to the dataset folder (must stay inside it)
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
     year: int | None = None
 

@@ -20,8 +20,17 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kg.parse import RecordError, describe, event_fields, new_event, parse_record, quote
+from kg.parse import (
+    MAX_MAGNITUDE,
+    RecordError,
+    describe,
+    event_fields,
+    new_event,
+    parse_record,
+    quote,
+)
 from kg.records import Dataset, Event, Follow, Post, Product, Record, User
+from kg.timewindow import TimeWindow, iso
 
 __all__ = ["HeldRecords", "KnownIds", "RecordError", "Validator", "Where", "describe",
            "event_fields", "new_event", "parse_record", "quote", "where_text"]
@@ -111,9 +120,13 @@ class Validator:
     their whole content. A repeat equal to the first is merged (``check`` returns None); a
     repeat that differs is rejected as a conflicting duplicate and the first one stays.
     Accepted records share one string object per id, which keeps a million events small.
+    :meth:`check` also holds records made in code (not parsed from JSON) to the parser's
+    ranges: price and value bounded (:data:`kg.parse.MAX_MAGNITUDE`), and, when a ``window``
+    is given, timestamps in it.
     """
 
-    def __init__(self, known: KnownIds | None = None) -> None:
+    def __init__(self, known: KnownIds | None = None, *, window: TimeWindow | None = None) -> None:
+        self._window = window
         ids = ((), (), ()) if known is None else (known.products, known.users, known.posts)
         self._products, self._users, self._posts = (_Table(k) for k in ids)
         self._follows: dict[tuple[str, str], tuple[Follow, Where]] = {}
@@ -146,6 +159,7 @@ class Validator:
         event with a raw target (``target_type`` None) comes back resolved. Raises
         :class:`RecordError`.
         """
+        self._check_values(record)
         if isinstance(record, Event):
             return self.admit_event(*(getattr(record, f) for f in Event.__slots__))
         if isinstance(record, Follow):
@@ -173,6 +187,19 @@ class Validator:
         raise RecordError(
             f"conflicting duplicate of {where_text(entry[2])} (id {quote(record.id)})"
         )
+
+    def _check_values(self, record: Record) -> None:
+        """The ranges :mod:`kg.parse` enforces on JSON, for a record made in code."""
+        ts = getattr(record, "ts", None)
+        if ts is not None and self._window is not None:
+            refused = self._window.reason(ts) if ts == ts else "is not a number"
+            if refused:
+                raise RecordError(f'"ts": {describe(ts)} ({iso(ts)}) {refused}')
+        for name in ("price", "value"):
+            value = getattr(record, name, None)
+            if value is not None and not abs(value) <= MAX_MAGNITUDE:
+                raise RecordError(f'"{name}": {describe(value)} is outside '
+                                  f"-{MAX_MAGNITUDE:g}..{MAX_MAGNITUDE:g}")
 
     @staticmethod
     def _ref(table: _Table, key: str, what: str, field_name: str) -> str:

@@ -44,6 +44,19 @@ def normalise_text(text: str) -> str:
     return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last space in its final tenth if
+    there is one (a word is not split), else exactly there.
+
+    >>> truncate("word " * 10, 30), truncate("abcdef", 4), truncate("short", 10)
+    ('word word word word word word', 'abcd', 'short')
+    """
+    if len(text) <= limit:
+        return text
+    space = text.rfind(" ", limit - limit // 10, limit + 1)
+    return text[: space if space > 0 else limit].rstrip()
+
+
 def canonical_key(text: str) -> str:
     """The duplicate-detection form of normalised text: no RT prefix, URLs, handles or marks.
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from kg.records import Product
 from kg.schema import concept_id
 from nlp.catalogue_patterns import product_concept_names
+from nlp.clean import truncate
 from nlp.config import NlpConfig
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class ConceptResult:
 
     edges: list[ProductConcept] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    truncated: int = 0  # product texts cut to ``NlpConfig.max_text_chars`` before parsing
 
 
 def _chunk_phrases(chunk: Span) -> list[str]:
@@ -102,6 +104,8 @@ def product_concepts(
     if "parser" in nlp.pipe_names:
         chunk_counts: dict[str, Counter[str]] = defaultdict(Counter)
         texts = [f"{p.title}. {p.description or ''}" for p in products]
+        result.truncated = sum(len(t) > config.max_text_chars for t in texts)
+        texts = [truncate(t, config.max_text_chars) for t in texts]
         disable = [n for n in nlp.pipe_names if n == "ner"]
         for p, doc in zip(products, nlp.pipe(texts, batch_size=config.batch_size,
                                              disable=disable), strict=True):

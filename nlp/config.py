@@ -39,6 +39,15 @@ class NlpConfig:
     # posts of different authors merge only at this length: short stock phrases ("love my
     # new iPhone!") are different people saying the same thing, not copies
     cross_author_min_words: int = 8
+    # texts are parsed up to this many characters (spaCy needs about 1 GB per 100,000 and
+    # refuses more than 1,000,000): longer ones are cut, and the nlp stage counts them
+    max_text_chars: int = 20_000
+
+    def __post_init__(self) -> None:
+        limit = self.max_text_chars
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1_000_000:
+            raise ValueError(f"NlpConfig.max_text_chars must be an integer in 1..1000000, "
+                             f"got {limit!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""

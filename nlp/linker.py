@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from kg.records import Product
 from kg.schema import brand_id, category_id
 from nlp.catalogue_patterns import CatalogueNames, catalogue_names
+from nlp.clean import truncate
 from nlp.config import NlpConfig
 from nlp.sentiment import SentimentScorer
 
@@ -241,13 +242,16 @@ class MentionLinker:
         """The mentions in each text, with ``sources[i]`` as the source of text i's mentions.
 
         Spans are character offsets into the given text; overlapping matches keep the longest.
+        Only the first ``config.max_text_chars`` characters of a text are read
+        (:func:`nlp.clean.truncate`).
         """
         from spacy.util import filter_spans
 
         if len(texts) != len(sources):
             raise ValueError(f"{len(texts)} texts but {len(sources)} sources")
         found_at: list[tuple[str, str, int, int, str, str]] = []  # ..., text, its sentence
-        clean = [t if isinstance(t, str) else "" for t in texts]
+        limit = self.config.max_text_chars
+        clean = [truncate(t, limit) if isinstance(t, str) else "" for t in texts]
         for doc, source in zip(self._docs(clean), sources, strict=True):
             found = self._matches(doc)
             if not found:

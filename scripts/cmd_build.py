@@ -18,6 +18,8 @@ import argparse
 import json
 from pathlib import Path
 
+from scripts.options import aspect_ratio, iso_date, non_negative_float, positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``build`` sub-command."""
@@ -29,8 +31,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_build)
 
 
+def add_time_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which timestamps records may carry (:class:`kg.timewindow.TimeWindow`)."""
+    group = parser.add_argument_group("timestamps (others are quarantined)")
+    group.add_argument("--earliest", type=iso_date, default=None, metavar="DATE",
+                       help="the earliest accepted time, ISO 8601 (default 1990-01-01)")
+    group.add_argument("--future-tolerance-days", type=non_negative_float, default=1.0,
+                       metavar="DAYS", help="how far past the wall clock a timestamp may be"
+                       " (default 1 day)")
+
+
+def time_window(args: argparse.Namespace):  # -> kg.timewindow.TimeWindow
+    """The accepted timestamps the parsed options ask for, measured from now."""
+    from kg.timewindow import EARLIEST, TimeWindow
+
+    earliest = EARLIEST if args.earliest is None else args.earliest
+    try:
+        return TimeWindow.until(tolerance=args.future_tolerance_days * 86_400.0,
+                                earliest=earliest)
+    except ValueError as err:
+        raise ValueError(f"--earliest: {err}") from None
+
+
 def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that switch and configure the enrichment stages (shared with ``demo``)."""
+    """Options of the timestamps and the enrichment stages (shared with ``demo``)."""
+    add_time_arguments(parser)
     group = parser.add_argument_group("enrichment (after the graph is built)")
     group.add_argument("--graph-only", action="store_true",
                        help="build the graph from the records only: no enrichment, no models")
@@ -39,8 +64,17 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--clip", metavar="NAME_OR_DIR",
                        help="a pretrained CLIP to tag images with (default: train a small one on"
                        " the catalogue's own image-title pairs)")
-    group.add_argument("--clip-epochs", type=int, default=40, metavar="N",
+    group.add_argument("--clip-epochs", type=positive_int, default=40, metavar="N",
                        help="epochs when training the catalogue CLIP (default 40)")
+    group.add_argument("--image-max-pixels", type=positive_int, default=40_000_000, metavar="N",
+                       help="images claiming more pixels are not decoded (default 40,000,000)")
+    group.add_argument("--image-max-side", type=positive_int, default=16_384, metavar="N",
+                       help="nor those with a longer side (default 16,384)")
+    group.add_argument("--image-max-aspect", type=aspect_ratio, default=20.0, metavar="R",
+                       help="nor those longer than R times their short side (default 20)")
+    group.add_argument("--max-text-chars", type=positive_int, default=20_000, metavar="N",
+                       help="posts, comments and descriptions are parsed up to N characters"
+                       " (default 20,000; at most 1,000,000)")
     group.add_argument("--sentiment-head", type=Path, metavar="MODEL",
                        help="score mention sentiment with this head file or fine-tuned folder"
                        " (from `shopgraph train-sentiment`) instead of VADER")
@@ -59,10 +93,18 @@ def stages_from_args(args: argparse.Namespace) -> list:
         check_sentiment_head(head)
     if args.graph_only:
         return []
+    from vision.images import ImageLimits
+
+    limits = ImageLimits(max_pixels=args.image_max_pixels, max_side=args.image_max_side,
+                         max_aspect=args.image_max_aspect)
     config = EnrichConfig(nlp=not args.no_nlp, vision=not args.no_vision,
                           profiles=not args.no_profiles, clip=args.clip,
-                          clip_epochs=args.clip_epochs)
-    nlp = NlpConfig(sentiment_head=None if head is None else str(head))
+                          clip_epochs=args.clip_epochs, image_limits=limits)
+    try:
+        nlp = NlpConfig(sentiment_head=None if head is None else str(head),
+                        max_text_chars=args.max_text_chars)
+    except ValueError as err:
+        raise ValueError(f"--max-text-chars: {err}") from None
     stages = enrichment_stages(config, nlp=nlp, progress=not args.no_progress)
     if not args.no_models:
         stages.append((STAGE_NAME, model_stage(progress=not args.no_progress)))
@@ -98,7 +140,7 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
     from kg.graph import GraphSummary
 
     manifest = build_artifact(dataset, out, progress=not args.no_progress,
-                              stages=stages_from_args(args))
+                              stages=stages_from_args(args), window=time_window(args))
     records = manifest["records"]
     print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "

@@ -25,9 +25,15 @@ from kg.records import Product
 from kg.schema import category_id, concept_id, image_id
 from vision.clip_model import ClipBundle, save_clip
 from vision.embed import ImageEmbeddings, embed_image_files
-from vision.images import ImageRejection, resolve_image_path
+from vision.images import (
+    DEFAULT_LIMITS,
+    ImageLimits,
+    ImageRejectedError,
+    ImageRejection,
+    contained_path,
+)
 from vision.tagging import Calibration, ClipTagger, ImageTag
-from vision.training import ClipTrainer, ImageText, TrainingReport
+from vision.training import ClipTrainer, ImageText, TooFewImagesError, TrainingReport
 
 COLOUR_KEYS: tuple[str, ...] = ("colour", "color", "baseColour")
 
@@ -86,6 +92,24 @@ def product_texts(product: Product) -> tuple[str, ...]:
     return tuple(texts) or (product.title,)
 
 
+def locate_images(paths: Iterable[str], root: str | os.PathLike[str]
+                  ) -> tuple[list[str], list[str], list[ImageRejection]]:
+    """Record image paths inside the dataset folder ``root``: (record paths, file paths) of the
+    ones that stay inside, and a rejection for each that leads out
+    (:func:`vision.images.contained_path`)."""
+    kept: list[str] = []
+    files: list[str] = []
+    rejected: list[ImageRejection] = []
+    for path in paths:
+        try:
+            files.append(str(contained_path(path, root)))
+        except ImageRejectedError as err:
+            rejected.append(err.rejection)
+            continue
+        kept.append(path)
+    return kept, files, rejected
+
+
 def with_images(products: Iterable[Product]) -> list[Product]:
     """The products that name an image."""
     return [p for p in products if p.image]
@@ -120,14 +144,25 @@ def train_catalogue_clip(
     heldout_fraction: float = 0.2,
     seed: int = 0,
 ) -> TrainedClip:
-    """Train a CLIP on the catalogue's image–text pairs minus a held-out split; save if asked."""
+    """Train a CLIP on the catalogue's image–text pairs minus a held-out split; save if asked.
+
+    Images whose path leads out of ``root`` are not trained on (:func:`tag_catalogue`
+    quarantines them); raises :class:`vision.training.TooFewImagesError` (with every training
+    image's rejection) when fewer than 2 images can be read.
+    """
     train, held = split_products(products, heldout_fraction=heldout_fraction, seed=seed)
-    pairs = [ImageText(resolve_image_path(p.image or "", root), product_texts(p),
+    images, files, outside = locate_images([p.image or "" for p in train], root)
+    file_of = dict(zip(images, files, strict=True))
+    pairs = [ImageText(file_of[p.image], product_texts(p),
                        colour_free=tuple(c.lower() for c in p.categories[-1:]))
-             for p in train]
-    fitted = (trainer or ClipTrainer(seed=seed)).fit(
-        pairs, base=base, vocabulary=list(visual_labels(products).values())
-    )
+             for p in train if p.image in file_of]
+    try:
+        fitted = (trainer or ClipTrainer(seed=seed)).fit(
+            pairs, base=base, vocabulary=list(visual_labels(products).values())
+        )
+    except TooFewImagesError as err:
+        err.rejections[:0] = outside
+        raise
     bundle = fitted.bundle_
     bundle.card["heldout_products"] = len(held)
     if out_dir is not None:
@@ -158,19 +193,23 @@ def tag_catalogue(
     extra_images: Sequence[str] = (),
     labels: dict[str, str] | None = None,
     batch_size: int = 64,
+    limits: ImageLimits = DEFAULT_LIMITS,
     progress: bool = True,
 ) -> VisionResult:
     """Embed and tag every product image (and ``extra_images``, e.g. post photos).
 
     ``heldout``: product ids not trained on; their labels calibrate the threshold and give the
-    accuracy figures. Without them the tagger keeps its default threshold.
+    accuracy figures. Without them the tagger keeps its default threshold. An image whose path
+    leads out of ``root``, or that cannot be read or breaks ``limits``, is a rejection.
     """
-    paths = list(dict.fromkeys([p.image for p in with_images(products) if p.image]
-                               + list(extra_images)))
+    paths, files, outside = locate_images(
+        dict.fromkeys([p.image for p in with_images(products) if p.image] + list(extra_images)),
+        root)
     embeddings = embed_image_files(
-        bundle, [resolve_image_path(p, root) for p in paths],
-        ids=[image_id(p) for p in paths], batch_size=batch_size, progress=progress,
+        bundle, files, ids=[image_id(p) for p in paths], batch_size=batch_size, limits=limits,
+        progress=progress,
     )
+    embeddings.rejections[:0] = outside
     tagger = ClipTagger(bundle, labels or visual_labels(products))
     row_of = {node: i for i, node in enumerate(embeddings.ids)}
     held_ids = set(heldout)

@@ -28,6 +28,7 @@ from typing import Any
 from kg.atomic import atomic_dir, resolve_artifact_dir
 
 CARD_FILE = "shopgraph_clip.json"
+SMALL_IMAGE_SIZE = 64  # the image side of a from-scratch CLIP (small_clip_config)
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ class ClipBundle:
 def small_clip_config(
     *,
     vocab_size: int,
-    image_size: int = 64,
+    image_size: int = SMALL_IMAGE_SIZE,
     patch_size: int = 8,
     hidden_size: int = 96,
     num_layers: int = 3,
@@ -168,6 +169,15 @@ def image_processor(image_size: int) -> Any:
     return CLIPImageProcessorPil(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
+
+
+def processor_side(processor: Any) -> int | None:
+    """The short side an image processor resizes to (``shortest_edge``, else the smaller of
+    ``height``/``width``), None if it names neither: what loading may reduce images to."""
+    size = processor.size
+    get = size.get if hasattr(size, "get") else lambda key: getattr(size, key, None)
+    side = get("shortest_edge") or min(get("height") or 0, get("width") or 0)
+    return int(side) or None
 
 
 def new_clip(texts: Iterable[str], *, seed: int = 0, max_text_length: int = 32, **config: Any):

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from kg.atomic import atomic_write_bytes
-from vision.clip_model import ClipBundle
-from vision.images import DEFAULT_MAX_PIXELS, ImageRejection, load_images
+from vision.clip_model import ClipBundle, processor_side
+from vision.images import DEFAULT_LIMITS, ImageLimits, ImageRejection, load_images
 
 
 def _normalise(x: Any) -> np.ndarray:
@@ -89,12 +89,13 @@ def embed_image_files(
     *,
     ids: Sequence[str] | None = None,
     batch_size: int = 64,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: ImageLimits = DEFAULT_LIMITS,
     progress: bool = True,
 ) -> ImageEmbeddings:
     """Load (safely) and embed image files; ``ids`` default to the paths.
 
-    Images are read one batch at a time, so memory stays flat for a large catalogue.
+    Images are read one batch at a time, each reduced to about the model's input size as soon
+    as it is decoded, so memory stays flat for a large catalogue of large photos.
     """
     from tqdm.auto import tqdm
 
@@ -104,10 +105,11 @@ def embed_image_files(
     kept: list[str] = []
     vectors: list[np.ndarray] = []
     rejections: list[ImageRejection] = []
+    fit = processor_side(bundle.processor.image_processor)
     with tqdm(total=len(paths), desc="embed images", unit="img", disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
             chunk = paths[start : start + batch_size]
-            loaded = load_images(chunk, max_pixels=max_pixels)
+            loaded = load_images(chunk, limits=limits, fit=fit)
             rejections.extend(loaded.rejections)
             vectors.append(embed_pil_images(bundle, loaded.images, batch_size=batch_size))
             kept.extend(names[start + i] for i in loaded.indices)

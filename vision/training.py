@@ -10,8 +10,10 @@ changes for catalogues. A text is a correct match for every image of the batch i
 ("red" drawn for one red image is no negative for another red image), and each image is also
 scored against up to ``negatives`` other texts of the catalogue, so rare labels are pushed away
 too, not only the few a batch of 16 happens to hold.
-Images are decoded once (safely: rejections are reported) and augmented by small random zooms,
-shifts and flips (no colour changes: colour is a label).
+Images are decoded once (safely: rejections are reported), a batch at a time, each reduced
+right after decoding and turned into the model's pixel tensors before the next batch is read,
+so memory holds pixel tensors, never a catalogue of decoded photos; they are augmented by small
+random zooms, shifts and flips (no colour changes: colour is a label).
 
 Curriculum: for the first ``free_first`` share of the epochs each image is paired only with its
 colour-free texts (its category): colour is so easy to see that a small model trained on all
@@ -42,8 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from vision.clip_model import ClipBundle, new_clip
-from vision.images import DEFAULT_MAX_PIXELS, ImageRejection, load_images
+from vision.clip_model import (
+    SMALL_IMAGE_SIZE,
+    ClipBundle,
+    image_processor,
+    new_clip,
+    processor_side,
+)
+from vision.images import DEFAULT_LIMITS, ImageLimits, ImageRejection, load_images
 from vision.tagging import DEFAULT_TEMPLATES
 
 
@@ -84,6 +92,7 @@ class ClipTrainer:
     """Contrastive CLIP training with explicit hyper-parameters; ``fit`` sets ``bundle_``.
 
     ``model_config`` (from-scratch only) goes to :func:`vision.clip_model.small_clip_config`.
+    ``limits`` bound what an image header may claim (:class:`vision.images.ImageLimits`).
     ``num_threads`` caps torch's threads during ``fit`` (1 is much faster on a busy machine:
     two threads spin-wait on each other when other processes hold the cores).
     """
@@ -106,7 +115,7 @@ class ClipTrainer:
         negatives: int = 32,
         any_negatives: int | None = None,
         model_config: dict[str, Any] | None = None,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        limits: ImageLimits = DEFAULT_LIMITS,
         seed: int = 0,
         num_threads: int | None = None,
         progress: bool = True,
@@ -126,7 +135,7 @@ class ClipTrainer:
         self.negatives = negatives
         self.any_negatives = negatives if any_negatives is None else any_negatives
         self.model_config = model_config
-        self.max_pixels = max_pixels
+        self.limits = limits
         self.seed = seed
         self.num_threads = num_threads
         self.progress = progress
@@ -161,10 +170,15 @@ class ClipTrainer:
         start = time.perf_counter()
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        loaded = load_images([p.image for p in pairs], max_pixels=self.max_pixels)
-        kept = [pairs[i] for i in loaded.indices]
+        processor = base.processor.image_processor if base is not None else image_processor(
+            int((self.model_config or {}).get("image_size", SMALL_IMAGE_SIZE)))
+        indices, pixels, rejections = _pixel_values(
+            [p.image for p in pairs], processor, self.limits, max(self.batch_size, 64))
+        kept = [pairs[i] for i in indices]
         if len(kept) < 2:
-            raise ValueError(f"need at least 2 usable images to train, got {len(kept)}")
+            raise TooFewImagesError(
+                f"need at least 2 usable images to train, got {len(kept)} of {len(pairs)}",
+                rejections)
         if base is None:
             words = [t for p in kept for t in (*p.texts, *p.colour_free)]
             words += [*vocabulary, *self.templates]
@@ -173,8 +187,6 @@ class ClipTrainer:
         else:
             bundle = base
             origin = "scratch" if base.card.get("origin") == "scratch" else "fine-tuned"
-        pixels = bundle.processor.image_processor(images=loaded.images,
-                                                  return_tensors="pt")["pixel_values"]
         model = bundle.model.train()
         optimiser = torch.optim.AdamW(model.parameters(), lr=self.learning_rate,
                                       weight_decay=self.weight_decay)
@@ -228,13 +240,13 @@ class ClipTrainer:
         model.eval()
         self.report_ = TrainingReport(
             n_pairs=len(kept),
-            n_rejected=len(loaded.rejections),
+            n_rejected=len(rejections),
             epochs=self.epochs,
             steps=total,
             final_loss=losses[-1] if losses else float("nan"),
             seconds=time.perf_counter() - start,
             losses=losses,
-            rejections=loaded.rejections,
+            rejections=rejections,
         )
         bundle.card = {**bundle.card, "origin": origin, "training": self.report_.summary()}
         self.bundle_ = bundle
@@ -265,6 +277,36 @@ class ClipTrainer:
         if colour:
             options = colour_texts(pair) or options
         return self._prompt(options[int(rng.integers(len(options)))], rng)
+
+
+class TooFewImagesError(ValueError):
+    """Fewer than 2 of the training images could be read: there is nothing to contrast.
+
+    ``rejections``: why the others could not.
+    """
+
+    def __init__(self, message: str, rejections: list[ImageRejection]) -> None:
+        super().__init__(message)
+        self.rejections = rejections
+
+
+def _pixel_values(paths: Sequence[str], processor: Any, limits: ImageLimits,
+                  batch: int) -> tuple[list[int], Any, list[ImageRejection]]:
+    """The usable images' positions, their pixel tensors and the rejections, read a batch at a
+    time (each batch decoded, reduced to the processor's size and released)."""
+    import torch
+
+    fit = processor_side(processor)
+    indices: list[int] = []
+    parts: list[Any] = []
+    rejections: list[ImageRejection] = []
+    for start in range(0, len(paths), batch):
+        loaded = load_images(paths[start : start + batch], limits=limits, fit=fit)
+        rejections += loaded.rejections
+        if loaded.images:
+            indices += [start + i for i in loaded.indices]
+            parts.append(processor(images=loaded.images, return_tensors="pt")["pixel_values"])
+    return indices, (torch.cat(parts) if parts else None), rejections
 
 
 def colour_texts(pair: ImageText) -> tuple[str, ...]:

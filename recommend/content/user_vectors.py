@@ -7,8 +7,11 @@ user × item matrix summing, over the user's interactions,
 
 Interactions with a product count directly; interactions with a post (authoring it, liking
 it, ...) count for the products the post mentions, the post's weight shared equally among
-them. A rating also scales by its stars / 5. ``t_ref`` defaults to the newest timestamp in the
-graph, so "recent" means recent in the data, not on the wall clock. A user with no
+them. A rating also scales by its stars / 5. ``t_ref`` defaults to each user's own latest timed
+interaction, so "recent" means recent in the data, not on the wall clock. After the row
+normalisation this is the same as measuring from the data's newest timestamp (a per-user
+constant factor cancels), except that no timestamp of someone else (a single event dated 2199)
+can decay a user's history until it underflows to nothing. A user with no
 interaction reaching an indexed item gets a zero vector and ``empty_mask`` True: the ranker
 falls back (popularity, social) for them instead of searching with noise.
 
@@ -74,10 +77,20 @@ class UserVectors:
         return [self.ids[i] for i in np.flatnonzero(self.empty_mask)]
 
 
-def newest_timestamp(graph: KnowledgeGraph) -> float | None:
-    """The latest edge timestamp in the graph, or None when no edge has one."""
-    latest = [float(np.nanmax(c.ts)) for c in graph.edge_blocks() if np.any(~np.isnan(c.ts))]
-    return max(latest) if latest else None
+def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float]) -> list:
+    """(relation, kind weight, edge block) of each user -> product/post block to weigh."""
+    return [(rel, weight, c) for rel, weight in kind_weights.items()
+            for c in graph.edge_blocks(rel)
+            if c.src_type == "user" and c.dst_type in ("product", "post")]
+
+
+def latest_per_user(graph: KnowledgeGraph, blocks: list) -> np.ndarray:
+    """Each user's latest timestamp over ``blocks`` (NaN: the user has no timed edge)."""
+    latest = np.full(graph.num_nodes("user"), -np.inf)
+    for _, _, c in blocks:
+        timed = ~np.isnan(c.ts)
+        np.maximum.at(latest, c.src[timed], c.ts[timed])
+    return np.where(np.isfinite(latest), latest, np.nan)
 
 
 def interaction_weights(
@@ -91,6 +104,7 @@ def interaction_weights(
     """``W``: (graph users × ``item_ids``) recency-decayed interaction weights (module doc).
 
     ``half_life_days=None`` turns decay off; products not in ``item_ids`` are ignored.
+    ``t_ref`` (None: each user's latest interaction, see the module doc) is when age is 0.
     """
     if half_life_days is not None and half_life_days <= 0:
         raise ValueError(f"half_life_days must be positive (or None), not {half_life_days}")
@@ -99,30 +113,25 @@ def interaction_weights(
     for j, item in enumerate(item_ids):
         if graph.has_node(item):
             column[graph.index(item)] = j
-    if t_ref is None:
-        t_ref = newest_timestamp(graph)
+    blocks = _interaction_blocks(graph, kind_weights)
+    ref = latest_per_user(graph, blocks) if t_ref is None else np.full(n_users, float(t_ref))
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     post_parts: list[sp.csr_matrix] = []
-    for rel, kind_weight in kind_weights.items():
-        for c in graph.edge_blocks(rel):
-            if c.src_type != "user" or c.dst_type not in ("product", "post"):
-                continue
-            w = kind_weight * _decay(c.ts, t_ref, half_life_days)
-            if rel == "rated":
-                w = w * c.weight / 5.0
-            if c.dst_type == "product":
-                keep = column[c.dst] >= 0
-                rows.append(c.src[keep])
-                cols.append(column[c.dst[keep]])
-                vals.append(w[keep])
-            else:
-                post_parts.append(
-                    sp.csr_matrix(
-                        (w, (c.src, c.dst)), shape=(n_users, graph.num_nodes("post"))
-                    )
-                )
+    for rel, kind_weight, c in blocks:
+        w = kind_weight * _decay(c.ts, ref[c.src], half_life_days)
+        if rel == "rated":
+            w = w * c.weight / 5.0
+        if c.dst_type == "product":
+            keep = column[c.dst] >= 0
+            rows.append(c.src[keep])
+            cols.append(column[c.dst[keep]])
+            vals.append(w[keep])
+        else:
+            post_parts.append(
+                sp.csr_matrix((w, (c.src, c.dst)), shape=(n_users, graph.num_nodes("post")))
+            )
     weights = sp.csr_matrix(
         (
             np.concatenate(vals) if vals else np.zeros(0),
@@ -140,12 +149,13 @@ def interaction_weights(
     return weights.tocsr()
 
 
-def _decay(ts: np.ndarray, t_ref: float | None, half_life_days: float | None) -> np.ndarray:
-    """2^(-age / half_life) per edge; 1 where ts is unknown, decay is off or age < 0."""
-    if t_ref is None or half_life_days is None:
+def _decay(ts: np.ndarray, t_ref: np.ndarray, half_life_days: float | None) -> np.ndarray:
+    """2^(-age / half_life) per edge (``t_ref`` per edge); 1 where ts is unknown, decay is off
+    or age < 0."""
+    if half_life_days is None:
         return np.ones(len(ts))
     age = np.maximum(t_ref - ts, 0.0) / (half_life_days * _SECONDS_PER_DAY)
-    return np.where(np.isnan(ts), 1.0, np.exp(-age * math.log(2.0)))
+    return np.where(np.isnan(ts) | np.isnan(t_ref), 1.0, np.exp(-age * math.log(2.0)))
 
 
 def _post_items(graph: KnowledgeGraph, column: np.ndarray, n_items: int) -> sp.csr_matrix:

@@ -165,7 +165,7 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     fitters = ("coordinate", "logistic", "gbdt") if design is not None else (
         "coordinate", "logistic")
     cv: dict[str, list[float]] = {name: [] for name in fitters}
-    if learned:
+    if learned and 0 < fold.sum() < n_rows:  # each fold needs users to fit and to test
         for f in (0, 1):
             tr, te = fold[rows] != f, fold[rows] == f
             rel_tr = rows_only(relevant, fold != f)

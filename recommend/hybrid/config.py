@@ -3,16 +3,76 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 CfModel = Literal["auto", "ease", "als", "itemknn"]
-HoldoutMode = Literal["auto", "time", "random"]
+HoldoutMode = Literal["auto", "time", "random", "mixed"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 
 #: Every component the ranker knows, in feature order.
 COMPONENTS: tuple[str, ...] = ("cf", "session", "content", "graph", "social", "popularity")
+
+#: Numeric fields: (lowest value, lowest allowed itself, None allowed). Tuple fields: each item.
+_INTS: dict[str, int] = {"ease_max_items": 1, "als_factors": 1, "als_iterations": 1,
+                         "session_max_lag": 1, "lsa_dim": 1, "lsa_features": 1,
+                         "candidates_per_component": 1, "min_user_items": 1,
+                         "max_fit_users": 1, "rounds": 1, "k": 1, "max_paths": 0, "seed": 0,
+                         "knn_k": 1}
+_FLOATS: dict[str, tuple[float, bool, bool]] = {
+    "ease_lam": (0.0, False, False), "ease_lams": (0.0, False, False),
+    "cf_recency_tau": (0.0, False, True), "recency_taus": (0.0, False, True),
+    "als_reg": (0.0, True, False), "als_regs": (0.0, True, False),
+    "als_alpha": (0.0, True, False), "als_offset": (0.0, True, False),
+    "tune_budget_seconds": (0.0, True, False), "session_window": (0.0, False, False),
+    "session_tune_windows": (0.0, False, False), "session_recency_tau": (0.0, False, True),
+    "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
+    "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
+    "normalisation": get_args(Normalisation), "path_normalize": ("row", "symmetric", "none"),
+    "cf_families": ("itemknn", "ease", "als"), "knn_weighting": ("bm25", "cosine", "tfidf"),
+    "knn_weightings": ("bm25", "cosine", "tfidf"), "holdout_mode": get_args(HoldoutMode),
+}
+_SHARES = ("selection_share", "candidate_recall")
+
+
+def _number_error(name: str, value: object, low: float, inclusive: bool, none: bool,
+                  integer: bool) -> str | None:
+    """Why ``value`` does not fit field ``name``, or None."""
+    if value is None and none:
+        return None
+    kind = int if integer else (int, float)
+    ok = (not isinstance(value, bool) and isinstance(value, kind)
+          and math.isfinite(value) and (value >= low if inclusive else value > low))
+    if ok:
+        return None
+    what = "an integer" if integer else "a finite number"
+    bound = f">= {low:g}" if inclusive else f"> {low:g}"
+    return (f"HybridConfig.{name} must be {what} {bound}{' or None' if none else ''}, "
+            f"got {value!r}")
+
+
+def _check_fields(config: HybridConfig) -> None:
+    """ValueError naming the first field (and the value) out of range."""
+    for name, low in _INTS.items():
+        error = _number_error(name, getattr(config, name), low, True, False, True)
+        if error:
+            raise ValueError(error)
+    for name, (low, inclusive, none) in _FLOATS.items():
+        value = getattr(config, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            error = _number_error(name, item, low, inclusive, none, False)
+            if error:
+                raise ValueError(error)
+    for name, allowed in _CHOICES.items():
+        value = getattr(config, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if item not in allowed:
+                raise ValueError(f"HybridConfig.{name}: {item!r} is not one of {allowed}")
 
 
 @dataclass(frozen=True)
@@ -108,10 +168,14 @@ class HybridConfig:
             raise ValueError("HybridConfig needs at least one component")
         if not 0.0 < self.holdout_fraction < 1.0:
             raise ValueError(f"holdout_fraction must be in (0, 1), not {self.holdout_fraction}")
-        if self.candidates_per_component < 1:
-            raise ValueError("candidates_per_component must be at least 1")
-        if not 0.0 <= self.selection_share < 1.0:
-            raise ValueError(f"selection_share must be in [0, 1), not {self.selection_share}")
+        _check_fields(self)
+        for name in _SHARES:
+            if getattr(self, name) >= 1.0:
+                raise ValueError(f"HybridConfig.{name} must be below 1, got {getattr(self, name)}")
+        if self.ease_keep is not None and self.ease_keep < 1:
+            raise ValueError(f"HybridConfig.ease_keep must be None or >= 1, got {self.ease_keep}")
+        if any(n < 1 for n in (*self.knn_ks, *self.candidate_sizes)):
+            raise ValueError("HybridConfig.knn_ks and candidate_sizes must be >= 1")
 
     def cf_params(self) -> dict[str, Any]:
         """The fixed CF settings, as :meth:`recommend.hybrid.components.CfComponent.fit`

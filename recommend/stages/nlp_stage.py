@@ -15,6 +15,10 @@ author). A kept comment that mentions something becomes a post of its own, ``pos
 ``mentions`` edges like a post's (offsets into its ``text``). The id hashes the event (user,
 target, ts, text), so a rebuild gives the same ids. A comment that mentions nothing adds no node:
 the event's ``commented`` edge already says it was made.
+
+Texts longer than ``NlpConfig.max_text_chars`` are parsed only up to it (spaCy refuses a text
+of over a million characters and needs about 1 GB per 100,000): the manifest's
+``texts_truncated`` counts them per kind, so a huge post cannot stop the build.
 """
 
 from __future__ import annotations
@@ -93,6 +97,10 @@ def nlp_stage(config: NlpConfig | None = None) -> Stage:
                         start=[m.start for m in mentions], end=[m.end for m in mentions],
                         sentiment=[m.sentiment for m in mentions])
         in_comments = sum(m.source in linked for m in mentions)
+        limit = config.max_text_chars
+        truncated = {"posts": sum(len(p.text) > limit for p in cleaned.posts),
+                     "comments": sum(len(p.text) > limit for p in said.posts),
+                     "products": concepts.truncated}
         return StageResult(manifest={
             "spacy": pipeline.name,
             "spacy_fallback_reason": pipeline.fallback_reason,
@@ -102,6 +110,7 @@ def nlp_stage(config: NlpConfig | None = None) -> Stage:
             "comments": {**_counts(said.report), "linked": len(linked),
                          "mentions": in_comments},
             "about_edges": len(concepts.edges),
+            "texts_truncated": {**truncated, "max_chars": limit},
         })
 
     return run

@@ -4,18 +4,24 @@ Without a configured pretrained CLIP the stage trains a small one on the catalog
 image–title pairs (minus a held-out share that calibrates the tag threshold and gives the
 accuracy figures). A label group (categories, colours) whose held-out accuracy does not beat
 always guessing its most common label adds no edges: such tags would be noise in the graph.
-The manifest says plainly which CLIP was used. Images that cannot be
-read are quarantined with their reason; the rest of the build is untouched.
+The manifest says plainly which CLIP was used. Images that cannot be read, break the
+configured limits or lie outside the dataset folder are quarantined with their reason; the rest
+of the build is untouched. With fewer than 2 readable product images to train on, the stage
+steps aside: it adds nothing and says so in the manifest (the images are still quarantined).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.artifact import Stage, StageResult
 from kg.graph import KnowledgeGraph
 from kg.reader import ReadResult, Rejection
 from recommend.stages.config import EnrichConfig
+
+if TYPE_CHECKING:
+    from vision.images import ImageRejection
 
 CLIP_FOLDER = "clip"
 IMAGE_EMBEDDINGS_FILE = "image_embeddings.npz"
@@ -27,7 +33,8 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
     def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
         from vision.catalogue import tag_catalogue, tag_group, train_catalogue_clip, with_images
         from vision.clip_model import load_clip
-        from vision.training import ClipTrainer
+        from vision.images import ImageLimits
+        from vision.training import ClipTrainer, TooFewImagesError
 
         products = result.dataset.products
         post_images = [path for post in result.dataset.posts for path in post.images]
@@ -35,20 +42,24 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
             return StageResult(manifest={"skipped": "no images in the dataset"})
         heldout: list[str] = []
         written: list[Path] = []
+        limits = config.image_limits or ImageLimits()
         if config.clip is not None:
             bundle = load_clip(config.clip)
             training = None
         else:
             trainer = ClipTrainer(epochs=config.clip_epochs, seed=config.seed, num_threads=1,
-                                  progress=progress)
-            trained = train_catalogue_clip(
-                products, root, tmp / CLIP_FOLDER, trainer=trainer,
-                heldout_fraction=config.clip_heldout_fraction, seed=config.seed,
-            )
+                                  limits=limits, progress=progress)
+            try:
+                trained = train_catalogue_clip(
+                    products, root, tmp / CLIP_FOLDER, trainer=trainer,
+                    heldout_fraction=config.clip_heldout_fraction, seed=config.seed,
+                )
+            except TooFewImagesError as err:
+                return _stepped_aside(str(err), err.rejections, root)
             bundle, heldout, training = trained.bundle, trained.heldout, trained.report
             written += sorted(p for p in (tmp / CLIP_FOLDER).rglob("*") if p.is_file())
         tagged = tag_catalogue(bundle, products, root, heldout=heldout,
-                               extra_images=post_images, progress=progress)
+                               extra_images=post_images, limits=limits, progress=progress)
         weak = _groups_no_better_than_majority(tagged.heldout_accuracy, tagged.heldout_baseline)
         known = [t for t in tagged.tags
                  if graph.has_node(t.image) and tag_group(t.label) not in weak]
@@ -69,17 +80,28 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
             "groups_left_out": sorted(weak),
             "threshold": None if calibration is None else calibration.threshold,
         }
-        rejections = [Rejection(file=_relative(r.path, root), line=0,
-                                reason=f"image: {r.reason}", raw="") for r in tagged.rejections]
+        rejections = _quarantine(tagged.rejections, root)
         return StageResult(manifest=manifest, rejections=rejections, written=written)
 
     return run
 
 
+def _stepped_aside(why: str, rejected: list[ImageRejection], root: Path) -> StageResult:
+    """The stage's result when it has too little to work on: nothing added, and why."""
+    return StageResult(manifest={"skipped": f"too few readable product images ({why})",
+                                 "images_rejected": len(rejected)},
+                       rejections=_quarantine(rejected, root))
+
+
+def _quarantine(rejected: list[ImageRejection], root: Path) -> list[Rejection]:
+    return [Rejection(file=_relative(r.path, root), line=0, reason=f"image: {r.reason}", raw="")
+            for r in rejected]
+
+
 def _relative(path: str, root: Path) -> str:
     """``path`` relative to the dataset folder where it lies inside it, as records name it."""
-    resolved = Path(path)
-    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path
+    resolved, base = Path(path), root.resolve()
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else path
 
 
 def _groups_no_better_than_majority(

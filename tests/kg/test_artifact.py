@@ -19,7 +19,7 @@ def write_world(folder, n_users: int = 3) -> Dataset:
         products=[Product("A", "Tea", brand="Leafy", categories=("Food", "Tea")),
                   Product("B", "Mug")],
         users=[User(str(i)) for i in range(n_users)],
-        events=[Event(str(i), "A", "product", "purchase", ts=float(i)) for i in range(n_users)],
+        events=[Event(str(i), "A", "product", "purchase", ts=1.6e9 + i) for i in range(n_users)],
     )
     write_dataset(dataset, folder)
     return dataset

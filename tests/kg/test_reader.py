@@ -320,7 +320,8 @@ id_text = st.text(string.ascii_letters + string.digits + "-_:é ", min_size=1, m
 )
 words = st.text(min_size=1, max_size=10).filter(str.strip)
 finite = st.floats(allow_nan=False, allow_infinity=False)
-seconds = st.floats(min_value=-2e9, max_value=7e9, allow_nan=False)
+magnitude = st.floats(min_value=-1e12, max_value=1e12)  # an event value's range
+seconds = st.floats(min_value=631_152_000, max_value=1.7e9, allow_nan=False)  # 1990..2023
 attributes = st.dictionaries(words, words | st.integers() | st.booleans() | finite, max_size=3)
 
 
@@ -377,7 +378,7 @@ def datasets(draw) -> Dataset:
     for _ in range(draw(st.integers(0, 8)) if targets else 0):
         target, target_type = draw(st.sampled_from(targets))
         kind = draw(st.sampled_from(EVENT_KINDS))
-        value = draw(finite) if kind == "rate" else draw(st.none() | finite)
+        value = draw(magnitude) if kind == "rate" else draw(st.none() | magnitude)
         event = Event(
             draw(st.sampled_from(user_ids)),
             target,

@@ -269,13 +269,16 @@ def test_timestamps_unix_seconds_or_iso_8601(ts, seconds):
         (True, "expected unix seconds or an ISO 8601 date, got boolean true"),
         ([2020], "expected unix seconds or an ISO 8601 date, got array of 1"),
         (math.nan, "expected unix seconds or an ISO 8601 date, got NaN"),
-        (1_600_000_000_000, "integer 1600000000000 is outside the years 1900..2200"),  # ms
-        ("1800-01-01", 'string "1800-01-01" is outside the years 1900..2200'),
+        (1_600_000_000_000, "integer 1600000000000 (1.6e+12 s) is in the future: after "),  # ms
+        ("1800-01-01", 'string "1800-01-01" (1800-01-01T00:00:00Z) is before 1990-01-01T00:00:00Z'
+                       ", the earliest time accepted"),
+        (0, "integer 0 (1970-01-01T00:00:00Z) is before 1990-01-01T00:00:00Z, the earliest time "
+            "accepted"),
     ],
 )
 def test_nonsense_timestamps_are_rejected(ts, expected):
     obj = {"user": "u1", "target": "p1", "kind": "view", "ts": ts}
-    assert reason(Event, obj) == f'"ts": {expected}'
+    assert reason(Event, obj).startswith(f'"ts": {expected}')
 
 
 # --- validator: references -------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_build_with_a_head_scores_post_and_comment_mentions_with_it(
         products=[Product("A", "Trail Mug", brand="Camp Co")],
         users=[User("1"), User("2")],
         posts=[Post(f"p{i}", "1", text) for i, text in enumerate(POSTS)],
-        events=[Event("2", "p0", "post", "comment", ts=5.0, text="my Trail Mug is awful")],
+        events=[Event("2", "p0", "post", "comment", ts=1.6e9, text="my Trail Mug is awful")],
     ), tmp_path / "data")
     art = tmp_path / "art"
     assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress",

@@ -97,15 +97,15 @@ def test_comments_that_mention_something_become_linked_posts_of_their_commenter(
     from recommend.paths.sentences import render_path
     from recommend.stages import nlp_stage
 
-    said = [("2", "p1", "post", "Love my  Trail Mug &amp; more", 10.0),
-            ("2", "p1", "post", "love my trail mug & more", 11.0),  # the same, merged
-            ("3", "A", "product", "so jealous", 12.0),  # mentions nothing: no node
-            ("3", "B", "product", "does Camp Co make a kettle?", 13.0)]
+    said = [("2", "p1", "post", "Love my  Trail Mug &amp; more", 1.6e9 + 10),
+            ("2", "p1", "post", "love my trail mug & more", 1.6e9 + 11),  # the same, merged
+            ("3", "A", "product", "so jealous", 1.6e9 + 12),  # mentions nothing: no node
+            ("3", "B", "product", "does Camp Co make a kettle?", 1.6e9 + 13)]
     write_dataset(Dataset(
         products=[Product("A", "Trail Mug", brand="Camp Co"), Product("B", "Camp Kettle")],
         users=[User("1"), User("2"), User("3")],
         posts=[Post("p1", "1", "new mug day")],
-        events=[Event("1", "A", "product", "comment", ts=1.0),  # no text
+        events=[Event("1", "A", "product", "comment", ts=1.6e9),  # no text
                 *(Event(u, t, k, "comment", ts=ts, text=x) for u, t, k, x, ts in said)],
     ), tmp_path / "data")
     manifests = [build_artifact(tmp_path / "data", tmp_path / name, progress=False,

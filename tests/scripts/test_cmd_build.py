@@ -21,7 +21,7 @@ def small_dataset(folder: Path) -> None:
     write_dataset(Dataset(
         products=[Product("A", "Green tea", brand="Leafy"), Product("B", "Mug")],
         users=[User("1"), User("2")],
-        events=[Event("1", "A", "product", "purchase", ts=1.0),
+        events=[Event("1", "A", "product", "purchase", ts=1.6e9),
                 Event("2", "B", "product", "rate", value=5.0)],
     ), folder)
 
