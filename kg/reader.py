@@ -143,7 +143,7 @@ def _read_file(
 ) -> FileCounts:
     with open(path, "rb") as handle:
         return _read_lines(handle, path.name, os.path.getsize(path), kind, validator, out,
-                           rejections, progress)
+                           rejections, progress, window)
 
 
 def _read_lines(
@@ -155,9 +155,11 @@ def _read_lines(
     out: list[Record],
     rejections: list[Rejection],
     progress: bool,
+    window: TimeWindow | None = None,
 ) -> FileCounts:
     """Read the lines of one dataset file from ``handle`` (buffered: it must ``peek``);
-    rejections name the file ``name``."""
+    rejections name the file ``name``; ``window``: the accepted timestamps (None: the
+    parsers' default, from 1990 to now plus a day)."""
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
