@@ -76,7 +76,7 @@ def latest_times(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.coo_matr
     s, d, t = np.concatenate(src), np.concatenate(dst), np.concatenate(ts)
     key = s * shape[1] + d
     order = np.lexsort((t, key))  # by pair, latest last
-    last = np.r_[key[order][1:] != key[order][:-1], len(key) > 0]  # no edges: none is last
+    last = np.append(key[order][1:] != key[order][:-1], True)[: len(key)]  # none if no edges
     pick = order[last]
     return sp.coo_matrix((t[pick], (s[pick], d[pick])), shape=shape)
 
