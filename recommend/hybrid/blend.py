@@ -162,7 +162,7 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
         "coordinate", "logistic")
     cv: dict[str, list[float]] = {name: [] for name in fitters}
     if learned:
-        for f in (0, 1):
+        for f in (0, 1) if len(np.unique(fold)) == 2 else ():  # one user: one fold, no CV
             tr, te = fold[rows] != f, fold[rows] == f
             rel_tr = _rows_only(relevant, fold != f)
             for name in fitters:
