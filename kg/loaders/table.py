@@ -26,7 +26,8 @@ from typing import Any
 
 from kg.loaders.common import LoadResult, Rejection
 from kg.loaders.table_mapping import ATTRIBUTES, FIELDS, TableSpec
-from kg.records import Dataset, Event, Product, Record, User
+from kg.reader import Rejection as ReaderRejection
+from kg.records import DATASET_FILES, Dataset, Event, Product, Record, User
 from kg.validate import RecordError, Validator, parse_record
 
 _KINDS: dict[str, type[Record]] = {"products": Product, "users": User, "events": Event}
@@ -49,12 +50,14 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             header = next(csv.reader(handle), None)
-    except (csv.Error, UnicodeDecodeError) as err:
+    except csv.Error as err:
         raise ValueError(f"{path}: not a readable CSV header ({err})") from None
     if header is None:
         raise ValueError(f"{path}: empty file, no header row")
+    if any(_not_utf8(name) for name in header):
+        raise ValueError(f"{path}: the header row is not UTF-8 text")
     return header, _csv_rows(path, header)
 
 
@@ -235,3 +238,46 @@ def load_tables(specs: dict[str, TableSpec], default: Path | None = None) -> Loa
     for kind, path in files.items():
         converter.add_rows(kind, specs[kind].columns, read_table(path)[1], path.name)
     return converter.result()
+
+
+def frames_to_dataset(frames: dict[str, Any], rejected: list[ReaderRejection] | None = None
+                      ) -> Dataset:
+    """Validated records from DataFrames whose columns are named as the record fields
+    (``kg.records``; other columns are ignored, as unknown JSON keys are), each row checked
+    like a dataset line. A failing row goes to ``rejected`` (frame name, 1-based row, reason,
+    the row), or, when no list is given, raises ValueError naming the first ones."""
+    validator = Validator()
+    dataset = Dataset()
+    bad: list[ReaderRejection] = []
+    unknown = set(frames) - {name.removesuffix(".jsonl") for name, _ in DATASET_FILES}
+    if unknown:
+        raise ValueError(f"from_pandas: unknown record kind(s) {sorted(unknown)}")
+    for name, record_type in DATASET_FILES:
+        kind = name.removesuffix(".jsonl")
+        frame = frames.get(kind)
+        if frame is None:
+            continue
+        for n, row in frame_rows(frame):
+            obj = {k: _cell_of_frame(k, v) for k, v in row.items() if v is not None}
+            try:
+                record = validator.check(parse_record(record_type, obj), where=(kind, n))
+            except RecordError as err:
+                bad.append(ReaderRejection(kind, n, str(err), repr(row)[:2000]))
+                continue
+            if record is not None:
+                getattr(dataset, kind).append(record)
+    if rejected is not None:
+        rejected.extend(bad)
+    elif bad:
+        first = "; ".join(f"{r.file} row {r.line}: {r.reason}" for r in bad[:3])
+        raise ValueError(f"from_pandas: {len(bad)} row(s) rejected ({first}); pass "
+                         "rejected=[] to keep the valid rows and collect the others")
+    return dataset
+
+
+def _cell_of_frame(name: str, value: Any) -> Any:
+    """Typed cells keep their type, except integral floats where an integer is expected
+    (pandas turns an integer column with a missing cell into floats)."""
+    if name in _INTEGERS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
