@@ -126,7 +126,8 @@ def test_parse_map_option_keeps_spaces_inside_column_names() -> None:
     assert parse_map_option("events.ts = Created at ") == ("events", "ts", "Created at")
 
 
-@pytest.mark.skipif(not HAS_PYARROW, reason="Parquet needs pyarrow: pip install 'shopgraph[tables]'")
+@pytest.mark.skipif(not HAS_PYARROW,
+                    reason="Parquet needs pyarrow: pip install 'shopgraph[tables]'")
 def test_parquet_orders_read_like_the_csv(tmp_path) -> None:
     import pandas as pd
 
