@@ -19,7 +19,7 @@ Ids are kept raw (``"42"``, ``"B00X"``) in records; the knowledge graph types th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 EventKind = Literal["view", "click", "like", "comment", "share", "cart", "purchase", "rate"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
@@ -116,3 +116,22 @@ class Dataset:
     follows: list[Follow] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def from_pandas(cls, *, products: Any = None, users: Any = None, follows: Any = None,
+                    posts: Any = None, events: Any = None,
+                    rejected: list[Any] | None = None) -> Dataset:
+        """Records from pandas DataFrames whose columns are the record fields, validated
+        like dataset files (:func:`kg.loaders.table.frames_to_dataset`).
+
+        A bad row raises ValueError naming it, unless a ``rejected`` list is given: then the
+        valid rows come back and each bad one is appended there (frame, row, reason, row).
+
+        >>> ds = Dataset.from_pandas(products=pd.DataFrame({"id": ["p1"], "title": ["Mug"]}))
+        ... # doctest: +SKIP
+        """
+        from kg.loaders.table import frames_to_dataset
+
+        frames = {"products": products, "users": users, "follows": follows, "posts": posts,
+                  "events": events}
+        return frames_to_dataset({k: v for k, v in frames.items() if v is not None}, rejected)

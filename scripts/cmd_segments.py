@@ -55,11 +55,15 @@ def run_segments(args: argparse.Namespace) -> int:
                     "silhouette": seg.silhouette,
                     "silhouette_by_k": seg.silhouette_by_k,
                     "segments": [dataclasses.asdict(s) for s in seg.segments],
+                    "note": seg.note,
                 },
                 indent=2,
                 ensure_ascii=False,
             )
         )
+        return 0
+    if seg.note:
+        print(f"no segments: {seg.note}")
         return 0
     print(
         f"{len(table):,} users -> {seg.k} segments ({seg.method}), silhouette {seg.silhouette:.3f}"

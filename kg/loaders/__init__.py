@@ -2,7 +2,8 @@
 
 Each ``load_<kind>(src) -> LoadResult`` reads one dataset's own files, keeps its raw ids,
 and lists every source row it could not convert. :data:`LOADERS` maps the ``shopgraph
-import`` kinds to them.
+import`` kinds to them; ``import table`` (a shop's own CSV or Parquet exports, read through a
+column mapping) is :mod:`kg.loaders.table`.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ def mae(pred: np.ndarray, truth: np.ndarray) -> float:
 def hits_matrix(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> np.ndarray:
     """Boolean (n_users, k): is the item at each rank relevant to that user."""
     recs = np.asarray(recs)[:, :k]
-    if recs.size == 0:  # scipy returns an empty pick as a sparse matrix
-        return np.zeros(recs.shape, dtype=bool)
+    if recs.size == 0:  # no users or k = 0 (scipy would index no pairs as a sparse matrix)
+        return np.zeros(recs.shape, bool)
     rel = relevant.tocsr()
     valid = recs >= 0
     safe = np.where(valid, recs, 0)

@@ -68,12 +68,17 @@ class LsaEncoder:
 
         counts = self._counts(texts)
         # only the hashed columns the corpus uses matter: fitting over all of them is slow
-        self.columns_ = np.unique(counts.indices).astype(np.int64)
+        # (texts of stop words only use none: one empty column keeps the shapes valid)
+        used = np.unique(counts.indices) if counts.nnz else np.zeros(1)
+        self.columns_ = used.astype(np.int64)
         counts = counts[:, self.columns_]
         tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.idf_ = tfidf.idf_.astype(np.float32)
         x = self._tfidf(counts)
-        dim = max(1, min(self.dim, x.shape[0] - 1, x.shape[1] - 1))
+        if min(x.shape) < 2:  # one text, or under two distinct words: TF-IDF is the basis
+            self.components_ = np.eye(max(x.shape[1], 1), x.shape[1], dtype=np.float32)
+            return self
+        dim = min(self.dim, x.shape[0] - 1, x.shape[1] - 1)
         svd = TruncatedSVD(n_components=dim, random_state=self.seed).fit(x)
         self.components_ = svd.components_.astype(np.float32)
         return self

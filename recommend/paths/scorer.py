@@ -218,8 +218,8 @@ class GraphPathScorer:
         n_items = self.graph_.num_nodes("product")
         key = np.unique(np.concatenate(rows_l) * n_items + np.concatenate(cols_l))
         rows, cols = key // n_items, key % n_items
-        feats = np.stack([np.asarray(m[rows, cols]).ravel() for m in mats], axis=1) if len(
-            rows) else np.zeros((0, len(mats)))  # scipy: an empty pick is a sparse matrix
+        feats = (np.stack([np.asarray(m[rows, cols]).ravel() for m in mats], axis=1) if len(rows)
+                 else np.zeros((0, len(mats))))  # scipy gives a sparse matrix for no index
         counts = np.bincount(rows, minlength=len(users))
         width = max(int(counts.max()), 1)
         starts = np.r_[0, np.cumsum(counts)[:-1]]

@@ -61,11 +61,11 @@ def interest_edges(table: ProfileTable, *, min_share: float = 0.1, top: int = 5)
 
 
 def membership_edges(table: ProfileTable, segmentation: Segmentation) -> EdgeList:
-    """``member_of`` edges: each user to their segment (weight 1)."""
-    labels = segmentation.labels
+    """``member_of`` edges: each segmented user to their segment (weight 1)."""
+    rows = np.flatnonzero(segmentation.labels >= 0)
     return EdgeList(
-        "member_of", list(table.user_ids), [cluster_segment_id(k) for k in labels],
-        np.ones(len(labels))
+        "member_of", [table.user_ids[r] for r in rows],
+        [cluster_segment_id(k) for k in segmentation.labels[rows]], np.ones(len(rows))
     )
 
 

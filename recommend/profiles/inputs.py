@@ -69,6 +69,14 @@ def _leaf_columns(leaf_ids: list[str], vocab: list[str]) -> np.ndarray:
     return np.fromiter((index.get(c, -1) for c in leaf_ids), np.int64, len(leaf_ids))
 
 
+def _leaf_of_rows(in_category: sp.csr_matrix) -> np.ndarray:
+    """Per product the column of its (first) category, -1 for none; a catalogue may have no
+    categories at all (argmax over zero columns is undefined)."""
+    if in_category.shape[1] == 0 or in_category.shape[0] == 0:
+        return np.full(in_category.shape[0], -1, np.int64)
+    return np.where(np.diff(in_category.indptr) > 0, in_category.argmax(axis=1).A1, -1)
+
+
 def _distinct_days(users: np.ndarray, ts: np.ndarray, n_users: int) -> np.ndarray:
     ok = ~np.isnan(ts)
     days = np.floor(ts[ok] / 86400.0).astype(np.int64)
@@ -228,7 +236,7 @@ def inputs_from_graph(graph: KnowledgeGraph) -> ProfileInputs:
     purchases = _coo(src, dst, np.ones(len(src)), (n_u, n_p))
     closure = _ancestor_closure(graph.matrix("broader").astype(np.float64))
     in_category = graph.matrix("in_category", "category")
-    leaf = np.where(np.diff(in_category.indptr) > 0, in_category.argmax(axis=1).A1, -1)
+    leaf = _leaf_of_rows(in_category)
     product_category = in_category.astype(np.float64) @ closure
     authored = graph.matrix("authored").astype(np.float64)
     per_post = _edge_counts(graph, events, "post", "dst", n_posts)

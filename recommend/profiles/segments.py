@@ -19,6 +19,7 @@ from kg.schema import cluster_segment_id
 from recommend.profiles.features import ProfileTable
 
 Method = Literal["kmeans", "agglomerative"]
+MIN_USERS = 3  # fewer users get no segments (Segmentation.note says so), not an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,12 @@ class Segmentation:
     silhouette: float
     silhouette_by_k: dict[int, float]
     segments: list[Segment]
+    note: str | None = None  # why there are no segments, when there are none
+
+    @classmethod
+    def none(cls, method: str, n_users: int, note: str) -> Segmentation:
+        """No segments (every label -1), saying why."""
+        return cls(method, np.full(n_users, -1, np.int64), float("nan"), {}, [], note)
 
     @property
     def k(self) -> int:
@@ -109,7 +116,8 @@ def segment_users(
 ) -> Segmentation:
     """Cluster the users of ``table``; k fixed, or the best silhouette over ``k_range``.
 
-    Sets ``table.segments`` to the labels. BLAS/OpenMP run on ``n_threads`` threads: on a
+    Sets ``table.segments`` to the labels. Fewer than :data:`MIN_USERS` users get no
+    segments (:meth:`Segmentation.none`). BLAS/OpenMP run on ``n_threads`` threads: on a
     shared machine more threads spin against each other (measured 10-40× slower).
     """
     from threadpoolctl import threadpool_limits
@@ -130,8 +138,9 @@ def _segment(
 ) -> Segmentation:
     from sklearn.cluster import AgglomerativeClustering, KMeans
 
-    if len(table) < 3:
-        raise ValueError(f"segment_users: need at least 3 users, got {len(table)}")
+    if len(table) < MIN_USERS:
+        return Segmentation.none(method, len(table), f"{len(table)} users: segmenting needs"
+                                 f" at least {MIN_USERS}")
     x, _ = clustering_features(table, use_embeddings=use_embeddings, seed=seed)
     raw, names = table.feature_matrix()
     lo, hi = (k, k) if k is not None else k_range

@@ -6,6 +6,7 @@ Adds ``interested_in`` (user â†’ category/brand/concept), ``member_of`` (user â†
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from kg.artifact import Stage, StageResult
@@ -25,11 +26,12 @@ def profile_stage(config: EnrichConfig) -> Stage:
         report = enrich_graph(graph, embeddings=config.profile_embeddings,
                               rules_min_support=config.rules_min_support,
                               rules_min_count=config.rules_min_baskets, seed=config.seed)
-        return StageResult(manifest={
-            "segments": len(report.segmentation.segments),
-            "silhouette": report.segmentation.silhouette,
-            "rules": len(report.rules),
-            "edges": report.edges_added,
-        })
+        seg = report.segmentation
+        silhouette = None if math.isnan(seg.silhouette) else seg.silhouette  # JSON has no NaN
+        manifest = {"segments": len(seg.segments), "silhouette": silhouette,
+                    "rules": len(report.rules), "edges": report.edges_added}
+        if seg.note:
+            manifest["segments_skipped"] = seg.note
+        return StageResult(manifest=manifest)
 
     return run
