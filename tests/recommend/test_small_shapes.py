@@ -7,10 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 from kg.build import build_graph
+from kg.interactions import latest_times
 from kg.records import Dataset, Event, Product, User
 from recommend.evaluate.metrics import hits_matrix, ndcg_at_k
 from recommend.hybrid.encoders import LsaEncoder
-from recommend.hybrid.split import latest_times, validation_split
+from recommend.hybrid.split import holdout_split
 from recommend.profiles import (
     build_profiles,
     enrich_graph,
@@ -52,7 +53,7 @@ def test_fewer_than_three_users_get_no_segments_and_say_why() -> None:
 def test_no_target_edges_hold_nothing_out() -> None:
     graph = build_graph(Dataset([Product("p", "Mug")], [User("u")]), progress=False)
     assert latest_times(graph, ("purchased",)).nnz == 0
-    assert validation_split(graph, target_relations=("purchased",)).relevant.nnz == 0
+    assert holdout_split(graph, target_relations=("purchased",)).relevant.nnz == 0
 
 
 def test_metrics_of_no_users_are_empty_not_errors() -> None:
