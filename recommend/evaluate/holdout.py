@@ -2,8 +2,8 @@
 
 :func:`evaluate_graph` cuts a test hold-out from an enriched graph with the same
 leak-free split the build validates with (:func:`recommend.hybrid.split.holdout_split`:
-by time when the timestamps allow it, else at random; every trace of a held-out pair
-hidden), fits the hybrid with the given config (the defaults: what ``shopgraph build``
+``"auto"``: by time when the timestamps allow it, else at random; every trace of a
+held-out pair hidden), fits the hybrid with the given config (the defaults: what ``shopgraph build``
 serves) on the rest, and scores on the held-out products:
 
 - the served hybrid, each of its components alone, and two baselines on the same
@@ -25,7 +25,8 @@ import scipy.sparse as sp
 
 from recommend.evaluate import metrics as m
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.split import HoldoutMode, holdout_split
+from kg.interactions import latest_times
+from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -74,7 +75,10 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
 
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
-    say("cutting the test hold-out")
+    if mode == "auto":  # a test is one protocol: by time when the times allow it
+        times = latest_times(graph, config.target_relations)
+        mode = "time" if times_usable(times, min_user_items)[0] else "random"
+    say(f"cutting the test hold-out ({mode})")
     split = holdout_split(graph, target_relations=config.target_relations, fraction=fraction,
                           min_user_items=min_user_items, seed=seed + 1000,
                           derived=config.derived_relations, mode=mode)
