@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from kg.interactions import latest_times
 from recommend.evaluate import metrics as m
 from recommend.hybrid.config import HybridConfig
-from kg.interactions import latest_times
 from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
 
 if TYPE_CHECKING:
