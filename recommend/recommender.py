@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from recommend.hybrid.model import HybridModel
 
 PATH_COMPONENTS = ("graph", "social")
-COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,7 @@ class Recommender:
         # filters pick from the ranking and never re-score it: the pool is the unfiltered
         # one, and the filter's matches are scored on its scale
         ranked = self.model.rank(users, pool, extra=None if mask is None else pool & mask)
-        items, scores, parts_of, reason = self._blend_row(u, ranked)
+        items, scores, parts_of, reason = self.model.row_scores(u, ranked)
         if mask is not None:
             kept = np.flatnonzero(mask[items])
             items, scores = items[kept], scores[kept]
@@ -278,32 +277,6 @@ class Recommender:
                  else [[] for _ in chosen])
         return [Recommendation(item, float(scores[j]), part, item_paths, reason)
                 for item, j, part, item_paths in zip(chosen, order, parts, paths, strict=True)]
-
-    def _blend_row(self, u: int, ranked: Any) -> tuple[
-            np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:
-        """Items, scores, the per-component parts of given candidate rows (computed only for
-        those: a learned ranker's parts cost a TreeSHAP pass) and the fallback reason."""
-        cands, norm = ranked.candidates, ranked.normalised
-        names = self.model.blend.names
-        seen = self.model.seen_
-        has_history = u < seen.shape[0] and seen.indptr[u + 1] > seen.indptr[u]
-        if has_history:
-            blend, design = self.model.blend, ranked.design
-
-            def parts_of(rows: np.ndarray) -> np.ndarray:
-                return blend.parts(norm[rows], None if design is None else design[rows])
-
-            return cands.items, ranked.scores, parts_of, None
-        # cold start: equal weights over the components that know something of the user
-        evidence = [j for j, n in enumerate(names) if n in COLD_COMPONENTS
-                    and len(cands.items) and np.ptp(cands.features[:, j]) > 0]
-        w = np.zeros(len(names))
-        w[evidence] = 1.0 / max(len(evidence), 1)
-        parts = norm * w
-        who = "unknown user" if u >= self.graph.num_nodes("user") else "no product history"
-        used = ", ".join(names[j] for j in evidence) or "nothing"
-        return (cands.items, parts.sum(axis=1), parts.__getitem__,
-                f"cold start ({who}): {used}")
 
     # ----- explaining -----
     def _finder(self, user_id: str) -> LinkFinder | None:
@@ -359,7 +332,7 @@ class Recommender:
         pool = self.model.allowed(users, self.graph.described("product"), True)
         ranked = self.model.rank(users, pool,
                                  force=np.array([i]))
-        items, scores, parts_of, reason = self._blend_row(u, ranked)
+        items, scores, parts_of, reason = self.model.row_scores(u, ranked)
         j = int(np.flatnonzero(items == i)[0])
         part = {n: float(v) for n, v in
                 zip(self.model.blend.names, parts_of(np.array([j]))[0], strict=True)}

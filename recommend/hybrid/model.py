@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ from recommend.hybrid.session import SessionComponent
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+
+#: Components that know something of a user without product history (cold start).
+COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 MODEL_FILE = "hybrid.json"
 MODEL_FORMAT = 1
@@ -97,6 +101,36 @@ class HybridModel:
             design = design_matrix(cands.features, norm, cands.rows, cands.n_rows,
                                    self.history_sizes(users), cands.pool)
         return Ranked(cands, norm, self.blend.score(norm, design), design)
+
+    def row_scores(self, u: int, ranked: Ranked) -> tuple[
+            np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:
+        """One ranked row's items, served scores, the per-component parts of given candidate
+        positions (computed only for those: a learned ranker's parts cost a TreeSHAP pass)
+        and the fallback reason.
+
+        A user without product history (unknown, or known only from posts and follows) gets
+        equal weights over the :data:`COLD_COMPONENTS` that know something of them: the
+        blend was fitted on users with a history.
+        """
+        cands, norm = ranked.candidates, ranked.normalised
+        names = self.blend.names
+        seen = self.seen_
+        if u < seen.shape[0] and seen.indptr[u + 1] > seen.indptr[u]:
+            blend, design = self.blend, ranked.design
+
+            def parts_of(rows: np.ndarray) -> np.ndarray:
+                return blend.parts(norm[rows], None if design is None else design[rows])
+
+            return cands.items, ranked.scores, parts_of, None
+        evidence = [j for j, n in enumerate(names) if n in COLD_COMPONENTS
+                    and len(cands.items) and np.ptp(cands.features[:, j]) > 0]
+        w = np.zeros(len(names))
+        w[evidence] = 1.0 / max(len(evidence), 1)
+        parts = norm * w
+        who = "unknown user" if u >= self.graph.num_nodes("user") else "no product history"
+        used = ", ".join(names[j] for j in evidence) or "nothing"
+        return (cands.items, parts.sum(axis=1), parts.__getitem__,
+                f"cold start ({who}): {used}")
 
     def history_sizes(self, users: np.ndarray) -> np.ndarray:
         """How many products each of ``users`` has seen (0 for users unknown to the graph)."""
