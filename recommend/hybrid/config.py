@@ -39,6 +39,10 @@ class HybridConfig:
     (:mod:`recommend.paths.metapaths`); the ``derived_relations`` the profile stage computed from
     interactions are recomputed on the validation training graph (of ``member_of`` only the
     cluster segments: the build's demographic segments are knowledge and stay).
+    ``privacy_min_people`` is the fewest distinct people an aggregate explanation ("14 people
+    who bought A also bought B") and the graph scorers' co-interaction and segment evidence
+    may rest on; ``privacy_demographics`` lets gender and age segments feed the graph scorer
+    (never a sentence) (:mod:`recommend.paths.privacy`).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -78,6 +82,8 @@ class HybridConfig:
     learned_ranker: bool = True
     k: int = 10
     max_paths: int = 3
+    privacy_min_people: int = 5
+    privacy_demographics: bool = False
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,6 +97,8 @@ class HybridConfig:
             raise ValueError(f"holdout_fraction must be in (0, 1), not {self.holdout_fraction}")
         if self.candidates_per_component < 1:
             raise ValueError("candidates_per_component must be at least 1")
+        if self.privacy_min_people < 1:
+            raise ValueError("privacy_min_people must be at least 1")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists)."""
