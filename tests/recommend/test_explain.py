@@ -29,7 +29,7 @@ from recommend.paths.drawing import draw_paths
 from recommend.paths.instances import top_instances
 
 BOUGHT_COBOUGHT = MetaPath(
-    "bought>co_bought", (Step("purchased", "out", "product"), Step("co_bought"))
+    "bought>also_bought", (Step("purchased", "out", "product"), Step("also_bought"))
 )
 
 
@@ -42,7 +42,7 @@ def shop() -> KnowledgeGraph:
     g.add_node("brand:hoka", name="Hoka")
     g.add_node("post:9", text="Loving my new runners")
     g.add_edges("purchased", ["user:1", "user:1"], ["product:A", "product:B"])
-    g.add_edges("co_bought", ["product:A", "product:A", "product:B"],
+    g.add_edges("also_bought", ["product:A", "product:A", "product:B"],
                 ["product:B", "product:C", "product:C"], weight=[1.0, 3.0, 1.0])
     g.add_edges("authored", ["user:mia"], ["post:9"])
     g.add_edges("liked", ["user:1"], ["post:9"])
@@ -59,7 +59,7 @@ def test_paths_carry_exact_shares_of_the_score():
                                         ("user:1", "product:A", "product:C")]
     assert [p.contribution for p in paths] == pytest.approx([0.5 / 0.875, 0.375 / 0.875])
     assert paths[0].edges == (("user:1", "purchased", "product:B"),
-                              ("product:B", "co_bought", "product:C"))
+                              ("product:B", "also_bought", "product:C"))
     assert paths[0].text == "You bought Camp Kettle; people who bought Camp Kettle also bought " \
                             "Clifton 9"
 
@@ -131,7 +131,7 @@ def demo(tmp_path_factory):
             baskets[e.user].add(f"product:{e.target}")
     pairs = collections.Counter(
         p for items in baskets.values() for p in itertools.permutations(sorted(items), 2))
-    g.add_edges("co_bought", [a for a, _ in pairs], [b for _, b in pairs],
+    g.add_edges("also_bought", [a for a, _ in pairs], [b for _, b in pairs],
                 weight=list(pairs.values()))
     gold = [json.loads(line) for line in (folder / "gold_mentions.jsonl").open()]
     gold = [m for m in gold if m["target"].startswith("brand:") and g.has_node(m["target"])]
