@@ -39,6 +39,7 @@ from recommend.paths.privacy import (
     COUNTED,
     PRIVATE_RELATIONS,
     Privacy,
+    aggregate_link,
     demographic_ids,
     violations,
 )
@@ -243,19 +244,27 @@ def connection_path(
     """A shortest path of at most ``max_hops`` (<= 3) hops through existing edges, or None.
 
     The search is :class:`kg.links.LinkFinder`'s under :func:`link_rules` (user side
-    expanded at most ``max_expand`` nodes); pass ``finder`` to reuse one user's
-    neighbourhood across items. The path is a connection, not the reason for the score, and
-    says so; one that shows what ``privacy`` forbids (a ``finder`` made without the rules)
-    is not given.
+    expanded at most ``max_expand`` nodes), else an aggregate over people
+    (:func:`recommend.paths.privacy.aggregate_link`: "14 people who viewed A also viewed
+    B"); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
+    connection, not the reason for the score, and says so; one that shows what ``privacy``
+    forbids (a ``finder`` made without the rules) is not given.
     """
     privacy = privacy or Privacy()
     finder = finder or LinkFinder(graph, user_id, max_hops=max_hops, max_expand=max_expand,
                                   rules=link_rules(graph))
     link = finder.link(item_id)
-    if link is None or violations(graph, user_id, link.edges, min_people=privacy.min_people):
+    if link is not None:
+        nodes, edges = link.nodes, link.edges
+    else:
+        found = aggregate_link(graph, user_id, item_id, min_people=privacy.min_people)
+        if found is None:
+            return None
+        nodes, edges = found
+    if violations(graph, user_id, edges, min_people=privacy.min_people):
         return None
-    text = render_path(graph, link.nodes, link.edges, influencers=influencers)
-    return Path(link.nodes, link.edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
+    text = render_path(graph, nodes, edges, influencers=influencers)
+    return Path(nodes, edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
 
 
 def link_rules(graph: KnowledgeGraph) -> LinkRules:

@@ -51,10 +51,10 @@ from kg.schema import Relation
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "PRIVATE_RELATIONS",
-           "PUBLIC_RELATIONS", "Aggregate", "Privacy", "aggregate_matrix", "counted",
-           "demographic_ids", "demographic_segments", "hop_exists", "members", "people",
-           "violations"]
+__all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
+           "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate", "Privacy", "aggregate_link",
+           "aggregate_matrix", "counted", "demographic_ids", "demographic_segments",
+           "hop_exists", "members", "people", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
@@ -62,6 +62,10 @@ PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rate
 PUBLIC_RELATIONS = frozenset({"authored", "liked", "shared", "commented"})
 #: Segment facets that stay out of the graph scorer unless asked for, and out of sentences.
 DEMOGRAPHIC_FACETS = ("age", "gender")
+#: Any event of a person on a product (the interaction of the ``co_engaged`` aggregate).
+ENGAGED = "engaged"
+_ENGAGEMENTS = ("viewed", "clicked", "liked", "commented", "shared", "carted", "purchased",
+                "rated")
 #: Relations whose hops are shown only over at least ``min_people`` people (counted on
 #: ``purchased``): the rules-made ``co_bought`` and the aggregates.
 COUNTED = frozenset({"co_bought"})
@@ -104,6 +108,10 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("co_purchased", "purchased", "product", "bought"),
     Aggregate("co_rated", "rated", "product", "rated"),
     Aggregate("co_liked", "liked", "product", "liked"),
+    Aggregate("co_carted", "carted", "product", "put in the cart"),
+    Aggregate("co_clicked", "clicked", "product", "clicked on"),
+    Aggregate("co_viewed", "viewed", "product", "viewed"),
+    Aggregate("co_engaged", ENGAGED, "product", "showed interest in"),
     Aggregate("members_bought", "purchased", "segment", "bought"),
     Aggregate("members_rated", "rated", "segment", "rated"),
 )}
@@ -118,8 +126,14 @@ def demographic_segments(graph: KnowledgeGraph) -> np.ndarray:
 
 
 def _interactions(graph: KnowledgeGraph, relation: str) -> sp.csr_matrix:
-    """(users x products) summed weights of ``relation`` (float64)."""
-    return graph.matrix(relation, dst_type="product", src_type="user").astype(np.float64).tocsr()
+    """(users x products) summed weights of ``relation`` (:data:`ENGAGED`: of every event
+    relation), float64."""
+    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    out = sp.csr_matrix(shape, dtype=np.float64)
+    for rel in _ENGAGEMENTS if relation == ENGAGED else (relation,):
+        if graph.num_edges(rel):
+            out = out + graph.matrix(rel, dst_type="product", src_type="user").astype(np.float64)
+    return sp.csr_matrix(out)
 
 
 def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
@@ -171,12 +185,52 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     if not (graph.has_node(src) and graph.has_node(dst)):
         return 0
-    if src.startswith("segment:"):
-        who = {e.src for e in graph.neighbors(src, "member_of", direction="in")}
-    else:
-        who = {e.src for e in graph.neighbors(src, interaction, direction="in")}
-    did = {e.src for e in graph.neighbors(dst, interaction, direction="in")}
-    return len(who & did)
+    rels = set(_ENGAGEMENTS) if interaction == ENGAGED else {interaction}
+
+    def doers(node: str, which: set[str]) -> set[str]:
+        return {e.src for e in graph.neighbors(node, direction="in")
+                if e.relation in which and e.src.startswith("user:")}
+
+    who = doers(src, {"member_of"} if src.startswith("segment:") else rels)
+    return len(who & doers(dst, rels))
+
+
+#: The co-interaction aggregates a connection may use, strongest first.
+LINK_AGGREGATES = ("co_purchased", "co_carted", "co_rated", "co_liked", "co_clicked",
+                   "co_viewed", "co_engaged")
+
+
+def aggregate_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
+                   ) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]] | None:
+    """A private connection ``user -did-> A -co_did(n people)-> item`` (nodes, edges): of the
+    :data:`LINK_AGGREGATES` the strongest kind with a product A the user did that to and at
+    least ``min_people`` people did to both; of those the A most people share (then the first
+    by index). None if there is none. Reads only the user's row and the item's doers."""
+    if not (graph.has_node(user) and graph.has_node(item)):
+        return None
+    u, i = graph.index(user), graph.index(item)
+    mats = {r: graph.matrix(r, dst_type="product", src_type="user")
+            for r in _ENGAGEMENTS if graph.num_edges(r)}
+    for name in LINK_AGGREGATES:
+        interaction = AGGREGATES[name].interaction
+        rels = [r for r in mats if interaction in (ENGAGED, r)]
+        if not rels:
+            continue
+        mine = np.unique(np.concatenate([mats[r][u].indices for r in rels]))
+        mine = mine[mine != i]
+        who = sorted({graph.index(e.src) for e in graph.neighbors(item, direction="in")
+                      if e.relation in rels and e.src.startswith("user:")})
+        if len(mine) == 0 or len(who) < min_people:
+            continue
+        rows = np.array(who)
+        both = sum((mats[r][rows][:, mine] for r in rels[1:]), mats[rels[0]][rows][:, mine])
+        shared = np.asarray((both != 0).sum(axis=0)).ravel()
+        best = int(np.argmax(shared))
+        if shared[best] >= min_people:
+            a = graph.node_id("product", int(mine[best]))
+            first = next(e for e in graph.neighbors(user) if e.dst == a and e.relation in rels)
+            return (user, a, item), ((user, first.relation, a), (a, name, item))
+    return None
 
 
 def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:

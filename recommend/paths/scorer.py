@@ -46,6 +46,7 @@ from recommend.paths.metapaths import (
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Path
+    from recommend.paths.privacy import Privacy
     from recommend.paths.social import KolWeights
 
 __all__ = ["GraphPathScorer", "TopN"]
@@ -304,14 +305,17 @@ class GraphPathScorer:
             scores[a:a + len(batch), : top.shape[1]] = val
         return TopN(users, items, scores)
 
-    def explain(self, user: str, item: str, *, max_paths: int = 3) -> list[Path]:
-        """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``."""
+    def explain(self, user: str, item: str, *, max_paths: int = 3,
+                privacy: Privacy | None = None) -> list[Path]:
+        """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``, none
+        showing what ``privacy`` (default :class:`Privacy`) forbids."""
         from recommend.paths.explain import explain_paths
 
         return explain_paths(
             self.graph_, user, item, self.metapaths_, self.weights_,
             max_paths=max_paths, steps=self.steps_,
             influencers=set() if self.kol_ is None else self.kol_.influencers(),
+            privacy=privacy,
         )
 
     # ----- state -----
