@@ -189,11 +189,24 @@ def test_gender_and_age_stay_out_unless_asked_and_never_in_a_sentence() -> None:
     assert LinkFinder(g, "user:me", rules=link_rules(g)).link("product:A") is None
 
 
-def test_every_demo_explanation_is_private_valid_and_aggregated(
-        small_demo_artifact: Path) -> None:
+@pytest.fixture(scope="module")
+def demo_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo world (600 users, no images) built with the model stage (LSA content)."""
+    from kg.artifact import build_artifact
+    from kg.demo import DemoConfig, generate_demo_world
+    from recommend.model_stage import model_stage
+
+    root = tmp_path_factory.mktemp("privacy-demo")
+    generate_demo_world(root / "data", DemoConfig(images=False))
+    build_artifact(root / "data", root / "art", progress=False,
+                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+    return root / "art"
+
+
+def test_every_demo_explanation_is_private_valid_and_aggregated(demo_artifact: Path) -> None:
     from recommend.recommender import Recommender
 
-    rec = Recommender.load(small_demo_artifact)
+    rec = Recommender.load(demo_artifact)
     g = rec.graph
     k = rec.model.config.privacy_min_people
     items = valid = sentences = 0

@@ -15,7 +15,8 @@ from recommend.hybrid.config import HybridConfig
 from recommend.model_stage import model_stage
 from recommend.paths.privacy import hop_exists
 
-CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32)
+# 120 people: aggregate explanations over 3 of them (5, the default, suits a real shop)
+CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32, privacy_min_people=3)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,9 @@ def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) ->
         recs += got
         scored += [r for r in got if r.parts["graph"] > 0 and row[rec.graph.index(r.item)] > 0]
     with_path = sum(bool(r.paths) for r in recs) / len(recs)
-    assert with_path >= 0.95
+    # links through other people are private now and 120 people share few aggregates (the
+    # 600-user demo keeps 95%: test_privacy)
+    assert with_path >= 0.9
     assert scored and all(any(p.kind == "score" for p in r.paths) for r in scored)
 
 
