@@ -47,6 +47,7 @@ from recommend.paths.privacy import (
     aggregate_matrix,
     counted,
     demographic_segments,
+    interactions_of,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +172,10 @@ def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
             _mp(f"{verb}>same_brand", first, ("made_by", "out"), ("made_by", "in")),
             _mp(f"{verb}>{agg}", first, Step(agg, min_people=k)),
         ]
+    out += [_mp(f"{verb}>co_engaged", Step(inter, "out", "product"),
+                Step("co_engaged", min_people=k))
+            for inter, verb in (("purchased", "bought"), ("carted", "carted"),
+                                ("viewed", "viewed"))]
     for act, verb in (("liked", "liked"), ("authored", "wrote")):
         post = (act, "out", "post")
         out += [
@@ -205,7 +210,8 @@ DEFAULT_METAPATHS: tuple[MetaPath, ...] = catalogue()
 
 def _block_has_edges(graph: KnowledgeGraph, src_type: str, rel: str, dst_type: str) -> bool:
     if rel in AGGREGATES:  # computed from the interactions
-        rel, src_type = AGGREGATES[rel].interaction, "user"
+        return any(_block_has_edges(graph, "user", r, "product")
+                   for r in interactions_of(AGGREGATES[rel].interaction))
     return any(c.src_type == src_type and c.dst_type == dst_type and len(c)
                for c in graph.edge_blocks(rel))
 

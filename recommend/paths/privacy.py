@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
            "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate", "Privacy", "aggregate_link",
            "aggregate_matrix", "counted", "demographic_ids", "demographic_segments",
-           "hop_exists", "members", "people", "violations"]
+           "hop_exists", "interactions_of", "members", "people", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
@@ -125,12 +125,17 @@ def demographic_segments(graph: KnowledgeGraph) -> np.ndarray:
                      for s in graph.nodes("segment")], bool)
 
 
+def interactions_of(interaction: str) -> tuple[str, ...]:
+    """The stored relations behind an aggregate's ``interaction`` (:data:`ENGAGED`: all)."""
+    return _ENGAGEMENTS if interaction == ENGAGED else (interaction,)
+
+
 def _interactions(graph: KnowledgeGraph, relation: str) -> sp.csr_matrix:
     """(users x products) summed weights of ``relation`` (:data:`ENGAGED`: of every event
     relation), float64."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
     out = sp.csr_matrix(shape, dtype=np.float64)
-    for rel in _ENGAGEMENTS if relation == ENGAGED else (relation,):
+    for rel in interactions_of(relation):
         if graph.num_edges(rel):
             out = out + graph.matrix(rel, dst_type="product", src_type="user").astype(np.float64)
     return sp.csr_matrix(out)
