@@ -172,10 +172,6 @@ def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
             _mp(f"{verb}>same_brand", first, ("made_by", "out"), ("made_by", "in")),
             _mp(f"{verb}>{agg}", first, Step(agg, min_people=k)),
         ]
-    out += [_mp(f"{verb}>co_engaged", Step(inter, "out", "product"),
-                Step("co_engaged", min_people=k))
-            for inter, verb in (("purchased", "bought"), ("carted", "carted"),
-                                ("viewed", "viewed"))]
     for act, verb in (("liked", "liked"), ("authored", "wrote")):
         post = (act, "out", "post")
         out += [
