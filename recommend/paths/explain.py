@@ -37,7 +37,7 @@ from recommend.paths.metapaths import (
 )
 from recommend.paths.privacy import (
     COUNTED,
-    PRIVATE_RELATIONS,
+    PERSONAL_RELATIONS,
     Privacy,
     aggregate_link,
     demographic_ids,
@@ -268,9 +268,10 @@ def connection_path(
 
 
 def link_rules(graph: KnowledgeGraph) -> LinkRules:
-    """The :class:`kg.links.LinkRules` of a private connection: nobody's private acts but the
-    source's, nobody not followed, no demographic segment, no unaggregated ``co_bought``."""
-    return LinkRules(private=PRIVATE_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))
+    """The :class:`kg.links.LinkRules` of a private connection: nobody's private acts or
+    inferred interests but the source's, nobody not followed, no demographic segment, no
+    unaggregated ``co_bought``."""
+    return LinkRules(private=PERSONAL_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))
 
 
 def fidelity_check(

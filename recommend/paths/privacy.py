@@ -8,7 +8,8 @@ Rules (:class:`Privacy`):
 - co-purchase evidence is shown only in aggregate, over at least ``min_people`` distinct
   people ("14 people who bought A also bought B");
 - people the user follows may be named for what they did in public (posts, likes, shares,
-  comments); nobody else is named for anything;
+  comments), not for what was inferred about them (:data:`PERSONAL_RELATIONS`: interests,
+  segments); nobody else is named for anything (a public post is shown with its author);
 - gender and age segments (:data:`DEMOGRAPHIC_FACETS`) feed the graph scorer only when
   ``demographics`` is on, and never appear in a sentence.
 
@@ -52,12 +53,16 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
-           "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate", "Privacy", "aggregate_link",
-           "aggregate_matrix", "counted", "demographic_ids", "demographic_segments",
-           "hop_exists", "interactions_of", "members", "people", "violations"]
+           "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
+           "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
+           "demographic_segments", "hop_exists", "interactions_of", "members", "people",
+           "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
+#: What no one else may see of a person: their private acts and what was inferred from
+#: them (interests, segments).
+PERSONAL_RELATIONS = PRIVATE_RELATIONS | {"interested_in", "member_of"}
 #: What a followee may be named for: their public acts.
 PUBLIC_RELATIONS = frozenset({"authored", "liked", "shared", "commented"})
 #: Segment facets that stay out of the graph scorer unless asked for, and out of sentences.
@@ -271,7 +276,7 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
             if end.startswith("user:") and end != you:
                 if end not in followed:
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
-                elif rel in PRIVATE_RELATIONS:
+                elif rel in PERSONAL_RELATIONS:
                     out.append(f"shows {end}'s private {rel} edge")
         if (rel in AGGREGATES or rel in COUNTED) and people(graph, (src, rel, dst)) < min_people:
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")

@@ -19,7 +19,7 @@ from recommend.hybrid.config import HybridConfig
 from recommend.paths import GraphPathScorer, MetaPath, Privacy, Step, catalogue, metapath_matrix
 from recommend.paths.explain import connection_path, link_rules
 from recommend.paths.privacy import (
-    PRIVATE_RELATIONS,
+    PERSONAL_RELATIONS,
     PUBLIC_RELATIONS,
     aggregate_matrix,
     hop_exists,
@@ -41,7 +41,7 @@ def named(graph: KnowledgeGraph, you: str, edges) -> list[str]:
             if end.startswith("user:") and end != you:
                 if end not in follows:
                     out.append(f"{end} not followed")
-                elif rel in PRIVATE_RELATIONS:
+                elif rel in PERSONAL_RELATIONS:
                     out.append(f"{end} {rel}")
     return out
 
@@ -149,6 +149,9 @@ def social_world() -> KnowledgeGraph:
     g.add_edges("purchased", ["user:me", "user:zed", "user:zed", "user:mia"],
                 ["product:A", "product:A", "product:B", "product:C"])
     g.add_edges("liked", ["user:mia"], ["product:D"])
+    g.add_node("brand:hoka", name="Hoka")
+    g.add_edges("interested_in", ["user:mia"], ["brand:hoka"])  # inferred: personal
+    g.add_edges("made_by", ["product:E"], ["brand:hoka"])
     return g
 
 
@@ -159,6 +162,8 @@ def test_connections_walk_no_one_elses_private_acts() -> None:
     private = LinkFinder(g, "user:me", rules=link_rules(g))
     assert private.link("product:B") is None  # only through zed's purchases
     assert private.link("product:C") is None  # mia is followed, but her purchase is private
+    assert plain.link("product:E").nodes == ("user:me", "user:mia", "brand:hoka", "product:E")
+    assert private.link("product:E") is None  # and so is what she is into
     public = private.link("product:D")  # her like is public
     assert public is not None and public.nodes == ("user:me", "user:mia", "product:D")
     path = connection_path(g, "user:me", "product:D")
