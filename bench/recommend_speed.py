@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from kg.atomic import atomic_write_json
+from recommend.paths.privacy import hop_exists
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recommend_speed.json"
 REPO = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 def _valid(graph, user: str, rec) -> bool:
     """At least one path from the user to the item made of stored edges."""
     return any(p.nodes[0] == user and p.nodes[-1] == rec.item and len(p.edges) >= 1
-               and all(graph.has_edge(*e) for e in p.edges) for p in rec.paths)
+               and all(hop_exists(graph, e) for e in p.edges) for p in rec.paths)
 
 
 def measure(artifact: Path, n_users: int, n_unknown: int = 5, seed: int = 0) -> dict:
@@ -150,7 +151,7 @@ def _measure_similar(rec, n_items: int, rng: np.random.Generator) -> dict:
         wall.append((time.perf_counter() - t0) * 1e3)
         cpu_ms.append((time.thread_time() - c0) * 1e3)
         items += len(found)
-        valid += sum(bool(r.paths) and all(rec.graph.has_edge(*e) for p in r.paths
+        valid += sum(bool(r.paths) and all(hop_exists(rec.graph, e) for p in r.paths
                                            for e in p.edges) for r in found)
     return {"items_asked": len(sample), "wall_ms": _percentiles(wall),
             "cpu_ms": _percentiles(cpu_ms), "answers": items,

@@ -12,6 +12,11 @@ of the target, and its smallest such neighbour. Between two nodes the edge given
 stored one found walking the node's out-edges, then its in-edges, block by block in insertion
 order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
 
+:class:`LinkRules` keep a link private: with ``private`` relations given, another user than
+the source appears only as someone the source follows, never joined by one of those relations
+(what they bought, viewed...); ``closed`` relations are never walked and ``hidden`` nodes never
+passed through.
+
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
 >>> g.add_edges("rated", ["user:1", "user:2", "user:2"], ["product:A", "product:A", "product:B"])
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
     from kg.edges import NeighborIndices
     from kg.graph import KnowledgeGraph
 
-__all__ = ["Around", "Link", "LinkFinder"]
+__all__ = ["Around", "Link", "LinkFinder", "LinkRules"]
 
 EdgeTriple = tuple[str, str, str]
 _CHUNK = 64  # at most this many middle nodes tested at once in the 3-hop search
@@ -45,6 +50,53 @@ class Link:
 
     nodes: tuple[str, ...]
     edges: tuple[EdgeTriple, ...]
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """What a link may walk (module docstring); the default walks everything."""
+
+    private: frozenset[str] | None = None
+    closed: frozenset[str] = frozenset()
+    hidden: frozenset[str] = field(default_factory=frozenset)
+
+    def keeps(self, node_type: str, is_source: bool, relation: str, other_type: str,
+              direction: str) -> bool:
+        """Whether a link may walk this block of a node of ``node_type`` (the source or not)."""
+        if relation in self.closed:
+            return False
+        if self.private is None:
+            return True
+        if is_source:
+            return other_type != "user" or (relation == "follows" and direction == "out")
+        if node_type == "user" and (relation in self.private or other_type == "user"):
+            return False
+        return not (other_type == "user" and relation in self.private)
+
+    def filter(self, graph: KnowledgeGraph, around: Around, is_source: bool) -> Around:
+        """``around`` with the blocks (and hidden nodes) a link may not walk left out."""
+        blocks = []
+        for nb in around.blocks:
+            other = nb.dst_type if nb.direction == "out" else nb.src_type
+            if not self.keeps(around.node_type, is_source, nb.relation, other, nb.direction):
+                continue
+            hide = self._hidden(graph, other)
+            if hide is not None:
+                keep = ~hide[nb.indices]
+                nb = replace(nb, indices=nb.indices[keep], weights=nb.weights[keep],
+                             positions=nb.positions[keep])
+            if len(nb.indices):
+                blocks.append(nb)
+        around.blocks = blocks
+        return around
+
+    def _hidden(self, graph: KnowledgeGraph, node_type: str) -> np.ndarray | None:
+        ids = [h for h in self.hidden if h.startswith(node_type + ":") and graph.has_node(h)]
+        if not ids:
+            return None
+        mask = np.zeros(graph.num_nodes(node_type), bool)
+        mask[[graph.index(h) for h in ids]] = True
+        return mask
 
 
 class Around:
@@ -86,10 +138,11 @@ class LinkFinder:
     """Shortest links from ``source`` to any target (module docstring); reuse it per source."""
 
     def __init__(self, graph: KnowledgeGraph, source: str, *, max_hops: int = 3,
-                 max_expand: int = 500) -> None:
+                 max_expand: int = 500, rules: LinkRules | None = None) -> None:
         if not 1 <= max_hops <= 3:
             raise ValueError(f"max_hops must be 1, 2 or 3, not {max_hops}")
         self.graph, self.source = graph, source
+        self.rules = rules or LinkRules()
         self.max_hops, self.max_expand = max_hops, max_expand
         self._src_type, self._src = source.partition(":")[0], graph.index(source)
         self._sorted: list[tuple[str, str, int]] | None = None
@@ -97,7 +150,7 @@ class LinkFinder:
     @functools.cached_property
     def _around(self) -> Around:
         """The source's neighbourhood, gathered on the first search (often none is needed)."""
-        return Around(self.graph, self.source)
+        return self.rules.filter(self.graph, Around(self.graph, self.source), True)
 
     def _neighbours_sorted(self) -> list[tuple[str, str, int]]:
         """The source's distinct neighbours as (typed id, type, index), by typed id."""
@@ -124,7 +177,7 @@ class LinkFinder:
             return Link((u_id, target), (near_u.first_edge(t_type, t, target),))
         if self.max_hops < 2:
             return None
-        near_i = Around(g, target)
+        near_i = self.rules.filter(g, Around(g, target), False)
         masks = near_i.masks(g)
         skip = {(self._src_type, self._src), (t_type, t)}
         common = _smallest_hit(g, near_u.blocks, masks, skip)
@@ -134,15 +187,17 @@ class LinkFinder:
                                                near_i.first_edge(x_type, x, x_id)))
         if self.max_hops < 3:
             return None
+        if self.rules.private is not None:  # a third hop would name someone not followed
+            masks.pop("user", None)
         xs = [x for x in self._neighbours_sorted()[: self.max_expand] if x[0] != target]
         a, size = 0, 1
         while a < len(xs):  # chunks of 1, 2, 4, ... 64 nodes: the first often hits
             chunk, a, size = xs[a:a + size], a + size, min(2 * size, _CHUNK)
-            hit = np.flatnonzero(_reaches(g, chunk, masks, skip))
+            hit = np.flatnonzero(_reaches(g, chunk, masks, skip, self.rules))
             if len(hit) == 0:
                 continue
             x_id, x_type, x = chunk[int(hit[0])]
-            near_x = Around(g, x_id)
+            near_x = self.rules.filter(g, Around(g, x_id), False)
             y_id, y_type, y = _smallest_hit(g, near_x.blocks, masks, skip | {(x_type, x)})
             return Link((u_id, x_id, y_id, target),
                         (near_u.first_edge(x_type, x, x_id), near_x.first_edge(y_type, y, y_id),
@@ -151,9 +206,11 @@ class LinkFinder:
 
 
 def _reaches(graph: KnowledgeGraph, xs: list[tuple[str, str, int]],
-             masks: dict[str, np.ndarray], skip: set[tuple[str, int]]) -> np.ndarray:
+             masks: dict[str, np.ndarray], skip: set[tuple[str, int]],
+             rules: LinkRules) -> np.ndarray:
     """Per middle node ``xs[k]``: has it a neighbour set in ``masks`` (not in ``skip``, not
-    itself)? One gather over the CSR rows of all of them, per block."""
+    itself) through a block ``rules`` keep? One gather over the CSR rows of all of them, per
+    block."""
     out = np.zeros(len(xs), bool)
     types = np.array([t for _, t, _ in xs])
     idx = np.array([j for _, _, j in xs], np.int64)
@@ -163,7 +220,8 @@ def _reaches(graph: KnowledgeGraph, xs: list[tuple[str, str, int]],
             for key, adj in graph.adjacencies(x_type, direction):
                 other_type = key[2] if direction == "out" else key[0]
                 mask = masks.get(other_type)
-                if mask is None:
+                if mask is None or not rules.keeps(x_type, False, key[1], other_type,
+                                                   direction):
                     continue
                 nodes, n = idx[rows], len(adj.indptr) - 1  # nodes >= n have no edge here
                 lo = adj.indptr[np.minimum(nodes, n)]

@@ -280,10 +280,14 @@ class Recommender:
 
     # ----- explaining -----
     def _finder(self, user_id: str) -> LinkFinder | None:
-        """The connection finder of a known user (None for a user not in the graph)."""
+        """The connection finder of a known user (None for a user not in the graph), under the
+        privacy rules (:func:`recommend.paths.explain.link_rules`)."""
         from kg.links import LinkFinder
+        from recommend.paths.explain import link_rules
 
-        return LinkFinder(self.graph, user_id) if self.graph.has_node(user_id) else None
+        if not self.graph.has_node(user_id):
+            return None
+        return LinkFinder(self.graph, user_id, rules=link_rules(self.graph))
 
     @reads_snapshot
     def influencers(self, component: str | None = None) -> frozenset[str]:
@@ -303,6 +307,7 @@ class Recommender:
                max_paths: int | None = None) -> list[list[ExplainedPath]]:
         """Per item, up to ``max_paths`` paths carrying its graph/social score, else a link."""
         from recommend.paths.explain import scored_paths_many
+        from recommend.paths.privacy import Privacy
 
         scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts],
                     self.influencers(name))
@@ -311,7 +316,8 @@ class Recommender:
         limit = self.model.config.max_paths if max_paths is None else max_paths
         return scored_paths_many(self.graph, finder.source, item_ids, scorers,
                                  max_paths=limit, finder=finder,
-                                 influencers=self.influencers())
+                                 influencers=self.influencers(),
+                                 privacy=Privacy.from_config(self.model.config))
 
     @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None

@@ -41,11 +41,16 @@ class ExplanationAudit:
 
 
 def path_is_valid(graph: KnowledgeGraph, path: ExplainedPath) -> bool:
-    """Every edge of ``path`` is stored and the edges chain its nodes from user to item."""
+    """Every edge of ``path`` is stored (an aggregate hop: backed by stored edges,
+    :func:`recommend.paths.privacy.hop_exists`) and the edges chain its nodes from user to
+    item."""
+    from recommend.paths.privacy import hop_exists
+
     if not path.edges or len(path.nodes) != len(path.edges) + 1:
         return False
     for t, (src, rel, dst) in enumerate(path.edges):
-        if {src, dst} != {path.nodes[t], path.nodes[t + 1]} or not graph.has_edge(src, rel, dst):
+        if {src, dst} != {path.nodes[t], path.nodes[t + 1]} or not hop_exists(graph,
+                                                                               (src, rel, dst)):
             return False
     return True
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from recommend.hybrid.encoders import TextEncoder
     from recommend.paths import GraphPathScorer
     from recommend.paths import Path as GraphPath
+    from recommend.paths.privacy import Privacy
 
 CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
@@ -232,11 +233,13 @@ class PathComponent:
         self.scorer = scorer
 
     @staticmethod
-    def split_metapaths(graph: KnowledgeGraph) -> dict[str, list]:
-        """The graph's available meta-paths, social (``follows>``) apart from the rest."""
+    def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None
+                        ) -> dict[str, list]:
+        """The graph's available meta-paths under ``privacy``, social (``follows>``) apart
+        from the rest."""
         from recommend.paths import available_metapaths
 
-        found = available_metapaths(graph)
+        found = available_metapaths(graph, privacy=privacy)
         return {
             "social": [m for m in found if m.steps[0].relation == "follows"],
             "graph": [m for m in found if m.steps[0].relation != "follows"],

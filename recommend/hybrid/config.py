@@ -105,6 +105,10 @@ class HybridConfig:
     Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
     pool holds ``candidate_recall`` of the validation items (else the largest).
     ``path_normalize`` is the meta-path scorers' degree normalisation.
+    ``privacy_min_people`` is the fewest distinct people an aggregate explanation ("14 people
+    who bought A also bought B") and the graph scorers' co-interaction and segment evidence
+    may rest on; ``privacy_demographics`` lets gender and age segments feed the graph scorer
+    (never a sentence) (:mod:`recommend.paths.privacy`).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -158,6 +162,8 @@ class HybridConfig:
     learned_ranker: bool = True
     k: int = 10
     max_paths: int = 3
+    privacy_min_people: int = 5
+    privacy_demographics: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -176,6 +182,8 @@ class HybridConfig:
             raise ValueError(f"HybridConfig.ease_keep must be None or >= 1, got {self.ease_keep}")
         if any(n < 1 for n in (*self.knn_ks, *self.candidate_sizes)):
             raise ValueError("HybridConfig.knn_ks and candidate_sizes must be >= 1")
+        if self.privacy_min_people < 1:
+            raise ValueError("privacy_min_people must be at least 1")
 
     def cf_params(self) -> dict[str, Any]:
         """The fixed CF settings, as :meth:`recommend.hybrid.components.CfComponent.fit`

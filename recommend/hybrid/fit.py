@@ -68,6 +68,7 @@ def _fit_components(
     """Every configured component over ``graph``: fitted, or (path scorers) given weights;
     ``tuned`` holds components the tuning already fitted on this graph (by name)."""
     from recommend.paths import GraphPathScorer
+    from recommend.paths.privacy import Privacy
 
     comps: dict[str, Any] = {n: c for n, c in (tuned or {}).items() if c is not None}
     wanted = config.components
@@ -84,7 +85,7 @@ def _fit_components(
         comps["content"] = ContentComponent(content.index, graph,
                                             half_life_days=config.content_half_life_days,
                                             encoder=content.encoder)
-    groups = PathComponent.split_metapaths(graph)
+    groups = PathComponent.split_metapaths(graph, Privacy.from_config(config))
     for name in ("graph", "social"):
         if name not in wanted or not groups[name]:
             continue

@@ -5,6 +5,7 @@
 - :mod:`~recommend.paths.scorer`: :class:`GraphPathScorer`, weights fitted on validation NDCG;
 - :mod:`~recommend.paths.instances`: a meta-path's concrete paths and their values;
 - :mod:`~recommend.paths.explain`: explanation paths and the fidelity check;
+- :mod:`~recommend.paths.privacy`: what explanations may show, the aggregate relations;
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """
 
@@ -21,8 +22,10 @@ from recommend.paths.metapaths import (
     MetaPath,
     Step,
     available_metapaths,
+    catalogue,
     metapath_matrix,
 )
+from recommend.paths.privacy import Privacy
 from recommend.paths.scorer import GraphPathScorer, TopN
 from recommend.paths.sentences import node_name, render_path
 from recommend.paths.social import KolWeights, kol_weights
@@ -34,9 +37,11 @@ __all__ = [
     "KolWeights",
     "MetaPath",
     "Path",
+    "Privacy",
     "Step",
     "TopN",
     "available_metapaths",
+    "catalogue",
     "connection_path",
     "explain_paths",
     "fidelity_check",

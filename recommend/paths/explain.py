@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from kg.links import LinkFinder
+from kg.links import LinkFinder, LinkRules
 from recommend.paths.instances import path_value, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
@@ -34,6 +34,14 @@ from recommend.paths.metapaths import (
     normalize_step,
     raw_step_matrix,
     step_matrices,
+)
+from recommend.paths.privacy import (
+    COUNTED,
+    PERSONAL_RELATIONS,
+    Privacy,
+    aggregate_link,
+    demographic_ids,
+    violations,
 )
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath
@@ -43,7 +51,7 @@ if TYPE_CHECKING:
     from recommend.paths.scorer import GraphPathScorer
 
 __all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "explain_paths_many", "fidelity_check", "scored_paths_many"]
+           "explain_paths_many", "fidelity_check", "link_rules", "scored_paths_many"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -102,15 +110,20 @@ def explain_paths(
     steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
     influencers: Collection[str] = (),
     fallback: bool = True,
+    privacy: Privacy | None = None,
 ) -> list[Path]:
     """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score.
 
     ``steps`` are the scorer's compiled step matrices (computed here if None). When no
     weighted meta-path reaches the item: a :func:`connection_path` if ``fallback``, else [].
+    A path that would show what ``privacy`` forbids (:func:`recommend.paths.privacy.
+    violations`: only a scorer given private meta-paths or demographics makes one) is not
+    shown.
     """
     return explain_paths_many(graph, user_id, [item_id], metapaths, weights,
                               max_paths=max_paths, max_hops=max_hops, normalize=normalize,
-                              steps=steps, influencers=influencers, fallback=fallback)[0]
+                              steps=steps, influencers=influencers, fallback=fallback,
+                              privacy=privacy)[0]
 
 
 def explain_paths_many(
@@ -126,8 +139,11 @@ def explain_paths_many(
     steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
     influencers: Collection[str] = (),
     fallback: bool = True,
+    privacy: Privacy | None = None,
 ) -> list[list[Path]]:
     """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path)."""
+    privacy = privacy or Privacy()
+    demographic = demographic_ids(graph)
     u = graph.index(user_id)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     found: list[list[tuple[float, str, tuple[int, ...]]]] = [[] for _ in item_ids]
@@ -145,17 +161,22 @@ def explain_paths_many(
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
         if not paths:
             link = connection_path(graph, user_id, item_id, max_hops=max_hops,
-                                   influencers=influencers) if fallback else None
+                                   influencers=influencers, privacy=privacy) if fallback else None
             out.append([] if link is None else [link])
             continue
-        kept = []
-        for share, name, idx in sorted(paths, key=lambda e: -e[0])[:max_paths]:
+        kept: list[Path] = []
+        for share, name, idx in sorted(paths, key=lambda e: -e[0]):
+            if len(kept) == max_paths:
+                break
             mp = by_name[name]
             nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
             edges = tuple(
                 _stored_edge(a, s.relation, b, s.direction)
                 for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
             )
+            if violations(graph, user_id, edges, min_people=privacy.min_people,
+                          demographic=demographic):
+                continue
             text = render_path(graph, nodes, edges, influencers=influencers)
             kept.append(Path(nodes, edges, name, share / total, text))
         out.append(kept)
@@ -171,20 +192,23 @@ def scored_paths_many(
     max_paths: int = 3,
     finder: LinkFinder | None = None,
     influencers: Collection[str] = (),
+    privacy: Privacy | None = None,
 ) -> list[list[ExplainedPath]]:
     """Per item, the top ``max_paths`` paths carrying its score over several scorers.
 
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
     component's part of item j's blended score; a path's ``contribution`` is its share of the
     sum over the item's paths kept. None carrying a score: a :func:`connection_path`
-    (through ``finder``).
+    (through ``finder``, which should follow :func:`link_rules`). Nothing ``privacy``
+    forbids is shown.
     """
     found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         wanted = [j for j, share in enumerate(shares) if share > 0]
         paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
                                    sc.metapaths_, sc.weights_, max_paths=max_paths,
-                                   steps=sc.steps_, influencers=kols, fallback=False)
+                                   steps=sc.steps_, influencers=kols, fallback=False,
+                                   privacy=privacy)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
     out: list[list[ExplainedPath]] = []
@@ -197,7 +221,7 @@ def scored_paths_many(
                         for c, name, p in paths[:max_paths]])
             continue
         link = connection_path(graph, user_id, item_id, finder=finder,
-                               influencers=influencers)
+                               influencers=influencers, privacy=privacy)
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
@@ -215,19 +239,39 @@ def connection_path(
     influencers: Collection[str] = (),
     max_expand: int = 500,
     finder: LinkFinder | None = None,
+    privacy: Privacy | None = None,
 ) -> Path | None:
     """A shortest path of at most ``max_hops`` (<= 3) hops through existing edges, or None.
 
-    The search is :class:`kg.links.LinkFinder`'s (user side expanded at most ``max_expand``
-    nodes); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
-    connection, not the reason for the score, and says so.
+    The search is :class:`kg.links.LinkFinder`'s under :func:`link_rules` (user side
+    expanded at most ``max_expand`` nodes), else an aggregate over people
+    (:func:`recommend.paths.privacy.aggregate_link`: "14 people who viewed A also viewed
+    B"); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
+    connection, not the reason for the score, and says so; one that shows what ``privacy``
+    forbids (a ``finder`` made without the rules) is not given.
     """
-    finder = finder or LinkFinder(graph, user_id, max_hops=max_hops, max_expand=max_expand)
+    privacy = privacy or Privacy()
+    finder = finder or LinkFinder(graph, user_id, max_hops=max_hops, max_expand=max_expand,
+                                  rules=link_rules(graph))
     link = finder.link(item_id)
-    if link is None:
+    if link is not None:
+        nodes, edges = link.nodes, link.edges
+    else:
+        found = aggregate_link(graph, user_id, item_id, min_people=privacy.min_people)
+        if found is None:
+            return None
+        nodes, edges = found
+    if violations(graph, user_id, edges, min_people=privacy.min_people):
         return None
-    text = render_path(graph, link.nodes, link.edges, influencers=influencers)
-    return Path(link.nodes, link.edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
+    text = render_path(graph, nodes, edges, influencers=influencers)
+    return Path(nodes, edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
+
+
+def link_rules(graph: KnowledgeGraph) -> LinkRules:
+    """The :class:`kg.links.LinkRules` of a private connection: nobody's private acts or
+    inferred interests but the source's, nobody not followed, no demographic segment, no
+    unaggregated ``co_bought``."""
+    return LinkRules(private=PERSONAL_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))
 
 
 def fidelity_check(

@@ -39,7 +39,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from kg.schema import relation
+from kg.schema import Relation, relation
+from recommend.paths.privacy import (
+    AGGREGATES,
+    COUNTED,
+    Privacy,
+    aggregate_matrix,
+    counted,
+    demographic_segments,
+    interactions_of,
+)
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -50,6 +59,7 @@ __all__ = [
     "Normalize",
     "Step",
     "available_metapaths",
+    "catalogue",
     "metapath_matrix",
     "normalize_step",
     "raw_step_matrix",
@@ -60,28 +70,39 @@ Normalize = Literal["row", "symmetric", "none"]
 Direction = Literal["out", "in"]
 
 
+def step_relation(name: str) -> Relation:
+    """A stored relation of :mod:`kg.schema` or an aggregate of :mod:`recommend.paths.privacy`."""
+    agg = AGGREGATES.get(name)
+    return agg.relation if agg is not None else relation(name)
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """Follow ``relation`` out of (``"out"``) or into (``"in"``) the current node.
 
     ``node_type`` is the type reached; it may be left out when the relation reaches one type
     only on that side. ``reweight="kol"`` scales each reached user by its influencer (PageRank)
-    weight before normalisation (see :mod:`recommend.paths.social`).
+    weight before normalisation (see :mod:`recommend.paths.social`). ``min_people`` keeps of
+    an aggregate or ``co_bought`` step only what at least that many people did, and
+    ``demographics`` lets a ``member_of`` or segment aggregate step use gender and age
+    segments (:mod:`recommend.paths.privacy`).
     """
 
     relation: str
     direction: Direction = "out"
     node_type: str | None = None
     reweight: Literal["kol"] | None = None
+    min_people: int = 0
+    demographics: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in ("out", "in"):
             raise ValueError(f"step {self.relation}: direction must be 'out' or 'in'")
-        relation(self.relation)  # unknown relation -> ValueError naming the known ones
+        step_relation(self.relation)  # unknown relation -> ValueError naming the known ones
 
     def reached_type(self, from_type: str) -> str:
         """The node type this step reaches from ``from_type`` (ValueError if impossible)."""
-        rel = relation(self.relation)
+        rel = step_relation(self.relation)
         here, there = (
             (rel.src_types, rel.dst_types) if self.direction == "out"
             else (rel.dst_types, rel.src_types)
@@ -132,17 +153,24 @@ def _mp(name: str, *steps: tuple[str, str] | tuple[str, str, str] | Step) -> Met
     return MetaPath(name, tuple(s if isinstance(s, Step) else Step(*s) for s in steps))
 
 
-def _catalogue() -> tuple[MetaPath, ...]:
+def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
+    """The meta-path catalogue under ``privacy`` (default :class:`Privacy`): no walk through
+    another person's private acts (:mod:`recommend.paths.privacy`); co-interaction and
+    segment evidence goes through the aggregate relations, over at least ``min_people``."""
+    privacy = privacy or Privacy()
+    k, demo = privacy.min_people, privacy.demographics
     out: list[MetaPath] = []
     product_links = ("co_bought", "also_bought", "bought_together", "also_viewed", "similar")
-    for inter, verb in (("purchased", "bought"), ("rated", "rated"), ("liked", "liked")):
-        first = (inter, "out", "product")
+    for inter, verb, agg in (("purchased", "bought", "co_purchased"),
+                             ("rated", "rated", "co_rated"), ("liked", "liked", "co_liked")):
+        first = Step(inter, "out", "product")
         for link in product_links:
-            out.append(_mp(f"{verb}>{link}", first, (link, "out")))
+            out.append(_mp(f"{verb}>{link}", first,
+                           Step(link, min_people=k if link in COUNTED else 0)))
         out += [
             _mp(f"{verb}>same_category", first, ("in_category", "out"), ("in_category", "in")),
             _mp(f"{verb}>same_brand", first, ("made_by", "out"), ("made_by", "in")),
-            _mp(f"{verb}>peers_{verb}", first, (inter, "in", "user"), (inter, "out", "product")),
+            _mp(f"{verb}>{agg}", first, Step(agg, min_people=k)),
         ]
     for act, verb in (("liked", "liked"), ("authored", "wrote")):
         post = (act, "out", "post")
@@ -153,39 +181,45 @@ def _catalogue() -> tuple[MetaPath, ...]:
                 ("in_category", "in")),
         ]
     kol = Step("follows", "out", "user", reweight="kol")
-    out += [
-        _mp("follows>bought", kol, ("purchased", "out", "product")),
-        _mp("follows>rated", kol, ("rated", "out", "product")),
+    segment = Step("member_of", "out", "segment", demographics=demo)
+    out += [  # a followee is named for public acts only
         _mp("follows>liked", kol, ("liked", "out", "product")),
+        _mp("follows>shared", kol, ("shared", "out", "product")),
+        _mp("follows>commented", kol, ("commented", "out", "product")),
         _mp("follows>posted", kol, ("authored", "out", "post"), ("mentions", "out", "product")),
         _mp("interest>category", ("interested_in", "out", "category"), ("in_category", "in")),
         _mp("interest>brand", ("interested_in", "out", "brand"), ("made_by", "in")),
         _mp("interest>concept", ("interested_in", "out", "concept"), ("about", "in")),
         _mp("interest>image", ("interested_in", "out", "category"),
             ("depicts", "in", "image"), ("has_image", "in", "product")),
-        _mp("segment>bought", ("member_of", "out"), ("member_of", "in"),
-            ("purchased", "out", "product")),
-        _mp("segment>rated", ("member_of", "out"), ("member_of", "in"),
-            ("rated", "out", "product")),
+        _mp("segment>members_bought", segment,
+            Step("members_bought", min_people=k, demographics=demo)),
+        _mp("segment>members_rated", segment,
+            Step("members_rated", min_people=k, demographics=demo)),
     ]
     return tuple(out)
 
 
 #: The default catalogue (all at most 3 hops, so every path can be explained).
-DEFAULT_METAPATHS: tuple[MetaPath, ...] = _catalogue()
+DEFAULT_METAPATHS: tuple[MetaPath, ...] = catalogue()
 
 
 def _block_has_edges(graph: KnowledgeGraph, src_type: str, rel: str, dst_type: str) -> bool:
+    if rel in AGGREGATES:  # computed from the interactions
+        return any(_block_has_edges(graph, "user", r, "product")
+                   for r in interactions_of(AGGREGATES[rel].interaction))
     return any(c.src_type == src_type and c.dst_type == dst_type and len(c)
                for c in graph.edge_blocks(rel))
 
 
 def available_metapaths(
-    graph: KnowledgeGraph, metapaths: Iterable[MetaPath] | None = None
+    graph: KnowledgeGraph, metapaths: Iterable[MetaPath] | None = None, *,
+    privacy: Privacy | None = None,
 ) -> list[MetaPath]:
-    """The meta-paths (default catalogue if None) whose every step has edges in ``graph``."""
+    """The meta-paths (:func:`catalogue` under ``privacy`` if None) whose every step has
+    edges in ``graph``."""
     keep = []
-    for mp in DEFAULT_METAPATHS if metapaths is None else metapaths:
+    for mp in catalogue(privacy) if metapaths is None else metapaths:
         types = mp.types
         ok = True
         for step, a, b in zip(mp.steps, types[:-1], types[1:], strict=True):
@@ -203,11 +237,17 @@ def raw_step_matrix(
 ) -> sp.csr_matrix:
     """The step's (n ``from_type`` x n reached type) weighted adjacency, before normalisation."""
     to_type = step.reached_type(from_type)
-    if step.direction == "out":
-        m = graph.matrix(step.relation, dst_type=to_type, src_type=from_type)
+    src, dst = (from_type, to_type) if step.direction == "out" else (to_type, from_type)
+    if step.relation in AGGREGATES:
+        m = aggregate_matrix(graph, step.relation, min_people=max(step.min_people, 1),
+                             demographics=step.demographics)
     else:
-        m = graph.matrix(step.relation, dst_type=from_type, src_type=to_type).T.tocsr()
-    m = m.astype(np.float64)
+        m = graph.matrix(step.relation, dst_type=dst, src_type=src).astype(np.float64)
+        if step.relation in COUNTED and step.min_people > 0:
+            m = counted(graph, step.relation, m, min_people=step.min_people)
+        if step.relation == "member_of" and not step.demographics and graph.num_nodes(dst):
+            m = m @ sp.diags((~demographic_segments(graph)).astype(np.float64))
+    m = sp.csr_matrix(m if step.direction == "out" else m.T, dtype=np.float64)
     if step.reweight == "kol":
         if kol is None:
             from recommend.paths.social import kol_weights

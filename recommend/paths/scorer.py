@@ -13,13 +13,13 @@ lists almost never reaches a weighted top 10. Scoring itself is exact and batche
 >>> g = KnowledgeGraph()
 >>> for p in "ABC":
 ...     _ = g.add_node(f"product:{p}", title=p)
->>> g.add_edges("purchased", ["user:1", "user:2"], ["product:A", "product:C"])
->>> g.add_edges("co_bought", ["product:A"], ["product:B"])
+>>> others = [f"user:{k}" for k in range(2, 7)]
+>>> g.add_edges("purchased", ["user:1", *others, *others], ["product:A"] * 6 + ["product:B"] * 5)
 >>> scorer = GraphPathScorer().fit(g, {"user:1": {"product:B"}})
 >>> [g.node_id("product", int(i)) for i in scorer.top_n([0], 1).items[0]]
 ['product:B']
 >>> scorer.explain("user:1", "product:B")[0].text
-'You bought A; people who bought A also bought B'
+'You bought A; 5 people who bought A also bought B'
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from recommend.paths.metapaths import (
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Path
+    from recommend.paths.privacy import Privacy
     from recommend.paths.social import KolWeights
 
 __all__ = ["GraphPathScorer", "TopN"]
@@ -305,14 +306,17 @@ class GraphPathScorer:
             scores[a:a + len(batch), : top.shape[1]] = val
         return TopN(users, items, scores)
 
-    def explain(self, user: str, item: str, *, max_paths: int = 3) -> list[Path]:
-        """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``."""
+    def explain(self, user: str, item: str, *, max_paths: int = 3,
+                privacy: Privacy | None = None) -> list[Path]:
+        """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``, none
+        showing what ``privacy`` (default :class:`Privacy`) forbids."""
         from recommend.paths.explain import explain_paths
 
         return explain_paths(
             self.graph_, user, item, self.metapaths_, self.weights_,
             max_paths=max_paths, steps=self.steps_,
             influencers=set() if self.kol_ is None else self.kol_.influencers(),
+            privacy=privacy,
         )
 
     # ----- state -----
@@ -322,7 +326,8 @@ class GraphPathScorer:
             "normalize": self.normalize,
             "metapaths": [
                 {"name": mp.name, "weight": float(w),
-                 "steps": [[s.relation, s.direction, s.node_type, s.reweight] for s in mp.steps]}
+                 "steps": [[s.relation, s.direction, s.node_type, s.reweight, s.min_people,
+                            s.demographics] for s in mp.steps]}
                 for mp, w in zip(self.metapaths_, self.weights_, strict=True)
             ],
         }

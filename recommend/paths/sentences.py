@@ -1,6 +1,7 @@
 """Render a graph path as one plain sentence, from node attributes (names, titles, post text).
 
-Each edge becomes a clause "<subject> <verb> <object>" (the path's user is "You", unless
+Each edge becomes a clause "<subject> <verb> <object>" (an aggregate hop says over how many
+people: :mod:`recommend.paths.privacy`; the path's user is "You", unless
 ``first_person=False``: an item-to-item path names its first node like any other); a clause
 about the previous clause's user object continues with ", who ..."; one with the previous
 clause's subject and verb continues with "and <object>" ("@mia bought A and B"); a post that
@@ -11,11 +12,11 @@ an image reached from its product reads "the photo of <product>".
 >>> g = KnowledgeGraph()
 >>> _ = g.add_node("user:1", name="Ann"); _ = g.add_node("product:A", title="Trail Mug")
 >>> _ = g.add_node("product:B", title="Camp Kettle")
->>> g.add_edges("purchased", ["user:1"], ["product:A"])
->>> g.add_edges("co_bought", ["product:A"], ["product:B"])
+>>> g.add_edges("purchased", ["user:1"] + [f"user:{k}" for k in range(2, 8)] * 2,
+...             ["product:A"] + ["product:A"] * 6 + ["product:B"] * 6)
 >>> render_path(g, ("user:1", "product:A", "product:B"),
-...             (("user:1", "purchased", "product:A"), ("product:A", "co_bought", "product:B")))
-'You bought Trail Mug; people who bought Trail Mug also bought Camp Kettle'
+...             (("user:1", "purchased", "product:A"), ("product:A", "co_purchased", "product:B")))
+'You bought Trail Mug; 6 people who bought Trail Mug also bought Camp Kettle'
 >>> g.add_edges("purchased", ["user:1"], ["product:B"])
 >>> render_path(g, ("product:A", "user:1", "product:B"),
 ...             (("user:1", "purchased", "product:A"), ("user:1", "purchased", "product:B")),
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
+
+from recommend.paths.privacy import people
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -54,7 +57,16 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "broader": ("{s} is a kind of {o}", "{s} is also a kind of {o}"),
     "about": ("{s} is about {o}", "{s} is also about {o}"),
     "similar": ("{s} is similar to {o}", "{s} is also similar to {o}"),
-    "co_bought": ("people who bought {s} also bought {o}",) * 2,
+    "co_bought": ("{n} who bought {s} also bought {o}",) * 2,
+    "co_purchased": ("{n} who bought {s} also bought {o}",) * 2,
+    "co_rated": ("{n} who rated {s} also rated {o}",) * 2,
+    "co_liked": ("{n} who liked {s} also liked {o}",) * 2,
+    "co_carted": ("{n} who put {s} in the cart also put {o} in the cart",) * 2,
+    "co_clicked": ("{n} who clicked on {s} also clicked on {o}",) * 2,
+    "co_viewed": ("{n} who viewed {s} also viewed {o}",) * 2,
+    "co_engaged": ("{n} who showed interest in {s} also showed interest in {o}",) * 2,
+    "members_bought": ("{n} in {s} bought {o}",) * 2,
+    "members_rated": ("{n} in {s} rated {o}",) * 2,
     "also_bought": ("people who bought {s} also bought {o}",) * 2,
     "also_viewed": ("people who viewed {s} also viewed {o}",) * 2,
     "bought_together": ("{s} is often bought together with {o}",) * 2,
@@ -140,7 +152,9 @@ def render_path(
             continue
         prev_verb = None if verb is None else (rel, verb[0])
         subject_first = template.startswith("{s} ")
-        text = template.format(s=names[src], o=names[dst])
+        count = people(graph, (src, rel, dst)) if "{n}" in template else 0
+        text = template.format(s=names[src], o=names[dst],
+                               n="1 person" if count == 1 else f"{count} people")
         if src == you and subject_first:
             text = "You" + _second_person(text[len(names[src]):])
         rest = text[len(names[src]) + 1:] if subject_first else None

@@ -85,7 +85,8 @@ def test_bad_metapaths_are_refused_with_reasons():
 def test_available_metapaths_follow_the_graphs_relations():
     g = tiny_graph()
     names = {mp.name for mp in available_metapaths(g)}
-    assert {"bought>co_bought", "bought>same_brand", "bought>peers_bought"} <= names
+    assert {"bought>co_bought", "bought>same_brand", "bought>co_purchased"} <= names
+    assert not any("peers" in n for n in names)
     assert not any("also_bought" in n or "category" in n or "follows" in n for n in names)
     g.add_edges("in_category", ["product:A"], ["category:mugs"])
     assert "bought>same_category" in {mp.name for mp in available_metapaths(g)}
@@ -200,7 +201,7 @@ def test_movielens_uses_its_own_relations(shared_dataset):
                     progress=False)
     truth = {f"user:{ds.events[k].user}": {f"product:{ds.events[k].target}"} for k in held}
     names = {mp.name for mp in available_metapaths(g)}
-    assert names == {"rated>same_category", "rated>peers_rated", "segment>rated"}
+    assert names == {"rated>same_category", "rated>co_rated", "segment>members_rated"}
     start = time.perf_counter()
     scorer = GraphPathScorer(max_fit_users=300).fit(g, truth)
     users = np.arange(g.num_nodes("user"))

@@ -13,8 +13,10 @@ from kg.records import Event, Product, User
 from recommend import Recommendation, Recommender
 from recommend.hybrid.config import HybridConfig
 from recommend.model_stage import model_stage
+from recommend.paths.privacy import hop_exists
 
-CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32)
+# 120 people: aggregate explanations over 3 of them (5, the default, suits a real shop)
+CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32, privacy_min_people=3)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> Non
         assert 1 <= len(r.paths) <= 3 and r.reason is None
         for p in r.paths:
             assert p.nodes[0] == user and p.nodes[-1] == r.item and len(p.edges) <= 3
-            assert all(rec.graph.has_edge(*e) for e in p.edges)
+            assert all(hop_exists(rec.graph, e) for e in p.edges)
             assert len(p.nodes) == len(p.edges) + 1 and p.text
 
 
@@ -84,7 +86,9 @@ def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) ->
         recs += got
         scored += [r for r in got if r.parts["graph"] > 0 and row[rec.graph.index(r.item)] > 0]
     with_path = sum(bool(r.paths) for r in recs) / len(recs)
-    assert with_path >= 0.95
+    # links through other people are private now and 120 people share few aggregates (the
+    # 600-user demo keeps 95%: test_privacy)
+    assert with_path >= 0.9
     assert scored and all(any(p.kind == "score" for p in r.paths) for r in scored)
 
 
@@ -174,7 +178,7 @@ def test_similar_items_are_joined_to_the_item_by_real_paths(rec: Recommender) ->
             for p in r.paths:
                 assert p.nodes[0] == item and p.nodes[-1] == r.item and p.kind == "similar"
                 assert len(p.edges) <= 3 and len(p.nodes) == len(p.edges) + 1
-                assert all(rec.graph.has_edge(*e) for e in p.edges)
+                assert all(hop_exists(rec.graph, e) for e in p.edges)
                 assert (p.text[0].isupper() or p.text[0] == "@") and p.text == p.text.strip()
                 assert rec.graph.node_attrs(item)["title"] in p.text
     item = items[0]

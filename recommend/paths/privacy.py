@@ -1,0 +1,283 @@
+"""Private by default: what an explanation may show, and the aggregate relations that stand in
+for person-to-person evidence.
+
+Rules (:class:`Privacy`):
+
+- what one person bought, put in a cart, viewed, clicked or rated (:data:`PRIVATE_RELATIONS`)
+  is never shown to another: no path names another user joined by such an edge;
+- co-purchase evidence is shown only in aggregate, over at least ``min_people`` distinct
+  people ("14 people who bought A also bought B");
+- people the user follows may be named for what they did in public (posts, likes, shares,
+  comments), not for what was inferred about them (:data:`PERSONAL_RELATIONS`: interests,
+  segments); nobody else is named for anything (a public post is shown with its author);
+- gender and age segments (:data:`DEMOGRAPHIC_FACETS`) feed the graph scorer only when
+  ``demographics`` is on, and never appear in a sentence.
+
+Faithfulness: the meta-path catalogue (:mod:`recommend.paths.metapaths`) walks no private
+hop, so no hidden path carries a score. The person-to-person walks it had
+(``user -bought-> A <-bought- other -bought-> B``, and the same through a segment) are
+replaced by one hop over an *aggregate relation* (:data:`AGGREGATES`), computed from the
+graph's stored interactions by :func:`aggregate_matrix` (never stored, so it is always the
+graph's current state and the validation split's training graph gets its own): ``A
+-co_purchased-> B`` weighs ``sum over people u who bought both of w(u, A) w(u, B) /
+deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
+``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
+segment's members. A hop over one is checked against the stored edges by :func:`people`
+(:func:`hop_exists`). ``co_bought`` (association rules over baskets) is kept only where
+``min_people`` distinct people bought both.
+
+>>> from kg.graph import KnowledgeGraph
+>>> g = KnowledgeGraph()
+>>> buyers = [f"user:{k}" for k in range(5)]
+>>> g.add_edges("purchased", buyers + buyers[:2], ["product:A"] * 5 + ["product:B"] * 2)
+>>> g.add_edges("purchased", buyers, ["product:C"] * 5)
+>>> m = aggregate_matrix(g, "co_purchased", min_people=5)
+>>> [(g.node_id("product", a), g.node_id("product", b)) for a, b in zip(*m.nonzero())]
+[('product:A', 'product:C'), ('product:C', 'product:A')]
+>>> people(g, ("product:A", "co_purchased", "product:B"))
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.schema import Relation
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
+           "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
+           "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
+           "demographic_segments", "hop_exists", "interactions_of", "members", "people",
+           "violations"]
+
+#: A person's relations to products and posts that only they may be shown.
+PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
+#: What no one else may see of a person: their private acts and what was inferred from
+#: them (interests, segments).
+PERSONAL_RELATIONS = PRIVATE_RELATIONS | {"interested_in", "member_of"}
+#: What a followee may be named for: their public acts.
+PUBLIC_RELATIONS = frozenset({"authored", "liked", "shared", "commented"})
+#: Segment facets that stay out of the graph scorer unless asked for, and out of sentences.
+DEMOGRAPHIC_FACETS = ("age", "gender")
+#: Any event of a person on a product (the interaction of the ``co_engaged`` aggregate).
+ENGAGED = "engaged"
+_ENGAGEMENTS = ("viewed", "clicked", "liked", "commented", "shared", "carted", "purchased",
+                "rated")
+#: Relations whose hops are shown only over at least ``min_people`` people (counted on
+#: ``purchased``): the rules-made ``co_bought`` and the aggregates.
+COUNTED = frozenset({"co_bought"})
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """The privacy settings of the graph scorers and their explanations (module doc)."""
+
+    min_people: int = 5
+    demographics: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_people < 1:
+            raise ValueError(f"min_people must be at least 1, not {self.min_people}")
+
+    @classmethod
+    def from_config(cls, config: Any) -> Privacy:
+        """The settings of a :class:`recommend.hybrid.config.HybridConfig`
+        (``privacy_min_people``, ``privacy_demographics``)."""
+        return cls(int(config.privacy_min_people), bool(config.privacy_demographics))
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A relation computed from ``interaction`` edges: ``src_type`` (a product: the people
+    who did it to the product too; a segment: its members) -> product, over distinct people."""
+
+    name: str
+    interaction: str
+    src_type: str
+    verb: str
+
+    @property
+    def relation(self) -> Relation:
+        return Relation(self.name, (self.src_type,), ("product",))
+
+
+AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
+    Aggregate("co_purchased", "purchased", "product", "bought"),
+    Aggregate("co_rated", "rated", "product", "rated"),
+    Aggregate("co_liked", "liked", "product", "liked"),
+    Aggregate("co_carted", "carted", "product", "put in the cart"),
+    Aggregate("co_clicked", "clicked", "product", "clicked on"),
+    Aggregate("co_viewed", "viewed", "product", "viewed"),
+    Aggregate("co_engaged", ENGAGED, "product", "showed interest in"),
+    Aggregate("members_bought", "purchased", "segment", "bought"),
+    Aggregate("members_rated", "rated", "segment", "rated"),
+)}
+
+
+def demographic_segments(graph: KnowledgeGraph) -> np.ndarray:
+    """Bool mask over the graph's segments: those of a :data:`DEMOGRAPHIC_FACETS` facet."""
+    heads = tuple(f"{facet}-" for facet in DEMOGRAPHIC_FACETS)
+    return np.array([graph.node_attrs(s).get("facet") in DEMOGRAPHIC_FACETS
+                     or s.partition(":")[2].startswith(heads)
+                     for s in graph.nodes("segment")], bool)
+
+
+def interactions_of(interaction: str) -> tuple[str, ...]:
+    """The stored relations behind an aggregate's ``interaction`` (:data:`ENGAGED`: all)."""
+    return _ENGAGEMENTS if interaction == ENGAGED else (interaction,)
+
+
+def _interactions(graph: KnowledgeGraph, relation: str) -> sp.csr_matrix:
+    """(users x products) summed weights of ``relation`` (:data:`ENGAGED`: of every event
+    relation), float64."""
+    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    out = sp.csr_matrix(shape, dtype=np.float64)
+    for rel in interactions_of(relation):
+        if graph.num_edges(rel):
+            out = out + graph.matrix(rel, dst_type="product", src_type="user").astype(np.float64)
+    return sp.csr_matrix(out)
+
+
+def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
+    """(users x segments) 0/1 membership; demographic segments only if ``demographics``."""
+    m = (graph.matrix("member_of", dst_type="segment", src_type="user") != 0).astype(np.float64)
+    if not demographics and graph.num_nodes("segment"):
+        m = m @ sp.diags((~demographic_segments(graph)).astype(np.float64))
+    return sp.csr_matrix(m)
+
+
+def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
+                     demographics: bool = False) -> sp.csr_matrix:
+    """The aggregate relation ``name``'s (sources x products) weights (module doc); entries
+    with fewer than ``min_people`` distinct people are left out."""
+    agg = AGGREGATES[name]
+    p = _interactions(graph, agg.interaction)
+    did = (p != 0).astype(np.float64)
+    deg = np.asarray(p.sum(axis=1)).ravel()
+    inv = sp.diags(np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0))
+    if agg.src_type == "product":
+        left = did.T.tocsr()
+        weight = (p.T @ inv @ p).tocsr()
+    else:
+        left = members(graph, demographics=demographics).T.tocsr()
+        weight = (left @ inv @ p).tocsr()
+    count = (left @ did).tocsr()
+    if agg.src_type == "product":
+        count.setdiag(0)
+    keep = (count >= min_people).astype(np.float64)
+    out = sp.csr_matrix(weight.multiply(keep))
+    out.eliminate_zeros()
+    return out
+
+
+def counted(graph: KnowledgeGraph, relation: str, m: sp.csr_matrix, *,
+            min_people: int) -> sp.csr_matrix:
+    """``m`` (a :data:`COUNTED` relation's product x product matrix) without the entries that
+    fewer than ``min_people`` distinct people bought both ends of."""
+    did = (_interactions(graph, "purchased") != 0).astype(np.float64)
+    keep = (did.T @ did).multiply(m != 0) >= min_people
+    out = sp.csr_matrix(m.multiply(keep))
+    out.eliminate_zeros()
+    return out
+
+
+def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
+    """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop."""
+    src, rel, dst = edge
+    interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
+    if not (graph.has_node(src) and graph.has_node(dst)):
+        return 0
+    rels = set(_ENGAGEMENTS) if interaction == ENGAGED else {interaction}
+
+    def doers(node: str, which: set[str]) -> set[str]:
+        return {e.src for e in graph.neighbors(node, direction="in")
+                if e.relation in which and e.src.startswith("user:")}
+
+    who = doers(src, {"member_of"} if src.startswith("segment:") else rels)
+    return len(who & doers(dst, rels))
+
+
+#: The co-interaction aggregates a connection may use, strongest first.
+LINK_AGGREGATES = ("co_purchased", "co_carted", "co_rated", "co_liked", "co_clicked",
+                   "co_viewed", "co_engaged")
+
+
+def aggregate_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
+                   ) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]] | None:
+    """A private connection ``user -did-> A -co_did(n people)-> item`` (nodes, edges): of the
+    :data:`LINK_AGGREGATES` the strongest kind with a product A the user did that to and at
+    least ``min_people`` people did to both; of those the A most people share (then the first
+    by index). None if there is none. Reads only the user's row and the item's doers."""
+    if not (graph.has_node(user) and graph.has_node(item)):
+        return None
+    u, i = graph.index(user), graph.index(item)
+    mats = {r: graph.matrix(r, dst_type="product", src_type="user")
+            for r in _ENGAGEMENTS if graph.num_edges(r)}
+    for name in LINK_AGGREGATES:
+        interaction = AGGREGATES[name].interaction
+        rels = [r for r in mats if interaction in (ENGAGED, r)]
+        if not rels:
+            continue
+        mine = np.unique(np.concatenate([mats[r][u].indices for r in rels]))
+        mine = mine[mine != i]
+        who = sorted({graph.index(e.src) for e in graph.neighbors(item, direction="in")
+                      if e.relation in rels and e.src.startswith("user:")})
+        if len(mine) == 0 or len(who) < min_people:
+            continue
+        rows = np.array(who)
+        both = sum((mats[r][rows][:, mine] for r in rels[1:]), mats[rels[0]][rows][:, mine])
+        shared = np.asarray((both != 0).sum(axis=0)).ravel()
+        best = int(np.argmax(shared))
+        if shared[best] >= min_people:
+            a = graph.node_id("product", int(mine[best]))
+            first = next(e for e in graph.neighbors(user) if e.dst == a and e.relation in rels)
+            return (user, a, item), ((user, first.relation, a), (a, name, item))
+    return None
+
+
+def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:
+    """A stored edge, or an aggregate hop that at least one person's stored edges back."""
+    if edge[1] in AGGREGATES:
+        return people(graph, edge) > 0
+    return graph.has_edge(*edge)
+
+
+def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
+    """Ids of the demographic segments."""
+    return frozenset(s for s, d in zip(graph.nodes("segment"), demographic_segments(graph),
+                                       strict=True) if d)
+
+
+def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],
+               *, min_people: int = 5, demographic: frozenset[str] | None = None) -> list[str]:
+    """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
+    not (empty: nothing): another person's private act, someone not followed named, a
+    demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
+    aggregate over fewer than ``min_people`` people."""
+    out = []
+    followed: set[str] = set()
+    if demographic is None:
+        demographic = demographic_ids(graph)
+    for src, rel, dst in edges:
+        if rel == "follows" and src == you:
+            followed.add(dst)
+    for src, rel, dst in edges:
+        for end in (src, dst):
+            if end in demographic:
+                out.append(f"rests on the demographic segment {end}")
+            if end.startswith("user:") and end != you:
+                if end not in followed:
+                    out.append(f"names {end}, whom {you or 'nobody'} follows")
+                elif rel in PERSONAL_RELATIONS:
+                    out.append(f"shows {end}'s private {rel} edge")
+        if (rel in AGGREGATES or rel in COUNTED) and people(graph, (src, rel, dst)) < min_people:
+            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
+    return out
