@@ -8,15 +8,21 @@ Paths (:class:`ItemPaths`: one per query product, reused for each similar produc
 ``max_paths`` paths of at most 3 hops through stored edges (either direction), from the
 query product to the similar one, found from :meth:`kg.graph.KnowledgeGraph.neighbor_indices`:
 
-- 1 hop: a product-product edge (``co_bought``, ``also_bought``, ``bought_together`` ...);
-- 2 hops, a shared neighbour: a user who engaged with both (the latest co-engagement first,
-  then the most active user, each with their strongest event relation), or the rarest (fewest
-  edges) shared brand, category, concept, post, product ...;
+- 1 hop: a product-product edge (``co_bought``, ``also_bought``, ``bought_together`` ...),
+  or an aggregate co-interaction hop ("7 people who bought A also bought B",
+  :data:`recommend.paths.privacy.LINK_AGGREGATES`) over at least ``min_people`` people;
+- 2 hops, a shared neighbour: the rarest (fewest edges) shared brand, category, concept,
+  post, product ...; never a user (what people bought, viewed or rated is shown only in
+  aggregate);
 - 3 hops, only while fewer than ``max_paths`` kinds are found: query - x - y - item through a
   neighbour x of the query that is not a user, post or segment (the query's photo depicts a
   concept the item is about; a category broader than the item's; a product co-bought with both);
-- nothing above: the shortest link of :class:`kg.links.LinkFinder` (which also walks through
-  users on the query's side).
+- nothing above: the shortest link of :class:`kg.links.LinkFinder` under the private link
+  rules (:func:`recommend.paths.explain.link_rules`).
+
+A path that would still show something :func:`recommend.paths.privacy.violations` forbids
+(another person, a demographic segment, an aggregate over fewer than ``min_people``) is
+dropped.
 
 A path's kind is its node types (``metapath`` spells it with its relations, e.g.
 ``product<-purchased-user-purchased->product``). The best path of each kind comes first
@@ -91,7 +97,9 @@ def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | 
     limit = model.config.max_paths if max_paths is None else max_paths
     if limit < 0:
         raise ValueError(f"max_paths must be at least 0, not {limit}")
-    finder = ItemPaths(graph, item_id, max_paths=limit) if explain and limit > 0 else None
+    finder = (ItemPaths(graph, item_id, max_paths=limit,
+                        min_people=model.config.privacy_min_people)
+              if explain and limit > 0 else None)
     out = []
     for j in order:
         other = graph.node_id("product", int(cands.items[j]))
@@ -128,20 +136,18 @@ class ItemPaths:
     """Paths from one product to others (module docstring); reuse it per query product."""
 
     def __init__(self, graph: KnowledgeGraph, item_id: str, *, max_paths: int = 3,
-                 max_expand: int = 500) -> None:
+                 max_expand: int = 500, min_people: int = 5) -> None:
         if max_paths < 1:
             raise ValueError(f"max_paths must be at least 1, not {max_paths}")
         if not item_id.startswith("product:"):
             raise ValueError(f"{item_id!r} is not a product id")
         self.graph, self.source = graph, item_id
-        self.max_paths, self.max_expand = max_paths, max_expand
+        self.max_paths, self.max_expand, self.min_people = max_paths, max_expand, min_people
         self._q = Around(graph, item_id)
         self._q_sets = _neighbour_sets(self._q)
         self._bridges: list[Around] | None = None
         self._finder: LinkFinder | None = None
-        self._ts: dict[tuple[str, str, str], np.ndarray] = {}
         self._degrees: dict[str, np.ndarray] = {}
-        self._q_latest: np.ndarray | None = None
 
     def paths(self, item_id: str) -> list[ExplainedPath]:
         """Up to ``max_paths`` paths from the query product to ``item_id`` (KeyError naming
@@ -153,38 +159,51 @@ class ItemPaths:
         found = self._one_hop(t) + self._two_hops(t, t_sets)
         if len({kind for kind, _, _ in found}) < self.max_paths:
             found += self._three_hops(t, t_sets)
-        found.sort(key=lambda f: (f[0][:2] == (3, 1), f[1], f[0]))  # via a user at 3 hops: last
-        chosen = [make() for _, _, make in found[: self.max_paths]]
+        found.sort(key=lambda f: (f[1], f[0]))
+        chosen = [path for path in (make() for _, _, make in found) if self._shown(path)]
+        chosen = chosen[: self.max_paths]
         if not chosen:
             link = self._link(item_id)
-            chosen = [] if link is None else [link]
+            chosen = [] if link is None or not self._shown(link) else [link]
         return [self._explained(path) for path in chosen]
+
+    def _shown(self, path: PathNodes) -> bool:
+        """Whether the privacy rules let ``path`` be shown to anyone."""
+        from recommend.paths.privacy import violations
+
+        return not violations(self.graph, None, path[1], min_people=self.min_people)
 
     def _one_hop(self, t: Around) -> list[_Found]:
         q = self._q
         edges = [(q.node_id, nb.relation, t.node_id) if nb.direction == "out"
                  else (t.node_id, nb.relation, q.node_id)
                  for nb in q.blocks if nb.node_type == "product" and np.any(nb.indices == t.index)]
+        edges += self._aggregate_hops(t)
         paths = [((q.node_id, t.node_id), (e,)) for e in edges]
         return [((1,), r, lambda path=path: path) for r, path in enumerate(paths)]
 
+    def _aggregate_hops(self, t: Around) -> list[EdgeTriple]:
+        """The strongest co-interaction aggregate joining the query to ``t`` over at least
+        ``min_people`` people (at most one: "n people who bought A also bought B")."""
+        from recommend.paths.privacy import LINK_AGGREGATES, people
+
+        for name in LINK_AGGREGATES:
+            edge = (self.source, name, t.node_id)
+            if people(self.graph, edge) >= self.min_people:
+                return [edge]
+        return []
+
     def _two_hops(self, t: Around, t_sets: dict[str, np.ndarray]) -> list[_Found]:
         g, q, out = self.graph, self._q, []
-        for typ in sorted(self._q_sets.keys() & t_sets.keys(), key=MIDDLE_ORDER.index):
+        shared = self._q_sets.keys() & t_sets.keys() - {"user", "segment"}
+        for typ in sorted(shared, key=MIDDLE_ORDER.index):
             common = np.intersect1d(self._q_sets[typ], t_sets[typ], assume_unique=True)
             if typ == "product":
                 common = common[(common != q.index) & (common != t.index)]
             if len(common) == 0:
                 continue
             deg, ranks = self._degree(typ)[common], g.id_ranks(typ)[common]
-            if typ == "user":
-                if self._q_latest is None:  # the query's users, once
-                    self._q_latest = self._latest(q, self._q_sets["user"])
-                mine = self._q_latest[np.searchsorted(self._q_sets["user"], common)]
-                recent = np.minimum(mine, self._latest(t, common))
-                order = np.lexsort((ranks, -deg, -recent))
-            else:
-                order = np.lexsort((ranks, deg))
+            order = np.lexsort((ranks, deg))
             kind = (2, MIDDLE_ORDER.index(typ))
             out += [(kind, r, partial(self._via, t, typ, int(common[j])))
                     for r, j in enumerate(order[: self.max_paths].tolist())]
@@ -263,31 +282,13 @@ class ItemPaths:
                              for _, typ, j in picked[: self.max_expand]]
         return self._bridges
 
-    def _latest(self, node: Around, users: np.ndarray) -> np.ndarray:
-        """Per user of ``users`` (sorted), the time of their latest edge with ``node``
-        (-inf when unknown)."""
-        out = np.full(len(users), -np.inf)
-        for nb in node.blocks:
-            if nb.node_type != "user":
-                continue
-            ts = self._ts_column(nb.key)[nb.positions]
-            pos = np.minimum(np.searchsorted(users, nb.indices), len(users) - 1)
-            ok = (users[pos] == nb.indices) & ~np.isnan(ts)
-            np.maximum.at(out, pos[ok], ts[ok])
-        return out
-
-    def _ts_column(self, key: tuple[str, str, str]) -> np.ndarray:
-        if key not in self._ts:
-            for c in self.graph.edge_blocks(key[1]):
-                if (c.src_type, c.dst_type) == (key[0], key[2]):
-                    self._ts[key] = c.ts
-        return self._ts[key]
-
     def _link(self, item_id: str) -> PathNodes | None:
         from kg.links import LinkFinder
+        from recommend.paths.explain import link_rules
 
         if self._finder is None:
-            self._finder = LinkFinder(self.graph, self.source, max_expand=self.max_expand)
+            self._finder = LinkFinder(self.graph, self.source, max_expand=self.max_expand,
+                                      rules=link_rules(self.graph))
         link = self._finder.link(item_id)
         return None if link is None else (link.nodes, link.edges)
 

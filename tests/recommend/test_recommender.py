@@ -171,7 +171,8 @@ def test_similar_items_are_joined_to_the_item_by_real_paths(rec: Recommender) ->
     items = rec.graph.nodes("product")[:20]
     found = {item: rec.similar(item, k=10) for item in items}
     results = [r for rs in found.values() for r in rs]
-    assert sum(bool(r.paths) for r in results) / len(results) >= 0.95
+    # privately: pairs joined only through what a few people bought have no path to show
+    assert sum(bool(r.paths) for r in results) / len(results) >= 0.5
     for item, rs in found.items():
         for r in rs:
             assert len(r.paths) <= rec.model.config.max_paths
@@ -179,7 +180,8 @@ def test_similar_items_are_joined_to_the_item_by_real_paths(rec: Recommender) ->
                 assert p.nodes[0] == item and p.nodes[-1] == r.item and p.kind == "similar"
                 assert len(p.edges) <= 3 and len(p.nodes) == len(p.edges) + 1
                 assert all(hop_exists(rec.graph, e) for e in p.edges)
-                assert (p.text[0].isupper() or p.text[0] == "@") and p.text == p.text.strip()
+                assert (p.text[0].isupper() or p.text[0].isdigit()) and p.text == p.text.strip()
+                assert not any(n.startswith("user:") for n in p.nodes)
                 assert rec.graph.node_attrs(item)["title"] in p.text
     item = items[0]
     plain = rec.similar(item.partition(":")[2], k=5, explain=False)

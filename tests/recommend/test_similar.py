@@ -39,39 +39,41 @@ def shop() -> KnowledgeGraph:
 
 
 def assert_valid(g: KnowledgeGraph, paths, source: str, target: str) -> None:
+    from recommend.paths.privacy import hop_exists
+
     for p in paths:
         assert p.nodes[0] == source and p.nodes[-1] == target and p.kind == "similar"
         assert 1 <= len(p.edges) <= 3 and len(p.nodes) == len(p.edges) + 1
         assert len(set(p.nodes)) == len(p.nodes)
         for (src, rel, dst), a, b in zip(p.edges, p.nodes[:-1], p.nodes[1:], strict=True):
-            assert g.has_edge(src, rel, dst) and {src, dst} == {a, b}
-        assert p.text[0].isupper() or p.text[0] in "@0123456789"  # "@mia", "6 people"
+            assert hop_exists(g, (src, rel, dst)) and {src, dst} == {a, b}
+        assert p.text[0].isupper() or p.text[0] in "0123456789"  # "3 people who ..."
         assert "  " not in p.text and "{" not in p.text
+        assert not any(n.startswith("user:") for n in p.nodes)  # nobody is named
 
 
-def test_best_path_of_each_kind_first_then_the_next_users() -> None:
+def test_what_people_did_is_shown_only_in_aggregate_over_enough_people() -> None:
     g = shop()
-    paths = ItemPaths(g, "product:A", max_paths=5).paths("product:B")
+    # Ann, Cy and Di bought both A and B; Bo bought A and only viewed B
+    paths = ItemPaths(g, "product:A", max_paths=5, min_people=3).paths("product:B")
     assert_valid(g, paths, "product:A", "product:B")
-    assert [p.nodes[1] for p in paths] == ["user:2", "brand:hoka", "category:home/mugs",
-                                           "user:4", "user:3"]
-    assert [p.text for p in paths[:3]] == [
-        "Bo bought Trail Mug and viewed Camp Kettle",
+    assert paths[0].edges == (("product:A", "co_purchased", "product:B"),)
+    assert paths[0].text[0] == "3"
+    assert [p.nodes[1] for p in paths[1:]] == ["brand:hoka", "category:home/mugs"]
+    assert [p.text for p in paths[1:]] == [
         "Hoka makes Trail Mug and Camp Kettle",
         "Trail Mug is in Mugs; Camp Kettle is also in Mugs",
     ]
-    assert paths[3].text == "Di bought Trail Mug and Camp Kettle"
-    assert paths[0].metapath == "product<-purchased-user-viewed->product"
-    assert len(ItemPaths(g, "product:A").paths("product:B")) == 3
+    fewer = ItemPaths(g, "product:A", max_paths=5).paths("product:B")  # k = 5: no aggregate
+    assert [p.nodes[1] for p in fewer] == ["brand:hoka", "category:home/mugs"]
 
 
-def test_direct_and_three_hop_paths() -> None:
+def test_thin_co_purchase_rules_are_not_shown_and_three_hop_paths_are() -> None:
     g = shop()
     finder = ItemPaths(g, "product:A")
-    direct = finder.paths("product:E")
-    assert_valid(g, direct, "product:A", "product:E")
-    assert direct[0].edges == (("product:E", "co_bought", "product:A"),)
-    assert direct[0].text == "1 person who bought Camp Stove also bought Trail Mug"
+    # E -co_bought-> A rests on one buyer (Di), and Di is the only link between them
+    assert all("co_bought" not in p.metapath for p in finder.paths("product:E"))
+    assert_valid(g, finder.paths("product:E"), "product:A", "product:E")
     photo = finder.paths("product:C")
     assert_valid(g, photo, "product:A", "product:C")
     assert [p.nodes for p in photo] == [("product:A", "image:a", "concept:camping", "product:C")]
