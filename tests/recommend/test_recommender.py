@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,9 @@ from recommend.paths.privacy import hop_exists
 
 # 120 people: aggregate explanations over 3 of them (5, the default, suits a real shop)
 CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32, privacy_min_people=3)
+
+#: Event times for records added now: inside the accepted window (1990 to now + 1 day).
+NOW = time.time() - 3600.0
 
 
 @pytest.fixture(scope="module")
@@ -204,10 +208,10 @@ def test_add_updates_seen_items_and_new_users(rec: Recommender) -> None:
     user = active_user(rec)
     first = rec.recommend(user, k=3)[0].item
     result = rec.add([Event(user.partition(":")[2], first.partition(":")[2], "product",
-                            "purchase", ts=2e9)])
+                            "purchase", ts=NOW)])
     assert result.accepted == 1 and not result.rejected
     assert first not in {r.item for r in rec.recommend(user, k=10)}
-    bad = rec.add([Event("ghost", "p0001", "product", "purchase", ts=2e9)])
+    bad = rec.add([Event("ghost", "p0001", "product", "purchase", ts=NOW)])
     assert bad.accepted == 0 and "unknown user" in bad.rejected[0].reason
     # a new user and product: the product becomes recommendable, the user gets cold start
     added = rec.add([Product("p9999", "Stoneware Tea Mug", brand="Hearthstone",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ import pytest
 from kg.records import Dataset, Event, Follow, Post, Product, User
 from recommend import Recommender
 from recommend.hybrid.components import PopularityComponent
+
+#: Event times for records added now: inside the accepted window (1990 to now + 1 day).
+NOW = time.time() - 3600.0
 
 
 @pytest.fixture
@@ -39,13 +43,13 @@ def batches(rec: Recommender) -> list[list]:
     products = [raw(p) for p in rec.graph.nodes("product")]
     return [
         [Event(users[k], products[(7 * k) % len(products)], "product", "purchase",
-               ts=2.0e9 + k) for k in range(12)],
+               ts=NOW + k) for k in range(12)],
         [Product("p-new", "Stoneware Tea Mug", brand="Hearthstone",
                  categories=("Home", "Kitchen", "Mugs"), price=15.0),
-         User("newcomer"), Follow("newcomer", users[0], ts=2.0e9),
-         *[Event(users[k], "p-new", "product", "cart", ts=2.1e9) for k in range(5)]],
+         User("newcomer"), Follow("newcomer", users[0], ts=NOW),
+         *[Event(users[k], "p-new", "product", "cart", ts=NOW + 20) for k in range(5)]],
         [Event(users[k], products[(3 * k + 1) % len(products)], "product", "rate",
-               value=5.0, ts=2.2e9) for k in range(12)],
+               value=5.0, ts=NOW + 30) for k in range(12)],
     ]
 
 
@@ -99,7 +103,7 @@ def test_a_non_record_is_rejected_and_a_lone_record_is_a_type_error(rec) -> None
 
 def test_line_numbers_count_records_of_one_file_in_order(rec) -> None:
     user = raw(rec.graph.nodes("user")[0])
-    result = rec.add([Product("a1", "A"), Event(user, "a1", "product", "view", ts=2e9),
+    result = rec.add([Product("a1", "A"), Event(user, "a1", "product", "view", ts=NOW),
                       Product("a2", ""), Event(user, "a1", "product", "buy"),  # type: ignore[arg-type]
                       Product("a1", "A, again but different")])
     assert [(r.file, r.line) for r in result.rejected] == [
@@ -110,7 +114,7 @@ def test_line_numbers_count_records_of_one_file_in_order(rec) -> None:
 
 def test_a_dataset_is_taken_like_a_list(rec) -> None:
     result = rec.add(Dataset(products=[Product("d1", "Dee")], users=[User("d-user")],
-                             events=[Event("d-user", "d1", "product", "view", ts=2e9)]))
+                             events=[Event("d-user", "d1", "product", "view", ts=NOW)]))
     assert result.accepted == 3 and not result.rejected
     assert rec.graph.has_edge("user:d-user", "viewed", "product:d1")
 
@@ -151,16 +155,16 @@ def test_a_failure_while_applying_leaves_the_served_state_as_it_was(rec, monkeyp
 
 def test_the_same_event_twice_counts_once(rec) -> None:
     user, item = rec.graph.nodes("user")[3], rec.graph.nodes("product")[5]
-    event = Event(raw(user), raw(item), "product", "purchase", ts=2.5e9)
+    event = Event(raw(user), raw(item), "product", "purchase", ts=NOW + 40)
     edges = rec.graph.num_edges("purchased")
     first = rec.add([event, event])
     assert (first.accepted, first.merged) == (1, 1)
     again = rec.add([event, Event(raw(user), f"product:{raw(item)}", "product", "purchase",
-                                  ts=2.5e9)])
+                                  ts=NOW + 40)])
     assert (again.accepted, again.merged, again.rejected) == (0, 2, [])
     assert rec.graph.num_edges("purchased") == edges + 1
     # a different time, or a rating of another value, is another event
-    later = rec.add([Event(raw(user), raw(item), "product", "purchase", ts=2.6e9),
+    later = rec.add([Event(raw(user), raw(item), "product", "purchase", ts=NOW + 50),
                      Event(raw(user), raw(item), "product", "rate", value=4.0),
                      Event(raw(user), raw(item), "product", "rate", value=2.0),
                      Event(raw(user), raw(item), "product", "rate", value=2.0)])
@@ -191,7 +195,7 @@ def test_events_already_in_the_built_graph_merge(rec) -> None:
 def test_follows_merge_and_a_different_one_is_a_conflict(rec) -> None:
     a, b = (raw(u) for u in rec.graph.nodes("user")[:2])
     if not rec.graph.has_edge(f"user:{a}", "follows", f"user:{b}"):
-        assert rec.add([Follow(a, b, ts=2e9)]).accepted == 1
+        assert rec.add([Follow(a, b, ts=NOW)]).accepted == 1
     held = next(e for e in rec.graph.neighbors(f"user:{a}", "follows")
                 if e.dst == f"user:{b}")
     assert rec.add([Follow(a, b, ts=held.ts)]).merged == 1
