@@ -107,3 +107,15 @@ def _check_owned(folder: Path, kind: str) -> None:
         shown = ", ".join(foreign[:_SHOWN]) + (" ..." if len(foreign) > _SHOWN else "")
         raise RefusedFolderError(f"{folder}: holds {len(foreign)} file(s) shopgraph did not "
                                  f"write ({shown}); refusing to replace it")
+
+
+def check_new_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """``path`` as a file shopgraph may write: refused (naming it) when something is already
+    there, unless ``overwrite`` (a command's ``--overwrite``); never a folder."""
+    target = absolute(path)
+    if target.is_dir():
+        raise RefusedFolderError(f"{target}: is a folder; give a file name to write")
+    if target.exists() and not overwrite:
+        raise RefusedFolderError(f"{target}: already exists; shopgraph does not replace a file "
+                                 "it did not just write (pass --overwrite to replace it)")
+    return target

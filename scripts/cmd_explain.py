@@ -26,13 +26,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--picture", type=Path, default=None, metavar="OUT.png",
                         help="draw the paths to this .png or .svg file")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file")
     parser.set_defaults(func=run_explain)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print the explanation; draw it when asked."""
+    from kg.ownership import check_new_file
     from recommend.recommender import Recommender
 
+    if args.picture is not None:
+        check_new_file(args.picture, overwrite=args.overwrite)
     rec = Recommender.load(args.artifact)
     check_user(rec, args.user, strict=args.strict)
     result = rec.explain_item(args.user, args.item)

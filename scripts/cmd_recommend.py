@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from scripts.console import LOGGER
 
 if TYPE_CHECKING:
+    from kg.ownership import check_new_file
     from recommend.recommender import Recommender
 
 
@@ -46,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-explain", action="store_true", help="skip the paths")
     parser.add_argument("--html", type=Path, default=None, metavar="OUT.html",
                         help="also write an HTML page with the paths drawn")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file")
     parser.set_defaults(func=run_recommend)
 
 
@@ -53,6 +56,8 @@ def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
     from recommend.recommender import Recommender
 
+    if args.html is not None:
+        check_new_file(args.html, overwrite=args.overwrite)
     rec = Recommender.load(args.artifact)
     check_user(rec, args.user, strict=args.strict)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,

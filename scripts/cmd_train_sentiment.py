@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="inverse regularisation strength (default 0.03)")
     parser.add_argument("--fine-tune", action="store_true",
                         help="fine-tune the encoder too and write a model folder (slow)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing head file")
     parser.add_argument("--epochs", type=int, default=1, metavar="N",
                         help="fine-tuning epochs (default 1)")
     parser.add_argument("--max-texts", type=int, metavar="N",
@@ -60,6 +62,10 @@ def run_train_sentiment(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise FileNotFoundError(f"{args.file}: labelled file not found")
+    if not args.fine_tune:  # a folder (--fine-tune) follows the folder rule of kg.ownership
+        from kg.ownership import check_new_file
+
+        check_new_file(args.out, overwrite=args.overwrite)
     start = time.perf_counter()
     try:
         data = read_labelled(args.file, text_field=args.text_field,

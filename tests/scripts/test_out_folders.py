@@ -15,7 +15,7 @@ import kg.atomic
 from kg.artifact import load_artifact
 from kg.atomic import folder_lock
 from kg.jsonl import write_dataset
-from kg.ownership import RefusedFolderError
+from kg.ownership import RefusedFolderError, check_new_file
 from kg.records import Dataset, Event, Product, User
 from scripts.cli import main
 
@@ -135,3 +135,15 @@ def test_two_builds_into_one_folder_take_turns(world: Path) -> None:
     assert load_artifact(art).graph.summary().nodes["user"] == 2
     assert sorted(p.name for p in world.iterdir()) == [".art.lock", "art", "my_project",
                                                        "project", "somewhere"]
+
+
+def test_output_files_are_never_replaced_without_overwrite(tmp_path) -> None:
+    mine = tmp_path / "why.html"
+    mine.write_text("my notes")
+    with pytest.raises(RefusedFolderError, match="already exists"):
+        check_new_file(mine)
+    assert mine.read_text() == "my notes"
+    assert check_new_file(mine, overwrite=True) == mine
+    with pytest.raises(RefusedFolderError, match="is a folder"):
+        check_new_file(tmp_path, overwrite=True)
+    assert check_new_file(tmp_path / "new.html") == tmp_path / "new.html"
