@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from scripts.console import LOGGER
 
 if TYPE_CHECKING:
-    from kg.ownership import check_new_file
     from recommend.recommender import Recommender
 
 
@@ -54,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
+    from kg.ownership import check_new_file
     from recommend.recommender import Recommender
 
     if args.html is not None:
