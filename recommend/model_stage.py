@@ -44,7 +44,7 @@ def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | No
         written = model.save(tmp)
         return StageResult(
             manifest={"components": list(model.components), "blend": model.blend.to_json(),
-                      "info": model.info},
+                      "config": model.config.to_dict(), "info": model.info},
             written=written,
         )
 

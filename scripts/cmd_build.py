@@ -75,6 +75,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-text-chars", type=positive_int, default=20_000, metavar="N",
                        help="posts, comments and descriptions are parsed up to N characters"
                        " (default 20,000; at most 1,000,000)")
+    group.add_argument("--config", type=Path, metavar="FILE",
+                       help="hybrid settings (TOML or JSON of recommend.hybrid.HybridConfig "
+                       "fields) over the defaults; the resolved config goes to the manifest")
     group.add_argument("--sentiment-head", type=Path, metavar="MODEL",
                        help="score mention sentiment with this head file or fine-tuned folder"
                        " (from `shopgraph train-sentiment`) instead of VADER")
@@ -83,6 +86,7 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
 def stages_from_args(args: argparse.Namespace) -> list:
     """The enrichment stages the parsed options ask for, then the recommender's models."""
     from nlp.config import NlpConfig
+    from recommend.hybrid.config import HybridConfig
     from recommend.model_stage import STAGE_NAME, model_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
@@ -107,7 +111,8 @@ def stages_from_args(args: argparse.Namespace) -> list:
         raise ValueError(f"--max-text-chars: {err}") from None
     stages = enrichment_stages(config, nlp=nlp, progress=not args.no_progress)
     if not args.no_models:
-        stages.append((STAGE_NAME, model_stage(progress=not args.no_progress)))
+        config = None if args.config is None else HybridConfig.from_file(args.config)
+        stages.append((STAGE_NAME, model_stage(config, progress=not args.no_progress)))
     return stages
 
 

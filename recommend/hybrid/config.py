@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 CfModel = Literal["auto", "ease", "als", "itemknn"]
@@ -205,6 +207,32 @@ class HybridConfig:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists)."""
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> HybridConfig:
+        """The defaults overridden by a TOML (``.toml``) or JSON file of field values;
+        an unknown key or a bad value is a ValueError naming the file."""
+        import json
+
+        where = Path(path)
+        try:
+            text = where.read_text(encoding="utf-8")
+            if where.suffix.lower() == ".toml":
+                try:
+                    import tomllib
+                except ImportError:  # Python 3.10
+                    raise ValueError(f"{where}: TOML needs Python 3.11+; give JSON") from None
+                data = tomllib.loads(text)
+            else:
+                data = json.loads(text)
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise ValueError(f"{where}: not a readable TOML or JSON config ({err})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: a config is a table of HybridConfig fields")
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: {err}") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HybridConfig:

@@ -75,3 +75,23 @@ def test_learned_rankers_fit_on_every_positive_and_a_few_negatives_per_user() ->
     held = {(int(r), int(i)) for r, i in zip(rows[take], items[take], strict=True)
             if rel[r, i] > 0}
     assert held == {(0, 7), (1, 2), (2, 59)}
+
+
+def test_a_config_file_overrides_the_defaults_and_names_what_it_does_not_know(tmp_path) -> None:
+    from recommend.hybrid.config import HybridConfig
+
+    toml = tmp_path / "hybrid.toml"
+    toml.write_text('k = 20\ncf_families = ["ease"]\nholdout_mode = "random"\n')
+    config = HybridConfig.from_file(toml)
+    assert (config.k, config.cf_families, config.holdout_mode) == (20, ("ease",), "random")
+    assert config.ease_lams == HybridConfig().ease_lams
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"k": 5, "magic": 1}')
+    with pytest.raises(ValueError, match=r"bad.json: unknown HybridConfig keys \['magic'\]"):
+        HybridConfig.from_file(bad)
+    bad.write_text('{"k": 0}')
+    with pytest.raises(ValueError, match=r"bad\.json: HybridConfig\.k must be"):
+        HybridConfig.from_file(bad)
+    bad.write_text("not json")
+    with pytest.raises(ValueError, match="not a readable TOML or JSON config"):
+        HybridConfig.from_file(bad)
