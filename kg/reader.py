@@ -122,6 +122,16 @@ def _loads(text: str) -> Any:
         raise RecordError("malformed JSON: nested too deeply") from None
 
 
+def decode_line(line: bytes) -> str:
+    """The UTF-8 text of a record line; RecordError naming the first byte that is not."""
+    try:
+        return line.decode()
+    except UnicodeDecodeError as error:
+        bad = line[error.start : error.start + 1].hex()
+        raise RecordError(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}"
+                          ) from None
+
+
 def _has_lone_surrogate(text: str, obj: Any) -> bool:
     if not _SURROGATE_ESCAPE.search(text):
         return False
@@ -195,10 +205,9 @@ def _read_lines(
                     reject(f"line is longer than 1 MB ({size:,} bytes)", line)
                     continue
             try:
-                text = line.decode()
-            except UnicodeDecodeError as error:
-                bad = line[error.start : error.start + 1].hex()
-                reject(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}", line)
+                text = decode_line(line)
+            except RecordError as error:
+                reject(str(error), line)
                 continue
             try:
                 try:  # scan_once skips json.loads's wrappers, about half its time on short lines

@@ -25,6 +25,7 @@ from kg.reader import (
     _loads,
     _raw,
     _skip_rest,
+    decode_line,
 )
 from kg.schema import check_endpoint_types, relation, split_id
 from kg.timewindow import TimeWindow
@@ -102,10 +103,9 @@ def read_relations(path: str | os.PathLike[str], *, window: TimeWindow | None = 
                 continue
             out.counts.read += 1
             try:
-                text = line.decode()
-            except UnicodeDecodeError as error:
-                bad = line[error.start : error.start + 1].hex()
-                reject(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}", line)
+                text = decode_line(line)
+            except RecordError as error:
+                reject(str(error), line)
                 continue
             try:
                 rel, src, dst, weight, ts = parse_relation(_loads(text), window)

@@ -31,23 +31,21 @@ def positive_int(text: str) -> int:
 
 def non_negative_float(text: str) -> float:
     """A finite number of at least 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (0.0 <= value < math.inf):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
+    return _float_at_least(text, 0.0, "number")
 
 
 def aspect_ratio(text: str) -> float:
     """A finite ratio of at least 1 (long side : short side)."""
+    return _float_at_least(text, 1.0, "ratio")
+
+
+def _float_at_least(text: str, low: float, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (1.0 <= value < math.inf):
-        raise argparse.ArgumentTypeError(f"must be a finite ratio >= 1, got {text!r}")
+    if not (low <= value < math.inf):
+        raise argparse.ArgumentTypeError(f"must be a finite {what} >= {low:g}, got {text!r}")
     return value
 
 
