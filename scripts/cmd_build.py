@@ -156,7 +156,23 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
 
 
 def print_stage_reports(manifest: dict) -> None:
-    """One line per enrichment stage with what it reported."""
+    """One line per stage with what it reported (the models stage: what it chose; the whole
+    record, every tuning trial included, is in the manifest)."""
     for name, report in manifest.get("stages", {}).items():
         seconds = manifest["seconds"].get(f"stage:{name}", 0.0)
-        print(f"stage {name} ({seconds:.1f} s): {json.dumps(report, sort_keys=True)}")
+        shown = model_summary(report) if name == "models" else report
+        print(f"stage {name} ({seconds:.1f} s): {json.dumps(shown, sort_keys=True)}")
+
+
+def model_summary(report: dict) -> dict:
+    """The models stage's choices: served ranker, CF model, validation split, candidates."""
+    info = report.get("info", {})
+    selection = info.get("selection", {})
+    return {"components": report.get("components"),
+            "blend": report.get("blend", {}).get("kind"),
+            "served": selection.get("chosen"),
+            "selection_ndcg@10": selection.get("ndcg@10"),
+            "cf": info.get("cf_tuning", {}).get("chosen"),
+            "validation": info.get("validation"),
+            "candidates": info.get("candidates"),
+            "seconds": info.get("seconds")}
