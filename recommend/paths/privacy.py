@@ -193,16 +193,37 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop."""
     src, rel, dst = edge
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
-    if not (graph.has_node(src) and graph.has_node(dst)):
+    if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
-    rels = set(_ENGAGEMENTS) if interaction == ENGAGED else {interaction}
+    doers = _doers(graph, interaction)
+    if src.startswith("segment:"):
+        who = _column(graph, ("member_of", "segment"), graph.index(src))
+    elif src.startswith("product:"):
+        who = _column(graph, ("doers", interaction), graph.index(src), doers)
+    else:
+        return 0
+    them = _column(graph, ("doers", interaction), graph.index(dst), doers)
+    return int(np.intersect1d(who, them, assume_unique=True).size)
 
-    def doers(node: str, which: set[str]) -> set[str]:
-        return {e.src for e in graph.neighbors(node, direction="in")
-                if e.relation in which and e.src.startswith("user:")}
 
-    who = doers(src, {"member_of"} if src.startswith("segment:") else rels)
-    return len(who & doers(dst, rels))
+def _doers(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
+    """(users x products) who did ``interaction`` to what, by column (kept per graph
+    version)."""
+    return graph.cached(("privacy doers", interaction),
+                        lambda: _interactions(graph, interaction).tocsc())
+
+
+def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
+            matrix: sp.csc_matrix | None = None) -> np.ndarray:
+    """The sorted user indices of column ``j`` of the doers (or the segment membership)."""
+    if matrix is None:
+        matrix = graph.cached(("privacy members", key[1]), lambda: sp.csc_matrix(
+            graph.matrix("member_of", dst_type="segment", src_type="user")))
+    if j >= matrix.shape[1]:
+        return np.zeros(0, np.int64)
+    col = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
+    values = matrix.data[matrix.indptr[j]:matrix.indptr[j + 1]]
+    return np.unique(col[values != 0])
 
 
 #: The co-interaction aggregates a connection may use, strongest first.
