@@ -238,8 +238,10 @@ class MentionLinker:
                     out[(s, e)] = target
         return out
 
-    def link(self, texts: Sequence[str], sources: Sequence[str]) -> list[Mention]:
-        """The mentions in each text, with ``sources[i]`` as the source of text i's mentions.
+    def link(self, texts: Sequence[str], sources: Sequence[str], *, progress: bool = True
+             ) -> list[Mention]:
+        """The mentions in each text, with ``sources[i]`` as the source of text i's mentions
+        (``progress``: a bar over 10,000 texts or more).
 
         Spans are character offsets into the given text; overlapping matches keep the longest.
         Only the first ``config.max_text_chars`` characters of a text are read
@@ -252,7 +254,7 @@ class MentionLinker:
         found_at: list[tuple[str, str, int, int, str, str]] = []  # ..., text, its sentence
         limit = self.config.max_text_chars
         clean = [truncate(t, limit) if isinstance(t, str) else "" for t in texts]
-        for doc, source in zip(self._docs(clean), sources, strict=True):
+        for doc, source in zip(self._docs(clean, progress=progress), sources, strict=True):
             found = self._matches(doc)
             if not found:
                 continue

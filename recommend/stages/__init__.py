@@ -24,7 +24,7 @@ def enrichment_stages(
     config = config or EnrichConfig()
     stages: list[tuple[str, Stage]] = []
     if config.nlp:
-        stages.append(("nlp", nlp_stage(nlp)))
+        stages.append(("nlp", nlp_stage(nlp, progress=progress)))
     if config.vision:
         stages.append(("vision", vision_stage(config, progress=progress)))
     if config.profiles:

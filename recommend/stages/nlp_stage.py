@@ -57,8 +57,9 @@ def _counts(report: CleanReport) -> dict[str, int]:
             "exact": report.exact, "near_duplicate": report.near_duplicate, "spam": report.spam}
 
 
-def nlp_stage(config: NlpConfig | None = None) -> Stage:
-    """A build stage that links the posts' and comments' mentions and the products' concepts."""
+def nlp_stage(config: NlpConfig | None = None, *, progress: bool = True) -> Stage:
+    """A build stage that links the posts' and comments' mentions and the products' concepts
+    (``progress``: the linking bar)."""
     config = config or NlpConfig()
 
     def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
@@ -90,7 +91,8 @@ def nlp_stage(config: NlpConfig | None = None) -> Stage:
         linker = MentionLinker.from_catalogue(products, nlp=pipeline.nlp, config=config,
                                               concepts=concepts.names.values())
         texts = [*cleaned.posts, *said.posts]
-        mentions = linker.link([p.text for p in texts], [f"post:{p.id}" for p in texts])
+        mentions = linker.link([p.text for p in texts], [f"post:{p.id}" for p in texts],
+                               progress=progress)
         linked = _add_comment_posts(graph, said.posts, event_of,
                                     {m.source for m in mentions})
         graph.add_edges("mentions", [m.source for m in mentions], [m.target for m in mentions],
