@@ -184,8 +184,12 @@ class ProfileTable:
         x_int = interest[:, keep].toarray()
         x_int = (x_int - x_int.mean(axis=0)) / (x_int.std(axis=0) + 1e-9)
         sc = self.scalars.copy()
-        means = np.nanmean(sc, axis=0) if len(sc) else np.zeros(sc.shape[1])
-        sc = np.where(np.isnan(sc), np.nan_to_num(means)[None, :], sc)
+        known = ~np.isnan(sc)
+        counts = known.sum(axis=0)
+        # a column nobody has a value in (e.g. no prices at all) is filled with 0
+        means = np.divide(np.where(known, sc, 0.0).sum(axis=0), counts,
+                          out=np.zeros(sc.shape[1]), where=counts > 0)
+        sc = np.where(known, sc, means[None, :])
         sc = (sc - sc.mean(axis=0)) / (sc.std(axis=0) + 1e-9)
         return np.hstack([x_int, sc]), [names[k] for k in keep] + list(SCALARS)
 
