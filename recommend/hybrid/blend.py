@@ -27,9 +27,6 @@ import scipy.sparse as sp
 from recommend.evaluate.metrics import ndcg_at_k
 from recommend.hybrid.ranker import booster_contributions, booster_scores, fit_booster
 
-#: Candidates that were not held out, per user, that a learned ranker fits on.
-NEGATIVES_PER_ROW = 50
-
 
 @dataclass
 class Blend:
@@ -192,12 +189,7 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
              relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
              k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
-    """One fitter's blend on these candidates (the learned ones on every held-out candidate
-    and a sample of the others: :func:`training_sample`)."""
-    if kind in ("gbdt", "logistic"):
-        take = training_sample(rows, items, relevant, seed=seed)
-        rows, items, features = rows[take], items[take], features[take]
-        design = None if design is None else design[take]
+    """One fitter's blend on these candidates."""
     if kind == "gbdt":
         assert design is not None
         labels = np.asarray(relevant[rows, items]).ravel() > 0
@@ -208,22 +200,6 @@ def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarra
         return Blend(tuple(names), w, "logistic")
     w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
     return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
-
-
-def training_sample(rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix, *,
-                    negatives: int = NEGATIVES_PER_ROW, seed: int = 0) -> np.ndarray:
-    """Positions of every held-out candidate and of at most ``negatives`` others per row,
-    drawn at random: a learned ranker fits as well on that and in a fraction of the time
-    once pools hold hundreds of candidates per user."""
-    label = np.asarray(relevant[rows, items]).ravel() > 0
-    key = np.random.default_rng(seed).random(len(rows))
-    order = np.lexsort((key, label, rows))  # per row: negatives first, in random order
-    negative = ~label[order]
-    count = np.bincount(rows, weights=negative, minlength=relevant.shape[0]).astype(np.int64)
-    before = np.cumsum(negative) - negative  # negatives before, over all rows
-    first = np.r_[0, np.cumsum(count)][rows[order]]
-    keep = ~negative | (before - first < negatives)
-    return np.sort(order[keep])
 
 
 def rows_only(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:

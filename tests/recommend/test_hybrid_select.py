@@ -62,21 +62,6 @@ def test_candidate_size_is_the_smallest_with_the_recall_asked_for() -> None:
     assert candidate_size(ranks, (30, 60), 0.99)[0] == 60  # never reached: the largest
 
 
-def test_learned_rankers_fit_on_every_positive_and_a_few_negatives_per_user() -> None:
-    from recommend.hybrid.blend import training_sample
-
-    rows = np.repeat(np.arange(3), [100, 5, 60])
-    items = np.r_[np.arange(100), np.arange(5), np.arange(60)]
-    rel = sp.csr_matrix((np.ones(3), ([0, 1, 2], [7, 2, 59])), shape=(3, 100))
-    take = training_sample(rows, items, rel, negatives=10, seed=0)
-    assert np.all(np.diff(take) > 0)
-    per_row = np.bincount(rows[take], minlength=3)
-    assert per_row.tolist() == [11, 5, 11]
-    held = {(int(r), int(i)) for r, i in zip(rows[take], items[take], strict=True)
-            if rel[r, i] > 0}
-    assert held == {(0, 7), (1, 2), (2, 59)}
-
-
 def test_a_config_file_overrides_the_defaults_and_names_what_it_does_not_know(tmp_path) -> None:
     from recommend.hybrid.config import HybridConfig
 
