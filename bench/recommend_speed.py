@@ -2,9 +2,9 @@
 
 Two artifacts: MovieLens 100K and a generated world of 100k products, 50k users and 1M events
 (:func:`kg.demo.generate_demo_world`, no images). Each is built in a subprocess (timed) unless
-``--reuse`` finds it: enrichment without nlp and vision; ML-100K without profiles (the profiles
-stage fails on a catalogue without brands); the big world's content encoder is LSA (embedding
-100k product texts with MiniLM takes about an hour on this machine's 2 shared cores).
+``--reuse`` finds it, with what ``shopgraph build`` does by default: every enrichment stage and
+the default hybrid (the big world's 100k product texts are embedded with MiniLM: expect an hour
+of the build on 2 shared cores).
 
 Then, in this process: load time (``Recommender.load(verify=False)``, what serving pays
 after the hashes were checked once; the load that verifies every file's sha256 is timed
@@ -44,29 +44,25 @@ ML_100K = REPO.parent / "shared" / "data" / "ml-100k"
 BIG = {"n_products": 100_000, "n_users": 50_000, "n_events": 1_000_000}
 
 
-def build_case(dataset: Path, out: Path, encoder: str, profiles: bool) -> dict:
-    """Build one artifact in this process (the subprocess side); its timings."""
+def build_case(dataset: Path, out: Path) -> dict:
+    """Build one artifact with the build's defaults in this process (the subprocess side);
+    its timings."""
     from kg.artifact import build_artifact
-    from recommend.hybrid.config import HybridConfig
     from recommend.model_stage import STAGE_NAME, model_stage
-    from recommend.stages import EnrichConfig, enrichment_stages
+    from recommend.stages import enrichment_stages
 
-    stages = enrichment_stages(EnrichConfig(nlp=False, vision=False, profiles=profiles),
-                               progress=False)
-    stages.append((STAGE_NAME, model_stage(HybridConfig(content_encoder=encoder))))
+    stages = [*enrichment_stages(progress=False), (STAGE_NAME, model_stage())]
     start, cpu = time.perf_counter(), time.process_time()
     manifest = build_artifact(dataset, out, progress=False, stages=stages)
     return {"build_seconds": round(time.perf_counter() - start, 1),
             "build_cpu_seconds": round(time.process_time() - cpu, 1),
-            "stage_seconds": manifest["seconds"], "content_encoder": encoder,
-            "profiles_stage": profiles,
+            "stage_seconds": manifest["seconds"],
             "model": manifest.get("stages", {}).get(STAGE_NAME, {})}
 
 
-def build_in_subprocess(dataset: Path, out: Path, encoder: str, profiles: bool,
-                        timeout: float) -> dict:
+def build_in_subprocess(dataset: Path, out: Path, timeout: float) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--build", str(dataset), str(out), encoder, str(int(profiles))],
+        [sys.executable, __file__, "--build", str(dataset), str(out)],
         check=True, capture_output=True, text=True, cwd=REPO, timeout=timeout,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
@@ -171,22 +167,20 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--skip-big", action="store_true", help="ML-100K only")
     parser.add_argument("--build-timeout", type=float, default=3600.0)
-    parser.add_argument("--build", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build is not None:
-        dataset, out, encoder, profiles = args.build
-        print(json.dumps(build_case(Path(dataset), Path(out), encoder, profiles == "1")))
+        dataset, out = args.build
+        print(json.dumps(build_case(Path(dataset), Path(out))))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     cases: dict[str, dict] = {}
     for name, dataset in prepare(args.work, not args.skip_big).items():
         art = args.work / f"art-{name}"
-        big = name == "demo-1M"
         case: dict = {}
         if not (args.reuse and (art / "hybrid.json").is_file()):
-            case["build"] = build_in_subprocess(dataset, art, "lsa" if big else
-                                                "sentence-transformers", big, args.build_timeout)
+            case["build"] = build_in_subprocess(dataset, art, args.build_timeout)
         else:
             manifest = json.loads((art / "manifest.json").read_text(encoding="utf-8"))
             case["build"] = {"reused": True, "stage_seconds": manifest["seconds"]}
