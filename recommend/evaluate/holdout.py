@@ -115,24 +115,15 @@ def _alone(model: HybridModel, name: str) -> HybridModel:
 def baselines(model: HybridModel, users: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Top ``k`` of popularity and of item-kNN (cosine, K = 200) on the model's training
     interactions, among described products the user has not seen."""
-    from cf.base import top_k
     from cf.item_knn import NeighbourItemKNN
     from recommend.hybrid.components import CfComponent, PopularityComponent
+    from recommend.hybrid.tune import alone_top_k
 
     graph = model.graph
     data, columns = CfComponent.interactions(graph)
     knn = CfComponent(NeighbourItemKNN(weighting="cosine", top_k=200).fit(data), graph, columns)
-    allowed = graph.described("product")
-    out: dict[str, list[np.ndarray]] = {"popularity baseline": [], "item-kNN baseline": []}
-    for comp, name in ((PopularityComponent(graph), "popularity baseline"),
-                       (knn, "item-kNN baseline")):
-        for a in range(0, len(users), _BATCH):
-            batch = users[a:a + _BATCH]
-            s = comp.scores(batch)
-            s[:, ~allowed] = -np.inf
-            s[model.seen_[batch].nonzero()] = -np.inf
-            out[name].append(top_k(s, k)[0])
-    return {name: np.vstack(parts) for name, parts in out.items()}
+    return {"popularity baseline": alone_top_k(PopularityComponent(graph), graph, users, k),
+            "item-kNN baseline": alone_top_k(knn, graph, users, k)}
 
 
 def explained_share(model: HybridModel, users: np.ndarray, k: int, n_users: int,

@@ -33,23 +33,30 @@ from recommend.hybrid.split import HoldoutSplit
 _BATCH = 256
 
 
-def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
-    """NDCG@k of one component alone on ``users`` (described, unseen products)."""
+def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int) -> np.ndarray:
+    """(len(users), k) product indices a component ranks first alone for ``users``, among
+    the described products they have not seen (-1 pads)."""
     from cf.base import top_k
-    from recommend.evaluate.metrics import ndcg_at_k
 
-    if len(users) == 0:
-        return 0.0
-    allowed = split.train_graph.described("product")
-    seen = seen_matrix(split.train_graph)
-    recs = []
+    allowed = graph.described("product")
+    seen = seen_matrix(graph)
+    recs = [np.zeros((0, k), np.int64)]
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
         s = comp.scores(batch)
         s[:, ~allowed] = -np.inf
         s[seen[batch].nonzero()] = -np.inf
         recs.append(top_k(s, k)[0])
-    return ndcg_at_k(np.vstack(recs), split.relevant[users], k)
+    return np.vstack(recs)
+
+
+def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
+    """NDCG@k of one component alone on ``users`` (described, unseen products)."""
+    from recommend.evaluate.metrics import ndcg_at_k
+
+    if len(users) == 0:
+        return 0.0
+    return ndcg_at_k(alone_top_k(comp, split.train_graph, users, k), split.relevant[users], k)
 
 
 def active_products(split: HoldoutSplit) -> int:

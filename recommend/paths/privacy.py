@@ -138,12 +138,9 @@ def interactions_of(interaction: str) -> tuple[str, ...]:
 def _interactions(graph: KnowledgeGraph, relation: str) -> sp.csr_matrix:
     """(users x products) summed weights of ``relation`` (:data:`ENGAGED`: of every event
     relation), float64."""
-    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
-    out = sp.csr_matrix(shape, dtype=np.float64)
-    for rel in interactions_of(relation):
-        if graph.num_edges(rel):
-            out = out + graph.matrix(rel, dst_type="product", src_type="user").astype(np.float64)
-    return sp.csr_matrix(out)
+    from kg.interactions import relation_matrix
+
+    return relation_matrix(graph, interactions_of(relation))
 
 
 def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
