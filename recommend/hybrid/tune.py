@@ -40,14 +40,14 @@ def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int) -> np.ndarray:
 
     allowed = graph.described("product")
     seen = seen_matrix(graph)
-    recs = [np.zeros((0, k), np.int64)]
+    recs = []
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
         s = comp.scores(batch)
         s[:, ~allowed] = -np.inf
         s[seen[batch].nonzero()] = -np.inf
         recs.append(top_k(s, k)[0])
-    return np.vstack(recs)
+    return np.vstack(recs) if recs else np.zeros((0, min(k, len(allowed))), np.int64)
 
 
 def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
