@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="allow this browser origin (repeatable)")
     parser.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
                         help="largest request body accepted (1 MiB)")
+    parser.add_argument("--max-image-bytes", type=int, default=8 << 20, metavar="BYTES",
+                        help="largest photo POST /v1/look accepts (8 MiB)")
     parser.add_argument("--snapshot-every", type=float, default=300.0, metavar="SECONDS",
                         help="snapshot interval when anything changed (300; 0: only at exit)")
     parser.add_argument("--images", type=Path, default=None, metavar="DIR",
@@ -65,8 +67,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise ValueError(f"--port {args.port}: not a TCP port")
-    if args.max_body < 1024:
-        raise ValueError(f"--max-body {args.max_body}: at least 1024 bytes")
+    for name in ("max_body", "max_image_bytes"):
+        if getattr(args, name) < 1024:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: at least "
+                             "1024 bytes")
     if args.images is not None and not args.images.is_dir():
         raise NotADirectoryError(f"--images {args.images}: not a folder")
     key = api_key(args.api_key_file)
@@ -75,7 +79,8 @@ def run_serve(args: argparse.Namespace) -> int:
     state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
     state = ServedState(args.artifact, state_dir)
     config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
-                         max_body_bytes=args.max_body, snapshot_every=args.snapshot_every,
+                         max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
+                         snapshot_every=args.snapshot_every,
                          images_dir=args.images, storefront=not args.no_storefront)
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d",
                 args.artifact, state_dir, state.replayed, args.host, args.port)

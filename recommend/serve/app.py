@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kg.version import shopgraph_version
 from recommend.serve.api import api_router
+from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
 from recommend.serve.state import ServedState
@@ -36,6 +37,7 @@ class ServeConfig:
     access: Access = field(default_factory=Access)
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1 << 20
+    max_image_bytes: int = 8 << 20  # POST /v1/look
     snapshot_every: float = 300.0  # seconds; 0: only at shutdown
     images_dir: Path | None = None
     storefront: bool = True
@@ -72,6 +74,8 @@ def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI
     app.state.served = state
     metrics = Metrics(state)
     app.include_router(api_router(state, config.access, config.images_dir))
+    app.include_router(look_router(state, config.access, config.max_image_bytes,
+                                   config.images_dir))
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -95,5 +99,6 @@ def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI
                            allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes,
+                       per_path={LOOK_PATH: config.max_image_bytes})
     return app

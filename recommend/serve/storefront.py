@@ -3,8 +3,9 @@
 ``/`` has a shopper search box, the chosen shopper's feed of product cards (image, title,
 price, the "why" sentences, the path picture on demand) and a profile panel (interests and
 shopper groups in words). ``/items/{item}`` is a product page with similar items and their
-reasons. The feed and the profile are HTML fragments (``/ui/feed``, ``/ui/profile``) that the
-script swaps in after each button press, so the feed refreshes live.
+reasons, and a "shop the look" photo upload when the artifact has image vectors
+(:mod:`recommend.serve.look`). The feed and the profile are HTML fragments (``/ui/feed``,
+``/ui/profile``) that the script swaps in after each button press, so the feed refreshes live.
 
 The buttons (like, not interested, add to cart) post to ``/ui/feedback``, which takes those
 three kinds only, for the shopper the page shows, and needs the page's token (made per
@@ -27,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 
 from recommend.serve.api import explanation, recommendations, similar
 from recommend.serve.catalogue import find_users, product_info, profile
+from recommend.serve.look import ShopTheLook
 from recommend.serve.security import checked_id
 from recommend.serve.state import ServedState
 from recommend.serve.writes import WriteRefused
@@ -43,8 +45,11 @@ def mount_storefront(app: FastAPI, state: ServedState, images: Path | None) -> N
     token = secrets.token_urlsafe(24)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    look = ShopTheLook(state.rec).available()
+
     def page(request: Request, name: str, **context: Any) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, {"token": token, **context})
+        return templates.TemplateResponse(request, name,
+                                          {"token": token, "look": look, **context})
 
     def feed_context(user: str) -> dict[str, Any]:
         uid = state.rec.user_id(checked_id(user, "user"))

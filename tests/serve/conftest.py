@@ -25,9 +25,10 @@ def start(small_demo_artifact: Path, tmp_path: Path) -> Iterator[Callable[..., T
     every client started is closed (its shutdown snapshot taken) at the end."""
     clients: list[TestClient] = []
 
-    def run(state_dir: Path | None = None, **options: object) -> TestClient:
+    def run(state_dir: Path | None = None, artifact: Path | None = None,
+            **options: object) -> TestClient:
         config = ServeConfig(**{"access": Access(KEY), "snapshot_every": 0, **options})
-        state = ServedState(small_demo_artifact, state_dir or tmp_path / "state")
+        state = ServedState(artifact or small_demo_artifact, state_dir or tmp_path / "state")
         client = TestClient(create_app(state, config))
         client.__enter__()
         clients.append(client)
@@ -36,6 +37,25 @@ def start(small_demo_artifact: Path, tmp_path: Path) -> Iterator[Callable[..., T
     yield run
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def image_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A demo world with product pictures (60 users, 40 products, 80 posts) built with the
+    vision stage (a tiny CLIP, 10 epochs) and the models stage: (dataset, artifact)."""
+    from kg.artifact import build_artifact
+    from kg.demo import DemoConfig, generate_demo_world
+    from recommend.hybrid.config import HybridConfig
+    from recommend.model_stage import model_stage
+    from recommend.stages import EnrichConfig, vision_stage
+
+    root = tmp_path_factory.mktemp("image-demo")
+    generate_demo_world(root / "data", DemoConfig(n_users=60, n_products=40, n_posts=80,
+                                                  images=True), progress=False)
+    build_artifact(root / "data", root / "art", progress=False, stages=[
+        ("vision", vision_stage(EnrichConfig(clip_epochs=10), progress=False)),
+        ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+    return root / "data", root / "art"
 
 
 @pytest.fixture

@@ -77,3 +77,12 @@ def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path) ->
     manifest = json.loads((state / "snapshot" / "manifest.json").read_text())
     assert manifest["serve"]["log_seq"] == 1
     assert (state / "log.jsonl").read_bytes() == b""  # compacted: the snapshot holds it
+
+
+def test_importing_recommend_and_the_cli_loads_no_server() -> None:
+    code = ("import sys, recommend, scripts.cli; scripts.cli.build_parser(); "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'jinja2', 'prometheus_client', "
+            "'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.strip() == "[]"

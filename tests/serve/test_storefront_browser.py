@@ -1,8 +1,9 @@
 """The storefront in a real browser: Debian's Chromium, headless, driven by Playwright.
 
 Opens the page, finds and chooses a shopper, marks the first card "not interested" and sees
-it leave while the feed refills, opens a path picture and a product page, at desktop width and
-at 375 px. A screenshot of each step goes to a temporary folder, copied to
+it leave while the feed refills, opens a path picture, uploads a product photo and sees
+look-alike products (shop the look), opens a product page, at desktop width and at 375 px.
+A screenshot of each step goes to a temporary folder, copied to
 ``$SHOPGRAPH_SCREENSHOTS`` when that is set. Skipped, saying why, only when Playwright or
 Chromium is missing (``make test`` installs Chromium where it can).
 """
@@ -35,14 +36,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(small_demo_artifact: Path, tmp_path: Path) -> Iterator[str]:
-    """The storefront served by uvicorn on a free loopback port, in a thread."""
+def server(image_demo: tuple[Path, Path], tmp_path: Path) -> Iterator[str]:
+    """The storefront of the demo world with pictures, served by uvicorn on a free loopback
+    port, in a thread."""
     import uvicorn
 
-    state = ServedState(small_demo_artifact, tmp_path / "state")
+    data, art = image_demo
+    state = ServedState(art, tmp_path / "state")
     port = _free_port()
-    config = uvicorn.Config(create_app(state, ServeConfig(access=Access("k"),
-                                                          snapshot_every=0)),
+    config = uvicorn.Config(create_app(state, ServeConfig(access=Access("k"), snapshot_every=0,
+                                                          images_dir=data)),
                             host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -59,22 +62,23 @@ def server(small_demo_artifact: Path, tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
                     "(make test installs it with apt-get where it runs as root)")
-def test_storefront_in_chromium(server: str, tmp_path: Path) -> None:
+def test_storefront_in_chromium(server: str, image_demo: tuple[Path, Path],
+                                tmp_path: Path) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            _walk(browser, server, shots)
+            _walk(browser, server, shots, image_demo[0] / "images" / "products" / "p0003.png")
         finally:
             browser.close()
     wanted = os.environ.get("SHOPGRAPH_SCREENSHOTS")
     if wanted:
         shutil.copytree(shots, wanted, dirs_exist_ok=True)
-    assert len(list(shots.glob("*.png"))) == 6
+    assert len(list(shots.glob("*.png"))) == 7
 
 
-def _walk(browser, server: str, shots: Path) -> None:
+def _walk(browser, server: str, shots: Path, photo: Path) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -100,16 +104,25 @@ def _walk(browser, server: str, shots: Path) -> None:
     assert page.get_by_role("status").inner_text() == "Removed from the feed"
     page.screenshot(path=shots / "3-not-interested.png", full_page=True)
 
-    card = cards.first
+    card = page.locator("#feed .card:has(ul.why)").first  # a card with paths to draw
     card.get_by_role("button", name="Show why").click()
     card.locator(".picture img").wait_for()
     assert "links to you" in card.locator(".picture img").get_attribute("alt")
     page.screenshot(path=shots / "4-why-picture.png", full_page=True)
 
+    page.get_by_label("Upload a photo").set_input_files(photo)
+    page.get_by_role("button", name="Find the look").click()
+    looks = page.locator("#look-results .card")
+    looks.first.wait_for()
+    assert looks.count() == 8
+    assert "Looks like your photo" in looks.first.inner_text()
+    looks.first.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "5-shop-the-look.png", full_page=True)
+
     card.locator("h3 a").click()
     page.get_by_role("heading", name="Similar items").wait_for()
     assert page.locator(".card").count() > 0
-    page.screenshot(path=shots / "5-product.png", full_page=True)
+    page.screenshot(path=shots / "6-product.png", full_page=True)
     assert not errors, errors
 
     phone = browser.new_page(viewport={"width": 375, "height": 800})
@@ -117,4 +130,4 @@ def _walk(browser, server: str, shots: Path) -> None:
     phone.locator("#feed .card").first.wait_for()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width}px wide at a 375px viewport"
-    phone.screenshot(path=shots / "6-phone.png", full_page=True)
+    phone.screenshot(path=shots / "7-phone.png", full_page=True)

@@ -53,6 +53,42 @@
     });
   }
 
+  const lookForm = document.getElementById("look-form");
+  if (lookForm) {
+    lookForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const file = document.getElementById("look-photo").files[0];
+      const list = document.getElementById("look-results");
+      if (!file) { say("Choose a photo first"); return; }
+      let url = "/v1/look?k=8";
+      if (feed.dataset.user) url += "&user=" + encodeURIComponent(feed.dataset.user);
+      const response = await fetch(url, { method: "POST", headers: { "Content-Type": file.type }, body: file });
+      const found = await response.json();
+      list.innerHTML = "";
+      if (!response.ok) { say("No look-alikes: " + (found.detail || response.status)); return; }
+      for (const r of found) {
+        const li = document.createElement("li");
+        li.className = "card look-card";
+        if (r.image_url) {
+          const img = document.createElement("img");
+          img.className = "thumb"; img.alt = r.title || r.item; img.src = r.image_url;
+          li.appendChild(img);
+        }
+        const h = document.createElement("h3");
+        const a = document.createElement("a");
+        a.href = "/items/" + encodeURIComponent(r.item.split(":").slice(1).join(":"));
+        a.textContent = r.title || r.item;
+        h.appendChild(a); li.appendChild(h);
+        if (r.price !== null && r.price !== undefined) {
+          const p = document.createElement("p"); p.className = "price"; p.textContent = r.price.toFixed(2); li.appendChild(p);
+        }
+        const why = document.createElement("p"); why.className = "why"; why.textContent = r.text; li.appendChild(why);
+        list.appendChild(li);
+      }
+      say(found.length + " products look like your photo");
+    });
+  }
+
   document.addEventListener("click", async (event) => {
     const chooser = event.target.closest("button.choose-user");
     if (chooser) {
