@@ -19,6 +19,7 @@ refusals (kept only in the log).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ from recommend.serve.writes import Checked, check_files, check_request
 LOGGER = logging.getLogger("shopgraph.serve")
 LOG_FILE = "log.jsonl"
 SNAPSHOT_DIR = "snapshot"
+SERVE_LOCK = ".serve.lock"
 REPLAY_BATCH = 200
 
 
@@ -56,6 +58,18 @@ def _base_id(artifact: Path) -> str:
     return str(artifact.resolve())
 
 
+def _hold_folder(folder: Path) -> int:
+    """An exclusive lock on ``folder/.serve.lock`` held while serving (released by the OS when
+    the process dies): two servers never share a state folder."""
+    fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    return fd
+
+
 class ServedState:
     """The Recommender being served, with its log, refusals and snapshots."""
 
@@ -64,11 +78,12 @@ class ServedState:
         self.artifact = Path(artifact)
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._hold = _hold_folder(self.state_dir)
         self.lock = threading.Lock()
         self.refusals = Refusals()
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
-        self.log = WriteAheadLog(self.state_dir / LOG_FILE)
         self.rec, self.snapshot_seq = self._load()
+        self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
         self.replayed = self._replay()
         self.applied_seq = self.log.last_seq
 
@@ -155,10 +170,10 @@ class ServedState:
     # ----- snapshots -----
     def snapshot(self) -> bool:
         """Save the served model to ``snapshot/`` atomically and compact the log; False when
-        nothing changed since the last snapshot."""
+        nothing changed since the last snapshot (or the state was detached)."""
         with self.lock:
             seq = self.applied_seq
-            if seq == self.snapshot_seq:
+            if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
                 return False
             self.rec.manifest = {**self.rec.manifest,
                                  "serve": {"log_seq": seq, "base": _base_id(self.artifact)}}
@@ -174,6 +189,17 @@ class ServedState:
         return f"{self.rec.folder.name if self.rec.folder else '-'}+{self.applied_seq}"
 
     def close(self) -> None:
-        """Snapshot (when anything changed) and close the log."""
-        self.snapshot()
+        """Snapshot (when anything changed), close the log, let the folder go."""
+        if self._hold < 0:
+            return
+        try:
+            self.snapshot()
+        finally:
+            self.detach()
+
+    def detach(self) -> None:
+        """Close the log and let the folder go, without a snapshot (as a crash leaves it)."""
         self.log.close()
+        if self._hold >= 0:
+            os.close(self._hold)
+            self._hold = -1

@@ -48,12 +48,14 @@ def _parse(path: Path, number: int, raw: bytes) -> Entry:
 class WriteAheadLog:
     """An append-only JSON Lines log with fsync'd appends; thread-safe."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, after: int = 0) -> None:
+        """Open (or create) the log; appends get seqs above its last entry and above
+        ``after`` (the seq a snapshot holds: the log may have been compacted empty)."""
         self.path = Path(path)
         self._lock = threading.Lock()
         self._cut_torn_tail()
         self._entries = list(self._read())
-        self.last_seq = self._entries[-1]["seq"] if self._entries else 0
+        self.last_seq = max(self._entries[-1]["seq"] if self._entries else 0, after)
         self._handle = open(self.path, "ab")  # noqa: SIM115 (kept open for appends)
 
     def _cut_torn_tail(self) -> None:

@@ -39,12 +39,12 @@ def test_restart_replays_every_acknowledged_write(start, tmp_path) -> None:
     client.post("/v1/events", headers=HEADERS, json=[
         {"user": "fresh", "target": "p0002", "kind": "purchase"},
         {"user": "u0001", "target": first, "kind": "not-interested"}])
-    # no shutdown: the state is read again while the first one still runs (as after kill -9)
+    client.app.state.served.detach()  # as kill -9 leaves it: no shutdown snapshot
     state = ServedState(_artifact(client), state_dir)
     assert state.replayed == 2 and state.snapshot_seq == 0
     assert state.rec.graph.has_edge("user:fresh", "purchased", "product:p0002")
     assert "product:" + first.partition(":")[2] in state.refusals.of("user:u0001")
-    state.log.close()
+    state.detach()
 
 
 def _artifact(client):
@@ -65,6 +65,7 @@ def test_snapshot_then_restart_loads_it_and_keeps_refusals(start, tmp_path) -> N
     assert [e["seq"] for e in compacted] == [1]  # only the entry holding a refusal stays
     client.post("/v1/events", headers=HEADERS,
                 json={"user": "u0003", "target": "p0005", "kind": "like"})
+    served.detach()
     again = ServedState(served.artifact, state_dir)
     assert again.snapshot_seq == 2 and again.replayed == 1
     graph = again.rec.graph
@@ -73,7 +74,7 @@ def test_snapshot_then_restart_loads_it_and_keeps_refusals(start, tmp_path) -> N
                  ("user:u0003", "liked", "product:p0005")):
         assert graph.has_edge(*edge), edge
     assert again.refusals.of("user:u0001") == {"product:p0003"}
-    again.log.close()
+    again.detach()
 
 
 def test_a_state_folder_belongs_to_one_artifact(start, tmp_path) -> None:
@@ -81,6 +82,28 @@ def test_a_state_folder_belongs_to_one_artifact(start, tmp_path) -> None:
     client = start(state_dir)
     client.post("/v1/events", headers=HEADERS,
                 json={"user": "u0001", "target": "p0002", "kind": "view"})
+    with pytest.raises(RuntimeError, match="another server"):
+        ServedState(client.app.state.served.artifact, state_dir)
     client.app.state.served.snapshot()
+    client.app.state.served.detach()
     with pytest.raises(ValueError, match="served from"):
         ServedState(tmp_path / "nowhere", state_dir)
+
+
+def test_seqs_stay_above_the_snapshot_after_a_restart(start, tmp_path) -> None:
+    state_dir = tmp_path / "state"
+    client = start(state_dir)
+    for user in ("u0001", "u0002"):
+        client.post("/v1/events", headers=HEADERS,
+                    json={"user": user, "target": "p0002", "kind": "cart"})
+    served = client.app.state.served
+    served.snapshot()  # the log is compacted empty; the snapshot holds seq 2
+    served.detach()
+    second = ServedState(served.artifact, state_dir)
+    result = second.write("events", {"user": "u0003", "target": "p0004", "kind": "purchase"})
+    assert result.seq == 3
+    second.detach()  # as after kill -9: no shutdown snapshot
+    third = ServedState(served.artifact, state_dir)
+    assert third.replayed == 1
+    assert third.rec.graph.has_edge("user:u0003", "purchased", "product:p0004")
+    third.detach()
