@@ -121,13 +121,16 @@ def check_request(graph: KnowledgeGraph, route: str, body: Any, *,
             if obj.get("ts") is None:
                 obj = {**obj, "ts": stamp}
         rows.append(obj)
-    checked = check_files(graph, {name: rows}, label=f"POST /v1/{route}: ")
     pairs, reasons = [], []
     for position, obj in not_interested:
         try:
             pairs.append(_not_interested(graph, obj))
         except ValueError as err:
             reasons.append({"file": f"POST /v1/{route}", "record": position, "reason": str(err)})
+    try:
+        checked = check_files(graph, {name: rows}, label=f"POST /v1/{route}: ")
+    except WriteRefused as err:
+        reasons = sorted(err.reasons + reasons, key=lambda r: r["record"])
     if reasons:
         raise WriteRefused(reasons)
     checked.not_interested = pairs
