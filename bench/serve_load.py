@@ -1,0 +1,304 @@
+"""Benchmark: ``shopgraph serve`` under load, killed with -9 mid-run, and nothing lost.
+
+Loopback only, bounded in time, stops by itself. Starts ``shopgraph serve ARTIFACT`` in a
+subprocess (fresh ``--state`` in a temporary folder, an API key, snapshots every 20 s), then
+``--clients`` concurrent clients (asyncio + httpx) for ``--seconds``: 90% ``GET
+/v1/users/{u}/recommendations?k=10&explain=true`` for random known users, 10% ``POST
+/v1/events`` of one event (view, click, like, cart or purchase of a random product, each with
+its own timestamp, so none merges). At ``--kill-at`` of the run the server gets SIGKILL while
+the clients go on (their failed calls in the dead window are counted apart, and no event
+whose answer was lost counts as acknowledged); it is restarted on the same state (its start
+replays the log) and the run goes on to the end. Then the server is stopped (SIGINT: a
+shutdown snapshot), the state is loaded once more in this process, and every acknowledged
+event is looked for as a stored edge with its timestamp.
+
+Also measured: how soon a feedback event shows (a purchase of the first recommended product,
+then the next recommendations must leave it out), ``--visibility`` times.
+
+Reports throughput, p50/p99 per route, errors outside the kill window, peak server memory
+(VmRSS), restart (replay) seconds, acknowledged events and how many were lost.
+
+Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
+[--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a correctness
+run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32 clients, explained
+recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged events lost; a
+feedback event visible within 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kg.atomic import atomic_write_json
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+KEY = "bench-key"
+KINDS = ("view", "click", "like", "cart", "purchase")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``shopgraph serve`` in a subprocess on a loopback port."""
+
+    def __init__(self, artifact: Path, state: Path, port: int, log: Path) -> None:
+        self.artifact, self.state, self.port, self.log = artifact, state, port, log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_rss_kb = 0
+
+    def start(self, timeout: float = 600.0) -> float:
+        """Start and wait for /v1/health; the seconds it took."""
+        import httpx
+
+        env = {**os.environ, "SHOPGRAPH_API_KEY": KEY, "PYTHONPATH": str(REPO)}
+        start = time.perf_counter()
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "scripts.cli", "serve", str(self.artifact),
+                 "--state", str(self.state), "--port", str(self.port),
+                 "--snapshot-every", "20", "--no-storefront"],
+                cwd=REPO, env=env, stdout=out, stderr=out)
+        while time.perf_counter() - start < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log}")
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
+                    return time.perf_counter() - start
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer within {timeout} s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def sample_rss(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
+        except OSError:
+            pass
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise RuntimeError("the server did not stop within 300 s of SIGINT") from None
+
+
+class Load:
+    """What the clients saw."""
+
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = {"recommendations": [], "events": []}
+        self.errors: list[str] = []
+        self.errors_while_down = 0
+        self.acked: list[dict] = []
+        self.down = False
+
+
+async def client(load: Load, server: Server, users: list[str], products: list[str],
+                 stop_at: float, rng: random.Random, feedback_share: float) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        while time.perf_counter() < stop_at:
+            feedback = rng.random() < feedback_share
+            start = time.perf_counter()
+            try:
+                if feedback:
+                    event = {"user": rng.choice(users), "target": rng.choice(products),
+                             "target_type": "product", "kind": rng.choice(KINDS),
+                             "ts": round(time.time() - rng.random() * 1e5, 6)}
+                    got = await http.post("/v1/events", json=event,
+                                          headers={"X-API-Key": KEY})
+                    ok = got.status_code == 200 and got.json().get("accepted") == 1
+                    if ok:
+                        load.acked.append(event)
+                else:
+                    got = await http.get(f"/v1/users/{rng.choice(users)}/recommendations",
+                                         params={"k": 10, "explain": "true"})
+                    ok = got.status_code == 200
+                route = "events" if feedback else "recommendations"
+                if ok:
+                    load.latency[route].append(time.perf_counter() - start)
+                elif load.down:
+                    load.errors_while_down += 1
+                else:
+                    load.errors.append(f"{route}: {got.status_code} {got.text[:200]}")
+            except httpx.TransportError as err:
+                if load.down:
+                    load.errors_while_down += 1
+                    await asyncio.sleep(0.05)
+                else:
+                    load.errors.append(f"{type(err).__name__}: {err}")
+
+
+async def run_load(server: Server, users: list[str], products: list[str], args) -> dict:
+    load = Load()
+    rng = random.Random(0)
+    start = time.perf_counter()
+    stop_at = start + args.seconds
+    tasks = [asyncio.create_task(client(load, server, users, products, stop_at,
+                                        random.Random(rng.random()), args.feedback_share))
+             for _ in range(args.clients)]
+    restart_seconds = None
+    kill_time = start + args.kill_at * args.seconds
+    while time.perf_counter() < stop_at:
+        server.sample_rss()
+        if restart_seconds is None and args.kill_at < 1 and time.perf_counter() >= kill_time:
+            load.down = True
+            acked_before_kill = len(load.acked)
+            server.kill()
+            restart_seconds = await asyncio.to_thread(server.start)
+            load.down = False
+            print(f"killed -9 with {acked_before_kill} events acknowledged; restarted in "
+                  f"{restart_seconds:.1f} s", file=sys.stderr)
+        await asyncio.sleep(0.25)
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - start
+    routes = {}
+    for route, lat in load.latency.items():
+        ms = np.array(lat) * 1000
+        routes[route] = {"count": len(lat), **({
+            "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2)} if len(lat) else {})}
+    served = sum(len(v) for v in load.latency.values())
+    return {"wall_seconds": round(wall, 1), "requests": served,
+            "throughput_rps": round(served / wall, 1), "routes": routes,
+            "errors": len(load.errors), "error_samples": load.errors[:5],
+            "failed_while_down": load.errors_while_down,
+            "restart_seconds": None if restart_seconds is None else round(restart_seconds, 2),
+            "peak_rss_mb": round(server.peak_rss_kb / 1024, 1), "acked": load.acked}
+
+
+def visibility(server: Server, users: list[str], times: int) -> dict:
+    """Seconds from a purchase's 2xx until the next recommendations leave the item out."""
+    import httpx
+
+    seen, worst = 0, 0.0
+    rng = random.Random(1)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for user in rng.sample(users, min(times, len(users))):
+            recs = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
+            if not recs:
+                continue
+            item = recs[0]["item"]
+            http.post("/v1/events", headers={"X-API-Key": KEY},
+                      json={"user": user, "target": item, "kind": "purchase"}).raise_for_status()
+            start = time.perf_counter()
+            while time.perf_counter() - start < 5:
+                again = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
+                if item not in [r["item"] for r in again]:
+                    seen += 1
+                    worst = max(worst, time.perf_counter() - start)
+                    break
+    return {"trials": times, "visible_within_5s": seen, "worst_seconds": round(worst, 4)}
+
+
+def lost_events(artifact: Path, state: Path, acked: list[dict]) -> int:
+    """Acknowledged events missing from the state loaded afresh (snapshot plus log)."""
+    from kg.schema import EVENT_RELATIONS
+    from recommend.serve.state import ServedState
+
+    served = ServedState(artifact, state)
+    graph = served.rec.graph
+    lost = 0
+    for e in acked:
+        edges = graph.neighbors(f"user:{e['user']}", EVENT_RELATIONS[e["kind"]])
+        if not any(x.dst == f"product:{e['target']}" and x.ts is not None
+                   and abs(x.ts - e["ts"]) < 1e-3 for x in edges):
+            lost += 1
+    served.detach()
+    return lost
+
+
+def demo_artifact(root: Path) -> Path:
+    from kg.artifact import build_artifact
+    from kg.demo import DemoConfig, generate_demo_world
+    from recommend.hybrid.config import HybridConfig
+    from recommend.model_stage import model_stage
+
+    generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
+                                                  images=False))
+    build_artifact(root / "data", root / "art", progress=False,
+                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+    return root / "art"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--artifact", type=Path, default=None)
+    parser.add_argument("--demo", action="store_true", help="build and use the small demo world")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--feedback-share", type=float, default=0.1)
+    parser.add_argument("--kill-at", type=float, default=0.5,
+                        help="share of the run after which the server is killed (1: never)")
+    parser.add_argument("--visibility", type=int, default=20)
+    parser.add_argument("--name", default="serve_load")
+    args = parser.parse_args()
+    if (args.artifact is None) == (not args.demo):
+        parser.error("give --artifact ART or --demo")
+    if not 0 < args.seconds <= 600 or not 1 <= args.clients <= 256:
+        parser.error("--seconds in (0, 600], --clients in [1, 256]")
+    from recommend.recommender import Recommender
+
+    with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
+        root = Path(tmp)
+        artifact = demo_artifact(root) if args.demo else args.artifact.resolve()
+        graph = Recommender.load(artifact).graph
+        products = list(graph.described("product"))
+        products = [graph.node_id("product", int(i)).partition(":")[2] for i in products]
+        users = graph.raw_ids("user")
+        server = Server(artifact, root / "state", free_port(), root / "server.log")
+        first_start = server.start()
+        load = asyncio.run(run_load(server, users, products, args))
+        seen = visibility(server, users, args.visibility)
+        server.stop()
+        acked = load.pop("acked")
+        lost = lost_events(artifact, root / "state", acked)
+        result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
+                  "feedback_share": args.feedback_share, "kill_at": args.kill_at,
+                  "first_start_seconds": round(first_start, 2), **load,
+                  "acknowledged_events": len(acked), "lost_events": lost,
+                  "visibility": seen, "machine": {"cpus": os.cpu_count(),
+                                                  "python": platform.python_version()}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(RESULTS / f"{args.name}.json", result)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

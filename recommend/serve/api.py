@@ -1,0 +1,158 @@
+"""The JSON API under ``/v1``: reads (recommendations, explanations, similar items, product
+facts, user search, profiles) and writes (events, products, users, follows, posts).
+
+Answers are the CLI's ``--json`` shapes (:meth:`recommend.results.Recommendation.to_json`)
+plus each product's facts (:func:`recommend.serve.catalogue.product_info`: title, price,
+brand, categories, image URL). Bad values are 422 with the reason (the recommender's own
+checks, :mod:`recommend.request`), an unknown item 404, an unknown user a cold start (each
+item's ``reason`` says so). A recommendation lowered for looking like something the user
+turned down carries ``feedback_penalty`` (:mod:`recommend.serve.feedback`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi.responses import FileResponse
+
+from recommend.serve.catalogue import find_users, image_file, product_info, profile
+from recommend.serve.feedback import apply_refusals
+from recommend.serve.security import Access, checked_id
+from recommend.serve.state import ServedState
+from recommend.serve.writes import ROUTE_FILES, WriteRefused
+
+MAX_K = 100
+
+
+def _item(state: ServedState, raw: str) -> str:
+    try:
+        return state.rec.item_id(checked_id(raw, "item"))
+    except KeyError as err:
+        raise HTTPException(404, str(err.args[0])) from None
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+
+
+def _user(state: ServedState, raw: str) -> str:
+    try:
+        return state.rec.user_id(checked_id(raw, "user"))
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+
+
+def recommendations(state: ServedState, user: str, k: int, *, images: Path | None,
+                    **options: Any) -> list[dict[str, Any]]:
+    """The top ``k`` for ``user`` with product facts, refusals applied (module doc)."""
+    uid = _user(state, user)
+    refused = state.refusals.of(uid)
+    asked = k + len(refused) + (2 * k if refused else 0)
+    try:
+        recs = state.rec.recommend(uid, k=min(asked, k + MAX_K * 3), **options)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+    graph = state.rec.graph
+    out = []
+    for r, lost in apply_refusals(state.rec, recs, refused, k):
+        row = {**r.to_json(), **product_info(graph, r.item, images)}
+        if lost:
+            row["feedback_penalty"] = round(lost, 6)
+        out.append(row)
+    return out
+
+
+def explanation(state: ServedState, user: str, item: str, *, picture: bool,
+                images: Path | None) -> dict[str, Any]:
+    """``item`` scored and explained for ``user``, with the paths drawn as SVG text."""
+    iid, uid = _item(state, item), _user(state, user)
+    result = state.rec.explain_item(uid, iid)
+    svg = None
+    if picture and result.paths:
+        from recommend.paths.drawing import paths_figure
+
+        svg = paths_figure(result.paths, "svg", graph=state.rec.graph,
+                           influencers=state.rec.influencers(),
+                           title=f"Why {iid} for {uid}").decode("utf-8")
+    return {**result.to_json(), **product_info(state.rec.graph, iid, images), "svg": svg}
+
+
+def similar(state: ServedState, item: str, k: int, *, explain: bool,
+            images: Path | None) -> list[dict[str, Any]]:
+    """Products like ``item`` with their facts and (``explain``) paths."""
+    found = state.rec.similar(_item(state, item), k=k, explain=explain)
+    return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
+
+
+def api_router(state: ServedState, access: Access, images: Path | None) -> APIRouter:
+    """The ``/v1`` routes over ``state``."""
+    reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
+    writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
+    k_query = Query(10, ge=1, le=MAX_K)
+
+    @reads.get("/users/{user}/recommendations")
+    def get_recommendations(user: str, k: int = k_query,
+                            category: Annotated[list[str], Query()] = [],  # noqa: B006
+                            brand: Annotated[list[str], Query()] = [],  # noqa: B006
+                            min_price: float | None = None, max_price: float | None = None,
+                            diversity: float = 0.0, explain: bool = True
+                            ) -> list[dict[str, Any]]:
+        """Top ``k`` products for the user, each with its reasons (CLI ``recommend --json``)."""
+        return recommendations(state, user, k, images=images, categories=category,
+                               brands=brand, price_min=min_price, price_max=max_price,
+                               diversity=diversity, explain=explain)
+
+    @reads.get("/users/{user}/explanations/{item}")
+    def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:
+        """Why ``item`` for the user: score, parts, paths and their picture (SVG text)."""
+        return explanation(state, user, item, picture=picture, images=images)
+
+    @reads.get("/items/{item}/similar")
+    def get_similar(item: str, k: int = k_query, explain: bool = True) -> list[dict[str, Any]]:
+        """Products like ``item``, each with the graph paths the two share."""
+        return similar(state, item, k, explain=explain, images=images)
+
+    @reads.get("/items/{item}")
+    def get_item(item: str) -> dict[str, Any]:
+        """A product's facts."""
+        iid = _item(state, item)
+        return {"item": iid, **product_info(state.rec.graph, iid, images)}
+
+    @reads.get("/items/{item}/image", response_class=FileResponse)
+    def get_image(item: str) -> FileResponse:
+        """A product's picture, from the image folder the server was given."""
+        iid = _item(state, item)
+        found = None if images is None else image_file(state.rec.graph, iid, images)
+        if found is None:
+            raise HTTPException(404, f"no image served for {iid}")
+        return FileResponse(found)
+
+    @reads.get("/users")
+    def search_users(q: str = Query("", max_length=100),
+                     limit: int = Query(10, ge=1, le=50)) -> list[dict[str, Any]]:
+        """Users whose id, name or handle contains ``q``."""
+        return find_users(state.rec.graph, q, limit)
+
+    @reads.get("/users/{user}/profile")
+    def get_profile(user: str) -> dict[str, Any]:
+        """The user's interests and shopper groups, in words."""
+        return profile(state.rec.graph, _user(state, user))
+
+    def add_write(route: str) -> None:
+        def post(body: Annotated[Any, Body()]) -> dict[str, Any]:
+            try:
+                return state.write(route, body).to_json()
+            except WriteRefused as err:
+                raise HTTPException(422, {"message": "nothing in the request was applied",
+                                          "rejections": err.reasons}) from None
+
+        post.__doc__ = (f"Add one record or a list to ``{ROUTE_FILES[route]}``'s kind, "
+                        "validated as that file is; all or nothing.")
+        writes.add_api_route(f"/{route}", post, methods=["POST"], name=f"post_{route}")
+
+    for route in ROUTE_FILES:
+        add_write(route)
+    router = APIRouter()
+    router.include_router(reads)
+    router.include_router(writes)
+    return router

@@ -1,0 +1,104 @@
+"""The FastAPI app: the ``/v1`` API, health, metrics, the storefront, and their lifecycle.
+
+:func:`create_app` wires a :class:`recommend.serve.state.ServedState` (already loaded and
+replayed) into routes and middleware: body-size limit (413), per-route metrics, optional
+CORS. While the app runs, a task snapshots the state every ``snapshot_every`` seconds when it
+changed; at shutdown it snapshots once more and closes the log. OpenAPI is at ``/docs``.
+No SPARQL endpoint is exposed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from kg.version import shopgraph_version
+from recommend.serve.api import api_router
+from recommend.serve.look_api import LOOK_PATH, look_router
+from recommend.serve.metrics import Metrics, MetricsMiddleware
+from recommend.serve.security import Access, BodyLimit
+from recommend.serve.state import ServedState
+
+LOGGER = logging.getLogger("shopgraph.serve")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How the app behaves: access, limits, snapshots, the storefront."""
+
+    access: Access = field(default_factory=Access)
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1 << 20
+    max_image_bytes: int = 8 << 20  # POST /v1/look
+    snapshot_every: float = 300.0  # seconds; 0: only at shutdown
+    images_dir: Path | None = None
+    storefront: bool = True
+
+
+async def _snapshots(state: ServedState, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(state.snapshot)
+        except Exception:  # a failed snapshot must not stop serving; the log still holds it all
+            LOGGER.exception("periodic snapshot failed")
+
+
+def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI:
+    """The app serving ``state`` (module doc)."""
+    config = config or ServeConfig()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = (asyncio.create_task(_snapshots(state, config.snapshot_every))
+                if config.snapshot_every > 0 else None)
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await asyncio.to_thread(state.close)
+
+    app = FastAPI(title="shopgraph", version=shopgraph_version(), lifespan=lifespan,
+                  description="Explained recommendations over a knowledge-graph artifact.")
+    app.state.served = state
+    metrics = Metrics(state)
+    app.include_router(api_router(state, config.access, config.images_dir))
+    app.include_router(look_router(state, config.access, config.max_image_bytes,
+                                   config.images_dir))
+
+    @app.get("/v1/health", tags=["ops"])
+    def health() -> dict[str, Any]:
+        """Liveness and what is served."""
+        graph = state.rec.graph
+        return {"status": "ok", "artifact": state.version(), "log_seq": state.applied_seq,
+                "snapshot_seq": state.snapshot_seq, "users": graph.num_nodes("user"),
+                "products": graph.num_nodes("product")}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus text: requests and latency per route, feedback, log size, version."""
+        return Response(metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    if config.storefront and not config.access.keyed_reads:
+        from recommend.serve.storefront import mount_storefront
+
+        mount_storefront(app, state, config.images_dir)
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-API-Key"])
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes,
+                       per_path={LOOK_PATH: config.max_image_bytes})
+    return app

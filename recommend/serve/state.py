@@ -1,0 +1,205 @@
+"""The served state: the Recommender, its write-ahead log, the refusals, and snapshots.
+
+A state folder (``--state``) holds ``log.jsonl`` (:mod:`recommend.serve.wal`) and
+``snapshot/``, an artifact written by :meth:`recommend.Recommender.save` (atomic, stamped,
+verified on load). The snapshot's manifest records ``serve.log_seq``, the last log entry it
+holds, and ``serve.base``, the artifact the server started from.
+
+A write (:meth:`ServedState.write`), under one lock: validate against the served graph
+(:mod:`recommend.serve.writes`; a rejection applies and logs nothing), append to the log and
+fsync, then apply with :meth:`Recommender.add` (``atomic=True``) and publish. The answer
+(2xx) comes after all three, so the next recommendation already reflects it.
+
+On start: load ``snapshot/`` when it exists (else the artifact), then replay the log entries
+after its ``log_seq`` (in batches; an entry the graph refuses is logged and skipped) and every
+"not interested". A snapshot (:meth:`ServedState.snapshot`, periodic and at shutdown) saves
+the model, then compacts the log to the entries it does not hold: later ones, and the
+refusals (kept only in the log).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recommend.recommender import Recommender
+from recommend.serve.feedback import Refusals
+from recommend.serve.wal import Entry, WriteAheadLog
+from recommend.serve.writes import Checked, check_files, check_request
+
+LOGGER = logging.getLogger("shopgraph.serve")
+LOG_FILE = "log.jsonl"
+SNAPSHOT_DIR = "snapshot"
+SERVE_LOCK = ".serve.lock"
+REPLAY_BATCH = 200
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write did: records added, merged, refusals noted, and its log seq."""
+
+    accepted: int
+    merged: int
+    not_interested: int
+    seq: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "merged": self.merged,
+                "not_interested": self.not_interested, "seq": self.seq}
+
+
+def _base_id(artifact: Path) -> str:
+    return str(artifact.resolve())
+
+
+def _hold_folder(folder: Path) -> int:
+    """An exclusive lock on ``folder/.serve.lock`` held while serving (released by the OS when
+    the process dies): two servers never share a state folder."""
+    fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    return fd
+
+
+class ServedState:
+    """The Recommender being served, with its log, refusals and snapshots."""
+
+    def __init__(self, artifact: str | os.PathLike[str], state_dir: str | os.PathLike[str]
+                 ) -> None:
+        self.artifact = Path(artifact)
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._hold = _hold_folder(self.state_dir)
+        self.lock = threading.Lock()
+        self.refusals = Refusals()
+        self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
+        self.rec, self.snapshot_seq = self._load()
+        self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
+        self.replayed = self._replay()
+        self.applied_seq = self.log.last_seq
+
+    # ----- start -----
+    def _load(self) -> tuple[Recommender, int]:
+        snap = self.state_dir / SNAPSHOT_DIR
+        if snap.is_dir() or snap.with_name(SNAPSHOT_DIR + ".old").is_dir():
+            rec = Recommender.load(snap)  # NAME.old after a crash mid-swap
+            info = rec.manifest.get("serve", {})
+            if info.get("base") != _base_id(self.artifact):
+                raise ValueError(f"{self.state_dir}: its snapshot was served from "
+                                 f"{info.get('base')!r}, not {self.artifact}; give another "
+                                 "--state folder")
+            return rec, int(info.get("log_seq", 0))
+        return Recommender.load(self.artifact), 0
+
+    def _replay(self) -> int:
+        """Apply the log's entries the snapshot lacks, and every refusal; how many entries."""
+        pending = [e for e in self.log.entries() if e["seq"] > self.snapshot_seq]
+        for entry in self.log.entries():
+            for user, item in entry.get("not_interested", ()):
+                self.refusals.add(user, item)
+        for start in range(0, len(pending), REPLAY_BATCH):
+            batch = pending[start:start + REPLAY_BATCH]
+            if not self._apply_entries(batch):
+                for entry in batch:
+                    self._apply_entries([entry])
+        if pending:
+            LOGGER.info("replayed %d log entries (seq %d..%d)", len(pending),
+                        pending[0]["seq"], pending[-1]["seq"])
+        return len(pending)
+
+    def _apply_entries(self, entries: list[Entry]) -> bool:
+        """Add the records of ``entries`` in one atomic call; False (logged) if refused."""
+        files: dict[str, list[Any]] = {}
+        for entry in entries:
+            for name, objs in entry.get("files", {}).items():
+                files.setdefault(name, []).extend(o for o in objs if o is not None)
+        if not any(files.values()):
+            return True
+        label = f"log seq {entries[0]['seq']}..{entries[-1]['seq']}: "
+        try:
+            checked = check_files(self.rec.graph, files, label)
+        except ValueError as err:
+            LOGGER.warning("%s refused on replay: %s", label, err)
+            return False
+        result = self.rec.add(checked.dataset, atomic=True)
+        return not result.rejected
+
+    # ----- writes -----
+    def write(self, route: str, body: Any) -> WriteResult:
+        """Validate, log (fsync'd) and apply one write request (module doc);
+        :class:`recommend.serve.writes.WriteRefused` when any record is bad."""
+        with self.lock:
+            checked = check_request(self.rec.graph, route, body)
+            if checked.count == 0 and not checked.not_interested:
+                return WriteResult(0, checked.merged, 0, None)
+            seq = self.log.append(self._entry(checked))
+            if checked.count:
+                result = self.rec.add(checked.dataset, atomic=True)
+                if result.rejected:  # validated a moment ago against the same graph
+                    raise RuntimeError(f"log seq {seq}: refused after validation: "
+                                       f"{result.rejected[0].reason}")
+            for user, item in checked.not_interested:
+                self.refusals.add(user, item)
+            self.applied_seq = seq
+            self._count(checked)
+            return WriteResult(checked.count, checked.merged, len(checked.not_interested), seq)
+
+    @staticmethod
+    def _entry(checked: Checked) -> Entry:
+        entry: Entry = {"at": time.time(), "files": checked.files}
+        if checked.not_interested:
+            entry["not_interested"] = [list(p) for p in checked.not_interested]
+        return entry
+
+    def _count(self, checked: Checked) -> None:
+        for event in checked.dataset.events:
+            self.applied[event.kind] = self.applied.get(event.kind, 0) + 1
+        if checked.not_interested:
+            self.applied["not-interested"] = (self.applied.get("not-interested", 0)
+                                              + len(checked.not_interested))
+
+    # ----- snapshots -----
+    def snapshot(self) -> bool:
+        """Save the served model to ``snapshot/`` atomically and compact the log; False when
+        nothing changed since the last snapshot (or the state was detached)."""
+        with self.lock:
+            seq = self.applied_seq
+            if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
+                return False
+            self.rec.manifest = {**self.rec.manifest,
+                                 "serve": {"log_seq": seq, "base": _base_id(self.artifact)}}
+            self.rec.save(self.state_dir / SNAPSHOT_DIR)
+            self.snapshot_seq = seq
+            dropped = self.log.compact(
+                lambda e: e["seq"] > seq or bool(e.get("not_interested")))
+            LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
+            return True
+
+    def version(self) -> str:
+        """The served artifact's version: its folder and the last applied log seq."""
+        return f"{self.rec.folder.name if self.rec.folder else '-'}+{self.applied_seq}"
+
+    def close(self) -> None:
+        """Snapshot (when anything changed), close the log, let the folder go."""
+        if self._hold < 0:
+            return
+        try:
+            self.snapshot()
+        finally:
+            self.detach()
+
+    def detach(self) -> None:
+        """Close the log and let the folder go, without a snapshot (as a crash leaves it)."""
+        self.log.close()
+        if self._hold >= 0:
+            os.close(self._hold)
+            self._hold = -1

@@ -1,0 +1,89 @@
+"""``shopgraph serve ARTIFACT [--host 127.0.0.1] [--port 8000]``: the recommender over HTTP.
+
+The JSON API is under ``/v1`` (OpenAPI at ``/docs``), health at ``/v1/health``, Prometheus
+metrics at ``/metrics``, a storefront page at ``/``. Writes (``POST /v1/events`` and the
+records) need the API key from ``SHOPGRAPH_API_KEY`` or ``--api-key-file``, sent as
+``X-API-Key``; without a key the server is read-only. Accepted writes go to a write-ahead log
+in the ``--state`` folder (default ``ARTIFACT-serve`` beside the artifact) before they are
+answered; the server snapshots there (``snapshot/``, an artifact) every ``--snapshot-every``
+seconds and at shutdown, and replays the log on start (:mod:`recommend.serve.state`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+API_KEY_ENV = "SHOPGRAPH_API_KEY"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` sub-command."""
+    parser = subparsers.add_parser("serve", help="serve recommendations over HTTP",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (8000)")
+    parser.add_argument("--state", type=Path, default=None, metavar="DIR",
+                        help="folder of the write-ahead log and snapshots "
+                        "(default: ARTIFACT-serve beside the artifact)")
+    parser.add_argument("--api-key-file", type=Path, default=None,
+                        help=f"file holding the write API key (else ${API_KEY_ENV})")
+    parser.add_argument("--keyed-reads", action="store_true",
+                        help="reads need the API key too (turns the storefront off)")
+    parser.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                        help="allow this browser origin (repeatable)")
+    parser.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
+                        help="largest request body accepted (1 MiB)")
+    parser.add_argument("--max-image-bytes", type=int, default=8 << 20, metavar="BYTES",
+                        help="largest photo POST /v1/look accepts (8 MiB)")
+    parser.add_argument("--snapshot-every", type=float, default=300.0, metavar="SECONDS",
+                        help="snapshot interval when anything changed (300; 0: only at exit)")
+    parser.add_argument("--images", type=Path, default=None, metavar="DIR",
+                        help="the dataset folder product image paths are relative to")
+    parser.add_argument("--no-storefront", action="store_true", help="serve no HTML pages")
+    parser.set_defaults(func=run_serve)
+
+
+def api_key(key_file: Path | None) -> str | None:
+    """The write key from ``key_file`` or the environment; None when neither gives one."""
+    if key_file is not None:
+        key = key_file.read_text(encoding="utf-8").strip()
+        if not key:
+            raise ValueError(f"{key_file}: the API key file is empty")
+        return key
+    return os.environ.get(API_KEY_ENV, "").strip() or None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Load, replay, and serve until interrupted (then snapshot)."""
+    import uvicorn
+
+    from recommend.serve.app import ServeConfig, create_app
+    from recommend.serve.security import Access
+    from recommend.serve.state import ServedState
+    from scripts.console import LOGGER
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port {args.port}: not a TCP port")
+    for name in ("max_body", "max_image_bytes"):
+        if getattr(args, name) < 1024:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: at least "
+                             "1024 bytes")
+    if args.images is not None and not args.images.is_dir():
+        raise NotADirectoryError(f"--images {args.images}: not a folder")
+    key = api_key(args.api_key_file)
+    if key is None:
+        LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
+    state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
+    state = ServedState(args.artifact, state_dir)
+    config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
+                         max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
+                         snapshot_every=args.snapshot_every,
+                         images_dir=args.images, storefront=not args.no_storefront)
+    LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d",
+                args.artifact, state_dir, state.replayed, args.host, args.port)
+    uvicorn.run(create_app(state, config), host=args.host, port=args.port,
+                log_level="warning", timeout_graceful_shutdown=10)
+    return 0
