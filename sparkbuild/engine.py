@@ -1,0 +1,132 @@
+"""The Spark build: the in-process build's stages, with the heavy joins on Spark.
+
+:class:`SparkEngine` holds a session. :meth:`SparkEngine.build` runs
+:func:`kg.artifact.build_artifact` (the same reader, validator, graph builder, stages and
+atomic writer) with two changes, and records both in the manifest's ``stages.spark``:
+
+- a ``spark`` stage, just before ``models``, writes the graph's Parquet tables and derives
+  the interaction and co-occurrence tables by Spark SQL (:mod:`sparkbuild.tables`);
+- inside the build, every item-kNN fit (tuning trials and the served refit) computes its
+  pruned ``W Wᵀ`` by joins (:mod:`sparkbuild.knn`), and the sentence-transformers content
+  vectors are computed on the executors (:class:`sparkbuild.embed.SparkEncoder`, given to
+  the models stage by :meth:`SparkEngine.encoder`).
+
+Everything else runs in the driver, as listed in :data:`IN_DRIVER`, and the manifest
+counts what Spark actually did (``knn_fits``, ``embedded_texts``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import scipy.sparse as sp
+
+from sparkbuild.session import DEFAULT_DRIVER_MEMORY, DEFAULT_MASTER, start
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from kg.artifact import Stage, StageResult
+    from kg.graph import KnowledgeGraph
+    from kg.reader import ReadResult
+    from kg.timewindow import TimeWindow
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.encoders import TextEncoder
+
+STAGE_NAME = "spark"
+IN_SPARK = (
+    "graph node and edge tables (Parquet, tables/nodes, tables/edges)",
+    "interaction table: user x product summed weights by union + group-by (tables/interactions)",
+    "item-item co-occurrence over distinct people by self-join (tables/co_occurrence)",
+    "item-kNN similarity W W^T, top-K per item by join + window (cf component, every fit)",
+    "sentence-transformers product-text embeddings by mapInPandas, one model per worker",
+)
+IN_DRIVER = (
+    "reading and validation (kg.reader, kg.validate: the same code, so the same reasons)",
+    "graph assembly (kg.build) and enrichment stages (nlp, vision, profiles)",
+    "validation split, tuning trials' scoring, blend fitting and choice",
+    "EASE and weighted ALS fits (EASE needs a dense item x item inverse, not a join)",
+    "session transitions; meta-path matrices of the graph and social scorers",
+    "LSA content encoder (when configured instead of sentence-transformers)",
+)
+
+
+class SparkEngine:
+    """A Spark session and the record of what it computed for one build."""
+
+    def __init__(self, spark: SparkSession, master: str) -> None:
+        self.spark = spark
+        self.master = master
+        self.report: dict[str, Any] = {}
+
+    @classmethod
+    def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY
+              ) -> SparkEngine:
+        """Start (or join) the session on ``master`` (RuntimeError when Spark cannot run)."""
+        return cls(start(master, driver_memory=driver_memory), master)
+
+    def encoder(self, config: HybridConfig) -> TextEncoder | None:
+        """The models stage's text encoder: on the executors for sentence-transformers,
+        None (the configured in-process one) otherwise."""
+        if config.content_encoder != "sentence-transformers":
+            return None
+        from sparkbuild.embed import SparkEncoder
+
+        engine = self
+
+        class _Counted(SparkEncoder):
+            def embed(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+                engine.report["embedded_texts"] = engine.report.get("embedded_texts", 0) + len(
+                    texts)
+                return super().embed(texts)
+
+        return _Counted(self.spark, config.embed_model)
+
+    def _similarity(self, w: sp.csr_matrix, top_k: int) -> sp.csr_matrix:
+        from sparkbuild.knn import similarity_by_joins
+
+        began = time.perf_counter()
+        out = similarity_by_joins(self.spark, w, top_k)
+        self.report["knn_fits"] = self.report.get("knn_fits", 0) + 1
+        self.report["knn_seconds"] = round(
+            self.report.get("knn_seconds", 0.0) + time.perf_counter() - began, 3)
+        return out
+
+    def tables_stage(self, *, min_people: int) -> Stage:
+        """The ``spark`` stage: Parquet tables of the graph and the derived tables."""
+
+        def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path
+                ) -> StageResult:
+            from kg.artifact import StageResult
+            from sparkbuild.tables import TABLES_DIR, write_derived_tables, write_graph_tables
+
+            folder = tmp / TABLES_DIR
+            rows = write_graph_tables(self.spark, graph, folder)
+            rows.update(write_derived_tables(self.spark, folder, min_people=min_people))
+            self.report.update({
+                "engine": "spark", "master": self.master, "spark": self.spark.version,
+                "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
+                "knn_fits": 0, "knn_seconds": 0.0, "embedded_texts": 0})
+            written = sorted(p for p in folder.rglob("*") if p.is_file())
+            # the report is the manifest entry itself: the models stage's counts land in it
+            return StageResult(manifest=self.report, written=written)
+
+        return run
+
+    def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
+              config: HybridConfig, window: TimeWindow | None = None,
+              progress: bool = True) -> dict[str, Any]:
+        """Build ``dataset`` into the artifact ``out`` (module doc); its manifest."""
+        from cf.item_knn import similarity_backend
+        from kg.artifact import build_artifact
+
+        names = [name for name, _ in stages]
+        at = names.index("models") if "models" in names else len(stages)
+        spark_stage = (STAGE_NAME, self.tables_stage(min_people=config.privacy_min_people))
+        stages = [*stages[:at], spark_stage, *stages[at:]]
+        self.report = {}
+        with similarity_backend(self._similarity):
+            return build_artifact(dataset, out, stages=stages, window=window, progress=progress)
