@@ -1,18 +1,18 @@
 """The graph as Parquet tables, and the tables Spark SQL derives from them.
 
-Inside the artifact, under ``tables/``:
+Inside the artifact, under ``tables/`` (Hive-style partitions: ``spark.read.parquet`` of a
+table's folder gives the partition column back):
 
-- ``nodes/<type>/``: ``index``, ``id`` (the typed id) per node type;
-- ``edges/<source type>.<relation>.<destination type>/``: ``src``, ``dst`` (node indices
-  of those types), ``weight``, ``ts`` (NaN: unknown), one table per edge block;
+- ``nodes/type=<type>/``: ``index``, ``id`` (the typed id);
+- ``edges/block=<source type>.<relation>.<destination type>/``: ``src``, ``dst`` (node
+  indices of those types), ``weight``, ``ts`` (NaN: unknown), one partition per edge block;
 - ``interactions/``: ``user``, ``product``, ``weight`` (summed over every event relation,
   as :func:`kg.interactions.relation_matrix` sums them), ``events``, ``latest`` (the
-  latest event time, NaN when none is known), from a union and a group-by of the event
-  tables;
+  latest known event time, NaN when none is), a union and a group-by of the event tables;
 - ``co_occurrence/``: the product aggregates of :mod:`recommend.paths.privacy`
   (``co_purchased``, ``co_rated``, ...): ``relation``, ``src``, ``dst``, ``people``
   (distinct people who did it to both), ``weight`` (``Σ_u p_ua p_ub / deg_u``), only the
-  pairs of at least ``min_people`` people, by a self-join of the interactions on the user.
+  pairs of at least ``min_people`` people; one self-join on (aggregate, user) for all.
 
 Serving reads the graph files, not these tables: they are for Spark jobs downstream and
 they are what the equivalence tests compare with the in-process matrices.
@@ -38,26 +38,32 @@ TABLES_DIR = "tables"
 
 def write_graph_tables(spark: SparkSession, graph: KnowledgeGraph, folder: Path
                        ) -> dict[str, int]:
-    """Write the node and edge tables of ``graph`` under ``folder``; rows per table."""
+    """Write the node and edge tables of ``graph`` under ``folder``; rows per partition."""
     from kg.schema import NODE_TYPES
 
     rows: dict[str, int] = {}
-    for node_type in NODE_TYPES:
-        ids = graph.nodes(node_type)
-        if ids:
-            frame = to_frame(spark, {"index": np.arange(len(ids), dtype=np.int64), "id": ids})
-            frame.coalesce(1).write.parquet(str(folder / "nodes" / node_type))
-            rows[f"nodes/{node_type}"] = len(ids)
-    for block in graph.edge_blocks():
-        if not len(block):
-            continue
-        name = f"edges/{block.src_type}.{block.relation}.{block.dst_type}"
-        frame = to_frame(spark, {"src": block.src.astype(np.int64),
-                                 "dst": block.dst.astype(np.int64),
-                                 "weight": block.weight.astype(np.float32),
-                                 "ts": _times(block.ts)})
-        frame.write.parquet(str(folder / name))
-        rows[name] = len(block)
+    types = [t for t in NODE_TYPES if graph.num_nodes(t)]
+    ids = [graph.nodes(t) for t in types]
+    if not types:
+        return rows
+    nodes = to_frame(spark, {
+        "type": np.repeat(types, [len(i) for i in ids]),
+        "index": np.concatenate([np.arange(len(i), dtype=np.int64) for i in ids]),
+        "id": [x for i in ids for x in i]})
+    nodes.write.partitionBy("type").parquet(str(folder / "nodes"))
+    rows.update({f"nodes/{t}": len(i) for t, i in zip(types, ids, strict=True)})
+    blocks = [b for b in graph.edge_blocks() if len(b)]
+    if not blocks:
+        return rows
+    names = [f"{b.src_type}.{b.relation}.{b.dst_type}" for b in blocks]
+    edges = to_frame(spark, {
+        "block": np.repeat(names, [len(b) for b in blocks]),
+        "src": np.concatenate([b.src for b in blocks]).astype(np.int64),
+        "dst": np.concatenate([b.dst for b in blocks]).astype(np.int64),
+        "weight": np.concatenate([b.weight for b in blocks]).astype(np.float32),
+        "ts": _times(np.concatenate([b.ts for b in blocks]))})
+    edges.write.partitionBy("block").parquet(str(folder / "edges"))
+    rows.update({f"edges/{n}": len(b) for n, b in zip(names, blocks, strict=True)})
     return rows
 
 
@@ -70,73 +76,65 @@ def _times(ts: np.ndarray) -> np.ndarray:
     return out
 
 
-def event_edges(spark: SparkSession, folder: Path, relations: tuple[str, ...]
-                ) -> DataFrame | None:
-    """The union of the user -> product edge tables of ``relations`` (None: none exist)."""
-    from functools import reduce
+def event_edges(spark: SparkSession, folder: Path, relations: tuple[str, ...]) -> DataFrame:
+    """The user -> product edges of ``relations``, with their ``relation`` column."""
+    from pyspark.sql import functions as F
 
-    parts = [spark.read.parquet(str(folder / "edges" / f"user.{rel}.product"))
-             for rel in relations if (folder / "edges" / f"user.{rel}.product").is_dir()]
-    if not parts:
-        return None
-    return reduce(lambda a, b: a.unionByName(b), parts)
+    blocks = {f"user.{rel}.product": rel for rel in relations}
+    edges = spark.read.parquet(str(folder / "edges")).where(F.col("block").isin(list(blocks)))
+    relation = F.element_at(F.create_map(*[F.lit(x) for kv in blocks.items() for x in kv]),
+                            F.col("block"))
+    return edges.withColumn("relation", relation)
 
 
 def interactions(spark: SparkSession, folder: Path,
-                 relations: tuple[str, ...] = PRODUCT_RELATIONS) -> DataFrame | None:
+                 relations: tuple[str, ...] = PRODUCT_RELATIONS) -> DataFrame:
     """(user, product) summed weight, event count and latest time over ``relations``."""
     from pyspark.sql import functions as F
 
-    edges = event_edges(spark, folder, relations)
-    if edges is None:
-        return None
-    return (edges.groupBy(F.col("src").alias("user"), F.col("dst").alias("product"))
+    return (event_edges(spark, folder, relations)
+            .groupBy(F.col("src").alias("user"), F.col("dst").alias("product"))
             .agg(F.sum(F.col("weight").cast("double")).alias("weight"),
                  F.count(F.lit(1)).alias("events"), F.max("ts").alias("latest")))
 
 
-def co_occurrence(spark: SparkSession, folder: Path, name: str, *, min_people: int
-                  ) -> DataFrame | None:
-    """The product aggregate ``name`` (module doc) by a self-join on the user."""
+def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> DataFrame:
+    """Every product aggregate of :mod:`recommend.paths.privacy` (module doc), by one
+    self-join of the per-aggregate interactions on (aggregate, user)."""
     from pyspark.sql import functions as F
 
     from recommend.paths.privacy import AGGREGATES, interactions_of
 
-    p = interactions(spark, folder, interactions_of(AGGREGATES[name].interaction))
-    if p is None:
-        return None
-    p = p.where(F.col("weight") != 0).select("user", "product", "weight")
-    deg = p.groupBy("user").agg(F.sum("weight").alias("deg"))
+    names = [n for n, a in AGGREGATES.items() if a.src_type == "product"]
+    members = [(n, rel) for n in names for rel in interactions_of(AGGREGATES[n].interaction)]
+    edges = event_edges(spark, folder, tuple(dict.fromkeys(rel for _, rel in members)))
+    which = to_frame(spark, {"name": [n for n, _ in members],
+                             "relation": [r for _, r in members]})
+    p = (edges.join(F.broadcast(which), "relation")
+         .groupBy("name", F.col("src").alias("user"), F.col("dst").alias("product"))
+         .agg(F.sum(F.col("weight").cast("double")).alias("weight"))
+         .where(F.col("weight") != 0))
+    deg = p.groupBy("name", "user").agg(F.sum("weight").alias("deg"))
     a = p.alias("a")
-    b = p.join(deg, "user").select("user", "product", (F.col("weight") / F.col("deg"))
-                                   .alias("share")).alias("b")
-    return (a.join(b, (F.col("a.user") == F.col("b.user"))
+    b = p.join(deg, ["name", "user"]).select(
+        "name", "user", "product", (F.col("weight") / F.col("deg")).alias("share")).alias("b")
+    return (a.join(b, (F.col("a.name") == F.col("b.name")) & (F.col("a.user") == F.col("b.user"))
                    & (F.col("a.product") != F.col("b.product")))
-            .groupBy(F.col("a.product").alias("src"), F.col("b.product").alias("dst"))
+            .groupBy(F.col("a.name").alias("relation"), F.col("a.product").alias("src"),
+                     F.col("b.product").alias("dst"))
             .agg(F.count(F.lit(1)).alias("people"),
                  F.sum(F.col("a.weight") * F.col("b.share")).alias("weight"))
-            .where(F.col("people") >= min_people)
-            .select(F.lit(name).alias("relation"), "src", "dst", "people", "weight"))
+            .where(F.col("people") >= min_people))
 
 
 def write_derived_tables(spark: SparkSession, folder: Path, *, min_people: int
                          ) -> dict[str, int]:
     """Write ``interactions`` and ``co_occurrence`` under ``folder``; rows per table."""
-    from recommend.paths.privacy import AGGREGATES
-
     rows: dict[str, int] = {}
-    table = interactions(spark, folder)
-    if table is None:
+    if not (folder / "edges").is_dir():  # a graph without edges
         return rows
-    table.write.parquet(str(folder / "interactions"))
-    rows["interactions"] = spark.read.parquet(str(folder / "interactions")).count()
-    parts = [co_occurrence(spark, folder, name, min_people=min_people)
-             for name, agg in AGGREGATES.items() if agg.src_type == "product"]
-    present = [p for p in parts if p is not None]
-    if present:
-        from functools import reduce
-
-        reduce(lambda a, b: a.unionByName(b), present).write.parquet(
-            str(folder / "co_occurrence"))
-        rows["co_occurrence"] = spark.read.parquet(str(folder / "co_occurrence")).count()
+    for name, table in (("interactions", interactions(spark, folder)),
+                        ("co_occurrence", co_occurrence(spark, folder, min_people=min_people))):
+        table.write.parquet(str(folder / name))
+        rows[name] = spark.read.parquet(str(folder / name)).count()
     return rows
