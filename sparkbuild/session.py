@@ -91,7 +91,8 @@ def start(master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_M
     if event_log is not None:
         event_log.mkdir(parents=True, exist_ok=True)
         builder = (builder.config("spark.eventLog.enabled", "true")
-                   .config("spark.eventLog.dir", event_log.resolve().as_uri()))
+                   .config("spark.eventLog.dir", event_log.resolve().as_uri())
+                   .config("spark.eventLog.compress", "false"))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -12,7 +12,7 @@ table's folder gives the partition column back):
 - ``co_occurrence/``: the product aggregates of :mod:`recommend.paths.privacy`
   (``co_purchased``, ``co_rated``, ...): ``relation``, ``src``, ``dst``, ``people``
   (distinct people who did it to both), ``weight`` (``Σ_u p_ua p_ub / deg_u``), only the
-  pairs of at least ``min_people`` people; one self-join on (aggregate, user) for all.
+  pairs of at least ``min_people`` people; one self-join on (relation set, user) for all.
 
 Serving reads the graph files, not these tables: they are for Spark jobs downstream and
 they are what the equivalence tests compare with the in-process matrices.
@@ -100,31 +100,42 @@ def interactions(spark: SparkSession, folder: Path,
 
 def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> DataFrame:
     """Every product aggregate of :mod:`recommend.paths.privacy` (module doc), by one
-    self-join of the per-aggregate interactions on (aggregate, user)."""
+    self-join on (relation set, user): aggregates over the same present relations (on
+    ratings alone ``co_rated`` and ``co_engaged``) share their pairs."""
     from pyspark.sql import functions as F
 
     from recommend.paths.privacy import AGGREGATES, interactions_of
 
-    names = [n for n, a in AGGREGATES.items() if a.src_type == "product"]
-    members = [(n, rel) for n in names for rel in interactions_of(AGGREGATES[n].interaction)]
-    edges = event_edges(spark, folder, tuple(dict.fromkeys(rel for _, rel in members)))
-    which = to_frame(spark, {"name": [n for n, _ in members],
-                             "relation": [r for _, r in members]})
+    present = {rel for rel in PRODUCT_RELATIONS
+               if (folder / "edges" / f"block=user.{rel}.product").is_dir()}
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for name, agg in AGGREGATES.items():
+        rels = tuple(sorted(present & set(interactions_of(agg.interaction))))
+        if agg.src_type == "product" and rels:
+            sets.setdefault(rels, []).append(name)
+    keys = list(sets)
+    edges = event_edges(spark, folder, tuple(sorted(present)))
+    which = to_frame(spark, {"key": [k for k, rels in enumerate(keys) for _ in rels],
+                             "relation": [r for rels in keys for r in rels]})
+    named = to_frame(spark, {"key": [k for k, rels in enumerate(keys) for _ in sets[rels]],
+                             "name": [n for rels in keys for n in sets[rels]]})
     p = (edges.join(F.broadcast(which), "relation")
-         .groupBy("name", F.col("src").alias("user"), F.col("dst").alias("product"))
+         .groupBy("key", F.col("src").alias("user"), F.col("dst").alias("product"))
          .agg(F.sum(F.col("weight").cast("double")).alias("weight"))
          .where(F.col("weight") != 0))
-    deg = p.groupBy("name", "user").agg(F.sum("weight").alias("deg"))
+    deg = p.groupBy("key", "user").agg(F.sum("weight").alias("deg"))
     a = p.alias("a")
-    b = p.join(deg, ["name", "user"]).select(
-        "name", "user", "product", (F.col("weight") / F.col("deg")).alias("share")).alias("b")
-    return (a.join(b, (F.col("a.name") == F.col("b.name")) & (F.col("a.user") == F.col("b.user"))
-                   & (F.col("a.product") != F.col("b.product")))
-            .groupBy(F.col("a.name").alias("relation"), F.col("a.product").alias("src"),
-                     F.col("b.product").alias("dst"))
-            .agg(F.count(F.lit(1)).alias("people"),
-                 F.sum(F.col("a.weight") * F.col("b.share")).alias("weight"))
-            .where(F.col("people") >= min_people))
+    b = p.join(deg, ["key", "user"]).select(
+        "key", "user", "product", (F.col("weight") / F.col("deg")).alias("share")).alias("b")
+    pairs = (a.join(b, (F.col("a.key") == F.col("b.key")) & (F.col("a.user") == F.col("b.user"))
+                    & (F.col("a.product") != F.col("b.product")))
+             .groupBy(F.col("a.key").alias("key"), F.col("a.product").alias("src"),
+                      F.col("b.product").alias("dst"))
+             .agg(F.count(F.lit(1)).alias("people"),
+                  F.sum(F.col("a.weight") * F.col("b.share")).alias("weight"))
+             .where(F.col("people") >= min_people))
+    return (pairs.join(F.broadcast(named), "key")
+            .select(F.col("name").alias("relation"), "src", "dst", "people", "weight"))
 
 
 def write_derived_tables(spark: SparkSession, folder: Path, *, min_people: int

@@ -21,6 +21,9 @@ from recommend.hybrid.config import HybridConfig
 from recommend.model_stage import model_stage
 from sparkbuild.engine import SparkEngine
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning")
+
 CONFIG = HybridConfig(content_encoder="lsa", cf_model="itemknn", knn_weighting="cosine",
                       knn_k=50)
 BAD_EVENTS = [

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from cf.data import Interactions
 from cf.item_knn import NeighbourItemKNN, item_weights, neighbour_similarity, similarity_backend
 from sparkbuild.knn import similarity_by_joins
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning")
 
 
 def _counts(seed: int = 3) -> sp.csr_matrix:
