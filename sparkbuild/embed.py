@@ -11,7 +11,7 @@ loads in process (queries and new products are one text at a time).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,13 +47,16 @@ def embed_partitions(model: str | None, batches: Iterator[pd.DataFrame]
 
 
 class SparkEncoder:
-    """sentence-transformers embeddings computed on the Spark executors (module doc)."""
+    """sentence-transformers embeddings computed on the Spark executors (module doc);
+    ``on_embed(n)`` is told how many texts each call embeds."""
 
     def __init__(self, spark: SparkSession, model: str | None = None, *,
-                 partitions: int | None = None) -> None:
+                 partitions: int | None = None,
+                 on_embed: Callable[[int], None] | None = None) -> None:
         self.spark = spark
         self.model = model
         self.partitions = partitions or spark.sparkContext.defaultParallelism
+        self.on_embed = on_embed
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text, in order."""
@@ -62,6 +65,8 @@ class SparkEncoder:
         from sparkbuild.frames import to_columns
 
         texts = list(texts)
+        if self.on_embed is not None:
+            self.on_embed(len(texts))
         if not texts:
             return np.zeros((0, 0), np.float32)
         frame = to_frame(self.spark, {"pos": np.arange(len(texts), dtype=np.int64),

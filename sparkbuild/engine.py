@@ -18,7 +18,6 @@ counts what Spark actually did (``knn_fits``, ``embedded_texts``).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,15 +74,10 @@ class SparkEngine:
             return None
         from sparkbuild.embed import SparkEncoder
 
-        engine = self
+        return SparkEncoder(self.spark, config.embed_model, on_embed=self._embedded)
 
-        class _Counted(SparkEncoder):
-            def embed(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
-                engine.report["embedded_texts"] = engine.report.get("embedded_texts", 0) + len(
-                    texts)
-                return super().embed(texts)
-
-        return _Counted(self.spark, config.embed_model)
+    def _embedded(self, n: int) -> None:
+        self.report["embedded_texts"] = self.report.get("embedded_texts", 0) + n
 
     def _similarity(self, w: sp.csr_matrix, top_k: int) -> sp.csr_matrix:
         from sparkbuild.knn import similarity_by_joins

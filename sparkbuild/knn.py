@@ -29,6 +29,8 @@ def similarity_by_joins(spark: SparkSession, w: sp.csr_matrix, top_k: int) -> sp
     from pyspark.sql import functions as F
 
     n = w.shape[0]
+    if w.nnz == 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
     coo = w.tocoo()
     cells = to_frame(spark, {"item": coo.row.astype(np.int64), "user": coo.col.astype(np.int64),
                              "w": coo.data.astype(np.float64)})

@@ -98,7 +98,7 @@ def interactions(spark: SparkSession, folder: Path,
                  F.count(F.lit(1)).alias("events"), F.max("ts").alias("latest")))
 
 
-def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> DataFrame:
+def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> DataFrame | None:
     """Every product aggregate of :mod:`recommend.paths.privacy` (module doc), by one
     self-join on (relation set, user): aggregates over the same present relations (on
     ratings alone ``co_rated`` and ``co_engaged``) share their pairs."""
@@ -114,6 +114,8 @@ def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> Data
         if agg.src_type == "product" and rels:
             sets.setdefault(rels, []).append(name)
     keys = list(sets)
+    if not keys:  # no user -> product events
+        return None
     edges = event_edges(spark, folder, tuple(sorted(present)))
     which = to_frame(spark, {"key": [k for k, rels in enumerate(keys) for _ in rels],
                              "relation": [r for rels in keys for r in rels]})
@@ -146,6 +148,8 @@ def write_derived_tables(spark: SparkSession, folder: Path, *, min_people: int
         return rows
     for name, table in (("interactions", interactions(spark, folder)),
                         ("co_occurrence", co_occurrence(spark, folder, min_people=min_people))):
+        if table is None:
+            continue
         table.write.parquet(str(folder / name))
         rows[name] = spark.read.parquet(str(folder / name)).count()
     return rows

@@ -19,3 +19,15 @@ def test_spark_encoder_matches_the_sentence_encoder(spark) -> None:
     want = SentenceEncoder().embed(texts)
     assert got.shape == want.shape == (5, 384)
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_engine_embeds_on_spark_only_for_sentence_transformers(spark) -> None:
+    from recommend.hybrid.config import HybridConfig
+    from sparkbuild.engine import SparkEngine
+
+    engine = SparkEngine(spark, "local[2]")
+    assert engine.encoder(HybridConfig(content_encoder="lsa")) is None
+    encoder = engine.encoder(HybridConfig())
+    assert isinstance(encoder, SparkEncoder)
+    assert encoder.embed(["tea", "socks"]).shape == (2, 384)
+    assert engine.report["embedded_texts"] == 2
