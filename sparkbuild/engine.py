@@ -102,8 +102,9 @@ class SparkEngine:
             rows.update(write_derived_tables(self.spark, folder, min_people=min_people))
             self.report.update({
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
-                "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
-                "knn_fits": 0, "knn_seconds": 0.0, "embedded_texts": 0})
+                "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER)})
+            for counter in ("knn_fits", "knn_seconds", "embedded_texts"):
+                self.report.setdefault(counter, 0)  # fits of earlier stages stay counted
             written = sorted(p for p in folder.rglob("*") if p.is_file())
             # the report is the manifest entry itself: the models stage's counts land in it
             return StageResult(manifest=self.report, written=written)
