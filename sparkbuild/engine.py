@@ -11,7 +11,8 @@ atomic writer) with two changes, and records both in the manifest's ``stages.spa
   vectors are computed on the executors (:class:`sparkbuild.embed.SparkEncoder`, given to
   the models stage by :meth:`SparkEngine.encoder`).
 
-Everything else runs in the driver, as listed in :data:`IN_DRIVER`, and the manifest
+Everything else runs in the driver, as listed in :data:`IN_DRIVER`; what the issue asks of
+Spark and is not done yet is :data:`NOT_YET_IN_SPARK`. The manifest lists all three and
 counts what Spark actually did (``knn_fits``, ``embedded_texts``).
 """
 
@@ -50,6 +51,13 @@ IN_DRIVER = (
     "EASE and weighted ALS fits (EASE needs a dense item x item inverse, not a join)",
     "session transitions; meta-path matrices of the graph and social scorers",
     "LSA content encoder (when configured instead of sentence-transformers)",
+)
+
+NOT_YET_IN_SPARK = (
+    "meta-path counts per user (the graph and social scorers' sparse products, in the driver)",
+    "CF by Spark MLlib ALS (the tuning's ALS trials run the in-process weighted ALS)",
+    "validation per partition (the validator needs every earlier record)",
+    "the members_* segment aggregates",
 )
 
 
@@ -102,7 +110,8 @@ class SparkEngine:
             rows.update(write_derived_tables(self.spark, folder, min_people=min_people))
             self.report.update({
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
-                "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER)})
+                "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
+                "not_yet_in_spark": list(NOT_YET_IN_SPARK)})
             for counter in ("knn_fits", "knn_seconds", "embedded_texts"):
                 self.report.setdefault(counter, 0)  # fits of earlier stages stay counted
             written = sorted(p for p in folder.rglob("*") if p.is_file())
