@@ -47,6 +47,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the Spark master with --engine spark (default local[2])")
     group.add_argument("--spark-driver-memory", metavar="SIZE", default=None,
                        help="spark.driver.memory with --engine spark (default 2g)")
+    group.add_argument("--spark-metapaths", type=positive_int, default=None, metavar="K",
+                       help="with --engine spark, also write each user's top K products per"
+                       " meta-path (tables/metapaths; grows like users x catalogue fan-out)")
 
 
 def add_time_arguments(parser: argparse.ArgumentParser) -> None:
@@ -167,8 +170,10 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
     if getattr(args, "engine", "python") == "spark":
         manifest = spark_build(dataset, out, args)
     else:
-        if getattr(args, "spark_master", None) or getattr(args, "spark_driver_memory", None):
-            raise ValueError("--spark-master and --spark-driver-memory need --engine spark")
+        if any(getattr(args, f"spark_{name}", None) for name in
+               ("master", "driver_memory", "metapaths")):
+            raise ValueError("--spark-master, --spark-driver-memory and --spark-metapaths need"
+                             " --engine spark")
         manifest = build_artifact(dataset, out, progress=not args.no_progress,
                                   stages=stages_from_args(args), window=time_window(args))
     records = manifest["records"]
@@ -187,7 +192,8 @@ def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
     from sparkbuild.session import DEFAULT_DRIVER_MEMORY, DEFAULT_MASTER
 
     engine = SparkEngine.start(args.spark_master or DEFAULT_MASTER,
-                               driver_memory=args.spark_driver_memory or DEFAULT_DRIVER_MEMORY)
+                               driver_memory=args.spark_driver_memory or DEFAULT_DRIVER_MEMORY,
+                               metapath_k=args.spark_metapaths)
     config = HybridConfig() if args.config is None else HybridConfig.from_file(args.config)
     stages = stages_from_args(args, encoder=engine.encoder(config))
     return engine.build(dataset, out, stages, config=config, window=time_window(args),

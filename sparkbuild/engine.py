@@ -5,7 +5,8 @@
 atomic writer) with two changes, and records both in the manifest's ``stages.spark``:
 
 - a ``spark`` stage, just before ``models``, writes the graph's Parquet tables and derives
-  the interaction and co-occurrence tables by Spark SQL (:mod:`sparkbuild.tables`);
+  the interaction and co-occurrence tables by Spark SQL (:mod:`sparkbuild.tables`), and when
+  asked each user's top K per meta-path (:mod:`sparkbuild.metapaths`);
 - inside the build, every item-kNN fit (tuning trials and the served refit) computes its
   pruned ``W Wᵀ`` by joins (:mod:`sparkbuild.knn`), and the sentence-transformers content
   vectors are computed on the executors (:class:`sparkbuild.embed.SparkEncoder`, given to
@@ -43,6 +44,8 @@ IN_SPARK = (
     "item-item co-occurrence over distinct people by self-join (tables/co_occurrence)",
     "item-kNN similarity W W^T, top-K per item by join + window (cf component, every fit)",
     "sentence-transformers product-text embeddings by mapInPandas, one model per worker",
+    "with --spark-metapaths K: each user's top K products per meta-path by joins"
+    " (tables/metapaths)",
 )
 IN_DRIVER = (
     "reading and validation (kg.reader, kg.validate: the same code, so the same reasons)",
@@ -54,7 +57,8 @@ IN_DRIVER = (
 )
 
 NOT_YET_IN_SPARK = (
-    "meta-path counts per user (the graph and social scorers' sparse products, in the driver)",
+    "the served graph and social scorers' meta-path matrices (sparse products in the driver and"
+    " at load; tables/metapaths, top K per user by joins, only with --spark-metapaths K)",
     "CF by Spark MLlib ALS (the tuning's ALS trials run the in-process weighted ALS)",
     "validation per partition (the validator needs every earlier record)",
     "the members_* segment aggregates",
@@ -64,16 +68,19 @@ NOT_YET_IN_SPARK = (
 class SparkEngine:
     """A Spark session and the record of what it computed for one build."""
 
-    def __init__(self, spark: SparkSession, master: str) -> None:
+    def __init__(self, spark: SparkSession, master: str, *, metapath_k: int | None = None
+                 ) -> None:
         self.spark = spark
         self.master = master
+        self.metapath_k = metapath_k
         self.report: dict[str, Any] = {}
 
     @classmethod
-    def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY
-              ) -> SparkEngine:
-        """Start (or join) the session on ``master`` (RuntimeError when Spark cannot run)."""
-        return cls(start(master, driver_memory=driver_memory), master)
+    def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY,
+              metapath_k: int | None = None) -> SparkEngine:
+        """Start (or join) the session on ``master`` (RuntimeError when Spark cannot run);
+        ``metapath_k``: also write each user's top K products per meta-path."""
+        return cls(start(master, driver_memory=driver_memory), master, metapath_k=metapath_k)
 
     def encoder(self, config: HybridConfig) -> TextEncoder | None:
         """The models stage's text encoder: on the executors for sentence-transformers,
@@ -97,7 +104,7 @@ class SparkEngine:
             self.report.get("knn_seconds", 0.0) + time.perf_counter() - began, 3)
         return out
 
-    def tables_stage(self, *, min_people: int) -> Stage:
+    def tables_stage(self, config: HybridConfig) -> Stage:
         """The ``spark`` stage: Parquet tables of the graph and the derived tables."""
 
         def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path
@@ -107,7 +114,10 @@ class SparkEngine:
 
             folder = tmp / TABLES_DIR
             rows = write_graph_tables(self.spark, graph, folder)
-            rows.update(write_derived_tables(self.spark, folder, min_people=min_people))
+            rows.update(write_derived_tables(self.spark, folder,
+                                             min_people=config.privacy_min_people))
+            if self.metapath_k is not None:
+                rows.update(self._write_metapaths(graph, config, folder))
             self.report.update({
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
                 "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
@@ -120,6 +130,22 @@ class SparkEngine:
 
         return run
 
+    def _write_metapaths(self, graph: KnowledgeGraph, config: HybridConfig, folder: Path
+                         ) -> dict[str, int]:
+        """``tables/metapaths``: each user's top K per meta-path of the graph and social
+        scorers (:mod:`sparkbuild.metapaths`)."""
+        from recommend.hybrid.components import PathComponent
+        from recommend.paths.privacy import Privacy
+        from sparkbuild.metapaths import metapath_top_k
+
+        groups = PathComponent.split_metapaths(graph, Privacy.from_config(config))
+        table = metapath_top_k(self.spark, graph, groups["graph"] + groups["social"],
+                               k=int(self.metapath_k or 0), normalize=config.path_normalize)
+        if table is None:
+            return {}
+        table.write.parquet(str(folder / "metapaths"))
+        return {"metapaths": self.spark.read.parquet(str(folder / "metapaths")).count()}
+
     def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
               config: HybridConfig, window: TimeWindow | None = None,
               progress: bool = True) -> dict[str, Any]:
@@ -129,7 +155,7 @@ class SparkEngine:
 
         names = [name for name, _ in stages]
         at = names.index("models") if "models" in names else len(stages)
-        spark_stage = (STAGE_NAME, self.tables_stage(min_people=config.privacy_min_people))
+        spark_stage = (STAGE_NAME, self.tables_stage(config))
         stages = [*stages[:at], spark_stage, *stages[at:]]
         self.report = {}
         with similarity_backend(self._similarity):

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 CONFIG = HybridConfig(content_encoder="lsa", cf_model="itemknn", knn_weighting="cosine",
                       knn_k=50)
+METAPATH_K = 5
 BAD_EVENTS = [
     "{not json",
     json.dumps({"user": "nobody", "target": "p0001", "kind": "purchase", "ts": 1.7e9}),
@@ -61,7 +62,7 @@ def demo_builds(spark, tmp_path_factory) -> tuple[Path, Path]:
         f.write("\n".join(BAD_EVENTS) + "\n")
     build_artifact(root / "data", root / "python", progress=False,
                    stages=[("models", model_stage(CONFIG))])
-    engine = SparkEngine(spark, "local[2]")
+    engine = SparkEngine(spark, "local[2]", metapath_k=METAPATH_K)
     engine.build(root / "data", root / "spark", [("models", model_stage(CONFIG))],
                  config=CONFIG, progress=False)
     return root / "python", root / "spark"
@@ -104,6 +105,29 @@ def test_demo_spark_tables_equal_the_in_process_matrices(demo_builds) -> None:
         assert got.nnz == 0 or abs(got - want).max() < 1e-9, name
         checked += got.nnz
     assert checked > 0  # some pair reached five people: the comparison saw data
+
+
+def test_demo_metapath_top_k_equals_the_in_process_scores(demo_builds) -> None:
+    from recommend.hybrid.components import PathComponent
+    from recommend.paths.metapaths import metapath_matrix
+    from recommend.paths.privacy import Privacy
+
+    spark = demo_builds[1]
+    graph = load_artifact(spark).graph
+    t = _table(spark / "tables" / "metapaths")
+    groups = PathComponent.split_metapaths(graph, Privacy.from_config(CONFIG))
+    compared = 0
+    for mp in groups["graph"] + groups["social"]:
+        m = metapath_matrix(graph, mp, normalize=CONFIG.path_normalize).tocsr()
+        mine = t["metapath"] == mp.name
+        for user in range(m.shape[0]):
+            row = np.sort(m.data[m.indptr[user]:m.indptr[user + 1]])[::-1]
+            want = row[row != 0][:METAPATH_K]
+            at = mine & (t["user"] == user)
+            got = t["score"][at][np.argsort(t["rank"][at])]
+            np.testing.assert_allclose(got, want, rtol=1e-9, err_msg=f"{mp.name} user {user}")
+            compared += len(got)
+    assert compared > 0
 
 
 def test_demo_serves_and_ranks_as_well(spark, demo_builds) -> None:

@@ -20,7 +20,8 @@ def test_spark_options_need_the_spark_engine(tmp_path, capsys) -> None:
     code = main(["--no-progress", "build", str(_dataset(tmp_path)), "--out",
                  str(tmp_path / "art"), "--graph-only", "--spark-master", "local[1]"])
     assert code == 2
-    assert "--spark-master and --spark-driver-memory need --engine spark" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--spark-master, --spark-driver-memory and --spark-metapaths need" in err
     assert not (tmp_path / "art").exists()
 
 
