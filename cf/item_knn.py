@@ -14,6 +14,10 @@ one dense block, never n × n. A history ``h`` (users × items, the same values 
 scores ``h @ S``: only the user's history rows of ``S`` are read.
 (:class:`cf.knn.ItemKNN` is the rating-prediction neighbour model.)
 
+The pruned ``W Wᵀ`` is the quadratic step: :func:`similarity_backend` lets a build compute
+it elsewhere (``shopgraph build --engine spark``: :mod:`sparkbuild.knn`, by joins) for the
+fits made inside a ``with`` block; the model and its saved form do not change.
+
 Against implicit 0.7.3 on ML-100K (random 20% per user, binary; bench/cf_item_knn.py) the
 TF-IDF and BM25 top-10 lists are identical at K 20-200, cosine lists 97-99% identical
 (float32 ties on binary data) with NDCG@10 within 0.0003; BM25 scores best there (0.394 at
@@ -23,6 +27,9 @@ K 200, 0.385 at 100). One 40-item history over 18,000 items with K 100 reads 4,0
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Literal
 
 import numpy as np
@@ -76,6 +83,21 @@ def neighbour_similarity(w: sp.csr_matrix, top_k: int) -> sp.csr_matrix:
     return prune_blocks(n, n, lambda lo, hi: (w[lo:hi] @ wt).toarray(), top_k)
 
 
+Similarity = Callable[[sp.csr_matrix, int], sp.csr_matrix]
+_BACKEND: ContextVar[Similarity] = ContextVar("item_knn_similarity", default=neighbour_similarity)
+
+
+@contextmanager
+def similarity_backend(similarity: Similarity) -> Iterator[None]:
+    """Within the block, :class:`NeighbourItemKNN` fits compute ``similarity(W, top_k)``
+    (same contract as :func:`neighbour_similarity`) instead of the in-process product."""
+    token = _BACKEND.set(similarity)
+    try:
+        yield
+    finally:
+        _BACKEND.reset(token)
+
+
 class NeighbourItemKNN(HistoryRecommender):
     """Item kNN with implicit's cosine / TF-IDF / BM25 weightings; scores ``history @ S``."""
 
@@ -98,7 +120,7 @@ class NeighbourItemKNN(HistoryRecommender):
 
     def _fit(self, x: Interactions) -> None:
         w = item_weights(x.matrix, self.weighting, self.bm25_k1, self.bm25_b)
-        self.similarity_ = neighbour_similarity(w, self.top_k)
+        self.similarity_ = _BACKEND.get()(w, self.top_k)
 
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return (history @ self.similarity_).toarray()

@@ -10,6 +10,11 @@ killed at any moment leaves the previous artifact loadable. An existing ARTIFACT
 empty or an artifact shopgraph wrote holding no other file, and must not be or hold
 DATASET_DIR (:mod:`kg.ownership`); a second build into it waits for the first
 (:func:`kg.atomic.folder_lock`).
+
+``--engine spark [--spark-master URL]`` runs the same build with its heavy joins on Spark
+(:mod:`sparkbuild`: Parquet edge tables, interaction and co-occurrence tables, item-kNN by
+joins, text embeddings on the executors) and writes the same artifact; it needs the
+``spark`` extra and Java 17.
 """
 
 from __future__ import annotations
@@ -28,7 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
     add_enrichment_arguments(parser)
+    add_engine_arguments(parser)
     parser.set_defaults(func=run_build)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the build runs: in this process (default) or on Spark."""
+    group = parser.add_argument_group("engine")
+    group.add_argument("--engine", choices=("python", "spark"), default="python",
+                       help="python: in this process (default); spark: the heavy joins on Spark"
+                       " (needs the spark extra and Java 17)")
+    group.add_argument("--spark-master", metavar="URL", default=None,
+                       help="the Spark master with --engine spark (default local[2])")
+    group.add_argument("--spark-driver-memory", metavar="SIZE", default=None,
+                       help="spark.driver.memory with --engine spark (default 2g)")
+    group.add_argument("--spark-metapaths", type=positive_int, default=None, metavar="K",
+                       help="with --engine spark, also write each user's top K products per"
+                       " meta-path (tables/metapaths; grows like users x catalogue fan-out)")
 
 
 def add_time_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,8 +104,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        " (from `shopgraph train-sentiment`) instead of VADER")
 
 
-def stages_from_args(args: argparse.Namespace) -> list:
-    """The enrichment stages the parsed options ask for, then the recommender's models."""
+def stages_from_args(args: argparse.Namespace, encoder=None) -> list:
+    """The enrichment stages the parsed options ask for, then the recommender's models
+    (``encoder``: the models stage's text encoder instead of the configured one)."""
     from nlp.config import NlpConfig
     from recommend.hybrid.config import HybridConfig
     from recommend.model_stage import STAGE_NAME, model_stage
@@ -112,7 +134,8 @@ def stages_from_args(args: argparse.Namespace) -> list:
     stages = enrichment_stages(config, nlp=nlp, progress=not args.no_progress)
     if not args.no_models:
         config = None if args.config is None else HybridConfig.from_file(args.config)
-        stages.append((STAGE_NAME, model_stage(config, progress=not args.no_progress)))
+        stages.append((STAGE_NAME, model_stage(config, encoder=encoder,
+                                               progress=not args.no_progress)))
     return stages
 
 
@@ -144,8 +167,15 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
     from kg.artifact import REJECTED_FILE, build_artifact
     from kg.graph import GraphSummary
 
-    manifest = build_artifact(dataset, out, progress=not args.no_progress,
-                              stages=stages_from_args(args), window=time_window(args))
+    if getattr(args, "engine", "python") == "spark":
+        manifest = spark_build(dataset, out, args)
+    else:
+        if any(getattr(args, f"spark_{name}", None) for name in
+               ("master", "driver_memory", "metapaths")):
+            raise ValueError("--spark-master, --spark-driver-memory and --spark-metapaths need"
+                             " --engine spark")
+        manifest = build_artifact(dataset, out, progress=not args.no_progress,
+                                  stages=stages_from_args(args), window=time_window(args))
     records = manifest["records"]
     print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
@@ -155,13 +185,35 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
     return manifest
 
 
+def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
+    """The build on Spark (:mod:`sparkbuild.engine`); its manifest."""
+    from recommend.hybrid.config import HybridConfig
+    from sparkbuild.engine import SparkEngine
+    from sparkbuild.session import DEFAULT_DRIVER_MEMORY, DEFAULT_MASTER
+
+    engine = SparkEngine.start(args.spark_master or DEFAULT_MASTER,
+                               driver_memory=args.spark_driver_memory or DEFAULT_DRIVER_MEMORY,
+                               metapath_k=args.spark_metapaths)
+    config = HybridConfig() if args.config is None else HybridConfig.from_file(args.config)
+    stages = stages_from_args(args, encoder=engine.encoder(config))
+    return engine.build(dataset, out, stages, config=config, window=time_window(args),
+                        progress=not args.no_progress)
+
+
 def print_stage_reports(manifest: dict) -> None:
     """One line per stage with what it reported (the models stage: what it chose; the whole
     record, every tuning trial included, is in the manifest)."""
     for name, report in manifest.get("stages", {}).items():
         seconds = manifest["seconds"].get(f"stage:{name}", 0.0)
-        shown = model_summary(report) if name == "models" else report
+        shown = (model_summary(report) if name == "models"
+                 else spark_summary(report) if name == "spark" else report)
         print(f"stage {name} ({seconds:.1f} s): {json.dumps(shown, sort_keys=True)}")
+
+
+def spark_summary(report: dict) -> dict:
+    """The spark stage's counts (what ran where is listed in the manifest)."""
+    return {"master": report.get("master"), "tables": len(report.get("tables", {})),
+            **{k: report.get(k) for k in ("knn_fits", "knn_seconds", "embedded_texts")}}
 
 
 def model_summary(report: dict) -> dict:

@@ -1,0 +1,33 @@
+"""Content vectors computed on the executors equal the in-process encoder's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommend.hybrid.encoders import SentenceEncoder
+from sparkbuild.embed import SparkEncoder
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+
+def test_spark_encoder_matches_the_sentence_encoder(spark) -> None:
+    texts = ["green tea, loose leaf", "a mechanical keyboard", "running socks",
+             "moisturiser for dry skin", "tea"]
+    got = SparkEncoder(spark, partitions=2).embed(texts)
+    want = SentenceEncoder().embed(texts)
+    assert got.shape == want.shape == (5, 384)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_engine_embeds_on_spark_only_for_sentence_transformers(spark) -> None:
+    from recommend.hybrid.config import HybridConfig
+    from sparkbuild.engine import SparkEngine
+
+    engine = SparkEngine(spark, "local[2]")
+    assert engine.encoder(HybridConfig(content_encoder="lsa")) is None
+    encoder = engine.encoder(HybridConfig())
+    assert isinstance(encoder, SparkEncoder)
+    assert encoder.embed(["tea", "socks"]).shape == (2, 384)
+    assert engine.report["embedded_texts"] == 2
