@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
+    parser.add_argument("--no-rdf-store", action="store_true",
+                        help="do not write the SPARQL store (rdf_store/); `shopgraph query` "
+                        "then converts the graph on every call")
     add_enrichment_arguments(parser)
     parser.set_defaults(func=run_build)
 
@@ -145,7 +148,8 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
     from kg.graph import GraphSummary
 
     manifest = build_artifact(dataset, out, progress=not args.no_progress,
-                              stages=stages_from_args(args), window=time_window(args))
+                              stages=stages_from_args(args), window=time_window(args),
+                              rdf_store=not getattr(args, "no_rdf_store", False))
     records = manifest["records"]
     print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "

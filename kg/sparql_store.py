@@ -1,0 +1,175 @@
+"""SPARQL over the artifact's persistent store (:mod:`kg.rdf_store`), under the same guard.
+
+:func:`store_sparql` is :func:`kg.sparql.sparql` for a pyoxigraph store folder: the query is
+checked first by :func:`kg.sparql_check.check_query` (read-only: updates, ``LOAD``,
+``SERVICE``, ``FROM``, ``CONSTRUCT``/``DESCRIBE`` and unknown binding names are refused
+before anything is opened), then evaluated in a forked child under the same time, memory
+and row limits (:func:`kg.sparql.evaluate_in_child`). The child opens the store itself,
+read-only, so no RocksDB handle or thread crosses a fork.
+
+Bound values become pyoxigraph terms passed as ``substitutions`` (SEP-0007: the variable is
+replaced by the term in the parsed query), never pasted into the query text. The answer's
+values are converted as :mod:`kg.sparql` converts rdflib's (node IRIs as typed ids,
+literals through rdflib's own ``toPython``), so both engines give equal rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal as RdfLiteral
+from rdflib import URIRef
+from rdflib.plugins.sparql.algebra import translateAlgebra
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import BNode, Identifier, Variable
+
+from kg.rdf import PREFIXES, python_value, uri_node_id
+from kg.rdf_store import EDGES_GRAPH, open_store
+from kg.sparql import QueryLimits, SparqlResult, cap_memory, evaluate_in_child, to_term
+from kg.sparql_check import SparqlError, check_query, one_line
+
+
+def oxigraph_term(term: Identifier) -> Any:
+    """An rdflib term as a pyoxigraph term (ValueError for an IRI that is not valid)."""
+    import pyoxigraph as ox
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, RdfLiteral):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise ValueError(f"cannot bind {term!r}: not an IRI or a literal")
+
+
+def _value(term: Any) -> Any:
+    """A pyoxigraph term as :mod:`kg.sparql` gives an rdflib term's value."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return uri_node_id(term.value) or term.value
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return python_value(RdfLiteral(term.value, lang=term.language))
+        return python_value(RdfLiteral(term.value, datatype=URIRef(term.datatype.value)))
+    return str(term.value) if isinstance(term, ox.BlankNode) else str(term)
+
+
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n\r]*|(?i:BASE)\s*<[^>]*>|(?i:PREFIX)\s*[^\s:]*:\s*<[^>]*>)*")
+_SELECT = re.compile(r"(?i:SELECT)\b(?:(?:\s+|#[^\n\r]*)*(?i:DISTINCT|REDUCED)\b)?")
+_OUTER = ("Slice", "Project", "Distinct", "Reduced", "OrderBy", "Filter", "Extend")
+
+
+def _outer(query: Query) -> tuple[Any, Any]:
+    """The outer Project node of a SELECT's algebra and its Group (None if it aggregates
+    nothing), found down the chain of solution modifiers."""
+    node, project = query.algebra.p, None
+    while isinstance(node, CompValue) and node.name in (*_OUTER, "AggregateJoin"):
+        if node.name == "Project" and project is None:
+            project = node
+        if node.name == "AggregateJoin":
+            return project, node.p
+        node = node.p
+    return project, None
+
+
+def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, list[str]]:
+    """The query text to evaluate with ``names`` bound, and the bound names it adds to the
+    projection (their columns are dropped from the answer).
+
+    Oxigraph substitutes only variables of the outer projection. A bound variable is a
+    constant, so projecting (and grouping by) it changes no row: a bound name the query
+    does not project goes in front of its SELECT projection, or, in a query that groups,
+    into its projection and ``GROUP BY`` (the algebra rewritten, then written back as text
+    by rdflib). Only names of variables already in the query are added (checked by
+    :func:`kg.sparql_check.check_query`), never a bound value.
+    """
+    if query.algebra.name != "SelectQuery":
+        return text, []
+    project, group = _outer(query)
+    shown = {str(v) for v in (dict.get(project, "PV") or ())} if project is not None else set()
+    grouped = ({str(v) for v in (dict.get(group, "expr") or ()) if isinstance(v, Variable)}
+               if group is not None else set())
+    missing = [n for n in names if n not in shown]
+    if not missing:
+        return text, []
+    if group is not None:
+        ungrouped = [n for n in missing if n not in grouped]
+        if ungrouped and dict.get(group, "expr") is None:
+            raise SparqlError(f"--bind {ungrouped[0]}: an aggregate over all solutions cannot "
+                              f"bind a variable it does not project; add GROUP BY ?{ungrouped[0]}")
+        group["expr"] = [*group["expr"], *(Variable(n) for n in ungrouped)]
+        project["PV"] = [*project["PV"], *(Variable(n) for n in missing)]
+        return translateAlgebra(query), missing
+    select = _SELECT.match(text, _PROLOGUE.match(text).end())
+    if select is None or text[select.end():].lstrip().startswith("*"):
+        return text, []
+    added = "".join(f" ?{n}" for n in missing)
+    return f"{text[: select.end()]}{added}{text[select.end():]}", missing
+
+
+def _evaluate(conn: Any, folder: str, query: str, added: list[str],
+              substitutions: dict[str, Identifier], weights: bool, limits: QueryLimits) -> None:
+    """The child: open the store, evaluate, send the answer (see evaluate_in_child) without
+    the columns of the ``added`` names (:func:`prepare_bound`)."""
+    import pyoxigraph as ox
+
+    try:
+        cap_memory(limits.memory_mb)
+        store = open_store(folder)
+        graphs = [ox.DefaultGraph(), ox.NamedNode(EDGES_GRAPH)] if weights else None
+        result = store.query(
+            query, prefixes={k: str(v) for k, v in PREFIXES.items()}, default_graph=graphs,
+            substitutions={ox.Variable(k): oxigraph_term(v) for k, v in substitutions.items()})
+        if isinstance(result, ox.QueryBoolean):
+            conn.send(("ok", ["ask"], [(bool(result),)], False))
+            return
+        kept = [i for i, v in enumerate(result.variables) if v.value not in added]
+        columns = [result.variables[i].value for i in kept]
+        rows = [tuple(_value(row[i]) for i in kept)
+                for row in islice(result, limits.max_rows + 1)]
+        cut = len(rows) > limits.max_rows
+        conn.send(("ok", columns, rows[: limits.max_rows], cut))
+    except MemoryError:
+        conn.send(("memory", ""))
+    except Exception as err:  # the engine's own errors (a bad regex, a type error...)
+        conn.send(("error", one_line(err)))
+    finally:
+        conn.close()
+
+
+def store_sparql(
+    folder: str | Path,
+    query: str,
+    bindings: Mapping[str, Any] | None = None,
+    *,
+    weights: bool = False,
+    limits: QueryLimits | None = None,
+) -> SparqlResult:
+    """Run a checked SPARQL SELECT/ASK over the store in ``folder`` under ``limits``.
+
+    ``folder`` is a store written by :func:`kg.rdf_store.write_store` whose files were
+    checked (an artifact's, through :class:`kg.artifact_files.ArtifactFiles`). Bindings as
+    in :func:`kg.sparql.sparql` (:func:`kg.sparql.to_term`). ``weights`` adds the edge
+    resources (``sg:Edge``, ``sg:weight``...) to the default graph. SparqlError for a
+    refused or malformed query, QueryLimitError when the time or memory limit stops it.
+    """
+    limits = limits or QueryLimits()
+    prepared = check_query(query, PREFIXES, bindings)
+    terms = {name: to_term(v) for name, v in (bindings or {}).items()}
+    for term in terms.values():
+        oxigraph_term(term)  # a bad IRI is the caller's error, raised here and not in the child
+    text, added = prepare_bound(query, prepared, list(terms))
+    return evaluate_in_child(_evaluate, (str(folder), text, added, terms, weights, limits),
+                             limits)
