@@ -49,7 +49,7 @@ from kg.schema import NODE_TYPES
 
 STORE_DIR = "rdf_store"
 EDGES_GRAPH = "http://shopgraph.org/graph/edges"
-_CHUNK = 500_000  # N-Quads lines per bulk load (about 50 MB of text)
+_CHUNK = 200_000  # items of store_lines per bulk load (up to 1.4M lines, ~150 MB of text)
 _EXPORT_FORMATS = {".nt": "N_TRIPLES", ".nq": "N_QUADS"}
 
 
@@ -117,8 +117,8 @@ def _edge_lines(c: EdgeColumns, srcs: list[str], dsts: list[str]) -> Iterator[st
 
 
 def store_lines(graph: KnowledgeGraph) -> Iterator[str]:
-    """The graph as N-Quads lines: node and direct edge triples in the default graph, edge
-    resources in :data:`EDGES_GRAPH` (module docstring)."""
+    """The graph as N-Quads text, one or more whole lines per item: node and direct edge
+    triples in the default graph, edge resources in :data:`EDGES_GRAPH` (module docstring)."""
     for node_type in NODE_TYPES:
         for s, p, o in node_triples(graph, node_type):
             yield f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n"
@@ -141,10 +141,10 @@ def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> StoreW
     store = ox.Store(str(target))
     lines = store_lines(graph)
     loaded = edge_triples = 0
-    while chunk := list(islice(lines, _CHUNK)):
-        loaded += len(chunk)
-        edge_triples += sum(1 for line in chunk if line.endswith(f"<{EDGES_GRAPH}> .\n"))
-        store.bulk_load("".join(chunk).encode(), format=ox.RdfFormat.N_QUADS)
+    while text := "".join(islice(lines, _CHUNK)):
+        loaded += text.count("\n")
+        edge_triples += text.count(f" <{EDGES_GRAPH}> .\n")
+        store.bulk_load(text.encode(), format=ox.RdfFormat.N_QUADS)
     store.flush()
     del store  # closes RocksDB: its files are final from here on
     files = sorted(p for p in target.rglob("*") if p.is_file() and not p.is_symlink())

@@ -23,7 +23,6 @@ from typing import Any
 
 from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
-from rdflib.plugins.sparql.algebra import translateAlgebra
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import BNode, Identifier, Variable
@@ -66,22 +65,39 @@ def _value(term: Any) -> Any:
     return str(term.value) if isinstance(term, ox.BlankNode) else str(term)
 
 
-_PROLOGUE = re.compile(r"(?:\s+|#[^\n\r]*|(?i:BASE)\s*<[^>]*>|(?i:PREFIX)\s*[^\s:]*:\s*<[^>]*>)*")
-_SELECT = re.compile(r"(?i:SELECT)\b(?:(?:\s+|#[^\n\r]*)*(?i:DISTINCT|REDUCED)\b)?")
+# what may hold a brace, '#' or a keyword that is not code: strings, IRIs, comments
+_LEXEMES = re.compile("|".join((
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"(?:[^"\\\n]|\\.)*"',
+    r"'(?:[^'\\\n]|\\.)*'",
+    r'<[^<>"{}|^`\\\x00-\x20]*>',
+    r"#[^\n\r]*",
+)))
+_SELECT = re.compile(r"(?<![?$\w:])SELECT\b(?:\s+(?:DISTINCT|REDUCED)\b)?", re.IGNORECASE)
+_GROUP_BY = re.compile(r"(?<![?$\w:])GROUP\s+BY\b", re.IGNORECASE)
 _OUTER = ("Slice", "Project", "Distinct", "Reduced", "OrderBy", "Filter", "Extend")
 
 
-def _outer(query: Query) -> tuple[Any, Any]:
-    """The outer Project node of a SELECT's algebra and its Group (None if it aggregates
-    nothing), found down the chain of solution modifiers."""
-    node, project = query.algebra.p, None
-    while isinstance(node, CompValue) and node.name in (*_OUTER, "AggregateJoin"):
-        if node.name == "Project" and project is None:
-            project = node
-        if node.name == "AggregateJoin":
-            return project, node.p
+def outer_code(text: str) -> str:
+    """``text`` with strings, IRIs, comments and everything inside braces blanked out (same
+    length), so a keyword found in it is one of the outer query."""
+    blank = _LEXEMES.sub(lambda m: " " * len(m.group()), text)
+    out, depth = [], 0
+    for char in blank:
+        depth -= char == "}"
+        out.append(char if depth <= 0 else " ")
+        depth += char == "{"
+    return "".join(out)
+
+
+def _outer_group(query: Query) -> Any:
+    """The Group node of a SELECT's outer aggregation (None if it aggregates nothing),
+    found down the chain of solution modifiers."""
+    node = query.algebra.p
+    while isinstance(node, CompValue) and node.name in _OUTER:
         node = node.p
-    return project, None
+    return node.p if isinstance(node, CompValue) and node.name == "AggregateJoin" else None
 
 
 def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, list[str]]:
@@ -90,33 +106,34 @@ def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, l
 
     Oxigraph substitutes only variables of the outer projection. A bound variable is a
     constant, so projecting (and grouping by) it changes no row: a bound name the query
-    does not project goes in front of its SELECT projection, or, in a query that groups,
-    into its projection and ``GROUP BY`` (the algebra rewritten, then written back as text
-    by rdflib). Only names of variables already in the query are added (checked by
-    :func:`kg.sparql_check.check_query`), never a bound value.
+    does not project goes in front of its SELECT projection and, if it groups, after its
+    ``GROUP BY``. The rest of the text is kept as written: oxigraph plans joins in the
+    written order, and a bound variable first is what makes a query fast. Only names of
+    variables of the query are added (checked by :func:`kg.sparql_check.check_query`),
+    never a bound value.
     """
     if query.algebra.name != "SelectQuery":
         return text, []
-    project, group = _outer(query)
-    shown = {str(v) for v in (dict.get(project, "PV") or ())} if project is not None else set()
-    grouped = ({str(v) for v in (dict.get(group, "expr") or ()) if isinstance(v, Variable)}
-               if group is not None else set())
+    code = outer_code(text)
+    select = _SELECT.search(code)
+    shown = {str(v) for v in dict.get(query.algebra, "PV") or ()}
     missing = [n for n in names if n not in shown]
-    if not missing:
+    if select is None or not missing or code[select.end():].lstrip().startswith("*"):
         return text, []
-    if group is not None:
-        ungrouped = [n for n in missing if n not in grouped]
-        if ungrouped and dict.get(group, "expr") is None:
-            raise SparqlError(f"--bind {ungrouped[0]}: an aggregate over all solutions cannot "
-                              f"bind a variable it does not project; add GROUP BY ?{ungrouped[0]}")
-        group["expr"] = [*group["expr"], *(Variable(n) for n in ungrouped)]
-        project["PV"] = [*project["PV"], *(Variable(n) for n in missing)]
-        return translateAlgebra(query), missing
-    select = _SELECT.match(text, _PROLOGUE.match(text).end())
-    if select is None or text[select.end():].lstrip().startswith("*"):
-        return text, []
-    added = "".join(f" ?{n}" for n in missing)
-    return f"{text[: select.end()]}{added}{text[select.end():]}", missing
+    group = _outer_group(query)
+    grouped = {str(v) for v in (dict.get(group, "expr") or ()) if isinstance(v, Variable)
+               } if group is not None else set()
+    ungrouped = [n for n in missing if n not in grouped]
+    group_by = _GROUP_BY.search(code)
+    if group is not None and ungrouped and group_by is None:
+        raise SparqlError(f"--bind {ungrouped[0]}: an aggregate over all solutions cannot "
+                          f"bind a variable it does not project; add GROUP BY ?{ungrouped[0]}")
+    edits = [(select.end(), "".join(f" ?{n}" for n in missing))]
+    if group is not None and ungrouped and group_by is not None:
+        edits.append((group_by.end(), "".join(f" ?{n}" for n in ungrouped)))
+    for at, added in sorted(edits, reverse=True):
+        text = f"{text[:at]}{added}{text[at:]}"
+    return text, missing
 
 
 def _evaluate(conn: Any, folder: str, query: str, added: list[str],
