@@ -32,6 +32,8 @@ def run_rdf(args: argparse.Namespace) -> int:
     from kg.artifact import open_artifact
     from kg.rdf_store import export_store, store_folder
 
+    if args.out.exists() or args.out.is_symlink():
+        raise ValueError(f"{args.out}: exists; choose a new file (nothing is overwritten)")
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
     folder = store_folder(files)
     if folder is None:
