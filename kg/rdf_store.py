@@ -15,13 +15,14 @@ hashed and loaded lazily into a cache folder, would pay the whole load (tens of 
 a million events) on the first query after every build or cache loss, and the cached copy
 outside the artifact would then be trusted without a hash of its own.
 
-**Layout.** The default graph holds what :func:`kg.rdf.triples` yields with
-``reified=False``: each node's class, ``sg:index`` and attributes, and one direct triple per
-edge. The named graph :data:`EDGES_GRAPH` holds the reified edge resources (``sg:Edge``
-with weight, ts and columns). A query reads the default graph; ``--weights`` adds the edge
-graph, which about 7x more triples would otherwise slow down. Every term is the one
-:mod:`kg.rdf` makes (same IRIs, same literal lexical forms), so the store answers as rdflib
-does over :func:`kg.rdf.to_rdflib`, and an N-Triples export imports back to the same graph.
+**Layout.** One graph holds every triple :func:`kg.rdf.triples` yields: each node's class,
+``sg:index`` and attributes, one direct triple per edge, and the reified edge resources
+(``sg:Edge`` with weight, ts and columns), with the terms :mod:`kg.rdf` makes (same IRIs,
+same literal lexical forms). So the store answers as rdflib does over
+:func:`kg.rdf.to_rdflib`, and its N-Triples export imports back to the same graph. Oxigraph
+keeps a named graph's quads in six indexes and the default graph's triples in three, so
+the edge resources (about 5 of every 6 triples) are not set apart in a named graph: that
+would double the store (measured: about 3 GB instead of 1.3 GB at a million events).
 
 **Writing.** Oxigraph's bulk loader is fastest on N-Quads text, so the edges (nearly all
 of the triples) are written as text lines from IRIs made once per node; node triples go
@@ -44,30 +45,27 @@ from rdflib.term import Node
 
 from kg.artifact_files import ArtifactFiles
 from kg.graph import EdgeColumns, KnowledgeGraph
-from kg.rdf import COL, EDGE, REL, SG, node_triples, node_uri
+from kg.rdf import COL, EDGE, PREFIXES, REL, SG, node_triples, node_uri
 from kg.schema import NODE_TYPES
 
 STORE_DIR = "rdf_store"
-EDGES_GRAPH = "http://shopgraph.org/graph/edges"
-_CHUNK = 200_000  # items of store_lines per bulk load (up to 1.4M lines, ~150 MB of text)
-_EXPORT_FORMATS = {".nt": "N_TRIPLES", ".nq": "N_QUADS"}
+_CHUNK = 200_000  # items of store_lines per bulk load (up to 1.4M lines, ~130 MB of text)
+_EXPORT_FORMATS = {".nt": "N_TRIPLES", ".ttl": "TURTLE"}
 
 
 @dataclass(frozen=True, slots=True)
 class StoreWritten:
-    """What :func:`write_store` wrote: the store's files and its triples per graph."""
+    """What :func:`write_store` wrote: the store's files and how many triples it holds."""
 
     files: list[Path]
     triples: int
-    edge_triples: int
 
     def manifest_entry(self) -> dict[str, Any]:
         """The manifest's ``rdf_store`` entry."""
         import pyoxigraph
 
         return {"folder": STORE_DIR, "engine": f"pyoxigraph {pyoxigraph.__version__}",
-                "default_graph_triples": self.triples, "edge_graph": EDGES_GRAPH,
-                "edge_graph_triples": self.edge_triples}
+                "triples": self.triples}
 
 
 def nt_term(term: Node) -> str:
@@ -93,11 +91,10 @@ def _double(value: float) -> str:
 
 
 def _edge_lines(c: EdgeColumns, srcs: list[str], dsts: list[str]) -> Iterator[str]:
-    """Direct triples of one block (default graph), then its edge resources (edge graph)."""
+    """Direct triples of one block, then its edge resources."""
     predicate = nt_term(REL[c.relation])
     for s, o in zip(c.src.tolist(), c.dst.tolist(), strict=True):
         yield f"{srcs[s]} {predicate} {dsts[o]} .\n"
-    g = f"<{EDGES_GRAPH}>"
     base = nt_term(EDGE[f"{c.src_type}/{c.relation}/{c.dst_type}/0"])[:-2]  # '<...'
     a, edge, source, target = (nt_term(x) for x in (RDF.type, SG.Edge, SG.source, SG.target))
     relation, weight, ts = (nt_term(x) for x in (SG.relation, SG.weight, SG.ts))
@@ -106,19 +103,17 @@ def _edge_lines(c: EdgeColumns, srcs: list[str], dsts: list[str]) -> Iterator[st
     for p, (s, o, w) in enumerate(zip(c.src.tolist(), c.dst.tolist(), c.weight.tolist(),
                                       strict=True)):
         e = f"{base}{p}>"
-        yield (f"{e} {a} {edge} {g} .\n{e} {source} {srcs[s]} {g} .\n"
-               f"{e} {relation} {predicate} {g} .\n{e} {target} {dsts[o]} {g} .\n"
-               f"{e} {weight} {_double(w)} {g} .\n")
+        yield (f"{e} {a} {edge} .\n{e} {source} {srcs[s]} .\n{e} {relation} {predicate} .\n"
+               f"{e} {target} {dsts[o]} .\n{e} {weight} {_double(w)} .\n")
         if times[p] == times[p]:  # not NaN
-            yield f"{e} {ts} {_double(times[p])} {g} .\n"
+            yield f"{e} {ts} {_double(times[p])} .\n"
         for name, values in columns:
             if values[p] == values[p]:
-                yield f"{e} {name} {_double(values[p])} {g} .\n"
+                yield f"{e} {name} {_double(values[p])} .\n"
 
 
 def store_lines(graph: KnowledgeGraph) -> Iterator[str]:
-    """The graph as N-Quads text, one or more whole lines per item: node and direct edge
-    triples in the default graph, edge resources in :data:`EDGES_GRAPH` (module docstring)."""
+    """The graph as N-Triples text, one or more whole lines per item (module docstring)."""
     for node_type in NODE_TYPES:
         for s, p, o in node_triples(graph, node_type):
             yield f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n"
@@ -140,18 +135,17 @@ def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> StoreW
         raise FileExistsError(f"{target}: exists; a store is written only into a new folder")
     store = ox.Store(str(target))
     lines = store_lines(graph)
-    loaded = edge_triples = 0
+    loaded = 0
     while text := "".join(islice(lines, _CHUNK)):
         loaded += text.count("\n")
-        edge_triples += text.count(f" <{EDGES_GRAPH}> .\n")
-        store.bulk_load(text.encode(), format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(text.encode(), format=ox.RdfFormat.N_TRIPLES)
     store.flush()
     del store  # closes RocksDB: its files are final from here on
     files = sorted(p for p in target.rglob("*") if p.is_file() and not p.is_symlink())
     # every line is a distinct triple but a parallel edge's repeated direct triple
     repeats = sum(len(c) - len(np.unique(c.src.astype(np.int64) * graph.num_nodes(c.dst_type)
                                          + c.dst)) for c in graph.edge_blocks())
-    return StoreWritten(files, loaded - edge_triples - repeats, edge_triples)
+    return StoreWritten(files, loaded - repeats)
 
 
 def store_folder(files: ArtifactFiles) -> Path | None:
@@ -172,10 +166,11 @@ def open_store(path: str | os.PathLike[str]) -> Any:
 
 
 def export_store(store_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -> int:
-    """Write every triple of the store at ``store_dir`` to ``out``: N-Triples (``.nt``, both
-    graphs merged: what :func:`kg.rdf.import_rdf` reads back) or N-Quads (``.nq``, the edge
-    resources in their named graph). ``out`` must not exist (FileExistsError): it is created
-    under a temporary name and linked into place. The number of triples written."""
+    """Write every triple of the store at ``store_dir`` to ``out``, streamed: N-Triples
+    (``.nt``, what :func:`kg.rdf.import_rdf` reads back into the same graph) or Turtle
+    (``.ttl``, with the prefixes of :data:`kg.rdf.PREFIXES`). ``out`` must not exist
+    (FileExistsError): it is written under a temporary name and linked into place. The
+    number of triples written."""
     import pyoxigraph as ox
 
     out = Path(out)
@@ -186,13 +181,11 @@ def export_store(store_dir: str | os.PathLike[str], out: str | os.PathLike[str])
         raise FileExistsError(f"{out}: exists; choose a new file (nothing is overwritten)")
     store = open_store(store_dir)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    prefixes = {k: str(v) for k, v in PREFIXES.items()} if kind == "TURTLE" else None
     try:
         with open(tmp, "xb") as handle:
-            if kind == "N_QUADS":
-                store.dump(handle, format=ox.RdfFormat.N_QUADS)
-            else:
-                for graph in (ox.DefaultGraph(), ox.NamedNode(EDGES_GRAPH)):
-                    store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            store.dump(handle, format=getattr(ox.RdfFormat, kind),
+                       from_graph=ox.DefaultGraph(), prefixes=prefixes)
         os.link(tmp, out)  # unlike a rename, never replaces a file made meanwhile
     finally:
         tmp.unlink(missing_ok=True)

@@ -15,7 +15,9 @@ process with three limits (:class:`QueryLimits`):
 
 A time or memory stop is a :class:`QueryLimitError` naming the limit. The child is a fork
 of this process, so its rdflib graph is shared copy-on-write (nothing is serialised), and
-its answer comes back over a pipe as plain Python values made by this module.
+its answer comes back over a pipe as plain Python values made by this module. The same
+child and limits (:func:`evaluate_in_child`) run queries over an artifact's persistent
+store (:mod:`kg.sparql_store`).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import BNode, Identifier, Variable
 
 from kg.rdf import PREFIXES, python_value, uri_node_id
-from kg.rdf_store import EDGES_GRAPH, open_store
+from kg.rdf_store import open_store
 from kg.sparql import QueryLimits, SparqlResult, cap_memory, evaluate_in_child, to_term
 from kg.sparql_check import SparqlError, check_query, one_line
 
@@ -137,7 +137,7 @@ def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, l
 
 
 def _evaluate(conn: Any, folder: str, query: str, added: list[str],
-              substitutions: dict[str, Identifier], weights: bool, limits: QueryLimits) -> None:
+              substitutions: dict[str, Identifier], limits: QueryLimits) -> None:
     """The child: open the store, evaluate, send the answer (see evaluate_in_child) without
     the columns of the ``added`` names (:func:`prepare_bound`)."""
     import pyoxigraph as ox
@@ -145,9 +145,8 @@ def _evaluate(conn: Any, folder: str, query: str, added: list[str],
     try:
         cap_memory(limits.memory_mb)
         store = open_store(folder)
-        graphs = [ox.DefaultGraph(), ox.NamedNode(EDGES_GRAPH)] if weights else None
         result = store.query(
-            query, prefixes={k: str(v) for k, v in PREFIXES.items()}, default_graph=graphs,
+            query, prefixes={k: str(v) for k, v in PREFIXES.items()},
             substitutions={ox.Variable(k): oxigraph_term(v) for k, v in substitutions.items()})
         if isinstance(result, ox.QueryBoolean):
             conn.send(("ok", ["ask"], [(bool(result),)], False))
@@ -171,16 +170,15 @@ def store_sparql(
     query: str,
     bindings: Mapping[str, Any] | None = None,
     *,
-    weights: bool = False,
     limits: QueryLimits | None = None,
 ) -> SparqlResult:
     """Run a checked SPARQL SELECT/ASK over the store in ``folder`` under ``limits``.
 
     ``folder`` is a store written by :func:`kg.rdf_store.write_store` whose files were
     checked (an artifact's, through :class:`kg.artifact_files.ArtifactFiles`). Bindings as
-    in :func:`kg.sparql.sparql` (:func:`kg.sparql.to_term`). ``weights`` adds the edge
-    resources (``sg:Edge``, ``sg:weight``...) to the default graph. SparqlError for a
-    refused or malformed query, QueryLimitError when the time or memory limit stops it.
+    in :func:`kg.sparql.sparql` (:func:`kg.sparql.to_term`). The store holds the edge
+    resources (``sg:Edge``, ``sg:weight``...) too. SparqlError for a refused or malformed
+    query, QueryLimitError when the time or memory limit stops it.
     """
     limits = limits or QueryLimits()
     prepared = check_query(query, PREFIXES, bindings)
@@ -188,5 +186,5 @@ def store_sparql(
     for term in terms.values():
         oxigraph_term(term)  # a bad IRI is the caller's error, raised here and not in the child
     text, added = prepare_bound(query, prepared, list(terms))
-    return evaluate_in_child(_evaluate, (str(folder), text, added, terms, weights, limits),
+    return evaluate_in_child(_evaluate, (str(folder), text, added, terms, limits),
                              limits)

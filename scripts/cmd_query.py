@@ -7,8 +7,9 @@ values are passed as substitutions (rdflib's initial bindings for a converted gr
 pasted into the query. A value ``user:42`` (a typed node id) binds that node,
 ``<http://...>`` an IRI, anything else a literal (``--bind title='"user:1"'`` forces a
 string literal). Prefixes node:, sg:, rel:, attr:, col:, rdf:, xsd: are declared; see
-:mod:`kg.rdf` for the vocabulary. Only node triples and direct edge triples
-(``?u rel:purchased ?p``) are queried unless ``--weights`` asks for the edge resources too.
+:mod:`kg.rdf` for the vocabulary. The store holds every triple, the edge resources
+(``sg:Edge`` with ``sg:weight``, ``sg:ts``, ``col:*``) included; a converted graph has only
+node triples and direct edge triples (``?u rel:purchased ?p``) unless ``--weights``.
 
 The query is checked before the artifact is even loaded: updates (LOAD, INSERT...), SERVICE,
 FROM / FROM NAMED, CONSTRUCT/DESCRIBE and a --bind name that is not a variable of the query
@@ -41,8 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
                         help="bind ?NAME to VALUE (repeatable)")
     parser.add_argument("--weights", action="store_true",
-                        help="also query the edge resources (sg:Edge with sg:weight, sg:ts, "
-                        "col:*); about 7x more triples, so slower")
+                        help="an artifact without a store: also convert the edge resources "
+                        "(sg:Edge with sg:weight, sg:ts, col:*; about 7x more triples, so "
+                        "slower); the store always holds them")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
                         help="stop the query after this many seconds (default %(default)s)")
     parser.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
@@ -85,8 +87,7 @@ def run_query(args: argparse.Namespace) -> int:
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
     folder = store_folder(files)
     if folder is not None:
-        result = store_sparql(folder, args.query, bindings, weights=args.weights,
-                              limits=limits)
+        result = store_sparql(folder, args.query, bindings, limits=limits)
     else:
         print(f"shopgraph query: {args.artifact} has no SPARQL store (built with "
               "--no-rdf-store?): converting its graph", file=sys.stderr)

@@ -1,11 +1,10 @@
 """``shopgraph rdf ARTIFACT_DIR --out FILE.nt``: export the artifact's graph as RDF.
 
-Streams the triples out of the artifact's SPARQL store (``rdf_store/``, :mod:`kg.rdf_store`)
-after its files passed the artifact's sha256 checks: ``.nt`` writes N-Triples, every
-triple of the graph (what :func:`kg.rdf.import_rdf` reads back into the same graph);
-``.nq`` writes N-Quads, the edge resources in their own named graph. FILE must not exist:
-nothing is overwritten, and it appears whole or not at all. Turtle and JSON-LD of small
-graphs come from the Python API (:func:`kg.rdf.export_rdf`).
+Streams every triple out of the artifact's SPARQL store (``rdf_store/``, :mod:`kg.rdf_store`)
+after its files passed the artifact's sha256 checks: ``.nt`` writes N-Triples (what
+:func:`kg.rdf.import_rdf` reads back into the same graph), ``.ttl`` Turtle with the
+prefixes node:, sg:, rel:, attr:, col:. FILE must not exist: nothing is overwritten, and it
+appears whole or not at all. JSON-LD comes from the Python API (:func:`kg.rdf.export_rdf`).
 """
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``rdf`` sub-command."""
-    parser = subparsers.add_parser("rdf", help="export an artifact's graph as N-Triples/N-Quads",
+    parser = subparsers.add_parser("rdf", help="export an artifact's graph as N-Triples or Turtle",
                                    description=__doc__.split("\n\n")[0],
                                    epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE",
-                        help="a new .nt or .nq file")
+                        help="a new .nt or .ttl file")
     parser.add_argument("--no-verify", action="store_true",
                         help="skip the artifact's sha256 checks (benchmarks only)")
     parser.set_defaults(func=run_rdf)
