@@ -8,9 +8,15 @@ and row limits (:func:`kg.sparql.evaluate_in_child`). The child opens the store 
 read-only, so no RocksDB handle or thread crosses a fork.
 
 Bound values become pyoxigraph terms passed as ``substitutions`` (SEP-0007: the variable is
-replaced by the term in the parsed query), never pasted into the query text. The answer's
+replaced by the term in the parsed query), never pasted into the query text. Oxigraph
+substitutes only variables of the outer projection, so :func:`prepare_bound` adds a bound
+variable's *name* to the projection (and to ``GROUP BY`` in a query that groups) and its
+column is dropped from the answer: the only change ever made to the text. The answer's
 values are converted as :mod:`kg.sparql` converts rdflib's (node IRIs as typed ids,
-literals through rdflib's own ``toPython``), so both engines give equal rows.
+literals through rdflib's own ``toPython``), so both engines give equal rows (a test holds
+them to it). A variable bound only inside a sub-select is not bound there (oxigraph keeps
+a sub-select's variables its own), and an aggregate over all solutions must group by a
+bound variable it does not project (a clear SparqlError says so).
 """
 
 from __future__ import annotations
