@@ -21,8 +21,9 @@ outside the artifact would then be trusted without a hash of its own.
 same literal lexical forms). So the store answers as rdflib does over
 :func:`kg.rdf.to_rdflib`, and its N-Triples export imports back to the same graph. Oxigraph
 keeps a named graph's quads in six indexes and the default graph's triples in three, so
-the edge resources (about 5 of every 6 triples) are not set apart in a named graph: that
-would double the store (measured: about 3 GB instead of 1.3 GB at a million events).
+the edge resources (about 5 of every 6 triples) are not set apart in a named graph: at a
+million events (bench/sparql_store.py) one graph takes 1.1 GB, while the named-graph layout
+had passed 2.9 GB when its load was stopped.
 
 **Writing.** Oxigraph's bulk loader is fastest on N-Quads text, so the edges (nearly all
 of the triples) are written as text lines from IRIs made once per node; node triples go
