@@ -1,9 +1,10 @@
 """The artifact's persistent SPARQL store: the graph's triples in a pyoxigraph folder.
 
 ``shopgraph query`` used to turn the whole graph into an in-memory rdflib graph on every
-call (about 35k triples/s) and rdflib answered a 3-hop query in about 135 ms. The build now
-writes the triples once into an embedded Oxigraph store (RocksDB files) inside the artifact,
-:data:`STORE_DIR`, which queries open read-only (:mod:`kg.sparql_store`).
+call: at a million events, 3.3M direct triples took 270 s on the busy bench machine
+(bench/sparql_store.py). The build now writes the triples once into an embedded Oxigraph
+store (RocksDB files) inside the artifact, :data:`STORE_DIR`, which a query opens read-only
+in tens of milliseconds (:mod:`kg.sparql_store`).
 
 **Verification.** The store's files are ordinary artifact files: each is listed in the
 manifest with its sha256, and :class:`kg.artifact_files.ArtifactFiles` checks them (listed,
@@ -11,9 +12,10 @@ regular, confined, hashed, nothing unlisted beside them) before the store is ope
 tampered or planted RocksDB file is refused before RocksDB's C++ reader parses it. This
 works because the files do not change once the writer has closed the store, and opening it
 read-only writes nothing into the folder (tested). The alternative, an N-Quads dump that is
-hashed and loaded lazily into a cache folder, would pay the whole load (tens of seconds at
-a million events) on the first query after every build or cache loss, and the cached copy
-outside the artifact would then be trusted without a hash of its own.
+hashed and loaded lazily into a cache folder, would pay the whole load (15M triples at a
+million events: minutes) on the first query after every build or cache loss, and the cached
+copy outside the artifact would then be trusted without a hash of its own. Hashing the
+store's files costs what hashing any file does (4 s for 1.9 GB on the bench).
 
 **Layout.** One graph holds every triple :func:`kg.rdf.triples` yields: each node's class,
 ``sg:index`` and attributes, one direct triple per edge, and the reified edge resources
@@ -25,7 +27,7 @@ the edge resources (about 5 of every 6 triples) are not set apart in a named gra
 million events (bench/sparql_store.py) one graph takes 1.1 GB, while the named-graph layout
 had passed 2.9 GB when its load was stopped.
 
-**Writing.** Oxigraph's bulk loader is fastest on N-Quads text, so the edges (nearly all
+**Writing.** Oxigraph's bulk loader is fastest on N-Triples text, so the edges (nearly all
 of the triples) are written as text lines from IRIs made once per node; node triples go
 through pyoxigraph's own terms, which check IRIs and escape literals.
 """
