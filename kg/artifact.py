@@ -15,8 +15,10 @@ Loading treats the folder as untrusted input: every file goes through the
 :class:`kg.artifact_files.ArtifactFiles` gate (listed, confined, regular, sha256-checked)
 and the graph's contents are checked as they are read (:func:`kg.graph_io.read_graph`).
 
-The RDF form is not cached in the artifact: ``shopgraph query`` derives it from the loaded
-graph, which is no slower than parsing a stored N-Triples file and cannot go stale.
+The graph's RDF triples are also written once into a pyoxigraph store, the folder
+:data:`kg.rdf_store.STORE_DIR` (each of its files listed and hashed like any other), which
+``shopgraph query`` and ``shopgraph rdf`` read instead of converting the graph (see
+:mod:`kg.rdf_store` for why the store is verified file by file).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def build_artifact(
     progress: bool = True,
     stages: Sequence[tuple[str, Stage]] = (),
     window: TimeWindow | None = None,
+    rdf_store: bool = True,
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
@@ -92,6 +95,8 @@ def build_artifact(
     ``stages`` with what it reported and its time. ``out_dir`` is held locked from the
     start, and refused before anything is read if replacing it could destroy a file shopgraph
     did not write, or if it is or holds the dataset folder (:func:`kg.atomic.atomic_dir`).
+    ``rdf_store``: also write the graph's triples into a SPARQL store (:mod:`kg.rdf_store`,
+    the manifest's ``rdf_store``); without it ``shopgraph query`` converts the graph.
     """
     from kg.build import build_graph
     from kg.reader import dataset_file, read_dataset, write_rejections
@@ -134,11 +139,21 @@ def build_artifact(
         write_rejections(tmp / REJECTED_FILE, rejections)
         written.append(tmp / REJECTED_FILE)
         seconds["write"] = time.perf_counter() - began
+        store = None
+        if rdf_store:
+            from kg.rdf_store import write_store
+
+            began = time.perf_counter()
+            store = write_store(graph, tmp)
+            written += store.files
+            seconds["rdf_store"] = time.perf_counter() - began
         seconds["total"] = time.perf_counter() - start
         manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
         manifest["quarantined"] = len(rejections)
         manifest["time_window"] = result.window.describe()
+        if store is not None:
+            manifest["rdf_store"] = store.manifest_entry()
         atomic_write_json(tmp / MANIFEST_FILE, manifest)
     return manifest
 
@@ -179,12 +194,16 @@ def carry_files(source: Path | None, manifest: dict[str, Any], dest: Path,
     """Copy into ``dest`` the files ``manifest`` lists for the artifact in ``source`` other
     than ``written`` ones and its own manifest and quarantine (a stage's model folder, say);
     the copies. Each copy must match its sha256 in ``manifest`` (ValueError naming it: the
-    artifact changed since it was loaded). Nothing when ``source`` is None."""
+    artifact changed since it was loaded). The RDF store's files are never carried: the
+    saver writes the store afresh from the graph it saves. Nothing when ``source`` is None."""
+    from kg.rdf_store import STORE_DIR
+
     if source is None:
         return []
     copies = []
     for name, digest in manifest.get("files", {}).items():
-        if name in written or name in (MANIFEST_FILE, REJECTED_FILE):
+        if (name in written or name in (MANIFEST_FILE, REJECTED_FILE)
+                or name.startswith(f"{STORE_DIR}/")):
             continue
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +226,15 @@ def load_artifact(folder: str | os.PathLike[str], *, verify: bool = True) -> Art
     """
     from kg.graph_io import EDGES_FILE, NODES_FILE, read_graph
 
+    manifest, files = open_artifact(folder, verify=verify)
+    graph = read_graph(files.path(NODES_FILE), files.path(EDGES_FILE))
+    return Artifact(graph, manifest, files.folder, files)
+
+
+def open_artifact(folder: str | os.PathLike[str], *, verify: bool = True
+                  ) -> tuple[dict[str, Any], ArtifactFiles]:
+    """An artifact's manifest and checked files, without reading its graph (what
+    :func:`load_artifact` does first; ``shopgraph query`` needs no more)."""
     root = resolve_artifact_dir(folder)
     manifest_path = root / MANIFEST_FILE
     if not manifest_path.exists() and not manifest_path.is_symlink():
@@ -214,6 +242,4 @@ def load_artifact(folder: str | os.PathLike[str], *, verify: bool = True) -> Art
     manifest = read_json(manifest_path)
     if not isinstance(manifest, dict):
         raise ArtifactError(f"{manifest_path}: not a JSON object")
-    files = ArtifactFiles.open(root, manifest, verify=verify)
-    graph = read_graph(files.path(NODES_FILE), files.path(EDGES_FILE))
-    return Artifact(graph, manifest, root, files)
+    return manifest, ArtifactFiles.open(root, manifest, verify=verify)

@@ -117,12 +117,7 @@ def triples(graph: KnowledgeGraph, *, reified: bool = True,
     )
     with bar:
         for node_type in NODE_TYPES:
-            for i, node_id in enumerate(graph.nodes(node_type)):
-                s = node_uri(node_id)
-                yield s, RDF.type, _CLASS[node_type]
-                yield s, SG["index"], RdfLiteral(i)
-                for key, value in graph.node_attrs(node_id).items():
-                    yield s, ATTR[quote(key, safe="")], _literal(value)
+            yield from node_triples(graph, node_type)
             bar.update(graph.num_nodes(node_type))
         for c in graph.edge_blocks():
             srcs = [node_uri(n) for n in graph.nodes(c.src_type)]
@@ -136,6 +131,16 @@ def triples(graph: KnowledgeGraph, *, reified: bool = True,
                     if reified:
                         yield from _edge_resource(c, p, EDGE[f"{prefix}{p}"], s, predicate, o)
                 bar.update(hi - lo)
+
+
+def node_triples(graph: KnowledgeGraph, node_type: str) -> Iterator[tuple[Node, Node, Node]]:
+    """The triples of every node of ``node_type``: its class, ``sg:index`` and attributes."""
+    for i, node_id in enumerate(graph.nodes(node_type)):
+        s = node_uri(node_id)
+        yield s, RDF.type, _CLASS[node_type]
+        yield s, SG["index"], RdfLiteral(i)
+        for key, value in graph.node_attrs(node_id).items():
+            yield s, ATTR[quote(key, safe="")], _literal(value)
 
 
 def _edge_resource(c: EdgeColumns, p: int, e: URIRef, s: URIRef, predicate: URIRef,

@@ -15,7 +15,9 @@ process with three limits (:class:`QueryLimits`):
 
 A time or memory stop is a :class:`QueryLimitError` naming the limit. The child is a fork
 of this process, so its rdflib graph is shared copy-on-write (nothing is serialised), and
-its answer comes back over a pipe as plain Python values made by this module.
+its answer comes back over a pipe as plain Python values made by this module. The same
+child and limits (:func:`evaluate_in_child`) run queries over an artifact's persistent
+store (:mod:`kg.sparql_store`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -102,7 +104,7 @@ def _value(term: Node | None) -> Any:
     return python_value(term)
 
 
-def _cap_memory(extra_mb: int) -> None:
+def cap_memory(extra_mb: int) -> None:
     """Cap this process's address space at its current size plus ``extra_mb`` (Linux; where
     /proc is absent only the time limit applies)."""
     try:
@@ -124,7 +126,7 @@ def _evaluate(conn: Any, rdf: Graph, query: Any, terms: dict[str, Identifier],
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # a second guard behind check_query
     try:
-        _cap_memory(limits.memory_mb)
+        cap_memory(limits.memory_mb)
         result = rdf.query(query, initBindings=terms)
         if result.type == "ASK":
             conn.send(("ok", ["ask"], [(bool(result.askAnswer),)], False))
@@ -162,10 +164,17 @@ def sparql(
     prepared = check_query(query, PREFIXES, bindings)
     rdf = to_rdflib(source) if isinstance(source, KnowledgeGraph) else source
     terms = {name: to_term(v) for name, v in (bindings or {}).items()}
+    return evaluate_in_child(_evaluate, (rdf, prepared, terms, limits), limits)
+
+
+def evaluate_in_child(target: Callable[..., None], args: tuple[Any, ...],
+                      limits: QueryLimits) -> SparqlResult:
+    """Run ``target(conn, *args)`` in a forked child under ``limits`` (module docstring); its
+    answer. ``target`` sends ("ok", columns, rows, cut), ("memory", "") or ("error", text)
+    on ``conn``; a child still running after ``limits.seconds`` is killed."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_evaluate, args=(send, rdf, prepared, terms, limits),
-                        daemon=True)
+    child = ctx.Process(target=target, args=(send, *args), daemon=True)
     child.start()
     send.close()
     try:
@@ -177,7 +186,9 @@ def sparql(
         except EOFError:
             child.join(5)
             raise QueryLimitError(f"query stopped: its process ended with code "
-                                  f"{child.exitcode} (out of memory?)") from None
+                                  f"{child.exitcode} (out of memory? the memory limit is "
+                                  f"{limits.memory_mb} MB, raise it with --max-memory-mb)"
+                                  ) from None
     finally:
         if child.is_alive():
             child.kill()

@@ -3,7 +3,9 @@
 The graph and the models write their own files; the loaded artifact's other files that its
 manifest lists (a vision stage's ``clip/`` model and ``image_embeddings.npz``, say) are
 copied over and checked against that manifest (:func:`kg.artifact.carry_files`), so the
-manifest's stages stay true. The quarantine is the loaded one plus the rejections of
+manifest's stages stay true; the SPARQL store, if the artifact had one, is written afresh
+from the saved graph (:mod:`kg.rdf_store`), which :meth:`recommend.Recommender.add` may
+have changed since. The quarantine is the loaded one plus the rejections of
 :meth:`recommend.Recommender.add` since.
 """
 
@@ -31,10 +33,15 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
     from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
     from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
     from kg.ownership import ARTIFACT_KIND
+    from kg.rdf_store import write_store
     from kg.reader import rejection_lines
 
     with atomic_dir(folder, kind=ARTIFACT_KIND) as tmp:
         written = list(model.graph.save(tmp)) + model.save(tmp)
+        store = None
+        if "rdf_store" in manifest:  # rewritten from the saved graph: it may have changed
+            store = write_store(model.graph, tmp)
+            written += store.files
         written += carry_files(source, manifest, tmp,
                                {p.relative_to(tmp).as_posix() for p in written})
         old = None if source is None else source / REJECTED_FILE
@@ -45,6 +52,8 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
         saved = {**manifest, "nodes": summary.nodes, "edges": summary.edges,
                  "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "files": {p.relative_to(tmp).as_posix(): file_sha256(p) for p in written}}
+        if store is not None:
+            saved["rdf_store"] = store.manifest_entry()
         if quarantine:
             saved["quarantined"] = manifest.get("quarantined", 0) + len(quarantine)
         atomic_write_json(tmp / MANIFEST_FILE, saved)

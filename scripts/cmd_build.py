@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
+    parser.add_argument("--no-rdf-store", action="store_true",
+                        help="do not write the SPARQL store (rdf_store/); `shopgraph query` "
+                        "then converts the graph on every call")
     add_enrichment_arguments(parser)
     add_engine_arguments(parser)
     parser.set_defaults(func=run_build)
@@ -175,7 +178,8 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
             raise ValueError("--spark-master, --spark-driver-memory and --spark-metapaths need"
                              " --engine spark")
         manifest = build_artifact(dataset, out, progress=not args.no_progress,
-                                  stages=stages_from_args(args), window=time_window(args))
+                                  stages=stages_from_args(args), window=time_window(args),
+                                  rdf_store=not getattr(args, "no_rdf_store", False))
     records = manifest["records"]
     print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
@@ -197,7 +201,8 @@ def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
     config = HybridConfig() if args.config is None else HybridConfig.from_file(args.config)
     stages = stages_from_args(args, encoder=engine.encoder(config))
     return engine.build(dataset, out, stages, config=config, window=time_window(args),
-                        progress=not args.no_progress)
+                        progress=not args.no_progress,
+                        rdf_store=not getattr(args, "no_rdf_store", False))
 
 
 def print_stage_reports(manifest: dict) -> None:

@@ -45,8 +45,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo's steps, printing what each produced."""
     from kg.artifact import load_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from kg.rdf import to_rdflib
-    from kg.sparql import sparql
+    from kg.rdf_store import store_folder
+    from kg.sparql_store import store_sparql
 
     progress = not args.no_progress
     dataset, artifact = args.out / "dataset", args.out / "artifact"
@@ -57,14 +57,18 @@ def run_demo(args: argparse.Namespace) -> int:
     print("2. build: records, graph, enrichment stages, models")
     manifest = build_and_report(dataset, artifact, args)
 
-    graph = load_artifact(artifact).graph
-    user = _most_following_user(graph)
-    answer = sparql(to_rdflib(graph, reified=False), FOLLOWED_BRANDS_QUERY, {"user": user})
-    print(f"3. SPARQL (?user bound to {user}): brands bought by the people {user} follows")
+    loaded = load_artifact(artifact)
+    user = _most_following_user(loaded.graph)
+    folder = store_folder(loaded.files)
+    if folder is None:
+        raise RuntimeError(f"{artifact}: the build wrote no SPARQL store")
+    answer = store_sparql(folder, FOLLOWED_BRANDS_QUERY, {"user": user})
+    print(f"3. SPARQL over the artifact's store (?user bound to {user}): brands bought by "
+          f"the people {user} follows")
     print(answer)
 
     if "models" in manifest.get("stages", {}):
-        users = [user, _quietest_buyer(graph), "user:newcomer"]
+        users = [user, _quietest_buyer(loaded.graph), "user:newcomer"]
         print_recommendations(artifact, users, report=args.out / "recommendations.html")
     return 0
 

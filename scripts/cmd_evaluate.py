@@ -47,7 +47,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     progress = not args.no_progress
     stages = enrichment_stages(EnrichConfig(vision=not args.no_vision), progress=progress)
     with tempfile.TemporaryDirectory(prefix="shopgraph-evaluate-") as tmp:
-        build_artifact(args.dataset, Path(tmp) / "graph", progress=progress, stages=stages)
+        build_artifact(args.dataset, Path(tmp) / "graph", progress=progress, stages=stages,
+                       rdf_store=False)
         graph = load_artifact(Path(tmp) / "graph").graph
     log = (lambda msg: print(f"evaluate: {msg}", flush=True)) if progress else None
     result = evaluate_graph(graph, mode=args.split, fraction=args.fraction, seed=args.seed,

@@ -1,11 +1,15 @@
 """``shopgraph query ARTIFACT_DIR 'SPARQL' [--bind NAME=VALUE ...]``: answer a SPARQL query.
 
-Bound values are passed to rdflib as initial bindings, never pasted into the query. A value
-``user:42`` (a typed node id) binds that node, ``<http://...>`` an IRI, anything else a
-literal (``--bind title='"user:1"'`` forces a string literal). Prefixes node:, sg:, rel:,
-attr:, col:, rdf:, xsd: are declared; see :mod:`kg.rdf` for the vocabulary. Only node
-triples and direct edge triples (``?u rel:purchased ?p``) are loaded unless ``--weights``
-asks for the edge resources too.
+The artifact's SPARQL store (``rdf_store/``, written by the build, :mod:`kg.rdf_store`)
+answers, after its files passed the artifact's sha256 checks; an artifact built without one
+(``--no-rdf-store``, or before stores) has its graph converted into rdflib instead. Bound
+values are passed as substitutions (rdflib's initial bindings for a converted graph), never
+pasted into the query. A value ``user:42`` (a typed node id) binds that node,
+``<http://...>`` an IRI, anything else a literal (``--bind title='"user:1"'`` forces a
+string literal). Prefixes node:, sg:, rel:, attr:, col:, rdf:, xsd: are declared; see
+:mod:`kg.rdf` for the vocabulary. The store holds every triple, the edge resources
+(``sg:Edge`` with ``sg:weight``, ``sg:ts``, ``col:*``) included; a converted graph has only
+node triples and direct edge triples (``?u rel:purchased ?p``) unless ``--weights``.
 
 The query is checked before the artifact is even loaded: updates (LOAD, INSERT...), SERVICE,
 FROM / FROM NAMED, CONSTRUCT/DESCRIBE and a --bind name that is not a variable of the query
@@ -38,8 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
                         help="bind ?NAME to VALUE (repeatable)")
     parser.add_argument("--weights", action="store_true",
-                        help="also load the edge resources (sg:Edge with sg:weight, sg:ts, col:*);"
-                        " about 7x more triples, so slower")
+                        help="an artifact without a store: also convert the edge resources "
+                        "(sg:Edge with sg:weight, sg:ts, col:*; about 7x more triples, so "
+                        "slower); the store always holds them")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
                         help="stop the query after this many seconds (default %(default)s)")
     parser.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
@@ -66,18 +71,29 @@ def parse_binding(text: str) -> tuple[str, object]:
 
 
 def run_query(args: argparse.Namespace) -> int:
-    """Check the query, load the artifact's graph into rdflib, run the query, print a table."""
-    from kg.artifact import load_artifact
+    """Check the query, open the artifact's store (or convert its graph), run the query,
+    print a table."""
+    from kg.artifact import open_artifact
+    from kg.graph_io import EDGES_FILE, NODES_FILE, read_graph
     from kg.rdf import PREFIXES, to_rdflib
+    from kg.rdf_store import store_folder
     from kg.sparql import QueryLimits, sparql
     from kg.sparql_check import check_query
+    from kg.sparql_store import store_sparql
 
     limits = QueryLimits(args.timeout, args.max_rows, args.max_memory_mb)
     bindings = dict(parse_binding(b) for b in args.bind)
     check_query(args.query, PREFIXES, bindings)  # refuse before loading anything
-    graph = load_artifact(args.artifact, verify=not args.no_verify).graph
-    rdf = to_rdflib(graph, reified=args.weights, progress=not args.no_progress)
-    result = sparql(rdf, args.query, bindings, limits=limits)
+    _, files = open_artifact(args.artifact, verify=not args.no_verify)
+    folder = store_folder(files)
+    if folder is not None:
+        result = store_sparql(folder, args.query, bindings, limits=limits)
+    else:
+        print(f"shopgraph query: {args.artifact} has no SPARQL store (built with "
+              "--no-rdf-store?): converting its graph", file=sys.stderr)
+        graph = read_graph(files.path(NODES_FILE), files.path(EDGES_FILE))
+        rdf = to_rdflib(graph, reified=args.weights, progress=not args.no_progress)
+        result = sparql(rdf, args.query, bindings, limits=limits)
     print(result)
     if result.stopped:
         print(f"shopgraph query: {result.stopped}", file=sys.stderr)

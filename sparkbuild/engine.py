@@ -148,8 +148,9 @@ class SparkEngine:
 
     def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
               config: HybridConfig, window: TimeWindow | None = None,
-              progress: bool = True) -> dict[str, Any]:
-        """Build ``dataset`` into the artifact ``out`` (module doc); its manifest."""
+              progress: bool = True, rdf_store: bool = True) -> dict[str, Any]:
+        """Build ``dataset`` into the artifact ``out`` (module doc; ``rdf_store``: write the
+        SPARQL store, as the in-process build does); its manifest."""
         from cf.item_knn import similarity_backend
         from kg.artifact import build_artifact
 
@@ -159,4 +160,5 @@ class SparkEngine:
         stages = [*stages[:at], spark_stage, *stages[at:]]
         self.report = {}
         with similarity_backend(self._similarity):
-            return build_artifact(dataset, out, stages=stages, window=window, progress=progress)
+            return build_artifact(dataset, out, stages=stages, window=window, progress=progress,
+                                  rdf_store=rdf_store)
