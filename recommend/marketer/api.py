@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
     from recommend.marketer.audience import Audience
+    from recommend.marketer.influencers import InfluencerChoice
     from recommend.marketer.lookalike import Lookalikes
 
 __all__ = ["MarketerMixin"]
@@ -64,3 +65,20 @@ class MarketerMixin:
             users, merged = np.array([graph.index(i) for i in ids], np.int64), 0
         return find_lookalikes(graph, self.model.seen_, users, check_k(n),
                                min_people=self.model.config.privacy_min_people, merged=merged)
+
+    @reads_snapshot
+    def choose_influencers(self, item: object, k: int = 5, *, audience_size: int | None = None,
+                           runs: int = 100, seed: int = 0) -> InfluencerChoice:
+        """``k`` influencers whose followers cover ``item``'s predicted audience (its top
+        ``audience_size`` users; default 5% of users, at least 100), chosen by CELF over
+        seeded independent-cascade worlds, each explained
+        (:mod:`recommend.marketer.influencers`)."""
+        from recommend.marketer.audience import audience_scores, top_users
+        from recommend.marketer.influencers import choose_influencers
+
+        item_id = self.item_id(item)  # type: ignore[attr-defined]
+        n_users = self.graph.num_nodes("user")
+        size = max(100, n_users // 20) if audience_size is None else check_k(audience_size)
+        scores, _, _, _ = audience_scores(self.model, self.graph.index(item_id))
+        return choose_influencers(self.graph, item_id, top_users(scores, size), check_k(k),
+                                  runs=check_k(runs), seed=int(seed))

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["Audience", "AudienceMember", "audience_scores", "find_audience", "marketer_paths"]
+__all__ = ["Audience", "AudienceMember", "audience_scores", "find_audience", "marketer_paths",
+           "top_users"]
 
 PATH_COMPONENTS = ("graph", "social")
 #: What a component's score for a member rests on, when it is their own history.
@@ -119,7 +120,7 @@ def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = T
     graph = model.graph
     i = graph.index(item_id)
     scores, parts, cand, method = audience_scores(model, i)
-    top = _top(scores, n)
+    top = top_users(scores, n)
     users = [graph.node_id("user", int(u)) for u in top]
     names = model.blend.names
     privacy = Privacy.from_config(model.config)
@@ -133,7 +134,7 @@ def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = T
     return Audience(item_id, members, int(cand.sum()), summary, method)
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
+def top_users(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` best finite scores, best first (ties by index)."""
     ok = np.flatnonzero(np.isfinite(scores))
     if len(ok) > n:
