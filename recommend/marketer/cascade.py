@@ -5,13 +5,13 @@ out-neighbour ``b``, with probability ``p(a, b)``. Equivalently (Kempe et al. 20
 *live-edge world*, each edge kept with its probability, and take what the seeds reach in it.
 Everything here is vectorised over ``runs`` worlds at once: the worlds are one block-diagonal
 sparse matrix (world ``r``'s node ``a`` is row ``r * n + a``), and a breadth-first search
-from many sources is a sparse matrix product per level.
+from many sources is a sparse matrix product per level (:func:`_reach`).
 
 :func:`celf` picks ``k`` seeds greedily by marginal gain in expected targets reached (the
 spread of a set is monotone and submodular, so greedy is within ``1 - 1/e`` of the best set
 and lazy re-evaluation, CELF, is exact). One set of sampled worlds serves every candidate
 (common random numbers): each candidate's reach in each world is found once
-(:func:`reach_sets`, only target rows kept), and the marginal gain of ``v`` after a set ``S``
+(:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal gain of ``v`` after a set ``S``
 is the mean over worlds of the targets ``v`` reaches that ``S`` does not: exact in those
 worlds. Report a chosen set's spread on fresh worlds (:func:`spread`), not those it was
 chosen on. :func:`degree_discount` is the heuristic of Chen et al. (2009).
@@ -38,13 +38,15 @@ def live_worlds(src: np.ndarray, dst: np.ndarray, prob: np.ndarray, n: int, runs
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(runs * n,) * 2)
 
 
-def _reach(live_t: sp.csr_matrix, start: sp.csr_matrix) -> sp.csr_matrix:
-    """0/1 (runs * n) x columns: what each column's start rows reach (them included);
-    ``live_t`` is the transposed worlds matrix."""
+def _reach(step: sp.csr_matrix, start: sp.csr_matrix) -> sp.csr_matrix:
+    """0/1 columns x (runs * n): the nodes each row's start nodes lead to (them included),
+    one level being ``frontier @ step`` (``step`` row ``a`` lists the nodes one hop on from
+    ``a``: the worlds forward, their transpose backward). Rows are the few searches, so each
+    level costs what the frontier touches, not the size of the worlds."""
     visited = start.copy()
     frontier = start
     while frontier.nnz:
-        nxt = live_t @ frontier
+        nxt = frontier @ step
         nxt.data[:] = 1.0
         frontier = (nxt - nxt.multiply(visited)).tocsr()
         frontier.eliminate_zeros()
@@ -52,34 +54,40 @@ def _reach(live_t: sp.csr_matrix, start: sp.csr_matrix) -> sp.csr_matrix:
     return visited.tocsr()
 
 
-def _starts(sources: np.ndarray, n: int, runs: int, columns: np.ndarray) -> sp.csr_matrix:
-    """Rows ``r * n + source`` for every world r, in the source's column."""
-    rows = (np.arange(runs)[:, None] * n + sources[None, :]).ravel()
-    cols = np.tile(columns, runs)
-    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
-                         shape=(runs * n, int(columns.max(initial=-1)) + 1))
+def _starts(sources: np.ndarray, n: int, runs: int, rows: np.ndarray) -> sp.csr_matrix:
+    """Node ``r * n + source`` of every world r, in the source's row."""
+    cols = (np.arange(runs)[:, None] * n + sources[None, :]).ravel()
+    return sp.csr_matrix((np.ones(len(cols), np.float32), (np.tile(rows, runs), cols)),
+                         shape=(int(rows.max(initial=-1)) + 1, runs * n))
 
 
 def reach_sets(live: sp.csr_matrix, n: int, runs: int, candidates: np.ndarray,
-               targets: np.ndarray, *, chunk: int = 128) -> sp.csc_matrix:
+               targets: np.ndarray, *, chunk: int = 256) -> sp.csc_matrix:
     """(runs * len(targets)) x len(candidates) 0/1: which targets each candidate reaches
-    in each world (row ``r * len(targets) + t``)."""
-    live_t = live.T.tocsr()
+    in each world (row ``r * len(targets) + t``).
+
+    Found backwards: a candidate reaches target ``t`` in a world exactly when it is among
+    the nodes that reach ``t`` there (its reverse-reachable set, Borgs et al. 2014), so the
+    search runs from the targets over the reversed worlds. Those sets stay small where
+    forward cascades from a thousand candidates would not (in the weighted cascade each
+    node keeps about one live in-edge per world).
+    """
     pos = np.full(n, -1, np.int64)
-    pos[targets] = np.arange(len(targets))
+    pos[candidates] = np.arange(len(candidates))
     n_t = len(targets)
-    blocks = []
-    for a in range(0, len(candidates), chunk):
-        part = candidates[a:a + chunk]
-        reached = _reach(live_t, _starts(part, n, runs, np.arange(len(part)))).tocoo()
-        world, node = np.divmod(reached.row, n)
+    back = live.T.tocsr()
+    rows_all, cols_all = [], []
+    for a in range(0, n_t, chunk):
+        part = targets[a:a + chunk]
+        reached = _reach(back, _starts(part, n, runs, np.arange(len(part)))).tocoo()
+        world, node = np.divmod(reached.col, n)
         keep = pos[node] >= 0
-        rows = world[keep] * n_t + pos[node[keep]]
-        blocks.append(sp.csc_matrix((np.ones(int(keep.sum()), np.float32),
-                                     (rows, reached.col[keep])), shape=(runs * n_t, len(part))))
-    if not blocks:
-        return sp.csc_matrix((runs * n_t, 0))
-    return sp.hstack(blocks).tocsc()
+        rows_all.append(world[keep] * n_t + a + reached.row[keep])
+        cols_all.append(pos[node[keep]])
+    rows = np.concatenate([np.zeros(0, np.int64), *rows_all])
+    cols = np.concatenate([np.zeros(0, np.int64), *cols_all])
+    return sp.csc_matrix((np.ones(len(rows), np.float32), (rows, cols)),
+                         shape=(runs * n_t, len(candidates)))
 
 
 def celf(reach: sp.csc_matrix, runs: int, k: int) -> tuple[list[int], list[float]]:
@@ -109,8 +117,8 @@ def spread(live: sp.csr_matrix, n: int, runs: int, seeds: np.ndarray, targets: n
     if len(seeds) == 0:
         return 0.0, 0.0
     start = _starts(np.asarray(seeds, np.int64), n, runs, np.zeros(len(seeds), np.int64))
-    reached = _reach(live.T.tocsr(), start).tocoo()
-    world, node = np.divmod(reached.row, n)
+    reached = _reach(live, start).tocoo()
+    world, node = np.divmod(reached.col, n)
     is_target = np.zeros(n, bool)
     is_target[targets] = True
     per = np.bincount(world[is_target[node]], minlength=runs).astype(np.float64)
