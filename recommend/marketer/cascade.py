@@ -11,9 +11,9 @@ from many sources is a sparse matrix product per level (:func:`_reach`).
 spread of a set is monotone and submodular, so greedy is within ``1 - 1/e`` of the best set
 and lazy re-evaluation, CELF, is exact). One set of sampled worlds serves every candidate
 (common random numbers): each candidate's reach in each world is found once
-(:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal gain of ``v`` after a set ``S``
-is the mean over worlds of the targets ``v`` reaches that ``S`` does not: exact in those
-worlds. Report a chosen set's spread on fresh worlds (:func:`spread`), not those it was
+(:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal
+gain of ``v`` after a set ``S`` is the mean over worlds of the targets ``v`` reaches that
+``S`` does not: exact in those worlds. Report a chosen set's spread on fresh worlds (:func:`spread`), not those it was
 chosen on. :func:`degree_discount` is the heuristic of Chen et al. (2009).
 """
 
