@@ -14,7 +14,8 @@ and lazy re-evaluation, CELF, is exact). One set of sampled worlds serves every 
 (:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal
 gain of ``v`` after a set ``S`` is the mean over worlds of the targets ``v`` reaches that
 ``S`` does not: exact in those worlds. Report a chosen set's spread on fresh worlds
-(:func:`spread`), not those it was chosen on. :func:`degree_discount` is the heuristic of Chen et al. (2009).
+(:func:`spread`), not those it was chosen on. :func:`degree_discount` is the heuristic of
+Chen et al. (2009).
 """
 
 from __future__ import annotations
