@@ -288,12 +288,9 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--big", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     results: dict[str, Any] = {"audience": {}, "influencers": {}}
-    if OUT.is_file():  # a partial run (--only) updates what it measured
-        import json
-
-        results.update(json.loads(OUT.read_text(encoding="utf-8")))
     with tempfile.TemporaryDirectory(prefix="marketer-") as tmp:
         work = Path(tmp)
         for name, (kind, source) in AUDIENCE_SETS.items():
@@ -318,8 +315,18 @@ def main() -> int:
         if args.big:
             print("[scale] 100k users", flush=True)
             results["scale"] = big_case(work)
-    atomic_write_json(OUT, results)
-    print(f"wrote {OUT}")
+    merged: dict[str, Any] = {}
+    if args.out.is_file():  # a partial run (--only, --big) updates what it measured
+        import json
+
+        merged = json.loads(args.out.read_text(encoding="utf-8"))
+    for key, value in results.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    atomic_write_json(args.out, merged)
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -101,3 +101,18 @@ def test_audience_rejects_bad_requests(rec) -> None:
         rec.audience("no-such-product", 5)
     with pytest.raises(ValueError, match="k must be"):
         rec.audience(rec.graph.nodes("product")[0], 0)
+
+
+def test_a_user_who_takes_the_item_leaves_its_audience(market_artifact) -> None:
+    from kg.records import Event
+
+    rec = Recommender.load(market_artifact)
+    item = rec.graph.nodes("product")[3]
+    first = rec.audience(item, 5, explain=False).members[0].user
+    ts = float(next(iter(rec.graph.edge_blocks("purchased"))).ts.max()) + 60
+    result = rec.add([Event(first.partition(":")[2], item.partition(":")[2], "product",
+                            "purchase", ts=ts)])
+    assert result.accepted == 1
+    after = rec.audience(item, 5, explain=False)
+    assert first not in {m.user for m in after.members}
+    assert after.candidates == rec.audience(item, 5).candidates
