@@ -157,6 +157,11 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     fit_s = time.perf_counter() - began
     n_users = train.num_nodes("user")
     sizes = {"100": 100, "1000": 1000, "5%": max(1, n_users // 20)}
+    # a marketer can only target users known at the cut: the test takers and every ranking
+    # are restricted to users with an event before it
+    unknown = np.flatnonzero(np.diff(model.seen_.indptr) == 0)
+    taken = (sp.diags((np.diff(model.seen_.indptr) > 0).astype(np.float64)) @ taken).tocsr()
+    taken.eliminate_zeros()
     counts = np.diff(taken.tocsc().indptr)
     eligible = np.flatnonzero(counts >= 5)
     rng = np.random.default_rng(0)
@@ -169,9 +174,10 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     times: list[float] = []
     for i in items.tolist():
         truth = takers_t.indices[takers_t.indptr[i]:takers_t.indptr[i + 1]]
-        have = seen[:, [i]].tocoo().row
+        have = np.union1d(seen[:, [i]].tocoo().row, unknown)
         t0 = time.perf_counter()
         scores, _, _, _ = audience_scores(model, i)
+        scores[unknown] = -np.inf
         lists = {"audience": top_users(scores, max(sizes.values()))}
         times.append(time.perf_counter() - t0)
         lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))

@@ -11,9 +11,9 @@ equivalents rather than the same number:
   users, so a user stands high when the component rates the product high *for them
   compared with other people*;
 - the blend: a linear blend's weights apply as they are; a ``gbdt`` blend scores
-  within-user ranks, which one column cannot give, so the item side uses the rule of the
-  cold-start blend (:meth:`recommend.hybrid.model.HybridModel.row_scores`): equal weights
-  over the components with evidence (a spread over the candidates).
+  within-user ranks, which one column cannot give, so the item side weighs each component
+  (with evidence: a spread over the candidates) by its share of the trees' split gain
+  (:func:`gbdt_weights`), how much the fitted trees lean on it.
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
@@ -103,15 +103,26 @@ def audience_scores(model: HybridModel, i: int) -> tuple[np.ndarray, np.ndarray,
     blend = model.blend
     if blend.kind == "gbdt":
         evidence = (norm[cand].max(axis=0) > 0) if cand.any() else np.zeros(raw.shape[1], bool)
-        w = evidence / max(int(evidence.sum()), 1)
-        method = "item column, min-max over users; gbdt blend: equal weights over " + (
-            ", ".join(n for n, e in zip(blend.names, evidence, strict=True) if e) or "nothing")
+        w = gbdt_weights(blend) * evidence
+        w = w / w.sum() if w.sum() > 0 else evidence / max(int(evidence.sum()), 1)
+        method = "item column, min-max over users; gbdt blend: its trees' gain shares " + (
+            ", ".join(f"{n} {x:.2f}" for n, x in zip(blend.names, w, strict=True) if x > 0)
+            or "of nothing")
     else:
         w = np.asarray(blend.weights, np.float64)
         method = f"item column, min-max over users; {blend.kind} blend weights"
     parts = norm * w
     scores = np.where(cand, parts.sum(axis=1), -np.inf)
     return scores, parts, cand, method
+
+
+def gbdt_weights(blend: Any) -> np.ndarray:
+    """Each component's share of a ``gbdt`` blend's total split gain, over its normalised,
+    raw and rank features (:func:`recommend.hybrid.ranker.design_matrix`)."""
+    c = len(blend.names)
+    gain = np.asarray(blend.booster.feature_importance(importance_type="gain"), np.float64)
+    per = gain[:c] + gain[c:2 * c] + gain[2 * c:3 * c]
+    return per / per.sum() if per.sum() > 0 else np.full(c, 1.0 / c)
 
 
 def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = True,

@@ -116,3 +116,25 @@ def test_a_user_who_takes_the_item_leaves_its_audience(market_artifact) -> None:
     after = rec.audience(item, 5, explain=False)
     assert first not in {m.user for m in after.members}
     assert after.candidates == rec.audience(item, 5).candidates
+
+
+def test_a_gbdt_blend_is_weighed_by_its_trees_gain_shares(rec) -> None:
+    from recommend.marketer.audience import gbdt_weights
+
+    class Booster:
+        def feature_importance(self, importance_type: str) -> np.ndarray:
+            assert importance_type == "gain"
+            c = len(names)
+            gain = np.zeros(3 * c + 1)
+            gain[0], gain[c + 1], gain[2 * c + 1], gain[-1] = 3.0, 1.0, 2.0, 50.0
+            return gain
+
+    names = rec.model.blend.names
+    blend = Blend(names, np.zeros(len(names)), "gbdt", booster=Booster())
+    w = gbdt_weights(blend)
+    assert w[0] == pytest.approx(0.5) and w[1] == pytest.approx(0.5) and w[2:].sum() == 0
+    model = dataclasses.replace(rec.model, blend=blend)
+    scores, parts, cand, method = audience_scores(model, 5)
+    assert "gain shares" in method
+    np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
+    assert np.count_nonzero(parts[cand][:, 2:]) == 0
