@@ -90,11 +90,11 @@ def audience_scores(model: HybridModel, i: int) -> tuple[np.ndarray, np.ndarray,
     """Every user's item-side score of product index ``i``: (scores, parts (users x
     components), candidate mask, method). Non-candidates (they have it) score -inf."""
     raw = item_columns(model, i)
-    seen = model.seen_
+    seen = model.graph.cached("marketer.seen_csc", model.seen_.tocsc)  # columns: O(takers)
     cand = np.ones(raw.shape[0], bool)
     if i < seen.shape[1]:
-        col = seen[:, [i]].tocoo()
-        cand[col.row[col.row < len(cand)]] = False
+        takers = seen.indices[seen.indptr[i]:seen.indptr[i + 1]]
+        cand[takers[takers < len(cand)]] = False
     norm = np.zeros_like(raw)
     if cand.any():
         lo, hi = raw[cand].min(axis=0), raw[cand].max(axis=0)
