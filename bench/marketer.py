@@ -146,7 +146,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
                   ) -> tuple[dict[str, Any], Any, Any]:
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.fit import fit_hybrid
-    from recommend.marketer.audience import audience_scores, find_audience, top_users
+    from recommend.marketer.audience import activity, audience_scores, find_audience, top_users
 
     folder = work / name
     import_dataset(kind, source, folder)
@@ -163,6 +163,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     taken = (sp.diags((np.diff(model.seen_.indptr) > 0).astype(np.float64)) @ taken).tocsr()
     taken.eliminate_zeros()
     counts = np.diff(taken.tocsc().indptr)
+    active = activity(model)
     eligible = np.flatnonzero(counts >= 5)
     rng = np.random.default_rng(0)
     items = np.sort(rng.choice(eligible, min(n_products, len(eligible)), replace=False))
@@ -178,7 +179,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         t0 = time.perf_counter()
         scores, _, _, _ = audience_scores(model, i)
         scores[unknown] = -np.inf
-        lists = {"audience": top_users(scores, max(sizes.values()))}
+        lists = {"audience": top_users(scores, max(sizes.values()), active)}
         times.append(time.perf_counter() - t0)
         lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))
         lists["neighbour_buyers"] = ranked(neighbour_buyers(seen, i), have, max(sizes.values()))
@@ -264,7 +265,7 @@ def big_case(work: Path) -> dict[str, Any]:
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
     from recommend.hybrid.config import HybridConfig
-    from recommend.marketer.audience import audience_scores, top_users
+    from recommend.marketer.audience import activity, audience_scores, top_users
     from recommend.model_stage import model_stage
     from recommend.recommender import Recommender
 
@@ -281,7 +282,7 @@ def big_case(work: Path) -> dict[str, Any]:
     times = []
     for i in rng.choice(described, 21, replace=False).tolist():
         t = time.perf_counter()
-        top_users(audience_scores(rec.model, i)[0], 1000)
+        top_users(audience_scores(rec.model, i)[0], 1000, activity(rec.model))
         times.append(time.perf_counter() - t)
     return {"users": rec.graph.num_nodes("user"), "build_seconds": round(build_s, 1),
             "blend": rec.model.blend.kind, "components": list(rec.model.blend.names),
@@ -307,11 +308,12 @@ def main() -> int:
             results["audience"][name] = res
             print(f"  {res['metrics']}", flush=True)
             if kind == "demo":
-                from recommend.marketer.audience import audience_scores, top_users
+                from recommend.marketer.audience import activity, audience_scores, top_users
 
                 size = max(100, model.graph.num_nodes("user") // 20)
                 auds = [(model.graph.node_id("product", i),
-                         top_users(audience_scores(model, i)[0], size)) for i in items[:20]]
+                         top_users(audience_scores(model, i)[0], size, activity(model)))
+                        for i in items[:20]]
                 results["influencers"][name] = influencer_case(model.graph, auds)
                 print(f"  influencers {results['influencers'][name]['reach_vs_top_followers']}",
                       flush=True)

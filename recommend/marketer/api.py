@@ -73,12 +73,13 @@ class MarketerMixin:
         ``audience_size`` users; default 5% of users, at least 100), chosen by CELF over
         seeded independent-cascade worlds, each explained
         (:mod:`recommend.marketer.influencers`)."""
-        from recommend.marketer.audience import audience_scores, top_users
+        from recommend.marketer.audience import activity, audience_scores, top_users
         from recommend.marketer.influencers import choose_influencers
 
         item_id = self.item_id(item)  # type: ignore[attr-defined]
         n_users = self.graph.num_nodes("user")
         size = max(100, n_users // 20) if audience_size is None else check_k(audience_size)
         scores, _, _, _ = audience_scores(self.model, self.graph.index(item_id))
-        return choose_influencers(self.graph, item_id, top_users(scores, size), check_k(k),
+        audience = top_users(scores, size, activity(self.model))
+        return choose_influencers(self.graph, item_id, audience, check_k(k),
                                   runs=check_k(runs), seed=int(seed))

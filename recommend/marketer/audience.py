@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["Audience", "AudienceMember", "audience_scores", "find_audience", "marketer_paths",
-           "top_users"]
+__all__ = ["Audience", "AudienceMember", "activity", "audience_scores", "find_audience",
+           "marketer_paths", "top_users"]
 
 PATH_COMPONENTS = ("graph", "social")
 #: What a component's score for a member rests on, when it is their own history.
@@ -131,7 +131,7 @@ def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = T
     graph = model.graph
     i = graph.index(item_id)
     scores, parts, cand, method = audience_scores(model, i)
-    top = top_users(scores, n)
+    top = top_users(scores, n, activity(model))
     users = [graph.node_id("user", int(u)) for u in top]
     names = model.blend.names
     privacy = Privacy.from_config(model.config)
@@ -145,12 +145,20 @@ def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = T
     return Audience(item_id, members, int(cand.sum()), summary, method)
 
 
-def top_users(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` best finite scores, best first (ties by index)."""
+def activity(model: HybridModel) -> np.ndarray:
+    """How many products each graph user has seen."""
+    return model.history_sizes(np.arange(model.graph.num_nodes("user")))
+
+
+def top_users(scores: np.ndarray, n: int, activity: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``n`` best finite scores, best first; ties (users without evidence all
+    score 0) go to the more active users (``activity``: products seen), then by index."""
     ok = np.flatnonzero(np.isfinite(scores))
     if len(ok) > n:
-        ok = ok[np.argpartition(-scores[ok], n - 1)[:n]]
-    return ok[np.lexsort((ok, -scores[ok]))]
+        nth = np.partition(-scores[ok], n - 1)[n - 1]
+        ok = ok[-scores[ok] <= nth]  # the n best and everyone tied with the last of them
+    act = np.zeros(len(ok)) if activity is None else activity[ok]
+    return ok[np.lexsort((ok, -act, -scores[ok]))][:n]
 
 
 def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[str, float],

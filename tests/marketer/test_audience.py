@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommend.hybrid.blend import Blend
 from recommend.marketer.audience import audience_scores, private_to_marketer
@@ -138,3 +140,16 @@ def test_a_gbdt_blend_is_weighed_by_its_trees_gain_shares(rec) -> None:
     assert "gain shares" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
     assert np.count_nonzero(parts[cand][:, 2:]) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, -np.inf]), min_size=1, max_size=40),
+       st.integers(1, 50), st.integers(0, 1000))
+def test_top_users_is_a_full_sort_cut(values, n, seed) -> None:
+    from recommend.marketer.audience import top_users
+
+    scores = np.array(values)
+    act = np.random.default_rng(seed).integers(0, 4, len(values)).astype(float)
+    ok = np.flatnonzero(np.isfinite(scores))
+    expected = ok[np.lexsort((ok, -act[ok], -scores[ok]))][:n]
+    assert top_users(scores, n, act).tolist() == expected.tolist()
