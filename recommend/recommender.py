@@ -21,7 +21,8 @@ missing from the graph, or without any product event, gets a cold-start blend of
 components that know something of them (content from their posts, social from whom they
 follow, popularity), reported in each recommendation's ``reason``; never an exception.
 An unknown item in :meth:`explain` or :meth:`similar` is a ``KeyError`` naming it.
-:meth:`similar` (scores and item-to-item paths) is :mod:`recommend.similar`.
+:meth:`similar` (scores and item-to-item paths) is :mod:`recommend.similar`; the
+marketer's methods (audience, lookalikes, influencers) are :mod:`recommend.marketer.api`.
 
 Serving cost: one request runs BLAS on one thread (:func:`single_threaded`); what is the
 same for every request (prices, the influencer set) is kept until :meth:`Recommender.add`;
@@ -47,6 +48,7 @@ import numpy as np
 from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.filters import filter_mask, product_prices
+from recommend.marketer.api import MarketerMixin
 from recommend.request import check_diversity, check_id, check_k, request_filters
 from recommend.results import ExplainedPath, Recommendation
 from recommend.snapshot import Serving, reads_snapshot, snapshot_field
@@ -117,7 +119,7 @@ def _typed(raw: object, node_type: str) -> str:
     return f"{node_type}:{text}"
 
 
-class Recommender:
+class Recommender(MarketerMixin):
     """Hybrid recommendations with explanations over a knowledge-graph artifact."""
 
     def __init__(self, model: HybridModel, *, manifest: dict[str, Any] | None = None,

@@ -1,0 +1,208 @@
+"""The audience of a product (:meth:`recommend.Recommender.audience`): who should see it, and why.
+
+Scoring is the served hybrid seen from the item's side. Every component gives the product's
+column over all users at once (:mod:`recommend.marketer.columns`, sparse mat-vecs: no
+``recommend`` per user); users who already have the product (any event on it: the
+recommender's "seen") are left out. Two things differ from a row, and are honest
+equivalents rather than the same number:
+
+- normalisation: a row is min-max scaled over that user's candidates, which needs the
+  user's whole row; here each component's column is min-max scaled over the candidate
+  users, so a user stands high when the component rates the product high *for them
+  compared with other people*;
+- the blend: a linear blend's weights apply as they are; a ``gbdt`` blend scores
+  within-user ranks, which one column cannot give, so the item side weighs each component
+  (with evidence: a spread over the candidates) by its share of the trees' split gain
+  (:func:`gbdt_weights`), how much the fitted trees lean on it.
+
+Explanations (``explain``): each member's paths are those that carry the product's graph and
+social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
+third person. The reader is the marketer, another person, so on top of the recommender's
+privacy rules (:func:`recommend.paths.privacy.violations` as seen by the member) a path may
+not show the member's own personal acts (:data:`~recommend.paths.privacy.PERSONAL_RELATIONS`:
+purchases, views, ratings, inferred interests and segments). Such a path is withheld; only
+its kind (the meta-path's name, no node) is reported in ``withheld``, and so is each
+history-based component that scores the member (:data:`HISTORY_KINDS`: their own history of
+products and posts): every member is explained, by a path or by the kinds of private
+evidence behind the score, without showing any of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recommend.marketer.columns import item_columns
+from recommend.marketer.summary import AudienceSummary, summarise
+from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids, violations
+from recommend.results import ExplainedPath
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.model import HybridModel
+
+__all__ = ["Audience", "AudienceMember", "activity", "audience_scores", "find_audience",
+           "marketer_paths", "top_users"]
+
+PATH_COMPONENTS = ("graph", "social")
+#: What a component's score for a member rests on, when it is their own history.
+HISTORY_KINDS = {"cf": "cf: their own history, like other people's",
+                 "session": "session: what they took last",
+                 "content": "content: text of what they took or wrote"}
+
+
+@dataclass(frozen=True)
+class AudienceMember:
+    """One user of an audience: score, per-component parts, paths shown and kinds withheld."""
+
+    user: str
+    score: float
+    parts: dict[str, float]
+    paths: list[ExplainedPath] = field(default_factory=list)
+    withheld: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "score": round(self.score, 6),
+                "parts": {k: round(v, 6) for k, v in self.parts.items()},
+                "paths": [p.to_json() for p in self.paths], "withheld": list(self.withheld)}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The users most likely to take ``item`` next (best first), and their summary."""
+
+    item: str
+    members: list[AudienceMember]
+    candidates: int  # users who could be in it (those without the product)
+    summary: AudienceSummary
+    method: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"item": self.item, "candidates": self.candidates, "method": self.method,
+                "summary": self.summary.to_json(),
+                "members": [m.to_json() for m in self.members]}
+
+
+def audience_scores(model: HybridModel, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                          str]:
+    """Every user's item-side score of product index ``i``: (scores, parts (users x
+    components), candidate mask, method). Non-candidates (they have it) score -inf."""
+    raw = item_columns(model, i)
+    seen = model.graph.cached("marketer.seen_csc", model.seen_.tocsc)  # columns: O(takers)
+    cand = np.ones(raw.shape[0], bool)
+    if i < seen.shape[1]:
+        takers = seen.indices[seen.indptr[i]:seen.indptr[i + 1]]
+        cand[takers[takers < len(cand)]] = False
+    norm = np.zeros_like(raw)
+    if cand.any():
+        lo, hi = raw[cand].min(axis=0), raw[cand].max(axis=0)
+        span = hi - lo
+        np.divide(raw - lo, span, out=norm, where=span > 1e-12)
+    blend = model.blend
+    if blend.kind == "gbdt":
+        evidence = (norm[cand].max(axis=0) > 0) if cand.any() else np.zeros(raw.shape[1], bool)
+        w = gbdt_weights(blend) * evidence
+        w = w / w.sum() if w.sum() > 0 else evidence / max(int(evidence.sum()), 1)
+        method = "item column, min-max over users; gbdt blend: its trees' gain shares " + (
+            ", ".join(f"{n} {x:.2f}" for n, x in zip(blend.names, w, strict=True) if x > 0)
+            or "of nothing")
+    else:
+        w = np.asarray(blend.weights, np.float64)
+        method = f"item column, min-max over users; {blend.kind} blend weights"
+    parts = norm * w
+    scores = np.where(cand, parts.sum(axis=1), -np.inf)
+    return scores, parts, cand, method
+
+
+def gbdt_weights(blend: Any) -> np.ndarray:
+    """Each component's share of a ``gbdt`` blend's total split gain, over its normalised,
+    raw and rank features (:func:`recommend.hybrid.ranker.design_matrix`)."""
+    c = len(blend.names)
+    gain = np.asarray(blend.booster.feature_importance(importance_type="gain"), np.float64)
+    per = gain[:c] + gain[c:2 * c] + gain[2 * c:3 * c]
+    return per / per.sum() if per.sum() > 0 else np.full(c, 1.0 / c)
+
+
+def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = True,
+                  influencers: frozenset[str] = frozenset()) -> Audience:
+    """The ``n`` users most likely to take ``item_id`` next (module docstring)."""
+    graph = model.graph
+    i = graph.index(item_id)
+    scores, parts, cand, method = audience_scores(model, i)
+    top = top_users(scores, n, activity(model))
+    users = [graph.node_id("user", int(u)) for u in top]
+    names = model.blend.names
+    privacy = Privacy.from_config(model.config)
+    members = []
+    for u, uid in zip(top.tolist(), users, strict=True):
+        part = {n_: float(v) for n_, v in zip(names, parts[u], strict=True)}
+        shown, withheld = (marketer_paths(model, uid, item_id, part, privacy, influencers)
+                           if explain else ([], ()))
+        members.append(AudienceMember(uid, float(scores[u]), part, shown, withheld))
+    summary = summarise(graph, top, min_people=privacy.min_people, among=np.flatnonzero(cand))
+    return Audience(item_id, members, int(cand.sum()), summary, method)
+
+
+def activity(model: HybridModel) -> np.ndarray:
+    """How many products each graph user has seen."""
+    return model.history_sizes(np.arange(model.graph.num_nodes("user")))
+
+
+def top_users(scores: np.ndarray, n: int, activity: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``n`` best finite scores, best first; ties (users without evidence all
+    score 0) go to the more active users (``activity``: products seen), then by index."""
+    ok = np.flatnonzero(np.isfinite(scores))
+    if len(ok) > n:
+        nth = np.partition(-scores[ok], n - 1)[n - 1]
+        ok = ok[-scores[ok] <= nth]  # the n best and everyone tied with the last of them
+    act = np.zeros(len(ok)) if activity is None else activity[ok]
+    return ok[np.lexsort((ok, -act, -scores[ok]))][:n]
+
+
+def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[str, float],
+                   privacy: Privacy, influencers: frozenset[str]
+                   ) -> tuple[list[ExplainedPath], tuple[str, ...]]:
+    """The paths carrying ``item_id``'s graph and social scores for ``user_id`` that a
+    marketer may be shown (best share first, at most the config's ``max_paths``), and the
+    kinds of those withheld (module docstring)."""
+    from recommend.paths.explain import explain_paths_many
+    from recommend.paths.sentences import render_path
+
+    graph = model.graph
+    demographic = demographic_ids(graph)
+    found: list[tuple[float, str, Any]] = []
+    for name in PATH_COMPONENTS:
+        comp = model.components.get(name)
+        if comp is None or parts.get(name, 0.0) <= 0:
+            continue
+        sc = comp.scorer
+        paths = explain_paths_many(graph, user_id, [item_id], sc.metapaths_, sc.weights_,
+                                   max_paths=model.config.max_paths, steps=sc.steps_,
+                                   fallback=False, privacy=privacy)[0]
+        found += [(parts[name] * p.contribution, name, p) for p in paths]
+    found.sort(key=lambda e: -e[0])
+    shown, withheld = [], []
+    for share, name, p in found:
+        if private_to_marketer(graph, user_id, p.edges, privacy, demographic):
+            withheld.append(p.metapath)
+        elif len(shown) < model.config.max_paths:
+            text = render_path(graph, p.nodes, p.edges, influencers=influencers,
+                               first_person=False)
+            shown.append(ExplainedPath(p.nodes, p.edges, text, name, p.metapath, share))
+    total = sum(p.contribution for p in shown)
+    shown = [ExplainedPath(p.nodes, p.edges, p.text, p.component, p.metapath,
+                           p.contribution / total if total > 0 else 0.0) for p in shown]
+    withheld += [kind for name, kind in HISTORY_KINDS.items() if parts.get(name, 0.0) > 0]
+    return shown, tuple(dict.fromkeys(w for w in withheld if w))
+
+
+def private_to_marketer(graph: KnowledgeGraph, user_id: str, edges: Any, privacy: Privacy,
+                        demographic: frozenset[str]) -> bool:
+    """Whether a path about ``user_id`` shows anything a third party may not see: what the
+    recommender's rules forbid the member to be shown, or the member's own personal acts."""
+    if violations(graph, user_id, edges, min_people=privacy.min_people,
+                  demographic=demographic):
+        return True
+    return any(rel in PERSONAL_RELATIONS and user_id in (src, dst) for src, rel, dst in edges)

@@ -1,0 +1,155 @@
+"""The audience of a product: item-side columns, exclusions, privacy of paths and summary."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recommend.hybrid.blend import Blend
+from recommend.marketer.audience import audience_scores, private_to_marketer
+from recommend.marketer.columns import component_column
+from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids
+from recommend.recommender import Recommender
+
+
+@pytest.fixture(scope="module")
+def rec(market_artifact):
+    return Recommender.load(market_artifact)
+
+
+def test_each_component_column_is_its_row_scores_transposed(rec) -> None:
+    model = rec.model
+    n = rec.graph.num_nodes("user")
+    for name, comp in model.components.items():
+        full = comp.scores(np.arange(n))
+        for i in (0, 7, 63):
+            np.testing.assert_allclose(component_column(name, comp, i, n), full[:, i],
+                                       atol=1e-5, err_msg=name)
+
+
+def test_audience_leaves_out_who_has_the_item_and_is_ranked(rec) -> None:
+    item = rec.graph.nodes("product")[3]
+    i = rec.graph.index(item)
+    aud = rec.audience(item, 40, explain=False)
+    have = set(rec.model.seen_[:, i].nonzero()[0].tolist())
+    assert have and aud.candidates == rec.graph.num_nodes("user") - len(have)
+    users = [rec.graph.index(m.user) for m in aud.members]
+    assert len(users) == 40 and not have & set(users)
+    scores = [m.score for m in aud.members]
+    assert scores == sorted(scores, reverse=True)
+    all_scores, _, cand, _ = audience_scores(rec.model, i)
+    best = np.sort(all_scores[cand])[::-1][:40]
+    np.testing.assert_allclose(scores, best)
+
+
+def test_a_linear_blend_scores_are_the_sum_of_weighted_parts(rec) -> None:
+    names = rec.model.blend.names
+    w = np.linspace(1.0, 2.0, len(names))
+    model = dataclasses.replace(rec.model, blend=Blend(names, w, "coordinate"))
+    scores, parts, cand, method = audience_scores(model, 5)
+    assert "coordinate" in method
+    np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
+    assert (parts[cand] <= w + 1e-9).all() and (parts[cand] >= -1e-9).all()
+
+
+def test_members_are_explained_without_showing_their_private_acts(rec) -> None:
+    graph = rec.graph
+    privacy = Privacy.from_config(rec.model.config)
+    demographic = demographic_ids(graph)
+    shown = 0
+    for item in graph.nodes("product")[:6]:
+        for m in rec.audience(item, 30).members:
+            assert m.paths or m.withheld, m.user
+            for p in m.paths:
+                shown += 1
+                assert not private_to_marketer(graph, m.user, p.edges, privacy, demographic)
+                assert all(not (rel in PERSONAL_RELATIONS and m.user in (a, b))
+                           for a, rel, b in p.edges)
+                assert not p.text.startswith("You")
+    assert shown > 0
+
+
+def test_a_path_showing_the_members_purchase_is_private() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    g.add_edges("purchased", ["user:1"], ["product:A"])
+    edges = [("user:1", "purchased", "product:A")]
+    assert private_to_marketer(g, "user:1", edges, Privacy(), frozenset())
+    assert not private_to_marketer(g, "user:1", [("user:1", "authored", "post:9")],
+                                   Privacy(), frozenset())
+
+
+def test_summary_shows_only_crowd_traits(rec) -> None:
+    min_people = rec.model.config.privacy_min_people
+    aud = rec.audience(rec.graph.nodes("product")[10], 60, explain=False)
+    s = aud.summary
+    assert s.size == 60 and s.sentences
+    demographic = demographic_ids(rec.graph)
+    for t in s.traits:
+        assert min_people <= t.count <= 60 - min_people
+        assert t.node not in demographic
+        assert t.lift == pytest.approx(t.share / t.base)
+    tiny = rec.audience(rec.graph.nodes("product")[10], 4, explain=False)
+    assert tiny.summary.traits == [] and tiny.summary.spending is None
+
+
+def test_audience_rejects_bad_requests(rec) -> None:
+    with pytest.raises(KeyError, match="unknown item"):
+        rec.audience("no-such-product", 5)
+    with pytest.raises(ValueError, match="k must be"):
+        rec.audience(rec.graph.nodes("product")[0], 0)
+
+
+def test_a_user_who_takes_the_item_leaves_its_audience(market_artifact) -> None:
+    from kg.records import Event
+
+    rec = Recommender.load(market_artifact)
+    item = rec.graph.nodes("product")[3]
+    first = rec.audience(item, 5, explain=False).members[0].user
+    ts = float(next(iter(rec.graph.edge_blocks("purchased"))).ts.max()) + 60
+    result = rec.add([Event(first.partition(":")[2], item.partition(":")[2], "product",
+                            "purchase", ts=ts)])
+    assert result.accepted == 1
+    after = rec.audience(item, 5, explain=False)
+    assert first not in {m.user for m in after.members}
+    assert after.candidates == rec.audience(item, 5).candidates
+
+
+def test_a_gbdt_blend_is_weighed_by_its_trees_gain_shares(rec) -> None:
+    from recommend.marketer.audience import gbdt_weights
+
+    class Booster:
+        def feature_importance(self, importance_type: str) -> np.ndarray:
+            assert importance_type == "gain"
+            c = len(names)
+            gain = np.zeros(3 * c + 1)
+            gain[0], gain[c + 1], gain[2 * c + 1], gain[-1] = 3.0, 1.0, 2.0, 50.0
+            return gain
+
+    names = rec.model.blend.names
+    blend = Blend(names, np.zeros(len(names)), "gbdt", booster=Booster())
+    w = gbdt_weights(blend)
+    assert w[0] == pytest.approx(0.5) and w[1] == pytest.approx(0.5) and w[2:].sum() == 0
+    model = dataclasses.replace(rec.model, blend=blend)
+    scores, parts, cand, method = audience_scores(model, 5)
+    assert "gain shares" in method
+    np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
+    assert np.count_nonzero(parts[cand][:, 2:]) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, -np.inf]), min_size=1, max_size=40),
+       st.integers(1, 50), st.integers(0, 1000))
+def test_top_users_is_a_full_sort_cut(values, n, seed) -> None:
+    from recommend.marketer.audience import top_users
+
+    scores = np.array(values)
+    act = np.random.default_rng(seed).integers(0, 4, len(values)).astype(float)
+    ok = np.flatnonzero(np.isfinite(scores))
+    expected = ok[np.lexsort((ok, -act[ok], -scores[ok]))][:n]
+    assert top_users(scores, n, act).tolist() == expected.tolist()

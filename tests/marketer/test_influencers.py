@@ -1,0 +1,76 @@
+"""Influencers for a product: engagement probabilities, the choice and its explanation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kg.graph import KnowledgeGraph
+from recommend.marketer.influencers import PRIOR_POSTS, follow_probabilities
+from recommend.recommender import Recommender
+from scripts.cli import main
+
+
+def test_probabilities_come_from_engagement() -> None:
+    g = KnowledgeGraph()
+    g.add_edges("follows", ["user:f1", "user:f2"], ["user:kol", "user:kol"])
+    g.add_edges("authored", ["user:kol"] * 2, ["post:1", "post:2"])
+    g.add_edges("liked", ["user:f1", "user:f1"], ["post:1", "post:2"])
+    fg = follow_probabilities(g)
+    rate = 2 / (2 * 2)  # 2 engagements over 2 posts x 2 followers
+    by_follower = {g.node_id("user", int(d)): p for d, p in zip(fg.dst, fg.prob, strict=True)}
+    assert fg.src.tolist() == [g.index("user:kol")] * 2
+    assert by_follower["user:f1"] == pytest.approx((2 + PRIOR_POSTS * rate) / (2 + PRIOR_POSTS))
+    assert by_follower["user:f2"] == pytest.approx(PRIOR_POSTS * rate / (2 + PRIOR_POSTS))
+
+
+def test_without_posts_the_weighted_cascade() -> None:
+    g = KnowledgeGraph()
+    g.add_edges("follows", ["user:a", "user:a", "user:b"], ["user:x", "user:y", "user:x"])
+    fg = follow_probabilities(g)
+    assert "weighted cascade" in fg.method
+    probs = {(g.node_id("user", int(s)), g.node_id("user", int(d))): p
+             for s, d, p in zip(fg.src, fg.dst, fg.prob, strict=True)}
+    assert probs[("user:x", "user:a")] == 0.5 and probs[("user:x", "user:b")] == 1.0
+
+
+@pytest.fixture(scope="module")
+def rec(market_artifact):
+    return Recommender.load(market_artifact)
+
+
+def test_choice_is_explained_and_beats_nothing(rec) -> None:
+    found = rec.choose_influencers("p0004", 4, runs=40)
+    assert len(found.influencers) == 4 and found.audience_size == 100
+    users = [i.user for i in found.influencers]
+    assert len(set(users)) == 4
+    gains = [i.gain for i in found.influencers]
+    assert gains == sorted(gains, reverse=True) and gains[-1] > 0
+    g = rec.graph
+    follows = g.matrix("follows", "user", "user").tocsc()
+    for inf in found.influencers:
+        v = g.index(inf.user)
+        assert inf.followers == follows.indptr[v + 1] - follows.indptr[v]
+        assert 0 <= inf.followers_in_audience <= inf.followers
+        assert inf.sentence and str(inf.followers_in_audience) in inf.sentence
+        for other, shared in inf.overlap.items():
+            twin = next(i for i in found.influencers if i.user == other)
+            assert twin.overlap[inf.user] == shared
+    mean, err = found.reach
+    assert mean > 0 and err >= 0
+    assert set(found.baselines) == {"top_followers", "degree_discount"}
+    again = rec.choose_influencers("p0004", 4, runs=40)
+    assert [i.user for i in again.influencers] == users  # seeded
+
+
+def test_influencers_cli(market_artifact, capsys) -> None:
+    assert main(["influencers", str(market_artifact), "--item", "p0004", "-k", "2",
+                 "--runs", "20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["influencers"]) == 2 and np.isfinite(out["reach"]["mean"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["influencers", str(market_artifact), "--item", "p0004", "-k", "0"])
+    assert exit_.value.code == 2
+    assert main(["influencers", str(market_artifact), "--item", "nope"]) == 2
