@@ -228,7 +228,7 @@ def model_summary(report: dict) -> dict:
     return {"components": report.get("components"),
             "blend": report.get("blend", {}).get("kind"),
             "served": selection.get("chosen"),
-            "selection_judged": selection.get("judged"),
+            "selection_ndcg@10": selection.get("ndcg@10"),
             "cf": info.get("cf_tuning", {}).get("chosen"),
             "validation": info.get("validation"),
             "candidates": info.get("candidates"),

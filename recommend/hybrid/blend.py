@@ -1,19 +1,17 @@
-"""The blend: a linear score over normalised component scores, fitted on validation NDCG@10
-(judged on each validation split apart when there are two: :mod:`recommend.hybrid.judge`).
+"""The blend: a linear score over normalised component scores, fitted on validation NDCG@10.
 
 ``score = features @ weights``. Three fitters, compared by 2-fold cross-validation over the
 validation users (each fitted on one half, measured on the other):
 
-- ``"coordinate"``: coordinate ascent on the judged NDCG@k itself; each weight in turn is
-  multiplied by the factors of ``grid`` (0 switches a component off) and kept when the
-  judged value improves;
+- ``"coordinate"``: coordinate ascent on NDCG@k itself; each weight in turn is multiplied
+  by the factors of ``grid`` (0 switches a component off) and kept when NDCG improves;
 - ``"logistic"``: a learned ranker, logistic regression of "held out" on the features
   (balanced classes), whose coefficients rank (its intercept, the same for every candidate,
   changes no ranking and is not kept);
 - ``"gbdt"``: gradient-boosted trees over a richer design matrix
   (:mod:`recommend.hybrid.ranker`); then ``score`` needs that matrix.
 
-The fitter judged best by cross-validation is refitted on all validation users and
+The fitter with the highest cross-validated NDCG is refitted on all validation users and
 kept; every figure is recorded. :func:`diversify` re-ranks with maximal marginal relevance.
 """
 
@@ -26,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.hybrid.judge import Objective, ndcg_of_scores, objective, rows_only
+from recommend.evaluate.metrics import ndcg_at_k
 from recommend.hybrid.ranker import booster_contributions, booster_scores, fit_booster
 
 
@@ -79,18 +77,46 @@ class Blend:
                    dict(data.get("validation", {})), booster)
 
 
-def fit_coordinate(features: np.ndarray, value: Objective, *,
+def top_k_rows(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, n_rows: int,
+               k: int) -> np.ndarray:
+    """(n_rows, k) item indices of each row's best ``k`` candidates (-1 pads), best first."""
+    counts = np.bincount(rows, minlength=n_rows)
+    width = max(int(counts.max(initial=0)), 1)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    pos = np.arange(len(rows)) - np.repeat(starts, counts)
+    pad = np.full((n_rows, width), len(rows), np.int64)
+    pad[rows, pos] = np.arange(len(rows))
+    s = np.r_[scores, -np.inf][pad]
+    it = np.r_[items, -1][pad]
+    kk = min(k, width)
+    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+    order = np.argsort(-np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
+    part = np.take_along_axis(part, order, axis=1)
+    out = np.take_along_axis(it, part, axis=1)
+    return np.where(np.isfinite(np.take_along_axis(s, part, axis=1)), out, -1)
+
+
+def ndcg_of_scores(scores: np.ndarray, rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
+          k: int, only: np.ndarray | None = None) -> float:
+    """Mean NDCG@k over all rows of ``relevant`` (or the rows where ``only`` is True)."""
+    recs = top_k_rows(scores, rows, items, relevant.shape[0], k)
+    if only is not None:
+        return ndcg_at_k(recs[only], relevant[np.flatnonzero(only)], k)
+    return ndcg_at_k(recs, relevant, k)
+
+
+def fit_coordinate(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
+                   relevant: sp.csr_matrix, *, k: int = 10,
                    grid: Sequence[float] = (0.0, 0.25, 0.5, 2.0, 4.0),
                    rounds: int = 3) -> tuple[np.ndarray, float]:
-    """Non-negative weights (summing to 1) maximising ``value`` of ``features @ weights``
-    (a :func:`recommend.hybrid.judge.objective`) by coordinate ascent.
+    """Non-negative weights (summing to 1) maximising NDCG@k by coordinate ascent.
 
     The ascent starts from the better of equal weights and the best single component, so
     the blend never validates below its best component.
     """
     n = features.shape[1]
     starts = [np.ones(n), *np.eye(n)] if n > 1 else [np.ones(n)]
-    values = [value(features @ s) for s in starts]
+    values = [ndcg_of_scores(features @ s, rows, items, relevant, k) for s in starts]
     w = np.asarray(starts[int(np.argmax(values))], np.float64).copy()
     best = max(values)
     for _ in range(rounds):
@@ -102,9 +128,9 @@ def fit_coordinate(features: np.ndarray, value: Objective, *,
                 cand[j] = base * g
                 if not cand.any() or np.isclose(cand[j], w[j]):
                     continue
-                got = value(features @ cand)
-                if got > best + 1e-9:
-                    best, w, improved = got, cand, True
+                value = ndcg_of_scores(features @ cand, rows, items, relevant, k)
+                if value > best + 1e-9:
+                    best, w, improved = value, cand, True
         if not improved:
             break
     return w / w.sum(), best
@@ -127,13 +153,11 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
               relevant: sp.csr_matrix, names: Sequence[str], *, k: int = 10,
               grid: Sequence[float] = (0.0, 0.25, 0.5, 2.0, 4.0), rounds: int = 3,
               learned: bool = True, design: np.ndarray | None = None,
-              part_of_row: np.ndarray | None = None, seed: int = 0) -> Blend:
+              seed: int = 0) -> Blend:
     """Choose and fit the blend on validation candidates (module docstring).
 
-    ``relevant`` is (n_rows x n_items): each row's held-out items; ``part_of_row`` gives
-    each row its validation split when there are several (rankings are then judged on each
-    apart, :mod:`recommend.hybrid.judge`). The "gbdt" fitter competes when ``learned`` and
-    the candidates' ``design`` matrix is given.
+    ``relevant`` is (n_rows x n_items): each row's held-out items. The "gbdt" fitter
+    competes when ``learned`` and the candidates' ``design`` matrix is given.
     """
     n_rows = relevant.shape[0]
     rng = np.random.default_rng(seed)
@@ -144,21 +168,19 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     if learned and 0 < fold.sum() < n_rows:  # each fold needs users to fit and to test
         for f in (0, 1):
             tr, te = fold[rows] != f, fold[rows] == f
-            judge = objective(features[te], rows[te], items[te], relevant, k, fold == f,
-                              part_of_row)
+            rel_tr = rows_only(relevant, fold != f)
             for name in fitters:
-                blend = fit_kind(name, features[tr], rows[tr], items[tr],
-                                 rows_only(relevant, fold != f), names,
-                                 None if design is None else design[tr], k=k, grid=grid,
-                                 rounds=rounds, seed=seed, part_of_row=part_of_row)
-                cv[name].append(judge(blend.score(features[te],
-                                                  None if design is None else design[te])))
+                blend = fit_kind(name, features[tr], rows[tr], items[tr], rel_tr, names,
+                                 None if design is None else design[tr],
+                                 k=k, grid=grid, rounds=rounds, seed=seed)
+                scores = blend.score(features[te], None if design is None else design[te])
+                cv[name].append(ndcg_of_scores(scores, rows[te], items[te], relevant, k, fold == f))
     means = {name: float(np.mean(v)) for name, v in cv.items() if v}
     kind = max(means, key=means.__getitem__) if means else "coordinate"
-    blend = fit_kind(kind, features, rows, items, relevant, names, design, k=k, grid=grid,
-                     rounds=rounds, seed=seed, part_of_row=part_of_row)
+    blend = fit_kind(kind, features, rows, items, relevant, names, design,
+                     k=k, grid=grid, rounds=rounds, seed=seed)
     full = ndcg_of_scores(blend.score(features, design), rows, items, relevant, k)
-    blend.validation = {"cv_judged": means, f"ndcg@{k}": full, "users": int(n_rows),
+    blend.validation = {f"cv_ndcg@{k}": means, f"ndcg@{k}": full, "users": int(n_rows),
                         "single": {n: ndcg_of_scores(features[:, j], rows, items, relevant, k)
                                    for j, n in enumerate(names)}}
     return blend
@@ -166,9 +188,8 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 
 def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
              relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
-             k: int, grid: Sequence[float], rounds: int, seed: int,
-             part_of_row: np.ndarray | None = None) -> Blend:
-    """One fitter's blend on these candidates (``part_of_row``: as in :func:`fit_blend`)."""
+             k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
+    """One fitter's blend on these candidates."""
     if kind == "gbdt":
         assert design is not None
         labels = np.asarray(relevant[rows, items]).ravel() > 0
@@ -177,9 +198,13 @@ def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarra
     if kind == "logistic":
         w = fit_logistic(features, rows, items, relevant, seed=seed)
         return Blend(tuple(names), w, "logistic")
-    judge = objective(features, rows, items, relevant, k, part_of_row=part_of_row)
-    w, _ = fit_coordinate(features, judge, grid=grid, rounds=rounds)
+    w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
     return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
+
+
+def rows_only(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """``m`` with the rows not in ``keep`` emptied (same shape)."""
+    return (sp.diags(keep.astype(np.float64)) @ m).tocsr()
 
 
 def diversify(items: np.ndarray, scores: np.ndarray, vectors: np.ndarray, k: int,

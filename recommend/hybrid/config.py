@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 CfModel = Literal["auto", "ease", "als", "itemknn"]
-HoldoutMode = Literal["auto", "time", "random"]
+HoldoutMode = Literal["auto", "time", "random", "mixed"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 

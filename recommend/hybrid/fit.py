@@ -1,15 +1,12 @@
 """Fitting the hybrid ranker (:func:`fit_hybrid`).
 
-1. cut the validation splits (:mod:`recommend.hybrid.split`: by time and at random when
-   the timestamps are usable, else at random alone; no trace of the held-out pairs left in
-   a training graph) and set part of their users apart for the final choice
-   (:mod:`recommend.hybrid.select`);
-2. on the other users, tune the CF family on the random split and the session window on
-   the time split (each alone, NDCG@k: :mod:`recommend.hybrid.tune`), fit every component
-   on each training graph (the meta-path weights of the graph and social scorers on those
-   users' held-out products of the random split), size the candidate pool for recall and
-   fit the blend on both splits' candidates, judged on each apart
-   (:mod:`recommend.hybrid.blend`, :mod:`recommend.hybrid.judge`);
+1. cut the validation split (:mod:`recommend.hybrid.split`: by time or at random, with
+   no trace of the held-out pairs left in the training graph) and set part of its users
+   apart for the final choice (:mod:`recommend.hybrid.select`);
+2. on the other users, tune the CF family and the session window (each alone, NDCG@k:
+   :mod:`recommend.hybrid.tune`), fit every component on the training graph (the
+   meta-path weights of the graph and social scorers on those users' held-out products),
+   size the candidate pool for recall and fit the blend (:mod:`recommend.hybrid.blend`);
 3. on the set-apart users, choose what is served: the blend or a component alone,
    whichever ranks best; a chosen blend is refitted on all validation users;
 4. refit the components on the whole graph for serving, keeping the tuned settings, the
@@ -28,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import PRODUCT_RELATIONS, seen_matrix
-from recommend.hybrid.blend import Blend, fit_blend, fit_kind
+from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.components import (
     CfComponent,
     ContentComponent,
@@ -37,7 +34,6 @@ from recommend.hybrid.components import (
 )
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import TextEncoder
-from recommend.hybrid.judge import rows_only
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.hybrid.select import (
     candidate_size,
@@ -47,7 +43,7 @@ from recommend.hybrid.select import (
     single,
 )
 from recommend.hybrid.session import SessionComponent
-from recommend.hybrid.split import HoldoutSplit, holdout_split, validation_modes
+from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_session
 
 if TYPE_CHECKING:
@@ -130,18 +126,14 @@ def fit_hybrid(
         if enc is not None:
             content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days)
     clock.lap("content")
-    say("validation splits")
-    modes = validation_modes(graph, config.target_relations, config.min_user_items,
-                             config.holdout_mode)
-    splits = [holdout_split(graph, target_relations=config.target_relations,
-                            fraction=config.holdout_fraction,
-                            min_user_items=config.min_user_items, seed=config.seed + j,
-                            derived=config.derived_relations, mode=mode)
-              for j, mode in enumerate(modes)]
-    users = np.unique(np.concatenate([s.users for s in splits]))
-    info: dict[str, Any] = {"validation": {s.mode: s.report for s in splits},
-                            "validation_users": len(users),
-                            "validation_items": {s.mode: int(s.relevant.nnz) for s in splits}}
+    say("validation split")
+    split = holdout_split(graph, target_relations=config.target_relations,
+                          fraction=config.holdout_fraction, min_user_items=config.min_user_items,
+                          seed=config.seed, derived=config.derived_relations,
+                          mode=config.holdout_mode)
+    users = split.users
+    info: dict[str, Any] = {"validation": split.report, "validation_users": len(users),
+                            "validation_items": int(split.relevant.nnz)}
     clock.lap("split")
     if len(users) == 0:
         comps = _fit_components(graph, config, content, None, None)
@@ -155,45 +147,31 @@ def fit_hybrid(
         users = np.sort(rng.choice(users, config.max_fit_users, replace=False))
     fit_users, select_users = selection_fold(users, config.selection_share, config.seed)
     info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
-    # CF models taste: tuned at random; the session models what comes next: tuned by time
-    by_mode = {s.mode: s for s in splits}
-    taste, nextup = by_mode.get("random", splits[0]), by_mode.get("time", splits[0])
-    tuned: dict[str, dict[str, Any]] = {s.mode: {} for s in splits}
-    if "cf" in config.components and taste.train_graph.num_edges() and seen_matrix(
-            taste.train_graph).nnz:
+    tuned: dict[str, Any] = {}
+    if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
+            split.train_graph).nnz:
         say("tuning the cf component")
-        config, tuned[taste.mode]["cf"], info["cf_tuning"] = tune_cf(taste, config, fit_users)
+        config, tuned["cf"], info["cf_tuning"] = tune_cf(split, config, fit_users)
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
-        config, tuned[nextup.mode]["session"], info["session_tuning"] = tune_session(
-            nextup, config, fit_users)
+        config, tuned["session"], info["session_tuning"] = tune_session(split, config, fit_users)
     clock.lap("tune")
-    say(f"fitting components on the training graphs ({len(fit_users)} users)")
-    is_fit_user = np.isin(np.arange(graph.num_nodes("user")), fit_users)
-    # the meta-path weights are fitted on the taste split and kept on the others
-    trains = {taste.mode: _fit_components(taste.train_graph, config, content,
-                                          rows_only(taste.relevant, is_fit_user), None,
-                                          tuned[taste.mode])}
-    states = {n: c.scorer.state() for n, c in trains[taste.mode].items()
-              if isinstance(c, PathComponent)}
-    for s in splits:
-        if s.mode not in trains:
-            trains[s.mode] = _fit_components(s.train_graph, config, content, None, states,
-                                             tuned[s.mode])
-    names = tuple(n for n in trains[taste.mode] if all(n in t for t in trains.values()))
-    trains = {m: {n: t[n] for n in names} for m, t in trains.items()}
+    say(f"fitting components on the training graph ({len(fit_users)} users)")
+    is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)
+    train = _fit_components(split.train_graph, config, content,
+                            rows_only(split.relevant, is_fit_user), None, tuned)
     clock.lap("fit_train")
     say("sizing the candidate pool")
-    ranks = np.concatenate([held_out_ranks(trains[s.mode], s.train_graph, fit_users,
-                                           s.relevant) for s in splits])
+    ranks = held_out_ranks(train, split.train_graph, fit_users, split.relevant)
     size, recall = candidate_size(ranks, config.candidate_sizes, config.candidate_recall)
     config = dataclasses.replace(config, candidates_per_component=size)
     info["candidates"] = {"per_component": size, "recall": recall}
     say("fitting the blend")
-    blend, chosen = _fit_and_choose(splits, config, trains, users, select_users)
+    blend, chosen = _fit_and_choose(split, config, train, users, select_users)
     info["selection"] = chosen
     clock.lap("fit_blend")
     say("refitting components on all data")
+    states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
     comps = _fit_components(graph, config, content, None, states)
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely
@@ -207,49 +185,42 @@ def fit_hybrid(
     return HybridModel(graph, config, comps, blend, info)
 
 
-def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
-                    trains: dict[str, dict[str, Any]], users: np.ndarray,
-                    select_users: np.ndarray) -> tuple[Blend, dict[str, Any]]:
+def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
+                    users: np.ndarray, select_users: np.ndarray
+                    ) -> tuple[Blend, dict[str, Any]]:
     """Fit the blend on the fit users' candidates, choose the served ranker on the
-    selection users', and refit a chosen blend on all of them (module docstring). With
-    several splits, the rows are each user once per split, stacked."""
-    feats, designs, rows, items, relevant = [], [], [], [], []
-    for j, s in enumerate(splits):
-        train = trains[s.mode]
-        probe = HybridModel(s.train_graph, config, train,
-                            Blend(tuple(train), np.ones(len(train))))
-        described = s.train_graph.described("product")
-        for a in range(0, len(users), _BATCH):
-            batch = users[a:a + _BATCH]
-            ranked = probe.rank(batch, probe.allowed(batch, described, exclude_seen=True),
-                                with_design=True)
-            feats.append(ranked.normalised)
-            designs.append(ranked.design)
-            rows.append(ranked.candidates.rows + a + j * len(users))
-            items.append(ranked.candidates.items)
-        relevant.append(s.relevant[users])
+    selection users', and refit a chosen blend on all of them (module docstring)."""
+    probe = HybridModel(split.train_graph, config, train,
+                        Blend(tuple(train), np.ones(len(train))))
+    feats, designs, rows, items = [], [], [], []
+    described = split.train_graph.described("product")
+    for a in range(0, len(users), _BATCH):
+        batch = users[a:a + _BATCH]
+        ranked = probe.rank(batch, probe.allowed(batch, described, exclude_seen=True),
+                            with_design=True)
+        feats.append(ranked.normalised)
+        designs.append(ranked.design)
+        rows.append(ranked.candidates.rows + a)
+        items.append(ranked.candidates.items)
     f, d = np.concatenate(feats), np.concatenate(designs)
     r, i = np.concatenate(rows), np.concatenate(items)
-    rel = sp.vstack(relevant).tocsr()
-    part_of_row = np.repeat(np.arange(len(splits)), len(users)) if len(splits) > 1 else None
-    selecting = np.tile(np.isin(users, select_users), len(splits))
+    relevant = split.relevant[users]
+    selecting = np.isin(users, select_users)
     in_sample = bool(selecting.all())
-    fitting = np.ones(len(selecting), bool) if in_sample else ~selecting
+    fitting = np.ones(len(users), bool) if in_sample else ~selecting
     part = fitting[r]
-    names = tuple(trains[splits[0].mode])
-    blend = fit_blend(f[part], r[part], i[part], rows_only(rel, fitting), names,
+    names = tuple(train)
+    blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
                       k=config.k, grid=config.grid, rounds=config.rounds,
-                      learned=config.learned_ranker, design=d[part],
-                      part_of_row=part_of_row, seed=config.seed)
-    choice, scored = choose_served(blend, f, d, r, i, rel, selecting, config.k, part_of_row,
-                                   [s.mode for s in splits])
-    record = {"chosen": choice, **scored, "users": int(selecting.sum()),
-              "in_sample": in_sample, "candidate_recall": _candidate_recall(r, i, rel)}
+                      learned=config.learned_ranker, design=d[part], seed=config.seed)
+    choice, scored = choose_served(blend, f, d, r, i, relevant, selecting, config.k)
+    record = {"chosen": choice, f"ndcg@{config.k}": scored, "users": int(selecting.sum()),
+              "in_sample": in_sample, "candidate_recall": _candidate_recall(r, i, relevant)}
     if choice != "blend":
         return single(names, choice, blend.validation), record
     if not in_sample:
-        blend = fit_kind(blend.kind, f, r, i, rel, names, d, k=config.k, grid=config.grid,
-                         rounds=config.rounds, seed=config.seed, part_of_row=part_of_row)
+        blend = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k, grid=config.grid,
+                         rounds=config.rounds, seed=config.seed)
     return blend, record
 
 

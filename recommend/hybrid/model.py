@@ -16,7 +16,7 @@ import numpy as np
 
 from kg.atomic import atomic_write_json
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend
+from recommend.hybrid.blend import Blend, top_k_rows
 from recommend.hybrid.candidates import Candidates, gather
 from recommend.hybrid.components import (
     CfComponent,
@@ -27,7 +27,6 @@ from recommend.hybrid.components import (
 )
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import LSA_FILE, LsaEncoder, SentenceEncoder, TextEncoder
-from recommend.hybrid.judge import top_k_rows
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent

@@ -1,8 +1,7 @@
 """What is served: the ranker that wins on validation users nothing was fitted on.
 
 The blend is fitted on one part of the validation users; on the other part (the
-selection fold) every candidate ranker is judged by NDCG@k over the same candidate pool (on
-each validation split apart, :mod:`recommend.hybrid.judge`):
+selection fold) every candidate ranker is scored by NDCG@k over the same candidate pool:
 the blend, and each component alone (popularity among them, and the CF model that
 tuning chose among item-kNN, EASE and ALS). The best one is served, so the hybrid never
 serves something that validates below one of its parts; a tie goes to the simpler ranker
@@ -19,8 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend
-from recommend.hybrid.judge import objective, per_part
+from recommend.hybrid.blend import Blend, ndcg_of_scores
 
 _BATCH = 256
 
@@ -40,26 +38,21 @@ def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
 
 def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
                   rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
-                  only: np.ndarray, k: int, part_of_row: np.ndarray | None = None,
-                  part_names: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+                  only: np.ndarray, k: int) -> tuple[str, dict[str, float]]:
     """The best of ``blend`` and each component alone on the rows where ``only`` is True
-    (candidates as the blend sees them), as :func:`recommend.hybrid.judge.objective` judges
-    them (on each validation split of ``part_of_row`` apart); its name ("blend" or the
-    component's), and each candidate ranker's judged value and NDCG@k per split."""
+    (candidates as the blend sees them); its name ("blend" or the component's), and every
+    candidate ranker's NDCG@k."""
     keep = only[rows]
-    f, r, i = features[keep], rows[keep], items[keep]
-    scores = {name: f[:, j] for j, name in enumerate(blend.names)}
-    scores["blend"] = blend.score(f, None if design is None else design[keep])
-    judge = objective(f, r, i, relevant, k, only, part_of_row)
-    judged = {name: judge(s) for name, s in scores.items()}
-    best = max(judged.values())
+    scored = {name: ndcg_of_scores(features[keep, j], rows[keep], items[keep], relevant, k,
+                                   only)
+              for j, name in enumerate(blend.names)}
+    scored["blend"] = ndcg_of_scores(
+        blend.score(features[keep], None if design is None else design[keep]),
+        rows[keep], items[keep], relevant, k, only)
+    best = max(scored.values())
     # ties go to a single component: listed before the blend, max keeps the first
-    choice = next(name for name, value in judged.items() if value >= best - 1e-12)
-    record: dict[str, Any] = {"judged": {n: round(v, 5) for n, v in judged.items()}}
-    if part_of_row is not None:
-        record[f"ndcg@{k} per split ({', '.join(part_names)})"] = {
-            n: per_part(s, r, i, relevant, k, only, part_of_row) for n, s in scores.items()}
-    return choice, record
+    choice = next(name for name, value in scored.items() if value >= best - 1e-12)
+    return choice, {n: round(v, 5) for n, v in scored.items()}
 
 
 def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend:

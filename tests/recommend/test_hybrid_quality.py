@@ -12,10 +12,9 @@ from kg.build import build_graph
 from kg.interactions import history_matrix
 from kg.records import Dataset, Event, Product, User
 from recommend.evaluate.metrics import ndcg_at_k
-from recommend.hybrid.blend import fit_coordinate
+from recommend.hybrid.blend import fit_coordinate, top_k_rows
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.judge import objective, top_k_rows
 from recommend.hybrid.split import holdout_split
 from recommend.hybrid.tune import tune_cf, tune_session
 
@@ -134,7 +133,7 @@ def test_coordinate_blend_never_validates_below_its_best_component() -> None:
     rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
                         shape=(n_users, n_items))
     single = ndcg_at_k(top_k_rows(good, rows, items, n_users, 10), rel, 10)
-    w, best = fit_coordinate(feats, objective(feats, rows, items, rel, 10))
+    w, best = fit_coordinate(feats, rows, items, rel, k=10)
     assert best >= single - 1e-12
     assert w[0] == pytest.approx(w.max())
 

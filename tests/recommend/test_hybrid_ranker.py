@@ -41,7 +41,7 @@ def interaction_world(n_users: int = 400, n_items: int = 30, seed: int = 0):
 def test_gbdt_wins_where_components_interact_and_round_trips_as_text(tmp_path) -> None:
     feats, design, rows, items, rel = interaction_world()
     blend = fit_blend(feats, rows, items, rel, ("a", "b"), k=10, design=design)
-    cv = blend.validation["cv_judged"]
+    cv = blend.validation["cv_ndcg@10"]
     assert set(cv) == {"coordinate", "logistic", "gbdt"}
     assert blend.kind == "gbdt" and cv["gbdt"] > max(cv["coordinate"], cv["logistic"]) + 0.1
     save_booster(blend.booster, tmp_path)

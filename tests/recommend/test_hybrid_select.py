@@ -36,8 +36,8 @@ def test_a_component_that_beats_the_blend_on_the_selection_users_is_served() -> 
     noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))  # trusts the noise
     only = np.ones(rel.shape[0], bool)
     choice, scored = choose_served(noisy, feats, None, rows, items, rel, only, k=3)
-    assert choice == "good" and scored["judged"]["good"] == pytest.approx(1.0)
-    assert scored["judged"]["blend"] < scored["judged"]["good"]
+    assert choice == "good" and scored["good"] == pytest.approx(1.0)
+    assert scored["blend"] < scored["good"]
     served = single(noisy.names, choice, {})
     assert served.weights.tolist() == [1.0, 0.0] and served.kind == "fixed"
 
@@ -50,8 +50,7 @@ def test_the_blend_is_served_when_it_ranks_best_and_ties_go_to_a_component() -> 
     blend = Blend(("a", "b"), np.array([1.0, 1.0]))
     only = np.ones(rel.shape[0], bool)
     choice, scored = choose_served(blend, mixed, None, rows, items, rel, only, k=1)
-    judged = scored["judged"]
-    assert choice == "blend" and judged["blend"] > max(judged["a"], judged["b"])
+    assert choice == "blend" and scored["blend"] > max(scored["a"], scored["b"])
     same = Blend(("good", "noise"), np.array([1.0, 0.0]))
     assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "good"
 
