@@ -308,6 +308,7 @@ class Recommender:
         """Per item, up to ``max_paths`` paths carrying its graph/social score, else a link."""
         from recommend.paths.explain import scored_paths_many
         from recommend.paths.privacy import Privacy
+        from recommend.paths.select import Selection
 
         scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts],
                     self.influencers(name))
@@ -317,7 +318,8 @@ class Recommender:
         return scored_paths_many(self.graph, finder.source, item_ids, scorers,
                                  max_paths=limit, finder=finder,
                                  influencers=self.influencers(),
-                                 privacy=Privacy.from_config(self.model.config))
+                                 privacy=Privacy.from_config(self.model.config),
+                                 selection=Selection.from_config(self.model.config))
 
     @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None

@@ -32,6 +32,8 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "session_tune_windows": (0.0, False, False), "session_recency_tau": (0.0, False, True),
     "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
     "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
+    "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
+    "path_diversity_weight": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -164,6 +166,10 @@ class HybridConfig:
     learned_ranker: bool = True
     k: int = 10
     max_paths: int = 3
+    # which paths are shown (recommend/paths/select.py): utility weights beside the share's 1
+    path_recency_weight: float = 1.0
+    path_specificity_weight: float = 0.5
+    path_diversity_weight: float = 1.0
     privacy_min_people: int = 5
     privacy_demographics: bool = False
     seed: int = 0
