@@ -30,7 +30,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.privacy import people
-from recommend.paths.wording import latest_time, readable, segment_words, when
+from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -92,7 +92,7 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
         name = f"@{handle}" if handle else attrs.get("name") or "a shopper"
         return f"{name} (influencer)" if node_id in influencers else name
     if node_type == "product":
-        return str(attrs.get("title") or attrs.get("name") or "an item")
+        return product_words(graph, node_id, attrs)
     if node_type == "segment":
         return str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet") \
             else segment_words(graph, node_id, attrs)

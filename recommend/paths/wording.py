@@ -8,6 +8,8 @@
 - :func:`when`: a time in words relative to ``now`` ("today", "last week", "3 months ago");
 - :func:`latest_time`: the graph's latest event time, the "now" of a dataset whose events
   stopped in the past (a live shop's latest event is about now);
+- :func:`product_words`: a product whose data had no title (its "title" is an ASIN) by what
+  it is: "a Mascara by Maybelline";
 - :func:`readable`: an entity's id made words ("beauty/skin-care" -> "skin care"), or None
   when it is only a number or code.
 
@@ -28,7 +30,7 @@ from recommend.paths.privacy import Privacy
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["LIKE_YOU", "latest_time", "readable", "segment_words", "when"]
+__all__ = ["LIKE_YOU", "latest_time", "product_words", "readable", "segment_words", "when"]
 
 #: Profile features (recommend/profiles/features.py SCALARS) as what members share.
 _TRAITS = {
@@ -51,6 +53,30 @@ def readable(raw: str) -> str | None:
                for w in text.split()):
         return None
     return text
+
+
+def product_words(graph: KnowledgeGraph, node_id: str, attrs: dict[str, Any]) -> str:
+    """A product's title; when the data had none (the loaders' ``title_fallback``: the title
+    is an ASIN or id), what it is: "a Mascara by Maybelline", "a Mascara", "an item"."""
+    extra = attrs.get("attributes") or {}
+    title = attrs.get("title") or attrs.get("name")
+    if title and not (isinstance(extra, dict) and extra.get("title_fallback")):
+        return str(title)
+    if not graph.has_node(node_id):
+        return "an item"
+    leaves = [e.dst for e in graph.neighbors(node_id, "in_category")]
+    leaf = max(leaves, key=lambda c: (c.count("/"), c)) if leaves else ""
+    kind = _name(graph, leaf) if leaf else None
+    brands = [n for e in graph.neighbors(node_id, "made_by") if (n := _name(graph, e.dst))]
+    if kind is None:
+        text = "an item"
+    else:  # a top-level category names a department, not a kind of product
+        text = f"{_article(kind)} {kind}" if "/" in leaf else f"{_article(kind)} {kind} product"
+    return f"{text} by {brands[0]}" if brands else text
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _name(graph: KnowledgeGraph, node_id: str) -> str | None:

@@ -247,6 +247,23 @@ def test_nodes_without_names_read_without_their_ids() -> None:
         "a shopper", "an item", "a post", "a brand", "skin care"]
 
 
+def test_products_without_a_title_read_as_what_they_are() -> None:
+    from recommend.paths import node_name
+
+    g = KnowledgeGraph()
+    asin = {"attributes": {"title_fallback": "asin"}}
+    for p in ("A", "B", "C"):
+        g.add_node(f"product:B00{p}", title=f"B00{p}", **asin)
+    g.add_node("category:beauty", name="Beauty")
+    g.add_node("category:beauty/makeup/eyes/mascara", name="Mascara")
+    g.add_node("brand:maybelline", name="Maybelline")
+    g.add_edges("in_category", ["product:B00A", "product:B00A", "product:B00B"],
+                ["category:beauty", "category:beauty/makeup/eyes/mascara", "category:beauty"])
+    g.add_edges("made_by", ["product:B00A"], ["brand:maybelline"])
+    assert [node_name(g, f"product:B00{p}") for p in "ABC"] == [
+        "a Mascara by Maybelline", "a Beauty product", "an item"]
+
+
 def test_segment_paths_count_members_and_date_your_own_acts() -> None:
     from recommend.paths.sentences import render_path
 
