@@ -319,7 +319,8 @@ class Recommender:
                                  max_paths=limit, finder=finder,
                                  influencers=self.influencers(),
                                  privacy=Privacy.from_config(self.model.config),
-                                 selection=Selection.from_config(self.model.config))
+                                 selection=Selection.from_config(self.model.config),
+                                 pool=self.model.config.path_pool)
 
     @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None

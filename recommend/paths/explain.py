@@ -202,13 +202,15 @@ def scored_paths_many(
     influencers: Collection[str] = (),
     privacy: Privacy | None = None,
     selection: Selection | None = None,
+    pool: int = 10,
 ) -> list[list[ExplainedPath]]:
     """Per item, up to ``max_paths`` paths carrying its score over several scorers.
 
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
     component's part of item j's blended score. Which paths are shown is
     :func:`recommend.paths.select.select_paths`'s choice among the item's score-carrying
-    paths (``selection`` None or all weights 0: the largest shares); a path's
+    paths, the ``pool`` largest of each meta-path (``selection`` None or all weights 0: the
+    ``max_paths`` largest shares); a path's
     ``contribution`` is its share of the sum over the item's paths kept. None carrying a
     score: a :func:`connection_path` (through ``finder``, which should follow
     :func:`link_rules`). Nothing ``privacy`` forbids is shown.
@@ -220,7 +222,9 @@ def scored_paths_many(
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
         paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
-                                   sc.metapaths_, sc.weights_, max_paths=max_paths,
+                                   sc.metapaths_, sc.weights_,
+                                   max_paths=max(pool, max_paths) if selection.active
+                                   else max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False,
                                    privacy=privacy, render=False,
                                    keep=None if selection.active else max_paths)

@@ -95,6 +95,8 @@ def test_bad_weights_are_refused() -> None:
         from recommend.hybrid.config import HybridConfig
 
         HybridConfig(path_diversity_weight=float("nan"))
+    with pytest.raises(ValueError, match="path_pool"):
+        HybridConfig(path_pool=0)
 
 
 def test_selection_changes_no_ranking_and_shows_only_score_carrying_paths(
