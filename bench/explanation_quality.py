@@ -64,11 +64,16 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
+#: The fitted config: ``HybridConfig()``, or with the LSA content encoder (``--lsa``: a
+#: sentence-transformers pass over 12k Beauty products takes most of an hour on a busy box).
+CONFIG: dict[str, HybridConfig] = {"config": HybridConfig()}
+
+
 def fit(graph) -> Any:
     from recommend.hybrid.fit import fit_hybrid
     from recommend.recommender import Recommender
 
-    model = fit_hybrid(graph, HybridConfig(), log=lambda s: log(f"  [fit] {s}"))
+    model = fit_hybrid(graph, CONFIG["config"], log=lambda s: log(f"  [fit] {s}"))
     return Recommender(model)
 
 
@@ -119,7 +124,7 @@ def demo(tmp: Path, seed: int) -> tuple[Any, None, list[str]]:
     generate_demo_world(root / "data", DemoConfig(seed=seed, images=False))
     stages = enrichment_stages(EnrichConfig(vision=False), progress=False)
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[*stages, ("models", model_stage(HybridConfig()))])
+                   stages=[*stages, ("models", model_stage(CONFIG["config"]))])
     rec = Recommender.load(root / "art")
     return rec, None, rec.graph.nodes("user")
 
@@ -194,7 +199,8 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
     log(f"  after:  {after}")
     same = all([(r.item, r.score) for r in a] == [(r.item, r.score) for r in b]
                for (_, a), (_, b) in zip(lists_before, lists_after, strict=True))
-    row = {"dataset": name, "NDCG@10": ndcg, "ranking_unchanged_by_selection": same,
+    row = {"dataset": name, "content_encoder": rec.model.config.content_encoder,
+           "NDCG@10": ndcg, "ranking_unchanged_by_selection": same,
            "users_audited": len(test), "build_seconds": round(build_seconds, 1),
            "before_selection": before, "after_selection": after,
            "samples_after": samples(lists_after), "samples_before": samples(lists_before)}
@@ -216,8 +222,11 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=200, help="audited test users")
     parser.add_argument("--val-users", type=int, default=60, help="tuning users (--tune)")
     parser.add_argument("--tune", action="store_true", help="the weight grid on validation")
+    parser.add_argument("--lsa", action="store_true", help="the LSA content encoder")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    if args.lsa:
+        CONFIG["config"] = HybridConfig(content_encoder="lsa")
     warnings.filterwarnings("ignore", message="Method expects CSR input")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results.setdefault("datasets", {})

@@ -332,7 +332,9 @@ class Recommender:
     @single_threaded
     def explain_item(self, user: object, item: object, *, max_paths: int | None = None
                      ) -> Recommendation:
-        """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths."""
+        """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths (chosen
+        for the item alone: in :meth:`recommend`, an item's paths also vary from the
+        types the items above it show)."""
         iid = self.item_id(item)
         uid = self.user_id(user)
         u = self._user_index(uid)
