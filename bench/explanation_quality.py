@@ -171,9 +171,11 @@ def tune(rec, users: list[str]) -> list[dict[str, Any]]:
     for values in itertools.product(*GRID.values()):
         weights = dict(zip(GRID, values, strict=True))
         q, _ = measure(rec, users, weights, fidelity=False)
-        rows.append({"weights": weights, "LIR": round(q["lir"], 4), "SEP": round(q["sep"], 4),
+        rows.append({"weights": weights, "LIR": q["lir"] and round(q["lir"], 4),
+                     "SEP": q["sep"] and round(q["sep"], 4),
                      "ETD": round(q["etd"], 4),
-                     "objective": round(q["lir"] + q["etd"] + 0.5 * (1 - q["sep"]), 4)})
+                     "objective": round((q["lir"] or 0.0) + q["etd"]
+                                        + 0.5 * (1 - (q["sep"] or 0.0)), 4)})
         log(f"    tune {values}: {rows[-1]}")
     return rows
 

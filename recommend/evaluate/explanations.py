@@ -6,7 +6,7 @@ Over a sample of users' top-k :class:`recommend.results.Recommendation` s:
   et al.: EWMA with ``span=10`` over rank positions): the mean over the shown paths that have
   a linking interaction (the user's own timed first hop) or a shared entity; ``lir_hopwise``
   is hopwise's variant (``ewm(span=n)`` over raw timestamps). ``lir_paths`` is the share of
-  shown paths that have a linking interaction at all;
+  shown paths that have a linking interaction at all (none: LIR is None, not 0);
 - **ETD** (explanation type diversity): per user, the distinct types of the items' first
   paths divided by ``min(k, n_types)``; a type is a path's meta-path, or ``"connection"``.
   ``etd_all`` counts the types of every shown path against ``min(shown paths, n_types)``;
@@ -52,10 +52,10 @@ class ExplanationQuality:
     users: int
     items: int
     paths: int
-    lir: float
-    lir_hopwise: float
+    lir: float | None
+    lir_hopwise: float | None
     lir_paths: float
-    sep: float
+    sep: float | None
     etd: float
     etd_all: float
     with_valid_path: float
@@ -105,6 +105,12 @@ def path_sep(graph: KnowledgeGraph, path: ExplainedPath) -> float | None:
 
 def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else 0.0
+
+
+def _mean_or_none(values: Sequence[float]) -> float | None:
+    """The mean, or None when nothing was measured (no path has a timed linking
+    interaction: a dataset without timestamps has no LIR, not an LIR of 0)."""
+    return float(np.mean(values)) if values else None
 
 
 def evaluate_explanations(
@@ -166,9 +172,9 @@ def evaluate_explanations(
                 etds_all.append(len(set(shown)) / min(len(shown), n_types))
     share = (lambda n: n / n_items) if n_items else (lambda n: 0.0)
     return ExplanationQuality(
-        users=len(lists), items=n_items, paths=n_paths, lir=_mean(lir),
-        lir_hopwise=_mean(lir_hop), lir_paths=with_link / n_paths if n_paths else 0.0,
-        sep=_mean(sep), etd=_mean(etds), etd_all=_mean(etds_all),
+        users=len(lists), items=n_items, paths=n_paths, lir=_mean_or_none(lir),
+        lir_hopwise=_mean_or_none(lir_hop), lir_paths=with_link / n_paths if n_paths else 0.0,
+        sep=_mean_or_none(sep), etd=_mean(etds), etd_all=_mean(etds_all),
         with_valid_path=share(n_valid), with_score_path=share(n_score), invalid_paths=bad,
         fidelity_checked=len(drops), fidelity=_mean([float(d) for d in drops]),
         mean_length=_mean([float(n) for n in lengths]))

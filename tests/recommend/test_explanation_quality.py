@@ -95,6 +95,16 @@ def test_path_lir_and_sep_read_the_first_hop_and_the_shared_entity() -> None:
                                      (("user:1", "purchased", "product:A"),), "t")) is None
 
 
+def test_nothing_measured_reads_none_rather_than_zero(small_demo_artifact
+                                                                      ) -> None:
+    from recommend.evaluate.explanations import ExplanationQuality
+    from recommend.recommender import Recommender
+
+    rec = Recommender.load(small_demo_artifact)
+    assert evaluate_explanations(rec, [], k=10) == ExplanationQuality(
+        0, 0, 0, None, None, 0.0, None, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
+
+
 def test_etd_counts_distinct_types_over_the_smaller_of_k_and_the_catalogue() -> None:
     assert etd(["a", "a", "b", None], n_types=10, k=4) == pytest.approx(0.5)
     assert etd(["a", "b"], n_types=2, k=10) == pytest.approx(1.0)
