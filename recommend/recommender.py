@@ -310,6 +310,7 @@ class Recommender(MarketerMixin):
         """Per item, up to ``max_paths`` paths carrying its graph/social score, else a link."""
         from recommend.paths.explain import scored_paths_many
         from recommend.paths.privacy import Privacy
+        from recommend.paths.select import Selection
 
         scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts],
                     self.influencers(name))
@@ -319,7 +320,9 @@ class Recommender(MarketerMixin):
         return scored_paths_many(self.graph, finder.source, item_ids, scorers,
                                  max_paths=limit, finder=finder,
                                  influencers=self.influencers(),
-                                 privacy=Privacy.from_config(self.model.config))
+                                 privacy=Privacy.from_config(self.model.config),
+                                 selection=Selection.from_config(self.model.config),
+                                 pool=self.model.config.path_pool)
 
     @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None
@@ -331,7 +334,9 @@ class Recommender(MarketerMixin):
     @single_threaded
     def explain_item(self, user: object, item: object, *, max_paths: int | None = None
                      ) -> Recommendation:
-        """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths."""
+        """``item`` scored for ``user`` as a :class:`Recommendation`, with its paths (chosen
+        for the item alone: in :meth:`recommend`, an item's paths also vary from the
+        types the items above it show)."""
         iid = self.item_id(item)
         uid = self.user_id(user)
         u = self._user_index(uid)

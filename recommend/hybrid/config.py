@@ -22,7 +22,7 @@ _INTS: dict[str, int] = {"ease_max_items": 1, "als_factors": 1, "als_iterations"
                          "session_max_lag": 1, "lsa_dim": 1, "lsa_features": 1,
                          "candidates_per_component": 1, "min_user_items": 1,
                          "max_fit_users": 1, "rounds": 1, "k": 1, "max_paths": 0, "seed": 0,
-                         "knn_k": 1}
+                         "knn_k": 1, "path_pool": 1}
 _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "ease_lam": (0.0, False, False), "ease_lams": (0.0, False, False),
     "cf_recency_tau": (0.0, False, True), "recency_taus": (0.0, False, True),
@@ -32,6 +32,8 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "session_tune_windows": (0.0, False, False), "session_recency_tau": (0.0, False, True),
     "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
     "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
+    "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
+    "path_diversity_weight": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -164,6 +166,11 @@ class HybridConfig:
     learned_ranker: bool = True
     k: int = 10
     max_paths: int = 3
+    # which paths are shown (recommend/paths/select.py): utility weights beside the share's 1
+    path_recency_weight: float = 1.0
+    path_specificity_weight: float = 0.5
+    path_diversity_weight: float = 1.0
+    path_pool: int = 10  # the largest instances of each meta-path the selection chooses among
     privacy_min_people: int = 5
     privacy_demographics: bool = False
     seed: int = 0

@@ -43,6 +43,7 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
+from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath
 
@@ -140,8 +141,15 @@ def explain_paths_many(
     influencers: Collection[str] = (),
     fallback: bool = True,
     privacy: Privacy | None = None,
+    keep: int | None = -1,
+    render: bool = True,
 ) -> list[list[Path]]:
-    """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path)."""
+    """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path).
+
+    ``max_paths`` instances per meta-path are found; ``keep`` of them per item are kept
+    (default ``max_paths``; None: all, for :func:`recommend.paths.select.select_paths`); with
+    ``render=False`` their ``text`` is left empty (:func:`render_path` it later)."""
+    keep = max_paths if keep == -1 else keep
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
     u = graph.index(user_id)
@@ -166,7 +174,7 @@ def explain_paths_many(
             continue
         kept: list[Path] = []
         for share, name, idx in sorted(paths, key=lambda e: -e[0]):
-            if len(kept) == max_paths:
+            if keep is not None and len(kept) == keep:
                 break
             mp = by_name[name]
             nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
@@ -177,7 +185,7 @@ def explain_paths_many(
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue
-            text = render_path(graph, nodes, edges, influencers=influencers)
+            text = render_path(graph, nodes, edges, influencers=influencers) if render else ""
             kept.append(Path(nodes, edges, name, share / total, text))
         out.append(kept)
     return out
@@ -193,32 +201,47 @@ def scored_paths_many(
     finder: LinkFinder | None = None,
     influencers: Collection[str] = (),
     privacy: Privacy | None = None,
+    selection: Selection | None = None,
+    pool: int = 10,
 ) -> list[list[ExplainedPath]]:
-    """Per item, the top ``max_paths`` paths carrying its score over several scorers.
+    """Per item, up to ``max_paths`` paths carrying its score over several scorers.
 
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
-    component's part of item j's blended score; a path's ``contribution`` is its share of the
-    sum over the item's paths kept. None carrying a score: a :func:`connection_path`
-    (through ``finder``, which should follow :func:`link_rules`). Nothing ``privacy``
-    forbids is shown.
+    component's part of item j's blended score. Which paths are shown is
+    :func:`recommend.paths.select.select_paths`'s choice among the item's score-carrying
+    paths, the ``pool`` largest of each meta-path (``selection`` None or all weights 0: the
+    ``max_paths`` largest shares); a path's
+    ``contribution`` is its share of the sum over the item's paths kept. None carrying a
+    score: a :func:`connection_path` (through ``finder``, which should follow
+    :func:`link_rules`). Nothing ``privacy`` forbids is shown.
     """
+    selection = selection or Selection(0.0, 0.0, 0.0)
     found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
+    kols_of: dict[str, Collection[str]] = {}
     for name, sc, shares, kols in scorers:
+        kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
         paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
-                                   sc.metapaths_, sc.weights_, max_paths=max_paths,
+                                   sc.metapaths_, sc.weights_,
+                                   max_paths=max(pool, max_paths) if selection.active
+                                   else max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False,
-                                   privacy=privacy)
+                                   privacy=privacy, render=False,
+                                   keep=None if selection.active else max_paths)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
+    for paths in found:
+        paths.sort(key=lambda e: -e[0])
+    chosen = select_paths(graph, user_id, found, max_paths, selection)
     out: list[list[ExplainedPath]] = []
-    for item_id, paths in zip(item_ids, found, strict=True):
+    for item_id, paths in zip(item_ids, chosen, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
-            paths.sort(key=lambda e: -e[0])
-            out.append([ExplainedPath(p.nodes, p.edges, p.text, name, p.metapath,
-                                      c / total if total > 0 else 0.0)
-                        for c, name, p in paths[:max_paths]])
+            out.append([ExplainedPath(p.nodes, p.edges,
+                                      render_path(graph, p.nodes, p.edges,
+                                                  influencers=kols_of[name]),
+                                      name, p.metapath, c / total if total > 0 else 0.0)
+                        for c, name, p in paths])
             continue
         link = connection_path(graph, user_id, item_id, finder=finder,
                                influencers=influencers, privacy=privacy)

@@ -30,6 +30,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.privacy import people
+from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -65,16 +66,20 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "co_clicked": ("{n} who clicked on {s} also clicked on {o}",) * 2,
     "co_viewed": ("{n} who viewed {s} also viewed {o}",) * 2,
     "co_engaged": ("{n} who showed interest in {s} also showed interest in {o}",) * 2,
-    "members_bought": ("{n} in {s} bought {o}",) * 2,
-    "members_rated": ("{n} in {s} rated {o}",) * 2,
+    "members_bought": ("{c} of {s} bought {o}",) * 2,
+    "members_rated": ("{c} of {s} rated {o}",) * 2,
     "also_bought": ("people who bought {s} also bought {o}",) * 2,
     "also_viewed": ("people who viewed {s} also viewed {o}",) * 2,
     "bought_together": ("{s} is often bought together with {o}",) * 2,
     "interested_in": ("{s} is into {o}", "{s} is also into {o}"),
-    "member_of": ("{s} is in {o}", "{s} is also in {o}"),
+    "member_of": ("{s} is one of {o}", "{s} is also one of {o}"),
 }
 _SECOND_PERSON = {" is into ": " are into ", " is in ": " are in ", " follows ": " follow ",
-                  " is also ": " are also ", " also follows ": " also follow "}
+                  " is also ": " are also ", " also follows ": " also follow ",
+                  " is one of ": " are one of "}
+#: The user's own acts whose time a sentence gives in words ("You bought X last week").
+_DATED = frozenset({"purchased", "carted", "rated", "liked", "commented", "shared", "viewed",
+                    "clicked", "authored"})
 
 
 def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[str] = ()) -> str:
@@ -84,18 +89,19 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
     extra = attrs.get("attributes") or {}
     if node_type == "user":
         handle = extra.get("handle") if isinstance(extra, dict) else None
-        name = f"@{handle}" if handle else attrs.get("name") or f"user {raw}"
+        name = f"@{handle}" if handle else attrs.get("name") or "a shopper"
         return f"{name} (influencer)" if node_id in influencers else name
     if node_type == "product":
-        return str(attrs.get("title") or f"product {raw}")
+        return product_words(graph, node_id, attrs)
     if node_type == "segment":
-        return str(attrs.get("name") or f"shopper group {raw.removeprefix('cluster-')}")
+        return str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet") \
+            else segment_words(graph, node_id, attrs)
     if node_type == "post":
         text = " ".join(str(attrs.get("text") or "").split()[:8])
-        return f'a post "{text}"' if text else f"post {raw}"
+        return f'a post "{text}"' if text else "a post"
     if node_type == "image":
         return "an image"
-    return str(attrs.get("name") or raw.rsplit("/", 1)[-1].replace("-", " "))
+    return str(attrs.get("name") or readable(raw) or f"a {node_type}")
 
 
 def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
@@ -110,9 +116,11 @@ def render_path(
     *,
     influencers: Collection[str] = (),
     first_person: bool = True,
+    now: float | None = None,
 ) -> str:
     """One sentence for a path (``nodes[0]`` is "You" if ``first_person``); see the module
-    docstring."""
+    docstring. The user's own first act is dated in words relative to ``now`` (default: the
+    graph's latest event, :func:`recommend.paths.wording.latest_time`)."""
     you = nodes[0] if first_person else None
     skip: set[int] = set()
     names: dict[str, str] = {}
@@ -152,11 +160,15 @@ def render_path(
             continue
         prev_verb = None if verb is None else (rel, verb[0])
         subject_first = template.startswith("{s} ")
-        count = people(graph, (src, rel, dst)) if "{n}" in template else 0
-        text = template.format(s=names[src], o=names[dst],
+        counted = "{n}" in template or "{c}" in template
+        count = people(graph, (src, rel, dst)) if counted else 0
+        them = "them" if "{c}" in template and src == prev_object else names[src]
+        text = template.format(s=them, o=names[dst], c=count,
                                n="1 person" if count == 1 else f"{count} people")
         if src == you and subject_first:
             text = "You" + _second_person(text[len(names[src]):])
+            if t == 0 and rel in _DATED:
+                text += _dated(graph, src, rel, dst, now)
         rest = text[len(names[src]) + 1:] if subject_first else None
         user_subject = src.startswith("user:")
         if rest is not None and user_subject and src == prev_object and src != you:
@@ -168,6 +180,14 @@ def render_path(
         prev_subject, prev_object = (src if subject_first else None), dst
     sentence = "; ".join(clauses)
     return sentence[:1].upper() + sentence[1:]
+
+
+def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | None) -> str:
+    """" last week" for the latest stored time of the edge, "" when it has none."""
+    times = [e.ts for e in graph.neighbors(src, rel) if e.dst == dst and e.ts is not None
+             and e.ts > -1e299]
+    now = latest_time(graph) if now is None else now
+    return "" if not times or now is None else " " + when(max(times), now=now)
 
 
 def _same_verb_object(template: str, src: str, dst: str) -> tuple[str, str] | None:

@@ -210,12 +210,80 @@ def test_draw_paths_writes_a_picture(tmp_path, suffix):
         draw_paths(paths, tmp_path / "why.gif")
 
 
-def test_segments_read_as_shopper_groups_unless_named() -> None:
+def test_segments_read_as_what_their_members_share() -> None:
     from kg.graph import KnowledgeGraph
     from recommend.paths import node_name
 
     g = KnowledgeGraph()
-    g.add_node("segment:cluster-3")
-    g.add_node("segment:age-20", name="age 20-29")
-    assert node_name(g, "segment:cluster-3") == "shopper group 3"
-    assert node_name(g, "segment:age-20") == "age 20-29"
+    g.add_node("category:sports/running", name="Running")
+    g.add_node("brand:hoka", name="Hoka")
+    g.add_node("segment:cluster-3", size=40,
+               top_features=["category:sports/running", "brand:hoka", "spending_power"])
+    g.add_node("segment:cluster-4", size=3, top_features=["brand:hoka"])
+    g.add_node("segment:cluster-5")
+    g.add_node("segment:occupation-technician", name="occupation: technician",
+               facet="occupation", value="technician")
+    g.add_node("segment:custom", name="Weekend hikers")
+    assert node_name(g, "segment:cluster-3") == (
+        "the shoppers into Running and Hoka who spend more than most")
+    # too few members to say what they share; nothing known
+    assert node_name(g, "segment:cluster-4") == "the shoppers with habits like yours"
+    assert node_name(g, "segment:cluster-5") == "the shoppers with habits like yours"
+    assert node_name(g, "segment:occupation-technician") == (
+        "the people whose occupation is technician")
+    assert node_name(g, "segment:custom") == "Weekend hikers"
+
+
+def test_nodes_without_names_read_without_their_ids() -> None:
+    from kg.graph import KnowledgeGraph
+    from recommend.paths import node_name
+
+    g = KnowledgeGraph()
+    for node in ("user:u0042", "product:B00X12", "post:s9", "brand:48213",
+                 "category:beauty/skin-care"):
+        g.add_node(node)
+    assert [node_name(g, n) for n in g.nodes("user") + g.nodes("product") + g.nodes("post")
+            + g.nodes("brand") + g.nodes("category")] == [
+        "a shopper", "an item", "a post", "a brand", "skin care"]
+
+
+def test_products_without_a_title_read_as_what_they_are() -> None:
+    from recommend.paths import node_name
+
+    g = KnowledgeGraph()
+    asin = {"attributes": {"title_fallback": "asin"}}
+    for p in ("A", "B", "C"):
+        g.add_node(f"product:B00{p}", title=f"B00{p}", **asin)
+    g.add_node("category:beauty", name="Beauty")
+    g.add_node("category:beauty/makeup/eyes/mascara", name="Mascara")
+    g.add_node("brand:maybelline", name="Maybelline")
+    g.add_edges("in_category", ["product:B00A", "product:B00A", "product:B00B"],
+                ["category:beauty", "category:beauty/makeup/eyes/mascara", "category:beauty"])
+    g.add_edges("made_by", ["product:B00A"], ["brand:maybelline"])
+    assert [node_name(g, f"product:B00{p}") for p in "ABC"] == [
+        "a Mascara by Maybelline", "a Beauty product", "an item"]
+
+
+def test_segment_paths_count_members_and_date_your_own_acts() -> None:
+    from recommend.paths.sentences import render_path
+
+    g = KnowledgeGraph()
+    g.add_node("product:A", title="Trail Mug")
+    g.add_node("product:B", title="Camp Kettle")
+    g.add_node("brand:hoka", name="Hoka")
+    g.add_node("segment:cluster-0", size=6, top_features=["brand:hoka"])
+    people_ = [f"user:{k}" for k in range(1, 8)]
+    g.add_edges("member_of", people_[:6], ["segment:cluster-0"] * 6)
+    g.add_edges("purchased", people_[1:6], ["product:B"] * 5)
+    g.add_edges("purchased", ["user:1", "user:7"], ["product:A", "product:B"],
+                ts=[1_000_000.0, 1_000_000.0 + 9 * 86_400])
+    text = render_path(g, ("user:1", "segment:cluster-0", "product:B"),
+                       (("user:1", "member_of", "segment:cluster-0"),
+                        ("segment:cluster-0", "members_bought", "product:B")))
+    assert text == "You are one of the shoppers into Hoka; 5 of them bought Camp Kettle"
+    text = render_path(g, ("user:1", "product:A", "brand:hoka"),
+                       (("user:1", "purchased", "product:A"), ("product:A", "made_by",
+                                                                "brand:hoka")))
+    assert text == "You bought Trail Mug last week; Hoka makes Trail Mug"
+    assert render_path(g, ("user:1", "product:A"), (("user:1", "purchased", "product:A"),),
+                       now=1_000_000.0 + 400 * 86_400) == "You bought Trail Mug last year"

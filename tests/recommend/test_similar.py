@@ -105,4 +105,4 @@ def test_item_paths_render_without_you_and_user_paths_still_do() -> None:
                        (("user:4", "purchased", "product:A"),
                         ("user:3", "purchased", "product:A"),
                         ("user:3", "purchased", "product:B"))) == \
-        "You bought Trail Mug; Cy also bought Trail Mug and Camp Kettle"
+        "You bought Trail Mug today; Cy also bought Trail Mug and Camp Kettle"

@@ -1,0 +1,128 @@
+"""Explanation quality metrics (LIR, SEP, ETD, validity, fidelity) on hand-made graphs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kg.graph import KnowledgeGraph
+from recommend.evaluate.explanations import etd, evaluate_explanations, path_lir, path_sep
+from recommend.paths.quality import (
+    entity_popularity,
+    ewma,
+    interaction_recency,
+    normalised_ewma,
+)
+from recommend.results import ExplainedPath
+
+# ewm(span=10) over positions 0, 1, 2 (a = 2/11): 0, 0.55, 1.1328904; normalised:
+NORM3 = [0.0, 0.55 / 1.1328904, 1.0]
+
+
+def test_ewma_matches_the_hand_computed_recurrence() -> None:
+    # a = 0.5: 1; (0.5 + 2) / 1.5; (0.25 + 1 + 3) / 1.75
+    assert ewma(np.array([1.0, 2.0, 3.0]), 3).tolist() == pytest.approx(
+        [1.0, 2.5 / 1.5, 4.25 / 1.75])
+    assert ewma(np.array([0.0, 1.0, 2.0]), 10).tolist() == pytest.approx(
+        [0.0, 0.55, 1.1328904])
+    with pytest.raises(ValueError, match="span"):
+        ewma(np.ones(2), 0.5)
+
+
+def test_ewma_agrees_with_pandas_when_installed() -> None:
+    pd = pytest.importorskip("pandas")
+    x = np.random.default_rng(0).normal(size=40)
+    assert ewma(x, 10) == pytest.approx(pd.Series(x).ewm(span=10).mean().to_numpy())
+
+
+def test_normalised_ewma_reads_ranks_and_shares_ties() -> None:
+    assert normalised_ewma(np.array([30.0, 10.0, 20.0])).tolist() == pytest.approx(
+        [1.0, 0.0, NORM3[1]])
+    tied = normalised_ewma(np.array([5.0, 5.0, 9.0]))
+    assert tied.tolist() == pytest.approx([NORM3[1] / 2, NORM3[1] / 2, 1.0])
+    assert normalised_ewma(np.array([7.0])).tolist() == [1.0]
+    assert normalised_ewma(np.array([])).tolist() == []
+
+
+def shop() -> KnowledgeGraph:
+    g = KnowledgeGraph()
+    for p in "ABCD":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    g.add_node("user:1")
+    g.add_edges("purchased", ["user:1"] * 3, ["product:A", "product:B", "product:A"],
+                ts=[1.0, 30.0, 0.0])
+    g.add_edges("viewed", ["user:1"], ["product:C"], ts=[2.0])
+    g.add_edges("made_by", ["product:A", "product:B", "product:C", "product:D"],
+                ["brand:x", "brand:y", "brand:z", "brand:z"])
+    g.add_edges("in_category", ["product:D"], ["category:y"])
+    return g
+
+
+def test_lir_orders_the_users_interactions_by_time() -> None:
+    g = shop()
+    lir = interaction_recency(g, "user:1")
+    # A's latest purchase (t=1), then C (t=2), then B (t=30): positions 0, 1, 2
+    assert lir == pytest.approx({("purchased", "product:A"): 0.0,
+                                 ("viewed", "product:C"): NORM3[1],
+                                 ("purchased", "product:B"): 1.0})
+    # hopwise: ewm(span=3) over the times 1, 2, 30 -> 1, 2.5 / 1.5, 31.25 / 1.75; normalised
+    hop = interaction_recency(g, "user:1", variant="hopwise")
+    assert hop[("viewed", "product:C")] == pytest.approx((2.5 / 1.5 - 1) / (31.25 / 1.75 - 1))
+    assert interaction_recency(g, "user:unknown") == {}
+
+
+def test_sep_ranks_entities_of_one_type_by_degree() -> None:
+    g = shop()
+    sep = entity_popularity(g, "brand")
+    x, y, z = (g.index(f"brand:{b}") for b in "xyz")
+    # degrees x 1, y 1, z 2: x and y tie on positions 0 and 1
+    assert sep[[x, y, z]].tolist() == pytest.approx([NORM3[1] / 2, NORM3[1] / 2, 1.0])
+    assert entity_popularity(g, "category").tolist() == [1.0]
+
+
+def test_path_lir_and_sep_read_the_first_hop_and_the_shared_entity() -> None:
+    g = shop()
+    path = ExplainedPath(("user:1", "product:C", "brand:z", "product:D"),
+                         (("user:1", "viewed", "product:C"), ("product:C", "made_by", "brand:z"),
+                          ("product:D", "made_by", "brand:z")), "t", "graph", "viewed>brand")
+    assert path_lir(interaction_recency(g, "user:1"), path) == pytest.approx(NORM3[1])
+    assert path_sep(g, path) == pytest.approx(1.0)
+    backwards = ExplainedPath(("user:1", "brand:z", "product:D"),
+                              (("brand:z", "made_by", "user:1"),
+                               ("product:D", "made_by", "brand:z")), "t")
+    assert path_lir(interaction_recency(g, "user:1"), backwards) is None
+    assert path_sep(g, ExplainedPath(("user:1", "product:A"),
+                                     (("user:1", "purchased", "product:A"),), "t")) is None
+
+
+def test_nothing_measured_reads_none_rather_than_zero(small_demo_artifact
+                                                                      ) -> None:
+    from recommend.evaluate.explanations import ExplanationQuality
+    from recommend.recommender import Recommender
+
+    rec = Recommender.load(small_demo_artifact)
+    assert evaluate_explanations(rec, [], k=10) == ExplanationQuality(
+        0, 0, 0, None, None, 0.0, None, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
+
+
+def test_etd_counts_distinct_types_over_the_smaller_of_k_and_the_catalogue() -> None:
+    assert etd(["a", "a", "b", None], n_types=10, k=4) == pytest.approx(0.5)
+    assert etd(["a", "b"], n_types=2, k=10) == pytest.approx(1.0)
+    assert etd([None, None], n_types=3, k=2) == 0.0
+    with pytest.raises(ValueError):
+        etd(["a"], n_types=0, k=3)
+
+
+def test_demo_explanations_measure_valid_and_faithful(small_demo_artifact) -> None:
+    from recommend.recommender import Recommender
+
+    rec = Recommender.load(small_demo_artifact)
+    users = [u for u in rec.graph.nodes("user")][:12]
+    lists = [(u, rec.recommend(u, 10)) for u in users]
+    q = evaluate_explanations(rec, lists, k=10)
+    assert q.users == 12 and q.items == sum(len(r) for _, r in lists) > 0
+    assert q.invalid_paths == 0 and 0.5 < q.with_valid_path <= 1.0
+    assert q.with_score_path <= q.with_valid_path and q.paths >= q.items * q.with_valid_path
+    assert q.fidelity_checked > 0 and q.fidelity == 1.0
+    assert 0.0 <= q.sep <= 1.0 and 0.0 < q.lir <= 1.0 and 0 < q.lir_paths <= 1.0
+    assert 0.0 < q.etd <= 1.0 and 2.0 <= q.mean_length <= 3.0
