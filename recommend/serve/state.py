@@ -8,7 +8,10 @@ holds, and ``serve.base``, the artifact the server started from.
 A write (:meth:`ServedState.write`), under one lock: validate against the served graph
 (:mod:`recommend.serve.writes`; a rejection applies and logs nothing), append to the log and
 fsync, then apply with :meth:`Recommender.add` (``atomic=True``) and publish. The answer
-(2xx) comes after all three, so the next recommendation already reflects it.
+(2xx) comes after all three, so the next recommendation already reflects it. Requests that
+arrive while one is being applied are committed together: each validated and logged alone,
+then added in one call (group commit: with one add per request, 32 clients on ML-100K
+queued writes for 7 s and 130 of them timed out).
 
 On start: load ``snapshot/`` when it exists (else the artifact), then replay the log entries
 after its ``log_seq`` (in batches; an entry the graph refuses is logged and skipped) and every
@@ -54,6 +57,21 @@ class WriteResult:
                 "not_interested": self.not_interested, "seq": self.seq}
 
 
+@dataclass
+class _Ticket:
+    """One write request waiting in the group-commit queue, and how it ended."""
+
+    route: str
+    body: Any
+    result: WriteResult | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def settle(self, result: WriteResult | None = None, *,
+               error: BaseException | None = None) -> None:
+        self.result, self.error, self.done = result, error, True
+
+
 def _base_id(artifact: Path) -> str:
     return str(artifact.resolve())
 
@@ -80,6 +98,8 @@ class ServedState:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._hold = _hold_folder(self.state_dir)
         self.lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
         self.refusals = Refusals()
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.rec, self.snapshot_seq = self._load()
@@ -136,22 +156,55 @@ class ServedState:
     # ----- writes -----
     def write(self, route: str, body: Any) -> WriteResult:
         """Validate, log (fsync'd) and apply one write request (module doc);
-        :class:`recommend.serve.writes.WriteRefused` when any record is bad."""
+        :class:`recommend.serve.writes.WriteRefused` when any record is bad.
+
+        Group commit: the request joins a queue; whoever holds the lock next applies every
+        queued request, each validated and logged alone, then added in one
+        :meth:`Recommender.add` (an add costs about the same for one event or a hundred)."""
+        ticket = _Ticket(route, body)
+        with self._queue_lock:
+            self._queue.append(ticket)
         with self.lock:
-            checked = check_request(self.rec.graph, route, body)
-            if checked.count == 0 and not checked.not_interested:
-                return WriteResult(0, checked.merged, 0, None)
-            seq = self.log.append(self._entry(checked))
-            if checked.count:
-                result = self.rec.add(checked.dataset, atomic=True)
-                if result.rejected:  # validated a moment ago against the same graph
-                    raise RuntimeError(f"log seq {seq}: refused after validation: "
-                                       f"{result.rejected[0].reason}")
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.result is not None
+        return ticket.result
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        """Validate and log each request of ``batch``, add the accepted ones together, and
+        settle every ticket (its result or its error). Caller holds ``self.lock``."""
+        logged: list[tuple[_Ticket, Checked, int]] = []
+        for ticket in batch:
+            try:
+                checked = check_request(self.rec.graph, ticket.route, ticket.body)
+                if checked.count == 0 and not checked.not_interested:
+                    ticket.settle(WriteResult(0, checked.merged, 0, None))
+                    continue
+                logged.append((ticket, checked, self.log.append(self._entry(checked))))
+            except Exception as err:  # a refusal (422) or a failing disk: this request's
+                ticket.settle(error=err)
+        adding = [(t, c, seq) for t, c, seq in logged if c.count]
+        if len(adding) > 1 and self._apply_entries([{"seq": seq, "files": c.files}
+                                                    for _, c, seq in adding]):
+            adding = []  # all added at once
+        for ticket, checked, seq in adding:  # one at a time: alone, or the batch was refused
+            result = self.rec.add(checked.dataset, atomic=True)
+            if result.rejected:  # validated a moment ago against the same graph
+                ticket.settle(error=RuntimeError(f"log seq {seq}: refused after validation: "
+                                                 f"{result.rejected[0].reason}"))
+        for ticket, checked, seq in logged:
+            if ticket.done:
+                continue
             for user, item in checked.not_interested:
                 self.refusals.add(user, item)
-            self.applied_seq = seq
+            self.applied_seq = max(self.applied_seq, seq)
             self._count(checked)
-            return WriteResult(checked.count, checked.merged, len(checked.not_interested), seq)
+            ticket.settle(WriteResult(checked.count, checked.merged,
+                                      len(checked.not_interested), seq))
 
     @staticmethod
     def _entry(checked: Checked) -> Entry:

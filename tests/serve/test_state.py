@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -107,3 +108,37 @@ def test_seqs_stay_above_the_snapshot_after_a_restart(start, tmp_path) -> None:
     assert third.replayed == 1
     assert third.rec.graph.has_edge("user:u0003", "purchased", "product:p0004")
     third.detach()
+
+
+def test_concurrent_writes_are_committed_together_and_each_answered(start, tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = start(tmp_path / "state")
+    served = client.app.state.served
+    adds = []
+    real_add = served.rec.add
+
+    def counting_add(*args, **kwargs):
+        adds.append(1)
+        return real_add(*args, **kwargs)
+
+    served.rec.add = counting_add
+    bodies = [{"user": f"u{1 + i % 5:04d}", "target": f"p{10 + i:04d}", "kind": "view",
+               "ts": 1_700_000_000 + i} for i in range(16)]
+    bad = {"user": "u0001", "target": "p0002", "kind": "teleport"}
+    with ThreadPoolExecutor(17) as pool:
+        with served.lock:  # a write being applied: the others queue behind it
+            futures = [pool.submit(served.write, "events", b) for b in [*bodies, bad]]
+            deadline = time.monotonic() + 30
+            while len(served._queue) < 17 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        answers = [f.result() for f in futures[:16]]
+        with pytest.raises(Exception, match="teleport"):
+            futures[16].result()
+    assert [a.accepted for a in answers] == [1] * 16
+    assert len({a.seq for a in answers}) == 16  # each logged alone
+    for body in bodies:
+        assert served.rec.graph.has_edge(f"user:{body['user']}", "viewed",
+                                         f"product:{body['target']}")
+    assert len(adds) == 1  # the queued requests were added in one call
+    served.detach()
