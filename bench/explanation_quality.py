@@ -64,16 +64,11 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
-#: The fitted config: ``HybridConfig()``, or with the LSA content encoder (``--lsa``: a
-#: sentence-transformers pass over 12k Beauty products takes most of an hour on a busy box).
-CONFIG: dict[str, HybridConfig] = {"config": HybridConfig()}
-
-
 def fit(graph) -> Any:
     from recommend.hybrid.fit import fit_hybrid
     from recommend.recommender import Recommender
 
-    model = fit_hybrid(graph, CONFIG["config"], log=lambda s: log(f"  [fit] {s}"))
+    model = fit_hybrid(graph, HybridConfig(), log=lambda s: log(f"  [fit] {s}"))
     return Recommender(model)
 
 
@@ -124,7 +119,7 @@ def demo(tmp: Path, seed: int) -> tuple[Any, None, list[str]]:
     generate_demo_world(root / "data", DemoConfig(seed=seed, images=False))
     stages = enrichment_stages(EnrichConfig(vision=False), progress=False)
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[*stages, ("models", model_stage(CONFIG["config"]))])
+                   stages=[*stages, ("models", model_stage(HybridConfig()))])
     rec = Recommender.load(root / "art")
     return rec, None, rec.graph.nodes("user")
 
@@ -224,11 +219,8 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=200, help="audited test users")
     parser.add_argument("--val-users", type=int, default=60, help="tuning users (--tune)")
     parser.add_argument("--tune", action="store_true", help="the weight grid on validation")
-    parser.add_argument("--lsa", action="store_true", help="the LSA content encoder")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    if args.lsa:
-        CONFIG["config"] = HybridConfig(content_encoder="lsa")
     warnings.filterwarnings("ignore", message="Method expects CSR input")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results.setdefault("datasets", {})

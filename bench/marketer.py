@@ -8,8 +8,7 @@ The training graph drops every (user, product) pair whose first event is at or a
 (:func:`recommend.hybrid.split.graph_without_pairs`, with the posts that name them and the
 profile stage's relations recomputed, as the build's validation does); the test takers of a
 product are the users whose first purchase / cart / rating of it is after the cut. The
-hybrid is fitted on the training graph (``HybridConfig(content_encoder="lsa")``: the served
-default embeds with MiniLM, which only makes the fit longer here). For up to
+hybrid is fitted on the training graph with the build's defaults (``HybridConfig()``). For up to
 ``--products`` products with at least 5 test takers: recall@n and precision@n of the
 audience (n = 100, 1000 and 5% of users) against two baselines, each ranking the users who
 do not have the product:
@@ -153,7 +152,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     graph = load_graph(folder)
     began = time.perf_counter()
     train, taken, cut = time_cut(graph)
-    model = fit_hybrid(train, HybridConfig(content_encoder="lsa"))
+    model = fit_hybrid(train, HybridConfig())
     fit_s = time.perf_counter() - began
     n_users = train.num_nodes("user")
     sizes = {"100": 100, "1000": 1000, "5%": max(1, n_users // 20)}
@@ -274,7 +273,7 @@ def big_case(work: Path) -> dict[str, Any]:
                                                  images=False))
     t0 = time.perf_counter()
     build_artifact(work / "big", work / "big-art", progress=False,
-                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[("models", model_stage(HybridConfig()))])
     build_s = time.perf_counter() - t0
     rec = Recommender.load(work / "big-art", verify=False)
     rng = np.random.default_rng(0)

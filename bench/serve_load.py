@@ -253,7 +253,7 @@ def demo_artifact(root: Path) -> Path:
     generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
                                                   images=False))
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[("models", model_stage(HybridConfig()))])
     return root / "art"
 
 

@@ -2,7 +2,7 @@
 
 Builds a demo world with images (``--products``, default 200; ``--users``, ``--posts``) with
 the vision stage at its defaults (a CLIP trained on the catalogue's image-title pairs) and the
-models stage (LSA content), or reuses ``--artifact``/``--dataset``. Then, through
+models stage at its defaults, or reuses ``--artifact``/``--dataset``. Then, through
 :class:`recommend.serve.look.ShopTheLook`, the search ``POST /v1/look`` runs:
 
 - **own photo**: each product's own picture must find that product in the top 5;
@@ -41,7 +41,7 @@ def build(root: Path, args: argparse.Namespace) -> tuple[Path, Path]:
     start = time.perf_counter()
     build_artifact(data, art, progress=False, stages=[
         ("vision", vision_stage(EnrichConfig(), progress=False)),
-        ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+        ("models", model_stage(HybridConfig()))])
     print(f"built in {time.perf_counter() - start:.0f} s")
     return data, art
 
