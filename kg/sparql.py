@@ -25,7 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -119,27 +119,41 @@ def cap_memory(extra_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _evaluate(conn: Any, rdf: Graph, query: Any, terms: dict[str, Identifier],
-              limits: QueryLimits) -> None:
-    """The child: evaluate, send ("ok", columns, rows, cut) or ("error"/"memory", text)."""
-    import rdflib.plugins.sparql
+#: What a child's engine answers: (columns, rows), rows lazily; ASK as (["ask"], [(bool,)]).
+Answer = tuple[list[str], Iterable[tuple[Any, ...]]]
 
-    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # a second guard behind check_query
+
+def send_answer(conn: Any, limits: QueryLimits, answer: Callable[[], Answer]) -> None:
+    """The child's part common to every engine: cap memory, run ``answer``, send ("ok",
+    columns, the first ``limits.max_rows`` rows, cut) or ("error"/"memory", text)."""
     try:
         cap_memory(limits.memory_mb)
-        result = rdf.query(query, initBindings=terms)
-        if result.type == "ASK":
-            conn.send(("ok", ["ask"], [(bool(result.askAnswer),)], False))
-            return
-        rows = [tuple(_value(t) for t in row) for row in islice(result, limits.max_rows + 1)]
-        cut = len(rows) > limits.max_rows
-        conn.send(("ok", [str(v) for v in result.vars or []], rows[: limits.max_rows], cut))
+        columns, rows = answer()
+        kept = list(islice(rows, limits.max_rows + 1))
+        conn.send(("ok", columns, kept[: limits.max_rows], len(kept) > limits.max_rows))
     except MemoryError:
         conn.send(("memory", ""))
     except Exception as err:  # the engine's own errors (a bad regex, a type error...)
         conn.send(("error", one_line(err)))
     finally:
         conn.close()
+
+
+def _evaluate(conn: Any, rdf: Graph, query: Any, terms: dict[str, Identifier],
+              limits: QueryLimits) -> None:
+    """The child over rdflib (:func:`send_answer`)."""
+    import rdflib.plugins.sparql
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # a second guard behind check_query
+
+    def answer() -> Answer:
+        result = rdf.query(query, initBindings=terms)
+        if result.type == "ASK":
+            return ["ask"], [(bool(result.askAnswer),)]
+        return ([str(v) for v in result.vars or []],
+                (tuple(_value(t) for t in row) for row in result))
+
+    send_answer(conn, limits, answer)
 
 
 def sparql(

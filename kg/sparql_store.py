@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,15 @@ from rdflib.term import BNode, Identifier, Variable
 
 from kg.rdf import PREFIXES, python_value, uri_node_id
 from kg.rdf_store import open_store
-from kg.sparql import QueryLimits, SparqlResult, cap_memory, evaluate_in_child, to_term
-from kg.sparql_check import SparqlError, check_query, one_line
+from kg.sparql import (
+    Answer,
+    QueryLimits,
+    SparqlResult,
+    evaluate_in_child,
+    send_answer,
+    to_term,
+)
+from kg.sparql_check import SparqlError, check_query
 
 
 def oxigraph_term(term: Identifier) -> Any:
@@ -144,31 +150,21 @@ def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, l
 
 def _evaluate(conn: Any, folder: str, query: str, added: list[str],
               substitutions: dict[str, Identifier], limits: QueryLimits) -> None:
-    """The child: open the store, evaluate, send the answer (see evaluate_in_child) without
-    the columns of the ``added`` names (:func:`prepare_bound`)."""
+    """The child: open the store and answer (:func:`kg.sparql.send_answer`) without the
+    columns of the ``added`` names (:func:`prepare_bound`)."""
     import pyoxigraph as ox
 
-    try:
-        cap_memory(limits.memory_mb)
-        store = open_store(folder)
-        result = store.query(
+    def answer() -> Answer:
+        result = open_store(folder).query(
             query, prefixes={k: str(v) for k, v in PREFIXES.items()},
             substitutions={ox.Variable(k): oxigraph_term(v) for k, v in substitutions.items()})
         if isinstance(result, ox.QueryBoolean):
-            conn.send(("ok", ["ask"], [(bool(result),)], False))
-            return
+            return ["ask"], [(bool(result),)]
         kept = [i for i, v in enumerate(result.variables) if v.value not in added]
-        columns = [result.variables[i].value for i in kept]
-        rows = [tuple(_value(row[i]) for i in kept)
-                for row in islice(result, limits.max_rows + 1)]
-        cut = len(rows) > limits.max_rows
-        conn.send(("ok", columns, rows[: limits.max_rows], cut))
-    except MemoryError:
-        conn.send(("memory", ""))
-    except Exception as err:  # the engine's own errors (a bad regex, a type error...)
-        conn.send(("error", one_line(err)))
-    finally:
-        conn.close()
+        return ([result.variables[i].value for i in kept],
+                (tuple(_value(row[i]) for i in kept) for row in result))
+
+    send_answer(conn, limits, answer)
 
 
 def store_sparql(
