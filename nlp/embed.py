@@ -128,8 +128,9 @@ class Embedder:
         get = getattr(model, "get_embedding_dimension", None)
         return int(get() if get else model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Embed ``texts`` with the model, no cache: L2-normalised float32 rows."""
+    def encode(self, texts: list[str], *, progress: bool = True) -> np.ndarray:
+        """Embed ``texts`` with the model, no cache: L2-normalised float32 rows (a progress
+        bar from 10,000 texts, unless ``progress`` is False)."""
         from huggingface_hub.utils import are_progress_bars_disabled  # `--no-progress`
 
         self.calls_ += len(texts)
@@ -138,7 +139,8 @@ class Embedder:
             batch_size=self.config.embed_batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=len(texts) >= 10_000 and not are_progress_bars_disabled(),
+            show_progress_bar=(progress and len(texts) >= 10_000
+                               and not are_progress_bars_disabled()),
         )
         return np.asarray(vectors, dtype=np.float32)
 

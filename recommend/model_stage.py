@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from kg.artifact import Stage, StageResult
     from kg.graph import KnowledgeGraph
     from kg.reader import ReadResult
-    from recommend.hybrid.encoders import TextEncoder
+    from recommend.hybrid.encoders import SentenceEncoder, TextEncoder
 
 STAGE_NAME = "models"
+PREFETCH_STAGE_NAME = "embed-ahead"
 
 
 def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | None = None,
@@ -47,5 +48,21 @@ def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | No
                       "config": model.config.to_dict(), "info": model.info},
             written=written,
         )
+
+    return run
+
+
+def prefetch_stage(encoder: SentenceEncoder) -> Stage:
+    """A first build stage that starts embedding the catalogue's texts on a background thread
+    (:meth:`recommend.hybrid.encoders.SentenceEncoder.prefetch`), so the models stage finds
+    them embedded while the stages between ran."""
+
+    def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
+        from kg.artifact import StageResult
+        from recommend.content import product_texts
+
+        texts = product_texts(graph)[1]
+        encoder.prefetch(texts)
+        return StageResult(manifest={"texts": len(texts)})
 
     return run

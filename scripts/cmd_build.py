@@ -112,7 +112,9 @@ def stages_from_args(args: argparse.Namespace, encoder=None) -> list:
     (``encoder``: the models stage's text encoder instead of the configured one)."""
     from nlp.config import NlpConfig
     from recommend.hybrid.config import HybridConfig
-    from recommend.model_stage import STAGE_NAME, model_stage
+    from recommend.hybrid.encoders import SentenceEncoder
+    from recommend.hybrid.model import make_encoder
+    from recommend.model_stage import PREFETCH_STAGE_NAME, STAGE_NAME, model_stage, prefetch_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
     head = args.sentiment_head
@@ -136,8 +138,12 @@ def stages_from_args(args: argparse.Namespace, encoder=None) -> list:
         raise ValueError(f"--max-text-chars: {err}") from None
     stages = enrichment_stages(config, nlp=nlp, progress=not args.no_progress)
     if not args.no_models:
-        config = None if args.config is None else HybridConfig.from_file(args.config)
-        stages.append((STAGE_NAME, model_stage(config, encoder=encoder,
+        hybrid = HybridConfig() if args.config is None else HybridConfig.from_file(args.config)
+        if encoder is None and "content" in hybrid.components:
+            encoder = make_encoder(hybrid)
+        if isinstance(encoder, SentenceEncoder):  # embedded while the other stages run
+            stages.insert(0, (PREFETCH_STAGE_NAME, prefetch_stage(encoder)))
+        stages.append((STAGE_NAME, model_stage(hybrid, encoder=encoder,
                                                progress=not args.no_progress)))
     return stages
 

@@ -9,15 +9,20 @@ arrays; good enough for small catalogues and quick tests, weaker on paraphrase.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from kg.atomic import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from nlp.embed import Embedder
 
 LSA_FILE = "content_lsa.npz"
 
@@ -29,21 +34,59 @@ class TextEncoder(Protocol):
 
 
 class SentenceEncoder:
-    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily)."""
+    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily).
 
-    def __init__(self, model: str | None = None) -> None:
+    :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
+    on a background thread while the build's spaCy stage runs on the main one: the model's
+    matrix products release the GIL, so the second core does the embedding that the models
+    stage would otherwise wait for. :meth:`embed` takes the prefetched rows it can and embeds
+    only the rest; ``prefetched_`` counts the rows it took.
+    """
+
+    def __init__(self, model: str | None = None, *, embedder: Embedder | None = None) -> None:
         self.model = model
-        self._embedder = None
+        self._embedder = embedder
+        self._ahead: dict[str, np.ndarray] = {}
+        self._thread: threading.Thread | None = None
+        self.prefetched_ = 0
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit row per text."""
+    def _load(self) -> Embedder:
         if self._embedder is None:
             from nlp.config import NlpConfig
             from nlp.embed import Embedder
 
             config = NlpConfig() if self.model is None else NlpConfig(embed_model=self.model)
             self._embedder = Embedder(config)
-        return self._embedder.embed(list(texts))
+        return self._embedder
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Start embedding ``texts`` in the background (one prefetch at a time)."""
+        if self._thread is not None:
+            raise RuntimeError("a prefetch is already running or unused")
+        unique = list(dict.fromkeys(texts))
+
+        def work() -> None:
+            # a failure here is not raised: embed() then embeds the texts itself
+            with contextlib.suppress(Exception):
+                vectors = self._load().encode(unique, progress=False)
+                self._ahead = dict(zip(unique, vectors, strict=True))
+
+        self._thread = threading.Thread(target=work, name="shopgraph-prefetch", daemon=True)
+        self._thread.start()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit row per text."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        texts = list(texts)
+        ahead, self._ahead = self._ahead, {}  # used once: the rows are not kept twice
+        missing = [t for t in texts if t not in ahead]
+        if len(missing) == len(texts):
+            return self._load().embed(texts)
+        fresh = dict(zip(missing, self._load().embed(missing), strict=True)) if missing else {}
+        self.prefetched_ += len(texts) - len(missing)
+        return np.stack([ahead[t] if t in ahead else fresh[t] for t in texts])
 
 
 class LsaEncoder:

@@ -1,0 +1,78 @@
+"""SentenceEncoder.prefetch: the build's background embedding of the catalogue."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import numpy as np
+import pytest
+
+from nlp.embed import Embedder
+from recommend.hybrid.encoders import SentenceEncoder
+
+
+class HashModel:
+    """A stand-in sentence model: a unit vector from each text's hash; counts the texts and
+    the threads it was called from."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.threads: set[str] = set()
+
+    def encode(self, texts, **kwargs):
+        self.texts += list(texts)
+        self.threads.add(threading.current_thread().name)
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest(), np.uint8)[:8] for t in texts]
+        out = np.asarray(rows, np.float32) + 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def get_embedding_dimension(self) -> int:
+        return 8
+
+
+def encoder() -> tuple[SentenceEncoder, HashModel]:
+    model = HashModel()
+    return SentenceEncoder(embedder=Embedder(model=model)), model
+
+
+def test_prefetched_rows_equal_direct_ones_and_are_embedded_once_in_the_background():
+    texts = ["red jacket", "trail shoe", "red jacket", "mug"]
+    want = encoder()[0].embed(texts)
+    enc, model = encoder()
+    enc.prefetch(texts)
+    got = enc.embed(texts)
+    np.testing.assert_array_equal(got, want)
+    assert sorted(model.texts) == ["mug", "red jacket", "trail shoe"]  # duplicates once
+    assert model.threads == {"shopgraph-prefetch"}
+    assert enc.prefetched_ == 4
+
+
+def test_texts_the_prefetch_missed_are_embedded_then_and_rows_are_used_once():
+    enc, model = encoder()
+    enc.prefetch(["a", "b"])
+    got = enc.embed(["b", "c"])
+    np.testing.assert_array_equal(got, encoder()[0].embed(["b", "c"]))
+    assert model.texts == ["a", "b", "c"] and enc.prefetched_ == 1
+    enc.embed(["a"])  # the prefetched rows are gone after their first use
+    assert model.texts[-1] == "a" and enc.prefetched_ == 1
+
+
+def test_a_failed_prefetch_falls_back_to_embedding_and_a_second_one_is_refused():
+    enc = encoder()[0]
+    enc.prefetch([object()])  # not a text: the background encode fails, silently
+    np.testing.assert_array_equal(enc.embed(["x"]), encoder()[0].embed(["x"]))
+    enc.prefetch(["y"])
+    with pytest.raises(RuntimeError, match="already running"):
+        enc.prefetch(["z"])
+
+
+def test_the_build_embeds_ahead_only_for_the_sentence_model():
+    from scripts.cli import build_parser
+    from scripts.cmd_build import stages_from_args
+
+    args = build_parser().parse_args(["build", "data", "--out", "art"])
+    names = [name for name, _ in stages_from_args(args)]
+    assert names[0] == "embed-ahead" and names[-1] == "models"
+    names = [name for name, _ in stages_from_args(args, encoder=object())]
+    assert "embed-ahead" not in names
