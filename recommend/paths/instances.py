@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import dense_rows
+from recommend.paths.metapaths import dense_rows, spans, walk
 
 __all__ = ["iter_instances", "path_value", "top_instances", "top_instances_many"]
 
@@ -78,7 +78,7 @@ def top_instances_many(
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
     last = _by_matrix(steps[-1], None, steps[-1].tocsc)  # column i: the last hops into i
-    pos = _spans(last.indptr[items], last.indptr[items + 1])
+    pos = spans(last.indptr[items], last.indptr[items + 1])
     owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
     node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
     if len(steps) == 1:
@@ -90,14 +90,14 @@ def top_instances_many(
             values, middle = first[node] * hop, node[:, None]
             totals = np.bincount(owner, values, len(items))
         else:
-            reach = _by_user(steps[1], (id(steps[0]), u), lambda: first @ steps[1])
+            reach = _by_user(steps[1], (id(steps[0]), u), lambda: walk(steps[0], u, steps[1:2]))
             bounds = reach[node] * hop
             totals = np.bincount(owner, bounds, len(items))
             mids = _top_per(owner, bounds, max_middle)
             into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
             b = node[mids]
             count = np.diff(into.indptr)[b]
-            pos = _spans(into.indptr[b], into.indptr[b + 1])
+            pos = spans(into.indptr[b], into.indptr[b + 1])
             a = into.indices[pos].astype(np.int64)
             values = first[a] * into.data[pos] * np.repeat(hop[mids], count)
             owner = np.repeat(owner[mids], count)
@@ -125,12 +125,6 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 def _first_row(m: sp.csr_matrix, r: int) -> np.ndarray:
     """Row ``r`` of ``m`` as dense float64 (products of step values are summed in it)."""
     return dense_rows(m, np.array([r]))[0].astype(np.float64, copy=False)
-
-
-def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The concatenated ranges ``lo[j]:hi[j]``."""
-    lengths = hi - lo
-    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
 
 
 class _Memo:

@@ -298,6 +298,41 @@ def dense_rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``lo[j]:hi[j]``."""
+    lengths = hi - lo
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
+
+
+def walk(first: sp.csr_matrix, row: int, steps: Sequence[sp.csr_matrix]) -> np.ndarray:
+    """Row ``row`` of ``first @ steps[0] @ steps[1] ...`` as a dense float64 vector.
+
+    The row is carried as (indices, values) and each step gathers just the CSR rows of its
+    non-zeros (a user's few items, the nodes they reach in a step or two), so a request
+    costs what it touches, not every entry of each matrix as a dense product would; a row
+    that has grown dense is pushed through the whole matrix instead.
+    """
+    lo, hi = first.indptr[row], first.indptr[row + 1]
+    idx, val = first.indices[lo:hi], first.data[lo:hi].astype(np.float64)
+    width = first.shape[1]
+    for m in steps:
+        if len(idx) * 8 > m.shape[0]:  # dense enough: one product over all of m is cheaper
+            dense = np.zeros(m.shape[0])
+            dense[idx] = val
+            out = np.asarray(dense @ m)
+            idx = np.flatnonzero(out)
+            val, width = out[idx], m.shape[1]
+            continue
+        lo, hi = m.indptr[idx], m.indptr[idx + 1]
+        pos = spans(lo, hi)
+        weights = np.repeat(val, hi - lo) * m.data[pos]
+        idx, inverse = np.unique(m.indices[pos], return_inverse=True)
+        val, width = np.bincount(inverse, weights, len(idx)), m.shape[1]
+    out = np.zeros(width)
+    out[idx] = val
+    return out
+
+
 def chain(rows: sp.csr_matrix, steps: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
     """``rows @ steps[0] @ steps[1] ...`` left to right (cheap for a batch of users)."""
     return reduce(lambda a, b: (a @ b).tocsr(), steps, rows.tocsr())

@@ -39,8 +39,8 @@ from recommend.paths.metapaths import (
     Step,
     available_metapaths,
     chain,
-    dense_rows,
     step_matrices,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -255,7 +255,8 @@ class GraphPathScorer:
 
     def score_dense(self, user_indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """:meth:`score` as a dense array. Up to :data:`DENSE_ROWS_USERS` users (a request)
-        the rows are pushed through the steps dense, cheaper than sparse products; for more,
+        each row walks the steps (:func:`~recommend.paths.metapaths.walk`), cheaper than
+        sparse products; for more,
         whose dense intermediates would grow with users x nodes, the sparse products."""
         users = np.asarray(user_indices, np.int64)
         if len(users) > DENSE_ROWS_USERS:
@@ -264,10 +265,8 @@ class GraphPathScorer:
         for w, mp in zip(self.weights_, self.metapaths_, strict=True):
             if w > 0:
                 steps = self.steps_[mp.name]
-                rows = dense_rows(steps[0], users)
-                for m in steps[1:]:
-                    rows = np.asarray(rows @ m)
-                out += w * rows
+                for r, user in enumerate(users.tolist()):
+                    out[r] += w * walk(steps[0], user, steps[1:])
         return out
 
     @overload

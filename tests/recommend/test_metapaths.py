@@ -215,3 +215,17 @@ def test_movielens_uses_its_own_relations(shared_dataset):
     popular = np.argsort(-seen.sum(0), kind="stable")
     pop_recs = np.array([popular[~seen[u, popular]][:10] for u in users])
     assert ndcg_at_k(top.items, relevant, 10) > ndcg_at_k(pop_recs, relevant, 10)
+
+
+def test_walk_equals_the_matrix_product_for_sparse_and_dense_rows():
+    from recommend.paths.metapaths import walk
+
+    first = sp.csr_matrix(np.array([[0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0.5],  # a user's few items
+                                    [0.3] * 10,  # dense: pushed through all of m
+                                    [0] * 10]))  # nothing: a zero row
+    steps = [sp.random(10, 90, density=0.05, format="csr", random_state=4),
+             sp.random(90, 40, density=0.1, format="csr", random_state=5)]
+    want = (first @ steps[0] @ steps[1]).toarray()
+    for row in range(3):
+        np.testing.assert_allclose(walk(first, row, steps), want[row], atol=1e-12)
+    np.testing.assert_allclose(walk(first, 0, []), first.toarray()[0])
