@@ -51,6 +51,16 @@ class GraphStore:
         self._derived[key] = (self.version, value)
         return value
 
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` as :meth:`cached`'s answer for ``key`` at the current version (for
+        a caller that derived it from an older version's value and what changed since)."""
+        self._derived[key] = (self.version, value)
+
+    def cached_at(self, key: Hashable, version: tuple[int, int, int]) -> Any | None:
+        """The value :meth:`cached` kept for ``key`` if it was made at ``version``, else None."""
+        hit = self._derived.get(key)
+        return hit[1] if hit is not None and hit[0] == version else None
+
     def fork(self) -> Self:
         """A copy to grow while this store is being read: adding nodes, attributes or edges
         to the fork leaves this store unchanged (copy-on-write of the graph for

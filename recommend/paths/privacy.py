@@ -152,23 +152,34 @@ def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
 
 
 def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
-                     demographics: bool = False) -> sp.csr_matrix:
+                     demographics: bool = False, rows: np.ndarray | None = None
+                     ) -> sp.csr_matrix:
     """The aggregate relation ``name``'s (sources x products) weights (module doc); entries
-    with fewer than ``min_people`` distinct people are left out."""
+    with fewer than ``min_people`` distinct people are left out. With ``rows`` (sorted source
+    indices), only those rows, (len(rows) x products), with the values of the full matrix."""
     agg = AGGREGATES[name]
     p = _interactions(graph, agg.interaction)
     did = (p != 0).astype(np.float64)
     deg = np.asarray(p.sum(axis=1)).ravel()
     inv = sp.diags(np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0))
     if agg.src_type == "product":
-        left = did.T.tocsr()
-        weight = (p.T @ inv @ p).tocsr()
+        mine = p
+        if rows is not None:  # the rows' products only, the product computed the same way
+            mask = np.zeros(p.shape[1])
+            mask[rows] = 1.0
+            mine = (p @ sp.diags(mask)).tocsr()
+        left = (mine != 0).astype(np.float64).T.tocsr()
+        weight = (mine.T @ inv @ p).tocsr()
     else:
         left = members(graph, demographics=demographics).T.tocsr()
+        if rows is not None:
+            left = left[rows]
         weight = (left @ inv @ p).tocsr()
     count = (left @ did).tocsr()
     if agg.src_type == "product":
         count.setdiag(0)
+        if rows is not None:
+            weight, count = weight[rows], count[rows]
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()
