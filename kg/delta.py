@@ -71,8 +71,7 @@ def graph_delta(old: GraphStore, new: GraphStore) -> GraphDelta:
             start = 0 if before is None else len(before)
             users.append(block.columns().src[start:])
     found = np.unique(np.concatenate(users)) if users else np.zeros(0, np.int64)
-    changed = new._node_version != old._node_version or any(
-        len(new._ids[t]) != len(old._ids[t]) for t in new._ids)
+    changed = not new.same_nodes(old)
     return GraphDelta(frozenset(blocks), found.astype(np.int64), changed, old)
 
 

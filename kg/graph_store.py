@@ -61,6 +61,12 @@ class GraphStore:
         hit = self._derived.get(key)
         return hit[1] if hit is not None and hit[0] == version else None
 
+    def same_nodes(self, other: GraphStore) -> bool:
+        """Whether ``other`` (a fork of this store, or this store's origin) holds the same
+        nodes and attributes: neither added any since the fork."""
+        return (self._node_version == other._node_version
+                and all(len(ids) == len(other._ids[t]) for t, ids in self._ids.items()))
+
     def fork(self) -> Self:
         """A copy to grow while this store is being read: adding nodes, attributes or edges
         to the fork leaves this store unchanged (copy-on-write of the graph for

@@ -387,7 +387,7 @@ class Recommender(MarketerMixin):
         Not until a rebuild: CF model weights (an ALS user's factors; new products have no
         CF score), meta-path and blend weights, KOL weights are recomputed but not refitted.
         """
-        from recommend.updates import check, grow
+        from recommend.updates import check, grow, still_valid
 
         with self._serving.write_lock:
             served = self._serving.latest()
@@ -395,7 +395,7 @@ class Recommender(MarketerMixin):
             applied, updated = checked.count > 0 and not (atomic and checked.rejected), ()
             if applied:
                 model, updated = grow(served.model, checked.dataset)
-                self._serving.publish(model)
+                self._serving.publish(model, keep=still_valid(served.model, model))
             self._quarantine += checked.rejected  # once the call has succeeded
         return AddResult(checked.count if applied else 0, checked.rejected, updated,
                          checked.merged)

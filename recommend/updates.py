@@ -158,3 +158,16 @@ def grow(model: HybridModel, dataset: Dataset) -> tuple[HybridModel, tuple[str, 
     grown.graph, grown.components = graph, components
     grown.refresh(delta)
     return grown, tuple(dict.fromkeys((*updated, "graph", "seen", *components)))
+
+
+def still_valid(old: HybridModel, new: HybridModel) -> tuple[str, ...]:
+    """The served snapshot's caches (:class:`recommend.snapshot.Snapshot`) that growing
+    ``old`` into ``new`` leaves valid: prices when no node or attribute was added,
+    influencers when every path scorer kept its KOL weights (no follow was added)."""
+    keep = []
+    if old.graph.same_nodes(new.graph):
+        keep.append("prices")
+    if all(comp.scorer.kol_ is old.components[name].scorer.kol_
+           for name, comp in new.components.items() if hasattr(comp, "scorer")):
+        keep.append("influencers")
+    return tuple(keep)

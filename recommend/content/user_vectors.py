@@ -231,5 +231,7 @@ def user_vector_rows(
     """Rows ``users`` of :func:`user_vectors`' matrix (the same values), computed from those
     users' interactions only (default kind weights and reference times)."""
     weights = interaction_weights(graph, item_index.ids, half_life_days=half_life_days,
-                                  users=users)
-    return _unit_rows(weights[users], item_index)
+                                  users=users)[users]
+    cols = np.unique(weights.indices)  # only the items these users reached
+    vectors = item_index.vectors()[cols].astype(np.float64)  # as scipy would upcast them
+    return normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))

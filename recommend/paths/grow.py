@@ -5,13 +5,14 @@ A step's raw matrix is computed from a few stored relations (:func:`step_inputs`
 an aggregate's interactions (and ``member_of`` for a segment's), ``purchased`` for a counted
 ``co_bought``, ``follows`` for a KOL-weighted step. A step none of whose inputs gained edges
 is kept as it is (shared with the old scorer: step matrices are never changed in place).
-With row normalisation, an aggregate step whose interactions grew changes only in the rows
-its new edges' users reach: the products they did something to (a co-interaction's weight
-and head count change only between two products one of them did) or the segments they
-belong to; those rows are recomputed by :func:`recommend.paths.privacy.aggregate_matrix`
-(the full matrix's values) and spliced in (:func:`kg.delta.splice_rows`). Any other changed
-step is recompiled whole (a stored relation's step costs O(its edges), no product); a new
-follow recompiles the whole scorer, since the KOL weights are a PageRank over all follows.
+With row normalisation, a user's step changes only in the rows of the users with new edges,
+and an aggregate step whose interactions grew only in the rows its new edges' users reach:
+the products they did something to (a co-interaction's weight and head count change only
+between two products one of them did) or the segments they belong to. Those rows are
+recomputed by :func:`recommend.paths.metapaths.raw_step_matrix` (the full matrix's values)
+and spliced in (:func:`kg.delta.splice_rows`). Any other changed step is recompiled whole;
+a new follow recompiles the whole scorer, since the KOL weights are a PageRank over all
+follows.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import scipy.sparse as sp
 from kg.delta import GraphDelta, splice_rows
 from kg.interactions import relation_rows
 from recommend.paths.metapaths import Step, normalize_step, raw_step_matrix
-from recommend.paths.privacy import AGGREGATES, COUNTED, aggregate_matrix, interactions_of, members
+from recommend.paths.privacy import AGGREGATES, COUNTED, interactions_of, members
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -83,21 +84,23 @@ def _grown_step(graph: KnowledgeGraph, step: Step, from_type: str, old: sp.csr_m
                 delta: GraphDelta, normalize: str, kol: np.ndarray | None) -> sp.csr_matrix:
     """The step's normalised matrix after ``delta``: its changed rows spliced into ``old``
     when that is exact and cheaper, else recompiled whole."""
-    rows = _changed_rows(graph, step, delta) if normalize == "row" else None
+    rows = _changed_rows(graph, step, from_type, delta) if normalize == "row" else None
     if rows is None:
         return normalize_step(raw_step_matrix(graph, step, from_type, kol=kol),
                               normalize)  # type: ignore[arg-type]
-    fresh = aggregate_matrix(graph, step.relation, min_people=max(step.min_people, 1),
-                             demographics=step.demographics, rows=rows)
+    fresh = raw_step_matrix(graph, step, from_type, rows=rows)
     return splice_rows(old, rows, normalize_step(fresh, "row"))
 
 
-def _changed_rows(graph: KnowledgeGraph, step: Step, delta: GraphDelta) -> np.ndarray | None:
-    """The rows of an aggregate step that ``delta``'s users' new edges can change (None: not
-    an aggregate, or one whose membership changed: recompile it whole)."""
-    agg = AGGREGATES.get(step.relation)
-    if agg is None or step.direction != "out" or step.reweight is not None:
+def _changed_rows(graph: KnowledgeGraph, step: Step, from_type: str, delta: GraphDelta
+                  ) -> np.ndarray | None:
+    """The rows of a step that ``delta``'s users' new edges can change (None: recompile it
+    whole): a user's own edges (its row), an aggregate's rows (module doc)."""
+    if step.direction != "out" or step.reweight is not None or step.relation in COUNTED:
         return None
+    agg = AGGREGATES.get(step.relation)
+    if agg is None:
+        return delta.users if from_type == "user" else None
     if agg.src_type == "segment" and delta.touches({"member_of"}):
         return None  # new members: recompile it whole
     users = delta.users

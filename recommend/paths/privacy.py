@@ -170,16 +170,18 @@ def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
             mine = (p @ sp.diags(mask)).tocsr()
         left = (mine != 0).astype(np.float64).T.tocsr()
         weight = (mine.T @ inv @ p).tocsr()
+        if rows is not None:
+            left, weight = left[rows], weight[rows]
     else:
         left = members(graph, demographics=demographics).T.tocsr()
         if rows is not None:
             left = left[rows]
         weight = (left @ inv @ p).tocsr()
     count = (left @ did).tocsr()
-    if agg.src_type == "product":
-        count.setdiag(0)
-        if rows is not None:
-            weight, count = weight[rows], count[rows]
+    if agg.src_type == "product":  # nobody counts for a product with itself
+        own = np.arange(count.shape[0]) if rows is None else np.asarray(rows)
+        count = count - count.multiply(sp.csr_matrix(
+            (np.ones(len(own)), (np.arange(len(own)), own)), shape=count.shape))
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()

@@ -131,3 +131,24 @@ def test_unchanged_steps_are_shared_and_touched_ones_replaced(base) -> None:
     newer = rec.model.components["graph"].scorer
     assert newer.steps_["rated>co_rated"][0] is not new.steps_["rated>co_rated"][0]
     assert newer.steps_["bought>same_brand"][1] is new.steps_["bought>same_brand"][1]
+
+
+def test_the_snapshot_caches_survive_an_event_but_not_a_new_product(base) -> None:
+    from kg.records import Product
+
+    rec = fresh(base)
+    user = rec.graph.nodes("user")[0]
+    rec.recommend(user, k=3)
+    rec.influencers()
+    prices, influencers = rec._serving.current().prices, rec._serving.current().influencers
+    assert prices is not None and influencers is not None
+    rec.add(BATCHES["purchases"](rec))
+    assert rec._serving.current().prices is prices
+    assert rec._serving.current().influencers is influencers
+    rec.add(BATCHES["follow"](rec))  # the KOL weights are recomputed
+    assert rec._serving.current().prices is prices
+    assert rec._serving.current().influencers is None
+    rec.add([Product("p-cache", "Cache Mug", price=3.0)])
+    assert rec._serving.current().prices is None
+    rec.recommend(user, k=3, price_max=5.0)
+    assert rec._serving.current().prices[rec.graph.index("product:p-cache")] == 3.0
