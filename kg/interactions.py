@@ -88,6 +88,8 @@ def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
     d = np.concatenate([c.dst[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
     t = np.nan_to_num(np.concatenate([c.ts[k] for c, k in zip(blocks, keep, strict=True)])
                       .astype(np.float64), nan=NO_TIME)
+    if len(s) == 0:  # the users have no such edge
+        return sp.coo_matrix(shape)
     key = s * shape[1] + d
     if first:  # earliest known time; unknown only when the pair has no known time
         t_sort = np.where(t == NO_TIME, np.inf, t)

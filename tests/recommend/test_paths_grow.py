@@ -73,6 +73,12 @@ def test_a_delta_names_the_grown_blocks_and_users_and_new_nodes() -> None:
     fork = g.fork()
     add(fork, [(4, "viewed", 2, 1, 5), (2, "viewed", 2, 1, 6)])
     delta = graph_delta(g, fork)
+    follow = g.fork()
+    cached_all(g)
+    follow.add_edges("follows", ["user:u3"], ["user:u5"])
+    grow_interactions(g, follow, graph_delta(g, follow).users)  # u3 has no product edge
+    assert np.array_equal(history_matrix(follow, 3.0).toarray(),
+                          history_matrix(g, 3.0).toarray())
     assert delta.blocks == {("user", "viewed", "product")}
     assert delta.users.tolist() == [2, 4] and delta.incremental
     other = g.fork()
