@@ -218,6 +218,12 @@ class EdgeBlock:
         self._adjacency[side] = adj
         return adj
 
+    def refresh_adjacency(self) -> None:
+        """Rebuild the adjacencies made before the latest appends (none made: none built)."""
+        for side, adj in list(self._adjacency.items()):
+            if adj.version != self.version:
+                self.adjacency(side)
+
     def positions(self, side: str, index: int) -> np.ndarray:
         """Edge positions whose ``side`` ("src" or "dst") endpoint is ``index``."""
         adj = self.adjacency(side)

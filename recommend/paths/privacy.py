@@ -219,16 +219,18 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
 def _doers(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
     """(users x products) who did ``interaction`` to what, by column (kept per graph
     version)."""
-    return graph.cached(("privacy doers", interaction),
-                        lambda: _interactions(graph, interaction).tocsc())
+    return graph.cached_for(("privacy doers", interaction), interactions_of(interaction),
+                            lambda: _interactions(graph, interaction).tocsc())
 
 
 def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
             matrix: sp.csc_matrix | None = None) -> np.ndarray:
     """The sorted user indices of column ``j`` of the doers (or the segment membership)."""
     if matrix is None:
-        matrix = graph.cached(("privacy members", key[1]), lambda: sp.csc_matrix(
-            graph.matrix("member_of", dst_type="segment", src_type="user")))
+        matrix = graph.cached_for(
+            ("privacy members", key[1]), ("member_of",),
+            lambda: sp.csc_matrix(graph.matrix("member_of", dst_type="segment",
+                                               src_type="user")))
     if j >= matrix.shape[1]:
         return np.zeros(0, np.int64)
     col = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
@@ -282,9 +284,11 @@ def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:
 
 
 def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
-    """Ids of the demographic segments."""
-    return frozenset(s for s, d in zip(graph.nodes("segment"), demographic_segments(graph),
-                                       strict=True) if d)
+    """Ids of the demographic segments (kept until the graph changes: every explained path
+    is checked against them)."""
+    return graph.cached_for("privacy demographic ids", (), lambda: frozenset(
+        s for s, d in zip(graph.nodes("segment"), demographic_segments(graph), strict=True)
+        if d))
 
 
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],

@@ -36,3 +36,41 @@ def test_merged_adjacency_equals_a_fresh_one(first, later) -> None:
             assert got.version == block.version
             for name in ("indptr", "order", "other", "weight"):
                 assert np.array_equal(getattr(got, name), getattr(want, name)), (side, name)
+
+
+def test_a_cache_for_some_relations_survives_edges_of_others() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    g.add_edges("purchased", ["user:a"], ["product:p"])
+    g.add_edges("viewed", ["user:a"], ["product:q"])
+    calls = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert g.cached_for("k", ("purchased",), compute) == 1
+    fork = g.fork()
+    fork.add_edges("viewed", ["user:a"], ["product:p"])
+    assert fork.cached_for("k", ("purchased",), compute) == 1  # kept
+    fork.add_edges("purchased", ["user:a"], ["product:q"])
+    assert fork.cached_for("k", ("purchased",), compute) == 2
+    fork.add_node("user:b")
+    assert fork.cached_for("k", ("purchased",), compute) == 3
+    assert g.cached_for("k", ("purchased",), compute) == 1  # the origin keeps its own
+
+
+def test_consolidate_brings_built_adjacencies_up_to_date() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    g.add_edges("purchased", ["user:a", "user:b"], ["product:p", "product:p"])
+    g.neighbors("user:a")  # builds the "src" adjacency of the block
+    fork = g.fork()
+    fork.add_edges("purchased", ["user:a"], ["product:q"])
+    fork.consolidate()
+    block = fork._blocks[("user", "purchased", "product")]
+    assert block._adjacency["src"].version == block.version
+    assert "dst" not in block._adjacency  # never built: not built now
+    assert [e.dst for e in fork.neighbors("user:a")] == ["product:p", "product:q"]
