@@ -279,8 +279,8 @@ def main() -> None:
         root = Path(tmp)
         artifact = demo_artifact(root) if args.demo else args.artifact.resolve()
         graph = Recommender.load(artifact).graph
-        products = list(graph.described("product"))
-        products = [graph.node_id("product", int(i)).partition(":")[2] for i in products]
+        products = [graph.node_id("product", int(i)).partition(":")[2]
+                    for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
         server = Server(artifact, root / "state", free_port(), root / "server.log")
         first_start = server.start()
