@@ -2,8 +2,9 @@
 
 A state folder (``--state``) holds ``log.jsonl`` (:mod:`recommend.serve.wal`) and
 ``snapshot/``, an artifact written by :meth:`recommend.Recommender.save` (atomic, stamped,
-verified on load). The snapshot's manifest records ``serve.log_seq``, the last log entry it
-holds, and ``serve.base``, the artifact the server started from.
+verified on load; without the SPARQL store, which the server does not expose and which cost
+~15 s of a snapshot's ~16 on ML-100K). The snapshot's manifest records ``serve.log_seq``,
+the last log entry it holds, and ``serve.base``, the artifact the server started from.
 
 A write (:meth:`ServedState.write`), under one lock: validate against the served graph
 (:mod:`recommend.serve.writes`; a rejection applies and logs nothing), append to the log and
@@ -230,7 +231,7 @@ class ServedState:
                 return False
             self.rec.manifest = {**self.rec.manifest,
                                  "serve": {"log_seq": seq, "base": _base_id(self.artifact)}}
-            self.rec.save(self.state_dir / SNAPSHOT_DIR)
+            self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
             self.snapshot_seq = seq
             dropped = self.log.compact(
                 lambda e: e["seq"] > seq or bool(e.get("not_interested")))
