@@ -179,12 +179,20 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
         rows = relation_rows(graph, PRODUCT_RELATIONS, users)
         rows.data[:] = 1.0
         graph.remember("seen", splice_rows(seen, users, rows))
+    rows: dict[tuple[tuple[str, ...], bool], sp.csr_matrix] = {}  # the users' pair times
+
+    def times_of(relations: tuple[str, ...], first: bool) -> sp.csr_matrix:
+        if (relations, first) not in rows:
+            found = _pair_times(graph, relations, first, users)
+            rows[(relations, first)] = _rows_of(found, users)
+        return rows[(relations, first)]
+
     for key in list(old._derived):
         if not (isinstance(key, tuple) and key[0] == "times"):
             continue
         times = old.cached_at(key, old.version)
         if times is not None:
-            mine = _rows_of(_pair_times(graph, key[1], key[2], users), users)
+            mine = times_of(tuple(key[1]), key[2])
             graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users, mine)))
     for key in list(old._derived):
         if not (isinstance(key, tuple) and key[0] == "history"):
@@ -196,5 +204,5 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
         if tau is None:
             graph.remember(key, seen_matrix(graph))
             continue
-        mine = _rows_of(_pair_times(graph, PRODUCT_RELATIONS, False, users), users)
+        mine = times_of(PRODUCT_RELATIONS, False)
         graph.remember(key, splice_rows(history, users, _recency(mine, tau)))

@@ -124,20 +124,23 @@ def interaction_weights(
     kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
     t_ref: float | None = None,
     users: np.ndarray | None = None,
+    column: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """``W``: (graph users × ``item_ids``) recency-decayed interaction weights (module doc).
 
     ``half_life_days=None`` turns decay off; products not in ``item_ids`` are ignored.
     ``t_ref`` (None: each user's latest interaction, see the module doc) is when age is 0.
     With ``users``, only their rows are filled (each as without it; the others are empty).
+    ``column``: each graph product's position in ``item_ids`` (-1: none), if already known.
     """
     if half_life_days is not None and half_life_days <= 0:
         raise ValueError(f"half_life_days must be positive (or None), not {half_life_days}")
     n_users, n_items = graph.num_nodes("user"), len(item_ids)
-    column = np.full(graph.num_nodes("product"), -1, dtype=np.int64)
-    for j, item in enumerate(item_ids):
-        if graph.has_node(item):
-            column[graph.index(item)] = j
+    if column is None:
+        column = np.full(graph.num_nodes("product"), -1, dtype=np.int64)
+        for j, item in enumerate(item_ids):
+            if graph.has_node(item):
+                column[graph.index(item)] = j
     blocks = _interaction_blocks(graph, kind_weights, users)
     ref = latest_per_user(graph, blocks) if t_ref is None else np.full(n_users, float(t_ref))
     rows: list[np.ndarray] = []
@@ -227,11 +230,13 @@ def user_vector_rows(
     users: np.ndarray,
     *,
     half_life_days: float | None = 30.0,
+    column: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows ``users`` of :func:`user_vectors`' matrix (the same values), computed from those
-    users' interactions only (default kind weights and reference times)."""
+    users' interactions only (default kind weights and reference times; ``column`` as in
+    :func:`interaction_weights`)."""
     weights = interaction_weights(graph, item_index.ids, half_life_days=half_life_days,
-                                  users=users)[users]
+                                  users=users, column=column)[users]
     cols = np.unique(weights.indices)  # only the items these users reached
     vectors = item_index.vectors()[cols].astype(np.float64)  # as scipy would upcast them
     return normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))

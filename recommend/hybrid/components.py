@@ -232,13 +232,16 @@ class ContentComponent:
             users = delta.users  # type: ignore[union-attr]
             matrix = self.user_vectors_.copy()
             matrix[users] = user_vector_rows(graph, self.index, users,
-                                             half_life_days=self.half_life_days)
+                                             half_life_days=self.half_life_days,
+                                             column=self.columns_)
             self.user_vectors_ = matrix
             return
         vectors = self.index.vectors()
         self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
         pos = np.array([graph.index(i) for i in self.index.ids], np.int64)
         self.item_vectors_[pos] = vectors
+        self.columns_ = np.full(graph.num_nodes("product"), -1, np.int64)  # graph -> index
+        self.columns_[pos] = np.arange(len(pos))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
 
