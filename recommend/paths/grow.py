@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from kg.delta import GraphDelta, splice_rows
 from kg.interactions import relation_rows
 from recommend.paths.metapaths import Step, normalize_step, raw_step_matrix
-from recommend.paths.privacy import AGGREGATES, COUNTED, interactions_of, members
+from recommend.paths.privacy import AGGREGATES, COUNTED, doers_matrix, interactions_of, members
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -77,6 +77,9 @@ def grown_scorer(scorer: GraphPathScorer, graph: KnowledgeGraph, delta: GraphDel
         grown.steps_[mp.name] = steps
     if delta.touches(set(scorer.seen_relations)):
         grown.seen_ = scorer._seen(graph)
+    for step, _ in done:  # the head counts explanations show: made now, not by a reader
+        if step.relation in AGGREGATES:
+            doers_matrix(graph, AGGREGATES[step.relation].interaction)
     return grown
 
 

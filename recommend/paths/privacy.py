@@ -55,8 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
            "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
            "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
-           "demographic_segments", "hop_exists", "interactions_of", "members", "people",
-           "violations"]
+           "demographic_segments", "doers_matrix", "hop_exists", "interactions_of", "members",
+           "people", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
@@ -205,7 +205,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
-    doers = _doers(graph, interaction)
+    doers = doers_matrix(graph, interaction)
     if src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
     elif src.startswith("product:"):
@@ -216,9 +216,9 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     return int(np.intersect1d(who, them, assume_unique=True).size)
 
 
-def _doers(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
-    """(users x products) who did ``interaction`` to what, by column (kept per graph
-    version)."""
+def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
+    """(users x products) who did ``interaction`` to what, by column (kept until those
+    relations gain edges or a node is added)."""
     return graph.cached_for(("privacy doers", interaction), interactions_of(interaction),
                             lambda: _interactions(graph, interaction).tocsc())
 
