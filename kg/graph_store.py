@@ -69,6 +69,10 @@ class GraphStore:
         a caller that derived it from an older version's value and what changed since)."""
         self._derived[key] = (self.version, value)
 
+    def cached_keys(self) -> list[Hashable]:
+        """The keys of every value kept by :meth:`cached` or :meth:`cached_for`."""
+        return list(self._derived)
+
     def cached_at(self, key: Hashable, version: tuple[int, int, int]) -> Any | None:
         """The value :meth:`cached` kept for ``key`` if it was made at ``version``, else None."""
         hit = self._derived.get(key)

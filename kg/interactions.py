@@ -176,9 +176,9 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
     users = np.asarray(users, np.int64)
     seen = old.cached_at("seen", old.version)
     if seen is not None:
-        rows = relation_rows(graph, PRODUCT_RELATIONS, users)
-        rows.data[:] = 1.0
-        graph.remember("seen", splice_rows(seen, users, rows))
+        mine = relation_rows(graph, PRODUCT_RELATIONS, users)
+        mine.data[:] = 1.0
+        graph.remember("seen", splice_rows(seen, users, mine))
     rows: dict[tuple[tuple[str, ...], bool], sp.csr_matrix] = {}  # the users' pair times
 
     def times_of(relations: tuple[str, ...], first: bool) -> sp.csr_matrix:
@@ -187,14 +187,14 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
             rows[(relations, first)] = _rows_of(found, users)
         return rows[(relations, first)]
 
-    for key in list(old._derived):
+    for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "times"):
             continue
         times = old.cached_at(key, old.version)
         if times is not None:
-            mine = times_of(tuple(key[1]), key[2])
-            graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users, mine)))
-    for key in list(old._derived):
+            graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users,
+                                                        times_of(tuple(key[1]), key[2]))))
+    for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "history"):
             continue
         history = old.cached_at(key, old.version)
@@ -204,5 +204,5 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
         if tau is None:
             graph.remember(key, seen_matrix(graph))
             continue
-        mine = times_of(PRODUCT_RELATIONS, False)
-        graph.remember(key, splice_rows(history, users, _recency(mine, tau)))
+        graph.remember(key, splice_rows(history, users,
+                                        _recency(times_of(PRODUCT_RELATIONS, False), tau)))
