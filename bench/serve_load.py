@@ -16,7 +16,12 @@ Also measured: how soon a feedback event shows (a purchase of the first recommen
 then the next recommendations must leave it out), ``--visibility`` times.
 
 Reports throughput, p50/p99 per route, errors outside the kill window, peak server memory
-(VmRSS), restart (replay) seconds, acknowledged events and how many were lost.
+(VmRSS), restart (replay) seconds, acknowledged events and how many were lost. Before the
+load, ``--lone`` requests of each route from one client, one at a time (``lone``): the cost of
+a request itself. Under the load the clients are closed-loop (each sends its next request
+when the last is answered), so by Little's law their mean latency is ``clients /
+throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50 ms needs
+over 640 req/s.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a correctness
@@ -203,6 +208,33 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "peak_rss_mb": round(server.peak_rss_kb / 1024, 1), "acked": load.acked}
 
 
+def lone(server: Server, users: list[str], products: list[str], times: int) -> dict:
+    """p50/p99 of ``times`` explained recommendations and ``times // 4`` feedback events
+    sent one at a time by one client (no queueing: what one request costs)."""
+    import httpx
+
+    rng = random.Random(2)
+    out = {}
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for route, n in (("recommendations", times), ("events", times // 4)):
+            lat = []
+            for _ in range(n):
+                start = time.perf_counter()
+                if route == "events":
+                    http.post("/v1/events", headers={"X-API-Key": KEY}, json={
+                        "user": rng.choice(users), "target": rng.choice(products),
+                        "kind": rng.choice(KINDS), "ts": round(time.time() - rng.random() * 1e5, 6),
+                    }).raise_for_status()
+                else:
+                    http.get(f"/v1/users/{rng.choice(users)}/recommendations",
+                             params={"k": 10, "explain": "true"}).raise_for_status()
+                lat.append((time.perf_counter() - start) * 1000)
+            if lat:
+                out[route] = {"count": n, "p50_ms": round(float(np.percentile(lat, 50)), 2),
+                              "p99_ms": round(float(np.percentile(lat, 99)), 2)}
+    return out
+
+
 def visibility(server: Server, users: list[str], times: int) -> dict:
     """Seconds from a purchase's 2xx until the next recommendations leave the item out."""
     import httpx
@@ -267,6 +299,8 @@ def main() -> None:
     parser.add_argument("--kill-at", type=float, default=0.5,
                         help="share of the run after which the server is killed (1: never)")
     parser.add_argument("--visibility", type=int, default=20)
+    parser.add_argument("--lone", type=int, default=200,
+                        help="requests sent one at a time before the load (0: none)")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -279,11 +313,12 @@ def main() -> None:
         root = Path(tmp)
         artifact = demo_artifact(root) if args.demo else args.artifact.resolve()
         graph = Recommender.load(artifact).graph
-        products = list(graph.described("product"))
-        products = [graph.node_id("product", int(i)).partition(":")[2] for i in products]
+        products = [graph.node_id("product", int(i)).partition(":")[2]
+                    for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
         server = Server(artifact, root / "state", free_port(), root / "server.log")
         first_start = server.start()
+        alone = lone(server, users, products, args.lone)
         load = asyncio.run(run_load(server, users, products, args))
         seen = visibility(server, users, args.visibility)
         server.stop()
@@ -291,7 +326,7 @@ def main() -> None:
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
-                  "first_start_seconds": round(first_start, 2), **load,
+                  "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,
                   "visibility": seen, "machine": {"cpus": os.cpu_count(),
                                                   "python": platform.python_version()}}

@@ -206,7 +206,10 @@ class EdgeBlock:
             raise ValueError(f"side must be 'src' or 'dst', not {side!r}")
         c = self.columns()
         keys = c.src if side == "src" else c.dst
-        order = np.argsort(keys, kind="stable")
+        if cached is not None and len(cached.order) < len(keys):
+            order = _merged_order(cached, keys)  # edges were appended since: merge them in
+        else:
+            order = np.argsort(keys, kind="stable")
         counts = np.bincount(keys)
         indptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -215,8 +218,26 @@ class EdgeBlock:
         self._adjacency[side] = adj
         return adj
 
+    def refresh_adjacency(self) -> None:
+        """Rebuild the adjacencies made before the latest appends (none made: none built)."""
+        for side, adj in list(self._adjacency.items()):
+            if adj.version != self.version:
+                self.adjacency(side)
+
     def positions(self, side: str, index: int) -> np.ndarray:
         """Edge positions whose ``side`` ("src" or "dst") endpoint is ``index``."""
         adj = self.adjacency(side)
         lo, hi = adj.span(index)
         return adj.order[lo:hi]
+
+
+def _merged_order(old: Adjacency, keys: np.ndarray) -> np.ndarray:
+    """``argsort(keys, kind="stable")`` from an adjacency of the first ``len(old.order)``
+    edges: the appended edges, sorted by node, are inserted after each node's old edges
+    (O(edges) copying instead of a sort of them all)."""
+    start = len(old.order)
+    added = keys[start:]
+    by_node = np.argsort(added, kind="stable")
+    n_old = len(old.indptr) - 1
+    at = old.indptr[np.minimum(added[by_node] + 1, n_old)]
+    return np.insert(old.order, at, start + by_node)

@@ -34,7 +34,7 @@ class GraphStore:
         self._node_version = 0  # bumped when a node or attribute is added; caches compare it
         self._described: dict[str, tuple[int, int, np.ndarray]] = {}
         self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
-        self._derived: dict[Hashable, tuple[tuple[int, int, int], Any]] = {}
+        self._derived: dict[Hashable, tuple[Any, Any]] = {}  # key -> (stamp, value)
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -50,6 +50,39 @@ class GraphStore:
         value = compute()
         self._derived[key] = (self.version, value)
         return value
+
+    def cached_for(self, key: Hashable, relations: tuple[str, ...], compute: Callable[[], T]
+                   ) -> T:
+        """Like :meth:`cached`, but kept until a node or attribute is added or one of
+        ``relations`` gains edges (edges of other relations leave it valid)."""
+        stamp = (self._node_version, tuple(len(ids) for ids in self._ids.values()),
+                 tuple((k, b.version) for k, b in self._blocks.items() if k[1] in relations))
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        self._derived[key] = (stamp, value)
+        return value
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` as :meth:`cached`'s answer for ``key`` at the current version (for
+        a caller that derived it from an older version's value and what changed since)."""
+        self._derived[key] = (self.version, value)
+
+    def cached_keys(self) -> list[Hashable]:
+        """The keys of every value kept by :meth:`cached` or :meth:`cached_for`."""
+        return list(self._derived)
+
+    def cached_at(self, key: Hashable, version: tuple[int, int, int]) -> Any | None:
+        """The value :meth:`cached` kept for ``key`` if it was made at ``version``, else None."""
+        hit = self._derived.get(key)
+        return hit[1] if hit is not None and hit[0] == version else None
+
+    def same_nodes(self, other: GraphStore) -> bool:
+        """Whether ``other`` (a fork of this store, or this store's origin) holds the same
+        nodes and attributes: neither added any since the fork."""
+        return (self._node_version == other._node_version
+                and all(len(ids) == len(other._ids[t]) for t, ids in self._ids.items()))
 
     def fork(self) -> Self:
         """A copy to grow while this store is being read: adding nodes, attributes or edges
@@ -73,9 +106,12 @@ class GraphStore:
 
     def consolidate(self) -> None:
         """Concatenate every block's buffered appends now (:meth:`kg.edges.EdgeBlock.columns`),
-        so that reading the store from several threads never rebinds a block's columns."""
+        so that reading the store from several threads never rebinds a block's columns, and
+        bring up to date the adjacencies that were built before edges were appended (merged,
+        :meth:`kg.edges.EdgeBlock.adjacency`): the writer pays for them, not the next reader."""
         for block in self._blocks.values():
             block.columns()
+            block.refresh_adjacency()
 
     # ----- nodes -----
     def add_node(self, node_id: str, **attrs: Any) -> int:

@@ -71,14 +71,25 @@ def latest_times(graph: KnowledgeGraph, relations: Sequence[str], *,
                         lambda: _pair_times(graph, relations, first))
 
 
-def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool) -> sp.coo_matrix:
+def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
+                users: np.ndarray | None = None) -> sp.coo_matrix:
+    """Each pair's latest (``first``: earliest) time, sorted by (user, product); only the
+    pairs of ``users`` when given."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
     blocks = user_product_blocks(graph, relations)
     if not blocks:
         return sp.coo_matrix(shape)
-    s = np.concatenate([c.src for c in blocks]).astype(np.int64)
-    d = np.concatenate([c.dst for c in blocks]).astype(np.int64)
-    t = np.nan_to_num(np.concatenate([c.ts for c in blocks]).astype(np.float64), nan=NO_TIME)
+    keep = [slice(None)] * len(blocks)
+    if users is not None:
+        mine = np.zeros(shape[0], bool)
+        mine[users] = True
+        keep = [mine[c.src] for c in blocks]
+    s = np.concatenate([c.src[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
+    d = np.concatenate([c.dst[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
+    t = np.nan_to_num(np.concatenate([c.ts[k] for c, k in zip(blocks, keep, strict=True)])
+                      .astype(np.float64), nan=NO_TIME)
+    if len(s) == 0:  # the users have no such edge
+        return sp.coo_matrix(shape)
     key = s * shape[1] + d
     if first:  # earliest known time; unknown only when the pair has no known time
         t_sort = np.where(t == NO_TIME, np.inf, t)
@@ -103,8 +114,12 @@ def _history(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
     seen = seen_matrix(graph)
     if recency_tau is None:
         return seen
-    latest = latest_times(graph, PRODUCT_RELATIONS).tocsr()  # a new CSR: sorted here
-    latest.sort_indices()
+    return _recency(latest_times(graph, PRODUCT_RELATIONS).tocsr(), recency_tau)
+
+
+def _recency(latest: sp.csr_matrix, recency_tau: float) -> sp.csr_matrix:
+    """History weights from pair times (any rows: each row is ranked on its own)."""
+    latest = latest.sorted_indices()
     rows = np.repeat(np.arange(latest.shape[0]), np.diff(latest.indptr))
     ts = latest.data
     order = np.lexsort((ts, rows))  # by user, then time (latest last)
@@ -114,3 +129,80 @@ def _history(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
     weights[order] = np.exp(-rank / recency_tau)
     weights[ts <= NO_TIME] = 1.0
     return sp.csr_matrix((weights, latest.indices, latest.indptr), shape=latest.shape)
+
+
+# ----- following added edges (kg.delta) -----
+
+def _rows_of(coo: sp.coo_matrix, users: np.ndarray) -> sp.csr_matrix:
+    """The rows ``users`` (sorted) of a matrix given as COO, as a (len(users) x n) CSR."""
+    pos = np.full(coo.shape[0], -1, np.int64)
+    pos[users] = np.arange(len(users))
+    keep = pos[coo.row] >= 0
+    return sp.csr_matrix((coo.data[keep], (pos[coo.row[keep]], coo.col[keep])),
+                         shape=(len(users), coo.shape[1]))
+
+
+def _sorted_coo(m: sp.csr_matrix) -> sp.coo_matrix:
+    """A CSR with sorted indices as the (user, product)-sorted COO :func:`latest_times` gives."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    return sp.coo_matrix((m.data, (rows, m.indices)), shape=m.shape)
+
+
+def _as_csr(coo: sp.coo_matrix) -> sp.csr_matrix:
+    """A (row, column)-sorted COO as CSR without re-sorting (explicit zeros kept)."""
+    indptr = np.zeros(coo.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(coo.row, minlength=coo.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((coo.data, coo.col, indptr), shape=coo.shape)
+
+
+def relation_rows(graph: KnowledgeGraph, relations: Sequence[str], users: np.ndarray
+                  ) -> sp.csr_matrix:
+    """Rows ``users`` of :func:`relation_matrix` (same values, computed from those rows)."""
+    out = sp.csr_matrix((len(users), graph.num_nodes("product")), dtype=np.float64)
+    for rel in relations:
+        if user_product_blocks(graph, (rel,)):
+            out = out + graph.matrix(rel, dst_type="product", src_type="user")[users]
+    out = sp.csr_matrix(out)
+    out.eliminate_zeros()
+    return out
+
+
+def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndarray) -> None:
+    """Carry ``old``'s cached seen matrix, pair times and histories over to ``graph``, grown
+    from it by new edges whose users are only ``users`` and no new node (:mod:`kg.delta`):
+    only those users' rows are recomputed, each as the full computation would."""
+    from kg.delta import splice_rows
+
+    users = np.asarray(users, np.int64)
+    seen = old.cached_at("seen", old.version)
+    if seen is not None:
+        mine = relation_rows(graph, PRODUCT_RELATIONS, users)
+        mine.data[:] = 1.0
+        graph.remember("seen", splice_rows(seen, users, mine))
+    rows: dict[tuple[tuple[str, ...], bool], sp.csr_matrix] = {}  # the users' pair times
+
+    def times_of(relations: tuple[str, ...], first: bool) -> sp.csr_matrix:
+        if (relations, first) not in rows:
+            found = _pair_times(graph, relations, first, users)
+            rows[(relations, first)] = _rows_of(found, users)
+        return rows[(relations, first)]
+
+    for key in old.cached_keys():
+        if not (isinstance(key, tuple) and key[0] == "times"):
+            continue
+        times = old.cached_at(key, old.version)
+        if times is not None:
+            graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users,
+                                                        times_of(tuple(key[1]), key[2]))))
+    for key in old.cached_keys():
+        if not (isinstance(key, tuple) and key[0] == "history"):
+            continue
+        history = old.cached_at(key, old.version)
+        if history is None:
+            continue
+        tau = key[1]
+        if tau is None:
+            graph.remember(key, seen_matrix(graph))
+            continue
+        graph.remember(key, splice_rows(history, users,
+                                        _recency(times_of(PRODUCT_RELATIONS, False), tau)))

@@ -188,19 +188,19 @@ class Recommender(MarketerMixin):
             content.encoder = encoder
         return cls(model, manifest=art.manifest, folder=art.folder)
 
-    def save(self, folder: str | os.PathLike[str]) -> Path:
+    def save(self, folder: str | os.PathLike[str], *, rdf_store: bool = True) -> Path:
         """Write graph, models and manifest to ``folder`` atomically; the folder.
 
-        The loaded artifact's other files (a vision stage's) are carried over and add()'s
-        rejections join its quarantine (:mod:`recommend.saving`). This Recommender then
-        stands for the saved artifact.
-        """
+        The loaded artifact's other files (a vision stage's) are carried over, its SPARQL
+        store rewritten (unless ``rdf_store=False``) and add()'s rejections join its
+        quarantine (:mod:`recommend.saving`). This Recommender then stands for the saved
+        artifact."""
         from recommend.saving import save_artifact
 
         with self._serving.write_lock:  # no add() meanwhile; readers go on
             self.manifest = save_artifact(self._serving.latest().model, folder,
                                           manifest=self.manifest, source=self.folder,
-                                          quarantine=self._quarantine)
+                                          quarantine=self._quarantine, rdf_store=rdf_store)
             self.folder, self._quarantine = Path(folder), []
         return Path(folder)
 
@@ -387,7 +387,7 @@ class Recommender(MarketerMixin):
         Not until a rebuild: CF model weights (an ALS user's factors; new products have no
         CF score), meta-path and blend weights, KOL weights are recomputed but not refitted.
         """
-        from recommend.updates import check, grow
+        from recommend.updates import check, grow, still_valid
 
         with self._serving.write_lock:
             served = self._serving.latest()
@@ -395,7 +395,7 @@ class Recommender(MarketerMixin):
             applied, updated = checked.count > 0 and not (atomic and checked.rejected), ()
             if applied:
                 model, updated = grow(served.model, checked.dataset)
-                self._serving.publish(model)
+                self._serving.publish(model, keep=still_valid(served.model, model))
             self._quarantine += checked.rejected  # once the call has succeeded
         return AddResult(checked.count if applied else 0, checked.rejected, updated,
                          checked.merged)

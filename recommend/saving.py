@@ -5,8 +5,10 @@ manifest lists (a vision stage's ``clip/`` model and ``image_embeddings.npz``, s
 copied over and checked against that manifest (:func:`kg.artifact.carry_files`), so the
 manifest's stages stay true; the SPARQL store, if the artifact had one, is written afresh
 from the saved graph (:mod:`kg.rdf_store`), which :meth:`recommend.Recommender.add` may
-have changed since. The quarantine is the loaded one plus the rejections of
-:meth:`recommend.Recommender.add` since.
+have changed since, unless ``rdf_store=False`` (the server's snapshots: it exposes no
+SPARQL, and on ML-100K the store is ~15 s of a snapshot's ~16; the saved artifact is then
+one without a store, as ``shopgraph build --no-rdf-store`` makes). The quarantine is the
+loaded one plus the rejections of :meth:`recommend.Recommender.add` since.
 """
 
 from __future__ import annotations
@@ -24,22 +26,24 @@ if TYPE_CHECKING:
 
 def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
                   manifest: dict[str, Any], source: Path | None,
-                  quarantine: Sequence[Rejection]) -> dict[str, Any]:
+                  quarantine: Sequence[Rejection], rdf_store: bool = True) -> dict[str, Any]:
     """Write ``model`` (its graph included) to ``folder`` atomically; the new manifest.
 
     ``manifest`` and ``source`` are the loaded artifact's (None: nothing to carry over),
-    ``quarantine`` what was rejected since it was loaded.
+    ``quarantine`` what was rejected since it was loaded; ``rdf_store=False`` writes no
+    SPARQL store even if the artifact had one (module doc).
     """
     from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
     from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
     from kg.ownership import ARTIFACT_KIND
-    from kg.rdf_store import write_store
     from kg.reader import rejection_lines
 
     with atomic_dir(folder, kind=ARTIFACT_KIND) as tmp:
         written = list(model.graph.save(tmp)) + model.save(tmp)
         store = None
-        if "rdf_store" in manifest:  # rewritten from the saved graph: it may have changed
+        if rdf_store and "rdf_store" in manifest:  # rewritten from the saved graph
+            from kg.rdf_store import write_store
+
             store = write_store(model.graph, tmp)
             written += store.files
         written += carry_files(source, manifest, tmp,
@@ -49,7 +53,8 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
         atomic_write_bytes(tmp / REJECTED_FILE, data + rejection_lines(quarantine))
         written.append(tmp / REJECTED_FILE)
         summary = model.graph.summary()
-        saved = {**manifest, "nodes": summary.nodes, "edges": summary.edges,
+        saved = {**{k: v for k, v in manifest.items() if k != "rdf_store"},
+                 "nodes": summary.nodes, "edges": summary.edges,
                  "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "files": {p.relative_to(tmp).as_posix(): file_sha256(p) for p in written}}
         if store is not None:

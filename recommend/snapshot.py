@@ -64,9 +64,14 @@ class Serving:
         """The snapshot published last (what a writer builds on)."""
         return self._current
 
-    def publish(self, model: HybridModel) -> None:
-        """Serve ``model`` from now on (hold :attr:`write_lock`)."""
-        self._current = self._prepared(model)
+    def publish(self, model: HybridModel, *, keep: tuple[str, ...] = ()) -> None:
+        """Serve ``model`` from now on (hold :attr:`write_lock`); the caches named in
+        ``keep`` are carried over from the current snapshot (the caller knows the change
+        leaves them valid)."""
+        snapshot = self._prepared(model)
+        for name in keep:
+            setattr(snapshot, name, getattr(self._current, name))
+        self._current = snapshot
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[Snapshot]:

@@ -35,7 +35,8 @@ from recommend.content.index import ContentIndex, normalise_rows
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["DEFAULT_KIND_WEIGHTS", "UserVectors", "interaction_weights", "user_vectors"]
+__all__ = ["DEFAULT_KIND_WEIGHTS", "UserVectors", "interaction_weights", "user_vector_rows",
+           "user_vectors"]
 
 #: Relation -> weight of one interaction: purchase > cart > share > like, comment > click > view.
 #: ``authored`` is a post the user wrote (it counts for the products it mentions); ``rated``
@@ -77,11 +78,33 @@ class UserVectors:
         return [self.ids[i] for i in np.flatnonzero(self.empty_mask)]
 
 
-def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float]) -> list:
-    """(relation, kind weight, edge block) of each user -> product/post block to weigh."""
-    return [(rel, weight, c) for rel, weight in kind_weights.items()
-            for c in graph.edge_blocks(rel)
-            if c.src_type == "user" and c.dst_type in ("product", "post")]
+@dataclass(frozen=True, slots=True)
+class _Edges:
+    """The columns of some of a block's edges (all, or those of some users)."""
+
+    dst_type: str
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    ts: np.ndarray
+
+
+def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float],
+                        users: np.ndarray | None = None) -> list:
+    """(relation, kind weight, edges) of each user -> product/post block to weigh (only the
+    edges of ``users`` when given)."""
+    mine = None
+    if users is not None:
+        mine = np.zeros(graph.num_nodes("user"), bool)
+        mine[users] = True
+    out = []
+    for rel, weight in kind_weights.items():
+        for c in graph.edge_blocks(rel):
+            if c.src_type == "user" and c.dst_type in ("product", "post"):
+                keep = slice(None) if mine is None else mine[c.src]
+                out.append((rel, weight, _Edges(c.dst_type, c.src[keep], c.dst[keep],
+                                                c.weight[keep], c.ts[keep])))
+    return out
 
 
 def latest_per_user(graph: KnowledgeGraph, blocks: list) -> np.ndarray:
@@ -100,20 +123,25 @@ def interaction_weights(
     half_life_days: float | None = 30.0,
     kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
     t_ref: float | None = None,
+    users: np.ndarray | None = None,
+    column: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """``W``: (graph users × ``item_ids``) recency-decayed interaction weights (module doc).
 
     ``half_life_days=None`` turns decay off; products not in ``item_ids`` are ignored.
     ``t_ref`` (None: each user's latest interaction, see the module doc) is when age is 0.
+    With ``users``, only their rows are filled (each as without it; the others are empty).
+    ``column``: each graph product's position in ``item_ids`` (-1: none), if already known.
     """
     if half_life_days is not None and half_life_days <= 0:
         raise ValueError(f"half_life_days must be positive (or None), not {half_life_days}")
     n_users, n_items = graph.num_nodes("user"), len(item_ids)
-    column = np.full(graph.num_nodes("product"), -1, dtype=np.int64)
-    for j, item in enumerate(item_ids):
-        if graph.has_node(item):
-            column[graph.index(item)] = j
-    blocks = _interaction_blocks(graph, kind_weights)
+    if column is None:
+        column = np.full(graph.num_nodes("product"), -1, dtype=np.int64)
+        for j, item in enumerate(item_ids):
+            if graph.has_node(item):
+                column[graph.index(item)] = j
+    blocks = _interaction_blocks(graph, kind_weights, users)
     ref = latest_per_user(graph, blocks) if t_ref is None else np.full(n_users, float(t_ref))
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -187,7 +215,28 @@ def user_vectors(
         kind_weights=kind_weights,
         t_ref=t_ref,
     )
-    raw = np.asarray(weights @ item_index.vectors(), dtype=np.float32)
-    matrix = normalise_rows(raw)
+    matrix = _unit_rows(weights, item_index)
     empty = np.linalg.norm(matrix, axis=1) == 0
     return UserVectors(graph.nodes("user"), matrix, empty, weights)
+
+
+def _unit_rows(weights: sp.csr_matrix, item_index: ContentIndex) -> np.ndarray:
+    return normalise_rows(np.asarray(weights @ item_index.vectors(), dtype=np.float32))
+
+
+def user_vector_rows(
+    graph: KnowledgeGraph,
+    item_index: ContentIndex,
+    users: np.ndarray,
+    *,
+    half_life_days: float | None = 30.0,
+    column: np.ndarray | None = None,
+) -> np.ndarray:
+    """Rows ``users`` of :func:`user_vectors`' matrix (the same values), computed from those
+    users' interactions only (default kind weights and reference times; ``column`` as in
+    :func:`interaction_weights`)."""
+    weights = interaction_weights(graph, item_index.ids, half_life_days=half_life_days,
+                                  users=users, column=column)[users]
+    cols = np.unique(weights.indices)  # only the items these users reached
+    vectors = item_index.vectors()[cols].astype(np.float64)  # as scipy would upcast them
+    return normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))

@@ -2,9 +2,11 @@
 
 A component answers ``scores(users)``: a (len(users), n products) float array over the
 graph's product indices, 0 where it has no evidence, for graph user indices (users added
-after fitting get what the component can give them, often a zero row). ``refresh(graph)``
-updates what is cheap to update after records were added; ``save``/``load`` persist its
-fitted state in safe formats. Sources:
+after fitting get what the component can give them, often a zero row). ``refresh(graph,
+delta)`` updates what is cheap to update after records were added: given a
+:class:`kg.delta.GraphDelta` where only edges were added, only what those edges touch (the
+rows of their users), exactly as a full refresh would; ``save``/``load`` persist its fitted
+state in safe formats. Sources:
 
 - ``cf``: EASE or weighted ALS (:mod:`cf`) on the user x product interactions;
 - ``content``: cosine of the user's content vector to each product's (FAISS index);
@@ -24,10 +26,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes, atomic_write_json
+from kg.delta import splice_rows
 from kg.interactions import PRODUCT_RELATIONS, history_matrix, relation_matrix, seen_matrix
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
+    from kg.delta import GraphDelta
     from kg.graph import KnowledgeGraph
     from recommend.content import ContentIndex
     from recommend.hybrid.encoders import TextEncoder
@@ -51,6 +55,16 @@ def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> 
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
         out[known, : block.shape[1]] = block
     return out
+
+
+def _rows_only(delta: GraphDelta | None, current: Any, graph: KnowledgeGraph, *,
+               axis: int | None = 0) -> bool:
+    """Whether ``current`` (a per-user table, or with ``axis=None`` any state) may be
+    updated in the rows of ``delta``'s users only: the delta added edges but no node, and
+    the state exists (with one row per user of ``graph``)."""
+    if delta is None or not delta.incremental or current is None:
+        return False
+    return axis is None or current.shape[0] == graph.num_nodes("user")
 
 
 class CfComponent:
@@ -115,10 +129,15 @@ class CfComponent:
         data, columns = cls.interactions(graph)
         return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"))
 
-    def refresh(self, graph: KnowledgeGraph) -> None:
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
         hist = history_matrix(graph, self.recency_tau)
+        if _rows_only(delta, getattr(self, "history_", None), graph):
+            users = delta.users  # type: ignore[union-attr]
+            rows = hist[users][:, self.columns_].astype(np.float32).tocsr()
+            self.history_ = splice_rows(self.history_, users, rows)
+            return
         self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
 
     def scores(self, users: np.ndarray) -> np.ndarray:
@@ -203,14 +222,26 @@ class ContentComponent:
             self.index.add([i for i, _ in new], self.encoder.embed([t for _, t in new]))
         return len(new)
 
-    def refresh(self, graph: KnowledgeGraph) -> None:
-        """Recompute the product vector table and every user's vector from the graph."""
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
+        """Recompute the product vector table and every user's vector from the graph (with
+        a ``delta`` of edges only: the vectors of its users)."""
         from recommend.content import user_vectors
+        from recommend.content.user_vectors import user_vector_rows
 
+        if _rows_only(delta, getattr(self, "user_vectors_", None), graph):
+            users = delta.users  # type: ignore[union-attr]
+            matrix = self.user_vectors_.copy()
+            matrix[users] = user_vector_rows(graph, self.index, users,
+                                             half_life_days=self.half_life_days,
+                                             column=self.columns_)
+            self.user_vectors_ = matrix
+            return
         vectors = self.index.vectors()
         self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
         pos = np.array([graph.index(i) for i in self.index.ids], np.int64)
         self.item_vectors_[pos] = vectors
+        self.columns_ = np.full(graph.num_nodes("product"), -1, np.int64)  # graph -> index
+        self.columns_[pos] = np.arange(len(pos))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
 
@@ -245,10 +276,16 @@ class PathComponent:
             "graph": [m for m in found if m.steps[0].relation != "follows"],
         }
 
-    def refresh(self, graph: KnowledgeGraph) -> None:
-        """Recompile the step matrices over the graph (weights kept)."""
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
+        """Recompile the step matrices over the graph (weights kept); with a ``delta`` of
+        edges only, just the steps (or their rows) those edges change
+        (:mod:`recommend.paths.grow`)."""
         from recommend.paths import GraphPathScorer
+        from recommend.paths.grow import grown_scorer
 
+        if delta is not None and delta.incremental:
+            self.scorer = grown_scorer(self.scorer, graph, delta)
+            return
         self.scorer = GraphPathScorer.from_state(graph, self.scorer.state())
 
     def scores(self, users: np.ndarray) -> np.ndarray:
@@ -273,8 +310,18 @@ class PopularityComponent:
     def __init__(self, graph: KnowledgeGraph) -> None:
         self.refresh(graph)
 
-    def refresh(self, graph: KnowledgeGraph) -> None:
-        counts = np.asarray(seen_matrix(graph).sum(axis=0)).ravel()
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
+        """Count each product's distinct users (with a ``delta`` of edges only: the old
+        counts corrected by its users' rows)."""
+        seen = seen_matrix(graph)
+        if _rows_only(delta, getattr(self, "counts_", None), graph, axis=None):
+            users = delta.users  # type: ignore[union-attr]
+            before = seen_matrix(delta.old)[users]  # type: ignore[union-attr, arg-type]
+            counts = (self.counts_ + np.asarray(seen[users].sum(axis=0)).ravel()
+                      - np.asarray(before.sum(axis=0)).ravel())
+        else:
+            counts = np.asarray(seen.sum(axis=0)).ravel()
+        self.counts_ = counts
         self.popularity_ = np.log1p(counts)
 
     def scores(self, users: np.ndarray) -> np.ndarray:

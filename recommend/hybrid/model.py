@@ -32,6 +32,7 @@ from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent
 
 if TYPE_CHECKING:
+    from kg.delta import GraphDelta
     from kg.graph import KnowledgeGraph
 
 #: Components that know something of a user without product history (cold start).
@@ -167,10 +168,11 @@ class HybridModel:
                     out[r, seen.indices[seen.indptr[u]:seen.indptr[u + 1]]] = False
         return out
 
-    def refresh(self) -> None:
-        """Update every component cheaply from the (grown) graph."""
+    def refresh(self, delta: GraphDelta | None = None) -> None:
+        """Update every component cheaply from the (grown) graph; with the
+        :class:`kg.delta.GraphDelta` it was grown by, only what that touches."""
         for comp in self.components.values():
-            comp.refresh(self.graph)
+            comp.refresh(self.graph, delta)
         self.refresh_seen()
 
     # ----- persistence -----

@@ -50,8 +50,9 @@ class SessionComponent:
                               window=window, max_lag=max_lag)
         return cls(c, graph, recency_tau=recency_tau) if c.nnz else None
 
-    def refresh(self, graph: KnowledgeGraph) -> None:
-        """Take the graph's current histories (products added since fitting: no transitions)."""
+    def refresh(self, graph: KnowledgeGraph, delta: object = None) -> None:
+        """Take the graph's current histories (products added since fitting: no transitions;
+        a ``delta``'s rows are already in the graph's cached histories)."""
         self.n_items = graph.num_nodes("product")
         self.history_ = history_matrix(graph, self.recency_tau).tocsr()
         fitted = self.transitions_.shape[0]

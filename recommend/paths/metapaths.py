@@ -233,16 +233,23 @@ def available_metapaths(
 
 
 def raw_step_matrix(
-    graph: KnowledgeGraph, step: Step, from_type: str, *, kol: np.ndarray | None = None
+    graph: KnowledgeGraph, step: Step, from_type: str, *, kol: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> sp.csr_matrix:
-    """The step's (n ``from_type`` x n reached type) weighted adjacency, before normalisation."""
+    """The step's (n ``from_type`` x n reached type) weighted adjacency, before normalisation;
+    with ``rows`` (sorted, of a step followed ``"out"``), only those rows (the same values)."""
     to_type = step.reached_type(from_type)
     src, dst = (from_type, to_type) if step.direction == "out" else (to_type, from_type)
+    if rows is not None and (step.direction != "out" or step.relation in COUNTED
+                             or step.reweight is not None):
+        raise ValueError(f"step {step.relation}/{step.direction}: rows only of an 'out' step "
+                         "that is not counted or reweighted")
     if step.relation in AGGREGATES:
         m = aggregate_matrix(graph, step.relation, min_people=max(step.min_people, 1),
-                             demographics=step.demographics)
+                             demographics=step.demographics, rows=rows)
     else:
-        m = graph.matrix(step.relation, dst_type=dst, src_type=src).astype(np.float64)
+        m = graph.matrix(step.relation, dst_type=dst, src_type=src)
+        m = (m if rows is None else m[rows]).astype(np.float64)
         if step.relation in COUNTED and step.min_people > 0:
             m = counted(graph, step.relation, m, min_people=step.min_people)
         if step.relation == "member_of" and not step.demographics and graph.num_nodes(dst):

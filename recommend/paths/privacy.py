@@ -55,8 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
            "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
            "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
-           "demographic_segments", "hop_exists", "interactions_of", "members", "people",
-           "violations"]
+           "demographic_segments", "doers_matrix", "hop_exists", "interactions_of", "members",
+           "people", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
@@ -152,23 +152,36 @@ def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
 
 
 def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
-                     demographics: bool = False) -> sp.csr_matrix:
+                     demographics: bool = False, rows: np.ndarray | None = None
+                     ) -> sp.csr_matrix:
     """The aggregate relation ``name``'s (sources x products) weights (module doc); entries
-    with fewer than ``min_people`` distinct people are left out."""
+    with fewer than ``min_people`` distinct people are left out. With ``rows`` (sorted source
+    indices), only those rows, (len(rows) x products), with the values of the full matrix."""
     agg = AGGREGATES[name]
     p = _interactions(graph, agg.interaction)
     did = (p != 0).astype(np.float64)
     deg = np.asarray(p.sum(axis=1)).ravel()
     inv = sp.diags(np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0))
     if agg.src_type == "product":
-        left = did.T.tocsr()
-        weight = (p.T @ inv @ p).tocsr()
+        mine = p
+        if rows is not None:  # the rows' products only, the product computed the same way
+            mask = np.zeros(p.shape[1])
+            mask[rows] = 1.0
+            mine = (p @ sp.diags(mask)).tocsr()
+        left = (mine != 0).astype(np.float64).T.tocsr()
+        weight = (mine.T @ inv @ p).tocsr()
+        if rows is not None:
+            left, weight = left[rows], weight[rows]
     else:
         left = members(graph, demographics=demographics).T.tocsr()
+        if rows is not None:
+            left = left[rows]
         weight = (left @ inv @ p).tocsr()
     count = (left @ did).tocsr()
-    if agg.src_type == "product":
-        count.setdiag(0)
+    if agg.src_type == "product":  # nobody counts for a product with itself
+        own = np.arange(count.shape[0]) if rows is None else np.asarray(rows)
+        count = count - count.multiply(sp.csr_matrix(
+            (np.ones(len(own)), (np.arange(len(own)), own)), shape=count.shape))
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()
@@ -192,7 +205,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
-    doers = _doers(graph, interaction)
+    doers = doers_matrix(graph, interaction)
     if src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
     elif src.startswith("product:"):
@@ -203,19 +216,21 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     return int(np.intersect1d(who, them, assume_unique=True).size)
 
 
-def _doers(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
-    """(users x products) who did ``interaction`` to what, by column (kept per graph
-    version)."""
-    return graph.cached(("privacy doers", interaction),
-                        lambda: _interactions(graph, interaction).tocsc())
+def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
+    """(users x products) who did ``interaction`` to what, by column (kept until those
+    relations gain edges or a node is added)."""
+    return graph.cached_for(("privacy doers", interaction), interactions_of(interaction),
+                            lambda: _interactions(graph, interaction).tocsc())
 
 
 def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
             matrix: sp.csc_matrix | None = None) -> np.ndarray:
     """The sorted user indices of column ``j`` of the doers (or the segment membership)."""
     if matrix is None:
-        matrix = graph.cached(("privacy members", key[1]), lambda: sp.csc_matrix(
-            graph.matrix("member_of", dst_type="segment", src_type="user")))
+        matrix = graph.cached_for(
+            ("privacy members", key[1]), ("member_of",),
+            lambda: sp.csc_matrix(graph.matrix("member_of", dst_type="segment",
+                                               src_type="user")))
     if j >= matrix.shape[1]:
         return np.zeros(0, np.int64)
     col = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
@@ -269,9 +284,11 @@ def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:
 
 
 def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
-    """Ids of the demographic segments."""
-    return frozenset(s for s, d in zip(graph.nodes("segment"), demographic_segments(graph),
-                                       strict=True) if d)
+    """Ids of the demographic segments (kept until the graph changes: every explained path
+    is checked against them)."""
+    return graph.cached_for("privacy demographic ids", (), lambda: frozenset(
+        s for s, d in zip(graph.nodes("segment"), demographic_segments(graph), strict=True)
+        if d))
 
 
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],

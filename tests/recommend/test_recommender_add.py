@@ -140,7 +140,7 @@ def test_a_failure_while_applying_leaves_the_served_state_as_it_was(rec, monkeyp
     before, summary = answers(rec, users), rec.graph.summary()
     model = rec.model
 
-    def broken(self, graph) -> None:
+    def broken(self, graph, delta=None) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(PopularityComponent, "refresh", broken)

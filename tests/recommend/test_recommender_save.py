@@ -79,3 +79,19 @@ def test_a_stage_file_changed_since_loading_stops_the_save(artifact, tmp_path) -
     with pytest.raises(ValueError, match=r"clip/weights.bin: sha256 differs"):
         rec.save(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_save_without_the_sparql_store_loads_and_answers_the_same(artifact, tmp_path) -> None:
+    rec = Recommender.load(artifact)
+    assert "rdf_store" in rec.manifest
+    rec.add([Event(rec.graph.raw_ids("user")[0], rec.graph.raw_ids("product")[3], "product",
+                   "purchase", ts=1.6e9)])
+    before = recommendations(rec)
+    rec.save(tmp_path / "snap", rdf_store=False)
+    assert not (tmp_path / "snap" / "rdf_store").exists()
+    again = Recommender.load(tmp_path / "snap")
+    assert "rdf_store" not in again.manifest
+    assert not any(name.startswith("rdf_store/") for name in again.manifest["files"])
+    assert recommendations(again) == before
+    again.save(tmp_path / "resaved")  # an artifact without a store saves without one
+    assert not (tmp_path / "resaved" / "rdf_store").exists()

@@ -62,6 +62,7 @@ def test_snapshot_then_restart_loads_it_and_keeps_refusals(start, tmp_path) -> N
                 json={"user": "u0002", "target": "p0004", "kind": "cart"})
     served = client.app.state.served
     assert served.snapshot() is True and served.snapshot() is False
+    assert not (state_dir / "snapshot" / "rdf_store").exists()  # no SPARQL is served
     compacted = [json.loads(x) for x in (state_dir / "log.jsonl").read_bytes().splitlines()]
     assert [e["seq"] for e in compacted] == [1]  # only the entry holding a refusal stays
     client.post("/v1/events", headers=HEADERS,

@@ -1,0 +1,154 @@
+"""Recommender.add of edges only refreshes incrementally (kg.delta, recommend.paths.grow) and
+gives exactly what a full refresh, or a model loaded fresh from a save, gives."""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg.records import Event, Follow
+from recommend import Recommender
+from recommend.hybrid.model import HybridModel
+
+NOW = time.time() - 3600.0
+
+
+def raw(node_id: str) -> str:
+    return node_id.partition(":")[2]
+
+
+@pytest.fixture(scope="module")
+def base(small_demo_artifact: Path) -> Recommender:
+    return Recommender.load(small_demo_artifact)
+
+
+def fresh(base: Recommender) -> Recommender:
+    """A Recommender serving ``base``'s model (add() never changes a served model)."""
+    return Recommender(base.model, manifest=base.manifest, folder=base.folder)
+
+
+def events(rec: Recommender, kind: str, n: int = 10, *, step: int = 7,
+           value: float | None = None) -> list[Event]:
+    users = [raw(u) for u in rec.graph.nodes("user")]
+    products = [raw(p) for p in rec.graph.nodes("product")]
+    return [Event(users[(5 * k) % len(users)], products[(step * k + 3) % len(products)],
+                  "product", kind, value=value, ts=NOW + k) for k in range(n)]
+
+
+BATCHES = {
+    "one view": lambda r: events(r, "view", 1),
+    "clicks": lambda r: events(r, "click"),
+    "likes": lambda r: events(r, "like", step=3),
+    "carts": lambda r: events(r, "cart", step=11),
+    "purchases": lambda r: events(r, "purchase", 30, step=1),
+    "ratings": lambda r: events(r, "rate", 30, step=2, value=4.0),
+    "untimed": lambda r: [Event(e.user, e.target, "product", "purchase")
+                          for e in events(r, "purchase", 5)],
+    "post likes": lambda r: [Event(raw(u), raw(p), "post", "like", ts=NOW)
+                             for u, p in zip(r.graph.nodes("user")[:6],
+                                             r.graph.nodes("post")[::7], strict=False)],
+    "follow": lambda r: [Follow(raw(r.graph.nodes("user")[3]), raw(r.graph.nodes("user")[40]),
+                                ts=NOW)],
+}
+
+
+def full_refresh(model: HybridModel) -> HybridModel:
+    """``model``'s components refreshed whole over a copy of its graph without caches."""
+    graph = model.graph.fork()
+    graph._derived = {}  # nothing carried over: everything derived afresh
+    again = copy.copy(model)
+    again.graph = graph
+    again.components = {n: copy.copy(c) for n, c in model.components.items()}
+    again.refresh()
+    return again
+
+
+def dense(m: object) -> np.ndarray:
+    return m.toarray() if sp.issparse(m) else np.asarray(m)
+
+
+def assert_same_state(got: HybridModel, want: HybridModel) -> None:
+    assert np.array_equal(dense(got.seen_), dense(want.seen_))
+    for name, comp in got.components.items():
+        other = want.components[name]
+        if name in ("cf", "session"):
+            assert np.array_equal(dense(comp.history_), dense(other.history_))
+        elif name == "content":
+            assert np.array_equal(comp.user_vectors_, other.user_vectors_)
+        elif name == "popularity":
+            assert np.array_equal(comp.popularity_, other.popularity_)
+        else:  # a path scorer: every step matrix, and what it counts as seen
+            assert np.array_equal(dense(comp.scorer.seen_), dense(other.scorer.seen_))
+            assert comp.scorer.graph_ is got.graph
+            for mp in comp.scorer.metapaths_:
+                for a, b in zip(comp.scorer.steps_[mp.name], other.scorer.steps_[mp.name],
+                                strict=True):
+                    assert a.shape == b.shape
+                    assert np.array_equal(dense(a), dense(b)), (name, mp.name)
+
+
+@pytest.mark.parametrize("batch", list(BATCHES))
+def test_an_add_of_edges_equals_a_full_refresh(base, batch) -> None:
+    rec = fresh(base)
+    result = rec.add(BATCHES[batch](rec))
+    assert result.accepted > 0 and not result.rejected
+    assert_same_state(rec.model, full_refresh(rec.model))
+
+
+def test_recommendations_after_adds_equal_a_fresh_load_of_the_snapshot(base, tmp_path) -> None:
+    rec = fresh(base)
+    for make in BATCHES.values():
+        assert not rec.add(make(rec)).rejected
+    users = [*rec.graph.nodes("user")[:40:3], rec.graph.nodes("user")[5]]
+    answers = {u: [r.to_json() for r in rec.recommend(u, k=8)] for u in users}
+    rec.save(tmp_path / "snap")
+    loaded = Recommender.load(tmp_path / "snap")
+    assert {u: [r.to_json() for r in loaded.recommend(u, k=8)] for u in users} == answers
+    assert_same_state(rec.model, loaded.model)
+
+
+def test_an_add_leaves_the_served_model_unchanged(base) -> None:
+    rec = fresh(base)
+    before = full_refresh(base.model)
+    rec.add(BATCHES["ratings"](rec))
+    rec.add(BATCHES["purchases"](rec))
+    assert rec.model is not base.model
+    assert_same_state(base.model, before)
+
+
+def test_unchanged_steps_are_shared_and_touched_ones_replaced(base) -> None:
+    rec = fresh(base)
+    rec.add(BATCHES["clicks"](rec))  # no meta-path of the demo build walks "clicked"
+    old, new = base.model.components["graph"].scorer, rec.model.components["graph"].scorer
+    assert all(a is b for mp in old.metapaths_
+               for a, b in zip(old.steps_[mp.name], new.steps_[mp.name], strict=True))
+    rec.add(BATCHES["ratings"](rec))
+    newer = rec.model.components["graph"].scorer
+    assert newer.steps_["rated>co_rated"][0] is not new.steps_["rated>co_rated"][0]
+    assert newer.steps_["bought>same_brand"][1] is new.steps_["bought>same_brand"][1]
+
+
+def test_the_snapshot_caches_survive_an_event_but_not_a_new_product(base) -> None:
+    from kg.records import Product
+
+    rec = fresh(base)
+    user = rec.graph.nodes("user")[0]
+    rec.recommend(user, k=3)
+    rec.influencers()
+    prices, influencers = rec._serving.current().prices, rec._serving.current().influencers
+    assert prices is not None and influencers is not None
+    rec.add(BATCHES["purchases"](rec))
+    assert rec._serving.current().prices is prices
+    assert rec._serving.current().influencers is influencers
+    rec.add(BATCHES["follow"](rec))  # the KOL weights are recomputed
+    assert rec._serving.current().prices is prices
+    assert rec._serving.current().influencers is None
+    rec.add([Product("p-cache", "Cache Mug", price=3.0)])
+    assert rec._serving.current().prices is None
+    rec.recommend(user, k=3, price_max=5.0)
+    assert rec._serving.current().prices[rec.graph.index("product:p-cache")] == 3.0
