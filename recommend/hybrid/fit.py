@@ -124,7 +124,10 @@ def fit_hybrid(
     if "content" in config.components and config.content_encoder != "none":
         enc = encoder if encoder is not None else make_encoder(config)
         if enc is not None:
-            content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days)
+            content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days,
+                                           exact_threshold=config.content_exact_threshold,
+                                           target_recall=config.content_target_recall,
+                                           depth=max(config.candidate_sizes))
     clock.lap("content")
     say("validation split")
     split = holdout_split(graph, target_relations=config.target_relations,
