@@ -205,15 +205,20 @@ class ContentComponent:
         return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
-        """Embed and index products with text that the index lacks; how many were added."""
+        """Embed and index products with text that the index lacks; how many were added.
+
+        They get text only (a zero picture part where the index joins pictures): their
+        pictures are embedded at the next build."""
         from recommend.content import product_texts
+        from recommend.content.images import text_part
 
         if self.encoder is None:
             return 0
         ids, texts = product_texts(graph)
         new = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
         if new:
-            self.index.add([i for i, _ in new], self.encoder.embed([t for _, t in new]))
+            vectors = self.encoder.embed([t for _, t in new])
+            self.index.add([i for i, _ in new], text_part(self.index, vectors))
         return len(new)
 
     def refresh(self, graph: KnowledgeGraph) -> None:

@@ -13,6 +13,10 @@ CF families and their main hyper-parameter (:class:`~recommend.hybrid.config.Hyb
 History-scored models (item-kNN, EASE) also try each recency weighting of the history at
 no refitting cost. Trials run cheapest family first; once ``tune_budget_seconds`` is spent
 the rest are skipped and reported as such. Every trial's figure and seconds are recorded.
+
+Where the build embedded product pictures, the content component's image weight is tuned the
+same way (:func:`tune_content_images`): each weight's content component alone, on the
+training graph.
 """
 
 from __future__ import annotations
@@ -20,15 +24,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.components import CfComponent
+from recommend.hybrid.components import CfComponent, ContentComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit
+
+if TYPE_CHECKING:
+    from recommend.content.images import ProductImages
 
 _BATCH = 256
 
@@ -144,3 +151,37 @@ def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
         if value > best[0]:
             best = (value, cfg, comp)
     return best[1], best[2], tried
+
+
+def tune_content_images(content: ContentComponent, images: ProductImages, split: HoldoutSplit,
+                        config: HybridConfig, users: np.ndarray
+                        ) -> tuple[ContentComponent, dict[str, Any]]:
+    """The content component (over the full graph's index) at the image weight of
+    ``content_image_weights`` whose content alone ranks best on ``users`` (a tie goes to the
+    smaller weight), and the record of each weight's NDCG@k."""
+    from recommend.content.images import joined_index
+
+    pictured = sum(item in content.index for item in images.ids)
+    record: dict[str, Any] = {"pictured_products": pictured,
+                              "indexed_products": len(content.index), "trials": {}}
+    if not pictured or not config.content_image_weights:
+        record["chosen"] = 0.0
+        return content, record
+    best: tuple[float, float] | None = None
+    for weight in sorted(set(config.content_image_weights)):
+        index = joined_index(content.index, images, weight, kind="flat")  # alone: dense
+        trial = ContentComponent(index, split.train_graph,
+                                 half_life_days=config.content_half_life_days)
+        value = alone_ndcg(trial, split, users, config.k)
+        record["trials"][f"{weight:g}"] = round(value, 5)
+        if best is None or value > best[0]:
+            best = (value, weight)
+    assert best is not None
+    record["chosen"] = best[1]
+    index = joined_index(content.index, images, best[1],
+                         exact_threshold=config.content_exact_threshold,
+                         target_recall=config.content_target_recall,
+                         calibration_k=max(config.candidate_sizes), seed=config.seed)
+    return ContentComponent(index, split.train_graph,
+                            half_life_days=config.content_half_life_days,
+                            encoder=content.encoder), record
