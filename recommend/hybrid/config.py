@@ -110,8 +110,9 @@ class HybridConfig:
     index searches exactly below ``content_exact_threshold`` products, else approximately at
     ``content_target_recall`` (calibrated recall@10). Where the vision stage embedded product
     pictures, each of ``content_image_weights`` (the share of similarity from the picture,
-    :func:`recommend.content.item_vectors`) is tried on the validation split and the best
-    content-alone NDCG@k kept (a tie goes to the smaller weight).
+    :func:`recommend.content.item_vectors`) is tried on the validation split; the best
+    content-alone NDCG@k is kept if it beats text alone by more than twice the standard error
+    of the paired per-user gain (:func:`recommend.hybrid.tune.tune_content_images`).
     Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
     pool holds ``candidate_recall`` of the validation items (else the largest).
     ``path_normalize`` is the meta-path scorers' degree normalisation.

@@ -134,6 +134,8 @@ def test_validation_joins_the_pictures_when_they_help(pictured) -> None:
     record = rec.model.info["content_images"]
     assert record["pictured_products"] == 48 and set(record["trials"]) == {"0", "0.25", "0.5"}
     assert record["chosen"] > 0
+    gain = record["gain_over_text"][f"{record['chosen']:g}"]
+    assert gain["mean"] > gain["twice_se"] > 0
     assert record["trials"][f"{record['chosen']:g}"] > record["trials"]["0"]
     index = rec.model.components["content"].index
     assert index.params["image_weight"] == record["chosen"] and index.params["pictured"] == 48
@@ -160,3 +162,25 @@ def test_without_pictures_nothing_changes(tmp_path) -> None:
     rec = Recommender.load(tmp_path / "art")
     assert "content_images" not in rec.model.info
     assert "image_weight" not in rec.model.components["content"].index.params
+
+
+def test_pictures_that_carry_nothing_are_left_out(tmp_path) -> None:
+    from recommend.hybrid.components import ContentComponent
+    from recommend.hybrid.encoders import LsaEncoder
+    from recommend.hybrid.split import holdout_split
+    from recommend.hybrid.tune import tune_content_images
+
+    dataset, look = pictured_world()
+    graph = build_graph(dataset, progress=False)
+    noise = np.random.default_rng(5).standard_normal((len(look), 16))
+    images = ProductImages([f"product:p{i}" for i in range(len(look))], noise)
+    content = ContentComponent.fit(graph, LsaEncoder(dim=16, n_features=2**12),
+                                   half_life_days=None)
+    split = holdout_split(graph, target_relations=("purchased",), fraction=0.2,
+                          min_user_items=3, seed=0)
+    kept, record = tune_content_images(content, images, split, CONFIG, split.users)
+    assert record["chosen"] == 0.0 and kept is content
+    assert all(g["mean"] <= g["twice_se"] for g in record["gain_over_text"].values())
+    useful = ProductImages(images.ids, picture_vectors(look))
+    _, record = tune_content_images(content, useful, split, CONFIG, split.users)
+    assert record["chosen"] > 0.0
