@@ -5,7 +5,9 @@ artifact's atomic folder, so the models land together with the graph they were f
 Files (all safe formats): ``hybrid.json`` (config, blend weights, shopgraph version),
 ``graph_scorers.json`` (meta-path weights), ``cf_model.npz``, ``session_transitions.npz``,
 ``content.faiss`` + ``content_index.json``, for the LSA encoder ``content_lsa.npz``, and
-for a learned ranker ``hybrid_ranker.txt`` (LightGBM's text model).
+for a learned ranker ``hybrid_ranker.txt`` (LightGBM's text model). When the vision stage ran
+before it, its product picture vectors (``image_embeddings.npz``) are offered to the content
+index, joined with the text at the weight validation chooses (``info.content_images``).
 
 >>> from kg.artifact import build_artifact                                  # doctest: +SKIP
 >>> build_artifact("data/demo", "out", stages=[("models", model_stage())])  # doctest: +SKIP
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recommend.hybrid.config import HybridConfig
+from recommend.stages.vision_stage import IMAGE_EMBEDDINGS_FILE
 
 if TYPE_CHECKING:
     from kg.artifact import Stage, StageResult
     from kg.graph import KnowledgeGraph
     from kg.reader import ReadResult
+    from recommend.content.images import ProductImages
     from recommend.hybrid.encoders import SentenceEncoder, TextEncoder
 
 STAGE_NAME = "models"
@@ -41,7 +45,7 @@ def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | No
         from recommend.hybrid.fit import fit_hybrid
 
         log = (lambda msg: print(f"models: {msg}", flush=True)) if progress else None
-        model = fit_hybrid(graph, cfg, encoder=encoder, log=log)
+        model = fit_hybrid(graph, cfg, encoder=encoder, images=_pictures(graph, tmp), log=log)
         written = model.save(tmp)
         return StageResult(
             manifest={"components": list(model.components), "blend": model.blend.to_json(),
@@ -66,3 +70,11 @@ def prefetch_stage(encoder: SentenceEncoder) -> Stage:
         return StageResult(manifest={"texts": len(texts)})
 
     return run
+
+
+def _pictures(graph: KnowledgeGraph, tmp: Path) -> ProductImages | None:
+    """The vision stage's product picture vectors in this build, if it wrote any."""
+    from recommend.content.images import read_product_images
+
+    path = tmp / IMAGE_EMBEDDINGS_FILE
+    return read_product_images(graph, path) if path.is_file() else None

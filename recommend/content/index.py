@@ -9,8 +9,10 @@ embedding-like vectors on 2 busy cores: IVF (632 lists, nprobe 16) built in 30 s
 96 queries/s, slower than exact search (140 queries/s).
 
 An approximate index is *calibrated* when built: its search breadth (IVF ``nprobe`` or HNSW
-``efSearch``) is doubled until recall@10 against exact search, on sampled queries that mix two
-random items (as user profiles do), reaches ``target_recall``. The chosen setting is saved.
+``efSearch``) is doubled until recall@k against exact search, on sampled queries that mix two
+random items (as user profiles do), reaches ``target_recall``; k is ``calibration_k`` (10 by
+default; the hybrid's content component asks for its deepest candidate list). The chosen
+setting and the recall reached (``calibrated_recall_at_<k>``) are saved.
 
 >>> import numpy as np
 >>> idx = ContentIndex.build(["product:a", "product:b"], np.array([[1.0, 0.0], [0.6, 0.8]]))
@@ -98,6 +100,7 @@ class ContentIndex:
         ivf_train_iterations: int = 10,
         ivf_train_points_per_list: int = 64,
         calibration_queries: int = 1000,
+        calibration_k: int = 10,
         seed: int = 0,
     ) -> ContentIndex:
         """An index over ``vectors[i]`` for ``ids[i]`` (rows are L2-normalised here).
@@ -105,7 +108,8 @@ class ContentIndex:
         ``kind="auto"``: exact below ``exact_threshold`` items, else ``approximate``.
         ``ivf_nlist`` defaults to ``2·√n`` lists, trained by ``ivf_train_iterations`` rounds
         of k-means on at most ``ivf_train_points_per_list · nlist`` sampled rows.
-        Approximate kinds are calibrated to ``target_recall`` (see the module docstring).
+        Approximate kinds are calibrated to ``target_recall`` at depth ``calibration_k`` (see
+        the module docstring).
         """
         import faiss
 
@@ -142,11 +146,12 @@ class ContentIndex:
             index.make_direct_map()  # lets vector(id) reconstruct rows
         built = cls(ids, index, params)
         if chosen != "flat":
-            built._calibrate(x, target_recall, calibration_queries, seed)
+            built._calibrate(x, target_recall, calibration_queries, seed, calibration_k)
         return built
 
-    def _calibrate(self, x: np.ndarray, target: float, n_queries: int, seed: int) -> None:
-        """Widen the search until sampled recall@10 vs exact reaches ``target``.
+    def _calibrate(self, x: np.ndarray, target: float, n_queries: int, seed: int,
+                   depth: int = 10) -> None:
+        """Widen the search until sampled recall@``depth`` vs exact reaches ``target``.
 
         "Reaches" is judged on the lower bound mean - 3·standard error of the per-query recall,
         so the target holds for unseen queries too, not just for this sample.
@@ -158,7 +163,7 @@ class ContentIndex:
         a, b = rng.integers(0, n, size=(2, n_queries))
         w = rng.uniform(0.0, 1.0, size=(n_queries, 1)).astype(np.float32)
         queries = normalise_rows(w * x[a] + (1 - w) * x[b])
-        k = min(10, n)
+        k = max(1, min(depth, n))
         _, truth = faiss.knn(queries, x, k, metric=faiss.METRIC_INNER_PRODUCT)
         name = "nprobe" if self.params["kind"] == "ivf" else "ef_search"
         limit = self.params["ivf_nlist"] if name == "nprobe" else max(n, 16)
@@ -172,7 +177,7 @@ class ContentIndex:
                 break
             value = min(2 * value, limit)
         self.params.update(
-            {name: value, "calibrated_recall_at_10": round(float(per_query.mean()), 4)}
+            {name: value, f"calibrated_recall_at_{depth}": round(float(per_query.mean()), 4)}
         )
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
@@ -231,12 +236,15 @@ class ContentIndex:
         return self.index.reconstruct_n(0, len(self.ids))
 
     def search(
-        self, queries: np.ndarray, k: int, exclude: Sequence[set[int]] | None = None
+        self, queries: np.ndarray, k: int, exclude: Sequence[set[int]] | None = None, *,
+        allowed: np.ndarray | None = None,
     ) -> SearchResult:
         """The ``k`` items of highest cosine to each query row, best first.
 
         ``exclude[q]`` holds item positions never returned for query ``q`` (e.g. what the
-        user already bought, or the query item itself).
+        user already bought, or the query item itself); or else ``allowed`` (n_queries x
+        n_items, boolean) says which positions each query may get. The index is asked for
+        ``k`` plus the most positions any row rules out, so exact search loses nothing.
         """
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim == 1:
@@ -247,7 +255,15 @@ class ContentIndex:
             raise ValueError(f"{len(exclude)} exclusion sets for {len(q)} queries")
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
+        if exclude is not None and allowed is not None:
+            raise ValueError("give exclude or allowed, not both")
         n_excl = max((len(e) for e in exclude), default=0) if exclude is not None else 0
+        if allowed is not None:
+            allowed = np.asarray(allowed, dtype=bool)
+            if allowed.shape != (len(q), len(self.ids)):
+                raise ValueError(f"allowed of shape {allowed.shape}: need "
+                                 f"({len(q)}, {len(self.ids)})")
+            n_excl = int((~allowed).sum(axis=1).max(initial=0))
         fetch = min(k + n_excl, len(self.ids))
         qn = normalise_rows(q)
         if fetch == 0:  # an empty index
@@ -257,7 +273,10 @@ class ContentIndex:
         keep = found >= 0
         keep &= np.linalg.norm(qn, axis=1, keepdims=True) > 0
         if n_excl:
-            keep &= ~_excluded(found, exclude, len(self.ids))  # type: ignore[arg-type]
+            if allowed is not None:
+                keep &= np.take_along_axis(allowed, np.maximum(found, 0), axis=1)
+            else:
+                keep &= ~_excluded(found, exclude, len(self.ids))  # type: ignore[arg-type]
         # first k kept per row, in the index's (best-first) order
         order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
         indices = np.take_along_axis(found, order, axis=1)

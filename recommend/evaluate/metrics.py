@@ -60,14 +60,19 @@ def hit_rate_at_k(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> float:
     return float(hits_matrix(recs, relevant, k).any(axis=1).mean())
 
 
-def ndcg_at_k(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> float:
-    """Mean binary-gain NDCG@k (ideal over ``min(|relevant|, k)``)."""
+def ndcg_per_user(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> np.ndarray:
+    """Each user's binary-gain NDCG@k (ideal over ``min(|relevant|, k)``; 0 with none)."""
     hits = hits_matrix(recs, relevant, k)
     disc = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hits * disc[: hits.shape[1]]).sum(axis=1)
     ideal_n = np.minimum(_n_relevant(relevant), k).astype(np.int64)
     idcg = np.r_[0.0, np.cumsum(disc)][ideal_n]
-    return float(np.mean(np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1), 0.0)))
+    return np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1), 0.0)
+
+
+def ndcg_at_k(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> float:
+    """Mean binary-gain NDCG@k over users (:func:`ndcg_per_user`)."""
+    return float(np.mean(ndcg_per_user(recs, relevant, k)))
 
 
 def map_at_k(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> float:

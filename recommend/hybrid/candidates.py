@@ -1,5 +1,9 @@
 """Candidates: the union of each component's top N allowed products, with every score.
 
+A component's scores for a batch are either a dense (rows x items) array or a
+:class:`Proposer` that finds its own top N (the content component searches its FAISS index:
+:class:`recommend.content.search.SearchedScores`) and scores the chosen pairs only.
+
 >>> import numpy as np
 >>> c = gather({"a": np.array([[3.0, 1.0, 0.0]]), "b": np.array([[0.0, 0.0, 5.0]])},
 ...            np.ones((1, 3), bool), n=1)
@@ -11,8 +15,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+
+
+class Proposer(Protocol):
+    """Scores that propose their own top N instead of being computed for every item."""
+
+    def top(self, allowed: np.ndarray, n: int) -> np.ndarray:
+        """(rows x items) mask of each row's ``n`` best allowed items with a non-zero score."""
+        ...
+
+    def at(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (``rows[j]``, ``items[j]``)."""
+        ...
+
+
+Scores = np.ndarray | Proposer
+
+
+def component_scores(component: Any, users: np.ndarray, columns: np.ndarray) -> Scores:
+    """A component's scores of ``users`` over products ``columns``: by its own search when it
+    offers one (``searched``), else its dense ``scores`` restricted to the columns."""
+    search = getattr(component, "searched", None)
+    if search is not None:
+        return search(users, columns)
+    return component.scores(users)[:, columns]
 
 
 @dataclass(frozen=True)
@@ -38,7 +67,7 @@ class Candidates:
         return np.searchsorted(self.rows, np.arange(self.n_rows + 1))
 
 
-def gather(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int,
+def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,
            force: np.ndarray | None = None, extra: np.ndarray | None = None) -> Candidates:
     """Union of each component's top ``n`` allowed items with a non-zero score, per row.
 
@@ -58,17 +87,24 @@ def gather(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int,
         ok = force >= 0
         chosen[np.flatnonzero(ok), force[ok]] = True
     rows, items = np.nonzero(chosen)
-    feats = (np.stack([np.nan_to_num(scores[k][rows, items]) for k in names], axis=1)
+    feats = (np.stack([np.nan_to_num(_at(scores[k], rows, items)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
     return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
 
 
-def _top_each(scores: Mapping[str, np.ndarray], allowed: np.ndarray, n: int) -> np.ndarray:
+def _at(s: Scores, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    return s[rows, items] if isinstance(s, np.ndarray) else s.at(rows, items)
+
+
+def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int) -> np.ndarray:
     """(rows x items) mask of each component's top ``n`` allowed items with evidence."""
     n_rows, n_items = allowed.shape
     chosen = np.zeros((n_rows, n_items), bool)
     take = min(n, n_items)
     for s in scores.values():
+        if not isinstance(s, np.ndarray):
+            chosen |= s.top(allowed, take)
+            continue
         masked = np.where(allowed & (s != 0) & np.isfinite(s), s, -np.inf)
         if take < n_items:
             top = np.argpartition(-masked, take - 1, axis=1)[:, :take]

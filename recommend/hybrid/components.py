@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kg.delta import GraphDelta
     from kg.graph import KnowledgeGraph
     from recommend.content import ContentIndex
+    from recommend.content.search import SearchedScores
     from recommend.hybrid.encoders import TextEncoder
     from recommend.paths import GraphPathScorer
     from recommend.paths import Path as GraphPath
@@ -185,7 +186,12 @@ class CfComponent:
 
 
 class ContentComponent:
-    """Cosine between the user's content vector and each product's vector."""
+    """Cosine between the user's content vector and each product's vector.
+
+    When ranking, :meth:`searched` proposes candidates by FAISS search over the index (exact
+    below its size threshold, approximate at the calibrated recall above it) and scores
+    only the candidates; :meth:`scores` is the dense form, for every product at once.
+    """
 
     name = "content"
 
@@ -198,28 +204,40 @@ class ContentComponent:
 
     @classmethod
     def fit(cls, graph: KnowledgeGraph, encoder: TextEncoder, *,
-            half_life_days: float | None) -> ContentComponent | None:
-        """Embed the described products' text and index it (None: no product has text)."""
+            half_life_days: float | None, exact_threshold: int | None = None,
+            target_recall: float = 0.95, depth: int = 10) -> ContentComponent | None:
+        """Embed the described products' text and index it (None: no product has text);
+        exact search below ``exact_threshold`` products (None: the index's default), else
+        approximate, calibrated to ``target_recall`` at recall@``depth`` (the deepest
+        candidate list it will be asked for)."""
         from recommend.content import ContentIndex, product_texts
+        from recommend.content.index import EXACT_THRESHOLD
 
         ids, texts = product_texts(graph)
         if not ids:
             return None
         if hasattr(encoder, "fit"):
             encoder.fit(texts)
-        index = ContentIndex.build(ids, encoder.embed(texts))
+        index = ContentIndex.build(
+            ids, encoder.embed(texts), target_recall=target_recall, calibration_k=depth,
+            exact_threshold=EXACT_THRESHOLD if exact_threshold is None else exact_threshold)
         return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
-        """Embed and index products with text that the index lacks; how many were added."""
+        """Embed and index products with text that the index lacks; how many were added.
+
+        They get text only (a zero picture part where the index joins pictures): their
+        pictures are embedded at the next build."""
         from recommend.content import product_texts
+        from recommend.content.images import text_part
 
         if self.encoder is None:
             return 0
         ids, texts = product_texts(graph)
         new = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
         if new:
-            self.index.add([i for i, _ in new], self.encoder.embed([t for _, t in new]))
+            vectors = self.encoder.embed([t for _, t in new])
+            self.index.add([i for i, _ in new], text_part(self.index, vectors))
         return len(new)
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
@@ -248,6 +266,14 @@ class ContentComponent:
     def scores(self, users: np.ndarray) -> np.ndarray:
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
         return (u @ self.item_vectors_.T).astype(np.float64)
+
+    def searched(self, users: np.ndarray, columns: np.ndarray) -> SearchedScores:
+        """The scores of ``users`` over products ``columns``, proposed by index search."""
+        from recommend.content.search import SearchedScores
+
+        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
+                              np.asarray(columns, np.int64))
 
     def save(self, folder: Path) -> list[Path]:
         written = self.index.save(folder)

@@ -22,7 +22,7 @@ _INTS: dict[str, int] = {"ease_max_items": 1, "als_factors": 1, "als_iterations"
                          "session_max_lag": 1, "lsa_dim": 1, "lsa_features": 1,
                          "candidates_per_component": 1, "min_user_items": 1,
                          "max_fit_users": 1, "rounds": 1, "k": 1, "max_paths": 0, "seed": 0,
-                         "knn_k": 1, "path_pool": 1}
+                         "knn_k": 1, "path_pool": 1, "content_exact_threshold": 1}
 _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "ease_lam": (0.0, False, False), "ease_lams": (0.0, False, False),
     "cf_recency_tau": (0.0, False, True), "recency_taus": (0.0, False, True),
@@ -34,6 +34,7 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
     "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
     "path_diversity_weight": (0.0, True, False),
+    "content_target_recall": (0.0, False, False), "content_image_weights": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -105,7 +106,13 @@ class HybridConfig:
     with ``session_recency_tau``; the best of ``session_tune_windows`` alone is kept.
     ``content_encoder`` embeds product text: the sentence-transformers model of
     ``embed_model`` (None: the packaged all-MiniLM-L6-v2), ``"lsa"`` (TF-IDF of hashed words
-    + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``.
+    + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``. Its FAISS
+    index searches exactly below ``content_exact_threshold`` products, else approximately at
+    ``content_target_recall`` (calibrated recall@10). Where the vision stage embedded product
+    pictures, each of ``content_image_weights`` (the share of similarity from the picture,
+    :func:`recommend.content.item_vectors`) is tried on the validation split; the best
+    content-alone NDCG@k is kept if it beats text alone by more than twice the standard error
+    of the paired per-user gain (:func:`recommend.hybrid.tune.tune_content_images`).
     Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
     pool holds ``candidate_recall`` of the validation items (else the largest).
     ``path_normalize`` is the meta-path scorers' degree normalisation.
@@ -155,6 +162,9 @@ class HybridConfig:
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
+    content_exact_threshold: int = 50_000
+    content_target_recall: float = 0.95
+    content_image_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
     # candidates, paths, blend
     candidates_per_component: int = 30
     candidate_sizes: tuple[int, ...] = (30, 60, 120, 200)
@@ -191,6 +201,12 @@ class HybridConfig:
             raise ValueError(f"HybridConfig.ease_keep must be None or >= 1, got {self.ease_keep}")
         if any(n < 1 for n in (*self.knn_ks, *self.candidate_sizes)):
             raise ValueError("HybridConfig.knn_ks and candidate_sizes must be >= 1")
+        if self.content_target_recall > 1.0:
+            raise ValueError("HybridConfig.content_target_recall must be at most 1, got "
+                             f"{self.content_target_recall}")
+        if any(w >= 1.0 for w in self.content_image_weights):
+            raise ValueError("HybridConfig.content_image_weights must each be below 1, got "
+                             f"{self.content_image_weights}")
         if self.privacy_min_people < 1:
             raise ValueError("privacy_min_people must be at least 1")
 

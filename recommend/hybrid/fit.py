@@ -44,10 +44,11 @@ from recommend.hybrid.select import (
 )
 from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit, holdout_split
-from recommend.hybrid.tune import tune_cf, tune_session
+from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.content.images import ProductImages
 
 _BATCH = 256
 
@@ -114,9 +115,11 @@ def fit_hybrid(
     config: HybridConfig | None = None,
     *,
     encoder: TextEncoder | None = None,
+    images: ProductImages | None = None,
     log: Callable[[str], None] | None = None,
 ) -> HybridModel:
-    """Fit the hybrid ranker on ``graph`` (module docstring)."""
+    """Fit the hybrid ranker on ``graph`` (module docstring); ``images``: the products'
+    picture vectors, joined with the text where validation says they help."""
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
     clock = _Clock()
@@ -124,7 +127,10 @@ def fit_hybrid(
     if "content" in config.components and config.content_encoder != "none":
         enc = encoder if encoder is not None else make_encoder(config)
         if enc is not None:
-            content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days)
+            content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days,
+                                           exact_threshold=config.content_exact_threshold,
+                                           target_recall=config.content_target_recall,
+                                           depth=max(config.candidate_sizes))
     clock.lap("content")
     say("validation split")
     split = holdout_split(graph, target_relations=config.target_relations,
@@ -155,6 +161,10 @@ def fit_hybrid(
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
         config, tuned["session"], info["session_tuning"] = tune_session(split, config, fit_users)
+    if content is not None and images is not None and len(images):
+        say("tuning the content component's image weight")
+        content, info["content_images"] = tune_content_images(content, images, split, config,
+                                                              fit_users)
     clock.lap("tune")
     say(f"fitting components on the training graph ({len(fit_users)} users)")
     is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)

@@ -17,7 +17,7 @@ import numpy as np
 from kg.atomic import atomic_write_json
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, top_k_rows
-from recommend.hybrid.candidates import Candidates, gather
+from recommend.hybrid.candidates import Candidates, component_scores, gather
 from recommend.hybrid.components import (
     CfComponent,
     ContentComponent,
@@ -89,7 +89,7 @@ class HybridModel:
         cols = np.flatnonzero(wanted)
         pos = np.full(allowed.shape[1], -1, np.int64)
         pos[cols] = np.arange(len(cols))
-        scores = {name: self.components[name].scores(users)[:, cols]
+        scores = {name: component_scores(self.components[name], users, cols)
                   for name in self.blend.names}
         sub = None if force is None else np.where(force >= 0, pos[np.maximum(force, 0)], -1)
         found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub,

@@ -24,7 +24,7 @@ def vision_like_stage(graph, result, root: Path, tmp: Path) -> StageResult:
     (tmp / "clip").mkdir()
     (tmp / "clip" / "config.json").write_text('{"dim": 4}')
     (tmp / "clip" / "weights.bin").write_bytes(bytes(range(256)) * 8)
-    np.savez(tmp / "image_embeddings.npz", ids=np.array(["image:a"]), x=np.ones((1, 4)))
+    np.savez(tmp / "image_embeddings.npz", ids=np.array(["image:a"]), vectors=np.ones((1, 4)))
     return StageResult(manifest={"clip": "<artifact>/clip", "images_embedded": 1},
                        written=[tmp / name for name in CARRIED])
 

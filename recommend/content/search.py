@@ -1,0 +1,77 @@
+"""A batch's content scores found by FAISS search: candidates first, exact scores after.
+
+The hybrid's candidate step (:mod:`recommend.hybrid.candidates`) asks each component for its
+top N allowed products per user. The content component answers by searching its FAISS index
+(``IndexFlatIP``, exact, below the index's size threshold; IVF or HNSW at the recall it was
+calibrated to above it) rather than multiplying every user vector by every product vector.
+Only the candidates, its own and those the other components proposed, are then scored
+exactly: one dot product each, in float64. Products that are not in the index (no text) get
+0, as in the dense scores (:meth:`recommend.hybrid.components.ContentComponent.scores`).
+
+>>> import numpy as np
+>>> from recommend.content.index import ContentIndex
+>>> idx = ContentIndex.build(["p:a", "p:b", "p:c"], np.array([[1.0, 0], [0.8, 0.6], [0, 1.0]]))
+>>> s = SearchedScores(idx, np.array([[1.0, 0]], np.float32), idx.vectors(),
+...                    np.array([0, 1, 2]), np.array([2, 1]))
+>>> s.top(np.array([[True, True]]), 1).tolist(), s.at(np.array([0]), np.array([1])).round(4)
+([[False, True]], array([0.8]))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from recommend.content.index import ContentIndex
+
+__all__ = ["SearchedScores"]
+
+
+@dataclass(frozen=True)
+class SearchedScores:
+    """Content scores of a batch of users over some products, by search (module doc).
+
+    ``users`` (rows x dim) are the users' unit vectors (a zero row: no content profile, no
+    candidates); ``item_vectors`` (products x dim) the product vectors by product index
+    (zero rows for products outside the index) and ``position`` each product's row in
+    ``index`` (-1: not indexed). ``columns`` are the product indices the batch ranks:
+    :meth:`top` and :meth:`at` speak of positions in it.
+    """
+
+    index: ContentIndex
+    users: np.ndarray
+    item_vectors: np.ndarray
+    position: np.ndarray
+    columns: np.ndarray
+
+    def top(self, allowed: np.ndarray, n: int) -> np.ndarray:
+        """(rows x columns) mask: each row's ``n`` best ``allowed`` columns whose score is not 0.
+
+        One FAISS search over the index, with each row's disallowed products ruled out.
+        """
+        n_rows, n_cols = allowed.shape
+        chosen = np.zeros((n_rows, n_cols), bool)
+        pos = self.position[self.columns]
+        indexed = np.flatnonzero(pos >= 0)
+        if n_rows == 0 or len(indexed) == 0 or len(self.index) == 0:
+            return chosen
+        may = np.zeros((n_rows, len(self.index)), bool)
+        may[:, pos[indexed]] = allowed[:, indexed]
+        found = self.index.search(self.users, min(n, len(self.index)), allowed=may).indices
+        column_of = np.full(len(self.index), -1, np.int64)
+        column_of[pos[indexed]] = indexed
+        rows, slots = np.nonzero(found >= 0)
+        cols = column_of[found[rows, slots]]
+        score = self.at(rows, cols)
+        ok = (score != 0) & np.isfinite(score)
+        chosen[rows[ok], cols[ok]] = True
+        return chosen
+
+    def at(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The exact scores of pairs (batch row ``rows[j]``, column ``columns[j]``)."""
+        u = self.users[rows].astype(np.float64)
+        v = self.item_vectors[self.columns[columns]].astype(np.float64)
+        return np.einsum("ij,ij->i", u, v)

@@ -1,0 +1,173 @@
+"""The content component's candidates come from FAISS search; only candidates are scored.
+
+On a small world the index is exact (``IndexFlatIP``), so the searched ranking must equal the
+dense numpy scoring it replaced; above the size threshold it is approximate at the recall
+it was calibrated to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommend import Recommender
+from recommend.content import ContentIndex, normalise_rows
+from recommend.content.search import SearchedScores
+from recommend.hybrid.blend import Blend
+from recommend.hybrid.candidates import Candidates
+from recommend.hybrid.components import ContentComponent
+from recommend.hybrid.model import HybridModel
+
+
+class Dense:
+    """The content component as it was: dense scores for every product, no search."""
+
+    name = "content"
+
+    def __init__(self, inner: ContentComponent) -> None:
+        self.inner = inner
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        return self.inner.scores(users)
+
+
+def all_blended(model: HybridModel, content: object | None = None) -> HybridModel:
+    """``model`` ranking with an equal blend of all its components (content included)."""
+    comps = dict(model.components)
+    if content is not None:
+        comps["content"] = content
+    blend = Blend(tuple(comps), np.ones(len(comps)) / len(comps))
+    return HybridModel(model.graph, model.config, comps, blend)
+
+
+@pytest.fixture(scope="module")
+def model(small_demo_artifact: Path) -> HybridModel:
+    return Recommender.load(small_demo_artifact).model
+
+
+def history_users(model: HybridModel) -> np.ndarray:
+    return np.flatnonzero(np.diff(model.seen_.indptr) > 0)
+
+
+def same_candidates(a: Candidates, b: Candidates) -> None:
+    assert a.rows.tolist() == b.rows.tolist() and a.items.tolist() == b.items.tolist()
+    np.testing.assert_allclose(a.features, b.features, rtol=1e-6, atol=1e-6)
+    assert a.pool.tolist() == b.pool.tolist()
+
+
+def test_the_content_index_of_a_small_world_is_exact(model: HybridModel) -> None:
+    assert "content" in model.components
+    assert model.components["content"].index.params["kind"] == "flat"
+
+
+def test_searched_candidates_and_rankings_equal_dense_scoring(model: HybridModel) -> None:
+    content = model.components["content"]
+    searched, dense = all_blended(model), all_blended(model, Dense(content))
+    users = history_users(model)
+    assert len(users) > 50
+    mask = model.graph.described("product")
+    allowed = searched.allowed(users, mask, exclude_seen=True)
+    a, b = searched.rank(users, allowed), dense.rank(users, allowed)
+    same_candidates(a.candidates, b.candidates)
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5, atol=1e-6)  # float32 dense
+    assert searched.top_k(users, 10).tolist() == dense.top_k(users, 10).tolist()
+
+
+def test_a_filter_and_a_forced_item_are_scored_alike(model: HybridModel) -> None:
+    content = model.components["content"]
+    searched, dense = all_blended(model), all_blended(model, Dense(content))
+    users = history_users(model)[:20]
+    mask = model.graph.described("product")
+    allowed = searched.allowed(users, mask, exclude_seen=True)
+    extra = allowed & (np.arange(len(mask)) % 3 == 0)  # a filter keeping a third
+    force = np.flatnonzero(mask)[np.arange(len(users)) % int(mask.sum())]
+    a = searched.rank(users, allowed, force, extra=extra)
+    b = dense.rank(users, allowed, force, extra=extra)
+    same_candidates(a.candidates, b.candidates)
+
+
+def test_the_component_searches_the_index_not_every_product(model, monkeypatch) -> None:
+    content = model.components["content"]
+    ranker = all_blended(model)
+    users = history_users(model)[:5]
+    monkeypatch.setattr(ContentComponent, "scores", lambda *a: pytest.fail("dense scoring"))
+    calls: list[int] = []
+    search = ContentIndex.search
+
+    def counted(self, queries, k, exclude=None, *, allowed=None):
+        calls.append(k)
+        return search(self, queries, k, exclude, allowed=allowed)
+
+    monkeypatch.setattr(ContentIndex, "search", counted)
+    ranker.rank(users, ranker.allowed(users, model.graph.described("product"), True))
+    assert calls == [min(model.config.candidates_per_component, len(content.index))]
+
+
+def test_a_user_without_a_content_profile_gets_no_content_candidates(model) -> None:
+    content = model.components["content"]
+    n = model.graph.num_nodes("user")
+    unknown = np.array([n + 3])  # past the last user: a zero vector
+    cols = np.flatnonzero(model.graph.described("product"))
+    s = content.searched(unknown, cols)
+    assert not s.top(np.ones((1, len(cols)), bool), 10).any()
+
+
+def test_above_the_threshold_candidates_come_from_a_calibrated_ann_index() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((30, 24))
+    x = normalise_rows(centres[rng.integers(0, 30, 4000)] + 0.6 * rng.standard_normal((4000, 24)))
+    ids = [f"product:{i}" for i in range(len(x))]
+    ann = ContentIndex.build(ids, x, exact_threshold=1000, approximate="ivf",
+                             target_recall=0.95, calibration_k=30)
+    assert ann.params["kind"] == "ivf" and ann.params["calibrated_recall_at_30"] >= 0.95
+    users = normalise_rows(x[:300] + x[300:600]).astype(np.float32)
+    cols = np.arange(len(x))
+    allowed = np.ones((len(users), len(x)), bool)
+    allowed[:, :300] = False  # e.g. what they have seen
+    searched = SearchedScores(ann, users, x, cols, cols).top(allowed, 30)
+    exact = np.where(allowed, users @ x.T, -np.inf)
+    truth = np.argsort(-exact, axis=1)[:, :30]
+    hits = np.take_along_axis(searched, truth, axis=1).mean()
+    assert searched.sum(axis=1).tolist() == [30] * len(users)
+    assert not (searched & ~allowed).any()
+    assert hits >= 0.9
+
+
+def test_fit_honours_the_exact_threshold(model: HybridModel) -> None:
+    from recommend.hybrid.encoders import LsaEncoder
+
+    small = ContentComponent.fit(model.graph, LsaEncoder(dim=8, n_features=2**12),
+                                 half_life_days=None, exact_threshold=10)
+    assert small is not None and small.index.params["kind"] == "ivf"
+    assert "calibrated_recall_at_10" in small.index.params  # the default depth
+
+
+def test_search_with_allowed_positions_matches_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    x = normalise_rows(rng.standard_normal((200, 8)))
+    index = ContentIndex.build([f"p:{i}" for i in range(200)], x)
+    q = rng.standard_normal((6, 8))
+    allowed = rng.random((6, 200)) < 0.3
+    allowed[5] = False  # nothing allowed: an empty row
+    got = index.search(q, 7, allowed=allowed)
+    expected = np.where(allowed, normalise_rows(q) @ x.T, -np.inf)
+    for r in range(5):
+        assert got.indices[r].tolist() == np.argsort(-expected[r], kind="stable")[:7].tolist()
+    assert got.indices[5].tolist() == [-1] * 7
+    with pytest.raises(ValueError, match="not both"):
+        index.search(q, 7, [set()] * 6, allowed=allowed)
+    with pytest.raises(ValueError, match="allowed of shape"):
+        index.search(q, 7, allowed=allowed[:, :10])
+
+
+def test_config_checks_the_content_fields() -> None:
+    from recommend.hybrid.config import HybridConfig
+
+    with pytest.raises(ValueError, match="content_target_recall"):
+        HybridConfig(content_target_recall=1.5)
+    with pytest.raises(ValueError, match="content_image_weights"):
+        HybridConfig(content_image_weights=(0.0, 1.0))
+    with pytest.raises(ValueError, match="content_exact_threshold"):
+        HybridConfig(content_exact_threshold=0)
