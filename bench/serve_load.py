@@ -18,13 +18,15 @@ then the next recommendations must leave it out), ``--visibility`` times.
 Reports throughput, p50/p99 per route, errors outside the kill window, peak server memory
 (VmRSS), restart (replay) seconds, acknowledged events and how many were lost. Before the
 load, ``--lone`` requests of each route from one client, one at a time (``lone``): the cost of
-a request itself. Under the load the clients are closed-loop (each sends its next request
-when the last is answered), so by Little's law their mean latency is ``clients /
+a request itself. Under the load the clients are closed-loop by default (each sends its next
+request when the last is answered), so by Little's law their mean latency is ``clients /
 throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50 ms needs
-over 640 req/s.
+over 640 req/s. ``--rate R`` runs them open-loop instead: R requests/s in all on a fixed
+schedule, each timed from when it was due (a request stuck behind a slow one counts its
+wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
-[--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a correctness
+[--rate 200] [--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a correctness
 run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32 clients, explained
 recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged events lost; a
 feedback event visible within 1 s.
@@ -134,13 +136,21 @@ class Load:
 
 
 async def client(load: Load, server: Server, users: list[str], products: list[str],
-                 stop_at: float, rng: random.Random, feedback_share: float) -> None:
+                 stop_at: float, rng: random.Random, feedback_share: float,
+                 interval: float | None = None) -> None:
+    """Send requests until ``stop_at``: each as soon as the last is answered (closed loop),
+    or with ``interval`` one every ``interval`` s on a fixed schedule (open loop), timed from
+    when it was due, so a request held up behind a slow one counts its wait."""
     import httpx
 
+    due = time.perf_counter() + (rng.random() * interval if interval else 0.0)
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         while time.perf_counter() < stop_at:
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             feedback = rng.random() < feedback_share
-            start = time.perf_counter()
+            start = due if interval else time.perf_counter()
+            due += interval or 0.0
             try:
                 if feedback:
                     event = {"user": rng.choice(users), "target": rng.choice(products),
@@ -175,8 +185,10 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
     rng = random.Random(0)
     start = time.perf_counter()
     stop_at = start + args.seconds
+    interval = args.clients / args.rate if args.rate else None
     tasks = [asyncio.create_task(client(load, server, users, products, stop_at,
-                                        random.Random(rng.random()), args.feedback_share))
+                                        random.Random(rng.random()), args.feedback_share,
+                                        interval))
              for _ in range(args.clients)]
     restart_seconds = None
     kill_time = start + args.kill_at * args.seconds
@@ -301,6 +313,9 @@ def main() -> None:
     parser.add_argument("--visibility", type=int, default=20)
     parser.add_argument("--lone", type=int, default=200,
                         help="requests sent one at a time before the load (0: none)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: this many requests/s in all, spread over the clients"
+                             " on a fixed schedule (default: closed loop, as fast as answered)")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -325,6 +340,7 @@ def main() -> None:
         acked = load.pop("acked")
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
+                  "rate": args.rate,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
                   "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,
