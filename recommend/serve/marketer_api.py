@@ -69,9 +69,12 @@ def panel(state: ServedState, item: str, k: int = 5) -> dict[str, Any]:
     choice = state.rec.choose_influencers(iid, k)
     mean = choice.reach[0]
     base = choice.baselines
+    lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "
+            f"{found.candidates} who do not have it yet." if len(found.members) < found.candidates
+            else f"All {found.candidates} shoppers who do not have it yet: there are no more "
+                 "to choose from.")
     return {
-        "lead": (f"The {len(found.members)} shoppers most likely to take it next, of the "
-                 f"{found.candidates} who do not have it yet."),
+        "lead": lead,
         "sentences": found.summary.sentences,
         "influencers": [{"user": i.user, "sentence": i.sentence}
                         for i in choice.influencers],

@@ -87,3 +87,5 @@ def test_product_page_marketer_panel(client: TestClient) -> None:
     full = client.get("/items/p0004", params={"marketer": "1"}).text
     assert "Together they reach" in full and 'id="marketer-form"' not in full
     assert client.get("/ui/marketer", params={"item": "nope"}).status_code == 404
+    everyone = client.get("/ui/marketer", params={"item": "p0017"}).text  # 21 of 120 have it
+    assert "All 99 shoppers who do not have it yet" in everyone
