@@ -1,9 +1,10 @@
 """The audience half of ``bench/marketer.py``: datasets, the time cuts, the baselines, recall@n.
 
 A global time cut at the 80th percentile of the purchase / cart / rating times splits each
-dataset (:func:`time_cut`). Only users known at the cut (an event before it) are ranked or
-counted as takers. For up to ``--products`` products with at least 5 test takers: recall@n
-and precision@n (n = 100, 1000 and 5% of users) of the audience and of two baselines.
+dataset (:func:`time_cut`; the training graph keeps no edge from at or after the cut). Only
+users known at the cut (an event before it) are ranked or counted as takers. For up to
+``--products`` products with at least 5 test takers: recall@n and precision@n (n = 100,
+1000 and 5% of users) of the audience and of two baselines.
 
 The audience blends the hybrid's item column with the users' activity in the product's
 categories, weight ``b`` (:data:`recommend.marketer.audience.CATEGORY_WEIGHT`). ``b`` is
@@ -66,6 +67,10 @@ def load_graph(folder: Path) -> Any:
 def time_cut(graph: Any, quantile: float = 0.8, *, enrich: bool = True
              ) -> tuple[Any, sp.csr_matrix, float]:
     """The training graph before the cut, the (users x products) test takers, the cut.
+
+    The training graph holds only what was known at the cut: every timed edge at or after it
+    is left out (a purchase after the cut of a product viewed before it too, though that
+    pair is no test pair), with the pairs new after it and the posts that name them.
     ``enrich``: add the profile stage's relations first (a training graph has them)."""
     from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
     from recommend.hybrid.split import graph_without_pairs, leaky_post_edges, rederive
@@ -81,6 +86,11 @@ def time_cut(graph: Any, quantile: float = 0.8, *, enrich: bool = True
     users, products = first_event.row[late], first_event.col[late]
     codes = users.astype(np.int64) * graph.num_nodes("product") + products
     drops = leaky_post_edges(graph, users, products, first_event.data[late])
+    for c in graph.edge_blocks():  # nothing from the test period: every edge at or after it
+        key = (c.src_type, c.relation, c.dst_type)
+        after = c.ts >= cut  # NaN (no time): kept
+        if after.any():
+            drops[key] = drops[key] | after if key in drops else after
     derived = [r for r in ("co_bought", "interested_in", "member_of") if graph.num_edges(r)]
     train = graph_without_pairs(graph, codes, drop_relations=derived, drop_edges=drops)
     rederive(train, derived)
