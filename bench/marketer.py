@@ -1,16 +1,19 @@
 """Marketer benchmark: a product's audience, and influencers to reach it.
 
-**Audience.** Per dataset with event times (two demo worlds of 5,000 users, MovieLens 100K
-(943 users: n = 1000 is everyone there), Amazon 2018
-beauty + fashion 5-core; Amazon 2023's histories have no product with 5 buyers in any test
-period): a global time cut at the 80th percentile of the purchase / cart / rating times.
-The training graph drops every (user, product) pair whose first event is at or after the cut
+**Audience** (:mod:`bench.marketer_audience`, which argues the method). Per dataset with
+event times (two demo worlds of 5,000 users, MovieLens 100K (943 users: n = 1000 is everyone
+there), Amazon 2018 beauty + fashion 5-core; Amazon 2023's histories have no product with 5
+buyers in any test period): a global time cut at the 80th percentile of the purchase / cart /
+rating times. The training graph keeps no edge from at or after the cut and drops every
+(user, product) pair whose first event is at or after it
 (:func:`recommend.hybrid.split.graph_without_pairs`, with the posts that name them and the
-profile stage's relations recomputed, as the build's validation does); the test takers of a
-product are the users whose first purchase / cart / rating of it is after the cut. The
-hybrid is fitted on the training graph with the build's defaults (``HybridConfig()``). For up to
-``--products`` products with at least 5 test takers: recall@n and precision@n of the
-audience (n = 100, 1000 and 5% of users) against two baselines, each ranking the users who
+profile stage's relations recomputed, as the build's validation does); the test
+takers of a product are the users whose first purchase / cart / rating of it is after the
+cut. The hybrid is fitted on the training graph with the build's defaults
+(``HybridConfig()``); the audience's category weight is chosen on a second cut inside the
+training period. For up to ``--products`` products with at least 5 test takers: recall@n and
+precision@n of the audience (n = 100, 1000 and 5% of users; an n covering every user known
+at the cut is reported as not informative) against two baselines, each ranking the users who
 do not have the product:
 
 - ``category_buyers``: users by their purchases / carts / ratings in the product's
@@ -38,8 +41,6 @@ writes bench/results/marketer.json.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,173 +48,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.marketer_audience import (  # noqa: E402
+    AUDIENCE_SETS,
+    TARGETS,
+    audience_case,
+    category_buyers,
+    import_dataset,
+    load_graph,
+    ranked,
+)
 from kg.atomic import atomic_write_json  # noqa: E402
 
-SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "bench" / "results" / "marketer.json"
-TARGETS = ("purchased", "carted", "rated")
-#: The demo worlds' size: n = 1000 must be well below the number of users.
-DEMO_SIZE = ("--users", "5000", "--products", "800", "--posts", "8000")
-#: name -> (import kind, source folder or demo seed)
-AUDIENCE_SETS = {
-    "demo-7": ("demo", "7"),
-    "demo-8": ("demo", "8"),
-    "ml-100k": ("movielens", "ml-100k"),
-    "amazon2018-beauty-fashion": ("amazon-reviews", "amazon2018_5core_beauty_fashion"),
-}
-
-
-def import_dataset(kind: str, source: str, out: Path) -> None:
-    args = (["import", "demo", "--out", str(out), "--no-images", "--seed", source, *DEMO_SIZE]
-            if kind == "demo" else ["import", kind, str(SHARED / source), "--out", str(out)])
-    subprocess.run([sys.executable, "-m", "scripts.cli", *args, "--no-progress"], check=True,
-                   cwd=ROOT, capture_output=True)
-
-
-def load_graph(folder: Path) -> Any:
-    from kg.build import build_graph
-    from kg.reader import read_dataset
-
-    return build_graph(read_dataset(folder, progress=False).dataset, progress=False)
-
-
-def time_cut(graph: Any, quantile: float = 0.8) -> tuple[Any, sp.csr_matrix, float]:
-    """The training graph before the cut, the (users x products) test takers, the cut."""
-    from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
-    from recommend.hybrid.split import graph_without_pairs, leaky_post_edges, rederive
-    from recommend.profiles import enrich_graph
-
-    enrich_graph(graph, embeddings=False)
-    first_target = latest_times(graph, TARGETS, first=True).tocoo()
-    known = first_target.data > NO_TIME
-    cut = float(np.quantile(first_target.data[known], quantile))
-    first_event = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
-    late = (first_event.data >= cut) & (first_event.data > NO_TIME)
-    users, products = first_event.row[late], first_event.col[late]
-    codes = users.astype(np.int64) * graph.num_nodes("product") + products
-    drops = leaky_post_edges(graph, users, products, first_event.data[late])
-    derived = [r for r in ("co_bought", "interested_in", "member_of") if graph.num_edges(r)]
-    train = graph_without_pairs(graph, codes, drop_relations=derived, drop_edges=drops)
-    rederive(train, derived)
-    test_pairs = known & (first_target.data >= cut)
-    taken = sp.csr_matrix((np.ones(int(test_pairs.sum())),
-                           (first_target.row[test_pairs], first_target.col[test_pairs])),
-                          shape=first_target.shape)
-    # only pairs new after the cut (no event before it) are test takers
-    taken = taken.multiply(sp.csr_matrix((np.ones(len(users)), (users, products)),
-                                         shape=first_target.shape)).tocsr()
-    taken.data[:] = 1.0
-    return train, taken, cut
-
-
-def category_buyers(graph: Any, i: int) -> np.ndarray:
-    from kg.interactions import relation_matrix
-
-    takes = (relation_matrix(graph, TARGETS) > 0).astype(np.float64).tocsr()
-    cats = graph.matrix("in_category", "category", "product")
-    same = np.asarray((cats @ cats[i].T).todense()).ravel() > 0
-    score = np.asarray(takes[:, same].sum(axis=1)).ravel()
-    activity = np.asarray(takes.sum(axis=1)).ravel()
-    return score + activity / (activity.max() + 1.0) * 0.5
-
-
-def neighbour_buyers(seen: sp.csr_matrix, i: int, k: int = 20) -> np.ndarray:
-    col = seen[:, [i]].toarray().ravel()
-    co = np.asarray(seen.T @ col).ravel()
-    norms = np.sqrt(np.asarray(seen.sum(axis=0)).ravel() * max(col.sum(), 1.0))
-    sim = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
-    sim[i] = 0.0
-    near = np.argsort(-sim)[:k]
-    w = np.zeros_like(sim)
-    w[near] = sim[near]
-    return np.asarray(seen @ w).ravel()
-
-
-def ranked(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
-    s = scores.astype(np.float64).copy()
-    s[exclude] = -np.inf
-    order = np.lexsort((np.arange(len(s)), -s))
-    return order[np.isfinite(s[order])][:n]
-
-
-def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
-                  ) -> tuple[dict[str, Any], Any, Any]:
-    from recommend.hybrid.config import HybridConfig
-    from recommend.hybrid.fit import fit_hybrid
-    from recommend.marketer.audience import activity, audience_scores, find_audience, top_users
-
-    folder = work / name
-    import_dataset(kind, source, folder)
-    graph = load_graph(folder)
-    began = time.perf_counter()
-    train, taken, cut = time_cut(graph)
-    model = fit_hybrid(train, HybridConfig())
-    fit_s = time.perf_counter() - began
-    n_users = train.num_nodes("user")
-    sizes = {"100": 100, "1000": 1000, "5%": max(1, n_users // 20)}
-    # a marketer can only target users known at the cut: the test takers and every ranking
-    # are restricted to users with an event before it
-    unknown = np.flatnonzero(np.diff(model.seen_.indptr) == 0)
-    taken = (sp.diags((np.diff(model.seen_.indptr) > 0).astype(np.float64)) @ taken).tocsr()
-    taken.eliminate_zeros()
-    counts = np.diff(taken.tocsc().indptr)
-    active = activity(model)
-    eligible = np.flatnonzero(counts >= 5)
-    rng = np.random.default_rng(0)
-    items = np.sort(rng.choice(eligible, min(n_products, len(eligible)), replace=False))
-    seen = model.seen_
-    takers_t = taken.tocsc()
-    metrics: dict[str, dict[str, list[float]]] = {
-        m: {f"{k}@{s}": [] for s in sizes for k in ("recall", "precision")}
-        for m in ("audience", "category_buyers", "neighbour_buyers")}
-    times: list[float] = []
-    for i in items.tolist():
-        truth = takers_t.indices[takers_t.indptr[i]:takers_t.indptr[i + 1]]
-        have = np.union1d(seen[:, [i]].tocoo().row, unknown)
-        t0 = time.perf_counter()
-        scores, _, _, _ = audience_scores(model, i)
-        scores[unknown] = -np.inf
-        lists = {"audience": top_users(scores, max(sizes.values()), active)}
-        times.append(time.perf_counter() - t0)
-        lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))
-        lists["neighbour_buyers"] = ranked(neighbour_buyers(seen, i), have, max(sizes.values()))
-        for m, top in lists.items():
-            for label, s in sizes.items():
-                hit = np.isin(top[:s], truth).sum()
-                metrics[m][f"recall@{label}"].append(hit / len(truth))
-                metrics[m][f"precision@{label}"].append(hit / s)
-    explained, shown, explain_s = [], [], []
-    for i in items[:20].tolist():
-        t0 = time.perf_counter()
-        aud = find_audience(model, train.node_id("product", i), 100)
-        explain_s.append(time.perf_counter() - t0)
-        explained.append(np.mean([bool(m.paths or m.withheld) for m in aud.members]))
-        shown.append(np.mean([bool(m.paths) for m in aud.members]))
-    out = {
-        "users": n_users, "products_evaluated": len(items), "eligible_products": len(eligible),
-        "cut": cut, "fit_seconds": round(fit_s, 1), "blend": model.blend.kind,
-        "metrics": {m: {k: round(float(np.mean(v)), 4) for k, v in d.items()}
-                    for m, d in metrics.items()},
-        "recall_vs_category": {
-            s_: round(float(np.mean(metrics["audience"][f"recall@{s_}"]))
-                      / max(float(np.mean(metrics["category_buyers"][f"recall@{s_}"])), 1e-9), 3)
-            for s_ in sizes},
-        "recall_vs_neighbours": {
-            s_: round(float(np.mean(metrics["audience"][f"recall@{s_}"]))
-                      / max(float(np.mean(metrics["neighbour_buyers"][f"recall@{s_}"])), 1e-9), 3)
-            for s_ in sizes},
-        "explained_share": round(float(np.mean(explained)), 4) if explained else None,
-        "shown_path_share": round(float(np.mean(shown)), 4) if shown else None,
-        "score_ms": {"p50": round(1000 * float(np.median(times)), 2),
-                     "p95": round(1000 * float(np.quantile(times, 0.95)), 2)},
-        "explained_100_ms_p50": round(1000 * float(np.median(explain_s)), 1),
-    }
-    return out, model, items
 
 
 def influencer_case(graph: Any, audiences: list[tuple[str, np.ndarray]], runs: int = 100
@@ -289,6 +139,25 @@ def big_case(work: Path) -> dict[str, Any]:
                                  "p95": round(1000 * float(np.quantile(times[1:], 0.95)), 1)}}
 
 
+def pooled_choice(cases: dict[str, Any]) -> dict[str, Any]:
+    """The category weight best over the datasets' validation cuts: each weight's mean recall
+    over a dataset's judged sizes relative to the hybrid alone's, averaged over datasets."""
+    from recommend.marketer.audience import CATEGORY_WEIGHT
+
+    gains: dict[str, list[float]] = {}
+    for case in cases.values():
+        valid = case["validation"]
+        judged = valid["judged_sizes"]
+        base = float(np.mean([valid["recall"]["0.0"][s] for s in judged]))
+        for w, rec in valid["recall"].items():
+            gains.setdefault(w, []).append(float(np.mean([rec[s] for s in judged]))
+                                           / max(base, 1e-9))
+    mean = {w: round(float(np.mean(g)), 4) for w, g in gains.items()}
+    best = max(mean, key=lambda w: (mean[w], -float(w)))
+    return {"datasets": sorted(cases), "relative_recall": mean, "best": float(best),
+            "served": CATEGORY_WEIGHT}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=100)
@@ -316,6 +185,8 @@ def main() -> int:
                 results["influencers"][name] = influencer_case(model.graph, auds)
                 print(f"  influencers {results['influencers'][name]['reach_vs_top_followers']}",
                       flush=True)
+        if len(results["audience"]) > 1:
+            results["category_weight_validation"] = pooled_choice(results["audience"])
         if not args.only or "ciao" in args.only:
             print("[influencers] ciao", flush=True)
             results["influencers"]["ciao"] = ciao_case(work, 10)

@@ -10,8 +10,8 @@ optional header) gives more users like them, and the traits the two groups share
 (:mod:`recommend.marketer.lookalike`); a bad line is an error naming the file and line.
 
 ``--json`` prints the whole result as one JSON object; ``--csv`` one row per user
-(``user,score``, then with ``--item`` each component's part, the paths' sentences joined by
-`` | `` and the withheld kinds).
+(``user,score``, then with ``--item`` each component's part and the category activity's,
+the paths' sentences joined by `` | `` and the withheld kinds).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_audience(args: argparse.Namespace) -> int:
     """Print the audience (or the lookalikes) as text, JSON or CSV."""
+    from recommend.marketer.audience import part_names
     from recommend.recommender import Recommender
 
     if args.seed is not None and not args.seed.is_file():
@@ -59,7 +60,7 @@ def run_audience(args: argparse.Namespace) -> int:
         lines = [f"{k:>4}. {u}  score {s:.3f}" for k, (u, s) in enumerate(found.members, 1)]
     else:
         found = rec.audience(args.item, args.n, explain=not args.no_explain)
-        names = list(rec.model.blend.names)
+        names = list(part_names(rec.model))
         header = ["user", "score", *names, "paths", "withheld"]
         rows = [[m.user, f"{m.score:.6f}", *(f"{m.parts[n]:.6f}" for n in names),
                  " | ".join(p.text for p in m.paths), "; ".join(m.withheld)]

@@ -15,6 +15,17 @@ equivalents rather than the same number:
   (with evidence: a spread over the candidates) by its share of the trees' split gain
   (:func:`gbdt_weights`), how much the fitted trees lean on it.
 
+The hybrid ranks a user's products against each other: it answers "which product, if they
+take one?", not "who will take one at all?". From the item side that misses the people's own
+appetite: a heavy buyer of the category whose history makes this product only one option of
+several scores lower than a stranger. So the audience blends the hybrid's column with each
+user's activity in the product's categories (:func:`recommend.marketer.columns.category_activity`,
+min-max over the candidates): ``(1 - b) * hybrid + b * category``, the hybrid's total scaled
+to span 1 over the candidates (a common factor: its parts keep their proportions). ``b`` is
+:data:`CATEGORY_WEIGHT`, chosen on validation cuts (a second time cut inside each bench
+training period, ``bench/marketer.py``), never on a test period; ``b = 0`` is the hybrid
+alone.
+
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
 third person. The reader is the marketer, another person, so on top of the recommender's
@@ -34,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.marketer.columns import item_columns
+from recommend.marketer.columns import category_activity, item_columns
 from recommend.marketer.summary import AudienceSummary, summarise
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids, violations
 from recommend.results import ExplainedPath
@@ -43,14 +54,19 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["Audience", "AudienceMember", "activity", "audience_scores", "find_audience",
-           "marketer_paths", "top_users"]
+__all__ = ["CATEGORY", "CATEGORY_WEIGHT", "Audience", "AudienceMember", "activity",
+           "audience_scores", "find_audience", "marketer_paths", "part_names", "top_users"]
 
 PATH_COMPONENTS = ("graph", "social")
-#: What a component's score for a member rests on, when it is their own history.
+#: The part name of the users' activity in the product's categories.
+CATEGORY = "category"
+#: Its weight ``b`` beside the hybrid (module doc; chosen on the bench's validation cuts).
+CATEGORY_WEIGHT = 0.3
+#: What a part of a member's score rests on, when it is their own history.
 HISTORY_KINDS = {"cf": "cf: their own history, like other people's",
                  "session": "session: what they took last",
-                 "content": "content: text of what they took or wrote"}
+                 "content": "content: text of what they took or wrote",
+                 CATEGORY: "category: how much they took in its categories"}
 
 
 @dataclass(frozen=True)
@@ -85,10 +101,17 @@ class Audience:
                 "members": [m.to_json() for m in self.members]}
 
 
-def audience_scores(model: HybridModel, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                          str]:
+def part_names(model: HybridModel) -> tuple[str, ...]:
+    """The names of an audience score's parts: the blend's components, then :data:`CATEGORY`."""
+    return (*model.blend.names, CATEGORY)
+
+
+def audience_scores(model: HybridModel, i: int, category_weight: float = CATEGORY_WEIGHT
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """Every user's item-side score of product index ``i``: (scores, parts (users x
-    components), candidate mask, method). Non-candidates (they have it) score -inf."""
+    :func:`part_names`), candidate mask, method). Non-candidates (they have it) score -inf."""
+    if not 0.0 <= category_weight <= 1.0:
+        raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
     raw = item_columns(model, i)
     seen = model.graph.cached("marketer.seen_csc", model.seen_.tocsc)  # columns: O(takers)
     cand = np.ones(raw.shape[0], bool)
@@ -112,8 +135,22 @@ def audience_scores(model: HybridModel, i: int) -> tuple[np.ndarray, np.ndarray,
         w = np.asarray(blend.weights, np.float64)
         method = f"item column, min-max over users; {blend.kind} blend weights"
     parts = norm * w
+    total = parts[cand].sum(axis=1)
+    span = float(total.max() - total.min()) if len(total) else 0.0
+    parts *= (1.0 - category_weight) / span if span > 1e-12 else 0.0
+    category = _min_max(category_activity(model.graph, i), cand) * category_weight
+    parts = np.column_stack([parts, category])
+    method += f"; blended with their activity in its categories, weight {category_weight:g}"
     scores = np.where(cand, parts.sum(axis=1), -np.inf)
     return scores, parts, cand, method
+
+
+def _min_max(values: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """``values`` scaled to [0, 1] over the candidates (zeros when they are all equal)."""
+    if not cand.any():
+        return np.zeros_like(values)
+    lo, hi = values[cand].min(), values[cand].max()
+    return (values - lo) / (hi - lo) if hi - lo > 1e-12 else np.zeros_like(values)
 
 
 def gbdt_weights(blend: Any) -> np.ndarray:
@@ -133,7 +170,7 @@ def find_audience(model: HybridModel, item_id: str, n: int, *, explain: bool = T
     scores, parts, cand, method = audience_scores(model, i)
     top = top_users(scores, n, activity(model))
     users = [graph.node_id("user", int(u)) for u in top]
-    names = model.blend.names
+    names = part_names(model)
     privacy = Privacy.from_config(model.config)
     members = []
     for u, uid in zip(top.tolist(), users, strict=True):

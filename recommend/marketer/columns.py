@@ -16,6 +16,11 @@ product. Each component has an exact, cheap column:
 
 Each equals the component's ``scores(users)[:, i]`` (a test checks this on every component);
 column views of the item x item matrices are kept per model (:func:`_csc`).
+
+:func:`category_activity` is not a component: it is each user's appetite for the product's
+categories (how many products sharing a category with it they bought, carted or rated), the
+propensity the audience blends in beside the hybrid's column
+(:func:`recommend.marketer.audience.audience_scores`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["component_column", "item_columns"]
+__all__ = ["TAKES", "category_activity", "component_column", "item_columns"]
+
+#: The acts that count as taking a product (as the bench's test takers).
+TAKES = ("purchased", "carted", "rated")
 
 _CSC: weakref.WeakKeyDictionary[Any, tuple[int, sp.csc_matrix]] = weakref.WeakKeyDictionary()
 
@@ -117,3 +125,20 @@ def item_columns(model: Any, i: int) -> np.ndarray:
     n_users = model.graph.num_nodes("user")
     cols = [component_column(n, model.components[n], i, n_users) for n in model.blend.names]
     return np.column_stack(cols) if cols else np.zeros((n_users, 0))
+
+
+def category_activity(graph: Any, i: int) -> np.ndarray:
+    """Every user's ``log1p`` count of the products sharing a category with product index
+    ``i`` that they bought, carted or rated (zeros when the graph has no categories)."""
+    from kg.interactions import relation_matrix
+
+    n_users = graph.num_nodes("user")
+    if not graph.num_nodes("category") or not graph.num_edges("in_category"):
+        return np.zeros(n_users)
+    takes = graph.cached("marketer.takes", lambda: (
+        relation_matrix(graph, TAKES) > 0).astype(np.float64).tocsr())
+    cats = graph.matrix("in_category", "category", "product")  # products x categories
+    same = np.asarray((cats @ cats[i].T).todense()).ravel() > 0
+    out = np.zeros(n_users)
+    out[: takes.shape[0]] = np.log1p(takes @ same.astype(np.float64))[:n_users]
+    return out

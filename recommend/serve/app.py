@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from kg.version import shopgraph_version
 from recommend.serve.api import api_router
 from recommend.serve.look_api import LOOK_PATH, look_router
+from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
 from recommend.serve.state import ServedState
@@ -76,6 +77,7 @@ def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI
     app.include_router(api_router(state, config.access, config.images_dir))
     app.include_router(look_router(state, config.access, config.max_image_bytes,
                                    config.images_dir))
+    app.include_router(marketer_router(state, config.access))
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""The storefront: server-rendered pages (Jinja2) and one small plain script, no build step.
+"""The storefront: server-rendered pages (Jinja2) and two small plain scripts, no build step.
 
 ``/`` has a shopper search box, the chosen shopper's feed of product cards (image, title,
 price, the "why" sentences, the path picture on demand) and a profile panel (interests and
 shopper groups in words). ``/items/{item}`` is a product page with similar items and their
 reasons, and a "shop the look" photo upload when the artifact has image vectors
-(:mod:`recommend.serve.look`). The feed and the profile are HTML fragments (``/ui/feed``,
-``/ui/profile``) that the script swaps in after each button press, so the feed refreshes live.
+(:mod:`recommend.serve.look`), and a marketer panel (who should see the product, in
+words, and the influencers to work with; :func:`recommend.serve.marketer_api.panel`), shown
+on ``?marketer=1`` or swapped in from ``/ui/marketer`` by ``marketer.js``. The feed and the
+profile are HTML fragments (``/ui/feed``, ``/ui/profile``) that the script swaps in after each
+button press, so the feed refreshes live.
 
 The buttons (like, not interested, add to cart) post to ``/ui/feedback``, which takes those
 three kinds only, for the shopper the page shows, and needs the page's token (made per
@@ -29,6 +32,7 @@ from fastapi.templating import Jinja2Templates
 from recommend.serve.api import explanation, recommendations, similar
 from recommend.serve.catalogue import find_users, product_info, profile
 from recommend.serve.look import ShopTheLook
+from recommend.serve.marketer_api import panel
 from recommend.serve.security import checked_id
 from recommend.serve.state import ServedState
 from recommend.serve.writes import WriteRefused
@@ -85,12 +89,18 @@ def mount_storefront(app: FastAPI, state: ServedState, images: Path | None) -> N
 
     @app.get("/items/{item}", response_class=HTMLResponse, include_in_schema=False)
     def product_page(request: Request, item: str,
-                     user: str | None = Query(None, max_length=200)) -> HTMLResponse:
+                     user: str | None = Query(None, max_length=200),
+                     marketer: bool = False) -> HTMLResponse:
         found = similar(state, item, FEED_SIZE, explain=True, images=images)
         iid = state.rec.item_id(item)
         return page(request, "product.html", item=iid.partition(":")[2],
                     product=product_info(state.rec.graph, iid, images), similar=found,
-                    user=user)
+                    user=user, panel=panel(state, item) if marketer else None)
+
+    @app.get("/ui/marketer", response_class=HTMLResponse, include_in_schema=False)
+    def marketer_panel(request: Request, item: str = Query(..., max_length=200)
+                       ) -> HTMLResponse:
+        return page(request, "marketer.html", panel=panel(state, item))
 
     @app.post("/ui/feedback", include_in_schema=False)
     def feedback(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:

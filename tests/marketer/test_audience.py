@@ -10,8 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommend.hybrid.blend import Blend
-from recommend.marketer.audience import audience_scores, private_to_marketer
-from recommend.marketer.columns import component_column
+from recommend.marketer.audience import (
+    CATEGORY,
+    CATEGORY_WEIGHT,
+    audience_scores,
+    part_names,
+    private_to_marketer,
+)
+from recommend.marketer.columns import TAKES, category_activity, component_column, item_columns
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids
 from recommend.recommender import Recommender
 
@@ -51,9 +57,57 @@ def test_a_linear_blend_scores_are_the_sum_of_weighted_parts(rec) -> None:
     w = np.linspace(1.0, 2.0, len(names))
     model = dataclasses.replace(rec.model, blend=Blend(names, w, "coordinate"))
     scores, parts, cand, method = audience_scores(model, 5)
-    assert "coordinate" in method
+    assert "coordinate" in method and "weight 0.3" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
-    assert (parts[cand] <= w + 1e-9).all() and (parts[cand] >= -1e-9).all()
+    hybrid = parts[cand][:, :-1]
+    assert (hybrid >= -1e-9).all()
+    np.testing.assert_allclose(np.ptp(hybrid.sum(axis=1)), 1 - CATEGORY_WEIGHT)
+    raw = item_columns(model, 5)[cand]
+    spread = raw.max(axis=0) - raw.min(axis=0)
+    top = int(np.argmax(hybrid[:, 0]))  # the parts keep the blend's proportions
+    norm = (raw[top] - raw.min(axis=0)) / np.where(spread > 0, spread, 1)
+    np.testing.assert_allclose(hybrid[top] / hybrid[top].sum(), norm * w / (norm * w).sum())
+
+
+def test_category_activity_counts_takes_in_the_products_categories(rec) -> None:
+    from kg.interactions import relation_matrix
+
+    graph = rec.graph
+    i = 5
+    cats = set(graph.matrix("in_category", "category", "product")[i].indices.tolist())
+    assert cats
+    takes = relation_matrix(graph, TAKES).tocsr()
+    col = category_activity(graph, i)
+    inside = graph.matrix("in_category", "category", "product")
+    for u in range(0, graph.num_nodes("user"), 17):
+        own = takes[u].indices[takes[u].data > 0]
+        want = sum(1 for j in own if cats & set(inside[j].indices.tolist()))
+        assert col[u] == pytest.approx(np.log1p(want)), u
+    assert col.max() > 0
+
+
+def test_the_category_weight_moves_the_audience_from_the_hybrid_to_the_category(rec) -> None:
+    i = 5
+    alone, parts0, cand, _ = audience_scores(rec.model, i, category_weight=0.0)
+    assert np.count_nonzero(parts0[cand][:, -1]) == 0
+    _, parts, _, _ = audience_scores(rec.model, i)  # the hybrid's part, scaled by 1 - b
+    np.testing.assert_allclose(alone[cand] * (1 - CATEGORY_WEIGHT),
+                               parts[cand][:, :-1].sum(axis=1))
+    only, _, _, _ = audience_scores(rec.model, i, category_weight=1.0)
+    col = category_activity(rec.graph, i)[cand]
+    order = np.argsort(-only[cand], kind="stable")
+    assert (np.diff(col[order]) <= 1e-12).all()  # by category activity alone
+    with pytest.raises(ValueError, match="category_weight"):
+        audience_scores(rec.model, i, category_weight=1.5)
+
+
+def test_the_category_part_is_withheld_as_private_evidence(rec) -> None:
+    item = rec.graph.nodes("product")[5]
+    members = rec.audience(item, 30).members
+    assert all(set(m.parts) == set(part_names(rec.model)) for m in members)
+    with_part = [m for m in members if m.parts[CATEGORY] > 0]
+    assert with_part
+    assert all(any(w.startswith("category:") for w in m.withheld) for m in with_part)
 
 
 def test_members_are_explained_without_showing_their_private_acts(rec) -> None:
@@ -139,7 +193,7 @@ def test_a_gbdt_blend_is_weighed_by_its_trees_gain_shares(rec) -> None:
     scores, parts, cand, method = audience_scores(model, 5)
     assert "gain shares" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
-    assert np.count_nonzero(parts[cand][:, 2:]) == 0
+    assert np.count_nonzero(parts[cand][:, 2:len(names)]) == 0
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,7 +2,8 @@
 
 Opens the page, finds and chooses a shopper, marks the first card "not interested" and sees
 it leave while the feed refills, opens a path picture, uploads a product photo and sees
-look-alike products (shop the look), opens a product page, at desktop width and at 375 px.
+look-alike products (shop the look), opens a product page and its marketer panel, at desktop
+width and at 375 px.
 A screenshot of each step goes to a temporary folder, copied to
 ``$SHOPGRAPH_SCREENSHOTS`` when that is set. Skipped, saying why, only when Playwright or
 Chromium is missing (``make test`` installs Chromium where it can).
@@ -75,7 +76,7 @@ def test_storefront_in_chromium(server: str, image_demo: tuple[Path, Path],
     wanted = os.environ.get("SHOPGRAPH_SCREENSHOTS")
     if wanted:
         shutil.copytree(shots, wanted, dirs_exist_ok=True)
-    assert len(list(shots.glob("*.png"))) == 7
+    assert len(list(shots.glob("*.png"))) == 8
 
 
 def _walk(browser, server: str, shots: Path, photo: Path) -> None:
@@ -122,6 +123,12 @@ def _walk(browser, server: str, shots: Path, photo: Path) -> None:
     card.locator("h3 a").click()
     page.get_by_role("heading", name="Similar items").wait_for()
     assert page.locator(".card").count() > 0
+    page.get_by_role("button", name="Who should see this, and who should promote it?").click()
+    panel = page.locator("#marketer-panel")
+    panel.get_by_text("Together they reach").wait_for()
+    assert panel.get_by_role("heading", name="Who should see this").evaluate(
+        "(h) => h === document.activeElement")
+    assert panel.locator("ol.influencers li").count() == 5
     page.screenshot(path=shots / "6-product.png", full_page=True)
     assert not errors, errors
 
@@ -131,3 +138,8 @@ def _walk(browser, server: str, shots: Path, photo: Path) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width}px wide at a 375px viewport"
     phone.screenshot(path=shots / "7-phone.png", full_page=True)
+    phone.goto(server + "/items/p0003?marketer=1")  # the panel without the script's help
+    phone.get_by_text("Together they reach").wait_for()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the marketer panel is {width}px wide at a 375px viewport"
+    phone.screenshot(path=shots / "8-phone-marketer.png", full_page=True)

@@ -1,0 +1,107 @@
+"""The marketer's reads: ``GET /v1/items/{item}/audience`` and ``GET /v1/items/{item}/influencers``.
+
+Answers are the CLI's ``--json`` shapes (``shopgraph audience --item X --json``,
+``shopgraph influencers --item X --json``; docs/marketer.md) from the same
+:class:`recommend.Recommender` methods, so the privacy rules are the CLI's, unchanged: each
+member comes with only the paths a third party may see, else the kinds of private evidence
+withheld; the summary names crowd traits only; an influencer's figures are public acts and
+counts. These routes list users to whoever may read, so they are guarded like every other
+read (``--keyed-reads``).
+
+Bounds keep one request's cost in hand: ``n`` up to :data:`MAX_AUDIENCE` users, explained
+(``explain=true``, paths per member) up to :data:`MAX_EXPLAINED`; ``k`` up to
+:data:`MAX_INFLUENCERS`, with the CLI's defaults for the rest (audience 5% of users and at
+least 100, 100 simulated cascades, seed 0: the same request gets the same answer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from recommend.serve.security import Access, checked_id
+from recommend.serve.state import ServedState
+
+MAX_AUDIENCE = 10_000
+MAX_EXPLAINED = 1_000
+MAX_INFLUENCERS = 20
+
+
+def _item(state: ServedState, raw: str) -> str:
+    """The typed product id of ``raw``: 404 when unknown, 422 when malformed."""
+    try:
+        return state.rec.item_id(checked_id(raw, "item"))
+    except KeyError as err:
+        raise HTTPException(404, str(err.args[0])) from None
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+
+
+def audience(state: ServedState, item: str, n: int, *, explain: bool) -> dict[str, Any]:
+    """``item``'s audience as ``shopgraph audience --json`` prints it (module doc)."""
+    if explain and n > MAX_EXPLAINED:
+        raise HTTPException(422, f"explain at most {MAX_EXPLAINED} members a request; ask "
+                                 f"for n <= {MAX_EXPLAINED} or explain=false")
+    iid = _item(state, item)
+    try:
+        return state.rec.audience(iid, n, explain=explain).to_json()
+    except KeyError as err:  # the product left between the two reads
+        raise HTTPException(404, str(err.args[0])) from None
+
+
+def influencers(state: ServedState, item: str, k: int) -> dict[str, Any]:
+    """``k`` influencers for ``item`` as ``shopgraph influencers --json`` prints them."""
+    iid = _item(state, item)
+    try:
+        return state.rec.choose_influencers(iid, k).to_json()
+    except KeyError as err:
+        raise HTTPException(404, str(err.args[0])) from None
+
+
+def panel(state: ServedState, item: str, k: int = 5) -> dict[str, Any]:
+    """The storefront's marketer panel for ``item``: who should see it, in words (the crowd
+    summary of its audience, 5% of users and at least 100, no member named), and the ``k``
+    influencers chosen, each with their sentence, and the reach beside the baselines'."""
+    iid = _item(state, item)
+    size = max(100, state.rec.graph.num_nodes("user") // 20)
+    found = state.rec.audience(iid, size, explain=False)
+    choice = state.rec.choose_influencers(iid, k)
+    mean = choice.reach[0]
+    base = choice.baselines
+    lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "
+            f"{found.candidates} who do not have it yet." if len(found.members) < found.candidates
+            else f"All {found.candidates} shoppers who do not have it yet: there are no more "
+                 "to choose from.")
+    return {
+        "lead": lead,
+        "sentences": found.summary.sentences,
+        "influencers": [{"user": i.user, "sentence": i.sentence}
+                        for i in choice.influencers],
+        "reach": (f"Together they reach an expected {mean:.1f} of those "
+                  f"{choice.audience_size} people; the {k} with the most followers would "
+                  f"reach {base['top_followers'][0]:.1f}, the degree-discount choice "
+                  f"{base['degree_discount'][0]:.1f}."),
+    }
+
+
+def marketer_router(state: ServedState, access: Access) -> APIRouter:
+    """The two marketer routes over ``state``, read-guarded by ``access``."""
+    router = APIRouter(prefix="/v1", dependencies=[Depends(access.read)],
+                       tags=["marketer"])
+
+    @router.get("/items/{item}/audience")
+    def get_audience(item: str, n: int = Query(100, ge=1, le=MAX_AUDIENCE),
+                     explain: bool = True) -> dict[str, Any]:
+        """The ``n`` users most likely to take the product next who do not have it, each
+        with the reasons a marketer may see, and the audience in words."""
+        return audience(state, item, n, explain=explain)
+
+    @router.get("/items/{item}/influencers")
+    def get_influencers(item: str, k: int = Query(5, ge=1, le=MAX_INFLUENCERS)
+                        ) -> dict[str, Any]:
+        """``k`` influencers whose followers cover the product's predicted audience, each
+        choice explained in a sentence, with the reach of two baseline choices."""
+        return influencers(state, item, k)
+
+    return router
