@@ -26,10 +26,10 @@ schedule, each timed from when it was due (a request stuck behind a slow one cou
 wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
-[--rate 200] [--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a correctness
-run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32 clients, explained
-recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged events lost; a
-feedback event visible within 1 s.
+[--rate 200] [--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a
+correctness run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32
+clients, explained recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged
+events lost; a feedback event visible within 1 s.
 """
 
 from __future__ import annotations
