@@ -213,6 +213,8 @@ class ContentComponent:
         self.item_vectors_[pos] = vectors
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
+        # kept to split a score over the user's products (recommend/hybrid/evidence.py)
+        self.user_weights_, self.index_products_ = uv.weights, pos
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)

@@ -33,7 +33,7 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
     "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
     "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
-    "path_diversity_weight": (0.0, True, False),
+    "path_diversity_weight": (0.0, True, False), "path_min_share": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -41,7 +41,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_families": ("itemknn", "ease", "als"), "knn_weighting": ("bm25", "cosine", "tfidf"),
     "knn_weightings": ("bm25", "cosine", "tfidf"), "holdout_mode": get_args(HoldoutMode),
 }
-_SHARES = ("selection_share", "candidate_recall")
+_SHARES = ("selection_share", "candidate_recall", "path_min_share")
 
 
 def _number_error(name: str, value: object, low: float, inclusive: bool, none: bool,
@@ -171,6 +171,8 @@ class HybridConfig:
     path_specificity_weight: float = 0.5
     path_diversity_weight: float = 1.0
     path_pool: int = 10  # the largest instances of each meta-path the selection chooses among
+    # no shown path carries less than this share of the item's score (recommend/paths/reasons.py)
+    path_min_share: float = 0.02
     privacy_min_people: int = 5
     privacy_demographics: bool = False
     seed: int = 0

@@ -206,6 +206,11 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
 def _doers(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
     """(users x products) who did ``interaction`` to what, by column (kept per graph
     version)."""
+    if interaction == ENGAGED:  # any event: the graph's cached "seen" matrix
+        from kg.interactions import seen_matrix
+
+        return graph.cached(("privacy doers", interaction),
+                            lambda: seen_matrix(graph).tocsc())
     return graph.cached(("privacy doers", interaction),
                         lambda: _interactions(graph, interaction).tocsc())
 
