@@ -12,8 +12,9 @@ edges that says what that component saw, never more:
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
   category or concept: the most specific one they share), or a stored ``similar`` edge;
 - ``popularity`` is not the user's: the path goes through a category of the item that the
-  user engaged with (``You are into C`` or ``You bought A, in C``), and the sentence adds how
-  many people showed interest in the item.
+  user engaged with (``You are into C``, ``You bought A, in C``, or ``You are into P``, of
+  which the item's C is a kind), and the sentence adds how many people showed interest in
+  the item.
 
 A product with no such hop gives no path (the next one is tried): nothing is made up. The
 first hop is the user's own strongest stored edge to A (purchase first, view last). A
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from recommend.paths.privacy import AGGREGATES, LINK_AGGREGATES, interactions_of, people
@@ -122,6 +124,8 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
             out.add("popularity>category")
             if _has_block(graph, "user", "interested_in", "category"):
                 out.add("popularity>interest")
+                if _has_block(graph, "category", "broader", "category"):
+                    out.add("popularity>interest_broader")
     return out
 
 
@@ -180,8 +184,9 @@ def _shared(graph: KnowledgeGraph, a: str, item: str
 def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dict[int, str],
                      min_people: int) -> Candidate | None:
     """Through the item's most specific category the user is into, else one holding a
-    product of theirs (the strongest, then the first); the sentence's note counts the people
-    who showed interest in the item (if at least ``min_people``)."""
+    product of theirs (the strongest, then the first), else one whose broader category the
+    user is into; the sentence's note counts the people who showed interest in the item (if
+    at least ``min_people``)."""
     if not _has_block(graph, "product", "in_category", "category"):
         return None
     cats = graph.matrix("in_category", dst_type="category", src_type="product")
@@ -194,6 +199,7 @@ def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dic
     seen = graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc())
     n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
     note = f"; {n} people showed interest in it" if n >= min_people else ""
+    theirs: set[int] = set()
     if _has_block(graph, "user", "interested_in", "category"):
         into = graph.matrix("interested_in", dst_type="category", src_type="user")
         u = graph.index(user_id)
@@ -203,6 +209,18 @@ def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dic
                 cat = graph.node_id("category", c)
                 return (1.0, "popularity>interest", (user_id, cat, item_id),
                         ((user_id, "interested_in", cat), (item_id, "in_category", cat)), note)
+    found = _in_your_category(graph, user_id, item_id, mine, own, cats)
+    if found is None and theirs:
+        found = _in_your_broader(graph, user_id, item_id, mine, theirs)
+    return None if found is None else (1.0, found[0], found[1], found[2], note)
+
+
+def _in_your_category(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
+                      own: dict[int, str], cats: sp.csr_matrix
+                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -did-> A -in_category-> C <-in_category- item``: the first of the item's
+    categories ``mine`` holding one of the user's products (the strongest relation first)."""
+    i = graph.index(item_id)
     strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
     products = np.array([a for _, a in sorted((strength[r], a) for a, r in own.items()
                                               if a != i)], np.int64)
@@ -214,7 +232,25 @@ def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dic
         if len(rows):
             a = int(products[rows.min()])
             prod, cat = graph.node_id("product", a), graph.node_id("category", c)
-            return (1.0, "popularity>category", (user_id, prod, cat, item_id),
+            return ("popularity>category", (user_id, prod, cat, item_id),
                     ((user_id, own[a], prod), (prod, "in_category", cat),
-                     (item_id, "in_category", cat)), note)
+                     (item_id, "in_category", cat)))
+    return None
+
+
+def _in_your_broader(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
+                     theirs: set[int]
+                     ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -interested_in-> P <-broader- C <-in_category- item``: the first of the item's
+    categories ``mine`` whose broader category the user is into."""
+    if not _has_block(graph, "category", "broader", "category"):
+        return None
+    up = graph.matrix("broader", dst_type="category", src_type="category")
+    for c in mine.tolist():
+        for p in up.indices[up.indptr[c]:up.indptr[c + 1]].tolist():
+            if p in theirs:
+                cat, parent = graph.node_id("category", c), graph.node_id("category", p)
+                return ("popularity>interest_broader", (user_id, parent, cat, item_id),
+                        ((user_id, "interested_in", parent), (cat, "broader", parent),
+                         (item_id, "in_category", cat)))
     return None

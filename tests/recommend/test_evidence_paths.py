@@ -125,6 +125,13 @@ def test_popularity_path_goes_through_a_category_you_engage_with() -> None:
     assert kind == "popularity>interest" and nodes == ("user:1", "category:all", "product:Z")
     assert note == "; 6 people showed interest in it"
     assert paths_of(g, "product:C", Evidence("popularity", 0.2)) == []  # "rare": not yours
+    g.add_edges("broader", ["category:rare"], ["category:all"])  # rare is a kind of all
+    [(_, _, (_, kind, nodes, edges, _))] = paths_of(g, "product:C", Evidence("popularity", 0.2))
+    assert kind == "popularity>interest_broader"
+    assert edges == (("user:1", "interested_in", "category:all"),
+                     ("category:rare", "broader", "category:all"),
+                     ("product:C", "in_category", "category:rare"))
+    assert all(hop_exists(g, e) for e in edges)
 
 
 def test_evidence_types_list_what_the_graph_can_give() -> None:
