@@ -109,6 +109,8 @@ class HybridConfig:
     Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
     pool holds ``candidate_recall`` of the validation items (else the largest).
     ``path_normalize`` is the meta-path scorers' degree normalisation.
+    ``path_min_share`` is the least share of an item's score (the sum of its positive parts)
+    a shown path must carry: smaller ones are never shown (:mod:`recommend.paths.reasons`).
     ``privacy_min_people`` is the fewest distinct people an aggregate explanation ("14 people
     who bought A also bought B") and the graph scorers' co-interaction and segment evidence
     may rest on; ``privacy_demographics`` lets gender and age segments feed the graph scorer
