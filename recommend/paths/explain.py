@@ -216,7 +216,8 @@ def scored_paths_many(
     component's part of item j's blended score; ``evidence[j]``: the other components'
     (:mod:`recommend.hybrid.evidence`), made into paths by :mod:`recommend.paths.reasons`.
     A path carries its component's share times its part of that component's score; one
-    carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown.
+    carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
+    a reason (when all do, the largest is shown as a connection).
     Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
     the item's score-carrying paths, the ``pool`` largest of each meta-path (``selection``
     None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
@@ -242,13 +243,15 @@ def scored_paths_many(
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
     if evidence is not None:
         _add_evidence(graph, user_id, item_ids, evidence, found, privacy, max_paths)
+    below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j, paths in enumerate(found):
-        if totals is not None and min_share > 0:
-            paths[:] = [c for c in paths if c[0] >= min_share * totals[j]]
         paths.sort(key=lambda e: -e[0])
+        if totals is not None and min_share > 0 and paths:
+            below[j] = paths[0][1:]
+            paths[:] = [c for c in paths if c[0] >= min_share * totals[j]]
     chosen = select_paths(graph, user_id, found, max_paths, selection)
     out: list[list[ExplainedPath]] = []
-    for item_id, paths in zip(item_ids, chosen, strict=True):
+    for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
             out.append([ExplainedPath(p.nodes, p.edges,
@@ -257,6 +260,12 @@ def scored_paths_many(
                                       + p.note,
                                       name, p.metapath, c / total if total > 0 else 0.0)
                         for c, name, p in paths])
+            continue
+        if under is not None:  # carries almost nothing: shown as a connection, not a reason
+            name, p = under
+            text = render_path(graph, p.nodes, p.edges, influencers=kols_of.get(name, ()))
+            out.append([ExplainedPath(p.nodes, p.edges, text + p.note + CONNECTION_NOTE,
+                                      None, None, 0.0, "connection")])
             continue
         link = connection_path(graph, user_id, item_id, finder=finder,
                                influencers=influencers, privacy=privacy)

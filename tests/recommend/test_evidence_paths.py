@@ -17,7 +17,7 @@ from recommend.hybrid.evidence import (
     evidence_fidelity,
     no_path,
 )
-from recommend.paths.explain import scored_paths_many
+from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
 from recommend.paths.privacy import hop_exists
 from recommend.paths.reasons import evidence_paths, evidence_types, own_products
 from recommend.paths.select import Selection
@@ -219,6 +219,13 @@ def test_the_floor_drops_paths_that_carry_almost_nothing() -> None:
     assert all(p.kind == "score" and p.text.startswith("You bought Item A") for p in shown)
     kept = floor_case(0.02)  # the content path carries 0.005 of a score of 1
     assert [(p.component, p.contribution) for p in kept] == [("cf", 1.0)]
+
+
+def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection() -> None:
+    [shown] = floor_case(0.6)  # neither path carries 60% of the score
+    assert (shown.kind, shown.component, shown.contribution) == ("connection", None, 0.0)
+    assert shown.nodes == ("user:1", "product:A", "product:B")  # the largest (cf's)
+    assert shown.text.endswith(CONNECTION_NOTE)
 
 
 def test_the_floor_is_a_checked_config_field() -> None:
