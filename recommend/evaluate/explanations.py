@@ -88,11 +88,17 @@ def etd(types: Sequence[str | None], n_types: int, k: int) -> float:
 
 
 def n_path_types(rec: Recommender) -> int:
-    """The path types ``rec`` can show: its weighted meta-paths, plus connections."""
+    """The path types ``rec`` can show: its weighted meta-paths, the other served
+    components' evidence types (:func:`recommend.paths.reasons.evidence_types`), plus
+    connections."""
+    from recommend.paths.reasons import evidence_types
+
     names = {mp.name for comp in ("graph", "social")
              if (c := rec.model.components.get(comp)) is not None
              for mp, w in zip(c.scorer.metapaths_, c.scorer.weights_, strict=True) if w > 0}
-    return len(names) + 1
+    split = [n for n, c in rec.model.components.items()  # a factor cf gives no evidence
+             if n != "cf" or c.scores_history]
+    return len(names | evidence_types(rec.graph, split)) + 1
 
 
 def path_lir(recency: Mapping[tuple[str, str], float], path: ExplainedPath) -> float | None:
