@@ -141,15 +141,17 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     norm = float(np.linalg.norm(s))
     if norm == 0.0:
         return None
-    target = comp.item_vectors_[items].astype(np.float64)
-    dots = target @ s  # s . v_i per item
-    along = vec @ target.T  # v_A . v_i
     left = norm**2 - 2 * w * (vec @ s) + w**2 * (vec * vec).sum(axis=1)  # |s - w_A v_A|^2
     left = np.sqrt(np.maximum(left, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        without = np.where(left[:, None] > 1e-12,
-                           (dots[None, :] - w[:, None] * along) / left[:, None], 0.0)
-    return a, dots[None, :] / norm - without, dots / norm
+    terms = np.zeros((len(a), len(items)))
+    dots = np.zeros(len(items))
+    for k, i in enumerate(items.tolist()):  # item by item: the same sums for any batch
+        target = comp.item_vectors_[i].astype(np.float64)
+        dots[k] = float(s @ target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            without = np.where(left > 1e-12, (dots[k] - w * (vec @ target)) / left, 0.0)
+        terms[:, k] = dots[k] / norm - without
+    return a, terms, dots / norm
 
 
 def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, product: int
