@@ -8,8 +8,9 @@ matrix compiled from the stored edges of its relation, so every edge of a path e
 stored direction. An item no meta-path reaches gets, if any, a shortest connection of at most
 ``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
 :func:`scored_paths_many` merges the paths of several scorers (the recommender's graph and
-social components) by their share of the blended score, as
-:class:`recommend.results.ExplainedPath` s.
+social components) and of the other components' evidence (:mod:`recommend.paths.reasons`)
+by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
+carrying less than a floor of the item's score is shown as a reason.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
