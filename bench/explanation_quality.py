@@ -15,9 +15,12 @@ selection weight 0 ("before": the largest shares, as served until now) and with 
 defaults of :class:`recommend.hybrid.config.HybridConfig` ("after"):
 :func:`recommend.evaluate.explanations.evaluate_explanations` on each, a check that both runs
 rank the same items with the same scores (selection never touches the ranking), and 20 sample
-explanations. With ``--tune``, a small grid of weights is measured on other users (the
-validation sample) of ML-100K and Beauty, and the test users are measured again at the
-validation's best when it is not the default: how the defaults were chosen.
+explanations. Both runs show the paths of every component (graph and social meta-path
+instances; cf, session, content and popularity evidence, :mod:`recommend.paths.reasons`),
+none carrying less than ``path_min_share`` of the item's score. With ``--tune``, a small
+grid of weights is measured on other users (the validation sample) of ML-100K and Beauty,
+and the test users are measured again at the validation's best when it is not the default:
+how the defaults were chosen.
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/explanation_quality.py [--only NAME ...]``;
 each dataset's results are merged into bench/results/explanation_quality.json as it finishes.
@@ -197,6 +200,7 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
     same = all([(r.item, r.score) for r in a] == [(r.item, r.score) for r in b]
                for (_, a), (_, b) in zip(lists_before, lists_after, strict=True))
     row = {"dataset": name, "content_encoder": rec.model.config.content_encoder,
+           "path_min_share": rec.model.config.path_min_share,
            "NDCG@10": ndcg, "ranking_unchanged_by_selection": same,
            "users_audited": len(test), "build_seconds": round(build_seconds, 1),
            "before_selection": before, "after_selection": after,

@@ -47,6 +47,7 @@ import numpy as np
 
 from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.evidence import no_path
 from recommend.hybrid.filters import filter_mask, product_prices
 from recommend.marketer.api import MarketerMixin
 from recommend.request import check_diversity, check_id, check_k, request_filters
@@ -277,7 +278,8 @@ class Recommender(MarketerMixin):
                  for row in parts_of(order)]
         paths = (self._paths(finder, chosen, parts) if finder is not None
                  else [[] for _ in chosen])
-        return [Recommendation(item, float(scores[j]), part, item_paths, reason)
+        return [Recommendation(item, float(scores[j]), part, item_paths,
+                               reason if item_paths or not explain else no_path(reason))
                 for item, j, part, item_paths in zip(chosen, order, parts, paths, strict=True)]
 
     # ----- explaining -----
@@ -307,22 +309,12 @@ class Recommender(MarketerMixin):
 
     def _paths(self, finder: LinkFinder, item_ids: list[str], parts: list[dict[str, float]],
                max_paths: int | None = None) -> list[list[ExplainedPath]]:
-        """Per item, up to ``max_paths`` paths carrying its graph/social score, else a link."""
-        from recommend.paths.explain import scored_paths_many
-        from recommend.paths.privacy import Privacy
-        from recommend.paths.select import Selection
+        """Per item, up to ``max_paths`` paths carrying its score, else a link
+        (:func:`recommend.hybrid.evidence.served_paths`)."""
+        from recommend.hybrid.evidence import served_paths
 
-        scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts],
-                    self.influencers(name))
-                   for name in PATH_COMPONENTS
-                   if (comp := self.model.components.get(name)) is not None]
-        limit = self.model.config.max_paths if max_paths is None else max_paths
-        return scored_paths_many(self.graph, finder.source, item_ids, scorers,
-                                 max_paths=limit, finder=finder,
-                                 influencers=self.influencers(),
-                                 privacy=Privacy.from_config(self.model.config),
-                                 selection=Selection.from_config(self.model.config),
-                                 pool=self.model.config.path_pool)
+        return served_paths(self.model, self.graph, finder, item_ids, parts,
+                            self.influencers, max_paths)
 
     @reads_snapshot
     def explain(self, user: object, item: object, *, max_paths: int | None = None
@@ -351,7 +343,8 @@ class Recommender(MarketerMixin):
                 zip(self.model.blend.names, parts_of(np.array([j]))[0], strict=True)}
         finder = self._finder(uid)
         paths = self._paths(finder, [iid], [part], max_paths)[0] if finder is not None else []
-        return Recommendation(iid, float(scores[j]), part, paths, reason)
+        return Recommendation(iid, float(scores[j]), part, paths,
+                              reason if paths else no_path(reason))
 
     @reads_snapshot
     def draw(self, user: object, item: object, out: str | os.PathLike[str]) -> Path:

@@ -231,12 +231,12 @@ def user_vector_rows(
     *,
     half_life_days: float | None = 30.0,
     column: np.ndarray | None = None,
-) -> np.ndarray:
-    """Rows ``users`` of :func:`user_vectors`' matrix (the same values), computed from those
-    users' interactions only (default kind weights and reference times; ``column`` as in
-    :func:`interaction_weights`)."""
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows ``users`` of :func:`user_vectors`' ``weights`` and ``matrix`` (the same values),
+    computed from those users' interactions only (default kind weights and reference times;
+    ``column`` as in :func:`interaction_weights`)."""
     weights = interaction_weights(graph, item_index.ids, half_life_days=half_life_days,
                                   users=users, column=column)[users]
     cols = np.unique(weights.indices)  # only the items these users reached
     vectors = item_index.vectors()[cols].astype(np.float64)  # as scipy would upcast them
-    return normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))
+    return weights, normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))

@@ -12,10 +12,13 @@ Over a sample of users' top-k :class:`recommend.results.Recommendation` s:
   ``etd_all`` counts the types of every shown path against ``min(shown paths, n_types)``;
 - **validity**: every hop of every shown path is a stored edge (an aggregate hop: backed by
   stored edges, :func:`recommend.hybrid.audit.path_is_valid`);
-- **fidelity**: masking each shown score-carrying path's edges lowers the item's graph (or
-  social) score (:func:`recommend.paths.fidelity_check`);
-- **coverage**: the share of items with at least one valid path, and with a score-carrying one;
-- **mean length**: hops per shown path.
+- **fidelity**: taking each shown score-carrying path out lowers its component's score of the
+  item (:func:`recommend.hybrid.evidence.path_fidelity`: a graph or social path's edges
+  masked, a cf, session or content path's linking product taken out of the user's history);
+  a popularity path cannot be asked (the score is not the user's): ``fidelity_not_applicable``;
+- **coverage**: the share of items with at least one valid path, and with a score-carrying one
+  (``no_path``: how many items had none at all);
+- **mean length**: hops per shown path; ``by_component``: shown paths per component.
 
 >>> etd(["bought>co_bought", "bought>co_bought", "interest>brand"], n_types=4, k=3)
 0.6666666666666666
@@ -24,7 +27,7 @@ Over a sample of users' top-k :class:`recommend.results.Recommendation` s:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +67,9 @@ class ExplanationQuality:
     fidelity_checked: int
     fidelity: float
     mean_length: float
+    fidelity_not_applicable: int = 0
+    no_path: int = 0
+    by_component: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,11 +88,17 @@ def etd(types: Sequence[str | None], n_types: int, k: int) -> float:
 
 
 def n_path_types(rec: Recommender) -> int:
-    """The path types ``rec`` can show: its weighted meta-paths, plus connections."""
+    """The path types ``rec`` can show: its weighted meta-paths, the other served
+    components' evidence types (:func:`recommend.paths.reasons.evidence_types`), plus
+    connections."""
+    from recommend.paths.reasons import evidence_types
+
     names = {mp.name for comp in ("graph", "social")
              if (c := rec.model.components.get(comp)) is not None
              for mp, w in zip(c.scorer.metapaths_, c.scorer.weights_, strict=True) if w > 0}
-    return len(names) + 1
+    split = [n for n, c in rec.model.components.items()  # a factor cf gives no evidence
+             if n != "cf" or c.scores_history]
+    return len(names | evidence_types(rec.graph, split)) + 1
 
 
 def path_lir(recency: Mapping[tuple[str, str], float], path: ExplainedPath) -> float | None:
@@ -123,7 +135,7 @@ def evaluate_explanations(
     """Measure the paths of ``lists`` (``(user id, rec.recommend(user, k))`` pairs, made by
     ``rec`` on its graph); fidelity on every ``fidelity_every``-th shown score path."""
     from recommend.hybrid.audit import path_is_valid
-    from recommend.paths import fidelity_check
+    from recommend.hybrid.evidence import path_fidelity
 
     graph = rec.graph
     n_types = n_path_types(rec)
@@ -134,7 +146,8 @@ def evaluate_explanations(
     etds_all: list[float] = []
     lengths: list[int] = []
     drops: list[bool] = []
-    n_items = n_paths = n_valid = n_score = bad = with_link = score_seen = 0
+    by_component: dict[str, int] = {}
+    n_items = n_paths = n_valid = n_score = bad = with_link = score_seen = n_na = 0
     for user, recs in lists:
         uid = rec.user_id(user)
         recency = interaction_recency(graph, uid)
@@ -151,6 +164,8 @@ def evaluate_explanations(
             n_score += any(p.kind == "score" for p in valid)
             for p in r.paths:
                 n_paths += 1
+                name = p.component or p.kind
+                by_component[name] = by_component.get(name, 0) + 1
                 lengths.append(p.hops)
                 value = path_lir(recency, p)
                 if value is not None:
@@ -164,8 +179,11 @@ def evaluate_explanations(
                     continue
                 score_seen += 1
                 if (score_seen - 1) % fidelity_every == 0:
-                    scorer = rec.model.components[p.component].scorer
-                    drops.append(fidelity_check(graph, uid, r.item, p, scorer).dropped)
+                    dropped = path_fidelity(rec.model, graph, uid, r.item, p)
+                    if dropped is None:
+                        n_na += 1
+                    else:
+                        drops.append(dropped)
         if recs:
             etds.append(etd(firsts, n_types, k))
             if shown:
@@ -177,4 +195,5 @@ def evaluate_explanations(
         sep=_mean_or_none(sep), etd=_mean(etds), etd_all=_mean(etds_all),
         with_valid_path=share(n_valid), with_score_path=share(n_score), invalid_paths=bad,
         fidelity_checked=len(drops), fidelity=_mean([float(d) for d in drops]),
-        mean_length=_mean([float(n) for n in lengths]))
+        mean_length=_mean([float(n) for n in lengths]), fidelity_not_applicable=n_na,
+        no_path=n_items - n_valid, by_component=dict(sorted(by_component.items())))

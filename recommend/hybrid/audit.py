@@ -5,8 +5,9 @@ For a sample of users, :func:`audit_explanations` asks the :class:`Recommender` 
 
 - *coverage*: at least one path is given and every edge of it is stored in the graph
   (``valid``), split into score-carrying paths and mere connections;
-- *fidelity* (:func:`recommend.paths.fidelity_check`): for the best score-carrying path,
-  masking its edges lowers the item's graph (or social) score.
+- *fidelity* (:func:`recommend.hybrid.evidence.path_fidelity`): for the best score-carrying
+  path, taking it out lowers its component's score of the item (a popularity path cannot be
+  asked and is not counted).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def audit_explanations(rec: Recommender, users: Sequence[str], *, k: int = 10,
                        fidelity_every: int = 1) -> ExplanationAudit:
     """Audit ``rec``'s top ``k`` for ``users`` (ids); fidelity on every ``fidelity_every``-th
     item that has a score-carrying path."""
-    from recommend.paths import fidelity_check
+    from recommend.hybrid.evidence import path_fidelity
 
     graph = rec.graph
     n_items = n_valid = n_score = n_conn = bad = 0
@@ -82,8 +83,9 @@ def audit_explanations(rec: Recommender, users: Sequence[str], *, k: int = 10,
             if (seen_score - 1) % fidelity_every:
                 continue
             best = max(scored, key=lambda p: p.contribution)
-            scorer = rec.model.components[best.component].scorer
-            drops.append(fidelity_check(graph, rec.user_id(user), r.item, best, scorer).dropped)
+            dropped = path_fidelity(rec.model, graph, rec.user_id(user), r.item, best)
+            if dropped is not None:
+                drops.append(dropped)
     share = (lambda n: n / n_items) if n_items else (lambda n: 0.0)
     return ExplanationAudit(len(users), n_items, share(n_valid), share(n_score), share(n_conn),
                             bad, len(drops), float(np.mean(drops)) if drops else 0.0)

@@ -243,16 +243,19 @@ class ContentComponent:
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Recompute the product vector table and every user's vector from the graph (with
         a ``delta`` of edges only: the vectors of its users)."""
+        from kg.delta import splice_rows
         from recommend.content import user_vectors
         from recommend.content.user_vectors import user_vector_rows
 
         if _rows_only(delta, getattr(self, "user_vectors_", None), graph):
             users = delta.users  # type: ignore[union-attr]
-            matrix = self.user_vectors_.copy()
-            matrix[users] = user_vector_rows(graph, self.index, users,
+            weights, rows = user_vector_rows(graph, self.index, users,
                                              half_life_days=self.half_life_days,
                                              column=self.columns_)
+            matrix = self.user_vectors_.copy()
+            matrix[users] = rows
             self.user_vectors_ = matrix
+            self.user_weights_ = splice_rows(self.user_weights_, users, weights)
             return
         vectors = self.index.vectors()
         self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
@@ -262,6 +265,8 @@ class ContentComponent:
         self.columns_[pos] = np.arange(len(pos))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
+        # kept to split a score over the user's products (recommend/hybrid/evidence.py)
+        self.user_weights_, self.index_products_ = uv.weights, pos
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)

@@ -33,7 +33,7 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
     "selection_share": (0.0, True, False), "candidate_recall": (0.0, True, False),
     "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
-    "path_diversity_weight": (0.0, True, False),
+    "path_diversity_weight": (0.0, True, False), "path_min_share": (0.0, True, False),
     "content_target_recall": (0.0, False, False), "content_image_weights": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -42,7 +42,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_families": ("itemknn", "ease", "als"), "knn_weighting": ("bm25", "cosine", "tfidf"),
     "knn_weightings": ("bm25", "cosine", "tfidf"), "holdout_mode": get_args(HoldoutMode),
 }
-_SHARES = ("selection_share", "candidate_recall")
+_SHARES = ("selection_share", "candidate_recall", "path_min_share")
 
 
 def _number_error(name: str, value: object, low: float, inclusive: bool, none: bool,
@@ -116,6 +116,8 @@ class HybridConfig:
     Candidates are each component's top N: the smallest N of ``candidate_sizes`` whose
     pool holds ``candidate_recall`` of the validation items (else the largest).
     ``path_normalize`` is the meta-path scorers' degree normalisation.
+    ``path_min_share`` is the least share of an item's score (the sum of its positive parts)
+    a shown path must carry: smaller ones are never shown (:mod:`recommend.paths.reasons`).
     ``privacy_min_people`` is the fewest distinct people an aggregate explanation ("14 people
     who bought A also bought B") and the graph scorers' co-interaction and segment evidence
     may rest on; ``privacy_demographics`` lets gender and age segments feed the graph scorer
@@ -181,6 +183,8 @@ class HybridConfig:
     path_specificity_weight: float = 0.5
     path_diversity_weight: float = 1.0
     path_pool: int = 10  # the largest instances of each meta-path the selection chooses among
+    # no shown path carries less than this share of the item's score (recommend/paths/reasons.py)
+    path_min_share: float = 0.02
     privacy_min_people: int = 5
     privacy_demographics: bool = False
     seed: int = 0

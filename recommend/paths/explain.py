@@ -8,8 +8,9 @@ matrix compiled from the stored edges of its relation, so every edge of a path e
 stored direction. An item no meta-path reaches gets, if any, a shortest connection of at most
 ``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
 :func:`scored_paths_many` merges the paths of several scorers (the recommender's graph and
-social components) by their share of the blended score, as
-:class:`recommend.results.ExplainedPath` s.
+social components) and of the other components' evidence (:mod:`recommend.paths.reasons`)
+by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
+carrying less than a floor of the item's score is shown as a reason.
 
 :func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
 in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
@@ -43,12 +44,14 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
+from recommend.paths.reasons import evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.hybrid.evidence import Evidence
     from recommend.paths.scorer import GraphPathScorer
 
 __all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
@@ -72,6 +75,7 @@ class Path:
     contribution: float
     text: str
     reason: Literal["score", "connection"] = "score"
+    note: str = ""  # said after the rendered sentence (a popularity path's count)
 
     @property
     def hops(self) -> int:
@@ -203,19 +207,27 @@ def scored_paths_many(
     privacy: Privacy | None = None,
     selection: Selection | None = None,
     pool: int = 10,
+    evidence: Sequence[Sequence[Evidence]] | None = None,
+    totals: Sequence[float] | None = None,
+    min_share: float = 0.0,
 ) -> list[list[ExplainedPath]]:
     """Per item, up to ``max_paths`` paths carrying its score over several scorers.
 
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
-    component's part of item j's blended score. Which paths are shown is
-    :func:`recommend.paths.select.select_paths`'s choice among the item's score-carrying
-    paths, the ``pool`` largest of each meta-path (``selection`` None or all weights 0: the
-    ``max_paths`` largest shares); a path's
-    ``contribution`` is its share of the sum over the item's paths kept. None carrying a
-    score: a :func:`connection_path` (through ``finder``, which should follow
-    :func:`link_rules`). Nothing ``privacy`` forbids is shown.
+    component's part of item j's blended score; ``evidence[j]``: the other components'
+    (:mod:`recommend.hybrid.evidence`), made into paths by :mod:`recommend.paths.reasons`.
+    A path carries its component's share times its part of that component's score; one
+    carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
+    a reason (when all do, the largest is shown as a connection).
+    Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
+    the item's score-carrying paths, the ``pool`` largest of each meta-path (``selection``
+    None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
+    its share of the sum over the item's paths kept. None carrying a score: a
+    :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
+    Nothing ``privacy`` forbids is shown.
     """
     selection = selection or Selection(0.0, 0.0, 0.0)
+    privacy = privacy or Privacy()
     found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
     kols_of: dict[str, Collection[str]] = {}
     for name, sc, shares, kols in scorers:
@@ -230,24 +242,58 @@ def scored_paths_many(
                                    keep=None if selection.active else max_paths)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
-    for paths in found:
+    if evidence is not None:
+        _add_evidence(graph, user_id, item_ids, evidence, found, privacy, max_paths)
+    below: list[tuple[str, Path] | None] = [None] * len(item_ids)
+    for j, paths in enumerate(found):
         paths.sort(key=lambda e: -e[0])
+        if totals is not None and min_share > 0 and paths:
+            below[j] = paths[0][1:]
+            paths[:] = [c for c in paths if c[0] >= min_share * totals[j]]
     chosen = select_paths(graph, user_id, found, max_paths, selection)
     out: list[list[ExplainedPath]] = []
-    for item_id, paths in zip(item_ids, chosen, strict=True):
+    for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
             out.append([ExplainedPath(p.nodes, p.edges,
                                       render_path(graph, p.nodes, p.edges,
-                                                  influencers=kols_of[name]),
+                                                  influencers=kols_of.get(name, ()))
+                                      + p.note,
                                       name, p.metapath, c / total if total > 0 else 0.0)
                         for c, name, p in paths])
+            continue
+        if under is not None:  # carries almost nothing: shown as a connection, not a reason
+            name, p = under
+            text = render_path(graph, p.nodes, p.edges, influencers=kols_of.get(name, ()))
+            out.append([ExplainedPath(p.nodes, p.edges, text + p.note + CONNECTION_NOTE,
+                                      None, None, 0.0, "connection")])
             continue
         link = connection_path(graph, user_id, item_id, finder=finder,
                                influencers=influencers, privacy=privacy)
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
+
+
+def _add_evidence(
+    graph: KnowledgeGraph, user_id: str, item_ids: Sequence[str],
+    evidence: Sequence[Sequence[Evidence]], found: list[list[tuple[float, str, Path]]],
+    privacy: Privacy, per_component: int,
+) -> None:
+    """Add each item's evidence paths (:func:`recommend.paths.reasons.evidence_paths`) to
+    ``found`` as ``(share of the item's score, component, path)``; none that ``privacy``
+    forbids."""
+    own = own_products(graph, user_id) if any(evidence) else {}
+    demographic = demographic_ids(graph)
+    for j, (item_id, item_evidence) in enumerate(zip(item_ids, evidence, strict=True)):
+        for name, share, (fraction, kind, nodes, edges, note) in evidence_paths(
+                graph, user_id, item_id, item_evidence, own, min_people=privacy.min_people,
+                per_component=per_component):
+            if violations(graph, user_id, edges, min_people=privacy.min_people,
+                          demographic=demographic):
+                continue
+            found[j].append((share * fraction, name,
+                             Path(nodes, edges, kind, fraction, "", note=note)))
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

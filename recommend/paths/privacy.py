@@ -218,7 +218,12 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
 
 def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
     """(users x products) who did ``interaction`` to what, by column (kept until those
-    relations gain edges or a node is added)."""
+    relations gain edges or a node is added; :data:`ENGAGED`: the graph's "seen" matrix)."""
+    if interaction == ENGAGED:
+        from kg.interactions import seen_matrix
+
+        return graph.cached_for(("privacy doers", interaction), interactions_of(interaction),
+                                lambda: seen_matrix(graph).tocsc())
     return graph.cached_for(("privacy doers", interaction), interactions_of(interaction),
                             lambda: _interactions(graph, interaction).tocsc())
 

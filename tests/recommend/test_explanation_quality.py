@@ -124,5 +124,12 @@ def test_demo_explanations_measure_valid_and_faithful(small_demo_artifact) -> No
     assert q.invalid_paths == 0 and 0.5 < q.with_valid_path <= 1.0
     assert q.with_score_path <= q.with_valid_path and q.paths >= q.items * q.with_valid_path
     assert q.fidelity_checked > 0 and q.fidelity == 1.0
+    # every component explains its part: cf, content and popularity paths are shown too
+    assert {"cf", "content", "popularity"} <= set(q.by_component)
+    assert sum(q.by_component.values()) == q.paths
+    assert q.fidelity_not_applicable == q.by_component["popularity"]
+    assert q.no_path == round(q.items * (1 - q.with_valid_path))
+    assert all(r.paths or "nothing you did links" in (r.reason or "")
+               for _, recs in lists for r in recs)
     assert 0.0 <= q.sep <= 1.0 and 0.0 < q.lir <= 1.0 and 0 < q.lir_paths <= 1.0
     assert 0.0 < q.etd <= 1.0 and 2.0 <= q.mean_length <= 3.0

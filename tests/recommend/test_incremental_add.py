@@ -80,6 +80,8 @@ def assert_same_state(got: HybridModel, want: HybridModel) -> None:
             assert np.array_equal(dense(comp.history_), dense(other.history_))
         elif name == "content":
             assert np.array_equal(comp.user_vectors_, other.user_vectors_)
+            # what content explanations split a score by (recommend/hybrid/evidence.py)
+            assert np.allclose(dense(comp.user_weights_), dense(other.user_weights_))
         elif name == "popularity":
             assert np.array_equal(comp.popularity_, other.popularity_)
         else:  # a path scorer: every step matrix, and what it counts as seen

@@ -1,0 +1,257 @@
+"""Which of the user's own products carry a non-path component's score of an item.
+
+The graph and social components are explained by their meta-path instances
+(:mod:`recommend.paths.explain`). The other components are linear in the user's own
+products, so their score of item ``i`` splits exactly over them:
+
+- ``cf`` (item-kNN, EASE: history models) and ``session``: ``score_i = sum_A h[A] W[A, i]``
+  with ``h`` the user's (recency-weighted) history and ``W`` the model's item x item
+  weights (the session's transitions); product A carries ``h[A] W[A, i]``. The terms are
+  computed through the model's own ``score_history`` on a one-product history per A, so
+  whatever the model is, the split is the one it scores with;
+- ``content``: ``score_i = s . v_i / |s|`` with ``s = sum_A w_A v_A`` (the user's weighted
+  product vectors, :mod:`recommend.content.user_vectors`). A cosine does not split over its
+  terms (taking out a product that points at the item a little less than the rest raises
+  the score), so A carries what taking it out of ``s`` costs the score (leave one out), as
+  a fraction of the score;
+- ``popularity`` is the same for everyone: no product of the user carries it
+  (:class:`Evidence` with no links);
+- a factor model (weighted ALS) has no such split: it gives no evidence, and no path claims to
+  carry its score.
+
+Only positive terms are evidence for the item; each link's ``fraction`` is its term over
+their sum (content: over the larger of that sum and the score). :func:`evidence_fidelity`
+re-scores the item with A taken out of the user's history (or content profile): the check
+that the link really carries part of the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from kg.links import LinkFinder
+    from recommend.hybrid.model import HybridModel
+    from recommend.results import ExplainedPath
+
+__all__ = ["EVIDENCE_COMPONENTS", "NO_PATH", "PATH_COMPONENTS", "Evidence",
+           "component_evidence", "evidence_fidelity", "no_path", "path_fidelity", "served_paths"]
+
+#: The components explained by the user's own products (or, popularity, by nothing of theirs).
+EVIDENCE_COMPONENTS = ("cf", "session", "content", "popularity")
+#: The components explained by their own meta-path instances.
+PATH_COMPONENTS = ("graph", "social")
+_CHUNK = 64  # one-product histories scored at once
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """``component``'s part ``share`` of an item's blended score, and the user's products
+    (graph product indices) that carry it: ``(product, fraction of the component's score)``,
+    largest first."""
+
+    component: str
+    share: float
+    links: tuple[tuple[int, float], ...] = ()
+
+
+def component_evidence(
+    model: HybridModel, u: int, items: np.ndarray, parts: Sequence[Mapping[str, float]],
+    *, limit: int = 10,
+) -> list[list[Evidence]]:
+    """Per item (graph product indices), the :class:`Evidence` of each served component of
+    :data:`EVIDENCE_COMPONENTS` with a positive part in ``parts`` (at most ``limit`` links
+    each; a component with no positive term gives none)."""
+    items = np.asarray(items, np.int64)
+    out: list[list[Evidence]] = [[] for _ in items]
+    for name in EVIDENCE_COMPONENTS:
+        comp = model.components.get(name)
+        share = np.array([max(float(p.get(name, 0.0)), 0.0) for p in parts])
+        if comp is None or not (share > 0).any():
+            continue
+        if name == "popularity":
+            for j in np.flatnonzero(share > 0):
+                out[j].append(Evidence(name, float(share[j])))
+            continue
+        wanted = np.flatnonzero(share > 0)
+        found = _terms(comp, u, items[wanted])
+        if found is None:
+            continue
+        products, terms, scores = found
+        for col, j in enumerate(wanted):
+            t = terms[:, col]
+            pos = np.flatnonzero(t > 0)
+            if not len(pos):
+                continue
+            order = pos[np.argsort(-t[pos], kind="stable")][:limit]
+            total = float(t[pos].sum())
+            if name == "content":
+                total = max(total, float(scores[col]))
+            links = tuple((int(products[a]), float(t[a] / total)) for a in order)
+            out[j].append(Evidence(name, float(share[j]), links))
+    return out
+
+
+def _terms(comp: Any, u: int, items: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(the user's products A, their terms ``(len(A), len(items))``, the items' scores), or
+    None when the component has no split for this user."""
+    if comp.name == "content":
+        return _content_terms(comp, u, items)
+    history = comp.history_
+    if u >= history.shape[0]:
+        return None
+    row = history[u]
+    if comp.name == "session":
+        a = row.indices
+        terms = comp.transitions_[a][:, items].toarray() * row.data[:, None]
+        return a, terms, terms.sum(axis=0)
+    if not comp.scores_history:
+        return None
+    col_of = np.full(comp.n_items, -1, np.int64)
+    col_of[comp.columns_] = np.arange(len(comp.columns_))
+    cols = col_of[items]
+    terms = np.zeros((row.nnz, len(items)))
+    known = cols >= 0
+    one = sp.csr_matrix((row.data, row.indices, np.arange(row.nnz + 1)),
+                        shape=(row.nnz, history.shape[1]))
+    for s in range(0, row.nnz, _CHUNK):
+        block = comp.model.score_history(one[s:s + _CHUNK])
+        terms[s:s + _CHUNK, known] = block[:, cols[known]]
+    return comp.columns_[row.indices], terms, terms.sum(axis=0)
+
+
+def _content_terms(comp: Any, u: int, items: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Leave-one-out drops of the cosine (module doc), vectorised over the user's products."""
+    weights = getattr(comp, "user_weights_", None)
+    if weights is None or u >= weights.shape[0]:
+        return None
+    row = weights[u]
+    a = comp.index_products_[row.indices]
+    vec = comp.item_vectors_[a].astype(np.float64)
+    w = row.data.astype(np.float64)
+    s = w @ vec
+    norm = float(np.linalg.norm(s))
+    if norm == 0.0:
+        return None
+    left = norm**2 - 2 * w * (vec @ s) + w**2 * (vec * vec).sum(axis=1)  # |s - w_A v_A|^2
+    left = np.sqrt(np.maximum(left, 0.0))
+    terms = np.zeros((len(a), len(items)))
+    dots = np.zeros(len(items))
+    for k, i in enumerate(items.tolist()):  # item by item: the same sums for any batch
+        target = comp.item_vectors_[i].astype(np.float64)
+        dots[k] = float(s @ target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            without = np.where(left > 1e-12, (dots[k] - w * (vec @ target)) / left, 0.0)
+        terms[:, k] = dots[k] / norm - without
+    return a, terms, dots / norm
+
+
+def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, product: int
+                      ) -> tuple[float, float] | None:
+    """``component``'s score of ``item`` for user ``u`` before and after taking ``product``
+    out of the user's history (content: profile); None for a component with no such split
+    (popularity, a factor model) or a product the user's row lacks."""
+    comp = model.components.get(component)
+    if comp is None or component == "popularity":
+        return None
+    if component == "content":
+        weights = getattr(comp, "user_weights_", None)
+        if weights is None or u >= weights.shape[0]:
+            return None
+        row = weights[u].toarray().ravel()
+        pos = np.flatnonzero(comp.index_products_ == product)
+        if not len(pos) or row[pos[0]] == 0:
+            return None
+        vectors = comp.item_vectors_[comp.index_products_].astype(np.float64)
+        after_row = row.copy()
+        after_row[pos[0]] = 0.0
+        return _cosine(row @ vectors, comp.item_vectors_[item]), _cosine(
+            after_row @ vectors, comp.item_vectors_[item])
+    if u >= comp.history_.shape[0] or (component == "cf" and not comp.scores_history):
+        return None
+    row = comp.history_[u].tocsr(copy=True)
+    if component == "cf":
+        where = np.flatnonzero(comp.columns_ == product)
+        col = np.flatnonzero(comp.columns_ == item)
+        if not len(where) or not len(col):
+            return None
+        target, score = int(where[0]), (lambda h: float(comp.model.score_history(h)[0, col[0]]))
+    else:
+        target, score = product, (lambda h: float((h @ comp.transitions_[:, item]).toarray()[0, 0]))
+    if target not in row.indices:
+        return None
+    before = score(row)
+    row.data[row.indices == target] = 0.0
+    return before, score(row)
+
+
+def _cosine(s: np.ndarray, v: np.ndarray) -> float:
+    norm = float(np.linalg.norm(s))
+    return float(s @ v.astype(np.float64)) / norm if norm else 0.0
+
+
+#: Said of a recommended item no stored path joins the user to (nothing is made up).
+NO_PATH = "nothing you did links to this product in the graph"
+
+
+def no_path(reason: str | None) -> str:
+    """The reason of an item shown without a path: :data:`NO_PATH`, after ``reason``."""
+    return NO_PATH if not reason else f"{reason}; {NO_PATH}"
+
+
+def served_paths(
+    model: HybridModel, graph: KnowledgeGraph, finder: LinkFinder, item_ids: Sequence[str],
+    parts: Sequence[Mapping[str, float]], influencers: Callable[..., frozenset[str]],
+    max_paths: int | None = None,
+) -> list[list[ExplainedPath]]:
+    """The paths the recommender shows under ``item_ids`` for ``finder``'s user: the graph and
+    social meta-path instances and the other components' evidence, chosen under the model's
+    config (``max_paths``, selection weights, ``path_min_share`` of the item's score: the sum
+    of its positive parts), by :func:`recommend.paths.explain.scored_paths_many`."""
+    from recommend.paths.explain import scored_paths_many
+    from recommend.paths.privacy import Privacy
+    from recommend.paths.select import Selection
+
+    config = model.config
+    scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts], influencers(name))
+               for name in PATH_COMPONENTS if (comp := model.components.get(name)) is not None]
+    items = np.array([graph.index(i) for i in item_ids], np.int64)
+    evidence = component_evidence(model, graph.index(finder.source), items, parts,
+                                  limit=config.path_pool)
+    totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
+    return scored_paths_many(graph, finder.source, item_ids, scorers,
+                             max_paths=config.max_paths if max_paths is None else max_paths,
+                             finder=finder, influencers=influencers(),
+                             privacy=Privacy.from_config(config),
+                             selection=Selection.from_config(config), pool=config.path_pool,
+                             evidence=evidence, totals=totals,
+                             min_share=config.path_min_share)
+
+
+def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_id: str,
+                  path: ExplainedPath) -> bool | None:
+    """Whether taking a shown score path out lowers its component's score of the item: a
+    graph or social path's edges masked (:func:`recommend.paths.fidelity_check`), another
+    component's linking product taken out of the user's history or profile
+    (:func:`evidence_fidelity`). None when that cannot be asked: a popularity path (the
+    score is not the user's) or a component the model lacks."""
+    comp = model.components.get(path.component or "")
+    if comp is None:
+        return None
+    if path.component in PATH_COMPONENTS:
+        from recommend.paths import fidelity_check
+
+        return fidelity_check(graph, user_id, item_id, path, comp.scorer).dropped
+    if len(path.nodes) < 3 or not path.nodes[1].startswith("product:"):
+        return None
+    found = evidence_fidelity(model, graph.index(user_id), graph.index(item_id),
+                              path.component or "", graph.index(path.nodes[1]))
+    return None if found is None else found[1] < found[0] - 1e-9 * abs(found[0])

@@ -1,0 +1,256 @@
+"""Paths for the components that are not meta-paths: cf, session, content and popularity.
+
+:mod:`recommend.hybrid.evidence` says which of the user's own products carry such a
+component's score of an item (exactly, for the linear ones). Each becomes a path of stored
+edges that says what that component saw, never more:
+
+- ``cf`` and ``session`` learned from people who did both: ``You -did-> A -co_did-> item``,
+  the second hop an aggregate over at least ``min_people`` people
+  (:data:`recommend.paths.privacy.LINK_AGGREGATES`, strongest first), else a stored
+  ``also_bought`` / ``bought_together`` / ``also_viewed`` link, else a rules-made
+  ``co_bought`` bought by ``min_people`` people;
+- ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
+  category or concept: the most specific one they share), or a stored ``similar`` edge;
+- ``popularity`` is not the user's: the path goes through a category of the item that the
+  user engaged with (``You are into C``, ``You bought A, in C``, or ``You are into P``, of
+  which the item's C is a kind), and the sentence adds how many people showed interest in
+  the item.
+
+A product with no such hop gives no path (the next one is tried): nothing is made up. The
+first hop is the user's own strongest stored edge to A (purchase first, view last). A
+path's type (its ``metapath``) is ``"<component>><how>"``, e.g. ``"cf>co_purchased"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from kg.interactions import seen_matrix
+from recommend.paths.privacy import AGGREGATES, LINK_AGGREGATES, interactions_of, people
+from recommend.paths.quality import entity_popularity
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.evidence import Evidence
+
+__all__ = ["OWN_RELATIONS", "evidence_paths", "evidence_types", "own_products"]
+
+EdgeTriple = tuple[str, str, str]
+#: A user's own relations to a product, strongest first: the first hop of an evidence path.
+OWN_RELATIONS = ("purchased", "carted", "rated", "shared", "liked", "commented", "clicked",
+                 "viewed")
+#: Stored product links that record co-interaction (loaded datasets' relations).
+STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
+#: Attributes two products can share (relation, node type, type name), for content.
+ATTRIBUTES = (("made_by", "brand", "brand"), ("in_category", "category", "category"),
+              ("about", "concept", "concept"))
+
+#: One candidate: (fraction of the component's score, type, nodes, edges, note).
+Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
+
+
+def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
+    """The user's products (graph indices) -> their strongest own relation to each."""
+    out: dict[int, str] = {}
+    if not graph.has_node(user_id):
+        return out
+    u = graph.index(user_id)
+    for rel in OWN_RELATIONS:
+        if not _has_block(graph, "user", rel, "product"):
+            continue
+        m = graph.matrix(rel, dst_type="product", src_type="user")
+        if u < m.shape[0]:
+            for a in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                out.setdefault(a, rel)
+    return out
+
+
+def evidence_paths(
+    graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
+    own: dict[int, str], *, min_people: int, per_component: int = 3,
+) -> list[tuple[str, float, Candidate]]:
+    """``(component, component share, candidate)`` for up to ``per_component`` paths of each
+    :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc)."""
+    out: list[tuple[str, float, Candidate]] = []
+    for ev in evidence:
+        found: list[Candidate] = []
+        if ev.component == "popularity":
+            path = _popularity_path(graph, user_id, item_id, own, min_people)
+            found = [] if path is None else [path]
+        for a, fraction in ev.links:
+            if len(found) >= per_component:
+                break
+            rel = own.get(a)
+            if rel is None:
+                continue
+            prod = graph.node_id("product", a)
+            first = (user_id, rel, prod)
+            if ev.component == "content":
+                hop = _shared(graph, prod, item_id)
+                if hop is not None:
+                    how, middle = hop
+                    found.append((fraction, f"content>{how}", (user_id, prod, *middle[0]),
+                                  (first, *middle[1]), ""))
+            else:
+                edge = _co_hop(graph, prod, item_id, min_people, rel)
+                if edge is not None:
+                    found.append((fraction, f"{ev.component}>{edge[1]}",
+                                  (user_id, prod, item_id), (first, edge), ""))
+        out += [(ev.component, ev.share, c) for c in found]
+    return out
+
+
+def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]:
+    """The path types :func:`evidence_paths` can give on ``graph`` for ``components``."""
+    out: set[str] = set()
+    links = [a for a in LINK_AGGREGATES
+             if any(_has_block(graph, "user", r, "product")
+                    for r in interactions_of(AGGREGATES[a].interaction))]
+    links += [r for r in (*STORED_LINKS, "co_bought") if _has_block(graph, "product", r,
+                                                                    "product")]
+    for name in components:
+        if name in ("cf", "session"):
+            out |= {f"{name}>{r}" for r in links}
+        elif name == "content":
+            out |= {f"content>same_{n}" for r, t, n in ATTRIBUTES
+                    if _has_block(graph, "product", r, t)}
+            if _has_block(graph, "product", "similar", "product"):
+                out.add("content>similar")
+        elif name == "popularity" and _has_block(graph, "product", "in_category", "category"):
+            out.add("popularity>category")
+            if _has_block(graph, "user", "interested_in", "category"):
+                out.add("popularity>interest")
+                if _has_block(graph, "category", "broader", "category"):
+                    out.add("popularity>interest_broader")
+    return out
+
+
+def _has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
+    return any(c.src_type == src and c.dst_type == dst and len(c)
+               for c in graph.edge_blocks(rel))
+
+
+def _co_hop(graph: KnowledgeGraph, a: str, item: str, min_people: int, own: str
+            ) -> EdgeTriple | None:
+    """``a -> item`` over people who did both (module doc; first the aggregate of the
+    user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
+    None."""
+    mine = [n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own]
+    for name in (*mine, *LINK_AGGREGATES):
+        if people(graph, (a, name, item)) >= min_people:
+            return (a, name, item)
+    for rel in STORED_LINKS:
+        if graph.has_edge(a, rel, item):
+            return (a, rel, item)
+        if graph.has_edge(item, rel, a):
+            return (item, rel, a)
+    for src, dst in ((a, item), (item, a)):
+        if graph.has_edge(src, "co_bought", dst) and people(
+                graph, (src, "co_bought", dst)) >= min_people:
+            return (src, "co_bought", dst)
+    return None
+
+
+def _shared(graph: KnowledgeGraph, a: str, item: str
+            ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
+    """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
+    specific brand, category or concept both have ((type, (nodes after a, edges)))."""
+    for src, dst in ((a, item), (item, a)):
+        if graph.has_edge(src, "similar", dst):
+            return "similar", ((item,), ((src, "similar", dst),))
+    best: tuple[float, str, str, str] | None = None
+    ia, ii = graph.index(a), graph.index(item)
+    for rel, node_type, name in ATTRIBUTES:
+        if not _has_block(graph, "product", rel, node_type):
+            continue
+        m = graph.matrix(rel, dst_type=node_type, src_type="product")
+        both = np.intersect1d(m.indices[m.indptr[ia]:m.indptr[ia + 1]],
+                              m.indices[m.indptr[ii]:m.indptr[ii + 1]])
+        if len(both):
+            pop = entity_popularity(graph, node_type)
+            x = int(both[np.argmin(pop[both])])
+            if best is None or pop[x] < best[0]:
+                best = (float(pop[x]), name, rel, graph.node_id(node_type, x))
+    if best is None:
+        return None
+    _, name, rel, node = best
+    return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
+
+
+def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dict[int, str],
+                     min_people: int) -> Candidate | None:
+    """Through the item's most specific category the user is into, else one holding a
+    product of theirs (the strongest, then the first), else one whose broader category the
+    user is into; the sentence's note counts the people who showed interest in the item (if
+    at least ``min_people``)."""
+    if not _has_block(graph, "product", "in_category", "category"):
+        return None
+    cats = graph.matrix("in_category", dst_type="category", src_type="product")
+    i = graph.index(item_id)
+    mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
+    if not len(mine):
+        return None
+    pop = entity_popularity(graph, "category")
+    mine = mine[np.argsort(pop[mine], kind="stable")]
+    seen = graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc())
+    n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
+    note = f"; {n} people showed interest in it" if n >= min_people else ""
+    theirs: set[int] = set()
+    if _has_block(graph, "user", "interested_in", "category"):
+        into = graph.matrix("interested_in", dst_type="category", src_type="user")
+        u = graph.index(user_id)
+        theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
+        for c in mine.tolist():
+            if c in theirs:
+                cat = graph.node_id("category", c)
+                return (1.0, "popularity>interest", (user_id, cat, item_id),
+                        ((user_id, "interested_in", cat), (item_id, "in_category", cat)), note)
+    found = _in_your_category(graph, user_id, item_id, mine, own, cats)
+    if found is None and theirs:
+        found = _in_your_broader(graph, user_id, item_id, mine, theirs)
+    return None if found is None else (1.0, found[0], found[1], found[2], note)
+
+
+def _in_your_category(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
+                      own: dict[int, str], cats: sp.csr_matrix
+                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -did-> A -in_category-> C <-in_category- item``: the first of the item's
+    categories ``mine`` holding one of the user's products (the strongest relation first)."""
+    i = graph.index(item_id)
+    strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
+    products = np.array([a for _, a in sorted((strength[r], a) for a, r in own.items()
+                                              if a != i)], np.int64)
+    if not len(products):
+        return None
+    held = cats[products][:, mine].tocsc()  # the user's products x the item's categories
+    for k, c in enumerate(mine.tolist()):
+        rows = held.indices[held.indptr[k]:held.indptr[k + 1]]
+        if len(rows):
+            a = int(products[rows.min()])
+            prod, cat = graph.node_id("product", a), graph.node_id("category", c)
+            return ("popularity>category", (user_id, prod, cat, item_id),
+                    ((user_id, own[a], prod), (prod, "in_category", cat),
+                     (item_id, "in_category", cat)))
+    return None
+
+
+def _in_your_broader(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
+                     theirs: set[int]
+                     ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -interested_in-> P <-broader- C <-in_category- item``: the first of the item's
+    categories ``mine`` whose broader category the user is into."""
+    if not _has_block(graph, "category", "broader", "category"):
+        return None
+    up = graph.matrix("broader", dst_type="category", src_type="category")
+    for c in mine.tolist():
+        for p in up.indices[up.indptr[c]:up.indptr[c + 1]].tolist():
+            if p in theirs:
+                cat, parent = graph.node_id("category", c), graph.node_id("category", p)
+                return ("popularity>interest_broader", (user_id, parent, cat, item_id),
+                        ((user_id, "interested_in", parent), (cat, "broader", parent),
+                         (item_id, "in_category", cat)))
+    return None

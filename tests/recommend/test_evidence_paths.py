@@ -1,0 +1,241 @@
+"""Paths for cf, session, content and popularity, and the min-share floor, on hand-made graphs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg.graph import KnowledgeGraph
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.evidence import (
+    NO_PATH,
+    Evidence,
+    component_evidence,
+    evidence_fidelity,
+    no_path,
+)
+from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
+from recommend.paths.privacy import hop_exists
+from recommend.paths.reasons import evidence_paths, evidence_types, own_products
+from recommend.paths.select import Selection
+
+CROWD = [f"user:c{k}" for k in range(6)]
+
+
+def shop(crowd: int = 5) -> KnowledgeGraph:
+    """user:1 bought A (last) and viewed V; ``crowd`` people bought A and B; A, B and V share
+    the broad category "all"; A and B the brand "niche"; C is alone in "rare"."""
+    g = KnowledgeGraph()
+    for p in "ABCVZ":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    g.add_edges("purchased", ["user:1"], ["product:A"], ts=[10.0])
+    g.add_edges("viewed", ["user:1"], ["product:V"], ts=[5.0])
+    people = CROWD[:crowd]
+    g.add_edges("purchased", people * 2, ["product:A"] * crowd + ["product:B"] * crowd)
+    g.add_edges("in_category", ["product:A", "product:B", "product:V", "product:Z",
+                                "product:C"],
+                ["category:all", "category:all", "category:all", "category:all",
+                 "category:rare"])
+    g.add_edges("made_by", ["product:A", "product:B"], ["brand:niche", "brand:niche"])
+    return g
+
+
+def paths_of(g: KnowledgeGraph, item: str, *evidence: Evidence, min_people: int = 5):
+    return evidence_paths(g, "user:1", item, list(evidence), own_products(g, "user:1"),
+                          min_people=min_people)
+
+
+def idx(g: KnowledgeGraph, node: str) -> int:
+    return g.index(node)
+
+
+def test_own_products_keep_the_strongest_relation() -> None:
+    g = shop()
+    g.add_edges("viewed", ["user:1"], ["product:A"])
+    assert own_products(g, "user:1") == {idx(g, "product:A"): "purchased",
+                                         idx(g, "product:V"): "viewed"}
+
+
+def test_cf_path_goes_through_an_aggregate_of_enough_people() -> None:
+    g = shop(crowd=5)
+    ev = Evidence("cf", 0.4, ((idx(g, "product:A"), 1.0),))
+    [(name, share, (fraction, kind, nodes, edges, note))] = paths_of(g, "product:B", ev)
+    assert (name, share, fraction, kind, note) == ("cf", 0.4, 1.0, "cf>co_purchased", "")
+    assert nodes == ("user:1", "product:A", "product:B")
+    assert edges == (("user:1", "purchased", "product:A"),
+                     ("product:A", "co_purchased", "product:B"))
+    assert all(hop_exists(g, e) for e in edges)
+
+
+def test_cf_path_is_not_made_from_too_few_people() -> None:
+    g = shop(crowd=4)
+    ev = Evidence("session", 0.4, ((idx(g, "product:A"), 1.0),))
+    assert paths_of(g, "product:B", ev) == []
+    assert [c[2][1] for c in paths_of(g, "product:B", ev, min_people=4)] == [
+        "session>co_purchased"]
+
+
+def test_cf_path_falls_back_to_a_stored_link_and_skips_products_not_yours() -> None:
+    g = shop(crowd=0)
+    g.add_edges("also_bought", ["product:B"], ["product:A"])
+    ev = Evidence("cf", 0.5, ((idx(g, "product:Z"), 0.7), (idx(g, "product:A"), 0.3)))
+    [(_, _, (fraction, kind, _, edges, _))] = paths_of(g, "product:B", ev)
+    assert (fraction, kind) == (0.3, "cf>also_bought")  # Z is not the user's: skipped
+    assert edges[1] == ("product:B", "also_bought", "product:A")
+
+
+def test_content_path_goes_through_the_most_specific_shared_attribute() -> None:
+    g = shop()
+    ev = Evidence("content", 0.3, ((idx(g, "product:A"), 0.6), (idx(g, "product:V"), 0.4)))
+    found = {c[2][1]: c[2] for c in paths_of(g, "product:B", ev)}
+    assert set(found) == {"content>same_brand", "content>same_category"}
+    assert found["content>same_brand"][2] == ("user:1", "product:A", "brand:niche",
+                                              "product:B")
+    assert found["content>same_category"][2] == ("user:1", "product:V", "category:all",
+                                                 "product:B")
+    assert found["content>same_category"][3][0] == ("user:1", "viewed", "product:V")
+
+
+def test_content_prefers_a_stored_similar_edge_and_makes_none_up() -> None:
+    g = shop()
+    g.add_edges("similar", ["product:A"], ["product:C"])
+    ev = Evidence("content", 0.3, ((idx(g, "product:A"), 1.0),))
+    [(_, _, (_, kind, nodes, _, _))] = paths_of(g, "product:C", ev)
+    assert kind == "content>similar" and nodes == ("user:1", "product:A", "product:C")
+    g2 = shop()  # C shares nothing with A and no similar edge is stored: no path
+    assert paths_of(g2, "product:C", Evidence("content", 0.3, ((idx(g2, "product:A"), 1.0),))
+                    ) == []
+
+
+def test_popularity_path_goes_through_a_category_you_engage_with() -> None:
+    g = shop()
+    [(_, _, (fraction, kind, nodes, edges, note))] = paths_of(
+        g, "product:Z", Evidence("popularity", 0.2))
+    assert (fraction, kind) == (1.0, "popularity>category")
+    assert nodes == ("user:1", "product:A", "category:all", "product:Z")
+    assert all(hop_exists(g, e) for e in edges)
+    assert note == ""  # only user:1 showed interest in Z: fewer than 5 people, no count
+    g.add_edges("interested_in", ["user:1"], ["category:all"])
+    g.add_edges("viewed", CROWD, ["product:Z"] * len(CROWD))
+    [(_, _, (_, kind, nodes, _, note))] = paths_of(g, "product:Z",
+                                                       Evidence("popularity", 0.2))
+    assert kind == "popularity>interest" and nodes == ("user:1", "category:all", "product:Z")
+    assert note == "; 6 people showed interest in it"
+    assert paths_of(g, "product:C", Evidence("popularity", 0.2)) == []  # "rare": not yours
+    g.add_edges("broader", ["category:rare"], ["category:all"])  # rare is a kind of all
+    [(_, _, (_, kind, nodes, edges, _))] = paths_of(g, "product:C", Evidence("popularity", 0.2))
+    assert kind == "popularity>interest_broader"
+    assert edges == (("user:1", "interested_in", "category:all"),
+                     ("category:rare", "broader", "category:all"),
+                     ("product:C", "in_category", "category:rare"))
+    assert all(hop_exists(g, e) for e in edges)
+
+
+def test_evidence_types_list_what_the_graph_can_give() -> None:
+    types = evidence_types(shop(), ["cf", "content", "popularity"])
+    assert {"cf>co_purchased", "cf>co_viewed", "content>same_brand",
+            "content>same_category", "popularity>category"} <= types
+    assert "content>similar" not in types and "popularity>interest" not in types
+
+
+def linear_model(g: KnowledgeGraph, h: sp.csr_matrix, w: np.ndarray):
+    """A fake served model: a history cf over every product and a session with ``w``."""
+    n = g.num_nodes("product")
+    cf = SimpleNamespace(name="cf", history_=h, columns_=np.arange(n), n_items=n,
+                         scores_history=True,
+                         model=SimpleNamespace(score_history=lambda x: (x @ w)))
+    session = SimpleNamespace(name="session", history_=h, transitions_=sp.csr_matrix(w))
+    return SimpleNamespace(components={"cf": cf, "session": session})
+
+
+def test_cf_and_session_split_exactly_over_your_products() -> None:
+    g = shop()
+    a, v, b = idx(g, "product:A"), idx(g, "product:V"), idx(g, "product:B")
+    n, u = g.num_nodes("product"), idx(g, "user:1")
+    h = sp.csr_matrix((np.array([2.0, 1.0]), (np.array([u, u]), np.array([a, v]))),
+                      shape=(g.num_nodes("user"), n))
+    w = np.zeros((n, n))
+    w[a, b], w[v, b] = 0.3, -0.5  # V pushes B down: not evidence for it
+    model = linear_model(g, h, w)
+    [[cf, session]] = component_evidence(model, u, np.array([b]),
+                                         [{"cf": 0.5, "session": 0.1, "graph": 0.2}])
+    assert cf == Evidence("cf", 0.5, ((a, 1.0),))
+    assert session == Evidence("session", 0.1, ((a, 1.0),))
+    w[v, b] = 0.6
+    model = linear_model(g, h, w)
+    [[cf]] = component_evidence(model, u, np.array([b]), [{"cf": 0.5}])
+    assert cf.links == ((a, pytest.approx(0.5)), (v, pytest.approx(0.5)))
+    assert evidence_fidelity(model, u, b, "cf", a) == (pytest.approx(1.2), pytest.approx(0.6))
+    assert evidence_fidelity(model, u, b, "session", v) == (pytest.approx(1.2),
+                                                            pytest.approx(0.6))
+    assert evidence_fidelity(model, u, b, "popularity", a) is None
+    assert component_evidence(model, u, np.array([b]), [{"cf": 0.0}]) == [[]]
+
+
+def test_content_evidence_is_what_leaving_the_product_out_costs() -> None:
+    g = shop()
+    a, v, b = idx(g, "product:A"), idx(g, "product:V"), idx(g, "product:B")
+    n, u = g.num_nodes("product"), idx(g, "user:1")
+    vectors = np.zeros((n, 3), np.float32)
+    vectors[a], vectors[v], vectors[b] = [1, 0, 0], [0, 1, 0], [0.9, 0.1, 0.4]
+    index_products = np.array([a, v])
+    weights = sp.csr_matrix((np.array([1.0, 3.0]), (np.array([u, u]), np.array([0, 1]))),
+                            shape=(g.num_nodes("user"), 2))
+    content = SimpleNamespace(name="content", user_weights_=weights,
+                              index_products_=index_products, item_vectors_=vectors)
+    model = SimpleNamespace(components={"content": content})
+    [[ev]] = component_evidence(model, u, np.array([b]), [{"content": 0.3}])
+
+    def cosine(w_a: float, w_v: float) -> float:
+        s = w_a * vectors[a].astype(float) + w_v * vectors[v].astype(float)
+        return float(s @ vectors[b]) / float(np.linalg.norm(s))
+
+    score = cosine(1.0, 3.0)
+    drop_a, drop_v = score - cosine(0.0, 3.0), score - cosine(1.0, 0.0)
+    assert drop_a > 0 > drop_v  # V points at B less than the profile does: no evidence
+    assert ev.links == ((a, pytest.approx(drop_a / max(drop_a, score))),)
+    before, after = evidence_fidelity(model, u, b, "content", a)
+    assert before == pytest.approx(score) and after == pytest.approx(cosine(0.0, 3.0))
+
+
+def floor_case(min_share: float):
+    g = shop()
+    g.add_edges("similar", ["product:A"], ["product:B"])
+    a = idx(g, "product:A")
+    evidence = [[Evidence("cf", 0.5, ((a, 1.0),)), Evidence("content", 0.5, ((a, 0.01),))]]
+    return scored_paths_many(g, "user:1", ["product:B"], [], max_paths=3,
+                             selection=Selection(0.0, 0.0, 0.0), evidence=evidence,
+                             totals=[1.0], min_share=min_share)[0]
+
+
+def test_the_floor_drops_paths_that_carry_almost_nothing() -> None:
+    shown = floor_case(0.0)
+    assert [(p.component, p.metapath) for p in shown] == [("cf", "cf>co_purchased"),
+                                                          ("content", "content>similar")]
+    assert [p.contribution for p in shown] == pytest.approx([0.5 / 0.505, 0.005 / 0.505])
+    assert all(p.kind == "score" and p.text.startswith("You bought Item A") for p in shown)
+    kept = floor_case(0.02)  # the content path carries 0.005 of a score of 1
+    assert [(p.component, p.contribution) for p in kept] == [("cf", 1.0)]
+
+
+def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection() -> None:
+    [shown] = floor_case(0.6)  # neither path carries 60% of the score
+    assert (shown.kind, shown.component, shown.contribution) == ("connection", None, 0.0)
+    assert shown.nodes == ("user:1", "product:A", "product:B")  # the largest (cf's)
+    assert shown.text.endswith(CONNECTION_NOTE)
+
+
+def test_the_floor_is_a_checked_config_field() -> None:
+    assert HybridConfig().path_min_share == 0.02
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="path_min_share"):
+            HybridConfig(path_min_share=bad)
+    assert HybridConfig.from_dict({"path_min_share": 0.1}).path_min_share == 0.1
+
+
+def test_an_item_shown_without_a_path_says_so() -> None:
+    assert no_path(None) == NO_PATH
+    assert no_path("cold start") == f"cold start; {NO_PATH}"
