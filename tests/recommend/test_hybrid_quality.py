@@ -85,7 +85,7 @@ def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
     assert tried[best] == pytest.approx(max(tried.values()))
     assert record["chosen"] in best and tuned.cf_model == best.split(",")[0]
     assert comp.recency_tau == tuned.cf_recency_tau
-    same = {"cf_model": "auto", "ease_lam": 200.0, "cf_recency_tau": None, "als_reg": 0.05,
+    same = {"cf_model": "auto", "ease_lam": 200.0, "cf_recency_tau": None, "als_reg": 10.0,
             "knn_weighting": "bm25", "knn_k": 200}
     assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
 
@@ -98,7 +98,7 @@ def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25, min_user_items=3)
     _, comp, record = tune_cf(split, config, split.users)
     assert len(record["trials"]) == 1 and comp is not None
-    assert len(record["skipped"]) == 6 + 2 + 2 - 1
+    assert len(record["skipped"]) == 6 + 2 + len(config.als_regs) - 1
 
 
 def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
