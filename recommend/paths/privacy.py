@@ -240,7 +240,9 @@ def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
         return np.zeros(0, np.int64)
     col = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
     values = matrix.data[matrix.indptr[j]:matrix.indptr[j + 1]]
-    return np.unique(col[values != 0])
+    col = col[values != 0]
+    # a canonical column is sorted without repeats already (the check runs once per matrix)
+    return col if matrix.has_canonical_format else np.unique(col)
 
 
 #: The co-interaction aggregates a connection may use, strongest first.

@@ -184,8 +184,14 @@ def render_path(
 
 def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | None) -> str:
     """" last week" for the latest stored time of the edge, "" when it has none."""
-    times = [e.ts for e in graph.neighbors(src, rel) if e.dst == dst and e.ts is not None
-             and e.ts > -1e299]
+    j, dst_type = graph.index(dst), dst.partition(":")[0]
+    times: list[float] = []
+    for nb in graph.neighbor_indices(src, rel):  # index arrays: no Edge per user's act
+        hit = nb.positions[nb.indices == j] if nb.dst_type == dst_type else ()
+        if len(hit):
+            columns = next(c for c in graph.edge_blocks(rel)
+                           if (c.src_type, c.dst_type) == (nb.src_type, nb.dst_type))
+            times += [t for t in columns.ts[hit].tolist() if t > -1e299]  # NaN fails too
     now = latest_time(graph) if now is None else now
     return "" if not times or now is None else " " + when(max(times), now=now)
 
