@@ -333,8 +333,14 @@ def walk(first: sp.csr_matrix, row: int, steps: Sequence[sp.csr_matrix]) -> np.n
         lo, hi = m.indptr[idx], m.indptr[idx + 1]
         pos = spans(lo, hi)
         weights = np.repeat(val, hi - lo) * m.data[pos]
-        idx, inverse = np.unique(m.indices[pos], return_inverse=True)
-        val, width = np.bincount(inverse, weights, len(idx)), m.shape[1]
+        width = m.shape[1]
+        if len(pos) * 8 > width:  # many entries: summed into a dense row (no sort)
+            out = np.bincount(m.indices[pos], weights, width)
+            idx = np.flatnonzero(out)
+            val = out[idx]
+        else:
+            idx, inverse = np.unique(m.indices[pos], return_inverse=True)
+            val = np.bincount(inverse, weights, len(idx))
     out = np.zeros(width)
     out[idx] = val
     return out

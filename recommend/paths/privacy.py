@@ -199,21 +199,34 @@ def counted(graph: KnowledgeGraph, relation: str, m: sp.csr_matrix, *,
     return out
 
 
+_MAX_COUNTS = 200_000
+
+
 def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop."""
     src, rel, dst = edge
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
+    if not src.startswith(("segment:", "product:")):
+        return 0
+    # counts asked again (a popular pair, the next request) come from a table kept until
+    # those relations or the memberships change
+    relations = (*interactions_of(interaction), "member_of")
+    counts = graph.cached_for(("privacy people", interaction), relations, dict)
+    found = counts.get((src, dst))
+    if found is not None:
+        return found
     doers = doers_matrix(graph, interaction)
     if src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
-    elif src.startswith("product:"):
-        who = _column(graph, ("doers", interaction), graph.index(src), doers)
     else:
-        return 0
+        who = _column(graph, ("doers", interaction), graph.index(src), doers)
     them = _column(graph, ("doers", interaction), graph.index(dst), doers)
-    return int(np.intersect1d(who, them, assume_unique=True).size)
+    if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
+        counts.clear()
+    found = counts[(src, dst)] = int(np.intersect1d(who, them, assume_unique=True).size)
+    return found
 
 
 def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:

@@ -86,6 +86,16 @@ def test_co_purchase_is_an_aggregate_over_at_least_k_people(n_both: int) -> None
     assert not hop_exists(g, ("product:B", "co_purchased", "product:C"))
 
 
+def test_a_remembered_head_count_follows_the_graph_as_it_grows() -> None:
+    g = co_world(4)
+    hop = ("product:A", "co_purchased", "product:B")
+    assert people(g, hop) == 4 and people(g, hop) == 4  # the second from the table
+    g.add_edges("viewed", ["user:c0"], ["product:B"])  # another relation: still valid
+    assert people(g, hop) == 4
+    g.add_edges("purchased", ["user:c0"], ["product:B"])  # c0 bought A before
+    assert people(g, hop) == 5
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 4)), min_size=1, max_size=60),
        st.integers(1, 4))
