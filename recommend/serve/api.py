@@ -26,7 +26,8 @@ from recommend.serve.writes import ROUTE_FILES, WriteRefused
 MAX_K = 100
 
 
-def _item(state: ServedState, raw: str) -> str:
+def served_item(state: ServedState, raw: str) -> str:
+    """The typed product id of ``raw``: 404 when unknown, 422 when malformed."""
     try:
         return state.rec.item_id(checked_id(raw, "item"))
     except KeyError as err:
@@ -65,7 +66,7 @@ def recommendations(state: ServedState, user: str, k: int, *, images: Path | Non
 def explanation(state: ServedState, user: str, item: str, *, picture: bool,
                 images: Path | None) -> dict[str, Any]:
     """``item`` scored and explained for ``user``, with the paths drawn as SVG text."""
-    iid, uid = _item(state, item), _user(state, user)
+    iid, uid = served_item(state, item), _user(state, user)
     result = state.rec.explain_item(uid, iid)
     svg = None
     if picture and result.paths:
@@ -80,7 +81,7 @@ def explanation(state: ServedState, user: str, item: str, *, picture: bool,
 def similar(state: ServedState, item: str, k: int, *, explain: bool,
             images: Path | None) -> list[dict[str, Any]]:
     """Products like ``item`` with their facts and (``explain``) paths."""
-    found = state.rec.similar(_item(state, item), k=k, explain=explain)
+    found = state.rec.similar(served_item(state, item), k=k, explain=explain)
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
@@ -118,13 +119,13 @@ def api_router(state: ServedState, access: Access, images: Path | None) -> APIRo
     @reads.get("/items/{item}")
     def get_item(item: str) -> dict[str, Any]:
         """A product's facts."""
-        iid = _item(state, item)
+        iid = served_item(state, item)
         return {"item": iid, **product_info(state.rec.graph, iid, images)}
 
     @reads.get("/items/{item}/image", response_class=FileResponse)
     def get_image(item: str) -> FileResponse:
         """A product's picture, from the image folder the server was given."""
-        iid = _item(state, item)
+        iid = served_item(state, item)
         found = None if images is None else image_file(state.rec.graph, iid, images)
         if found is None:
             raise HTTPException(404, f"no image served for {iid}")

@@ -20,7 +20,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from recommend.serve.security import Access, checked_id
+from recommend.serve.api import served_item
+from recommend.serve.security import Access
 from recommend.serve.state import ServedState
 
 MAX_AUDIENCE = 10_000
@@ -28,22 +29,12 @@ MAX_EXPLAINED = 1_000
 MAX_INFLUENCERS = 20
 
 
-def _item(state: ServedState, raw: str) -> str:
-    """The typed product id of ``raw``: 404 when unknown, 422 when malformed."""
-    try:
-        return state.rec.item_id(checked_id(raw, "item"))
-    except KeyError as err:
-        raise HTTPException(404, str(err.args[0])) from None
-    except ValueError as err:
-        raise HTTPException(422, str(err)) from None
-
-
 def audience(state: ServedState, item: str, n: int, *, explain: bool) -> dict[str, Any]:
     """``item``'s audience as ``shopgraph audience --json`` prints it (module doc)."""
     if explain and n > MAX_EXPLAINED:
         raise HTTPException(422, f"explain at most {MAX_EXPLAINED} members a request; ask "
                                  f"for n <= {MAX_EXPLAINED} or explain=false")
-    iid = _item(state, item)
+    iid = served_item(state, item)
     try:
         return state.rec.audience(iid, n, explain=explain).to_json()
     except KeyError as err:  # the product left between the two reads
@@ -52,7 +43,7 @@ def audience(state: ServedState, item: str, n: int, *, explain: bool) -> dict[st
 
 def influencers(state: ServedState, item: str, k: int) -> dict[str, Any]:
     """``k`` influencers for ``item`` as ``shopgraph influencers --json`` prints them."""
-    iid = _item(state, item)
+    iid = served_item(state, item)
     try:
         return state.rec.choose_influencers(iid, k).to_json()
     except KeyError as err:
@@ -63,7 +54,7 @@ def panel(state: ServedState, item: str, k: int = 5) -> dict[str, Any]:
     """The storefront's marketer panel for ``item``: who should see it, in words (the crowd
     summary of its audience, 5% of users and at least 100, no member named), and the ``k``
     influencers chosen, each with their sentence, and the reach beside the baselines'."""
-    iid = _item(state, item)
+    iid = served_item(state, item)
     size = max(100, state.rec.graph.num_nodes("user") // 20)
     found = state.rec.audience(iid, size, explain=False)
     choice = state.rec.choose_influencers(iid, k)
