@@ -210,13 +210,13 @@ def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray,
     return out
 
 
-def evaluate_split(graph: Any, mode: str) -> dict[str, Any]:
+def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
     from recommend.evaluate.holdout import evaluate_graph
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.split import holdout_split
 
     config = HybridConfig()
-    result = evaluate_graph(graph, config, mode=mode,  # type: ignore[arg-type]
+    result = evaluate_graph(graph, config, mode=mode, encoder=encoder,  # type: ignore[arg-type]
                             log=lambda s: print(f"    [{mode}] {s}", flush=True))
     out = result.to_json()
     if result.users:  # the same split again (seeded): peers on its training interactions
@@ -264,9 +264,15 @@ def run_dataset(name: str, kind: str, source: str, work: Path) -> dict[str, Any]
     usable, stats = times_usable(latest_times(graph, ("purchased", "carted", "rated")), 2)
     res["timestamps"] = {"usable": usable, **stats}
     res["splits"] = {}
+    # the default sentence encoder with a cache in this dataset's work folder: the splits
+    # hold the same catalogue, so its texts are embedded once for both
+    from nlp.embed import Embedder
+    from recommend.hybrid.encoders import SentenceEncoder
+
+    encoder = SentenceEncoder(embedder=Embedder(cache_dir=work / "embeddings"))
     for mode in ("random", "time") if usable else ("random",):
         print(f"== {name}: {mode} hold-out", flush=True)
-        res["splits"][mode] = evaluate_split(graph, mode)
+        res["splits"][mode] = evaluate_split(graph, mode, encoder)
     return res
 
 

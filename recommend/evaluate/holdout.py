@@ -30,6 +30,7 @@ from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.hybrid.encoders import TextEncoder
     from recommend.hybrid.model import HybridModel
 
 _BATCH = 256
@@ -69,8 +70,11 @@ def ranking_figures(recs: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[s
 def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
                    mode: HoldoutMode = "auto", fraction: float = 0.2, min_user_items: int = 2,
                    seed: int = 0, k: int = 10, audit_users: int = 100,
+                   encoder: TextEncoder | None = None,
                    log: Callable[[str], None] | None = None) -> Evaluation:
-    """Hold out, fit the hybrid on the rest, and score every ranker (module docstring)."""
+    """Hold out, fit the hybrid on the rest, and score every ranker (module docstring);
+    ``encoder`` as in :func:`recommend.hybrid.fit.fit_hybrid` (one shared by several
+    evaluations embeds the catalogue once when it caches)."""
     from recommend.hybrid.fit import fit_hybrid
 
     config = config or HybridConfig()
@@ -88,7 +92,7 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
         return result
     say(f"fitting the hybrid on the rest ({split.report['held_pairs']} pairs held out)")
     began = time.perf_counter()
-    model = fit_hybrid(split.train_graph, config, log=log)
+    model = fit_hybrid(split.train_graph, config, encoder=encoder, log=log)
     result.fit_seconds = round(time.perf_counter() - began, 3)
     result.model_info = model.info
     relevant = split.relevant[users]
