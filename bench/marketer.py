@@ -10,8 +10,8 @@ rating times. The training graph keeps no edge from at or after the cut and drop
 profile stage's relations recomputed, as the build's validation does); the test
 takers of a product are the users whose first purchase / cart / rating of it is after the
 cut. The hybrid is fitted on the training graph with the build's defaults
-(``HybridConfig()``); the audience's category weight is chosen on a second cut inside the
-training period. For up to ``--products`` products with at least 5 test takers: recall@n and
+(``HybridConfig()``), which also chooses the audience's category weight on its validation
+split. For up to ``--products`` products with at least 5 test takers: recall@n and
 precision@n of the audience (n = 100, 1000 and 5% of users; an n covering every user known
 at the cut is reported as not informative) against two baselines, each ranking the users who
 do not have the product:
@@ -139,25 +139,6 @@ def big_case(work: Path) -> dict[str, Any]:
                                  "p95": round(1000 * float(np.quantile(times[1:], 0.95)), 1)}}
 
 
-def pooled_choice(cases: dict[str, Any]) -> dict[str, Any]:
-    """The category weight best over the datasets' validation cuts: each weight's mean recall
-    over a dataset's judged sizes relative to the hybrid alone's, averaged over datasets."""
-    from recommend.marketer.audience import CATEGORY_WEIGHT
-
-    gains: dict[str, list[float]] = {}
-    for case in cases.values():
-        valid = case["validation"]
-        judged = valid["judged_sizes"]
-        base = float(np.mean([valid["recall"]["0.0"][s] for s in judged]))
-        for w, rec in valid["recall"].items():
-            gains.setdefault(w, []).append(float(np.mean([rec[s] for s in judged]))
-                                           / max(base, 1e-9))
-    mean = {w: round(float(np.mean(g)), 4) for w, g in gains.items()}
-    best = max(mean, key=lambda w: (mean[w], -float(w)))
-    return {"datasets": sorted(cases), "relative_recall": mean, "best": float(best),
-            "served": CATEGORY_WEIGHT}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=100)
@@ -185,8 +166,6 @@ def main() -> int:
                 results["influencers"][name] = influencer_case(model.graph, auds)
                 print(f"  influencers {results['influencers'][name]['reach_vs_top_followers']}",
                       flush=True)
-        if len(results["audience"]) > 1:
-            results["category_weight_validation"] = pooled_choice(results["audience"])
         if not args.only or "ciao" in args.only:
             print("[influencers] ciao", flush=True)
             results["influencers"]["ciao"] = ciao_case(work, 10)

@@ -7,13 +7,9 @@ users known at the cut (an event before it) are ranked or counted as takers. For
 1000 and 5% of users) of the audience and of two baselines.
 
 The audience blends the hybrid's item column with the users' activity in the product's
-categories, weight ``b`` (:data:`recommend.marketer.audience.CATEGORY_WEIGHT`). ``b`` is
-chosen on a **validation cut**: a second time cut inside the training period (the test period
-unseen), the hybrid fitted before it, each ``b`` of :data:`WEIGHTS` scored the same way
-(:func:`validation`). The served default is the ``b`` best over the datasets' validation
-cuts; the test figures are given at that default (``audience``), at the dataset's own
-validation choice (``audience_validation_b``) and at ``b = 0``, the hybrid alone
-(``hybrid_only``).
+categories, weight ``b``, which the build chooses on its own validation split
+(:mod:`recommend.marketer.tune`; ``build_choice`` records it). The test figures are given at
+that ``b`` (``audience``) and at ``b = 0``, the hybrid alone (``hybrid_only``).
 
 An n at or above the number of users known at the cut lists every candidate, so every
 method's recall there is 1.0 by construction: it is reported under ``not_informative`` with no
@@ -37,8 +33,6 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TARGETS = ("purchased", "carted", "rated")
-#: The category weights ``b`` tried on each validation cut.
-WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 #: The demo worlds' size: n = 1000 must be well below the number of users.
 DEMO_SIZE = ("--users", "5000", "--products", "800", "--posts", "8000")
 #: name -> (import kind, source folder or demo seed)
@@ -171,36 +165,6 @@ def recall(top: np.ndarray, truth: np.ndarray, sizes: dict[str, int]) -> dict[st
             for label, s in sizes.items()}
 
 
-def validation(train: Any, n_products: int) -> dict[str, Any]:
-    """Each category weight's audience recall@n on a second time cut inside the training
-    period (module doc); ``chosen``: the best mean recall over the informative sizes
-    (ties: the smaller weight)."""
-    from recommend.hybrid.config import HybridConfig
-    from recommend.hybrid.fit import fit_hybrid
-    from recommend.marketer.audience import activity
-
-    inner, taken, cut = time_cut(train, enrich=False)
-    model = fit_hybrid(inner, HybridConfig())
-    takers, unknown, items = known_takers(model, taken, n_products)
-    sizes = sizes_of(inner.num_nodes("user"))
-    known = inner.num_nodes("user") - len(unknown)
-    judged = [s for s, v in sizes.items() if v < known]
-    active = activity(model)
-    found: dict[float, list[dict[str, float]]] = {w: [] for w in WEIGHTS}
-    for i in items.tolist():
-        truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
-        for w in WEIGHTS:
-            top = audience_list(model, i, unknown, active, max(sizes.values()), w)
-            found[w].append(recall(top, truth, sizes))
-    means = {w: {s: round(float(np.mean([r[s] for r in rows])), 4) for s in sizes}
-             for w, rows in found.items() if rows}
-    chosen = max(means, key=lambda w: (np.mean([means[w][s] for s in judged]), -w),
-                 default=0.0)
-    return {"cut": cut, "products": len(items), "users_known_at_cut": known,
-            "judged_sizes": judged, "recall": {str(w): m for w, m in means.items()},
-            "chosen": chosen}
-
-
 def target_judgement(vs_category: dict[str, float | None], not_informative: dict[str, str]
                      ) -> dict[str, Any]:
     """Where the issue's target (audience recall@1000 >= 1.5x the category buyers') is
@@ -220,26 +184,22 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     """One dataset's audience figures (module doc), the fitted model, the products judged."""
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.fit import fit_hybrid
-    from recommend.marketer.audience import CATEGORY_WEIGHT, activity, find_audience
+    from recommend.marketer.audience import activity, find_audience
 
     folder = work / name
     import_dataset(kind, source, folder)
     graph = load_graph(folder)
     began = time.perf_counter()
     train, taken, cut = time_cut(graph)
-    t0 = time.perf_counter()
-    valid = validation(train, n_products)
-    valid["seconds"] = round(time.perf_counter() - t0, 1)
     model = fit_hybrid(train, HybridConfig())
-    fit_s = time.perf_counter() - began - valid["seconds"]
+    fit_s = time.perf_counter() - began
     n_users = train.num_nodes("user")
     sizes = sizes_of(n_users)
     takers, unknown, items = known_takers(model, taken, n_products)
     known = n_users - len(unknown)
     active = activity(model)
     seen = model.seen_
-    weights = {"audience": CATEGORY_WEIGHT, "audience_validation_b": valid["chosen"],
-               "hybrid_only": 0.0}
+    weights = {"audience": model.config.audience_category_weight, "hybrid_only": 0.0}
     methods = (*weights, "category_buyers", "neighbour_buyers")
     metrics: dict[str, dict[str, list[float]]] = {
         m: {f"{k}@{s}": [] for s in sizes for k in ("recall", "precision")} for m in methods}
@@ -285,7 +245,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         "eligible_products": int((np.diff(takers.indptr) >= 5).sum()), "cut": cut,
         "fit_seconds": round(fit_s, 1), "blend": model.blend.kind,
         "category_weight": weights,
-        "validation": valid,
+        "build_choice": model.info.get("audience"),
         "metrics": {m: {k: round(v, 4) for k, v in d.items()} for m, d in mean.items()},
         "random_recall": {s_: round(float(np.mean(v)), 4) for s_, v in random_recall.items()},
         "not_informative": not_informative,

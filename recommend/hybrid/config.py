@@ -35,6 +35,8 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "path_recency_weight": (0.0, True, False), "path_specificity_weight": (0.0, True, False),
     "path_diversity_weight": (0.0, True, False), "path_min_share": (0.0, True, False),
     "content_target_recall": (0.0, False, False), "content_image_weights": (0.0, True, False),
+    "audience_category_weight": (0.0, True, False),
+    "audience_category_weights": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -122,6 +124,10 @@ class HybridConfig:
     who bought A also bought B") and the graph scorers' co-interaction and segment evidence
     may rest on; ``privacy_demographics`` lets gender and age segments feed the graph scorer
     (never a sentence) (:mod:`recommend.paths.privacy`).
+    A marketer's audience for a product blends the hybrid's item column with the users'
+    activity in its categories at weight ``audience_category_weight``; the build replaces it
+    by the best of ``audience_category_weights`` on the validation split
+    (:mod:`recommend.marketer.tune`; empty: keep the fixed one).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -189,6 +195,9 @@ class HybridConfig:
     path_min_share: float = 0.02
     privacy_min_people: int = 5
     privacy_demographics: bool = False
+    # the marketer's audience: (1 - b) * hybrid + b * category activity (recommend/marketer)
+    audience_category_weight: float = 0.3
+    audience_category_weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -213,6 +222,9 @@ class HybridConfig:
         if any(w >= 1.0 for w in self.content_image_weights):
             raise ValueError("HybridConfig.content_image_weights must each be below 1, got "
                              f"{self.content_image_weights}")
+        if any(b > 1.0 for b in (self.audience_category_weight,
+                                 *self.audience_category_weights)):
+            raise ValueError("HybridConfig.audience_category_weight(s) must be at most 1")
         if self.privacy_min_people < 1:
             raise ValueError("privacy_min_people must be at least 1")
 

@@ -45,6 +45,7 @@ from recommend.hybrid.select import (
 from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
+from recommend.marketer.tune import tune_audience
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -180,6 +181,10 @@ def fit_hybrid(
     blend, chosen = _fit_and_choose(split, config, train, users, select_users)
     info["selection"] = chosen
     clock.lap("fit_blend")
+    if config.audience_category_weights:
+        say("choosing the audience's category weight")
+        config, info["audience"] = tune_audience(split, config, train, blend)
+        clock.lap("audience")
     say("refitting components on all data")
     states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
     comps = _fit_components(graph, config, content, None, states)

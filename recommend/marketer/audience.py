@@ -22,9 +22,8 @@ several scores lower than a stranger. So the audience blends the hybrid's column
 user's activity in the product's categories (:func:`recommend.marketer.columns.category_activity`,
 min-max over the candidates): ``(1 - b) * hybrid + b * category``, the hybrid's total scaled
 to span 1 over the candidates (a common factor: its parts keep their proportions). ``b`` is
-:data:`CATEGORY_WEIGHT`, chosen on validation cuts (a second time cut inside each bench
-training period, ``bench/marketer.py``), never on a test period; ``b = 0`` is the hybrid
-alone.
+the config's ``audience_category_weight``, which the build chooses per artifact on its own
+validation split (:mod:`recommend.marketer.tune`); ``b = 0`` is the hybrid alone.
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
@@ -54,14 +53,13 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["CATEGORY", "CATEGORY_WEIGHT", "Audience", "AudienceMember", "activity",
-           "audience_scores", "find_audience", "marketer_paths", "part_names", "top_users"]
+__all__ = ["CATEGORY", "Audience", "AudienceMember", "AudienceParts", "activity",
+           "audience_parts", "audience_scores", "find_audience", "marketer_paths", "part_names",
+           "top_users"]
 
 PATH_COMPONENTS = ("graph", "social")
 #: The part name of the users' activity in the product's categories.
 CATEGORY = "category"
-#: Its weight ``b`` beside the hybrid (module doc; chosen on the bench's validation cuts).
-CATEGORY_WEIGHT = 0.3
 #: What a part of a member's score rests on, when it is their own history.
 HISTORY_KINDS = {"cf": "cf: their own history, like other people's",
                  "session": "session: what they took last",
@@ -106,12 +104,30 @@ def part_names(model: HybridModel) -> tuple[str, ...]:
     return (*model.blend.names, CATEGORY)
 
 
-def audience_scores(model: HybridModel, i: int, category_weight: float = CATEGORY_WEIGHT
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Every user's item-side score of product index ``i``: (scores, parts (users x
-    :func:`part_names`), candidate mask, method). Non-candidates (they have it) score -inf."""
-    if not 0.0 <= category_weight <= 1.0:
-        raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
+@dataclass(frozen=True)
+class AudienceParts:
+    """Product ``i``'s item-side evidence over all users, before the category weight ``b``:
+    ``hybrid`` (users x blend components, its row sums spanning 1 over the candidates),
+    ``category`` (the users' activity in its categories, min-max over the candidates) and
+    ``cand`` (users who do not have it)."""
+
+    hybrid: np.ndarray
+    category: np.ndarray
+    cand: np.ndarray
+    method: str
+
+    def scores(self, category_weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's score at weight ``b`` (-inf for non-candidates) and its parts
+        (users x :func:`part_names`)."""
+        if not 0.0 <= category_weight <= 1.0:
+            raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
+        parts = np.column_stack([self.hybrid * (1.0 - category_weight),
+                                 self.category * category_weight])
+        return np.where(self.cand, parts.sum(axis=1), -np.inf), parts
+
+
+def audience_parts(model: HybridModel, i: int) -> AudienceParts:
+    """Product index ``i``'s :class:`AudienceParts` (module docstring)."""
     raw = item_columns(model, i)
     seen = model.graph.cached("marketer.seen_csc", model.seen_.tocsc)  # columns: O(takers)
     cand = np.ones(raw.shape[0], bool)
@@ -134,15 +150,25 @@ def audience_scores(model: HybridModel, i: int, category_weight: float = CATEGOR
     else:
         w = np.asarray(blend.weights, np.float64)
         method = f"item column, min-max over users; {blend.kind} blend weights"
-    parts = norm * w
-    total = parts[cand].sum(axis=1)
+    hybrid = norm * w
+    total = hybrid[cand].sum(axis=1)
     span = float(total.max() - total.min()) if len(total) else 0.0
-    parts *= (1.0 - category_weight) / span if span > 1e-12 else 0.0
-    category = _min_max(category_activity(model.graph, i), cand) * category_weight
-    parts = np.column_stack([parts, category])
-    method += f"; blended with their activity in its categories, weight {category_weight:g}"
-    scores = np.where(cand, parts.sum(axis=1), -np.inf)
-    return scores, parts, cand, method
+    hybrid *= 1.0 / span if span > 1e-12 else 0.0
+    category = _min_max(category_activity(model.graph, i), cand)
+    return AudienceParts(hybrid, category, cand, method)
+
+
+def audience_scores(model: HybridModel, i: int, category_weight: float | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Every user's item-side score of product index ``i``: (scores, parts (users x
+    :func:`part_names`), candidate mask, method). Non-candidates (they have it) score -inf.
+    ``category_weight``: ``b`` (None: the one the build chose, ``audience_category_weight``
+    of the model's config)."""
+    b = model.config.audience_category_weight if category_weight is None else category_weight
+    found = audience_parts(model, i)
+    scores, parts = found.scores(b)
+    method = f"{found.method}; blended with their activity in its categories, weight {b:g}"
+    return scores, parts, found.cand, method
 
 
 def _min_max(values: np.ndarray, cand: np.ndarray) -> np.ndarray:

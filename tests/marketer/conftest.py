@@ -9,7 +9,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def market_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 users, 120 products, 600 posts; profiles stage and the models (LSA content)."""
+    """300 users, 120 products, 600 posts; profiles stage and the models (LSA content); the
+    audience's category weight fixed at 0.3 (its choice: test_audience_tune.py)."""
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
     from recommend.hybrid.config import HybridConfig
@@ -21,5 +22,6 @@ def market_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                   images=False))
     profiles = [s for s in enrichment_stages(progress=False) if s[0] == "profiles"]
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[*profiles, ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[*profiles, ("models", model_stage(HybridConfig(
+        content_encoder="lsa", audience_category_weight=0.3, audience_category_weights=())))])
     return root / "art"

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from recommend.hybrid.blend import Blend
 from recommend.marketer.audience import (
     CATEGORY,
-    CATEGORY_WEIGHT,
     audience_scores,
     part_names,
     private_to_marketer,
@@ -20,6 +19,8 @@ from recommend.marketer.audience import (
 from recommend.marketer.columns import TAKES, category_activity, component_column, item_columns
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids
 from recommend.recommender import Recommender
+
+CATEGORY_WEIGHT = 0.3  # the fixture's (conftest)
 
 
 @pytest.fixture(scope="module")

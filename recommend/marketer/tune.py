@@ -1,0 +1,100 @@
+"""The audience's category weight ``b``, chosen per artifact on the build's validation split.
+
+The audience (:mod:`recommend.marketer.audience`) is ``(1 - b) * hybrid + b * category``. How
+much the users' appetite for a product's categories adds to the hybrid differs by data: on the
+bench's validation cuts (``bench/marketer.py``) ML-100K preferred ``b = 0.5``, the demo worlds
+and Amazon 2018 ``0.05``. So the build chooses it on what it already holds apart:
+
+- the hybrid fitted on the validation split's training graph (the served blend), whose "seen"
+  leaves the held-out pairs out, so their users are candidates of the product's audience;
+- the held-out pairs themselves: a product's held-out users are the people who took it next.
+
+For up to ``n_products`` products with at least ``min_takers`` held-out users (a seeded
+choice; fewer than ``min_products`` such products keep the fixed weight: a mean over a
+handful of products would choose by chance), each ``b`` of the config's
+``audience_category_weights`` ranks every candidate once (the components' columns are
+computed once per product, :class:`~recommend.marketer.audience.AudienceParts`), and its
+recall of the held-out users is taken at n = 100 and n = 5% of users (each only where n is
+below the number of candidates: a list of everyone says nothing). The best mean recall wins;
+ties go to the smaller ``b``, the hybrid alone being the simpler claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recommend.marketer.audience import activity, audience_parts, top_users
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from recommend.hybrid.blend import Blend
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.model import HybridModel
+    from recommend.hybrid.split import HoldoutSplit
+
+__all__ = ["audience_sizes", "choose_category_weight", "tune_audience"]
+
+
+def audience_sizes(n_users: int) -> dict[str, int]:
+    """The audience sizes judged: 100 and 5% of users (at least 1)."""
+    return {"100": 100, "5%": max(1, n_users // 20)}
+
+
+def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
+                           weights: tuple[float, ...], *, n_products: int = 50,
+                           min_products: int = 10, min_takers: int = 5, seed: int = 0
+                           ) -> tuple[float | None, dict[str, Any]]:
+    """The best ``b`` of ``weights`` for ``model`` (fitted on the validation training graph)
+    at finding each product's ``held_out`` users (users x products), and the record of the
+    choice; None when fewer than ``min_products`` products have ``min_takers`` held-out users
+    (module docstring)."""
+    began = time.perf_counter()
+    takers = held_out.tocsc()
+    eligible = np.flatnonzero(np.diff(takers.indptr) >= min_takers)
+    if not weights or len(eligible) < min_products:
+        return None, {"note": f"{len(eligible)} products have {min_takers} held-out users, "
+                              f"fewer than {min_products}: the fixed weight is kept"}
+    rng = np.random.default_rng(seed)
+    items = np.sort(rng.choice(eligible, min(n_products, len(eligible)), replace=False))
+    sizes = audience_sizes(held_out.shape[0])
+    active = activity(model)
+    found: dict[float, list[float]] = {b: [] for b in weights}
+    judged_any = False
+    for i in items.tolist():
+        truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
+        parts = audience_parts(model, i)
+        judged = [n for n in sizes.values() if n < int(parts.cand.sum())]
+        if not judged:
+            continue
+        judged_any = True
+        for b in weights:
+            top = top_users(parts.scores(b)[0], max(judged), active)
+            found[b].append(float(np.mean([np.isin(top[:n], truth).sum() / len(truth)
+                                           for n in judged])))
+    if not judged_any:
+        return None, {"note": "every audience size covers all candidates: the fixed weight "
+                              "is kept"}
+    recall = {b: float(np.mean(r)) for b, r in found.items()}
+    chosen = max(weights, key=lambda b: (round(recall[b], 6), -b))
+    return chosen, {"chosen": chosen, "products": len(items), "sizes": sizes,
+                    "recall": {f"{b:g}": round(r, 4) for b, r in recall.items()},
+                    "seconds": round(time.perf_counter() - began, 3)}
+
+
+def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
+                  blend: Blend) -> tuple[HybridConfig, dict[str, Any]]:
+    """``config`` with ``audience_category_weight`` chosen for the served ``blend`` of the
+    components ``train`` fitted on ``split``'s training graph, and the choice's record."""
+    from recommend.hybrid.model import HybridModel
+
+    probe = HybridModel(split.train_graph, config, {n: train[n] for n in blend.names}, blend)
+    chosen, record = choose_category_weight(probe, split.relevant,
+                                            config.audience_category_weights, seed=config.seed)
+    if chosen is None:
+        return config, record
+    return dataclasses.replace(config, audience_category_weight=chosen), record
