@@ -38,7 +38,7 @@ def test_takers_by_category_activity_choose_the_category(model) -> None:
         noise = np.random.default_rng(i).random(len(parts.cand)) * 1e-6  # break ties
         return np.where(parts.cand, category_activity(model.graph, i) + noise, -np.inf)
 
-    chosen, record = choose_category_weight(model, _held_out(model, by_category), WEIGHTS)
+    chosen, record = choose_category_weight(model, _held_out(model, by_category), WEIGHTS, 0.0)
     assert chosen == 1.0
     assert record["recall"]["1"] > record["recall"]["0"]
     assert record["products"] == 20 and record["sizes"] == audience_sizes(model.seen_.shape[0])
@@ -46,16 +46,24 @@ def test_takers_by_category_activity_choose_the_category(model) -> None:
 
 def test_takers_by_the_hybrid_choose_the_hybrid(model) -> None:
     chosen, record = choose_category_weight(
-        model, _held_out(model, lambda i: audience_parts(model, i).scores(0.0)[0]), WEIGHTS)
+        model, _held_out(model, lambda i: audience_parts(model, i).scores(0.0)[0]), WEIGHTS, 1.0)
     assert chosen == 0.0
     assert record["recall"]["0"] == pytest.approx(1.0)
 
 
+def test_a_gain_within_the_noise_keeps_the_fixed_weight(model) -> None:
+    rng = np.random.default_rng(0)
+    held = _held_out(model, lambda i: np.where(audience_parts(model, i).cand,
+                                               rng.random(model.seen_.shape[0]), -np.inf))
+    chosen, record = choose_category_weight(model, held, WEIGHTS, 0.3)
+    assert chosen == 0.3 and record["gain_over_fixed"] <= record["two_standard_errors"]
+
+
 def test_too_few_takers_keep_the_fixed_weight(model) -> None:
     held = _held_out(model, lambda i: audience_parts(model, i).scores(0.0)[0])
-    chosen, record = choose_category_weight(model, held, WEIGHTS, min_products=21)
+    chosen, record = choose_category_weight(model, held, WEIGHTS, 0.3, min_products=21)
     assert chosen is None and "20 products" in record["note"] and "kept" in record["note"]
-    assert choose_category_weight(model, held, ())[0] is None
+    assert choose_category_weight(model, held, (), 0.3)[0] is None
 
 
 def test_tune_audience_puts_the_choice_in_the_config(model) -> None:
@@ -68,10 +76,11 @@ def test_tune_audience_puts_the_choice_in_the_config(model) -> None:
         return np.where(parts.cand, category_activity(model.graph, i), -np.inf)
 
     split = SimpleNamespace(train_graph=model.graph, relevant=_held_out(model, by_category))
-    config = dataclasses.replace(model.config, audience_category_weights=WEIGHTS)
+    config = dataclasses.replace(model.config, audience_category_weights=WEIGHTS,
+                                 audience_category_weight=0.0)
     tuned, record = tune_audience(split, config, model.components, model.blend)
     assert tuned.audience_category_weight == record["chosen"] == 1.0
-    assert dataclasses.replace(tuned, audience_category_weight=0.3) == config
+    assert dataclasses.replace(tuned, audience_category_weight=0.0) == config
 
 
 def test_the_default_build_records_its_choice_and_serves_it(small_demo_artifact) -> None:
