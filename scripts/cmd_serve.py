@@ -84,8 +84,8 @@ def run_serve(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1024:
             raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: at least "
                              "1024 bytes")
-    if not 1 <= args.workers <= 64:
-        raise ValueError(f"--workers {args.workers}: from 1 to 64")
+    if not 1 <= args.workers <= 32:
+        raise ValueError(f"--workers {args.workers}: from 1 to 32")
     if args.images is not None and not args.images.is_dir():
         raise NotADirectoryError(f"--images {args.images}: not a folder")
     key = api_key(args.api_key_file)

@@ -47,6 +47,7 @@ POLL_SECONDS = 0.02
 WRITE_TIMEOUT = 60.0  # a write waits this long for the writer (group commit under load)
 SEEN_TIMEOUT = 5.0  # and this long for this reader to apply it
 LOAD_TRIES = 3
+READY_WAIT = 120.0  # seconds a loaded reader waits for the others before it listens
 
 
 class ReaderState:
@@ -141,6 +142,17 @@ class ReaderState:
                     return False
                 self._seen.wait(min(left, POLL_SECONDS))
         return True
+
+    def ready(self) -> None:
+        """Tell the writer this reader has loaded; return once every reader has (or the
+        writer stopped waiting, or does not answer)."""
+        import httpx
+
+        try:
+            self._writer.post(f"/ready/{self.worker}", timeout=READY_WAIT + 10)
+        except httpx.TransportError as err:
+            LOGGER.warning("reader %d: the writer did not answer (%s); listening anyway",
+                           self.worker, type(err).__name__)
 
     # ----- writes -----
     def write(self, route: str, body: Any) -> WriteResult:

@@ -41,13 +41,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import uvicorn
 from fastapi import Body, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
+from recommend.serve.reader import READY_WAIT
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
+
+if TYPE_CHECKING:
+    from recommend.serve.state import ServedState
 
 LOGGER = logging.getLogger("shopgraph.serve")
 API_KEY_ENV = "SHOPGRAPH_API_KEY"
@@ -179,11 +183,16 @@ class Readers:
             self._thread.join()
 
 
-def writer_app(state: Any) -> FastAPI:
+def writer_app(state: ServedState, readers: int) -> FastAPI:
     """The writer's internal app: ``POST /write/{route}`` is ``state.write`` (200 with its
-    result, 422 with the rejections). Only the readers reach it (a Unix socket in a folder
-    only this user can enter); they checked the API key."""
+    result, 422 with the rejections); ``POST /ready/{worker}`` answers once all ``readers``
+    have loaded (or after :data:`READY_WAIT` s), so they start listening together and the
+    kernel spreads connections over all of them (the first one up would otherwise get every
+    client reconnecting after a restart). Only the readers reach it (a Unix socket in a
+    folder only this user can enter); they checked the API key."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    ready: set[int] = set()
+    loaded = threading.Condition()
 
     @app.post("/write/{route}")
     def write(route: str, body: Annotated[Any, Body()]) -> JSONResponse:
@@ -194,10 +203,18 @@ def writer_app(state: Any) -> FastAPI:
         except WriteRefused as err:
             return JSONResponse({"rejections": err.reasons}, status_code=422)
 
+    @app.post("/ready/{worker}")
+    def reader_ready(worker: int) -> dict[str, int]:
+        with loaded:
+            ready.add(worker)
+            loaded.notify_all()
+            loaded.wait_for(lambda: len(ready) >= readers, timeout=READY_WAIT)
+            return {"ready": len(ready)}
+
     return app
 
 
-def serve_workers(state: Any, host: str, port: int, n: int, spec: dict[str, Any],
+def serve_workers(state: ServedState, host: str, port: int, n: int, spec: dict[str, Any],
                   api_key: str | None, snapshot_every: float) -> None:
     """Serve ``state`` (a loaded :class:`~recommend.serve.state.ServedState`) on
     ``host:port`` with ``n`` readers (module doc) until SIGINT or SIGTERM; ``spec`` holds the
@@ -234,7 +251,7 @@ def serve_workers(state: Any, host: str, port: int, n: int, spec: dict[str, Any]
             sock.close()
         shutil.rmtree(private, ignore_errors=True)  # made by this run
 
-    server = WriterServer(uvicorn.Config(writer_app(state), uds=specs[0].writer_socket,
+    server = WriterServer(uvicorn.Config(writer_app(state, n), uds=specs[0].writer_socket,
                                          log_level="warning", timeout_graceful_shutdown=10,
                                          lifespan="off"), readers, finish)
     try:
@@ -274,7 +291,7 @@ class WriterServer(uvicorn.Server):
 class _Snapshots:
     """The writer's periodic snapshots (when anything changed), on a thread."""
 
-    def __init__(self, state: Any, every: float) -> None:
+    def __init__(self, state: ServedState, every: float) -> None:
         self.state, self.every = state, every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
@@ -327,6 +344,7 @@ def reader_main(argv: list[str]) -> int:
                          storefront=spec.storefront)
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
+    state.ready()  # listen once every reader has loaded
     server.run(sockets=[sock])
     return 0
 
