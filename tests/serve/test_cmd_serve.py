@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_bad_options_exit_2(small_demo_artifact, tmp_path, capsys) -> None:
     assert main(["serve", str(small_demo_artifact), "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
+    assert main(["serve", str(small_demo_artifact), "--workers", "0"]) == 2
+    assert "--workers 0" in capsys.readouterr().err
     empty = tmp_path / "key"
     empty.write_text("\n")
     assert main(["serve", str(small_demo_artifact), "--api-key-file", str(empty)]) == 2
