@@ -44,6 +44,7 @@ class ServeConfig:
     snapshot_every: float = 300.0  # seconds; 0: only at shutdown
     images_dir: Path | None = None
     storefront: bool = True
+    threads: int | None = None  # threads answering sync routes (None: anyio's default, 40)
 
 
 async def _snapshots(state: Served, every: float) -> None:
@@ -61,6 +62,10 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if config.threads is not None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = config.threads
         task = (asyncio.create_task(_snapshots(state, config.snapshot_every))
                 if config.snapshot_every > 0 else None)
         try:
