@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from recommend.serve.feedback import Refusals
-from recommend.serve.follow import LogFollower
+from recommend.serve.follow import LogFollower, LogGap
 from recommend.serve.served import (
     LOG_FILE,
     WriteResult,
@@ -71,16 +71,20 @@ class ReaderState:
 
     def _start(self) -> None:
         """Load the start model and apply the log after it (also after a LogGap)."""
-        for attempt in range(LOAD_TRIES):  # the writer may be swapping the snapshot in
-            try:
+        for attempt in range(LOAD_TRIES):  # the writer may be swapping the snapshot in, or
+            try:  # have compacted the log past the one loaded (LogGap): load it again
                 rec, snapshot_seq = load_served(self.artifact, self.state_dir)
+                follower = LogFollower(self.state_dir / LOG_FILE, after=snapshot_seq)
+                try:
+                    everything, pending = follower.read_all()
+                except BaseException:
+                    follower.close()
+                    raise
                 break
-            except (OSError, ValueError):
+            except (OSError, ValueError, LogGap):
                 if attempt == LOAD_TRIES - 1:
                     raise
                 time.sleep(0.5)
-        follower = LogFollower(self.state_dir / LOG_FILE, after=snapshot_seq)
-        everything, pending = follower.read_all()
         refusals = Refusals()
         for entry in everything:
             note_entry(entry, refusals, None)
@@ -110,8 +114,6 @@ class ReaderState:
                     LOGGER.exception("reader %d: could not start again", self.worker)
 
     def _catch_up(self) -> None:
-        from recommend.serve.follow import LogGap
-
         try:
             new = self._follower.poll()
         except LogGap as gap:

@@ -4,6 +4,7 @@ its model gets every write (ratings with their stars) within a poll."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,10 +16,19 @@ from recommend.serve.wal import WriteAheadLog
 from tests.serve.conftest import HEADERS
 
 
-def test_follower_takes_whole_lines_in_order(tmp_path) -> None:
-    path = tmp_path / "log.jsonl"
-    log = WriteAheadLog(path)
-    follower = LogFollower(path)
+@pytest.fixture
+def pair(tmp_path) -> Iterator[tuple[WriteAheadLog, LogFollower]]:
+    """A log and a follower of it, closed after the test."""
+    log = WriteAheadLog(tmp_path / "log.jsonl")
+    follower = LogFollower(tmp_path / "log.jsonl")
+    yield log, follower
+    follower.close()
+    log.close()
+
+
+def test_follower_takes_whole_lines_in_order(pair) -> None:
+    log, follower = pair
+    path = log.path
     assert follower.poll() == []
     log.append({"a": 1})
     log.append({"a": 2})
@@ -30,14 +40,10 @@ def test_follower_takes_whole_lines_in_order(tmp_path) -> None:
         handle.write(b':3}\n')
     assert [e["seq"] for e in follower.poll()] == [3]
     assert follower.poll() == []
-    follower.close()
-    log.close()
 
 
-def test_follower_goes_on_across_a_compaction(tmp_path) -> None:
-    path = tmp_path / "log.jsonl"
-    log = WriteAheadLog(path)
-    follower = LogFollower(path)
+def test_follower_goes_on_across_a_compaction(pair) -> None:
+    log, follower = pair
     for a in range(3):
         log.append({"a": a})
     assert len(follower.poll()) == 3
@@ -47,14 +53,10 @@ def test_follower_goes_on_across_a_compaction(tmp_path) -> None:
     assert [e["seq"] for e in follower.poll()] == [4, 5]  # the old file first, no repeats
     log.append({"a": 5})
     assert [e["seq"] for e in follower.poll()] == [6]
-    follower.close()
-    log.close()
 
 
-def test_follower_notices_entries_it_never_saw(tmp_path) -> None:
-    path = tmp_path / "log.jsonl"
-    log = WriteAheadLog(path)
-    follower = LogFollower(path)
+def test_follower_notices_entries_it_never_saw(pair) -> None:
+    log, follower = pair
     log.append({"a": 0})
     assert len(follower.poll()) == 1
     log.compact(lambda e: False)
@@ -63,9 +65,10 @@ def test_follower_notices_entries_it_never_saw(tmp_path) -> None:
     log.append({"a": 2})
     with pytest.raises(LogGap, match="seq 3 follows 1"):
         follower.poll()
-    everything, pending = LogFollower(path, after=2).read_all()
+    again = LogFollower(log.path, after=2)  # what a reader starting again does
+    everything, pending = again.read_all()
     assert [e["seq"] for e in everything] == [3] and [e["seq"] for e in pending] == [3]
-    log.close()
+    again.close()
 
 
 def _wait(reader: ReaderState, seq: int) -> float:
@@ -138,3 +141,32 @@ def test_ratings_through_the_api_keep_their_stars_across_a_restart(start, tmp_pa
     assert stars == {"user:u0007": [5.0], "user:u0008": [1.5]}
     again.detach()
 
+
+
+def test_a_reader_loading_a_snapshot_the_log_has_passed_loads_again(small_demo_artifact,
+                                                                    tmp_path, monkeypatch
+                                                                    ) -> None:
+    import recommend.serve.reader as reader_module
+    from recommend.recommender import Recommender
+
+    state_dir = tmp_path / "state"
+    writer = ServedState(small_demo_artifact, state_dir)
+    writer.write("events", {"user": "u0006", "target": "p0002", "kind": "cart"})
+    writer.snapshot()  # the log is compacted past seq 1
+    writer.write("events", {"user": "u0006", "target": "p0003", "kind": "cart"})
+    real, calls = reader_module.load_served, []
+
+    def stale_first(artifact, folder):
+        calls.append(1)  # the first load sees the artifact, as if the snapshot came later
+        return (Recommender.load(small_demo_artifact), 0) if len(calls) == 1 else \
+            real(artifact, folder)
+
+    monkeypatch.setattr(reader_module, "load_served", stale_first)
+    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no.sock")
+    try:
+        assert len(calls) == 2 and reader.snapshot_seq == 1 and reader.applied_seq == 2
+        for target in ("p0002", "p0003"):
+            assert reader.rec.graph.has_edge("user:u0006", "carted", f"product:{target}")
+    finally:
+        reader.close()
+        writer.detach()
