@@ -55,7 +55,6 @@ from recommend.serve.writes import Checked, check_request
 
 LOGGER = logging.getLogger("shopgraph.serve")
 SERVE_LOCK = ".serve.lock"
-__all__ = ["ServedState", "WriteResult"]
 
 
 @dataclass
