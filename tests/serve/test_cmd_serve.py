@@ -47,7 +47,8 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # one process; a writer and two readers
+def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path, workers) -> None:
     key = tmp_path / "key"
     key.write_text("k-123")
     port, state = _port(), tmp_path / "state"
@@ -55,7 +56,7 @@ def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path) ->
     env.pop("SHOPGRAPH_API_KEY", None)
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve",
                              str(small_demo_artifact), "--port", str(port), "--state",
-                             str(state), "--api-key-file", str(key)],
+                             str(state), "--api-key-file", str(key), "--workers", workers],
                             cwd=REPO, env=env, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
