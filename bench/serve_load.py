@@ -26,7 +26,9 @@ schedule, each timed from when it was due (a request stuck behind a slow one cou
 wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
-[--rate 200] [--name serve_load_ml100k]``; ``--demo`` builds the small demo world instead (a
+[--rate 200] [--workers N] [--name serve_load_ml100k]``; ``--workers`` is the server's
+(``--workers 1``: one process; N: a writer and N reader processes, memory summed over
+them); ``--demo`` builds the small demo world instead (a
 correctness run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32
 clients, explained recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged
 events lost; a feedback event visible within 1 s.
@@ -64,11 +66,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (of any of its threads)."""
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
 class Server:
     """``shopgraph serve`` in a subprocess on a loopback port."""
 
-    def __init__(self, artifact: Path, state: Path, port: int, log: Path) -> None:
+    def __init__(self, artifact: Path, state: Path, port: int, log: Path,
+                 workers: int | None = None) -> None:
         self.artifact, self.state, self.port, self.log = artifact, state, port, log
+        self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
 
@@ -82,7 +95,8 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "scripts.cli", "serve", str(self.artifact),
                  "--state", str(self.state), "--port", str(self.port),
-                 "--snapshot-every", "20", "--no-storefront"],
+                 "--snapshot-every", "20", "--no-storefront",
+                 *([] if self.workers is None else ["--workers", str(self.workers)])],
                 cwd=REPO, env=env, stdout=out, stderr=out)
         while time.perf_counter() - start < timeout:
             if self.proc.poll() is not None:
@@ -100,14 +114,18 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def sample_rss(self) -> None:
+        """Peak VmRSS of the server: the writer and its reader processes, summed."""
         if self.proc is None:
             return
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
-        except OSError:
-            pass
+        total = 0
+        for pid in [self.proc.pid, *children(self.proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        self.peak_rss_kb = max(self.peak_rss_kb, total)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -248,11 +266,14 @@ def lone(server: Server, users: list[str], products: list[str], times: int) -> d
 
 
 def visibility(server: Server, users: list[str], times: int) -> dict:
-    """Seconds from a purchase's 2xx until the next recommendations leave the item out."""
+    """Seconds from a purchase's 2xx until the next recommendations leave the item out; each
+    read after the purchase on a new connection, so with ``--workers N`` any reader may
+    answer it (not only the one that took the purchase)."""
     import httpx
 
     seen, worst = 0, 0.0
     rng = random.Random(1)
+    fresh = {"Connection": "close"}
     with httpx.Client(base_url=server.url, timeout=10) as http:
         for user in rng.sample(users, min(times, len(users))):
             recs = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
@@ -263,7 +284,8 @@ def visibility(server: Server, users: list[str], times: int) -> dict:
                       json={"user": user, "target": item, "kind": "purchase"}).raise_for_status()
             start = time.perf_counter()
             while time.perf_counter() - start < 5:
-                again = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
+                again = http.get(f"/v1/users/{user}/recommendations", params={"k": 5},
+                                 headers=fresh).json()
                 if item not in [r["item"] for r in again]:
                     seen += 1
                     worst = max(worst, time.perf_counter() - start)
@@ -316,6 +338,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None,
                         help="open loop: this many requests/s in all, spread over the clients"
                              " on a fixed schedule (default: closed loop, as fast as answered)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the server's --workers (default: the server's, the cores)")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -331,7 +355,8 @@ def main() -> None:
         products = [graph.node_id("product", int(i)).partition(":")[2]
                     for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
-        server = Server(artifact, root / "state", free_port(), root / "server.log")
+        server = Server(artifact, root / "state", free_port(), root / "server.log",
+                        args.workers)
         first_start = server.start()
         alone = lone(server, users, products, args.lone)
         load = asyncio.run(run_load(server, users, products, args))
@@ -340,7 +365,7 @@ def main() -> None:
         acked = load.pop("acked")
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
-                  "rate": args.rate,
+                  "rate": args.rate, "workers": args.workers,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
                   "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,

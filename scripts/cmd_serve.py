@@ -7,6 +7,8 @@ records) need the API key from ``SHOPGRAPH_API_KEY`` or ``--api-key-file``, sent
 in the ``--state`` folder (default ``ARTIFACT-serve`` beside the artifact) before they are
 answered; the server snapshots there (``snapshot/``, an artifact) every ``--snapshot-every``
 seconds and at shutdown, and replays the log on start (:mod:`recommend.serve.state`).
+``--workers N`` (default: the cores this process may use) answers with N reader processes
+beside the one writer (:mod:`recommend.serve.workers`); ``--workers 1`` is one process.
 """
 
 from __future__ import annotations
@@ -43,7 +45,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--images", type=Path, default=None, metavar="DIR",
                         help="the dataset folder product image paths are relative to")
     parser.add_argument("--no-storefront", action="store_true", help="serve no HTML pages")
+    parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                        help="reader processes answering HTTP beside the writer; 1: one "
+                        f"process for everything (default: the cores, {default_workers()})")
     parser.set_defaults(func=run_serve)
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def api_key(key_file: Path | None) -> str | None:
@@ -71,6 +84,8 @@ def run_serve(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1024:
             raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: at least "
                              "1024 bytes")
+    if not 1 <= args.workers <= 32:
+        raise ValueError(f"--workers {args.workers}: from 1 to 32")
     if args.images is not None and not args.images.is_dir():
         raise NotADirectoryError(f"--images {args.images}: not a folder")
     key = api_key(args.api_key_file)
@@ -78,12 +93,23 @@ def run_serve(args: argparse.Namespace) -> int:
         LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
     state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
     state = ServedState(args.artifact, state_dir)
+    LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
+                args.artifact, state_dir, state.replayed, args.host, args.port,
+                f"{args.workers} reader processes" if args.workers > 1 else "one process")
+    if args.workers > 1:
+        from recommend.serve.workers import serve_workers
+
+        serve_workers(state, args.host, args.port, args.workers, api_key=key,
+                      snapshot_every=args.snapshot_every,
+                      spec={"keyed_reads": args.keyed_reads, "cors": tuple(args.cors),
+                            "max_body": args.max_body, "max_image_bytes": args.max_image_bytes,
+                            "images": None if args.images is None else str(args.images),
+                            "storefront": not args.no_storefront})
+        return 0
     config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
                          max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
                          snapshot_every=args.snapshot_every,
                          images_dir=args.images, storefront=not args.no_storefront)
-    LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d",
-                args.artifact, state_dir, state.replayed, args.host, args.port)
     uvicorn.run(create_app(state, config), host=args.host, port=args.port,
                 log_level="warning", timeout_graceful_shutdown=10)
     return 0

@@ -3,10 +3,14 @@
 Modules, one concept each: :mod:`~recommend.serve.app` (the FastAPI app and its lifecycle),
 :mod:`~recommend.serve.api` (the ``/v1`` routes), :mod:`~recommend.serve.state` (the served
 Recommender, its write-ahead log, replay and snapshots), :mod:`~recommend.serve.wal` (the
-log), :mod:`~recommend.serve.writes` (a request validated as dataset files are),
-:mod:`~recommend.serve.feedback` ("not interested"), :mod:`~recommend.serve.catalogue`
-(product facts, user search, profiles), :mod:`~recommend.serve.security` (API key, body
-limits, ids), :mod:`~recommend.serve.metrics` (Prometheus) and
+log), :mod:`~recommend.serve.served` (what the writer and the readers share),
+:mod:`~recommend.serve.workers` (``--workers N``: one writer, N reader processes),
+:mod:`~recommend.serve.reader` (a reader's model, following the log through
+:mod:`~recommend.serve.follow`), :mod:`~recommend.serve.writes` (a request validated as
+dataset files are), :mod:`~recommend.serve.feedback` ("not interested"),
+:mod:`~recommend.serve.catalogue` (product facts, user search, profiles),
+:mod:`~recommend.serve.security` (API key, body limits, ids), :mod:`~recommend.serve.metrics`
+(Prometheus) and
 :mod:`~recommend.serve.storefront` (the HTML pages). FastAPI and uvicorn are the ``serve``
 extra: importing :mod:`recommend` never loads them.
 """

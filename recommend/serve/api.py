@@ -20,13 +20,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
-from recommend.serve.state import ServedState
+from recommend.serve.served import Served, WriterUnavailable
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 MAX_K = 100
 
 
-def served_item(state: ServedState, raw: str) -> str:
+def served_item(state: Served, raw: str) -> str:
     """The typed product id of ``raw``: 404 when unknown, 422 when malformed."""
     try:
         return state.rec.item_id(checked_id(raw, "item"))
@@ -36,14 +36,14 @@ def served_item(state: ServedState, raw: str) -> str:
         raise HTTPException(422, str(err)) from None
 
 
-def _user(state: ServedState, raw: str) -> str:
+def _user(state: Served, raw: str) -> str:
     try:
         return state.rec.user_id(checked_id(raw, "user"))
     except ValueError as err:
         raise HTTPException(422, str(err)) from None
 
 
-def recommendations(state: ServedState, user: str, k: int, *, images: Path | None,
+def recommendations(state: Served, user: str, k: int, *, images: Path | None,
                     **options: Any) -> list[dict[str, Any]]:
     """The top ``k`` for ``user`` with product facts, refusals applied (module doc)."""
     uid = _user(state, user)
@@ -63,7 +63,7 @@ def recommendations(state: ServedState, user: str, k: int, *, images: Path | Non
     return out
 
 
-def explanation(state: ServedState, user: str, item: str, *, picture: bool,
+def explanation(state: Served, user: str, item: str, *, picture: bool,
                 images: Path | None) -> dict[str, Any]:
     """``item`` scored and explained for ``user``, with the paths drawn as SVG text."""
     iid, uid = served_item(state, item), _user(state, user)
@@ -78,14 +78,14 @@ def explanation(state: ServedState, user: str, item: str, *, picture: bool,
     return {**result.to_json(), **product_info(state.rec.graph, iid, images), "svg": svg}
 
 
-def similar(state: ServedState, item: str, k: int, *, explain: bool,
+def similar(state: Served, item: str, k: int, *, explain: bool,
             images: Path | None) -> list[dict[str, Any]]:
     """Products like ``item`` with their facts and (``explain``) paths."""
     found = state.rec.similar(served_item(state, item), k=k, explain=explain)
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
-def api_router(state: ServedState, access: Access, images: Path | None) -> APIRouter:
+def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     """The ``/v1`` routes over ``state``."""
     reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
     writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
@@ -149,6 +149,9 @@ def api_router(state: ServedState, access: Access, images: Path | None) -> APIRo
             except WriteRefused as err:
                 raise HTTPException(422, {"message": "nothing in the request was applied",
                                           "rejections": err.reasons}) from None
+            except WriterUnavailable as err:
+                raise HTTPException(503, str(err),
+                                    headers={"Retry-After": "1"}) from None
 
         post.__doc__ = (f"Add one record or a list to ``{ROUTE_FILES[route]}``'s kind, "
                         "validated as that file is; all or nothing.")

@@ -1,9 +1,11 @@
 """The FastAPI app: the ``/v1`` API, health, metrics, the storefront, and their lifecycle.
 
-:func:`create_app` wires a :class:`recommend.serve.state.ServedState` (already loaded and
-replayed) into routes and middleware: body-size limit (413), per-route metrics, optional
-CORS. While the app runs, a task snapshots the state every ``snapshot_every`` seconds when it
-changed; at shutdown it snapshots once more and closes the log. OpenAPI is at ``/docs``.
+:func:`create_app` wires a served state (:class:`recommend.serve.served.Served`: the writer's
+:class:`~recommend.serve.state.ServedState` or a reader's
+:class:`~recommend.serve.reader.ReaderState`, already loaded and replayed) into routes and
+middleware: body-size limit (413), per-route metrics, optional CORS. While the app runs, a
+task snapshots the state every ``snapshot_every`` seconds when it changed; at shutdown it
+snapshots once more (the writer) and closes it. OpenAPI is at ``/docs``.
 No SPARQL endpoint is exposed.
 """
 
@@ -26,7 +28,7 @@ from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
-from recommend.serve.state import ServedState
+from recommend.serve.served import Served
 
 LOGGER = logging.getLogger("shopgraph.serve")
 
@@ -42,9 +44,10 @@ class ServeConfig:
     snapshot_every: float = 300.0  # seconds; 0: only at shutdown
     images_dir: Path | None = None
     storefront: bool = True
+    threads: int | None = None  # threads answering sync routes (None: anyio's default, 40)
 
 
-async def _snapshots(state: ServedState, every: float) -> None:
+async def _snapshots(state: Served, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
@@ -53,12 +56,16 @@ async def _snapshots(state: ServedState, every: float) -> None:
             LOGGER.exception("periodic snapshot failed")
 
 
-def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI:
+def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
     """The app serving ``state`` (module doc)."""
     config = config or ServeConfig()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if config.threads is not None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = config.threads
         task = (asyncio.create_task(_snapshots(state, config.snapshot_every))
                 if config.snapshot_every > 0 else None)
         try:
@@ -83,7 +90,8 @@ def create_app(state: ServedState, config: ServeConfig | None = None) -> FastAPI
     def health() -> dict[str, Any]:
         """Liveness and what is served."""
         graph = state.rec.graph
-        return {"status": "ok", "artifact": state.version(), "log_seq": state.applied_seq,
+        return {"status": "ok", "worker": state.worker, "artifact": state.version(),
+                "log_seq": state.applied_seq,
                 "snapshot_seq": state.snapshot_seq, "users": graph.num_nodes("user"),
                 "products": graph.num_nodes("product")}
 

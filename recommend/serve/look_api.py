@@ -14,13 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from recommend.serve.catalogue import product_info
 from recommend.serve.look import NoImageVectors, PhotoRefused, ShopTheLook
 from recommend.serve.security import Access, checked_id
-from recommend.serve.state import ServedState
+from recommend.serve.served import Served
 
 LOOK_PATH = "/v1/look"
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-def look_router(state: ServedState, access: Access, max_bytes: int,
+def look_router(state: Served, access: Access, max_bytes: int,
                 images: Path | None = None) -> APIRouter:
     """The shop-the-look route over ``state``'s artifact."""
     router = APIRouter(dependencies=[Depends(access.read)], tags=["read"])

@@ -22,14 +22,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from recommend.serve.api import served_item
 from recommend.serve.security import Access
-from recommend.serve.state import ServedState
+from recommend.serve.served import Served
 
 MAX_AUDIENCE = 10_000
 MAX_EXPLAINED = 1_000
 MAX_INFLUENCERS = 20
 
 
-def audience(state: ServedState, item: str, n: int, *, explain: bool) -> dict[str, Any]:
+def audience(state: Served, item: str, n: int, *, explain: bool) -> dict[str, Any]:
     """``item``'s audience as ``shopgraph audience --json`` prints it (module doc)."""
     if explain and n > MAX_EXPLAINED:
         raise HTTPException(422, f"explain at most {MAX_EXPLAINED} members a request; ask "
@@ -41,7 +41,7 @@ def audience(state: ServedState, item: str, n: int, *, explain: bool) -> dict[st
         raise HTTPException(404, str(err.args[0])) from None
 
 
-def influencers(state: ServedState, item: str, k: int) -> dict[str, Any]:
+def influencers(state: Served, item: str, k: int) -> dict[str, Any]:
     """``k`` influencers for ``item`` as ``shopgraph influencers --json`` prints them."""
     iid = served_item(state, item)
     try:
@@ -50,7 +50,7 @@ def influencers(state: ServedState, item: str, k: int) -> dict[str, Any]:
         raise HTTPException(404, str(err.args[0])) from None
 
 
-def panel(state: ServedState, item: str, k: int = 5) -> dict[str, Any]:
+def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     """The storefront's marketer panel for ``item``: who should see it, in words (the crowd
     summary of its audience, 5% of users and at least 100, no member named), and the ``k``
     influencers chosen, each with their sentence, and the reach beside the baselines'."""
@@ -76,7 +76,7 @@ def panel(state: ServedState, item: str, k: int = 5) -> dict[str, Any]:
     }
 
 
-def marketer_router(state: ServedState, access: Access) -> APIRouter:
+def marketer_router(state: Served, access: Access) -> APIRouter:
     """The two marketer routes over ``state``, read-guarded by ``access``."""
     router = APIRouter(prefix="/v1", dependencies=[Depends(access.read)],
                        tags=["marketer"])

@@ -9,6 +9,7 @@ applied log seq), and ``shopgraph_refusals``.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -22,20 +23,21 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
-    from recommend.serve.state import ServedState
+    from recommend.serve.served import Served
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class _StateCollector(Collector):
     """Read at scrape time: the log size, refusals, feedback applied, artifact version."""
 
-    def __init__(self, state: ServedState) -> None:
+    def __init__(self, state: Served) -> None:
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily("shopgraph_log_bytes", "size of the write-ahead log",
-                                value=self.state.log.size())
+                                value=self.state.log_bytes())
         yield GaugeMetricFamily("shopgraph_refusals", "not-interested pairs held",
                                 value=self.state.refusals.total())
         applied = CounterMetricFamily("shopgraph_feedback_applied",
@@ -50,19 +52,30 @@ class _StateCollector(Collector):
 
 
 class Metrics:
-    """The app's registry and its request metrics."""
+    """The app's registry and its request metrics. Under ``--workers N`` (the environment
+    names ``PROMETHEUS_MULTIPROC_DIR``) the request counts and latencies are kept in that
+    folder's files and summed over every reader at each scrape, whichever reader answers it;
+    the state's gauges are the answering reader's (the same log and model in each)."""
 
-    def __init__(self, state: ServedState) -> None:
+    def __init__(self, state: Served) -> None:
         self.registry = CollectorRegistry()
+        self.shared = os.environ.get(MULTIPROC_ENV)
+        own = None if self.shared else self.registry
         self.requests = Counter("shopgraph_requests", "HTTP requests",
-                                ["route", "method", "status"], registry=self.registry)
+                                ["route", "method", "status"], registry=own)
         self.latency = Histogram("shopgraph_request_seconds", "request latency",
-                                 ["route"], buckets=BUCKETS, registry=self.registry)
+                                 ["route"], buckets=BUCKETS, registry=own)
         self.registry.register(_StateCollector(state))
 
     def text(self) -> bytes:
         """The Prometheus text exposition."""
-        return generate_latest(self.registry)
+        if not self.shared:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.shared)
+        return generate_latest(registry) + generate_latest(self.registry)
 
 
 class MetricsMiddleware:

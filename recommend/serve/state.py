@@ -39,30 +39,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recommend.recommender import Recommender
 from recommend.serve.feedback import Refusals
+from recommend.serve.served import (
+    LOG_FILE,
+    SNAPSHOT_DIR,
+    WriteResult,
+    apply_entries,
+    base_id,
+    load_served,
+    note_entry,
+    replay,
+)
 from recommend.serve.wal import Entry, WriteAheadLog
-from recommend.serve.writes import Checked, check_files, check_request
+from recommend.serve.writes import Checked, check_request
 
 LOGGER = logging.getLogger("shopgraph.serve")
-LOG_FILE = "log.jsonl"
-SNAPSHOT_DIR = "snapshot"
 SERVE_LOCK = ".serve.lock"
-REPLAY_BATCH = 200
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """What one write did: records added, merged, refusals noted, and its log seq."""
-
-    accepted: int
-    merged: int
-    not_interested: int
-    seq: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "merged": self.merged,
-                "not_interested": self.not_interested, "seq": self.seq}
 
 
 @dataclass
@@ -78,10 +70,6 @@ class _Ticket:
     def settle(self, result: WriteResult | None = None, *,
                error: BaseException | None = None) -> None:
         self.result, self.error, self.done = result, error, True
-
-
-def _base_id(artifact: Path) -> str:
-    return str(artifact.resolve())
 
 
 def _hold_folder(folder: Path) -> int:
@@ -110,56 +98,23 @@ class ServedState:
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
-        self.rec, self.snapshot_seq = self._load()
+        self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
+        self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)
         self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
         self.replayed = self._replay()
         self.applied_seq = self.log.last_seq
 
     # ----- start -----
-    def _load(self) -> tuple[Recommender, int]:
-        snap = self.state_dir / SNAPSHOT_DIR
-        if snap.is_dir() or snap.with_name(SNAPSHOT_DIR + ".old").is_dir():
-            rec = Recommender.load(snap)  # NAME.old after a crash mid-swap
-            info = rec.manifest.get("serve", {})
-            if info.get("base") != _base_id(self.artifact):
-                raise ValueError(f"{self.state_dir}: its snapshot was served from "
-                                 f"{info.get('base')!r}, not {self.artifact}; give another "
-                                 "--state folder")
-            return rec, int(info.get("log_seq", 0))
-        return Recommender.load(self.artifact), 0
-
     def _replay(self) -> int:
         """Apply the log's entries the snapshot lacks, and every refusal; how many entries."""
         pending = [e for e in self.log.entries() if e["seq"] > self.snapshot_seq]
         for entry in self.log.entries():
-            for user, item in entry.get("not_interested", ()):
-                self.refusals.add(user, item)
-        for start in range(0, len(pending), REPLAY_BATCH):
-            batch = pending[start:start + REPLAY_BATCH]
-            if not self._apply_entries(batch):
-                for entry in batch:
-                    self._apply_entries([entry])
+            note_entry(entry, self.refusals, None)
+        replay(self.rec, pending)
         if pending:
             LOGGER.info("replayed %d log entries (seq %d..%d)", len(pending),
                         pending[0]["seq"], pending[-1]["seq"])
         return len(pending)
-
-    def _apply_entries(self, entries: list[Entry]) -> bool:
-        """Add the records of ``entries`` in one atomic call; False (logged) if refused."""
-        files: dict[str, list[Any]] = {}
-        for entry in entries:
-            for name, objs in entry.get("files", {}).items():
-                files.setdefault(name, []).extend(o for o in objs if o is not None)
-        if not any(files.values()):
-            return True
-        label = f"log seq {entries[0]['seq']}..{entries[-1]['seq']}: "
-        try:
-            checked = check_files(self.rec.graph, files, label)
-        except ValueError as err:
-            LOGGER.warning("%s refused on replay: %s", label, err)
-            return False
-        result = self.rec.add(checked.dataset, atomic=True)
-        return not result.rejected
 
     # ----- writes -----
     def write(self, route: str, body: Any) -> WriteResult:
@@ -197,8 +152,8 @@ class ServedState:
             except Exception as err:  # a refusal (422) or a failing disk: this request's
                 ticket.settle(error=err)
         adding = [(t, c, seq) for t, c, seq in logged if c.count]
-        if len(adding) > 1 and self._apply_entries([{"seq": seq, "files": c.files}
-                                                    for _, c, seq in adding]):
+        if len(adding) > 1 and apply_entries(self.rec, [{"seq": seq, "files": c.files}
+                                                        for _, c, seq in adding]):
             adding = []  # all added at once
         for ticket, checked, seq in adding:  # one at a time: alone, or the batch was refused
             result = self.rec.add(checked.dataset, atomic=True)
@@ -238,13 +193,17 @@ class ServedState:
             if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
                 return False
             self.rec.manifest = {**self.rec.manifest,
-                                 "serve": {"log_seq": seq, "base": _base_id(self.artifact)}}
+                                 "serve": {"log_seq": seq, "base": base_id(self.artifact)}}
             self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
             self.snapshot_seq = seq
             dropped = self.log.compact(
                 lambda e: e["seq"] > seq or bool(e.get("not_interested")))
             LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
             return True
+
+    def log_bytes(self) -> int:
+        """The write-ahead log's size in bytes."""
+        return self.log.size()
 
     def version(self) -> str:
         """The served artifact's version: its folder and the last applied log seq."""

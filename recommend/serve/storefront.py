@@ -34,7 +34,7 @@ from recommend.serve.catalogue import find_users, product_info, profile
 from recommend.serve.look import ShopTheLook
 from recommend.serve.marketer_api import panel
 from recommend.serve.security import checked_id
-from recommend.serve.state import ServedState
+from recommend.serve.served import Served
 from recommend.serve.writes import WriteRefused
 
 HERE = Path(__file__).parent
@@ -43,7 +43,7 @@ UI_KINDS = {"like": "like", "not-interested": "not-interested", "cart": "cart"}
 TOKEN_HEADER = "X-Storefront-Token"
 
 
-def mount_storefront(app: FastAPI, state: ServedState, images: Path | None) -> None:
+def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
     """Add the storefront's pages, fragments, feedback route and static files to ``app``."""
     templates = Jinja2Templates(directory=HERE / "templates")
     token = secrets.token_urlsafe(24)

@@ -35,7 +35,8 @@ def _line(entry: Entry) -> bytes:
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
 
 
-def _parse(path: Path, number: int, raw: bytes) -> Entry:
+def parse_entry(path: Path, number: int, raw: bytes) -> Entry:
+    """Line ``number`` of the log at ``path`` as an entry; LogDamagedError naming it."""
     try:
         entry = json.loads(raw)
     except ValueError as err:
@@ -83,7 +84,7 @@ class WriteAheadLog:
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
-                entry = _parse(self.path, number, raw)
+                entry = parse_entry(self.path, number, raw)
                 if entry["seq"] <= previous:
                     raise LogDamagedError(f"{self.path}: line {number}: seq {entry['seq']} "
                                           f"after {previous}")

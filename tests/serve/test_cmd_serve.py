@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_bad_options_exit_2(small_demo_artifact, tmp_path, capsys) -> None:
     assert main(["serve", str(small_demo_artifact), "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
+    assert main(["serve", str(small_demo_artifact), "--workers", "0"]) == 2
+    assert "--workers 0" in capsys.readouterr().err
     empty = tmp_path / "key"
     empty.write_text("\n")
     assert main(["serve", str(small_demo_artifact), "--api-key-file", str(empty)]) == 2
@@ -45,7 +47,8 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # one process; a writer and two readers
+def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path, workers) -> None:
     key = tmp_path / "key"
     key.write_text("k-123")
     port, state = _port(), tmp_path / "state"
@@ -53,7 +56,7 @@ def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path) ->
     env.pop("SHOPGRAPH_API_KEY", None)
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve",
                              str(small_demo_artifact), "--port", str(port), "--state",
-                             str(state), "--api-key-file", str(key)],
+                             str(state), "--api-key-file", str(key), "--workers", workers],
                             cwd=REPO, env=env, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

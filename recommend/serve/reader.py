@@ -1,0 +1,199 @@
+"""A reader process's state: its own model, kept up to date by following the writer's log.
+
+With ``shopgraph serve --workers N`` one process (the writer, :mod:`recommend.serve.workers`)
+owns the state folder, the write-ahead log and the snapshots, and N reader processes answer
+HTTP, each with its own :class:`ReaderState`:
+
+- **Start.** Load the model the writer started from (:func:`recommend.serve.served.load_served`:
+  the snapshot, else the artifact), read the whole log (every "not interested", and the
+  entries the snapshot lacks, applied in order).
+- **Follow.** A thread looks at the log every :data:`POLL_SECONDS` (and at once when asked)
+  and applies what was appended (:class:`recommend.serve.follow.LogFollower`), in one
+  :meth:`Recommender.add` per look, so a write reaches every reader within about
+  ``POLL_SECONDS`` plus the add. Reads never wait: the add publishes the next model with one
+  reference swap (as in the writer). Entries a compaction dropped before this reader saw them
+  (:class:`~recommend.serve.follow.LogGap`) make it start again from the newer snapshot,
+  serving the old model meanwhile.
+- **Writes** (:meth:`ReaderState.write`) go to the writer over its Unix socket: the writer
+  validates, logs, fsyncs and applies; its answer names the log seq, and the reader answers
+  only once it has applied that seq itself, so the client's next read (to any reader within
+  ``POLL_SECONDS``, to this one at once) reflects the write. A refusal is the writer's 422;
+  a writer that does not answer is :class:`~recommend.serve.served.WriterUnavailable` (503).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from recommend.serve.feedback import Refusals
+from recommend.serve.follow import LogFollower, LogGap
+from recommend.serve.served import (
+    LOG_FILE,
+    WriteResult,
+    WriterUnavailable,
+    load_served,
+    log_size,
+    note_entry,
+    replay,
+)
+from recommend.serve.writes import WriteRefused
+
+LOGGER = logging.getLogger("shopgraph.serve")
+POLL_SECONDS = 0.02
+WRITE_TIMEOUT = 60.0  # a write waits this long for the writer (group commit under load)
+SEEN_TIMEOUT = 5.0  # and this long for this reader to apply it
+LOAD_TRIES = 3
+READY_WAIT = 120.0  # seconds a loaded reader waits for the others before it listens
+
+
+class ReaderState:
+    """A reader's model, refusals and log position (module doc); :class:`Served`."""
+
+    def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
+                 *, worker: int = 1) -> None:
+        import httpx
+
+        self.artifact, self.state_dir = Path(artifact), Path(state_dir)
+        self.worker = worker
+        self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
+        self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
+                                    base_url="http://writer", timeout=WRITE_TIMEOUT)
+        self._seen = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._start()
+        self._thread = threading.Thread(target=self._follow, name="log-follower", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        """Load the start model and apply the log after it (also after a LogGap)."""
+        for attempt in range(LOAD_TRIES):  # the writer may be swapping the snapshot in, or
+            try:  # have compacted the log past the one loaded (LogGap): load it again
+                rec, snapshot_seq = load_served(self.artifact, self.state_dir)
+                follower = LogFollower(self.state_dir / LOG_FILE, after=snapshot_seq)
+                try:
+                    everything, pending = follower.read_all()
+                except BaseException:
+                    follower.close()
+                    raise
+                break
+            except (OSError, ValueError, LogGap):
+                if attempt == LOAD_TRIES - 1:
+                    raise
+                time.sleep(0.5)
+        refusals = Refusals()
+        for entry in everything:
+            note_entry(entry, refusals, None)
+        replay(rec, pending)
+        with self._seen:
+            self.rec, self.refusals, self._follower = rec, refusals, follower
+            self.snapshot_seq, self.applied_seq = snapshot_seq, follower.last_seq
+            self._seen.notify_all()
+        LOGGER.info("reader %d: from log seq %d, %d entries applied", self.worker,
+                    snapshot_seq, len(pending))
+
+    # ----- following -----
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            try:
+                self._catch_up()
+            except Exception:  # a reader that cannot follow must say so, and keep trying
+                LOGGER.exception("reader %d: following the log failed; starting again from "
+                                 "the snapshot", self.worker)
+                self._stop.wait(1.0)
+                try:
+                    if not self._stop.is_set():
+                        self._restart()
+                except Exception:
+                    LOGGER.exception("reader %d: could not start again", self.worker)
+
+    def _catch_up(self) -> None:
+        try:
+            new = self._follower.poll()
+        except LogGap as gap:
+            LOGGER.warning("reader %d: %s; starting again from the snapshot", self.worker, gap)
+            self._restart()
+            return
+        if not new:
+            return
+        replay(self.rec, new)
+        for entry in new:
+            note_entry(entry, self.refusals, self.applied)
+        with self._seen:
+            self.applied_seq = new[-1]["seq"]
+            self._seen.notify_all()
+
+    def _restart(self) -> None:
+        self._follower.close()
+        self._start()
+
+    def wait_for(self, seq: int, timeout: float = SEEN_TIMEOUT) -> bool:
+        """Wait until this reader has applied log ``seq``; False after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._seen:
+            while self.applied_seq < seq:
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._seen.wait(min(left, POLL_SECONDS))
+        return True
+
+    def ready(self) -> None:
+        """Tell the writer this reader has loaded; return once every reader has (or the
+        writer stopped waiting, or does not answer)."""
+        import httpx
+
+        try:
+            self._writer.post(f"/ready/{self.worker}", timeout=READY_WAIT + 10)
+        except httpx.TransportError as err:
+            LOGGER.warning("reader %d: the writer did not answer (%s); listening anyway",
+                           self.worker, type(err).__name__)
+
+    # ----- writes -----
+    def write(self, route: str, body: Any) -> WriteResult:
+        """Send a write request to the writer (module doc); the writer's result once this
+        reader has applied it."""
+        import httpx
+
+        try:
+            got = self._writer.post(f"/write/{route}", json=body)
+        except httpx.TransportError as err:
+            raise WriterUnavailable(f"the writer did not answer ({type(err).__name__}); "
+                                    "the write is not acknowledged, send it again") from None
+        if got.status_code == 422 and "rejections" in got.json():
+            raise WriteRefused(got.json()["rejections"])
+        if got.status_code != 200:
+            raise WriterUnavailable(f"the writer answered {got.status_code}: {got.text[:300]}")
+        result = WriteResult(**got.json())
+        if result.seq is not None and not self.wait_for(result.seq):
+            LOGGER.warning("reader %d: log seq %d not applied within %.0f s of its answer",
+                           self.worker, result.seq, SEEN_TIMEOUT)
+        return result
+
+    # ----- the rest of Served -----
+    def snapshot(self) -> bool:
+        """Readers never snapshot (the writer does)."""
+        return False
+
+    def log_bytes(self) -> int:
+        """The write-ahead log's size in bytes."""
+        return log_size(self.state_dir / LOG_FILE)
+
+    def version(self) -> str:
+        """The served folder and the last applied log seq."""
+        return f"{self.rec.folder.name if self.rec.folder else '-'}+{self.applied_seq}"
+
+    def close(self) -> None:
+        """Stop following the log."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+        self._follower.close()
+        self._writer.close()

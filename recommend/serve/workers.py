@@ -1,0 +1,354 @@
+"""``shopgraph serve --workers N``: one writer process and N reader processes.
+
+One Python process answers on one core (the GIL), so with N > 1 the server runs as:
+
+- **the writer** (this process, :func:`serve_workers`): it owns the state folder (its lock,
+  the write-ahead log, replay, the snapshots: :class:`recommend.serve.state.ServedState`)
+  and answers only its readers, with the internal write route of :func:`writer_app` on a
+  Unix socket in a private temporary folder. It binds the public port, hands one socket to
+  each reader, and restarts a reader that dies.
+- **N readers** (:func:`reader_main`, ``python -m recommend.serve.workers``), each with its
+  own model (:class:`recommend.serve.reader.ReaderState`), answer every public route. Each
+  listens on its own ``SO_REUSEPORT`` socket bound to the same port, so the kernel spreads
+  connections over them (one shared socket would let the first reader to wake take a whole
+  burst of connections). A write goes to the writer and is answered once the log holds it
+  (fsync'd) and this reader applied it; the other readers apply it within a poll.
+
+Before binding, a plain bind of the port checks it is free, so a second server cannot join
+this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the
+writer takes the readers with it (nothing acknowledged is lost: the log holds it, and the
+next start replays it). A stop (SIGINT or SIGTERM to the writer) stops the readers first
+(they finish their requests, whose writes the writer still takes), then the writer
+snapshots and lets the folder go. Prometheus counters of all readers are summed through
+``prometheus_client``'s multiprocess mode (:mod:`recommend.serve.metrics`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import uvicorn
+from fastapi import Body, FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+
+from recommend.serve.reader import READY_WAIT
+from recommend.serve.writes import ROUTE_FILES, WriteRefused
+
+if TYPE_CHECKING:
+    from recommend.serve.state import ServedState
+
+LOGGER = logging.getLogger("shopgraph.serve")
+API_KEY_ENV = "SHOPGRAPH_API_KEY"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+QUICK_DEATH = 30.0  # a reader dying this soon after its start counts as failing
+MAX_FAILURES = 3  # failing starts in a row before the server gives up
+STOP_SECONDS = 20.0  # a reader's graceful stop, before SIGKILL
+#: Threads answering a reader's routes. One core each: more threads add no throughput, only
+#: turns of the GIL, which the log-following thread then waits through (visibility).
+READER_THREADS = 8
+PRIVATE_DIR = ".workers"
+MAX_SOCKET_PATH = 100  # a Unix socket's path is at most 107 bytes
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """What a reader process is told (as JSON on its command line; the API key goes in its
+    environment, never on a command line)."""
+
+    artifact: str
+    state: str
+    writer_socket: str
+    fd: int
+    worker: int
+    parent: int
+    keyed_reads: bool = False
+    cors: tuple[str, ...] = ()
+    max_body: int = 1 << 20
+    max_image_bytes: int = 8 << 20
+    images: str | None = None
+    storefront: bool = True
+
+
+def bind_sockets(host: str, port: int, n: int) -> list[socket.socket]:
+    """``n`` sockets bound to ``host:port`` with ``SO_REUSEPORT`` (not yet listening: a
+    reader listens once its model is loaded); OSError when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise OSError(f"{host}:{port}: {err.strerror} (is another server on it?)") from None
+    out = []
+    for _ in range(n):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.set_inheritable(True)
+        out.append(sock)
+    return out
+
+
+def _private_folder(state_dir: Path) -> Path:
+    """A folder only this user may enter, for the writer's socket and the readers' metric
+    files: ``STATE/.workers`` (one a killed run left is cleared: the state folder's lock says
+    no other server uses it), or a temporary one when that path is too long for a socket."""
+    folder = state_dir.resolve() / PRIVATE_DIR
+    if len(str(folder / "writer.sock")) > MAX_SOCKET_PATH:
+        return Path(tempfile.mkdtemp(prefix="shopgraph-serve-"))
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise FileExistsError(f"{folder}: not a folder this server made; move it away")
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+class Readers:
+    """The reader processes: started, watched (a dead one restarted) and stopped by one
+    thread, which lives as long as they do (their parent-death signal is tied to it)."""
+
+    def __init__(self, specs: list[ReaderSpec], env: dict[str, str],
+                 on_give_up: Callable[[str], None]) -> None:
+        self.specs, self.env, self.on_give_up = specs, env, on_give_up
+        self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(specs)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="readers", daemon=True)
+
+    def start(self) -> None:
+        """Start the readers (on the watching thread)."""
+        self._thread.start()
+
+    def _spawn(self, i: int) -> tuple[subprocess.Popen[bytes], float]:
+        spec = self.specs[i]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "recommend.serve.workers", json.dumps(asdict(spec))],
+            env=self.env, pass_fds=(spec.fd,), process_group=0)  # Ctrl-C reaches the writer
+        return proc, time.monotonic()
+
+    def _run(self) -> None:
+        started = {}
+        for i in range(len(self.specs)):
+            self.procs[i], started[i] = self._spawn(i)
+        failures = [0] * len(self.specs)
+        while not self._stop.wait(0.2):
+            for i, proc in enumerate(self.procs):
+                if proc is None or proc.poll() is None:
+                    continue
+                quick = time.monotonic() - started[i] < QUICK_DEATH
+                failures[i] = failures[i] + 1 if quick else 1
+                LOGGER.error("reader %d (pid %d) exited with %s", i + 1, proc.pid,
+                             proc.returncode)
+                if failures[i] >= MAX_FAILURES:
+                    self.procs[i] = None
+                    self.on_give_up(f"reader {i + 1} failed {failures[i]} times in a row")
+                    continue
+                self.procs[i], started[i] = self._spawn(i)
+        self._terminate()
+
+    def _terminate(self) -> None:
+        live = [p for p in self.procs if p is not None and p.poll() is None]
+        for proc in live:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for proc in live:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                LOGGER.error("reader pid %d did not stop within %.0f s; killed", proc.pid,
+                             STOP_SECONDS)
+                proc.kill()
+                proc.wait()
+
+    def stop(self) -> None:
+        """Stop every reader (SIGTERM: they finish their requests) and wait for them."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def writer_app(state: ServedState, readers: int) -> FastAPI:
+    """The writer's internal app: ``POST /write/{route}`` is ``state.write`` (200 with its
+    result, 422 with the rejections); ``POST /ready/{worker}`` answers once all ``readers``
+    have loaded (or after :data:`READY_WAIT` s), so they start listening together and the
+    kernel spreads connections over all of them (the first one up would otherwise get every
+    client reconnecting after a restart). Only the readers reach it (a Unix socket in a
+    folder only this user can enter); they checked the API key."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    ready: set[int] = set()
+    loaded = threading.Condition()
+
+    @app.post("/write/{route}")
+    def write(route: str, body: Annotated[Any, Body()]) -> JSONResponse:
+        if route not in ROUTE_FILES:
+            raise HTTPException(404, f"no write route {route!r}")
+        try:
+            return JSONResponse(state.write(route, body).to_json())
+        except WriteRefused as err:
+            return JSONResponse({"rejections": err.reasons}, status_code=422)
+
+    @app.post("/ready/{worker}")
+    def reader_ready(worker: int) -> dict[str, int]:
+        with loaded:
+            ready.add(worker)
+            loaded.notify_all()
+            loaded.wait_for(lambda: len(ready) >= readers, timeout=READY_WAIT)
+            return {"ready": len(ready)}
+
+    return app
+
+
+def serve_workers(state: ServedState, host: str, port: int, n: int, spec: dict[str, Any],
+                  api_key: str | None, snapshot_every: float) -> None:
+    """Serve ``state`` (a loaded :class:`~recommend.serve.state.ServedState`) on
+    ``host:port`` with ``n`` readers (module doc) until SIGINT or SIGTERM; ``spec`` holds the
+    :class:`ReaderSpec` options. Closes ``state`` (a snapshot) at the end."""
+    try:
+        sockets = bind_sockets(host, port, n)
+    except OSError:
+        state.close()
+        raise
+    private = _private_folder(Path(state.state_dir))
+    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, MULTIPROC_ENV)}
+    env[MULTIPROC_ENV] = str(private / "metrics")
+    (private / "metrics").mkdir()
+    if api_key is not None:
+        env[API_KEY_ENV] = api_key
+    specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
+                        writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
+                        worker=i + 1, parent=os.getpid(), **spec)
+             for i, sock in enumerate(sockets)]
+    failed: list[str] = []
+
+    def give_up(reason: str) -> None:
+        failed.append(reason)
+        server.should_exit = True
+
+    readers = Readers(specs, env, give_up)
+    snapshots = _Snapshots(state, snapshot_every)
+
+    def finish() -> None:  # readers first: their last writes still reach the writer
+        readers.stop()
+        snapshots.stop()
+        state.close()
+        for sock in sockets:
+            sock.close()
+        shutil.rmtree(private, ignore_errors=True)  # made by this run
+
+    server = WriterServer(uvicorn.Config(writer_app(state, n), uds=specs[0].writer_socket,
+                                         log_level="warning", timeout_graceful_shutdown=10,
+                                         lifespan="off"), readers, finish)
+    try:
+        server.run()
+    finally:
+        finish()  # again after a failure (each step does nothing the second time)
+    if failed:
+        raise RuntimeError("; ".join(failed))
+
+
+class WriterServer(uvicorn.Server):
+    """uvicorn's Server for the writer's socket: starts the readers once it listens; on
+    SIGINT/SIGTERM stops them before it stops itself, and runs ``finish`` (the snapshot)
+    before the signal is passed on (uvicorn raises it again once it has stopped)."""
+
+    def __init__(self, config: uvicorn.Config, readers: Readers,
+                 finish: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.readers, self.finish = readers, finish
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.readers.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        await asyncio.to_thread(self.finish)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        def stop() -> None:
+            self.readers.stop()
+            super(WriterServer, self).handle_exit(sig, frame)
+
+        threading.Thread(target=stop, name="stopping", daemon=True).start()
+
+
+class _Snapshots:
+    """The writer's periodic snapshots (when anything changed), on a thread."""
+
+    def __init__(self, state: ServedState, every: float) -> None:
+        self.state, self.every = state, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
+        if every > 0:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.state.snapshot()
+            except Exception:  # a failed snapshot must not stop serving; the log holds it all
+                LOGGER.exception("periodic snapshot failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux for SIGKILL when the writer's thread that started us ends; exit when it
+    already has."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        LOGGER.warning("no PR_SET_PDEATHSIG here: a killed writer leaves this reader running")
+    if os.getppid() != parent:
+        sys.exit(1)
+
+
+def reader_main(argv: list[str]) -> int:
+    """A reader process (module doc): ``python -m recommend.serve.workers SPEC_JSON``."""
+    spec = ReaderSpec(**json.loads(argv[0]))
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="shopgraph serve: %(message)s")
+    LOGGER.setLevel(logging.INFO)
+    _die_with_parent(spec.parent)
+    from recommend.serve.app import ServeConfig, create_app
+    from recommend.serve.reader import ReaderState
+    from recommend.serve.security import Access
+
+    sock = socket.socket(fileno=spec.fd)
+    state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker)
+    config = ServeConfig(access=Access(os.environ.get(API_KEY_ENV) or None, spec.keyed_reads),
+                         cors_origins=tuple(spec.cors), max_body_bytes=spec.max_body,
+                         max_image_bytes=spec.max_image_bytes, snapshot_every=0,
+                         images_dir=Path(spec.images) if spec.images else None,
+                         storefront=spec.storefront, threads=READER_THREADS)
+    server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
+                                           timeout_graceful_shutdown=10))
+    state.ready()  # listen once every reader has loaded
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(reader_main(sys.argv[1:]))
