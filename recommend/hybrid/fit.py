@@ -228,7 +228,8 @@ def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, 
     blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
                       k=config.k, grid=config.grid, rounds=config.rounds,
                       learned=config.learned_ranker, design=d[part], seed=config.seed)
-    newest = split.latest[users] if split.latest is not None else relevant * 0
+    newest = (split.latest[users] if split.latest is not None
+              else sp.csr_matrix(relevant.shape))
     earlier = (relevant - newest).tocsr()
     earlier.eliminate_zeros()
 
