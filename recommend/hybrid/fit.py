@@ -7,8 +7,11 @@
    :mod:`recommend.hybrid.tune`), fit every component on the training graph (the
    meta-path weights of the graph and social scorers on those users' held-out products),
    size the candidate pool for recall and fit the blend (:mod:`recommend.hybrid.blend`);
-3. on the set-apart users, choose what is served: the blend or a component alone,
-   whichever ranks best; a chosen blend is refitted on all validation users;
+3. with ``order_weight="agreed"``, lower the weight of order evidence (the session) to what
+   the latest and the earlier held-out items both give it (:mod:`recommend.hybrid.order`);
+   on the set-apart users,
+   choose what is served: the blend or a component alone, whichever ranks best; a chosen
+   blend is refitted on all validation users (its order weight agreed again);
 4. refit the components on the whole graph for serving, keeping the tuned settings, the
    meta-path and the blend weights. The content index does not depend on interactions: it
    is built once.
@@ -35,7 +38,9 @@ from recommend.hybrid.components import (
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import TextEncoder
 from recommend.hybrid.model import HybridModel, make_encoder
+from recommend.hybrid.order import order_consensus
 from recommend.hybrid.select import (
+    by_part,
     candidate_size,
     choose_served,
     held_out_ranks,
@@ -228,14 +233,36 @@ def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, 
     blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
                       k=config.k, grid=config.grid, rounds=config.rounds,
                       learned=config.learned_ranker, design=d[part], seed=config.seed)
+    newest = (split.latest[users] if split.latest is not None
+              else sp.csr_matrix(relevant.shape))
+    earlier = (relevant - newest).tocsr()
+    earlier.eliminate_zeros()
+
+    def agreed(b: Blend, keep: np.ndarray) -> Blend:
+        """``b`` with order evidence at the weight both held-out parts give it (when the
+        config asks for it)."""
+        if config.order_weight != "agreed":
+            return b
+        on = keep[r]
+        return order_consensus(b, f[on], r[on], i[on], rows_only(newest, keep),
+                               rows_only(earlier, keep), k=config.k, grid=config.grid,
+                               rounds=config.rounds, seed=config.seed)
+
+    blend = agreed(blend, fitting)
     choice, scored = choose_served(blend, f, d, r, i, relevant, selecting, config.k)
     record = {"chosen": choice, f"ndcg@{config.k}": scored, "users": int(selecting.sum()),
               "in_sample": in_sample, "candidate_recall": _candidate_recall(r, i, relevant)}
+    if newest.nnz and earlier.nnz:  # what the choice trades between the two kinds of item
+        record[f"ndcg@{config.k}_by_part"] = by_part(
+            blend, f, d, r, i, {"latest": newest, "earlier": earlier}, selecting, config.k)
     if choice != "blend":
         return single(names, choice, blend.validation), record
     if not in_sample:
-        blend = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k, grid=config.grid,
+        refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k, grid=config.grid,
                          rounds=config.rounds, seed=config.seed)
+        refit.validation = {n: v for n, v in blend.validation.items()
+                            if n != "order_consensus"}
+        blend = agreed(refit, np.ones(len(users), bool))
     return blend, record
 
 

@@ -5,8 +5,11 @@ selection fold) every candidate ranker is scored by NDCG@k over the same candida
 the blend, and each component alone (popularity among them, and the CF model that
 tuning chose among item-kNN, EASE and ALS). The best one is served, so the hybrid never
 serves something that validates below one of its parts; a tie goes to the simpler ranker
-(a single component). :func:`candidate_size` sizes that pool from the held-out items'
-ranks, so the blend sees the items it must learn to put first.
+(a single component). Where the validation held out both each user's latest products and
+earlier ones at random, :func:`by_part` records every ranker's figure on each part: what
+the choice trades between "what comes next" and "anything". :func:`candidate_size` sizes
+that pool from the held-out items' ranks, so the blend sees the items it must learn to put
+first.
 """
 
 from __future__ import annotations
@@ -42,6 +45,18 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     """The best of ``blend`` and each component alone on the rows where ``only`` is True
     (candidates as the blend sees them); its name ("blend" or the component's), and every
     candidate ranker's NDCG@k."""
+    scored = rankers_ndcg(blend, features, design, rows, items, relevant, only, k)
+    best = max(scored.values())
+    # ties go to a single component: listed before the blend, max keeps the first
+    choice = next(name for name, value in scored.items() if value >= best - 1e-12)
+    return choice, {n: round(v, 5) for n, v in scored.items()}
+
+
+def rankers_ndcg(blend: Blend, features: np.ndarray, design: np.ndarray | None,
+                 rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
+                 only: np.ndarray, k: int) -> dict[str, float]:
+    """NDCG@k of each component alone and of ``blend`` (last) over the rows where ``only``
+    is True."""
     keep = only[rows]
     scored = {name: ndcg_of_scores(features[keep, j], rows[keep], items[keep], relevant, k,
                                    only)
@@ -49,10 +64,22 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     scored["blend"] = ndcg_of_scores(
         blend.score(features[keep], None if design is None else design[keep]),
         rows[keep], items[keep], relevant, k, only)
-    best = max(scored.values())
-    # ties go to a single component: listed before the blend, max keeps the first
-    choice = next(name for name, value in scored.items() if value >= best - 1e-12)
-    return choice, {n: round(v, 5) for n, v in scored.items()}
+    return scored
+
+
+def by_part(blend: Blend, features: np.ndarray, design: np.ndarray | None,
+            rows: np.ndarray, items: np.ndarray, parts: dict[str, sp.csr_matrix],
+            only: np.ndarray, k: int) -> dict[str, dict[str, float]]:
+    """Per part of the held-out items (e.g. each user's latest, and the earlier ones drawn at
+    random), every candidate ranker's NDCG@k over the ``only`` rows with something held
+    out in that part; parts no such row has are left out."""
+    out: dict[str, dict[str, float]] = {}
+    for part, rel in parts.items():
+        has = only & (np.diff(rel.indptr) > 0)
+        if has.any():
+            scored = rankers_ndcg(blend, features, design, rows, items, rel, has, k)
+            out[part] = {n: round(v, 5) for n, v in scored.items()}
+    return out
 
 
 def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend:

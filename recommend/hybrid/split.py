@@ -55,12 +55,15 @@ HoldoutMode = Literal["auto", "time", "random", "mixed"]
 
 @dataclass(frozen=True)
 class HoldoutSplit:
-    """The training graph, the held-out (users x products) 0/1 matrix, and how it was cut."""
+    """The training graph, the held-out (users x products) 0/1 matrix, and how it was cut;
+    ``latest``: the pairs of ``relevant`` held out as each user's latest (the mixed mode's
+    first half; all of them by time; none at random)."""
 
     train_graph: KnowledgeGraph
     relevant: sp.csr_matrix
     mode: str = "random"
     report: dict[str, Any] = field(default_factory=dict)
+    latest: sp.csr_matrix | None = None
 
     @property
     def users(self) -> np.ndarray:
@@ -113,6 +116,7 @@ def holdout_split(
                      np.ceil(np.round(counts * fraction, 9)).astype(np.int64), 0)
     n_latest = (n_out + 1) // 2 if chosen == "mixed" else n_out
     held = _last_of_each(rows, n_latest)
+    newest = held.copy() if chosen != "random" else np.zeros(len(held), bool)
     if chosen == "mixed":  # the rest of each user's share at random among the earlier ones
         rest = np.flatnonzero(~held)
         shuffled = rest[np.lexsort((rng.random(len(rest)), rows[rest]))]
@@ -132,7 +136,9 @@ def holdout_split(
     report = {"mode": chosen, "requested": mode, **stats,
               "held_pairs": int(held.sum()),
               "hidden_post_edges": int(sum(int(m.sum()) for m in post_drops.values()))}
-    return HoldoutSplit(train, relevant, chosen, report)
+    latest_pairs = sp.csr_matrix(
+        (np.ones(int(newest.sum())), (rows[newest], cols[newest])), shape=latest.shape)
+    return HoldoutSplit(train, relevant, chosen, report, latest_pairs)
 
 
 def _last_of_each(rows: np.ndarray, n: np.ndarray) -> np.ndarray:

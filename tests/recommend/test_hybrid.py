@@ -206,3 +206,16 @@ def test_auto_split_with_usable_times_holds_out_the_latest_half_and_a_random_hal
         assert held[-2:] == [8, 9]  # the latest two, then two of the eight before
         earlier.update(held[:2])
     assert len(earlier) > 4  # at random, not always the same ones
+    latest = split.latest
+    assert latest is not None and latest.nnz == 30 * 2
+    for u in range(30):
+        row = latest[g.index(f"user:{u}")]
+        names = sorted(g.node_id("product", int(i)) for i in row.indices)
+        assert names == ["product:P8", "product:P9"]  # the latest half, marked as such
+    assert (latest.multiply(split.relevant) != latest).nnz == 0
+    by_time = holdout_split(g, target_relations=("purchased",), fraction=0.4, min_user_items=3,
+                            mode="time")
+    assert (by_time.latest != by_time.relevant).nnz == 0
+    at_random = holdout_split(g, target_relations=("purchased",), fraction=0.4,
+                              min_user_items=3, mode="random")
+    assert at_random.latest is not None and at_random.latest.nnz == 0

@@ -7,7 +7,13 @@ import pytest
 import scipy.sparse as sp
 
 from recommend.hybrid.blend import Blend
-from recommend.hybrid.select import candidate_size, choose_served, selection_fold, single
+from recommend.hybrid.select import (
+    by_part,
+    candidate_size,
+    choose_served,
+    selection_fold,
+    single,
+)
 
 
 def test_selection_fold_sets_a_share_apart_or_uses_everyone_when_too_few() -> None:
@@ -80,3 +86,15 @@ def test_a_config_file_overrides_the_defaults_and_names_what_it_does_not_know(tm
     bad.write_text("not json")
     with pytest.raises(ValueError, match="not a readable TOML or JSON config"):
         HybridConfig.from_file(bad)
+
+
+def test_by_part_scores_every_ranker_on_each_kind_of_held_out_item() -> None:
+    feats, rows, items, rel = ranked_world(n_users=80)
+    other = sp.csr_matrix((np.ones(80), (np.arange(80), (rel.indices + 1) % 8)), shape=rel.shape)
+    blend = Blend(("good", "noise"), np.array([1.0, 0.0]))
+    only = np.arange(80) < 40
+    parts = by_part(blend, feats, None, rows, items,
+                    {"found": rel, "missed": other, "none": sp.csr_matrix(rel.shape)}, only, k=1)
+    assert set(parts) == {"found", "missed"}  # a part no selected row has is left out
+    assert parts["found"]["good"] == pytest.approx(1.0) == parts["found"]["blend"]
+    assert parts["missed"]["good"] == 0.0
