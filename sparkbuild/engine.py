@@ -148,7 +148,7 @@ class SparkEngine:
 
     def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
               config: HybridConfig, window: TimeWindow | None = None,
-              progress: bool = True, rdf_store: bool = True) -> dict[str, Any]:
+              progress: bool = True, rdf_store: bool = False) -> dict[str, Any]:
         """Build ``dataset`` into the artifact ``out`` (module doc; ``rdf_store``: write the
         SPARQL store, as the in-process build does); its manifest."""
         from cf.item_knn import similarity_backend
