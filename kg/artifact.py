@@ -39,6 +39,7 @@ import numpy as np
 from kg.artifact_files import MANIFEST_FILE, ArtifactError, ArtifactFiles, file_sha256, read_json
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
+from kg.memory import release_memory
 from kg.ownership import ARTIFACT_KIND
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
@@ -136,6 +137,8 @@ def build_artifact(
             stage_reports[name] = report.manifest
             rejections += report.rejections
             written += report.written
+            del report
+            release_memory()  # what the stage dropped, before the next one's peak
         began = time.perf_counter()
         written += graph.save(tmp)
         write_rejections(tmp / REJECTED_FILE, rejections)

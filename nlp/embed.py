@@ -105,6 +105,7 @@ class Embedder:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
         self.model_ = model
+        self._loaded_here = False
         self.cache_ = None
         if cache_dir is not None:
             folder = Path(cache_dir) / hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
@@ -118,7 +119,15 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
 
             self.model_ = SentenceTransformer(self.model_id, device=self.config.embed_device)
+            self._loaded_here = True
         return self.model_
+
+    def unload(self) -> None:
+        """Let go of a model :meth:`load` loaded (about 150 MB for all-MiniLM-L6-v2); the
+        next use loads it again. A model given to the constructor is kept."""
+        if self._loaded_here:
+            self.model_ = None
+            self._loaded_here = False
 
     @property
     def dimension(self) -> int:

@@ -40,7 +40,9 @@ class SentenceEncoder:
     on a background thread while the build's spaCy stage runs on the main one: the model's
     matrix products release the GIL, so the second core does the embedding that the models
     stage would otherwise wait for. :meth:`embed` takes the prefetched rows it can and embeds
-    only the rest; ``prefetched_`` counts the rows it took.
+    only the rest; ``prefetched_`` counts the rows it took. Once it has taken them, the
+    model is let go (:meth:`nlp.embed.Embedder.unload`): a build embeds its catalogue once,
+    and the fitting that follows needs the memory; a later call loads it again.
     """
 
     def __init__(self, model: str | None = None, *, embedder: Embedder | None = None) -> None:
@@ -84,8 +86,10 @@ class SentenceEncoder:
         missing = [t for t in texts if t not in ahead]
         if len(missing) == len(texts):
             return self._load().embed(texts)
-        fresh = dict(zip(missing, self._load().embed(missing), strict=True)) if missing else {}
+        embedder = self._load()
+        fresh = dict(zip(missing, embedder.embed(missing), strict=True)) if missing else {}
         self.prefetched_ += len(texts) - len(missing)
+        embedder.unload()
         return np.stack([ahead[t] if t in ahead else fresh[t] for t in texts])
 
 
