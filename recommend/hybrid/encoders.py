@@ -34,7 +34,8 @@ class TextEncoder(Protocol):
 
 
 class SentenceEncoder:
-    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily).
+    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily;
+    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`).
 
     :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
     on a background thread while the build's spaCy stage runs on the main one: the model's
@@ -45,8 +46,10 @@ class SentenceEncoder:
     and the fitting that follows needs the memory; a later call loads it again.
     """
 
-    def __init__(self, model: str | None = None, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, model: str | None = None, *, int8: bool = False,
+                 embedder: Embedder | None = None) -> None:
         self.model = model
+        self.int8 = int8
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -57,8 +60,7 @@ class SentenceEncoder:
             from nlp.config import NlpConfig
             from nlp.embed import Embedder
 
-            config = NlpConfig() if self.model is None else NlpConfig(embed_model=self.model)
-            self._embedder = Embedder(config)
+            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8))
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:
