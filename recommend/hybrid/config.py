@@ -164,7 +164,7 @@ class HybridConfig:
     # content
     content_encoder: ContentEncoder = "sentence-transformers"
     embed_model: str | None = None
-    embed_int8: bool = False
+    embed_int8: bool = True
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0

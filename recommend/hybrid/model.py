@@ -210,7 +210,8 @@ class HybridModel:
         if state.get("format") != MODEL_FORMAT:
             raise ValueError(f"{path}: model format {state.get('format')!r}, "
                              f"expected {MODEL_FORMAT}")
-        config = HybridConfig.from_dict(state["config"])
+        # a model saved before embed_int8 existed embedded its catalogue in fp32
+        config = HybridConfig.from_dict({"embed_int8": False, **state["config"]})
         names = state["components"]
         comps: dict[str, Any] = dict(load_path_components(folder, graph))
         if "cf" in names:
