@@ -89,7 +89,8 @@ class SparkEngine:
             return None
         from sparkbuild.embed import SparkEncoder
 
-        return SparkEncoder(self.spark, config.embed_model, on_embed=self._embedded)
+        return SparkEncoder(self.spark, config.embed_model, int8=config.embed_int8,
+                            on_embed=self._embedded)
 
     def _embedded(self, n: int) -> None:
         self.report["embedded_texts"] = self.report.get("embedded_texts", 0) + n
