@@ -15,10 +15,11 @@ Loading treats the folder as untrusted input: every file goes through the
 :class:`kg.artifact_files.ArtifactFiles` gate (listed, confined, regular, sha256-checked)
 and the graph's contents are checked as they are read (:func:`kg.graph_io.read_graph`).
 
-The graph's RDF triples are also written once into a pyoxigraph store, the folder
-:data:`kg.rdf_store.STORE_DIR` (each of its files listed and hashed like any other), which
-``shopgraph query`` and ``shopgraph rdf`` read instead of converting the graph (see
-:mod:`kg.rdf_store` for why the store is verified file by file).
+With ``rdf_store=True`` the graph's RDF triples are also written into a pyoxigraph store,
+the folder :data:`kg.rdf_store.STORE_DIR` (each of its files listed and hashed like any
+other), which ``shopgraph query`` and ``shopgraph rdf`` read (see :mod:`kg.rdf_store` for
+why the store is verified file by file). By default it is not: the first query makes the
+same store beside the artifact (:mod:`kg.rdf_cache` says why).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 from kg.artifact_files import MANIFEST_FILE, ArtifactError, ArtifactFiles, file_sha256, read_json
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
+from kg.memory import release_memory
 from kg.ownership import ARTIFACT_KIND
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
@@ -84,7 +86,7 @@ def build_artifact(
     progress: bool = True,
     stages: Sequence[tuple[str, Stage]] = (),
     window: TimeWindow | None = None,
-    rdf_store: bool = True,
+    rdf_store: bool = False,
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
@@ -96,7 +98,8 @@ def build_artifact(
     start, and refused before anything is read if replacing it could destroy a file shopgraph
     did not write, or if it is or holds the dataset folder (:func:`kg.atomic.atomic_dir`).
     ``rdf_store``: also write the graph's triples into a SPARQL store (:mod:`kg.rdf_store`,
-    the manifest's ``rdf_store``); without it ``shopgraph query`` converts the graph.
+    the manifest's ``rdf_store``); without it the first ``shopgraph query`` makes the store
+    beside the artifact (:mod:`kg.rdf_cache`).
     """
     from kg.build import build_graph
     from kg.reader import dataset_file, read_dataset, write_rejections
@@ -134,6 +137,8 @@ def build_artifact(
             stage_reports[name] = report.manifest
             rejections += report.rejections
             written += report.written
+            del report
+            release_memory()  # what the stage dropped, before the next one's peak
         began = time.perf_counter()
         written += graph.save(tmp)
         write_rejections(tmp / REJECTED_FILE, rejections)

@@ -2,9 +2,10 @@
 
 ``shopgraph query`` used to turn the whole graph into an in-memory rdflib graph on every
 call: at a million events, 3.3M direct triples took 270 s on the busy bench machine
-(bench/sparql_store.py). The build now writes the triples once into an embedded Oxigraph
-store (RocksDB files) inside the artifact, :data:`STORE_DIR`, which a query opens read-only
-in tens of milliseconds (:mod:`kg.sparql_store`).
+(bench/sparql_store.py). The triples are now written once into an embedded Oxigraph store
+(RocksDB files), :data:`STORE_DIR`, which a query opens read-only in tens of milliseconds
+(:mod:`kg.sparql_store`): inside the artifact when built with ``--rdf-store``, else beside
+it, made by the first query (:mod:`kg.rdf_cache`, which says why that is the default).
 
 **Verification.** The store's files are ordinary artifact files: each is listed in the
 manifest with its sha256, and :class:`kg.artifact_files.ArtifactFiles` checks them (listed,

@@ -26,6 +26,9 @@ class NlpConfig:
     embed_model: str | None = None
     embed_batch_size: int = 64
     embed_device: str = "cpu"
+    # int8 weights (per output channel) in the model's Linear layers, on the CPU
+    # (nlp.embed.quantized): faster; its vectors have their own cache key
+    embed_int8: bool = False
     batch_size: int = 256  # nlp.pipe batch
     lemma_aware: bool = True  # match catalogue names on lemmas (needs a tagger + lemmatizer)
     link_categories: Literal["leaf", "all"] = "leaf"  # which category names posts link to

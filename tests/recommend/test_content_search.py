@@ -171,3 +171,19 @@ def test_config_checks_the_content_fields() -> None:
         HybridConfig(content_image_weights=(0.0, 1.0))
     with pytest.raises(ValueError, match="content_exact_threshold"):
         HybridConfig(content_exact_threshold=0)
+
+
+def test_pair_scores_are_the_same_taken_in_pieces(monkeypatch):
+    import recommend.content.search as search
+
+    rng = np.random.default_rng(3)
+    items = normalise_rows(rng.standard_normal((50, 8)).astype(np.float32))
+    users = normalise_rows(rng.standard_normal((4, 8)).astype(np.float32))
+    index = ContentIndex.build([f"product:{i}" for i in range(50)], items)
+    scores = SearchedScores(index, users, items, np.arange(50), np.arange(50))
+    rows, cols = rng.integers(0, 4, 37), rng.integers(0, 50, 37)
+    want = np.einsum("ij,ij->i", users[rows].astype(np.float64),
+                     items[cols].astype(np.float64))
+    monkeypatch.setattr(search, "PAIRS_AT_ONCE", 5)  # 8 pieces, the last one short
+    np.testing.assert_array_equal(scores.at(rows, cols), want)
+    assert scores.at(rows[:0], cols[:0]).shape == (0,)

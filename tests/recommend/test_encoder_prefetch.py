@@ -76,3 +76,49 @@ def test_the_build_embeds_ahead_only_for_the_sentence_model():
     assert names[0] == "embed-ahead" and names[-1] == "models"
     names = [name for name, _ in stages_from_args(args, encoder=object())]
     assert "embed-ahead" not in names
+
+
+def test_the_model_a_prefetch_loaded_is_let_go_once_its_rows_are_taken(monkeypatch):
+    loads: list[HashModel] = []
+
+    def load(self):
+        if self.model_ is None:
+            self.model_ = HashModel()
+            self._loaded_here = True
+            loads.append(self.model_)
+        return self.model_
+
+    monkeypatch.setattr(Embedder, "load", load)
+    embedder = Embedder()
+    enc = SentenceEncoder(embedder=embedder)
+    enc.prefetch(["a", "b"])
+    np.testing.assert_array_equal(enc.embed(["a", "b"]), encoder()[0].embed(["a", "b"]))
+    assert len(loads) == 1 and embedder.model_ is None
+    np.testing.assert_array_equal(enc.embed(["c"]), encoder()[0].embed(["c"]))
+    assert len(loads) == 2  # loaded again when needed
+
+
+def test_a_model_given_to_the_embedder_is_never_let_go():
+    enc, model = encoder()
+    enc.prefetch(["a"])
+    enc.embed(["a"])
+    assert enc._embedder.model_ is model
+
+
+def test_a_model_saved_before_embed_int8_existed_keeps_fp32(small_demo_artifact, tmp_path):
+    import json
+    import shutil
+
+    from kg.artifact import load_artifact
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.model import MODEL_FILE, HybridModel
+
+    assert HybridConfig().embed_int8  # the default for new builds
+    folder = tmp_path / "old"
+    shutil.copytree(small_demo_artifact, folder)
+    state = json.loads((folder / MODEL_FILE).read_text())
+    assert state["config"].pop("embed_int8") is True
+    (folder / MODEL_FILE).write_text(json.dumps(state))
+    graph = load_artifact(small_demo_artifact).graph
+    assert HybridModel.load(folder, graph).config.embed_int8 is False
+    assert HybridModel.load(small_demo_artifact, graph).config.embed_int8 is True

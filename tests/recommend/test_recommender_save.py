@@ -34,7 +34,7 @@ def artifact(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("vision-art")
     generate_demo_world(root / "data", DemoConfig(n_users=60, n_products=40, n_posts=100,
                                                   images=False))
-    build_artifact(root / "data", root / "art", progress=False,
+    build_artifact(root / "data", root / "art", progress=False, rdf_store=True,
                    stages=[("vision", vision_like_stage),
                            ("models", model_stage(HybridConfig(content_encoder="lsa")))])
     return root / "art"

@@ -1,5 +1,6 @@
-"""`shopgraph query` and `shopgraph rdf` over the artifact's SPARQL store; a saved
-Recommender's store follows its graph."""
+"""`shopgraph query` and `shopgraph rdf` over the artifact's SPARQL store (written by
+``--rdf-store``, else made beside the artifact on first use); a saved Recommender's store
+follows its graph."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from kg.artifact import load_artifact, open_artifact
 from kg.rdf import import_rdf
+from kg.rdf_cache import cache_dir
 from kg.rdf_store import STORE_DIR, store_folder
 from kg.records import Event
 from kg.sparql_store import store_sparql
@@ -24,7 +26,7 @@ def built(tmp_path) -> Path:
     small_dataset(tmp_path / "data")
     art = tmp_path / "art"
     assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress",
-                 "--graph-only"]) == 0
+                 "--graph-only", "--rdf-store"]) == 0
     return art
 
 
@@ -41,19 +43,26 @@ def test_query_answers_from_the_store(built, capsys):
     assert "5.0" in capsys.readouterr().out  # the store holds the edge resources
 
 
-def test_without_a_store_query_converts_the_graph(tmp_path, capsys):
+def test_by_default_the_first_query_makes_the_store_beside_the_artifact(tmp_path, capsys):
     small_dataset(tmp_path / "data")
     art = tmp_path / "art"
     assert main(["build", str(tmp_path / "data"), "--out", str(art), "--no-progress",
-                 "--graph-only", "--no-rdf-store"]) == 0
+                 "--graph-only"]) == 0
     assert not (art / STORE_DIR).exists()
     assert "rdf_store" not in load_artifact(art).manifest
     capsys.readouterr()
     assert main(["query", str(art), QUERY, "--bind", "u=user:1", "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    assert "Green tea" in out and "no SPARQL store" in err
-    assert main(["rdf", str(art), "--out", str(tmp_path / "g.nt")]) == 2
-    assert "no SPARQL store" in capsys.readouterr().err
+    assert "Green tea" in out and "converting" not in err
+    store = cache_dir(art) / STORE_DIR
+    made = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
+    weights = "SELECT ?w WHERE { ?e sg:source ?u ; sg:weight ?w }"
+    assert main(["query", str(art), weights, "--bind", "u=user:2", "--no-progress"]) == 0
+    assert "5.0" in capsys.readouterr().out  # the edge resources, as in the build's store
+    assert {p.name: p.stat().st_mtime_ns for p in store.iterdir()} == made  # made once
+    out_nt = tmp_path / "g.nt"
+    assert main(["rdf", str(art), "--out", str(out_nt)]) == 0
+    assert import_rdf(out_nt) == load_artifact(art).graph
 
 
 def test_a_tampered_store_stops_the_query(built, capsys):
