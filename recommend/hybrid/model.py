@@ -210,8 +210,7 @@ class HybridModel:
         if state.get("format") != MODEL_FORMAT:
             raise ValueError(f"{path}: model format {state.get('format')!r}, "
                              f"expected {MODEL_FORMAT}")
-        # a model saved before embed_int8 existed embedded its catalogue in fp32
-        config = HybridConfig.from_dict({"embed_int8": False, **state["config"]})
+        config = HybridConfig.from_dict(state["config"])
         names = state["components"]
         comps: dict[str, Any] = dict(load_path_components(folder, graph))
         if "cf" in names:

@@ -103,22 +103,3 @@ def test_a_model_given_to_the_embedder_is_never_let_go():
     enc.prefetch(["a"])
     enc.embed(["a"])
     assert enc._embedder.model_ is model
-
-
-def test_a_model_saved_before_embed_int8_existed_keeps_fp32(small_demo_artifact, tmp_path):
-    import json
-    import shutil
-
-    from kg.artifact import load_artifact
-    from recommend.hybrid.config import HybridConfig
-    from recommend.hybrid.model import MODEL_FILE, HybridModel
-
-    assert HybridConfig().embed_int8  # the default for new builds
-    folder = tmp_path / "old"
-    shutil.copytree(small_demo_artifact, folder)
-    state = json.loads((folder / MODEL_FILE).read_text())
-    assert state["config"].pop("embed_int8") is True
-    (folder / MODEL_FILE).write_text(json.dumps(state))
-    graph = load_artifact(small_demo_artifact).graph
-    assert HybridModel.load(folder, graph).config.embed_int8 is False
-    assert HybridModel.load(small_demo_artifact, graph).config.embed_int8 is True

@@ -20,8 +20,9 @@ def test_spark_encoder_matches_the_sentence_encoder(spark) -> None:
     assert got.shape == want.shape == (5, 384)
     np.testing.assert_allclose(got, want, atol=1e-5)
     int8 = SparkEncoder(spark, int8=True, partitions=2).embed(texts)
-    # int8 activations are scaled per batch: the partitions' rows are close, not equal
-    assert ((int8 * SentenceEncoder(int8=True).embed(texts)).sum(axis=1) > 0.95).all()
+    # int8 activations are scaled per batch: the partitions' rows are close, not equal (a
+    # one-word text alone vs in a batch: cosine 0.945)
+    assert ((int8 * SentenceEncoder(int8=True).embed(texts)).sum(axis=1) > 0.9).all()
 
 
 def test_the_engine_embeds_on_spark_only_for_sentence_transformers(spark) -> None:
@@ -31,7 +32,7 @@ def test_the_engine_embeds_on_spark_only_for_sentence_transformers(spark) -> Non
     engine = SparkEngine(spark, "local[2]")
     assert engine.encoder(HybridConfig(content_encoder="lsa")) is None
     encoder = engine.encoder(HybridConfig())
-    assert isinstance(encoder, SparkEncoder) and encoder.int8  # the configured default
-    assert not engine.encoder(HybridConfig(embed_int8=False)).int8
+    assert isinstance(encoder, SparkEncoder) and not encoder.int8  # the configured default
+    assert engine.encoder(HybridConfig(embed_int8=True)).int8
     assert encoder.embed(["tea", "socks"]).shape == (2, 384)
     assert engine.report["embedded_texts"] == 2
