@@ -44,7 +44,7 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
-from recommend.paths.reasons import evidence_paths, own_products
+from recommend.paths.reasons import UserReasons, evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath
@@ -283,12 +283,15 @@ def _add_evidence(
     """Add each item's evidence paths (:func:`recommend.paths.reasons.evidence_paths`) to
     ``found`` as ``(share of the item's score, component, path)``; none that ``privacy``
     forbids."""
-    own = own_products(graph, user_id) if any(evidence) else {}
+    if not any(evidence):
+        return
+    own = own_products(graph, user_id)
+    context = UserReasons(graph, user_id, own)
     demographic = demographic_ids(graph)
     for j, (item_id, item_evidence) in enumerate(zip(item_ids, evidence, strict=True)):
         for name, share, (fraction, kind, nodes, edges, note) in evidence_paths(
                 graph, user_id, item_id, item_evidence, own, min_people=privacy.min_people,
-                per_component=per_component):
+                per_component=per_component, context=context):
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue
