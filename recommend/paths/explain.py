@@ -168,7 +168,7 @@ def explain_paths_many(
         for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
             totals[j] += float(w) * score
             found[j] += [(float(w) * v, mp.name, nodes) for nodes, v in best]
-    by_name = {mp.name: mp for mp in metapaths}
+    by_name = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
     out: list[list[Path]] = []
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
         if not paths:
@@ -180,8 +180,8 @@ def explain_paths_many(
         for share, name, idx in sorted(paths, key=lambda e: -e[0]):
             if keep is not None and len(kept) == keep:
                 break
-            mp = by_name[name]
-            nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
+            mp, types = by_name[name]
+            nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
             edges = tuple(
                 _stored_edge(a, s.relation, b, s.direction)
                 for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
