@@ -118,12 +118,7 @@ def peer_scores(name: str, params: dict[str, Any], x: sp.csr_matrix, users: np.n
         pop = np.asarray((x > 0).sum(axis=0)).ravel().astype(np.float64)
         return np.broadcast_to(pop, (len(users), x.shape[1])).copy()
     if name == "EASE":
-        from cf.data import Interactions
-        from cf.ease import EASE
-
-        model = EASE(lam=params["lam"], max_items=None).fit(
-            Interactions(x, np.arange(x.shape[0]), np.arange(x.shape[1])))
-        return model.score_rows(users)
+        return _ease_scores(params["lam"], x, users)
     if name == "implicit ItemKNN":
         from implicit.nearest_neighbours import CosineRecommender
 
@@ -137,6 +132,22 @@ def peer_scores(name: str, params: dict[str, Any], x: sp.csr_matrix, users: np.n
     with threadpool_limits(limits=1, user_api="blas"):
         als.fit(x, show_progress=False)
     return als.user_factors[users] @ als.item_factors.T
+
+
+def _ease_scores(lam: float, x: sp.csr_matrix, users: np.ndarray) -> np.ndarray:
+    """EASE fitted on the products that have an interaction in ``x``: the others' Gram
+    rows and columns are 0 off the diagonal, so their weights (and scores) are 0 anyway; a
+    catalogue of which half is never touched costs an eighth of the full fit."""
+    from cf.data import Interactions
+    from cf.ease import EASE
+
+    active = np.flatnonzero(x.getnnz(axis=0) > 0)
+    sub = x[:, active].tocsr()
+    model = EASE(lam=lam, max_items=None).fit(
+        Interactions(sub, np.arange(sub.shape[0]), np.arange(sub.shape[1])))
+    out = np.zeros((len(users), x.shape[1]))
+    out[:, active] = model.score_rows(users)
+    return out
 
 
 def fit_peer(name: str, grid: list[dict[str, Any]], x: sp.csr_matrix, users: np.ndarray,

@@ -78,3 +78,18 @@ def test_peers_report_a_failing_peer_and_run_the_others(monkeypatch: pytest.Monk
     out = peers(_Graph(x), relevant, users)
     assert "NDCG@10" in out["popularity"]
     assert set(out["EASE"]) == {"error"}
+
+
+def test_ease_on_the_active_products_scores_as_on_all() -> None:
+    from bench.peers import peer_scores
+    from cf.data import Interactions
+    from cf.ease import EASE
+
+    x, users, _, _ = _toy()
+    x = x.tolil()
+    x[:, [2, 7, 11]] = 0  # products nobody touched
+    x = x.tocsr()
+    x.eliminate_zeros()
+    full = EASE(lam=5.0, max_items=None).fit(
+        Interactions(x, np.arange(x.shape[0]), np.arange(x.shape[1]))).score_rows(users)
+    np.testing.assert_allclose(peer_scores("EASE", {"lam": 5.0}, x, users), full, atol=1e-5)
