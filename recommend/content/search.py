@@ -72,6 +72,9 @@ class SearchedScores:
 
     def at(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """The exact scores of pairs (batch row ``rows[j]``, column ``columns[j]``)."""
-        u = self.users[rows].astype(np.float64)
         v = self.item_vectors[self.columns[columns]].astype(np.float64)
+        users = self.users.astype(np.float64)
+        # one user (a request): a broadcast view of its row, not a copy per pair (the
+        # same products summed in the same order)
+        u = np.broadcast_to(users[0], v.shape) if len(users) == 1 else users[rows]
         return np.einsum("ij,ij->i", u, v)
