@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import dense_rows, spans, walk
+from recommend.paths.metapaths import spans, walk
 
 __all__ = ["iter_instances", "path_value", "top_instances", "top_instances_many"]
 
@@ -124,7 +124,10 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 def _first_row(m: sp.csr_matrix, r: int) -> np.ndarray:
     """Row ``r`` of ``m`` as dense float64 (products of step values are summed in it)."""
-    return dense_rows(m, np.array([r]))[0].astype(np.float64, copy=False)
+    out = np.zeros(m.shape[1])
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    out[m.indices[lo:hi]] = m.data[lo:hi]  # float64 at once: no float32 row to convert
+    return out
 
 
 class _Memo:

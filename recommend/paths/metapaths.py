@@ -295,16 +295,6 @@ def step_matrices(
     ]
 
 
-def dense_rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """Rows of a CSR matrix as a dense array, straight from its index arrays (for a few
-    rows much cheaper than scipy's fancy row indexing)."""
-    out = np.zeros((len(rows), m.shape[1]), m.dtype)
-    for r, row in enumerate(rows.tolist()):
-        lo, hi = m.indptr[row], m.indptr[row + 1]
-        out[r, m.indices[lo:hi]] = m.data[lo:hi]
-    return out
-
-
 def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The concatenated ranges ``lo[j]:hi[j]``."""
     lengths = hi - lo
