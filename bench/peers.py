@@ -58,7 +58,8 @@ def _answer(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...]) -
 def in_child(func: Callable[..., T], *args: Any) -> T:
     """``func(*args)`` in a fresh spawned process: its value; a RuntimeError with the
     child's traceback when it raised; :class:`ChildDied` when it died without answering.
-    ``func`` must be importable by name (a module-level function)."""
+    ``func`` must be importable by name (a module-level function), and the caller's main
+    script must run its work under ``if __name__ == "__main__"``: the child imports it."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_answer, args=(send, func, args), daemon=True)
@@ -195,5 +196,5 @@ def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray
             out[name] = in_child(fit_peer, name, grid, x, users, allowed, relevant)
         except RuntimeError as exc:  # ChildDied included: the other peers still run
             print(f"    peer {name} failed: {exc}", flush=True)
-            out[name] = {"error": str(exc).splitlines()[0]}
+            out[name] = {"error": [line for line in str(exc).splitlines() if line.strip()][-1]}
     return out
