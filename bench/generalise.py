@@ -9,10 +9,10 @@ issue's size case: 2k users, 18k products, 80k posts, 75k events, no images or p
 2. on the artifact's enriched graph, for each split (a random 20%-per-user hold-out, and
    by time where the timestamps allow it): :func:`recommend.evaluate.holdout.evaluate_graph`
    (the default hybrid, each component alone, popularity and item-kNN baselines, the
-   explained share), and peers fitted on the same training interactions (log(1 + summed
-   event weights)), ranked among the same described, unseen products: implicit ItemKNN
-   (cosine, K = 200), implicit ALS (small grid on a validation cut of train), EASE
-   (lambda picked on that cut), popularity.
+   explained share), and the peers of :mod:`bench.peers` on the same training
+   interactions, each fitted in a child process of its own: implicit ItemKNN (cosine,
+   K = 200), implicit ALS (small grid on a validation cut of train), EASE (lambda picked
+   on that cut), popularity.
 
 Nothing here is tuned per dataset: the hybrid is ``HybridConfig()``.
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generalise.py [--only NAME ...]``;
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -34,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.peers import peers  # noqa: E402
 from kg.atomic import atomic_write_json  # noqa: E402
 
 SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -119,97 +118,6 @@ def serving_latency(rec: Any, n: int = 200, seed: int = 0) -> dict[str, float]:
             "p99_ms": round(float(np.percentile(times, 99)), 2)}
 
 
-def train_matrix(graph: Any) -> sp.csr_matrix:
-    from kg.interactions import PRODUCT_RELATIONS, relation_matrix
-
-    x = relation_matrix(graph, PRODUCT_RELATIONS)
-    x.data = np.log1p(x.data)
-    return x.astype(np.float32).tocsr()
-
-
-def validation_cut(x: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Random 20% (at least one) of each user's train items, for users with >= 3."""
-    rng = np.random.default_rng(seed)
-    held = np.zeros(x.nnz, bool)
-    for u in range(x.shape[0]):
-        lo, hi = x.indptr[u], x.indptr[u + 1]
-        if hi - lo >= 3:
-            held[lo + rng.choice(hi - lo, max(1, math.ceil((hi - lo) / 5)), replace=False)] = True
-    coo = x.tocoo()
-    keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=x.shape)
-    val = sp.csr_matrix((np.ones(held.sum()), (coo.row[held], coo.col[held])), shape=x.shape)
-    return keep.astype(np.float32), val
-
-
-def top_of(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray,
-           allowed: np.ndarray) -> np.ndarray:
-    from cf.base import top_k
-
-    s = np.array(scores, np.float64)
-    s[:, ~allowed] = -np.inf
-    s[seen[users].nonzero()] = -np.inf
-    return top_k(s, K)[0]
-
-
-def peer_scores(name: str, params: dict[str, Any], x: sp.csr_matrix, users: np.ndarray
-                ) -> np.ndarray:
-    """Dense scores of ``users`` from a peer fitted on ``x``."""
-    if name == "popularity":
-        pop = np.asarray((x > 0).sum(axis=0)).ravel().astype(np.float64)
-        return np.broadcast_to(pop, (len(users), x.shape[1])).copy()
-    if name == "EASE":
-        from cf.data import Interactions
-        from cf.ease import EASE
-
-        model = EASE(lam=params["lam"], max_items=None).fit(
-            Interactions(x, np.arange(x.shape[0]), np.arange(x.shape[1])))
-        return model.score_rows(users)
-    if name == "implicit ItemKNN":
-        from implicit.nearest_neighbours import CosineRecommender
-
-        model = CosineRecommender(K=200)
-    else:
-        from implicit.cpu.als import AlternatingLeastSquares
-
-        model = AlternatingLeastSquares(random_state=0, iterations=15, **params)
-    model.fit(x, show_progress=False)
-    if name == "implicit ItemKNN":
-        return (x[users] @ model.similarity).toarray()
-    return model.user_factors[users] @ model.item_factors.T
-
-
-def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray,
-          budget_items: int = 20_000) -> dict[str, dict[str, Any]]:
-    """Each peer's figures on the hold-out, grids picked on a validation cut of train."""
-    from recommend.evaluate.holdout import ranking_figures
-    from recommend.evaluate.metrics import ndcg_at_k
-
-    x = train_matrix(train_graph)
-    allowed = train_graph.described("product")
-    inner, val = validation_cut(x)
-    val_users = np.flatnonzero(np.diff(val.indptr))
-    grids: dict[str, list[dict[str, Any]]] = {
-        "implicit ItemKNN": [{}],
-        "implicit ALS": [{"factors": f, "regularization": r, "alpha": a}
-                         for f in (64,) for r in (0.1, 1.0, 10.0) for a in (1.0, 10.0)],
-        "popularity": [{}],
-    }
-    if x.shape[1] <= budget_items:
-        grids["EASE"] = [{"lam": lam} for lam in (10.0, 50.0, 200.0, 1000.0)]
-    out: dict[str, dict[str, Any]] = {}
-    for name, grid in grids.items():
-        best = grid[0]
-        if len(grid) > 1 and len(val_users):
-            values = [ndcg_at_k(top_of(peer_scores(name, p, inner, val_users), inner,
-                                       val_users, allowed), val[val_users], K) for p in grid]
-            best = grid[int(np.argmax(values))]
-        began = time.perf_counter()
-        recs = top_of(peer_scores(name, best, x, users), x, users, allowed)
-        out[name] = {**ranking_figures(recs, relevant[users], K), "params": best,
-                     "seconds": round(time.perf_counter() - began, 2)}
-    return out
-
-
 def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
     from recommend.evaluate.holdout import evaluate_graph
     from recommend.hybrid.config import HybridConfig
@@ -234,7 +142,7 @@ def summarise(name: str, res: dict[str, Any]) -> None:
             continue
         hyb = rows["hybrid"][f"NDCG@{K}"]
         parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
-        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()}
+        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items() if "error" not in r}
         best_part = max(parts, key=parts.get)
         best_peer = max(peer, key=peer.get) if peer else None
         line = (f"{name:28s} {mode:6s} hybrid {hyb:.4f}  best part {best_part} "

@@ -78,9 +78,12 @@ class SearchedScores:
         :data:`PAIRS_AT_ONCE` at a time: a build's batch of 256 users has some 300,000
         candidates, whose gathered float64 vectors at 384 dims took 1.8 GB at once."""
         out = np.empty(len(rows))
+        users = self.users.astype(np.float64)
         for a in range(0, len(rows), PAIRS_AT_ONCE):
             r, c = rows[a:a + PAIRS_AT_ONCE], columns[a:a + PAIRS_AT_ONCE]
-            u = self.users[r].astype(np.float64)
             v = self.item_vectors[self.columns[c]].astype(np.float64)
+            # one user (a request): a broadcast view of its row, not a copy per pair (the
+            # same products summed in the same order)
+            u = np.broadcast_to(users[0], v.shape) if len(users) == 1 else users[r]
             out[a:a + len(r)] = np.einsum("ij,ij->i", u, v)
         return out

@@ -105,7 +105,11 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int) -> np.n
         if not isinstance(s, np.ndarray):
             chosen |= s.top(allowed, take)
             continue
-        masked = np.where(allowed & (s != 0) & np.isfinite(s), s, -np.inf)
+        valid = allowed & (s != 0) & np.isfinite(s)
+        if (np.count_nonzero(valid, axis=1) <= take).all():  # (sparse scores) all of them
+            chosen |= valid
+            continue
+        masked = np.where(valid, s, -np.inf)
         if take < n_items:
             top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
         else:

@@ -44,7 +44,7 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
-from recommend.paths.reasons import evidence_paths, own_products
+from recommend.paths.reasons import UserReasons, evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath
@@ -168,7 +168,7 @@ def explain_paths_many(
         for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
             totals[j] += float(w) * score
             found[j] += [(float(w) * v, mp.name, nodes) for nodes, v in best]
-    by_name = {mp.name: mp for mp in metapaths}
+    by_name = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
     out: list[list[Path]] = []
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
         if not paths:
@@ -180,8 +180,8 @@ def explain_paths_many(
         for share, name, idx in sorted(paths, key=lambda e: -e[0]):
             if keep is not None and len(kept) == keep:
                 break
-            mp = by_name[name]
-            nodes = tuple(graph.node_id(t, j) for t, j in zip(mp.types, idx, strict=True))
+            mp, types = by_name[name]
+            nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
             edges = tuple(
                 _stored_edge(a, s.relation, b, s.direction)
                 for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
@@ -283,12 +283,15 @@ def _add_evidence(
     """Add each item's evidence paths (:func:`recommend.paths.reasons.evidence_paths`) to
     ``found`` as ``(share of the item's score, component, path)``; none that ``privacy``
     forbids."""
-    own = own_products(graph, user_id) if any(evidence) else {}
+    if not any(evidence):
+        return
+    own = own_products(graph, user_id)
+    context = UserReasons(graph, user_id, own)
     demographic = demographic_ids(graph)
     for j, (item_id, item_evidence) in enumerate(zip(item_ids, evidence, strict=True)):
         for name, share, (fraction, kind, nodes, edges, note) in evidence_paths(
                 graph, user_id, item_id, item_evidence, own, min_people=privacy.min_people,
-                per_component=per_component):
+                per_component=per_component, context=context):
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import dense_rows, spans, walk
+from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
 
 __all__ = ["iter_instances", "path_value", "top_instances", "top_instances_many"]
 
@@ -90,7 +90,7 @@ def top_instances_many(
             values, middle = first[node] * hop, node[:, None]
             totals = np.bincount(owner, values, len(items))
         else:
-            reach = _by_user(steps[1], (id(steps[0]), u), lambda: walk(steps[0], u, steps[1:2]))
+            reach = walk_dense(reach_state(steps, u))
             bounds = reach[node] * hop
             totals = np.bincount(owner, bounds, len(items))
             mids = _top_per(owner, bounds, max_middle)
@@ -124,7 +124,10 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 def _first_row(m: sp.csr_matrix, r: int) -> np.ndarray:
     """Row ``r`` of ``m`` as dense float64 (products of step values are summed in it)."""
-    return dense_rows(m, np.array([r]))[0].astype(np.float64, copy=False)
+    out = np.zeros(m.shape[1])
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    out[m.indices[lo:hi]] = m.data[lo:hi]  # float64 at once: no float32 row to convert
+    return out
 
 
 class _Memo:
@@ -153,7 +156,18 @@ class _Memo:
 
 
 _by_matrix = _Memo(32)  # column views of step matrices: live as long as the scorer
-_by_user = _Memo(16)  # one user's side of the enumeration: reused across their items
+# one user's side of the enumeration, reused across their items, and (reach_state) from
+# scoring to explaining in one request: a request's ~20 entries fit
+_by_user = _Memo(64)
+
+
+def reach_state(steps: Sequence[sp.csr_matrix], u: int) -> WalkState:
+    """User ``u``'s walk through the first two of ``steps`` (a 3-step meta-path's middle
+    layer), remembered: the graph scorer walks on from it to score
+    (:meth:`recommend.paths.scorer.GraphPathScorer.score_dense`) and
+    :func:`top_instances_many` bounds the middle nodes with it, for the same request."""
+    return _by_user(steps[1], (id(steps[0]), u),
+                    lambda: walk_on(walk_start(steps[0], u), steps[1:2]))
 
 
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:

@@ -295,16 +295,6 @@ def step_matrices(
     ]
 
 
-def dense_rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """Rows of a CSR matrix as a dense array, straight from its index arrays (for a few
-    rows much cheaper than scipy's fancy row indexing)."""
-    out = np.zeros((len(rows), m.shape[1]), m.dtype)
-    for r, row in enumerate(rows.tolist()):
-        lo, hi = m.indptr[row], m.indptr[row + 1]
-        out[r, m.indices[lo:hi]] = m.data[lo:hi]
-    return out
-
-
 def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The concatenated ranges ``lo[j]:hi[j]``."""
     lengths = hi - lo
@@ -319,9 +309,23 @@ def walk(first: sp.csr_matrix, row: int, steps: Sequence[sp.csr_matrix]) -> np.n
     costs what it touches, not every entry of each matrix as a dense product would; a row
     that has grown dense is pushed through the whole matrix instead.
     """
+    return walk_dense(walk_on(walk_start(first, row), steps))
+
+
+#: A row being walked: its non-zero (indices, float64 values) and its width.
+WalkState = tuple[np.ndarray, np.ndarray, int]
+
+
+def walk_start(first: sp.csr_matrix, row: int) -> WalkState:
+    """Row ``row`` of ``first`` as a :data:`WalkState` (views of the matrix's arrays)."""
     lo, hi = first.indptr[row], first.indptr[row + 1]
-    idx, val = first.indices[lo:hi], first.data[lo:hi].astype(np.float64)
-    width = first.shape[1]
+    return first.indices[lo:hi], first.data[lo:hi].astype(np.float64), first.shape[1]
+
+
+def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
+    """The :data:`WalkState` after ``steps`` (:func:`walk`'s loop; ``state`` is not
+    modified, so a remembered state can be walked on again)."""
+    idx, val, width = state
     for m in steps:
         if len(idx) * 8 > m.shape[0]:  # dense enough: one product over all of m is cheaper
             dense = np.zeros(m.shape[0])
@@ -341,6 +345,12 @@ def walk(first: sp.csr_matrix, row: int, steps: Sequence[sp.csr_matrix]) -> np.n
         else:
             idx, inverse = np.unique(m.indices[pos], return_inverse=True)
             val = np.bincount(inverse, weights, len(idx))
+    return idx, val, width
+
+
+def walk_dense(state: WalkState) -> np.ndarray:
+    """A :data:`WalkState` as a dense float64 vector."""
+    idx, val, width = state
     out = np.zeros(width)
     out[idx] = val
     return out

@@ -86,10 +86,14 @@ def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, st
     found: dict[tuple[str, str], float] = {}
     if not graph.has_node(user_id):
         return found
-    for e in graph.neighbors(user_id, direction="out"):
-        if e.ts is not None and math.isfinite(e.ts) and e.ts > -1e299:
-            key = (e.relation, e.dst)
-            found[key] = max(e.ts, found.get(key, -math.inf))
+    for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
+        columns = next(c for c in graph.edge_blocks(nb.relation)
+                       if (c.src_type, c.dst_type) == (nb.src_type, nb.dst_type))
+        ts = columns.ts[nb.positions]
+        timed = np.isfinite(ts) & (ts > -1e299)
+        for j, t in zip(nb.indices[timed].tolist(), ts[timed].tolist(), strict=True):
+            key = (nb.relation, graph.node_id(nb.dst_type, j))
+            found[key] = max(t, found.get(key, -math.inf))
     return found
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["OWN_RELATIONS", "evidence_paths", "evidence_types", "own_products"]
+__all__ = ["OWN_RELATIONS", "UserReasons", "evidence_paths", "evidence_types", "own_products"]
 
 EdgeTriple = tuple[str, str, str]
 #: A user's own relations to a product, strongest first: the first hop of an evidence path.
@@ -69,17 +69,80 @@ def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
     return out
 
 
+class UserReasons:
+    """What :func:`evidence_paths` asks of the graph for one user, gathered once per request:
+    which relation blocks hold edges, the attribute matrices and their entities' popularity,
+    the user's products by strength and the categories they hold, the categories the user
+    is into. Made by :func:`evidence_paths` when not given; a request explaining ``k`` items
+    makes one (the answers are the same either way)."""
+
+    def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
+        self.graph, self.user_id, self.own = graph, user_id, own
+        self.blocks: frozenset[tuple[str, str, str]] = graph.cached(
+            ("non-empty blocks",), lambda: frozenset(
+                (c.src_type, c.relation, c.dst_type) for c in graph.edge_blocks() if len(c)))
+        self.attributes = [(rel, node_type, name,
+                            graph.matrix(rel, dst_type=node_type, src_type="product"),
+                            entity_popularity(graph, node_type))
+                           for rel, node_type, name in ATTRIBUTES
+                           if ("product", rel, node_type) in self.blocks]
+        self._categories: tuple[sp.csr_matrix, np.ndarray, sp.csc_matrix] | None = None
+        self._theirs: set[int] | None = None
+        self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
+
+    def has(self, src: str, rel: str, dst: str) -> bool:
+        """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
+        return (src, rel, dst) in self.blocks
+
+    def categories(self) -> tuple[sp.csr_matrix, np.ndarray, sp.csc_matrix]:
+        """(products x categories ``in_category``, the categories' popularity, who has seen
+        each product by column): the popularity path's lookups."""
+        if self._categories is None:
+            graph = self.graph
+            self._categories = (
+                graph.matrix("in_category", dst_type="category", src_type="product"),
+                entity_popularity(graph, "category"),
+                graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc()))
+        return self._categories
+
+    def theirs(self) -> set[int]:
+        """The categories the user is ``interested_in``."""
+        if self._theirs is None:
+            self._theirs = set()
+            if self.has("user", "interested_in", "category"):
+                into = self.graph.matrix("interested_in", dst_type="category", src_type="user")
+                u = self.graph.index(self.user_id)
+                self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
+        return self._theirs
+
+    def products(self) -> tuple[np.ndarray, sp.csc_matrix]:
+        """The user's products, strongest relation first (then by index), and which
+        categories each is in (those products x categories, by column)."""
+        if self._products is None:
+            strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
+            products = np.array([a for _, a in sorted((strength[r], a)
+                                                      for a, r in self.own.items())], np.int64)
+            cats = self.categories()[0]
+            self._products = (products, cats[products].tocsc())
+        return self._products
+
+
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
+    context: UserReasons | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
-    :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc)."""
+    :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
+    the user's :class:`UserReasons` (over the same ``own``), reused across items."""
     out: list[tuple[str, float, Candidate]] = []
+    if not evidence:
+        return out
+    context = context or UserReasons(graph, user_id, own)
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
-            path = _popularity_path(graph, user_id, item_id, own, min_people)
+            path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
         for a, fraction in ev.links:
             if len(found) >= per_component:
@@ -90,13 +153,13 @@ def evidence_paths(
             prod = graph.node_id("product", a)
             first = (user_id, rel, prod)
             if ev.component == "content":
-                hop = _shared(graph, prod, item_id)
+                hop = _shared(context, prod, item_id)
                 if hop is not None:
                     how, middle = hop
                     found.append((fraction, f"content>{how}", (user_id, prod, *middle[0]),
                                   (first, *middle[1]), ""))
             else:
-                edge = _co_hop(graph, prod, item_id, min_people, rel)
+                edge = _co_hop(context, prod, item_id, min_people, rel)
                 if edge is not None:
                     found.append((fraction, f"{ev.component}>{edge[1]}",
                                   (user_id, prod, item_id), (first, edge), ""))
@@ -134,20 +197,24 @@ def _has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
                for c in graph.edge_blocks(rel))
 
 
-def _co_hop(graph: KnowledgeGraph, a: str, item: str, min_people: int, own: str
+def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
             ) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
     None."""
-    mine = [n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own]
-    for name in (*mine, *LINK_AGGREGATES):
+    graph = context.graph
+    for name in (*_MINE[own], *LINK_AGGREGATES):
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
-    for rel in STORED_LINKS:
+    for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
+        if not context.has("product", rel, "product"):
+            continue
         if graph.has_edge(a, rel, item):
             return (a, rel, item)
         if graph.has_edge(item, rel, a):
             return (item, rel, a)
+    if not context.has("product", "co_bought", "product"):
+        return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "co_bought", dst) and people(
                 graph, (src, "co_bought", dst)) >= min_people:
@@ -155,24 +222,27 @@ def _co_hop(graph: KnowledgeGraph, a: str, item: str, min_people: int, own: str
     return None
 
 
-def _shared(graph: KnowledgeGraph, a: str, item: str
+#: The aggregates over each own relation ("You viewed A; people who viewed A ...").
+_MINE = {own: tuple(n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own)
+         for own in OWN_RELATIONS}
+
+
+def _shared(context: UserReasons, a: str, item: str
             ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
     specific brand, category or concept both have ((type, (nodes after a, edges)))."""
-    for src, dst in ((a, item), (item, a)):
-        if graph.has_edge(src, "similar", dst):
-            return "similar", ((item,), ((src, "similar", dst),))
+    graph = context.graph
+    if context.has("product", "similar", "product"):
+        for src, dst in ((a, item), (item, a)):
+            if graph.has_edge(src, "similar", dst):
+                return "similar", ((item,), ((src, "similar", dst),))
     best: tuple[float, str, str, str] | None = None
     ia, ii = graph.index(a), graph.index(item)
-    for rel, node_type, name in ATTRIBUTES:
-        if not _has_block(graph, "product", rel, node_type):
-            continue
-        m = graph.matrix(rel, dst_type=node_type, src_type="product")
-        both = np.intersect1d(m.indices[m.indptr[ia]:m.indptr[ia + 1]],
-                              m.indices[m.indptr[ii]:m.indptr[ii + 1]])
-        if len(both):
-            pop = entity_popularity(graph, node_type)
-            x = int(both[np.argmin(pop[both])])
+    for rel, node_type, name, m, pop in context.attributes:
+        both = set(m.indices[m.indptr[ia]:m.indptr[ia + 1]].tolist()).intersection(
+            m.indices[m.indptr[ii]:m.indptr[ii + 1]].tolist())
+        if both:
+            x = min(sorted(both), key=pop.__getitem__)  # the first least popular
             if best is None or pop[x] < best[0]:
                 best = (float(pop[x]), name, rel, graph.node_id(node_type, x))
     if best is None:
@@ -181,59 +251,50 @@ def _shared(graph: KnowledgeGraph, a: str, item: str
     return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
 
 
-def _popularity_path(graph: KnowledgeGraph, user_id: str, item_id: str, own: dict[int, str],
-                     min_people: int) -> Candidate | None:
+def _popularity_path(context: UserReasons, item_id: str, min_people: int
+                     ) -> Candidate | None:
     """Through the item's most specific category the user is into, else one holding a
     product of theirs (the strongest, then the first), else one whose broader category the
     user is into; the sentence's note counts the people who showed interest in the item (if
     at least ``min_people``)."""
-    if not _has_block(graph, "product", "in_category", "category"):
+    if not context.has("product", "in_category", "category"):
         return None
-    cats = graph.matrix("in_category", dst_type="category", src_type="product")
+    graph, user_id = context.graph, context.user_id
+    cats, pop, seen = context.categories()
     i = graph.index(item_id)
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
         return None
-    pop = entity_popularity(graph, "category")
     mine = mine[np.argsort(pop[mine], kind="stable")]
-    seen = graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc())
     n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
     note = f"; {n} people showed interest in it" if n >= min_people else ""
-    theirs: set[int] = set()
-    if _has_block(graph, "user", "interested_in", "category"):
-        into = graph.matrix("interested_in", dst_type="category", src_type="user")
-        u = graph.index(user_id)
-        theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
-        for c in mine.tolist():
-            if c in theirs:
-                cat = graph.node_id("category", c)
-                return (1.0, "popularity>interest", (user_id, cat, item_id),
-                        ((user_id, "interested_in", cat), (item_id, "in_category", cat)), note)
-    found = _in_your_category(graph, user_id, item_id, mine, own, cats)
+    theirs = context.theirs()
+    for c in mine.tolist():
+        if c in theirs:
+            cat = graph.node_id("category", c)
+            return (1.0, "popularity>interest", (user_id, cat, item_id),
+                    ((user_id, "interested_in", cat), (item_id, "in_category", cat)), note)
+    found = _in_your_category(context, item_id, mine)
     if found is None and theirs:
         found = _in_your_broader(graph, user_id, item_id, mine, theirs)
     return None if found is None else (1.0, found[0], found[1], found[2], note)
 
 
-def _in_your_category(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
-                      own: dict[int, str], cats: sp.csr_matrix
+def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -did-> A -in_category-> C <-in_category- item``: the first of the item's
     categories ``mine`` holding one of the user's products (the strongest relation first)."""
+    graph, user_id = context.graph, context.user_id
     i = graph.index(item_id)
-    strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
-    products = np.array([a for _, a in sorted((strength[r], a) for a, r in own.items()
-                                              if a != i)], np.int64)
-    if not len(products):
-        return None
-    held = cats[products][:, mine].tocsc()  # the user's products x the item's categories
-    for k, c in enumerate(mine.tolist()):
-        rows = held.indices[held.indptr[k]:held.indptr[k + 1]]
+    products, held = context.products()  # the user's products x every category
+    for c in mine.tolist():
+        rows = held.indices[held.indptr[c]:held.indptr[c + 1]]
+        rows = rows[products[rows] != i]
         if len(rows):
             a = int(products[rows.min()])
             prod, cat = graph.node_id("product", a), graph.node_id("category", c)
             return ("popularity>category", (user_id, prod, cat, item_id),
-                    ((user_id, own[a], prod), (prod, "in_category", cat),
+                    ((user_id, context.own[a], prod), (prod, "in_category", cat),
                      (item_id, "in_category", cat)))
     return None
 

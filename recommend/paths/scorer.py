@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from recommend.evaluate.metrics import ndcg_at_k
+from recommend.paths.instances import reach_state
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -41,6 +42,8 @@ from recommend.paths.metapaths import (
     chain,
     step_matrices,
     walk,
+    walk_dense,
+    walk_on,
 )
 
 if TYPE_CHECKING:
@@ -266,7 +269,10 @@ class GraphPathScorer:
             if w > 0:
                 steps = self.steps_[mp.name]
                 for r, user in enumerate(users.tolist()):
-                    out[r] += w * walk(steps[0], user, steps[1:])
+                    if len(steps) == 3:  # the middle layer is remembered for explaining
+                        out[r] += w * walk_dense(walk_on(reach_state(steps, user), steps[2:]))
+                    else:
+                        out[r] += w * walk(steps[0], user, steps[1:])
         return out
 
     @overload

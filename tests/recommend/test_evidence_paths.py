@@ -110,6 +110,18 @@ def test_content_prefers_a_stored_similar_edge_and_makes_none_up() -> None:
                     ) == []
 
 
+def test_popularity_path_goes_through_another_of_your_products_than_the_item() -> None:
+    g = KnowledgeGraph()
+    for p in "ZV":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    g.add_edges("purchased", ["user:1"], ["product:Z"])  # the item itself, your strongest
+    g.add_edges("viewed", ["user:1"], ["product:V"])
+    g.add_edges("in_category", ["product:Z", "product:V"], ["category:all", "category:all"])
+    [(_, _, (_, kind, nodes, _, _))] = paths_of(g, "product:Z", Evidence("popularity", 0.2))
+    assert kind == "popularity>category"
+    assert nodes == ("user:1", "product:V", "category:all", "product:Z")  # V, not Z
+
+
 def test_popularity_path_goes_through_a_category_you_engage_with() -> None:
     g = shop()
     [(_, _, (fraction, kind, nodes, edges, note))] = paths_of(

@@ -219,3 +219,20 @@ def test_auto_split_with_usable_times_holds_out_the_latest_half_and_a_random_hal
     at_random = holdout_split(g, target_relations=("purchased",), fraction=0.4,
                               min_user_items=3, mode="random")
     assert at_random.latest is not None and at_random.latest.nnz == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_candidates_of_sparse_and_dense_scores_are_each_rows_top_n_allowed(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    dense = rng.permutation(40 * 3).reshape(3, 40).astype(float) + 1.0  # distinct, non-zero
+    sparse = np.zeros((3, 40))
+    sparse[0, [1, 5]] = [2.0, 3.0]  # fewer than n: all of them, without a partition
+    sparse[2, rng.choice(40, 12, replace=False)] = rng.permutation(12) + 1.0  # more than n
+    allowed = rng.random((3, 40)) < 0.8
+    n = 4
+    for s in (dense, sparse):
+        got = gather({"s": s}, allowed, n=n)
+        for r in range(3):
+            valid = np.flatnonzero(allowed[r] & (s[r] != 0))
+            want = set(valid[np.argsort(-s[r, valid])][:n].tolist())
+            assert set(got.items[got.rows == r].tolist()) == want

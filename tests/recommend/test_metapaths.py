@@ -229,3 +229,19 @@ def test_walk_equals_the_matrix_product_for_sparse_and_dense_rows():
     for row in range(3):
         np.testing.assert_allclose(walk(first, row, steps), want[row], atol=1e-12)
     np.testing.assert_allclose(walk(first, 0, []), first.toarray()[0])
+
+
+def test_a_remembered_middle_layer_walks_on_to_the_same_scores():
+    from recommend.paths.instances import reach_state
+    from recommend.paths.metapaths import walk, walk_dense, walk_on
+
+    steps = [sp.random(6, 30, density=0.2, format="csr", random_state=1),
+             sp.random(30, 50, density=0.1, format="csr", random_state=2),
+             sp.random(50, 20, density=0.1, format="csr", random_state=3)]
+    for u in range(6):
+        state = reach_state(steps, u)
+        assert reach_state(steps, u) is state  # remembered for the request's other uses
+        kept = [a.copy() for a in state[:2]]
+        assert np.array_equal(walk_dense(walk_on(state, steps[2:])), walk(steps[0], u, steps[1:]))
+        assert np.array_equal(walk_dense(state), walk(steps[0], u, steps[1:2]))
+        assert all(np.array_equal(a, b) for a, b in zip(kept, state[:2], strict=True))
