@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.instances import path_value, top_instances_many
+from recommend.paths.instances import path_value, top_groups_many, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -46,7 +46,7 @@ from recommend.paths.privacy import (
 )
 from recommend.paths.reasons import evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
-from recommend.paths.sentences import render_path
+from recommend.paths.sentences import group_note, render_path
 from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
@@ -116,8 +116,10 @@ def explain_paths(
     influencers: Collection[str] = (),
     fallback: bool = True,
     privacy: Privacy | None = None,
+    group: bool = False,
 ) -> list[Path]:
-    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score.
+    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score
+    (``group``: one per shared entity, :func:`explain_paths_many`).
 
     ``steps`` are the scorer's compiled step matrices (computed here if None). When no
     weighted meta-path reaches the item: a :func:`connection_path` if ``fallback``, else [].
@@ -128,7 +130,7 @@ def explain_paths(
     return explain_paths_many(graph, user_id, [item_id], metapaths, weights,
                               max_paths=max_paths, max_hops=max_hops, normalize=normalize,
                               steps=steps, influencers=influencers, fallback=fallback,
-                              privacy=privacy)[0]
+                              privacy=privacy, group=group)[0]
 
 
 def explain_paths_many(
@@ -147,27 +149,38 @@ def explain_paths_many(
     privacy: Privacy | None = None,
     keep: int | None = -1,
     render: bool = True,
+    group: bool = False,
 ) -> list[list[Path]]:
     """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path).
 
     ``max_paths`` instances per meta-path are found; ``keep`` of them per item are kept
     (default ``max_paths``; None: all, for :func:`recommend.paths.select.select_paths`); with
-    ``render=False`` their ``text`` is left empty (:func:`render_path` it later)."""
+    ``render=False`` their ``text`` is left empty (:func:`render_path` it later). With
+    ``group``, a 3-hop meta-path's instances through one shared entity (the node before the
+    item) are one path: its largest instance, carrying the sum over them all
+    (:func:`~recommend.paths.instances.top_groups_many`; masking its last hop takes that
+    sum out), its ``note`` saying how many of the user's own acts lead there
+    (:func:`~recommend.paths.sentences.group_note`)."""
     keep = max_paths if keep == -1 else keep
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
     u = graph.index(user_id)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
-    found: list[list[tuple[float, str, tuple[int, ...]]]] = [[] for _ in item_ids]
+    found: list[list[tuple[float, str, tuple[int, ...], int]]] = [[] for _ in item_ids]
     totals = np.zeros(len(item_ids))
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
+        if group:
+            for j, (best, score) in enumerate(top_groups_many(mats, u, items, max_paths)):
+                totals[j] += float(w) * score
+                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
+            continue
         for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
             totals[j] += float(w) * score
-            found[j] += [(float(w) * v, mp.name, nodes) for nodes, v in best]
+            found[j] += [(float(w) * v, mp.name, nodes, 1) for nodes, v in best]
     by_name = {mp.name: mp for mp in metapaths}
     out: list[list[Path]] = []
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
@@ -177,7 +190,7 @@ def explain_paths_many(
             out.append([] if link is None else [link])
             continue
         kept: list[Path] = []
-        for share, name, idx in sorted(paths, key=lambda e: -e[0]):
+        for share, name, idx, size in sorted(paths, key=lambda e: -e[0]):
             if keep is not None and len(kept) == keep:
                 break
             mp = by_name[name]
@@ -189,8 +202,10 @@ def explain_paths_many(
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue
-            text = render_path(graph, nodes, edges, influencers=influencers) if render else ""
-            kept.append(Path(nodes, edges, name, share / total, text))
+            note = group_note(graph, nodes, edges, size) if size > 1 else ""
+            text = render_path(graph, nodes, edges, influencers=influencers) + note \
+                if render else ""
+            kept.append(Path(nodes, edges, name, share / total, text, note=note))
         out.append(kept)
     return out
 
@@ -238,7 +253,7 @@ def scored_paths_many(
                                    max_paths=max(pool, max_paths) if selection.active
                                    else max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False,
-                                   privacy=privacy, render=False,
+                                   privacy=privacy, render=False, group=True,
                                    keep=None if selection.active else max_paths)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
