@@ -110,6 +110,45 @@ def test_content_prefers_a_stored_similar_edge_and_makes_none_up() -> None:
                     ) == []
 
 
+def test_content_path_reaches_a_product_of_your_profile_through_your_post() -> None:
+    g = shop()
+    g.add_node("product:Q", title="Item Q")
+    g.add_edges("made_by", ["product:Q"], ["brand:niche"])
+    g.add_edges("mentions", ["post:7", "post:8"], ["product:Q", "product:Q"])
+    g.add_edges("authored", ["user:mia", "user:mia"], ["post:7", "post:8"])
+    q = idx(g, "product:Q")
+    ev = Evidence("content", 0.3, ((q, 1.0),))
+    assert paths_of(g, "product:B", ev) == []  # Q is in no post of user:1's: no path
+    g.add_edges("viewed", ["user:1"], ["post:8"], ts=[3.0])
+    g.add_edges("liked", ["user:1"], ["post:7"], ts=[2.0])
+    [(_, _, (fraction, kind, nodes, edges, _))] = paths_of(g, "product:B", ev)
+    assert (fraction, kind) == (1.0, "content>same_brand")
+    # the strongest relation to a post that mentions Q: a like before a view
+    assert nodes == ("user:1", "post:7", "product:Q", "brand:niche", "product:B")
+    assert edges[:2] == (("user:1", "liked", "post:7"), ("post:7", "mentions", "product:Q"))
+    assert all(hop_exists(g, e) for e in edges)
+    from recommend.hybrid.evidence import _linking_product
+
+    assert _linking_product(nodes) == "product:Q"
+    assert _linking_product(("user:1", "product:A", "product:B")) == "product:A"
+    assert _linking_product(("user:1", "brand:niche", "product:B")) is None
+
+
+def test_popularity_path_goes_through_a_brand_or_concept_you_are_into() -> None:
+    g = shop()
+    g.add_edges("about", ["product:C", "product:B"], ["concept:night", "concept:night"])
+    assert paths_of(g, "product:C", Evidence("popularity", 0.2)) == []
+    g.add_edges("interested_in", ["user:1", "user:1"], ["concept:night", "brand:other"])
+    [(_, _, (_, kind, nodes, edges, _))] = paths_of(g, "product:C", Evidence("popularity", 0.2))
+    assert kind == "popularity>interest_concept"
+    assert nodes == ("user:1", "concept:night", "product:C")
+    assert edges == (("user:1", "interested_in", "concept:night"),
+                     ("product:C", "about", "concept:night"))
+    assert all(hop_exists(g, e) for e in edges)
+    types = evidence_types(g, ["popularity"])
+    assert {"popularity>interest_concept", "popularity>interest_brand"} <= types
+
+
 def test_popularity_path_goes_through_a_category_you_engage_with() -> None:
     g = shop()
     [(_, _, (fraction, kind, nodes, edges, note))] = paths_of(
