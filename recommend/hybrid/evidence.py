@@ -261,9 +261,10 @@ def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_
 
 def _linking_product(nodes: Sequence[str]) -> str | None:
     """The user's product an evidence path starts from: ``You -> A -> ...``, or ``You -> post
-    -mentions-> A -> ...`` (a content profile's product reached through a post)."""
+    -mentions-> A ...`` (a content profile's product reached through a post; A may be the
+    item)."""
     if len(nodes) >= 3 and nodes[1].startswith("product:"):
         return nodes[1]
-    if len(nodes) >= 4 and nodes[1].startswith("post:") and nodes[2].startswith("product:"):
-        return nodes[2]
+    if len(nodes) >= 3 and nodes[1].startswith("post:") and nodes[2].startswith("product:"):
+        return nodes[2]  # the item itself, when the post mentions it (content>post)
     return None

@@ -13,7 +13,8 @@ edges that says what that component saw, never more:
   category or concept: the most specific one they share), or a stored ``similar`` edge. The
   content profile also holds the products of the posts the user wrote, liked, shared or
   commented on (:mod:`recommend.content.user_vectors`): a product A reached only so starts
-  ``You -liked-> post -mentions-> A``;
+  ``You -liked-> post -mentions-> A`` (when A is the item itself, that is the whole path:
+  ``content>post``);
 - ``popularity`` is not the user's: the path goes through a category of the item that the
   user engaged with (``You are into C``, ``You bought A, in C``, or ``You are into P``, of
   which the item's C is a kind), else a brand or concept of the item the user is into, and
@@ -96,6 +97,10 @@ def evidence_paths(
             if ev.component == "content":
                 start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
                     else _via_post(graph, user_id, prod)
+                if start is not None and prod == item_id:  # the item is in your post itself
+                    if rel is None:
+                        found.append((fraction, "content>post", *start, ""))
+                    continue
                 hop = None if start is None else _shared(graph, prod, item_id)
                 if start is not None and hop is not None:
                     how, middle = hop
@@ -128,6 +133,9 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
                     if _has_block(graph, "product", r, t)}
             if _has_block(graph, "product", "similar", "product"):
                 out.add("content>similar")
+            if _has_block(graph, "post", "mentions", "product") and any(
+                    _has_block(graph, "user", r, "post") for r in POST_RELATIONS):
+                out.add("content>post")
         elif name == "popularity":
             if _has_block(graph, "product", "in_category", "category"):
                 out.add("popularity>category")

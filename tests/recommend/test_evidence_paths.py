@@ -127,9 +127,15 @@ def test_content_path_reaches_a_product_of_your_profile_through_your_post() -> N
     assert nodes == ("user:1", "post:7", "product:Q", "brand:niche", "product:B")
     assert edges[:2] == (("user:1", "liked", "post:7"), ("post:7", "mentions", "product:Q"))
     assert all(hop_exists(g, e) for e in edges)
+    # the item is in the post itself: the post is the whole path
+    [(_, _, (_, kind, nodes_q, edges_q, _))] = paths_of(g, "product:Q", ev)
+    assert kind == "content>post" and nodes_q == ("user:1", "post:7", "product:Q")
+    assert edges_q == edges[:2]
+    assert "content>post" in evidence_types(g, ["content"])
     from recommend.hybrid.evidence import _linking_product
 
     assert _linking_product(nodes) == "product:Q"
+    assert _linking_product(nodes_q) == "product:Q"
     assert _linking_product(("user:1", "product:A", "product:B")) == "product:A"
     assert _linking_product(("user:1", "brand:niche", "product:B")) is None
 
