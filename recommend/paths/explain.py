@@ -12,10 +12,8 @@ social components) and of the other components' evidence (:mod:`recommend.paths.
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
 carrying less than a floor of the item's score is shown as a reason.
 
-:func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
-in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
-``mode="remove"`` drops them from the raw relations and re-normalises, as if the edges had never
-been in the graph (KOL weights kept).
+:func:`~recommend.paths.fidelity.fidelity_check` (re-exported here) removes a path's edges
+and re-scores.
 """
 
 from __future__ import annotations
@@ -28,12 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.instances import path_value, top_groups_many, top_instances_many
+from recommend.paths.fidelity import Fidelity, fidelity_check
+from recommend.paths.instances import top_groups_many, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
-    normalize_step,
-    raw_step_matrix,
     step_matrices,
 )
 from recommend.paths.privacy import (
@@ -44,6 +41,7 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
+from recommend.paths.quality import act_times, user_interactions
 from recommend.paths.reasons import evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import group_note, render_path
@@ -80,19 +78,6 @@ class Path:
     @property
     def hops(self) -> int:
         return len(self.edges)
-
-
-@dataclass(frozen=True)
-class Fidelity:
-    """The item's graph score before and after removing a path's edges."""
-
-    before: float
-    after: float
-    mode: Literal["mask", "remove"]
-
-    @property
-    def dropped(self) -> bool:
-        return self.after < self.before * (1 - 1e-9)
 
 
 def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
@@ -157,7 +142,8 @@ def explain_paths_many(
     (default ``max_paths``; None: all, for :func:`recommend.paths.select.select_paths`); with
     ``render=False`` their ``text`` is left empty (:func:`render_path` it later). With
     ``group``, a 3-hop meta-path's instances through one shared entity (the node before the
-    item) are one path: its largest instance, carrying the sum over them all
+    item) are one path: its instance through the user's latest act (then the largest),
+    carrying the sum over them all
     (:func:`~recommend.paths.instances.top_groups_many`; masking its last hop takes that
     sum out), its ``note`` saying how many of the user's own acts lead there
     (:func:`~recommend.paths.sentences.group_note`)."""
@@ -168,19 +154,22 @@ def explain_paths_many(
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     found: list[list[tuple[float, str, tuple[int, ...], int]]] = [[] for _ in item_ids]
     totals = np.zeros(len(item_ids))
+    times: dict[tuple[str, str], float] | None = None
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
-        if group:
-            for j, (best, score) in enumerate(top_groups_many(mats, u, items, max_paths)):
-                totals[j] += float(w) * score
-                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
-            continue
-        for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
+        prefer = None
+        if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
+            times = user_interactions(graph, user_id) if times is None else times
+            prefer = act_times(graph, times, mp.steps[0].relation, mp.types[1])
+        top = top_groups_many(mats, u, items, max_paths, prefer=prefer) if group else [
+            ([(nodes, v, 1) for nodes, v in best], t)
+            for best, t in top_instances_many(mats, u, items, max_paths)]
+        for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
-            found[j] += [(float(w) * v, mp.name, nodes, 1) for nodes, v in best]
+            found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
     by_name = {mp.name: mp for mp in metapaths}
     out: list[list[Path]] = []
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
@@ -356,55 +345,3 @@ def link_rules(graph: KnowledgeGraph) -> LinkRules:
     inferred interests but the source's, nobody not followed, no demographic segment, no
     unaggregated ``co_bought``."""
     return LinkRules(private=PERSONAL_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))
-
-
-def fidelity_check(
-    graph: KnowledgeGraph,
-    user_id: str,
-    item_id: str,
-    path: Path,
-    scorer: GraphPathScorer,
-    *,
-    mode: Literal["mask", "remove"] = "mask",
-) -> Fidelity:
-    """The item's graph score before and after taking ``path``'s edges out (module doc)."""
-    removed: dict[tuple[str, str, str], set[tuple[int, int]]] = {}
-    for src, rel, dst in path.edges:
-        key = (src.partition(":")[0], rel, dst.partition(":")[0])
-        removed.setdefault(key, set()).add((graph.index(src), graph.index(dst)))
-    u, i = graph.index(user_id), graph.index(item_id)
-    kol = None if scorer.kol_ is None else scorer.kol_.weights
-    before = after = 0.0
-    for mp, w in zip(scorer.metapaths_, scorer.weights_, strict=True):
-        if w <= 0:
-            continue
-        mats = list(scorer.steps_[mp.name])
-        value = path_value(mats, u, i)
-        types = mp.types
-        changed = False
-        for t, step in enumerate(mp.steps):
-            a, b = types[t], types[t + 1]
-            if step.direction == "out":
-                cells = list(removed.get((a, step.relation, b), ()))
-            else:
-                cells = [(y, x) for x, y in removed.get((b, step.relation, a), ())]
-            if not cells:
-                continue
-            base = mats[t] if mode == "mask" else raw_step_matrix(graph, step, a, kol=kol)
-            mats[t] = _zero(base, cells)
-            if mode == "remove":
-                mats[t] = normalize_step(mats[t], scorer.normalize)
-            changed = True
-        before += float(w * value)
-        after += float(w * (path_value(mats, u, i) if changed else value))
-    return Fidelity(before, after, mode)
-
-
-def _zero(m: sp.csr_matrix, cells: Sequence[tuple[int, int]]) -> sp.csr_matrix:
-    """A copy of ``m`` with the given cells set to 0 (removed)."""
-    out = m.copy()
-    for r, c in cells:
-        lo, hi = out.indptr[r], out.indptr[r + 1]
-        out.data[lo + np.flatnonzero(out.indices[lo:hi] == c)] = 0.0
-    out.eliminate_zeros()
-    return out

@@ -113,14 +113,17 @@ def top_instances_many(
 
 
 def top_groups_many(
-    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int
+    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *,
+    prefer: np.ndarray | None = None,
 ) -> list[tuple[list[tuple[tuple[int, ...], float, int]], float]]:
     """Per item: the ``k`` shared entities (the node before the item) carrying the most of
     the meta-path score, each as ``(nodes of its largest instance, the sum over every instance
     through it, how many there are)``, and the score. Exact: the sum through entity b of a
     3-step meta-path is ``(u S1 S2)[b] S3[b, i]``; with fewer steps each instance is its own
     group (the entity before the item is the user's own neighbour). Longer meta-paths are
-    not grouped (:func:`top_instances_many`, groups of one)."""
+    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (one value per node
+    the first step reaches, e.g. the time of the user's act) picks a 3-step group's instance
+    instead: the largest ``prefer``, then the largest value (the group's sum is the same)."""
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return [([(nodes, v, 1) for nodes, v in best], total)
@@ -146,7 +149,11 @@ def top_groups_many(
     values = first[a] * into.data[at] * np.repeat(hop[groups], count)
     group_of = np.repeat(np.arange(len(groups)), count)
     sizes = np.bincount(group_of, values > 0, len(groups)).astype(np.int64)
-    best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
+    if prefer is None:
+        best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
+    else:
+        order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
+        best = order[np.r_[True, group_of[order][1:] != group_of[order][:-1]]]
     for g, j in zip(group_of[best].tolist(), best.tolist(), strict=True):
         nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
         out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))

@@ -63,6 +63,9 @@ def test_grouped_paths_say_how_many_of_yours_lead_there_and_are_faithful() -> No
                                   max_paths=3, group=True)
     assert [p.nodes[2] for p in paths] == ["category:movie/thriller", "category:movie/comedy"]
     assert sum(p.contribution for p in paths) == pytest.approx(1.0)
+    # the thriller group is shown through the latest of its films (B, rated after A), though
+    # A's instance is the larger (5 stars against 3)
+    assert paths[0].nodes[1] == "product:B"
     assert paths[0].text.endswith("; you rated 2 in Thriller")
     assert paths[0].note == "; you rated 2 in Thriller"
     assert paths[1].note == ""  # one film: the path is its own instance
