@@ -220,7 +220,8 @@ def scored_paths_many(
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
     component's part of item j's blended score; ``evidence[j]``: the other components'
     (:mod:`recommend.hybrid.evidence`), made into paths by :mod:`recommend.paths.reasons`.
-    A path carries its component's share times its part of that component's score; one
+    A path carries its component's share times its part of that component's score (a path
+    two components found, the sum: it is shown once); one
     carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
     a reason (when all do, the largest is shown as a connection).
     Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
@@ -250,6 +251,7 @@ def scored_paths_many(
         _add_evidence(graph, user_id, item_ids, evidence, found, privacy, max_paths)
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j, paths in enumerate(found):
+        paths[:] = _merged(paths)
         paths.sort(key=lambda e: -e[0])
         if totals is not None and min_share > 0 and paths:
             below[j] = paths[0][1:]
@@ -277,6 +279,20 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
+
+
+def _merged(paths: list[tuple[float, str, Path]]) -> list[tuple[float, str, Path]]:
+    """One candidate per distinct path (nodes and edges): the same path found by two
+    components ("You rated A; 246 people who rated A also rated B" by cf and session) carries
+    both shares, under the component carrying the more."""
+    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], tuple[float, str, Path]] = {}
+    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
+    for c in paths:
+        key = (c[2].nodes, c[2].edges)
+        total[key] = total.get(key, 0.0) + c[0]
+        if key not in best or c[0] > best[key][0]:
+            best[key] = c
+    return [(total[key], name, p) for key, (_, name, p) in best.items()]
 
 
 def _add_evidence(

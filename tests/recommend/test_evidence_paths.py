@@ -273,6 +273,22 @@ def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection(
     assert shown.text.endswith(CONNECTION_NOTE)
 
 
+def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
+    g = shop()
+    a = idx(g, "product:A")
+    evidence = [[Evidence("cf", 0.3, ((a, 1.0),)), Evidence("session", 0.5, ((a, 0.4),)),
+                 Evidence("content", 0.2, ((a, 1.0),))]]
+    shown = scored_paths_many(g, "user:1", ["product:B"], [], max_paths=3,
+                              selection=Selection(), evidence=evidence, totals=[1.0],
+                              min_share=0.02)[0]
+    # cf (0.3) and session (0.5 * 0.4) give the same "people who bought A also bought B"
+    # path: one path carrying 0.5, under cf (the larger part); content's is another path
+    assert [(p.component, p.metapath) for p in shown] == [("cf", "cf>co_purchased"),
+                                                          ("content", "content>same_brand")]
+    assert [p.contribution for p in shown] == pytest.approx([0.5 / 0.7, 0.2 / 0.7])
+    assert len({p.text for p in shown}) == 2
+
+
 def test_the_floor_is_a_checked_config_field() -> None:
     assert HybridConfig().path_min_share == 0.02
     for bad in (-0.1, 1.0, float("nan")):
