@@ -15,7 +15,9 @@ selection weight 0 ("before": the largest shares, as served until now) and with 
 defaults of :class:`recommend.hybrid.config.HybridConfig` ("after"):
 :func:`recommend.evaluate.explanations.evaluate_explanations` on each, a check that both runs
 rank the same items with the same scores (selection never touches the ranking), and 20 sample
-explanations. Both runs show the paths of every component (graph and social meta-path
+explanations; ``etd_ceiling``, the ETD no selection can pass: the distinct types among every
+path of each user's top 10 that carries at least ``path_min_share`` of its item's score.
+Both runs show the paths of every component (graph and social meta-path
 instances; cf, session, content and popularity evidence, :mod:`recommend.paths.reasons`),
 none carrying less than ``path_min_share`` of the item's score. With ``--tune``, a small
 grid of weights is measured on other users (the validation sample) of ML-100K and Beauty,
@@ -150,6 +152,22 @@ def measure(rec, users: list[str], weights: dict[str, float], fidelity: bool = T
             "recommend_ms_per_user": round(1000 * seconds / max(len(users), 1), 2)}, lists
 
 
+def etd_ceiling(rec, users: list[str], every: int = 40) -> float:
+    """The highest ETD any selection could reach: per user, the distinct types among all the
+    paths of the top 10 that carry at least ``path_min_share`` (up to ``every`` per item),
+    over ``min(k, n_types)``."""
+    from recommend.evaluate.explanations import n_path_types, path_type
+
+    saved = rec.model.config
+    with_weights(rec, max_paths=every)
+    try:
+        bound = min(K, n_path_types(rec))  # at most one type per item's headline
+        return float(np.mean([min(len({path_type(p) for r in recs for p in r.paths}), bound)
+                              / bound for _, recs in run_lists(rec, users)]))
+    finally:
+        rec.model.config = saved
+
+
 def samples(lists: list[tuple[str, list]], n: int = 20) -> list[dict[str, Any]]:
     """The first path of the first items of the first users: ``n`` explanations."""
     out = []
@@ -199,10 +217,13 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
     log(f"  after:  {after}")
     same = all([(r.item, r.score) for r in a] == [(r.item, r.score) for r in b]
                for (_, a), (_, b) in zip(lists_before, lists_after, strict=True))
+    ceiling = etd_ceiling(rec, test)
+    log(f"  ETD ceiling (every path above the floor): {ceiling:.4f}")
     row = {"dataset": name, "content_encoder": rec.model.config.content_encoder,
            "path_min_share": rec.model.config.path_min_share,
            "NDCG@10": ndcg, "ranking_unchanged_by_selection": same,
            "users_audited": len(test), "build_seconds": round(build_seconds, 1),
+           "etd_ceiling": ceiling,
            "before_selection": before, "after_selection": after,
            "samples_after": samples(lists_after), "samples_before": samples(lists_before)}
     if do_tune and val:

@@ -241,7 +241,8 @@ def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_
     """Whether taking a shown score path out lowers its component's score of the item: a
     graph or social path's edges masked (:func:`recommend.paths.fidelity_check`), another
     component's linking product taken out of the user's history or profile
-    (:func:`evidence_fidelity`). None when that cannot be asked: a popularity path (the
+    (:func:`evidence_fidelity`; for content, also a product reached through the user's
+    post). None when that cannot be asked: a popularity path (the
     score is not the user's) or a component the model lacks."""
     comp = model.components.get(path.component or "")
     if comp is None:
@@ -250,8 +251,20 @@ def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_
         from recommend.paths import fidelity_check
 
         return fidelity_check(graph, user_id, item_id, path, comp.scorer).dropped
-    if len(path.nodes) < 3 or not path.nodes[1].startswith("product:"):
+    link = _linking_product(path.nodes)
+    if link is None:
         return None
     found = evidence_fidelity(model, graph.index(user_id), graph.index(item_id),
-                              path.component or "", graph.index(path.nodes[1]))
+                              path.component or "", graph.index(link))
     return None if found is None else found[1] < found[0] - 1e-9 * abs(found[0])
+
+
+def _linking_product(nodes: Sequence[str]) -> str | None:
+    """The user's product an evidence path starts from: ``You -> A -> ...``, or ``You -> post
+    -mentions-> A ...`` (a content profile's product reached through a post; A may be the
+    item)."""
+    if len(nodes) >= 3 and nodes[1].startswith("product:"):
+        return nodes[1]
+    if len(nodes) >= 3 and nodes[1].startswith("post:") and nodes[2].startswith("product:"):
+        return nodes[2]  # the item itself, when the post mentions it (content>post)
+    return None

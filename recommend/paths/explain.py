@@ -12,10 +12,8 @@ social components) and of the other components' evidence (:mod:`recommend.paths.
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
 carrying less than a floor of the item's score is shown as a reason.
 
-:func:`fidelity_check` removes a path's edges and re-scores: ``mode="mask"`` zeroes their entries
-in the normalised step matrices (degrees frozen: exactly the score the path's edges carry);
-``mode="remove"`` drops them from the raw relations and re-normalises, as if the edges had never
-been in the graph (KOL weights kept).
+:func:`~recommend.paths.fidelity.fidelity_check` (re-exported here) removes a path's edges
+and re-scores.
 """
 
 from __future__ import annotations
@@ -28,12 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.instances import path_value, top_instances_many
+from recommend.paths.fidelity import Fidelity, fidelity_check
+from recommend.paths.instances import top_groups_many, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
-    normalize_step,
-    raw_step_matrix,
     step_matrices,
 )
 from recommend.paths.privacy import (
@@ -44,9 +41,10 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
+from recommend.paths.quality import act_times, user_interactions
 from recommend.paths.reasons import UserReasons, evidence_paths, own_products
 from recommend.paths.select import Selection, select_paths
-from recommend.paths.sentences import render_path
+from recommend.paths.sentences import group_note, render_path
 from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
@@ -82,19 +80,6 @@ class Path:
         return len(self.edges)
 
 
-@dataclass(frozen=True)
-class Fidelity:
-    """The item's graph score before and after removing a path's edges."""
-
-    before: float
-    after: float
-    mode: Literal["mask", "remove"]
-
-    @property
-    def dropped(self) -> bool:
-        return self.after < self.before * (1 - 1e-9)
-
-
 def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
     """The hop ``a -> b`` as the stored edge: each hop of an instance is a nonzero of a step
     matrix compiled from that relation's stored edges, so the edge exists (the tests and the
@@ -116,8 +101,10 @@ def explain_paths(
     influencers: Collection[str] = (),
     fallback: bool = True,
     privacy: Privacy | None = None,
+    group: bool = False,
 ) -> list[Path]:
-    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score.
+    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score
+    (``group``: one per shared entity, :func:`explain_paths_many`).
 
     ``steps`` are the scorer's compiled step matrices (computed here if None). When no
     weighted meta-path reaches the item: a :func:`connection_path` if ``fallback``, else [].
@@ -128,7 +115,7 @@ def explain_paths(
     return explain_paths_many(graph, user_id, [item_id], metapaths, weights,
                               max_paths=max_paths, max_hops=max_hops, normalize=normalize,
                               steps=steps, influencers=influencers, fallback=fallback,
-                              privacy=privacy)[0]
+                              privacy=privacy, group=group)[0]
 
 
 def explain_paths_many(
@@ -147,27 +134,42 @@ def explain_paths_many(
     privacy: Privacy | None = None,
     keep: int | None = -1,
     render: bool = True,
+    group: bool = False,
 ) -> list[list[Path]]:
     """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path).
 
     ``max_paths`` instances per meta-path are found; ``keep`` of them per item are kept
     (default ``max_paths``; None: all, for :func:`recommend.paths.select.select_paths`); with
-    ``render=False`` their ``text`` is left empty (:func:`render_path` it later)."""
+    ``render=False`` their ``text`` is left empty (:func:`render_path` it later). With
+    ``group``, a 3-hop meta-path's instances through one shared entity (the node before the
+    item) are one path: its instance through the user's latest act (then the largest),
+    carrying the sum over them all
+    (:func:`~recommend.paths.instances.top_groups_many`; masking its last hop takes that
+    sum out), its ``note`` saying how many of the user's own acts lead there
+    (:func:`~recommend.paths.sentences.group_note`)."""
     keep = max_paths if keep == -1 else keep
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
     u = graph.index(user_id)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
-    found: list[list[tuple[float, str, tuple[int, ...]]]] = [[] for _ in item_ids]
+    found: list[list[tuple[float, str, tuple[int, ...], int]]] = [[] for _ in item_ids]
     totals = np.zeros(len(item_ids))
+    times: dict[tuple[str, str], float] | None = None
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
-        for j, (best, score) in enumerate(top_instances_many(mats, u, items, max_paths)):
+        prefer = None
+        if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
+            times = user_interactions(graph, user_id) if times is None else times
+            prefer = act_times(graph, times, mp.steps[0].relation, mp.types[1])
+        top = top_groups_many(mats, u, items, max_paths, prefer=prefer) if group else [
+            ([(nodes, v, 1) for nodes, v in best], t)
+            for best, t in top_instances_many(mats, u, items, max_paths)]
+        for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
-            found[j] += [(float(w) * v, mp.name, nodes) for nodes, v in best]
+            found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
     by_name = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
     out: list[list[Path]] = []
     for item_id, paths, total in zip(item_ids, found, totals, strict=True):
@@ -177,7 +179,7 @@ def explain_paths_many(
             out.append([] if link is None else [link])
             continue
         kept: list[Path] = []
-        for share, name, idx in sorted(paths, key=lambda e: -e[0]):
+        for share, name, idx, size in sorted(paths, key=lambda e: -e[0]):
             if keep is not None and len(kept) == keep:
                 break
             mp, types = by_name[name]
@@ -189,8 +191,10 @@ def explain_paths_many(
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue
-            text = render_path(graph, nodes, edges, influencers=influencers) if render else ""
-            kept.append(Path(nodes, edges, name, share / total, text))
+            note = group_note(graph, nodes, edges, size) if size > 1 else ""
+            text = render_path(graph, nodes, edges, influencers=influencers) + note \
+                if render else ""
+            kept.append(Path(nodes, edges, name, share / total, text, note=note))
         out.append(kept)
     return out
 
@@ -216,7 +220,8 @@ def scored_paths_many(
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
     component's part of item j's blended score; ``evidence[j]``: the other components'
     (:mod:`recommend.hybrid.evidence`), made into paths by :mod:`recommend.paths.reasons`.
-    A path carries its component's share times its part of that component's score; one
+    A path carries its component's share times its part of that component's score (a path
+    two components found, the sum: it is shown once); one
     carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
     a reason (when all do, the largest is shown as a connection).
     Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
@@ -238,7 +243,7 @@ def scored_paths_many(
                                    max_paths=max(pool, max_paths) if selection.active
                                    else max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False,
-                                   privacy=privacy, render=False,
+                                   privacy=privacy, render=False, group=True,
                                    keep=None if selection.active else max_paths)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
@@ -246,6 +251,7 @@ def scored_paths_many(
         _add_evidence(graph, user_id, item_ids, evidence, found, privacy, max_paths)
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j, paths in enumerate(found):
+        paths[:] = _merged(paths)
         paths.sort(key=lambda e: -e[0])
         if totals is not None and min_share > 0 and paths:
             below[j] = paths[0][1:]
@@ -273,6 +279,20 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
+
+
+def _merged(paths: list[tuple[float, str, Path]]) -> list[tuple[float, str, Path]]:
+    """One candidate per distinct path (nodes and edges): the same path found by two
+    components ("You rated A; 246 people who rated A also rated B" by cf and session) carries
+    both shares, under the component carrying the more."""
+    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], tuple[float, str, Path]] = {}
+    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
+    for c in paths:
+        key = (c[2].nodes, c[2].edges)
+        total[key] = total.get(key, 0.0) + c[0]
+        if key not in best or c[0] > best[key][0]:
+            best[key] = c
+    return [(total[key], name, p) for key, (_, name, p) in best.items()]
 
 
 def _add_evidence(
@@ -344,55 +364,3 @@ def link_rules(graph: KnowledgeGraph) -> LinkRules:
     inferred interests but the source's, nobody not followed, no demographic segment, no
     unaggregated ``co_bought``."""
     return LinkRules(private=PERSONAL_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))
-
-
-def fidelity_check(
-    graph: KnowledgeGraph,
-    user_id: str,
-    item_id: str,
-    path: Path,
-    scorer: GraphPathScorer,
-    *,
-    mode: Literal["mask", "remove"] = "mask",
-) -> Fidelity:
-    """The item's graph score before and after taking ``path``'s edges out (module doc)."""
-    removed: dict[tuple[str, str, str], set[tuple[int, int]]] = {}
-    for src, rel, dst in path.edges:
-        key = (src.partition(":")[0], rel, dst.partition(":")[0])
-        removed.setdefault(key, set()).add((graph.index(src), graph.index(dst)))
-    u, i = graph.index(user_id), graph.index(item_id)
-    kol = None if scorer.kol_ is None else scorer.kol_.weights
-    before = after = 0.0
-    for mp, w in zip(scorer.metapaths_, scorer.weights_, strict=True):
-        if w <= 0:
-            continue
-        mats = list(scorer.steps_[mp.name])
-        value = path_value(mats, u, i)
-        types = mp.types
-        changed = False
-        for t, step in enumerate(mp.steps):
-            a, b = types[t], types[t + 1]
-            if step.direction == "out":
-                cells = list(removed.get((a, step.relation, b), ()))
-            else:
-                cells = [(y, x) for x, y in removed.get((b, step.relation, a), ())]
-            if not cells:
-                continue
-            base = mats[t] if mode == "mask" else raw_step_matrix(graph, step, a, kol=kol)
-            mats[t] = _zero(base, cells)
-            if mode == "remove":
-                mats[t] = normalize_step(mats[t], scorer.normalize)
-            changed = True
-        before += float(w * value)
-        after += float(w * (path_value(mats, u, i) if changed else value))
-    return Fidelity(before, after, mode)
-
-
-def _zero(m: sp.csr_matrix, cells: Sequence[tuple[int, int]]) -> sp.csr_matrix:
-    """A copy of ``m`` with the given cells set to 0 (removed)."""
-    out = m.copy()
-    for r, c in cells:
-        lo, hi = out.indptr[r], out.indptr[r + 1]
-        out.data[lo + np.flatnonzero(out.indices[lo:hi] == c)] = 0.0
-    out.eliminate_zeros()
-    return out

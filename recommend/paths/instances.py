@@ -6,8 +6,9 @@ enumerates them lazily: a backward pass marks the nodes of each layer that can s
 item, and a depth-first walk from the user follows only those (meet in the middle), so no dead
 branch is explored. :func:`top_instances_many` finds the largest ones vectorised, for
 meta-paths of up to 3 hops and all of one user's items at once (the user's side and column
-views of the steps are kept in a small identity-keyed memo); :func:`path_value` is one pair's
-score.
+views of the steps are kept in a small identity-keyed memo); :func:`top_groups_many` groups
+them by the node before the item (the shared entity: a category, a brand), each group carrying
+the sum of its instances; :func:`path_value` is one pair's score.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
 
-__all__ = ["iter_instances", "path_value", "top_instances", "top_instances_many"]
+__all__ = ["iter_instances", "path_value", "top_groups_many", "top_instances",
+           "top_instances_many"]
 
 
 def iter_instances(
@@ -107,6 +109,54 @@ def top_instances_many(
     for j in _top_per(owner, values, k):
         nodes = (u, *map(int, middle[j]), int(items[owner[j]]))
         out[owner[j]][0].append((nodes, float(values[j])))
+    return out
+
+
+def top_groups_many(
+    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *,
+    prefer: np.ndarray | None = None,
+) -> list[tuple[list[tuple[tuple[int, ...], float, int]], float]]:
+    """Per item: the ``k`` shared entities (the node before the item) carrying the most of
+    the meta-path score, each as ``(nodes of its largest instance, the sum over every instance
+    through it, how many there are)``, and the score. Exact: the sum through entity b of a
+    3-step meta-path is ``(u S1 S2)[b] S3[b, i]``; with fewer steps each instance is its own
+    group (the entity before the item is the user's own neighbour). Longer meta-paths are
+    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (one value per node
+    the first step reaches, e.g. the time of the user's act) picks a 3-step group's instance
+    instead: the largest ``prefer``, then the largest value (the group's sum is the same)."""
+    items = np.asarray(items, np.int64)
+    if len(steps) != 3:
+        return [([(nodes, v, 1) for nodes, v in best], total)
+                for best, total in top_instances_many(steps, u, items, k)]
+    last = _by_matrix(steps[-1], None, steps[-1].tocsc)
+    pos = spans(last.indptr[items], last.indptr[items + 1])
+    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
+    node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
+    first = _by_user(steps[0], u, lambda: _first_row(steps[0], u))
+    reach = walk_dense(reach_state(steps, u))
+    sums = reach[node] * hop  # what each (item, entity b) group carries
+    totals = np.bincount(owner, sums, len(items))
+    out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
+        ([], float(t)) for t in totals]
+    groups = _top_per(owner, sums, k)
+    if not len(groups):
+        return out
+    into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
+    b = node[groups]
+    count = np.diff(into.indptr)[b]
+    at = spans(into.indptr[b], into.indptr[b + 1])
+    a = into.indices[at].astype(np.int64)
+    values = first[a] * into.data[at] * np.repeat(hop[groups], count)
+    group_of = np.repeat(np.arange(len(groups)), count)
+    sizes = np.bincount(group_of, values > 0, len(groups)).astype(np.int64)
+    if prefer is None:
+        best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
+    else:
+        order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
+        best = order[np.r_[True, group_of[order][1:] != group_of[order][:-1]]]
+    for g, j in zip(group_of[best].tolist(), best.tolist(), strict=True):
+        nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
+        out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
     return out
 
 

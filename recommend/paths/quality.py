@@ -30,8 +30,8 @@ import numpy as np
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SPAN", "entity_popularity", "ewma", "interaction_recency", "linking_interaction",
-           "normalised_ewma", "shared_entity", "user_interactions"]
+__all__ = ["SPAN", "act_times", "entity_popularity", "ewma", "interaction_recency",
+           "linking_interaction", "normalised_ewma", "shared_entity", "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
@@ -95,6 +95,17 @@ def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, st
             key = (nb.relation, graph.node_id(nb.dst_type, j))
             found[key] = max(t, found.get(key, -math.inf))
     return found
+
+
+def act_times(graph: KnowledgeGraph, times: dict[tuple[str, str], float], relation: str,
+              node_type: str) -> np.ndarray:
+    """Per ``node_type`` node (by index), the latest time in ``times`` (a user's
+    :func:`user_interactions`) of their ``relation`` edge to it; -inf where none."""
+    out = np.full(graph.num_nodes(node_type), -np.inf)
+    for (rel, dst), t in times.items():
+        if rel == relation and dst.startswith(f"{node_type}:"):
+            out[graph.index(dst)] = t
+    return out
 
 
 def interaction_recency(

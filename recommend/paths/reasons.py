@@ -10,14 +10,19 @@ edges that says what that component saw, never more:
   ``also_bought`` / ``bought_together`` / ``also_viewed`` link, else a rules-made
   ``co_bought`` bought by ``min_people`` people;
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
-  category or concept: the most specific one they share), or a stored ``similar`` edge;
+  category or concept: the most specific one they share), or a stored ``similar`` edge. The
+  content profile also holds the products of the posts the user wrote, liked, shared or
+  commented on (:mod:`recommend.content.user_vectors`): a product A reached only so starts
+  ``You -liked-> post -mentions-> A`` (when A is the item itself, that is the whole path:
+  ``content>post``);
 - ``popularity`` is not the user's: the path goes through a category of the item that the
   user engaged with (``You are into C``, ``You bought A, in C``, or ``You are into P``, of
-  which the item's C is a kind), and the sentence adds how many people showed interest in
-  the item.
+  which the item's C is a kind), else a brand or concept of the item the user is into, and
+  the sentence adds how many people showed interest in the item.
 
 A product with no such hop gives no path (the next one is tried): nothing is made up. The
-first hop is the user's own strongest stored edge to A (purchase first, view last). A
+first hop is the user's own strongest stored edge to A (purchase first, view last; for
+content, else to a post that mentions A: written first, viewed last). A
 path's type (its ``metapath``) is ``"<component>><how>"``, e.g. ``"cf>co_purchased"``.
 """
 
@@ -45,6 +50,9 @@ OWN_RELATIONS = ("purchased", "carted", "rated", "shared", "liked", "commented",
                  "viewed")
 #: Stored product links that record co-interaction (loaded datasets' relations).
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
+#: A user's own relations to a post, strongest first (a content path's first hop to a
+#: product the post mentions; the content profile's kind weights, user_vectors).
+POST_RELATIONS = ("authored", "shared", "liked", "commented", "clicked", "viewed")
 #: Attributes two products can share (relation, node type, type name), for content.
 ATTRIBUTES = (("made_by", "brand", "brand"), ("in_category", "category", "category"),
               ("about", "concept", "concept"))
@@ -148,21 +156,26 @@ def evidence_paths(
             if len(found) >= per_component:
                 break
             rel = own.get(a)
+            prod = graph.node_id("product", a)
+            if ev.component == "content":
+                start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
+                    else _via_post(graph, user_id, prod)
+                if start is not None and prod == item_id:  # the item is in your post itself
+                    if rel is None:
+                        found.append((fraction, "content>post", *start, ""))
+                    continue
+                hop = None if start is None else _shared(context, prod, item_id)
+                if start is not None and hop is not None:
+                    how, middle = hop
+                    found.append((fraction, f"content>{how}", (*start[0], *middle[0]),
+                                  (*start[1], *middle[1]), ""))
+                continue
             if rel is None:
                 continue
-            prod = graph.node_id("product", a)
-            first = (user_id, rel, prod)
-            if ev.component == "content":
-                hop = _shared(context, prod, item_id)
-                if hop is not None:
-                    how, middle = hop
-                    found.append((fraction, f"content>{how}", (user_id, prod, *middle[0]),
-                                  (first, *middle[1]), ""))
-            else:
-                edge = _co_hop(context, prod, item_id, min_people, rel)
-                if edge is not None:
-                    found.append((fraction, f"{ev.component}>{edge[1]}",
-                                  (user_id, prod, item_id), (first, edge), ""))
+            edge = _co_hop(context, prod, item_id, min_people, rel)
+            if edge is not None:
+                found.append((fraction, f"{ev.component}>{edge[1]}",
+                              (user_id, prod, item_id), ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
 
@@ -183,13 +196,38 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
                     if _has_block(graph, "product", r, t)}
             if _has_block(graph, "product", "similar", "product"):
                 out.add("content>similar")
-        elif name == "popularity" and _has_block(graph, "product", "in_category", "category"):
-            out.add("popularity>category")
-            if _has_block(graph, "user", "interested_in", "category"):
-                out.add("popularity>interest")
-                if _has_block(graph, "category", "broader", "category"):
-                    out.add("popularity>interest_broader")
+            if _has_block(graph, "post", "mentions", "product") and any(
+                    _has_block(graph, "user", r, "post") for r in POST_RELATIONS):
+                out.add("content>post")
+        elif name == "popularity":
+            if _has_block(graph, "product", "in_category", "category"):
+                out.add("popularity>category")
+                if _has_block(graph, "user", "interested_in", "category"):
+                    out.add("popularity>interest")
+                    if _has_block(graph, "category", "broader", "category"):
+                        out.add("popularity>interest_broader")
+            out |= {f"popularity>interest_{n}" for r, t, n in ATTRIBUTES if t != "category"
+                    and _has_block(graph, "user", "interested_in", t)
+                    and _has_block(graph, "product", r, t)}
     return out
+
+
+def _via_post(graph: KnowledgeGraph, user_id: str, prod: str
+              ) -> tuple[tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -did-> post -mentions-> prod`` (nodes, edges) through the user's strongest
+    relation (:data:`POST_RELATIONS`) to a post that mentions ``prod``, or None."""
+    if not (graph.has_node(user_id) and graph.has_node(prod)):
+        return None
+    posts = {e.src for e in graph.neighbors(prod, "mentions", direction="in")
+             if e.src.startswith("post:")}
+    if not posts:
+        return None
+    for rel in POST_RELATIONS:
+        mine = sorted(e.dst for e in graph.neighbors(user_id, rel) if e.dst in posts)
+        if mine:
+            return (user_id, mine[0], prod), ((user_id, rel, mine[0]),
+                                              (mine[0], "mentions", prod))
+    return None
 
 
 def _has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
@@ -255,29 +293,65 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
                      ) -> Candidate | None:
     """Through the item's most specific category the user is into, else one holding a
     product of theirs (the strongest, then the first), else one whose broader category the
-    user is into; the sentence's note counts the people who showed interest in the item (if
-    at least ``min_people``)."""
+    user is into, else the item's most specific brand or concept the user is into; the
+    sentence's note counts the people who showed interest in the item (if at least
+    ``min_people``)."""
+    graph = context.graph
+    i = graph.index(item_id)
+    seen = graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc())
+    n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
+    note = f"; {n} people showed interest in it" if n >= min_people else ""
+    found = _through_category(context, item_id)
+    if found is None:
+        found = _interest_attribute(context, item_id)
+    return None if found is None else (1.0, found[0], found[1], found[2], note)
+
+
+def _through_category(context: UserReasons, item_id: str
+                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
     if not context.has("product", "in_category", "category"):
         return None
     graph, user_id = context.graph, context.user_id
-    cats, pop, seen = context.categories()
+    cats, pop, _ = context.categories()
     i = graph.index(item_id)
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
         return None
     mine = mine[np.argsort(pop[mine], kind="stable")]
-    n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
-    note = f"; {n} people showed interest in it" if n >= min_people else ""
     theirs = context.theirs()
     for c in mine.tolist():
         if c in theirs:
             cat = graph.node_id("category", c)
-            return (1.0, "popularity>interest", (user_id, cat, item_id),
-                    ((user_id, "interested_in", cat), (item_id, "in_category", cat)), note)
+            return ("popularity>interest", (user_id, cat, item_id),
+                    ((user_id, "interested_in", cat), (item_id, "in_category", cat)))
     found = _in_your_category(context, item_id, mine)
     if found is None and theirs:
         found = _in_your_broader(graph, user_id, item_id, mine, theirs)
-    return None if found is None else (1.0, found[0], found[1], found[2], note)
+    return found
+
+
+def _interest_attribute(context: UserReasons, item_id: str
+                        ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+    """``You -interested_in-> E <-made_by/about- item``: the item's least popular brand or
+    concept the user is into, or None."""
+    graph, user_id = context.graph, context.user_id
+    into = {e.dst for e in graph.neighbors(user_id, "interested_in")} \
+        if graph.has_node(user_id) else set()
+    best: tuple[float, str, str, str] | None = None
+    for rel, node_type, name in ATTRIBUTES:
+        if node_type == "category":
+            continue
+        for e in graph.neighbors(item_id, rel):
+            if e.dst in into and e.dst.startswith(f"{node_type}:"):
+                pop = float(entity_popularity(graph, node_type)[graph.index(e.dst)])
+                if best is None or pop < best[0]:
+                    best = (pop, name, rel, e.dst)
+    if best is None:
+        return None
+    _, name, rel, node = best
+    return (f"popularity>interest_{name}", (user_id, node, item_id),
+            ((user_id, "interested_in", node), (item_id, rel, node)))
 
 
 def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray

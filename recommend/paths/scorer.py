@@ -312,16 +312,18 @@ class GraphPathScorer:
         return TopN(users, items, scores)
 
     def explain(self, user: str, item: str, *, max_paths: int = 3,
-                privacy: Privacy | None = None) -> list[Path]:
+                privacy: Privacy | None = None, group: bool = False) -> list[Path]:
         """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``, none
-        showing what ``privacy`` (default :class:`Privacy`) forbids."""
+        showing what ``privacy`` (default :class:`Privacy`) forbids (``group``: one path per
+        shared entity, as the recommender shows them, :func:`~recommend.paths.explain.
+        explain_paths_many`)."""
         from recommend.paths.explain import explain_paths
 
         return explain_paths(
             self.graph_, user, item, self.metapaths_, self.weights_,
             max_paths=max_paths, steps=self.steps_,
             influencers=set() if self.kol_ is None else self.kol_.influencers(),
-            privacy=privacy,
+            privacy=privacy, group=group,
         )
 
     # ----- state -----

@@ -12,7 +12,16 @@ greedily, item by item in rank order, the path of largest utility
 - LIR and SEP are :mod:`recommend.paths.quality`'s (a path without a timed linking
   interaction or a shared entity counts 0.5: neither recent nor old, neither niche nor broad);
 - novelty is half for a type (meta-path) not yet shown under this item, half for one not yet
-  shown anywhere in the list so far (this item's paths included).
+  shown anywhere in the list so far (this item's paths included);
+- then, across the list: the first path under each item is its headline (what a shopper
+  reads scanning down the list, and what ETD counts). While some item has a candidate of a
+  type that is no item's headline, the cheapest swap that makes it one is made, if its
+  utility loss (the headline's utility without novelty minus the candidate's) is below
+  ``diversity``: one more headline type is worth that much (of equal losses, the swap in the
+  lower-ranked item). A swap never takes away the list's only headline of a type, never
+  touches the top item (its paths stay what explaining it alone gives), and the promoted
+  path is one of the item's own score-carrying paths (it replaces the item's last chosen
+  path when the item is full).
 
 All weights 0 is the plain largest-share order. The weights are :class:`recommend.hybrid.
 config.HybridConfig` fields (``path_recency_weight``, ``path_specificity_weight``,
@@ -89,16 +98,21 @@ def select_paths(
     in the order chosen (module doc); candidates with no share are dropped."""
     recency = interaction_recency(graph, user_id) if selection.recency else {}
     listed: set[str | None] = set()
-    out: list[list[tuple[float, T, Path]]] = []
+    pools: list[list[tuple[float, T, Path]]] = []
+    bases: list[list[float]] = []
+    picks: list[list[int]] = []
     for item in candidates:
         pool = [c for c in item if c[0] > 0]
+        pools.append(pool)
         if not pool:
-            out.append([])
+            bases.append([])
+            picks.append([])
             continue
         top = max(c[0] for c in pool)
         base = [c[0] / top + selection.recency * _lir(recency, c[2])
                 + selection.specificity * (1.0 - _sep(graph, c[2]))
                 if selection.active else c[0] / top for c in pool]
+        bases.append(base)
         chosen: list[int] = []
         shown: set[str | None] = set()
         while len(chosen) < min(max_paths, len(pool)):
@@ -114,8 +128,40 @@ def select_paths(
             chosen.append(best)
             shown.add(pool[best][2].metapath)
             listed.add(pool[best][2].metapath)
-        out.append([pool[j] for j in chosen])
-    return out
+        picks.append(chosen)
+    if selection.diversity > 0:
+        _vary_headlines(pools, bases, picks, max_paths, selection.diversity)
+    return [[pool[j] for j in chosen] for pool, chosen in zip(pools, picks, strict=True)]
+
+
+def _vary_headlines(pools: list[list[tuple[float, T, Path]]], bases: list[list[float]],
+                    picks: list[list[int]], max_paths: int, diversity: float) -> None:
+    """Make more types headlines across the list (module doc), swapping in ``picks``."""
+    heads: dict[str | None, int] = {}
+    for pool, chosen in zip(pools, picks, strict=True):
+        if chosen:
+            kind = pool[chosen[0]][2].metapath
+            heads[kind] = heads.get(kind, 0) + 1
+    while True:
+        best: tuple[float, int, int] | None = None
+        for i, (pool, base, chosen) in enumerate(zip(pools, bases, picks, strict=True)):
+            if i == 0 or not chosen or heads[pool[chosen[0]][2].metapath] < 2:
+                continue  # the top item and the list's only headline of a type stay
+            for j, c in enumerate(pool):
+                if c[2].metapath in heads:
+                    continue
+                loss = base[chosen[0]] - base[j]
+                # ties: the lower-ranked item, so the top items keep their best reason
+                if loss < diversity and (best is None or loss <= best[0] + 1e-12):
+                    best = (loss, i, j)
+        if best is None:
+            return
+        _, i, j = best
+        chosen = picks[i]
+        heads[pools[i][chosen[0]][2].metapath] -= 1
+        heads[pools[i][j][2].metapath] = 1
+        rest = [x for x in chosen if x != j]
+        picks[i] = [j, *rest][:max_paths]
 
 
 def _lir(recency: dict[tuple[str, str], float], path: Path) -> float:

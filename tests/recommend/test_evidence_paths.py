@@ -122,6 +122,51 @@ def test_popularity_path_goes_through_another_of_your_products_than_the_item() -
     assert nodes == ("user:1", "product:V", "category:all", "product:Z")  # V, not Z
 
 
+def test_content_path_reaches_a_product_of_your_profile_through_your_post() -> None:
+    g = shop()
+    g.add_node("product:Q", title="Item Q")
+    g.add_edges("made_by", ["product:Q"], ["brand:niche"])
+    g.add_edges("mentions", ["post:7", "post:8"], ["product:Q", "product:Q"])
+    g.add_edges("authored", ["user:mia", "user:mia"], ["post:7", "post:8"])
+    q = idx(g, "product:Q")
+    ev = Evidence("content", 0.3, ((q, 1.0),))
+    assert paths_of(g, "product:B", ev) == []  # Q is in no post of user:1's: no path
+    g.add_edges("viewed", ["user:1"], ["post:8"], ts=[3.0])
+    g.add_edges("liked", ["user:1"], ["post:7"], ts=[2.0])
+    [(_, _, (fraction, kind, nodes, edges, _))] = paths_of(g, "product:B", ev)
+    assert (fraction, kind) == (1.0, "content>same_brand")
+    # the strongest relation to a post that mentions Q: a like before a view
+    assert nodes == ("user:1", "post:7", "product:Q", "brand:niche", "product:B")
+    assert edges[:2] == (("user:1", "liked", "post:7"), ("post:7", "mentions", "product:Q"))
+    assert all(hop_exists(g, e) for e in edges)
+    # the item is in the post itself: the post is the whole path
+    [(_, _, (_, kind, nodes_q, edges_q, _))] = paths_of(g, "product:Q", ev)
+    assert kind == "content>post" and nodes_q == ("user:1", "post:7", "product:Q")
+    assert edges_q == edges[:2]
+    assert "content>post" in evidence_types(g, ["content"])
+    from recommend.hybrid.evidence import _linking_product
+
+    assert _linking_product(nodes) == "product:Q"
+    assert _linking_product(nodes_q) == "product:Q"
+    assert _linking_product(("user:1", "product:A", "product:B")) == "product:A"
+    assert _linking_product(("user:1", "brand:niche", "product:B")) is None
+
+
+def test_popularity_path_goes_through_a_brand_or_concept_you_are_into() -> None:
+    g = shop()
+    g.add_edges("about", ["product:C", "product:B"], ["concept:night", "concept:night"])
+    assert paths_of(g, "product:C", Evidence("popularity", 0.2)) == []
+    g.add_edges("interested_in", ["user:1", "user:1"], ["concept:night", "brand:other"])
+    [(_, _, (_, kind, nodes, edges, _))] = paths_of(g, "product:C", Evidence("popularity", 0.2))
+    assert kind == "popularity>interest_concept"
+    assert nodes == ("user:1", "concept:night", "product:C")
+    assert edges == (("user:1", "interested_in", "concept:night"),
+                     ("product:C", "about", "concept:night"))
+    assert all(hop_exists(g, e) for e in edges)
+    types = evidence_types(g, ["popularity"])
+    assert {"popularity>interest_concept", "popularity>interest_brand"} <= types
+
+
 def test_popularity_path_goes_through_a_category_you_engage_with() -> None:
     g = shop()
     [(_, _, (fraction, kind, nodes, edges, note))] = paths_of(
@@ -238,6 +283,22 @@ def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection(
     assert (shown.kind, shown.component, shown.contribution) == ("connection", None, 0.0)
     assert shown.nodes == ("user:1", "product:A", "product:B")  # the largest (cf's)
     assert shown.text.endswith(CONNECTION_NOTE)
+
+
+def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
+    g = shop()
+    a = idx(g, "product:A")
+    evidence = [[Evidence("cf", 0.3, ((a, 1.0),)), Evidence("session", 0.5, ((a, 0.4),)),
+                 Evidence("content", 0.2, ((a, 1.0),))]]
+    shown = scored_paths_many(g, "user:1", ["product:B"], [], max_paths=3,
+                              selection=Selection(), evidence=evidence, totals=[1.0],
+                              min_share=0.02)[0]
+    # cf (0.3) and session (0.5 * 0.4) give the same "people who bought A also bought B"
+    # path: one path carrying 0.5, under cf (the larger part); content's is another path
+    assert [(p.component, p.metapath) for p in shown] == [("cf", "cf>co_purchased"),
+                                                          ("content", "content>same_brand")]
+    assert [p.contribution for p in shown] == pytest.approx([0.5 / 0.7, 0.2 / 0.7])
+    assert len({p.text for p in shown}) == 2
 
 
 def test_the_floor_is_a_checked_config_field() -> None:

@@ -83,9 +83,35 @@ def test_diversity_varies_types_within_an_item_and_across_the_list() -> None:
     out = chosen(select_paths(shop(), "user:1", [[a, b, c], [a, c]], 2, varied))
     # item 1: A first (1 + 1), then the other type (0.2 + 1) beats B (0.8 + 0)
     assert out[0] == [("bought>co", "product:A"), ("bought>brand", "product:C")]
-    assert out[1][0] == ("bought>co", "product:A")  # both types listed: 1 against 0.2
+    # both types listed (1 against 0.2), but "bought>brand" heads no item: the headline pass
+    # swaps it in (loss 0.8 < 1), in the lower-ranked of the two equal swaps
+    assert out[1] == [("bought>brand", "product:C"), ("bought>co", "product:A")]
     out = chosen(select_paths(shop(), "user:1", [[a], [b, c]], 1, Selection(0, 0, 2.0)))
     assert out == [[("bought>co", "product:A")], [("bought>brand", "product:C")]]
+
+
+def test_headlines_vary_across_the_list_within_the_diversity_budget() -> None:
+    a = (0.5, "graph", path("product:A", "bought>co"))
+    b = (0.45, "graph", path("product:B", "bought>co"))
+    c = (0.2, "cf", path("product:C", "bought>brand", "brand:big"))
+    weak = (0.1, "cf", path("product:C", "bought>brand", "brand:big"))
+    varied = Selection(recency=0.0, specificity=0.0, diversity=1.0)
+    # one path per item: the greedy pass heads both items with "bought>co" (item 2: B
+    # 1 + 0.5 against C 0.44 + 1); item 2's own "bought>brand" path (loss 0.56 < 1) becomes
+    # its headline, replacing the co path (the item is full)
+    out = chosen(select_paths(shop(), "user:1", [[a], [b, c]], 1, varied))
+    assert out == [[("bought>co", "product:A")], [("bought>brand", "product:C")]]
+    # a loss of 0.8 is over a budget of 0.5: no swap
+    out = chosen(select_paths(shop(), "user:1", [[a], [b, weak]], 2, Selection(0, 0, 0.5)))
+    assert [item[0][0] for item in out] == ["bought>co", "bought>co"]
+    # neither the top item nor the list's only headline of a type is swapped away
+    other = (0.45, "cf", path("product:B", "bought>other"))
+    brand = (0.5, "cf", path("product:C", "bought>brand", "brand:big"))
+    out = chosen(select_paths(shop(), "user:1", [[a, c], [brand, other]], 1, varied))
+    assert out == [[("bought>co", "product:A")], [("bought>brand", "product:C")]]
+    # no diversity weight: largest first, no headline pass
+    out = chosen(select_paths(shop(), "user:1", [[a], [b, c]], 1, Selection(0, 0, 0)))
+    assert out == [[("bought>co", "product:A")], [("bought>co", "product:B")]]
 
 
 def test_bad_weights_are_refused() -> None:

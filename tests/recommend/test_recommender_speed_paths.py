@@ -38,9 +38,11 @@ def test_paths_are_the_ones_the_paths_package_finds(rec: Recommender) -> None:
                 assert all(hop_exists(rec.graph, e) for e in p.edges)
             for p in r.paths:
                 if p.kind == "score" and p.component in ("graph", "social"):
-                    # one the component's own explain() gives (selection chooses among the
-                    # path_pool largest of each meta-path)
-                    mine = rec.model.components[p.component].explain(user, r.item, 200)
+                    # one the component's own explain() gives, grouped by shared entity as
+                    # the recommender groups them (selection chooses among the path_pool
+                    # largest of each meta-path)
+                    mine = rec.model.components[p.component].scorer.explain(
+                        user, r.item, max_paths=200, group=True)
                     assert (p.nodes, p.edges, p.text, p.metapath) in \
                         [(q.nodes, q.edges, q.text, q.metapath) for q in mine]
                     scored += 1
