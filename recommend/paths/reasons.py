@@ -81,7 +81,7 @@ class UserReasons:
     """What :func:`evidence_paths` asks of the graph for one user, gathered once per request:
     which relation blocks hold edges, the attribute matrices and their entities' popularity,
     the user's products by strength and the categories they hold, the categories the user
-    is into. Made by :func:`evidence_paths` when not given; a request explaining ``k`` items
+    is into, the posts they acted on. Made by :func:`evidence_paths` when not given; a request explaining ``k`` items
     makes one (the answers are the same either way)."""
 
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
@@ -97,6 +97,7 @@ class UserReasons:
         self._categories: tuple[sp.csr_matrix, np.ndarray, sp.csc_matrix] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
+        self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
 
     def has(self, src: str, rel: str, dst: str) -> bool:
         """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
@@ -122,6 +123,26 @@ class UserReasons:
                 u = self.graph.index(self.user_id)
                 self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
         return self._theirs
+
+    def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
+        """(posts x products ``mentions`` by column, the user's posts -> their relations to
+        each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
+        if self._posts is None:
+            graph = self.graph
+            if not self.has("post", "mentions", "product"):
+                return None
+            mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
+                "mentions", dst_type="product", src_type="post").tocsc())
+            mine: dict[int, set[str]] = {}
+            u = graph.index(self.user_id)
+            for rel in POST_RELATIONS:
+                if self.has("user", rel, "post"):
+                    m = graph.matrix(rel, dst_type="post", src_type="user")
+                    if u < m.shape[0]:
+                        for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                            mine.setdefault(q, set()).add(rel)
+            self._posts = (mentions, mine)
+        return self._posts
 
     def products(self) -> tuple[np.ndarray, sp.csc_matrix]:
         """The user's products, strongest relation first (then by index), and which
@@ -159,7 +180,7 @@ def evidence_paths(
             prod = graph.node_id("product", a)
             if ev.component == "content":
                 start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
-                    else _via_post(graph, user_id, prod)
+                    else _via_post(context, prod)
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
@@ -212,21 +233,26 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     return out
 
 
-def _via_post(graph: KnowledgeGraph, user_id: str, prod: str
+def _via_post(context: UserReasons, prod: str
               ) -> tuple[tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -did-> post -mentions-> prod`` (nodes, edges) through the user's strongest
-    relation (:data:`POST_RELATIONS`) to a post that mentions ``prod``, or None."""
+    relation (:data:`POST_RELATIONS`) to a post that mentions ``prod`` (of those, the first
+    by id), or None."""
+    graph, user_id = context.graph, context.user_id
     if not (graph.has_node(user_id) and graph.has_node(prod)):
         return None
-    posts = {e.src for e in graph.neighbors(prod, "mentions", direction="in")
-             if e.src.startswith("post:")}
-    if not posts:
+    found = context.posts()
+    if found is None:
         return None
+    mentions, mine = found
+    i = graph.index(prod)
+    if i >= mentions.shape[1]:
+        return None
+    posts = mentions.indices[mentions.indptr[i]:mentions.indptr[i + 1]].tolist()
     for rel in POST_RELATIONS:
-        mine = sorted(e.dst for e in graph.neighbors(user_id, rel) if e.dst in posts)
-        if mine:
-            return (user_id, mine[0], prod), ((user_id, rel, mine[0]),
-                                              (mine[0], "mentions", prod))
+        ids = sorted(graph.node_id("post", q) for q in posts if rel in mine.get(q, ()))
+        if ids:
+            return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
 
 
