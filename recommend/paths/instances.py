@@ -96,12 +96,7 @@ def top_instances_many(
             bounds = reach[node] * hop
             totals = np.bincount(owner, bounds, len(items))
             mids = _top_per(owner, bounds, max_middle)
-            into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
-            b = node[mids]
-            count = np.diff(into.indptr)[b]
-            pos = spans(into.indptr[b], into.indptr[b + 1])
-            a = into.indices[pos].astype(np.int64)
-            values = first[a] * into.data[pos] * np.repeat(hop[mids], count)
+            a, b, count, values = _into_middle(steps[1], first, node[mids], hop[mids])
             owner = np.repeat(owner[mids], count)
             middle = np.stack([a, np.repeat(b, count)], axis=1)
     out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
@@ -141,12 +136,7 @@ def top_groups_many(
     groups = _top_per(owner, sums, k)
     if not len(groups):
         return out
-    into = _by_matrix(steps[1], None, steps[1].tocsc)  # column b: the a's into b
-    b = node[groups]
-    count = np.diff(into.indptr)[b]
-    at = spans(into.indptr[b], into.indptr[b + 1])
-    a = into.indices[at].astype(np.int64)
-    values = first[a] * into.data[at] * np.repeat(hop[groups], count)
+    a, b, count, values = _into_middle(steps[1], first, node[groups], hop[groups])
     group_of = np.repeat(np.arange(len(groups)), count)
     sizes = np.bincount(group_of, values > 0, len(groups)).astype(np.int64)
     if prefer is None:
@@ -158,6 +148,19 @@ def top_groups_many(
         nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
         out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
     return out
+
+
+def _into_middle(step: sp.csr_matrix, first: np.ndarray, b: np.ndarray, hop: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
+    hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
+    into each b, as (a, b, how many a per b, instance values ``first[a] * step[a, b] * hop``),
+    grouped by b in the order given."""
+    into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
+    count = np.diff(into.indptr)[b]
+    at = spans(into.indptr[b], into.indptr[b + 1])
+    a = into.indices[at].astype(np.int64)
+    return a, b, count, first[a] * into.data[at] * np.repeat(hop, count)
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

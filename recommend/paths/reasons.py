@@ -81,8 +81,8 @@ class UserReasons:
     """What :func:`evidence_paths` asks of the graph for one user, gathered once per request:
     which relation blocks hold edges, the attribute matrices and their entities' popularity,
     the user's products by strength and the categories they hold, the categories the user
-    is into, the posts they acted on. Made by :func:`evidence_paths` when not given; a request explaining ``k`` items
-    makes one (the answers are the same either way)."""
+    is into, the posts they acted on. Made by :func:`evidence_paths` when not given; a
+    request explaining ``k`` items makes one (the answers are the same either way)."""
 
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
         self.graph, self.user_id, self.own = graph, user_id, own
