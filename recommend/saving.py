@@ -7,7 +7,7 @@ manifest's stages stay true; the SPARQL store, if the artifact had one, is writt
 from the saved graph (:mod:`kg.rdf_store`), which :meth:`recommend.Recommender.add` may
 have changed since, unless ``rdf_store=False`` (the server's snapshots: it exposes no
 SPARQL, and on ML-100K the store is ~15 s of a snapshot's ~16; the saved artifact is then
-one without a store, as ``shopgraph build --no-rdf-store`` makes). The quarantine is the
+one without a store, as ``shopgraph build`` makes by default). The quarantine is the
 loaded one plus the rejections of :meth:`recommend.Recommender.add` since.
 """
 
