@@ -14,13 +14,21 @@ from scripts.cli import main
 from tests.serve.conftest import HEADERS, KEY
 
 
-def test_audience_is_the_cli_json(client: TestClient, small_demo_artifact, capsys) -> None:
-    got = client.get("/v1/items/p0004/audience", params={"n": 9})
+def _route_is_the_cli_json(client: TestClient, capsys, route: str, params: dict[str, int],
+                          argv: list[str]) -> dict:
+    """The route's 200 body, checked equal to the CLI's ``--json`` output for ``argv``."""
+    got = client.get(route, params=params)
     assert got.status_code == 200
-    assert main(["audience", str(small_demo_artifact), "--item", "p0004", "-n", "9",
-                 "--json"]) == 0
+    assert main([*argv, "--json"]) == 0
     assert got.json() == json.loads(capsys.readouterr().out)
-    assert len(got.json()["members"]) == 9 and got.json()["summary"]["size"] == 9
+    return got.json()
+
+
+def test_audience_is_the_cli_json(client: TestClient, small_demo_artifact, capsys) -> None:
+    body = _route_is_the_cli_json(client, capsys, "/v1/items/p0004/audience", {"n": 9},
+                                  ["audience", str(small_demo_artifact), "--item", "p0004",
+                                   "-n", "9"])
+    assert len(body["members"]) == 9 and body["summary"]["size"] == 9
 
 
 def test_audience_members_show_no_private_act(client: TestClient, small_demo_artifact) -> None:
@@ -56,12 +64,10 @@ def test_audience_without_paths_and_its_bounds(client: TestClient) -> None:
 
 
 def test_influencers_are_the_cli_json(client: TestClient, small_demo_artifact, capsys) -> None:
-    got = client.get("/v1/items/p0004/influencers", params={"k": 3})
-    assert got.status_code == 200
-    assert main(["influencers", str(small_demo_artifact), "--item", "p0004", "-k", "3",
-                 "--json"]) == 0
-    assert got.json() == json.loads(capsys.readouterr().out)
-    chosen = got.json()["influencers"]
+    body = _route_is_the_cli_json(client, capsys, "/v1/items/p0004/influencers", {"k": 3},
+                                  ["influencers", str(small_demo_artifact), "--item", "p0004",
+                                   "-k", "3"])
+    chosen = body["influencers"]
     assert len(chosen) == 3 and all(i["sentence"].endswith(".") for i in chosen)
     for k in (0, 21):
         assert client.get("/v1/items/p0004/influencers", params={"k": k}).status_code == 422
