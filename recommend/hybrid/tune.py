@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 _BATCH = 256
 
 
+def twice_standard_error(gain: np.ndarray) -> float:
+    """Twice the standard error of the mean of paired ``gain`` (inf below two pairs): a
+    choice that changes a default must win by more than this."""
+    return 2.0 * float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else np.inf
+
+
 def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int) -> np.ndarray:
     """(len(users), k) product indices a component ranks first alone for ``users``, among
     the described products they have not seen (-1 pads)."""
@@ -188,7 +194,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
     best, best_gain = 0.0, 0.0
     for weight in weights[1:]:
         gain = per_user[weight] - per_user[0.0]
-        margin = 2.0 * gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
+        margin = twice_standard_error(gain)
         record["gain_over_text"][f"{weight:g}"] = {"mean": round(float(gain.mean()), 5),
                                                    "twice_se": round(float(margin), 5)}
         if gain.mean() > margin and gain.mean() > best_gain:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from recommend.hybrid.tune import twice_standard_error
 from recommend.marketer.audience import activity, audience_parts, top_users
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
     recall = {b: float(np.mean(r)) for b, r in found.items()}
     best = max(weights, key=lambda b: (round(recall[b], 6), -b))
     gain = np.asarray(found[best]) - np.asarray(found[fixed])
-    margin = 2.0 * float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else np.inf
+    margin = twice_standard_error(gain)
     chosen = best if gain.mean() > margin else fixed
     return chosen, {"chosen": chosen, "best": best, "fixed": fixed, "products": len(gain),
                     "gain_over_fixed": round(float(gain.mean()), 4),
