@@ -171,9 +171,7 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
             due += interval or 0.0
             try:
                 if feedback:
-                    event = {"user": rng.choice(users), "target": rng.choice(products),
-                             "target_type": "product", "kind": rng.choice(KINDS),
-                             "ts": round(time.time() - rng.random() * 1e5, 6)}
+                    event = make_event(rng, users, products)
                     got = await http.post("/v1/events", json=event,
                                           headers={"X-API-Key": KEY})
                     ok = got.status_code == 200 and got.json().get("accepted") == 1
@@ -181,7 +179,7 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
                         load.acked.append(event)
                 else:
                     got = await http.get(f"/v1/users/{rng.choice(users)}/recommendations",
-                                         params={"k": 10, "explain": "true"})
+                                         params=RECS_PARAMS)
                     ok = got.status_code == 200
                 route = "events" if feedback else "recommendations"
                 if ok:
@@ -238,6 +236,17 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "peak_rss_mb": round(server.peak_rss_kb / 1024, 1), "acked": load.acked}
 
 
+#: The recommendation request every client sends.
+RECS_PARAMS = {"k": 10, "explain": "true"}
+
+
+def make_event(rng: random.Random, users: list[str], products: list[str]) -> dict:
+    """One feedback event of a random user on a random product, timed in the last ~day."""
+    return {"user": rng.choice(users), "target": rng.choice(products),
+            "target_type": "product", "kind": rng.choice(KINDS),
+            "ts": round(time.time() - rng.random() * 1e5, 6)}
+
+
 def lone(server: Server, users: list[str], products: list[str], times: int) -> dict:
     """p50/p99 of ``times`` explained recommendations and ``times // 4`` feedback events
     sent one at a time by one client (no queueing: what one request costs)."""
@@ -251,13 +260,11 @@ def lone(server: Server, users: list[str], products: list[str], times: int) -> d
             for _ in range(n):
                 start = time.perf_counter()
                 if route == "events":
-                    http.post("/v1/events", headers={"X-API-Key": KEY}, json={
-                        "user": rng.choice(users), "target": rng.choice(products),
-                        "kind": rng.choice(KINDS), "ts": round(time.time() - rng.random() * 1e5, 6),
-                    }).raise_for_status()
+                    http.post("/v1/events", headers={"X-API-Key": KEY},
+                              json=make_event(rng, users, products)).raise_for_status()
                 else:
                     http.get(f"/v1/users/{rng.choice(users)}/recommendations",
-                             params={"k": 10, "explain": "true"}).raise_for_status()
+                             params=RECS_PARAMS).raise_for_status()
                 lat.append((time.perf_counter() - start) * 1000)
             if lat:
                 out[route] = {"count": n, "p50_ms": round(float(np.percentile(lat, 50)), 2),

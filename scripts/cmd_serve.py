@@ -17,7 +17,7 @@ import argparse
 import os
 from pathlib import Path
 
-API_KEY_ENV = "SHOPGRAPH_API_KEY"
+from recommend.serve import API_KEY_ENV
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,3 +14,6 @@ dataset files are), :mod:`~recommend.serve.feedback` ("not interested"),
 :mod:`~recommend.serve.storefront` (the HTML pages). FastAPI and uvicorn are the ``serve``
 extra: importing :mod:`recommend` never loads them.
 """
+
+#: The environment variable holding the write API key (the CLI's, handed on to readers).
+API_KEY_ENV = "SHOPGRAPH_API_KEY"

@@ -55,9 +55,8 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     summary of its audience, 5% of users and at least 100, no member named), and the ``k``
     influencers chosen, each with their sentence, and the reach beside the baselines'."""
     iid = served_item(state, item)
-    size = max(100, state.rec.graph.num_nodes("user") // 20)
-    found = state.rec.audience(iid, size, explain=False)
     choice = state.rec.choose_influencers(iid, k)
+    found = state.rec.audience(iid, choice.audience_size, explain=False)
     mean = choice.reach[0]
     base = choice.baselines
     lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "

@@ -47,6 +47,8 @@ import uvicorn
 from fastapi import Body, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
+from recommend.serve import API_KEY_ENV
+from recommend.serve.metrics import MULTIPROC_ENV
 from recommend.serve.reader import READY_WAIT
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
@@ -54,8 +56,6 @@ if TYPE_CHECKING:
     from recommend.serve.state import ServedState
 
 LOGGER = logging.getLogger("shopgraph.serve")
-API_KEY_ENV = "SHOPGRAPH_API_KEY"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 QUICK_DEATH = 30.0  # a reader dying this soon after its start counts as failing
 MAX_FAILURES = 3  # failing starts in a row before the server gives up
 STOP_SECONDS = 20.0  # a reader's graceful stop, before SIGKILL
