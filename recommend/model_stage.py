@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recommend.hybrid.config import HybridConfig
-from recommend.stages.vision_stage import IMAGE_EMBEDDINGS_FILE
 
 if TYPE_CHECKING:
     from kg.artifact import Stage, StageResult
@@ -75,6 +74,7 @@ def prefetch_stage(encoder: SentenceEncoder) -> Stage:
 def _pictures(graph: KnowledgeGraph, tmp: Path) -> ProductImages | None:
     """The vision stage's product picture vectors in this build, if it wrote any."""
     from recommend.content.images import read_product_images
+    from recommend.stages.vision_stage import IMAGE_EMBEDDINGS_FILE
 
     path = tmp / IMAGE_EMBEDDINGS_FILE
     return read_product_images(graph, path) if path.is_file() else None
