@@ -191,7 +191,7 @@ def explain_paths_many(
             if violations(graph, user_id, edges, min_people=privacy.min_people,
                           demographic=demographic):
                 continue
-            note = group_note(graph, nodes, edges, size) if size > 1 else ""
+            note = group_note(graph, nodes, edges, size)
             text = render_path(graph, nodes, edges, influencers=influencers) + note \
                 if render else ""
             kept.append(Path(nodes, edges, name, share / total, text, note=note))

@@ -87,7 +87,7 @@ def top_instances_many(
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
         totals = np.bincount(owner, values, len(items))
     else:
-        first = _by_user(steps[0], u, lambda: _first_row(steps[0], u))
+        first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
         if len(steps) == 2:
             values, middle = first[node] * hop, node[:, None]
             totals = np.bincount(owner, values, len(items))
@@ -127,7 +127,7 @@ def top_groups_many(
     pos = spans(last.indptr[items], last.indptr[items + 1])
     owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
     node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
-    first = _by_user(steps[0], u, lambda: _first_row(steps[0], u))
+    first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
     reach = walk_dense(reach_state(steps, u))
     sums = reach[node] * hop  # what each (item, entity b) group carries
     totals = np.bincount(owner, sums, len(items))
@@ -173,14 +173,6 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     pos = pos[np.argsort(key, kind="stable")]
     group = owner[pos]
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
-
-
-def _first_row(m: sp.csr_matrix, r: int) -> np.ndarray:
-    """Row ``r`` of ``m`` as dense float64 (products of step values are summed in it)."""
-    out = np.zeros(m.shape[1])
-    lo, hi = m.indptr[r], m.indptr[r + 1]
-    out[m.indices[lo:hi]] = m.data[lo:hi]  # float64 at once: no float32 row to convert
-    return out
 
 
 class _Memo:
@@ -234,7 +226,7 @@ def _column(m: sp.csr_matrix, c: int) -> np.ndarray:
 
 def path_value(steps: Sequence[sp.csr_matrix], u: int, i: int) -> float:
     """``(S1 S2 ... Sk)[u, i]`` by pushing a dense vector (cheap for one pair)."""
-    v = _first_row(steps[0], u)
+    v = walk_dense(walk_start(steps[0], u))
     for m in steps[1:-1]:
         v = m.T @ v
     return float(v @ _column(steps[-1], i)) if len(steps) > 1 else float(v[i])

@@ -34,8 +34,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from kg.interactions import seen_matrix
-from recommend.paths.privacy import AGGREGATES, LINK_AGGREGATES, interactions_of, people
+from recommend.paths.privacy import (
+    AGGREGATES,
+    ENGAGED,
+    LINK_AGGREGATES,
+    doers_matrix,
+    interactions_of,
+    people,
+)
 from recommend.paths.quality import entity_popularity
 
 if TYPE_CHECKING:
@@ -94,7 +100,7 @@ class UserReasons:
                             entity_popularity(graph, node_type))
                            for rel, node_type, name in ATTRIBUTES
                            if ("product", rel, node_type) in self.blocks]
-        self._categories: tuple[sp.csr_matrix, np.ndarray, sp.csc_matrix] | None = None
+        self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
@@ -103,15 +109,14 @@ class UserReasons:
         """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
         return (src, rel, dst) in self.blocks
 
-    def categories(self) -> tuple[sp.csr_matrix, np.ndarray, sp.csc_matrix]:
-        """(products x categories ``in_category``, the categories' popularity, who has seen
-        each product by column): the popularity path's lookups."""
+    def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(products x categories ``in_category``, the categories' popularity): the
+        popularity path's lookups."""
         if self._categories is None:
             graph = self.graph
             self._categories = (
                 graph.matrix("in_category", dst_type="category", src_type="product"),
-                entity_popularity(graph, "category"),
-                graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc()))
+                entity_popularity(graph, "category"))
         return self._categories
 
     def theirs(self) -> set[int]:
@@ -324,7 +329,7 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
     ``min_people``)."""
     graph = context.graph
     i = graph.index(item_id)
-    seen = graph.cached(("seen by product",), lambda: seen_matrix(graph).tocsc())
+    seen = doers_matrix(graph, ENGAGED)
     n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
     note = f"; {n} people showed interest in it" if n >= min_people else ""
     found = _through_category(context, item_id)
@@ -339,7 +344,7 @@ def _through_category(context: UserReasons, item_id: str
     if not context.has("product", "in_category", "category"):
         return None
     graph, user_id = context.graph, context.user_id
-    cats, pop, _ = context.categories()
+    cats, pop = context.categories()
     i = graph.index(item_id)
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
