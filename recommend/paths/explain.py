@@ -135,6 +135,7 @@ def explain_paths_many(
     keep: int | None = -1,
     render: bool = True,
     group: bool = False,
+    times: dict[tuple[str, str], float] | None = None,
 ) -> list[list[Path]]:
     """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path).
 
@@ -146,7 +147,8 @@ def explain_paths_many(
     carrying the sum over them all
     (:func:`~recommend.paths.instances.top_groups_many`; masking its last hop takes that
     sum out), its ``note`` saying how many of the user's own acts lead there
-    (:func:`~recommend.paths.sentences.group_note`)."""
+    (:func:`~recommend.paths.sentences.group_note`); ``times``: the user's
+    :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
     keep = max_paths if keep == -1 else keep
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
@@ -154,7 +156,6 @@ def explain_paths_many(
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     found: list[list[tuple[float, str, tuple[int, ...], int]]] = [[] for _ in item_ids]
     totals = np.zeros(len(item_ids))
-    times: dict[tuple[str, str], float] | None = None
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
@@ -235,6 +236,7 @@ def scored_paths_many(
     privacy = privacy or Privacy()
     found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
     kols_of: dict[str, Collection[str]] = {}
+    times = user_interactions(graph, user_id)  # once per request: grouping and recency
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
@@ -243,7 +245,7 @@ def scored_paths_many(
                                    max_paths=max(pool, max_paths) if selection.active
                                    else max_paths,
                                    steps=sc.steps_, influencers=kols, fallback=False,
-                                   privacy=privacy, render=False, group=True,
+                                   privacy=privacy, render=False, group=True, times=times,
                                    keep=None if selection.active else max_paths)
         for j, item_paths in zip(wanted, paths, strict=True):
             found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
@@ -256,7 +258,7 @@ def scored_paths_many(
         if totals is not None and min_share > 0 and paths:
             below[j] = paths[0][1:]
             paths[:] = [c for c in paths if c[0] >= min_share * totals[j]]
-    chosen = select_paths(graph, user_id, found, max_paths, selection)
+    chosen = select_paths(graph, user_id, found, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:

@@ -111,10 +111,12 @@ def act_times(graph: KnowledgeGraph, times: dict[tuple[str, str], float], relati
 def interaction_recency(
     graph: KnowledgeGraph, user_id: str, *, span: float = SPAN,
     variant: Literal["original", "hopwise"] = "original",
+    times: dict[tuple[str, str], float] | None = None,
 ) -> dict[tuple[str, str], float]:
     """LIR of each of the user's timed interactions, ``(relation, target) -> [0, 1]``
-    (module doc; hopwise: ``ewm(span=n)`` over the timestamps)."""
-    times = user_interactions(graph, user_id)
+    (module doc; hopwise: ``ewm(span=n)`` over the timestamps); ``times``: the user's
+    :func:`user_interactions`, when the caller has them."""
+    times = user_interactions(graph, user_id) if times is None else times
     keys = list(times)
     values = np.array([times[k] for k in keys])
     if variant == "original":

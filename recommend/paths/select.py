@@ -93,10 +93,13 @@ def select_paths(
     candidates: Sequence[Sequence[tuple[float, T, Path]]],
     max_paths: int,
     selection: Selection,
+    *,
+    times: dict[tuple[str, str], float] | None = None,
 ) -> list[list[tuple[float, T, Path]]]:
     """Per item (in rank order), up to ``max_paths`` of its ``(share, tag, path)`` candidates,
-    in the order chosen (module doc); candidates with no share are dropped."""
-    recency = interaction_recency(graph, user_id) if selection.recency else {}
+    in the order chosen (module doc); candidates with no share are dropped. ``times``: the
+    user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
+    recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
     listed: set[str | None] = set()
     pools: list[list[tuple[float, T, Path]]] = []
     bases: list[list[float]] = []
