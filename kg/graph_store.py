@@ -73,10 +73,11 @@ class GraphStore:
         """The keys of every value kept by :meth:`cached` or :meth:`cached_for`."""
         return list(self._derived)
 
-    def cached_at(self, key: Hashable, version: tuple[int, int, int]) -> Any | None:
-        """The value :meth:`cached` kept for ``key`` if it was made at ``version``, else None."""
+    def cached_now(self, key: Hashable) -> Any | None:
+        """The value :meth:`cached` kept for ``key`` if it was made at this version, else
+        None (never computes it)."""
         hit = self._derived.get(key)
-        return hit[1] if hit is not None and hit[0] == version else None
+        return hit[1] if hit is not None and hit[0] == self.version else None
 
     def same_nodes(self, other: GraphStore) -> bool:
         """Whether ``other`` (a fork of this store, or this store's origin) holds the same

@@ -174,7 +174,7 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
     from kg.delta import splice_rows
 
     users = np.asarray(users, np.int64)
-    seen = old.cached_at("seen", old.version)
+    seen = old.cached_now("seen")
     if seen is not None:
         mine = relation_rows(graph, PRODUCT_RELATIONS, users)
         mine.data[:] = 1.0
@@ -190,14 +190,14 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
     for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "times"):
             continue
-        times = old.cached_at(key, old.version)
+        times = old.cached_now(key)
         if times is not None:
             graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users,
                                                         times_of(tuple(key[1]), key[2]))))
     for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "history"):
             continue
-        history = old.cached_at(key, old.version)
+        history = old.cached_now(key)
         if history is None:
             continue
         tau = key[1]
