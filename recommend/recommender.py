@@ -49,6 +49,7 @@ from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.evidence import no_path
 from recommend.hybrid.filters import filter_mask, product_prices
+from recommend.hybrid.path_component import PathComponent
 from recommend.marketer.api import MarketerMixin
 from recommend.request import check_diversity, check_id, check_k, request_filters
 from recommend.results import ExplainedPath, Recommendation
@@ -266,7 +267,7 @@ class Recommender(MarketerMixin):
             return []
         if diversity > 0 and "content" in self.model.components:
             keep = np.argsort(-scores, kind="stable")[: max(5 * k, 50)]
-            vecs = self.model.components["content"].item_vectors_[items[keep]]
+            vecs = self.model.components["content"].product_vectors(items[keep])
             from recommend.hybrid.blend import diversify
 
             order = keep[diversify(items[keep], scores[keep], vecs, k, diversity)]
@@ -301,9 +302,8 @@ class Recommender(MarketerMixin):
             sets = {}
             for name in PATH_COMPONENTS:
                 comp = self.model.components.get(name)
-                if comp is not None:
-                    kol = comp.scorer.kol_
-                    sets[name] = frozenset(() if kol is None else kol.influencers())
+                if isinstance(comp, PathComponent):
+                    sets[name] = comp.influencers()
             self._influencers = {**sets, "": frozenset().union(*sets.values())}
         return self._influencers.get(component or "", frozenset())
 

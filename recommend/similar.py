@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kg.links import Around
+from recommend.hybrid.components import ContentComponent
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath, Recommendation
 
@@ -75,9 +76,9 @@ def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | 
     described[i] = False
     scores: dict[str, np.ndarray] = {}
     content = model.components.get("content")
-    if content is not None and np.any(content.item_vectors_[i]):
-        vectors = content.item_vectors_
-        scores["content"] = (vectors @ vectors[i]).astype(np.float64)
+    cosine = content.similarity(i) if isinstance(content, ContentComponent) else None
+    if cosine is not None:
+        scores["content"] = cosine
     seen = model.seen_
     if seen.nnz and i < seen.shape[1]:
         col = seen[:, i].toarray().ravel()

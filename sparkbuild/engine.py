@@ -135,7 +135,7 @@ class SparkEngine:
                          ) -> dict[str, int]:
         """``tables/metapaths``: each user's top K per meta-path of the graph and social
         scorers (:mod:`sparkbuild.metapaths`)."""
-        from recommend.hybrid.components import PathComponent
+        from recommend.hybrid.path_component import PathComponent
         from recommend.paths.privacy import Privacy
         from sparkbuild.metapaths import metapath_top_k
 

@@ -1,8 +1,9 @@
 """Candidates: the union of each component's top N allowed products, with every score.
 
-A component's scores for a batch are either a dense (rows x items) array or a
-:class:`Proposer` that finds its own top N (the content component searches its FAISS index:
-:class:`recommend.content.search.SearchedScores`) and scores the chosen pairs only.
+A component's scores for a batch (its ``candidates``, :mod:`recommend.hybrid.component`) are
+either a dense (rows x items) array or a :class:`Proposer` that finds its own top N (the
+content component searches its FAISS index: :class:`recommend.content.search.SearchedScores`)
+and scores the chosen pairs only.
 
 >>> import numpy as np
 >>> c = gather({"a": np.array([[3.0, 1.0, 0.0]]), "b": np.array([[0.0, 0.0, 5.0]])},
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -33,15 +34,6 @@ class Proposer(Protocol):
 
 
 Scores = np.ndarray | Proposer
-
-
-def component_scores(component: Any, users: np.ndarray, columns: np.ndarray) -> Scores:
-    """A component's scores of ``users`` over products ``columns``: by its own search when it
-    offers one (``searched``), else its dense ``scores`` restricted to the columns."""
-    search = getattr(component, "searched", None)
-    if search is not None:
-        return search(users, columns)
-    return component.scores(users)[:, columns]
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,12 @@
-"""Adapters that turn each source into a common component: dense scores over the products.
+"""The ``cf``, ``content`` and ``popularity`` components (the contract:
+:mod:`recommend.hybrid.component`).
 
-A component answers ``scores(users)``: a (len(users), n products) float array over the
-graph's product indices, 0 where it has no evidence, for graph user indices (users added
-after fitting get what the component can give them, often a zero row). ``refresh(graph,
-delta)`` updates what is cheap to update after records were added: given a
-:class:`kg.delta.GraphDelta` where only edges were added, only what those edges touch (the
-rows of their users), exactly as a full refresh would; ``save``/``load`` persist its fitted
-state in safe formats. Sources:
-
-- ``cf``: EASE or weighted ALS (:mod:`cf`) on the user x product interactions;
+- ``cf``: item-kNN, EASE or weighted ALS (:mod:`cf`) on the user x product interactions;
 - ``content``: cosine of the user's content vector to each product's (FAISS index);
-- ``graph`` / ``social``: :class:`recommend.paths.GraphPathScorer` over the non-social
-  meta-paths, and over the ``follows>...`` ones (KOL weighted);
 - ``popularity``: log(1 + distinct users who reached the product).
+
+The others: ``session`` (:mod:`recommend.hybrid.session`), ``graph`` and ``social``
+(:mod:`recommend.hybrid.path_component`).
 """
 
 from __future__ import annotations
@@ -25,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from kg.atomic import atomic_write_bytes, atomic_write_json
+from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
 from kg.interactions import PRODUCT_RELATIONS, history_matrix, relation_matrix, seen_matrix
 
@@ -35,14 +29,13 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.content import ContentIndex
     from recommend.content.search import SearchedScores
+    from recommend.hybrid.candidates import Scores
+    from recommend.hybrid.component import FitShared
+    from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.encoders import TextEncoder
-    from recommend.paths import GraphPathScorer
-    from recommend.paths import Path as GraphPath
-    from recommend.paths.privacy import Privacy
 
 CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
-GRAPH_STATE_FILE = "graph_scorers.json"
 #: CF models that score history rows (:meth:`cf.base.HistoryRecommender.score_history`).
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
@@ -81,6 +74,7 @@ class CfComponent:
     """
 
     name = "cf"
+    cold = False
 
     def __init__(self, model: CfRecommender, graph: KnowledgeGraph, columns: np.ndarray, *,
                  recency_tau: float | None = None) -> None:
@@ -130,6 +124,20 @@ class CfComponent:
         data, columns = cls.interactions(graph)
         return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"))
 
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> CfComponent | None:
+        """The configured model (``"auto"`` untuned: EASE when at most ``ease_max_items``
+        products have interactions, else item-kNN); None on a graph without any."""
+        seen = seen_matrix(graph)
+        if not seen.nnz:
+            return None
+        kind = config.cf_model
+        if kind == "auto":
+            active = int((np.diff(seen.tocsc().indptr) > 0).sum())
+            kind = "ease" if active <= config.ease_max_items else "itemknn"
+        return cls.fit(graph, kind=kind, params=config.cf_params())
+
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
@@ -159,6 +167,9 @@ class CfComponent:
         out[np.ix_(known, self.columns_)] = block
         return out
 
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
+        return self.scores(users)[:, columns]
+
     def save(self, folder: Path) -> list[Path]:
         self.model.save(folder / CF_FILE)
         meta = {"recency_tau": self.recency_tau}
@@ -168,7 +179,7 @@ class CfComponent:
         return [folder / CF_FILE, folder / CF_COLUMNS_FILE]
 
     @classmethod
-    def load(cls, folder: Path, graph: KnowledgeGraph) -> CfComponent:
+    def load(cls, folder: Path, graph: KnowledgeGraph, config: HybridConfig) -> CfComponent:
         with np.load(folder / CF_FILE, allow_pickle=False) as z:
             name = json.loads(str(z["meta"]))["class"]
         if name == "EASE":
@@ -188,12 +199,13 @@ class CfComponent:
 class ContentComponent:
     """Cosine between the user's content vector and each product's vector.
 
-    When ranking, :meth:`searched` proposes candidates by FAISS search over the index (exact
+    When ranking, :meth:`candidates` proposes candidates by FAISS search over the index (exact
     below its size threshold, approximate at the calibrated recall above it) and scores
     only the candidates; :meth:`scores` is the dense form, for every product at once.
     """
 
     name = "content"
+    cold = True  # the user's own posts make a content vector
 
     def __init__(self, index: ContentIndex, graph: KnowledgeGraph, *,
                  half_life_days: float | None, encoder: TextEncoder | None = None) -> None:
@@ -222,6 +234,15 @@ class ContentComponent:
             ids, encoder.embed(texts), target_recall=target_recall, calibration_k=depth,
             exact_threshold=EXACT_THRESHOLD if exact_threshold is None else exact_threshold)
         return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
+
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> ContentComponent | None:
+        """The build's index (``shared.content``, embedded once) over ``graph``'s users."""
+        if shared.content is None:
+            return None
+        return cls(shared.content.index, graph, half_life_days=config.content_half_life_days,
+                   encoder=shared.content.encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
         """Embed and index products with text that the index lacks; how many were added.
@@ -272,7 +293,7 @@ class ContentComponent:
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
         return (u @ self.item_vectors_.T).astype(np.float64)
 
-    def searched(self, users: np.ndarray, columns: np.ndarray) -> SearchedScores:
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> SearchedScores:
         """The scores of ``users`` over products ``columns``, proposed by index search."""
         from recommend.content.search import SearchedScores
 
@@ -280,66 +301,53 @@ class ContentComponent:
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
                               np.asarray(columns, np.int64))
 
+    def product_vectors(self, items: np.ndarray) -> np.ndarray:
+        """The content vectors of graph product indices ``items`` (zero: no text)."""
+        return self.item_vectors_[items]
+
+    def similarity(self, item: int) -> np.ndarray | None:
+        """Every product's cosine to product ``item`` (None: ``item`` has no vector)."""
+        vectors = self.item_vectors_
+        if not np.any(vectors[item]):
+            return None
+        return (vectors @ vectors[item]).astype(np.float64)
+
     def save(self, folder: Path) -> list[Path]:
         written = self.index.save(folder)
         if hasattr(self.encoder, "save"):
             written.append(self.encoder.save(folder))
         return written
 
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph,
+             config: HybridConfig) -> ContentComponent:
+        """The saved index, with the saved LSA encoder or the configured sentence model."""
+        from recommend.content import ContentIndex
+        from recommend.hybrid.encoders import LSA_FILE, LsaEncoder
+        from recommend.hybrid.model import make_encoder
 
-class PathComponent:
-    """A :class:`GraphPathScorer` (the ``graph`` or the ``social`` meta-paths)."""
-
-    def __init__(self, name: str, scorer: GraphPathScorer) -> None:
-        self.name = name
-        self.scorer = scorer
-
-    @staticmethod
-    def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None
-                        ) -> dict[str, list]:
-        """The graph's available meta-paths under ``privacy``, social (``follows>``) apart
-        from the rest."""
-        from recommend.paths import available_metapaths
-
-        found = available_metapaths(graph, privacy=privacy)
-        return {
-            "social": [m for m in found if m.steps[0].relation == "follows"],
-            "graph": [m for m in found if m.steps[0].relation != "follows"],
-        }
-
-    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
-        """Recompile the step matrices over the graph (weights kept); with a ``delta`` of
-        edges only, just the steps (or their rows) those edges change
-        (:mod:`recommend.paths.grow`)."""
-        from recommend.paths import GraphPathScorer
-        from recommend.paths.grow import grown_scorer
-
-        if delta is not None and delta.incremental:
-            self.scorer = grown_scorer(self.scorer, graph, delta)
-            return
-        self.scorer = GraphPathScorer.from_state(graph, self.scorer.state())
-
-    def scores(self, users: np.ndarray) -> np.ndarray:
-        n_users = self.scorer.graph_.num_nodes("user")
-        n_items = self.scorer.graph_.num_nodes("product")
-        out = np.zeros((len(users), n_items))
-        known = users < n_users
-        if known.any():
-            out[known] = self.scorer.score_dense(users[known])
-        return out
-
-    def explain(self, user: str, item: str, max_paths: int) -> list[GraphPath]:
-        """Up to ``max_paths`` paths carrying the item's score (maybe a connection)."""
-        return self.scorer.explain(user, item, max_paths=max_paths)
+        encoder: TextEncoder | None = None
+        if config.content_encoder == "lsa" and (folder / LSA_FILE).is_file():
+            encoder = LsaEncoder.load(folder)
+        elif config.content_encoder == "sentence-transformers":
+            encoder = make_encoder(config)
+        return cls(ContentIndex.load(folder), graph,
+                   half_life_days=config.content_half_life_days, encoder=encoder)
 
 
 class PopularityComponent:
     """log(1 + number of distinct users with an event on the product): same for everyone."""
 
     name = "popularity"
+    cold = True  # the same for everyone
 
     def __init__(self, graph: KnowledgeGraph) -> None:
         self.refresh(graph)
+
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> PopularityComponent:
+        return cls(graph)
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Count each product's distinct users (with a ``delta`` of edges only: the old
@@ -358,22 +366,14 @@ class PopularityComponent:
     def scores(self, users: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
+        return self.scores(users)[:, columns]
 
-def save_path_components(components: dict[str, Any], folder: Path) -> Path:
-    """The graph and social scorers' meta-paths and weights, as one JSON file."""
-    state = {name: c.scorer.state() for name, c in components.items()
-             if isinstance(c, PathComponent)}
-    atomic_write_json(folder / GRAPH_STATE_FILE, state)
-    return folder / GRAPH_STATE_FILE
+    def save(self, folder: Path) -> list[Path]:
+        """Nothing: the counts are the graph's."""
+        return []
 
-
-def load_path_components(folder: Path, graph: KnowledgeGraph) -> dict[str, PathComponent]:
-    """The scorers written by :func:`save_path_components`, over ``graph``."""
-    from recommend.paths import GraphPathScorer
-
-    path = folder / GRAPH_STATE_FILE
-    if not path.is_file():
-        return {}
-    state = json.loads(path.read_text(encoding="utf-8"))
-    return {name: PathComponent(name, GraphPathScorer.from_state(graph, s))
-            for name, s in state.items()}
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph,
+             config: HybridConfig) -> PopularityComponent:
+        return cls(graph)

@@ -27,18 +27,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from kg.interactions import PRODUCT_RELATIONS, seen_matrix
+from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
-from recommend.hybrid.components import (
-    CfComponent,
-    ContentComponent,
-    PathComponent,
-    PopularityComponent,
-)
+from recommend.hybrid.component import Component, FitShared, component_type
+from recommend.hybrid.components import ContentComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import TextEncoder
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.hybrid.order import order_consensus
+from recommend.hybrid.path_component import PathComponent
 from recommend.hybrid.select import (
     by_part,
     candidate_size,
@@ -47,7 +44,6 @@ from recommend.hybrid.select import (
     selection_fold,
     single,
 )
-from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
 from recommend.marketer.tune import tune_audience
@@ -59,61 +55,19 @@ if TYPE_CHECKING:
 _BATCH = 256
 
 
-def _cf_kind(config: HybridConfig, graph: KnowledgeGraph) -> str:
-    """The configured CF kind; "auto" untuned: EASE when it fits, else item-kNN."""
-    if config.cf_model != "auto":
-        return config.cf_model
-    active = int((np.diff(seen_matrix(graph).tocsc().indptr) > 0).sum())
-    return "ease" if active <= config.ease_max_items else "itemknn"
-
-
-def _fit_components(
-    graph: KnowledgeGraph, config: HybridConfig, content: ContentComponent | None,
-    relevant: sp.csr_matrix | None, path_states: dict[str, Any] | None,
-    tuned: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Every configured component over ``graph``: fitted, or (path scorers) given weights;
-    ``tuned`` holds components the tuning already fitted on this graph (by name)."""
-    from recommend.paths import GraphPathScorer
-    from recommend.paths.privacy import Privacy
-
-    comps: dict[str, Any] = {n: c for n, c in (tuned or {}).items() if c is not None}
-    wanted = config.components
-    if "cf" in wanted and "cf" not in comps and seen_matrix(graph).nnz:
-        comps["cf"] = CfComponent.fit(graph, kind=_cf_kind(config, graph),
-                                      params=config.cf_params())
-    if "session" in wanted and "session" not in comps:
-        session = SessionComponent.fit(graph, window=config.session_window,
-                                       max_lag=config.session_max_lag,
-                                       recency_tau=config.session_recency_tau)
-        if session is not None:
-            comps["session"] = session
-    if "content" in wanted and content is not None:
-        comps["content"] = ContentComponent(content.index, graph,
-                                            half_life_days=config.content_half_life_days,
-                                            encoder=content.encoder)
-    groups = PathComponent.split_metapaths(graph, Privacy.from_config(config))
-    for name in ("graph", "social"):
-        if name not in wanted or not groups[name]:
-            continue
-        if path_states is not None:
-            if name in path_states:
-                comps[name] = PathComponent(name, GraphPathScorer.from_state(
-                    graph, path_states[name]))
-            continue
-        scorer = GraphPathScorer(groups[name], seen_relations=PRODUCT_RELATIONS,
-                                 normalize=config.path_normalize,
-                                 k=config.k, max_fit_users=config.max_fit_users,
-                                 random_state=config.seed)
-        if relevant is not None and relevant.nnz:
-            scorer.fit(graph, relevant)
-        else:
-            scorer.prepare(graph)
-        comps[name] = PathComponent(name, scorer)
-    if "popularity" in wanted:
-        comps["popularity"] = PopularityComponent(graph)
-    return {n: comps[n] for n in wanted if n in comps}
-
+def _fit_components(graph: KnowledgeGraph, config: HybridConfig, shared: FitShared,
+                    tuned: dict[str, Component | None] | None = None) -> dict[str, Component]:
+    """Every configured component with evidence on ``graph``, in the config's order, fitted
+    through the component contract with what the fit shares; ``tuned`` holds components
+    the tuning already fitted on this graph (by name)."""
+    comps: dict[str, Component] = {}
+    for name in config.components:
+        comp = (tuned or {}).get(name)
+        if comp is None:
+            comp = component_type(name).from_graph(graph, config, shared)
+        if comp is not None:
+            comps[name] = comp
+    return comps
 
 
 def fit_hybrid(
@@ -148,7 +102,7 @@ def fit_hybrid(
                             "validation_items": int(split.relevant.nnz)}
     clock.lap("split")
     if len(users) == 0:
-        comps = _fit_components(graph, config, content, None, None)
+        comps = _fit_components(graph, config, FitShared(content))
         names = tuple(comps)
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
                       validation={"note": "no user had enough interactions to validate"})
@@ -174,8 +128,8 @@ def fit_hybrid(
     clock.lap("tune")
     say(f"fitting components on the training graph ({len(fit_users)} users)")
     is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)
-    train = _fit_components(split.train_graph, config, content,
-                            rows_only(split.relevant, is_fit_user), None, tuned)
+    train = _fit_components(split.train_graph, config,
+                            FitShared(content, rows_only(split.relevant, is_fit_user)), tuned)
     clock.lap("fit_train")
     say("sizing the candidate pool")
     ranks = held_out_ranks(train, split.train_graph, fit_users, split.relevant)
@@ -192,7 +146,7 @@ def fit_hybrid(
         clock.lap("audience")
     say("refitting components on all data")
     states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
-    comps = _fit_components(graph, config, content, None, states)
+    comps = _fit_components(graph, config, FitShared(content, path_states=states))
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely
         if blend.kind == "gbdt":

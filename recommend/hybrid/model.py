@@ -1,6 +1,7 @@
 """HybridModel: fitted components + blend over one graph; ranking, saving, loading.
 
-Fitting lives in :mod:`recommend.hybrid.fit`.
+Fitting lives in :mod:`recommend.hybrid.fit`; the components keep one contract
+(:mod:`recommend.hybrid.component`), so saving and loading are loops over them.
 """
 
 from __future__ import annotations
@@ -17,26 +18,17 @@ import numpy as np
 from kg.atomic import atomic_write_json
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, top_k_rows
-from recommend.hybrid.candidates import Candidates, component_scores, gather
-from recommend.hybrid.components import (
-    CfComponent,
-    ContentComponent,
-    PopularityComponent,
-    load_path_components,
-    save_path_components,
-)
+from recommend.hybrid.candidates import Candidates, gather
+from recommend.hybrid.cold import cold_parts
+from recommend.hybrid.component import Component, component_type
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.encoders import LSA_FILE, LsaEncoder, SentenceEncoder, TextEncoder
+from recommend.hybrid.encoders import LsaEncoder, SentenceEncoder, TextEncoder
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
-from recommend.hybrid.session import SessionComponent
 
 if TYPE_CHECKING:
     from kg.delta import GraphDelta
     from kg.graph import KnowledgeGraph
-
-#: Components that know something of a user without product history (cold start).
-COLD_COMPONENTS = ("content", "social", "graph", "popularity")
 
 MODEL_FILE = "hybrid.json"
 MODEL_FORMAT = 1
@@ -59,7 +51,7 @@ class HybridModel:
 
     graph: KnowledgeGraph
     config: HybridConfig
-    components: dict[str, Any]
+    components: dict[str, Component]
     blend: Blend
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -89,7 +81,7 @@ class HybridModel:
         cols = np.flatnonzero(wanted)
         pos = np.full(allowed.shape[1], -1, np.int64)
         pos[cols] = np.arange(len(cols))
-        scores = {name: component_scores(self.components[name], users, cols)
+        scores = {name: self.components[name].candidates(users, cols)
                   for name in self.blend.names}
         sub = None if force is None else np.where(force >= 0, pos[np.maximum(force, 0)], -1)
         found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub,
@@ -110,8 +102,7 @@ class HybridModel:
         and the fallback reason.
 
         A user without product history (unknown, or known only from posts and follows) gets
-        equal weights over the :data:`COLD_COMPONENTS` that know something of them: the
-        blend was fitted on users with a history.
+        the cold-start blend (:mod:`recommend.hybrid.cold`).
         """
         cands, norm = ranked.candidates, ranked.normalised
         names = self.blend.names
@@ -123,15 +114,9 @@ class HybridModel:
                 return blend.parts(norm[rows], None if design is None else design[rows])
 
             return cands.items, ranked.scores, parts_of, None
-        evidence = [j for j, n in enumerate(names) if n in COLD_COMPONENTS
-                    and len(cands.items) and np.ptp(cands.features[:, j]) > 0]
-        w = np.zeros(len(names))
-        w[evidence] = 1.0 / max(len(evidence), 1)
-        parts = norm * w
-        who = "unknown user" if u >= self.graph.num_nodes("user") else "no product history"
-        used = ", ".join(names[j] for j in evidence) or "nothing"
-        return (cands.items, parts.sum(axis=1), parts.__getitem__,
-                f"cold start ({who}): {used}")
+        parts, reason = cold_parts(names, [self.components[n].cold for n in names],
+                                   cands.features, norm, u >= self.graph.num_nodes("user"))
+        return cands.items, parts.sum(axis=1), parts.__getitem__, reason
 
     def history_sizes(self, users: np.ndarray) -> np.ndarray:
         """How many products each of ``users`` has seen (0 for users unknown to the graph)."""
@@ -182,9 +167,7 @@ class HybridModel:
 
         written: list[Path] = []
         for comp in self.components.values():
-            if hasattr(comp, "save"):
-                written += comp.save(folder)
-        written.append(save_path_components(self.components, folder))
+            written += [p for p in comp.save(folder) if p not in written]
         if self.blend.kind == "gbdt":
             written.append(save_booster(self.blend.booster, folder))
         state = {
@@ -211,21 +194,8 @@ class HybridModel:
             raise ValueError(f"{path}: model format {state.get('format')!r}, "
                              f"expected {MODEL_FORMAT}")
         config = HybridConfig.from_dict(state["config"])
-        names = state["components"]
-        comps: dict[str, Any] = dict(load_path_components(folder, graph))
-        if "cf" in names:
-            comps["cf"] = CfComponent.load(folder, graph)
-        if "session" in names:
-            comps["session"] = SessionComponent.load(folder, graph)
-        if "content" in names:
-            from recommend.content import ContentIndex
-
-            comps["content"] = ContentComponent(
-                ContentIndex.load(folder), graph, half_life_days=config.content_half_life_days,
-                encoder=_saved_encoder(config, folder))
-        if "popularity" in names:
-            comps["popularity"] = PopularityComponent(graph)
-        comps = {n: comps[n] for n in names}
+        comps = {name: component_type(name).load(folder, graph, config)
+                 for name in state["components"]}
         booster = load_booster(folder) if state["blend"]["kind"] == "gbdt" else None
         return cls(graph, config, comps, Blend.from_json(state["blend"], booster),
                    state.get("info", {}))
@@ -239,8 +209,3 @@ def make_encoder(config: HybridConfig) -> TextEncoder | None:
         return LsaEncoder(dim=config.lsa_dim, n_features=config.lsa_features, seed=config.seed)
     return None
 
-
-def _saved_encoder(config: HybridConfig, folder: Path) -> TextEncoder | None:
-    if config.content_encoder == "lsa" and (folder / LSA_FILE).is_file():
-        return LsaEncoder.load(folder)
-    return make_encoder(config) if config.content_encoder == "sentence-transformers" else None

@@ -2,7 +2,7 @@
 
 Wraps :func:`cf.session.transition_matrix` over the graph's user -> product events (each
 pair's latest time): ``scores = history @ C`` with the recency-weighted history of
-:func:`recommend.hybrid.components.history_matrix`, so new events count at once. Graphs
+:func:`kg.interactions.history_matrix`, so new events count at once. Graphs
 without event times have no such evidence (:meth:`SessionComponent.fit` returns None).
 """
 
@@ -21,6 +21,9 @@ from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_t
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.hybrid.candidates import Scores
+    from recommend.hybrid.component import FitShared
+    from recommend.hybrid.config import HybridConfig
 
 SESSION_FILE = "session_transitions.npz"
 
@@ -29,6 +32,7 @@ class SessionComponent:
     """Row-normalised ``j -> i`` transitions within a time window, scored from the history."""
 
     name = "session"
+    cold = False
 
     def __init__(self, transitions: sp.csr_matrix, graph: KnowledgeGraph, *,
                  recency_tau: float | None) -> None:
@@ -50,6 +54,13 @@ class SessionComponent:
                               window=window, max_lag=max_lag)
         return cls(c, graph, recency_tau=recency_tau) if c.nnz else None
 
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> SessionComponent | None:
+        """At the configured window, lag and recency (:meth:`fit`)."""
+        return cls.fit(graph, window=config.session_window, max_lag=config.session_max_lag,
+                       recency_tau=config.session_recency_tau)
+
     def refresh(self, graph: KnowledgeGraph, delta: object = None) -> None:
         """Take the graph's current histories (products added since fitting: no transitions;
         a ``delta``'s rows are already in the graph's cached histories)."""
@@ -67,6 +78,9 @@ class SessionComponent:
             out[known] = (self.history_[users[known]] @ self.transitions_).toarray()
         return out
 
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
+        return self.scores(users)[:, columns]
+
     def save(self, folder: Path) -> list[Path]:
         c = self.transitions_
         buf = io.BytesIO()
@@ -77,7 +91,7 @@ class SessionComponent:
         return [folder / SESSION_FILE]
 
     @classmethod
-    def load(cls, folder: Path, graph: KnowledgeGraph) -> SessionComponent:
+    def load(cls, folder: Path, graph: KnowledgeGraph, config: HybridConfig) -> SessionComponent:
         with np.load(folder / SESSION_FILE, allow_pickle=False) as z:
             c = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             tau = json.loads(str(z["meta"]))["recency_tau"]

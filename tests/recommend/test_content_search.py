@@ -32,6 +32,9 @@ class Dense:
     def scores(self, users: np.ndarray) -> np.ndarray:
         return self.inner.scores(users)
 
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        return self.scores(users)[:, columns]
+
 
 def all_blended(model: HybridModel, content: object | None = None) -> HybridModel:
     """``model`` ranking with an equal blend of all its components (content included)."""
@@ -110,7 +113,7 @@ def test_a_user_without_a_content_profile_gets_no_content_candidates(model) -> N
     n = model.graph.num_nodes("user")
     unknown = np.array([n + 3])  # past the last user: a zero vector
     cols = np.flatnonzero(model.graph.described("product"))
-    s = content.searched(unknown, cols)
+    s = content.candidates(unknown, cols)
     assert not s.top(np.ones((1, len(cols)), bool), 10).any()
 
 

@@ -108,7 +108,7 @@ def test_demo_spark_tables_equal_the_in_process_matrices(demo_builds) -> None:
 
 
 def test_demo_metapath_top_k_equals_the_in_process_scores(demo_builds) -> None:
-    from recommend.hybrid.components import PathComponent
+    from recommend.hybrid.path_component import PathComponent
     from recommend.paths.metapaths import metapath_matrix
     from recommend.paths.privacy import Privacy
 

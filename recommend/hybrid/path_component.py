@@ -1,0 +1,137 @@
+"""The ``graph`` and ``social`` components: a :class:`recommend.paths.GraphPathScorer` each.
+
+``graph`` scores over the non-social meta-paths, ``social`` over the ``follows>...`` ones
+(KOL weighted). Their meta-path weights are fitted on the fit users' held-out products and
+kept when the components are refitted on the whole graph (:class:`FitShared.path_states`).
+Both write their meta-paths and weights into one JSON file, each under its name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from kg.atomic import atomic_write_json
+from kg.interactions import PRODUCT_RELATIONS
+
+if TYPE_CHECKING:
+    from kg.delta import GraphDelta
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.candidates import Scores
+    from recommend.hybrid.component import FitShared
+    from recommend.hybrid.config import HybridConfig
+    from recommend.paths import GraphPathScorer, MetaPath
+    from recommend.paths.privacy import Privacy
+
+GRAPH_STATE_FILE = "graph_scorers.json"
+
+
+class PathComponent:
+    """A :class:`GraphPathScorer` over one group of meta-paths (``name``: which group)."""
+
+    name: ClassVar[str]
+    cold: ClassVar[bool] = True  # a user's follows and posts reach products
+
+    def __init__(self, scorer: GraphPathScorer) -> None:
+        self.scorer = scorer
+
+    @staticmethod
+    def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None
+                        ) -> dict[str, list[MetaPath]]:
+        """The graph's available meta-paths under ``privacy``, social (``follows>``) apart
+        from the rest."""
+        from recommend.paths import available_metapaths
+
+        found = available_metapaths(graph, privacy=privacy)
+        return {
+            "social": [m for m in found if m.steps[0].relation == "follows"],
+            "graph": [m for m in found if m.steps[0].relation != "follows"],
+        }
+
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> PathComponent | None:
+        """Given ``shared.path_states``, its saved weights over ``graph`` (None: none saved
+        for it); else its meta-paths' weights fitted on ``shared.relevant`` (uniform without
+        one). None when the graph has none of its meta-paths."""
+        from recommend.paths import GraphPathScorer
+        from recommend.paths.privacy import Privacy
+
+        metapaths = cls.split_metapaths(graph, Privacy.from_config(config))[cls.name]
+        if not metapaths:
+            return None
+        if shared.path_states is not None:
+            state = shared.path_states.get(cls.name)
+            return None if state is None else cls(GraphPathScorer.from_state(graph, state))
+        scorer = GraphPathScorer(metapaths, seen_relations=PRODUCT_RELATIONS,
+                                 normalize=config.path_normalize, k=config.k,
+                                 max_fit_users=config.max_fit_users, random_state=config.seed)
+        if shared.relevant is not None and shared.relevant.nnz:
+            scorer.fit(graph, shared.relevant)
+        else:
+            scorer.prepare(graph)
+        return cls(scorer)
+
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
+        """Recompile the step matrices over the graph (weights kept); with a ``delta`` of
+        edges only, just the steps (or their rows) those edges change
+        (:mod:`recommend.paths.grow`)."""
+        from recommend.paths import GraphPathScorer
+        from recommend.paths.grow import grown_scorer
+
+        if delta is not None and delta.incremental:
+            self.scorer = grown_scorer(self.scorer, graph, delta)
+            return
+        self.scorer = GraphPathScorer.from_state(graph, self.scorer.state())
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        n_users = self.scorer.graph_.num_nodes("user")
+        n_items = self.scorer.graph_.num_nodes("product")
+        out = np.zeros((len(users), n_items))
+        known = users < n_users
+        if known.any():
+            out[known] = self.scorer.score_dense(users[known])
+        return out
+
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
+        return self.scores(users)[:, columns]
+
+    def influencers(self) -> frozenset[str]:
+        """The users its KOL weighting flags as influencers (none without one)."""
+        kol = self.scorer.kol_
+        return frozenset(() if kol is None else kol.influencers())
+
+    def save(self, folder: Path) -> list[Path]:
+        """Its meta-paths and weights under its name in the shared scorers file (which the
+        other path component of the same save may have begun)."""
+        path = folder / GRAPH_STATE_FILE
+        state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        atomic_write_json(path, {**state, self.name: self.scorer.state()})
+        return [path]
+
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph, config: HybridConfig) -> PathComponent:
+        from recommend.paths import GraphPathScorer
+
+        path = folder / GRAPH_STATE_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing, the model lists component {cls.name!r}")
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if cls.name not in state:
+            raise ValueError(f"{path}: no {cls.name!r} scorer, the model lists it")
+        return cls(GraphPathScorer.from_state(graph, state[cls.name]))
+
+
+class GraphComponent(PathComponent):
+    """The non-social meta-paths (co-interactions, categories, brands, concepts, posts)."""
+
+    name = "graph"
+
+
+class SocialComponent(PathComponent):
+    """The ``follows>...`` meta-paths, KOL weighted."""
+
+    name = "social"
