@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from kg.build import build_graph
 from kg.records import Dataset, Event, Product, User
 from recommend.hybrid.blend import Blend, fit_blend
+from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent
 
@@ -71,6 +72,6 @@ def test_session_component_scores_what_followed_soon_after(tmp_path) -> None:
     b, c = g.index("product:B"), g.index("product:C")
     assert scores[b] > 0 and scores[c] == 0  # C came a day later: outside the window
     comp.save(tmp_path)
-    again = SessionComponent.load(tmp_path, g)
+    again = SessionComponent.load(tmp_path, g, HybridConfig())
     np.testing.assert_allclose(again.scores(np.arange(5)), comp.scores(np.arange(5)))
     assert SessionComponent.fit(g, window=1.0, max_lag=10, recency_tau=5.0) is None
