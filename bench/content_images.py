@@ -66,8 +66,8 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
     from kg.demo import DemoConfig, generate_demo_world
     from recommend.content.images import joined_index, read_product_images
     from recommend.evaluate.holdout import ranking_figures
-    from recommend.hybrid.components import ContentComponent
     from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.encoders import SentenceEncoder
     from recommend.hybrid.select import selection_fold
     from recommend.hybrid.split import holdout_split
@@ -168,7 +168,7 @@ def fashion(args: argparse.Namespace) -> dict[str, Any]:
     from kg.build import build_graph
     from kg.records import Dataset
     from recommend.content.images import joined_index, product_images
-    from recommend.hybrid.components import ContentComponent
+    from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.encoders import SentenceEncoder
     from recommend.stages import EnrichConfig
     from vision.catalogue import tag_catalogue, train_catalogue_clip

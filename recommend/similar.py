@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kg.links import Around
-from recommend.hybrid.components import ContentComponent
+from recommend.hybrid.content_component import ContentComponent
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath, Recommendation
 

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from kg.delta import GraphDelta
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.candidates import Scores
-    from recommend.hybrid.components import ContentComponent
     from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.content_component import ContentComponent
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,8 @@ class Component(Protocol):
 def registry() -> dict[str, type[Component]]:
     """Every component class by name, in the order of :data:`HybridConfig.components`'s
     default."""
-    from recommend.hybrid.components import (
-        CfComponent,
-        ContentComponent,
-        PopularityComponent,
-    )
+    from recommend.hybrid.components import CfComponent, PopularityComponent
+    from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.path_component import GraphComponent, SocialComponent
     from recommend.hybrid.session import SessionComponent
 

@@ -104,39 +104,26 @@ def _terms(comp: Any, u: int, items: np.ndarray
     None when the component has no split for this user."""
     if comp.name == "content":
         return _content_terms(comp, u, items)
-    history = comp.history_
-    if u >= history.shape[0]:
+    row = comp.linear_history(u)
+    if row is None:
         return None
-    row = history[u]
-    if comp.name == "session":
-        a = row.indices
-        terms = comp.transitions_[a][:, items].toarray() * row.data[:, None]
-        return a, terms, terms.sum(axis=0)
-    if not comp.scores_history:
-        return None
-    col_of = np.full(comp.n_items, -1, np.int64)
-    col_of[comp.columns_] = np.arange(len(comp.columns_))
-    cols = col_of[items]
-    terms = np.zeros((row.nnz, len(items)))
-    known = cols >= 0
     one = sp.csr_matrix((row.data, row.indices, np.arange(row.nnz + 1)),
-                        shape=(row.nnz, history.shape[1]))
+                        shape=(row.nnz, row.shape[1]))
+    terms = np.zeros((row.nnz, len(items)))
     for s in range(0, row.nnz, _CHUNK):
-        block = comp.model.score_history(one[s:s + _CHUNK])
-        terms[s:s + _CHUNK, known] = block[:, cols[known]]
-    return comp.columns_[row.indices], terms, terms.sum(axis=0)
+        terms[s:s + _CHUNK] = comp.history_scores(one[s:s + _CHUNK], items)
+    return row.indices, terms, terms.sum(axis=0)
 
 
 def _content_terms(comp: Any, u: int, items: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Leave-one-out drops of the cosine (module doc), vectorised over the user's products."""
-    weights = getattr(comp, "user_weights_", None)
-    if weights is None or u >= weights.shape[0]:
+    profile = comp.profile(u)
+    if profile is None:
         return None
-    row = weights[u]
-    a = comp.index_products_[row.indices]
-    vec = comp.item_vectors_[a].astype(np.float64)
-    w = row.data.astype(np.float64)
+    a, w = profile
+    vec = comp.product_vectors(a).astype(np.float64)
+    w = w.astype(np.float64)
     s = w @ vec
     norm = float(np.linalg.norm(s))
     if norm == 0.0:
@@ -145,8 +132,8 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     left = np.sqrt(np.maximum(left, 0.0))
     terms = np.zeros((len(a), len(items)))
     dots = np.zeros(len(items))
-    for k, i in enumerate(items.tolist()):  # item by item: the same sums for any batch
-        target = comp.item_vectors_[i].astype(np.float64)
+    targets = comp.product_vectors(items).astype(np.float64)
+    for k, target in enumerate(targets):  # item by item: the same sums for any batch
         dots[k] = float(s @ target)
         with np.errstate(divide="ignore", invalid="ignore"):
             without = np.where(left > 1e-12, (dots[k] - w * (vec @ target)) / left, 0.0)
@@ -160,37 +147,29 @@ def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, pro
     out of the user's history (content: profile); None for a component with no such split
     (popularity, a factor model) or a product the user's row lacks."""
     comp = model.components.get(component)
-    if comp is None or component == "popularity":
+    if comp is None or component not in ("cf", "session", "content"):
         return None
     if component == "content":
-        weights = getattr(comp, "user_weights_", None)
-        if weights is None or u >= weights.shape[0]:
+        profile = comp.profile(u)
+        if profile is None:
             return None
-        row = weights[u].toarray().ravel()
-        pos = np.flatnonzero(comp.index_products_ == product)
-        if not len(pos) or row[pos[0]] == 0:
+        a, w = profile
+        pos = np.flatnonzero(a == product)
+        if not len(pos) or w[pos[0]] == 0:
             return None
-        vectors = comp.item_vectors_[comp.index_products_].astype(np.float64)
-        after_row = row.copy()
-        after_row[pos[0]] = 0.0
-        return _cosine(row @ vectors, comp.item_vectors_[item]), _cosine(
-            after_row @ vectors, comp.item_vectors_[item])
-    if u >= comp.history_.shape[0] or (component == "cf" and not comp.scores_history):
+        vectors = comp.product_vectors(a).astype(np.float64)
+        target = comp.product_vectors(np.array([item]))[0]
+        after = w.copy()
+        after[pos[0]] = 0.0
+        return _cosine(w @ vectors, target), _cosine(after @ vectors, target)
+    row = comp.linear_history(u)
+    if row is None or product not in row.indices:
         return None
-    row = comp.history_[u].tocsr(copy=True)
-    if component == "cf":
-        where = np.flatnonzero(comp.columns_ == product)
-        col = np.flatnonzero(comp.columns_ == item)
-        if not len(where) or not len(col):
-            return None
-        target, score = int(where[0]), (lambda h: float(comp.model.score_history(h)[0, col[0]]))
-    else:
-        target, score = product, (lambda h: float((h @ comp.transitions_[:, item]).toarray()[0, 0]))
-    if target not in row.indices:
-        return None
-    before = score(row)
-    row.data[row.indices == target] = 0.0
-    return before, score(row)
+    row = row.tocsr(copy=True)
+    items = np.array([item])
+    before = float(comp.history_scores(row, items)[0, 0])
+    row.data[row.indices == product] = 0.0
+    return before, float(comp.history_scores(row, items)[0, 0])
 
 
 def _cosine(s: np.ndarray, v: np.ndarray) -> float:

@@ -30,8 +30,8 @@ import scipy.sparse as sp
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
-from recommend.hybrid.components import ContentComponent
 from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.encoders import TextEncoder
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.hybrid.order import order_consensus

@@ -81,6 +81,15 @@ class SessionComponent:
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         return self.scores(users)[:, columns]
 
+    def linear_history(self, u: int) -> sp.csr_matrix | None:
+        """User ``u``'s recency-weighted history (1 x n products), in which the score is
+        linear (None: a user unknown to the graph)."""
+        return self.history_[u] if u < self.history_.shape[0] else None
+
+    def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+        """The scores of fresh histories (rows x products) at products ``items``."""
+        return (histories @ self.transitions_[:, items]).toarray()
+
     def save(self, folder: Path) -> list[Path]:
         c = self.transitions_
         buf = io.BytesIO()

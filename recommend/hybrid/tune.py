@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.components import CfComponent, ContentComponent
+from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit
 

@@ -23,8 +23,8 @@ from kg.records import Event, Follow
 from recommend.hybrid.candidates import gather
 from recommend.hybrid.cold import cold_parts
 from recommend.hybrid.component import Component, FitShared, component_type, registry
-from recommend.hybrid.components import ContentComponent
 from recommend.hybrid.config import COMPONENTS, HybridConfig
+from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.updates import check
 

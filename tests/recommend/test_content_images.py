@@ -165,7 +165,7 @@ def test_without_pictures_nothing_changes(tmp_path) -> None:
 
 
 def test_pictures_that_carry_nothing_are_left_out(tmp_path) -> None:
-    from recommend.hybrid.components import ContentComponent
+    from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.encoders import LsaEncoder
     from recommend.hybrid.split import holdout_split
     from recommend.hybrid.tune import tune_content_images

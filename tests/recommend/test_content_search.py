@@ -17,7 +17,7 @@ from recommend.content import ContentIndex, normalise_rows
 from recommend.content.search import SearchedScores
 from recommend.hybrid.blend import Blend
 from recommend.hybrid.candidates import Candidates
-from recommend.hybrid.components import ContentComponent
+from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.model import HybridModel
 
 

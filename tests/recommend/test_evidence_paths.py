@@ -199,13 +199,14 @@ def test_evidence_types_list_what_the_graph_can_give() -> None:
 
 
 def linear_model(g: KnowledgeGraph, h: sp.csr_matrix, w: np.ndarray):
-    """A fake served model: a history cf over every product and a session with ``w``."""
-    n = g.num_nodes("product")
-    cf = SimpleNamespace(name="cf", history_=h, columns_=np.arange(n), n_items=n,
-                         scores_history=True,
-                         model=SimpleNamespace(score_history=lambda x: (x @ w)))
-    session = SimpleNamespace(name="session", history_=h, transitions_=sp.csr_matrix(w))
-    return SimpleNamespace(components={"cf": cf, "session": session})
+    """A fake served model: a history cf and a session, both scoring ``history @ w``, asked
+    only through the component contract's history methods."""
+
+    def linear(name: str) -> SimpleNamespace:
+        return SimpleNamespace(name=name, linear_history=lambda u: h[u],
+                               history_scores=lambda x, items: np.asarray(x @ w)[:, items])
+
+    return SimpleNamespace(components={"cf": linear("cf"), "session": linear("session")})
 
 
 def test_cf_and_session_split_exactly_over_your_products() -> None:
@@ -241,8 +242,9 @@ def test_content_evidence_is_what_leaving_the_product_out_costs() -> None:
     index_products = np.array([a, v])
     weights = sp.csr_matrix((np.array([1.0, 3.0]), (np.array([u, u]), np.array([0, 1]))),
                             shape=(g.num_nodes("user"), 2))
-    content = SimpleNamespace(name="content", user_weights_=weights,
-                              index_products_=index_products, item_vectors_=vectors)
+    content = SimpleNamespace(
+        name="content", product_vectors=lambda items: vectors[items],
+        profile=lambda u: (index_products[weights[u].indices], weights[u].data))
     model = SimpleNamespace(components={"content": content})
     [[ev]] = component_evidence(model, u, np.array([b]), [{"content": 0.3}])
 

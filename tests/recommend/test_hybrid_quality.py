@@ -53,7 +53,7 @@ def test_cf_fits_only_products_someone_reached_and_round_trips(tmp_path) -> None
     other = [g.index(f"product:P{i}") for i in range(6, 12)]
     assert scores[u, mine].max() > scores[u, other].max()
     comp.save(tmp_path)
-    again = CfComponent.load(tmp_path, g)
+    again = CfComponent.load(tmp_path, g, HybridConfig())
     assert again.recency_tau == 2.0
     np.testing.assert_allclose(again.scores(users), scores, rtol=1e-6)
 

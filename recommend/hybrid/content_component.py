@@ -1,0 +1,188 @@
+"""The ``content`` component: cosine between the user's content vector and each product's.
+
+Product vectors come from the build's text encoder (joined with the pictures where the
+tuning says they help: :mod:`recommend.content.images`), indexed once by
+:class:`recommend.content.ContentIndex`; a user's vector is the weighted sum of their
+products' and their posts' products' vectors (:mod:`recommend.content.user_vectors`).
+Beside the contract (:mod:`recommend.hybrid.component`) it answers what the recommender's
+diversity, :mod:`recommend.similar` and the evidence of :mod:`recommend.hybrid.evidence`
+ask: :meth:`~ContentComponent.product_vectors`, :meth:`~ContentComponent.similarity` and
+:meth:`~ContentComponent.profile`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.hybrid.components import rows_only
+
+if TYPE_CHECKING:
+    from kg.delta import GraphDelta
+    from kg.graph import KnowledgeGraph
+    from recommend.content import ContentIndex
+    from recommend.content.search import SearchedScores
+    from recommend.hybrid.component import FitShared
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.encoders import TextEncoder
+
+
+def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
+    """Dense rows of ``matrix`` for ``users`` (rows past its end are zero)."""
+    out = np.zeros((len(users), n_items))
+    known = users < matrix.shape[0]
+    if known.any():
+        block = matrix[users[known]]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        out[known, : block.shape[1]] = block
+    return out
+
+
+class ContentComponent:
+    """Cosine between the user's content vector and each product's vector.
+
+    When ranking, :meth:`candidates` proposes candidates by FAISS search over the index (exact
+    below its size threshold, approximate at the calibrated recall above it) and scores
+    only the candidates; :meth:`scores` is the dense form, for every product at once.
+    """
+
+    name = "content"
+    cold = True  # the user's own posts make a content vector
+
+    def __init__(self, index: ContentIndex, graph: KnowledgeGraph, *,
+                 half_life_days: float | None, encoder: TextEncoder | None = None) -> None:
+        self.index = index
+        self.half_life_days = half_life_days
+        self.encoder = encoder
+        self.refresh(graph)
+
+    @classmethod
+    def fit(cls, graph: KnowledgeGraph, encoder: TextEncoder, *,
+            half_life_days: float | None, exact_threshold: int | None = None,
+            target_recall: float = 0.95, depth: int = 10) -> ContentComponent | None:
+        """Embed the described products' text and index it (None: no product has text);
+        exact search below ``exact_threshold`` products (None: the index's default), else
+        approximate, calibrated to ``target_recall`` at recall@``depth`` (the deepest
+        candidate list it will be asked for)."""
+        from recommend.content import ContentIndex, product_texts
+        from recommend.content.index import EXACT_THRESHOLD
+
+        ids, texts = product_texts(graph)
+        if not ids:
+            return None
+        if hasattr(encoder, "fit"):
+            encoder.fit(texts)
+        index = ContentIndex.build(
+            ids, encoder.embed(texts), target_recall=target_recall, calibration_k=depth,
+            exact_threshold=EXACT_THRESHOLD if exact_threshold is None else exact_threshold)
+        return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
+
+    @classmethod
+    def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
+                   shared: FitShared) -> ContentComponent | None:
+        """The build's index (``shared.content``, embedded once) over ``graph``'s users."""
+        if shared.content is None:
+            return None
+        return cls(shared.content.index, graph, half_life_days=config.content_half_life_days,
+                   encoder=shared.content.encoder)
+
+    def add_products(self, graph: KnowledgeGraph) -> int:
+        """Embed and index products with text that the index lacks; how many were added.
+
+        They get text only (a zero picture part where the index joins pictures): their
+        pictures are embedded at the next build."""
+        from recommend.content import product_texts
+        from recommend.content.images import text_part
+
+        if self.encoder is None:
+            return 0
+        ids, texts = product_texts(graph)
+        new = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
+        if new:
+            vectors = self.encoder.embed([t for _, t in new])
+            self.index.add([i for i, _ in new], text_part(self.index, vectors))
+        return len(new)
+
+    def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
+        """Recompute the product vector table and every user's vector from the graph (with
+        a ``delta`` of edges only: the vectors of its users)."""
+        from kg.delta import splice_rows
+        from recommend.content import user_vectors
+        from recommend.content.user_vectors import user_vector_rows
+
+        if rows_only(delta, getattr(self, "user_vectors_", None), graph):
+            users = delta.users  # type: ignore[union-attr]
+            weights, rows = user_vector_rows(graph, self.index, users,
+                                             half_life_days=self.half_life_days,
+                                             column=self.columns_)
+            matrix = self.user_vectors_.copy()
+            matrix[users] = rows
+            self.user_vectors_ = matrix
+            self.user_weights_ = splice_rows(self.user_weights_, users, weights)
+            return
+        vectors = self.index.vectors()
+        self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
+        pos = np.array([graph.index(i) for i in self.index.ids], np.int64)
+        self.item_vectors_[pos] = vectors
+        self.columns_ = np.full(graph.num_nodes("product"), -1, np.int64)  # graph -> index
+        self.columns_[pos] = np.arange(len(pos))
+        uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
+        self.user_vectors_ = uv.matrix
+        # kept to split a score over the user's products (recommend/hybrid/evidence.py)
+        self.user_weights_, self.index_products_ = uv.weights, pos
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        return (u @ self.item_vectors_.T).astype(np.float64)
+
+    def candidates(self, users: np.ndarray, columns: np.ndarray) -> SearchedScores:
+        """The scores of ``users`` over products ``columns``, proposed by index search."""
+        from recommend.content.search import SearchedScores
+
+        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
+                              np.asarray(columns, np.int64))
+
+    def profile(self, u: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """User ``u``'s content profile: the products (graph indices) whose vectors it sums and
+        their weights (None: a user unknown to the graph)."""
+        if u >= self.user_weights_.shape[0]:
+            return None
+        row = self.user_weights_[u]
+        return self.index_products_[row.indices], row.data
+
+    def product_vectors(self, items: np.ndarray) -> np.ndarray:
+        """The content vectors of graph product indices ``items`` (zero: no text)."""
+        return self.item_vectors_[items]
+
+    def similarity(self, item: int) -> np.ndarray | None:
+        """Every product's cosine to product ``item`` (None: ``item`` has no vector)."""
+        vectors = self.item_vectors_
+        if not np.any(vectors[item]):
+            return None
+        return (vectors @ vectors[item]).astype(np.float64)
+
+    def save(self, folder: Path) -> list[Path]:
+        written = self.index.save(folder)
+        if hasattr(self.encoder, "save"):
+            written.append(self.encoder.save(folder))
+        return written
+
+    @classmethod
+    def load(cls, folder: Path, graph: KnowledgeGraph,
+             config: HybridConfig) -> ContentComponent:
+        """The saved index, with the saved LSA encoder or the configured sentence model."""
+        from recommend.content import ContentIndex
+        from recommend.hybrid.encoders import LSA_FILE, LsaEncoder
+        from recommend.hybrid.model import make_encoder
+
+        encoder: TextEncoder | None = None
+        if config.content_encoder == "lsa" and (folder / LSA_FILE).is_file():
+            encoder = LsaEncoder.load(folder)
+        elif config.content_encoder == "sentence-transformers":
+            encoder = make_encoder(config)
+        return cls(ContentIndex.load(folder), graph,
+                   half_life_days=config.content_half_life_days, encoder=encoder)
