@@ -47,6 +47,7 @@ from kg.held import known_ids
 from kg.interactions import grow_interactions
 from kg.reader import Rejection, read_buffers
 from kg.records import DATASET_FILES, Dataset, Record
+from recommend.hybrid.path_component import PathComponent
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -167,7 +168,7 @@ def still_valid(old: HybridModel, new: HybridModel) -> tuple[str, ...]:
     keep = []
     if old.graph.same_nodes(new.graph):
         keep.append("prices")
-    if all(comp.scorer.kol_ is old.components[name].scorer.kol_
-           for name, comp in new.components.items() if hasattr(comp, "scorer")):
+    if all(comp.same_influencers(old.components[name])
+           for name, comp in new.components.items() if isinstance(comp, PathComponent)):
         keep.append("influencers")
     return tuple(keep)

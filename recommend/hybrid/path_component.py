@@ -104,6 +104,11 @@ class PathComponent:
         kol = self.scorer.kol_
         return frozenset(() if kol is None else kol.influencers())
 
+    def same_influencers(self, other: object) -> bool:
+        """Whether ``other`` is a path component with the very KOL weights it has (an add
+        without follows keeps them): their influencers are the same."""
+        return isinstance(other, PathComponent) and other.scorer.kol_ is self.scorer.kol_
+
     def save(self, folder: Path) -> list[Path]:
         """Its meta-paths and weights under its name in the shared scorers file (which the
         other path component of the same save may have begun)."""
