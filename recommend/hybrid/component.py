@@ -16,6 +16,9 @@ refreshing are loops over :func:`registry` (:mod:`recommend.hybrid.fit`,
   :func:`recommend.hybrid.candidates.gather` takes: dense, or a
   :class:`~recommend.hybrid.candidates.Proposer` that finds its own top N (content's index
   search) and scores only those;
+- ``item_column(i, n_users)``: every user's score of one product, the transposed question
+  (a marketer's audience, :mod:`recommend.marketer.columns`), equal to
+  ``scores(users)[:, i]`` and computed from the item side;
 - ``refresh(graph, delta)``: take the grown graph; with a :class:`kg.delta.GraphDelta` of
   added edges, only what those edges touch, exactly as a full refresh would;
 - ``save(folder)`` / ``load(folder, graph, config)``: its fitted state in safe formats
@@ -80,6 +83,10 @@ class Component(Protocol):
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         """Its scores of ``users`` over products ``columns``, dense or self-proposing."""
+        ...
+
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """Every one of ``n_users`` users' score of product ``i``."""
         ...
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,32 @@ CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
 #: CF models that score history rows (:meth:`cf.base.HistoryRecommender.score_history`).
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
+
+
+_CSC: weakref.WeakKeyDictionary[Any, tuple[int, sp.csc_matrix]] = weakref.WeakKeyDictionary()
+
+
+def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
+    """Column ``c`` of a dense or sparse matrix as a dense float64 vector (a sparse one's CSC
+    form kept per ``owner`` while ``m`` is the same object)."""
+    if not sp.issparse(m):
+        return np.asarray(m[:, c], np.float64)
+    hit = _CSC.get(owner)
+    if hit is None or hit[0] != id(m):
+        hit = (id(m), sp.csc_matrix(m))
+        _CSC[owner] = hit
+    csc = hit[1]
+    out = np.zeros(csc.shape[0])
+    lo, hi = csc.indptr[c], csc.indptr[c + 1]
+    out[csc.indices[lo:hi]] = csc.data[lo:hi]
+    return out
+
+
+def history_times(history: sp.csr_matrix, column: np.ndarray, n_users: int) -> np.ndarray:
+    """``history @ column`` for ``n_users`` users (users past the history: 0)."""
+    out = np.zeros(n_users)
+    out[: history.shape[0]] = history @ column
+    return out
 
 
 def rows_only(delta: GraphDelta | None, current: Any, graph: KnowledgeGraph, *,
@@ -156,6 +183,26 @@ class CfComponent:
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         return self.scores(users)[:, columns]
 
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """Every user's score of product ``i``: a history model's histories times one column
+        of its item x item matrix; ALS's user factors times the item's (folded-in histories
+        for users added after fitting)."""
+        out = np.zeros(n_users)
+        pos = np.flatnonzero(self.columns_ == i)
+        if len(pos) == 0:  # a product nobody had touched when the model was fitted
+            return out
+        c, model, history = int(pos[0]), self.model, self.history_
+        if self.scores_history:
+            w = model.similarity_ if hasattr(model, "similarity_") else model.weights_
+            return history_times(history, matrix_column(model, w, c), n_users)
+        fitted = min(model.train_.n_users, history.shape[0], n_users)
+        v = np.asarray(model.item_factors_[c], np.float64)
+        out[:fitted] = np.asarray(model.user_factors_[:fitted], np.float64) @ v
+        later = np.arange(fitted, min(history.shape[0], n_users))
+        if len(later):
+            out[later] = model.fold_in(history[later]) @ v
+        return out
+
     def linear_history(self, u: int) -> sp.csr_matrix | None:
         """User ``u``'s history over the products (1 x n products) when the score is linear
         in it (a history model: it splits over the user's products), else None (ALS, a user
@@ -241,6 +288,10 @@ class PopularityComponent:
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         return self.scores(users)[:, columns]
+
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """The product's popularity, for every user alike."""
+        return np.full(n_users, float(self.popularity_[i]))
 
     def save(self, folder: Path) -> list[Path]:
         """Nothing: the counts are the graph's."""

@@ -146,6 +146,13 @@ class ContentComponent:
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
                               np.asarray(columns, np.int64))
 
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """Every user's score of product ``i``: the user vectors times its vector."""
+        u = self.user_vectors_
+        out = np.zeros(n_users)
+        out[: u.shape[0]] = (u @ self.item_vectors_[i]).astype(np.float64)[:n_users]
+        return out
+
     def profile(self, u: int) -> tuple[np.ndarray, np.ndarray] | None:
         """User ``u``'s content profile: the products (graph indices) whose vectors it sums and
         their weights (None: a user unknown to the graph)."""

@@ -99,6 +99,23 @@ class PathComponent:
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         return self.scores(users)[:, columns]
 
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """Every user's score of product ``i``: each meta-path ``S1 S2 .. Sm`` pushed right to
+        left from the product's one-hot column, ``S1 (S2 (.. Sm[:, i]))`` (sparse mat-vecs,
+        never a users x products matrix)."""
+        scorer = self.scorer
+        out = np.zeros(n_users)
+        for w, mp in zip(scorer.weights_, scorer.metapaths_, strict=True):
+            if w <= 0:
+                continue
+            steps = scorer.steps_[mp.name]
+            col = np.zeros(steps[-1].shape[1])
+            col[i] = 1.0
+            for m in reversed(steps):
+                col = m @ col
+            out[: len(col)] += w * col[:n_users]
+        return out
+
     def influencers(self) -> frozenset[str]:
         """The users its KOL weighting flags as influencers (none without one)."""
         kol = self.scorer.kol_

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_times
+from recommend.hybrid.components import history_times, matrix_column
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -80,6 +81,12 @@ class SessionComponent:
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         return self.scores(users)[:, columns]
+
+    def item_column(self, i: int, n_users: int) -> np.ndarray:
+        """Every user's score of product ``i``: the histories times one transitions column."""
+        if i >= self.transitions_.shape[1]:
+            return np.zeros(n_users)
+        return history_times(self.history_, matrix_column(self, self.transitions_, i), n_users)
 
     def linear_history(self, u: int) -> sp.csr_matrix | None:
         """User ``u``'s recency-weighted history (1 x n products), in which the score is

@@ -16,7 +16,7 @@ from recommend.marketer.audience import (
     part_names,
     private_to_marketer,
 )
-from recommend.marketer.columns import TAKES, category_activity, component_column, item_columns
+from recommend.marketer.columns import TAKES, category_activity, item_columns
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids
 from recommend.recommender import Recommender
 
@@ -34,7 +34,7 @@ def test_each_component_column_is_its_row_scores_transposed(rec) -> None:
     for name, comp in model.components.items():
         full = comp.scores(np.arange(n))
         for i in (0, 7, 63):
-            np.testing.assert_allclose(component_column(name, comp, i, n), full[:, i],
+            np.testing.assert_allclose(comp.item_column(i, n), full[:, i],
                                        atol=1e-5, err_msg=name)
 
 

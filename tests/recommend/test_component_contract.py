@@ -2,8 +2,9 @@
 
 Each component is fitted through the registry on the small demo world's graph and asked
 only what the contract promises: scores of known and unknown users, candidates within the
-catalogue, a save/load round trip that scores the same, and a refresh after an add of
-edges that equals a full refresh (and, where the component promises it, a refit).
+catalogue, one product's column equal to its scores transposed, a save/load round trip that
+scores the same, and a refresh after an add of edges that equals a full refresh (and, where
+the component promises it, a refit).
 """
 
 from __future__ import annotations
@@ -129,6 +130,19 @@ def test_candidates_are_its_scores_within_the_catalogue(fitted, graph, name) -> 
     pool = gather({name: found}, allowed, 10)
     assert pool.items.size and np.isin(pool.items, np.arange(len(cols))).all()
     assert described[cols[pool.items]].all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_item_column_is_its_scores_transposed(fitted, graph, name) -> None:
+    comp = fitted[name]
+    n = graph.num_nodes("user")
+    full = comp.scores(all_users(graph))
+    for i in (0, 7, graph.num_nodes("product") - 1):
+        column = comp.item_column(i, n + 2)  # two users past the graph's: what unknowns get
+        assert column.shape == (n + 2,)
+        np.testing.assert_allclose(column[:n], full[:, i], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(column[n:], comp.scores(np.array([n, n + 1]))[:, i],
+                                   atol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)
