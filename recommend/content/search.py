@@ -3,7 +3,9 @@
 The hybrid's candidate step (:mod:`recommend.hybrid.candidates`) asks each component for its
 top N allowed products per user. The content component answers by searching its FAISS index
 (``IndexFlatIP``, exact, below the index's size threshold; IVF or HNSW at the recall it was
-calibrated to above it) rather than multiplying every user vector by every product vector.
+calibrated to above it) rather than multiplying every user vector by every product vector;
+one user's search (a request) reads the index's float16 copy first and gets the same
+products (:mod:`recommend.content.half`).
 Only the candidates, its own and those the other components proposed, are then scored
 exactly: one dot product each, in float64. Products that are not in the index (no text) get
 0, as in the dense scores (:meth:`recommend.hybrid.components.ContentComponent.scores`).
@@ -24,10 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommend.content.half import half_search
+
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["PAIRS_AT_ONCE", "SearchedScores"]
+__all__ = ["PAIRS_AT_ONCE", "SearchedScores", "half_search"]
 
 #: Pairs :meth:`SearchedScores.at` scores at a time (two 8192 x 384 float64 blocks: 50 MB).
 PAIRS_AT_ONCE = 8192
@@ -63,7 +67,10 @@ class SearchedScores:
             return chosen
         may = np.zeros((n_rows, len(self.index)), bool)
         may[:, pos[indexed]] = allowed[:, indexed]
-        found = self.index.search(self.users, min(n, len(self.index)), allowed=may).indices
+        # one user (a request): through the index's half-precision copy, the same products
+        half = None if n_rows != 1 else half_search(self.index, self.users[0], n, may[0])
+        found = (half[None, :] if half is not None
+                 else self.index.search(self.users, min(n, len(self.index)), allowed=may).indices)
         column_of = np.full(len(self.index), -1, np.int64)
         column_of[pos[indexed]] = indexed
         rows, slots = np.nonzero(found >= 0)

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from recommend.paths.scope import kept
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
@@ -141,7 +143,8 @@ def entity_popularity(graph: KnowledgeGraph, node_type: str, *, span: float = SP
                 degree += np.bincount(c.dst, minlength=n)[:n]
         return normalised_ewma(degree, span=span)
 
-    return graph.cached(("entity_popularity", node_type, span), compute)
+    key = ("entity_popularity", node_type, span)
+    return kept(graph, key, lambda: graph.cached(key, compute))
 
 
 def linking_interaction(nodes: Sequence[str], edges: Sequence[EdgeTriple]

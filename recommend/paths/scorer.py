@@ -41,9 +41,8 @@ from recommend.paths.metapaths import (
     available_metapaths,
     chain,
     step_matrices,
-    walk,
-    walk_dense,
     walk_on,
+    walk_start,
 )
 
 if TYPE_CHECKING:
@@ -269,10 +268,13 @@ class GraphPathScorer:
             if w > 0:
                 steps = self.steps_[mp.name]
                 for r, user in enumerate(users.tolist()):
-                    if len(steps) == 3:  # the middle layer is remembered for explaining
-                        out[r] += w * walk_dense(walk_on(reach_state(steps, user), steps[2:]))
-                    else:
-                        out[r] += w * walk(steps[0], user, steps[1:])
+                    # the middle layer of a 3-step meta-path is remembered for explaining
+                    state = (walk_on(reach_state(steps, user), steps[2:]) if len(steps) == 3
+                             else walk_on(walk_start(steps[0], user), steps[1:]))
+                    # added where the walk reached (its indices are distinct): the same sums
+                    # as adding the dense row, without one
+                    idx, val, _ = state
+                    out[r, idx] += w * val
         return out
 
     @overload

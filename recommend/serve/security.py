@@ -38,11 +38,13 @@ class Access:
             raise HTTPException(401, f"a valid {API_KEY_HEADER} header is required",
                                 headers={"WWW-Authenticate": API_KEY_HEADER})
 
-    def write(self, request: Request) -> None:
+    # async: a header check needs no thread (FastAPI runs a plain def dependency in its
+    # thread pool, one more hand-off per request)
+    async def write(self, request: Request) -> None:
         """FastAPI dependency: the request carries the key."""
         self._check(request)
 
-    def read(self, request: Request) -> None:
+    async def read(self, request: Request) -> None:
         """FastAPI dependency: the key when reads are keyed."""
         if self.keyed_reads:
             self._check(request)
