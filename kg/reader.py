@@ -84,7 +84,9 @@ class ReadResult:
     window: TimeWindow = field(default_factory=TimeWindow)
 
 
-def _raw(data: bytes) -> str:
+def raw_text(data: bytes) -> str:
+    """A rejected line as the quarantine keeps it: decoded (bad bytes escaped), at most
+    :data:`RAW_CHARS` characters."""
     text = data[: RAW_CHARS * 4].decode("utf-8", "backslashreplace").rstrip("\r\n")
     return text if len(text) <= RAW_CHARS else text[:RAW_CHARS] + "… [truncated]"
 
@@ -220,7 +222,7 @@ def _read_lines(
     first_rejection = len(rejections)
 
     def reject(reason: str, data: bytes) -> None:
-        rejections.append(Rejection(name, lineno, reason, _raw(data)))
+        rejections.append(Rejection(name, lineno, reason, raw_text(data)))
 
     with tqdm(total=size, desc=name, unit="B", unit_scale=True, disable=not progress) as bar:
         if handle.peek(3)[:3] == codecs.BOM_UTF8:
