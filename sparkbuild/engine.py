@@ -1,8 +1,12 @@
 """The Spark build: the in-process build's stages, with the heavy joins on Spark.
 
 :class:`SparkEngine` holds a session. :meth:`SparkEngine.build` runs
-:func:`kg.artifact.build_artifact` (the same reader, validator, graph builder, stages and
-atomic writer) with two changes, and records both in the manifest's ``stages.spark``:
+:func:`kg.artifact.build_artifact` (the same stages and atomic writer) with three changes,
+and records them in the manifest's ``stages.spark``:
+
+- the dataset is read, validated and assembled by :class:`sparkbuild.assemble.SparkAssembler`
+  (follows and events validated per partition in Spark, the graph built from arrays), its
+  seconds under ``validation``;
 
 - a ``spark`` stage, just before ``models``, writes the graph's Parquet tables and derives
   the interaction and co-occurrence tables by Spark SQL (:mod:`sparkbuild.tables`), and when
