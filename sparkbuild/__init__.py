@@ -8,8 +8,9 @@ duplicates by a window, the reasons of refused records replayed by the in-proces
 build's; their accepted records come back as Parquet columns of node indices and the graph
 is assembled from arrays (:mod:`sparkbuild.assemble`). Products, users and posts, the
 graph's node attributes, are read in the driver by the in-process reader. Spark then
-writes the graph's edge tables as Parquet and computes, by Spark SQL joins, the interaction table, the item-item co-occurrence over distinct
-people and the item-kNN similarity the CF component serves; product texts are embedded by
+writes the graph's edge tables as Parquet and computes, by Spark SQL joins, the interaction
+table, the item-item co-occurrence over distinct people and the item-kNN similarity the CF
+component serves; product texts are embedded by
 ``mapInPandas`` with the sentence-transformers model loaded once per executor. The
 artifact is assembled by the in-process writer (:func:`kg.artifact.build_artifact`), so
 ``Recommender.load`` and the server read it unchanged. What is computed where is in the
