@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,7 @@ def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
         started = 0.0
         manifest = build_artifact(dataset, out, progress=False)
     build_s = time.perf_counter() - began
+    build_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     graph = load_artifact(out, verify=False).graph
     x = relation_matrix(graph, PRODUCT_RELATIONS)
     x = x[:, (x.getnnz(axis=0) > 0)].tocsr()
@@ -76,6 +78,7 @@ def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
     figures = {
         "engine": engine, "session_start_seconds": round(started, 3),
         "build_seconds": round(build_s, 3), "build_steps": manifest["seconds"],
+        "driver_python_peak_mb_build": round(build_peak_mb, 1),
         "knn_seconds": round(knn_s, 3), "knn_items": int(w.shape[0]), "knn_nnz": int(s.nnz),
         "records": manifest["records"], "edges": sum(manifest["edges"].values()),
         "interactions": int(x.nnz),
@@ -193,6 +196,8 @@ def in_subprocess(dataset: Path, out: Path, engine: str, driver_memory: str) -> 
         raise RuntimeError(f"{engine} case failed:\n{stderr[-4000:]}")
     figures = json.loads(stdout.strip().splitlines()[-1])
     millions = figures["records"]["read"] / 1e6
+    figures["driver_python_build_mb_per_million_records"] = round(
+        figures["driver_python_peak_mb_build"] / millions, 1)
     return {**figures, "wall_seconds": round(time.perf_counter() - began, 3),
             "peak_rss": sampler.peaks, "cpu_seconds": sampler.cpu_seconds(),
             "driver_python_mb_per_million_records": round(

@@ -124,7 +124,7 @@ class SparkEngine:
             from sparkbuild.tables import TABLES_DIR, write_derived_tables, write_graph_tables
 
             folder = tmp / TABLES_DIR
-            rows = write_graph_tables(self.spark, graph, folder)
+            rows = write_graph_tables(graph, folder)
             rows.update(write_derived_tables(self.spark, folder,
                                              min_people=config.privacy_min_people))
             if self.metapath_k is not None:
