@@ -183,7 +183,10 @@ def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, Dat
            for r in parsed.where(F.col("reason").isNotNull())
            .select("line", "reason", "raw").collect()]
     good = parsed.where(F.col("reason").isNull()).drop("reason", "raw")
-    checked = (_check_follows if name == FOLLOWS else _check_events)(good, ids)
+    checked_dir = scratch / f"checked-{name}"  # written once: three jobs read it
+    (_check_follows if name == FOLLOWS else _check_events)(good, ids).write.parquet(
+        str(checked_dir))
+    checked = spark.read.parquet(str(checked_dir))
     refused = checked.where(~F.col("ok")).join(parsed.select("line", "raw"), "line").collect()
     bad += [Rejection(name, r["line"], _reason(name, r), r["raw"]) for r in refused]
     admitted = checked.where(F.col("ok"))
