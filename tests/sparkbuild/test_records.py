@@ -105,6 +105,13 @@ def test_spark_validation_equals_the_reader(spark, tmp_path) -> None:
     assert got.dataset.events[3] == want.dataset.events[3]
     assert (got.dataset.products, got.dataset.users, got.dataset.posts) == (
         want.dataset.products, want.dataset.users, want.dataset.posts)
+    # a stage that reads the records (the profiles) gets the same inputs from the table
+    from recommend.profiles.inputs import inputs_from_dataset
+
+    a, b = inputs_from_dataset(got.dataset), inputs_from_dataset(want.dataset)
+    assert a.user_ids == b.user_ids and a.interactions.nnz > 0
+    assert (a.interactions != b.interactions).nnz == 0
+    assert (a.n_events == b.n_events).all()
     # through the artifact writer: the same quarantine file, byte for byte
     build_artifact(data, tmp_path / "python", progress=False, window=window)
     build_artifact(data, tmp_path / "spark", progress=False, window=window,
