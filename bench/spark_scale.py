@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from kg.atomic import atomic_write_json
 RESULTS = Path(__file__).resolve().parent / "results" / "spark_scale.json"
 REPO = Path(__file__).resolve().parents[1]
 KNN_K = 100
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
@@ -63,6 +65,7 @@ def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
         started = 0.0
         manifest = build_artifact(dataset, out, progress=False)
     build_s = time.perf_counter() - began
+    build_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     graph = load_artifact(out, verify=False).graph
     x = relation_matrix(graph, PRODUCT_RELATIONS)
     x = x[:, (x.getnnz(axis=0) > 0)].tocsr()
@@ -75,6 +78,7 @@ def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
     figures = {
         "engine": engine, "session_start_seconds": round(started, 3),
         "build_seconds": round(build_s, 3), "build_steps": manifest["seconds"],
+        "driver_python_peak_mb_build": round(build_peak_mb, 1),
         "knn_seconds": round(knn_s, 3), "knn_items": int(w.shape[0]), "knn_nnz": int(s.nnz),
         "records": manifest["records"], "edges": sum(manifest["edges"].values()),
         "interactions": int(x.nnz),
@@ -83,6 +87,7 @@ def run_case(dataset: Path, out: Path, engine: str, driver_memory: str) -> dict:
     }
     if engine == "spark":
         figures["tables"] = manifest["stages"]["spark"]["tables"]
+        figures["validation"] = manifest["stages"]["spark"]["validation"]
         session.stop()
         figures.update(shuffle_figures(log_dir))
     return figures
@@ -116,6 +121,7 @@ class TreeSampler:
         self.root, self.every = root, every
         self.peaks = {"driver_python_mb": 0.0, "jvm_mb": 0.0, "python_workers_mb": 0.0,
                       "tree_mb": 0.0}
+        self._cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -132,8 +138,16 @@ class TreeSampler:
             self.sample()
             self._stop.wait(self.every)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) per role, as last sampled of each process."""
+        out = {"driver_python": 0.0, "jvm": 0.0, "python_workers": 0.0}
+        for role, seconds in self._cpu.values():
+            out[role] += seconds
+        return {k: round(v, 1) for k, v in out.items()}
+
     def sample(self) -> None:
         parents: dict[int, int] = {}
+        ticks: dict[int, float] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
@@ -141,6 +155,7 @@ class TreeSampler:
                 except OSError:
                     continue
                 parents[int(entry.name)] = int(fields[1])
+                ticks[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
         tree, changed = {self.root}, True
         while changed:
             grown = tree | {p for p, pp in parents.items() if pp in tree}
@@ -151,6 +166,8 @@ class TreeSampler:
             role = ("driver_python_mb" if pid == self.root else
                     "jvm_mb" if name == "java" else "python_workers_mb")
             now[role] += rss
+            if pid in ticks:
+                self._cpu[pid] = (role.removesuffix("_mb"), ticks[pid])
         for key, value in {**now, "tree_mb": sum(now.values())}.items():
             self.peaks[key] = max(self.peaks[key], round(value, 1))
 
@@ -170,6 +187,7 @@ def in_subprocess(dataset: Path, out: Path, engine: str, driver_memory: str) -> 
     cmd = [sys.executable, __file__, "--case", str(dataset), "--out", str(out),
            "--engine", engine, "--driver-memory", driver_memory]
     began = time.perf_counter()
+    load_before = os.getloadavg()[0]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     with TreeSampler(proc.pid) as sampler:
@@ -177,8 +195,15 @@ def in_subprocess(dataset: Path, out: Path, engine: str, driver_memory: str) -> 
     if proc.returncode:
         raise RuntimeError(f"{engine} case failed:\n{stderr[-4000:]}")
     figures = json.loads(stdout.strip().splitlines()[-1])
+    millions = figures["records"]["read"] / 1e6
+    figures["driver_python_build_mb_per_million_records"] = round(
+        figures["driver_python_peak_mb_build"] / millions, 1)
     return {**figures, "wall_seconds": round(time.perf_counter() - began, 3),
-            "peak_rss": sampler.peaks}
+            "peak_rss": sampler.peaks, "cpu_seconds": sampler.cpu_seconds(),
+            "driver_python_mb_per_million_records": round(
+                sampler.peaks["driver_python_mb"] / millions, 1),
+            "load_average_1min": {"start": round(load_before, 1),
+                                  "end": round(os.getloadavg()[0], 1)}}
 
 
 def prepare(work: Path, n_events: int) -> Path:

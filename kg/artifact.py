@@ -78,6 +78,11 @@ class StageResult:
 #: atomically with the graph. kg defines the hook; enrichment and models live above kg.
 Stage = Callable[[KnowledgeGraph, ReadResult, Path, Path], StageResult]
 
+#: Another way to read and validate a dataset folder and assemble its graph: (dataset
+#: folder, time window or None, progress) -> (read result, graph). The Spark build's
+#: (:mod:`sparkbuild.assemble`) validates the bulk files per partition.
+Assembler = Callable[[Path, TimeWindow | None, bool], tuple[ReadResult, KnowledgeGraph]]
+
 
 def build_artifact(
     dataset_dir: str | os.PathLike[str],
@@ -87,6 +92,7 @@ def build_artifact(
     stages: Sequence[tuple[str, Stage]] = (),
     window: TimeWindow | None = None,
     rdf_store: bool = False,
+    assemble: Assembler | None = None,
 ) -> dict[str, Any]:
     """Read ``dataset_dir``, build its graph and write the artifact to ``out_dir``; the manifest.
 
@@ -99,7 +105,8 @@ def build_artifact(
     did not write, or if it is or holds the dataset folder (:func:`kg.atomic.atomic_dir`).
     ``rdf_store``: also write the graph's triples into a SPARQL store (:mod:`kg.rdf_store`,
     the manifest's ``rdf_store``); without it the first ``shopgraph query`` makes the store
-    beside the artifact (:mod:`kg.rdf_cache`).
+    beside the artifact (:mod:`kg.rdf_cache`). ``assemble``: read and build the graph that
+    way instead (the manifest's ``seconds`` then has ``assemble`` for ``read`` + ``graph``).
     """
     from kg.build import build_graph
     from kg.reader import dataset_file, read_dataset, write_rejections
@@ -108,15 +115,19 @@ def build_artifact(
     start = time.perf_counter()
     root = Path(dataset_dir)
     with atomic_dir(out_dir, kind=ARTIFACT_KIND, protect=[root]) as tmp:
-        with paused_gc():  # the reader makes millions of records; see paused_gc
-            result = read_dataset(root, progress=progress, window=window)
+        if assemble is None:
+            with paused_gc():  # the reader makes millions of records; see paused_gc
+                result = read_dataset(root, progress=progress, window=window)
+            seconds = {"read": time.perf_counter() - start}
+            graph = build_graph(result.dataset, progress=progress)
+            seconds["graph"] = time.perf_counter() - start - seconds["read"]
+        else:
+            result, graph = assemble(root, window, progress)
+            seconds = {"assemble": time.perf_counter() - start}
         relations = dataset_file(root, RELATIONS_FILE)
         extra = (read_relations(relations, window=result.window) if relations
                  else RelationsRead())
-        seconds = {"read": time.perf_counter() - start}
-        graph = build_graph(result.dataset, progress=progress)
         add_relations(graph, extra.edges)
-        seconds["graph"] = time.perf_counter() - start - seconds["read"]
         inputs: dict[str, dict[str, Any]] = {}
         for name, _ in DATASET_FILES:
             if (root / name).is_file():

@@ -99,13 +99,19 @@ def add_dataset(graph: KnowledgeGraph, dataset: Dataset, *, progress: bool = Tru
         _add_products(graph, dataset.products, progress)
         _add_users(graph, dataset.users, progress)
         if dataset.follows:
-            graph._append("user", "follows", "user",
-                          graph._intern("user", [f.follower for f in dataset.follows]),
-                          graph._intern("user", [f.followee for f in dataset.follows]),
-                          np.ones(len(dataset.follows), np.float32),
-                          np.array([f.ts for f in dataset.follows], np.float64))
+            add_follow_arrays(graph,
+                              graph._intern("user", [f.follower for f in dataset.follows]),
+                              graph._intern("user", [f.followee for f in dataset.follows]),
+                              np.array([f.ts for f in dataset.follows], np.float64))
         _add_posts(graph, dataset, progress)
         _add_events(graph, dataset.events, progress)
+
+
+def add_follow_arrays(graph: KnowledgeGraph, followers: np.ndarray, followees: np.ndarray,
+                      ts: np.ndarray) -> None:
+    """Append ``follows`` edges given as user node indices and times (NaN: none)."""
+    graph._append("user", "follows", "user", followers, followees,
+                  np.ones(len(followers), np.float32), ts)
 
 
 def _add_products(graph: KnowledgeGraph, products: list[Product], progress: bool) -> None:
@@ -267,14 +273,19 @@ def _add_posts(graph: KnowledgeGraph, dataset: Dataset, progress: bool) -> None:
         graph.add_edges("mentions", *mentions)
 
 
+def event_codes() -> dict[tuple[str, str], int]:
+    """Each event (kind, target type) as the code :func:`add_event_arrays` takes: twice the
+    kind's position in :data:`kg.schema.EVENT_RELATIONS`, plus one for a post target."""
+    return {(k, t): 2 * i + (t == "post") for i, k in enumerate(EVENT_RELATIONS)
+            for t in ("product", "post")}
+
+
 def _add_events(graph: KnowledgeGraph, events: list[Event], progress: bool) -> None:
     """Events as index columns, grouped by (kind, target type) with numpy (fast for 1M)."""
     if not events:
         return
-    kinds = list(EVENT_RELATIONS)
-    code_of = {(k, t): 2 * i + (t == "post") for i, k in enumerate(kinds)
-               for t in ("product", "post")}
-    with tqdm(total=4, desc="events", unit="step", disable=not progress, leave=False) as bar:
+    code_of = event_codes()
+    with tqdm(total=3, desc="events", unit="step", disable=not progress, leave=False) as bar:
         codes = np.fromiter((code_of[(e.kind, e.target_type)] for e in events), np.int64,
                             len(events))
         users = graph._intern("user", [e.user for e in events])
@@ -285,19 +296,27 @@ def _add_events(graph: KnowledgeGraph, events: list[Event], progress: bool) -> N
             if pos:
                 targets[pos] = graph._intern(target_type, [events[k].target for k in pos])
         bar.update()
-        weights = np.array([event_weight(k, None) for k in kinds], np.float32)[codes // 2]
-        values = np.array([e.value for e in events], np.float64)  # None -> NaN
-        rated = (codes // 2 == kinds.index("rate")) & ~np.isnan(values)
-        weights[rated] = values[rated]  # a rating weighs its value (see event_weight)
-        ts = np.array([e.ts for e in events], np.float64)
+        add_event_arrays(graph, codes, users, targets,
+                         np.array([e.value for e in events], np.float64),  # None -> NaN
+                         np.array([e.ts for e in events], np.float64))
         bar.update()
-        for code in np.unique(codes).tolist():
-            kind, target_type = kinds[code // 2], ("product", "post")[code % 2]
-            check_endpoint_types(EVENT_RELATIONS[kind], "user", target_type)
-            sel = np.flatnonzero(codes == code)
-            graph._append("user", EVENT_RELATIONS[kind], target_type, users[sel],
-                          targets[sel], weights[sel], ts[sel])
-        bar.update()
+
+
+def add_event_arrays(graph: KnowledgeGraph, codes: np.ndarray, users: np.ndarray,
+                     targets: np.ndarray, values: np.ndarray, ts: np.ndarray) -> None:
+    """Append events given as columns in event order: ``codes`` (:func:`event_codes`), user
+    and target node indices, ``values`` and ``ts`` (NaN: none); one edge per event, weighted
+    by :func:`kg.schema.event_weight`, grouped into blocks by code."""
+    kinds = list(EVENT_RELATIONS)
+    weights = np.array([event_weight(k, None) for k in kinds], np.float32)[codes // 2]
+    rated = (codes // 2 == kinds.index("rate")) & ~np.isnan(values)
+    weights[rated] = values[rated]  # a rating weighs its value (see event_weight)
+    for code in np.unique(codes).tolist():
+        kind, target_type = kinds[code // 2], ("product", "post")[code % 2]
+        check_endpoint_types(EVENT_RELATIONS[kind], "user", target_type)
+        sel = np.flatnonzero(codes == code)
+        graph._append("user", EVENT_RELATIONS[kind], target_type, users[sel],
+                      targets[sel], weights[sel], ts[sel])
 
 
 def add_relations_file(graph: KnowledgeGraph, path: Path) -> int:

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,7 +45,8 @@ MAX_LINE_BYTES = 1 << 20  # 1 MiB of content, not counting the line ending
 RAW_CHARS = 2000  # how much of a rejected line the quarantine keeps
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PROGRESS_EVERY = 1 << 14  # lines between progress-bar updates
-_BLANK = object()
+BLANK = object()  # line_value's answer for a blank line
+_SCAN = json.JSONDecoder().scan_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,9 @@ class ReadResult:
     window: TimeWindow = field(default_factory=TimeWindow)
 
 
-def _raw(data: bytes) -> str:
+def raw_text(data: bytes) -> str:
+    """A rejected line as the quarantine keeps it: decoded (bad bytes escaped), at most
+    :data:`RAW_CHARS` characters."""
     text = data[: RAW_CHARS * 4].decode("utf-8", "backslashreplace").rstrip("\r\n")
     return text if len(text) <= RAW_CHARS else text[:RAW_CHARS] + "… [truncated]"
 
@@ -109,12 +112,12 @@ def _content_size(line: bytes) -> int:
 
 
 def _loads(text: str) -> Any:
-    """``json.loads`` with failures as RecordError, and :data:`_BLANK` for a blank line."""
+    """``json.loads`` with failures as RecordError, and :data:`BLANK` for a blank line."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         if text.isspace():
-            return _BLANK
+            return BLANK
         raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise RecordError(f"malformed JSON: {error}") from None
@@ -140,6 +143,42 @@ def _has_lone_surrogate(text: str, obj: Any) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def numbered_lines(handle: BinaryIO, first_line: int = 0
+                   ) -> Iterator[tuple[int, bytes, str | None]]:
+    """Each physical line of ``handle`` (its content at most :data:`MAX_LINE_BYTES`) with its
+    1-based number counted from ``first_line``, and the rejection reason of an over-long
+    line (whose remainder is skipped in bounded chunks), else None."""
+    readline = handle.readline
+    lineno = first_line
+    while True:
+        line = readline(MAX_LINE_BYTES + 2)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE_BYTES:
+            size = _content_size(line)
+            if size > MAX_LINE_BYTES:
+                size = _skip_rest(handle, line)
+                yield lineno, line, f"line is longer than 1 MB ({size:,} bytes)"
+                continue
+        yield lineno, line, None
+
+
+def line_value(line: bytes) -> Any:
+    """The JSON value of one record line (:data:`BLANK` for a blank line); RecordError for
+    bytes that are not UTF-8, malformed JSON or an unpaired surrogate escape."""
+    text = decode_line(line)
+    try:  # scan_once skips json.loads's wrappers, about half its time on short lines
+        obj, end = _SCAN(text, 0)
+        if end != len(text) and (end != len(text) - 1 or text[end] != "\n"):
+            obj = _loads(text)  # trailing data, or a blank line
+    except (StopIteration, ValueError, RecursionError):
+        obj = _loads(text)
+    if obj is not BLANK and "\\u" in text and _has_lone_surrogate(text, obj):
+        raise RecordError("invalid JSON string: an unpaired \\u surrogate escape")
+    return obj
 
 
 def _read_file(
@@ -178,49 +217,28 @@ def _read_lines(
              else functools.partial(parse_record, kind, window=window))
     admit_event, check = validator.admit_event, validator.check
     append = out.append
-    scan_once = json.JSONDecoder().scan_once
     counts = FileCounts()
     read = accepted = merged = lineno = 0
     first_rejection = len(rejections)
 
     def reject(reason: str, data: bytes) -> None:
-        rejections.append(Rejection(name, lineno, reason, _raw(data)))
+        rejections.append(Rejection(name, lineno, reason, raw_text(data)))
 
     with tqdm(total=size, desc=name, unit="B", unit_scale=True, disable=not progress) as bar:
         if handle.peek(3)[:3] == codecs.BOM_UTF8:
             handle.read(3)
-        readline = handle.readline
-        while True:
-            line = readline(MAX_LINE_BYTES + 2)
-            if not line:
-                break
-            lineno += 1
+        for lineno, line, too_long in numbered_lines(handle):
             read += 1
             if not lineno % _PROGRESS_EVERY:
                 bar.update(handle.tell() - bar.n)
-            if len(line) > MAX_LINE_BYTES:
-                size = _content_size(line)
-                if size > MAX_LINE_BYTES:
-                    size = _skip_rest(handle, line)
-                    reject(f"line is longer than 1 MB ({size:,} bytes)", line)
-                    continue
-            try:
-                text = decode_line(line)
-            except RecordError as error:
-                reject(str(error), line)
+            if too_long:
+                reject(too_long, line)
                 continue
             try:
-                try:  # scan_once skips json.loads's wrappers, about half its time on short lines
-                    obj, end = scan_once(text, 0)
-                    if end != len(text) and (end != len(text) - 1 or text[end] != "\n"):
-                        obj = _loads(text)  # trailing data, or a blank line
-                except (StopIteration, ValueError, RecursionError):
-                    obj = _loads(text)
-                if obj is _BLANK:
+                obj = line_value(line)
+                if obj is BLANK:
                     read -= 1
                     continue
-                if "\\u" in text and _has_lone_surrogate(text, obj):
-                    raise RecordError("invalid JSON string: an unpaired \\u surrogate escape")
                 if is_event:
                     record = admit_event(*parse(obj))
                 else:
@@ -256,12 +274,14 @@ def dataset_file(root: str | os.PathLike[str], name: str) -> Path | None:
 
 def read_dataset(
     folder: str | os.PathLike[str], *, known: KnownIds | None = None, progress: bool = True,
-    window: TimeWindow | None = None,
+    window: TimeWindow | None = None, only: Collection[str] | None = None,
 ) -> ReadResult:
     """Read and validate the dataset in ``folder``; bad lines go to ``rejections``.
 
     ``known`` holds what an existing graph already has (for adding records to it); ``window``
-    the accepted timestamps (default :meth:`TimeWindow.until`: 1990 to now plus a day).
+    the accepted timestamps (default :meth:`TimeWindow.until`: 1990 to now plus a day);
+    ``only``: read just these dataset files (the others count zero lines; for a reader that
+    validates the rest elsewhere, :mod:`sparkbuild.records`).
     Raises FileNotFoundError if ``folder`` holds none of the dataset files, ValueError if one
     is not a regular file inside it (:func:`dataset_file`).
 
@@ -286,6 +306,8 @@ def read_dataset(
     result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES}, window)
     with _no_cyclic_gc():
         for name, kind in present:
+            if only is not None and name not in only:
+                continue
             out = getattr(result.dataset, name.removesuffix(".jsonl"))
             result.counts[name] = _read_file(
                 root / name, kind, validator, out, result.rejections, progress, window

@@ -23,9 +23,9 @@ from kg.reader import (
     Rejection,
     _content_size,
     _loads,
-    _raw,
     _skip_rest,
     decode_line,
+    raw_text,
 )
 from kg.schema import check_endpoint_types, relation, split_id
 from kg.timewindow import TimeWindow
@@ -87,7 +87,7 @@ def read_relations(path: str | os.PathLike[str], *, window: TimeWindow | None = 
     lineno = 0
 
     def reject(reason: str, data: bytes) -> None:
-        out.rejections.append(Rejection(name, lineno, reason, _raw(data)))
+        out.rejections.append(Rejection(name, lineno, reason, raw_text(data)))
 
     with open(path, "rb") as handle:
         while line := handle.readline(MAX_LINE_BYTES + 2):

@@ -1,8 +1,12 @@
 """The Spark build: the in-process build's stages, with the heavy joins on Spark.
 
 :class:`SparkEngine` holds a session. :meth:`SparkEngine.build` runs
-:func:`kg.artifact.build_artifact` (the same reader, validator, graph builder, stages and
-atomic writer) with two changes, and records both in the manifest's ``stages.spark``:
+:func:`kg.artifact.build_artifact` (the same stages and atomic writer) with three changes,
+and records them in the manifest's ``stages.spark``:
+
+- the dataset is read, validated and assembled by :class:`sparkbuild.assemble.SparkAssembler`
+  (follows and events validated per partition in Spark, the graph built from arrays), its
+  seconds under ``validation``;
 
 - a ``spark`` stage, just before ``models``, writes the graph's Parquet tables and derives
   the interaction and co-occurrence tables by Spark SQL (:mod:`sparkbuild.tables`), and when
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
 
 STAGE_NAME = "spark"
 IN_SPARK = (
+    "validation of follows.jsonl and events.jsonl per partition: the reader's line parser,"
+    " references by joins, duplicates by a window (sparkbuild.records)",
     "graph node and edge tables (Parquet, tables/nodes, tables/edges)",
     "interaction table: user x product summed weights by union + group-by (tables/interactions)",
     "item-item co-occurrence over distinct people by self-join (tables/co_occurrence)",
@@ -48,8 +54,10 @@ IN_SPARK = (
     " (tables/metapaths)",
 )
 IN_DRIVER = (
-    "reading and validation (kg.reader, kg.validate: the same code, so the same reasons)",
-    "graph assembly (kg.build) and enrichment stages (nlp, vision, profiles)",
+    "reading and validation of products, users and posts (kg.reader, kg.validate: node"
+    " attributes, O(nodes)); the reasons of records Spark's joins refused (kg.validate)",
+    "graph assembly: entity nodes from records, follow and event edges from Spark's Parquet"
+    " columns (kg.build); enrichment stages (nlp, vision, profiles)",
     "validation split, tuning trials' scoring, blend fitting and choice",
     "EASE and weighted ALS fits (EASE needs a dense item x item inverse, not a join)",
     "session transitions; meta-path matrices of the graph and social scorers",
@@ -57,10 +65,11 @@ IN_DRIVER = (
 )
 
 NOT_YET_IN_SPARK = (
+    "validation of follows.jsonl and events.jsonl per partition: the reader's line parser,"
+    " references by joins, duplicates by a window (sparkbuild.records)",
     "the served graph and social scorers' meta-path matrices (sparse products in the driver and"
     " at load; tables/metapaths, top K per user by joins, only with --spark-metapaths K)",
     "CF by Spark MLlib ALS (the tuning's ALS trials run the in-process weighted ALS)",
-    "validation per partition (the validator needs every earlier record)",
     "the members_* segment aggregates",
 )
 
@@ -74,6 +83,7 @@ class SparkEngine:
         self.master = master
         self.metapath_k = metapath_k
         self.report: dict[str, Any] = {}
+        self.assembled: dict[str, Any] = {}
 
     @classmethod
     def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY,
@@ -114,12 +124,13 @@ class SparkEngine:
             from sparkbuild.tables import TABLES_DIR, write_derived_tables, write_graph_tables
 
             folder = tmp / TABLES_DIR
-            rows = write_graph_tables(self.spark, graph, folder)
+            rows = write_graph_tables(graph, folder)
             rows.update(write_derived_tables(self.spark, folder,
                                              min_people=config.privacy_min_people))
             if self.metapath_k is not None:
                 rows.update(self._write_metapaths(graph, config, folder))
             self.report.update({
+                "validation": self.assembled,
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
                 "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
                 "not_yet_in_spark": list(NOT_YET_IN_SPARK)})
@@ -152,14 +163,20 @@ class SparkEngine:
               progress: bool = True, rdf_store: bool = False) -> dict[str, Any]:
         """Build ``dataset`` into the artifact ``out`` (module doc; ``rdf_store``: write the
         SPARQL store, as the in-process build does); its manifest."""
+        import tempfile
+
         from cf.item_knn import similarity_backend
         from kg.artifact import build_artifact
+        from sparkbuild.assemble import SparkAssembler
 
         names = [name for name, _ in stages]
         at = names.index("models") if "models" in names else len(stages)
         spark_stage = (STAGE_NAME, self.tables_stage(config))
         stages = [*stages[:at], spark_stage, *stages[at:]]
         self.report = {}
-        with similarity_backend(self._similarity):
+        with (tempfile.TemporaryDirectory(prefix="shopgraph-spark-") as scratch,
+              similarity_backend(self._similarity)):
+            assembler = SparkAssembler(self.spark, Path(scratch))
+            self.assembled = assembler.report
             return build_artifact(dataset, out, stages=stages, window=window, progress=progress,
-                                  rdf_store=rdf_store)
+                                  rdf_store=rdf_store, assemble=assembler)

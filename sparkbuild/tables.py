@@ -34,36 +34,40 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 TABLES_DIR = "tables"
+PART_FILE = "part-00000.zstd.parquet"
 
 
-def write_graph_tables(spark: SparkSession, graph: KnowledgeGraph, folder: Path
-                       ) -> dict[str, int]:
-    """Write the node and edge tables of ``graph`` under ``folder``; rows per partition."""
+def write_graph_tables(graph: KnowledgeGraph, folder: Path) -> dict[str, int]:
+    """Write the node and edge tables of ``graph`` under ``folder``; rows per partition.
+
+    The graph is in the driver: each partition is written there by pyarrow, one block's
+    columns at a time (no per-edge block name, no round trip through the JVM), in the
+    layout Spark reads back with its partition column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from kg.schema import NODE_TYPES
 
+    def write(table: pa.Table, part: Path) -> None:
+        part.mkdir(parents=True)
+        pq.write_table(table, part / PART_FILE, compression="zstd")
+
     rows: dict[str, int] = {}
-    types = [t for t in NODE_TYPES if graph.num_nodes(t)]
-    ids = [graph.nodes(t) for t in types]
-    if not types:
-        return rows
-    nodes = to_frame(spark, {
-        "type": np.repeat(types, [len(i) for i in ids]),
-        "index": np.concatenate([np.arange(len(i), dtype=np.int64) for i in ids]),
-        "id": [x for i in ids for x in i]})
-    nodes.write.partitionBy("type").parquet(str(folder / "nodes"))
-    rows.update({f"nodes/{t}": len(i) for t, i in zip(types, ids, strict=True)})
-    blocks = [b for b in graph.edge_blocks() if len(b)]
-    if not blocks:
-        return rows
-    names = [f"{b.src_type}.{b.relation}.{b.dst_type}" for b in blocks]
-    edges = to_frame(spark, {
-        "block": np.repeat(names, [len(b) for b in blocks]),
-        "src": np.concatenate([b.src for b in blocks]).astype(np.int64),
-        "dst": np.concatenate([b.dst for b in blocks]).astype(np.int64),
-        "weight": np.concatenate([b.weight for b in blocks]).astype(np.float32),
-        "ts": _times(np.concatenate([b.ts for b in blocks]))})
-    edges.write.partitionBy("block").parquet(str(folder / "edges"))
-    rows.update({f"edges/{n}": len(b) for n, b in zip(names, blocks, strict=True)})
+    for t in NODE_TYPES:
+        n = graph.num_nodes(t)
+        if n:
+            write(pa.table({"index": np.arange(n, dtype=np.int64),
+                            "id": pa.array(graph.nodes(t), pa.string())}),
+                  folder / "nodes" / f"type={t}")
+            rows[f"nodes/{t}"] = n
+    for b in graph.edge_blocks():
+        if not len(b):
+            continue
+        name = f"{b.src_type}.{b.relation}.{b.dst_type}"
+        write(pa.table({"src": b.src.astype(np.int64), "dst": b.dst.astype(np.int64),
+                        "weight": b.weight.astype(np.float32), "ts": _times(b.ts)}),
+              folder / "edges" / f"block={name}")
+        rows[f"edges/{name}"] = len(b)
     return rows
 
 

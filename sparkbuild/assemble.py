@@ -1,0 +1,211 @@
+"""The Spark build's read, validation and graph assembly, with no edge record in the driver.
+
+:class:`SparkAssembler` is the :data:`kg.artifact.Assembler` of ``--engine spark``:
+
+1. the entity files (products, users, posts) are read and validated in the driver by the
+   in-process reader (:func:`kg.reader.read_dataset` with ``only``): their records become
+   the graph's node attributes, which the driver holds anyway, so they are O(nodes);
+2. the bulk files, ``follows.jsonl`` and ``events.jsonl`` (edges only: O(events), what grows
+   to billions), are validated per partition in Spark (:mod:`sparkbuild.records`) against
+   the accepted ids, and their accepted records come back as Parquet columns of node
+   indices, appended to the graph as arrays (:func:`kg.build.add_follow_arrays`,
+   :func:`kg.build.add_event_arrays`): a few bytes per edge, never a Python object each.
+
+Files are handled in the reader's order (products, users, follows, posts, events), so node
+indices, edge order and the quarantine's order are the in-process build's. The stages that
+read records (nlp's comments, the profiles) get the follows and events as
+:class:`TableRecords`, made from the Parquet table batch by batch while a stage iterates:
+a graph-only build never makes them. The scratch folder holds the parsed and accepted
+tables; on a cluster it, and the dataset folder, must be on storage every executor reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from sparkbuild.records import CHUNK_BYTES, EDGE_FILES, EVENTS, FOLLOWS, Accepted, validate_file
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import SparkSession
+
+    from kg.graph import KnowledgeGraph
+    from kg.reader import ReadResult
+    from kg.records import Event, Follow
+    from kg.timewindow import TimeWindow
+
+ENTITY_FILES = ("products.jsonl", "users.jsonl", "posts.jsonl")
+
+
+class SparkAssembler:
+    """Read + validate + assemble a dataset folder (module doc); ``report`` says what it
+    did (seconds per step, accepted rows per edge file)."""
+
+    def __init__(self, spark: SparkSession, scratch: Path, chunk_bytes: int = CHUNK_BYTES
+                 ) -> None:
+        self.spark, self.scratch, self.chunk_bytes = spark, scratch, chunk_bytes
+        self.report: dict[str, Any] = {}
+
+    def __call__(self, root: Path, window: TimeWindow | None, progress: bool
+                 ) -> tuple[ReadResult, KnowledgeGraph]:
+        from kg.build import add_dataset
+        from kg.graph import KnowledgeGraph
+        from kg.reader import dataset_file, read_dataset
+        from kg.records import Dataset
+
+        seconds: dict[str, float] = {}
+        began = time.perf_counter()
+        result = read_dataset(root, progress=progress, window=window, only=ENTITY_FILES)
+        seconds["entities_read"] = time.perf_counter() - began
+        entities = result.dataset
+        graph = KnowledgeGraph()
+        add_dataset(graph, Dataset(products=entities.products, users=entities.users),
+                    progress=progress)
+        tables: dict[str, Accepted] = {}
+        for name in EDGE_FILES:
+            if name == EVENTS:  # posts come after follows in the reader's order
+                add_dataset(graph, Dataset(posts=entities.posts), progress=progress)
+            path = dataset_file(root, name)
+            if path is None:
+                continue
+            began = time.perf_counter()
+            tables[name] = validate_file(self.spark, path, name, self._ids(graph),
+                                         result.window, self.scratch, self.chunk_bytes)
+            seconds[f"validate:{name}"] = time.perf_counter() - began
+            began = time.perf_counter()
+            _append(graph, name, tables[name].folder)
+            seconds[f"assemble:{name}"] = time.perf_counter() - began
+        self._merge(result, tables, graph)
+        self.report.update({  # in place: the engine's manifest entry holds this dict
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
+            "validated_in_spark": {n: a.counts.read for n, a in tables.items()}})
+        return result, graph
+
+    def _ids(self, graph: KnowledgeGraph) -> dict[str, Any]:
+        """The accepted nodes the edge files may refer to, as Spark tables of id, index."""
+        import pandas as pd
+
+        return {t: self.spark.createDataFrame(
+            pd.DataFrame({"id": pd.Series(graph.raw_ids(t), dtype=object),
+                          "index": np.arange(graph.num_nodes(t), dtype=np.int64)}),
+            schema="id string, index long") for t in ("user", "product", "post")}
+
+    @staticmethod
+    def _merge(result: ReadResult, tables: dict[str, Accepted], graph: KnowledgeGraph) -> None:
+        """Counts, rejections (in file order) and lazy records of the edge files into
+        ``result``."""
+        from kg.records import DATASET_FILES
+
+        order = [name for name, _ in DATASET_FILES]
+        for name, accepted in tables.items():
+            result.counts[name] = accepted.counts
+        rejections = result.rejections + [r for a in tables.values() for r in a.rejections]
+        result.rejections[:] = sorted(rejections, key=lambda r: order.index(r.file))
+        if FOLLOWS in tables:
+            result.dataset.follows = TableRecords(tables[FOLLOWS], _follows(graph))
+        if EVENTS in tables:
+            result.dataset.events = TableRecords(tables[EVENTS], _events(graph))
+
+
+def _files(folder: Path) -> list[Path]:
+    """The Parquet parts of ``folder`` in the order Spark wrote them (sorted by line)."""
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def _read(folder: Path, columns: list[str]) -> pa.Table:
+    """``columns`` of the accepted table in ``folder``, checked to be in line order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = [pq.read_table(p, columns=["line", *columns]) for p in _files(folder)]
+    table = pa.concat_tables(parts) if parts else None
+    if table is None:
+        return pa.table({c: [] for c in columns})
+    lines = table.column("line").to_numpy()
+    if np.any(np.diff(lines) <= 0):
+        raise RuntimeError(f"{folder}: accepted records are not in line order")
+    return table.drop_columns(["line"])
+
+
+def _append(graph: KnowledgeGraph, name: str, folder: Path) -> None:
+    """Append the accepted table's edges to ``graph`` as arrays, in line order."""
+    from kg.build import add_event_arrays, add_follow_arrays
+
+    def column(table: pa.Table, key: str, dtype: Any) -> np.ndarray:
+        return table.column(key).to_numpy().astype(dtype, copy=False)
+
+    if name == FOLLOWS:
+        t = _read(folder, ["src", "dst", "ts"])
+        add_follow_arrays(graph, column(t, "src", np.int64), column(t, "dst", np.int64),
+                          column(t, "ts", np.float64))
+        return
+    t = _read(folder, ["src", "dst", "code", "value", "ts"])
+    add_event_arrays(graph, column(t, "code", np.int64), column(t, "src", np.int64),
+                     column(t, "dst", np.int64), column(t, "value", np.float64),
+                     column(t, "ts", np.float64))
+
+
+class TableRecords(Sequence[Any]):
+    """An edge file's accepted records, made from its Parquet table batch by batch on each
+    iteration (indexing makes them all once, and keeps them)."""
+
+    def __init__(self, accepted: Accepted, make: Callable[[dict[str, list[Any]]], list[Any]]
+                 ) -> None:
+        self._folder, self._make = accepted.folder, make
+        self._len = accepted.counts.accepted - accepted.counts.merged
+        self._all: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Any]:
+        import pyarrow.parquet as pq
+
+        for path in _files(self._folder):
+            for batch in pq.ParquetFile(path).iter_batches():
+                yield from self._make(batch.to_pydict())
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._all is None:
+            self._all = list(self)
+        return self._all[index]
+
+
+def _follows(graph: KnowledgeGraph) -> Callable[[dict[str, list[Any]]], list[Follow]]:
+    from kg.records import Follow
+
+    users = graph.raw_ids("user")
+
+    def make(cols: dict[str, list[Any]]) -> list[Follow]:
+        return [Follow(users[s], users[d], None if t != t else t)
+                for s, d, t in zip(cols["src"], cols["dst"], cols["ts"], strict=True)]
+
+    return make
+
+
+def _events(graph: KnowledgeGraph) -> Callable[[dict[str, list[Any]]], list[Event]]:
+    from kg.records import Event
+    from kg.schema import EVENT_RELATIONS
+
+    kinds = list(EVENT_RELATIONS)
+    users = graph.raw_ids("user")
+    targets = (graph.raw_ids("product"), graph.raw_ids("post"))
+
+    def make(cols: dict[str, list[Any]]) -> list[Event]:
+        return [Event(users[s], targets[c % 2][d], ("product", "post")[c % 2], kinds[c // 2],
+                      v, t, x)
+                for s, d, c, v, t, x in zip(cols["src"], cols["dst"], cols["code"],
+                                            cols["value"], cols["ts"], cols["text"], strict=True)]
+
+    return make

@@ -1,0 +1,311 @@
+"""The bulk dataset files (follows, events) validated per partition in Spark.
+
+The in-process reader checks a line in two halves (:mod:`kg.reader`): the line itself
+(UTF-8, JSON, fields and types: stateless) and what needs the other records (unknown
+references, duplicates: :class:`kg.validate.Validator`). Here:
+
+- the driver cuts each file into byte ranges at line ends, each with the number of lines
+  before it (:func:`chunks`: one streaming pass counting ``\\n``, no record is decoded);
+- each range is parsed on an executor by the reader's own line loop
+  (:func:`kg.reader.numbered_lines`, :func:`kg.reader.line_value`, the same field parsers),
+  so a line's number and its reason are the in-process reader's;
+- references become left joins with the accepted ids (and their node indices), and
+  duplicates a window over the record's key in line order: the first one stays, an equal
+  repeat is merged, a different follow of the same pair is a conflicting duplicate;
+- the reason of each record rejected by a join is written by the real :class:`Validator`,
+  replayed in the driver on just the facts the joins found (which ids exist, the first
+  record of the key): the same code, so the same words. Rejections are few and come back to
+  the driver; accepted records never do: they stay Parquet (:class:`Accepted`), with node
+  indices in place of ids, sorted by line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kg.reader import FileCounts, Rejection
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from kg.timewindow import TimeWindow
+
+CHUNK_BYTES = 32 << 20
+FOLLOWS, EVENTS = "follows.jsonl", "events.jsonl"
+EDGE_FILES = (FOLLOWS, EVENTS)
+
+_FIELDS = {
+    FOLLOWS: [("follower", "string"), ("followee", "string"), ("ts", "double")],
+    EVENTS: [("user", "string"), ("target", "string"), ("target_type", "string"),
+             ("kind", "string"), ("value", "double"), ("ts", "double"), ("text", "string")],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes ``start``..``end`` of ``path``, beginning at a line start after ``first_line``
+    lines."""
+
+    path: str
+    start: int
+    end: int
+    first_line: int
+
+
+def chunks(path: Path, size: int = CHUNK_BYTES) -> list[Chunk]:
+    """``path`` cut at line ends into ranges of about ``size`` bytes (module doc); a UTF-8
+    byte-order mark at the start is left out, as the reader skips it."""
+    out: list[Chunk] = []
+    with open(path, "rb") as handle:
+        total = handle.seek(0, io.SEEK_END)
+        handle.seek(0)
+        begin = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
+        handle.seek(begin)
+        lines, pos = 0, begin
+        while block := handle.read(size):
+            cut = block.rfind(b"\n")
+            if cut < 0:  # no line end in this block: the range goes on
+                pos += len(block)
+                continue
+            end = pos + cut + 1
+            out.append(Chunk(str(path), begin, end, lines))
+            lines += block.count(b"\n", 0, cut + 1)
+            begin = pos = end
+            handle.seek(end)
+        if begin < total:
+            out.append(Chunk(str(path), begin, total, lines))
+    return out
+
+
+def parse_chunk(chunk: Chunk, name: str, window: TimeWindow) -> dict[str, list[Any]]:
+    """Every non-blank line of ``chunk`` as columns: ``line``, the record's fields (null for
+    a bad line), ``reason`` (null for a good one) and ``raw`` (the quarantine's text)."""
+    import functools
+
+    from kg.reader import BLANK, line_value, numbered_lines, raw_text
+    from kg.records import Follow
+    from kg.validate import RecordError, event_fields, parse_record
+
+    names = [n for n, _ in _FIELDS[name]]
+    cols: dict[str, list[Any]] = {k: [] for k in ("line", *names, "reason", "raw")}
+    empty = [None] * len(names)
+    if name == EVENTS:
+        parse = functools.partial(event_fields, window=window)
+    else:
+        def parse(obj: Any) -> tuple[Any, ...]:
+            f = parse_record(Follow, obj, window)
+            return f.follower, f.followee, f.ts
+    with open(chunk.path, "rb") as handle:
+        handle.seek(chunk.start)
+        data = handle.read(chunk.end - chunk.start)
+    for lineno, line, too_long in numbered_lines(io.BufferedReader(io.BytesIO(data)),
+                                                 chunk.first_line):
+        fields, reason = empty, too_long
+        if reason is None:
+            try:
+                obj = line_value(line)
+                if obj is BLANK:
+                    continue
+                fields = parse(obj)
+            except RecordError as error:
+                fields, reason = empty, str(error)
+        cols["line"].append(lineno)
+        for key, value in zip(names, fields, strict=True):
+            cols[key].append(value)
+        cols["reason"].append(reason)
+        cols["raw"].append(raw_text(line))
+    return cols
+
+
+def parsed_frame(spark: SparkSession, path: Path, name: str, window: TimeWindow,
+                 chunk_bytes: int = CHUNK_BYTES) -> DataFrame:
+    """The lines of ``path`` parsed on the executors (:func:`parse_chunk`), one task per
+    chunk."""
+    import pyarrow as pa
+
+    parts = chunks(path, chunk_bytes)
+    schema = "line long, " + ", ".join(f"{n} {t}" for n, t in _FIELDS[name]) + \
+        ", reason string, raw string"
+    seeds = spark.sparkContext.parallelize(
+        [(c.path, c.start, c.end, c.first_line) for c in parts], max(len(parts), 1)
+    ).toDF("path string, start long, end long, first_line long")
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for row in batch.to_pylist():
+                cols = parse_chunk(Chunk(**row), name, window)
+                yield pa.RecordBatch.from_pydict(cols, schema=arrow_schema)
+
+    arrow_schema = _arrow_schema(name)
+    return seeds.mapInArrow(run, schema)
+
+
+def _arrow_schema(name: str) -> Any:
+    import pyarrow as pa
+
+    kinds = {"string": pa.string(), "double": pa.float64()}
+    return pa.schema([("line", pa.int64()), *((n, kinds[t]) for n, t in _FIELDS[name]),
+                      ("reason", pa.string()), ("raw", pa.string())])
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One edge file's accepted records as a Parquet folder sorted by line (columns of
+    :data:`ACCEPTED_COLUMNS`), its counts and its rejections (in line order)."""
+
+    folder: Path
+    counts: FileCounts
+    rejections: list[Rejection]
+
+
+#: Columns of the accepted tables: node indices in place of ids.
+ACCEPTED_COLUMNS = {FOLLOWS: ("line", "src", "dst", "ts"),
+                    EVENTS: ("line", "src", "dst", "code", "value", "ts", "text")}
+
+
+def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, DataFrame],
+                  window: TimeWindow, scratch: Path, chunk_bytes: int = CHUNK_BYTES
+                  ) -> Accepted:
+    """Validate one edge file (module doc) against ``ids`` (``user``, ``product``, ``post``:
+    DataFrames of ``id``, ``index``, the accepted nodes); its accepted table under
+    ``scratch``."""
+    from pyspark.sql import functions as F
+
+    parsed_dir = scratch / f"parsed-{name}"
+    parsed_frame(spark, path, name, window, chunk_bytes).write.parquet(str(parsed_dir))
+    parsed = spark.read.parquet(str(parsed_dir))
+    bad = [Rejection(name, r["line"], r["reason"], r["raw"])
+           for r in parsed.where(F.col("reason").isNotNull())
+           .select("line", "reason", "raw").collect()]
+    good = parsed.where(F.col("reason").isNull()).drop("reason", "raw")
+    checked_dir = scratch / f"checked-{name}"  # written once: three jobs read it
+    (_check_follows if name == FOLLOWS else _check_events)(good, ids).write.parquet(
+        str(checked_dir))
+    checked = spark.read.parquet(str(checked_dir))
+    refused = checked.where(~F.col("ok")).join(parsed.select("line", "raw"), "line").collect()
+    bad += [Rejection(name, r["line"], _reason(name, r), r["raw"]) for r in refused]
+    admitted = checked.where(F.col("ok"))
+    key = ["src", "dst", "ts"] if name == FOLLOWS else ["src", "dst", "code", "value", "ts",
+                                                         "text"]
+    first, conflicts = _first_of_key(admitted, name, key)
+    if conflicts is not None:
+        bad += [Rejection(name, r["line"], _conflict_reason(r), r["raw"])
+                for r in conflicts.join(parsed.select("line", "raw"), "line").collect()]
+    folder = scratch / f"accepted-{name}"
+    first.select(*ACCEPTED_COLUMNS[name]).orderBy("line").write.parquet(str(folder))
+    read = parsed.count()
+    kept = spark.read.parquet(str(folder)).count()
+    bad.sort(key=lambda r: r.line)
+    accepted = read - len(bad)
+    return Accepted(folder, FileCounts(read=read, accepted=accepted, rejected=len(bad),
+                                       merged=accepted - kept), bad)
+
+
+def _lookup(frame: DataFrame, ids: DataFrame, column: str, prefix: str) -> DataFrame:
+    """``frame`` with ``<prefix>`` the node index of ``column``'s id (null: unknown)."""
+    from pyspark.sql import functions as F
+
+    found = ids.select(F.col("id").alias(f"_{prefix}_id"), F.col("index").alias(prefix))
+    return frame.join(found, frame[column] == found[f"_{prefix}_id"], "left").drop(
+        f"_{prefix}_id")
+
+
+def _check_follows(good: DataFrame, ids: dict[str, DataFrame]) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    out = _lookup(_lookup(good, ids["user"], "follower", "src"), ids["user"], "followee", "dst")
+    return out.withColumn("ok", F.col("src").isNotNull() & F.col("dst").isNotNull())
+
+
+def _check_events(good: DataFrame, ids: dict[str, DataFrame]) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    from kg.build import event_codes
+
+    out = _lookup(_lookup(_lookup(good, ids["user"], "user", "src"), ids["product"], "target",
+                          "p"), ids["post"], "target", "q")
+    declared = F.col("target_type")
+    resolved = (F.when(declared.isNull() & F.col("p").isNotNull() & F.col("q").isNull(),
+                       F.lit("product"))
+                .when(declared.isNull() & F.col("q").isNotNull() & F.col("p").isNull(),
+                      F.lit("post"))
+                .when((declared == "product") & F.col("p").isNotNull(), F.lit("product"))
+                .when((declared == "post") & F.col("q").isNotNull(), F.lit("post")))
+    codes = event_codes()
+    code = F.try_element_at(F.create_map(*[F.lit(x) for (k, t), c in codes.items()
+                                       for x in (f"{k}|{t}", c)]),
+                        F.concat_ws("|", F.col("kind"), resolved))
+    return (out.withColumn("resolved", resolved)
+            .withColumn("dst", F.when(F.col("resolved") == "product", F.col("p"))
+                        .otherwise(F.col("q")))
+            .withColumn("code", code)
+            .withColumn("ok", F.col("src").isNotNull() & F.col("resolved").isNotNull()))
+
+
+def _first_of_key(admitted: DataFrame, name: str, key: list[str]
+                  ) -> tuple[DataFrame, DataFrame | None]:
+    """(the first record of each key, the conflicting duplicates): a follow's key is its
+    pair (a repeat with another ``ts`` conflicts, an equal one merges), an event's its whole
+    content (a repeat merges)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    pair = key[:2] if name == FOLLOWS else key
+    window = Window.partitionBy(*pair).orderBy("line")  # nulls group, as None == None
+    ranked = admitted.withColumn("_first", F.first("line").over(window))
+    first = ranked.where(F.col("line") == F.col("_first")).drop("_first")
+    if name != FOLLOWS:
+        return first, None
+    firsts = first.select(F.col("src").alias("_s"), F.col("dst").alias("_d"),
+                          F.col("ts").alias("first_ts"), F.col("line").alias("first_line"))
+    later = ranked.where(F.col("line") != F.col("_first")).join(
+        firsts, (F.col("src") == F.col("_s")) & (F.col("dst") == F.col("_d")))
+    return first, later.where(~F.col("ts").eqNullSafe(F.col("first_ts")))
+
+
+def _reason(name: str, row: Any) -> str:
+    """The validator's reason for a record a reference join refused, replayed on the facts
+    the joins found."""
+    from kg.records import Follow
+    from kg.validate import KnownIds, RecordError, Validator
+
+    if name == FOLLOWS:
+        users = {x for x, at in ((row["follower"], row["src"]), (row["followee"], row["dst"]))
+                 if at is not None}
+        replay = lambda: Validator(KnownIds(users=users)).check(  # noqa: E731
+            Follow(row["follower"], row["followee"], row["ts"]), where=(name, row["line"]))
+    else:
+        target = row["target"]
+        known = KnownIds(users={row["user"]} if row["src"] is not None else set(),
+                         products={target} if row["p"] is not None else set(),
+                         posts={target} if row["q"] is not None else set())
+        replay = lambda: Validator(known).admit_event(  # noqa: E731
+            row["user"], target, row["target_type"], row["kind"], row["value"], row["ts"],
+            row["text"])
+    try:
+        replay()
+    except RecordError as error:
+        return str(error)
+    raise AssertionError(f"{name} line {row['line']}: refused by a join, not by the validator")
+
+
+def _conflict_reason(row: Any) -> str:
+    """The validator's conflicting-duplicate reason for a follow, replayed on the first
+    follow of its pair and this one."""
+    from kg.records import Follow
+    from kg.validate import KnownIds, RecordError, Validator
+
+    validator = Validator(KnownIds(users={row["follower"], row["followee"]}))
+    validator.check(Follow(row["follower"], row["followee"], row["first_ts"]),
+                    where=(FOLLOWS, row["first_line"]))
+    try:
+        validator.check(Follow(row["follower"], row["followee"], row["ts"]),
+                        where=(FOLLOWS, row["line"]))
+    except RecordError as error:
+        return str(error)
+    raise AssertionError(f"{FOLLOWS} line {row['line']}: not a conflicting duplicate")
