@@ -36,7 +36,8 @@ class TextEncoder(Protocol):
 
 class SentenceEncoder:
     """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily;
-    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`).
+    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`; ``bf16``: bfloat16
+    products where the CPU has them, :func:`nlp.embed.native_bf16`).
 
     :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
     on a background thread while the build's spaCy stage runs on the main one: the model's
@@ -49,10 +50,11 @@ class SentenceEncoder:
     background and on demand), and at which precision: the build's manifest carries it.
     """
 
-    def __init__(self, model: str | None = None, *, int8: bool = False,
+    def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
                  embedder: Embedder | None = None) -> None:
         self.model = model
         self.int8 = int8
+        self.bf16 = bf16
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -64,7 +66,8 @@ class SentenceEncoder:
             from nlp.config import NlpConfig
             from nlp.embed import Embedder
 
-            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8))
+            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8,
+                                                embed_bf16=self.bf16))
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from nlp.embed import Embedder
+from nlp.embed import Embedder, native_bf16
 from recommend.hybrid.encoders import SentenceEncoder
 
 
@@ -146,3 +146,8 @@ def test_the_models_stage_reports_the_sentence_encoders_share(tmp_path):
         ("embed-ahead", prefetch_stage(enc)), ("models", model_stage(config, encoder=enc))])
     report = manifest["stages"]["models"]["encoder"]
     assert report["texts"] == len(model.texts) == 12 and report["seconds"]["ahead"] >= 0.02
+
+
+def test_bf16_can_be_turned_off():
+    assert not SentenceEncoder(bf16=False)._load().bf16_
+    assert SentenceEncoder()._load().bf16_ == native_bf16()
