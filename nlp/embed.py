@@ -24,6 +24,23 @@ from nlp.config import NlpConfig
 
 #: Appended to the model id of an int8 embedder (:func:`quantized`): its cache keys differ.
 INT8_SUFFIX = "#int8"
+#: Appended to the model id of a bfloat16 embedder (:func:`native_bf16`): its keys differ too.
+BF16_SUFFIX = "#bf16"
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX tiles).
+
+    There, running the model under ``torch.autocast("cpu", torch.bfloat16)`` embedded the size
+    world's product texts (~103 word pieces) in 20 ms of CPU per text instead of 36 (fp32, one
+    thread), at cosine to the fp32 vector min 0.99998 over 300 texts: the products accumulate
+    in fp32, only their inputs are rounded. Without native support bfloat16 is emulated and
+    slower than fp32, so it is not used.
+    """
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 def default_embed_model() -> str:
@@ -130,9 +147,14 @@ class Embedder:
     ) -> None:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
+        self.model_name_ = self.model_id  # what load() reads
         self.int8_ = self.config.embed_int8 and self.config.embed_device == "cpu"
+        self.bf16_ = (self.config.embed_bf16 and not self.int8_
+                      and self.config.embed_device == "cpu" and native_bf16())
         if self.int8_:  # other vectors than the model's own: keyed and cached apart
             self.model_id += INT8_SUFFIX
+        elif self.bf16_:
+            self.model_id += BF16_SUFFIX
         self.model_ = model
         self._loaded_here = False
         self.cache_ = None
@@ -147,8 +169,7 @@ class Embedder:
         if self.model_ is None:
             from sentence_transformers import SentenceTransformer
 
-            name = self.model_id.removesuffix(INT8_SUFFIX) if self.int8_ else self.model_id
-            model = SentenceTransformer(name, device=self.config.embed_device)
+            model = SentenceTransformer(self.model_name_, device=self.config.embed_device)
             self.model_ = quantized(model) if self.int8_ else model
             self._loaded_here = True
         return self.model_
@@ -170,18 +191,28 @@ class Embedder:
 
     def encode(self, texts: list[str], *, progress: bool = True) -> np.ndarray:
         """Embed ``texts`` with the model, no cache: L2-normalised float32 rows (a progress
-        bar from 10,000 texts, unless ``progress`` is False)."""
+        bar from 10,000 texts, unless ``progress`` is False; bfloat16 products where
+        :func:`native_bf16`, unless ``NlpConfig.embed_bf16`` is False)."""
+        import contextlib
+
         from huggingface_hub.utils import are_progress_bars_disabled  # `--no-progress`
 
         self.calls_ += len(texts)
-        vectors = self.load().encode(
-            texts,
-            batch_size=self.config.embed_batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=(progress and len(texts) >= 10_000
-                               and not are_progress_bars_disabled()),
-        )
+        model = self.load()
+        precision = contextlib.nullcontext()
+        if self.bf16_:
+            import torch
+
+            precision = torch.autocast("cpu", dtype=torch.bfloat16)
+        with precision:
+            vectors = model.encode(
+                texts,
+                batch_size=self.config.embed_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=(progress and len(texts) >= 10_000
+                                   and not are_progress_bars_disabled()),
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

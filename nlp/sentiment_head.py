@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 
 from kg.atomic import atomic_write_bytes
-from nlp.embed import Embedder
+from nlp.embed import BF16_SUFFIX, Embedder
 from nlp.sentiment_data import LABELS, sentiment_view
 
 _FORMAT = "shopgraph.sentiment_head/2"
@@ -56,11 +56,17 @@ def vader_scores(texts: Sequence[str]) -> np.ndarray:
     return rows
 
 
+def _vectors_of(embedder: Embedder) -> str:
+    """The id of the embedding model whose vectors ``embedder`` gives (its precision aside)."""
+    return embedder.model_id.removesuffix(BF16_SUFFIX)
+
+
 class SentimentHead:
     """Logistic regression over [embedding, VADER scores] -> positive/negative/neutral.
 
     ``fit(texts, labels)`` learns ``coef_``, ``intercept_``, ``classes_`` and
-    remembers the embedder's ``model_id_``; predicting with another embedding model is an error.
+    remembers the embedder's ``model_id_``; predicting with another embedding model is an error
+    (bfloat16 and fp32 vectors of one model count as the same: cosine >= 0.9999, nlp.embed).
     ``vader="compound"`` with ``clean_view=False`` and ``c=1`` is the first version's recipe.
     """
 
@@ -93,7 +99,7 @@ class SentimentHead:
         self.coef_ = model.coef_.astype(np.float32)
         self.intercept_ = model.intercept_.astype(np.float32)
         self.classes_ = [str(c) for c in model.classes_]
-        self.model_id_ = embedder.model_id
+        self.model_id_ = _vectors_of(embedder)
         return self
 
     def _proba(self, x: np.ndarray) -> np.ndarray:
@@ -103,7 +109,7 @@ class SentimentHead:
         return proba / proba.sum(axis=1, keepdims=True)
 
     def _check(self, embedder: Embedder) -> None:
-        if embedder.model_id != self.model_id_:
+        if _vectors_of(embedder) != self.model_id_.removesuffix(BF16_SUFFIX):
             raise ValueError(
                 f"head was fitted on embeddings of {self.model_id_!r}, not {embedder.model_id!r}")
 

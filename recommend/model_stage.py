@@ -46,11 +46,12 @@ def model_stage(config: HybridConfig | None = None, *, encoder: TextEncoder | No
         log = (lambda msg: print(f"models: {msg}", flush=True)) if progress else None
         model = fit_hybrid(graph, cfg, encoder=encoder, images=_pictures(graph, tmp), log=log)
         written = model.save(tmp)
-        return StageResult(
-            manifest={"components": list(model.components), "blend": model.blend.to_json(),
-                      "config": model.config.to_dict(), "info": model.info},
-            written=written,
-        )
+        manifest = {"components": list(model.components), "blend": model.blend.to_json(),
+                    "config": model.config.to_dict(), "info": model.info}
+        report = getattr(encoder, "report", None)
+        if callable(report):  # the sentence encoder's share of the build
+            manifest["encoder"] = report()
+        return StageResult(manifest=manifest, written=written)
 
     return run
 

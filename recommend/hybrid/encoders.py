@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -35,7 +36,8 @@ class TextEncoder(Protocol):
 
 class SentenceEncoder:
     """sentence-transformers embeddings through :class:`nlp.embed.Embedder` (loaded lazily;
-    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`).
+    ``int8``: its Linear layers quantised, :func:`nlp.embed.quantized`; ``bf16``: bfloat16
+    products where the CPU has them, :func:`nlp.embed.native_bf16`).
 
     :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
     on a background thread while the build's spaCy stage runs on the main one: the model's
@@ -44,23 +46,28 @@ class SentenceEncoder:
     only the rest; ``prefetched_`` counts the rows it took. Once it has taken them, the
     model is let go (:meth:`nlp.embed.Embedder.unload`): a build embeds its catalogue once,
     and the fitting that follows needs the memory; a later call loads it again.
+    :meth:`report` says how many texts the model embedded, in how many wall seconds (in the
+    background and on demand), and at which precision: the build's manifest carries it.
     """
 
-    def __init__(self, model: str | None = None, *, int8: bool = False,
+    def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
                  embedder: Embedder | None = None) -> None:
         self.model = model
         self.int8 = int8
+        self.bf16 = bf16
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
         self.prefetched_ = 0
+        self.seconds_ = {"ahead": 0.0, "on_demand": 0.0}
 
     def _load(self) -> Embedder:
         if self._embedder is None:
             from nlp.config import NlpConfig
             from nlp.embed import Embedder
 
-            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8))
+            self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8,
+                                                embed_bf16=self.bf16))
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:
@@ -71,9 +78,11 @@ class SentenceEncoder:
 
         def work() -> None:
             # a failure here is not raised: embed() then embeds the texts itself
+            start = time.perf_counter()
             with contextlib.suppress(Exception):
                 vectors = self._load().encode(unique, progress=False)
                 self._ahead = dict(zip(unique, vectors, strict=True))
+            self.seconds_["ahead"] += time.perf_counter() - start
 
         self._thread = threading.Thread(target=work, name="shopgraph-prefetch", daemon=True)
         self._thread.start()
@@ -86,13 +95,30 @@ class SentenceEncoder:
         texts = list(texts)
         ahead, self._ahead = self._ahead, {}  # used once: the rows are not kept twice
         missing = [t for t in texts if t not in ahead]
+        start = time.perf_counter()
         if len(missing) == len(texts):
-            return self._load().embed(texts)
+            rows = self._load().embed(texts)
+            self.seconds_["on_demand"] += time.perf_counter() - start
+            return rows
         embedder = self._load()
         fresh = dict(zip(missing, embedder.embed(missing), strict=True)) if missing else {}
+        self.seconds_["on_demand"] += time.perf_counter() - start
         self.prefetched_ += len(texts) - len(missing)
         embedder.unload()
         return np.stack([ahead[t] if t in ahead else fresh[t] for t in texts])
+
+
+    def report(self) -> dict[str, object]:
+        """Texts the model embedded, wall seconds spent (background, on demand), precision."""
+        embedder = self._embedder
+        if embedder is None:
+            return {"texts": 0, "seconds": dict(self.seconds_), "precision": None}
+        from nlp.embed import Embedder
+
+        precision = ("int8" if embedder.int8_ else "bf16" if embedder.bf16_ else "fp32") if (
+            isinstance(embedder, Embedder)) else None
+        return {"texts": embedder.calls_, "precision": precision,
+                "seconds": {k: round(v, 3) for k, v in self.seconds_.items()}}
 
 
 class LsaEncoder:

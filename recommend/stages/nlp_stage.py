@@ -19,6 +19,10 @@ the event's ``commented`` edge already says it was made.
 Texts longer than ``NlpConfig.max_text_chars`` are parsed only up to it (spaCy refuses a text
 of over a million characters and needs about 1 GB per 100,000): the manifest's
 ``texts_truncated`` counts them per kind, so a huge post cannot stop the build.
+
+spaCy's matrix products run on numpy's BLAS (:mod:`nlp.pipeline`) held to one thread here: the
+products are small, the build embeds the catalogue on the other core meanwhile, and a second
+BLAS thread only spun (the stage's CPU time on the size world: 174 s with two, 133 s with one).
 """
 
 from __future__ import annotations
@@ -63,6 +67,12 @@ def nlp_stage(config: NlpConfig | None = None, *, progress: bool = True) -> Stag
     config = config or NlpConfig()
 
     def run(graph: KnowledgeGraph, result: ReadResult, root: Path, tmp: Path) -> StageResult:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):  # module doc
+            return _run(graph, result)
+
+    def _run(graph: KnowledgeGraph, result: ReadResult) -> StageResult:
         from nlp.clean import clean_posts
         from nlp.concepts import product_concepts
         from nlp.linker import MentionLinker

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from nlp.config import NlpConfig
-from nlp.embed import Embedder, EmbeddingCache, default_embed_model, text_key
+from nlp.embed import (
+    BF16_SUFFIX,
+    Embedder,
+    EmbeddingCache,
+    default_embed_model,
+    native_bf16,
+    text_key,
+)
 
 
 class CountingModel:
@@ -29,7 +36,8 @@ def counting(st_model):
 
 def test_vectors_are_unit_length_and_match_bare_encode(st_model, counting, tmp_path):
     texts = ["red leather jacket", "a waterproof trail shoe", "red leather jacket"]
-    vectors = Embedder(model=counting, cache_dir=tmp_path).embed(texts)
+    fp32 = NlpConfig(embed_bf16=False)  # the model's own products: equal to a bare encode
+    vectors = Embedder(fp32, model=counting, cache_dir=tmp_path).embed(texts)
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     bare = st_model.encode(texts, normalize_embeddings=True)
@@ -108,3 +116,27 @@ def test_an_int8_embedder_quantises_the_linear_layers_and_keys_its_vectors_apart
 
 def test_int8_is_for_the_cpu_only():
     assert not Embedder(NlpConfig(embed_int8=True, embed_device="cuda")).int8_
+
+
+@pytest.mark.skipif(not native_bf16(), reason="this CPU has no native bfloat16")
+def test_a_bf16_embedder_stays_at_cosine_one_to_fp32_and_keys_its_vectors_apart(st_model):
+    texts = ["red leather jacket", "a waterproof trail shoe", "stainless steel water bottle",
+             "Nimbix Echo Wireless Headphones. Brand: Nimbix. Category: Electronics > Audio."]
+    bf16 = Embedder(model=st_model)  # the default where the CPU has it
+    fp32 = Embedder(NlpConfig(embed_bf16=False), model=st_model)
+    assert bf16.bf16_ and bf16.model_id == fp32.model_id + BF16_SUFFIX
+    got, want = bf16.encode(texts), fp32.encode(texts)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, rtol=1e-5)
+    cosine = (got * want).sum(axis=1)
+    assert cosine.min() > 0.9999 and np.abs(got - want).max() > 0  # close, yet bf16 ran
+    alone = bf16.encode(texts[-1:])[0]  # a text's vector hardly depends on its batch
+    assert alone @ got[-1] > 0.9999
+
+
+def test_bf16_only_on_a_cpu_that_has_it_and_never_with_int8(monkeypatch):
+    assert not Embedder(NlpConfig(embed_int8=True)).bf16_
+    assert not Embedder(NlpConfig(embed_device="cuda")).bf16_
+    monkeypatch.setattr("nlp.embed.native_bf16", lambda: False)
+    emulated = Embedder()
+    assert not emulated.bf16_ and not emulated.model_id.endswith(BF16_SUFFIX)

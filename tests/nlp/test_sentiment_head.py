@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from nlp.embed import Embedder
+from nlp.config import NlpConfig
+from nlp.embed import BF16_SUFFIX, INT8_SUFFIX, Embedder
 from nlp.sentiment_data import label_from_rating, read_labelled, sentiment_view
 from nlp.sentiment_head import SentimentHead
 
@@ -62,6 +63,14 @@ def test_head_round_trips_through_npz_and_checks_the_model(fitted, tmp_path):
     other.model_id = "another/model"
     with pytest.raises(ValueError, match="fitted on embeddings of"):
         loaded.predict(["nice"], other)
+    for bf16 in (False, True):  # one model's fp32 and bfloat16 vectors are the same model's
+        precision = Embedder(NlpConfig(embed_bf16=bf16), model=embedder.model_)
+        precision.model_id = embedder.model_id.removesuffix(BF16_SUFFIX) + BF16_SUFFIX * bf16
+        assert loaded.predict(["I absolutely love it"], precision) == ["positive"]
+    int8 = Embedder(model=embedder.model_)
+    int8.model_id = embedder.model_id.removesuffix(BF16_SUFFIX) + INT8_SUFFIX
+    with pytest.raises(ValueError, match="fitted on embeddings of"):
+        loaded.predict(["nice"], int8)
     np.savez(tmp_path / "bad.npz", format=np.asarray("something/else"))
     with pytest.raises(ValueError, match=r"not a shopgraph\.sentiment_head/2 file"):
         SentimentHead.load(tmp_path / "bad.npz")

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from nlp.embed import Embedder
+from nlp.embed import Embedder, native_bf16
 from recommend.hybrid.encoders import SentenceEncoder
 
 
@@ -103,3 +103,51 @@ def test_a_model_given_to_the_embedder_is_never_let_go():
     enc.prefetch(["a"])
     enc.embed(["a"])
     assert enc._embedder.model_ is model
+
+
+class SlowModel(HashModel):
+    """A stand-in that takes 20 ms per call."""
+
+    def encode(self, texts, **kwargs):
+        import time
+
+        time.sleep(0.02)
+        return super().encode(texts, **kwargs)
+
+
+def test_report_counts_the_texts_the_seconds_and_the_precision():
+    model = SlowModel()
+    enc = SentenceEncoder(embedder=Embedder(model=model))
+    assert enc.report()["texts"] == 0
+    enc.prefetch(["a", "b", "a"])
+    enc.embed(["a", "b", "c"])
+    report = enc.report()
+    assert report["texts"] == 3 == len(model.texts)  # a and b ahead, c on demand
+    assert report["seconds"]["ahead"] >= 0.02 and report["seconds"]["on_demand"] >= 0.02
+    assert report["precision"] == ("bf16" if enc._embedder.bf16_ else "fp32")
+
+
+def test_the_models_stage_reports_the_sentence_encoders_share(tmp_path):
+    from kg.artifact import build_artifact
+    from kg.jsonl import write_dataset
+    from kg.records import Dataset, Event, Product, User
+    from recommend.hybrid.config import HybridConfig
+    from recommend.model_stage import model_stage, prefetch_stage
+
+    products = [Product(f"p{i}", f"product {i} in colour {i % 3}") for i in range(12)]
+    users = [User(f"u{u}") for u in range(10)]
+    events = [Event(f"u{u}", f"p{(u + k) % 12}", "product", "purchase", ts=1e9 + 60.0 * k)
+              for u in range(10) for k in range(4)]
+    write_dataset(Dataset(products=products, users=users, events=events), tmp_path / "data")
+    model = SlowModel()
+    enc = SentenceEncoder(embedder=Embedder(model=model))
+    config = HybridConfig(components=("cf", "content", "popularity"))
+    manifest = build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[
+        ("embed-ahead", prefetch_stage(enc)), ("models", model_stage(config, encoder=enc))])
+    report = manifest["stages"]["models"]["encoder"]
+    assert report["texts"] == len(model.texts) == 12 and report["seconds"]["ahead"] >= 0.02
+
+
+def test_bf16_can_be_turned_off():
+    assert not SentenceEncoder(bf16=False)._load().bf16_
+    assert SentenceEncoder()._load().bf16_ == native_bf16()
