@@ -30,7 +30,7 @@ class NlpConfig:
     # (nlp.embed.quantized): faster; its vectors have their own cache key
     embed_int8: bool = False
     # bfloat16 matrix products (torch.autocast) on a CPU that has them natively (AVX512-BF16,
-    # AMX): ~1.8x the texts/s at cosine >= 0.9999 to fp32 (nlp.embed.native_bf16); elsewhere,
+    # AMX): ~1.9x less CPU per text at cosine >= 0.99995 to fp32 (nlp.embed.native_bf16); elsewhere,
     # and with int8, fp32. Its vectors have their own cache key
     embed_bf16: bool = True
     batch_size: int = 256  # nlp.pipe batch

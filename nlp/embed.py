@@ -33,7 +33,8 @@ def native_bf16() -> bool:
 
     There, running the model under ``torch.autocast("cpu", torch.bfloat16)`` embedded the size
     world's product texts (~103 word pieces) in 20 ms of CPU per text instead of 36 (fp32, one
-    thread), at cosine to the fp32 vector min 0.99998 over 300 texts: the products accumulate
+    thread), at cosine to the fp32 vector min 0.99998 over 1,000 size-world texts and 0.99995
+    over ML-100K's 1,682 (top-10 neighbours 99.8% / 99.0% the same): the products accumulate
     in fp32, only their inputs are rounded. Without native support bfloat16 is emulated and
     slower than fp32, so it is not used.
     """

@@ -50,6 +50,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the Spark master with --engine spark (default local[2])")
     group.add_argument("--spark-driver-memory", metavar="SIZE", default=None,
                        help="spark.driver.memory with --engine spark (default 2g)")
+    group.add_argument("--spark-scratch", type=Path, default=None, metavar="DIR",
+                       help="with --engine spark, where executors write the validated tables:"
+                       " storage every executor and the driver read (needed off local masters)")
     group.add_argument("--spark-metapaths", type=positive_int, default=None, metavar="K",
                        help="with --engine spark, also write each user's top K products per"
                        " meta-path (tables/metapaths; grows like users x catalogue fan-out)")
@@ -180,9 +183,9 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
         manifest = spark_build(dataset, out, args)
     else:
         if any(getattr(args, f"spark_{name}", None) for name in
-               ("master", "driver_memory", "metapaths")):
-            raise ValueError("--spark-master, --spark-driver-memory and --spark-metapaths need"
-                             " --engine spark")
+               ("master", "driver_memory", "metapaths", "scratch")):
+            raise ValueError("--spark-master, --spark-driver-memory, --spark-metapaths and"
+                             " --spark-scratch need --engine spark")
         manifest = build_artifact(dataset, out, progress=not args.no_progress,
                                   stages=stages_from_args(args), window=time_window(args),
                                   rdf_store=getattr(args, "rdf_store", False))
@@ -208,7 +211,8 @@ def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
     stages = stages_from_args(args, encoder=engine.encoder(config))
     return engine.build(dataset, out, stages, config=config, window=time_window(args),
                         progress=not args.no_progress,
-                        rdf_store=getattr(args, "rdf_store", False))
+                        rdf_store=getattr(args, "rdf_store", False),
+                        scratch=args.spark_scratch)
 
 
 def print_stage_reports(manifest: dict) -> None:

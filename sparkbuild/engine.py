@@ -65,8 +65,6 @@ IN_DRIVER = (
 )
 
 NOT_YET_IN_SPARK = (
-    "validation of follows.jsonl and events.jsonl per partition: the reader's line parser,"
-    " references by joins, duplicates by a window (sparkbuild.records)",
     "the served graph and social scorers' meta-path matrices (sparse products in the driver and"
     " at load; tables/metapaths, top K per user by joins, only with --spark-metapaths K)",
     "CF by Spark MLlib ALS (the tuning's ALS trials run the in-process weighted ALS)",
@@ -160,10 +158,19 @@ class SparkEngine:
 
     def build(self, dataset: Path, out: Path, stages: list[tuple[str, Stage]], *,
               config: HybridConfig, window: TimeWindow | None = None,
-              progress: bool = True, rdf_store: bool = False) -> dict[str, Any]:
+              progress: bool = True, rdf_store: bool = False,
+              scratch: Path | None = None) -> dict[str, Any]:
         """Build ``dataset`` into the artifact ``out`` (module doc; ``rdf_store``: write the
-        SPARQL store, as the in-process build does); its manifest."""
+        SPARQL store, as the in-process build does); its manifest. The executors write their
+        Parquet tables into a temporary folder under ``scratch``, which on a cluster must be
+        storage every executor and the driver can read (default: the local temporary
+        folder, refused for a non-local master)."""
         import tempfile
+
+        if scratch is None and not self.master.startswith("local"):
+            raise ValueError(f"master {self.master!r}: give --spark-scratch DIR on storage every"
+                             " executor and the driver can read (the executors write the"
+                             " validated tables there)")
 
         from cf.item_knn import similarity_backend
         from kg.artifact import build_artifact
@@ -174,9 +181,9 @@ class SparkEngine:
         spark_stage = (STAGE_NAME, self.tables_stage(config))
         stages = [*stages[:at], spark_stage, *stages[at:]]
         self.report = {}
-        with (tempfile.TemporaryDirectory(prefix="shopgraph-spark-") as scratch,
+        with (tempfile.TemporaryDirectory(prefix="shopgraph-spark-", dir=scratch) as folder,
               similarity_backend(self._similarity)):
-            assembler = SparkAssembler(self.spark, Path(scratch))
+            assembler = SparkAssembler(self.spark, Path(folder))
             self.assembled = assembler.report
             return build_artifact(dataset, out, stages=stages, window=window, progress=progress,
                                   rdf_store=rdf_store, assemble=assembler)

@@ -63,19 +63,27 @@ class _Copies:
         hit = self._slots.get(id(index))
         if hit is not None and hit[0] is index and hit[1] == len(index):
             return hit[2], hit[3]
-        import faiss
-
-        vectors = np.ascontiguousarray(index.vectors(), np.float32)
-        half = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
-                                          faiss.METRIC_INNER_PRODUCT)
-        half.train(vectors)
-        half.add(vectors)
-        largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
-        with self._lock:
+        with self._lock:  # one copy per index, however many first requests arrive at once
+            hit = self._slots.get(id(index))
+            if hit is not None and hit[0] is index and hit[1] == len(index):
+                return hit[2], hit[3]
+            half, largest = _float16_copy(index)
             slots = [(k, v) for k, v in self._slots.items() if v[0] is not index]
-            self._slots = dict([*slots[-(KEPT - 1):], (id(index), (index, len(index), half,
-                                                                    largest))])
+            kept = slots[len(slots) - (KEPT - 1):] if KEPT > 1 else []
+            self._slots = dict([*kept, (id(index), (index, len(index), half, largest))])
         return half, largest
+
+
+def _float16_copy(index: ContentIndex) -> tuple[Any, float]:
+    """A float16 FAISS copy of ``index``'s vectors and their largest norm."""
+    import faiss
+
+    vectors = np.ascontiguousarray(index.vectors(), np.float32)
+    half = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
+                                      faiss.METRIC_INNER_PRODUCT)
+    half.train(vectors)
+    half.add(vectors)
+    return half, float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
 
 
 _COPIES = _Copies()

@@ -8,7 +8,7 @@ one user's search (a request) reads the index's float16 copy first and gets the 
 products (:mod:`recommend.content.half`).
 Only the candidates, its own and those the other components proposed, are then scored
 exactly: one dot product each, in float64. Products that are not in the index (no text) get
-0, as in the dense scores (:meth:`recommend.hybrid.components.ContentComponent.scores`).
+0, as in the dense scores (:meth:`recommend.hybrid.content_component.ContentComponent.scores`).
 
 >>> import numpy as np
 >>> from recommend.content.index import ContentIndex
@@ -31,7 +31,7 @@ from recommend.content.half import half_search
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["PAIRS_AT_ONCE", "SearchedScores", "half_search"]
+__all__ = ["PAIRS_AT_ONCE", "SearchedScores"]
 
 #: Pairs :meth:`SearchedScores.at` scores at a time (two 8192 x 384 float64 blocks: 50 MB).
 PAIRS_AT_ONCE = 8192

@@ -20,7 +20,9 @@ refreshing are loops over :func:`registry` (:mod:`recommend.hybrid.fit`,
   (a marketer's audience, :mod:`recommend.marketer.columns`), equal to
   ``scores(users)[:, i]`` and computed from the item side;
 - ``refresh(graph, delta)``: take the grown graph; with a :class:`kg.delta.GraphDelta` of
-  added edges, only what those edges touch, exactly as a full refresh would;
+  added edges, only what those edges touch, exactly as a full refresh would. It replaces
+  its arrays rather than writing into them (:func:`recommend.updates.grow` serves a shallow
+  copy while the old model answers);
 - ``save(folder)`` / ``load(folder, graph, config)``: its fitted state in safe formats
   (no pickle), the files written listed;
 - ``cold``: whether it knows something of a user without product history (a user's posts,

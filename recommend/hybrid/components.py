@@ -5,8 +5,8 @@
 
 The others: ``session`` (:mod:`recommend.hybrid.session`), ``content``
 (:mod:`recommend.hybrid.content_component`), ``graph`` and ``social``
-(:mod:`recommend.hybrid.path_component`). :func:`rows_only` is their shared test of an
-incremental refresh.
+(:mod:`recommend.hybrid.path_component`). :func:`incremental_rows` is the test of an
+incremental refresh that cf, popularity and content share.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ CF_COLUMNS_FILE = "cf_columns.npz"
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
-_CSC: weakref.WeakKeyDictionary[Any, tuple[int, sp.csc_matrix]] = weakref.WeakKeyDictionary()
+_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix]] = weakref.WeakKeyDictionary()
 
 
 def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
@@ -47,8 +47,8 @@ def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
     if not sp.issparse(m):
         return np.asarray(m[:, c], np.float64)
     hit = _CSC.get(owner)
-    if hit is None or hit[0] != id(m):
-        hit = (id(m), sp.csc_matrix(m))
+    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
+        hit = (m, sp.csc_matrix(m))
         _CSC[owner] = hit
     csc = hit[1]
     out = np.zeros(csc.shape[0])
@@ -64,7 +64,7 @@ def history_times(history: sp.csr_matrix, column: np.ndarray, n_users: int) -> n
     return out
 
 
-def rows_only(delta: GraphDelta | None, current: Any, graph: KnowledgeGraph, *,
+def incremental_rows(delta: GraphDelta | None, current: Any, graph: KnowledgeGraph, *,
                axis: int | None = 0) -> bool:
     """Whether ``current`` (a per-user table, or with ``axis=None`` any state) may be
     updated in the rows of ``delta``'s users only: the delta added edges but no node, and
@@ -155,7 +155,7 @@ class CfComponent:
         """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
         hist = history_matrix(graph, self.recency_tau)
-        if rows_only(delta, getattr(self, "history_", None), graph):
+        if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
             rows = hist[users][:, self.columns_].astype(np.float32).tocsr()
             self.history_ = splice_rows(self.history_, users, rows)
@@ -273,7 +273,7 @@ class PopularityComponent:
         """Count each product's distinct users (with a ``delta`` of edges only: the old
         counts corrected by its users' rows)."""
         seen = seen_matrix(graph)
-        if rows_only(delta, getattr(self, "counts_", None), graph, axis=None):
+        if incremental_rows(delta, getattr(self, "counts_", None), graph, axis=None):
             users = delta.users  # type: ignore[union-attr]
             before = seen_matrix(delta.old)[users]  # type: ignore[union-attr, arg-type]
             counts = (self.counts_ + np.asarray(seen[users].sum(axis=0)).ravel()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.hybrid.components import rows_only
+from recommend.hybrid.components import incremental_rows
 
 if TYPE_CHECKING:
     from kg.delta import GraphDelta
@@ -113,7 +113,7 @@ class ContentComponent:
         from recommend.content import user_vectors
         from recommend.content.user_vectors import user_vector_rows
 
-        if rows_only(delta, getattr(self, "user_vectors_", None), graph):
+        if incremental_rows(delta, getattr(self, "user_vectors_", None), graph):
             users = delta.users  # type: ignore[union-attr]
             weights, rows = user_vector_rows(graph, self.index, users,
                                              half_life_days=self.half_life_days,
@@ -162,8 +162,14 @@ class ContentComponent:
         return self.index_products_[row.indices], row.data
 
     def product_vectors(self, items: np.ndarray) -> np.ndarray:
-        """The content vectors of graph product indices ``items`` (zero: no text)."""
-        return self.item_vectors_[items]
+        """The content vectors of graph product indices ``items`` (zero: no text, or a
+        product added after the fit)."""
+        vectors = self.item_vectors_
+        items = np.asarray(items, np.int64)
+        out = np.zeros((len(items), vectors.shape[1]), vectors.dtype)
+        known = items < len(vectors)
+        out[known] = vectors[items[known]]
+        return out
 
     def similarity(self, item: int) -> np.ndarray | None:
         """Every product's cosine to product ``item`` (None: ``item`` has no vector)."""

@@ -147,7 +147,7 @@ def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, pro
     out of the user's history (content: profile); None for a component with no such split
     (popularity, a factor model) or a product the user's row lacks."""
     comp = model.components.get(component)
-    if comp is None or component not in ("cf", "session", "content"):
+    if comp is None or component not in EVIDENCE_COMPONENTS or component == "popularity":
         return None
     if component == "content":
         profile = comp.profile(u)

@@ -194,8 +194,11 @@ class HybridModel:
             raise ValueError(f"{path}: model format {state.get('format')!r}, "
                              f"expected {MODEL_FORMAT}")
         config = HybridConfig.from_dict(state["config"])
-        comps = {name: component_type(name).load(folder, graph, config)
-                 for name in state["components"]}
+        try:
+            kinds = {name: component_type(name) for name in state["components"]}
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        comps = {name: kind.load(folder, graph, config) for name, kind in kinds.items()}
         booster = load_booster(folder) if state["blend"]["kind"] == "gbdt" else None
         return cls(graph, config, comps, Blend.from_json(state["blend"], booster),
                    state.get("info", {}))

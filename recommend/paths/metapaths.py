@@ -301,17 +301,6 @@ def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
 
 
-def walk(first: sp.csr_matrix, row: int, steps: Sequence[sp.csr_matrix]) -> np.ndarray:
-    """Row ``row`` of ``first @ steps[0] @ steps[1] ...`` as a dense float64 vector.
-
-    The row is carried as (indices, values) and each step gathers just the CSR rows of its
-    non-zeros (a user's few items, the nodes they reach in a step or two), so a request
-    costs what it touches, not every entry of each matrix as a dense product would; a row
-    that has grown dense is pushed through the whole matrix instead.
-    """
-    return walk_dense(walk_on(walk_start(first, row), steps))
-
-
 #: A row being walked: its non-zero (indices, float64 values) and its width.
 WalkState = tuple[np.ndarray, np.ndarray, int]
 
@@ -323,8 +312,13 @@ def walk_start(first: sp.csr_matrix, row: int) -> WalkState:
 
 
 def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
-    """The :data:`WalkState` after ``steps`` (:func:`walk`'s loop; ``state`` is not
-    modified, so a remembered state can be walked on again)."""
+    """The :data:`WalkState` after ``steps``: the row times ``steps[0] @ steps[1] ...``.
+
+    The row is carried as (indices, values) and each step gathers just the CSR rows of its
+    non-zeros (a user's few items, the nodes they reach in a step or two), so a request
+    costs what it touches, not every entry of each matrix as a dense product would; a row
+    that has grown dense is pushed through the whole matrix instead. ``state`` is not
+    modified, so a remembered state can be walked on again."""
     idx, val, width = state
     for m in steps:
         if len(idx) * 8 > m.shape[0]:  # dense enough: one product over all of m is cheaper

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommend.hybrid.content_component import ContentComponent
+
 if TYPE_CHECKING:
     from recommend.recommender import Recommender
     from recommend.results import Recommendation
@@ -51,16 +53,16 @@ def _content_similarity(rec: Recommender, items: list[str], refused: frozenset[s
                         ) -> np.ndarray:
     """Per item, its highest cosine to a refused product (zeros without a content model)."""
     content = rec.model.components.get("content")
-    vectors = getattr(content, "item_vectors_", None)
-    if vectors is None or not items or not refused:
+    if not isinstance(content, ContentComponent) or not items or not refused:
         return np.zeros(len(items))
     graph = rec.graph
     rows = np.array([graph.index(i) for i in items])
     bad = np.array([graph.index(i) for i in refused if graph.has_node(i)])
-    if len(bad) == 0 or max(rows.max(), bad.max()) >= len(vectors):
+    if len(bad) == 0:
         return np.zeros(len(items))
-    a = vectors[rows] / np.maximum(np.linalg.norm(vectors[rows], axis=1, keepdims=True), 1e-12)
-    b = vectors[bad] / np.maximum(np.linalg.norm(vectors[bad], axis=1, keepdims=True), 1e-12)
+    a, b = content.product_vectors(rows), content.product_vectors(bad)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
     return np.clip((a @ b.T).max(axis=1), 0.0, 1.0)
 
 

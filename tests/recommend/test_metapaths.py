@@ -217,8 +217,13 @@ def test_movielens_uses_its_own_relations(shared_dataset):
     assert ndcg_at_k(top.items, relevant, 10) > ndcg_at_k(pop_recs, relevant, 10)
 
 
+def _walk(first, row, steps):
+    from recommend.paths.metapaths import walk_dense, walk_on, walk_start
+
+    return walk_dense(walk_on(walk_start(first, row), steps))
+
+
 def test_walk_equals_the_matrix_product_for_sparse_and_dense_rows():
-    from recommend.paths.metapaths import walk
 
     first = sp.csr_matrix(np.array([[0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0.5],  # a user's few items
                                     [0.3] * 10,  # dense: pushed through all of m
@@ -227,13 +232,13 @@ def test_walk_equals_the_matrix_product_for_sparse_and_dense_rows():
              sp.random(90, 40, density=0.1, format="csr", random_state=5)]
     want = (first @ steps[0] @ steps[1]).toarray()
     for row in range(3):
-        np.testing.assert_allclose(walk(first, row, steps), want[row], atol=1e-12)
-    np.testing.assert_allclose(walk(first, 0, []), first.toarray()[0])
+        np.testing.assert_allclose(_walk(first, row, steps), want[row], atol=1e-12)
+    np.testing.assert_allclose(_walk(first, 0, []), first.toarray()[0])
 
 
 def test_a_remembered_middle_layer_walks_on_to_the_same_scores():
     from recommend.paths.instances import reach_state
-    from recommend.paths.metapaths import walk, walk_dense, walk_on
+    from recommend.paths.metapaths import walk_dense, walk_on
 
     steps = [sp.random(6, 30, density=0.2, format="csr", random_state=1),
              sp.random(30, 50, density=0.1, format="csr", random_state=2),
@@ -242,6 +247,6 @@ def test_a_remembered_middle_layer_walks_on_to_the_same_scores():
         state = reach_state(steps, u)
         assert reach_state(steps, u) is state  # remembered for the request's other uses
         kept = [a.copy() for a in state[:2]]
-        assert np.array_equal(walk_dense(walk_on(state, steps[2:])), walk(steps[0], u, steps[1:]))
-        assert np.array_equal(walk_dense(state), walk(steps[0], u, steps[1:2]))
+        assert np.array_equal(walk_dense(walk_on(state, steps[2:])), _walk(steps[0], u, steps[1:]))
+        assert np.array_equal(walk_dense(state), _walk(steps[0], u, steps[1:2]))
         assert all(np.array_equal(a, b) for a, b in zip(kept, state[:2], strict=True))

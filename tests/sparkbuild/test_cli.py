@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from scripts.cli import main
 from sparkbuild import session
 
@@ -21,7 +23,16 @@ def test_spark_options_need_the_spark_engine(tmp_path, capsys) -> None:
                  str(tmp_path / "art"), "--graph-only", "--spark-master", "local[1]"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "--spark-master, --spark-driver-memory and --spark-metapaths need" in err
+    assert "--spark-master, --spark-driver-memory, --spark-metapaths and" in err
+    assert not (tmp_path / "art").exists()
+
+
+def test_a_cluster_master_needs_shared_scratch(tmp_path) -> None:
+    from sparkbuild.engine import SparkEngine
+
+    engine = SparkEngine(None, "spark://cluster:7077")  # refused before Spark is touched
+    with pytest.raises(ValueError, match="--spark-scratch DIR on storage every executor"):
+        engine.build(_dataset(tmp_path), tmp_path / "art", [], config=None)
     assert not (tmp_path / "art").exists()
 
 
