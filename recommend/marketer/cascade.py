@@ -44,10 +44,11 @@ def _bfs(adj: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
     """The nodes reachable from any of ``sources`` along ``adj`` (them included), sorted:
     one breadth-first search in C from a virtual node that points at every source."""
     size = adj.shape[0]
-    indptr = np.r_[adj.indptr, adj.indptr[-1] + len(sources)].astype(np.int64)
-    indices = np.r_[adj.indices, sources].astype(np.int64)
-    aug = sp.csr_matrix((np.ones(len(indices), np.int8), indices, indptr),
-                        shape=(size + 1, size + 1))
+    sources = np.unique(sources)
+    indptr = np.r_[adj.indptr, adj.indptr[-1] + len(sources)].astype(np.int32)
+    indices = np.r_[adj.indices, sources].astype(np.int32)
+    aug = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(size + 1, size + 1))
+    aug.has_canonical_format = adj.has_canonical_format  # sorted rows: no sort in csgraph
     order = csgraph.breadth_first_order(aug, size, directed=True, return_predecessors=False)
     return np.sort(order[1:])
 
@@ -71,15 +72,15 @@ def _target_bits(live: sp.csr_matrix, n: int, runs: int, targets: np.ndarray
     coo = live.tocoo()
     e = local[coo.col] >= 0  # an edge into a node that reaches a target: its tail does too
     u, v = local[coo.row[e]], local[coo.col[e]]
-    sub = sp.csr_matrix((np.ones(len(u), np.int8), (u, v)), shape=(len(keep),) * 2)
+    sub = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(len(keep),) * 2)
     n_comp, label = csgraph.connected_components(sub, directed=True, connection="strong")
     bits = np.zeros((n_comp, (n_t + 7) // 8), np.uint8)
     t = np.arange(len(tnode)) % n_t
     np.bitwise_or.at(bits, (label[local[tnode]], t >> 3), (128 >> (t & 7)).astype(np.uint8))
     cu, cv = label[u].astype(np.int64), label[v].astype(np.int64)
-    pair = np.unique(cu[cu != cv] * n_comp + cv[cu != cv])
-    cu, cv = np.divmod(pair, n_comp)
-    succ = sp.csr_matrix((np.ones(len(cu), np.int8), (cu, cv)), shape=(n_comp,) * 2)
+    between = cu != cv
+    succ = sp.csr_matrix((np.ones(int(between.sum()), np.int8), (cu[between], cv[between])),
+                         shape=(n_comp,) * 2)  # repeated pairs summed into one edge
     pred = succ.T.tocsr()
     left = np.diff(succ.indptr)
     ready = np.flatnonzero(left == 0)
