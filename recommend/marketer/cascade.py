@@ -4,14 +4,17 @@ In the independent-cascade model a newly active node ``a`` gets one chance to ac
 out-neighbour ``b``, with probability ``p(a, b)``. Equivalently (Kempe et al. 2003), sample a
 *live-edge world*, each edge kept with its probability, and take what the seeds reach in it.
 Everything here is vectorised over ``runs`` worlds at once: the worlds are one block-diagonal
-sparse matrix (world ``r``'s node ``a`` is row ``r * n + a``), and a breadth-first search
-from many sources is a sparse matrix product per level (:func:`_reach`).
+sparse matrix (world ``r``'s node ``a`` is row ``r * n + a``). Worlds never share an
+edge, so one breadth-first search from a virtual node pointing at every world's sources
+(:func:`_bfs`, scipy's csgraph, in C) and one strongly-connected-component pass cover all
+the worlds together.
 
 :func:`celf` picks ``k`` seeds greedily by marginal gain in expected targets reached (the
 spread of a set is monotone and submodular, so greedy is within ``1 - 1/e`` of the best set
 and lazy re-evaluation, CELF, is exact). One set of sampled worlds serves every candidate
 (common random numbers): each candidate's reach in each world is found once
-(:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal
+(:func:`reach_sets`, only targets kept: on the condensation of the part of the worlds that
+can reach a target, whose nodes in one component reach the same targets), and the marginal
 gain of ``v`` after a set ``S`` is the mean over worlds of the targets ``v`` reaches that
 ``S`` does not: exact in those worlds. Report a chosen set's spread on fresh worlds
 (:func:`spread`), not those it was chosen on. :func:`degree_discount` is the heuristic of
