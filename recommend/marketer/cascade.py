@@ -56,12 +56,12 @@ def _bfs(adj: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
     return np.sort(order[1:])
 
 
-def _target_bits(live: sp.csr_matrix, n: int, runs: int, targets: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _target_bits(back: sp.csr_matrix, tail: np.ndarray, head: np.ndarray, n: int, runs: int,
+                 targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every node of the worlds: the index of its strongly connected component among
     those that reach a target (-1 where it reaches none), and per such component the
     targets of its world it reaches, bit-packed (``np.packbits`` order, target ``t`` of
-    ``targets`` is bit ``t``).
+    ``targets`` is bit ``t``). ``back``: the worlds reversed; ``tail -> head``: their edges.
 
     Only the part of the worlds that can reach a target is kept (one backward search from
     all of them). All nodes of a component reach the same targets, so reach is found on
@@ -69,12 +69,11 @@ def _target_bits(live: sp.csr_matrix, n: int, runs: int, targets: np.ndarray
     first, one level of the DAG at a time."""
     n_t, total = len(targets), runs * n
     tnode = (np.arange(runs)[:, None] * n + targets[None, :]).ravel()
-    keep = _bfs(live.T.tocsr(), tnode)
+    keep = _bfs(back, tnode)
     local = np.full(total, -1, np.int64)
     local[keep] = np.arange(len(keep))
-    coo = live.tocoo()
-    e = local[coo.col] >= 0  # an edge into a node that reaches a target: its tail does too
-    u, v = local[coo.row[e]], local[coo.col[e]]
+    e = local[head] >= 0  # an edge into a node that reaches a target: its tail does too
+    u, v = local[tail[e]], local[head[e]]
     sub = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(len(keep),) * 2)
     n_comp, label = csgraph.connected_components(sub, directed=True, connection="strong")
     bits = np.zeros((n_comp, (n_t + 7) // 8), np.uint8)
@@ -103,28 +102,33 @@ def _target_bits(live: sp.csr_matrix, n: int, runs: int, targets: np.ndarray
 
 
 def reach_sets(live: sp.csr_matrix, n: int, runs: int, candidates: np.ndarray,
-               targets: np.ndarray, *, chunk: int = 8192) -> sp.csc_matrix:
+               targets: np.ndarray, *, per_pass: int = 512, chunk: int = 8192
+               ) -> sp.csc_matrix:
     """(runs * len(targets)) x len(candidates) 0/1: which targets each candidate reaches
     in each world (row ``r * len(targets) + t``).
 
     Found from the targets' side (:func:`_target_bits`): a candidate reaches target ``t``
     in a world exactly when it is among the nodes that reach ``t`` there (its
-    reverse-reachable set, Borgs et al. 2014); ``chunk`` (candidate, world) pairs are
-    unpacked at a time."""
+    reverse-reachable set, Borgs et al. 2014). ``per_pass`` targets at a time bound the
+    bit sets' memory (``per_pass / 8`` bytes per component); ``chunk`` (candidate, world)
+    pairs are unpacked at a time."""
     n_t = len(targets)
-    comp, bits = _target_bits(live, n, runs, targets)
+    back, edges = live.T.tocsr(), live.tocoo()
     world = np.repeat(np.arange(runs), len(candidates))
     col = np.tile(np.arange(len(candidates)), runs)
-    which = comp[world * n + candidates[col]]
-    has = which >= 0
-    world, col, which = world[has], col[has], which[has]
+    node = world * n + candidates[col]
     rows_all, cols_all = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for a in range(0, len(which), chunk):
-        i, byte = np.nonzero(bits[which[a:a + chunk]])  # reach is sparse: unpack set bytes only
-        j, bit = np.nonzero(np.unpackbits(bits[which[a + i], byte][:, None], axis=1))
-        i, t = i[j], byte[j] * 8 + bit
-        rows_all.append(world[a + i] * n_t + t)
-        cols_all.append(col[a + i])
+    for s in range(0, n_t, per_pass):
+        comp, bits = _target_bits(back, edges.row, edges.col, n, runs, targets[s:s + per_pass])
+        which = comp[node]
+        has = which >= 0
+        w, c, which = world[has], col[has], which[has]
+        for a in range(0, len(which), chunk):
+            i, byte = np.nonzero(bits[which[a:a + chunk]])  # sparse: unpack set bytes only
+            j, bit = np.nonzero(np.unpackbits(bits[which[a + i], byte][:, None], axis=1))
+            i, t = i[j], byte[j] * 8 + bit
+            rows_all.append(w[a + i] * n_t + s + t)
+            cols_all.append(c[a + i])
     rows, cols = np.concatenate(rows_all), np.concatenate(cols_all)
     return sp.csc_matrix((np.ones(len(rows), np.float32), (rows, cols)),
                          shape=(runs * n_t, len(candidates)))

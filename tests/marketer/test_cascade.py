@@ -70,18 +70,20 @@ def _reached(live, n: int, r: int, sources: list[int]) -> set[int]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 40))
-def test_reach_sets_and_spread_match_a_plain_search(seed: int, chunk: int) -> None:
+@given(st.integers(0, 10_000), st.integers(1, 40), st.integers(1, 6))
+def test_reach_sets_and_spread_match_a_plain_search(seed: int, chunk: int, per_pass: int
+                                                    ) -> None:
     """Dense random graphs (cycles, so components of several nodes, repeated edges and
-    self-loops): every candidate's targets in every world, and the spread of a set, as a
-    plain search per world finds them."""
+    self-loops), targets in passes of any size: every candidate's targets in every world,
+    and the spread of a set, as a plain search per world finds them."""
     rng = np.random.default_rng(seed)
     n, runs, m = 15, 6, 45
     src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
     live = cascade.live_worlds(src, dst, rng.uniform(0.2, 0.9, m), n, runs, seed)
     cands = np.sort(rng.choice(n, 9, replace=False))
     targets = np.sort(rng.choice(n, 5, replace=False))
-    got = cascade.reach_sets(live, n, runs, cands, targets, chunk=chunk).toarray()
+    got = cascade.reach_sets(live, n, runs, cands, targets, per_pass=per_pass,
+                             chunk=chunk).toarray()
     want = np.zeros_like(got)
     for r in range(runs):
         for j, c in enumerate(cands.tolist()):
