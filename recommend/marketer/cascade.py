@@ -4,14 +4,17 @@ In the independent-cascade model a newly active node ``a`` gets one chance to ac
 out-neighbour ``b``, with probability ``p(a, b)``. Equivalently (Kempe et al. 2003), sample a
 *live-edge world*, each edge kept with its probability, and take what the seeds reach in it.
 Everything here is vectorised over ``runs`` worlds at once: the worlds are one block-diagonal
-sparse matrix (world ``r``'s node ``a`` is row ``r * n + a``), and a breadth-first search
-from many sources is a sparse matrix product per level (:func:`_reach`).
+sparse matrix (world ``r``'s node ``a`` is row ``r * n + a``). Worlds never share an
+edge, so one breadth-first search from a virtual node pointing at every world's sources
+(:func:`_bfs`, scipy's csgraph, in C) and one strongly-connected-component pass cover all
+the worlds together.
 
 :func:`celf` picks ``k`` seeds greedily by marginal gain in expected targets reached (the
 spread of a set is monotone and submodular, so greedy is within ``1 - 1/e`` of the best set
 and lazy re-evaluation, CELF, is exact). One set of sampled worlds serves every candidate
 (common random numbers): each candidate's reach in each world is found once
-(:func:`reach_sets`, only targets kept, searched backwards from them), and the marginal
+(:func:`reach_sets`, only targets kept: on the condensation of the part of the worlds that
+can reach a target, whose nodes in one component reach the same targets), and the marginal
 gain of ``v`` after a set ``S`` is the mean over worlds of the targets ``v`` reaches that
 ``S`` does not: exact in those worlds. Report a chosen set's spread on fresh worlds
 (:func:`spread`), not those it was chosen on. :func:`degree_discount` is the heuristic of
@@ -24,6 +27,7 @@ import heapq
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 __all__ = ["celf", "degree_discount", "live_worlds", "reach_sets", "spread"]
 
@@ -39,54 +43,93 @@ def live_worlds(src: np.ndarray, dst: np.ndarray, prob: np.ndarray, n: int, runs
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(runs * n,) * 2)
 
 
-def _reach(step: sp.csr_matrix, start: sp.csr_matrix) -> sp.csr_matrix:
-    """0/1 columns x (runs * n): the nodes each row's start nodes lead to (them included),
-    one level being ``frontier @ step`` (``step`` row ``a`` lists the nodes one hop on from
-    ``a``: the worlds forward, their transpose backward). Rows are the few searches, so each
-    level costs what the frontier touches, not the size of the worlds."""
-    visited = start.copy()
-    frontier = start
-    while frontier.nnz:
-        nxt = frontier @ step
-        nxt.data[:] = 1.0
-        frontier = (nxt - nxt.multiply(visited)).tocsr()
-        frontier.eliminate_zeros()
-        visited = visited + frontier
-    return visited.tocsr()
+def _bfs(adj: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
+    """The nodes reachable from any of ``sources`` along ``adj`` (them included), sorted:
+    one breadth-first search in C from a virtual node that points at every source."""
+    size = adj.shape[0]
+    sources = np.unique(sources)
+    indptr = np.r_[adj.indptr, adj.indptr[-1] + len(sources)].astype(np.int32)
+    indices = np.r_[adj.indices, sources].astype(np.int32)
+    aug = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(size + 1, size + 1))
+    aug.has_canonical_format = adj.has_canonical_format  # sorted rows: no sort in csgraph
+    order = csgraph.breadth_first_order(aug, size, directed=True, return_predecessors=False)
+    return np.sort(order[1:])
 
 
-def _starts(sources: np.ndarray, n: int, runs: int, rows: np.ndarray) -> sp.csr_matrix:
-    """Node ``r * n + source`` of every world r, in the source's row."""
-    cols = (np.arange(runs)[:, None] * n + sources[None, :]).ravel()
-    return sp.csr_matrix((np.ones(len(cols), np.float32), (np.tile(rows, runs), cols)),
-                         shape=(int(rows.max(initial=-1)) + 1, runs * n))
+def _target_bits(back: sp.csr_matrix, tail: np.ndarray, head: np.ndarray, n: int, runs: int,
+                 targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every node of the worlds: the index of its strongly connected component among
+    those that reach a target (-1 where it reaches none), and per such component the
+    targets of its world it reaches, bit-packed (``np.packbits`` order, target ``t`` of
+    ``targets`` is bit ``t``). ``back``: the worlds reversed; ``tail -> head``: their edges.
+
+    Only the part of the worlds that can reach a target is kept (one backward search from
+    all of them). All nodes of a component reach the same targets, so reach is found on
+    the condensation: a component's targets are its own and its successors', taken sinks
+    first, one level of the DAG at a time."""
+    n_t, total = len(targets), runs * n
+    tnode = (np.arange(runs)[:, None] * n + targets[None, :]).ravel()
+    keep = _bfs(back, tnode)
+    local = np.full(total, -1, np.int64)
+    local[keep] = np.arange(len(keep))
+    e = local[head] >= 0  # an edge into a node that reaches a target: its tail does too
+    u, v = local[tail[e]], local[head[e]]
+    sub = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(len(keep),) * 2)
+    n_comp, label = csgraph.connected_components(sub, directed=True, connection="strong")
+    bits = np.zeros((n_comp, (n_t + 7) // 8), np.uint8)
+    t = np.arange(len(tnode)) % n_t
+    np.bitwise_or.at(bits, (label[local[tnode]], t >> 3), (128 >> (t & 7)).astype(np.uint8))
+    cu, cv = label[u].astype(np.int64), label[v].astype(np.int64)
+    between = cu != cv
+    succ = sp.csr_matrix((np.ones(int(between.sum()), np.int8), (cu[between], cv[between])),
+                         shape=(n_comp,) * 2)  # repeated pairs summed into one edge
+    pred = succ.T.tocsr()
+    left = np.diff(succ.indptr)
+    ready = np.flatnonzero(left == 0)
+    while len(ready):  # every successor of ``ready`` is final: fold them in
+        rows = succ[ready]
+        has = np.flatnonzero(np.diff(rows.indptr))
+        if len(has):
+            bits[ready[has]] |= np.bitwise_or.reduceat(bits[rows.indices], rows.indptr[has],
+                                                       axis=0)
+        before = pred[ready].indices
+        done, count = np.unique(before, return_counts=True)
+        left[done] -= count
+        ready = done[left[done] == 0]
+    comp = np.full(total, -1, np.int64)
+    comp[keep] = label
+    return comp, bits
 
 
 def reach_sets(live: sp.csr_matrix, n: int, runs: int, candidates: np.ndarray,
-               targets: np.ndarray, *, chunk: int = 256) -> sp.csc_matrix:
+               targets: np.ndarray, *, per_pass: int = 512, chunk: int = 8192
+               ) -> sp.csc_matrix:
     """(runs * len(targets)) x len(candidates) 0/1: which targets each candidate reaches
     in each world (row ``r * len(targets) + t``).
 
-    Found backwards: a candidate reaches target ``t`` in a world exactly when it is among
-    the nodes that reach ``t`` there (its reverse-reachable set, Borgs et al. 2014), so the
-    search runs from the targets over the reversed worlds. Those sets stay small where
-    forward cascades from a thousand candidates would not (in the weighted cascade each
-    node keeps about one live in-edge per world).
-    """
-    pos = np.full(n, -1, np.int64)
-    pos[candidates] = np.arange(len(candidates))
+    Found from the targets' side (:func:`_target_bits`): a candidate reaches target ``t``
+    in a world exactly when it is among the nodes that reach ``t`` there (its
+    reverse-reachable set, Borgs et al. 2014). ``per_pass`` targets at a time bound the
+    bit sets' memory (``per_pass / 8`` bytes per component); ``chunk`` (candidate, world)
+    pairs are unpacked at a time."""
     n_t = len(targets)
-    back = live.T.tocsr()
-    rows_all, cols_all = [], []
-    for a in range(0, n_t, chunk):
-        part = targets[a:a + chunk]
-        reached = _reach(back, _starts(part, n, runs, np.arange(len(part)))).tocoo()
-        world, node = np.divmod(reached.col, n)
-        keep = pos[node] >= 0
-        rows_all.append(world[keep] * n_t + a + reached.row[keep])
-        cols_all.append(pos[node[keep]])
-    rows = np.concatenate([np.zeros(0, np.int64), *rows_all])
-    cols = np.concatenate([np.zeros(0, np.int64), *cols_all])
+    back, edges = live.T.tocsr(), live.tocoo()
+    world = np.repeat(np.arange(runs), len(candidates))
+    col = np.tile(np.arange(len(candidates)), runs)
+    node = world * n + candidates[col]
+    rows_all, cols_all = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for s in range(0, n_t, per_pass):
+        comp, bits = _target_bits(back, edges.row, edges.col, n, runs, targets[s:s + per_pass])
+        which = comp[node]
+        has = which >= 0
+        w, c, which = world[has], col[has], which[has]
+        for a in range(0, len(which), chunk):
+            i, byte = np.nonzero(bits[which[a:a + chunk]])  # sparse: unpack set bytes only
+            j, bit = np.nonzero(np.unpackbits(bits[which[a + i], byte][:, None], axis=1))
+            i, t = i[j], byte[j] * 8 + bit
+            rows_all.append(w[a + i] * n_t + s + t)
+            cols_all.append(c[a + i])
+    rows, cols = np.concatenate(rows_all), np.concatenate(cols_all)
     return sp.csc_matrix((np.ones(len(rows), np.float32), (rows, cols)),
                          shape=(runs * n_t, len(candidates)))
 
@@ -117,9 +160,8 @@ def spread(live: sp.csr_matrix, n: int, runs: int, seeds: np.ndarray, targets: n
     """Mean and standard error over the worlds of the targets ``seeds`` reach together."""
     if len(seeds) == 0:
         return 0.0, 0.0
-    start = _starts(np.asarray(seeds, np.int64), n, runs, np.zeros(len(seeds), np.int64))
-    reached = _reach(live, start).tocoo()
-    world, node = np.divmod(reached.col, n)
+    cols = (np.arange(runs)[:, None] * n + np.asarray(seeds, np.int64)[None, :]).ravel()
+    world, node = np.divmod(_bfs(live, cols), n)
     is_target = np.zeros(n, bool)
     is_target[targets] = True
     per = np.bincount(world[is_target[node]], minlength=runs).astype(np.float64)

@@ -164,11 +164,11 @@ def choose_influencers(graph: KnowledgeGraph, item: str, audience: np.ndarray, k
     pool = np.flatnonzero(followers > 0)
     pool = pool[np.lexsort((pool, -followers[pool]))][:candidates]
     targets = np.unique(np.asarray(audience, np.int64))
-    worlds = cascade.live_worlds(fg.src, fg.dst, fg.prob, n, runs, seed)
+    worlds = _worlds(graph, fg, runs, seed)
     reach = cascade.reach_sets(worlds, n, runs, pool, targets)
     cols, gains = cascade.celf(reach, runs, k)
     chosen = pool[cols]
-    fresh = cascade.live_worlds(fg.src, fg.dst, fg.prob, n, runs, seed + 1)
+    fresh = _worlds(graph, fg, runs, seed + 1)
     mean_p = float(fg.prob.mean()) if len(fg.prob) else 0.0
     baselines = {
         "top_followers": cascade.spread(fresh, n, runs, pool[:k], targets),
@@ -194,6 +194,14 @@ def choose_influencers(graph: KnowledgeGraph, item: str, audience: np.ndarray, k
                             baselines, len(targets), len(pool),
                             f"CELF over {runs} independent-cascade worlds (seed {seed}); "
                             f"probabilities: {fg.method}")
+
+
+def _worlds(graph: KnowledgeGraph, fg: FollowGraph, runs: int, seed: int) -> sp.csr_matrix:
+    """The live-edge worlds of ``seed``: the same for every product, so sampled once per
+    graph (cached)."""
+    n = graph.num_nodes("user")
+    return graph.cached(("marketer.live_worlds", runs, seed),
+                        lambda: cascade.live_worlds(fg.src, fg.dst, fg.prob, n, runs, seed))
 
 
 def _name(graph: KnowledgeGraph, uid: str) -> str:

@@ -56,6 +56,48 @@ def test_celf_is_the_greedy_choice_in_the_sampled_worlds(seed: int) -> None:
     assert value(picked) >= (1 - 1 / np.e) * brute - 1e-9
 
 
+def _reached(live, n: int, r: int, sources: list[int]) -> set[int]:
+    """Plain breadth-first search in world ``r`` (world-local node numbers)."""
+    block = live[r * n:(r + 1) * n, r * n:(r + 1) * n].tocsr()
+    seen, todo = set(sources), list(sources)
+    while todo:
+        a = todo.pop()
+        for b in block.indices[block.indptr[a]:block.indptr[a + 1]].tolist():
+            if b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return seen
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 40), st.integers(1, 6))
+def test_reach_sets_and_spread_match_a_plain_search(seed: int, chunk: int, per_pass: int
+                                                    ) -> None:
+    """Dense random graphs (cycles, so components of several nodes, repeated edges and
+    self-loops), targets in passes of any size: every candidate's targets in every world,
+    and the spread of a set, as a plain search per world finds them."""
+    rng = np.random.default_rng(seed)
+    n, runs, m = 15, 6, 45
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    live = cascade.live_worlds(src, dst, rng.uniform(0.2, 0.9, m), n, runs, seed)
+    cands = np.sort(rng.choice(n, 9, replace=False))
+    targets = np.sort(rng.choice(n, 5, replace=False))
+    got = cascade.reach_sets(live, n, runs, cands, targets, per_pass=per_pass,
+                             chunk=chunk).toarray()
+    want = np.zeros_like(got)
+    for r in range(runs):
+        for j, c in enumerate(cands.tolist()):
+            hit = _reached(live, n, r, [c])
+            for t, node in enumerate(targets.tolist()):
+                want[r * len(targets) + t, j] = node in hit
+    np.testing.assert_array_equal(got, want)
+    seeds = cands[:3]
+    per = [len(_reached(live, n, r, seeds.tolist()) & set(targets.tolist()))
+           for r in range(runs)]
+    assert cascade.spread(live, n, runs, seeds, targets) == pytest.approx(
+        (np.mean(per), np.std(per, ddof=1) / np.sqrt(runs)))
+
+
 def test_degree_discount_skips_a_hub_s_followers() -> None:
     """Hub 0 follows-out to 1..4; node 1 also reaches 5, 6, 7. After 0, node 1 is
     discounted (its neighbour 0 is chosen) below node 8 with 3 fresh followers."""

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from kg.graph import KnowledgeGraph
-from recommend.marketer.influencers import PRIOR_POSTS, follow_probabilities
+from recommend.marketer import cascade
+from recommend.marketer.influencers import PRIOR_POSTS, _worlds, follow_probabilities
 from recommend.recommender import Recommender
 from scripts.cli import main
 
@@ -34,6 +35,19 @@ def test_without_posts_the_weighted_cascade() -> None:
     probs = {(g.node_id("user", int(s)), g.node_id("user", int(d))): p
              for s, d, p in zip(fg.src, fg.dst, fg.prob, strict=True)}
     assert probs[("user:x", "user:a")] == 0.5 and probs[("user:x", "user:b")] == 1.0
+
+
+def test_worlds_are_sampled_once_per_graph_and_again_when_it_changes() -> None:
+    g = KnowledgeGraph()
+    g.add_edges("follows", ["user:a", "user:b", "user:c"], ["user:x", "user:x", "user:a"])
+    fg = follow_probabilities(g)
+    worlds = _worlds(g, fg, 10, 3)
+    assert _worlds(g, fg, 10, 3) is worlds
+    fresh = cascade.live_worlds(fg.src, fg.dst, fg.prob, g.num_nodes("user"), 10, 3)
+    assert (worlds != fresh).nnz == 0
+    g.add_edges("follows", ["user:d"], ["user:b"])
+    changed = _worlds(g, follow_probabilities(g), 10, 3)
+    assert changed.shape == (10 * g.num_nodes("user"),) * 2 != worlds.shape
 
 
 @pytest.fixture(scope="module")
