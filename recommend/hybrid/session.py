@@ -94,8 +94,12 @@ class SessionComponent:
         return self.history_[u] if u < self.history_.shape[0] else None
 
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
-        """The scores of fresh histories (rows x products) at products ``items``."""
-        return (histories @ self.transitions_[:, items]).toarray()
+        """The scores of fresh histories (rows x products) at products ``items``: only the
+        transitions rows of the histories' products are sliced (a request's few), never a
+        column slice of the whole matrix."""
+        took = np.unique(histories.indices)
+        took = took[took < self.transitions_.shape[0]]
+        return (histories[:, took] @ self.transitions_[took][:, items]).toarray()
 
     def save(self, folder: Path) -> list[Path]:
         c = self.transitions_
