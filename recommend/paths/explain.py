@@ -42,9 +42,10 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import act_times, user_interactions
-from recommend.paths.reasons import UserReasons, evidence_paths, own_products
+from recommend.paths.reasons import evidence_paths
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import group_note, render_path
+from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
