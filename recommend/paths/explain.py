@@ -12,8 +12,7 @@ social components) and of the other components' evidence (:mod:`recommend.paths.
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
 carrying less than a floor of the item's score is shown as a reason.
 
-:func:`~recommend.paths.fidelity.fidelity_check` (re-exported here) removes a path's edges
-and re-scores.
+:func:`~recommend.paths.fidelity.fidelity_check` removes a path's edges and re-scores.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.fidelity import Fidelity, fidelity_check
 from recommend.paths.instances import top_groups_many, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
@@ -53,8 +51,8 @@ if TYPE_CHECKING:
     from recommend.hybrid.evidence import Evidence
     from recommend.paths.scorer import GraphPathScorer
 
-__all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "explain_paths_many", "fidelity_check", "link_rules", "scored_paths_many"]
+__all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths", "explain_paths_many",
+           "link_rules", "scored_paths_many"]
 
 EdgeTriple = tuple[str, str, str]
 

@@ -43,7 +43,6 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.quality import entity_popularity
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -265,22 +264,28 @@ def _through_category(context: UserReasons, item_id: str
 def _interest_attribute(context: UserReasons, item_id: str
                         ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -interested_in-> E <-made_by/about- item``: the item's least popular brand or
-    concept the user is into, or None."""
+    concept the user is into (a brand before a concept, then the first by index), or None."""
     graph, user_id = context.graph, context.user_id
-    into = {e.dst for e in graph.neighbors(user_id, "interested_in")} \
-        if graph.has_node(user_id) else set()
-    best: tuple[float, str, str, str] | None = None
-    for rel, node_type, name in ATTRIBUTES:
-        if node_type == "category":
+    if not graph.has_node(user_id):
+        return None
+    u, i = graph.index(user_id), graph.index(item_id)
+    best: tuple[float, str, str, int, str] | None = None
+    for rel, node_type, name, m, pop in context.attributes:
+        if node_type == "category" or not context.has("user", "interested_in", node_type):
             continue
-        for e in graph.neighbors(item_id, rel):
-            if e.dst in into and e.dst.startswith(f"{node_type}:"):
-                pop = float(entity_popularity(graph, node_type)[graph.index(e.dst)])
-                if best is None or pop < best[0]:
-                    best = (pop, name, rel, e.dst)
+        into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
+        if u >= into.shape[0] or i >= m.shape[0]:
+            continue
+        both = np.intersect1d(into.indices[into.indptr[u]:into.indptr[u + 1]],
+                              m.indices[m.indptr[i]:m.indptr[i + 1]])
+        if len(both):
+            x = int(both[np.argmin(pop[both])])  # the first least popular
+            if best is None or pop[x] < best[0]:
+                best = (float(pop[x]), name, rel, x, node_type)
     if best is None:
         return None
-    _, name, rel, node = best
+    _, name, rel, x, node_type = best
+    node = graph.node_id(node_type, x)
     return (f"popularity>interest_{name}", (user_id, node, item_id),
             ((user_id, "interested_in", node), (item_id, rel, node)))
 
