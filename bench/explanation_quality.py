@@ -153,17 +153,18 @@ def measure(rec, users: list[str], weights: dict[str, float], fidelity: bool = T
 
 
 def etd_ceiling(rec, users: list[str], every: int = 40) -> float:
-    """The highest ETD any selection could reach: per user, the distinct types among all the
-    paths of the top 10 that carry at least ``path_min_share`` (up to ``every`` per item),
-    over ``min(k, n_types)``."""
-    from recommend.evaluate.explanations import n_path_types, path_type
+    """The highest ETD any selection could reach: per user, the ETD
+    (:func:`recommend.evaluate.explanations.etd`) of the types of all the paths of the top 10
+    that carry at least ``path_min_share`` (up to ``every`` per item), at most 1 (one type
+    per item's headline)."""
+    from recommend.evaluate.explanations import etd, n_path_types, path_type
 
     saved = rec.model.config
     with_weights(rec, max_paths=every)
     try:
-        bound = min(K, n_path_types(rec))  # at most one type per item's headline
-        return float(np.mean([min(len({path_type(p) for r in recs for p in r.paths}), bound)
-                              / bound for _, recs in run_lists(rec, users)]))
+        n_types = n_path_types(rec)
+        return float(np.mean([min(etd([path_type(p) for r in recs for p in r.paths], n_types,
+                                      K), 1.0) for _, recs in run_lists(rec, users)]))
     finally:
         rec.model.config = saved
 

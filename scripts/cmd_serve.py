@@ -96,20 +96,15 @@ def run_serve(args: argparse.Namespace) -> int:
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
                 args.artifact, state_dir, state.replayed, args.host, args.port,
                 f"{args.workers} reader processes" if args.workers > 1 else "one process")
-    if args.workers > 1:
-        from recommend.serve.workers import serve_workers
-
-        serve_workers(state, args.host, args.port, args.workers, api_key=key,
-                      snapshot_every=args.snapshot_every,
-                      spec={"keyed_reads": args.keyed_reads, "cors": tuple(args.cors),
-                            "max_body": args.max_body, "max_image_bytes": args.max_image_bytes,
-                            "images": None if args.images is None else str(args.images),
-                            "storefront": not args.no_storefront})
-        return 0
     config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
                          max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
                          snapshot_every=args.snapshot_every,
                          images_dir=args.images, storefront=not args.no_storefront)
+    if args.workers > 1:
+        from recommend.serve.workers import serve_workers
+
+        serve_workers(state, args.host, args.port, args.workers, config)
+        return 0
     uvicorn.run(create_app(state, config), host=args.host, port=args.port,
                 log_level="warning", timeout_graceful_shutdown=10)
     return 0

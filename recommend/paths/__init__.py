@@ -10,13 +10,8 @@
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """
 
-from recommend.paths.explain import (
-    Fidelity,
-    Path,
-    connection_path,
-    explain_paths,
-    fidelity_check,
-)
+from recommend.paths.explain import Path, connection_path, explain_paths
+from recommend.paths.fidelity import Fidelity, fidelity_check
 from recommend.paths.instances import iter_instances
 from recommend.paths.metapaths import (
     DEFAULT_METAPATHS,

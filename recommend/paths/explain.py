@@ -12,8 +12,7 @@ social components) and of the other components' evidence (:mod:`recommend.paths.
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
 carrying less than a floor of the item's score is shown as a reason.
 
-:func:`~recommend.paths.fidelity.fidelity_check` (re-exported here) removes a path's edges
-and re-scores.
+:func:`~recommend.paths.fidelity.fidelity_check` removes a path's edges and re-scores.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.fidelity import Fidelity, fidelity_check
 from recommend.paths.instances import top_groups_many, top_instances_many
 from recommend.paths.metapaths import (
     MetaPath,
@@ -42,9 +40,10 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import act_times, user_interactions
-from recommend.paths.reasons import UserReasons, evidence_paths, own_products
+from recommend.paths.reasons import evidence_paths
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import group_note, render_path
+from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
 if TYPE_CHECKING:
@@ -52,8 +51,8 @@ if TYPE_CHECKING:
     from recommend.hybrid.evidence import Evidence
     from recommend.paths.scorer import GraphPathScorer
 
-__all__ = ["CONNECTION_NOTE", "Fidelity", "Path", "connection_path", "explain_paths",
-           "explain_paths_many", "fidelity_check", "link_rules", "scored_paths_many"]
+__all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths", "explain_paths_many",
+           "link_rules", "scored_paths_many"]
 
 EdgeTriple = tuple[str, str, str]
 

@@ -79,10 +79,7 @@ def top_instances_many(
     items = np.asarray(items, np.int64)
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
-    last = _by_matrix(steps[-1], None, steps[-1].tocsc)  # column i: the last hops into i
-    pos = spans(last.indptr[items], last.indptr[items + 1])
-    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
-    node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
+    owner, node, hop = _last_hops(steps[-1], items)
     if len(steps) == 1:
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
         totals = np.bincount(owner, values, len(items))
@@ -123,10 +120,7 @@ def top_groups_many(
     if len(steps) != 3:
         return [([(nodes, v, 1) for nodes, v in best], total)
                 for best, total in top_instances_many(steps, u, items, k)]
-    last = _by_matrix(steps[-1], None, steps[-1].tocsc)
-    pos = spans(last.indptr[items], last.indptr[items + 1])
-    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
-    node, hop = last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
+    owner, node, hop = _last_hops(steps[-1], items)
     first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
     reach = walk_dense(reach_state(steps, u))
     sums = reach[node] * hop  # what each (item, entity b) group carries
@@ -148,6 +142,16 @@ def top_groups_many(
         nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
         out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
     return out
+
+
+def _last_hops(step: sp.csr_matrix, items: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every last hop into each of ``items``, gathered together: (the position in ``items``
+    it leads into, the node it comes from, its value), item by item."""
+    last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
+    pos = spans(last.indptr[items], last.indptr[items + 1])
+    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
+    return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
 def _into_middle(step: sp.csr_matrix, first: np.ndarray, b: np.ndarray, hop: np.ndarray

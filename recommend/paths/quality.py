@@ -30,9 +30,10 @@ import numpy as np
 from recommend.paths.scope import kept
 
 if TYPE_CHECKING:
+    from kg.edges import EdgeColumns
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SPAN", "act_times", "entity_popularity", "ewma", "interaction_recency",
+__all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "interaction_recency",
            "linking_interaction", "normalised_ewma", "shared_entity", "user_interactions"]
 
 #: The EWMA span of the paper's code.
@@ -83,15 +84,21 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     return out
 
 
+def block_columns(graph: KnowledgeGraph, key: tuple[str, str, str]) -> EdgeColumns:
+    """The edge columns of the ``(src type, relation, dst type)`` block ``key`` (one that
+    holds edges, e.g. a :meth:`~kg.graph.KnowledgeGraph.neighbor_indices` entry's ``key``)."""
+    src_type, relation, dst_type = key
+    return next(c for c in graph.edge_blocks(relation)
+                if (c.src_type, c.dst_type) == (src_type, dst_type))
+
+
 def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, str], float]:
     """The user's timed out-edges: ``(relation, target) -> latest time``."""
     found: dict[tuple[str, str], float] = {}
     if not graph.has_node(user_id):
         return found
     for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
-        columns = next(c for c in graph.edge_blocks(nb.relation)
-                       if (c.src_type, c.dst_type) == (nb.src_type, nb.dst_type))
-        ts = columns.ts[nb.positions]
+        ts = block_columns(graph, nb.key).ts[nb.positions]
         timed = np.isfinite(ts) & (ts > -1e299)
         for j, t in zip(nb.indices[timed].tolist(), ts[timed].tolist(), strict=True):
             key = (nb.relation, graph.node_id(nb.dst_type, j))

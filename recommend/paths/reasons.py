@@ -24,6 +24,8 @@ A product with no such hop gives no path (the next one is tried): nothing is mad
 first hop is the user's own strongest stored edge to A (purchase first, view last; for
 content, else to a post that mentions A: written first, viewed last). A
 path's type (its ``metapath``) is ``"<component>><how>"``, e.g. ``"cf>co_purchased"``.
+What the paths read of the user is gathered once per request by
+:class:`recommend.paths.user_reasons.UserReasons`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from recommend.paths.privacy import (
     AGGREGATES,
@@ -42,123 +43,26 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.quality import entity_popularity
+from recommend.paths.user_reasons import (
+    ATTRIBUTES,
+    OWN_RELATIONS,
+    POST_RELATIONS,
+    UserReasons,
+    has_block,
+)
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["OWN_RELATIONS", "UserReasons", "evidence_paths", "evidence_types", "own_products"]
+__all__ = ["evidence_paths", "evidence_types"]
 
 EdgeTriple = tuple[str, str, str]
-#: A user's own relations to a product, strongest first: the first hop of an evidence path.
-OWN_RELATIONS = ("purchased", "carted", "rated", "shared", "liked", "commented", "clicked",
-                 "viewed")
+
 #: Stored product links that record co-interaction (loaded datasets' relations).
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
-#: A user's own relations to a post, strongest first (a content path's first hop to a
-#: product the post mentions; the content profile's kind weights, user_vectors).
-POST_RELATIONS = ("authored", "shared", "liked", "commented", "clicked", "viewed")
-#: Attributes two products can share (relation, node type, type name), for content.
-ATTRIBUTES = (("made_by", "brand", "brand"), ("in_category", "category", "category"),
-              ("about", "concept", "concept"))
-
 #: One candidate: (fraction of the component's score, type, nodes, edges, note).
 Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
-
-
-def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
-    """The user's products (graph indices) -> their strongest own relation to each."""
-    out: dict[int, str] = {}
-    if not graph.has_node(user_id):
-        return out
-    u = graph.index(user_id)
-    for rel in OWN_RELATIONS:
-        if not _has_block(graph, "user", rel, "product"):
-            continue
-        m = graph.matrix(rel, dst_type="product", src_type="user")
-        if u < m.shape[0]:
-            for a in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
-                out.setdefault(a, rel)
-    return out
-
-
-class UserReasons:
-    """What :func:`evidence_paths` asks of the graph for one user, gathered once per request:
-    which relation blocks hold edges, the attribute matrices and their entities' popularity,
-    the user's products by strength and the categories they hold, the categories the user
-    is into, the posts they acted on. Made by :func:`evidence_paths` when not given; a
-    request explaining ``k`` items makes one (the answers are the same either way)."""
-
-    def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
-        self.graph, self.user_id, self.own = graph, user_id, own
-        self.blocks: frozenset[tuple[str, str, str]] = graph.cached(
-            ("non-empty blocks",), lambda: frozenset(
-                (c.src_type, c.relation, c.dst_type) for c in graph.edge_blocks() if len(c)))
-        self.attributes = [(rel, node_type, name,
-                            graph.matrix(rel, dst_type=node_type, src_type="product"),
-                            entity_popularity(graph, node_type))
-                           for rel, node_type, name in ATTRIBUTES
-                           if ("product", rel, node_type) in self.blocks]
-        self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
-        self._theirs: set[int] | None = None
-        self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
-        self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
-
-    def has(self, src: str, rel: str, dst: str) -> bool:
-        """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
-        return (src, rel, dst) in self.blocks
-
-    def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        """(products x categories ``in_category``, the categories' popularity): the
-        popularity path's lookups."""
-        if self._categories is None:
-            graph = self.graph
-            self._categories = (
-                graph.matrix("in_category", dst_type="category", src_type="product"),
-                entity_popularity(graph, "category"))
-        return self._categories
-
-    def theirs(self) -> set[int]:
-        """The categories the user is ``interested_in``."""
-        if self._theirs is None:
-            self._theirs = set()
-            if self.has("user", "interested_in", "category"):
-                into = self.graph.matrix("interested_in", dst_type="category", src_type="user")
-                u = self.graph.index(self.user_id)
-                self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
-        return self._theirs
-
-    def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
-        """(posts x products ``mentions`` by column, the user's posts -> their relations to
-        each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
-        if self._posts is None:
-            graph = self.graph
-            if not self.has("post", "mentions", "product"):
-                return None
-            mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
-                "mentions", dst_type="product", src_type="post").tocsc())
-            mine: dict[int, set[str]] = {}
-            u = graph.index(self.user_id)
-            for rel in POST_RELATIONS:
-                if self.has("user", rel, "post"):
-                    m = graph.matrix(rel, dst_type="post", src_type="user")
-                    if u < m.shape[0]:
-                        for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
-                            mine.setdefault(q, set()).add(rel)
-            self._posts = (mentions, mine)
-        return self._posts
-
-    def products(self) -> tuple[np.ndarray, sp.csc_matrix]:
-        """The user's products, strongest relation first (then by index), and which
-        categories each is in (those products x categories, by column)."""
-        if self._products is None:
-            strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
-            products = np.array([a for _, a in sorted((strength[r], a)
-                                                      for a, r in self.own.items())], np.int64)
-            cats = self.categories()[0]
-            self._products = (products, cats[products].tocsc())
-        return self._products
 
 
 def evidence_paths(
@@ -210,31 +114,31 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     """The path types :func:`evidence_paths` can give on ``graph`` for ``components``."""
     out: set[str] = set()
     links = [a for a in LINK_AGGREGATES
-             if any(_has_block(graph, "user", r, "product")
+             if any(has_block(graph, "user", r, "product")
                     for r in interactions_of(AGGREGATES[a].interaction))]
-    links += [r for r in (*STORED_LINKS, "co_bought") if _has_block(graph, "product", r,
+    links += [r for r in (*STORED_LINKS, "co_bought") if has_block(graph, "product", r,
                                                                     "product")]
     for name in components:
         if name in ("cf", "session"):
             out |= {f"{name}>{r}" for r in links}
         elif name == "content":
             out |= {f"content>same_{n}" for r, t, n in ATTRIBUTES
-                    if _has_block(graph, "product", r, t)}
-            if _has_block(graph, "product", "similar", "product"):
+                    if has_block(graph, "product", r, t)}
+            if has_block(graph, "product", "similar", "product"):
                 out.add("content>similar")
-            if _has_block(graph, "post", "mentions", "product") and any(
-                    _has_block(graph, "user", r, "post") for r in POST_RELATIONS):
+            if has_block(graph, "post", "mentions", "product") and any(
+                    has_block(graph, "user", r, "post") for r in POST_RELATIONS):
                 out.add("content>post")
         elif name == "popularity":
-            if _has_block(graph, "product", "in_category", "category"):
+            if has_block(graph, "product", "in_category", "category"):
                 out.add("popularity>category")
-                if _has_block(graph, "user", "interested_in", "category"):
+                if has_block(graph, "user", "interested_in", "category"):
                     out.add("popularity>interest")
-                    if _has_block(graph, "category", "broader", "category"):
+                    if has_block(graph, "category", "broader", "category"):
                         out.add("popularity>interest_broader")
             out |= {f"popularity>interest_{n}" for r, t, n in ATTRIBUTES if t != "category"
-                    and _has_block(graph, "user", "interested_in", t)
-                    and _has_block(graph, "product", r, t)}
+                    and has_block(graph, "user", "interested_in", t)
+                    and has_block(graph, "product", r, t)}
     return out
 
 
@@ -259,11 +163,6 @@ def _via_post(context: UserReasons, prod: str
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
-
-
-def _has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
-    return any(c.src_type == src and c.dst_type == dst and len(c)
-               for c in graph.edge_blocks(rel))
 
 
 def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
@@ -365,22 +264,28 @@ def _through_category(context: UserReasons, item_id: str
 def _interest_attribute(context: UserReasons, item_id: str
                         ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -interested_in-> E <-made_by/about- item``: the item's least popular brand or
-    concept the user is into, or None."""
+    concept the user is into (a brand before a concept, then the first by index), or None."""
     graph, user_id = context.graph, context.user_id
-    into = {e.dst for e in graph.neighbors(user_id, "interested_in")} \
-        if graph.has_node(user_id) else set()
-    best: tuple[float, str, str, str] | None = None
-    for rel, node_type, name in ATTRIBUTES:
-        if node_type == "category":
+    if not graph.has_node(user_id):
+        return None
+    u, i = graph.index(user_id), graph.index(item_id)
+    best: tuple[float, str, str, int, str] | None = None
+    for rel, node_type, name, m, pop in context.attributes:
+        if node_type == "category" or not context.has("user", "interested_in", node_type):
             continue
-        for e in graph.neighbors(item_id, rel):
-            if e.dst in into and e.dst.startswith(f"{node_type}:"):
-                pop = float(entity_popularity(graph, node_type)[graph.index(e.dst)])
-                if best is None or pop < best[0]:
-                    best = (pop, name, rel, e.dst)
+        into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
+        if u >= into.shape[0] or i >= m.shape[0]:
+            continue
+        both = np.intersect1d(into.indices[into.indptr[u]:into.indptr[u + 1]],
+                              m.indices[m.indptr[i]:m.indptr[i + 1]])
+        if len(both):
+            x = int(both[np.argmin(pop[both])])  # the first least popular
+            if best is None or pop[x] < best[0]:
+                best = (float(pop[x]), name, rel, x, node_type)
     if best is None:
         return None
-    _, name, rel, node = best
+    _, name, rel, x, node_type = best
+    node = graph.node_id(node_type, x)
     return (f"popularity>interest_{name}", (user_id, node, item_id),
             ((user_id, "interested_in", node), (item_id, rel, node)))
 
@@ -409,7 +314,7 @@ def _in_your_broader(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np
                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -interested_in-> P <-broader- C <-in_category- item``: the first of the item's
     categories ``mine`` whose broader category the user is into."""
-    if not _has_block(graph, "category", "broader", "category"):
+    if not has_block(graph, "category", "broader", "category"):
         return None
     up = graph.matrix("broader", dst_type="category", src_type="category")
     for c in mine.tolist():

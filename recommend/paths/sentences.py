@@ -32,6 +32,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.privacy import people
+from recommend.paths.quality import block_columns
 from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
 
 if TYPE_CHECKING:
@@ -191,9 +192,8 @@ def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | Non
     for nb in graph.neighbor_indices(src, rel):  # index arrays: no Edge per user's act
         hit = nb.positions[nb.indices == j] if nb.dst_type == dst_type else ()
         if len(hit):
-            columns = next(c for c in graph.edge_blocks(rel)
-                           if (c.src_type, c.dst_type) == (nb.src_type, nb.dst_type))
-            times += [t for t in columns.ts[hit].tolist() if t > -1e299]  # NaN fails too
+            ts = block_columns(graph, nb.key).ts[hit]
+            times += [t for t in ts.tolist() if t > -1e299]  # NaN fails too
     now = latest_time(graph) if now is None else now
     return "" if not times or now is None else " " + when(max(times), now=now)
 

@@ -4,8 +4,9 @@
 :class:`~recommend.serve.state.ServedState` or a reader's
 :class:`~recommend.serve.reader.ReaderState`, already loaded and replayed) into routes and
 middleware: body-size limit (413), per-route metrics, optional CORS. While the app runs, a
-task snapshots the state every ``snapshot_every`` seconds when it changed; at shutdown it
-snapshots once more (the writer) and closes it. OpenAPI is at ``/docs``.
+thread snapshots the state every ``snapshot_every`` seconds when it changed
+(:class:`~recommend.serve.served.PeriodicSnapshots`, as the ``--workers N`` writer's); at
+shutdown it snapshots once more (the writer) and closes it. OpenAPI is at ``/docs``.
 No SPARQL endpoint is exposed.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +28,7 @@ from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
-from recommend.serve.served import Served
-
-LOGGER = logging.getLogger("shopgraph.serve")
+from recommend.serve.served import PeriodicSnapshots, Served
 
 
 @dataclass(frozen=True)
@@ -47,15 +45,6 @@ class ServeConfig:
     threads: int | None = None  # threads answering sync routes (None: anyio's default, 40)
 
 
-async def _snapshots(state: Served, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(state.snapshot)
-        except Exception:  # a failed snapshot must not stop serving; the log still holds it all
-            LOGGER.exception("periodic snapshot failed")
-
-
 def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
     """The app serving ``state`` (module doc)."""
     config = config or ServeConfig()
@@ -66,15 +55,11 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
             import anyio.to_thread
 
             anyio.to_thread.current_default_thread_limiter().total_tokens = config.threads
-        task = (asyncio.create_task(_snapshots(state, config.snapshot_every))
-                if config.snapshot_every > 0 else None)
+        snapshots = PeriodicSnapshots(state, config.snapshot_every)
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await asyncio.to_thread(snapshots.stop)
             await asyncio.to_thread(state.close)
 
     app = FastAPI(title="shopgraph", version=shopgraph_version(), lifespan=lifespan,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -74,6 +75,32 @@ class Served(Protocol):
 
     def close(self) -> None:
         """Stop serving this state (the writer snapshots first)."""
+
+
+class PeriodicSnapshots:
+    """``state.snapshot()`` every ``every`` seconds (it saves only when anything changed), on
+    a thread, until :meth:`stop`; none when ``every`` <= 0. A failed snapshot is logged and
+    serving goes on (the log still holds every write)."""
+
+    def __init__(self, state: Served, every: float) -> None:
+        self.state, self.every = state, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
+        if every > 0:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.state.snapshot()
+            except Exception:  # a failed snapshot must not stop serving; the log holds it all
+                LOGGER.exception("periodic snapshot failed")
+
+    def stop(self) -> None:
+        """Stop snapshotting (a snapshot under way finishes first)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def base_id(artifact: Path) -> str:

@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,9 +50,11 @@ from fastapi.responses import JSONResponse
 from recommend.serve import API_KEY_ENV
 from recommend.serve.metrics import MULTIPROC_ENV
 from recommend.serve.reader import READY_WAIT
+from recommend.serve.served import PeriodicSnapshots
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 if TYPE_CHECKING:
+    from recommend.serve.app import ServeConfig
     from recommend.serve.state import ServedState
 
 LOGGER = logging.getLogger("shopgraph.serve")
@@ -69,7 +71,8 @@ MAX_SOCKET_PATH = 100  # a Unix socket's path is at most 107 bytes
 @dataclass(frozen=True)
 class ReaderSpec:
     """What a reader process is told (as JSON on its command line; the API key goes in its
-    environment, never on a command line)."""
+    environment, never on a command line): where things are, and its ``options``
+    (:func:`reader_options`)."""
 
     artifact: str
     state: str
@@ -77,12 +80,36 @@ class ReaderSpec:
     fd: int
     worker: int
     parent: int
-    keyed_reads: bool = False
-    cors: tuple[str, ...] = ()
-    max_body: int = 1 << 20
-    max_image_bytes: int = 8 << 20
-    images: str | None = None
-    storefront: bool = True
+    options: dict[str, Any]
+
+
+#: The ServeConfig fields a reader is not told: the key goes in its environment (whether
+#: reads need it is told, as ``keyed_reads``); readers never snapshot and answer on
+#: READER_THREADS threads.
+_NOT_TOLD = ("access", "snapshot_every", "threads")
+
+
+def reader_options(config: ServeConfig) -> dict[str, Any]:
+    """The part of the writer's ``config`` its readers serve with, as JSON
+    (:func:`reader_config` reads it back)."""
+    options = {f.name: getattr(config, f.name) for f in fields(config)
+               if f.name not in _NOT_TOLD}
+    options["images_dir"] = None if config.images_dir is None else str(config.images_dir)
+    return {**options, "keyed_reads": config.access.keyed_reads}
+
+
+def reader_config(options: dict[str, Any], api_key: str | None) -> ServeConfig:
+    """A reader's :class:`~recommend.serve.app.ServeConfig`: the writer's ``options``
+    (:func:`reader_options`), ``api_key``, no snapshots, :data:`READER_THREADS` threads."""
+    from recommend.serve.app import ServeConfig
+    from recommend.serve.security import Access
+
+    told = dict(options)
+    access = Access(api_key, told.pop("keyed_reads"))
+    images = told.pop("images_dir")
+    return ServeConfig(**{**told, "access": access, "cors_origins": tuple(told["cors_origins"]),
+                          "images_dir": Path(images) if images else None,
+                          "snapshot_every": 0, "threads": READER_THREADS})
 
 
 def bind_sockets(host: str, port: int, n: int) -> list[socket.socket]:
@@ -215,11 +242,11 @@ def writer_app(state: ServedState, readers: int) -> FastAPI:
     return app
 
 
-def serve_workers(state: ServedState, host: str, port: int, n: int, spec: dict[str, Any],
-                  api_key: str | None, snapshot_every: float) -> None:
+def serve_workers(state: ServedState, host: str, port: int, n: int,
+                  config: ServeConfig) -> None:
     """Serve ``state`` (a loaded :class:`~recommend.serve.state.ServedState`) on
-    ``host:port`` with ``n`` readers (module doc) until SIGINT or SIGTERM; ``spec`` holds the
-    :class:`ReaderSpec` options. Closes ``state`` (a snapshot) at the end."""
+    ``host:port`` with ``n`` readers (module doc) until SIGINT or SIGTERM, as ``config`` says
+    (the readers: :func:`reader_options`). Closes ``state`` (a snapshot) at the end."""
     try:
         sockets = bind_sockets(host, port, n)
     except OSError:
@@ -229,11 +256,11 @@ def serve_workers(state: ServedState, host: str, port: int, n: int, spec: dict[s
     env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, MULTIPROC_ENV)}
     env[MULTIPROC_ENV] = str(private / "metrics")
     (private / "metrics").mkdir()
-    if api_key is not None:
-        env[API_KEY_ENV] = api_key
+    if config.access.api_key is not None:
+        env[API_KEY_ENV] = config.access.api_key
     specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
                         writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
-                        worker=i + 1, parent=os.getpid(), **spec)
+                        worker=i + 1, parent=os.getpid(), options=reader_options(config))
              for i, sock in enumerate(sockets)]
     failed: list[str] = []
 
@@ -242,7 +269,7 @@ def serve_workers(state: ServedState, host: str, port: int, n: int, spec: dict[s
         server.should_exit = True
 
     readers = Readers(specs, env, give_up)
-    snapshots = _Snapshots(state, snapshot_every)
+    snapshots = PeriodicSnapshots(state, config.snapshot_every)
 
     def finish() -> None:  # readers first: their last writes still reach the writer
         readers.stop()
@@ -289,29 +316,6 @@ class WriterServer(uvicorn.Server):
         threading.Thread(target=stop, name="stopping", daemon=True).start()
 
 
-class _Snapshots:
-    """The writer's periodic snapshots (when anything changed), on a thread."""
-
-    def __init__(self, state: ServedState, every: float) -> None:
-        self.state, self.every = state, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
-        if every > 0:
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.state.snapshot()
-            except Exception:  # a failed snapshot must not stop serving; the log holds it all
-                LOGGER.exception("periodic snapshot failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-
 def _die_with_parent(parent: int) -> None:
     """Ask Linux for SIGKILL when the writer's thread that started us ends; exit when it
     already has."""
@@ -332,17 +336,12 @@ def reader_main(argv: list[str]) -> int:
                         format="shopgraph serve: %(message)s")
     LOGGER.setLevel(logging.INFO)
     _die_with_parent(spec.parent)
-    from recommend.serve.app import ServeConfig, create_app
+    from recommend.serve.app import create_app
     from recommend.serve.reader import ReaderState
-    from recommend.serve.security import Access
 
     sock = socket.socket(fileno=spec.fd)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker)
-    config = ServeConfig(access=Access(os.environ.get(API_KEY_ENV) or None, spec.keyed_reads),
-                         cors_origins=tuple(spec.cors), max_body_bytes=spec.max_body,
-                         max_image_bytes=spec.max_image_bytes, snapshot_every=0,
-                         images_dir=Path(spec.images) if spec.images else None,
-                         storefront=spec.storefront, threads=READER_THREADS)
+    config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
     state.ready()  # listen once every reader has loaded

@@ -19,8 +19,9 @@ from recommend.hybrid.evidence import (
 )
 from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
 from recommend.paths.privacy import hop_exists
-from recommend.paths.reasons import evidence_paths, evidence_types, own_products
+from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.select import Selection
+from recommend.paths.user_reasons import own_products
 
 CROWD = [f"user:c{k}" for k in range(6)]
 

@@ -1,0 +1,135 @@
+"""What a user's evidence paths (:mod:`recommend.paths.reasons`) read from the graph.
+
+A request explaining ``k`` items asks the same questions of the graph for each: which
+relation blocks hold edges, the user's own products and their strongest relation to each
+(the first hop of every cf, session and content path), the attribute matrices the content
+and popularity paths join through, the categories the user is into and the posts they
+acted on. :class:`UserReasons` gathers them once per request, lazily (a question no path
+asks is never asked); the relation tables below say which edges count, strongest first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.paths.quality import entity_popularity
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["ATTRIBUTES", "OWN_RELATIONS", "POST_RELATIONS", "UserReasons", "has_block",
+           "own_products"]
+
+#: A user's own relations to a product, strongest first: the first hop of an evidence path.
+OWN_RELATIONS = ("purchased", "carted", "rated", "shared", "liked", "commented", "clicked",
+                 "viewed")
+#: A user's own relations to a post, strongest first (a content path's first hop to a
+#: product the post mentions; the content profile's kind weights, user_vectors).
+POST_RELATIONS = ("authored", "shared", "liked", "commented", "clicked", "viewed")
+#: Attributes two products can share (relation, node type, type name), for content.
+ATTRIBUTES = (("made_by", "brand", "brand"), ("in_category", "category", "category"),
+              ("about", "concept", "concept"))
+
+
+def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
+    """The user's products (graph indices) -> their strongest own relation to each."""
+    out: dict[int, str] = {}
+    if not graph.has_node(user_id):
+        return out
+    u = graph.index(user_id)
+    for rel in OWN_RELATIONS:
+        if not has_block(graph, "user", rel, "product"):
+            continue
+        m = graph.matrix(rel, dst_type="product", src_type="user")
+        if u < m.shape[0]:
+            for a in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                out.setdefault(a, rel)
+    return out
+
+
+class UserReasons:
+    """What :func:`~recommend.paths.reasons.evidence_paths` asks of the graph for one user,
+    gathered once per request: which relation blocks hold edges, the attribute matrices and
+    their entities' popularity, the user's products by strength and the categories they
+    hold, the categories the user is into, the posts they acted on. Made by
+    ``evidence_paths`` when not given; a request explaining ``k`` items makes one
+    (the answers are the same either way)."""
+
+    def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
+        self.graph, self.user_id, self.own = graph, user_id, own
+        self.blocks: frozenset[tuple[str, str, str]] = graph.cached(
+            ("non-empty blocks",), lambda: frozenset(
+                (c.src_type, c.relation, c.dst_type) for c in graph.edge_blocks() if len(c)))
+        self.attributes = [(rel, node_type, name,
+                            graph.matrix(rel, dst_type=node_type, src_type="product"),
+                            entity_popularity(graph, node_type))
+                           for rel, node_type, name in ATTRIBUTES
+                           if ("product", rel, node_type) in self.blocks]
+        self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
+        self._theirs: set[int] | None = None
+        self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
+        self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
+
+    def has(self, src: str, rel: str, dst: str) -> bool:
+        """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
+        return (src, rel, dst) in self.blocks
+
+    def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(products x categories ``in_category``, the categories' popularity): the
+        popularity path's lookups."""
+        if self._categories is None:
+            graph = self.graph
+            self._categories = (
+                graph.matrix("in_category", dst_type="category", src_type="product"),
+                entity_popularity(graph, "category"))
+        return self._categories
+
+    def theirs(self) -> set[int]:
+        """The categories the user is ``interested_in``."""
+        if self._theirs is None:
+            self._theirs = set()
+            if self.has("user", "interested_in", "category"):
+                into = self.graph.matrix("interested_in", dst_type="category", src_type="user")
+                u = self.graph.index(self.user_id)
+                self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
+        return self._theirs
+
+    def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
+        """(posts x products ``mentions`` by column, the user's posts -> their relations to
+        each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
+        if self._posts is None:
+            graph = self.graph
+            if not self.has("post", "mentions", "product"):
+                return None
+            mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
+                "mentions", dst_type="product", src_type="post").tocsc())
+            mine: dict[int, set[str]] = {}
+            u = graph.index(self.user_id)
+            for rel in POST_RELATIONS:
+                if self.has("user", rel, "post"):
+                    m = graph.matrix(rel, dst_type="post", src_type="user")
+                    if u < m.shape[0]:
+                        for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                            mine.setdefault(q, set()).add(rel)
+            self._posts = (mentions, mine)
+        return self._posts
+
+    def products(self) -> tuple[np.ndarray, sp.csc_matrix]:
+        """The user's products, strongest relation first (then by index), and which
+        categories each is in (those products x categories, by column)."""
+        if self._products is None:
+            strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
+            products = np.array([a for _, a in sorted((strength[r], a)
+                                                      for a, r in self.own.items())], np.int64)
+            cats = self.categories()[0]
+            self._products = (products, cats[products].tocsc())
+        return self._products
+
+
+def has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
+    """Whether ``graph`` holds a ``src -rel-> dst`` edge of these node types."""
+    return any(c.src_type == src and c.dst_type == dst and len(c)
+               for c in graph.edge_blocks(rel))
