@@ -27,6 +27,7 @@ from recommend.hybrid.component import Component, FitShared, component_type, reg
 from recommend.hybrid.config import COMPONENTS, HybridConfig
 from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.model import HybridModel, make_encoder
+from recommend.hybrid.path_component import PathComponent
 from recommend.updates import check
 
 CONFIG = HybridConfig(content_encoder="lsa")
@@ -173,12 +174,19 @@ def test_a_refresh_equals_a_refit_where_promised(fitted, graph, shared, name) ->
     new, delta, clean = grown(graph)
     comp = copy.copy(fitted[name])
     comp.refresh(new, delta)
-    states = {n: c.scorer.state() for n, c in fitted.items() if hasattr(c, "scorer")}
+    states = {n: c.state() for n, c in fitted.items() if isinstance(c, PathComponent)}
     refit = component_type(name).from_graph(clean, CONFIG, FitShared(
         shared.content, path_states=states))
     assert refit is not None
     users = all_users(new)
     np.testing.assert_allclose(comp.scores(users), refit.scores(users), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["graph", "social"])
+def test_a_path_component_shows_its_weighted_metapaths_as_saved(fitted, name) -> None:
+    comp = fitted[name]
+    saved = [(m["name"], m["weight"]) for m in comp.state()["metapaths"] if m["weight"] > 0]
+    assert saved and [(mp.name, w) for mp, w in comp.weighted_metapaths()] == saved
 
 
 def test_a_model_saves_and_loads_any_subset_of_components(fitted, graph, tmp_path) -> None:
