@@ -181,6 +181,7 @@ def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridCo
     from recommend.hybrid.blend import Blend
     from recommend.hybrid.fit import fit_hybrid
     from recommend.hybrid.model import HybridModel
+    from recommend.hybrid.path_component import PathComponent
     from recommend.recommender import Recommender
 
     t0 = time.perf_counter()
@@ -202,8 +203,8 @@ def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridCo
            "recommend_seconds": rec_seconds,
            "coverage@10": round(m.catalogue_coverage(recs, len(columns), 10), 4),
            "blend": model.blend.to_json(), "info": model.info,
-           "graph_weights": {n: c.scorer.state() for n, c in model.components.items()
-                             if hasattr(c, "scorer")},
+           "graph_weights": {n: c.state() for n, c in model.components.items()
+                             if isinstance(c, PathComponent)},
            "config": model.config.to_dict(),
            "explanations": {**audit.to_json(), "seconds": time.perf_counter() - t0}}
     print_row(row)

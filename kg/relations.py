@@ -1,15 +1,18 @@
 """``relations.jsonl``: a dataset's extra edges, validated and quarantined like its records.
 
-One edge per line: ``{"relation", "src", "dst"}`` with optional ``weight`` and ``ts``. A line is
-rejected (quarantined with the reason, like a record line, see :mod:`kg.reader`) when it is over
-1 MB, not UTF-8, not a JSON object, names an unknown relation, an id that is not typed
-(``product:B00X``), endpoint types the relation does not join, a weight that is not a finite
-number in -1e12..1e12, or a timestamp outside the read's :class:`kg.timewindow.TimeWindow`.
+One edge per line: ``{"relation", "src", "dst"}`` with optional ``weight`` and ``ts``, read by
+the record reader's line loop (:func:`kg.reader.numbered_lines`, :func:`kg.reader.line_value`).
+A line is rejected (quarantined with the reason, like a record line) when it is over 1 MB, not
+UTF-8, not a JSON object, holds an unpaired ``\\u`` surrogate escape, names an unknown relation,
+an id that is not typed (``product:B00X``), endpoint types the relation does not join, a weight
+that is not a finite number in -1e12..1e12, or a timestamp outside the read's
+:class:`kg.timewindow.TimeWindow`.
 Endpoints need no record: a ``product:Z`` only named here is walkable, not described.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,16 +20,7 @@ from typing import Any
 
 from kg.graph import KnowledgeGraph
 from kg.parse import MAX_MAGNITUDE, RecordError, describe, parse_ts, quote
-from kg.reader import (
-    MAX_LINE_BYTES,
-    FileCounts,
-    Rejection,
-    _content_size,
-    _loads,
-    _skip_rest,
-    decode_line,
-    raw_text,
-)
+from kg.reader import BLANK, FileCounts, Rejection, line_value, numbered_lines, raw_text
 from kg.schema import check_endpoint_types, relation, split_id
 from kg.timewindow import TimeWindow
 
@@ -84,33 +78,26 @@ def read_relations(path: str | os.PathLike[str], *, window: TimeWindow | None = 
     window = window or TimeWindow.until()
     out = RelationsRead()
     name = Path(path).name
-    lineno = 0
 
-    def reject(reason: str, data: bytes) -> None:
+    def reject(lineno: int, reason: str, data: bytes) -> None:
         out.rejections.append(Rejection(name, lineno, reason, raw_text(data)))
 
     with open(path, "rb") as handle:
-        while line := handle.readline(MAX_LINE_BYTES + 2):
-            lineno += 1
-            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
-            if len(line) > MAX_LINE_BYTES and _content_size(line) > MAX_LINE_BYTES:
-                out.counts.read += 1
-                size = _skip_rest(handle, line)
-                reject(f"line is longer than 1 MB ({size:,} bytes)", line)
-                continue
-            if not line.strip():
-                continue
+        if handle.peek(3)[:3] == codecs.BOM_UTF8:
+            handle.read(3)
+        for lineno, line, too_long in numbered_lines(handle):
             out.counts.read += 1
-            try:
-                text = decode_line(line)
-            except RecordError as error:
-                reject(str(error), line)
+            if too_long:
+                reject(lineno, too_long, line)
                 continue
             try:
-                rel, src, dst, weight, ts = parse_relation(_loads(text), window)
+                obj = line_value(line)
+                if obj is BLANK:
+                    out.counts.read -= 1
+                    continue
+                rel, src, dst, weight, ts = parse_relation(obj, window)
             except RecordError as error:
-                reject(str(error), line)
+                reject(lineno, str(error), line)
                 continue
             cols = out.edges.setdefault(rel, ([], [], [], []))
             cols[0].append(src)

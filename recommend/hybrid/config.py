@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from recommend.content.index import EXACT_THRESHOLD
+
 CfModel = Literal["auto", "ease", "als", "itemknn"]
 HoldoutMode = Literal["auto", "time", "random", "mixed"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
@@ -112,7 +114,8 @@ class HybridConfig:
     ``embed_model`` (None: the packaged all-MiniLM-L6-v2; ``embed_int8``: its Linear layers
     quantised to int8 on the CPU, :func:`nlp.embed.quantized`), ``"lsa"`` (TF-IDF of hashed words
     + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``. Its FAISS
-    index searches exactly below ``content_exact_threshold`` products, else approximately at
+    index searches exactly below ``content_exact_threshold`` products (by default the index's
+    own :data:`recommend.content.index.EXACT_THRESHOLD`), else approximately at
     ``content_target_recall`` (calibrated recall@10). Where the vision stage embedded product
     pictures, each of ``content_image_weights`` (the share of similarity from the picture,
     :func:`recommend.content.item_vectors`) is tried on the validation split; the best
@@ -181,7 +184,7 @@ class HybridConfig:
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
-    content_exact_threshold: int = 50_000
+    content_exact_threshold: int = EXACT_THRESHOLD
     content_target_recall: float = 0.95
     content_image_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
     # candidates, paths, blend

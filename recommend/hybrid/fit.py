@@ -145,7 +145,7 @@ def fit_hybrid(
         config, info["audience"] = tune_audience(split, config, train, blend)
         clock.lap("audience")
     say("refitting components on all data")
-    states = {n: c.scorer.state() for n, c in train.items() if isinstance(c, PathComponent)}
+    states = {n: c.state() for n, c in train.items() if isinstance(c, PathComponent)}
     comps = _fit_components(graph, config, FitShared(content, path_states=states))
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -75,6 +75,16 @@ class PathComponent:
             scorer.prepare(graph)
         return cls(scorer)
 
+    def state(self) -> dict[str, Any]:
+        """Its meta-paths and weights, JSON-able (what a save writes and
+        :class:`FitShared.path_states` carries to a refit)."""
+        return self.scorer.state()
+
+    def weighted_metapaths(self) -> list[tuple[MetaPath, float]]:
+        """Its meta-paths weighted above 0, with their weights, in the scorer's order."""
+        return [(mp, w) for mp, w in zip(self.scorer.metapaths_, self.scorer.weights_,
+                                         strict=True) if w > 0]
+
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Recompile the step matrices over the graph (weights kept); with a ``delta`` of
         edges only, just the steps (or their rows) those edges change
@@ -85,7 +95,7 @@ class PathComponent:
         if delta is not None and delta.incremental:
             self.scorer = grown_scorer(self.scorer, graph, delta)
             return
-        self.scorer = GraphPathScorer.from_state(graph, self.scorer.state())
+        self.scorer = GraphPathScorer.from_state(graph, self.state())
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         n_users = self.scorer.graph_.num_nodes("user")
@@ -103,12 +113,9 @@ class PathComponent:
         """Every user's score of product ``i``: each meta-path ``S1 S2 .. Sm`` pushed right to
         left from the product's one-hot column, ``S1 (S2 (.. Sm[:, i]))`` (sparse mat-vecs,
         never a users x products matrix)."""
-        scorer = self.scorer
         out = np.zeros(n_users)
-        for w, mp in zip(scorer.weights_, scorer.metapaths_, strict=True):
-            if w <= 0:
-                continue
-            steps = scorer.steps_[mp.name]
+        for mp, w in self.weighted_metapaths():
+            steps = self.scorer.steps_[mp.name]
             col = np.zeros(steps[-1].shape[1])
             col[i] = 1.0
             for m in reversed(steps):
@@ -131,7 +138,7 @@ class PathComponent:
         other path component of the same save may have begun)."""
         path = folder / GRAPH_STATE_FILE
         state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        atomic_write_json(path, {**state, self.name: self.scorer.state()})
+        atomic_write_json(path, {**state, self.name: self.state()})
         return [path]
 
     @classmethod

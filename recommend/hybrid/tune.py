@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.interactions import seen_matrix
+from recommend.hybrid.component import FitShared
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.content_component import ContentComponent
@@ -150,9 +151,7 @@ def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
     best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
     for window in config.session_tune_windows:
         cfg = dataclasses.replace(config, session_window=float(window))
-        comp = SessionComponent.fit(split.train_graph, window=cfg.session_window,
-                                    max_lag=cfg.session_max_lag,
-                                    recency_tau=cfg.session_recency_tau)
+        comp = SessionComponent.from_graph(split.train_graph, cfg, FitShared())
         tried[f"window={window:g}s"] = value = (
             alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0)
         if value > best[0]:

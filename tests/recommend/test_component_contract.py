@@ -1,6 +1,7 @@
 """One contract, checked for every registered hybrid component (recommend.hybrid.component).
 
-Each component is fitted through the registry on the small demo world's graph and asked
+Each component (cf once per model: on the demo "auto" would pick only EASE) is fitted
+through the registry on the small demo world's graph and asked
 only what the contract promises: scores of known and unknown users, candidates within the
 catalogue, one product's column equal to its scores transposed, a save/load round trip that
 scores the same, and a refresh after an add of edges that equals a full refresh (and, where
@@ -27,15 +28,21 @@ from recommend.hybrid.component import Component, FitShared, component_type, reg
 from recommend.hybrid.config import COMPONENTS, HybridConfig
 from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.model import HybridModel, make_encoder
+from recommend.hybrid.path_component import PathComponent
 from recommend.updates import check
 
 CONFIG = HybridConfig(content_encoder="lsa")
 NAMES = tuple(registry())
+#: Every component once, cf once per model (``cf:ease`` ...): the cases the contract checks.
+CASES = (*(f"cf:{m}" for m in ("ease", "itemknn", "als")), *(n for n in NAMES if n != "cf"))
 #: The same scores for every user, known or not.
 USER_INDEPENDENT = {"popularity"}
 #: Components whose refresh after an add is exactly a refit on the grown graph (the path
 #: scorers with their meta-path weights kept; cf and session keep their fitted weights).
 REFIT_ON_REFRESH = {"content", "popularity", "graph", "social"}
+#: Factor models keep their fitted users' factors: an add of those users' edges leaves their
+#: scores as they were (only users added later are folded in from their histories).
+KEEP_FITTED_USERS = {"cf:als"}
 NOW = time.time() - 3600.0
 
 
@@ -52,9 +59,21 @@ def shared(graph: KnowledgeGraph) -> FitShared:
     return FitShared(content)
 
 
+def kind(case: str) -> str:
+    """The component name of ``case``."""
+    return case.partition(":")[0]
+
+
+def config(case: str) -> HybridConfig:
+    """The config ``case`` is fitted with (its cf model, if it names one)."""
+    model = case.partition(":")[2]
+    return HybridConfig(content_encoder="lsa", cf_model=model) if model else CONFIG
+
+
 @pytest.fixture(scope="module")
 def fitted(graph: KnowledgeGraph, shared: FitShared) -> dict[str, Component]:
-    comps = {name: component_type(name).from_graph(graph, CONFIG, shared) for name in NAMES}
+    comps = {case: component_type(kind(case)).from_graph(graph, config(case), shared)
+             for case in CASES}
     missing = [n for n, c in comps.items() if c is None]
     assert not missing, f"no evidence on the demo world for {missing}"
     return comps  # type: ignore[return-value]
@@ -92,10 +111,16 @@ def test_the_registry_names_every_configurable_component() -> None:
         component_type("ghost")
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_each_cf_case_fits_the_model_it_names(fitted) -> None:
+    models = {c: type(fitted[c].model).__name__ for c in CASES if kind(c) == "cf"}
+    assert models == {"cf:ease": "EASE", "cf:itemknn": "NeighbourItemKNN",
+                      "cf:als": "WeightedALS"}
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_scores_cover_the_products_for_known_and_unknown_users(fitted, graph, name) -> None:
     comp = fitted[name]
-    assert comp.name == name and isinstance(comp.cold, bool)
+    assert comp.name == kind(name) and isinstance(comp.cold, bool)
     users = all_users(graph)
     n_items = graph.num_nodes("product")
     s = comp.scores(users)
@@ -110,7 +135,7 @@ def test_scores_cover_the_products_for_known_and_unknown_users(fitted, graph, na
     assert comp.scores(np.array([], np.int64)).shape == (0, n_items)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_candidates_are_its_scores_within_the_catalogue(fitted, graph, name) -> None:
     comp = fitted[name]
     users = all_users(graph)[:40]
@@ -132,7 +157,7 @@ def test_candidates_are_its_scores_within_the_catalogue(fitted, graph, name) -> 
     assert described[cols[pool.items]].all()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_an_item_column_is_its_scores_transposed(fitted, graph, name) -> None:
     comp = fitted[name]
     n = graph.num_nodes("user")
@@ -145,18 +170,18 @@ def test_an_item_column_is_its_scores_transposed(fitted, graph, name) -> None:
                                    atol=1e-12)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_save_and_load_give_identical_scores(fitted, graph, tmp_path, name) -> None:
     comp = fitted[name]
     written = comp.save(tmp_path)
     assert all(p.is_file() and p.parent == tmp_path for p in written)
     assert sorted(tmp_path.iterdir()) == sorted(set(written))
-    again = component_type(name).load(tmp_path, graph, CONFIG)
+    again = component_type(kind(name)).load(tmp_path, graph, config(name))
     users = np.arange(graph.num_nodes("user") + 2, dtype=np.int64)  # two unknown users too
     assert np.array_equal(again.scores(users), comp.scores(users))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_a_refresh_after_an_add_equals_a_full_refresh(fitted, graph, name) -> None:
     new, delta, clean = grown(graph)
     incremental = copy.copy(fitted[name])
@@ -165,7 +190,8 @@ def test_a_refresh_after_an_add_equals_a_full_refresh(fitted, graph, name) -> No
     full.refresh(clean)
     users = all_users(new)
     assert np.array_equal(incremental.scores(users), full.scores(users))
-    assert not np.array_equal(fitted[name].scores(users), full.scores(users))  # it did grow
+    grew = not np.array_equal(fitted[name].scores(users), full.scores(users))
+    assert grew == (name not in KEEP_FITTED_USERS)
 
 
 @pytest.mark.parametrize("name", sorted(REFIT_ON_REFRESH))
@@ -173,12 +199,19 @@ def test_a_refresh_equals_a_refit_where_promised(fitted, graph, shared, name) ->
     new, delta, clean = grown(graph)
     comp = copy.copy(fitted[name])
     comp.refresh(new, delta)
-    states = {n: c.scorer.state() for n, c in fitted.items() if hasattr(c, "scorer")}
+    states = {n: c.state() for n, c in fitted.items() if isinstance(c, PathComponent)}
     refit = component_type(name).from_graph(clean, CONFIG, FitShared(
         shared.content, path_states=states))
     assert refit is not None
     users = all_users(new)
     np.testing.assert_allclose(comp.scores(users), refit.scores(users), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["graph", "social"])
+def test_a_path_component_shows_its_weighted_metapaths_as_saved(fitted, name) -> None:
+    comp = fitted[name]
+    saved = [(m["name"], m["weight"]) for m in comp.state()["metapaths"] if m["weight"] > 0]
+    assert saved and [(mp.name, w) for mp, w in comp.weighted_metapaths()] == saved
 
 
 def test_a_model_saves_and_loads_any_subset_of_components(fitted, graph, tmp_path) -> None:
