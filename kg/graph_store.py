@@ -32,6 +32,7 @@ class GraphStore:
         self._attrs: dict[str, list[dict[str, Any] | None]] = {t: [] for t in NODE_TYPES}
         self._blocks: dict[tuple[str, str, str], EdgeBlock] = {}
         self._node_version = 0  # bumped when a node or attribute is added; caches compare it
+        self._edge_version = 0  # the sum of the blocks' versions, kept as blocks grow
         self._described: dict[str, tuple[int, int, np.ndarray]] = {}
         self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
         self._derived: dict[Hashable, tuple[Any, Any]] = {}  # key -> (stamp, value)
@@ -39,8 +40,7 @@ class GraphStore:
     @property
     def version(self) -> tuple[int, int, int]:
         """Changes whenever a node, an attribute or an edge is added."""
-        return (self._node_version, len(self._blocks),
-                sum(b.version for b in self._blocks.values()))
+        return (self._node_version, len(self._blocks), self._edge_version)
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, kept until the graph changes (the caller must not modify it)."""
@@ -270,7 +270,9 @@ class GraphStore:
         block = self._blocks.get(key)
         if block is None:
             block = self._blocks[key] = EdgeBlock(*key)
+        before = block.version
         block.append(src, dst, weight, ts, columns)
+        self._edge_version += block.version - before
 
     def edge_blocks(self, relation_name: str | None = None) -> Iterator[EdgeColumns]:
         """The consolidated edge columns of every block (of one relation if given)."""

@@ -47,3 +47,17 @@ def test_a_fork_shares_the_edge_columns() -> None:
     fork = graph.fork()
     mine, theirs = next(graph.edge_blocks("follows")), next(fork.edge_blocks("follows"))
     assert mine.src is theirs.src and mine.ts is theirs.ts
+
+
+def test_the_version_counts_every_block_append_in_the_graph_and_its_fork() -> None:
+    graph = build_graph(small(), progress=False)
+
+    def appends(g) -> int:  # what the version's edge part used to sum on every call
+        return sum(b.version for b in g._blocks.values())
+
+    before = graph.version
+    assert before[2] == appends(graph)
+    fork = graph.fork()
+    fork.add_records(Dataset(events=[Event("1", "B", "product", "purchase", ts=7.0)]))
+    assert fork.version[2] == appends(fork) > before[2]
+    assert graph.version == before  # the original's version is untouched
