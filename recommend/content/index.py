@@ -35,6 +35,7 @@ import numpy as np
 
 from kg.atomic import atomic_write_bytes, atomic_write_json
 from kg.version import shopgraph_version
+from recommend.exact_search import EXACT_THRESHOLD
 
 if TYPE_CHECKING:
     import faiss
@@ -45,7 +46,6 @@ IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
 INDEX_FILE = "content.faiss"
 META_FILE = "content_index.json"
 FORMAT_VERSION = 1
-EXACT_THRESHOLD = 50_000
 #: The approximate kind ``auto`` picks at or above ``EXACT_THRESHOLD`` (see the module doc).
 DEFAULT_APPROXIMATE: Literal["hnsw", "ivf"] = "ivf"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from recommend.content.index import EXACT_THRESHOLD
+from recommend.exact_search import EXACT_THRESHOLD
 
 CfModel = Literal["auto", "ease", "als", "itemknn"]
 HoldoutMode = Literal["auto", "time", "random", "mixed"]
@@ -115,7 +115,7 @@ class HybridConfig:
     quantised to int8 on the CPU, :func:`nlp.embed.quantized`), ``"lsa"`` (TF-IDF of hashed words
     + truncated SVD, no torch: quick, for small worlds and tests) or ``"none"``. Its FAISS
     index searches exactly below ``content_exact_threshold`` products (by default the index's
-    own :data:`recommend.content.index.EXACT_THRESHOLD`), else approximately at
+    own, :data:`recommend.exact_search.EXACT_THRESHOLD`), else approximately at
     ``content_target_recall`` (calibrated recall@10). Where the vision stage embedded product
     pictures, each of ``content_image_weights`` (the share of similarity from the picture,
     :func:`recommend.content.item_vectors`) is tried on the validation split; the best

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.exact_search import EXACT_THRESHOLD
 from recommend.hybrid.components import incremental_rows
 
 if TYPE_CHECKING:
@@ -61,14 +62,13 @@ class ContentComponent:
 
     @classmethod
     def fit(cls, graph: KnowledgeGraph, encoder: TextEncoder, *,
-            half_life_days: float | None, exact_threshold: int | None = None,
+            half_life_days: float | None, exact_threshold: int = EXACT_THRESHOLD,
             target_recall: float = 0.95, depth: int = 10) -> ContentComponent | None:
         """Embed the described products' text and index it (None: no product has text);
-        exact search below ``exact_threshold`` products (None: the index's default), else
-        approximate, calibrated to ``target_recall`` at recall@``depth`` (the deepest
-        candidate list it will be asked for)."""
+        exact search below ``exact_threshold`` products, else approximate, calibrated to
+        ``target_recall`` at recall@``depth`` (the deepest candidate list it will be asked
+        for)."""
         from recommend.content import ContentIndex, product_texts
-        from recommend.content.index import EXACT_THRESHOLD
 
         ids, texts = product_texts(graph)
         if not ids:
@@ -77,7 +77,7 @@ class ContentComponent:
             encoder.fit(texts)
         index = ContentIndex.build(
             ids, encoder.embed(texts), target_recall=target_recall, calibration_k=depth,
-            exact_threshold=EXACT_THRESHOLD if exact_threshold is None else exact_threshold)
+            exact_threshold=exact_threshold)
         return cls(index, graph, half_life_days=half_life_days, encoder=encoder)
 
     @classmethod

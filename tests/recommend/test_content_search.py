@@ -7,6 +7,8 @@ it was calibrated to.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +176,19 @@ def test_config_checks_the_content_fields() -> None:
         HybridConfig(content_image_weights=(0.0, 1.0))
     with pytest.raises(ValueError, match="content_exact_threshold"):
         HybridConfig(content_exact_threshold=0)
+
+
+def test_config_reads_the_index_threshold_without_importing_the_index() -> None:
+    from recommend.content.index import EXACT_THRESHOLD
+    from recommend.hybrid.config import HybridConfig
+
+    assert HybridConfig().content_exact_threshold == EXACT_THRESHOLD
+    code = ("import sys, recommend.hybrid.config; "
+            "print(sorted(m for m in ('numpy', 'recommend.content') if m in sys.modules))")
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_pair_scores_are_the_same_taken_in_pieces(monkeypatch):
