@@ -24,6 +24,7 @@ from recommend.hybrid.component import Component, component_type
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import LsaEncoder, SentenceEncoder, TextEncoder
 from recommend.hybrid.normalise import normalise
+from recommend.hybrid.path_component import PathComponent
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 
 if TYPE_CHECKING:
@@ -166,8 +167,12 @@ class HybridModel:
         from kg.graph_io import shopgraph_version
 
         written: list[Path] = []
+        paths = [c for c in self.components.values() if isinstance(c, PathComponent)]
         for comp in self.components.values():
-            written += [p for p in comp.save(folder) if p not in written]
+            if not isinstance(comp, PathComponent):
+                written += comp.save(folder)
+            elif comp is paths[0]:  # the path components share one file: written once
+                written += PathComponent.save_all(paths, folder)
         if self.blend.kind == "gbdt":
             written.append(save_booster(self.blend.booster, folder))
         state = {

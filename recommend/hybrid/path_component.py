@@ -3,12 +3,14 @@
 ``graph`` scores over the non-social meta-paths, ``social`` over the ``follows>...`` ones
 (KOL weighted). Their meta-path weights are fitted on the fit users' held-out products and
 kept when the components are refitted on the whole graph (:class:`FitShared.path_states`).
-Both write their meta-paths and weights into one JSON file, each under its name.
+A model writes both components' meta-paths and weights into one JSON file, each under its
+name (:meth:`PathComponent.save_all`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -134,11 +136,16 @@ class PathComponent:
         return isinstance(other, PathComponent) and other.scorer.kol_ is self.scorer.kol_
 
     def save(self, folder: Path) -> list[Path]:
-        """Its meta-paths and weights under its name in the shared scorers file (which the
-        other path component of the same save may have begun)."""
+        """Its meta-paths and weights alone in the scorers file (a model writes its path
+        components together: :meth:`save_all`)."""
+        return self.save_all([self], folder)
+
+    @staticmethod
+    def save_all(components: Sequence[PathComponent], folder: Path) -> list[Path]:
+        """Every one of ``components``' meta-paths and weights, each under its name, in one
+        atomic write of the scorers file."""
         path = folder / GRAPH_STATE_FILE
-        state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        atomic_write_json(path, {**state, self.name: self.state()})
+        atomic_write_json(path, {c.name: c.state() for c in components})
         return [path]
 
     @classmethod

@@ -228,6 +228,40 @@ def test_a_model_saves_and_loads_any_subset_of_components(fitted, graph, tmp_pat
         assert np.array_equal(again.components[n].scores(users), comps[n].scores(users))
 
 
+def test_a_model_writes_the_path_states_once_in_the_old_format(fitted, graph, tmp_path,
+                                                                 monkeypatch) -> None:
+    import json
+
+    import recommend.hybrid.path_component as path_component
+    from kg.atomic import atomic_write_json
+    from recommend.hybrid.blend import Blend
+
+    names = ("graph", "popularity", "social")
+    comps = {n: fitted[n] for n in names}
+    model = HybridModel(graph, CONFIG, comps, Blend(names, np.array([0.4, 0.2, 0.4])))
+    writes: list[Path] = []
+
+    def counted(path: Path, obj: object) -> None:
+        writes.append(Path(path))
+        atomic_write_json(path, obj)
+
+    monkeypatch.setattr(path_component, "atomic_write_json", counted)
+    written = model.save(tmp_path / "new")
+    path = tmp_path / "new" / path_component.GRAPH_STATE_FILE
+    assert writes == [path] and len(written) == len(set(written))
+    # what the per-component saves wrote before (each read back and rewrote the file)
+    old = tmp_path / "old"
+    old.mkdir()
+    for n in ("graph", "social"):
+        state = json.loads((old / path.name).read_text()) if (old / path.name).is_file() else {}
+        atomic_write_json(old / path.name, {**state, n: comps[n].state()})
+    assert path.read_bytes() == (old / path.name).read_bytes()  # old artifacts load as before
+    again = HybridModel.load(tmp_path / "new", graph)
+    users = all_users(graph)
+    for n in names:
+        assert np.array_equal(again.components[n].scores(users), comps[n].scores(users))
+
+
 def test_a_listed_component_without_its_files_is_a_clear_error(fitted, graph, tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"graph_scorers\.json: missing"):
         component_type("graph").load(tmp_path, graph, CONFIG)
