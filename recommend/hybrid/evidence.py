@@ -201,7 +201,7 @@ def served_paths(
     from recommend.paths.select import Selection
 
     config = model.config
-    scorers = [(name, comp.scorer, [p.get(name, 0.0) for p in parts], influencers(name))
+    scorers = [(name, comp.path_scorer(), [p.get(name, 0.0) for p in parts], influencers(name))
                for name in PATH_COMPONENTS if (comp := model.components.get(name)) is not None]
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     evidence = component_evidence(model, graph.index(finder.source), items, parts,
@@ -228,9 +228,7 @@ def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_
     if comp is None:
         return None
     if path.component in PATH_COMPONENTS:
-        from recommend.paths import fidelity_check
-
-        return fidelity_check(graph, user_id, item_id, path, comp.scorer).dropped
+        return comp.fidelity(graph, user_id, item_id, path).dropped
     link = _linking_product(path.nodes)
     if link is None:
         return None

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from recommend.hybrid.component import FitShared
     from recommend.hybrid.config import HybridConfig
     from recommend.paths import GraphPathScorer, MetaPath
+    from recommend.paths.explain import Path as InstancePath
+    from recommend.paths.fidelity import Fidelity
     from recommend.paths.privacy import Privacy
+    from recommend.results import ExplainedPath
 
 GRAPH_STATE_FILE = "graph_scorers.json"
 
@@ -86,6 +89,32 @@ class PathComponent:
         """Its meta-paths weighted above 0, with their weights, in the scorer's order."""
         return [(mp, w) for mp, w in zip(self.scorer.metapaths_, self.scorer.weights_,
                                          strict=True) if w > 0]
+
+    def path_scorer(self) -> GraphPathScorer:
+        """Its fitted scorer, for :func:`recommend.paths.explain.scored_paths_many` (the
+        paths package reads a scorer's meta-paths, weights and steps; nothing else should)."""
+        return self.scorer
+
+    def explained_paths(self, graph: KnowledgeGraph, user_id: str, item_ids: Sequence[str],
+                        *, max_paths: int, privacy: Privacy | None = None
+                        ) -> list[list[InstancePath]]:
+        """Per item, up to ``max_paths`` of its meta-path instances carrying the item's score
+        for ``user_id``, largest first (none where no weighted meta-path reaches it), none
+        that ``privacy`` forbids (:func:`recommend.paths.explain.explain_paths_many`)."""
+        from recommend.paths.explain import explain_paths_many
+
+        sc = self.scorer
+        return explain_paths_many(graph, user_id, item_ids, sc.metapaths_, sc.weights_,
+                                  max_paths=max_paths, steps=sc.steps_, fallback=False,
+                                  privacy=privacy)
+
+    def fidelity(self, graph: KnowledgeGraph, user_id: str, item_id: str,
+                 path: ExplainedPath | InstancePath) -> Fidelity:
+        """Its score of ``item_id`` for ``user_id`` before and after masking ``path``'s edges
+        (:func:`recommend.paths.fidelity_check`)."""
+        from recommend.paths import fidelity_check
+
+        return fidelity_check(graph, user_id, item_id, path, self.scorer)
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Recompile the step matrices over the graph (weights kept); with a ``delta`` of

@@ -230,7 +230,6 @@ def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[s
     """The paths carrying ``item_id``'s graph and social scores for ``user_id`` that a
     marketer may be shown (best share first, at most the config's ``max_paths``), and the
     kinds of those withheld (module docstring)."""
-    from recommend.paths.explain import explain_paths_many
     from recommend.paths.sentences import render_path
 
     graph = model.graph
@@ -240,10 +239,8 @@ def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[s
         comp = model.components.get(name)
         if comp is None or parts.get(name, 0.0) <= 0:
             continue
-        sc = comp.scorer
-        paths = explain_paths_many(graph, user_id, [item_id], sc.metapaths_, sc.weights_,
-                                   max_paths=model.config.max_paths, steps=sc.steps_,
-                                   fallback=False, privacy=privacy)[0]
+        paths = comp.explained_paths(graph, user_id, [item_id],
+                                     max_paths=model.config.max_paths, privacy=privacy)[0]
         found += [(parts[name] * p.contribution, name, p) for p in paths]
     found.sort(key=lambda e: -e[0])
     shown, withheld = [], []

@@ -214,6 +214,39 @@ def test_a_path_component_shows_its_weighted_metapaths_as_saved(fitted, name) ->
     assert saved and [(mp.name, w) for mp, w in comp.weighted_metapaths()] == saved
 
 
+@pytest.mark.parametrize("name", ["graph", "social"])
+def test_a_path_component_explains_its_scores_with_paths_that_carry_them(fitted, graph,
+                                                                         name) -> None:
+    from recommend.paths.privacy import Privacy
+
+    comp = fitted[name]
+    users = all_users(graph)
+    scores = comp.scores(users)
+    u = int(np.argmax((scores > 0).sum(axis=1)))
+    user_id = graph.node_id("user", u)
+    top = np.argsort(-scores[u])[:3]
+    item_ids = [graph.node_id("product", int(i)) for i in top]
+    explained = comp.explained_paths(graph, user_id, item_ids, max_paths=2,
+                                     privacy=Privacy.from_config(CONFIG))
+    assert len(explained) == 3 and any(explained)
+    for item_id, i, paths in zip(item_ids, top, explained, strict=True):
+        assert len(paths) <= 2
+        for p in paths:
+            assert p.nodes[0] == user_id and p.nodes[-1] == item_id
+            fid = comp.fidelity(graph, user_id, item_id, p)
+            assert fid.before == pytest.approx(scores[u, i]) and fid.dropped
+
+
+def test_nothing_outside_the_path_component_reads_its_scorer() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "recommend"
+    readers = [str(p.relative_to(root)) for p in root.rglob("*.py")
+               if p.name != "path_component.py"
+               and re.search(r"(?<!self)(?<!paths)\.scorer\b", p.read_text(encoding="utf-8"))]
+    assert readers == []
+
+
 def test_a_model_saves_and_loads_any_subset_of_components(fitted, graph, tmp_path) -> None:
     from recommend.hybrid.blend import Blend
 
