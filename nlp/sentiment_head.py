@@ -109,7 +109,7 @@ class SentimentHead:
         return proba / proba.sum(axis=1, keepdims=True)
 
     def _check(self, embedder: Embedder) -> None:
-        if _vectors_of(embedder) != self.model_id_.removesuffix(BF16_SUFFIX):
+        if _vectors_of(embedder) != self.model_id_:  # stored as _vectors_of gave it
             raise ValueError(
                 f"head was fitted on embeddings of {self.model_id_!r}, not {embedder.model_id!r}")
 
