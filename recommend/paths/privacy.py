@@ -6,7 +6,8 @@ Rules (:class:`Privacy`):
 - what one person bought, put in a cart, viewed, clicked or rated (:data:`PRIVATE_RELATIONS`)
   is never shown to another: no path names another user joined by such an edge;
 - co-purchase evidence is shown only in aggregate, over at least ``min_people`` distinct
-  people ("14 people who bought A also bought B");
+  people ("14 people who bought A also bought B"); so is the session's order evidence
+  ("12 people who rated A rated B within the next hour", :mod:`recommend.paths.sequence`);
 - people the user follows may be named for what they did in public (posts, likes, shares,
   comments), not for what was inferred about them (:data:`PERSONAL_RELATIONS`: interests,
   segments); nobody else is named for anything (a public post is shown with its author);
