@@ -107,14 +107,12 @@ def evidence_paths(
                 continue
             if rel is None:
                 continue
-            if ev.component == "session":
-                edge = _sequence_hop(context, prod, item_id, min_people, ev.relation)
-                kind = f"session>{SEQUENCE_KIND}"
-            else:
-                edge = _co_hop(context, prod, item_id, min_people, rel)
-                kind = f"{ev.component}>{edge[1]}" if edge is not None else ""
+            session = ev.component == "session"
+            edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
+                else _co_hop(context, prod, item_id, min_people, rel)
             if edge is not None:
-                found.append((fraction, kind, (user_id, prod, item_id),
+                how = SEQUENCE_KIND if session else edge[1]
+                found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
