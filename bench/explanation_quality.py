@@ -17,7 +17,8 @@ defaults of :class:`recommend.hybrid.config.HybridConfig` ("after"):
 rank the same items with the same scores (selection never touches the ranking), and 20 sample
 explanations; ``etd_ceiling``, the ETD no selection can pass: the distinct types among every
 path of each user's top 10 that carries at least ``path_min_share`` of its item's score.
-Both runs show the paths of every component (graph and social meta-path
+``without_valid_path`` lists the items shown with no valid path and what carried their score
+(:func:`missing_paths`). Both runs show the paths of every component (graph and social meta-path
 instances; cf, session, content and popularity evidence, :mod:`recommend.paths.reasons`),
 none carrying less than ``path_min_share`` of the item's score. With ``--tune``, a small
 grid of weights is measured on other users (the validation sample) of ML-100K and Beauty,
@@ -169,6 +170,32 @@ def etd_ceiling(rec, users: list[str], every: int = 40) -> float:
         rec.model.config = saved
 
 
+def missing_paths(rec, lists: list[tuple[str, list]], limit: int = 30) -> dict[str, Any]:
+    """The items shown with no valid path and why: per item, the components with a positive
+    part, how many of the user's products each evidence component named (its links), the
+    item's stored relations (what any path could go through) and the reason said."""
+    from collections import Counter
+
+    from recommend.hybrid.audit import path_is_valid
+    from recommend.hybrid.evidence import component_evidence
+
+    graph, rows, largest = rec.graph, [], Counter()
+    for user, recs in lists:
+        for r in recs:
+            if any(path_is_valid(graph, p) for p in r.paths):
+                continue
+            parts = {k: round(v, 4) for k, v in r.parts.items() if v > 0}
+            largest[max(parts, key=parts.get) if parts else "none"] += 1
+            evidence = component_evidence(rec.model, graph.index(rec.user_id(user)),
+                                          np.array([graph.index(r.item)]), [r.parts])[0]
+            relations = Counter(f"{d}:{e.relation}" for d in ("out", "in")
+                                for e in graph.neighbors(r.item, direction=d))
+            rows.append({"user": user, "item": r.item, "parts": parts, "reason": r.reason,
+                         "evidence_links": {e.component: len(e.links) for e in evidence},
+                         "item_relations": dict(sorted(relations.items()))})
+    return {"items": len(rows), "by_largest_part": dict(largest), "sample": rows[:limit]}
+
+
 def samples(lists: list[tuple[str, list]], n: int = 20) -> list[dict[str, Any]]:
     """The first path of the first items of the first users: ``n`` explanations."""
     out = []
@@ -226,7 +253,8 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
            "users_audited": len(test), "build_seconds": round(build_seconds, 1),
            "etd_ceiling": ceiling,
            "before_selection": before, "after_selection": after,
-           "samples_after": samples(lists_after), "samples_before": samples(lists_before)}
+           "samples_after": samples(lists_after), "samples_before": samples(lists_before),
+           "without_valid_path": missing_paths(rec, lists_after)}
     if do_tune and val:
         grid = tune(rec, val)
         best = max(grid, key=lambda r: r["objective"])["weights"]

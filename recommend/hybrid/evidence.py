@@ -8,7 +8,8 @@ products, so their score of item ``i`` splits exactly over them:
   with ``h`` the user's (recency-weighted) history and ``W`` the model's item x item
   weights (the session's transitions); product A carries ``h[A] W[A, i]``. The terms are
   computed through the model's own ``score_history`` on a one-product history per A, so
-  whatever the model is, the split is the one it scores with;
+  whatever the model is, the split is the one it scores with. The session also names the
+  hop ``A -> i`` it counted (``Evidence.relation``: i within its window after A);
 - ``content``: ``score_i = s . v_i / |s|`` with ``s = sum_A w_A v_A`` (the user's weighted
   product vectors, :mod:`recommend.content.user_vectors`). A cosine does not split over its
   terms (taking out a product that points at the item a little less than the rest raises
@@ -54,11 +55,14 @@ _CHUNK = 64  # one-product histories scored at once
 class Evidence:
     """``component``'s part ``share`` of an item's blended score, and the user's products
     (graph product indices) that carry it: ``(product, fraction of the component's score)``,
-    largest first."""
+    largest first; ``relation``: the hop ``product -> item`` the component itself counted,
+    when it names one (the session's, :meth:`recommend.hybrid.session.SessionComponent.
+    evidence_relation`)."""
 
     component: str
     share: float
     links: tuple[tuple[int, float], ...] = ()
+    relation: str | None = None
 
 
 def component_evidence(
@@ -84,6 +88,7 @@ def component_evidence(
         if found is None:
             continue
         products, terms, scores = found
+        relation = comp.evidence_relation() if name == "session" else None
         for col, j in enumerate(wanted):
             t = terms[:, col]
             pos = np.flatnonzero(t > 0)
@@ -94,7 +99,7 @@ def component_evidence(
             if name == "content":
                 total = max(total, float(scores[col]))
             links = tuple((int(products[a]), float(t[a] / total)) for a in order)
-            out[j].append(Evidence(name, float(share[j]), links))
+            out[j].append(Evidence(name, float(share[j]), links, relation))
     return out
 
 

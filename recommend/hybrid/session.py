@@ -3,7 +3,9 @@
 Wraps :func:`cf.session.transition_matrix` over the graph's user -> product events (each
 pair's latest time): ``scores = history @ C`` with the recency-weighted history of
 :func:`kg.interactions.history_matrix`, so new events count at once. Graphs
-without event times have no such evidence (:meth:`SessionComponent.fit` returns None).
+without event times have no such evidence (:meth:`SessionComponent.fit` returns None). It
+keeps the window and lag it counted under: its explanations show that very hop
+(:meth:`SessionComponent.evidence_relation`, :mod:`recommend.paths.sequence`).
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ class SessionComponent:
     cold = False
 
     def __init__(self, transitions: sp.csr_matrix, graph: KnowledgeGraph, *,
-                 recency_tau: float | None) -> None:
+                 recency_tau: float | None, window: float, max_lag: int) -> None:
         self.transitions_ = transitions.tocsr()
         self.recency_tau = recency_tau
+        self.window, self.max_lag = float(window), int(max_lag)
         self.refresh(graph)
 
     @classmethod
@@ -53,7 +56,8 @@ class SessionComponent:
         c = transition_matrix(latest.row[timed], latest.col[timed],
                               latest.data[timed].astype(np.float64), n,
                               window=window, max_lag=max_lag)
-        return cls(c, graph, recency_tau=recency_tau) if c.nnz else None
+        return cls(c, graph, recency_tau=recency_tau, window=window,
+                   max_lag=max_lag) if c.nnz else None
 
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
@@ -101,12 +105,20 @@ class SessionComponent:
         took = took[took < self.transitions_.shape[0]]
         return (histories[:, took] @ self.transitions_[took][:, items]).toarray()
 
+    def evidence_relation(self) -> str:
+        """The relation of the hop ``A -> B`` that this component counted: B within its
+        window and lag after A (:class:`recommend.paths.sequence.SequenceHop`)."""
+        from recommend.paths.sequence import SequenceHop
+
+        return SequenceHop(self.window, self.max_lag).relation
+
     def save(self, folder: Path) -> list[Path]:
         c = self.transitions_
         buf = io.BytesIO()
         np.savez(buf, data=c.data, indices=c.indices, indptr=c.indptr,
                  shape=np.array(c.shape), meta=np.array(json.dumps(
-                     {"recency_tau": self.recency_tau})))
+                     {"recency_tau": self.recency_tau, "window": self.window,
+                      "max_lag": self.max_lag})))
         atomic_write_bytes(folder / SESSION_FILE, buf.getvalue())
         return [folder / SESSION_FILE]
 
@@ -114,5 +126,8 @@ class SessionComponent:
     def load(cls, folder: Path, graph: KnowledgeGraph, config: HybridConfig) -> SessionComponent:
         with np.load(folder / SESSION_FILE, allow_pickle=False) as z:
             c = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            tau = json.loads(str(z["meta"]))["recency_tau"]
-        return cls(c, graph, recency_tau=tau)
+            meta = json.loads(str(z["meta"]))
+        # an artifact saved before the window was kept: its config holds the fitted one
+        return cls(c, graph, recency_tau=meta["recency_tau"],
+                   window=meta.get("window", config.session_window),
+                   max_lag=meta.get("max_lag", config.session_max_lag))

@@ -6,7 +6,8 @@ Rules (:class:`Privacy`):
 - what one person bought, put in a cart, viewed, clicked or rated (:data:`PRIVATE_RELATIONS`)
   is never shown to another: no path names another user joined by such an edge;
 - co-purchase evidence is shown only in aggregate, over at least ``min_people`` distinct
-  people ("14 people who bought A also bought B");
+  people ("14 people who bought A also bought B"); so is the session's order evidence
+  ("12 people who rated A rated B within the next hour", :mod:`recommend.paths.sequence`);
 - people the user follows may be named for what they did in public (posts, likes, shares,
   comments), not for what was inferred about them (:data:`PERSONAL_RELATIONS`: interests,
   segments); nobody else is named for anything (a public post is shown with its author);
@@ -49,6 +50,7 @@ import scipy.sparse as sp
 
 from kg.schema import Relation
 from recommend.paths.scope import kept
+from recommend.paths.sequence import SequenceHop, sequence_people
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -204,8 +206,12 @@ _MAX_COUNTS = 200_000
 
 
 def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
-    """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop."""
+    """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop, or a
+    session hop (:func:`recommend.paths.sequence.sequence_people`)."""
     src, rel, dst = edge
+    hop = SequenceHop.parse(rel)
+    if hop is not None:
+        return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
@@ -303,8 +309,9 @@ def aggregate_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: i
 
 
 def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:
-    """A stored edge, or an aggregate hop that at least one person's stored edges back."""
-    if edge[1] in AGGREGATES:
+    """A stored edge, or an aggregate (or session) hop that at least one person's stored
+    edges back."""
+    if edge[1] in AGGREGATES or SequenceHop.parse(edge[1]) is not None:
         return people(graph, edge) > 0
     return graph.has_edge(*edge)
 
@@ -340,6 +347,7 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:
                     out.append(f"shows {end}'s private {rel} edge")
-        if (rel in AGGREGATES or rel in COUNTED) and people(graph, (src, rel, dst)) < min_people:
+        if (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
+                and people(graph, (src, rel, dst)) < min_people:
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
     return out

@@ -4,11 +4,15 @@
 component's score of an item (exactly, for the linear ones). Each becomes a path of stored
 edges that says what that component saw, never more:
 
-- ``cf`` and ``session`` learned from people who did both: ``You -did-> A -co_did-> item``,
+- ``cf`` learned from people who did both: ``You -did-> A -co_did-> item``,
   the second hop an aggregate over at least ``min_people`` people
   (:data:`recommend.paths.privacy.LINK_AGGREGATES`, strongest first), else a stored
   ``also_bought`` / ``bought_together`` / ``also_viewed`` link, else a rules-made
   ``co_bought`` bought by ``min_people`` people;
+- ``session`` counted people who took the item soon after A: ``You -did-> A -next-> item``
+  over its own hop (:mod:`recommend.paths.sequence`: within its window and lag, each
+  pair's latest time), at least ``min_people`` people (type ``"session>next"``); "people
+  who rated A also rated B" is not what it counted, so it is never said for it;
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
   category or concept: the most specific one they share), or a stored ``similar`` edge. The
   content profile also holds the products of the posts the user wrote, liked, shared or
@@ -43,6 +47,7 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
+from recommend.paths.sequence import SEQUENCE_KIND
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -102,10 +107,13 @@ def evidence_paths(
                 continue
             if rel is None:
                 continue
-            edge = _co_hop(context, prod, item_id, min_people, rel)
+            session = ev.component == "session"
+            edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
+                else _co_hop(context, prod, item_id, min_people, rel)
             if edge is not None:
-                found.append((fraction, f"{ev.component}>{edge[1]}",
-                              (user_id, prod, item_id), ((user_id, rel, prod), edge), ""))
+                how = SEQUENCE_KIND if session else edge[1]
+                found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
+                              ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
 
@@ -119,8 +127,10 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     links += [r for r in (*STORED_LINKS, "co_bought") if has_block(graph, "product", r,
                                                                     "product")]
     for name in components:
-        if name in ("cf", "session"):
-            out |= {f"{name}>{r}" for r in links}
+        if name == "cf":
+            out |= {f"cf>{r}" for r in links}
+        elif name == "session":
+            out.add(f"session>{SEQUENCE_KIND}")
         elif name == "content":
             out |= {f"content>same_{n}" for r, t, n in ATTRIBUTES
                     if has_block(graph, "product", r, t)}
@@ -163,6 +173,16 @@ def _via_post(context: UserReasons, prod: str
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
+
+
+def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,
+                  relation: str | None) -> EdgeTriple | None:
+    """``a -> item`` over the session's own ``relation`` (:mod:`recommend.paths.sequence`)
+    when at least ``min_people`` people took ``item`` so soon after ``a``, else None."""
+    if relation is None:
+        return None
+    edge = (a, relation, item)
+    return edge if people(context.graph, edge) >= min_people else None
 
 
 def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str

@@ -1,7 +1,8 @@
 """Render a graph path as one plain sentence, from node attributes (names, titles, post text).
 
 Each edge becomes a clause "<subject> <verb> <object>" (an aggregate hop says over how many
-people: :mod:`recommend.paths.privacy`; the path's user is "You", unless
+people: :mod:`recommend.paths.privacy`; a session hop also within what time:
+:mod:`recommend.paths.sequence`; the path's user is "You", unless
 ``first_person=False``: an item-to-item path names its first node like any other); a clause
 about the previous clause's user object continues with ", who ..."; one with the previous
 clause's subject and verb continues with "and <object>" ("@mia bought A and B"); a post that
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from recommend.paths.privacy import people
 from recommend.paths.quality import block_columns
+from recommend.paths.sequence import SequenceHop, sequence_verb, window_words
 from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
 
 if TYPE_CHECKING:
@@ -154,7 +156,7 @@ def render_path(
     for t, (src, rel, dst) in enumerate(edges):
         if t in skip:
             continue
-        template = _TEMPLATES[rel][1 if (rel, dst) in said else 0]
+        template = _template(graph, rel)[1 if (rel, dst) in said else 0]
         said.add((rel, dst))
         verb = _same_verb_object(template, src, dst)
         if verb is not None and prev_verb == (rel, verb[0]):
@@ -183,6 +185,20 @@ def render_path(
         prev_subject, prev_object = (src if subject_first else None), dst
     sentence = "; ".join(clauses)
     return sentence[:1].upper() + sentence[1:]
+
+
+def _template(graph: KnowledgeGraph, rel: str) -> tuple[str, str]:
+    """``rel``'s templates; a session hop's (:mod:`recommend.paths.sequence`) says its verb
+    and window: "{n} who rated {s} rated {o} within the next hour"."""
+    found = _TEMPLATES.get(rel)
+    if found is not None:
+        return found
+    hop = SequenceHop.parse(rel)
+    if hop is None:
+        raise KeyError(f"no sentence template for the relation {rel!r}")
+    verb = sequence_verb(graph)
+    return (f"{{n}} who {verb} {{s}} {verb} {{o}} within the next {window_words(hop.window)}",
+            ) * 2
 
 
 def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | None) -> str:

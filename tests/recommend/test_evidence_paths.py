@@ -73,10 +73,10 @@ def test_cf_path_goes_through_an_aggregate_of_enough_people() -> None:
 
 def test_cf_path_is_not_made_from_too_few_people() -> None:
     g = shop(crowd=4)
-    ev = Evidence("session", 0.4, ((idx(g, "product:A"), 1.0),))
+    ev = Evidence("cf", 0.4, ((idx(g, "product:A"), 1.0),))
     assert paths_of(g, "product:B", ev) == []
     assert [c[2][1] for c in paths_of(g, "product:B", ev, min_people=4)] == [
-        "session>co_purchased"]
+        "cf>co_purchased"]
 
 
 def test_cf_path_falls_back_to_a_stored_link_and_skips_products_not_yours() -> None:
@@ -205,7 +205,8 @@ def linear_model(g: KnowledgeGraph, h: sp.csr_matrix, w: np.ndarray):
 
     def linear(name: str) -> SimpleNamespace:
         return SimpleNamespace(name=name, linear_history=lambda u: h[u],
-                               history_scores=lambda x, items: np.asarray(x @ w)[:, items])
+                               history_scores=lambda x, items: np.asarray(x @ w)[:, items],
+                               evidence_relation=lambda: "next_within_3600s_lag50")
 
     return SimpleNamespace(components={"cf": linear("cf"), "session": linear("session")})
 
@@ -222,7 +223,7 @@ def test_cf_and_session_split_exactly_over_your_products() -> None:
     [[cf, session]] = component_evidence(model, u, np.array([b]),
                                          [{"cf": 0.5, "session": 0.1, "graph": 0.2}])
     assert cf == Evidence("cf", 0.5, ((a, 1.0),))
-    assert session == Evidence("session", 0.1, ((a, 1.0),))
+    assert session == Evidence("session", 0.1, ((a, 1.0),), "next_within_3600s_lag50")
     w[v, b] = 0.6
     model = linear_model(g, h, w)
     [[cf]] = component_evidence(model, u, np.array([b]), [{"cf": 0.5}])
@@ -289,15 +290,19 @@ def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection(
 
 
 def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
+    from recommend.paths import GraphPathScorer, MetaPath, Step
+
     g = shop()
     a = idx(g, "product:A")
-    evidence = [[Evidence("cf", 0.3, ((a, 1.0),)), Evidence("session", 0.5, ((a, 0.4),)),
-                 Evidence("content", 0.2, ((a, 1.0),))]]
-    shown = scored_paths_many(g, "user:1", ["product:B"], [], max_paths=3,
-                              selection=Selection(), evidence=evidence, totals=[1.0],
-                              min_share=0.02)[0]
-    # cf (0.3) and session (0.5 * 0.4) give the same "people who bought A also bought B"
-    # path: one path carrying 0.5, under cf (the larger part); content's is another path
+    bought = MetaPath("bought>co_purchased", (Step("purchased", "out", "product"),
+                                               Step("co_purchased", min_people=5)))
+    scorer = GraphPathScorer([bought]).prepare(g)
+    evidence = [[Evidence("cf", 0.3, ((a, 1.0),)), Evidence("content", 0.2, ((a, 1.0),))]]
+    shown = scored_paths_many(g, "user:1", ["product:B"], [("graph", scorer, [0.2], ())],
+                              max_paths=3, selection=Selection(), evidence=evidence,
+                              totals=[0.7], min_share=0.02)[0]
+    # cf (0.3) and the graph's meta-path (0.2) give the same "people who bought A also
+    # bought B" path: one path carrying 0.5, under cf (the larger part); content's is another
     assert [(p.component, p.metapath) for p in shown] == [("cf", "cf>co_purchased"),
                                                           ("content", "content>same_brand")]
     assert [p.contribution for p in shown] == pytest.approx([0.5 / 0.7, 0.2 / 0.7])

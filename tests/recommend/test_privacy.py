@@ -236,7 +236,7 @@ def test_every_demo_explanation_is_private_valid_and_aggregated(demo_artifact: P
                                for n in p.nodes), p.text
                 assert not violations(g, user, p.edges, min_people=k), p.text
                 for src, rel, dst in p.edges:
-                    if rel.startswith(("co_", "members_")):
+                    if rel.startswith(("co_", "members_", "next_within_")):
                         assert people(g, (src, rel, dst)) >= k
                         n = people(g, (src, rel, dst))
                         assert f"{n} people" in p.text or f"{n} of " in p.text

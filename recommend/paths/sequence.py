@@ -1,0 +1,136 @@
+"""The session component's own evidence hop: people who took A and then B soon after.
+
+The ``session`` component (:mod:`recommend.hybrid.session`) scores ``h @ C`` where ``C[A, B]``
+counts the people whose (latest) events put B at most ``max_lag`` events and ``window``
+seconds after A (:func:`cf.session.transition_matrix`). "People who rated A also rated B" is
+not what it counted: that is the cf component's co-occurrence, order and time ignored. The
+hop ``A -next_within_<window>s_lag<max_lag>-> B`` (:class:`SequenceHop`) is the session's
+own: its relation names the window and lag it was counted under, so the graph alone answers
+how many people stand behind it (:func:`sequence_people`, the same rule over the graph's
+stored, timed user -> product events: each pair's latest time, ordered per user by time,
+then product index). Like the aggregates of :mod:`recommend.paths.privacy` it is never
+stored and never names anyone: shown only over at least ``min_people`` people, and the
+sentence says "12 people who rated A rated B within the next hour".
+
+>>> hop = SequenceHop(3600.0, 50)
+>>> hop.relation
+'next_within_3600s_lag50'
+>>> SequenceHop.parse(hop.relation) == hop, SequenceHop.parse("co_rated")
+(True, None)
+>>> window_words(3600.0), window_words(86400.0), window_words(3 * 86400.0), window_words(90)
+('hour', 'day', '3 days', '90 seconds')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.paths.scope import kept
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "sequence_people", "sequence_verb", "window_words"]
+
+#: The type (``metapath``) of a session path: ``"session>next"``.
+SEQUENCE_KIND = "next"
+_NAME = re.compile(r"next_within_(\d+(?:\.\d+)?)s_lag(\d+)")
+#: The verb of a graph whose user -> product events are of one kind ("rated A ... rated B").
+_VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked": "clicked on",
+          "liked": "liked", "commented": "commented on", "shared": "shared"}
+_ANY = "showed interest in"
+_UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
+
+
+@dataclass(frozen=True)
+class SequenceHop:
+    """The session's transition rule: B within ``window`` seconds and ``max_lag`` events
+    after A."""
+
+    window: float
+    max_lag: int
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.window) and self.window >= 0) or self.max_lag < 1:
+            raise ValueError(f"a sequence hop needs window >= 0 and max_lag >= 1, got "
+                             f"{self.window!r}, {self.max_lag!r}")
+
+    @property
+    def relation(self) -> str:
+        """The hop's relation name, spelling its rule (module doc)."""
+        return f"next_within_{self.window:g}s_lag{self.max_lag}"
+
+    @classmethod
+    def parse(cls, relation: str) -> SequenceHop | None:
+        """The hop a relation name spells, or None for any other relation."""
+        found = _NAME.fullmatch(relation)
+        return None if found is None else cls(float(found[1]), int(found[2]))
+
+
+def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The graph's timed (user, product) pairs in the session's order: ``(which, times,
+    positions)``, ``which[u, p] - 1`` the pair's event number, ``times`` its latest time,
+    ``positions`` its place in the user's sequence (kept until the events change)."""
+    from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
+
+    def compute() -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+        latest = latest_times(graph, PRODUCT_RELATIONS)
+        timed = latest.data > NO_TIME
+        u, p = latest.row[timed].astype(np.int64), latest.col[timed].astype(np.int64)
+        t = latest.data[timed].astype(np.float64)
+        order = np.lexsort((p, t, u))  # cf.session.transition_matrix's order
+        u, p, t = u[order], p[order], t[order]
+        starts = np.r_[0, np.flatnonzero(u[1:] != u[:-1]) + 1] if len(u) else np.zeros(0, int)
+        first = np.repeat(starts, np.diff(np.r_[starts, len(u)]))
+        positions = np.arange(len(u)) - first
+        which = sp.csc_matrix((np.arange(1, len(u) + 1, dtype=np.float64), (u, p)),
+                              shape=latest.shape)
+        which.sort_indices()
+        return which, t, positions
+
+    key = ("sequence events",)
+    return kept(graph, key, lambda: graph.cached_for(key, PRODUCT_RELATIONS, compute))
+
+
+def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
+    """How many people's stored events put ``b`` within ``hop``'s window and lag after
+    ``a`` (products; 0 for anything else): the count the session component made of the
+    pair, on the graph's current events."""
+    if not (a.startswith("product:") and b.startswith("product:")
+            and graph.has_node(a) and graph.has_node(b)) or a == b:
+        return 0
+    which, times, positions = _events(graph)
+    ia, ib = graph.index(a), graph.index(b)
+    if max(ia, ib) >= which.shape[1]:
+        return 0
+    ra = which.indices[which.indptr[ia]:which.indptr[ia + 1]]
+    rb = which.indices[which.indptr[ib]:which.indptr[ib + 1]]
+    _, ja, jb = np.intersect1d(ra, rb, assume_unique=True, return_indices=True)
+    ka = which.data[which.indptr[ia] + ja].astype(np.int64) - 1
+    kb = which.data[which.indptr[ib] + jb].astype(np.int64) - 1
+    lag = positions[kb] - positions[ka]
+    near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
+    return int(near.sum())
+
+
+def sequence_verb(graph: KnowledgeGraph) -> str:
+    """What the counted people did: the one kind of user -> product event the graph has
+    ("rated"), else "showed interest in"."""
+    from kg.interactions import PRODUCT_RELATIONS, user_product_blocks
+
+    kinds = {c.relation for c in user_product_blocks(graph, PRODUCT_RELATIONS)}
+    return _VERBS.get(next(iter(kinds)), _ANY) if len(kinds) == 1 else _ANY
+
+
+def window_words(seconds: float) -> str:
+    """A window as the words after "within the next": "hour", "day", "3 days"."""
+    for size, unit in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return unit if n == 1 else f"{n} {unit}s"
+    return f"{seconds:g} seconds"
