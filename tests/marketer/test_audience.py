@@ -60,7 +60,7 @@ def test_a_linear_blend_scores_are_the_sum_of_weighted_parts(rec) -> None:
     scores, parts, cand, method = audience_scores(model, 5)
     assert "coordinate" in method and "weight 0.3" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
-    hybrid = parts[cand][:, :-1]
+    hybrid = parts[cand][:, :len(names)]
     assert (hybrid >= -1e-9).all()
     np.testing.assert_allclose(np.ptp(hybrid.sum(axis=1)), 1 - CATEGORY_WEIGHT)
     raw = item_columns(model, 5)[cand]
