@@ -40,7 +40,7 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "content_target_recall": (0.0, False, False), "content_image_weights": (0.0, True, False),
     "audience_category_weight": (0.0, True, False),
     "audience_category_weights": (0.0, True, False), "audience_activity_weight": (0.0, True, False),
-    "audience_activity_weights": (0.0, True, False), "audience_activity_tau": (0.0, False, False),
+    "audience_activity_taus": (0.0, False, False), "audience_activity_tau": (0.0, False, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -138,9 +138,9 @@ class HybridConfig:
     activity in its categories at weight ``audience_category_weight``; the build replaces it
     by the best of ``audience_category_weights`` on the validation split
     (:mod:`recommend.marketer.tune`; empty: keep the fixed one), and multiplies it by the
-    users' recency-decayed take rate to the power ``audience_activity_weight`` (0: off), the
-    build choosing it and ``audience_activity_tau`` from ``audience_activity_weights`` on a
-    time cut of the same split (:mod:`recommend.marketer.propensity`).
+    users' recency-decayed take rate to the power ``audience_activity_weight`` (0: off), its
+    decay ``audience_activity_tau`` chosen from ``audience_activity_taus`` by the build on the
+    graph's own time cut (:mod:`recommend.marketer.propensity`).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -218,10 +218,10 @@ class HybridConfig:
     # the marketer's audience: (1 - b) * hybrid + b * category activity (recommend/marketer)
     audience_category_weight: float = 0.3
     audience_category_weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-    # times their take rate ** weight, decayed by tau (a share of the time span), both chosen
-    audience_activity_weight: float = 0.0
-    audience_activity_weights: tuple[float, ...] = (0.5, 1.0, 2.0)
-    audience_activity_tau: float = 0.1
+    # times their take rate ** weight, decayed by tau (a share of the time span; chosen)
+    audience_activity_weight: float = 1.0
+    audience_activity_taus: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)
+    audience_activity_tau: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:

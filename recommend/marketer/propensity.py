@@ -10,6 +10,12 @@ weighted ``exp(-age / tau)``, ``age`` measured back from the graph's latest take
 a share of the graph's time span (:func:`take_rate`), so the same setting means the same on
 a dataset of months or of years.
 
+The decay is chosen per graph (:func:`choose_tau`, by the build) the way the rate is used:
+at the graph's own time cut (the 80th percentile of its first take times), the rate of each
+user known before it (a product event) is taken from their takes before it, and the decay
+whose rate ranks best the users who take anything after it (recall of the top 100 and 5% of
+users) is kept.
+
 Takes without a time (a graph without timestamps, or some untimed records) count as old: at
 the weight of the graph's oldest timed take, or 1 each when no take is timed (the plain count:
 nothing to decay by). The rate is scaled by its maximum to [0, 1] (one user's rate only
@@ -23,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["take_rate"]
+__all__ = ["choose_tau", "take_rate"]
 
 
 def take_rate(graph: Any, tau_share: float, now: float | None = None) -> np.ndarray:
@@ -58,3 +64,38 @@ def _take_rate(graph: Any, tau_share: float, now: float | None) -> np.ndarray:
     rate = np.bincount(rows, weights, minlength=n_users)[:n_users].astype(np.float64)
     top = float(rate.max()) if len(rate) else 0.0
     return rate / top if top > 0 else rate
+
+
+def choose_tau(graph: Any, tau_shares: tuple[float, ...], *, quantile: float = 0.8
+               ) -> tuple[float | None, dict[str, Any]]:
+    """The decay of ``tau_shares`` whose rate, taken at the graph's own time cut (the
+    ``quantile`` of its first take times), best finds who takes anything after it, and the
+    record; None when the graph has too few timed takes. Only users with a product event
+    before the cut are ranked or counted (module docstring)."""
+    from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
+    from recommend.marketer.columns import TAKES
+
+    first = latest_times(graph, TAKES, first=True).tocoo()
+    timed = first.data > NO_TIME
+    if timed.sum() < 2 or not tau_shares:
+        return None, {"note": f"{int(timed.sum())} timed takes: the fixed decay is kept"}
+    cut = float(np.quantile(first.data[timed], quantile))
+    events = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
+    known = np.zeros(graph.num_nodes("user"), bool)
+    known[events.row[events.data < cut]] = True
+    takers = np.zeros_like(known)
+    takers[first.row[timed & (first.data >= cut)]] = True
+    takers &= known
+    sizes = [n for n in (100, max(1, len(known) // 20)) if n < int(known.sum())]
+    if not takers.any() or not sizes:
+        return None, {"note": "no user known before the graph's time cut takes after it, or "
+                              "every audience size lists them all: the fixed decay is kept"}
+    recall = {}
+    for tau in sorted(set(tau_shares)):
+        rate = np.where(known, _take_rate(graph, tau, cut), -np.inf)
+        order = np.lexsort((np.arange(len(rate)), -rate))
+        recall[tau] = float(np.mean([takers[order[:n]].sum() / takers.sum() for n in sizes]))
+    best = max(recall, key=lambda t: (round(recall[t], 6), t))
+    return best, {"chosen": best, "cut": cut, "takers": int(takers.sum()),
+                  "known": int(known.sum()), "sizes": sizes,
+                  "recall": {f"{t:g}": round(r, 4) for t, r in recall.items()}}

@@ -1,16 +1,16 @@
-"""The users' take rate and the audience's activity weight, chosen on a time cut."""
+"""The users' take rate, its decay chosen on the graph's time cut, and the audience's use of it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
-from kg.interactions import NO_TIME, latest_times
-from recommend.marketer.audience import audience_parts, top_users
+from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
+from recommend.marketer.audience import audience_parts
 from recommend.marketer.columns import TAKES
-from recommend.marketer.propensity import take_rate
-from recommend.marketer.tune import choose_activity
+from recommend.marketer.propensity import choose_tau, take_rate
 from recommend.recommender import Recommender
 
 
@@ -64,51 +64,43 @@ def test_the_activity_weight_multiplies_the_taste_by_the_rate(model) -> None:
     np.testing.assert_allclose(scores[cand], expected)
     assert np.isneginf(scores[~cand]).all()
     with pytest.raises(ValueError, match="take rate"):
-        parts.scores(0.3, 1.0)  # the model's config has the activity off: no rate
+        dataclasses.replace(parts, rate=None).scores(0.3, 1.0)
 
 
-def _timed_held_out(model, late_ranking) -> tuple[sp.csr_matrix, sp.coo_matrix]:
-    """Held-out users of products 0..19: 8 taken late (the top of ``late_ranking(i)``), 8
-    early (at random); and the pairs' first take times."""
-    first = latest_times(model.graph, TAKES, first=True).data
-    early, late = float(first[first > NO_TIME].min()), float(first.max()) + 10.0
-    rng = np.random.default_rng(0)
-    rows, cols, times = [], [], []
-    for i in range(20):
-        cand = np.flatnonzero(audience_parts(model, i).cand)
-        top = top_users(late_ranking(i), 8)
-        rest = rng.choice(np.setdiff1d(cand, top), 8, replace=False)
-        rows += [*top.tolist(), *rest.tolist()]
-        cols += [i] * 16
-        times += [late] * 8 + [early] * 8
-    shape = model.seen_.shape
-    held = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
-    return held, sp.coo_matrix((np.asarray(times), (rows, cols)), shape=shape)
+def test_the_decay_chosen_finds_most_of_the_takers_after_the_cut(model) -> None:
+    graph = model.graph
+    tau, record = choose_tau(graph, (0.01, 0.1, 1.0))
+    assert tau in (0.01, 0.1, 1.0) and record["chosen"] == tau
+    assert record["recall"][f"{tau:g}"] == max(record["recall"].values())
+    times = latest_times(graph, TAKES, first=True).data
+    assert record["cut"] == pytest.approx(np.quantile(times[times > NO_TIME], 0.8))
+    # the recall written out: known users ranked by the rate at the cut, takers after it
+    first = latest_times(graph, TAKES, first=True).tocoo()
+    events = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
+    known = set(events.row[events.data < record["cut"]].tolist())
+    takers = known & set(first.row[first.data >= record["cut"]].tolist())
+    assert record["takers"] == len(takers) and record["known"] == len(known)
+    rate = take_rate(graph, tau, now=record["cut"])
+    ranked = sorted(known, key=lambda u: (-rate[u], u))
+    expected = np.mean([len(takers & set(ranked[:n])) / len(takers) for n in record["sizes"]])
+    assert record["recall"][f"{tau:g}"] == pytest.approx(expected, abs=1e-4)
 
 
-def test_late_takers_who_are_the_most_active_choose_the_activity(model) -> None:
-    late_now = float(latest_times(model.graph, TAKES, first=True).data.max()) + 10.0
-    rate = take_rate(model.graph, 0.03, now=late_now)
-
-    def by_rate(i: int) -> np.ndarray:
-        return np.where(audience_parts(model, i).cand, rate, -np.inf)
-
-    held, times = _timed_held_out(model, by_rate)
-    chosen, record = choose_activity(model, held, times, 0.3, (1.0, 2.0), (0.0, 0.1))
-    assert chosen is not None and chosen[0] > 0
-    assert record["cut"] == pytest.approx(late_now) and record["products"] == 20
-    assert record["recall"][f"{chosen[0]:g}@{chosen[1]:g}"] > record["recall"]["0@0.1"]
+def test_no_decay_to_choose_keeps_the_fixed_one(model) -> None:
+    assert choose_tau(model.graph, ())[0] is None
 
 
-def test_late_takers_by_taste_keep_the_activity_off(model) -> None:
-    held, times = _timed_held_out(model, lambda i: audience_parts(model, i).scores(0.3)[0])
-    chosen, record = choose_activity(model, held, times, 0.3, (1.0, 2.0), (0.0, 0.1))
-    assert chosen == (0.0, 0.1) and record["recall"]["0@0.1"] == pytest.approx(1.0)
-
-
-def test_untimed_held_out_pairs_keep_the_fixed_activity(model) -> None:
-    held, times = _timed_held_out(model, lambda i: audience_parts(model, i).scores(0.3)[0])
-    untimed = sp.coo_matrix((np.full(times.nnz, NO_TIME), (times.row, times.col)),
-                            shape=times.shape)
-    chosen, record = choose_activity(model, held, untimed, 0.3, (1.0,), (0.0, 0.1))
-    assert chosen is None and "kept" in record["note"]
+def test_the_build_serves_the_rate_at_the_decay_it_chose(small_demo_artifact) -> None:
+    rec = Recommender.load(small_demo_artifact)
+    config = rec.model.config
+    assert config.audience_activity_weight == 1.0
+    record = rec.model.info["audience"]["activity"]
+    assert record.get("chosen", 0.01) == config.audience_activity_tau
+    item = rec.graph.nodes("product")[0]
+    aud = rec.audience(item, 10)
+    assert "take rate" in aud.method
+    rate = take_rate(rec.graph, config.audience_activity_tau)
+    for m in aud.members:
+        assert m.parts["activity"] == pytest.approx(rate[rec.graph.index(m.user)])
+        if m.parts["activity"] > 0:  # the member's own acts: told only as a kind
+            assert any(w.startswith("activity:") for w in m.withheld)
