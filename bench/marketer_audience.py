@@ -10,8 +10,9 @@ The audience's taste blends the hybrid's item column with the users' activity in
 product's categories, weight ``b``, and multiplies it by the users' take rate to a power ``a``
 (:mod:`recommend.marketer.propensity`); the build chooses both on its own validation split
 (:mod:`recommend.marketer.tune`; ``build_choice`` records it). The test figures are given at
-the chosen weights (``audience``), at ``a = 0`` (``taste_only``, the audience before the rate)
-and at ``b = a = 0``, the hybrid alone (``hybrid_only``).
+the served weights (``audience``), at ``a = 0`` (``taste_only``, the audience before the rate),
+at ``a = 1`` (``with_rate``, the rate at the chosen decay) and at ``b = a = 0``, the hybrid
+alone (``hybrid_only``).
 
 The baselines rank the same candidates as the audience (users known at the cut without any
 event on the product) on the same training graph. "The product's category" is every category
@@ -161,12 +162,12 @@ def known_takers(model: Any, taken: sp.csr_matrix, n_products: int
 
 
 def audience_list(parts: Any, unknown: np.ndarray, active: np.ndarray, n: int,
-                  weights: tuple[float, float]) -> np.ndarray:
+                  weights: tuple[float, float], rate: np.ndarray) -> np.ndarray:
     """The audience of a product's :class:`~recommend.marketer.audience.AudienceParts` at
-    ``weights`` (category, activity), users known only."""
+    ``weights`` (category, activity; the users' take ``rate``), users known only."""
     from recommend.marketer.audience import top_users
 
-    scores = parts.scores(*weights)[0]
+    scores = parts.scores(*weights, rate)[0]
     scores[unknown] = -np.inf
     return top_users(scores, n, active)
 
@@ -196,6 +197,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.fit import fit_hybrid
     from recommend.marketer.audience import activity, audience_parts, find_audience
+    from recommend.marketer.propensity import take_rate
 
     folder = work / name
     import_dataset(kind, source, folder)
@@ -211,7 +213,9 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     active = activity(model)
     seen = model.seen_
     b, a = model.config.audience_category_weight, model.config.audience_activity_weight
-    weights = {"audience": (b, a), "taste_only": (b, 0.0), "hybrid_only": (0.0, 0.0)}
+    weights = {"audience": (b, a), "taste_only": (b, 0.0), "with_rate": (b, 1.0),
+               "hybrid_only": (0.0, 0.0)}
+    rate = take_rate(model.graph, model.config.audience_activity_tau)
     methods = (*weights, "category_buyers", "neighbour_buyers")
     metrics: dict[str, dict[str, list[float]]] = {
         m: {f"{k}@{s}": [] for s in sizes for k in ("recall", "precision")} for m in methods}
@@ -225,10 +229,11 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         t0 = time.perf_counter()  # the served audience: the columns, then its weight
         parts = audience_parts(model, i)
         lists = {"audience": audience_list(parts, unknown, active, max(sizes.values()),
-                                           weights["audience"])}
+                                           weights["audience"], rate)}
         times.append(time.perf_counter() - t0)
-        for m in ("taste_only", "hybrid_only"):
-            lists[m] = audience_list(parts, unknown, active, max(sizes.values()), weights[m])
+        for m in ("taste_only", "with_rate", "hybrid_only"):
+            lists[m] = audience_list(parts, unknown, active, max(sizes.values()), weights[m],
+                                     rate)
         lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))
         lists["neighbour_buyers"] = ranked(neighbour_buyers(seen, i), have, max(sizes.values()))
         for m, top in lists.items():
@@ -269,6 +274,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         "recall_vs_category": ratio("audience", "category_buyers"),
         "recall_vs_neighbours": ratio("audience", "neighbour_buyers"),
         "taste_only_vs_category": ratio("taste_only", "category_buyers"),
+        "with_rate_vs_category": ratio("with_rate", "category_buyers"),
         "hybrid_only_vs_category": ratio("hybrid_only", "category_buyers"),
         "target": target_judgement(ratio("audience", "category_buyers"), not_informative),
         "explained_share": round(float(np.mean(explained)), 4) if explained else None,

@@ -218,8 +218,8 @@ class HybridConfig:
     # the marketer's audience: (1 - b) * hybrid + b * category activity (recommend/marketer)
     audience_category_weight: float = 0.3
     audience_category_weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-    # times their take rate ** weight, decayed by tau (a share of the time span; chosen)
-    audience_activity_weight: float = 1.0
+    # times their take rate ** weight (0: off), decayed by tau (a share of the span; chosen)
+    audience_activity_weight: float = 0.0
     audience_activity_taus: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)
     audience_activity_tau: float = 0.01
     seed: int = 0

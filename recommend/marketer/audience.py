@@ -26,13 +26,15 @@ the config's ``audience_category_weight``, which the build chooses per artifact 
 validation split (:mod:`recommend.marketer.tune`); ``b = 0`` is the hybrid alone.
 
 That blend, the *taste*, still answers "which product, if they take one?". Who takes one at
-all in the coming period is the person's own pace: ``P(u takes i) ~ P(u active) x P(i | u)``.
-So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLOOR`, the taste
-shifted to start at 0 over the candidates), ``rate`` each user's recency-decayed take rate
-(:func:`recommend.marketer.propensity.take_rate`, scaled to [0, 1]) and ``a`` the config's
-``audience_activity_weight`` (1 by default: the product of the two probabilities; 0 leaves
-the taste's order as it was) with its decay ``audience_activity_tau``, chosen by the build
-on the graph's own time cut (:mod:`recommend.marketer.tune`).
+all in the coming period is the person's own pace: ``P(u takes i) ~ P(u active) x P(i |
+u)``. So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLOOR`, the
+taste shifted to start at 0 over the candidates), ``rate`` each user's recency-decayed take
+rate (:func:`recommend.marketer.propensity.take_rate`, scaled to [0, 1]) and ``a`` the
+config's ``audience_activity_weight`` (1: the product of the two probabilities; 0, the
+default, leaves the taste's order as it was: ``bench/marketer.py`` shows it helps on ML-100K
+and Amazon 2018 and hurts on the demo worlds, and the build cannot yet tell which) with its
+decay ``audience_activity_tau``, chosen by the build on the graph's own time cut
+(:mod:`recommend.marketer.tune`).
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the

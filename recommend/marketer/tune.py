@@ -23,13 +23,17 @@ per-product gain over it exceeds twice its standard error. The bench showed why
 
 Then the take rate's decay ``tau`` (:mod:`recommend.marketer.propensity`,
 :func:`~recommend.marketer.propensity.choose_tau`), on the whole graph's own time cut: the
-rate estimates who takes anything in the coming period, which needs no hybrid. Its weight
-``a`` (``audience_activity_weight``, 1: ``P(active) x P(i | u)``) is not chosen here. The
+rate estimates who takes anything in the coming period, which needs no hybrid (chosen with
+the rate off too, so that turning it on serves a chosen decay). Its weight ``a``
+(``audience_activity_weight``; 1 is ``P(active) x P(i | u)``, 0 off, the default) is not
+chosen here. The
 split cannot judge it: it holds out each validated user's latest products but keeps their
 other takes of the same days, so the probe's taste (its session and history components)
 already knows who was active then, and a rate measured before the cut looks useless beside
 it (ML-100K's validation: 0.57 recall without the rate, 0.40 to 0.54 with it; the bench's
-true time cut: 1.26x the category baseline with it, 0.91x without).
+true time cut: 1.18x the category baseline with it, 0.91x without), and the bench shows no
+single weight fits every dataset (with the rate at 1, the demo world's recall@1000 fell from
+1.82x the category baseline to 1.29x): it stays off until a validation can judge it.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, An
                                             config.audience_category_weight, seed=config.seed)
     if chosen is not None:
         config = dataclasses.replace(config, audience_category_weight=chosen)
-    if graph is None or config.audience_activity_weight == 0:
+    if graph is None:
         return config, record
     tau, record["activity"] = choose_tau(graph, config.audience_activity_taus)
     if tau is not None:

@@ -90,17 +90,23 @@ def test_no_decay_to_choose_keeps_the_fixed_one(model) -> None:
     assert choose_tau(model.graph, ())[0] is None
 
 
-def test_the_build_serves_the_rate_at_the_decay_it_chose(small_demo_artifact) -> None:
+def test_the_build_chooses_the_decay_and_the_rate_is_served_when_on(small_demo_artifact) -> None:
+    from recommend.marketer.audience import find_audience
+
     rec = Recommender.load(small_demo_artifact)
     config = rec.model.config
-    assert config.audience_activity_weight == 1.0
+    assert config.audience_activity_weight == 0.0  # off by default
     record = rec.model.info["audience"]["activity"]
     assert record.get("chosen", 0.01) == config.audience_activity_tau
     item = rec.graph.nodes("product")[0]
-    aud = rec.audience(item, 10)
+    assert "take rate" not in rec.audience(item, 10).method
+    on = dataclasses.replace(rec.model, config=dataclasses.replace(
+        config, audience_activity_weight=1.0))
+    aud = find_audience(on, item, 10)
     assert "take rate" in aud.method
     rate = take_rate(rec.graph, config.audience_activity_tau)
     for m in aud.members:
         assert m.parts["activity"] == pytest.approx(rate[rec.graph.index(m.user)])
         if m.parts["activity"] > 0:  # the member's own acts: told only as a kind
             assert any(w.startswith("activity:") for w in m.withheld)
+        assert m.paths or m.withheld  # every member explained
