@@ -142,7 +142,7 @@ def fit_hybrid(
     clock.lap("fit_blend")
     if config.audience_category_weights:
         say("choosing the audience's category weight")
-        config, info["audience"] = tune_audience(split, config, train, blend)
+        config, info["audience"] = tune_audience(split, config, train, blend, graph)
         clock.lap("audience")
     say("refitting components on all data")
     states = {n: c.state() for n, c in train.items() if isinstance(c, PathComponent)}

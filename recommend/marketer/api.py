@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from recommend.marketer.influencers import InfluencerChoice
     from recommend.marketer.lookalike import Lookalikes
 
-__all__ = ["MarketerMixin"]
+__all__ = ["MarketerMixin", "influencer_audience_size"]
+
+
+def influencer_audience_size(n_users: int) -> int:
+    """The audience influencers are chosen for by default: 5% of users, at least 100."""
+    return max(100, n_users // 20)
 
 
 class MarketerMixin:
@@ -68,18 +73,26 @@ class MarketerMixin:
 
     @reads_snapshot
     def choose_influencers(self, item: object, k: int = 5, *, audience_size: int | None = None,
-                           runs: int = 100, seed: int = 0) -> InfluencerChoice:
+                           runs: int = 100, seed: int = 0, audience: Audience | None = None
+                           ) -> InfluencerChoice:
         """``k`` influencers whose followers cover ``item``'s predicted audience (its top
-        ``audience_size`` users; default 5% of users, at least 100), chosen by CELF over
-        seeded independent-cascade worlds, each explained
-        (:mod:`recommend.marketer.influencers`)."""
+        ``audience_size`` users; default :func:`influencer_audience_size`), chosen by CELF
+        over seeded independent-cascade worlds, each explained
+        (:mod:`recommend.marketer.influencers`). ``audience``: that audience, already found
+        by :meth:`audience` for the same item (not scored again)."""
         from recommend.marketer.audience import activity, audience_scores, top_users
         from recommend.marketer.influencers import choose_influencers
 
         item_id = self.item_id(item)  # type: ignore[attr-defined]
-        n_users = self.graph.num_nodes("user")
-        size = max(100, n_users // 20) if audience_size is None else check_k(audience_size)
-        scores, _, _, _ = audience_scores(self.model, self.graph.index(item_id))
-        audience = top_users(scores, size, activity(self.model))
-        return choose_influencers(self.graph, item_id, audience, check_k(k),
+        if audience is not None:
+            if audience.item != item_id:
+                raise ValueError(f"the audience given is {audience.item}'s, not {item_id}'s")
+            users = np.array([self.graph.index(m.user) for m in audience.members], np.int64)
+        else:
+            n_users = self.graph.num_nodes("user")
+            size = (influencer_audience_size(n_users) if audience_size is None
+                    else check_k(audience_size))
+            scores, _, _, _ = audience_scores(self.model, self.graph.index(item_id))
+            users = top_users(scores, size, activity(self.model))
+        return choose_influencers(self.graph, item_id, users, check_k(k),
                                   runs=check_k(runs), seed=int(seed))

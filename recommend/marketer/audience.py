@@ -25,6 +25,17 @@ to span 1 over the candidates (a common factor: its parts keep their proportions
 the config's ``audience_category_weight``, which the build chooses per artifact on its own
 validation split (:mod:`recommend.marketer.tune`); ``b = 0`` is the hybrid alone.
 
+That blend, the *taste*, still answers "which product, if they take one?". Who takes one at
+all in the coming period is the person's own pace: ``P(u takes i) ~ P(u active) x P(i |
+u)``. So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLOOR`, the
+taste shifted to start at 0 over the candidates), ``rate`` each user's recency-decayed take
+rate (:func:`recommend.marketer.propensity.take_rate`, scaled to [0, 1]) and ``a`` the
+config's ``audience_activity_weight`` (1: the product of the two probabilities; 0, the
+default, leaves the taste's order as it was: ``bench/marketer.py`` shows it helps on ML-100K
+and Amazon 2018 and hurts on the demo worlds, and the build cannot yet tell which) with its
+decay ``audience_activity_tau``, chosen by the build on the graph's own time cut
+(:mod:`recommend.marketer.tune`).
+
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
 third person. The reader is the marketer, another person, so on top of the recommender's
@@ -45,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recommend.marketer.columns import category_activity, item_columns
+from recommend.marketer.propensity import take_rate
 from recommend.marketer.summary import AudienceSummary, summarise
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids, violations
 from recommend.results import ExplainedPath
@@ -53,18 +65,23 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["CATEGORY", "Audience", "AudienceMember", "AudienceParts", "activity",
-           "audience_parts", "audience_scores", "find_audience", "marketer_paths", "part_names",
-           "top_users"]
+__all__ = ["ACTIVITY", "CATEGORY", "FLOOR", "Audience", "AudienceMember", "AudienceParts",
+           "activity", "audience_parts", "audience_scores", "find_audience", "marketer_paths",
+           "part_names", "top_users"]
 
 PATH_COMPONENTS = ("graph", "social")
 #: The part name of the users' activity in the product's categories.
 CATEGORY = "category"
+#: The part name of the users' own take rate (:mod:`recommend.marketer.propensity`).
+ACTIVITY = "activity"
+#: What the taste and the rate each keep at their lowest: 1% of the best's odds.
+FLOOR = 0.01
 #: What a part of a member's score rests on, when it is their own history.
 HISTORY_KINDS = {"cf": "cf: their own history, like other people's",
                  "session": "session: what they took last",
                  "content": "content: text of what they took or wrote",
-                 CATEGORY: "category: how much they took in its categories"}
+                 CATEGORY: "category: how much they took in its categories",
+                 ACTIVITY: "activity: how many products they took, and how recently"}
 
 
 @dataclass(frozen=True)
@@ -100,30 +117,46 @@ class Audience:
 
 
 def part_names(model: HybridModel) -> tuple[str, ...]:
-    """The names of an audience score's parts: the blend's components, then :data:`CATEGORY`."""
-    return (*model.blend.names, CATEGORY)
+    """The names of an audience score's parts: the blend's components, :data:`CATEGORY`,
+    then :data:`ACTIVITY`."""
+    return (*model.blend.names, CATEGORY, ACTIVITY)
 
 
 @dataclass(frozen=True)
 class AudienceParts:
     """Product ``i``'s item-side evidence over all users, before the category weight ``b``:
     ``hybrid`` (users x blend components, its row sums spanning 1 over the candidates),
-    ``category`` (the users' activity in its categories, min-max over the candidates) and
-    ``cand`` (users who do not have it)."""
+    ``category`` (the users' activity in its categories, min-max over the candidates),
+    ``cand`` (users who do not have it) and ``rate`` (the users' take rate, or None when the
+    activity weight is 0)."""
 
     hybrid: np.ndarray
     category: np.ndarray
     cand: np.ndarray
     method: str
+    rate: np.ndarray | None = None
 
-    def scores(self, category_weight: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every user's score at weight ``b`` (-inf for non-candidates) and its parts
-        (users x :func:`part_names`)."""
+    def scores(self, category_weight: float, activity_weight: float = 0.0,
+               rate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's score at category weight ``b`` and activity weight ``a`` (-inf for
+        non-candidates; module docstring) and its parts (users x :func:`part_names`: the
+        taste's additive parts, then the rate when ``a`` > 0, else 0). ``rate``: the take
+        rate to use (default: this product's ``rate``)."""
         if not 0.0 <= category_weight <= 1.0:
             raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
-        parts = np.column_stack([self.hybrid * (1.0 - category_weight),
+        rate = self.rate if rate is None else rate
+        if activity_weight < 0 or (activity_weight > 0 and rate is None):
+            raise ValueError(f"activity_weight {activity_weight} needs a take rate and >= 0")
+        taste = np.column_stack([self.hybrid * (1.0 - category_weight),
                                  self.category * category_weight])
-        return np.where(self.cand, parts.sum(axis=1), -np.inf), parts
+        total = taste.sum(axis=1)
+        if activity_weight == 0 or rate is None:
+            parts = np.column_stack([taste, np.zeros(len(total))])
+            return np.where(self.cand, total, -np.inf), parts
+        low = float(total[self.cand].min()) if self.cand.any() else 0.0
+        score = (np.log(np.maximum(total - low, 0.0) + FLOOR)
+                 + activity_weight * np.log(rate + FLOOR))
+        return np.where(self.cand, score, -np.inf), np.column_stack([taste, rate])
 
 
 def audience_parts(model: HybridModel, i: int) -> AudienceParts:
@@ -155,7 +188,10 @@ def audience_parts(model: HybridModel, i: int) -> AudienceParts:
     span = float(total.max() - total.min()) if len(total) else 0.0
     hybrid *= 1.0 / span if span > 1e-12 else 0.0
     category = _min_max(category_activity(model.graph, i), cand)
-    return AudienceParts(hybrid, category, cand, method)
+    config = model.config
+    rate = (take_rate(model.graph, config.audience_activity_tau)
+            if config.audience_activity_weight > 0 else None)
+    return AudienceParts(hybrid, category, cand, method, rate)
 
 
 def audience_scores(model: HybridModel, i: int, category_weight: float | None = None
@@ -164,10 +200,15 @@ def audience_scores(model: HybridModel, i: int, category_weight: float | None = 
     :func:`part_names`), candidate mask, method). Non-candidates (they have it) score -inf.
     ``category_weight``: ``b`` (None: the one the build chose, ``audience_category_weight``
     of the model's config)."""
-    b = model.config.audience_category_weight if category_weight is None else category_weight
+    config = model.config
+    b = config.audience_category_weight if category_weight is None else category_weight
+    a = config.audience_activity_weight
     found = audience_parts(model, i)
-    scores, parts = found.scores(b)
+    scores, parts = found.scores(b, a)
     method = f"{found.method}; blended with their activity in its categories, weight {b:g}"
+    if a > 0:
+        method += (f"; times their take rate (decay {config.audience_activity_tau:g} of the "
+                   f"time span) to the power {a:g}")
     return scores, parts, found.cand, method
 
 

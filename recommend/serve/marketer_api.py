@@ -54,9 +54,12 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     """The storefront's marketer panel for ``item``: who should see it, in words (the crowd
     summary of its audience, 5% of users and at least 100, no member named), and the ``k``
     influencers chosen, each with their sentence, and the reach beside the baselines'."""
+    from recommend.marketer.api import influencer_audience_size
+
     iid = served_item(state, item)
-    choice = state.rec.choose_influencers(iid, k)
-    found = state.rec.audience(iid, choice.audience_size, explain=False)
+    size = influencer_audience_size(state.rec.graph.num_nodes("user"))
+    found = state.rec.audience(iid, size, explain=False)  # scored once, for both answers
+    choice = state.rec.choose_influencers(iid, k, audience=found)
     mean = choice.reach[0]
     base = choice.baselines
     lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "

@@ -53,14 +53,21 @@ def test_audience_leaves_out_who_has_the_item_and_is_ranked(rec) -> None:
     np.testing.assert_allclose(scores, best)
 
 
+def _taste_only(model):
+    """``model`` with the audience's take rate off: the score is the taste's sum."""
+    return dataclasses.replace(model, config=dataclasses.replace(
+        model.config, audience_activity_weight=0.0))
+
+
 def test_a_linear_blend_scores_are_the_sum_of_weighted_parts(rec) -> None:
     names = rec.model.blend.names
     w = np.linspace(1.0, 2.0, len(names))
-    model = dataclasses.replace(rec.model, blend=Blend(names, w, "coordinate"))
+    model = dataclasses.replace(_taste_only(rec.model), blend=Blend(names, w, "coordinate"))
     scores, parts, cand, method = audience_scores(model, 5)
     assert "coordinate" in method and "weight 0.3" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))
-    hybrid = parts[cand][:, :-1]
+    assert (parts[:, -1] == 0).all() and "take rate" not in method
+    hybrid = parts[cand][:, :len(names)]
     assert (hybrid >= -1e-9).all()
     np.testing.assert_allclose(np.ptp(hybrid.sum(axis=1)), 1 - CATEGORY_WEIGHT)
     raw = item_columns(model, 5)[cand]
@@ -89,12 +96,13 @@ def test_category_activity_counts_takes_in_the_products_categories(rec) -> None:
 
 def test_the_category_weight_moves_the_audience_from_the_hybrid_to_the_category(rec) -> None:
     i = 5
-    alone, parts0, cand, _ = audience_scores(rec.model, i, category_weight=0.0)
-    assert np.count_nonzero(parts0[cand][:, -1]) == 0
-    _, parts, _, _ = audience_scores(rec.model, i)  # the hybrid's part, scaled by 1 - b
+    model = _taste_only(rec.model)
+    alone, parts0, cand, _ = audience_scores(model, i, category_weight=0.0)
+    assert np.count_nonzero(parts0[cand][:, -2]) == 0  # the category part
+    _, parts, _, _ = audience_scores(model, i)  # the hybrid's part, scaled by 1 - b
     np.testing.assert_allclose(alone[cand] * (1 - CATEGORY_WEIGHT),
-                               parts[cand][:, :-1].sum(axis=1))
-    only, _, _, _ = audience_scores(rec.model, i, category_weight=1.0)
+                               parts[cand][:, :-2].sum(axis=1))
+    only, _, _, _ = audience_scores(model, i, category_weight=1.0)
     col = category_activity(rec.graph, i)[cand]
     order = np.argsort(-only[cand], kind="stable")
     assert (np.diff(col[order]) <= 1e-12).all()  # by category activity alone
@@ -190,7 +198,7 @@ def test_a_gbdt_blend_is_weighed_by_its_trees_gain_shares(rec) -> None:
     blend = Blend(names, np.zeros(len(names)), "gbdt", booster=Booster())
     w = gbdt_weights(blend)
     assert w[0] == pytest.approx(0.5) and w[1] == pytest.approx(0.5) and w[2:].sum() == 0
-    model = dataclasses.replace(rec.model, blend=blend)
+    model = dataclasses.replace(_taste_only(rec.model), blend=blend)
     scores, parts, cand, method = audience_scores(model, 5)
     assert "gain shares" in method
     np.testing.assert_allclose(scores[cand], parts[cand].sum(axis=1))

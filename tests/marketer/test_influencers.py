@@ -79,6 +79,22 @@ def test_choice_is_explained_and_beats_nothing(rec) -> None:
     assert [i.user for i in again.influencers] == users  # seeded
 
 
+def test_an_audience_given_is_not_scored_again(rec, monkeypatch) -> None:
+    import recommend.marketer.audience as audience_module
+
+    found = rec.audience("p0004", 100, explain=False)
+    expected = rec.choose_influencers("p0004", 3, runs=20)
+    calls = []
+    scores = audience_module.audience_scores
+    monkeypatch.setattr(audience_module, "audience_scores",
+                        lambda *a, **kw: calls.append(1) or scores(*a, **kw))
+    given = rec.choose_influencers("p0004", 3, runs=20, audience=found)
+    assert not calls
+    assert given.to_json() == expected.to_json()
+    with pytest.raises(ValueError, match="p0005"):
+        rec.choose_influencers("p0005", 3, runs=20, audience=found)
+
+
 def test_influencers_cli(market_artifact, capsys) -> None:
     assert main(["influencers", str(market_artifact), "--item", "p0004", "-k", "2",
                  "--runs", "20", "--json"]) == 0

@@ -81,6 +81,20 @@ def test_keyed_reads_guard_the_marketer(start: Callable[..., TestClient]) -> Non
         assert keyed.get(f"/v1/items/p0004/{route}", headers=HEADERS).status_code == 200
 
 
+def test_the_panel_scores_the_audience_once(small_demo_artifact, monkeypatch) -> None:
+    import recommend.marketer.audience as audience_module
+    from recommend.serve.marketer_api import panel
+
+    calls = []
+    scores = audience_module.audience_scores
+    monkeypatch.setattr(audience_module, "audience_scores",
+                        lambda *a, **kw: calls.append(1) or scores(*a, **kw))
+    rec = Recommender.load(small_demo_artifact)
+    state = type("State", (), {"rec": rec})()
+    out = panel(state, "p0004", 3)
+    assert len(calls) == 1 and len(out["influencers"]) == 3
+
+
 def test_product_page_marketer_panel(client: TestClient) -> None:
     page = client.get("/items/p0004").text
     assert 'id="marketer-form"' in page and "marketer.js" in page
