@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.content.images import ProductImages
 
-_BATCH = 256
+_BATCH = 64  # users ranked at once in the blend fit: their dense score rows are its peak
 
 
 def _fit_components(graph: KnowledgeGraph, config: HybridConfig, shared: FitShared,
