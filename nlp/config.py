@@ -33,6 +33,10 @@ class NlpConfig:
     # AMX): ~1.9x less CPU per text at cosine >= 0.99995 to fp32 (nlp.embed.native_bf16); elsewhere,
     # and with int8, fp32. Its vectors have their own cache key
     embed_bf16: bool = True
+    # at most this many word pieces of a text reach the model (None: the model's own limit,
+    # 256 for all-MiniLM-L6-v2); the cost per text grows with its length (nlp.embed.Embedder).
+    # Its vectors have their own cache key
+    embed_max_tokens: int | None = None
     batch_size: int = 256  # nlp.pipe batch
     lemma_aware: bool = True  # match catalogue names on lemmas (needs a tagger + lemmatizer)
     link_categories: Literal["leaf", "all"] = "leaf"  # which category names posts link to
@@ -55,6 +59,11 @@ class NlpConfig:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1_000_000:
             raise ValueError(f"NlpConfig.max_text_chars must be an integer in 1..1000000, "
                              f"got {limit!r}")
+        tokens = self.embed_max_tokens
+        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)
+                                   or tokens < 8):
+            raise ValueError(f"NlpConfig.embed_max_tokens must be None or an integer >= 8, "
+                             f"got {tokens!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""

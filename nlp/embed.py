@@ -9,11 +9,12 @@ call that embedded something new, each written atomically and read with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from nlp.config import NlpConfig
 INT8_SUFFIX = "#int8"
 #: Appended to the model id of a bfloat16 embedder (:func:`native_bf16`): its keys differ too.
 BF16_SUFFIX = "#bf16"
+#: Appended (with the number) to the model id of an embedder reading fewer word pieces.
+MAX_TOKENS_SUFFIX = "#max"
 
 
 def native_bf16() -> bool:
@@ -131,6 +134,23 @@ class EmbeddingCache:
         atomic_write_bytes(self.folder / name, buffer.getvalue())
 
 
+@contextlib.contextmanager
+def _reading(model: Any, max_tokens: int | None) -> Iterator[None]:
+    """``model`` reading at most ``max_tokens`` word pieces of a text meanwhile (None, or a
+    model without the setting: as it is). The cost of a text grows with its length: the
+    size world's product texts (~104 word pieces) took 20.4 ms of CPU each in full and 9.9
+    ms at 64 (all-MiniLM-L6-v2, bfloat16, one thread)."""
+    before = getattr(model, "max_seq_length", None)
+    if max_tokens is None or before is None:
+        yield
+        return
+    model.max_seq_length = min(max_tokens, before)
+    try:
+        yield
+    finally:
+        model.max_seq_length = before
+
+
 class Embedder:
     """Batched, L2-normalised sentence embeddings with an optional on-disk cache.
 
@@ -156,6 +176,8 @@ class Embedder:
             self.model_id += INT8_SUFFIX
         elif self.bf16_:
             self.model_id += BF16_SUFFIX
+        if self.config.embed_max_tokens is not None:
+            self.model_id += f"{MAX_TOKENS_SUFFIX}{self.config.embed_max_tokens}"
         self.model_ = model
         self._loaded_here = False
         self.cache_ = None
@@ -194,8 +216,6 @@ class Embedder:
         """Embed ``texts`` with the model, no cache: L2-normalised float32 rows (a progress
         bar from 10,000 texts, unless ``progress`` is False; bfloat16 products where
         :func:`native_bf16`, unless ``NlpConfig.embed_bf16`` is False)."""
-        import contextlib
-
         from huggingface_hub.utils import are_progress_bars_disabled  # `--no-progress`
 
         self.calls_ += len(texts)
@@ -205,7 +225,7 @@ class Embedder:
             import torch
 
             precision = torch.autocast("cpu", dtype=torch.bfloat16)
-        with precision:
+        with precision, _reading(model, self.config.embed_max_tokens):
             vectors = model.encode(
                 texts,
                 batch_size=self.config.embed_batch_size,

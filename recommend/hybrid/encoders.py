@@ -51,10 +51,11 @@ class SentenceEncoder:
     """
 
     def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
-                 embedder: Embedder | None = None) -> None:
+                 max_tokens: int | None = None, embedder: Embedder | None = None) -> None:
         self.model = model
         self.int8 = int8
         self.bf16 = bf16
+        self.max_tokens = max_tokens
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -67,7 +68,8 @@ class SentenceEncoder:
             from nlp.embed import Embedder
 
             self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8,
-                                                embed_bf16=self.bf16))
+                                                embed_bf16=self.bf16,
+                                                embed_max_tokens=self.max_tokens))
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:
@@ -117,7 +119,7 @@ class SentenceEncoder:
 
         precision = ("int8" if embedder.int8_ else "bf16" if embedder.bf16_ else "fp32") if (
             isinstance(embedder, Embedder)) else None
-        return {"texts": embedder.calls_, "precision": precision,
+        return {"texts": embedder.calls_, "precision": precision, "max_tokens": self.max_tokens,
                 "seconds": {k: round(v, 3) for k, v in self.seconds_.items()}}
 
 

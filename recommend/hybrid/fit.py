@@ -15,6 +15,12 @@
 4. refit the components on the whole graph for serving, keeping the tuned settings, the
    meta-path and the blend weights. The content index does not depend on interactions: it
    is built once.
+
+The text vectors are first needed after the split and the CF and session tuning, so those
+run while a sentence encoder still embeds the catalogue on its own thread
+(:meth:`recommend.hybrid.encoders.SentenceEncoder.prefetch`). The validation graph and the
+components fitted on it are let go before the refit, whose caches of the whole graph would
+otherwise come on top of theirs.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
+from kg.memory import release_memory
 from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
 from recommend.hybrid.config import HybridConfig
@@ -52,7 +59,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.content.images import ProductImages
 
-_BATCH = 256
+_BATCH = 64  # users ranked at once in the blend fit: their dense score rows are its peak
 
 
 def _fit_components(graph: KnowledgeGraph, config: HybridConfig, shared: FitShared,
@@ -70,6 +77,21 @@ def _fit_components(graph: KnowledgeGraph, config: HybridConfig, shared: FitShar
     return comps
 
 
+def _fit_content(graph: KnowledgeGraph, config: HybridConfig,
+                 encoder: TextEncoder | None) -> ContentComponent | None:
+    """The content component (its index is fitted once, on the whole graph's products), or
+    None when the config has none."""
+    if "content" not in config.components or config.content_encoder == "none":
+        return None
+    enc = encoder if encoder is not None else make_encoder(config)
+    if enc is None:
+        return None
+    return ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days,
+                                exact_threshold=config.content_exact_threshold,
+                                target_recall=config.content_target_recall,
+                                depth=max(config.candidate_sizes))
+
+
 def fit_hybrid(
     graph: KnowledgeGraph,
     config: HybridConfig | None = None,
@@ -83,15 +105,6 @@ def fit_hybrid(
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
     clock = _Clock()
-    content = None
-    if "content" in config.components and config.content_encoder != "none":
-        enc = encoder if encoder is not None else make_encoder(config)
-        if enc is not None:
-            content = ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days,
-                                           exact_threshold=config.content_exact_threshold,
-                                           target_recall=config.content_target_recall,
-                                           depth=max(config.candidate_sizes))
-    clock.lap("content")
     say("validation split")
     split = holdout_split(graph, target_relations=config.target_relations,
                           fraction=config.holdout_fraction, min_user_items=config.min_user_items,
@@ -102,6 +115,7 @@ def fit_hybrid(
                             "validation_items": int(split.relevant.nnz)}
     clock.lap("split")
     if len(users) == 0:
+        content = _fit_content(graph, config, encoder)
         comps = _fit_components(graph, config, FitShared(content))
         names = tuple(comps)
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
@@ -121,11 +135,16 @@ def fit_hybrid(
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
         config, tuned["session"], info["session_tuning"] = tune_session(split, config, fit_users)
+    clock.lap("tune")
+    # the first step that needs the text vectors: the sentence encoder's thread has had
+    # the split and the tuning above to finish
+    content = _fit_content(graph, config, encoder)
+    clock.lap("content")
     if content is not None and images is not None and len(images):
         say("tuning the content component's image weight")
         content, info["content_images"] = tune_content_images(content, images, split, config,
                                                               fit_users)
-    clock.lap("tune")
+        clock.lap("tune_images")
     say(f"fitting components on the training graph ({len(fit_users)} users)")
     is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)
     train = _fit_components(split.train_graph, config,
@@ -146,6 +165,10 @@ def fit_hybrid(
         clock.lap("audience")
     say("refitting components on all data")
     states = {n: c.state() for n, c in train.items() if isinstance(c, PathComponent)}
+    # the validation graph, its caches and its fits are done with: the refit's own caches
+    # of the whole graph would otherwise come on top of them (the build's peak memory)
+    del split, train, tuned
+    release_memory()
     comps = _fit_components(graph, config, FitShared(content, path_states=states))
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely
@@ -166,18 +189,20 @@ def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, 
     selection users', and refit a chosen blend on all of them (module docstring)."""
     probe = HybridModel(split.train_graph, config, train,
                         Blend(tuple(train), np.ones(len(train))))
-    feats, designs, rows, items = [], [], [], []
+    # at most this many candidates per user: the union of each component's top N
+    most = len(users) * len(train) * config.candidates_per_component
+    f, d, r, i = _Stacked(most), _Stacked(most), _Stacked(most), _Stacked(most)
     described = split.train_graph.described("product")
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
         ranked = probe.rank(batch, probe.allowed(batch, described, exclude_seen=True),
                             with_design=True)
-        feats.append(ranked.normalised)
-        designs.append(ranked.design)
-        rows.append(ranked.candidates.rows + a)
-        items.append(ranked.candidates.items)
-    f, d = np.concatenate(feats), np.concatenate(designs)
-    r, i = np.concatenate(rows), np.concatenate(items)
+        f.add(ranked.normalised)
+        d.add(ranked.design)
+        r.add(ranked.candidates.rows + a)
+        i.add(ranked.candidates.items)
+        del ranked
+    f, d, r, i = f.rows(), d.rows(), r.rows(), i.rows()
     relevant = split.relevant[users]
     selecting = np.isin(users, select_users)
     in_sample = bool(selecting.all())
@@ -218,6 +243,33 @@ def _fit_and_choose(split: HoldoutSplit, config: HybridConfig, train: dict[str, 
                             if n != "order_consensus"}
         blend = agreed(refit, np.ones(len(users), bool))
     return blend, record
+
+
+class _Stacked:
+    """Arrays appended batch by batch into one reserved for ``most`` rows: the pages never
+    written are never resident, so the rows are held once (a list of batches and their
+    concatenation held them twice: ~130 MB more at the size world's blend fit). More rows
+    than reserved are appended by concatenation."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.filled = 0
+        self.store: np.ndarray | None = None
+
+    def add(self, part: np.ndarray) -> None:
+        end = self.filled + len(part)
+        if self.store is None:
+            self.store = np.empty((max(self.most, len(part)), *part.shape[1:]), part.dtype)
+        elif end > len(self.store):
+            self.store = np.concatenate([self.store[:self.filled], part])
+            self.filled = end
+            return
+        self.store[self.filled:end] = part
+        self.filled = end
+
+    def rows(self) -> np.ndarray:
+        """The rows appended so far (a view)."""
+        return np.zeros(0) if self.store is None else self.store[:self.filled]
 
 
 class _Clock:

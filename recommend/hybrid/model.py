@@ -212,7 +212,8 @@ class HybridModel:
 def make_encoder(config: HybridConfig) -> TextEncoder | None:
     """The configured text encoder (unfitted for LSA), or None."""
     if config.content_encoder == "sentence-transformers":
-        return SentenceEncoder(config.embed_model, int8=config.embed_int8)
+        return SentenceEncoder(config.embed_model, int8=config.embed_int8,
+                               max_tokens=config.embed_max_tokens)
     if config.content_encoder == "lsa":
         return LsaEncoder(dim=config.lsa_dim, n_features=config.lsa_features, seed=config.seed)
     return None

@@ -140,3 +140,27 @@ def test_bf16_only_on_a_cpu_that_has_it_and_never_with_int8(monkeypatch):
     monkeypatch.setattr("nlp.embed.native_bf16", lambda: False)
     emulated = Embedder()
     assert not emulated.bf16_ and not emulated.model_id.endswith(BF16_SUFFIX)
+
+
+def test_a_word_piece_limit_cuts_long_texts_only_and_keys_its_vectors_apart(st_model):
+    short = "red leather jacket"
+    long = ("Nimbix Echo Wireless Headphones. Brand: Nimbix. Category: Electronics > Audio > "
+            "Headphones. colour: olive; material: aluminium; style: foldable. " * 4)
+    fp32 = NlpConfig(embed_bf16=False)
+    full = Embedder(fp32, model=st_model)
+    cut = Embedder(NlpConfig(embed_bf16=False, embed_max_tokens=16), model=st_model)
+    assert cut.model_id == full.model_id + "#max16"
+    assert text_key(cut.model_id, short) != text_key(full.model_id, short)
+    got, want = cut.encode([short]), full.encode([short])
+    np.testing.assert_allclose(got, want, atol=1e-6)  # under the limit: the same vector
+    got, want = cut.encode([long]), full.encode([long])
+    assert got[0] @ want[0] < 1 - 1e-4  # over it: the text was cut
+    np.testing.assert_allclose(got, Embedder(fp32, model=st_model).encode([long[:90]]),
+                               atol=0.05)  # close to the text's beginning alone
+    assert st_model.max_seq_length == 256  # the model's own setting is back
+
+
+@pytest.mark.parametrize("bad", [0, 7, 2.5, True, "64"])
+def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(bad):
+    with pytest.raises(ValueError, match="embed_max_tokens"):
+        NlpConfig(embed_max_tokens=bad)

@@ -151,3 +151,16 @@ def test_the_models_stage_reports_the_sentence_encoders_share(tmp_path):
 def test_bf16_can_be_turned_off():
     assert not SentenceEncoder(bf16=False)._load().bf16_
     assert SentenceEncoder()._load().bf16_ == native_bf16()
+
+
+def test_the_configured_word_piece_limit_reaches_the_sentence_model():
+    import pytest
+
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.model import make_encoder
+
+    enc = make_encoder(HybridConfig(embed_max_tokens=64))
+    assert enc.max_tokens == 64 and enc._load().config.embed_max_tokens == 64
+    assert make_encoder(HybridConfig()).max_tokens is None
+    with pytest.raises(ValueError, match="embed_max_tokens"):
+        HybridConfig(embed_max_tokens=4)

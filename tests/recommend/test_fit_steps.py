@@ -1,0 +1,98 @@
+"""The fit's order of work: text vectors asked for late, the validation fits let go early."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from recommend.hybrid.encoders import LsaEncoder
+
+
+def shop(n_users: int = 80, seed: int = 0):
+    """Two taste groups of 12 described products; each user buys 8 of theirs a minute apart."""
+    from kg.build import build_graph
+    from kg.records import Dataset, Event, Product, User
+
+    rng = np.random.default_rng(seed)
+    products = [Product(f"P{i}", f"{'garden' if i < 12 else 'kitchen'} thing {i}")
+                for i in range(24)]
+    events = []
+    for u in range(n_users):
+        group = np.arange(12) if u % 2 else np.arange(12, 24)
+        for t, i in enumerate(rng.choice(group, 8, replace=False)):
+            events.append(Event(str(u), f"P{i}", "product", "purchase", ts=1e6 * u + 60.0 * t))
+    return build_graph(Dataset(products=products, users=[User(str(u)) for u in range(n_users)],
+                               events=events), progress=False)
+
+
+class Recording(LsaEncoder):
+    """LSA that notes what the fit had logged when it was first asked for vectors."""
+
+    def __init__(self, said: list[str]) -> None:
+        super().__init__(dim=8)
+        self.said = said
+        self.asked_after: list[str] | None = None
+
+    def embed(self, texts):
+        if self.asked_after is None:
+            self.asked_after = list(self.said)
+        return super().embed(texts)
+
+
+def config():
+    from recommend.hybrid.config import HybridConfig
+
+    return HybridConfig(components=("cf", "session", "content", "popularity"),
+                        learned_ranker=False, cf_model="itemknn", recency_taus=(None,),
+                        session_tune_windows=(3600.0, 86400.0))
+
+
+def test_text_vectors_are_asked_for_only_after_the_split_and_the_tuning() -> None:
+    from recommend.hybrid.fit import fit_hybrid
+
+    said: list[str] = []
+    encoder = Recording(said)
+    model = fit_hybrid(shop(), config(), encoder=encoder, log=said.append)
+    assert encoder.asked_after == ["validation split", "tuning the cf component",
+                                   "tuning the session window"]
+    assert "content" in model.components
+    seconds = model.info["seconds"]
+    assert list(seconds)[:3] == ["split", "tune", "content"]
+
+
+def test_the_validation_graph_and_its_fits_are_let_go_before_the_refit(monkeypatch) -> None:
+    import recommend.hybrid.fit as fit
+
+    graph = shop()
+    kept: dict[str, weakref.ref] = {}
+    alive_at_refit: list[bool] = []
+    split, components = fit.holdout_split, fit._fit_components
+
+    def holdout_split(*args, **kwargs):
+        result = split(*args, **kwargs)
+        kept["train"] = weakref.ref(result.train_graph)
+        return result
+
+    def fit_components(on, cfg, shared, tuned=None):
+        if on is graph:  # the refit on the whole graph
+            alive_at_refit.append(kept["train"]() is not None)
+        return components(on, cfg, shared, tuned)
+
+    monkeypatch.setattr(fit, "holdout_split", holdout_split)
+    monkeypatch.setattr(fit, "_fit_components", fit_components)
+    model = fit.fit_hybrid(graph, config(), encoder=LsaEncoder(dim=8))
+    assert alive_at_refit == [False]
+    assert model.components  # the refit still fitted the served components
+
+
+def test_stacked_rows_equal_their_concatenation_within_and_past_the_reservation() -> None:
+    from recommend.hybrid.fit import _Stacked
+
+    rng = np.random.default_rng(0)
+    parts = [rng.random((n, 3)) for n in (4, 0, 5, 2)]
+    for most in (11, 6):  # all fit in the reservation; the last two parts do not
+        stacked = _Stacked(most)
+        for part in parts:
+            stacked.add(part)
+        np.testing.assert_array_equal(stacked.rows(), np.concatenate(parts))
