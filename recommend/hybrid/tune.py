@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.interactions import seen_matrix
+from recommend.hybrid.blend import twice_standard_error
 from recommend.hybrid.component import FitShared
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
@@ -40,12 +41,6 @@ if TYPE_CHECKING:
     from recommend.content.images import ProductImages
 
 _BATCH = 256
-
-
-def twice_standard_error(gain: np.ndarray) -> float:
-    """Twice the standard error of the mean of paired ``gain`` (inf below two pairs): a
-    choice that changes a default must win by more than this."""
-    return 2.0 * float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else np.inf
 
 
 def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int) -> np.ndarray:

@@ -9,7 +9,13 @@ import scipy.sparse as sp
 from kg.build import build_graph
 from kg.records import Dataset, Event, Product, User
 from recommend.evaluate.metrics import ndcg_at_k
-from recommend.hybrid.blend import diversify, fit_blend, fit_coordinate, top_k_rows
+from recommend.hybrid.blend import (
+    choose_fitter,
+    diversify,
+    fit_blend,
+    fit_coordinate,
+    top_k_rows,
+)
 from recommend.hybrid.candidates import gather
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.filters import Filters, filter_mask
@@ -98,14 +104,28 @@ def test_coordinate_ascent_finds_the_informative_component() -> None:
     assert best > equal
 
 
-def test_fit_blend_records_both_fitters_and_keeps_the_better() -> None:
+def test_fit_blend_records_both_fitters_and_keeps_the_default_within_noise() -> None:
     feats, rows, items, rel = synthetic(seed=1)
     blend = fit_blend(feats, rows, items, rel, ("signal", "noise"), k=10)
     cv = blend.validation["cv_ndcg@10"]
     assert set(cv) == {"coordinate", "logistic"}
-    assert blend.kind == max(cv, key=cv.get)
+    gain = blend.validation["cv_gain_over_logistic"]["coordinate"]
+    assert blend.kind == ("coordinate" if gain["mean"] > gain["twice_se"] else "logistic")
     assert blend.weights[0] > blend.weights[1]
     assert blend.validation["ndcg@10"] > blend.validation["single"]["noise"]
+
+
+def test_choose_fitter_changes_the_default_only_beyond_twice_the_standard_error() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.random(400)
+    noisy = base + rng.normal(0.0, 0.2, 400)  # mean gain ~0, spread 0.2: within noise
+    assert choose_fitter({"logistic": base, "coordinate": noisy + 0.001})[0] == "logistic"
+    clear = {"logistic": base, "coordinate": base + 0.05 + rng.normal(0.0, 0.01, 400),
+             "gbdt": base + 0.02}
+    kind, gains = choose_fitter(clear)
+    assert kind == "coordinate"  # both clear the margin: the larger gain
+    assert gains["coordinate"]["mean"] > gains["coordinate"]["twice_se"] > 0
+    assert choose_fitter({"logistic": base[:1], "coordinate": base[:1] + 1.0})[0] == "logistic"
 
 
 def test_diversify_trades_score_for_variety() -> None:
