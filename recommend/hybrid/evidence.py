@@ -197,7 +197,6 @@ def served_paths(
     of its positive parts), by :func:`recommend.paths.explain.scored_paths_many`."""
     from recommend.paths.explain import scored_paths_many
     from recommend.paths.privacy import Privacy
-    from recommend.paths.scope import request_scope
     from recommend.paths.select import Selection
 
     config = model.config
@@ -207,13 +206,12 @@ def served_paths(
     evidence = component_evidence(model, graph.index(finder.source), items, parts,
                                   limit=config.path_pool)
     totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
-    with request_scope():  # the graph's kept tables asked once (recommend.paths.scope)
-        return scored_paths_many(
-            graph, finder.source, item_ids, scorers,
-            max_paths=config.max_paths if max_paths is None else max_paths, finder=finder,
-            influencers=influencers(), privacy=Privacy.from_config(config),
-            selection=Selection.from_config(config), pool=config.path_pool,
-            evidence=evidence, totals=totals, min_share=config.path_min_share)
+    return scored_paths_many(
+        graph, finder.source, item_ids, scorers,
+        max_paths=config.max_paths if max_paths is None else max_paths, finder=finder,
+        influencers=influencers(), privacy=Privacy.from_config(config),
+        selection=Selection.from_config(config), pool=config.path_pool,
+        evidence=evidence, totals=totals, min_share=config.path_min_share)
 
 
 def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_id: str,

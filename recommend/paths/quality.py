@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from recommend.paths.scope import kept
-
 if TYPE_CHECKING:
     from kg.edges import EdgeColumns
     from kg.graph import KnowledgeGraph
@@ -151,7 +149,7 @@ def entity_popularity(graph: KnowledgeGraph, node_type: str, *, span: float = SP
         return normalised_ewma(degree, span=span)
 
     key = ("entity_popularity", node_type, span)
-    return kept(graph, key, lambda: graph.cached(key, compute))
+    return graph.cached(key, compute)
 
 
 def linking_interaction(nodes: Sequence[str], edges: Sequence[EdgeTriple]

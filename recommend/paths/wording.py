@@ -26,7 +26,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from recommend.paths.privacy import Privacy
-from recommend.paths.scope import kept
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -123,7 +122,7 @@ def latest_time(graph: KnowledgeGraph) -> float | None:
                 best = max(best, float(ts.max()))
         return None if best == -math.inf else best
 
-    return kept(graph, "latest_time", lambda: graph.cached("latest_time", compute))
+    return graph.cached("latest_time", compute)
 
 
 def when(ts: float, *, now: float) -> str:
