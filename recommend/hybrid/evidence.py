@@ -47,7 +47,8 @@ __all__ = ["EVIDENCE_COMPONENTS", "NO_PATH", "PATH_COMPONENTS", "Evidence",
 EVIDENCE_COMPONENTS = ("cf", "session", "content", "popularity")
 #: The components explained by their own meta-path instances.
 PATH_COMPONENTS = ("graph", "social")
-_CHUNK = 64  # one-product histories scored at once
+_CELLS = 1 << 20  # one-product histories scored at once: at most this many (rows x products)
+_CHUNK = 64  # ... or this many rows, if more
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,13 @@ def _terms(comp: Any, u: int, items: np.ndarray
         return None
     one = sp.csr_matrix((row.data, row.indices, np.arange(row.nnz + 1)),
                         shape=(row.nnz, row.shape[1]))
+    chunk = max(_CHUNK, _CELLS // max(row.shape[1], 1))
+    if row.nnz <= chunk:  # a history's rows score independently: one call when they fit
+        terms = np.asarray(comp.history_scores(one, items), np.float64)
+        return row.indices, terms, terms.sum(axis=0)
     terms = np.zeros((row.nnz, len(items)))
-    for s in range(0, row.nnz, _CHUNK):
-        terms[s:s + _CHUNK] = comp.history_scores(one[s:s + _CHUNK], items)
+    for s in range(0, row.nnz, chunk):
+        terms[s:s + chunk] = comp.history_scores(one[s:s + chunk], items)
     return row.indices, terms, terms.sum(axis=0)
 
 

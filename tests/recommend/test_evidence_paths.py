@@ -234,6 +234,30 @@ def test_cf_and_session_split_exactly_over_your_products() -> None:
     assert component_evidence(model, u, np.array([b]), [{"cf": 0.0}]) == [[]]
 
 
+def test_a_long_history_splits_the_same_in_one_call_or_in_chunks(monkeypatch) -> None:
+    import recommend.hybrid.evidence as evidence
+
+    rng = np.random.default_rng(3)
+    n, items = 300, np.array([5, 17, 250])
+    h = sp.csr_matrix(rng.random((1, n)) * (rng.random((1, n)) < 0.6))
+    w = rng.normal(size=(n, n))
+    calls: list[int] = []
+
+    def model():
+        comp = SimpleNamespace(name="cf", linear_history=lambda u: h[u],
+                               history_scores=lambda x, its: calls.append(x.shape[0])
+                               or np.asarray(x @ w)[:, its])
+        return SimpleNamespace(components={"cf": comp})
+
+    parts = [{"cf": 1.0}] * len(items)
+    whole = component_evidence(model(), 0, items, parts, limit=500)
+    assert calls == [h.nnz] and h.nnz > 64
+    calls.clear()
+    monkeypatch.setattr(evidence, "_CELLS", 1)  # chunks of _CHUNK rows
+    assert component_evidence(model(), 0, items, parts, limit=500) == whole
+    assert len(calls) > 1 and max(calls) == 64
+
+
 def test_content_evidence_is_what_leaving_the_product_out_costs() -> None:
     g = shop()
     a, v, b = idx(g, "product:A"), idx(g, "product:V"), idx(g, "product:B")
