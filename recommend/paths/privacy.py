@@ -206,17 +206,18 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop."""
     src, rel, dst = edge
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
-    if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
-        return 0
-    if not src.startswith(("segment:", "product:")):
-        return 0
     # counts asked again (a popular pair, the next request) come from a table kept until
-    # those relations or the memberships change
+    # those relations, the memberships or the nodes change (a pair is kept only once
+    # counted: it passed the checks below)
     relations = (*interactions_of(interaction), "member_of")
     counts = graph.cached_for(("privacy people", interaction), relations, dict)
     found = counts.get((src, dst))
     if found is not None:
         return found
+    if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
+        return 0
+    if not src.startswith(("segment:", "product:")):
+        return 0
     doers = doers_matrix(graph, interaction)
     if src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))

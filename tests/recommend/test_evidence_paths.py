@@ -21,7 +21,7 @@ from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
 from recommend.paths.privacy import hop_exists
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.select import Selection
-from recommend.paths.user_reasons import own_products
+from recommend.paths.user_reasons import has_block, own_products
 
 CROWD = [f"user:c{k}" for k in range(6)]
 
@@ -339,3 +339,12 @@ def test_the_floor_is_a_checked_config_field() -> None:
 def test_an_item_shown_without_a_path_says_so() -> None:
     assert no_path(None) == NO_PATH
     assert no_path("cold start") == f"cold start; {NO_PATH}"
+
+
+def test_has_block_follows_the_graph_as_it_grows() -> None:
+    g = shop()
+    assert has_block(g, "user", "purchased", "product")
+    assert not has_block(g, "user", "liked", "product")
+    g.add_edges("liked", ["user:1"], ["product:B"])
+    assert has_block(g, "user", "liked", "product")
+    assert not has_block(g, "product", "liked", "user")
