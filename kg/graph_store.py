@@ -34,6 +34,7 @@ class GraphStore:
         self._node_version = 0  # bumped when a node or attribute is added; caches compare it
         self._edge_version = 0  # the sum of the blocks' versions, kept as blocks grow
         self._relation_versions: dict[str, int] = {}  # the same sum per relation
+        self._latest_ts = -np.inf  # the latest known edge time, kept as edges are appended
         self._described: dict[str, tuple[int, int, np.ndarray]] = {}
         self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
         self._derived: dict[Hashable, tuple[Any, Any]] = {}  # key -> (stamp, value)
@@ -42,6 +43,11 @@ class GraphStore:
     def version(self) -> tuple[int, int, int]:
         """Changes whenever a node, an attribute or an edge is added."""
         return (self._node_version, len(self._blocks), self._edge_version)
+
+    def latest_time(self) -> float | None:
+        """The latest known edge time (times at or below -1e299 and NaN are unknown), None
+        if no edge has one; kept as edges are appended, O(1)."""
+        return None if self._latest_ts == -np.inf else self._latest_ts
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, kept until the graph changes (the caller must not modify it)."""
@@ -277,6 +283,9 @@ class GraphStore:
             block = self._blocks[key] = EdgeBlock(*key)
         before = block.version
         block.append(src, dst, weight, ts, columns)
+        known = ts[ts > -1e299]  # (NaN compares False)
+        if len(known):
+            self._latest_ts = max(self._latest_ts, float(known.max()))
         grown = block.version - before
         self._edge_version += grown
         self._relation_versions[relation_name] = (

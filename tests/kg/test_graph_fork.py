@@ -88,3 +88,17 @@ def test_a_cache_for_a_relation_sees_a_new_block_of_it() -> None:
     g.add_edges("viewed", ["user:a"], ["product:q"])  # the relation's first block
     assert g.cached_for("k", ("purchased", "viewed"), lambda: calls.append(1) or len(calls)) == 2
     assert g.cached_for("k", ("purchased", "viewed"), lambda: calls.append(1) or len(calls)) == 2
+
+
+def test_the_latest_edge_time_is_kept_as_edges_are_appended() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    assert g.latest_time() is None
+    g.add_edges("viewed", ["user:a", "user:b"], ["product:p", "product:q"], ts=[None, -1e300])
+    assert g.latest_time() is None  # unknown times only
+    g.add_edges("viewed", ["user:a", "user:b"], ["product:p", "product:q"], ts=[5.0, 3.0])
+    fork = g.fork()
+    fork.add_edges("purchased", ["user:a"], ["product:q"], ts=[9.0])
+    fork.add_edges("viewed", ["user:a"], ["product:q"], ts=[7.0])
+    assert (g.latest_time(), fork.latest_time()) == (5.0, 9.0)
