@@ -33,6 +33,8 @@ class GraphStore:
         self._blocks: dict[tuple[str, str, str], EdgeBlock] = {}
         self._node_version = 0  # bumped when a node or attribute is added; caches compare it
         self._edge_version = 0  # the sum of the blocks' versions, kept as blocks grow
+        self._relation_versions: dict[str, int] = {}  # the same sum per relation
+        self._latest_ts = -np.inf  # the latest known edge time, kept as edges are appended
         self._described: dict[str, tuple[int, int, np.ndarray]] = {}
         self._ranks: dict[str, tuple[int, int, np.ndarray]] = {}
         self._derived: dict[Hashable, tuple[Any, Any]] = {}  # key -> (stamp, value)
@@ -41,6 +43,11 @@ class GraphStore:
     def version(self) -> tuple[int, int, int]:
         """Changes whenever a node, an attribute or an edge is added."""
         return (self._node_version, len(self._blocks), self._edge_version)
+
+    def latest_time(self) -> float | None:
+        """The latest known edge time (times at or below -1e299 and NaN are unknown), None
+        if no edge has one; kept as edges are appended, O(1)."""
+        return None if self._latest_ts == -np.inf else self._latest_ts
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, kept until the graph changes (the caller must not modify it)."""
@@ -54,9 +61,12 @@ class GraphStore:
     def cached_for(self, key: Hashable, relations: tuple[str, ...], compute: Callable[[], T]
                    ) -> T:
         """Like :meth:`cached`, but kept until a node or attribute is added or one of
-        ``relations`` gains edges (edges of other relations leave it valid)."""
-        stamp = (self._node_version, tuple(len(ids) for ids in self._ids.values()),
-                 tuple((k, b.version) for k, b in self._blocks.items() if k[1] in relations))
+        ``relations`` gains edges (edges of other relations leave it valid).
+
+        The stamp is the node version and each relation's append count, both kept as the
+        store grows: an ask costs O(len(relations)), not a pass over the blocks."""
+        versions = self._relation_versions
+        stamp = (self._node_version, tuple([versions.get(r, 0) for r in relations]))
         hit = self._derived.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
@@ -103,6 +113,7 @@ class GraphStore:
         other._described = dict(self._described)
         other._ranks = dict(self._ranks)
         other._derived = dict(self._derived)
+        other._relation_versions = dict(self._relation_versions)
         return other
 
     def consolidate(self) -> None:
@@ -272,7 +283,13 @@ class GraphStore:
             block = self._blocks[key] = EdgeBlock(*key)
         before = block.version
         block.append(src, dst, weight, ts, columns)
-        self._edge_version += block.version - before
+        known = ts[ts > -1e299]  # (NaN compares False)
+        if len(known):
+            self._latest_ts = max(self._latest_ts, float(known.max()))
+        grown = block.version - before
+        self._edge_version += grown
+        self._relation_versions[relation_name] = (
+            self._relation_versions.get(relation_name, 0) + grown)
 
     def edge_blocks(self, relation_name: str | None = None) -> Iterator[EdgeColumns]:
         """The consolidated edge columns of every block (of one relation if given)."""

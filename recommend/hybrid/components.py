@@ -154,6 +154,8 @@ class CfComponent:
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
+        self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
+        self.col_of_[self.columns_] = np.arange(len(self.columns_))
         hist = history_matrix(graph, self.recency_tau)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
@@ -216,8 +218,7 @@ class CfComponent:
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The scores of fresh histories (rows x products, as :meth:`linear_history`) at
         products ``items`` (0 for a product without a column)."""
-        col_of = np.full(self.n_items, -1, np.int64)
-        col_of[self.columns_] = np.arange(len(self.columns_))
+        col_of = self.col_of_
         h = histories.tocsr()
         col, keep = col_of[h.indices], col_of[h.indices] >= 0
         indptr = np.concatenate([[0], np.cumsum(keep)])[h.indptr]

@@ -48,7 +48,8 @@ __all__ = ["EVIDENCE_COMPONENTS", "NO_PATH", "PATH_COMPONENTS", "Evidence",
 EVIDENCE_COMPONENTS = ("cf", "session", "content", "popularity")
 #: The components explained by their own meta-path instances.
 PATH_COMPONENTS = ("graph", "social")
-_CHUNK = 64  # one-product histories scored at once
+_CELLS = 1 << 20  # one-product histories scored at once: at most this many (rows x products)
+_CHUNK = 64  # ... or this many rows, if more
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,13 @@ def _terms(comp: Any, u: int, items: np.ndarray
         return None
     one = sp.csr_matrix((row.data, row.indices, np.arange(row.nnz + 1)),
                         shape=(row.nnz, row.shape[1]))
+    chunk = max(_CHUNK, _CELLS // max(row.shape[1], 1))
+    if row.nnz <= chunk:  # a history's rows score independently: one call when they fit
+        terms = np.asarray(comp.history_scores(one, items), np.float64)
+        return row.indices, terms, terms.sum(axis=0)
     terms = np.zeros((row.nnz, len(items)))
-    for s in range(0, row.nnz, _CHUNK):
-        terms[s:s + _CHUNK] = comp.history_scores(one[s:s + _CHUNK], items)
+    for s in range(0, row.nnz, chunk):
+        terms[s:s + chunk] = comp.history_scores(one[s:s + chunk], items)
     return row.indices, terms, terms.sum(axis=0)
 
 
@@ -202,7 +207,6 @@ def served_paths(
     of its positive parts), by :func:`recommend.paths.explain.scored_paths_many`."""
     from recommend.paths.explain import scored_paths_many
     from recommend.paths.privacy import Privacy
-    from recommend.paths.scope import request_scope
     from recommend.paths.select import Selection
 
     config = model.config
@@ -212,13 +216,12 @@ def served_paths(
     evidence = component_evidence(model, graph.index(finder.source), items, parts,
                                   limit=config.path_pool)
     totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
-    with request_scope():  # the graph's kept tables asked once (recommend.paths.scope)
-        return scored_paths_many(
-            graph, finder.source, item_ids, scorers,
-            max_paths=config.max_paths if max_paths is None else max_paths, finder=finder,
-            influencers=influencers(), privacy=Privacy.from_config(config),
-            selection=Selection.from_config(config), pool=config.path_pool,
-            evidence=evidence, totals=totals, min_share=config.path_min_share)
+    return scored_paths_many(
+        graph, finder.source, item_ids, scorers,
+        max_paths=config.max_paths if max_paths is None else max_paths, finder=finder,
+        influencers=influencers(), privacy=Privacy.from_config(config),
+        selection=Selection.from_config(config), pool=config.path_pool,
+        evidence=evidence, totals=totals, min_share=config.path_min_share)
 
 
 def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_id: str,

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
-from recommend.paths.instances import top_groups_many, top_instances_many
+from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -164,9 +164,8 @@ def explain_paths_many(
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
             times = user_interactions(graph, user_id) if times is None else times
             prefer = act_times(graph, times, mp.steps[0].relation, mp.types[1])
-        top = top_groups_many(mats, u, items, max_paths, prefer=prefer) if group else [
-            ([(nodes, v, 1) for nodes, v in best], t)
-            for best, t in top_instances_many(mats, u, items, max_paths)]
+        top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
+               else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
             found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]

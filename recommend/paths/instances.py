@@ -23,8 +23,8 @@ import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
 
-__all__ = ["iter_instances", "path_value", "top_groups_many", "top_instances",
-           "top_instances_many"]
+__all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
+           "top_instances", "top_instances_many"]
 
 
 def iter_instances(
@@ -118,8 +118,7 @@ def top_groups_many(
     instead: the largest ``prefer``, then the largest value (the group's sum is the same)."""
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
-        return [([(nodes, v, 1) for nodes, v in best], total)
-                for best, total in top_instances_many(steps, u, items, k)]
+        return instances_as_groups(steps, u, items, k)
     owner, node, hop = _last_hops(steps[-1], items)
     first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
     reach = walk_dense(reach_state(steps, u))
@@ -142,6 +141,15 @@ def top_groups_many(
         nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
         out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
     return out
+
+
+def instances_as_groups(
+    steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int,
+) -> list[tuple[list[tuple[tuple[int, ...], float, int]], float]]:
+    """:func:`top_instances_many` in :func:`top_groups_many`'s shape: each instance a group
+    of one."""
+    return [([(nodes, v, 1) for nodes, v in best], total)
+            for best, total in top_instances_many(steps, u, items, k)]
 
 
 def _last_hops(step: sp.csr_matrix, items: np.ndarray

@@ -49,7 +49,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.schema import Relation
-from recommend.paths.scope import kept
 from recommend.paths.sequence import SequenceHop, sequence_people
 
 if TYPE_CHECKING:
@@ -213,18 +212,18 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     if hop is not None:
         return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
+    # counts asked again (a popular pair, the next request) come from a table kept until
+    # those relations, the memberships or the nodes change (a pair is kept only once
+    # counted: it passed the checks below)
+    relations = (*interactions_of(interaction), "member_of")
+    counts = graph.cached_for(("privacy people", interaction), relations, dict)
+    found = counts.get((src, dst))
+    if found is not None:
+        return found
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
     if not src.startswith(("segment:", "product:")):
         return 0
-    # counts asked again (a popular pair, the next request) come from a table kept until
-    # those relations or the memberships change
-    relations = (*interactions_of(interaction), "member_of")
-    counts = kept(graph, ("privacy people", interaction),
-                  lambda: graph.cached_for(("privacy people", interaction), relations, dict))
-    found = counts.get((src, dst))
-    if found is not None:
-        return found
     doers = doers_matrix(graph, interaction)
     if src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
@@ -249,18 +248,17 @@ def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
         def compute() -> sp.csc_matrix:
             return _interactions(graph, interaction).tocsc()
     key = ("privacy doers", interaction)
-    return kept(graph, key, lambda: graph.cached_for(key, interactions_of(interaction),
-                                                      compute))
+    return graph.cached_for(key, interactions_of(interaction), compute)
 
 
 def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
             matrix: sp.csc_matrix | None = None) -> np.ndarray:
     """The sorted user indices of column ``j`` of the doers (or the segment membership)."""
     if matrix is None:
-        matrix = kept(graph, ("privacy members", key[1]), lambda: graph.cached_for(
+        matrix = graph.cached_for(
             ("privacy members", key[1]), ("member_of",),
             lambda: sp.csc_matrix(graph.matrix("member_of", dst_type="segment",
-                                               src_type="user"))))
+                                               src_type="user")))
     if j >= matrix.shape[1]:
         return np.zeros(0, np.int64)
     col = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
@@ -319,10 +317,9 @@ def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:
 def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
     """Ids of the demographic segments (kept until the graph changes: every explained path
     is checked against them)."""
-    return kept(graph, "privacy demographic ids", lambda: graph.cached_for(
-        "privacy demographic ids", (), lambda: frozenset(
-            s for s, d in zip(graph.nodes("segment"), demographic_segments(graph),
-                              strict=True) if d)))
+    return graph.cached_for("privacy demographic ids", (), lambda: frozenset(
+        s for s, d in zip(graph.nodes("segment"), demographic_segments(graph), strict=True)
+        if d))
 
 
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],

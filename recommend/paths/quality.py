@@ -21,20 +21,22 @@ positions' values, so the order of ids never matters. The EWMA is pandas' ``adju
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from recommend.paths.scope import kept
+from kg.schema import RELATIONS
 
 if TYPE_CHECKING:
     from kg.edges import EdgeColumns
     from kg.graph import KnowledgeGraph
 
 __all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "interaction_recency",
-           "linking_interaction", "normalised_ewma", "shared_entity", "user_interactions"]
+           "linking_interaction", "normalised_ewma", "shared_entity", "touching",
+           "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
@@ -138,7 +140,8 @@ def interaction_recency(
 def entity_popularity(graph: KnowledgeGraph, node_type: str, *, span: float = SPAN
                       ) -> np.ndarray:
     """SEP of every node of ``node_type`` (by node index), from its degree over all stored
-    edges; kept until the graph changes."""
+    edges; kept until a node is added or a relation that may touch ``node_type`` gains edges
+    (an event leaves the categories' and brands' popularity as it was)."""
 
     def compute() -> np.ndarray:
         n = graph.num_nodes(node_type)
@@ -151,7 +154,14 @@ def entity_popularity(graph: KnowledgeGraph, node_type: str, *, span: float = SP
         return normalised_ewma(degree, span=span)
 
     key = ("entity_popularity", node_type, span)
-    return kept(graph, key, lambda: graph.cached(key, compute))
+    return graph.cached_for(key, touching(node_type), compute)
+
+
+@functools.cache
+def touching(node_type: str) -> tuple[str, ...]:
+    """The relations that may start or end at ``node_type`` (:data:`kg.schema.RELATIONS`)."""
+    return tuple(r.name for r in RELATIONS.values()
+                 if node_type in r.src_types or node_type in r.dst_types)
 
 
 def linking_interaction(nodes: Sequence[str], edges: Sequence[EdgeTriple]

@@ -30,8 +30,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.scope import kept
-
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
@@ -94,7 +92,7 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
         return which, t, positions
 
     key = ("sequence events",)
-    return kept(graph, key, lambda: graph.cached_for(key, PRODUCT_RELATIONS, compute))
+    return graph.cached_for(key, PRODUCT_RELATIONS, compute)
 
 
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:

@@ -60,9 +60,7 @@ class UserReasons:
 
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
         self.graph, self.user_id, self.own = graph, user_id, own
-        self.blocks: frozenset[tuple[str, str, str]] = graph.cached(
-            ("non-empty blocks",), lambda: frozenset(
-                (c.src_type, c.relation, c.dst_type) for c in graph.edge_blocks() if len(c)))
+        self.blocks = nonempty_blocks(graph)
         self.attributes = [(rel, node_type, name,
                             graph.matrix(rel, dst_type=node_type, src_type="product"),
                             entity_popularity(graph, node_type))
@@ -129,7 +127,13 @@ class UserReasons:
         return self._products
 
 
+def nonempty_blocks(graph: KnowledgeGraph) -> frozenset[tuple[str, str, str]]:
+    """The (source type, relation, destination type) of every block holding edges (kept
+    until the graph changes)."""
+    return graph.cached(("non-empty blocks",), lambda: frozenset(
+        (c.src_type, c.relation, c.dst_type) for c in graph.edge_blocks() if len(c)))
+
+
 def has_block(graph: KnowledgeGraph, src: str, rel: str, dst: str) -> bool:
     """Whether ``graph`` holds a ``src -rel-> dst`` edge of these node types."""
-    return any(c.src_type == src and c.dst_type == dst and len(c)
-               for c in graph.edge_blocks(rel))
+    return (src, rel, dst) in nonempty_blocks(graph)

@@ -21,12 +21,10 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import TYPE_CHECKING, Any
 
 from recommend.paths.privacy import Privacy
-from recommend.paths.scope import kept
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -112,18 +110,9 @@ def _and(words: list[str]) -> str:
 
 
 def latest_time(graph: KnowledgeGraph) -> float | None:
-    """The latest known edge time in the graph (kept until it changes), None if none."""
-
-    def compute() -> float | None:
-        best = -math.inf
-        for c in graph.edge_blocks():
-            ts = c.ts[c.ts > -1e299] if len(c) else c.ts
-            ts = ts[~(ts != ts)]  # not NaN
-            if len(ts):
-                best = max(best, float(ts.max()))
-        return None if best == -math.inf else best
-
-    return kept(graph, "latest_time", lambda: graph.cached("latest_time", compute))
+    """The latest known edge time in the graph, None if none (the store keeps it as edges
+    are appended: :meth:`kg.graph_store.GraphStore.latest_time`)."""
+    return graph.latest_time()
 
 
 def when(ts: float, *, now: float) -> str:

@@ -61,3 +61,44 @@ def test_the_version_counts_every_block_append_in_the_graph_and_its_fork() -> No
     fork.add_records(Dataset(events=[Event("1", "B", "product", "purchase", ts=7.0)]))
     assert fork.version[2] == appends(fork) > before[2]
     assert graph.version == before  # the original's version is untouched
+
+
+def test_each_relation_counts_its_blocks_appends_in_the_graph_and_its_fork() -> None:
+    graph = build_graph(small(), progress=False)
+
+    def appends(g, relation: str) -> int:  # what cached_for's stamp used to read per call
+        return sum(b.version for k, b in g._blocks.items() if k[1] == relation)
+
+    before = dict(graph._relation_versions)
+    assert before == {r: appends(graph, r) for r in before}
+    fork = graph.fork()
+    fork.add_records(Dataset(events=[Event("1", "B", "product", "purchase", ts=7.0)]))
+    assert fork._relation_versions == {r: appends(fork, r) for r in fork._relation_versions}
+    assert fork._relation_versions["purchased"] > before["purchased"]
+    assert graph._relation_versions == before  # the original's counts are untouched
+
+
+def test_a_cache_for_a_relation_sees_a_new_block_of_it() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    g.add_edges("purchased", ["user:a"], ["product:p"])
+    calls = []
+    assert g.cached_for("k", ("purchased", "viewed"), lambda: calls.append(1) or len(calls)) == 1
+    g.add_edges("viewed", ["user:a"], ["product:q"])  # the relation's first block
+    assert g.cached_for("k", ("purchased", "viewed"), lambda: calls.append(1) or len(calls)) == 2
+    assert g.cached_for("k", ("purchased", "viewed"), lambda: calls.append(1) or len(calls)) == 2
+
+
+def test_the_latest_edge_time_is_kept_as_edges_are_appended() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    assert g.latest_time() is None
+    g.add_edges("viewed", ["user:a", "user:b"], ["product:p", "product:q"], ts=[None, -1e300])
+    assert g.latest_time() is None  # unknown times only
+    g.add_edges("viewed", ["user:a", "user:b"], ["product:p", "product:q"], ts=[5.0, 3.0])
+    fork = g.fork()
+    fork.add_edges("purchased", ["user:a"], ["product:q"], ts=[9.0])
+    fork.add_edges("viewed", ["user:a"], ["product:q"], ts=[7.0])
+    assert (g.latest_time(), fork.latest_time()) == (5.0, 9.0)

@@ -21,7 +21,7 @@ from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
 from recommend.paths.privacy import hop_exists
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.select import Selection
-from recommend.paths.user_reasons import own_products
+from recommend.paths.user_reasons import has_block, own_products
 
 CROWD = [f"user:c{k}" for k in range(6)]
 
@@ -235,6 +235,30 @@ def test_cf_and_session_split_exactly_over_your_products() -> None:
     assert component_evidence(model, u, np.array([b]), [{"cf": 0.0}]) == [[]]
 
 
+def test_a_long_history_splits_the_same_in_one_call_or_in_chunks(monkeypatch) -> None:
+    import recommend.hybrid.evidence as evidence
+
+    rng = np.random.default_rng(3)
+    n, items = 300, np.array([5, 17, 250])
+    h = sp.csr_matrix(rng.random((1, n)) * (rng.random((1, n)) < 0.6))
+    w = rng.normal(size=(n, n))
+    calls: list[int] = []
+
+    def model():
+        comp = SimpleNamespace(name="cf", linear_history=lambda u: h[u],
+                               history_scores=lambda x, its: calls.append(x.shape[0])
+                               or np.asarray(x @ w)[:, its])
+        return SimpleNamespace(components={"cf": comp})
+
+    parts = [{"cf": 1.0}] * len(items)
+    whole = component_evidence(model(), 0, items, parts, limit=500)
+    assert calls == [h.nnz] and h.nnz > 64
+    calls.clear()
+    monkeypatch.setattr(evidence, "_CELLS", 1)  # chunks of _CHUNK rows
+    assert component_evidence(model(), 0, items, parts, limit=500) == whole
+    assert len(calls) > 1 and max(calls) == 64
+
+
 def test_content_evidence_is_what_leaving_the_product_out_costs() -> None:
     g = shop()
     a, v, b = idx(g, "product:A"), idx(g, "product:V"), idx(g, "product:B")
@@ -320,3 +344,12 @@ def test_the_floor_is_a_checked_config_field() -> None:
 def test_an_item_shown_without_a_path_says_so() -> None:
     assert no_path(None) == NO_PATH
     assert no_path("cold start") == f"cold start; {NO_PATH}"
+
+
+def test_has_block_follows_the_graph_as_it_grows() -> None:
+    g = shop()
+    assert has_block(g, "user", "purchased", "product")
+    assert not has_block(g, "user", "liked", "product")
+    g.add_edges("liked", ["user:1"], ["product:B"])
+    assert has_block(g, "user", "liked", "product")
+    assert not has_block(g, "product", "liked", "user")

@@ -80,6 +80,18 @@ def test_sep_ranks_entities_of_one_type_by_degree() -> None:
     assert entity_popularity(g, "category").tolist() == [1.0]
 
 
+def test_sep_is_kept_through_events_and_follows_the_relations_that_touch_the_type() -> None:
+    g = shop()
+    before = entity_popularity(g, "brand")
+    assert entity_popularity(g, "brand") is before  # kept
+    g.add_edges("viewed", ["user:1"], ["product:D"], ts=[40.0])  # no brand edge: kept
+    assert entity_popularity(g, "brand") is before
+    x = g.index("brand:x")
+    g.add_edges("made_by", ["product:A", "product:B"], ["brand:x", "brand:x"])
+    after = entity_popularity(g, "brand")
+    assert after is not before and after[x] == 1.0  # x now has the most edges
+
+
 def test_path_lir_and_sep_read_the_first_hop_and_the_shared_entity() -> None:
     g = shop()
     path = ExplainedPath(("user:1", "product:C", "brand:z", "product:D"),

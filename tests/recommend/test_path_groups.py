@@ -8,7 +8,7 @@ import pytest
 from kg.graph import KnowledgeGraph
 from recommend.paths import GraphPathScorer, MetaPath, Step, fidelity_check, iter_instances
 from recommend.paths.explain import explain_paths_many
-from recommend.paths.instances import top_groups_many, top_instances_many
+from recommend.paths.instances import instances_as_groups, top_groups_many, top_instances_many
 from recommend.paths.metapaths import step_matrices
 
 SAME_CATEGORY = MetaPath("rated>same_category", (Step("rated", "out", "product"),
@@ -55,6 +55,16 @@ def test_a_group_carries_the_sum_of_its_instances() -> None:
     plain = top_instances_many(co, u, np.array([x]), 5)[0]
     assert top_groups_many(co, u, np.array([x]), 5)[0] == (
         [(nodes, v, 1) for nodes, v in plain[0]], plain[1])
+
+
+def test_ungrouped_3_hop_instances_come_as_groups_of_one() -> None:
+    g = films()
+    steps = step_matrices(g, SAME_CATEGORY)
+    u, x = g.index("user:1"), g.index("product:X")
+    best, total = top_instances_many(steps, u, np.array([x]), 5)[0]
+    assert len(best) == 3  # A and B through Thriller, C through Comedy: not grouped
+    assert instances_as_groups(steps, u, np.array([x]), 5) == [
+        ([(nodes, v, 1) for nodes, v in best], total)]
 
 
 def test_grouped_paths_say_how_many_of_yours_lead_there_and_are_faithful() -> None:
