@@ -7,7 +7,7 @@ references, duplicates: :class:`kg.validate.Validator`). Here:
 - the driver cuts each file into byte ranges at line ends, each with the number of lines
   before it (:func:`chunks`: one streaming pass counting ``\\n``, no record is decoded);
 - each range is parsed on an executor by the reader's own line loop
-  (:func:`kg.reader.numbered_lines`, :func:`kg.reader.line_value`, the same field parsers),
+  (:func:`kg.reader.record_lines`, the same field parsers),
   so a line's number and its reason are the in-process reader's;
 - references become left joins with the accepted ids (and their node indices), and
   duplicates a window over the record's key in line order: the first one stays, an equal
@@ -21,7 +21,6 @@ references, duplicates: :class:`kg.validate.Validator`). Here:
 
 from __future__ import annotations
 
-import codecs
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,15 +57,12 @@ class Chunk:
 
 
 def chunks(path: Path, size: int = CHUNK_BYTES) -> list[Chunk]:
-    """``path`` cut at line ends into ranges of about ``size`` bytes (module doc); a UTF-8
-    byte-order mark at the start is left out, as the reader skips it."""
+    """``path`` cut at line ends into ranges of about ``size`` bytes (module doc)."""
     out: list[Chunk] = []
     with open(path, "rb") as handle:
         total = handle.seek(0, io.SEEK_END)
         handle.seek(0)
-        begin = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
-        handle.seek(begin)
-        lines, pos = 0, begin
+        lines = begin = pos = 0
         while block := handle.read(size):
             cut = block.rfind(b"\n")
             if cut < 0:  # no line end in this block: the range goes on
@@ -87,7 +83,7 @@ def parse_chunk(chunk: Chunk, name: str, window: TimeWindow) -> dict[str, list[A
     a bad line), ``reason`` (null for a good one) and ``raw`` (the quarantine's text)."""
     import functools
 
-    from kg.reader import BLANK, line_value, numbered_lines, raw_text
+    from kg.reader import Refusal, raw_text, record_lines
     from kg.records import Follow
     from kg.validate import RecordError, event_fields, parse_record
 
@@ -103,20 +99,20 @@ def parse_chunk(chunk: Chunk, name: str, window: TimeWindow) -> dict[str, list[A
     with open(chunk.path, "rb") as handle:
         handle.seek(chunk.start)
         data = handle.read(chunk.end - chunk.start)
-    for lineno, line, too_long in numbered_lines(io.BufferedReader(io.BytesIO(data)),
-                                                 chunk.first_line):
-        fields, reason = empty, too_long
-        if reason is None:
+    lines = record_lines(io.BufferedReader(io.BytesIO(data)), chunk.first_line,
+                         file_start=chunk.start == 0)
+    for lineno, line, value in lines:
+        fields, reason = empty, None
+        if type(value) is Refusal:
+            reason = str(value)
+        else:
             try:
-                obj = line_value(line)
-                if obj is BLANK:
-                    continue
-                fields = parse(obj)
+                fields = parse(value)
             except RecordError as error:
                 fields, reason = empty, str(error)
         cols["line"].append(lineno)
-        for key, value in zip(names, fields, strict=True):
-            cols[key].append(value)
+        for key, field in zip(names, fields, strict=True):
+            cols[key].append(field)
         cols["reason"].append(reason)
         cols["raw"].append(raw_text(line))
     return cols
