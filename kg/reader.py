@@ -31,12 +31,13 @@ import json
 import os
 import re
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.jsonl import json_line, write_jsonl
+from kg.atomic import atomic_write_chunks
+from kg.jsonl import json_line
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.timewindow import TimeWindow
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
@@ -75,11 +76,12 @@ class FileCounts:
 
 @dataclass(slots=True)
 class ReadResult:
-    """The accepted records, the quarantined lines, per-file counts (by file name), and the
-    time window timestamps were checked against."""
+    """The accepted records, the quarantined lines (in file and line order; the Spark
+    build's streams them from its tables), per-file counts (by file name), and the time
+    window timestamps were checked against."""
 
     dataset: Dataset
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: Sequence[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     window: TimeWindow = field(default_factory=TimeWindow)
 
@@ -314,14 +316,16 @@ def read_dataset(
         raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here")
     window = window or TimeWindow.until()
     validator = Validator(known, window=window)
-    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES}, window)
+    rejections: list[Rejection] = []
+    result = ReadResult(Dataset(), rejections, {name: FileCounts() for name, _ in DATASET_FILES},
+                        window)
     with _no_cyclic_gc():
         for name, kind in present:
             if only is not None and name not in only:
                 continue
             out = getattr(result.dataset, name.removesuffix(".jsonl"))
             result.counts[name] = _read_file(
-                root / name, kind, validator, out, result.rejections, progress, window
+                root / name, kind, validator, out, rejections, progress, window
             )
     return result
 
@@ -341,7 +345,8 @@ def read_buffers(
     if unknown:
         raise ValueError(f"not dataset files: {sorted(unknown)}")
     validator = Validator(known)
-    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES})
+    rejections: list[Rejection] = []
+    result = ReadResult(Dataset(), rejections, {name: FileCounts() for name, _ in DATASET_FILES})
     for name, kind in DATASET_FILES:
         data = files.get(name)
         if data is None:
@@ -349,7 +354,7 @@ def read_buffers(
         out = getattr(result.dataset, name.removesuffix(".jsonl"))
         handle = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
         result.counts[name] = _read_lines(handle, label + name, len(data), kind, validator,
-                                          out, result.rejections, False)
+                                          out, rejections, False)
     return result
 
 
@@ -367,9 +372,10 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write_rejections(path: str | os.PathLike[str], rejections: list[Rejection]) -> None:
-    """Write the quarantine: one JSON object per line with file, line, reason and raw."""
-    write_jsonl(path, map(_rejection_json, rejections))
+def write_rejections(path: str | os.PathLike[str], rejections: Iterable[Rejection]) -> None:
+    """Write the quarantine atomically, streaming: one JSON object per line with file, line,
+    reason and raw."""
+    atomic_write_chunks(path, (json_line(_rejection_json(r)) for r in rejections))
 
 
 def rejection_lines(rejections: Iterable[Rejection]) -> bytes:

@@ -81,7 +81,6 @@ class SparkEngine:
         self.master = master
         self.metapath_k = metapath_k
         self.report: dict[str, Any] = {}
-        self.assembled: dict[str, Any] = {}
 
     @classmethod
     def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY,
@@ -128,7 +127,6 @@ class SparkEngine:
             if self.metapath_k is not None:
                 rows.update(self._write_metapaths(graph, config, folder))
             self.report.update({
-                "validation": self.assembled,
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
                 "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
                 "not_yet_in_spark": list(NOT_YET_IN_SPARK)})
@@ -180,10 +178,9 @@ class SparkEngine:
         at = names.index("models") if "models" in names else len(stages)
         spark_stage = (STAGE_NAME, self.tables_stage(config))
         stages = [*stages[:at], spark_stage, *stages[at:]]
-        self.report = {}
         with (tempfile.TemporaryDirectory(prefix="shopgraph-spark-", dir=scratch) as folder,
               similarity_backend(self._similarity)):
             assembler = SparkAssembler(self.spark, Path(folder))
-            self.assembled = assembler.report
+            self.report = {"validation": assembler.report}  # the assembler fills it in
             return build_artifact(dataset, out, stages=stages, window=window, progress=progress,
                                   rdf_store=rdf_store, assemble=assembler)

@@ -434,3 +434,21 @@ def test_relations_and_records_refuse_a_line_for_the_same_reason(tmp_path: Path)
     line_level = [(r.line, r.reason, r.raw) for r in users if r.line != 3]  # [] fails later
     assert [(r.line, r.reason, r.raw) for r in relations if r.line != 3] == line_level
     assert len(line_level) == 4
+
+
+def test_write_rejections_streams_its_lines(tmp_path: Path):
+    from kg.reader import Rejection
+
+    def many():
+        for i in range(200_000):
+            yield Rejection("events.jsonl", i + 1, "unknown user", "x" * 40)
+
+    tracemalloc.start()
+    try:
+        write_rejections(tmp_path / "rejected.jsonl", many())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lines = (tmp_path / "rejected.jsonl").read_bytes().splitlines()
+    assert len(lines) == 200_000 and json.loads(lines[-1])["line"] == 200_000
+    assert peak < 2_000_000  # the file is ~20 MB: written as it comes, never held
