@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 STAGE_NAME = "spark"
 IN_SPARK = (
     "validation of follows.jsonl and events.jsonl per partition: the reader's line parser,"
-    " references by joins, duplicates by a window (sparkbuild.records)",
+    " references by joins, duplicates by a window, the refused records' reasons replayed by"
+    " kg.validate; accepted and rejected records written as Parquet (sparkbuild.records)",
     "graph node and edge tables (Parquet, tables/nodes, tables/edges)",
     "interaction table: user x product summed weights by union + group-by (tables/interactions)",
     "item-item co-occurrence over distinct people by self-join (tables/co_occurrence)",
@@ -55,7 +56,7 @@ IN_SPARK = (
 )
 IN_DRIVER = (
     "reading and validation of products, users and posts (kg.reader, kg.validate: node"
-    " attributes, O(nodes)); the reasons of records Spark's joins refused (kg.validate)",
+    " attributes, O(nodes)); rejected.jsonl, streamed from Spark's rejected tables",
     "graph assembly: entity nodes from records, follow and event edges from Spark's Parquet"
     " columns (kg.build); enrichment stages (nlp, vision, profiles)",
     "validation split, tuning trials' scoring, blend fitting and choice",
