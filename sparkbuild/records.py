@@ -172,9 +172,9 @@ class Accepted:
 #: Columns of the accepted tables: node indices in place of ids.
 ACCEPTED_COLUMNS = {FOLLOWS: ("line", "src", "dst", "ts"),
                     EVENTS: ("line", "src", "dst", "code", "value", "ts", "text")}
-#: Columns of the rejected tables: a :class:`kg.reader.Rejection` less its file.
-REJECTED_COLUMNS = ("line", "reason", "raw")
 _REJECTED_FIELDS = ["line long", "reason string", "raw string"]
+#: Columns of the rejected tables: a :class:`kg.reader.Rejection` less its file.
+REJECTED_COLUMNS = tuple(f.split()[0] for f in _REJECTED_FIELDS)
 
 
 def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, DataFrame],
