@@ -25,6 +25,7 @@ same store beside the artifact (:mod:`kg.rdf_cache` says why).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import platform
 import shutil
@@ -138,7 +139,7 @@ def build_artifact(
         if relations:
             inputs[RELATIONS_FILE] = {"sha256": file_sha256(relations),
                                       **dataclasses.asdict(extra.counts)}
-        rejections = list(result.rejections) + extra.rejections
+        rejections: list[Sequence[Rejection]] = [result.rejections, extra.rejections]
         stage_reports: dict[str, dict[str, Any]] = {}
         written: list[Path] = []
         for name, stage in stages:
@@ -146,13 +147,13 @@ def build_artifact(
             report = stage(graph, result, root, tmp)
             seconds[f"stage:{name}"] = time.perf_counter() - began
             stage_reports[name] = report.manifest
-            rejections += report.rejections
+            rejections.append(report.rejections)
             written += report.written
             del report
             release_memory()  # what the stage dropped, before the next one's peak
         began = time.perf_counter()
         written += graph.save(tmp)
-        write_rejections(tmp / REJECTED_FILE, rejections)
+        write_rejections(tmp / REJECTED_FILE, itertools.chain.from_iterable(rejections))
         written.append(tmp / REJECTED_FILE)
         seconds["write"] = time.perf_counter() - began
         store = None
@@ -166,7 +167,7 @@ def build_artifact(
         seconds["total"] = time.perf_counter() - start
         manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
-        manifest["quarantined"] = len(rejections)
+        manifest["quarantined"] = sum(map(len, rejections))
         manifest["time_window"] = result.window.describe()
         if store is not None:
             manifest["rdf_store"] = store.manifest_entry()

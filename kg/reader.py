@@ -31,12 +31,13 @@ import json
 import os
 import re
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.jsonl import json_line, write_jsonl
+from kg.atomic import atomic_write_chunks
+from kg.jsonl import json_line
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.timewindow import TimeWindow
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
@@ -45,7 +46,7 @@ MAX_LINE_BYTES = 1 << 20  # 1 MiB of content, not counting the line ending
 RAW_CHARS = 2000  # how much of a rejected line the quarantine keeps
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PROGRESS_EVERY = 1 << 14  # lines between progress-bar updates
-BLANK = object()  # line_value's answer for a blank line
+_BLANK = object()  # _line_value's answer for a blank line
 _SCAN = json.JSONDecoder().scan_once
 
 
@@ -75,11 +76,12 @@ class FileCounts:
 
 @dataclass(slots=True)
 class ReadResult:
-    """The accepted records, the quarantined lines, per-file counts (by file name), and the
-    time window timestamps were checked against."""
+    """The accepted records, the quarantined lines (in file and line order; the Spark
+    build's streams them from its tables), per-file counts (by file name), and the time
+    window timestamps were checked against."""
 
     dataset: Dataset
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: Sequence[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     window: TimeWindow = field(default_factory=TimeWindow)
 
@@ -112,12 +114,12 @@ def _content_size(line: bytes) -> int:
 
 
 def _loads(text: str) -> Any:
-    """``json.loads`` with failures as RecordError, and :data:`BLANK` for a blank line."""
+    """``json.loads`` with failures as RecordError, and :data:`_BLANK` for a blank line."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         if text.isspace():
-            return BLANK
+            return _BLANK
         raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise RecordError(f"malformed JSON: {error}") from None
@@ -145,39 +147,56 @@ def _has_lone_surrogate(text: str, obj: Any) -> bool:
     return False
 
 
-def numbered_lines(handle: BinaryIO, first_line: int = 0
-                   ) -> Iterator[tuple[int, bytes, str | None]]:
-    """Each physical line of ``handle`` (its content at most :data:`MAX_LINE_BYTES`) with its
-    1-based number counted from ``first_line``, and the rejection reason of an over-long
-    line (whose remainder is skipped in bounded chunks), else None."""
+class Refusal(str):
+    """Why a line is rejected, as :func:`record_lines` gives it in place of the line's JSON
+    value (a JSON value is never one)."""
+
+    __slots__ = ()
+
+
+def record_lines(handle: BinaryIO, first_line: int = 0, *, file_start: bool = True
+                 ) -> Iterator[tuple[int, bytes, Any]]:
+    """The line loop of every JSON Lines file read here: each non-blank line of ``handle`` as
+    (its 1-based number counted from ``first_line``, its bytes, its JSON value or a
+    :class:`Refusal`).
+
+    A line is refused when its content is over :data:`MAX_LINE_BYTES` (its bytes are then the
+    first ``MAX_LINE_BYTES + 2``, the rest is skipped in bounded chunks), not UTF-8, malformed
+    JSON, or holds an unpaired ``\\u`` surrogate escape. Blank lines are skipped (their numbers
+    count). ``file_start``: ``handle`` is at the start of a file (it must ``peek``), whose
+    UTF-8 byte-order mark is skipped.
+    """
+    if file_start and handle.peek(3)[:3] == codecs.BOM_UTF8:
+        handle.read(3)
     readline = handle.readline
     lineno = first_line
-    while True:
-        line = readline(MAX_LINE_BYTES + 2)
-        if not line:
-            return
+    while line := readline(MAX_LINE_BYTES + 2):
         lineno += 1
-        if len(line) > MAX_LINE_BYTES:
-            size = _content_size(line)
-            if size > MAX_LINE_BYTES:
-                size = _skip_rest(handle, line)
-                yield lineno, line, f"line is longer than 1 MB ({size:,} bytes)"
-                continue
-        yield lineno, line, None
+        if len(line) > MAX_LINE_BYTES and _content_size(line) > MAX_LINE_BYTES:
+            size = _skip_rest(handle, line)
+            yield lineno, line, Refusal(f"line is longer than 1 MB ({size:,} bytes)")
+            continue
+        value = _line_value(line)
+        if value is not _BLANK:
+            yield lineno, line, value
 
 
-def line_value(line: bytes) -> Any:
-    """The JSON value of one record line (:data:`BLANK` for a blank line); RecordError for
-    bytes that are not UTF-8, malformed JSON or an unpaired surrogate escape."""
-    text = decode_line(line)
-    try:  # scan_once skips json.loads's wrappers, about half its time on short lines
-        obj, end = _SCAN(text, 0)
-        if end != len(text) and (end != len(text) - 1 or text[end] != "\n"):
-            obj = _loads(text)  # trailing data, or a blank line
-    except (StopIteration, ValueError, RecursionError):
-        obj = _loads(text)
-    if obj is not BLANK and "\\u" in text and _has_lone_surrogate(text, obj):
-        raise RecordError("invalid JSON string: an unpaired \\u surrogate escape")
+def _line_value(line: bytes) -> Any:
+    """The JSON value of one line (:data:`_BLANK` for a blank line), or the
+    :class:`Refusal` of bytes that are not UTF-8, malformed JSON or an unpaired surrogate
+    escape."""
+    try:
+        text = decode_line(line)
+        try:  # scan_once skips json.loads's wrappers, about half its time on short lines
+            obj, end = _SCAN(text, 0)
+            if end != len(text) and (end != len(text) - 1 or text[end] != "\n"):
+                obj = _loads(text)  # trailing data, or a blank line
+        except (StopIteration, ValueError, RecursionError):
+            obj = _loads(text)
+        if obj is not _BLANK and "\\u" in text and _has_lone_surrogate(text, obj):
+            raise RecordError("invalid JSON string: an unpaired \\u surrogate escape")
+    except RecordError as error:
+        return Refusal(error)
     return obj
 
 
@@ -225,24 +244,18 @@ def _read_lines(
         rejections.append(Rejection(name, lineno, reason, raw_text(data)))
 
     with tqdm(total=size, desc=name, unit="B", unit_scale=True, disable=not progress) as bar:
-        if handle.peek(3)[:3] == codecs.BOM_UTF8:
-            handle.read(3)
-        for lineno, line, too_long in numbered_lines(handle):
+        for lineno, line, value in record_lines(handle):
             read += 1
             if not lineno % _PROGRESS_EVERY:
                 bar.update(handle.tell() - bar.n)
-            if too_long:
-                reject(too_long, line)
+            if type(value) is Refusal:
+                reject(str(value), line)
                 continue
             try:
-                obj = line_value(line)
-                if obj is BLANK:
-                    read -= 1
-                    continue
                 if is_event:
-                    record = admit_event(*parse(obj))
+                    record = admit_event(*parse(value))
                 else:
-                    record = check(parse(obj), where=(name, lineno))
+                    record = check(parse(value), where=(name, lineno))
             except RecordError as error:
                 reject(str(error), line)
                 continue
@@ -303,14 +316,16 @@ def read_dataset(
         raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here")
     window = window or TimeWindow.until()
     validator = Validator(known, window=window)
-    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES}, window)
+    rejections: list[Rejection] = []
+    result = ReadResult(Dataset(), rejections, {name: FileCounts() for name, _ in DATASET_FILES},
+                        window)
     with _no_cyclic_gc():
         for name, kind in present:
             if only is not None and name not in only:
                 continue
             out = getattr(result.dataset, name.removesuffix(".jsonl"))
             result.counts[name] = _read_file(
-                root / name, kind, validator, out, result.rejections, progress, window
+                root / name, kind, validator, out, rejections, progress, window
             )
     return result
 
@@ -330,7 +345,8 @@ def read_buffers(
     if unknown:
         raise ValueError(f"not dataset files: {sorted(unknown)}")
     validator = Validator(known)
-    result = ReadResult(Dataset(), [], {name: FileCounts() for name, _ in DATASET_FILES})
+    rejections: list[Rejection] = []
+    result = ReadResult(Dataset(), rejections, {name: FileCounts() for name, _ in DATASET_FILES})
     for name, kind in DATASET_FILES:
         data = files.get(name)
         if data is None:
@@ -338,7 +354,7 @@ def read_buffers(
         out = getattr(result.dataset, name.removesuffix(".jsonl"))
         handle = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
         result.counts[name] = _read_lines(handle, label + name, len(data), kind, validator,
-                                          out, result.rejections, False)
+                                          out, rejections, False)
     return result
 
 
@@ -356,9 +372,10 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write_rejections(path: str | os.PathLike[str], rejections: list[Rejection]) -> None:
-    """Write the quarantine: one JSON object per line with file, line, reason and raw."""
-    write_jsonl(path, map(_rejection_json, rejections))
+def write_rejections(path: str | os.PathLike[str], rejections: Iterable[Rejection]) -> None:
+    """Write the quarantine atomically, streaming: one JSON object per line with file, line,
+    reason and raw."""
+    atomic_write_chunks(path, (json_line(_rejection_json(r)) for r in rejections))
 
 
 def rejection_lines(rejections: Iterable[Rejection]) -> bytes:

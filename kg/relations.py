@@ -1,7 +1,7 @@
 """``relations.jsonl``: a dataset's extra edges, validated and quarantined like its records.
 
 One edge per line: ``{"relation", "src", "dst"}`` with optional ``weight`` and ``ts``, read by
-the record reader's line loop (:func:`kg.reader.numbered_lines`, :func:`kg.reader.line_value`).
+the record reader's line loop (:func:`kg.reader.record_lines`).
 A line is rejected (quarantined with the reason, like a record line) when it is over 1 MB, not
 UTF-8, not a JSON object, holds an unpaired ``\\u`` surrogate escape, names an unknown relation,
 an id that is not typed (``product:B00X``), endpoint types the relation does not join, a weight
@@ -12,7 +12,6 @@ Endpoints need no record: a ``product:Z`` only named here is walkable, not descr
 
 from __future__ import annotations
 
-import codecs
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from kg.graph import KnowledgeGraph
 from kg.parse import MAX_MAGNITUDE, RecordError, describe, parse_ts, quote
-from kg.reader import BLANK, FileCounts, Rejection, line_value, numbered_lines, raw_text
+from kg.reader import FileCounts, Refusal, Rejection, raw_text, record_lines
 from kg.schema import check_endpoint_types, relation, split_id
 from kg.timewindow import TimeWindow
 
@@ -79,25 +78,17 @@ def read_relations(path: str | os.PathLike[str], *, window: TimeWindow | None = 
     out = RelationsRead()
     name = Path(path).name
 
-    def reject(lineno: int, reason: str, data: bytes) -> None:
-        out.rejections.append(Rejection(name, lineno, reason, raw_text(data)))
-
     with open(path, "rb") as handle:
-        if handle.peek(3)[:3] == codecs.BOM_UTF8:
-            handle.read(3)
-        for lineno, line, too_long in numbered_lines(handle):
+        for lineno, line, value in record_lines(handle):
             out.counts.read += 1
-            if too_long:
-                reject(lineno, too_long, line)
-                continue
-            try:
-                obj = line_value(line)
-                if obj is BLANK:
-                    out.counts.read -= 1
-                    continue
-                rel, src, dst, weight, ts = parse_relation(obj, window)
-            except RecordError as error:
-                reject(lineno, str(error), line)
+            reason = str(value) if type(value) is Refusal else None
+            if reason is None:
+                try:
+                    rel, src, dst, weight, ts = parse_relation(value, window)
+                except RecordError as error:
+                    reason = str(error)
+            if reason is not None:
+                out.rejections.append(Rejection(name, lineno, reason, raw_text(line)))
                 continue
             cols = out.edges.setdefault(rel, ([], [], [], []))
             cols[0].append(src)

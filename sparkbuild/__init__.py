@@ -4,9 +4,10 @@ the same artifact.
 The bulk files (follows, events) are validated per partition (:mod:`sparkbuild.records`):
 each line by the in-process reader's own parser on an executor, references by joins,
 duplicates by a window, the reasons of refused records replayed by the in-process
-:class:`kg.validate.Validator`, so the reasons and ``rejected.jsonl`` are the in-process
-build's; their accepted records come back as Parquet columns of node indices and the graph
-is assembled from arrays (:mod:`sparkbuild.assemble`). Products, users and posts, the
+:class:`kg.validate.Validator` on the executors, so the reasons and ``rejected.jsonl`` are
+the in-process build's; their accepted records come back as Parquet columns of node indices
+and the graph is assembled from arrays, their rejections as Parquet streamed into
+``rejected.jsonl`` (:mod:`sparkbuild.assemble`). Products, users and posts, the
 graph's node attributes, are read in the driver by the in-process reader. Spark then
 writes the graph's edge tables as Parquet and computes, by Spark SQL joins, the interaction
 table, the item-item co-occurrence over distinct people and the item-kNN similarity the CF

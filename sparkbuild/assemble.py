@@ -9,7 +9,9 @@
    to billions), are validated per partition in Spark (:mod:`sparkbuild.records`) against
    the accepted ids, and their accepted records come back as Parquet columns of node
    indices, appended to the graph as arrays (:func:`kg.build.add_follow_arrays`,
-   :func:`kg.build.add_event_arrays`): a few bytes per edge, never a Python object each.
+   :func:`kg.build.add_event_arrays`): a few bytes per edge, never a Python object each;
+   their rejections stay Parquet too, streamed into ``rejected.jsonl`` in file and line
+   order when the artifact is written (:class:`Quarantine`).
 
 Files are handled in the reader's order (products, users, follows, posts, events), so node
 indices, edge order and the quarantine's order are the in-process build's. The stages that
@@ -21,6 +23,7 @@ tables; on a cluster it, and the dataset folder, must be on storage every execut
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,14 +31,23 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from sparkbuild.records import CHUNK_BYTES, EDGE_FILES, EVENTS, FOLLOWS, Accepted, validate_file
+from sparkbuild.records import (
+    CHUNK_BYTES,
+    EDGE_FILES,
+    EVENTS,
+    FOLLOWS,
+    REJECTED_COLUMNS,
+    Accepted,
+    parquet_parts,
+    validate_file,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from kg.graph import KnowledgeGraph
-    from kg.reader import ReadResult
+    from kg.reader import ReadResult, Rejection
     from kg.records import Event, Follow
     from kg.timewindow import TimeWindow
 
@@ -67,54 +79,102 @@ class SparkAssembler:
         add_dataset(graph, Dataset(products=entities.products, users=entities.users),
                     progress=progress)
         tables: dict[str, Accepted] = {}
+        ids = self._ids(graph, "user", "product")  # sent to Spark once, for both files
         for name in EDGE_FILES:
             if name == EVENTS:  # posts come after follows in the reader's order
                 add_dataset(graph, Dataset(posts=entities.posts), progress=progress)
+                ids.update(self._ids(graph, "post"))
             path = dataset_file(root, name)
             if path is None:
                 continue
             began = time.perf_counter()
-            tables[name] = validate_file(self.spark, path, name, self._ids(graph),
-                                         result.window, self.scratch, self.chunk_bytes)
+            tables[name] = validate_file(self.spark, path, name, ids, result.window,
+                                         self.scratch, self.chunk_bytes)
             seconds[f"validate:{name}"] = time.perf_counter() - began
             began = time.perf_counter()
             _append(graph, name, tables[name].folder)
             seconds[f"assemble:{name}"] = time.perf_counter() - began
+        for frame in ids.values():
+            frame.unpersist()
         self._merge(result, tables, graph)
         self.report.update({  # in place: the engine's manifest entry holds this dict
             "seconds": {k: round(v, 3) for k, v in seconds.items()},
             "validated_in_spark": {n: a.counts.read for n, a in tables.items()}})
         return result, graph
 
-    def _ids(self, graph: KnowledgeGraph) -> dict[str, Any]:
-        """The accepted nodes the edge files may refer to, as Spark tables of id, index."""
+    def _ids(self, graph: KnowledgeGraph, *types: str) -> dict[str, DataFrame]:
+        """The accepted nodes of ``types`` the edge files may refer to, as cached Spark
+        tables of id, index."""
         import pandas as pd
 
         return {t: self.spark.createDataFrame(
             pd.DataFrame({"id": pd.Series(graph.raw_ids(t), dtype=object),
                           "index": np.arange(graph.num_nodes(t), dtype=np.int64)}),
-            schema="id string, index long") for t in ("user", "product", "post")}
+            schema="id string, index long").cache() for t in types}
 
     @staticmethod
     def _merge(result: ReadResult, tables: dict[str, Accepted], graph: KnowledgeGraph) -> None:
-        """Counts, rejections (in file order) and lazy records of the edge files into
-        ``result``."""
-        from kg.records import DATASET_FILES
-
-        order = [name for name, _ in DATASET_FILES]
+        """Counts, rejections (in file order, streamed) and lazy records of the edge files
+        into ``result``."""
         for name, accepted in tables.items():
             result.counts[name] = accepted.counts
-        rejections = result.rejections + [r for a in tables.values() for r in a.rejections]
-        result.rejections[:] = sorted(rejections, key=lambda r: order.index(r.file))
+        result.rejections = Quarantine(result.rejections, tables)
         if FOLLOWS in tables:
             result.dataset.follows = TableRecords(tables[FOLLOWS], _follows(graph))
         if EVENTS in tables:
             result.dataset.events = TableRecords(tables[EVENTS], _events(graph))
 
 
-def _files(folder: Path) -> list[Path]:
-    """The Parquet parts of ``folder`` in the order Spark wrote them (sorted by line)."""
-    return sorted(folder.glob("part-*.parquet"))
+class Quarantine(Sequence["Rejection"]):
+    """A read's rejections in the reader's file order: the entity files' (held) and the
+    edge files' (their Parquet tables, read batch by batch on each iteration)."""
+
+    def __init__(self, held: Sequence[Rejection], tables: dict[str, Accepted]) -> None:
+        self._held, self._tables = held, tables
+        self._len = len(held) + sum(a.counts.rejected for a in tables.values())
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Rejection]:
+        from kg.records import DATASET_FILES
+
+        for name, _ in DATASET_FILES:
+            if name in self._tables:
+                yield from _rejections(name, self._tables[name].rejected)
+            else:
+                yield from (r for r in self._held if r.file == name)
+
+    @overload
+    def __getitem__(self, index: int) -> Rejection: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Rejection]: ...
+
+    def __getitem__(self, index: int | slice) -> Rejection | list[Rejection]:
+        if isinstance(index, slice):
+            return list(itertools.islice(self, *index.indices(self._len)))
+        if not -self._len <= index < self._len:
+            raise IndexError("rejection index out of range")
+        return next(itertools.islice(self, index % self._len, None))
+
+
+def _rejections(name: str, folder: Path) -> Iterator[Rejection]:
+    """The rejected table of edge file ``name`` in ``folder`` as rejections, in line order
+    (checked)."""
+    import pyarrow.parquet as pq
+
+    from kg.reader import Rejection
+
+    last = 0
+    for path in parquet_parts(folder):
+        for batch in pq.ParquetFile(path).iter_batches(columns=list(REJECTED_COLUMNS)):
+            cols = batch.to_pydict()
+            for line, reason, raw in zip(*(cols[c] for c in REJECTED_COLUMNS), strict=True):
+                if line <= last:
+                    raise RuntimeError(f"{folder}: rejections are not in line order")
+                last = line
+                yield Rejection(name, line, reason, raw)
 
 
 def _read(folder: Path, columns: list[str]) -> pa.Table:
@@ -122,7 +182,7 @@ def _read(folder: Path, columns: list[str]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = [pq.read_table(p, columns=["line", *columns]) for p in _files(folder)]
+    parts = [pq.read_table(p, columns=["line", *columns]) for p in parquet_parts(folder)]
     table = pa.concat_tables(parts) if parts else None
     if table is None:
         return pa.table({c: [] for c in columns})
@@ -166,7 +226,7 @@ class TableRecords(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         import pyarrow.parquet as pq
 
-        for path in _files(self._folder):
+        for path in parquet_parts(self._folder):
             for batch in pq.ParquetFile(path).iter_batches():
                 yield from self._make(batch.to_pydict())
 

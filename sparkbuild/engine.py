@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 STAGE_NAME = "spark"
 IN_SPARK = (
     "validation of follows.jsonl and events.jsonl per partition: the reader's line parser,"
-    " references by joins, duplicates by a window (sparkbuild.records)",
+    " references by joins, duplicates by a window, the refused records' reasons replayed by"
+    " kg.validate; accepted and rejected records written as Parquet (sparkbuild.records)",
     "graph node and edge tables (Parquet, tables/nodes, tables/edges)",
     "interaction table: user x product summed weights by union + group-by (tables/interactions)",
     "item-item co-occurrence over distinct people by self-join (tables/co_occurrence)",
@@ -55,7 +56,7 @@ IN_SPARK = (
 )
 IN_DRIVER = (
     "reading and validation of products, users and posts (kg.reader, kg.validate: node"
-    " attributes, O(nodes)); the reasons of records Spark's joins refused (kg.validate)",
+    " attributes, O(nodes)); rejected.jsonl, streamed from Spark's rejected tables",
     "graph assembly: entity nodes from records, follow and event edges from Spark's Parquet"
     " columns (kg.build); enrichment stages (nlp, vision, profiles)",
     "validation split, tuning trials' scoring, blend fitting and choice",
@@ -81,7 +82,6 @@ class SparkEngine:
         self.master = master
         self.metapath_k = metapath_k
         self.report: dict[str, Any] = {}
-        self.assembled: dict[str, Any] = {}
 
     @classmethod
     def start(cls, master: str = DEFAULT_MASTER, *, driver_memory: str = DEFAULT_DRIVER_MEMORY,
@@ -128,7 +128,6 @@ class SparkEngine:
             if self.metapath_k is not None:
                 rows.update(self._write_metapaths(graph, config, folder))
             self.report.update({
-                "validation": self.assembled,
                 "engine": "spark", "master": self.master, "spark": self.spark.version,
                 "tables": rows, "in_spark": list(IN_SPARK), "in_driver": list(IN_DRIVER),
                 "not_yet_in_spark": list(NOT_YET_IN_SPARK)})
@@ -180,10 +179,9 @@ class SparkEngine:
         at = names.index("models") if "models" in names else len(stages)
         spark_stage = (STAGE_NAME, self.tables_stage(config))
         stages = [*stages[:at], spark_stage, *stages[at:]]
-        self.report = {}
         with (tempfile.TemporaryDirectory(prefix="shopgraph-spark-", dir=scratch) as folder,
               similarity_backend(self._similarity)):
             assembler = SparkAssembler(self.spark, Path(folder))
-            self.assembled = assembler.report
+            self.report = {"validation": assembler.report}  # the assembler fills it in
             return build_artifact(dataset, out, stages=stages, window=window, progress=progress,
                                   rdf_store=rdf_store, assemble=assembler)

@@ -7,28 +7,33 @@ references, duplicates: :class:`kg.validate.Validator`). Here:
 - the driver cuts each file into byte ranges at line ends, each with the number of lines
   before it (:func:`chunks`: one streaming pass counting ``\\n``, no record is decoded);
 - each range is parsed on an executor by the reader's own line loop
-  (:func:`kg.reader.numbered_lines`, :func:`kg.reader.line_value`, the same field parsers),
+  (:func:`kg.reader.record_lines`, the same field parsers),
   so a line's number and its reason are the in-process reader's;
 - references become left joins with the accepted ids (and their node indices), and
   duplicates a window over the record's key in line order: the first one stays, an equal
   repeat is merged, a different follow of the same pair is a conflicting duplicate;
 - the reason of each record rejected by a join is written by the real :class:`Validator`,
-  replayed in the driver on just the facts the joins found (which ids exist, the first
-  record of the key): the same code, so the same words. Rejections are few and come back to
-  the driver; accepted records never do: they stay Parquet (:class:`Accepted`), with node
-  indices in place of ids, sorted by line.
+  replayed on an executor on just the facts the joins found (which ids exist, the first
+  record of the key): the same code, so the same words.
+
+Nothing per line comes back to the driver. The parsed table keeps the quarantine's text of
+the lines the parser refused and the byte offset of the others; the rejected records of
+the joins and the window get their text re-read at that offset when their reason is
+replayed. Accepted records stay Parquet (:class:`Accepted`), with node indices in place of
+ids, sorted by line; so do the rejections, which the driver streams into ``rejected.jsonl``
+(:mod:`sparkbuild.assemble`). The counts are the tables' row counts, read from the Parquet
+footers.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.reader import FileCounts, Rejection
+from kg.reader import FileCounts
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -58,15 +63,12 @@ class Chunk:
 
 
 def chunks(path: Path, size: int = CHUNK_BYTES) -> list[Chunk]:
-    """``path`` cut at line ends into ranges of about ``size`` bytes (module doc); a UTF-8
-    byte-order mark at the start is left out, as the reader skips it."""
+    """``path`` cut at line ends into ranges of about ``size`` bytes (module doc)."""
     out: list[Chunk] = []
     with open(path, "rb") as handle:
         total = handle.seek(0, io.SEEK_END)
         handle.seek(0)
-        begin = len(codecs.BOM_UTF8) if handle.read(3) == codecs.BOM_UTF8 else 0
-        handle.seek(begin)
-        lines, pos = 0, begin
+        lines = begin = pos = 0
         while block := handle.read(size):
             cut = block.rfind(b"\n")
             if cut < 0:  # no line end in this block: the range goes on
@@ -83,16 +85,17 @@ def chunks(path: Path, size: int = CHUNK_BYTES) -> list[Chunk]:
 
 
 def parse_chunk(chunk: Chunk, name: str, window: TimeWindow) -> dict[str, list[Any]]:
-    """Every non-blank line of ``chunk`` as columns: ``line``, the record's fields (null for
-    a bad line), ``reason`` (null for a good one) and ``raw`` (the quarantine's text)."""
+    """Every non-blank line of ``chunk`` as columns: ``line``, ``offset`` (the byte where the
+    line starts; null for a bad line), the record's fields (null for a bad line),
+    ``reason`` and ``raw`` (the quarantine's text; both null for a good line)."""
     import functools
 
-    from kg.reader import BLANK, line_value, numbered_lines, raw_text
+    from kg.reader import Refusal, raw_text, record_lines
     from kg.records import Follow
     from kg.validate import RecordError, event_fields, parse_record
 
     names = [n for n, _ in _FIELDS[name]]
-    cols: dict[str, list[Any]] = {k: [] for k in ("line", *names, "reason", "raw")}
+    cols: dict[str, list[Any]] = {k: [] for k in ("line", "offset", *names, "reason", "raw")}
     empty = [None] * len(names)
     if name == EVENTS:
         parse = functools.partial(event_fields, window=window)
@@ -103,22 +106,24 @@ def parse_chunk(chunk: Chunk, name: str, window: TimeWindow) -> dict[str, list[A
     with open(chunk.path, "rb") as handle:
         handle.seek(chunk.start)
         data = handle.read(chunk.end - chunk.start)
-    for lineno, line, too_long in numbered_lines(io.BufferedReader(io.BytesIO(data)),
-                                                 chunk.first_line):
-        fields, reason = empty, too_long
-        if reason is None:
+    handle = io.BufferedReader(io.BytesIO(data))
+    for lineno, line, value in record_lines(handle, chunk.first_line,
+                                            file_start=chunk.start == 0):
+        fields, offset, reason = empty, None, None
+        if type(value) is Refusal:
+            reason = str(value)
+        else:
             try:
-                obj = line_value(line)
-                if obj is BLANK:
-                    continue
-                fields = parse(obj)
+                fields = parse(value)
+                offset = chunk.start + handle.tell() - len(line)  # not over-long: read whole
             except RecordError as error:
-                fields, reason = empty, str(error)
+                reason = str(error)
         cols["line"].append(lineno)
-        for key, value in zip(names, fields, strict=True):
-            cols[key].append(value)
+        cols["offset"].append(offset)
+        for key, field in zip(names, fields, strict=True):
+            cols[key].append(field)
         cols["reason"].append(reason)
-        cols["raw"].append(raw_text(line))
+        cols["raw"].append(None if reason is None else raw_text(line))
     return cols
 
 
@@ -129,11 +134,12 @@ def parsed_frame(spark: SparkSession, path: Path, name: str, window: TimeWindow,
     import pyarrow as pa
 
     parts = chunks(path, chunk_bytes)
-    schema = "line long, " + ", ".join(f"{n} {t}" for n, t in _FIELDS[name]) + \
-        ", reason string, raw string"
     seeds = spark.sparkContext.parallelize(
         [(c.path, c.start, c.end, c.first_line) for c in parts], max(len(parts), 1)
     ).toDF("path string, start long, end long, first_line long")
+    fields = ["line long", "offset long", *(f"{n} {t}" for n, t in _FIELDS[name]),
+              "reason string", "raw string"]
+    arrow_schema = _arrow_schema(fields)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -141,69 +147,107 @@ def parsed_frame(spark: SparkSession, path: Path, name: str, window: TimeWindow,
                 cols = parse_chunk(Chunk(**row), name, window)
                 yield pa.RecordBatch.from_pydict(cols, schema=arrow_schema)
 
-    arrow_schema = _arrow_schema(name)
-    return seeds.mapInArrow(run, schema)
+    return seeds.mapInArrow(run, ", ".join(fields))
 
 
-def _arrow_schema(name: str) -> Any:
+def _arrow_schema(fields: list[str]) -> Any:
+    """``["line long", ...]`` as an Arrow schema (of long, double and string columns)."""
     import pyarrow as pa
 
-    kinds = {"string": pa.string(), "double": pa.float64()}
-    return pa.schema([("line", pa.int64()), *((n, kinds[t]) for n, t in _FIELDS[name]),
-                      ("reason", pa.string()), ("raw", pa.string())])
+    kinds = {"long": pa.int64(), "string": pa.string(), "double": pa.float64()}
+    return pa.schema([(n, kinds[t]) for n, t in (f.split() for f in fields)])
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """One edge file's accepted records as a Parquet folder sorted by line (columns of
-    :data:`ACCEPTED_COLUMNS`), its counts and its rejections (in line order)."""
+    :data:`ACCEPTED_COLUMNS`), its counts, and its rejections as a Parquet folder sorted by
+    line (:data:`REJECTED_COLUMNS`)."""
 
     folder: Path
     counts: FileCounts
-    rejections: list[Rejection]
+    rejected: Path
 
 
 #: Columns of the accepted tables: node indices in place of ids.
 ACCEPTED_COLUMNS = {FOLLOWS: ("line", "src", "dst", "ts"),
                     EVENTS: ("line", "src", "dst", "code", "value", "ts", "text")}
+_REJECTED_FIELDS = ["line long", "reason string", "raw string"]
+#: Columns of the rejected tables: a :class:`kg.reader.Rejection` less its file.
+REJECTED_COLUMNS = tuple(f.split()[0] for f in _REJECTED_FIELDS)
 
 
 def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, DataFrame],
                   window: TimeWindow, scratch: Path, chunk_bytes: int = CHUNK_BYTES
                   ) -> Accepted:
     """Validate one edge file (module doc) against ``ids`` (``user``, ``product``, ``post``:
-    DataFrames of ``id``, ``index``, the accepted nodes); its accepted table under
-    ``scratch``."""
+    DataFrames of ``id``, ``index``, the accepted nodes); its accepted and rejected tables
+    under ``scratch``."""
     from pyspark.sql import functions as F
 
     parsed_dir = scratch / f"parsed-{name}"
     parsed_frame(spark, path, name, window, chunk_bytes).write.parquet(str(parsed_dir))
     parsed = spark.read.parquet(str(parsed_dir))
-    bad = [Rejection(name, r["line"], r["reason"], r["raw"])
-           for r in parsed.where(F.col("reason").isNotNull())
-           .select("line", "reason", "raw").collect()]
     good = parsed.where(F.col("reason").isNull()).drop("reason", "raw")
-    checked_dir = scratch / f"checked-{name}"  # written once: three jobs read it
+    checked_dir = scratch / f"checked-{name}"  # written once: two jobs read it
     (_check_follows if name == FOLLOWS else _check_events)(good, ids).write.parquet(
         str(checked_dir))
     checked = spark.read.parquet(str(checked_dir))
-    refused = checked.where(~F.col("ok")).join(parsed.select("line", "raw"), "line").collect()
-    bad += [Rejection(name, r["line"], _reason(name, r), r["raw"]) for r in refused]
-    admitted = checked.where(F.col("ok"))
     key = ["src", "dst", "ts"] if name == FOLLOWS else ["src", "dst", "code", "value", "ts",
                                                          "text"]
-    first, conflicts = _first_of_key(admitted, name, key)
-    if conflicts is not None:
-        bad += [Rejection(name, r["line"], _conflict_reason(r), r["raw"])
-                for r in conflicts.join(parsed.select("line", "raw"), "line").collect()]
+    first, conflicts = _first_of_key(checked.where(F.col("ok")), name, key)
     folder = scratch / f"accepted-{name}"
     first.select(*ACCEPTED_COLUMNS[name]).orderBy("line").write.parquet(str(folder))
-    read = parsed.count()
-    kept = spark.read.parquet(str(folder)).count()
-    bad.sort(key=lambda r: r.line)
-    accepted = read - len(bad)
-    return Accepted(folder, FileCounts(read=read, accepted=accepted, rejected=len(bad),
-                                       merged=accepted - kept), bad)
+    schema = ", ".join(_REJECTED_FIELDS)
+    replayed = checked.where(~F.col("ok")).mapInArrow(_replay(_reason, name, path), schema)
+    if conflicts is not None:
+        replayed = replayed.unionByName(
+            conflicts.mapInArrow(_replay(_conflict_reason, name, path), schema))
+    rejected = scratch / f"rejected-{name}"
+    (parsed.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS)
+     .unionByName(replayed).orderBy("line").write.parquet(str(rejected)))
+    read, kept, bad = (parquet_rows(d) for d in (parsed_dir, folder, rejected))
+    accepted = read - bad
+    return Accepted(folder, FileCounts(read=read, accepted=accepted, rejected=bad,
+                                       merged=accepted - kept), rejected)
+
+
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet parts of ``folder`` in the order Spark wrote them (by partition: a table
+    written sorted is in order)."""
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def parquet_rows(folder: Path) -> int:
+    """The rows of the Parquet table in ``folder``, from its parts' footers."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in parquet_parts(folder))
+
+
+def _replay(reason: Callable[[str, dict[str, Any]], str], name: str, path: Path
+            ) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """A ``mapInArrow`` function: each refused record's ``line``, the validator's
+    ``reason(name, row)`` and its quarantine text, re-read at its ``offset`` in ``path``."""
+    schema = _arrow_schema(_REJECTED_FIELDS)
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        from kg.reader import RAW_CHARS, raw_text
+
+        with open(path, "rb") as handle:
+            for batch in batches:
+                rows = batch.to_pylist()
+                raws = []
+                for row in rows:
+                    handle.seek(row["offset"])
+                    raws.append(raw_text(handle.readline(RAW_CHARS * 4)))
+                yield pa.RecordBatch.from_pydict(
+                    {"line": [r["line"] for r in rows],
+                     "reason": [reason(name, r) for r in rows], "raw": raws}, schema=schema)
+
+    return run
 
 
 def _lookup(frame: DataFrame, ids: DataFrame, column: str, prefix: str) -> DataFrame:
@@ -294,7 +338,7 @@ def _reason(name: str, row: Any) -> str:
     raise AssertionError(f"{name} line {row['line']}: refused by a join, not by the validator")
 
 
-def _conflict_reason(row: Any) -> str:
+def _conflict_reason(name: str, row: Any) -> str:
     """The validator's conflicting-duplicate reason for a follow, replayed on the first
     follow of its pair and this one."""
     from kg.records import Follow

@@ -401,3 +401,54 @@ def test_written_records_read_back_equal(dataset: Dataset):
         result = read_dataset(tmp, progress=False)
     assert result.rejections == []
     assert result.dataset == dataset
+
+
+def test_record_lines_numbers_refuses_and_skips_like_the_reader():
+    import io
+
+    from kg.reader import Refusal, record_lines
+
+    data = (b'\xef\xbb\xbf{"id": "u1"}\n\n  \r\n"text"\n{bad\n\xff\n'
+            + b'{"a": "' + b"x" * MAX_LINE_BYTES + b'"}\n[1]')
+    got = list(record_lines(io.BufferedReader(io.BytesIO(data))))
+    assert [(n, v) for n, _, v in got] == [
+        (1, {"id": "u1"}), (4, "text"),
+        (5, "malformed JSON: Expecting property name enclosed in double quotes at character 2"),
+        (6, "not UTF-8: invalid byte 0xff at byte offset 0"),
+        (7, f"line is longer than 1 MB ({MAX_LINE_BYTES + 9:,} bytes)"), (8, [1])]
+    assert [type(v) is Refusal for _, _, v in got] == [False, False, True, True, True, False]
+    assert got[0][1] == b'{"id": "u1"}\n' and got[-1][1] == b"[1]"
+    # numbering from a range's first line; a byte-order mark counts only at a file's start
+    (only,) = record_lines(io.BufferedReader(io.BytesIO(data[:16])), 41, file_start=False)
+    assert only[0] == 42 and type(only[2]) is Refusal and "BOM" in only[2]
+
+
+def test_relations_and_records_refuse_a_line_for_the_same_reason(tmp_path: Path):
+    from kg.relations import read_relations
+
+    bad = ["{not json", '{"x": "\\udc00"}', "[]", "x" * (MAX_LINE_BYTES + 1), "{} {}"]
+    write(tmp_path, "users.jsonl", *bad)
+    write(tmp_path, "relations.jsonl", *bad)
+    users = read_dataset(tmp_path, progress=False).rejections
+    relations = read_relations(tmp_path / "relations.jsonl").rejections
+    line_level = [(r.line, r.reason, r.raw) for r in users if r.line != 3]  # [] fails later
+    assert [(r.line, r.reason, r.raw) for r in relations if r.line != 3] == line_level
+    assert len(line_level) == 4
+
+
+def test_write_rejections_streams_its_lines(tmp_path: Path):
+    from kg.reader import Rejection
+
+    def many():
+        for i in range(200_000):
+            yield Rejection("events.jsonl", i + 1, "unknown user", "x" * 40)
+
+    tracemalloc.start()
+    try:
+        write_rejections(tmp_path / "rejected.jsonl", many())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lines = (tmp_path / "rejected.jsonl").read_bytes().splitlines()
+    assert len(lines) == 200_000 and json.loads(lines[-1])["line"] == 200_000
+    assert peak < 2_000_000  # the file is ~20 MB: written as it comes, never held
