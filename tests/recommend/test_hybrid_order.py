@@ -14,7 +14,8 @@ from recommend.hybrid.order import order_consensus, share, with_share
 GRID = (0.0, 0.1, 0.25, 0.5, 2.0, 4.0)
 
 
-@given(st.lists(st.floats(-10, 10), min_size=2, max_size=6), st.data())
+# subnormal weights excluded: a share of 5e-324 underflows (no fitted blend has one)
+@given(st.lists(st.floats(-10, 10, allow_subnormal=False), min_size=2, max_size=6), st.data())
 def test_with_share_gives_the_component_the_share_asked_for(weights, data) -> None:
     w = np.asarray(weights)
     j = data.draw(st.integers(0, len(w) - 1))
