@@ -172,12 +172,12 @@ def run_dataset(name: str, kind: str, source: str, work: Path) -> dict[str, Any]
     usable, stats = times_usable(latest_times(graph, ("purchased", "carted", "rated")), 2)
     res["timestamps"] = {"usable": usable, **stats}
     res["splits"] = {}
-    # the default sentence encoder with a cache in this dataset's work folder: the splits
+    # the default config's encoder with a cache in this dataset's work folder: the splits
     # hold the same catalogue, so its texts are embedded once for both
-    from nlp.embed import Embedder
-    from recommend.hybrid.encoders import SentenceEncoder
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.model import make_encoder
 
-    encoder = SentenceEncoder(embedder=Embedder(cache_dir=work / "embeddings"))
+    encoder = make_encoder(HybridConfig(), cache_dir=work / "embeddings")
     for mode in ("random", "time") if usable else ("random",):
         print(f"== {name}: {mode} hold-out", flush=True)
         res["splits"][mode] = evaluate_split(graph, mode, encoder)

@@ -51,11 +51,13 @@ class SentenceEncoder:
     """
 
     def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
-                 max_tokens: int | None = None, embedder: Embedder | None = None) -> None:
+                 max_tokens: int | None = None, embedder: Embedder | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.model = model
         self.int8 = int8
         self.bf16 = bf16
         self.max_tokens = max_tokens
+        self.cache_dir = cache_dir
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -69,7 +71,8 @@ class SentenceEncoder:
 
             self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8,
                                                 embed_bf16=self.bf16,
-                                                embed_max_tokens=self.max_tokens))
+                                                embed_max_tokens=self.max_tokens),
+                                      cache_dir=self.cache_dir)
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:

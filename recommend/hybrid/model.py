@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,11 +210,13 @@ class HybridModel:
                    state.get("info", {}))
 
 
-def make_encoder(config: HybridConfig) -> TextEncoder | None:
-    """The configured text encoder (unfitted for LSA), or None."""
+def make_encoder(config: HybridConfig, cache_dir: str | os.PathLike[str] | None = None
+                 ) -> TextEncoder | None:
+    """The configured text encoder (unfitted for LSA), or None; sentence vectors are cached
+    under ``cache_dir`` when given."""
     if config.content_encoder == "sentence-transformers":
         return SentenceEncoder(config.embed_model, int8=config.embed_int8,
-                               max_tokens=config.embed_max_tokens)
+                               max_tokens=config.embed_max_tokens, cache_dir=cache_dir)
     if config.content_encoder == "lsa":
         return LsaEncoder(dim=config.lsa_dim, n_features=config.lsa_features, seed=config.seed)
     return None

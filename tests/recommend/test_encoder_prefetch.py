@@ -164,3 +164,14 @@ def test_the_configured_word_piece_limit_reaches_the_sentence_model():
     assert make_encoder(HybridConfig()).max_tokens is None
     with pytest.raises(ValueError, match="embed_max_tokens"):
         HybridConfig(embed_max_tokens=4)
+
+
+def test_make_encoder_keeps_the_configs_word_piece_cap_with_a_cache(tmp_path) -> None:
+    """A bench's cached encoder embeds as the build does: the config's cap and a cache."""
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.model import make_encoder
+
+    enc = make_encoder(HybridConfig(embed_max_tokens=64), cache_dir=tmp_path)
+    embedder = enc._load()
+    assert embedder.config.embed_max_tokens == 64
+    assert embedder.model_id.endswith("64") and embedder.cache_ is not None
