@@ -249,7 +249,7 @@ class _Stacked:
     """Arrays appended batch by batch into one reserved for ``most`` rows: the pages never
     written are never resident, so the rows are held once (a list of batches and their
     concatenation held them twice: ~130 MB more at the size world's blend fit). More rows
-    than reserved are appended by concatenation."""
+    than reserved double the reservation."""
 
     def __init__(self, most: int) -> None:
         self.most = most
@@ -261,9 +261,9 @@ class _Stacked:
         if self.store is None:
             self.store = np.empty((max(self.most, len(part)), *part.shape[1:]), part.dtype)
         elif end > len(self.store):
-            self.store = np.concatenate([self.store[:self.filled], part])
-            self.filled = end
-            return
+            grown = np.empty((max(end, 2 * len(self.store)), *part.shape[1:]), part.dtype)
+            grown[:self.filled] = self.store[:self.filled]
+            self.store = grown
         self.store[self.filled:end] = part
         self.filled = end
 

@@ -37,7 +37,7 @@ __all__ = ["SEQUENCE_KIND", "SequenceHop", "sequence_people", "sequence_verb", "
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
 SEQUENCE_KIND = "next"
-_NAME = re.compile(r"next_within_(\d+(?:\.\d+)?)s_lag(\d+)")
+_NAME = re.compile(r"next_within_([0-9.eE+-]+)s_lag(\d+)")
 #: The verb of a graph whose user -> product events are of one kind ("rated A ... rated B").
 _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked": "clicked on",
           "liked": "liked", "commented": "commented on", "shared": "shared"}
@@ -61,13 +61,19 @@ class SequenceHop:
     @property
     def relation(self) -> str:
         """The hop's relation name, spelling its rule (module doc)."""
-        return f"next_within_{self.window:g}s_lag{self.max_lag}"
+        window = int(self.window) if float(self.window).is_integer() else float(self.window)
+        return f"next_within_{window!r}s_lag{self.max_lag}"  # exact: it parses back
 
     @classmethod
     def parse(cls, relation: str) -> SequenceHop | None:
         """The hop a relation name spells, or None for any other relation."""
         found = _NAME.fullmatch(relation)
-        return None if found is None else cls(float(found[1]), int(found[2]))
+        if found is None:
+            return None
+        try:
+            return cls(float(found[1]), int(found[2]))
+        except ValueError:  # "next_within_1e+s...": not a number
+            return None
 
 
 def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:

@@ -50,6 +50,10 @@ def session_evidence(g: KnowledgeGraph, hop: SequenceHop = HOUR) -> Evidence:
 def test_a_hop_spells_its_rule_and_reads_back() -> None:
     hop = SequenceHop(86_400.0, 7)
     assert SequenceHop.parse(hop.relation) == hop
+    assert hop.relation == "next_within_86400s_lag7"
+    for window in (14 * 86_400.0, 1_234_567.0, 1e20, 2.5e-7, 0.1):  # exact, any size
+        assert SequenceHop.parse(SequenceHop(window, 3).relation) == SequenceHop(window, 3)
+    assert SequenceHop.parse("next_within_1e+s_lag3") is None
     assert SequenceHop.parse("co_rated") is None and SequenceHop.parse("next_within_x") is None
     with pytest.raises(ValueError, match="max_lag"):
         SequenceHop(3600.0, 0)
