@@ -58,7 +58,7 @@ def vader_scores(texts: Sequence[str]) -> np.ndarray:
 
 def _vectors_of(embedder: Embedder) -> str:
     """The id of the embedding model whose vectors ``embedder`` gives (its precision aside)."""
-    return embedder.model_id.removesuffix(BF16_SUFFIX)
+    return embedder.model_id.replace(BF16_SUFFIX, "", 1)
 
 
 class SentimentHead:

@@ -190,10 +190,10 @@ class CfComponent:
         of its item x item matrix; ALS's user factors times the item's (folded-in histories
         for users added after fitting)."""
         out = np.zeros(n_users)
-        pos = np.flatnonzero(self.columns_ == i)
-        if len(pos) == 0:  # a product nobody had touched when the model was fitted
+        c = int(self.col_of_[i]) if i < len(self.col_of_) else -1
+        if c < 0:  # a product nobody had touched when the model was fitted
             return out
-        c, model, history = int(pos[0]), self.model, self.history_
+        model, history = self.model, self.history_
         if self.scores_history:
             w = model.similarity_ if hasattr(model, "similarity_") else model.weights_
             return history_times(history, matrix_column(model, w, c), n_users)

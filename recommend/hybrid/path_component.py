@@ -165,9 +165,12 @@ class PathComponent:
         return isinstance(other, PathComponent) and other.scorer.kol_ is self.scorer.kol_
 
     def save(self, folder: Path) -> list[Path]:
-        """Its meta-paths and weights alone in the scorers file (a model writes its path
-        components together: :meth:`save_all`)."""
-        return self.save_all([self], folder)
+        """Its meta-paths and weights in the scorers file, beside the other path components'
+        already there (a model writes them together: :meth:`save_all`)."""
+        path = folder / GRAPH_STATE_FILE
+        states = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        atomic_write_json(path, {**states, self.name: self.state()})
+        return [path]
 
     @staticmethod
     def save_all(components: Sequence[PathComponent], folder: Path) -> list[Path]:

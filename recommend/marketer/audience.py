@@ -95,8 +95,10 @@ class AudienceMember:
     withheld: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The member for the marketer: their take rate (their own pace of buying) is left
+        out of the parts it scored."""
         return {"user": self.user, "score": round(self.score, 6),
-                "parts": {k: round(v, 6) for k, v in self.parts.items()},
+                "parts": {k: round(v, 6) for k, v in self.parts.items() if k != ACTIVITY},
                 "paths": [p.to_json() for p in self.paths], "withheld": list(self.withheld)}
 
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.hybrid.tune import twice_standard_error
+from recommend.hybrid.blend import twice_standard_error
 from recommend.marketer.audience import activity, audience_parts, top_users
 from recommend.marketer.propensity import choose_tau
 

@@ -110,3 +110,4 @@ def test_the_build_chooses_the_decay_and_the_rate_is_served_when_on(small_demo_a
         if m.parts["activity"] > 0:  # the member's own acts: told only as a kind
             assert any(w.startswith("activity:") for w in m.withheld)
         assert m.paths or m.withheld  # every member explained
+        assert "activity" not in m.to_json()["parts"]  # their pace of buying is not shown

@@ -11,6 +11,7 @@ the component promises it, a refit).
 from __future__ import annotations
 
 import copy
+import json
 import time
 from pathlib import Path
 
@@ -313,3 +314,14 @@ def test_the_cold_blend_weighs_the_cold_components_that_tell_candidates_apart() 
     assert reason == "cold start (no product history): social"
     _, nothing = cold_parts(("cf",), (False,), features[:, :1], norm[:, :1], unknown=True)
     assert nothing == "cold start (unknown user): nothing"
+
+
+def test_a_path_component_saved_alone_keeps_the_others_state(fitted, tmp_path) -> None:
+    """Saving one path component after another leaves both in the scorers file."""
+    from recommend.hybrid.path_component import GRAPH_STATE_FILE
+
+    paths = [c for c in fitted.values() if isinstance(c, PathComponent)]
+    for comp in paths:
+        comp.save(tmp_path)
+    saved = json.loads((tmp_path / GRAPH_STATE_FILE).read_text(encoding="utf-8"))
+    assert sorted(saved) == sorted(c.name for c in paths)
