@@ -190,9 +190,11 @@ class HybridConfig:
     embed_int8: bool = False
     # at most this many word pieces of a product text reach the sentence model (None: its
     # own 256; nlp.NlpConfig.embed_max_tokens). 64 halves the size world's encoder CPU
-    # (20.4 -> 9.9 ms/text) and kept ML-100K's content alone (NDCG@10 random 0.0155 -> 0.0183,
-    # time 0.0174 -> 0.0185); the blend at 64 is not yet benched: off by default
-    embed_max_tokens: int | None = None
+    # (20.4 -> 9.9 ms/text) and lifted content alone (bench/generalise.py, NDCG@10: ML-100K
+    # random 0.0155 -> 0.0183, time 0.0174 -> 0.0185; demo-7 0.0904 -> 0.0936, 0.1048 ->
+    # 0.1095) with the hybrid within noise (ML-100K 0.4369 -> 0.4364, 0.2502 both; demo-7
+    # 0.2947 -> 0.2948, 0.3307 -> 0.3284); Amazon's texts are mostly shorter than 64
+    embed_max_tokens: int | None = 64
     lsa_dim: int = 64
     lsa_features: int = 2**18
     content_half_life_days: float | None = 60.0
