@@ -23,6 +23,7 @@ sentence says "12 people who rated A rated B within the next hour".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked"
           "liked": "liked", "commented": "commented on", "shared": "shared"}
 _ANY = "showed interest in"
 _UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
+_MAX_COUNTS = 200_000
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,21 @@ class SequenceHop:
         window = int(self.window) if float(self.window).is_integer() else float(self.window)
         return f"next_within_{window!r}s_lag{self.max_lag}"  # exact: it parses back
 
-    @classmethod
-    def parse(cls, relation: str) -> SequenceHop | None:
+    @staticmethod
+    def parse(relation: str) -> SequenceHop | None:
         """The hop a relation name spells, or None for any other relation."""
-        found = _NAME.fullmatch(relation)
-        if found is None:
-            return None
-        try:
-            return cls(float(found[1]), int(found[2]))
-        except ValueError:  # "next_within_1e+s...": not a number
-            return None
+        return _parse(relation)
+
+
+@functools.lru_cache(maxsize=256)  # a few relation names, asked per path shown
+def _parse(relation: str) -> SequenceHop | None:
+    found = _NAME.fullmatch(relation)
+    if found is None:
+        return None
+    try:
+        return SequenceHop(float(found[1]), int(found[2]))
+    except ValueError:  # "next_within_1e+s...": not a number
+        return None
 
 
 def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
@@ -104,7 +111,19 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     """How many people's stored events put ``b`` within ``hop``'s window and lag after
     ``a`` (products; 0 for anything else): the count the session component made of the
-    pair, on the graph's current events."""
+    pair, on the graph's current events (kept per pair until the events change)."""
+    from kg.interactions import PRODUCT_RELATIONS
+
+    counts = graph.cached_for(("sequence people", hop.relation), PRODUCT_RELATIONS, dict)
+    found = counts.get((a, b))
+    if found is None:
+        if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
+            counts.clear()
+        found = counts[(a, b)] = _count(graph, a, b, hop)
+    return found
+
+
+def _count(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     if not (a.startswith("product:") and b.startswith("product:")
             and graph.has_node(a) and graph.has_node(b)) or a == b:
         return 0

@@ -182,3 +182,13 @@ def test_a_hop_is_only_between_two_products() -> None:
     assert sequence_people(g, "product:A", "product:A", HOUR) == 0
     assert sequence_people(g, "user:1", "product:B", HOUR) == 0
     assert sequence_people(g, "product:A", "product:missing", HOUR) == 0
+
+
+def test_a_counted_pair_is_kept_until_the_events_change() -> None:
+    g = film_graph(crowd=5)
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 5
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 5  # kept
+    more = [f"user:n{k}" for k in range(3)]
+    g.add_edges("rated", more * 2, ["product:A"] * 3 + ["product:B"] * 3,
+                ts=[2000.0] * 3 + [2060.0] * 3)
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 8
