@@ -87,6 +87,8 @@ class MarketerMixin:
         if audience is not None:
             if audience.item != item_id:
                 raise ValueError(f"the audience given is {audience.item}'s, not {item_id}'s")
+            if audience_size is not None:
+                raise ValueError("give an audience or an audience_size, not both")
             users = np.array([self.graph.index(m.user) for m in audience.members], np.int64)
         else:
             n_users = self.graph.num_nodes("user")

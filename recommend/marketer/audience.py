@@ -37,8 +37,9 @@ decay ``audience_activity_tau``, chosen by the build on the graph's own time cut
 (:mod:`recommend.marketer.tune`).
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
-social scores for them (:func:`recommend.paths.explain.explain_paths_many`), told in the
-third person. The reader is the marketer, another person, so on top of the recommender's
+social scores for them
+(:meth:`recommend.hybrid.path_component.PathComponent.explained_paths`), told in the third
+person. The reader is the marketer, another person, so on top of the recommender's
 privacy rules (:func:`recommend.paths.privacy.violations` as seen by the member) a path may
 not show the member's own personal acts (:data:`~recommend.paths.privacy.PERSONAL_RELATIONS`:
 purchases, views, ratings, inferred interests and segments). Such a path is withheld; only
@@ -143,7 +144,7 @@ class AudienceParts:
         """Every user's score at category weight ``b`` and activity weight ``a`` (-inf for
         non-candidates; module docstring) and its parts (users x :func:`part_names`: the
         taste's additive parts, then the rate when ``a`` > 0, else 0). ``rate``: the take
-        rate to use (default: this product's ``rate``)."""
+        rate to use (default: the users' ``rate``, the same for every product)."""
         if not 0.0 <= category_weight <= 1.0:
             raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
         rate = self.rate if rate is None else rate
@@ -152,7 +153,7 @@ class AudienceParts:
         taste = np.column_stack([self.hybrid * (1.0 - category_weight),
                                  self.category * category_weight])
         total = taste.sum(axis=1)
-        if activity_weight == 0 or rate is None:
+        if activity_weight == 0:
             parts = np.column_stack([taste, np.zeros(len(total))])
             return np.where(self.cand, total, -np.inf), parts
         low = float(total[self.cand].min()) if self.cand.any() else 0.0

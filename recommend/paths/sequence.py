@@ -41,7 +41,7 @@ SEQUENCE_KIND = "next"
 _NAME = re.compile(r"next_within_([0-9.eE+-]+)s_lag(\d+)")
 #: The verb of a graph whose user -> product events are of one kind ("rated A ... rated B").
 _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked": "clicked on",
-          "liked": "liked", "commented": "commented on", "shared": "shared"}
+          "liked": "liked", "carted": "put in the cart"}
 _ANY = "showed interest in"
 _UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
 _MAX_COUNTS = 200_000
@@ -146,8 +146,11 @@ def sequence_verb(graph: KnowledgeGraph) -> str:
     ("rated"), else "showed interest in"."""
     from kg.interactions import PRODUCT_RELATIONS, user_product_blocks
 
-    kinds = {c.relation for c in user_product_blocks(graph, PRODUCT_RELATIONS)}
-    return _VERBS.get(next(iter(kinds)), _ANY) if len(kinds) == 1 else _ANY
+    def compute() -> str:
+        kinds = {c.relation for c in user_product_blocks(graph, PRODUCT_RELATIONS)}
+        return _VERBS.get(next(iter(kinds)), _ANY) if len(kinds) == 1 else _ANY
+
+    return graph.cached_for(("sequence verb",), PRODUCT_RELATIONS, compute)
 
 
 def window_words(seconds: float) -> str:

@@ -93,6 +93,8 @@ def test_an_audience_given_is_not_scored_again(rec, monkeypatch) -> None:
     assert given.to_json() == expected.to_json()
     with pytest.raises(ValueError, match="p0005"):
         rec.choose_influencers("p0005", 3, runs=20, audience=found)
+    with pytest.raises(ValueError, match="not both"):
+        rec.choose_influencers("p0004", 3, runs=20, audience=found, audience_size=50)
 
 
 def test_influencers_cli(market_artifact, capsys) -> None:
