@@ -8,9 +8,15 @@ hop ``A -next_within_<window>s_lag<max_lag>-> B`` (:class:`SequenceHop`) is the 
 own: its relation names the window and lag it was counted under, so the graph alone answers
 how many people stand behind it (:func:`sequence_people`, the same rule over the graph's
 stored, timed user -> product events: each pair's latest time, ordered per user by time,
-then product index). Like the aggregates of :mod:`recommend.paths.privacy` it is never
-stored and never names anyone: shown only over at least ``min_people`` people, and the
-sentence says "12 people who rated A rated B within the next hour".
+then product index). The table and its counts are kept until nodes are added, not renewed
+on every event: the session model's own counts are fixed when it is fitted, so an event
+written since changes neither what it scores nor what its paths may say, and renewing a
+100k-event table on each write halved a serving process's throughput (bench/serve_load.py).
+Events are appended later in time, so the graph's count only grows past the kept one: a
+path never claims more people than the graph holds. Like the aggregates of
+:mod:`recommend.paths.privacy` it is never stored and never names anyone: shown only over
+at least ``min_people`` people, and the sentence says "12 people who rated A rated B within
+the next hour".
 
 >>> hop = SequenceHop(3600.0, 50)
 >>> hop.relation
@@ -86,7 +92,8 @@ def _parse(relation: str) -> SequenceHop | None:
 def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
     """The graph's timed (user, product) pairs in the session's order: ``(which, times,
     positions)``, ``which[u, p] - 1`` the pair's event number, ``times`` its latest time,
-    ``positions`` its place in the user's sequence (kept until the events change)."""
+    ``positions`` its place in the user's sequence (kept until nodes are added: module
+    docstring)."""
     from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
 
     def compute() -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
@@ -104,17 +111,15 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
         which.sort_indices()
         return which, t, positions
 
-    key = ("sequence events",)
-    return graph.cached_for(key, PRODUCT_RELATIONS, compute)
+    return graph.cached_for(("sequence events",), (), compute)
 
 
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     """How many people's stored events put ``b`` within ``hop``'s window and lag after
     ``a`` (products; 0 for anything else): the count the session component made of the
-    pair, on the graph's current events (kept per pair until the events change)."""
-    from kg.interactions import PRODUCT_RELATIONS
-
-    counts = graph.cached_for(("sequence people", hop.relation), PRODUCT_RELATIONS, dict)
+    pair, on the graph's events (each pair's count kept until nodes are added: module
+    docstring)."""
+    counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     found = counts.get((a, b))
     if found is None:
         if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs

@@ -184,11 +184,17 @@ def test_a_hop_is_only_between_two_products() -> None:
     assert sequence_people(g, "product:A", "product:missing", HOUR) == 0
 
 
-def test_a_counted_pair_is_kept_until_the_events_change() -> None:
+def test_a_counted_pair_is_kept_across_events_and_renewed_with_new_nodes() -> None:
+    """The session model's counts are fixed at its fit: an event written since does not
+    renew the table (never more people than the graph holds); a new node does."""
     g = film_graph(crowd=5)
     assert sequence_people(g, "product:A", "product:B", HOUR) == 5
-    assert sequence_people(g, "product:A", "product:B", HOUR) == 5  # kept
-    more = [f"user:n{k}" for k in range(3)]
+    more = [f"user:s{k}" for k in range(5, 8)]  # three of them rate A then B again
+    for user in more:
+        g.add_node(user)
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 5
     g.add_edges("rated", more * 2, ["product:A"] * 3 + ["product:B"] * 3,
                 ts=[2000.0] * 3 + [2060.0] * 3)
-    assert sequence_people(g, "product:A", "product:B", HOUR) == 8
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 5  # kept: at most the truth
+    g.add_node("product:C")
+    assert sequence_people(g, "product:A", "product:B", HOUR) == 8  # renewed
