@@ -159,9 +159,10 @@ def test_the_configured_word_piece_limit_reaches_the_sentence_model():
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.model import make_encoder
 
-    enc = make_encoder(HybridConfig(embed_max_tokens=64))
-    assert enc.max_tokens == 64 and enc._load().config.embed_max_tokens == 64
-    assert make_encoder(HybridConfig()).max_tokens is None
+    enc = make_encoder(HybridConfig(embed_max_tokens=96))
+    assert enc.max_tokens == 96 and enc._load().config.embed_max_tokens == 96
+    assert make_encoder(HybridConfig()).max_tokens == 64  # the default cap
+    assert make_encoder(HybridConfig(embed_max_tokens=None)).max_tokens is None
     with pytest.raises(ValueError, match="embed_max_tokens"):
         HybridConfig(embed_max_tokens=4)
 
