@@ -7,23 +7,12 @@ import weakref
 import numpy as np
 
 from recommend.hybrid.encoders import LsaEncoder
+from tests.recommend.shops import two_group_shop
 
 
 def shop(n_users: int = 80, seed: int = 0):
     """Two taste groups of 12 described products; each user buys 8 of theirs a minute apart."""
-    from kg.build import build_graph
-    from kg.records import Dataset, Event, Product, User
-
-    rng = np.random.default_rng(seed)
-    products = [Product(f"P{i}", f"{'garden' if i < 12 else 'kitchen'} thing {i}")
-                for i in range(24)]
-    events = []
-    for u in range(n_users):
-        group = np.arange(12) if u % 2 else np.arange(12, 24)
-        for t, i in enumerate(rng.choice(group, 8, replace=False)):
-            events.append(Event(str(u), f"P{i}", "product", "purchase", ts=1e6 * u + 60.0 * t))
-    return build_graph(Dataset(products=products, users=[User(str(u)) for u in range(n_users)],
-                               events=events), progress=False)
+    return two_group_shop(n_users, 8, described=True, seed=seed)
 
 
 class Recording(LsaEncoder):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from recommend.hybrid.blend import Blend, fit_kind
 from recommend.hybrid.order import order_consensus, share, with_share
+from tests.recommend.shops import two_group_shop
 
 GRID = (0.0, 0.1, 0.25, 0.5, 2.0, 4.0)
 
@@ -82,18 +83,7 @@ def test_order_evidence_is_left_alone_without_both_parts_or_a_linear_blend() -> 
 
 def timed_shop(n_users: int = 120, seed: int = 0):
     """Two taste groups of 12 products; each user buys 10 of their group a minute apart."""
-    from kg.build import build_graph
-    from kg.records import Dataset, Event, Product, User
-
-    rng = np.random.default_rng(seed)
-    products = [Product(f"P{i}", f"thing {i}") for i in range(24)]
-    events = []
-    for u in range(n_users):
-        group = np.arange(12) if u % 2 else np.arange(12, 24)
-        for t, i in enumerate(rng.choice(group, 10, replace=False)):
-            events.append(Event(str(u), f"P{i}", "product", "purchase", ts=1e6 * u + 60.0 * t))
-    return build_graph(Dataset(products=products, users=[User(str(u)) for u in range(n_users)],
-                               events=events), progress=False)
+    return two_group_shop(n_users, 10, seed=seed)
 
 
 @pytest.mark.parametrize("order_weight", ["fitted", "agreed"])
