@@ -10,36 +10,25 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from scripts.cmd_recommend import add_strict_argument, check_user
+from scripts.cmd_recommend import add_output_argument, add_user_arguments, load_for_user
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``explain`` sub-command."""
     parser = subparsers.add_parser("explain", help="explain why a product suits a user",
                                    description=__doc__.split("\n\n")[0])
-    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
-    parser.add_argument("--user", required=True, help="user id, typed or raw")
-    add_strict_argument(parser)
+    add_user_arguments(parser)
     parser.add_argument("--item", required=True, help="product id, typed or raw")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument("--picture", type=Path, default=None, metavar="OUT.png",
-                        help="draw the paths to this .png or .svg file")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output file")
+    add_output_argument(parser, "--picture", "OUT.png",
+                        "draw the paths to this .png or .svg file")
     parser.set_defaults(func=run_explain)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print the explanation; draw it when asked."""
-    from kg.ownership import check_new_file
-    from recommend.recommender import Recommender
-
-    if args.picture is not None:
-        check_new_file(args.picture, overwrite=args.overwrite)
-    rec = Recommender.load(args.artifact)
-    check_user(rec, args.user, strict=args.strict)
+    rec = load_for_user(args, args.picture)
     result = rec.explain_item(args.user, args.item)
     if args.picture is not None:
         if not result.paths:

@@ -27,9 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``recommend`` sub-command."""
     parser = subparsers.add_parser("recommend", help="recommend products to a user, explained",
                                    description=__doc__.split("\n\n")[0])
-    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
-    parser.add_argument("--user", required=True, help="user id, typed (user:42) or raw (42)")
-    add_strict_argument(parser)
+    add_user_arguments(parser)
     parser.add_argument("-k", type=int, default=10, help="how many products (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--include-seen", action="store_true",
@@ -44,22 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--diversity", type=float, default=0.0,
                         help="0..1: trade score for variety (maximal marginal relevance)")
     parser.add_argument("--no-explain", action="store_true", help="skip the paths")
-    parser.add_argument("--html", type=Path, default=None, metavar="OUT.html",
-                        help="also write an HTML page with the paths drawn")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output file")
+    add_output_argument(parser, "--html", "OUT.html",
+                        "also write an HTML page with the paths drawn")
     parser.set_defaults(func=run_recommend)
 
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
-    from kg.ownership import check_new_file
-    from recommend.recommender import Recommender
-
-    if args.html is not None:
-        check_new_file(args.html, overwrite=args.overwrite)
-    rec = Recommender.load(args.artifact)
-    check_user(rec, args.user, strict=args.strict)
+    rec = load_for_user(args, args.html)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,
                          categories=args.category, brands=args.brand,
                          price_min=args.price_min, price_max=args.price_max,
@@ -86,10 +76,34 @@ def run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_strict_argument(parser: argparse.ArgumentParser) -> None:
-    """``--strict``: an unknown user is an error (shared with ``explain``)."""
+def add_user_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ARTIFACT_DIR``, ``--user`` and ``--strict`` (an unknown user is an error); shared
+    with ``explain``."""
+    parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
+    parser.add_argument("--user", required=True, help="user id, typed (user:42) or raw (42)")
     parser.add_argument("--strict", action="store_true",
                         help="an unknown user is an error (exit 1), not a cold-start notice")
+
+
+def add_output_argument(parser: argparse.ArgumentParser, flag: str, metavar: str,
+                        help: str) -> None:
+    """An optional output file ``flag`` and ``--overwrite`` (shared with ``explain``)."""
+    parser.add_argument(flag, type=Path, default=None, metavar=metavar, help=help)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file")
+
+
+def load_for_user(args: argparse.Namespace, out: Path | None) -> Recommender:
+    """The artifact's recommender, once ``out`` (when given) is known to be writable and
+    ``args.user`` has been checked (:func:`check_user`); shared with ``explain``."""
+    from kg.ownership import check_new_file
+    from recommend.recommender import Recommender
+
+    if out is not None:
+        check_new_file(out, overwrite=args.overwrite)
+    rec = Recommender.load(args.artifact)
+    check_user(rec, args.user, strict=args.strict)
+    return rec
 
 
 def check_user(rec: Recommender, user: str, *, strict: bool) -> None:
