@@ -122,8 +122,8 @@ def _add_products(graph: KnowledgeGraph, products: list[Product], progress: bool
     leaf_of: dict[tuple[str, ...], str] = {}  # category path -> leaf id, built once per path
     for p in _bar(products, len(products), "products", progress):
         pid = f"product:{p.id}"
-        is_new = not graph.has_node(pid) or not graph.node_attrs(pid)
-        graph.add_node(
+        is_new = _put_record_node(
+            graph,
             pid,
             title=p.title,
             description=p.description,
@@ -180,8 +180,8 @@ def _add_users(graph: KnowledgeGraph, users: list[User], progress: bool) -> None
     members: tuple[list[str], list[str]] = ([], [])
     for user in _bar(users, len(users), "users", progress):
         uid = f"user:{user.id}"
-        is_new = not graph.has_node(uid) or not graph.node_attrs(uid)
-        graph.add_node(
+        is_new = _put_record_node(
+            graph,
             uid,
             name=user.name,
             age=user.age,
@@ -210,6 +210,14 @@ def _demographics(user: User) -> list[tuple[str, str]]:
         if value is not None and value != "":
             out.append((key, str(value)))
     return out
+
+
+def _put_record_node(graph: KnowledgeGraph, node_id: str, **attrs: object) -> bool:
+    """Add ``node_id`` with a record's attributes (merged into any it has); True when the
+    record is new to the graph: the node was absent or only referenced (no attributes)."""
+    is_new = not graph.has_node(node_id) or not graph.node_attrs(node_id)
+    graph.add_node(node_id, **attrs)
+    return is_new
 
 
 def _add_segment(graph: KnowledgeGraph, facet: str, value: str) -> str:
