@@ -21,17 +21,25 @@ from kg.loaders import (
 )
 from kg.reader import read_dataset
 
+#: A real dataset's loader and its folder in ../shared/data.
+_SOURCES = {
+    "ml": (load_movielens, "ml-100k"),
+    "beauty": (load_amazon_beauty_kg, "amazon_beauty_kg"),
+    "reviews": (load_amazon_reviews, "amazon2018_5core_beauty_fashion"),
+    "ciao": (load_ciao, "ciao_trust_ratings"),
+}
+
 
 @functools.cache
 def _load(kind: str, folder: Path) -> LoadResult:
     """Each real dataset is loaded once per test module."""
-    loaders = {
-        "ml": load_movielens,
-        "beauty": load_amazon_beauty_kg,
-        "reviews": load_amazon_reviews,
-        "ciao": load_ciao,
-    }
-    return loaders[kind](folder)
+    return _SOURCES[kind][0](folder)
+
+
+def _loaded(shared_dataset, kind: str) -> tuple[LoadResult, Path]:
+    """The real dataset ``kind``, loaded, and its folder (the test is skipped when absent)."""
+    folder = shared_dataset(_SOURCES[kind][1])
+    return _load(kind, folder), folder
 
 
 def _gz_lines(path: Path) -> list[str]:
@@ -48,7 +56,7 @@ def _validator_rejections(result: LoadResult, tmp_path: Path) -> list:
 
 @pytest.fixture
 def movielens(shared_dataset) -> LoadResult:
-    return _load("ml", shared_dataset("ml-100k"))
+    return _loaded(shared_dataset, "ml")[0]
 
 
 def test_movielens_counts_match_the_source(movielens):
@@ -131,8 +139,7 @@ def test_a_missing_source_file_is_named(tmp_path):
 
 @pytest.fixture
 def beauty(shared_dataset) -> tuple[LoadResult, Path]:
-    folder = shared_dataset("amazon_beauty_kg")
-    return _load("beauty", folder), folder
+    return _loaded(shared_dataset, "beauty")
 
 
 def test_beauty_kg_counts_match_the_source(beauty):
@@ -234,7 +241,7 @@ def test_beauty_kg_bad_label_line_is_reported(tmp_path):
 
 @pytest.fixture
 def reviews(shared_dataset) -> LoadResult:
-    return _load("reviews", shared_dataset("amazon2018_5core_beauty_fashion"))
+    return _loaded(shared_dataset, "reviews")[0]
 
 
 def test_reviews_counts_match_the_source(reviews):
@@ -311,8 +318,7 @@ def test_reviews_bad_lines_are_reported(tmp_path):
 
 @pytest.fixture
 def ciao(shared_dataset) -> tuple[LoadResult, Path]:
-    folder = shared_dataset("ciao_trust_ratings")
-    return _load("ciao", folder), folder
+    return _loaded(shared_dataset, "ciao")
 
 
 def test_ciao_counts_match_the_source(ciao):
