@@ -92,69 +92,78 @@ class Peer:
         return top_k(scores, k)[0]
 
 
-def implicit_peers() -> dict[str, tuple[Callable[..., Any], Grid]]:
+def _optional(library: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``make()``, or no peers (and a line saying why) when ``library`` is not installed."""
     try:
+        return make()
+    except ImportError as exc:  # pragma: no cover - optional peer
+        print(f"{library} unavailable: {exc}")
+        return {}
+
+
+def implicit_peers() -> dict[str, tuple[Callable[..., Any], Grid]]:
+    def make() -> dict[str, tuple[Callable[..., Any], Grid]]:
         from implicit.cpu.als import AlternatingLeastSquares
         from implicit.cpu.bpr import BayesianPersonalizedRanking
         from implicit.nearest_neighbours import CosineRecommender
-    except ImportError as exc:  # pragma: no cover - optional peer
-        print(f"implicit unavailable: {exc}")
-        return {}
-    return {
-        "implicit ALS": (
-            lambda **kw: AlternatingLeastSquares(random_state=0, **kw),
-            {
-                "factors": [64, 128],
-                "regularization": [0.1, 1.0, 10.0],
-                "alpha": [1.0, 5.0, 20.0],
-                "iterations": [15],
-            },
-        ),
-        "implicit BPR": (
-            lambda **kw: BayesianPersonalizedRanking(random_state=0, **kw),
-            {"factors": [64], "learning_rate": [0.01, 0.05], "iterations": [100, 300]},
-        ),
-        "implicit ItemKNN": (lambda **kw: CosineRecommender(**kw), {"K": [20, 50, 100, 200]}),
-        "implicit ItemKNN + recency": (
-            lambda **kw: CosineRecommender(**kw),
-            {"K": [50, 100, 200], "tau": [5.0, 10.0, 20.0]},
-        ),
-    }
+
+        return {
+            "implicit ALS": (
+                lambda **kw: AlternatingLeastSquares(random_state=0, **kw),
+                {
+                    "factors": [64, 128],
+                    "regularization": [0.1, 1.0, 10.0],
+                    "alpha": [1.0, 5.0, 20.0],
+                    "iterations": [15],
+                },
+            ),
+            "implicit BPR": (
+                lambda **kw: BayesianPersonalizedRanking(random_state=0, **kw),
+                {"factors": [64], "learning_rate": [0.01, 0.05], "iterations": [100, 300]},
+            ),
+            "implicit ItemKNN": (lambda **kw: CosineRecommender(**kw), {"K": [20, 50, 100, 200]}),
+            "implicit ItemKNN + recency": (
+                lambda **kw: CosineRecommender(**kw),
+                {"K": [50, 100, 200], "tau": [5.0, 10.0, 20.0]},
+            ),
+        }
+
+    return _optional("implicit", make)
 
 
 def lightfm_peers() -> dict[str, tuple[Callable[..., Any], Grid]]:
-    try:
+    def make() -> dict[str, tuple[Callable[..., Any], Grid]]:
         from lightfm import LightFM
-    except ImportError as exc:  # pragma: no cover - optional peer
-        print(f"lightfm unavailable: {exc}")
-        return {}
-    return {
-        "LightFM WARP": (
-            lambda **kw: LightFM(loss="warp", random_state=0, **kw),
-            {"no_components": [32, 64], "learning_rate": [0.05]},
-        )
-    }
+
+        return {
+            "LightFM WARP": (
+                lambda **kw: LightFM(loss="warp", random_state=0, **kw),
+                {"no_components": [32, 64], "learning_rate": [0.05]},
+            )
+        }
+
+    return _optional("lightfm", make)
 
 
 def surprise_peers() -> dict[str, Callable[[], Any]]:
-    try:
+    def make() -> dict[str, Callable[[], Any]]:
         import surprise as s
-    except ImportError as exc:  # pragma: no cover - optional peer
-        print(f"surprise unavailable: {exc}")
-        return {}
-    quiet = {"verbose": False}
-    return {
-        "Surprise SVD": lambda: s.SVD(random_state=0),
-        "Surprise KNNWithMeans user": lambda: s.KNNWithMeans(
-            sim_options={"name": "pearson", "user_based": True}, **quiet
-        ),
-        "Surprise KNNWithMeans item": lambda: s.KNNWithMeans(
-            sim_options={"name": "pearson", "user_based": False}, **quiet
-        ),
-        "Surprise KNNBaseline": lambda: s.KNNBaseline(
-            sim_options={"name": "pearson_baseline", "user_based": False}, **quiet
-        ),
-    }
+
+        quiet = {"verbose": False}
+        return {
+            "Surprise SVD": lambda: s.SVD(random_state=0),
+            "Surprise KNNWithMeans user": lambda: s.KNNWithMeans(
+                sim_options={"name": "pearson", "user_based": True}, **quiet
+            ),
+            "Surprise KNNWithMeans item": lambda: s.KNNWithMeans(
+                sim_options={"name": "pearson", "user_based": False}, **quiet
+            ),
+            "Surprise KNNBaseline": lambda: s.KNNBaseline(
+                sim_options={"name": "pearson_baseline", "user_based": False}, **quiet
+            ),
+        }
+
+    return _optional("surprise", make)
 
 
 def surprise_run(name: str, factory: Callable[[], Any], task: h.RatingTask, split: p.Split):
