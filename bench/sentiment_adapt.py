@@ -51,11 +51,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from sentiment_transfer import (  # noqa: E402
     AIRLINE,
-    AMAZON18,
-    AMAZON23,
-    SXSW,
     amazon,
     macro_f1,
+    sources_absent,
     sxsw,
 )
 
@@ -201,10 +199,8 @@ def main() -> int:
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "shopgraph-bench-adapt")
     args = parser.parse_args()
-    for path in (SXSW, AIRLINE, AMAZON18, AMAZON23):
-        if not path.exists():
-            print(f"skipped: {path} absent")
-            return 0
+    if sources_absent():
+        return 0
     start = time.perf_counter()
     airline = read_labelled(AIRLINE, label_field="airline_sentiment")
     data = amazon() if args.target == "amazon" else sxsw()

@@ -28,9 +28,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from sentiment_transfer import SXSW, macro_f1, sxsw  # noqa: E402
+from sentiment_transfer import SXSW, macro_f1, print_and_save, sxsw  # noqa: E402
 
-from kg.atomic import atomic_write_json  # noqa: E402
 from nlp.clean import canonical_key  # noqa: E402
 from nlp.embed import Embedder, default_embed_model  # noqa: E402
 from nlp.sentiment_finetune import fine_tune  # noqa: E402
@@ -75,9 +74,7 @@ def main() -> int:
         "target_macro_f1": 0.55,
         "seconds": round(time.perf_counter() - start, 1),
     }
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    atomic_write_json(ROOT / "bench" / "results" / "sentiment_in_domain.json", result)
+    print_and_save(result, "sentiment_in_domain")
     return 0
 
 

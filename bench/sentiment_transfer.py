@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -185,16 +186,31 @@ def fine_tuned(airline: LabelledTexts, reviews: LabelledTexts, test: LabelledTex
     return out
 
 
+def sources_absent() -> bool:
+    """True, with a line naming it, when a source of this bench or ``sentiment_adapt`` is
+    absent (the bench is then skipped)."""
+    for path in (SXSW, AIRLINE, AMAZON18, AMAZON23):
+        if not path.exists():
+            print(f"skipped: {path} absent")
+            return True
+    return False
+
+
+def print_and_save(result: dict[str, Any], name: str) -> None:
+    """Print ``result`` a key a line and write it to ``bench/results/NAME.json``."""
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    atomic_write_json(ROOT / "bench" / "results" / f"{name}.json", result)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-fine-tune", action="store_true", help="skip the fine-tuned rows")
     parser.add_argument("--fine-tune-texts", type=int, metavar="N",
                         help="fine-tune on a seeded subsample of N airline tweets (default all)")
     args = parser.parse_args()
-    for path in (SXSW, AIRLINE, AMAZON18, AMAZON23):
-        if not path.exists():
-            print(f"skipped: {path} absent")
-            return 0
+    if sources_absent():
+        return 0
     start = time.perf_counter()
     embedder = Embedder(cache_dir=Path(tempfile.gettempdir()) / "shopgraph-bench-embeddings")
     test = sxsw()
@@ -234,9 +250,7 @@ def main() -> int:
     result["best_cross_domain"] = {"macro_f1": best[0], "row": best[1],
                                    "target": 0.55, "reached": best[0] >= 0.55}
     result["seconds"] = round(time.perf_counter() - start, 1)
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    atomic_write_json(ROOT / "bench" / "results" / "sentiment_transfer.json", result)
+    print_and_save(result, "sentiment_transfer")
     return 0
 
 
