@@ -62,17 +62,20 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 # fmt: on
 
 # fmt: off
+#: A ten-colour palette several leaves share.
+_BRIGHTS = ("red", "blue", "teal", "green", "yellow", "orange", "pink", "purple", "black", "white")
+
 LEAVES: tuple[Leaf, ...] = (
     Leaf(("Sports", "Running", "Running Shoes"), "Running Shoe",
           ("running shoes", "running shoe", "trainers"), "shoe",
-          ("red", "blue", "teal", "green", "yellow", "orange", "pink", "purple", "black", "white"),
+          _BRIGHTS,
           ("engineered mesh", "knit upper", "recycled mesh"),
           ("road running", "marathon training", "trail running", "daily runs"),
           ("racing", "neutral", "stability", "max-cushion"),
           ("breathable", "cushioned", "lightweight", "reflective", "waterproof"),
           ("UK 4-12", "UK 5-13", "EU 36-47"), "size", (70, 160), "sport"),
     Leaf(("Sports", "Running", "Running Socks"), "Running Sock", ("running socks", "socks"), "sock",
-          ("red", "blue", "teal", "green", "yellow", "orange", "pink", "purple", "black", "white"),
+          _BRIGHTS,
           ("merino wool", "nylon blend", "recycled polyester"),
           ("long runs", "race day", "everyday training"), ("low-cut", "crew", "compression"),
           ("breathable", "cushioned", "recycled"), ("S/M", "L/XL", "one size"), "size", (9, 22),
@@ -92,7 +95,7 @@ LEAVES: tuple[Leaf, ...] = (
           ("4 mm", "6 mm", "8 mm"), "size", (25, 90), "sport"),
     Leaf(("Sports", "Fitness", "Water Bottles"), "Water Bottle",
           ("water bottle", "water bottles", "bottle"), "bottle",
-          ("red", "blue", "teal", "green", "yellow", "orange", "pink", "purple", "black", "white"),
+          _BRIGHTS,
           ("stainless steel", "BPA-free plastic", "glass"), ("the gym", "hiking", "the commute"),
           ("sporty", "minimalist", "retro"), ("insulated", "dishwasher-safe", "leak-proof"),
           ("500 ml", "750 ml", "1 l"), "capacity", (12, 45), "sport"),
@@ -197,7 +200,7 @@ LEAVES: tuple[Leaf, ...] = (
           "tech"),
     Leaf(("Electronics", "Audio", "Speakers"), "Bluetooth Speaker",
           ("speaker", "speakers", "bluetooth speaker"), "speaker",
-          ("red", "blue", "teal", "green", "yellow", "orange", "pink", "purple", "black", "white"),
+          _BRIGHTS,
           ("fabric mesh", "aluminium", "rubberised plastic"),
           ("parties", "the beach", "the kitchen"), ("portable", "retro", "minimalist"),
           ("wireless", "waterproof", "compact"), ("mini", "standard", "xl"), "size", (35, 300),
