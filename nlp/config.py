@@ -59,11 +59,7 @@ class NlpConfig:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1_000_000:
             raise ValueError(f"NlpConfig.max_text_chars must be an integer in 1..1000000, "
                              f"got {limit!r}")
-        tokens = self.embed_max_tokens
-        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)
-                                   or tokens < 8):
-            raise ValueError(f"NlpConfig.embed_max_tokens must be None or an integer >= 8, "
-                             f"got {tokens!r}")
+        check_embed_max_tokens(self.embed_max_tokens, "NlpConfig")
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""
@@ -80,6 +76,16 @@ class NlpConfig:
         if "spacy_fallbacks" in values:
             values["spacy_fallbacks"] = tuple(values["spacy_fallbacks"])
         return cls(**values)
+
+
+def check_embed_max_tokens(value: object, owner: str) -> None:
+    """ValueError unless ``value`` is a word-piece cap: None or an integer >= 8 (the one
+    check of ``embed_max_tokens``, for :class:`NlpConfig` and the hybrid's config, which
+    passes its value on; ``owner`` names the config in the message)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 8):
+        raise ValueError(f"{owner}.embed_max_tokens must be None or an integer >= 8, "
+                         f"got {value!r}")
 
 
 def _jsonable(value: Any) -> Any:

@@ -74,9 +74,9 @@ def _check_fields(config: HybridConfig) -> None:
         error = _number_error(name, getattr(config, name), low, True, False, True)
         if error:
             raise ValueError(error)
-    error = _number_error("embed_max_tokens", config.embed_max_tokens, 8, True, True, True)
-    if error:
-        raise ValueError(error)
+    from nlp.config import check_embed_max_tokens  # here: importing nlp loads numpy
+
+    check_embed_max_tokens(config.embed_max_tokens, "HybridConfig")
     for name, (low, inclusive, none) in _FLOATS.items():
         value = getattr(config, name)
         for item in value if isinstance(value, tuple) else (value,):

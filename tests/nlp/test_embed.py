@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from nlp.embed import (
     native_bf16,
     text_key,
 )
+from recommend.hybrid.config import HybridConfig
 
 
 class CountingModel:
@@ -160,7 +163,12 @@ def test_a_word_piece_limit_cuts_long_texts_only_and_keys_its_vectors_apart(st_m
     assert st_model.max_seq_length == 256  # the model's own setting is back
 
 
+@pytest.mark.parametrize("config", [NlpConfig, HybridConfig])
 @pytest.mark.parametrize("bad", [0, 7, 2.5, True, "64"])
-def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(bad):
-    with pytest.raises(ValueError, match="embed_max_tokens"):
-        NlpConfig(embed_max_tokens=bad)
+def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(config, bad):
+    # one check for both configs (nlp.config.check_embed_max_tokens): the same rule and words
+    with pytest.raises(ValueError, match=rf"^{config.__name__}\.embed_max_tokens must be None "
+                       rf"or an integer >= 8, got {re.escape(repr(bad))}$"):
+        config(embed_max_tokens=bad)
+    assert config(embed_max_tokens=8).embed_max_tokens == 8
+    assert config(embed_max_tokens=None).embed_max_tokens is None
