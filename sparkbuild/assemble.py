@@ -127,23 +127,36 @@ class SparkAssembler:
 
 class Quarantine(Sequence["Rejection"]):
     """A read's rejections in the reader's file order: the entity files' (held) and the
-    edge files' (their Parquet tables, read batch by batch on each iteration)."""
+    edge files' (their Parquet tables, read batch by batch on each iteration). Indexing
+    reads only the part that holds the row: the parts before it are skipped by their
+    footers' row counts."""
 
     def __init__(self, held: Sequence[Rejection], tables: dict[str, Accepted]) -> None:
-        self._held, self._tables = held, tables
+        from kg.records import DATASET_FILES
+
+        self._tables = tables
+        self._held = {name: [r for r in held if r.file == name] for name, _ in DATASET_FILES}
         self._len = len(held) + sum(a.counts.rejected for a in tables.values())
 
     def __len__(self) -> int:
         return self._len
 
     def __iter__(self) -> Iterator[Rejection]:
-        from kg.records import DATASET_FILES
+        return self._from(0)
 
-        for name, _ in DATASET_FILES:
-            if name in self._tables:
-                yield from _rejections(name, self._tables[name].rejected)
+    def _from(self, start: int) -> Iterator[Rejection]:
+        """The rejections from index ``start`` (>= 0) on, skipping whole files and parts."""
+        for name, held in self._held.items():
+            table = self._tables.get(name)
+            count = table.counts.rejected if table is not None else len(held)
+            if start >= count:
+                start -= count
+                continue
+            if table is not None:
+                yield from _rejections(name, table.rejected, skip=start)
             else:
-                yield from (r for r in self._held if r.file == name)
+                yield from held[start:]
+            start = 0
 
     @overload
     def __getitem__(self, index: int) -> Rejection: ...
@@ -153,23 +166,34 @@ class Quarantine(Sequence["Rejection"]):
 
     def __getitem__(self, index: int | slice) -> Rejection | list[Rejection]:
         if isinstance(index, slice):
-            return list(itertools.islice(self, *index.indices(self._len)))
+            start, stop, step = index.indices(self._len)
+            if step < 0:
+                return list(self)[index]
+            return list(itertools.islice(self._from(start), 0, max(stop - start, 0), step))
         if not -self._len <= index < self._len:
             raise IndexError("rejection index out of range")
-        return next(itertools.islice(self, index % self._len, None))
+        return next(self._from(index % self._len))
 
 
-def _rejections(name: str, folder: Path) -> Iterator[Rejection]:
+def _rejections(name: str, folder: Path, skip: int = 0) -> Iterator[Rejection]:
     """The rejected table of edge file ``name`` in ``folder`` as rejections, in line order
-    (checked)."""
+    (checked), from row ``skip`` on (the parts wholly before it are not read)."""
     import pyarrow.parquet as pq
 
     from kg.reader import Rejection
 
     last = 0
     for path in parquet_parts(folder):
-        for batch in pq.ParquetFile(path).iter_batches(columns=list(REJECTED_COLUMNS)):
-            cols = batch.to_pydict()
+        part = pq.ParquetFile(path)
+        if skip >= part.metadata.num_rows:
+            skip -= part.metadata.num_rows
+            continue
+        for batch in part.iter_batches(columns=list(REJECTED_COLUMNS)):
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            cols = batch.slice(skip).to_pydict()
+            skip = 0
             for line, reason, raw in zip(*(cols[c] for c in REJECTED_COLUMNS), strict=True):
                 if line <= last:
                     raise RuntimeError(f"{folder}: rejections are not in line order")
