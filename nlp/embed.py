@@ -27,7 +27,8 @@ from nlp.config import NlpConfig
 INT8_SUFFIX = "#int8"
 #: Appended to the model id of a bfloat16 embedder (:func:`native_bf16`): its keys differ too.
 BF16_SUFFIX = "#bf16"
-#: Appended (with the number) to the model id of an embedder reading fewer word pieces.
+#: Appended (with the number) to the model id of an embedder reading fewer word pieces than
+#: its model would (:attr:`Embedder.max_tokens_`).
 MAX_TOKENS_SUFFIX = "#max"
 
 
@@ -151,12 +152,29 @@ def _reading(model: Any, max_tokens: int | None) -> Iterator[None]:
         model.max_seq_length = before
 
 
+def _written_limit(name: str) -> int | None:
+    """``max_seq_length`` as the sentence-transformers folder ``name`` writes it (None: not a
+    folder, or no such setting)."""
+    import json
+
+    path = Path(name) / "sentence_bert_config.json"
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("max_seq_length")
+    except (UnicodeDecodeError, ValueError, AttributeError) as err:
+        raise ValueError(f"{path}: not a sentence-transformers config ({err})") from None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class Embedder:
     """Batched, L2-normalised sentence embeddings with an optional on-disk cache.
 
     ``embed(texts)`` returns one float32 row per text (duplicates embedded once). With
     ``cache_dir`` set, vectors live under ``cache_dir/<model key>/`` and are reused.
     ``calls_`` counts texts sent to the model, ``hits_`` texts served from the cache.
+    ``max_tokens_`` is the word-piece cap in effect (None: the model's own limit), and is
+    what the cache key carries.
     """
 
     def __init__(
@@ -176,16 +194,31 @@ class Embedder:
             self.model_id += INT8_SUFFIX
         elif self.bf16_:
             self.model_id += BF16_SUFFIX
-        if self.config.embed_max_tokens is not None:
-            self.model_id += f"{MAX_TOKENS_SUFFIX}{self.config.embed_max_tokens}"
         self.model_ = model
         self._loaded_here = False
+        self.max_tokens_ = self._cap()
+        if self.max_tokens_ is not None:
+            self.model_id += f"{MAX_TOKENS_SUFFIX}{self.max_tokens_}"
         self.cache_ = None
         if cache_dir is not None:
             folder = Path(cache_dir) / hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
             self.cache_ = EmbeddingCache(folder)
         self.calls_ = 0
         self.hits_ = 0
+
+    def _cap(self) -> int | None:
+        """The word-piece cap that changes what the model reads: ``embed_max_tokens`` when
+        it is below the model's own limit, else None (the model reads as it would, and its
+        vectors share the uncapped key). A model without the setting cannot be capped. The
+        limit is read from the model folder's ``sentence_bert_config.json`` where it has
+        one, so that vectors all in the cache need no model; otherwise from the model."""
+        cap = self.config.embed_max_tokens
+        if cap is None:
+            return None
+        own = _written_limit(self.model_name_) if self.model_ is None else None
+        if own is None:
+            own = getattr(self.load(), "max_seq_length", None)
+        return cap if isinstance(own, int) and cap < own else None
 
     def load(self) -> Any:
         """The sentence-transformers model, loaded on first use."""
@@ -225,7 +258,7 @@ class Embedder:
             import torch
 
             precision = torch.autocast("cpu", dtype=torch.bfloat16)
-        with precision, _reading(model, self.config.embed_max_tokens):
+        with precision, _reading(model, self.max_tokens_):
             vectors = model.encode(
                 texts,
                 batch_size=self.config.embed_batch_size,

@@ -163,6 +163,51 @@ def test_a_word_piece_limit_cuts_long_texts_only_and_keys_its_vectors_apart(st_m
     assert st_model.max_seq_length == 256  # the model's own setting is back
 
 
+def test_a_limit_at_or_above_the_models_own_shares_the_uncapped_key(st_model):
+    long = "a waterproof trail shoe with a grippy sole and a padded collar " * 40
+    fp32 = NlpConfig(embed_bf16=False)
+    full = Embedder(fp32, model=st_model)
+    for limit in (256, 300):  # all-MiniLM-L6-v2 reads 256 word pieces by itself
+        same = Embedder(NlpConfig(embed_bf16=False, embed_max_tokens=limit), model=st_model)
+        assert same.max_tokens_ is None and same.model_id == full.model_id
+        np.testing.assert_array_equal(same.encode([long]), full.encode([long]))
+    below = Embedder(NlpConfig(embed_bf16=False, embed_max_tokens=255), model=st_model)
+    assert below.max_tokens_ == 255 and below.model_id == full.model_id + "#max255"
+
+
+def test_the_default_models_limit_is_read_without_loading_it():
+    plain = Embedder()
+    same = Embedder(NlpConfig(embed_max_tokens=256))
+    cut = Embedder(NlpConfig(embed_max_tokens=64))
+    assert same.model_id == plain.model_id and cut.model_id == plain.model_id + "#max64"
+    assert plain.model_ is same.model_ is cut.model_ is None  # keys known, nothing loaded
+
+
+def test_a_model_without_the_setting_is_not_capped_nor_keyed_as_capped(st_model, counting):
+    # CountingModel has no max_seq_length: the cap cannot reach it, so the key says so
+    texts = ["red leather jacket " * 60]
+    fp32 = NlpConfig(embed_bf16=False)
+    asked = Embedder(NlpConfig(embed_bf16=False, embed_max_tokens=16), model=counting)
+    assert asked.max_tokens_ is None
+    assert asked.model_id == Embedder(fp32, model=counting).model_id
+    np.testing.assert_allclose(asked.encode(texts),
+                               st_model.encode(texts, normalize_embeddings=True), atol=1e-6)
+
+
+def test_a_folder_without_a_written_limit_asks_the_model(tmp_path, monkeypatch):
+    class Model:
+        max_seq_length = 512
+
+    monkeypatch.setattr(Embedder, "load", lambda self: Model())
+    folder = NlpConfig(embed_model=str(tmp_path), embed_max_tokens=16, embed_bf16=False)
+    assert Embedder(folder).model_id == f"{tmp_path}#max16"
+    Model.max_seq_length = 12  # the cap is above it: nothing to cut
+    assert Embedder(folder).model_id == str(tmp_path)
+    (tmp_path / "sentence_bert_config.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"sentence_bert_config\.json: not a sentence-"):
+        Embedder(folder)
+
+
 @pytest.mark.parametrize("config", [NlpConfig, HybridConfig])
 @pytest.mark.parametrize("bad", [0, 7, 2.5, True, "64"])
 def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(config, bad):
