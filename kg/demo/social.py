@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from kg.demo.lines import chunked_rows
+from kg.demo.people import CITIES, FIRST_NAMES, PERSONAS
 from kg.demo.sampling import sample_in_groups
-from kg.demo.vocabulary import BRANDS, CITIES, FIRST_NAMES, LEAVES, PERSONAS, TIER_NAMES
+from kg.demo.vocabulary import BRANDS, LEAVES, TIER_NAMES
 from kg.records import User
 
 START_TS = 1_746_057_600  # 2025-05-01T00:00:00Z: the world's six months start here

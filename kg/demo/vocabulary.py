@@ -1,4 +1,5 @@
-"""The demo world's catalogue vocabulary: taxonomy, brands, colours, concepts, personas.
+"""The demo world's catalogue vocabulary: taxonomy, brands, colours, concepts (its people:
+:mod:`kg.demo.people`).
 
 Everything here is plain data. Names are invented (no real brand is used) but shaped like
 real ones, so that entity linking, category learning and recommenders meet realistic text.
@@ -328,34 +329,6 @@ TIER_NAMES: tuple[str, ...] = ("budget", "mid", "premium")
 TIER_PRICE: tuple[float, ...] = (0.62, 1.0, 1.75)
 
 
-@dataclass(frozen=True)
-class Persona:
-    """A user segment: a name, the leaves its members like, and how its bios read."""
-
-    name: str
-    leaves: tuple[str, ...]
-    bios: tuple[str, ...]
-
-
-# fmt: off
-PERSONAS: tuple[Persona, ...] = (
-    Persona("runners",
-          ("running-shoes", "running-socks", "sports-watches", "water-bottles", "yoga-mats"),
-          ("Marathoner in training", "Chasing PBs", "Trail runner and early riser",
-          "Run club regular")),
-    Persona("skincare fans", ("moisturisers", "cleansers", "serums", "sunscreens", "lipsticks"),
-          ("Skincare nerd", "SPF every day", "Glowing since 1995", "Clean beauty lover")),
-    Persona("home cooks", ("coffee-makers", "coffee-beans", "mugs", "knives", "cookware"),
-          ("Home cook and coffee snob", "Sunday baker", "Espresso addict", "Cast iron fan")),
-    Persona("gamers", ("gaming-mice", "keyboards", "controllers", "headphones", "speakers",
-          "chargers", "phone-cases"),
-          ("FPS main", "Streams on weekends", "Mech keyboard collector", "Retro gamer")),
-    Persona("fashionistas",
-          ("sneakers", "boots", "jackets", "t-shirts", "handbags", "sunglasses", "lipsticks"),
-          ("Thrift and style", "Sneakerhead", "Outfit of the day, every day", "Slow fashion fan")),
-)
-# fmt: on
-
 # fmt: off
 #: Leaf -> leaf bought with it (shoes + socks, espresso machine + beans, ...).
 COMPLEMENTS: dict[str, str] = {
@@ -415,21 +388,4 @@ CONCEPT_SURFACES: dict[str, tuple[str, ...]] = {
     "shockproof": ("shockproof", "shock-proof"),
     "fast-charging": ("fast-charging", "fast charging"),
 }
-# fmt: on
-
-# fmt: off
-FIRST_NAMES: tuple[str, ...] = (
-    "Maya", "Liam", "Noor", "Kenji", "Sofia", "Arjun", "Elena", "Tomas", "Amara", "Jonah", "Priya",
-    "Lucas", "Freya", "Mateo", "Zara", "Oskar", "Hana", "Diego", "Ines", "Felix", "Leila", "Ravi",
-    "Chloe", "Emeka", "Yuki", "Marta", "Sam", "Ada", "Theo", "Lina", "Omar", "Greta", "Kai",
-    "Nadia", "Ezra", "Iris", "Malik", "Rosa", "Finn", "Asha",
-)
-# fmt: on
-
-# fmt: off
-CITIES: tuple[str, ...] = (
-    "London", "Manchester", "Leeds", "Bristol", "Glasgow", "Dublin", "Berlin", "Amsterdam", "Paris",
-    "Lyon", "Madrid", "Lisbon", "Milan", "Stockholm", "Copenhagen", "Warsaw", "New York", "Toronto",
-    "Austin", "Melbourne",
-)
 # fmt: on

@@ -22,9 +22,10 @@ from kg.demo.catalogue import build_catalogue
 from kg.demo.events import build_behaviour, event_lines
 from kg.demo.images import write_images
 from kg.demo.lines import chunked_rows, record_lines, write_lines
+from kg.demo.people import PERSONAS
 from kg.demo.posts import Feed, build_feed
 from kg.demo.social import Society, build_society, follow_lines
-from kg.demo.vocabulary import BRANDS, COMPLEMENTS, CONCEPT_SURFACES, LEAVES, PERSONAS
+from kg.demo.vocabulary import BRANDS, COMPLEMENTS, CONCEPT_SURFACES, LEAVES
 from kg.jsonl import write_jsonl
 from kg.ownership import DATASET_KIND, check_replaceable
 
