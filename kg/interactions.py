@@ -142,17 +142,24 @@ def _rows_of(coo: sp.coo_matrix, users: np.ndarray) -> sp.csr_matrix:
                          shape=(len(users), coo.shape[1]))
 
 
-def _sorted_coo(m: sp.csr_matrix) -> sp.coo_matrix:
-    """A CSR with sorted indices as the (user, product)-sorted COO :func:`latest_times` gives."""
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    return sp.coo_matrix((m.data, (rows, m.indices)), shape=m.shape)
-
-
-def _as_csr(coo: sp.coo_matrix) -> sp.csr_matrix:
-    """A (row, column)-sorted COO as CSR without re-sorting (explicit zeros kept)."""
-    indptr = np.zeros(coo.shape[0] + 1, np.int64)
-    np.cumsum(np.bincount(coo.row, minlength=coo.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((coo.data, coo.col, indptr), shape=coo.shape)
+def _splice_sorted_coo(coo: sp.coo_matrix, users: np.ndarray, rows: sp.csr_matrix
+                       ) -> sp.coo_matrix:
+    """A (row, column)-sorted COO with its rows ``users`` (sorted, unique) replaced by
+    ``rows`` (``len(users)`` x the same columns, sorted): the same matrix as converting it to
+    CSR, :func:`kg.delta.splice_rows` and back, by copying its arrays around the rows once."""
+    lo = np.searchsorted(coo.row, users, "left")
+    hi = np.searchsorted(coo.row, users, "right")
+    keep = np.r_[0, hi], np.r_[lo, coo.nnz]  # the old entries between the users' rows
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for k, (a, b) in enumerate(zip(*keep, strict=True)):
+        parts.append((coo.row[a:b], coo.col[a:b], coo.data[a:b]))
+        if k < len(users):
+            span = slice(rows.indptr[k], rows.indptr[k + 1])
+            parts.append((np.full(span.stop - span.start, users[k], coo.row.dtype),
+                          rows.indices[span], rows.data[span]))
+    row, col, data = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return sp.coo_matrix((data.astype(coo.data.dtype, copy=False), (row, col)),
+                         shape=coo.shape)
 
 
 def relation_rows(graph: KnowledgeGraph, relations: Sequence[str], users: np.ndarray
@@ -192,8 +199,8 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
             continue
         times = old.cached_now(key)
         if times is not None:
-            graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users,
-                                                        times_of(tuple(key[1]), key[2]))))
+            graph.remember(key, _splice_sorted_coo(times, users,
+                                                   times_of(tuple(key[1]), key[2])))
     for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "history"):
             continue
