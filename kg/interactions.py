@@ -17,7 +17,7 @@ modify what they return.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,14 +76,15 @@ def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
     """Each pair's latest (``first``: earliest) time, sorted by (user, product); only the
     pairs of ``users`` when given."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
-    blocks = user_product_blocks(graph, relations)
+    if users is None:
+        blocks = user_product_blocks(graph, relations)
+        keep: list[Any] = [slice(None)] * len(blocks)
+    else:  # the users' edges, through each block's adjacency
+        found = [(c, at) for rel in relations for c, at in graph.edges_from(rel, "user", users)
+                 if c.dst_type == "product" and len(c)]
+        blocks, keep = [c for c, _ in found], [at for _, at in found]
     if not blocks:
         return sp.coo_matrix(shape)
-    keep = [slice(None)] * len(blocks)
-    if users is not None:
-        mine = np.zeros(shape[0], bool)
-        mine[users] = True
-        keep = [mine[c.src] for c in blocks]
     s = np.concatenate([c.src[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
     d = np.concatenate([c.dst[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
     t = np.nan_to_num(np.concatenate([c.ts[k] for c, k in zip(blocks, keep, strict=True)])

@@ -93,15 +93,12 @@ def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float]
                         users: np.ndarray | None = None) -> list:
     """(relation, kind weight, edges) of each user -> product/post block to weigh (only the
     edges of ``users`` when given)."""
-    mine = None
-    if users is not None:
-        mine = np.zeros(graph.num_nodes("user"), bool)
-        mine[users] = True
     out = []
     for rel, weight in kind_weights.items():
-        for c in graph.edge_blocks(rel):
-            if c.src_type == "user" and c.dst_type in ("product", "post"):
-                keep = slice(None) if mine is None else mine[c.src]
+        found = (((c, slice(None)) for c in graph.edge_blocks(rel) if c.src_type == "user")
+                 if users is None else graph.edges_from(rel, "user", users))
+        for c, keep in found:  # all edges, or the users' (through the block's adjacency)
+            if c.dst_type in ("product", "post"):
                 out.append((rel, weight, _Edges(c.dst_type, c.src[keep], c.dst[keep],
                                                 c.weight[keep], c.ts[keep])))
     return out
