@@ -79,7 +79,8 @@ def splice_rows(old: sp.csr_matrix, rows: np.ndarray, new_rows: sp.csr_matrix
                 ) -> sp.csr_matrix:
     """``old`` with its rows ``rows`` (sorted, unique) replaced by the rows of ``new_rows``
     (``len(rows)`` x the same columns), as a new CSR (``old`` is left unchanged)."""
-    old = sp.csr_matrix(old)
+    if not isinstance(old, sp.csr_matrix):  # a CSR is kept as it is: its sortedness is known
+        old = sp.csr_matrix(old)
     new_rows = sp.csr_matrix(new_rows, dtype=old.dtype)
     rows = np.asarray(rows, np.int64)
     if new_rows.shape != (len(rows), old.shape[1]):

@@ -230,6 +230,14 @@ class EdgeBlock:
         lo, hi = adj.span(index)
         return adj.order[lo:hi]
 
+    def positions_of(self, side: str, indices: np.ndarray) -> np.ndarray:
+        """Edge positions (ascending) whose ``side`` endpoint is one of ``indices`` (unique):
+        what ``np.flatnonzero`` of a mask over the column finds, in O(their degrees) once the
+        adjacency is built."""
+        adj = self.adjacency(side)
+        found = [adj.order[lo:hi] for lo, hi in (adj.span(i) for i in np.asarray(indices).tolist())]
+        return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
 
 def _merged_order(old: Adjacency, keys: np.ndarray) -> np.ndarray:
     """``argsort(keys, kind="stable")`` from an adjacency of the first ``len(old.order)``

@@ -297,6 +297,15 @@ class GraphStore:
             if relation_name is None or key[1] == relation_name:
                 yield block.columns()
 
+    def edges_from(self, relation_name: str, src_type: str, sources: np.ndarray
+                   ) -> Iterator[tuple[EdgeColumns, np.ndarray]]:
+        """Per block of ``relation_name`` from ``src_type``: its consolidated columns and the
+        positions (ascending) of its edges from ``sources`` (unique node indices), found
+        through the block's source adjacency (:meth:`kg.edges.EdgeBlock.positions_of`)."""
+        for key, block in self._blocks.items():
+            if key[1] == relation_name and key[0] == src_type:
+                yield block.columns(), block.positions_of("src", sources)
+
     def num_edges(self, relation_name: str | None = None) -> int:
         """Edge count of one relation, or of all."""
         return sum(

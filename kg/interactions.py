@@ -17,7 +17,7 @@ modify what they return.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,14 +76,15 @@ def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
     """Each pair's latest (``first``: earliest) time, sorted by (user, product); only the
     pairs of ``users`` when given."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
-    blocks = user_product_blocks(graph, relations)
+    if users is None:
+        blocks = user_product_blocks(graph, relations)
+        keep: list[Any] = [slice(None)] * len(blocks)
+    else:  # the users' edges, through each block's adjacency
+        found = [(c, at) for rel in relations for c, at in graph.edges_from(rel, "user", users)
+                 if c.dst_type == "product" and len(c)]
+        blocks, keep = [c for c, _ in found], [at for _, at in found]
     if not blocks:
         return sp.coo_matrix(shape)
-    keep = [slice(None)] * len(blocks)
-    if users is not None:
-        mine = np.zeros(shape[0], bool)
-        mine[users] = True
-        keep = [mine[c.src] for c in blocks]
     s = np.concatenate([c.src[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
     d = np.concatenate([c.dst[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
     t = np.nan_to_num(np.concatenate([c.ts[k] for c, k in zip(blocks, keep, strict=True)])
@@ -142,17 +143,24 @@ def _rows_of(coo: sp.coo_matrix, users: np.ndarray) -> sp.csr_matrix:
                          shape=(len(users), coo.shape[1]))
 
 
-def _sorted_coo(m: sp.csr_matrix) -> sp.coo_matrix:
-    """A CSR with sorted indices as the (user, product)-sorted COO :func:`latest_times` gives."""
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    return sp.coo_matrix((m.data, (rows, m.indices)), shape=m.shape)
-
-
-def _as_csr(coo: sp.coo_matrix) -> sp.csr_matrix:
-    """A (row, column)-sorted COO as CSR without re-sorting (explicit zeros kept)."""
-    indptr = np.zeros(coo.shape[0] + 1, np.int64)
-    np.cumsum(np.bincount(coo.row, minlength=coo.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((coo.data, coo.col, indptr), shape=coo.shape)
+def _splice_sorted_coo(coo: sp.coo_matrix, users: np.ndarray, rows: sp.csr_matrix
+                       ) -> sp.coo_matrix:
+    """A (row, column)-sorted COO with its rows ``users`` (sorted, unique) replaced by
+    ``rows`` (``len(users)`` x the same columns, sorted): the same matrix as converting it to
+    CSR, :func:`kg.delta.splice_rows` and back, by copying its arrays around the rows once."""
+    at = users.astype(coo.row.dtype)  # (an int64 key would convert the whole column)
+    lo, hi = np.searchsorted(coo.row, at, "left"), np.searchsorted(coo.row, at, "right")
+    keep = np.r_[0, hi], np.r_[lo, coo.nnz]  # the old entries between the users' rows
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for k, (a, b) in enumerate(zip(*keep, strict=True)):
+        parts.append((coo.row[a:b], coo.col[a:b], coo.data[a:b]))
+        if k < len(users):
+            span = slice(rows.indptr[k], rows.indptr[k + 1])
+            parts.append((np.full(span.stop - span.start, users[k], coo.row.dtype),
+                          rows.indices[span], rows.data[span]))
+    row, col, data = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return sp.coo_matrix((data.astype(coo.data.dtype, copy=False), (row, col)),
+                         shape=coo.shape)
 
 
 def relation_rows(graph: KnowledgeGraph, relations: Sequence[str], users: np.ndarray
@@ -192,8 +200,8 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
             continue
         times = old.cached_now(key)
         if times is not None:
-            graph.remember(key, _sorted_coo(splice_rows(_as_csr(times), users,
-                                                        times_of(tuple(key[1]), key[2]))))
+            graph.remember(key, _splice_sorted_coo(times, users,
+                                                   times_of(tuple(key[1]), key[2])))
     for key in old.cached_keys():
         if not (isinstance(key, tuple) and key[0] == "history"):
             continue

@@ -92,7 +92,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if key is None:
         LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
     state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
-    state = ServedState(args.artifact, state_dir)
+    # with readers the writer answers no reads: its model catches up at each snapshot
+    state = ServedState(args.artifact, state_dir, defer_model=args.workers > 1)
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
                 args.artifact, state_dir, state.replayed, args.host, args.port,
                 f"{args.workers} reader processes" if args.workers > 1 else "one process")

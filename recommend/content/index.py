@@ -235,6 +235,14 @@ class ContentIndex:
         """All stored vectors, (n_items, dim) float32, in ``ids`` order."""
         return self.index.reconstruct_n(0, len(self.ids))
 
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors at rows ``positions`` (what :meth:`vectors` holds there), without
+        reconstructing the others."""
+        positions = np.ascontiguousarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.index.reconstruct_batch(positions)
+
     def search(
         self, queries: np.ndarray, k: int, exclude: Sequence[set[int]] | None = None, *,
         allowed: np.ndarray | None = None,

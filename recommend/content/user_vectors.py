@@ -93,15 +93,12 @@ def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float]
                         users: np.ndarray | None = None) -> list:
     """(relation, kind weight, edges) of each user -> product/post block to weigh (only the
     edges of ``users`` when given)."""
-    mine = None
-    if users is not None:
-        mine = np.zeros(graph.num_nodes("user"), bool)
-        mine[users] = True
     out = []
     for rel, weight in kind_weights.items():
-        for c in graph.edge_blocks(rel):
-            if c.src_type == "user" and c.dst_type in ("product", "post"):
-                keep = slice(None) if mine is None else mine[c.src]
+        found = (((c, slice(None)) for c in graph.edge_blocks(rel) if c.src_type == "user")
+                 if users is None else graph.edges_from(rel, "user", users))
+        for c, keep in found:  # all edges, or the users' (through the block's adjacency)
+            if c.dst_type in ("product", "post"):
                 out.append((rel, weight, _Edges(c.dst_type, c.src[keep], c.dst[keep],
                                                 c.weight[keep], c.ts[keep])))
     return out
@@ -147,6 +144,11 @@ def interaction_weights(
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     post_parts: list[sp.csr_matrix] = []
+    # with ``users``, only the posts they reached: their rows of the post x item table
+    posts = (None if users is None else
+             np.unique(np.concatenate([np.zeros(0, np.int64)] + [
+                 c.dst for _, _, c in blocks if c.dst_type == "post"])).astype(np.int64))
+    n_posts = graph.num_nodes("post") if posts is None else len(posts)
     for rel, kind_weight, c in blocks:
         w = kind_weight * _decay(c.ts, ref[c.src], half_life_days)
         if rel == "rated":
@@ -157,9 +159,8 @@ def interaction_weights(
             cols.append(column[c.dst[keep]])
             vals.append(w[keep])
         else:
-            post_parts.append(
-                sp.csr_matrix((w, (c.src, c.dst)), shape=(n_users, graph.num_nodes("post")))
-            )
+            dst = c.dst if posts is None else np.searchsorted(posts, c.dst)
+            post_parts.append(sp.csr_matrix((w, (c.src, dst)), shape=(n_users, n_posts)))
     weights = sp.csr_matrix(
         (
             np.concatenate(vals) if vals else np.zeros(0),
@@ -172,7 +173,8 @@ def interaction_weights(
         dtype=np.float64,
     )
     if post_parts:
-        weights = weights + sum(post_parts[1:], post_parts[0]) @ _post_items(graph, column, n_items)
+        weights = weights + (sum(post_parts[1:], post_parts[0])
+                             @ _post_items(graph, column, n_items, posts))
     weights.sum_duplicates()
     return weights.tocsr()
 
@@ -186,9 +188,12 @@ def _decay(ts: np.ndarray, t_ref: np.ndarray, half_life_days: float | None) -> n
     return np.where(np.isnan(ts) | np.isnan(t_ref), 1.0, np.exp(-age * math.log(2.0)))
 
 
-def _post_items(graph: KnowledgeGraph, column: np.ndarray, n_items: int) -> sp.csr_matrix:
-    """(posts × items): each post's weight shared equally among the indexed products it mentions."""
-    mentions = graph.matrix("mentions", dst_type="product").tocoo()
+def _post_items(graph: KnowledgeGraph, column: np.ndarray, n_items: int,
+                posts: np.ndarray | None = None) -> sp.csr_matrix:
+    """(posts × items): each post's weight shared equally among the indexed products it mentions
+    (only the rows of ``posts``, sorted, when given: each row is computed on its own)."""
+    mentions = graph.matrix("mentions", dst_type="product")
+    mentions = (mentions if posts is None else mentions[posts]).tocoo()
     keep = column[mentions.col] >= 0
     m = sp.csr_matrix(
         (np.ones(int(keep.sum())), (mentions.row[keep], column[mentions.col[keep]])),
@@ -238,5 +243,5 @@ def user_vector_rows(
     weights = interaction_weights(graph, item_index.ids, half_life_days=half_life_days,
                                   users=users, column=column)[users]
     cols = np.unique(weights.indices)  # only the items these users reached
-    vectors = item_index.vectors()[cols].astype(np.float64)  # as scipy would upcast them
+    vectors = item_index.vectors_at(cols).astype(np.float64)  # as scipy would upcast them
     return weights, normalise_rows(np.asarray(weights[:, cols] @ vectors, dtype=np.float32))

@@ -74,3 +74,32 @@ def test_consolidate_brings_built_adjacencies_up_to_date() -> None:
     assert block._adjacency["src"].version == block.version
     assert "dst" not in block._adjacency  # never built: not built now
     assert [e.dst for e in fork.neighbors("user:a")] == ["product:p", "product:q"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(ends, ends, st.sets(st.integers(0, 15), max_size=6))
+def test_positions_of_some_nodes_are_what_a_mask_finds(first, later, nodes) -> None:
+    block = EdgeBlock("user", "viewed", "product")
+    appended(block, first)
+    block.adjacency("src")
+    block = block.fork()
+    appended(block, later)  # an adjacency merged after appends, as after Recommender.add
+    c = block.columns()
+    picked = np.array(sorted(nodes), np.int64)
+    for side, ends_of in (("src", c.src), ("dst", c.dst)):
+        want = np.flatnonzero(np.isin(ends_of, picked))
+        got = block.positions_of(side, picked)
+        assert np.array_equal(got, want) and got.dtype == np.int64, side
+
+
+def test_edges_from_gives_each_source_blocks_columns_and_the_nodes_edges() -> None:
+    from kg.graph import KnowledgeGraph
+
+    g = KnowledgeGraph()
+    g.add_edges("mentions", ["post:x", "post:y"], ["product:p", "product:q"])
+    g.add_edges("viewed", ["user:a", "user:b", "user:a"], ["product:p", "product:q", "post:x"])
+    b = g.index("user:b")
+    found = [(c.src_type, c.dst_type, at.tolist()) for c, at in
+             g.edges_from("viewed", "user", np.array([b]))]
+    assert found == [("user", "product", [1]), ("user", "post", [])]
+    assert list(g.edges_from("mentions", "user", np.array([0]))) == []

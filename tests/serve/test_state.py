@@ -143,3 +143,45 @@ def test_concurrent_writes_are_committed_together_and_each_answered(start, tmp_p
                                          f"product:{body['target']}")
     assert len(adds) == 1  # the queued requests were added in one call
     served.detach()
+
+
+def test_a_writer_with_a_deferred_model_validates_against_its_grown_graph(
+        small_demo_artifact, tmp_path) -> None:
+    """defer_model (the --workers N writer): the model is untouched until a snapshot, writes
+    are validated against the graph grown by the earlier ones (a repeat merges), and the
+    snapshot holds what the writer applying every write at once would hold."""
+    from recommend import Recommender
+
+    events = [{"user": f"u{1 + i % 5:04d}", "target": f"p{10 + i:04d}", "kind": "purchase",
+               "ts": 1_700_000_000 + i} for i in range(6)]
+    new_user = {"id": "fresh-one"}
+    deferred = ServedState(small_demo_artifact, tmp_path / "deferred", defer_model=True)
+    model = deferred.rec.model
+    answers = [deferred.write("events", e) for e in events[:3]]
+    answers.append(deferred.write("users", new_user))
+    answers.append(deferred.write("events", [*events[3:], {**events[0]}]))
+    assert [a.accepted for a in answers] == [1, 1, 1, 1, 3] and answers[-1].merged == 1
+    assert deferred.rec.model is model  # nothing applied to the model yet
+    assert deferred.graph.has_edge("user:u0002", "purchased", "product:p0011")
+    assert not deferred.rec.graph.has_edge("user:u0002", "purchased", "product:p0011")
+    with pytest.raises(Exception, match="unknown user"):  # the grown graph's ids resolve,
+        deferred.write("events", {"user": "nobody", "target": "p0002", "kind": "view"})
+    assert deferred.write("events", {"user": "fresh-one", "target": "p0002",  # the others
+                                     "kind": "view", "ts": 1_700_000_100}).accepted == 1
+    assert deferred.snapshot()
+    assert deferred.rec.graph == deferred.graph
+
+    at_once = ServedState(small_demo_artifact, tmp_path / "at-once")
+    for route, body in [*(("events", e) for e in events[:3]), ("users", new_user),
+                        ("events", [*events[3:], {**events[0]}]),
+                        ("events", {"user": "fresh-one", "target": "p0002", "kind": "view",
+                                    "ts": 1_700_000_100})]:
+        at_once.write(route, body)
+    assert at_once.rec.graph == deferred.rec.graph
+    users = ["user:u0001", "user:u0002", "user:fresh-one"]
+    want = {u: [r.to_json() for r in at_once.rec.recommend(u, k=5)] for u in users}
+    assert {u: [r.to_json() for r in deferred.rec.recommend(u, k=5)] for u in users} == want
+    deferred.close()
+    at_once.detach()
+    loaded = Recommender.load(tmp_path / "deferred" / "snapshot")
+    assert {u: [r.to_json() for r in loaded.recommend(u, k=5)] for u in users} == want
