@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,19 @@ def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, l
     return text, missing
 
 
+@lru_cache(maxsize=64)
+def _checked(text: str, names: frozenset[str]) -> Query:
+    return check_query(text, PREFIXES, dict.fromkeys(names))
+
+
+def check_store_query(text: str, bindings: Mapping[str, Any] | None = None) -> Query:
+    """:func:`kg.sparql_check.check_query` with the store's prefixes, remembered by query text
+    and bound names (the check reads no bound value): a process that asks the same query
+    again, with the same or other values, parses it once. Only a query that passed is
+    remembered; a refused one is parsed and refused anew every time."""
+    return _checked(text, frozenset(bindings or ()))
+
+
 def _evaluate(conn: Any, folder: str, query: str, added: list[str],
               substitutions: dict[str, Identifier], limits: QueryLimits) -> None:
     """The child: open the store and answer (:func:`kg.sparql.send_answer`) without the
@@ -183,7 +197,7 @@ def store_sparql(
     query, QueryLimitError when the time or memory limit stops it.
     """
     limits = limits or QueryLimits()
-    prepared = check_query(query, PREFIXES, bindings)
+    prepared = check_store_query(query, bindings)
     terms = {name: to_term(v) for name, v in (bindings or {}).items()}
     for term in terms.values():
         oxigraph_term(term)  # a bad IRI is the caller's error, raised here and not in the child
