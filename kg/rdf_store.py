@@ -154,20 +154,28 @@ class _TextStream(io.RawIOBase):
         return n
 
 
-def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> StoreWritten:
-    """Write ``graph``'s triples into a new store ``folder/STORE_DIR`` and close it; what was
-    written. FileExistsError if that folder exists (it is never overwritten)."""
+def load_text(target: str | os.PathLike[str], items: Iterator[str]) -> int:
+    """Bulk-load N-Triples text ``items`` (whole lines each, as :func:`store_lines` makes
+    them) into a new store at ``target`` in one streamed load, and close it; the number of
+    lines read. FileExistsError if ``target`` exists (it is never overwritten)."""
     import pyoxigraph as ox
 
-    target = Path(folder) / STORE_DIR
+    target = Path(target)
     if target.exists() or target.is_symlink():
         raise FileExistsError(f"{target}: exists; a store is written only into a new folder")
     store = ox.Store(str(target))
-    stream = _TextStream(store_lines(graph))
+    stream = _TextStream(items)
     store.bulk_load(io.BufferedReader(stream, 1 << 20), format=ox.RdfFormat.N_TRIPLES)
-    loaded = stream.lines
     store.flush()
     del store  # closes RocksDB: its files are final from here on
+    return stream.lines
+
+
+def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> StoreWritten:
+    """Write ``graph``'s triples into a new store ``folder/STORE_DIR`` and close it; what was
+    written. FileExistsError if that folder exists (it is never overwritten)."""
+    target = Path(folder) / STORE_DIR
+    loaded = load_text(target, store_lines(graph))
     files = sorted(p for p in target.rglob("*") if p.is_file() and not p.is_symlink())
     # every line is a distinct triple but a parallel edge's repeated direct triple
     repeats = sum(len(c) - len(np.unique(c.src.astype(np.int64) * graph.num_nodes(c.dst_type)
