@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kg.atomic import atomic_write_json  # noqa: E402
+from kg.rdf_store import LOAD_STREAMS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "sparql_store.json"
 SECTIONS = ("notes", "world", "graph", "load", "queries", "rdflib")
@@ -98,7 +99,8 @@ class _Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def _load(graph: Any, tmp: Path, art: Path, lines_cap: int | None) -> dict[str, Any]:
+def _load(graph: Any, tmp: Path, art: Path, lines_cap: int | None, streams: int
+          ) -> dict[str, Any]:
     """Triples/s: text made, oxigraph's bulk load of the text, the build's write_store into
     ``art`` (or, with a cap, the same streamed load of the text's first ``lines_cap``
     lines)."""
@@ -117,19 +119,20 @@ def _load(graph: Any, tmp: Path, art: Path, lines_cap: int | None) -> dict[str, 
     (tmp / "bulk").mkdir()
     with _Clock() as bulk:
         store = ox.Store(str(tmp / "bulk" / "store"))
-        store.bulk_load(path=str(tmp / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(path=str(tmp / "graph.nt"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
         store.flush()
         del store
     (tmp / "graph.nt").unlink()
     art.mkdir(parents=True)
     with _Clock() as build:
         if lines_cap is None:
-            written = write_store(graph, art)
+            written = write_store(graph, art, streams=streams)
             files, triples = written.files, written.triples
         else:
-            load_text(art / STORE_DIR, items())
+            load_text(art / STORE_DIR, items(), streams=streams)
             files, triples = list((art / STORE_DIR).iterdir()), None
-    out = {"lines": lines, "triples": triples, "first_lines_only": lines_cap}
+    out = {"lines": lines, "triples": triples, "first_lines_only": lines_cap,
+           "write_store_streams": streams}
     for name, clock in (("text", text), ("bulk_load", bulk), ("write_store", build)):
         out[name] = {"seconds": round(clock.wall, 1), "cpu_seconds": round(clock.cpu, 1),
                      "triples_per_s": round(lines / clock.wall)}
@@ -316,6 +319,9 @@ def _arguments() -> argparse.Namespace:
                         help="leave out rdflib (keep its previous figures)")
     parser.add_argument("--slice", type=int, metavar="N",
                         help="load only the text's first N lines (with --only load)")
+    parser.add_argument("--load-streams", type=int, default=LOAD_STREAMS, metavar="K",
+                        help="bulk loads at once in write_store (default %(default)s; "
+                        "kg/rdf_store.py says what two cost)")
     parser.add_argument("--store", type=Path, metavar="DIR",
                         help="query the store in DIR (kept by --keep-store) instead of writing "
                         "one (with --only queries)")
@@ -359,7 +365,8 @@ def main() -> int:
         art = args.keep_store or tmp / "art"
         store_dir = None if args.store is None else args.store / STORE_DIR
         if args.only != "queries":
-            results["load"] = _stamped(run, _load(graph, tmp, art, args.slice))
+            results["load"] = _stamped(run, _load(graph, tmp, art, args.slice,
+                                                      args.load_streams))
             print(results["load"], flush=True)
             store_dir = art / STORE_DIR
         if args.only != "load":

@@ -106,16 +106,23 @@ def test_store_answers_as_rdflib(tricky_store, case):
     assert store.rows or query.startswith("SELECT ?p WHERE")
 
 
-def test_load_text_counts_its_lines_and_never_writes_into_an_existing_folder(tmp_path):
-    text = list(store_lines(tricky_graph()))
-    lines = load_text(tmp_path / "store", iter(text))
+@pytest.mark.parametrize("streams", [1, 2, 3])
+def test_load_text_counts_its_lines_and_never_writes_into_an_existing_folder(tmp_path, streams):
+    text = list(store_lines(tricky_graph())) * 40  # a repeated line is one triple
+    lines = load_text(tmp_path / "store", iter(text), streams=streams)
     assert lines == sum(item.count("\n") for item in text) > 0
-    assert store_sparql(tmp_path / "store", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-                        ).rows == [(len(to_rdflib(tricky_graph())),)]
+    export_store(tmp_path / "store", tmp_path / "all.nt")
+    assert set(Graph().parse(tmp_path / "all.nt", format="nt")) == set(to_rdflib(tricky_graph()))
     before = sorted(p.name for p in (tmp_path / "store").iterdir())
     with pytest.raises(FileExistsError, match="exists"):
         load_text(tmp_path / "store", iter(text))
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == before
+
+
+def test_a_bad_line_stops_every_load_and_is_raised(tmp_path):
+    good = "<urn:a> <urn:b> <urn:c> .\n"
+    with pytest.raises(SyntaxError):
+        load_text(tmp_path / "store", iter([good] * 50_000 + ["not a triple\n"] + [good] * 50_000))
 
 
 def test_a_passed_check_is_remembered_and_a_refusal_never(tricky_store, monkeypatch):
