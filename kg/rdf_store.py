@@ -132,9 +132,16 @@ def _edge_lines(c: EdgeColumns, srcs: list[str], dsts: list[str]) -> Iterator[st
 
 def store_lines(graph: KnowledgeGraph) -> Iterator[str]:
     """The graph as N-Triples text, one or more whole lines per item (module docstring)."""
+    known: dict[Node, str] = {}  # predicates and classes: a few dozen IRIs, each made once
     for node_type in NODE_TYPES:
+        node, subject = None, ""
         for s, p, o in node_triples(graph, node_type):
-            yield f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n"
+            if s is not node:  # a node's triples come together, with one subject term
+                node, subject = s, nt_term(s)
+            predicate = known.get(p) or known.setdefault(p, nt_term(p))
+            value = nt_term(o) if isinstance(o, RdfLiteral) else (
+                known.get(o) or known.setdefault(o, nt_term(o)))
+            yield f"{subject} {predicate} {value} .\n"
     uris: dict[str, list[str]] = {}
     for c in graph.edge_blocks():
         for node_type in (c.src_type, c.dst_type):
