@@ -3,7 +3,7 @@
 ``shopgraph query`` used to turn the whole graph into an in-memory rdflib graph on every
 call: at a million events, 3.3M direct triples took 270 s on the busy bench machine
 (bench/sparql_store.py). The triples are now written once into an embedded Oxigraph store
-(RocksDB files), :data:`STORE_DIR`, which a query opens read-only in tens of milliseconds
+(RocksDB files), :data:`STORE_DIR`, which a query opens read-only in about 9 ms of CPU
 (:mod:`kg.sparql_store`): inside the artifact when built with ``--rdf-store``, else beside
 it, made by the first query (:mod:`kg.rdf_cache`, which says why that is the default).
 
@@ -16,7 +16,7 @@ read-only writes nothing into the folder (tested). The alternative, an N-Quads d
 hashed and loaded lazily into a cache folder, would pay the whole load (15M triples at a
 million events: minutes) on the first query after every build or cache loss, and the cached
 copy outside the artifact would then be trusted without a hash of its own. Hashing the
-store's files costs what hashing any file does (4 s for 1.9 GB on the bench).
+store's files costs what hashing any file does (4 s for 1.9 GB on the busy bench machine).
 
 **Layout.** One graph holds every triple :func:`kg.rdf.triples` yields: each node's class,
 ``sg:index`` and attributes, one direct triple per edge, and the reified edge resources
@@ -30,14 +30,26 @@ had passed 2.9 GB when its load was stopped.
 
 **Writing.** Oxigraph's bulk loader is fastest on N-Triples text, so the edges (nearly all
 of the triples) are written as text lines from IRIs made once per node; node triples go
-through pyoxigraph's own terms, which check IRIs and escape literals.
+through pyoxigraph's own terms, which check IRIs and escape literals. One ``bulk_load``
+parses on the calling thread and sorts and writes each batch of a million triples on one
+worker thread, a batch at a time. At a million events (14.9M lines; CPU seconds, measured at
+load 14-24 where wall time means nothing) the load took 137 CPU s: the calling thread 58
+(the Python text 23 of them), the worker 79, so on two idle cores the worker bounds it near
+190k triples/s. Two loads at once (``streams=2``) split the worker's part but held 3.3 GB
+and growing against 1.9 GB for one (graph included; stopped there), so one is the default
+and ``bench/sparql_store.py --load-streams 2`` measures two. ``lenient`` loading saves 3-5%
+of the loader's CPU (1M-line slices, interleaved). ``Store.optimize()`` after the load was
+measured and left out: 21 CPU s more, 1.9 GB instead of 1.1 (41 files instead of 69), and
+the guarded query no faster (the read-only open in its child 16 ms CPU instead of 9, the
+query 0.6 ms instead of 3.3).
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -55,6 +67,7 @@ from kg.schema import NODE_TYPES
 
 STORE_DIR = "rdf_store"
 _CHUNK = 10_000  # items of store_lines encoded at a time (up to ~7 MB of text)
+LOAD_STREAMS = 1  # bulk loads at once (load_text; the module docstring says why one)
 _EXPORT_FORMATS = {".nt": "N_TRIPLES", ".ttl": "TURTLE"}
 
 
@@ -119,9 +132,16 @@ def _edge_lines(c: EdgeColumns, srcs: list[str], dsts: list[str]) -> Iterator[st
 
 def store_lines(graph: KnowledgeGraph) -> Iterator[str]:
     """The graph as N-Triples text, one or more whole lines per item (module docstring)."""
+    known: dict[Node, str] = {}  # predicates and classes: a few dozen IRIs, each made once
     for node_type in NODE_TYPES:
+        node, subject = None, ""
         for s, p, o in node_triples(graph, node_type):
-            yield f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n"
+            if s is not node:  # a node's triples come together, with one subject term
+                node, subject = s, nt_term(s)
+            predicate = known.get(p) or known.setdefault(p, nt_term(p))
+            value = nt_term(o) if isinstance(o, RdfLiteral) else (
+                known.get(o) or known.setdefault(o, nt_term(o)))
+            yield f"{subject} {predicate} {value} .\n"
     uris: dict[str, list[str]] = {}
     for c in graph.edge_blocks():
         for node_type in (c.src_type, c.dst_type):
@@ -131,19 +151,20 @@ def store_lines(graph: KnowledgeGraph) -> Iterator[str]:
 
 
 class _TextStream(io.RawIOBase):
-    """The text items of an iterator as a binary stream, so that one bulk load reads the
-    whole graph without its text ever being held whole (one load makes a third fewer bytes
-    than loading it in chunks: measured 1.1 GB against 1.9 GB at a million events)."""
+    """Text chunks as a binary stream, so that a bulk load reads the whole graph without its
+    text ever being held whole (one load makes a third fewer bytes than loading it in chunks:
+    measured 1.1 GB against 1.9 GB at a million events). ``next_text`` gives the next chunk
+    of whole lines, "" at the end."""
 
-    def __init__(self, items: Iterator[str]) -> None:
-        self._items, self._data, self._at, self.lines = items, b"", 0, 0
+    def __init__(self, next_text: Callable[[], str]) -> None:
+        self._next, self._data, self._at, self.lines = next_text, b"", 0, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while self._at >= len(self._data):
-            text = "".join(islice(self._items, _CHUNK))
+            text = self._next()
             if not text:
                 return 0
             self.lines += text.count("\n")
@@ -154,20 +175,62 @@ class _TextStream(io.RawIOBase):
         return n
 
 
-def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str]) -> StoreWritten:
-    """Write ``graph``'s triples into a new store ``folder/STORE_DIR`` and close it; what was
-    written. FileExistsError if that folder exists (it is never overwritten)."""
+def load_text(target: str | os.PathLike[str], items: Iterator[str], *,
+              streams: int = LOAD_STREAMS) -> int:
+    """Bulk-load N-Triples text ``items`` (whole lines each, as :func:`store_lines` makes
+    them) into a new store at ``target`` and close it; the number of lines read.
+    FileExistsError if ``target`` exists (it is never overwritten).
+
+    ``streams`` bulk loads run at once on threads (pyoxigraph releases the GIL while it
+    parses, sorts and writes), each taking the next chunk of ``items`` when it needs one
+    (the module docstring says what one and two cost). The loads are ``lenient``: every
+    IRI and literal of the text was made by pyoxigraph's own terms (:func:`nt_term`), so
+    the loader's second check of them is skipped."""
     import pyoxigraph as ox
 
-    target = Path(folder) / STORE_DIR
+    target = Path(target)
     if target.exists() or target.is_symlink():
         raise FileExistsError(f"{target}: exists; a store is written only into a new folder")
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+
+    def next_text() -> str:
+        with lock:
+            return "" if failed else "".join(islice(items, _CHUNK))
+
     store = ox.Store(str(target))
-    stream = _TextStream(store_lines(graph))
-    store.bulk_load(io.BufferedReader(stream, 1 << 20), format=ox.RdfFormat.N_TRIPLES)
-    loaded = stream.lines
-    store.flush()
-    del store  # closes RocksDB: its files are final from here on
+    readers = [_TextStream(next_text) for _ in range(streams)]
+
+    def load(store: Any, reader: _TextStream) -> None:
+        try:
+            store.bulk_load(io.BufferedReader(reader, 1 << 20), format=ox.RdfFormat.N_TRIPLES,
+                            lenient=True)
+        except BaseException as err:  # raised below, in the caller's thread; the other
+            failed.append(err)  # loads then read no more text
+
+    threads = [threading.Thread(target=load, args=(store, r), daemon=True)
+               for r in readers[1:]]
+    try:
+        for thread in threads:
+            thread.start()
+        load(store, readers[0])
+        for thread in threads:
+            thread.join()
+        if failed:
+            raise failed[0]
+        store.flush()
+    finally:
+        del store  # closes RocksDB: its files are final from here on
+    return sum(r.lines for r in readers)
+
+
+def write_store(graph: KnowledgeGraph, folder: str | os.PathLike[str], *,
+                streams: int = LOAD_STREAMS) -> StoreWritten:
+    """Write ``graph``'s triples into a new store ``folder/STORE_DIR`` (:func:`load_text`)
+    and close it; what was written. FileExistsError if that folder exists (it is never
+    overwritten)."""
+    target = Path(folder) / STORE_DIR
+    loaded = load_text(target, store_lines(graph), streams=streams)
     files = sorted(p for p in target.rglob("*") if p.is_file() and not p.is_symlink())
     # every line is a distinct triple but a parallel edge's repeated direct triple
     repeats = sum(len(c) - len(np.unique(c.src.astype(np.int64) * graph.num_nodes(c.dst_type)

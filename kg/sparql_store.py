@@ -3,9 +3,11 @@
 :func:`store_sparql` is :func:`kg.sparql.sparql` for a pyoxigraph store folder: the query is
 checked first by :func:`kg.sparql_check.check_query` (read-only: updates, ``LOAD``,
 ``SERVICE``, ``FROM``, ``CONSTRUCT``/``DESCRIBE`` and unknown binding names are refused
-before anything is opened), then evaluated in a forked child under the same time, memory
-and row limits (:func:`kg.sparql.evaluate_in_child`). The child opens the store itself,
-read-only, so no RocksDB handle or thread crosses a fork.
+before anything is opened; a check that passed is remembered per process and query text,
+:func:`check_store_query`, since rdflib's parse costs about 12 ms of CPU, a third of a
+guarded call at a million events, docs/scale.md), then evaluated in a forked child under
+the same time, memory and row limits (:func:`kg.sparql.evaluate_in_child`). The child
+opens the store itself, read-only, so no RocksDB handle or thread crosses a fork.
 
 Bound values become pyoxigraph terms passed as ``substitutions`` (SEP-0007: the variable is
 replaced by the term in the parsed query), never pasted into the query text. Oxigraph
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +151,20 @@ def prepare_bound(text: str, query: Query, names: Sequence[str]) -> tuple[str, l
     return text, missing
 
 
+@lru_cache(maxsize=64)
+def _checked(text: str, names: frozenset[str]) -> Query:
+    return check_query(text, PREFIXES, dict.fromkeys(names))
+
+
+def check_store_query(text: str, bindings: Mapping[str, Any] | None = None) -> Query:
+    """:func:`kg.sparql_check.check_query` with the store's prefixes, remembered by query text
+    and bound names (the check reads no bound value): a process that asks the same query
+    again, with the same or other values, parses it once. Only a query that passed is
+    remembered; a refused one is parsed and refused anew every time. The parsed query is
+    shared: read it, never change it."""
+    return _checked(text, frozenset(bindings or ()))
+
+
 def _evaluate(conn: Any, folder: str, query: str, added: list[str],
               substitutions: dict[str, Identifier], limits: QueryLimits) -> None:
     """The child: open the store and answer (:func:`kg.sparql.send_answer`) without the
@@ -183,7 +200,7 @@ def store_sparql(
     query, QueryLimitError when the time or memory limit stops it.
     """
     limits = limits or QueryLimits()
-    prepared = check_query(query, PREFIXES, bindings)
+    prepared = check_store_query(query, bindings)
     terms = {name: to_term(v) for name, v in (bindings or {}).items()}
     for term in terms.values():
         oxigraph_term(term)  # a bad IRI is the caller's error, raised here and not in the child

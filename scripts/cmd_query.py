@@ -76,15 +76,14 @@ def run_query(args: argparse.Namespace) -> int:
     print a table."""
     from kg.artifact import open_artifact
     from kg.graph_io import EDGES_FILE, NODES_FILE, read_graph
-    from kg.rdf import PREFIXES, to_rdflib
+    from kg.rdf import to_rdflib
     from kg.rdf_cache import artifact_store
     from kg.sparql import QueryLimits, sparql
-    from kg.sparql_check import check_query
-    from kg.sparql_store import store_sparql
+    from kg.sparql_store import check_store_query, store_sparql
 
     limits = QueryLimits(args.timeout, args.max_rows, args.max_memory_mb)
     bindings = dict(parse_binding(b) for b in args.bind)
-    check_query(args.query, PREFIXES, bindings)  # refuse before loading anything
+    check_store_query(args.query, bindings)  # refuse before loading anything (parsed once)
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
     try:
         folder = artifact_store(files, progress=not args.no_progress)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, Literal
 
+import kg.sparql_store
 from kg.artifact import load_artifact, open_artifact
 from kg.artifact_files import ArtifactError, file_sha256
 from kg.graph import KnowledgeGraph
@@ -19,6 +20,7 @@ from kg.rdf import import_rdf, to_rdflib
 from kg.rdf_store import (
     STORE_DIR,
     export_store,
+    load_text,
     store_folder,
     store_lines,
     write_store,
@@ -104,6 +106,49 @@ def test_store_answers_as_rdflib(tricky_store, case):
     assert store.rows or query.startswith("SELECT ?p WHERE")
 
 
+@pytest.mark.parametrize("streams", [1, 2, 3])
+def test_load_text_counts_its_lines_and_never_writes_into_an_existing_folder(tmp_path, streams):
+    text = list(store_lines(tricky_graph())) * 40  # a repeated line is one triple
+    lines = load_text(tmp_path / "store", iter(text), streams=streams)
+    assert lines == sum(item.count("\n") for item in text) > 0
+    export_store(tmp_path / "store", tmp_path / "all.nt")
+    assert set(Graph().parse(tmp_path / "all.nt", format="nt")) == set(to_rdflib(tricky_graph()))
+    before = sorted(p.name for p in (tmp_path / "store").iterdir())
+    with pytest.raises(FileExistsError, match="exists"):
+        load_text(tmp_path / "store", iter(text))
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == before
+
+
+def test_a_bad_line_stops_every_load_and_is_raised(tmp_path):
+    good = "<urn:a> <urn:b> <urn:c> .\n"
+    with pytest.raises(SyntaxError):
+        load_text(tmp_path / "store", iter([good] * 50_000 + ["not a triple\n"] + [good] * 50_000))
+
+
+def test_a_passed_check_is_remembered_and_a_refusal_never(tricky_store, monkeypatch):
+    """The same query text with the same bound names is parsed once per process; other names
+    are checked anew, and a refused query is refused every time."""
+    parsed = []
+    check = kg.sparql_store.check_query
+    monkeypatch.setattr(kg.sparql_store, "check_query",
+                        lambda text, *rest: parsed.append(text) or check(text, *rest))
+    kg.sparql_store._checked.cache_clear()
+    query = "SELECT ?t WHERE { ?u rel:purchased ?p . ?p attr:title ?t }"
+    rdf = to_rdflib(tricky_graph())
+    for user in ("user:1", "user:2", "user:1"):
+        assert _rows(store_sparql(tricky_store, query, {"u": user})) == _rows(
+            sparql(rdf, query, {"u": user}))
+    assert parsed == [query]
+    with pytest.raises(SparqlError, match=r"--bind v: the query has no variable \?v"):
+        store_sparql(tricky_store, query, {"v": "user:1"})
+    insert = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    for _ in range(2):
+        with pytest.raises(SparqlError, match="read-only"):
+            store_sparql(tricky_store, insert)
+    assert parsed == [query, query, insert, insert]
+    kg.sparql_store._checked.cache_clear()
+
+
 def test_select_star_keeps_the_bound_column(tricky_store):
     query = "SELECT * WHERE { ?u rel:purchased ?p . ?p attr:title ?t }"
     store = store_sparql(tricky_store, query, {"u": "user:1"})
@@ -187,6 +232,8 @@ def test_time_memory_and_row_limits(tricky_store):
     with pytest.raises(QueryLimitError, match=r"memory limit (of|is) 512 MB"):
         store_sparql(tricky_store, bigger, limits=QueryLimits(seconds=60, memory_mb=512))
     assert time.perf_counter() - began < 50  # stopped by memory, not by time
+    with pytest.raises(QueryLimitError, match="time limit of 1 s"):
+        store_sparql(tricky_store, runaway, limits=QueryLimits(seconds=1))  # check remembered
     cut = store_sparql(tricky_store, "SELECT ?s WHERE { ?s ?p ?o }",
                        limits=QueryLimits(max_rows=3))
     assert len(cut.rows) == 3 and "row limit of 3" in (cut.stopped or "")

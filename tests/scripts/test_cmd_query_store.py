@@ -65,6 +65,24 @@ def test_by_default_the_first_query_makes_the_store_beside_the_artifact(tmp_path
     assert import_rdf(out_nt) == load_artifact(art).graph
 
 
+def test_the_command_parses_its_query_once(built, monkeypatch, capsys):
+    import kg.sparql_check
+    import kg.sparql_store
+
+    parsed = []
+    check = kg.sparql_check.check_query
+    for module in (kg.sparql_check, kg.sparql_store):  # wherever it is looked up from
+        monkeypatch.setattr(module, "check_query",
+                            lambda text, *rest: parsed.append(text) or check(text, *rest))
+    kg.sparql_store._checked.cache_clear()
+    assert main(["query", str(built), QUERY, "--bind", "u=user:1", "--no-progress"]) == 0
+    assert "Green tea" in capsys.readouterr().out and parsed == [QUERY]
+    insert = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    assert main(["query", str(built), insert, "--no-progress"]) == 2
+    assert "read-only" in capsys.readouterr().err and parsed == [QUERY, insert]
+    kg.sparql_store._checked.cache_clear()
+
+
 def test_a_tampered_store_stops_the_query(built, capsys):
     current = built / STORE_DIR / "CURRENT"
     current.write_bytes(current.read_bytes() + b"x")
