@@ -46,12 +46,10 @@ import numpy as np
 
 from recommend.hybrid.blend import twice_standard_error
 from recommend.marketer.audience import activity, audience_parts, top_users
-from recommend.marketer.propensity import choose_tau
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-    from kg.graph import KnowledgeGraph
     from recommend.hybrid.blend import Blend
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.model import HybridModel
@@ -113,11 +111,11 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
 
 
 def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
-                  blend: Blend, graph: KnowledgeGraph | None = None
-                  ) -> tuple[HybridConfig, dict[str, Any]]:
-    """``config`` with ``audience_category_weight`` chosen for the served ``blend`` of the
-    components ``train`` fitted on ``split``'s training graph, and (given the whole ``graph``)
-    ``audience_activity_tau`` chosen on its time cut; and the choices' record."""
+                  blend: Blend) -> tuple[HybridConfig, dict[str, Any]]:
+    """``config`` with ``audience_category_weight`` chosen on the validation split for the
+    served ``blend`` of the components ``train`` fitted on ``split``'s training graph, and
+    the choice's record (the fallback of :func:`recommend.marketer.cut_choice.choose_on_cut`,
+    which the build asks next)."""
     from recommend.hybrid.model import HybridModel
 
     probe = HybridModel(split.train_graph, config, {n: train[n] for n in blend.names}, blend)
@@ -126,9 +124,4 @@ def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, An
                                             config.audience_category_weight, seed=config.seed)
     if chosen is not None:
         config = dataclasses.replace(config, audience_category_weight=chosen)
-    if graph is None:
-        return config, record
-    tau, record["activity"] = choose_tau(graph, config.audience_activity_taus)
-    if tau is not None:
-        config = dataclasses.replace(config, audience_activity_tau=tau)
     return config, record
