@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from recommend.hybrid.component import FitShared
     from recommend.hybrid.config import HybridConfig
 
-__all__ = ["choose_on_cut", "grid_recall"]
+__all__ = ["choose_on_cut", "grid_recall", "pick_weights"]
 
 Weights = tuple[float, float, float]  # (category b, activity a, decay tau)
 
@@ -87,11 +87,8 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     if isinstance(found, str):
         return config, {**record, "note": found + ": the weights are kept"}
     recall, products, size = found
+    chosen, best, gain, margin = pick_weights(recall, default)
     mean = {w: float(np.mean(r)) for w, r in recall.items()}
-    best = max(grid, key=lambda w: (round(mean[w], 6), -w[1], -w[0], -w[2]))
-    gain = np.asarray(recall[best]) - np.asarray(recall[default])
-    margin = twice_standard_error(gain)
-    chosen = best if gain.mean() > margin else default
     config = dataclasses.replace(config, audience_category_weight=chosen[0],
                                  audience_activity_weight=chosen[1],
                                  audience_activity_tau=chosen[2])
@@ -100,13 +97,25 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     top = sorted(mean, key=lambda w: -mean[w])[:10]
     return config, {**record, "chosen": _label(chosen), "best": _label(best),
                     "default": _label(default), "cut": cut.cut, "products": products,
-                    "size": size, "gain_over_default": round(float(gain.mean()), 4),
+                    "size": size, "gain_over_default": round(gain, 4),
                     "two_standard_errors": round(margin, 4),
                     "recall": {"chosen": round(mean[chosen], 4),
                                "default": round(mean[default], 4),
                                "best_by_activity_weight": by_a,
                                "top": {_label(w): round(mean[w], 4) for w in top}},
                     "seconds": round(time.perf_counter() - began, 2)}
+
+
+def pick_weights(recall: dict[Weights, list[float]], default: Weights
+                 ) -> tuple[Weights, Weights, float, float]:
+    """The setting served (the best mean recall, ties to the smaller ``a`` then ``b``, if its
+    paired per-product gain over ``default`` exceeds twice its standard error, else
+    ``default``), the best, the gain and the margin."""
+    mean = {w: float(np.mean(r)) for w, r in recall.items()}
+    best = max(mean, key=lambda w: (round(mean[w], 6), -w[1], -w[0], -w[2]))
+    gain = np.asarray(recall[best]) - np.asarray(recall[default])
+    margin = twice_standard_error(gain)
+    return (best if gain.mean() > margin else default), best, float(gain.mean()), margin
 
 
 def _grid(config: HybridConfig) -> list[Weights]:
