@@ -233,8 +233,8 @@ class HybridConfig:
     # times their take rate ** weight (0: off; chosen from the weights on a time cut), decayed
     # by tau (a share of the span; chosen)
     audience_activity_weight: float = 0.0
-    audience_activity_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0)
-    audience_activity_taus: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)
+    audience_activity_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+    audience_activity_taus: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
     audience_activity_tau: float = 0.01
     seed: int = 0
 
