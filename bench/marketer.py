@@ -34,7 +34,8 @@ most followers and degree discount, all measured on fresh worlds; and seconds pe
 over up to 1,000 candidates.
 
 **Scale** (``--big``): a demo world of 100k users; audience p50 (wall and CPU) over 20
-products, at the served weights and with the take rate off and on.
+products, at the served weights and with the take rate off (what the build served before its
+time-cut choice) and on; the fit's steps in seconds (``audience_time_cut``: that choice).
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/marketer.py [--products 100] [--big]``;
 writes bench/results/marketer.json.
@@ -148,7 +149,11 @@ def big_case(work: Path) -> dict[str, Any]:
                            "build_seconds": round(build_s, 1), "blend": rec.model.blend.kind,
                            "components": list(rec.model.blend.names),
                            "activity_weight": served.audience_activity_weight,
-                           "activity_tau": served.audience_activity_tau}
+                           "activity_tau": served.audience_activity_tau,
+                           "category_weight": served.audience_category_weight,
+                           # the fit's steps in seconds, the time-cut choice among them
+                           "fit_seconds": rec.model.info.get("seconds"),
+                           "audience_choice": rec.model.info.get("audience")}
     for name, config in variants.items():
         model = dataclasses.replace(rec.model, config=config)
         times, cpu = [], []

@@ -71,43 +71,19 @@ def load_graph(folder: Path) -> Any:
 
 def time_cut(graph: Any, quantile: float = 0.8, *, enrich: bool = True
              ) -> tuple[Any, sp.csr_matrix, float]:
-    """The training graph before the cut, the (users x products) test takers, the cut.
-
-    The training graph holds only what was known at the cut: every timed edge at or after it
-    is left out (a purchase after the cut of a product viewed before it too, though that
-    pair is no test pair), with the pairs new after it and the posts that name them.
-    ``enrich``: add the profile stage's relations first (a training graph has them)."""
-    from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
-    from recommend.hybrid.split import graph_without_pairs, leaky_post_edges, rederive
+    """The training graph before the cut, the (users x products) test takers, the cut
+    (:func:`recommend.marketer.timecut.time_cut`, the build's own time cut, here on the whole
+    dataset). ``enrich``: add the profile stage's relations first (a training graph has
+    them)."""
+    from recommend.marketer.timecut import time_cut as cut_graph
     from recommend.profiles import enrich_graph
 
     if enrich:
         enrich_graph(graph, embeddings=False)
-    first_target = latest_times(graph, TARGETS, first=True).tocoo()
-    known = first_target.data > NO_TIME
-    cut = float(np.quantile(first_target.data[known], quantile))
-    first_event = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
-    late = (first_event.data >= cut) & (first_event.data > NO_TIME)
-    users, products = first_event.row[late], first_event.col[late]
-    codes = users.astype(np.int64) * graph.num_nodes("product") + products
-    drops = leaky_post_edges(graph, users, products, first_event.data[late])
-    for c in graph.edge_blocks():  # nothing from the test period: every edge at or after it
-        key = (c.src_type, c.relation, c.dst_type)
-        after = c.ts >= cut  # NaN (no time): kept
-        if after.any():
-            drops[key] = drops[key] | after if key in drops else after
-    derived = [r for r in ("co_bought", "interested_in", "member_of") if graph.num_edges(r)]
-    train = graph_without_pairs(graph, codes, drop_relations=derived, drop_edges=drops)
-    rederive(train, derived)
-    test_pairs = known & (first_target.data >= cut)
-    taken = sp.csr_matrix((np.ones(int(test_pairs.sum())),
-                           (first_target.row[test_pairs], first_target.col[test_pairs])),
-                          shape=first_target.shape)
-    # only pairs new after the cut (no event before it) are test takers
-    taken = taken.multiply(sp.csr_matrix((np.ones(len(users)), (users, products)),
-                                         shape=first_target.shape)).tocsr()
-    taken.data[:] = 1.0
-    return train, taken, cut
+    found = cut_graph(graph, quantile, targets=TARGETS)
+    if found is None:
+        raise ValueError("the dataset has fewer than two timed takes: no time cut")
+    return found.train, found.taken, found.cut
 
 
 def category_buyers(graph: Any, i: int) -> np.ndarray:
@@ -147,6 +123,10 @@ def sizes_of(n_users: int) -> dict[str, int]:
     return {"100": 100, "1000": 1000, "5%": max(1, n_users // 20)}
 
 
+#: The activity weights swept on the test, as a diagnostic (bench only).
+DIAGNOSTIC_A = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
 def known_takers(model: Any, taken: sp.csr_matrix, n_products: int
                  ) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
     """The takers among users known at the cut (columns), those unknown, and up to
@@ -170,6 +150,28 @@ def audience_list(parts: Any, unknown: np.ndarray, active: np.ndarray, n: int,
     scores = parts.scores(*weights, rate)[0]
     scores[unknown] = -np.inf
     return top_users(scores, n, active)
+
+
+def diagnostic_summary(recall_5: dict[tuple[float, float, float], list[float]],
+                       baseline: float) -> dict[str, Any]:
+    """The best recall at 5% of users on the test over every (b, a, tau) swept, and the best
+    per activity weight ``a``, against the category buyers': what any weight could reach (a
+    diagnostic of the score's form, never a choice)."""
+    mean = {w: float(np.mean(r)) for w, r in recall_5.items() if r}
+    if not mean:
+        return {}
+
+    def told(w: tuple[float, float, float]) -> dict[str, Any]:
+        return {"category": w[0], "activity": w[1], "tau": w[2] if w[1] > 0 else None,
+                "recall@5%": round(mean[w], 4),
+                "vs_category": round(mean[w] / max(baseline, 1e-9), 3)}
+
+    best = max(mean, key=lambda w: mean[w])
+    per_a = {f"{a:g}": told(max((w for w in mean if w[1] == a), key=lambda w: mean[w]))
+             for a in sorted({w[1] for w in mean})}
+    return {"note": "best over the weights swept, measured on the test itself: a diagnostic "
+                    "of what the score's form can reach, not a choice",
+            "best": told(best), "best_by_activity_weight": per_a}
 
 
 def recall(top: np.ndarray, truth: np.ndarray, sizes: dict[str, int]) -> dict[str, float]:
@@ -212,10 +214,19 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     known = n_users - len(unknown)
     active = activity(model)
     seen = model.seen_
-    b, a = model.config.audience_category_weight, model.config.audience_activity_weight
-    weights = {"audience": (b, a), "taste_only": (b, 0.0), "with_rate": (b, 1.0),
-               "hybrid_only": (0.0, 0.0)}
-    rate = take_rate(model.graph, model.config.audience_activity_tau)
+    config = model.config
+    b, a, tau = (config.audience_category_weight, config.audience_activity_weight,
+                 config.audience_activity_tau)
+    # what the build served before the time-cut choice: the validation's b, no rate
+    b_before = (model.info.get("audience") or {}).get("chosen",
+                                                      HybridConfig().audience_category_weight)
+    weights = {"audience": (b, a, tau), "before_time_cut": (b_before, 0.0, tau),
+               "taste_only": (b, 0.0, tau), "with_rate": (b, 1.0, tau),
+               "hybrid_only": (0.0, 0.0, tau)}
+    sweep = [(b_, a_, t_) for b_ in sorted({0.0, b, b_before, 1.0}) for a_ in DIAGNOSTIC_A
+             for t_ in (config.audience_activity_taus if a_ > 0 else (tau,))]
+    rates = {t_: take_rate(model.graph, t_) for t_ in {tau, *config.audience_activity_taus}}
+    diagnostic: dict[tuple[float, float, float], list[float]] = {w: [] for w in sweep}
     methods = (*weights, "category_buyers", "neighbour_buyers")
     metrics: dict[str, dict[str, list[float]]] = {
         m: {f"{k}@{s}": [] for s in sizes for k in ("recall", "precision")} for m in methods}
@@ -229,11 +240,14 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         t0 = time.perf_counter()  # the served audience: the columns, then its weight
         parts = audience_parts(model, i)
         lists = {"audience": audience_list(parts, unknown, active, max(sizes.values()),
-                                           weights["audience"], rate)}
+                                           weights["audience"][:2], rates[tau])}
         times.append(time.perf_counter() - t0)
-        for m in ("taste_only", "with_rate", "hybrid_only"):
-            lists[m] = audience_list(parts, unknown, active, max(sizes.values()), weights[m],
-                                     rate)
+        for m in ("before_time_cut", "taste_only", "with_rate", "hybrid_only"):
+            lists[m] = audience_list(parts, unknown, active, max(sizes.values()),
+                                     weights[m][:2], rates[tau])
+        for w in sweep:  # a diagnostic on the test: never a choice
+            top = audience_list(parts, unknown, active, sizes["5%"], w[:2], rates[w[2]])
+            diagnostic[w].append(float(np.isin(top, truth).sum() / len(truth)))
         lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))
         lists["neighbour_buyers"] = ranked(neighbour_buyers(seen, i), have, max(sizes.values()))
         for m, top in lists.items():
@@ -276,6 +290,9 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         "taste_only_vs_category": ratio("taste_only", "category_buyers"),
         "with_rate_vs_category": ratio("with_rate", "category_buyers"),
         "hybrid_only_vs_category": ratio("hybrid_only", "category_buyers"),
+        "before_time_cut_vs_category": ratio("before_time_cut", "category_buyers"),
+        "diagnostic_on_test": diagnostic_summary(
+            diagnostic, mean["category_buyers"]["recall@5%"]),
         "target": target_judgement(ratio("audience", "category_buyers"), not_informative),
         "explained_share": round(float(np.mean(explained)), 4) if explained else None,
         "shown_path_share": round(float(np.mean(shown)), 4) if shown else None,

@@ -41,6 +41,7 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "audience_category_weight": (0.0, True, False),
     "audience_category_weights": (0.0, True, False), "audience_activity_weight": (0.0, True, False),
     "audience_activity_taus": (0.0, False, False), "audience_activity_tau": (0.0, False, False),
+    "audience_activity_weights": (0.0, True, False),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
@@ -142,8 +143,9 @@ class HybridConfig:
     by the best of ``audience_category_weights`` on the validation split
     (:mod:`recommend.marketer.tune`; empty: keep the fixed one), and multiplies it by the
     users' recency-decayed take rate to the power ``audience_activity_weight`` (0: off), its
-    decay ``audience_activity_tau`` chosen from ``audience_activity_taus`` by the build on the
-    graph's own time cut (:mod:`recommend.marketer.propensity`).
+    decay ``audience_activity_tau``; the build then chooses all three from their grids
+    (``audience_activity_weights``, ``audience_activity_taus``) on a time cut of its own
+    graph (:mod:`recommend.marketer.cut_choice`; an empty grid keeps the value).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -228,9 +230,11 @@ class HybridConfig:
     # the marketer's audience: (1 - b) * hybrid + b * category activity (recommend/marketer)
     audience_category_weight: float = 0.3
     audience_category_weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-    # times their take rate ** weight (0: off), decayed by tau (a share of the span; chosen)
+    # times their take rate ** weight (0: off; chosen from the weights on a time cut), decayed
+    # by tau (a share of the span; chosen)
     audience_activity_weight: float = 0.0
-    audience_activity_taus: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)
+    audience_activity_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+    audience_activity_taus: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
     audience_activity_tau: float = 0.01
     seed: int = 0
 

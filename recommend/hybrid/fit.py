@@ -53,6 +53,7 @@ from recommend.hybrid.select import (
 )
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
+from recommend.marketer.cut_choice import choose_on_cut
 from recommend.marketer.tune import tune_audience
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def fit_hybrid(
     clock.lap("fit_blend")
     if config.audience_category_weights:
         say("choosing the audience's category weight")
-        config, info["audience"] = tune_audience(split, config, train, blend, graph)
+        config, info["audience"] = tune_audience(split, config, train, blend)
         clock.lap("audience")
     say("refitting components on all data")
     states = {n: c.state() for n, c in train.items() if isinstance(c, PathComponent)}
@@ -169,6 +170,11 @@ def fit_hybrid(
     # of the whole graph would otherwise come on top of them (the build's peak memory)
     del split, train, tuned
     release_memory()
+    say("choosing the audience's weights on a time cut")
+    config, info.setdefault("audience", {})["time_cut"] = choose_on_cut(
+        graph, config, blend, FitShared(content, path_states=states))
+    release_memory()
+    clock.lap("audience_time_cut")
     comps = _fit_components(graph, config, FitShared(content, path_states=states))
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely

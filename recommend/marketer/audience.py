@@ -23,18 +23,19 @@ user's activity in the product's categories (:func:`recommend.marketer.columns.c
 min-max over the candidates): ``(1 - b) * hybrid + b * category``, the hybrid's total scaled
 to span 1 over the candidates (a common factor: its parts keep their proportions). ``b`` is
 the config's ``audience_category_weight``, which the build chooses per artifact on its own
-validation split (:mod:`recommend.marketer.tune`); ``b = 0`` is the hybrid alone.
+validation split (:mod:`recommend.marketer.tune`), then on its time cut (below); ``b = 0`` is
+the hybrid alone.
 
 That blend, the *taste*, still answers "which product, if they take one?". Who takes one at
 all in the coming period is the person's own pace: ``P(u takes i) ~ P(u active) x P(i |
 u)``. So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLOOR`, the
 taste shifted to start at 0 over the candidates), ``rate`` each user's recency-decayed take
 rate (:func:`recommend.marketer.propensity.take_rate`, scaled to [0, 1]) and ``a`` the
-config's ``audience_activity_weight`` (1: the product of the two probabilities; 0, the
-default, leaves the taste's order as it was: ``bench/marketer.py`` shows it helps on ML-100K
-and Amazon 2018 and hurts on the demo worlds, and the build cannot yet tell which) with its
-decay ``audience_activity_tau``, chosen by the build on the graph's own time cut
-(:mod:`recommend.marketer.tune`).
+config's ``audience_activity_weight`` (1: the product of the two probabilities; 0 leaves the
+taste's order as it was) with its decay ``audience_activity_tau``. The build chooses ``a``,
+the decay and ``b`` together on a time cut of its own graph
+(:mod:`recommend.marketer.cut_choice`): ``bench/marketer.py`` shows the rate helps on
+ML-100K and Amazon 2018 and hurts on the demo worlds, so no fixed weight fits.
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them

@@ -14,7 +14,9 @@ The decay is chosen per graph (:func:`choose_tau`, by the build) the way the rat
 at the graph's own time cut (the 80th percentile of its first take times), the rate of each
 user known before it (a product event) is taken from their takes before it, and the decay
 whose rate ranks best the users who take anything after it (recall of the top 100 and 5% of
-users) is kept.
+users) is kept. With the audience's weights then chosen together on a time cut of the graph
+(:mod:`recommend.marketer.cut_choice`), this is the decay served unless that choice turns the
+rate on with another.
 
 Takes without a time (a graph without timestamps, or some untimed records) count as old: at
 the weight of the graph's oldest timed take, or 1 each when no take is timed (the plain count:

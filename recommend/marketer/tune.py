@@ -1,4 +1,4 @@
-"""The audience's category weight ``b``, chosen per artifact on the build's validation split.
+"""The audience's category weight ``b``, first chosen per artifact on the build's validation split.
 
 The audience (:mod:`recommend.marketer.audience`) is ``(1 - b) * hybrid + b * category``. How
 much the users' appetite for a product's categories adds to the hybrid differs by data: on the
@@ -21,19 +21,14 @@ per-product gain over it exceeds twice its standard error. The bench showed why
 (``bench/marketer.py``): with the best mean alone, Amazon 2018's 19 products chose 0.5 over
 0.3 by 0.015 of recall on validation, and its test recall@100 halved (0.47 to 0.38).
 
-Then the take rate's decay ``tau`` (:mod:`recommend.marketer.propensity`,
-:func:`~recommend.marketer.propensity.choose_tau`), on the whole graph's own time cut: the
-rate estimates who takes anything in the coming period, which needs no hybrid (chosen with
-the rate off too, so that turning it on serves a chosen decay). Its weight ``a``
-(``audience_activity_weight``; 1 is ``P(active) x P(i | u)``, 0 off, the default) is not
-chosen here. The
-split cannot judge it: it holds out each validated user's latest products but keeps their
-other takes of the same days, so the probe's taste (its session and history components)
-already knows who was active then, and a rate measured before the cut looks useless beside
-it (ML-100K's validation: 0.57 recall without the rate, 0.40 to 0.54 with it; the bench's
-true time cut: 1.18x the category baseline with it, 0.91x without), and the bench shows no
-single weight fits every dataset (with the rate at 1, the demo world's recall@1000 fell from
-1.82x the category baseline to 1.29x): it stays off until a validation can judge it.
+This is the build's first choice of ``b``, and its fallback: the build then chooses ``b``,
+the take rate's weight ``a`` and its decay together on a time cut of its own graph
+(:mod:`recommend.marketer.cut_choice`), which asks what the audience is asked (who takes the
+product in the coming period); where that cut cannot judge (no times, too few products with
+takers after it) this ``b`` is served. The split cannot judge ``a``: it holds out each
+validated user's latest products but keeps their other takes of the same days, so the
+probe's taste already knows who was active then (ML-100K's validation: 0.57 recall without
+the rate, 0.40 to 0.54 with it; the bench's true time cut says the opposite).
 """
 
 from __future__ import annotations
@@ -46,12 +41,10 @@ import numpy as np
 
 from recommend.hybrid.blend import twice_standard_error
 from recommend.marketer.audience import activity, audience_parts, top_users
-from recommend.marketer.propensity import choose_tau
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-    from kg.graph import KnowledgeGraph
     from recommend.hybrid.blend import Blend
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.model import HybridModel
@@ -113,11 +106,11 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
 
 
 def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
-                  blend: Blend, graph: KnowledgeGraph | None = None
-                  ) -> tuple[HybridConfig, dict[str, Any]]:
-    """``config`` with ``audience_category_weight`` chosen for the served ``blend`` of the
-    components ``train`` fitted on ``split``'s training graph, and (given the whole ``graph``)
-    ``audience_activity_tau`` chosen on its time cut; and the choices' record."""
+                  blend: Blend) -> tuple[HybridConfig, dict[str, Any]]:
+    """``config`` with ``audience_category_weight`` chosen on the validation split for the
+    served ``blend`` of the components ``train`` fitted on ``split``'s training graph, and
+    the choice's record (the fallback of :func:`recommend.marketer.cut_choice.choose_on_cut`,
+    which the build asks next)."""
     from recommend.hybrid.model import HybridModel
 
     probe = HybridModel(split.train_graph, config, {n: train[n] for n in blend.names}, blend)
@@ -126,9 +119,4 @@ def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, An
                                             config.audience_category_weight, seed=config.seed)
     if chosen is not None:
         config = dataclasses.replace(config, audience_category_weight=chosen)
-    if graph is None:
-        return config, record
-    tau, record["activity"] = choose_tau(graph, config.audience_activity_taus)
-    if tau is not None:
-        config = dataclasses.replace(config, audience_activity_tau=tau)
     return config, record

@@ -91,7 +91,7 @@ def test_the_default_build_records_its_choice_and_serves_it(small_demo_artifact)
     assert "chosen" in record or "fixed weight is kept" in record["note"]
     item = rec.graph.nodes("product")[0]
     assert f"weight {config.audience_category_weight:g}" in rec.audience(item, 5).method
-    activity = record["activity"]  # the build passes its graph: the rate's decay is chosen
+    activity = record["time_cut"]["activity"]  # the rate's decay is chosen on its own
     assert activity.get("chosen", 0.01) == config.audience_activity_tau
     assert "chosen" in activity or "kept" in activity["note"]
 

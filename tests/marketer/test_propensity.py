@@ -96,7 +96,7 @@ def test_the_build_chooses_the_decay_and_the_rate_is_served_when_on(small_demo_a
     rec = Recommender.load(small_demo_artifact)
     config = rec.model.config
     assert config.audience_activity_weight == 0.0  # off by default
-    record = rec.model.info["audience"]["activity"]
+    record = rec.model.info["audience"]["time_cut"]["activity"]
     assert record.get("chosen", 0.01) == config.audience_activity_tau
     item = rec.graph.nodes("product")[0]
     assert "take rate" not in rec.audience(item, 10).method

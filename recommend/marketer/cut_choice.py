@@ -1,0 +1,182 @@
+"""The audience's weights chosen by the build on a time cut of its own training data.
+
+The audience (:mod:`recommend.marketer.audience`) scores ``log(taste) + a * log(rate)``, the
+taste ``(1 - b) * hybrid + b * category`` and the rate a take rate decayed by ``tau``
+(:mod:`recommend.marketer.propensity`). What it is asked, and what the bench judges, is who
+takes a product *in the coming period*. The build's validation split cannot judge ``a``: it
+holds out each user's latest products but keeps their other takes of the same days, so the
+probe's taste already knows who was active then (ML-100K: 0.57 recall without the rate, 0.40
+to 0.54 with it, where the bench's true time cut says the opposite). Reusing the validation
+model is not leak-free for the same reason: its training graph holds every take after any
+global cut except the held-out pairs.
+
+So the build cuts its own graph in time (:func:`recommend.marketer.timecut.time_cut`, the
+80th percentile of the take times, as the bench cuts the data it is given), refits the
+served blend's components on the graph before the cut with their tuned settings and the
+meta-path weights already fitted (the refit recipe of :mod:`recommend.hybrid.fit`: nothing is
+tuned again; the content index, which does not depend on interactions, is shared), and
+judges every ``(b, a, tau)`` of the config's grids (``audience_category_weights``,
+``audience_activity_weights``, ``audience_activity_taus``; an empty grid keeps the config's
+value) by its recall, at 5% of users, of each product's takers after the cut (users known
+before it, pairs new after it), over up to ``n_products`` products with at least
+``min_takers`` of them (a seeded choice; fewer than ``min_products`` keep the weights). The
+best mean recall (ties: the smaller ``a``, then ``b``) replaces the weights the build had
+(the validation's ``b``, the fixed ``a``, the decay of
+:func:`~recommend.marketer.propensity.choose_tau`) only when its paired per-product gain
+over them exceeds twice its standard error: the grid's maximum is a biased estimate of its
+worth.
+
+The decay is chosen first on its own (:func:`~recommend.marketer.propensity.choose_tau`: the
+rate alone finding who takes anything after the graph's time cut), whatever the other grids:
+so turning the rate on serves a chosen decay even when the time cut keeps ``a = 0``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recommend.hybrid.blend import twice_standard_error
+from recommend.marketer.audience import activity, audience_parts, top_users
+from recommend.marketer.propensity import choose_tau, take_rate
+from recommend.marketer.timecut import time_cut
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.blend import Blend
+    from recommend.hybrid.component import FitShared
+    from recommend.hybrid.config import HybridConfig
+
+__all__ = ["choose_on_cut", "grid_recall", "pick_weights"]
+
+Weights = tuple[float, float, float]  # (category b, activity a, decay tau)
+
+
+def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
+                  shared: FitShared, *, quantile: float = 0.8, n_products: int = 50,
+                  min_products: int = 10, min_takers: int = 5
+                  ) -> tuple[HybridConfig, dict[str, Any]]:
+    """``config`` with the audience's weights chosen on ``graph``'s time cut for the served
+    ``blend`` (its components refitted before the cut with ``shared``: the content component
+    and the path states), and the record (module docstring)."""
+    record: dict[str, Any] = {}
+    if config.audience_activity_taus:
+        tau, record["activity"] = choose_tau(graph, config.audience_activity_taus,
+                                             quantile=quantile)
+        if tau is not None:
+            config = dataclasses.replace(config, audience_activity_tau=tau)
+    grid = _grid(config)
+    default = (config.audience_category_weight, config.audience_activity_weight,
+               config.audience_activity_tau)
+    if len({(b, a, a and t) for b, a, t in grid}) < 2:
+        return config, {**record, "note": "one setting to judge: kept"}
+    began = time.perf_counter()
+    cut = time_cut(graph, quantile, derived=config.derived_relations)
+    if cut is None:
+        return config, {**record, "note": "fewer than 2 timed takes: the weights are kept"}
+    probe = _probe(cut.train, config, blend, shared)
+    if probe is None:
+        return config, {**record, "note": "a blended component has no evidence before the "
+                                          "time cut: the weights are kept"}
+    found = grid_recall(probe, cut.known_takers(np.diff(probe.seen_.indptr) > 0), grid,
+                        n_products=n_products, min_products=min_products,
+                        min_takers=min_takers, seed=config.seed)
+    if isinstance(found, str):
+        return config, {**record, "note": found + ": the weights are kept"}
+    recall, products, size = found
+    chosen, best, gain, margin = pick_weights(recall, default)
+    mean = {w: float(np.mean(r)) for w, r in recall.items()}
+    config = dataclasses.replace(config, audience_category_weight=chosen[0],
+                                 audience_activity_weight=chosen[1],
+                                 audience_activity_tau=chosen[2])
+    by_a = {f"{a:g}": round(max(m for w, m in mean.items() if w[1] == a), 4)
+            for a in sorted({w[1] for w in grid})}
+    top = sorted(mean, key=lambda w: -mean[w])[:10]
+    return config, {**record, "chosen": _label(chosen), "best": _label(best),
+                    "default": _label(default), "cut": cut.cut, "products": products,
+                    "size": size, "gain_over_default": round(gain, 4),
+                    "two_standard_errors": round(margin, 4),
+                    "recall": {"chosen": round(mean[chosen], 4),
+                               "default": round(mean[default], 4),
+                               "best_by_activity_weight": by_a,
+                               "top": {_label(w): round(mean[w], 4) for w in top}},
+                    "seconds": round(time.perf_counter() - began, 2)}
+
+
+def pick_weights(recall: dict[Weights, list[float]], default: Weights
+                 ) -> tuple[Weights, Weights, float, float]:
+    """The setting served (the best mean recall, ties to the smaller ``a`` then ``b``, if its
+    paired per-product gain over ``default`` exceeds twice its standard error, else
+    ``default``), the best, the gain and the margin."""
+    mean = {w: float(np.mean(r)) for w, r in recall.items()}
+    best = max(mean, key=lambda w: (round(mean[w], 6), -w[1], -w[0], -w[2]))
+    gain = np.asarray(recall[best]) - np.asarray(recall[default])
+    margin = twice_standard_error(gain)
+    return (best if gain.mean() > margin else default), best, float(gain.mean()), margin
+
+
+def _grid(config: HybridConfig) -> list[Weights]:
+    """Every (b, a, tau) judged: each grid (or the config's value), with the config's own
+    setting; one tau for a = 0, where the decay does not matter."""
+    bs = sorted({*config.audience_category_weights, config.audience_category_weight})
+    as_ = sorted({*config.audience_activity_weights, config.audience_activity_weight})
+    taus = sorted({*config.audience_activity_taus, config.audience_activity_tau})
+    tau0 = config.audience_activity_tau
+    return [(b, a, t) for b in bs for a in as_ for t in (taus if a > 0 else [tau0])]
+
+
+def _label(w: Weights) -> str:
+    return f"b={w[0]:g} a={w[1]:g}" + (f" tau={w[2]:g}" if w[1] > 0 else "")
+
+
+def _probe(graph: KnowledgeGraph, config: HybridConfig, blend: Blend, shared: FitShared
+           ) -> Any:
+    """The served blend over its components refitted on ``graph`` (None when one has no
+    evidence there)."""
+    from recommend.hybrid.component import component_type
+    from recommend.hybrid.model import HybridModel
+
+    comps = {}
+    for name in blend.names:
+        comp = component_type(name).from_graph(graph, config, shared)
+        if comp is None:
+            return None
+        comps[name] = comp
+    return HybridModel(graph, config, comps, blend)
+
+
+def grid_recall(model: Any, takers: Any, grid: list[Weights], *, n_products: int,
+                min_products: int, min_takers: int, seed: int
+                ) -> tuple[dict[Weights, list[float]], int, int] | str:
+    """Each setting's recall, at 5% of users, of ``takers`` (users x products, CSC: the takes
+    after the cut of users known before it) for each judged product of ``model`` (fitted
+    before the cut), the number of products and the audience size; or why none is judged.
+    Only users with a product event on ``model``'s graph are ranked."""
+    eligible = np.flatnonzero(np.diff(takers.indptr) >= min_takers)
+    if len(eligible) < min_products:
+        return (f"{len(eligible)} products have {min_takers} takers after the time cut, "
+                f"fewer than {min_products}")
+    rng = np.random.default_rng(seed)
+    items = np.sort(rng.choice(eligible, min(n_products, len(eligible)), replace=False))
+    known = np.diff(model.seen_.indptr) > 0
+    size = max(1, model.graph.num_nodes("user") // 20)
+    active = activity(model)
+    rates = {t: take_rate(model.graph, t) for t in sorted({w[2] for w in grid if w[1] > 0})}
+    recall: dict[Weights, list[float]] = {w: [] for w in grid}
+    for i in items.tolist():
+        truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
+        parts = audience_parts(model, i)
+        if size >= int((parts.cand & known).sum()):
+            continue  # a list of everyone says nothing
+        for b, a, t in grid:
+            scores = parts.scores(b, a, rates.get(t) if a > 0 else None)[0]
+            scores[~known] = -np.inf
+            top = top_users(scores, size, active)
+            recall[(b, a, t)].append(float(np.isin(top, truth).sum() / len(truth)))
+    products = len(recall[grid[0]])
+    if products < min_products:
+        return f"{products} products judged (5% of users lists every candidate of the rest)"
+    return recall, products, size

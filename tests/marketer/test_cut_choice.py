@@ -1,0 +1,148 @@
+"""The build's time cut of its own graph, and the audience's weights chosen on it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
+from recommend.hybrid.component import FitShared
+from recommend.hybrid.path_component import PathComponent
+from recommend.marketer.audience import activity, audience_parts, top_users
+from recommend.marketer.columns import TAKES
+from recommend.marketer.cut_choice import choose_on_cut, grid_recall, pick_weights
+from recommend.marketer.propensity import take_rate
+from recommend.marketer.timecut import time_cut
+from recommend.recommender import Recommender
+
+GRID = [(0.3, 0.0, 0.1), (0.3, 1.0, 0.1), (0.3, 4.0, 0.1)]
+
+
+@pytest.fixture(scope="module")
+def model(market_artifact):
+    return Recommender.load(market_artifact).model
+
+
+def test_the_graph_before_the_cut_holds_nothing_from_after_it(model) -> None:
+    graph = model.graph
+    cut = time_cut(graph, 0.7)
+    assert cut is not None
+    times = latest_times(graph, TAKES, first=True).data
+    assert cut.cut == pytest.approx(np.quantile(times[times > NO_TIME], 0.7))
+    for block in cut.train.edge_blocks():
+        assert not (block.ts >= cut.cut).any(), block.relation
+    for kind in ("user", "product", "post"):
+        assert cut.train.num_nodes(kind) == graph.num_nodes(kind)
+    first_take = latest_times(graph, TAKES, first=True).tocsr()
+    first_event = latest_times(graph, PRODUCT_RELATIONS, first=True).tocsr()
+    taken = cut.taken.tocoo()
+    assert taken.nnz > 0
+    for u, i in zip(taken.row.tolist(), taken.col.tolist(), strict=True):
+        assert first_take[u, i] >= cut.cut and first_event[u, i] >= cut.cut  # new after it
+    # every take after the cut of a pair with no earlier event is a taker
+    late = first_take.tocoo()
+    new = [(u, i) for u, i, t in zip(late.row, late.col, late.data, strict=True)
+           if t >= cut.cut and first_event[u, i] >= cut.cut]
+    assert len(new) == taken.nnz
+    known = np.zeros(graph.num_nodes("user"), bool)
+    known[: 50] = True
+    kept = cut.known_takers(known)
+    assert kept.nnz == int(known[taken.row].sum())
+
+
+def _takers(model, ranking, n_products: int = 20, per: int = 8) -> sp.csc_matrix:
+    """Each of products 0..n_products-1's top ``per`` known candidates by ``ranking(i)``."""
+    n_users, n_items = model.seen_.shape
+    known = np.diff(model.seen_.indptr) > 0
+    rows, cols = [], []
+    for i in range(n_products):
+        scores = np.where(audience_parts(model, i).cand & known, ranking(i), -np.inf)
+        top = top_users(scores, per)
+        rows += top.tolist()
+        cols += [i] * len(top)
+    return sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_items))
+
+
+def test_the_recall_is_the_share_of_takers_in_the_top_5_percent(model) -> None:
+    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    recall, products, size = grid_recall(model, takers, GRID, n_products=50, min_products=10,
+                                         min_takers=5, seed=0)
+    assert products == 20 and size == model.graph.num_nodes("user") // 20
+    known = np.diff(model.seen_.indptr) > 0
+    rate = take_rate(model.graph, 0.1)
+    for j, i in enumerate(range(20)):  # one setting written out
+        scores = audience_parts(model, i).scores(0.3, 1.0, rate)[0]
+        scores[~known] = -np.inf
+        top = top_users(scores, size, activity(model))
+        truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
+        assert recall[GRID[1]][j] == pytest.approx(np.isin(top, truth).sum() / len(truth))
+
+
+def test_takers_by_the_rate_choose_the_rate_and_by_the_taste_keep_it_off(model) -> None:
+    rate = take_rate(model.graph, 0.1)
+    noise = np.random.default_rng(0).random(len(rate)) * 1e-9
+    by_rate = _takers(model, lambda i: rate + noise)
+    recall, _, _ = grid_recall(model, by_rate, GRID, n_products=50, min_products=10,
+                               min_takers=5, seed=0)
+    chosen, best, gain, margin = pick_weights(recall, GRID[0])
+    assert chosen == best and best[1] > 0 and gain > margin
+    by_taste = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    recall, _, _ = grid_recall(model, by_taste, GRID, n_products=50, min_products=10,
+                               min_takers=5, seed=0)
+    assert pick_weights(recall, GRID[0])[0] == GRID[0]
+
+
+def test_a_gain_within_the_noise_keeps_the_default() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.random(30)
+    recall = {GRID[0]: base.tolist(), GRID[1]: (base + rng.normal(0, 0.2, 30) + 0.01).tolist()}
+    chosen, best, gain, margin = pick_weights(recall, GRID[0])
+    assert best == GRID[1] and chosen == GRID[0] and gain <= margin
+    recall[GRID[1]] = (base + 0.05).tolist()  # the same gain on every product: clear
+    assert pick_weights(recall, GRID[0])[0] == GRID[1]
+
+
+def test_too_few_products_with_takers_keep_the_weights(model) -> None:
+    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0], n_products=4)
+    why = grid_recall(model, takers, GRID, n_products=50, min_products=10, min_takers=5,
+                      seed=0)
+    assert isinstance(why, str) and "4 products" in why
+
+
+def _shared(model) -> FitShared:
+    states = {n: c.state() for n, c in model.components.items()
+              if isinstance(c, PathComponent)}
+    return FitShared(model.components.get("content"), path_states=states)
+
+
+def test_the_build_step_serves_its_choice(model) -> None:
+    config = dataclasses.replace(model.config, audience_category_weights=(0.0, 0.3),
+                                 audience_activity_weights=(0.0, 1.0),
+                                 audience_activity_taus=(0.03, 0.3))
+    tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model),
+                                  min_products=3, min_takers=2)
+    assert "chosen" in record, record
+    served = (tuned.audience_category_weight, tuned.audience_activity_weight,
+              tuned.audience_activity_tau)
+    assert tuned.audience_category_weight in (0.0, 0.3)
+    assert tuned.audience_activity_weight in (0.0, 1.0)
+    assert record["chosen"].startswith(f"b={served[0]:g} a={served[1]:g}")
+    if record["gain_over_default"] <= record["two_standard_errors"]:
+        assert record["chosen"] == record["default"]
+    assert record["recall"]["chosen"] >= record["recall"]["default"]
+    assert record["activity"]["chosen"] in (0.03, 0.3)  # the decay chosen on its own first
+
+
+def test_the_decay_is_chosen_without_the_other_grids(model) -> None:
+    config = dataclasses.replace(model.config, audience_category_weights=(),
+                                 audience_activity_weights=(), audience_activity_weight=0.0,
+                                 audience_activity_taus=(0.03, 0.3))
+    tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model))
+    assert "one setting" in record["note"]
+    assert record["activity"].get("chosen", config.audience_activity_tau) == \
+        tuned.audience_activity_tau
+    assert dataclasses.replace(tuned, audience_activity_tau=config.audience_activity_tau) == \
+        config
