@@ -14,7 +14,10 @@ edges that says what that component saw, never more:
   pair's latest time), at least ``min_people`` people (type ``"session>next"``); "people
   who rated A also rated B" is not what it counted, so it is never said for it;
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
-  category or concept: the most specific one they share), or a stored ``similar`` edge. The
+  category or concept: the most specific one they share), or a stored ``similar`` edge; when
+  they share none of those, a category one ``broader`` hop above each one's own ("A is in
+  Face Creams, a kind of Skin Care; B is in Serums, also a kind of Skin Care": a product's
+  text holds its whole category path, type ``"content>broader_category"``). The
   content profile also holds the products of the posts the user wrote, liked, shared or
   commented on (:mod:`recommend.content.user_vectors`): a product A reached only so starts
   ``You -liked-> post -mentions-> A`` (when A is the item itself, that is the whole path:
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommend.paths.alike import shared_path
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -99,7 +103,7 @@ def evidence_paths(
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
                     continue
-                hop = None if start is None else _shared(context, prod, item_id)
+                hop = None if start is None else shared_path(context, prod, item_id)
                 if start is not None and hop is not None:
                     how, middle = hop
                     found.append((fraction, f"content>{how}", (*start[0], *middle[0]),
@@ -134,6 +138,9 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
         elif name == "content":
             out |= {f"content>same_{n}" for r, t, n in ATTRIBUTES
                     if has_block(graph, "product", r, t)}
+            if has_block(graph, "product", "in_category", "category") and has_block(
+                    graph, "category", "broader", "category"):
+                out.add("content>broader_category")
             if has_block(graph, "product", "similar", "product"):
                 out.add("content>similar")
             if has_block(graph, "post", "mentions", "product") and any(
@@ -213,30 +220,6 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
 #: The aggregates over each own relation ("You viewed A; people who viewed A ...").
 _MINE = {own: tuple(n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own)
          for own in OWN_RELATIONS}
-
-
-def _shared(context: UserReasons, a: str, item: str
-            ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
-    """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
-    specific brand, category or concept both have ((type, (nodes after a, edges)))."""
-    graph = context.graph
-    if context.has("product", "similar", "product"):
-        for src, dst in ((a, item), (item, a)):
-            if graph.has_edge(src, "similar", dst):
-                return "similar", ((item,), ((src, "similar", dst),))
-    best: tuple[float, str, str, str] | None = None
-    ia, ii = graph.index(a), graph.index(item)
-    for rel, node_type, name, m, pop in context.attributes:
-        both = set(m.indices[m.indptr[ia]:m.indptr[ia + 1]].tolist()).intersection(
-            m.indices[m.indptr[ii]:m.indptr[ii + 1]].tolist())
-        if both:
-            x = min(sorted(both), key=pop.__getitem__)  # the first least popular
-            if best is None or pop[x] < best[0]:
-                best = (float(pop[x]), name, rel, graph.node_id(node_type, x))
-    if best is None:
-        return None
-    _, name, rel, node = best
-    return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
 
 
 def _popularity_path(context: UserReasons, item_id: str, min_people: int

@@ -334,7 +334,7 @@ def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
 
 
 def test_the_floor_is_a_checked_config_field() -> None:
-    assert HybridConfig().path_min_share == 0.02
+    assert HybridConfig().path_min_share == 0.01
     for bad in (-0.1, 1.0, float("nan")):
         with pytest.raises(ValueError, match="path_min_share"):
             HybridConfig(path_min_share=bad)
