@@ -106,15 +106,14 @@ def explain_paths_many(
     """Per item of ``item_ids``, the top ``max_paths`` paths (by contribution) carrying its
     graph score for one user (one pass per meta-path over all the items).
 
-    ``steps`` are the scorer's compiled step matrices (computed here if None). With
-    ``group``, a 3-hop meta-path's instances through one shared entity (the node before the
-    item) are one path: its instance through the user's latest act (then the largest),
-    carrying the sum over them all (:func:`~recommend.paths.instances.top_groups_many`;
-    masking its last hop takes that sum out), its ``note`` saying how many of the user's own
-    acts lead there (:func:`~recommend.paths.sentences.group_note`). When no weighted
-    meta-path reaches an item: a :func:`connection_path` if ``fallback``, else []. A path
-    that would show what ``privacy`` forbids (:func:`recommend.paths.privacy.violations`:
-    only a scorer given private meta-paths or demographics makes one) is not shown."""
+    ``steps``: the scorer's compiled step matrices (computed here if None). With ``group``,
+    a 3-hop meta-path's instances through one shared entity (the node before the item) are
+    one path: its instance through the user's latest act (then the largest), carrying the
+    sum over them all (:func:`~recommend.paths.instances.top_groups_many`), its ``note``
+    saying how many of the user's acts lead there (:func:`~recommend.paths.sentences.
+    group_note`). No weighted meta-path reaching an item: a :func:`connection_path` if
+    ``fallback``, else []. No path shows what ``privacy`` forbids
+    (:func:`recommend.paths.privacy.violations`)."""
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
@@ -147,13 +146,13 @@ def _instances(
     group: bool = False, times: dict[tuple[str, str], float] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
     """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
-    weighted meta-path of at most ``max_hops`` hops, all largest first (equal ones in
-    meta-path order), and the item's score, the sum over every instance
-    (:func:`explain_paths_many`); ``times``: the user's
+    weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
+    order), and the item's score (:func:`explain_paths_many`); ``times``: the user's
     :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
     u = graph.index(user_id)
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
+    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
@@ -162,7 +161,9 @@ def _instances(
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
             times = user_interactions(graph, user_id) if times is None else times
-            prefer = act_times(graph, times, mp.steps[0].relation, mp.types[1])
+            hop = (mp.steps[0].relation, mp.types[1])
+            prefer = acts[hop] if hop in acts else acts.setdefault(
+                hop, act_times(graph, times, *hop))
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -191,8 +192,7 @@ def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
 
 #: A candidate path of an item: (its share of the item's blended score, component, path).
 Candidate = tuple[float, str, Path]
-#: A meta-path instance of an item: (value, component, instance, meta-path, its node types,
-#: the item's score over the component's meta-paths).
+#: An item's meta-path instance: (value, component, instance, meta-path, types, item score).
 Raw = tuple[float, str, Instance, MetaPath, tuple[str, ...], float]
 #: Floors are compared with this much room for rounding: what is left out is surely below.
 _ROOM = 1.0 - 1e-9
