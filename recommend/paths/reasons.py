@@ -220,13 +220,13 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
-        if not context.has("product", rel, "product"):
+        if not has_block(context.graph, "product", rel, "product"):
             continue
         if graph.has_edge(a, rel, item):
             return (a, rel, item)
         if graph.has_edge(item, rel, a):
             return (item, rel, a)
-    if not context.has("product", "co_bought", "product"):
+    if not has_block(context.graph, "product", "co_bought", "product"):
         return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "co_bought", dst) and people(
@@ -245,7 +245,7 @@ def _shared(context: UserReasons, a: str, item: str
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
     specific brand, category or concept both have ((type, (nodes after a, edges)))."""
     graph = context.graph
-    if context.has("product", "similar", "product"):
+    if has_block(context.graph, "product", "similar", "product"):
         for src, dst in ((a, item), (item, a)):
             if graph.has_edge(src, "similar", dst):
                 return "similar", ((item,), ((src, "similar", dst),))
@@ -285,7 +285,7 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
 def _through_category(context: UserReasons, item_id: str
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
-    if not context.has("product", "in_category", "category"):
+    if not has_block(context.graph, "product", "in_category", "category"):
         return None
     graph, user_id = context.graph, context.user_id
     cats, pop = context.categories()
@@ -316,7 +316,7 @@ def _interest_attribute(context: UserReasons, item_id: str
     u, i = graph.index(user_id), graph.index(item_id)
     best: tuple[float, str, str, int, str] | None = None
     for rel, node_type, name, m, pop in context.attributes:
-        if node_type == "category" or not context.has("user", "interested_in", node_type):
+        if node_type == "category" or not has_block(graph, "user", "interested_in", node_type):
             continue
         into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
         if u >= into.shape[0] or i >= m.shape[0]:
