@@ -217,7 +217,10 @@ class CfComponent:
 
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The scores of fresh histories (rows x products, as :meth:`linear_history`) at
-        products ``items`` (0 for a product without a column)."""
+        products ``items`` (0 for a product without a column). A history model scores
+        ``h @ W``: only the rows of W the histories hold and the columns asked for are
+        multiplied (the same sums in the same order), never a row per history over the
+        whole catalogue."""
         col_of = self.col_of_
         h = histories.tocsr()
         col, keep = col_of[h.indices], col_of[h.indices] >= 0
@@ -227,7 +230,17 @@ class CfComponent:
         cols = col_of[items]
         out = np.zeros((h.shape[0], len(items)))
         known = cols >= 0
-        out[:, known] = self.model.score_history(mapped)[:, cols[known]]
+        if not self.scores_history:
+            out[:, known] = self.model.score_history(mapped)[:, cols[known]]
+            return out
+        if not mapped.has_canonical_format:  # as score_history sums and orders a history
+            mapped.sum_duplicates()
+        model = self.model
+        w = model.similarity_ if hasattr(model, "similarity_") else model.weights_
+        took = np.unique(mapped.indices)
+        part = w[took][:, cols[known]] if sp.issparse(w) else w[np.ix_(took, cols[known])]
+        scores = mapped[:, took] @ part
+        out[:, known] = scores.toarray() if sp.issparse(scores) else scores
         return out
 
     def save(self, folder: Path) -> list[Path]:

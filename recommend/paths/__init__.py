@@ -10,7 +10,7 @@
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """
 
-from recommend.paths.explain import Path, connection_path, explain_paths
+from recommend.paths.explain import Path, connection_path, explain_paths_many
 from recommend.paths.fidelity import Fidelity, fidelity_check
 from recommend.paths.instances import iter_instances
 from recommend.paths.metapaths import (
@@ -39,7 +39,7 @@ __all__ = [
     "available_metapaths",
     "catalogue",
     "connection_path",
-    "explain_paths",
+    "explain_paths_many",
     "fidelity_check",
     "iter_instances",
     "kol_weights",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from recommend.paths.user_reasons import has_block
+
 if TYPE_CHECKING:
     from recommend.paths.user_reasons import UserReasons
 
@@ -24,7 +26,7 @@ def shared_path(context: UserReasons, a: str, item: str
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
     specific brand, category or concept both have ((type, (nodes after a, edges)))."""
     graph = context.graph
-    if context.has("product", "similar", "product"):
+    if has_block(context.graph, "product", "similar", "product"):
         for src, dst in ((a, item), (item, a)):
             if graph.has_edge(src, "similar", dst):
                 return "similar", ((item,), ((src, "similar", dst),))
@@ -52,8 +54,8 @@ def _broader(context: UserReasons, a: str, item: str
     (:func:`recommend.content.item_vectors.product_text`), so B is in both texts the content
     component compared. Only that pattern: no longer climb, no other relation."""
     graph = context.graph
-    if not (context.has("product", "in_category", "category")
-            and context.has("category", "broader", "category")):
+    if not (has_block(context.graph, "product", "in_category", "category")
+            and has_block(context.graph, "category", "broader", "category")):
         return None
     cats, pop = context.categories()
     up = graph.matrix("broader", dst_type="category", src_type="category")

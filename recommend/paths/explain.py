@@ -17,8 +17,8 @@ carrying less than a floor of the item's score is shown as a reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -26,11 +26,7 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.instances import instances_as_groups, top_groups_many
-from recommend.paths.metapaths import (
-    MetaPath,
-    Normalize,
-    step_matrices,
-)
+from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
@@ -40,7 +36,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import act_times, user_interactions
-from recommend.paths.reasons import evidence_paths
+from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import group_note, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
@@ -51,7 +47,7 @@ if TYPE_CHECKING:
     from recommend.hybrid.evidence import Evidence
     from recommend.paths.scorer import GraphPathScorer
 
-__all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths", "explain_paths_many",
+__all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths_many",
            "link_rules", "scored_paths_many"]
 
 EdgeTriple = tuple[str, str, str]
@@ -86,35 +82,9 @@ def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
     return (a, rel, b) if direction == "out" else (b, rel, a)
 
 
-def explain_paths(
-    graph: KnowledgeGraph,
-    user_id: str,
-    item_id: str,
-    metapaths: Sequence[MetaPath],
-    weights: Sequence[float] | np.ndarray,
-    *,
-    max_paths: int = 3,
-    max_hops: int = 3,
-    normalize: Normalize = "row",
-    steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
-    influencers: Collection[str] = (),
-    fallback: bool = True,
-    privacy: Privacy | None = None,
-    group: bool = False,
-) -> list[Path]:
-    """The top ``max_paths`` paths (by contribution) carrying ``item_id``'s graph score
-    (``group``: one per shared entity, :func:`explain_paths_many`).
-
-    ``steps`` are the scorer's compiled step matrices (computed here if None). When no
-    weighted meta-path reaches the item: a :func:`connection_path` if ``fallback``, else [].
-    A path that would show what ``privacy`` forbids (:func:`recommend.paths.privacy.
-    violations`: only a scorer given private meta-paths or demographics makes one) is not
-    shown.
-    """
-    return explain_paths_many(graph, user_id, [item_id], metapaths, weights,
-                              max_paths=max_paths, max_hops=max_hops, normalize=normalize,
-                              steps=steps, influencers=influencers, fallback=fallback,
-                              privacy=privacy, group=group)[0]
+#: One meta-path instance found for an item (a group of them, with ``group``): its weighted
+#: value ``w * v``, the meta-path's name, its node indices and how many instances it stands for.
+Instance = tuple[float, str, tuple[int, ...], int]
 
 
 def explain_paths_many(
@@ -131,30 +101,58 @@ def explain_paths_many(
     influencers: Collection[str] = (),
     fallback: bool = True,
     privacy: Privacy | None = None,
-    keep: int | None = -1,
-    render: bool = True,
     group: bool = False,
-    times: dict[tuple[str, str], float] | None = None,
 ) -> list[list[Path]]:
-    """:func:`explain_paths` of each of ``item_ids`` for one user (one pass per meta-path).
+    """Per item of ``item_ids``, the top ``max_paths`` paths (by contribution) carrying its
+    graph score for one user (one pass per meta-path over all the items).
 
-    ``max_paths`` instances per meta-path are found; ``keep`` of them per item are kept
-    (default ``max_paths``; None: all, for :func:`recommend.paths.select.select_paths`); with
-    ``render=False`` their ``text`` is left empty (:func:`render_path` it later). With
-    ``group``, a 3-hop meta-path's instances through one shared entity (the node before the
-    item) are one path: its instance through the user's latest act (then the largest),
-    carrying the sum over them all
-    (:func:`~recommend.paths.instances.top_groups_many`; masking its last hop takes that
-    sum out), its ``note`` saying how many of the user's own acts lead there
-    (:func:`~recommend.paths.sentences.group_note`); ``times``: the user's
-    :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
-    keep = max_paths if keep == -1 else keep
+    ``steps``: the scorer's compiled step matrices (computed here if None). With ``group``,
+    a 3-hop meta-path's instances through one shared entity (the node before the item) are
+    one path: its instance through the user's latest act (then the largest), carrying the
+    sum over them all (:func:`~recommend.paths.instances.top_groups_many`), its ``note``
+    saying how many of the user's acts lead there (:func:`~recommend.paths.sentences.
+    group_note`). No weighted meta-path reaching an item: a :func:`connection_path` if
+    ``fallback``, else []. No path shows what ``privacy`` forbids
+    (:func:`recommend.paths.privacy.violations`)."""
     privacy = privacy or Privacy()
     demographic = demographic_ids(graph)
-    u = graph.index(user_id)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
-    found: list[list[tuple[float, str, tuple[int, ...], int]]] = [[] for _ in item_ids]
-    totals = np.zeros(len(item_ids))
+    found, totals = _instances(graph, user_id, items, metapaths, weights, max_paths=max_paths,
+                               max_hops=max_hops, normalize=normalize, steps=steps, group=group)
+    kinds = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
+    out: list[list[Path]] = []
+    for item_id, instances, total in zip(item_ids, found, totals, strict=True):
+        if not instances:
+            link = connection_path(graph, user_id, item_id, max_hops=max_hops,
+                                   influencers=influencers, privacy=privacy) if fallback else None
+            out.append([] if link is None else [link])
+            continue
+        kept: list[Path] = []
+        for inst in instances:
+            if len(kept) == max_paths:
+                break
+            path = _built(graph, user_id, inst, *kinds[inst[1]], total, privacy, demographic)
+            if path is not None:
+                text = render_path(graph, path.nodes, path.edges, influencers=influencers)
+                kept.append(replace(path, text=text + path.note))
+        out.append(kept)
+    return out
+
+
+def _instances(
+    graph: KnowledgeGraph, user_id: str, items: np.ndarray, metapaths: Sequence[MetaPath],
+    weights: Sequence[float] | np.ndarray, *, max_paths: int, max_hops: int = 3,
+    normalize: Normalize = "row", steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
+    group: bool = False, times: dict[tuple[str, str], float] | None = None,
+) -> tuple[list[list[Instance]], np.ndarray]:
+    """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
+    weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
+    order), and the item's score (:func:`explain_paths_many`); ``times``: the user's
+    :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
+    u = graph.index(user_id)
+    found: list[list[Instance]] = [[] for _ in items]
+    totals = np.zeros(len(items))
+    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
@@ -163,39 +161,41 @@ def explain_paths_many(
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
             times = user_interactions(graph, user_id) if times is None else times
-            prefer = act_times(graph, times, mp.steps[0].relation, mp.types[1])
+            hop = (mp.steps[0].relation, mp.types[1])
+            prefer = acts[hop] if hop in acts else acts.setdefault(
+                hop, act_times(graph, times, *hop))
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
             found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
-    by_name = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
-    out: list[list[Path]] = []
-    for item_id, paths, total in zip(item_ids, found, totals, strict=True):
-        if not paths:
-            link = connection_path(graph, user_id, item_id, max_hops=max_hops,
-                                   influencers=influencers, privacy=privacy) if fallback else None
-            out.append([] if link is None else [link])
-            continue
-        kept: list[Path] = []
-        for share, name, idx, size in sorted(paths, key=lambda e: -e[0]):
-            if keep is not None and len(kept) == keep:
-                break
-            mp, types = by_name[name]
-            nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
-            edges = tuple(
-                _stored_edge(a, s.relation, b, s.direction)
-                for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True)
-            )
-            if violations(graph, user_id, edges, min_people=privacy.min_people,
-                          demographic=demographic):
-                continue
-            note = group_note(graph, nodes, edges, size)
-            text = render_path(graph, nodes, edges, influencers=influencers) + note \
-                if render else ""
-            kept.append(Path(nodes, edges, name, share / total, text, note=note))
-        out.append(kept)
-    return out
+    for instances in found:
+        instances.sort(key=lambda e: -e[0])
+    return found, totals
+
+
+def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
+           types: tuple[str, ...], total: float, privacy: Privacy,
+           demographic: frozenset[str]) -> Path | None:
+    """Instance ``inst`` of ``mp`` (visiting node ``types``) as a :class:`Path` carrying its
+    share of the item's score ``total``, its text left to render; None when it would show
+    what ``privacy`` forbids."""
+    share, name, idx, size = inst
+    nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
+    edges = tuple(_stored_edge(a, s.relation, b, s.direction)
+                  for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True))
+    if violations(graph, user_id, edges, min_people=privacy.min_people,
+                  demographic=demographic):
+        return None
+    return Path(nodes, edges, name, share / total, "", note=group_note(graph, nodes, edges, size))
+
+
+#: A candidate path of an item: (its share of the item's blended score, component, path).
+Candidate = tuple[float, str, Path]
+#: An item's meta-path instance: (value, component, instance, meta-path, types, item score).
+Raw = tuple[float, str, Instance, MetaPath, tuple[str, ...], float]
+#: Floors are compared with this much room for rounding: what is left out is surely below.
+_ROOM = 1.0 - 1e-9
 
 
 def scored_paths_many(
@@ -229,34 +229,78 @@ def scored_paths_many(
     its share of the sum over the item's paths kept. None carrying a score: a
     :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
     Nothing ``privacy`` forbids is shown.
+
+    Under a selection, no candidate that cannot reach the floor is made a path (named,
+    checked, its hop counted): not a meta-path instance whose path's value is below it and
+    whose nodes no evidence path has, nor an evidence link below it by more than any path it
+    may be carries (:func:`~recommend.paths.reasons.least_values`). The paths shown are the
+    same; an item none reaches is made in full, for the largest one.
     """
     selection = selection or Selection(0.0, 0.0, 0.0)
     privacy = privacy or Privacy()
-    found: list[list[tuple[float, str, Path]]] = [[] for _ in item_ids]
-    kols_of: dict[str, Collection[str]] = {}
+    floors = [min_share * t for t in totals] if totals is not None and min_share > 0 else None
+    prune = floors is not None and selection.active
     times = user_interactions(graph, user_id)  # once per request: grouping and recency
+    demographic = demographic_ids(graph)
+    items = np.array([graph.index(i) for i in item_ids], np.int64)
+    kols_of: dict[str, Collection[str]] = {}
+    raw: list[list[Raw]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
-        paths = explain_paths_many(graph, user_id, [item_ids[j] for j in wanted],
-                                   sc.metapaths_, sc.weights_,
-                                   max_paths=max(pool, max_paths) if selection.active
-                                   else max_paths,
-                                   steps=sc.steps_, influencers=kols, fallback=False,
-                                   privacy=privacy, render=False, group=True, times=times,
-                                   keep=None if selection.active else max_paths)
-        for j, item_paths in zip(wanted, paths, strict=True):
-            found[j] += [(shares[j] * p.contribution, name, p) for p in item_paths]
-    if evidence is not None:
-        _add_evidence(graph, user_id, item_ids, evidence, found, privacy, max_paths)
+        found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
+                                 max_paths=max(pool, max_paths) if selection.active
+                                 else max_paths, steps=sc.steps_, group=True, times=times)
+        kinds = {mp.name: (mp, mp.types) for mp in sc.metapaths_}
+        for j, instances, total in zip(wanted, found, tots, strict=True):
+            raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
+                       for inst in instances]
+    sums = [_path_sums(r) for r in raw] if prune else None
+    context = (UserReasons(graph, user_id, own_products(graph, user_id))
+               if evidence is not None and any(evidence) else None)
+    bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
+                           floors, _ROOM) if sums and floors and evidence else None)
+
+    def candidates(j: int, least: bool) -> list[Candidate]:
+        """Item j's candidates, in the order found; ``least``: none that cannot reach the
+        floor (when none is kept, the item is made again in full, for the largest one)."""
+        ev: list[Candidate] = []
+        for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
+                evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
+                               min_people=privacy.min_people, per_component=max_paths,
+                               context=context, least=bounds[j] if bounds and least else None):
+            if not violations(graph, user_id, edges, min_people=privacy.min_people,
+                              demographic=demographic):
+                ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
+                                                        note=note)))
+        mine = {tuple((n.partition(":")[0], graph.index(n)) for n in p.nodes)
+                for _, _, p in ev} if least else set()  # as the sums' keys name nodes
+        out: list[Candidate] = []
+        kept: dict[str, int] = {}
+        for r, (value, name, inst, mp, types, total) in enumerate(raw[j]):
+            if not selection.active and kept.get(name, 0) == max_paths:
+                continue
+            key = sums[j][0][r] if least and sums and floors else None
+            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine:
+                continue
+            path = _built(graph, user_id, inst, mp, types, total, privacy, demographic)
+            if path is not None:
+                kept[name] = kept.get(name, 0) + 1
+                out.append((value, name, path))
+        return out + ev
+
+    found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
-    for j, paths in enumerate(found):
-        paths[:] = _merged(paths)
-        paths.sort(key=lambda e: -e[0])
-        if totals is not None and min_share > 0 and paths:
-            below[j] = paths[0][1:]
-            paths[:] = [c for c in paths if c[0] >= min_share * totals[j]]
-    chosen = select_paths(graph, user_id, found, max_paths, selection, times=times)
+    for j in range(len(item_ids)):
+        paths = _ranked(candidates(j, prune))
+        if floors is not None:
+            kept = [c for c in paths if c[0] >= floors[j]]
+            if prune and not kept:
+                paths = _ranked(candidates(j, False))
+            below[j] = paths[0][1:] if paths else None
+            paths = kept
+        found_all.append(paths)
+    chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
@@ -281,42 +325,32 @@ def scored_paths_many(
     return out
 
 
-def _merged(paths: list[tuple[float, str, Path]]) -> list[tuple[float, str, Path]]:
-    """One candidate per distinct path (nodes and edges): the same path found by two
-    components ("You rated A; 246 people who rated A also rated B" by cf and session) carries
-    both shares, under the component carrying the more."""
-    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], tuple[float, str, Path]] = {}
+def _ranked(paths: list[Candidate]) -> list[Candidate]:
+    """One candidate per distinct path (nodes and edges), largest first: the same path found
+    by two components (a graph meta-path's "You rated A; 246 people who rated A also rated
+    B" and cf's) carries both shares, under the component carrying the more."""
+    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], Candidate] = {}
     total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
     for c in paths:
         key = (c[2].nodes, c[2].edges)
         total[key] = total.get(key, 0.0) + c[0]
         if key not in best or c[0] > best[key][0]:
             best[key] = c
-    return [(total[key], name, p) for key, (_, name, p) in best.items()]
+    out = [(total[key], name, p) for key, (_, name, p) in best.items()]
+    out.sort(key=lambda e: -e[0])
+    return out
 
 
-def _add_evidence(
-    graph: KnowledgeGraph, user_id: str, item_ids: Sequence[str],
-    evidence: Sequence[Sequence[Evidence]], found: list[list[tuple[float, str, Path]]],
-    privacy: Privacy, per_component: int,
-) -> None:
-    """Add each item's evidence paths (:func:`recommend.paths.reasons.evidence_paths`) to
-    ``found`` as ``(share of the item's score, component, path)``; none that ``privacy``
-    forbids."""
-    if not any(evidence):
-        return
-    own = own_products(graph, user_id)
-    context = UserReasons(graph, user_id, own)
-    demographic = demographic_ids(graph)
-    for j, (item_id, item_evidence) in enumerate(zip(item_ids, evidence, strict=True)):
-        for name, share, (fraction, kind, nodes, edges, note) in evidence_paths(
-                graph, user_id, item_id, item_evidence, own, min_people=privacy.min_people,
-                per_component=per_component, context=context):
-            if violations(graph, user_id, edges, min_people=privacy.min_people,
-                          demographic=demographic):
-                continue
-            found[j].append((share * fraction, name,
-                             Path(nodes, edges, kind, fraction, "", note=note)))
+def _path_sums(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, float]]:
+    """Each of an item's meta-path instances' path (its nodes and, by direction, relations)
+    and the value of each distinct path over them all (of every scorer)."""
+    keys: list[Hashable] = [(tuple(zip(types, inst[2], strict=True)),
+                             tuple((s.relation, s.direction) for s in mp.steps))
+                            for _, _, inst, mp, types, _ in raw]
+    out: dict[Hashable, float] = {}
+    for key, entry in zip(keys, raw, strict=True):
+        out[key] = out.get(key, 0.0) + entry[0]
+    return keys, out
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

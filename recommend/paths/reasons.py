@@ -37,7 +37,7 @@ What the paths read of the user is gathered once per request by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["evidence_paths", "evidence_types"]
+__all__ = ["SHARED", "evidence_paths", "evidence_types", "least_values"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -77,22 +77,25 @@ Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
-    context: UserReasons | None = None,
+    context: UserReasons | None = None, least: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
-    the user's :class:`UserReasons` (over the same ``own``), reused across items."""
+    the user's :class:`UserReasons` (over the same ``own``), reused across items; ``least``
+    (:func:`least_values`): per component, the value (share times fraction) below which a
+    link is not tried (nor any after it: links come largest first)."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
     for ev in evidence:
         found: list[Candidate] = []
-        if ev.component == "popularity":
+        floor = -np.inf if least is None else least[ev.component]
+        if ev.component == "popularity" and ev.share >= floor:
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
         for a, fraction in ev.links:
-            if len(found) >= per_component:
+            if len(found) >= per_component or ev.share * fraction < floor:
                 break
             rel = own.get(a)
             prod = graph.node_id("product", a)
@@ -119,6 +122,28 @@ def evidence_paths(
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
+    return out
+
+
+#: The components whose evidence paths may be the same path: a product of the user's in a
+#: category of the item (content's "same category", popularity's "in your category"). The
+#: others' last hops are each their own kind of relation; any may be a graph meta-path's.
+SHARED = ("content", "popularity")
+
+
+def least_values(evidence: Sequence[Sequence[Evidence]], graph_max: Sequence[float],
+                 floors: Sequence[float], room: float) -> list[dict[str, float]]:
+    """Per item, per component of its ``evidence``: the least value a path of it must carry
+    to reach the item's floor (times ``room``, for rounding) however it merges: the same
+    path carries besides at most the item's largest meta-path path (``graph_max``) and the
+    largest path of the other :data:`SHARED` component (a link's value is its component's
+    share times a fraction of at most 1; popularity's one path, the share)."""
+    out: list[dict[str, float]] = []
+    for item_evidence, most, floor in zip(evidence, graph_max, floors, strict=True):
+        top = {ev.component: ev.share * max((f for _, f in ev.links), default=1.0)
+               for ev in item_evidence if ev.component in SHARED}
+        out.append({ev.component: floor * room - most - sum(
+            v for c, v in top.items() if c != ev.component) for ev in item_evidence})
     return out
 
 
@@ -202,13 +227,13 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
-        if not context.has("product", rel, "product"):
+        if not has_block(context.graph, "product", rel, "product"):
             continue
         if graph.has_edge(a, rel, item):
             return (a, rel, item)
         if graph.has_edge(item, rel, a):
             return (item, rel, a)
-    if not context.has("product", "co_bought", "product"):
+    if not has_block(context.graph, "product", "co_bought", "product"):
         return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "co_bought", dst) and people(
@@ -243,7 +268,7 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
 def _through_category(context: UserReasons, item_id: str
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
-    if not context.has("product", "in_category", "category"):
+    if not has_block(context.graph, "product", "in_category", "category"):
         return None
     graph, user_id = context.graph, context.user_id
     cats, pop = context.categories()
@@ -274,7 +299,7 @@ def _interest_attribute(context: UserReasons, item_id: str
     u, i = graph.index(user_id), graph.index(item_id)
     best: tuple[float, str, str, int, str] | None = None
     for rel, node_type, name, m, pop in context.attributes:
-        if node_type == "category" or not context.has("user", "interested_in", node_type):
+        if node_type == "category" or not has_block(graph, "user", "interested_in", node_type):
             continue
         into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
         if u >= into.shape[0] or i >= m.shape[0]:

@@ -319,14 +319,14 @@ class GraphPathScorer:
         showing what ``privacy`` (default :class:`Privacy`) forbids (``group``: one path per
         shared entity, as the recommender shows them, :func:`~recommend.paths.explain.
         explain_paths_many`)."""
-        from recommend.paths.explain import explain_paths
+        from recommend.paths.explain import explain_paths_many
 
-        return explain_paths(
-            self.graph_, user, item, self.metapaths_, self.weights_,
+        return explain_paths_many(
+            self.graph_, user, [item], self.metapaths_, self.weights_,
             max_paths=max_paths, steps=self.steps_,
             influencers=set() if self.kol_ is None else self.kol_.influencers(),
             privacy=privacy, group=group,
-        )
+        )[0]
 
     # ----- state -----
     def state(self) -> dict[str, Any]:

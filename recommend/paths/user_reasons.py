@@ -52,28 +52,23 @@ def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
 
 class UserReasons:
     """What :func:`~recommend.paths.reasons.evidence_paths` asks of the graph for one user,
-    gathered once per request: which relation blocks hold edges, the attribute matrices and
-    their entities' popularity, the user's products by strength and the categories they
-    hold, the categories the user is into, the posts they acted on. Made by
+    gathered once per request: the attribute matrices and their entities' popularity, the
+    user's products by strength and the categories they hold, the categories the user is
+    into, the posts they acted on (which blocks hold edges: :func:`has_block`). Made by
     ``evidence_paths`` when not given; a request explaining ``k`` items makes one
     (the answers are the same either way)."""
 
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
         self.graph, self.user_id, self.own = graph, user_id, own
-        self.blocks = nonempty_blocks(graph)
         self.attributes = [(rel, node_type, name,
                             graph.matrix(rel, dst_type=node_type, src_type="product"),
                             entity_popularity(graph, node_type))
                            for rel, node_type, name in ATTRIBUTES
-                           if ("product", rel, node_type) in self.blocks]
+                           if has_block(graph, "product", rel, node_type)]
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
-
-    def has(self, src: str, rel: str, dst: str) -> bool:
-        """Whether the graph holds a ``src -rel-> dst`` edge of these node types."""
-        return (src, rel, dst) in self.blocks
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the
@@ -89,7 +84,7 @@ class UserReasons:
         """The categories the user is ``interested_in``."""
         if self._theirs is None:
             self._theirs = set()
-            if self.has("user", "interested_in", "category"):
+            if has_block(self.graph, "user", "interested_in", "category"):
                 into = self.graph.matrix("interested_in", dst_type="category", src_type="user")
                 u = self.graph.index(self.user_id)
                 self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
@@ -100,14 +95,14 @@ class UserReasons:
         each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
         if self._posts is None:
             graph = self.graph
-            if not self.has("post", "mentions", "product"):
+            if not has_block(self.graph, "post", "mentions", "product"):
                 return None
             mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
                 "mentions", dst_type="product", src_type="post").tocsc())
             mine: dict[int, set[str]] = {}
             u = graph.index(self.user_id)
             for rel in POST_RELATIONS:
-                if self.has("user", rel, "post"):
+                if has_block(self.graph, "user", rel, "post"):
                     m = graph.matrix(rel, dst_type="post", src_type="user")
                     if u < m.shape[0]:
                         for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():

@@ -286,14 +286,14 @@ def test_content_evidence_is_what_leaving_the_product_out_costs() -> None:
     assert before == pytest.approx(score) and after == pytest.approx(cosine(0.0, 3.0))
 
 
-def floor_case(min_share: float):
+def floor_case(min_share: float, selection: Selection | None = None):
     g = shop()
     g.add_edges("similar", ["product:A"], ["product:B"])
     a = idx(g, "product:A")
     evidence = [[Evidence("cf", 0.5, ((a, 1.0),)), Evidence("content", 0.5, ((a, 0.01),))]]
     return scored_paths_many(g, "user:1", ["product:B"], [], max_paths=3,
-                             selection=Selection(0.0, 0.0, 0.0), evidence=evidence,
-                             totals=[1.0], min_share=min_share)[0]
+                             selection=selection or Selection(0.0, 0.0, 0.0),
+                             evidence=evidence, totals=[1.0], min_share=min_share)[0]
 
 
 def test_the_floor_drops_paths_that_carry_almost_nothing() -> None:
@@ -306,10 +306,15 @@ def test_the_floor_drops_paths_that_carry_almost_nothing() -> None:
     assert [(p.component, p.contribution) for p in kept] == [("cf", 1.0)]
 
 
-def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection() -> None:
-    [shown] = floor_case(0.6)  # neither path carries 60% of the score
+@pytest.mark.parametrize("selection", [Selection(0.0, 0.0, 0.0), Selection()])
+def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection(
+        selection: Selection) -> None:
+    # neither path carries 60% of the score (under a selection, neither is made at first:
+    # the item is made again in full for its largest path)
+    [shown] = floor_case(0.6, selection)
     assert (shown.kind, shown.component, shown.contribution) == ("connection", None, 0.0)
     assert shown.nodes == ("user:1", "product:A", "product:B")  # the largest (cf's)
+    assert shown.edges[1] == ("product:A", "co_purchased", "product:B")
     assert shown.text.endswith(CONNECTION_NOTE)
 
 
@@ -331,6 +336,24 @@ def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
                                                           ("content", "content>same_brand")]
     assert [p.contribution for p in shown] == pytest.approx([0.5 / 0.7, 0.2 / 0.7])
     assert len({p.text for p in shown}) == 2
+
+
+def test_paths_below_the_floor_alone_are_shown_when_together_they_reach_it() -> None:
+    from recommend.paths import GraphPathScorer, MetaPath, Step
+
+    g = shop()
+    a = idx(g, "product:A")
+    bought = MetaPath("bought>co_purchased", (Step("purchased", "out", "product"),
+                                               Step("co_purchased", min_people=5)))
+    scorer = GraphPathScorer([bought]).prepare(g)
+    # floor 0.02 * 0.7 = 0.014: cf's path (0.011) and the graph's (0.01) are each below it,
+    # the same path carrying both is above (under cf, which carries the more)
+    evidence = [[Evidence("cf", 0.011, ((a, 1.0),))]]
+    shown = scored_paths_many(g, "user:1", ["product:B"], [("graph", scorer, [0.01], ())],
+                              max_paths=3, selection=Selection(), evidence=evidence,
+                              totals=[0.7], min_share=0.02)[0]
+    assert [(p.kind, p.component, p.metapath, p.contribution) for p in shown] == [
+        ("score", "cf", "cf>co_purchased", 1.0)]
 
 
 def test_the_floor_is_a_checked_config_field() -> None:

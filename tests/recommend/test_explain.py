@@ -20,7 +20,7 @@ from recommend.paths import (
     MetaPath,
     Step,
     connection_path,
-    explain_paths,
+    explain_paths_many,
     fidelity_check,
     iter_instances,
     metapath_matrix,
@@ -54,7 +54,7 @@ def shop() -> KnowledgeGraph:
 
 def test_paths_carry_exact_shares_of_the_score():
     g = shop()
-    paths = explain_paths(g, "user:1", "product:C", [BOUGHT_COBOUGHT], [1.0])
+    paths = explain_paths_many(g, "user:1", ["product:C"], [BOUGHT_COBOUGHT], [1.0])[0]
     # via B: 1/2 * 1 ; via A: 1/2 * 3/4 -> shares 0.5/0.875 and 0.375/0.875
     assert [p.nodes for p in paths] == [("user:1", "product:B", "product:C"),
                                         ("user:1", "product:A", "product:C")]
@@ -92,13 +92,13 @@ def test_unscored_items_get_a_marked_connection_and_unreachable_ones_nothing():
     g.add_node("product:D", title="Speedgoat 5")
     g.add_edges("made_by", ["product:D"], ["brand:hoka"])
     g.add_node("product:Z", title="Island Lamp")
-    paths = explain_paths(g, "user:1", "product:D", [BOUGHT_COBOUGHT], [1.0])
+    paths = explain_paths_many(g, "user:1", ["product:D"], [BOUGHT_COBOUGHT], [1.0])[0]
     assert len(paths) == 1 and paths[0].reason == "connection"
     assert paths[0].contribution == 0 and "not the reason" in paths[0].text
     assert paths[0].nodes[0] == "user:1" and paths[0].nodes[-1] == "product:D"
     assert len(paths[0].edges) <= 3 and all(hop_exists(g, e) for e in paths[0].edges)
     assert connection_path(g, "user:1", "product:Z") is None
-    assert explain_paths(g, "user:1", "product:Z", [BOUGHT_COBOUGHT], [1.0]) == []
+    assert explain_paths_many(g, "user:1", ["product:Z"], [BOUGHT_COBOUGHT], [1.0])[0] == []
 
 
 def test_fidelity_on_hand_computed_scores():

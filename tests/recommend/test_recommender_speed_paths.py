@@ -93,3 +93,27 @@ def test_explanations_do_not_change_the_ranking(rec: Recommender) -> None:
 def test_unknown_users_get_recommendations_without_paths(rec: Recommender) -> None:
     recs = rec.recommend("user:nobody-at-all", k=5)
     assert len(recs) == 5 and all(r.paths == [] and r.reason for r in recs)
+
+
+def test_candidates_below_the_floor_are_not_made_and_nothing_shown_changes(
+        rec: Recommender, monkeypatch: pytest.MonkeyPatch) -> None:
+    import recommend.paths.explain as explain
+
+    made = {"instances": 0}
+    built = explain._built
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made["instances"] += 1
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(explain, "_built", counting)
+    users = rec.graph.nodes("user")[:40]
+    pruned = [rec.recommend(user, k=10) for user in users]
+    with_floor = made["instances"]
+    made["instances"] = 0
+    monkeypatch.setattr(explain, "_ROOM", 0.0)  # a floor of 0: every candidate is made
+    full = [rec.recommend(user, k=10) for user in users]
+    assert pruned == full
+    assert with_floor < made["instances"]
+    assert any(p.kind == "connection" and p.text.endswith(CONNECTION_NOTE) and p.metapath is None
+               for recs in full for r in recs for p in r.paths)
