@@ -16,6 +16,7 @@ HoldoutMode = Literal["auto", "time", "random", "mixed"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 OrderWeight = Literal["fitted", "agreed"]
+TuneFolds = Literal["first", "random", "both"]
 
 #: Every component the ranker knows, in feature order.
 COMPONENTS: tuple[str, ...] = ("cf", "session", "content", "graph", "social", "popularity")
@@ -47,7 +48,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "normalisation": get_args(Normalisation), "path_normalize": ("row", "symmetric", "none"),
     "cf_families": ("itemknn", "ease", "als"), "knn_weighting": ("bm25", "cosine", "tfidf"),
     "knn_weightings": ("bm25", "cosine", "tfidf"), "holdout_mode": get_args(HoldoutMode),
-    "order_weight": get_args(OrderWeight),
+    "order_weight": get_args(OrderWeight), "tune_folds": get_args(TuneFolds),
 }
 _SHARES = ("selection_share", "candidate_recall", "path_min_share")
 
@@ -155,6 +156,11 @@ class HybridConfig:
     derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
     max_fit_users: int = 3000
     selection_share: float = 0.5
+    # with usable timestamps, a second validation fold held out at random beside the
+    # by-time one: the blend is fitted on both and the served ranker chosen over both
+    random_fold: bool = True
+    # the fold(s) the CF family and the session window are tuned on (recommend/hybrid/tune.py)
+    tune_folds: TuneFolds = "both"
     # cf
     cf_model: CfModel = "auto"
     cf_families: tuple[str, ...] = ("itemknn", "ease", "als")
