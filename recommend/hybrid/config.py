@@ -99,7 +99,10 @@ class HybridConfig:
     products reached through ``target_relations`` has ``holdout_fraction`` of them held
     out, by time or at random (``holdout_mode="auto"`` decides from the timestamps); the
     ``derived_relations`` the profile stage computed from interactions are recomputed on
-    the training graph. The validation users (at most ``max_fit_users``) are cut in two:
+    the training graph. When that split is not random, ``random_fold`` adds a second fold
+    held out at random; the CF family and the session window are tuned on ``tune_folds``
+    ("both": by the geometric mean). The validation users (at most ``max_fit_users``) are
+    cut in two:
     the tuning and blend fitting use one part, and ``selection_share`` of them are kept
     apart to choose what is served among the blend, each component alone, and the
     popularity baseline (:mod:`recommend.hybrid.select`).

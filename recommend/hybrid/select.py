@@ -3,13 +3,15 @@
 The blend is fitted on one part of the validation users; on the other part (the
 selection fold) every candidate ranker is scored by NDCG@k over the same candidate pool:
 the blend, and each component alone (popularity among them, and the CF model that
-tuning chose among item-kNN, EASE and ALS). The best one is served, so the hybrid never
-serves something that validates below one of its parts; a tie goes to the simpler ranker
-(a single component). Where the validation held out both each user's latest products and
-earlier ones at random, :func:`by_part` records every ranker's figure on each part: what
-the choice trades between "what comes next" and "anything". :func:`candidate_size` sizes
-that pool from the held-out items' ranks, so the blend sees the items it must learn to put
-first.
+tuning chose among item-kNN, EASE and ALS), on every validation fold (by time and at
+random when the timestamps allow both). :func:`choose_served` serves the blend unless a
+single component has a better worst ratio to each fold's best and beats the blend beyond
+twice the standard error where the blend falls shortest: the hybrid does not serve
+something that validates below one of its parts beyond noise, on either kind of held-out
+item. Where the validation held out both each user's latest products and earlier ones at
+random, :func:`by_part` records every ranker's figure on each part: what the choice trades
+between "what comes next" and "anything". :func:`candidate_size` sizes that pool from the
+held-out items' ranks, so the blend sees the items it must learn to put first.
 """
 
 from __future__ import annotations
