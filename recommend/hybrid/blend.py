@@ -227,6 +227,13 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                 scores = blend.score(features[te], None if design is None else design[te])
                 cv[name].append(ndcg_rows(scores, rows[te], items[te], relevant, k, fold == f))
     per_user = {name: np.concatenate(v) for name, v in cv.items() if v}
+    if groups is not None and per_user:  # one figure per user: its folds' mean (paired gains
+        # of a user's rows are not independent, so their standard error is the users')
+        order = np.concatenate([np.flatnonzero(fold == f) for f in (0, 1)])
+        count = np.bincount(groups[order])
+        present = count > 0
+        per_user = {name: (np.bincount(groups[order], weights=v) / np.maximum(count, 1))[present]
+                    for name, v in per_user.items()}
     means = {name: float(v.mean()) for name, v in per_user.items()}
     kind, gains = choose_fitter(per_user) if per_user else ("coordinate", {})
     blend = fit_kind(kind, features, rows, items, relevant, names, design,
