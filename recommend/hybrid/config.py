@@ -163,7 +163,7 @@ class HybridConfig:
     # by-time one: the blend is fitted on both and the served ranker chosen over both
     random_fold: bool = True
     # the fold(s) the CF family and the session window are tuned on (recommend/hybrid/tune.py)
-    tune_folds: TuneFolds = "both"
+    tune_folds: TuneFolds = "first"
     # cf
     cf_model: CfModel = "auto"
     cf_families: tuple[str, ...] = ("itemknn", "ease", "als")
