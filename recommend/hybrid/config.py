@@ -16,7 +16,7 @@ HoldoutMode = Literal["auto", "time", "random", "mixed"]
 ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
 Normalisation = Literal["minmax", "zscore"]
 OrderWeight = Literal["fitted", "agreed"]
-TuneFolds = Literal["first", "random", "both"]
+TuneFolds = Literal["first", "both"]
 
 #: Every component the ranker knows, in feature order.
 COMPONENTS: tuple[str, ...] = ("cf", "session", "content", "graph", "social", "popularity")

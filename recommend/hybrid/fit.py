@@ -137,8 +137,7 @@ def fit_hybrid(
     fit_users, select_users = selection_fold(users, config.selection_share, config.seed)
     info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
     tuned: list[dict[str, Any]] = [{} for _ in splits]
-    on = {"first": [0], "random": [len(splits) - 1],
-          "both": list(range(len(splits)))}[config.tune_folds]
+    on = list(range(len(splits))) if config.tune_folds == "both" else [0]
     others = [splits[j] for j in on[1:]]
     if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
             split.train_graph).nnz:

@@ -98,12 +98,14 @@ def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     selection = model.info["selection"]
     assert set(selection["ndcg@10_by_fold"]) == {"mixed", "random"}
     assert set(selection["worst_ratio"]) == {"cf", "session", "content", "popularity", "blend"}
-    # each trial of the tuning is judged on both folds: their geometric mean
-    for trial in model.info["cf_tuning"]["trials"].values():
+    # by default the tuning is judged on the first fold; asked, on both: the geometric mean
+    assert "by_fold" not in next(iter(model.info["cf_tuning"]["trials"].values()))
+    both = fit_hybrid(shop(), dataclasses.replace(config(), tune_folds="both"),
+                      encoder=LsaEncoder(dim=8))
+    for trial in both.info["cf_tuning"]["trials"].values():
         a, b = trial["by_fold"]
         assert trial["ndcg"] == pytest.approx((a * b) ** 0.5, abs=1e-5)
     one = fit_hybrid(shop(), dataclasses.replace(config(), random_fold=False),
                      encoder=LsaEncoder(dim=8))
     assert "validation_random_fold" not in one.info
     assert "ndcg@10_by_fold" not in one.info["selection"]
-    assert "by_fold" not in next(iter(one.info["cf_tuning"]["trials"].values()))
