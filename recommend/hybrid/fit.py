@@ -9,8 +9,9 @@
    random test put it 5% under). Each fold has its own training graph and component fits;
    only the content index is shared: it is built from the product texts, not from
    interactions, so no held-out pair reaches it;
-2. on the other users, tune the CF family and the session window (each alone, NDCG@k, by
-   the geometric mean over the folds: :mod:`recommend.hybrid.tune`), fit every component on
+2. on the other users, tune the CF family and the session window (each alone, NDCG@k on
+   the first fold, or by the geometric mean over both: ``tune_folds``,
+   :mod:`recommend.hybrid.tune`), fit every component on
    each training graph (the meta-path weights of the graph and social scorers on those
    users' held-out products of that fold), size the candidate pool for recall over both
    folds and fit the blend on both folds' candidates stacked
