@@ -199,15 +199,20 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
               relevant: sp.csr_matrix, names: Sequence[str], *, k: int = 10,
               grid: Sequence[float] = (0.0, 0.25, 0.5, 2.0, 4.0), rounds: int = 3,
               learned: bool = True, design: np.ndarray | None = None,
-              seed: int = 0) -> Blend:
+              seed: int = 0, groups: np.ndarray | None = None) -> Blend:
     """Choose and fit the blend on validation candidates (module docstring).
 
     ``relevant`` is (n_rows x n_items): each row's held-out items. The "gbdt" fitter
-    competes when ``learned`` and the candidates' ``design`` matrix is given.
+    competes when ``learned`` and the candidates' ``design`` matrix is given. ``groups``
+    (per row of ``relevant``): rows of one group (one user in several validation folds)
+    fall in the same cross-validation fold.
     """
     n_rows = relevant.shape[0]
     rng = np.random.default_rng(seed)
-    fold = rng.integers(0, 2, n_rows)
+    if groups is None:
+        fold = rng.integers(0, 2, n_rows)
+    else:
+        fold = rng.integers(0, 2, int(groups.max(initial=-1)) + 1)[groups]
     fitters = ("coordinate", "logistic", "gbdt") if design is not None else (
         "coordinate", "logistic")
     cv: dict[str, list[np.ndarray]] = {name: [] for name in fitters}
@@ -222,6 +227,13 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                 scores = blend.score(features[te], None if design is None else design[te])
                 cv[name].append(ndcg_rows(scores, rows[te], items[te], relevant, k, fold == f))
     per_user = {name: np.concatenate(v) for name, v in cv.items() if v}
+    if groups is not None and per_user:  # one figure per user: its folds' mean (paired gains
+        # of a user's rows are not independent, so their standard error is the users')
+        order = np.concatenate([np.flatnonzero(fold == f) for f in (0, 1)])
+        count = np.bincount(groups[order])
+        present = count > 0
+        per_user = {name: (np.bincount(groups[order], weights=v) / np.maximum(count, 1))[present]
+                    for name, v in per_user.items()}
     means = {name: float(v.mean()) for name, v in per_user.items()}
     kind, gains = choose_fitter(per_user) if per_user else ("coordinate", {})
     blend = fit_kind(kind, features, rows, items, relevant, names, design,

@@ -3,13 +3,15 @@
 The blend is fitted on one part of the validation users; on the other part (the
 selection fold) every candidate ranker is scored by NDCG@k over the same candidate pool:
 the blend, and each component alone (popularity among them, and the CF model that
-tuning chose among item-kNN, EASE and ALS). The best one is served, so the hybrid never
-serves something that validates below one of its parts; a tie goes to the simpler ranker
-(a single component). Where the validation held out both each user's latest products and
-earlier ones at random, :func:`by_part` records every ranker's figure on each part: what
-the choice trades between "what comes next" and "anything". :func:`candidate_size` sizes
-that pool from the held-out items' ranks, so the blend sees the items it must learn to put
-first.
+tuning chose among item-kNN, EASE and ALS), on every validation fold (by time and at
+random when the timestamps allow both). :func:`choose_served` serves the blend unless a
+single component has a better worst ratio to each fold's best and beats the blend beyond
+twice the standard error where the blend falls shortest: the hybrid does not serve
+something that validates below one of its parts beyond noise, on either kind of held-out
+item. Where the validation held out both each user's latest products and earlier ones at
+random, :func:`by_part` records every ranker's figure on each part: what the choice trades
+between "what comes next" and "anything". :func:`candidate_size` sizes that pool from the
+held-out items' ranks, so the blend sees the items it must learn to put first.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend, ndcg_of_scores
+from recommend.hybrid.blend import Blend, ndcg_of_scores, ndcg_rows, twice_standard_error
 
 _BATCH = 256
 
@@ -41,15 +43,69 @@ def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
 
 def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
                   rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
-                  only: np.ndarray, k: int) -> tuple[str, dict[str, float]]:
-    """The best of ``blend`` and each component alone on the rows where ``only`` is True
-    (candidates as the blend sees them); its name ("blend" or the component's), and every
-    candidate ranker's NDCG@k."""
-    scored = rankers_ndcg(blend, features, design, rows, items, relevant, only, k)
-    best = max(scored.values())
-    # ties go to a single component: listed before the blend, max keeps the first
-    choice = next(name for name, value in scored.items() if value >= best - 1e-12)
-    return choice, {n: round(v, 5) for n, v in scored.items()}
+                  only: np.ndarray, k: int, fold: np.ndarray | None = None,
+                  fold_names: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+    """What is served among ``blend`` and each component alone, judged on the rows where
+    ``only`` is True (candidates as the blend sees them); ``fold``: each row's validation
+    fold (None: one fold). Returns the choice ("blend" or the component's name) and the
+    record: every ranker's NDCG@k over all those rows and per fold, its worst ratio to a
+    fold's best, and the challenger's paired gain.
+
+    The rule, argued before any figure: the served ranker must not fall below a part on
+    *any* kind of held-out item, so each ranker is judged by its worst ratio over the folds
+    to that fold's best ranker. The blend (fitted on every fold, and able to weigh a single
+    component alone) is the default; the single component with the highest worst ratio
+    replaces it only when that ratio is higher than the blend's and, on the fold where the
+    blend falls furthest short, its paired per-user NDCG gain over the blend exceeds twice
+    the gain's standard error: a difference inside the noise of the selection users decides
+    nothing.
+    """
+    fold = np.zeros(relevant.shape[0], np.int64) if fold is None else np.asarray(fold)
+    names = list(fold_names) or [str(f) for f in range(int(fold.max(initial=0)) + 1)]
+    per_user = rankers_per_user(blend, features, design, rows, items, relevant, only, k)
+    row_fold = fold[np.flatnonzero(only)]
+    folds = [f for f in range(len(names)) if (row_fold == f).any()]
+    means = {f: {n: float(v[row_fold == f].mean()) for n, v in per_user.items()}
+             for f in folds}
+    ratio: dict[str, dict[int, float]] = {n: {} for n in per_user}
+    for f in folds:
+        best = max(means[f].values())
+        for n in per_user:
+            ratio[n][f] = means[f][n] / best if best > 0 else 1.0
+    worst = {n: min(r.values(), default=1.0) for n, r in ratio.items()}
+    record: dict[str, Any] = {
+        f"ndcg@{k}": {n: round(float(v.mean()), 5) if len(v) else 0.0
+                      for n, v in per_user.items()},
+        "worst_ratio": {n: round(v, 5) for n, v in worst.items()}}
+    if len(folds) > 1:
+        record[f"ndcg@{k}_by_fold"] = {names[f]: {n: round(v, 5) for n, v in means[f].items()}
+                                       for f in folds}
+    singles = [n for n in per_user if n != "blend"]
+    if not singles or not folds:
+        return "blend", record
+    challenger = max(singles, key=lambda n: worst[n])  # the first of equals
+    short = min(folds, key=lambda f: ratio["blend"][f])
+    gain = per_user[challenger][row_fold == short] - per_user["blend"][row_fold == short]
+    margin = twice_standard_error(gain)
+    record["challenger"] = {"name": challenger, "fold": names[short],
+                            "gain": round(float(gain.mean()), 5), "twice_se": round(margin, 5)}
+    if worst[challenger] > worst["blend"] and gain.mean() > margin:
+        return challenger, record
+    return "blend", record
+
+
+def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | None,
+                     rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
+                     only: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Per-row NDCG@k (rows where ``only`` is True, in order) of each component alone and
+    of ``blend`` (last)."""
+    keep = only[rows]
+    out = {name: ndcg_rows(features[keep, j], rows[keep], items[keep], relevant, k, only)
+           for j, name in enumerate(blend.names)}
+    out["blend"] = ndcg_rows(
+        blend.score(features[keep], None if design is None else design[keep]),
+        rows[keep], items[keep], relevant, k, only)
+    return out
 
 
 def rankers_ndcg(blend: Blend, features: np.ndarray, design: np.ndarray | None,

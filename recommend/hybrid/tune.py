@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -93,12 +93,17 @@ def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str
                 yield "als", {**config.cf_params(), "reg": float(reg)}
 
 
-def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
+def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
+            others: Sequence[HoldoutSplit] = ()
             ) -> tuple[HybridConfig, CfComponent | None, dict[str, Any]]:
     """The best CF model on ``users`` (module docstring): the config with its settings,
-    the fitted component, and the record of every trial."""
-    graph = split.train_graph
-    trials: dict[str, dict[str, float]] = {}
+    the component fitted on ``split``'s training graph, and the record of every trial.
+
+    With ``others`` (more validation folds), each trial is also fitted on their training
+    graphs and judged by the geometric mean of its NDCG@k over all folds, i.e. by the sum of
+    its log-ratios to each fold's best: no fold's figure is traded away for another's.
+    """
+    trials: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
     best: tuple[float, HybridConfig, CfComponent] | None = None
     started = time.perf_counter()
@@ -108,16 +113,23 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
             skipped.append(label)
             continue
         began = time.perf_counter()
-        fitted = CfComponent.fit(graph, kind=kind, params=params)
+        fitted = [CfComponent.fit(s.train_graph, kind=kind, params=params)
+                  for s in (split, *others)]
         fit_seconds = time.perf_counter() - began
-        taus = config.recency_taus if fitted.scores_history else (params["recency_tau"],)
+        taus = config.recency_taus if fitted[0].scores_history else (params["recency_tau"],)
         for tau in taus:
             began = time.perf_counter()
-            comp = CfComponent(fitted.model, graph, fitted.columns_, recency_tau=tau)
-            value = alone_ndcg(comp, split, users, config.k)
+            comps = [CfComponent(f.model, s.train_graph, f.columns_, recency_tau=tau)
+                     for f, s in zip(fitted, (split, *others), strict=True)]
+            by_fold = [alone_ndcg(c, s, users, config.k)
+                       for c, s in zip(comps, (split, *others), strict=True)]
+            value = geometric_mean(by_fold)
+            comp = comps[0]
             name = label if len(taus) == 1 else f"{label},tau={tau}"
             trials[name] = {"ndcg": round(value, 5),
                             "seconds": round(fit_seconds + time.perf_counter() - began, 3)}
+            if others:
+                trials[name]["by_fold"] = [round(v, 5) for v in by_fold]
             fit_seconds = 0.0
             if best is None or value > best[0]:
                 cfg = config.with_cf(kind, {**params, "recency_tau": tau})
@@ -130,6 +142,13 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
     return best[1], best[2], record
 
 
+def geometric_mean(values: Sequence[float]) -> float:
+    """The geometric mean of non-negative ``values`` (one value: itself)."""
+    if len(values) == 1:
+        return float(values[0])
+    return float(np.prod(np.asarray(values, np.float64)) ** (1.0 / len(values)))
+
+
 def _label(kind: str, params: dict[str, Any]) -> str:
     if kind == "itemknn":
         return f"itemknn,{params['weighting']},K={params['neighbours']}"
@@ -138,17 +157,23 @@ def _label(kind: str, params: dict[str, Any]) -> str:
     return f"als,reg={params['reg']:g}"
 
 
-def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray
+def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
+                 others: Sequence[HoldoutSplit] = ()
                  ) -> tuple[HybridConfig, SessionComponent | None, dict[str, float]]:
-    """The session window of ``session_tune_windows`` whose component alone ranks best, and
-    that component (fitted on the training graph; None if no window finds transitions)."""
+    """The session window of ``session_tune_windows`` whose component alone ranks best
+    (over ``others`` too: as in :func:`tune_cf`), and that component (fitted on ``split``'s
+    training graph; None if no window finds transitions)."""
     tried: dict[str, float] = {}
     best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
     for window in config.session_tune_windows:
         cfg = dataclasses.replace(config, session_window=float(window))
         comp = SessionComponent.from_graph(split.train_graph, cfg, FitShared())
-        tried[f"window={window:g}s"] = value = (
-            alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0)
+        by_fold = [alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0]
+        for other in others:
+            more = SessionComponent.from_graph(other.train_graph, cfg, FitShared())
+            by_fold.append(alone_ndcg(more, other, users, config.k) if more is not None
+                           else 0.0)
+        tried[f"window={window:g}s"] = value = geometric_mean(by_fold)
         if value > best[0]:
             best = (value, cfg, comp)
     return best[1], best[2], tried

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 
 import numpy as np
+import pytest
 
 from recommend.hybrid.encoders import LsaEncoder
 from tests.recommend.shops import two_group_shop
@@ -54,24 +56,24 @@ def test_the_validation_graph_and_its_fits_are_let_go_before_the_refit(monkeypat
     import recommend.hybrid.fit as fit
 
     graph = shop()
-    kept: dict[str, weakref.ref] = {}
+    kept: list[weakref.ref] = []
     alive_at_refit: list[bool] = []
     split, components = fit.holdout_split, fit._fit_components
 
     def holdout_split(*args, **kwargs):
         result = split(*args, **kwargs)
-        kept["train"] = weakref.ref(result.train_graph)
+        kept.append(weakref.ref(result.train_graph))
         return result
 
     def fit_components(on, cfg, shared, tuned=None):
         if on is graph:  # the refit on the whole graph
-            alive_at_refit.append(kept["train"]() is not None)
+            alive_at_refit.append(any(ref() is not None for ref in kept))
         return components(on, cfg, shared, tuned)
 
     monkeypatch.setattr(fit, "holdout_split", holdout_split)
     monkeypatch.setattr(fit, "_fit_components", fit_components)
     model = fit.fit_hybrid(graph, config(), encoder=LsaEncoder(dim=8))
-    assert alive_at_refit == [False]
+    assert alive_at_refit == [False] and len(kept) == 2  # both validation folds let go
     assert model.components  # the refit still fitted the served components
 
 
@@ -85,3 +87,25 @@ def test_stacked_rows_equal_their_concatenation_within_and_past_the_reservation(
         for part in parts:
             stacked.add(part)
         np.testing.assert_array_equal(stacked.rows(), np.concatenate(parts))
+
+
+def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
+    from recommend.hybrid.fit import fit_hybrid
+
+    model = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))
+    assert model.info["validation"]["mode"] == "mixed"
+    assert model.info["validation_random_fold"]["mode"] == "random"
+    selection = model.info["selection"]
+    assert set(selection["ndcg@10_by_fold"]) == {"mixed", "random"}
+    assert set(selection["worst_ratio"]) == {"cf", "session", "content", "popularity", "blend"}
+    # by default the tuning is judged on the first fold; asked, on both: the geometric mean
+    assert "by_fold" not in next(iter(model.info["cf_tuning"]["trials"].values()))
+    both = fit_hybrid(shop(), dataclasses.replace(config(), tune_folds="both"),
+                      encoder=LsaEncoder(dim=8))
+    for trial in both.info["cf_tuning"]["trials"].values():
+        a, b = trial["by_fold"]
+        assert trial["ndcg"] == pytest.approx((a * b) ** 0.5, abs=1e-5)
+    one = fit_hybrid(shop(), dataclasses.replace(config(), random_fold=False),
+                     encoder=LsaEncoder(dim=8))
+    assert "validation_random_fold" not in one.info
+    assert "ndcg@10_by_fold" not in one.info["selection"]

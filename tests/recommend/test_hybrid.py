@@ -256,3 +256,31 @@ def test_candidates_of_sparse_and_dense_scores_are_each_rows_top_n_allowed(seed:
             valid = np.flatnonzero(allowed[r] & (s[r] != 0))
             want = set(valid[np.argsort(-s[r, valid])][:n].tolist())
             assert set(got.items[got.rows == r].tolist()) == want
+
+
+def test_fit_blend_keeps_a_users_rows_of_every_fold_in_one_cross_validation_half(
+        monkeypatch) -> None:
+    import recommend.hybrid.blend as blend_module
+
+    feats, rows, items, rel = synthetic(seed=2)
+    n = rel.shape[0]
+    # the same users twice (two validation folds): rows n.. repeat users 0..n-1
+    feats2 = np.vstack([feats, feats])
+    rows2 = np.concatenate([rows, rows + n])
+    items2 = np.concatenate([items, items])
+    rel2 = sp.vstack([rel, rel]).tocsr()
+    groups = np.tile(np.arange(n), 2)
+    halves: list[set[int]] = []
+    fit_kind = blend_module.fit_kind
+
+    def recording(kind, features, r, *args, **kwargs):
+        halves.append(set(np.unique(r).tolist()))
+        return fit_kind(kind, features, r, *args, **kwargs)
+
+    monkeypatch.setattr(blend_module, "fit_kind", recording)
+    blend_module.fit_blend(feats2, rows2, items2, rel2, ("signal", "noise"), k=10,
+                           groups=groups)
+    cv_halves = [h for h in halves if len(h) < 2 * n]
+    assert cv_halves
+    for half in cv_halves:  # a user's first-fold row is in a half iff its second-fold row is
+        assert {r for r in half if r < n} == {r - n for r in half if r >= n}

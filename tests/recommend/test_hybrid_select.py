@@ -37,28 +37,68 @@ def ranked_world(n_users: int = 60, n_items: int = 8, seed: int = 0):
     return feats, rows, items, rel
 
 
-def test_a_component_that_beats_the_blend_on_the_selection_users_is_served() -> None:
+def test_a_component_that_beats_the_blend_beyond_noise_is_served() -> None:
     feats, rows, items, rel = ranked_world()
     noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))  # trusts the noise
     only = np.ones(rel.shape[0], bool)
-    choice, scored = choose_served(noisy, feats, None, rows, items, rel, only, k=3)
+    choice, record = choose_served(noisy, feats, None, rows, items, rel, only, k=3)
+    scored = record["ndcg@3"]
     assert choice == "good" and scored["good"] == pytest.approx(1.0)
     assert scored["blend"] < scored["good"]
+    assert record["challenger"]["gain"] > record["challenger"]["twice_se"]
     served = single(noisy.names, choice, {})
     assert served.weights.tolist() == [1.0, 0.0] and served.kind == "fixed"
 
 
-def test_the_blend_is_served_when_it_ranks_best_and_ties_go_to_a_component() -> None:
+def test_the_blend_is_served_when_it_ranks_best_or_a_component_wins_inside_the_noise() -> None:
     feats, rows, items, rel = ranked_world(n_users=400)
     rng = np.random.default_rng(1)
     # two components, each the truth under its own noise: their sum hears the truth better
     mixed = 0.5 * feats[:, [0, 0]] + rng.random((len(rows), 2))
     blend = Blend(("a", "b"), np.array([1.0, 1.0]))
     only = np.ones(rel.shape[0], bool)
-    choice, scored = choose_served(blend, mixed, None, rows, items, rel, only, k=1)
-    assert choice == "blend" and scored["blend"] > max(scored["a"], scored["b"])
-    same = Blend(("good", "noise"), np.array([1.0, 0.0]))
-    assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "good"
+    choice, record = choose_served(blend, mixed, None, rows, items, rel, only, k=1)
+    assert choice == "blend" and record["ndcg@1"]["blend"] > max(record["ndcg@1"]["a"],
+                                                                 record["ndcg@1"]["b"])
+    same = Blend(("good", "noise"), np.array([1.0, 0.0]))  # a tie: nothing to decide on
+    assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "blend"
+    # a component ahead of the blend on one user of 400 is inside the noise: the blend stays
+    other = feats[:, 0].copy()
+    missed = (rows == 0) & (items == (rel[0].indices[0] + 1) % 8)
+    other[rows == 0] = 0.0
+    other[missed] = 1.0
+    close = Blend(("good", "other"), np.array([0.0, 1.0]))
+    choice, record = choose_served(close, np.stack([feats[:, 0], other], axis=1), None, rows,
+                                   items, rel, only, k=1)
+    assert record["challenger"]["name"] == "good" and record["challenger"]["gain"] > 0
+    assert choice == "blend"
+
+
+def test_the_served_ranker_is_judged_by_its_worst_fold() -> None:
+    """Component "a" finds the held-out item on fold 0 only, "b" on fold 1 only; the blend
+    is second best on both: it is served, though each component wins one fold."""
+    n_users, n_items = 200, 8
+    rng = np.random.default_rng(2)
+    rows = np.repeat(np.arange(2 * n_users), n_items)
+    items = np.tile(np.arange(n_items), 2 * n_users)
+    target = rng.integers(0, n_items, 2 * n_users)
+    hit = (items == target[rows]).astype(float)
+    fold = np.repeat([0, 1], n_users)
+    noise = rng.random((len(rows), 2))
+    a = np.where(fold[rows] == 0, hit, 0.0) + noise[:, 0]
+    b = np.where(fold[rows] == 1, hit, 0.0) + noise[:, 1]
+    rel = sp.csr_matrix((np.ones(2 * n_users), (np.arange(2 * n_users), target)),
+                        shape=(2 * n_users, n_items))
+    blend = Blend(("a", "b"), np.array([1.0, 1.0]))
+    only = np.ones(2 * n_users, bool)
+    choice, record = choose_served(blend, np.stack([a, b], axis=1), None, rows, items, rel,
+                                   only, k=1, fold=fold, fold_names=("time", "random"))
+    by_fold = record["ndcg@1_by_fold"]
+    assert by_fold["time"]["a"] > by_fold["time"]["blend"] > by_fold["time"]["b"]
+    assert by_fold["random"]["b"] > by_fold["random"]["blend"] > by_fold["random"]["a"]
+    assert choice == "blend"
+    assert record["worst_ratio"]["blend"] > max(record["worst_ratio"]["a"],
+                                                record["worst_ratio"]["b"])
 
 
 def test_candidate_size_is_the_smallest_with_the_recall_asked_for() -> None:
