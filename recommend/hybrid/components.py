@@ -195,8 +195,7 @@ class CfComponent:
             return out
         model, history = self.model, self.history_
         if self.scores_history:
-            w = model.similarity_ if hasattr(model, "similarity_") else model.weights_
-            return history_times(history, matrix_column(model, w, c), n_users)
+            return history_times(history, matrix_column(model, self._item_item(), c), n_users)
         fitted = min(model.train_.n_users, history.shape[0], n_users)
         v = np.asarray(model.item_factors_[c], np.float64)
         out[:fitted] = np.asarray(model.user_factors_[:fitted], np.float64) @ v
@@ -235,13 +234,17 @@ class CfComponent:
             return out
         if not mapped.has_canonical_format:  # as score_history sums and orders a history
             mapped.sum_duplicates()
-        model = self.model
-        w = model.similarity_ if hasattr(model, "similarity_") else model.weights_
+        w = self._item_item()
         took = np.unique(mapped.indices)
         part = w[took][:, cols[known]] if sp.issparse(w) else w[np.ix_(took, cols[known])]
         scores = mapped[:, took] @ part
         out[:, known] = scores.toarray() if sp.issparse(scores) else scores
         return out
+
+    def _item_item(self) -> Any:
+        """A history model's item x item matrix (item-kNN's similarities, EASE's weights)."""
+        model = self.model
+        return model.similarity_ if hasattr(model, "similarity_") else model.weights_
 
     def save(self, folder: Path) -> list[Path]:
         self.model.save(folder / CF_FILE)

@@ -170,6 +170,7 @@ def fit_hybrid(
     train = trains[0]
     clock.lap("fit_train")
     say("sizing the candidate pool")
+    # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
                             for s, t in zip(splits, trains, strict=True)])
     size, recall = candidate_size(ranks, config.candidate_sizes, config.candidate_recall)

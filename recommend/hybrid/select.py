@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend, ndcg_of_scores, ndcg_rows, twice_standard_error
+from recommend.hybrid.blend import Blend, ndcg_rows, twice_standard_error
 
 _BATCH = 256
 
@@ -108,21 +108,6 @@ def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | No
     return out
 
 
-def rankers_ndcg(blend: Blend, features: np.ndarray, design: np.ndarray | None,
-                 rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
-                 only: np.ndarray, k: int) -> dict[str, float]:
-    """NDCG@k of each component alone and of ``blend`` (last) over the rows where ``only``
-    is True."""
-    keep = only[rows]
-    scored = {name: ndcg_of_scores(features[keep, j], rows[keep], items[keep], relevant, k,
-                                   only)
-              for j, name in enumerate(blend.names)}
-    scored["blend"] = ndcg_of_scores(
-        blend.score(features[keep], None if design is None else design[keep]),
-        rows[keep], items[keep], relevant, k, only)
-    return scored
-
-
 def by_part(blend: Blend, features: np.ndarray, design: np.ndarray | None,
             rows: np.ndarray, items: np.ndarray, parts: dict[str, sp.csr_matrix],
             only: np.ndarray, k: int) -> dict[str, dict[str, float]]:
@@ -133,8 +118,8 @@ def by_part(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     for part, rel in parts.items():
         has = only & (np.diff(rel.indptr) > 0)
         if has.any():
-            scored = rankers_ndcg(blend, features, design, rows, items, rel, has, k)
-            out[part] = {n: round(v, 5) for n, v in scored.items()}
+            scored = rankers_per_user(blend, features, design, rows, items, rel, has, k)
+            out[part] = {n: round(float(v.mean()), 5) for n, v in scored.items()}
     return out
 
 
