@@ -15,10 +15,10 @@ So the build cuts its own graph in time (:func:`recommend.marketer.timecut.time_
 served blend's components on the graph before the cut with their tuned settings and the
 meta-path weights already fitted (the refit recipe of :mod:`recommend.hybrid.fit`: nothing is
 tuned again; the content index, which does not depend on interactions, is shared), and
-judges every ``(b, a, tau)`` of the config's grids (``audience_category_weights``,
-``audience_activity_weights``, ``audience_activity_taus``; an empty grid keeps the config's
-value) by its recall, at 5% of users, of each product's takers after the cut (users known
-before it, pairs new after it), over up to ``n_products`` products with at least
+judges every ``(b, a)`` of the config's grids (``audience_category_weights``,
+``audience_activity_weights``; an empty grid keeps the config's value), at the decay chosen
+first (below), by its recall, at 5% of users, of each product's takers after the cut (users
+known before it, pairs new after it), over up to ``n_products`` products with at least
 ``min_takers`` of them (a seeded choice; fewer than ``min_products`` keep the weights). The
 best mean recall (ties: the smaller ``a``, then ``b``) replaces the weights the build had
 (the validation's ``b``, the fixed ``a``, the decay of
@@ -28,7 +28,18 @@ worth.
 
 The decay is chosen first on its own (:func:`~recommend.marketer.propensity.choose_tau`: the
 rate alone finding who takes anything after the graph's time cut), whatever the other grids:
-so turning the rate on serves a chosen decay even when the time cut keeps ``a = 0``.
+so turning the rate on serves a chosen decay even when the time cut keeps ``a = 0``. It is
+not judged again with ``(b, a)``: that multiplied the settings by the taus' grid (252 rather
+than 42 by default), most of the step's time.
+
+Cost. The refit costs about what the validation fit did; the judging costs products x
+settings x users. So each product is judged on at most ``MAX_USERS`` users
+(:func:`judged_users`): all its takers and a seeded sample of the other known candidates,
+each standing for ``1 / share`` of them; a taker is in the 5% when the users ranked above it
+stand for fewer than 5% of users (:func:`sampled_recall`). At the boundary a taker's
+estimated rank ``n / 20`` rests on about ``MAX_USERS / 20`` sampled users above it, a
+relative error of ``sqrt(20 / MAX_USERS)`` (3%), shared by every setting (the same sample):
+the comparison is paired. Up to ``MAX_USERS`` users the recall is exact.
 """
 
 from __future__ import annotations

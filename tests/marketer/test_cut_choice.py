@@ -126,6 +126,7 @@ def _shared(model) -> FitShared:
 
 def test_the_build_step_serves_its_choice(model) -> None:
     config = dataclasses.replace(model.config, audience_category_weights=(0.0, 0.3),
+                                 audience_category_weight=0.3, audience_activity_weight=0.0,
                                  audience_activity_weights=(0.0, 1.0),
                                  audience_activity_taus=(0.03, 0.3))
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model),
