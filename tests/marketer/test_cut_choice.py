@@ -13,7 +13,13 @@ from recommend.hybrid.component import FitShared
 from recommend.hybrid.path_component import PathComponent
 from recommend.marketer.audience import activity, audience_parts, top_users
 from recommend.marketer.columns import TAKES
-from recommend.marketer.cut_choice import choose_on_cut, grid_recall, pick_weights
+from recommend.marketer.cut_choice import (
+    choose_on_cut,
+    grid_recall,
+    judged_users,
+    pick_weights,
+    sampled_recall,
+)
 from recommend.marketer.propensity import take_rate
 from recommend.marketer.timecut import time_cut
 from recommend.recommender import Recommender
@@ -120,6 +126,7 @@ def _shared(model) -> FitShared:
 
 def test_the_build_step_serves_its_choice(model) -> None:
     config = dataclasses.replace(model.config, audience_category_weights=(0.0, 0.3),
+                                 audience_category_weight=0.3, audience_activity_weight=0.0,
                                  audience_activity_weights=(0.0, 1.0),
                                  audience_activity_taus=(0.03, 0.3))
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model),
@@ -134,6 +141,12 @@ def test_the_build_step_serves_its_choice(model) -> None:
         assert record["chosen"] == record["default"]
     assert record["recall"]["chosen"] >= record["recall"]["default"]
     assert record["activity"]["chosen"] in (0.03, 0.3)  # the decay chosen on its own first
+    assert tuned.audience_activity_tau == record["activity"]["chosen"]  # and not judged again
+    decay = f" tau={record['activity']['chosen']:g}"
+    top = record["recall"]["top"]
+    again = {w.split(" tau=")[0] for w in top if " tau=" in w and not w.endswith(decay)}
+    assert len(top) == 4 + len(again) and len(again) <= 1, top  # 2 b x 2 a, then 1 more tau
+    assert again <= {"b=0 a=1", "b=0.3 a=1"}  # the other decay at the best (b, a) if a > 0
 
 
 def test_the_decay_is_chosen_without_the_other_grids(model) -> None:
@@ -146,3 +159,54 @@ def test_the_decay_is_chosen_without_the_other_grids(model) -> None:
         tuned.audience_activity_tau
     assert dataclasses.replace(tuned, audience_activity_tau=config.audience_activity_tau) == \
         config
+
+
+def test_a_product_is_judged_on_its_takers_and_a_sample_standing_for_the_rest() -> None:
+    rng = np.random.default_rng(3)
+    pool = rng.random(5000) < 0.8
+    truth = np.sort(rng.choice(np.flatnonzero(pool), 40, replace=False))
+    users, weights = judged_users(pool, truth, 10_000, np.random.default_rng(0))
+    assert (users == np.flatnonzero(pool)).all() and (weights == 1).all()  # all fit: all
+    users, weights = judged_users(pool, truth, 1000, np.random.default_rng(0))
+    again = judged_users(pool, truth, 1000, np.random.default_rng(0))
+    assert (users == again[0]).all() and len(users) == 1000 and (np.diff(users) > 0).all()
+    assert pool[users].all() and np.isin(truth, users).all()
+    assert (weights[np.isin(users, truth)] == 1).all()
+    assert weights.sum() == pytest.approx(pool.sum())  # the sample stands for the pool
+
+
+def test_the_sampled_recall_is_exact_unsampled_and_close_sampled() -> None:
+    rng = np.random.default_rng(4)
+    n, size = 100_000, 5000
+    scores = rng.normal(size=n)
+    scores[rng.random(n) < 0.3] = 0.0  # ties, broken by activity then index
+    scores[rng.random(n) < 0.05] = -np.inf
+    active = rng.integers(0, 20, n).astype(float)
+    pool = np.isfinite(scores)
+    truth = np.sort(rng.choice(np.flatnonzero(pool), 300, replace=False,
+                               p=np.exp(scores[pool]) / np.exp(scores[pool]).sum()))
+    exact = int(np.isin(top_users(scores, size, active), truth).sum())
+    assert 0 < exact < len(truth)
+    everyone = np.arange(n)
+    assert sampled_recall(scores, np.ones(n), np.isin(everyone, truth), active, size) == exact
+    found = []
+    for seed in range(5):
+        users, weights = judged_users(pool, truth, 20_000, np.random.default_rng(seed))
+        found.append(sampled_recall(scores[users], weights, np.isin(users, truth),
+                                    active[users], size))
+    assert abs(np.mean(found) - exact) <= 0.03 * len(truth), (found, exact)
+
+
+def test_a_sampled_judge_agrees_with_the_whole_on_the_choice(model) -> None:
+    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    whole = grid_recall(model, takers, GRID, n_products=50, min_products=10, min_takers=5,
+                        seed=0)
+    assert whole == grid_recall(model, takers, GRID, n_products=50, min_products=10,
+                                min_takers=5, seed=0, max_users=10**9)
+    n = model.graph.num_nodes("user")
+    part = grid_recall(model, takers, GRID, n_products=50, min_products=10, min_takers=5,
+                       seed=0, max_users=n // 2)
+    assert part[1:] == whole[1:]
+    for w in GRID:  # the same products, each a sampled estimate of the whole's recall
+        assert abs(np.mean(part[0][w]) - np.mean(whole[0][w])) < 0.1, w
+    assert pick_weights(part[0], GRID[0])[1] == pick_weights(whole[0], GRID[0])[1]
