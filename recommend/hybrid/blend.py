@@ -240,7 +240,8 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                      k=k, grid=grid, rounds=rounds, seed=seed)
     full = ndcg_of_scores(blend.score(features, design), rows, items, relevant, k)
     blend.validation = {f"cv_ndcg@{k}": means, f"cv_gain_over_{DEFAULT_FITTER}": gains,
-                        f"ndcg@{k}": full, "users": int(n_rows),
+                        f"ndcg@{k}": full, "rows": int(n_rows),
+                        "users": int(n_rows if groups is None else len(np.unique(groups))),
                         "single": {n: ndcg_of_scores(features[:, j], rows, items, relevant, k)
                                    for j, n in enumerate(names)}}
     return blend

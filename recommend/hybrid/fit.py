@@ -22,7 +22,10 @@
    choose what is served: the blend, unless a component alone beats it beyond noise by the
    worst ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
    blend is refitted on all validation users of both folds (its order weight agreed again);
-4. refit the components on the whole graph for serving, keeping the tuned settings, the
+4. the audience's weights (:mod:`recommend.marketer`): the category weight on the
+   validation split, then all of them on a time cut of the whole graph
+   (:mod:`recommend.marketer.cut_choice`);
+5. refit the components on the whole graph for serving, keeping the tuned settings, the
    meta-path and the blend weights. The content index does not depend on interactions: it
    is built once.
 
@@ -139,17 +142,16 @@ def fit_hybrid(
     fit_users, select_users = selection_fold(users, config.selection_share, config.seed)
     info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
     tuned: list[dict[str, Any]] = [{} for _ in splits]
-    on = list(range(len(splits))) if config.tune_folds == "both" else [0]
-    others = [splits[j] for j in on[1:]]
+    others = splits[1:] if config.tune_folds == "both" else []
     if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
             split.train_graph).nnz:
         say("tuning the cf component")
-        config, tuned[on[0]]["cf"], info["cf_tuning"] = tune_cf(splits[on[0]], config,
-                                                               fit_users, others)
+        config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
+                                                            others)
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
-        config, tuned[on[0]]["session"], info["session_tuning"] = tune_session(
-            splits[on[0]], config, fit_users, others)
+        config, tuned[0]["session"], info["session_tuning"] = tune_session(
+            splits[0], config, fit_users, others)
     clock.lap("tune")
     # the first step that needs the text vectors: the sentence encoder's thread has had
     # the split and the tuning above to finish
@@ -184,7 +186,6 @@ def fit_hybrid(
         say("choosing the audience's category weight")
         config, info["audience"] = tune_audience(split, config, train, blend)
         clock.lap("audience")
-    say("refitting components on all data")
     states = {n: c.state() for n, c in train.items() if isinstance(c, PathComponent)}
     # the validation graph, its caches and its fits are done with: the refit's own caches
     # of the whole graph would otherwise come on top of them (the build's peak memory)
@@ -195,6 +196,7 @@ def fit_hybrid(
         graph, config, blend, FitShared(content, path_states=states))
     release_memory()
     clock.lap("audience_time_cut")
+    say("refitting components on all data")
     comps = _fit_components(graph, config, FitShared(content, path_states=states))
     comps = {n: comps[n] for n in blend.names if n in comps}
     if tuple(comps) != blend.names:  # a component vanished on the full graph: unlikely

@@ -24,7 +24,8 @@ EdgeTriple = tuple[str, str, str]
 def shared_path(context: UserReasons, a: str, item: str
                 ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
-    specific brand, category or concept both have ((type, (nodes after a, edges)))."""
+    specific brand, category or concept both have, else a category one ``broader`` hop above
+    a category of each (:func:`_broader`) ((type, (nodes after a, edges)))."""
     graph = context.graph
     if has_block(context.graph, "product", "similar", "product"):
         for src, dst in ((a, item), (item, a)):

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
+    REPLAY_BATCH,
     SNAPSHOT_DIR,
     WriteResult,
     apply_entries,
@@ -105,6 +106,7 @@ class ServedState:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._hold = _hold_folder(self.state_dir)
         self.lock = threading.Lock()
+        self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
@@ -222,12 +224,23 @@ class ServedState:
         ticket.settle(WriteResult(checked.count, checked.merged,
                                   len(checked.not_interested), seq))
 
-    def catch_up(self) -> int:
-        """``defer_model``: apply the logged entries the model lacks (:func:`replay`, in
-        batches); how many. Caller holds ``self.lock``."""
-        behind, self._behind = self._behind, []
-        replay(self.rec, behind)
-        return len(behind)
+    def catch_up(self, upto: int | None = None) -> int:
+        """``defer_model``: apply the logged entries the model lacks, up to log seq ``upto``
+        (all when None), a batch at a time (:func:`replay`); how many. The write lock is held
+        only to take and to drop a batch: writes meanwhile grow the writer's own graph, never
+        the model. An entry leaves the list only once applied. Caller holds the snapshot
+        lock (one catch-up at a time)."""
+        done = 0
+        while True:
+            with self.lock:
+                batch = [e for e in self._behind[:REPLAY_BATCH]
+                         if upto is None or e["seq"] <= upto]
+            if not batch:
+                return done
+            replay(self.rec, batch)
+            with self.lock:
+                del self._behind[:len(batch)]
+            done += len(batch)
 
     @staticmethod
     def _entry(checked: Checked) -> Entry:
@@ -246,20 +259,33 @@ class ServedState:
     # ----- snapshots -----
     def snapshot(self) -> bool:
         """Save the served model to ``snapshot/`` atomically and compact the log; False when
-        nothing changed since the last snapshot (or the state was detached)."""
-        with self.lock:
-            seq = self.applied_seq
-            if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
-                return False
-            self.catch_up()
-            self.rec.manifest = {**self.rec.manifest,
-                                 "serve": {"log_seq": seq, "base": base_id(self.artifact)}}
-            self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
-            self.snapshot_seq = seq
-            dropped = self.log.compact(
-                lambda e: e["seq"] > seq or bool(e.get("not_interested")))
-            LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
-            return True
+        nothing changed since the last snapshot (or the state was detached). With
+        ``defer_model`` the model first catches up to the log seq of the moment, outside the
+        write lock (writes never touch the model then)."""
+        with self._snapshot_lock:
+            if self._graph is None:
+                with self.lock:
+                    return self._save_snapshot(self.applied_seq)
+            with self.lock:
+                seq = self.applied_seq
+                if seq == self.snapshot_seq or self._hold < 0:
+                    return False
+            self.catch_up(seq)
+            with self.lock:
+                return self._save_snapshot(seq)
+
+    def _save_snapshot(self, seq: int) -> bool:
+        """:meth:`snapshot`'s save, the model holding every entry up to ``seq``. Caller holds
+        ``self.lock``."""
+        if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
+            return False
+        self.rec.manifest = {**self.rec.manifest,
+                             "serve": {"log_seq": seq, "base": base_id(self.artifact)}}
+        self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
+        self.snapshot_seq = seq
+        dropped = self.log.compact(lambda e: e["seq"] > seq or bool(e.get("not_interested")))
+        LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
+        return True
 
     def log_bytes(self) -> int:
         """The write-ahead log's size in bytes."""
