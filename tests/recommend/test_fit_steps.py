@@ -72,7 +72,8 @@ def test_the_validation_graph_and_its_fits_are_let_go_before_the_refit(monkeypat
 
     monkeypatch.setattr(fit, "holdout_split", holdout_split)
     monkeypatch.setattr(fit, "_fit_components", fit_components)
-    model = fit.fit_hybrid(graph, config(), encoder=LsaEncoder(dim=8))
+    two = dataclasses.replace(config(), random_fold=True)  # the opt-in second fold
+    model = fit.fit_hybrid(graph, two, encoder=LsaEncoder(dim=8))
     assert alive_at_refit == [False] and len(kept) == 2  # both validation folds let go
     assert model.components  # the refit still fitted the served components
 
@@ -92,7 +93,8 @@ def test_stacked_rows_equal_their_concatenation_within_and_past_the_reservation(
 def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     from recommend.hybrid.fit import fit_hybrid
 
-    model = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))
+    two = dataclasses.replace(config(), random_fold=True)  # opt-in
+    model = fit_hybrid(shop(), two, encoder=LsaEncoder(dim=8))
     assert model.info["validation"]["mode"] == "mixed"
     assert model.info["validation_random_fold"]["mode"] == "random"
     selection = model.info["selection"]
@@ -100,12 +102,11 @@ def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     assert set(selection["worst_ratio"]) == {"cf", "session", "content", "popularity", "blend"}
     # by default the tuning is judged on the first fold; asked, on both: the geometric mean
     assert "by_fold" not in next(iter(model.info["cf_tuning"]["trials"].values()))
-    both = fit_hybrid(shop(), dataclasses.replace(config(), tune_folds="both"),
+    both = fit_hybrid(shop(), dataclasses.replace(two, tune_folds="both"),
                       encoder=LsaEncoder(dim=8))
     for trial in both.info["cf_tuning"]["trials"].values():
         a, b = trial["by_fold"]
         assert trial["ndcg"] == pytest.approx((a * b) ** 0.5, abs=1e-5)
-    one = fit_hybrid(shop(), dataclasses.replace(config(), random_fold=False),
-                     encoder=LsaEncoder(dim=8))
+    one = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))  # the default: one fold
     assert "validation_random_fold" not in one.info
     assert "ndcg@10_by_fold" not in one.info["selection"]
