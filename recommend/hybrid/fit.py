@@ -6,9 +6,9 @@
    and ``random_fold`` (opt-in: its memory) a second fold is held out at random beside
    the by-time one: a build cannot know whether it will be judged on what comes next or
    on anything, and one fold misjudged it (on ML-100K the mixed fold put the blend 2.9%
-   over the CF alone where a random test put it 5% under). Each fold has its own training graph and component fits;
-   only the content index is shared: it is built from the product texts, not from
-   interactions, so no held-out pair reaches it;
+   over the CF alone where a random test put it 5% under). Each fold has its own training
+   graph and component fits; only the content index is shared: it is built from the
+   product texts, not from interactions, so no held-out pair reaches it;
 2. on the other users, tune the CF family and the session window (each alone, NDCG@k on
    the first fold, or by the geometric mean over both: ``tune_folds``,
    :mod:`recommend.hybrid.tune`), fit every component on
