@@ -40,7 +40,7 @@ from recommend.paths.privacy import hop_exists
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recommend_speed.json"
 REPO = Path(__file__).resolve().parents[1]
-ML_100K = REPO.parent / "shared" / "data" / "ml-100k"
+ML_100K = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", REPO.parent / "shared" / "data")) / "ml-100k"
 BIG = {"n_products": 100_000, "n_users": 50_000, "n_events": 1_000_000}
 
 
@@ -176,7 +176,10 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     cases: dict[str, dict] = {}
-    for name, dataset in prepare(args.work, not args.skip_big).items():
+    datasets = prepare(args.work, not args.skip_big)
+    if not datasets:
+        sys.exit(f"ML-100K not found at {ML_100K} (set SHOPGRAPH_SHARED_DATA): nothing measured")
+    for name, dataset in datasets.items():
         art = args.work / f"art-{name}"
         case: dict = {}
         if not (args.reuse and (art / "hybrid.json").is_file()):
