@@ -148,6 +148,8 @@ def _splice_sorted_coo(coo: sp.coo_matrix, users: np.ndarray, rows: sp.csr_matri
     """A (row, column)-sorted COO with its rows ``users`` (sorted, unique) replaced by
     ``rows`` (``len(users)`` x the same columns, sorted): the same matrix as converting it to
     CSR, :func:`kg.delta.splice_rows` and back, by copying its arrays around the rows once."""
+    if rows.shape != (len(users), coo.shape[1]):
+        raise ValueError(f"new rows are {rows.shape}, expected {(len(users), coo.shape[1])}")
     at = users.astype(coo.row.dtype)  # (an int64 key would convert the whole column)
     lo, hi = np.searchsorted(coo.row, at, "left"), np.searchsorted(coo.row, at, "right")
     keep = np.r_[0, hi], np.r_[lo, coo.nnz]  # the old entries between the users' rows

@@ -1,7 +1,7 @@
 """A global time cut of a graph: what was known before it, and who took which product after it.
 
 The audience is judged on "who takes this product in the coming period", so its weights are
-chosen (:mod:`recommend.marketer.tune`) and benchmarked (``bench/marketer.py``) the same way:
+chosen (:mod:`recommend.marketer.cut_choice`) and benchmarked (``bench/marketer.py``) the same way:
 at a time ``cut`` (a quantile of the graph's first take times), the graph as it stood then,
 and the users who took each product for the first time after it.
 

@@ -4,6 +4,7 @@ steps the edges do not reach; kg.delta and kg.interactions.grow_interactions row
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,20 @@ def test_splice_rows_replaces_exactly_the_given_rows() -> None:
     assert np.array_equal(got, want)
     assert np.array_equal(splice_rows(old, np.zeros(0, np.int64),
                                       sp.csr_matrix((0, 12))).toarray(), old.toarray())
+
+
+def test_the_sorted_coo_splice_equals_splice_rows_and_checks_the_width() -> None:
+    from kg.interactions import _splice_sorted_coo
+
+    old = sp.random(30, 12, density=0.3, format="csr", random_state=3)
+    old.sort_indices()
+    rows = np.array([0, 4, 5, 29])
+    new = sp.random(4, 12, density=0.5, format="csr", random_state=4)
+    new.sort_indices()
+    got = _splice_sorted_coo(old.tocoo(), rows, new).toarray()
+    assert np.array_equal(got, splice_rows(old, rows, new).toarray())
+    with pytest.raises(ValueError, match="expected"):
+        _splice_sorted_coo(old.tocoo(), rows, sp.csr_matrix((4, 11)))
 
 
 def test_a_delta_names_the_grown_blocks_and_users_and_new_nodes() -> None:
