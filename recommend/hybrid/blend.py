@@ -125,6 +125,12 @@ def twice_standard_error(gain: np.ndarray) -> float:
     return 2.0 * float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else np.inf
 
 
+def record_float(value: float, digits: int) -> float | None:
+    """``value`` rounded for a JSON record, None when not finite (a margin below two pairs:
+    JSON has no infinity)."""
+    return round(float(value), digits) if np.isfinite(value) else None
+
+
 #: The blend fitter kept unless another beats it beyond noise (module docstring).
 DEFAULT_FITTER = "logistic"
 
@@ -145,7 +151,7 @@ def choose_fitter(per_user: dict[str, np.ndarray], default: str = DEFAULT_FITTER
             continue
         gain = values - per_user[default]
         mean, margin = float(gain.mean()), twice_standard_error(gain)
-        gains[name] = {"mean": round(mean, 5), "twice_se": round(margin, 5)}
+        gains[name] = {"mean": round(mean, 5), "twice_se": record_float(margin, 5)}
         if mean > margin and mean > best:
             kind, best = name, mean
     return kind, gains

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend, ndcg_rows, twice_standard_error
+from recommend.hybrid.blend import Blend, ndcg_rows, record_float, twice_standard_error
 
 _BATCH = 256
 
@@ -88,7 +88,8 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     gain = per_user[challenger][row_fold == short] - per_user["blend"][row_fold == short]
     margin = twice_standard_error(gain)
     record["challenger"] = {"name": challenger, "fold": names[short],
-                            "gain": round(float(gain.mean()), 5), "twice_se": round(margin, 5)}
+                            "gain": round(float(gain.mean()), 5),
+                            "twice_se": record_float(margin, 5)}
     if worst[challenger] > worst["blend"] and gain.mean() > margin:
         return challenger, record
     return "blend", record

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import twice_standard_error
+from recommend.hybrid.blend import record_float, twice_standard_error
 from recommend.hybrid.component import FitShared
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
@@ -216,7 +216,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
         gain = per_user[weight] - per_user[0.0]
         margin = twice_standard_error(gain)
         record["gain_over_text"][f"{weight:g}"] = {"mean": round(float(gain.mean()), 5),
-                                                   "twice_se": round(float(margin), 5)}
+                                                   "twice_se": record_float(margin, 5)}
         if gain.mean() > margin and gain.mean() > best_gain:
             best, best_gain = weight, float(gain.mean())
     record["chosen"] = best

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.hybrid.blend import twice_standard_error
+from recommend.hybrid.blend import record_float, twice_standard_error
 from recommend.marketer.audience import AudienceParts, activity, audience_parts
 from recommend.marketer.propensity import choose_tau, take_rate
 from recommend.marketer.timecut import time_cut
@@ -122,7 +122,7 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     return config, {**record, "chosen": _label(chosen), "best": _label(best),
                     "default": _label(default), "cut": cut.cut, "products": products,
                     "size": size, "gain_over_default": round(gain, 4),
-                    "two_standard_errors": round(margin, 4),
+                    "two_standard_errors": record_float(margin, 4),
                     "recall": {"chosen": round(mean[chosen], 4),
                                "default": round(mean[default], 4),
                                "best_by_activity_weight": by_a,

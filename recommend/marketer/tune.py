@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.hybrid.blend import twice_standard_error
+from recommend.hybrid.blend import record_float, twice_standard_error
 from recommend.marketer.audience import activity, audience_parts, top_users
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
     chosen = best if gain.mean() > margin else fixed
     return chosen, {"chosen": chosen, "best": best, "fixed": fixed, "products": len(gain),
                     "gain_over_fixed": round(float(gain.mean()), 4),
-                    "two_standard_errors": round(margin, 4), "sizes": sizes,
+                    "two_standard_errors": record_float(margin, 4), "sizes": sizes,
                     "recall": {f"{b:g}": round(r, 4) for b, r in recall.items()},
                     "seconds": round(time.perf_counter() - began, 3)}
 

@@ -138,3 +138,15 @@ def test_by_part_scores_every_ranker_on_each_kind_of_held_out_item() -> None:
     assert set(parts) == {"found", "missed"}  # a part no selected row has is left out
     assert parts["found"]["good"] == pytest.approx(1.0) == parts["found"]["blend"]
     assert parts["missed"]["good"] == 0.0
+
+
+def test_a_record_judged_on_one_user_is_strict_json() -> None:
+    import json
+
+    feats, rows, items, rel = ranked_world(n_users=1)
+    noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))
+    choice, record = choose_served(noisy, feats, None, rows, items, rel,
+                                   np.ones(1, bool), k=3)
+    assert choice == "blend"  # one user: no margin, so nothing beats the default
+    assert record["challenger"]["twice_se"] is None
+    json.dumps(record, allow_nan=False)

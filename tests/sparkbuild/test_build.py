@@ -77,7 +77,7 @@ def test_demo_same_validation_and_graph(demo_builds) -> None:
     assert events["read"] == events["accepted"] + events["rejected"]
     assert (python / REJECTED_FILE).read_bytes() == (spark / REJECTED_FILE).read_bytes()
     report = b["stages"]["spark"]
-    assert report["knn_fits"] == 2  # the tuning fit and the served refit
+    assert report["knn_fits"] == 3  # the tuning fit, the audience's time-cut refit, the served
     assert report["tables"]["edges/user.purchased.product"] == b["edges"]["purchased"]
 
 
