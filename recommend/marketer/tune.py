@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.hybrid.blend import record_float, twice_standard_error
+from recommend.hybrid.blend import record_float
 from recommend.marketer.audience import activity, audience_parts, top_users
+from recommend.marketer.cut_choice import pick_weights
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -94,12 +95,11 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
         return None, {"note": "every audience size covers all candidates: the fixed weight "
                               "is kept"}
     recall = {b: float(np.mean(r)) for b, r in found.items()}
-    best = max(weights, key=lambda b: (round(recall[b], 6), -b))
-    gain = np.asarray(found[best]) - np.asarray(found[fixed])
-    margin = twice_standard_error(gain)
-    chosen = best if gain.mean() > margin else fixed
-    return chosen, {"chosen": chosen, "best": best, "fixed": fixed, "products": len(gain),
-                    "gain_over_fixed": round(float(gain.mean()), 4),
+    # the time cut's rule (ties to the smaller b), over settings (b, a=0, tau=0)
+    picked = pick_weights({(b, 0.0, 0.0): r for b, r in found.items()}, (fixed, 0.0, 0.0))
+    chosen, best, gain, margin = picked[0][0], picked[1][0], picked[2], picked[3]
+    return chosen, {"chosen": chosen, "best": best, "fixed": fixed,
+                    "products": len(found[fixed]), "gain_over_fixed": round(gain, 4),
                     "two_standard_errors": record_float(margin, 4), "sizes": sizes,
                     "recall": {f"{b:g}": round(r, 4) for b, r in recall.items()},
                     "seconds": round(time.perf_counter() - began, 3)}
