@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from recommend.paths.user_reasons import has_block
 
 if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
     from recommend.paths.user_reasons import UserReasons
 
 __all__ = ["shared_path"]
@@ -80,19 +81,18 @@ def _broader(context: UserReasons, a: str, item: str
         return None
     b = min(sorted(both), key=pop.__getitem__)  # the first least popular
     top = graph.node_id("category", b)
-    nodes: list[str] = []
-    edges: list[EdgeTriple] = []
-    if mine[b] is None:
-        edges.append((a, "in_category", top))
-    else:
-        c = graph.node_id("category", mine[b])
-        nodes.append(c)
-        edges += [(a, "in_category", c), (c, "broader", top)]
-    nodes.append(top)
-    if theirs[b] is None:
-        edges.append((item, "in_category", top))
-    else:
-        c = graph.node_id("category", theirs[b])
-        nodes.append(c)
-        edges += [(c, "broader", top), (item, "in_category", c)]
-    return "broader_category", ((*nodes, item), tuple(edges))
+    my_nodes, my_edges = _climb(graph, a, mine[b], top)
+    their_nodes, their_edges = _climb(graph, item, theirs[b], top)
+    return "broader_category", ((*my_nodes, top, *their_nodes, item),
+                                (*my_edges, *reversed(their_edges)))
+
+
+def _climb(graph: KnowledgeGraph, product: str, own: int | None, top: str
+           ) -> tuple[list[str], list[EdgeTriple]]:
+    """The nodes between ``product`` and the category ``top`` and the edges up to it:
+    ``product`` in ``top`` itself (``own`` None), or in its category ``own`` one ``broader``
+    hop below ``top``."""
+    if own is None:
+        return [], [(product, "in_category", top)]
+    c = graph.node_id("category", own)
+    return [c], [(product, "in_category", c), (c, "broader", top)]
