@@ -18,9 +18,11 @@ rank the same items with the same scores (selection never touches the ranking), 
 explanations; ``etd_ceiling``, the ETD no selection can pass: the distinct types among every
 path of each user's top 10 that carries at least ``path_min_share`` of its item's score.
 ``without_valid_path`` lists the items shown with no valid path and what carried their score
-(:func:`missing_paths`). Both runs show the paths of every component (graph and social meta-path
-instances; cf, session, content and popularity evidence, :mod:`recommend.paths.reasons`),
-none carrying less than ``path_min_share`` of the item's score. With ``--tune``, a small
+(:func:`missing_paths`), counting apart those shown to a user with no product history and the
+users with no stored edge at all. Both runs show the paths of every component (graph and
+social meta-path instances; cf, session, content and popularity evidence,
+:mod:`recommend.paths.reasons`), none carrying less than ``path_min_share`` of the item's
+score. With ``--tune``, a small
 grid of weights is measured on other users (the validation sample) of ML-100K and Beauty,
 and the test users are measured again at the validation's best when it is not the default:
 how the defaults were chosen.
@@ -173,27 +175,44 @@ def etd_ceiling(rec, users: list[str], every: int = 40) -> float:
 def missing_paths(rec, lists: list[tuple[str, list]], limit: int = 30) -> dict[str, Any]:
     """The items shown with no valid path and why: per item, the components with a positive
     part, how many of the user's products each evidence component named (its links), the
-    item's stored relations (what any path could go through) and the reason said."""
+    item's stored relations (what any path could go through) and the reason said.
+    ``cold_start_items`` counts those shown to a user with no product of their own (no
+    cf, session or content path can start there), ``cold_start_users`` lists each such
+    user's stored edges (relation counts: what a path could start with) and
+    ``no_edge_users`` those with none at all (no path can exist)."""
     from collections import Counter
 
     from recommend.hybrid.audit import path_is_valid
     from recommend.hybrid.evidence import component_evidence
+    from recommend.paths.user_reasons import own_products
 
     graph, rows, largest = rec.graph, [], Counter()
+    cold: dict[str, dict[str, int]] = {}
+    n_cold = 0
     for user, recs in lists:
+        uid = rec.user_id(user)
         for r in recs:
             if any(path_is_valid(graph, p) for p in r.paths):
                 continue
             parts = {k: round(v, 4) for k, v in r.parts.items() if v > 0}
             largest[max(parts, key=parts.get) if parts else "none"] += 1
-            evidence = component_evidence(rec.model, graph.index(rec.user_id(user)),
+            evidence = component_evidence(rec.model, graph.index(uid),
                                           np.array([graph.index(r.item)]), [r.parts])[0]
             relations = Counter(f"{d}:{e.relation}" for d in ("out", "in")
                                 for e in graph.neighbors(r.item, direction=d))
             rows.append({"user": user, "item": r.item, "parts": parts, "reason": r.reason,
                          "evidence_links": {e.component: len(e.links) for e in evidence},
                          "item_relations": dict(sorted(relations.items()))})
-    return {"items": len(rows), "by_largest_part": dict(largest), "sample": rows[:limit]}
+            if graph.has_node(uid) and own_products(graph, uid):
+                continue
+            n_cold += 1
+            cold[user] = dict(sorted(Counter(
+                f"{d}:{e.relation}" for d in ("out", "in")
+                for e in (graph.neighbors(uid, direction=d) if graph.has_node(uid) else ())
+            ).items()))
+    return {"items": len(rows), "by_largest_part": dict(largest), "cold_start_items": n_cold,
+            "cold_start_users": cold, "no_edge_users": sorted(u for u, e in cold.items() if not e),
+            "sample": rows[:limit]}
 
 
 def samples(lists: list[tuple[str, list]], n: int = 20) -> list[dict[str, Any]]:
@@ -243,6 +262,9 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
     log(f"  before: {before}")
     after, lists_after = measure(rec, test, defaults)
     log(f"  after:  {after}")
+    missing = missing_paths(rec, lists_after)
+    log(f"  without a valid path: {missing['items']} items, {missing['cold_start_items']} of "
+        f"them to users with no product history {missing['cold_start_users']}")
     same = all([(r.item, r.score) for r in a] == [(r.item, r.score) for r in b]
                for (_, a), (_, b) in zip(lists_before, lists_after, strict=True))
     ceiling = etd_ceiling(rec, test)
@@ -254,7 +276,7 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
            "etd_ceiling": ceiling,
            "before_selection": before, "after_selection": after,
            "samples_after": samples(lists_after), "samples_before": samples(lists_before),
-           "without_valid_path": missing_paths(rec, lists_after)}
+           "without_valid_path": missing}
     if do_tune and val:
         grid = tune(rec, val)
         best = max(grid, key=lambda r: r["objective"])["weights"]

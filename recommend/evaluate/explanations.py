@@ -109,7 +109,7 @@ def path_lir(recency: Mapping[tuple[str, str], float], path: ExplainedPath) -> f
 
 def path_sep(graph: KnowledgeGraph, path: ExplainedPath) -> float | None:
     """The SEP of ``path``'s shared entity (None for a one-hop path)."""
-    node = shared_entity(path.nodes)
+    node = shared_entity(path.nodes, path.edges)
     if node is None or not graph.has_node(node):
         return None
     return float(entity_popularity(graph, node.partition(":")[0])[graph.index(node)])

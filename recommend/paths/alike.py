@@ -3,21 +3,26 @@
 The content component compared the products' texts (:func:`recommend.content.item_vectors.
 product_text`: title, brand, the whole category path, attributes), so a path may say what
 both texts hold and the graph stores: a ``similar`` edge, else the most specific brand,
-category or concept both have, else a category one ``broader`` hop above a category of each
-(:func:`shared_path`). Used by :mod:`recommend.paths.reasons`.
+category or concept both have, else the nearest category both reach over ``broader`` edges
+(:func:`shared_path`). Used by :mod:`recommend.paths.reasons`; a sentence says such a climb in
+one clause (:func:`climb_span`, :func:`climb_words`: "both kinds of Skin Care").
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.user_reasons import has_block
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from kg.graph import KnowledgeGraph
     from recommend.paths.user_reasons import UserReasons
 
-__all__ = ["shared_path"]
+__all__ = ["climb_span", "climb_words", "shared_path"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -25,8 +30,8 @@ EdgeTriple = tuple[str, str, str]
 def shared_path(context: UserReasons, a: str, item: str
                 ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
-    specific brand, category or concept both have, else a category one ``broader`` hop above
-    a category of each (:func:`_broader`) ((type, (nodes after a, edges)))."""
+    specific brand, category or concept both have, else the nearest category both reach over
+    ``broader`` edges (:func:`_broader`) ((type, (nodes after a, edges)))."""
     graph = context.graph
     if has_block(context.graph, "product", "similar", "product"):
         for src, dst in ((a, item), (item, a)):
@@ -48,51 +53,89 @@ def shared_path(context: UserReasons, a: str, item: str
 
 
 def _broader(context: UserReasons, a: str, item: str
-                    ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
-    """When ``a`` and ``item`` share no brand, category or concept: the least popular
-    category B one ``broader`` hop above a category of each (or of one, the other being in
-    B itself): ``a -in_category-> C -broader-> B <-broader- C' <-in_category- item``
-    ("both are Skin Care"). The content text of a product holds its whole category path
-    (:func:`recommend.content.item_vectors.product_text`), so B is in both texts the content
-    component compared. Only that pattern: no longer climb, no other relation."""
+             ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
+    """When ``a`` and ``item`` share no brand, category or concept: their nearest common
+    ancestor X over ``broader`` edges (the fewest hops in all, then the least popular, then
+    the first), however far up, each side in X itself or below it:
+    ``a -in_category-> C -broader-> ... -> X <- ... <-broader- C' <-in_category- item``
+    ("both are kinds of Skin Care"). The content text of a product holds its whole category
+    path (:func:`recommend.content.item_vectors.product_text`), so X is in both texts the
+    content component compared. Only that pattern: no other relation."""
     graph = context.graph
     if not (has_block(context.graph, "product", "in_category", "category")
             and has_block(context.graph, "category", "broader", "category")):
         return None
     cats, pop = context.categories()
     up = graph.matrix("broader", dst_type="category", src_type="category")
-
-    def reach(product: str) -> dict[int, int | None]:
-        """Each category at most one hop above the product's own -> the own category it
-        is reached from (None: the product is in it)."""
-        i = graph.index(product)
-        own = cats.indices[cats.indptr[i]:cats.indptr[i + 1]].tolist() \
-            if i < cats.shape[0] else []
-        out: dict[int, int | None] = dict.fromkeys(own)
-        for c in own:
-            if c < up.shape[0]:
-                for b in up.indices[up.indptr[c]:up.indptr[c + 1]].tolist():
-                    out.setdefault(b, c)
-        return out
-
-    mine, theirs = reach(a), reach(item)
-    both = [b for b in mine if b in theirs and (mine[b] is not None or theirs[b] is not None)]
+    mine, theirs = _ancestors(cats, up, graph.index(a)), _ancestors(cats, up, graph.index(item))
+    both = [x for x in mine if x in theirs and len(mine[x]) + len(theirs[x]) > 2]
     if not both:
         return None
-    b = min(sorted(both), key=pop.__getitem__)  # the first least popular
-    top = graph.node_id("category", b)
-    my_nodes, my_edges = _climb(graph, a, mine[b], top)
-    their_nodes, their_edges = _climb(graph, item, theirs[b], top)
-    return "broader_category", ((*my_nodes, top, *their_nodes, item),
+    x = min(both, key=lambda b: (len(mine[b]) + len(theirs[b]), pop[b], b))
+    my_nodes, my_edges = _climb(graph, a, mine[x])
+    their_nodes, their_edges = _climb(graph, item, theirs[x])
+    return "broader_category", ((*my_nodes, *reversed(their_nodes[:-1]), item),
                                 (*my_edges, *reversed(their_edges)))
 
 
-def _climb(graph: KnowledgeGraph, product: str, own: int | None, top: str
+def _ancestors(cats: sp.csr_matrix, up: sp.csr_matrix, i: int) -> dict[int, tuple[int, ...]]:
+    """Each category product ``i`` is in or reaches over ``broader`` edges -> the shortest
+    chain to it from one of the product's own categories (own first, it last; breadth
+    first, so equal lengths keep the first found by index)."""
+    own = cats.indices[cats.indptr[i]:cats.indptr[i + 1]].tolist() if i < cats.shape[0] else []
+    out: dict[int, tuple[int, ...]] = {c: (c,) for c in sorted(own)}
+    frontier = list(out)
+    while frontier:
+        found = []
+        for c in frontier:
+            for b in (up.indices[up.indptr[c]:up.indptr[c + 1]].tolist()
+                      if c < up.shape[0] else []):
+                if b not in out:
+                    out[b] = (*out[c], b)
+                    found.append(b)
+        frontier = found
+    return out
+
+
+def _climb(graph: KnowledgeGraph, product: str, chain: tuple[int, ...]
            ) -> tuple[list[str], list[EdgeTriple]]:
-    """The nodes between ``product`` and the category ``top`` and the edges up to it:
-    ``product`` in ``top`` itself (``own`` None), or in its category ``own`` one ``broader``
-    hop below ``top``."""
-    if own is None:
-        return [], [(product, "in_category", top)]
-    c = graph.node_id("category", own)
-    return [c], [(product, "in_category", c), (c, "broader", top)]
+    """The nodes after ``product`` up to the top of ``chain`` (its category, then each
+    ``broader`` one) and the edges climbing them."""
+    ids = [graph.node_id("category", c) for c in chain]
+    edges = [(product, "in_category", ids[0])]
+    edges += [(lo, "broader", hi) for lo, hi in itertools.pairwise(ids)]
+    return ids, edges
+
+
+def climb_span(nodes: Sequence[str], edges: Sequence[EdgeTriple]) -> tuple[int, int] | None:
+    """``(first, last)`` edge positions of a :func:`_broader` middle in a path
+    (``A -in_category-> C -broader-> ... X ... <-in_category- item``, at least one
+    ``broader`` hop), else None: a sentence says it as one clause (:func:`climb_words`)."""
+    for t, (src, rel, _) in enumerate(edges):
+        if rel != "in_category" or src != nodes[t]:
+            continue
+        s = t + 1
+        while s < len(edges) and edges[s][1] == "broader":
+            s += 1
+        if s > t + 1 and s < len(edges) and edges[s][1] == "in_category" \
+                and edges[s][0] == nodes[s + 1]:
+            return t, s
+    return None
+
+
+def climb_words(names: Mapping[str, str], nodes: Sequence[str], edges: Sequence[EdgeTriple],
+                span: tuple[int, int]) -> str:
+    """The clause for a :func:`climb_span` ``span`` of a path (``names``: each node's
+    words): "A is in Face Creams and B in Body Lotions, both kinds of Skin Care" (a kind of a
+    kind is a kind: the hops between are not said)."""
+    first, last = span
+    top = first + 1
+    while top < last and edges[top][0] == nodes[top]:  # up to the last upward hop
+        top += 1
+    a, b, x = names[nodes[first]], names[nodes[last + 1]], names[nodes[top]]
+    own_a, own_b = nodes[first + 1], nodes[last]
+    if own_a == nodes[top]:
+        return f"{a} is in {x} and {b} is in {names[own_b]}, a kind of {x}"
+    if own_b == nodes[top]:
+        return f"{a} is in {names[own_a]}, a kind of {x}, and {b} is in {x}"
+    return f"{a} is in {names[own_a]} and {b} in {names[own_b]}, both kinds of {x}"

@@ -12,7 +12,9 @@ list, min-max normalised to [0, 1]. We follow the paper's original code, not hop
   ``variant="hopwise"``): it follows the time gaps, not just the order.
 - **SEP** (shared entity popularity): the entities of one type ordered by degree (stored
   edges, both directions); the same EWMA over positions, normalised per type, read at the
-  path's shared entity (the node before the item). 1 is the most connected entity of its type.
+  path's shared entity (:func:`shared_entity`: the node the item's side of the path meets, e.g.
+  the brand of ``A -made_by-> brand <-made_by- item``). 1 is the most connected entity of
+  its type.
 
 A single value normalises to 1. Ties (equal times, equal degrees) share the mean of their
 positions' values, so the order of ids never matters. The EWMA is pandas' ``adjust=True``
@@ -173,6 +175,15 @@ def linking_interaction(nodes: Sequence[str], edges: Sequence[EdgeTriple]
     return (rel, dst) if src == nodes[0] and dst == nodes[1] else None
 
 
-def shared_entity(nodes: Sequence[str]) -> str | None:
-    """The node the path reaches the item through (None for a one-hop path)."""
-    return nodes[-2] if len(nodes) >= 3 else None
+def shared_entity(nodes: Sequence[str], edges: Sequence[EdgeTriple]) -> str | None:
+    """The node the path reaches the item through (None for a one-hop path): where the
+    path's last run of hops stored from the item's side starts (``A -made_by-> brand
+    <-made_by- item``: the brand; a climb to a shared broader category,
+    ``... C -broader-> X <-broader- C' <-in_category- item``: X), else the node before the
+    item."""
+    if len(nodes) < 3:
+        return None
+    t = len(edges)
+    while t > 1 and edges[t - 1][0] == nodes[t]:  # hop t-1 stored from its later node
+        t -= 1
+    return nodes[t] if t < len(edges) else nodes[-2]

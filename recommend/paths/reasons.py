@@ -15,9 +15,9 @@ edges that says what that component saw, never more:
   who rated A also rated B" is not what it counted, so it is never said for it;
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
   category or concept: the most specific one they share), or a stored ``similar`` edge; when
-  they share none of those, a category one ``broader`` hop above each one's own ("A is in
-  Face Creams, a kind of Skin Care; B is in Serums, also a kind of Skin Care": a product's
-  text holds its whole category path, type ``"content>broader_category"``). The
+  they share none of those, the nearest category both reach over ``broader`` edges ("A is
+  in Face Creams and B in Serums, both kinds of Skin Care": a product's text holds its whole
+  category path, type ``"content>broader_category"``). The
   content profile also holds the products of the posts the user wrote, liked, shared or
   commented on (:mod:`recommend.content.user_vectors`): a product A reached only so starts
   ``You -liked-> post -mentions-> A`` (when A is the item itself, that is the whole path:

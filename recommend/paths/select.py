@@ -190,7 +190,7 @@ def _lir(recency: dict[tuple[str, str], float], path: Path) -> float:
 
 
 def _sep(graph: KnowledgeGraph, path: Path) -> float:
-    node = shared_entity(path.nodes)
+    node = shared_entity(path.nodes, path.edges)
     if node is None:
         return NEUTRAL
     return float(entity_popularity(graph, node.partition(":")[0])[graph.index(node)])

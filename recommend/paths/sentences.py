@@ -6,10 +6,11 @@ people: :mod:`recommend.paths.privacy`; a session hop also within what time:
 ``first_person=False``: an item-to-item path names its first node like any other); a clause
 about the previous clause's user object continues with ", who ..."; one with the previous
 clause's subject and verb continues with "and <object>" ("@mia bought A and B"); a post that
-mentions the next node reads "@mia's post about Hoka" (its mention clause is then implied), and
-an image reached from its product reads "the photo of <product>". :func:`group_note` adds
-how many of the user's own acts lead to a path's shared entity, when the path stands for all
-of them ("; you rated 36 in Sci-Fi").
+mentions the next node reads "@mia's post about Hoka" (its mention clause is then implied), an
+image reached from its product reads "the photo of <product>", and a climb of two products to
+a shared broader category is one clause (:func:`recommend.paths.alike.climb_words`).
+:func:`group_note` adds how many of the user's own acts lead to a path's shared entity, when
+the path stands for all of them ("; you rated 36 in Sci-Fi").
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -32,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
+from recommend.paths.alike import climb_span, climb_words
 from recommend.paths.privacy import people
 from recommend.paths.quality import block_columns
 from recommend.paths.sequence import SequenceHop, sequence_verb, window_words
@@ -153,7 +155,13 @@ def render_path(
     said: set[tuple[str, str]] = set()
     prev_subject = prev_object = None
     prev_verb: tuple[str, str] | None = None  # (relation, grammatical subject) of the last clause
+    climb = climb_span(nodes, edges)  # a climb to a shared broader category: one clause
     for t, (src, rel, dst) in enumerate(edges):
+        if climb is not None and climb[0] <= t <= climb[1]:
+            if t == climb[0]:
+                clauses.append(climb_words(names, nodes, edges, climb))
+                prev_subject = prev_object = prev_verb = None
+            continue
         if t in skip:
             continue
         template = _template(graph, rel)[1 if (rel, dst) in said else 0]

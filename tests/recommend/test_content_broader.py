@@ -1,11 +1,12 @@
-"""A content path through a broader category: the only thing two products share is the
-category one ``broader`` hop above each one's own (hand-made graphs)."""
+"""A content path through a broader category: the only thing two products share is a
+category they reach over ``broader`` edges (hand-made graphs)."""
 
 from __future__ import annotations
 
 from kg.graph import KnowledgeGraph
 from recommend.hybrid.evidence import Evidence
 from recommend.paths.privacy import hop_exists
+from recommend.paths.quality import shared_entity
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.sentences import render_path
 from recommend.paths.user_reasons import own_products
@@ -53,22 +54,73 @@ def test_the_shared_broader_category_is_a_path_of_stored_edges() -> None:
                      ("product:B", "in_category", "category:beauty/skin/body"))
     assert all(hop_exists(g, e) for e in edges)
     text = render_path(g, nodes, edges)
-    assert text == ("You bought Item A today; Item A is in Face Creams; Face Creams is a kind of "
-                    "Skin Care; Body Lotions is also a kind of Skin Care; Item B is in "
-                    "Body Lotions")
+    assert text == ("You bought Item A today; Item A is in Face Creams and Item B in Body "
+                    "Lotions, both kinds of Skin Care")
+    assert shared_entity(nodes, edges) == "category:beauty/skin"
 
 
 def test_an_item_in_the_broader_category_itself_is_one_hop_shorter() -> None:
-    [(_, kind, nodes, edges, _)] = content_paths(shop(), "product:D")
+    g = shop()
+    [(_, kind, nodes, edges, _)] = content_paths(g, "product:D")
     assert kind == "content>broader_category"
     assert nodes == ("user:1", "product:A", "category:beauty/skin/face", "category:beauty/skin",
                      "product:D")
     assert edges[-1] == ("product:D", "in_category", "category:beauty/skin")
+    assert shared_entity(nodes, edges) == "category:beauty/skin"
+    assert render_path(g, nodes, edges) == ("You bought Item A today; Item A is in Face Creams, "
+                                            "a kind of Skin Care, and Item D is in Skin Care")
 
 
-def test_no_longer_climb_and_a_direct_share_comes_first() -> None:
+def test_the_climb_reaches_the_nearest_common_category_however_far_up() -> None:
     g = shop()
-    assert content_paths(g, "product:C") == []  # only Beauty, two hops above A's category
+    [(_, kind, nodes, edges, _)] = content_paths(g, "product:C")  # only Beauty is shared
+    assert kind == "content>broader_category"
+    assert nodes == ("user:1", "product:A", "category:beauty/skin/face", "category:beauty/skin",
+                     "category:beauty", "category:beauty/hair", "product:C")
+    assert edges[2:5] == (("category:beauty/skin/face", "broader", "category:beauty/skin"),
+                          ("category:beauty/skin", "broader", "category:beauty"),
+                          ("category:beauty/hair", "broader", "category:beauty"))
+    assert all(hop_exists(g, e) for e in edges)
+    assert shared_entity(nodes, edges) == "category:beauty"
+    assert render_path(g, nodes, edges) == ("You bought Item A today; Item A is in Face Creams "
+                                            "and Item C in Hair, both kinds of Beauty")
+    g.add_node("category:garden", name="Garden")  # a tree of its own: nothing in common
+    g.add_edges("in_category", ["product:E"], ["category:garden"])
+    assert content_paths(g, "product:E") == []
+
+
+def test_the_item_side_may_climb_and_the_nearest_ancestor_wins() -> None:
+    g = shop()
+    g.add_node("category:beauty/skin/body/hands", name="Hand Creams")
+    g.add_edges("broader", ["category:beauty/skin/body/hands"], ["category:beauty/skin/body"])
+    g.add_node("product:E", title="Item E")
+    g.add_edges("in_category", ["product:E"], ["category:beauty/skin/body/hands"])
+    [(_, _, nodes, edges, _)] = content_paths(g, "product:E")
+    assert nodes[2:] == ("category:beauty/skin/face", "category:beauty/skin",
+                         "category:beauty/skin/body", "category:beauty/skin/body/hands",
+                         "product:E")  # Skin Care, not Beauty above it
+    assert edges[-3:] == (("category:beauty/skin/body", "broader", "category:beauty/skin"),
+                          ("category:beauty/skin/body/hands", "broader",
+                           "category:beauty/skin/body"),
+                          ("product:E", "in_category", "category:beauty/skin/body/hands"))
+    assert render_path(g, nodes, edges).endswith(
+        "Item A is in Face Creams and Item E in Hand Creams, both kinds of Skin Care")
+
+
+def test_the_user_side_in_the_shared_category_itself() -> None:
+    g = shop()
+    g.add_edges("purchased", ["user:2"], ["product:D"], ts=[10.0])
+    ev = Evidence("content", 0.4, ((g.index("product:D"), 1.0),))
+    [(_, _, c)] = evidence_paths(g, "user:2", "product:B", [ev], own_products(g, "user:2"),
+                                    min_people=5)
+    _, kind, nodes, edges, _ = c
+    assert kind == "content>broader_category"
+    assert render_path(g, nodes, edges) == ("You bought Item D today; Item D is in Skin Care "
+                                            "and Item B is in Body Lotions, a kind of Skin Care")
+
+
+def test_a_direct_share_comes_first() -> None:
+    g = shop()
     g.add_edges("made_by", ["product:B"], ["brand:x"])  # now A and B share a brand
     [(_, kind, _, _, _)] = content_paths(g, "product:B")
     assert kind == "content>same_brand"

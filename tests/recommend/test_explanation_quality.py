@@ -12,6 +12,7 @@ from recommend.paths.quality import (
     ewma,
     interaction_recency,
     normalised_ewma,
+    shared_entity,
 )
 from recommend.results import ExplainedPath
 
@@ -144,4 +145,18 @@ def test_demo_explanations_measure_valid_and_faithful(small_demo_artifact) -> No
     assert all(r.paths or "nothing you did links" in (r.reason or "")
                for _, recs in lists for r in recs)
     assert 0.0 <= q.sep <= 1.0 and 0.0 < q.lir <= 1.0 and 0 < q.lir_paths <= 1.0
-    assert 0.0 < q.etd <= 1.0 and 2.0 <= q.mean_length <= 3.0
+    # most paths 2-3 hops; a climb to a shared broader category is 4-8 on the demo's tree
+    assert 0.0 < q.etd <= 1.0 and 2.0 <= q.mean_length <= 4.0
+
+
+def test_the_shared_entity_is_where_the_item_side_of_the_path_meets_it() -> None:
+    u, a, b = "user:1", "product:A", "product:B"
+    assert shared_entity((u, a, b), ((u, "purchased", a), (a, "co_purchased", b))) == a
+    assert shared_entity((u, a, b), ((u, "purchased", a), (b, "also_bought", a))) == a
+    assert shared_entity((u, a, "brand:x", b), ((u, "purchased", a), (a, "made_by", "brand:x"),
+                                                (b, "made_by", "brand:x"))) == "brand:x"
+    into = (u, "category:all", "category:rare", b)  # You are into all; rare is a kind of all
+    assert shared_entity(into, ((u, "interested_in", "category:all"),
+                                ("category:rare", "broader", "category:all"),
+                                (b, "in_category", "category:rare"))) == "category:all"
+    assert shared_entity((u, b), ((u, "purchased", b),)) is None
