@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache, partial
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -223,12 +224,11 @@ def scored_paths_many(
     two components found, the sum: it is shown once); one
     carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
     a reason (when all do, the largest is shown as a connection).
-    Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
-    the item's score-carrying paths, the ``pool`` largest of each meta-path (``selection``
-    None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
-    its share of the sum over the item's paths kept. None carrying a score: a
-    :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
-    Nothing ``privacy`` forbids is shown.
+    Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among the item's
+    score-carrying paths, the ``pool`` largest of each meta-path (``selection`` None or all weights
+    0: the ``max_paths`` largest shares); a path's ``contribution`` is its share of the sum over the
+    item's paths kept. None carrying a score: a :func:`connection_path` (through ``finder``, which
+    should follow :func:`link_rules`). Nothing ``privacy`` forbids is shown.
 
     Under a selection, no candidate that cannot reach the floor is made a path (named,
     checked, its hop counted): not a meta-path instance whose path's value is below it and
@@ -240,7 +240,7 @@ def scored_paths_many(
     privacy = privacy or Privacy()
     floors = [min_share * t for t in totals] if totals is not None and min_share > 0 else None
     prune = floors is not None and selection.active
-    times = user_interactions(graph, user_id)  # once per request: grouping and recency
+    times = user_interactions(graph, user_id)  # once per request: grouping, recency, dates
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
@@ -273,15 +273,15 @@ def scored_paths_many(
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
                                                         note=note)))
-        mine = {tuple((n.partition(":")[0], graph.index(n)) for n in p.nodes)
-                for _, _, p in ev} if least else set()  # as the sums' keys name nodes
+        mine = cache(lambda: {tuple((n.partition(":")[0], graph.index(n)) for n in p.nodes)
+                              for _, _, p in ev})  # as the sums' keys name nodes; when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
         for r, (value, name, inst, mp, types, total) in enumerate(raw[j]):
             if not selection.active and kept.get(name, 0) == max_paths:
                 continue
             key = sums[j][0][r] if least and sums and floors else None
-            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine:
+            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine():
                 continue
             path = _built(graph, user_id, inst, mp, types, total, privacy, demographic)
             if path is not None:
@@ -302,19 +302,19 @@ def scored_paths_many(
         found_all.append(paths)
     chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
+    say = partial(render_path, graph, acts=times, known={})  # dates and names: one request
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
             out.append([ExplainedPath(p.nodes, p.edges,
-                                      render_path(graph, p.nodes, p.edges,
-                                                  influencers=kols_of.get(name, ()))
-                                      + p.note,
-                                      name, p.metapath, c / total if total > 0 else 0.0)
+                                      say(p.nodes, p.edges, influencers=kols_of.get(name, ()))
+                                      + p.note, name, p.metapath,
+                                      c / total if total > 0 else 0.0)
                         for c, name, p in paths])
             continue
         if under is not None:  # carries almost nothing: shown as a connection, not a reason
             name, p = under
-            text = render_path(graph, p.nodes, p.edges, influencers=kols_of.get(name, ()))
+            text = say(p.nodes, p.edges, influencers=kols_of.get(name, ()))
             out.append([ExplainedPath(p.nodes, p.edges, text + p.note + CONNECTION_NOTE,
                                       None, None, 0.0, "connection")])
             continue
