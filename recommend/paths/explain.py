@@ -17,7 +17,7 @@ carrying less than a floor of the item's score is shown as a reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Literal
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
+from recommend.paths.pool import merged, node_keys, path_values
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
@@ -224,11 +225,12 @@ def scored_paths_many(
     two components found, the sum: it is shown once); one
     carrying less than ``min_share`` of ``totals[j]`` (the item's score) is never shown as
     a reason (when all do, the largest is shown as a connection).
-    Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among the item's
-    score-carrying paths, the ``pool`` largest of each meta-path (``selection`` None or all weights
-    0: the ``max_paths`` largest shares); a path's ``contribution`` is its share of the sum over the
-    item's paths kept. None carrying a score: a :func:`connection_path` (through ``finder``, which
-    should follow :func:`link_rules`). Nothing ``privacy`` forbids is shown.
+    Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
+    the item's score-carrying paths, the ``pool`` largest of each meta-path (``selection``
+    None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
+    its share of the sum over the item's paths kept. None carrying a score: a
+    :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
+    Nothing ``privacy`` forbids is shown.
 
     Under a selection, no candidate that cannot reach the floor is made a path (named,
     checked, its hop counted): not a meta-path instance whose path's value is below it and
@@ -255,9 +257,10 @@ def scored_paths_many(
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
-    sums = [_path_sums(r) for r in raw] if prune else None
+    sums = [path_values(r) for r in raw] if prune else None
     context = (UserReasons(graph, user_id, own_products(graph, user_id))
                if evidence is not None and any(evidence) else None)
+    keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
 
@@ -273,8 +276,7 @@ def scored_paths_many(
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
                                                         note=note)))
-        mine = cache(lambda: {tuple((n.partition(":")[0], graph.index(n)) for n in p.nodes)
-                              for _, _, p in ev})  # as the sums' keys name nodes; when asked
+        mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
         for r, (value, name, inst, mp, types, total) in enumerate(raw[j]):
@@ -292,11 +294,11 @@ def scored_paths_many(
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j in range(len(item_ids)):
-        paths = _ranked(candidates(j, prune))
+        paths = merged(candidates(j, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
             if prune and not kept:
-                paths = _ranked(candidates(j, False))
+                paths = merged(candidates(j, False))
             below[j] = paths[0][1:] if paths else None
             paths = kept
         found_all.append(paths)
@@ -323,34 +325,6 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
-
-
-def _ranked(paths: list[Candidate]) -> list[Candidate]:
-    """One candidate per distinct path (nodes and edges), largest first: the same path found
-    by two components (a graph meta-path's "You rated A; 246 people who rated A also rated
-    B" and cf's) carries both shares, under the component carrying the more."""
-    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], Candidate] = {}
-    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
-    for c in paths:
-        key = (c[2].nodes, c[2].edges)
-        total[key] = total.get(key, 0.0) + c[0]
-        if key not in best or c[0] > best[key][0]:
-            best[key] = c
-    out = [(total[key], name, p) for key, (_, name, p) in best.items()]
-    out.sort(key=lambda e: -e[0])
-    return out
-
-
-def _path_sums(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, float]]:
-    """Each of an item's meta-path instances' path (its nodes and, by direction, relations)
-    and the value of each distinct path over them all (of every scorer)."""
-    keys: list[Hashable] = [(tuple(zip(types, inst[2], strict=True)),
-                             tuple((s.relation, s.direction) for s in mp.steps))
-                            for _, _, inst, mp, types, _ in raw]
-    out: dict[Hashable, float] = {}
-    for key, entry in zip(keys, raw, strict=True):
-        out[key] = out.get(key, 0.0) + entry[0]
-    return keys, out
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
