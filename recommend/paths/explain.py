@@ -145,16 +145,16 @@ def _instances(
     graph: KnowledgeGraph, user_id: str, items: np.ndarray, metapaths: Sequence[MetaPath],
     weights: Sequence[float] | np.ndarray, *, max_paths: int, max_hops: int = 3,
     normalize: Normalize = "row", steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
-    group: bool = False, times: dict[tuple[str, str], float] | None = None,
+    group: bool = False, acts: dict[tuple[str, str], np.ndarray] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
     """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
-    order), and the item's score (:func:`explain_paths_many`); ``times``: the user's
-    :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
+    order), and the item's score (:func:`explain_paths_many`); ``acts``: the user's act
+    times by first hop (:func:`~recommend.paths.quality.act_times`), kept across calls."""
     u = graph.index(user_id)
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
-    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
+    acts = {} if acts is None else acts
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
@@ -162,10 +162,9 @@ def _instances(
             graph, mp, normalize=normalize)
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            times = user_interactions(graph, user_id) if times is None else times
             hop = (mp.steps[0].relation, mp.types[1])
             prefer = acts[hop] if hop in acts else acts.setdefault(
-                hop, act_times(graph, times, *hop))
+                hop, act_times(graph, user_id, *hop))
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -246,13 +245,14 @@ def scored_paths_many(
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
+    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
         found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
                                  max_paths=max(pool, max_paths) if selection.active
-                                 else max_paths, steps=sc.steps_, group=True, times=times)
+                                 else max_paths, steps=sc.steps_, group=True, acts=acts)
         kinds = {mp.name: (mp, mp.types) for mp in sc.metapaths_}
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
