@@ -8,17 +8,21 @@ itself and reads the answer by its ``Content-Length``, for a fraction of that. I
 the bench needs and no more: GET, POST with a JSON body, answers with a ``Content-Length``
 (uvicorn sends one with every JSON answer), one kept-alive connection per client, opened again
 after the server closed it. Anything else is a :class:`TransportError`, as a connection that
-failed, closed or timed out is.
+failed, closed or timed out is. A first connection refused (a server still starting up) is
+tried again for ``connect_retry`` seconds; once a connection was made, a refusal is an error
+at once (the bench counts a server's dead window, it does not wait it out).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 MAX_HEAD = 64 * 1024
+RETRY_SECONDS = 0.05  # between tries of a first connection refused
 
 
 class TransportError(Exception):
@@ -39,12 +43,16 @@ class Response:
 
 class Connection:
     """One kept-alive connection to ``host:port`` (opened on the first request, and again
-    after a failure or after the server closed it)."""
+    after a failure or after the server closed it; the first one tried again while refused,
+    for ``connect_retry`` seconds, within the request's ``timeout``)."""
 
-    def __init__(self, host: str, port: int, *, timeout: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, *, timeout: float = 10.0,
+                 connect_retry: float = 0.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.connect_retry = connect_retry
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._connected = False  # once: refusals are no longer tried again
 
     async def __aenter__(self) -> Connection:
         return self
@@ -84,8 +92,7 @@ class Connection:
                         headers: dict[str, str]) -> Response:
         if self._reader is None or self._writer is None or self._reader.at_eof():
             self.close()  # never opened, or the server closed it while it was idle
-            self._reader, self._writer = await asyncio.open_connection(
-                self.host, self.port, limit=MAX_HEAD)
+            self._reader, self._writer = await self._open()
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}",
                  *(f"{k}: {v}" for k, v in headers.items())]
         if body or method == "POST":
@@ -99,6 +106,20 @@ class Connection:
         if fields.get("connection", "").lower() == "close":
             self.close()
         return Response(status, answer)
+
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        deadline = time.monotonic() + (0.0 if self._connected else self.connect_retry)
+        while True:
+            try:
+                opened = await asyncio.open_connection(self.host, self.port, limit=MAX_HEAD)
+            except ConnectionRefusedError:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._connected = True
+            return opened
 
 
 def _head(raw: bytes) -> tuple[int, dict[str, str]]:

@@ -168,7 +168,7 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
 
     due = time.perf_counter() + (rng.random() * interval if interval else 0.0)
     query = urlencode(RECS_PARAMS)
-    async with Connection("127.0.0.1", server.port, timeout=10) as http:
+    async with Connection("127.0.0.1", server.port, timeout=10, connect_retry=5.0) as http:
         while time.perf_counter() < stop_at:
             if interval:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))

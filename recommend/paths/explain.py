@@ -17,8 +17,9 @@ carrying less than a floor of the item's score is shown as a reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache, partial
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -27,6 +28,7 @@ import scipy.sparse as sp
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
+from recommend.paths.pool import merged, node_keys, path_values
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
@@ -143,16 +145,16 @@ def _instances(
     graph: KnowledgeGraph, user_id: str, items: np.ndarray, metapaths: Sequence[MetaPath],
     weights: Sequence[float] | np.ndarray, *, max_paths: int, max_hops: int = 3,
     normalize: Normalize = "row", steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
-    group: bool = False, times: dict[tuple[str, str], float] | None = None,
+    group: bool = False, acts: dict[tuple[str, str], np.ndarray] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
     """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
-    order), and the item's score (:func:`explain_paths_many`); ``times``: the user's
-    :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
+    order), and the item's score (:func:`explain_paths_many`); ``acts``: the user's act
+    times by first hop (:func:`~recommend.paths.quality.act_times`), kept across calls."""
     u = graph.index(user_id)
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
-    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
+    acts = {} if acts is None else acts
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
@@ -160,10 +162,9 @@ def _instances(
             graph, mp, normalize=normalize)
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            times = user_interactions(graph, user_id) if times is None else times
             hop = (mp.steps[0].relation, mp.types[1])
             prefer = acts[hop] if hop in acts else acts.setdefault(
-                hop, act_times(graph, times, *hop))
+                hop, act_times(graph, user_id, *hop))
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -240,24 +241,26 @@ def scored_paths_many(
     privacy = privacy or Privacy()
     floors = [min_share * t for t in totals] if totals is not None and min_share > 0 else None
     prune = floors is not None and selection.active
-    times = user_interactions(graph, user_id)  # once per request: grouping and recency
+    times = user_interactions(graph, user_id)  # once per request: grouping, recency, dates
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
+    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
         found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
                                  max_paths=max(pool, max_paths) if selection.active
-                                 else max_paths, steps=sc.steps_, group=True, times=times)
+                                 else max_paths, steps=sc.steps_, group=True, acts=acts)
         kinds = {mp.name: (mp, mp.types) for mp in sc.metapaths_}
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
-    sums = [_path_sums(r) for r in raw] if prune else None
+    sums = [path_values(r) for r in raw] if prune else None
     context = (UserReasons(graph, user_id, own_products(graph, user_id))
                if evidence is not None and any(evidence) else None)
+    keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
 
@@ -273,15 +276,14 @@ def scored_paths_many(
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
                                                         note=note)))
-        mine = {tuple((n.partition(":")[0], graph.index(n)) for n in p.nodes)
-                for _, _, p in ev} if least else set()  # as the sums' keys name nodes
+        mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
         for r, (value, name, inst, mp, types, total) in enumerate(raw[j]):
             if not selection.active and kept.get(name, 0) == max_paths:
                 continue
             key = sums[j][0][r] if least and sums and floors else None
-            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine:
+            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine():
                 continue
             path = _built(graph, user_id, inst, mp, types, total, privacy, demographic)
             if path is not None:
@@ -292,29 +294,29 @@ def scored_paths_many(
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j in range(len(item_ids)):
-        paths = _ranked(candidates(j, prune))
+        paths = merged(candidates(j, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
             if prune and not kept:
-                paths = _ranked(candidates(j, False))
+                paths = merged(candidates(j, False))
             below[j] = paths[0][1:] if paths else None
             paths = kept
         found_all.append(paths)
     chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
+    say = partial(render_path, graph, acts=times, known={})  # dates and names: one request
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
             out.append([ExplainedPath(p.nodes, p.edges,
-                                      render_path(graph, p.nodes, p.edges,
-                                                  influencers=kols_of.get(name, ()))
-                                      + p.note,
-                                      name, p.metapath, c / total if total > 0 else 0.0)
+                                      say(p.nodes, p.edges, influencers=kols_of.get(name, ()))
+                                      + p.note, name, p.metapath,
+                                      c / total if total > 0 else 0.0)
                         for c, name, p in paths])
             continue
         if under is not None:  # carries almost nothing: shown as a connection, not a reason
             name, p = under
-            text = render_path(graph, p.nodes, p.edges, influencers=kols_of.get(name, ()))
+            text = say(p.nodes, p.edges, influencers=kols_of.get(name, ()))
             out.append([ExplainedPath(p.nodes, p.edges, text + p.note + CONNECTION_NOTE,
                                       None, None, 0.0, "connection")])
             continue
@@ -323,34 +325,6 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
-
-
-def _ranked(paths: list[Candidate]) -> list[Candidate]:
-    """One candidate per distinct path (nodes and edges), largest first: the same path found
-    by two components (a graph meta-path's "You rated A; 246 people who rated A also rated
-    B" and cf's) carries both shares, under the component carrying the more."""
-    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], Candidate] = {}
-    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
-    for c in paths:
-        key = (c[2].nodes, c[2].edges)
-        total[key] = total.get(key, 0.0) + c[0]
-        if key not in best or c[0] > best[key][0]:
-            best[key] = c
-    out = [(total[key], name, p) for key, (_, name, p) in best.items()]
-    out.sort(key=lambda e: -e[0])
-    return out
-
-
-def _path_sums(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, float]]:
-    """Each of an item's meta-path instances' path (its nodes and, by direction, relations)
-    and the value of each distinct path over them all (of every scorer)."""
-    keys: list[Hashable] = [(tuple(zip(types, inst[2], strict=True)),
-                             tuple((s.relation, s.direction) for s in mp.steps))
-                            for _, _, inst, mp, types, _ in raw]
-    out: dict[Hashable, float] = {}
-    for key, entry in zip(keys, raw, strict=True):
-        out[key] = out.get(key, 0.0) + entry[0]
-    return keys, out
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

@@ -110,14 +110,18 @@ def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, st
     return found
 
 
-def act_times(graph: KnowledgeGraph, times: dict[tuple[str, str], float], relation: str,
-              node_type: str) -> np.ndarray:
-    """Per ``node_type`` node (by index), the latest time in ``times`` (a user's
-    :func:`user_interactions`) of their ``relation`` edge to it; -inf where none."""
+def act_times(graph: KnowledgeGraph, user_id: str, relation: str, node_type: str
+              ) -> np.ndarray:
+    """Per ``node_type`` node (by index), the latest time of the user's ``relation`` edge to
+    it (as in :func:`user_interactions`, read from the edge arrays); -inf where none."""
     out = np.full(graph.num_nodes(node_type), -np.inf)
-    for (rel, dst), t in times.items():
-        if rel == relation and dst.startswith(f"{node_type}:"):
-            out[graph.index(dst)] = t
+    if not graph.has_node(user_id):
+        return out
+    for nb in graph.neighbor_indices(user_id, relation):
+        if nb.dst_type == node_type:
+            ts = block_columns(graph, nb.key).ts[nb.positions]
+            timed = np.isfinite(ts) & (ts > -1e299)
+            np.maximum.at(out, nb.indices[timed], ts[timed])
     return out
 
 

@@ -116,6 +116,7 @@ def select_paths(
     in the order chosen (module doc); candidates with no share are dropped. ``times``: the
     user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
+    popularity: dict[str, np.ndarray] = {}  # per entity type, asked once per call
     listed: set[str | None] = set()
     pools: list[list[tuple[float, T, Path]]] = []
     bases: list[list[float]] = []
@@ -129,7 +130,7 @@ def select_paths(
             continue
         top = max(c[0] for c in pool)
         base = [c[0] / top + selection.recency * _lir(recency, c[2])
-                + selection.specificity * (1.0 - _sep(graph, c[2]))
+                + selection.specificity * (1.0 - _sep(graph, c[2], popularity))
                 if selection.active else c[0] / top for c in pool]
         bases.append(base)
         chosen: list[int] = []
@@ -189,8 +190,13 @@ def _lir(recency: dict[tuple[str, str], float], path: Path) -> float:
     return NEUTRAL if value is None else value
 
 
-def _sep(graph: KnowledgeGraph, path: Path) -> float:
+def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray]) -> float:
+    """The path's shared entity's popularity (``popularity``: kept per entity type)."""
     node = shared_entity(path.nodes, path.edges)
     if node is None:
         return NEUTRAL
-    return float(entity_popularity(graph, node.partition(":")[0])[graph.index(node)])
+    kind = node.partition(":")[0]
+    values = popularity.get(kind)
+    if values is None:
+        values = popularity[kind] = entity_popularity(graph, kind)
+    return float(values[graph.index(node)])

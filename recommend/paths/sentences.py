@@ -30,7 +30,7 @@ the path stands for all of them ("; you rated 36 in Sci-Fi").
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.alike import climb_span, climb_words
@@ -124,10 +124,16 @@ def render_path(
     influencers: Collection[str] = (),
     first_person: bool = True,
     now: float | None = None,
+    acts: Mapping[tuple[str, str], float] | None = None,
+    known: dict[str, str] | None = None,
 ) -> str:
     """One sentence for a path (``nodes[0]`` is "You" if ``first_person``); see the module
     docstring. The user's own first act is dated in words relative to ``now`` (default: the
-    graph's latest event, :func:`recommend.paths.wording.latest_time`)."""
+    graph's latest event, :func:`recommend.paths.wording.latest_time`); ``acts``:
+    ``nodes[0]``'s :func:`~recommend.paths.quality.user_interactions`, when the caller has
+    them (the same date, without reading the user's edges again); ``known``: the
+    :func:`node_name` of nodes other than users and posts, kept across the calls of a request
+    (read and filled here)."""
     you = nodes[0] if first_person else None
     skip: set[int] = set()
     names: dict[str, str] = {}
@@ -147,6 +153,10 @@ def render_path(
                     break
             else:
                 names[node] = node_name(graph, node)
+        elif known is not None and kind != "user":  # a user's name depends on influencers
+            found = known.get(node)
+            names[node] = found if found is not None else known.setdefault(
+                node, node_name(graph, node))
         else:
             names[node] = node_name(graph, node, influencers=influencers)
     if you is not None:
@@ -181,7 +191,7 @@ def render_path(
         if src == you and subject_first:
             text = "You" + _second_person(text[len(names[src]):])
             if t == 0 and rel in _DATED:
-                text += _dated(graph, src, rel, dst, now)
+                text += _dated(graph, src, rel, dst, now, acts)
         rest = text[len(names[src]) + 1:] if subject_first else None
         user_subject = src.startswith("user:")
         if rest is not None and user_subject and src == prev_object and src != you:
@@ -209,15 +219,22 @@ def _template(graph: KnowledgeGraph, rel: str) -> tuple[str, str]:
             ) * 2
 
 
-def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | None) -> str:
-    """" last week" for the latest stored time of the edge, "" when it has none."""
-    j, dst_type = graph.index(dst), dst.partition(":")[0]
+def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | None,
+           acts: Mapping[tuple[str, str], float] | None = None) -> str:
+    """" last week" for the latest stored time of the edge, "" when it has none; ``acts``:
+    ``src``'s timed out-edges (:func:`~recommend.paths.quality.user_interactions`: the
+    same latest times, stored times being finite)."""
     times: list[float] = []
-    for nb in graph.neighbor_indices(src, rel):  # index arrays: no Edge per user's act
-        hit = nb.positions[nb.indices == j] if nb.dst_type == dst_type else ()
-        if len(hit):
-            ts = block_columns(graph, nb.key).ts[hit]
-            times += [t for t in ts.tolist() if t > -1e299]  # NaN fails too
+    if acts is not None:
+        found = acts.get((rel, dst))
+        times = [] if found is None else [found]
+    else:
+        j, dst_type = graph.index(dst), dst.partition(":")[0]
+        for nb in graph.neighbor_indices(src, rel):  # index arrays: no Edge per user's act
+            hit = nb.positions[nb.indices == j] if nb.dst_type == dst_type else ()
+            if len(hit):
+                ts = block_columns(graph, nb.key).ts[hit]
+                times += [t for t in ts.tolist() if t > -1e299]  # NaN fails too
     now = latest_time(graph) if now is None else now
     return "" if not times or now is None else " " + when(max(times), now=now)
 

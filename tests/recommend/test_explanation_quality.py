@@ -8,11 +8,13 @@ import pytest
 from kg.graph import KnowledgeGraph
 from recommend.evaluate.explanations import etd, evaluate_explanations, path_lir, path_sep
 from recommend.paths.quality import (
+    act_times,
     entity_popularity,
     ewma,
     interaction_recency,
     normalised_ewma,
     shared_entity,
+    user_interactions,
 )
 from recommend.results import ExplainedPath
 
@@ -70,6 +72,22 @@ def test_lir_orders_the_users_interactions_by_time() -> None:
     hop = interaction_recency(g, "user:1", variant="hopwise")
     assert hop[("viewed", "product:C")] == pytest.approx((2.5 / 1.5 - 1) / (31.25 / 1.75 - 1))
     assert interaction_recency(g, "user:unknown") == {}
+
+
+def test_act_times_are_the_latest_of_each_act_as_user_interactions_has_them() -> None:
+    g = shop()
+    g.add_edges("purchased", ["user:1"], ["product:C"])  # untimed: not an act time
+    times = user_interactions(g, "user:1")
+    assert times == {("purchased", "product:A"): 1.0, ("purchased", "product:B"): 30.0,
+                     ("viewed", "product:C"): 2.0}
+    for rel in ("purchased", "viewed"):
+        got = act_times(g, "user:1", rel, "product")
+        want = np.full(g.num_nodes("product"), -np.inf)
+        for (r, dst), t in times.items():
+            if r == rel:
+                want[g.index(dst)] = t
+        assert np.array_equal(got, want)
+    assert np.isneginf(act_times(g, "user:unknown", "purchased", "product")).all()
 
 
 def test_sep_ranks_entities_of_one_type_by_degree() -> None:

@@ -69,3 +69,24 @@ def test_no_sentence_shows_an_id_a_relation_name_or_a_group_number(demo) -> None
     (1200, "3 years ago"), (-2, "today")])
 def test_times_in_words(days: float, words: str) -> None:
     assert when(0.0, now=days * 86_400) == words
+
+
+def test_a_request_s_kept_dates_and_names_say_the_same(demo) -> None:
+    """render_path given the user's acts and a names memo shared across paths (as a request
+    renders them) says what it says reading the graph for each path."""
+    from recommend.paths.quality import user_interactions
+    from recommend.paths.sentences import render_path
+
+    g = demo.graph
+    compared = dated = 0
+    for user in g.nodes("user"):
+        acts, known = user_interactions(g, user), {}
+        for r in demo.recommend(user, 10):
+            for p in r.paths:
+                kols = demo.influencers(p.component)
+                alone = render_path(g, p.nodes, p.edges, influencers=kols)
+                assert render_path(g, p.nodes, p.edges, influencers=kols, acts=acts,
+                                   known=known) == alone
+                compared += 1
+                dated += alone.split(";")[0].endswith(("ago", "week", "today", "yesterday"))
+    assert compared > 500 and dated > 50 and known

@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,33 @@ def test_a_refused_connection_is_a_transport_error() -> None:
                     await http.get("/v1/health")
 
         asyncio.run(main())
+
+
+def test_a_first_connection_refused_is_tried_again_a_later_one_is_not() -> None:
+    def answer(method, target, body):
+        return 200, "connection: close\r\n", b"{}"
+
+    server = Server(answer)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening yet: refused
+
+        async def main() -> None:
+            async def listen_later() -> asyncio.Server:
+                await asyncio.sleep(0.3)
+                sock.listen()
+                return await asyncio.start_server(server.handle, sock=sock)
+
+            later = asyncio.create_task(listen_later())
+            async with Connection("127.0.0.1", port, timeout=5, connect_retry=3) as http:
+                assert (await http.get("/up")).status == 200  # refused for 0.3 s, then served
+                listening = await later
+                listening.close()
+                await listening.wait_closed()
+                start = time.monotonic()
+                with pytest.raises(TransportError):  # closed by the server, refused now
+                    await http.get("/down")
+                assert time.monotonic() - start < 1.0  # at once, not after connect_retry
+
+        asyncio.run(main())
+    assert server.connections == 1
