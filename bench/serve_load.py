@@ -19,14 +19,15 @@ The clients are :mod:`load_client` connections (bench/load_client.py), not httpx
 shares the machine with the server, and httpx's AsyncClient took ~2.4 ms of CPU per request
 from it (a seventh of the machine at 32 clients), this one a fraction of that.
 
-Reports throughput, p50/p99 per route, errors outside the kill window, peak server memory
-(VmRSS), restart (replay) seconds, acknowledged events and how many were lost. Before the
-load, ``--lone`` requests of each route from one client, one at a time (``lone``): the cost of
-a request itself. Under the load the clients are closed-loop by default (each sends its next
-request when the last is answered), so by Little's law their mean latency is ``clients /
-throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50 ms needs
-over 640 req/s. ``--rate R`` runs them open-loop instead: R requests/s in all on a fixed
-schedule, each timed from when it was due (a request stuck behind a slow one counts its
+Reports throughput (over the whole run, and ``throughput_up_rps`` over the time the server was
+up: the run less the kill-to-restarted window), p50/p99 per route, errors outside the kill
+window, peak server memory (VmRSS), restart (replay) seconds, acknowledged events and how many
+were lost. Before the load, ``--lone`` requests of each route from one client, one at a time
+(``lone``): the cost of a request itself. Under the load the clients are closed-loop by default
+(each sends its next request when the last is answered), so by Little's law their mean latency
+is ``clients / throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50
+ms needs over 640 req/s. ``--rate R`` runs them open-loop instead: R requests/s in all on a
+fixed schedule, each timed from when it was due (a request stuck behind a slow one counts its
 wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
@@ -218,8 +219,10 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
         if restart_seconds is None and args.kill_at < 1 and time.perf_counter() >= kill_time:
             load.down = True
             acked_before_kill = len(load.acked)
+            down_since = time.perf_counter()
             server.kill()
-            restart_seconds = await asyncio.to_thread(server.start)
+            await asyncio.to_thread(server.start)
+            restart_seconds = time.perf_counter() - down_since
             load.down = False
             print(f"killed -9 with {acked_before_kill} events acknowledged; restarted in "
                   f"{restart_seconds:.1f} s", file=sys.stderr)
@@ -233,8 +236,10 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2)} if len(lat) else {})}
     served = sum(len(v) for v in load.latency.values())
+    up = wall - (restart_seconds or 0.0)
     return {"wall_seconds": round(wall, 1), "requests": served,
-            "throughput_rps": round(served / wall, 1), "routes": routes,
+            "throughput_rps": round(served / wall, 1),
+            "throughput_up_rps": round(served / up, 1), "routes": routes,
             "errors": len(load.errors), "error_samples": load.errors[:5],
             "failed_while_down": load.errors_while_down,
             "restart_seconds": None if restart_seconds is None else round(restart_seconds, 2),
