@@ -157,14 +157,12 @@ def _with_note(model: ReturnModel, note: str) -> ReturnModel:
 
 def _take_times(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     """Users and times of every (user, product) first take; untimed ones at the oldest
-    timed time (module docstring); none when no take is timed."""
+    timed time (module docstring), all at 0 when none is timed."""
     from kg.interactions import NO_TIME, latest_times
 
     first = latest_times(graph, TAKES, first=True).tocoo()
     timed = first.data > NO_TIME
-    if not timed.any():
-        return first.row[:0].astype(np.int64), np.zeros(0)
-    t = np.where(timed, first.data, first.data[timed].min())
+    t = np.where(timed, first.data, first.data[timed].min() if timed.any() else 0.0)
     return first.row.astype(np.int64), t.astype(np.float64)
 
 
