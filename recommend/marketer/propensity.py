@@ -25,14 +25,19 @@ period is the time from the cut to the latest take. It is then applied at the la
 The expected count is scaled by its maximum to [0, 1] (:func:`take_rate`; one user's rate only
 matters against the others').
 
-Why not the recency-decayed count it replaces (each take weighted ``exp(-age / tau)``): an
-exponential decay short enough to find who is still active (ML-100K chose 0.3% of the span,
-under a day) leaves everyone else at about 0, floored to one value, while who comes back
-falls off with the gap as a power (the log-log form here). On ML-100K's bench time cut the
-fitted model ranks users by how much they take after it better than any decay did (the users
-it puts in the top 5% take 27% of what is taken after the cut; 28% for the best decay, 15% to
-20% for the others, the decay the build chose included) and, unlike the decay, keeps
-ranking the users past the first few.
+Why not the recency-decayed count it replaces (each take weighted ``exp(-age / tau)``): as a
+ranking of who takes how much, the two are alike (ML-100K's bench time cut: the users each
+puts in the top 5% take 27% of what is taken after the cut, 28% for the best of seven decays;
+rank correlation 0.38 both). What differs is the factor ``rate ** a`` the audience multiplies
+the taste by. The log of a decayed count falls linearly with the age of the last take, so a
+decay short enough to find who is still active (0.03% to 0.3% of the span) leaves 98% to
+99% of users below 1% of the best, and a longer one lets the gap override the taste; the fitted
+model's log falls with the log of the gap (a power law), with age and frequency beside it,
+so users of like recency are still told apart by their taste. Measured on that test, as a
+diagnostic and never a choice: the decayed count reached at most 1.43x the category buyers'
+recall at 5% of users over every ``b``, ``a`` (up to 8) and decay swept, and no more with a
+floor down to 1e-8 (three decays, ``b`` 0.3 or 0.5, ``a`` 0.25 to 1); the fitted model 1.57x
+to 1.70x at those ``b`` and ``a``.
 
 Takes without a time (some untimed records) count as old: at the graph's oldest timed take.
 When the model cannot be fitted (fewer than two timed takes, or no user with a take before
