@@ -40,10 +40,10 @@ floor down to 1e-8 (three decays, ``b`` 0.3 or 0.5, ``a`` 0.25 to 1); the fitted
 to 1.70x at those ``b`` and ``a``.
 
 Takes without a time (some untimed records) count as old: at the graph's oldest timed take.
-When the model cannot be fitted (fewer than two timed takes, or no user with a take before
-the cut takes anything after it) the rate is each user's plain count of takes, and the record
-says why. Cached on the graph (one pass over its take times), so an audience query pays it
-once per graph version.
+When the model cannot be fitted (fewer than two timed takes, no user with a take before the
+cut takes anything after it, or a fit that is not finite) the rate is each user's plain
+count of takes, and the record says why. Cached on the graph (one pass over its take times),
+so an audience query pays it once per graph version.
 """
 
 from __future__ import annotations
@@ -149,6 +149,9 @@ def _fit(graph: Any) -> ReturnModel:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-12] = 1.0
     coef = _poisson(np.column_stack([np.ones(len(y)), (x - mean) / scale]), y)
+    if not np.isfinite(coef).all():
+        return _with_note(plain, "the return model's fit did not converge: the rate is the "
+                                 "count of takes")
     record = {"cut": cut, "period": period, "users": int(has.sum()),
               "takers": int((y > 0).sum()), "takes_after": int(y.sum()),
               "coefficients": {n: round(float(c / s), 4) for n, c, s
