@@ -149,7 +149,6 @@ def big_case(work: Path) -> dict[str, Any]:
                            "build_seconds": round(build_s, 1), "blend": rec.model.blend.kind,
                            "components": list(rec.model.blend.names),
                            "activity_weight": served.audience_activity_weight,
-                           "activity_tau": served.audience_activity_tau,
                            "category_weight": served.audience_category_weight,
                            # the fit's steps in seconds, the time-cut choice among them
                            "fit_seconds": rec.model.info.get("seconds"),

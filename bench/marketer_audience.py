@@ -8,11 +8,13 @@ users known at the cut (an event before it) are ranked or counted as takers. For
 
 The audience's taste blends the hybrid's item column with the users' activity in the
 product's categories, weight ``b``, and multiplies it by the users' take rate to a power ``a``
-(:mod:`recommend.marketer.propensity`); the build chooses both on its own validation split
-(:mod:`recommend.marketer.tune`; ``build_choice`` records it). The test figures are given at
-the served weights (``audience``), at ``a = 0`` (``taste_only``, the audience before the rate),
-at ``a = 1`` (``with_rate``, the rate at the chosen decay) and at ``b = a = 0``, the hybrid
-alone (``hybrid_only``).
+(their expected takes in the coming period, a return model fitted on the training graph's own
+past: :mod:`recommend.marketer.propensity`; ``rate_model`` records its fit); the build chooses
+``b`` on its validation split, then ``b`` and ``a`` on a time cut of its own graph
+(:mod:`recommend.marketer.tune`, :mod:`recommend.marketer.cut_choice`; ``build_choice``
+records both). The test figures are given at the served weights (``audience``), at ``a = 0``
+(``taste_only``, the audience before the rate), at ``a = 1`` (``with_rate``) and at
+``b = a = 0``, the hybrid alone (``hybrid_only``).
 
 The baselines rank the same candidates as the audience (users known at the cut without any
 event on the product) on the same training graph. "The product's category" is every category
@@ -147,23 +149,22 @@ def audience_list(parts: Any, unknown: np.ndarray, active: np.ndarray, n: int,
     ``weights`` (category, activity; the users' take ``rate``), users known only."""
     from recommend.marketer.audience import top_users
 
-    scores = parts.scores(*weights, rate)[0]
+    scores = parts.score(*weights, rate)
     scores[unknown] = -np.inf
     return top_users(scores, n, active)
 
 
-def diagnostic_summary(recall_5: dict[tuple[float, float, float], list[float]],
+def diagnostic_summary(recall_5: dict[tuple[float, float], list[float]],
                        baseline: float) -> dict[str, Any]:
-    """The best recall at 5% of users on the test over every (b, a, tau) swept, and the best
+    """The best recall at 5% of users on the test over every (b, a) swept, and the best
     per activity weight ``a``, against the category buyers': what any weight could reach (a
     diagnostic of the score's form, never a choice)."""
     mean = {w: float(np.mean(r)) for w, r in recall_5.items() if r}
     if not mean:
         return {}
 
-    def told(w: tuple[float, float, float]) -> dict[str, Any]:
-        return {"category": w[0], "activity": w[1], "tau": w[2] if w[1] > 0 else None,
-                "recall@5%": round(mean[w], 4),
+    def told(w: tuple[float, float]) -> dict[str, Any]:
+        return {"category": w[0], "activity": w[1], "recall@5%": round(mean[w], 4),
                 "vs_category": round(mean[w] / max(baseline, 1e-9), 3)}
 
     best = max(mean, key=lambda w: mean[w])
@@ -199,7 +200,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.fit import fit_hybrid
     from recommend.marketer.audience import activity, audience_parts, find_audience
-    from recommend.marketer.propensity import take_rate
+    from recommend.marketer.propensity import fit_return_model, take_rate
 
     folder = work / name
     import_dataset(kind, source, folder)
@@ -215,18 +216,15 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     active = activity(model)
     seen = model.seen_
     config = model.config
-    b, a, tau = (config.audience_category_weight, config.audience_activity_weight,
-                 config.audience_activity_tau)
+    b, a = config.audience_category_weight, config.audience_activity_weight
     # what the build served before the time-cut choice: the validation's b, no rate
     b_before = (model.info.get("audience") or {}).get("chosen",
                                                       HybridConfig().audience_category_weight)
-    weights = {"audience": (b, a, tau), "before_time_cut": (b_before, 0.0, tau),
-               "taste_only": (b, 0.0, tau), "with_rate": (b, 1.0, tau),
-               "hybrid_only": (0.0, 0.0, tau)}
-    sweep = [(b_, a_, t_) for b_ in sorted({0.0, b, b_before, 1.0}) for a_ in DIAGNOSTIC_A
-             for t_ in (config.audience_activity_taus if a_ > 0 else (tau,))]
-    rates = {t_: take_rate(model.graph, t_) for t_ in {tau, *config.audience_activity_taus}}
-    diagnostic: dict[tuple[float, float, float], list[float]] = {w: [] for w in sweep}
+    weights = {"audience": (b, a), "before_time_cut": (b_before, 0.0),
+               "taste_only": (b, 0.0), "with_rate": (b, 1.0), "hybrid_only": (0.0, 0.0)}
+    sweep = [(b_, a_) for b_ in sorted({0.0, b, b_before, 1.0}) for a_ in DIAGNOSTIC_A]
+    rate = take_rate(model.graph)
+    diagnostic: dict[tuple[float, float], list[float]] = {w: [] for w in sweep}
     methods = (*weights, "category_buyers", "neighbour_buyers")
     metrics: dict[str, dict[str, list[float]]] = {
         m: {f"{k}@{s}": [] for s in sizes for k in ("recall", "precision")} for m in methods}
@@ -240,13 +238,13 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         t0 = time.perf_counter()  # the served audience: the columns, then its weight
         parts = audience_parts(model, i)
         lists = {"audience": audience_list(parts, unknown, active, max(sizes.values()),
-                                           weights["audience"][:2], rates[tau])}
+                                           weights["audience"], rate)}
         times.append(time.perf_counter() - t0)
         for m in ("before_time_cut", "taste_only", "with_rate", "hybrid_only"):
-            lists[m] = audience_list(parts, unknown, active, max(sizes.values()),
-                                     weights[m][:2], rates[tau])
+            lists[m] = audience_list(parts, unknown, active, max(sizes.values()), weights[m],
+                                     rate)
         for w in sweep:  # a diagnostic on the test: never a choice
-            top = audience_list(parts, unknown, active, sizes["5%"], w[:2], rates[w[2]])
+            top = audience_list(parts, unknown, active, sizes["5%"], w, rate)
             diagnostic[w].append(float(np.isin(top, truth).sum() / len(truth)))
         lists["category_buyers"] = ranked(category_buyers(train, i), have, max(sizes.values()))
         lists["neighbour_buyers"] = ranked(neighbour_buyers(seen, i), have, max(sizes.values()))
@@ -280,7 +278,7 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
         "eligible_products": int((np.diff(takers.indptr) >= 5).sum()), "cut": cut,
         "fit_seconds": round(fit_s, 1), "blend": model.blend.kind,
         "weights": {m: {"category": w[0], "activity": w[1]} for m, w in weights.items()},
-        "activity_tau": model.config.audience_activity_tau,
+        "rate_model": fit_return_model(model.graph).record,
         "build_choice": model.info.get("audience"),
         "metrics": {m: {k: round(v, 4) for k, v in d.items()} for m, d in mean.items()},
         "random_recall": {s_: round(float(np.mean(v)), 4) for s_, v in random_recall.items()},

@@ -29,13 +29,13 @@ the hybrid alone.
 That blend, the *taste*, still answers "which product, if they take one?". Who takes one at
 all in the coming period is the person's own pace: ``P(u takes i) ~ P(u active) x P(i |
 u)``. So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLOOR`, the
-taste shifted to start at 0 over the candidates), ``rate`` each user's recency-decayed take
-rate (:func:`recommend.marketer.propensity.take_rate`, scaled to [0, 1]) and ``a`` the
-config's ``audience_activity_weight`` (1: the product of the two probabilities; 0 leaves the
-taste's order as it was) with its decay ``audience_activity_tau``. The build chooses ``a``,
-the decay and ``b`` together on a time cut of its own graph
-(:mod:`recommend.marketer.cut_choice`): ``bench/marketer.py`` shows the rate helps on
-ML-100K and Amazon 2018 and hurts on the demo worlds, so no fixed weight fits.
+taste shifted to start at 0 over the candidates), ``rate`` each user's expected number of
+takes in the coming period (:func:`recommend.marketer.propensity.take_rate`: a return model
+of their recency, frequency and age, fitted on the graph's own past; scaled to [0, 1]) and
+``a`` the config's ``audience_activity_weight`` (1: the product of the two; 0 leaves the
+taste's order as it was). The build chooses ``a`` and ``b`` together on a time cut of its own
+graph (:mod:`recommend.marketer.cut_choice`): ``bench/marketer.py`` shows the rate helps on
+ML-100K and hurts on the demo worlds, so no fixed weight fits.
 
 Explanations (``explain``): each member's paths are those that carry the product's graph and
 social scores for them
@@ -142,25 +142,32 @@ class AudienceParts:
 
     def scores(self, category_weight: float, activity_weight: float = 0.0,
                rate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's :meth:`score` and its parts (users x :func:`part_names`: the taste's
+        additive parts, then the rate when ``a`` > 0, else 0)."""
+        score = self.score(category_weight, activity_weight, rate)
+        taste = np.column_stack([self.hybrid * (1.0 - category_weight),
+                                 self.category * category_weight])
+        last = (self.rate if rate is None else rate) if activity_weight > 0 else None
+        return score, np.column_stack([taste, np.zeros(len(taste)) if last is None else last])
+
+    def score(self, category_weight: float, activity_weight: float = 0.0,
+              rate: np.ndarray | None = None) -> np.ndarray:
         """Every user's score at category weight ``b`` and activity weight ``a`` (-inf for
-        non-candidates; module docstring) and its parts (users x :func:`part_names`: the
-        taste's additive parts, then the rate when ``a`` > 0, else 0). ``rate``: the take
-        rate to use (default: the users' ``rate``, the same for every product)."""
+        non-candidates; module docstring). ``rate``: the take rate to use (default: the
+        users' ``rate``, the same for every product)."""
         if not 0.0 <= category_weight <= 1.0:
             raise ValueError(f"category_weight must be in [0, 1], not {category_weight}")
         rate = self.rate if rate is None else rate
         if activity_weight < 0 or (activity_weight > 0 and rate is None):
             raise ValueError(f"activity_weight {activity_weight} needs a take rate and >= 0")
-        taste = np.column_stack([self.hybrid * (1.0 - category_weight),
-                                 self.category * category_weight])
-        total = taste.sum(axis=1)
+        total = self.hybrid.sum(axis=1) * (1.0 - category_weight) \
+            + self.category * category_weight
         if activity_weight == 0:
-            parts = np.column_stack([taste, np.zeros(len(total))])
-            return np.where(self.cand, total, -np.inf), parts
+            return np.where(self.cand, total, -np.inf)
         low = float(total[self.cand].min()) if self.cand.any() else 0.0
         score = (np.log(np.maximum(total - low, 0.0) + FLOOR)
                  + activity_weight * np.log(rate + FLOOR))
-        return np.where(self.cand, score, -np.inf), np.column_stack([taste, rate])
+        return np.where(self.cand, score, -np.inf)
 
 
 def audience_parts(model: HybridModel, i: int) -> AudienceParts:
@@ -192,9 +199,7 @@ def audience_parts(model: HybridModel, i: int) -> AudienceParts:
     span = float(total.max() - total.min()) if len(total) else 0.0
     hybrid *= 1.0 / span if span > 1e-12 else 0.0
     category = _min_max(category_activity(model.graph, i), cand)
-    config = model.config
-    rate = (take_rate(model.graph, config.audience_activity_tau)
-            if config.audience_activity_weight > 0 else None)
+    rate = take_rate(model.graph) if model.config.audience_activity_weight > 0 else None
     return AudienceParts(hybrid, category, cand, method, rate)
 
 
@@ -211,8 +216,8 @@ def audience_scores(model: HybridModel, i: int, category_weight: float | None = 
     scores, parts = found.scores(b, a)
     method = f"{found.method}; blended with their activity in its categories, weight {b:g}"
     if a > 0:
-        method += (f"; times their take rate (decay {config.audience_activity_tau:g} of the "
-                   f"time span) to the power {a:g}")
+        method += (f"; times their take rate (their expected takes in the coming period, "
+                   f"from their recency, frequency and age) to the power {a:g}")
     return scores, parts, found.cand, method
 
 

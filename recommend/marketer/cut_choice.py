@@ -1,39 +1,31 @@
 """The audience's weights chosen by the build on a time cut of its own training data.
 
 The audience (:mod:`recommend.marketer.audience`) scores ``log(taste) + a * log(rate)``, the
-taste ``(1 - b) * hybrid + b * category`` and the rate a take rate decayed by ``tau``
-(:mod:`recommend.marketer.propensity`). What it is asked, and what the bench judges, is who
-takes a product *in the coming period*. The build's validation split cannot judge ``a``: it
-holds out each user's latest products but keeps their other takes of the same days, so the
-probe's taste already knows who was active then (ML-100K: 0.57 recall without the rate, 0.40
-to 0.54 with it, where the bench's true time cut says the opposite). Reusing the validation
-model is not leak-free for the same reason: its training graph holds every take after any
-global cut except the held-out pairs.
+taste ``(1 - b) * hybrid + b * category`` and the rate each user's expected takes in the
+coming period (:mod:`recommend.marketer.propensity`). What it is asked, and what the bench
+judges, is who takes a product *in the coming period*. The build's validation split cannot
+judge ``a``: it holds out each user's latest products but keeps their other takes of the
+same days, so the probe's taste already knows who was active then (ML-100K: 0.57 recall
+without the rate, 0.40 to 0.54 with it, where the bench's true time cut says the opposite).
+Reusing the validation model is not leak-free for the same reason: its training graph holds
+every take after any global cut except the held-out pairs.
 
 So the build cuts its own graph in time (:func:`recommend.marketer.timecut.time_cut`, the
 80th percentile of the take times, as the bench cuts the data it is given), refits the
 served blend's components on the graph before the cut with their tuned settings and the
 meta-path weights already fitted (the refit recipe of :mod:`recommend.hybrid.fit`: nothing is
-tuned again; the content index, which does not depend on interactions, is shared), and
+tuned again; the content index, which does not depend on interactions, is shared; a linear
+blend's components of weight 0 are left out, as they add nothing to the audience), and
 judges every ``(b, a)`` of the config's grids (``audience_category_weights``,
-``audience_activity_weights``; an empty grid keeps the config's value) at the decay chosen
-first (below), then every decay of ``audience_activity_taus`` at the best ``(b, a)`` when
-its ``a`` > 0, by its recall, at 5% of users, of each product's takers after the cut (users
-known before it, pairs new after it), over up to ``n_products`` products with at least
-``min_takers`` of them (a seeded choice; fewer than ``min_products`` keep the weights). The
-best mean recall (ties: the smaller ``a``, then ``b``) replaces the weights the build had
-(the validation's ``b``, the fixed ``a``, the decay of
-:func:`~recommend.marketer.propensity.choose_tau`) only when its paired per-product gain
+``audience_activity_weights``; an empty grid keeps the config's value) by its recall, at 5% of
+users, of each product's takers after the cut (users known before it, pairs new after it),
+over up to ``n_products`` products with at least ``min_takers`` of them (a seeded choice;
+fewer than ``min_products`` keep the weights). The rate judged is the one the graph before
+the cut gives, its return model fitted on that graph's own past, as the served rate is on the
+whole graph's. The best mean recall (ties: the smaller ``a``, then ``b``) replaces the weights
+the build had (the validation's ``b``, the fixed ``a``) only when its paired per-product gain
 over them exceeds twice its standard error: the grid's maximum is a biased estimate of its
 worth.
-
-The decay is chosen first on its own (:func:`~recommend.marketer.propensity.choose_tau`: the
-rate alone finding who takes anything after the graph's time cut), whatever the other grids:
-so turning the rate on serves a chosen decay even when the time cut keeps ``a = 0``. The
-decay is judged again only at the best ``(b, a)``: 42 + 6 settings by default, where every
-``(b, a, tau)`` was 252 and most of the step's time (ML-100K: the same choice, b = 0.5,
-a = 0.25, tau = 0.003; ``b x a`` at the decay alone chose tau = 0.0003, 1.27x the category
-baseline on the bench's test rather than 1.31x).
 
 Cost. The refit costs about what the validation fit did; the judging costs products x
 settings x users. So each product is judged on at most ``MAX_USERS`` users
@@ -53,21 +45,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommend.hybrid.blend import record_float, twice_standard_error
+from recommend.hybrid.blend import Blend, record_float, twice_standard_error
 from recommend.marketer.audience import AudienceParts, activity, audience_parts
-from recommend.marketer.propensity import choose_tau, take_rate
+from recommend.marketer.propensity import fit_return_model, take_rate
 from recommend.marketer.timecut import time_cut
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
-    from recommend.hybrid.blend import Blend
     from recommend.hybrid.component import FitShared
     from recommend.hybrid.config import HybridConfig
 
-__all__ = ["MAX_USERS", "choose_on_cut", "grid_recall", "judged_users", "pick_weights",
-           "sampled_recall"]
+__all__ = ["MAX_USERS", "audience_blend", "choose_on_cut", "grid_recall", "judged_users",
+           "pick_weights", "sampled_recall"]
 
-Weights = tuple[float, float, float]  # (category b, activity a, decay tau)
+Weights = tuple[float, float]  # (category b, activity a)
 MAX_USERS = 20_000  # users a product is judged on at most (module docstring)
 
 
@@ -78,48 +69,33 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     """``config`` with the audience's weights chosen on ``graph``'s time cut for the served
     ``blend`` (its components refitted before the cut with ``shared``: the content component
     and the path states), and the record (module docstring)."""
-    record: dict[str, Any] = {}
-    if config.audience_activity_taus:
-        tau, record["activity"] = choose_tau(graph, config.audience_activity_taus,
-                                             quantile=quantile)
-        if tau is not None:
-            config = dataclasses.replace(config, audience_activity_tau=tau)
     grid = _grid(config)
-    default = (config.audience_category_weight, config.audience_activity_weight,
-               config.audience_activity_tau)
+    default = (config.audience_category_weight, config.audience_activity_weight)
     if len(grid) < 2:
-        return config, {**record, "note": "one setting to judge: kept"}
+        return config, {"note": "one setting to judge: kept"}
     began = time.perf_counter()
     cut = time_cut(graph, quantile, derived=config.derived_relations)
     if cut is None:
-        return config, {**record, "note": "fewer than 2 timed takes: the weights are kept"}
+        return config, {"note": "fewer than 2 timed takes: the weights are kept"}
     probe = _probe(cut.train, config, blend, shared)
     if probe is None:
-        return config, {**record, "note": "a blended component has no evidence before the "
-                                          "time cut: the weights are kept"}
+        return config, {"note": "a blended component has no evidence before the time cut: "
+                                "the weights are kept"}
     refit = time.perf_counter() - began
     takers = cut.known_takers(np.diff(probe.seen_.indptr) > 0)
-    judge = dict(n_products=n_products, min_products=min_products, min_takers=min_takers,
-                 seed=config.seed)
-    found = grid_recall(probe, takers, grid, **judge)
+    found = grid_recall(probe, takers, grid, n_products=n_products, min_products=min_products,
+                        min_takers=min_takers, seed=config.seed)
     if isinstance(found, str):
-        return config, {**record, "note": found + ": the weights are kept"}
+        return config, {"note": found + ": the weights are kept"}
     recall, products, size = found
-    first = pick_weights(recall, default)[1]
-    decays = [(first[0], first[1], t) for t in config.audience_activity_taus
-              if first[1] > 0 and t != first[2]]
-    if decays:  # the same products and samples (the same seed): one paired comparison
-        more = grid_recall(probe, takers, decays, **judge)
-        recall.update({} if isinstance(more, str) else more[0])
     chosen, best, gain, margin = pick_weights(recall, default)
     mean = {w: float(np.mean(r)) for w, r in recall.items()}
     config = dataclasses.replace(config, audience_category_weight=chosen[0],
-                                 audience_activity_weight=chosen[1],
-                                 audience_activity_tau=chosen[2])
+                                 audience_activity_weight=chosen[1])
     by_a = {f"{a:g}": round(max(m for w, m in mean.items() if w[1] == a), 4)
             for a in sorted({w[1] for w in grid})}
     top = sorted(mean, key=lambda w: -mean[w])[:10]
-    return config, {**record, "chosen": _label(chosen), "best": _label(best),
+    return config, {"chosen": _label(chosen), "best": _label(best),
                     "default": _label(default), "cut": cut.cut, "products": products,
                     "size": size, "gain_over_default": round(gain, 4),
                     "two_standard_errors": record_float(margin, 4),
@@ -127,6 +103,9 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
                                "default": round(mean[default], 4),
                                "best_by_activity_weight": by_a,
                                "top": {_label(w): round(mean[w], 4) for w in top}},
+                    # the rate judged (fitted before the cut) and the one served
+                    "rate_before_cut": fit_return_model(probe.graph).record,
+                    "rate_served": fit_return_model(graph).record,
                     "seconds": round(time.perf_counter() - began, 2),
                     "seconds_refit": round(refit, 2)}
 
@@ -137,32 +116,43 @@ def pick_weights(recall: dict[Weights, list[float]], default: Weights
     paired per-product gain over ``default`` exceeds twice its standard error, else
     ``default``), the best, the gain and the margin."""
     mean = {w: float(np.mean(r)) for w, r in recall.items()}
-    best = max(mean, key=lambda w: (round(mean[w], 6), -w[1], -w[0], -w[2]))
+    best = max(mean, key=lambda w: (round(mean[w], 6), -w[1], -w[0]))
     gain = np.asarray(recall[best]) - np.asarray(recall[default])
     margin = twice_standard_error(gain)
     return (best if gain.mean() > margin else default), best, float(gain.mean()), margin
 
 
 def _grid(config: HybridConfig) -> list[Weights]:
-    """Every (b, a) judged, each grid (or the config's value) with the config's own setting,
-    at the config's decay (the one :func:`~recommend.marketer.propensity.choose_tau` chose:
-    the decay is not judged again)."""
+    """Every (b, a) judged, each grid (or the config's value) with the config's own
+    setting."""
     bs = sorted({*config.audience_category_weights, config.audience_category_weight})
     as_ = sorted({*config.audience_activity_weights, config.audience_activity_weight})
-    return [(b, a, config.audience_activity_tau) for b in bs for a in as_]
+    return [(b, a) for b in bs for a in as_]
 
 
 def _label(w: Weights) -> str:
-    return f"b={w[0]:g} a={w[1]:g}" + (f" tau={w[2]:g}" if w[1] > 0 else "")
+    return f"b={w[0]:g} a={w[1]:g}"
+
+
+def audience_blend(blend: Blend) -> Blend:
+    """The part of ``blend`` an audience can use: a linear blend without its components of
+    weight 0 (their columns would be multiplied by 0), a ``gbdt`` one whole; the blend itself
+    when every weight is 0."""
+    keep = np.flatnonzero(np.asarray(blend.weights) != 0)
+    if blend.kind == "gbdt" or len(keep) in (0, len(blend.names)):
+        return blend
+    return Blend(tuple(blend.names[j] for j in keep), np.asarray(blend.weights)[keep],
+                 blend.kind, blend.validation)
 
 
 def _probe(graph: KnowledgeGraph, config: HybridConfig, blend: Blend, shared: FitShared
            ) -> Any:
-    """The served blend over its components refitted on ``graph`` (None when one has no
-    evidence there)."""
+    """The served blend over its components refitted on ``graph``, those of weight 0 left
+    out (:func:`audience_blend`; None when one has no evidence there)."""
     from recommend.hybrid.component import component_type
     from recommend.hybrid.model import HybridModel
 
+    blend = audience_blend(blend)
     comps = {}
     for name in blend.names:
         comp = component_type(name).from_graph(graph, config, shared)
@@ -189,7 +179,7 @@ def grid_recall(model: Any, takers: Any, grid: list[Weights], *, n_products: int
     known = np.diff(model.seen_.indptr) > 0
     size = max(1, model.graph.num_nodes("user") // 20)
     active = activity(model)
-    rates = {t: take_rate(model.graph, t) for t in sorted({w[2] for w in grid if w[1] > 0})}
+    rate = take_rate(model.graph) if any(a > 0 for _, a in grid) else None
     recall: dict[Weights, list[float]] = {w: [] for w in grid}
     for i in items.tolist():
         truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
@@ -204,12 +194,12 @@ def grid_recall(model: Any, takers: Any, grid: list[Weights], *, n_products: int
         weight[~pool[keep]] = 0.0
         taker = np.isin(keep, truth)
         sub = AudienceParts(parts.hybrid[keep], parts.category[keep], parts.cand[keep],
-                            parts.method)
-        for b, a, t in grid:
-            scores = sub.scores(b, a, rates[t][keep] if a > 0 else None)[0]
+                            parts.method, None if rate is None else rate[keep])
+        for b, a in grid:
+            scores = sub.score(b, a)
             scores[~pool[keep]] = -np.inf
-            recall[(b, a, t)].append(sampled_recall(scores, weight, taker, active[keep],
-                                                    size) / len(truth))
+            recall[(b, a)].append(sampled_recall(scores, weight, taker, active[keep], size)
+                                  / len(truth))
     products = len(recall[grid[0]])
     if products < min_products:
         return f"{products} products judged (5% of users lists every candidate of the rest)"
@@ -251,6 +241,6 @@ def _lowest(parts: AudienceParts, grid: list[Weights]) -> np.ndarray:
     """The candidates with the lowest taste at each ``b`` of ``grid`` with ``a`` > 0: the
     rate's scores are shifted by that minimum over all candidates, so a judged sample
     keeps them to score as the whole would."""
-    found = [np.where(parts.cand, parts.scores(b)[0], np.inf).argmin()
+    found = [np.where(parts.cand, parts.score(b), np.inf).argmin()
              for b in sorted({w[0] for w in grid if w[1] > 0})]
     return np.asarray(found if parts.cand.any() else [], np.int64)

@@ -63,14 +63,15 @@ def time_cut(graph: KnowledgeGraph, quantile: float = 0.8, *,
     relations to recompute on the graph before the cut (those the graph has)."""
     from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
     from recommend.hybrid.split import graph_without_pairs, leaky_post_edges, rederive
+    from recommend.marketer.propensity import cut_time
 
     if not 0.0 < quantile < 1.0:
         raise ValueError(f"quantile must be in (0, 1), not {quantile}")
+    cut = cut_time(graph, quantile, tuple(targets))
+    if cut is None:
+        return None
     first_target = latest_times(graph, tuple(targets), first=True).tocoo()
     timed = first_target.data > NO_TIME
-    if int(timed.sum()) < 2:
-        return None
-    cut = float(np.quantile(first_target.data[timed], quantile))
     first_event = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
     late = (first_event.data >= cut) & (first_event.data > NO_TIME)
     users, products = first_event.row[late], first_event.col[late]

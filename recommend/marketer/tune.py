@@ -21,8 +21,8 @@ per-product gain over it exceeds twice its standard error. The bench showed why
 (``bench/marketer.py``): with the best mean alone, Amazon 2018's 19 products chose 0.5 over
 0.3 by 0.015 of recall on validation, and its test recall@100 halved (0.47 to 0.38).
 
-This is the build's first choice of ``b``, and its fallback: the build then chooses ``b``,
-the take rate's weight ``a`` and its decay together on a time cut of its own graph
+This is the build's first choice of ``b``, and its fallback: the build then chooses ``b``
+and the take rate's weight ``a`` together on a time cut of its own graph
 (:mod:`recommend.marketer.cut_choice`), which asks what the audience is asked (who takes the
 product in the coming period); where that cut cannot judge (no times, too few products with
 takers after it) this ``b`` is served. The split cannot judge ``a``: it holds out each
@@ -41,7 +41,7 @@ import numpy as np
 
 from recommend.hybrid.blend import record_float
 from recommend.marketer.audience import activity, audience_parts, top_users
-from recommend.marketer.cut_choice import pick_weights
+from recommend.marketer.cut_choice import audience_blend, pick_weights
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -88,15 +88,15 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
             continue
         judged_any = True
         for b in weights:
-            top = top_users(parts.scores(b)[0], max(judged), active)
+            top = top_users(parts.score(b), max(judged), active)
             found[b].append(float(np.mean([np.isin(top[:n], truth).sum() / len(truth)
                                            for n in judged])))
     if not judged_any:
         return None, {"note": "every audience size covers all candidates: the fixed weight "
                               "is kept"}
     recall = {b: float(np.mean(r)) for b, r in found.items()}
-    # the time cut's rule (ties to the smaller b), over settings (b, a=0, tau=0)
-    picked = pick_weights({(b, 0.0, 0.0): r for b, r in found.items()}, (fixed, 0.0, 0.0))
+    # the time cut's rule (ties to the smaller b), over settings (b, a=0)
+    picked = pick_weights({(b, 0.0): r for b, r in found.items()}, (fixed, 0.0))
     chosen, best, gain, margin = picked[0][0], picked[1][0], picked[2], picked[3]
     return chosen, {"chosen": chosen, "best": best, "fixed": fixed,
                     "products": len(found[fixed]), "gain_over_fixed": round(gain, 4),
@@ -110,9 +110,11 @@ def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, An
     """``config`` with ``audience_category_weight`` chosen on the validation split for the
     served ``blend`` of the components ``train`` fitted on ``split``'s training graph, and
     the choice's record (the fallback of :func:`recommend.marketer.cut_choice.choose_on_cut`,
-    which the build asks next)."""
+    which the build asks next). A linear blend's components of weight 0 are left out
+    (:func:`~recommend.marketer.cut_choice.audience_blend`)."""
     from recommend.hybrid.model import HybridModel
 
+    blend = audience_blend(blend)
     probe = HybridModel(split.train_graph, config, {n: train[n] for n in blend.names}, blend)
     chosen, record = choose_category_weight(probe, split.relevant,
                                             config.audience_category_weights,

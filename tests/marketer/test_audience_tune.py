@@ -46,7 +46,7 @@ def test_takers_by_category_activity_choose_the_category(model) -> None:
 
 def test_takers_by_the_hybrid_choose_the_hybrid(model) -> None:
     chosen, record = choose_category_weight(
-        model, _held_out(model, lambda i: audience_parts(model, i).scores(0.0)[0]), WEIGHTS, 1.0)
+        model, _held_out(model, lambda i: audience_parts(model, i).score(0.0)), WEIGHTS, 1.0)
     assert chosen == 0.0
     assert record["recall"]["0"] == pytest.approx(1.0)
 
@@ -60,7 +60,7 @@ def test_a_gain_within_the_noise_keeps_the_fixed_weight(model) -> None:
 
 
 def test_too_few_takers_keep_the_fixed_weight(model) -> None:
-    held = _held_out(model, lambda i: audience_parts(model, i).scores(0.0)[0])
+    held = _held_out(model, lambda i: audience_parts(model, i).score(0.0))
     chosen, record = choose_category_weight(model, held, WEIGHTS, 0.3, min_products=21)
     assert chosen is None and "20 products" in record["note"] and "kept" in record["note"]
     assert choose_category_weight(model, held, (), 0.3)[0] is None
@@ -91,9 +91,11 @@ def test_the_default_build_records_its_choice_and_serves_it(small_demo_artifact)
     assert "chosen" in record or "fixed weight is kept" in record["note"]
     item = rec.graph.nodes("product")[0]
     assert f"weight {config.audience_category_weight:g}" in rec.audience(item, 5).method
-    activity = record["time_cut"]["activity"]  # the rate's decay is chosen on its own
-    assert activity.get("chosen", 0.01) == config.audience_activity_tau
-    assert "chosen" in activity or "kept" in activity["note"]
+    cut = record["time_cut"]  # then b and the rate's weight a, on the time cut
+    assert "chosen" in cut or "kept" in cut["note"]
+    if "chosen" in cut:
+        assert cut["chosen"] == (f"b={config.audience_category_weight:g} "
+                                 f"a={config.audience_activity_weight:g}")
 
 
 def test_the_weight_must_be_a_share() -> None:

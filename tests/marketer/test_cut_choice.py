@@ -24,7 +24,7 @@ from recommend.marketer.propensity import take_rate
 from recommend.marketer.timecut import time_cut
 from recommend.recommender import Recommender
 
-GRID = [(0.3, 0.0, 0.1), (0.3, 1.0, 0.1), (0.3, 4.0, 0.1)]
+GRID = [(0.3, 0.0), (0.3, 1.0), (0.3, 4.0)]
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +73,14 @@ def _takers(model, ranking, n_products: int = 20, per: int = 8) -> sp.csc_matrix
 
 
 def test_the_recall_is_the_share_of_takers_in_the_top_5_percent(model) -> None:
-    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    takers = _takers(model, lambda i: audience_parts(model, i).score(0.3))
     recall, products, size = grid_recall(model, takers, GRID, n_products=50, min_products=10,
                                          min_takers=5, seed=0)
     assert products == 20 and size == model.graph.num_nodes("user") // 20
     known = np.diff(model.seen_.indptr) > 0
-    rate = take_rate(model.graph, 0.1)
+    rate = take_rate(model.graph)
     for j, i in enumerate(range(20)):  # one setting written out
-        scores = audience_parts(model, i).scores(0.3, 1.0, rate)[0]
+        scores = audience_parts(model, i).score(0.3, 1.0, rate)
         scores[~known] = -np.inf
         top = top_users(scores, size, activity(model))
         truth = takers.indices[takers.indptr[i]:takers.indptr[i + 1]]
@@ -88,14 +88,14 @@ def test_the_recall_is_the_share_of_takers_in_the_top_5_percent(model) -> None:
 
 
 def test_takers_by_the_rate_choose_the_rate_and_by_the_taste_keep_it_off(model) -> None:
-    rate = take_rate(model.graph, 0.1)
+    rate = take_rate(model.graph)
     noise = np.random.default_rng(0).random(len(rate)) * 1e-9
     by_rate = _takers(model, lambda i: rate + noise)
     recall, _, _ = grid_recall(model, by_rate, GRID, n_products=50, min_products=10,
                                min_takers=5, seed=0)
     chosen, best, gain, margin = pick_weights(recall, GRID[0])
     assert chosen == best and best[1] > 0 and gain > margin
-    by_taste = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    by_taste = _takers(model, lambda i: audience_parts(model, i).score(0.3))
     recall, _, _ = grid_recall(model, by_taste, GRID, n_products=50, min_products=10,
                                min_takers=5, seed=0)
     assert pick_weights(recall, GRID[0])[0] == GRID[0]
@@ -112,7 +112,7 @@ def test_a_gain_within_the_noise_keeps_the_default() -> None:
 
 
 def test_too_few_products_with_takers_keep_the_weights(model) -> None:
-    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0], n_products=4)
+    takers = _takers(model, lambda i: audience_parts(model, i).score(0.3), n_products=4)
     why = grid_recall(model, takers, GRID, n_products=50, min_products=10, min_takers=5,
                       seed=0)
     assert isinstance(why, str) and "4 products" in why
@@ -127,38 +127,46 @@ def _shared(model) -> FitShared:
 def test_the_build_step_serves_its_choice(model) -> None:
     config = dataclasses.replace(model.config, audience_category_weights=(0.0, 0.3),
                                  audience_category_weight=0.3, audience_activity_weight=0.0,
-                                 audience_activity_weights=(0.0, 1.0),
-                                 audience_activity_taus=(0.03, 0.3))
+                                 audience_activity_weights=(0.0, 1.0))
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model),
                                   min_products=3, min_takers=2)
     assert "chosen" in record, record
-    served = (tuned.audience_category_weight, tuned.audience_activity_weight,
-              tuned.audience_activity_tau)
-    assert tuned.audience_category_weight in (0.0, 0.3)
-    assert tuned.audience_activity_weight in (0.0, 1.0)
-    assert record["chosen"].startswith(f"b={served[0]:g} a={served[1]:g}")
+    served = (tuned.audience_category_weight, tuned.audience_activity_weight)
+    assert served[0] in (0.0, 0.3) and served[1] in (0.0, 1.0)
+    assert record["chosen"] == f"b={served[0]:g} a={served[1]:g}"
     if record["gain_over_default"] <= record["two_standard_errors"]:
         assert record["chosen"] == record["default"]
     assert record["recall"]["chosen"] >= record["recall"]["default"]
-    assert record["activity"]["chosen"] in (0.03, 0.3)  # the decay chosen on its own first
-    assert tuned.audience_activity_tau == record["activity"]["chosen"]  # and not judged again
-    decay = f" tau={record['activity']['chosen']:g}"
-    top = record["recall"]["top"]
-    again = {w.split(" tau=")[0] for w in top if " tau=" in w and not w.endswith(decay)}
-    assert len(top) == 4 + len(again) and len(again) <= 1, top  # 2 b x 2 a, then 1 more tau
-    assert again <= {"b=0 a=1", "b=0.3 a=1"}  # the other decay at the best (b, a) if a > 0
+    assert len(record["recall"]["top"]) == 4  # 2 b x 2 a, in one pass
+    assert record["rate_before_cut"]["cut"] < record["cut"]  # the probe's own return model
+    assert dataclasses.replace(tuned, audience_category_weight=0.3,
+                               audience_activity_weight=0.0) == config
 
 
-def test_the_decay_is_chosen_without_the_other_grids(model) -> None:
+def test_one_setting_is_kept_without_a_cut(model) -> None:
     config = dataclasses.replace(model.config, audience_category_weights=(),
-                                 audience_activity_weights=(), audience_activity_weight=0.0,
-                                 audience_activity_taus=(0.03, 0.3))
+                                 audience_activity_weights=(), audience_activity_weight=0.0)
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model))
-    assert "one setting" in record["note"]
-    assert record["activity"].get("chosen", config.audience_activity_tau) == \
-        tuned.audience_activity_tau
-    assert dataclasses.replace(tuned, audience_activity_tau=config.audience_activity_tau) == \
-        config
+    assert "one setting" in record["note"] and tuned == config
+
+
+def test_the_probe_leaves_out_a_linear_blend_s_zero_weights(model) -> None:
+    from recommend.hybrid.blend import Blend
+    from recommend.marketer.cut_choice import audience_blend
+
+    names = ("cf", "graph", "popularity")
+    linear = Blend(names, np.array([0.6, 0.0, 0.4]), "coordinate")
+    kept = audience_blend(linear)
+    assert kept.names == ("cf", "popularity") and list(kept.weights) == [0.6, 0.4]
+    assert audience_blend(Blend(names, np.zeros(3), "fixed")).names == names
+    gbdt = Blend(names, np.array([0.6, 0.0, 0.4]), "gbdt")
+    assert audience_blend(gbdt) is gbdt  # its trees use every component
+    served = model.blend
+    if served.kind != "gbdt" and (served.weights == 0).any():  # the same audience without
+        probe = dataclasses.replace(model, blend=audience_blend(served))
+        for i in range(5):
+            np.testing.assert_allclose(audience_parts(probe, i).score(0.3),
+                                       audience_parts(model, i).score(0.3))
 
 
 def test_a_product_is_judged_on_its_takers_and_a_sample_standing_for_the_rest() -> None:
@@ -198,7 +206,7 @@ def test_the_sampled_recall_is_exact_unsampled_and_close_sampled() -> None:
 
 
 def test_a_sampled_judge_agrees_with_the_whole_on_the_choice(model) -> None:
-    takers = _takers(model, lambda i: audience_parts(model, i).scores(0.3)[0])
+    takers = _takers(model, lambda i: audience_parts(model, i).score(0.3))
     whole = grid_recall(model, takers, GRID, n_products=50, min_products=10, min_takers=5,
                         seed=0)
     assert whole == grid_recall(model, takers, GRID, n_products=50, min_products=10,

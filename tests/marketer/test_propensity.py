@@ -1,16 +1,25 @@
-"""The users' take rate, its decay chosen on the graph's time cut, and the audience's use of it."""
+"""The users' take rate: a return model fitted on the graph's own time cut, and its use."""
 
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from kg.interactions import NO_TIME, PRODUCT_RELATIONS, latest_times
+from kg.interactions import NO_TIME, latest_times
+from recommend.marketer import propensity
 from recommend.marketer.audience import audience_parts
 from recommend.marketer.columns import TAKES
-from recommend.marketer.propensity import choose_tau, take_rate
+from recommend.marketer.propensity import (
+    FEATURES,
+    ReturnModel,
+    cut_time,
+    fit_return_model,
+    take_rate,
+)
 from recommend.recommender import Recommender
 
 
@@ -19,45 +28,106 @@ def model(market_artifact):
     return Recommender.load(market_artifact).model
 
 
-def _direct_rate(graph, tau_share: float, now: float | None) -> np.ndarray:
-    """The take rate summed pair by pair (the module's definition, written out)."""
+def _history(graph, until: float) -> dict[int, list[float]]:
+    """Each user's first take times before ``until``, pair by pair."""
     first = latest_times(graph, TAKES, first=True).tocoo()
-    pairs = [(u, t) for u, t in zip(first.row.tolist(), first.data.tolist(), strict=True)
-             if now is None or t < now]
-    times = [t for _, t in pairs if t > NO_TIME]
-    latest = max(times) if now is None else now
-    span = latest - min(times)
-    out = np.zeros(graph.num_nodes("user"))
-    for u, t in pairs:
-        age = latest - t if t > NO_TIME else span
-        out[u] += np.exp(-age / (tau_share * span))
-    return out / out.max()
+    out: dict[int, list[float]] = {}
+    for u, t in zip(first.row.tolist(), first.data.tolist(), strict=True):
+        if t > NO_TIME and t < until:
+            out.setdefault(u, []).append(t)
+    return out
 
 
-@pytest.mark.parametrize("tau", [0.03, 0.3])
-def test_the_take_rate_is_the_decayed_count_of_takes(model, tau: float) -> None:
+def test_the_model_is_fitted_at_the_graph_cut_on_who_takes_after_it(model) -> None:
     graph = model.graph
-    np.testing.assert_allclose(take_rate(graph, tau), _direct_rate(graph, tau, None))
     times = latest_times(graph, TAKES, first=True).data
-    now = float(np.median(times[times > NO_TIME]))
-    np.testing.assert_allclose(take_rate(graph, tau, now), _direct_rate(graph, tau, now))
-    assert take_rate(graph, tau).max() == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="tau_share"):
-        take_rate(graph, 0.0)
+    assert (times > NO_TIME).all()  # the demo world's takes are all timed
+    timed = times
+    fitted = fit_return_model(graph)
+    cut = cut_time(graph)
+    assert cut == pytest.approx(np.quantile(timed, 0.8))
+    record = fitted.record
+    before = _history(graph, cut)
+    after = _history(graph, np.inf)
+    takes_after = {u: len(after[u]) - len(before.get(u, [])) for u in after}
+    assert record["cut"] == cut and record["period"] == pytest.approx(timed.max() - cut)
+    assert record["users"] == len(before)
+    assert record["takers"] == sum(takes_after.get(u, 0) > 0 for u in before)
+    assert record["takes_after"] == sum(takes_after.get(u, 0) for u in before)
+    assert fitted.coef is not None and set(record["coefficients"]) == set(FEATURES)
 
 
-def test_a_short_decay_ranks_the_latest_taker_first(model) -> None:
-    first = latest_times(model.graph, TAKES, first=True).tocoo()
-    latest_user = int(first.row[np.argmax(first.data)])
-    assert int(np.argmax(take_rate(model.graph, 1e-6))) == latest_user
+def test_the_rate_is_the_expected_takes_written_out(model) -> None:
+    graph = model.graph
+    fitted = fit_return_model(graph)
+    history = _history(graph, np.inf)
+    now = max(max(ts) for ts in history.values())
+    expected = np.zeros(graph.num_nodes("user"))
+    for u, ts in history.items():  # the features of the module docstring, one user at a time
+        gap, age = (now - max(ts)) / fitted.period, (now - min(ts)) / fitted.period
+        x = np.array([np.log1p(len(ts)), np.log(gap + 0.01), np.log1p(age)])
+        expected[u] = np.exp(fitted.coef[0] + ((x - fitted.mean) / fitted.scale) @ fitted.coef[1:])
+    rate = take_rate(graph)
+    np.testing.assert_allclose(rate, expected / expected.max())
+    assert rate.max() == pytest.approx(1.0) and (rate[expected == 0] == 0).all()
+
+
+def test_the_poisson_fit_recovers_known_coefficients() -> None:
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(20_000), rng.normal(size=(20_000, 3))])
+    truth = np.array([0.2, 0.5, -0.8, 0.3])
+    y = rng.poisson(np.exp(x @ truth)).astype(float)
+    np.testing.assert_allclose(propensity._poisson(x, y), truth, atol=0.03)
+
+
+def test_the_expected_count_follows_the_signs_of_the_coefficients() -> None:
+    fitted = ReturnModel(np.array([0.0, 1.0, -1.0, 0.5]), np.zeros(3), np.ones(3), 10.0, {})
+    counts = np.array([1.0, 5.0, 1.0, 1.0, 0.0])
+    first = np.array([90.0, 90.0, 90.0, 50.0, np.inf])
+    last = np.array([90.0, 90.0, 99.0, 90.0, -np.inf])
+    out = fitted.expected(counts, first, last, 100.0)
+    assert out[1] > out[0]  # more takes
+    assert out[2] > out[0]  # a later last take
+    assert out[3] > out[0]  # an older first take, the same last one
+    assert out[4] == 0  # no take: nothing expected
+    plain = ReturnModel(None, np.zeros(0), np.zeros(0), 1.0, {})
+    np.testing.assert_array_equal(plain.expected(counts, first, last, 100.0), counts)
+
+
+def test_without_times_the_rate_is_the_count_of_takes(monkeypatch) -> None:
+    import kg.interactions
+
+    rows, cols = np.array([0, 0, 0, 1, 2, 2]), np.array([0, 1, 2, 0, 1, 3])
+    first = sp.coo_matrix((np.full(6, NO_TIME), (rows, cols)), shape=(4, 5))
+    monkeypatch.setattr(kg.interactions, "latest_times", lambda *a, **kw: first)
+    graph = SimpleNamespace(cached=lambda key, fn: fn(), num_nodes=lambda kind: 4)
+    assert cut_time(graph) is None
+    assert "fewer than 2 timed takes" in fit_return_model(graph).record["note"]
+    np.testing.assert_allclose(take_rate(graph), [1.0, 1 / 3, 2 / 3, 0.0])
+
+
+def test_no_taker_after_the_cut_falls_back_to_the_count(monkeypatch) -> None:
+    import kg.interactions
+
+    # every user takes before the cut, and nobody after it but users new after it
+    rows = np.array([0, 0, 1, 2, 3, 3])
+    times = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 11.0])
+    first = sp.coo_matrix((times, (rows, np.arange(6))), shape=(4, 6))
+    monkeypatch.setattr(kg.interactions, "latest_times", lambda *a, **kw: first)
+    graph = SimpleNamespace(cached=lambda key, fn: fn(), num_nodes=lambda kind: 4)
+    record = fit_return_model(graph).record
+    assert "takes anything after it" in record["note"]
+    np.testing.assert_allclose(take_rate(graph), [1.0, 0.5, 0.5, 1.0])
 
 
 def test_the_activity_weight_multiplies_the_taste_by_the_rate(model) -> None:
     parts = audience_parts(model, 3)
     taste, taste_parts = parts.scores(0.3)
     assert (taste_parts[:, -1] == 0).all()  # no activity part when its weight is 0
-    rate = take_rate(model.graph, 0.1)
+    np.testing.assert_array_equal(parts.score(0.3), taste)
+    rate = take_rate(model.graph)
     scores, with_rate = parts.scores(0.3, 1.0, rate)
+    np.testing.assert_array_equal(parts.score(0.3, 1.0, rate), scores)
     cand = parts.cand
     np.testing.assert_allclose(with_rate[:, -1], rate)
     expected = (np.log(taste[cand] - taste[cand].min() + 0.01) + np.log(rate[cand] + 0.01))
@@ -67,44 +137,24 @@ def test_the_activity_weight_multiplies_the_taste_by_the_rate(model) -> None:
         dataclasses.replace(parts, rate=None).scores(0.3, 1.0)
 
 
-def test_the_decay_chosen_finds_most_of_the_takers_after_the_cut(model) -> None:
-    graph = model.graph
-    tau, record = choose_tau(graph, (0.01, 0.1, 1.0))
-    assert tau in (0.01, 0.1, 1.0) and record["chosen"] == tau
-    assert record["recall"][f"{tau:g}"] == max(record["recall"].values())
-    times = latest_times(graph, TAKES, first=True).data
-    assert record["cut"] == pytest.approx(np.quantile(times[times > NO_TIME], 0.8))
-    # the recall written out: known users ranked by the rate at the cut, takers after it
-    first = latest_times(graph, TAKES, first=True).tocoo()
-    events = latest_times(graph, PRODUCT_RELATIONS, first=True).tocoo()
-    known = set(events.row[events.data < record["cut"]].tolist())
-    takers = known & set(first.row[first.data >= record["cut"]].tolist())
-    assert record["takers"] == len(takers) and record["known"] == len(known)
-    rate = take_rate(graph, tau, now=record["cut"])
-    ranked = sorted(known, key=lambda u: (-rate[u], u))
-    expected = np.mean([len(takers & set(ranked[:n])) / len(takers) for n in record["sizes"]])
-    assert record["recall"][f"{tau:g}"] == pytest.approx(expected, abs=1e-4)
-
-
-def test_no_decay_to_choose_keeps_the_fixed_one(model) -> None:
-    assert choose_tau(model.graph, ())[0] is None
-
-
-def test_the_build_chooses_the_decay_and_the_rate_is_served_when_on(small_demo_artifact) -> None:
+def test_the_build_records_the_rate_and_serves_it_when_on(small_demo_artifact) -> None:
     from recommend.marketer.audience import find_audience
 
     rec = Recommender.load(small_demo_artifact)
     config = rec.model.config
-    assert config.audience_activity_weight == 0.0  # off by default
-    record = rec.model.info["audience"]["time_cut"]["activity"]
-    assert record.get("chosen", 0.01) == config.audience_activity_tau
+    record = rec.model.info["audience"]["time_cut"]
+    if "chosen" in record:  # judged: the rate of the graph before the cut, and the served one
+        served = fit_return_model(rec.graph).record
+        assert record["rate_served"]["cut"] == pytest.approx(served["cut"])
+        assert record["rate_served"]["users"] == served["users"]
+        assert record["rate_before_cut"]["cut"] < record["cut"] == pytest.approx(served["cut"])
     item = rec.graph.nodes("product")[0]
-    assert "take rate" not in rec.audience(item, 10).method
+    assert ("take rate" in rec.audience(item, 10).method) == (config.audience_activity_weight > 0)
     on = dataclasses.replace(rec.model, config=dataclasses.replace(
         config, audience_activity_weight=1.0))
     aud = find_audience(on, item, 10)
     assert "take rate" in aud.method
-    rate = take_rate(rec.graph, config.audience_activity_tau)
+    rate = take_rate(rec.graph)
     for m in aud.members:
         assert m.parts["activity"] == pytest.approx(rate[rec.graph.index(m.user)])
         if m.parts["activity"] > 0:  # the member's own acts: told only as a kind
