@@ -198,18 +198,9 @@ def _features(counts: np.ndarray, first: np.ndarray, last: np.ndarray, now: floa
 
 def _poisson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The Poisson regression's coefficients (log link, ``x``'s first column the intercept),
-    by the mean negative log-likelihood with a small ridge on the others (convex)."""
-    from scipy.optimize import minimize
+    by scikit-learn's ``PoissonRegressor``: the mean half deviance with a small ridge on the
+    others (convex, the intercept unpenalised)."""
+    from sklearn.linear_model import PoissonRegressor
 
-    n = len(y)
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        eta = np.clip(x @ w, -50.0, 50.0)
-        mu = np.exp(eta)
-        ridge = np.r_[0.0, w[1:]]
-        value = float((mu - y * eta).sum() / n + 0.5 * RIDGE * ridge @ ridge)
-        return value, x.T @ (mu - y) / n + RIDGE * ridge
-
-    start = np.zeros(x.shape[1])
-    start[0] = np.log(y.mean())
-    return minimize(loss, start, jac=True, method="L-BFGS-B").x
+    fit = PoissonRegressor(alpha=RIDGE, max_iter=1000).fit(x[:, 1:], y)
+    return np.r_[fit.intercept_, fit.coef_]
