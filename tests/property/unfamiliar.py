@@ -225,12 +225,22 @@ def post_events_only(rng: random.Random) -> Files:
             "events.jsonl": events}
 
 
+def heavy_buyers(rng: random.Random) -> Files:
+    """Every user buys half the catalogue on one day (dense baskets: the co_bought rules'
+    itemsets explode unless only pairs are mined)."""
+    events: list[Line] = [{"user": f"u{u}", "target": f"p{p}", "kind": "purchase",
+                           "ts": T0 + 86400 * (u % 3) + p}
+                          for u in range(40) for p in rng.sample(range(40), 20)]
+    return {"products.jsonl": _products(40, rng), "users.jsonl": _users(40),
+            "events.jsonl": events}
+
+
 SHAPES: dict[str, Callable[[random.Random], Files]] = {
     f.__name__: f for f in (
         only_ratings, views_and_clicks, tied_timestamps, no_timestamps, giant_user,
         single_event_users, bare_products, multilingual, long_texts, catalogue_heavy,
         social_non_buyers, mixed_types, shared_ids, with_relations, broken_lines,
-        post_events_only)}
+        post_events_only, heavy_buyers)}
 
 
 def _line(row: Line) -> str:
