@@ -149,3 +149,40 @@ def mine_rules(
     ]
     rules.sort(key=lambda r: (-r.lift, -r.confidence, r.antecedent, r.consequent))
     return rules
+
+
+def mine_pair_rules(
+    baskets: Baskets,
+    *,
+    min_support: float = 0.01,
+    min_count: int = 0,
+    min_confidence: float = 0.0,
+    min_lift: float = 1.0,
+) -> list[Rule]:
+    """The single-item rules ``a → b`` of :func:`mine_rules` (``max_len=2``), counted with
+    one sparse product (baskets × items)ᵀ (baskets × items): seconds where FP-growth over
+    dense baskets (a shop's heavy buyers) takes minutes for pairs and hours for triples."""
+    n = len(baskets)
+    if n == 0:
+        return []
+    min_support = max(min_support, min_count / n)
+    m = sp.csr_matrix(baskets.matrix, dtype=np.float64)
+    count = np.asarray(m.sum(axis=0)).ravel()
+    keep = np.flatnonzero(count >= min_support * n)
+    if len(keep) < 2:
+        return []
+    m, count = m[:, keep], count[keep]
+    co = sp.triu(sp.csr_matrix(m.T @ m), k=1).tocoo()
+    ok = co.data >= min_support * n
+    a, b, c = co.row[ok], co.col[ok], co.data[ok]
+    src, dst, both = np.r_[a, b], np.r_[b, a], np.r_[c, c]
+    confidence = both / count[src]
+    lift = confidence / (count[dst] / n)
+    ok = (lift > min_lift) & (confidence >= min_confidence)
+    ids = baskets.item_ids
+    rules = [Rule((ids[int(keep[s])],), (ids[int(keep[d])],), float(x / n), float(conf),
+                  float(li))
+             for s, d, x, conf, li in zip(src[ok], dst[ok], both[ok], confidence[ok], lift[ok],
+                                          strict=True)]
+    rules.sort(key=lambda r: (-r.lift, -r.confidence, r.antecedent, r.consequent))
+    return rules

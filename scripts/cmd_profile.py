@@ -57,10 +57,8 @@ def run_profile(args: argparse.Namespace) -> int:
     ):
         shown = ", ".join(f"{i.node_id.split(':', 1)[1]} {i.weight:.2f}" for i in interests)
         print(f"  {label:<15} {shown or '-'}")
-    print(
-        f"  {'spending power':<15} {prof.spending_power:.2f} price percentile "
-        f"(from {prof.spending_basis})"
-    )
+    spend = "-" if prof.spending_power is None else f"{prof.spending_power:.2f} price percentile"
+    print(f"  {'spending power':<15} {spend} (from {prof.spending_basis})")
     print(f"  {'brand loyalty':<15} {prof.brand_loyalty:.2f}")
     print(
         f"  {'activity':<15} {prof.activity:.2f} log(1+events), {prof.active_days:.0f} active days"

@@ -108,6 +108,8 @@ class CfComponent:
         from cf.data import Interactions
 
         x = relation_matrix(graph, PRODUCT_RELATIONS)
+        x.data = np.maximum(x.data, 0.0)  # ratings summing to <= 0 are no sign of liking
+        x.eliminate_zeros()
         columns = np.flatnonzero(np.diff(x.tocsc().indptr))
         x = x[:, columns].tocsr()
         x.data = np.log1p(x.data).astype(np.float32)

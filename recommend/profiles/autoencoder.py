@@ -34,7 +34,7 @@ def interaction_vectors(
     popularity = np.diff(w.tocsc().indptr)
     items = np.sort(np.argsort(-popularity, kind="stable")[:max_items])
     x = w[:, items].astype(np.float32)
-    x.data = np.log1p(x.data)
+    x.data = np.log1p(np.maximum(x.data, 0.0))  # a rating below zero is no interest
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
     return sp.hstack([x, table.categories, table.brands], format="csr", dtype=np.float32), items

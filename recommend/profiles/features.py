@@ -48,7 +48,7 @@ class UserProfile:
     categories: list[Interest]
     brands: list[Interest]
     concepts: list[Interest]
-    spending_power: float
+    spending_power: float | None  # None when nothing the user touched has a price
     spending_basis: str  # "purchases", "interactions" or "none"
     brand_loyalty: float
     activity: float
@@ -156,7 +156,7 @@ class ProfileTable:
             categories=top_of(self.categories, self.category_ids),
             brands=top_of(self.brands, self.brand_ids),
             concepts=top_of(self.concepts, self.concept_ids),
-            spending_power=float(s[0]),
+            spending_power=None if np.isnan(s[0]) else float(s[0]),
             spending_basis=("purchases", "interactions", "none")[int(self.spending_basis[i])],
             brand_loyalty=float(s[1]),
             activity=float(s[2]),

@@ -100,3 +100,21 @@ def test_min_count_sets_the_support_floor_in_baskets() -> None:
     pairs = {(r.antecedent, r.consequent) for r in mine_rules(baskets, min_support=0.0,
                                                                 min_count=3)}
     assert pairs == {(("product:a",), ("product:b",)), (("product:b",), ("product:a",))}
+
+
+@pytest.mark.parametrize(("support", "count", "confidence"), [(0.05, 0, 0.0), (0.0, 3, 0.3)])
+def test_pair_rules_are_fp_growths_single_item_rules(support, count, confidence) -> None:
+    """The sparse pair count finds exactly mlxtend's max_len=2 rules, measures and order."""
+    from cf.rules import mine_pair_rules
+
+    baskets = baskets_from_arrays(*planted(3))
+    want = mine_rules(baskets, min_support=support, min_count=count,
+                      min_confidence=confidence, max_len=2)
+    got = mine_pair_rules(baskets, min_support=support, min_count=count,
+                          min_confidence=confidence)
+    assert len(got) == len(want) >= 2
+    for g, w in zip(got, want, strict=True):
+        assert (g.antecedent, g.consequent) == (w.antecedent, w.consequent)
+        assert (g.support, g.confidence, g.lift) == pytest.approx((w.support, w.confidence,
+                                                                   w.lift))
+    assert mine_pair_rules(baskets_from_arrays([], [], [])) == []

@@ -37,7 +37,7 @@ def _parser() -> Any:
     return build_parser()
 
 
-def _command(*argv: str) -> str:
+def command(*argv: str) -> str:
     """Run a ``shopgraph`` sub-command's function (exceptions propagate); its output."""
     args = _parser().parse_args(list(argv))
     out = io.StringIO()
@@ -53,26 +53,41 @@ def _no_constant(name: str) -> None:
 def build_and_serve(dataset: Dataset, folder: Path, *, profiles: bool = True) -> dict[str, Any]:
     """Write, build (``profiles``: with the profile stage) and serve ``dataset`` under
     ``folder``; the build's manifest."""
+    write_dataset(dataset, folder / "data")
+    return build_and_serve_folder(folder / "data", folder / "art", profiles=profiles)
+
+
+def build_and_serve_folder(data: Path, art: Path, *, profiles: bool = True,
+                           explained_users: int | None = None) -> dict[str, Any]:
+    """Build the dataset folder ``data`` into ``art`` and ask every serving question of it
+    for the users and products it accepted (every product explained to the first
+    ``explained_users`` users, all if None); the build's manifest (strict JSON)."""
+    from kg.reader import read_dataset
     from recommend.recommender import Recommender
 
-    write_dataset(dataset, folder / "data")
-    art = folder / "art"
-    manifest = build_artifact(folder / "data", art, progress=False, stages=_stages(profiles))
+    manifest = build_artifact(data, art, progress=False, stages=_stages(profiles))
     json.loads((art / "manifest.json").read_text(), parse_constant=_no_constant)
+    dataset = read_dataset(data, progress=False).dataset
     rec = Recommender.load(art)
     users = [u.id for u in dataset.users]
     products = [p.id for p in dataset.products]
-    for user in [*users, "nobody-knows-me"]:
+    for n, user in enumerate(["nobody-knows-me", *users]):
         recs = rec.recommend(user, k=3)
         assert len(recs) <= min(3, len(products))
         assert all(r.item.removeprefix("product:") in products for r in recs)
-        for item in products:
-            rec.explain(user, item)
+        if explained_users is None or n <= explained_users:
+            for item in products:
+                rec.explain(user, item)
     for item in products:
         rec.similar(item, k=3)
     for user in users:
-        _command("profile", str(art), "--user", user, "--json")
-        _command("profile", str(art), "--user", user)
-    _command("segments", str(art))
-    _command("segments", str(art), "--json")
+        command("profile", str(art), "--user", user, "--json")
+        command("profile", str(art), "--user", user)
+    command("segments", str(art))
+    command("segments", str(art), "--json")
     return manifest
+
+
+def strict_json(text: str) -> Any:
+    """``text`` parsed as JSON; NaN or infinities fail (they are not JSON)."""
+    return json.loads(text, parse_constant=_no_constant)

@@ -38,3 +38,20 @@ def test_history_scores_at_a_few_products_are_the_models_own(kind: str) -> None:
     want[:, cols >= 0] = comp.model.score_history(mapped)[:, cols[cols >= 0]]
     assert np.array_equal(got, want)  # bit for bit: the same sums in the same order
     assert (got[:, [1, 4]] == 0).all() and got.any()
+
+
+@pytest.mark.parametrize("kind", ["itemknn", "ease", "als"])
+def test_ratings_at_or_below_zero_are_no_interaction(kind: str) -> None:
+    """The contract allows any rating value; a pair rated -2 (or 0) fits, scores finite and is
+    not a column of the model (a build crashed on log1p(-2) = NaN)."""
+    g = shop()
+    g.add_node("product:40", title="Disliked")
+    g.add_edges("rated", ["user:0", "user:1", "user:2"],
+                ["product:40", "product:40", "product:3"], weight=[-2.0, 0.0, -5.0])
+    x, columns = CfComponent.interactions(g)
+    assert np.isfinite(x.matrix.data).all() and (x.matrix.data > 0).all()
+    assert 40 not in columns
+    comp = CfComponent.fit(g, kind=kind, params={**HybridConfig().cf_params(), "keep": 10,
+                                                 "neighbours": 5, "weighting": "bm25"})
+    assert np.isfinite(comp.history_scores(sp.csr_matrix(np.ones((1, 41), np.float32)),
+                                           np.arange(41))).all()

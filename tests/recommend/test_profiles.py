@@ -231,3 +231,29 @@ def test_a_catalogue_without_brands_profiles_with_zero_loyalty() -> None:
     table = build_profiles(inputs_from_dataset(dataset))
     assert len(table.user_ids) == 2
     assert np.all(table.scalars[:, SCALARS.index("brand_loyalty")] == 0)
+
+
+def test_a_catalogue_without_prices_has_no_spending_power(tmp_path, capsys) -> None:
+    """No price anywhere: the profile says None (JSON null, text '-'), never NaN."""
+    import json
+
+    from kg.artifact import build_artifact
+    from kg.jsonl import write_dataset
+    from recommend.profiles import build_profiles, inputs_from_dataset
+    from scripts.cli import main
+
+    dataset = Dataset(
+        products=[Product(id="m1", title="Toy Story"), Product(id="m2", title="Heat")],
+        users=[User(id="1"), User(id="2")],
+        events=[Event(user="1", target="m1", target_type="product", kind="purchase"),
+                Event(user="2", target="m2", target_type="product", kind="view")],
+    )
+    prof = build_profiles(inputs_from_dataset(dataset)).profile("user:1")
+    assert prof.spending_power is None and prof.spending_basis == "none"
+    write_dataset(dataset, tmp_path / "data")
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False)
+    assert main(["profile", str(tmp_path / "art"), "--user", "1", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out, parse_constant=lambda c: pytest.fail(c))["spending_power"] is None
+    assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
+    assert "spending power  - (from none)" in capsys.readouterr().out
