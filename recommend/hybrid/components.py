@@ -57,6 +57,14 @@ def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
     return out
 
 
+def csr_row(m: sp.csr_matrix, r: int) -> sp.csr_matrix:
+    """Row ``r`` of ``m`` as a (1 x n) CSR over views of its arrays (read only), without
+    scipy's row slicing, which copies and checks at several times the cost."""
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    return sp.csr_matrix((m.data[lo:hi], m.indices[lo:hi], np.array([0, hi - lo])),
+                         shape=(1, m.shape[1]), copy=False)
+
+
 def history_times(history: sp.csr_matrix, column: np.ndarray, n_users: int) -> np.ndarray:
     """``history @ column`` for ``n_users`` users (users past the history: 0)."""
     out = np.zeros(n_users)
@@ -164,26 +172,38 @@ class CfComponent:
             return
         self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
 
+    def _block(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows) x model columns) scores of known user indices ``rows``."""
+        if self.scores_history:
+            return self.model.score_history(self.history_[rows])
+        # factors for the users fitted, folded-in histories for later ones
+        fitted = rows < self.model.train_.n_users
+        if fitted.all():
+            return self.model.score_rows(rows)
+        block = np.zeros((len(rows), len(self.columns_)))
+        if fitted.any():
+            block[fitted] = self.model.score_rows(rows[fitted])
+        if (~fitted).any():
+            block[~fitted] = self.model.score_history(self.history_[rows[~fitted]])
+        return block
+
     def scores(self, users: np.ndarray) -> np.ndarray:
         out = np.zeros((len(users), self.n_items))
         known = users < self.history_.shape[0]
-        if not known.any():
-            return out
-        rows = users[known]
-        if self.scores_history:
-            block = self.model.score_history(self.history_[rows])
-        else:  # factors for the users fitted, folded-in histories for later ones
-            fitted = rows < self.model.train_.n_users
-            block = np.zeros((len(rows), len(self.columns_)))
-            if fitted.any():
-                block[fitted] = self.model.score_rows(rows[fitted])
-            if (~fitted).any():
-                block[~fitted] = self.model.score_history(self.history_[rows[~fitted]])
-        out[np.ix_(known, self.columns_)] = block
+        if known.any():
+            out[np.ix_(known, self.columns_)] = self._block(users[known])
         return out
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        """``scores(users)[:, columns]``, the model's block gathered straight into the
+        columns asked for (no row over the whole catalogue)."""
+        out = np.zeros((len(users), len(columns)))
+        known = users < self.history_.shape[0]
+        if known.any():
+            cols = self.col_of_[columns]
+            has = np.flatnonzero(cols >= 0)
+            out[np.ix_(known, has)] = self._block(users[known])[:, cols[has]]
+        return out
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: a history model's histories times one column
@@ -210,7 +230,7 @@ class CfComponent:
         unknown to the graph)."""
         if not self.scores_history or u >= self.history_.shape[0]:
             return None
-        row = self.history_[u]
+        row = csr_row(self.history_, u)
         return sp.csr_matrix((row.data, self.columns_[row.indices], row.indptr),
                              shape=(1, self.n_items))
 
@@ -304,7 +324,7 @@ class PopularityComponent:
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        return np.repeat(self.popularity_[None, columns], len(users), axis=0)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """The product's popularity, for every user alike."""
