@@ -38,7 +38,49 @@ CF_COLUMNS_FILE = "cf_columns.npz"
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
-_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix]] = weakref.WeakKeyDictionary()
+_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix, bool]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _csc(owner: Any, m: Any) -> tuple[sp.csc_matrix, bool]:
+    """A sparse ``m``'s CSC form with sorted rows, kept per ``owner`` while ``m`` is the same
+    object, and whether it stores every cell at most once."""
+    hit = _CSC.get(owner)
+    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
+        csc = sp.csc_matrix(m, copy=True)
+        csc.sort_indices()
+        column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
+        twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
+        hit = (m, csc, not twice)
+        _CSC[owner] = hit
+    return hit[1], hit[2]
+
+
+def one_product_scores(owner: Any, h: sp.csr_matrix, m: Any, items: np.ndarray
+                       ) -> np.ndarray | None:
+    """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
+    of a history), as scipy's product gives it: each cell the one product ``h[r, k] m[k, c]``
+    (0 where m has no such cell), read from m's columns (CSC kept per ``owner``) instead of
+    slicing m's rows. None when some row is not one entry or m stores a cell twice."""
+    if (np.diff(h.indptr) != 1).any():
+        return None
+    k, items = h.indices, np.asarray(items, np.int64)
+    if sp.issparse(m):
+        csc, single = _csc(owner, m)
+        if not single:
+            return None
+        cells = np.zeros((len(k), len(items)), csc.dtype)
+        for j, c in enumerate(items.tolist()):
+            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
+            if len(rows):
+                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
+                hit = rows[at] == k
+                cells[hit, j] = values[at[hit]]
+    else:
+        cells = np.asarray(m)[np.ix_(k, items)]
+    products = h.data[:, None] * cells
+    products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
+    return products
 
 
 def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
@@ -46,11 +88,7 @@ def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
     form kept per ``owner`` while ``m`` is the same object)."""
     if not sp.issparse(m):
         return np.asarray(m[:, c], np.float64)
-    hit = _CSC.get(owner)
-    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
-        hit = (m, sp.csc_matrix(m))
-        _CSC[owner] = hit
-    csc = hit[1]
+    csc = _csc(owner, m)[0]
     out = np.zeros(csc.shape[0])
     lo, hi = csc.indptr[c], csc.indptr[c + 1]
     out[csc.indices[lo:hi]] = csc.data[lo:hi]
@@ -255,6 +293,10 @@ class CfComponent:
         if not mapped.has_canonical_format:  # as score_history sums and orders a history
             mapped.sum_duplicates()
         w = self._item_item()
+        single = one_product_scores(self.model, mapped, w, cols[known])
+        if single is not None:
+            out[:, known] = single
+            return out
         took = np.unique(mapped.indices)
         part = w[took][:, cols[known]] if sp.issparse(w) else w[np.ix_(took, cols[known])]
         scores = mapped[:, took] @ part

@@ -20,7 +20,12 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_times
-from recommend.hybrid.components import csr_row, history_times, matrix_column
+from recommend.hybrid.components import (
+    csr_row,
+    history_times,
+    matrix_column,
+    one_product_scores,
+)
 from recommend.paths.metapaths import walk_on, walk_start
 
 if TYPE_CHECKING:
@@ -117,9 +122,13 @@ class SessionComponent:
         """The scores of fresh histories (rows x products) at products ``items``: only the
         transitions rows of the histories' products are sliced (a request's few), never a
         column slice of the whole matrix."""
-        took = np.unique(histories.indices)
+        h = histories.tocsr()
+        single = one_product_scores(self, h, self.transitions_, items)
+        if single is not None:  # one product per history (a request's evidence)
+            return single
+        took = np.unique(h.indices)
         took = took[took < self.transitions_.shape[0]]
-        return (histories[:, took] @ self.transitions_[took][:, items]).toarray()
+        return (h[:, took] @ self.transitions_[took][:, items]).toarray()
 
     def evidence_relation(self) -> str:
         """The relation of the hop ``A -> B`` that this component counted: B within its
