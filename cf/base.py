@@ -110,6 +110,8 @@ class Recommender:
             np.asarray(self._scores(rows[s : s + _CHUNK]), np.float64)
             for s in range(0, len(rows), _CHUNK)
         ]
+        if len(parts) == 1:  # (a request) the one block as it is, not copied by vstack
+            return parts[0]
         return np.vstack(parts) if parts else np.zeros((0, self.train_.n_items))
 
     def recommend(

@@ -98,7 +98,9 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int) -> np.n
             chosen |= s.top(allowed, take)
             continue
         valid = allowed & (s != 0) & np.isfinite(s)
-        if (np.count_nonzero(valid, axis=1) <= take).all():  # (sparse scores) all of them
+        # (sparse scores) all of them; one row (a request) counted whole, ~7x cheaper
+        if (np.count_nonzero(valid) <= take if n_rows == 1
+                else (np.count_nonzero(valid, axis=1) <= take).all()):
             chosen |= valid
             continue
         masked = np.where(valid, s, -np.inf)

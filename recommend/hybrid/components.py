@@ -38,7 +38,49 @@ CF_COLUMNS_FILE = "cf_columns.npz"
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
-_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix]] = weakref.WeakKeyDictionary()
+_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix, bool]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _csc(owner: Any, m: Any) -> tuple[sp.csc_matrix, bool]:
+    """A sparse ``m``'s CSC form with sorted rows, kept per ``owner`` while ``m`` is the same
+    object, and whether it stores every cell at most once."""
+    hit = _CSC.get(owner)
+    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
+        csc = sp.csc_matrix(m, copy=True)
+        csc.sort_indices()
+        column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
+        twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
+        hit = (m, csc, not twice)
+        _CSC[owner] = hit
+    return hit[1], hit[2]
+
+
+def one_product_scores(owner: Any, h: sp.csr_matrix, m: Any, items: np.ndarray
+                       ) -> np.ndarray | None:
+    """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
+    of a history), as scipy's product gives it: each cell the one product ``h[r, k] m[k, c]``
+    (0 where m has no such cell), read from m's columns (CSC kept per ``owner``) instead of
+    slicing m's rows. None when some row is not one entry or m stores a cell twice."""
+    if (np.diff(h.indptr) != 1).any():
+        return None
+    k, items = h.indices, np.asarray(items, np.int64)
+    if sp.issparse(m):
+        csc, single = _csc(owner, m)
+        if not single:
+            return None
+        cells = np.zeros((len(k), len(items)), csc.dtype)
+        for j, c in enumerate(items.tolist()):
+            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
+            if len(rows):
+                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
+                hit = rows[at] == k
+                cells[hit, j] = values[at[hit]]
+    else:
+        cells = np.asarray(m)[np.ix_(k, items)]
+    products = h.data[:, None] * cells
+    products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
+    return products
 
 
 def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
@@ -46,15 +88,19 @@ def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
     form kept per ``owner`` while ``m`` is the same object)."""
     if not sp.issparse(m):
         return np.asarray(m[:, c], np.float64)
-    hit = _CSC.get(owner)
-    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
-        hit = (m, sp.csc_matrix(m))
-        _CSC[owner] = hit
-    csc = hit[1]
+    csc = _csc(owner, m)[0]
     out = np.zeros(csc.shape[0])
     lo, hi = csc.indptr[c], csc.indptr[c + 1]
     out[csc.indices[lo:hi]] = csc.data[lo:hi]
     return out
+
+
+def csr_row(m: sp.csr_matrix, r: int) -> sp.csr_matrix:
+    """Row ``r`` of ``m`` as a (1 x n) CSR over views of its arrays (read only), without
+    scipy's row slicing, which copies and checks at several times the cost."""
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    return sp.csr_matrix((m.data[lo:hi], m.indices[lo:hi], np.array([0, hi - lo])),
+                         shape=(1, m.shape[1]), copy=False)
 
 
 def history_times(history: sp.csr_matrix, column: np.ndarray, n_users: int) -> np.ndarray:
@@ -166,26 +212,38 @@ class CfComponent:
             return
         self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
 
+    def _block(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows) x model columns) scores of known user indices ``rows``."""
+        if self.scores_history:
+            return self.model.score_history(self.history_[rows])
+        # factors for the users fitted, folded-in histories for later ones
+        fitted = rows < self.model.train_.n_users
+        if fitted.all():
+            return self.model.score_rows(rows)
+        block = np.zeros((len(rows), len(self.columns_)))
+        if fitted.any():
+            block[fitted] = self.model.score_rows(rows[fitted])
+        if (~fitted).any():
+            block[~fitted] = self.model.score_history(self.history_[rows[~fitted]])
+        return block
+
     def scores(self, users: np.ndarray) -> np.ndarray:
         out = np.zeros((len(users), self.n_items))
         known = users < self.history_.shape[0]
-        if not known.any():
-            return out
-        rows = users[known]
-        if self.scores_history:
-            block = self.model.score_history(self.history_[rows])
-        else:  # factors for the users fitted, folded-in histories for later ones
-            fitted = rows < self.model.train_.n_users
-            block = np.zeros((len(rows), len(self.columns_)))
-            if fitted.any():
-                block[fitted] = self.model.score_rows(rows[fitted])
-            if (~fitted).any():
-                block[~fitted] = self.model.score_history(self.history_[rows[~fitted]])
-        out[np.ix_(known, self.columns_)] = block
+        if known.any():
+            out[np.ix_(known, self.columns_)] = self._block(users[known])
         return out
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        """``scores(users)[:, columns]``, the model's block gathered straight into the
+        columns asked for (no row over the whole catalogue)."""
+        out = np.zeros((len(users), len(columns)))
+        known = users < self.history_.shape[0]
+        if known.any():
+            cols = self.col_of_[columns]
+            has = np.flatnonzero(cols >= 0)
+            out[np.ix_(known, has)] = self._block(users[known])[:, cols[has]]
+        return out
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: a history model's histories times one column
@@ -212,7 +270,7 @@ class CfComponent:
         unknown to the graph)."""
         if not self.scores_history or u >= self.history_.shape[0]:
             return None
-        row = self.history_[u]
+        row = csr_row(self.history_, u)
         return sp.csr_matrix((row.data, self.columns_[row.indices], row.indptr),
                              shape=(1, self.n_items))
 
@@ -237,6 +295,10 @@ class CfComponent:
         if not mapped.has_canonical_format:  # as score_history sums and orders a history
             mapped.sum_duplicates()
         w = self._item_item()
+        single = one_product_scores(self.model, mapped, w, cols[known])
+        if single is not None:
+            out[:, known] = single
+            return out
         took = np.unique(mapped.indices)
         part = w[took][:, cols[known]] if sp.issparse(w) else w[np.ix_(took, cols[known])]
         scores = mapped[:, took] @ part
@@ -306,7 +368,7 @@ class PopularityComponent:
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        return np.repeat(self.popularity_[None, columns], len(users), axis=0)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """The product's popularity, for every user alike."""

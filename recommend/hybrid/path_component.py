@@ -131,8 +131,10 @@ class PathComponent:
     def scores(self, users: np.ndarray) -> np.ndarray:
         n_users = self.scorer.graph_.num_nodes("user")
         n_items = self.scorer.graph_.num_nodes("product")
-        out = np.zeros((len(users), n_items))
         known = users < n_users
+        if known.all():  # (a request) the scorer's own rows, not copied into a second array
+            return self.scorer.score_dense(users)
+        out = np.zeros((len(users), n_items))
         if known.any():
             out[known] = self.scorer.score_dense(users[known])
         return out

@@ -20,7 +20,13 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_times
-from recommend.hybrid.components import history_times, matrix_column
+from recommend.hybrid.components import (
+    csr_row,
+    history_times,
+    matrix_column,
+    one_product_scores,
+)
+from recommend.paths.metapaths import walk_on, walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
 
 SESSION_FILE = "session_transitions.npz"
+#: Up to this many users, :meth:`SessionComponent.candidates` walks each history row.
+WALKED_USERS = 8
 
 
 class SessionComponent:
@@ -84,7 +92,20 @@ class SessionComponent:
         return out
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        """``scores(users)[:, columns]``; up to :data:`WALKED_USERS` users (a request) each
+        history row gathers just its products' transitions rows (the sums scipy's product
+        makes, in its order, without its per-call cost)."""
+        if len(users) > WALKED_USERS:
+            return self.scores(users)[:, columns]
+        out = np.zeros((len(users), len(columns)))
+        row = np.zeros(self.n_items)
+        for r, u in enumerate(users.tolist()):
+            if u < self.history_.shape[0]:
+                idx, val, _ = walk_on(walk_start(self.history_, u), [self.transitions_])
+                row[idx] = val
+                out[r] = row[columns]
+                row[idx] = 0.0
+        return out
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the histories times one transitions column."""
@@ -95,15 +116,19 @@ class SessionComponent:
     def linear_history(self, u: int) -> sp.csr_matrix | None:
         """User ``u``'s recency-weighted history (1 x n products), in which the score is
         linear (None: a user unknown to the graph)."""
-        return self.history_[u] if u < self.history_.shape[0] else None
+        return csr_row(self.history_, u) if u < self.history_.shape[0] else None
 
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The scores of fresh histories (rows x products) at products ``items``: only the
         transitions rows of the histories' products are sliced (a request's few), never a
         column slice of the whole matrix."""
-        took = np.unique(histories.indices)
+        h = histories.tocsr()
+        single = one_product_scores(self, h, self.transitions_, items)
+        if single is not None:  # one product per history (a request's evidence)
+            return single
+        took = np.unique(h.indices)
         took = took[took < self.transitions_.shape[0]]
-        return (histories[:, took] @ self.transitions_[took][:, items]).toarray()
+        return (h[:, took] @ self.transitions_[took][:, items]).toarray()
 
     def evidence_relation(self) -> str:
         """The relation of the hop ``A -> B`` that this component counted: B within its

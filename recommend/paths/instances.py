@@ -84,13 +84,12 @@ def top_instances_many(
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
         totals = np.bincount(owner, values, len(items))
     else:
-        first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
+        first = _first_step(steps[0], u)
         if len(steps) == 2:
-            values, middle = first[node] * hop, node[:, None]
+            values, middle = values_at(first, node) * hop, node[:, None]
             totals = np.bincount(owner, values, len(items))
         else:
-            reach = walk_dense(reach_state(steps, u))
-            bounds = reach[node] * hop
+            bounds = values_at(reach_state(steps, u), node) * hop
             totals = np.bincount(owner, bounds, len(items))
             mids = _top_per(owner, bounds, max_middle)
             a, b, count, values = _into_middle(steps[1], first, node[mids], hop[mids])
@@ -120,9 +119,8 @@ def top_groups_many(
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
     owner, node, hop = _last_hops(steps[-1], items)
-    first = _by_user(steps[0], u, lambda: walk_dense(walk_start(steps[0], u)))
-    reach = walk_dense(reach_state(steps, u))
-    sums = reach[node] * hop  # what each (item, entity b) group carries
+    first = _first_step(steps[0], u)
+    sums = values_at(reach_state(steps, u), node) * hop  # what each (item, entity b) carries
     totals = np.bincount(owner, sums, len(items))
     out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
         ([], float(t)) for t in totals]
@@ -162,7 +160,7 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
     return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
-def _into_middle(step: sp.csr_matrix, first: np.ndarray, b: np.ndarray, hop: np.ndarray
+def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
     hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
@@ -172,7 +170,7 @@ def _into_middle(step: sp.csr_matrix, first: np.ndarray, b: np.ndarray, hop: np.
     count = np.diff(into.indptr)[b]
     at = spans(into.indptr[b], into.indptr[b + 1])
     a = into.indices[at].astype(np.int64)
-    return a, b, count, first[a] * into.data[at] * np.repeat(hop, count)
+    return a, b, count, values_at(first, a) * into.data[at] * np.repeat(hop, count)
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
@@ -216,6 +214,33 @@ _by_matrix = _Memo(32)  # column views of step matrices: live as long as the sco
 # one user's side of the enumeration, reused across their items, and (reach_state) from
 # scoring to explaining in one request: a request's ~20 entries fit
 _by_user = _Memo(64)
+
+
+def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
+    """The walked row's values at ``nodes`` (0 where it holds none): what its dense form
+    (:func:`~recommend.paths.metapaths.walk_dense`) holds there, without making that
+    (a user's row over 80,000 posts is 640 kB). The state's indices must be sorted; of
+    repeated ones the last value counts, as in the dense form."""
+    idx, val, _ = state
+    if not len(idx):
+        return np.zeros(len(nodes))
+    pos = np.searchsorted(idx, nodes, side="right") - 1
+    hit = idx[np.maximum(pos, 0)] == nodes
+    return np.where(hit & (pos >= 0), val[pos], 0.0)
+
+
+def _first_step(first: sp.csr_matrix, u: int) -> WalkState:
+    """User ``u``'s row of a meta-path's first step with its indices sorted (stable: of
+    repeated ones the last stays last), remembered for the request's other meta-paths."""
+
+    def make() -> WalkState:
+        idx, val, width = walk_start(first, u)
+        if len(idx) > 1 and (np.diff(idx) < 0).any():
+            order = np.argsort(idx, kind="stable")
+            idx, val = idx[order], val[order]
+        return idx, val, width
+
+    return _by_user(first, u, make)
 
 
 def reach_state(steps: Sequence[sp.csr_matrix], u: int) -> WalkState:

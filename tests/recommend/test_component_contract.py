@@ -159,6 +159,24 @@ def test_candidates_are_its_scores_within_the_catalogue(fitted, graph, name) -> 
 
 
 @pytest.mark.parametrize("name", CASES)
+def test_a_request_s_candidates_are_its_scores_bit_for_bit(fitted, graph, name) -> None:
+    """A request ranks one user: the dense candidates then take their own cheaper forms
+    (walked history rows, the model's block gathered into the columns), with the very bits
+    of the dense scores over the columns, for known users and one past the graph's."""
+    comp = fitted[name]
+    n = graph.num_nodes("user")
+    cols = np.flatnonzero(graph.described("product"))[::2]
+    for users in (*(np.array([u]) for u in range(0, n, max(n // 30, 1))), np.array([n]),
+                  np.array([0, n, 1])):
+        found = comp.candidates(users, cols)
+        if not isinstance(found, np.ndarray):
+            return  # a proposer (content): its own test (tests/recommend/test_content_search.py)
+        dense = comp.scores(users)[:, cols]
+        assert found.dtype == dense.dtype and found.shape == dense.shape
+        assert found.tobytes() == dense.tobytes(), users
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_an_item_column_is_its_scores_transposed(fitted, graph, name) -> None:
     comp = fitted[name]
     n = graph.num_nodes("user")

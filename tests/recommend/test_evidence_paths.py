@@ -376,3 +376,34 @@ def test_has_block_follows_the_graph_as_it_grows() -> None:
     g.add_edges("liked", ["user:1"], ["product:B"])
     assert has_block(g, "user", "liked", "product")
     assert not has_block(g, "product", "liked", "user")
+
+
+def test_one_product_scores_are_scipy_s_bit_for_bit() -> None:
+    """The evidence splits a history into one product per row: those rows' scores at the
+    items, read from the matrix's columns, are the very bits of scipy's product (float32
+    and float64, sparse and dense, a product without the item's cell, zero weights); rows
+    of several products, or a matrix storing a cell twice, are left to scipy (None)."""
+    from recommend.hybrid.components import one_product_scores
+
+    class Owner:  # what keeps the matrix's column form (a model, a component)
+        pass
+
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        w = sp.random(60, 60, density=0.2, format="csr", random_state=rng, dtype=dtype)
+        w.data -= dtype(0.3)  # some negative weights
+        h = sp.random(1, 60, density=0.5, format="csr", random_state=rng, dtype=dtype)
+        h.data[0] = 0.0
+        one = sp.csr_matrix((h.data, h.indices, np.arange(h.nnz + 1)), shape=(h.nnz, 60))
+        items = np.array([5, 0, 59, 5, 17])
+        for m in (w, w.toarray()):
+            want = one @ m
+            want = (want.toarray() if sp.issparse(want) else want)[:, items]
+            got = one_product_scores(Owner(), one, m, items)
+            assert got is not None and got.dtype == want.dtype
+            assert got.tobytes() == want.tobytes()
+        assert one_product_scores(Owner(), h, w, items) is None  # several products a row
+    twice = sp.csr_matrix((np.ones(2), np.array([3, 3]), np.array([0, 2])), shape=(1, 5))
+    assert not twice.has_canonical_format
+    assert one_product_scores(Owner(), sp.csr_matrix(np.eye(1, 1)), twice, np.array([3])) \
+        is None

@@ -88,3 +88,27 @@ def test_grouped_paths_say_how_many_of_yours_lead_there_and_are_faithful() -> No
     check = fidelity_check(g, "user:1", "product:X", paths[0], scorer)
     # masking the path's edges takes out at least what the group carries
     assert check.before - check.after >= paths[0].contribution * check.before - 1e-12
+
+
+def test_values_at_reads_a_walked_row_as_its_dense_form_does() -> None:
+    """The instances read a user's walked rows at a few nodes without making the dense row
+    (80,000 posts wide on the size world): the same values, 0 where the row holds none."""
+    import scipy.sparse as sp
+
+    from recommend.paths.instances import _first_step, values_at
+    from recommend.paths.metapaths import walk_dense, walk_start
+
+    rng = np.random.default_rng(3)
+    nodes = np.arange(40)
+    for _ in range(20):
+        m = sp.random(5, 40, density=0.3, format="csr", random_state=rng)
+        m.indices = m.indices.copy()
+        for r in range(5):  # rows with their indices unsorted, as a product of steps leaves them
+            lo, hi = m.indptr[r], m.indptr[r + 1]
+            m.indices[lo:hi] = m.indices[lo:hi][::-1].copy()
+            m.data[lo:hi] = m.data[lo:hi][::-1].copy()
+        for r in range(5):
+            dense = walk_dense(walk_start(m, r))
+            assert np.array_equal(values_at(_first_step(m, r), nodes), dense)
+    empty = (np.zeros(0, np.int64), np.zeros(0), 40)
+    assert np.array_equal(values_at(empty, nodes), np.zeros(40))
