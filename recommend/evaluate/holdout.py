@@ -27,6 +27,7 @@ from kg.interactions import latest_times
 from recommend.evaluate import metrics as m
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
+from recommend.hybrid.targets import resolve_targets
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -79,13 +80,15 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
 
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
+    targets, record = resolve_targets(graph, config.target_relations, min_user_items)
     if mode == "auto":  # a test is one protocol: by time when the times allow it
-        times = latest_times(graph, config.target_relations)
+        times = latest_times(graph, targets)
         mode = "time" if times_usable(times, min_user_items)[0] else "random"
-    say(f"cutting the test hold-out ({mode})")
-    split = holdout_split(graph, target_relations=config.target_relations, fraction=fraction,
+    say(f"cutting the test hold-out ({mode}, from {', '.join(targets)})")
+    split = holdout_split(graph, target_relations=targets, fraction=fraction,
                           min_user_items=min_user_items, seed=seed + 1000,
                           derived=config.derived_relations, mode=mode)
+    split.report["targets"] = record
     users = split.users
     result = Evaluation(split.report, len(users))
     if len(users) == 0:

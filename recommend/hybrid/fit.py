@@ -65,6 +65,7 @@ from recommend.hybrid.select import (
     single,
 )
 from recommend.hybrid.split import HoldoutSplit, holdout_split
+from recommend.hybrid.targets import resolve_targets
 from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
 from recommend.marketer.cut_choice import choose_on_cut
 from recommend.marketer.tune import tune_audience
@@ -211,16 +212,19 @@ def fit_hybrid(
 
 
 def _validation_splits(graph: KnowledgeGraph, config: HybridConfig) -> list[HoldoutSplit]:
-    """The validation folds: the split of ``holdout_mode``, and, when that one is not drawn
-    at random and ``random_fold`` asks for it, a second one held out at random (another
-    draw): the build cannot know whether it will be judged on what comes next or on
-    anything, so it validates on both."""
-    folds = [holdout_split(graph, target_relations=config.target_relations,
+    """The validation folds, held out from the target relations
+    (:func:`recommend.hybrid.targets.resolve_targets`): the split of ``holdout_mode``, and,
+    when that one is not drawn at random and ``random_fold`` asks for it, a second one held
+    out at random (another draw): the build cannot know whether it will be judged on what
+    comes next or on anything, so it validates on both."""
+    targets, record = resolve_targets(graph, config.target_relations, config.min_user_items)
+    folds = [holdout_split(graph, target_relations=targets,
                            fraction=config.holdout_fraction,
                            min_user_items=config.min_user_items, seed=config.seed,
                            derived=config.derived_relations, mode=config.holdout_mode)]
+    folds[0].report["targets"] = record
     if config.random_fold and folds[0].mode != "random":
-        folds.append(holdout_split(graph, target_relations=config.target_relations,
+        folds.append(holdout_split(graph, target_relations=targets,
                                    fraction=config.holdout_fraction,
                                    min_user_items=config.min_user_items, seed=config.seed + 1,
                                    derived=config.derived_relations, mode="random"))

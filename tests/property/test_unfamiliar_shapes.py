@@ -87,3 +87,14 @@ def test_the_api_serves_an_unfamiliar_shape(name: str, built: Callable, tmp_path
                        json={"user": user, "target": f"product:{item}", "kind": "purchase"})
         assert got.status_code == 200, got.text
         assert api.get(f"/v1/users/{user}/recommendations").status_code == 200
+
+
+def test_browsing_only_data_is_validated_on_what_people_did(built: Callable) -> None:
+    """No purchase, cart or rating: the build validates on the clicks and views instead of
+    serving a blend fitted on nobody, and says so in the manifest."""
+    _, _, manifest = built("views_and_clicks")
+    info = manifest["stages"]["models"]["info"]
+    targets = info["validation"]["targets"]
+    assert targets["widened"] and {"clicked"} <= set(targets["relations"])
+    assert targets["eligible_users"] >= 20 and info["validation"]["held_pairs"] > 0
+    assert info["selection"]["users"] > 0
