@@ -124,12 +124,14 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
     """
     trials: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
-    found: dict[str, tuple[np.ndarray, HybridConfig, CfComponent]] = {}
-    best: tuple[float, str] | None = None
+    # (figure, name, per-user figures, settings, component) of the best trial so far, and
+    # (name, per-user figures, settings) of the untuned one: its model is refitted if chosen,
+    # so only one fitted model is held at a time
+    best: tuple[float, str, np.ndarray, HybridConfig, CfComponent] | None = None
+    plain: tuple[str, np.ndarray, HybridConfig] | None = None
     started = time.perf_counter()
     folds = (split, *others)
     untuned = _untuned_trial(config, active_products(split))
-    untuned_name: str | None = None
     for kind, params in cf_fits(config, active_products(split)):
         label = _label(kind, params)
         if best is not None and time.perf_counter() - started > config.tune_budget_seconds:
@@ -153,27 +155,27 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             if others:
                 trials[name]["by_fold"] = [round(v, 5) for v in by_fold]
             fit_seconds = 0.0
-            if best is None or value > best[0]:
-                best = (value, name)
+            cfg = config.with_cf(kind, {**params, "recency_tau": tau})
             if (label, tau) == untuned:
-                untuned_name = name
-            if name in (best[1], untuned_name):  # only these two are kept (their models)
-                cfg = config.with_cf(kind, {**params, "recency_tau": tau})
-                found[name] = (np.concatenate(per_fold), cfg, comps[0])
-                found = {n: v for n, v in found.items() if n in (best[1], untuned_name)}
+                plain = (name, np.concatenate(per_fold), cfg)
+            if best is None or value > best[0]:
+                best = (value, name, np.concatenate(per_fold), cfg, comps[0])
     record = {"trials": trials, "skipped": skipped,
               "seconds": round(time.perf_counter() - started, 3)}
     if best is None:
         return config, None, record
-    chosen = best[1]
-    if untuned_name is not None and untuned_name != chosen:
-        gain = found[chosen][0] - found[untuned_name][0]
+    _, name, per_user, cfg, comp = best
+    del best, fitted, comps  # the loop's last models: only ``comp`` is kept
+    if plain is not None and plain[0] != name:
+        gain = per_user - plain[1]
         margin = twice_standard_error(gain)
-        record["over_untuned"] = {"untuned": untuned_name, "gain": round(float(gain.mean()), 5),
+        record["over_untuned"] = {"untuned": plain[0], "gain": round(float(gain.mean()), 5),
                                   "twice_se": record_float(margin, 5)}
         if not gain.mean() > margin:
-            chosen = untuned_name
-    _, cfg, comp = found[chosen]
+            del comp  # the best trial's model, before the untuned one is refitted
+            cfg = plain[2]
+            comp = CfComponent.fit(split.train_graph, kind=cfg.cf_model,
+                                   params=cfg.cf_params())
     record["chosen"] = _label(cfg.cf_model, cfg.cf_params())
     return cfg, comp, record
 
