@@ -120,6 +120,14 @@ def incremental_rows(delta: GraphDelta | None, current: Any, graph: KnowledgeGra
     return axis is None or current.shape[0] == graph.num_nodes("user")
 
 
+def untuned_kind(config: HybridConfig, n_active: int) -> str:
+    """The CF family a config names without tuning: its ``cf_model``, and for ``"auto"``
+    EASE when at most ``ease_max_items`` products have interactions, else item-kNN."""
+    if config.cf_model != "auto":
+        return config.cf_model
+    return "ease" if n_active <= config.ease_max_items else "itemknn"
+
+
 class CfComponent:
     """A :mod:`cf` model over the graph's interactions: item-kNN, EASE or weighted ALS.
 
@@ -193,11 +201,8 @@ class CfComponent:
         seen = seen_matrix(graph)
         if not seen.nnz:
             return None
-        kind = config.cf_model
-        if kind == "auto":
-            active = int((np.diff(seen.tocsc().indptr) > 0).sum())
-            kind = "ease" if active <= config.ease_max_items else "itemknn"
-        return cls.fit(graph, kind=kind, params=config.cf_params())
+        active = int((np.diff(seen.tocsc().indptr) > 0).sum())
+        return cls.fit(graph, kind=untuned_kind(config, active), params=config.cf_params())
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Take the graph's current histories (products added after fitting: no column)."""

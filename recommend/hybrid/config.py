@@ -113,8 +113,10 @@ class HybridConfig:
     at most ``ease_max_items`` products have interactions, ``als_regs``), history models
     also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``, None: unweighted),
     within ``tune_budget_seconds``; the winner's settings replace the fixed ones
-    (``cf_model``, ``ease_lam``, ``knn_*``, ``als_*``, ``cf_recency_tau``). EASE keeps each
-    product's ``ease_keep`` largest weights (None: all; the artifact grows like n x keep).
+    (``cf_model``, ``ease_lam``, ``knn_*``, ``als_*``, ``cf_recency_tau``) when it beats the
+    model those fixed ones name beyond twice the standard error of the paired per-user gain.
+    EASE keeps each product's ``ease_keep`` largest weights (None: all; the artifact grows
+    like n x keep).
 
     The ``session`` component counts what people took within ``session_window`` seconds
     (at most ``session_max_lag`` events) after a product, scored from the history weighted

@@ -90,6 +90,31 @@ def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
     assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
 
 
+def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> None:
+    g = shop(n_users=60, seed=3)
+    config = HybridConfig(components=("cf",), content_encoder="none",
+                          target_relations=("purchased",), knn_weightings=("bm25", "cosine"),
+                          knn_ks=(5,), ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
+                          als_regs=(0.1,), als_factors=4, als_iterations=3)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                          min_user_items=3, seed=0)
+    untuned = "ease,lam=200,tau=None"  # EASE at the fixed lambda, the history unweighted
+    for users in (split.users, split.users[:3]):  # three users: nothing beyond noise
+        tuned, comp, record = tune_cf(split, config, users)
+        tried = {name: t["ndcg"] for name, t in record["trials"].items()}
+        best = max(tried, key=tried.get)
+        if best == untuned:
+            assert "over_untuned" not in record and record["chosen"] == "ease,lam=200"
+            continue
+        over = record["over_untuned"]
+        assert over["untuned"] == untuned
+        beyond = over["twice_se"] is not None and over["gain"] > over["twice_se"]
+        assert beyond == (record["chosen"] != "ease,lam=200")
+        if len(users) == 3:
+            assert not beyond and (tuned.cf_model, tuned.ease_lam) == ("ease", 200.0)
+            assert comp.recency_tau is None
+
+
 def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
     g = shop(n_users=60, seed=3)
     config = HybridConfig(components=("cf",), content_encoder="none", ease_lams=(1.0, 10.0),
