@@ -41,9 +41,14 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "content_target_recall": (0.0, False, False), "content_image_weights": (0.0, True, False),
     "audience_category_weight": (0.0, True, False),
     "audience_category_weights": (0.0, True, False), "audience_activity_weight": (0.0, True, False),
-    "audience_activity_taus": (0.0, False, False), "audience_activity_tau": (0.0, False, False),
     "audience_activity_weights": (0.0, True, False),
 }
+#: Fields earlier versions had, and why they went: an artifact that recorded one still loads.
+RETIRED: dict[str, str] = {
+    key: "the audience's take rate is a fitted return model, not a decay "
+         "(recommend/marketer/propensity.py)"
+    for key in ("audience_activity_tau", "audience_activity_taus")}
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "cf_model": get_args(CfModel), "content_encoder": get_args(ContentEncoder),
     "normalisation": get_args(Normalisation), "path_normalize": ("row", "symmetric", "none"),
@@ -151,10 +156,10 @@ class HybridConfig:
     activity in its categories at weight ``audience_category_weight``; the build replaces it
     by the best of ``audience_category_weights`` on the validation split
     (:mod:`recommend.marketer.tune`; empty: keep the fixed one), and multiplies it by the
-    users' recency-decayed take rate to the power ``audience_activity_weight`` (0: off), its
-    decay ``audience_activity_tau``; the build then chooses all three from their grids
-    (``audience_activity_weights``, ``audience_activity_taus``) on a time cut of its own
-    graph (:mod:`recommend.marketer.cut_choice`; an empty grid keeps the value).
+    users' take rate (a fitted return model, :mod:`recommend.marketer.propensity`) to the
+    power ``audience_activity_weight`` (0: off); the build then chooses both weights from
+    their grids (``audience_activity_weights``) on a time cut of its own graph
+    (:mod:`recommend.marketer.cut_choice`; an empty grid keeps the value).
     """
 
     components: tuple[str, ...] = COMPONENTS
@@ -247,12 +252,9 @@ class HybridConfig:
     # the marketer's audience: (1 - b) * hybrid + b * category activity (recommend/marketer)
     audience_category_weight: float = 0.3
     audience_category_weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-    # times their take rate ** weight (0: off; chosen from the weights on a time cut), decayed
-    # by tau (a share of the span; chosen)
+    # times their take rate ** weight (0: off; chosen from the weights on a time cut)
     audience_activity_weight: float = 0.0
     audience_activity_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
-    audience_activity_taus: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
-    audience_activity_tau: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -325,6 +327,9 @@ class HybridConfig:
             raise ValueError(f"{where}: not a readable TOML or JSON config ({err})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{where}: a config is a table of HybridConfig fields")
+        if retired := sorted(set(data) & set(RETIRED)):
+            raise ValueError(f"{where}: {retired} no longer configure anything: "
+                             + "; ".join(RETIRED[k] for k in retired))
         try:
             return cls.from_dict(data)
         except (TypeError, ValueError) as err:
@@ -332,10 +337,12 @@ class HybridConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HybridConfig:
-        """The config of :meth:`to_dict` (unknown keys are an error naming them)."""
+        """The config of :meth:`to_dict` (unknown keys are an error naming them; the
+        :data:`RETIRED` ones an older build recorded are dropped, so its artifact loads)."""
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
+        unknown = set(data) - names - set(RETIRED)
         if unknown:
             raise ValueError(f"unknown HybridConfig keys {sorted(unknown)}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+                 if k not in RETIRED}
         return cls(**fixed)

@@ -150,3 +150,14 @@ def test_a_record_judged_on_one_user_is_strict_json() -> None:
     assert choice == "blend"  # one user: no margin, so nothing beats the default
     assert record["challenger"]["twice_se"] is None
     json.dumps(record, allow_nan=False)
+
+
+def test_a_retired_field_loads_from_an_old_artifact_but_not_from_a_config_file(tmp_path) -> None:
+    from recommend.hybrid.config import RETIRED, HybridConfig
+
+    old = {**HybridConfig().to_dict(), **dict.fromkeys(RETIRED, 0.01)}
+    assert HybridConfig.from_dict(old) == HybridConfig()
+    path = tmp_path / "old.json"
+    path.write_text('{"audience_activity_tau": 0.1}')
+    with pytest.raises(ValueError, match=r"old\.json: \['audience_activity_tau'\] no longer"):
+        HybridConfig.from_file(path)
