@@ -52,6 +52,16 @@ def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_m
     return out
 
 
+def log_strength(x: sp.csr_matrix) -> sp.csr_matrix:
+    """A copy of summed interaction weights ``x`` as ``log1p`` (its dtype kept), the pairs
+    summing to 0 or less (ratings the contract allows down to below zero: no sign of
+    liking) dropped."""
+    out = x.copy()
+    out.data = np.log1p(np.maximum(out.data, 0))
+    out.eliminate_zeros()
+    return out
+
+
 def seen_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
     """(users x products) 0/1: the user has any event on the product."""
 

@@ -22,7 +22,13 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
-from kg.interactions import PRODUCT_RELATIONS, history_matrix, relation_matrix, seen_matrix
+from kg.interactions import (
+    PRODUCT_RELATIONS,
+    history_matrix,
+    log_strength,
+    relation_matrix,
+    seen_matrix,
+)
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -161,12 +167,9 @@ class CfComponent:
         and the product indices of its columns."""
         from cf.data import Interactions
 
-        x = relation_matrix(graph, PRODUCT_RELATIONS)
-        x.data = np.maximum(x.data, 0.0)  # ratings summing to <= 0 are no sign of liking
-        x.eliminate_zeros()
+        x = log_strength(relation_matrix(graph, PRODUCT_RELATIONS))
         columns = np.flatnonzero(np.diff(x.tocsc().indptr))
         x = x[:, columns].tocsr()
-        x.data = np.log1p(x.data).astype(np.float32)
         return (Interactions(x.astype(np.float32), np.arange(x.shape[0]),
                              np.arange(x.shape[1])), columns)
 

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
+from kg.interactions import log_strength
 from recommend.profiles.features import ProfileTable
 from recommend.profiles.inputs import ProfileInputs
 
@@ -33,8 +34,7 @@ def interaction_vectors(
     w = inputs.interactions
     popularity = np.diff(w.tocsc().indptr)
     items = np.sort(np.argsort(-popularity, kind="stable")[:max_items])
-    x = w[:, items].astype(np.float32)
-    x.data = np.log1p(np.maximum(x.data, 0.0))  # a rating below zero is no interest
+    x = log_strength(w[:, items].astype(np.float32).tocsr())
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
     return sp.hstack([x, table.categories, table.brands], format="csr", dtype=np.float32), items
