@@ -73,12 +73,9 @@ def alone_per_user(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) ->
 
 
 def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
-    """NDCG@k of one component alone on ``users`` (described, unseen products)."""
-    from recommend.evaluate.metrics import ndcg_at_k
-
-    if len(users) == 0:
-        return 0.0
-    return ndcg_at_k(alone_top_k(comp, split.train_graph, users, k), split.relevant[users], k)
+    """NDCG@k of one component alone on ``users`` (the mean of :func:`alone_per_user`)."""
+    per_user = alone_per_user(comp, split, users, k)
+    return float(per_user.mean()) if len(per_user) else 0.0
 
 
 def active_products(split: HoldoutSplit) -> int:
