@@ -208,8 +208,8 @@ def main() -> int:
         import json
 
         merged = json.loads(args.out.read_text(encoding="utf-8"))
-    for key, value in results.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+    for key, value in results.items():  # per-dataset sections merge; "scale" is one run
+        if key != "scale" and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key].update(value)
         else:
             merged[key] = value
