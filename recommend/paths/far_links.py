@@ -91,43 +91,60 @@ def followee_post_link(graph: KnowledgeGraph, user: str, item: str) -> Found | N
     """``user -follows-> F -act-> post -mentions-> E <-rel- item`` for a brand, category or
     concept E of the item (in that order, then by id), a followee F (by id) and their
     strongest public act on a post mentioning E (then the first post by id), or None."""
-    followees = _out(graph, user, "follows", "user:")
-    if not followees:
+    acts = [(f, k, nb.indices) for f in _out(graph, user, "follows", "user:")
+            for k, act in enumerate(POST_ACTS)
+            for nb in graph.neighbor_indices(f, act) if nb.node_type == "post"]
+    if not acts:
         return None
     for rel, node_type, _ in ATTRIBUTES:
         for entity in _out(graph, item, rel, f"{node_type}:"):
-            posts = {e.src for e in graph.neighbors(entity, "mentions", direction="in")}
+            posts = [nb.indices for nb in graph.neighbor_indices(entity, "mentions", "in")
+                     if nb.node_type == "post"]
             if not posts:
                 continue
-            for f in followees:
-                for act in POST_ACTS:
-                    hit = sorted(p for p in _out(graph, f, act, "post:") if p in posts)
-                    if hit:
-                        return ((user, f, hit[0], entity, item),
-                                ((user, "follows", f), (f, act, hit[0]),
-                                 (hit[0], "mentions", entity), (item, rel, entity)))
+            about = np.concatenate(posts)
+            hits = sorted((f, k, graph.node_id("post", int(q))) for f, k, mine in acts
+                          for q in np.intersect1d(mine, about).tolist())
+            if hits:
+                f, k, post = hits[0]
+                return ((user, f, post, entity, item),
+                        ((user, "follows", f), (f, POST_ACTS[k], post),
+                         (post, "mentions", entity), (item, rel, entity)))
     return None
 
 
+def _products(graph: KnowledgeGraph, node: str, relation: str, direction: str) -> np.ndarray:
+    """The product indices joined to ``node`` by ``relation`` edges (sorted, each once)."""
+    found = [nb.indices for nb in graph.neighbor_indices(node, relation, direction)
+             if nb.node_type == "product"]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
+
 def _reached(graph: KnowledgeGraph, user: str, item: str
-             ) -> list[tuple[str, tuple[str, str], tuple[EdgeTriple, EdgeTriple]]]:
-    """The products one public hop beyond the user's own edges (module doc), each once (its
-    first route: interests by :data:`ATTRIBUTES`, then posts by :data:`POST_RELATIONS`):
-    (product, the two nodes before it, the two edges to it); never ``item``."""
-    out: dict[str, tuple[tuple[str, str], tuple[EdgeTriple, EdgeTriple]]] = {}
+             ) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """The products one public hop beyond the user's own edges (module doc), each once at
+    its first route (interests by :data:`ATTRIBUTES`, then posts by :data:`POST_RELATIONS`,
+    each by id, then the products by index), never ``item``: their indices and, per product,
+    its route ``(node, relation to the user, relation to the product)``."""
+    routes: list[tuple[str, str, str]] = []
+    found: list[np.ndarray] = []
     for rel, node_type, _ in ATTRIBUTES:
         for entity in _out(graph, user, "interested_in", f"{node_type}:"):
-            for a in sorted(e.src for e in graph.neighbors(entity, rel, direction="in")):
-                if a.startswith("product:") and a != item:
-                    out.setdefault(a, ((user, entity), ((user, "interested_in", entity),
-                                                        (a, rel, entity))))
+            routes.append((entity, "interested_in", rel))
+            found.append(_products(graph, entity, rel, "in"))
     for act in POST_RELATIONS:
         for post in _out(graph, user, act, "post:"):
-            for a in _out(graph, post, "mentions", "product:"):
-                if a != item:
-                    out.setdefault(a, ((user, post), ((user, act, post),
-                                                      (post, "mentions", a))))
-    return [(a, *route) for a, route in out.items()]
+            routes.append((post, act, "mentions"))
+            found.append(_products(graph, post, "mentions", "out"))
+    if not found:
+        return np.zeros(0, np.int64), []
+    cols = np.concatenate(found)
+    route = np.repeat(np.arange(len(found)), [len(f) for f in found])
+    cols, first = np.unique(cols, return_index=True)
+    order = np.argsort(first, kind="stable")  # the first route's order
+    cols, route = cols[order], route[first[order]]
+    keep = cols != graph.index(item)
+    return cols[keep], [routes[r] for r in route[keep]]
 
 
 def reached_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
@@ -135,10 +152,9 @@ def reached_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
     """``user -> E -> A -co_did-> item`` (module doc): of :data:`LINK_AGGREGATES` the
     strongest kind with a reached product A that at least ``min_people`` people did it to
     as well as to the item; of those the A most people share (then the first reached)."""
-    reached = _reached(graph, user, item)
-    if not reached:
+    columns, routes = _reached(graph, user, item)
+    if not len(columns):
         return None
-    columns = np.array([graph.index(a) for a, _, _ in reached], np.int64)
     i = graph.index(item)
     for name in LINK_AGGREGATES:
         doers = doers_matrix(graph, AGGREGATES[name].interaction)
@@ -151,8 +167,11 @@ def reached_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
         which, rows = _rows(doers, columns[known])
         shared = np.bincount(which[np.isin(rows, them)], minlength=len(known))
         if len(shared) and shared.max() >= min_people:
-            a, nodes, edges = reached[int(known[np.argmax(shared)])]
-            return (*nodes, a, item), (*edges, (a, name, item))
+            j = int(known[np.argmax(shared)])
+            a = graph.node_id("product", int(columns[j]))
+            node, first, second = routes[j]
+            hop = (a, second, node) if first == "interested_in" else (node, second, a)
+            return (user, node, a, item), ((user, first, node), hop, (a, name, item))
     return None
 
 
