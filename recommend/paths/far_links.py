@@ -17,7 +17,9 @@ popularity alone, so :func:`far_link` tries, in this order:
 - :func:`reached_link`, ``You -interested_in-> E <-made_by/in_category/about- A -co_did->
   item`` or ``You -did-> post -mentions-> A -co_did-> item``: a product A one public hop
   beyond the user's own edges, and at least ``min_people`` people who did it to both
-  ("You are into Night; A is about Night; 7 people who viewed A also viewed B").
+  ("You are into Night; A is about Night; 7 people who viewed A also viewed B"); else the
+  same from a product A that a followee's post mentions (``You -follows-> F -wrote-> post
+  -mentions-> A -co_did-> item``, 4 hops).
 
 Each is a connection, not the score's reason (the caller says so), and shows only the
 user's own edges, public acts of people they follow, public attribute edges and
@@ -28,6 +30,7 @@ first by id). None when no route exists: nothing is made up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,7 +43,7 @@ from recommend.paths.privacy import (
     doers_matrix,
     people,
 )
-from recommend.paths.user_reasons import ATTRIBUTES, POST_RELATIONS
+from recommend.paths.user_reasons import ATTRIBUTES, POST_RELATIONS, has_block
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -120,42 +123,90 @@ def _products(graph: KnowledgeGraph, node: str, relation: str, direction: str) -
     return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
-def _reached(graph: KnowledgeGraph, user: str, item: str
-             ) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
-    """The products one public hop beyond the user's own edges (module doc), each once at
-    its first route (interests by :data:`ATTRIBUTES`, then posts by :data:`POST_RELATIONS`,
-    each by id, then the products by index), never ``item``: their indices and, per product,
-    its route ``(node, relation to the user, relation to the product)``."""
-    routes: list[tuple[str, str, str]] = []
+#: How a product A is reached: the nodes before A (from the user), the edges between them,
+#: and the relation joining the last of them to A, with its direction from that node.
+Route = tuple[tuple[str, ...], tuple[EdgeTriple, ...], str, str]
+
+
+#: Products reached, in order, and how: their indices, per product the number of its route,
+#: and the route of a number.
+Reach = tuple[np.ndarray, np.ndarray, Callable[[int], Route]]
+
+
+def _near(graph: KnowledgeGraph, user: str) -> Reach:
+    """The products one public hop beyond the user's own edges: through what they are
+    into (by :data:`ATTRIBUTES`), then the posts they acted on (by :data:`POST_RELATIONS`),
+    each by id, then by index."""
+    routes: list[Route] = []
     found: list[np.ndarray] = []
     for rel, node_type, _ in ATTRIBUTES:
         for entity in _out(graph, user, "interested_in", f"{node_type}:"):
-            routes.append((entity, "interested_in", rel))
+            routes.append(((user, entity), ((user, "interested_in", entity),), rel, "in"))
             found.append(_products(graph, entity, rel, "in"))
     for act in POST_RELATIONS:
         for post in _out(graph, user, act, "post:"):
-            routes.append((post, act, "mentions"))
+            routes.append(((user, post), ((user, act, post),), "mentions", "out"))
             found.append(_products(graph, post, "mentions", "out"))
-    if not found:
-        return np.zeros(0, np.int64), []
-    cols = np.concatenate(found)
-    route = np.repeat(np.arange(len(found)), [len(f) for f in found])
+    cols = np.concatenate(found) if found else np.zeros(0, np.int64)
+    return cols, np.repeat(np.arange(len(found)), [len(f) for f in found]), routes.__getitem__
+
+
+def _far(graph: KnowledgeGraph, user: str) -> Reach:
+    """The products mentioned by the posts people the user follows acted on in public
+    (followees by id, :data:`POST_ACTS` in order, posts by index, then products by index)."""
+    pairs = [(f, act, np.sort(nb.indices)) for f in _out(graph, user, "follows", "user:")
+             for act in POST_ACTS for nb in graph.neighbor_indices(f, act)
+             if nb.node_type == "post"]
+    if not pairs or not has_block(graph, "post", "mentions", "product"):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), lambda k: ((), (), "", "")
+    posts = np.concatenate([q for _, _, q in pairs])
+    pair = np.repeat(np.arange(len(pairs)), [len(q) for _, _, q in pairs])
+    sub = graph.matrix("mentions", dst_type="product", src_type="post")[posts]
+    of_post = np.repeat(np.arange(len(posts)), np.diff(sub.indptr))
+    keep = sub.data != 0
+
+    def route(k: int) -> Route:
+        f, act, _ = pairs[pair[k]]
+        post = graph.node_id("post", int(posts[k]))
+        return (user, f, post), ((user, "follows", f), (f, act, post)), "mentions", "out"
+
+    return sub.indices[keep].astype(np.int64), of_post[keep], route
+
+
+def _first_routes(reach: Reach, item: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each product of ``reach`` once, at its first route, never ``item``: their indices
+    and route numbers."""
+    cols, route, _ = reach
     cols, first = np.unique(cols, return_index=True)
     order = np.argsort(first, kind="stable")  # the first route's order
     cols, route = cols[order], route[first[order]]
-    keep = cols != graph.index(item)
-    return cols[keep], [routes[r] for r in route[keep]]
+    keep = cols != item
+    return cols[keep], route[keep]
 
 
 def reached_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
                  ) -> Found | None:
     """``user -> E -> A -co_did-> item`` (module doc): of :data:`LINK_AGGREGATES` the
     strongest kind with a reached product A that at least ``min_people`` people did it to
-    as well as to the item; of those the A most people share (then the first reached)."""
-    columns, routes = _reached(graph, user, item)
-    if not len(columns):
-        return None
+    as well as to the item; of those the A most people share (then the first reached). A
+    product a followee's post mentions (4 hops) only when no nearer one is found."""
     i = graph.index(item)
+    for reach in (_near(graph, user), _far(graph, user)):
+        columns, numbers = _first_routes(reach, i)
+        hit = _most_shared(graph, i, columns, min_people) if len(columns) else None
+        if hit is not None:
+            j, name = hit
+            a = graph.node_id("product", int(columns[j]))
+            nodes, edges, rel, direction = reach[2](int(numbers[j]))
+            hop = (a, rel, nodes[-1]) if direction == "in" else (nodes[-1], rel, a)
+            return (*nodes, a, item), (*edges, hop, (a, name, item))
+    return None
+
+
+def _most_shared(graph: KnowledgeGraph, i: int, columns: np.ndarray, min_people: int
+                 ) -> tuple[int, str] | None:
+    """(position in ``columns``, aggregate) of the product most people did the strongest
+    :data:`LINK_AGGREGATES` kind to along with product ``i``, if at least ``min_people``."""
     for name in LINK_AGGREGATES:
         doers = doers_matrix(graph, AGGREGATES[name].interaction)
         if i >= doers.shape[1]:
@@ -167,11 +218,7 @@ def reached_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
         which, rows = _rows(doers, columns[known])
         shared = np.bincount(which[np.isin(rows, them)], minlength=len(known))
         if len(shared) and shared.max() >= min_people:
-            j = int(known[np.argmax(shared)])
-            a = graph.node_id("product", int(columns[j]))
-            node, first, second = routes[j]
-            hop = (a, second, node) if first == "interested_in" else (node, second, a)
-            return (user, node, a, item), ((user, first, node), hop, (a, name, item))
+            return int(known[np.argmax(shared)]), name
     return None
 
 

@@ -130,3 +130,32 @@ def test_the_group_comes_first_and_nothing_is_made_up() -> None:
     assert far_link(g, "user:me", "product:R", min_people=5)[0][1] == "segment:cluster-1"
     assert far_link(world(group_viewers=0), "user:me", "product:R", min_people=5) is None
     assert far_link(g, "user:nobody", "product:R", min_people=5) is None
+
+
+def sock_world(near: int, far: int) -> KnowledgeGraph:
+    """:func:`reach_world` (``near`` people viewed Q and R) and a post of the followed mia
+    about S, which ``far`` people viewed along with R."""
+    g = reach_world(near, "interest")
+    g.add_node("product:S", title="Trail Sock")
+    g.add_node("post:s3", text="sock haul")
+    g.add_edges("authored", ["user:mia"], ["post:s3"])
+    g.add_edges("mentions", ["post:s3"], ["product:S"])
+    both = [f"user:o{k}" for k in range(far)]
+    g.add_edges("viewed", both, ["product:S"] * far)
+    g.add_edges("viewed", both[near:], ["product:R"] * max(far - near, 0))
+    return g
+
+
+def test_a_product_a_followees_post_mentions_only_when_nothing_nearer() -> None:
+    # 6 people viewed S and R, 5 viewed Q and R: the nearer Q is said all the same
+    assert reached_link(sock_world(5, 6), "user:me", "product:R", min_people=5)[0][2] \
+        == "product:Q"
+    g = sock_world(4, 5)
+    path = connection_path(g, "user:me", "product:R")
+    assert path is not None
+    assert path.nodes == ("user:me", "user:mia", "post:s3", "product:S", "product:R")
+    assert path.text == ("You follow @mia, who wrote a post about Trail Sock; 5 people who "
+                         "viewed Trail Sock also viewed Road Sock" + CONNECTION_NOTE)
+    assert violations(g, "user:me", path.edges) == []
+    assert all(hop_exists(g, e) for e in path.edges)
+    assert reached_link(sock_world(3, 4), "user:me", "product:R", min_people=5) is None
