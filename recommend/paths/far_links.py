@@ -5,7 +5,7 @@ they follow and what they are into.
 3 hops, then for ``You -did-> A -co_did-> item`` over one of the user's own products
 (:func:`recommend.paths.privacy.aggregate_link`). A user with no product history (cold
 start: only follows, segments, interests, posts) has neither for an item carried by
-popularity alone, so :func:`far_link` tries, in this order:
+popularity alone, so :func:`far_link` tries (for any user those two miss), in this order:
 
 - :func:`group_link`, ``You -member_of-> S -members_did-> item``: "You are one of the
   shoppers into Fitness; 14 of them showed interest in it" (strongest kind first: bought,
@@ -25,7 +25,7 @@ Each is a connection, not the score's reason (the caller says so), and shows onl
 user's own edges, public acts of people they follow, public attribute edges and
 aggregates over at least ``min_people`` distinct people
 (:func:`recommend.paths.privacy.violations`). Every choice is deterministic (ties: the
-first by id). None when no route exists: nothing is made up.
+first in the order each function states). None when no route exists: nothing is made up.
 """
 
 from __future__ import annotations
