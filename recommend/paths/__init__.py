@@ -5,7 +5,8 @@
 - :mod:`~recommend.paths.scorer`: :class:`GraphPathScorer`, weights fitted on validation NDCG;
 - :mod:`~recommend.paths.instances`: a meta-path's concrete paths and their values;
 - :mod:`~recommend.paths.explain`: explanation paths (:mod:`~recommend.paths.fidelity`:
-  the fidelity check; :mod:`~recommend.paths.pool`: an item's candidates merged and valued);
+  the fidelity check; :mod:`~recommend.paths.pool`: an item's candidates merged and valued;
+  :mod:`~recommend.paths.far_links`: connections for a user with no product history);
 - :mod:`~recommend.paths.privacy`: what explanations may show, the aggregate relations;
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
+from recommend.paths.far_links import far_link
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.pool import merged, node_keys, path_values
@@ -341,12 +342,15 @@ def connection_path(
     finder: LinkFinder | None = None,
     privacy: Privacy | None = None,
 ) -> Path | None:
-    """A shortest path of at most ``max_hops`` (<= 3) hops through existing edges, or None.
+    """A path through existing edges (a shortest one of at most ``max_hops`` <= 3 hops
+    first), or None.
 
     The search is :class:`kg.links.LinkFinder`'s under :func:`link_rules` (user side
     expanded at most ``max_expand`` nodes), else an aggregate over people
     (:func:`recommend.paths.privacy.aggregate_link`: "14 people who viewed A also viewed
-    B"); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
+    B"), else, for a user with no product of their own, a route through their groups, the
+    people they follow or what they are into (:func:`recommend.paths.far_links.far_link`,
+    up to 4 hops); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
     connection, not the reason for the score, and says so; one that shows what ``privacy``
     forbids (a ``finder`` made without the rules) is not given.
     """
@@ -357,7 +361,8 @@ def connection_path(
     if link is not None:
         nodes, edges = link.nodes, link.edges
     else:
-        found = aggregate_link(graph, user_id, item_id, min_people=privacy.min_people)
+        found = (aggregate_link(graph, user_id, item_id, min_people=privacy.min_people)
+                 or far_link(graph, user_id, item_id, min_people=privacy.min_people))
         if found is None:
             return None
         nodes, edges = found

@@ -121,6 +121,7 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("co_engaged", ENGAGED, "product", "showed interest in"),
     Aggregate("members_bought", "purchased", "segment", "bought"),
     Aggregate("members_rated", "rated", "segment", "rated"),
+    Aggregate("members_engaged", ENGAGED, "segment", "showed interest in"),
 )}
 
 

@@ -75,6 +75,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "co_engaged": ("{n} who showed interest in {s} also showed interest in {o}",) * 2,
     "members_bought": ("{c} of {s} bought {o}",) * 2,
     "members_rated": ("{c} of {s} rated {o}",) * 2,
+    "members_engaged": ("{c} of {s} showed interest in {o}",) * 2,
     "also_bought": ("people who bought {s} also bought {o}",) * 2,
     "also_viewed": ("people who viewed {s} also viewed {o}",) * 2,
     "bought_together": ("{s} is often bought together with {o}",) * 2,
