@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.feedback import Refusals
 from recommend.serve.follow import LogFollower, LogGap
 from recommend.serve.served import (
@@ -54,11 +55,12 @@ class ReaderState:
     """A reader's model, refusals and log position (module doc); :class:`Served`."""
 
     def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
-                 *, worker: int = 1) -> None:
+                 *, worker: int = 1, cache: ResponseCache | None = None) -> None:
         import httpx
 
         self.artifact, self.state_dir = Path(artifact), Path(state_dir)
         self.worker = worker
+        self.cache = ResponseCache() if cache is None else cache
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
         self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
                                     base_url="http://writer", timeout=WRITE_TIMEOUT)
@@ -91,6 +93,7 @@ class ReaderState:
         replay(rec, pending)
         with self._seen:
             self.rec, self.refusals, self._follower = rec, refusals, follower
+            self.cache.clear()
             self.snapshot_seq, self.applied_seq = snapshot_seq, follower.last_seq
             self._seen.notify_all()
         LOGGER.info("reader %d: from log seq %d, %d entries applied", self.worker,
@@ -125,6 +128,7 @@ class ReaderState:
         replay(self.rec, new)
         for entry in new:
             note_entry(entry, self.refusals, self.applied)
+        forget(self.cache, new, self.rec.user_id)  # before the entries count as applied
         with self._seen:
             self.applied_seq = new[-1]["seq"]
             self._seen.notify_all()

@@ -337,11 +337,13 @@ def reader_main(argv: list[str]) -> int:
     LOGGER.setLevel(logging.INFO)
     _die_with_parent(spec.parent)
     from recommend.serve.app import create_app
+    from recommend.serve.cache import ResponseCache
     from recommend.serve.reader import ReaderState
 
     sock = socket.socket(fileno=spec.fd)
-    state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker)
     config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
+    state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
+                        cache=ResponseCache(config.cache_seconds, config.cache_entries))
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
     state.ready()  # listen once every reader has loaded
