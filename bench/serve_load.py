@@ -167,6 +167,32 @@ class Server:
             raise RuntimeError("the server did not stop within 300 s of SIGINT") from None
 
 
+class CpuWhileUp:
+    """CPU seconds this process (the load generator) and the server spent while the server
+    was up: from the start to :meth:`pause` (the kill, the end), and from :meth:`resume` (the
+    restarted server answering) on, so the restart's loading is not counted."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self.own = self.server = 0.0
+        self._since: tuple[float, float] | None = None
+        self.resume()
+
+    def _now(self) -> tuple[float, float]:
+        self._server.sample()
+        return time.process_time(), self._server.cpu_seconds()
+
+    def resume(self) -> None:
+        self._since = self._now()
+
+    def pause(self) -> None:
+        assert self._since is not None
+        own, server = self._now()
+        self.own += own - self._since[0]
+        self.server += server - self._since[1]
+        self._since = None
+
+
 class Load:
     """What the clients saw."""
 
@@ -175,6 +201,7 @@ class Load:
         self.cache: dict[str, int] = {}  # recommendations answered, by their X-Cache
         self.errors: list[str] = []
         self.errors_while_down = 0
+        self.served_while_down = 0  # answered between the kill and the restarted health
         self.acked: list[dict] = []
         self.down = False
 
@@ -213,6 +240,7 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
                 route = "events" if feedback else "recommendations"
                 if ok:
                     load.latency[route].append(time.perf_counter() - start)
+                    load.served_while_down += load.down
                 elif load.down:
                     load.errors_while_down += 1
                 else:
@@ -237,24 +265,25 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
              for _ in range(args.clients)]
     restart_seconds = None
     kill_time = start + args.kill_at * args.seconds
-    own_cpu, server_cpu = time.process_time(), server.cpu_seconds()
+    cpu = CpuWhileUp(server)
     while time.perf_counter() < stop_at:
         server.sample()
         if restart_seconds is None and args.kill_at < 1 and time.perf_counter() >= kill_time:
             load.down = True
             acked_before_kill = len(load.acked)
             down_since = time.perf_counter()
+            cpu.pause()
             server.kill()
             await asyncio.to_thread(server.start)
             restart_seconds = time.perf_counter() - down_since
+            cpu.resume()
             load.down = False
             print(f"killed -9 with {acked_before_kill} events acknowledged; restarted in "
                   f"{restart_seconds:.1f} s", file=sys.stderr)
         await asyncio.sleep(0.25)
     await asyncio.gather(*tasks)
-    server.sample()
+    cpu.pause()
     wall = time.perf_counter() - start
-    own_cpu, server_cpu = time.process_time() - own_cpu, server.cpu_seconds() - server_cpu
     routes = {}
     for route, lat in load.latency.items():
         ms = np.array(lat) * 1000
@@ -262,13 +291,14 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2)} if len(lat) else {})}
     served = sum(len(v) for v in load.latency.values())
+    served_up = served - load.served_while_down
     up = wall - (restart_seconds or 0.0)
     looked = load.cache.get("hit", 0) + load.cache.get("miss", 0)
     return {"cache": {**load.cache, "hit_rate": round(load.cache.get("hit", 0) / looked, 4)
                       if looked else None},
-            "cpu_ms_per_request": {"load_generator": round(own_cpu / served * 1000, 3),
-                                   "server": round(server_cpu / served * 1000, 3)}
-            if served else None,
+            "cpu_ms_per_request": {
+                "load_generator": round(cpu.own / served_up * 1000, 3),
+                "server": round(cpu.server / served_up * 1000, 3)} if served_up else None,
             "wall_seconds": round(wall, 1), "requests": served,
             "throughput_rps": round(served / wall, 1),
             "throughput_up_rps": round(served / up, 1), "routes": routes,
