@@ -21,7 +21,10 @@ HTTP, and sent again while it is right:
 - Bounded: at most ``max_entries`` responses, least recently used dropped first. Keys are
   values compared in memory: nothing of a request reaches a file path.
 
-``seconds`` = 0 turns the cache off (every request computed, ``X-Cache: off``).
+``seconds`` = 0 turns the cache off (every request computed, ``X-Cache: off``). The default,
+60 s, bounds only how late others' acts reach a user's list (a popularity shift a minute
+late); the user's own acts never wait for it. Each process fills its own cache, so with N
+readers a user's first request to each is computed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_SECONDS = 30.0
+DEFAULT_SECONDS = 60.0
 DEFAULT_ENTRIES = 20_000
 SLOTS = 4096  # user generation slots (a user's slot is its hash's; sharing one costs a store)
 

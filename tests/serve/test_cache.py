@@ -121,7 +121,7 @@ def test_a_new_product_drops_everything_and_metrics_count(client: TestClient) ->
     assert f'shopgraph_cache_lookups_total{{result="hit",{route}}} 2.0' in text
     assert f'shopgraph_cache_lookups_total{{result="miss",{route}}} 4.0' in text
     assert f"shopgraph_cache_hit_ratio{{{route}}} 0.333" in text
-    assert "shopgraph_cache_entries 2.0" in text and "shopgraph_cache_seconds 30.0" in text
+    assert "shopgraph_cache_entries 2.0" in text and "shopgraph_cache_seconds 60.0" in text
 
 
 def test_off_computes_every_request(start, small_demo_artifact, tmp_path) -> None:

@@ -98,7 +98,7 @@ def _seen_by_every_reader(server: Server, user: str, seq: int, limit: float) -> 
 def _a_purchase_leaves_both_readers_caches(server: Server, user: str) -> None:
     """Both readers keep ``user``'s recommendations; after a purchase of the first one, no
     reader sends it again once 1 s has passed (each dropped its kept answer on applying the
-    purchase, long before its 30 s ran out)."""
+    purchase, long before its 60 s ran out)."""
 
     def fresh() -> tuple[list[str], str]:  # a new connection: either reader may answer
         got = httpx.get(f"{server.url}/v1/users/{user}/recommendations", params={"k": 5},
