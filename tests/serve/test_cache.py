@@ -36,6 +36,11 @@ def test_least_recently_used_goes_first() -> None:
             assert cache.get("a") is not None  # "b" is now the oldest used
         cache.put(key, f"user:{key}", key.encode(), cache.token(f"user:{key}"))
     assert cache.get("b") is None and cache.get("a") is not None and len(cache) == 2
+    small = ResponseCache(seconds=60, max_bytes=10)
+    for key in "xyz":
+        small.put(key, "user:1", b"1234", small.token("user:1"))
+    assert [small.get(k) is not None for k in "xyz"] == [False, True, True] and small.bytes == 8
+    assert not small.put("big", "user:1", b"x" * 11, small.token("user:1")) and len(small) == 2
 
 
 def test_a_write_drops_its_users_and_refuses_a_response_computed_across_it() -> None:
