@@ -17,10 +17,9 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from recommend.serve.cache import ResponseCache
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
@@ -91,42 +90,19 @@ def similar(state: Served, item: str, k: int, *, explain: bool,
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
-#: Recommendations computed at once per process (the others wait their turn without the
-#: GIL). Each compute thread takes turns of the GIL with the event loop that answers cache
-#: hits: with up to 8 at once (the reader's thread pool), one process (ML-100K, a loaded
-#: machine) under 4 closed-loop clients of misses and 4 of hits answered ~6,100 hits and ~800
-#: misses in 20 s, twice; with 2, 15,100 and 17,750 hits and as many misses (a miss's p99
-#: 390 ms, against 310 and 600).
-COMPUTE_THREADS = 2
-
-
-class ComputeSlots:
-    """The capacity limiter of :data:`COMPUTE_THREADS`, made on first use (in the event
-    loop that runs the app)."""
-
-    def __init__(self) -> None:
-        self._limiter: anyio.CapacityLimiter | None = None
-
-    async def run(self, compute: Callable[[], bytes]) -> bytes:
-        """``compute()`` on a worker thread once a slot is free."""
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(COMPUTE_THREADS)
-        return await anyio.to_thread.run_sync(compute, limiter=self._limiter)
-
-
-async def cached(cache: ResponseCache, slots: ComputeSlots, key: Hashable, user: str,
+async def cached(cache: ResponseCache, key: Hashable, user: str,
                  compute: Callable[[], bytes]) -> Response:
-    """The JSON response under ``key`` from ``cache`` (on the event loop: no thread needed),
-    else ``compute()`` in one of ``slots``, kept for ``user`` (:mod:`recommend.serve.cache`)."""
+    """The JSON response under ``key`` from ``cache`` (event loop: no thread needed), else
+    ``compute()`` on a worker thread, kept for ``user`` (:mod:`recommend.serve.cache`)."""
     if not cache.enabled:
-        body = await slots.run(compute)
+        body = await run_in_threadpool(compute)
         return Response(body, media_type="application/json", headers={"X-Cache": "off"})
     hit = cache.get(key)
     if hit is not None:
         return Response(hit.body, media_type="application/json",
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
     token = cache.token(user)
-    body = await slots.run(compute)
+    body = await run_in_threadpool(compute)
     cache.put(key, user, body, token)
     return Response(body, media_type="application/json",
                     headers={"X-Cache": "miss", "Age": "0"})
@@ -137,7 +113,6 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
     writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
     k_query = Query(10, ge=1, le=MAX_K)
-    slots = ComputeSlots()
 
     @reads.get("/users/{user}/recommendations", response_model=list[dict[str, Any]])
     async def get_recommendations(user: str, k: int = k_query,
@@ -161,7 +136,7 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
                 price_min=min_price, price_max=max_price, diversity=diversity,
                 explain=explain)).body
 
-        return await cached(state.cache, slots, key, uid, compute)
+        return await cached(state.cache, key, uid, compute)
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:
