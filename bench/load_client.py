@@ -31,10 +31,11 @@ class TransportError(Exception):
 
 @dataclass(frozen=True)
 class Response:
-    """An answer: status code and body."""
+    """An answer: status code, body and header fields (names lower-cased)."""
 
     status: int
     body: bytes
+    headers: dict[str, str]
 
     def json(self) -> Any:
         """The body decoded as JSON."""
@@ -105,7 +106,7 @@ class Connection:
         answer = await self._reader.readexactly(int(fields["content-length"]))
         if fields.get("connection", "").lower() == "close":
             self.close()
-        return Response(status, answer)
+        return Response(status, answer, fields)
 
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -5,7 +5,13 @@ subprocess (fresh ``--state`` in a temporary folder, an API key, snapshots every
 ``--clients`` concurrent clients (asyncio) for ``--seconds``: 90% ``GET
 /v1/users/{u}/recommendations?k=10&explain=true`` for random known users, 10% ``POST
 /v1/events`` of one event (view, click, like, cart or purchase of a random product, each with
-its own timestamp, so none merges). At ``--kill-at`` of the run the server gets SIGKILL while
+its own timestamp, so none merges). Users and products are drawn uniformly at random (each
+client its own seeded generator) from every user of the artifact and every described product:
+no user is favoured, so the server's response cache (``--cache-seconds``,
+:mod:`recommend.serve.cache`) hits only when a user comes back within its seconds without a
+write of theirs in between. The share of recommendations answered from it (the ``X-Cache``
+header each answer carries) is reported as ``cache``; ``--cache-seconds 0`` runs the same load
+with the cache off. At ``--kill-at`` of the run the server gets SIGKILL while
 the clients go on (their failed calls in the dead window are counted apart, and no event
 whose answer was lost counts as acknowledged); it is restarted on the same state (its start
 replays the log) and the run goes on to the end. Then the server is stopped (SIGINT: a
@@ -19,7 +25,9 @@ The clients are :mod:`load_client` connections (bench/load_client.py), not httpx
 shares the machine with the server, and httpx's AsyncClient took ~2.4 ms of CPU per request
 from it (a seventh of the machine at 32 clients), this one a fraction of that.
 
-Reports throughput (over the whole run, and ``throughput_up_rps`` over the time the server was
+Reports the CPU the load generator (this process) and the server spent per answered request
+(``cpu_ms_per_request``: they share the machine's cores), the machine's load average, and
+throughput (over the whole run, and ``throughput_up_rps`` over the time the server was
 up: the run less the kill-to-restarted window), p50/p99 per route, errors outside the kill
 window, peak server memory (VmRSS), restart (replay) seconds, acknowledged events and how many
 were lost. Before the load, ``--lone`` requests of each route from one client, one at a time
@@ -31,9 +39,9 @@ fixed schedule, each timed from when it was due (a request stuck behind a slow o
 wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
-[--rate 200] [--workers N] [--name serve_load_ml100k]``; ``--workers`` is the server's
-(``--workers 1``: one process; N: a writer and N reader processes, memory summed over
-them); ``--demo`` builds the small demo world instead (a
+[--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``
+and ``--cache-seconds`` are the server's (``--workers 1``: one process; N: a writer and N
+reader processes, memory summed over them); ``--demo`` builds the small demo world instead (a
 correctness run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32
 clients, explained recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged
 events lost; a feedback event visible within 1 s.
@@ -64,6 +72,10 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 KEY = "bench-key"
 KINDS = ("view", "click", "like", "cart", "purchase")
+#: Seconds a client waits after a failed call while the server is down: with 0.05 s the 32
+#: clients' refused connections took 0.063 s of CPU a second from the restarting server,
+#: with 0.25 s 0.013 (and the health look's new httpx client every 0.2 s ~0.09 s a second).
+DOWN_RETRY = 0.25
 
 
 def free_port() -> int:
@@ -85,11 +97,12 @@ class Server:
     """``shopgraph serve`` in a subprocess on a loopback port."""
 
     def __init__(self, artifact: Path, state: Path, port: int, log: Path,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, cache_seconds: float | None = None) -> None:
         self.artifact, self.state, self.port, self.log = artifact, state, port, log
-        self.workers = workers
+        self.workers, self.cache_seconds = workers, cache_seconds
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
+        self.cpu_ticks: dict[int, int] = {}  # per process ever seen, its last utime + stime
 
     def start(self, timeout: float = 600.0) -> float:
         """Start and wait for /v1/health; the seconds it took."""
@@ -102,25 +115,30 @@ class Server:
                 [sys.executable, "-m", "scripts.cli", "serve", str(self.artifact),
                  "--state", str(self.state), "--port", str(self.port),
                  "--snapshot-every", "20", "--no-storefront",
-                 *([] if self.workers is None else ["--workers", str(self.workers)])],
+                 *([] if self.workers is None else ["--workers", str(self.workers)]),
+                 *([] if self.cache_seconds is None
+                   else ["--cache-seconds", str(self.cache_seconds)])],
                 cwd=REPO, env=env, stdout=out, stderr=out)
-        while time.perf_counter() - start < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
-                    return time.perf_counter() - start
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        with httpx.Client(timeout=2) as http:  # one client: a new one per look cost ~18 ms
+            while time.perf_counter() - start < timeout:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see "
+                                       f"{self.log}")
+                try:
+                    if http.get(f"{self.url}/v1/health").status_code == 200:
+                        return time.perf_counter() - start
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
         raise RuntimeError(f"the server did not answer within {timeout} s")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def sample_rss(self) -> None:
-        """Peak VmRSS of the server: the writer and its reader processes, summed."""
+    def sample(self) -> None:
+        """Peak VmRSS of the server (the writer and its reader processes, summed) and the CPU
+        time of each of its processes so far."""
         if self.proc is None:
             return
         total = 0
@@ -129,9 +147,16 @@ class Server:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
+                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                self.cpu_ticks[pid] = int(stat[11]) + int(stat[12])  # utime, stime
             except OSError:
                 pass
         self.peak_rss_kb = max(self.peak_rss_kb, total)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds its processes spent, as last sampled (a killed one's, up to its last
+        sample)."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -148,13 +173,41 @@ class Server:
             raise RuntimeError("the server did not stop within 300 s of SIGINT") from None
 
 
+class CpuWhileUp:
+    """CPU seconds this process (the load generator) and the server spent while the server
+    was up: from the start to :meth:`pause` (the kill, the end), and from :meth:`resume` (the
+    restarted server answering) on, so the restart's loading is not counted."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self.own = self.server = 0.0
+        self._since: tuple[float, float] | None = None
+        self.resume()
+
+    def _now(self) -> tuple[float, float]:
+        self._server.sample()
+        return time.process_time(), self._server.cpu_seconds()
+
+    def resume(self) -> None:
+        self._since = self._now()
+
+    def pause(self) -> None:
+        assert self._since is not None
+        own, server = self._now()
+        self.own += own - self._since[0]
+        self.server += server - self._since[1]
+        self._since = None
+
+
 class Load:
     """What the clients saw."""
 
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = {"recommendations": [], "events": []}
+        self.cache: dict[str, int] = {}  # recommendations answered, by their X-Cache
         self.errors: list[str] = []
         self.errors_while_down = 0
+        self.served_while_down = 0  # answered between the kill and the restarted health
         self.acked: list[dict] = []
         self.down = False
 
@@ -187,9 +240,13 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
                     got = await http.get(f"/v1/users/{rng.choice(users)}/recommendations?"
                                          f"{query}")
                     ok = got.status == 200
+                    if ok:
+                        how = got.headers.get("x-cache", "none")
+                        load.cache[how] = load.cache.get(how, 0) + 1
                 route = "events" if feedback else "recommendations"
                 if ok:
                     load.latency[route].append(time.perf_counter() - start)
+                    load.served_while_down += load.down
                 elif load.down:
                     load.errors_while_down += 1
                 else:
@@ -197,7 +254,7 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
             except TransportError as err:
                 if load.down:
                     load.errors_while_down += 1
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(DOWN_RETRY)
                 else:
                     load.errors.append(f"{type(err).__name__}: {err}")
 
@@ -214,20 +271,24 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
              for _ in range(args.clients)]
     restart_seconds = None
     kill_time = start + args.kill_at * args.seconds
+    cpu = CpuWhileUp(server)
     while time.perf_counter() < stop_at:
-        server.sample_rss()
+        server.sample()
         if restart_seconds is None and args.kill_at < 1 and time.perf_counter() >= kill_time:
             load.down = True
             acked_before_kill = len(load.acked)
             down_since = time.perf_counter()
+            cpu.pause()
             server.kill()
             await asyncio.to_thread(server.start)
             restart_seconds = time.perf_counter() - down_since
+            cpu.resume()
             load.down = False
             print(f"killed -9 with {acked_before_kill} events acknowledged; restarted in "
                   f"{restart_seconds:.1f} s", file=sys.stderr)
         await asyncio.sleep(0.25)
     await asyncio.gather(*tasks)
+    cpu.pause()
     wall = time.perf_counter() - start
     routes = {}
     for route, lat in load.latency.items():
@@ -236,8 +297,15 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2)} if len(lat) else {})}
     served = sum(len(v) for v in load.latency.values())
+    served_up = served - load.served_while_down
     up = wall - (restart_seconds or 0.0)
-    return {"wall_seconds": round(wall, 1), "requests": served,
+    looked = load.cache.get("hit", 0) + load.cache.get("miss", 0)
+    return {"cache": {**load.cache, "hit_rate": round(load.cache.get("hit", 0) / looked, 4)
+                      if looked else None},
+            "cpu_ms_per_request": {
+                "load_generator": round(cpu.own / served_up * 1000, 3),
+                "server": round(cpu.server / served_up * 1000, 3)} if served_up else None,
+            "wall_seconds": round(wall, 1), "requests": served,
             "throughput_rps": round(served / wall, 1),
             "throughput_up_rps": round(served / up, 1), "routes": routes,
             "errors": len(load.errors), "error_samples": load.errors[:5],
@@ -357,6 +425,8 @@ def main() -> None:
                              " on a fixed schedule (default: closed loop, as fast as answered)")
     parser.add_argument("--workers", type=int, default=None,
                         help="the server's --workers (default: the server's, the cores)")
+    parser.add_argument("--cache-seconds", type=float, default=None,
+                        help="the server's --cache-seconds (default: the server's; 0: off)")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -373,16 +443,20 @@ def main() -> None:
                     for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
         server = Server(artifact, root / "state", free_port(), root / "server.log",
-                        args.workers)
+                        args.workers, args.cache_seconds)
         first_start = server.start()
         alone = lone(server, users, products, args.lone)
+        load_before = os.getloadavg()
         load = asyncio.run(run_load(server, users, products, args))
+        load["machine_load"] = {"before": [round(x, 2) for x in load_before],
+                                "after": [round(x, 2) for x in os.getloadavg()]}
         seen = visibility(server, users, args.visibility)
         server.stop()
         acked = load.pop("acked")
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
                   "rate": args.rate, "workers": args.workers,
+                  "cache_seconds": args.cache_seconds,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
                   "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,

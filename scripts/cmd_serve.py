@@ -9,6 +9,9 @@ answered; the server snapshots there (``snapshot/``, an artifact) every ``--snap
 seconds and at shutdown, and replays the log on start (:mod:`recommend.serve.state`).
 ``--workers N`` (default: the cores this process may use) answers with N reader processes
 beside the one writer (:mod:`recommend.serve.workers`); ``--workers 1`` is one process.
+Each process answering reads keeps the recommendations it served and sends them again until
+a write concerning the user (at once), a catalogue write, or ``--cache-seconds``
+(:mod:`recommend.serve.cache`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 from pathlib import Path
 
 from recommend.serve import API_KEY_ENV
+from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--images", type=Path, default=None, metavar="DIR",
                         help="the dataset folder product image paths are relative to")
     parser.add_argument("--no-storefront", action="store_true", help="serve no HTML pages")
+    parser.add_argument("--cache-seconds", type=float, default=DEFAULT_SECONDS,
+                        metavar="SECONDS",
+                        help="send a user's recommendations again for up to this long while "
+                        "no write of theirs came (others' writes reach them after at most "
+                        f"this; {DEFAULT_SECONDS:g}; 0: cache off)")
+    parser.add_argument("--cache-entries", type=int, default=DEFAULT_ENTRIES, metavar="N",
+                        help=f"responses kept per process, least recently used dropped "
+                        f"first ({DEFAULT_ENTRIES})")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="reader processes answering HTTP beside the writer; 1: one "
                         f"process for everything (default: the cores, {default_workers()})")
@@ -74,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from recommend.serve.app import ServeConfig, create_app
+    from recommend.serve.cache import ResponseCache
     from recommend.serve.security import Access
     from recommend.serve.state import ServedState
     from scripts.console import LOGGER
@@ -88,19 +101,25 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers {args.workers}: from 1 to 32")
     if args.images is not None and not args.images.is_dir():
         raise NotADirectoryError(f"--images {args.images}: not a folder")
+    if not 0 <= args.cache_seconds <= 86400 or args.cache_entries < 1:
+        raise ValueError(f"--cache-seconds {args.cache_seconds:g} --cache-entries "
+                         f"{args.cache_entries}: seconds from 0 (off) to 86400, entries >= 1")
     key = api_key(args.api_key_file)
     if key is None:
         LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
     state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
     # with readers the writer answers no reads: its model catches up at each snapshot
-    state = ServedState(args.artifact, state_dir, defer_model=args.workers > 1)
+    # with readers the writer's cache stays off: they answer every read, each with its own
+    cache = ResponseCache(args.cache_seconds if args.workers == 1 else 0, args.cache_entries)
+    state = ServedState(args.artifact, state_dir, defer_model=args.workers > 1, cache=cache)
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
                 args.artifact, state_dir, state.replayed, args.host, args.port,
                 f"{args.workers} reader processes" if args.workers > 1 else "one process")
     config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
                          max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
                          snapshot_every=args.snapshot_every,
-                         images_dir=args.images, storefront=not args.no_storefront)
+                         images_dir=args.images, storefront=not args.no_storefront,
+                         cache_seconds=args.cache_seconds, cache_entries=args.cache_entries)
     if args.workers > 1:
         from recommend.serve.workers import serve_workers
 

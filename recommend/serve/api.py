@@ -6,17 +6,22 @@ plus each product's facts (:func:`recommend.serve.catalogue.product_info`: title
 brand, categories, image URL). Bad values are 422 with the reason (the recommender's own
 checks, :mod:`recommend.request`), an unknown item 404, an unknown user a cold start (each
 item's ``reason`` says so). A recommendation lowered for looking like something the user
-turned down carries ``feedback_penalty`` (:mod:`recommend.serve.feedback`).
+turned down carries ``feedback_penalty`` (:mod:`recommend.serve.feedback`). Recommendations
+are sent again from the process's cache until a write concerning the user, a catalogue write,
+or ``--cache-seconds`` (:mod:`recommend.serve.cache`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from recommend.serve.cache import ResponseCache
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
@@ -85,6 +90,24 @@ def similar(state: Served, item: str, k: int, *, explain: bool,
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
+async def cached(cache: ResponseCache, key: Hashable, user: str,
+                 compute: Callable[[], bytes]) -> Response:
+    """The JSON response under ``key`` from ``cache`` (event loop: no thread needed), else
+    ``compute()`` on a worker thread, kept for ``user`` (:mod:`recommend.serve.cache`)."""
+    if not cache.enabled:
+        body = await run_in_threadpool(compute)
+        return Response(body, media_type="application/json", headers={"X-Cache": "off"})
+    hit = cache.get(key)
+    if hit is not None:
+        return Response(hit.body, media_type="application/json",
+                        headers={"X-Cache": "hit", "Age": str(int(hit.age))})
+    token = cache.token(user)
+    body = await run_in_threadpool(compute)
+    cache.put(key, user, body, token)
+    return Response(body, media_type="application/json",
+                    headers={"X-Cache": "miss", "Age": "0"})
+
+
 def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     """The ``/v1`` routes over ``state``."""
     reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
@@ -92,19 +115,28 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     k_query = Query(10, ge=1, le=MAX_K)
 
     @reads.get("/users/{user}/recommendations", response_model=list[dict[str, Any]])
-    def get_recommendations(user: str, k: int = k_query,
-                            category: Annotated[list[str], Query()] = [],  # noqa: B006
-                            brand: Annotated[list[str], Query()] = [],  # noqa: B006
-                            min_price: float | None = None, max_price: float | None = None,
-                            diversity: float = 0.0, explain: bool = True
-                            ) -> JSONResponse:
-        """Top ``k`` products for the user, each with its reasons (CLI ``recommend --json``)."""
-        # already plain JSON values: sent as they are (FastAPI's encoder walking every path
-        # cost 10% of a request)
-        return JSONResponse(recommendations(state, user, k, images=images,
-                                            categories=category, brands=brand,
-                                            price_min=min_price, price_max=max_price,
-                                            diversity=diversity, explain=explain))
+    async def get_recommendations(user: str, k: int = k_query,
+                                  category: Annotated[list[str], Query()] = [],  # noqa: B006
+                                  brand: Annotated[list[str], Query()] = [],  # noqa: B006
+                                  min_price: float | None = None,
+                                  max_price: float | None = None,
+                                  diversity: float = 0.0, explain: bool = True) -> Response:
+        """Top ``k`` products for the user, each with its reasons (CLI ``recommend --json``).
+        Sent again from this process's cache while no write of the user's came (``X-Cache``,
+        ``Age``: :mod:`recommend.serve.cache`)."""
+        uid = _user(state, user)
+        key = ("recommendations", uid, k, tuple(category), tuple(brand), min_price, max_price,
+               diversity, explain)
+
+        def compute() -> bytes:
+            # already plain JSON values: rendered as they are (FastAPI's encoder walking
+            # every path cost 10% of a request)
+            return JSONResponse(recommendations(
+                state, uid, k, images=images, categories=category, brands=brand,
+                price_min=min_price, price_max=max_price, diversity=diversity,
+                explain=explain)).body
+
+        return await cached(state.cache, key, uid, compute)
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:

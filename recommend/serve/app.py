@@ -24,6 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kg.version import shopgraph_version
 from recommend.serve.api import api_router
+from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
 from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
@@ -43,6 +44,10 @@ class ServeConfig:
     images_dir: Path | None = None
     storefront: bool = True
     threads: int | None = None  # threads answering sync routes (None: anyio's default, 40)
+    # the response cache of each process answering reads (recommend.serve.cache; the state
+    # holds it: these are what the --workers N readers are told to make theirs with)
+    cache_seconds: float = DEFAULT_SECONDS
+    cache_entries: int = DEFAULT_ENTRIES
 
 
 def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:

@@ -4,7 +4,11 @@
 (a histogram) per route template (``/v1/users/{user}/recommendations``, never the raw path,
 so ids do not make series); ``shopgraph_feedback_applied_total{kind}``; the log's size
 ``shopgraph_log_bytes``; ``shopgraph_artifact_info{version}`` (the served folder and the last
-applied log seq), and ``shopgraph_refusals``.
+applied log seq), and ``shopgraph_refusals``. The response cache
+(:mod:`recommend.serve.cache`): ``shopgraph_cache_lookups_total{route,result}`` (``hit``,
+``miss`` or ``off``, from each response's ``X-Cache``), ``shopgraph_cache_hit_ratio{route}``
+(hits over hits and misses, from those counts), ``shopgraph_cache_entries`` and
+``shopgraph_cache_seconds`` (the answering process's).
 """
 
 from __future__ import annotations
@@ -49,6 +53,39 @@ class _StateCollector(Collector):
         info = InfoMetricFamily("shopgraph_artifact", "the served artifact")
         info.add_metric([], {"version": self.state.version()})
         yield info
+        cache = self.state.cache
+        yield GaugeMetricFamily("shopgraph_cache_entries", "responses kept by this process",
+                                value=len(cache))
+        yield GaugeMetricFamily("shopgraph_cache_seconds",
+                                "how long a kept response may be sent (0: cache off)",
+                                value=cache.seconds)
+
+
+class _HitRatio(Collector):
+    """``shopgraph_cache_hit_ratio{route}``: hits / (hits + misses) of the lookups that
+    ``source`` (a registry, or the readers' summed files) counted."""
+
+    def __init__(self, source: Collector) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        counts: dict[str, dict[str, float]] = {}
+        for metric in self.source.collect():
+            if metric.name != "shopgraph_cache_lookups":
+                continue
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    route = counts.setdefault(sample.labels["route"], {})
+                    result = sample.labels["result"]
+                    route[result] = route.get(result, 0.0) + sample.value
+        ratio = GaugeMetricFamily("shopgraph_cache_hit_ratio",
+                                  "cache hits over hits and misses, per route",
+                                  labels=["route"])
+        for route, seen in sorted(counts.items()):
+            looked = seen.get("hit", 0.0) + seen.get("miss", 0.0)
+            if looked:
+                ratio.add_metric([route], seen.get("hit", 0.0) / looked)
+        yield ratio
 
 
 class Metrics:
@@ -65,17 +102,23 @@ class Metrics:
                                 ["route", "method", "status"], registry=own)
         self.latency = Histogram("shopgraph_request_seconds", "request latency",
                                  ["route"], buckets=BUCKETS, registry=own)
+        self.cache = Counter("shopgraph_cache_lookups", "responses by X-Cache (hit, miss, off)",
+                             ["route", "result"], registry=own)
         self.registry.register(_StateCollector(state))
 
     def text(self) -> bytes:
         """The Prometheus text exposition."""
+        ratio = CollectorRegistry()
         if not self.shared:
-            return generate_latest(self.registry)
+            ratio.register(_HitRatio(self.registry))
+            return generate_latest(self.registry) + generate_latest(ratio)
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.shared)
-        return generate_latest(registry) + generate_latest(self.registry)
+        ratio.register(_HitRatio(registry))
+        return generate_latest(registry) + generate_latest(self.registry) + \
+            generate_latest(ratio)
 
 
 class MetricsMiddleware:
@@ -90,11 +133,14 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        cache: bytes | None = None
 
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, cache
             if message["type"] == "http.response.start":
                 status = message["status"]
+                cache = next((v for k, v in message.get("headers", ()) if k == b"x-cache"),
+                             None)
             await send(message)
 
         try:
@@ -104,3 +150,5 @@ class MetricsMiddleware:
             name = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(name, scope["method"], str(status)).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+            if cache is not None:
+                self.metrics.cache.labels(name, cache.decode("latin-1")).inc()

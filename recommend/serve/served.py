@@ -24,6 +24,7 @@ from recommend.serve.writes import check_files
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from recommend.serve.cache import ResponseCache
     from recommend.serve.feedback import Refusals
     from recommend.serve.wal import Entry
 
@@ -56,6 +57,7 @@ class Served(Protocol):
 
     rec: Recommender
     refusals: Refusals
+    cache: ResponseCache
     applied: dict[str, int]
     applied_seq: int
     snapshot_seq: int

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -78,6 +79,7 @@ class _Ticket:
     result: WriteResult | None = None
     error: BaseException | None = None
     done: bool = False
+    checked: Checked | None = None  # once applied
 
     def settle(self, result: WriteResult | None = None, *,
                error: BaseException | None = None) -> None:
@@ -100,7 +102,7 @@ class ServedState:
     """The Recommender being served, with its log, refusals and snapshots."""
 
     def __init__(self, artifact: str | os.PathLike[str], state_dir: str | os.PathLike[str],
-                 *, defer_model: bool = False) -> None:
+                 *, defer_model: bool = False, cache: ResponseCache | None = None) -> None:
         self.artifact = Path(artifact)
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +112,7 @@ class ServedState:
         self._queue_lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
+        self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
         self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)
@@ -163,10 +166,20 @@ class ServedState:
     def _commit(self, batch: list[_Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
         settle every ticket (its result or its error). Caller holds ``self.lock``."""
-        if self._graph is not None:
-            for ticket in batch:
-                self._commit_to_graph(ticket)
-            return
+        try:
+            if self._graph is not None:
+                for ticket in batch:
+                    self._commit_to_graph(ticket)
+            else:
+                self._commit_to_model(batch)
+        finally:  # before any write of the batch is answered
+            forget(self.cache, [{"files": t.checked.files,
+                                 "not_interested": t.checked.not_interested}
+                                for t in batch if t.checked is not None], self.rec.user_id)
+
+    def _commit_to_model(self, batch: list[_Ticket]) -> None:
+        """:meth:`_commit` of a state answering reads: every accepted request of ``batch``
+        added to the model together."""
         logged: list[tuple[_Ticket, Checked, int]] = []
         for ticket in batch:
             try:
@@ -219,6 +232,7 @@ class ServedState:
         """Keep an applied request's refusals, count it, and answer it."""
         for user, item in checked.not_interested:
             self.refusals.add(user, item)
+        ticket.checked = checked
         self.applied_seq = max(self.applied_seq, seq)
         self._count(checked)
         ticket.settle(WriteResult(checked.count, checked.merged,

@@ -25,6 +25,8 @@ def test_bad_options_exit_2(small_demo_artifact, tmp_path, capsys) -> None:
     assert "--port 70000" in capsys.readouterr().err
     assert main(["serve", str(small_demo_artifact), "--workers", "0"]) == 2
     assert "--workers 0" in capsys.readouterr().err
+    assert main(["serve", str(small_demo_artifact), "--cache-seconds", "-1"]) == 2
+    assert "--cache-seconds -1" in capsys.readouterr().err
     empty = tmp_path / "key"
     empty.write_text("\n")
     assert main(["serve", str(small_demo_artifact), "--api-key-file", str(empty)]) == 2

@@ -17,14 +17,15 @@ def test_a_reader_serves_the_writers_options_without_the_key_on_its_command_line
     config = ServeConfig(access=Access("secret-key", keyed_reads=True),
                          cors_origins=("https://shop.example",), max_body_bytes=4096,
                          max_image_bytes=1 << 16, snapshot_every=60.0,
-                         images_dir=Path("/data/images"), storefront=False, threads=3)
+                         images_dir=Path("/data/images"), storefront=False, threads=3,
+                         cache_seconds=5.0, cache_entries=7)
     told = json.dumps(reader_options(config))
     assert "secret-key" not in told
     back = reader_config(json.loads(told), "secret-key")
     assert back == ServeConfig(access=config.access, cors_origins=config.cors_origins,
                                max_body_bytes=4096, max_image_bytes=1 << 16, snapshot_every=0,
                                images_dir=Path("/data/images"), storefront=False,
-                               threads=READER_THREADS)
+                               threads=READER_THREADS, cache_seconds=5.0, cache_entries=7)
     assert {f.name for f in fields(ServeConfig)} - {"access", "snapshot_every", "threads"} \
         <= set(json.loads(told))  # a new option reaches the readers
 

@@ -95,6 +95,29 @@ def _seen_by_every_reader(server: Server, user: str, seq: int, limit: float) -> 
     return time.perf_counter() - start
 
 
+def _a_purchase_leaves_both_readers_caches(server: Server, user: str) -> None:
+    """Both readers keep ``user``'s recommendations; after a purchase of the first one, no
+    reader sends it again once 1 s has passed (each dropped its kept answer on applying the
+    purchase, long before its 60 s ran out)."""
+
+    def fresh() -> tuple[list[str], str]:  # a new connection: either reader may answer
+        got = httpx.get(f"{server.url}/v1/users/{user}/recommendations", params={"k": 5},
+                        headers={"Connection": "close"}, timeout=30)
+        assert got.status_code == 200, got.text
+        return [r["item"] for r in got.json()], got.headers["X-Cache"]
+
+    before = [fresh() for _ in range(30)]
+    assert sum(how == "miss" for _, how in before) <= 2  # computed once per reader at most
+    item = before[0][0][0]
+    bought = httpx.post(f"{server.url}/v1/events", headers={"X-API-Key": KEY}, timeout=60,
+                        json={"user": user, "target": item.partition(":")[2],
+                              "kind": "purchase"})
+    assert bought.status_code == 200, bought.text
+    time.sleep(1.0)
+    after = [fresh() for _ in range(30)]
+    assert not [how for items, how in after if item in items]
+
+
 def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp_path) -> None:
     state, port = tmp_path / "state", _port()
     server = Server(small_demo_artifact, state, port)
@@ -107,6 +130,7 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
                                json={"id": f"newcomer{n}"}, timeout=60)
             assert write.status_code == 200, write.text
             assert _seen_by_every_reader(server, f"newcomer{n}", write.json()["seq"], 1.0) < 1
+        _a_purchase_leaves_both_readers_caches(server, "u0003")
         bad = httpx.post(f"{server.url}/v1/events", headers={"X-API-Key": KEY}, timeout=60,
                          json={"user": "u0001", "target": "p0002", "kind": "teleport"})
         assert bad.status_code == 422 and "teleport" in bad.text  # the writer's reasons
