@@ -294,9 +294,11 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     in_first = fold == 0
     earlier_first = rows_only(earlier, in_first)
     if newest.nnz and earlier_first.nnz:  # what the choice trades between the two kinds
-        record[f"ndcg@{config.k}_by_part"] = by_part(
-            blend, f, d, r, i, {"latest": newest, "earlier": earlier_first},
-            selecting & in_first, config.k)
+        figures, gains = by_part(blend, f, d, r, i,
+                                 {"latest": newest, "earlier": earlier_first},
+                                 selecting & in_first, config.k)
+        record[f"ndcg@{config.k}_by_part"] = figures
+        record["blend_gain_by_part"] = gains
     if choice != "blend":
         return single(names, choice, blend.validation), record
     if not in_sample:

@@ -9,8 +9,9 @@ single component has a better worst ratio to each fold's best and beats the blen
 twice the standard error where the blend falls shortest: the hybrid does not serve
 something that validates below one of its parts beyond noise, on either kind of held-out
 item. Where the validation held out both each user's latest products and earlier ones at
-random, :func:`by_part` records every ranker's figure on each part: what the choice trades
-between "what comes next" and "anything". :func:`candidate_size` sizes that pool from the
+random, :func:`by_part` records every ranker's figure on each part (what the choice trades
+between "what comes next" and "anything") and the blend's paired gain over each part's best
+single component, with its noise. :func:`candidate_size` sizes that pool from the
 held-out items' ranks, so the blend sees the items it must learn to put first.
 """
 
@@ -111,17 +112,27 @@ def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | No
 
 def by_part(blend: Blend, features: np.ndarray, design: np.ndarray | None,
             rows: np.ndarray, items: np.ndarray, parts: dict[str, sp.csr_matrix],
-            only: np.ndarray, k: int) -> dict[str, dict[str, float]]:
+            only: np.ndarray, k: int) -> tuple[dict[str, dict[str, float]],
+                                               dict[str, dict[str, Any]]]:
     """Per part of the held-out items (e.g. each user's latest, and the earlier ones drawn at
     random), every candidate ranker's NDCG@k over the ``only`` rows with something held
-    out in that part; parts no such row has are left out."""
+    out in that part (parts no such row has are left out); and per part, the blend's paired
+    per-user gain over that part's best single component with twice its standard error:
+    whether the blend is below one of its parts on that kind of item beyond noise."""
     out: dict[str, dict[str, float]] = {}
+    gains: dict[str, dict[str, Any]] = {}
     for part, rel in parts.items():
         has = only & (np.diff(rel.indptr) > 0)
         if has.any():
             scored = rankers_per_user(blend, features, design, rows, items, rel, has, k)
             out[part] = {n: round(float(v.mean()), 5) for n, v in scored.items()}
-    return out
+            best = max((n for n in scored if n != "blend"), key=lambda n: out[part][n],
+                       default=None)
+            if best is not None:
+                gain = scored["blend"] - scored[best]
+                gains[part] = {"best": best, "gain": round(float(gain.mean()), 5),
+                               "twice_se": record_float(twice_standard_error(gain), 5)}
+    return out, gains
 
 
 def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend:

@@ -100,6 +100,11 @@ def test_the_fit_records_each_part_and_agrees_order_weight_when_asked(order_weig
     parts = selection["ndcg@10_by_part"]
     assert set(parts) == {"latest", "earlier"}
     assert set(parts["latest"]) == {"cf", "session", "popularity", "blend"}
+    gains = selection["blend_gain_by_part"]
+    for part in ("latest", "earlier"):
+        best = gains[part]["best"]
+        assert gains[part]["gain"] == pytest.approx(parts[part]["blend"] - parts[part][best],
+                                                    abs=2e-5)
     agreed = model.blend.validation.get("order_consensus")
     if order_weight == "fitted":
         assert agreed is None

@@ -133,11 +133,25 @@ def test_by_part_scores_every_ranker_on_each_kind_of_held_out_item() -> None:
     other = sp.csr_matrix((np.ones(80), (np.arange(80), (rel.indices + 1) % 8)), shape=rel.shape)
     blend = Blend(("good", "noise"), np.array([1.0, 0.0]))
     only = np.arange(80) < 40
-    parts = by_part(blend, feats, None, rows, items,
-                    {"found": rel, "missed": other, "none": sp.csr_matrix(rel.shape)}, only, k=1)
-    assert set(parts) == {"found", "missed"}  # a part no selected row has is left out
+    parts, gains = by_part(blend, feats, None, rows, items,
+                           {"found": rel, "missed": other, "none": sp.csr_matrix(rel.shape)},
+                           only, k=1)
+    assert set(parts) == {"found", "missed"} == set(gains)  # a part no row has is left out
     assert parts["found"]["good"] == pytest.approx(1.0) == parts["found"]["blend"]
     assert parts["missed"]["good"] == 0.0
+    assert gains["found"]["best"] == "good" and gains["found"]["gain"] == 0.0
+    # on the missed items the noise is the best part, and the blend (the good one) is below it
+    missed = gains["missed"]
+    assert missed["best"] == "noise" and parts["missed"]["noise"] > 0
+    assert missed["gain"] == pytest.approx(-parts["missed"]["noise"], abs=1e-4)
+
+
+def test_by_part_says_when_the_blend_is_below_a_part_beyond_noise() -> None:
+    feats, rows, items, rel = ranked_world(n_users=200)
+    noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))  # trusts the noise
+    _, gains = by_part(noisy, feats, None, rows, items, {"all": rel}, np.ones(200, bool), k=3)
+    assert gains["all"]["best"] == "good"
+    assert gains["all"]["gain"] < -gains["all"]["twice_se"] < 0
 
 
 def test_a_record_judged_on_one_user_is_strict_json() -> None:
