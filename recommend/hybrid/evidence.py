@@ -143,11 +143,12 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     terms = np.zeros((len(a), len(items)))
     dots = np.zeros(len(items))
     targets = comp.product_vectors(items).astype(np.float64)
-    for k, target in enumerate(targets):  # item by item: the same sums for any batch
-        dots[k] = float(s @ target)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            without = np.where(left > 1e-12, (dots[k] - w * (vec @ target)) / left, 0.0)
-        terms[:, k] = dots[k] / norm - without
+    apart = left > 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, target in enumerate(targets):  # item by item: the same sums for any batch
+            dots[k] = float(s @ target)
+            without = np.where(apart, (dots[k] - w * (vec @ target)) / left, 0.0)
+            terms[:, k] = dots[k] / norm - without
     return a, terms, dots / norm
 
 
