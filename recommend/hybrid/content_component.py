@@ -129,6 +129,7 @@ class ContentComponent:
         self.item_vectors_[pos] = vectors
         self.columns_ = np.full(graph.num_nodes("product"), -1, np.int64)  # graph -> index
         self.columns_[pos] = np.arange(len(pos))
+        self.in_order_ = bool(np.array_equal(self.columns_, np.arange(len(self.columns_))))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
         # kept to split a score over the user's products (recommend/hybrid/evidence.py)
@@ -144,7 +145,7 @@ class ContentComponent:
 
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
-                              np.asarray(columns, np.int64))
+                              np.asarray(columns, np.int64), self.in_order_)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the user vectors times its vector."""
