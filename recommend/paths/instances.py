@@ -155,8 +155,9 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
     """Every last hop into each of ``items``, gathered together: (the position in ``items``
     it leads into, the node it comes from, its value), item by item."""
     last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
-    pos = spans(last.indptr[items], last.indptr[items + 1])
-    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
+    lo, hi = last.indptr[items], last.indptr[items + 1]
+    pos = spans(lo, hi)
+    owner = np.repeat(np.arange(len(items)), hi - lo)  # (not a diff over every column)
     return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
@@ -167,8 +168,9 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     into each b, as (a, b, how many a per b, instance values ``first[a] * step[a, b] * hop``),
     grouped by b in the order given."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
-    count = np.diff(into.indptr)[b]
-    at = spans(into.indptr[b], into.indptr[b + 1])
+    lo, hi = into.indptr[b], into.indptr[b + 1]
+    count = hi - lo  # (not a diff over every middle node)
+    at = spans(lo, hi)
     a = into.indices[at].astype(np.int64)
     return a, b, count, values_at(first, a) * into.data[at] * np.repeat(hop, count)
 
