@@ -96,10 +96,12 @@ def top_instances_many(
             owner = np.repeat(owner[mids], count)
             middle = np.stack([a, np.repeat(b, count)], axis=1)
     out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
-        ([], float(t)) for t in totals]
-    for j in _top_per(owner, values, k):
-        nodes = (u, *map(int, middle[j]), int(items[owner[j]]))
-        out[owner[j]][0].append((nodes, float(values[j])))
+        ([], t) for t in totals.tolist()]
+    best = _top_per(owner, values, k)
+    # as Python numbers at once (the same ints and floats as one by one)
+    for o, mid, i, v in zip(owner[best].tolist(), middle[best].tolist(),
+                            items[owner[best]].tolist(), values[best].tolist(), strict=True):
+        out[o][0].append(((u, *mid, i), v))
     return out
 
 
@@ -123,7 +125,7 @@ def top_groups_many(
     sums = values_at(reach_state(steps, u), node) * hop  # what each (item, entity b) carries
     totals = np.bincount(owner, sums, len(items))
     out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
-        ([], float(t)) for t in totals]
+        ([], t) for t in totals.tolist()]
     groups = _top_per(owner, sums, k)
     if not len(groups):
         return out
@@ -134,10 +136,16 @@ def top_groups_many(
         best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     else:
         order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
-        best = order[np.r_[True, group_of[order][1:] != group_of[order][:-1]]]
-    for g, j in zip(group_of[best].tolist(), best.tolist(), strict=True):
-        nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
-        out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
+        ordered = group_of[order]
+        starts = np.ones(len(order), bool)  # the first of each group in that order
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        best = order[starts]
+    g = group_of[best]
+    # as Python numbers at once (the same ints and floats as one by one)
+    for o, first, mid, i, s, n in zip(owner[groups[g]].tolist(), a[best].tolist(),
+                                      b[g].tolist(), items[owner[groups[g]]].tolist(),
+                                      sums[groups[g]].tolist(), sizes[g].tolist(), strict=True):
+        out[o][0].append(((u, first, mid, i), s, n))
     return out
 
 
@@ -181,7 +189,8 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     pos = np.flatnonzero(values > 0)
     # one float key orders by owner, then value (scaled to at most 1); a stable sort keeps
     # ties in position order
-    key = 2.0 * owner[pos] - values[pos] / values[pos].max(initial=1.0)
+    positive = values[pos]
+    key = 2.0 * owner[pos] - positive / positive.max(initial=1.0)
     pos = pos[np.argsort(key, kind="stable")]
     group = owner[pos]
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
