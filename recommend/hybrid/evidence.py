@@ -99,7 +99,9 @@ def component_evidence(
             total = float(t[pos].sum())
             if name == "content":
                 total = max(total, float(scores[col]))
-            links = tuple((int(products[a]), float(t[a] / total)) for a in order)
+            # (the same ints and quotients as taken one by one)
+            links = tuple(zip(products[order].tolist(), (t[order] / total).tolist(),
+                              strict=True))
             out[j].append(Evidence(name, float(share[j]), links, relation))
     return out
 
