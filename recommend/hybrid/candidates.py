@@ -110,14 +110,12 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int) -> np.n
                 else (np.count_nonzero(valid, axis=1) <= take).all()):
             chosen |= valid
             continue
-        # the negated scores, +inf where not valid, made in one pass
-        negated = np.negative(s, out=np.full(s.shape, np.inf, np.result_type(s, np.inf)),
-                              where=valid)
+        masked = np.where(valid, s, -np.inf)
         if take < n_items:
-            top = np.argpartition(negated, take - 1, axis=1)[:, :take]
+            top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
         else:
             top = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
-        ok = np.isfinite(np.take_along_axis(negated, top, axis=1))
+        ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
         r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
         chosen[r[ok], top[ok]] = True
     return chosen
