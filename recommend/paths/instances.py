@@ -174,13 +174,35 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
     hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
     into each b, as (a, b, how many a per b, instance values ``first[a] * step[a, b] * hop``),
-    grouped by b in the order given."""
+    grouped by b in the order given, each b's by a (as ``step``'s columns hold them).
+
+    Read from whichever side is smaller: the columns of the b (a category's every product) or
+    the rows of the user's own a (their few products). An a the user's row lacks carries 0,
+    so both give the same positive instances in the same order."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
     lo, hi = into.indptr[b], into.indptr[b + 1]
-    count = hi - lo  # (not a diff over every middle node)
-    at = spans(lo, hi)
-    a = into.indices[at].astype(np.int64)
-    return a, b, count, values_at(first, a) * into.data[at] * np.repeat(hop, count)
+    mine = np.unique(first[0])  # the user's a, sorted
+    if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
+        a, data, count = _from_rows(step, mine, b)
+    else:
+        count = hi - lo  # (not a diff over every middle node)
+        at = spans(lo, hi)
+        a, data = into.indices[at].astype(np.int64), into.data[at]
+    return a, b, count, values_at(first, a) * data * np.repeat(hop, count)
+
+
+def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of ``step`` in sorted distinct ``rows`` and each column of ``b`` (in the
+    order given, a column's by row): their rows, values and how many per b."""
+    lo, hi = step.indptr[rows], step.indptr[rows + 1]
+    pos = spans(lo, hi)
+    order = np.argsort(step.indices[pos], kind="stable")  # by column, then row
+    cols = step.indices[pos][order]
+    start, end = np.searchsorted(cols, b, "left"), np.searchsorted(cols, b, "right")
+    at = order[spans(start, end)]
+    return (np.repeat(rows, hi - lo)[at].astype(np.int64), step.data[pos][at],
+            end - start)
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
