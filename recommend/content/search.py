@@ -45,7 +45,9 @@ class SearchedScores:
     candidates); ``item_vectors`` (products x dim) the product vectors by product index
     (zero rows for products outside the index) and ``position`` each product's row in
     ``index`` (-1: not indexed). ``columns`` are the product indices the batch ranks:
-    :meth:`top` and :meth:`at` speak of positions in it.
+    :meth:`top` and :meth:`at` speak of positions in it. ``in_order``: every product is
+    indexed, at its own index (``position`` is the identity), so a batch ranking every
+    product has columns, products and index rows alike.
     """
 
     index: ContentIndex
@@ -53,6 +55,7 @@ class SearchedScores:
     item_vectors: np.ndarray
     position: np.ndarray
     columns: np.ndarray
+    in_order: bool = False
 
     def top(self, allowed: np.ndarray, n: int) -> np.ndarray:
         """(rows x columns) mask: each row's ``n`` best ``allowed`` columns whose score is not 0.
@@ -61,20 +64,30 @@ class SearchedScores:
         """
         n_rows, n_cols = allowed.shape
         chosen = np.zeros((n_rows, n_cols), bool)
-        pos = self.position[self.columns]
-        indexed = np.flatnonzero(pos >= 0)
-        if n_rows == 0 or len(indexed) == 0 or len(self.index) == 0:
+        # every product ranked, each at its own index row: columns are index rows
+        direct = self.in_order and n_cols == len(self.index)
+        if direct:
+            may = allowed
+        else:
+            pos = self.position[self.columns]
+            indexed = np.flatnonzero(pos >= 0)
+            if n_rows == 0 or len(indexed) == 0 or len(self.index) == 0:
+                return chosen
+            may = np.zeros((n_rows, len(self.index)), bool)
+            may[:, pos[indexed]] = allowed[:, indexed]
+        if n_rows == 0 or len(self.index) == 0:
             return chosen
-        may = np.zeros((n_rows, len(self.index)), bool)
-        may[:, pos[indexed]] = allowed[:, indexed]
         # one user (a request): through the index's half-precision copy, the same products
         half = None if n_rows != 1 else half_search(self.index, self.users[0], n, may[0])
         found = (half[None, :] if half is not None
                  else self.index.search(self.users, min(n, len(self.index)), allowed=may).indices)
-        column_of = np.full(len(self.index), -1, np.int64)
-        column_of[pos[indexed]] = indexed
         rows, slots = np.nonzero(found >= 0)
-        cols = column_of[found[rows, slots]]
+        if direct:
+            cols = found[rows, slots]
+        else:
+            column_of = np.full(len(self.index), -1, np.int64)
+            column_of[pos[indexed]] = indexed
+            cols = column_of[found[rows, slots]]
         score = self.at(rows, cols)
         ok = (score != 0) & np.isfinite(score)
         chosen[rows[ok], cols[ok]] = True

@@ -59,6 +59,13 @@ class Candidates:
         return np.searchsorted(self.rows, np.arange(self.n_rows + 1))
 
 
+def take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``block[:, columns]`` for the sorted distinct ``columns`` a batch ranks
+    (:meth:`recommend.hybrid.model.HybridModel.rank`): ``block`` itself when they are all
+    of its columns (as many as it has), with no gathered copy."""
+    return block if len(columns) == block.shape[1] else block[:, columns]
+
+
 def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,
            force: np.ndarray | None = None, extra: np.ndarray | None = None) -> Candidates:
     """Union of each component's top ``n`` allowed items with a non-zero score, per row.

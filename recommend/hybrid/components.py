@@ -29,6 +29,7 @@ from kg.interactions import (
     relation_matrix,
     seen_matrix,
 )
+from recommend.hybrid.candidates import take_columns
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -212,6 +213,7 @@ class CfComponent:
         self.n_items = graph.num_nodes("product")
         self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
         self.col_of_[self.columns_] = np.arange(len(self.columns_))
+        self.sorted_columns_ = bool((np.diff(self.columns_) > 0).all())
         hist = history_matrix(graph, self.recency_tau)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
@@ -247,7 +249,10 @@ class CfComponent:
         columns asked for (no row over the whole catalogue)."""
         out = np.zeros((len(users), len(columns)))
         known = users < self.history_.shape[0]
-        if known.any():
+        if known.all() and len(columns) == self.n_items and self.sorted_columns_:
+            # (a request) every product: the block goes straight to the model's columns
+            out[:, self.columns_] = self._block(users)
+        elif known.any():
             cols = self.col_of_[columns]
             has = np.flatnonzero(cols >= 0)
             out[np.ix_(known, has)] = self._block(users[known])[:, cols[has]]
@@ -376,7 +381,7 @@ class PopularityComponent:
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return np.repeat(self.popularity_[None, columns], len(users), axis=0)
+        return np.repeat(take_columns(self.popularity_[None], columns), len(users), axis=0)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """The product's popularity, for every user alike."""

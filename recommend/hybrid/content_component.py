@@ -129,6 +129,7 @@ class ContentComponent:
         self.item_vectors_[pos] = vectors
         self.columns_ = np.full(graph.num_nodes("product"), -1, np.int64)  # graph -> index
         self.columns_[pos] = np.arange(len(pos))
+        self.in_order_ = bool(np.array_equal(self.columns_, np.arange(len(self.columns_))))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
         self.user_vectors_ = uv.matrix
         # kept to split a score over the user's products (recommend/hybrid/evidence.py)
@@ -144,7 +145,7 @@ class ContentComponent:
 
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
-                              np.asarray(columns, np.int64))
+                              np.asarray(columns, np.int64), self.in_order_)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the user vectors times its vector."""
@@ -156,10 +157,12 @@ class ContentComponent:
     def profile(self, u: int) -> tuple[np.ndarray, np.ndarray] | None:
         """User ``u``'s content profile: the products (graph indices) whose vectors it sums and
         their weights (None: a user unknown to the graph)."""
-        if u >= self.user_weights_.shape[0]:
+        weights = self.user_weights_
+        if u >= weights.shape[0]:
             return None
-        row = self.user_weights_[u]
-        return self.index_products_[row.indices], row.data
+        # straight from the CSR arrays (scipy's row slicing copies and checks at ~50x the cost)
+        lo, hi = weights.indptr[u], weights.indptr[u + 1]
+        return self.index_products_[weights.indices[lo:hi]], weights.data[lo:hi].copy()
 
     def product_vectors(self, items: np.ndarray) -> np.ndarray:
         """The content vectors of graph product indices ``items`` (zero: no text, or a

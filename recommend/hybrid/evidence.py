@@ -99,7 +99,9 @@ def component_evidence(
             total = float(t[pos].sum())
             if name == "content":
                 total = max(total, float(scores[col]))
-            links = tuple((int(products[a]), float(t[a] / total)) for a in order)
+            # (the same ints and quotients as taken one by one)
+            links = tuple(zip(products[order].tolist(), (t[order] / total).tolist(),
+                              strict=True))
             out[j].append(Evidence(name, float(share[j]), links, relation))
     return out
 
@@ -143,11 +145,12 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     terms = np.zeros((len(a), len(items)))
     dots = np.zeros(len(items))
     targets = comp.product_vectors(items).astype(np.float64)
-    for k, target in enumerate(targets):  # item by item: the same sums for any batch
-        dots[k] = float(s @ target)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            without = np.where(left > 1e-12, (dots[k] - w * (vec @ target)) / left, 0.0)
-        terms[:, k] = dots[k] / norm - without
+    apart = left > 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, target in enumerate(targets):  # item by item: the same sums for any batch
+            dots[k] = float(s @ target)
+            without = np.where(apart, (dots[k] - w * (vec @ target)) / left, 0.0)
+            terms[:, k] = dots[k] / norm - without
     return a, terms, dots / norm
 
 

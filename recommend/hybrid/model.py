@@ -19,7 +19,7 @@ import numpy as np
 from kg.atomic import atomic_write_json
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, top_k_rows
-from recommend.hybrid.candidates import Candidates, gather
+from recommend.hybrid.candidates import Candidates, gather, take_columns
 from recommend.hybrid.cold import cold_parts
 from recommend.hybrid.component import Component, component_type
 from recommend.hybrid.config import HybridConfig
@@ -81,14 +81,17 @@ class HybridModel:
         if force is not None:
             wanted[force[force >= 0]] = True
         cols = np.flatnonzero(wanted)
-        pos = np.full(allowed.shape[1], -1, np.int64)
-        pos[cols] = np.arange(len(cols))
         scores = {name: self.components[name].candidates(users, cols)
                   for name in self.blend.names}
-        sub = None if force is None else np.where(force >= 0, pos[np.maximum(force, 0)], -1)
-        found = gather(scores, allowed[:, cols], self.config.candidates_per_component, sub,
-                       None if extra is None else extra[:, cols])
-        cands = dataclasses.replace(found, items=cols[found.items])
+        sub = None
+        if force is not None:
+            pos = np.full(allowed.shape[1], -1, np.int64)
+            pos[cols] = np.arange(len(cols))
+            sub = np.where(force >= 0, pos[np.maximum(force, 0)], -1)
+        found = gather(scores, take_columns(allowed, cols), self.config.candidates_per_component,
+                       sub, None if extra is None else take_columns(extra, cols))
+        cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices
+                 else dataclasses.replace(found, items=cols[found.items]))
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.normalisation,
                          cands.pool)
         design = None

@@ -18,6 +18,7 @@ import numpy as np
 
 from kg.atomic import atomic_write_json
 from kg.interactions import PRODUCT_RELATIONS
+from recommend.hybrid.candidates import take_columns
 
 if TYPE_CHECKING:
     from kg.delta import GraphDelta
@@ -140,7 +141,7 @@ class PathComponent:
         return out
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
-        return self.scores(users)[:, columns]
+        return take_columns(self.scores(users), columns)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: each meta-path ``S1 S2 .. Sm`` pushed right to

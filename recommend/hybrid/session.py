@@ -98,10 +98,14 @@ class SessionComponent:
         if len(users) > WALKED_USERS:
             return self.scores(users)[:, columns]
         out = np.zeros((len(users), len(columns)))
+        every = len(columns) == self.n_items  # every product: written in place
         row = np.zeros(self.n_items)
         for r, u in enumerate(users.tolist()):
             if u < self.history_.shape[0]:
                 idx, val, _ = walk_on(walk_start(self.history_, u), [self.transitions_])
+                if every:
+                    out[r, idx] = val
+                    continue
                 row[idx] = val
                 out[r] = row[columns]
                 row[idx] = 0.0

@@ -96,10 +96,12 @@ def top_instances_many(
             owner = np.repeat(owner[mids], count)
             middle = np.stack([a, np.repeat(b, count)], axis=1)
     out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
-        ([], float(t)) for t in totals]
-    for j in _top_per(owner, values, k):
-        nodes = (u, *map(int, middle[j]), int(items[owner[j]]))
-        out[owner[j]][0].append((nodes, float(values[j])))
+        ([], t) for t in totals.tolist()]
+    best = _top_per(owner, values, k)
+    # as Python numbers at once (the same ints and floats as one by one)
+    for o, mid, i, v in zip(owner[best].tolist(), middle[best].tolist(),
+                            items[owner[best]].tolist(), values[best].tolist(), strict=True):
+        out[o][0].append(((u, *mid, i), v))
     return out
 
 
@@ -123,7 +125,7 @@ def top_groups_many(
     sums = values_at(reach_state(steps, u), node) * hop  # what each (item, entity b) carries
     totals = np.bincount(owner, sums, len(items))
     out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
-        ([], float(t)) for t in totals]
+        ([], t) for t in totals.tolist()]
     groups = _top_per(owner, sums, k)
     if not len(groups):
         return out
@@ -134,10 +136,16 @@ def top_groups_many(
         best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     else:
         order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
-        best = order[np.r_[True, group_of[order][1:] != group_of[order][:-1]]]
-    for g, j in zip(group_of[best].tolist(), best.tolist(), strict=True):
-        nodes = (u, int(a[j]), int(b[g]), int(items[owner[groups[g]]]))
-        out[owner[groups[g]]][0].append((nodes, float(sums[groups[g]]), int(sizes[g])))
+        ordered = group_of[order]
+        starts = np.ones(len(order), bool)  # the first of each group in that order
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        best = order[starts]
+    g = group_of[best]
+    # as Python numbers at once (the same ints and floats as one by one)
+    for o, first, mid, i, s, n in zip(owner[groups[g]].tolist(), a[best].tolist(),
+                                      b[g].tolist(), items[owner[groups[g]]].tolist(),
+                                      sums[groups[g]].tolist(), sizes[g].tolist(), strict=True):
+        out[o][0].append(((u, first, mid, i), s, n))
     return out
 
 
@@ -155,8 +163,9 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
     """Every last hop into each of ``items``, gathered together: (the position in ``items``
     it leads into, the node it comes from, its value), item by item."""
     last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
-    pos = spans(last.indptr[items], last.indptr[items + 1])
-    owner = np.repeat(np.arange(len(items)), np.diff(last.indptr)[items])
+    lo, hi = last.indptr[items], last.indptr[items + 1]
+    pos = spans(lo, hi)
+    owner = np.repeat(np.arange(len(items)), hi - lo)  # (not a diff over every column)
     return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
@@ -165,12 +174,35 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
     hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
     into each b, as (a, b, how many a per b, instance values ``first[a] * step[a, b] * hop``),
-    grouped by b in the order given."""
+    grouped by b in the order given, each b's by a (as ``step``'s columns hold them).
+
+    Read from whichever side is smaller: the columns of the b (a category's every product) or
+    the rows of the user's own a (their few products). An a the user's row lacks carries 0,
+    so both give the same positive instances in the same order."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
-    count = np.diff(into.indptr)[b]
-    at = spans(into.indptr[b], into.indptr[b + 1])
-    a = into.indices[at].astype(np.int64)
-    return a, b, count, values_at(first, a) * into.data[at] * np.repeat(hop, count)
+    lo, hi = into.indptr[b], into.indptr[b + 1]
+    mine = np.unique(first[0])  # the user's a, sorted
+    if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
+        a, data, count = _from_rows(step, mine, b)
+    else:
+        count = hi - lo  # (not a diff over every middle node)
+        at = spans(lo, hi)
+        a, data = into.indices[at].astype(np.int64), into.data[at]
+    return a, b, count, values_at(first, a) * data * np.repeat(hop, count)
+
+
+def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of ``step`` in sorted distinct ``rows`` and each column of ``b`` (in the
+    order given, a column's by row): their rows, values and how many per b."""
+    lo, hi = step.indptr[rows], step.indptr[rows + 1]
+    pos = spans(lo, hi)
+    order = np.argsort(step.indices[pos], kind="stable")  # by column, then row
+    cols = step.indices[pos][order]
+    start, end = np.searchsorted(cols, b, "left"), np.searchsorted(cols, b, "right")
+    at = order[spans(start, end)]
+    return (np.repeat(rows, hi - lo)[at].astype(np.int64), step.data[pos][at],
+            end - start)
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
@@ -179,7 +211,8 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     pos = np.flatnonzero(values > 0)
     # one float key orders by owner, then value (scaled to at most 1); a stable sort keeps
     # ties in position order
-    key = 2.0 * owner[pos] - values[pos] / values[pos].max(initial=1.0)
+    positive = values[pos]
+    key = 2.0 * owner[pos] - positive / positive.max(initial=1.0)
     pos = pos[np.argsort(key, kind="stable")]
     group = owner[pos]
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]

@@ -274,7 +274,8 @@ class GraphPathScorer:
                     # added where the walk reached (its indices are distinct): the same sums
                     # as adding the dense row, without one
                     idx, val, _ = state
-                    out[r, idx] += w * val
+                    row = out[r]  # (a view: one index array, not a row and an array)
+                    row[idx] += w * val
         return out
 
     @overload

@@ -8,7 +8,12 @@ import pytest
 from kg.graph import KnowledgeGraph
 from recommend.paths import GraphPathScorer, MetaPath, Step, fidelity_check, iter_instances
 from recommend.paths.explain import explain_paths_many
-from recommend.paths.instances import instances_as_groups, top_groups_many, top_instances_many
+from recommend.paths.instances import (
+    instances_as_groups,
+    top_groups_many,
+    top_instances_many,
+    values_at,
+)
 from recommend.paths.metapaths import step_matrices
 
 SAME_CATEGORY = MetaPath("rated>same_category", (Step("rated", "out", "product"),
@@ -112,3 +117,34 @@ def test_values_at_reads_a_walked_row_as_its_dense_form_does() -> None:
             assert np.array_equal(values_at(_first_step(m, r), nodes), dense)
     empty = (np.zeros(0, np.int64), np.zeros(0), 40)
     assert np.array_equal(values_at(empty, nodes), np.zeros(40))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_middle_instances_are_the_same_read_from_the_users_rows_or_the_columns(seed: int
+                                                                                ) -> None:
+    """The user's side (their few a) and the middle nodes' columns (every a into b) give the
+    same positive instances, in the same order, with the same values."""
+    import scipy.sparse as sp
+
+    from recommend.paths.instances import _from_rows
+
+    rng = np.random.default_rng(seed)
+    step = sp.random(60, 12, density=0.3, format="csr", random_state=seed)
+    step.data[rng.random(step.nnz) < 0.1] = 0.0  # stored zeros too
+    first = (np.sort(rng.choice(60, 7, replace=False)), rng.random(7), 60)
+    b = rng.integers(0, 12, 9)  # middle nodes, repeated ones too
+    hop = rng.random(9)
+    csc = step.tocsc()
+    lo, hi = csc.indptr[b], csc.indptr[b + 1]
+    a_all = np.concatenate([csc.indices[x:y] for x, y in zip(lo, hi, strict=True)])
+    v_all = (values_at(first, a_all) * np.concatenate([csc.data[x:y] for x, y in
+                                                      zip(lo, hi, strict=True)])
+             * np.repeat(hop, hi - lo))
+    g_all = np.repeat(np.arange(len(b)), hi - lo)
+    a, data, count = _from_rows(step, np.unique(first[0]), b)
+    v = values_at(first, a) * data * np.repeat(hop, count)
+    g = np.repeat(np.arange(len(b)), count)
+    keep_all, keep = v_all > 0, v > 0
+    assert np.array_equal(a_all[keep_all], a[keep])
+    assert np.array_equal(g_all[keep_all], g[keep])
+    assert np.array_equal(v_all[keep_all], v[keep])  # bit for bit
