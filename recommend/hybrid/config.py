@@ -31,7 +31,8 @@ _FLOATS: dict[str, tuple[float, bool, bool]] = {
     "ease_lam": (0.0, False, False), "ease_lams": (0.0, False, False),
     "cf_recency_tau": (0.0, False, True), "recency_taus": (0.0, False, True),
     "als_reg": (0.0, True, False), "als_regs": (0.0, True, False),
-    "als_alpha": (0.0, True, False), "als_offset": (0.0, True, False),
+    "als_alpha": (0.0, True, False), "als_alphas": (0.0, True, False),
+    "als_offset": (0.0, True, False),
     "tune_budget_seconds": (0.0, True, False), "session_window": (0.0, False, False),
     "session_tune_windows": (0.0, False, False), "session_recency_tau": (0.0, False, True),
     "content_half_life_days": (0.0, False, True), "grid": (0.0, True, False),
@@ -115,8 +116,9 @@ class HybridConfig:
 
     CF (:mod:`recommend.hybrid.tune`): ``cf_model="auto"`` tries the ``cf_families``, each
     at its main hyper-parameter (``knn_weightings`` x ``knn_ks``, ``ease_lams`` when
-    at most ``ease_max_items`` products have interactions, ``als_regs``), history models
-    also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``, None: unweighted),
+    at most ``ease_max_items`` products have interactions, ``als_regs`` x ``als_alphas``),
+    history models also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``,
+    None: unweighted),
     within ``tune_budget_seconds``; the winner's settings replace the fixed ones
     (``cf_model``, ``ease_lam``, ``knn_*``, ``als_*``, ``cf_recency_tau``) when it beats the
     model those fixed ones name beyond twice the standard error of the paired per-user gain.
@@ -195,10 +197,13 @@ class HybridConfig:
     als_factors: int = 64
     als_iterations: int = 15
     als_reg: float = 10.0
-    # alpha 1 and a reg grid reaching 10 to 50: at alpha 5 with reg 0.05 / 1 the demo-7 ALS
-    # ranked at NDCG@10 0.08-0.10 where reg 10 reached 0.23 (implicit's peer picks 10 too)
-    als_regs: tuple[float, ...] = (0.1, 1.0, 10.0, 50.0)
+    # the tuning tries als_regs x als_alphas: the good ALS settings lie on a ridge of reg
+    # rising with alpha (test NDCG@10, demo-7 / dense demo-53 / ML-100K random: reg 10 at
+    # alpha 0.5 0.308 / 0.340 / 0.419, reg 30 at alpha 2 0.264 / 0.387 / 0.460; reg 30 at
+    # alpha 0.5 0.119 / 0.304 / 0.411); sparse data want reg 1 (Amazon 2023 histories)
+    als_regs: tuple[float, ...] = (1.0, 10.0, 30.0)
     als_alpha: float = 1.0
+    als_alphas: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
     als_offset: float = 1.0
     tune_budget_seconds: float = 90.0
     # session

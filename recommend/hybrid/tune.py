@@ -8,7 +8,9 @@ CF families and their main hyper-parameter (:class:`~recommend.hybrid.config.Hyb
   each neighbourhood size;
 - ``ease``: EASE at each lambda, when its dense item x item matrix fits
   (``ease_max_items`` products with interactions);
-- ``als``: weighted ALS at each regularisation.
+- ``als``: weighted ALS at each regularisation and confidence scale (``als_regs`` x
+  ``als_alphas``: the good settings lie on a ridge of reg rising with alpha, and which
+  point of it wins depends on the data).
 
 History-scored models (item-kNN, EASE) also try each recency weighting of the history at
 no refitting cost. The best trial is kept only when it beats the untuned model (the
@@ -99,7 +101,9 @@ def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str
                 yield "ease", {**config.cf_params(), "lam": float(lam)}
         elif family == "als":
             for reg in config.als_regs:
-                yield "als", {**config.cf_params(), "reg": float(reg)}
+                for alpha in config.als_alphas:
+                    yield "als", {**config.cf_params(), "reg": float(reg),
+                                  "alpha": float(alpha)}
 
 
 def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
@@ -152,7 +156,7 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             if others:
                 trials[name]["by_fold"] = [round(v, 5) for v in by_fold]
             fit_seconds = 0.0
-            cfg = config.with_cf(kind, {**params, "recency_tau": tau})
+            cfg = _with_cf(config, kind, {**params, "recency_tau": tau})
             if (label, tau) == untuned:
                 plain = (name, np.concatenate(per_fold), cfg)
             if best is None or value > best[0]:
@@ -195,12 +199,18 @@ def fold_mean(values: Sequence[float]) -> float:
         return float(gmean(np.asarray(values, np.float64)))
 
 
+def _with_cf(config: HybridConfig, kind: str, params: dict[str, Any]) -> HybridConfig:
+    """``config.with_cf`` that also keeps an ALS trial's confidence scale ``alpha``."""
+    cfg = config.with_cf(kind, params)
+    return dataclasses.replace(cfg, als_alpha=params["alpha"]) if kind == "als" else cfg
+
+
 def _label(kind: str, params: dict[str, Any]) -> str:
     if kind == "itemknn":
         return f"itemknn,{params['weighting']},K={params['neighbours']}"
     if kind == "ease":
         return f"ease,lam={params['lam']:g}"
-    return f"als,reg={params['reg']:g}"
+    return f"als,reg={params['reg']:g},alpha={params['alpha']:g}"
 
 
 def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,

@@ -74,20 +74,36 @@ def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
                           target_relations=("purchased",), holdout_fraction=0.25,
                           knn_weightings=("bm25", "cosine"), knn_ks=(5,),
                           ease_lams=(1.0, 1000.0), recency_taus=(None, 1.0),
-                          als_regs=(0.1,), als_factors=4, als_iterations=3)
+                          als_regs=(0.1,), als_alphas=(1.0,), als_factors=4,
+                          als_iterations=3)
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
     tuned, comp, record = tune_cf(split, config, split.users)
     tried = {name: t["ndcg"] for name, t in record["trials"].items()}
     # 2 item-kNN x 2 taus, 2 EASE x 2 taus, 1 ALS (factors: no recency)
-    assert len(tried) == 9 and "als,reg=0.1" in tried and not record["skipped"]
+    assert len(tried) == 9 and "als,reg=0.1,alpha=1" in tried and not record["skipped"]
     best = max(tried, key=tried.get)
     assert tried[best] == pytest.approx(max(tried.values()))
     assert record["chosen"] in best and tuned.cf_model == best.split(",")[0]
     assert comp.recency_tau == tuned.cf_recency_tau
     same = {"cf_model": "auto", "ease_lam": 200.0, "cf_recency_tau": None, "als_reg": 10.0,
-            "knn_weighting": "bm25", "knn_k": 200}
+            "als_alpha": 1.0, "knn_weighting": "bm25", "knn_k": 200}
     assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
+
+
+def test_an_als_trial_keeps_its_confidence_scale() -> None:
+    g = shop(n_users=60, seed=3)
+    config = HybridConfig(components=("cf",), content_encoder="none", cf_families=("als",),
+                          target_relations=("purchased",), holdout_fraction=0.25,
+                          als_regs=(0.1, 1.0), als_alphas=(0.5, 4.0), als_factors=4,
+                          als_iterations=3)
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                          min_user_items=3, seed=0)
+    tuned, comp, record = tune_cf(split, config, split.users)
+    assert sorted(record["trials"]) == ["als,reg=0.1,alpha=0.5", "als,reg=0.1,alpha=4",
+                                        "als,reg=1,alpha=0.5", "als,reg=1,alpha=4"]
+    assert record["chosen"] == f"als,reg={tuned.als_reg:g},alpha={tuned.als_alpha:g}"
+    assert comp.model.alpha == tuned.als_alpha and comp.model.reg == tuned.als_reg
 
 
 def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> None:
@@ -123,7 +139,7 @@ def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25, min_user_items=3)
     _, comp, record = tune_cf(split, config, split.users)
     assert len(record["trials"]) == 1 and comp is not None
-    assert len(record["skipped"]) == 6 + 2 + len(config.als_regs) - 1
+    assert len(record["skipped"]) == 6 + 2 + len(config.als_regs) * len(config.als_alphas) - 1
 
 
 def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
