@@ -142,7 +142,8 @@ def summarise(name: str, res: dict[str, Any]) -> None:
             continue
         hyb = rows["hybrid"][f"NDCG@{K}"]
         parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
-        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items() if "error" not in r}
+        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()
+                if f"NDCG@{K}" in r}
         best_part = max(parts, key=parts.get)
         best_peer = max(peer, key=peer.get) if peer else None
         line = (f"{name:28s} {mode:6s} hybrid {hyb:.4f}  best part {best_part} "
