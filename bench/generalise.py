@@ -15,13 +15,14 @@ issue's size case: 2k users, 18k products, 80k posts, 75k events, no images or p
    on that cut), popularity.
 
 Nothing here is tuned per dataset: the hybrid is ``HybridConfig()``.
-Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generalise.py [--only NAME ...]``;
+Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/generalise.py [--only NAME ...] [--keep DIR]``;
 results of each dataset are merged into bench/results/generalise.json as they finish.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -142,7 +143,8 @@ def summarise(name: str, res: dict[str, Any]) -> None:
             continue
         hyb = rows["hybrid"][f"NDCG@{K}"]
         parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
-        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items() if "error" not in r}
+        peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()
+                if f"NDCG@{K}" in r}
         best_part = max(parts, key=parts.get)
         best_peer = max(peer, key=peer.get) if peer else None
         line = (f"{name:28s} {mode:6s} hybrid {hyb:.4f}  best part {best_part} "
@@ -187,6 +189,9 @@ def run_dataset(name: str, kind: str, source: str, work: Path) -> dict[str, Any]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="dataset names to run")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="build each dataset in DIR/NAME and keep it (default: a "
+                        "temporary folder, removed)")
     args = parser.parse_args()
     results = json.loads(OUT.read_text()) if OUT.is_file() else {"datasets": {}}
     names = args.only or list(DATASETS)
@@ -195,10 +200,19 @@ def main() -> int:
         if not kind.startswith("demo") and not (SHARED / source).is_dir():
             print(f"skip {name}: {SHARED / source} absent")
             continue
-        with tempfile.TemporaryDirectory(prefix="generalise-") as tmp:
-            began = time.perf_counter()
-            res = run_dataset(name, kind, source, Path(tmp))
+        with contextlib.ExitStack() as stack:
+            if args.keep is None:
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="generalise-")))
+            else:
+                work = args.keep / name
+                work.mkdir(parents=True, exist_ok=False)
+            began, load_before = time.perf_counter(), os.getloadavg()
+            res = run_dataset(name, kind, source, work)
             res["seconds"] = round(time.perf_counter() - began, 1)
+            # the 1/5/15-minute load averages as the run began and ended: runs merged from
+            # several invocations each keep the load they were measured under
+            res["load_average"] = {"began": [round(v, 2) for v in load_before],
+                                   "ended": [round(v, 2) for v in os.getloadavg()]}
         results["datasets"][name] = res
         results["load_average"] = os.getloadavg()
         results["cpu_seconds"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_utime, 1)

@@ -101,6 +101,14 @@ def validation_cut(x: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, sp.c
     return keep.astype(np.float32), val
 
 
+#: dense scores a block of users may hold (float64 cells): 2**23 is 64 MB whatever the
+#: catalogue. The whole users x products matrix at once was what killed the peers' children
+#: on Amazon Beauty (22k users x 12k products, 2.1 GB a copy, a few copies per peer: SIGKILL)
+BLOCK_CELLS = 2**23
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+
+
 def top_of(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray,
            allowed: np.ndarray) -> np.ndarray:
     """Each row's top ``K`` allowed products that ``seen`` lacks for its user."""
@@ -112,43 +120,61 @@ def top_of(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray,
     return top_k(s, K)[0]
 
 
-def peer_scores(name: str, params: dict[str, Any], x: sp.csr_matrix, users: np.ndarray
-                ) -> np.ndarray:
-    """Dense scores of ``users`` from a peer fitted on ``x``."""
+def ranked(score: Scorer, seen: sp.csr_matrix, users: np.ndarray, allowed: np.ndarray
+           ) -> np.ndarray:
+    """:func:`top_of` for ``users``, scored a block of rows at a time (:data:`BLOCK_CELLS`):
+    memory grows with the catalogue, not users x products."""
+    step = max(1, BLOCK_CELLS // max(seen.shape[1], 1))
+    blocks = [top_of(score(users[lo:lo + step]), seen, users[lo:lo + step], allowed)
+              for lo in range(0, len(users), step)]
+    return np.vstack(blocks) if blocks else np.zeros((0, min(K, seen.shape[1])), np.int64)
+
+
+def peer_scorer(name: str, params: dict[str, Any], x: sp.csr_matrix) -> Scorer:
+    """A peer fitted on ``x``: a function giving the dense scores of a block of users."""
     if name == "popularity":
         pop = np.asarray((x > 0).sum(axis=0)).ravel().astype(np.float64)
-        return np.broadcast_to(pop, (len(users), x.shape[1])).copy()
+        return lambda users: np.broadcast_to(pop, (len(users), x.shape[1]))
     if name == "EASE":
-        return _ease_scores(params["lam"], x, users)
+        return _ease_scorer(params["lam"], x)
     if name == "implicit ItemKNN":
         from implicit.nearest_neighbours import CosineRecommender
 
         knn = CosineRecommender(K=200)
         knn.fit(x, show_progress=False)
-        return (x[users] @ knn.similarity).toarray()
+        return lambda users: (x[users] @ knn.similarity).toarray()
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
     als = AlternatingLeastSquares(random_state=0, iterations=15, **params)
     with threadpool_limits(limits=1, user_api="blas"):
         als.fit(x, show_progress=False)
-    return als.user_factors[users] @ als.item_factors.T
+    return lambda users: als.user_factors[users] @ als.item_factors.T
 
 
-def _ease_scores(lam: float, x: sp.csr_matrix, users: np.ndarray) -> np.ndarray:
-    """EASE fitted on the products that have an interaction in ``x``: the others' Gram
-    rows and columns are 0 off the diagonal, so their weights (and scores) are 0 anyway; a
+def active_products(x: sp.csr_matrix) -> np.ndarray:
+    """The products that have an interaction in ``x``."""
+    return np.flatnonzero(x.getnnz(axis=0) > 0)
+
+
+def _ease_scorer(lam: float, x: sp.csr_matrix) -> Scorer:
+    """EASE fitted on the :func:`active_products` of ``x``: the others' Gram rows and
+    columns are 0 off the diagonal, so their weights (and scores) are 0 anyway; a
     catalogue of which half is never touched costs an eighth of the full fit."""
     from cf.data import Interactions
     from cf.ease import EASE
 
-    active = np.flatnonzero(x.getnnz(axis=0) > 0)
+    active = active_products(x)
     sub = x[:, active].tocsr()
     model = EASE(lam=lam, max_items=None).fit(
         Interactions(sub, np.arange(sub.shape[0]), np.arange(sub.shape[1])))
-    out = np.zeros((len(users), x.shape[1]))
-    out[:, active] = model.score_rows(users)
-    return out
+
+    def score(users: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(users), x.shape[1]))
+        out[:, active] = model.score_rows(users)
+        return out
+
+    return score
 
 
 def fit_peer(name: str, grid: list[dict[str, Any]], x: sp.csr_matrix, users: np.ndarray,
@@ -163,35 +189,47 @@ def fit_peer(name: str, grid: list[dict[str, Any]], x: sp.csr_matrix, users: np.
         inner, val = validation_cut(x)
         val_users = np.flatnonzero(np.diff(val.indptr))
         if len(val_users):
-            values = [ndcg_at_k(top_of(peer_scores(name, p, inner, val_users), inner,
-                                       val_users, allowed), val[val_users], K) for p in grid]
+            values = [ndcg_at_k(ranked(peer_scorer(name, p, inner), inner, val_users, allowed),
+                                val[val_users], K) for p in grid]
             best = grid[int(np.argmax(values))]
     began = time.perf_counter()
-    recs = top_of(peer_scores(name, best, x, users), x, users, allowed)
+    recs = ranked(peer_scorer(name, best, x), x, users, allowed)
     return {**ranking_figures(recs, relevant[users], K), "params": best,
             "seconds": round(time.perf_counter() - began, 2)}
 
 
-def peer_grids(n_items: int, budget_items: int = 20_000) -> dict[str, list[dict[str, Any]]]:
-    """Each peer's hyper-parameter grid (EASE only up to ``budget_items`` products)."""
+#: EASE's most active products: its fit holds a dense n x n float64 Gram and n x n float32
+#: weights, 4.8 GB at 20k (the build's own EASE stops at HybridConfig.ease_max_items)
+EASE_BUDGET = 20_000
+
+
+def peer_grids(n_items: int) -> dict[str, list[dict[str, Any]]]:
+    """Each peer's hyper-parameter grid (EASE only up to :data:`EASE_BUDGET` active
+    products)."""
     grids: dict[str, list[dict[str, Any]]] = {
         "implicit ItemKNN": [{}],
         "implicit ALS": [{"factors": f, "regularization": r, "alpha": a}
                          for f in (64,) for r in (0.1, 1.0, 10.0) for a in (1.0, 10.0)],
         "popularity": [{}],
     }
-    if n_items <= budget_items:
+    if n_items <= EASE_BUDGET:
         grids["EASE"] = [{"lam": lam} for lam in (10.0, 50.0, 200.0, 1000.0)]
     return grids
 
 
 def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray
           ) -> dict[str, dict[str, Any]]:
-    """Each peer's figures (module doc), or its ``error`` when its child failed."""
+    """Each peer's figures (module doc), its ``error`` when its child failed, or why it was
+    ``skipped``."""
     x = train_matrix(train_graph)
     allowed = train_graph.described("product")
+    n_active = len(active_products(x))
+    grids = peer_grids(n_active)
     out: dict[str, dict[str, Any]] = {}
-    for name, grid in peer_grids(x.shape[1]).items():
+    if "EASE" not in grids:
+        out["EASE"] = {"skipped": f"{n_active} products with interactions, above the "
+                                  f"{EASE_BUDGET} of a dense fit's memory budget"}
+    for name, grid in grids.items():
         try:
             out[name] = in_child(fit_peer, name, grid, x, users, allowed, relevant)
         except RuntimeError as exc:  # ChildDied included: the other peers still run

@@ -34,6 +34,8 @@ __all__ = ["ItemVectors", "item_vectors", "product_text", "product_texts"]
 
 #: At most this many catalogue attributes go into the text (in their given order).
 _MAX_ATTRIBUTES = 8
+#: The attribute by which a loader says the title is only the product's id.
+TITLE_FALLBACK = "title_fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,10 @@ def product_text(attrs: Mapping[str, Any]) -> str:
     'Trail Runner. Brand: Nike. Category: Shoes > Running. colour: red; waterproof. Light.'
     """
     parts: list[str] = []
-    if attrs.get("title"):
+    extra = attrs.get("attributes") or {}
+    # a loader's stand-in title (the id: ``attributes["title_fallback"]``) tells nothing:
+    # embedded, it made 105k distinct noise texts on Ciao where 600-odd category texts remain
+    if attrs.get("title") and not extra.get(TITLE_FALLBACK):
         parts.append(str(attrs["title"]).strip())
     if attrs.get("brand"):
         parts.append(f"Brand: {attrs['brand']}")
@@ -64,7 +69,7 @@ def product_text(attrs: Mapping[str, Any]) -> str:
     if categories:
         parts.append("Category: " + " > ".join(categories))
     described = []
-    for key, value in list((attrs.get("attributes") or {}).items())[:_MAX_ATTRIBUTES]:
+    for key, value in [kv for kv in extra.items() if kv[0] != TITLE_FALLBACK][:_MAX_ATTRIBUTES]:
         if value is True:
             described.append(str(key))
         elif value not in (False, None, ""):
@@ -77,7 +82,8 @@ def product_text(attrs: Mapping[str, Any]) -> str:
 
 
 def product_texts(graph: KnowledgeGraph) -> tuple[list[str], list[str]]:
-    """(product ids, texts) for every product node with a title or description.
+    """(product ids, texts) for every product node with a title or description and a
+    non-empty :func:`product_text`.
 
     Products known only from events (no catalogue entry) have nothing to embed and are left
     out: they are not in the content index, and the ranker scores them by other means.
@@ -86,8 +92,10 @@ def product_texts(graph: KnowledgeGraph) -> tuple[list[str], list[str]]:
     for pid in graph.nodes("product"):
         attrs = graph.node_attrs(pid)
         if attrs.get("title") or attrs.get("description"):
-            ids.append(pid)
-            texts.append(product_text(attrs))
+            text = product_text(attrs)
+            if text:
+                ids.append(pid)
+                texts.append(text)
     return ids, texts
 
 

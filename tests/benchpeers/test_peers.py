@@ -81,7 +81,7 @@ def test_peers_report_a_failing_peer_and_run_the_others(monkeypatch: pytest.Monk
 
 
 def test_ease_on_the_active_products_scores_as_on_all() -> None:
-    from bench.peers import peer_scores
+    from bench.peers import peer_scorer
     from cf.data import Interactions
     from cf.ease import EASE
 
@@ -92,4 +92,31 @@ def test_ease_on_the_active_products_scores_as_on_all() -> None:
     x.eliminate_zeros()
     full = EASE(lam=5.0, max_items=None).fit(
         Interactions(x, np.arange(x.shape[0]), np.arange(x.shape[1]))).score_rows(users)
-    np.testing.assert_allclose(peer_scores("EASE", {"lam": 5.0}, x, users), full, atol=1e-5)
+    np.testing.assert_allclose(peer_scorer("EASE", {"lam": 5.0}, x)(users), full, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["popularity", "EASE", "implicit ItemKNN"])
+def test_ranking_in_blocks_of_users_equals_all_at_once(name: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.peers as module
+
+    x, users, allowed, _ = _toy()
+    score = module.peer_scorer(name, {"lam": 5.0} if name == "EASE" else {}, x)
+    whole = module.top_of(score(users), x, users, allowed)
+    monkeypatch.setattr(module, "BLOCK_CELLS", 7 * x.shape[1])  # 7 users a block
+    np.testing.assert_array_equal(module.ranked(score, x, users, allowed), whole)
+
+
+def test_a_catalogue_above_the_ease_budget_skips_ease_and_says_why(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.peers as module
+
+    x, users, _, relevant = _toy()
+    monkeypatch.setattr(module, "train_matrix", lambda g: g.x)
+    monkeypatch.setattr(module, "EASE_BUDGET", 5)
+    assert "EASE" not in module.peer_grids(6) and "EASE" in module.peer_grids(5)
+    monkeypatch.setattr(module, "peer_grids", lambda n: {"popularity": [{}]}
+                        if n > module.EASE_BUDGET else {})
+    out = peers(_Graph(x), relevant, users)
+    assert "30 products with interactions, above the 5" in out["EASE"]["skipped"]
+    assert "NDCG@10" in out["popularity"]

@@ -48,3 +48,16 @@ def test_opinion_words_are_praise_not_properties(spacy_nlp):
     assert "concept:waterproof" in concepts and "concept:fit" in concepts
     assert "concept:great" not in concepts and "concept:perfect" not in concepts
     assert "concept:elegant" in concepts  # an attribute value stays, opinion or not
+
+
+def test_a_stand_in_title_is_not_parsed(spacy_nlp):
+    stand_in = {"title_fallback": "id"}
+    products = [Product("1", "Brown leather wallet", attributes=stand_in),
+                Product("2", "Brown leather wallet", description="A slim canvas bag.",
+                        attributes=stand_in),
+                Product("3", "Brown leather wallet", description="A slim canvas bag.")]
+    edges = {(e.product, e.concept) for e in product_concepts(products, nlp=spacy_nlp).edges}
+    assert not any(p == "product:1" for p, _ in edges)  # nothing but its stand-in title
+    assert ("product:2", "concept:canvas-bag") in edges
+    assert not any("leather" in c for p, c in edges if p == "product:2")
+    assert any("leather" in c for p, c in edges if p == "product:3")  # a real title is parsed

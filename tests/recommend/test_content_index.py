@@ -160,6 +160,18 @@ def test_product_text_puts_the_telling_fields_first() -> None:
     assert text.endswith("A light shell for wet hikes.") and "120" not in text
 
 
+def test_product_text_leaves_out_a_stand_in_title() -> None:
+    ciao = {"title": "Ciao product 7", "categories": ["DVDs"],
+            "attributes": {"title_fallback": "id", "other_categories": "Books"}}
+    assert product_text(ciao) == "Category: DVDs. other_categories: Books."
+    assert product_text({"title": "B00ASIN", "attributes": {"title_fallback": "asin"}}) == ""
+    graph = build_graph(Dataset(products=[
+        Product("A", "A", attributes={"title_fallback": "id"}),
+        Product("B", "B", categories=("Books",), attributes={"title_fallback": "id"})]),
+        progress=False)
+    assert product_texts(graph) == (["product:B"], ["Category: Books."])
+
+
 def test_product_texts_skip_products_known_only_from_events() -> None:
     graph = build_graph(
         Dataset(

@@ -217,3 +217,15 @@ def test_audit_finds_real_paths_and_rejects_a_made_up_edge(tmp_path) -> None:
     item = rec.recommend(users[0], 1)[0].item
     fake = ExplainedPath((users[0], item), ((users[0], "purchased", item),), "made up")
     assert not path_is_valid(rec.graph, fake)
+
+
+def test_cf_fits_try_every_family_before_any_second_setting() -> None:
+    from recommend.hybrid.tune import cf_fits
+
+    config = HybridConfig(knn_weightings=("bm25", "cosine"), knn_ks=(50, 200),
+                          ease_lams=(10.0, 200.0), als_regs=(0.1, 1.0, 10.0), als_alphas=(1.0,))
+    kinds = [kind for kind, _ in cf_fits(config, n_active=100)]
+    assert kinds == ["itemknn", "ease", "als", "itemknn", "ease", "als", "itemknn", "als",
+                     "itemknn"]
+    big = [kind for kind, _ in cf_fits(config, n_active=config.ease_max_items + 1)]
+    assert big[:2] == ["itemknn", "als"] and "ease" not in big and len(big) == 7
