@@ -18,6 +18,7 @@ Ids are kept raw (``"42"``, ``"B00X"``) in records; the knowledge graph types th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -26,6 +27,17 @@ EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 TargetType = Literal["product", "post"]
 
 AttributeValue = str | int | float | bool
+
+
+#: The product attribute by which a loader says the title is a stand-in (the product's id,
+#: or "Ciao product <id>"), with what it stands for as its value ("asin", "id").
+TITLE_FALLBACK = "title_fallback"
+
+
+def stand_in_title(attributes: Mapping[str, Any]) -> bool:
+    """Whether a product's ``attributes`` say its title is only a loader's stand-in
+    (:data:`TITLE_FALLBACK`): it tells a reader or an encoder nothing."""
+    return bool(attributes.get(TITLE_FALLBACK))
 
 
 @dataclass(frozen=True, slots=True)

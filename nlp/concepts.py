@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from kg.records import Product
+from kg.records import Product, stand_in_title
 from kg.schema import concept_id
 from nlp.catalogue_patterns import product_concept_names
 from nlp.clean import truncate
@@ -76,12 +76,6 @@ def _chunk_phrases(chunk: Span) -> list[str]:
     return [p for p in dict.fromkeys(out) if len(p) > 2 and p not in opinions]
 
 
-def stand_in_title(product: Product) -> bool:
-    """Whether the product's title is only its id, put there by a loader
-    (``attributes["title_fallback"]``)."""
-    return bool(product.attributes.get("title_fallback"))
-
-
 def product_concepts(
     products: Sequence[Product],
     *,
@@ -93,7 +87,8 @@ def product_concepts(
     """The ``about`` edges of products, from attributes and (with a parser) noun chunks.
 
     ``max_df`` applies only to catalogues of at least ``min_products_for_df`` parsed
-    products; a product with a :func:`stand_in_title` and no description is not parsed.
+    products; a product with a :func:`~kg.records.stand_in_title` and no description is not
+    parsed.
     Without a dependency parser (a blank pipeline) only attribute concepts are made.
     """
     config = config or NlpConfig()
@@ -110,10 +105,10 @@ def product_concepts(
         nlp = load_pipeline(config).nlp
     if "parser" in nlp.pipe_names:
         chunk_counts: dict[str, Counter[str]] = defaultdict(Counter)
-        # a loader's stand-in title (the id: ``attributes["title_fallback"]``) holds no noun
-        # phrase worth a concept: parsing Ciao's 105k "Ciao product <id>" took 80 s of CPU
-        parsed = [p for p in products if p.description or not stand_in_title(p)]
-        texts = [f"{'' if stand_in_title(p) else p.title}. {p.description or ''}"
+        # a loader's stand-in title (the id) holds no noun phrase worth a concept: parsing
+        # Ciao's 105k "Ciao product <id>" took 80 s of CPU
+        parsed = [p for p in products if p.description or not stand_in_title(p.attributes)]
+        texts = [f"{'' if stand_in_title(p.attributes) else p.title}. {p.description or ''}"
                  for p in parsed]
         result.truncated = sum(len(t) > config.max_text_chars for t in texts)
         texts = [truncate(t, config.max_text_chars) for t in texts]

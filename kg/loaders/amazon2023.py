@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.loaders.common import LoadResult, Rejection, read_lines
-from kg.records import Dataset, Event, Post, Product, User
+from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 #: The files of the dataset's folder, in the order they are read.
 FILES = ("training.jsonl", "validation.jsonl", "test.jsonl")
@@ -165,5 +165,5 @@ def _product(asin: str, meta: dict[str, Any]) -> Product:
         brand=brand.strip() if isinstance(brand, str) and brand.strip() else None,
         categories=(category.strip(),) if isinstance(category, str) and category.strip() else (),
         price=float(price) if numeric and math.isfinite(price) and price >= 0 else None,
-        attributes={} if has_title else {"title_fallback": "asin"},
+        attributes={} if has_title else {TITLE_FALLBACK: "asin"},
     )

@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from kg.loaders.common import LoadResult, Rejection, RelationEdges, read_lines
-from kg.records import Dataset, Event, Product, User
+from kg.records import TITLE_FALLBACK, Dataset, Event, Product, User
 
 _INDEX_LIST = re.compile(r"[\d ]*").fullmatch
 RELATIONS = ("also_bought", "also_viewed", "bought_together")
@@ -138,7 +138,7 @@ def _products(
                 title=asin,
                 brand=brand or None,
                 categories=tuple(category_names[c] for c in cats),
-                attributes={"title_fallback": "asin"},
+                attributes={TITLE_FALLBACK: "asin"},
             )
         )
     return products

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.loaders.common import LoadResult, Rejection, read_lines
-from kg.records import Dataset, Event, Post, Product, User
+from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 
 def load_amazon_reviews(src: str | Path) -> LoadResult:
@@ -76,7 +76,7 @@ def _load_file(
             users[user] = User(id=user, name=(review.get("reviewerName") or "").strip() or None)
         if asin not in products:
             products[asin] = Product(
-                id=asin, title=asin, categories=(category,), attributes={"title_fallback": "asin"}
+                id=asin, title=asin, categories=(category,), attributes={TITLE_FALLBACK: "asin"}
             )
         result.dataset.posts.append(
             Post(id=f"{stem}-{number}", author=user, text=text, ts=ts, products=(asin,))

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from kg.loaders.common import LoadResult, Rejection, read_lines
-from kg.records import Dataset, Event, Follow, Product, User
+from kg.records import TITLE_FALLBACK, Dataset, Event, Follow, Product, User
 
 _REPAIRED_NAMES = {"Ciao Caf?": "Ciao Café"}
 _RATINGS, _TRUST = "ratings.csv.gz", "trust.csv"
@@ -98,7 +98,7 @@ def _products(product: np.ndarray, category: np.ndarray, names: dict[int, str]) 
     products = []
     for p, cats in by_product.items():  # np.unique sorted the ids
         ordered = [names[c] for _, c in sorted(cats)]
-        attributes: dict[str, str | int | float | bool] = {"title_fallback": "id"}
+        attributes: dict[str, str | int | float | bool] = {TITLE_FALLBACK: "id"}
         if len(ordered) > 1:
             attributes["other_categories"] = "|".join(ordered[1:])
         products.append(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kg.records import TITLE_FALLBACK, stand_in_title
 from recommend.content.index import normalise_rows
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ __all__ = ["ItemVectors", "item_vectors", "product_text", "product_texts"]
 
 #: At most this many catalogue attributes go into the text (in their given order).
 _MAX_ATTRIBUTES = 8
-#: The attribute by which a loader says the title is only the product's id.
-TITLE_FALLBACK = "title_fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +58,9 @@ def product_text(attrs: Mapping[str, Any]) -> str:
     """
     parts: list[str] = []
     extra = attrs.get("attributes") or {}
-    # a loader's stand-in title (the id: ``attributes["title_fallback"]``) tells nothing:
-    # embedded, it made 105k distinct noise texts on Ciao where 600-odd category texts remain
-    if attrs.get("title") and not extra.get(TITLE_FALLBACK):
+    # a loader's stand-in title (the id) tells nothing: embedded, it made 105k distinct
+    # noise texts on Ciao where 600-odd category texts remain
+    if attrs.get("title") and not stand_in_title(extra):
         parts.append(str(attrs["title"]).strip())
     if attrs.get("brand"):
         parts.append(f"Brand: {attrs['brand']}")
