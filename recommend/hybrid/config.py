@@ -305,7 +305,7 @@ class HybridConfig:
         return dataclasses.replace(
             self, cf_model=kind, ease_lam=params["lam"], cf_recency_tau=params["recency_tau"],
             knn_weighting=params["weighting"], knn_k=params["neighbours"],
-            als_reg=params["reg"])
+            als_reg=params["reg"], als_alpha=params["alpha"])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists)."""

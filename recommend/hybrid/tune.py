@@ -17,8 +17,7 @@ no refitting cost. The best trial is kept only when it beats the untuned model (
 config's fixed settings) beyond noise (:func:`tune_cf`). Trials take each family's first
 setting in turn (cheapest family first), then each one's second, and so on
 (:func:`cf_fits`); once ``tune_budget_seconds`` is spent the rest are skipped and
-reported as such. Every
-trial's figure and seconds are recorded.
+reported as such. Every trial's figure and seconds are recorded.
 
 Where the build embedded product pictures, the content component's image weight is tuned the
 same way (:func:`tune_content_images`): each weight's content component alone, on the
@@ -162,7 +161,7 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             if others:
                 trials[name]["by_fold"] = [round(v, 5) for v in by_fold]
             fit_seconds = 0.0
-            cfg = _with_cf(config, kind, {**params, "recency_tau": tau})
+            cfg = config.with_cf(kind, {**params, "recency_tau": tau})
             if (label, tau) == untuned:
                 plain = (name, np.concatenate(per_fold), cfg)
             if best is None or value > best[0]:
@@ -203,12 +202,6 @@ def fold_mean(values: Sequence[float]) -> float:
 
     with np.errstate(divide="ignore"):
         return float(gmean(np.asarray(values, np.float64)))
-
-
-def _with_cf(config: HybridConfig, kind: str, params: dict[str, Any]) -> HybridConfig:
-    """``config.with_cf`` that also keeps an ALS trial's confidence scale ``alpha``."""
-    cfg = config.with_cf(kind, params)
-    return dataclasses.replace(cfg, als_alpha=params["alpha"]) if kind == "als" else cfg
 
 
 def _label(kind: str, params: dict[str, Any]) -> str:
