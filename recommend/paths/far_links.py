@@ -94,9 +94,7 @@ def followee_post_link(graph: KnowledgeGraph, user: str, item: str) -> Found | N
     """``user -follows-> F -act-> post -mentions-> E <-rel- item`` for a brand, category or
     concept E of the item (in that order, then by id), a followee F (by id) and their
     strongest public act on a post mentioning E (then the first post by id), or None."""
-    acts = [(f, k, nb.indices) for f in _out(graph, user, "follows", "user:")
-            for k, act in enumerate(POST_ACTS)
-            for nb in graph.neighbor_indices(f, act) if nb.node_type == "post"]
+    acts = _followee_posts(graph, user)
     if not acts:
         return None
     for rel, node_type, _ in ATTRIBUTES:
@@ -106,7 +104,8 @@ def followee_post_link(graph: KnowledgeGraph, user: str, item: str) -> Found | N
             if not posts:
                 continue
             about = np.concatenate(posts)
-            hits = sorted((f, k, graph.node_id("post", int(q))) for f, k, mine in acts
+            hits = sorted((f, POST_ACTS.index(act), graph.node_id("post", int(q)))
+                          for f, act, mine in acts
                           for q in np.intersect1d(mine, about).tolist())
             if hits:
                 f, k, post = hits[0]
@@ -114,6 +113,14 @@ def followee_post_link(graph: KnowledgeGraph, user: str, item: str) -> Found | N
                         ((user, "follows", f), (f, POST_ACTS[k], post),
                          (post, "mentions", entity), (item, rel, entity)))
     return None
+
+
+def _followee_posts(graph: KnowledgeGraph, user: str) -> list[tuple[str, str, np.ndarray]]:
+    """(followee, act, post indices) of each public act on posts by each person ``user``
+    follows (followees by id, :data:`POST_ACTS` in order)."""
+    return [(f, act, nb.indices) for f in _out(graph, user, "follows", "user:")
+            for act in POST_ACTS for nb in graph.neighbor_indices(f, act)
+            if nb.node_type == "post"]
 
 
 def _products(graph: KnowledgeGraph, node: str, relation: str, direction: str) -> np.ndarray:
@@ -154,9 +161,7 @@ def _near(graph: KnowledgeGraph, user: str) -> Reach:
 def _far(graph: KnowledgeGraph, user: str) -> Reach:
     """The products mentioned by the posts people the user follows acted on in public
     (followees by id, :data:`POST_ACTS` in order, posts by index, then products by index)."""
-    pairs = [(f, act, np.sort(nb.indices)) for f in _out(graph, user, "follows", "user:")
-             for act in POST_ACTS for nb in graph.neighbor_indices(f, act)
-             if nb.node_type == "post"]
+    pairs = [(f, act, np.sort(posts)) for f, act, posts in _followee_posts(graph, user)]
     if not pairs or not has_block(graph, "post", "mentions", "product"):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), lambda k: ((), (), "", "")
     posts = np.concatenate([q for _, _, q in pairs])

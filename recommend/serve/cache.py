@@ -152,24 +152,18 @@ class ResponseCache:
                 del self._by_user[user]
 
 
+#: The fields naming a user in each dataset file a write may carry.
+USER_FIELDS = {"events.jsonl": ("user",), "follows.jsonl": ("follower", "followee"),
+               "posts.jsonl": ("author",), "users.jsonl": ("id",)}
+
+
 def concerned(files: dict[str, list[Any]], typed: Any) -> tuple[set[str], bool]:
     """The typed users whose responses a write's records change directly, and whether it
     changes the catalogue (a product record: every response). ``files`` is a log entry's
     (dataset file name -> its JSON objects); ``typed(raw)`` types a raw user id (a value
     it refuses concerns no served user)."""
-    raw: list[Any] = []
-    for obj in files.get("events.jsonl", ()):
-        if isinstance(obj, dict):
-            raw.append(obj.get("user"))
-    for obj in files.get("follows.jsonl", ()):
-        if isinstance(obj, dict):
-            raw += [obj.get("follower"), obj.get("followee")]
-    for obj in files.get("posts.jsonl", ()):
-        if isinstance(obj, dict):
-            raw.append(obj.get("author"))
-    for obj in files.get("users.jsonl", ()):
-        if isinstance(obj, dict):
-            raw.append(obj.get("id"))
+    raw = [obj.get(name) for file, names in USER_FIELDS.items()
+           for obj in files.get(file, ()) if isinstance(obj, dict) for name in names]
     users = set()
     for value in raw:
         try:
