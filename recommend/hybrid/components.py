@@ -213,7 +213,6 @@ class CfComponent:
         self.n_items = graph.num_nodes("product")
         self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
         self.col_of_[self.columns_] = np.arange(len(self.columns_))
-        self.sorted_columns_ = bool((np.diff(self.columns_) > 0).all())
         hist = history_matrix(graph, self.recency_tau)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
@@ -249,8 +248,9 @@ class CfComponent:
         columns asked for (no row over the whole catalogue)."""
         out = np.zeros((len(users), len(columns)))
         known = users < self.history_.shape[0]
-        if known.all() and len(columns) == self.n_items and self.sorted_columns_:
-            # (a request) every product: the block goes straight to the model's columns
+        if known.all() and len(columns) == self.n_items:
+            # (a request) every product (``columns`` sorted and distinct: all of them): the
+            # block goes straight to the model's columns
             out[:, self.columns_] = self._block(users)
         elif known.any():
             cols = self.col_of_[columns]
