@@ -90,16 +90,16 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
         images = read_product_images(graph, art / IMAGE_EMBEDDINGS_FILE)
         vision = loaded.manifest["stages"]["vision"]
     print(f"demo: vision stage {vision_seconds:.0f} s, {len(images)} pictured products")
-    content = ContentComponent.fit(graph, SentenceEncoder(config.embed_model),
-                                   half_life_days=config.content_half_life_days)
+    content = ContentComponent.fit(graph, SentenceEncoder(config.content.embed_model),
+                                   half_life_days=config.content.half_life_days)
     assert content is not None
     out: dict[str, Any] = {"world": vars(world), "pictured_products": len(images),
                            "indexed_products": len(content.index),
                            "vision": {k: vision[k] for k in ("clip", "images_embedded",
                                                                "heldout_accuracy")}}
     for mode in ("time", "random"):
-        split = holdout_split(graph, target_relations=config.target_relations, fraction=0.2,
-                              min_user_items=2, seed=1000, derived=config.derived_relations,
+        split = holdout_split(graph, target_relations=config.split.target_relations, fraction=0.2,
+                              min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)
         users = split.users
         relevant = split.relevant[users]
@@ -107,15 +107,16 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
         for weight in WEIGHTS:
             index = joined_index(content.index, images, weight, kind="flat")
             alone = ContentComponent(index, split.train_graph,
-                                     half_life_days=config.content_half_life_days)
+                                     half_life_days=config.content.half_life_days)
             figures = ranking_figures(alone_top_k(alone, split.train_graph, users, K),
                                       relevant, K)
             by_weight[f"{weight:g}"] = {n: round(v, 5) for n, v in figures.items()}
-        inner = holdout_split(split.train_graph, target_relations=config.target_relations,
-                              fraction=config.holdout_fraction,
-                              min_user_items=config.min_user_items, seed=config.seed,
-                              derived=config.derived_relations, mode=config.holdout_mode)
-        fit_users, _ = selection_fold(inner.users, config.selection_share, config.seed)
+        inner = holdout_split(split.train_graph, target_relations=config.split.target_relations,
+                              fraction=config.split.holdout_fraction,
+                              min_user_items=config.split.min_user_items, seed=config.seed,
+                              derived=config.split.derived_relations,
+                              mode=config.split.holdout_mode)
+        fit_users, _ = selection_fold(inner.users, config.split.selection_share, config.seed)
         _, record = tune_content_images(content, images, inner, config, fit_users)
         chosen = f"{record['chosen']:g}"
         out[mode] = {

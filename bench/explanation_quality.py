@@ -16,12 +16,12 @@ defaults of :class:`recommend.hybrid.config.HybridConfig` ("after"):
 :func:`recommend.evaluate.explanations.evaluate_explanations` on each, a check that both runs
 rank the same items with the same scores (selection never touches the ranking), and 20 sample
 explanations; ``etd_ceiling``, the ETD no selection can pass: the distinct types among every
-path of each user's top 10 that carries at least ``path_min_share`` of its item's score.
+path of each user's top 10 that carries at least ``paths.min_share`` of its item's score.
 ``without_valid_path`` lists the items shown with no valid path and what carried their score
 (:func:`missing_paths`), counting apart those shown to a user with no product history and the
 users with no stored edge at all. Both runs show the paths of every component (graph and
 social meta-path instances; cf, session, content and popularity evidence,
-:mod:`recommend.paths.reasons`), none carrying less than ``path_min_share`` of the item's
+:mod:`recommend.paths.reasons`), none carrying less than ``paths.min_share`` of the item's
 score. With ``--tune``, a small
 grid of weights is measured on other users (the validation sample) of ML-100K and Beauty,
 and the test users are measured again at the validation's best when it is not the default:
@@ -34,7 +34,6 @@ each dataset's results are merged into bench/results/explanation_quality.json as
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import os
@@ -60,9 +59,9 @@ SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "
 OUT = ROOT / "bench" / "results" / "explanation_quality.json"
 K = 10
 DATASETS = ("amazon-beauty", "ml-100k", "demo-7", "demo-8", "demo-9")
-WEIGHTS = ("path_recency_weight", "path_specificity_weight", "path_diversity_weight")
-GRID = {"path_recency_weight": (1.0, 2.0), "path_specificity_weight": (0.0, 0.5),
-        "path_diversity_weight": (0.5, 1.0, 2.0)}
+WEIGHTS = ("recency_weight", "specificity_weight", "diversity_weight")  # HybridConfig.paths
+GRID = {"recency_weight": (1.0, 2.0), "specificity_weight": (0.0, 0.5),
+        "diversity_weight": (0.5, 1.0, 2.0)}
 PUBLISHED = {"PGPR top-10 on ML-1M": {"LIR": 0.489, "SEP": 0.564, "ETD": 0.149},
              "SIGIR'22 re-ranking, alpha 0.05, ML-1M": {"LIR": 0.711, "SEP": 0.437,
                                                         "ETD": 0.273, "NDCG cost": "3%"}}
@@ -133,7 +132,7 @@ def demo(tmp: Path, seed: int) -> tuple[Any, None, list[str]]:
 
 
 def with_weights(rec, **weights: float) -> None:
-    rec.model.config = dataclasses.replace(rec.model.config, **weights)
+    rec.model.config = rec.model.config.updated(paths=weights)
 
 
 def run_lists(rec, users: list[str]) -> list[tuple[str, list]]:
@@ -158,7 +157,7 @@ def measure(rec, users: list[str], weights: dict[str, float], fidelity: bool = T
 def etd_ceiling(rec, users: list[str], every: int = 40) -> float:
     """The highest ETD any selection could reach: per user, the ETD
     (:func:`recommend.evaluate.explanations.etd`) of the types of all the paths of the top 10
-    that carry at least ``path_min_share`` (up to ``every`` per item), at most 1 (one type
+    that carry at least ``paths.min_share`` (up to ``every`` per item), at most 1 (one type
     per item's headline)."""
     from recommend.evaluate.explanations import etd, n_path_types, path_type
 
@@ -257,7 +256,7 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
     test = [users[j] for j in order[:n_users]]
     val = [users[j] for j in order[n_users:n_users + n_val]]
     off = dict.fromkeys(WEIGHTS, 0.0)
-    defaults = {w: getattr(HybridConfig(), w) for w in WEIGHTS}
+    defaults = {w: getattr(HybridConfig().paths, w) for w in WEIGHTS}
     before, lists_before = measure(rec, test, off)
     log(f"  before: {before}")
     after, lists_after = measure(rec, test, defaults)
@@ -269,8 +268,8 @@ def run(name: str, tmp: Path, n_users: int, n_val: int, do_tune: bool) -> dict[s
                for (_, a), (_, b) in zip(lists_before, lists_after, strict=True))
     ceiling = etd_ceiling(rec, test)
     log(f"  ETD ceiling (every path above the floor): {ceiling:.4f}")
-    row = {"dataset": name, "content_encoder": rec.model.config.content_encoder,
-           "path_min_share": rec.model.config.path_min_share,
+    row = {"dataset": name, "content_encoder": rec.model.config.content.encoder,
+           "path_min_share": rec.model.config.paths.min_share,
            "NDCG@10": ndcg, "ranking_unchanged_by_selection": same,
            "users_audited": len(test), "build_seconds": round(build_seconds, 1),
            "etd_ceiling": ceiling,

@@ -129,8 +129,8 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
                             log=lambda s: print(f"    [{mode}] {s}", flush=True))
     out = result.to_json()
     if result.users:  # the same split again (seeded): peers on its training interactions
-        split = holdout_split(graph, target_relations=config.target_relations, fraction=0.2,
-                              min_user_items=2, seed=1000, derived=config.derived_relations,
+        split = holdout_split(graph, target_relations=config.split.target_relations, fraction=0.2,
+                              min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)  # type: ignore[arg-type]
         out["peers"] = peers(split.train_graph, split.relevant, split.users)
     return out

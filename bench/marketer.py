@@ -142,14 +142,14 @@ def big_case(work: Path) -> dict[str, Any]:
     served = rec.model.config
     # the served weights, then the take rate off (the audience before it) and on (a = 1)
     variants = {"served": served,
-                "without_rate": dataclasses.replace(served, audience_activity_weight=0.0),
-                "with_rate": dataclasses.replace(
-                    served, audience_activity_weight=served.audience_activity_weight or 1.0)}
+                "without_rate": served.updated(audience={"activity_weight": 0.0}),
+                "with_rate": served.updated(audience={
+                    "activity_weight": served.audience.activity_weight or 1.0})}
     out: dict[str, Any] = {"users": rec.graph.num_nodes("user"),
                            "build_seconds": round(build_s, 1), "blend": rec.model.blend.kind,
                            "components": list(rec.model.blend.names),
-                           "activity_weight": served.audience_activity_weight,
-                           "category_weight": served.audience_category_weight,
+                           "activity_weight": served.audience.activity_weight,
+                           "category_weight": served.audience.category_weight,
                            # the fit's steps in seconds, the time-cut choice among them
                            "fit_seconds": rec.model.info.get("seconds"),
                            "audience_choice": rec.model.info.get("audience")}

@@ -216,10 +216,10 @@ def audience_case(name: str, kind: str, source: str, work: Path, n_products: int
     active = activity(model)
     seen = model.seen_
     config = model.config
-    b, a = config.audience_category_weight, config.audience_activity_weight
+    b, a = config.audience.category_weight, config.audience.activity_weight
     # what the build served before the time-cut choice: the validation's b, no rate
     b_before = (model.info.get("audience") or {}).get("chosen",
-                                                      HybridConfig().audience_category_weight)
+                                                      HybridConfig().audience.category_weight)
     weights = {"audience": (b, a), "before_time_cut": (b_before, 0.0),
                "taste_only": (b, 0.0), "with_rate": (b, 1.0), "hybrid_only": (0.0, 0.0)}
     sweep = [(b_, a_) for b_ in sorted({0.0, b, b_before, 1.0}) for a_ in DIAGNOSTIC_A]

@@ -5,7 +5,7 @@ both), each min-max scaled over the candidates and averaged (unfitted: there is 
 label).
 
 Paths (:class:`ItemPaths`: one per query product, reused for each similar product): up to
-``max_paths`` paths of at most 3 hops through stored edges (either direction), from the
+``paths.max_paths`` paths of at most 3 hops through stored edges (either direction), from the
 query product to the similar one, found from :meth:`kg.graph.KnowledgeGraph.neighbor_indices`:
 
 - 1 hop: a product-product edge (``co_bought``, ``also_bought``, ``bought_together`` ...),
@@ -14,7 +14,7 @@ query product to the similar one, found from :meth:`kg.graph.KnowledgeGraph.neig
 - 2 hops, a shared neighbour: the rarest (fewest edges) shared brand, category, concept,
   post, product ...; never a user (what people bought, viewed or rated is shown only in
   aggregate);
-- 3 hops, only while fewer than ``max_paths`` kinds are found: query - x - y - item through a
+- 3 hops, only while fewer than ``paths.max_paths`` kinds are found: query - x - y - item through a
   neighbour x of the query that is not a user, post or segment (the query's photo depicts a
   concept the item is about; a category broader than the item's; a product co-bought with both);
 - nothing above: the shortest link of :class:`kg.links.LinkFinder` under the private link
@@ -67,7 +67,7 @@ _Found = tuple[tuple[int, ...], int, Callable[[], PathNodes]]
 def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | None = None,
                   explain: bool = True) -> list[Recommendation]:
     """The ``k`` products most like ``item_id`` (a typed id in the graph), best first, each
-    with up to ``max_paths`` (default: the model's config) paths when ``explain``."""
+    with up to ``paths.max_paths`` (default: the model's config) paths when ``explain``."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     graph = model.graph
@@ -91,15 +91,15 @@ def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | 
     from recommend.hybrid.normalise import normalise
 
     rows = {n: s[None, :] for n, s in scores.items()}
-    cands = gather(rows, described[None, :], max(model.config.candidates_per_component, k))
+    cands = gather(rows, described[None, :], max(model.config.blend.candidates_per_component, k))
     norm = normalise(cands.features, cands.rows, 1, "minmax") / len(scores)
     total = norm.sum(axis=1)
     order = np.argsort(-total, kind="stable")[:k]
-    limit = model.config.max_paths if max_paths is None else max_paths
+    limit = model.config.paths.max_paths if max_paths is None else max_paths
     if limit < 0:
         raise ValueError(f"max_paths must be at least 0, not {limit}")
     finder = (ItemPaths(graph, item_id, max_paths=limit,
-                        min_people=model.config.privacy_min_people)
+                        min_people=model.config.privacy.min_people)
               if explain and limit > 0 else None)
     out = []
     for j in order:
@@ -151,7 +151,7 @@ class ItemPaths:
         self._degrees: dict[str, np.ndarray] = {}
 
     def paths(self, item_id: str) -> list[ExplainedPath]:
-        """Up to ``max_paths`` paths from the query product to ``item_id`` (KeyError naming
+        """Up to ``paths.max_paths`` paths from the query product to ``item_id`` (KeyError naming
         it if the graph lacks it); [] when no path of at most 3 hops joins them."""
         if item_id == self.source or not item_id.startswith("product:"):
             raise ValueError(f"{item_id!r} is not a product other than {self.source!r}")

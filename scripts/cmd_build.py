@@ -103,8 +103,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        help="posts, comments and descriptions are parsed up to N characters"
                        " (default 20,000; at most 1,000,000)")
     group.add_argument("--config", type=Path, metavar="FILE",
-                       help="hybrid settings (TOML or JSON of recommend.hybrid.HybridConfig "
-                       "fields) over the defaults; the resolved config goes to the manifest")
+                       help="hybrid settings (TOML or JSON, a table per HybridConfig section:"
+                       " split, cf, session, content, blend, paths, privacy, audience) over the"
+                       " defaults; the resolved config goes to the manifest")
     group.add_argument("--sentiment-head", type=Path, metavar="MODEL",
                        help="score mention sentiment with this head file or fine-tuned folder"
                        " (from `shopgraph train-sentiment`) instead of VADER")

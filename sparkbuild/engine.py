@@ -93,11 +93,11 @@ class SparkEngine:
     def encoder(self, config: HybridConfig) -> TextEncoder | None:
         """The models stage's text encoder: on the executors for sentence-transformers,
         None (the configured in-process one) otherwise."""
-        if config.content_encoder != "sentence-transformers":
+        if config.content.encoder != "sentence-transformers":
             return None
         from sparkbuild.embed import SparkEncoder
 
-        return SparkEncoder(self.spark, config.embed_model, int8=config.embed_int8,
+        return SparkEncoder(self.spark, config.content.embed_model, int8=config.content.embed_int8,
                             on_embed=self._embedded)
 
     def _embedded(self, n: int) -> None:
@@ -124,7 +124,7 @@ class SparkEngine:
             folder = tmp / TABLES_DIR
             rows = write_graph_tables(graph, folder)
             rows.update(write_derived_tables(self.spark, folder,
-                                             min_people=config.privacy_min_people))
+                                             min_people=config.privacy.min_people))
             if self.metapath_k is not None:
                 rows.update(self._write_metapaths(graph, config, folder))
             self.report.update({
@@ -149,7 +149,7 @@ class SparkEngine:
 
         groups = PathComponent.split_metapaths(graph, Privacy.from_config(config))
         table = metapath_top_k(self.spark, graph, groups["graph"] + groups["social"],
-                               k=int(self.metapath_k or 0), normalize=config.path_normalize)
+                               k=int(self.metapath_k or 0), normalize=config.paths.normalize)
         if table is None:
             return {}
         table.write.parquet(str(folder / "metapaths"))

@@ -38,12 +38,13 @@ def small_demo_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stage (LSA content encoder): the artifact folder. Tests must not change it on disk."""
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
 
     root = tmp_path_factory.mktemp("small-demo")
     generate_demo_world(root / "data", DemoConfig(n_users=120, n_products=80, n_posts=300,
                                                   images=False))
     build_artifact(root / "data", root / "art", progress=False, rdf_store=True,
-                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[("models", model_stage(
+                       HybridConfig(content=ContentConfig(encoder="lsa"))))])
     return root / "art"

@@ -80,14 +80,14 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
 
     config = config or HybridConfig()
     say = log or (lambda _msg: None)
-    targets, record = resolve_targets(graph, config.target_relations, min_user_items)
+    targets, record = resolve_targets(graph, config.split.target_relations, min_user_items)
     if mode == "auto":  # a test is one protocol: by time when the times allow it
         times = latest_times(graph, targets)
         mode = "time" if times_usable(times, min_user_items)[0] else "random"
     say(f"cutting the test hold-out ({mode}, from {', '.join(targets)})")
     split = holdout_split(graph, target_relations=targets, fraction=fraction,
                           min_user_items=min_user_items, seed=seed + 1000,
-                          derived=config.derived_relations, mode=mode)
+                          derived=config.split.derived_relations, mode=mode)
     split.report["targets"] = record
     users = split.users
     result = Evaluation(split.report, len(users))

@@ -4,7 +4,7 @@
 validation users (each fitted on one half, measured on the other):
 
 - ``"coordinate"``: coordinate ascent on NDCG@k itself; each weight in turn is multiplied
-  by the factors of ``grid`` (0 switches a component off) and kept when NDCG improves;
+  by the factors of ``blend.grid`` (0 switches a component off) and kept when NDCG improves;
 - ``"logistic"``: a learned ranker, logistic regression of "held out" on the features
   (balanced classes), whose coefficients rank (its intercept, the same for every candidate,
   changes no ranking and is not kept);

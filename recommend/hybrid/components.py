@@ -128,11 +128,11 @@ def incremental_rows(delta: GraphDelta | None, current: Any, graph: KnowledgeGra
 
 
 def untuned_kind(config: HybridConfig, n_active: int) -> str:
-    """The CF family a config names without tuning: its ``cf_model``, and for ``"auto"``
-    EASE when at most ``ease_max_items`` products have interactions, else item-kNN."""
-    if config.cf_model != "auto":
-        return config.cf_model
-    return "ease" if n_active <= config.ease_max_items else "itemknn"
+    """The CF family a config names without tuning: its ``cf.model``, and for ``"auto"``
+    EASE when at most ``cf.ease_max_items`` products have interactions, else item-kNN."""
+    if config.cf.model != "auto":
+        return config.cf.model
+    return "ease" if n_active <= config.cf.ease_max_items else "itemknn"
 
 
 class CfComponent:
@@ -200,7 +200,7 @@ class CfComponent:
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
                    shared: FitShared) -> CfComponent | None:
-        """The configured model (``"auto"`` untuned: EASE when at most ``ease_max_items``
+        """The configured model (``"auto"`` untuned: EASE when at most ``cf.ease_max_items``
         products have interactions, else item-kNN); None on a graph without any."""
         seen = seen_matrix(graph)
         if not seen.nnz:

@@ -86,7 +86,7 @@ class ContentComponent:
         """The build's index (``shared.content``, embedded once) over ``graph``'s users."""
         if shared.content is None:
             return None
-        return cls(shared.content.index, graph, half_life_days=config.content_half_life_days,
+        return cls(shared.content.index, graph, half_life_days=config.content.half_life_days,
                    encoder=shared.content.encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
@@ -196,9 +196,9 @@ class ContentComponent:
         from recommend.hybrid.model import make_encoder
 
         encoder: TextEncoder | None = None
-        if config.content_encoder == "lsa" and (folder / LSA_FILE).is_file():
+        if config.content.encoder == "lsa" and (folder / LSA_FILE).is_file():
             encoder = LsaEncoder.load(folder)
-        elif config.content_encoder == "sentence-transformers":
+        elif config.content.encoder == "sentence-transformers":
             encoder = make_encoder(config)
         return cls(ContentIndex.load(folder), graph,
-                   half_life_days=config.content_half_life_days, encoder=encoder)
+                   half_life_days=config.content.half_life_days, encoder=encoder)

@@ -206,7 +206,7 @@ def served_paths(
 ) -> list[list[ExplainedPath]]:
     """The paths the recommender shows under ``item_ids`` for ``finder``'s user: the graph and
     social meta-path instances and the other components' evidence, chosen under the model's
-    config (``max_paths``, selection weights, ``path_min_share`` of the item's score: the sum
+    config (``paths.max_paths``, selection weights, ``paths.min_share`` of the item's score: the sum
     of its positive parts), by :func:`recommend.paths.explain.scored_paths_many`."""
     from recommend.paths.explain import scored_paths_many
     from recommend.paths.privacy import Privacy
@@ -217,14 +217,14 @@ def served_paths(
                for name in PATH_COMPONENTS if (comp := model.components.get(name)) is not None]
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     evidence = component_evidence(model, graph.index(finder.source), items, parts,
-                                  limit=config.path_pool)
+                                  limit=config.paths.pool)
     totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
     return scored_paths_many(
         graph, finder.source, item_ids, scorers,
-        max_paths=config.max_paths if max_paths is None else max_paths, finder=finder,
+        max_paths=config.paths.max_paths if max_paths is None else max_paths, finder=finder,
         influencers=influencers(), privacy=Privacy.from_config(config),
-        selection=Selection.from_config(config), pool=config.path_pool,
-        evidence=evidence, totals=totals, min_share=config.path_min_share)
+        selection=Selection.from_config(config), pool=config.paths.pool,
+        evidence=evidence, totals=totals, min_share=config.paths.min_share)
 
 
 def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_id: str,

@@ -3,14 +3,14 @@
 1. cut the validation split (:mod:`recommend.hybrid.split`: by time or at random, with
    no trace of the held-out pairs left in the training graph) and set part of its users
    apart for the final choice (:mod:`recommend.hybrid.select`). With usable timestamps
-   and ``random_fold`` (opt-in: its memory) a second fold is held out at random beside
+   and ``split.random_fold`` (opt-in: its memory) a second fold is held out at random beside
    the by-time one: a build cannot know whether it will be judged on what comes next or
    on anything, and one fold misjudged it (on ML-100K the mixed fold put the blend 2.9%
    over the CF alone where a random test put it 5% under). Each fold has its own training
    graph and component fits; only the content index is shared: it is built from the
    product texts, not from interactions, so no held-out pair reaches it;
 2. on the other users, tune the CF family and the session window (each alone, NDCG@k on
-   the first fold, or by the geometric mean over both: ``tune_folds``,
+   the first fold, or by the geometric mean over both: ``split.tune_folds``,
    :mod:`recommend.hybrid.tune`), fit every component on
    each training graph (the meta-path weights of the graph and social scorers on those
    users' held-out products of that fold), size the candidate pool for recall over both
@@ -38,7 +38,6 @@ otherwise come on top of theirs.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -96,15 +95,15 @@ def _fit_content(graph: KnowledgeGraph, config: HybridConfig,
                  encoder: TextEncoder | None) -> ContentComponent | None:
     """The content component (its index is fitted once, on the whole graph's products), or
     None when the config has none."""
-    if "content" not in config.components or config.content_encoder == "none":
+    if "content" not in config.components or config.content.encoder == "none":
         return None
     enc = encoder if encoder is not None else make_encoder(config)
     if enc is None:
         return None
-    return ContentComponent.fit(graph, enc, half_life_days=config.content_half_life_days,
-                                exact_threshold=config.content_exact_threshold,
-                                target_recall=config.content_target_recall,
-                                depth=max(config.candidate_sizes))
+    return ContentComponent.fit(graph, enc, half_life_days=config.content.half_life_days,
+                                exact_threshold=config.content.exact_threshold,
+                                target_recall=config.content.target_recall,
+                                depth=max(config.blend.candidate_sizes))
 
 
 def fit_hybrid(
@@ -137,19 +136,19 @@ def fit_hybrid(
                       validation={"note": "no user had enough interactions to validate"})
         info["seconds"] = clock.seconds()
         return HybridModel(graph, config, comps, blend, info)
-    if len(users) > config.max_fit_users:
+    if len(users) > config.split.max_fit_users:
         rng = np.random.default_rng(config.seed)
-        users = np.sort(rng.choice(users, config.max_fit_users, replace=False))
-    fit_users, select_users = selection_fold(users, config.selection_share, config.seed)
+        users = np.sort(rng.choice(users, config.split.max_fit_users, replace=False))
+    fit_users, select_users = selection_fold(users, config.split.selection_share, config.seed)
     info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
     tuned: list[dict[str, Any]] = [{} for _ in splits]
-    others = splits[1:] if config.tune_folds == "both" else []
+    others = splits[1:] if config.split.tune_folds == "both" else []
     if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
             split.train_graph).nnz:
         say("tuning the cf component")
         config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
                                                             others)
-    if "session" in config.components and config.session_tune_windows:
+    if "session" in config.components and config.session.tune_windows:
         say("tuning the session window")
         config, tuned[0]["session"], info["session_tuning"] = tune_session(
             splits[0], config, fit_users, others)
@@ -176,14 +175,15 @@ def fit_hybrid(
     # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
                             for s, t in zip(splits, trains, strict=True)])
-    size, recall = candidate_size(ranks, config.candidate_sizes, config.candidate_recall)
-    config = dataclasses.replace(config, candidates_per_component=size)
+    size, recall = candidate_size(ranks, config.blend.candidate_sizes,
+                                  config.blend.candidate_recall)
+    config = config.updated(blend={"candidates_per_component": size})
     info["candidates"] = {"per_component": size, "recall": recall}
     say("fitting the blend")
     blend, chosen = _fit_and_choose(splits, config, trains, users, select_users)
     info["selection"] = chosen
     clock.lap("fit_blend")
-    if config.audience_category_weights:
+    if config.audience.category_weights:
         say("choosing the audience's category weight")
         config, info["audience"] = tune_audience(split, config, train, blend)
         clock.lap("audience")
@@ -213,21 +213,22 @@ def fit_hybrid(
 
 def _validation_splits(graph: KnowledgeGraph, config: HybridConfig) -> list[HoldoutSplit]:
     """The validation folds, held out from the target relations
-    (:func:`recommend.hybrid.targets.resolve_targets`): the split of ``holdout_mode``, and,
-    when that one is not drawn at random and ``random_fold`` asks for it, a second one held
+    (:func:`recommend.hybrid.targets.resolve_targets`): the split of ``split.holdout_mode``, and,
+    when that one is not drawn at random and ``split.random_fold`` asks for it, a second one held
     out at random (another draw): the build cannot know whether it will be judged on what
     comes next or on anything, so it validates on both."""
-    targets, record = resolve_targets(graph, config.target_relations, config.min_user_items)
+    targets, record = resolve_targets(graph, config.split.target_relations,
+                                      config.split.min_user_items)
     folds = [holdout_split(graph, target_relations=targets,
-                           fraction=config.holdout_fraction,
-                           min_user_items=config.min_user_items, seed=config.seed,
-                           derived=config.derived_relations, mode=config.holdout_mode)]
+                           fraction=config.split.holdout_fraction,
+                           min_user_items=config.split.min_user_items, seed=config.seed,
+                           derived=config.split.derived_relations, mode=config.split.holdout_mode)]
     folds[0].report["targets"] = record
-    if config.random_fold and folds[0].mode != "random":
+    if config.split.random_fold and folds[0].mode != "random":
         folds.append(holdout_split(graph, target_relations=targets,
-                                   fraction=config.holdout_fraction,
-                                   min_user_items=config.min_user_items, seed=config.seed + 1,
-                                   derived=config.derived_relations, mode="random"))
+                                   fraction=config.split.holdout_fraction,
+                                   min_user_items=config.split.min_user_items, seed=config.seed + 1,
+                                   derived=config.split.derived_relations, mode="random"))
     return folds
 
 
@@ -240,7 +241,7 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     docstring)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
-    most = n * n_folds * len(trains[0]) * config.candidates_per_component
+    most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
     f, d, r, i = _Stacked(most), _Stacked(most), _Stacked(most), _Stacked(most)
     for j, (split, train) in enumerate(zip(splits, trains, strict=True)):
         probe = HybridModel(split.train_graph, config, train,
@@ -265,8 +266,8 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     part = fitting[r]
     names = tuple(trains[0])
     blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
-                      k=config.k, grid=config.grid, rounds=config.rounds,
-                      learned=config.learned_ranker, design=d[part], seed=config.seed,
+                      k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
+                      learned=config.blend.learned_ranker, design=d[part], seed=config.seed,
                       groups=groups)
     first = splits[0]
     newest = sp.vstack([first.latest[users] if first.latest is not None
@@ -278,12 +279,12 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     def agreed(b: Blend, keep: np.ndarray) -> Blend:
         """``b`` with order evidence at the weight both held-out parts give it (when the
         config asks for it)."""
-        if config.order_weight != "agreed":
+        if config.blend.order_weight != "agreed":
             return b
         on = keep[r]
         return order_consensus(b, f[on], r[on], i[on], rows_only(newest, keep),
-                               rows_only(earlier, keep), k=config.k, grid=config.grid,
-                               rounds=config.rounds, seed=config.seed)
+                               rows_only(earlier, keep), k=config.k, grid=config.blend.grid,
+                               rounds=config.blend.rounds, seed=config.seed)
 
     blend = agreed(blend, fitting)
     fold_names = [s.mode for s in splits]
@@ -302,8 +303,9 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     if choice != "blend":
         return single(names, choice, blend.validation), record
     if not in_sample:
-        refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k, grid=config.grid,
-                         rounds=config.rounds, seed=config.seed)
+        refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k,
+                         grid=config.blend.grid,
+                         rounds=config.blend.rounds, seed=config.seed)
         refit.validation = {n: v for n, v in blend.validation.items()
                             if n != "order_consensus"}
         blend = agreed(refit, np.ones(len(fold), bool))

@@ -88,11 +88,12 @@ class HybridModel:
             pos = np.full(allowed.shape[1], -1, np.int64)
             pos[cols] = np.arange(len(cols))
             sub = np.where(force >= 0, pos[np.maximum(force, 0)], -1)
-        found = gather(scores, take_columns(allowed, cols), self.config.candidates_per_component,
+        found = gather(scores, take_columns(allowed, cols),
+                       self.config.blend.candidates_per_component,
                        sub, None if extra is None else take_columns(extra, cols))
         cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices
                  else dataclasses.replace(found, items=cols[found.items]))
-        norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.normalisation,
+        norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.blend.normalisation,
                          cands.pool)
         design = None
         if with_design or self.blend.kind == "gbdt":
@@ -217,10 +218,11 @@ def make_encoder(config: HybridConfig, cache_dir: str | os.PathLike[str] | None 
                  ) -> TextEncoder | None:
     """The configured text encoder (unfitted for LSA), or None; sentence vectors are cached
     under ``cache_dir`` when given."""
-    if config.content_encoder == "sentence-transformers":
-        return SentenceEncoder(config.embed_model, int8=config.embed_int8,
-                               max_tokens=config.embed_max_tokens, cache_dir=cache_dir)
-    if config.content_encoder == "lsa":
-        return LsaEncoder(dim=config.lsa_dim, n_features=config.lsa_features, seed=config.seed)
+    if config.content.encoder == "sentence-transformers":
+        return SentenceEncoder(config.content.embed_model, int8=config.content.embed_int8,
+                               max_tokens=config.content.embed_max_tokens, cache_dir=cache_dir)
+    if config.content.encoder == "lsa":
+        return LsaEncoder(dim=config.content.lsa_dim, n_features=config.content.lsa_features,
+                          seed=config.seed)
     return None
 

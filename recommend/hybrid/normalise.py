@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommend.hybrid.config import Normalisation
+from recommend.hybrid.config_sections import Normalisation
 
 
 def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,

@@ -73,8 +73,8 @@ class PathComponent:
             state = shared.path_states.get(cls.name)
             return None if state is None else cls(GraphPathScorer.from_state(graph, state))
         scorer = GraphPathScorer(metapaths, seen_relations=PRODUCT_RELATIONS,
-                                 normalize=config.path_normalize, k=config.k,
-                                 max_fit_users=config.max_fit_users, random_state=config.seed)
+                                 normalize=config.paths.normalize, k=config.k,
+                                 max_fit_users=config.split.max_fit_users, random_state=config.seed)
         if shared.relevant is not None and shared.relevant.nnz:
             scorer.fit(graph, shared.relevant)
         else:
@@ -99,7 +99,7 @@ class PathComponent:
     def explained_paths(self, graph: KnowledgeGraph, user_id: str, item_ids: Sequence[str],
                         *, max_paths: int, privacy: Privacy | None = None
                         ) -> list[list[InstancePath]]:
-        """Per item, up to ``max_paths`` of its meta-path instances carrying the item's score
+        """Per item, up to ``paths.max_paths`` of its meta-path instances carrying the item's score
         for ``user_id``, largest first (none where no weighted meta-path reaches it), none
         that ``privacy`` forbids (:func:`recommend.paths.explain.explain_paths_many`)."""
         from recommend.paths.explain import explain_paths_many

@@ -71,8 +71,8 @@ class SessionComponent:
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
                    shared: FitShared) -> SessionComponent | None:
         """At the configured window, lag and recency (:meth:`fit`)."""
-        return cls.fit(graph, window=config.session_window, max_lag=config.session_max_lag,
-                       recency_tau=config.session_recency_tau)
+        return cls.fit(graph, window=config.session.window, max_lag=config.session.max_lag,
+                       recency_tau=config.session.recency_tau)
 
     def refresh(self, graph: KnowledgeGraph, delta: object = None) -> None:
         """Take the graph's current histories (products added since fitting: no transitions;
@@ -158,5 +158,5 @@ class SessionComponent:
             meta = json.loads(str(z["meta"]))
         # an artifact saved before the window was kept: its config holds the fitted one
         return cls(c, graph, recency_tau=meta["recency_tau"],
-                   window=meta.get("window", config.session_window),
-                   max_lag=meta.get("max_lag", config.session_max_lag))
+                   window=meta.get("window", config.session.window),
+                   max_lag=meta.get("max_lag", config.session.max_lag))

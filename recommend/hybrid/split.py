@@ -1,8 +1,8 @@
 """Hold-outs that mirror serving: held-out pairs, and a graph with no trace of them.
 
 The same split serves the build's validation (fitting the blend) and ``shopgraph
-evaluate`` (testing the build). For every user with at least ``min_user_items`` products
-reached through ``target_relations`` (purchases, carts, ratings), ``ceil(fraction * n)`` of
+evaluate`` (testing the build). For every user with at least ``split.min_user_items`` products
+reached through ``split.target_relations`` (purchases, carts, ratings), ``ceil(fraction * n)`` of
 those products are held out:
 
 - ``"time"``: the latest ones; ``"random"``: any; ``"mixed"``: half (rounded up) the

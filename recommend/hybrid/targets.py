@@ -6,7 +6,7 @@ clicks, only likes), or too few to validate on. Left alone, the build would then
 blend on nobody and serve fixed weights, and ``shopgraph evaluate`` would have nothing to
 score. So the relations widen, a tier at a time in the order of the schema's event weights
 (:data:`kg.schema.EVENT_WEIGHTS`), until at least ``min_users`` users have
-``min_user_items`` products reached through them: first the engagements (like, share,
+``split.min_user_items`` products reached through them: first the engagements (like, share,
 comment), then clicks, then views. The tiers accumulate, and the widest set is kept only
 where it adds eligible users; a dataset whose configured relations give enough users is
 never touched. The choice is
@@ -33,7 +33,7 @@ MIN_USERS = 20
 
 
 def eligible_users(graph: KnowledgeGraph, relations: Sequence[str], min_user_items: int) -> int:
-    """How many users reach at least ``min_user_items`` products through ``relations``."""
+    """How many users reach at least ``split.min_user_items`` products through ``relations``."""
     pairs = latest_times(graph, tuple(relations))
     counts = np.bincount(pairs.row, minlength=pairs.shape[0])
     return int((counts >= min_user_items).sum())

@@ -7,16 +7,16 @@ CF families and their main hyper-parameter (:class:`~recommend.hybrid.config.Hyb
 - ``itemknn``: item-item neighbours with implicit's weightings (BM25, cosine, TF-IDF) at
   each neighbourhood size;
 - ``ease``: EASE at each lambda, when its dense item x item matrix fits
-  (``ease_max_items`` products with interactions);
-- ``als``: weighted ALS at each regularisation and confidence scale (``als_regs`` x
-  ``als_alphas``: the good settings lie on a ridge of reg rising with alpha, and which
+  (``cf.ease_max_items`` products with interactions);
+- ``als``: weighted ALS at each regularisation and confidence scale (``cf.als_regs`` x
+  ``cf.als_alphas``: the good settings lie on a ridge of reg rising with alpha, and which
   point of it wins depends on the data).
 
 History-scored models (item-kNN, EASE) also try each recency weighting of the history at
 no refitting cost. The best trial is kept only when it beats the untuned model (the
 config's fixed settings) beyond noise (:func:`tune_cf`). Trials take each family's first
 setting in turn (cheapest family first), then each one's second, and so on
-(:func:`cf_fits`); once ``tune_budget_seconds`` is spent the rest are skipped and
+(:func:`cf_fits`); once ``cf.tune_budget_seconds`` is spent the rest are skipped and
 reported as such. Every trial's figure and seconds are recorded.
 
 Where the build embedded product pictures, the content component's image weight is tuned the
@@ -26,7 +26,6 @@ training graph.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -91,22 +90,22 @@ def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str
     first), then each family's second, and so on, so that a budget spent early still
     tried every family (on Ciao's 90k active products two item-kNN fits spent it, and ALS,
     implicit's best peer there at 8x the item-kNN's NDCG, was never tried)."""
-    if config.cf_model != "auto":
-        yield config.cf_model, config.cf_params()
+    if config.cf.model != "auto":
+        yield config.cf.model, config.cf_params()
         return
     grids: list[list[tuple[str, dict[str, Any]]]] = []
-    for family in config.cf_families:
+    for family in config.cf.families:
         if family == "itemknn":
             grids.append([("itemknn", {**config.cf_params(), "weighting": weighting,
                                        "neighbours": k})
-                          for weighting in config.knn_weightings for k in config.knn_ks])
-        elif family == "ease" and n_active <= config.ease_max_items:
+                          for weighting in config.cf.knn_weightings for k in config.cf.knn_ks])
+        elif family == "ease" and n_active <= config.cf.ease_max_items:
             grids.append([("ease", {**config.cf_params(), "lam": float(lam)})
-                          for lam in config.ease_lams])
+                          for lam in config.cf.ease_lams])
         elif family == "als":
             grids.append([("als", {**config.cf_params(), "reg": float(reg),
                                     "alpha": float(alpha)})
-                          for reg in config.als_regs for alpha in config.als_alphas])
+                          for reg in config.cf.als_regs for alpha in config.cf.als_alphas])
     for rank in range(max(map(len, grids), default=0)):
         yield from (grid[rank] for grid in grids if rank < len(grid))
 
@@ -140,13 +139,13 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
     untuned = _untuned_trial(config, active_products(split))
     for kind, params in cf_fits(config, active_products(split)):
         label = _label(kind, params)
-        if best is not None and time.perf_counter() - started > config.tune_budget_seconds:
+        if best is not None and time.perf_counter() - started > config.cf.tune_budget_seconds:
             skipped.append(label)
             continue
         began = time.perf_counter()
         fitted = [CfComponent.fit(s.train_graph, kind=kind, params=params) for s in folds]
         fit_seconds = time.perf_counter() - began
-        taus = config.recency_taus if fitted[0].scores_history else (params["recency_tau"],)
+        taus = config.cf.recency_taus if fitted[0].scores_history else (params["recency_tau"],)
         for tau in taus:
             began = time.perf_counter()
             comps = [CfComponent(f.model, s.train_graph, f.columns_, recency_tau=tau)
@@ -180,19 +179,19 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
         if not gain.mean() > margin:
             del comp  # the best trial's model, before the untuned one is refitted
             cfg = plain[2]
-            comp = CfComponent.fit(split.train_graph, kind=cfg.cf_model,
+            comp = CfComponent.fit(split.train_graph, kind=cfg.cf.model,
                                    params=cfg.cf_params())
-    record["chosen"] = _label(cfg.cf_model, cfg.cf_params())
+    record["chosen"] = _label(cfg.cf.model, cfg.cf_params())
     return cfg, comp, record
 
 
 def _untuned_trial(config: HybridConfig, n_active: int) -> tuple[str, float | None] | None:
     """(label, recency tau) of the trial that is the config's untuned CF model, or None when
-    the tuning does not try it (its family left out of ``cf_families``)."""
+    the tuning does not try it (its family left out of ``cf.families``)."""
     kind = untuned_kind(config, n_active)
-    if config.cf_model == "auto" and kind not in config.cf_families:
+    if config.cf.model == "auto" and kind not in config.cf.families:
         return None
-    return _label(kind, config.cf_params()), config.cf_recency_tau
+    return _label(kind, config.cf_params()), config.cf.recency_tau
 
 
 def fold_mean(values: Sequence[float]) -> float:
@@ -215,13 +214,13 @@ def _label(kind: str, params: dict[str, Any]) -> str:
 def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
                  others: Sequence[HoldoutSplit] = ()
                  ) -> tuple[HybridConfig, SessionComponent | None, dict[str, float]]:
-    """The session window of ``session_tune_windows`` whose component alone ranks best
+    """The session window of ``session.tune_windows`` whose component alone ranks best
     (over ``others`` too: as in :func:`tune_cf`), and that component (fitted on ``split``'s
     training graph; None if no window finds transitions)."""
     tried: dict[str, float] = {}
     best: tuple[float, HybridConfig, SessionComponent | None] = (-1.0, config, None)
-    for window in config.session_tune_windows:
-        cfg = dataclasses.replace(config, session_window=float(window))
+    for window in config.session.tune_windows:
+        cfg = config.updated(session={"window": float(window)})
         comp = SessionComponent.from_graph(split.train_graph, cfg, FitShared())
         by_fold = [alone_ndcg(comp, split, users, config.k) if comp is not None else 0.0]
         for other in others:
@@ -238,7 +237,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
                         config: HybridConfig, users: np.ndarray
                         ) -> tuple[ContentComponent, dict[str, Any]]:
     """The content component (over the full graph's index) at the image weight of
-    ``content_image_weights`` whose content alone ranks best on ``users``, and the record of
+    ``content.image_weights`` whose content alone ranks best on ``users``, and the record of
     each weight's NDCG@k.
 
     Pictures must earn their place: a weight above 0 is kept only when its paired per-user
@@ -253,7 +252,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
     record: dict[str, Any] = {"pictured_products": pictured,
                               "indexed_products": len(content.index), "trials": {},
                               "gain_over_text": {}}
-    weights = sorted(set(config.content_image_weights) | {0.0})
+    weights = sorted(set(config.content.image_weights) | {0.0})
     if not pictured or weights == [0.0] or len(users) == 0:
         record["chosen"] = 0.0
         return content, record
@@ -262,7 +261,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
     for weight in weights:
         index = joined_index(content.index, images, weight, kind="flat")  # alone: dense
         trial = ContentComponent(index, split.train_graph,
-                                 half_life_days=config.content_half_life_days)
+                                 half_life_days=config.content.half_life_days)
         recs = alone_top_k(trial, split.train_graph, users, config.k)
         per_user[weight] = ndcg_per_user(recs, relevant, config.k)
         record["trials"][f"{weight:g}"] = round(float(per_user[weight].mean()), 5)
@@ -278,9 +277,9 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
     if best == 0.0:
         return content, record
     index = joined_index(content.index, images, best,
-                         exact_threshold=config.content_exact_threshold,
-                         target_recall=config.content_target_recall,
-                         calibration_k=max(config.candidate_sizes), seed=config.seed)
+                         exact_threshold=config.content.exact_threshold,
+                         target_recall=config.content.target_recall,
+                         calibration_k=max(config.blend.candidate_sizes), seed=config.seed)
     return ContentComponent(index, split.train_graph,
-                            half_life_days=config.content_half_life_days,
+                            half_life_days=config.content.half_life_days,
                             encoder=content.encoder), record

@@ -69,7 +69,7 @@ class MarketerMixin:
                                  else "no seed users")
             users, merged = np.array([graph.index(i) for i in ids], np.int64), 0
         return find_lookalikes(graph, self.model.seen_, users, check_k(n),
-                               min_people=self.model.config.privacy_min_people, merged=merged)
+                               min_people=self.model.config.privacy.min_people, merged=merged)
 
     @reads_snapshot
     def choose_influencers(self, item: object, k: int = 5, *, audience_size: int | None = None,

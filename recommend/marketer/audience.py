@@ -22,7 +22,7 @@ several scores lower than a stranger. So the audience blends the hybrid's column
 user's activity in the product's categories (:func:`recommend.marketer.columns.category_activity`,
 min-max over the candidates): ``(1 - b) * hybrid + b * category``, the hybrid's total scaled
 to span 1 over the candidates (a common factor: its parts keep their proportions). ``b`` is
-the config's ``audience_category_weight``, which the build chooses per artifact on its own
+the config's ``audience.category_weight``, which the build chooses per artifact on its own
 validation split (:mod:`recommend.marketer.tune`), then on its time cut (below); ``b = 0`` is
 the hybrid alone.
 
@@ -32,7 +32,7 @@ u)``. So the score is ``log(taste + e) + a * log(rate + e)`` (``e`` = :data:`FLO
 taste shifted to start at 0 over the candidates), ``rate`` each user's expected number of
 takes in the coming period (:func:`recommend.marketer.propensity.take_rate`: a return model
 of their recency, frequency and age, fitted on the graph's own past; scaled to [0, 1]) and
-``a`` the config's ``audience_activity_weight`` (1: the product of the two; 0 leaves the
+``a`` the config's ``audience.activity_weight`` (1: the product of the two; 0 leaves the
 taste's order as it was). The build chooses ``a`` and ``b`` together on a time cut of its own
 graph (:mod:`recommend.marketer.cut_choice`): ``bench/marketer.py`` shows the rate helps on
 ML-100K and hurts on the demo worlds, so no fixed weight fits.
@@ -199,7 +199,7 @@ def audience_parts(model: HybridModel, i: int) -> AudienceParts:
     span = float(total.max() - total.min()) if len(total) else 0.0
     hybrid *= 1.0 / span if span > 1e-12 else 0.0
     category = _min_max(category_activity(model.graph, i), cand)
-    rate = take_rate(model.graph) if model.config.audience_activity_weight > 0 else None
+    rate = take_rate(model.graph) if model.config.audience.activity_weight > 0 else None
     return AudienceParts(hybrid, category, cand, method, rate)
 
 
@@ -207,11 +207,11 @@ def audience_scores(model: HybridModel, i: int, category_weight: float | None = 
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """Every user's item-side score of product index ``i``: (scores, parts (users x
     :func:`part_names`), candidate mask, method). Non-candidates (they have it) score -inf.
-    ``category_weight``: ``b`` (None: the one the build chose, ``audience_category_weight``
+    ``category_weight``: ``b`` (None: the one the build chose, ``audience.category_weight``
     of the model's config)."""
     config = model.config
-    b = config.audience_category_weight if category_weight is None else category_weight
-    a = config.audience_activity_weight
+    b = config.audience.category_weight if category_weight is None else category_weight
+    a = config.audience.activity_weight
     found = audience_parts(model, i)
     scores, parts = found.scores(b, a)
     method = f"{found.method}; blended with their activity in its categories, weight {b:g}"
@@ -278,7 +278,7 @@ def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[s
                    privacy: Privacy, influencers: frozenset[str]
                    ) -> tuple[list[ExplainedPath], tuple[str, ...]]:
     """The paths carrying ``item_id``'s graph and social scores for ``user_id`` that a
-    marketer may be shown (best share first, at most the config's ``max_paths``), and the
+    marketer may be shown (best share first, at most the config's ``paths.max_paths``), and the
     kinds of those withheld (module docstring)."""
     from recommend.paths.sentences import render_path
 
@@ -290,14 +290,14 @@ def marketer_paths(model: HybridModel, user_id: str, item_id: str, parts: dict[s
         if comp is None or parts.get(name, 0.0) <= 0:
             continue
         paths = comp.explained_paths(graph, user_id, [item_id],
-                                     max_paths=model.config.max_paths, privacy=privacy)[0]
+                                     max_paths=model.config.paths.max_paths, privacy=privacy)[0]
         found += [(parts[name] * p.contribution, name, p) for p in paths]
     found.sort(key=lambda e: -e[0])
     shown, withheld = [], []
     for share, name, p in found:
         if private_to_marketer(graph, user_id, p.edges, privacy, demographic):
             withheld.append(p.metapath)
-        elif len(shown) < model.config.max_paths:
+        elif len(shown) < model.config.paths.max_paths:
             text = render_path(graph, p.nodes, p.edges, influencers=influencers,
                                first_person=False)
             shown.append(ExplainedPath(p.nodes, p.edges, text, name, p.metapath, share))

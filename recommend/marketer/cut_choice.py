@@ -16,8 +16,8 @@ served blend's components on the graph before the cut with their tuned settings 
 meta-path weights already fitted (the refit recipe of :mod:`recommend.hybrid.fit`: nothing is
 tuned again; the content index, which does not depend on interactions, is shared; a linear
 blend's components of weight 0 are left out, as they add nothing to the audience), and
-judges every ``(b, a)`` of the config's grids (``audience_category_weights``,
-``audience_activity_weights``; an empty grid keeps the config's value) by its recall, at 5% of
+judges every ``(b, a)`` of the config's grids (``audience.category_weights``,
+``audience.activity_weights``; an empty grid keeps the config's value) by its recall, at 5% of
 users, of each product's takers after the cut (users known before it, pairs new after it),
 over up to ``n_products`` products with at least ``min_takers`` of them (a seeded choice;
 fewer than ``min_products`` keep the weights). The rate judged is the one the graph before
@@ -39,7 +39,6 @@ the comparison is paired. Up to ``MAX_USERS`` users the recall is exact.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +69,11 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     ``blend`` (its components refitted before the cut with ``shared``: the content component
     and the path states), and the record (module docstring)."""
     grid = _grid(config)
-    default = (config.audience_category_weight, config.audience_activity_weight)
+    default = (config.audience.category_weight, config.audience.activity_weight)
     if len(grid) < 2:
         return config, {"note": "one setting to judge: kept"}
     began = time.perf_counter()
-    cut = time_cut(graph, quantile, derived=config.derived_relations)
+    cut = time_cut(graph, quantile, derived=config.split.derived_relations)
     if cut is None:
         return config, {"note": "fewer than 2 timed takes: the weights are kept"}
     probe = _probe(cut.train, config, blend, shared)
@@ -90,8 +89,7 @@ def choose_on_cut(graph: KnowledgeGraph, config: HybridConfig, blend: Blend,
     recall, products, size = found
     chosen, best, gain, margin = pick_weights(recall, default)
     mean = {w: float(np.mean(r)) for w, r in recall.items()}
-    config = dataclasses.replace(config, audience_category_weight=chosen[0],
-                                 audience_activity_weight=chosen[1])
+    config = config.updated(audience={"category_weight": chosen[0], "activity_weight": chosen[1]})
     by_a = {f"{a:g}": round(max(m for w, m in mean.items() if w[1] == a), 4)
             for a in sorted({w[1] for w in grid})}
     top = sorted(mean, key=lambda w: -mean[w])[:10]
@@ -125,8 +123,8 @@ def pick_weights(recall: dict[Weights, list[float]], default: Weights
 def _grid(config: HybridConfig) -> list[Weights]:
     """Every (b, a) judged, each grid (or the config's value) with the config's own
     setting."""
-    bs = sorted({*config.audience_category_weights, config.audience_category_weight})
-    as_ = sorted({*config.audience_activity_weights, config.audience_activity_weight})
+    bs = sorted({*config.audience.category_weights, config.audience.category_weight})
+    as_ = sorted({*config.audience.activity_weights, config.audience.activity_weight})
     return [(b, a) for b in bs for a in as_]
 
 
@@ -238,7 +236,7 @@ def sampled_recall(scores: np.ndarray, weight: np.ndarray, taker: np.ndarray,
 
 
 def _lowest(parts: AudienceParts, grid: list[Weights]) -> np.ndarray:
-    """The candidates with the lowest taste at each ``b`` of ``grid`` with ``a`` > 0: the
+    """The candidates with the lowest taste at each ``b`` of ``blend.grid`` with ``a`` > 0: the
     rate's scores are shifted by that minimum over all candidates, so a judged sample
     keeps them to score as the whole would."""
     found = [np.where(parts.cand, parts.score(b), np.inf).argmin()

@@ -12,11 +12,11 @@ and Amazon 2018 ``0.05``. So the build chooses it on what it already holds apart
 For up to ``n_products`` products with at least ``min_takers`` held-out users (a seeded
 choice; fewer than ``min_products`` such products keep the fixed weight: a mean over a
 handful of products would choose by chance), each ``b`` of the config's
-``audience_category_weights`` ranks every candidate once (the components' columns are
+``audience.category_weights`` ranks every candidate once (the components' columns are
 computed once per product, :class:`~recommend.marketer.audience.AudienceParts`), and its
 recall of the held-out users is taken at n = 100 and n = 5% of users (each only where n is
 below the number of candidates: a list of everyone says nothing). The best mean recall
-(ties: the smaller ``b``) replaces the fixed ``audience_category_weight`` only when its paired
+(ties: the smaller ``b``) replaces the fixed ``audience.category_weight`` only when its paired
 per-product gain over it exceeds twice its standard error. The bench showed why
 (``bench/marketer.py``): with the best mean alone, Amazon 2018's 19 products chose 0.5 over
 0.3 by 0.015 of recall on validation, and its test recall@100 halved (0.47 to 0.38).
@@ -33,7 +33,6 @@ the rate, 0.40 to 0.54 with it; the bench's true time cut says the opposite).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +106,7 @@ def choose_category_weight(model: HybridModel, held_out: sp.csr_matrix,
 
 def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, Any],
                   blend: Blend) -> tuple[HybridConfig, dict[str, Any]]:
-    """``config`` with ``audience_category_weight`` chosen on the validation split for the
+    """``config`` with ``audience.category_weight`` chosen on the validation split for the
     served ``blend`` of the components ``train`` fitted on ``split``'s training graph, and
     the choice's record (the fallback of :func:`recommend.marketer.cut_choice.choose_on_cut`,
     which the build asks next). A linear blend's components of weight 0 are left out
@@ -117,8 +116,8 @@ def tune_audience(split: HoldoutSplit, config: HybridConfig, train: dict[str, An
     blend = audience_blend(blend)
     probe = HybridModel(split.train_graph, config, {n: train[n] for n in blend.names}, blend)
     chosen, record = choose_category_weight(probe, split.relevant,
-                                            config.audience_category_weights,
-                                            config.audience_category_weight, seed=config.seed)
+                                            config.audience.category_weights,
+                                            config.audience.category_weight, seed=config.seed)
     if chosen is not None:
-        config = dataclasses.replace(config, audience_category_weight=chosen)
+        config = config.updated(audience={"category_weight": chosen})
     return config, record

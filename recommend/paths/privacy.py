@@ -92,8 +92,8 @@ class Privacy:
     @classmethod
     def from_config(cls, config: Any) -> Privacy:
         """The settings of a :class:`recommend.hybrid.config.HybridConfig`
-        (``privacy_min_people``, ``privacy_demographics``)."""
-        return cls(int(config.privacy_min_people), bool(config.privacy_demographics))
+        (``privacy.min_people``, ``privacy.demographics``)."""
+        return cls(int(config.privacy.min_people), bool(config.privacy.demographics))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Which of an item's score-carrying paths to show: a utility, not just the largest share.
 
 The paths that carry an item's graph and social score are many; the shopper sees at most
-``max_paths``. Showing the largest shares alone tends to show three copies of one pattern,
+``paths.max_paths``. Showing the largest shares alone tends to show three copies of one pattern,
 resting on a purchase made years ago, through "Beauty". :func:`select_paths` chooses
 greedily, item by item in rank order, the path of largest utility
 
@@ -24,8 +24,8 @@ greedily, item by item in rank order, the path of largest utility
   path when the item is full).
 
 All weights 0 is the plain largest-share order. The weights are :class:`recommend.hybrid.
-config.HybridConfig` fields (``path_recency_weight``, ``path_specificity_weight``,
-``path_diversity_weight``), measured on a grid over validation users of ML-100K and Amazon
+config.HybridConfig` fields (``paths.recency_weight``, ``paths.specificity_weight``,
+``paths.diversity_weight``), measured on a grid over validation users of ML-100K and Amazon
 Beauty (bench/explanation_quality.py ``--tune``, objective LIR + ETD + 0.5 (1 - SEP)). On
 ML-100K the objective rose further with recency 2 (LIR 0.85 against 0.78 at 1), but it has no
 term for the share a path carries, and every step of recency weight lets a path carrying less
@@ -35,7 +35,7 @@ timestamps, so recency does nothing) preferred diversity 2 (validation ETD 0.56 
 at a small cost on ML-100K (objective 1.569 against 1.573): a candidate default not yet
 re-measured on the test users of both.
 
-The candidates are the paths carrying at least ``path_min_share`` of the item's score. On
+The candidates are the paths carrying at least ``paths.min_share`` of the item's score. On
 ML-100K (session 10's artifact) the blend gives cf ~77% of every item's score, the session ~17%
 and the graph ~6%, which its genre, decade and co-rating instances split further (an instance
 carries 0.1-0.8%); content and popularity weigh negatively. At a 2% floor only cf and session
@@ -94,8 +94,8 @@ class Selection:
     @classmethod
     def from_config(cls, config: Any) -> Selection:
         """The weights of a :class:`recommend.hybrid.config.HybridConfig`."""
-        return cls(config.path_recency_weight, config.path_specificity_weight,
-                   config.path_diversity_weight)
+        return cls(config.paths.recency_weight, config.paths.specificity_weight,
+                   config.paths.diversity_weight)
 
     @property
     def active(self) -> bool:
@@ -112,7 +112,7 @@ def select_paths(
     *,
     times: dict[tuple[str, str], float] | None = None,
 ) -> list[list[tuple[float, T, Path]]]:
-    """Per item (in rank order), up to ``max_paths`` of its ``(share, tag, path)`` candidates,
+    """Per item (in rank order), up to ``paths.max_paths`` of its ``(share, tag, path)`` candidates,
     in the order chosen (module doc); candidates with no share are dropped. ``times``: the
     user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}

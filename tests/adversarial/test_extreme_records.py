@@ -153,7 +153,7 @@ def test_a_five_user_dataset_builds_with_models(tmp_path: Path) -> None:
     """Five users (the meta-path scorer and the blend's cross-validation had no candidates or
     no users in a fold and failed with "truth value of an array is ambiguous")."""
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
@@ -175,7 +175,8 @@ def test_a_five_user_dataset_builds_with_models(tmp_path: Path) -> None:
     _write(data, "events.jsonl", [e for e in rows["events.jsonl"] if e["user"] in ids and (
         not e["target"].startswith("post:") or e["target"][5:] in post_ids)])
     stages = enrichment_stages(EnrichConfig(vision=False), progress=False)
-    stages.append(("models", model_stage(HybridConfig(content_encoder="lsa", lsa_dim=8))))
+    stages.append(("models", model_stage(
+        HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=8)))))
     manifest = build_artifact(data, tmp_path / "art", progress=False, stages=stages)
     assert manifest["records"]["rejected"] == 0
     assert "cf" in manifest["stages"]["models"]["components"]
@@ -201,12 +202,12 @@ def test_records_made_in_code_are_held_to_the_same_ranges() -> None:
 
 def test_a_dataset_without_interactions_builds_with_models(tmp_path: Path) -> None:
     """No events at all: the validation split had no edges and failed on an index."""
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
 
     _write(tmp_path / "data", "products.jsonl", [{"id": "p1", "title": "Mug"},
                                                  {"id": "p2", "title": "Cup"}])
     _write(tmp_path / "data", "users.jsonl", [{"id": "u1"}])
     manifest = build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[
-        ("models", model_stage(HybridConfig(content_encoder="lsa", lsa_dim=2)))])
+        ("models", model_stage(HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=2))))])
     assert "popularity" in manifest["stages"]["models"]["components"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nlp.config import NlpConfig
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import CfConfig, ContentConfig, HybridConfig
 from recommend.stages.config import EnrichConfig
 from scripts.cli import main
 
@@ -13,34 +13,57 @@ from scripts.cli import main
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("k", 0, "HybridConfig.k must be an integer >= 1, got 0"),
     ("seed", -1, "HybridConfig.seed must be an integer >= 0, got -1"),
-    ("lsa_dim", 2.5, "HybridConfig.lsa_dim must be an integer >= 1, got 2.5"),
-    ("ease_lam", 0.0, "HybridConfig.ease_lam must be a finite number > 0, got 0.0"),
-    ("ease_lam", float("inf"), "HybridConfig.ease_lam must be a finite number > 0, got inf"),
-    ("cf_recency_tau", -3.0, "HybridConfig.cf_recency_tau must be a finite number > 0 or "
+    ("content.lsa_dim", 2.5, "HybridConfig.content.lsa_dim must be an integer >= 1, got 2.5"),
+    ("cf.ease_lam", 0.0, "HybridConfig.cf.ease_lam must be a finite number > 0, got 0.0"),
+    ("cf.ease_lam", float("inf"), "HybridConfig.cf.ease_lam must be a finite number > 0, got inf"),
+    ("cf.recency_tau", -3.0, "HybridConfig.cf.recency_tau must be a finite number > 0 or "
                              "None, got -3.0"),
-    ("session_window", float("nan"), "HybridConfig.session_window must be a finite number > 0, "
+    ("session.window", float("nan"), "HybridConfig.session.window must be a finite number > 0, "
                                      "got nan"),
-    ("recency_taus", (None, 0.0), "HybridConfig.recency_taus must be a finite number > 0 or "
-                                  "None, got 0.0"),
-    ("grid", (0.0, -1.0), "HybridConfig.grid must be a finite number >= 0, got -1.0"),
-    ("als_reg", True, "HybridConfig.als_reg must be a finite number >= 0, got True"),
-    ("max_fit_users", 0, "HybridConfig.max_fit_users must be an integer >= 1, got 0"),
-    ("cf_model", "svd", "HybridConfig.cf_model: 'svd' is not one of ('auto', 'ease', 'als', "
+    ("cf.recency_taus", (None, 0.0), "HybridConfig.cf.recency_taus must be a finite number > 0 "
+                                     "or None, got 0.0"),
+    ("blend.grid", (0.0, -1.0), "HybridConfig.blend.grid must be a finite number >= 0, got -1.0"),
+    ("cf.als_reg", True, "HybridConfig.cf.als_reg must be a finite number >= 0, got True"),
+    ("split.max_fit_users", 0, "HybridConfig.split.max_fit_users must be an integer >= 1, got 0"),
+    ("cf.model", "svd", "HybridConfig.cf.model: 'svd' is not one of ('auto', 'ease', 'als', "
                         "'itemknn')"),
-    ("cf_families", ("ease", "knn"), "HybridConfig.cf_families: 'knn' is not one of"),
-    ("selection_share", 1.0, "HybridConfig.selection_share must be below 1"),
-    ("holdout_mode", "latest", "HybridConfig.holdout_mode: 'latest' is not one of"),
-    ("content_encoder", "bert", "HybridConfig.content_encoder: 'bert' is not one of"),
-    ("holdout_fraction", 1.0, "holdout_fraction must be in (0, 1), not 1.0"),
+    ("cf.families", ("ease", "knn"), "HybridConfig.cf.families: 'knn' is not one of"),
+    ("split.selection_share", 1.0, "HybridConfig.split.selection_share must be below 1"),
+    ("split.holdout_mode", "latest", "HybridConfig.split.holdout_mode: 'latest' is not one of"),
+    ("content.encoder", "bert", "HybridConfig.content.encoder: 'bert' is not one of"),
+    ("split.holdout_fraction", 1.0, "HybridConfig.split.holdout_fraction must be below 1, "
+                                    "got 1.0"),
+    ("split.holdout_fraction", 0.0, "HybridConfig.split.holdout_fraction must be a finite "
+                                    "number > 0"),
 ])
 def test_hybrid_config_ranges(field: str, value: object, message: str) -> None:
+    section, _, name = field.rpartition(".")
     with pytest.raises(ValueError) as caught:
-        HybridConfig(**{field: value})
+        HybridConfig().updated(**({section: {name: value}} if section else {name: value}))
     assert str(caught.value).startswith(message)
 
 
+def test_hybrid_config_names_an_unknown_key_with_its_section() -> None:
+    with pytest.raises(ValueError, match=r"unknown HybridConfig.cf keys \['lambda'\]"):
+        HybridConfig.from_dict({"cf": {"lambda": 3.0}})
+    with pytest.raises(ValueError, match=r"unknown HybridConfig keys \['colour'\]"):
+        HybridConfig.from_dict({"colour": "red"})
+
+
+def test_an_older_flat_config_loads_into_its_sections() -> None:
+    old = {"cf_model": "als", "als_regs": [1.0, 10.0], "session_window": 60.0,
+           "path_min_share": 0.02, "privacy_min_people": 7, "k": 5,
+           "audience_activity_taus": [1.0]}  # retired: dropped
+    config = HybridConfig.from_dict(old)
+    assert (config.cf.model, config.cf.als_regs, config.session.window) == ("als", (1.0, 10.0),
+                                                                             60.0)
+    assert (config.paths.min_share, config.privacy.min_people, config.k) == (0.02, 7, 5)
+    assert config.content == HybridConfig().content
+
+
 def test_hybrid_config_defaults_and_a_json_round_trip_pass() -> None:
-    config = HybridConfig(content_encoder="lsa", cf_recency_tau=None, recency_taus=(None, 5.0))
+    config = HybridConfig(content=ContentConfig(encoder="lsa"),
+                          cf=CfConfig(recency_tau=None, recency_taus=(None, 5.0)))
     assert HybridConfig.from_dict(config.to_dict()) == config
 
 

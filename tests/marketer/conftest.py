@@ -13,7 +13,7 @@ def market_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     audience's category weight fixed at 0.3 (its choice: test_audience_tune.py)."""
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import AudienceConfig, ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
     from recommend.stages import enrichment_stages
 
@@ -23,5 +23,6 @@ def market_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     profiles = [s for s in enrichment_stages(progress=False) if s[0] == "profiles"]
     build_artifact(root / "data", root / "art", progress=False,
                    stages=[*profiles, ("models", model_stage(HybridConfig(
-        content_encoder="lsa", audience_category_weight=0.3, audience_category_weights=())))])
+                       content=ContentConfig(encoder="lsa"),
+                       audience=AudienceConfig(category_weight=0.3, category_weights=()))))])
     return root / "art"

@@ -55,8 +55,8 @@ def test_audience_leaves_out_who_has_the_item_and_is_ranked(rec) -> None:
 
 def _taste_only(model):
     """``model`` with the audience's take rate off: the score is the taste's sum."""
-    return dataclasses.replace(model, config=dataclasses.replace(
-        model.config, audience_activity_weight=0.0))
+    return dataclasses.replace(
+        model, config=model.config.updated(audience={"activity_weight": 0.0}))
 
 
 def test_a_linear_blend_scores_are_the_sum_of_weighted_parts(rec) -> None:
@@ -148,7 +148,7 @@ def test_a_path_showing_the_members_purchase_is_private() -> None:
 
 
 def test_summary_shows_only_crowd_traits(rec) -> None:
-    min_people = rec.model.config.privacy_min_people
+    min_people = rec.model.config.privacy.min_people
     aud = rec.audience(rec.graph.nodes("product")[10], 60, explain=False)
     s = aud.summary
     assert s.size == 60 and s.sentences

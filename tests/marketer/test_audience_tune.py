@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -76,33 +74,32 @@ def test_tune_audience_puts_the_choice_in_the_config(model) -> None:
         return np.where(parts.cand, category_activity(model.graph, i), -np.inf)
 
     split = SimpleNamespace(train_graph=model.graph, relevant=_held_out(model, by_category))
-    config = dataclasses.replace(model.config, audience_category_weights=WEIGHTS,
-                                 audience_category_weight=0.0)
+    config = model.config.updated(audience={"category_weights": WEIGHTS, "category_weight": 0.0})
     tuned, record = tune_audience(split, config, model.components, model.blend)
-    assert tuned.audience_category_weight == record["chosen"] == 1.0
-    assert dataclasses.replace(tuned, audience_category_weight=0.0) == config
+    assert tuned.audience.category_weight == record["chosen"] == 1.0
+    assert tuned.updated(audience={"category_weight": 0.0}) == config
 
 
 def test_the_default_build_records_its_choice_and_serves_it(small_demo_artifact) -> None:
     rec = Recommender.load(small_demo_artifact)
     record = rec.model.info["audience"]
     config = rec.model.config
-    assert record.get("chosen", 0.3) == config.audience_category_weight  # 0.3: the fixed one
+    assert record.get("chosen", 0.3) == config.audience.category_weight  # 0.3: the fixed one
     assert "chosen" in record or "fixed weight is kept" in record["note"]
     item = rec.graph.nodes("product")[0]
-    assert f"weight {config.audience_category_weight:g}" in rec.audience(item, 5).method
+    assert f"weight {config.audience.category_weight:g}" in rec.audience(item, 5).method
     cut = record["time_cut"]  # then b and the rate's weight a, on the time cut
     assert "chosen" in cut or "kept" in cut["note"]
     if "chosen" in cut:
-        assert cut["chosen"] == (f"b={config.audience_category_weight:g} "
-                                 f"a={config.audience_activity_weight:g}")
+        assert cut["chosen"] == (f"b={config.audience.category_weight:g} "
+                                 f"a={config.audience.activity_weight:g}")
 
 
 def test_the_weight_must_be_a_share() -> None:
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import AudienceConfig, HybridConfig
 
-    with pytest.raises(ValueError, match="audience_category_weight"):
-        HybridConfig(audience_category_weight=1.5)
-    with pytest.raises(ValueError, match="audience_category_weight"):
-        HybridConfig(audience_category_weights=(0.0, 2.0))
-    assert dataclasses.replace(HybridConfig(), audience_category_weight=1.0)
+    with pytest.raises(ValueError, match=r"audience\.category_weight"):
+        HybridConfig(audience=AudienceConfig(category_weight=1.5))
+    with pytest.raises(ValueError, match=r"audience\.category_weight"):
+        HybridConfig(audience=AudienceConfig(category_weights=(0.0, 2.0)))
+    assert HybridConfig().updated(audience={"category_weight": 1.0})

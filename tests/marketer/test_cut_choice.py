@@ -125,13 +125,13 @@ def _shared(model) -> FitShared:
 
 
 def test_the_build_step_serves_its_choice(model) -> None:
-    config = dataclasses.replace(model.config, audience_category_weights=(0.0, 0.3),
-                                 audience_category_weight=0.3, audience_activity_weight=0.0,
-                                 audience_activity_weights=(0.0, 1.0))
+    config = model.config.updated(audience={
+        "category_weights": (0.0, 0.3), "category_weight": 0.3, "activity_weight": 0.0,
+        "activity_weights": (0.0, 1.0)})
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model),
                                   min_products=3, min_takers=2)
     assert "chosen" in record, record
-    served = (tuned.audience_category_weight, tuned.audience_activity_weight)
+    served = (tuned.audience.category_weight, tuned.audience.activity_weight)
     assert served[0] in (0.0, 0.3) and served[1] in (0.0, 1.0)
     assert record["chosen"] == f"b={served[0]:g} a={served[1]:g}"
     if record["gain_over_default"] <= record["two_standard_errors"]:
@@ -139,13 +139,12 @@ def test_the_build_step_serves_its_choice(model) -> None:
     assert record["recall"]["chosen"] >= record["recall"]["default"]
     assert len(record["recall"]["top"]) == 4  # 2 b x 2 a, in one pass
     assert record["rate_before_cut"]["cut"] < record["cut"]  # the probe's own return model
-    assert dataclasses.replace(tuned, audience_category_weight=0.3,
-                               audience_activity_weight=0.0) == config
+    assert tuned.updated(audience={"category_weight": 0.3, "activity_weight": 0.0}) == config
 
 
 def test_one_setting_is_kept_without_a_cut(model) -> None:
-    config = dataclasses.replace(model.config, audience_category_weights=(),
-                                 audience_activity_weights=(), audience_activity_weight=0.0)
+    config = model.config.updated(audience={
+        "category_weights": (), "activity_weights": (), "activity_weight": 0.0})
     tuned, record = choose_on_cut(model.graph, config, model.blend, _shared(model))
     assert "one setting" in record["note"] and tuned == config
 

@@ -60,7 +60,7 @@ def test_lookalikes_of_a_segment_come_from_it(rec) -> None:
     share = len(got & set(inside.tolist())) / len(got)
     assert share > 2 * len(inside) / g.num_nodes("user")
     assert any(a.node == g.node_id("segment", j) for a, _ in found.shared)
-    min_people = rec.model.config.privacy_min_people
+    min_people = rec.model.config.privacy.min_people
     for a, b in found.shared:
         assert b.count >= min_people and b.lift > 1 and a.lift > 1
 

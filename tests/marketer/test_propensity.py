@@ -149,9 +149,8 @@ def test_the_build_records_the_rate_and_serves_it_when_on(small_demo_artifact) -
         assert record["rate_served"]["users"] == served["users"]
         assert record["rate_before_cut"]["cut"] < record["cut"] == pytest.approx(served["cut"])
     item = rec.graph.nodes("product")[0]
-    assert ("take rate" in rec.audience(item, 10).method) == (config.audience_activity_weight > 0)
-    on = dataclasses.replace(rec.model, config=dataclasses.replace(
-        config, audience_activity_weight=1.0))
+    assert ("take rate" in rec.audience(item, 10).method) == (config.audience.activity_weight > 0)
+    on = dataclasses.replace(rec.model, config=config.updated(audience={"activity_weight": 1.0}))
     aud = find_audience(on, item, 10)
     assert "take rate" in aud.method
     rate = take_rate(rec.graph)

@@ -22,12 +22,12 @@ from kg.records import Dataset
 
 @functools.cache
 def _stages(profiles: bool = True) -> list:
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import STAGE_NAME, model_stage
     from recommend.stages import EnrichConfig, enrichment_stages
 
     stages = enrichment_stages(EnrichConfig(clip_epochs=1, profiles=profiles), progress=False)
-    return [*stages, (STAGE_NAME, model_stage(HybridConfig(content_encoder="lsa")))]
+    return [*stages, (STAGE_NAME, model_stage(HybridConfig(content=ContentConfig(encoder="lsa"))))]
 
 
 @functools.cache

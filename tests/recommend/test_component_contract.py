@@ -26,13 +26,13 @@ from kg.records import Event, Follow
 from recommend.hybrid.candidates import gather
 from recommend.hybrid.cold import cold_parts
 from recommend.hybrid.component import Component, FitShared, component_type, registry
-from recommend.hybrid.config import COMPONENTS, HybridConfig
+from recommend.hybrid.config import COMPONENTS, CfConfig, ContentConfig, HybridConfig
 from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.hybrid.path_component import PathComponent
 from recommend.updates import check
 
-CONFIG = HybridConfig(content_encoder="lsa")
+CONFIG = HybridConfig(content=ContentConfig(encoder="lsa"))
 NAMES = tuple(registry())
 #: Every component once, cf once per model (``cf:ease`` ...): the cases the contract checks.
 CASES = (*(f"cf:{m}" for m in ("ease", "itemknn", "als")), *(n for n in NAMES if n != "cf"))
@@ -56,7 +56,7 @@ def graph(small_demo_artifact: Path) -> KnowledgeGraph:
 def shared(graph: KnowledgeGraph) -> FitShared:
     encoder = make_encoder(CONFIG)
     assert encoder is not None
-    content = ContentComponent.fit(graph, encoder, half_life_days=CONFIG.content_half_life_days)
+    content = ContentComponent.fit(graph, encoder, half_life_days=CONFIG.content.half_life_days)
     return FitShared(content)
 
 
@@ -68,7 +68,9 @@ def kind(case: str) -> str:
 def config(case: str) -> HybridConfig:
     """The config ``case`` is fitted with (its cf model, if it names one)."""
     model = case.partition(":")[2]
-    return HybridConfig(content_encoder="lsa", cf_model=model) if model else CONFIG
+    if not model:
+        return CONFIG
+    return HybridConfig(content=ContentConfig(encoder="lsa"), cf=CfConfig(model=model))
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from recommend.content.images import (
     read_product_images,
     text_part,
 )
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig
 from recommend.model_stage import model_stage
 from recommend.stages.vision_stage import IMAGE_EMBEDDINGS_FILE
 
@@ -71,8 +71,9 @@ def fake_vision_stage(ids: list[str], vectors: np.ndarray):
     return run
 
 
-CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=16, components=("cf", "content",
-                                                                      "popularity"))
+CONFIG = HybridConfig(components=("cf", "content",
+                                                                      "popularity"),
+                      content=ContentConfig(encoder="lsa", lsa_dim=16))
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,7 @@ def test_the_component_searches_the_index_not_every_product(model, monkeypatch) 
 
     monkeypatch.setattr(ContentIndex, "search", counted)
     ranker.rank(users, ranker.allowed(users, model.graph.described("product"), True))
-    assert calls == [min(model.config.candidates_per_component, len(content.index))]
+    assert calls == [min(model.config.blend.candidates_per_component, len(content.index))]
 
 
 def test_a_user_without_a_content_profile_gets_no_content_candidates(model) -> None:
@@ -168,21 +168,21 @@ def test_search_with_allowed_positions_matches_brute_force() -> None:
 
 
 def test_config_checks_the_content_fields() -> None:
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
 
-    with pytest.raises(ValueError, match="content_target_recall"):
-        HybridConfig(content_target_recall=1.5)
-    with pytest.raises(ValueError, match="content_image_weights"):
-        HybridConfig(content_image_weights=(0.0, 1.0))
-    with pytest.raises(ValueError, match="content_exact_threshold"):
-        HybridConfig(content_exact_threshold=0)
+    with pytest.raises(ValueError, match=r"content\.target_recall"):
+        HybridConfig(content=ContentConfig(target_recall=1.5))
+    with pytest.raises(ValueError, match=r"content\.image_weights"):
+        HybridConfig(content=ContentConfig(image_weights=(0.0, 1.0)))
+    with pytest.raises(ValueError, match=r"content\.exact_threshold"):
+        HybridConfig(content=ContentConfig(exact_threshold=0))
 
 
 def test_config_reads_the_index_threshold_without_importing_the_index() -> None:
     from recommend.content.index import EXACT_THRESHOLD
     from recommend.hybrid.config import HybridConfig
 
-    assert HybridConfig().content_exact_threshold == EXACT_THRESHOLD
+    assert HybridConfig().content.exact_threshold == EXACT_THRESHOLD
     code = ("import sys, recommend.hybrid.config; "
             "print(sorted(m for m in ('numpy', 'recommend.content') if m in sys.modules))")
     repo = Path(__file__).resolve().parents[2]

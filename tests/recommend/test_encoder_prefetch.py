@@ -156,23 +156,24 @@ def test_bf16_can_be_turned_off():
 def test_the_configured_word_piece_limit_reaches_the_sentence_model():
     import pytest
 
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.hybrid.model import make_encoder
 
-    enc = make_encoder(HybridConfig(embed_max_tokens=96))
+    enc = make_encoder(HybridConfig(content=ContentConfig(embed_max_tokens=96)))
     assert enc.max_tokens == 96 and enc._load().config.embed_max_tokens == 96
     assert make_encoder(HybridConfig()).max_tokens == 64  # the default cap
-    assert make_encoder(HybridConfig(embed_max_tokens=None)).max_tokens is None
+    unbounded = HybridConfig(content=ContentConfig(embed_max_tokens=None))
+    assert make_encoder(unbounded).max_tokens is None
     with pytest.raises(ValueError, match="embed_max_tokens"):
-        HybridConfig(embed_max_tokens=4)
+        HybridConfig(content=ContentConfig(embed_max_tokens=4))
 
 
 def test_make_encoder_keeps_the_configs_word_piece_cap_with_a_cache(tmp_path) -> None:
     """A bench's cached encoder embeds as the build does: the config's cap and a cache."""
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.hybrid.model import make_encoder
 
-    enc = make_encoder(HybridConfig(embed_max_tokens=64), cache_dir=tmp_path)
+    enc = make_encoder(HybridConfig(content=ContentConfig(embed_max_tokens=64)), cache_dir=tmp_path)
     embedder = enc._load()
     assert embedder.config.embed_max_tokens == 64
     assert embedder.model_id.endswith("64") and embedder.cache_ is not None

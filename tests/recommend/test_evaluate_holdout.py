@@ -7,7 +7,7 @@ import pytest
 from kg.artifact import build_artifact, load_artifact
 from kg.demo import DemoConfig, generate_demo_world
 from recommend.evaluate.holdout import evaluate_graph
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def graph(tmp_path_factory):
 
 
 def test_every_ranker_is_scored_on_the_same_hold_out(graph) -> None:
-    result = evaluate_graph(graph, HybridConfig(content_encoder="lsa", lsa_dim=16),
+    result = evaluate_graph(graph, HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=16)),
                             mode="random", audit_users=5)
     assert result.split["mode"] == "random" and result.users > 0
     assert result.split["held_pairs"] >= result.users
@@ -37,7 +37,7 @@ def test_every_ranker_is_scored_on_the_same_hold_out(graph) -> None:
 
 
 def test_auto_holds_out_by_time_when_the_times_allow_it(graph) -> None:
-    result = evaluate_graph(graph, HybridConfig(content_encoder="none",
-                                                components=("cf", "popularity")),
+    result = evaluate_graph(graph, HybridConfig(components=("cf", "popularity"),
+                                                content=ContentConfig(encoder="none")),
                             mode="auto", audit_users=1)
     assert result.split["mode"] == "time" and result.split["requested"] == "time"

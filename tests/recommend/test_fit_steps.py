@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 
 import numpy as np
@@ -32,11 +31,12 @@ class Recording(LsaEncoder):
 
 
 def config():
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import BlendConfig, CfConfig, HybridConfig, SessionConfig
 
     return HybridConfig(components=("cf", "session", "content", "popularity"),
-                        learned_ranker=False, cf_model="itemknn", recency_taus=(None,),
-                        session_tune_windows=(3600.0, 86400.0))
+                        blend=BlendConfig(learned_ranker=False),
+                        cf=CfConfig(model="itemknn", recency_taus=(None,)),
+                        session=SessionConfig(tune_windows=(3600.0, 86400.0)))
 
 
 def test_text_vectors_are_asked_for_only_after_the_split_and_the_tuning() -> None:
@@ -72,7 +72,7 @@ def test_the_validation_graph_and_its_fits_are_let_go_before_the_refit(monkeypat
 
     monkeypatch.setattr(fit, "holdout_split", holdout_split)
     monkeypatch.setattr(fit, "_fit_components", fit_components)
-    two = dataclasses.replace(config(), random_fold=True)  # the opt-in second fold
+    two = config().updated(split={"random_fold": True})  # the opt-in second fold
     model = fit.fit_hybrid(graph, two, encoder=LsaEncoder(dim=8))
     assert alive_at_refit == [False] and len(kept) == 2  # both validation folds let go
     assert model.components  # the refit still fitted the served components
@@ -93,7 +93,7 @@ def test_stacked_rows_equal_their_concatenation_within_and_past_the_reservation(
 def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     from recommend.hybrid.fit import fit_hybrid
 
-    two = dataclasses.replace(config(), random_fold=True)  # opt-in
+    two = config().updated(split={"random_fold": True})  # opt-in
     model = fit_hybrid(shop(), two, encoder=LsaEncoder(dim=8))
     assert model.info["validation"]["mode"] == "mixed"
     assert model.info["validation_random_fold"]["mode"] == "random"
@@ -102,7 +102,7 @@ def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     assert set(selection["worst_ratio"]) == {"cf", "session", "content", "popularity", "blend"}
     # by default the tuning is judged on the first fold; asked, on both: the geometric mean
     assert "by_fold" not in next(iter(model.info["cf_tuning"]["trials"].values()))
-    both = fit_hybrid(shop(), dataclasses.replace(two, tune_folds="both"),
+    both = fit_hybrid(shop(), two.updated(split={"tune_folds": "both"}),
                       encoder=LsaEncoder(dim=8))
     for trial in both.info["cf_tuning"]["trials"].values():
         a, b = trial["by_fold"]

@@ -17,7 +17,7 @@ from recommend.hybrid.blend import (
     top_k_rows,
 )
 from recommend.hybrid.candidates import gather
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig
 from recommend.hybrid.filters import Filters, filter_mask
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.split import holdout_split
@@ -151,7 +151,7 @@ def test_filters_by_category_brand_and_price() -> None:
 
 
 def test_config_round_trips_and_rejects_unknowns() -> None:
-    c = HybridConfig(components=("cf", "popularity"), content_encoder="lsa")
+    c = HybridConfig(components=("cf", "popularity"), content=ContentConfig(encoder="lsa"))
     assert HybridConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError, match="unknown components"):
         HybridConfig(components=("magic",))

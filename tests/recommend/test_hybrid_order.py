@@ -88,12 +88,20 @@ def timed_shop(n_users: int = 120, seed: int = 0):
 
 @pytest.mark.parametrize("order_weight", ["fitted", "agreed"])
 def test_the_fit_records_each_part_and_agrees_order_weight_when_asked(order_weight) -> None:
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import (
+        BlendConfig,
+        CfConfig,
+        ContentConfig,
+        HybridConfig,
+        SessionConfig,
+    )
     from recommend.hybrid.fit import fit_hybrid
 
-    config = HybridConfig(components=("cf", "session", "popularity"), content_encoder="none",
-                          learned_ranker=False, cf_model="itemknn", recency_taus=(None,),
-                          session_tune_windows=(3600.0,), order_weight=order_weight)
+    config = HybridConfig(components=("cf", "session", "popularity"),
+                          content=ContentConfig(encoder="none"),
+                          blend=BlendConfig(learned_ranker=False, order_weight=order_weight),
+                          cf=CfConfig(model="itemknn", recency_taus=(None,)),
+                          session=SessionConfig(tune_windows=(3600.0,)))
     model = fit_hybrid(timed_shop(), config)
     selection = model.info["selection"]
     assert model.info["validation"]["mode"] == "mixed"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,7 +12,13 @@ from kg.records import Dataset, Event, Product, User
 from recommend.evaluate.metrics import ndcg_at_k
 from recommend.hybrid.blend import fit_coordinate, top_k_rows
 from recommend.hybrid.components import CfComponent
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import (
+    CfConfig,
+    ContentConfig,
+    HybridConfig,
+    SessionConfig,
+    SplitConfig,
+)
 from recommend.hybrid.split import holdout_split
 from recommend.hybrid.tune import tune_cf, tune_session
 
@@ -70,12 +74,12 @@ def test_recency_history_weighs_the_latest_product_most() -> None:
 
 def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
     g = shop(n_users=60, seed=3)
-    config = HybridConfig(components=("cf",), content_encoder="none",
-                          target_relations=("purchased",), holdout_fraction=0.25,
-                          knn_weightings=("bm25", "cosine"), knn_ks=(5,),
-                          ease_lams=(1.0, 1000.0), recency_taus=(None, 1.0),
-                          als_regs=(0.1,), als_alphas=(1.0,), als_factors=4,
-                          als_iterations=3)
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          split=SplitConfig(target_relations=("purchased",), holdout_fraction=0.25),
+                          cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(5,),
+                                      ease_lams=(1.0, 1000.0), recency_taus=(None, 1.0),
+                                      als_regs=(0.1,), als_alphas=(1.0,), als_factors=4,
+                                      als_iterations=3))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
     tuned, comp, record = tune_cf(split, config, split.users)
@@ -84,34 +88,35 @@ def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
     assert len(tried) == 9 and "als,reg=0.1,alpha=1" in tried and not record["skipped"]
     best = max(tried, key=tried.get)
     assert tried[best] == pytest.approx(max(tried.values()))
-    assert record["chosen"] in best and tuned.cf_model == best.split(",")[0]
-    assert comp.recency_tau == tuned.cf_recency_tau
-    same = {"cf_model": "auto", "ease_lam": 200.0, "cf_recency_tau": None, "als_reg": 10.0,
+    assert record["chosen"] in best and tuned.cf.model == best.split(",")[0]
+    assert comp.recency_tau == tuned.cf.recency_tau
+    same = {"model": "auto", "ease_lam": 200.0, "recency_tau": None, "als_reg": 10.0,
             "als_alpha": 1.0, "knn_weighting": "bm25", "knn_k": 200}
-    assert dataclasses.replace(tuned, **same) == dataclasses.replace(config, **same)
+    assert tuned.updated(cf=same) == config.updated(cf=same)
 
 
 def test_an_als_trial_keeps_its_confidence_scale() -> None:
     g = shop(n_users=60, seed=3)
-    config = HybridConfig(components=("cf",), content_encoder="none", cf_families=("als",),
-                          target_relations=("purchased",), holdout_fraction=0.25,
-                          als_regs=(0.1, 1.0), als_alphas=(0.5, 4.0), als_factors=4,
-                          als_iterations=3)
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          cf=CfConfig(families=("als",), als_regs=(0.1, 1.0),
+                                      als_alphas=(0.5, 4.0), als_factors=4, als_iterations=3),
+                          split=SplitConfig(target_relations=("purchased",), holdout_fraction=0.25))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
     tuned, comp, record = tune_cf(split, config, split.users)
     assert sorted(record["trials"]) == ["als,reg=0.1,alpha=0.5", "als,reg=0.1,alpha=4",
                                         "als,reg=1,alpha=0.5", "als,reg=1,alpha=4"]
-    assert record["chosen"] == f"als,reg={tuned.als_reg:g},alpha={tuned.als_alpha:g}"
-    assert comp.model.alpha == tuned.als_alpha and comp.model.reg == tuned.als_reg
+    assert record["chosen"] == f"als,reg={tuned.cf.als_reg:g},alpha={tuned.cf.als_alpha:g}"
+    assert comp.model.alpha == tuned.cf.als_alpha and comp.model.reg == tuned.cf.als_reg
 
 
 def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> None:
     g = shop(n_users=60, seed=3)
-    config = HybridConfig(components=("cf",), content_encoder="none",
-                          target_relations=("purchased",), knn_weightings=("bm25", "cosine"),
-                          knn_ks=(5,), ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
-                          als_regs=(0.1,), als_factors=4, als_iterations=3)
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          split=SplitConfig(target_relations=("purchased",)),
+                          cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(5,),
+                                      ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
+                                      als_regs=(0.1,), als_factors=4, als_iterations=3))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
     untuned = "ease,lam=200,tau=None"  # EASE at the fixed lambda, the history unweighted
@@ -127,19 +132,20 @@ def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> 
         beyond = over["twice_se"] is not None and over["gain"] > over["twice_se"]
         assert beyond == (record["chosen"] != "ease,lam=200")
         if len(users) == 3:
-            assert not beyond and (tuned.cf_model, tuned.ease_lam) == ("ease", 200.0)
+            assert not beyond and (tuned.cf.model, tuned.cf.ease_lam) == ("ease", 200.0)
             assert comp.recency_tau is None
 
 
 def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
     g = shop(n_users=60, seed=3)
-    config = HybridConfig(components=("cf",), content_encoder="none", ease_lams=(1.0, 10.0),
-                          recency_taus=(None,), tune_budget_seconds=0.0,
-                          target_relations=("purchased",))
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          cf=CfConfig(ease_lams=(1.0, 10.0), recency_taus=(None,),
+                                      tune_budget_seconds=0.0),
+                          split=SplitConfig(target_relations=("purchased",)))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25, min_user_items=3)
     _, comp, record = tune_cf(split, config, split.users)
     assert len(record["trials"]) == 1 and comp is not None
-    assert len(record["skipped"]) == 6 + 2 + len(config.als_regs) * len(config.als_alphas) - 1
+    assert len(record["skipped"]) == 6 + 2 + len(config.cf.als_regs) * len(config.cf.als_alphas) - 1
 
 
 def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
@@ -155,11 +161,11 @@ def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
                             events=events), progress=False)
     split = holdout_split(g, target_relations=("purchased",), fraction=0.2,
                           min_user_items=3, seed=0)
-    config = HybridConfig(components=("session",), content_encoder="none",
-                          session_tune_windows=(3600.0, 86400.0))
+    config = HybridConfig(components=("session",), content=ContentConfig(encoder="none"),
+                          session=SessionConfig(tune_windows=(3600.0, 86400.0)))
     tuned, _, tried = tune_session(split, config, split.users)
     assert tried == {"window=3600s": 0.0, "window=86400s": pytest.approx(tried["window=86400s"])}
-    assert tried["window=86400s"] > 0.4 and tuned.session_window == 86400.0
+    assert tried["window=86400s"] > 0.4 and tuned.session.window == 86400.0
 
 
 def test_coordinate_blend_never_validates_below_its_best_component() -> None:
@@ -205,7 +211,7 @@ def test_audit_finds_real_paths_and_rejects_a_made_up_edge(tmp_path) -> None:
     generate_demo_world(tmp_path / "data", DemoConfig(n_users=80, n_products=60, n_posts=150,
                                                       images=False), progress=False)
     build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[
-        ("models", model_stage(HybridConfig(content_encoder="lsa", lsa_dim=16)))])
+        ("models", model_stage(HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=16))))])
     rec = Recommender.load(tmp_path / "art")
     seen = rec.model.seen_
     users = [rec.graph.node_id("user", int(u))
@@ -222,10 +228,11 @@ def test_audit_finds_real_paths_and_rejects_a_made_up_edge(tmp_path) -> None:
 def test_cf_fits_try_every_family_before_any_second_setting() -> None:
     from recommend.hybrid.tune import cf_fits
 
-    config = HybridConfig(knn_weightings=("bm25", "cosine"), knn_ks=(50, 200),
-                          ease_lams=(10.0, 200.0), als_regs=(0.1, 1.0, 10.0), als_alphas=(1.0,))
+    config = HybridConfig(cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(50, 200),
+                                      ease_lams=(10.0, 200.0), als_regs=(0.1, 1.0, 10.0),
+                                      als_alphas=(1.0,)))
     kinds = [kind for kind, _ in cf_fits(config, n_active=100)]
     assert kinds == ["itemknn", "ease", "als", "itemknn", "ease", "als", "itemknn", "als",
                      "itemknn"]
-    big = [kind for kind, _ in cf_fits(config, n_active=config.ease_max_items + 1)]
+    big = [kind for kind, _ in cf_fits(config, n_active=config.cf.ease_max_items + 1)]
     assert big[:2] == ["itemknn", "als"] and "ease" not in big and len(big) == 7

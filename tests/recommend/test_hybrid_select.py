@@ -112,13 +112,19 @@ def test_a_config_file_overrides_the_defaults_and_names_what_it_does_not_know(tm
     from recommend.hybrid.config import HybridConfig
 
     toml = tmp_path / "hybrid.toml"
-    toml.write_text('k = 20\ncf_families = ["ease"]\nholdout_mode = "random"\n')
+    toml.write_text('k = 20\n[cf]\nfamilies = ["ease"]\n[split]\nholdout_mode = "random"\n')
     config = HybridConfig.from_file(toml)
-    assert (config.k, config.cf_families, config.holdout_mode) == (20, ("ease",), "random")
-    assert config.ease_lams == HybridConfig().ease_lams
+    assert (config.k, config.cf.families, config.split.holdout_mode) == (20, ("ease",), "random")
+    assert config.cf.ease_lams == HybridConfig().cf.ease_lams
+    old = tmp_path / "flat.json"  # the flat names of earlier configs read into their sections
+    old.write_text('{"k": 20, "cf_families": ["ease"], "holdout_mode": "random"}')
+    assert HybridConfig.from_file(old) == config
     bad = tmp_path / "bad.json"
     bad.write_text('{"k": 5, "magic": 1}')
     with pytest.raises(ValueError, match=r"bad.json: unknown HybridConfig keys \['magic'\]"):
+        HybridConfig.from_file(bad)
+    bad.write_text('{"cf": {"magic": 1}}')
+    with pytest.raises(ValueError, match=r"bad.json: unknown HybridConfig.cf keys \['magic'\]"):
         HybridConfig.from_file(bad)
     bad.write_text('{"k": 0}')
     with pytest.raises(ValueError, match=r"bad\.json: HybridConfig\.k must be"):

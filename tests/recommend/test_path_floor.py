@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import HybridConfig, PathsConfig
 from recommend.hybrid.evidence import Evidence
 from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
 from recommend.paths.select import Selection
@@ -83,8 +83,8 @@ def test_paths_below_the_floor_alone_are_shown_when_together_they_reach_it() -> 
 
 
 def test_the_floor_is_a_checked_config_field() -> None:
-    assert HybridConfig().path_min_share == 0.01
+    assert HybridConfig().paths.min_share == 0.01
     for bad in (-0.1, 1.0, float("nan")):
-        with pytest.raises(ValueError, match="path_min_share"):
-            HybridConfig(path_min_share=bad)
-    assert HybridConfig.from_dict({"path_min_share": 0.1}).path_min_share == 0.1
+        with pytest.raises(ValueError, match=r"paths\.min_share"):
+            HybridConfig(paths=PathsConfig(min_share=bad))
+    assert HybridConfig.from_dict({"paths": {"min_share": 0.1}}).paths.min_share == 0.1

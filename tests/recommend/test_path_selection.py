@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from kg.graph import KnowledgeGraph
@@ -117,12 +115,12 @@ def test_headlines_vary_across_the_list_within_the_diversity_budget() -> None:
 def test_bad_weights_are_refused() -> None:
     with pytest.raises(ValueError, match="recency"):
         Selection(recency=-1.0)
-    with pytest.raises(ValueError, match="path_diversity_weight"):
-        from recommend.hybrid.config import HybridConfig
+    with pytest.raises(ValueError, match=r"paths\.diversity_weight"):
+        from recommend.hybrid.config import HybridConfig, PathsConfig
 
-        HybridConfig(path_diversity_weight=float("nan"))
-    with pytest.raises(ValueError, match="path_pool"):
-        HybridConfig(path_pool=0)
+        HybridConfig(paths=PathsConfig(diversity_weight=float("nan")))
+    with pytest.raises(ValueError, match=r"paths\.pool"):
+        HybridConfig(paths=PathsConfig(pool=0))
 
 
 def test_selection_changes_no_ranking_and_shows_only_score_carrying_paths(
@@ -133,9 +131,8 @@ def test_selection_changes_no_ranking_and_shows_only_score_carrying_paths(
     users = rec.graph.nodes("user")[:15]
     on = {u: rec.recommend(u, 10) for u in users}
     config = rec.model.config
-    rec.model.config = dataclasses.replace(config, path_recency_weight=0.0,
-                                           path_specificity_weight=0.0,
-                                           path_diversity_weight=0.0)
+    rec.model.config = config.updated(paths={"recency_weight": 0.0, "specificity_weight": 0.0,
+                                             "diversity_weight": 0.0})
     off = {u: rec.recommend(u, 10) for u in users}
     every = {u: [rec.explain_item(u, r.item, max_paths=50).paths for r in off[u]]
              for u in users}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kg.graph import KnowledgeGraph
 from kg.links import LinkFinder
 from recommend.hybrid.audit import path_is_valid
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig, PrivacyConfig
 from recommend.paths import GraphPathScorer, MetaPath, Privacy, Step, catalogue, metapath_matrix
 from recommend.paths.explain import connection_path, link_rules
 from recommend.paths.privacy import (
@@ -136,9 +136,9 @@ def test_k_is_configurable() -> None:
     three = GraphPathScorer(catalogue(Privacy(min_people=3))).prepare(g)
     paths = three.explain("user:me", "product:B", privacy=Privacy(min_people=3))
     assert paths and all(p.text.startswith("You bought Item A; 3 people") for p in paths)
-    assert Privacy.from_config(HybridConfig(privacy_min_people=3)) == Privacy(3)
-    with pytest.raises(ValueError, match="privacy_min_people"):
-        HybridConfig(privacy_min_people=0)
+    assert Privacy.from_config(HybridConfig(privacy=PrivacyConfig(min_people=3))) == Privacy(3)
+    with pytest.raises(ValueError, match=r"privacy\.min_people"):
+        HybridConfig(privacy=PrivacyConfig(min_people=0))
 
 
 def test_old_private_walks_are_never_shown() -> None:
@@ -214,7 +214,8 @@ def demo_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("privacy-demo")
     generate_demo_world(root / "data", DemoConfig(images=False))
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[("models", model_stage(
+                       HybridConfig(content=ContentConfig(encoder="lsa"))))])
     return root / "art"
 
 
@@ -223,7 +224,7 @@ def test_every_demo_explanation_is_private_valid_and_aggregated(demo_artifact: P
 
     rec = Recommender.load(demo_artifact)
     g = rec.graph
-    k = rec.model.config.privacy_min_people
+    k = rec.model.config.privacy.min_people
     items = valid = sentences = 0
     for user in g.nodes("user"):
         for r in rec.recommend(user, 10):

@@ -12,12 +12,13 @@ from kg.artifact import build_artifact, load_artifact
 from kg.demo import DemoConfig, generate_demo_world
 from kg.records import Event, Product, User
 from recommend import Recommendation, Recommender
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig, PrivacyConfig
 from recommend.model_stage import model_stage
 from recommend.paths.privacy import hop_exists
 
 # 120 people: aggregate explanations over 3 of them (5, the default, suits a real shop)
-CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=32, privacy_min_people=3)
+CONFIG = HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=32),
+                      privacy=PrivacyConfig(min_people=3))
 
 #: Event times for records added now: inside the accepted window (1990 to now + 1 day).
 NOW = time.time() - 3600.0
@@ -87,7 +88,7 @@ def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> Non
 def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) -> None:
     """An item the graph scored, and whose part of the blend that score raised by a fifth or
     more, is explained by paths that carry the score (a smaller part may fall under the
-    ``path_min_share`` floor)."""
+    ``paths.min_share`` floor)."""
     users = rec.graph.nodes("user")[:40]
     graph = rec.model.components["graph"]
     recs, scored = [], []
@@ -187,7 +188,7 @@ def test_similar_items_are_joined_to_the_item_by_real_paths(rec: Recommender) ->
     assert sum(bool(r.paths) for r in results) / len(results) >= 0.5
     for item, rs in found.items():
         for r in rs:
-            assert len(r.paths) <= rec.model.config.max_paths
+            assert len(r.paths) <= rec.model.config.paths.max_paths
             for p in r.paths:
                 assert p.nodes[0] == item and p.nodes[-1] == r.item and p.kind == "similar"
                 assert len(p.edges) <= 3 and len(p.nodes) == len(p.edges) + 1

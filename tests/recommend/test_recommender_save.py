@@ -13,7 +13,7 @@ from kg.artifact import StageResult, build_artifact
 from kg.demo import DemoConfig, generate_demo_world
 from kg.records import Event
 from recommend import Recommender
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig
 from recommend.model_stage import model_stage
 
 CARRIED = ("clip/config.json", "clip/weights.bin", "image_embeddings.npz")
@@ -36,7 +36,8 @@ def artifact(tmp_path_factory) -> Path:
                                                   images=False))
     build_artifact(root / "data", root / "art", progress=False, rdf_store=True,
                    stages=[("vision", vision_like_stage),
-                           ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                           ("models", model_stage(
+                               HybridConfig(content=ContentConfig(encoder="lsa"))))])
     return root / "art"
 
 

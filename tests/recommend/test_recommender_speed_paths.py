@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from kg.artifact import build_artifact
 from kg.demo import DemoConfig, generate_demo_world
 from recommend import Recommender
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import ContentConfig, HybridConfig
 from recommend.hybrid.evidence import path_fidelity
 from recommend.model_stage import model_stage
 from recommend.paths import connection_path
 from recommend.paths.explain import CONNECTION_NOTE
 from recommend.paths.privacy import hop_exists
 
-CONFIG = HybridConfig(content_encoder="lsa", lsa_dim=16)
+CONFIG = HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=16))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +65,7 @@ def test_paths_are_the_ones_the_paths_package_finds(rec: Recommender) -> None:
 def unfloored(rec: Recommender, user: str, item: str) -> list:
     """The item's score paths with no min-share floor."""
     saved = rec.model.config
-    rec.model.config = dataclasses.replace(saved, path_min_share=0.0)
+    rec.model.config = saved.updated(paths={"min_share": 0.0})
     try:
         return rec.explain_item(user, item, max_paths=200).paths
     finally:

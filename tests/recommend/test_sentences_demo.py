@@ -19,7 +19,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     """A demo world built with the nlp and profiles stages (segments, comments, mentions)."""
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
     from recommend.recommender import Recommender
     from recommend.stages import EnrichConfig, enrichment_stages
@@ -29,7 +29,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
                                                   images=False))
     stages = enrichment_stages(EnrichConfig(vision=False), progress=False)
     build_artifact(root / "data", root / "art", progress=False,
-                   stages=[*stages, ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+                   stages=[*stages, ("models", model_stage(
+                       HybridConfig(content=ContentConfig(encoder="lsa"))))])
     return Recommender.load(root / "art")
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cf.session import transition_matrix
 from kg.graph import KnowledgeGraph
 from recommend.hybrid.audit import path_is_valid
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import HybridConfig, SessionConfig
 from recommend.hybrid.evidence import Evidence, component_evidence, path_fidelity
 from recommend.hybrid.session import SessionComponent
 from recommend.paths.explain import scored_paths_many
@@ -151,7 +151,7 @@ def test_the_served_session_path_is_valid_faithful_and_kept_across_save(tmp_path
     comp = SessionComponent.fit(g, window=3600.0, max_lag=50, recency_tau=None)
     assert comp is not None and comp.evidence_relation() == HOUR.relation
     comp.save(tmp_path)
-    again = SessionComponent.load(tmp_path, g, HybridConfig(session_window=60.0))
+    again = SessionComponent.load(tmp_path, g, HybridConfig(session=SessionConfig(window=60.0)))
     assert (again.window, again.max_lag) == (3600.0, 50)  # what it counted, not the config
     u, b = g.index("user:1"), g.index("product:B")
     model = SimpleNamespace(components={"session": comp})
@@ -172,8 +172,8 @@ def test_an_artifact_saved_without_the_window_takes_the_configs(tmp_path) -> Non
     buf_meta = np.array('{"recency_tau": 10.0}')
     np.savez(tmp_path / "session_transitions.npz", data=c.data, indices=c.indices,
              indptr=c.indptr, shape=np.array(c.shape), meta=buf_meta)
-    comp = SessionComponent.load(tmp_path, g, HybridConfig(session_window=86_400.0,
-                                                           session_max_lag=9))
+    comp = SessionComponent.load(
+        tmp_path, g, HybridConfig(session=SessionConfig(window=86_400.0, max_lag=9)))
     assert comp.evidence_relation() == SequenceHop(86_400.0, 9).relation
 
 

@@ -45,7 +45,7 @@ def image_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     vision stage (a tiny CLIP, 10 epochs) and the models stage: (dataset, artifact)."""
     from kg.artifact import build_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from recommend.model_stage import model_stage
     from recommend.stages import EnrichConfig, vision_stage
 
@@ -54,7 +54,7 @@ def image_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                                                   images=True), progress=False)
     build_artifact(root / "data", root / "art", progress=False, stages=[
         ("vision", vision_stage(EnrichConfig(clip_epochs=10), progress=False)),
-        ("models", model_stage(HybridConfig(content_encoder="lsa")))])
+        ("models", model_stage(HybridConfig(content=ContentConfig(encoder="lsa"))))])
     return root / "data", root / "art"
 
 

@@ -17,15 +17,15 @@ import scipy.sparse as sp
 
 from kg.artifact import REJECTED_FILE, build_artifact, load_artifact
 from kg.interactions import PRODUCT_RELATIONS, relation_matrix
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config import CfConfig, ContentConfig, HybridConfig
 from recommend.model_stage import model_stage
 from sparkbuild.engine import SparkEngine
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning")
 
-CONFIG = HybridConfig(content_encoder="lsa", cf_model="itemknn", knn_weighting="cosine",
-                      knn_k=50)
+CONFIG = HybridConfig(content=ContentConfig(encoder="lsa"),
+                      cf=CfConfig(model="itemknn", knn_weighting="cosine", knn_k=50))
 METAPATH_K = 5
 BAD_EVENTS = [
     "{not json",
@@ -100,7 +100,7 @@ def test_demo_spark_tables_equal_the_in_process_matrices(demo_builds) -> None:
         mine = co["relation"] == name
         got = sp.csr_matrix((co["weight"][mine], (co["src"][mine], co["dst"][mine])),
                             shape=(n, n))
-        want = aggregate_matrix(graph, name, min_people=CONFIG.privacy_min_people)
+        want = aggregate_matrix(graph, name, min_people=CONFIG.privacy.min_people)
         assert got.nnz == want.nnz, name
         assert got.nnz == 0 or abs(got - want).max() < 1e-9, name
         checked += got.nnz
@@ -118,7 +118,7 @@ def test_demo_metapath_top_k_equals_the_in_process_scores(demo_builds) -> None:
     groups = PathComponent.split_metapaths(graph, Privacy.from_config(CONFIG))
     compared = 0
     for mp in groups["graph"] + groups["social"]:
-        m = metapath_matrix(graph, mp, normalize=CONFIG.path_normalize).tocsr()
+        m = metapath_matrix(graph, mp, normalize=CONFIG.paths.normalize).tocsr()
         mine = t["metapath"] == mp.name
         for user in range(m.shape[0]):
             row = np.sort(m.data[m.indptr[user]:m.indptr[user + 1]])[::-1]

@@ -26,13 +26,13 @@ def test_spark_encoder_matches_the_sentence_encoder(spark) -> None:
 
 
 def test_the_engine_embeds_on_spark_only_for_sentence_transformers(spark) -> None:
-    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.config import ContentConfig, HybridConfig
     from sparkbuild.engine import SparkEngine
 
     engine = SparkEngine(spark, "local[2]")
-    assert engine.encoder(HybridConfig(content_encoder="lsa")) is None
+    assert engine.encoder(HybridConfig(content=ContentConfig(encoder="lsa"))) is None
     encoder = engine.encoder(HybridConfig())
     assert isinstance(encoder, SparkEncoder) and not encoder.int8  # the configured default
-    assert engine.encoder(HybridConfig(embed_int8=True)).int8
+    assert engine.encoder(HybridConfig(content=ContentConfig(embed_int8=True))).int8
     assert encoder.embed(["tea", "socks"]).shape == (2, 384)
     assert engine.report["embedded_texts"] == 2

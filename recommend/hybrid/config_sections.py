@@ -1,0 +1,244 @@
+"""The sections of :class:`recommend.hybrid.config.HybridConfig`, one per thing they configure.
+
+Each field is declared once, with its default and its allowed values (:func:`number`,
+:func:`choice`); a section checks them all when it is made, and a bad value is a ValueError
+naming ``HybridConfig.<section>.<field>`` and the value. The docstring of
+:class:`~recommend.hybrid.config.HybridConfig` says what each field does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, get_args
+
+from recommend.exact_search import EXACT_THRESHOLD
+
+CfModel = Literal["auto", "ease", "als", "itemknn"]
+HoldoutMode = Literal["auto", "time", "random", "mixed"]
+ContentEncoder = Literal["sentence-transformers", "lsa", "none"]
+Normalisation = Literal["minmax", "zscore"]
+OrderWeight = Literal["fitted", "agreed"]
+TuneFolds = Literal["first", "both"]
+PathNormalize = Literal["row", "symmetric", "none"]
+CF_FAMILIES: tuple[str, ...] = ("itemknn", "ease", "als")
+KNN_WEIGHTINGS: tuple[str, ...] = ("bm25", "cosine", "tfidf")
+
+
+@dataclass(frozen=True)
+class _Bound:
+    low: float
+    low_inclusive: bool
+    high: float | None = None
+    high_inclusive: bool = True
+    none: bool = False
+    integer: bool = False
+
+    def error(self, name: str, value: object) -> str | None:
+        """Why ``value`` does not fit, or None."""
+        if value is None and self.none:
+            return None
+        kind = int if self.integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+            return self._expected(name, value)
+        if value < self.low or (value == self.low and not self.low_inclusive):
+            return self._expected(name, value)
+        if self.high is not None and (value > self.high
+                                      or (value == self.high and not self.high_inclusive)):
+            return (f"{name} must be {'at most' if self.high_inclusive else 'below'} "
+                    f"{self.high:g}, got {value!r}")
+        return None
+
+    def _expected(self, name: str, value: object) -> str:
+        what = "an integer" if self.integer else "a finite number"
+        bound = f">= {self.low:g}" if self.low_inclusive else f"> {self.low:g}"
+        return f"{name} must be {what} {bound}{' or None' if self.none else ''}, got {value!r}"
+
+
+def number(default: Any, low: float = 0.0, *, inclusive: bool = False, integer: bool = False,
+           none: bool = False, high: float | None = None, high_inclusive: bool = True) -> Any:
+    """A numeric field (or a tuple of numbers, each checked) with its bounds."""
+    bound = _Bound(low, inclusive or integer, high, high_inclusive, none, integer)
+    return field(default=default, metadata={"bound": bound})
+
+
+def choice(default: Any, allowed: tuple[str, ...]) -> Any:
+    """A field (or a tuple of them) whose values are among ``allowed``."""
+    return field(default=default, metadata={"allowed": allowed})
+
+
+@dataclass(frozen=True)
+class Section:
+    """Checks every bounded or chosen field of a section when it is made."""
+
+    NAME: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            name = f"HybridConfig.{self.NAME}.{item.name}"
+            for one in value if isinstance(value, tuple) else (value,):
+                if (bound := item.metadata.get("bound")) and (error := bound.error(name, one)):
+                    raise ValueError(error)
+                if (allowed := item.metadata.get("allowed")) and one not in allowed:
+                    raise ValueError(f"{name}: {one!r} is not one of {allowed}")
+
+
+@dataclass(frozen=True)
+class SplitConfig(Section):
+    """The validation split (:mod:`recommend.hybrid.split`) and what it is cut into."""
+
+    NAME: ClassVar[str] = "split"
+    target_relations: tuple[str, ...] = ("purchased", "carted", "rated")
+    holdout_fraction: float = number(0.2, high=1.0, high_inclusive=False)
+    holdout_mode: HoldoutMode = choice("auto", get_args(HoldoutMode))
+    min_user_items: int = number(3, 1, integer=True)
+    derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
+    max_fit_users: int = number(3000, 1, integer=True)
+    selection_share: float = number(0.5, inclusive=True, high=1.0, high_inclusive=False)
+    # with usable timestamps, a second validation fold held out at random beside the
+    # by-time one: the blend is fitted on both and the served ranker chosen over both
+    random_fold: bool = False
+    # the fold(s) the CF family and the session window are tuned on (recommend/hybrid/tune.py);
+    # "both" (the geometric mean) chose EASE lam 1000 on ML-100K, where a random test ranks
+    # lam 200 better (cf alone 0.4394 vs 0.4490; the served blend 0.4241, with its fitter
+    # then chosen on rows not grouped by user); "first" served 0.4482 there
+    tune_folds: TuneFolds = choice("first", get_args(TuneFolds))
+
+
+@dataclass(frozen=True)
+class CfConfig(Section):
+    """The collaborative-filtering model and the grid it is tuned over."""
+
+    NAME: ClassVar[str] = "cf"
+    model: CfModel = choice("auto", get_args(CfModel))
+    families: tuple[str, ...] = choice(CF_FAMILIES, CF_FAMILIES)
+    recency_tau: float | None = number(None, none=True)
+    recency_taus: tuple[float | None, ...] = number((None, 5.0, 20.0), none=True)
+    knn_weighting: str = choice("bm25", KNN_WEIGHTINGS)
+    knn_k: int = number(200, 1, integer=True)
+    knn_weightings: tuple[str, ...] = choice(KNN_WEIGHTINGS, KNN_WEIGHTINGS)
+    knn_ks: tuple[int, ...] = number((50, 200), 1, integer=True)
+    ease_lam: float = number(200.0)
+    ease_lams: tuple[float, ...] = number((10.0, 50.0, 200.0, 1000.0))
+    ease_max_items: int = number(8000, 1, integer=True)
+    ease_keep: int | None = number(500, 1, integer=True, none=True)
+    als_factors: int = number(64, 1, integer=True)
+    als_iterations: int = number(15, 1, integer=True)
+    als_reg: float = number(10.0, inclusive=True)
+    # the tuning tries als_regs x als_alphas: the good ALS settings lie on a ridge of reg
+    # rising with alpha (test NDCG@10, demo-7 / dense demo-53 / ML-100K random: reg 10 at
+    # alpha 0.5 0.308 / 0.340 / 0.419, reg 30 at alpha 2 0.264 / 0.387 / 0.460; reg 30 at
+    # alpha 0.5 0.119 / 0.304 / 0.411); sparse data want reg 1 (Amazon 2023 histories)
+    als_regs: tuple[float, ...] = number((1.0, 10.0, 30.0), inclusive=True)
+    als_alpha: float = number(1.0, inclusive=True)
+    als_alphas: tuple[float, ...] = number((0.5, 1.0, 2.0, 4.0), inclusive=True)
+    als_offset: float = number(1.0, inclusive=True)
+    tune_budget_seconds: float = number(90.0, inclusive=True)
+
+
+@dataclass(frozen=True)
+class SessionConfig(Section):
+    """The session component: what people take soon after a product."""
+
+    NAME: ClassVar[str] = "session"
+    window: float = number(3600.0)
+    tune_windows: tuple[float, ...] = number((3600.0, 86400.0, 3 * 86400.0))
+    max_lag: int = number(50, 1, integer=True)
+    recency_tau: float | None = number(10.0, none=True)
+
+
+@dataclass(frozen=True)
+class ContentConfig(Section):
+    """Product text (and picture) vectors and their FAISS search."""
+
+    NAME: ClassVar[str] = "content"
+    encoder: ContentEncoder = choice("sentence-transformers", get_args(ContentEncoder))
+    embed_model: str | None = None
+    # int8 embeds ~1.7x faster but content alone fell on ML-100K (NDCG@10 0.0155 -> 0.0115)
+    # and on the size world's validation (0.0044 -> 0.0028): off until it keeps quality
+    embed_int8: bool = False
+    # at most this many word pieces of a product text reach the sentence model (None: its
+    # own 256; nlp.NlpConfig.embed_max_tokens). 64 halves the size world's encoder CPU
+    # (20.4 -> 9.9 ms/text) and lifted content alone (bench/generalise.py, NDCG@10: ML-100K
+    # random 0.0155 -> 0.0183, time 0.0174 -> 0.0185; demo-7 0.0904 -> 0.0936, 0.1048 ->
+    # 0.1095) with the hybrid within noise (ML-100K 0.4369 -> 0.4364, 0.2502 both; demo-7
+    # 0.2947 -> 0.2948, 0.3307 -> 0.3284); Amazon's texts are mostly shorter than 64
+    embed_max_tokens: int | None = 64
+    lsa_dim: int = number(64, 1, integer=True)
+    lsa_features: int = number(2**18, 1, integer=True)
+    half_life_days: float | None = number(60.0, none=True)
+    exact_threshold: int = number(EXACT_THRESHOLD, 1, integer=True)
+    target_recall: float = number(0.95, high=1.0)
+    image_weights: tuple[float, ...] = number((0.0, 0.25, 0.5), inclusive=True, high=1.0,
+                                              high_inclusive=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from nlp.config import check_embed_max_tokens  # here: importing nlp loads numpy
+
+        check_embed_max_tokens(self.embed_max_tokens, "HybridConfig.content")
+
+
+@dataclass(frozen=True)
+class BlendConfig(Section):
+    """The candidate pool and how the components' scores are blended."""
+
+    NAME: ClassVar[str] = "blend"
+    candidates_per_component: int = number(30, 1, integer=True)
+    candidate_sizes: tuple[int, ...] = number((30, 60, 120, 200), 1, integer=True)
+    candidate_recall: float = number(0.9, inclusive=True, high=1.0, high_inclusive=False)
+    normalisation: Normalisation = choice("minmax", get_args(Normalisation))
+    grid: tuple[float, ...] = number((0.0, 0.1, 0.25, 0.5, 2.0, 4.0), inclusive=True)
+    rounds: int = number(3, 1, integer=True)
+    learned_ranker: bool = True
+    # "agreed": the session's share of a linear blend lowered to what the mixed validation's
+    # latest and earlier parts both give it (recommend/hybrid/order.py); off by default: on
+    # ML-100K it lifts a random hold-out 0.437 -> 0.451 but drops a by-time one 0.250 -> 0.211
+    order_weight: OrderWeight = choice("fitted", get_args(OrderWeight))
+
+
+@dataclass(frozen=True)
+class PathsConfig(Section):
+    """The meta-path scorers and which paths are shown (:mod:`recommend.paths.select`)."""
+
+    NAME: ClassVar[str] = "paths"
+    normalize: PathNormalize = choice("row", get_args(PathNormalize))
+    max_paths: int = number(3, 0, integer=True)
+    # utility weights beside the share's 1
+    recency_weight: float = number(1.0, inclusive=True)
+    specificity_weight: float = number(0.5, inclusive=True)
+    diversity_weight: float = number(1.0, inclusive=True)
+    pool: int = number(10, 1, integer=True)  # the largest instances of each meta-path chosen among
+    # no shown path carries less than this share of the item's score (recommend/paths/reasons.py)
+    min_share: float = number(0.01, inclusive=True, high=1.0, high_inclusive=False)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig(Section):
+    """What aggregate evidence may rest on (:mod:`recommend.paths.privacy`)."""
+
+    NAME: ClassVar[str] = "privacy"
+    min_people: int = number(5, 1, integer=True)
+    demographics: bool = False
+
+
+@dataclass(frozen=True)
+class AudienceConfig(Section):
+    """A marketer's audience for a product (:mod:`recommend.marketer`)."""
+
+    NAME: ClassVar[str] = "audience"
+    # (1 - b) * hybrid + b * category activity
+    category_weight: float = number(0.3, inclusive=True, high=1.0)
+    category_weights: tuple[float, ...] = number((0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0),
+                                                 inclusive=True, high=1.0)
+    # times their take rate ** weight (0: off; chosen from the weights on a time cut)
+    activity_weight: float = number(0.0, inclusive=True)
+    activity_weights: tuple[float, ...] = number((0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
+                                                 inclusive=True)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    cls.NAME: cls for cls in (SplitConfig, CfConfig, SessionConfig, ContentConfig, BlendConfig,
+                              PathsConfig, PrivacyConfig, AudienceConfig)}
