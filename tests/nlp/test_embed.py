@@ -14,7 +14,7 @@ from nlp.embed import (
     native_bf16,
     text_key,
 )
-from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.config_sections import ContentConfig
 
 
 class CountingModel:
@@ -208,11 +208,12 @@ def test_a_folder_without_a_written_limit_asks_the_model(tmp_path, monkeypatch):
         Embedder(folder)
 
 
-@pytest.mark.parametrize("config", [NlpConfig, HybridConfig])
+@pytest.mark.parametrize(("config", "owner"), [(NlpConfig, "NlpConfig"),
+                                               (ContentConfig, "HybridConfig.content")])
 @pytest.mark.parametrize("bad", [0, 7, 2.5, True, "64"])
-def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(config, bad):
+def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(config, owner, bad):
     # one check for both configs (nlp.config.check_embed_max_tokens): the same rule and words
-    with pytest.raises(ValueError, match=rf"^{config.__name__}\.embed_max_tokens must be None "
+    with pytest.raises(ValueError, match=rf"^{re.escape(owner)}\.embed_max_tokens must be None "
                        rf"or an integer >= 8, got {re.escape(repr(bad))}$"):
         config(embed_max_tokens=bad)
     assert config(embed_max_tokens=8).embed_max_tokens == 8
