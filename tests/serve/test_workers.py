@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,15 +21,11 @@ import pytest
 
 from recommend.serve.state import ServedState
 from recommend.serve.workers import bind_sockets
+from tests.serve.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "k-workers"
 
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -119,7 +114,7 @@ def _a_purchase_leaves_both_readers_caches(server: Server, user: str) -> None:
 
 
 def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp_path) -> None:
-    state, port = tmp_path / "state", _port()
+    state, port = tmp_path / "state", free_port()
     server = Server(small_demo_artifact, state, port)
     try:
         server.readers()
