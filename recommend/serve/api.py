@@ -13,6 +13,7 @@ or ``--cache-seconds`` (:mod:`recommend.serve.cache`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +22,6 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from recommend.serve.cache import ResponseCache
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
@@ -90,19 +90,35 @@ def similar(state: Served, item: str, k: int, *, explain: bool,
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
-async def cached(cache: ResponseCache, key: Hashable, user: str,
+async def cached(state: Served, key: Hashable, user: str,
                  compute: Callable[[], bytes]) -> Response:
-    """The JSON response under ``key`` from ``cache`` (event loop: no thread needed), else
-    ``compute()`` on a worker thread, kept for ``user`` (:mod:`recommend.serve.cache`)."""
+    """The JSON response under ``key`` from the state's cache (event loop: no thread
+    needed), else from the level the readers share (``state.shared``,
+    :mod:`recommend.serve.shared_cache`), else ``compute()`` on a worker thread, kept for
+    ``user`` in both (:mod:`recommend.serve.cache`)."""
+    cache, shared = state.cache, state.shared
     if not cache.enabled:
         body = await run_in_threadpool(compute)
         return Response(body, media_type="application/json", headers={"X-Cache": "off"})
     hit = cache.get(key)
+    if hit is None:
+        token = cache.token(user)
+        seq = state.applied_seq  # the model computed from below holds at least this
+        hit = None if shared is None else shared.get(key, user)
+        if hit is not None:
+            cache.put(key, user, hit.body, token, age=hit.age)
     if hit is not None:
         return Response(hit.body, media_type="application/json",
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
-    token = cache.token(user)
-    body = await run_in_threadpool(compute)
+
+    def compute_and_share() -> bytes:
+        at = time.time()
+        body = compute()
+        if shared is not None:
+            shared.put(key, user, seq, body, at)
+        return body
+
+    body = await run_in_threadpool(compute_and_share)
     cache.put(key, user, body, token)
     return Response(body, media_type="application/json",
                     headers={"X-Cache": "miss", "Age": "0"})
@@ -136,7 +152,7 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
                 price_min=min_price, price_max=max_price, diversity=diversity,
                 explain=explain)).body
 
-        return await cached(state.cache, key, uid, compute)
+        return await cached(state, key, uid, compute)
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:

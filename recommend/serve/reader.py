@@ -14,10 +14,11 @@ HTTP, each with its own :class:`ReaderState`:
   would take ~0.2 s of CPU a second from each reader, ten adds a second ~0.05 s). A write
   thus reaches every reader within about ``APPLY_GAP`` plus the add; the reader's response
   cache drops what the entries make stale before they count as applied
-  (:mod:`recommend.serve.cache`). Reads never wait: the add publishes the next model with one
-  reference swap (as in the writer). Entries a compaction dropped before this reader saw them
-  (:class:`~recommend.serve.follow.LogGap`) make it start again from the newer snapshot,
-  serving the old model meanwhile.
+  (:mod:`recommend.serve.cache`), and notes which users they concern for the level the
+  readers share (:mod:`recommend.serve.shared_cache`). Reads never wait: the add publishes
+  the next model with one reference swap (as in the writer). Entries a compaction dropped
+  before this reader saw them (:class:`~recommend.serve.follow.LogGap`) make it start again
+  from the newer snapshot, serving the old model meanwhile.
 - **Writes** (:meth:`ReaderState.write`) go to the writer over its Unix socket: the writer
   validates, logs, fsyncs and applies; its answer names the log seq, and the reader answers
   only once it has applied that seq itself, so the client's next read (to any reader within
@@ -45,6 +46,7 @@ from recommend.serve.served import (
     note_entry,
     replay,
 )
+from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.writes import WriteRefused
 
 LOGGER = logging.getLogger("shopgraph.serve")
@@ -60,12 +62,14 @@ class ReaderState:
     """A reader's model, refusals and log position (module doc); :class:`Served`."""
 
     def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
-                 *, worker: int = 1, cache: ResponseCache | None = None) -> None:
+                 *, worker: int = 1, cache: ResponseCache | None = None,
+                 shared: SharedResponses | None = None) -> None:
         import httpx
 
         self.artifact, self.state_dir = Path(artifact), Path(state_dir)
         self.worker = worker
         self.cache = ResponseCache() if cache is None else cache
+        self.shared = shared
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
         self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
                                     base_url="http://writer", timeout=WRITE_TIMEOUT)
@@ -96,6 +100,9 @@ class ReaderState:
         for entry in everything:
             note_entry(entry, refusals, None)
         replay(rec, pending)
+        if self.shared is not None:  # what the log says of users, before it counts as applied
+            self.shared.restart(snapshot_seq)
+            self.shared.note(pending, rec.user_id)
         with self._seen:
             self.rec, self.refusals, self._follower = rec, refusals, follower
             self.cache.clear()
@@ -137,6 +144,8 @@ class ReaderState:
         replay(self.rec, new)
         for entry in new:
             note_entry(entry, self.refusals, self.applied)
+        if self.shared is not None:
+            self.shared.note(new, self.rec.user_id)
         forget(self.cache, new, self.rec.user_id)  # before the entries count as applied
         with self._seen:
             self.applied_seq = new[-1]["seq"]
@@ -211,3 +220,5 @@ class ReaderState:
         self._thread.join(timeout=30)
         self._follower.close()
         self._writer.close()
+        if self.shared is not None:
+            self.shared.close()

@@ -12,7 +12,9 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   listens on its own ``SO_REUSEPORT`` socket bound to the same port, so the kernel spreads
   connections over them (one shared socket would let the first reader to wake take a whole
   burst of connections). A write goes to the writer and is answered once the log holds it
-  (fsync'd) and this reader applied it; the other readers apply it within a poll.
+  (fsync'd) and this reader applied it; the other readers apply it within a poll. Their
+  response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the private
+  folder), so a response one computed is a hit in the others.
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the
@@ -54,6 +56,7 @@ from recommend.serve import API_KEY_ENV
 from recommend.serve.metrics import MULTIPROC_ENV
 from recommend.serve.reader import READY_WAIT
 from recommend.serve.served import PeriodicSnapshots
+from recommend.serve.shared_cache import FILE as SHARED_FILE
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 if TYPE_CHECKING:
@@ -87,6 +90,7 @@ class ReaderSpec:
     worker: int
     parent: int
     options: dict[str, Any]
+    shared_cache: str | None = None  # the readers' shared responses (None: cache off)
 
 
 #: The ServeConfig fields a reader is not told: the key goes in its environment (whether
@@ -265,9 +269,11 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
     (private / "metrics").mkdir()
     if config.access.api_key is not None:
         env[API_KEY_ENV] = config.access.api_key
+    shared = str(private / SHARED_FILE) if config.cache_seconds > 0 else None
     specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
                         writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
-                        worker=i + 1, parent=os.getpid(), options=reader_options(config))
+                        worker=i + 1, parent=os.getpid(), options=reader_options(config),
+                        shared_cache=shared)
              for i, sock in enumerate(sockets)]
     failed: list[str] = []
 
@@ -346,11 +352,15 @@ def reader_main(argv: list[str]) -> int:
     from recommend.serve.app import create_app
     from recommend.serve.cache import ResponseCache
     from recommend.serve.reader import ReaderState
+    from recommend.serve.shared_cache import SharedResponses
 
     sock = socket.socket(fileno=spec.fd)
     config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
+    shared = None if spec.shared_cache is None else SharedResponses(
+        spec.shared_cache, config.cache_seconds, config.cache_entries)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
-                        cache=ResponseCache(config.cache_seconds, config.cache_entries))
+                        cache=ResponseCache(config.cache_seconds, config.cache_entries),
+                        shared=shared)
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
     state.ready()  # listen once every reader has loaded

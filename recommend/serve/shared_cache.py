@@ -1,0 +1,144 @@
+"""The responses the ``--workers N`` readers share, so a response one computed is a hit in all.
+
+Each reader keeps its own :class:`~recommend.serve.cache.ResponseCache` (a dict: the cheapest
+hit). Without a level below it, a user's first request to each reader after a write of theirs
+was computed once per reader: with 2 readers, half the misses on ML-100K were a response the
+other reader had just computed. :class:`SharedResponses` is that level: a SQLite file in the
+server's private folder (:mod:`recommend.serve.workers`), read on a local miss, written after
+each computed response. It is checked by log seq, not by generations (the readers apply the
+log apart, each at its own pace):
+
+- each response is stored with the log seq its reader had applied before it began computing
+  it (the model it read held at least that much) and the wall-clock time it was computed;
+- each reader notes, for every log entry it applies, the seq of the last entry concerning each
+  user (:func:`recommend.serve.cache.concerned`, refusals too), and of the last catalogue
+  write (a product record) ahead of the entry counting as applied;
+- a stored response is sent for ``user`` only when its seq is at least the user's last one and
+  the catalogue's, at least :attr:`SharedResponses.floor` (the snapshot seq this reader
+  started from: the entries before it are not noted), and younger than ``seconds``.
+
+So the user's own write, once the answering reader applied it, is reflected as without the
+cache, and others' writes within ``seconds``, as in each reader's own cache. The file is
+bounded: entries older than ``seconds`` are deleted, and the oldest beyond ``max_entries``,
+every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
+reader holds the file) is skipped: the level is an optimisation, never a reason to fail. Keys
+are the local cache's tuples as text (``repr``): nothing of a request reaches a file path.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Hashable, Iterable
+from pathlib import Path
+from typing import Any
+
+from recommend.serve.cache import Hit, concerned
+
+LOGGER = logging.getLogger("shopgraph.serve")
+FILE = "responses.sqlite"
+PURGE_EVERY = 500  # stores between two purges
+#: Seconds a look (on the event loop) and a store (on a worker thread) wait for a lock of
+#: the other reader's (in WAL mode a look waits only on a checkpoint).
+LOOK_WAIT, STORE_WAIT = 0.02, 0.1
+
+
+class SharedResponses:
+    """One reader's view of the shared response file (module doc); thread-safe."""
+
+    def __init__(self, path: str | Path, seconds: float, max_entries: int) -> None:
+        self.path, self.seconds, self.max_entries = Path(path), float(seconds), max_entries
+        self.floor = 0
+        self.catalogue_seq = 0
+        self.user_seq: dict[str, int] = {}
+        self.hits = self.stores = self.skipped = 0
+        self._lock = threading.Lock()  # the notes
+        # one connection (and lock) for looks, one for stores: a look never waits on a store
+        self._store_lock, self._look_lock = threading.Lock(), threading.Lock()
+        self._store = self._connect(STORE_WAIT)
+        self._store.execute("PRAGMA journal_mode=WAL")
+        self._store.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
+                            "user TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, "
+                            "body BLOB NOT NULL)")
+        self._store.execute("CREATE INDEX IF NOT EXISTS responses_at ON responses (at)")
+        self._look = self._connect(LOOK_WAIT)
+
+    def _connect(self, wait: float) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=wait, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("PRAGMA synchronous=OFF")  # a cache: lost on a crash with the server
+        return db
+
+    def restart(self, floor: int) -> None:
+        """Forget what was noted: this reader (re)started from the snapshot at log ``floor``."""
+        with self._lock:
+            self.floor, self.catalogue_seq = floor, 0
+            self.user_seq.clear()
+
+    def note(self, entries: Iterable[dict[str, Any]], typed: Any) -> None:
+        """Note the users and catalogue writes of log ``entries`` (call before they count as
+        applied); ``typed`` types a raw user id."""
+        with self._lock:
+            for entry in entries:
+                users, catalogue = concerned(entry.get("files", {}), typed)
+                users.update(user for user, _ in entry.get("not_interested", ()))
+                for user in users:
+                    self.user_seq[user] = max(self.user_seq.get(user, 0), entry["seq"])
+                if catalogue:
+                    self.catalogue_seq = max(self.catalogue_seq, entry["seq"])
+
+    def get(self, key: Hashable, user: str) -> Hit | None:
+        """The response stored under ``key`` when still right for ``user`` (module doc)."""
+        try:
+            with self._look_lock:
+                row = self._look.execute("SELECT seq, at, body FROM responses WHERE key = ?",
+                                         (repr(key),)).fetchone()
+        except sqlite3.Error as err:
+            self._skip("look", err)
+            return None
+        if row is None:
+            return None
+        seq, at, body = row
+        age = time.time() - at
+        with self._lock:
+            least = max(self.floor, self.catalogue_seq, self.user_seq.get(user, 0))
+        if seq < least or not 0 <= age < self.seconds:
+            return None
+        self.hits += 1
+        return Hit(bytes(body), age)
+
+    def put(self, key: Hashable, user: str, seq: int, body: bytes, at: float) -> None:
+        """Store ``body`` for ``user``, computed at wall-clock ``at`` from a model holding log
+        ``seq``, unless a newer response is stored under ``key``."""
+        try:
+            with self._store_lock:
+                self._store.execute(
+                    "INSERT INTO responses VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                    "SET user = excluded.user, seq = excluded.seq, at = excluded.at, "
+                    "body = excluded.body WHERE excluded.seq >= responses.seq",
+                    (repr(key), user, seq, at, body))
+                self.stores += 1
+                if self.stores % PURGE_EVERY == 0:
+                    self._purge()
+        except sqlite3.Error as err:
+            self._skip("store", err)
+
+    def _purge(self) -> None:
+        self._store.execute("DELETE FROM responses WHERE at < ?",
+                            (time.time() - self.seconds,))
+        self._store.execute("DELETE FROM responses WHERE key IN (SELECT key FROM responses "
+                         "ORDER BY at DESC LIMIT -1 OFFSET ?)", (self.max_entries,))
+
+    def _skip(self, what: str, err: sqlite3.Error) -> None:
+        self.skipped += 1
+        if self.skipped in (1, 100, 10_000):
+            LOGGER.warning("shared response cache: a %s skipped (%s; %d so far)", what, err,
+                           self.skipped)
+
+    def close(self) -> None:
+        """Close this reader's connection to the file."""
+        with self._look_lock, self._store_lock:
+            self._look.close()
+            self._store.close()
