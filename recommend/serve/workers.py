@@ -67,9 +67,12 @@ LOGGER = logging.getLogger("shopgraph.serve")
 QUICK_DEATH = 30.0  # a reader dying this soon after its start counts as failing
 MAX_FAILURES = 3  # failing starts in a row before the server gives up
 STOP_SECONDS = 20.0  # a reader's graceful stop, before SIGKILL
-#: Threads answering a reader's routes. One core each: more threads add no throughput, only
-#: turns of the GIL, which the log-following thread then waits through (visibility).
-READER_THREADS = 8
+#: Threads computing a reader's sync routes (a recommendation the cache misses). They share
+#: one core (the GIL), so more add little throughput and make the event loop, which sends
+#: every cache hit, wait for its turn: with misses computed on 1, 2, 4 and 6 threads of one
+#: process on ML-100K, a hit waited p99 ~20, ~38, ~65 and ~94 ms for the loop (writes wait
+#: on threads of their own: recommend.serve.api.WRITE_THREADS).
+READER_THREADS = 2
 #: glibc malloc arenas of a reader (unless the environment names its own; module doc): 2
 #: took a reader's memory after 25 s of load on ML-100K from ~425 to ~320 MB.
 READER_ARENAS = "2"
