@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,6 +97,33 @@ def similar(state: Served, item: str, k: int, *, explain: bool,
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
+@dataclass(frozen=True)
+class RecsQuery:
+    """A recommendations request's parameters (the defaults: the route's); its cache key and
+    its JSON body, shared by the route and the warm-up (:mod:`recommend.serve.warm`)."""
+
+    k: int = 10
+    category: tuple[str, ...] = ()
+    brand: tuple[str, ...] = ()
+    min_price: float | None = None
+    max_price: float | None = None
+    diversity: float = 0.0
+    explain: bool = True
+
+    def key(self, uid: str) -> tuple[Any, ...]:
+        """The response cache's key of this request for the typed user ``uid``."""
+        return ("recommendations", uid, *astuple(self))
+
+    def body(self, state: Served, uid: str, images: Path | None) -> bytes:
+        """The JSON answer for ``uid`` (:func:`recommendations`)."""
+        # already plain JSON values: rendered as they are (FastAPI's encoder walking every
+        # path cost 10% of a request)
+        return JSONResponse(recommendations(
+            state, uid, self.k, images=images, categories=list(self.category),
+            brands=list(self.brand), price_min=self.min_price, price_max=self.max_price,
+            diversity=self.diversity, explain=self.explain)).body
+
+
 async def cached(state: Served, key: Hashable, user: str,
                  compute: Callable[[], bytes]) -> Response:
     """The JSON response under ``key`` from the state's cache (event loop: no thread
@@ -147,18 +175,10 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         Sent again from this process's cache while no write of the user's came (``X-Cache``,
         ``Age``: :mod:`recommend.serve.cache`)."""
         uid = _user(state, user)
-        key = ("recommendations", uid, k, tuple(category), tuple(brand), min_price, max_price,
-               diversity, explain)
-
-        def compute() -> bytes:
-            # already plain JSON values: rendered as they are (FastAPI's encoder walking
-            # every path cost 10% of a request)
-            return JSONResponse(recommendations(
-                state, uid, k, images=images, categories=category, brands=brand,
-                price_min=min_price, price_max=max_price, diversity=diversity,
-                explain=explain)).body
-
-        return await cached(state, key, uid, compute)
+        query = RecsQuery(k, tuple(category), tuple(brand), min_price, max_price, diversity,
+                          explain)
+        return await cached(state, query.key(uid), uid,
+                            lambda: query.body(state, uid, images))
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:

@@ -4,9 +4,9 @@ Each reader keeps its own :class:`~recommend.serve.cache.ResponseCache` (a dict:
 hit). Without a level below it, a user's first request to each reader after a write of theirs
 was computed once per reader: with 2 readers, half the misses on ML-100K were a response the
 other reader had just computed. :class:`SharedResponses` is that level: a SQLite file in the
-server's private folder (:mod:`recommend.serve.workers`), read on a local miss, written after
-each computed response. It is checked by log seq, not by generations (the readers apply the
-log apart, each at its own pace):
+state folder (:data:`FILE`), read on a local miss, written after each computed response (and
+by each reader's warm-up, :mod:`recommend.serve.warm`). It is checked by log seq, not by
+generations (the readers apply the log apart, each at its own pace):
 
 - each response is stored with the log seq its reader had applied before it began computing
   it (the model it read held at least that much) and the wall-clock time it was computed;
@@ -18,7 +18,12 @@ log apart, each at its own pace):
   started from: the entries before it are not noted), and younger than ``seconds``.
 
 So the user's own write, once the answering reader applied it, is reflected as without the
-cache, and others' writes within ``seconds``, as in each reader's own cache. The file is
+cache, and others' writes within ``seconds``, as in each reader's own cache. The file outlives
+the server (a restart after a ``kill -9`` finds the answers computed since the snapshot it
+starts from, within ``seconds``, instead of computing every user's again at once): the log
+seqs go on across a restart, and every entry after the snapshot is noted again. It is emptied
+when the served artifact or shopgraph's version is not the one it was filled from (its
+``stamp``), and made again when damaged. The file is
 bounded: entries older than ``seconds`` are deleted, and the oldest beyond ``max_entries``,
 every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
 reader holds the file) is skipped: the level is an optimisation, never a reason to fail. Keys
@@ -38,7 +43,7 @@ from typing import Any
 from recommend.serve.cache import Hit, concerned
 
 LOGGER = logging.getLogger("shopgraph.serve")
-FILE = "responses.sqlite"
+FILE = ".responses.sqlite"  # in the state folder
 PURGE_EVERY = 500  # stores between two purges
 #: Seconds a look (on the event loop) and a store (on a worker thread) wait for a lock of
 #: the other reader's (in WAL mode a look waits only on a checkpoint).
@@ -48,7 +53,8 @@ LOOK_WAIT, STORE_WAIT = 0.02, 0.1
 class SharedResponses:
     """One reader's view of the shared response file (module doc); thread-safe."""
 
-    def __init__(self, path: str | Path, seconds: float, max_entries: int) -> None:
+    def __init__(self, path: str | Path, seconds: float, max_entries: int,
+                 stamp: str = "") -> None:
         self.path, self.seconds, self.max_entries = Path(path), float(seconds), max_entries
         self.floor = 0
         self.catalogue_seq = 0
@@ -57,13 +63,36 @@ class SharedResponses:
         self._lock = threading.Lock()  # the notes
         # one connection (and lock) for looks, one for stores: a look never waits on a store
         self._store_lock, self._look_lock = threading.Lock(), threading.Lock()
-        self._store = self._connect(STORE_WAIT)
-        self._store.execute("PRAGMA journal_mode=WAL")
-        self._store.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
-                            "user TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, "
-                            "body BLOB NOT NULL)")
-        self._store.execute("CREATE INDEX IF NOT EXISTS responses_at ON responses (at)")
+        try:
+            self._store = self._open(stamp)
+        except sqlite3.DatabaseError as err:  # damaged (a machine crash: synchronous=OFF)
+            LOGGER.warning("%s: %s; made again", self.path, err)
+            for suffix in ("", "-wal", "-shm"):  # this module's file and SQLite's beside it
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._store = self._open(stamp)
         self._look = self._connect(LOOK_WAIT)
+
+    def _open(self, stamp: str) -> sqlite3.Connection:
+        """The storing connection, the tables made, and emptied when ``stamp`` (what the
+        responses were computed from) is not the file's."""
+        db = self._connect(STORE_WAIT)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
+                   "user TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, "
+                   "body BLOB NOT NULL)")
+        db.execute("CREATE INDEX IF NOT EXISTS responses_at ON responses (at)")
+        db.execute("CREATE TABLE IF NOT EXISTS stamp (one INTEGER PRIMARY KEY CHECK (one = 1),"
+                   " stamp TEXT NOT NULL)")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT stamp FROM stamp").fetchone() != (stamp,):
+                db.execute("DELETE FROM responses")
+                db.execute("INSERT OR REPLACE INTO stamp VALUES (1, ?)", (stamp,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return db
 
     def _connect(self, wait: float) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=wait, isolation_level=None,

@@ -94,6 +94,7 @@ class ReaderSpec:
     parent: int
     options: dict[str, Any]
     shared_cache: str | None = None  # the readers' shared responses (None: cache off)
+    readers: int = 1  # how many readers the writer starts
 
 
 #: The ServeConfig fields a reader is not told: the key goes in its environment (whether
@@ -272,11 +273,12 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
     (private / "metrics").mkdir()
     if config.access.api_key is not None:
         env[API_KEY_ENV] = config.access.api_key
-    shared = str(private / SHARED_FILE) if config.cache_seconds > 0 else None
+    # in the state folder, not the private one: kept across a restart (shared_cache doc)
+    shared = str(Path(state.state_dir) / SHARED_FILE) if config.cache_seconds > 0 else None
     specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
                         writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
                         worker=i + 1, parent=os.getpid(), options=reader_options(config),
-                        shared_cache=shared)
+                        shared_cache=shared, readers=n)
              for i, sock in enumerate(sockets)]
     failed: list[str] = []
 
@@ -352,21 +354,26 @@ def reader_main(argv: list[str]) -> int:
                         format="shopgraph serve: %(message)s")
     LOGGER.setLevel(logging.INFO)
     _die_with_parent(spec.parent)
+    from kg.version import shopgraph_version
     from recommend.serve.app import create_app
     from recommend.serve.cache import ResponseCache
     from recommend.serve.reader import ReaderState
+    from recommend.serve.served import base_id
     from recommend.serve.shared_cache import SharedResponses
+    from recommend.serve.warm import warm
 
     sock = socket.socket(fileno=spec.fd)
     config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
+    stamp = f"{base_id(Path(spec.artifact))} {shopgraph_version()}"  # what answers come from
     shared = None if spec.shared_cache is None else SharedResponses(
-        spec.shared_cache, config.cache_seconds, config.cache_entries)
+        spec.shared_cache, config.cache_seconds, config.cache_entries, stamp)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
                         cache=ResponseCache(config.cache_seconds, config.cache_entries),
                         shared=shared)
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
-    state.ready()  # listen once every reader has loaded
+    warm(state, config.images_dir, spec.worker, spec.readers)
+    state.ready()  # listen once every reader has loaded (and warmed)
     server.run(sockets=[sock])
     return 0
 

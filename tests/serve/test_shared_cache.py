@@ -68,3 +68,23 @@ def test_bounded_by_age_and_entries(tmp_path, monkeypatch) -> None:
         assert shared.get(("k", 2), "user:a") is None  # the oldest past max_entries
     finally:
         shared.close()
+
+
+def test_emptied_for_another_artifact_and_made_again_when_damaged(tmp_path) -> None:
+    path = tmp_path / "r.sqlite"
+    shared = SharedResponses(path, 60, 100, stamp="art-1 v1")
+    shared.put(("k",), "user:a", 1, b"x", time.time())
+    shared.close()
+    again = SharedResponses(path, 60, 100, stamp="art-1 v1")  # a restart: kept
+    assert again.get(("k",), "user:a") is not None
+    again.close()
+    other = SharedResponses(path, 60, 100, stamp="art-2 v1")
+    assert other.get(("k",), "user:a") is None
+    other.close()
+    path.write_bytes(b"not a database" * 100)
+    made = SharedResponses(path, 60, 100, stamp="art-2 v1")
+    try:
+        made.put(("k",), "user:a", 1, b"y", time.time())
+        assert made.get(("k",), "user:a").body == b"y"
+    finally:
+        made.close()

@@ -119,6 +119,10 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
     server = Server(small_demo_artifact, state, port)
     try:
         server.readers()
+        for user in ("u0007", "u0008"):  # each reader warmed its share before it listened
+            got = httpx.get(f"{server.url}/v1/users/{user}/recommendations",
+                            headers={"Connection": "close"}, timeout=30)
+            assert got.status_code == 200 and got.headers["X-Cache"] == "hit", got.text
         with pytest.raises(OSError, match="another server"):  # no second server joins
             bind_sockets("127.0.0.1", port, 1)
         for n in range(3):  # visible on both readers within 1 s of each answer
