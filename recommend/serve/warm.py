@@ -26,7 +26,7 @@ from recommend.serve.api import RecsQuery
 from recommend.serve.reader import ReaderState
 
 LOGGER = logging.getLogger("shopgraph.serve")
-WARM_SECONDS = 20.0
+WARM_SECONDS = 10.0
 
 
 def warm(state: ReaderState, images: Path | None, worker: int, readers: int,
