@@ -14,16 +14,18 @@ generations (the readers apply the log apart, each at its own pace):
   user (:func:`recommend.serve.cache.concerned`, refusals too), and of the last catalogue
   write (a product record) ahead of the entry counting as applied;
 - a stored response is sent for ``user`` only when its seq is at least the user's last one and
-  the catalogue's, at least :attr:`SharedResponses.floor` (the snapshot seq this reader
-  started from: the entries before it are not noted), and younger than ``seconds``.
+  the catalogue's, at least :attr:`SharedResponses.floor` (where the reader's notes begin),
+  and younger than ``seconds``.
 
 So the user's own write, once the answering reader applied it, is reflected as without the
 cache, and others' writes within ``seconds``, as in each reader's own cache. The file outlives
-the server (a restart after a ``kill -9`` finds the answers computed since the snapshot it
-starts from, within ``seconds``, instead of computing every user's again at once): the log
-seqs go on across a restart, and every entry after the snapshot is noted again. It is emptied
-when the served artifact or shopgraph's version is not the one it was filled from (its
-``stamp``), and made again when damaged. The file is
+the server, and so do the notes (saved in it with how far they reach, before the entries
+count as applied): a reader starting from a snapshot the saved notes reach takes them over
+(its floor is theirs; the log after the snapshot it notes again), else its notes begin at the
+snapshot. So a restart after a ``kill -9`` still sends the answers computed within ``seconds``
+before it that no write has made stale, instead of computing every user's at once (the log
+seqs go on across a restart). The file is emptied when the served artifact or shopgraph's
+version is not the one it was filled from (its ``stamp``), and made again when damaged. The file is
 bounded: entries older than ``seconds`` are deleted, and the oldest beyond ``max_entries``,
 every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
 reader holds the file) is skipped: the level is an optimisation, never a reason to fail. Keys
@@ -44,6 +46,7 @@ from recommend.serve.cache import Hit, concerned
 
 LOGGER = logging.getLogger("shopgraph.serve")
 FILE = ".responses.sqlite"  # in the state folder
+CATALOGUE = ""  # the notes' row of the last catalogue write (no user id is blank)
 PURGE_EVERY = 500  # stores between two purges
 #: Seconds a look (on the event loop) and a store (on a worker thread) wait for a lock of
 #: the other reader's (in WAL mode a look waits only on a checkpoint).
@@ -59,6 +62,8 @@ class SharedResponses:
         self.floor = 0
         self.catalogue_seq = 0
         self.user_seq: dict[str, int] = {}
+        self._unsaved: dict[str, int] = {}  # notes not yet in the file
+        self._saved_upto = 0  # the file's notes reach this seq (-1: this reader keeps its own)
         self.hits = self.stores = self.skipped = 0
         self._lock = threading.Lock()  # the notes
         # one connection (and lock) for looks, one for stores: a look never waits on a store
@@ -83,10 +88,15 @@ class SharedResponses:
         db.execute("CREATE INDEX IF NOT EXISTS responses_at ON responses (at)")
         db.execute("CREATE TABLE IF NOT EXISTS stamp (one INTEGER PRIMARY KEY CHECK (one = 1),"
                    " stamp TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS notes (user TEXT PRIMARY KEY, "
+                   "seq INTEGER NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS noted (one INTEGER PRIMARY KEY CHECK (one = 1),"
+                   " since INTEGER NOT NULL, upto INTEGER NOT NULL)")
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("SELECT stamp FROM stamp").fetchone() != (stamp,):
-                db.execute("DELETE FROM responses")
+                for table in ("responses", "notes", "noted"):
+                    db.execute(f"DELETE FROM {table}")
                 db.execute("INSERT OR REPLACE INTO stamp VALUES (1, ?)", (stamp,))
             db.execute("COMMIT")
         except BaseException:
@@ -100,23 +110,77 @@ class SharedResponses:
         db.execute("PRAGMA synchronous=OFF")  # a cache: lost on a crash with the server
         return db
 
-    def restart(self, floor: int) -> None:
-        """Forget what was noted: this reader (re)started from the snapshot at log ``floor``."""
-        with self._lock:
-            self.floor, self.catalogue_seq = floor, 0
+    def restart(self, snapshot_seq: int) -> None:
+        """This reader (re)starts from the snapshot at log ``snapshot_seq``: take the notes the
+        file holds when they reach it (the floor: where they begin), else start them there."""
+        with self._lock, self._store_lock:
+            self.catalogue_seq, self._unsaved = 0, {}
             self.user_seq.clear()
+            self._saved_upto = snapshot_seq
+            try:
+                self._store.execute("BEGIN IMMEDIATE")
+                try:
+                    row = self._store.execute("SELECT since, upto FROM noted").fetchone()
+                    if row is not None and row[0] <= snapshot_seq <= row[1]:
+                        self.floor = row[0]
+                        notes = self._store.execute("SELECT user, seq FROM notes").fetchall()
+                        self.user_seq.update(notes)
+                        self.catalogue_seq = self.user_seq.pop(CATALOGUE, 0)
+                    else:  # none, or a gap between the notes and the snapshot
+                        self.floor = snapshot_seq
+                        self._store.execute("INSERT OR REPLACE INTO noted VALUES (1, ?, ?)",
+                                            (snapshot_seq, snapshot_seq))
+                    self._store.execute("COMMIT")
+                except BaseException:
+                    self._store.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as err:
+                self._skip("start", err)
+                self.floor, self._saved_upto = snapshot_seq, -1  # kept to itself
+            LOGGER.info("shared responses: notes from log seq %d", self.floor)
 
     def note(self, entries: Iterable[dict[str, Any]], typed: Any) -> None:
-        """Note the users and catalogue writes of log ``entries`` (call before they count as
-        applied); ``typed`` types a raw user id."""
+        """Note the users and catalogue writes of log ``entries``, in order and after the
+        ones noted before (call before they count as applied); ``typed`` types a raw user
+        id. Saved in the file for a later start, with how far they reach (a note it could
+        not save is tried again with the next ones)."""
+        upto = None
         with self._lock:
             for entry in entries:
                 users, catalogue = concerned(entry.get("files", {}), typed)
                 users.update(user for user, _ in entry.get("not_interested", ()))
+                seq = upto = entry["seq"]
                 for user in users:
-                    self.user_seq[user] = max(self.user_seq.get(user, 0), entry["seq"])
+                    self.user_seq[user] = self._unsaved[user] = max(
+                        self.user_seq.get(user, 0), seq)
                 if catalogue:
-                    self.catalogue_seq = max(self.catalogue_seq, entry["seq"])
+                    self.catalogue_seq = self._unsaved[CATALOGUE] = seq
+        if upto is not None and self._saved_upto >= 0:
+            self._save(upto)
+
+    def _save(self, upto: int) -> None:
+        with self._lock:
+            unsaved = dict(self._unsaved)
+        try:
+            with self._store_lock:
+                self._store.execute("BEGIN IMMEDIATE")
+                try:
+                    self._store.executemany(
+                        "INSERT INTO notes VALUES (?, ?) ON CONFLICT (user) DO UPDATE "
+                        "SET seq = max(seq, excluded.seq)", list(unsaved.items()))
+                    self._store.execute("UPDATE noted SET upto = max(upto, ?)", (upto,))
+                    self._store.execute("COMMIT")
+                except BaseException:
+                    self._store.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as err:
+            self._skip("note", err)
+            return
+        with self._lock:
+            for user, seq in unsaved.items():
+                if self._unsaved.get(user) == seq:
+                    del self._unsaved[user]
+            self._saved_upto = upto
 
     def get(self, key: Hashable, user: str) -> Hit | None:
         """The response stored under ``key`` when still right for ``user`` (module doc)."""
