@@ -101,8 +101,7 @@ class ReaderState:
             note_entry(entry, refusals, None)
         replay(rec, pending)
         if self.shared is not None:  # what the log says of users, before it counts as applied
-            self.shared.restart(snapshot_seq)
-            self.shared.note(pending, rec.user_id)
+            self.shared.restart(snapshot_seq, pending, rec.user_id)
         with self._seen:
             self.rec, self.refusals, self._follower = rec, refusals, follower
             self.cache.clear()

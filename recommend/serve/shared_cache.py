@@ -110,9 +110,11 @@ class SharedResponses:
         db.execute("PRAGMA synchronous=OFF")  # a cache: lost on a crash with the server
         return db
 
-    def restart(self, snapshot_seq: int) -> None:
-        """This reader (re)starts from the snapshot at log ``snapshot_seq``: take the notes the
-        file holds when they reach it (the floor: where they begin), else start them there."""
+    def restart(self, snapshot_seq: int, entries: list[dict[str, Any]], typed: Any) -> None:
+        """This reader (re)starts from the snapshot at log ``snapshot_seq`` and the log
+        ``entries`` after it: take the notes the file holds when they reach the snapshot (the
+        floor: where they begin), else begin them there, and note ``entries`` (:meth:`note`;
+        all at once: no look meanwhile sees the notes without them)."""
         with self._lock, self._store_lock:
             self.catalogue_seq, self._unsaved = 0, {}
             self.user_seq.clear()
@@ -137,26 +139,33 @@ class SharedResponses:
             except sqlite3.Error as err:
                 self._skip("start", err)
                 self.floor, self._saved_upto = snapshot_seq, -1  # kept to itself
-            LOGGER.info("shared responses: notes from log seq %d", self.floor)
+            self._note(entries, typed)
+        if entries and self._saved_upto >= 0:
+            self._save(entries[-1]["seq"])
+        LOGGER.info("shared responses: notes from log seq %d", self.floor)
 
     def note(self, entries: Iterable[dict[str, Any]], typed: Any) -> None:
         """Note the users and catalogue writes of log ``entries``, in order and after the
         ones noted before (call before they count as applied); ``typed`` types a raw user
         id. Saved in the file for a later start, with how far they reach (a note it could
         not save is tried again with the next ones)."""
-        upto = None
+        entries = list(entries)
         with self._lock:
-            for entry in entries:
-                users, catalogue = concerned(entry.get("files", {}), typed)
-                users.update(user for user, _ in entry.get("not_interested", ()))
-                seq = upto = entry["seq"]
-                for user in users:
-                    self.user_seq[user] = self._unsaved[user] = max(
-                        self.user_seq.get(user, 0), seq)
-                if catalogue:
-                    self.catalogue_seq = self._unsaved[CATALOGUE] = seq
-        if upto is not None and self._saved_upto >= 0:
-            self._save(upto)
+            self._note(entries, typed)
+        if entries and self._saved_upto >= 0:
+            self._save(entries[-1]["seq"])
+
+    def _note(self, entries: list[dict[str, Any]], typed: Any) -> None:
+        """:meth:`note` in memory (caller holds ``self._lock``)."""
+        for entry in entries:
+            users, catalogue = concerned(entry.get("files", {}), typed)
+            users.update(user for user, _ in entry.get("not_interested", ()))
+            seq = entry["seq"]
+            for user in users:
+                self.user_seq[user] = self._unsaved[user] = max(self.user_seq.get(user, 0),
+                                                                seq)
+            if catalogue:
+                self.catalogue_seq = self._unsaved[CATALOGUE] = seq
 
     def _save(self, upto: int) -> None:
         with self._lock:

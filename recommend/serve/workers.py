@@ -13,8 +13,9 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   connections over them (one shared socket would let the first reader to wake take a whole
   burst of connections). A write goes to the writer and is answered once the log holds it
   (fsync'd) and this reader applied it; the other readers apply it within a poll. Their
-  response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the private
-  folder), so a response one computed is a hit in the others.
+  response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the state
+  folder), so a response one computed is a hit in the others, and each computes its share of
+  the users' default recommendations before it listens (:mod:`recommend.serve.warm`).
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the

@@ -47,7 +47,7 @@ def test_hidden_by_the_users_write_a_catalogue_write_age_and_the_floor(tmp_path)
         assert shared.get(("recs", "user:a"), "user:a").body == b"y"
         shared.note([{"seq": 8, "files": {"products.jsonl": [{"id": "p9"}]}}], _typed)
         assert shared.get(("recs", "user:b"), "user:b") is None  # the catalogue changed
-        shared.restart(snapshot_seq=9)  # no notes saved reach it: they begin there
+        shared.restart(9, [], _typed)  # no notes saved reach it: they begin there
         shared.put(("recs", "user:b"), "user:b", 8, b"z", time.time())
         assert shared.get(("recs", "user:b"), "user:b") is None  # before this start's floor
         shared.put(("recs", "user:b"), "user:b", 9, b"z", time.time() - 61)
@@ -93,18 +93,18 @@ def test_emptied_for_another_artifact_and_made_again_when_damaged(tmp_path) -> N
 def test_a_restart_takes_over_the_saved_notes_when_they_reach_its_snapshot(tmp_path) -> None:
     path = tmp_path / "r.sqlite"
     before = SharedResponses(path, 60, 100)
-    before.restart(snapshot_seq=0)
-    before.note([_event(1, "c"), _event(2, "a"), _event(3, "c")], _typed)
+    before.restart(0, [_event(1, "c")], _typed)
+    before.note([_event(2, "a"), _event(3, "c")], _typed)
     before.put(("recs", "user:a"), "user:a", 1, b"a", time.time())
     before.put(("recs", "user:b"), "user:b", 3, b"b", time.time())
     before.close()  # as a kill -9 leaves it
     after = SharedResponses(path, 60, 100)
     try:
-        after.restart(snapshot_seq=3)
+        after.restart(3, [], _typed)
         assert after.floor == 0 and after.user_seq == {"user:a": 2, "user:c": 3}
         assert after.get(("recs", "user:a"), "user:a") is None  # a wrote after it
         assert after.get(("recs", "user:b"), "user:b").body == b"b"
-        after.restart(snapshot_seq=5)  # the notes reach 3: a gap before the snapshot
+        after.restart(5, [], _typed)  # the notes reach 3: a gap before the snapshot
         assert after.floor == 5 and after.get(("recs", "user:b"), "user:b") is None
     finally:
         after.close()
