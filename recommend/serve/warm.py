@@ -36,7 +36,8 @@ def warm(state: ReaderState, images: Path | None, worker: int, readers: int,
     shared, cache = state.shared, state.cache
     if shared is None or not cache.enabled:
         return 0
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
     query = RecsQuery()
     users = sorted(state.rec.graph.raw_ids("user"))[worker - 1::readers]
     done = 0
@@ -58,4 +59,6 @@ def warm(state: ReaderState, images: Path | None, worker: int, readers: int,
         shared.put(key, uid, seq, body, at)
         cache.put(key, uid, body, token)
         done += 1
+    LOGGER.info("reader %d: warm-up computed %d of its %d users in %.1f s", worker, done,
+                len(users), time.monotonic() - began)
     return done
