@@ -181,7 +181,8 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     so both give the same positive instances in the same order."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
     lo, hi = into.indptr[b], into.indptr[b + 1]
-    mine = np.unique(first[0])  # the user's a, sorted
+    idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
+    mine = idx[np.concatenate(([True], idx[1:] != idx[:-1]))] if len(idx) else idx
     if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
         a, data, count = _from_rows(step, mine, b)
     else:
@@ -218,7 +219,7 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
 
 
-class _Memo:
+class Memo:
     """The last ``size`` values of an expensive function of (an object, a key), kept by the
     object's identity (the object is held, so its id cannot be reused meanwhile).
 
@@ -243,10 +244,10 @@ class _Memo:
         return value
 
 
-_by_matrix = _Memo(32)  # column views of step matrices: live as long as the scorer
+_by_matrix = Memo(32)  # column views of step matrices: live as long as the scorer
 # one user's side of the enumeration, reused across their items, and (reach_state) from
 # scoring to explaining in one request: a request's ~20 entries fit
-_by_user = _Memo(64)
+_by_user = Memo(64)
 
 
 def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:

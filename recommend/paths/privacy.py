@@ -323,6 +323,16 @@ def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
         if d))
 
 
+def can_violate(types: Sequence[str], relations: Sequence[str]) -> bool:
+    """Whether a path from its user (``types[0]``) through nodes of ``types`` over hops of
+    ``relations`` can show anything :func:`violations` forbids: only a node of another user
+    or a segment, or an aggregate, counted or session hop can (any other such path never
+    does, whatever its nodes)."""
+    return any(t in ("user", "segment") for t in types[1:]) or any(
+        rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
+        for rel in relations)
+
+
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],
                *, min_people: int = 5, demographic: frozenset[str] | None = None) -> list[str]:
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must

@@ -24,7 +24,6 @@ positions' values, so the order of ids never matters. The EWMA is pandas' ``adju
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -104,9 +103,13 @@ def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, st
     for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
         ts = block_columns(graph, nb.key).ts[nb.positions]
         timed = np.isfinite(ts) & (ts > -1e299)
+        # typed ids made from the store's raw ids (graph.node_id's text, one call fewer each)
+        rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
         for j, t in zip(nb.indices[timed].tolist(), ts[timed].tolist(), strict=True):
-            key = (nb.relation, graph.node_id(nb.dst_type, j))
-            found[key] = max(t, found.get(key, -math.inf))
+            key = (rel, prefix + raw[j])
+            old = found.get(key)
+            if old is None or t > old:
+                found[key] = t
     return found
 
 

@@ -324,9 +324,9 @@ def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray
     categories ``mine`` holding one of the user's products (the strongest relation first)."""
     graph, user_id = context.graph, context.user_id
     i = graph.index(item_id)
-    products, held = context.products()  # the user's products x every category
+    products, (indptr, held) = context.products()  # the user's products by category
     for c in mine.tolist():
-        rows = held.indices[held.indptr[c]:held.indptr[c + 1]]
+        rows = held[indptr[c]:indptr[c + 1]]
         rows = rows[products[rows] != i]
         if len(rows):
             a = int(products[rows.min()])
