@@ -79,6 +79,8 @@ def top_instances_many(
     items = np.asarray(items, np.int64)
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
+    if len(steps) > 1 and not len(_first_step(steps[0], u)[0]):
+        return [([], 0.0) for _ in items]  # the user starts no instance: nothing to gather
     owner, node, hop = _last_hops(steps[-1], items)
     if len(steps) == 1:
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
@@ -120,9 +122,12 @@ def top_groups_many(
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
-    owner, node, hop = _last_hops(steps[-1], items)
     first = _first_step(steps[0], u)
-    sums = values_at(reach_state(steps, u), node) * hop  # what each (item, entity b) carries
+    reach = reach_state(steps, u)
+    if not len(reach[0]):
+        return [([], 0.0) for _ in items]  # the user reaches no entity: nothing to gather
+    owner, node, hop = _last_hops(steps[-1], items)
+    sums = values_at(reach, node) * hop  # what each (item, entity b) carries
     totals = np.bincount(owner, sums, len(items))
     out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
         ([], t) for t in totals.tolist()]

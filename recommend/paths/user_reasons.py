@@ -70,6 +70,16 @@ class UserReasons:
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
+        self._held: dict[int, list[set[int]]] = {}
+
+    def held(self, i: int) -> list[set[int]]:
+        """Per :attr:`attributes` entry, the entities product ``i`` has (kept for the
+        request: a product of the user's is compared with each item it explains)."""
+        found = self._held.get(i)
+        if found is None:
+            found = self._held[i] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
+                                     for _, _, _, m, _ in self.attributes]
+        return found
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the
