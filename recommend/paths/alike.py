@@ -38,7 +38,7 @@ def shared_path(context: UserReasons, a: str, item: str
             if graph.has_edge(src, "similar", dst):
                 return "similar", ((item,), ((src, "similar", dst),))
     best: tuple[float, str, str, str] | None = None
-    held = zip(context.held(graph.index(a)), context.held(graph.index(item)), strict=True)
+    held = zip(context.held(a), context.held(item), strict=True)
     for (rel, node_type, name, _, pop), (mine, theirs) in zip(context.attributes, held,
                                                               strict=True):
         both = mine & theirs

@@ -340,17 +340,14 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
     aggregate over fewer than ``min_people`` people."""
     out = []
-    followed: set[str] = set()
     if demographic is None:
         demographic = demographic_ids(graph)
-    for src, rel, dst in edges:
-        if rel == "follows" and src == you:
-            followed.add(dst)
+    followed = {dst for src, rel, dst in edges if rel == "follows" and src == you}
     for src, rel, dst in edges:
         for end in (src, dst):
             if end in demographic:
                 out.append(f"rests on the demographic segment {end}")
-            if end.startswith("user:") and end != you:
+            if end != you and end.startswith("user:"):
                 if end not in followed:
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:

@@ -70,15 +70,16 @@ class UserReasons:
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
-        self._held: dict[int, list[set[int]]] = {}
+        self._held: dict[str, list[set[int]]] = {}
 
-    def held(self, i: int) -> list[set[int]]:
-        """Per :attr:`attributes` entry, the entities product ``i`` has (kept for the
+    def held(self, product: str) -> list[set[int]]:
+        """Per :attr:`attributes` entry, the entities ``product`` has (kept for the
         request: a product of the user's is compared with each item it explains)."""
-        found = self._held.get(i)
+        found = self._held.get(product)
         if found is None:
-            found = self._held[i] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
-                                     for _, _, _, m, _ in self.attributes]
+            i = self.graph.index(product)
+            found = self._held[product] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
+                                           for _, _, _, m, _ in self.attributes]
         return found
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
