@@ -147,7 +147,8 @@ def _instances(
     graph: KnowledgeGraph, user_id: str, items: np.ndarray, metapaths: Sequence[MetaPath],
     weights: Sequence[float] | np.ndarray, *, max_paths: int, max_hops: int = 3,
     normalize: Normalize = "row", steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
-    group: bool = False, acts: dict[tuple[str, str], np.ndarray] | None = None,
+    group: bool = False,
+    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
     """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
@@ -164,9 +165,7 @@ def _instances(
             graph, mp, normalize=normalize)
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            hop = (mp.steps[0].relation, mp.types[1])
-            prefer = acts[hop] if hop in acts else acts.setdefault(
-                hop, act_times(graph, user_id, *hop))
+            prefer = partial(_acts, graph, user_id, (mp.steps[0].relation, mp.types[1]), acts)
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -186,6 +185,15 @@ _kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
 def _kind(mp: MetaPath) -> Kind:
     """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
     return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
+
+
+def _acts(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
+          acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The user's :func:`~recommend.paths.quality.act_times` over first ``hop`` (relation,
+    node type), kept in ``acts`` for the request."""
+    found = acts.get(hop)
+    return found if found is not None else acts.setdefault(hop, act_times(graph, user_id, *hop))
 
 
 def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
@@ -260,7 +268,7 @@ def scored_paths_many(
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
-    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
+    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols

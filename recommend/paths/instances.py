@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
+from recommend.paths.quality import times_at
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
            "top_instances", "top_instances_many"]
@@ -109,16 +110,18 @@ def top_instances_many(
 
 def top_groups_many(
     steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *,
-    prefer: np.ndarray | None = None,
+    prefer: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[tuple[list[tuple[tuple[int, ...], float, int]], float]]:
     """Per item: the ``k`` shared entities (the node before the item) carrying the most of
     the meta-path score, each as ``(nodes of its largest instance, the sum over every instance
     through it, how many there are)``, and the score. Exact: the sum through entity b of a
     3-step meta-path is ``(u S1 S2)[b] S3[b, i]``; with fewer steps each instance is its own
     group (the entity before the item is the user's own neighbour). Longer meta-paths are
-    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (one value per node
-    the first step reaches, e.g. the time of the user's act) picks a 3-step group's instance
-    instead: the largest ``prefer``, then the largest value (the group's sum is the same)."""
+    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (asked only when a
+    group is found: sorted nodes the first step reaches and a value of each, -inf for one
+    not listed, e.g. the user's :func:`~recommend.paths.quality.act_times`) picks a 3-step
+    group's instance instead: the largest such value, then the largest instance value (the
+    group's sum is the same)."""
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
@@ -140,7 +143,8 @@ def top_groups_many(
     if prefer is None:
         best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     else:
-        order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
+        order = np.lexsort((-values, -np.where(values > 0, times_at(prefer(), a), -np.inf),
+                            group_of))
         ordered = group_of[order]
         starts = np.ones(len(order), bool)  # the first of each group in that order
         np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
