@@ -42,7 +42,7 @@ from recommend.paths.privacy import (
 from recommend.paths.quality import act_times, user_interactions
 from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
-from recommend.paths.sentences import group_note, render_path
+from recommend.paths.sentences import group_note, known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
@@ -328,7 +328,9 @@ def scored_paths_many(
         found_all.append(paths)
     chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
-    say = partial(render_path, graph, acts=times, known={})  # dates and names: one request
+    # dates: this request's; the names of nodes other than users and posts: kept until the
+    # graph changes (they are read from it alone), across requests
+    say = partial(render_path, graph, acts=times, known=known_names(graph))
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)

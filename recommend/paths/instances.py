@@ -267,9 +267,9 @@ def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     idx, val, _ = state
     if not len(idx):
         return np.zeros(len(nodes))
-    pos = np.searchsorted(idx, nodes, side="right") - 1
-    hit = idx[np.maximum(pos, 0)] == nodes
-    return np.where(hit & (pos >= 0), val[pos], 0.0)
+    # the last index <= each node (the first, for a node below them all: never equal to it)
+    pos = np.maximum(np.searchsorted(idx, nodes, side="right") - 1, 0)
+    return np.where(idx[pos] == nodes, val[pos], 0.0)
 
 
 def _first_step(first: sp.csr_matrix, u: int) -> WalkState:

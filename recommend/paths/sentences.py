@@ -42,7 +42,7 @@ from recommend.paths.wording import latest_time, product_words, readable, segmen
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["group_note", "node_name", "render_path"]
+__all__ = ["group_note", "known_names", "node_name", "render_path"]
 
 # relation -> (third person, "also" variant); "{s}" the edge's source, "{o}" its destination.
 _TEMPLATES: dict[str, tuple[str, str]] = {
@@ -136,8 +136,8 @@ def render_path(
     graph's latest event, :func:`recommend.paths.wording.latest_time`); ``acts``:
     ``nodes[0]``'s :func:`~recommend.paths.quality.user_interactions`, when the caller has
     them (the same date, without reading the user's edges again); ``known``: the
-    :func:`node_name` of nodes other than users and posts, kept across the calls of a request
-    (read and filled here)."""
+    :func:`node_name` of nodes other than users and posts, kept across calls while the graph
+    is unchanged (read and filled here)."""
     you = nodes[0] if first_person else None
     skip: set[int] = set()
     names: dict[str, str] = {}
@@ -206,6 +206,12 @@ def render_path(
         prev_subject, prev_object = (src if subject_first else None), dst
     sentence = "; ".join(clauses)
     return sentence[:1].upper() + sentence[1:]
+
+
+def known_names(graph: KnowledgeGraph) -> dict[str, str]:
+    """The :func:`node_name` of nodes other than users and posts asked so far, kept until the
+    graph changes (read from it alone): ``render_path``'s ``known`` across requests."""
+    return graph.cached(("path node names",), dict)
 
 
 def _known_name(graph: KnowledgeGraph, node: str, known: dict[str, str]) -> str:
@@ -315,4 +321,7 @@ def group_note(graph: KnowledgeGraph, nodes: Sequence[str],
     if verb is None or link is None:
         return ""
     noun = " posts" if nodes[1].startswith("post:") else ""
-    return f"; you {verb} {size}{noun} {link} {node_name(graph, nodes[2])}"
+    entity = nodes[2]  # a brand, category, concept or product (a user's name would vary)
+    name = node_name(graph, entity) if entity.startswith(("user:", "post:")) \
+        else _known_name(graph, entity, known_names(graph))
+    return f"; you {verb} {size}{noun} {link} {name}"
