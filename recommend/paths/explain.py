@@ -39,7 +39,7 @@ from recommend.paths.privacy import (
     demographic_ids,
     violations,
 )
-from recommend.paths.quality import act_times, user_interactions
+from recommend.paths.quality import kept_act_times, user_interactions
 from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import group_note, known_names, render_path
@@ -165,7 +165,8 @@ def _instances(
             graph, mp, normalize=normalize)
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            prefer = partial(_acts, graph, user_id, (mp.steps[0].relation, mp.types[1]), acts)
+            prefer = partial(kept_act_times, graph, user_id, (mp.steps[0].relation,
+                                                              mp.types[1]), acts)
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -185,15 +186,6 @@ _kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
 def _kind(mp: MetaPath) -> Kind:
     """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
     return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
-
-
-def _acts(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
-          acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """The user's :func:`~recommend.paths.quality.act_times` over first ``hop`` (relation,
-    node type), kept in ``acts`` for the request."""
-    found = acts.get(hop)
-    return found if found is not None else acts.setdefault(hop, act_times(graph, user_id, *hop))
 
 
 def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 __all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "interaction_recency",
-           "linking_interaction", "normalised_ewma", "shared_entity", "times_at", "touching",
-           "user_interactions"]
+           "kept_act_times", "linking_interaction", "normalised_ewma", "shared_entity", "times_at",
+           "touching", "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
@@ -134,6 +134,15 @@ def act_times(graph: KnowledgeGraph, user_id: str, relation: str, node_type: str
     idx, ts = idx[order], ts[order]
     last = np.append(idx[1:] != idx[:-1], True) if len(idx) else np.zeros(0, bool)
     return idx[last], ts[last]
+
+
+def kept_act_times(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
+                   kept: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`act_times` over a first ``hop`` (relation, node type), kept in ``kept`` (a
+    request's: asked again by each meta-path starting with that hop)."""
+    found = kept.get(hop)
+    return found if found is not None else kept.setdefault(hop, act_times(graph, user_id, *hop))
 
 
 def times_at(listed: tuple[np.ndarray, np.ndarray], nodes: np.ndarray) -> np.ndarray:
