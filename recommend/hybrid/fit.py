@@ -11,7 +11,8 @@
    product texts, not from interactions, so no held-out pair reaches it;
 2. on the other users, tune the CF family and the session window (each alone, NDCG@k on
    the first fold, or by the geometric mean over both: ``tune_folds``,
-   :mod:`recommend.hybrid.tune`), fit every component on
+   :mod:`recommend.hybrid.tune`; the CF winner is confirmed over the untuned model on the
+   set-apart users), fit every component on
    each training graph (the meta-path weights of the graph and social scorers on those
    users' held-out products of that fold), size the candidate pool for recall over both
    folds and fit the blend on both folds' candidates stacked
@@ -148,7 +149,7 @@ def fit_hybrid(
             split.train_graph).nnz:
         say("tuning the cf component")
         config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
-                                                            others)
+                                                            others, confirm=select_users)
     if "session" in config.components and config.session_tune_windows:
         say("tuning the session window")
         config, tuned[0]["session"], info["session_tuning"] = tune_session(

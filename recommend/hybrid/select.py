@@ -13,6 +13,8 @@ random, :func:`by_part` records every ranker's figure on each part (what the cho
 between "what comes next" and "anything") and the blend's paired gain over each part's best
 single component, with its noise. :func:`candidate_size` sizes that pool from the
 held-out items' ranks, so the blend sees the items it must learn to put first.
+:func:`confirm_tuned` judges the CF tuning's winner against the untuned model on these
+users too, before anything is blended.
 """
 
 from __future__ import annotations
@@ -40,6 +42,29 @@ def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
     chosen = np.zeros(len(users), bool)
     chosen[rng.choice(len(users), n_select, replace=False)] = True
     return users[~chosen], users[chosen]
+
+
+def confirm_tuned(winner: np.ndarray, untuned: np.ndarray) -> tuple[bool, dict[str, Any]]:
+    """Whether the tuning's winner replaces the untuned model, from each one's per-user
+    NDCG on users set apart from the tuning (paired, in the same order), and the record:
+    both figures, the mean gain and its standard error.
+
+    The winner was picked as the best of many trials on the tuning users, so its gain
+    there is inflated by the max; on users that took no part in picking it, its paired
+    mean gain is an unbiased estimate of the true gain. The rule is its sign (mean gain
+    > 0), not a significance bar: neither model is a safe default (the untuned one is one
+    fixed setting of one family), a wrong keep costs as much NDCG as a wrong switch of the
+    same size, and the sign of an unbiased estimate is the choice with the least expected
+    loss; where the true gain is within noise of 0, either choice costs about nothing.
+    A 1-SE bar would keep a model one standard error worse half the time.
+    """
+    gain = np.asarray(winner, np.float64) - np.asarray(untuned, np.float64)
+    mean = float(gain.mean()) if len(gain) else 0.0
+    se = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else np.inf
+    record = {"users": len(gain), "winner": round(float(np.mean(winner)), 5) if len(gain)
+              else 0.0, "untuned": round(float(np.mean(untuned)), 5) if len(gain) else 0.0,
+              "gain": round(mean, 5), "se": record_float(se, 5)}
+    return mean > 0, record
 
 
 def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,

@@ -175,3 +175,20 @@ def test_a_retired_field_loads_from_an_old_artifact_but_not_from_a_config_file(t
     path.write_text('{"audience_activity_tau": 0.1}')
     with pytest.raises(ValueError, match=r"old\.json: \['audience_activity_tau'\] no longer"):
         HybridConfig.from_file(path)
+
+
+def test_the_tuned_cf_is_confirmed_by_the_sign_of_its_mean_gain_on_set_apart_users() -> None:
+    from recommend.hybrid.select import confirm_tuned
+
+    untuned = np.array([0.5, 0.2, 0.0, 1.0])
+    ahead, record = confirm_tuned(untuned + np.array([0.1, -0.05, 0.0, 0.0]), untuned)
+    assert ahead and record["gain"] == pytest.approx(0.0125) and record["users"] == 4
+    assert record["untuned"] == pytest.approx(0.425)
+    assert record["winner"] == pytest.approx(0.4375)
+    assert record["se"] == pytest.approx(np.std([0.1, -0.05, 0, 0], ddof=1) / 2, abs=1e-5)
+    behind, record = confirm_tuned(untuned - np.array([0.0, 0.1, 0.0, 0.0]), untuned)
+    assert not behind and record["gain"] == pytest.approx(-0.025)
+    tie, record = confirm_tuned(untuned, untuned)  # no evidence: the untuned model stays
+    assert not tie and record["gain"] == 0.0
+    one, record = confirm_tuned(np.array([1.0]), np.array([0.0]))
+    assert one and record["se"] is None  # JSON has no infinity
