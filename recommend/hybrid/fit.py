@@ -289,7 +289,7 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     blend = agreed(blend, fitting)
     fold_names = [s.mode for s in splits]
     choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names)
+                                   fold_names, in_sample=in_sample)
     record.update(chosen=choice, users=int(selecting[:n].sum()), in_sample=in_sample,
                   candidate_recall=_candidate_recall(r, i, relevant))
     in_first = fold == 0
