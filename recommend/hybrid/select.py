@@ -7,10 +7,11 @@ tuning chose among item-kNN, EASE and ALS), on every validation fold (by time an
 random when the timestamps allow both). :func:`choose_served` serves the blend unless a
 single component has a better worst ratio to each fold's best and beats the blend where the
 blend falls shortest: the hybrid does not serve something that validates below one of its
-parts on users it was not fitted on, on either kind of held-out item. Where the validation held out both each user's latest products and earlier ones at
-random, :func:`by_part` records every ranker's figure on each part (what the choice trades
-between "what comes next" and "anything") and the blend's paired gain over each part's best
-single component, with its noise. :func:`candidate_size` sizes that pool from the
+parts on users it was not fitted on, on either kind of held-out item. Where the
+validation held out both each user's latest products and earlier ones at random,
+:func:`by_part` records every ranker's figure on each part (what the choice trades between
+"what comes next" and "anything") and the blend's paired gain over each part's best single
+component, with its noise. :func:`candidate_size` sizes that pool from the
 held-out items' ranks, so the blend sees the items it must learn to put first.
 :func:`confirm_tuned` judges the CF tuning's winner against the untuned model on these
 users too, before anything is blended.
