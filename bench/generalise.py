@@ -44,11 +44,15 @@ from kg.atomic import atomic_write_json  # noqa: E402
 SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "bench" / "results" / "generalise.json"
 K = 10
-#: name -> (import kind, source folder in ../shared/data, or a demo seed)
+#: name -> (import kind, source folder or file in ../shared/data, or a demo seed)
 DATASETS: dict[str, tuple[str, str]] = {
     "ml-100k": ("movielens", "ml-100k"),
     "amazon-beauty-kg": ("amazon-beauty-kg", "amazon_beauty_kg"),
+    # the folder as `shopgraph import amazon-reviews` reads it (both files), and each file
     "amazon2018-beauty-fashion": ("amazon-reviews", "amazon2018_5core_beauty_fashion"),
+    "amazon2018-beauty": ("amazon-reviews", "amazon2018_5core_beauty_fashion/All_Beauty_5.json.gz"),
+    "amazon2018-fashion": ("amazon-reviews",
+                           "amazon2018_5core_beauty_fashion/AMAZON_FASHION_5.json.gz"),
     "amazon2023-histories": ("amazon2023", "amazon2023_multicategory_user_histories"),
     "ciao": ("ciao", "ciao_trust_ratings"),
     "demo-7": ("demo", "7"),
@@ -197,7 +201,7 @@ def main() -> int:
     names = args.only or list(DATASETS)
     for name in names:
         kind, source = DATASETS[name]
-        if not kind.startswith("demo") and not (SHARED / source).is_dir():
+        if not kind.startswith("demo") and not (SHARED / source).exists():
             print(f"skip {name}: {SHARED / source} absent")
             continue
         with contextlib.ExitStack() as stack:

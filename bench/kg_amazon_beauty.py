@@ -4,12 +4,13 @@ Protocol of ../shared/bench/PROTOCOL.md: train on ``cafe/train_labels`` (+ the p
 graph), rank for every user with test purchases a top 10 excluding train purchases, and
 report NDCG/Recall/HR/Precision@10 in %, averaged over all of them (none dropped).
 
-- ours: :func:`recommend.hybrid.fit.fit_hybrid` with ``HybridConfig()`` defaults (as
-  ``shopgraph build`` fits it; nothing set for this dataset: the build cuts its own
-  validation split from train, tunes the CF family there, fits the blend and picks the
-  served ranker on a held-out fold) on the graph built from
-  ``shopgraph import amazon-beauty-kg``; run twice, with all relations and without
-  also_bought / also_viewed / bought_together;
+- ours: ``shopgraph build`` with its defaults, in a subprocess (read, the nlp and profile
+  stages, then the models stage's :func:`recommend.hybrid.fit.fit_hybrid` with
+  ``HybridConfig()``: nothing set for this dataset; the build cuts its own validation split
+  from train, tunes the CF family there, fits the blend and picks the served ranker on a
+  held-out fold), on the folder ``shopgraph import amazon-beauty-kg`` writes; the test users
+  are ranked by the artifact's loaded model. Built twice: with all relations, and from a copy
+  of the folder without ``relations.jsonl`` (also_bought / also_viewed / bought_together);
 - peers (cf/ease EASE, implicit ALS / BPR / ItemKNN, LightFM WARP, most popular): tuned on
   a validation split of ``max(1, floor(0.3 n_u))`` random train purchases per user (cut
   from train only), refit on the whole train;
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,7 +51,6 @@ from kg.atomic import atomic_write_json  # noqa: E402
 from kg.interactions import seen_matrix  # noqa: E402
 from recommend.evaluate import harness as h  # noqa: E402
 from recommend.evaluate import metrics as m  # noqa: E402
-from recommend.hybrid.config import HybridConfig  # noqa: E402
 
 ALSO = ("also_bought", "also_viewed", "bought_together")
 METRICS = ("NDCG@10", "R@10", "HR@10", "P@10")
@@ -64,14 +65,25 @@ def import_dataset(src: Path, out: Path) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def build(ds: Path, with_also: bool):
-    """The dataset's graph, with or without the also_* relations file."""
-    from kg.build import build_graph
-    from kg.reader import read_dataset
+def shopgraph_build(ds: Path, art: Path) -> float:
+    """``shopgraph build DS --out ART`` with its defaults, in a subprocess; wall seconds."""
+    began = time.perf_counter()
+    cmd = [sys.executable, "-m", "scripts.cli", "build", str(ds), "--out", str(art),
+           "--no-progress"]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return time.perf_counter() - began
 
-    result = read_dataset(ds, progress=False)
-    rel = ds / "relations.jsonl" if with_also else None
-    return build_graph(result.dataset, relations_file=rel, progress=False)
+
+def without_also(ds: Path, out: Path) -> Path:
+    """A copy of the dataset files of ``ds`` in ``out``, without ``relations.jsonl`` (the
+    only file that carries the also_* relations)."""
+    from kg.records import DATASET_FILES
+
+    out.mkdir()
+    for name, _ in DATASET_FILES:
+        if (ds / name).is_file():
+            shutil.copyfile(ds / name, out / name)
+    return out
 
 
 def test_matrix(graph, ds: Path, columns: np.ndarray) -> sp.csr_matrix:
@@ -173,35 +185,35 @@ def run_peers(task: h.RankingTask, vtask: h.RankingTask, quick: bool) -> list[di
 
 
 # -- ours ---------------------------------------------------------------------------------
-def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridConfig,
-               name: str, audit_users: int, alone: bool) -> dict[str, Any]:
-    """Fit the hybrid on ``graph``, rank every test user, audit explanations on a sample;
-    with ``alone``, also each fitted component ranking alone."""
+def run_hybrid(rec, build_seconds: float, task: h.RankingTask, user_ids: list[str],
+               column_ids: list[str], name: str, audit_users: int, alone: bool
+               ) -> dict[str, Any]:
+    """The built artifact's model (``rec``, a loaded Recommender) ranks every test user
+    (``user_ids``, in ``task.users`` order; products mapped to ``task``'s columns by id);
+    explanations audited on a sample; with ``alone``, also each component ranking alone."""
     from recommend.hybrid.audit import audit_explanations
     from recommend.hybrid.blend import Blend
-    from recommend.hybrid.fit import fit_hybrid
     from recommend.hybrid.model import HybridModel
     from recommend.hybrid.path_component import PathComponent
-    from recommend.recommender import Recommender
 
-    t0 = time.perf_counter()
-    model = fit_hybrid(graph, config, log=lambda s: print(f"  [{name}] {s}", flush=True))
-    fit = time.perf_counter() - t0
+    model, graph = rec.model, rec.graph
     col_of = np.full(graph.num_nodes("product"), -1, np.int64)
-    col_of[columns] = np.arange(len(columns))
+    for c, pid in enumerate(column_ids):
+        col_of[graph.index(pid)] = c
+    users = np.array([graph.index(uid) for uid in user_ids], np.int64)
     t0 = time.perf_counter()
-    top = model.top_k(task.users, 10)
+    top = model.top_k(users, 10)
     recs = np.where(top >= 0, col_of[np.maximum(top, 0)], -1)
     rec_seconds = time.perf_counter() - t0
     metrics = h.ranking_metrics(recs, task, ks=(10,))
     rng = np.random.default_rng(1)
-    sample = rng.choice(task.users, min(audit_users, len(task.users)), replace=False)
+    sample = rng.choice(len(user_ids), min(audit_users, len(user_ids)), replace=False)
     t0 = time.perf_counter()
-    audit = audit_explanations(Recommender(model), [graph.node_id("user", int(u))
-                                                    for u in sample], k=10)
-    row = {"model": name, **percent(metrics), "fit_seconds": fit,
-           "recommend_seconds": rec_seconds,
-           "coverage@10": round(m.catalogue_coverage(recs, len(columns), 10), 4),
+    audit = audit_explanations(rec, [user_ids[i] for i in sample], k=10)
+    row = {"model": name, **percent(metrics),
+           "fit_seconds": rec.manifest["seconds"]["stage:models"],
+           "build_seconds": round(build_seconds, 1), "recommend_seconds": rec_seconds,
+           "coverage@10": round(m.catalogue_coverage(recs, len(column_ids), 10), 4),
            "blend": model.blend.to_json(), "info": model.info,
            "graph_weights": {n: c.state() for n, c in model.components.items()
                              if isinstance(c, PathComponent)},
@@ -213,7 +225,7 @@ def run_hybrid(graph, task: h.RankingTask, columns: np.ndarray, config: HybridCo
     row["components_alone"] = {}
     for comp_name, comp in model.components.items() if alone else ():
         one = HybridModel(graph, model.config, {comp_name: comp}, Blend((comp_name,), np.ones(1)))
-        top = one.top_k(task.users, 10)
+        top = one.top_k(users, 10)
         recs = np.where(top >= 0, col_of[np.maximum(top, 0)], -1)
         row["components_alone"][comp_name] = percent(h.ranking_metrics(recs, task, ks=(10,)))
         print(f"    {comp_name} alone: {row['components_alone'][comp_name]}", flush=True)
@@ -245,21 +257,33 @@ def main() -> int:
         if ds is None:
             ds = Path(tmp) / "ds"
             import_dataset(args.data, ds)
-        graph = build(ds, with_also=True)
-        columns = np.flatnonzero(graph.described("product"))
-        test = test_matrix(graph, ds, columns)
-        task, vtask = tasks(graph, test, columns)
-        print(f"users with test purchases: {len(task.users)}; products {len(columns)}; "
-              f"train {task.train.matrix.nnz}; test {test.nnz}", flush=True)
-        config = HybridConfig()  # the build's defaults: nothing set for this dataset
-        ours = [run_hybrid(graph, task, columns, config, "ours hybrid (all relations)",
-                           args.audit_users, alone=True)]
-        del graph
-        if args.only_all:
-            return 0
-        plain = build(ds, with_also=False)
-        ours.append(run_hybrid(plain, task, columns, config, "ours hybrid (without also_*)",
-                               args.audit_users, alone=False))
+        from recommend.recommender import Recommender
+
+        runs = {"ours hybrid (all relations)": ds,
+                "ours hybrid (without also_*)": without_also(ds, Path(tmp) / "ds-plain")}
+        ours, task, vtask, n_columns = [], None, None, 0
+        for i, (name, folder) in enumerate(runs.items()):
+            art = Path(tmp) / f"art-{i}"
+            seconds = shopgraph_build(folder, art)
+            rec = Recommender.load(art)
+            if task is None:  # the test task on the first artifact's graph, ids kept
+                graph = rec.graph
+                columns = np.flatnonzero(graph.described("product"))
+                test = test_matrix(graph, ds, columns)
+                task, vtask = tasks(graph, test, columns)
+                user_ids = [graph.node_id("user", int(u)) for u in task.users]
+                column_ids = [graph.node_id("product", int(c)) for c in columns]
+                n_columns = len(columns)
+                print(f"users with test purchases: {len(task.users)}; products "
+                      f"{n_columns}; train {task.train.matrix.nnz}; test {test.nnz}",
+                      flush=True)
+                del graph
+            ours.append(run_hybrid(rec, seconds, task, user_ids, column_ids, name,
+                                   args.audit_users, alone=i == 0))
+            del rec
+            shutil.rmtree(art)
+            if args.only_all:
+                return 0
         peers = [] if args.skip_peers else run_peers(task, vtask, args.quick)
     best = max(peers, key=lambda r: r["NDCG@10"]) if peers else None
     alone = ours[0]["components_alone"]
@@ -283,10 +307,10 @@ def main() -> int:
     print(json.dumps(summary, indent=1))
     atomic_write_json(args.out, {
         "dataset": "amazon_beauty_kg (PGPR/CAFE split)", "users": len(task.users),
-        "products": len(columns), "quick": args.quick, "metrics_unit": "%",
+        "products": n_columns, "quick": args.quick, "metrics_unit": "%",
         "peer_tuning": "validation = max(1, floor(0.3 n_u)) random train purchases per user",
-        "ours_tuning": "HybridConfig() defaults: the build's own validation split cut from "
-                       "train",
+        "ours_tuning": "shopgraph build with its defaults (HybridConfig()): the build's own "
+                       "validation split cut from train",
         "ours": ours, "peers": peers, "published": PUBLISHED, "summary": summary,
         "total_seconds": time.perf_counter() - started,
     })

@@ -27,16 +27,20 @@ from it (a seventh of the machine at 32 clients), this one a fraction of that.
 
 Reports the CPU the load generator (this process) and the server spent per answered request
 (``cpu_ms_per_request``: they share the machine's cores), the machine's load average, and
-throughput (over the whole run, and ``throughput_up_rps`` over the time the server was
-up: the run less the kill-to-restarted window), p50/p99 per route, errors outside the kill
-window, peak server memory (VmRSS), restart (replay) seconds, acknowledged events and how many
-were lost. Before the load, ``--lone`` requests of each route from one client, one at a time
-(``lone``): the cost of a request itself. Under the load the clients are closed-loop by default
-(each sends its next request when the last is answered), so by Little's law their mean latency
-is ``clients / throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50
-ms needs over 640 req/s. ``--rate R`` runs them open-loop instead: R requests/s in all on a
-fixed schedule, each timed from when it was due (a request stuck behind a slow one counts its
-wait), which is the latency a shop sees at that traffic.
+throughput (over the whole run, and ``throughput_up_rps`` over the time the server was up: the
+run less the kill-to-restarted window), p50/p99 per route, errors outside the kill window, peak
+server memory (VmRSS), restart (replay) seconds, acknowledged events and how many were lost.
+Where the recommendations' tail comes from (``routes.recommendations.tail``): p50/p99 by
+``X-Cache`` (hit, miss), in the :data:`AFTER_RESTART` s after the restart and outside them, and
+per 5 s of the run; ``server_cpu_seconds`` splits the server's CPU (whole run, loading
+included) between the writer and its readers. Before the load, ``--lone`` requests of each
+route from one client, one at a time (``lone``): the cost of a request itself. Under the load
+the clients are closed-loop by default (each sends its next request when the last is answered),
+so by Little's law their mean latency is ``clients / throughput``: at 32 clients, 200 req/s
+means 160 ms on average, and a p99 of 50 ms needs over 640 req/s. ``--rate R`` runs them
+open-loop instead: R requests/s in all on a fixed schedule, each timed from when it was due (a
+request stuck behind a slow one counts its wait), which is the latency a shop sees at that
+traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``
@@ -72,6 +76,8 @@ KINDS = ("view", "click", "like", "cart", "purchase")
 #: clients' refused connections took 0.063 s of CPU a second from the restarting server,
 #: with 0.25 s 0.013 (and the health look's new httpx client every 0.2 s ~0.09 s a second).
 DOWN_RETRY = 0.25
+SLOW_MS = 50.0  # the p99 target: a recommendation slower than this counts as slow
+AFTER_RESTART = 10.0  # seconds after the restart reported apart (the caches fill again)
 
 
 class Load:
@@ -79,6 +85,9 @@ class Load:
 
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = {"recommendations": [], "events": []}
+        #: each answered recommendation: (seconds into the run it was sent, its X-Cache, seconds)
+        self.timed: list[tuple[float, str, float]] = []
+        self.start = time.perf_counter()
         self.cache: dict[str, int] = {}  # recommendations answered, by their X-Cache
         self.errors: list[str] = []
         self.errors_while_down = 0
@@ -118,6 +127,8 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
                     if ok:
                         how = got.headers.get("x-cache", "none")
                         load.cache[how] = load.cache.get(how, 0) + 1
+                        load.timed.append((start - load.start, how,
+                                           time.perf_counter() - start))
                 route = "events" if feedback else "recommendations"
                 if ok:
                     load.latency[route].append(time.perf_counter() - start)
@@ -137,14 +148,14 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
 async def run_load(server: Server, users: list[str], products: list[str], args) -> dict:
     load = Load()
     rng = random.Random(0)
-    start = time.perf_counter()
+    start = load.start = time.perf_counter()
     stop_at = start + args.seconds
     interval = args.clients / args.rate if args.rate else None
     tasks = [asyncio.create_task(client(load, server, users, products, stop_at,
                                         random.Random(rng.random()), args.feedback_share,
                                         interval))
              for _ in range(args.clients)]
-    restart_seconds = None
+    restart_seconds = restarted_at = None
     kill_time = start + args.kill_at * args.seconds
     cpu = CpuWhileUp(server)
     while time.perf_counter() < stop_at:
@@ -157,6 +168,7 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             server.kill()
             await asyncio.to_thread(server.start)
             restart_seconds = time.perf_counter() - down_since
+            restarted_at = time.perf_counter() - start
             cpu.resume()
             load.down = False
             print(f"killed -9 with {acked_before_kill} events acknowledged; restarted in "
@@ -171,6 +183,7 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
         routes[route] = {"count": len(lat), **({
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2)} if len(lat) else {})}
+    routes["recommendations"]["tail"] = tail(load.timed, restarted_at)
     served = sum(len(v) for v in load.latency.values())
     served_up = served - load.served_while_down
     up = wall - (restart_seconds or 0.0)
@@ -180,6 +193,7 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "cpu_ms_per_request": {
                 "load_generator": round(cpu.own / served_up * 1000, 3),
                 "server": round(cpu.server / served_up * 1000, 3)} if served_up else None,
+            "server_cpu_seconds": server.cpu_split(),
             "wall_seconds": round(wall, 1), "requests": served,
             "throughput_rps": round(served / wall, 1),
             "throughput_up_rps": round(served / up, 1), "routes": routes,
@@ -187,6 +201,35 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "failed_while_down": load.errors_while_down,
             "restart_seconds": None if restart_seconds is None else round(restart_seconds, 2),
             "peak_rss_mb": round(server.peak_rss_kb / 1024, 1), "acked": load.acked}
+
+
+def _p(ms: np.ndarray) -> dict:
+    return {"count": len(ms), **({"p50_ms": round(float(np.percentile(ms, 50)), 2),
+                                   "p99_ms": round(float(np.percentile(ms, 99)), 2)}
+                                  if len(ms) else {})}
+
+
+def tail(timed: list[tuple[float, str, float]], restarted_at: float | None,
+         slow_ms: float = SLOW_MS, window: float = 5.0) -> dict:
+    """Where the recommendations' tail comes from: p50/p99 by ``X-Cache`` (hit, miss, off),
+    in the :data:`AFTER_RESTART` s after the restart and outside them, and per ``window`` s
+    of the run (how many answered, p99, how many over ``slow_ms``)."""
+    if not timed:
+        return {}
+    at = np.array([t for t, _, _ in timed])
+    how = np.array([h for _, h, _ in timed])
+    ms = np.array([s for _, _, s in timed]) * 1000
+    after = (np.zeros(len(at), bool) if restarted_at is None
+             else (at >= restarted_at) & (at < restarted_at + AFTER_RESTART))
+    slots = (at // window).astype(int)
+    return {"by_cache": {h: _p(ms[how == h]) for h in sorted(set(how))},
+            "after_restart": _p(ms[after]), "outside_restart": _p(ms[~after]),
+            "slow_ms": slow_ms, "slow": int((ms > slow_ms).sum()),
+            "slow_misses": int(((ms > slow_ms) & (how == "miss")).sum()),
+            "windows": [[int(s * window), int((slots == s).sum()),
+                         round(float(np.percentile(ms[slots == s], 99)), 1),
+                         int((ms[slots == s] > slow_ms).sum())]
+                        for s in np.unique(slots)]}
 
 
 #: The recommendation request every client sends.

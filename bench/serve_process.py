@@ -41,6 +41,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
         self.cpu_ticks: dict[int, int] = {}  # per process ever seen, its last utime + stime
+        self.writers: set[int] = set()  # the pids of the started servers (the writers)
 
     def start(self, timeout: float = 600.0) -> float:
         """Start and wait for /v1/health; the seconds it took."""
@@ -57,6 +58,7 @@ class Server:
                  *([] if self.cache_seconds is None
                    else ["--cache-seconds", str(self.cache_seconds)])],
                 cwd=REPO, env=env, stdout=out, stderr=out)
+        self.writers.add(self.proc.pid)
         with httpx.Client(timeout=2) as http:  # one client: a new one per look cost ~18 ms
             while time.perf_counter() - start < timeout:
                 if self.proc.poll() is not None:
@@ -95,6 +97,14 @@ class Server:
         """CPU seconds its processes spent, as last sampled (a killed one's, up to its last
         sample)."""
         return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+    def cpu_split(self) -> dict[str, float]:
+        """CPU seconds of the started processes (with ``--workers N``, the writers) and of
+        their children (the readers), as last sampled, over the whole run."""
+        tick = os.sysconf("SC_CLK_TCK")
+        own = sum(t for pid, t in self.cpu_ticks.items() if pid in self.writers)
+        return {"writer": round(own / tick, 2),
+                "readers": round((sum(self.cpu_ticks.values()) - own) / tick, 2)}
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -89,9 +89,10 @@ class HybridConfig:
     at most ``ease_max_items`` products have interactions, ``als_regs`` x ``als_alphas``),
     history models also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``,
     None: unweighted), within ``tune_budget_seconds``; the winner's settings replace the
-    fixed ones (``model``, ``ease_lam``, ``knn_*``, ``als_*``, ``recency_tau``) when it beats
-    the model those fixed ones name beyond twice the standard error of the paired per-user
-    gain. EASE keeps each product's ``ease_keep`` largest weights (None: all; the artifact
+    fixed ones (``model``, ``ease_lam``, ``knn_*``, ``als_*``, ``recency_tau``) when its
+    paired per-user gain over the model those fixed ones name is above 0 on the selection
+    users, who took no part in the tuning (with none set apart: beyond twice its standard
+    error on the tuning users; :func:`recommend.hybrid.select.confirm_tuned`). EASE keeps each product's ``ease_keep`` largest weights (None: all; the artifact
     grows like n x keep).
 
     ``session`` counts what people took within ``window`` seconds (at most ``max_lag``

@@ -90,13 +90,16 @@ def component_evidence(
             continue
         products, terms, scores = found
         relation = comp.evidence_relation() if name == "session" else None
+        # per item at once: its products by term, largest first (ties by position), the
+        # positive ones leading; how many are positive
+        ranked = np.argsort(-terms.T, axis=1, kind="stable")
+        positive = np.count_nonzero(terms > 0, axis=0).tolist()
         for col, j in enumerate(wanted):
-            t = terms[:, col]
-            pos = np.flatnonzero(t > 0)
-            if not len(pos):
+            if not positive[col]:
                 continue
-            order = pos[np.argsort(-t[pos], kind="stable")][:limit]
-            total = float(t[pos].sum())
+            t = terms[:, col]
+            order = ranked[col, :min(positive[col], limit)]
+            total = float(t[t > 0].sum())  # (the positive terms in order: the same sum)
             if name == "content":
                 total = max(total, float(scores[col]))
             # (the same ints and quotients as taken one by one)

@@ -11,16 +11,17 @@
    product texts, not from interactions, so no held-out pair reaches it;
 2. on the other users, tune the CF family and the session window (each alone, NDCG@k on
    the first fold, or by the geometric mean over both: ``split.tune_folds``,
-   :mod:`recommend.hybrid.tune`), fit every component on
+   :mod:`recommend.hybrid.tune`; the CF winner is confirmed over the untuned model on the
+   set-apart users), fit every component on
    each training graph (the meta-path weights of the graph and social scorers on those
    users' held-out products of that fold), size the candidate pool for recall over both
    folds and fit the blend on both folds' candidates stacked
    (:mod:`recommend.hybrid.blend`): one weight vector for both kinds of held-out item;
-3. with ``order_weight="agreed"``, lower the weight of order evidence (the session) to what
-   the latest and the earlier held-out items both give it (:mod:`recommend.hybrid.order`);
+3. with ``blend.order_weight="agreed"``, lower the weight of order evidence (the session) to
+   what the latest and the earlier held-out items both give it (:mod:`recommend.hybrid.order`);
    on the set-apart users,
-   choose what is served: the blend, unless a component alone beats it beyond noise by the
-   worst ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
+   choose what is served: the blend, unless a component alone beats it there by the worst
+   ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
    blend is refitted on all validation users of both folds (its order weight agreed again);
 4. the audience's weights (:mod:`recommend.marketer`): the category weight on the
    validation split, then all of them on a time cut of the whole graph
@@ -147,7 +148,7 @@ def fit_hybrid(
             split.train_graph).nnz:
         say("tuning the cf component")
         config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
-                                                            others)
+                                                            others, confirm=select_users)
     if "session" in config.components and config.session.tune_windows:
         say("tuning the session window")
         config, tuned[0]["session"], info["session_tuning"] = tune_session(
@@ -289,7 +290,7 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     blend = agreed(blend, fitting)
     fold_names = [s.mode for s in splits]
     choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names)
+                                   fold_names, in_sample=in_sample)
     record.update(chosen=choice, users=int(selecting[:n].sum()), in_sample=in_sample,
                   candidate_recall=_candidate_recall(r, i, relevant))
     in_first = fold == 0

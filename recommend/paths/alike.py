@@ -38,10 +38,10 @@ def shared_path(context: UserReasons, a: str, item: str
             if graph.has_edge(src, "similar", dst):
                 return "similar", ((item,), ((src, "similar", dst),))
     best: tuple[float, str, str, str] | None = None
-    ia, ii = graph.index(a), graph.index(item)
-    for rel, node_type, name, m, pop in context.attributes:
-        both = set(m.indices[m.indptr[ia]:m.indptr[ia + 1]].tolist()).intersection(
-            m.indices[m.indptr[ii]:m.indptr[ii + 1]].tolist())
+    held = zip(context.held(a), context.held(item), strict=True)
+    for (rel, node_type, name, _, pop), (mine, theirs) in zip(context.attributes, held,
+                                                              strict=True):
+        both = mine & theirs
         if both:
             x = min(sorted(both), key=pop.__getitem__)  # the first least popular
             if best is None or pop[x] < best[0]:

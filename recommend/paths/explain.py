@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.far_links import far_link
-from recommend.paths.instances import instances_as_groups, top_groups_many
+from recommend.paths.instances import Memo, instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.pool import merged, node_keys, path_values
 from recommend.paths.privacy import (
@@ -35,13 +35,14 @@ from recommend.paths.privacy import (
     PERSONAL_RELATIONS,
     Privacy,
     aggregate_link,
+    can_violate,
     demographic_ids,
     violations,
 )
-from recommend.paths.quality import act_times, user_interactions
+from recommend.paths.quality import kept_act_times, user_interactions
 from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
-from recommend.paths.sentences import group_note, render_path
+from recommend.paths.sentences import group_note, known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
@@ -122,7 +123,7 @@ def explain_paths_many(
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     found, totals = _instances(graph, user_id, items, metapaths, weights, max_paths=max_paths,
                                max_hops=max_hops, normalize=normalize, steps=steps, group=group)
-    kinds = {mp.name: (mp, mp.types) for mp in metapaths}  # types: computed per call
+    kinds = {mp.name: _kind(mp) for mp in metapaths}
     out: list[list[Path]] = []
     for item_id, instances, total in zip(item_ids, found, totals, strict=True):
         if not instances:
@@ -146,7 +147,8 @@ def _instances(
     graph: KnowledgeGraph, user_id: str, items: np.ndarray, metapaths: Sequence[MetaPath],
     weights: Sequence[float] | np.ndarray, *, max_paths: int, max_hops: int = 3,
     normalize: Normalize = "row", steps: Mapping[str, Sequence[sp.csr_matrix]] | None = None,
-    group: bool = False, acts: dict[tuple[str, str], np.ndarray] | None = None,
+    group: bool = False,
+    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
     """Per item (graph indices ``items``): the ``paths.max_paths`` largest instances of each
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
@@ -163,9 +165,8 @@ def _instances(
             graph, mp, normalize=normalize)
         prefer = None
         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            hop = (mp.steps[0].relation, mp.types[1])
-            prefer = acts[hop] if hop in acts else acts.setdefault(
-                hop, act_times(graph, user_id, *hop))
+            prefer = partial(kept_act_times, graph, user_id, (mp.steps[0].relation,
+                                                              mp.types[1]), acts)
         top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
@@ -176,26 +177,39 @@ def _instances(
     return found, totals
 
 
+#: A meta-path, the node types it visits and whether an instance of it can show what the
+#: privacy rules forbid (:func:`~recommend.paths.privacy.can_violate`).
+Kind = tuple[MetaPath, tuple[str, ...], bool]
+_kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
+
+
+def _kind(mp: MetaPath) -> Kind:
+    """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
+    return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
+
+
 def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
-           types: tuple[str, ...], total: float, privacy: Privacy,
+           types: tuple[str, ...], checked: bool, total: float, privacy: Privacy,
            demographic: frozenset[str]) -> Path | None:
     """Instance ``inst`` of ``mp`` (visiting node ``types``) as a :class:`Path` carrying its
     share of the item's score ``total``, its text left to render; None when it would show
-    what ``privacy`` forbids."""
+    what ``privacy`` forbids (asked when ``checked``: a meta-path that can, see
+    :data:`Kind`)."""
     share, name, idx, size = inst
     nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
     edges = tuple(_stored_edge(a, s.relation, b, s.direction)
                   for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True))
-    if violations(graph, user_id, edges, min_people=privacy.min_people,
-                  demographic=demographic):
+    if checked and violations(graph, user_id, edges, min_people=privacy.min_people,
+                              demographic=demographic):
         return None
     return Path(nodes, edges, name, share / total, "", note=group_note(graph, nodes, edges, size))
 
 
 #: A candidate path of an item: (its share of the item's blended score, component, path).
 Candidate = tuple[float, str, Path]
-#: An item's meta-path instance: (value, component, instance, meta-path, types, item score).
-Raw = tuple[float, str, Instance, MetaPath, tuple[str, ...], float]
+#: An item's meta-path instance: (value, component, instance, meta-path, types, whether it
+#: can break a privacy rule, item score).
+Raw = tuple[float, str, Instance, MetaPath, tuple[str, ...], bool, float]
 #: Floors are compared with this much room for rounding: what is left out is surely below.
 _ROOM = 1.0 - 1e-9
 
@@ -246,7 +260,7 @@ def scored_paths_many(
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
-    acts: dict[tuple[str, str], np.ndarray] = {}  # the user's act times, by first hop
+    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
@@ -254,7 +268,7 @@ def scored_paths_many(
         found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
                                  max_paths=max(pool, max_paths) if selection.active
                                  else max_paths, steps=sc.steps_, group=True, acts=acts)
-        kinds = {mp.name: (mp, mp.types) for mp in sc.metapaths_}
+        kinds = {mp.name: _kind(mp) for mp in sc.metapaths_}
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
@@ -280,13 +294,14 @@ def scored_paths_many(
         mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
-        for r, (value, name, inst, mp, types, total) in enumerate(raw[j]):
+        for r, (value, name, inst, mp, types, checked, total) in enumerate(raw[j]):
             if not selection.active and kept.get(name, 0) == max_paths:
                 continue
             key = sums[j][0][r] if least and sums and floors else None
             if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine():
                 continue
-            path = _built(graph, user_id, inst, mp, types, total, privacy, demographic)
+            path = _built(graph, user_id, inst, mp, types, checked, total, privacy,
+                          demographic)
             if path is not None:
                 kept[name] = kept.get(name, 0) + 1
                 out.append((value, name, path))
@@ -305,7 +320,9 @@ def scored_paths_many(
         found_all.append(paths)
     chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
     out: list[list[ExplainedPath]] = []
-    say = partial(render_path, graph, acts=times, known={})  # dates and names: one request
+    # dates: this request's; the names of nodes other than users and posts: kept until the
+    # graph changes (they are read from it alone), across requests
+    say = partial(render_path, graph, acts=times, known=known_names(graph))
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)

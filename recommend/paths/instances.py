@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
+from recommend.paths.quality import times_at
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
            "top_instances", "top_instances_many"]
@@ -79,6 +80,8 @@ def top_instances_many(
     items = np.asarray(items, np.int64)
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
+    if len(steps) > 1 and not len(_first_step(steps[0], u)[0]):
+        return [([], 0.0) for _ in items]  # the user starts no instance: nothing to gather
     owner, node, hop = _last_hops(steps[-1], items)
     if len(steps) == 1:
         values, middle = np.where(node == u, hop, 0.0), np.zeros((len(node), 0), np.int64)
@@ -107,22 +110,27 @@ def top_instances_many(
 
 def top_groups_many(
     steps: Sequence[sp.csr_matrix], u: int, items: np.ndarray, k: int, *,
-    prefer: np.ndarray | None = None,
+    prefer: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[tuple[list[tuple[tuple[int, ...], float, int]], float]]:
     """Per item: the ``k`` shared entities (the node before the item) carrying the most of
     the meta-path score, each as ``(nodes of its largest instance, the sum over every instance
     through it, how many there are)``, and the score. Exact: the sum through entity b of a
     3-step meta-path is ``(u S1 S2)[b] S3[b, i]``; with fewer steps each instance is its own
     group (the entity before the item is the user's own neighbour). Longer meta-paths are
-    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (one value per node
-    the first step reaches, e.g. the time of the user's act) picks a 3-step group's instance
-    instead: the largest ``prefer``, then the largest value (the group's sum is the same)."""
+    not grouped (:func:`top_instances_many`, groups of one). ``prefer`` (asked only when a
+    group is found: sorted nodes the first step reaches and a value of each, -inf for one
+    not listed, e.g. the user's :func:`~recommend.paths.quality.act_times`) picks a 3-step
+    group's instance instead: the largest such value, then the largest instance value (the
+    group's sum is the same)."""
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
-    owner, node, hop = _last_hops(steps[-1], items)
     first = _first_step(steps[0], u)
-    sums = values_at(reach_state(steps, u), node) * hop  # what each (item, entity b) carries
+    reach = reach_state(steps, u)
+    if not len(reach[0]):
+        return [([], 0.0) for _ in items]  # the user reaches no entity: nothing to gather
+    owner, node, hop = _last_hops(steps[-1], items)
+    sums = values_at(reach, node) * hop  # what each (item, entity b) carries
     totals = np.bincount(owner, sums, len(items))
     out: list[tuple[list[tuple[tuple[int, ...], float, int]], float]] = [
         ([], t) for t in totals.tolist()]
@@ -135,7 +143,8 @@ def top_groups_many(
     if prefer is None:
         best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     else:
-        order = np.lexsort((-values, -np.where(values > 0, prefer[a], -np.inf), group_of))
+        order = np.lexsort((-values, -np.where(values > 0, times_at(prefer(), a), -np.inf),
+                            group_of))
         ordered = group_of[order]
         starts = np.ones(len(order), bool)  # the first of each group in that order
         np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
@@ -181,7 +190,8 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     so both give the same positive instances in the same order."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
     lo, hi = into.indptr[b], into.indptr[b + 1]
-    mine = np.unique(first[0])  # the user's a, sorted
+    idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
+    mine = idx[np.concatenate(([True], idx[1:] != idx[:-1]))] if len(idx) else idx
     if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
         a, data, count = _from_rows(step, mine, b)
     else:
@@ -218,7 +228,7 @@ def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
 
 
-class _Memo:
+class Memo:
     """The last ``size`` values of an expensive function of (an object, a key), kept by the
     object's identity (the object is held, so its id cannot be reused meanwhile).
 
@@ -243,10 +253,10 @@ class _Memo:
         return value
 
 
-_by_matrix = _Memo(32)  # column views of step matrices: live as long as the scorer
+_by_matrix = Memo(32)  # column views of step matrices: live as long as the scorer
 # one user's side of the enumeration, reused across their items, and (reach_state) from
 # scoring to explaining in one request: a request's ~20 entries fit
-_by_user = _Memo(64)
+_by_user = Memo(64)
 
 
 def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
@@ -257,9 +267,9 @@ def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     idx, val, _ = state
     if not len(idx):
         return np.zeros(len(nodes))
-    pos = np.searchsorted(idx, nodes, side="right") - 1
-    hit = idx[np.maximum(pos, 0)] == nodes
-    return np.where(hit & (pos >= 0), val[pos], 0.0)
+    # the last index <= each node (the first, for a node below them all: never equal to it)
+    pos = np.maximum(np.searchsorted(idx, nodes, side="right") - 1, 0)
+    return np.where(idx[pos] == nodes, val[pos], 0.0)
 
 
 def _first_step(first: sp.csr_matrix, u: int) -> WalkState:

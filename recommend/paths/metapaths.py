@@ -321,6 +321,8 @@ def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
     modified, so a remembered state can be walked on again."""
     idx, val, width = state
     for m in steps:
+        if not len(idx):  # nothing reached: no step reaches anything from it
+            return steps[-1].indices[:0], np.zeros(0), steps[-1].shape[1]
         if len(idx) * 8 > m.shape[0]:  # dense enough: one product over all of m is cheaper
             dense = np.zeros(m.shape[0])
             dense[idx] = val

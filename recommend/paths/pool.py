@@ -46,7 +46,7 @@ def path_values(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, floa
     hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object, made once
     keys: list[Hashable] = []
     out: dict[Hashable, float] = {}
-    for value, _, inst, mp, types, _ in raw:
+    for value, _, inst, mp, types, _, _ in raw:
         steps = hops.get(id(mp))
         if steps is None:
             steps = hops[id(mp)] = tuple((s.relation, s.direction) for s in mp.steps)

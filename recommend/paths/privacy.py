@@ -323,6 +323,16 @@ def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
         if d))
 
 
+def can_violate(types: Sequence[str], relations: Sequence[str]) -> bool:
+    """Whether a path from its user (``types[0]``) through nodes of ``types`` over hops of
+    ``relations`` can show anything :func:`violations` forbids: only a node of another user
+    or a segment, or an aggregate, counted or session hop can (any other such path never
+    does, whatever its nodes)."""
+    return any(t in ("user", "segment") for t in types[1:]) or any(
+        rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
+        for rel in relations)
+
+
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],
                *, min_people: int = 5, demographic: frozenset[str] | None = None) -> list[str]:
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
@@ -330,17 +340,14 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
     aggregate over fewer than ``min_people`` people."""
     out = []
-    followed: set[str] = set()
     if demographic is None:
         demographic = demographic_ids(graph)
-    for src, rel, dst in edges:
-        if rel == "follows" and src == you:
-            followed.add(dst)
+    followed = {dst for src, rel, dst in edges if rel == "follows" and src == you}
     for src, rel, dst in edges:
         for end in (src, dst):
             if end in demographic:
                 out.append(f"rests on the demographic segment {end}")
-            if end.startswith("user:") and end != you:
+            if end != you and end.startswith("user:"):
                 if end not in followed:
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:

@@ -24,7 +24,6 @@ positions' values, so the order of ids never matters. The EWMA is pandas' ``adju
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -37,8 +36,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 __all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "interaction_recency",
-           "linking_interaction", "normalised_ewma", "shared_entity", "touching",
-           "user_interactions"]
+           "kept_act_times", "linking_interaction", "normalised_ewma", "shared_entity", "times_at",
+           "touching", "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
@@ -104,25 +103,55 @@ def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, st
     for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
         ts = block_columns(graph, nb.key).ts[nb.positions]
         timed = np.isfinite(ts) & (ts > -1e299)
+        # typed ids made from the store's raw ids (graph.node_id's text, one call fewer each)
+        rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
         for j, t in zip(nb.indices[timed].tolist(), ts[timed].tolist(), strict=True):
-            key = (nb.relation, graph.node_id(nb.dst_type, j))
-            found[key] = max(t, found.get(key, -math.inf))
+            key = (rel, prefix + raw[j])
+            old = found.get(key)
+            if old is None or t > old:
+                found[key] = t
     return found
 
 
 def act_times(graph: KnowledgeGraph, user_id: str, relation: str, node_type: str
-              ) -> np.ndarray:
-    """Per ``node_type`` node (by index), the latest time of the user's ``relation`` edge to
-    it (as in :func:`user_interactions`, read from the edge arrays); -inf where none."""
-    out = np.full(graph.num_nodes(node_type), -np.inf)
-    if not graph.has_node(user_id):
-        return out
-    for nb in graph.neighbor_indices(user_id, relation):
-        if nb.dst_type == node_type:
-            ts = block_columns(graph, nb.key).ts[nb.positions]
-            timed = np.isfinite(ts) & (ts > -1e299)
-            np.maximum.at(out, nb.indices[timed], ts[timed])
-    return out
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``node_type`` nodes the user's timed ``relation`` edges reach (sorted distinct
+    indices) and the latest time of each (as in :func:`user_interactions`, read from the
+    edge arrays); a node not listed has none. No array over every node of the type is made
+    (80,000 posts: 640 kB a request)."""
+    found, times = [], []
+    if graph.has_node(user_id):
+        for nb in graph.neighbor_indices(user_id, relation):
+            if nb.dst_type == node_type:
+                ts = block_columns(graph, nb.key).ts[nb.positions]
+                timed = np.isfinite(ts) & (ts > -1e299)
+                found.append(nb.indices[timed].astype(np.int64))
+                times.append(ts[timed].astype(np.float64))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0)
+    idx, ts = np.concatenate(found), np.concatenate(times)
+    order = np.lexsort((ts, idx))  # by node, then time: each node's last is its latest
+    idx, ts = idx[order], ts[order]
+    last = np.append(idx[1:] != idx[:-1], True) if len(idx) else np.zeros(0, bool)
+    return idx[last], ts[last]
+
+
+def kept_act_times(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
+                   kept: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`act_times` over a first ``hop`` (relation, node type), kept in ``kept`` (a
+    request's: asked again by each meta-path starting with that hop)."""
+    found = kept.get(hop)
+    return found if found is not None else kept.setdefault(hop, act_times(graph, user_id, *hop))
+
+
+def times_at(listed: tuple[np.ndarray, np.ndarray], nodes: np.ndarray) -> np.ndarray:
+    """The times :func:`act_times` ``listed`` at ``nodes``; -inf where it lists none."""
+    idx, ts = listed
+    if not len(idx):
+        return np.full(len(nodes), -np.inf)
+    pos = np.minimum(np.searchsorted(idx, nodes), len(idx) - 1)
+    return np.where(idx[pos] == nodes, ts[pos], -np.inf)
 
 
 def interaction_recency(

@@ -199,9 +199,10 @@ def _via_post(context: UserReasons, prod: str
     i = graph.index(prod)
     if i >= mentions.shape[1]:
         return None
-    posts = mentions.indices[mentions.indptr[i]:mentions.indptr[i + 1]].tolist()
+    posts = [q for q in mentions.indices[mentions.indptr[i]:mentions.indptr[i + 1]].tolist()
+             if q in mine]  # the user's, once (not per relation)
     for rel in POST_RELATIONS:
-        ids = sorted(graph.node_id("post", q) for q in posts if rel in mine.get(q, ()))
+        ids = sorted(graph.node_id("post", q) for q in posts if rel in mine[q])
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
@@ -324,9 +325,9 @@ def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray
     categories ``mine`` holding one of the user's products (the strongest relation first)."""
     graph, user_id = context.graph, context.user_id
     i = graph.index(item_id)
-    products, held = context.products()  # the user's products x every category
+    products, (indptr, held) = context.products()  # the user's products by category
     for c in mine.tolist():
-        rows = held.indices[held.indptr[c]:held.indptr[c + 1]]
+        rows = held[indptr[c]:indptr[c + 1]]
         rows = rows[products[rows] != i]
         if len(rows):
             a = int(products[rows.min()])

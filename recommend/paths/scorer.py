@@ -3,11 +3,12 @@
 ``score(u, i) = sum_k w_k M_k[u, i]`` with ``M_k`` the (row-normalised by default) meta-path
 matrices of :mod:`recommend.paths.metapaths`. Weights are non-negative and found by coordinate
 ascent: each weight in turn is multiplied by the factors of ``blend.grid`` (0 switches a
-meta-path off) and the change is kept when NDCG@10 on the validation users improves (seen items excluded),
-starting from the better of equal weights and the best single meta-path.
-To keep fitting fast on big graphs the objective ranks, for at most ``split.max_fit_users`` users,
-the union of every meta-path's top ``candidates_per_path`` items: an item outside all of those
-lists almost never reaches a weighted top 10. Scoring itself is exact and batched over users.
+meta-path off) and the change is kept when NDCG@10 on the validation users improves (seen
+items excluded), starting from the better of equal weights and the best single meta-path.
+To keep fitting fast on big graphs the objective ranks, for at most ``split.max_fit_users``
+users, the union of every meta-path's top ``candidates_per_path`` items: an item outside all
+of those lists almost never reaches a weighted top 10. Scoring itself is exact and batched
+over users.
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()

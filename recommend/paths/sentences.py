@@ -42,7 +42,7 @@ from recommend.paths.wording import latest_time, product_words, readable, segmen
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["group_note", "node_name", "render_path"]
+__all__ = ["group_note", "known_names", "node_name", "render_path"]
 
 # relation -> (third person, "also" variant); "{s}" the edge's source, "{o}" its destination.
 _TEMPLATES: dict[str, tuple[str, str]] = {
@@ -113,8 +113,11 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
 
 
 def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
-    authors = graph.neighbors(post, "authored", direction="in")
-    return authors[0].src if authors else None
+    """The source of the post's first ``authored`` edge (as :meth:`~kg.graph.KnowledgeGraph.
+    neighbors` lists them), read from the index arrays: no :class:`~kg.edges.Edge` made."""
+    for nb in graph.neighbor_indices(post, "authored", direction="in"):
+        return graph.node_id(nb.src_type, int(nb.indices[0]))
+    return None
 
 
 def render_path(
@@ -133,8 +136,8 @@ def render_path(
     graph's latest event, :func:`recommend.paths.wording.latest_time`); ``acts``:
     ``nodes[0]``'s :func:`~recommend.paths.quality.user_interactions`, when the caller has
     them (the same date, without reading the user's edges again); ``known``: the
-    :func:`node_name` of nodes other than users and posts, kept across the calls of a request
-    (read and filled here)."""
+    :func:`node_name` of nodes other than users and posts, kept across calls while the graph
+    is unchanged (read and filled here)."""
     you = nodes[0] if first_person else None
     skip: set[int] = set()
     names: dict[str, str] = {}
@@ -145,7 +148,8 @@ def render_path(
         nxt = edges[t] if t < len(edges) else None
         prev = edges[t - 1] if t > 0 else None
         if kind == "post":
-            names[node] = _post_name(graph, node, you, nodes, edges, t, skip, influencers)
+            names[node] = _post_name(graph, node, you, nodes, edges, t, skip, influencers,
+                                     known)
         elif kind == "image":
             for k, e in ((t, nxt), (t - 1, prev)):
                 if e is not None and e[1] == "has_image" and e[2] == node:
@@ -155,9 +159,7 @@ def render_path(
             else:
                 names[node] = node_name(graph, node)
         elif known is not None and kind != "user":  # a user's name depends on influencers
-            found = known.get(node)
-            names[node] = found if found is not None else known.setdefault(
-                node, node_name(graph, node))
+            names[node] = _known_name(graph, node, known)
         else:
             names[node] = node_name(graph, node, influencers=influencers)
     if you is not None:
@@ -204,6 +206,18 @@ def render_path(
         prev_subject, prev_object = (src if subject_first else None), dst
     sentence = "; ".join(clauses)
     return sentence[:1].upper() + sentence[1:]
+
+
+def known_names(graph: KnowledgeGraph) -> dict[str, str]:
+    """The :func:`node_name` of nodes other than users and posts asked so far, kept until the
+    graph changes (read from it alone): ``render_path``'s ``known`` across requests."""
+    return graph.cached(("path node names",), dict)
+
+
+def _known_name(graph: KnowledgeGraph, node: str, known: dict[str, str]) -> str:
+    """:func:`node_name` of a node other than a user, kept in ``known`` across a request."""
+    found = known.get(node)
+    return found if found is not None else known.setdefault(node, node_name(graph, node))
 
 
 def _template(graph: KnowledgeGraph, rel: str) -> tuple[str, str]:
@@ -265,9 +279,11 @@ def _post_name(
     t: int,
     skip: set[int],
     influencers: Collection[str],
+    known: dict[str, str] | None = None,
 ) -> str:
     """"@mia's post about X" (X = what it mentions next on the path, else a snippet); a
-    comment the nlp stage made a node of is called a comment."""
+    comment the nlp stage made a node of is called a comment. ``known``: as in
+    :func:`render_path`."""
     author = _post_author(graph, post)
     noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
     if t > 0 and author is not None and edges[t - 1] == (author, "authored", post):
@@ -280,7 +296,10 @@ def _post_name(
         owner = f"a {noun}"
     if t < len(edges) and edges[t][:2] == (post, "mentions"):
         skip.add(t)
-        return f"{owner} about {node_name(graph, edges[t][2])}"
+        about = edges[t][2]
+        named = node_name(graph, about) if known is None or about.startswith("user:") \
+            else _known_name(graph, about, known)
+        return f"{owner} about {named}"
     snippet = node_name(graph, post).removeprefix("a post ")
     return f"{owner} {snippet}"
 
@@ -302,4 +321,7 @@ def group_note(graph: KnowledgeGraph, nodes: Sequence[str],
     if verb is None or link is None:
         return ""
     noun = " posts" if nodes[1].startswith("post:") else ""
-    return f"; you {verb} {size}{noun} {link} {node_name(graph, nodes[2])}"
+    entity = nodes[2]  # a brand, category, concept or product (a user's name would vary)
+    name = node_name(graph, entity) if entity.startswith(("user:", "post:")) \
+        else _known_name(graph, entity, known_names(graph))
+    return f"; you {verb} {size}{noun} {link} {name}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import spans
 from recommend.paths.quality import entity_popularity
 
 if TYPE_CHECKING:
@@ -67,8 +68,19 @@ class UserReasons:
                            if has_block(graph, "product", rel, node_type)]
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
-        self._products: tuple[np.ndarray, sp.csc_matrix] | None = None
+        self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
+        self._held: dict[str, list[set[int]]] = {}
+
+    def held(self, product: str) -> list[set[int]]:
+        """Per :attr:`attributes` entry, the entities ``product`` has (kept for the
+        request: a product of the user's is compared with each item it explains)."""
+        found = self._held.get(product)
+        if found is None:
+            i = self.graph.index(product)
+            found = self._held[product] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
+                                           for _, _, _, m, _ in self.attributes]
+        return found
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the
@@ -110,15 +122,24 @@ class UserReasons:
             self._posts = (mentions, mine)
         return self._posts
 
-    def products(self) -> tuple[np.ndarray, sp.csc_matrix]:
-        """The user's products, strongest relation first (then by index), and which
-        categories each is in (those products x categories, by column)."""
+    def products(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The user's products, strongest relation first (then by index), and which of them
+        each category holds: ``(indptr, rows)``, category c's positions in that list being
+        ``rows[indptr[c]:indptr[c + 1]]`` (ascending: the CSC form of those products x
+        categories, built with numpy rather than a sparse slice)."""
         if self._products is None:
             strength = {rel: k for k, rel in enumerate(OWN_RELATIONS)}
             products = np.array([a for _, a in sorted((strength[r], a)
                                                       for a, r in self.own.items())], np.int64)
             cats = self.categories()[0]
-            self._products = (products, cats[products].tocsc())
+            lo, hi = cats.indptr[products], cats.indptr[products + 1]
+            pos = spans(lo, hi)
+            column = cats.indices[pos]
+            order = np.argsort(column, kind="stable")  # by category, then position
+            counts = np.bincount(column, minlength=cats.shape[1])
+            indptr = np.concatenate(([0], np.cumsum(counts)))
+            rows = np.repeat(np.arange(len(products)), hi - lo)[order]
+            self._products = (products, (indptr, rows))
         return self._products
 
 

@@ -13,15 +13,17 @@ or ``--cache-seconds`` (:mod:`recommend.serve.cache`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from recommend.serve.cache import ResponseCache
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
@@ -29,6 +31,11 @@ from recommend.serve.served import Served, WriterUnavailable
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 MAX_K = 100
+#: Write requests in flight at once, each on a thread of its own (not one of the threads
+#: that compute reads: a write waits ~0.1-0.3 s under load, for the writer's fsync and for
+#: this process to apply it; by Little's law the recorded run's 40 writes/s at p50 0.21 s
+#: kept ~4 of each reader's 8 threads waiting, while the reads that missed queued behind).
+WRITE_THREADS = 64
 
 
 def served_item(state: Served, raw: str) -> str:
@@ -90,19 +97,62 @@ def similar(state: Served, item: str, k: int, *, explain: bool,
     return [{**r.to_json(), **product_info(state.rec.graph, r.item, images)} for r in found]
 
 
-async def cached(cache: ResponseCache, key: Hashable, user: str,
+@dataclass(frozen=True)
+class RecsQuery:
+    """A recommendations request's parameters (the defaults: the route's); its cache key and
+    its JSON body, shared by the route and the warm-up (:mod:`recommend.serve.warm`)."""
+
+    k: int = 10
+    category: tuple[str, ...] = ()
+    brand: tuple[str, ...] = ()
+    min_price: float | None = None
+    max_price: float | None = None
+    diversity: float = 0.0
+    explain: bool = True
+
+    def key(self, uid: str) -> tuple[Any, ...]:
+        """The response cache's key of this request for the typed user ``uid``."""
+        return ("recommendations", uid, *astuple(self))
+
+    def body(self, state: Served, uid: str, images: Path | None) -> bytes:
+        """The JSON answer for ``uid`` (:func:`recommendations`)."""
+        # already plain JSON values: rendered as they are (FastAPI's encoder walking every
+        # path cost 10% of a request)
+        return JSONResponse(recommendations(
+            state, uid, self.k, images=images, categories=list(self.category),
+            brands=list(self.brand), price_min=self.min_price, price_max=self.max_price,
+            diversity=self.diversity, explain=self.explain)).body
+
+
+async def cached(state: Served, key: Hashable, user: str,
                  compute: Callable[[], bytes]) -> Response:
-    """The JSON response under ``key`` from ``cache`` (event loop: no thread needed), else
-    ``compute()`` on a worker thread, kept for ``user`` (:mod:`recommend.serve.cache`)."""
+    """The JSON response under ``key`` from the state's cache (event loop: no thread
+    needed), else from the level the readers share (``state.shared``,
+    :mod:`recommend.serve.shared_cache`), else ``compute()`` on a worker thread, kept for
+    ``user`` in both (:mod:`recommend.serve.cache`)."""
+    cache, shared = state.cache, state.shared
     if not cache.enabled:
         body = await run_in_threadpool(compute)
         return Response(body, media_type="application/json", headers={"X-Cache": "off"})
     hit = cache.get(key)
+    if hit is None:
+        token = cache.token(user)
+        seq = state.applied_seq  # the model computed from below holds at least this
+        hit = None if shared is None else shared.get(key, user)
+        if hit is not None:
+            cache.put(key, user, hit.body, token, age=hit.age)
     if hit is not None:
         return Response(hit.body, media_type="application/json",
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
-    token = cache.token(user)
-    body = await run_in_threadpool(compute)
+
+    def compute_and_share() -> bytes:
+        at = time.time()
+        body = compute()
+        if shared is not None:
+            shared.put(key, user, seq, body, at)
+        return body
+
+    body = await run_in_threadpool(compute_and_share)
     cache.put(key, user, body, token)
     return Response(body, media_type="application/json",
                     headers={"X-Cache": "miss", "Age": "0"})
@@ -125,18 +175,10 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         Sent again from this process's cache while no write of the user's came (``X-Cache``,
         ``Age``: :mod:`recommend.serve.cache`)."""
         uid = _user(state, user)
-        key = ("recommendations", uid, k, tuple(category), tuple(brand), min_price, max_price,
-               diversity, explain)
-
-        def compute() -> bytes:
-            # already plain JSON values: rendered as they are (FastAPI's encoder walking
-            # every path cost 10% of a request)
-            return JSONResponse(recommendations(
-                state, uid, k, images=images, categories=category, brands=brand,
-                price_min=min_price, price_max=max_price, diversity=diversity,
-                explain=explain)).body
-
-        return await cached(state.cache, key, uid, compute)
+        query = RecsQuery(k, tuple(category), tuple(brand), min_price, max_price, diversity,
+                          explain)
+        return await cached(state, query.key(uid), uid,
+                            lambda: query.body(state, uid, images))
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:
@@ -174,10 +216,13 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         """The user's interests and shopper groups, in words."""
         return profile(state.rec.graph, _user(state, user))
 
+    waiting = anyio.CapacityLimiter(WRITE_THREADS)
+
     def add_write(route: str) -> None:
-        def post(body: Annotated[Any, Body()]) -> dict[str, Any]:
+        async def post(body: Annotated[Any, Body()]) -> dict[str, Any]:
             try:
-                return state.write(route, body).to_json()
+                return (await anyio.to_thread.run_sync(state.write, route, body,
+                                                       limiter=waiting)).to_json()
             except WriteRefused as err:
                 raise HTTPException(422, {"message": "nothing in the request was applied",
                                           "rejections": err.reasons}) from None

@@ -24,8 +24,10 @@ HTTP, and sent again while it is right:
 
 ``seconds`` = 0 turns the cache off (every request computed, ``X-Cache: off``). The default,
 60 s, bounds only how late others' acts reach a user's list (a popularity shift a minute
-late); the user's own acts never wait for it. Each process fills its own cache, so with N
-readers a user's first request to each is computed.
+late); the user's own acts never wait for it. With N readers, a response one of them
+computed is found by the others in the level they share
+(:mod:`recommend.serve.shared_cache`), so a user's first request after a write is computed
+once, not once per reader.
 """
 
 from __future__ import annotations
@@ -103,9 +105,11 @@ class ResponseCache:
             self.misses += 1
             return None
 
-    def put(self, key: Hashable, user: str, body: bytes, token: Token) -> bool:
-        """Keep ``body`` for ``user`` under ``key`` unless a write concerning ``user`` (or a
-        drop of everything) came since ``token`` was taken; whether it was kept."""
+    def put(self, key: Hashable, user: str, body: bytes, token: Token,
+            age: float = 0.0) -> bool:
+        """Keep ``body`` for ``user`` under ``key`` (computed ``age`` seconds ago) unless a
+        write concerning ``user`` (or a drop of everything) came since ``token`` was taken;
+        whether it was kept."""
         if not self.enabled or len(body) > self.max_bytes:
             return False
         with self._lock:
@@ -114,7 +118,7 @@ class ResponseCache:
                 return False
             if key in self._entries:
                 self._remove(key)
-            self._entries[key] = (user, body, time.monotonic())
+            self._entries[key] = (user, body, time.monotonic() - age)
             self._by_user.setdefault(user, set()).add(key)
             self.bytes += len(body)
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:

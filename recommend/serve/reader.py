@@ -9,15 +9,17 @@ HTTP, each with its own :class:`ReaderState`:
   entries the snapshot lacks, applied in order).
 - **Follow.** A thread looks at the log every :data:`POLL_SECONDS` (and at once when asked)
   and applies what was appended (:class:`recommend.serve.follow.LogFollower`), in one
-  :meth:`Recommender.add` per look, at most one add per :data:`APPLY_GAP` (an add of events
+  :meth:`Recommender.add` per look, after a gap of the last add's duration over
+  :data:`ADD_SHARE`, at most :data:`APPLY_GAP` (an add of events
   costs ~3.5 ms of CPU plus ~0.2 ms per event on ML-100K: at 50 writes/s, one add per write
   would take ~0.2 s of CPU a second from each reader, ten adds a second ~0.05 s). A write
   thus reaches every reader within about ``APPLY_GAP`` plus the add; the reader's response
   cache drops what the entries make stale before they count as applied
-  (:mod:`recommend.serve.cache`). Reads never wait: the add publishes the next model with one
-  reference swap (as in the writer). Entries a compaction dropped before this reader saw them
-  (:class:`~recommend.serve.follow.LogGap`) make it start again from the newer snapshot,
-  serving the old model meanwhile.
+  (:mod:`recommend.serve.cache`), and notes which users they concern for the level the
+  readers share (:mod:`recommend.serve.shared_cache`). Reads never wait: the add publishes
+  the next model with one reference swap (as in the writer). Entries a compaction dropped
+  before this reader saw them (:class:`~recommend.serve.follow.LogGap`) make it start again
+  from the newer snapshot, serving the old model meanwhile.
 - **Writes** (:meth:`ReaderState.write`) go to the writer over its Unix socket: the writer
   validates, logs, fsyncs and applies; its answer names the log seq, and the reader answers
   only once it has applied that seq itself, so the client's next read (to any reader within
@@ -45,11 +47,17 @@ from recommend.serve.served import (
     note_entry,
     replay,
 )
+from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.writes import WriteRefused
 
 LOGGER = logging.getLogger("shopgraph.serve")
 POLL_SECONDS = 0.02
-APPLY_GAP = 0.1  # seconds between two adds: writes arriving meanwhile are added together
+APPLY_GAP = 0.1  # at most seconds between two adds: writes arriving meanwhile are added together
+#: The share of its time the follower may spend adding: the gap after an add is its duration
+#: over this, up to APPLY_GAP (an add of ~3.5 ms: 35 ms; a lone client's event, sent back
+#: to back, was answered after ~104 ms with a fixed 0.1 s; under load an add takes longer and
+#: the gap reaches APPLY_GAP).
+ADD_SHARE = 0.1
 WRITE_TIMEOUT = 60.0  # a write waits this long for the writer (group commit under load)
 SEEN_TIMEOUT = 5.0  # and this long for this reader to apply it
 LOAD_TRIES = 3
@@ -60,12 +68,14 @@ class ReaderState:
     """A reader's model, refusals and log position (module doc); :class:`Served`."""
 
     def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
-                 *, worker: int = 1, cache: ResponseCache | None = None) -> None:
+                 *, worker: int = 1, cache: ResponseCache | None = None,
+                 shared: SharedResponses | None = None) -> None:
         import httpx
 
         self.artifact, self.state_dir = Path(artifact), Path(state_dir)
         self.worker = worker
         self.cache = ResponseCache() if cache is None else cache
+        self.shared = shared
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
         self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
                                     base_url="http://writer", timeout=WRITE_TIMEOUT)
@@ -96,6 +106,8 @@ class ReaderState:
         for entry in everything:
             note_entry(entry, refusals, None)
         replay(rec, pending)
+        if self.shared is not None:  # what the log says of users, before it counts as applied
+            self.shared.restart(snapshot_seq, pending, rec.user_id)
         with self._seen:
             self.rec, self.refusals, self._follower = rec, refusals, follower
             self.cache.clear()
@@ -106,14 +118,16 @@ class ReaderState:
 
     # ----- following -----
     def _follow(self) -> None:
-        last_add = 0.0
+        last_add, gap = 0.0, APPLY_GAP
         while not self._stop.is_set():
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
-            self._stop.wait(last_add + APPLY_GAP - time.monotonic())  # returns at once if <= 0
+            self._stop.wait(last_add + gap - time.monotonic())  # returns at once if <= 0
             try:
+                began = time.monotonic()
                 if self._catch_up():
                     last_add = time.monotonic()
+                    gap = min(APPLY_GAP, (last_add - began) / ADD_SHARE)
             except Exception:  # a reader that cannot follow must say so, and keep trying
                 LOGGER.exception("reader %d: following the log failed; starting again from "
                                  "the snapshot", self.worker)
@@ -137,6 +151,8 @@ class ReaderState:
         replay(self.rec, new)
         for entry in new:
             note_entry(entry, self.refusals, self.applied)
+        if self.shared is not None:
+            self.shared.note(new, self.rec.user_id)
         forget(self.cache, new, self.rec.user_id)  # before the entries count as applied
         with self._seen:
             self.applied_seq = new[-1]["seq"]
@@ -211,3 +227,5 @@ class ReaderState:
         self._thread.join(timeout=30)
         self._follower.close()
         self._writer.close()
+        if self.shared is not None:
+            self.shared.close()

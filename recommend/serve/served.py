@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from recommend.serve.cache import ResponseCache
     from recommend.serve.feedback import Refusals
+    from recommend.serve.shared_cache import SharedResponses
     from recommend.serve.wal import Entry
 
 LOGGER = logging.getLogger("shopgraph.serve")
@@ -58,6 +59,7 @@ class Served(Protocol):
     rec: Recommender
     refusals: Refusals
     cache: ResponseCache
+    shared: SharedResponses | None  # the readers' shared response level
     applied: dict[str, int]
     applied_seq: int
     snapshot_seq: int

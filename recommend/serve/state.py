@@ -113,6 +113,7 @@ class ServedState:
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
         self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
+        self.shared = None  # one process: no other shares its responses
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
         self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)

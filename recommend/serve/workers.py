@@ -12,7 +12,10 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   listens on its own ``SO_REUSEPORT`` socket bound to the same port, so the kernel spreads
   connections over them (one shared socket would let the first reader to wake take a whole
   burst of connections). A write goes to the writer and is answered once the log holds it
-  (fsync'd) and this reader applied it; the other readers apply it within a poll.
+  (fsync'd) and this reader applied it; the other readers apply it within a poll. Their
+  response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the state
+  folder), so a response one computed is a hit in the others, and each computes its share of
+  the users' default recommendations before it listens (:mod:`recommend.serve.warm`).
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the
@@ -54,6 +57,7 @@ from recommend.serve import API_KEY_ENV
 from recommend.serve.metrics import MULTIPROC_ENV
 from recommend.serve.reader import READY_WAIT
 from recommend.serve.served import PeriodicSnapshots
+from recommend.serve.shared_cache import FILE as SHARED_FILE
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 if TYPE_CHECKING:
@@ -64,9 +68,12 @@ LOGGER = logging.getLogger("shopgraph.serve")
 QUICK_DEATH = 30.0  # a reader dying this soon after its start counts as failing
 MAX_FAILURES = 3  # failing starts in a row before the server gives up
 STOP_SECONDS = 20.0  # a reader's graceful stop, before SIGKILL
-#: Threads answering a reader's routes. One core each: more threads add no throughput, only
-#: turns of the GIL, which the log-following thread then waits through (visibility).
-READER_THREADS = 8
+#: Threads computing a reader's sync routes (a recommendation the cache misses). They share
+#: one core (the GIL), so more add little throughput and make the event loop, which sends
+#: every cache hit, wait for its turn: with misses computed on 1, 2, 4 and 6 threads of one
+#: process on ML-100K, a hit waited p99 ~20, ~38, ~65 and ~94 ms for the loop (writes wait
+#: on threads of their own: recommend.serve.api.WRITE_THREADS).
+READER_THREADS = 2
 #: glibc malloc arenas of a reader (unless the environment names its own; module doc): 2
 #: took a reader's memory after 25 s of load on ML-100K from ~425 to ~320 MB.
 READER_ARENAS = "2"
@@ -87,6 +94,8 @@ class ReaderSpec:
     worker: int
     parent: int
     options: dict[str, Any]
+    shared_cache: str | None = None  # the readers' shared responses (None: cache off)
+    readers: int = 1  # how many readers the writer starts
 
 
 #: The ServeConfig fields a reader is not told: the key goes in its environment (whether
@@ -265,9 +274,12 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
     (private / "metrics").mkdir()
     if config.access.api_key is not None:
         env[API_KEY_ENV] = config.access.api_key
+    # in the state folder, not the private one: kept across a restart (shared_cache doc)
+    shared = str(Path(state.state_dir) / SHARED_FILE) if config.cache_seconds > 0 else None
     specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
                         writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
-                        worker=i + 1, parent=os.getpid(), options=reader_options(config))
+                        worker=i + 1, parent=os.getpid(), options=reader_options(config),
+                        shared_cache=shared, readers=n)
              for i, sock in enumerate(sockets)]
     failed: list[str] = []
 
@@ -343,17 +355,26 @@ def reader_main(argv: list[str]) -> int:
                         format="shopgraph serve: %(message)s")
     LOGGER.setLevel(logging.INFO)
     _die_with_parent(spec.parent)
+    from kg.version import shopgraph_version
     from recommend.serve.app import create_app
     from recommend.serve.cache import ResponseCache
     from recommend.serve.reader import ReaderState
+    from recommend.serve.served import base_id
+    from recommend.serve.shared_cache import SharedResponses
+    from recommend.serve.warm import warm
 
     sock = socket.socket(fileno=spec.fd)
     config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
+    stamp = f"{base_id(Path(spec.artifact))} {shopgraph_version()}"  # what answers come from
+    shared = None if spec.shared_cache is None else SharedResponses(
+        spec.shared_cache, config.cache_seconds, config.cache_entries, stamp)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
-                        cache=ResponseCache(config.cache_seconds, config.cache_entries))
+                        cache=ResponseCache(config.cache_seconds, config.cache_entries),
+                        shared=shared)
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
-    state.ready()  # listen once every reader has loaded
+    warm(state, config.images_dir, spec.worker, spec.readers)
+    state.ready()  # listen once every reader has loaded (and warmed)
     server.run(sockets=[sock])
     return 0
 

@@ -61,3 +61,15 @@ def test_a_stand_in_title_is_not_parsed(spacy_nlp):
     assert ("product:2", "concept:canvas-bag") in edges
     assert not any("leather" in c for p, c in edges if p == "product:2")
     assert any("leather" in c for p, c in edges if p == "product:3")  # a real title is parsed
+
+
+def test_a_catalogue_of_bare_title_case_titles_gets_concepts(spacy_nlp):
+    """Title Case parses as proper nouns: bare titles used to give no concept at all."""
+    titles = ["Quilltech Nano 12 Magnetic Fast Charger", "Voltara Mini 3 Wireless Fast Charger",
+              "Potterly Brew 12 Coffee Beans", "Roastwell Dark 4 Coffee Beans"]
+    products = [Product(str(i), t) for i, t in enumerate(titles)]
+    edges = {(e.product, e.concept) for e in product_concepts(products, nlp=spacy_nlp).edges}
+    by_concept = {c: {p for p, c2 in edges if c2 == c} for _, c in edges}
+    shared = {c for c, ps in by_concept.items() if len(ps) >= 2}
+    assert {"product:0", "product:1"} <= set().union(*(by_concept[c] for c in shared))
+    assert {"product:2", "product:3"} <= set().union(*(by_concept[c] for c in shared))

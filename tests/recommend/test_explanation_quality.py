@@ -14,6 +14,7 @@ from recommend.paths.quality import (
     interaction_recency,
     normalised_ewma,
     shared_entity,
+    times_at,
     user_interactions,
 )
 from recommend.results import ExplainedPath
@@ -86,8 +87,11 @@ def test_act_times_are_the_latest_of_each_act_as_user_interactions_has_them() ->
         for (r, dst), t in times.items():
             if r == rel:
                 want[g.index(dst)] = t
-        assert np.array_equal(got, want)
-    assert np.isneginf(act_times(g, "user:unknown", "purchased", "product")).all()
+        assert np.array_equal(times_at(got, np.arange(g.num_nodes("product"))), want)
+        assert np.all(np.diff(got[0]) > 0)  # sorted, distinct
+    assert not len(act_times(g, "user:unknown", "purchased", "product")[0])
+    assert np.isneginf(times_at(act_times(g, "user:unknown", "purchased", "product"),
+                                np.arange(g.num_nodes("product")))).all()
 
 
 def test_sep_ranks_entities_of_one_type_by_degree() -> None:

@@ -236,3 +236,75 @@ def test_cf_fits_try_every_family_before_any_second_setting() -> None:
                      "itemknn"]
     big = [kind for kind, _ in cf_fits(config, n_active=config.cf.ease_max_items + 1)]
     assert big[:2] == ["itemknn", "als"] and "ease" not in big and len(big) == 7
+
+
+def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None:
+    from recommend.hybrid import tune
+    from recommend.hybrid.tune import alone_per_user
+
+    g = shop(n_users=80, seed=3)
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          split=SplitConfig(target_relations=("purchased",)),
+                          cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(5,),
+                                      ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
+                                      als_regs=(0.1,), als_factors=4, als_iterations=3))
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                          min_user_items=3, seed=0)
+    real_fit = CfComponent.fit
+    fits: list[str] = []
+    monkeypatch.setattr(tune.CfComponent, "fit",
+                        lambda *a, **kw: fits.append(kw["kind"]) or real_fit(*a, **kw))
+    outcomes = set()
+    users = split.users
+    for tuning, aside in ((users[:20], users[20:]), (users[20:40], users[40:]),
+                          (users[60:], users[:60])):
+        fits.clear()
+        tuned, comp, record = tune_cf(split, config, tuning, confirm=aside)
+        n_fits = len(fits)
+        tried = {name: t["ndcg"] for name, t in record["trials"].items()}
+        settings = {name.split(",tau=")[0] for name in tried}  # taus reuse one fit
+        if max(tried, key=tried.get) == "ease,lam=200,tau=None":
+            assert "over_untuned" not in record and n_fits == len(settings)
+            continue
+        over = record["over_untuned"]
+        confirmed = over["confirmation"]
+        assert over["rule"].startswith("confirmation users")
+        assert confirmed["users"] == len(aside)
+        kept = confirmed["gain"] > 0
+        outcomes.add(kept)
+        untuned = (tuned.cf.model, tuned.cf.ease_lam, tuned.cf.recency_tau) == ("ease", 200.0,
+                                                                             None)
+        assert untuned != kept
+        # the set-apart users are only scored: no fit beyond the trials', except the
+        # untuned model's when the winner is not confirmed
+        assert n_fits == len(settings) + (not kept)
+        # each figure is that model's own on the set-apart users
+        plain = real_fit(split.train_graph, kind="ease", params=config.cf_params())
+        assert confirmed["untuned"] == pytest.approx(
+            alone_per_user(plain, split, aside, config.k).mean(), abs=1e-5)
+        served = alone_per_user(comp, split, aside, config.k).mean()
+        assert confirmed["winner" if kept else "untuned"] == pytest.approx(served, abs=1e-5)
+        assert confirmed["gain"] == pytest.approx(
+            confirmed["winner"] - confirmed["untuned"], abs=2e-5)
+        assert comp.recency_tau == tuned.cf.recency_tau
+    assert outcomes == {True, False}  # winners confirmed and winners turned down
+
+
+def test_tune_cf_falls_back_to_twice_the_se_when_nothing_was_set_apart() -> None:
+    g = shop(n_users=60, seed=3)
+    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
+                          split=SplitConfig(target_relations=("purchased",)),
+                          cf=CfConfig(knn_weightings=("bm25",), knn_ks=(5,),
+                                      ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
+                                      als_regs=(0.1,), als_factors=4, als_iterations=3))
+    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
+                          min_user_items=3, seed=0)
+    # selection_fold's in-sample case: the "set apart" users are the tuning users
+    _, _, record = tune_cf(split, config, split.users, confirm=split.users)
+    _, _, alone = tune_cf(split, config, split.users)
+    assert record == {**alone, "seconds": record["seconds"],
+                      "trials": {n: {**t, "seconds": record["trials"][n]["seconds"]}
+                                 for n, t in alone["trials"].items()}}
+    if "over_untuned" in record:
+        assert "confirmation" not in record["over_untuned"]
+        assert record["over_untuned"]["rule"].startswith("tuning users")

@@ -62,16 +62,22 @@ def test_the_blend_is_served_when_it_ranks_best_or_a_component_wins_inside_the_n
                                                                  record["ndcg@1"]["b"])
     same = Blend(("good", "noise"), np.array([1.0, 0.0]))  # a tie: nothing to decide on
     assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "blend"
-    # a component ahead of the blend on one user of 400 is inside the noise: the blend stays
+    # a component ahead of the blend on one user of 400: on the users the blend was fitted
+    # on (in-sample) that is inside the noise and the blend stays; on users set apart from
+    # the fitting the gain is unbiased, and its sign decides
     other = feats[:, 0].copy()
     missed = (rows == 0) & (items == (rel[0].indices[0] + 1) % 8)
     other[rows == 0] = 0.0
     other[missed] = 1.0
     close = Blend(("good", "other"), np.array([0.0, 1.0]))
-    choice, record = choose_served(close, np.stack([feats[:, 0], other], axis=1), None, rows,
-                                   items, rel, only, k=1)
+    two = np.stack([feats[:, 0], other], axis=1)
+    choice, record = choose_served(close, two, None, rows, items, rel, only, k=1,
+                                   in_sample=True)
     assert record["challenger"]["name"] == "good" and record["challenger"]["gain"] > 0
-    assert choice == "blend"
+    assert choice == "blend" and record["challenger"]["rule"] == "gain > 2 se (in-sample)"
+    choice, record = choose_served(close, two, None, rows, items, rel, only, k=1)
+    assert choice == "good" and record["challenger"]["rule"] == "gain > 0"
+    assert 0 < record["challenger"]["gain"] < record["challenger"]["twice_se"]
 
 
 def test_the_served_ranker_is_judged_by_its_worst_fold() -> None:
@@ -166,7 +172,7 @@ def test_a_record_judged_on_one_user_is_strict_json() -> None:
     feats, rows, items, rel = ranked_world(n_users=1)
     noisy = Blend(("good", "noise"), np.array([0.1, 1.0]))
     choice, record = choose_served(noisy, feats, None, rows, items, rel,
-                                   np.ones(1, bool), k=3)
+                                   np.ones(1, bool), k=3, in_sample=True)
     assert choice == "blend"  # one user: no margin, so nothing beats the default
     assert record["challenger"]["twice_se"] is None
     json.dumps(record, allow_nan=False)
@@ -181,3 +187,20 @@ def test_a_retired_field_loads_from_an_old_artifact_but_not_from_a_config_file(t
     path.write_text('{"audience_activity_tau": 0.1}')
     with pytest.raises(ValueError, match=r"old\.json: \['audience_activity_tau'\] no longer"):
         HybridConfig.from_file(path)
+
+
+def test_the_tuned_cf_is_confirmed_by_the_sign_of_its_mean_gain_on_set_apart_users() -> None:
+    from recommend.hybrid.select import confirm_tuned
+
+    untuned = np.array([0.5, 0.2, 0.0, 1.0])
+    ahead, record = confirm_tuned(untuned + np.array([0.1, -0.05, 0.0, 0.0]), untuned)
+    assert ahead and record["gain"] == pytest.approx(0.0125) and record["users"] == 4
+    assert record["untuned"] == pytest.approx(0.425)
+    assert record["winner"] == pytest.approx(0.4375)
+    assert record["se"] == pytest.approx(np.std([0.1, -0.05, 0, 0], ddof=1) / 2, abs=1e-5)
+    behind, record = confirm_tuned(untuned - np.array([0.0, 0.1, 0.0, 0.0]), untuned)
+    assert not behind and record["gain"] == pytest.approx(-0.025)
+    tie, record = confirm_tuned(untuned, untuned)  # no evidence: the untuned model stays
+    assert not tie and record["gain"] == 0.0
+    one, record = confirm_tuned(np.array([1.0]), np.array([0.0]))
+    assert one and record["se"] is None  # JSON has no infinity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,20 @@ from recommend.serve.state import ServedState
 
 KEY = "test-key-123"
 HEADERS = {"X-API-Key": KEY}
+
+
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free loopback port and not listening (a connection to it is
+    refused until it listens)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the socket that found it is closed)."""
+    with loopback_socket() as sock:
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

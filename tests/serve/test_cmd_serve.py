@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from scripts.cli import main
 from scripts.cmd_serve import api_key
+from tests.serve.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,17 +43,12 @@ def test_api_key_from_file_or_environment(tmp_path, monkeypatch) -> None:
     assert api_key(None) is None
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.parametrize("workers", ["1", "2"])  # one process; a writer and two readers
 def test_serve_answers_and_snapshots_on_sigint(small_demo_artifact, tmp_path, workers) -> None:
     key = tmp_path / "key"
     key.write_text("k-123")
-    port, state = _port(), tmp_path / "state"
+    port, state = free_port(), tmp_path / "state"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("SHOPGRAPH_API_KEY", None)
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve",

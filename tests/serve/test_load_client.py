@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from load_client import Connection, TransportError
+
+from tests.serve.conftest import loopback_socket
 
 
 class Server:
@@ -101,8 +102,7 @@ def test_what_it_cannot_read_is_a_transport_error() -> None:
 
 
 def test_a_refused_connection_is_a_transport_error() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+    with loopback_socket() as sock:
         port = sock.getsockname()[1]  # bound, not listening: refused
 
         async def main() -> None:
@@ -118,8 +118,7 @@ def test_a_first_connection_refused_is_tried_again_a_later_one_is_not() -> None:
         return 200, "connection: close\r\n", b"{}"
 
     server = Server(answer)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+    with loopback_socket() as sock:
         port = sock.getsockname()[1]  # bound, not listening yet: refused
 
         async def main() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,16 +23,12 @@ import pytest
 from recommend.serve.app import ServeConfig, create_app
 from recommend.serve.security import Access
 from recommend.serve.state import ServedState
+from tests.serve.conftest import free_port
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install '.[test]')")
 CHROMIUM = shutil.which("chromium")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -44,7 +39,7 @@ def server(image_demo: tuple[Path, Path], tmp_path: Path) -> Iterator[str]:
 
     data, art = image_demo
     state = ServedState(art, tmp_path / "state")
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(state, ServeConfig(access=Access("k"), snapshot_every=0,
                                                           images_dir=data)),
                             host="127.0.0.1", port=port, log_level="warning")
