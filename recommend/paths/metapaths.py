@@ -189,7 +189,6 @@ def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
         _mp("follows>posted", kol, ("authored", "out", "post"), ("mentions", "out", "product")),
         _mp("followees>bought", Step("followees_bought", min_people=k)),
         _mp("followees>rated", Step("followees_rated", min_people=k)),
-        _mp("followees>engaged", Step("followees_engaged", min_people=k)),
         _mp("interest>category", ("interested_in", "out", "category"), ("in_category", "in")),
         _mp("interest>brand", ("interested_in", "out", "brand"), ("made_by", "in")),
         _mp("interest>concept", ("interested_in", "out", "concept"), ("about", "in")),

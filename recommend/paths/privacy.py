@@ -129,7 +129,6 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("members_engaged", ENGAGED, "segment", "showed interest in"),
     Aggregate("followees_bought", "purchased", "user", "bought"),
     Aggregate("followees_rated", "rated", "user", "rated"),
-    Aggregate("followees_engaged", ENGAGED, "user", "showed interest in"),
 )}
 #: The aggregates over the people a user follows (a hop from that user only).
 FOLLOWEE_AGGREGATES = frozenset(a.name for a in AGGREGATES.values() if a.src_type == "user")

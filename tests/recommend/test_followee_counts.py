@@ -84,7 +84,7 @@ def test_catalogue_needs_follows_and_the_interaction():
     bare = KnowledgeGraph()
     bare.add_edges("rated", ["user:1"], ["product:A"])
     assert not {m.name for m in available_metapaths(bare)} & {"followees>rated"}
-    assert {"followees>bought", "followees>rated", "followees>engaged"} <= {
+    assert {"followees>bought", "followees>rated"} <= {
         m.name for m in catalogue()}
 
 
