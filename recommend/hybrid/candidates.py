@@ -7,7 +7,8 @@ and scores the chosen pairs only.
 
 Scores often tie: a meta-path through a shared category gives every product of that category
 the same value, so "the top N" of a component would be an arbitrary N of thousands (on Ciao
-the pool held 17% of the validation items where a rank counting ties as one said 41%).
+the pool held 20% of the validation items where the sizing, which ranked a tied item at the
+best place of its tie, counted 43% in it).
 ``prior`` (one value per item, e.g. how many people engaged with it) orders each tie, the
 higher first: :func:`tie_broken`.
 
