@@ -61,8 +61,12 @@ class HybridModel:
         self.refresh_seen()
 
     def refresh_seen(self) -> None:
-        """Recompute the users' seen products from the graph."""
+        """Recompute the users' seen products from the graph, and how many people saw each
+        (the prior that orders a component's tied scores: :func:`recommend.hybrid.candidates.
+        tie_broken`)."""
         self.seen_ = seen_matrix(self.graph).tocsr()
+        self.item_prior_ = np.log1p(np.bincount(self.seen_.indices,
+                                                minlength=self.seen_.shape[1]).astype(np.float64))
 
     # ----- ranking -----
     def rank(self, users: np.ndarray, allowed: np.ndarray,
@@ -90,7 +94,8 @@ class HybridModel:
             sub = np.where(force >= 0, pos[np.maximum(force, 0)], -1)
         found = gather(scores, take_columns(allowed, cols),
                        self.config.blend.candidates_per_component,
-                       sub, None if extra is None else take_columns(extra, cols))
+                       sub, None if extra is None else take_columns(extra, cols),
+                       prior=self._prior(cols))
         cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices
                  else dataclasses.replace(found, items=cols[found.items]))
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.blend.normalisation,
@@ -100,6 +105,16 @@ class HybridModel:
             design = design_matrix(cands.features, norm, cands.rows, cands.n_rows,
                                    self.history_sizes(users), cands.pool)
         return Ranked(cands, norm, self.blend.score(norm, design), design)
+
+    def _prior(self, cols: np.ndarray) -> np.ndarray:
+        """The tie-breaking prior of products ``cols`` (0 for products added since)."""
+        prior = self.item_prior_
+        if len(cols) == len(prior):
+            return prior
+        out = np.zeros(len(cols))
+        known = cols < len(prior)
+        out[known] = prior[cols[known]]
+        return out
 
     def row_scores(self, u: int, ranked: Ranked) -> tuple[
             np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:

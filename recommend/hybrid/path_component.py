@@ -1,8 +1,9 @@
 """The ``graph`` and ``social`` components: a :class:`recommend.paths.GraphPathScorer` each.
 
 ``graph`` scores over the non-social meta-paths, ``social`` over the ``follows>...`` ones
-(KOL weighted). Their meta-path weights are fitted on the fit users' held-out products and
-kept when the components are refitted on the whole graph (:class:`FitShared.path_states`).
+(KOL weighted) and the ``followees>...`` counts ("5 people you follow rated it"). Their
+meta-path weights are fitted on the fit users' held-out products and kept when the
+components are refitted on the whole graph (:class:`FitShared.path_states`).
 A model writes both components' meta-paths and weights into one JSON file, each under its
 name (:meth:`PathComponent.save_all`).
 """
@@ -47,15 +48,15 @@ class PathComponent:
     @staticmethod
     def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None
                         ) -> dict[str, list[MetaPath]]:
-        """The graph's available meta-paths under ``privacy``, social (``follows>``) apart
-        from the rest."""
+        """The graph's available meta-paths under ``privacy``, social (``follows>``, and the
+        counts over a user's follows) apart from the rest."""
         from recommend.paths import available_metapaths
+        from recommend.paths.privacy import FOLLOWEE_AGGREGATES
 
         found = available_metapaths(graph, privacy=privacy)
-        return {
-            "social": [m for m in found if m.steps[0].relation == "follows"],
-            "graph": [m for m in found if m.steps[0].relation != "follows"],
-        }
+        social = [m for m in found if m.steps[0].relation == "follows"
+                  or m.steps[0].relation in FOLLOWEE_AGGREGATES]
+        return {"social": social, "graph": [m for m in found if m not in social]}
 
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
@@ -203,6 +204,7 @@ class GraphComponent(PathComponent):
 
 
 class SocialComponent(PathComponent):
-    """The ``follows>...`` meta-paths, KOL weighted."""
+    """The ``follows>...`` meta-paths, KOL weighted, and the counts over the people a user
+    follows (``followees>...``)."""
 
     name = "social"

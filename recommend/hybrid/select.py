@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, ndcg_rows, record_float, twice_standard_error
+from recommend.hybrid.candidates import tie_broken
 
 _BATCH = 256
 
@@ -177,24 +178,28 @@ def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
                    relevant: sp.csr_matrix) -> np.ndarray:
     """Per held-out (user, item) pair of ``users``, its best rank over the components
     (0 = first) among the user's allowed products with evidence; inf where no component
-    has evidence for it."""
+    has evidence for it. Ties are ordered as the pool orders them (by how many people saw
+    each product: :func:`recommend.hybrid.candidates.tie_broken`); an item still tied
+    ranks at the middle of its tie, where the pool's arbitrary pick puts it on average."""
     allowed = graph.described("product")
     seen = seen_matrix(graph)
+    prior = np.log1p(np.bincount(seen.indices, minlength=seen.shape[1]).astype(np.float64))
     out: list[np.ndarray] = []
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
         rel = relevant[batch].tocoo()
         best = np.full(rel.nnz, np.inf)
         for comp in components.values():
-            s = np.asarray(comp.scores(batch), np.float64)
+            s = tie_broken(np.asarray(comp.scores(batch), np.float64), prior)
             s[:, ~allowed] = -np.inf
             s[seen[batch].nonzero()] = -np.inf
             s[(s == 0) | ~np.isfinite(s)] = -np.inf
             ordered = np.sort(-s, axis=1)  # ascending -s: best first
             value = s[rel.row, rel.col]
             for j in np.flatnonzero(np.isfinite(value)):
-                rank = np.searchsorted(ordered[rel.row[j]], -value[j], side="left")
-                best[j] = min(best[j], rank)
+                row = ordered[rel.row[j]]
+                tie = np.searchsorted(row, -value[j], side="right") - 1
+                best[j] = min(best[j], (np.searchsorted(row, -value[j], side="left") + tie) / 2)
         out.append(best)
     return np.concatenate(out) if out else np.zeros(0)
 

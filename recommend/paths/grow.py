@@ -8,7 +8,8 @@ is kept as it is (shared with the old scorer: step matrices are never changed in
 With row normalisation, a user's step changes only in the rows of the users with new edges,
 and an aggregate step whose interactions grew only in the rows its new edges' users reach:
 the products they did something to (a co-interaction's weight and head count change only
-between two products one of them did) or the segments they belong to. Those rows are
+between two products one of them did), the segments they belong to, or (a count over the
+people a user follows) their own rows and their followers'. Those rows are
 recomputed by :func:`recommend.paths.metapaths.raw_step_matrix` (the full matrix's values)
 and spliced in (:func:`kg.delta.splice_rows`). Any other changed step is recompiled whole;
 a new follow recompiles the whole scorer, since the KOL weights are a PageRank over all
@@ -26,7 +27,14 @@ import scipy.sparse as sp
 from kg.delta import GraphDelta, splice_rows
 from kg.interactions import relation_rows
 from recommend.paths.metapaths import Step, normalize_step, raw_step_matrix
-from recommend.paths.privacy import AGGREGATES, COUNTED, doers_matrix, interactions_of, members
+from recommend.paths.privacy import (
+    AGGREGATES,
+    COUNTED,
+    doers_matrix,
+    followees,
+    interactions_of,
+    members,
+)
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -42,6 +50,8 @@ def step_inputs(step: Step) -> frozenset[str]:
         found = set(interactions_of(agg.interaction))
         if agg.src_type == "segment":
             found.add("member_of")
+        if agg.src_type == "user":
+            found.add("follows")
         return frozenset(found)
     found = {step.relation}
     if step.relation in COUNTED and step.min_people > 0:
@@ -110,5 +120,8 @@ def _changed_rows(graph: KnowledgeGraph, step: Step, from_type: str, delta: Grap
     if agg.src_type == "product":
         reached = relation_rows(graph, interactions_of(agg.interaction), users)
         return np.unique(reached.indices).astype(np.int64)
+    if agg.src_type == "user":  # the new edges' users' own rows (a follow), their followers'
+        followers = followees(graph).T.tocsr()[users]
+        return np.union1d(users, followers.indices).astype(np.int64)
     return np.unique(members(graph, demographics=step.demographics)[users].indices
                      ).astype(np.int64)

@@ -182,11 +182,13 @@ def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
         ]
     kol = Step("follows", "out", "user", reweight="kol")
     segment = Step("member_of", "out", "segment", demographics=demo)
-    out += [  # a followee is named for public acts only
+    out += [  # a followee is named for public acts only; private ones only as a count
         _mp("follows>liked", kol, ("liked", "out", "product")),
         _mp("follows>shared", kol, ("shared", "out", "product")),
         _mp("follows>commented", kol, ("commented", "out", "product")),
         _mp("follows>posted", kol, ("authored", "out", "post"), ("mentions", "out", "product")),
+        _mp("followees>bought", Step("followees_bought", min_people=k)),
+        _mp("followees>rated", Step("followees_rated", min_people=k)),
         _mp("interest>category", ("interested_in", "out", "category"), ("in_category", "in")),
         _mp("interest>brand", ("interested_in", "out", "brand"), ("made_by", "in")),
         _mp("interest>concept", ("interested_in", "out", "concept"), ("about", "in")),
@@ -205,9 +207,12 @@ DEFAULT_METAPATHS: tuple[MetaPath, ...] = catalogue()
 
 
 def _block_has_edges(graph: KnowledgeGraph, src_type: str, rel: str, dst_type: str) -> bool:
-    if rel in AGGREGATES:  # computed from the interactions
-        return any(_block_has_edges(graph, "user", r, "product")
-                   for r in interactions_of(AGGREGATES[rel].interaction))
+    if rel in AGGREGATES:  # computed from the interactions (and the user's follows)
+        agg = AGGREGATES[rel]
+        return (any(_block_has_edges(graph, "user", r, "product")
+                    for r in interactions_of(agg.interaction))
+                and (agg.src_type != "user" or _block_has_edges(graph, "user", "follows",
+                                                                "user")))
     return any(c.src_type == src_type and c.dst_type == dst_type and len(c)
                for c in graph.edge_blocks(rel))
 

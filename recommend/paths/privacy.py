@@ -23,9 +23,12 @@ graph's current state and the validation split's training graph gets its own): `
 -co_purchased-> B`` weighs ``sum over people u who bought both of w(u, A) w(u, B) /
 deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
 ``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
-segment's members. A hop over one is checked against the stored edges by :func:`people`
-(:func:`hop_exists`). ``co_bought`` (association rules over baskets) is kept only where
-``min_people`` distinct people bought both.
+segment's members, and ``user -followees_rated-> B`` over the people the user follows ("5
+people you follow rated B": who they are is never shown, and only the user's own follows
+are counted, never another person's: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
+checked against the stored edges by :func:`people` (:func:`hop_exists`). ``co_bought``
+(association rules over baskets) is kept only where ``min_people`` distinct people bought
+both.
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -54,7 +57,8 @@ from recommend.paths.sequence import SequenceHop, sequence_people
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "LINK_AGGREGATES",
+__all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "FOLLOWEE_AGGREGATES",
+           "LINK_AGGREGATES",
            "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
            "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
            "demographic_segments", "doers_matrix", "hop_exists", "interactions_of", "members",
@@ -99,7 +103,8 @@ class Privacy:
 @dataclass(frozen=True)
 class Aggregate:
     """A relation computed from ``interaction`` edges: ``src_type`` (a product: the people
-    who did it to the product too; a segment: its members) -> product, over distinct people."""
+    who did it to the product too; a segment: its members; a user: the people they follow)
+    -> product, over distinct people."""
 
     name: str
     interaction: str
@@ -122,7 +127,11 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("members_bought", "purchased", "segment", "bought"),
     Aggregate("members_rated", "rated", "segment", "rated"),
     Aggregate("members_engaged", ENGAGED, "segment", "showed interest in"),
+    Aggregate("followees_bought", "purchased", "user", "bought"),
+    Aggregate("followees_rated", "rated", "user", "rated"),
 )}
+#: The aggregates over the people a user follows (a hop from that user only).
+FOLLOWEE_AGGREGATES = frozenset(a.name for a in AGGREGATES.values() if a.src_type == "user")
 
 
 def demographic_segments(graph: KnowledgeGraph) -> np.ndarray:
@@ -154,6 +163,15 @@ def members(graph: KnowledgeGraph, *, demographics: bool) -> sp.csr_matrix:
     return sp.csr_matrix(m)
 
 
+def followees(graph: KnowledgeGraph) -> sp.csr_matrix:
+    """(users x users) 0/1: who follows whom, nobody counted as their own followee."""
+    m = sp.csr_matrix(graph.matrix("follows", dst_type="user", src_type="user") != 0,
+                      dtype=np.float64)
+    m = sp.csr_matrix(m - sp.diags(m.diagonal()))
+    m.eliminate_zeros()
+    return m
+
+
 def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
                      demographics: bool = False, rows: np.ndarray | None = None
                      ) -> sp.csr_matrix:
@@ -176,7 +194,8 @@ def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
         if rows is not None:
             left, weight = left[rows], weight[rows]
     else:
-        left = members(graph, demographics=demographics).T.tocsr()
+        left = (followees(graph) if agg.src_type == "user"
+                else members(graph, demographics=demographics).T.tocsr())
         if rows is not None:
             left = left[rows]
         weight = (left @ inv @ p).tocsr()
@@ -214,19 +233,26 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
         return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     # counts asked again (a popular pair, the next request) come from a table kept until
-    # those relations, the memberships or the nodes change (a pair is kept only once
-    # counted: it passed the checks below)
-    relations = (*interactions_of(interaction), "member_of")
-    counts = graph.cached_for(("privacy people", interaction), relations, dict)
+    # those relations, the memberships (the follows) or the nodes change (a pair is kept
+    # only once counted: it passed the checks below)
+    by_follows = rel in FOLLOWEE_AGGREGATES
+    relations = (*interactions_of(interaction), "follows" if by_follows else "member_of")
+    counts = graph.cached_for(("privacy people", interaction, by_follows), relations, dict)
     found = counts.get((src, dst))
     if found is not None:
         return found
     if not (graph.has_node(src) and graph.has_node(dst)) or not dst.startswith("product:"):
         return 0
-    if not src.startswith(("segment:", "product:")):
+    if not src.startswith("user:" if by_follows else ("segment:", "product:")):
         return 0
     doers = doers_matrix(graph, interaction)
-    if src.startswith("segment:"):
+    if by_follows:
+        u = graph.index(src)
+        f = graph.matrix("follows", dst_type="user", src_type="user")
+        lo, hi = f.indptr[u], f.indptr[u + 1]
+        who = np.unique(f.indices[lo:hi][f.data[lo:hi] != 0])
+        who = who[who != u]
+    elif src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
     else:
         who = _column(graph, ("doers", interaction), graph.index(src), doers)
@@ -338,7 +364,7 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
     not (empty: nothing): another person's private act, someone not followed named, a
     demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
-    aggregate over fewer than ``min_people`` people."""
+    aggregate over fewer than ``min_people`` people, a count over someone else's follows."""
     out = []
     if demographic is None:
         demographic = demographic_ids(graph)
@@ -352,7 +378,9 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:
                     out.append(f"shows {end}'s private {rel} edge")
-        if (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
+        if rel in FOLLOWEE_AGGREGATES and src != you:
+            out.append(f"{src} {rel} {dst} counts the follows of someone else")
+        elif (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
                 and people(graph, (src, rel, dst)) < min_people:
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
     return out

@@ -76,6 +76,9 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "members_bought": ("{c} of {s} bought {o}",) * 2,
     "members_rated": ("{c} of {s} rated {o}",) * 2,
     "members_engaged": ("{c} of {s} showed interest in {o}",) * 2,
+    # only ever from the path's own user ({s} is "You"): who they are is never said
+    "followees_bought": ("{n} you follow bought {o}",) * 2,
+    "followees_rated": ("{n} you follow rated {o}",) * 2,
     "also_bought": ("people who bought {s} also bought {o}",) * 2,
     "also_viewed": ("people who viewed {s} also viewed {o}",) * 2,
     "bought_together": ("{s} is often bought together with {o}",) * 2,
