@@ -19,7 +19,7 @@ from recommend.hybrid.config import (
     SessionConfig,
     SplitConfig,
 )
-from recommend.hybrid.split import holdout_split
+from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_session
 
 
@@ -110,8 +110,9 @@ def test_an_als_trial_keeps_its_confidence_scale() -> None:
     assert comp.model.alpha == tuned.cf.als_alpha and comp.model.reg == tuned.cf.als_reg
 
 
-def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> None:
-    g = shop(n_users=60, seed=3)
+def small_tuning(n_users: int) -> tuple[HybridConfig, HoldoutSplit]:
+    """A config trying item-kNN, EASE and a small ALS, and a 25% split of a small shop."""
+    g = shop(n_users=n_users, seed=3)
     config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
                           split=SplitConfig(target_relations=("purchased",)),
                           cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(5,),
@@ -119,6 +120,11 @@ def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> 
                                       als_regs=(0.1,), als_factors=4, als_iterations=3))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
+    return config, split
+
+
+def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> None:
+    config, split = small_tuning(60)
     untuned = "ease,lam=200,tau=None"  # EASE at the fixed lambda, the history unweighted
     for users in (split.users, split.users[:3]):  # three users: nothing beyond noise
         tuned, comp, record = tune_cf(split, config, users)
@@ -242,14 +248,7 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
     from recommend.hybrid import tune
     from recommend.hybrid.tune import alone_per_user
 
-    g = shop(n_users=80, seed=3)
-    config = HybridConfig(components=("cf",), content=ContentConfig(encoder="none"),
-                          split=SplitConfig(target_relations=("purchased",)),
-                          cf=CfConfig(knn_weightings=("bm25", "cosine"), knn_ks=(5,),
-                                      ease_lams=(1.0, 200.0), recency_taus=(None, 1.0),
-                                      als_regs=(0.1,), als_factors=4, als_iterations=3))
-    split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
-                          min_user_items=3, seed=0)
+    config, split = small_tuning(80)
     real_fit = CfComponent.fit
     fits: list[str] = []
     monkeypatch.setattr(tune.CfComponent, "fit",
