@@ -24,8 +24,9 @@ graph's current state and the validation split's training graph gets its own): `
 deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
 ``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
 segment's members, and ``user -followees_rated-> B`` over the people the user follows ("5
-people you follow rated B": who they are is never shown, and only the user's own follows
-are counted, never another person's: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
+people you follow rated B": who they are is never shown, only the user's own follows are
+counted, never another person's, and never when every one of them did it, which would name
+each: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
 checked against the stored edges by :func:`people` (:func:`hop_exists`). ``co_bought``
 (association rules over baskets) is kept only where ``min_people`` distinct people bought
 both.
@@ -204,6 +205,10 @@ def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
         own = np.arange(count.shape[0]) if rows is None else np.asarray(rows)
         count = count - count.multiply(sp.csr_matrix(
             (np.ones(len(own)), (np.arange(len(own)), own)), shape=count.shape))
+    if agg.src_type == "user":  # never every one the user follows: that would name each
+        count = sp.csr_matrix(count)
+        rows_of = np.repeat(np.arange(count.shape[0]), np.diff(count.indptr))
+        count.data[count.data >= np.diff(left.indptr)[rows_of]] = 0
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()
@@ -247,11 +252,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
         return 0
     doers = doers_matrix(graph, interaction)
     if by_follows:
-        u = graph.index(src)
-        f = graph.matrix("follows", dst_type="user", src_type="user")
-        lo, hi = f.indptr[u], f.indptr[u + 1]
-        who = np.unique(f.indices[lo:hi][f.data[lo:hi] != 0])
-        who = who[who != u]
+        who = _followed(graph, src)
     elif src.startswith("segment:"):
         who = _column(graph, ("member_of", "segment"), graph.index(src))
     else:
@@ -261,6 +262,17 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
         counts.clear()
     found = counts[(src, dst)] = int(np.intersect1d(who, them, assume_unique=True).size)
     return found
+
+
+def _followed(graph: KnowledgeGraph, user: str) -> np.ndarray:
+    """The sorted indices of the people ``user`` follows, not counting themselves."""
+    if not graph.has_node(user):
+        return np.zeros(0, np.int64)
+    u = graph.index(user)
+    f = graph.matrix("follows", dst_type="user", src_type="user")
+    lo, hi = f.indptr[u], f.indptr[u + 1]
+    who = np.unique(f.indices[lo:hi][f.data[lo:hi] != 0])
+    return who[who != u]
 
 
 def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
@@ -380,6 +392,9 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                     out.append(f"shows {end}'s private {rel} edge")
         if rel in FOLLOWEE_AGGREGATES and src != you:
             out.append(f"{src} {rel} {dst} counts the follows of someone else")
+        elif rel in FOLLOWEE_AGGREGATES and people(graph, (src, rel, dst)) >= len(
+                _followed(graph, src)):
+            out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
         elif (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
                 and people(graph, (src, rel, dst)) < min_people:
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")

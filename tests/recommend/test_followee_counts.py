@@ -48,6 +48,19 @@ def test_the_count_needs_min_people_of_the_users_own_follows():
     assert m[g.index("user:f0")].sum() == 0  # follows nobody
 
 
+def test_every_one_the_user_follows_is_never_counted():
+    """Following 8 people of whom all 8 rated A, "8 people you follow rated A" would tell
+    what each of them did: neither scored nor shown."""
+    g = trust_shop(raters_of_a=8)
+    me, a = g.index("user:me"), g.index("product:A")
+    assert people(g, ("user:me", "followees_rated", "product:A")) == 8
+    assert metapath_matrix(g, followee_path(g)).toarray()[me, a] == 0
+    assert violations(g, "user:me", [("user:me", "followees_rated", "product:A")])
+    seven = trust_shop(raters_of_a=7)  # one of the 8 did not: nobody's act is told
+    assert metapath_matrix(seven, followee_path(seven)).toarray()[me, a] > 0
+    assert not violations(seven, "user:me", [("user:me", "followees_rated", "product:A")])
+
+
 def test_four_raters_are_not_enough():
     g = trust_shop(raters_of_a=4)
     assert not metapath_matrix(g, followee_path(g)).toarray().any()
