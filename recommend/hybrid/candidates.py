@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 
 class Proposer(Protocol):
@@ -71,6 +72,13 @@ def take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
     (:meth:`recommend.hybrid.model.HybridModel.rank`): ``block`` itself when they are all
     of its columns (as many as it has), with no gathered copy."""
     return block if len(columns) == block.shape[1] else block[:, columns]
+
+
+def seen_prior(seen: sp.spmatrix) -> np.ndarray:
+    """Per product, log(1 + how many people saw it) in the users x products ``seen``
+    matrix: the prior that orders tied scores (:func:`tie_broken`)."""
+    counts = np.bincount(sp.csr_matrix(seen).indices, minlength=seen.shape[1])
+    return np.log1p(counts.astype(np.float64))
 
 
 def tie_broken(s: np.ndarray, prior: np.ndarray | None) -> np.ndarray:

@@ -17,6 +17,7 @@ from recommend.hybrid.config_sections import (
     ContentConfig,
     PathsConfig,
     PrivacyConfig,
+    Section,
     SessionConfig,
     SplitConfig,
     number,
@@ -69,7 +70,7 @@ RETIRED: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class HybridConfig:
+class HybridConfig(Section):
     """Hyper-parameters of the hybrid ranker (see :mod:`recommend.hybrid`), by section.
 
     ``split`` (:mod:`recommend.hybrid.split`): each user with at least ``min_user_items``
@@ -154,15 +155,12 @@ class HybridConfig:
     audience: AudienceConfig = field(default_factory=AudienceConfig)
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # k, seed
         unknown = set(self.components) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown components {sorted(unknown)}; known: {COMPONENTS}")
         if not self.components:
             raise ValueError("HybridConfig needs at least one component")
-        for name in ("k", "seed"):
-            bound = next(f for f in dataclasses.fields(self) if f.name == name).metadata["bound"]
-            if error := bound.error(f"HybridConfig.{name}", getattr(self, name)):
-                raise ValueError(error)
         for name, cls in SECTIONS.items():
             if not isinstance(getattr(self, name), cls):
                 raise TypeError(f"HybridConfig.{name} must be a {cls.__name__}, "

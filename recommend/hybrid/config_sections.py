@@ -70,14 +70,15 @@ def choice(default: Any, allowed: tuple[str, ...]) -> Any:
 
 @dataclass(frozen=True)
 class Section:
-    """Checks every bounded or chosen field of a section when it is made."""
+    """Checks every bounded or chosen field of a section (or of the config's top level,
+    ``NAME`` empty) when it is made."""
 
     NAME: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)
-            name = f"HybridConfig.{self.NAME}.{item.name}"
+            name = ".".join(part for part in ("HybridConfig", self.NAME, item.name) if part)
             for one in value if isinstance(value, tuple) else (value,):
                 if (bound := item.metadata.get("bound")) and (error := bound.error(name, one)):
                     raise ValueError(error)

@@ -19,7 +19,7 @@ import numpy as np
 from kg.atomic import atomic_write_json
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, top_k_rows
-from recommend.hybrid.candidates import Candidates, gather, take_columns
+from recommend.hybrid.candidates import Candidates, gather, seen_prior, take_columns
 from recommend.hybrid.cold import cold_parts
 from recommend.hybrid.component import Component, component_type
 from recommend.hybrid.config import HybridConfig
@@ -65,8 +65,7 @@ class HybridModel:
         (the prior that orders a component's tied scores: :func:`recommend.hybrid.candidates.
         tie_broken`)."""
         self.seen_ = seen_matrix(self.graph).tocsr()
-        self.item_prior_ = np.log1p(np.bincount(self.seen_.indices,
-                                                minlength=self.seen_.shape[1]).astype(np.float64))
+        self.item_prior_ = seen_prior(self.seen_)
 
     # ----- ranking -----
     def rank(self, users: np.ndarray, allowed: np.ndarray,
@@ -95,7 +94,7 @@ class HybridModel:
         found = gather(scores, take_columns(allowed, cols),
                        self.config.blend.candidates_per_component,
                        sub, None if extra is None else take_columns(extra, cols),
-                       prior=self._prior(cols))
+                       prior=take_columns(self.item_prior_[None, :], cols)[0])
         cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices
                  else dataclasses.replace(found, items=cols[found.items]))
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.blend.normalisation,
@@ -105,16 +104,6 @@ class HybridModel:
             design = design_matrix(cands.features, norm, cands.rows, cands.n_rows,
                                    self.history_sizes(users), cands.pool)
         return Ranked(cands, norm, self.blend.score(norm, design), design)
-
-    def _prior(self, cols: np.ndarray) -> np.ndarray:
-        """The tie-breaking prior of products ``cols`` (0 for products added since)."""
-        prior = self.item_prior_
-        if len(cols) == len(prior):
-            return prior
-        out = np.zeros(len(cols))
-        known = cols < len(prior)
-        out[known] = prior[cols[known]]
-        return out
 
     def row_scores(self, u: int, ranked: Ranked) -> tuple[
             np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], str | None]:

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from recommend.hybrid.blend import Blend, ndcg_rows, record_float, twice_standard_error
-from recommend.hybrid.candidates import tie_broken
+from recommend.hybrid.candidates import seen_prior, tie_broken
 
 _BATCH = 256
 
@@ -183,7 +183,7 @@ def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
     ranks at the middle of its tie, where the pool's arbitrary pick puts it on average."""
     allowed = graph.described("product")
     seen = seen_matrix(graph)
-    prior = np.log1p(np.bincount(seen.indices, minlength=seen.shape[1]).astype(np.float64))
+    prior = seen_prior(seen)
     out: list[np.ndarray] = []
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]

@@ -124,36 +124,38 @@ class RecsQuery:
             diversity=self.diversity, explain=self.explain)).body
 
 
+def computed(state: Served, key: Hashable, user: str, compute: Callable[[], bytes]) -> bytes:
+    """``compute()`` for ``user``, kept under ``key`` in the state's cache and the level the
+    readers share, unless a write concerning ``user`` comes meanwhile (the route's miss and
+    the warm-up, :mod:`recommend.serve.warm`)."""
+    token, seq, at = state.cache.token(user), state.applied_seq, time.time()
+    body = compute()  # from a model holding at least log ``seq``
+    if state.shared is not None:
+        state.shared.put(key, user, seq, body, at)
+    state.cache.put(key, user, body, token)
+    return body
+
+
 async def cached(state: Served, key: Hashable, user: str,
                  compute: Callable[[], bytes]) -> Response:
     """The JSON response under ``key`` from the state's cache (event loop: no thread
     needed), else from the level the readers share (``state.shared``,
     :mod:`recommend.serve.shared_cache`), else ``compute()`` on a worker thread, kept for
-    ``user`` in both (:mod:`recommend.serve.cache`)."""
+    ``user`` in both (:func:`computed`)."""
     cache, shared = state.cache, state.shared
     if not cache.enabled:
         body = await run_in_threadpool(compute)
         return Response(body, media_type="application/json", headers={"X-Cache": "off"})
     hit = cache.get(key)
-    if hit is None:
+    if hit is None and shared is not None:
         token = cache.token(user)
-        seq = state.applied_seq  # the model computed from below holds at least this
-        hit = None if shared is None else shared.get(key, user)
+        hit = shared.get(key, user)
         if hit is not None:
             cache.put(key, user, hit.body, token, age=hit.age)
     if hit is not None:
         return Response(hit.body, media_type="application/json",
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
-
-    def compute_and_share() -> bytes:
-        at = time.time()
-        body = compute()
-        if shared is not None:
-            shared.put(key, user, seq, body, at)
-        return body
-
-    body = await run_in_threadpool(compute_and_share)
-    cache.put(key, user, body, token)
+    body = await run_in_threadpool(computed, state, key, user, compute)
     return Response(body, media_type="application/json",
                     headers={"X-Cache": "miss", "Age": "0"})
 

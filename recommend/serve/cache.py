@@ -182,11 +182,18 @@ def forget(cache: ResponseCache, entries: Iterable[dict[str, Any]], typed: Any) 
     not-interested user)."""
     users: set[str] = set()
     for entry in entries:
-        found, catalogue = concerned(entry.get("files", {}), typed)
+        found, catalogue = entry_users(entry, typed)
         if catalogue:
             cache.clear()
             return
         users |= found
-        users.update(user for user, _ in entry.get("not_interested", ()))
     if users:
         cache.drop_users(users)
+
+
+def entry_users(entry: dict[str, Any], typed: Any) -> tuple[set[str], bool]:
+    """:func:`concerned` of a log entry's records, with the users it says are not
+    interested in something."""
+    users, catalogue = concerned(entry.get("files", {}), typed)
+    users.update(user for user, _ in entry.get("not_interested", ()))
+    return users, catalogue

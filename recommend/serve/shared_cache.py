@@ -38,11 +38,12 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from recommend.serve.cache import Hit, concerned
+from recommend.serve.cache import Hit, entry_users
 
 LOGGER = logging.getLogger("shopgraph.serve")
 FILE = ".responses.sqlite"  # in the state folder
@@ -51,6 +52,19 @@ PURGE_EVERY = 500  # stores between two purges
 #: Seconds a look (on the event loop) and a store (on a worker thread) wait for a lock of
 #: the other reader's (in WAL mode a look waits only on a checkpoint).
 LOOK_WAIT, STORE_WAIT = 0.02, 0.1
+
+
+@contextmanager
+def _immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on ``db`` (autocommit connection): committed, or rolled back
+    on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class SharedResponses:
@@ -92,16 +106,11 @@ class SharedResponses:
                    "seq INTEGER NOT NULL)")
         db.execute("CREATE TABLE IF NOT EXISTS noted (one INTEGER PRIMARY KEY CHECK (one = 1),"
                    " since INTEGER NOT NULL, upto INTEGER NOT NULL)")
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(db):
             if db.execute("SELECT stamp FROM stamp").fetchone() != (stamp,):
                 for table in ("responses", "notes", "noted"):
                     db.execute(f"DELETE FROM {table}")
                 db.execute("INSERT OR REPLACE INTO stamp VALUES (1, ?)", (stamp,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return db
 
     def _connect(self, wait: float) -> sqlite3.Connection:
@@ -120,8 +129,7 @@ class SharedResponses:
             self.user_seq.clear()
             self._saved_upto = snapshot_seq
             try:
-                self._store.execute("BEGIN IMMEDIATE")
-                try:
+                with _immediate(self._store):
                     row = self._store.execute("SELECT since, upto FROM noted").fetchone()
                     if row is not None and row[0] <= snapshot_seq <= row[1]:
                         self.floor = row[0]
@@ -132,10 +140,6 @@ class SharedResponses:
                         self.floor = snapshot_seq
                         self._store.execute("INSERT OR REPLACE INTO noted VALUES (1, ?, ?)",
                                             (snapshot_seq, snapshot_seq))
-                    self._store.execute("COMMIT")
-                except BaseException:
-                    self._store.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as err:
                 self._skip("start", err)
                 self.floor, self._saved_upto = snapshot_seq, -1  # kept to itself
@@ -158,8 +162,7 @@ class SharedResponses:
     def _note(self, entries: list[dict[str, Any]], typed: Any) -> None:
         """:meth:`note` in memory (caller holds ``self._lock``)."""
         for entry in entries:
-            users, catalogue = concerned(entry.get("files", {}), typed)
-            users.update(user for user, _ in entry.get("not_interested", ()))
+            users, catalogue = entry_users(entry, typed)
             seq = entry["seq"]
             for user in users:
                 self.user_seq[user] = self._unsaved[user] = max(self.user_seq.get(user, 0),
@@ -171,17 +174,11 @@ class SharedResponses:
         with self._lock:
             unsaved = dict(self._unsaved)
         try:
-            with self._store_lock:
-                self._store.execute("BEGIN IMMEDIATE")
-                try:
-                    self._store.executemany(
-                        "INSERT INTO notes VALUES (?, ?) ON CONFLICT (user) DO UPDATE "
-                        "SET seq = max(seq, excluded.seq)", list(unsaved.items()))
-                    self._store.execute("UPDATE noted SET upto = max(upto, ?)", (upto,))
-                    self._store.execute("COMMIT")
-                except BaseException:
-                    self._store.execute("ROLLBACK")
-                    raise
+            with self._store_lock, _immediate(self._store):
+                self._store.executemany(
+                    "INSERT INTO notes VALUES (?, ?) ON CONFLICT (user) DO UPDATE "
+                    "SET seq = max(seq, excluded.seq)", list(unsaved.items()))
+                self._store.execute("UPDATE noted SET upto = max(upto, ?)", (upto,))
         except sqlite3.Error as err:
             self._skip("note", err)
             return

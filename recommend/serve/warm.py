@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from pathlib import Path
 
 from fastapi import HTTPException
 
-from recommend.serve.api import RecsQuery
+from recommend.serve.api import RecsQuery, computed
 from recommend.serve.reader import ReaderState
 
 LOGGER = logging.getLogger("shopgraph.serve")
@@ -33,8 +34,8 @@ def warm(state: ReaderState, images: Path | None, worker: int, readers: int,
          seconds: float = WARM_SECONDS) -> int:
     """Compute and keep the default recommendations of this reader's share of the users
     (module doc), for at most ``seconds``; how many it computed."""
-    shared, cache = state.shared, state.cache
-    if shared is None or not cache.enabled:
+    shared = state.shared
+    if shared is None or not state.cache.enabled:
         return 0
     began = time.monotonic()
     deadline = began + seconds
@@ -50,14 +51,11 @@ def warm(state: ReaderState, images: Path | None, worker: int, readers: int,
         key = query.key(uid)
         if shared.get(key, uid) is not None:
             continue
-        token, seq, at = cache.token(uid), state.applied_seq, time.time()
         try:
-            body = query.body(state, uid, images)
+            computed(state, key, uid, partial(query.body, state, uid, images))
         except HTTPException as err:  # a user the recommender refuses: its request says why
             LOGGER.debug("reader %d: %s not warmed: %s", worker, raw, err.detail)
             continue
-        shared.put(key, uid, seq, body, at)
-        cache.put(key, uid, body, token)
         done += 1
     LOGGER.info("reader %d: warm-up computed %d of its %d users in %.1f s", worker, done,
                 len(users), time.monotonic() - began)
