@@ -309,7 +309,7 @@ class Recommender(MarketerMixin):
 
     def _paths(self, finder: LinkFinder, item_ids: list[str], parts: list[dict[str, float]],
                max_paths: int | None = None) -> list[list[ExplainedPath]]:
-        """Per item, up to ``paths.max_paths`` paths carrying its score, else a link
+        """Per item, up to ``max_paths`` paths carrying its score, else a link
         (:func:`recommend.hybrid.evidence.served_paths`)."""
         from recommend.hybrid.evidence import served_paths
 
@@ -362,7 +362,7 @@ class Recommender(MarketerMixin):
     @single_threaded
     def similar(self, item: object, k: int = 10, *, max_paths: int | None = None,
                 explain: bool = True) -> list[Recommendation]:
-        """Products like ``item``, each with up to ``paths.max_paths`` (default: config) graph paths
+        """Products like ``item``, each with up to ``max_paths`` (default: config) graph paths
         from ``item`` to it when ``explain`` (:mod:`recommend.similar`)."""
         from recommend.similar import similar_items
 

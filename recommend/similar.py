@@ -67,7 +67,7 @@ _Found = tuple[tuple[int, ...], int, Callable[[], PathNodes]]
 def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | None = None,
                   explain: bool = True) -> list[Recommendation]:
     """The ``k`` products most like ``item_id`` (a typed id in the graph), best first, each
-    with up to ``paths.max_paths`` (default: the model's config) paths when ``explain``."""
+    with up to ``max_paths`` (default: the model's config) paths when ``explain``."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     graph = model.graph

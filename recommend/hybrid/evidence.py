@@ -209,7 +209,7 @@ def served_paths(
 ) -> list[list[ExplainedPath]]:
     """The paths the recommender shows under ``item_ids`` for ``finder``'s user: the graph and
     social meta-path instances and the other components' evidence, chosen under the model's
-    config (``paths.max_paths``, selection weights, ``paths.min_share`` of the item's score: the sum
+    config (``max_paths``, selection weights, ``paths.min_share`` of the item's score: the sum
     of its positive parts), by :func:`recommend.paths.explain.scored_paths_many`."""
     from recommend.paths.explain import scored_paths_many
     from recommend.paths.privacy import Privacy

@@ -100,7 +100,7 @@ class PathComponent:
     def explained_paths(self, graph: KnowledgeGraph, user_id: str, item_ids: Sequence[str],
                         *, max_paths: int, privacy: Privacy | None = None
                         ) -> list[list[InstancePath]]:
-        """Per item, up to ``paths.max_paths`` of its meta-path instances carrying the item's score
+        """Per item, up to ``max_paths`` of its meta-path instances carrying the item's score
         for ``user_id``, largest first (none where no weighted meta-path reaches it), none
         that ``privacy`` forbids (:func:`recommend.paths.explain.explain_paths_many`)."""
         from recommend.paths.explain import explain_paths_many

@@ -236,7 +236,7 @@ def sampled_recall(scores: np.ndarray, weight: np.ndarray, taker: np.ndarray,
 
 
 def _lowest(parts: AudienceParts, grid: list[Weights]) -> np.ndarray:
-    """The candidates with the lowest taste at each ``b`` of ``blend.grid`` with ``a`` > 0: the
+    """The candidates with the lowest taste at each ``b`` of ``grid`` with ``a`` > 0: the
     rate's scores are shifted by that minimum over all candidates, so a judged sample
     keeps them to score as the whole would."""
     found = [np.where(parts.cand, parts.score(b), np.inf).argmin()

@@ -107,7 +107,7 @@ def explain_paths_many(
     privacy: Privacy | None = None,
     group: bool = False,
 ) -> list[list[Path]]:
-    """Per item of ``item_ids``, the top ``paths.max_paths`` paths (by contribution) carrying its
+    """Per item of ``item_ids``, the top ``max_paths`` paths (by contribution) carrying its
     graph score for one user (one pass per meta-path over all the items).
 
     ``steps``: the scorer's compiled step matrices (computed here if None). With ``group``,
@@ -150,7 +150,7 @@ def _instances(
     group: bool = False,
     acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[list[list[Instance]], np.ndarray]:
-    """Per item (graph indices ``items``): the ``paths.max_paths`` largest instances of each
+    """Per item (graph indices ``items``): the ``max_paths`` largest instances of each
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
     order), and the item's score (:func:`explain_paths_many`); ``acts``: the user's act
     times by first hop (:func:`~recommend.paths.quality.act_times`), kept across calls."""
@@ -230,7 +230,7 @@ def scored_paths_many(
     totals: Sequence[float] | None = None,
     min_share: float = 0.0,
 ) -> list[list[ExplainedPath]]:
-    """Per item, up to ``paths.max_paths`` paths carrying its score over several scorers.
+    """Per item, up to ``max_paths`` paths carrying its score over several scorers.
 
     ``scorers``: ``(component, scorer, shares, its influencers)``, ``shares[j]`` the
     component's part of item j's blended score; ``evidence[j]``: the other components'
@@ -241,7 +241,7 @@ def scored_paths_many(
     a reason (when all do, the largest is shown as a connection).
     Which paths are shown is :func:`recommend.paths.select.select_paths`'s choice among
     the item's score-carrying paths, the ``pool`` largest of each meta-path (``selection``
-    None or all weights 0: the ``paths.max_paths`` largest shares); a path's ``contribution`` is
+    None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
     its share of the sum over the item's paths kept. None carrying a score: a
     :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
     Nothing ``privacy`` forbids is shown.

@@ -317,7 +317,7 @@ class GraphPathScorer:
 
     def explain(self, user: str, item: str, *, max_paths: int = 3,
                 privacy: Privacy | None = None, group: bool = False) -> list[Path]:
-        """Up to ``paths.max_paths`` paths that carry ``item``'s graph score for ``user``, none
+        """Up to ``max_paths`` paths that carry ``item``'s graph score for ``user``, none
         showing what ``privacy`` (default :class:`Privacy`) forbids (``group``: one path per
         shared entity, as the recommender shows them, :func:`~recommend.paths.explain.
         explain_paths_many`)."""

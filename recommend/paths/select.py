@@ -112,7 +112,7 @@ def select_paths(
     *,
     times: dict[tuple[str, str], float] | None = None,
 ) -> list[list[tuple[float, T, Path]]]:
-    """Per item (in rank order), up to ``paths.max_paths`` of its ``(share, tag, path)`` candidates,
+    """Per item (in rank order), up to ``max_paths`` of its ``(share, tag, path)`` candidates,
     in the order chosen (module doc); candidates with no share are dropped. ``times``: the
     user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
