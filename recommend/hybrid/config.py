@@ -89,7 +89,7 @@ class HybridConfig(Section):
     at its main hyper-parameter (``knn_weightings`` x ``knn_ks``, ``ease_lams`` when
     at most ``ease_max_items`` products have interactions, ``als_regs`` x ``als_alphas``),
     history models also at each of ``recency_taus`` (``exp(-rank_from_latest / tau)``,
-    None: unweighted), within ``tune_budget_seconds``; the winner's settings replace the
+    None: unweighted), within ``tune_budget_seconds`` of CPU time; the winner's settings replace the
     fixed ones (``model``, ``ease_lam``, ``knn_*``, ``als_*``, ``recency_tau``) when its
     paired per-user gain over the model those fixed ones name is above 0 on the selection
     users, who took no part in the tuning (with none set apart: beyond twice its standard

@@ -301,7 +301,7 @@ def test_tune_cf_falls_back_to_twice_the_se_when_nothing_was_set_apart() -> None
     # selection_fold's in-sample case: the "set apart" users are the tuning users
     _, _, record = tune_cf(split, config, split.users, confirm=split.users)
     _, _, alone = tune_cf(split, config, split.users)
-    assert record == {**alone, "seconds": record["seconds"],
+    assert record == {**alone, "seconds": record["seconds"], "cpu_seconds": record["cpu_seconds"],
                       "trials": {n: {**t, "seconds": record["trials"][n]["seconds"]}
                                  for n, t in alone["trials"].items()}}
     if "over_untuned" in record:
