@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
-from recommend.serve.served import Served, WriterUnavailable
+from recommend.serve.served import ComputeUnavailable, Served, WriterUnavailable
 from recommend.serve.writes import ROUTE_FILES, WriteRefused
 
 MAX_K = 100
@@ -136,12 +136,14 @@ def computed(state: Served, key: Hashable, user: str, compute: Callable[[], byte
     return body
 
 
-async def cached(state: Served, key: Hashable, user: str,
-                 compute: Callable[[], bytes]) -> Response:
+async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], bytes],
+                 query: RecsQuery | None = None) -> Response:
     """The JSON response under ``key`` from the state's cache (event loop: no thread
     needed), else from the level the readers share (``state.shared``,
-    :mod:`recommend.serve.shared_cache`), else ``compute()`` on a worker thread, kept for
-    ``user`` in both (:func:`computed`)."""
+    :mod:`recommend.serve.shared_cache`), else computed: by the compute process when there
+    is one (``state.compute``; ``query`` is what it computes, :mod:`recommend.serve.compute`)
+    and it answers, else ``compute()`` on a worker thread, kept for ``user`` in both
+    (:func:`computed`)."""
     cache, shared = state.cache, state.shared
     if not cache.enabled:
         body = await run_in_threadpool(compute)
@@ -155,6 +157,18 @@ async def cached(state: Served, key: Hashable, user: str,
     if hit is not None:
         return Response(hit.body, media_type="application/json",
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
+    if state.compute is not None and query is not None:
+        token = cache.token(user)
+        try:
+            status, body = await state.compute.recommendations(query, user, state.applied_seq)
+        except ComputeUnavailable:
+            status = 503
+        if status == 200:
+            cache.put(key, user, body, token)
+            return Response(body, media_type="application/json",
+                            headers={"X-Cache": "miss", "Age": "0"})
+        if status < 500:  # the route's own refusal (a bad filter)
+            return Response(body, status_code=status, media_type="application/json")
     body = await run_in_threadpool(computed, state, key, user, compute)
     return Response(body, media_type="application/json",
                     headers={"X-Cache": "miss", "Age": "0"})
@@ -180,7 +194,7 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         query = RecsQuery(k, tuple(category), tuple(brand), min_price, max_price, diversity,
                           explain)
         return await cached(state, query.key(uid), uid,
-                            lambda: query.body(state, uid, images))
+                            lambda: query.body(state, uid, images), query)
 
     @reads.get("/users/{user}/explanations/{item}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:

@@ -32,8 +32,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.feedback import Refusals
@@ -49,6 +50,10 @@ from recommend.serve.served import (
 )
 from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.writes import WriteRefused
+
+if TYPE_CHECKING:
+    from recommend.serve.compute import ComputeClient
+    from recommend.serve.wal import Entry
 
 LOGGER = logging.getLogger("shopgraph.serve")
 POLL_SECONDS = 0.02
@@ -76,6 +81,9 @@ class ReaderState:
         self.worker = worker
         self.cache = ResponseCache() if cache is None else cache
         self.shared = shared
+        self.compute: ComputeClient | None = None  # where misses go (recommend.serve.compute)
+        #: called with the log entries the follower applied, once they count as applied
+        self.on_applied: Callable[[list[Entry]], None] | None = None
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
         self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
                                     base_url="http://writer", timeout=WRITE_TIMEOUT)
@@ -157,6 +165,8 @@ class ReaderState:
         with self._seen:
             self.applied_seq = new[-1]["seq"]
             self._seen.notify_all()
+        if self.on_applied is not None:
+            self.on_applied(new)
         return True
 
     def _restart(self) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from recommend.serve.cache import ResponseCache
+    from recommend.serve.compute import ComputeClient
     from recommend.serve.feedback import Refusals
     from recommend.serve.shared_cache import SharedResponses
     from recommend.serve.wal import Entry
@@ -53,6 +54,11 @@ class WriterUnavailable(RuntimeError):
     """The writer did not answer (stopping or restarting): the write is not acknowledged."""
 
 
+class ComputeUnavailable(RuntimeError):
+    """The compute process did not answer (:mod:`recommend.serve.compute`): the reader
+    computes the miss itself."""
+
+
 class Served(Protocol):
     """What the routes use of a serving process's state."""
 
@@ -60,6 +66,7 @@ class Served(Protocol):
     refusals: Refusals
     cache: ResponseCache
     shared: SharedResponses | None  # the readers' shared response level
+    compute: ComputeClient | None  # where a reader's misses are computed (None: here)
     applied: dict[str, int]
     applied_seq: int
     snapshot_seq: int

@@ -114,6 +114,7 @@ class ServedState:
         self.refusals = Refusals()
         self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
         self.shared = None  # one process: no other shares its responses
+        self.compute = None  # nor computes them
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
         self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)

@@ -1,4 +1,4 @@
-"""``shopgraph serve --workers N``: one writer process and N reader processes.
+"""``shopgraph serve --workers N``: one writer process, N reader processes and a compute one.
 
 One Python process answers on one core (the GIL), so with N > 1 the server runs as:
 
@@ -7,7 +7,7 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   and answers only its readers, with the internal write route of :func:`writer_app` on a
   Unix socket in a private temporary folder. It binds the public port, hands one socket to
   each reader, and restarts a reader that dies.
-- **N readers** (:func:`reader_main`, ``python -m recommend.serve.workers``), each with its
+- **N readers** (``python -m recommend.serve.reader_process``), each with its
   own model (:class:`recommend.serve.reader.ReaderState`), answer every public route. Each
   listens on its own ``SO_REUSEPORT`` socket bound to the same port, so the kernel spreads
   connections over them (one shared socket would let the first reader to wake take a whole
@@ -16,6 +16,10 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the state
   folder), so a response one computed is a hit in the others, and each computes its share of
   the users' default recommendations before it listens (:mod:`recommend.serve.warm`).
+- **a compute process** (with the shared level: :mod:`recommend.serve.compute`) computes the
+  recommendations the readers' caches miss, off their GIL, and ahead of their next request
+  those of the users each write concerns. It follows the log as a reader does and is
+  watched (restarted) as they are.
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the
@@ -44,7 +48,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -96,6 +100,8 @@ class ReaderSpec:
     options: dict[str, Any]
     shared_cache: str | None = None  # the readers' shared responses (None: cache off)
     readers: int = 1  # how many readers the writer starts
+    compute_socket: str | None = None  # the compute process's (None: misses computed here)
+    module: str = "recommend.serve.reader_process"  # what the process runs
 
 
 #: The ServeConfig fields a reader is not told: the key goes in its environment (whether
@@ -180,9 +186,9 @@ class Readers:
 
     def _spawn(self, i: int) -> tuple[subprocess.Popen[bytes], float]:
         spec = self.specs[i]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "recommend.serve.workers", json.dumps(asdict(spec))],
-            env=self.env, pass_fds=(spec.fd,), process_group=0)  # Ctrl-C reaches the writer
+        proc = subprocess.Popen(  # its own group: Ctrl-C reaches the writer alone
+            [sys.executable, "-m", spec.module, json.dumps(asdict(spec))], env=self.env,
+            pass_fds=(spec.fd,) if spec.fd >= 0 else (), process_group=0)
         return proc, time.monotonic()
 
     def _run(self) -> None:
@@ -276,11 +282,14 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
         env[API_KEY_ENV] = config.access.api_key
     # in the state folder, not the private one: kept across a restart (shared_cache doc)
     shared = str(Path(state.state_dir) / SHARED_FILE) if config.cache_seconds > 0 else None
+    compute = None if shared is None else str(private / "compute.sock")
     specs = [ReaderSpec(artifact=str(state.artifact), state=str(state.state_dir),
                         writer_socket=str(private / "writer.sock"), fd=sock.fileno(),
                         worker=i + 1, parent=os.getpid(), options=reader_options(config),
-                        shared_cache=shared, readers=n)
+                        shared_cache=shared, readers=n, compute_socket=compute)
              for i, sock in enumerate(sockets)]
+    if compute is not None:  # worker n + 1: answers the readers only
+        specs.append(replace(specs[0], fd=-1, worker=n + 1, module="recommend.serve.compute"))
     failed: list[str] = []
 
     def give_up(reason: str) -> None:
@@ -333,51 +342,3 @@ class WriterServer(uvicorn.Server):
             super(WriterServer, self).handle_exit(sig, frame)
 
         threading.Thread(target=stop, name="stopping", daemon=True).start()
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux for SIGKILL when the writer's thread that started us ends; exit when it
-    already has."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        LOGGER.warning("no PR_SET_PDEATHSIG here: a killed writer leaves this reader running")
-    if os.getppid() != parent:
-        sys.exit(1)
-
-
-def reader_main(argv: list[str]) -> int:
-    """A reader process (module doc): ``python -m recommend.serve.workers SPEC_JSON``."""
-    spec = ReaderSpec(**json.loads(argv[0]))
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="shopgraph serve: %(message)s")
-    LOGGER.setLevel(logging.INFO)
-    _die_with_parent(spec.parent)
-    from kg.version import shopgraph_version
-    from recommend.serve.app import create_app
-    from recommend.serve.cache import ResponseCache
-    from recommend.serve.reader import ReaderState
-    from recommend.serve.served import base_id
-    from recommend.serve.shared_cache import SharedResponses
-    from recommend.serve.warm import warm
-
-    sock = socket.socket(fileno=spec.fd)
-    config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
-    stamp = f"{base_id(Path(spec.artifact))} {shopgraph_version()}"  # what answers come from
-    shared = None if spec.shared_cache is None else SharedResponses(
-        spec.shared_cache, config.cache_seconds, config.cache_entries, stamp)
-    state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
-                        cache=ResponseCache(config.cache_seconds, config.cache_entries),
-                        shared=shared)
-    server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
-                                           timeout_graceful_shutdown=10))
-    warm(state, config.images_dir, spec.worker, spec.readers)
-    state.ready()  # listen once every reader has loaded (and warmed)
-    server.run(sockets=[sock])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(reader_main(sys.argv[1:]))

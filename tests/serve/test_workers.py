@@ -58,14 +58,26 @@ class Server:
                 time.sleep(0.2)
         return seen
 
-    def reader_pids(self) -> list[int]:
-        """The writer's child processes (started by its readers thread)."""
+    def children(self) -> list[int]:
+        """The writer's child processes (started by its readers thread): the readers and the
+        compute process."""
         return [int(p) for task in Path(f"/proc/{self.proc.pid}/task").iterdir()
                 for p in (task / "children").read_text().split()]
+
+    def reader_pids(self) -> list[int]:
+        """The writer's readers (not its compute process)."""
+        return [p for p in self.children() if b"reader_process" in _cmdline(p)]
 
     def fail(self, why: str) -> None:
         self.proc.kill()
         pytest.fail(f"{why}: {self.proc.communicate()[1].decode(errors='replace')[-3000:]}")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def _alive(pid: int) -> bool:
@@ -169,7 +181,8 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
         deadline = time.monotonic() + 60
         while len(acked) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
-        readers = server.reader_pids()
+        readers = server.children()
+        assert len(readers) == 3  # two readers and the compute process
         server.proc.send_signal(signal.SIGKILL)  # the writer, mid-run
         server.proc.wait()
         thread.join(timeout=60)
@@ -188,7 +201,7 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
     try:
         for answer in again.readers().values():  # both replayed the log
             assert answer["log_seq"] >= len(acked) + 3
-        pids = again.reader_pids()
+        pids = again.children()
     finally:
         again.proc.send_signal(signal.SIGTERM)  # (SIGINT: tests/serve/test_cmd_serve.py)
         code = again.proc.wait(timeout=120)

@@ -1,0 +1,249 @@
+"""The ``--workers N`` compute process: recommendations the readers' caches miss, off their GIL.
+
+A reader answers a cache hit on its event loop in well under a millisecond, but a miss (a
+user's first request after their own write) costs ~8 ms of CPU on ML-100K. Computed on a
+reader's threads, a miss held the reader's GIL while the hits queued behind it, and misses
+queued behind each other on two saturated cores (quiet, 32 clients: hits p99 29 ms, misses
+p50 160 ms). So one more process, started by the writer beside the readers, computes them:
+
+- **Misses.** A reader sends the request (the user, the query, the log seq it has applied)
+  over a Unix socket (:class:`ComputeClient`, on its event loop: no thread) and awaits the
+  answer; the compute process waits until it has applied that seq itself, computes the
+  response from its own model (:func:`recommend.serve.api.computed`: kept in the level the
+  readers share, :mod:`recommend.serve.shared_cache`) and answers it. Misses are computed
+  one at a time in arrival order, ahead of any precompute.
+- **Precomputes.** It follows the log as a reader does (:class:`ReaderState`); for every entry
+  it applies, it computes the default recommendations (``RecsQuery()``) of each user the
+  entry concerns (:func:`recommend.serve.cache.entry_users`), when no miss is waiting, and
+  keeps them in the shared level: the user's next request, to any reader, is a hit. A
+  catalogue write (which makes every response stale) is not precomputed for everyone.
+- **A reader never depends on it.** When the compute process does not answer (starting,
+  restarted after a crash, a failure of its own), the reader computes the miss itself as
+  before (:func:`recommend.serve.api.cached`).
+
+Requests are JSON lines; an answer is ``STATUS LENGTH\\n`` and the body: the route's own
+status and JSON body (a 422 for a bad filter is the route's 422).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socketserver
+import sys
+import threading
+from collections import OrderedDict, deque
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException
+
+from recommend.serve.api import RecsQuery, computed
+from recommend.serve.cache import entry_users
+from recommend.serve.reader import SEEN_TIMEOUT, ReaderState
+from recommend.serve.served import ComputeUnavailable
+from recommend.serve.wal import Entry
+
+LOGGER = logging.getLogger("shopgraph.serve")
+#: Seconds a reader waits for the compute process before computing the miss itself.
+CLIENT_TIMEOUT = 10.0
+MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
+MAX_LINE = 64 * 1024  # a request's JSON line
+
+
+def _query_json(query: RecsQuery) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(query).items()}
+
+
+def _query(raw: dict[str, Any]) -> RecsQuery:
+    return RecsQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+
+
+class ComputeClient:
+    """A reader's connections to the compute process (kept open, one per miss in flight)."""
+
+    def __init__(self, path: str | Path, timeout: float = CLIENT_TIMEOUT) -> None:
+        self.path, self.timeout = str(path), timeout
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def recommendations(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
+        """The route's status and body for typed ``user``, computed from a model holding at
+        least log ``seq``; :class:`ComputeUnavailable` when the process does not answer."""
+        line = json.dumps({"user": user, "seq": seq, "query": _query_json(query)}).encode()
+        try:
+            conn = self._idle.pop() if self._idle else await asyncio.open_unix_connection(
+                self.path, limit=MAX_LINE)
+        except OSError as err:
+            raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
+        try:
+            status, body = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
+        except (OSError, EOFError, ValueError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError, asyncio.TimeoutError) as err:
+            conn[1].close()
+            raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
+        self._idle.append(conn)
+        return status, body
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        for _, writer in self._idle:
+            writer.close()
+        self._idle.clear()
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    line: bytes) -> tuple[int, bytes]:
+    writer.write(line + b"\n")
+    await writer.drain()
+    status, length = (await reader.readuntil(b"\n")).split()
+    return int(status), await reader.readexactly(int(length))
+
+
+class _Job:
+    """One response to compute, and (for a miss) who waits for it."""
+
+    def __init__(self, user: str, query: RecsQuery, seq: int) -> None:
+        self.user, self.query, self.seq = user, query, seq
+        self.done = threading.Event()
+        self.status, self.body = 500, b""
+
+
+class Computer:
+    """The compute process's queue and its one computing thread (module doc)."""
+
+    def __init__(self, state: ReaderState, images: Path | None) -> None:
+        self.state, self.images = state, images
+        self._misses: deque[_Job] = deque()
+        self._ahead: OrderedDict[tuple[Any, ...], _Job] = OrderedDict()
+        self._ready = threading.Condition()
+        self._stop = False
+        self.computed = self.precomputed = 0
+        self._thread = threading.Thread(target=self._run, name="compute", daemon=True)
+        self._thread.start()
+
+    def miss(self, user: str, query: RecsQuery, seq: int) -> _Job:
+        """Queue a reader's miss (ahead of every precompute; the same one waiting ahead is
+        dropped: this computes it)."""
+        job = _Job(user, query, seq)
+        with self._ready:
+            self._ahead.pop(query.key(user), None)
+            self._misses.append(job)
+            self._ready.notify()
+        return job
+
+    def applied(self, entries: list[Entry]) -> None:
+        """Queue the default recommendations of the users log ``entries`` concern (called
+        once they are applied; a catalogue write queues nobody)."""
+        query, seq = RecsQuery(), self.state.applied_seq
+        with self._ready:
+            for entry in entries:
+                users, catalogue = entry_users(entry, self.state.rec.user_id)
+                if catalogue:
+                    continue
+                for user in users:
+                    key = query.key(user)
+                    self._ahead.pop(key, None)
+                    self._ahead[key] = _Job(user, query, seq)
+            while len(self._ahead) > MAX_AHEAD:
+                self._ahead.popitem(last=False)
+            self._ready.notify()
+
+    def _next(self) -> _Job | None:
+        with self._ready:
+            self._ready.wait_for(lambda: self._stop or self._misses or self._ahead)
+            if self._stop:
+                return None
+            if self._misses:
+                return self._misses.popleft()
+            return self._ahead.popitem(last=False)[1]
+
+    def _run(self) -> None:
+        while (job := self._next()) is not None:
+            try:
+                self._compute(job)
+            except Exception:  # answered 500: the reader computes it itself
+                LOGGER.exception("compute: %s for %s failed", job.query, job.user)
+            finally:
+                job.done.set()
+
+    def _compute(self, job: _Job) -> None:
+        state = self.state
+        if not state.wait_for(job.seq, SEEN_TIMEOUT):
+            job.status, job.body = 503, b""
+            return
+        key = job.query.key(job.user)
+        hit = state.cache.get(key)
+        if hit is not None:
+            job.status, job.body = 200, hit.body
+            return
+        try:
+            job.body = computed(state, key, job.user,
+                                partial(job.query.body, state, job.user, self.images))
+            job.status = 200
+        except HTTPException as err:  # the route's own answer (a bad filter: 422)
+            job.status, job.body = err.status_code, json.dumps({"detail": err.detail}).encode()
+        self.computed += 1
+
+    def stop(self) -> None:
+        """Stop the computing thread (the job under way finishes)."""
+        with self._ready:
+            self._stop = True
+            self._ready.notify()
+        self._thread.join(timeout=30)
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """One reader connection: requests answered in turn (module doc)."""
+
+    server: ComputeServer
+
+    def handle(self) -> None:
+        while line := self.rfile.readline(MAX_LINE):
+            try:
+                raw = json.loads(line)
+                job = self.server.computer.miss(str(raw["user"]), _query(raw["query"]),
+                                                int(raw["seq"]))
+            except (ValueError, KeyError, TypeError) as err:
+                LOGGER.warning("compute: a request not understood: %s", err)
+                return
+            job.done.wait()
+            self.wfile.write(b"%d %d\n" % (job.status, len(job.body)) + job.body)
+
+
+class ComputeServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The compute process's socket: a thread per reader connection, every request queued on
+    one :class:`Computer` over ``state``, which also precomputes what the log's entries make
+    stale (module doc). :meth:`serve_forever` answers; :meth:`close` stops it all."""
+
+    daemon_threads = True
+
+    def __init__(self, state: ReaderState, path: str | Path, images: Path | None) -> None:
+        self.computer = Computer(state, images)
+        state.on_applied = self.computer.applied
+        Path(path).unlink(missing_ok=True)  # one a killed compute process left (private folder)
+        super().__init__(str(path), _Handler)
+
+    def close(self) -> None:
+        """Stop answering (after :meth:`serve_forever` returned) and computing."""
+        self.server_close()
+        self.computer.stop()
+
+
+def compute_main(argv: list[str]) -> int:
+    """The compute process: ``python -m recommend.serve.compute SPEC_JSON`` (the readers'
+    :class:`~recommend.serve.workers.ReaderSpec`, ``compute_socket`` its socket)."""
+    from recommend.serve.reader_process import reader_parts
+
+    spec, config, state = reader_parts(argv)
+    assert spec.compute_socket is not None
+    server = ComputeServer(state, spec.compute_socket, config.images_dir)
+    LOGGER.info("compute: listening for the readers' misses")
+    server.serve_forever()  # until killed with the writer (its parent-death signal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(compute_main(sys.argv[1:]))

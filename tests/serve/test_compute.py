@@ -1,0 +1,72 @@
+"""The ``--workers N`` compute process (:mod:`recommend.serve.compute`), in this process: a
+reader's miss answered as the route would, a bad filter refused as the route would, a
+write's user precomputed into the level the readers share, and a reader left to compute
+alone when nothing answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from recommend.serve.api import RecsQuery
+from recommend.serve.compute import ComputeClient, ComputeServer
+from recommend.serve.reader import ReaderState
+from recommend.serve.served import ComputeUnavailable
+from recommend.serve.shared_cache import SharedResponses
+from recommend.serve.state import ServedState
+
+
+def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: Path) -> None:
+    state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
+    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
+    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                            worker=3, shared=SharedResponses(shared_file, 60, 1000))
+    server = ComputeServer(computing, tmp_path / "compute.sock", None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    reader = SharedResponses(shared_file, 60, 1000)  # a reader's view of the shared level
+    uid = computing.rec.user_id("u0003")
+    default = RecsQuery().key(uid)
+    try:
+        async def misses() -> list[tuple[int, bytes]]:
+            client = ComputeClient(tmp_path / "compute.sock")
+            try:
+                return [await client.recommendations(query, uid, 0)
+                        for query in (RecsQuery(k=5), RecsQuery(k=5), RecsQuery(diversity=2.0))]
+            finally:
+                client.close()
+
+        (status, body), (again, same), (bad, why) = asyncio.run(misses())
+        expected = RecsQuery(k=5).body(computing, uid, None)
+        assert status == again == 200 and json.loads(body) == json.loads(expected)
+        assert same == body  # the second from the compute process's own cache
+        assert bad == 422 and "diversity" in json.loads(why)["detail"]
+        assert reader.get(RecsQuery(k=5).key(uid), uid).body == body  # kept for the readers
+
+        assert reader.get(default, uid) is None
+        wrote = writer.write("events", {"user": "u0003", "target": "p0002", "kind": "purchase"})
+        reader.note([{"seq": wrote.seq, "files": {"events.jsonl": [{"user": "u0003"}]}}],
+                    computing.rec.user_id)  # the reader applied it: older answers are stale
+        assert reader.get(RecsQuery(k=5).key(uid), uid) is None
+        deadline = time.monotonic() + 10
+        while (hit := reader.get(default, uid)) is None:  # precomputed after the write
+            assert time.monotonic() < deadline, "the written user was not precomputed"
+            time.sleep(0.05)
+        assert json.loads(hit.body) == json.loads(RecsQuery().body(computing, uid, None))
+    finally:
+        server.shutdown()
+        server.close()
+        computing.close()
+        reader.close()
+        writer.detach()
+
+    async def nobody() -> None:
+        await ComputeClient(tmp_path / "compute.sock").recommendations(RecsQuery(), uid, 0)
+
+    with pytest.raises(ComputeUnavailable):  # the reader then computes the miss itself
+        asyncio.run(nobody())
