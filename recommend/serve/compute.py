@@ -17,6 +17,10 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   entry concerns (:func:`recommend.serve.cache.entry_users`), when no miss is waiting, and
   keeps them in the shared level: the user's next request, to any reader, is a hit. A
   catalogue write (which makes every response stale) is not precomputed for everyone.
+- **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
+  known user the shared level holds no right answer for (from the last user by id: the
+  readers warm theirs from the first, :mod:`recommend.serve.warm`, and stop after
+  ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K).
 - **A reader never depends on it.** When the compute process does not answer (starting,
   restarted after a crash, a failure of its own), the reader computes the miss itself as
   before (:func:`recommend.serve.api.cached`).
@@ -105,8 +109,8 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 class _Job:
     """One response to compute, and (for a miss) who waits for it."""
 
-    def __init__(self, user: str, query: RecsQuery, seq: int) -> None:
-        self.user, self.query, self.seq = user, query, seq
+    def __init__(self, user: str, query: RecsQuery, seq: int, warm: bool = False) -> None:
+        self.user, self.query, self.seq, self.warm = user, query, seq, warm
         self.done = threading.Event()
         self.status, self.body = 500, b""
 
@@ -114,13 +118,14 @@ class _Job:
 class Computer:
     """The compute process's queue and its one computing thread (module doc)."""
 
-    def __init__(self, state: ReaderState, images: Path | None) -> None:
+    def __init__(self, state: ReaderState, images: Path | None,
+                 warm: list[str] | None = None) -> None:
         self.state, self.images = state, images
         self._misses: deque[_Job] = deque()
         self._ahead: OrderedDict[tuple[Any, ...], _Job] = OrderedDict()
+        self._warm = deque(warm or ())  # typed users, when nothing else waits
         self._ready = threading.Condition()
         self._stop = False
-        self.computed = self.precomputed = 0
         self._thread = threading.Thread(target=self._run, name="compute", daemon=True)
         self._thread.start()
 
@@ -153,12 +158,15 @@ class Computer:
 
     def _next(self) -> _Job | None:
         with self._ready:
-            self._ready.wait_for(lambda: self._stop or self._misses or self._ahead)
+            self._ready.wait_for(lambda: self._stop or self._misses or self._ahead
+                                 or self._warm)
             if self._stop:
                 return None
             if self._misses:
                 return self._misses.popleft()
-            return self._ahead.popitem(last=False)[1]
+            if self._ahead:
+                return self._ahead.popitem(last=False)[1]
+            return _Job(self._warm.popleft(), RecsQuery(), self.state.applied_seq, warm=True)
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
@@ -176,6 +184,8 @@ class Computer:
             return
         key = job.query.key(job.user)
         hit = state.cache.get(key)
+        if hit is None and job.warm and state.shared is not None:
+            hit = state.shared.get(key, job.user)  # a reader's warm-up computed it
         if hit is not None:
             job.status, job.body = 200, hit.body
             return
@@ -185,7 +195,6 @@ class Computer:
             job.status = 200
         except HTTPException as err:  # the route's own answer (a bad filter: 422)
             job.status, job.body = err.status_code, json.dumps({"detail": err.detail}).encode()
-        self.computed += 1
 
     def stop(self) -> None:
         """Stop the computing thread (the job under way finishes)."""
@@ -220,8 +229,9 @@ class ComputeServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     daemon_threads = True
 
-    def __init__(self, state: ReaderState, path: str | Path, images: Path | None) -> None:
-        self.computer = Computer(state, images)
+    def __init__(self, state: ReaderState, path: str | Path, images: Path | None,
+                 warm: list[str] | None = None) -> None:
+        self.computer = Computer(state, images, warm)
         state.on_applied = self.computer.applied
         Path(path).unlink(missing_ok=True)  # one a killed compute process left (private folder)
         super().__init__(str(path), _Handler)
@@ -239,7 +249,8 @@ def compute_main(argv: list[str]) -> int:
 
     spec, config, state = reader_parts(argv)
     assert spec.compute_socket is not None
-    server = ComputeServer(state, spec.compute_socket, config.images_dir)
+    users = [state.rec.user_id(raw) for raw in sorted(state.rec.graph.raw_ids("user"))]
+    server = ComputeServer(state, spec.compute_socket, config.images_dir, users[::-1])
     LOGGER.info("compute: listening for the readers' misses")
     server.serve_forever()  # until killed with the writer (its parent-death signal)
     return 0

@@ -1,7 +1,7 @@
 """The ``--workers N`` compute process (:mod:`recommend.serve.compute`), in this process: a
 reader's miss answered as the route would, a bad filter refused as the route would, a
-write's user precomputed into the level the readers share, and a reader left to compute
-alone when nothing answers."""
+write's user precomputed into the level the readers share, a user warmed while nothing
+else waits, and a reader left to compute alone when nothing answers."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
     writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
     computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
                             worker=3, shared=SharedResponses(shared_file, 60, 1000))
-    server = ComputeServer(computing, tmp_path / "compute.sock", None)
+    idle = computing.rec.user_id("u0005")
+    server = ComputeServer(computing, tmp_path / "compute.sock", None, warm=[idle])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     reader = SharedResponses(shared_file, 60, 1000)  # a reader's view of the shared level
@@ -58,6 +59,7 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
             assert time.monotonic() < deadline, "the written user was not precomputed"
             time.sleep(0.05)
         assert json.loads(hit.body) == json.loads(RecsQuery().body(computing, uid, None))
+        assert reader.get(RecsQuery().key(idle), idle) is not None  # warmed while idle
     finally:
         server.shutdown()
         server.close()
