@@ -22,8 +22,9 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   readers warm theirs from the first, :mod:`recommend.serve.warm`, and stop after
   ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K).
 - **A reader never depends on it.** When the compute process does not answer (starting,
-  restarted after a crash, a failure of its own), the reader computes the miss itself as
-  before (:func:`recommend.serve.api.cached`).
+  restarted after a crash, a failure of its own), or :data:`MAX_IN_FLIGHT` of the reader's
+  misses already wait for it, the reader computes the miss itself as before
+  (:func:`recommend.serve.api.cached`).
 
 Requests are JSON lines; an answer is ``STATUS LENGTH\\n`` and the body: the route's own
 status and JSON body (a 422 for a bad filter is the route's 422).
@@ -54,6 +55,9 @@ from recommend.serve.wal import Entry
 LOGGER = logging.getLogger("shopgraph.serve")
 #: Seconds a reader waits for the compute process before computing the miss itself.
 CLIENT_TIMEOUT = 10.0
+#: A reader's misses waiting for the compute process at most; more are computed by the
+#: reader (a machine too busy for one process to keep up has the readers' threads help).
+MAX_IN_FLIGHT = 3
 MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
 MAX_LINE = 64 * 1024  # a request's JSON line
 
@@ -67,15 +71,28 @@ def _query(raw: dict[str, Any]) -> RecsQuery:
 
 
 class ComputeClient:
-    """A reader's connections to the compute process (kept open, one per miss in flight)."""
+    """A reader's connections to the compute process (kept open, one per miss in flight), at
+    most ``max_in_flight`` at once (:data:`MAX_IN_FLIGHT`)."""
 
-    def __init__(self, path: str | Path, timeout: float = CLIENT_TIMEOUT) -> None:
-        self.path, self.timeout = str(path), timeout
+    def __init__(self, path: str | Path, timeout: float = CLIENT_TIMEOUT,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self.path, self.timeout, self.max_in_flight = str(path), timeout, max_in_flight
+        self.in_flight = 0
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def recommendations(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
         """The route's status and body for typed ``user``, computed from a model holding at
-        least log ``seq``; :class:`ComputeUnavailable` when the process does not answer."""
+        least log ``seq``; :class:`ComputeUnavailable` when the process does not answer, or
+        when ``max_in_flight`` of this reader's misses already wait for it."""
+        if self.in_flight >= self.max_in_flight:
+            raise ComputeUnavailable(f"{self.in_flight} misses already wait for it")
+        self.in_flight += 1
+        try:
+            return await self._ask(query, user, seq)
+        finally:
+            self.in_flight -= 1
+
+    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
         line = json.dumps({"user": user, "seq": seq, "query": _query_json(query)}).encode()
         try:
             conn = self._idle.pop() if self._idle else await asyncio.open_unix_connection(

@@ -1,7 +1,8 @@
 """The ``--workers N`` compute process (:mod:`recommend.serve.compute`), in this process: a
 reader's miss answered as the route would, a bad filter refused as the route would, a
 write's user precomputed into the level the readers share, a user warmed while nothing
-else waits, and a reader left to compute alone when nothing answers."""
+else waits, and a reader left to compute alone when nothing answers or its misses in flight
+reach their bound."""
 
 from __future__ import annotations
 
@@ -35,10 +36,14 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
     default = RecsQuery().key(uid)
     try:
         async def misses() -> list[tuple[int, bytes]]:
-            client = ComputeClient(tmp_path / "compute.sock")
+            client = ComputeClient(tmp_path / "compute.sock", max_in_flight=1)
             try:
-                return [await client.recommendations(query, uid, 0)
-                        for query in (RecsQuery(k=5), RecsQuery(k=5), RecsQuery(diversity=2.0))]
+                asked = [await client.recommendations(query, uid, 0)
+                         for query in (RecsQuery(k=5), RecsQuery(k=5), RecsQuery(diversity=2.0))]
+                both = await asyncio.gather(*(client.recommendations(RecsQuery(k=k), uid, 0)
+                                              for k in (3, 4)), return_exceptions=True)
+                assert both[0][0] == 200 and isinstance(both[1], ComputeUnavailable), both
+                return asked
             finally:
                 client.close()
 
