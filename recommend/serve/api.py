@@ -159,8 +159,9 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
                         headers={"X-Cache": "hit", "Age": str(int(hit.age))})
     if state.compute is not None and query is not None:
         token = cache.token(user)
+        least = state.applied_seq if shared is None else shared.least(user)
         try:
-            status, body = await state.compute.recommendations(query, user, state.applied_seq)
+            status, body = await state.compute.recommendations(query, user, least)
         except ComputeUnavailable:
             status = 503
         if status == 200:

@@ -6,12 +6,15 @@ reader's threads, a miss held the reader's GIL while the hits queued behind it, 
 queued behind each other on two saturated cores (quiet, 32 clients: hits p99 29 ms, misses
 p50 160 ms). So one more process, started by the writer beside the readers, computes them:
 
-- **Misses.** A reader sends the request (the user, the query, the log seq it has applied)
-  over a Unix socket (:class:`ComputeClient`, on its event loop: no thread) and awaits the
-  answer; the compute process waits until it has applied that seq itself, computes the
-  response from its own model (:func:`recommend.serve.api.computed`: kept in the level the
-  readers share, :mod:`recommend.serve.shared_cache`) and answers it. Misses are computed
-  one at a time in arrival order, ahead of any precompute.
+- **Misses.** A reader sends the request (the user, the query, and the least log seq a right
+  answer must hold for that user: the user's last write and the catalogue's, as the reader
+  applied them, :meth:`~recommend.serve.shared_cache.SharedResponses.least`) over a Unix
+  socket (:class:`ComputeClient`, on its event loop: no thread) and awaits the answer. The
+  compute process takes it once its own model holds that seq (meanwhile it computes
+  others: a thread waiting on the log held every miss behind it), computes the response
+  (:func:`recommend.serve.api.computed`: kept in the level the readers share,
+  :mod:`recommend.serve.shared_cache`) and answers it. Misses are computed one at a time in
+  arrival order, ahead of any precompute.
 - **Precomputes.** It follows the log as a reader does (:class:`ReaderState`); for every entry
   it applies, it computes the default recommendations (``RecsQuery()``) of each user the
   entry concerns (:func:`recommend.serve.cache.entry_users`), when no miss is waiting, and
@@ -38,6 +41,7 @@ import logging
 import socketserver
 import sys
 import threading
+import time
 from collections import OrderedDict, deque
 from dataclasses import asdict
 from functools import partial
@@ -48,7 +52,7 @@ from fastapi import HTTPException
 
 from recommend.serve.api import RecsQuery, computed
 from recommend.serve.cache import entry_users
-from recommend.serve.reader import SEEN_TIMEOUT, ReaderState
+from recommend.serve.reader import POLL_SECONDS, SEEN_TIMEOUT, ReaderState
 from recommend.serve.served import ComputeUnavailable
 from recommend.serve.wal import Entry
 
@@ -128,6 +132,7 @@ class _Job:
 
     def __init__(self, user: str, query: RecsQuery, seq: int, warm: bool = False) -> None:
         self.user, self.query, self.seq, self.warm = user, query, seq, warm
+        self.asked = time.monotonic()
         self.done = threading.Event()
         self.status, self.body = 500, b""
 
@@ -154,6 +159,8 @@ class Computer:
             self._ahead.pop(query.key(user), None)
             self._misses.append(job)
             self._ready.notify()
+        if seq > self.state.applied_seq:
+            self.state.nudge()
         return job
 
     def applied(self, entries: list[Entry]) -> None:
@@ -174,16 +181,26 @@ class Computer:
             self._ready.notify()
 
     def _next(self) -> _Job | None:
+        """The first miss this model can answer (its log seq applied; one waiting over
+        ``SEEN_TIMEOUT`` is answered 503), else the oldest precompute, else a warm-up; the
+        thread never blocks on the log while anything else waits."""
         with self._ready:
-            self._ready.wait_for(lambda: self._stop or self._misses or self._ahead
-                                 or self._warm)
-            if self._stop:
-                return None
-            if self._misses:
-                return self._misses.popleft()
-            if self._ahead:
-                return self._ahead.popitem(last=False)[1]
-            return _Job(self._warm.popleft(), RecsQuery(), self.state.applied_seq, warm=True)
+            while not self._stop:
+                applied, now = self.state.applied_seq, time.monotonic()
+                for job in list(self._misses):
+                    if job.seq <= applied:
+                        self._misses.remove(job)
+                        return job
+                    if now - job.asked > SEEN_TIMEOUT:  # the reader computes it
+                        self._misses.remove(job)
+                        job.status = 503
+                        job.done.set()
+                if self._ahead:
+                    return self._ahead.popitem(last=False)[1]
+                if self._warm:
+                    return _Job(self._warm.popleft(), RecsQuery(), applied, warm=True)
+                self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry
+            return None
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
@@ -196,9 +213,6 @@ class Computer:
 
     def _compute(self, job: _Job) -> None:
         state = self.state
-        if not state.wait_for(job.seq, SEEN_TIMEOUT):
-            job.status, job.body = 503, b""
-            return
         key = job.query.key(job.user)
         hit = state.cache.get(key)
         if hit is None and job.warm and state.shared is not None:

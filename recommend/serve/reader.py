@@ -185,6 +185,10 @@ class ReaderState:
                 self._seen.wait(min(left, POLL_SECONDS))
         return True
 
+    def nudge(self) -> None:
+        """Look at the log now (not after the poll)."""
+        self._wake.set()
+
     def ready(self) -> None:
         """Tell the writer this reader has loaded; return once every reader has (or the
         writer stopped waiting, or does not answer)."""

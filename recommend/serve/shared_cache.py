@@ -201,12 +201,16 @@ class SharedResponses:
             return None
         seq, at, body = row
         age = time.time() - at
-        with self._lock:
-            least = max(self.floor, self.catalogue_seq, self.user_seq.get(user, 0))
-        if seq < least or not 0 <= age < self.seconds:
+        if seq < self.least(user) or not 0 <= age < self.seconds:
             return None
         self.hits += 1
         return Hit(bytes(body), age)
+
+    def least(self, user: str) -> int:
+        """The least log seq a response for ``user`` must have been computed at to be right
+        (module doc)."""
+        with self._lock:
+            return max(self.floor, self.catalogue_seq, self.user_seq.get(user, 0))
 
     def put(self, key: Hashable, user: str, seq: int, body: bytes, at: float) -> None:
         """Store ``body`` for ``user``, computed at wall-clock ``at`` from a model holding log

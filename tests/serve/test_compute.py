@@ -22,7 +22,9 @@ from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.state import ServedState
 
 
-def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: Path) -> None:
+def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("recommend.serve.compute.SEEN_TIMEOUT", 1.0)
     state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
     writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
     computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
@@ -43,6 +45,12 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
                 both = await asyncio.gather(*(client.recommendations(RecsQuery(k=k), uid, 0)
                                               for k in (3, 4)), return_exceptions=True)
                 assert both[0][0] == 200 and isinstance(both[1], ComputeUnavailable), both
+                other = ComputeClient(tmp_path / "compute.sock")  # a log seq never written
+                ahead = asyncio.ensure_future(other.recommendations(RecsQuery(k=6), uid, 10**6))
+                assert (await client.recommendations(RecsQuery(k=7), uid, 0))[0] == 200
+                assert not ahead.done()  # waits for the log without holding others up
+                assert (await ahead)[0] == 503  # then the reader computes it itself
+                other.close()
                 return asked
             finally:
                 client.close()
