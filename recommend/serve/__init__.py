@@ -4,9 +4,11 @@ Modules, one concept each: :mod:`~recommend.serve.app` (the FastAPI app and its 
 :mod:`~recommend.serve.api` (the ``/v1`` routes), :mod:`~recommend.serve.state` (the served
 Recommender, its write-ahead log, replay and snapshots), :mod:`~recommend.serve.wal` (the
 log), :mod:`~recommend.serve.served` (what the writer and the readers share),
-:mod:`~recommend.serve.workers` (``--workers N``: one writer, N reader processes),
+:mod:`~recommend.serve.workers` (``--workers N``: one writer, N reader processes and a
+compute one), :mod:`~recommend.serve.reader_process` (a reader process's start),
 :mod:`~recommend.serve.reader` (a reader's model, following the log through
-:mod:`~recommend.serve.follow`), :mod:`~recommend.serve.writes` (a request validated as
+:mod:`~recommend.serve.follow`), :mod:`~recommend.serve.compute` (the readers' cache misses
+and precomputes, off their GIL), :mod:`~recommend.serve.writes` (a request validated as
 dataset files are), :mod:`~recommend.serve.feedback` ("not interested"),
 :mod:`~recommend.serve.catalogue` (product facts, user search, profiles),
 :mod:`~recommend.serve.security` (API key, body limits, ids), :mod:`~recommend.serve.metrics`
