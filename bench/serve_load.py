@@ -30,17 +30,16 @@ Reports the CPU the load generator (this process) and the server spent per answe
 throughput (over the whole run, and ``throughput_up_rps`` over the time the server was up: the
 run less the kill-to-restarted window), p50/p99 per route, errors outside the kill window, peak
 server memory (VmRSS), restart (replay) seconds, acknowledged events and how many were lost.
-Where the recommendations' tail comes from (``routes.recommendations.tail``): p50/p99 by
-``X-Cache`` (hit, miss), in the :data:`AFTER_RESTART` s after the restart and outside them, and
-per 5 s of the run; ``server_cpu_seconds`` splits the server's CPU (whole run, loading
-included) between the writer and its readers. Before the load, ``--lone`` requests of each
-route from one client, one at a time (``lone``): the cost of a request itself. Under the load
-the clients are closed-loop by default (each sends its next request when the last is answered),
-so by Little's law their mean latency is ``clients / throughput``: at 32 clients, 200 req/s
-means 160 ms on average, and a p99 of 50 ms needs over 640 req/s. ``--rate R`` runs them
-open-loop instead: R requests/s in all on a fixed schedule, each timed from when it was due (a
-request stuck behind a slow one counts its wait), which is the latency a shop sees at that
-traffic.
+Where the recommendations' tail comes from (``routes.recommendations.tail``): p50/p99 by ``X-Cache``
+(hit, miss), in the :data:`AFTER_RESTART` s after the restart and outside them, and per 5 s of the
+run; ``server_cpu_seconds`` splits the server's CPU (whole run, loading included) between the writer
+and its children (the readers and the compute process). Before the load, ``--lone`` requests of each
+route from one client, one at a time (``lone``): the cost of a request itself. Under the load the
+clients are closed-loop by default (each sends its next request when the last is answered), so by
+Little's law their mean latency is ``clients / throughput``: at 32 clients, 200 req/s means 160 ms
+on average, and a p99 of 50 ms needs over 640 req/s. ``--rate R`` runs them open-loop instead: R
+requests/s in all on a fixed schedule, each timed from when it was due (a request stuck behind a
+slow one counts its wait), which is the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``

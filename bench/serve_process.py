@@ -100,7 +100,8 @@ class Server:
 
     def cpu_split(self) -> dict[str, float]:
         """CPU seconds of the started processes (with ``--workers N``, the writers) and of
-        their children (the readers), as last sampled, over the whole run."""
+        their children (the readers and the compute process), as last sampled, over the
+        whole run."""
         tick = os.sysconf("SC_CLK_TCK")
         own = sum(t for pid, t in self.cpu_ticks.items() if pid in self.writers)
         return {"writer": round(own / tick, 2),
