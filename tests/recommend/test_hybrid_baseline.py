@@ -28,8 +28,9 @@ def test_the_baseline_takes_the_weighting_the_tuning_put_first_at_the_largest_k(
     # untuned: the config's own weighting
     plain = baseline_config(config, None)
     assert plain is not None and plain.cf.knn_weighting == config.cf.knn_weighting
-    # nothing to add when cf already is the baseline, or when there is no cf component
+    # nothing to add when cf already is an item-kNN, or when there is no cf component
     assert baseline_config(knn, {"trials": trials}) is None
+    assert baseline_config(config.updated(cf={"model": "itemknn", "knn_k": 50}), None) is None
     assert baseline_config(config.updated(components=("popularity",)), None) is None
 
 
