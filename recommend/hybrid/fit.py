@@ -48,6 +48,7 @@ import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from kg.memory import release_memory
+from recommend.hybrid.baseline import BASELINE, baseline_config, fit_baseline, label, pool_scores
 from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
 from recommend.hybrid.config import HybridConfig
@@ -181,8 +182,11 @@ def fit_hybrid(
     config = config.updated(blend={"candidates_per_component": size})
     info["candidates"] = {"per_component": size, "recall": recall}
     say("fitting the blend")
-    blend, chosen = _fit_and_choose(splits, config, trains, users, select_users)
+    knn = baseline_config(config, info.get("cf_tuning"))
+    blend, chosen = _fit_and_choose(splits, config, trains, users, select_users, knn)
     info["selection"] = chosen
+    if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
+        config, train["cf"] = knn, fit_baseline(split.train_graph, knn)
     clock.lap("fit_blend")
     if config.audience.category_weights:
         say("choosing the audience's category weight")
@@ -234,12 +238,13 @@ def _validation_splits(graph: KnowledgeGraph, config: HybridConfig) -> list[Hold
 
 
 def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
-                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray
-                    ) -> tuple[Blend, dict[str, Any]]:
+                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray,
+                    knn: HybridConfig | None = None) -> tuple[Blend, dict[str, Any]]:
     """Fit the blend on the fit users' candidates of every validation fold (stacked: each
     user once per fold, so the folds weigh the same per user), choose the served ranker on
-    the selection users' over the folds, and refit a chosen blend on all of them (module
-    docstring)."""
+    the selection users' over the folds (the item-kNN baseline ``knn`` among them: when it
+    wins, the cf component alone is served, the caller fitting it at ``knn``'s settings),
+    and refit a chosen blend on all of them (module docstring)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
     most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
@@ -289,8 +294,14 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
 
     blend = agreed(blend, fitting)
     fold_names = [s.mode for s in splits]
+    extra: dict[str, np.ndarray] = {}
+    if knn is not None and "cf" in names:
+        extra[BASELINE] = pool_scores([fit_baseline(s.train_graph, knn) for s in splits],
+                                      users, r, i, selecting)
     choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names, in_sample=in_sample)
+                                   fold_names, in_sample=in_sample, extra=extra)
+    if knn is not None and extra:
+        record["baseline"] = label(knn)
     record.update(chosen=choice, users=int(selecting[:n].sum()), in_sample=in_sample,
                   candidate_recall=_candidate_recall(r, i, relevant))
     in_first = fold == 0
@@ -302,7 +313,7 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         record[f"ndcg@{config.k}_by_part"] = figures
         record["blend_gain_by_part"] = gains
     if choice != "blend":
-        return single(names, choice, blend.validation), record
+        return single(names, "cf" if choice == BASELINE else choice, blend.validation), record
     if not in_sample:
         refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k,
                          grid=config.blend.grid,

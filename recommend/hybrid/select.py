@@ -2,8 +2,9 @@
 
 The blend is fitted on one part of the validation users; on the other part (the
 selection fold) every candidate ranker is scored by NDCG@k over the same candidate pool:
-the blend, and each component alone (popularity among them, and the CF model that
-tuning chose among item-kNN, EASE and ALS), on every validation fold (by time and at
+the blend, each component alone (popularity among them, and the CF model that
+tuning chose among item-kNN, EASE and ALS) and the item-kNN baseline
+(:mod:`recommend.hybrid.baseline`), on every validation fold (by time and at
 random when the timestamps allow both). :func:`choose_served` serves the blend unless a
 single component has a better worst ratio to each fold's best and beats the blend where the
 blend falls shortest: the hybrid does not serve something that validates below one of its
@@ -19,7 +20,7 @@ users too, before anything is blended.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,13 +72,17 @@ def confirm_tuned(winner: np.ndarray, untuned: np.ndarray) -> tuple[bool, dict[s
 def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
                   rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
                   only: np.ndarray, k: int, fold: np.ndarray | None = None,
-                  fold_names: Sequence[str] = (), in_sample: bool = False
+                  fold_names: Sequence[str] = (), in_sample: bool = False,
+                  extra: Mapping[str, np.ndarray] | None = None
                   ) -> tuple[str, dict[str, Any]]:
-    """What is served among ``blend`` and each component alone, judged on the rows where
-    ``only`` is True (candidates as the blend sees them); ``fold``: each row's validation
-    fold (None: one fold). Returns the choice ("blend" or the component's name) and the
+    """What is served among ``blend``, each component alone and the ``extra`` rankers
+    (name -> score of each candidate pair, as ``features``' rows: the item-kNN baseline,
+    :mod:`recommend.hybrid.baseline`), judged on the rows where ``only`` is True
+    (candidates as the blend sees them); ``fold``: each row's validation fold (None: one
+    fold). Returns the choice ("blend", a component's or an extra ranker's name) and the
     record: every ranker's NDCG@k over all those rows and per fold, its worst ratio to a
-    fold's best, and the challenger's paired gain.
+    fold's best, and the challenger's paired gain. An extra ranker is judged like a
+    single component.
 
     The rule, argued before any figure: the served ranker must not fall below a part on
     *any* kind of held-out item, so each ranker is judged by its worst ratio over the folds
@@ -95,7 +100,8 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     """
     fold = np.zeros(relevant.shape[0], np.int64) if fold is None else np.asarray(fold)
     names = list(fold_names) or [str(f) for f in range(int(fold.max(initial=0)) + 1)]
-    per_user = rankers_per_user(blend, features, design, rows, items, relevant, only, k)
+    per_user = rankers_per_user(blend, features, design, rows, items, relevant, only, k,
+                                extra)
     row_fold = fold[np.flatnonzero(only)]
     folds = [f for f in range(len(names)) if (row_fold == f).any()]
     means = {f: {n: float(v[row_fold == f].mean()) for n, v in per_user.items()}
@@ -131,12 +137,15 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
 
 def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | None,
                      rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
-                     only: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """Per-row NDCG@k (rows where ``only`` is True, in order) of each component alone and
-    of ``blend`` (last)."""
+                     only: np.ndarray, k: int, extra: Mapping[str, np.ndarray] | None = None
+                     ) -> dict[str, np.ndarray]:
+    """Per-row NDCG@k (rows where ``only`` is True, in order) of each component alone, of
+    each ``extra`` ranker (its scores of the candidate pairs) and of ``blend`` (last)."""
     keep = only[rows]
     out = {name: ndcg_rows(features[keep, j], rows[keep], items[keep], relevant, k, only)
            for j, name in enumerate(blend.names)}
+    for name, scores in (extra or {}).items():
+        out[name] = ndcg_rows(scores[keep], rows[keep], items[keep], relevant, k, only)
     out["blend"] = ndcg_rows(
         blend.score(features[keep], None if design is None else design[keep]),
         rows[keep], items[keep], relevant, k, only)

@@ -151,7 +151,7 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
     folds = (split, *others)
     untuned = _untuned_trial(config, active_products(split))
     for kind, params in cf_fits(config, active_products(split)):
-        label = _label(kind, params)
+        label = trial_label(kind, params)
         if best is not None and time.thread_time() - cpu_started > config.cf.tune_budget_seconds:
             skipped.append(label)
             continue
@@ -207,7 +207,7 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             cfg = plain[2]
             comp = CfComponent.fit(split.train_graph, kind=cfg.cf.model,
                                    params=cfg.cf_params())
-    record["chosen"] = _label(cfg.cf.model, cfg.cf_params())
+    record["chosen"] = trial_label(cfg.cf.model, cfg.cf_params())
     return cfg, comp, record
 
 
@@ -224,7 +224,7 @@ def _untuned_trial(config: HybridConfig, n_active: int) -> tuple[str, float | No
     kind = untuned_kind(config, n_active)
     if config.cf.model == "auto" and kind not in config.cf.families:
         return None
-    return _label(kind, config.cf_params()), config.cf.recency_tau
+    return trial_label(kind, config.cf_params()), config.cf.recency_tau
 
 
 def fold_mean(values: Sequence[float]) -> float:
@@ -236,7 +236,8 @@ def fold_mean(values: Sequence[float]) -> float:
         return float(gmean(np.asarray(values, np.float64)))
 
 
-def _label(kind: str, params: dict[str, Any]) -> str:
+def trial_label(kind: str, params: dict[str, Any]) -> str:
+    """The name of a CF trial in the tuning record (without its recency tau)."""
     if kind == "itemknn":
         return f"itemknn,{params['weighting']},K={params['neighbours']}"
     if kind == "ease":
