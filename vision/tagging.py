@@ -18,7 +18,7 @@ those few images. Tags at or above it become ``depicts`` edges with the score as
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -114,7 +114,9 @@ class ClipTagger:
     ) -> ClipTagger:
         """Embed the label prompts; given held-out images and their true node ids, calibrate.
 
-        Without held-out data ``threshold_`` is the constructor's ``threshold``.
+        Without held-out data ``threshold_`` is the constructor's ``threshold``. An image with
+        no true label in a group (a product whose record names no colour) is of unknown truth
+        there: that group's scores of the image take no part in the calibration.
         """
         labels = self.labels
         texts = labels if isinstance(labels, Mapping) else {n: label_text(n) for n in labels}
@@ -130,7 +132,12 @@ class ClipTagger:
         self.calibration_: Calibration | None = None
         if image_vectors is not None and true_labels is not None:
             truth = self.truth_matrix(true_labels)
-            self.calibration_ = best_f1_threshold(self.scores(image_vectors), truth)
+            known = np.zeros((len(truth), len(self.group_names_)), dtype=bool)
+            rows, cols = np.nonzero(truth)
+            known[rows, self.group_index_[cols]] = True
+            judged = known[:, self.group_index_]
+            calibration = best_f1_threshold(self.scores(image_vectors)[judged], truth[judged])
+            self.calibration_ = replace(calibration, n_images=len(truth))
             self.threshold_ = self.calibration_.threshold
         return self
 

@@ -9,7 +9,10 @@ the words of the tagging prompts are learned too. Loss: the symmetric CLIP cross
 changes for catalogues. A text is a correct match for every image of the batch it is true of
 ("red" drawn for one red image is no negative for another red image), and each image is also
 scored against up to ``negatives`` other texts of the catalogue, so rare labels are pushed away
-too, not only the few a batch of 16 happens to hold.
+too, not only the few a batch of 16 happens to hold. An image whose texts name no colour (all
+its texts are colour-free) is of unknown colour, not of none: no text naming a colour is a
+negative for it (:func:`unknown_texts`), so a catalogue that names the colour of only some
+products does not teach that the others have none of the colours.
 Images are decoded once (safely: rejections are reported), a batch at a time, each reduced
 right after decoding and turned into the model's pixel tensors before the next batch is read,
 so memory holds pixel tensors, never a catalogue of decoded photos; they are augmented by small
@@ -60,7 +63,8 @@ class ImageText:
     """An image file and the texts that describe it (at least one).
 
     ``colour_free``: texts true of the image whatever its colours ("sneakers"), which the
-    trainer's curriculum starts with (see ``free_first``).
+    trainer's curriculum starts with (see ``free_first``). Texts that are all colour-free
+    leave the image's colour unknown (:func:`unknown_texts`).
     """
 
     image: str
@@ -201,6 +205,7 @@ class ClipTrainer:
                  sorted({t for p in kept for t in (*p.texts, *p.colour_free)}),
                  sorted({t for p in kept for t in colour_texts(p)}))
         truth_of = [frozenset((*p.texts, *p.colour_free)) for p in kept]
+        unknown_of = unknown_texts(kept, pools[1])
         losses: list[float] = []
         with tqdm(total=total, desc=f"train CLIP ({origin})", unit="step",
                   disable=not self.progress) as bar:
@@ -225,7 +230,8 @@ class ClipTrainer:
                     if self.augment:
                         images = _augment(images, rng, scale=self.crop_scale)
                     loss = _contrastive_loss(bundle, images, draws, weights,
-                                             [truth_of[i] for i in idx])
+                                             [truth_of[i] for i in idx],
+                                             [unknown_of[i] for i in idx])
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -318,6 +324,22 @@ def colour_texts(pair: ImageText) -> tuple[str, ...]:
     return tuple(t for t in pair.texts if not any(f <= set(t.split()) for f in free))
 
 
+def unknown_texts(pairs: Sequence[ImageText], texts: Collection[str]
+                  ) -> list[frozenset[str]]:
+    """For each pair, the ``texts`` whose truth for its image is unknown: where the pair has
+    colour-free texts but none naming a colour, every text that names one of the colours
+    other pairs name ("red", "red boots"); nothing otherwise.
+
+    >>> pairs = [ImageText("a.png", ("red", "boots", "red boots"), colour_free=("boots",)),
+    ...          ImageText("b.png", ("bags",), colour_free=("bags",))]
+    >>> [sorted(u) for u in unknown_texts(pairs, ["bags", "boots", "red", "red boots"])]
+    [[], ['red', 'red boots']]
+    """
+    colours = [set(c.split()) for c in {c for p in pairs for c in colour_texts(p)}]
+    naming = frozenset(t for t in texts if any(c <= set(t.split()) for c in colours))
+    return [naming if p.colour_free and not colour_texts(p) else frozenset() for p in pairs]
+
+
 def _augment(images: Any, rng: np.random.Generator, *,
              scale: tuple[float, float] = (1.0, 1.0)) -> Any:
     """Random zooms (a window of ``scale`` times the side), shifts of up to 1/8 of the side
@@ -338,13 +360,15 @@ def _augment(images: Any, rng: np.random.Generator, *,
 
 
 def _contrastive_loss(bundle: ClipBundle, pixel_values: Any, draws: list[list[tuple[str, str]]],
-                      weights: list[float], truths: Sequence[Collection[str]]) -> Any:
+                      weights: list[float], truths: Sequence[Collection[str]],
+                      unknowns: Sequence[Collection[str]] | None = None) -> Any:
     """Weighted mean of symmetric CLIP losses of the images against each list of drawn texts.
 
     ``draws``: lists of (text, prompt fed to the model), the first ``len(truths)`` one per image
     and the rest extra negatives; ``truths``: each image's true texts. A text matches every image
     of the batch it is true of ("red" drawn for one red image is no negative for another red
-    image). The image tower runs once for all lists.
+    image). ``unknowns``: each image's texts of unknown truth, left out of both softmaxes for
+    that image. The image tower runs once for all lists.
     """
     import torch
     import torch.nn.functional as F
@@ -362,6 +386,9 @@ def _contrastive_loss(bundle: ClipBundle, pixel_values: Any, draws: list[list[tu
         ).pooler_output, dim=-1)
         logits = model.logit_scale.exp() * images @ texts.T
         same = torch.as_tensor([[text in truth for text, _ in drawn] for truth in truths]).float()
+        if unknowns is not None:  # a large negative, not -inf: a 0 target times -inf is nan
+            hidden = torch.as_tensor([[text in u for text, _ in drawn] for u in unknowns])
+            logits = logits.masked_fill(hidden, -1e4)
         to_text = same / same.sum(dim=1, keepdim=True)
         to_image = same[:, :n].T / same[:, :n].T.sum(dim=1, keepdim=True)
         total = total + weight * 0.5 * (

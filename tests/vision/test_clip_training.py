@@ -163,3 +163,29 @@ def test_a_colour_weighted_run_trains(catalogue, tiny_config, tmp_path: Path) ->
                           model_config=tiny_config, progress=False)
     fitted = train_catalogue_clip(products[:10], root, trainer=trainer)
     assert np.isfinite(fitted.report.final_loss)
+
+
+def test_an_image_of_unknown_colour_is_no_negative_for_any_colour(trained) -> None:
+    import torch
+
+    from vision.training import _contrastive_loss, unknown_texts
+
+    _, result = trained
+    pairs = [ImageText("a.png", ("red", "circle", "red circle"), colour_free=("circle",)),
+             ImageText("b.png", ("square",), colour_free=("square",))]
+    unknown = unknown_texts(pairs, ["circle", "red", "red circle", "square"])
+    assert unknown == [frozenset(), frozenset({"red", "red circle"})]
+    side = result.bundle.model.config.vision_config.image_size
+    pixels = torch.rand(2, 3, side, side)
+    truths = [frozenset((*p.texts, *p.colour_free)) for p in pairs]
+
+    def loss(drawn: list[str], unknowns: list[frozenset[str]] | None) -> float:
+        with torch.no_grad():
+            return float(_contrastive_loss(result.bundle, pixels, [[(t, t) for t in drawn]],
+                                           [1.0], truths, unknowns))
+
+    # "red" drawn for the first image says nothing about the second: leaving it out of the
+    # second's softmax is leaving the second out of "red"'s, and its row loses "red" alone
+    masked = loss(["red", "square"], unknown)
+    assert masked != loss(["red", "square"], None)
+    assert np.isfinite(masked)

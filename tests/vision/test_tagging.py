@@ -103,3 +103,28 @@ def test_fashion_photos_all_load(shared_dataset) -> None:
     loaded = load_images(sorted(Path(folder, "images").glob("*.jpg")))
     assert len(loaded.images) == 207 and not loaded.rejections
     assert {im.mode for im in loaded.images} == {"RGB"}
+
+
+def test_an_unlabelled_group_takes_no_part_in_the_calibration(trained, catalogue) -> None:
+    _, result = trained
+    root, products = catalogue
+    held = [p for p in products if p.id in set(result.heldout)]
+    from vision.embed import embed_pil_images
+
+    vectors = embed_pil_images(result.bundle, load_images([root / p.image for p in held]).images)
+    truth = [visual_truth(p) for p in held]
+    # the first half's colours unknown (a record without a colour), as if they had no colour
+    # columns at all: calibrating on their categories alone
+    half = len(held) // 2
+    partial = [[t for t in ts if not t.startswith("concept:")] if i < half else ts
+               for i, ts in enumerate(truth)]
+    tagger = ClipTagger(result.bundle, visual_labels(products)).fit(vectors, partial)
+    scores = tagger.scores(vectors)
+    colour = tagger.group_index_ == tagger.group_names_.index("concept")
+    judged = np.ones_like(scores, dtype=bool)
+    judged[:half, colour] = False
+    expected = best_f1_threshold(scores[judged], tagger.truth_matrix(partial)[judged])
+    assert tagger.calibration_.threshold == expected.threshold
+    assert tagger.calibration_.n_images == len(held)
+    unknown_as_negative = best_f1_threshold(scores, tagger.truth_matrix(partial))
+    assert tagger.calibration_.f1 > unknown_as_negative.f1
