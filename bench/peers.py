@@ -78,11 +78,12 @@ def in_child(func: Callable[..., T], *args: Any) -> T:
     return value
 
 
-def train_matrix(graph: Any) -> sp.csr_matrix:
-    """Users x products: log(1 + summed event weights), float32."""
-    from kg.interactions import PRODUCT_RELATIONS, relation_matrix
+def train_matrix(graph: Any, targets: tuple[str, ...] = ()) -> sp.csr_matrix:
+    """Users x products: log(1 + summed event weights) (with the post tier among
+    ``targets``, of the engagements with posts naming the product too), float32."""
+    from kg.interactions import training_matrix
 
-    x = relation_matrix(graph, PRODUCT_RELATIONS)
+    x = training_matrix(graph, targets)
     x.data = np.log1p(x.data)
     return x.astype(np.float32).tocsr()
 
@@ -217,11 +218,12 @@ def peer_grids(n_items: int) -> dict[str, list[dict[str, Any]]]:
     return grids
 
 
-def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray
-          ) -> dict[str, dict[str, Any]]:
+def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray,
+          targets: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """Each peer's figures (module doc), its ``error`` when its child failed, or why it was
-    ``skipped``."""
-    x = train_matrix(train_graph)
+    ``skipped``; ``targets``: the hold-out's target relations (the post tier among them: the
+    peers learn from it too, :func:`kg.interactions.training_matrix`)."""
+    x = train_matrix(train_graph, targets)
     allowed = train_graph.described("product")
     n_active = len(active_products(x))
     grids = peer_grids(n_active)

@@ -24,8 +24,10 @@ where the timestamps allow it) the hybrid, each component alone, the baselines a
 explained share (:func:`recommend.evaluate.holdout.evaluate_graph`), and the peers of
 :mod:`bench.peers` on the same split. The targets the evaluation holds out are the ones
 :func:`recommend.hybrid.targets.resolve_targets` chooses from what the data has (the peers
-use the same). Flags: the build crashed, the hybrid is below its best component or best
-peer, or fewer than 95% of recommendations are explained.
+use the same, and with the post tier, learn from it as the baselines do: for
+``post-events-only``, the products named by the posts each user engaged with). Flags: the
+build crashed, the hybrid is below its best component or best peer, or fewer than 95% of
+recommendations are explained.
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/shapes.py [--only NAME ...]``; results are
 merged into bench/results/shapes.json shape by shape.
@@ -207,7 +209,7 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
         split = holdout_split(graph, target_relations=targets, fraction=0.2,
                               min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)  # type: ignore[arg-type]
-        out["peers"] = peers(split.train_graph, split.relevant, split.users)
+        out["peers"] = peers(split.train_graph, split.relevant, split.users, targets)
     return out
 
 

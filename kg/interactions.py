@@ -6,7 +6,14 @@ functions, over the graph's user and product indices:
 - :func:`relation_matrix`: summed edge weights of some relations (users x products);
 - :func:`seen_matrix`: 0/1, the user has any event on the product (what "seen" means);
 - :func:`latest_times`: each (user, product) pair's latest (or first) event time;
-- :func:`history_matrix`: the seen history weighted by recency rank.
+- :func:`history_matrix`: the seen history weighted by recency rank;
+- :func:`training_matrix`: what a model learns from for given target relations.
+
+The target relations a hold-out draws from (:mod:`recommend.hybrid.targets`) are event
+relations, or :data:`POST_TIER`: "a product named by a post the user engaged with", for data
+whose events are (nearly) all on posts. It is no stored relation: its pairs are made from
+the user -> post engagements (:data:`POST_ENGAGEMENTS`) and the posts' naming relations
+(:data:`NAMING_RELATIONS`), and :func:`latest_times` reads it beside stored relations.
 
 Edges without a time carry :data:`NO_TIME` (sorts before every real time). Seen, pair
 times and histories are computed once per graph version (:meth:`kg.graph.KnowledgeGraph.
@@ -33,6 +40,14 @@ PRODUCT_RELATIONS: tuple[str, ...] = tuple(EVENT_RELATIONS.values())
 #: The stored time of an edge whose time is unknown.
 NO_TIME = -1e300
 
+#: Post -> product relations through which a post names a product.
+NAMING_RELATIONS: tuple[str, ...] = ("mentions", "comments_on")
+#: User -> post relations by which a user engages with a post: wrote, liked, commented, shared
+#: (a view or a click of a post is not a choice, as a view of a product is the last tier).
+POST_ENGAGEMENTS: tuple[str, ...] = ("authored", "liked", "commented", "shared")
+#: The target tier "a product named by a post the user engaged with" (module docstring).
+POST_TIER = "post_named"
+
 
 def user_product_blocks(graph: KnowledgeGraph, relations: Sequence[str]) -> list:
     """The non-empty user -> product edge blocks of ``relations``."""
@@ -49,6 +64,69 @@ def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_m
             out = out + graph.matrix(rel, dst_type="product", src_type="user")
     out = sp.csr_matrix(out)
     out.eliminate_zeros()
+    return out
+
+
+def naming_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
+    """(posts x products) 0/1: the post names the product (:data:`NAMING_RELATIONS`)."""
+
+    def compute() -> sp.csr_matrix:
+        shape = (graph.num_nodes("post"), graph.num_nodes("product"))
+        blocks = [c for rel in NAMING_RELATIONS for c in graph.edge_blocks(rel)
+                  if c.src_type == "post" and c.dst_type == "product" and len(c)]
+        src = np.concatenate([c.src for c in blocks]) if blocks else np.zeros(0, np.int64)
+        dst = np.concatenate([c.dst for c in blocks]) if blocks else np.zeros(0, np.int64)
+        names = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=shape)
+        names.sum_duplicates()
+        names.data[:] = 1.0
+        return names
+
+    return graph.cached("names", compute)
+
+
+def has_target(graph: KnowledgeGraph, relation: str) -> bool:
+    """Whether ``graph`` holds pairs of target ``relation`` (an event relation or
+    :data:`POST_TIER`)."""
+    if relation != POST_TIER:
+        return bool(user_product_blocks(graph, (relation,)))
+    return naming_matrix(graph).nnz > 0 and any(
+        c.src_type == "user" and c.dst_type == "post" and len(c)
+        for rel in POST_ENGAGEMENTS for c in graph.edge_blocks(rel))
+
+
+def _post_named(graph: KnowledgeGraph, users: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(user, product, time, weight) of each engagement of ``users`` (all when None) with a
+    post, once per product the post names (the :data:`POST_TIER` pairs, unreduced)."""
+    names = naming_matrix(graph)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for rel in POST_ENGAGEMENTS:
+        if users is None:
+            found: list[tuple[Any, Any]] = [(c, slice(None)) for c in graph.edge_blocks(rel)
+                                            if c.src_type == "user"]
+        else:
+            found = list(graph.edges_from(rel, "user", users))
+        parts += [(c.src[at], c.dst[at], c.ts[at], c.weight[at]) for c, at in found
+                  if c.dst_type == "post" and len(c)]
+    if not parts or names.nnz == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    u, post, t, w = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    rows = names[post.astype(np.int64)]
+    counts = np.diff(rows.indptr)
+    t = np.nan_to_num(t.astype(np.float64), nan=NO_TIME)
+    return (np.repeat(u.astype(np.int64), counts), rows.indices.astype(np.int64),
+            np.repeat(t, counts), np.repeat(w.astype(np.float64), counts))
+
+
+def training_matrix(graph: KnowledgeGraph, targets: Sequence[str]) -> sp.csr_matrix:
+    """(users x products) summed weights a model judged on ``targets`` learns from: the
+    user -> product events, and with :data:`POST_TIER` among the targets, the weights of
+    the user's engagements with posts naming the product."""
+    out = relation_matrix(graph, PRODUCT_RELATIONS)
+    if POST_TIER in targets:
+        u, d, _, w = _post_named(graph)
+        out = sp.csr_matrix(out + sp.csr_matrix((w, (u, d)), shape=out.shape))
+        out.eliminate_zeros()
     return out
 
 
@@ -86,19 +164,22 @@ def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
     """Each pair's latest (``first``: earliest) time, sorted by (user, product); only the
     pairs of ``users`` when given."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    stored = [r for r in relations if r != POST_TIER]
     if users is None:
-        blocks = user_product_blocks(graph, relations)
+        blocks = user_product_blocks(graph, stored)
         keep: list[Any] = [slice(None)] * len(blocks)
     else:  # the users' edges, through each block's adjacency
-        found = [(c, at) for rel in relations for c, at in graph.edges_from(rel, "user", users)
+        found = [(c, at) for rel in stored for c, at in graph.edges_from(rel, "user", users)
                  if c.dst_type == "product" and len(c)]
         blocks, keep = [c for c, _ in found], [at for _, at in found]
-    if not blocks:
+    parts = [(c.src[k].astype(np.int64), c.dst[k].astype(np.int64),
+              np.nan_to_num(c.ts[k].astype(np.float64), nan=NO_TIME))
+             for c, k in zip(blocks, keep, strict=True)]
+    if POST_TIER in relations:
+        parts.append(_post_named(graph, users)[:3])
+    if not parts:
         return sp.coo_matrix(shape)
-    s = np.concatenate([c.src[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
-    d = np.concatenate([c.dst[k] for c, k in zip(blocks, keep, strict=True)]).astype(np.int64)
-    t = np.nan_to_num(np.concatenate([c.ts[k] for c, k in zip(blocks, keep, strict=True)])
-                      .astype(np.float64), nan=NO_TIME)
+    s, d, t = (np.concatenate([p[i] for p in parts]) for i in range(3))
     if len(s) == 0:  # the users have no such edge
         return sp.coo_matrix(shape)
     key = s * shape[1] + d

@@ -57,12 +57,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True, default=str))
         return 0
     split = result.split
-    targets = ", ".join(split.get("targets", {}).get("relations", ()))
+    record = split.get("targets", {})
+    targets = ", ".join(record.get("relations", ()))
     print(f"hold-out: {split.get('mode', 'none')} ({split.get('held_pairs', 0)} pairs of "
           f"{result.users} users, from {targets}); fit {result.fit_seconds:.1f} s")
+    if record.get("widened"):
+        print(f"targets widened: {record['why']}")
     if not result.users:
-        print("no user has enough products (bought, carted, rated, liked, clicked or viewed) "
-              "to hold any out")
+        print("no user has enough products (bought, carted, rated, liked, clicked, viewed, "
+              "or named by posts they wrote, liked, commented on or shared) to hold any out")
         return 0
     print(result.table(args.k))
     served = result.model_info.get("selection", {}).get("chosen", "blend")

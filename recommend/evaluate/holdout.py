@@ -7,7 +7,10 @@ held-out pair hidden), fits the hybrid with the given config (the defaults: what
 serves) on the rest, and scores on the held-out products:
 
 - the served hybrid, each of its components alone, and two baselines on the same
-  training interactions: popularity and item-kNN (cosine, K = 200, as implicit's);
+  training interactions: popularity and item-kNN (cosine, K = 200, as implicit's). With
+  the post tier as a target (:data:`kg.interactions.POST_TIER`: data whose events are all
+  on posts), the baselines learn from what the tier is made of: the products named by the
+  posts each user engaged with (:func:`kg.interactions.training_matrix`);
 - NDCG / recall / HR at ``k``, over the users with something held out;
 - the share of recommendations explained by a stored user -> item path (audited on a
   sample of users through a :class:`recommend.recommender.Recommender` over the model).
@@ -16,14 +19,14 @@ serves) on the rest, and scores on the held-out products:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from kg.interactions import latest_times
+from kg.interactions import latest_times, log_strength, training_matrix
 from recommend.evaluate import metrics as m
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
@@ -103,7 +106,7 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
     for name in model.components:
         result.rows[f"{name} alone"] = ranking_figures(_alone(model, name).top_k(users, k),
                                                        relevant, k)
-    for name, recs in baselines(model, users, k).items():
+    for name, recs in baselines(model, targets, users, k).items():
         result.rows[name] = ranking_figures(recs, relevant, k)
     say("auditing explanations")
     result.explained, result.audited_users = explained_share(model, users, k, audit_users, seed)
@@ -119,18 +122,47 @@ def _alone(model: HybridModel, name: str) -> HybridModel:
                        Blend((name,), np.ones(1)))
 
 
-def baselines(model: HybridModel, users: np.ndarray, k: int) -> dict[str, np.ndarray]:
+def baselines(model: HybridModel, targets: Sequence[str], users: np.ndarray, k: int
+              ) -> dict[str, np.ndarray]:
     """Top ``k`` of popularity and of item-kNN (cosine, K = 200) on the model's training
-    interactions, among described products the user has not seen."""
+    interactions for ``targets`` (:func:`kg.interactions.training_matrix`), among described
+    products the user has not seen."""
+    from cf.data import Interactions
     from cf.item_knn import NeighbourItemKNN
-    from recommend.hybrid.components import CfComponent, PopularityComponent
     from recommend.hybrid.tune import alone_top_k
 
     graph = model.graph
-    data, columns = CfComponent.interactions(graph)
-    knn = CfComponent(NeighbourItemKNN(weighting="cosine", top_k=200).fit(data), graph, columns)
-    return {"popularity baseline": alone_top_k(PopularityComponent(graph), graph, users, k),
-            "item-kNN baseline": alone_top_k(knn, graph, users, k)}
+    raw = training_matrix(graph, targets)
+    history = raw.copy()  # 0/1, as "seen" is (a rating summing to 0 or less included)
+    history.data[:] = 1.0
+    x = log_strength(raw)
+    columns = np.flatnonzero(np.diff(x.tocsc().indptr))
+    data = x[:, columns].astype(np.float32).tocsr()
+    knn = NeighbourItemKNN(weighting="cosine", top_k=200).fit(
+        Interactions(data, np.arange(data.shape[0]), np.arange(data.shape[1])))
+    return {"popularity baseline": alone_top_k(_Baseline(history), graph, users, k),
+            "item-kNN baseline": alone_top_k(_Baseline(history, knn, columns), graph, users,
+                                             k)}
+
+
+@dataclass
+class _Baseline:
+    """A baseline scoring users from fixed 0/1 histories (users x products): a history
+    model over the product indices ``columns``, or without one, log(1 + users per product)."""
+
+    history: sp.csr_matrix
+    model: Any = None
+    columns: np.ndarray | None = None
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        n = self.history.shape[1]
+        if self.model is None or self.columns is None:
+            popular = np.log1p(np.asarray(self.history.sum(axis=0)).ravel())
+            return np.broadcast_to(popular, (len(users), n)).copy()
+        out = np.zeros((len(users), n))
+        rows = self.history[users][:, self.columns].astype(np.float32).tocsr()
+        out[:, self.columns] = self.model.score_history(rows)
+        return out
 
 
 def explained_share(model: HybridModel, users: np.ndarray, k: int, n_users: int,

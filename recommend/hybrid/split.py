@@ -2,8 +2,9 @@
 
 The same split serves the build's validation (fitting the blend) and ``shopgraph
 evaluate`` (testing the build). For every user with at least ``split.min_user_items`` products
-reached through ``split.target_relations`` (purchases, carts, ratings), ``ceil(fraction * n)`` of
-those products are held out:
+reached through ``split.target_relations`` (purchases, carts, ratings; or wider tiers,
+:mod:`recommend.hybrid.targets`, down to :data:`kg.interactions.POST_TIER`: products named by a
+post the user engaged with), ``ceil(fraction * n)`` of those products are held out:
 
 - ``"time"``: the latest ones; ``"random"``: any; ``"mixed"``: half (rounded up) the
   latest, the rest at random among the earlier ones;
@@ -23,7 +24,8 @@ blend would learn to trust it):
 - the user's own posts (and comments) that name the product, and the user's likes,
   shares, comments and views of posts that name it. By time, only those at or after the
   held-out interaction (a post written before buying is evidence serving also has);
-  at random, all of them;
+  at random, all of them. A pair of the post tier is held out from its first engagement
+  on, so every engagement that made it a target is hidden in both cases;
 - edges the profile stage computed from interactions (``derived``: co-bought rules,
   interests, cluster segments) are recomputed on the training graph.
 
@@ -41,14 +43,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.graph import KnowledgeGraph
-from kg.interactions import NO_TIME, latest_times
+from kg.interactions import NO_TIME, latest_times, naming_matrix
 from kg.schema import CLUSTER_SEGMENT_PREFIX, NODE_TYPES
 
 #: Relations the profile stage computes from interactions (see :func:`rederive`).
 DERIVED_RELATIONS: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
-
-#: Post -> product relations through which a post names a product.
-NAMING_RELATIONS: tuple[str, ...] = ("mentions", "comments_on")
 
 HoldoutMode = Literal["auto", "time", "random", "mixed"]
 
@@ -152,20 +151,14 @@ def leaky_post_edges(graph: KnowledgeGraph, users: np.ndarray, products: np.ndar
                      onset: np.ndarray | None) -> dict[tuple[str, str, str], np.ndarray]:
     """Per user -> post edge block, the edges that name a held-out (user, product) pair.
 
-    An edge ``u -rel-> post`` leaks when the post names (:data:`NAMING_RELATIONS`) a product
-    held out from ``u``; with ``onset`` (the pairs' first target time), only when the edge
-    is at or after it or has no time.
+    An edge ``u -rel-> post`` leaks when the post names
+    (:func:`kg.interactions.naming_matrix`) a product held out from ``u``; with ``onset``
+    (the pairs' first target time), only when the edge is at or after it or has no time.
     """
     n_posts, n_products = graph.num_nodes("post"), graph.num_nodes("product")
     if len(users) == 0 or n_posts == 0:
         return {}
-    names = sp.csr_matrix((n_posts, n_products))
-    for rel in NAMING_RELATIONS:
-        for c in graph.edge_blocks(rel):
-            if c.src_type == "post" and c.dst_type == "product" and len(c):
-                names = names + sp.csr_matrix((np.ones(len(c)), (c.src, c.dst)),
-                                              shape=(n_posts, n_products))
-    names.data[:] = 1.0
+    names = naming_matrix(graph)
     held = sp.csr_matrix((np.ones(len(users)), (users, products)),
                          shape=(graph.num_nodes("user"), n_products))
     out: dict[tuple[str, str, str], np.ndarray] = {}

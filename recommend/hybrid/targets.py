@@ -7,10 +7,13 @@ blend on nobody and serve fixed weights, and ``shopgraph evaluate`` would have n
 score. So the relations widen, a tier at a time in the order of the schema's event weights
 (:data:`kg.schema.EVENT_WEIGHTS`), until at least ``min_users`` users have
 ``split.min_user_items`` products reached through them: first the engagements (like, share,
-comment), then clicks, then views. The tiers accumulate, and the widest set is kept only
+comment), then clicks, then views, and last, for data whose events are all on posts, the
+products named by a post the user wrote, liked, commented on or shared
+(:data:`kg.interactions.POST_TIER`). The tiers accumulate, and the widest set is kept only
 where it adds eligible users; a dataset whose configured relations give enough users is
 never touched. The choice is
-recorded (:func:`resolve_targets`' record), so the manifest says what the validation judged.
+recorded (:func:`resolve_targets`' record: the relations, the eligible users of each tier
+tried, and why), so the manifest says what the validation judged.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from kg.graph import KnowledgeGraph
-from kg.interactions import latest_times
+from kg.interactions import POST_TIER, has_target, latest_times
 
 __all__ = ["MIN_USERS", "WIDER_TIERS", "eligible_users", "resolve_targets"]
 
 #: The relations added, tier by tier, when the configured ones leave too few users.
 WIDER_TIERS: tuple[tuple[str, ...], ...] = (("liked", "shared", "commented"), ("clicked",),
-                                           ("viewed",))
+                                           ("viewed",), (POST_TIER,))
 #: Fewer eligible users than this and the next tier is tried.
 MIN_USERS = 20
 
@@ -52,13 +55,23 @@ def resolve_targets(graph: KnowledgeGraph, relations: Sequence[str], min_user_it
     """
     chosen = tuple(relations)
     found = eligible_users(graph, chosen, min_user_items)
+    tried = [{"relations": list(chosen), "eligible_users": found}]
     wider = chosen
     for tier in WIDER_TIERS:
         if found >= min_users:
             break
-        wider += tuple(r for r in tier if graph.num_edges(r) and r not in wider)
+        added = tuple(r for r in tier if r not in wider and has_target(graph, r))
+        if not added:
+            continue
+        wider += added
         more = eligible_users(graph, wider, min_user_items)
+        tried.append({"relations": list(wider), "eligible_users": more})
         if more > found:
             chosen, found = wider, more
-    return chosen, {"relations": list(chosen), "eligible_users": found,
-                    "widened": chosen != tuple(relations)}
+    record: dict[str, Any] = {"relations": list(chosen), "eligible_users": found,
+                              "widened": chosen != tuple(relations)}
+    if len(tried) > 1:  # why: the configured relations left too few users
+        record["why"] = (f"the configured relations give {tried[0]['eligible_users']} users "
+                         f"with {min_user_items}+ products, under {min_users}")
+        record["tried"] = tried
+    return chosen, record

@@ -72,7 +72,7 @@ def test_peers_report_a_failing_peer_and_run_the_others(monkeypatch: pytest.Monk
     import bench.peers as module
 
     x, users, _, relevant = _toy()
-    monkeypatch.setattr(module, "train_matrix", lambda g: g.x)
+    monkeypatch.setattr(module, "train_matrix", lambda g, _targets: g.x)
     monkeypatch.setattr(module, "peer_grids", lambda n: {
         "popularity": [{}], "EASE": [{"lam": -1e9}]})  # a negative-definite Gram: no fit
     out = peers(_Graph(x), relevant, users)
@@ -114,7 +114,7 @@ def test_a_catalogue_above_the_ease_budget_skips_ease_and_says_why(
     import bench.peers as module
 
     x, users, _, relevant = _toy()
-    monkeypatch.setattr(module, "train_matrix", lambda g: g.x)
+    monkeypatch.setattr(module, "train_matrix", lambda g, _targets: g.x)
     monkeypatch.setattr(module, "EASE_BUDGET", 5)
     assert "EASE" not in module.peer_grids(6) and "EASE" in module.peer_grids(5)
     monkeypatch.setattr(module, "peer_grids", lambda n: {"popularity": [{}]}

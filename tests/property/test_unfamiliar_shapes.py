@@ -98,3 +98,29 @@ def test_browsing_only_data_is_validated_on_what_people_did(built: Callable) -> 
     assert targets["widened"] and {"clicked"} <= set(targets["relations"])
     assert targets["eligible_users"] >= 20 and info["validation"]["held_pairs"] > 0
     assert info["selection"]["users"] > 0
+
+
+def test_post_only_data_is_validated_and_evaluated_on_the_products_its_posts_name(
+        built: Callable) -> None:
+    """No event names a product: the build validates its blend on the products named by
+    the posts people engaged with (the post tier), says why in the manifest, and
+    ``shopgraph evaluate``'s hold-out scores every ranker on them."""
+    from kg.artifact import load_artifact
+    from kg.interactions import POST_TIER
+    from recommend.evaluate.holdout import evaluate_graph
+    from recommend.hybrid.config import ContentConfig, HybridConfig
+
+    root, _, manifest = built("post_events_only")
+    models = manifest["stages"]["models"]
+    info = models["info"]
+    targets = info["validation"]["targets"]
+    assert targets["relations"][-1] == POST_TIER and "under 20" in targets["why"]
+    assert info["validation"]["held_pairs"] > 0 and info["selection"]["users"] > 0
+    assert models["blend"]["kind"] != "fixed"
+    result = evaluate_graph(load_artifact(root / "art").graph,
+                            HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=16)),
+                            audit_users=3)
+    assert result.users > 0 and result.split["targets"]["relations"][-1] == POST_TIER
+    assert {"hybrid", "popularity baseline", "item-kNN baseline"} <= set(result.rows)
+    assert result.rows["popularity baseline"]["HR@10"] > 0  # it learned from the post tier
+    assert "hybrid" in result.table()
