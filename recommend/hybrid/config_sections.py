@@ -98,6 +98,9 @@ class SplitConfig(Section):
     derived_relations: tuple[str, ...] = ("co_bought", "interested_in", "member_of")
     max_fit_users: int = number(3000, 1, integer=True)
     selection_share: float = number(0.5, inclusive=True, high=1.0, high_inclusive=False)
+    # where too few validation users can be set apart, the blend is judged cross-fitted over
+    # this many parts of them (recommend/hybrid/select.py: cross_fit_parts)
+    cross_fit_parts: int = number(5, 2, integer=True)
     # with usable timestamps, a second validation fold held out at random beside the
     # by-time one: the blend is fitted on both and the served ranker chosen over both
     random_fold: bool = False
