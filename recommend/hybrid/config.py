@@ -84,6 +84,9 @@ class HybridConfig(Section):
     users (at most ``max_fit_users``) are cut in two: the tuning and blend fitting use one
     part, and ``selection_share`` of them are kept apart to choose what is served among
     the blend, each component alone, and the popularity baseline (:mod:`recommend.hybrid.select`).
+    Where fewer than 20 users would be on either side, none is set apart: the blend is
+    judged cross-fitted (each of ``cross_fit_parts`` parts of the users scored by a blend
+    fitted on the others) and the tuning on the users it was tuned on.
 
     ``cf`` (:mod:`recommend.hybrid.tune`): ``model="auto"`` tries the ``families``, each
     at its main hyper-parameter (``knn_weightings`` x ``knn_ks``, ``ease_lams`` when

@@ -22,7 +22,9 @@
    on the set-apart users,
    choose what is served: the blend, unless a component alone beats it there by the worst
    ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
-   blend is refitted on all validation users of both folds (its order weight agreed again);
+   blend is refitted on all validation users of both folds (its order weight agreed again).
+   Where too few users could be set apart, the blend is fitted on all of them and judged
+   cross-fitted: each part of the users by the blend fitted on the other parts;
 4. the audience's weights (:mod:`recommend.marketer`): the category weight on the
    validation split, then all of them on a time cut of the whole graph
    (:mod:`recommend.marketer.cut_choice`);
@@ -61,6 +63,8 @@ from recommend.hybrid.select import (
     by_part,
     candidate_size,
     choose_served,
+    cross_fit_parts,
+    cross_fitted,
     held_out_ranks,
     selection_fold,
     single,
@@ -244,7 +248,8 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     user once per fold, so the folds weigh the same per user), choose the served ranker on
     the selection users' over the folds (the item-kNN baseline ``knn`` among them: when it
     wins, the cf component alone is served, the caller fitting it at ``knn``'s settings),
-    and refit a chosen blend on all of them (module docstring)."""
+    and refit a chosen blend on all of them; with no selection users apart, judge the blend
+    cross-fitted (module docstring)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
     most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
@@ -268,13 +273,7 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     groups = np.tile(np.arange(n), n_folds)
     selecting = np.tile(np.isin(users, select_users), n_folds)
     in_sample = bool(selecting.all())
-    fitting = np.ones(len(fold), bool) if in_sample else ~selecting
-    part = fitting[r]
     names = tuple(trains[0])
-    blend = fit_blend(f[part], r[part], i[part], rows_only(relevant, fitting), names,
-                      k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
-                      learned=config.blend.learned_ranker, design=d[part], seed=config.seed,
-                      groups=groups)
     first = splits[0]
     newest = sp.vstack([first.latest[users] if first.latest is not None
                         else sp.csr_matrix((n, relevant.shape[1])),
@@ -283,8 +282,8 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     earlier.eliminate_zeros()
 
     def agreed(b: Blend, keep: np.ndarray) -> Blend:
-        """``b`` with order evidence at the weight both held-out parts give it (when the
-        config asks for it)."""
+        """``b`` with order evidence at the weight both held-out parts of the rows where
+        ``keep`` give it (when the config asks for it)."""
         if config.blend.order_weight != "agreed":
             return b
         on = keep[r]
@@ -292,24 +291,45 @@ def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
                                rows_only(earlier, keep), k=config.k, grid=config.blend.grid,
                                rounds=config.blend.rounds, seed=config.seed)
 
-    blend = agreed(blend, fitting)
+    def fitted(keep: np.ndarray) -> Blend:
+        """The blend fitted on the rows where ``keep`` (its fitter chosen on them), its
+        order weight agreed."""
+        on = keep[r]
+        return agreed(fit_blend(f[on], r[on], i[on], rows_only(relevant, keep), names,
+                                k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
+                                learned=config.blend.learned_ranker, design=d[on],
+                                seed=config.seed, groups=groups), keep)
+
+    scores = None
+    judged: dict[str, Any] = {"judged": "selection fold"}
+    if in_sample:  # too few users to set any apart: each is judged by a blend fitted without it
+        parts = np.tile(cross_fit_parts(n, config.split.cross_fit_parts, config.seed), n_folds)
+        judged = {"judged": "cross-fitted", "parts": int(parts.max(initial=0)) + 1}
+        if judged["parts"] < 2:  # one user: nothing to judge the blend on
+            return fitted(np.ones(len(fold), bool)), {
+                **judged, "chosen": "blend", "users": n,
+                "candidate_recall": _candidate_recall(r, i, relevant)}
+        scores = cross_fitted(fitted, f, d, r, parts)
+        blend = fitted(np.ones(len(fold), bool))
+    else:
+        blend = fitted(~selecting)
     fold_names = [s.mode for s in splits]
     extra: dict[str, np.ndarray] = {}
     if knn is not None and "cf" in names:
         extra[BASELINE] = pool_scores([fit_baseline(s.train_graph, knn) for s in splits],
                                       users, r, i, selecting)
     choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names, in_sample=in_sample, extra=extra)
+                                   fold_names, scores, extra)
     if knn is not None and extra:
         record["baseline"] = label(knn)
-    record.update(chosen=choice, users=int(selecting[:n].sum()), in_sample=in_sample,
+    record.update(chosen=choice, users=int(selecting[:n].sum()), **judged,
                   candidate_recall=_candidate_recall(r, i, relevant))
     in_first = fold == 0
     earlier_first = rows_only(earlier, in_first)
     if newest.nnz and earlier_first.nnz:  # what the choice trades between the two kinds
         figures, gains = by_part(blend, f, d, r, i,
                                  {"latest": newest, "earlier": earlier_first},
-                                 selecting & in_first, config.k)
+                                 selecting & in_first, config.k, scores)
         record[f"ndcg@{config.k}_by_part"] = figures
         record["blend_gain_by_part"] = gains
     if choice != "blend":

@@ -29,6 +29,7 @@ from scripts.cli import main
                         "'itemknn')"),
     ("cf.families", ("ease", "knn"), "HybridConfig.cf.families: 'knn' is not one of"),
     ("split.selection_share", 1.0, "HybridConfig.split.selection_share must be below 1"),
+    ("split.cross_fit_parts", 1, "HybridConfig.split.cross_fit_parts must be an integer >= 2"),
     ("split.holdout_mode", "latest", "HybridConfig.split.holdout_mode: 'latest' is not one of"),
     ("content.encoder", "bert", "HybridConfig.content.encoder: 'bert' is not one of"),
     ("split.holdout_fraction", 1.0, "HybridConfig.split.holdout_fraction must be below 1, "

@@ -110,3 +110,19 @@ def test_timed_data_validates_on_a_random_fold_beside_the_by_time_one() -> None:
     one = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))  # the default: one fold
     assert "validation_random_fold" not in one.info
     assert "ndcg@10_by_fold" not in one.info["selection"]
+
+
+def test_too_few_users_to_set_apart_judge_the_blend_cross_fitted() -> None:
+    from recommend.hybrid.fit import fit_hybrid
+
+    few = fit_hybrid(shop(n_users=30), config(), encoder=LsaEncoder(dim=8))
+    selection = few.info["selection"]
+    assert few.info["fit_users"] == few.info["selection_users"] < 40  # none set apart
+    assert selection["judged"] == "cross-fitted" and selection["parts"] == 5
+    assert selection["users"] == few.info["validation_users"]  # every user judges
+    assert selection["challenger"]["rule"] == "gain > 0"
+    assert selection["chosen"] == (few.blend.names[int(np.argmax(few.blend.weights))]
+                                   if few.blend.kind == "fixed" else "blend")
+    many = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))
+    assert many.info["selection"]["judged"] == "selection fold"
+    assert "parts" not in many.info["selection"]
