@@ -12,37 +12,38 @@ social components) and of the other components' evidence (:mod:`recommend.paths.
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
 carrying less than a floor of the item's score is shown as a reason.
 
+:class:`~recommend.paths.path.Path` and an instance made one are :mod:`recommend.paths.path`;
 :func:`~recommend.paths.fidelity.fidelity_check` removes a path's edges and re-scores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache, partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.far_links import far_link
-from recommend.paths.instances import Memo, instances_as_groups, top_groups_many
+from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
-from recommend.paths.pool import merged, node_keys, path_values
+from recommend.paths.path import Instance, Path, built_path, path_kind
+from recommend.paths.pool import NodeKey, largest, merged, node_keys, path_values
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
     Privacy,
     aggregate_link,
-    can_violate,
     demographic_ids,
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
 from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
-from recommend.paths.sentences import group_note, known_names, render_path
+from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
@@ -53,42 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths_many",
            "link_rules", "scored_paths_many"]
-
-EdgeTriple = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class Path:
-    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``).
-
-    ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and
-    ``nodes[t+1]`` (in either direction); ``contribution`` is the path's share of the item's
-    graph score (0 for a connection), ``reason`` says which.
-    """
-
-    nodes: tuple[str, ...]
-    edges: tuple[EdgeTriple, ...]
-    metapath: str | None
-    contribution: float
-    text: str
-    reason: Literal["score", "connection"] = "score"
-    note: str = ""  # said after the rendered sentence (a popularity path's count)
-
-    @property
-    def hops(self) -> int:
-        return len(self.edges)
-
-
-def _stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
-    """The hop ``a -> b`` as the stored edge: each hop of an instance is a nonzero of a step
-    matrix compiled from that relation's stored edges, so the edge exists (the tests and the
-    bench audits check every served edge with :meth:`KnowledgeGraph.has_edge`)."""
-    return (a, rel, b) if direction == "out" else (b, rel, a)
-
-
-#: One meta-path instance found for an item (a group of them, with ``group``): its weighted
-#: value ``w * v``, the meta-path's name, its node indices and how many instances it stands for.
-Instance = tuple[float, str, tuple[int, ...], int]
 
 
 def explain_paths_many(
@@ -123,7 +88,7 @@ def explain_paths_many(
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     found, totals = _instances(graph, user_id, items, metapaths, weights, max_paths=max_paths,
                                max_hops=max_hops, normalize=normalize, steps=steps, group=group)
-    kinds = {mp.name: _kind(mp) for mp in metapaths}
+    kinds = {mp.name: path_kind(mp) for mp in metapaths}
     out: list[list[Path]] = []
     for item_id, instances, total in zip(item_ids, found, totals, strict=True):
         if not instances:
@@ -135,7 +100,7 @@ def explain_paths_many(
         for inst in instances:
             if len(kept) == max_paths:
                 break
-            path = _built(graph, user_id, inst, *kinds[inst[1]], total, privacy, demographic)
+            path = built_path(graph, user_id, inst, *kinds[inst[1]], total, privacy, demographic)
             if path is not None:
                 text = render_path(graph, path.nodes, path.edges, influencers=influencers)
                 kept.append(replace(path, text=text + path.note))
@@ -175,34 +140,6 @@ def _instances(
     for instances in found:
         instances.sort(key=lambda e: -e[0])
     return found, totals
-
-
-#: A meta-path, the node types it visits and whether an instance of it can show what the
-#: privacy rules forbid (:func:`~recommend.paths.privacy.can_violate`).
-Kind = tuple[MetaPath, tuple[str, ...], bool]
-_kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
-
-
-def _kind(mp: MetaPath) -> Kind:
-    """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
-    return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
-
-
-def _built(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
-           types: tuple[str, ...], checked: bool, total: float, privacy: Privacy,
-           demographic: frozenset[str]) -> Path | None:
-    """Instance ``inst`` of ``mp`` (visiting node ``types``) as a :class:`Path` carrying its
-    share of the item's score ``total``, its text left to render; None when it would show
-    what ``privacy`` forbids (asked when ``checked``: a meta-path that can, see
-    :data:`Kind`)."""
-    share, name, idx, size = inst
-    nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
-    edges = tuple(_stored_edge(a, s.relation, b, s.direction)
-                  for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True))
-    if checked and violations(graph, user_id, edges, min_people=privacy.min_people,
-                              demographic=demographic):
-        return None
-    return Path(nodes, edges, name, share / total, "", note=group_note(graph, nodes, edges, size))
 
 
 #: A candidate path of an item: (its share of the item's blended score, component, path).
@@ -268,7 +205,7 @@ def scored_paths_many(
         found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
                                  max_paths=max(pool, max_paths) if selection.active
                                  else max_paths, steps=sc.steps_, group=True, acts=acts)
-        kinds = {mp.name: _kind(mp) for mp in sc.metapaths_}
+        kinds = {mp.name: path_kind(mp) for mp in sc.metapaths_}
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
@@ -279,9 +216,9 @@ def scored_paths_many(
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
 
-    def candidates(j: int, least: bool) -> list[Candidate]:
-        """Item j's candidates, in the order found; ``least``: none that cannot reach the
-        floor (when none is kept, the item is made again in full, for the largest one)."""
+    def evidence_of(j: int, least: bool) -> list[Candidate]:
+        """Item j's evidence paths, in the order found; ``least``: none that cannot reach
+        the floor."""
         ev: list[Candidate] = []
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
@@ -291,21 +228,35 @@ def scored_paths_many(
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
                                                         note=note)))
+        return ev
+
+    def instance(j: int, r: int) -> Candidate | None:
+        """Item j's meta-path instance r as a candidate (None: privacy forbids its path)."""
+        value, name, inst, mp, types, checked, total = raw[j][r]
+        path = built_path(graph, user_id, inst, mp, types, checked, total, privacy, demographic)
+        return None if path is None else (value, name, path)
+
+    def candidates(j: int, least: bool) -> list[Candidate]:
+        """Item j's candidates, in the order found; ``least``: none that cannot reach the
+        floor."""
+        ev = evidence_of(j, least)
         mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
-        for r, (value, name, inst, mp, types, checked, total) in enumerate(raw[j]):
+        for r, (_, name, *_) in enumerate(raw[j]):
             if not selection.active and kept.get(name, 0) == max_paths:
                 continue
             key = sums[j][0][r] if least and sums and floors else None
             if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine():
                 continue
-            path = _built(graph, user_id, inst, mp, types, checked, total, privacy,
-                          demographic)
-            if path is not None:
+            c = instance(j, r)
+            if c is not None:
                 kept[name] = kept.get(name, 0) + 1
-                out.append((value, name, path))
+                out.append(c)
         return out + ev
+
+    def first_node_keys(p: Path) -> tuple[NodeKey, ...]:
+        return next(iter(node_keys(graph, (p,), keyed)))
 
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
@@ -313,8 +264,10 @@ def scored_paths_many(
         paths = merged(candidates(j, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
-            if prune and not kept:
-                paths = merged(candidates(j, False))
+            if prune and not kept:  # the largest of them all, shown as a connection
+                top = largest(sums[j][0], sums[j][1], [e[0] for e in raw[j]],
+                              partial(instance, j), evidence_of(j, False), first_node_keys)
+                paths = [] if top is None else [top]
             below[j] = paths[0][1:] if paths else None
             paths = kept
         found_all.append(paths)

@@ -4,23 +4,26 @@
 several scorers and the other components' evidence paths. :func:`merged` makes one candidate
 of a path two components found; :func:`path_values` gives each distinct meta-path path the
 value it carries over every scorer (what a path must reach to be shown), keyed by
-:func:`node_keys`' form of its nodes.
+:func:`node_keys`' form of its nodes; :func:`largest` is :func:`merged`'s first candidate,
+found without making every meta-path instance a path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
 
-__all__ = ["merged", "node_keys", "path_values"]
+__all__ = ["largest", "merged", "node_keys", "path_values"]
 
 EdgeTriple = tuple[str, str, str]
 #: A node as a path value's key names it: (node type, index in its type).
 NodeKey = tuple[str, int]
+#: Bounds are compared with this much room for rounding: what is skipped is surely below.
+_ROOM = 1.0 + 1e-9
 
 
 def merged(paths: list[Candidate]) -> list[Candidate]:
@@ -70,3 +73,69 @@ def node_keys(graph: KnowledgeGraph, paths: Iterable[Path], memo: dict[str, Node
             found.append(key)
         out.add(tuple(found))
     return out
+
+
+def largest(keys: Sequence[Hashable], values: Mapping[Hashable, float],
+            raw_values: Sequence[float], build: Callable[[int], Candidate | None],
+            evidence: Sequence[Candidate], nodes_of: Callable[[Path], tuple[NodeKey, ...]]
+            ) -> Candidate | None:
+    """``merged([*instances, *evidence])[0]`` (None when empty), the instances being an item's
+    meta-path instances (position r: :func:`path_values`' key ``keys[r]``, value
+    ``raw_values[r]``) made paths by ``build(r)`` (None: a path privacy forbids; its key's
+    other instances are the same path), without making each of them.
+
+    A key carries ``values[key]`` (the sum :func:`merged` makes of its instances, in the same
+    order), plus the evidence paths with the same nodes and edges: keys are tried by that
+    bound (the evidence through their nodes, ``nodes_of``), largest first, until none can
+    reach the largest found; of equal totals the first found wins, as in :func:`merged`."""
+    paths: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], list[Candidate]] = {}
+    for c in evidence:
+        paths.setdefault((c[2].nodes, c[2].edges), []).append(c)
+    extra: dict[tuple[NodeKey, ...], float] = {}  # what evidence through some nodes may add
+    least = -float("inf")  # the largest is at least this
+    for found in paths.values():
+        total = _summed(0.0, found)[0]
+        least = max(least, total)
+        nodes = nodes_of(found[0][2])
+        extra[nodes] = extra.get(nodes, 0.0) + total
+    first: dict[Hashable, int] = {}
+    best_of: dict[Hashable, int] = {}  # the instance merged() keeps for the key
+    for r, key in enumerate(keys):
+        if key not in first:
+            first[key] = best_of[key] = r
+        elif raw_values[r] > raw_values[best_of[key]]:
+            best_of[key] = r
+    bound = {key: values[key] + extra.get(key[0], 0.0) for key in first}  # type: ignore[index]
+    best: tuple[float, int, Candidate] | None = None
+    joined: set[tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] = set()
+    for key in sorted(first, key=lambda k: (-bound[k], first[k])):
+        if bound[key] * _ROOM < least:
+            break
+        c = build(best_of[key])
+        if c is None:
+            continue
+        at = (c[2].nodes, c[2].edges)
+        total, c = _summed(values[key], paths.get(at, ()), c)
+        joined.add(at)
+        least = max(least, total)
+        if best is None or total > best[0] or (total == best[0] and first[key] < best[1]):
+            best = (total, first[key], c)
+    for r, (at, found) in enumerate(paths.items()):  # evidence alone, after every instance
+        if at not in joined:
+            total, c = _summed(0.0, found)
+            if best is None or total > best[0] or (total == best[0] and len(keys) + r < best[1]):
+                best = (total, len(keys) + r, c)
+    return None if best is None else (best[0], best[2][1], best[2][2])
+
+
+def _summed(start: float, found: Iterable[Candidate], best: Candidate | None = None
+            ) -> tuple[float, Candidate]:
+    """``start`` plus the values of ``found`` one by one, and the first largest of them
+    (after ``best``, if given), as :func:`merged` adds and keeps them."""
+    total = start
+    for c in found:
+        total += c[0]
+        if best is None or c[0] > best[0]:
+            best = c
+    assert best is not None
+    return total, best

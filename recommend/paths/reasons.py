@@ -51,7 +51,7 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.sequence import SEQUENCE_KIND
+from recommend.paths.sequence import SEQUENCE_KIND, SequenceHop, count_ahead
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -91,6 +91,8 @@ def evidence_paths(
     for ev in evidence:
         found: list[Candidate] = []
         floor = -np.inf if least is None else least[ev.component]
+        if ev.component == "session":
+            _count_ahead(graph, ev, item_id, floor)
         if ev.component == "popularity" and ev.share >= floor:
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
@@ -206,6 +208,15 @@ def _via_post(context: UserReasons, prod: str
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
+
+
+def _count_ahead(graph: KnowledgeGraph, ev: Evidence, item_id: str, floor: float) -> None:
+    """The session hop's people of each link the loop may try (value at least ``floor``),
+    counted at once (:func:`~recommend.paths.sequence.count_ahead`)."""
+    hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
+    if hop is not None:
+        count_ahead(graph, [graph.node_id("product", a) for a, fraction in ev.links
+                            if ev.share * fraction >= floor], item_id, hop)
 
 
 def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,

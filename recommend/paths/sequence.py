@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,8 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SEQUENCE_KIND", "SequenceHop", "sequence_people", "sequence_verb", "window_words"]
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_ahead", "sequence_people", "sequence_verb",
+           "window_words"]
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
 SEQUENCE_KIND = "next"
@@ -126,6 +128,46 @@ def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> 
             counts.clear()
         found = counts[(a, b)] = _count(graph, a, b, hop)
     return found
+
+
+def count_ahead(graph: KnowledgeGraph, sources: Sequence[str], b: str, hop: SequenceHop
+                ) -> None:
+    """Count :func:`sequence_people` of each ``(a, b)``, ``a`` of ``sources``, not counted yet,
+    at once (the same counts: one pass over ``b``'s people for them all), and keep them for
+    its later calls."""
+    from recommend.paths.metapaths import spans  # (metapaths imports this module)
+
+    counts = graph.cached_for(("sequence people", hop.relation), (), dict)
+    wanted = [a for a in dict.fromkeys(sources) if (a, b) not in counts]
+    if not wanted:
+        return
+    if len(counts) + len(wanted) > _MAX_COUNTS:  # bounded, as one by one
+        counts.clear()
+    if not (b.startswith("product:") and graph.has_node(b)):
+        counts.update(((a, b), 0) for a in wanted)
+        return
+    which, times, positions = _events(graph)
+    ib = graph.index(b)
+    known = [a for a in wanted if a != b and a.startswith("product:") and graph.has_node(a)
+             and graph.index(a) < which.shape[1]]
+    counts.update(((a, b), 0) for a in wanted)
+    if not known or ib >= which.shape[1]:
+        return
+    ia = np.array([graph.index(a) for a in known], np.int64)
+    lo, hi = which.indptr[ia], which.indptr[ia + 1]
+    at = spans(lo, hi)
+    owner = np.repeat(np.arange(len(ia)), hi - lo)
+    ra = which.indices[at]
+    rb = which.indices[which.indptr[ib]:which.indptr[ib + 1]]
+    jb = np.searchsorted(rb, ra)  # b's row of each of the a's users (see _count)
+    both = np.flatnonzero(jb < len(rb))
+    both = both[rb[jb[both]] == ra[both]]
+    ka = which.data[at[both]].astype(np.int64) - 1
+    kb = which.data[which.indptr[ib] + jb[both]].astype(np.int64) - 1
+    lag = positions[kb] - positions[ka]
+    near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
+    found = np.bincount(owner[both], near, len(ia)).astype(np.int64)
+    counts.update(((a, b), n) for a, n in zip(known, found.tolist(), strict=True))
 
 
 def _count(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:

@@ -98,13 +98,13 @@ def test_candidates_below_the_floor_are_not_made_and_nothing_shown_changes(
     import recommend.paths.explain as explain
 
     made = {"instances": 0}
-    built = explain._built
+    built = explain.built_path
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         made["instances"] += 1
         return built(*args, **kwargs)
 
-    monkeypatch.setattr(explain, "_built", counting)
+    monkeypatch.setattr(explain, "built_path", counting)
     users = rec.graph.nodes("user")[:40]
     pruned = [rec.recommend(user, k=10) for user in users]
     with_floor = made["instances"]

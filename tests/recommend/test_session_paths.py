@@ -21,7 +21,13 @@ from recommend.paths.privacy import hop_exists, people, violations
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.select import Selection
 from recommend.paths.sentences import render_path
-from recommend.paths.sequence import SequenceHop, sequence_people, window_words
+from recommend.paths.sequence import (
+    SequenceHop,
+    _count,
+    count_ahead,
+    sequence_people,
+    window_words,
+)
 from recommend.paths.user_reasons import own_products
 
 HOUR = SequenceHop(3600.0, 50)
@@ -91,10 +97,14 @@ def test_the_people_counted_are_the_session_models_own_count(events, window, max
     expected = brute_force(u.tolist(), it.tolist(), ts.tolist(), 6, window, max_lag)
     fitted = transition_matrix(u, it, ts, 6, window=window, max_lag=max_lag).toarray()
     hop = SequenceHop(window, max_lag)
+    for b in range(6):  # counted at once, as an item's evidence paths ask them
+        count_ahead(g, [f"product:{a}" for a in range(6)] + ["user:0", "product:absent"],
+                    f"product:{b}", hop)
     for a in range(6):
         for b in range(6):
-            n = sequence_people(g, f"product:{a}", f"product:{b}", hop)
-            assert n == expected[idx[a], idx[b]]
+            n = sequence_people(g, f"product:{a}", f"product:{b}", hop)  # (kept at once)
+            assert n == expected[idx[a], idx[b]] == _count(g, f"product:{a}",
+                                                           f"product:{b}", hop)
             assert (n > 0) == (fitted[idx[a], idx[b]] > 0)  # exactly the model's hops
             assert people(g, (f"product:{a}", hop.relation, f"product:{b}")) == n
 

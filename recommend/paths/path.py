@@ -1,0 +1,83 @@
+"""A path of the graph from a user to an item, and a meta-path instance made one.
+
+:class:`Path` is what :mod:`recommend.paths.explain` chooses among and renders;
+:func:`built_path` names an instance's nodes, spells its hops as the stored edges and asks
+the privacy rules (:func:`recommend.paths.privacy.violations`) whether it may be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from recommend.paths.instances import Memo
+from recommend.paths.metapaths import MetaPath
+from recommend.paths.privacy import Privacy, can_violate, violations
+from recommend.paths.sentences import group_note
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["Instance", "Kind", "Path", "built_path", "path_kind", "stored_edge"]
+
+EdgeTriple = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Path:
+    """A path from the user (``nodes[0]``) to the item (``nodes[-1]``).
+
+    ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and
+    ``nodes[t+1]`` (in either direction); ``contribution`` is the path's share of the item's
+    graph score (0 for a connection), ``reason`` says which.
+    """
+
+    nodes: tuple[str, ...]
+    edges: tuple[EdgeTriple, ...]
+    metapath: str | None
+    contribution: float
+    text: str
+    reason: Literal["score", "connection"] = "score"
+    note: str = ""  # said after the rendered sentence (a popularity path's count)
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges)
+
+
+def stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
+    """The hop ``a -> b`` as the stored edge: each hop of an instance is a nonzero of a step
+    matrix compiled from that relation's stored edges, so the edge exists (the tests and the
+    bench audits check every served edge with :meth:`KnowledgeGraph.has_edge`)."""
+    return (a, rel, b) if direction == "out" else (b, rel, a)
+
+
+#: One meta-path instance found for an item (a group of them, with ``group``): its weighted
+#: value ``w * v``, the meta-path's name, its node indices and how many instances it stands for.
+Instance = tuple[float, str, tuple[int, ...], int]
+#: A meta-path, the node types it visits and whether an instance of it can show what the
+#: privacy rules forbid (:func:`~recommend.paths.privacy.can_violate`).
+Kind = tuple[MetaPath, tuple[str, ...], bool]
+_kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
+
+
+def path_kind(mp: MetaPath) -> Kind:
+    """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
+    return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
+
+
+def built_path(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
+               types: tuple[str, ...], checked: bool, total: float, privacy: Privacy,
+               demographic: frozenset[str]) -> Path | None:
+    """Instance ``inst`` of ``mp`` (visiting node ``types``) as a :class:`Path` carrying its
+    share of the item's score ``total``, its text left to render; None when it would show
+    what ``privacy`` forbids (asked when ``checked``: a meta-path that can, see
+    :data:`Kind`)."""
+    share, name, idx, size = inst
+    nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
+    edges = tuple(stored_edge(a, s.relation, b, s.direction)
+                  for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True))
+    if checked and violations(graph, user_id, edges, min_people=privacy.min_people,
+                              demographic=demographic):
+        return None
+    return Path(nodes, edges, name, share / total, "", note=group_note(graph, nodes, edges, size))
