@@ -59,11 +59,10 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "FOLLOWEE_AGGREGATES",
-           "LINK_AGGREGATES",
-           "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS", "Aggregate",
-           "Privacy", "aggregate_link", "aggregate_matrix", "counted", "demographic_ids",
-           "demographic_segments", "doers_matrix", "hop_exists", "interactions_of", "members",
-           "people", "violations"]
+           "LINK_AGGREGATES", "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS",
+           "Aggregate", "Privacy", "aggregate_link", "aggregate_matrix", "counted",
+           "demographic_ids", "demographic_segments", "doers_matrix", "hop_exists",
+           "interactions_of", "members", "people", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
