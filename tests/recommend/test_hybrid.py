@@ -21,6 +21,7 @@ from recommend.hybrid.config import ContentConfig, HybridConfig
 from recommend.hybrid.filters import Filters, filter_mask
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.split import holdout_split
+from tests.recommend.pools import full_pool, held_out
 
 
 def small_graph():
@@ -84,15 +85,13 @@ def test_minmax_and_zscore_normalise_within_each_user() -> None:
 def synthetic(n_users: int = 300, n_items: int = 40, seed: int = 0):
     """Feature 0 tells the held-out item apart, feature 1 is noise."""
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
     label = items == target[rows]
     signal = rng.random(len(rows)) + 0.8 * label
     noise = rng.random(len(rows)) * 1.5
     feats = np.stack([signal, noise], axis=1)
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     return feats, rows, items, rel
 
 

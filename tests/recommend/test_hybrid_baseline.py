@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from kg.build import build_graph
 from kg.records import Dataset, Event, Product, User
@@ -13,6 +12,7 @@ from recommend.hybrid.blend import Blend
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import CfConfig, HybridConfig
 from recommend.hybrid.select import choose_served
+from tests.recommend.pools import full_pool, held_out
 
 
 def test_the_baseline_takes_the_weighting_the_tuning_put_first_at_the_largest_k() -> None:
@@ -37,11 +37,9 @@ def test_the_baseline_takes_the_weighting_the_tuning_put_first_at_the_largest_k(
 def test_a_baseline_that_beats_the_blend_and_every_component_is_served() -> None:
     rng = np.random.default_rng(0)
     n_users, n_items = 200, 8
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     feats = rng.random((len(rows), 2))  # two components of noise
     truth = (items == target[rows]).astype(float) + 0.1 * rng.random(len(rows))
     only = np.ones(n_users, bool)

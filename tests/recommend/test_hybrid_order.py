@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from recommend.hybrid.blend import Blend, fit_kind
 from recommend.hybrid.order import order_consensus, share, with_share
+from tests.recommend.pools import full_pool, held_out
 from tests.recommend.shops import two_group_shop
 
 GRID = (0.0, 0.1, 0.25, 0.5, 2.0, 4.0)
@@ -33,18 +34,15 @@ def two_kinds(n_users: int = 300, n_items: int = 12, seed: int = 0):
     """Each user has one latest item ("session" finds it, "cf" does not) and one earlier
     item ("cf" finds it; "session" points at the latest one instead)."""
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     picks = np.stack([rng.choice(n_items, 2, replace=False) for _ in range(n_users)])
     newest, older = picks[:, 0], picks[:, 1]
     is_new = items == newest[rows]
     is_old = items == older[rows]
     noise = rng.random((len(rows), 2)) * 0.6
     feats = np.stack([is_old * 0.7 + is_new * 0.3, is_new * 1.0], axis=1) + noise
-    latest = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), newest)),
-                           shape=(n_users, n_items))
-    earlier = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), older)),
-                            shape=(n_users, n_items))
+    latest = held_out(newest, n_items)
+    earlier = held_out(older, n_items)
     return feats, rows, items, latest, earlier
 
 

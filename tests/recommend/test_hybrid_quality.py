@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from kg.build import build_graph
 from kg.interactions import history_matrix
@@ -21,6 +20,7 @@ from recommend.hybrid.config import (
 )
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.tune import tune_cf, tune_session
+from tests.recommend.pools import full_pool, held_out
 
 
 def shop(n_users: int = 40, seed: int = 0):
@@ -177,14 +177,12 @@ def test_session_window_is_tuned_to_the_gaps_people_leave() -> None:
 def test_coordinate_blend_never_validates_below_its_best_component() -> None:
     rng = np.random.default_rng(0)
     n_users, n_items = 200, 30
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
     label = (items == target[rows]).astype(float)
     good = label + 0.3 * rng.random(len(rows))
     feats = np.stack([good, rng.random(len(rows)), rng.random(len(rows))], axis=1)
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     single = ndcg_at_k(top_k_rows(good, rows, items, n_users, 10), rel, 10)
     w, best = fit_coordinate(feats, rows, items, rel, k=10)
     assert best >= single - 1e-12

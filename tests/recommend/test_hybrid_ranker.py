@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from kg.build import build_graph
 from kg.records import Dataset, Event, Product, User
@@ -11,6 +10,7 @@ from recommend.hybrid.blend import Blend, fit_blend
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 from recommend.hybrid.session import SessionComponent
+from tests.recommend.pools import full_pool, held_out
 
 
 def test_design_matrix_ranks_each_component_within_its_user() -> None:
@@ -27,13 +27,11 @@ def interaction_world(n_users: int = 400, n_items: int = 30, seed: int = 0):
     """The held-out item is the one high on feature 0 among those LOW on feature 1: a linear
     score cannot express "0 matters only when 1 is low", trees can."""
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     f0, f1 = rng.random(len(rows)), rng.random(len(rows))
     value = np.where(f1 < 0.5, f0, f0 - 1.0).reshape(n_users, n_items)
     target = value.argmax(axis=1)
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     feats = np.stack([f0, f1], axis=1)
     design = design_matrix(feats, feats, rows, n_users, np.full(n_users, 5))
     return feats, design, rows, items, rel

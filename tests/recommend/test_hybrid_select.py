@@ -16,6 +16,7 @@ from recommend.hybrid.select import (
     selection_fold,
     single,
 )
+from tests.recommend.pools import full_pool, held_out
 
 
 def test_selection_fold_sets_a_share_apart_or_uses_everyone_when_too_few() -> None:
@@ -29,13 +30,11 @@ def test_selection_fold_sets_a_share_apart_or_uses_everyone_when_too_few() -> No
 def ranked_world(n_users: int = 60, n_items: int = 8, seed: int = 0):
     """Component 0 finds each user's held-out item; component 1 is noise."""
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
     good = (items == target[rows]).astype(float)
     feats = np.stack([good, rng.random(len(rows))], axis=1)
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     return feats, rows, items, rel
 
 
@@ -215,13 +214,11 @@ def overfitting_world(n_users: int = 20, n_items: int = 30, seed: int = 0):
     """Component "good" finds each user's held-out item under noise; four more are noise
     that trees fitted on these few users memorise."""
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.arange(n_users), n_items)
-    items = np.tile(np.arange(n_items), n_users)
+    rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
     good = (items == target[rows]) + rng.normal(0, 0.6, len(rows))
     feats = np.column_stack([good, rng.random((len(rows), 4))])
-    rel = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), target)),
-                        shape=(n_users, n_items))
+    rel = held_out(target, n_items)
     return feats, rows, items, rel
 
 
