@@ -18,6 +18,7 @@ Prints a table; writes bench/results/hybrid_movielens.json.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -139,7 +141,7 @@ def peers(task: h.RankingTask, val: h.RankingTask, quick: bool) -> list[dict[str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ml-100k")
+    parser.add_argument("--data", type=Path, default=SHARED / "ml-100k")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "bench" / "results" / "hybrid_movielens.json")
     parser.add_argument("--quick", action="store_true", help="first grid points only (peers)")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHOPGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -240,7 +242,7 @@ def print_row(row: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path,
-                        default=ROOT.parent / "shared" / "data" / "amazon_beauty_kg")
+                        default=SHARED / "amazon_beauty_kg")
     parser.add_argument("--dataset", type=Path, default=None,
                         help="an already imported dataset folder (default: import to a tmp dir)")
     parser.add_argument("--out", type=Path,

@@ -44,7 +44,7 @@ def gold_agreement(table, gold: list[dict]) -> dict[str, object]:  # type: ignor
         leaves = [i.node_id.rsplit("/", 1)[-1] for i in p.categories if i.node_id.count("/") >= 2]
         cat_hits.append(bool(set(leaves[:3]) & set(g["categories"])))
         brand_hits.append(bool({i.node_id[6:] for i in p.brands[:2]} & set(g["brands"])))
-        spend.append(p.spending_power)
+        spend.append(np.nan if p.spending_power is None else p.spending_power)
         level.append(g["price_level"])
     from kg.demo.vocabulary import TIER_NAMES  # budget < mid < premium
 
