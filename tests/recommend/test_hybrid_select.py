@@ -250,5 +250,5 @@ def test_an_in_sample_blend_below_a_component_is_no_longer_served() -> None:
     choice, record = choose_served(in_sample, feats, feats, rows, items, rel, everyone, k=10,
                                    scores=scores)
     assert record["ndcg@10"]["blend"] < record["ndcg@10"]["good"]
-    assert choice == "good" and record["challenger"]["rule"] == "gain > 0"
+    assert choice == "good" and record["challenger"]["rule"] == "gain > twice_se / 2"
     assert record["challenger"]["gain"] > 0
