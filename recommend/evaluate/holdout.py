@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from kg.interactions import latest_times, log_strength, training_matrix
+from kg.interactions import latest_times, training_matrix
 from recommend.evaluate import metrics as m
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.split import HoldoutMode, holdout_split, times_usable
@@ -127,19 +127,15 @@ def baselines(model: HybridModel, targets: Sequence[str], users: np.ndarray, k: 
     """Top ``k`` of popularity and of item-kNN (cosine, K = 200) on the model's training
     interactions for ``targets`` (:func:`kg.interactions.training_matrix`), among described
     products the user has not seen."""
-    from cf.data import Interactions
     from cf.item_knn import NeighbourItemKNN
+    from recommend.hybrid.components import CfComponent
     from recommend.hybrid.tune import alone_top_k
 
     graph = model.graph
-    raw = training_matrix(graph, targets)
-    history = raw.copy()  # 0/1, as "seen" is (a rating summing to 0 or less included)
-    history.data[:] = 1.0
-    x = log_strength(raw)
-    columns = np.flatnonzero(np.diff(x.tocsc().indptr))
-    data = x[:, columns].astype(np.float32).tocsr()
-    knn = NeighbourItemKNN(weighting="cosine", top_k=200).fit(
-        Interactions(data, np.arange(data.shape[0]), np.arange(data.shape[1])))
+    history = training_matrix(graph, targets)
+    history.data[:] = 1.0  # 0/1, as "seen" is (a rating summing to 0 or less included)
+    data, columns = CfComponent.interactions(graph, targets)
+    knn = NeighbourItemKNN(weighting="cosine", top_k=200).fit(data)
     return {"popularity baseline": alone_top_k(_Baseline(history), graph, users, k),
             "item-kNN baseline": alone_top_k(_Baseline(history, knn, columns), graph, users,
                                              k)}

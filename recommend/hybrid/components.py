@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,7 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
-from kg.interactions import (
-    PRODUCT_RELATIONS,
-    history_matrix,
-    log_strength,
-    relation_matrix,
-    seen_matrix,
-)
+from kg.interactions import history_matrix, log_strength, seen_matrix, training_matrix
 from recommend.hybrid.candidates import take_columns
 
 if TYPE_CHECKING:
@@ -163,12 +158,14 @@ class CfComponent:
         return type(self.model).__name__ in HISTORY_MODELS
 
     @staticmethod
-    def interactions(graph: KnowledgeGraph) -> tuple[Any, np.ndarray]:
-        """The user x active-product events as :class:`cf.data.Interactions` (log weights),
-        and the product indices of its columns."""
+    def interactions(graph: KnowledgeGraph, targets: Sequence[str] = ()
+                     ) -> tuple[Any, np.ndarray]:
+        """The user x active-product events (for ``targets``:
+        :func:`kg.interactions.training_matrix`) as :class:`cf.data.Interactions` (log
+        weights), and the product indices of its columns."""
         from cf.data import Interactions
 
-        x = log_strength(relation_matrix(graph, PRODUCT_RELATIONS))
+        x = log_strength(training_matrix(graph, targets))
         columns = np.flatnonzero(np.diff(x.tocsc().indptr))
         x = x[:, columns].tocsr()
         return (Interactions(x.astype(np.float32), np.arange(x.shape[0]),

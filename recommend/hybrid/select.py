@@ -158,10 +158,11 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     # pessimistic, and the sign would hand small data to a component (bench/shapes.py's
     # control world by time, 39 users: graph won by +0.021 = 0.6 SE, and tested 0.287
     # against the blend's 0.416); there a component must win beyond one standard error
-    bar = 0.0 if scores is None else twice_standard_error(gain) / 2.0
+    margin = twice_standard_error(gain)
+    bar = 0.0 if scores is None else margin / 2.0
     record["challenger"] = {"name": challenger, "fold": names[short],
                             "gain": round(float(gain.mean()), 5),
-                            "twice_se": record_float(twice_standard_error(gain), 5),
+                            "twice_se": record_float(margin, 5),
                             "rule": "gain > 0" if scores is None else "gain > twice_se / 2"}
     if worst[challenger] > worst["blend"] and gain.mean() > bar:
         return challenger, record
