@@ -135,62 +135,53 @@ def count_ahead(graph: KnowledgeGraph, sources: Sequence[str], b: str, hop: Sequ
     """Count :func:`sequence_people` of each ``(a, b)``, ``a`` of ``sources``, not counted yet,
     at once (the same counts: one pass over ``b``'s people for them all), and keep them for
     its later calls."""
-    from recommend.paths.metapaths import spans  # (metapaths imports this module)
-
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     wanted = [a for a in dict.fromkeys(sources) if (a, b) not in counts]
     if not wanted:
         return
     if len(counts) + len(wanted) > _MAX_COUNTS:  # bounded, as one by one
         counts.clear()
+    counts.update(((a, b), n) for a, n in zip(wanted, _counts(graph, wanted, b, hop).tolist(),
+                                               strict=True))
+
+
+def _count(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
+    return int(_counts(graph, [a], b, hop)[0])
+
+
+def _counts(graph: KnowledgeGraph, sources: Sequence[str], b: str, hop: SequenceHop
+            ) -> np.ndarray:
+    """The people whose events put ``b`` within ``hop`` after each of ``sources`` (0 for
+    anything but another stored product), in one pass over ``b``'s people."""
+    from recommend.paths.metapaths import spans  # (metapaths imports this module)
+
+    out = np.zeros(len(sources), np.int64)
     if not (b.startswith("product:") and graph.has_node(b)):
-        counts.update(((a, b), 0) for a in wanted)
-        return
+        return out
     which, times, positions = _events(graph)
     ib = graph.index(b)
-    known = [a for a in wanted if a != b and a.startswith("product:") and graph.has_node(a)
-             and graph.index(a) < which.shape[1]]
-    counts.update(((a, b), 0) for a in wanted)
-    if not known or ib >= which.shape[1]:
-        return
-    ia = np.array([graph.index(a) for a in known], np.int64)
+    known = np.array([k for k, a in enumerate(sources)
+                      if a != b and a.startswith("product:") and graph.has_node(a)
+                      and graph.index(a) < which.shape[1]], np.int64)
+    if not len(known) or ib >= which.shape[1]:
+        return out
+    ia = np.array([graph.index(sources[k]) for k in known], np.int64)
     lo, hi = which.indptr[ia], which.indptr[ia + 1]
     at = spans(lo, hi)
     owner = np.repeat(np.arange(len(ia)), hi - lo)
     ra = which.indices[at]
     rb = which.indices[which.indptr[ib]:which.indptr[ib + 1]]
-    jb = np.searchsorted(rb, ra)  # b's row of each of the a's users (see _count)
+    # both sorted without repeats: b's row of each of the a's users by binary search (what
+    # np.intersect1d(..., return_indices=True) finds, without sorting both again)
+    jb = np.searchsorted(rb, ra)
     both = np.flatnonzero(jb < len(rb))
     both = both[rb[jb[both]] == ra[both]]
     ka = which.data[at[both]].astype(np.int64) - 1
     kb = which.data[which.indptr[ib] + jb[both]].astype(np.int64) - 1
     lag = positions[kb] - positions[ka]
     near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
-    found = np.bincount(owner[both], near, len(ia)).astype(np.int64)
-    counts.update(((a, b), n) for a, n in zip(known, found.tolist(), strict=True))
-
-
-def _count(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
-    if not (a.startswith("product:") and b.startswith("product:")
-            and graph.has_node(a) and graph.has_node(b)) or a == b:
-        return 0
-    which, times, positions = _events(graph)
-    ia, ib = graph.index(a), graph.index(b)
-    if max(ia, ib) >= which.shape[1]:
-        return 0
-    ra = which.indices[which.indptr[ia]:which.indptr[ia + 1]]
-    rb = which.indices[which.indptr[ib]:which.indptr[ib + 1]]
-    # both sorted without repeats: b's row of each of a's users by binary search (what
-    # np.intersect1d(..., return_indices=True) finds, without sorting both again)
-    jb = np.searchsorted(rb, ra)
-    ja = np.flatnonzero(jb < len(rb))
-    ja = ja[rb[jb[ja]] == ra[ja]]
-    jb = jb[ja]
-    ka = which.data[which.indptr[ia] + ja].astype(np.int64) - 1
-    kb = which.data[which.indptr[ib] + jb].astype(np.int64) - 1
-    lag = positions[kb] - positions[ka]
-    near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
-    return int(near.sum())
+    out[known] = np.bincount(owner[both], near, len(ia)).astype(np.int64)
+    return out
 
 
 def sequence_verb(graph: KnowledgeGraph) -> str:
