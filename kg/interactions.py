@@ -15,6 +15,14 @@ whose events are (nearly) all on posts. It is no stored relation: its pairs are 
 the user -> post engagements (:data:`POST_ENGAGEMENTS`) and the posts' naming relations
 (:data:`NAMING_RELATIONS`), and :func:`latest_times` reads it beside stored relations.
 
+A model judged on the post tier learns from it (:func:`training_matrix`), and its users'
+history and "seen" include it: ``seen_matrix(graph, targets)`` and ``history_matrix(graph,
+tau, targets)`` with :data:`POST_TIER` among ``targets`` (:func:`learned_relations`). A
+product the user wrote, liked, commented on or shared a post about is one they know: it is
+not recommended to them again, as a product they bought is not (and the peers and
+baselines, which learn from the same pairs, leave it out too). Without the tier among the
+targets, both are the events' alone, computed exactly as before.
+
 Edges without a time carry :data:`NO_TIME` (sorts before every real time). Seen, pair
 times and histories are computed once per graph version (:meth:`kg.graph.KnowledgeGraph.
 cached`): loading an artifact and refreshing every component builds "seen" once. Do not
@@ -118,6 +126,26 @@ def _post_named(graph: KnowledgeGraph, users: np.ndarray | None = None
             np.repeat(t, counts), np.repeat(w.astype(np.float64), counts))
 
 
+def learned_relations(targets: Sequence[str]) -> tuple[str, ...]:
+    """The relations a model judged on ``targets`` learns from (pair times, histories):
+    every event relation, and :data:`POST_TIER` when it is among ``targets``."""
+    return (*PRODUCT_RELATIONS, POST_TIER) if POST_TIER in targets else PRODUCT_RELATIONS
+
+
+def _post_pairs(graph: KnowledgeGraph, users: np.ndarray | None = None) -> sp.csr_matrix:
+    """0/1 :data:`POST_TIER` pairs: (users x products), or the rows ``users`` (sorted)."""
+    u, d, _, _ = _post_named(graph, users)
+    n_users = graph.num_nodes("user")
+    if users is not None:
+        pos = np.full(n_users, -1, np.int64)
+        pos[users] = np.arange(len(users))
+        u, n_users = pos[u], len(users)
+    out = sp.csr_matrix((np.ones(len(u)), (u, d)), shape=(n_users, graph.num_nodes("product")))
+    out.sum_duplicates()
+    out.data[:] = 1.0
+    return out
+
+
 def training_matrix(graph: KnowledgeGraph, targets: Sequence[str]) -> sp.csr_matrix:
     """(users x products) summed weights a model judged on ``targets`` learns from: the
     user -> product events, and with :data:`POST_TIER` among the targets, the weights of
@@ -140,15 +168,20 @@ def log_strength(x: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
-def seen_matrix(graph: KnowledgeGraph) -> sp.csr_matrix:
-    """(users x products) 0/1: the user has any event on the product."""
+def seen_matrix(graph: KnowledgeGraph, targets: Sequence[str] = ()) -> sp.csr_matrix:
+    """(users x products) 0/1: the user has any event on the product (with :data:`POST_TIER`
+    among ``targets``: or engaged with a post naming it)."""
+    if POST_TIER not in targets:
+        return graph.cached("seen", lambda: _seen(relation_matrix(graph, PRODUCT_RELATIONS)))
+    return graph.cached(("seen", POST_TIER), lambda: _seen(
+        relation_matrix(graph, PRODUCT_RELATIONS), _post_pairs(graph)))
 
-    def compute() -> sp.csr_matrix:
-        m = relation_matrix(graph, PRODUCT_RELATIONS)
-        m.data[:] = 1.0
-        return m
 
-    return graph.cached("seen", compute)
+def _seen(events: sp.csr_matrix, posts: sp.csr_matrix | None = None) -> sp.csr_matrix:
+    """0/1 of summed event weights ``events`` (no stored zero), or of a post-tier pair."""
+    m = events if posts is None else sp.csr_matrix(abs(events) + posts)
+    m.data[:] = 1.0
+    return m
 
 
 def latest_times(graph: KnowledgeGraph, relations: Sequence[str], *,
@@ -193,20 +226,23 @@ def _pair_times(graph: KnowledgeGraph, relations: Sequence[str], first: bool,
     return sp.coo_matrix((t[pick], (s[pick], d[pick])), shape=shape)
 
 
-def history_matrix(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
-    """(users x products) seen history, recency weighted by ``exp(-rank_from_latest / tau)``.
+def history_matrix(graph: KnowledgeGraph, recency_tau: float | None,
+                   targets: Sequence[str] = ()) -> sp.csr_matrix:
+    """(users x products) seen history (of a model judged on ``targets``: :func:`seen_matrix`),
+    recency weighted by ``exp(-rank_from_latest / tau)``.
 
     A product's time is the user's latest event on it (ties: by product index); products
     without a known time weigh 1.
     """
-    return graph.cached(("history", recency_tau), lambda: _history(graph, recency_tau))
+    key = ("history", recency_tau) + ((POST_TIER,) if POST_TIER in targets else ())
+    return graph.cached(key, lambda: _history(graph, recency_tau, targets))
 
 
-def _history(graph: KnowledgeGraph, recency_tau: float | None) -> sp.csr_matrix:
-    seen = seen_matrix(graph)
+def _history(graph: KnowledgeGraph, recency_tau: float | None,
+             targets: Sequence[str]) -> sp.csr_matrix:
     if recency_tau is None:
-        return seen
-    return _recency(latest_times(graph, PRODUCT_RELATIONS).tocsr(), recency_tau)
+        return seen_matrix(graph, targets)
+    return _recency(latest_times(graph, learned_relations(targets)).tocsr(), recency_tau)
 
 
 def _recency(latest: sp.csr_matrix, recency_tau: float) -> sp.csr_matrix:
@@ -275,11 +311,12 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
     from kg.delta import splice_rows
 
     users = np.asarray(users, np.int64)
-    seen = old.cached_now("seen")
-    if seen is not None:
-        mine = relation_rows(graph, PRODUCT_RELATIONS, users)
-        mine.data[:] = 1.0
-        graph.remember("seen", splice_rows(seen, users, mine))
+    for key, posts in (("seen", None), (("seen", POST_TIER), _post_pairs)):
+        seen = old.cached_now(key)
+        if seen is not None:
+            mine = _seen(relation_rows(graph, PRODUCT_RELATIONS, users),
+                         None if posts is None else posts(graph, users))
+            graph.remember(key, splice_rows(seen, users, mine))
     rows: dict[tuple[tuple[str, ...], bool], sp.csr_matrix] = {}  # the users' pair times
 
     def times_of(relations: tuple[str, ...], first: bool) -> sp.csr_matrix:
@@ -301,9 +338,10 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
         history = old.cached_now(key)
         if history is None:
             continue
-        tau = key[1]
+        tau, targets = key[1], key[2:]
         if tau is None:
-            graph.remember(key, seen_matrix(graph))
+            graph.remember(key, seen_matrix(graph, targets))
             continue
         graph.remember(key, splice_rows(history, users,
-                                        _recency(times_of(PRODUCT_RELATIONS, False), tau)))
+                                        _recency(times_of(learned_relations(targets), False),
+                                                 tau)))

@@ -126,7 +126,7 @@ def baselines(model: HybridModel, targets: Sequence[str], users: np.ndarray, k: 
               ) -> dict[str, np.ndarray]:
     """Top ``k`` of popularity and of item-kNN (cosine, K = 200) on the model's training
     interactions for ``targets`` (:func:`kg.interactions.training_matrix`), among described
-    products the user has not seen."""
+    products the user has not seen (for ``targets``: :func:`kg.interactions.seen_matrix`)."""
     from cf.item_knn import NeighbourItemKNN
     from recommend.hybrid.components import CfComponent
     from recommend.hybrid.tune import alone_top_k
@@ -136,9 +136,9 @@ def baselines(model: HybridModel, targets: Sequence[str], users: np.ndarray, k: 
     history.data[:] = 1.0  # 0/1, as "seen" is (a rating summing to 0 or less included)
     data, columns = CfComponent.interactions(graph, targets)
     knn = NeighbourItemKNN(weighting="cosine", top_k=200).fit(data)
-    return {"popularity baseline": alone_top_k(_Baseline(history), graph, users, k),
+    return {"popularity baseline": alone_top_k(_Baseline(history), graph, users, k, targets),
             "item-kNN baseline": alone_top_k(_Baseline(history, knn, columns), graph, users,
-                                             k)}
+                                             k, targets)}
 
 
 @dataclass

@@ -64,7 +64,8 @@ def baseline_config(config: HybridConfig, tuning: dict[str, Any] | None
 
 def fit_baseline(graph: KnowledgeGraph, baseline: HybridConfig) -> CfComponent:
     """The baseline fitted on ``graph``, as the cf component of ``baseline``."""
-    return CfComponent.fit(graph, kind="itemknn", params=baseline.cf_params())
+    return CfComponent.fit(graph, kind="itemknn", params=baseline.cf_params(),
+                           targets=baseline.split.target_relations)
 
 
 def pool_scores(comps: Sequence[CfComponent], users: np.ndarray, rows: np.ndarray,

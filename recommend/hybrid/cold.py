@@ -4,7 +4,11 @@ The fitted blend learned its weights on users with a history; a user unknown to 
 or known only from posts and follows, gets equal weights over the components that know
 something of such users (``cold`` in :mod:`recommend.hybrid.component`: content from their
 posts, graph and social from whom they follow and what they wrote, popularity) and that
-tell this user's candidates apart (not all equal). The reason names them.
+tell this user's candidates apart (not all equal). The reason names them. A model judged on
+the post tier (:data:`kg.interactions.POST_TIER`) counts the products of the posts a user
+wrote, liked, commented on or shared as their history (:func:`kg.interactions.seen_matrix`):
+there, such a user is not cold, and gets the fitted blend, as on post-events-only data
+everyone would otherwise be.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The ``cf`` and ``popularity`` components (the contract: :mod:`recommend.hybrid.component`).
 
 - ``cf``: item-kNN, EASE or weighted ALS (:mod:`cf`) on the user x product interactions;
-- ``popularity``: log(1 + distinct users who reached the product).
+- ``popularity``: log(1 + distinct users who reached the product);
+- both from the pairs of the fit's resolved ``split.target_relations``: with the post tier,
+  also the products of the posts a user engaged with (:func:`kg.interactions.seen_matrix`).
 
 The others: ``session`` (:mod:`recommend.hybrid.session`), ``content``
 (:mod:`recommend.hybrid.content_component`), ``graph`` and ``social``
@@ -139,17 +141,16 @@ class CfComponent:
     current history row (sparse, recency weighted with ``recency_tau``: the product met
     ``r`` products before the user's latest weighs ``exp(-r / tau)``) against their sparse
     or pruned item x item matrix, so new history counts at once; ALS scores the users it
-    was fitted on by their factors and folds in the others' histories.
+    was fitted on by their factors and folds in the others' histories (``targets``: above).
     """
 
     name = "cf"
     cold = False
 
     def __init__(self, model: CfRecommender, graph: KnowledgeGraph, columns: np.ndarray, *,
-                 recency_tau: float | None = None) -> None:
-        self.model = model
-        self.columns_ = np.asarray(columns, np.int64)
-        self.recency_tau = recency_tau
+                 recency_tau: float | None = None, targets: Sequence[str] = ()) -> None:
+        self.model, self.columns_ = model, np.asarray(columns, np.int64)
+        self.recency_tau, self.targets = recency_tau, tuple(targets)
         self.refresh(graph)
 
     @property
@@ -172,8 +173,9 @@ class CfComponent:
                              np.arange(x.shape[1])), columns)
 
     @classmethod
-    def fit(cls, graph: KnowledgeGraph, *, kind: str, params: dict[str, Any]) -> CfComponent:
-        """Fit ``kind`` ("itemknn", "ease" or "als") on the graph's interactions."""
+    def fit(cls, graph: KnowledgeGraph, *, kind: str, params: dict[str, Any],
+            targets: Sequence[str] = ()) -> CfComponent:
+        """Fit ``kind`` ("itemknn", "ease" or "als") on the interactions for ``targets``."""
         if kind == "itemknn":
             from cf.item_knn import NeighbourItemKNN
 
@@ -191,26 +193,28 @@ class CfComponent:
                                 offset=params.get("offset", 1.0), seed=params["seed"])
         else:
             raise ValueError(f"cf model must be 'itemknn', 'ease' or 'als', not {kind!r}")
-        data, columns = cls.interactions(graph)
-        return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"))
+        data, columns = cls.interactions(graph, targets)
+        return cls(model.fit(data), graph, columns, recency_tau=params.get("recency_tau"),
+                   targets=targets)
 
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
                    shared: FitShared) -> CfComponent | None:
         """The configured model (``"auto"`` untuned: EASE when at most ``cf.ease_max_items``
         products have interactions, else item-kNN); None on a graph without any."""
-        seen = seen_matrix(graph)
+        seen = seen_matrix(graph, targets := config.split.target_relations)
         if not seen.nnz:
             return None
         active = int((np.diff(seen.tocsc().indptr) > 0).sum())
-        return cls.fit(graph, kind=untuned_kind(config, active), params=config.cf_params())
+        return cls.fit(graph, kind=untuned_kind(config, active), params=config.cf_params(),
+                       targets=targets)
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Take the graph's current histories (products added after fitting: no column)."""
         self.n_items = graph.num_nodes("product")
         self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
         self.col_of_[self.columns_] = np.arange(len(self.columns_))
-        hist = history_matrix(graph, self.recency_tau)
+        hist = history_matrix(graph, self.recency_tau, self.targets)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
             rows = hist[users][:, self.columns_].astype(np.float32).tocsr()
@@ -343,30 +347,32 @@ class CfComponent:
         with np.load(folder / CF_COLUMNS_FILE, allow_pickle=False) as z:
             columns = z["columns"]
             tau = json.loads(str(z["meta"]))["recency_tau"]
-        return cls(Model.load(folder / CF_FILE), graph, columns, recency_tau=tau)
+        return cls(Model.load(folder / CF_FILE), graph, columns, recency_tau=tau,
+                   targets=config.split.target_relations)
 
 
 class PopularityComponent:
-    """log(1 + number of distinct users with an event on the product): same for everyone."""
+    """log(1 + distinct users who saw the product, for ``targets``): the same for everyone."""
 
     name = "popularity"
     cold = True  # the same for everyone
 
-    def __init__(self, graph: KnowledgeGraph) -> None:
+    def __init__(self, graph: KnowledgeGraph, targets: Sequence[str] = ()) -> None:
+        self.targets = tuple(targets)
         self.refresh(graph)
 
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
                    shared: FitShared) -> PopularityComponent:
-        return cls(graph)
+        return cls(graph, config.split.target_relations)
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Count each product's distinct users (with a ``delta`` of edges only: the old
         counts corrected by its users' rows)."""
-        seen = seen_matrix(graph)
+        seen = seen_matrix(graph, self.targets)
         if incremental_rows(delta, getattr(self, "counts_", None), graph, axis=None):
-            users = delta.users  # type: ignore[union-attr]
-            before = seen_matrix(delta.old)[users]  # type: ignore[union-attr, arg-type]
+            users, old = delta.users, delta.old  # type: ignore[union-attr]
+            before = seen_matrix(old, self.targets)[users]  # type: ignore[arg-type]
             counts = (self.counts_ + np.asarray(seen[users].sum(axis=0)).ravel()
                       - np.asarray(before.sum(axis=0)).ravel())
         else:
@@ -391,4 +397,4 @@ class PopularityComponent:
     @classmethod
     def load(cls, folder: Path, graph: KnowledgeGraph,
              config: HybridConfig) -> PopularityComponent:
-        return cls(graph)
+        return cls(graph, config.split.target_relations)

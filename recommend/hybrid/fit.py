@@ -127,7 +127,8 @@ def fit_hybrid(
     clock = _Clock()
     say("validation split")
     splits = _validation_splits(graph, config)
-    split = splits[0]
+    split = splits[0]  # the components learn from the targets resolved (kg.interactions)
+    config = config.updated(split={"target_relations": split.targets})
     users = split.users
     info: dict[str, Any] = {"validation": split.report, "validation_users": len(users),
                             "validation_items": int(split.relevant.nnz)}
@@ -150,7 +151,7 @@ def fit_hybrid(
     tuned: list[dict[str, Any]] = [{} for _ in splits]
     others = splits[1:] if config.split.tune_folds == "both" else []
     if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
-            split.train_graph).nnz:
+            split.train_graph, split.targets).nnz:
         say("tuning the cf component")
         config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
                                                             others, confirm=select_users)
@@ -179,7 +180,7 @@ def fit_hybrid(
     clock.lap("fit_train")
     say("sizing the candidate pool")
     # the recall is pooled over the folds: a held-out pair of each fold counts once
-    ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
+    ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant, s.targets)
                             for s, t in zip(splits, trains, strict=True)])
     size, recall = candidate_size(ranks, config.blend.candidate_sizes,
                                   config.blend.candidate_recall)

@@ -61,10 +61,11 @@ class HybridModel:
         self.refresh_seen()
 
     def refresh_seen(self) -> None:
-        """Recompute the users' seen products from the graph, and how many people saw each
+        """Recompute the users' seen products from the graph (with the post tier among the
+        targets, the products of the posts they engaged with), and how many people saw each
         (the prior that orders a component's tied scores: :func:`recommend.hybrid.candidates.
         tie_broken`)."""
-        self.seen_ = seen_matrix(self.graph).tocsr()
+        self.seen_ = seen_matrix(self.graph, self.config.split.target_relations).tocsr()
         self.item_prior_ = seen_prior(self.seen_)
 
     # ----- ranking -----

@@ -221,14 +221,15 @@ def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend
 
 
 def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
-                   relevant: sp.csr_matrix) -> np.ndarray:
+                   relevant: sp.csr_matrix, targets: Sequence[str] = ()) -> np.ndarray:
     """Per held-out (user, item) pair of ``users``, its best rank over the components
     (0 = first) among the user's allowed products with evidence; inf where no component
     has evidence for it. Ties are ordered as the pool orders them (by how many people saw
     each product: :func:`recommend.hybrid.candidates.tie_broken`); an item still tied
-    ranks at the middle of its tie, where the pool's arbitrary pick puts it on average."""
+    ranks at the middle of its tie, where the pool's arbitrary pick puts it on average.
+    ``targets``: what "seen" means (:func:`kg.interactions.seen_matrix`)."""
     allowed = graph.described("product")
-    seen = seen_matrix(graph)
+    seen = seen_matrix(graph, targets)
     prior = seen_prior(seen)
     out: list[np.ndarray] = []
     for a in range(0, len(users), _BATCH):

@@ -1,9 +1,12 @@
 """The ``session`` component: what people took next, soon after what this user took last.
 
 Wraps :func:`cf.session.transition_matrix` over the graph's user -> product events (each
-pair's latest time): ``scores = history @ C`` with the recency-weighted history of
-:func:`kg.interactions.history_matrix`, so new events count at once. Graphs
-without event times have no such evidence (:meth:`SessionComponent.fit` returns None). It
+pair's latest time; with the post tier among the fit's resolved ``split.target_relations``,
+also the products named by the posts a user engaged with, at the engagement's time:
+:func:`kg.interactions.learned_relations`): ``scores = history @ C`` with the
+recency-weighted history of :func:`kg.interactions.history_matrix`, so new events count at
+once. Graphs without event times have no such evidence (:meth:`SessionComponent.fit`
+returns None). It
 keeps the window and lag it counted under: its explanations show that very hop
 (:meth:`SessionComponent.evidence_relation`, :mod:`recommend.paths.sequence`).
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
-from kg.interactions import NO_TIME, PRODUCT_RELATIONS, history_matrix, latest_times
+from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relations
 from recommend.hybrid.components import (
     csr_row,
     history_times,
@@ -46,39 +50,42 @@ class SessionComponent:
     cold = False
 
     def __init__(self, transitions: sp.csr_matrix, graph: KnowledgeGraph, *,
-                 recency_tau: float | None, window: float, max_lag: int) -> None:
+                 recency_tau: float | None, window: float, max_lag: int,
+                 targets: Sequence[str] = ()) -> None:
         self.transitions_ = transitions.tocsr()
-        self.recency_tau = recency_tau
+        self.recency_tau, self.targets = recency_tau, tuple(targets)
         self.window, self.max_lag = float(window), int(max_lag)
         self.refresh(graph)
 
     @classmethod
     def fit(cls, graph: KnowledgeGraph, *, window: float, max_lag: int,
-            recency_tau: float | None) -> SessionComponent | None:
-        """Count the graph's transitions (None: no two timed events fall within ``window``)."""
+            recency_tau: float | None, targets: Sequence[str] = ()) -> SessionComponent | None:
+        """Count the graph's transitions (None: no two timed events fall within ``window``)
+        over the pairs a model judged on ``targets`` learns from."""
         from cf.session import transition_matrix
 
-        latest = latest_times(graph, PRODUCT_RELATIONS)
+        latest = latest_times(graph, learned_relations(targets))
         timed = latest.data > NO_TIME
         n = graph.num_nodes("product")
         c = transition_matrix(latest.row[timed], latest.col[timed],
                               latest.data[timed].astype(np.float64), n,
                               window=window, max_lag=max_lag)
-        return cls(c, graph, recency_tau=recency_tau, window=window,
-                   max_lag=max_lag) if c.nnz else None
+        return cls(c, graph, recency_tau=recency_tau, window=window, max_lag=max_lag,
+                   targets=targets) if c.nnz else None
 
     @classmethod
     def from_graph(cls, graph: KnowledgeGraph, config: HybridConfig,
                    shared: FitShared) -> SessionComponent | None:
-        """At the configured window, lag and recency (:meth:`fit`)."""
+        """At the configured window, lag and recency, on the configured targets (:meth:`fit`)."""
         return cls.fit(graph, window=config.session.window, max_lag=config.session.max_lag,
-                       recency_tau=config.session.recency_tau)
+                       recency_tau=config.session.recency_tau,
+                       targets=config.split.target_relations)
 
     def refresh(self, graph: KnowledgeGraph, delta: object = None) -> None:
         """Take the graph's current histories (products added since fitting: no transitions;
         a ``delta``'s rows are already in the graph's cached histories)."""
         self.n_items = graph.num_nodes("product")
-        self.history_ = history_matrix(graph, self.recency_tau).tocsr()
+        self.history_ = history_matrix(graph, self.recency_tau, self.targets).tocsr()
         fitted = self.transitions_.shape[0]
         if fitted < self.n_items:
             self.transitions_ = sp.block_diag(
@@ -159,4 +166,5 @@ class SessionComponent:
         # an artifact saved before the window was kept: its config holds the fitted one
         return cls(c, graph, recency_tau=meta["recency_tau"],
                    window=meta.get("window", config.session.window),
-                   max_lag=meta.get("max_lag", config.session.max_lag))
+                   max_lag=meta.get("max_lag", config.session.max_lag),
+                   targets=config.split.target_relations)

@@ -56,13 +56,15 @@ HoldoutMode = Literal["auto", "time", "random", "mixed"]
 class HoldoutSplit:
     """The training graph, the held-out (users x products) 0/1 matrix, and how it was cut;
     ``latest``: the pairs of ``relevant`` held out as each user's latest (the mixed mode's
-    first half; all of them by time; none at random)."""
+    first half; all of them by time; none at random); ``targets``: the relations held out
+    from (what "seen" means on the training graph: :func:`kg.interactions.seen_matrix`)."""
 
     train_graph: KnowledgeGraph
     relevant: sp.csr_matrix
     mode: str = "random"
     report: dict[str, Any] = field(default_factory=dict)
     latest: sp.csr_matrix | None = None
+    targets: tuple[str, ...] = ()
 
     @property
     def users(self) -> np.ndarray:
@@ -137,7 +139,7 @@ def holdout_split(
               "hidden_post_edges": int(sum(int(m.sum()) for m in post_drops.values()))}
     latest_pairs = sp.csr_matrix(
         (np.ones(int(newest.sum())), (rows[newest], cols[newest])), shape=latest.shape)
-    return HoldoutSplit(train, relevant, chosen, report, latest_pairs)
+    return HoldoutSplit(train, relevant, chosen, report, latest_pairs, tuple(target_relations))
 
 
 def _last_of_each(rows: np.ndarray, n: np.ndarray) -> np.ndarray:

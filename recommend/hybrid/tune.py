@@ -51,13 +51,15 @@ if TYPE_CHECKING:
 _BATCH = 256
 
 
-def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int) -> np.ndarray:
+def alone_top_k(comp: Any, graph: Any, users: np.ndarray, k: int,
+                targets: Sequence[str] = ()) -> np.ndarray:
     """(len(users), k) product indices a component ranks first alone for ``users``, among
-    the described products they have not seen (-1 pads)."""
+    the described products they have not seen (for ``targets``:
+    :func:`kg.interactions.seen_matrix`; -1 pads)."""
     from cf.base import top_k
 
     allowed = graph.described("product")
-    seen = seen_matrix(graph)
+    seen = seen_matrix(graph, targets)
     recs = []
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
@@ -74,8 +76,8 @@ def alone_per_user(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) ->
 
     if len(users) == 0:
         return np.zeros(0)
-    return ndcg_per_user(alone_top_k(comp, split.train_graph, users, k), split.relevant[users],
-                         k)
+    return ndcg_per_user(alone_top_k(comp, split.train_graph, users, k, split.targets),
+                         split.relevant[users], k)
 
 
 def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> float:
@@ -86,7 +88,7 @@ def alone_ndcg(comp: Any, split: HoldoutSplit, users: np.ndarray, k: int) -> flo
 
 def active_products(split: HoldoutSplit) -> int:
     """Products with at least one interaction in the training graph."""
-    return int((np.diff(seen_matrix(split.train_graph).tocsc().indptr) > 0).sum())
+    return int((np.diff(seen_matrix(split.train_graph, split.targets).tocsc().indptr) > 0).sum())
 
 
 def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -156,12 +158,14 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             skipped.append(label)
             continue
         began = time.perf_counter()
-        fitted = [CfComponent.fit(s.train_graph, kind=kind, params=params) for s in folds]
+        fitted = [CfComponent.fit(s.train_graph, kind=kind, params=params, targets=s.targets)
+                  for s in folds]
         fit_seconds = time.perf_counter() - began
         taus = config.cf.recency_taus if fitted[0].scores_history else (params["recency_tau"],)
         for tau in taus:
             began = time.perf_counter()
-            comps = [CfComponent(f.model, s.train_graph, f.columns_, recency_tau=tau)
+            comps = [CfComponent(f.model, s.train_graph, f.columns_, recency_tau=tau,
+                                 targets=s.targets)
                      for f, s in zip(fitted, folds, strict=True)]
             per_fold = [alone_per_user(c, s, users, config.k)
                         for c, s in zip(comps, folds, strict=True)]
@@ -206,7 +210,7 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             del comp  # the best trial's model, before the untuned one is refitted
             cfg = plain[2]
             comp = CfComponent.fit(split.train_graph, kind=cfg.cf.model,
-                                   params=cfg.cf_params())
+                                   params=cfg.cf_params(), targets=split.targets)
     record["chosen"] = trial_label(cfg.cf.model, cfg.cf_params())
     return cfg, comp, record
 
@@ -296,7 +300,7 @@ def tune_content_images(content: ContentComponent, images: ProductImages, split:
         index = joined_index(content.index, images, weight, kind="flat")  # alone: dense
         trial = ContentComponent(index, split.train_graph,
                                  half_life_days=config.content.half_life_days)
-        recs = alone_top_k(trial, split.train_graph, users, config.k)
+        recs = alone_top_k(trial, split.train_graph, users, config.k, split.targets)
         per_user[weight] = ndcg_per_user(recs, relevant, config.k)
         record["trials"][f"{weight:g}"] = round(float(per_user[weight].mean()), 5)
     best, best_gain = 0.0, 0.0
