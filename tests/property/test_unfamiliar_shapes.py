@@ -117,6 +117,8 @@ def test_post_only_data_is_validated_and_evaluated_on_the_products_its_posts_nam
     assert targets["relations"][-1] == POST_TIER and "under 20" in targets["why"]
     assert info["validation"]["held_pairs"] > 0 and info["selection"]["users"] > 0
     assert models["blend"]["kind"] != "fixed"
+    # cf and popularity learn from the tier (there is no user -> product event to learn from)
+    assert {"cf", "popularity"} <= set(models["components"]) and info["cf_tuning"]["chosen"]
     result = evaluate_graph(load_artifact(root / "art").graph,
                             HybridConfig(content=ContentConfig(encoder="lsa", lsa_dim=16)),
                             audit_users=3)
