@@ -21,7 +21,7 @@ tau, targets)`` with :data:`POST_TIER` among ``targets`` (:func:`learned_relatio
 product the user wrote, liked, commented on or shared a post about is one they know: it is
 not recommended to them again, as a product they bought is not (and the peers and
 baselines, which learn from the same pairs, leave it out too). Without the tier among the
-targets, both are the events' alone, computed exactly as before.
+targets, both are the events' alone.
 
 Edges without a time carry :data:`NO_TIME` (sorts before every real time). Seen, pair
 times and histories are computed once per graph version (:meth:`kg.graph.KnowledgeGraph.
