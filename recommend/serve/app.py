@@ -30,6 +30,7 @@ from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
 from recommend.serve.served import PeriodicSnapshots, Served
+from recommend.serve.stale import DEFAULT_BOUND
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class ServeConfig:
     # holds it: these are what the --workers N readers are told to make theirs with)
     cache_seconds: float = DEFAULT_SECONDS
     cache_entries: int = DEFAULT_ENTRIES
+    #: with --workers N, how long after a user's write their kept list may still be sent with
+    #: the write's direct effect applied while the fresh one is computed (recommend.serve.stale;
+    #: from 0, off, to under 1 s)
+    stale_seconds: float = DEFAULT_BOUND
 
 
 def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:

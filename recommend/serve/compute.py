@@ -29,8 +29,9 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   misses already wait for it, the reader computes the miss itself as before
   (:func:`recommend.serve.api.cached`).
 
-Requests are JSON lines; an answer is ``STATUS LENGTH\\n`` and the body: the route's own
-status and JSON body (a 422 for a bad filter is the route's 422).
+Requests are JSON lines; an answer is ``STATUS LENGTH SEQ\\n`` and the body: the route's own
+status and JSON body (a 422 for a bad filter is the route's 422), and the log seq the model
+that computed it held.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ class ComputeClient:
         self.in_flight = 0
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def recommendations(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
+    async def recommendations(self, query: RecsQuery, user: str,
+                              seq: int) -> tuple[int, bytes, int]:
         """The route's status and body for typed ``user``, computed from a model holding at
-        least log ``seq``; :class:`ComputeUnavailable` when the process does not answer, or
-        when ``max_in_flight`` of this reader's misses already wait for it."""
+        least log ``seq``, and the seq it held; :class:`ComputeUnavailable` when the process
+        does not answer, or when ``max_in_flight`` of this reader's misses already wait for
+        it."""
         if self.in_flight >= self.max_in_flight:
             raise ComputeUnavailable(f"{self.in_flight} misses already wait for it")
         self.in_flight += 1
@@ -96,7 +99,7 @@ class ComputeClient:
         finally:
             self.in_flight -= 1
 
-    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
+    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes, int]:
         line = json.dumps({"user": user, "seq": seq, "query": _query_json(query)}).encode()
         try:
             conn = self._idle.pop() if self._idle else await asyncio.open_unix_connection(
@@ -104,13 +107,13 @@ class ComputeClient:
         except OSError as err:
             raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
         try:
-            status, body = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
+            answer = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
         except (OSError, EOFError, ValueError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, asyncio.TimeoutError) as err:
             conn[1].close()
             raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
         self._idle.append(conn)
-        return status, body
+        return answer
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -120,11 +123,11 @@ class ComputeClient:
 
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    line: bytes) -> tuple[int, bytes]:
+                    line: bytes) -> tuple[int, bytes, int]:
     writer.write(line + b"\n")
     await writer.drain()
-    status, length = (await reader.readuntil(b"\n")).split()
-    return int(status), await reader.readexactly(int(length))
+    status, length, seq = (await reader.readuntil(b"\n")).split()
+    return int(status), await reader.readexactly(int(length)), int(seq)
 
 
 class _Job:
@@ -134,7 +137,7 @@ class _Job:
         self.user, self.query, self.seq, self.warm = user, query, seq, warm
         self.asked = time.monotonic()
         self.done = threading.Event()
-        self.status, self.body = 500, b""
+        self.status, self.body, self.computed_at = 500, b"", 0  # computed_at: its log seq
 
 
 class Computer:
@@ -218,11 +221,11 @@ class Computer:
         if hit is None and job.warm and state.shared is not None:
             hit = state.shared.get(key, job.user)  # a reader's warm-up computed it
         if hit is not None:
-            job.status, job.body = 200, hit.body
+            job.status, job.body, job.computed_at = 200, hit.body, hit.seq or 0
             return
         try:
-            job.body = computed(state, key, job.user,
-                                partial(job.query.body, state, job.user, self.images))
+            job.body, job.computed_at = computed(
+                state, key, job.user, partial(job.query.body, state, job.user, self.images))
             job.status = 200
         except HTTPException as err:  # the route's own answer (a bad filter: 422)
             job.status, job.body = err.status_code, json.dumps({"detail": err.detail}).encode()
@@ -250,7 +253,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 LOGGER.warning("compute: a request not understood: %s", err)
                 return
             job.done.wait()
-            self.wfile.write(b"%d %d\n" % (job.status, len(job.body)) + job.body)
+            self.wfile.write(b"%d %d %d\n" % (job.status, len(job.body), job.computed_at)
+                             + job.body)
 
 
 class ComputeServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
