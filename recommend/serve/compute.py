@@ -23,7 +23,8 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
 - **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
   known user the shared level holds no right answer for (from the last user by id: the
   readers warm theirs from the first, :mod:`recommend.serve.warm`, and stop after
-  ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K).
+  ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K),
+  paced to :data:`WARM_SHARE` of its time.
 - **A reader never depends on it.** When the compute process does not answer (starting,
   restarted after a crash, a failure of its own), or :data:`MAX_IN_FLIGHT` of the reader's
   misses already wait for it, the reader computes the miss itself as before
@@ -64,6 +65,11 @@ CLIENT_TIMEOUT = 10.0
 #: reader (a machine too busy for one process to keep up has the readers' threads help).
 MAX_IN_FLIGHT = 3
 MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
+#: The share of its time the warm-up may take: after a warm-up job of t s, the next waits
+#: t * (1 / WARM_SHARE - 1) s unless other work comes. The readers give way to this process
+#: (recommend.serve.workers.READER_NICE), so an unpaced warm-up, while the readers' own had
+#: not finished (a busy machine), took their CPU away as the load began.
+WARM_SHARE = 0.25
 MAX_LINE = 64 * 1024  # a request's JSON line
 
 
@@ -149,6 +155,7 @@ class Computer:
         self._misses: deque[_Job] = deque()
         self._ahead: OrderedDict[tuple[Any, ...], _Job] = OrderedDict()
         self._warm = deque(warm or ())  # typed users, when nothing else waits
+        self._rest_until = 0.0  # no warm-up before this (time.monotonic(): WARM_SHARE)
         self._ready = threading.Condition()
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="compute", daemon=True)
@@ -175,10 +182,10 @@ class Computer:
                 users, catalogue = entry_users(entry, self.state.rec.user_id)
                 if catalogue:
                     continue
-                for user in users:
-                    key = query.key(user)
-                    self._ahead.pop(key, None)
-                    self._ahead[key] = _Job(user, query, seq)
+                for user in users:  # one waiting keeps its place: it computes from the
+                    key = query.key(user)  # model of its turn, which holds these entries
+                    if key not in self._ahead:
+                        self._ahead[key] = _Job(user, query, seq)
             while len(self._ahead) > MAX_AHEAD:
                 self._ahead.popitem(last=False)
             self._ready.notify()
@@ -200,19 +207,23 @@ class Computer:
                         job.done.set()
                 if self._ahead:
                     return self._ahead.popitem(last=False)[1]
-                if self._warm:
+                if self._warm and now >= self._rest_until:
                     return _Job(self._warm.popleft(), RecsQuery(), applied, warm=True)
                 self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry
             return None
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
+            began = time.monotonic()
             try:
                 self._compute(job)
             except Exception:  # answered 500: the reader computes it itself
                 LOGGER.exception("compute: %s for %s failed", job.query, job.user)
             finally:
                 job.done.set()
+            if job.warm:
+                now = time.monotonic()
+                self._rest_until = now + (now - began) * (1 / WARM_SHARE - 1)
 
     def _compute(self, job: _Job) -> None:
         state = self.state
