@@ -19,7 +19,10 @@ shutdown snapshot), the state is loaded once more in this process, and every ack
 event is looked for as a stored edge with its timestamp.
 
 Also measured: how soon a feedback event shows (a purchase of the first recommended product,
-then the next recommendations must leave it out), ``--visibility`` times.
+then the next recommendations must leave it out), and how soon it is reflected in full (the
+answer's ``X-Log-Seq`` at least the purchase's log seq: a list computed from a model holding
+it, not one kept from before it with the product taken out, :mod:`recommend.serve.stale`),
+``--visibility`` times.
 
 The clients are :mod:`load_client` connections (bench/load_client.py), not httpx: the load
 shares the machine with the server, and httpx's AsyncClient took ~2.4 ms of CPU per request
