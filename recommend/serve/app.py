@@ -53,6 +53,15 @@ class ServeConfig:
     #: the write's direct effect applied while the fresh one is computed (recommend.serve.stale;
     #: from 0, off, to under 1 s)
     stale_seconds: float = DEFAULT_BOUND
+    #: with --workers N, the readers' nice value once warm (0: as the compute process's). The
+    #: compute process (nice 0) must compute each written user's list again before their next
+    #: request, but at the readers' priority, on cores the 32 closed-loop clients keep busy
+    #: with hits, it got too small a share and fell behind, so that request waited for it.
+    #: bench/serve_load.py on ML-100K, a loaded machine (load average ~14): requests after the
+    #: user's own write answered without waiting, readers at nice 0 / 5 / 10: 10% / 57% /
+    #: 92%; with the compute process at nice 5 instead (readers 0): 5%. On a host shared with
+    #: other busy programs the readers give way to those too (their hits slow down).
+    reader_nice: int = 10
 
 
 def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:

@@ -67,7 +67,7 @@ MAX_IN_FLIGHT = 3
 MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
 #: The share of its time the warm-up may take: after a warm-up job of t s, the next waits
 #: t * (1 / WARM_SHARE - 1) s unless other work comes. The readers give way to this process
-#: (recommend.serve.workers.READER_NICE), so an unpaced warm-up, while the readers' own had
+#: (recommend.serve.app.ServeConfig.reader_nice), so an unpaced warm-up, while the readers' own had
 #: not finished (a busy machine), took their CPU away as the load began.
 WARM_SHARE = 0.25
 MAX_LINE = 64 * 1024  # a request's JSON line

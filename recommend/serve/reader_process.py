@@ -16,7 +16,7 @@ from pathlib import Path
 from recommend.serve import API_KEY_ENV
 from recommend.serve.app import ServeConfig
 from recommend.serve.reader import ReaderState
-from recommend.serve.workers import READER_NICE, ReaderSpec, reader_config
+from recommend.serve.workers import ReaderSpec, reader_config
 
 LOGGER = logging.getLogger("shopgraph.serve")
 
@@ -73,7 +73,7 @@ def reader_main(argv: list[str]) -> int:
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
     warm(state, config.images_dir, spec.worker, spec.readers)
-    os.nice(READER_NICE)  # the compute process first (READER_NICE)
+    os.nice(config.reader_nice)  # the compute process first (ServeConfig.reader_nice)
     state.ready()  # listen once every reader has loaded (and warmed)
     server.run(sockets=[sock])
     return 0

@@ -20,8 +20,8 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   recommendations the readers' caches miss, off their GIL, and ahead of their next request
   those of the users each write concerns. It follows the log as a reader does and is
   watched (restarted) as they are. The readers give way to it: once warm they lower their
-  priority (:data:`READER_NICE`), so a written user's list is computed again before their
-  next request instead of queueing behind the hits.
+  priority (``--reader-nice``, ``ServeConfig.reader_nice``), so a written user's list is
+  computed again before their next request instead of queueing behind the hits.
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the
@@ -83,14 +83,6 @@ READER_THREADS = 2
 #: glibc malloc arenas of a reader (unless the environment names its own; module doc): 2
 #: took a reader's memory after 25 s of load on ML-100K from ~425 to ~320 MB.
 READER_ARENAS = "2"
-#: A reader's nice value once it has warmed up: the compute process (nice 0) must compute each
-#: written user's list again before their next request, but at the readers' priority, on
-#: cores the 32 closed-loop clients keep busy with hits, it got too small a share and fell
-#: behind, so that request waited for it. Measured with bench/serve_load.py on ML-100K
-#: (a loaded machine, load average ~14): requests after the user's own write answered
-#: without waiting for a computation, readers at nice 0 / 5 / 10: 10% / 57% / 92%; with
-#: the compute process at nice 5 instead (readers 0): 5%.
-READER_NICE = 10
 PRIVATE_DIR = ".workers"
 MAX_SOCKET_PATH = 100  # a Unix socket's path is at most 107 bytes
 
