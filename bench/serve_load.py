@@ -49,10 +49,11 @@ slow one counts its wait), which is the latency a shop sees at that traffic.
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``
 and ``--cache-seconds`` are the server's (``--workers 1``: one process; N: a writer and N
-reader processes, memory summed over them); ``--demo`` builds the small demo world instead (a
-correctness run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32
-clients, explained recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged
-events lost; a feedback event visible within 1 s.
+reader processes, memory summed over them); ``--serve-option ARG`` passes one more (e.g.
+``--serve-option=--reader-nice=5``; the bench measures the defaults without it); ``--demo``
+builds the small demo world instead (a correctness run). Writes bench/results/NAME.json.
+Targets (issue 17): on ML-100K at 32 clients, explained recommendations p99 <= 50 ms and >=
+200 req/s; 0 errors; 0 acknowledged events lost; a feedback event visible within 1 s.
 """
 
 from __future__ import annotations
@@ -334,6 +335,9 @@ def main() -> None:
                         help="the server's --workers (default: the server's, the cores)")
     parser.add_argument("--cache-seconds", type=float, default=None,
                         help="the server's --cache-seconds (default: the server's; 0: off)")
+    parser.add_argument("--serve-option", action="append", default=[], metavar="ARG",
+                        help="one more argument for `shopgraph serve` (repeatable, e.g. "
+                        "--serve-option=--reader-nice=5); recorded in the result")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -350,7 +354,7 @@ def main() -> None:
                     for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
         server = Server(artifact, root / "state", free_port(), root / "server.log",
-                        args.workers, args.cache_seconds)
+                        args.workers, args.cache_seconds, args.serve_option)
         first_start = server.start()
         alone = lone(server, users, products, args.lone)
         load_before = os.getloadavg()
@@ -363,7 +367,7 @@ def main() -> None:
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
                   "rate": args.rate, "workers": args.workers,
-                  "cache_seconds": args.cache_seconds,
+                  "cache_seconds": args.cache_seconds, "serve_options": args.serve_option,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
                   "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,
