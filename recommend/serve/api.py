@@ -142,14 +142,13 @@ def computed(state: Served, key: Hashable, user: str,
     return body, seq
 
 
-def _answer(body: bytes, how: str, seq: int | None, age: float = 0.0,
-            status: int = 200) -> Response:
+def _answer(body: bytes, how: str, seq: int | None, age: float = 0.0) -> Response:
     """A recommendations response: ``X-Cache`` says how it was found, ``X-Log-Seq`` the log
     seq the model it was computed from held, ``Age`` its seconds."""
     headers = {"X-Cache": how, "Age": str(int(age))}
     if seq is not None:
         headers["X-Log-Seq"] = str(seq)
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], bytes],
