@@ -19,7 +19,10 @@ shutdown snapshot), the state is loaded once more in this process, and every ack
 event is looked for as a stored edge with its timestamp.
 
 Also measured: how soon a feedback event shows (a purchase of the first recommended product,
-then the next recommendations must leave it out), ``--visibility`` times.
+then the next recommendations must leave it out), and how soon it is reflected in full (the
+answer's ``X-Log-Seq`` at least the purchase's log seq: a list computed from a model holding
+it, not one kept from before it with the product taken out, :mod:`recommend.serve.stale`),
+``--visibility`` times.
 
 The clients are :mod:`load_client` connections (bench/load_client.py), not httpx: the load
 shares the machine with the server, and httpx's AsyncClient took ~2.4 ms of CPU per request
@@ -30,10 +33,12 @@ Reports the CPU the load generator (this process) and the server spent per answe
 throughput (over the whole run, and ``throughput_up_rps`` over the time the server was up: the
 run less the kill-to-restarted window), p50/p99 per route, errors outside the kill window, peak
 server memory (VmRSS), restart (replay) seconds, acknowledged events and how many were lost.
-Where the recommendations' tail comes from (``routes.recommendations.tail``): p50/p99 by ``X-Cache``
-(hit, miss), in the :data:`AFTER_RESTART` s after the restart and outside them, and per 5 s of the
-run; ``server_cpu_seconds`` splits the server's CPU (whole run, loading included) between the writer
-and its children (the readers and the compute process). Before the load, ``--lone`` requests of each
+Where the recommendations' tail comes from (``routes.recommendations.tail``, bench/serve_tail.py):
+p50/p99 by ``X-Cache`` (hit, stale, miss) and by why a request could not be a plain hit (the
+user's own write before it, their first request, other), in the seconds after the restart and
+outside them, and per 5 s of the run; ``server_cpu_seconds`` splits the server's CPU (whole
+run, loading included) between the writer and its children (the readers and the compute
+process). Before the load, ``--lone`` requests of each
 route from one client, one at a time (``lone``): the cost of a request itself. Under the load the
 clients are closed-loop by default (each sends its next request when the last is answered), so by
 Little's law their mean latency is ``clients / throughput``: at 32 clients, 200 req/s means 160 ms
@@ -44,10 +49,11 @@ slow one counts its wait), which is the latency a shop sees at that traffic.
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``
 and ``--cache-seconds`` are the server's (``--workers 1``: one process; N: a writer and N
-reader processes, memory summed over them); ``--demo`` builds the small demo world instead (a
-correctness run). Writes bench/results/NAME.json. Targets (issue 17): on ML-100K at 32
-clients, explained recommendations p99 <= 50 ms and >= 200 req/s; 0 errors; 0 acknowledged
-events lost; a feedback event visible within 1 s.
+reader processes, memory summed over them); ``--serve-option ARG`` passes one more (e.g.
+``--serve-option=--reader-nice=5``; the bench measures the defaults without it); ``--demo``
+builds the small demo world instead (a correctness run). Writes bench/results/NAME.json.
+Targets (issue 17): on ML-100K at 32 clients, explained recommendations p99 <= 50 ms and >=
+200 req/s; 0 errors; 0 acknowledged events lost; a feedback event visible within 1 s.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from serve_process import KEY, CpuWhileUp, Server, free_port
+from serve_tail import Reasons, Timed, tail
 
 from kg.atomic import atomic_write_json
 
@@ -75,8 +82,6 @@ KINDS = ("view", "click", "like", "cart", "purchase")
 #: clients' refused connections took 0.063 s of CPU a second from the restarting server,
 #: with 0.25 s 0.013 (and the health look's new httpx client every 0.2 s ~0.09 s a second).
 DOWN_RETRY = 0.25
-SLOW_MS = 50.0  # the p99 target: a recommendation slower than this counts as slow
-AFTER_RESTART = 10.0  # seconds after the restart reported apart (the caches fill again)
 
 
 class Load:
@@ -84,8 +89,8 @@ class Load:
 
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = {"recommendations": [], "events": []}
-        #: each answered recommendation: (seconds into the run it was sent, its X-Cache, seconds)
-        self.timed: list[tuple[float, str, float]] = []
+        self.timed: list[Timed] = []  # each answered recommendation (serve_tail)
+        self.reasons = Reasons()
         self.start = time.perf_counter()
         self.cache: dict[str, int] = {}  # recommendations answered, by their X-Cache
         self.errors: list[str] = []
@@ -119,15 +124,17 @@ async def client(load: Load, server: Server, users: list[str], products: list[st
                     ok = got.status == 200 and got.json().get("accepted") == 1
                     if ok:
                         load.acked.append(event)
+                        load.reasons.wrote(event["user"], time.perf_counter())
                 else:
-                    got = await http.get(f"/v1/users/{rng.choice(users)}/recommendations?"
-                                         f"{query}")
+                    user = rng.choice(users)
+                    reason, since = load.reasons.asked(user, start)
+                    got = await http.get(f"/v1/users/{user}/recommendations?{query}")
                     ok = got.status == 200
                     if ok:
                         how = got.headers.get("x-cache", "none")
                         load.cache[how] = load.cache.get(how, 0) + 1
-                        load.timed.append((start - load.start, how,
-                                           time.perf_counter() - start))
+                        load.timed.append(Timed(start - load.start, how,
+                                                time.perf_counter() - start, reason, since))
                 route = "events" if feedback else "recommendations"
                 if ok:
                     load.latency[route].append(time.perf_counter() - start)
@@ -186,7 +193,7 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
     served = sum(len(v) for v in load.latency.values())
     served_up = served - load.served_while_down
     up = wall - (restart_seconds or 0.0)
-    looked = load.cache.get("hit", 0) + load.cache.get("miss", 0)
+    looked = sum(load.cache.get(h, 0) for h in ("hit", "stale", "miss"))
     return {"cache": {**load.cache, "hit_rate": round(load.cache.get("hit", 0) / looked, 4)
                       if looked else None},
             "cpu_ms_per_request": {
@@ -200,35 +207,6 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
             "failed_while_down": load.errors_while_down,
             "restart_seconds": None if restart_seconds is None else round(restart_seconds, 2),
             "peak_rss_mb": round(server.peak_rss_kb / 1024, 1), "acked": load.acked}
-
-
-def _p(ms: np.ndarray) -> dict:
-    return {"count": len(ms), **({"p50_ms": round(float(np.percentile(ms, 50)), 2),
-                                   "p99_ms": round(float(np.percentile(ms, 99)), 2)}
-                                  if len(ms) else {})}
-
-
-def tail(timed: list[tuple[float, str, float]], restarted_at: float | None,
-         slow_ms: float = SLOW_MS, window: float = 5.0) -> dict:
-    """Where the recommendations' tail comes from: p50/p99 by ``X-Cache`` (hit, miss, off),
-    in the :data:`AFTER_RESTART` s after the restart and outside them, and per ``window`` s
-    of the run (how many answered, p99, how many over ``slow_ms``)."""
-    if not timed:
-        return {}
-    at = np.array([t for t, _, _ in timed])
-    how = np.array([h for _, h, _ in timed])
-    ms = np.array([s for _, _, s in timed]) * 1000
-    after = (np.zeros(len(at), bool) if restarted_at is None
-             else (at >= restarted_at) & (at < restarted_at + AFTER_RESTART))
-    slots = (at // window).astype(int)
-    return {"by_cache": {h: _p(ms[how == h]) for h in sorted(set(how))},
-            "after_restart": _p(ms[after]), "outside_restart": _p(ms[~after]),
-            "slow_ms": slow_ms, "slow": int((ms > slow_ms).sum()),
-            "slow_misses": int(((ms > slow_ms) & (how == "miss")).sum()),
-            "windows": [[int(s * window), int((slots == s).sum()),
-                         round(float(np.percentile(ms[slots == s], 99)), 1),
-                         int((ms[slots == s] > slow_ms).sum())]
-                        for s in np.unique(slots)]}
 
 
 #: The recommendation request every client sends.
@@ -268,31 +246,44 @@ def lone(server: Server, users: list[str], products: list[str], times: int) -> d
 
 
 def visibility(server: Server, users: list[str], times: int) -> dict:
-    """Seconds from a purchase's 2xx until the next recommendations leave the item out; each
-    read after the purchase on a new connection, so with ``--workers N`` any reader may
-    answer it (not only the one that took the purchase)."""
+    """Seconds from a purchase's 2xx until the next recommendations leave the item out
+    (``worst_seconds``), and until they are a list computed from a model holding the
+    purchase (``fresh_worst_seconds``: the answer's ``X-Log-Seq`` at least the write's log
+    seq; None when the server sends no such header); each read after the purchase on a new
+    connection, so with ``--workers N`` any reader may answer it (not only the one that took
+    the purchase)."""
     import httpx
 
-    seen, worst = 0, 0.0
+    seen, worst, fresh, fresh_worst = 0, 0.0, 0, 0.0
     rng = random.Random(1)
-    fresh = {"Connection": "close"}
+    close = {"Connection": "close"}
     with httpx.Client(base_url=server.url, timeout=10) as http:
         for user in rng.sample(users, min(times, len(users))):
             recs = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
             if not recs:
                 continue
             item = recs[0]["item"]
-            http.post("/v1/events", headers={"X-API-Key": KEY},
-                      json={"user": user, "target": item, "kind": "purchase"}).raise_for_status()
+            seq = http.post("/v1/events", headers={"X-API-Key": KEY},
+                            json={"user": user, "target": item, "kind": "purchase"}
+                            ).raise_for_status().json()["seq"]
             start = time.perf_counter()
-            while time.perf_counter() - start < 5:
+            gone = recomputed = None
+            while time.perf_counter() - start < 5 and (gone is None or recomputed is None):
                 again = http.get(f"/v1/users/{user}/recommendations", params={"k": 5},
-                                 headers=fresh).json()
-                if item not in [r["item"] for r in again]:
-                    seen += 1
-                    worst = max(worst, time.perf_counter() - start)
-                    break
-    return {"trials": times, "visible_within_5s": seen, "worst_seconds": round(worst, 4)}
+                                 headers=close)
+                now = time.perf_counter() - start
+                if gone is None and item not in [r["item"] for r in again.json()]:
+                    gone = now
+                reflects = again.headers.get("x-log-seq")
+                if reflects is None or int(reflects) >= seq:
+                    recomputed = now if reflects is not None else -1.0
+            if gone is not None:
+                seen, worst = seen + 1, max(worst, gone)
+            if recomputed is not None and recomputed >= 0:
+                fresh, fresh_worst = fresh + 1, max(fresh_worst, recomputed)
+    return {"trials": times, "visible_within_5s": seen, "worst_seconds": round(worst, 4),
+            "recomputed_within_5s": fresh,
+            "fresh_worst_seconds": round(fresh_worst, 4) if fresh else None}
 
 
 def lost_events(artifact: Path, state: Path, acked: list[dict]) -> int:
@@ -344,6 +335,9 @@ def main() -> None:
                         help="the server's --workers (default: the server's, the cores)")
     parser.add_argument("--cache-seconds", type=float, default=None,
                         help="the server's --cache-seconds (default: the server's; 0: off)")
+    parser.add_argument("--serve-option", action="append", default=[], metavar="ARG",
+                        help="one more argument for `shopgraph serve` (repeatable, e.g. "
+                        "--serve-option=--reader-nice=5); recorded in the result")
     parser.add_argument("--name", default="serve_load")
     args = parser.parse_args()
     if (args.artifact is None) == (not args.demo):
@@ -360,7 +354,7 @@ def main() -> None:
                     for i in np.flatnonzero(graph.described("product"))]
         users = graph.raw_ids("user")
         server = Server(artifact, root / "state", free_port(), root / "server.log",
-                        args.workers, args.cache_seconds)
+                        args.workers, args.cache_seconds, args.serve_option)
         first_start = server.start()
         alone = lone(server, users, products, args.lone)
         load_before = os.getloadavg()
@@ -373,7 +367,7 @@ def main() -> None:
         lost = lost_events(artifact, root / "state", acked)
         result = {"artifact": str(artifact), "clients": args.clients, "seconds": args.seconds,
                   "rate": args.rate, "workers": args.workers,
-                  "cache_seconds": args.cache_seconds,
+                  "cache_seconds": args.cache_seconds, "serve_options": args.serve_option,
                   "feedback_share": args.feedback_share, "kill_at": args.kill_at,
                   "first_start_seconds": round(first_start, 2), "lone": alone, **load,
                   "acknowledged_events": len(acked), "lost_events": lost,

@@ -35,9 +35,11 @@ class Server:
     """``shopgraph serve`` in a subprocess on a loopback port."""
 
     def __init__(self, artifact: Path, state: Path, port: int, log: Path,
-                 workers: int | None = None, cache_seconds: float | None = None) -> None:
+                 workers: int | None = None, cache_seconds: float | None = None,
+                 options: list[str] | None = None) -> None:
         self.artifact, self.state, self.port, self.log = artifact, state, port, log
         self.workers, self.cache_seconds = workers, cache_seconds
+        self.options = list(options or ())  # more arguments of `shopgraph serve`
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
         self.cpu_ticks: dict[int, int] = {}  # per process ever seen, its last utime + stime
@@ -56,7 +58,7 @@ class Server:
                  "--snapshot-every", "20", "--no-storefront",
                  *([] if self.workers is None else ["--workers", str(self.workers)]),
                  *([] if self.cache_seconds is None
-                   else ["--cache-seconds", str(self.cache_seconds)])],
+                   else ["--cache-seconds", str(self.cache_seconds)]), *self.options],
                 cwd=REPO, env=env, stdout=out, stderr=out)
         self.writers.add(self.proc.pid)
         with httpx.Client(timeout=2) as http:  # one client: a new one per look cost ~18 ms

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from recommend.serve import API_KEY_ENV
 from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
+from recommend.serve.stale import DEFAULT_BOUND
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,6 +58,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache-entries", type=int, default=DEFAULT_ENTRIES, metavar="N",
                         help=f"responses kept per process, least recently used dropped "
                         f"first ({DEFAULT_ENTRIES})")
+    parser.add_argument("--stale-seconds", type=float, default=DEFAULT_BOUND, metavar="SECONDS",
+                        help="with --workers N, for this long after a user's write send their "
+                        "kept list with the write's direct effect applied (its products taken "
+                        "out) while the fresh one is computed, then wait for it "
+                        f"({DEFAULT_BOUND:g}; 0: off; under 1)")
+    parser.add_argument("--reader-nice", type=int, default=10, metavar="N",
+                        help="with --workers N, the readers' nice value once warm, so the "
+                        "process computing written users' lists comes first (10; 0: same "
+                        "priority; up to 19)")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="reader processes answering HTTP beside the writer; 1: one "
                         f"process for everything (default: the cores, {default_workers()})")
@@ -104,6 +114,10 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0 <= args.cache_seconds <= 86400 or args.cache_entries < 1:
         raise ValueError(f"--cache-seconds {args.cache_seconds:g} --cache-entries "
                          f"{args.cache_entries}: seconds from 0 (off) to 86400, entries >= 1")
+    if not 0 <= args.reader_nice <= 19:
+        raise ValueError(f"--reader-nice {args.reader_nice}: from 0 to 19")
+    if not 0 <= args.stale_seconds < 1:
+        raise ValueError(f"--stale-seconds {args.stale_seconds:g}: from 0 (off) to under 1")
     key = api_key(args.api_key_file)
     if key is None:
         LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
@@ -119,7 +133,8 @@ def run_serve(args: argparse.Namespace) -> int:
                          max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
                          snapshot_every=args.snapshot_every,
                          images_dir=args.images, storefront=not args.no_storefront,
-                         cache_seconds=args.cache_seconds, cache_entries=args.cache_entries)
+                         cache_seconds=args.cache_seconds, cache_entries=args.cache_entries,
+                         stale_seconds=args.stale_seconds, reader_nice=args.reader_nice)
     if args.workers > 1:
         from recommend.serve.workers import serve_workers
 

@@ -124,55 +124,72 @@ class RecsQuery:
             diversity=self.diversity, explain=self.explain)).body
 
 
-def computed(state: Served, key: Hashable, user: str, compute: Callable[[], bytes]) -> bytes:
-    """``compute()`` for ``user``, kept under ``key`` in the state's cache and the level the
-    readers share, unless a write concerning ``user`` comes meanwhile (the route's miss and
-    the warm-up, :mod:`recommend.serve.warm`)."""
+#: What ``GET /v1/users/{user}/recommendations`` asks without parameters (the compute
+#: process computes it again for each user a write concerns, :mod:`recommend.serve.compute`).
+DEFAULT_QUERY = RecsQuery()
+
+
+def computed(state: Served, key: Hashable, user: str,
+             compute: Callable[[], bytes]) -> tuple[bytes, int]:
+    """``compute()`` for ``user`` and the log seq its model held at least, kept under ``key``
+    in the state's cache and the level the readers share, unless a write concerning ``user``
+    comes meanwhile (the route's miss and the warm-up, :mod:`recommend.serve.warm`)."""
     token, seq, at = state.cache.token(user), state.applied_seq, time.time()
     body = compute()  # from a model holding at least log ``seq``
     if state.shared is not None:
         state.shared.put(key, user, seq, body, at)
-    state.cache.put(key, user, body, token)
-    return body
+    state.cache.put(key, user, body, token, seq=seq)
+    return body, seq
+
+
+def _answer(body: bytes, how: str, seq: int | None, age: float = 0.0) -> Response:
+    """A recommendations response: ``X-Cache`` says how it was found, ``X-Log-Seq`` the log
+    seq the model it was computed from held, ``Age`` its seconds."""
+    headers = {"X-Cache": how, "Age": str(int(age))}
+    if seq is not None:
+        headers["X-Log-Seq"] = str(seq)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], bytes],
                  query: RecsQuery | None = None) -> Response:
     """The JSON response under ``key`` from the state's cache (event loop: no thread
     needed), else from the level the readers share (``state.shared``,
-    :mod:`recommend.serve.shared_cache`), else computed: by the compute process when there
-    is one (``state.compute``; ``query`` is what it computes, :mod:`recommend.serve.compute`)
-    and it answers, else ``compute()`` on a worker thread, kept for ``user`` in both
+    :mod:`recommend.serve.shared_cache`), else, for the default ``query`` (the one the
+    compute process computes again after each write), the one kept from before the user's
+    writes of the last ``--stale-seconds`` with their direct effect applied
+    (:mod:`recommend.serve.stale`), else computed: by the compute process when there is one
+    (``state.compute``; ``query`` is what it computes, :mod:`recommend.serve.compute`) and
+    it answers, else ``compute()`` on a worker thread, kept for ``user`` in both
     (:func:`computed`)."""
     cache, shared = state.cache, state.shared
     if not cache.enabled:
-        body = await run_in_threadpool(compute)
-        return Response(body, media_type="application/json", headers={"X-Cache": "off"})
+        seq = state.applied_seq
+        return _answer(await run_in_threadpool(compute), "off", seq)
     hit = cache.get(key)
     if hit is None and shared is not None:
         token = cache.token(user)
         hit = shared.get(key, user)
         if hit is not None:
-            cache.put(key, user, hit.body, token, age=hit.age)
+            cache.put(key, user, hit.body, token, age=hit.age, seq=hit.seq)
+        elif query == DEFAULT_QUERY and (stale := shared.stale(key, user)) is not None:
+            return _answer(stale.body, "stale", stale.seq, stale.age)
     if hit is not None:
-        return Response(hit.body, media_type="application/json",
-                        headers={"X-Cache": "hit", "Age": str(int(hit.age))})
+        return _answer(hit.body, "hit", hit.seq, hit.age)
     if state.compute is not None and query is not None:
         token = cache.token(user)
         least = state.applied_seq if shared is None else shared.least(user)
         try:
-            status, body = await state.compute.recommendations(query, user, least)
+            status, body, seq = await state.compute.recommendations(query, user, least)
         except ComputeUnavailable:
             status = 503
         if status == 200:
-            cache.put(key, user, body, token)
-            return Response(body, media_type="application/json",
-                            headers={"X-Cache": "miss", "Age": "0"})
+            cache.put(key, user, body, token, seq=seq)
+            return _answer(body, "miss", seq)
         if status < 500:  # the route's own refusal (a bad filter)
             return Response(body, status_code=status, media_type="application/json")
-    body = await run_in_threadpool(computed, state, key, user, compute)
-    return Response(body, media_type="application/json",
-                    headers={"X-Cache": "miss", "Age": "0"})
+    body, seq = await run_in_threadpool(computed, state, key, user, compute)
+    return _answer(body, "miss", seq)
 
 
 def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
@@ -189,8 +206,15 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
                                   max_price: float | None = None,
                                   diversity: float = 0.0, explain: bool = True) -> Response:
         """Top ``k`` products for the user, each with its reasons (CLI ``recommend --json``).
-        Sent again from this process's cache while no write of the user's came (``X-Cache``,
-        ``Age``: :mod:`recommend.serve.cache`)."""
+        Sent again from this process's cache while no write of the user's came (``X-Cache:
+        hit``, ``Age``: :mod:`recommend.serve.cache`). ``X-Log-Seq`` is the write-ahead log
+        seq the list was computed at: a write (its answer's ``seq``) is reflected in full
+        once it is at least that. Bounded staleness (``--workers N``, ``--stale-seconds``,
+        default 0.3): for that long after a write of the user's, the default request (no
+        parameter) may be answered with their list from before it, the write's products
+        taken out (what they viewed, clicked, liked, carted, bought, rated or turned down:
+        fewer than ``k`` items), while the fresh list is computed (``X-Cache: stale``); after
+        it, the request waits for the fresh list (:mod:`recommend.serve.stale`)."""
         uid = _user(state, user)
         query = RecsQuery(k, tuple(category), tuple(brand), min_price, max_price, diversity,
                           explain)

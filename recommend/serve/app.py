@@ -30,6 +30,7 @@ from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
 from recommend.serve.security import Access, BodyLimit
 from recommend.serve.served import PeriodicSnapshots, Served
+from recommend.serve.stale import DEFAULT_BOUND
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,20 @@ class ServeConfig:
     # holds it: these are what the --workers N readers are told to make theirs with)
     cache_seconds: float = DEFAULT_SECONDS
     cache_entries: int = DEFAULT_ENTRIES
+    #: with --workers N, how long after a user's write their kept list may still be sent with
+    #: the write's direct effect applied while the fresh one is computed (recommend.serve.stale;
+    #: from 0, off, to under 1 s)
+    stale_seconds: float = DEFAULT_BOUND
+    #: with --workers N, the readers' nice value once warm (0: as the compute process's). The
+    #: compute process (nice 0) must compute each written user's list again before their next
+    #: request, but at the readers' priority, on cores the 32 closed-loop clients keep busy
+    #: with hits, it got too small a share and fell behind, so that request waited for it.
+    #: bench/serve_load.py on ML-100K, a loaded machine (load average 8-17): requests after
+    #: the user's own write answered without waiting for a computation, readers at nice 0:
+    #: 6-33% (10 runs), 5: 57% and 81%, 10: 75-95% (7 runs); the compute process at nice 5
+    #: instead: 8%. On a host shared with other busy programs the readers give way to those
+    #: too: there their hits were slower (p99 338-533 ms against 139-389 at nice 0).
+    reader_nice: int = 10
 
 
 def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:

@@ -56,10 +56,12 @@ class Token:
 
 @dataclass(frozen=True)
 class Hit:
-    """A kept response: its body and how many seconds ago it was computed."""
+    """A kept response: its body, how many seconds ago it was computed, and the log seq the
+    model it was computed from held (None: not known)."""
 
     body: bytes
     age: float
+    seq: int | None = None
 
 
 class ResponseCache:
@@ -72,7 +74,7 @@ class ResponseCache:
                              "must be >= 0 (0: off) and the entries >= 1")
         self.seconds, self.max_entries, self.max_bytes = float(seconds), max_entries, max_bytes
         self.bytes = 0  # of the bodies kept
-        self._entries: OrderedDict[Hashable, tuple[str, bytes, float]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[str, bytes, float, int | None]] = OrderedDict()
         self._by_user: dict[str, set[Hashable]] = {}
         self._slots = [0] * SLOTS
         self._generation = 0
@@ -99,17 +101,17 @@ class ResponseCache:
             if found is not None and now - found[2] < self.seconds:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return Hit(found[1], now - found[2])
+                return Hit(found[1], now - found[2], found[3])
             if found is not None:
                 self._remove(key)
             self.misses += 1
             return None
 
     def put(self, key: Hashable, user: str, body: bytes, token: Token,
-            age: float = 0.0) -> bool:
-        """Keep ``body`` for ``user`` under ``key`` (computed ``age`` seconds ago) unless a
-        write concerning ``user`` (or a drop of everything) came since ``token`` was taken;
-        whether it was kept."""
+            age: float = 0.0, seq: int | None = None) -> bool:
+        """Keep ``body`` for ``user`` under ``key`` (computed ``age`` seconds ago, from a
+        model holding log ``seq``) unless a write concerning ``user`` (or a drop of
+        everything) came since ``token`` was taken; whether it was kept."""
         if not self.enabled or len(body) > self.max_bytes:
             return False
         with self._lock:
@@ -118,7 +120,7 @@ class ResponseCache:
                 return False
             if key in self._entries:
                 self._remove(key)
-            self._entries[key] = (user, body, time.monotonic() - age)
+            self._entries[key] = (user, body, time.monotonic() - age, seq)
             self._by_user.setdefault(user, set()).add(key)
             self.bytes += len(body)
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
@@ -147,7 +149,7 @@ class ResponseCache:
         return len(self._entries)
 
     def _remove(self, key: Hashable) -> None:
-        user, body, _ = self._entries.pop(key)
+        user, body, _, _ = self._entries.pop(key)
         self.bytes -= len(body)
         keys = self._by_user.get(user)
         if keys is not None:

@@ -23,14 +23,16 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
 - **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
   known user the shared level holds no right answer for (from the last user by id: the
   readers warm theirs from the first, :mod:`recommend.serve.warm`, and stop after
-  ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K).
+  ``WARM_SECONDS``; on a busy machine they stopped a third of the way through ML-100K),
+  paced to :data:`WARM_SHARE` of its time.
 - **A reader never depends on it.** When the compute process does not answer (starting,
   restarted after a crash, a failure of its own), or :data:`MAX_IN_FLIGHT` of the reader's
   misses already wait for it, the reader computes the miss itself as before
   (:func:`recommend.serve.api.cached`).
 
-Requests are JSON lines; an answer is ``STATUS LENGTH\\n`` and the body: the route's own
-status and JSON body (a 422 for a bad filter is the route's 422).
+Requests are JSON lines; an answer is ``STATUS LENGTH SEQ\\n`` and the body: the route's own
+status and JSON body (a 422 for a bad filter is the route's 422), and the log seq the model
+that computed it held.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ CLIENT_TIMEOUT = 10.0
 #: reader (a machine too busy for one process to keep up has the readers' threads help).
 MAX_IN_FLIGHT = 3
 MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
+#: The share of its time the warm-up may take: after a warm-up job of t s, the next waits
+#: t * (1 / WARM_SHARE - 1) s unless other work comes. The readers give way to this process
+#: (recommend.serve.app.ServeConfig.reader_nice), so an unpaced warm-up, while the readers' own had
+#: not finished (a busy machine), took their CPU away as the load began.
+WARM_SHARE = 0.25
 MAX_LINE = 64 * 1024  # a request's JSON line
 
 
@@ -84,10 +91,12 @@ class ComputeClient:
         self.in_flight = 0
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def recommendations(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
+    async def recommendations(self, query: RecsQuery, user: str,
+                              seq: int) -> tuple[int, bytes, int]:
         """The route's status and body for typed ``user``, computed from a model holding at
-        least log ``seq``; :class:`ComputeUnavailable` when the process does not answer, or
-        when ``max_in_flight`` of this reader's misses already wait for it."""
+        least log ``seq``, and the seq it held; :class:`ComputeUnavailable` when the process
+        does not answer, or when ``max_in_flight`` of this reader's misses already wait for
+        it."""
         if self.in_flight >= self.max_in_flight:
             raise ComputeUnavailable(f"{self.in_flight} misses already wait for it")
         self.in_flight += 1
@@ -96,7 +105,7 @@ class ComputeClient:
         finally:
             self.in_flight -= 1
 
-    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes]:
+    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes, int]:
         line = json.dumps({"user": user, "seq": seq, "query": _query_json(query)}).encode()
         try:
             conn = self._idle.pop() if self._idle else await asyncio.open_unix_connection(
@@ -104,13 +113,13 @@ class ComputeClient:
         except OSError as err:
             raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
         try:
-            status, body = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
+            answer = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
         except (OSError, EOFError, ValueError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, asyncio.TimeoutError) as err:
             conn[1].close()
             raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
         self._idle.append(conn)
-        return status, body
+        return answer
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -120,11 +129,11 @@ class ComputeClient:
 
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    line: bytes) -> tuple[int, bytes]:
+                    line: bytes) -> tuple[int, bytes, int]:
     writer.write(line + b"\n")
     await writer.drain()
-    status, length = (await reader.readuntil(b"\n")).split()
-    return int(status), await reader.readexactly(int(length))
+    status, length, seq = (await reader.readuntil(b"\n")).split()
+    return int(status), await reader.readexactly(int(length)), int(seq)
 
 
 class _Job:
@@ -134,7 +143,7 @@ class _Job:
         self.user, self.query, self.seq, self.warm = user, query, seq, warm
         self.asked = time.monotonic()
         self.done = threading.Event()
-        self.status, self.body = 500, b""
+        self.status, self.body, self.computed_at = 500, b"", 0  # computed_at: its log seq
 
 
 class Computer:
@@ -146,6 +155,7 @@ class Computer:
         self._misses: deque[_Job] = deque()
         self._ahead: OrderedDict[tuple[Any, ...], _Job] = OrderedDict()
         self._warm = deque(warm or ())  # typed users, when nothing else waits
+        self._rest_until = 0.0  # no warm-up before this (time.monotonic(): WARM_SHARE)
         self._ready = threading.Condition()
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="compute", daemon=True)
@@ -172,10 +182,10 @@ class Computer:
                 users, catalogue = entry_users(entry, self.state.rec.user_id)
                 if catalogue:
                     continue
-                for user in users:
-                    key = query.key(user)
-                    self._ahead.pop(key, None)
-                    self._ahead[key] = _Job(user, query, seq)
+                for user in users:  # one waiting keeps its place: it computes from the
+                    key = query.key(user)  # model of its turn, which holds these entries
+                    if key not in self._ahead:
+                        self._ahead[key] = _Job(user, query, seq)
             while len(self._ahead) > MAX_AHEAD:
                 self._ahead.popitem(last=False)
             self._ready.notify()
@@ -197,19 +207,23 @@ class Computer:
                         job.done.set()
                 if self._ahead:
                     return self._ahead.popitem(last=False)[1]
-                if self._warm:
+                if self._warm and now >= self._rest_until:
                     return _Job(self._warm.popleft(), RecsQuery(), applied, warm=True)
                 self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry
             return None
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
+            began = time.monotonic()
             try:
                 self._compute(job)
             except Exception:  # answered 500: the reader computes it itself
                 LOGGER.exception("compute: %s for %s failed", job.query, job.user)
             finally:
                 job.done.set()
+            if job.warm:
+                now = time.monotonic()
+                self._rest_until = now + (now - began) * (1 / WARM_SHARE - 1)
 
     def _compute(self, job: _Job) -> None:
         state = self.state
@@ -218,11 +232,11 @@ class Computer:
         if hit is None and job.warm and state.shared is not None:
             hit = state.shared.get(key, job.user)  # a reader's warm-up computed it
         if hit is not None:
-            job.status, job.body = 200, hit.body
+            job.status, job.body, job.computed_at = 200, hit.body, hit.seq or 0
             return
         try:
-            job.body = computed(state, key, job.user,
-                                partial(job.query.body, state, job.user, self.images))
+            job.body, job.computed_at = computed(
+                state, key, job.user, partial(job.query.body, state, job.user, self.images))
             job.status = 200
         except HTTPException as err:  # the route's own answer (a bad filter: 422)
             job.status, job.body = err.status_code, json.dumps({"detail": err.detail}).encode()
@@ -250,7 +264,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 LOGGER.warning("compute: a request not understood: %s", err)
                 return
             job.done.wait()
-            self.wfile.write(b"%d %d\n" % (job.status, len(job.body)) + job.body)
+            self.wfile.write(b"%d %d %d\n" % (job.status, len(job.body), job.computed_at)
+                             + job.body)
 
 
 class ComputeServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -50,7 +50,8 @@ def reader_parts(argv: list[str]) -> tuple[ReaderSpec, ServeConfig, ReaderState]
     config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
     stamp = f"{base_id(Path(spec.artifact))} {shopgraph_version()}"  # what answers come from
     shared = None if spec.shared_cache is None else SharedResponses(
-        spec.shared_cache, config.cache_seconds, config.cache_entries, stamp)
+        spec.shared_cache, config.cache_seconds, config.cache_entries, stamp,
+        config.stale_seconds)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
                         cache=ResponseCache(config.cache_seconds, config.cache_entries),
                         shared=shared)
@@ -72,6 +73,7 @@ def reader_main(argv: list[str]) -> int:
     server = uvicorn.Server(uvicorn.Config(create_app(state, config), log_level="warning",
                                            timeout_graceful_shutdown=10))
     warm(state, config.images_dir, spec.worker, spec.readers)
+    os.nice(config.reader_nice)  # the compute process first (ServeConfig.reader_nice)
     state.ready()  # listen once every reader has loaded (and warmed)
     server.run(sockets=[sock])
     return 0

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from recommend.serve.cache import Hit, entry_users
+from recommend.serve.stale import RecentWrites, without
 
 LOGGER = logging.getLogger("shopgraph.serve")
 FILE = ".responses.sqlite"  # in the state folder
@@ -71,8 +72,10 @@ class SharedResponses:
     """One reader's view of the shared response file (module doc); thread-safe."""
 
     def __init__(self, path: str | Path, seconds: float, max_entries: int,
-                 stamp: str = "") -> None:
+                 stamp: str = "", stale_seconds: float = 0.0) -> None:
         self.path, self.seconds, self.max_entries = Path(path), float(seconds), max_entries
+        #: the users' writes of the last ``stale_seconds`` (:meth:`stale`; 0: never stale)
+        self.recent = RecentWrites(stale_seconds)
         self.floor = 0
         self.catalogue_seq = 0
         self.user_seq: dict[str, int] = {}
@@ -126,6 +129,7 @@ class SharedResponses:
         all at once: no look meanwhile sees the notes without them)."""
         with self._lock, self._store_lock:
             self.catalogue_seq, self._unsaved = 0, {}
+            self.recent.restart(snapshot_seq)
             self.user_seq.clear()
             self._saved_upto = snapshot_seq
             try:
@@ -163,6 +167,7 @@ class SharedResponses:
         """:meth:`note` in memory (caller holds ``self._lock``)."""
         for entry in entries:
             users, catalogue = entry_users(entry, typed)
+            self.recent.note(entry, users, typed)
             seq = entry["seq"]
             for user in users:
                 self.user_seq[user] = self._unsaved[user] = max(self.user_seq.get(user, 0),
@@ -190,13 +195,7 @@ class SharedResponses:
 
     def get(self, key: Hashable, user: str) -> Hit | None:
         """The response stored under ``key`` when still right for ``user`` (module doc)."""
-        try:
-            with self._look_lock:
-                row = self._look.execute("SELECT seq, at, body FROM responses WHERE key = ?",
-                                         (repr(key),)).fetchone()
-        except sqlite3.Error as err:
-            self._skip("look", err)
-            return None
+        row = self._row(key)
         if row is None:
             return None
         seq, at, body = row
@@ -204,7 +203,34 @@ class SharedResponses:
         if seq < self.least(user) or not 0 <= age < self.seconds:
             return None
         self.hits += 1
-        return Hit(bytes(body), age)
+        return Hit(bytes(body), age, seq)
+
+    def stale(self, key: Hashable, user: str) -> Hit | None:
+        """The response stored under ``key`` when only ``user``'s own writes of the last
+        ``stale_seconds`` made it wrong, with their direct effect applied
+        (:mod:`recommend.serve.stale`): no catalogue write since, after the floor, younger
+        than ``seconds``."""
+        row = self._row(key)
+        if row is None:
+            return None
+        seq, at, body = row
+        now = time.time()
+        with self._lock:
+            if seq < max(self.floor, self.catalogue_seq):
+                return None
+        taken = self.recent.taken_out(user, seq, now)
+        if taken is None or not 0 <= now - at < self.seconds:
+            return None
+        return Hit(without(bytes(body), taken), now - at, seq)
+
+    def _row(self, key: Hashable) -> tuple[int, float, bytes] | None:
+        try:
+            with self._look_lock:
+                return self._look.execute("SELECT seq, at, body FROM responses WHERE key = ?",
+                                          (repr(key),)).fetchone()
+        except sqlite3.Error as err:
+            self._skip("look", err)
+            return None
 
     def least(self, user: str) -> int:
         """The least log seq a response for ``user`` must have been computed at to be right

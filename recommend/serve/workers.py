@@ -19,7 +19,9 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
 - **a compute process** (with the shared level: :mod:`recommend.serve.compute`) computes the
   recommendations the readers' caches miss, off their GIL, and ahead of their next request
   those of the users each write concerns. It follows the log as a reader does and is
-  watched (restarted) as they are.
+  watched (restarted) as they are. The readers give way to it: once warm they lower their
+  priority (``--reader-nice``, ``ServeConfig.reader_nice``), so a written user's list is
+  computed again before their next request instead of queueing behind the hits.
 
 Before binding, a plain bind of the port checks it is free, so a second server cannot join
 this one's ``SO_REUSEPORT`` group. A reader sets ``PR_SET_PDEATHSIG``, so a ``kill -9`` of the

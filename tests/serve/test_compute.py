@@ -37,7 +37,7 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
     uid = computing.rec.user_id("u0003")
     default = RecsQuery().key(uid)
     try:
-        async def misses() -> list[tuple[int, bytes]]:
+        async def misses() -> list[tuple[int, bytes, int]]:
             client = ComputeClient(tmp_path / "compute.sock", max_in_flight=1)
             try:
                 asked = [await client.recommendations(query, uid, 0)
@@ -55,9 +55,10 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
             finally:
                 client.close()
 
-        (status, body), (again, same), (bad, why) = asyncio.run(misses())
+        (status, body, seq), (again, same, _), (bad, why, _) = asyncio.run(misses())
         expected = RecsQuery(k=5).body(computing, uid, None)
         assert status == again == 200 and json.loads(body) == json.loads(expected)
+        assert seq == computing.applied_seq  # the log seq its model held
         assert same == body  # the second from the compute process's own cache
         assert bad == 422 and "diversity" in json.loads(why)["detail"]
         assert reader.get(RecsQuery(k=5).key(uid), uid).body == body  # kept for the readers

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from recommend.serve.app import ServeConfig
 from recommend.serve.state import ServedState
 from recommend.serve.workers import bind_sockets
 from tests.serve.conftest import free_port
@@ -131,6 +132,10 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
     server = Server(small_demo_artifact, state, port)
     try:
         server.readers()
+        nice = sorted(int(Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()[16])
+                      for p in server.children())
+        nice_readers = ServeConfig().reader_nice  # the compute process comes first
+        assert nice == [0, nice_readers, nice_readers]
         for user in ("u0007", "u0008"):  # each reader warmed its share before it listened
             got = httpx.get(f"{server.url}/v1/users/{user}/recommendations",
                             headers={"Connection": "close"}, timeout=30)
