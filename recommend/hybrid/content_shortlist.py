@@ -1,0 +1,127 @@
+"""Each user's nearest products by content, listed once per artifact load.
+
+A request's content candidates are the ``n`` products of highest cosine to the user's
+vector among those the user may get (:meth:`recommend.content.search.SearchedScores.top`):
+one exact FAISS search over every product vector, ~1 ms on the size world's 18,000
+products even through a float16 copy (:mod:`recommend.content.half`). The user vectors only
+change with the graph, so at load :class:`Shortlists` searches for every user at once
+(one batched FAISS search: BLAS) and keeps each user's ``depth`` nearest products, scored as a
+request's one-query search scores them (FAISS's flat kernel, one query: bit for bit the
+scores a flat search over the whole index gives them). A request then takes the ``n`` best
+allowed products of the user's list (:meth:`Shortlists.top`): the search's own answer when
+
+- every product left out of the list scores below the ``n``-th of them: the batch scored
+  those at most ``line`` (the best score past the list), and a batched (BLAS) score and a
+  one-query score of a product differ by at most the float32 summation error of a
+  ``dim``-long dot product each (``dim * 2^-24 * |q| * |x|``), so the ``n``-th must be above
+  ``line`` by more than that, twice, with room;
+- no other allowed product of the list scores the same as the ``n``-th (which of tied ones
+  the search keeps is its own affair);
+- the user's vector and the index are the ones the list was made for (an update changes
+  them).
+
+Otherwise it answers None and the request searches, as before. Only an exact (``flat``)
+index is listed: an approximate one's answer is its own search's.
+
+>>> from recommend.content.index import ContentIndex
+>>> rng = np.random.default_rng(0)
+>>> idx = ContentIndex.build([f"p:{i}" for i in range(500)], rng.normal(size=(500, 8)))
+>>> users = rng.normal(size=(3, 8)).astype(np.float32)
+>>> lists = Shortlists.build(idx, users, np.full(3, 40))
+>>> may = np.ones(500, bool)
+>>> may[:100] = False
+>>> exact = idx.search(users[1][None], 20, allowed=may[None]).indices[0]
+>>> sorted(lists.top(1, users[1], may, 20).tolist()) == sorted(exact.tolist())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommend.content.index import normalise_rows
+
+if TYPE_CHECKING:
+    from recommend.content.index import ContentIndex
+
+__all__ = ["BATCH", "Shortlists"]
+
+#: Users searched at once when listing (their scores: BATCH x products float32).
+BATCH = 512
+_UNIT32 = 2.0**-24  # float32's relative rounding error
+
+
+@dataclass(frozen=True)
+class Shortlists:
+    """Per user (graph index): the listed index positions, best first, their one-query
+    scores, the best batch score past the list (``line``; -inf: every product is listed)
+    and the unit query vector the list was made for (module doc)."""
+
+    index: ContentIndex
+    size: int
+    positions: list[np.ndarray]
+    scores: list[np.ndarray]
+    lines: np.ndarray
+    queries: np.ndarray
+    margin: np.ndarray
+
+    @classmethod
+    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
+              ) -> Shortlists | None:
+        """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
+        ``depth[u]`` products deep; None for an index that is not exact."""
+        from recommend.content.half import _flat_scores
+
+        if index.params.get("kind") != "flat" or len(index) == 0:
+            return None
+        size = len(index)
+        queries = normalise_rows(np.asarray(users, np.float32))
+        deep = min(int(depth.max(initial=0)) + 1, size)
+        found = np.zeros((len(queries), deep), np.int64)
+        batch = np.zeros((len(queries), deep), np.float32)
+        for a in range(0, len(queries), BATCH):
+            batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
+                                                                        deep)
+        positions, scores = [], []
+        lines = np.full(len(queries), -np.inf)
+        for u, q in enumerate(queries):
+            take = min(int(depth[u]), size)
+            if take < size:  # the best batch score past the list
+                lines[u] = float(batch[u, take]) if take < deep else np.inf
+            listed = found[u, :take]
+            listed = listed[listed >= 0]
+            exact = _flat_scores(index.index.reconstruct_batch(listed), q[None, :])
+            order = np.argsort(-exact, kind="stable")
+            positions.append(listed[order].astype(np.int64))
+            scores.append(exact[order])
+        largest = float(np.linalg.norm(index.vectors(), axis=1).max(initial=0.0))
+        margin = (3 * queries.shape[1] * _UNIT32 * largest
+                  * np.linalg.norm(queries.astype(np.float64), axis=1))
+        return cls(index, size, positions, scores, lines, queries, margin)
+
+    def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+            ) -> np.ndarray | None:
+        """The index positions (best first) of the exact search's ``n`` best ``allowed``
+        (over index positions) products for user ``u`` whose content vector is ``query``,
+        or None when the list cannot tell them for sure (module doc)."""
+        if u >= len(self.positions) or len(self.index) != self.size:
+            return None
+        q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
+        if not q.any() or not np.array_equal(q, self.queries[u]):
+            return None  # no profile (nothing to find), or not the vector listed
+        if int(np.count_nonzero(allowed)) <= n:
+            return None  # every allowed product: the search is plain
+        positions, scores = self.positions[u], self.scores[u]
+        ok = allowed[positions]
+        kept, values = positions[ok], scores[ok]
+        if len(kept) < n:
+            return None
+        nth = float(values[n - 1])
+        if len(kept) > n and values[n] == values[n - 1]:
+            return None  # a tie at the n-th place
+        if not nth > self.lines[u] + self.margin[u]:
+            return None  # a product past the list may score as much
+        return kept[:n]
