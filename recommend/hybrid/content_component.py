@@ -53,7 +53,9 @@ class ContentComponent:
 
     When ranking, :meth:`candidates` proposes candidates by FAISS search over the index (exact
     below its size threshold, approximate at the calibrated recall above it) and scores
-    only the candidates; :meth:`scores` is the dense form, for every product at once.
+    only the candidates; :meth:`scores` is the dense form, for every product at once. A
+    loaded (served) component lists each user's nearest products once (:meth:`list_users`):
+    a request's search is then answered from the list when it surely can.
     """
 
     name = "content"
@@ -163,9 +165,11 @@ class ContentComponent:
         seen (which they are not offered), with a margin, at most :data:`LIST_TIMES` times
         ``n`` and the margin."""
         from kg.interactions import seen_matrix
-        from recommend.hybrid.content_shortlist import Shortlists
+        from recommend.hybrid.content_shortlist import Shortlists, listable
 
         n_users = self.user_vectors_.shape[0]
+        if not listable(self.index, n_users):
+            return
         seen = np.zeros(n_users, np.int64)
         counts = np.diff(seen_matrix(graph).tocsr().indptr)[:n_users]
         seen[: len(counts)] = counts

@@ -21,7 +21,8 @@ allowed products of the user's list (:meth:`Shortlists.top`): the search's own a
   them).
 
 Otherwise it answers None and the request searches, as before. Only an exact (``flat``)
-index is listed: an approximate one's answer is its own search's.
+index is listed (an approximate one's answer is its own search's), and only up to
+:data:`MAX_CELLS` users x products (the size world: 36 million, ~1 s of one core at load).
 
 >>> from recommend.content.index import ContentIndex
 >>> rng = np.random.default_rng(0)
@@ -47,11 +48,20 @@ from recommend.content.index import normalise_rows
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["BATCH", "Shortlists"]
+__all__ = ["BATCH", "MAX_CELLS", "Shortlists", "listable"]
 
 #: Users searched at once when listing (their scores: BATCH x products float32).
 BATCH = 512
+#: At most this many users x products are scored when listing (else no lists are made).
+MAX_CELLS = 10**8
 _UNIT32 = 2.0**-24  # float32's relative rounding error
+
+
+def listable(index: ContentIndex, n_users: int) -> bool:
+    """Whether :meth:`Shortlists.build` lists ``n_users`` over ``index``: an exact, non-empty
+    index and at most :data:`MAX_CELLS` users x products."""
+    return (index.params.get("kind") == "flat" and len(index) > 0
+            and n_users * len(index) <= MAX_CELLS)
 
 
 @dataclass(frozen=True)
@@ -72,10 +82,10 @@ class Shortlists:
     def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
               ) -> Shortlists | None:
         """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
-        ``depth[u]`` products deep; None for an index that is not exact."""
+        ``depth[u]`` products deep; None when not :func:`listable`."""
         from recommend.content.half import _flat_scores
 
-        if index.params.get("kind") != "flat" or len(index) == 0:
+        if not listable(index, len(users)):
             return None
         size = len(index)
         queries = normalise_rows(np.asarray(users, np.float32))
