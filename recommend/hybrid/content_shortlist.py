@@ -4,18 +4,20 @@ A request's content candidates are the ``n`` products of highest cosine to the u
 vector among those the user may get (:meth:`recommend.content.search.SearchedScores.top`):
 one exact FAISS search over every product vector, ~1 ms on the size world's 18,000
 products even through a float16 copy (:mod:`recommend.content.half`). The user vectors only
-change with the graph, so at load :class:`Shortlists` searches for every user at once
-(one batched FAISS search: BLAS) and keeps each user's ``depth`` nearest products, scored as a
-request's one-query search scores them (FAISS's flat kernel, one query: bit for bit the
-scores a flat search over the whole index gives them). A request then takes the ``n`` best
-allowed products of the user's list (:meth:`Shortlists.top`): the search's own answer when
+change with the graph, so at load :class:`Shortlists` searches for every user at once (one
+batched FAISS search: BLAS) and keeps each user's ``depth`` nearest products with their
+scores. A request then takes the ``n`` best allowed products of the user's list
+(:meth:`Shortlists.top`). The list is scored in float64 (the true cosines of the stored
+vectors, but for ~1e-16); the search's own float32 scores are not those bits (on the size
+world 76% of the one-query scores of a product even differ between the whole index and a
+small one), but each float32 score, the search's and the batch's, is within
+``e = dim * 2^-24 * |q| * |x|`` of the true one (float32 summation over ``dim`` terms). So
+the list's answer is the search's own when
 
-- every product left out of the list scores below the ``n``-th of them: the batch scored
-  those at most ``line`` (the best score past the list), and a batched (BLAS) score and a
-  one-query score of a product differ by at most the float32 summation error of a
-  ``dim``-long dot product each (``dim * 2^-24 * |q| * |x|``), so the ``n``-th must be above
-  ``line`` by more than that, twice, with room;
-- no other allowed product of the list scores the same as the ``n``-th (which of tied ones
+- the ``n``-th allowed product of the list scores more than ``3e`` above ``line``, the best
+  batch score past the list (every product left out then scores below it for the search
+  too: at most ``line + 2e`` there, against at least the ``n``-th's true score minus ``e``);
+- and more than ``2e`` above the next allowed product of the list (which of near-tied ones
   the search keeps is its own affair);
 - the user's vector and the index are the ones the list was made for (an update changes
   them).
@@ -66,9 +68,9 @@ def listable(index: ContentIndex, n_users: int) -> bool:
 
 @dataclass(frozen=True)
 class Shortlists:
-    """Per user (graph index): the listed index positions, best first, their one-query
-    scores, the best batch score past the list (``line``; -inf: every product is listed)
-    and the unit query vector the list was made for (module doc)."""
+    """Per user (graph index): the listed index positions, best first, their float64 scores,
+    the best batch score past the list (``line``; -inf: every product is listed), the unit
+    query vector the list was made for and ``e`` (module doc)."""
 
     index: ContentIndex
     size: int
@@ -83,8 +85,6 @@ class Shortlists:
               ) -> Shortlists | None:
         """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
         ``depth[u]`` products deep; None when not :func:`listable`."""
-        from recommend.content.half import _flat_scores
-
         if not listable(index, len(users)):
             return None
         size = len(index)
@@ -95,20 +95,22 @@ class Shortlists:
         for a in range(0, len(queries), BATCH):
             batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
                                                                         deep)
+        vectors = index.vectors()
         positions, scores = [], []
         lines = np.full(len(queries), -np.inf)
-        for u, q in enumerate(queries):
+        for u, q in enumerate(queries.astype(np.float64)):
             take = min(int(depth[u]), size)
             if take < size:  # the best batch score past the list
-                lines[u] = float(batch[u, take]) if take < deep else np.inf
+                lines[u] = float(batch[u, take])
             listed = found[u, :take]
             listed = listed[listed >= 0]
-            exact = _flat_scores(index.index.reconstruct_batch(listed), q[None, :])
+            exact = vectors[listed].astype(np.float64) @ q
             order = np.argsort(-exact, kind="stable")
-            positions.append(listed[order].astype(np.int64))
+            positions.append(listed[order])
             scores.append(exact[order])
-        largest = float(np.linalg.norm(index.vectors(), axis=1).max(initial=0.0))
-        margin = (3 * queries.shape[1] * _UNIT32 * largest
+        largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
+        # e (module doc), with room for the float64 sums and e's own rounding
+        margin = (1.01 * queries.shape[1] * _UNIT32 * largest
                   * np.linalg.norm(queries.astype(np.float64), axis=1))
         return cls(index, size, positions, scores, lines, queries, margin)
 
@@ -130,8 +132,8 @@ class Shortlists:
         if len(kept) < n:
             return None
         nth = float(values[n - 1])
-        if len(kept) > n and values[n] == values[n - 1]:
-            return None  # a tie at the n-th place
-        if not nth > self.lines[u] + self.margin[u]:
+        if len(kept) > n and not nth - float(values[n]) > 2 * self.margin[u]:
+            return None  # a tie at the n-th place, or as near as the sums' rounding
+        if not nth > self.lines[u] + 3 * self.margin[u]:
             return None  # a product past the list may score as much
         return kept[:n]
