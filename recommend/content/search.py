@@ -21,6 +21,7 @@ exactly: one dot product each, in float64. Products that are not in the index (n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,9 @@ class SearchedScores:
     ``index`` (-1: not indexed). ``columns`` are the product indices the batch ranks:
     :meth:`top` and :meth:`at` speak of positions in it. ``in_order``: every product is
     indexed, at its own index (``position`` is the identity), so a batch ranking every
-    product has columns, products and index rows alike.
+    product has columns, products and index rows alike. ``shortlist`` (one user): given
+    the allowed index rows and ``n``, the exact search's index rows found without
+    searching, or None (:mod:`recommend.hybrid.content_shortlist`).
     """
 
     index: ContentIndex
@@ -56,6 +59,7 @@ class SearchedScores:
     position: np.ndarray
     columns: np.ndarray
     in_order: bool = False
+    shortlist: Callable[[np.ndarray, int], np.ndarray | None] | None = None
 
     def top(self, allowed: np.ndarray, n: int) -> np.ndarray:
         """(rows x columns) mask: each row's ``n`` best ``allowed`` columns whose score is not 0.
@@ -77,8 +81,11 @@ class SearchedScores:
             may[:, pos[indexed]] = allowed[:, indexed]
         if n_rows == 0 or len(self.index) == 0:
             return chosen
-        # one user (a request): through the index's half-precision copy, the same products
-        half = None if n_rows != 1 else half_search(self.index, self.users[0], n, may[0])
+        # one user (a request): their list made at load, else through the index's
+        # half-precision copy: the same products
+        half = None if n_rows != 1 or self.shortlist is None else self.shortlist(may[0], n)
+        if half is None and n_rows == 1:
+            half = half_search(self.index, self.users[0], n, may[0])
         found = (half[None, :] if half is not None
                  else self.index.search(self.users, min(n, len(self.index)), allowed=may).indices)
         rows, slots = np.nonzero(found >= 0)

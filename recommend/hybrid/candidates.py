@@ -118,13 +118,19 @@ def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,
         ok = force >= 0
         chosen[np.flatnonzero(ok), force[ok]] = True
     rows, items = np.nonzero(chosen)
-    feats = (np.stack([np.nan_to_num(_at(scores[k], rows, items)) for k in names], axis=1)
+    feats = (np.stack([_finite(_at(scores[k], rows, items)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
     return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
 
 
 def _at(s: Scores, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
     return s[rows, items] if isinstance(s, np.ndarray) else s.at(rows, items)
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (``x``: a fresh float array), without its copy and checks when
+    every value is finite already."""
+    return x if np.isfinite(x).all() else np.nan_to_num(x)
 
 
 def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,

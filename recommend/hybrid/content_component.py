@@ -12,6 +12,7 @@ ask: :meth:`~ContentComponent.product_vectors`, :meth:`~ContentComponent.similar
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,12 @@ if TYPE_CHECKING:
     from recommend.content.search import SearchedScores
     from recommend.hybrid.component import FitShared
     from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.content_shortlist import Shortlists
     from recommend.hybrid.encoders import TextEncoder
+
+#: How many more products than asked (and than the user has seen) a user's content list
+#: holds (:mod:`recommend.hybrid.content_shortlist`), and at most how many times as many.
+LIST_MARGIN, LIST_TIMES = 64, 4
 
 
 def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
@@ -47,7 +53,9 @@ class ContentComponent:
 
     When ranking, :meth:`candidates` proposes candidates by FAISS search over the index (exact
     below its size threshold, approximate at the calibrated recall above it) and scores
-    only the candidates; :meth:`scores` is the dense form, for every product at once.
+    only the candidates; :meth:`scores` is the dense form, for every product at once. A
+    loaded (served) component lists each user's nearest products once (:meth:`list_users`):
+    a request's search is then answered from the list when it surely can.
     """
 
     name = "content"
@@ -58,6 +66,7 @@ class ContentComponent:
         self.index = index
         self.half_life_days = half_life_days
         self.encoder = encoder
+        self.shortlists_: Shortlists | None = None
         self.refresh(graph)
 
     @classmethod
@@ -144,8 +153,29 @@ class ContentComponent:
         from recommend.content.search import SearchedScores
 
         u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        lists = self.shortlists_
+        shortlist = (partial(lists.top, int(users[0]), u[0]) if len(users) == 1
+                     and lists is not None and lists.index is self.index else None)
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
-                              np.asarray(columns, np.int64), self.in_order_)
+                              np.asarray(columns, np.int64), self.in_order_, shortlist)
+
+    def list_users(self, graph: KnowledgeGraph, n: int) -> None:
+        """Make every user's content list for requests asking ``n`` candidates
+        (:mod:`recommend.hybrid.content_shortlist`): ``n`` deep past the products they have
+        seen (which they are not offered), with a margin, at most :data:`LIST_TIMES` times
+        ``n`` and the margin."""
+        from kg.interactions import seen_matrix
+        from recommend.hybrid.content_shortlist import Shortlists, listable
+
+        n_users = self.user_vectors_.shape[0]
+        if not listable(self.index, n_users):
+            return
+        seen = np.zeros(n_users, np.int64)
+        counts = np.diff(seen_matrix(graph).tocsr().indptr)[:n_users]
+        seen[: len(counts)] = counts
+        depth = np.minimum(n + seen + LIST_MARGIN, LIST_TIMES * n + LIST_MARGIN)
+        users = _rows(self.user_vectors_, np.arange(n_users), self.user_vectors_.shape[1])
+        self.shortlists_ = Shortlists.build(self.index, users.astype(np.float32), depth)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the user vectors times its vector."""
@@ -200,5 +230,7 @@ class ContentComponent:
             encoder = LsaEncoder.load(folder)
         elif config.content.encoder == "sentence-transformers":
             encoder = make_encoder(config)
-        return cls(ContentIndex.load(folder), graph,
+        comp = cls(ContentIndex.load(folder), graph,
                    half_life_days=config.content.half_life_days, encoder=encoder)
+        comp.list_users(graph, config.blend.candidates_per_component)  # for serving
+        return comp

@@ -41,7 +41,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
-from recommend.paths.reasons import evidence_paths, least_values
+from recommend.paths.reasons import count_session_people, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
@@ -215,6 +215,8 @@ def scored_paths_many(
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
+    if context is not None:  # the session links' people, for every item at once
+        count_session_people(graph, item_ids, evidence)  # type: ignore[arg-type]
 
     def evidence_of(j: int, least: bool) -> list[Candidate]:
         """Item j's evidence paths, in the order found; ``least``: none that cannot reach

@@ -51,7 +51,7 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.sequence import SEQUENCE_KIND, SequenceHop, count_ahead
+from recommend.paths.sequence import SEQUENCE_KIND, SequenceHop, count_pairs
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -64,7 +64,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "evidence_paths", "evidence_types", "least_values"]
+__all__ = ["SHARED", "count_session_people", "evidence_paths", "evidence_types",
+           "least_values"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -91,8 +92,6 @@ def evidence_paths(
     for ev in evidence:
         found: list[Candidate] = []
         floor = -np.inf if least is None else least[ev.component]
-        if ev.component == "session":
-            _count_ahead(graph, ev, item_id, floor)
         if ev.component == "popularity" and ev.share >= floor:
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
@@ -210,13 +209,21 @@ def _via_post(context: UserReasons, prod: str
     return None
 
 
-def _count_ahead(graph: KnowledgeGraph, ev: Evidence, item_id: str, floor: float) -> None:
-    """The session hop's people of each link the loop may try (value at least ``floor``),
-    counted at once (:func:`~recommend.paths.sequence.count_ahead`)."""
-    hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
-    if hop is not None:
-        count_ahead(graph, [graph.node_id("product", a) for a, fraction in ev.links
-                            if ev.share * fraction >= floor], item_id, hop)
+def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
+                         evidence: Sequence[Sequence[Evidence]]) -> None:
+    """The people behind every session link of every item (the hops :func:`evidence_paths`
+    may try), counted at once (:func:`~recommend.paths.sequence.count_pairs`) and kept:
+    its calls then find them, instead of counting each hop alone."""
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for item_id, found in zip(item_ids, evidence, strict=True):
+        for ev in found:
+            if ev.component == "session" and ev.relation is not None:
+                pairs.setdefault(ev.relation, []).extend(
+                    (graph.node_id("product", a), item_id) for a, _ in ev.links)
+    for relation, wanted in pairs.items():
+        hop = SequenceHop.parse(relation)
+        if hop is not None:
+            count_pairs(graph, wanted, hop)
 
 
 def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,

@@ -41,8 +41,8 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_ahead", "sequence_people", "sequence_verb",
-           "window_words"]
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "sequence_people",
+           "sequence_verb", "window_words"]
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
 SEQUENCE_KIND = "next"
@@ -130,54 +130,62 @@ def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> 
     return found
 
 
-def count_ahead(graph: KnowledgeGraph, sources: Sequence[str], b: str, hop: SequenceHop
+def count_pairs(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: SequenceHop
                 ) -> None:
-    """Count :func:`sequence_people` of each ``(a, b)``, ``a`` of ``sources``, not counted yet,
-    at once (the same counts: one pass over ``b``'s people for them all), and keep them for
-    its later calls."""
+    """Count :func:`sequence_people` of each pair ``(a, b)`` not counted yet, at once (the
+    same counts: one search over every pair's people), and keep them for its later calls."""
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
-    wanted = [a for a in dict.fromkeys(sources) if (a, b) not in counts]
+    wanted = [pair for pair in dict.fromkeys(pairs) if pair not in counts]
     if not wanted:
         return
     if len(counts) + len(wanted) > _MAX_COUNTS:  # bounded, as one by one
         counts.clear()
-    counts.update(((a, b), n) for a, n in zip(wanted, _counts(graph, wanted, b, hop).tolist(),
-                                               strict=True))
+    counts.update(zip(wanted, _counts(graph, wanted, hop).tolist(), strict=True))
 
 
 def _count(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
-    return int(_counts(graph, [a], b, hop)[0])
+    return int(_counts(graph, [(a, b)], hop)[0])
 
 
-def _counts(graph: KnowledgeGraph, sources: Sequence[str], b: str, hop: SequenceHop
+def _product(graph: KnowledgeGraph, node: str, width: int) -> int:
+    """The product index of ``node`` below ``width``, or -1 (not a stored product)."""
+    if not (node.startswith("product:") and graph.has_node(node)):
+        return -1
+    i = graph.index(node)
+    return i if i < width else -1
+
+
+def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: SequenceHop
             ) -> np.ndarray:
-    """The people whose events put ``b`` within ``hop`` after each of ``sources`` (0 for
-    anything but another stored product), in one pass over ``b``'s people."""
+    """The people whose events put ``b`` within ``hop`` after ``a``, for each pair ``(a, b)``
+    of ``pairs`` (0 unless both are stored products and differ), in one pass over the a's
+    people for them all."""
     from recommend.paths.metapaths import spans  # (metapaths imports this module)
 
-    out = np.zeros(len(sources), np.int64)
-    if not (b.startswith("product:") and graph.has_node(b)):
-        return out
+    out = np.zeros(len(pairs), np.int64)
     which, times, positions = _events(graph)
-    ib = graph.index(b)
-    known = np.array([k for k, a in enumerate(sources)
-                      if a != b and a.startswith("product:") and graph.has_node(a)
-                      and graph.index(a) < which.shape[1]], np.int64)
-    if not len(known) or ib >= which.shape[1]:
+    width = which.shape[1]
+    index = {node: _product(graph, node, width) for node in {n for pair in pairs for n in pair}}
+    ia = np.array([index[a] for a, _ in pairs], np.int64)
+    ib = np.array([index[b] for _, b in pairs], np.int64)
+    known = np.flatnonzero((ia >= 0) & (ib >= 0) & (ia != ib))
+    if not len(known):
         return out
-    ia = np.array([graph.index(sources[k]) for k in known], np.int64)
+    ia, ib = ia[known], ib[known]
     lo, hi = which.indptr[ia], which.indptr[ia + 1]
     at = spans(lo, hi)
     owner = np.repeat(np.arange(len(ia)), hi - lo)
-    ra = which.indices[at]
-    rb = which.indices[which.indptr[ib]:which.indptr[ib + 1]]
-    # both sorted without repeats: b's row of each of the a's users by binary search (what
-    # np.intersect1d(..., return_indices=True) finds, without sorting both again)
-    jb = np.searchsorted(rb, ra)
-    both = np.flatnonzero(jb < len(rb))
-    both = both[rb[jb[both]] == ra[both]]
+    # each b's people as a dense row (their b event's number + 1, 0: none), read at each of
+    # a's people: what intersecting b's people with a's finds, for every pair at once
+    bs, row = np.unique(ib, return_inverse=True)
+    mark = np.zeros((len(bs), which.shape[0]), np.int64)
+    blo, bhi = which.indptr[bs], which.indptr[bs + 1]
+    into = spans(blo, bhi)
+    mark[np.repeat(np.arange(len(bs)), bhi - blo), which.indices[into]] = which.data[into]
+    found = mark[row[owner], which.indices[at]]
+    both = np.flatnonzero(found)
     ka = which.data[at[both]].astype(np.int64) - 1
-    kb = which.data[which.indptr[ib] + jb[both]].astype(np.int64) - 1
+    kb = found[both] - 1
     lag = positions[kb] - positions[ka]
     near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
     out[known] = np.bincount(owner[both], near, len(ia)).astype(np.int64)

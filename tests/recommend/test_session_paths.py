@@ -24,7 +24,7 @@ from recommend.paths.sentences import render_path
 from recommend.paths.sequence import (
     SequenceHop,
     _count,
-    count_ahead,
+    count_pairs,
     sequence_people,
     window_words,
 )
@@ -97,9 +97,9 @@ def test_the_people_counted_are_the_session_models_own_count(events, window, max
     expected = brute_force(u.tolist(), it.tolist(), ts.tolist(), 6, window, max_lag)
     fitted = transition_matrix(u, it, ts, 6, window=window, max_lag=max_lag).toarray()
     hop = SequenceHop(window, max_lag)
-    for b in range(6):  # counted at once, as an item's evidence paths ask them
-        count_ahead(g, [f"product:{a}" for a in range(6)] + ["user:0", "product:absent"],
-                    f"product:{b}", hop)
+    sources = [f"product:{a}" for a in range(6)] + ["user:0", "product:absent"]
+    # counted at once, as a request's evidence paths ask them
+    count_pairs(g, [(a, f"product:{b}") for b in range(6) for a in sources], hop)
     for a in range(6):
         for b in range(6):
             n = sequence_people(g, f"product:{a}", f"product:{b}", hop)  # (kept at once)

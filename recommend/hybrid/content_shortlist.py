@@ -1,0 +1,139 @@
+"""Each user's nearest products by content, listed once per artifact load.
+
+A request's content candidates are the ``n`` products of highest cosine to the user's
+vector among those the user may get (:meth:`recommend.content.search.SearchedScores.top`):
+one exact FAISS search over every product vector, ~1 ms on the size world's 18,000
+products even through a float16 copy (:mod:`recommend.content.half`). The user vectors only
+change with the graph, so at load :class:`Shortlists` searches for every user at once (one
+batched FAISS search: BLAS) and keeps each user's ``depth`` nearest products with their
+scores. A request then takes the ``n`` best allowed products of the user's list
+(:meth:`Shortlists.top`). The list is scored in float64 (the true cosines of the stored
+vectors, but for ~1e-16); the search's own float32 scores are not those bits (on the size
+world 76% of the one-query scores of a product even differ between the whole index and a
+small one), but each float32 score, the search's and the batch's, is within
+``e = dim * 2^-24 * |q| * |x|`` of the true one (float32 summation over ``dim`` terms). So
+the list's answer is the search's own when
+
+- the ``n``-th allowed product of the list scores more than ``3e`` above ``line``, the best
+  batch score past the list (every product left out then scores below it for the search
+  too: at most ``line + 2e`` there, against at least the ``n``-th's true score minus ``e``);
+- and more than ``2e`` above the next allowed product of the list (which of near-tied ones
+  the search keeps is its own affair);
+- the user's vector and the index are the ones the list was made for (an update changes
+  them).
+
+Otherwise it answers None and the request searches, as before. Only an exact (``flat``)
+index is listed (an approximate one's answer is its own search's), and only up to
+:data:`MAX_CELLS` users x products (the size world: 36 million, ~1 s of one core at load).
+
+>>> from recommend.content.index import ContentIndex
+>>> rng = np.random.default_rng(0)
+>>> idx = ContentIndex.build([f"p:{i}" for i in range(500)], rng.normal(size=(500, 8)))
+>>> users = rng.normal(size=(3, 8)).astype(np.float32)
+>>> lists = Shortlists.build(idx, users, np.full(3, 40))
+>>> may = np.ones(500, bool)
+>>> may[:100] = False
+>>> exact = idx.search(users[1][None], 20, allowed=may[None]).indices[0]
+>>> sorted(lists.top(1, users[1], may, 20).tolist()) == sorted(exact.tolist())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommend.content.index import normalise_rows
+
+if TYPE_CHECKING:
+    from recommend.content.index import ContentIndex
+
+__all__ = ["BATCH", "MAX_CELLS", "Shortlists", "listable"]
+
+#: Users searched at once when listing (their scores: BATCH x products float32).
+BATCH = 512
+#: At most this many users x products are scored when listing (else no lists are made).
+MAX_CELLS = 10**8
+_UNIT32 = 2.0**-24  # float32's relative rounding error
+
+
+def listable(index: ContentIndex, n_users: int) -> bool:
+    """Whether :meth:`Shortlists.build` lists ``n_users`` over ``index``: an exact, non-empty
+    index and at most :data:`MAX_CELLS` users x products."""
+    return (index.params.get("kind") == "flat" and len(index) > 0
+            and n_users * len(index) <= MAX_CELLS)
+
+
+@dataclass(frozen=True)
+class Shortlists:
+    """Per user (graph index): the listed index positions, best first, their float64 scores,
+    the best batch score past the list (``line``; -inf: every product is listed), the unit
+    query vector the list was made for and ``e`` (module doc)."""
+
+    index: ContentIndex
+    size: int
+    positions: list[np.ndarray]
+    scores: list[np.ndarray]
+    lines: np.ndarray
+    queries: np.ndarray
+    margin: np.ndarray
+
+    @classmethod
+    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
+              ) -> Shortlists | None:
+        """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
+        ``depth[u]`` products deep; None when not :func:`listable`."""
+        if not listable(index, len(users)):
+            return None
+        size = len(index)
+        queries = normalise_rows(np.asarray(users, np.float32))
+        deep = min(int(depth.max(initial=0)) + 1, size)
+        found = np.zeros((len(queries), deep), np.int64)
+        batch = np.zeros((len(queries), deep), np.float32)
+        for a in range(0, len(queries), BATCH):
+            batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
+                                                                        deep)
+        vectors = index.vectors()
+        positions, scores = [], []
+        lines = np.full(len(queries), -np.inf)
+        for u, q in enumerate(queries.astype(np.float64)):
+            take = min(int(depth[u]), size)
+            if take < size:  # the best batch score past the list
+                lines[u] = float(batch[u, take])
+            listed = found[u, :take]
+            listed = listed[listed >= 0]
+            exact = vectors[listed].astype(np.float64) @ q
+            order = np.argsort(-exact, kind="stable")
+            positions.append(listed[order])
+            scores.append(exact[order])
+        largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
+        # e (module doc), with room for the float64 sums and e's own rounding
+        margin = (1.01 * queries.shape[1] * _UNIT32 * largest
+                  * np.linalg.norm(queries.astype(np.float64), axis=1))
+        return cls(index, size, positions, scores, lines, queries, margin)
+
+    def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+            ) -> np.ndarray | None:
+        """The index positions (best first) of the exact search's ``n`` best ``allowed``
+        (over index positions) products for user ``u`` whose content vector is ``query``,
+        or None when the list cannot tell them for sure (module doc)."""
+        if u >= len(self.positions) or len(self.index) != self.size:
+            return None
+        q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
+        if not q.any() or not np.array_equal(q, self.queries[u]):
+            return None  # no profile (nothing to find), or not the vector listed
+        if int(np.count_nonzero(allowed)) <= n:
+            return None  # every allowed product: the search is plain
+        positions, scores = self.positions[u], self.scores[u]
+        ok = allowed[positions]
+        kept, values = positions[ok], scores[ok]
+        if len(kept) < n:
+            return None
+        nth = float(values[n - 1])
+        if len(kept) > n and not nth - float(values[n]) > 2 * self.margin[u]:
+            return None  # a tie at the n-th place, or as near as the sums' rounding
+        if not nth > self.lines[u] + 3 * self.margin[u]:
+            return None  # a product past the list may score as much
+        return kept[:n]

@@ -1,0 +1,70 @@
+"""Users' content lists made at load give the exact search's own candidates, or nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommend.content.index import ContentIndex
+from recommend.hybrid.content_shortlist import Shortlists
+
+
+def _world(seed: int = 0, n: int = 3000, dim: int = 16, users: int = 40):
+    rng = np.random.default_rng(seed)
+    index = ContentIndex.build([f"p:{i}" for i in range(n)], rng.normal(size=(n, dim)))
+    return rng, index, rng.normal(size=(users, dim)).astype(np.float32)
+
+
+def test_a_list_answers_what_the_exact_search_finds() -> None:
+    rng, index, users = _world()
+    lists = Shortlists.build(index, users, np.full(len(users), 120))
+    answered = 0
+    for u, q in enumerate(users):
+        may = rng.random(len(index)) > 0.02  # what the user has seen is ruled out
+        found = lists.top(u, q, may, 50)
+        exact = index.search(q[None], 50, allowed=may[None]).indices[0]
+        if found is not None:
+            answered += 1
+            assert sorted(found.tolist()) == sorted(exact.tolist())
+            assert may[found].all()
+    assert answered >= len(users) - 2  # no ties in random vectors: nearly all answered
+
+
+def test_no_answer_when_the_list_may_miss_one() -> None:
+    _, index, users = _world(1)
+    lists = Shortlists.build(index, users, np.full(len(users), 60))
+    may = np.ones(len(index), bool)
+    may[lists.positions[0][:30]] = False  # half the list ruled out: 30 left for 50 asked
+    assert lists.top(0, users[0], may, 50) is None
+    assert lists.top(0, users[0], np.ones(len(index), bool), 50) is not None
+
+
+def test_no_answer_for_a_changed_vector_a_grown_index_or_an_unknown_user() -> None:
+    rng, index, users = _world(2)
+    lists = Shortlists.build(index, users, np.full(len(users), 80))
+    may = np.ones(len(index), bool)
+    assert lists.top(3, users[3] + 0.5, may, 20) is None  # the vector listed is not this one
+    assert lists.top(len(users), users[0], may, 20) is None  # a user added since
+    assert lists.top(3, np.zeros_like(users[3]), may, 20) is None  # no profile
+    index.add(["p:new"], rng.normal(size=(1, users.shape[1])))
+    assert lists.top(3, users[3], np.ones(len(index), bool), 20) is None
+
+
+def test_a_tie_at_the_edge_is_left_to_the_search() -> None:
+    rng, _, users = _world(3)
+    vectors = rng.normal(size=(3000, 16))
+    vectors[1] = vectors[0]  # two products the same: they tie for every user
+    index = ContentIndex.build([f"p:{i}" for i in range(3000)], vectors)
+    q = vectors[0].astype(np.float32) + 0.01 * users[0]
+    lists = Shortlists.build(index, q[None], np.array([100]))
+    may = np.ones(3000, bool)
+    assert lists.top(0, q, may, 1) is None  # the first place is tied
+    found = lists.top(0, q, may, 2)
+    assert found is not None and sorted(found.tolist()) == [0, 1]
+
+
+def test_an_approximate_index_is_not_listed() -> None:
+    rng = np.random.default_rng(4)
+    index = ContentIndex.build([f"p:{i}" for i in range(400)], rng.normal(size=(400, 8)),
+                               kind="ivf")
+    assert Shortlists.build(index, rng.normal(size=(3, 8)).astype(np.float32),
+                            np.full(3, 20)) is None
