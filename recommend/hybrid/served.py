@@ -54,7 +54,7 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
     tuning's record ``tuning`` (``by_blend``), within what the tuning left of
     ``cf.tune_budget_seconds``."""
 
-    def judge(cfg: HybridConfig) -> tuple[float, dict[str, Any], Served]:
+    def judge(cfg: HybridConfig) -> tuple[dict[str, float], dict[str, Any], Served]:
         folds = trains if cfg is config else [
             {**t, "cf": CfComponent.fit(s.train_graph, kind=cfg.cf.model,
                                         params=cfg.cf_params())}
@@ -74,10 +74,11 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
 def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                   trains: list[dict[str, Any]], users: np.ndarray, fit_users: np.ndarray,
                   select_users: np.ndarray, tuning: dict[str, Any] | None
-                  ) -> tuple[float, dict[str, Any], Served]:
+                  ) -> tuple[dict[str, float], dict[str, Any], Served]:
     """Size the candidate pool for recall over the folds, fit the blend and choose what is
     served (:func:`fit_and_choose`) around the components ``trains``; returns the served
-    ranker's NDCG@k on the selection users, its figures and what is served
+    ranker's NDCG@k on the selection users per kind of held-out item (:func:`_by_kind`), its
+    name and what is served
     (:func:`recommend.hybrid.select.confirm_by_blend` compares them across CF models)."""
     # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
@@ -90,9 +91,22 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
         config = knn
         trains = [{**trains[0], "cf": fit_baseline(splits[0].train_graph, knn)}, *trains[1:]]
-    figures = chosen[f"ndcg@{config.k}"]
-    return figures[chosen["chosen"]], {"served": chosen["chosen"], "blend": figures["blend"]}, (
+    return _by_kind(chosen, config.k), {"served": chosen["chosen"]}, (
         config, trains, blend, chosen, {"per_component": size, "recall": recall})
+
+
+def _by_kind(chosen: dict[str, Any], k: int) -> dict[str, float]:
+    """The served ranker's NDCG@k on the selection users per kind of held-out item, from
+    :func:`fit_and_choose`'s record ``chosen``: the first fold's latest and earlier items
+    (where it holds out both) and each other fold (else the whole of each fold)."""
+    served = chosen["chosen"]
+    folds = chosen.get(f"ndcg@{k}_by_fold") or {"all": chosen[f"ndcg@{k}"]}
+    kinds = {name: figures[served] for name, figures in folds.items()}
+    parts = chosen.get(f"ndcg@{k}_by_part")
+    if parts:  # the first fold, by part
+        del kinds[next(iter(kinds))]
+        kinds = {**{part: figures[served] for part, figures in parts.items()}, **kinds}
+    return kinds
 
 
 def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
@@ -183,7 +197,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     if newest.nnz and earlier_first.nnz:  # what the choice trades between the two kinds
         figures, gains = by_part(blend, f, d, r, i,
                                  {"latest": newest, "earlier": earlier_first},
-                                 selecting & in_first, config.k, scores)
+                                 selecting & in_first, config.k, scores, extra)
         record[f"ndcg@{config.k}_by_part"] = figures
         record["blend_gain_by_part"] = gains
     if choice != "blend":

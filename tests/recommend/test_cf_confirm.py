@@ -43,15 +43,16 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
                          rows_only(rel, ~selecting), names, None, k=3, grid=(0.5, 2.0),
                          rounds=1, seed=0)
         choice, record = choose_served(blend, feats, None, rows, items, rel, selecting, k=3)
-        return record["ndcg@3"][choice], {"served": choice}, record
+        return {"all": record["ndcg@3"][choice]}, {"served": choice}, record
 
     alone = {name: judge(cf)[2]["ndcg@3"]["cf"] for name, cf in (("a", a), ("b", b))}
     assert alone["a"] > alone["b"]  # the tuning would keep "a"
     record, chosen = confirm_by_blend([("a", a), ("b", b)], judge, budget=np.inf)
     assert chosen["chosen"] == "b" and chosen["contenders"]["b"]["served"] == "blend"
     figures = chosen["contenders"]
-    assert figures["b"]["ndcg"] > figures["a"]["ndcg"] and not chosen["skipped"]
-    assert figures["b"]["ndcg"] == pytest.approx(record["ndcg@3"]["blend"], abs=1e-5)
+    assert figures["b"]["ndcg"]["all"] > figures["a"]["ndcg"]["all"] and not chosen["skipped"]
+    assert figures["b"]["ndcg"]["all"] == pytest.approx(record["ndcg@3"]["blend"], abs=1e-5)
+    assert figures["b"]["worst_ratio"] == 1.0 > figures["a"]["worst_ratio"]
     assert {"served", "cpu_seconds", "seconds"} <= set(figures["a"])
     # no budget left: the tuning's choice is still judged, the others are skipped
     _, spent = confirm_by_blend([("a", a), ("b", b)], judge, budget=0.0)
@@ -59,6 +60,21 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
     # equal figures: the first (the tuning's choice) stays
     _, tie = confirm_by_blend([("a", a), ("a again", a)], judge, budget=np.inf)
     assert tie["chosen"] == "a"
+
+
+def test_a_contender_is_judged_by_its_worst_kind_of_held_out_item() -> None:
+    """"a" leads over all held-out items but trails on the latest ones by more than "b"
+    trails on the earlier ones: "b" falls shortest on neither, and is kept."""
+    figures = {"a": {"latest": 0.119, "earlier": 0.278}, "b": {"latest": 0.128, "earlier": 0.264}}
+    result, record = confirm_by_blend([("a", "a"), ("b", "b")],
+                                      lambda name: (figures[name], {}, name), budget=np.inf)
+    assert result == record["chosen"] == "b"
+    assert record["contenders"]["a"]["worst_ratio"] == pytest.approx(0.119 / 0.128, abs=1e-5)
+    assert record["contenders"]["b"]["worst_ratio"] == pytest.approx(0.264 / 0.278, abs=1e-5)
+    # one kind only: the higher figure
+    assert confirm_by_blend([("a", "a"), ("b", "b")],
+                            lambda name: ({"all": figures[name]["earlier"]}, {}, name),
+                            budget=np.inf)[0] == "a"
 
 
 def test_close_families_are_the_others_within_twice_the_se_of_the_best_alone() -> None:
@@ -103,9 +119,11 @@ def test_the_build_serves_around_the_contender_it_records_as_chosen() -> None:
     close = [name for name, gap in tuning["contenders"].items() if gap["close"]]
     assert close == ["als,reg=1,alpha=1"]  # within noise of EASE on 40 tuning users
     confirmed = tuning["by_blend"]
-    figures = {name: c["ndcg"] for name, c in confirmed["contenders"].items()}
-    assert list(figures)[1:] == close and not confirmed["skipped"]
-    assert confirmed["chosen"] == tuning["chosen"] == max(figures, key=figures.get)
+    ratios = {name: c["worst_ratio"] for name, c in confirmed["contenders"].items()}
+    assert list(ratios)[1:] == close and not confirmed["skipped"]
+    assert confirmed["chosen"] == tuning["chosen"] == max(ratios, key=ratios.get)
     served = model.info["selection"]
-    assert served["ndcg@10"][served["chosen"]] == figures[confirmed["chosen"]]
+    kinds = confirmed["contenders"][confirmed["chosen"]]["ndcg"]
+    assert set(kinds) == {"latest", "earlier"}  # timed: the latest and earlier items held out
+    assert kinds["latest"] == served["ndcg@10_by_part"]["latest"][served["chosen"]]
     assert model.config.cf.model == confirmed["chosen"].split(",")[0]
