@@ -52,14 +52,22 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
     each fold: ``trains``) or around one of the ``close`` families' settings, whichever
     validates best (module docstring); the choice and every contender's figures go into the
     tuning's record ``tuning`` (``by_blend``), within what the tuning left of
-    ``cf.tune_budget_seconds``."""
+    ``cf.tune_budget_seconds``. The other contenders' blends take the fitter cross-validation
+    chose around the tuning's choice: choosing it again was two thirds of the cost of
+    judging one (ML-100K: 6.4 CPU seconds of the building thread)."""
+
+    fitter: list[str | None] = []  # the fitter chosen around the tuning's choice: the others' too
 
     def judge(cfg: HybridConfig) -> tuple[dict[str, float], dict[str, Any], Served]:
-        folds = trains if cfg is config else [
-            {**t, "cf": CfComponent.fit(s.train_graph, kind=cfg.cf.model,
-                                        params=cfg.cf_params())}
-            for s, t in zip(splits, trains, strict=True)]
-        return served_around(splits, cfg, folds, users, fit_users, select_users, tuning)
+        if cfg is config:
+            out = served_around(splits, cfg, trains, users, fit_users, select_users, tuning)
+            fitter.append(out[2][3].get("fitter"))
+            return out
+        folds = [{**t, "cf": CfComponent.fit(s.train_graph, kind=cfg.cf.model,
+                                             params=cfg.cf_params())}
+                 for s, t in zip(splits, trains, strict=True)]
+        return served_around(splits, cfg, folds, users, fit_users, select_users, tuning,
+                             fitter[0])
 
     if tuning is None or "cf" not in trains[0] or not close:
         return judge(config)[2]
@@ -73,12 +81,13 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
 
 def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                   trains: list[dict[str, Any]], users: np.ndarray, fit_users: np.ndarray,
-                  select_users: np.ndarray, tuning: dict[str, Any] | None
+                  select_users: np.ndarray, tuning: dict[str, Any] | None,
+                  fitter: str | None = None
                   ) -> tuple[dict[str, float], dict[str, Any], Served]:
     """Size the candidate pool for recall over the folds, fit the blend and choose what is
     served (:func:`fit_and_choose`) around the components ``trains``; returns the served
     ranker's NDCG@k on the selection users per kind of held-out item (:func:`_by_kind`), its
-    name and what is served
+    name and what is served; ``fitter``: the blend's fitter, instead of choosing it
     (:func:`recommend.hybrid.select.confirm_by_blend` compares them across CF models)."""
     # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
@@ -87,7 +96,7 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                                   config.blend.candidate_recall)
     config = config.updated(blend={"candidates_per_component": size})
     knn = baseline_config(config, tuning)
-    blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn)
+    blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn, fitter)
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
         config = knn
         trains = [{**trains[0], "cf": fit_baseline(splits[0].train_graph, knn)}, *trains[1:]]
@@ -111,13 +120,16 @@ def _by_kind(chosen: dict[str, Any], k: int) -> dict[str, float]:
 
 def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray,
-                   knn: HybridConfig | None = None) -> tuple[Blend, dict[str, Any]]:
+                   knn: HybridConfig | None = None, fitter: str | None = None
+                   ) -> tuple[Blend, dict[str, Any]]:
     """Fit the blend on the fit users' candidates of every validation fold (stacked: each
     user once per fold, so the folds weigh the same per user), choose the served ranker on
     the selection users' over the folds (the item-kNN baseline ``knn`` among them: when it
     wins, the cf component alone is served, the caller fitting it at ``knn``'s settings),
     and refit a chosen blend on all of them; with no selection users apart, judge the blend
-    cross-fitted (:func:`recommend.hybrid.select.cross_fitted`)."""
+    cross-fitted (:func:`recommend.hybrid.select.cross_fitted`). ``fitter``: the blend's
+    fitter (:func:`recommend.hybrid.blend.fit_kind`), where not chosen by cross-validation
+    (:func:`recommend.hybrid.blend.fit_blend`)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
     most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
@@ -163,6 +175,12 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         """The blend fitted on the rows where ``keep`` (its fitter chosen on them), its
         order weight agreed."""
         on = keep[r]
+        if fitter is not None:
+            given = fit_kind(fitter, f[on], r[on], i[on], rows_only(relevant, keep), names,
+                             d[on], k=config.k, grid=config.blend.grid,
+                             rounds=config.blend.rounds, seed=config.seed)
+            given.validation = {"fitter": "given"}
+            return agreed(given, keep)
         return agreed(fit_blend(f[on], r[on], i[on], rows_only(relevant, keep), names,
                                 k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
                                 learned=config.blend.learned_ranker, design=d[on],
@@ -190,7 +208,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
                                    fold_names, scores, extra)
     if knn is not None and extra:
         record["baseline"] = label(knn)
-    record.update(chosen=choice, users=int(selecting[:n].sum()), **judged,
+    record.update(chosen=choice, fitter=blend.kind, users=int(selecting[:n].sum()), **judged,
                   candidate_recall=candidate_recall(r, i, relevant))
     in_first = fold == 0
     earlier_first = rows_only(earlier, in_first)
