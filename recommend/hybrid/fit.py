@@ -23,6 +23,9 @@
    choose what is served: the blend, unless a component alone beats it there by the worst
    ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
    blend is refitted on all validation users of both folds (its order weight agreed again).
+   Where other CF families were within noise of the tuned one alone, the pool, the blend
+   and the choice are made around each of them too, and the CF model whose served ranker
+   validates best is kept (:func:`recommend.hybrid.served.confirmed_cf`).
    Where too few users could be set apart, the blend is fitted on all of them and judged
    cross-fitted: each part of the users by the blend fitted on the other parts;
 4. the audience's weights (:mod:`recommend.marketer`): the category weight on the
