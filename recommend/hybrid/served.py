@@ -86,8 +86,9 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                   ) -> tuple[dict[str, float], dict[str, Any], Served]:
     """Size the candidate pool for recall over the folds, fit the blend and choose what is
     served (:func:`fit_and_choose`) around the components ``trains``; returns the served
-    ranker's NDCG@k on the selection users per kind of held-out item (:func:`_by_kind`), its
-    name and what is served; ``fitter``: the blend's fitter, instead of choosing it
+    ranker's NDCG@k on the selection users per validation fold (:func:`_by_fold`), its name
+    and figure on each part of the held-out items (latest / earlier), and what is served;
+    ``fitter``: the blend's fitter, instead of choosing it
     (:func:`recommend.hybrid.select.confirm_by_blend` compares them across CF models)."""
     # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant)
@@ -100,22 +101,17 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
         config = knn
         trains = [{**trains[0], "cf": fit_baseline(splits[0].train_graph, knn)}, *trains[1:]]
-    return _by_kind(chosen, config.k), {"served": chosen["chosen"]}, (
+    parts = {part: figures[chosen["chosen"]]
+             for part, figures in chosen.get(f"ndcg@{config.k}_by_part", {}).items()}
+    return _by_fold(chosen, config.k), {"served": chosen["chosen"], "by_part": parts}, (
         config, trains, blend, chosen, {"per_component": size, "recall": recall})
 
 
-def _by_kind(chosen: dict[str, Any], k: int) -> dict[str, float]:
-    """The served ranker's NDCG@k on the selection users per kind of held-out item, from
-    :func:`fit_and_choose`'s record ``chosen``: the first fold's latest and earlier items
-    (where it holds out both) and each other fold (else the whole of each fold)."""
-    served = chosen["chosen"]
+def _by_fold(chosen: dict[str, Any], k: int) -> dict[str, float]:
+    """The served ranker's NDCG@k on the selection users of each validation fold (one fold:
+    ``"all"``), from :func:`fit_and_choose`'s record ``chosen``."""
     folds = chosen.get(f"ndcg@{k}_by_fold") or {"all": chosen[f"ndcg@{k}"]}
-    kinds = {name: figures[served] for name, figures in folds.items()}
-    parts = chosen.get(f"ndcg@{k}_by_part")
-    if parts:  # the first fold, by part
-        del kinds[next(iter(kinds))]
-        kinds = {**{part: figures[served] for part, figures in parts.items()}, **kinds}
-    return kinds
+    return {name: figures[chosen["chosen"]] for name, figures in folds.items()}
 
 
 def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
