@@ -109,7 +109,10 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
 
 def _by_fold(chosen: dict[str, Any], k: int) -> dict[str, float]:
     """The served ranker's NDCG@k on the selection users of each validation fold (one fold:
-    ``"all"``), from :func:`fit_and_choose`'s record ``chosen``."""
+    ``"all"``), from :func:`fit_and_choose`'s record ``chosen`` (none where nothing was
+    judged: one validation user)."""
+    if f"ndcg@{k}" not in chosen:
+        return {}
     folds = chosen.get(f"ndcg@{k}_by_fold") or {"all": chosen[f"ndcg@{k}"]}
     return {name: figures[chosen["chosen"]] for name, figures in folds.items()}
 

@@ -71,7 +71,10 @@ def test_a_contender_is_judged_by_its_worst_validation_fold() -> None:
     assert result == record["chosen"] == "b"
     assert record["contenders"]["a"]["worst_ratio"] == pytest.approx(0.119 / 0.128, abs=1e-5)
     assert record["contenders"]["b"]["worst_ratio"] == pytest.approx(0.264 / 0.278, abs=1e-5)
-    # one kind only: the higher figure
+    # nothing judged (one validation user): the first stays
+    assert confirm_by_blend([("a", "a"), ("b", "b")], lambda name: ({}, {}, name),
+                            budget=np.inf)[0] == "a"
+    # one fold: the higher figure
     assert confirm_by_blend([("a", "a"), ("b", "b")],
                             lambda name: ({"all": figures[name]["random"]}, {}, name),
                             budget=np.inf)[0] == "a"
