@@ -23,6 +23,9 @@
    choose what is served: the blend, unless a component alone beats it there by the worst
    ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
    blend is refitted on all validation users of both folds (its order weight agreed again).
+   Where other CF families were within noise of the tuned one alone, the pool, the blend
+   and the choice are made around each of them too, and the CF model whose served ranker
+   validates best is kept (:func:`recommend.hybrid.served.confirmed_cf`).
    Where too few users could be set apart, the blend is fitted on all of them and judged
    cross-fitted: each part of the users by the blend fitted on the other parts;
 4. the audience's weights (:mod:`recommend.marketer`): the category weight on the
@@ -46,29 +49,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from kg.memory import release_memory
-from recommend.hybrid.baseline import BASELINE, baseline_config, fit_baseline, label, pool_scores
-from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
+from recommend.hybrid.blend import Blend, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.encoders import TextEncoder
 from recommend.hybrid.model import HybridModel, make_encoder
-from recommend.hybrid.order import order_consensus
 from recommend.hybrid.path_component import PathComponent
-from recommend.hybrid.select import (
-    by_part,
-    candidate_size,
-    choose_served,
-    cross_fit_parts,
-    cross_fitted,
-    held_out_ranks,
-    selection_fold,
-    single,
-)
+from recommend.hybrid.select import selection_fold
+from recommend.hybrid.served import confirmed_cf
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.targets import resolve_targets
 from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
@@ -78,9 +70,6 @@ from recommend.marketer.tune import tune_audience
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.content.images import ProductImages
-
-_BATCH = 64  # users ranked at once in the blend fit: their dense score rows are its peak
-
 
 def _fit_components(graph: KnowledgeGraph, config: HybridConfig, shared: FitShared,
                     tuned: dict[str, Component | None] | None = None) -> dict[str, Component]:
@@ -150,11 +139,12 @@ def fit_hybrid(
     info["fit_users"], info["selection_users"] = len(fit_users), len(select_users)
     tuned: list[dict[str, Any]] = [{} for _ in splits]
     others = splits[1:] if config.split.tune_folds == "both" else []
+    close: list[HybridConfig] = []  # CF families within noise of the tuned one, alone
     if "cf" in config.components and split.train_graph.num_edges() and seen_matrix(
             split.train_graph, split.targets).nnz:
         say("tuning the cf component")
-        config, tuned[0]["cf"], info["cf_tuning"] = tune_cf(splits[0], config, fit_users,
-                                                            others, confirm=select_users)
+        config, tuned[0]["cf"], info["cf_tuning"], close = tune_cf(
+            splits[0], config, fit_users, others, confirm=select_users)
     if "session" in config.components and config.session.tune_windows:
         say("tuning the session window")
         config, tuned[0]["session"], info["session_tuning"] = tune_session(
@@ -176,22 +166,12 @@ def fit_hybrid(
               for s, t in zip(splits, tuned, strict=True)]
     common = [n for n in trains[0] if all(n in t for t in trains)]
     trains = [{n: t[n] for n in common} for t in trains]
-    train = trains[0]
     clock.lap("fit_train")
-    say("sizing the candidate pool")
-    # the recall is pooled over the folds: a held-out pair of each fold counts once
-    ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant, s.targets)
-                            for s, t in zip(splits, trains, strict=True)])
-    size, recall = candidate_size(ranks, config.blend.candidate_sizes,
-                                  config.blend.candidate_recall)
-    config = config.updated(blend={"candidates_per_component": size})
-    info["candidates"] = {"per_component": size, "recall": recall}
     say("fitting the blend")
-    knn = baseline_config(config, info.get("cf_tuning"))
-    blend, chosen = _fit_and_choose(splits, config, trains, users, select_users, knn)
-    info["selection"] = chosen
-    if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
-        config, train["cf"] = knn, fit_baseline(split.train_graph, knn)
+    config, trains, blend, info["selection"], info["candidates"] = confirmed_cf(
+        splits, config, trains, close, users, fit_users, select_users, info.get("cf_tuning"))
+    del close
+    train = trains[0]
     clock.lap("fit_blend")
     if config.audience.category_weights:
         say("choosing the audience's category weight")
@@ -242,136 +222,6 @@ def _validation_splits(graph: KnowledgeGraph, config: HybridConfig) -> list[Hold
     return folds
 
 
-def _fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
-                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray,
-                    knn: HybridConfig | None = None) -> tuple[Blend, dict[str, Any]]:
-    """Fit the blend on the fit users' candidates of every validation fold (stacked: each
-    user once per fold, so the folds weigh the same per user), choose the served ranker on
-    the selection users' over the folds (the item-kNN baseline ``knn`` among them: when it
-    wins, the cf component alone is served, the caller fitting it at ``knn``'s settings),
-    and refit a chosen blend on all of them; with no selection users apart, judge the blend
-    cross-fitted (module docstring)."""
-    n, n_folds = len(users), len(splits)
-    # at most this many candidates per user and fold: the union of each component's top N
-    most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
-    f, d, r, i = _Stacked(most), _Stacked(most), _Stacked(most), _Stacked(most)
-    for j, (split, train) in enumerate(zip(splits, trains, strict=True)):
-        probe = HybridModel(split.train_graph, config, train,
-                            Blend(tuple(train), np.ones(len(train))))
-        described = split.train_graph.described("product")
-        for a in range(0, n, _BATCH):
-            batch = users[a:a + _BATCH]
-            ranked = probe.rank(batch, probe.allowed(batch, described, exclude_seen=True),
-                                with_design=True)
-            f.add(ranked.normalised)
-            d.add(ranked.design)
-            r.add(ranked.candidates.rows + a + j * n)
-            i.add(ranked.candidates.items)
-            del ranked
-    f, d, r, i = f.rows(), d.rows(), r.rows(), i.rows()
-    relevant = sp.vstack([s.relevant[users] for s in splits]).tocsr()
-    fold = np.repeat(np.arange(n_folds), n)
-    groups = np.tile(np.arange(n), n_folds)
-    selecting = np.tile(np.isin(users, select_users), n_folds)
-    in_sample = bool(selecting.all())
-    names = tuple(trains[0])
-    first = splits[0]
-    newest = sp.vstack([first.latest[users] if first.latest is not None
-                        else sp.csr_matrix((n, relevant.shape[1])),
-                        *[sp.csr_matrix((n, relevant.shape[1]))] * (n_folds - 1)]).tocsr()
-    earlier = (relevant - newest).tocsr()
-    earlier.eliminate_zeros()
-
-    def agreed(b: Blend, keep: np.ndarray) -> Blend:
-        """``b`` with order evidence at the weight both held-out parts of the rows where
-        ``keep`` give it (when the config asks for it)."""
-        if config.blend.order_weight != "agreed":
-            return b
-        on = keep[r]
-        return order_consensus(b, f[on], r[on], i[on], rows_only(newest, keep),
-                               rows_only(earlier, keep), k=config.k, grid=config.blend.grid,
-                               rounds=config.blend.rounds, seed=config.seed)
-
-    def fitted(keep: np.ndarray) -> Blend:
-        """The blend fitted on the rows where ``keep`` (its fitter chosen on them), its
-        order weight agreed."""
-        on = keep[r]
-        return agreed(fit_blend(f[on], r[on], i[on], rows_only(relevant, keep), names,
-                                k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
-                                learned=config.blend.learned_ranker, design=d[on],
-                                seed=config.seed, groups=groups), keep)
-
-    scores = None
-    judged: dict[str, Any] = {"judged": "selection fold"}
-    if in_sample:  # too few users to set any apart: each is judged by a blend fitted without it
-        parts = np.tile(cross_fit_parts(n, config.split.cross_fit_parts, config.seed), n_folds)
-        judged = {"judged": "cross-fitted", "parts": int(parts.max(initial=0)) + 1}
-        if judged["parts"] < 2:  # one user: nothing to judge the blend on
-            return fitted(np.ones(len(fold), bool)), {
-                **judged, "chosen": "blend", "users": n,
-                "candidate_recall": _candidate_recall(r, i, relevant)}
-        scores = cross_fitted(fitted, f, d, r, parts)
-        blend = fitted(np.ones(len(fold), bool))
-    else:
-        blend = fitted(~selecting)
-    fold_names = [s.mode for s in splits]
-    extra: dict[str, np.ndarray] = {}
-    if knn is not None and "cf" in names:
-        extra[BASELINE] = pool_scores([fit_baseline(s.train_graph, knn) for s in splits],
-                                      users, r, i, selecting)
-    choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names, scores, extra)
-    if knn is not None and extra:
-        record["baseline"] = label(knn)
-    record.update(chosen=choice, users=int(selecting[:n].sum()), **judged,
-                  candidate_recall=_candidate_recall(r, i, relevant))
-    in_first = fold == 0
-    earlier_first = rows_only(earlier, in_first)
-    if newest.nnz and earlier_first.nnz:  # what the choice trades between the two kinds
-        figures, gains = by_part(blend, f, d, r, i,
-                                 {"latest": newest, "earlier": earlier_first},
-                                 selecting & in_first, config.k, scores)
-        record[f"ndcg@{config.k}_by_part"] = figures
-        record["blend_gain_by_part"] = gains
-    if choice != "blend":
-        return single(names, "cf" if choice == BASELINE else choice, blend.validation), record
-    if not in_sample:
-        refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k,
-                         grid=config.blend.grid,
-                         rounds=config.blend.rounds, seed=config.seed)
-        refit.validation = {n: v for n, v in blend.validation.items()
-                            if n != "order_consensus"}
-        blend = agreed(refit, np.ones(len(fold), bool))
-    return blend, record
-
-
-class _Stacked:
-    """Arrays appended batch by batch into one reserved for ``most`` rows: the pages never
-    written are never resident, so the rows are held once (a list of batches and their
-    concatenation held them twice: ~130 MB more at the size world's blend fit). More rows
-    than reserved double the reservation."""
-
-    def __init__(self, most: int) -> None:
-        self.most = most
-        self.filled = 0
-        self.store: np.ndarray | None = None
-
-    def add(self, part: np.ndarray) -> None:
-        end = self.filled + len(part)
-        if self.store is None:
-            self.store = np.empty((max(self.most, len(part)), *part.shape[1:]), part.dtype)
-        elif end > len(self.store):
-            grown = np.empty((max(end, 2 * len(self.store)), *part.shape[1:]), part.dtype)
-            grown[:self.filled] = self.store[:self.filled]
-            self.store = grown
-        self.store[self.filled:end] = part
-        self.filled = end
-
-    def rows(self) -> np.ndarray:
-        """The rows appended so far (a view)."""
-        return np.zeros(0) if self.store is None else self.store[:self.filled]
-
-
 class _Clock:
     """Seconds spent per step of the fit."""
 
@@ -387,9 +237,3 @@ class _Clock:
     def seconds(self) -> dict[str, float]:
         total = time.perf_counter() - self.started
         return {k: round(v, 3) for k, v in {**self.laps, "total": total}.items()}
-
-
-def _candidate_recall(rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix) -> float:
-    """Share of held-out items that made it into their user's candidate set."""
-    hit = np.asarray(relevant[rows, items]).ravel() > 0
-    return float(hit.sum() / max(relevant.nnz, 1))

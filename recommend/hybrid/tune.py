@@ -20,7 +20,9 @@ setting in turn (cheapest family first), then each one's second, and so on
 (:func:`cf_fits`); once ``cf.tune_budget_seconds`` of the building thread's CPU time are
 spent the rest are skipped and reported as such. CPU time, not wall time, so that a build
 on a busy machine tries the same trials as on a quiet one. Every trial's figure and
-seconds (wall) are recorded.
+seconds (wall) are recorded. The other families whose best trial the tuning users cannot
+tell apart from the best are the chosen model's contenders (:func:`close_families`): what
+is served around each is then judged by the blend (:mod:`recommend.hybrid.fit`).
 
 Where the build embedded product pictures, the content component's image weight is tuned the
 same way (:func:`tune_content_images`): each weight's content component alone, on the
@@ -118,9 +120,10 @@ def cf_fits(config: HybridConfig, n_active: int) -> Iterator[tuple[str, dict[str
 
 def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             others: Sequence[HoldoutSplit] = (), confirm: np.ndarray | None = None
-            ) -> tuple[HybridConfig, CfComponent | None, dict[str, Any]]:
+            ) -> tuple[HybridConfig, CfComponent | None, dict[str, Any], list[HybridConfig]]:
     """The best CF model on ``users`` (module docstring): the config with its settings,
-    the component fitted on ``split``'s training graph, and the record of every trial.
+    the component fitted on ``split``'s training graph, the record of every trial, and the
+    contenders the blend is to confirm it against (:func:`close_families`).
 
     With ``others`` (more validation folds), each trial is also fitted on their training
     graphs and judged by the geometric mean of its NDCG@k over all folds, i.e. by the sum of
@@ -149,6 +152,8 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
     # fitted model is held at a time
     best: tuple[float, str, np.ndarray, HybridConfig, CfComponent, np.ndarray] | None = None
     plain: tuple[str, np.ndarray, HybridConfig, np.ndarray] | None = None
+    # each family's best trial: (figure, name, per-user figures, settings)
+    families: dict[str, tuple[float, str, np.ndarray, HybridConfig]] = {}
     started, cpu_started = time.perf_counter(), time.thread_time()
     folds = (split, *others)
     untuned = _untuned_trial(config, active_products(split))
@@ -187,11 +192,13 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
                 plain = (name, np.concatenate(per_fold), cfg, held)
             if is_best:
                 best = (value, name, np.concatenate(per_fold), cfg, comps[0], held)
+            if kind not in families or value > families[kind][0]:
+                families[kind] = (value, name, np.concatenate(per_fold), cfg)
     record = {"trials": trials, "skipped": skipped,
               "seconds": round(time.perf_counter() - started, 3),
               "cpu_seconds": round(time.thread_time() - cpu_started, 3)}
     if best is None:
-        return config, None, record
+        return config, None, record, []
     _, name, per_user, cfg, comp, held = best
     del best, fitted, comps  # the loop's last models: only ``comp`` is kept
     if plain is not None and plain[0] != name:
@@ -212,7 +219,36 @@ def tune_cf(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             comp = CfComponent.fit(split.train_graph, kind=cfg.cf.model,
                                    params=cfg.cf_params(), targets=split.targets)
     record["chosen"] = trial_label(cfg.cf.model, cfg.cf_params())
-    return cfg, comp, record
+    close, record["contenders"] = close_families(per_user, cfg.cf.model, families)
+    return cfg, comp, record, close
+
+
+def close_families(best: np.ndarray, chosen: str,
+                   families: dict[str, tuple[float, str, np.ndarray, HybridConfig]]
+                   ) -> tuple[list[HybridConfig], dict[str, dict[str, Any]]]:
+    """The settings of each other family's best trial (``families``: family -> figure,
+    name, per-user figures, settings) that the tuning users cannot tell apart from the best
+    trial (``best``: its per-user figures), best first, and the record of every family's
+    gap: its paired mean per-user gap to the best trial and twice its standard error.
+
+    Alone, the families can be within noise of each other and still make different blends:
+    the blend's gain depends on what a CF model gets wrong that the other components get
+    right (on ML-100K by time the tuned ALS led EASE alone by 0.003, 2 SE 0.009, and the
+    blend around EASE then tested 0.2406 against 0.2314). Such close families are confirmed
+    by the blend fitted with each (:func:`recommend.hybrid.select.confirm_by_blend`); within
+    a family the settings differ by one hyper-parameter and are left to their figure alone.
+    """
+    close: list[tuple[float, HybridConfig]] = []
+    record: dict[str, dict[str, Any]] = {}
+    for family, (value, name, per_user, cfg) in families.items():
+        gap = best - per_user
+        margin = twice_standard_error(gap)
+        near = family != chosen and bool(gap.mean() <= margin)
+        record[name] = {"ndcg": round(value, 5), "gap": round(float(gap.mean()), 5),
+                        "twice_se": record_float(margin, 5), "close": near}
+        if near:
+            close.append((value, cfg))
+    return [cfg for _, cfg in sorted(close, key=lambda t: -t[0])], record
 
 
 def _per_user_on(comps: Sequence[CfComponent], folds: Sequence[HoldoutSplit],

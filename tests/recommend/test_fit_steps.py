@@ -79,12 +79,12 @@ def test_the_validation_graph_and_its_fits_are_let_go_before_the_refit(monkeypat
 
 
 def test_stacked_rows_equal_their_concatenation_within_and_past_the_reservation() -> None:
-    from recommend.hybrid.fit import _Stacked
+    from recommend.hybrid.served import Stacked
 
     rng = np.random.default_rng(0)
     parts = [rng.random((n, 3)) for n in (4, 0, 5, 2)]
     for most in (11, 6):  # all fit in the reservation; the last two parts do not
-        stacked = _Stacked(most)
+        stacked = Stacked(most)
         for part in parts:
             stacked.add(part)
         np.testing.assert_array_equal(stacked.rows(), np.concatenate(parts))

@@ -82,7 +82,7 @@ def test_tune_cf_tries_every_family_and_keeps_the_best() -> None:
                                       als_iterations=3))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
-    tuned, comp, record = tune_cf(split, config, split.users)
+    tuned, comp, record, _ = tune_cf(split, config, split.users)
     tried = {name: t["ndcg"] for name, t in record["trials"].items()}
     # 2 item-kNN x 2 taus, 2 EASE x 2 taus, 1 ALS (factors: no recency)
     assert len(tried) == 9 and "als,reg=0.1,alpha=1" in tried and not record["skipped"]
@@ -103,7 +103,7 @@ def test_an_als_trial_keeps_its_confidence_scale() -> None:
                           split=SplitConfig(target_relations=("purchased",), holdout_fraction=0.25))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
-    tuned, comp, record = tune_cf(split, config, split.users)
+    tuned, comp, record, _ = tune_cf(split, config, split.users)
     assert sorted(record["trials"]) == ["als,reg=0.1,alpha=0.5", "als,reg=0.1,alpha=4",
                                         "als,reg=1,alpha=0.5", "als,reg=1,alpha=4"]
     assert record["chosen"] == f"als,reg={tuned.cf.als_reg:g},alpha={tuned.cf.als_alpha:g}"
@@ -127,7 +127,7 @@ def test_tune_cf_keeps_the_untuned_model_unless_the_best_wins_beyond_noise() -> 
     config, split = small_tuning(60)
     untuned = "ease,lam=200,tau=None"  # EASE at the fixed lambda, the history unweighted
     for users in (split.users, split.users[:3]):  # three users: nothing beyond noise
-        tuned, comp, record = tune_cf(split, config, users)
+        tuned, comp, record, _ = tune_cf(split, config, users)
         tried = {name: t["ndcg"] for name, t in record["trials"].items()}
         best = max(tried, key=tried.get)
         if best == untuned:
@@ -149,7 +149,7 @@ def test_tune_cf_stops_at_its_budget_and_reports_what_it_skipped() -> None:
                                       tune_budget_seconds=0.0),
                           split=SplitConfig(target_relations=("purchased",)))
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25, min_user_items=3)
-    _, comp, record = tune_cf(split, config, split.users)
+    _, comp, record, _ = tune_cf(split, config, split.users)
     assert len(record["trials"]) == 1 and comp is not None
     assert len(record["skipped"]) == 6 + 2 + len(config.cf.als_regs) * len(config.cf.als_alphas) - 1
 
@@ -256,7 +256,7 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
     for tuning, aside in ((users[:20], users[20:]), (users[20:40], users[40:]),
                           (users[60:], users[:60])):
         fits.clear()
-        tuned, comp, record = tune_cf(split, config, tuning, confirm=aside)
+        tuned, comp, record, _ = tune_cf(split, config, tuning, confirm=aside)
         n_fits = len(fits)
         tried = {name: t["ndcg"] for name, t in record["trials"].items()}
         settings = {name.split(",tau=")[0] for name in tried}  # taus reuse one fit
@@ -297,8 +297,8 @@ def test_tune_cf_falls_back_to_twice_the_se_when_nothing_was_set_apart() -> None
     split = holdout_split(g, target_relations=("purchased",), fraction=0.25,
                           min_user_items=3, seed=0)
     # selection_fold's in-sample case: the "set apart" users are the tuning users
-    _, _, record = tune_cf(split, config, split.users, confirm=split.users)
-    _, _, alone = tune_cf(split, config, split.users)
+    _, _, record, _ = tune_cf(split, config, split.users, confirm=split.users)
+    _, _, alone, _ = tune_cf(split, config, split.users)
     assert record == {**alone, "seconds": record["seconds"], "cpu_seconds": record["cpu_seconds"],
                       "trials": {n: {**t, "seconds": record["trials"][n]["seconds"]}
                                  for n, t in alone["trials"].items()}}
