@@ -2,7 +2,9 @@
 
 Like a real catalogue it lists the other names of a product's brand and category in its
 attributes (``brand_aliases``: short names and the social handle; ``category_aliases``:
-synonyms), which is all the mention linker knows of the names posts use.
+synonyms), which is all the mention linker knows of the names posts use. Like many real
+catalogues it names a product's colour (attribute and description) only for some products
+(:data:`NAMED_COLOUR_SHARE`): for the others only the picture shows it.
 
 Random draws are made as numpy arrays up front and only the strings are formatted per
 product, so 100,000 products take well under a second.
@@ -31,12 +33,20 @@ from kg.demo.vocabulary import (
 from kg.records import Product
 
 COLOUR_NAMES: tuple[str, ...] = tuple(COLOURS)
+#: The share of products whose record names their colour.
+NAMED_COLOUR_SHARE = 0.5
 _SUFFIXES = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "Pro", "Lite", "Max", "X")
 _OPENERS = (
     "The {title} is {a_style} {noun} in {colour}, made from {material}.",
     "Meet the {short}: {a_colour} {style} {noun} crafted from {material}.",
     "{brand}'s {short} pairs {material} with {a_style} look in {colour}.",
     "{A_style} {noun} in {colour} {material}, the {short} is {brand} at its best.",
+)
+_PLAIN_OPENERS = (  # the openers above for a record that does not name the colour
+    "The {title} is {a_style} {noun}, made from {material}.",
+    "Meet the {short}: {a_style} {noun} crafted from {material}.",
+    "{brand}'s {short} pairs {material} with {a_style} look.",
+    "{A_style} {noun} in {material}, the {short} is {brand} at its best.",
 )
 _USES = (
     "Built for {use}, it is {c1} and {c2}.",
@@ -96,6 +106,11 @@ class Catalogue:
     images: bool
 
     @property
+    def colour_named(self) -> np.ndarray:
+        """Whether each product's record names its colour (:data:`NAMED_COLOUR_SHARE`)."""
+        return self.picks[:, 16] % 1000 < round(1000 * NAMED_COLOUR_SHARE)
+
+    @property
     def tier(self) -> np.ndarray:
         """The price tier of each product (its brand's)."""
         return np.array([b.tier for b in BRANDS], dtype=np.int8)[self.brand]
@@ -111,8 +126,8 @@ class Catalogue:
     def records(self) -> Iterator[Product]:
         """Every product record, in id order."""
         nouns = [_lower_noun(lf.noun) for lf in LEAVES]
-        columns = (self.leaf, self.brand, self.picks, self.price)
-        for i, (lf_i, b_i, p, price) in enumerate(chunked_rows(columns)):
+        columns = (self.leaf, self.brand, self.picks, self.price, self.colour_named)
+        for i, (lf_i, b_i, p, price, named) in enumerate(chunked_rows(columns)):
             lf, b = LEAVES[lf_i], BRANDS[b_i]
             colour, style = lf.colours[p[3] % len(lf.colours)], lf.styles[p[4] % len(lf.styles)]
             material = lf.materials[p[5] % len(lf.materials)]
@@ -135,8 +150,8 @@ class Catalogue:
                 "c2": CONCEPT_SURFACES[concepts[1]][0],
                 "tier": _TIER_WORDS[b.tier],
             }
-            attributes: dict[str, str | bool] = {
-                "colour": colour,
+            attributes: dict[str, str | bool] = {"colour": colour} if named else {}
+            attributes |= {
                 "material": material,
                 lf.size_key: size,
                 "use": use,
@@ -148,7 +163,7 @@ class Catalogue:
             yield Product(
                 id=self.ids[i],
                 title=self.titles[i],
-                description=_describe(values, p[11:16]),
+                description=_describe(values, p[11:16], named),
                 brand=b.name,
                 categories=lf.path,
                 price=price,
@@ -194,9 +209,10 @@ def _concepts(leaf: Leaf, k: int, j: int) -> tuple[str, str]:
     return leaf.concepts[k % n], leaf.concepts[(k % n + 1 + j % (n - 1)) % n]
 
 
-def _describe(values: dict[str, str], pick: list[int]) -> str:
+def _describe(values: dict[str, str], pick: list[int], named: bool) -> str:
+    openers = _OPENERS if named else _PLAIN_OPENERS
     sentences = [
-        _OPENERS[pick[0] % len(_OPENERS)],
+        openers[pick[0] % len(openers)],
         _USES[pick[1] % len(_USES)],
         _SIZES[pick[2] % len(_SIZES)],
     ]

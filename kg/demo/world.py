@@ -3,14 +3,17 @@
 The folder holds the five JSON Lines files of :mod:`kg.records`, ``images/`` (PNG per
 product and for some posts), and the answers the generator knows: ``gold_mentions.jsonl``
 (every linked surface form in a post, with exact character offsets), ``gold_profiles.jsonl``
-(each user's latent tastes) and ``gold_world.json`` (influencers, spammers, spam posts,
-brands with aliases and handles, categories, complements, concept surface forms).
+(each user's latent tastes), ``gold_products.jsonl`` (each product's colour, also where its
+record does not name it) and ``gold_world.json`` (influencers, spammers, spam posts, brands
+with aliases and handles, categories, complements, concept surface forms, looks).
 The same seed gives byte-identical files.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,11 +21,11 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.atomic import atomic_dir, atomic_write_json
-from kg.demo.catalogue import build_catalogue
+from kg.demo.catalogue import COLOUR_NAMES, Catalogue, build_catalogue
 from kg.demo.events import build_behaviour, event_lines
 from kg.demo.images import write_images
 from kg.demo.lines import chunked_rows, record_lines, write_lines
-from kg.demo.people import PERSONAS
+from kg.demo.people import LOOKS, PERSONAS
 from kg.demo.posts import Feed, build_feed
 from kg.demo.social import Society, build_society, follow_lines
 from kg.demo.vocabulary import BRANDS, COMPLEMENTS, CONCEPT_SURFACES, LEAVES
@@ -121,6 +124,8 @@ def generate_demo_world(
         counts["gold_profiles.jsonl"] = write_jsonl(
             tmp / "gold_profiles.jsonl", society.gold_profiles()
         )
+        counts["gold_products.jsonl"] = write_lines(tmp / "gold_products.jsonl",
+                                                    _product_facts(catalogue))
         atomic_write_json(tmp / "gold_world.json", _world_facts(config, society, feed))
         jobs: list[tuple[str, int, int, float]] = []
         if config.images:
@@ -143,6 +148,15 @@ def generate_demo_world(
     return DemoSummary(out, counts)
 
 
+def _product_facts(catalogue: Catalogue) -> Iterator[str]:
+    """Each product's colour and whether its record names it, as JSON Lines."""
+    names = [json.dumps(c) for c in COLOUR_NAMES]
+    columns = (catalogue.colour, catalogue.colour_named)
+    for pid, (colour, named) in zip(catalogue.ids, chunked_rows(columns), strict=True):
+        yield (f'{{"product":{json.dumps(pid)},"colour":{names[colour]},'
+               f'"colour_named":{"true" if named else "false"}}}\n')
+
+
 def _world_facts(config: DemoConfig, society: Society, feed: Feed) -> dict[str, object]:
     users = [u.id for u in society.users]
     return {
@@ -151,6 +165,7 @@ def _world_facts(config: DemoConfig, society: Society, feed: Feed) -> dict[str, 
         "spammers": [users[i] for i in np.flatnonzero(society.spammer)],
         "spam_posts": feed.spam,
         "segments": [p.name for p in PERSONAS],
+        "looks": {name: list(colours) for name, colours in LOOKS.items()},
         "categories": [{"slug": lf.slug, "path": list(lf.path)} for lf in LEAVES],
         "complements": COMPLEMENTS,
         "brands": [
