@@ -5,15 +5,15 @@ product's. Its product vectors are the text embedding (the build's default encod
 all-MiniLM-L6-v2), joined with the CLIP picture vector at an image weight
 (:mod:`recommend.content.images`). Figures are written to bench/results/content_images.json.
 
-- **Demo world** (``kg.demo``, seed 7: 600 users, 360 products with drawn pictures, 3,500
-  posts). The build's own vision stage trains its CLIP on the catalogue's pictures and embeds
-  them. A test hold-out is cut as ``recommend.evaluate.holdout`` cuts it (20% of each user's
-  purchased, carted or rated products, at least 2, every trace hidden), by time and at
-  random. On the rest: the content component alone at image weight 0 (text only), 0.25 and
-  0.5, and at the weight the build's validation picks on the training graph alone
+- **Demo world** (``kg.demo``, its looks world, seed 7: 600 users, 360 products with drawn
+  pictures, 3,500 posts). The build's own vision stage trains its CLIP on the catalogue's
+  pictures and embeds them. A test hold-out is cut as ``recommend.evaluate.holdout`` cuts it
+  (20% of each user's purchased, carted or rated products, at least 2, every trace hidden), by
+  time and at random. On the rest: the content component alone at image weight 0 (text only),
+  0.25 and 0.5, and at the weight the build's validation picks on the training graph alone
   (:func:`recommend.hybrid.tune.tune_content_images` on a validation split of it, as
-  ``fit_hybrid`` does). NDCG/recall/hit rate at 10 over the test users, among described
-  products they have not seen.
+  ``fit_hybrid`` does). NDCG/recall/hit rate at 10 over the test users, among described products
+  they have not seen.
 - **Fashion photos** (../shared/data/fashion_product_images_sample: 207 real Myntra photos,
   labels, no users). A CLIP is trained on them as the vision stage would (80% of the
   products, seed 0). With no users, the protocol is one product as a one-item history:
@@ -78,7 +78,7 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
 
     config = HybridConfig()
     world = DemoConfig(seed=args.seed, n_users=args.users, n_products=args.products,
-                       n_posts=args.posts, images=True)
+                       n_posts=args.posts, images=True, looks=True)
     with tempfile.TemporaryDirectory(prefix="content-images-") as tmp:
         data, art = Path(tmp) / "data", Path(tmp) / "art"
         generate_demo_world(data, world, progress=False)

@@ -2,9 +2,10 @@
 
 Like a real catalogue it lists the other names of a product's brand and category in its
 attributes (``brand_aliases``: short names and the social handle; ``category_aliases``:
-synonyms), which is all the mention linker knows of the names posts use. Like many real
-catalogues it names a product's colour (attribute and description) only for some products
-(:data:`NAMED_COLOUR_SHARE`): for the others only the picture shows it.
+synonyms), which is all the mention linker knows of the names posts use. In the looks world
+(``DemoConfig(looks=True)``), like many real catalogues, it names a product's colour
+(attribute and description) only for some products (:data:`NAMED_COLOUR_SHARE`): for the
+others only the picture shows it.
 
 Random draws are made as numpy arrays up front and only the strings are formatted per
 product, so 100,000 products take well under a second.
@@ -33,7 +34,7 @@ from kg.demo.vocabulary import (
 from kg.records import Product
 
 COLOUR_NAMES: tuple[str, ...] = tuple(COLOURS)
-#: The share of products whose record names their colour.
+#: The share of products whose record names their colour in the looks world.
 NAMED_COLOUR_SHARE = 0.5
 _SUFFIXES = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "Pro", "Lite", "Max", "X")
 _OPENERS = (
@@ -104,11 +105,12 @@ class Catalogue:
     picks: np.ndarray  # (n, 18) the integer draws that choose each product's words
     price: np.ndarray
     images: bool
+    named_share: float = 1.0  # the share of records that name their colour
 
     @property
     def colour_named(self) -> np.ndarray:
-        """Whether each product's record names its colour (:data:`NAMED_COLOUR_SHARE`)."""
-        return self.picks[:, 16] % 1000 < round(1000 * NAMED_COLOUR_SHARE)
+        """Whether each product's record names its colour (a ``named_share`` of them)."""
+        return self.picks[:, 16] % 1000 < round(1000 * self.named_share)
 
     @property
     def tier(self) -> np.ndarray:
@@ -221,8 +223,10 @@ def _describe(values: dict[str, str], pick: list[int], named: bool) -> str:
     return " ".join(s.format(**values) for s in sentences)
 
 
-def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool) -> Catalogue:
-    """Draw ``n_products`` products: every leaf covered, brands active in their own leaves."""
+def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool,
+                    named_share: float = 1.0) -> Catalogue:
+    """Draw ``n_products`` products: every leaf covered, brands active in their own leaves;
+    a ``named_share`` of the records name their colour."""
     n_leaves = len(LEAVES)
     leaf = rng.permutation(np.arange(n_products) % n_leaves)
     leaf_brands = [[i for i, b in enumerate(BRANDS) if lf.slug in b.leaves] for lf in LEAVES]
@@ -271,4 +275,5 @@ def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool) 
         picks,
         price,
         images,
+        named_share,
     )

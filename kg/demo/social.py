@@ -2,8 +2,9 @@
 
 Every user belongs to one persona (segment), prefers 2-3 leaf categories (mostly from the
 persona, sometimes one from elsewhere), has two favourite brands active in those
-categories and a price level; most also have a look (a palette of colours they pick when the
-picture or the text shows it, :data:`kg.demo.people.LOOKS`), the rest do not mind the colour.
+categories and a price level; in the looks world most also have a look (a palette of colours
+they pick when the picture or the text shows it, :data:`kg.demo.people.LOOKS`), the rest do
+not mind the colour.
 Follows are drawn with homophily (70 % within the follower's segment) and a heavy-tailed
 popularity: a few influencers get a large share of all edges.
 """
@@ -135,7 +136,7 @@ def _follow_graph(
     return pairs // n, pairs % n
 
 
-def build_society(rng: np.random.Generator, n_users: int) -> Society:
+def build_society(rng: np.random.Generator, n_users: int, *, looks: bool = False) -> Society:
     """Draw ``n_users`` users with tastes, a few influencers and spammers, and the follows."""
     n = n_users
     segment = rng.choice(len(PERSONAS), size=n, p=[0.22, 0.2, 0.2, 0.19, 0.19])
@@ -162,6 +163,7 @@ def build_society(rng: np.random.Generator, n_users: int) -> Society:
     ages = np.clip(np.rint(rng.normal(33, 10, n)), 16, 75).astype(int).tolist()
     # drawn last, so the draws above (and everything they decide) stay as they were
     look = np.where(rng.random(n) < LOOK_SHARE, rng.integers(0, len(LOOKS), n), -1)
+    look = look if looks else np.full(n, -1)
     seg_list, infl_list, spam_list = segment.tolist(), influencer.tolist(), spammer.tolist()
     users = []
     for i in range(n):

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.atomic import atomic_dir, atomic_write_json
-from kg.demo.catalogue import COLOUR_NAMES, Catalogue, build_catalogue
+from kg.demo.catalogue import COLOUR_NAMES, NAMED_COLOUR_SHARE, Catalogue, build_catalogue
 from kg.demo.events import build_behaviour, event_lines
 from kg.demo.images import write_images
 from kg.demo.lines import chunked_rows, record_lines, write_lines
@@ -35,7 +35,13 @@ from kg.ownership import DATASET_KIND, check_replaceable
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Size and seed of the demo world; ``n_events=None`` means about 25 per user."""
+    """Size and seed of the demo world; ``n_events=None`` means about 25 per user.
+
+    ``looks``: the looks world, where most people shop by a look (a colour palette) and half
+    the records name no colour, so only the pictures show it (what pictures add to text;
+    ``bench/content_images.py``). Off by default: on it the hybrid falls below the best peer
+    on demo-7 and demo-8 (0.90x-0.99x, ``bench/generalise.py`` without images).
+    """
 
     seed: int = 7
     n_users: int = 600
@@ -43,6 +49,7 @@ class DemoConfig:
     n_posts: int = 3500
     n_events: int | None = None
     images: bool = True
+    looks: bool = False
 
     def __post_init__(self) -> None:
         if self.n_users < 10:
@@ -92,9 +99,10 @@ def generate_demo_world(
         bar.set_postfix_str(label)
         bar.update(1)
 
-    catalogue = build_catalogue(streams[0], config.n_products, images=config.images)
+    catalogue = build_catalogue(streams[0], config.n_products, images=config.images,
+                                named_share=NAMED_COLOUR_SHARE if config.looks else 1.0)
     step("catalogue")
-    society = build_society(streams[1], config.n_users)
+    society = build_society(streams[1], config.n_users, looks=config.looks)
     step("people")
     feed = build_feed(streams[2], catalogue, society, config.n_posts, images=config.images)
     step("posts")

@@ -37,6 +37,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def looks_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The looks world (no pictures: the records and the gold files are what is tested)."""
+    out = tmp_path_factory.mktemp("demo") / "looks"
+    generate_demo_world(out, DemoConfig(images=False, looks=True), progress=False)
+    return out
+
+
 def test_default_world_meets_the_minimum_sizes(world: Path) -> None:
     products = _rows(world, "products.jsonl")
     assert len(products) >= 300
@@ -54,22 +62,36 @@ def _colours(world: Path) -> dict[str, str]:
     return {r["product"]: r["colour"] for r in _rows(world, "gold_products.jsonl")}
 
 
-def test_products_read_like_a_catalogue(world: Path) -> None:
+def _named_share(world: Path) -> float:
+    """The share of records naming their colour, after checking each record against the gold
+    colours: a named colour is the true one, an unnamed one appears nowhere in the text."""
     colours, named = _colours(world), 0
     for p in _rows(world, "products.jsonl"):
-        assert p["title"].startswith(p["brand"] + " ")
-        sentences = [s for s in p["description"].split(". ") if s]
-        assert 3 <= len(sentences) <= 4
         attributes = p["attributes"]
-        assert {"material", "use", "style"} <= set(attributes)
-        assert p["price"] > 0
         if "colour" in attributes:  # named: the attribute and the description agree
             named += 1
             assert attributes["colour"] == colours[p["id"]] in p["description"]
         else:  # not named: neither the record's text nor the title says the colour
             text = " ".join([p["title"], p["description"], *map(str, attributes.values())])
             assert colours[p["id"]] not in text.lower().split(), p
-    assert 0.35 < named / len(colours) < 0.65  # some records name the colour, some do not
+    return named / len(colours)
+
+
+def test_only_the_looks_world_leaves_colours_unnamed(world: Path, looks_world: Path) -> None:
+    assert _named_share(world) == 1.0
+    assert 0.35 < _named_share(looks_world) < 0.65  # some records name the colour, some do not
+    assert all(p["look"] is None for p in _rows(world, "gold_profiles.jsonl"))
+
+
+def test_products_read_like_a_catalogue(world: Path) -> None:
+    for p in _rows(world, "products.jsonl"):
+        assert p["title"].startswith(p["brand"] + " ")
+        sentences = [s for s in p["description"].split(". ") if s]
+        assert 3 <= len(sentences) <= 4
+        attributes = p["attributes"]
+        assert {"colour", "material", "use", "style"} <= set(attributes)
+        assert attributes["colour"] in p["description"]
+        assert p["price"] > 0
     # a premium brand's products cost more than a budget brand's in the same category
     by_tier: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for p in _rows(world, "products.jsonl"):
@@ -233,7 +255,8 @@ def test_purchases_follow_tastes_friends_and_complements(world: Path) -> None:
     assert pairs / len(with_first) > 1.5 * base / len(bought)
 
 
-def test_people_with_a_look_buy_in_it(world: Path) -> None:
+def test_people_with_a_look_buy_in_it(looks_world: Path) -> None:
+    world = looks_world
     colours = _colours(world)
     looks = json.loads((world / "gold_world.json").read_text())["looks"]
     profiles = {p["user"]: p for p in _rows(world, "gold_profiles.jsonl")}
