@@ -19,8 +19,8 @@ so memory holds pixel tensors, never a catalogue of decoded photos; they are aug
 random zooms, shifts and flips (no colour changes: colour is a label, :mod:`vision.views`).
 Each image is also seen in a second such view, and the two views must pick each other out of
 the batch (:func:`vision.views.view_loss`, weight ``view_weight`` beside the text draws'):
-that teaches colour from every image, named or not. Demo world naming half the colours
-(build defaults, seed 0, held out): colour accuracy 0.60 -> 0.97 (0.95 where the record names
+that teaches colour from every image, named or not. Looks demo world (half unnamed;
+build defaults, seed 0, held out): colour accuracy 0.60 -> 0.97 (0.95 where the record names
 none), an image's 10 nearest sharing its colour 57% -> 84%, category 0.33 -> 0.35 (weight 1:
 colour 0.89, category 0.21); a second image-tower pass: CPU 55 -> 93 s.
 
