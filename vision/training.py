@@ -16,7 +16,13 @@ products does not teach that the others have none of the colours.
 Images are decoded once (safely: rejections are reported), a batch at a time, each reduced
 right after decoding and turned into the model's pixel tensors before the next batch is read,
 so memory holds pixel tensors, never a catalogue of decoded photos; they are augmented by small
-random zooms, shifts and flips (no colour changes: colour is a label).
+random zooms, shifts and flips (no colour changes: colour is a label, :mod:`vision.views`).
+Each image is also seen in a second such view, and the two views must pick each other out of
+the batch (:func:`vision.views.view_loss`, weight ``view_weight`` beside the text draws'):
+that teaches colour from every image, named or not. Looks demo world (half unnamed;
+build defaults, seed 0, held out): colour accuracy 0.60 -> 0.97 (0.95 where the record names
+none), an image's 10 nearest sharing its colour 57% -> 84%, category 0.33 -> 0.35 (weight 1:
+colour 0.89, category 0.21); a second image-tower pass: CPU 55 -> 93 s.
 
 Curriculum: for the first ``free_first`` share of the epochs each image is paired only with its
 colour-free texts (its category): colour is so easy to see that a small model trained on all
@@ -56,6 +62,7 @@ from vision.clip_model import (
 )
 from vision.images import DEFAULT_LIMITS, ImageLimits, ImageRejection, load_images
 from vision.tagging import DEFAULT_TEMPLATES
+from vision.views import augment, view_loss
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,8 @@ class ClipTrainer:
         colour_weight: float = 0.25,
         negatives: int = 32,
         any_negatives: int | None = None,
+        view_weight: float = 0.5,
+        view_temperature: float = 0.1,
         model_config: dict[str, Any] | None = None,
         limits: ImageLimits = DEFAULT_LIMITS,
         seed: int = 0,
@@ -138,6 +147,8 @@ class ClipTrainer:
         self.colour_weight = colour_weight
         self.negatives = negatives
         self.any_negatives = negatives if any_negatives is None else any_negatives
+        self.view_weight = view_weight
+        self.view_temperature = view_temperature
         self.model_config = model_config
         self.limits = limits
         self.seed = seed
@@ -227,11 +238,15 @@ class ClipTrainer:
                         draws.append(self._draw(items, pools[2], rng, colour=True))
                         weights.append(self.colour_weight)
                     images = pixels[torch.as_tensor(idx)]
+                    views = (augment(images, rng, scale=self.crop_scale)
+                             if self.view_weight > 0 else None)
                     if self.augment:
-                        images = _augment(images, rng, scale=self.crop_scale)
+                        images = augment(images, rng, scale=self.crop_scale)
                     loss = _contrastive_loss(bundle, images, draws, weights,
                                              [truth_of[i] for i in idx],
-                                             [unknown_of[i] for i in idx])
+                                             [unknown_of[i] for i in idx],
+                                             views=views, view_weight=self.view_weight,
+                                             view_temperature=self.view_temperature)
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -340,43 +355,29 @@ def unknown_texts(pairs: Sequence[ImageText], texts: Collection[str]
     return [naming if p.colour_free and not colour_texts(p) else frozenset() for p in pairs]
 
 
-def _augment(images: Any, rng: np.random.Generator, *,
-             scale: tuple[float, float] = (1.0, 1.0)) -> Any:
-    """Random zooms (a window of ``scale`` times the side), shifts of up to 1/8 of the side
-    beyond the window's slack and horizontal flips (edges replicated). Colours are untouched:
-    colour is a label."""
-    import torch
-    import torch.nn.functional as F
-
-    n = images.shape[0]
-    side = rng.uniform(*scale, size=n)
-    shift = rng.uniform(-1.0, 1.0, size=(n, 2)) * (np.abs(1.0 - side)[:, None] + 0.25)
-    flip = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-    theta = np.zeros((n, 2, 3), dtype=np.float32)
-    theta[:, 0, 0], theta[:, 1, 1] = side * flip, side
-    theta[:, :, 2] = shift
-    grid = F.affine_grid(torch.as_tensor(theta), list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, padding_mode="border", align_corners=False)
-
-
 def _contrastive_loss(bundle: ClipBundle, pixel_values: Any, draws: list[list[tuple[str, str]]],
                       weights: list[float], truths: Sequence[Collection[str]],
-                      unknowns: Sequence[Collection[str]] | None = None) -> Any:
+                      unknowns: Sequence[Collection[str]] | None = None, *,
+                      views: Any | None = None, view_weight: float = 0.0,
+                      view_temperature: float = 0.1) -> Any:
     """Weighted mean of symmetric CLIP losses of the images against each list of drawn texts.
 
     ``draws``: lists of (text, prompt fed to the model), the first ``len(truths)`` one per image
     and the rest extra negatives; ``truths``: each image's true texts. A text matches every image
     of the batch it is true of ("red" drawn for one red image is no negative for another red
     image). ``unknowns``: each image's texts of unknown truth, left out of both softmaxes for
-    that image. The image tower runs once for all lists.
+    that image. ``views``: a second view of each image (:func:`vision.views.augment`), whose
+    :func:`vision.views.view_loss` joins the mean at ``view_weight``. The image tower runs once
+    for all lists and views.
     """
     import torch
     import torch.nn.functional as F
 
     model = bundle.model
-    images = F.normalize(model.get_image_features(pixel_values=pixel_values).pooler_output,
-                         dim=-1)
     n = len(truths)
+    both = pixel_values if views is None else torch.cat([pixel_values, views])
+    images = F.normalize(model.get_image_features(pixel_values=both).pooler_output, dim=-1)
+    images, second = images[:n], images[n:]
     total = images.new_zeros(())
     for drawn, weight in zip(draws, weights, strict=True):
         tokens = bundle.tokenizer([prompt for _, prompt in drawn], padding=True,
@@ -393,4 +394,7 @@ def _contrastive_loss(bundle: ClipBundle, pixel_values: Any, draws: list[list[tu
         to_image = same[:, :n].T / same[:, :n].T.sum(dim=1, keepdim=True)
         total = total + weight * 0.5 * (
             F.cross_entropy(logits, to_text) + F.cross_entropy(logits[:, :n].T, to_image))
+    if views is not None and view_weight > 0:
+        total = total + view_weight * view_loss(images, second, temperature=view_temperature)
+        return total / (sum(weights) + view_weight)
     return total / sum(weights)

@@ -2,7 +2,10 @@
 
 Like a real catalogue it lists the other names of a product's brand and category in its
 attributes (``brand_aliases``: short names and the social handle; ``category_aliases``:
-synonyms), which is all the mention linker knows of the names posts use.
+synonyms), which is all the mention linker knows of the names posts use. In the looks world
+(``DemoConfig(looks=True)``), like many real catalogues, it names a product's colour
+(attribute and description) only for some products (:data:`NAMED_COLOUR_SHARE`): for the
+others only the picture shows it.
 
 Random draws are made as numpy arrays up front and only the strings are formatted per
 product, so 100,000 products take well under a second.
@@ -31,12 +34,20 @@ from kg.demo.vocabulary import (
 from kg.records import Product
 
 COLOUR_NAMES: tuple[str, ...] = tuple(COLOURS)
+#: The share of products whose record names their colour in the looks world.
+NAMED_COLOUR_SHARE = 0.5
 _SUFFIXES = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "Pro", "Lite", "Max", "X")
 _OPENERS = (
     "The {title} is {a_style} {noun} in {colour}, made from {material}.",
     "Meet the {short}: {a_colour} {style} {noun} crafted from {material}.",
     "{brand}'s {short} pairs {material} with {a_style} look in {colour}.",
     "{A_style} {noun} in {colour} {material}, the {short} is {brand} at its best.",
+)
+_PLAIN_OPENERS = (  # the openers above for a record that does not name the colour
+    "The {title} is {a_style} {noun}, made from {material}.",
+    "Meet the {short}: {a_style} {noun} crafted from {material}.",
+    "{brand}'s {short} pairs {material} with {a_style} look.",
+    "{A_style} {noun} in {material}, the {short} is {brand} at its best.",
 )
 _USES = (
     "Built for {use}, it is {c1} and {c2}.",
@@ -94,6 +105,12 @@ class Catalogue:
     picks: np.ndarray  # (n, 18) the integer draws that choose each product's words
     price: np.ndarray
     images: bool
+    named_share: float = 1.0  # the share of records that name their colour
+
+    @property
+    def colour_named(self) -> np.ndarray:
+        """Whether each product's record names its colour (a ``named_share`` of them)."""
+        return self.picks[:, 16] % 1000 < round(1000 * self.named_share)
 
     @property
     def tier(self) -> np.ndarray:
@@ -111,8 +128,8 @@ class Catalogue:
     def records(self) -> Iterator[Product]:
         """Every product record, in id order."""
         nouns = [_lower_noun(lf.noun) for lf in LEAVES]
-        columns = (self.leaf, self.brand, self.picks, self.price)
-        for i, (lf_i, b_i, p, price) in enumerate(chunked_rows(columns)):
+        columns = (self.leaf, self.brand, self.picks, self.price, self.colour_named)
+        for i, (lf_i, b_i, p, price, named) in enumerate(chunked_rows(columns)):
             lf, b = LEAVES[lf_i], BRANDS[b_i]
             colour, style = lf.colours[p[3] % len(lf.colours)], lf.styles[p[4] % len(lf.styles)]
             material = lf.materials[p[5] % len(lf.materials)]
@@ -135,8 +152,8 @@ class Catalogue:
                 "c2": CONCEPT_SURFACES[concepts[1]][0],
                 "tier": _TIER_WORDS[b.tier],
             }
-            attributes: dict[str, str | bool] = {
-                "colour": colour,
+            attributes: dict[str, str | bool] = {"colour": colour} if named else {}
+            attributes |= {
                 "material": material,
                 lf.size_key: size,
                 "use": use,
@@ -148,7 +165,7 @@ class Catalogue:
             yield Product(
                 id=self.ids[i],
                 title=self.titles[i],
-                description=_describe(values, p[11:16]),
+                description=_describe(values, p[11:16], named),
                 brand=b.name,
                 categories=lf.path,
                 price=price,
@@ -194,9 +211,10 @@ def _concepts(leaf: Leaf, k: int, j: int) -> tuple[str, str]:
     return leaf.concepts[k % n], leaf.concepts[(k % n + 1 + j % (n - 1)) % n]
 
 
-def _describe(values: dict[str, str], pick: list[int]) -> str:
+def _describe(values: dict[str, str], pick: list[int], named: bool) -> str:
+    openers = _OPENERS if named else _PLAIN_OPENERS
     sentences = [
-        _OPENERS[pick[0] % len(_OPENERS)],
+        openers[pick[0] % len(openers)],
         _USES[pick[1] % len(_USES)],
         _SIZES[pick[2] % len(_SIZES)],
     ]
@@ -205,8 +223,10 @@ def _describe(values: dict[str, str], pick: list[int]) -> str:
     return " ".join(s.format(**values) for s in sentences)
 
 
-def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool) -> Catalogue:
-    """Draw ``n_products`` products: every leaf covered, brands active in their own leaves."""
+def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool,
+                    named_share: float = 1.0) -> Catalogue:
+    """Draw ``n_products`` products: every leaf covered, brands active in their own leaves;
+    a ``named_share`` of the records name their colour."""
     n_leaves = len(LEAVES)
     leaf = rng.permutation(np.arange(n_products) % n_leaves)
     leaf_brands = [[i for i, b in enumerate(BRANDS) if lf.slug in b.leaves] for lf in LEAVES]
@@ -255,4 +275,5 @@ def build_catalogue(rng: np.random.Generator, n_products: int, *, images: bool) 
         picks,
         price,
         images,
+        named_share,
     )

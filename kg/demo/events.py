@@ -2,11 +2,12 @@
 
 A session's product comes from the user's preferred categories, favourite brands, a
 product an account they follow posted about (after that post, and with a boost), or the
-popular catalogue. Each funnel step's chance grows with taste fit (category, brand, price
-level), social exposure and popularity, so purchases are predictable. A purchase is often
-followed by one of its complementary category (shoes then socks), usually a fixed partner
-product, which gives item-to-item co-purchase rules. Everything is numpy: a million events
-take a few seconds.
+popular catalogue. In the looks world, browsing a category or a brand, a shopper with a look
+sees a few products (:data:`BROWSED`) and takes the first one in their look, if any. Each
+funnel step's chance grows with taste fit (category, brand, price level, look), social
+exposure and popularity, so purchases are predictable. A purchase is often followed by one of
+its complementary category (shoes then socks), usually a fixed partner product, which gives
+item-to-item co-purchase rules. Everything is numpy: a million events take a few seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from kg.demo.vocabulary import COMPLEMENTS, LEAVES
 KINDS: tuple[str, ...] = ("view", "click", "like", "comment", "share", "cart", "purchase", "rate")
 _K = {k: i for i, k in enumerate(KINDS)}
 END_TS = START_TS + SPAN_S
+#: How many products a shopper browsing a category or a brand looks at before choosing.
+BROWSED = 6
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,13 @@ def _sessions(
     user = rng.choice(len(society.users), size=n, p=weight / weight.sum())
     valid = society.prefs[user] >= 0
     col = (rng.random(n) * valid.sum(axis=1)).astype(np.int64)
-    product = catalogue.sample_in_leaves(rng, society.prefs[user, col])
+    browsed = BROWSED if (society.look >= 0).any() else 1  # without looks: the one seen
+    product = _browse(catalogue, society, user,
+                      catalogue.sample_in_leaves(rng, np.repeat(society.prefs[user, col], browsed)))
     source = rng.random(n)
     by_brand = source >= 0.5
-    brand_products = catalogue.sample_of_brands(
-        rng, society.fav_brands[user, rng.integers(0, 2, n)]
-    )
+    brand_products = _browse(catalogue, society, user, catalogue.sample_of_brands(
+        rng, np.repeat(society.fav_brands[user, rng.integers(0, 2, n)], browsed)))
     product = np.where(by_brand, brand_products, product)
     popular = source >= 0.9
     product = np.where(
@@ -85,14 +89,28 @@ def _sessions(
     in_pref = (society.prefs[user] == catalogue.leaf[product][:, None]).any(axis=1)
     fav = (society.fav_brands[user] == catalogue.brand[product][:, None]).any(axis=1)
     gap = np.abs(catalogue.tier[product] - society.price_level[user])
+    # +1 in the user's look, -1 out of it, 0 for users without a look
+    look = 2 * society.in_look(user, catalogue.colour[product]) - (society.look[user] >= 0)
     score = (
         1.1 * in_pref
         + 0.9 * fav
         - 0.6 * gap
+        + 1.2 * look
         + 0.9 * social
         + 0.25 * np.log(catalogue.popularity[product])
     )
     return {"user": user, "product": product, "ts": ts, "score": score}
+
+
+def _browse(catalogue: Catalogue, society: Society, user: np.ndarray, seen: np.ndarray
+            ) -> np.ndarray:
+    """The product each user takes of those they saw (``seen``: as many per user, row-major):
+    the first in their look, else the first."""
+    seen = seen.reshape(len(user), -1)
+    liked = society.in_look(np.repeat(user, seen.shape[1]), catalogue.colour[seen.ravel()])
+    liked = liked.reshape(seen.shape)
+    first = np.where(liked.any(axis=1), liked.argmax(axis=1), 0)
+    return seen[np.arange(len(user)), first]
 
 
 def _partner(rng: np.random.Generator, catalogue: Catalogue) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""The demo world's people: personas (user segments and what they like), first names, cities.
+"""The demo world's people: personas (user segments and what they like), looks, first names,
+cities.
 
 Plain data like :mod:`kg.demo.vocabulary`; a persona names the leaves its members like by
-their category slugs.
+their category slugs, a look the colours its fans pick when they can see them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ PERSONAS: tuple[Persona, ...] = (
           ("Thrift and style", "Sneakerhead", "Outfit of the day, every day", "Slow fashion fan")),
 )
 # fmt: on
+
+#: Looks: a palette of colours (names of :data:`kg.demo.vocabulary.COLOURS`) some people shop
+#: by, whatever the category. Each one meets most leaves' palettes.
+# fmt: off
+LOOKS: dict[str, tuple[str, ...]] = {
+    "dark": ("black", "navy", "grey"),
+    "light": ("white", "beige"),
+    "earthy": ("brown", "olive", "green"),
+    "warm": ("red", "orange", "yellow"),
+    "cool": ("blue", "teal"),
+    "sweet": ("pink", "purple"),
+}
+# fmt: on
+#: The share of people who have a look; the others do not mind the colour.
+LOOK_SHARE = 0.8
 
 # fmt: off
 FIRST_NAMES: tuple[str, ...] = (

@@ -2,8 +2,11 @@
 
 Every user belongs to one persona (segment), prefers 2-3 leaf categories (mostly from the
 persona, sometimes one from elsewhere), has two favourite brands active in those
-categories and a price level. Follows are drawn with homophily (70 % within the follower's
-segment) and a heavy-tailed popularity: a few influencers get a large share of all edges.
+categories and a price level; in the looks world most also have a look (a palette of colours
+they pick when the picture or the text shows it, :data:`kg.demo.people.LOOKS`), the rest do
+not mind the colour.
+Follows are drawn with homophily (70 % within the follower's segment) and a heavy-tailed
+popularity: a few influencers get a large share of all edges.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from kg.demo.lines import chunked_rows
-from kg.demo.people import CITIES, FIRST_NAMES, PERSONAS
+from kg.demo.people import CITIES, FIRST_NAMES, LOOK_SHARE, LOOKS, PERSONAS
 from kg.demo.sampling import sample_in_groups
-from kg.demo.vocabulary import BRANDS, LEAVES, TIER_NAMES
+from kg.demo.vocabulary import BRANDS, COLOURS, LEAVES, TIER_NAMES
 from kg.records import User
 
 START_TS = 1_746_057_600  # 2025-05-01T00:00:00Z: the world's six months start here
 SPAN_S = 183 * 86_400
 _LEAF_INDEX = {lf.slug: i for i, lf in enumerate(LEAVES)}
+_LOOK_NAMES = tuple(LOOKS)
+#: (looks, colours): whether a look's palette holds a colour (columns in COLOURS order)
+LOOK_COLOURS = np.array([[c in LOOKS[name] for c in COLOURS] for name in _LOOK_NAMES])
 
 
 def user_id(index: int, n: int) -> str:
@@ -39,6 +45,7 @@ class Society:
     prefs: np.ndarray  # (n_users, 3) preferred leaf indices, -1 where absent
     fav_brands: np.ndarray  # (n_users, 2) brand indices
     price_level: np.ndarray  # 0 budget, 1 mid, 2 premium
+    look: np.ndarray  # index into LOOKS, -1: the colour does not matter to them
     activity: np.ndarray  # positive weight: how much a user does
     influencer: np.ndarray  # bool
     spammer: np.ndarray  # bool
@@ -50,6 +57,12 @@ class Society:
         """CSR offsets (n_users + 1) and followees of every user."""
         offsets = np.searchsorted(self.follower, np.arange(len(self.users) + 1))
         return offsets, self.followee
+
+    def in_look(self, users: np.ndarray, colours: np.ndarray) -> np.ndarray:
+        """Whether each colour (index into COLOURS) is in the look of the user beside it
+        (False for users without a look)."""
+        look = self.look[users]
+        return (look >= 0) & LOOK_COLOURS[np.maximum(look, 0), colours]
 
     def gold_profiles(self) -> list[dict[str, object]]:
         """Each user's latent tastes, for checking profile and segment code."""
@@ -63,6 +76,7 @@ class Society:
                     "categories": leaves,
                     "brands": [BRANDS[b].slug for b in dict.fromkeys(self.fav_brands[i].tolist())],
                     "price_level": TIER_NAMES[self.price_level[i]],
+                    "look": _LOOK_NAMES[self.look[i]] if self.look[i] >= 0 else None,
                     "influencer": bool(self.influencer[i]),
                     "spammer": bool(self.spammer[i]),
                 }
@@ -122,7 +136,7 @@ def _follow_graph(
     return pairs // n, pairs % n
 
 
-def build_society(rng: np.random.Generator, n_users: int) -> Society:
+def build_society(rng: np.random.Generator, n_users: int, *, looks: bool = False) -> Society:
     """Draw ``n_users`` users with tastes, a few influencers and spammers, and the follows."""
     n = n_users
     segment = rng.choice(len(PERSONAS), size=n, p=[0.22, 0.2, 0.2, 0.19, 0.19])
@@ -147,6 +161,9 @@ def build_society(rng: np.random.Generator, n_users: int) -> Society:
 
     name_pick = rng.integers(0, 1 << 30, size=(n, 6)).tolist()
     ages = np.clip(np.rint(rng.normal(33, 10, n)), 16, 75).astype(int).tolist()
+    # drawn last, so the draws above (and everything they decide) stay as they were
+    look = np.where(rng.random(n) < LOOK_SHARE, rng.integers(0, len(LOOKS), n), -1)
+    look = look if looks else np.full(n, -1)
     seg_list, infl_list, spam_list = segment.tolist(), influencer.tolist(), spammer.tolist()
     users = []
     for i in range(n):
@@ -175,6 +192,7 @@ def build_society(rng: np.random.Generator, n_users: int) -> Society:
         prefs,
         fav,
         price_level,
+        look,
         activity,
         influencer,
         spammer,

@@ -3,14 +3,17 @@
 The folder holds the five JSON Lines files of :mod:`kg.records`, ``images/`` (PNG per
 product and for some posts), and the answers the generator knows: ``gold_mentions.jsonl``
 (every linked surface form in a post, with exact character offsets), ``gold_profiles.jsonl``
-(each user's latent tastes) and ``gold_world.json`` (influencers, spammers, spam posts,
-brands with aliases and handles, categories, complements, concept surface forms).
+(each user's latent tastes), ``gold_products.jsonl`` (each product's colour, also where its
+record does not name it) and ``gold_world.json`` (influencers, spammers, spam posts, brands
+with aliases and handles, categories, complements, concept surface forms, looks).
 The same seed gives byte-identical files.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,11 +21,11 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.atomic import atomic_dir, atomic_write_json
-from kg.demo.catalogue import build_catalogue
+from kg.demo.catalogue import COLOUR_NAMES, NAMED_COLOUR_SHARE, Catalogue, build_catalogue
 from kg.demo.events import build_behaviour, event_lines
 from kg.demo.images import write_images
 from kg.demo.lines import chunked_rows, record_lines, write_lines
-from kg.demo.people import PERSONAS
+from kg.demo.people import LOOKS, PERSONAS
 from kg.demo.posts import Feed, build_feed
 from kg.demo.social import Society, build_society, follow_lines
 from kg.demo.vocabulary import BRANDS, COMPLEMENTS, CONCEPT_SURFACES, LEAVES
@@ -32,7 +35,13 @@ from kg.ownership import DATASET_KIND, check_replaceable
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Size and seed of the demo world; ``n_events=None`` means about 25 per user."""
+    """Size and seed of the demo world; ``n_events=None`` means about 25 per user.
+
+    ``looks``: the looks world, where most people shop by a look (a colour palette) and half
+    the records name no colour, so only the pictures show it (what pictures add to text;
+    ``bench/content_images.py``). Off by default: on it the hybrid falls below the best peer
+    on demo-7 and demo-8 (0.90x-0.99x, ``bench/generalise.py`` without images).
+    """
 
     seed: int = 7
     n_users: int = 600
@@ -40,6 +49,7 @@ class DemoConfig:
     n_posts: int = 3500
     n_events: int | None = None
     images: bool = True
+    looks: bool = False
 
     def __post_init__(self) -> None:
         if self.n_users < 10:
@@ -89,9 +99,10 @@ def generate_demo_world(
         bar.set_postfix_str(label)
         bar.update(1)
 
-    catalogue = build_catalogue(streams[0], config.n_products, images=config.images)
+    catalogue = build_catalogue(streams[0], config.n_products, images=config.images,
+                                named_share=NAMED_COLOUR_SHARE if config.looks else 1.0)
     step("catalogue")
-    society = build_society(streams[1], config.n_users)
+    society = build_society(streams[1], config.n_users, looks=config.looks)
     step("people")
     feed = build_feed(streams[2], catalogue, society, config.n_posts, images=config.images)
     step("posts")
@@ -121,6 +132,8 @@ def generate_demo_world(
         counts["gold_profiles.jsonl"] = write_jsonl(
             tmp / "gold_profiles.jsonl", society.gold_profiles()
         )
+        counts["gold_products.jsonl"] = write_lines(tmp / "gold_products.jsonl",
+                                                    _product_facts(catalogue))
         atomic_write_json(tmp / "gold_world.json", _world_facts(config, society, feed))
         jobs: list[tuple[str, int, int, float]] = []
         if config.images:
@@ -143,6 +156,15 @@ def generate_demo_world(
     return DemoSummary(out, counts)
 
 
+def _product_facts(catalogue: Catalogue) -> Iterator[str]:
+    """Each product's colour and whether its record names it, as JSON Lines."""
+    names = [json.dumps(c) for c in COLOUR_NAMES]
+    columns = (catalogue.colour, catalogue.colour_named)
+    for pid, (colour, named) in zip(catalogue.ids, chunked_rows(columns), strict=True):
+        yield (f'{{"product":{json.dumps(pid)},"colour":{names[colour]},'
+               f'"colour_named":{"true" if named else "false"}}}\n')
+
+
 def _world_facts(config: DemoConfig, society: Society, feed: Feed) -> dict[str, object]:
     users = [u.id for u in society.users]
     return {
@@ -151,6 +173,7 @@ def _world_facts(config: DemoConfig, society: Society, feed: Feed) -> dict[str, 
         "spammers": [users[i] for i in np.flatnonzero(society.spammer)],
         "spam_posts": feed.spam,
         "segments": [p.name for p in PERSONAS],
+        "looks": {name: list(colours) for name, colours in LOOKS.items()},
         "categories": [{"slug": lf.slug, "path": list(lf.path)} for lf in LEAVES],
         "complements": COMPLEMENTS,
         "brands": [

@@ -37,6 +37,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def looks_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The looks world (no pictures: the records and the gold files are what is tested)."""
+    out = tmp_path_factory.mktemp("demo") / "looks"
+    generate_demo_world(out, DemoConfig(images=False, looks=True), progress=False)
+    return out
+
+
 def test_default_world_meets_the_minimum_sizes(world: Path) -> None:
     products = _rows(world, "products.jsonl")
     assert len(products) >= 300
@@ -48,6 +56,31 @@ def test_default_world_meets_the_minimum_sizes(world: Path) -> None:
     kinds = collections.Counter(e["kind"] for e in _rows(world, "events.jsonl"))
     assert set(kinds) == {"view", "click", "like", "comment", "share", "cart", "purchase", "rate"}
     assert kinds["view"] > kinds["click"] > kinds["cart"] > kinds["purchase"] > 0  # a funnel
+
+
+def _colours(world: Path) -> dict[str, str]:
+    return {r["product"]: r["colour"] for r in _rows(world, "gold_products.jsonl")}
+
+
+def _named_share(world: Path) -> float:
+    """The share of records naming their colour, after checking each record against the gold
+    colours: a named colour is the true one, an unnamed one appears nowhere in the text."""
+    colours, named = _colours(world), 0
+    for p in _rows(world, "products.jsonl"):
+        attributes = p["attributes"]
+        if "colour" in attributes:  # named: the attribute and the description agree
+            named += 1
+            assert attributes["colour"] == colours[p["id"]] in p["description"]
+        else:  # not named: neither the record's text nor the title says the colour
+            text = " ".join([p["title"], p["description"], *map(str, attributes.values())])
+            assert colours[p["id"]] not in text.lower().split(), p
+    return named / len(colours)
+
+
+def test_only_the_looks_world_leaves_colours_unnamed(world: Path, looks_world: Path) -> None:
+    assert _named_share(world) == 1.0
+    assert 0.35 < _named_share(looks_world) < 0.65  # some records name the colour, some do not
+    assert all(p["look"] is None for p in _rows(world, "gold_profiles.jsonl"))
 
 
 def test_products_read_like_a_catalogue(world: Path) -> None:
@@ -150,17 +183,17 @@ def test_the_project_reader_accepts_every_record(world: Path, tmp_path: Path) ->
 
 
 def test_images_show_the_product_colour(world: Path) -> None:
-    products = _rows(world, "products.jsonl")
+    products, colours = _rows(world, "products.jsonl"), _colours(world)
     shares = []
     for p in products:
         with Image.open(world / p["image"]) as image:
             assert image.size == (64, 64)
             pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
-        target = np.array(COLOURS[p["attributes"]["colour"]], dtype=np.float64)
+        target = np.array(COLOURS[colours[p["id"]]], dtype=np.float64)
         shares.append((np.linalg.norm(pixels - target, axis=2) < 40).mean())
     assert np.median(shares) > 0.2
-    red = next(p for p in products if p["attributes"]["colour"] == "red")
-    blue = next(p for p in products if p["attributes"]["colour"] == "blue")
+    red = next(p for p in products if colours[p["id"]] == "red")
+    blue = next(p for p in products if colours[p["id"]] == "blue")
     with Image.open(world / red["image"]) as a, Image.open(world / blue["image"]) as b:
         mean_a = np.asarray(a.convert("RGB"), dtype=np.float64).mean(axis=(0, 1))
         mean_b = np.asarray(b.convert("RGB"), dtype=np.float64).mean(axis=(0, 1))
@@ -220,6 +253,28 @@ def test_purchases_follow_tastes_friends_and_complements(world: Path) -> None:
         for b in bought.values()
     )
     assert pairs / len(with_first) > 1.5 * base / len(bought)
+
+
+def test_people_with_a_look_buy_in_it(looks_world: Path) -> None:
+    world = looks_world
+    colours = _colours(world)
+    looks = json.loads((world / "gold_world.json").read_text())["looks"]
+    profiles = {p["user"]: p for p in _rows(world, "gold_profiles.jsonl")}
+    assert 0.5 < np.mean([p["look"] is not None for p in profiles.values()]) < 0.9
+    assert {p["look"] for p in profiles.values()} - {None} == set(looks)
+    products = {p["id"]: p for p in _rows(world, "products.jsonl")}
+    by_leaf = collections.defaultdict(list)
+    for p in products.values():
+        by_leaf[p["categories"][-1]].append(p["id"])
+    buys = [(profiles[e["user"]]["look"], e["target"][8:]) for e in _rows(world, "events.jsonl")
+            if e["kind"] == "purchase" and profiles[e["user"]]["look"]]
+    rnd = random.Random(0)
+    chance = [(look, rnd.choice(by_leaf[products[p]["categories"][-1]])) for look, p in buys]
+
+    def in_look(pairs: list) -> float:
+        return np.mean([colours[p] in looks[look] for look, p in pairs])
+
+    assert in_look(buys) > 1.4 * in_look(chance)  # not only the category: its colour too
 
 
 def test_spam_posts_repeat_exactly_and_nearly(world: Path) -> None:
