@@ -181,6 +181,10 @@ class ContentConfig(Section):
     target_recall: float = number(0.95, high=1.0)
     image_weights: tuple[float, ...] = number((0.0, 0.25, 0.5), inclusive=True, high=1.0,
                                               high_inclusive=False)
+    # each product's nearest products in text, stored as described_like edges
+    # (recommend.content.neighbours): how many (0: none) and the least cosine
+    neighbours: int = number(10, 0, integer=True, high=100)
+    neighbour_floor: float = number(0.5, inclusive=True, high=1.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -50,6 +50,7 @@ import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
 from kg.memory import release_memory
+from recommend.content.neighbours import link_described_like
 from recommend.hybrid.baseline import BASELINE, baseline_config, fit_baseline, label, pool_scores
 from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
@@ -136,6 +137,7 @@ def fit_hybrid(
     clock.lap("split")
     if len(users) == 0:
         content = _fit_content(graph, config, encoder)
+        info["described_like"] = link_described_like(content, [graph], config.content)
         comps = _fit_components(graph, config, FitShared(content))
         names = tuple(comps)
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
@@ -161,7 +163,9 @@ def fit_hybrid(
     clock.lap("tune")
     # the first step that needs the text vectors: the sentence encoder's thread has had
     # the split and the tuning above to finish
-    content = _fit_content(graph, config, encoder)
+    content = _fit_content(graph, config, encoder)  # (its neighbours: before the graph fits)
+    info["described_like"] = link_described_like(
+        content, [graph, *(s.train_graph for s in splits)], config.content)
     clock.lap("content")
     if content is not None and images is not None and len(images):
         say("tuning the content component's image weight")

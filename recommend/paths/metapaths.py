@@ -160,7 +160,8 @@ def catalogue(privacy: Privacy | None = None) -> tuple[MetaPath, ...]:
     privacy = privacy or Privacy()
     k, demo = privacy.min_people, privacy.demographics
     out: list[MetaPath] = []
-    product_links = ("co_bought", "also_bought", "bought_together", "also_viewed", "similar")
+    product_links = ("co_bought", "also_bought", "bought_together", "also_viewed", "similar",
+                     "described_like")
     for inter, verb, agg in (("purchased", "bought", "co_purchased"),
                              ("rated", "rated", "co_rated"), ("liked", "liked", "co_liked")):
         first = Step(inter, "out", "product")
