@@ -183,8 +183,8 @@ class ContentConfig(Section):
                                               high_inclusive=False)
     # each product's nearest products in text, stored as described_like edges
     # (recommend.content.neighbours): how many (0: none) and the least cosine
-    neighbours: int = number(10, 0, integer=True, high=100)
-    neighbour_floor: float = number(0.5, inclusive=True, high=1.0)
+    neighbours: int = number(20, 0, integer=True, high=100)
+    neighbour_floor: float = number(0.4, inclusive=True, high=1.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
