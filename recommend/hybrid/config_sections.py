@@ -225,6 +225,9 @@ class PathsConfig(Section):
     pool: int = number(10, 1, integer=True)  # the largest instances of each meta-path chosen among
     # no shown path carries less than this share of the item's score (recommend/paths/reasons.py)
     min_share: float = number(0.01, inclusive=True, high=1.0, high_inclusive=False)
+    # the graph component also walks bought/rated/liked>described_like (content neighbours):
+    # off, it lowered Amazon 2023's hybrid by time (recommend.paths.metapaths.catalogue)
+    described_like: bool = False
 
 
 @dataclass(frozen=True)

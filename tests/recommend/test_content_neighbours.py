@@ -113,10 +113,16 @@ def test_the_fit_stores_them_in_the_graph_and_every_validation_copy(monkeypatch)
 
     monkeypatch.setattr(fit, "holdout_split", holdout_split)
     config = HybridConfig(components=("cf", "content", "graph", "popularity"))
-    model = fit.fit_hybrid(graph, config, encoder=LsaEncoder(dim=8))
+    model = fit.fit_hybrid(graph, config.updated(paths={"described_like": True}),
+                           encoder=LsaEncoder(dim=8))
     record = model.info["described_like"]
     assert record["edges"] == graph.num_edges(RELATION) > 0
     assert copies and all(neighbour_edges(c) == neighbour_edges(graph) for c in copies)
     assert copies[0].num_edges("purchased") < graph.num_edges("purchased")
     names = [mp.name for mp in model.components["graph"].scorer.metapaths_]
-    assert "bought>described_like" in names
+    assert "bought>described_like" in names  # the graph component was fitted over them
+    served = fit.fit_hybrid(two_group_shop(60, 8, described=True), config,
+                            encoder=LsaEncoder(dim=8))
+    assert served.info["described_like"]["edges"] == record["edges"]
+    assert not [mp for mp in served.components["graph"].scorer.metapaths_
+                if "described_like" in mp.relations]  # by default: explanations only

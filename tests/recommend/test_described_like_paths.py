@@ -8,7 +8,12 @@ import numpy as np
 from kg.graph import KnowledgeGraph
 from recommend.hybrid.evidence import Evidence
 from recommend.paths.explain import connection_path
-from recommend.paths.metapaths import DEFAULT_METAPATHS, available_metapaths, metapath_matrix
+from recommend.paths.metapaths import (
+    DEFAULT_METAPATHS,
+    available_metapaths,
+    catalogue,
+    metapath_matrix,
+)
 from recommend.paths.privacy import hop_exists
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.sentences import render_path
@@ -68,9 +73,12 @@ def test_the_path_type_is_offered_only_where_the_edges_are() -> None:
 
 def test_the_meta_path_walks_a_products_neighbours_by_cosine() -> None:
     g = shop()
-    names = {mp.name for mp in DEFAULT_METAPATHS}
-    assert {"bought>described_like", "rated>described_like", "liked>described_like"} <= names
-    [mp] = [m for m in available_metapaths(g) if m.name == "bought>described_like"]
+    walks = {"bought>described_like", "rated>described_like", "liked>described_like"}
+    assert not walks & {mp.name for mp in DEFAULT_METAPATHS}  # asked for: paths.described_like
+    assert walks <= {mp.name for mp in catalogue(described_like=True)}
+    assert not walks & {m.name for m in available_metapaths(g)}
+    [mp] = [m for m in available_metapaths(g, described_like=True)
+            if m.name == "bought>described_like"]
     row = metapath_matrix(g, mp, users=np.array([g.index("user:1")])).toarray()[0]
     share = {p: round(float(row[g.index(f"product:{p}")]), 3) for p in "ABCDE"}
     assert share == {"A": 0.0, "B": 0.438, "C": 0.0, "D": 0.562, "E": 0.0}  # 0.7, 0.9 of 1.6
