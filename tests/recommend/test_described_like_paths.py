@@ -91,3 +91,13 @@ def test_a_connection_goes_through_the_users_own_product_and_the_catalogue() -> 
     assert link.nodes == ("user:1", "product:A", "product:C")
     assert all(n == "user:1" or n.startswith("product:") for n in link.nodes)
     assert "user:2" not in link.text and "Item E" not in link.text
+
+
+def test_a_connection_walks_the_likeness_only_where_nothing_else_links() -> None:
+    g = shop()
+    g.add_edges("in_category", ["product:A", "product:B"], ["category:tea", "category:tea"])
+    link = connection_path(g, "user:1", "product:B")  # B is also among A's nearest
+    assert link is not None and link.nodes == ("user:1", "product:A", "category:tea",
+                                               "product:B")
+    assert connection_path(g, "user:1", "product:C").nodes == ("user:1", "product:A",
+                                                               "product:C")
