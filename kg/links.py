@@ -16,9 +16,10 @@ order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
 the source appears only as someone the source follows, never joined by one of those relations
 (what they bought, viewed...); ``closed`` relations are never walked and ``hidden`` nodes never
 passed through. ``fallback`` relations (``described_like``, :mod:`kg.described_like`) are
-walked only when no link is found without them: a product's nearest in text would otherwise
-stand in for the links found before it was stored (on ML-100K they made the connections
-shorter and alike: explanation type diversity 0.216 -> 0.189).
+walked only when no link is found without them, so the links found before they were stored
+stay as they were and only an item nothing else links gains one (on ML-100K, walked freely,
+they replaced some connections: mean path length 2.0019 -> 2.0002; as a fallback it stays
+2.0019, bench/explanation_quality.py).
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
