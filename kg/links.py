@@ -15,7 +15,11 @@ order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
 :class:`LinkRules` keep a link private: with ``private`` relations given, another user than
 the source appears only as someone the source follows, never joined by one of those relations
 (what they bought, viewed...); ``closed`` relations are never walked and ``hidden`` nodes never
-passed through.
+passed through. ``fallback`` relations (``described_like``, :mod:`kg.described_like`) are
+walked only when no link is found without them, so the links found before they were stored
+stay as they were and only an item nothing else links gains one (on ML-100K, walked freely,
+they replaced some connections: mean path length 2.0019 -> 2.0002; as a fallback it stays
+2.0019, bench/explanation_quality.py).
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -32,6 +36,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from kg.described_like import RELATION
 
 if TYPE_CHECKING:
     from kg.edges import NeighborIndices
@@ -54,16 +60,18 @@ class Link:
 
 @dataclass(frozen=True)
 class LinkRules:
-    """What a link may walk (module docstring); the default walks everything."""
+    """What a link may walk (module docstring); the default walks everything, the
+    ``fallback`` relations only when nothing else links."""
 
     private: frozenset[str] | None = None
     closed: frozenset[str] = frozenset()
     hidden: frozenset[str] = field(default_factory=frozenset)
+    fallback: frozenset[str] = frozenset({RELATION})
 
     def keeps(self, node_type: str, is_source: bool, relation: str, other_type: str,
               direction: str) -> bool:
         """Whether a link may walk this block of a node of ``node_type`` (the source or not)."""
-        if relation in self.closed:
+        if relation in self.closed or relation in self.fallback:
             return False
         if self.private is None:
             return True
@@ -146,6 +154,11 @@ class LinkFinder:
         self.max_hops, self.max_expand = max_hops, max_expand
         self._src_type, self._src = source.partition(":")[0], graph.index(source)
         self._sorted: list[tuple[str, str, int]] | None = None
+        # the search that also walks the fallback relations, when the first finds nothing
+        self._wide = (None if not self.rules.fallback or not any(
+            graph.num_edges(r) for r in self.rules.fallback) else LinkFinder(
+                graph, source, max_hops=max_hops, max_expand=max_expand,
+                rules=replace(self.rules, fallback=frozenset())))
 
     @functools.cached_property
     def _around(self) -> Around:
@@ -165,10 +178,16 @@ class LinkFinder:
         return self._sorted
 
     def link(self, target: str) -> Link | None:
-        """A shortest link from the source to ``target`` of at most ``max_hops`` hops, or None.
+        """A shortest link from the source to ``target`` of at most ``max_hops`` hops, or None
+        (through a ``fallback`` relation only when there is none without).
 
         KeyError naming ``target`` if the graph lacks it.
         """
+        found = self._link(target)
+        return found if found is not None or self._wide is None else self._wide.link(target)
+
+    def _link(self, target: str) -> Link | None:
+        """:meth:`link` under the rules' ``fallback`` left unwalked."""
         g, u_id = self.graph, self.source
         t_type, t = target.partition(":")[0], g.index(target)
         near_u = self._around

@@ -17,7 +17,8 @@ always has one row type and one column type.
 Edge weights of events (:data:`EVENT_WEIGHTS`): view 1, click 2, like 3, comment 3,
 share 4, cart 5, purchase 8; a rating weighs its value (1-5 stars give 1-5), 1 if absent.
 Record-made edges (follows, authored, mentions tags, made_by, in_category, broader,
-has_image, loaded relations) weigh 1.
+has_image, loaded relations) weigh 1; a ``described_like`` edge (a product's nearest in
+catalogue text, :mod:`kg.described_like`) weighs the two texts' cosine.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ RELATIONS: dict[str, Relation] = {
         _rel("also_bought", "product", "product"),
         _rel("also_viewed", "product", "product"),
         _rel("bought_together", "product", "product"),
+        # a product's nearest in catalogue text (kg.described_like): made from texts only
+        _rel("described_like", "product", "product"),
         _rel("interested_in", "user", "concept category brand"),
         _rel("member_of", "user", "segment"),
     )

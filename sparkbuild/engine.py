@@ -147,7 +147,8 @@ class SparkEngine:
         from recommend.paths.privacy import Privacy
         from sparkbuild.metapaths import metapath_top_k
 
-        groups = PathComponent.split_metapaths(graph, Privacy.from_config(config))
+        groups = PathComponent.split_metapaths(graph, Privacy.from_config(config),
+                                               described_like=config.paths.described_like)
         table = metapath_top_k(self.spark, graph, groups["graph"] + groups["social"],
                                k=int(self.metapath_k or 0), normalize=config.paths.normalize)
         if table is None:

@@ -181,6 +181,10 @@ class ContentConfig(Section):
     target_recall: float = number(0.95, high=1.0)
     image_weights: tuple[float, ...] = number((0.0, 0.25, 0.5), inclusive=True, high=1.0,
                                               high_inclusive=False)
+    # each product's nearest products in text, stored as described_like edges
+    # (recommend.content.neighbours): how many (0: none) and the least cosine
+    neighbours: int = number(20, 0, integer=True, high=100)
+    neighbour_floor: float = number(0.4, inclusive=True, high=1.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -221,6 +225,9 @@ class PathsConfig(Section):
     pool: int = number(10, 1, integer=True)  # the largest instances of each meta-path chosen among
     # no shown path carries less than this share of the item's score (recommend/paths/reasons.py)
     min_share: float = number(0.01, inclusive=True, high=1.0, high_inclusive=False)
+    # the graph component also walks bought/rated/liked>described_like (content neighbours):
+    # off, it lowered Amazon 2023's hybrid by time (recommend.paths.metapaths.catalogue)
+    described_like: bool = False
 
 
 @dataclass(frozen=True)

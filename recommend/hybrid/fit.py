@@ -52,6 +52,7 @@ import numpy as np
 
 from kg.interactions import seen_matrix
 from kg.memory import release_memory
+from recommend.content.neighbours import link_described_like
 from recommend.hybrid.blend import Blend, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
 from recommend.hybrid.config import HybridConfig
@@ -126,6 +127,7 @@ def fit_hybrid(
     clock.lap("split")
     if len(users) == 0:
         content = _fit_content(graph, config, encoder)
+        info["described_like"] = link_described_like(content, [graph], config.content)
         comps = _fit_components(graph, config, FitShared(content))
         names = tuple(comps)
         blend = Blend(names, np.ones(len(names)) / max(len(names), 1), "fixed",
@@ -152,7 +154,9 @@ def fit_hybrid(
     clock.lap("tune")
     # the first step that needs the text vectors: the sentence encoder's thread has had
     # the split and the tuning above to finish
-    content = _fit_content(graph, config, encoder)
+    content = _fit_content(graph, config, encoder)  # (its neighbours: before the graph fits)
+    info["described_like"] = link_described_like(
+        content, [graph, *(s.train_graph for s in splits)], config.content)
     clock.lap("content")
     if content is not None and images is not None and len(images):
         say("tuning the content component's image weight")

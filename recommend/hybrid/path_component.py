@@ -46,14 +46,15 @@ class PathComponent:
         self.scorer = scorer
 
     @staticmethod
-    def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None
-                        ) -> dict[str, list[MetaPath]]:
-        """The graph's available meta-paths under ``privacy``, social (``follows>``, and the
-        counts over a user's follows) apart from the rest."""
+    def split_metapaths(graph: KnowledgeGraph, privacy: Privacy | None = None, *,
+                        described_like: bool = False) -> dict[str, list[MetaPath]]:
+        """The graph's available meta-paths under ``privacy`` (``described_like``: with those
+        over content neighbours), social (``follows>``, and the counts over a user's follows)
+        apart from the rest."""
         from recommend.paths import available_metapaths
         from recommend.paths.privacy import FOLLOWEE_AGGREGATES
 
-        found = available_metapaths(graph, privacy=privacy)
+        found = available_metapaths(graph, privacy=privacy, described_like=described_like)
         social = [m for m in found if m.steps[0].relation == "follows"
                   or m.steps[0].relation in FOLLOWEE_AGGREGATES]
         return {"social": social, "graph": [m for m in found if m not in social]}
@@ -67,7 +68,8 @@ class PathComponent:
         from recommend.paths import GraphPathScorer
         from recommend.paths.privacy import Privacy
 
-        metapaths = cls.split_metapaths(graph, Privacy.from_config(config))[cls.name]
+        metapaths = cls.split_metapaths(graph, Privacy.from_config(config),
+                                        described_like=config.paths.described_like)[cls.name]
         if not metapaths:
             return None
         if shared.path_states is not None:

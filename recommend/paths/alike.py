@@ -3,9 +3,11 @@
 The content component compared the products' texts (:func:`recommend.content.item_vectors.
 product_text`: title, brand, the whole category path, attributes), so a path may say what
 both texts hold and the graph stores: a ``similar`` edge, else the most specific brand,
-category or concept both have, else the nearest category both reach over ``broader`` edges
-(:func:`shared_path`). Used by :mod:`recommend.paths.reasons`; a sentence says such a climb in
-one clause (:func:`climb_span`, :func:`climb_words`: "both kinds of Skin Care").
+category or concept both have, else a stored ``described_like`` edge (one is among the
+other's nearest in text: :mod:`kg.described_like`), else the nearest category both reach
+over ``broader`` edges (:func:`shared_path`). Used by :mod:`recommend.paths.reasons`; a
+sentence says such a climb in one clause (:func:`climb_span`, :func:`climb_words`: "both
+kinds of Skin Care").
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ EdgeTriple = tuple[str, str, str]
 def shared_path(context: UserReasons, a: str, item: str
                 ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
     """What content path joins ``a`` to ``item``: a stored ``similar`` edge, else the most
-    specific brand, category or concept both have, else the nearest category both reach over
+    specific brand, category or concept both have, else a stored ``described_like`` edge
+    (after what both texts name: it says less), else the nearest category both reach over
     ``broader`` edges (:func:`_broader`) ((type, (nodes after a, edges)))."""
     graph = context.graph
     if has_block(context.graph, "product", "similar", "product"):
@@ -47,9 +50,22 @@ def shared_path(context: UserReasons, a: str, item: str
             if best is None or pop[x] < best[0]:
                 best = (float(pop[x]), name, rel, graph.node_id(node_type, x))
     if best is None:
-        return _broader(context, a, item)
+        return _described_like(context, a, item) or _broader(context, a, item)
     _, name, rel, node = best
     return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
+
+
+def _described_like(context: UserReasons, a: str, item: str
+                    ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
+    """A stored ``described_like`` edge between ``a`` and ``item`` (either way: the cosine of
+    their texts is symmetric; :mod:`kg.described_like`), or None."""
+    graph = context.graph
+    if not has_block(graph, "product", "described_like", "product"):
+        return None
+    for src, dst in ((a, item), (item, a)):
+        if graph.has_edge(src, "described_like", dst):
+            return "described_like", ((item,), ((src, "described_like", dst),))
+    return None
 
 
 def _broader(context: UserReasons, a: str, item: str

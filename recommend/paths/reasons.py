@@ -15,7 +15,8 @@ edges that says what that component saw, never more:
   who rated A also rated B" is not what it counted, so it is never said for it;
 - ``content`` compared texts: ``You -did-> A -made_by-> brand <-made_by- item`` (or the same
   category or concept: the most specific one they share), or a stored ``similar`` edge; when
-  they share none of those, the nearest category both reach over ``broader`` edges ("A is
+  they share none of those, a stored ``described_like`` edge (one is among the other's
+  nearest in text), else the nearest category both reach over ``broader`` edges ("A is
   in Face Creams and B in Serums, both kinds of Skin Care": a product's text holds its whole
   category path, type ``"content>broader_category"``). The
   content profile also holds the products of the posts the user wrote, liked, shared or
@@ -167,8 +168,9 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
             if has_block(graph, "product", "in_category", "category") and has_block(
                     graph, "category", "broader", "category"):
                 out.add("content>broader_category")
-            if has_block(graph, "product", "similar", "product"):
-                out.add("content>similar")
+            for rel in ("similar", "described_like"):
+                if has_block(graph, "product", rel, "product"):
+                    out.add(f"content>{rel}")
             if has_block(graph, "post", "mentions", "product") and any(
                     has_block(graph, "user", r, "post") for r in POST_RELATIONS):
                 out.add("content>post")

@@ -65,6 +65,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "broader": ("{s} is a kind of {o}", "{s} is also a kind of {o}"),
     "about": ("{s} is about {o}", "{s} is also about {o}"),
     "similar": ("{s} is similar to {o}", "{s} is also similar to {o}"),
+    "described_like": ("{s} is described like {o}", "{s} is also described like {o}"),
     "co_bought": ("{n} who bought {s} also bought {o}",) * 2,
     "co_purchased": ("{n} who bought {s} also bought {o}",) * 2,
     "co_rated": ("{n} who rated {s} also rated {o}",) * 2,
