@@ -64,7 +64,7 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
             fitter.append(out[2][3].get("fitter"))
             return out
         folds = [{**t, "cf": CfComponent.fit(s.train_graph, kind=cfg.cf.model,
-                                             params=cfg.cf_params())}
+                                             params=cfg.cf_params(), targets=s.targets)}
                  for s, t in zip(splits, trains, strict=True)]
         return served_around(splits, cfg, folds, users, fit_users, select_users, tuning,
                              fitter[0])
