@@ -205,13 +205,15 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
               relevant: sp.csr_matrix, names: Sequence[str], *, k: int = 10,
               grid: Sequence[float] = (0.0, 0.25, 0.5, 2.0, 4.0), rounds: int = 3,
               learned: bool = True, design: np.ndarray | None = None,
-              seed: int = 0, groups: np.ndarray | None = None) -> Blend:
+              seed: int = 0, groups: np.ndarray | None = None,
+              fitter: str | None = None) -> Blend:
     """Choose and fit the blend on validation candidates (module docstring).
 
     ``relevant`` is (n_rows x n_items): each row's held-out items. The "gbdt" fitter
     competes when ``learned`` and the candidates' ``design`` matrix is given. ``groups``
     (per row of ``relevant``): rows of one group (one user in several validation folds)
-    fall in the same cross-validation fold.
+    fall in the same cross-validation fold. A ``fitter`` given is fitted without choosing
+    (no cross-validation: ``cv_ndcg@k`` empty, ``"fitter": "given"``).
     """
     n_rows = relevant.shape[0]
     rng = np.random.default_rng(seed)
@@ -222,7 +224,8 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     fitters = ("coordinate", "logistic", "gbdt") if design is not None else (
         "coordinate", "logistic")
     cv: dict[str, list[np.ndarray]] = {name: [] for name in fitters}
-    if learned and 0 < fold.sum() < n_rows:  # each fold needs users to fit and to test
+    if fitter is None and learned and 0 < fold.sum() < n_rows:  # each fold needs users to
+        # fit and to test
         for f in (0, 1):
             tr, te = fold[rows] != f, fold[rows] == f
             rel_tr = rows_only(relevant, fold != f)
@@ -241,7 +244,7 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
         per_user = {name: (np.bincount(groups[order], weights=v) / np.maximum(count, 1))[present]
                     for name, v in per_user.items()}
     means = {name: float(v.mean()) for name, v in per_user.items()}
-    kind, gains = choose_fitter(per_user) if per_user else ("coordinate", {})
+    kind, gains = choose_fitter(per_user) if per_user else (fitter or "coordinate", {})
     blend = fit_kind(kind, features, rows, items, relevant, names, design,
                      k=k, grid=grid, rounds=rounds, seed=seed)
     full = ndcg_of_scores(blend.score(features, design), rows, items, relevant, k)
@@ -250,6 +253,8 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                         "users": int(n_rows if groups is None else len(np.unique(groups))),
                         "single": {n: ndcg_of_scores(features[:, j], rows, items, relevant, k)
                                    for j, n in enumerate(names)}}
+    if fitter is not None:
+        blend.validation["fitter"] = "given"
     return blend
 
 

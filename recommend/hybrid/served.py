@@ -174,16 +174,10 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         """The blend fitted on the rows where ``keep`` (its fitter chosen on them), its
         order weight agreed."""
         on = keep[r]
-        if fitter is not None:
-            given = fit_kind(fitter, f[on], r[on], i[on], rows_only(relevant, keep), names,
-                             d[on], k=config.k, grid=config.blend.grid,
-                             rounds=config.blend.rounds, seed=config.seed)
-            given.validation = {"fitter": "given"}
-            return agreed(given, keep)
         return agreed(fit_blend(f[on], r[on], i[on], rows_only(relevant, keep), names,
                                 k=config.k, grid=config.blend.grid, rounds=config.blend.rounds,
                                 learned=config.blend.learned_ranker, design=d[on],
-                                seed=config.seed, groups=groups), keep)
+                                seed=config.seed, groups=groups, fitter=fitter), keep)
 
     scores = None
     judged: dict[str, Any] = {"judged": "selection fold"}

@@ -74,10 +74,11 @@ def test_recommendations_are_unseen_explained_and_valid(rec: Recommender) -> Non
             assert r.score == pytest.approx(sum(r.parts.values()))
         assert 1 <= len(r.paths) <= 3 and r.reason is None
         for p in r.paths:
-            # at most 3 hops, but a content path through a broader category: 4 or more, the
-            # hops between its two in_category hops all broader
+            # at most 3 hops, but a content path or a connection through a broader category:
+            # 4 or more, the hops between its two in_category hops all broader
             assert p.nodes[0] == user and p.nodes[-1] == r.item
-            if p.metapath == "content>broader_category":
+            if p.metapath == "content>broader_category" or (
+                    p.kind == "connection" and len(p.edges) > 3):
                 assert len(p.edges) >= 4 and {e[1] for e in p.edges[2:-1]} == {"broader"}
             else:
                 assert len(p.edges) <= 3
