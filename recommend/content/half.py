@@ -40,7 +40,7 @@ import numpy as np
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["DEEPER", "KEPT", "MIN_ITEMS", "half_search"]
+__all__ = ["DEEPER", "KEPT", "MIN_ITEMS", "float32_sum_error", "half_search"]
 
 #: Below this many products the exact search is cheap: no half copy is made.
 MIN_ITEMS = 2000
@@ -51,6 +51,14 @@ KEPT = 2
 _ROUNDING = 2.0**-11  # float16's relative rounding error
 _SUBNORMAL = 2.0**-25  # its absolute rounding error below the smallest normal (6.1e-5)
 _UNIT32 = 2.0**-24  # float32's
+
+
+def float32_sum_error(dim: int, q_norm: float | np.ndarray, largest: float
+                      ) -> float | np.ndarray:
+    """How far a float32 dot product over ``dim`` terms of a query of norm ``q_norm`` with a
+    vector of norm at most ``largest`` can be from the true one (with 1% room for the
+    bound's own rounding): any two summation orders agree within twice this."""
+    return 1.01 * dim * _UNIT32 * q_norm * largest
 
 
 class _Copies:
@@ -117,7 +125,7 @@ def half_search(index: ContentIndex, query: np.ndarray, n: int, allowed: np.ndar
     if ok.sum() <= n or fetch == size:
         return None
     dim = q.shape[1]
-    sum_err = dim * _UNIT32 * q_norm * largest * 1.01
+    sum_err = float32_sum_error(dim, q_norm, largest)
     eps = _ROUNDING * q_norm * largest + dim * _SUBNORMAL * q_norm + 2 * sum_err
     # below the line, a product's exact score is under the n-th best one by more than the
     # float32 sums can blur (2 sum_err, and one more for margin)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommend.content.half import float32_sum_error
 from recommend.content.index import normalise_rows
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ __all__ = ["BATCH", "MAX_CELLS", "Shortlists", "listable"]
 BATCH = 512
 #: At most this many users x products are scored when listing (else no lists are made).
 MAX_CELLS = 10**8
-_UNIT32 = 2.0**-24  # float32's relative rounding error
 
 
 def listable(index: ContentIndex, n_users: int) -> bool:
@@ -110,8 +110,8 @@ class Shortlists:
             scores.append(exact[order])
         largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
         # e (module doc), with room for the float64 sums and e's own rounding
-        margin = (1.01 * queries.shape[1] * _UNIT32 * largest
-                  * np.linalg.norm(queries.astype(np.float64), axis=1))
+        margin = float32_sum_error(queries.shape[1],
+                                   np.linalg.norm(queries.astype(np.float64), axis=1), largest)
         return cls(index, size, positions, scores, lines, queries, margin)
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
