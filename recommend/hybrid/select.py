@@ -37,6 +37,7 @@ from recommend.hybrid.candidates import seen_prior, tie_broken
 _BATCH = 256
 S = TypeVar("S")
 R = TypeVar("R")
+K = TypeVar("K")
 
 
 def selection_fold(users: np.ndarray, share: float, seed: int, minimum: int = 20
@@ -144,14 +145,24 @@ def confirm_by_blend(contenders: Sequence[tuple[str, S]],
     if not judged:
         raise ValueError("confirm_by_blend needs at least one contender")
     shared = set.intersection(*(set(kinds) for _, kinds, _ in judged))
-    top = {n: max(kinds[n] for _, kinds, _ in judged) for n in shared}
-    worst = [min((kinds[n] / top[n] if top[n] > 0 else 1.0 for n in shared), default=1.0)
-             for _, kinds, _ in judged]
+    ratio = ratios_to_best({n: {name: kinds[n] for name, kinds, _ in judged} for n in shared})
+    worst = [min(ratio.get(name, {}).values(), default=1.0) for name, _, _ in judged]
     for (name, _, _), ratio in zip(judged, worst, strict=True):
         record["contenders"][name]["worst_ratio"] = round(ratio, 5)
     chosen = int(np.argmax(worst))  # the first of equals
     record["chosen"] = judged[chosen][0]
     return judged[chosen][2], record
+
+
+def ratios_to_best(by_fold: Mapping[K, Mapping[str, float]]) -> dict[str, dict[K, float]]:
+    """Each ranker's figure over the best one of the same fold (``by_fold``: fold -> ranker
+    -> figure; 1.0 where the best is 0), per ranker and fold."""
+    out: dict[str, dict[K, float]] = {}
+    for f, figures in by_fold.items():
+        best = max(figures.values())
+        for n, v in figures.items():
+            out.setdefault(n, {})[f] = v / best if best > 0 else 1.0
+    return out
 
 
 def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
@@ -195,11 +206,7 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     folds = [f for f in range(len(names)) if (row_fold == f).any()]
     means = {f: {n: float(v[row_fold == f].mean()) for n, v in per_user.items()}
              for f in folds}
-    ratio: dict[str, dict[int, float]] = {n: {} for n in per_user}
-    for f in folds:
-        best = max(means[f].values())
-        for n in per_user:
-            ratio[n][f] = means[f][n] / best if best > 0 else 1.0
+    ratio = {n: {} for n in per_user} | ratios_to_best(means)
     worst = {n: min(r.values(), default=1.0) for n, r in ratio.items()}
     record: dict[str, Any] = {
         f"ndcg@{k}": {n: round(float(v.mean()), 5) if len(v) else 0.0
