@@ -45,13 +45,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from kg.schema import NODE_TYPES
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.evidence import no_path
 from recommend.hybrid.filters import filter_mask, product_prices
 from recommend.hybrid.path_component import PathComponent
 from recommend.marketer.api import MarketerMixin
-from recommend.request import check_diversity, check_id, check_k, request_filters
+from recommend.request import check_diversity, check_k, request_filters, typed_id
 from recommend.results import ExplainedPath, Recommendation
 from recommend.snapshot import Serving, reads_snapshot, snapshot_field
 
@@ -109,16 +108,6 @@ def _through(parts_of: Callable[[np.ndarray], np.ndarray], positions: np.ndarray
              ) -> Callable[[np.ndarray], np.ndarray]:
     """``parts_of`` for candidates renumbered by ``positions`` (a kept subset)."""
     return lambda rows: parts_of(positions[rows])
-
-
-def _typed(raw: object, node_type: str) -> str:
-    text = check_id(raw, node_type)
-    head, sep, _ = text.partition(":")
-    if sep and head in NODE_TYPES:
-        if head != node_type:
-            raise ValueError(f"{text!r} is a {head} id, expected a {node_type}")
-        return text
-    return f"{node_type}:{text}"
 
 
 class Recommender(MarketerMixin):
@@ -209,11 +198,11 @@ class Recommender(MarketerMixin):
     # ----- ids -----
     def user_id(self, user: object) -> str:
         """The typed user id of ``user`` (typed or raw)."""
-        return _typed(user, "user")
+        return typed_id(user, "user")
 
     def item_id(self, item: object) -> str:
         """The typed product id of ``item``; KeyError naming it if the graph lacks it."""
-        typed = _typed(item, "product")
+        typed = typed_id(item, "product")
         if not self.graph.has_node(typed):
             raise KeyError(f"unknown item {item!r}: no product {typed!r} in the graph")
         return typed

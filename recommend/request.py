@@ -20,7 +20,7 @@ import numbers
 import re
 from collections.abc import Iterable
 
-from kg.schema import slug
+from kg.schema import NODE_TYPES, slug
 from recommend.hybrid.filters import Filters
 
 _SHOWN_IDS = 3  # similar ids suggested for an unknown one
@@ -32,6 +32,18 @@ def check_id(raw: object, what: str) -> str:
     if raw is None or not str(raw).strip():
         raise ValueError(f"{what} id must be given, not {raw!r}")
     return str(raw)
+
+
+def typed_id(raw: object, node_type: str) -> str:
+    """``raw`` as a typed id of ``node_type`` ("42" -> "product:42"); ValueError for None,
+    blank, or an id typed as another node type."""
+    text = check_id(raw, node_type)
+    head, sep, _ = text.partition(":")
+    if sep and head in NODE_TYPES:
+        if head != node_type:
+            raise ValueError(f"{text!r} is a {head} id, expected a {node_type}")
+        return text
+    return f"{node_type}:{text}"
 
 
 def check_k(k: object) -> int:

@@ -27,6 +27,8 @@ import threading
 from collections import deque
 from typing import Any
 
+from recommend.request import typed_id
+
 DEFAULT_BOUND = 0.3  # seconds: well under the 1 s in which a write must be reflected in full
 
 
@@ -42,11 +44,10 @@ def entry_products(entry: dict[str, Any], user: str, typed: Any) -> set[str]:
                 continue
         except (TypeError, ValueError):
             continue
-        target = str(obj.get("target", ""))
-        head, sep, _ = target.partition(":")
-        if sep and head == "post":
+        try:
+            out.add(typed_id(obj.get("target"), "product"))
+        except ValueError:  # a post's id (or none): takes nothing out
             continue
-        out.add(target if sep and head == "product" else f"product:{target}")
     out.update(item for who, item in entry.get("not_interested", ()) if who == user)
     return out
 
