@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,7 +112,9 @@ class RecsQuery:
 
     def key(self, uid: str) -> tuple[Any, ...]:
         """The response cache's key of this request for the typed user ``uid``."""
-        return ("recommendations", uid, *astuple(self))
+        # the fields as they are (dataclasses.astuple deep-copies each: ~40% of a hit's CPU)
+        return ("recommendations", uid, self.k, self.category, self.brand, self.min_price,
+                self.max_price, self.diversity, self.explain)
 
     def body(self, state: Served, uid: str, images: Path | None) -> bytes:
         """The JSON answer for ``uid`` (:func:`recommendations`)."""
@@ -142,7 +144,7 @@ def computed(state: Served, key: Hashable, user: str,
     return body, seq
 
 
-def _answer(body: bytes, how: str, seq: int | None, age: float = 0.0) -> Response:
+def answer(body: bytes, how: str, seq: int | None, age: float = 0.0) -> Response:
     """A recommendations response: ``X-Cache`` says how it was found, ``X-Log-Seq`` the log
     seq the model it was computed from held, ``Age`` its seconds."""
     headers = {"X-Cache": how, "Age": str(int(age))}
@@ -165,7 +167,7 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
     cache, shared = state.cache, state.shared
     if not cache.enabled:
         seq = state.applied_seq
-        return _answer(await run_in_threadpool(compute), "off", seq)
+        return answer(await run_in_threadpool(compute), "off", seq)
     hit = cache.get(key)
     if hit is None and shared is not None:
         token = cache.token(user)
@@ -173,9 +175,9 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
         if hit is not None:
             cache.put(key, user, hit.body, token, age=hit.age, seq=hit.seq)
         elif query == DEFAULT_QUERY and (stale := shared.stale(key, user)) is not None:
-            return _answer(stale.body, "stale", stale.seq, stale.age)
+            return answer(stale.body, "stale", stale.seq, stale.age)
     if hit is not None:
-        return _answer(hit.body, "hit", hit.seq, hit.age)
+        return answer(hit.body, "hit", hit.seq, hit.age)
     if state.compute is not None and query is not None:
         token = cache.token(user)
         least = state.applied_seq if shared is None else shared.least(user)
@@ -185,11 +187,11 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
             status = 503
         if status == 200:
             cache.put(key, user, body, token, seq=seq)
-            return _answer(body, "miss", seq)
+            return answer(body, "miss", seq)
         if status < 500:  # the route's own refusal (a bad filter)
             return Response(body, status_code=status, media_type="application/json")
     body, seq = await run_in_threadpool(computed, state, key, user, compute)
-    return _answer(body, "miss", seq)
+    return answer(body, "miss", seq)
 
 
 def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:

@@ -3,8 +3,9 @@
 :func:`create_app` wires a served state (:class:`recommend.serve.served.Served`: the writer's
 :class:`~recommend.serve.state.ServedState` or a reader's
 :class:`~recommend.serve.reader.ReaderState`, already loaded and replayed) into routes and
-middleware: body-size limit (413), per-route metrics, optional CORS. While the app runs, a
-thread snapshots the state every ``snapshot_every`` seconds when it changed
+middleware: body-size limit (413), per-route metrics, optional CORS, and the hot read
+(:mod:`recommend.serve.hot`: a kept recommendation list sent without the router). While the
+app runs, a thread snapshots the state every ``snapshot_every`` seconds when it changed
 (:class:`~recommend.serve.served.PeriodicSnapshots`, as the ``--workers N`` writer's); at
 shutdown it snapshots once more (the writer) and closes it. OpenAPI is at ``/docs``.
 No SPARQL endpoint is exposed.
@@ -25,6 +26,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from kg.version import shopgraph_version
 from recommend.serve.api import api_router
 from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
+from recommend.serve.hot import HotRecommendations, route_of
 from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
@@ -82,8 +84,11 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
             await asyncio.to_thread(snapshots.stop)
             await asyncio.to_thread(state.close)
 
+    # FastAPI's OpenTelemetry off: it looked up its providers on every request (metrics
+    # are Prometheus's, recommend.serve.metrics)
     app = FastAPI(title="shopgraph", version=shopgraph_version(), lifespan=lifespan,
-                  description="Explained recommendations over a knowledge-graph artifact.")
+                  description="Explained recommendations over a knowledge-graph artifact.",
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.served = state
     metrics = Metrics(state)
     app.include_router(api_router(state, config.access, config.images_dir))
@@ -109,6 +114,9 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
         from recommend.serve.storefront import mount_storefront
 
         mount_storefront(app, state, config.images_dir)
+    # innermost: a kept list skips the router, inside CORS, metrics and the body limit
+    app.add_middleware(HotRecommendations, state=state, access=config.access,
+                       route=route_of(app.routes))
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
                            allow_methods=["GET", "POST"],

@@ -92,9 +92,9 @@ class ResponseCache:
         with self._lock:
             return Token(slot, self._slots[slot], self._generation)
 
-    def get(self, key: Hashable) -> Hit | None:
-        """The response kept under ``key`` when younger than ``seconds`` (counted as a hit or
-        a miss)."""
+    def get(self, key: Hashable, *, count_miss: bool = True) -> Hit | None:
+        """The response kept under ``key`` when younger than ``seconds`` (counted as a hit, or
+        as a miss unless ``count_miss`` is False: a look that another follows)."""
         now = time.monotonic()
         with self._lock:
             found = self._entries.get(key)
@@ -104,7 +104,7 @@ class ResponseCache:
                 return Hit(found[1], now - found[2], found[3])
             if found is not None:
                 self._remove(key)
-            self.misses += 1
+            self.misses += count_miss
             return None
 
     def put(self, key: Hashable, user: str, body: bytes, token: Token,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
@@ -105,6 +105,25 @@ class Metrics:
         self.cache = Counter("shopgraph_cache_lookups", "responses by X-Cache (hit, miss, off)",
                              ["route", "result"], registry=own)
         self.registry.register(_StateCollector(state))
+        # each labelled child made once (prometheus_client's labels() validates and locks)
+        self._timed: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._looked: dict[tuple[str, str], Any] = {}
+
+    def record(self, route: str, method: str, status: int, seconds: float,
+               cache: str | None) -> None:
+        """One answered request: counted and timed under its ``route`` template, and its
+        ``X-Cache`` (``cache``; None when the answer had none) counted."""
+        key = (route, method, str(status))
+        timed = self._timed.get(key)
+        if timed is None:
+            timed = self._timed[key] = (self.requests.labels(*key), self.latency.labels(route))
+        timed[0].inc()
+        timed[1].observe(seconds)
+        if cache is not None:
+            looked = self._looked.get((route, cache))
+            if looked is None:
+                looked = self._looked[(route, cache)] = self.cache.labels(route, cache)
+            looked.inc()
 
     def text(self) -> bytes:
         """The Prometheus text exposition."""
@@ -146,9 +165,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            name = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(name, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
-            if cache is not None:
-                self.metrics.cache.labels(name, cache.decode("latin-1")).inc()
+            name = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.record(name, scope["method"], status, time.perf_counter() - start,
+                                None if cache is None else cache.decode("latin-1"))

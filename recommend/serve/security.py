@@ -33,10 +33,17 @@ class Access:
         if self.api_key is None:
             raise HTTPException(403, "writes are off: the server was started without an API "
                                      "key (SHOPGRAPH_API_KEY or --api-key-file)")
-        sent = request.headers.get(API_KEY_HEADER)
-        if sent is None or not hmac.compare_digest(sent.encode(), self.api_key.encode()):
+        if not self.allows(request.headers.get(API_KEY_HEADER)):
             raise HTTPException(401, f"a valid {API_KEY_HEADER} header is required",
                                 headers={"WWW-Authenticate": API_KEY_HEADER})
+
+    def allows(self, sent: str | bytes | None) -> bool:
+        """Whether ``sent`` (the ``X-API-Key`` header's value) is the key (compared in
+        constant time; never with no key configured)."""
+        if sent is None or self.api_key is None:
+            return False
+        raw = sent.encode("latin-1") if isinstance(sent, str) else sent
+        return hmac.compare_digest(raw, self.api_key.encode())
 
     # async: a header check needs no thread (FastAPI runs a plain def dependency in its
     # thread pool, one more hand-off per request)
