@@ -19,6 +19,8 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   it applies, it computes the default recommendations (``RecsQuery()``) of each user the
   entry concerns (:func:`recommend.serve.cache.entry_users`), when no miss is waiting, and
   keeps them in the shared level: the user's next request, to any reader, is a hit. A
+  response the shared level already holds right (a reader computed that miss itself) is
+  not computed again. A
   catalogue write (which makes every response stale) is not precomputed for everyone.
 - **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
   known user the shared level holds no right answer for (from the last user by id: the
@@ -137,7 +139,9 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 
 class _Job:
-    """One response to compute, and (for a miss) who waits for it."""
+    """One response to compute, and (for a miss) who waits for it. ``seq`` is the least log
+    seq its answer must hold: a miss's, what the reader asked; a precompute's and a warm-up's
+    0 (the shared level's notes judge what is right)."""
 
     def __init__(self, user: str, query: RecsQuery, seq: int, warm: bool = False) -> None:
         self.user, self.query, self.seq, self.warm = user, query, seq, warm
@@ -176,7 +180,7 @@ class Computer:
     def applied(self, entries: list[Entry]) -> None:
         """Queue the default recommendations of the users log ``entries`` concern (called
         once they are applied; a catalogue write queues nobody)."""
-        query, seq = RecsQuery(), self.state.applied_seq
+        query = RecsQuery()
         with self._ready:
             for entry in entries:
                 users, catalogue = entry_users(entry, self.state.rec.user_id)
@@ -185,7 +189,7 @@ class Computer:
                 for user in users:  # one waiting keeps its place: it computes from the
                     key = query.key(user)  # model of its turn, which holds these entries
                     if key not in self._ahead:
-                        self._ahead[key] = _Job(user, query, seq)
+                        self._ahead[key] = _Job(user, query, 0)
             while len(self._ahead) > MAX_AHEAD:
                 self._ahead.popitem(last=False)
             self._ready.notify()
@@ -208,7 +212,7 @@ class Computer:
                 if self._ahead:
                     return self._ahead.popitem(last=False)[1]
                 if self._warm and now >= self._rest_until:
-                    return _Job(self._warm.popleft(), RecsQuery(), applied, warm=True)
+                    return _Job(self._warm.popleft(), RecsQuery(), 0, warm=True)
                 self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry
             return None
 
@@ -229,9 +233,12 @@ class Computer:
         state = self.state
         key = job.query.key(job.user)
         hit = state.cache.get(key)
-        if hit is None and job.warm and state.shared is not None:
-            hit = state.shared.get(key, job.user)  # a reader's warm-up computed it
-        if hit is not None:
+        if hit is None and state.shared is not None:
+            # a reader computed it meanwhile (its warm-up, or a miss it computed itself while
+            # its misses in flight were at their bound): right for this model's notes, and for
+            # a miss at least as new as the reader asked
+            hit = state.shared.get(key, job.user)
+        if hit is not None and (hit.seq or 0) >= job.seq:
             job.status, job.body, job.computed_at = 200, hit.body, hit.seq or 0
             return
         try:

@@ -86,3 +86,28 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
 
     with pytest.raises(ComputeUnavailable):  # the reader then computes the miss itself
         asyncio.run(nobody())
+
+
+def test_an_answer_a_reader_stored_is_not_computed_again(small_demo_artifact: Path,
+                                                         tmp_path: Path) -> None:
+    from recommend.serve.compute import Computer, _Job
+
+    state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
+    ServedState(small_demo_artifact, state_dir).detach()
+    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                            worker=3, shared=SharedResponses(shared_file, 60, 1000))
+    computer = Computer(computing, None)
+    reader = SharedResponses(shared_file, 60, 1000)
+    uid = computing.rec.user_id("u0003")
+    try:
+        reader.put(RecsQuery().key(uid), uid, 4, b"[]", time.time())  # a reader's, at seq 4
+        precompute = _Job(uid, RecsQuery(), 0)
+        computer._compute(precompute)
+        assert (precompute.status, precompute.body, precompute.computed_at) == (200, b"[]", 4)
+        newer = _Job(uid, RecsQuery(), 5)  # a miss asking for more than the stored answer
+        computer._compute(newer)
+        assert newer.status == 200 and json.loads(newer.body)  # computed: a full list
+    finally:
+        computer.stop()
+        computing.close()
+        reader.close()
