@@ -62,23 +62,16 @@ K = 10
 
 
 def demo_world(args: argparse.Namespace) -> dict[str, Any]:
-    """The demo world's figures (module docstring)."""
+    """The demo world's figures (module docstring): the world made, its pictures embedded by
+    the vision stage, then :func:`demo_figures`."""
     from kg.artifact import build_artifact, load_artifact
     from kg.demo import DemoConfig, generate_demo_world
-    from recommend.content.images import joined_index, read_product_images
-    from recommend.evaluate.holdout import ranking_figures
-    from recommend.hybrid.config import HybridConfig
-    from recommend.hybrid.content_component import ContentComponent
-    from recommend.hybrid.encoders import SentenceEncoder
-    from recommend.hybrid.select import selection_fold
-    from recommend.hybrid.split import holdout_split
-    from recommend.hybrid.tune import alone_top_k, tune_content_images
+    from recommend.content.images import read_product_images
     from recommend.stages import EnrichConfig, vision_stage
     from recommend.stages.vision_stage import IMAGE_EMBEDDINGS_FILE
 
-    config = HybridConfig()
     world = DemoConfig(seed=args.seed, n_users=args.users, n_products=args.products,
-                       n_posts=args.posts, images=True, looks=True)
+                       n_posts=args.posts, images=True, looks=not args.plain)
     with tempfile.TemporaryDirectory(prefix="content-images-") as tmp:
         data, art = Path(tmp) / "data", Path(tmp) / "art"
         generate_demo_world(data, world, progress=False)
@@ -87,17 +80,37 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
                        stages=[("vision", vision_stage(EnrichConfig(), progress=False))])
         vision_seconds = time.perf_counter() - began
         loaded = load_artifact(art)
-        graph = loaded.graph
-        images = read_product_images(graph, art / IMAGE_EMBEDDINGS_FILE)
+        images = read_product_images(loaded.graph, art / IMAGE_EMBEDDINGS_FILE)
         vision = loaded.manifest["stages"]["vision"]
     print(f"demo: vision stage {vision_seconds:.0f} s, {len(images)} pictured products")
+    out = {"world": vars(world),
+           "vision": {k: vision[k] for k in ("clip", "images_embedded", "heldout_accuracy")}}
+    return {**out, **demo_figures(loaded.graph, images, noise=args.noise)}
+
+
+def demo_figures(graph: Any, images: Any, noise: bool = False) -> dict[str, Any]:
+    """Content alone at each image weight on a test hold-out of ``graph`` (by time and at
+    random), and the weight the build's chooser picks on the rest; with ``noise``, each
+    product gets another's picture (a world whose pictures say nothing of the product)."""
+    from recommend.content.images import ProductImages, joined_index
+    from recommend.evaluate.holdout import ranking_figures
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.content_component import ContentComponent
+    from recommend.hybrid.encoders import SentenceEncoder
+    from recommend.hybrid.image_weight import tune_content_images
+    from recommend.hybrid.split import holdout_split
+    from recommend.hybrid.tune import alone_top_k
+
+    config = HybridConfig()
+    if noise:
+        shuffled = np.random.default_rng(0).permutation(len(images))
+        images = ProductImages(images.ids, images.vectors[shuffled])
     content = ContentComponent.fit(graph, SentenceEncoder(config.content.embed_model),
                                    half_life_days=config.content.half_life_days)
     assert content is not None
-    out: dict[str, Any] = {"world": vars(world), "pictured_products": len(images),
-                           "indexed_products": len(content.index),
-                           "vision": {k: vision[k] for k in ("clip", "images_embedded",
-                                                               "heldout_accuracy")}}
+    out: dict[str, Any] = {"pictures": "shuffled among products" if noise else "their own",
+                           "pictured_products": len(images),
+                           "indexed_products": len(content.index)}
     for mode in ("time", "random"):
         split = holdout_split(graph, target_relations=config.split.target_relations, fraction=0.2,
                               min_user_items=2, seed=1000, derived=config.split.derived_relations,
@@ -117,19 +130,18 @@ def demo_world(args: argparse.Namespace) -> dict[str, Any]:
                               min_user_items=config.split.min_user_items, seed=config.seed,
                               derived=config.split.derived_relations,
                               mode=config.split.holdout_mode)
-        fit_users, _ = selection_fold(inner.users, config.split.selection_share, config.seed)
-        _, record = tune_content_images(content, images, inner, config, fit_users)
+        _, record = tune_content_images(content, images, inner, config)
         chosen = f"{record['chosen']:g}"
         out[mode] = {
             "test_users": len(users), "held_pairs": int(relevant.nnz),
             "by_image_weight": by_weight,
-            "validation": {"mode": inner.mode, "users": len(fit_users), **record},
+            "validation": {"mode": inner.mode, **record},
             f"text_only_ndcg@{K}": by_weight["0"][f"NDCG@{K}"],
             f"with_images_ndcg@{K}": by_weight[chosen][f"NDCG@{K}"],
         }
         print(f"demo {mode}: text only {by_weight['0'][f'NDCG@{K}']:.4f}; by weight "
               f"{ {w: r[f'NDCG@{K}'] for w, r in by_weight.items()} }; validation chose "
-              f"{chosen} ({record['trials']})")
+              f"{chosen} ({record['trials']}, gains {record['gain_over_text']})")
     return out
 
 
@@ -224,6 +236,10 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=600)
     parser.add_argument("--products", type=int, default=360)
     parser.add_argument("--posts", type=int, default=3500)
+    parser.add_argument("--plain", action="store_true",
+                        help="the default demo world (no looks) instead of the looks world")
+    parser.add_argument("--noise", action="store_true",
+                        help="shuffle the pictures among the products (pictures as noise)")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-fashion", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
