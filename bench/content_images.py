@@ -94,6 +94,8 @@ def demo_figures(graph: Any, images: Any, noise: bool = False) -> dict[str, Any]
     product gets another's picture (a world whose pictures say nothing of the product)."""
     from recommend.content.images import ProductImages, joined_index
     from recommend.evaluate.holdout import ranking_figures
+    from recommend.evaluate.metrics import ndcg_per_user
+    from recommend.hybrid.blend import twice_standard_error
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.encoders import SentenceEncoder
@@ -117,14 +119,19 @@ def demo_figures(graph: Any, images: Any, noise: bool = False) -> dict[str, Any]
                               mode=mode)
         users = split.users
         relevant = split.relevant[users]
-        by_weight = {}
+        by_weight, per_user = {}, {}
         for weight in WEIGHTS:
             index = joined_index(content.index, images, weight, kind="flat")
             alone = ContentComponent(index, split.train_graph,
                                      half_life_days=config.content.half_life_days)
-            figures = ranking_figures(alone_top_k(alone, split.train_graph, users, K),
-                                      relevant, K)
+            recs = alone_top_k(alone, split.train_graph, users, K)
+            figures = ranking_figures(recs, relevant, K)
             by_weight[f"{weight:g}"] = {n: round(v, 5) for n, v in figures.items()}
+            per_user[weight] = ndcg_per_user(recs, relevant, K)
+        test_gain = {f"{w:g}": {"mean": round(float((per_user[w] - per_user[0.0]).mean()), 5),
+                                "twice_se": round(twice_standard_error(
+                                    per_user[w] - per_user[0.0]), 5)}
+                     for w in WEIGHTS[1:]}
         inner = holdout_split(split.train_graph, target_relations=config.split.target_relations,
                               fraction=config.split.holdout_fraction,
                               min_user_items=config.split.min_user_items, seed=config.seed,
@@ -134,13 +141,14 @@ def demo_figures(graph: Any, images: Any, noise: bool = False) -> dict[str, Any]
         chosen = f"{record['chosen']:g}"
         out[mode] = {
             "test_users": len(users), "held_pairs": int(relevant.nnz),
-            "by_image_weight": by_weight,
+            "by_image_weight": by_weight, f"test_gain_over_text_ndcg@{K}": test_gain,
             "validation": {"mode": inner.mode, **record},
             f"text_only_ndcg@{K}": by_weight["0"][f"NDCG@{K}"],
             f"with_images_ndcg@{K}": by_weight[chosen][f"NDCG@{K}"],
         }
         print(f"demo {mode}: text only {by_weight['0'][f'NDCG@{K}']:.4f}; by weight "
-              f"{ {w: r[f'NDCG@{K}'] for w, r in by_weight.items()} }; validation chose "
+              f"{ {w: r[f'NDCG@{K}'] for w, r in by_weight.items()} } (gain {test_gain}); "
+              f"validation chose "
               f"{chosen} ({record['trials']}, gains {record['gain_over_text']})")
     return out
 

@@ -113,8 +113,8 @@ class HybridConfig(Section):
     pictures, each of ``image_weights`` (the share of similarity from the picture,
     :func:`recommend.content.item_vectors`) is tried on the validation split's training
     graph, each user's products left out in turn; the best content-alone NDCG@k is kept if
-    it beats text alone by more than twice the standard error of the paired per-user gain
-    and by more than each of ``image_shuffles`` shuffles of the pictures among the products
+    it is above text alone's and the pictures beat ``image_shuffles`` shuffles of them among
+    the products by more than twice the standard error of the paired per-user gain
     (:func:`recommend.hybrid.image_weight.tune_content_images`).
 
     ``blend``: candidates are each component's top N: the smallest N of ``candidate_sizes``
