@@ -45,6 +45,7 @@ Why the shuffles, and why the bar is on them and not on the gain over text:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,23 +60,22 @@ if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.split import HoldoutSplit
 
-__all__ = ["LeftOut", "left_out", "left_out_ndcg", "tune_content_images"]
+__all__ = ["LeftOut", "left_out", "left_out_ndcg", "per_user", "tune_content_images"]
 
 _BATCH = 512
 
 
+@dataclass(frozen=True)
 class LeftOut:
     """The leave-one-out samples of a training graph over a content index's products
-    (columns in index order): for each sample, its user's slot and the left-out column."""
+    (columns in index order)."""
 
-    def __init__(self, weights: sp.csr_matrix, seen: sp.csr_matrix, users: np.ndarray,
-                 slot: np.ndarray, column: np.ndarray, allowed: np.ndarray) -> None:
-        self.weights = weights  # (len(users) x products): the users' interaction weights
-        self.seen = seen  # (len(users) x products) 0/1: not to be ranked
-        self.users = users  # graph user indices, one per slot
-        self.slot = slot  # per sample: its user's row of weights/seen
-        self.column = column  # per sample: the product left out
-        self.allowed = allowed  # (products,) rankable (described) products
+    weights: sp.csr_matrix  # (len(users) x products): the users' interaction weights
+    seen: sp.csr_matrix  # (len(users) x products) 0/1: not ranked for the user
+    users: np.ndarray  # graph user indices, one per row of weights and seen
+    slot: np.ndarray  # per sample: its user's row
+    column: np.ndarray  # per sample: the product left out
+    allowed: np.ndarray  # (products,) bool: rankable (described) products
 
     def __len__(self) -> int:
         return len(self.column)
