@@ -8,7 +8,7 @@ keeps its text vector alone (:func:`recommend.content.item_vectors`). :func:`joi
 rebuilds a content index over text and picture at a given image weight, the share of
 similarity between two pictured products that comes from the picture; at weight 0 the index
 is the text index, unchanged. The build chooses the weight on its validation split
-(:func:`recommend.hybrid.tune.tune_content_images`) and the index records it, so products
+(:func:`recommend.hybrid.image_weight.tune_content_images`) and the index records it, so products
 added later (text only) get vectors of the same shape (:func:`text_part`).
 
 >>> import numpy as np

@@ -111,9 +111,11 @@ class HybridConfig(Section):
     own, :data:`recommend.exact_search.EXACT_THRESHOLD`), else approximately at
     ``target_recall`` (calibrated recall@10). Where the vision stage embedded product
     pictures, each of ``image_weights`` (the share of similarity from the picture,
-    :func:`recommend.content.item_vectors`) is tried on the validation split; the best
-    content-alone NDCG@k is kept if it beats text alone by more than twice the standard error
-    of the paired per-user gain (:func:`recommend.hybrid.tune.tune_content_images`).
+    :func:`recommend.content.item_vectors`) is tried on the validation split's training
+    graph, each user's products left out in turn; the best content-alone NDCG@k is kept if
+    it is above text alone's and the pictures beat ``image_shuffles`` shuffles of them among
+    the products by more than twice the standard error of the paired per-user gain
+    (:func:`recommend.hybrid.image_weight.tune_content_images`).
 
     ``blend``: candidates are each component's top N: the smallest N of ``candidate_sizes``
     whose pool holds ``candidate_recall`` of the validation items (else the largest).

@@ -181,6 +181,9 @@ class ContentConfig(Section):
     target_recall: float = number(0.95, high=1.0)
     image_weights: tuple[float, ...] = number((0.0, 0.25, 0.5), inclusive=True, high=1.0,
                                               high_inclusive=False)
+    # how many times the pictures are shuffled among the products for the control a picture
+    # weight must beat (recommend.hybrid.image_weight)
+    image_shuffles: int = number(9, 1, integer=True, high=50)
     # each product's nearest products in text, stored as described_like edges
     # (recommend.content.neighbours): how many (0: none) and the least cosine
     neighbours: int = number(20, 0, integer=True, high=100)

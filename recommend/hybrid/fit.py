@@ -58,13 +58,14 @@ from recommend.hybrid.component import Component, FitShared, component_type
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.encoders import TextEncoder
+from recommend.hybrid.image_weight import tune_content_images
 from recommend.hybrid.model import HybridModel, make_encoder
 from recommend.hybrid.path_component import PathComponent
 from recommend.hybrid.select import selection_fold
 from recommend.hybrid.served import confirmed_cf
 from recommend.hybrid.split import HoldoutSplit, holdout_split
 from recommend.hybrid.targets import resolve_targets
-from recommend.hybrid.tune import tune_cf, tune_content_images, tune_session
+from recommend.hybrid.tune import tune_cf, tune_session
 from recommend.marketer.cut_choice import choose_on_cut
 from recommend.marketer.tune import tune_audience
 
@@ -160,8 +161,7 @@ def fit_hybrid(
     clock.lap("content")
     if content is not None and images is not None and len(images):
         say("tuning the content component's image weight")
-        content, info["content_images"] = tune_content_images(content, images, split, config,
-                                                              fit_users)
+        content, info["content_images"] = tune_content_images(content, images, split, config)
         clock.lap("tune_images")
     say(f"fitting components on the training graph ({len(fit_users)} users)")
     is_fit_user = np.isin(np.arange(split.relevant.shape[0]), fit_users)

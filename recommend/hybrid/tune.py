@@ -23,17 +23,13 @@ on a busy machine tries the same trials as on a quiet one. Every trial's figure 
 seconds (wall) are recorded. The other families whose best trial the tuning users cannot
 tell apart from the best are the chosen model's contenders (:func:`close_families`): what
 is served around each is then judged by the blend (:mod:`recommend.hybrid.fit`).
-
-Where the build embedded product pictures, the content component's image weight is tuned the
-same way (:func:`tune_content_images`): each weight's content component alone, on the
-training graph.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +38,9 @@ from recommend.hybrid.blend import record_float, twice_standard_error
 from recommend.hybrid.component import FitShared
 from recommend.hybrid.components import CfComponent, untuned_kind
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.content_component import ContentComponent
 from recommend.hybrid.select import confirm_tuned
 from recommend.hybrid.session import SessionComponent
 from recommend.hybrid.split import HoldoutSplit
-
-if TYPE_CHECKING:
-    from recommend.content.images import ProductImages
 
 _BATCH = 256
 
@@ -306,54 +298,3 @@ def tune_session(split: HoldoutSplit, config: HybridConfig, users: np.ndarray,
             best = (value, cfg, comp)
     return best[1], best[2], tried
 
-
-def tune_content_images(content: ContentComponent, images: ProductImages, split: HoldoutSplit,
-                        config: HybridConfig, users: np.ndarray
-                        ) -> tuple[ContentComponent, dict[str, Any]]:
-    """The content component (over the full graph's index) at the image weight of
-    ``content.image_weights`` whose content alone ranks best on ``users``, and the record of
-    each weight's NDCG@k.
-
-    Pictures must earn their place: a weight above 0 is kept only when its paired per-user
-    NDCG gain over text alone exceeds twice its standard error. A noise-level win is not
-    one: on the demo world 56 tuning users once preferred weight 0.5 by 0.0004, and the
-    test then lost 0.015 to text alone.
-    """
-    from recommend.content.images import joined_index
-    from recommend.evaluate.metrics import ndcg_per_user
-
-    pictured = sum(item in content.index for item in images.ids)
-    record: dict[str, Any] = {"pictured_products": pictured,
-                              "indexed_products": len(content.index), "trials": {},
-                              "gain_over_text": {}}
-    weights = sorted(set(config.content.image_weights) | {0.0})
-    if not pictured or weights == [0.0] or len(users) == 0:
-        record["chosen"] = 0.0
-        return content, record
-    relevant = split.relevant[users]
-    per_user: dict[float, np.ndarray] = {}
-    for weight in weights:
-        index = joined_index(content.index, images, weight, kind="flat")  # alone: dense
-        trial = ContentComponent(index, split.train_graph,
-                                 half_life_days=config.content.half_life_days)
-        recs = alone_top_k(trial, split.train_graph, users, config.k, split.targets)
-        per_user[weight] = ndcg_per_user(recs, relevant, config.k)
-        record["trials"][f"{weight:g}"] = round(float(per_user[weight].mean()), 5)
-    best, best_gain = 0.0, 0.0
-    for weight in weights[1:]:
-        gain = per_user[weight] - per_user[0.0]
-        margin = twice_standard_error(gain)
-        record["gain_over_text"][f"{weight:g}"] = {"mean": round(float(gain.mean()), 5),
-                                                   "twice_se": record_float(margin, 5)}
-        if gain.mean() > margin and gain.mean() > best_gain:
-            best, best_gain = weight, float(gain.mean())
-    record["chosen"] = best
-    if best == 0.0:
-        return content, record
-    index = joined_index(content.index, images, best,
-                         exact_threshold=config.content.exact_threshold,
-                         target_recall=config.content.target_recall,
-                         calibration_k=max(config.blend.candidate_sizes), seed=config.seed)
-    return ContentComponent(index, split.train_graph,
-                            half_life_days=config.content.half_life_days,
-                            encoder=content.encoder), record
