@@ -218,14 +218,14 @@ def scored_paths_many(
     if context is not None:  # the session links' people, for every item at once
         count_session_people(graph, item_ids, evidence)  # type: ignore[arg-type]
 
-    def evidence_of(j: int, least: bool) -> list[Candidate]:
-        """Item j's evidence paths, in the order found; ``least``: none that cannot reach
-        the floor."""
+    def evidence_of(j: int) -> list[Candidate]:
+        """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps
+        those that can reach the floor, the largest one may be any)."""
         ev: list[Candidate] = []
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
                                min_people=privacy.min_people, per_component=max_paths,
-                               context=context, least=bounds[j] if bounds and least else None):
+                               context=context):
             if not violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
@@ -238,10 +238,13 @@ def scored_paths_many(
         path = built_path(graph, user_id, inst, mp, types, checked, total, privacy, demographic)
         return None if path is None else (value, name, path)
 
-    def candidates(j: int, least: bool) -> list[Candidate]:
-        """Item j's candidates, in the order found; ``least``: none that cannot reach the
-        floor."""
-        ev = evidence_of(j, least)
+    def candidates(j: int, every: list[Candidate], least: bool) -> list[Candidate]:
+        """Item j's candidates, in the order found (``every``: its evidence paths);
+        ``least``: none that cannot reach the floor. (An evidence path below its
+        component's bound is one :func:`~recommend.paths.reasons.evidence_paths` given
+        that bound would not try: links come largest first.)"""
+        least_of = bounds[j] if bounds and least else None
+        ev = every if least_of is None else [c for c in every if c[0] >= least_of[c[1]]]
         mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
         out: list[Candidate] = []
         kept: dict[str, int] = {}
@@ -263,12 +266,13 @@ def scored_paths_many(
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j in range(len(item_ids)):
-        paths = merged(candidates(j, prune))
+        every = evidence_of(j)
+        paths = merged(candidates(j, every, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
             if prune and not kept:  # the largest of them all, shown as a connection
                 top = largest(sums[j][0], sums[j][1], [e[0] for e in raw[j]],
-                              partial(instance, j), evidence_of(j, False), first_node_keys)
+                              partial(instance, j), every, first_node_keys)
                 paths = [] if top is None else [top]
             below[j] = paths[0][1:] if paths else None
             paths = kept

@@ -38,7 +38,7 @@ What the paths read of the user is gathered once per request by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,25 +79,24 @@ Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
-    context: UserReasons | None = None, least: Mapping[str, float] | None = None,
+    context: UserReasons | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
-    the user's :class:`UserReasons` (over the same ``own``), reused across items; ``least``
-    (:func:`least_values`): per component, the value (share times fraction) below which a
-    link is not tried (nor any after it: links come largest first)."""
+    the user's :class:`UserReasons` (over the same ``own``), reused across items. Links come
+    largest first, so the paths whose value (share times fraction) reaches a bound
+    (:func:`least_values`) lead each component's."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
     for ev in evidence:
         found: list[Candidate] = []
-        floor = -np.inf if least is None else least[ev.component]
-        if ev.component == "popularity" and ev.share >= floor:
+        if ev.component == "popularity":
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
         for a, fraction in ev.links:
-            if len(found) >= per_component or ev.share * fraction < floor:
+            if len(found) >= per_component:
                 break
             rel = own.get(a)
             prod = graph.node_id("product", a)

@@ -49,7 +49,7 @@ def test_no_answer_for_a_changed_vector_a_grown_index_or_an_unknown_user() -> No
     assert lists.top(3, users[3], np.ones(len(index), bool), 20) is None
 
 
-def test_a_tie_at_the_edge_is_left_to_the_search() -> None:
+def test_a_tie_at_the_edge_is_the_exact_searchs_own_answer() -> None:
     rng, _, users = _world(3)
     vectors = rng.normal(size=(3000, 16))
     vectors[1] = vectors[0]  # two products the same: they tie for every user
@@ -57,8 +57,13 @@ def test_a_tie_at_the_edge_is_left_to_the_search() -> None:
     q = vectors[0].astype(np.float32) + 0.01 * users[0]
     lists = Shortlists.build(index, q[None], np.array([100]))
     may = np.ones(3000, bool)
-    assert lists.top(0, q, may, 1) is None  # the first place is tied
-    found = lists.top(0, q, may, 2)
+    tied = lists.top(0, q, may, 1)  # the first place is tied: the search keeps one of them
+    assert tied is not None and tied.tolist() == index.search(
+        q[None], 1, allowed=may[None]).indices[0].tolist()
+    assert tied.tolist() in ([0], [1])
+    may[int(tied[0])] = False  # the other one, once the search's choice is ruled out
+    assert lists.top(0, q, may, 1).tolist() == [1 - int(tied[0])]
+    found = lists.top(0, q, np.ones(3000, bool), 2)
     assert found is not None and sorted(found.tolist()) == [0, 1]
 
 
