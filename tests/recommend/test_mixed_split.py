@@ -61,3 +61,16 @@ def test_a_pair_held_out_at_random_hides_every_post_naming_it() -> None:
                               min_user_items=3, derived=(), mode="random")
     assert at_random.report["hidden_post_edges"] == 40
     assert split.report["hidden_post_edges"] == 20
+
+
+def test_candidate_recall_of_no_candidates_is_zero() -> None:
+    """Users held out from (two purchases each: split.min_user_items 2) and no candidate to
+    rank: the recall is 0 (the empty pool's arrays indexed the matrix into an error)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from recommend.hybrid.served import candidate_recall
+
+    relevant = sp.csr_matrix(np.eye(3))
+    assert candidate_recall(np.zeros(0), np.zeros(0), relevant) == 0.0
+    assert candidate_recall(np.array([0, 1]), np.array([0, 2]), relevant) == 1 / 3
