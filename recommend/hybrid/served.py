@@ -251,7 +251,10 @@ class Stacked:
 
 
 def candidate_recall(rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix) -> float:
-    """Share of held-out items that made it into their user's candidate set."""
+    """Share of held-out items that made it into their user's candidate set (0 with no
+    candidate: a validation whose users have nothing to rank)."""
+    if len(rows) == 0:
+        return 0.0
     hit = np.asarray(relevant[rows, items]).ravel() > 0
     return float(hit.sum() / max(relevant.nnz, 1))
 

@@ -6,8 +6,9 @@ reached through ``split.target_relations`` (purchases, carts, ratings; or wider 
 :mod:`recommend.hybrid.targets`, down to :data:`kg.interactions.POST_TIER`: products named by a
 post the user engaged with), ``ceil(fraction * n)`` of those products are held out:
 
-- ``"time"``: the latest ones; ``"random"``: any; ``"mixed"``: half (rounded up) the
-  latest, the rest at random among the earlier ones;
+- ``"time"``: the latest ones; ``"random"``: any; ``"mixed"``: half the latest (an odd
+  share rounded up or down by a fair coin, so that over the users half the pairs are the
+  latest ones even where each user holds out one), the rest at random among the others;
 - ``"auto"`` (the build's validation): mixed when the timestamps are usable
   (:func:`times_usable`: nearly all known, and a user's products mostly at distinct times),
   else random (missing or tied times say nothing about order). Mixed, because the build
@@ -24,8 +25,11 @@ blend would learn to trust it):
 - the user's own posts (and comments) that name the product, and the user's likes,
   shares, comments and views of posts that name it. By time, only those at or after the
   held-out interaction (a post written before buying is evidence serving also has);
-  at random, all of them. A pair of the post tier is held out from its first engagement
-  on, so every engagement that made it a target is hidden in both cases;
+  at random, all of them; mixed, each pair as the test it stands for (the latest by time,
+  the others at random: a random test meets no post of the user's naming a held-out
+  product, and the fold must not teach the blend to expect one). A pair of the post tier
+  is held out from its first engagement on, so every engagement that made it a target is
+  hidden in every case;
 - edges the profile stage computed from interactions (``derived``: co-bought rules,
   interests, cluster segments) are recomputed on the training graph.
 
@@ -115,7 +119,7 @@ def holdout_split(
     counts = np.bincount(rows, minlength=latest.shape[0])
     n_out = np.where(counts >= min_user_items,
                      np.ceil(np.round(counts * fraction, 9)).astype(np.int64), 0)
-    n_latest = (n_out + 1) // 2 if chosen == "mixed" else n_out
+    n_latest = _halves(n_out, seed) if chosen == "mixed" else n_out
     held = _last_of_each(rows, n_latest)
     newest = held.copy() if chosen != "random" else np.zeros(len(held), bool)
     if chosen == "mixed":  # the rest of each user's share at random among the earlier ones
@@ -128,8 +132,10 @@ def holdout_split(
     codes = rows[held].astype(np.int64) * n_products + cols[held]
     first = latest_times(graph, target_relations, first=True).tocsr()
     onset = np.asarray(first[rows[held], cols[held]]).ravel() if held.any() else np.zeros(0)
-    post_drops = leaky_post_edges(graph, rows[held], cols[held],
-                                  onset if chosen != "random" else None)
+    # a pair held out at random hides as the random hold-out does (all of it): the mixed
+    # fold's earlier half stands for that test, its latest half for the test by time
+    onset[~newest[held]] = NO_TIME
+    post_drops = leaky_post_edges(graph, rows[held], cols[held], onset)
     present = tuple(r for r in derived if graph.num_edges(r))
     train = graph_without_pairs(graph, codes, drop_relations=present, drop_edges=post_drops)
     if present:
@@ -140,6 +146,16 @@ def holdout_split(
     latest_pairs = sp.csr_matrix(
         (np.ones(int(newest.sum())), (rows[newest], cols[newest])), shape=latest.shape)
     return HoldoutSplit(train, relevant, chosen, report, latest_pairs, tuple(target_relations))
+
+
+def _halves(n_out: np.ndarray, seed: int) -> np.ndarray:
+    """Each user's count of latest pairs in a mixed hold-out: half their ``n_out``, an odd
+    count rounded up or down by a fair coin (its own generator: the other draws of the split
+    stay as they were), so that half the held-out pairs are the latest ones over all users.
+    Rounded up always, a user with one pair held out (most users of sparse data) gave only
+    a latest one: the "mixed" fold of such data was a fold by time."""
+    up = np.random.default_rng((seed, 1)).random(len(n_out)) < 0.5
+    return n_out // 2 + (n_out % 2) * up
 
 
 def _last_of_each(rows: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -116,3 +116,24 @@ def test_a_held_out_post_tier_pair_leaves_no_engagement_behind() -> None:
         naming = {graph.node_id("post", int(s)) for s in
                   naming_matrix(graph)[:, graph.index(product)].nonzero()[0]}
         assert not {post for _, post in _u1_post_edges(split.train_graph)} & naming
+
+
+def test_the_build_validates_on_the_targets_a_test_holds_out() -> None:
+    """25 users with two purchases each and views of three more products: a test holds out
+    purchases (evaluate: users with 2+). The build's validation does too; needing 3+
+    products, it widened to views, which no test judges (bench/shapes.py's posts-heavy world
+    then served popularity)."""
+    import inspect
+
+    from recommend.evaluate.holdout import evaluate_graph
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.fit import _validation_splits
+
+    acts = {f"u{i}": [("purchase", f"p{i}"), ("purchase", f"p{i + 1}"),
+                      *[("view", f"p{i + j}") for j in (2, 3, 4)]] for i in range(25)}
+    graph = _graph(acts)
+    tested = inspect.signature(evaluate_graph).parameters["min_user_items"].default
+    assert resolve_targets(graph, CONFIGURED, tested)[0] == CONFIGURED
+    split, = _validation_splits(graph, HybridConfig())
+    assert split.targets == CONFIGURED and not split.report["targets"]["widened"]
+    assert len(split.users) == 25
