@@ -26,12 +26,11 @@ from recommend.hybrid.order import order_consensus
 from recommend.hybrid.select import (
     by_part,
     candidate_size,
-    choose_from_rows,
+    choose_served,
     confirm_by_blend,
     cross_fit_parts,
     cross_fitted,
     held_out_ranks,
-    rankers_per_user,
     single,
 )
 from recommend.hybrid.split import HoldoutSplit
@@ -59,7 +58,7 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
 
     fitter: list[str | None] = []  # the fitter chosen around the tuning's choice: the others' too
 
-    def judge(cfg: HybridConfig) -> tuple[dict[str, np.ndarray], dict[str, Any], Served]:
+    def judge(cfg: HybridConfig) -> tuple[dict[str, float], dict[str, Any], Served]:
         if cfg is config:
             out = served_around(splits, cfg, trains, users, fit_users, select_users, tuning)
             fitter.append(out[2][3].get("fitter"))
@@ -84,12 +83,11 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                   trains: list[dict[str, Any]], users: np.ndarray, fit_users: np.ndarray,
                   select_users: np.ndarray, tuning: dict[str, Any] | None,
                   fitter: str | None = None
-                  ) -> tuple[dict[str, np.ndarray], dict[str, Any], Served]:
+                  ) -> tuple[dict[str, float], dict[str, Any], Served]:
     """Size the candidate pool for recall over the folds, fit the blend and choose what is
     served (:func:`fit_and_choose`) around the components ``trains``; returns the served
-    ranker's per-user NDCG@k on the selection users per validation fold (one fold:
-    ``"all"``; none where nothing was judged: one validation user), its name and figure on
-    each part of the held-out items (latest / earlier), and what is served;
+    ranker's NDCG@k on the selection users per validation fold (:func:`_by_fold`), its name
+    and figure on each part of the held-out items (latest / earlier), and what is served;
     ``fitter``: the blend's fitter, instead of choosing it
     (:func:`recommend.hybrid.select.confirm_by_blend` compares them across CF models)."""
     # the recall is pooled over the folds: a held-out pair of each fold counts once
@@ -99,21 +97,30 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                                   config.blend.candidate_recall)
     config = config.updated(blend={"candidates_per_component": size})
     knn = baseline_config(config, tuning)
-    blend, chosen, by_fold = fit_and_choose(splits, config, trains, users, select_users, knn,
-                                            fitter)
+    blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn, fitter)
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
         config = knn
         trains = [{**trains[0], "cf": fit_baseline(splits[0].train_graph, knn)}, *trains[1:]]
     parts = {part: figures[chosen["chosen"]]
              for part, figures in chosen.get(f"ndcg@{config.k}_by_part", {}).items()}
-    return by_fold, {"served": chosen["chosen"], "by_part": parts}, (
+    return _by_fold(chosen, config.k), {"served": chosen["chosen"], "by_part": parts}, (
         config, trains, blend, chosen, {"per_component": size, "recall": recall})
+
+
+def _by_fold(chosen: dict[str, Any], k: int) -> dict[str, float]:
+    """The served ranker's NDCG@k on the selection users of each validation fold (one fold:
+    ``"all"``), from :func:`fit_and_choose`'s record ``chosen`` (none where nothing was
+    judged: one validation user)."""
+    if f"ndcg@{k}" not in chosen:
+        return {}
+    folds = chosen.get(f"ndcg@{k}_by_fold") or {"all": chosen[f"ndcg@{k}"]}
+    return {name: figures[chosen["chosen"]] for name, figures in folds.items()}
 
 
 def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray,
                    knn: HybridConfig | None = None, fitter: str | None = None
-                   ) -> tuple[Blend, dict[str, Any], dict[str, np.ndarray]]:
+                   ) -> tuple[Blend, dict[str, Any]]:
     """Fit the blend on the fit users' candidates of every validation fold (stacked: each
     user once per fold, so the folds weigh the same per user), choose the served ranker on
     the selection users' over the folds (the item-kNN baseline ``knn`` among them: when it
@@ -121,8 +128,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     and refit a chosen blend on all of them; with no selection users apart, judge the blend
     cross-fitted (:func:`recommend.hybrid.select.cross_fitted`). ``fitter``: the blend's
     fitter (:func:`recommend.hybrid.blend.fit_kind`), where not chosen by cross-validation
-    (:func:`recommend.hybrid.blend.fit_blend`). Returns the blend, the record and the served
-    ranker's per-user NDCG@k on the selection users per fold (one fold: ``"all"``)."""
+    (:func:`recommend.hybrid.blend.fit_blend`)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
     most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
@@ -181,7 +187,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         if judged["parts"] < 2:  # one user: nothing to judge the blend on
             return fitted(np.ones(len(fold), bool)), {
                 **judged, "chosen": "blend", "users": n,
-                "candidate_recall": candidate_recall(r, i, relevant)}, {}
+                "candidate_recall": candidate_recall(r, i, relevant)}
         scores = cross_fitted(fitted, f, d, r, parts)
         blend = fitted(np.ones(len(fold), bool))
     else:
@@ -191,14 +197,8 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     if knn is not None and "cf" in names:
         extra[BASELINE] = pool_scores([fit_baseline(s.train_graph, knn) for s in splits],
                                       users, r, i, selecting)
-    per_user = rankers_per_user(blend, f, d, r, i, relevant, selecting, config.k, scores,
-                                extra)
-    row_fold = fold[np.flatnonzero(selecting)]
-    choice, record = choose_from_rows(per_user, row_fold, config.k, fold_names,
-                                      cross_fit=scores is not None)
-    shown = np.unique(row_fold)
-    by_fold = ({fold_names[f]: per_user[choice][row_fold == f] for f in shown}
-               if len(shown) > 1 else {"all": per_user[choice]})
+    choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
+                                   fold_names, scores, extra)
     if knn is not None and extra:
         record["baseline"] = label(knn)
     record.update(chosen=choice, fitter=blend.kind, users=int(selecting[:n].sum()), **judged,
@@ -212,8 +212,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         record[f"ndcg@{config.k}_by_part"] = figures
         record["blend_gain_by_part"] = gains
     if choice != "blend":
-        return (single(names, "cf" if choice == BASELINE else choice, blend.validation),
-                record, by_fold)
+        return single(names, "cf" if choice == BASELINE else choice, blend.validation), record
     if not in_sample:
         refit = fit_kind(blend.kind, f, r, i, relevant, names, d, k=config.k,
                          grid=config.blend.grid,
@@ -221,7 +220,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         refit.validation = {n: v for n, v in blend.validation.items()
                             if n != "order_consensus"}
         blend = agreed(refit, np.ones(len(fold), bool))
-    return blend, record, by_fold
+    return blend, record
 
 
 class Stacked:
