@@ -11,10 +11,12 @@ Cholesky routines, built from sparse row blocks): above ``max_items`` items ``fi
 with :class:`CatalogueTooLarge`, naming n and the memory, so a caller can fall back to a
 neighbour model. With ``top_k`` set, only each history item's ``top_k`` largest ``|B[i, j]|``
 are kept, as a CSR over rows i: the artifact grows like n × top_k and a request reads only
-its history items' rows. Without it ``B`` stays dense (float32, 4 n² bytes). On ML-100K
-(random 20% of each user held out, λ 500; bench/cf_item_knn.py) NDCG@10 is 0.456 dense,
-0.454 / 0.452 / 0.441 at top_k 500 / 200 / 100; the saved model 12.6 MB dense, 3.9 MB at
-200. The fit's peak memory is about one n × n float64 array (the plain ``inv`` held four).
+its history items' rows. Without it, or where ``2 top_k >= n`` (a CSR entry, float32 and its
+int32 column, takes the room of two dense ones: pruning would not shrink ``B``, and would only
+lose its smallest weights), ``B`` stays dense (float32, 4 n² bytes). On ML-100K (random 20%
+of each user held out, λ 500; bench/cf_item_knn.py) NDCG@10 is 0.456 dense, 0.454 / 0.452 /
+0.441 at top_k 500 / 200 / 100; the saved model 12.6 MB dense, 3.9 MB at 200. The fit's
+peak memory is about one n × n float64 array (the plain ``inv`` held four).
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ class EASE(HistoryRecommender):
         p = inverse_gram(x.binary(), self.lam)
         p /= -np.diag(p).copy()  # B[i, j] = −P[i, j] / P[j, j]
         np.fill_diagonal(p, 0.0)
-        if self.top_k is None:
+        if self.top_k is None or 2 * self.top_k >= n:  # pruned would be no smaller
             self.weights_: np.ndarray | sp.csr_matrix = p.astype(np.float32)
         else:
             self.weights_ = prune_blocks(n, n, lambda lo, hi: p[lo:hi], self.top_k, magnitude=True)

@@ -97,7 +97,8 @@ class HybridConfig(Section):
     paired per-user gain over the model those fixed ones name is above 0 on the selection
     users, who took no part in the tuning (with none set apart: beyond twice its standard
     error on the tuning users; :func:`recommend.hybrid.select.confirm_tuned`). EASE keeps each
-    product's ``ease_keep`` largest weights (None: all; the artifact grows like n x keep).
+    product's ``ease_keep`` largest weights (None, or at least half the products: all, dense;
+    the artifact grows like n x keep).
 
     ``session`` counts what people took within ``window`` seconds (at most ``max_lag``
     events) after a product, scored from the history weighted with ``recency_tau``; the best

@@ -84,6 +84,18 @@ def test_ease_pruned_keeps_the_top_k_of_each_dense_row(world: Interactions) -> N
         np.testing.assert_allclose(pruned[i].data, dense[i, pruned[i].indices], rtol=1e-6)
 
 
+def test_ease_stays_dense_where_pruning_would_not_shrink_it(world: Interactions) -> None:
+    """A CSR entry takes the room of two dense ones: at top_k >= n / 2 pruning only drops
+    weights (bench/shapes.py's ratings-explicit, 1,682 products: a top 500 lost NDCG to it)."""
+    dense = EASE(lam=10.0).fit(world).weights_
+    assert world.n_items == 30
+    for k in (15, 29):  # 2 k >= n: kept whole, and dense
+        kept = EASE(lam=10.0, top_k=k).fit(world).weights_
+        assert isinstance(kept, np.ndarray)
+        np.testing.assert_array_equal(kept, dense)
+    assert isinstance(EASE(lam=10.0, top_k=14).fit(world).weights_, sp.csr_matrix)
+
+
 def test_ease_weights_follow_the_closed_form(world: Interactions) -> None:
     b = world.binary().toarray().astype(np.float64)
     p = np.linalg.inv(b.T @ b + 10.0 * np.eye(world.n_items))
