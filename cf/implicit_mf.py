@@ -209,6 +209,20 @@ class WeightedALS(HistoryRecommender):
         weighted = np.linalg.solve(a, y[items].T)  # W_u y_i for every item (k x items)
         return h.indices, (yh @ weighted) * conf[:, None]
 
+    def left_out_agrees(self, history: sp.spmatrix | sp.sparray) -> np.ndarray:
+        """Per item ``j`` of one history row (as :meth:`explain` orders them): whether taking
+        it out of the history moves every item's score the way its :meth:`explain` term
+        points (down for a positive term). Taking ``j`` out moves item i's score by
+        ``s_ij (c_uj - (c_uj - 1) p_uj) / (1 - (c_uj - 1) y_jᵀ W_u y_j)`` (Sherman-Morrison,
+        ``s_ij c_uj`` the term, ``p_uj = x_u·y_j``; the denominator is positive): it agrees
+        unless the model predicts j above ``c_uj / (c_uj - 1)``."""
+        h = self.checked_history(history)
+        if h.shape[0] != 1:
+            raise ValueError(f"left_out_agrees takes one history row, not {h.shape[0]}")
+        y, _ = self._gram()
+        conf = self.offset + self.alpha * h.data.astype(np.float64)
+        return conf - (conf - 1.0) * (y[h.indices] @ self.fold_in(h)[0]) > 0
+
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return self.fold_in(history) @ self.item_factors_.T
 

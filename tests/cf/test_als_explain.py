@@ -53,22 +53,29 @@ def test_leaving_an_item_out_moves_the_score_by_its_term_s_closed_form(world: In
     """Taking j out changes the score by s_ij (c_j - (c_j - 1) p_j) / (1 - (c_j - 1) g_j),
     p_j = y_jᵀ x_u, g_j = y_jᵀ W_u y_j (Sherman-Morrison): the sign of j's term while
     p_j < c_j / (c_j - 1), which the fidelity check relies on."""
-    model = WeightedALS(factors=5, iterations=4, alpha=2.0, reg=0.3, seed=2).fit(world)
-    h = world.matrix[[10]]
-    y = model.item_factors_.astype(np.float64)
-    x = model.fold_in(h)[0]
-    items = np.arange(world.n_items)
-    cols, terms = model.explain(h, items)
-    conf = 1.0 + 2.0 * h.data.astype(np.float64)
-    a = y.T @ y + 0.3 * np.eye(5) + (y[cols].T * (conf - 1.0)) @ y[cols]
-    for k, j in enumerate(cols):
-        rest = h.copy()
-        rest.data[k] = 0.0
-        rest.eliminate_zeros()
-        drop = model.score_history(h)[0] - model.score_history(rest)[0]
-        c, p, g = conf[k], y[j] @ x, y[j] @ np.linalg.solve(a, y[j])
-        np.testing.assert_allclose(drop, terms[k] / c * (c - (c - 1) * p) / (1 - (c - 1) * g),
-                                   rtol=1e-7, atol=1e-10)
+    disagree = 0
+    for reg, user in ((0.3, 10), (0.3, 3), (0.01, 21)):  # users 3, 21: some p_j > c/(c-1)
+        model = WeightedALS(factors=5, iterations=8, alpha=2.0, reg=reg, seed=2).fit(world)
+        h = world.matrix[[user]]
+        y = model.item_factors_.astype(np.float64)
+        x = model.fold_in(h)[0]
+        items = np.arange(world.n_items)
+        cols, terms = model.explain(h, items)
+        agrees = model.left_out_agrees(h)
+        conf = 1.0 + 2.0 * h.data.astype(np.float64)
+        a = y.T @ y + reg * np.eye(5) + (y[cols].T * (conf - 1.0)) @ y[cols]
+        for k, j in enumerate(cols):
+            rest = h.copy()
+            rest.data[k] = 0.0
+            rest.eliminate_zeros()
+            drop = model.score_history(h)[0] - model.score_history(rest)[0]
+            c, p, g = conf[k], y[j] @ x, y[j] @ np.linalg.solve(a, y[j])
+            want = terms[k] / c * (c - (c - 1) * p) / (1 - (c - 1) * g)
+            np.testing.assert_allclose(drop, want, rtol=1e-7, atol=1e-10)
+            big = np.abs(terms[k]) > 1e-9
+            assert ((drop[big] > 0) == ((terms[k][big] > 0) == agrees[k])).all()
+            disagree += not agrees[k]
+    assert disagree > 0  # the case the evidence leaves out is met here
 
 
 def test_explain_checks_its_input(world: Interactions) -> None:
