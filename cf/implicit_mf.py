@@ -195,33 +195,32 @@ class WeightedALS(HistoryRecommender):
         ``(y_iᵀ W_u y_j) c_uj``, ``W_u = (YᵀC_uY + λI)⁻¹``. Each item's terms sum to
         :meth:`score_history`'s score of it (``x_u = W_u YᵀC_u p_u``, p = 1 on the history).
         The user's system is solved once, for every item at once."""
+        j, terms, _ = self.explain_removals(history, items)
+        return j, terms
+
+    def explain_removals(self, history: sp.spmatrix | sp.sparray, items: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`explain`, and per history item ``j`` whether taking it out of the history
+        moves every item's score the way its term points (down for a positive term). Taking
+        ``j`` out moves item i's score by ``s_ij (c_uj - (c_uj - 1) p_uj) / (1 - (c_uj - 1)
+        y_jᵀ W_u y_j)`` (Sherman-Morrison; ``s_ij c_uj`` the term, ``p_uj = x_u·y_j``, the
+        denominator positive): it agrees unless the model predicts j above
+        ``c_uj / (c_uj - 1)``. One solve gives both (``x_u`` is one more right-hand side)."""
         h = self.checked_history(history)
         if h.shape[0] != 1:
             raise ValueError(f"explain takes one history row, not {h.shape[0]}")
         items = np.asarray(items, np.int64)
         if items.size and (items.min() < 0 or items.max() >= self.train_.n_items):
             raise ValueError(f"items must be columns 0..{self.train_.n_items - 1}")
+        if not h.nnz:
+            return h.indices, np.zeros((0, len(items))), np.zeros(0, bool)
         y, yty = self._gram()
         yh = y[h.indices]
-        if not h.nnz:
-            return h.indices, np.zeros((0, len(items)))
         a, conf = self._user_system(h.data, yh, yty)
-        weighted = np.linalg.solve(a, y[items].T)  # W_u y_i for every item (k x items)
-        return h.indices, (yh @ weighted) * conf[:, None]
-
-    def left_out_agrees(self, history: sp.spmatrix | sp.sparray) -> np.ndarray:
-        """Per item ``j`` of one history row (as :meth:`explain` orders them): whether taking
-        it out of the history moves every item's score the way its :meth:`explain` term
-        points (down for a positive term). Taking ``j`` out moves item i's score by
-        ``s_ij (c_uj - (c_uj - 1) p_uj) / (1 - (c_uj - 1) y_jᵀ W_u y_j)`` (Sherman-Morrison,
-        ``s_ij c_uj`` the term, ``p_uj = x_u·y_j``; the denominator is positive): it agrees
-        unless the model predicts j above ``c_uj / (c_uj - 1)``."""
-        h = self.checked_history(history)
-        if h.shape[0] != 1:
-            raise ValueError(f"left_out_agrees takes one history row, not {h.shape[0]}")
-        y, _ = self._gram()
-        conf = self.offset + self.alpha * h.data.astype(np.float64)
-        return conf - (conf - 1.0) * (y[h.indices] @ self.fold_in(h)[0]) > 0
+        # W_u y_i for every item (k x items), then x_u = W_u Yᵀ C_u p_u
+        solved = np.linalg.solve(a, np.column_stack([y[items].T, yh.T @ conf]))
+        terms = (yh @ solved[:, :-1]) * conf[:, None]
+        return h.indices, terms, conf - (conf - 1.0) * (yh @ solved[:, -1]) > 0
 
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return self.fold_in(history) @ self.item_factors_.T

@@ -21,7 +21,7 @@ The history split is the one the served score comes from
 (``s_ij = y_i^T W_u y_j``, ``p_j = y_j . x_u``; Sherman-Morrison): it lowers the score
 exactly when j's term is positive, unless the model predicts ``p_j`` above
 ``c_j / (c_j - 1)`` (a preference it fits to 1; :meth:`~cf.implicit_mf.WeightedALS.
-left_out_agrees`). Such a product is not evidence for any item: :func:`factor_terms` gives it
+explain_removals`). Such a product is not evidence for any item: :func:`factor_terms` gives it
 no term (on ML-100K's artifact, 1 shown path in 5,995 failed the fidelity check before).
 """
 
@@ -67,11 +67,11 @@ def factor_terms(comp: Any, u: int, items: np.ndarray
         return None
     cols = comp.col_of_[np.asarray(items, np.int64)]
     known = cols >= 0
-    j, found = comp.model.explain(row, cols[known])
+    j, found, agrees = comp.model.explain_removals(row, cols[known])
     terms = np.zeros((len(j), len(cols)))
     terms[:, known] = found
     scores = terms.sum(axis=0)
-    terms[~comp.model.left_out_agrees(row)] = 0.0  # taking it out would raise the score
+    terms[~agrees] = 0.0  # taking it out would raise the score
     return comp.columns_[j], terms, scores
 
 

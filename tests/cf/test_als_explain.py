@@ -60,8 +60,7 @@ def test_leaving_an_item_out_moves_the_score_by_its_term_s_closed_form(world: In
         y = model.item_factors_.astype(np.float64)
         x = model.fold_in(h)[0]
         items = np.arange(world.n_items)
-        cols, terms = model.explain(h, items)
-        agrees = model.left_out_agrees(h)
+        cols, terms, agrees = model.explain_removals(h, items)
         conf = 1.0 + 2.0 * h.data.astype(np.float64)
         a = y.T @ y + reg * np.eye(5) + (y[cols].T * (conf - 1.0)) @ y[cols]
         for k, j in enumerate(cols):
