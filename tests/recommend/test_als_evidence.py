@@ -105,3 +105,21 @@ def test_a_user_added_after_fitting_splits_the_score_they_are_served(rec: Recomm
     before, after = factor_fidelity(comp, u, int(items[0]), a)
     assert before == pytest.approx(served[items[0]]) and after < before
     assert factor_fidelity(comp, u, int(items[0]), int(items[1])) is None  # not in the history
+
+
+def test_co_acting_bounds_every_co_interaction_count(rec: Recommender) -> None:
+    """The filter cf paths count through (recommend.paths.co_people): no kind's count of a
+    pair exceeds the people who acted on both, nor those who acted on either end."""
+    from recommend.paths.co_people import acting, co_acting
+
+    graph = rec.graph
+    products = graph.nodes("product")
+    rng = np.random.default_rng(1)
+    tight = 0
+    for a, b in rng.integers(0, len(products), (300, 2)).tolist():
+        both = co_acting(graph, a, b)
+        assert both <= min(acting(graph, a), acting(graph, b))
+        counts = [people(graph, (products[a], name, products[b])) for name in LINK_AGGREGATES]
+        assert max(counts) <= both
+        tight += max(counts) == both > 0
+    assert tight > 0 and co_acting(graph, -1, 0) == acting(graph, len(products)) == 0
