@@ -194,7 +194,7 @@ class WeightedALS(HistoryRecommender):
         item columns ``j`` (ascending) and the ``(len(j), len(items))`` terms
         ``(y_iᵀ W_u y_j) c_uj``, ``W_u = (YᵀC_uY + λI)⁻¹``. Each item's terms sum to
         :meth:`score_history`'s score of it (``x_u = W_u YᵀC_u p_u``, p = 1 on the history).
-        The user's system is solved once, for every item at once."""
+        The user's system is factored once, for every item."""
         j, terms, _ = self.explain_removals(history, items)
         return j, terms
 
@@ -205,7 +205,7 @@ class WeightedALS(HistoryRecommender):
         ``j`` out moves item i's score by ``s_ij (c_uj - (c_uj - 1) p_uj) / (1 - (c_uj - 1)
         y_jᵀ W_u y_j)`` (Sherman-Morrison; ``s_ij c_uj`` the term, ``p_uj = x_u·y_j``, the
         denominator positive): it agrees unless the model predicts j above
-        ``c_uj / (c_uj - 1)``. One solve gives both (``x_u`` is one more right-hand side)."""
+        ``c_uj / (c_uj - 1)``. The user's system is factored once for both."""
         h = self.checked_history(history)
         if h.shape[0] != 1:
             raise ValueError(f"explain takes one history row, not {h.shape[0]}")
@@ -214,13 +214,19 @@ class WeightedALS(HistoryRecommender):
             raise ValueError(f"items must be columns 0..{self.train_.n_items - 1}")
         if not h.nnz:
             return h.indices, np.zeros((0, len(items))), np.zeros(0, bool)
+        from scipy.linalg import lu_factor, lu_solve
+
         y, yty = self._gram()
         yh = y[h.indices]
         a, conf = self._user_system(h.data, yh, yty)
-        # W_u y_i for every item (k x items), then x_u = W_u Yᵀ C_u p_u
-        solved = np.linalg.solve(a, np.column_stack([y[items].T, yh.T @ conf]))
-        terms = (yh @ solved[:, :-1]) * conf[:, None]
-        return h.indices, terms, conf - (conf - 1.0) * (yh @ solved[:, -1]) > 0
+        lu = lu_factor(a, check_finite=False)
+        terms = np.empty((len(yh), len(items)))
+        for col, i in enumerate(items.tolist()):  # W_u y_i one item at a time: an item's
+            # terms are the same bits whatever else is asked with it
+            terms[:, col] = yh @ lu_solve(lu, y[i], check_finite=False)
+        terms *= conf[:, None]
+        x = lu_solve(lu, yh.T @ conf, check_finite=False)  # x_u = W_u Yᵀ C_u p_u
+        return h.indices, terms, conf - (conf - 1.0) * (yh @ x) > 0
 
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return self.fold_in(history) @ self.item_factors_.T

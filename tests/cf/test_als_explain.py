@@ -32,6 +32,9 @@ def test_the_terms_sum_to_the_model_s_own_score(world: Interactions, offset: flo
         assert terms.shape == (h.nnz, len(items))
         np.testing.assert_allclose(terms.sum(axis=0), model.score_history(h)[0, items],
                                    rtol=1e-9, atol=1e-12)
+        # an item's terms are the same bits asked alone (the evidence of one item, shown
+        # again, is the one shown in its list)
+        assert model.explain(h, items[2:3])[1].tobytes() == terms[:, 2:3].copy().tobytes()
 
 
 def test_a_term_is_y_i_w_u_y_j_times_the_confidence(world: Interactions) -> None:
