@@ -307,6 +307,17 @@ class HistoryRecommender(Recommender):
 
         Columns are the training items in order; a wrong width or a NaN/inf value is an error.
         """
+        h = self.checked_history(history)
+        if h.shape[0] <= _CHUNK:
+            return np.asarray(self._score_history(h), np.float64)
+        return np.vstack([
+            np.asarray(self._score_history(h[s : s + _CHUNK]), np.float64)
+            for s in range(0, h.shape[0], _CHUNK)
+        ])
+
+    def checked_history(self, history: sp.spmatrix | sp.sparray) -> sp.csr_matrix:
+        """``history`` as a canonical CSR over the training items (a repeated cell summed, on
+        a copy); not sparse, a wrong width or a NaN/inf value is an error."""
         if not sp.issparse(history):
             raise TypeError(f"history must be a scipy sparse matrix, not {type(history).__name__}")
         h = sp.csr_matrix(history)
@@ -318,12 +329,7 @@ class HistoryRecommender(Recommender):
             raise ValueError(f"history has {h.shape[1]} item columns; the model has {n_items}")
         if not np.all(np.isfinite(h.data)):
             raise ValueError("history values must be finite (NaN/inf found)")
-        if h.shape[0] <= _CHUNK:
-            return np.asarray(self._score_history(h), np.float64)
-        return np.vstack([
-            np.asarray(self._score_history(h[s : s + _CHUNK]), np.float64)
-            for s in range(0, h.shape[0], _CHUNK)
-        ])
+        return h
 
     def _scores(self, rows: np.ndarray) -> np.ndarray:
         return self.score_history(self.history_rows(rows))

@@ -6,7 +6,8 @@ there and 1 elsewhere. Each half-step solves every row's system
 ``(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u`` by a few conjugate-gradient steps, warm
 started and batched over all rows at once (the same scheme as implicit's CPU solver).
 :meth:`WeightedALS.score_history` folds a fresh history in: it solves that user's system
-exactly for the fitted item factors (implicit's ``recalculate_user``).
+exactly for the fitted item factors (implicit's ``recalculate_user``), and
+:meth:`WeightedALS.explain` splits that score exactly over the history's items.
 
 ``BPR`` (Rendle et al. 2009): SGD on −ln σ(x̂_ui − x̂_uj) over (user, seen, unseen)
 triples sampled uniformly, vectorised over mini-batches, with item biases.
@@ -156,19 +157,76 @@ class WeightedALS(HistoryRecommender):
     def _scores(self, rows: np.ndarray) -> np.ndarray:
         return self.user_factors_[rows] @ self.item_factors_.T
 
+    def _gram(self) -> tuple[np.ndarray, np.ndarray]:
+        """The item factors in float64 and ``YᵀY + λI``, kept while the factors are the same
+        array (a refit or load makes new ones)."""
+        kept = getattr(self, "_gram_of", None)
+        if kept is None or kept[0] is not self.item_factors_:
+            y = self.item_factors_.astype(np.float64)
+            kept = (self.item_factors_, y, y.T @ y + self.reg * np.eye(y.shape[1]))
+            self._gram_of = kept
+        return kept[1], kept[2]
+
+    def _user_system(self, values: np.ndarray, yh: np.ndarray, yty: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """One history's ``YᵀC_uY + λI`` and the confidences ``c_uj`` of its items (values
+        ``values``, factors ``yh``; ``yty``: ``YᵀY + λI``)."""
+        conf = self.offset + self.alpha * values.astype(np.float64)
+        return yty + (yh.T * (conf - 1.0)) @ yh, conf
+
     def fold_in(self, history: sp.csr_matrix) -> np.ndarray:
         """User factors of each history row: ``(YᵀC_uY + λI) x_u = YᵀC_u p_u`` solved exactly."""
-        y = self.item_factors_.astype(np.float64)
-        yty = y.T @ y + self.reg * np.eye(y.shape[1])
+        y, yty = self._gram()
         out = np.zeros((history.shape[0], y.shape[1]))
         for row in range(history.shape[0]):
             lo, hi = history.indptr[row], history.indptr[row + 1]
             if lo == hi:
                 continue
-            conf = self.offset + self.alpha * history.data[lo:hi].astype(np.float64)
             yh = y[history.indices[lo:hi]]
-            out[row] = np.linalg.solve(yty + (yh.T * (conf - 1.0)) @ yh, yh.T @ conf)
+            a, conf = self._user_system(history.data[lo:hi], yh, yty)
+            out[row] = np.linalg.solve(a, yh.T @ conf)
         return out
+
+    def explain(self, history: sp.spmatrix | sp.sparray, items: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """How one history's folded-in score of ``items`` splits over the history's items
+        (Hu, Koren & Volinsky 2008, section 5; implicit's ``ALS.explain``): the history's
+        item columns ``j`` (ascending) and the ``(len(j), len(items))`` terms
+        ``(y_iᵀ W_u y_j) c_uj``, ``W_u = (YᵀC_uY + λI)⁻¹``. Each item's terms sum to
+        :meth:`score_history`'s score of it (``x_u = W_u YᵀC_u p_u``, p = 1 on the history).
+        The user's system is factored once, for every item."""
+        j, terms, _ = self.explain_removals(history, items)
+        return j, terms
+
+    def explain_removals(self, history: sp.spmatrix | sp.sparray, items: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`explain`, and per history item ``j`` whether taking it out of the history
+        moves every item's score the way its term points (down for a positive term). Taking
+        ``j`` out moves item i's score by ``s_ij (c_uj - (c_uj - 1) p_uj) / (1 - (c_uj - 1)
+        y_jᵀ W_u y_j)`` (Sherman-Morrison; ``s_ij c_uj`` the term, ``p_uj = x_u·y_j``, the
+        denominator positive): it agrees unless the model predicts j above
+        ``c_uj / (c_uj - 1)``. The user's system is factored once for both."""
+        h = self.checked_history(history)
+        if h.shape[0] != 1:
+            raise ValueError(f"explain takes one history row, not {h.shape[0]}")
+        items = np.asarray(items, np.int64)
+        if items.size and (items.min() < 0 or items.max() >= self.train_.n_items):
+            raise ValueError(f"items must be columns 0..{self.train_.n_items - 1}")
+        if not h.nnz:
+            return h.indices, np.zeros((0, len(items))), np.zeros(0, bool)
+        from scipy.linalg import lu_factor, lu_solve
+
+        y, yty = self._gram()
+        yh = y[h.indices]
+        a, conf = self._user_system(h.data, yh, yty)
+        lu = lu_factor(a, check_finite=False)
+        terms = np.empty((len(yh), len(items)))
+        for col, i in enumerate(items.tolist()):  # W_u y_i one item at a time: an item's
+            # terms are the same bits whatever else is asked with it
+            terms[:, col] = yh @ lu_solve(lu, y[i], check_finite=False)
+        terms *= conf[:, None]
+        x = lu_solve(lu, yh.T @ conf, check_finite=False)  # x_u = W_u Yᵀ C_u p_u
+        return h.indices, terms, conf - (conf - 1.0) * (yh @ x) > 0
 
     def _score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return self.fold_in(history) @ self.item_factors_.T

@@ -96,9 +96,7 @@ def n_path_types(rec: Recommender) -> int:
     names = {mp.name for comp in ("graph", "social")
              if (c := rec.model.components.get(comp)) is not None
              for mp, _ in c.weighted_metapaths()}
-    split = [n for n, c in rec.model.components.items()  # a factor cf gives no evidence
-             if n != "cf" or c.scores_history]
-    return len(names | evidence_types(rec.graph, split)) + 1
+    return len(names | evidence_types(rec.graph, list(rec.model.components))) + 1
 
 
 def path_lir(recency: Mapping[tuple[str, str], float], path: ExplainedPath) -> float | None:

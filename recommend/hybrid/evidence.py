@@ -17,13 +17,14 @@ products, so their score of item ``i`` splits exactly over them:
   a fraction of the score;
 - ``popularity`` is the same for everyone: no product of the user carries it
   (:class:`Evidence` with no links);
-- a factor model (weighted ALS) has no such split: it gives no evidence, and no path claims to
-  carry its score.
+- ``cf`` as weighted ALS is not linear in the history, but its score splits exactly over it
+  too: product A carries ``(y_i^T W_u y_A) c_uA`` (:mod:`recommend.hybrid.factor_evidence`:
+  which history, and how close the terms' sum is to the served score).
 
 Only positive terms are evidence for the item; each link's ``fraction`` is its term over
 their sum (content: over the larger of that sum and the score). :func:`evidence_fidelity`
-re-scores the item with A taken out of the user's history (or content profile): the check
-that the link really carries part of the score.
+re-scores the item with A taken out of the user's history (or content profile; ALS: folded
+in again): the check that the link really carries part of the score.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from recommend.hybrid.factor_evidence import factor_fidelity, factor_terms, splits_itself
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -115,6 +118,8 @@ def _terms(comp: Any, u: int, items: np.ndarray
     None when the component has no split for this user."""
     if comp.name == "content":
         return _content_terms(comp, u, items)
+    if splits_itself(comp):
+        return factor_terms(comp, u, items)
     row = comp.linear_history(u)
     if row is None:
         return None
@@ -160,8 +165,8 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
 def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, product: int
                       ) -> tuple[float, float] | None:
     """``component``'s score of ``item`` for user ``u`` before and after taking ``product``
-    out of the user's history (content: profile); None for a component with no such split
-    (popularity, a factor model) or a product the user's row lacks."""
+    out of the user's history (content: profile; ALS: the history it folds in); None for
+    popularity or a product the user's row lacks."""
     comp = model.components.get(component)
     if comp is None or component not in EVIDENCE_COMPONENTS or component == "popularity":
         return None
@@ -178,6 +183,8 @@ def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, pro
         after = w.copy()
         after[pos[0]] = 0.0
         return _cosine(w @ vectors, target), _cosine(after @ vectors, target)
+    if splits_itself(comp):
+        return factor_fidelity(comp, u, item, product)
     row = comp.linear_history(u)
     if row is None or product not in row.indices:
         return None

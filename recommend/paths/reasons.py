@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
+from recommend.paths.co_people import acting, co_acting
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -241,9 +242,18 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
             ) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
-    None."""
+    None. No kind is counted where fewer than ``min_people`` people acted on either end,
+    and past the user's own act's aggregates, none where fewer acted on both
+    (:mod:`recommend.paths.co_people`)."""
     graph = context.graph
-    for name in (*_MINE[own], *LINK_AGGREGATES):
+    ia, ii = ((graph.index(a), graph.index(item))
+              if graph.has_node(a) and graph.has_node(item) else (-1, -1))
+    crowded = min(acting(graph, ia), acting(graph, ii)) >= min_people
+    for k, name in enumerate((*_MINE[own], *LINK_AGGREGATES) if crowded else ()):
+        if k == len(_MINE[own]):
+            crowded = co_acting(graph, ia, ii) >= min_people
+            if not crowded:
+                break
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
@@ -253,7 +263,7 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
             return (a, rel, item)
         if graph.has_edge(item, rel, a):
             return (item, rel, a)
-    if not has_block(context.graph, "product", "co_bought", "product"):
+    if not (crowded and has_block(context.graph, "product", "co_bought", "product")):
         return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "co_bought", dst) and people(

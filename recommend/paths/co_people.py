@@ -1,0 +1,74 @@
+"""The most people any co-interaction hop between two products can count: a test before
+counting each kind.
+
+A cf evidence path joins the user's product A to the item over people who did both
+(:func:`recommend.paths.reasons.evidence_paths`: an aggregate of
+:data:`recommend.paths.privacy.LINK_AGGREGATES`, or the rules' ``co_bought``), each counted
+by :func:`recommend.paths.privacy.people` over one kind of act. Every such count is at most
+the number of people with any act on both (a person counted for one kind has a nonzero
+edge of that kind to both), so where that is below ``min_people`` no kind needs counting.
+A cf split over every product of the user's (weighted ALS) offers many products joined to
+the item by nobody: on the size world 59% of the hops tried had an end fewer than 5 people
+touched.
+
+>>> from kg.graph import KnowledgeGraph
+>>> g = KnowledgeGraph()
+>>> g.add_edges("viewed", ["user:1", "user:2", "user:3"], ["product:A"] * 3)
+>>> g.add_edges("purchased", ["user:2", "user:3"], ["product:B"] * 2)
+>>> a, b = g.index("product:A"), g.index("product:B")
+>>> acting(g, a), acting(g, b), co_acting(g, a, b)
+(3, 2, 2)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommend.paths.privacy import ENGAGED, interactions_of
+from recommend.paths.user_reasons import has_block
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+
+__all__ = ["acting", "co_acting"]
+
+_ACTS = interactions_of(ENGAGED)
+
+
+def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
+    """(users x products) 1 where the user has a nonzero edge of some act to the product
+    (each act's summed weight on its own: weights of different acts never cancel), by
+    column; kept until those relations gain edges or a node is added."""
+
+    def compute() -> sp.csc_matrix:
+        shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+        out = sp.csc_matrix(shape, dtype=bool)
+        for rel in _ACTS:
+            if has_block(graph, "user", rel, "product"):
+                out = out + (graph.matrix(rel, dst_type="product", src_type="user") != 0)
+        out = sp.csc_matrix(out)
+        out.sort_indices()
+        return out
+
+    return graph.cached_for(("paths co_people acted",), _ACTS, compute)
+
+
+def acting(graph: KnowledgeGraph, p: int) -> int:
+    """How many people acted on product index ``p`` (a bound of any co-interaction count of
+    it; a product past the graph's, or -1: 0)."""
+    acted = _acted(graph)
+    return int(acted.indptr[p + 1] - acted.indptr[p]) if 0 <= p < acted.shape[1] else 0
+
+
+def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
+    """How many people acted on both product indices ``a`` and ``b`` (module doc; a product
+    past the graph's, or -1: 0)."""
+    acted = _acted(graph)
+    if not (0 <= a < acted.shape[1] and 0 <= b < acted.shape[1]):
+        return 0
+    ptr, ind = acted.indptr, acted.indices
+    return int(np.intersect1d(ind[ptr[a]:ptr[a + 1]], ind[ptr[b]:ptr[b + 1]],
+                              assume_unique=True).size)
