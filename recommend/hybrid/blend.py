@@ -188,12 +188,27 @@ def fit_coordinate(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
     return w / w.sum(), best
 
 
+def held_labels(relevant: sp.csr_matrix, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Whether each candidate ``(rows[c], items[c])`` was held out (``relevant`` > 0); no
+    candidates give an empty array (scipy indexes a sparse matrix with empty arrays into a
+    sparse 1 x 0 matrix, not an empty array).
+
+    >>> held_labels(sp.csr_matrix(np.eye(2)), np.array([0, 1]), np.array([0, 0])).tolist()
+    [True, False]
+    >>> held_labels(sp.csr_matrix(np.eye(2)), np.zeros(0, int), np.zeros(0, int)).shape
+    (0,)
+    """
+    if len(rows) == 0:
+        return np.zeros(0, bool)
+    return np.asarray(relevant[rows, items]).ravel() > 0
+
+
 def fit_logistic(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
                  relevant: sp.csr_matrix, *, seed: int = 0) -> np.ndarray:
     """Logistic-regression weights (label: the candidate was held out)."""
     from sklearn.linear_model import LogisticRegression
 
-    y = np.asarray(relevant[rows, items]).ravel() > 0
+    y = held_labels(relevant, rows, items)
     if y.all() or not y.any():
         return np.ones(features.shape[1]) / features.shape[1]
     model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=500, random_state=seed)
@@ -261,10 +276,13 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
              relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
              k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
-    """One fitter's blend on these candidates."""
+    """One fitter's blend on these candidates (with none, where a cross-validation fold's
+    users have nothing to rank: equal weights, nothing to learn from)."""
+    if len(rows) == 0:
+        return Blend(tuple(names), np.full(len(names), 1.0 / len(names)), "coordinate")
     if kind == "gbdt":
         assert design is not None
-        labels = np.asarray(relevant[rows, items]).ravel() > 0
+        labels = held_labels(relevant, rows, items)
         return Blend(tuple(names), np.zeros(len(names)), "gbdt",
                      booster=fit_booster(design, labels, seed=seed))
     if kind == "logistic":

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.hybrid.baseline import BASELINE, baseline_config, fit_baseline, label, pool_scores
-from recommend.hybrid.blend import Blend, fit_blend, fit_kind, rows_only
+from recommend.hybrid.blend import Blend, fit_blend, fit_kind, held_labels, rows_only
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.model import HybridModel
@@ -253,8 +253,6 @@ class Stacked:
 def candidate_recall(rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix) -> float:
     """Share of held-out items that made it into their user's candidate set (0 with no
     candidate: a validation whose users have nothing to rank)."""
-    if len(rows) == 0:
-        return 0.0
-    hit = np.asarray(relevant[rows, items]).ravel() > 0
+    hit = held_labels(relevant, rows, items)
     return float(hit.sum() / max(relevant.nnz, 1))
 

@@ -73,3 +73,18 @@ def test_session_component_scores_what_followed_soon_after(tmp_path) -> None:
     again = SessionComponent.load(tmp_path, g, HybridConfig())
     np.testing.assert_allclose(again.scores(np.arange(5)), comp.scores(np.arange(5)))
     assert SessionComponent.fit(g, window=1.0, max_lag=10, recency_tau=5.0) is None
+
+
+def test_a_cross_validation_fold_with_nothing_to_rank_still_fits() -> None:
+    """Users with no candidates can make one cross-validation fold's training side empty (a
+    generated dataset in tests/property reached it): that side gets equal weights, and every
+    fitter still competes."""
+    feats, design, rows, items, rel = interaction_world()
+    n_users = rel.shape[0]
+    only = rows == 0  # every candidate is user 0's; the other users have nothing to rank
+    for seed in range(4):  # fold draws that put user 0 on either side
+        blend = fit_blend(feats[only], rows[only], items[only], rel, ("a", "b"), k=10,
+                          design=design[only], seed=seed)
+        assert np.isfinite(blend.score(feats[only], design[only])).all()
+        assert n_users > 1 and set(blend.validation["cv_ndcg@10"]) <= {
+            "coordinate", "logistic", "gbdt"}
