@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommend.marketer.audience import audience_parts, top_users
+from recommend.marketer.audience import activity, audience_parts, top_users
 from recommend.marketer.columns import category_activity
 from recommend.marketer.tune import audience_sizes, choose_category_weight
 from recommend.recommender import Recommender
@@ -20,11 +20,13 @@ def model(market_artifact):
 
 
 def _held_out(model, ranking) -> sp.csr_matrix:
-    """Held-out users of products 0..19: each product's top 8 candidates by ``ranking(i)``."""
+    """Held-out users of products 0..19: each product's top 8 candidates by ``ranking(i)``,
+    ties broken as the chooser breaks them (the more active users first)."""
     n_users, n_items = model.seen_.shape
+    active = activity(model)
     rows, cols = [], []
     for i in range(20):
-        top = top_users(ranking(i), 8)
+        top = top_users(ranking(i), 8, active)
         rows += top.tolist()
         cols += [i] * len(top)
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_items))
