@@ -32,7 +32,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.evaluate.metrics import ndcg_at_k, ndcg_per_user
-from recommend.hybrid.ranker import booster_contributions, booster_scores, fit_booster
+from recommend.hybrid.ranker import (
+    MIN_TREE_ROWS,
+    booster_contributions,
+    booster_scores,
+    fit_booster,
+)
 
 
 @dataclass
@@ -276,9 +281,11 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
 def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarray,
              relevant: sp.csr_matrix, names: Sequence[str], design: np.ndarray | None, *,
              k: int, grid: Sequence[float], rounds: int, seed: int) -> Blend:
-    """One fitter's blend on these candidates (with none, where a cross-validation fold's
-    users have nothing to rank: equal weights, nothing to learn from)."""
-    if len(rows) == 0:
+    """One fitter's blend on these candidates. With none (a cross-validation fold whose
+    users have nothing to rank), or for trees fewer than :data:`~recommend.hybrid.ranker.
+    MIN_TREE_ROWS` (too few to split, and LightGBM's bagging may keep none): equal weights,
+    nothing to learn from."""
+    if len(rows) == 0 or (kind == "gbdt" and len(rows) < MIN_TREE_ROWS):
         return Blend(tuple(names), np.full(len(names), 1.0 / len(names)), "coordinate")
     if kind == "gbdt":
         assert design is not None

@@ -28,6 +28,9 @@ PARAMS: dict[str, object] = {
     "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8,
     "verbose": -1, "num_threads": 1, "deterministic": True,
 }
+#: The fewest candidates trees are fitted on: below twice ``min_data_in_leaf`` no split is
+#: possible (the booster would be a constant), and bagging may leave no row at all.
+MIN_TREE_ROWS = 2 * int(PARAMS["min_data_in_leaf"])  # type: ignore[call-overload]
 
 
 def design_matrix(raw: np.ndarray, normalised: np.ndarray, rows: np.ndarray, n_rows: int,

@@ -88,3 +88,13 @@ def test_a_cross_validation_fold_with_nothing_to_rank_still_fits() -> None:
         assert np.isfinite(blend.score(feats[only], design[only])).all()
         assert n_users > 1 and set(blend.validation["cv_ndcg@10"]) <= {
             "coordinate", "logistic", "gbdt"}
+
+
+def test_trees_on_too_few_candidates_give_way_to_equal_weights() -> None:
+    """A handful of candidates (a generated dataset in tests/property: LightGBM's bagging kept
+    no row of them) cannot grow a split: the trees' blend is equal weights."""
+    feats, design, rows, items, rel = interaction_world()
+    few = np.flatnonzero(rows == 0)[:3]
+    blend = fit_blend(feats[few], rows[few], items[few], rel, ("a", "b"), k=10,
+                      design=design[few], fitter="gbdt")
+    assert blend.kind == "coordinate" and np.allclose(blend.weights, 0.5)
