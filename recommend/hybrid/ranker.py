@@ -23,14 +23,17 @@ if TYPE_CHECKING:
 
 RANKER_FILE = "hybrid_ranker.txt"
 ROUNDS = 200
+#: The fewest candidates in a leaf of the trees.
+MIN_DATA_IN_LEAF = 50
 PARAMS: dict[str, object] = {
-    "objective": "binary", "num_leaves": 3, "learning_rate": 0.1, "min_data_in_leaf": 50,
+    "objective": "binary", "num_leaves": 3, "learning_rate": 0.1,
+    "min_data_in_leaf": MIN_DATA_IN_LEAF,
     "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8,
     "verbose": -1, "num_threads": 1, "deterministic": True,
 }
 #: The fewest candidates trees are fitted on: below twice ``min_data_in_leaf`` no split is
 #: possible (the booster would be a constant), and bagging may leave no row at all.
-MIN_TREE_ROWS = 2 * int(PARAMS["min_data_in_leaf"])  # type: ignore[call-overload]
+MIN_TREE_ROWS = 2 * MIN_DATA_IN_LEAF
 
 
 def design_matrix(raw: np.ndarray, normalised: np.ndarray, rows: np.ndarray, n_rows: int,
