@@ -10,8 +10,9 @@ hit itself: ~20 us in the app, metrics included. It answers only what the route 
 the same way:
 
 - ``GET`` of that path (no ``root_path``), with no parameter but ``k`` (ASCII digits, 1 to
-  :data:`~recommend.serve.api.MAX_K`), ``explain`` (a spelling pydantic reads as a bool) and
-  any number of ``category`` and ``brand`` (a scalar given twice goes on to the route);
+  :data:`~recommend.serve.api.MAX_K`), ``explain`` (read by pydantic's bool validation, as
+  the route reads it) and any number of ``category`` and ``brand`` (a scalar given twice
+  goes on to the route);
 - reads open, or the valid key sent (:meth:`recommend.serve.security.Access.allows`);
 - a user id the route takes (:func:`recommend.serve.security.checked_id`) whose response for
   exactly that request (:meth:`recommend.serve.api.RecsQuery.key`) this process keeps.
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from recommend.serve.api import MAX_K, RecsQuery, answer
@@ -39,9 +41,8 @@ from recommend.serve.served import Served
 #: The route answered here (under the ``/v1`` prefix).
 PATH = "/v1/users/{user}/recommendations"
 _HEAD, _TAIL = PATH.split("{user}")
-#: What pydantic reads as a bool from a query value (lower-cased ASCII).
-_BOOLS = {"1": True, "on": True, "t": True, "true": True, "y": True, "yes": True,
-          "0": False, "off": False, "f": False, "false": False, "n": False, "no": False}
+#: A query value read as a bool the way the route's validation reads it (pydantic's own).
+_BOOL = TypeAdapter(bool)
 _KEY_HEADER = API_KEY_HEADER.lower().encode("latin-1")
 
 
@@ -59,9 +60,11 @@ def hot_query(query_string: bytes) -> RecsQuery | None:
             k = int(value)
             if not 1 <= k <= MAX_K:
                 return None
-        elif name == "explain" and explain is None and value.isascii() \
-                and value.lower() in _BOOLS:
-            explain = _BOOLS[value.lower()]
+        elif name == "explain" and explain is None:
+            try:
+                explain = _BOOL.validate_strings(value)
+            except ValidationError:
+                return None
         else:
             return None
     default = RecsQuery()
