@@ -99,21 +99,20 @@ def demo_figures(graph: Any, images: Any, noise: bool = False) -> dict[str, Any]
     """Content alone at each image weight on a test hold-out of ``graph`` (by time and at
     random), and the weight the build's chooser picks on the rest; with ``noise``, each
     product gets another's picture (a world whose pictures say nothing of the product)."""
-    from recommend.content.images import ProductImages, joined_index
+    from recommend.content.images import joined_index
     from recommend.evaluate.holdout import ranking_figures
     from recommend.evaluate.metrics import ndcg_per_user
     from recommend.hybrid.blend import twice_standard_error
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.content_component import ContentComponent
     from recommend.hybrid.encoders import SentenceEncoder
-    from recommend.hybrid.image_weight import tune_content_images
+    from recommend.hybrid.image_weight import shuffled, tune_content_images
     from recommend.hybrid.split import holdout_split
     from recommend.hybrid.tune import alone_top_k
 
     config = HybridConfig()
     if noise:
-        shuffled = np.random.default_rng(0).permutation(len(images))
-        images = ProductImages(images.ids, images.vectors[shuffled])
+        images = shuffled(images, 0)
     content = ContentComponent.fit(graph, SentenceEncoder(config.content.embed_model),
                                    half_life_days=config.content.half_life_days)
     assert content is not None

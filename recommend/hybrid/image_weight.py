@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.split import HoldoutSplit
 
-__all__ = ["LeftOut", "left_out", "left_out_ndcg", "per_user", "tune_content_images"]
+__all__ = ["LeftOut", "left_out", "left_out_ndcg", "per_user", "shuffled",
+           "tune_content_images"]
 
 _BATCH = 512
 
@@ -132,16 +133,24 @@ def per_user(values: np.ndarray, samples: LeftOut) -> np.ndarray:
     return np.bincount(samples.slot, values, minlength=len(samples.users)) / np.maximum(counts, 1)
 
 
+def shuffled(images: ProductImages, seed: int | list[int]) -> ProductImages:
+    """``images`` with the pictures given to other products at random (``seed``): pictures
+    that say nothing of their own product."""
+    from recommend.content.images import ProductImages
+
+    order = np.random.default_rng(seed).permutation(len(images))
+    return ProductImages(images.ids, images.vectors[order])
+
+
 def _shuffled_vectors(content: ContentComponent, images: ProductImages, weight: float,
                       shuffles: int, seed: int) -> Iterator[np.ndarray]:
-    """The index's vectors at ``weight`` with the pictures given to other products at
-    random, once per shuffle (seeded)."""
-    from recommend.content.images import ProductImages, joined_index
+    """The index's vectors at ``weight`` with the pictures :func:`shuffled`, once per
+    shuffle (seeded)."""
+    from recommend.content.images import joined_index
 
     for r in range(shuffles):
-        order = np.random.default_rng([seed, r]).permutation(len(images))
-        wrong = ProductImages(images.ids, images.vectors[order])
-        yield joined_index(content.index, wrong, weight, kind="flat").vectors()
+        yield joined_index(content.index, shuffled(images, [seed, r]), weight,
+                           kind="flat").vectors()
 
 
 def tune_content_images(content: ContentComponent, images: ProductImages, split: HoldoutSplit,
