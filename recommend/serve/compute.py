@@ -22,6 +22,12 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   response the shared level already holds right (a reader computed that miss itself) is
   not computed again. A
   catalogue write (which makes every response stale) is not precomputed for everyone.
+  The newest write's user is computed first: a precompute is of use
+  only when it lands before the user's next request, and when the writes come faster than
+  this process computes (the mixed load on two busy cores), oldest first made every one of
+  them late (a queue of over a second: 60% of the reads after a write missed), while newest
+  first makes only the ones left behind late; their users' requests come as misses, which
+  go ahead of every precompute.
 - **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
   known user the shared level holds no right answer for (from the last user by id: the
   readers warm theirs from the first, :mod:`recommend.serve.warm`, and stop after
@@ -186,9 +192,11 @@ class Computer:
                 users, catalogue = entry_users(entry, self.state.rec.user_id)
                 if catalogue:
                     continue
-                for user in users:  # one waiting keeps its place: it computes from the
-                    key = query.key(user)  # model of its turn, which holds these entries
-                    if key not in self._ahead:
+                for user in users:  # one waiting moves to the end, as the newest: it
+                    key = query.key(user)  # computes from the model of its turn, which
+                    if key in self._ahead:  # holds these entries
+                        self._ahead.move_to_end(key)
+                    else:
                         self._ahead[key] = _Job(user, query, 0)
             while len(self._ahead) > MAX_AHEAD:
                 self._ahead.popitem(last=False)
@@ -196,8 +204,8 @@ class Computer:
 
     def _next(self) -> _Job | None:
         """The first miss this model can answer (its log seq applied; one waiting over
-        ``SEEN_TIMEOUT`` is answered 503), else the oldest precompute, else a warm-up; the
-        thread never blocks on the log while anything else waits."""
+        ``SEEN_TIMEOUT`` is answered 503), else the newest precompute (module doc), else a
+        warm-up; the thread never blocks on the log while anything else waits."""
         with self._ready:
             while not self._stop:
                 applied, now = self.state.applied_seq, time.monotonic()
@@ -210,7 +218,7 @@ class Computer:
                         job.status = 503
                         job.done.set()
                 if self._ahead:
-                    return self._ahead.popitem(last=False)[1]
+                    return self._ahead.popitem()[1]  # the newest
                 if self._warm and now >= self._rest_until:
                     return _Job(self._warm.popleft(), RecsQuery(), 0, warm=True)
                 self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry

@@ -111,3 +111,25 @@ def test_an_answer_a_reader_stored_is_not_computed_again(small_demo_artifact: Pa
         computer.stop()
         computing.close()
         reader.close()
+
+
+def test_the_newest_write_is_precomputed_first(small_demo_artifact: Path,
+                                               tmp_path: Path) -> None:
+    from recommend.serve.compute import Computer
+
+    state_dir = tmp_path / "state"
+    ServedState(small_demo_artifact, state_dir).detach()
+    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                            worker=3)
+    computer = Computer(computing, None)
+    computer.stop()  # its thread takes nothing: the order is read here
+    computer._stop = False
+    typed = computing.rec.user_id
+    try:
+        computer.applied([{"seq": seq, "files": {"events.jsonl": [{"user": user}]}}
+                          for seq, user in enumerate(("u0001", "u0002", "u0003", "u0001"), 1)])
+        order = [computer._next().user for _ in range(3)]  # type: ignore[union-attr]
+        # u0001 wrote again last: it moved to the end, and the newest goes first
+        assert order == [typed("u0001"), typed("u0003"), typed("u0002")]
+    finally:
+        computing.close()
