@@ -62,6 +62,7 @@ from recommend.serve.served import (
     replay,
 )
 from recommend.serve.shared_cache import SharedResponses
+from recommend.serve.writer_client import WriterClient
 from recommend.serve.writes import WriteRefused
 
 if TYPE_CHECKING:
@@ -90,8 +91,6 @@ class ReaderState:
     def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
                  *, worker: int = 1, cache: ResponseCache | None = None,
                  shared: SharedResponses | None = None, defer: float = 0.0) -> None:
-        import httpx
-
         self.artifact, self.state_dir = Path(artifact), Path(state_dir)
         self.worker, self.defer = worker, defer
         self.cache = ResponseCache() if cache is None else cache
@@ -100,8 +99,7 @@ class ReaderState:
         #: called with the log entries the follower applied, once they count as applied
         self.on_applied: Callable[[list[Entry]], None] | None = None
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
-        self._writer = httpx.Client(transport=httpx.HTTPTransport(uds=str(writer_socket)),
-                                    base_url="http://writer", timeout=WRITE_TIMEOUT)
+        self._writer = WriterClient(writer_socket, WRITE_TIMEOUT)
         self._seen = threading.Condition()
         self._applying = threading.Lock()  # the model's adds, and the entries it lacks
         self._pending: list[Entry] = []  # noted, not yet added (``defer``)
@@ -243,30 +241,21 @@ class ReaderState:
     def ready(self) -> None:
         """Tell the writer this reader has loaded; return once every reader has (or the
         writer stopped waiting, or does not answer)."""
-        import httpx
-
         try:
             self._writer.post(f"/ready/{self.worker}", timeout=READY_WAIT + 10)
-        except httpx.TransportError as err:
-            LOGGER.warning("reader %d: the writer did not answer (%s); listening anyway",
-                           self.worker, type(err).__name__)
+        except WriterUnavailable as err:
+            LOGGER.warning("reader %d: %s; listening anyway", self.worker, err)
 
     # ----- writes -----
     def write(self, route: str, body: Any) -> WriteResult:
         """Send a write request to the writer (module doc); the writer's result once this
-        reader has noted it."""
-        import httpx
-
-        try:
-            got = self._writer.post(f"/write/{route}", json=body)
-        except httpx.TransportError as err:
-            raise WriterUnavailable(f"the writer did not answer ({type(err).__name__}); "
-                                    "the write is not acknowledged, send it again") from None
-        if got.status_code == 422 and "rejections" in got.json():
-            raise WriteRefused(got.json()["rejections"])
-        if got.status_code != 200:
-            raise WriterUnavailable(f"the writer answered {got.status_code}: {got.text[:300]}")
-        result = WriteResult(**got.json())
+        reader has noted it (:class:`WriterUnavailable` when the writer does not answer)."""
+        status, got = self._writer.post(f"/write/{route}", body)
+        if status == 422 and isinstance(got, dict) and "rejections" in got:
+            raise WriteRefused(got["rejections"])
+        if status != 200 or not isinstance(got, dict):
+            raise WriterUnavailable(f"the writer answered {status}: {str(got)[:300]}")
+        result = WriteResult(**got)
         if result.seq is not None and not self.wait_for(result.seq):
             LOGGER.warning("reader %d: log seq %d not noted within %.0f s of its answer",
                            self.worker, result.seq, SEEN_TIMEOUT)
