@@ -25,7 +25,7 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   The newest write's user is computed first: a precompute is of use
   only when it lands before the user's next request, and when the writes come faster than
   this process computes (the mixed load on two busy cores), oldest first made every one of
-  them late (a queue of over a second: 60% of the reads after a write missed), while newest
+  them late (the last record: 59% of the reads after a write missed), while newest
   first makes only the ones left behind late; their users' requests come as misses, which
   go ahead of every precompute.
 - **Warm-up.** Whenever nothing else waits, it computes the default recommendations of every
