@@ -1,6 +1,6 @@
 """A reader's client of the writer (:mod:`recommend.serve.writer_client`): JSON both ways,
-a kept connection reused, one the writer closed dropped before use (never a request sent
-twice), and no answer a WriterUnavailable."""
+a kept connection reused, one the writer closed or idle too long not used (a request sent
+once), and no answer a WriterUnavailable."""
 
 from __future__ import annotations
 
@@ -46,7 +46,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
 
 
-def test_posts_reuse_a_connection_and_drop_one_the_writer_closed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seen", [True, False])
+def test_posts_reuse_a_connection_and_drop_one_the_writer_closed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seen: bool) -> None:
+    if not seen:  # the writer closes it just after the look: the sending fails, sent again
+        monkeypatch.setattr("recommend.serve.writer_client._closed", lambda conn: False)
     path = tmp_path / "writer.sock"
     server = _Writer(path)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -58,6 +62,9 @@ def test_posts_reuse_a_connection_and_drop_one_the_writer_closed(tmp_path: Path)
         time.sleep(0.2)  # the writer closed it meanwhile
         assert client.post("/ready/1") == (200, {"got": None})
         assert server.connections == 2 and server.bodies == [{"user": "u1"}, "bad", None]
+        monkeypatch.setattr("recommend.serve.writer_client.KEEP_IDLE", 0.0)
+        assert client.post("/ready/2", [2]) == (200, {"got": [2]})  # idle too long: new
+        assert server.connections == 3
     finally:
         client.close()
         server.shutdown()
