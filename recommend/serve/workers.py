@@ -4,8 +4,9 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
 
 - **the writer** (this process, :func:`serve_workers`): it owns the state folder (its lock,
   the write-ahead log, replay, the snapshots: :class:`recommend.serve.state.ServedState`)
-  and answers only its readers, with the internal write route of :func:`writer_app` on a
-  Unix socket in a private temporary folder. It binds the public port, hands one socket to
+  and answers only its readers, with the internal routes of
+  :class:`~recommend.serve.writer_app.WriterApp` on a Unix socket in a private temporary
+  folder. It binds the public port, hands one socket to
   each reader, and restarts a reader that dies.
 - **N readers** (``python -m recommend.serve.reader_process``), each with its
   own model (:class:`recommend.serve.reader.ReaderState`), answer every public route. Each
@@ -55,18 +56,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from fastapi import Body, FastAPI, HTTPException
-from fastapi.responses import JSONResponse
 
 from recommend.serve import API_KEY_ENV
 from recommend.serve.metrics import MULTIPROC_ENV
-from recommend.serve.reader import READY_WAIT
 from recommend.serve.served import PeriodicSnapshots
 from recommend.serve.shared_cache import FILE as SHARED_FILE
-from recommend.serve.writes import ROUTE_FILES, WriteRefused
+from recommend.serve.writer_app import WriterApp
 
 if TYPE_CHECKING:
     from recommend.serve.app import ServeConfig
@@ -236,37 +234,6 @@ class Readers:
             self._thread.join()
 
 
-def writer_app(state: ServedState, readers: int) -> FastAPI:
-    """The writer's internal app: ``POST /write/{route}`` is ``state.write`` (200 with its
-    result, 422 with the rejections); ``POST /ready/{worker}`` answers once all ``readers``
-    have loaded (or after :data:`READY_WAIT` s), so they start listening together and the
-    kernel spreads connections over all of them (the first one up would otherwise get every
-    client reconnecting after a restart). Only the readers reach it (a Unix socket in a
-    folder only this user can enter); they checked the API key."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    ready: set[int] = set()
-    loaded = threading.Condition()
-
-    @app.post("/write/{route}")
-    def write(route: str, body: Annotated[Any, Body()]) -> JSONResponse:
-        if route not in ROUTE_FILES:
-            raise HTTPException(404, f"no write route {route!r}")
-        try:
-            return JSONResponse(state.write(route, body).to_json())
-        except WriteRefused as err:
-            return JSONResponse({"rejections": err.reasons}, status_code=422)
-
-    @app.post("/ready/{worker}")
-    def reader_ready(worker: int) -> dict[str, int]:
-        with loaded:
-            ready.add(worker)
-            loaded.notify_all()
-            loaded.wait_for(lambda: len(ready) >= readers, timeout=READY_WAIT)
-            return {"ready": len(ready)}
-
-    return app
-
-
 def serve_workers(state: ServedState, host: str, port: int, n: int,
                   config: ServeConfig) -> None:
     """Serve ``state`` (a loaded :class:`~recommend.serve.state.ServedState`) on
@@ -311,7 +278,7 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
             sock.close()
         shutil.rmtree(private, ignore_errors=True)  # made by this run
 
-    server = WriterServer(uvicorn.Config(writer_app(state, n), uds=specs[0].writer_socket,
+    server = WriterServer(uvicorn.Config(WriterApp(state, n), uds=specs[0].writer_socket,
                                          log_level="warning", timeout_graceful_shutdown=10,
                                          lifespan="off"), readers, finish)
     try:

@@ -1,4 +1,4 @@
-"""A reader's connections to the writer (:func:`recommend.serve.workers.writer_app`, on its
+"""A reader's connections to the writer (:class:`recommend.serve.writer_app.WriterApp`, on its
 Unix socket), with the standard library's :mod:`http.client`.
 
 Every write request a reader takes goes to the writer and back. With httpx's ``Client`` the

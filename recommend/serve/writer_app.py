@@ -1,0 +1,104 @@
+"""The ``--workers N`` writer's internal app (:mod:`recommend.serve.workers`): a plain ASGI
+callable on the writer's Unix socket, which only its readers reach.
+
+- ``POST /write/{route}`` with a JSON body is ``state.write`` on a worker thread: 200 with
+  its result, 422 with the rejections (``{"rejections": [...]}``), 404 for an unknown
+  route, 400 for a body that is not JSON, 500 (logged) when the write failed otherwise
+  (the reader answers 503: not acknowledged).
+- ``POST /ready/{worker}`` answers once all ``readers`` have loaded (or after
+  :data:`~recommend.serve.reader.READY_WAIT` s), so they start listening together and the
+  kernel spreads connections over all of them (the first one up would otherwise get every
+  client reconnecting after a restart).
+
+It was a FastAPI app: its routing, validation, middleware and response objects took ~2 ms
+of the writer's CPU per write under the mixed load on ML-100K (py-spy: 43% of the writer's
+time, against 27% for the write itself), for two routes whose callers are this server's own
+readers (they checked the API key and the body's size).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from recommend.serve.reader import READY_WAIT
+from recommend.serve.writes import ROUTE_FILES, WriteRefused
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+    from recommend.serve.state import ServedState
+
+LOGGER = logging.getLogger("shopgraph.serve")
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _answer(send: Send, status: int, payload: Any) -> None:
+    body = json.dumps(payload).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode("ascii"))]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class WriterApp:
+    """The writer's two routes over ``state`` for ``readers`` readers (module doc)."""
+
+    def __init__(self, state: ServedState, readers: int) -> None:
+        self.state, self.readers = state, readers
+        self._ready: set[int] = set()
+        self._loaded = threading.Condition()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        kind, _, name = scope["path"].strip("/").partition("/")
+        if scope["method"] != "POST" or "/" in name or kind not in ("write", "ready"):
+            await _answer(send, 404, {"detail": f"no route {scope['path']!r}"})
+            return
+        body = await _body(receive)
+        if kind == "ready":
+            if not name.isdigit():
+                await _answer(send, 404, {"detail": f"no reader {name!r}"})
+                return
+            ready = await anyio.to_thread.run_sync(self._reader_ready, int(name))
+            await _answer(send, 200, {"ready": ready})
+            return
+        if name not in ROUTE_FILES:
+            await _answer(send, 404, {"detail": f"no write route {name!r}"})
+            return
+        try:
+            records = json.loads(body)
+        except ValueError as err:
+            await _answer(send, 400, {"detail": f"the body is not JSON: {err}"})
+            return
+        try:
+            result = await anyio.to_thread.run_sync(self.state.write, name, records)
+        except WriteRefused as err:
+            await _answer(send, 422, {"rejections": err.reasons})
+            return
+        except Exception as err:  # a failing disk: not acknowledged, the reader says 503
+            LOGGER.exception("write to %s failed", name)
+            await _answer(send, 500, {"detail": f"{type(err).__name__}: {err}"})
+            return
+        await _answer(send, 200, result.to_json())
+
+    def _reader_ready(self, worker: int) -> int:
+        with self._loaded:
+            self._ready.add(worker)
+            self._loaded.notify_all()
+            self._loaded.wait_for(lambda: len(self._ready) >= self.readers,
+                                  timeout=READY_WAIT)
+            return len(self._ready)
