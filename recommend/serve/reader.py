@@ -80,7 +80,7 @@ ADD_SHARE = 0.1
 #: Seconds a reader with a deferred model (module doc) keeps events out of it at most.
 APPLY_DEFER = 0.5
 WRITE_TIMEOUT = 60.0  # a write waits this long for the writer (group commit under load)
-SEEN_TIMEOUT = 5.0  # and this long for this reader to apply it
+SEEN_TIMEOUT = 5.0  # and this long for this reader to note it
 LOAD_TRIES = 3
 READY_WAIT = 120.0  # seconds a loaded reader waits for the others before it listens
 
