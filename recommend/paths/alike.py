@@ -16,8 +16,6 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from recommend.paths.user_reasons import has_block
-
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -36,7 +34,7 @@ def shared_path(context: UserReasons, a: str, item: str
     (after what both texts name: it says less), else the nearest category both reach over
     ``broader`` edges (:func:`_broader`) ((type, (nodes after a, edges)))."""
     graph = context.graph
-    if has_block(context.graph, "product", "similar", "product"):
+    if context.has(("product", "similar", "product")):
         for src, dst in ((a, item), (item, a)):
             if graph.has_edge(src, "similar", dst):
                 return "similar", ((item,), ((src, "similar", dst),))
@@ -60,7 +58,7 @@ def _described_like(context: UserReasons, a: str, item: str
     """A stored ``described_like`` edge between ``a`` and ``item`` (either way: the cosine of
     their texts is symmetric; :mod:`kg.described_like`), or None."""
     graph = context.graph
-    if not has_block(graph, "product", "described_like", "product"):
+    if not context.has(("product", "described_like", "product")):
         return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "described_like", dst):
@@ -78,8 +76,8 @@ def _broader(context: UserReasons, a: str, item: str
     path (:func:`recommend.content.item_vectors.product_text`), so X is in both texts the
     content component compared. Only that pattern: no other relation."""
     graph = context.graph
-    if not (has_block(context.graph, "product", "in_category", "category")
-            and has_block(context.graph, "category", "broader", "category")):
+    if not (context.has(("product", "in_category", "category"))
+            and context.has(("category", "broader", "category"))):
         return None
     cats, pop = context.categories()
     up = graph.matrix("broader", dst_type="category", src_type="category")

@@ -33,7 +33,7 @@ from recommend.paths.user_reasons import has_block
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["acting", "co_acting"]
+__all__ = ["acting", "acting_counts", "co_acting"]
 
 _ACTS = interactions_of(ENGAGED)
 
@@ -56,11 +56,19 @@ def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
     return graph.cached_for(("paths co_people acted",), _ACTS, compute)
 
 
-def acting(graph: KnowledgeGraph, p: int) -> int:
+def acting_counts(graph: KnowledgeGraph) -> np.ndarray:
+    """Per product index, how many people acted on it (:func:`acting` of every product; kept
+    as the matrix it counts is)."""
+    return graph.cached_for(("paths co_people acting",), _ACTS,
+                            lambda: np.diff(_acted(graph).indptr))
+
+
+def acting(graph: KnowledgeGraph, p: int, counts: np.ndarray | None = None) -> int:
     """How many people acted on product index ``p`` (a bound of any co-interaction count of
-    it; a product past the graph's, or -1: 0)."""
-    acted = _acted(graph)
-    return int(acted.indptr[p + 1] - acted.indptr[p]) if 0 <= p < acted.shape[1] else 0
+    it; a product past the graph's, or -1: 0); ``counts``: :func:`acting_counts`, when the
+    caller holds them."""
+    counts = acting_counts(graph) if counts is None else counts
+    return int(counts[p]) if 0 <= p < len(counts) else 0
 
 
 def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import acting, co_acting
+from recommend.paths.co_people import acting, acting_counts, co_acting
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -91,6 +91,7 @@ def evidence_paths(
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
+    ends: tuple[int, int] | None = None  # (a cf hop's) the item's index, how many acted on each
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
@@ -117,8 +118,11 @@ def evidence_paths(
             if rel is None:
                 continue
             session = ev.component == "session"
+            if not session and ends is None:
+                ends = (graph.index(item_id) if graph.has_node(item_id) else -1,
+                        acting_counts(graph))
             edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
-                else _co_hop(context, prod, item_id, min_people, rel)
+                else _co_hop(context, (prod, a), (item_id, ends[0]), min_people, rel, ends[1])
             if edge is not None:
                 how = SEQUENCE_KIND if session else edge[1]
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
@@ -238,17 +242,20 @@ def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,
     return edge if people(context.graph, edge) >= min_people else None
 
 
-def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
-            ) -> EdgeTriple | None:
+def _co_hop(context: UserReasons, product: tuple[str, int], target: tuple[str, int],
+            min_people: int, own: str, counts: np.ndarray) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
-    None. No kind is counted where fewer than ``min_people`` people acted on either end,
-    and past the user's own act's aggregates, none where fewer acted on both
-    (:mod:`recommend.paths.co_people`)."""
+    None; ``product``, ``target``: ``a`` and ``item`` with their graph indices (-1: not in
+    the graph), ``counts``: how many people acted on each product
+    (:func:`~recommend.paths.co_people.acting_counts`). No kind is counted where fewer than
+    ``min_people`` people acted on either end, and past the user's own act's aggregates,
+    none where fewer acted on both (:mod:`recommend.paths.co_people`)."""
     graph = context.graph
-    ia, ii = ((graph.index(a), graph.index(item))
-              if graph.has_node(a) and graph.has_node(item) else (-1, -1))
-    crowded = min(acting(graph, ia), acting(graph, ii)) >= min_people
+    (a, ia), (item, ii) = product, target
+    if ii < 0:
+        ia = -1
+    crowded = min(acting(graph, ia, counts), acting(graph, ii, counts)) >= min_people
     for k, name in enumerate((*_MINE[own], *LINK_AGGREGATES) if crowded else ()):
         if k == len(_MINE[own]):
             crowded = co_acting(graph, ia, ii) >= min_people
@@ -257,13 +264,13 @@ def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
-        if not has_block(context.graph, "product", rel, "product"):
+        if not context.has(("product", rel, "product")):
             continue
         if graph.has_edge(a, rel, item):
             return (a, rel, item)
         if graph.has_edge(item, rel, a):
             return (item, rel, a)
-    if not (crowded and has_block(context.graph, "product", "co_bought", "product")):
+    if not (crowded and context.has(("product", "co_bought", "product"))):
         return None
     for src, dst in ((a, item), (item, a)):
         if graph.has_edge(src, "co_bought", dst) and people(
@@ -298,7 +305,7 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
 def _through_category(context: UserReasons, item_id: str
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
-    if not has_block(context.graph, "product", "in_category", "category"):
+    if not context.has(("product", "in_category", "category")):
         return None
     graph, user_id = context.graph, context.user_id
     cats, pop = context.categories()
@@ -329,7 +336,7 @@ def _interest_attribute(context: UserReasons, item_id: str
     u, i = graph.index(user_id), graph.index(item_id)
     best: tuple[float, str, str, int, str] | None = None
     for rel, node_type, name, m, pop in context.attributes:
-        if node_type == "category" or not has_block(graph, "user", "interested_in", node_type):
+        if node_type == "category" or not context.has(("user", "interested_in", node_type)):
             continue
         into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
         if u >= into.shape[0] or i >= m.shape[0]:

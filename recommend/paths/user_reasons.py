@@ -61,16 +61,22 @@ class UserReasons:
 
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
         self.graph, self.user_id, self.own = graph, user_id, own
+        self.blocks = nonempty_blocks(graph)
         self.attributes = [(rel, node_type, name,
                             graph.matrix(rel, dst_type=node_type, src_type="product"),
                             entity_popularity(graph, node_type))
                            for rel, node_type, name in ATTRIBUTES
-                           if has_block(graph, "product", rel, node_type)]
+                           if self.has(("product", rel, node_type))]
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
+
+    def has(self, block: tuple[str, str, str]) -> bool:
+        """:func:`has_block` of ``(source type, relation, destination type)``, read from the
+        blocks gathered for the request (each path asks a few)."""
+        return block in self.blocks
 
     def held(self, product: str) -> list[set[int]]:
         """Per :attr:`attributes` entry, the entities ``product`` has (kept for the
@@ -96,7 +102,7 @@ class UserReasons:
         """The categories the user is ``interested_in``."""
         if self._theirs is None:
             self._theirs = set()
-            if has_block(self.graph, "user", "interested_in", "category"):
+            if self.has(("user", "interested_in", "category")):
                 into = self.graph.matrix("interested_in", dst_type="category", src_type="user")
                 u = self.graph.index(self.user_id)
                 self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
@@ -107,14 +113,14 @@ class UserReasons:
         each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
         if self._posts is None:
             graph = self.graph
-            if not has_block(self.graph, "post", "mentions", "product"):
+            if not self.has(("post", "mentions", "product")):
                 return None
             mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
                 "mentions", dst_type="product", src_type="post").tocsc())
             mine: dict[int, set[str]] = {}
             u = graph.index(self.user_id)
             for rel in POST_RELATIONS:
-                if has_block(self.graph, "user", rel, "post"):
+                if self.has(("user", rel, "post")):
                     m = graph.matrix(rel, dst_type="post", src_type="user")
                     if u < m.shape[0]:
                         for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
