@@ -8,7 +8,8 @@ model keeps: the first request after a load pays for them once), then, under
 this repository whose code ran (a Python function of it was called), grouped by subpackage:
 per request, and the union; and which module called which (the nearest repository frame up
 the stack), the edges a drawing of the flow should have. The warm-up request is traced
-apart (what a first request after a load adds). Writes
+apart (what a first request after a load adds), and the same users' requests with
+``explain=False`` (which modules only explaining runs). Writes
 ``bench/results/request_modules.json`` (``--out``).
 
 Only code that runs counts: a module imported but never called is not listed, and
@@ -131,8 +132,8 @@ def main() -> int:
     known = [graph.node_id("user", int(i)) for i in picks]
     warm_user, users = known[0], known[1:]
 
-    def call(user: str) -> Any:
-        return rec.recommend(user, k=args.k, explain=True)
+    def call(user: str, explain: bool = True) -> Any:
+        return rec.recommend(user, k=args.k, explain=explain)
 
     with traced() as warm:
         call(warm_user)
@@ -142,6 +143,8 @@ def main() -> int:
     calls = sorted(set().union(*(t.calls for t in traces)))
     unknown = trace_requests(call, ["user:request-modules-unknown"])[0].modules
     first = warm.modules
+    plain: set[str] = set().union(*(t.modules for t in trace_requests(
+        lambda user: call(user, explain=False), users)))
     counts = [len(m) for m in per_request]
     in_every = set.intersection(*per_request) if per_request else set()
     cf = rec.model.components.get("cf")
@@ -157,12 +160,14 @@ def main() -> int:
         "unknown_user": {"count": len(unknown), "by_package": grouped(unknown)},
         "first_request_after_load": {"count": len(first),
                                      "beyond_union": sorted(first - union)},
+        "without_explanations": {"count": len(plain), "by_package": grouped(plain),
+                                 "explaining_only": grouped(union - plain)},
         "calls": [list(pair) for pair in calls],
     }
     atomic_write_json(args.out, result)
     print(f"{len(users)} known users: {min(counts)}-{max(counts)} modules per request "
           f"(median {np.median(counts):g}), {len(union)} in all; unknown user {len(unknown)}; "
-          f"first request after load {len(first)}")
+          f"first request after load {len(first)}; without explanations {len(plain)}")
     for package, names in grouped(union).items():
         print(f"  {package} ({len(names)}): {', '.join(n.rsplit('.', 1)[-1] for n in names)}")
     print(f"wrote {args.out}")
