@@ -3,16 +3,8 @@
 The vision stage (:mod:`recommend.stages.vision_stage`) embeds every readable product and
 post picture with the build's CLIP and saves ``image_embeddings.npz`` (ids ``image:PATH``,
 one row each). A product's picture vector is the normalised mean of the vectors of the
-images it has (``has_image`` edges), less what the pictures of its category share
-(:func:`beyond_category`): the text already names the category, and the picture should add
-what it does not say. On the looks demo world (seeds 7-9; colour named in half the
-records, shoppers buying by a palette) the CLIP's vectors carry the category too (two
-products of one category and different colours: cosine 0.27-0.32), and content alone at
-image weight 0.25 tests higher with the category taken away in 5 of 6 hold-outs (NDCG@10,
-by time / at random: seed 7 0.1186 -> 0.1369 / 0.1043 -> 0.1157, seed 8 0.1462 -> 0.1435 /
-0.1442 -> 0.1549, seed 9 0.1303 -> 0.1505 / 0.1248 -> 0.1392). A product without an
-embedded picture has none and keeps its text vector alone
-(:func:`recommend.content.item_vectors`). :func:`joined_index`
+images it has (``has_image`` edges); a product without an embedded picture has none and
+keeps its text vector alone (:func:`recommend.content.item_vectors`). :func:`joined_index`
 rebuilds a content index over text and picture at a given image weight, the share of
 similarity between two pictured products that comes from the picture; at weight 0 the index
 is the text index, unchanged. The build chooses the weight on its validation split
@@ -43,11 +35,8 @@ from recommend.content.item_vectors import item_vectors
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["ProductImages", "beyond_category", "joined_index", "product_images",
-           "read_product_images", "text_part"]
-
-#: Below this norm, what is left of a picture past its category is rounding, not a look.
-_LEFT = 1e-4
+__all__ = ["ProductImages", "joined_index", "product_images", "read_product_images",
+           "text_part"]
 
 
 @dataclass(frozen=True)
@@ -86,33 +75,8 @@ def product_images(graph: KnowledgeGraph, image_ids: list[str],
     owners.data[:] = 1.0  # an image listed twice for a product counts once
     pictured = np.flatnonzero(np.diff(owners.indptr))
     mean = normalise_rows(np.asarray(owners[pictured] @ normalise_rows(vectors)))
-    beyond = beyond_category(graph, pictured, mean)
-    ok = (np.linalg.norm(mean, axis=1) > 0) & (np.linalg.norm(beyond, axis=1) > _LEFT)
-    return ProductImages([graph.node_id("product", int(i)) for i in pictured[ok]],
-                         normalise_rows(beyond[ok]))
-
-
-def beyond_category(graph: KnowledgeGraph, products: np.ndarray, vectors: np.ndarray
-                    ) -> np.ndarray:
-    """Each of ``products``' picture ``vectors`` (unit rows) less what its category's pictures
-    share: the mean picture of the other pictured products of its ``in_category`` categories
-    (of each, then averaged over them; a category with no other pictured product takes
-    nothing away). Rows are not renormalised."""
-    cats = graph.matrix("in_category", dst_type="category", src_type="product")
-    if cats.nnz == 0:
-        return vectors
-    member = cats.tocsr()[products].tocoo()
-    counts = np.bincount(member.col, minlength=cats.shape[1]).astype(np.float64)
-    others = counts[member.col] - 1.0
-    keep = others > 0
-    rows, cols, share = member.row[keep], member.col[keep], 1.0 / others[keep]
-    by_category = np.zeros((cats.shape[1], vectors.shape[1]))
-    np.add.at(by_category, member.col, vectors[member.row])  # the sum of each category's
-    n_cats = np.bincount(rows, minlength=len(products)).astype(np.float64)
-    weights = sp.csr_matrix((share, (rows, cols)), shape=(len(products), cats.shape[1]))
-    centre = (weights @ by_category
-              - np.asarray(weights.sum(axis=1)) * vectors) / np.maximum(n_cats, 1.0)[:, None]
-    return (vectors - centre).astype(np.float32)
+    ok = np.linalg.norm(mean, axis=1) > 0
+    return ProductImages([graph.node_id("product", int(i)) for i in pictured[ok]], mean[ok])
 
 
 def read_product_images(graph: KnowledgeGraph, path: str | os.PathLike[str]

@@ -18,7 +18,6 @@ from recommend import Recommender
 from recommend.content import ContentIndex, normalise_rows
 from recommend.content.images import (
     ProductImages,
-    beyond_category,
     joined_index,
     product_images,
     read_product_images,
@@ -105,33 +104,6 @@ def test_each_pictured_product_gets_its_images_mean(tmp_path) -> None:
     write_embeddings(tmp_path / "e.npz", ["image:a.png"], np.zeros((2, 2)))
     with pytest.raises(ArtifactError, match="1 image ids for 2 vectors"):
         read_product_images(g, tmp_path / "e.npz")
-
-
-def test_a_picture_keeps_what_its_category_does_not_share() -> None:
-    # two categories drawn alike within each (shape), two colours across them
-    shape = {"Mugs": [1.0, 0.0, 0.0, 0.0], "Pans": [0.0, 1.0, 0.0, 0.0]}
-    colour = {"red": [0.0, 0.0, 1.0, 0.0], "blue": [0.0, 0.0, 0.0, 1.0]}
-    made = [("Mugs", "red"), ("Mugs", "blue"), ("Mugs", "red"), ("Pans", "red"),
-            ("Pans", "blue"), ("Lamps", "blue")]
-    products = [Product(f"p{i}", f"P{i}", categories=(c,), image=f"p{i}.png")
-                for i, (c, _) in enumerate(made)]
-    g = build_graph(Dataset(products=products), progress=False)
-    raw = normalise_rows(np.array([np.add(shape.get(c, [0.0, 0, 0, 0]), colour[k])
-                                   for c, k in made]))
-    got = product_images(g, [f"image:p{i}.png" for i in range(len(made))], raw)
-    v = dict(zip(got.ids, got.vectors, strict=True))
-    # the category's shared look is gone: a red mug is nearer a red pan than a blue mug
-    assert v["product:p0"] @ v["product:p3"] > v["product:p0"] @ v["product:p1"]
-    assert v["product:p0"] @ v["product:p2"] > 0.9  # two red mugs stay alike
-    # alone in its category: nothing to take away, the picture is kept as it is
-    np.testing.assert_allclose(v["product:p5"], raw[5], atol=1e-6)
-    # each product's centre is its category's other pictures' mean
-    rows = np.array([g.index(f"product:p{i}") for i in range(3)])
-    np.testing.assert_allclose(beyond_category(g, rows, raw[:3])[0],
-                               raw[0] - (raw[1] + raw[2]) / 2, atol=1e-6)
-    # no categories: the pictures are left as they are
-    bare = build_graph(Dataset(products=[Product("a", "A", image="a.png")]), progress=False)
-    np.testing.assert_allclose(beyond_category(bare, np.array([0]), raw[:1]), raw[:1])
 
 
 def test_the_joined_cosine_is_the_weighted_text_and_picture_cosines() -> None:
