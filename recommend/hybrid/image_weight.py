@@ -42,8 +42,8 @@ Why the shuffles, and why the bar is on them and not on the gain over text:
   is below 0 (-0.005 to -0.031), so text stays alone.
 - Since session 17's changes to the validation split (``split.min_user_items`` 2, the
   mixed fold), the same world's leave-one-out gains are +0.005 and +0.004 (twice their SE
-  0.013), +0.008 over the shuffles (0.011; the pictures less their category's share,
-  :func:`recommend.content.images.beyond_category`: +0.006 and +0.002, +0.008 over the
+  0.013), +0.008 over the shuffles (0.011; the pictures less their category's mean
+  picture, tried in session 18 and not kept: +0.006 and +0.002, +0.008 over the
   shuffles): seed 8 keeps text, seed 7 too, seed 9 picks 0.25. Leave-one-out sees a third
   to a half of the test's gain even on the test's own training graph (seed 8: +0.015
   against the test's +0.042 by time, +0.009 against +0.044 at random), and a user's
