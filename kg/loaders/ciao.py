@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.loaders.common import LoadResult, Rejection, read_lines
+from kg.loaders.common import LoadResult, Rejection, is_digits, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Follow, Product, User
 
 _REPAIRED_NAMES = {"Ciao Caf?": "Ciao Café"}
@@ -131,7 +131,7 @@ def _read_categories(path: Path, result: LoadResult) -> dict[int, str]:
     names: dict[int, str] = {}
     for number, line in enumerate(lines[1:], 2):
         category_id, _, name = line.partition(",")
-        if not category_id.isdigit() or not name.strip():
+        if not is_digits(category_id) or not name.strip():
             result.rejected.append(Rejection(path.name, number, "expected 'category_id,name'"))
             continue
         name = name.strip().strip('"')

@@ -118,6 +118,15 @@ def write_load_result(result: LoadResult, out_dir: str | Path) -> ImportCounts:
     return ImportCounts(files=files, rejected=len(result.rejected))
 
 
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is a non-empty run of ASCII digits, which ``int`` reads.
+
+    ``str.isdigit`` alone also accepts superscripts and circled digits (``"²"``, ``"①"``,
+    bytes 0xB2/0xB3/0xB9 of a latin-1 file), on which ``int`` raises.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (gzip if it ends in ``.gz``), without line ends.
 
