@@ -26,6 +26,7 @@ from typing import Any
 
 from kg.loaders.common import LoadResult, Rejection
 from kg.loaders.table_mapping import ATTRIBUTES, FIELDS, TableSpec
+from kg.reader import MAX_LINE_BYTES
 from kg.reader import Rejection as ReaderRejection
 from kg.records import DATASET_FILES, Dataset, Event, Product, Record, User
 from kg.validate import RecordError, Validator, parse_record
@@ -49,6 +50,9 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+    # a cell may be as long as a dataset file's line (the csv module's own limit is 128 Ki
+    # characters: a long HTML description failed the whole import); longer is an error
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             header = next(csv.reader(handle), None)

@@ -122,6 +122,21 @@ def test_undecodable_row_is_listed_and_the_rest_imported(tmp_path) -> None:
     assert [(r.line, r.reason) for r in result.rejected] == [(3, "not UTF-8 text")]
 
 
+def test_a_cell_may_be_as_long_as_a_dataset_line(tmp_path) -> None:
+    """The csv module's 128 Ki-character cell limit failed a whole import on one long
+    description; a cell is now refused only past a dataset file's line limit (1 MiB)."""
+    spec = build_mapping(["products.id=id", "products.title=title",
+                          "products.description=text"])
+    long_text = "lorem ipsum " * 20_000  # 240,000 characters
+    (tmp_path / "p.csv").write_text(f"id,title,text\n1,Mug,{long_text}\n2,Lamp,\n")
+    result = load_tables(spec, tmp_path / "p.csv")
+    assert [(p.id, len(p.description or "")) for p in result.dataset.products] == [
+        ("1", len(long_text)), ("2", 0)]
+    (tmp_path / "q.csv").write_text(f"id,title,text\n1,Mug,ok\n2,Lamp,{'x' * (1 << 21)}\n")
+    with pytest.raises(ValueError, match=r"q\.csv line 3: unreadable CSV"):
+        load_tables(spec, tmp_path / "q.csv")
+
+
 def test_parse_map_option_keeps_spaces_inside_column_names() -> None:
     assert parse_map_option("events.ts = Created at ") == ("events", "ts", "Created at")
 
