@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kg.jsonl import write_dataset, write_jsonl
 from kg.records import Dataset
@@ -29,6 +31,9 @@ from kg.records import Dataset
 RELATIONS_FILE = "relations.jsonl"
 HELDOUT_DIR = "heldout"
 REJECTED_FILE = "import_rejected.jsonl"
+#: 9999-12-31T23:59:59Z: a source timestamp past it is a bad row (a later one can overflow
+#: the float it becomes; the build's time window refuses far less anyway)
+MAX_TS_SECONDS = 253_402_300_799
 
 
 @dataclass(slots=True)
@@ -125,6 +130,20 @@ def is_digits(text: str) -> bool:
     bytes 0xB2/0xB3/0xB9 of a latin-1 file), on which ``int`` raises.
     """
     return text.isascii() and text.isdigit()
+
+
+def json_value(line: str) -> tuple[Any, str]:
+    """The JSON value of a source line and ``""``, or None and why it is not JSON: malformed,
+    an integer of more than 4,300 digits, or nested too deeply (``json.loads`` raises
+    ValueError or RecursionError there, not JSONDecodeError)."""
+    try:
+        return json.loads(line), ""
+    except json.JSONDecodeError as err:
+        return None, f"invalid JSON: {err.msg}"
+    except ValueError as err:
+        return None, f"invalid JSON: {err}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
 
 
 def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:

@@ -1,16 +1,26 @@
-"""Digits ``int`` cannot read in a source row are that row's rejection, not a failed import.
+"""Numbers a loader cannot convert are that source row's rejection, not a failed import.
 
-``str.isdigit`` accepts superscripts (``"²"`` is byte 0xB2 of a latin-1 file such as
-MovieLens's) and circled digits, on which ``int`` raises: one such cell aborted the whole
-``shopgraph import`` with "invalid literal for int()", naming no file or line.
+- ``str.isdigit`` accepts superscripts (``"²"`` is byte 0xB2 of a latin-1 file such as
+  MovieLens's) and circled digits, on which ``int`` raises: one such cell aborted the whole
+  ``shopgraph import`` with "invalid literal for int()", naming no file or line;
+- a JSON line with an integer too large for a float (a timestamp, a price), one of more than
+  4,300 digits, or nested too deeply raised OverflowError, ValueError or RecursionError out
+  of the Amazon review loaders.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
-from kg.loaders import load_amazon_beauty_kg, load_ciao, load_movielens
+from kg.loaders import (
+    load_amazon2023,
+    load_amazon_beauty_kg,
+    load_amazon_reviews,
+    load_ciao,
+    load_movielens,
+)
 from kg.loaders.common import is_digits
 
 
@@ -69,3 +79,35 @@ def test_ciao_category_id_with_a_superscript_is_rejected(tmp_path: Path) -> None
     result = load_ciao(tmp_path)
     assert [(r.file, r.line) for r in result.rejected] == [("categories.csv", 3)]
     assert [p.categories for p in result.dataset.products] == [("Beauty",)]
+
+
+_HUGE = "1" + "0" * 400  # an integer JSON reads and float() cannot hold
+_BAD_JSON = ['{"x": 1' + "0" * 5000 + "}", "[" * 100_000 + "]" * 100_000]
+
+
+def test_amazon2023_huge_numbers_and_bad_json_are_rejected(tmp_path: Path) -> None:
+    review = {"parent_asin": "B1", "rating": 5, "timestamp_ms": 1_600_000_000_000,
+              "product": {"title": "Mug", "price": 3.5}}
+    lines = [json.dumps({"user_id": "A", "history": [review], "heldout": review}),
+             json.dumps({"user_id": "B", "history": [], "heldout": review}).replace(
+                 "1600000000000", _HUGE),
+             json.dumps({"user_id": "C", "history": [], "heldout": dict(
+                 review, parent_asin="B2", product={"title": "Cup", "price": 1})}).replace(
+                 '"price": 1}', f'"price": {_HUGE}}}'),
+             *_BAD_JSON]
+    (tmp_path / "training.jsonl").write_text("\n".join(lines) + "\n")
+    result = load_amazon2023(tmp_path / "training.jsonl")
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejected] == [
+        (1, "heldout"), (2, "heldout"), (4, "invalid JSON"), (5, "invalid JSON")]
+    assert {p.id: p.price for p in result.dataset.products} == {"B1": 3.5, "B2": None}
+
+
+def test_amazon_reviews_huge_time_and_bad_json_are_rejected(tmp_path: Path) -> None:
+    review = {"reviewerID": "A", "asin": "B1", "overall": 5.0, "unixReviewTime": 1_600_000_000}
+    lines = [json.dumps(review), json.dumps(dict(review, asin="B2")).replace(
+        "1600000000", _HUGE), *_BAD_JSON]
+    (tmp_path / "All_Beauty_5.json").write_text("\n".join(lines) + "\n")
+    result = load_amazon_reviews(tmp_path / "All_Beauty_5.json")
+    assert [r.line for r in result.rejected] == [2, 3, 4]
+    assert "unixReviewTime" in result.rejected[0].reason
+    assert [e.target for e in result.dataset.events] == ["B1"]
