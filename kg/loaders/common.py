@@ -123,13 +123,18 @@ def write_load_result(result: LoadResult, out_dir: str | Path) -> ImportCounts:
     return ImportCounts(files=files, rejected=len(result.rejected))
 
 
+MAX_DIGITS = 18  # the longest run of digits read as an integer: int64 holds it
+
+
 def is_digits(text: str) -> bool:
-    """Whether ``text`` is a non-empty run of ASCII digits, which ``int`` reads.
+    """Whether ``text`` is 1 to :data:`MAX_DIGITS` ASCII digits, which ``int`` reads and int64
+    holds.
 
     ``str.isdigit`` alone also accepts superscripts and circled digits (``"²"``, ``"①"``,
-    bytes 0xB2/0xB3/0xB9 of a latin-1 file), on which ``int`` raises.
+    bytes 0xB2/0xB3/0xB9 of a latin-1 file), on which ``int`` raises, and any length (``int``
+    refuses over 4,300 digits, numpy over 18).
     """
-    return text.isascii() and text.isdigit()
+    return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def json_value(line: str) -> tuple[Any, str]:

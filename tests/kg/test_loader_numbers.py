@@ -3,6 +3,8 @@
 - ``str.isdigit`` accepts superscripts (``"²"`` is byte 0xB2 of a latin-1 file such as
   MovieLens's) and circled digits, on which ``int`` raises: one such cell aborted the whole
   ``shopgraph import`` with "invalid literal for int()", naming no file or line;
+- a run of digits too long for int64 (numpy raised OverflowError reading Ciao) or for ``int``
+  (more than 4,300 digits);
 - a JSON line with an integer too large for a float (a timestamp, a price), one of more than
   4,300 digits, or nested too deeply raised OverflowError, ValueError or RecursionError out
   of the Amazon review loaders.
@@ -24,9 +26,9 @@ from kg.loaders import (
 from kg.loaders.common import is_digits
 
 
-def test_only_ascii_digits_are_digits() -> None:
-    assert is_digits("0123456789")
-    assert not any(is_digits(t) for t in ("", "²", "1²", "①", "٣", " 1", "-1", "1.0"))
+def test_only_ascii_digits_int64_holds_are_digits() -> None:
+    assert is_digits("0123456789") and is_digits("9" * 18)
+    assert not any(is_digits(t) for t in ("", "²", "1²", "①", "٣", " 1", "-1", "1.0", "1" * 19))
 
 
 def test_movielens_rows_with_superscript_digits_are_rejected(tmp_path: Path) -> None:
@@ -37,17 +39,17 @@ def test_movielens_rows_with_superscript_digits_are_rejected(tmp_path: Path) -> 
     (ml / "u.item").write_bytes(b"1|Heat (1995)|01-Jan-1995||url|0|1\n"
                                 b"2|Odd|01-Jan-19\xb29||url|0|1\n\xb9|Three|||url|0|0\n")
     (ml / "u.data").write_bytes(b"1\t1\t5\t881250949\n1\t2\t\xb2\t881250950\n"
-                                b"1\t2\t4\t88125095\xb3\n")
+                                b"1\t2\t4\t88125095\xb3\n1\t2\t" + b"4" * 5000 + b"\t1\n")
     result = load_movielens(ml)
     assert [(r.file, r.line) for r in result.rejected] == [
         ("u.genre", 3), ("u.user", 2), ("u.user", 3), ("u.item", 3), ("u.data", 2),
-        ("u.data", 3)]
+        ("u.data", 3), ("u.data", 4)]
     assert [p.id for p in result.dataset.products] == ["1", "2"]
     assert result.dataset.products[1].year is None  # a release year int cannot read
     assert [(e.user, e.target) for e in result.dataset.events] == [("1", "1")]
 
 
-def test_beauty_kg_label_with_a_superscript_is_rejected(tmp_path: Path) -> None:
+def test_beauty_kg_superscripts_and_long_indices_are_rejected(tmp_path: Path) -> None:
     pgpr, cafe = tmp_path / "pgpr", tmp_path / "cafe"
     pgpr.mkdir()
     cafe.mkdir()
@@ -60,24 +62,26 @@ def test_beauty_kg_label_with_a_superscript_is_rejected(tmp_path: Path) -> None:
     put(pgpr / "brand.txt.gz", "Acme\n")
     put(pgpr / "category.txt.gz", "Beauty\n")
     put(pgpr / "related_product.txt.gz", "R0\n")
-    for name in ("brand_p_b", "category_p_c", "also_bought_p_p", "also_viewed_p_p",
-                 "bought_together_p_p"):
+    for name in ("brand_p_b", "category_p_c", "also_viewed_p_p", "bought_together_p_p"):
         put(pgpr / f"{name}.txt.gz", "\n\n")
+    put(pgpr / "also_bought_p_p.txt.gz", f"0 {'7' * 30}\n0\n")
     put(cafe / "train_labels.txt.gz", "0\t0\n1\t\u00b2\n\u2460\t1\n")
     put(cafe / "test_labels.txt.gz", "0\t1\n")
     result = load_amazon_beauty_kg(tmp_path)
     assert [(r.file, r.line) for r in result.rejected] == [
-        ("train_labels.txt.gz", 2), ("train_labels.txt.gz", 3)]
+        ("also_bought_p_p.txt.gz", 1), ("train_labels.txt.gz", 2), ("train_labels.txt.gz", 3)]
     assert [(e.user, e.target) for e in result.dataset.events] == [("U0", "P0")]
 
 
-def test_ciao_category_id_with_a_superscript_is_rejected(tmp_path: Path) -> None:
+def test_ciao_superscripts_and_ids_past_int64_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "categories.csv").write_bytes(b"category_id,category_name\n1,Beauty\n\xb2,Odd\n")
     (tmp_path / "ratings.csv.gz").write_bytes(gzip.compress(
-        b"user_id,product_id,category_id,rating,helpfulness\n1,5,1,4,2\n"))
-    (tmp_path / "trust.csv").write_text("truster_id,trustee_id\n")
+        b"user_id,product_id,category_id,rating,helpfulness\n1,5,1,4,2\n"
+        b"99999999999999999999999,5,1,4,2\n"))
+    (tmp_path / "trust.csv").write_text("truster_id,trustee_id\n1,2\n1," + "2" * 19 + "\n")
     result = load_ciao(tmp_path)
-    assert [(r.file, r.line) for r in result.rejected] == [("categories.csv", 3)]
+    assert [(r.file, r.line) for r in result.rejected] == [
+        ("categories.csv", 3), ("ratings.csv.gz", 3), ("trust.csv", 3)]
     assert [p.categories for p in result.dataset.products] == [("Beauty",)]
 
 
