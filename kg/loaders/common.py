@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,14 +155,23 @@ def json_value(line: str) -> tuple[Any, str]:
 def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (gzip if it ends in ``.gz``), without line ends.
 
-    A missing file raises ``FileNotFoundError`` naming it.
+    A missing file raises ``FileNotFoundError`` naming it; one that is not gzip (for ``.gz``)
+    or not ``encoding`` text, ``ValueError`` naming it (and the line of the first bad byte).
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: source file not found")
     raw = path.read_bytes()
     if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=None).read()
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:  # not gzip, truncated, corrupt
+            raise ValueError(f"{path}: not a readable gzip file ({err})") from None
+    try:
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=None).read()
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ValueError(f"{path} line {line}: not {encoding} text (byte 0x"
+                         f"{raw[err.start:err.start + 1].hex()} at offset {err.start})") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -16,6 +16,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from kg.loaders import (
     load_amazon2023,
     load_amazon_beauty_kg,
@@ -23,7 +25,7 @@ from kg.loaders import (
     load_ciao,
     load_movielens,
 )
-from kg.loaders.common import is_digits
+from kg.loaders.common import is_digits, read_lines
 
 
 def test_only_ascii_digits_int64_holds_are_digits() -> None:
@@ -115,3 +117,16 @@ def test_amazon_reviews_huge_time_and_bad_json_are_rejected(tmp_path: Path) -> N
     assert [r.line for r in result.rejected] == [2, 3, 4]
     assert "unixReviewTime" in result.rejected[0].reason
     assert [e.target for e in result.dataset.events] == ["B1"]
+
+
+def test_a_source_file_that_is_not_gzip_or_not_text_is_named(tmp_path: Path) -> None:
+    """A corrupt or truncated ``.gz`` raised gzip's own error ("Not a gzipped file (b'x')",
+    exit 1: a bug) naming no file; bytes that are not the file's encoding, the codec's."""
+    (tmp_path / "a.gz").write_bytes(b"x")
+    (tmp_path / "b.gz").write_bytes(gzip.compress(b"1,2\n")[:-10])
+    (tmp_path / "c.json").write_bytes(b'{"a": 1}\n{"b": "\xff"}\n')
+    for name in ("a.gz", "b.gz"):
+        with pytest.raises(ValueError, match=rf"{name}: not a readable gzip file"):
+            read_lines(tmp_path / name)
+    with pytest.raises(ValueError, match=r"c\.json line 2: not utf-8 text \(byte 0xff"):
+        read_lines(tmp_path / "c.json")
