@@ -71,8 +71,8 @@ def baskets_from_arrays(
     t = np.where(np.isnan(t), -np.inf, t)  # undated purchases: one basket, before the rest
     order = np.lexsort((t, u))
     u, it, t = u[order], it[order], t[order]
-    gap = np.diff(t, prepend=-np.inf)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # -inf - -inf: two undated purchases, no gap
+        gap = np.diff(t, prepend=-np.inf)
         new = np.r_[True, u[1:] != u[:-1]] | (gap > window_seconds)
     basket = np.cumsum(new) - 1
     m = sp.csr_matrix(

@@ -31,13 +31,12 @@ naming the file, line and slot it repeats.
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
-from kg.loaders.common import LoadResult, Rejection, read_lines
+from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_value, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 #: The files of the dataset's folder, in the order they are read.
@@ -114,10 +113,9 @@ def _load_line(
 
 def _parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
     """The user record of one line, or None and the reason it cannot be used."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        return None, f"invalid JSON: {err.msg}"
+    record, reason = json_value(line)
+    if reason:
+        return None, reason
     if not isinstance(record, dict):
         return None, "not a JSON object"
     if not isinstance(record.get("user_id"), str) or not record["user_id"].strip():
@@ -138,7 +136,8 @@ def _parse_review(raw: Any) -> tuple[tuple[str, int, float, str] | None, str]:
     if isinstance(rating, bool) or not isinstance(rating, int | float) or not 1 <= rating <= 5:
         return None, f"'rating' must be a rating 1-5, got {rating!r}"
     ts_ms = raw.get("timestamp_ms")
-    if isinstance(ts_ms, bool) or not isinstance(ts_ms, int) or ts_ms < 0:
+    if (isinstance(ts_ms, bool) or not isinstance(ts_ms, int)
+            or not 0 <= ts_ms <= MAX_TS_SECONDS * 1000):
         return None, f"'timestamp_ms' must be integer milliseconds, got {ts_ms!r}"
     product = raw.get("product")
     if product is not None and not isinstance(product, dict):
@@ -158,12 +157,23 @@ def _product(asin: str, meta: dict[str, Any]) -> Product:
     title, brand, price = meta.get("title"), meta.get("brand"), meta.get("price")
     category = meta.get("main_category")
     has_title = isinstance(title, str) and bool(title.strip())
-    numeric = isinstance(price, int | float) and not isinstance(price, bool)
     return Product(
         id=asin,
         title=title.strip() if has_title else asin,
         brand=brand.strip() if isinstance(brand, str) and brand.strip() else None,
         categories=(category.strip(),) if isinstance(category, str) and category.strip() else (),
-        price=float(price) if numeric and math.isfinite(price) and price >= 0 else None,
+        price=_price(price),
         attributes={} if has_title else {TITLE_FALLBACK: "asin"},
     )
+
+
+def _price(price: Any) -> float | None:
+    """A product's price: a finite number of at least 0, else None (an integer too large
+    for a float, like an infinite one, has none)."""
+    if isinstance(price, bool) or not isinstance(price, int | float):
+        return None
+    try:
+        value = float(price)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

@@ -27,10 +27,17 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from kg.loaders.common import LoadResult, Rejection, RelationEdges, read_lines
+from kg.loaders.common import (
+    MAX_DIGITS,
+    LoadResult,
+    Rejection,
+    RelationEdges,
+    is_digits,
+    read_lines,
+)
 from kg.records import TITLE_FALLBACK, Dataset, Event, Product, User
 
-_INDEX_LIST = re.compile(r"[\d ]*").fullmatch
+_INDEX_LIST = re.compile(rf"(?: *[0-9]{{1,{MAX_DIGITS}}}(?![0-9]))* *").fullmatch
 RELATIONS = ("also_bought", "also_viewed", "bought_together")
 TEST_PURCHASES = "test_purchases.jsonl"
 
@@ -153,7 +160,7 @@ def _read_labels(
     pairs: list[tuple[str, str]] = []
     for number, line in enumerate(lines, 1):
         tokens = line.split("\t")
-        if not all(t.isdigit() for t in tokens) or int(tokens[0]) >= len(user_ids):
+        if not all(is_digits(t) for t in tokens) or int(tokens[0]) >= len(user_ids):
             result.rejected.append(
                 Rejection(path.name, number, "expected 'user_index<TAB>product_index…'")
             )

@@ -16,11 +16,10 @@ the 2018 files hold for merged product listings) is kept once; each repeat goes 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from kg.loaders.common import LoadResult, Rejection, read_lines
+from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_value, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 
@@ -95,10 +94,9 @@ def _load_file(
 
 def _parse(line: str) -> tuple[dict[str, Any] | None, str]:
     """The review of one line, or None and the reason it cannot be used."""
-    try:
-        review = json.loads(line)
-    except json.JSONDecodeError as err:
-        return None, f"invalid JSON: {err.msg}"
+    review, reason = json_value(line)
+    if reason:
+        return None, reason
     if not isinstance(review, dict):
         return None, "not a JSON object"
     for key in ("reviewerID", "asin"):
@@ -108,7 +106,7 @@ def _parse(line: str) -> tuple[dict[str, Any] | None, str]:
     if isinstance(overall, bool) or not isinstance(overall, int | float) or not 1 <= overall <= 5:
         return None, f"'overall' must be a rating 1-5, got {overall!r}"
     ts = review.get("unixReviewTime")
-    if isinstance(ts, bool) or not isinstance(ts, int):
+    if isinstance(ts, bool) or not isinstance(ts, int) or abs(ts) > MAX_TS_SECONDS:
         return None, f"'unixReviewTime' must be integer seconds, got {ts!r}"
     return review, ""
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.loaders.common import LoadResult, Rejection, read_lines
+from kg.loaders.common import MAX_DIGITS, LoadResult, Rejection, is_digits, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Follow, Product, User
 
 _REPAIRED_NAMES = {"Ciao Caf?": "Ciao Café"}
@@ -131,7 +131,7 @@ def _read_categories(path: Path, result: LoadResult) -> dict[int, str]:
     names: dict[int, str] = {}
     for number, line in enumerate(lines[1:], 2):
         category_id, _, name = line.partition(",")
-        if not category_id.isdigit() or not name.strip():
+        if not is_digits(category_id) or not name.strip():
             result.rejected.append(Rejection(path.name, number, "expected 'category_id,name'"))
             continue
         name = name.strip().strip('"')
@@ -148,7 +148,8 @@ def _int_table(
     body = lines[1:] if limit is None else lines[1 : limit + 1]
     result.rows_read[path.name] = len(body)
     text = "\n".join(body)
-    row = rf"\d+(?:,\d+){{{width - 1}}}"
+    number = rf"[0-9]{{1,{MAX_DIGITS}}}"  # ASCII, and int64 holds it
+    row = rf"{number}(?:,{number}){{{width - 1}}}"
     if re.fullmatch(rf"(?:{row}\n)*(?:{row})?", text):  # fast path: every line is good
         values = np.array(re.split(r"[,\n]", text) if text else [], dtype=np.int64)
         return np.arange(2, len(body) + 2), values.reshape(-1, width)
@@ -159,7 +160,8 @@ def _int_table(
         result,
         path.name,
         np.array(bad, dtype=np.int64),
-        [f"expected {width} comma-separated integers"] * len(bad),
+        [f"expected {width} comma-separated integers of at most {MAX_DIGITS} digits"]
+        * len(bad),
     )
     values = np.array([int(v) for n in good for v in body[n - 2].split(",")], dtype=np.int64)
     return np.array(good, dtype=np.int64), values.reshape(-1, width)

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kg.jsonl import write_dataset, write_jsonl
 from kg.records import Dataset
@@ -29,6 +32,9 @@ from kg.records import Dataset
 RELATIONS_FILE = "relations.jsonl"
 HELDOUT_DIR = "heldout"
 REJECTED_FILE = "import_rejected.jsonl"
+#: 9999-12-31T23:59:59Z: a source timestamp past it is a bad row (a later one can overflow
+#: the float it becomes; the build's time window refuses far less anyway)
+MAX_TS_SECONDS = 253_402_300_799
 
 
 @dataclass(slots=True)
@@ -118,17 +124,54 @@ def write_load_result(result: LoadResult, out_dir: str | Path) -> ImportCounts:
     return ImportCounts(files=files, rejected=len(result.rejected))
 
 
+MAX_DIGITS = 18  # the longest run of digits read as an integer: int64 holds it
+
+
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is 1 to :data:`MAX_DIGITS` ASCII digits, which ``int`` reads and int64
+    holds.
+
+    ``str.isdigit`` alone also accepts superscripts and circled digits (``"²"``, ``"①"``,
+    bytes 0xB2/0xB3/0xB9 of a latin-1 file), on which ``int`` raises, and any length (``int``
+    refuses over 4,300 digits, numpy over 18).
+    """
+    return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
+
+
+def json_value(line: str) -> tuple[Any, str]:
+    """The JSON value of a source line and ``""``, or None and why it is not JSON: malformed,
+    an integer of more than 4,300 digits, or nested too deeply (``json.loads`` raises
+    ValueError or RecursionError there, not JSONDecodeError)."""
+    try:
+        return json.loads(line), ""
+    except json.JSONDecodeError as err:
+        return None, f"invalid JSON: {err.msg}"
+    except ValueError as err:
+        return None, f"invalid JSON: {err}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+
+
 def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (gzip if it ends in ``.gz``), without line ends.
 
-    A missing file raises ``FileNotFoundError`` naming it.
+    A missing file raises ``FileNotFoundError`` naming it; one that is not gzip (for ``.gz``)
+    or not ``encoding`` text, ``ValueError`` naming it (and the line of the first bad byte).
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: source file not found")
     raw = path.read_bytes()
     if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=None).read()
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:  # not gzip, truncated, corrupt
+            raise ValueError(f"{path}: not a readable gzip file ({err})") from None
+    try:
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=None).read()
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ValueError(f"{path} line {line}: not {encoding} text (byte 0x"
+                         f"{raw[err.start:err.start + 1].hex()} at offset {err.start})") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

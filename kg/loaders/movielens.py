@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kg.loaders.common import LoadResult, Rejection, read_lines
+from kg.loaders.common import LoadResult, Rejection, is_digits, read_lines
 from kg.records import Dataset, Event, Product, User
 
 _TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
@@ -57,7 +57,7 @@ def _read_genres(path: Path, result: LoadResult) -> list[str]:
         if not line.strip():
             continue
         name, _, index = line.rpartition("|")
-        if not name or not index.isdigit():
+        if not name or not is_digits(index):
             result.rejected.append(Rejection(path.name, number, "expected 'genre|index'"))
             continue
         by_index[int(index)] = name
@@ -76,7 +76,7 @@ def _read_users(path: Path, result: LoadResult) -> list[User]:
         reason = None
         if len(fields) != 5:
             reason = f"expected 5 '|'-separated fields, got {len(fields)}"
-        elif not fields[0].isdigit() or not fields[1].isdigit():
+        elif not is_digits(fields[0]) or not is_digits(fields[1]):
             reason = "user id and age must be integers"
         elif fields[0] in seen:
             reason = f"duplicate user id {fields[0]}"
@@ -109,7 +109,7 @@ def _read_items(path: Path, genres: list[str], result: LoadResult) -> list[Produ
         reason = None
         if len(fields) != n_fields:
             reason = f"expected {n_fields} '|'-separated fields, got {len(fields)}"
-        elif not fields[0].isdigit():
+        elif not is_digits(fields[0]):
             reason = "movie id must be an integer"
         elif fields[0] in seen:
             reason = f"duplicate movie id {fields[0]}"
@@ -154,7 +154,7 @@ def _split_title(raw: str, release: str) -> tuple[str, int | None]:
     if match and match["title"]:
         return match["title"], int(match["year"])
     tail = release.rpartition("-")[2]
-    return raw, int(tail) if len(tail) == 4 and tail.isdigit() else None
+    return raw, int(tail) if len(tail) == 4 and is_digits(tail) else None
 
 
 def _read_ratings(
@@ -170,7 +170,7 @@ def _read_ratings(
         reason = None
         if len(fields) != 4:
             reason = f"expected 4 tab-separated fields, got {len(fields)}"
-        elif not all(f.isdigit() for f in fields):
+        elif not all(is_digits(f) for f in fields):
             reason = "user, item, rating and timestamp must be integers"
         elif fields[0] not in users:
             reason = f"unknown user {fields[0]}"

@@ -26,6 +26,7 @@ from typing import Any
 
 from kg.loaders.common import LoadResult, Rejection
 from kg.loaders.table_mapping import ATTRIBUTES, FIELDS, TableSpec
+from kg.reader import MAX_LINE_BYTES
 from kg.reader import Rejection as ReaderRejection
 from kg.records import DATASET_FILES, Dataset, Event, Product, Record, User
 from kg.validate import RecordError, Validator, parse_record
@@ -34,6 +35,9 @@ _KINDS: dict[str, type[Record]] = {"products": Product, "users": User, "events":
 _SINGULAR = {"products": "product", "users": "user", "events": "event"}
 _NUMBERS = {"price", "value", "ts"}
 _INTEGERS = {"age", "year"}
+#: fields whose typed cell may be an integral float pandas made of an integer column with a
+#: gap (a float is no id); up to 2**53, where floats still hold every integer
+_WHOLE = _INTEGERS | {"id", "user", "target"}
 
 Row = dict[str, Any]
 ROW_ERROR = "\0error"  # a row that could not be read carries only this key: the reason
@@ -49,6 +53,9 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+    # a cell may be as long as a dataset file's line (the csv module's own limit is 128 Ki
+    # characters: a long HTML description failed the whole import); longer is an error
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             header = next(csv.reader(handle), None)
@@ -139,9 +146,7 @@ def _cell(name: str, value: Any) -> Any:
         if name == "categories":
             return [part.strip() for part in text.split(">") if part.strip()]
         return value
-    if name in _INTEGERS and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return _whole(name, value)
 
 
 def row_object(kind: str, columns: dict[str, str], row: Row) -> dict[str, Any]:
@@ -231,6 +236,10 @@ def load_tables(specs: dict[str, TableSpec], default: Path | None = None) -> Loa
         if absent:
             raise ValueError(f"{path}: no column {absent[0]!r} (mapped for {kind}); its "
                              f"columns: {', '.join(headers[path])}")
+        twice = [c for c in specs[kind].columns.values() if headers[path].count(c) > 1]
+        if twice:  # a row's dict would keep the last cell of the name, unsaid
+            raise ValueError(f"{path}: the header names column {twice[0]!r} twice (mapped for "
+                             f"{kind}); rename one of them")
     converter = TableConverter()
     if "users" not in specs and "events" in specs:
         converter.add_event_users(specs["events"].columns["user"],
@@ -278,6 +287,11 @@ def frames_to_dataset(frames: dict[str, Any], rejected: list[ReaderRejection] | 
 def _cell_of_frame(name: str, value: Any) -> Any:
     """Typed cells keep their type, except integral floats where an integer is expected
     (pandas turns an integer column with a missing cell into floats)."""
-    if name in _INTEGERS and isinstance(value, float) and value.is_integer():
+    return _whole(name, value)
+
+
+def _whole(name: str, value: Any) -> Any:
+    if (name in _WHOLE and isinstance(value, float) and value.is_integer()
+            and abs(value) <= 2**53):
         return int(value)
     return value

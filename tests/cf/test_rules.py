@@ -58,6 +58,18 @@ def test_session_window_splits_and_merges_baskets() -> None:
     assert merged.matrix.sum() == 4
 
 
+def test_undated_purchases_make_one_basket_quietly() -> None:
+    """Purchases without a time are one basket per user, before the dated ones, without
+    numpy's "invalid value encountered in subtract" on every build of undated data."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        baskets = baskets_from_arrays(["u", "u", "u", "v"], ["a", "b", "c", "a"],
+                                      [None, np.nan, 1e9, None])
+    assert baskets.matrix.toarray().sum(axis=1).tolist() == [2, 1, 1]
+
+
 def test_rules_from_events_become_co_bought_edges() -> None:
     users, items, ts = planted(seed=1)
     events = [

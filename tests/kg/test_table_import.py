@@ -122,6 +122,21 @@ def test_undecodable_row_is_listed_and_the_rest_imported(tmp_path) -> None:
     assert [(r.line, r.reason) for r in result.rejected] == [(3, "not UTF-8 text")]
 
 
+def test_a_cell_may_be_as_long_as_a_dataset_line(tmp_path) -> None:
+    """The csv module's 128 Ki-character cell limit failed a whole import on one long
+    description; a cell is now refused only past a dataset file's line limit (1 MiB)."""
+    spec = build_mapping(["products.id=id", "products.title=title",
+                          "products.description=text"])
+    long_text = "lorem ipsum " * 20_000  # 240,000 characters
+    (tmp_path / "p.csv").write_text(f"id,title,text\n1,Mug,{long_text}\n2,Lamp,\n")
+    result = load_tables(spec, tmp_path / "p.csv")
+    assert [(p.id, len(p.description or "")) for p in result.dataset.products] == [
+        ("1", len(long_text)), ("2", 0)]
+    (tmp_path / "q.csv").write_text(f"id,title,text\n1,Mug,ok\n2,Lamp,{'x' * (1 << 21)}\n")
+    with pytest.raises(ValueError, match=r"q\.csv line 3: unreadable CSV"):
+        load_tables(spec, tmp_path / "q.csv")
+
+
 def test_parse_map_option_keeps_spaces_inside_column_names() -> None:
     assert parse_map_option("events.ts = Created at ") == ("events", "ts", "Created at")
 
@@ -163,3 +178,33 @@ def test_from_pandas_validates_like_files_and_quarantines_on_request() -> None:
         ("events", 3, 'unknown user "u9" (events.user)')]
     with pytest.raises(ValueError, match=r"1 row\(s\) rejected \(products row 3: missing"):
         Dataset.from_pandas(products=products)
+
+
+def test_integer_id_columns_with_a_gap_keep_their_ids() -> None:
+    """pandas makes an integer column with a missing cell float64: ids 1.0, 2.0 are the ids
+    1 and 2 (they were all refused as "got number 1.0"); a gap is a missing id, and a float
+    past 2**53 (where floats skip integers) or with a fraction stays refused."""
+    pd = pytest.importorskip("pandas")
+    products = pd.DataFrame({"id": [1, 2, None, 2.5, 2.0**60], "title": list("abcde")})
+    users = pd.DataFrame({"id": [7, None]})
+    events = pd.DataFrame({"user": [7.0, 7.0], "target": [2.0, None], "kind": "view"})
+    rejected: list = []
+    ds = Dataset.from_pandas(products=products, users=users, events=events, rejected=rejected)
+    assert [p.id for p in ds.products] == ["1", "2"] and [u.id for u in ds.users] == ["7"]
+    assert [(e.user, e.target) for e in ds.events] == [("7", "2")]
+    assert [r.reason for r in rejected] == [
+        'missing required field "id"', '"id": expected a string or integer id, got number 2.5',
+        '"id": expected a string or integer id, got number 1.152921504606847e+18',
+        'missing required field "id"', 'missing required field "target"']
+
+
+def test_a_mapped_column_named_twice_in_the_header_is_an_error(tmp_path) -> None:
+    """Two columns of one name: a row kept the last one's cell, unsaid."""
+    (tmp_path / "o.csv").write_text("Email,Email,sku,name\na@x,b@x,L1,Lamp\n")
+    spec = build_mapping(["products.id=sku", "products.title=name", "events.user=Email",
+                          "events.target=sku"])
+    with pytest.raises(ValueError, match=r"o\.csv: the header names column 'Email' twice"):
+        load_tables(spec, tmp_path / "o.csv")
+    only_products = build_mapping(["products.id=sku", "products.title=name"])
+    assert [p.id for p in load_tables(only_products, tmp_path / "o.csv").dataset.products] == [
+        "L1"]  # an unmapped repeated column is no matter

@@ -4,21 +4,26 @@ Hypothesis draws datasets of every shape (:mod:`tests.property.datasets`: nothin
 user, one product, no events, no categories, brands, prices, texts, times, ties everywhere);
 each is built with nlp, vision, profiles and models, then every user is recommended and
 explained every product, every product gets ``similar``, and ``shopgraph profile`` and
-``shopgraph segments`` answer. Derandomised, so CI always runs the same 200 datasets.
+``shopgraph segments`` answer. Derandomised, so CI always runs the same 200 datasets (and 25
+of 20-30 users, where the build validates); ``SHOPGRAPH_PROPERTY_EXAMPLES=N`` runs N of each
+locally (a larger budget finds rarer shapes; CI keeps the default).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 
 from kg.records import Dataset
-from tests.property.datasets import datasets
+from tests.property.datasets import datasets, medium_datasets
 from tests.property.serving import build_and_serve
 
 SHAPES: set[str] = set()
+#: a local budget over CI's (the number of datasets of each test)
+BUDGET = int(os.environ.get("SHOPGRAPH_PROPERTY_EXAMPLES", "0"))
 
 
 def shape(ds: Dataset) -> str:
@@ -36,7 +41,7 @@ def shape(ds: Dataset) -> str:
     return f"{sizes} {'+'.join(present) or 'nothing else'}"
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+@settings(max_examples=BUDGET or 200, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(datasets())
 def test_every_valid_dataset_builds_and_serves(ds: Dataset) -> None:
@@ -53,3 +58,16 @@ def test_the_datasets_covered_many_shapes() -> None:
     if SHAPES:  # empty when this test is selected on its own
         print(f"{len(SHAPES)} distinct dataset shapes")
         assert len(SHAPES) >= 50  # 58 for the derandomised 200
+
+
+@settings(max_examples=BUDGET or 25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(medium_datasets())
+def test_every_valid_dataset_of_twenty_users_builds_and_serves(ds: Dataset) -> None:
+    """Enough users to validate: the split, the chooser and the blend's fit run on tiny
+    folds (where the CI found LightGBM on 0-3 rows and an empty cross-validation fold)."""
+    event(shape(ds))
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = build_and_serve(ds, Path(tmp))
+    assert manifest["quarantined"] == 0
+    assert manifest["stages"]["models"]["components"]

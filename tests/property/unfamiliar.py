@@ -235,12 +235,74 @@ def heavy_buyers(rng: random.Random) -> Files:
             "events.jsonl": events}
 
 
+#: ids a stranger's export may hold: URL and path syntax, right-to-left and zero-width marks,
+#: combining accents, an emoji sequence, words JSON and Windows treat specially, a long one
+_ODD_IDS = ("מוצר/1?x=#", "a:b", "a/b", "a#b", "%20", "..", "a b", "\u200b", "e\u0301",
+            "👩🏽‍💻", "\u202eevil", "a\\b", "<b>", "'\"", "NaN", "null", "0", "-1", "CON",
+            "x" * 3000)
+
+
+def odd_ids(rng: random.Random) -> Files:
+    """Users and products share the same odd raw ids; one id with a leading space (refused)
+    and the event naming it (refused with it)."""
+    products: list[Line] = [{"id": w, "title": f"{rng.choice(_EN)} {i}"}
+                            for i, w in enumerate(_ODD_IDS)]
+    products.append({"id": " x", "title": "spaced"})
+    events: list[Line] = [{"user": rng.choice(_ODD_IDS), "kind": "purchase", "ts": T0 + i,
+                           "target": f"product:{rng.choice(_ODD_IDS)}"} for i in range(200)]
+    events.append({"user": "0", "target": "product: x", "kind": "view"})
+    return {"products.jsonl": products, "users.jsonl": [{"id": w} for w in _ODD_IDS],
+            "events.jsonl": events}
+
+
+def follow_cycles(rng: random.Random) -> Files:
+    """A ring of follows, mutual pairs, a clique of five, three self-follows (refused), an
+    identical repeat (merged) and a repeat with another time (a conflicting duplicate)."""
+    follows: list[Line] = [{"follower": f"u{i}", "followee": f"u{(i + 1) % 20}"}
+                           for i in range(20)]
+    follows += [{"follower": f"u{a}", "followee": f"u{b}"}
+                for a in range(5) for b in range(5) if b not in (a, (a + 1) % 20)]
+    follows += [{"follower": f"u{i}", "followee": f"u{i}"} for i in range(3)]
+    follows += [{"follower": "u0", "followee": "u1"}, {"follower": "u0", "followee": "u1",
+                                                       "ts": T0}]
+    return {"products.jsonl": _products(20, rng), "users.jsonl": _users(20),
+            "follows.jsonl": follows, "events.jsonl": _events(rng, 150, 20, 20, ("purchase",))}
+
+
+def missing_images(rng: random.Random) -> Files:
+    """Products and posts name images that are missing, absolute or lead out of the folder
+    (each quarantined with line 0, the records kept)."""
+    paths = ("img/{i}.jpg", "/etc/passwd", "../x{i}.png", "img")
+    products = _products(20, rng, image=lambda i: paths[i % 4].format(i=i))
+    posts: list[Line] = [{"id": f"s{i}", "author": f"u{i % 15}", "text": "new pic",
+                          "images": [f"nope{i}.png"], "products": [f"p{i}"]} for i in range(10)]
+    return {"products.jsonl": products, "users.jsonl": _users(15), "posts.jsonl": posts,
+            "events.jsonl": _events(rng, 150, 15, 20, ("purchase", "view"))}
+
+
+def one_event_each(rng: random.Random) -> Files:
+    """Every user has exactly one event: nobody has two products to hold one out from."""
+    events: list[Line] = [{"user": f"u{i}", "target": f"p{rng.randrange(20)}",
+                           "kind": "purchase", "ts": T0 + i} for i in range(40)]
+    return {"products.jsonl": _products(20, rng), "users.jsonl": _users(40),
+            "events.jsonl": events}
+
+
+def everyone_bought_everything(rng: random.Random) -> Files:
+    """Every user bought every product: nothing is left to recommend to anyone."""
+    events: list[Line] = [{"user": f"u{u}", "target": f"p{p}", "kind": "purchase",
+                           "ts": T0 + 100 * u + p} for u in range(25) for p in range(12)]
+    return {"products.jsonl": _products(12, rng), "users.jsonl": _users(25),
+            "events.jsonl": events}
+
+
 SHAPES: dict[str, Callable[[random.Random], Files]] = {
     f.__name__: f for f in (
         only_ratings, views_and_clicks, tied_timestamps, no_timestamps, giant_user,
         single_event_users, bare_products, multilingual, long_texts, catalogue_heavy,
         social_non_buyers, mixed_types, shared_ids, with_relations, broken_lines,
-        post_events_only, heavy_buyers)}
+        post_events_only, heavy_buyers, odd_ids, follow_cycles, missing_images, one_event_each,
+        everyone_bought_everything)}
 
 
 def _line(row: Line) -> str:
