@@ -21,7 +21,8 @@
    what the latest and the earlier held-out items both give it (:mod:`recommend.hybrid.order`);
    on the set-apart users,
    choose what is served: the blend, unless a component alone beats it there by the worst
-   ratio over the folds (:func:`recommend.hybrid.select.choose_served`); a chosen
+   ratio over the folds and beyond twice the standard error of its gain
+   (:func:`recommend.hybrid.select.choose_served`); a chosen
    blend is refitted on all validation users of both folds (its order weight agreed again).
    Where other CF families were within noise of the tuned one alone, the pool, the blend
    and the choice are made around each of them too, and the CF model whose served ranker

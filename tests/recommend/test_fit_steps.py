@@ -120,7 +120,7 @@ def test_too_few_users_to_set_apart_judge_the_blend_cross_fitted() -> None:
     assert few.info["fit_users"] == few.info["selection_users"] < 40  # none set apart
     assert selection["judged"] == "cross-fitted" and selection["parts"] == 5
     assert selection["users"] == few.info["validation_users"]  # every user judges
-    assert selection["challenger"]["rule"] == "gain > twice_se / 2"
+    assert selection["challenger"]["rule"] == "gain > twice_se"
     assert selection["chosen"] == (few.blend.names[int(np.argmax(few.blend.weights))]
                                    if few.blend.kind == "fixed" else "blend")
     many = fit_hybrid(shop(), config(), encoder=LsaEncoder(dim=8))

@@ -63,17 +63,20 @@ def test_the_blend_is_served_when_it_ranks_best_or_a_component_wins_inside_the_n
                                                                  record["ndcg@1"]["b"])
     same = Blend(("good", "noise"), np.array([1.0, 0.0]))  # a tie: nothing to decide on
     assert choose_served(same, feats, None, rows, items, rel, only, k=3)[0] == "blend"
-    # a component ahead of the blend on one user of 400: on users the blend was not fitted
-    # on the gain is unbiased, and its sign decides, though it is inside the noise
+    # a component ahead of the blend on a few users of 400, inside twice the standard
+    # error of its gain: the blend (whose judged figure is pessimistic) stays; the sign
+    # rule before served the component
     other = feats[:, 0].copy()
-    missed = (rows == 0) & (items == (rel[0].indices[0] + 1) % 8)
-    other[rows == 0] = 0.0
-    other[missed] = 1.0
+    for u in range(3):
+        missed = (rows == u) & (items == (rel[u].indices[0] + 1) % 8)
+        other[rows == u] = 0.0
+        other[missed] = 1.0
     close = Blend(("good", "other"), np.array([0.0, 1.0]))
     two = np.stack([feats[:, 0], other], axis=1)
     choice, record = choose_served(close, two, None, rows, items, rel, only, k=1)
-    assert choice == "good" and record["challenger"]["rule"] == "gain > 0"
+    assert record["ndcg@1"]["good"] > record["ndcg@1"]["blend"]
     assert 0 < record["challenger"]["gain"] < record["challenger"]["twice_se"]
+    assert choice == "blend" and record["challenger"]["rule"] == "gain > twice_se"
 
 
 def test_the_served_ranker_is_judged_by_its_worst_fold() -> None:
@@ -170,7 +173,7 @@ def test_a_record_judged_on_one_user_is_strict_json() -> None:
     choice, record = choose_served(noisy, feats, None, rows, items, rel,
                                    np.ones(1, bool), k=3)
     assert record["challenger"]["twice_se"] is None  # one user: no standard error
-    assert choice == "good" and record["challenger"]["gain"] > 0  # the sign decides
+    assert choice == "blend" and record["challenger"]["gain"] > 0  # no noise known: kept
     json.dumps(record, allow_nan=False)
 
 
@@ -216,7 +219,7 @@ def overfitting_world(n_users: int = 20, n_items: int = 30, seed: int = 0):
     rng = np.random.default_rng(seed)
     rows, items = full_pool(n_users, n_items)
     target = rng.integers(0, n_items, n_users)
-    good = (items == target[rows]) + rng.normal(0, 0.6, len(rows))
+    good = (items == target[rows]) + rng.normal(0, 0.4, len(rows))
     feats = np.column_stack([good, rng.random((len(rows), 4))])
     rel = held_out(target, n_items)
     return feats, rows, items, rel
@@ -250,5 +253,5 @@ def test_an_in_sample_blend_below_a_component_is_no_longer_served() -> None:
     choice, record = choose_served(in_sample, feats, feats, rows, items, rel, everyone, k=10,
                                    scores=scores)
     assert record["ndcg@10"]["blend"] < record["ndcg@10"]["good"]
-    assert choice == "good" and record["challenger"]["rule"] == "gain > twice_se / 2"
-    assert record["challenger"]["gain"] > 0
+    assert choice == "good" and record["challenger"]["rule"] == "gain > twice_se"
+    assert record["challenger"]["gain"] > record["challenger"]["twice_se"]
