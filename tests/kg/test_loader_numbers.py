@@ -26,6 +26,7 @@ from kg.loaders import (
     load_movielens,
 )
 from kg.loaders.common import is_digits, read_lines
+from tests.kg.test_loaders import write_beauty_kg
 
 
 def test_only_ascii_digits_int64_holds_are_digits() -> None:
@@ -52,23 +53,13 @@ def test_movielens_rows_with_superscript_digits_are_rejected(tmp_path: Path) -> 
 
 
 def test_beauty_kg_superscripts_and_long_indices_are_rejected(tmp_path: Path) -> None:
-    pgpr, cafe = tmp_path / "pgpr", tmp_path / "cafe"
-    pgpr.mkdir()
-    cafe.mkdir()
-
-    def put(path: Path, text: str) -> None:
-        path.write_bytes(gzip.compress(text.encode()))
-
-    put(pgpr / "product.txt.gz", "P0\nP1\n")
-    put(pgpr / "users.txt.gz", "U0\nU1\n")
-    put(pgpr / "brand.txt.gz", "Acme\n")
-    put(pgpr / "category.txt.gz", "Beauty\n")
-    put(pgpr / "related_product.txt.gz", "R0\n")
-    for name in ("brand_p_b", "category_p_c", "also_viewed_p_p", "bought_together_p_p"):
-        put(pgpr / f"{name}.txt.gz", "\n\n")
-    put(pgpr / "also_bought_p_p.txt.gz", f"0 {'7' * 30}\n0\n")
-    put(cafe / "train_labels.txt.gz", "0\t0\n1\t\u00b2\n\u2460\t1\n")
-    put(cafe / "test_labels.txt.gz", "0\t1\n")
+    empty = dict.fromkeys(("brand_p_b", "category_p_c", "also_viewed_p_p",
+                           "bought_together_p_p"), "\n\n")
+    write_beauty_kg(tmp_path, {
+        "product": "P0\nP1\n", "users": "U0\nU1\n", "brand": "Acme\n",
+        "category": "Beauty\n", "related_product": "R0\n", **empty,
+        "also_bought_p_p": f"0 {'7' * 30}\n0\n",
+    }, {"train_labels": "0\t0\n1\t\u00b2\n\u2460\t1\n", "test_labels": "0\t1\n"})
     result = load_amazon_beauty_kg(tmp_path)
     assert [(r.file, r.line) for r in result.rejected] == [
         ("also_bought_p_p.txt.gz", 1), ("train_labels.txt.gz", 2), ("train_labels.txt.gz", 3)]

@@ -199,26 +199,22 @@ def test_beauty_kg_output_passes_the_validator(beauty, tmp_path):
     assert _validator_rejections(beauty[0], tmp_path) == []
 
 
+def write_beauty_kg(root: Path, pgpr: dict[str, str], cafe: dict[str, str]) -> None:
+    """A Beauty KG source folder under ``root``: each ``NAME: text`` as ``pgpr/NAME.txt.gz``
+    or ``cafe/NAME.txt.gz``."""
+    for folder, files in (("pgpr", pgpr), ("cafe", cafe)):
+        (root / folder).mkdir()
+        for name, text in files.items():
+            (root / folder / f"{name}.txt.gz").write_bytes(gzip.compress(text.encode()))
+
+
 def test_beauty_kg_bad_label_line_is_reported(tmp_path):
-    pgpr, cafe = tmp_path / "pgpr", tmp_path / "cafe"
-    pgpr.mkdir()
-    cafe.mkdir()
-
-    def put(path: Path, text: str) -> None:
-        path.write_bytes(gzip.compress(text.encode()))
-
-    put(pgpr / "product.txt.gz", "P0\nP1\n")
-    put(pgpr / "users.txt.gz", "U0\nU1\n")
-    put(pgpr / "brand.txt.gz", "Acme\n")
-    put(pgpr / "category.txt.gz", "Beauty\nMakeup\n")
-    put(pgpr / "related_product.txt.gz", "R0\nP1\n")
-    put(pgpr / "brand_p_b.txt.gz", "0\n\n")
-    put(pgpr / "category_p_c.txt.gz", "1 0\n0\n")
-    put(pgpr / "also_bought_p_p.txt.gz", "0 1\n\n")
-    put(pgpr / "also_viewed_p_p.txt.gz", "\n7\n")
-    put(pgpr / "bought_together_p_p.txt.gz", "\n\n")
-    put(cafe / "train_labels.txt.gz", "0\t0\n1\t5\n")
-    put(cafe / "test_labels.txt.gz", "0\t1\n1\t0\n")
+    write_beauty_kg(tmp_path, {
+        "product": "P0\nP1\n", "users": "U0\nU1\n", "brand": "Acme\n",
+        "category": "Beauty\nMakeup\n", "related_product": "R0\nP1\n",
+        "brand_p_b": "0\n\n", "category_p_c": "1 0\n0\n", "also_bought_p_p": "0 1\n\n",
+        "also_viewed_p_p": "\n7\n", "bought_together_p_p": "\n\n",
+    }, {"train_labels": "0\t0\n1\t5\n", "test_labels": "0\t1\n1\t0\n"})
     result = load_amazon_beauty_kg(tmp_path)
     assert [(r.file, r.line) for r in result.rejected] == [
         ("also_viewed_p_p.txt.gz", 2),

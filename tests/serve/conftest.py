@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,8 +15,10 @@ pytest.importorskip("fastapi", reason="the serve extra (fastapi) is not installe
 
 from fastapi.testclient import TestClient
 
+from recommend.serve.api import DEFAULT_QUERY, cached
 from recommend.serve.app import ServeConfig, create_app
 from recommend.serve.security import Access
+from recommend.serve.served import Served
 from recommend.serve.state import ServedState
 
 KEY = "test-key-123"
@@ -26,6 +31,16 @@ def loopback_socket() -> socket.socket:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+def ask_default(reader: Served, uid: int) -> tuple[str, int, list[str]]:
+    """The default recommendations of ``uid`` through ``reader``'s cache levels
+    (:func:`recommend.serve.api.cached`): how they were got (``X-Cache``), the log seq they
+    hold (``X-Log-Seq``) and the items."""
+    got = asyncio.run(cached(reader, DEFAULT_QUERY.key(uid), uid,
+                             partial(DEFAULT_QUERY.body, reader, uid, None), DEFAULT_QUERY))
+    return (got.headers["x-cache"], int(got.headers["x-log-seq"]),
+            [r["item"] for r in json.loads(got.body)])
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -13,7 +14,7 @@ from recommend.serve.reader import ReaderState
 from recommend.serve.served import WriterUnavailable
 from recommend.serve.state import ServedState
 from recommend.serve.wal import WriteAheadLog
-from tests.serve.conftest import HEADERS
+from tests.serve.conftest import HEADERS, ask_default
 
 
 @pytest.fixture
@@ -174,11 +175,6 @@ def test_a_reader_loading_a_snapshot_the_log_has_passed_loads_again(small_demo_a
 
 def test_a_deferred_model_notes_at_once_and_adds_events_later(small_demo_artifact,
                                                              tmp_path) -> None:
-    import asyncio
-    import json
-    from functools import partial
-
-    from recommend.serve.api import DEFAULT_QUERY, cached
     from recommend.serve.shared_cache import SharedResponses
 
     state_dir = tmp_path / "state"
@@ -186,13 +182,7 @@ def test_a_deferred_model_notes_at_once_and_adds_events_later(small_demo_artifac
     reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no.sock", defer=30.0,
                          shared=SharedResponses(tmp_path / "r.sqlite", 60, 100))
     uid = reader.rec.user_id("u0003")
-    key = DEFAULT_QUERY.key(uid)
-
-    def ask() -> tuple[str, int, list[str]]:
-        got = asyncio.run(cached(reader, key, uid, partial(DEFAULT_QUERY.body, reader, uid,
-                                                           None), DEFAULT_QUERY))
-        return (got.headers["x-cache"], int(got.headers["x-log-seq"]),
-                [r["item"] for r in json.loads(got.body)])
+    ask = partial(ask_default, reader, uid)
 
     try:
         how, _, items = ask()

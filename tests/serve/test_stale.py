@@ -4,7 +4,6 @@ fresh list, computed from a model holding the write."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from functools import partial
@@ -12,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from recommend.serve.api import DEFAULT_QUERY, cached
 from recommend.serve.reader import ReaderState
 from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.stale import RecentWrites, entry_products
 from recommend.serve.state import ServedState
+from tests.serve.conftest import ask_default
 
 
 def _typed(raw: object) -> str:
@@ -75,13 +74,7 @@ def test_served_stale_then_fresh(small_demo_artifact: Path, tmp_path: Path) -> N
                          shared=SharedResponses(tmp_path / "r.sqlite", 60, 100,
                                                 stale_seconds=bound))
     uid = reader.rec.user_id("u0003")
-    key = DEFAULT_QUERY.key(uid)
-
-    def ask() -> tuple[str, int, list[str]]:
-        got = asyncio.run(cached(reader, key, uid, partial(DEFAULT_QUERY.body, reader, uid,
-                                                           None), DEFAULT_QUERY))
-        return (got.headers["x-cache"], int(got.headers["x-log-seq"]),
-                [r["item"] for r in json.loads(got.body)])
+    ask = partial(ask_default, reader, uid)
 
     try:
         how, before, items = ask()
