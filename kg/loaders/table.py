@@ -267,7 +267,7 @@ def frames_to_dataset(frames: dict[str, Any], rejected: list[ReaderRejection] | 
         if frame is None:
             continue
         for n, row in frame_rows(frame):
-            obj = {k: _cell_of_frame(k, v) for k, v in row.items() if v is not None}
+            obj = {k: _whole(k, v) for k, v in row.items() if v is not None}
             try:
                 record = validator.check(parse_record(record_type, obj), where=(kind, n))
             except RecordError as err:
@@ -284,13 +284,9 @@ def frames_to_dataset(frames: dict[str, Any], rejected: list[ReaderRejection] | 
     return dataset
 
 
-def _cell_of_frame(name: str, value: Any) -> Any:
-    """Typed cells keep their type, except integral floats where an integer is expected
-    (pandas turns an integer column with a missing cell into floats)."""
-    return _whole(name, value)
-
-
 def _whole(name: str, value: Any) -> Any:
+    """A cell as given, except an integral float where an integer is expected (pandas turns
+    an integer column with a missing cell into floats; a CSV cell typed as a number)."""
     if (name in _WHOLE and isinstance(value, float) and value.is_integer()
             and abs(value) <= 2**53):
         return int(value)
