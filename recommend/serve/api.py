@@ -136,7 +136,6 @@ def computed(state: Served, key: Hashable, user: str,
     """``compute()`` for ``user`` and the log seq its model held at least, kept under ``key``
     in the state's cache and the level the readers share, unless a write concerning ``user``
     comes meanwhile (the route's miss and the warm-up, :mod:`recommend.serve.warm`)."""
-    state.apply_deferred()  # the model holds every write the notes say (recommend.serve.reader)
     token, seq, at = state.cache.token(user), state.applied_seq, time.time()
     body = compute()  # from a model holding at least log ``seq``
     if state.shared is not None:
@@ -167,13 +166,8 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
     (:func:`computed`)."""
     cache, shared = state.cache, state.shared
     if not cache.enabled:
-        def fresh() -> tuple[bytes, int]:
-            state.apply_deferred()
-            seq = state.applied_seq
-            return compute(), seq
-
-        body, seq = await run_in_threadpool(fresh)
-        return answer(body, "off", seq)
+        seq = state.applied_seq
+        return answer(await run_in_threadpool(compute), "off", seq)
     hit = cache.get(key)
     if hit is None and shared is not None:
         token = cache.token(user)

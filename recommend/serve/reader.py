@@ -20,24 +20,11 @@ HTTP, each with its own :class:`ReaderState`:
   the next model with one reference swap (as in the writer). Entries a compaction dropped
   before this reader saw them (:class:`~recommend.serve.follow.LogGap`) make it start again
   from the newer snapshot, serving the old model meanwhile.
-- **Deferred model** (``defer`` > 0: a reader beside a compute process,
-  :mod:`recommend.serve.compute`). A reader's recommendations come from its cache, the level
-  the readers share and the compute process, which all go by the follower's *notes* (what
-  each entry makes stale, the refusals), not by the reader's model. So such a reader notes
-  every entry at once (every :data:`POLL_SECONDS`) but adds entries of events alone to its
-  model only once the oldest has waited ``defer`` s (:data:`APPLY_DEFER`): a few large adds
-  instead of one per :data:`APPLY_GAP`, each ~3.5 ms of CPU fixed, holding the GIL the hits
-  wait on. An entry with any other record (a product, user, follow or post) is added at
-  once, so every route reflects it at once; a response this reader computes itself (the
-  compute process not answering) is computed after everything noted is added
-  (:meth:`ReaderState.apply_deferred`). Explanations, similar items and profiles reflect an
-  event within ``defer`` s.
 - **Writes** (:meth:`ReaderState.write`) go to the writer over its Unix socket: the writer
   validates, logs, fsyncs and applies; its answer names the log seq, and the reader answers
-  only once it has noted that seq itself (``seen_seq``; without ``defer``, applied it), so
-  the client's next read (to any reader within about ``APPLY_GAP``, to this one at once)
-  reflects the write. A refusal is the writer's 422; a writer that does not answer is
-  :class:`~recommend.serve.served.WriterUnavailable` (503).
+  only once it has applied that seq itself, so the client's next read (to any reader within
+  about ``APPLY_GAP``, to this one at once) reflects the write. A refusal is the writer's 422;
+  a writer that does not answer is :class:`~recommend.serve.served.WriterUnavailable` (503).
 """
 
 from __future__ import annotations
@@ -77,10 +64,8 @@ APPLY_GAP = 0.1  # at most seconds between two adds: writes arriving meanwhile a
 #: to back, was answered after ~104 ms with a fixed 0.1 s; under load an add takes longer and
 #: the gap reaches APPLY_GAP).
 ADD_SHARE = 0.1
-#: Seconds a reader with a deferred model (module doc) keeps events out of it at most.
-APPLY_DEFER = 0.5
 WRITE_TIMEOUT = 60.0  # a write waits this long for the writer (group commit under load)
-SEEN_TIMEOUT = 5.0  # and this long for this reader to note it
+SEEN_TIMEOUT = 5.0  # and this long for this reader to apply it
 LOAD_TRIES = 3
 READY_WAIT = 120.0  # seconds a loaded reader waits for the others before it listens
 
@@ -90,9 +75,9 @@ class ReaderState:
 
     def __init__(self, artifact: str | Path, state_dir: str | Path, writer_socket: str | Path,
                  *, worker: int = 1, cache: ResponseCache | None = None,
-                 shared: SharedResponses | None = None, defer: float = 0.0) -> None:
+                 shared: SharedResponses | None = None) -> None:
         self.artifact, self.state_dir = Path(artifact), Path(state_dir)
-        self.worker, self.defer = worker, defer
+        self.worker = worker
         self.cache = ResponseCache() if cache is None else cache
         self.shared = shared
         self.compute: ComputeClient | None = None  # where misses go (recommend.serve.compute)
@@ -101,9 +86,6 @@ class ReaderState:
         self.applied: dict[str, int] = {}  # feedback applied since start (after the catch-up)
         self._writer = WriterClient(writer_socket, WRITE_TIMEOUT)
         self._seen = threading.Condition()
-        self._applying = threading.Lock()  # the model's adds, and the entries it lacks
-        self._pending: list[Entry] = []  # noted, not yet added (``defer``)
-        self._pending_since = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._start()
@@ -136,8 +118,6 @@ class ReaderState:
             self.rec, self.refusals, self._follower = rec, refusals, follower
             self.cache.clear()
             self.snapshot_seq, self.applied_seq = snapshot_seq, follower.last_seq
-            self.seen_seq = follower.last_seq
-            self._pending = []
             self._seen.notify_all()
         LOGGER.info("reader %d: from log seq %d, %d entries applied", self.worker,
                     snapshot_seq, len(pending))
@@ -148,8 +128,7 @@ class ReaderState:
         while not self._stop.is_set():
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
-            if self.defer <= 0:  # a deferred model is added to when due (_due), not paced
-                self._stop.wait(last_add + gap - time.monotonic())  # at once if <= 0
+            self._stop.wait(last_add + gap - time.monotonic())  # returns at once if <= 0
             try:
                 began = time.monotonic()
                 if self._catch_up():
@@ -166,67 +145,37 @@ class ReaderState:
                     LOGGER.exception("reader %d: could not start again", self.worker)
 
     def _catch_up(self) -> bool:
-        """Note what the log gained since the last look, and add it to the model unless it
-        is deferred (module doc); whether anything was added."""
+        """Apply what the log gained since the last look; whether anything was added."""
         try:
             new = self._follower.poll()
         except LogGap as gap:
             LOGGER.warning("reader %d: %s; starting again from the snapshot", self.worker, gap)
             self._restart()
             return True
-        if new:
-            with self._applying:  # pending first: apply_deferred then holds what is noted
-                if not self._pending:
-                    self._pending_since = time.monotonic()
-                self._pending.extend(new)
-            for entry in new:
-                note_entry(entry, self.refusals, self.applied)
-            if self.shared is not None:
-                self.shared.note(new, self.rec.user_id)
-            forget(self.cache, new, self.rec.user_id)  # before the entries count as applied
-        added = self._due() and self._add_pending()
-        if new:
-            with self._seen:
-                self.seen_seq = new[-1]["seq"]
-                self._seen.notify_all()
-        return added
-
-    def _due(self) -> bool:
-        """Whether the entries the model lacks are to be added now (module doc)."""
-        with self._applying:
-            return bool(self._pending) and (
-                self.defer <= 0 or time.monotonic() - self._pending_since >= self.defer
-                or any(set(e.get("files", {})) - {"events.jsonl"} for e in self._pending))
-
-    def _add_pending(self) -> bool:
-        """Add the entries the model lacks, in one add; whether there were any."""
-        with self._applying:
-            batch, self._pending = self._pending, []
-            if not batch:
-                return False
-            replay(self.rec, batch)
-            self.applied_seq = batch[-1]["seq"]
+        if not new:
+            return False
+        replay(self.rec, new)
+        for entry in new:
+            note_entry(entry, self.refusals, self.applied)
+        if self.shared is not None:
+            self.shared.note(new, self.rec.user_id)
+        forget(self.cache, new, self.rec.user_id)  # before the entries count as applied
+        with self._seen:
+            self.applied_seq = new[-1]["seq"]
+            self._seen.notify_all()
         if self.on_applied is not None:
-            self.on_applied(batch)
+            self.on_applied(new)
         return True
-
-    def apply_deferred(self) -> None:
-        """Add to the model every entry noted (a deferred model, module doc: before this
-        reader computes a response itself); nothing without ``defer``, whose follower adds
-        each entry before it counts as seen."""
-        if self.defer > 0:
-            self._add_pending()
 
     def _restart(self) -> None:
         self._follower.close()
         self._start()
 
     def wait_for(self, seq: int, timeout: float = SEEN_TIMEOUT) -> bool:
-        """Wait until this reader has noted log ``seq`` (without ``defer``: applied it);
-        False after ``timeout`` s."""
+        """Wait until this reader has applied log ``seq``; False after ``timeout`` s."""
         deadline = time.monotonic() + timeout
         with self._seen:
-            while self.seen_seq < seq:
+            while self.applied_seq < seq:
                 self._wake.set()
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -249,7 +198,7 @@ class ReaderState:
     # ----- writes -----
     def write(self, route: str, body: Any) -> WriteResult:
         """Send a write request to the writer (module doc); the writer's result once this
-        reader has noted it (:class:`WriterUnavailable` when the writer does not answer)."""
+        reader has applied it (:class:`WriterUnavailable` when the writer does not answer)."""
         status, got = self._writer.post(f"/write/{route}", body)
         if status == 422 and isinstance(got, dict) and "rejections" in got:
             raise WriteRefused(got["rejections"])
@@ -257,7 +206,7 @@ class ReaderState:
             raise WriterUnavailable(f"the writer answered {status}: {str(got)[:300]}")
         result = WriteResult(**got)
         if result.seq is not None and not self.wait_for(result.seq):
-            LOGGER.warning("reader %d: log seq %d not noted within %.0f s of its answer",
+            LOGGER.warning("reader %d: log seq %d not applied within %.0f s of its answer",
                            self.worker, result.seq, SEEN_TIMEOUT)
         return result
 

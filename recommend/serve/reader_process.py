@@ -15,7 +15,7 @@ from pathlib import Path
 
 from recommend.serve import API_KEY_ENV
 from recommend.serve.app import ServeConfig
-from recommend.serve.reader import APPLY_DEFER, ReaderState
+from recommend.serve.reader import ReaderState
 from recommend.serve.workers import ReaderSpec, reader_config
 
 LOGGER = logging.getLogger("shopgraph.serve")
@@ -34,12 +34,9 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(1)
 
 
-def reader_parts(argv: list[str], reader: bool = False
-                 ) -> tuple[ReaderSpec, ServeConfig, ReaderState]:
+def reader_parts(argv: list[str]) -> tuple[ReaderSpec, ServeConfig, ReaderState]:
     """The spec (``argv[0]``, JSON), the config and the loaded state of a process the writer
-    started (tied to the writer's life first). A ``reader`` beside a compute process defers
-    its model's adds (:data:`~recommend.serve.reader.APPLY_DEFER`): its recommendations go
-    by the notes (:mod:`recommend.serve.reader`); the compute process adds every entry."""
+    started (tied to the writer's life first)."""
     spec = ReaderSpec(**json.loads(argv[0]))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="shopgraph serve: %(message)s")
@@ -57,8 +54,7 @@ def reader_parts(argv: list[str], reader: bool = False
         config.stale_seconds)
     state = ReaderState(spec.artifact, spec.state, spec.writer_socket, worker=spec.worker,
                         cache=ResponseCache(config.cache_seconds, config.cache_entries),
-                        shared=shared,
-                        defer=APPLY_DEFER if reader and spec.compute_socket else 0.0)
+                        shared=shared)
     return spec, config, state
 
 
@@ -70,7 +66,7 @@ def reader_main(argv: list[str]) -> int:
     from recommend.serve.compute import ComputeClient
     from recommend.serve.warm import warm
 
-    spec, config, state = reader_parts(argv, reader=True)
+    spec, config, state = reader_parts(argv)
     if spec.compute_socket is not None:
         state.compute = ComputeClient(spec.compute_socket)
     sock = socket.socket(fileno=spec.fd)

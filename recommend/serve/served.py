@@ -78,10 +78,6 @@ class Served(Protocol):
     def version(self) -> str:
         """The served folder and the last applied log seq."""
 
-    def apply_deferred(self) -> None:
-        """Add to the model every write this process has noted but deferred (a reader's,
-        :mod:`recommend.serve.reader`), before a response is computed from it."""
-
     def log_bytes(self) -> int:
         """The write-ahead log's size."""
 

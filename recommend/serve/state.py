@@ -307,10 +307,6 @@ class ServedState:
         """The write-ahead log's size in bytes."""
         return self.log.size()
 
-    def apply_deferred(self) -> None:
-        """Nothing: the routes' model holds every answered write (``defer_model`` keeps the
-        writer's behind, and the writer answers no reads)."""
-
     def version(self) -> str:
         """The served artifact's version: its folder and the last applied log seq."""
         return f"{self.rec.folder.name if self.rec.folder else '-'}+{self.applied_seq}"

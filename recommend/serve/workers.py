@@ -13,9 +13,7 @@ One Python process answers on one core (the GIL), so with N > 1 the server runs 
   listens on its own ``SO_REUSEPORT`` socket bound to the same port, so the kernel spreads
   connections over them (one shared socket would let the first reader to wake take a whole
   burst of connections). A write goes to the writer and is answered once the log holds it
-  (fsync'd) and this reader noted it (:mod:`recommend.serve.reader`: its recommendations
-  reflect it; its model adds events within ``APPLY_DEFER``); the other readers note it
-  within a poll. Their
+  (fsync'd) and this reader applied it; the other readers apply it within a poll. Their
   response caches share a level (:mod:`recommend.serve.shared_cache`, a file in the state
   folder), so a response one computed is a hit in the others, and each computes its share of
   the users' default recommendations before it listens (:mod:`recommend.serve.warm`).

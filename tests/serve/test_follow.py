@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from functools import partial
 
 import pytest
 
@@ -14,7 +13,7 @@ from recommend.serve.reader import ReaderState
 from recommend.serve.served import WriterUnavailable
 from recommend.serve.state import ServedState
 from recommend.serve.wal import WriteAheadLog
-from tests.serve.conftest import HEADERS, ask_default
+from tests.serve.conftest import HEADERS
 
 
 @pytest.fixture
@@ -168,38 +167,6 @@ def test_a_reader_loading_a_snapshot_the_log_has_passed_loads_again(small_demo_a
         assert len(calls) == 2 and reader.snapshot_seq == 1 and reader.applied_seq == 2
         for target in ("p0002", "p0003"):
             assert reader.rec.graph.has_edge("user:u0006", "carted", f"product:{target}")
-    finally:
-        reader.close()
-        writer.detach()
-
-
-def test_a_deferred_model_notes_at_once_and_adds_events_later(small_demo_artifact,
-                                                             tmp_path) -> None:
-    from recommend.serve.shared_cache import SharedResponses
-
-    state_dir = tmp_path / "state"
-    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
-    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no.sock", defer=30.0,
-                         shared=SharedResponses(tmp_path / "r.sqlite", 60, 100))
-    uid = reader.rec.user_id("u0003")
-    ask = partial(ask_default, reader, uid)
-
-    try:
-        how, _, items = ask()
-        assert how == "miss" and ask()[0] == "hit"
-        wrote = writer.write("events", {"user": "u0003", "target": items[0], "kind": "cart"})
-        assert _wait(reader, wrote.seq) < 1.0  # noted: the write's answer may go
-        assert reader.applied_seq < wrote.seq  # not yet in the model (30 s to go)
-        assert not reader.rec.graph.has_edge(uid, "carted", items[0])
-        assert reader.shared is not None and reader.shared.least(uid) == wrote.seq
-        how, seq, fresh = ask()  # the kept list is stale: computed after adding the write
-        assert how == "miss" and seq >= wrote.seq and items[0] not in fresh
-        assert reader.applied_seq == wrote.seq
-        assert reader.rec.graph.has_edge(uid, "carted", items[0])
-        again = writer.write("events", {"user": "u0004", "target": "p0002", "kind": "view"})
-        made = writer.write("users", {"id": "newcomer"})  # not events alone: added at once
-        assert _wait(reader, made.seq) < 1.0 and reader.applied_seq == made.seq > again.seq
-        assert reader.rec.graph.has_node("user:newcomer")
     finally:
         reader.close()
         writer.detach()
