@@ -91,7 +91,7 @@ def evidence_paths(
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
-    ends: tuple[int, int] | None = None  # (a cf hop's) the item's index, how many acted on each
+    ends: tuple[int, np.ndarray] | None = None  # cf hops: the item's index, acting_counts
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
@@ -252,9 +252,7 @@ def _co_hop(context: UserReasons, product: tuple[str, int], target: tuple[str, i
     ``min_people`` people acted on either end, and past the user's own act's aggregates,
     none where fewer acted on both (:mod:`recommend.paths.co_people`)."""
     graph = context.graph
-    (a, ia), (item, ii) = product, target
-    if ii < 0:
-        ia = -1
+    (a, ia), (item, ii) = product, target  # an end not in the graph: nobody acted on it
     crowded = min(acting(graph, ia, counts), acting(graph, ii, counts)) >= min_people
     for k, name in enumerate((*_MINE[own], *LINK_AGGREGATES) if crowded else ()):
         if k == len(_MINE[own]):
