@@ -1,7 +1,8 @@
 """Which of this repository's modules one explained request runs (issue 12's "at most 10").
 
-Loads an artifact (default: ``/tmp/shared18/ml100k-art``, ML-100K built with the defaults
-of ``shopgraph build``), makes one warm-up request (it fills the per-graph caches a served
+Loads an artifact (default: ML-100K built with the defaults of ``shopgraph build`` by
+``bench/recommend_speed.py``'s helpers in its work folder, built there first when absent),
+makes one warm-up request (it fills the per-graph caches a served
 model keeps: the first request after a load pays for them once), then, under
 ``sys.setprofile``, calls ``Recommender.recommend(user, k=10, explain=True)`` for
 ``--users`` random known users (seed 0) and one unknown user, and records every module of
@@ -35,8 +36,8 @@ import numpy as np
 from kg.atomic import atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench.recommend_speed, when run as a script
 RESULTS = ROOT / "bench" / "results" / "request_modules.json"
-DEFAULT_ARTIFACT = Path("/tmp/shared18/ml100k-art")
 
 
 def module_of(filename: str) -> str | None:
@@ -115,13 +116,32 @@ def trace_requests(call: Callable[[str], Any], users: list[str]) -> list[Trace]:
     return out
 
 
+def ml100k_artifact(work: Path = Path("/tmp/sg_bench_recommend_speed")) -> Path:
+    """``bench/recommend_speed.py``'s ML-100K artifact in its ``work`` folder, imported and
+    built with the defaults there first when absent."""
+    from bench.recommend_speed import ML_100K, build_in_subprocess, prepare
+
+    art = work / "art-ml-100k"
+    if not (art / "hybrid.json").is_file():
+        work.mkdir(parents=True, exist_ok=True)
+        dataset = prepare(work, big=False).get("ml-100k")
+        if dataset is None:
+            sys.exit(f"ML-100K not found at {ML_100K} (set SHOPGRAPH_SHARED_DATA), and no "
+                     "--artifact given: nothing traced")
+        build_in_subprocess(dataset, art, timeout=3600.0)
+    return art
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT)
+    parser.add_argument("--artifact", type=Path, default=None,
+                        help="default: recommend_speed.py's ML-100K artifact (built if absent)")
     parser.add_argument("--users", type=int, default=20, help="random known users (seed 0)")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.artifact is None:
+        args.artifact = ml100k_artifact()
     from recommend.recommender import Recommender
 
     rec = Recommender.load(args.artifact)
