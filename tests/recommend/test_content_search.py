@@ -205,3 +205,28 @@ def test_pair_scores_are_the_same_taken_in_pieces(monkeypatch):
     monkeypatch.setattr(search, "PAIRS_AT_ONCE", 5)  # 8 pieces, the last one short
     np.testing.assert_array_equal(scores.at(rows, cols), want)
     assert scores.at(rows[:0], cols[:0]).shape == (0,)
+
+
+def test_one_users_pair_scores_are_kept_and_the_same_as_made_afresh():
+    rng = np.random.default_rng(5)
+    items = normalise_rows(rng.standard_normal((60, 384)).astype(np.float32))
+    user = normalise_rows(rng.standard_normal((1, 384)).astype(np.float32))
+    index = ContentIndex.build([f"product:{i}" for i in range(60)], items)
+    columns = rng.permutation(60)[:40]
+
+    def scores() -> SearchedScores:
+        return SearchedScores(index, user, items, np.arange(60), columns)
+
+    kept = scores()
+    first = rng.integers(0, 40, 15)  # with repeats
+    every = np.arange(40)
+    a = kept.at(np.zeros(15, np.int64), first)
+    b = kept.at(np.zeros(40, np.int64), every)  # some kept from the first call, some new
+    fresh = scores().at(np.zeros(40, np.int64), every)
+    assert b.tobytes() == fresh.tobytes()
+    assert a.tobytes() == fresh[first].tobytes()
+    for c in rng.permutation(40)[:10].tolist():  # one at a time, against the batch's
+        assert scores().at(np.zeros(1, np.int64), np.array([c])).tobytes() == fresh[[c]].tobytes()
+    want = np.einsum("ij,ij->i", np.broadcast_to(user[0].astype(np.float64), (40, 384)),
+                     items[columns].astype(np.float64))
+    np.testing.assert_array_equal(fresh, want)
