@@ -216,7 +216,8 @@ def scored_paths_many(
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
     if context is not None:  # the session links' people, for every item at once
-        count_session_people(graph, item_ids, evidence)  # type: ignore[arg-type]
+        count_session_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
+                             min_people=privacy.min_people, per_component=max_paths)
 
     def evidence_of(j: int) -> list[Candidate]:
         """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps

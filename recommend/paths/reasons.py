@@ -53,7 +53,12 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.sequence import SEQUENCE_KIND, SequenceHop, count_pairs
+from recommend.paths.sequence import (
+    SEQUENCE_KIND,
+    SequenceHop,
+    count_pairs,
+    sequence_people,
+)
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -216,20 +221,36 @@ def _via_post(context: UserReasons, prod: str
 
 
 def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
-                         evidence: Sequence[Sequence[Evidence]]) -> None:
-    """The people behind every session link of every item (the hops :func:`evidence_paths`
-    may try), counted at once (:func:`~recommend.paths.sequence.count_pairs`) and kept:
-    its calls then find them, instead of counting each hop alone."""
-    pairs: dict[str, list[tuple[str, str]]] = {}
+                         evidence: Sequence[Sequence[Evidence]], own: dict[int, str], *,
+                         min_people: int, per_component: int = 3) -> None:
+    """The people behind the session links of every item that :func:`evidence_paths` (over
+    the same ``own``, ``min_people`` and ``per_component``) will try, counted for all the
+    items at once (:func:`~recommend.paths.sequence.count_pairs`) and kept: its calls then
+    find them, instead of counting each hop alone.
+
+    It tries an item's links in order (those of the user's own products) until
+    ``per_component`` of them have ``min_people``: each round counts every item's next links,
+    as many as it still needs, so no link it never tries is counted."""
+    todo: list[tuple[str, SequenceHop, list[str], int]] = []  # item, hop, its links, need
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
-            if ev.component == "session" and ev.relation is not None:
-                pairs.setdefault(ev.relation, []).extend(
-                    (graph.node_id("product", a), item_id) for a, _ in ev.links)
-    for relation, wanted in pairs.items():
-        hop = SequenceHop.parse(relation)
-        if hop is not None:
-            count_pairs(graph, wanted, hop)
+            hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
+            if ev.component == "session" and hop is not None:
+                links = [graph.node_id("product", a) for a, _ in ev.links if a in own]
+                todo.append((item_id, hop, links, per_component))
+    while todo:
+        asked: dict[SequenceHop, list[tuple[str, str]]] = {}
+        for item_id, hop, links, need in todo:
+            asked.setdefault(hop, []).extend((a, item_id) for a in links[:need])
+        for hop, pairs in asked.items():
+            count_pairs(graph, pairs, hop)
+        left = []
+        for item_id, hop, links, need in todo:
+            tried, rest = links[:need], links[need:]
+            need -= sum(sequence_people(graph, a, item_id, hop) >= min_people for a in tried)
+            if need > 0 and rest:
+                left.append((item_id, hop, rest, need))
+        todo = left
 
 
 def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,

@@ -18,7 +18,7 @@ from recommend.hybrid.evidence import Evidence, component_evidence, path_fidelit
 from recommend.hybrid.session import SessionComponent
 from recommend.paths.explain import scored_paths_many
 from recommend.paths.privacy import hop_exists, people, violations
-from recommend.paths.reasons import evidence_paths, evidence_types
+from recommend.paths.reasons import count_session_people, evidence_paths, evidence_types
 from recommend.paths.select import Selection
 from recommend.paths.sentences import render_path
 from recommend.paths.sequence import (
@@ -208,3 +208,46 @@ def test_a_counted_pair_is_kept_across_events_and_renewed_with_new_nodes() -> No
     assert sequence_people(g, "product:A", "product:B", HOUR) == 5  # kept: at most the truth
     g.add_node("product:C")
     assert sequence_people(g, "product:A", "product:B", HOUR) == 8  # renewed
+
+
+def links_graph() -> KnowledgeGraph:
+    """user:1 rated P0..P5; for each Pk, ``CROWD[k]`` people rated Pk then X minutes later."""
+    g = KnowledgeGraph()
+    g.add_node("product:X")
+    g.add_edges("rated", ["user:1"] * 6, [f"product:P{k}" for k in range(6)],
+                ts=[float(k) for k in range(6)])
+    for k, crowd in enumerate(CROWD):
+        them = [f"user:{k}-{j}" for j in range(crowd)]
+        g.add_edges("rated", them * 2, [f"product:P{k}"] * crowd + ["product:X"] * crowd,
+                    ts=[1000.0] * crowd + [1060.0] * crowd)
+    return g
+
+
+CROWD = (5, 2, 6, 5, 1, 7)
+
+
+@pytest.mark.parametrize(("per_component", "tried"), [(1, 1), (2, 3), (3, 4), (4, 6), (9, 6)])
+def test_session_people_are_counted_for_the_links_the_paths_try(monkeypatch, per_component,
+                                                                tried) -> None:
+    import recommend.paths.sequence as sequence
+
+    counted: list[tuple[str, str]] = []
+    real = sequence._counts
+    monkeypatch.setattr(sequence, "_counts", lambda g, pairs, hop: (
+        counted.extend(pairs), real(g, pairs, hop))[1])
+    g = links_graph()
+    own = own_products(g, "user:1")
+    links = tuple((g.index(f"product:P{k}"), 1.0 - k / 10) for k in (0, 1, 2, 3, 4, 5))
+    ev = [[Evidence("session", 0.4, links, HOUR.relation)]]
+    count_session_people(g, ["product:X"], ev, own, min_people=5, per_component=per_component)
+    # in order until per_component have 5 people: P0, P1 (2), P2, P3, P4 (1), P5
+    assert counted == [(f"product:P{k}", "product:X") for k in range(tried)]
+    found = evidence_paths(g, "user:1", "product:X", ev[0], own, min_people=5,
+                           per_component=per_component)
+    assert len(counted) == tried  # every count the paths needed was made at once
+    fresh = links_graph()
+    assert found == evidence_paths(fresh, "user:1", "product:X", ev[0],
+                                   own_products(fresh, "user:1"), min_people=5,
+                                   per_component=per_component)
+    assert [p[2][2][1] for p in found] == [f"product:P{k}" for k in (0, 2, 3, 5)][
+        :per_component]
