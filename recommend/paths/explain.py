@@ -32,6 +32,7 @@ from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
 from recommend.paths.pool import NodeKey, largest, merged, node_keys, path_values
+from recommend.paths.precount import count_session_people
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
@@ -41,7 +42,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
-from recommend.paths.reasons import count_session_people, evidence_paths, least_values
+from recommend.paths.reasons import evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products

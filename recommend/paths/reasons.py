@@ -53,12 +53,7 @@ from recommend.paths.privacy import (
     interactions_of,
     people,
 )
-from recommend.paths.sequence import (
-    SEQUENCE_KIND,
-    SequenceHop,
-    count_pairs,
-    sequence_people,
-)
+from recommend.paths.sequence import SEQUENCE_KIND
 from recommend.paths.user_reasons import (
     ATTRIBUTES,
     OWN_RELATIONS,
@@ -71,8 +66,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "count_session_people", "evidence_paths", "evidence_types",
-           "least_values"]
+__all__ = ["SHARED", "evidence_paths", "evidence_types", "least_values"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -218,39 +212,6 @@ def _via_post(context: UserReasons, prod: str
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None
-
-
-def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
-                         evidence: Sequence[Sequence[Evidence]], own: dict[int, str], *,
-                         min_people: int, per_component: int = 3) -> None:
-    """The people behind the session links of every item that :func:`evidence_paths` (over
-    the same ``own``, ``min_people`` and ``per_component``) will try, counted for all the
-    items at once (:func:`~recommend.paths.sequence.count_pairs`) and kept: its calls then
-    find them, instead of counting each hop alone.
-
-    It tries an item's links in order (those of the user's own products) until
-    ``per_component`` of them have ``min_people``: each round counts every item's next links,
-    as many as it still needs, so no link it never tries is counted."""
-    todo: list[tuple[str, SequenceHop, list[str], int]] = []  # item, hop, its links, need
-    for item_id, found in zip(item_ids, evidence, strict=True):
-        for ev in found:
-            hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
-            if ev.component == "session" and hop is not None:
-                links = [graph.node_id("product", a) for a, _ in ev.links if a in own]
-                todo.append((item_id, hop, links, per_component))
-    while todo:
-        asked: dict[SequenceHop, list[tuple[str, str]]] = {}
-        for item_id, hop, links, need in todo:
-            asked.setdefault(hop, []).extend((a, item_id) for a in links[:need])
-        for hop, pairs in asked.items():
-            count_pairs(graph, pairs, hop)
-        left = []
-        for item_id, hop, links, need in todo:
-            tried, rest = links[:need], links[need:]
-            need -= sum(sequence_people(graph, a, item_id, hop) >= min_people for a in tried)
-            if need > 0 and rest:
-                left.append((item_id, hop, rest, need))
-        todo = left
 
 
 def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,

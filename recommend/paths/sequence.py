@@ -68,7 +68,7 @@ class SequenceHop:
             raise ValueError(f"a sequence hop needs window >= 0 and max_lag >= 1, got "
                              f"{self.window!r}, {self.max_lag!r}")
 
-    @property
+    @functools.cached_property  # (asked for each count looked up: spelt once per hop)
     def relation(self) -> str:
         """The hop's relation name, spelling its rule (module doc)."""
         window = int(self.window) if float(self.window).is_integer() else float(self.window)

@@ -17,8 +17,9 @@ from recommend.hybrid.config import HybridConfig, SessionConfig
 from recommend.hybrid.evidence import Evidence, component_evidence, path_fidelity
 from recommend.hybrid.session import SessionComponent
 from recommend.paths.explain import scored_paths_many
+from recommend.paths.precount import count_session_people
 from recommend.paths.privacy import hop_exists, people, violations
-from recommend.paths.reasons import count_session_people, evidence_paths, evidence_types
+from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.select import Selection
 from recommend.paths.sentences import render_path
 from recommend.paths.sequence import (

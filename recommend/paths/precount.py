@@ -1,0 +1,57 @@
+"""The people behind the session hops a request's evidence paths will try, counted for all
+its items at once.
+
+:func:`recommend.paths.reasons.evidence_paths` tries an item's session links in order, each
+by the session's own sequence hop, until ``per_component`` of them have at least
+``min_people``; each hop's count is kept in a table (:func:`recommend.paths.sequence.
+sequence_people`). Counted one by one, a request explaining ten items pays a search per hop;
+here every item's hops are counted in one pass per round (:func:`~recommend.paths.sequence.
+count_pairs`), and the paths then find them in the table: the same counts, so the same
+paths. Only hops the paths will ask are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from recommend.paths.sequence import SequenceHop, count_pairs, sequence_people
+
+if TYPE_CHECKING:
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.evidence import Evidence
+
+__all__ = ["count_session_people"]
+
+
+def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
+                         evidence: Sequence[Sequence[Evidence]], own: dict[int, str], *,
+                         min_people: int, per_component: int = 3) -> None:
+    """The people behind the session links of every item that :func:`~recommend.paths.
+    reasons.evidence_paths` (over the same ``own``, ``min_people`` and ``per_component``)
+    will try, counted for all the items at once (:func:`~recommend.paths.sequence.
+    count_pairs`) and kept: its calls then find them, instead of counting each hop alone.
+
+    It tries an item's links in order (those of the user's own products) until
+    ``per_component`` of them have ``min_people``: each round counts every item's next links,
+    as many as it still needs, so no link it never tries is counted."""
+    todo: list[tuple[str, SequenceHop, list[str], int]] = []  # item, hop, its links, need
+    for item_id, found in zip(item_ids, evidence, strict=True):
+        for ev in found:
+            hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
+            if ev.component == "session" and hop is not None:
+                links = [graph.node_id("product", a) for a, _ in ev.links if a in own]
+                todo.append((item_id, hop, links, per_component))
+    while todo:
+        asked: dict[SequenceHop, list[tuple[str, str]]] = {}
+        for item_id, hop, links, need in todo:
+            asked.setdefault(hop, []).extend((a, item_id) for a in links[:need])
+        for hop, pairs in asked.items():
+            count_pairs(graph, pairs, hop)
+        left = []
+        for item_id, hop, links, need in todo:
+            tried, rest = links[:need], links[need:]
+            need -= sum(sequence_people(graph, a, item_id, hop) >= min_people for a in tried)
+            if need > 0 and rest:
+                left.append((item_id, hop, rest, need))
+        todo = left
