@@ -73,10 +73,8 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     if n == 0:
         return keys
     order = np.argsort(keys, kind="stable")
-    series = np.arange(n, dtype=np.float64) if over == "position" else keys[order]
-    smooth = ewma(series, span)
-    lo, hi = smooth.min(), smooth.max()
-    norm = np.ones(n) if hi - lo <= 0 else (smooth - lo) / (hi - lo)
+    norm = _ranks_smoothed(n, float(span)) if over == "position" else _smoothed(
+        keys[order], span)
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     sums = np.add.reduceat(norm, starts)
@@ -84,6 +82,23 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     group = np.repeat(np.arange(len(starts)), sizes)
     out = np.empty(n)
     out[order] = (sums / sizes)[group]
+    return out
+
+
+def _smoothed(series: np.ndarray, span: float) -> np.ndarray:
+    """The min-max normalised EWMA of ``series`` (all ones when it is flat)."""
+    smooth = ewma(series, span)
+    lo, hi = smooth.min(), smooth.max()
+    return np.ones(len(series)) if hi - lo <= 0 else (smooth - lo) / (hi - lo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ranks_smoothed(n: int, span: float) -> np.ndarray:
+    """:func:`_smoothed` of the rank positions ``0 .. n - 1``: the same for every list of
+    ``n`` keys (a request's LIR sorts the user's interactions), so made once per length
+    (read only)."""
+    out = _smoothed(np.arange(n, dtype=np.float64), span)
+    out.flags.writeable = False
     return out
 
 

@@ -48,6 +48,38 @@ def test_normalised_ewma_reads_ranks_and_shares_ties() -> None:
     assert normalised_ewma(np.array([])).tolist() == []
 
 
+def made_afresh(keys: np.ndarray, span: float) -> np.ndarray:
+    """normalised_ewma over rank positions, every step made here."""
+    n = len(keys)
+    order = np.argsort(keys, kind="stable")
+    smooth = ewma(np.arange(n, dtype=np.float64), span)
+    lo, hi = smooth.min(), smooth.max()
+    norm = np.ones(n) if hi - lo <= 0 else (smooth - lo) / (hi - lo)
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    out = np.empty(n)
+    out[order] = (np.add.reduceat(norm, starts) / sizes)[np.repeat(np.arange(len(starts)),
+                                                                   sizes)]
+    return out
+
+
+@pytest.mark.parametrize("span", [10.0, 3.0])
+def test_normalised_ewma_over_ranks_is_the_same_asked_again(span) -> None:
+    """The smoothed ranks of a length are made once: every list of that length, ties or
+    none, reads the bits made afresh, and no caller can change them."""
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 5, 40, 40, 41):
+        keys = rng.integers(0, n // 2 + 1, n).astype(np.float64)  # with ties
+        want = made_afresh(keys, span)
+        got = normalised_ewma(keys, span=span)
+        assert got.tobytes() == want.tobytes()
+        got[:] = -1.0  # the caller's own array
+        assert normalised_ewma(keys, span=span).tobytes() == want.tobytes()
+    assert normalised_ewma(np.array([3.0, 1.0, 2.0]), span=span).tolist() == pytest.approx(
+        made_afresh(np.array([3.0, 1.0, 2.0]), span).tolist())
+
+
 def shop() -> KnowledgeGraph:
     g = KnowledgeGraph()
     for p in "ABCD":
