@@ -166,18 +166,21 @@ def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Sequen
     which, times, positions = _events(graph)
     width = which.shape[1]
     index = {node: _product(graph, node, width) for node in {n for pair in pairs for n in pair}}
-    ia = np.array([index[a] for a, _ in pairs], np.int64)
-    ib = np.array([index[b] for _, b in pairs], np.int64)
-    known = np.flatnonzero((ia >= 0) & (ib >= 0) & (ia != ib))
-    if not len(known):
+    known = [(j, index[a], index[b]) for j, (a, b) in enumerate(pairs)
+             if index[a] >= 0 and index[b] >= 0 and index[a] != index[b]]
+    if not known:
         return out
-    ia, ib = ia[known], ib[known]
+    # (a request's few pairs: listed in Python, each b numbered by first appearance)
+    rows: dict[int, int] = {}
+    at_, ia_, row_ = zip(*((j, a, rows.setdefault(b, len(rows))) for j, a, b in known),
+                         strict=True)
+    ia, row = np.array(ia_, np.int64), np.array(row_, np.int64)
     lo, hi = which.indptr[ia], which.indptr[ia + 1]
     at = spans(lo, hi)
     owner = np.repeat(np.arange(len(ia)), hi - lo)
     # each b's people as a dense row (their b event's number + 1, 0: none), read at each of
     # a's people: what intersecting b's people with a's finds, for every pair at once
-    bs, row = np.unique(ib, return_inverse=True)
+    bs = np.array(list(rows), np.int64)
     mark = np.zeros((len(bs), which.shape[0]), np.int64)
     blo, bhi = which.indptr[bs], which.indptr[bs + 1]
     into = spans(blo, bhi)
@@ -188,7 +191,7 @@ def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Sequen
     kb = found[both] - 1
     lag = positions[kb] - positions[ka]
     near = (lag >= 1) & (lag <= hop.max_lag) & (times[kb] - times[ka] <= hop.window)
-    out[known] = np.bincount(owner[both], near, len(ia)).astype(np.int64)
+    out[list(at_)] = np.bincount(owner[both], near, len(ia)).astype(np.int64)
     return out
 
 
