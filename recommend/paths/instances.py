@@ -143,12 +143,8 @@ def top_groups_many(
     if prefer is None:
         best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     else:
-        order = np.lexsort((-values, -np.where(values > 0, times_at(prefer(), a), -np.inf),
-                            group_of))
-        ordered = group_of[order]
-        starts = np.ones(len(order), bool)  # the first of each group in that order
-        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-        best = order[starts]
+        best = _first_latest(count, np.where(values > 0, times_at(prefer(), a), -np.inf),
+                             values)
     g = group_of[best]
     # as Python numbers at once (the same ints and floats as one by one)
     for o, first, mid, i, s, n in zip(owner[groups[g]].tolist(), a[best].tolist(),
@@ -165,6 +161,23 @@ def instances_as_groups(
     of one."""
     return [([(nodes, v, 1) for nodes, v in best], total)
             for best, total in top_instances_many(steps, u, items, k)]
+
+
+def _first_latest(count: np.ndarray, when: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per group of ``count`` consecutive positions (in order; a group of none has none): the
+    position of its latest ``when``, of those its largest value, of those the first: what a
+    stable sort by group, then latest, then largest puts first in each group (found with a
+    few passes over the groups, not a sort)."""
+    some = count > 0
+    starts = (np.cumsum(count) - count)[some]
+    if not len(starts):
+        return np.zeros(0, np.int64)
+    group = np.repeat(np.arange(len(starts)), count[some])
+    latest = when == np.maximum.reduceat(when, starts)[group]
+    top = latest & (values == np.maximum.reduceat(np.where(latest, values, -np.inf),
+                                                  starts)[group])
+    found = np.flatnonzero(top)
+    return found[np.searchsorted(group[found], np.arange(len(starts)))]
 
 
 def _last_hops(step: sp.csr_matrix, items: np.ndarray

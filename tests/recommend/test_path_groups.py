@@ -148,3 +148,21 @@ def test_middle_instances_are_the_same_read_from_the_users_rows_or_the_columns(s
     assert np.array_equal(a_all[keep_all], a[keep])
     assert np.array_equal(g_all[keep_all], g[keep])
     assert np.array_equal(v_all[keep_all], v[keep])  # bit for bit
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_groups_latest_then_largest_is_what_the_stable_sort_put_first(seed: int) -> None:
+    """A group's instance through the user's latest act (then the largest, then the first)
+    is found without a sort: the same position as the sort by group, latest, largest."""
+    from recommend.paths.instances import _first_latest
+
+    rng = np.random.default_rng(seed)
+    count = rng.integers(0, 5, rng.integers(1, 9))  # groups of none among them
+    n = int(count.sum())
+    values = rng.choice([0.0, -0.0, 0.25, 0.5, 1.0], n)  # ties, and zeros of either sign
+    when = np.where(values > 0, rng.choice([-np.inf, 3.0, 7.0], n), -np.inf)
+    group_of = np.repeat(np.arange(len(count)), count)
+    order = np.lexsort((-values, -when, group_of))
+    ordered = group_of[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.zeros(0, bool)
+    assert _first_latest(count, when, values).tolist() == order[first].tolist()
