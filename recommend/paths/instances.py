@@ -274,12 +274,16 @@ _by_user = Memo(64)
 
 def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     """The walked row's values at ``nodes`` (0 where it holds none): what its dense form
-    (:func:`~recommend.paths.metapaths.walk_dense`) holds there, without making that
-    (a user's row over 80,000 posts is 640 kB). The state's indices must be sorted; of
-    repeated ones the last value counts, as in the dense form."""
-    idx, val, _ = state
+    (:func:`~recommend.paths.metapaths.walk_dense`) holds there, made only when the nodes
+    are many for its width (a user's row over 80,000 posts is 640 kB). The state's indices
+    must be sorted; of repeated ones the last value counts, as in the dense form."""
+    idx, val, width = state
     if not len(idx):
         return np.zeros(len(nodes))
+    if width <= 4 * len(nodes):  # many nodes of a narrow row: read from its dense form
+        dense = np.zeros(width)
+        dense[idx] = val
+        return dense[nodes]
     # the last index <= each node (the first, for a node below them all: never equal to it)
     pos = np.maximum(np.searchsorted(idx, nodes, side="right") - 1, 0)
     return np.where(idx[pos] == nodes, val[pos], 0.0)

@@ -115,6 +115,8 @@ def test_values_at_reads_a_walked_row_as_its_dense_form_does() -> None:
         for r in range(5):
             dense = walk_dense(walk_start(m, r))
             assert np.array_equal(values_at(_first_step(m, r), nodes), dense)
+            few = rng.choice(40, 3)  # fewer nodes than a quarter of the width: searched
+            assert values_at(_first_step(m, r), few).tobytes() == dense[few].tobytes()
     empty = (np.zeros(0, np.int64), np.zeros(0), 40)
     assert np.array_equal(values_at(empty, nodes), np.zeros(40))
 
