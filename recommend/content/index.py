@@ -296,7 +296,7 @@ class ContentIndex:
             pad = k - indices.shape[1]
             indices = np.pad(indices, ((0, 0), (0, pad)), constant_values=-1)
             top = np.pad(top, ((0, 0), (0, pad)), constant_values=-np.inf)
-        ids = [[self.ids[i] for i in row if i >= 0] for row in indices]
+        ids = [[self.ids[i] for i in row if i >= 0] for row in indices.tolist()]
         return SearchResult(indices, top, ids)
 
     def similar(self, item_ids: Sequence[str], k: int) -> SearchResult:
