@@ -42,37 +42,30 @@ CF_COLUMNS_FILE = "cf_columns.npz"
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
-#: Per sparse matrix (by its id while it lives: a finalizer drops it), its CSC form and
-#: whether it stores every cell at most once. Kept by the matrix, not by who holds it: a
-#: served model's add() shallow-copies the components (recommend.updates.grow), which keep
-#: their matrices, and a cache per holder made the first request after each write convert
-#: the session transitions again (~11 ms of CPU on ML-100K).
+#: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
 _CSC: dict[int, tuple[sp.csc_matrix, bool]] = {}
 
 
 def _csc(m: Any) -> tuple[sp.csc_matrix, bool]:
-    """A sparse ``m``'s CSC form with sorted rows, kept while ``m`` lives (matrices are
-    never changed in place: the components' contract, :mod:`recommend.updates`), and
-    whether it stores every cell at most once."""
-    key = id(m)
-    hit = _CSC.get(key)
+    """A sparse ``m``'s CSC form with sorted rows, kept while ``m`` lives (matrices are never
+    changed in place), and whether it stores every cell at most once."""
+    hit = _CSC.get(id(m))
     if hit is None:
         csc = sp.csc_matrix(m, copy=True)
         csc.sort_indices()
         column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
         twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
-        made = (csc, not twice)
-        hit = _CSC.setdefault(key, made)  # another thread's, when it came first
+        hit = _CSC.setdefault(id(m), made := (csc, not twice))  # the first thread's is kept
         if hit is made:
-            weakref.finalize(m, _CSC.pop, key, None)  # runs before the id can be reused
+            weakref.finalize(m, _CSC.pop, id(m), None)  # runs before the id can be reused
     return hit
 
 
 def one_product_scores(h: sp.csr_matrix, m: Any, items: np.ndarray) -> np.ndarray | None:
     """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
     of a history), as scipy's product gives it: each cell the one product ``h[r, k] m[k, c]``
-    (0 where m has no such cell), read from m's columns (its CSC form kept while it lives)
-    instead of slicing m's rows. None when some row is not one entry or m stores a cell twice."""
+    (0 where m has no such cell), read from m's columns (CSC kept while m lives) instead of
+    slicing m's rows. None when some row is not one entry or m stores a cell twice."""
     if (np.diff(h.indptr) != 1).any():
         return None
     k, items = h.indices, np.asarray(items, np.int64)
