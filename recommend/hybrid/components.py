@@ -42,35 +42,35 @@ CF_COLUMNS_FILE = "cf_columns.npz"
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
 
 
-_CSC: weakref.WeakKeyDictionary[Any, tuple[Any, sp.csc_matrix, bool]] = (
-    weakref.WeakKeyDictionary())
+#: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
+_CSC: dict[int, tuple[sp.csc_matrix, bool]] = {}
 
 
-def _csc(owner: Any, m: Any) -> tuple[sp.csc_matrix, bool]:
-    """A sparse ``m``'s CSC form with sorted rows, kept per ``owner`` while ``m`` is the same
-    object, and whether it stores every cell at most once."""
-    hit = _CSC.get(owner)
-    if hit is None or hit[0] is not m:  # the object itself: a freed matrix's id is reused
+def _csc(m: Any) -> tuple[sp.csc_matrix, bool]:
+    """A sparse ``m``'s CSC form with sorted rows, kept while ``m`` lives (matrices are never
+    changed in place), and whether it stores every cell at most once."""
+    hit = _CSC.get(id(m))
+    if hit is None:
         csc = sp.csc_matrix(m, copy=True)
         csc.sort_indices()
         column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
         twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
-        hit = (m, csc, not twice)
-        _CSC[owner] = hit
-    return hit[1], hit[2]
+        hit = _CSC.setdefault(id(m), made := (csc, not twice))  # the first thread's is kept
+        if hit is made:
+            weakref.finalize(m, _CSC.pop, id(m), None)  # runs before the id can be reused
+    return hit
 
 
-def one_product_scores(owner: Any, h: sp.csr_matrix, m: Any, items: np.ndarray
-                       ) -> np.ndarray | None:
+def one_product_scores(h: sp.csr_matrix, m: Any, items: np.ndarray) -> np.ndarray | None:
     """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
     of a history), as scipy's product gives it: each cell the one product ``h[r, k] m[k, c]``
-    (0 where m has no such cell), read from m's columns (CSC kept per ``owner``) instead of
+    (0 where m has no such cell), read from m's columns (CSC kept while m lives) instead of
     slicing m's rows. None when some row is not one entry or m stores a cell twice."""
     if (np.diff(h.indptr) != 1).any():
         return None
     k, items = h.indices, np.asarray(items, np.int64)
     if sp.issparse(m):
-        csc, single = _csc(owner, m)
+        csc, single = _csc(m)
         if not single:
             return None
         cells = np.zeros((len(k), len(items)), csc.dtype)
@@ -87,12 +87,12 @@ def one_product_scores(owner: Any, h: sp.csr_matrix, m: Any, items: np.ndarray
     return products
 
 
-def matrix_column(owner: Any, m: Any, c: int) -> np.ndarray:
+def matrix_column(m: Any, c: int) -> np.ndarray:
     """Column ``c`` of a dense or sparse matrix as a dense float64 vector (a sparse one's CSC
-    form kept per ``owner`` while ``m`` is the same object)."""
+    form kept while it lives)."""
     if not sp.issparse(m):
         return np.asarray(m[:, c], np.float64)
-    csc = _csc(owner, m)[0]
+    csc = _csc(m)[0]
     out = np.zeros(csc.shape[0])
     lo, hi = csc.indptr[c], csc.indptr[c + 1]
     out[csc.indices[lo:hi]] = csc.data[lo:hi]
@@ -269,7 +269,7 @@ class CfComponent:
             return out
         model, history = self.model, self.history_
         if self.scores_history:
-            return history_times(history, matrix_column(model, self._item_item(), c), n_users)
+            return history_times(history, matrix_column(self._item_item(), c), n_users)
         fitted = min(model.train_.n_users, history.shape[0], n_users)
         v = np.asarray(model.item_factors_[c], np.float64)
         out[:fitted] = np.asarray(model.user_factors_[:fitted], np.float64) @ v
@@ -309,7 +309,7 @@ class CfComponent:
         if not mapped.has_canonical_format:  # as score_history sums and orders a history
             mapped.sum_duplicates()
         w = self._item_item()
-        single = one_product_scores(self.model, mapped, w, cols[known])
+        single = one_product_scores(mapped, w, cols[known])
         if single is not None:
             out[:, known] = single
             return out

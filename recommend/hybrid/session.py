@@ -122,7 +122,7 @@ class SessionComponent:
         """Every user's score of product ``i``: the histories times one transitions column."""
         if i >= self.transitions_.shape[1]:
             return np.zeros(n_users)
-        return history_times(self.history_, matrix_column(self, self.transitions_, i), n_users)
+        return history_times(self.history_, matrix_column(self.transitions_, i), n_users)
 
     def linear_history(self, u: int) -> sp.csr_matrix | None:
         """User ``u``'s recency-weighted history (1 x n products), in which the score is
@@ -134,7 +134,7 @@ class SessionComponent:
         transitions rows of the histories' products are sliced (a request's few), never a
         column slice of the whole matrix."""
         h = histories.tocsr()
-        single = one_product_scores(self, h, self.transitions_, items)
+        single = one_product_scores(h, self.transitions_, items)
         if single is not None:  # one product per history (a request's evidence)
             return single
         took = np.unique(h.indices)

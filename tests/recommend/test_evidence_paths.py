@@ -282,9 +282,6 @@ def test_one_product_scores_are_scipy_s_bit_for_bit() -> None:
     of several products, or a matrix storing a cell twice, are left to scipy (None)."""
     from recommend.hybrid.components import one_product_scores
 
-    class Owner:  # what keeps the matrix's column form (a model, a component)
-        pass
-
     rng = np.random.default_rng(5)
     for dtype in (np.float32, np.float64):
         w = sp.random(60, 60, density=0.2, format="csr", random_state=rng, dtype=dtype)
@@ -296,11 +293,41 @@ def test_one_product_scores_are_scipy_s_bit_for_bit() -> None:
         for m in (w, w.toarray()):
             want = one @ m
             want = (want.toarray() if sp.issparse(want) else want)[:, items]
-            got = one_product_scores(Owner(), one, m, items)
+            got = one_product_scores(one, m, items)
             assert got is not None and got.dtype == want.dtype
             assert got.tobytes() == want.tobytes()
-        assert one_product_scores(Owner(), h, w, items) is None  # several products a row
+        assert one_product_scores(h, w, items) is None  # several products a row
     twice = sp.csr_matrix((np.ones(2), np.array([3, 3]), np.array([0, 2])), shape=(1, 5))
     assert not twice.has_canonical_format
-    assert one_product_scores(Owner(), sp.csr_matrix(np.eye(1, 1)), twice, np.array([3])) \
+    assert one_product_scores(sp.csr_matrix(np.eye(1, 1)), twice, np.array([3])) \
         is None
+
+
+def test_column_form_is_kept_by_the_matrix_across_a_served_add(small_demo_artifact) -> None:
+    """A served model's add() shallow-copies its components, which keep their matrices: the
+    session transitions' column form made before the add is the one used after it (it was
+    kept per holder, so the first request after each write made it again), and it goes
+    when its matrix does."""
+    import gc
+
+    from kg.records import Event
+    from recommend.hybrid import components
+    from recommend.recommender import Recommender
+
+    rec = Recommender.load(small_demo_artifact)
+    before = rec.model.components["session"]
+    user = sorted(rec.graph.raw_ids("user"))[0]
+    rec.recommend(rec.user_id(user), k=5)
+    form = components._csc(before.transitions_)[0]
+    product = sorted(rec.graph.raw_ids("product"))[0]
+    assert rec.add([Event(user, product, "product", "purchase", ts=1.7e9)]).accepted == 1
+    after = rec.model.components["session"]
+    assert after is not before and after.transitions_ is before.transitions_
+    assert components._csc(after.transitions_)[0] is form
+    m = sp.random(20, 20, density=0.3, format="csr", random_state=3)
+    key = id(m)
+    components._csc(m)
+    assert key in components._CSC
+    del m
+    gc.collect()
+    assert key not in components._CSC
