@@ -47,6 +47,9 @@ class RecordError(ValueError):
 
 _MISSING: Any = object()
 MAX_MAGNITUDE = 1e12  # the largest |price| or |value| accepted (see the module docstring)
+AGE_RANGE = (0, 150)  # a user's age, whole years
+YEAR_RANGE = (-9999, 9999)  # a product's year
+MAX_INT_BITS = 1000  # a JSON integer read as a number must fit a float (2**1024 overflows)
 _KINDS = {kind: kind for kind in EVENT_KINDS}  # also gives one shared str per kind
 _TARGET_TYPES = {"product": "product", "post": "post"}
 
@@ -110,7 +113,7 @@ def _number(value: Any, name: str) -> float | None:
             return value
         raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
     if type(value) is int:
-        if value.bit_length() <= 1000:
+        if value.bit_length() <= MAX_INT_BITS:
             return float(value)
         raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
     if value is None:
@@ -227,7 +230,7 @@ def _parse_product(obj: object, window: TimeWindow) -> Product:
         price=price,
         image=_opt_str(get("image"), "image"),
         attributes=_attributes(get("attributes"), "attributes"),
-        year=_int(get("year"), "year", -9999, 9999),
+        year=_int(get("year"), "year", *YEAR_RANGE),
     )
 
 
@@ -236,7 +239,7 @@ def _parse_user(obj: object, window: TimeWindow) -> User:
     return User(
         id=_id(get("id", _MISSING), "id"),
         name=_opt_str(get("name"), "name"),
-        age=_int(get("age"), "age", 0, 150),
+        age=_int(get("age"), "age", *AGE_RANGE),
         gender=_opt_str(get("gender"), "gender"),
         location=_opt_str(get("location"), "location"),
         bio=_opt_str(get("bio"), "bio"),
