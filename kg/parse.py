@@ -15,9 +15,10 @@ fields):
 - Timestamps are unix seconds (integer or float) or an ISO 8601 string (a naive one is UTC);
   either way they must fall in the read's :class:`kg.timewindow.TimeWindow` (from 1990 to the
   wall clock plus a day by default), which also catches milliseconds by mistake.
-- ``categories`` is a list of non-empty strings; a single string is taken as a one-element
-  list. ``images`` is a list of strings, a post's ``products`` a list of ids. ``attributes`` is
-  an object whose values are strings, numbers or booleans (nothing nested).
+- ``categories`` is a list of at most :data:`MAX_CATEGORY_DEPTH` non-empty strings; a
+  single string is taken as a one-element list. ``images`` is a list of strings, a post's
+  ``products`` a list of ids. ``attributes`` is an object whose values are strings, numbers
+  or booleans (nothing nested).
 - An event's ``target`` is typed (``"product:B00X"``, ``"post:9"``) or raw (``"B00X"``); an
   optional ``target_type`` key may type a raw one. :func:`parse_record` leaves a raw target's
   ``target_type`` as ``None``; :meth:`kg.validate.Validator.check` resolves it to the product
@@ -50,6 +51,9 @@ MAX_MAGNITUDE = 1e12  # the largest |price| or |value| accepted (see the module 
 AGE_RANGE = (0, 150)  # a user's age, whole years
 YEAR_RANGE = (-9999, 9999)  # a product's year
 MAX_INT_BITS = 1000  # a JSON integer read as a number must fit a float (2**1024 overflows)
+#: The most levels a ``categories`` path may have: each level is a category node whose id
+#: spells the path down to it, so a 72 KB line of 8,000 levels took 1.1 GB to build
+MAX_CATEGORY_DEPTH = 32
 _KINDS = {kind: kind for kind in EVENT_KINDS}  # also gives one shared str per kind
 _TARGET_TYPES = {"product": "product", "post": "post"}
 
@@ -177,6 +181,14 @@ def _strings(value: Any, name: str, *, single: bool = False) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _category_path(value: Any) -> tuple[str, ...]:
+    path = _strings(value, "categories", single=True)
+    if len(path) > MAX_CATEGORY_DEPTH:
+        raise RecordError(f'"categories": a path of {len(path)} levels; at most '
+                          f"{MAX_CATEGORY_DEPTH} (one path, general -> specific)")
+    return path
+
+
 def _ids(value: Any, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -226,7 +238,7 @@ def _parse_product(obj: object, window: TimeWindow) -> Product:
         title=title,
         description=_opt_str(get("description"), "description"),
         brand=_opt_str(get("brand"), "brand"),
-        categories=_strings(get("categories"), "categories", single=True),
+        categories=_category_path(get("categories")),
         price=price,
         image=_opt_str(get("image"), "image"),
         attributes=_attributes(get("attributes"), "attributes"),
