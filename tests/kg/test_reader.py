@@ -145,7 +145,7 @@ def test_a_category_path_deeper_than_the_limit_is_rejected_not_built(tmp_path: P
     """Each level of a ``categories`` path is a node whose id spells the path down to it: a
     72 KB line of 8,000 levels took 1.1 GB to build, a 1 MB one would not fit in memory."""
     from kg.build import build_graph
-    from kg.parse import MAX_CATEGORY_DEPTH
+    from kg.limits import MAX_CATEGORY_DEPTH
 
     deep = {"id": "p1", "title": "t", "categories": ["a"] * 200_000}  # 800 KB: under 1 MB
     limit = {"id": "p2", "title": "t", "categories": [f"c{k}" for k in range(MAX_CATEGORY_DEPTH)]}
