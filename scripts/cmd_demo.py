@@ -52,7 +52,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     progress = not args.no_progress
     dataset, artifact = args.out / "dataset", args.out / "artifact"
-    report = check_listed_file(args.out / "recommendations.html", DEMO_KIND)  # a user's stays
+    report = args.out / "recommendations.html"
+    if not _earlier_demo(args.out):  # a user's file of that name stays
+        check_listed_file(report, DEMO_KIND)
     summary = generate_demo_world(dataset, DemoConfig(seed=args.seed), progress=progress)
     print(f"1. demo world written to {dataset}: "
           + ", ".join(f"{n:,} {name}" for name, n in summary.counts.items()))
@@ -73,6 +75,15 @@ def run_demo(args: argparse.Namespace) -> int:
         list_file(report, DEMO_KIND)
         print_recommendations(artifact, users, report=report)
     return 0
+
+
+def _earlier_demo(out: Path) -> bool:
+    """Whether ``out`` is a demo folder from before demo stamped it: no stamp, but the
+    dataset and artifact a demo writes (its report beside them is the demo's too)."""
+    from kg.ownership import ARTIFACT_KIND, DATASET_KIND, stamped_kind
+
+    return (stamped_kind(out) is None and stamped_kind(out / "dataset") == DATASET_KIND
+            and stamped_kind(out / "artifact") == ARTIFACT_KIND)
 
 
 def print_recommendations(artifact: Path, users: list[str], k: int = 5,

@@ -178,6 +178,13 @@ def test_demo_never_replaces_a_report_it_did_not_write(world: Path, capsys) -> N
     (world / "demo-out" / "why.html").symlink_to(mine / "notes.txt")
     with pytest.raises(RefusedFolderError, match="did not write it"):
         check_listed_file(world / "demo-out" / "why.html", DEMO_KIND)
+    from kg.ownership import ARTIFACT_KIND, DATASET_KIND, stamp
+    from scripts.cmd_demo import _earlier_demo
+
+    for name, kind in (("dataset", DATASET_KIND), ("artifact", ARTIFACT_KIND)):
+        (world / "old-demo" / name).mkdir(parents=True)
+        stamp(world / "old-demo" / name, kind)  # a demo folder from before the stamp
+    assert _earlier_demo(world / "old-demo") and not _earlier_demo(mine)
 
 
 def test_an_output_file_is_no_symlink_and_not_inside_an_artifact(world: Path, capsys) -> None:
