@@ -9,6 +9,8 @@ into the repository:
   shares, comments, and the posts;
 - ``ratings-explicit``: 150 users of ML-100K: only ``rate`` events of 1-5 stars (low
   stars mean dislike), no posts or follows;
+- ``ratings-zero``: the same ratings, every one of 0 stars (a rating still says the user
+  rated the product);
 - ``sparse``: 80% of the users keep the events of 1-3 products only (a long tail);
 - ``posts-heavy``: a tenth of the events, all the posts (the mention linker's path);
 - ``no-timestamps`` / ``equal-timestamps``: every ``ts`` removed / set to one instant;
@@ -159,11 +161,14 @@ def derive(name: str, work: Path) -> Path:
     """The dataset folder of shape ``name`` (derived under ``work``)."""
     rng = random.Random(0)
     out = work / name
-    if name == "ratings-explicit":
+    if name in ("ratings-explicit", "ratings-zero"):
         ml = work / "ml-100k-import"
         if not ml.is_dir():
             import_dataset("movielens", "ml-100k", ml)
-        write_rows(ratings_subset(ml, 150), out)
+        rows = ratings_subset(ml, 150)
+        if name == "ratings-zero":
+            rows["events"] = [{**e, "value": 0} for e in rows["events"]]
+        write_rows(rows, out)
         return out
     if name == "tiny":
         generate(out, 7, TINY)
@@ -185,7 +190,7 @@ def derive(name: str, work: Path) -> Path:
     return out
 
 
-SHAPES = ("control", "engagement-only", "ratings-explicit", "sparse", "posts-heavy",
+SHAPES = ("control", "engagement-only", "ratings-explicit", "ratings-zero", "sparse", "posts-heavy",
           "no-timestamps", "equal-timestamps", "tiny", "no-follows", "bare-catalogue",
           "post-events-only")
 

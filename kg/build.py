@@ -318,7 +318,8 @@ def add_event_arrays(graph: KnowledgeGraph, codes: np.ndarray, users: np.ndarray
     kinds = list(EVENT_RELATIONS)
     weights = np.array([event_weight(k, None) for k in kinds], np.float32)[codes // 2]
     rated = (codes // 2 == kinds.index("rate")) & ~np.isnan(values)
-    weights[rated] = values[rated]  # a rating weighs its value (see event_weight)
+    # a rating weighs the act plus its value (see event_weight)
+    weights[rated] += np.maximum(values[rated], 0.0)
     for code in np.unique(codes).tolist():
         kind, target_type = kinds[code // 2], ("product", "post")[code % 2]
         check_endpoint_types(EVENT_RELATIONS[kind], "user", target_type)

@@ -26,6 +26,9 @@ STAMP_FILE = ".shopgraph-folder.json"
 #: The kinds of folder shopgraph writes whole: a built graph artifact, an imported dataset.
 ARTIFACT_KIND = "artifact"
 DATASET_KIND = "dataset"
+#: A folder shopgraph writes files into, not whole (``demo --out``): its stamp lists only
+#: those files (:func:`check_listed_file`); whatever else it holds is the user's.
+DEMO_KIND = "demo"
 _SHOWN = 3  # foreign files named in an error
 
 
@@ -111,11 +114,53 @@ def _check_owned(folder: Path, kind: str) -> None:
 
 def check_new_file(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """``path`` as a file shopgraph may write: refused (naming it) when something is already
-    there, unless ``overwrite`` (a command's ``--overwrite``); never a folder."""
+    there, a symbolic link even if it leads nowhere, unless ``overwrite`` (a command's
+    ``--overwrite``); never a folder, nor a file inside a folder shopgraph wrote whole (an
+    artifact holding a file its manifest does not list is refused on load)."""
     target = absolute(path)
     if target.is_dir():
         raise RefusedFolderError(f"{target}: is a folder; give a file name to write")
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:
         raise RefusedFolderError(f"{target}: already exists; shopgraph does not replace a file "
                                  "it did not just write (pass --overwrite to replace it)")
+    owned = next((f for f in target.parents if stamped_kind(f) not in (None, DEMO_KIND)), None)
+    if owned is not None:
+        raise RefusedFolderError(f"{target}: inside {owned}, a shopgraph {stamped_kind(owned)} "
+                                 "(a file added to it makes it refuse to load); write it "
+                                 "elsewhere")
     return target
+
+
+def check_listed_file(path: str | os.PathLike[str], kind: str) -> Path:
+    """``path`` as a file shopgraph may replace inside a folder it writes files into (not
+    whole): absent, or listed by the folder's stamp of ``kind``; refused (naming it) else."""
+    target = absolute(path)
+    found = stamped_kind(target.parent)
+    if found not in (None, kind):
+        raise RefusedFolderError(f"{target.parent}: is a shopgraph {found}, not a {kind}; "
+                                 "refusing to write into it")
+    if not (target.exists() or target.is_symlink()):
+        return target
+    listed: object = []
+    if stamped_kind(target.parent) == kind:
+        listed = json.loads((target.parent / STAMP_FILE).read_text(encoding="utf-8")).get("files")
+    if target.is_symlink() or not target.is_file() or target.name not in (listed or []):
+        raise RefusedFolderError(f"{target}: exists and shopgraph did not write it; refusing "
+                                 "to replace it, choose another folder or remove it yourself")
+    return target
+
+
+def list_file(path: str | os.PathLike[str], kind: str) -> None:
+    """Add ``path``'s name to its folder's stamp of ``kind`` (made when absent), so that
+    :func:`check_listed_file` lets a later run replace it."""
+    target = absolute(path)
+    folder, listed = target.parent, []
+    if stamped_kind(folder) == kind:
+        listed = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8")).get("files", [])
+    elif (folder / STAMP_FILE).exists():
+        raise RefusedFolderError(f"{folder}: is a shopgraph {stamped_kind(folder)}, "
+                                 f"not a {kind}; refusing to write into it")
+    from kg.atomic import atomic_write_text  # kg.atomic imports this module
+
+    atomic_write_text(folder / STAMP_FILE, json.dumps(
+        {"kind": kind, "files": sorted({*listed, target.name})}, indent=1) + "\n")

@@ -10,14 +10,13 @@ fields):
 - Ids are JSON strings or integers (an integer becomes its decimal string); an id must not be
   empty, blank, or start or end with whitespace.
 - Numbers (``price``, ``value``, ``ts``, attribute values) must be finite: NaN and infinities
-  are rejected. ``price`` is in 0..1e12, an event's ``value`` in -1e12..1e12 (weights are
-  float32, which a rating of 1e39 overflows); ``age`` is an integer in 0..150; ``year`` an integer.
-- Timestamps are unix seconds (integer or float) or an ISO 8601 string (a naive one is UTC);
-  either way they must fall in the read's :class:`kg.timewindow.TimeWindow` (from 1990 to the
-  wall clock plus a day by default), which also catches milliseconds by mistake.
-- ``categories`` is a list of non-empty strings; a single string is taken as a one-element
-  list. ``images`` is a list of strings, a post's ``products`` a list of ids. ``attributes`` is
-  an object whose values are strings, numbers or booleans (nothing nested).
+  are rejected; ``price``, ``value``, ``age``, ``year`` and a ``categories`` path's depth keep
+  the bounds of :mod:`kg.limits`.
+- Timestamps are unix seconds (integer or float) or an ISO 8601 string (a naive one is UTC)
+  in the read's :class:`kg.timewindow.TimeWindow` (1990 to the wall clock plus a day).
+- ``categories`` is a list of non-empty strings (a single string: a one-element list);
+  ``images`` a list of strings, a post's ``products`` a list of ids; ``attributes`` an object
+  of strings, numbers or booleans (nothing nested).
 - An event's ``target`` is typed (``"product:B00X"``, ``"post:9"``) or raw (``"B00X"``); an
   optional ``target_type`` key may type a raw one. :func:`parse_record` leaves a raw target's
   ``target_type`` as ``None``; :meth:`kg.validate.Validator.check` resolves it to the product
@@ -37,6 +36,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
 from kg.timewindow import TimeWindow, iso
 
@@ -46,7 +46,6 @@ class RecordError(ValueError):
 
 
 _MISSING: Any = object()
-MAX_MAGNITUDE = 1e12  # the largest |price| or |value| accepted (see the module docstring)
 _KINDS = {kind: kind for kind in EVENT_KINDS}  # also gives one shared str per kind
 _TARGET_TYPES = {"product": "product", "post": "post"}
 
@@ -110,7 +109,7 @@ def _number(value: Any, name: str) -> float | None:
             return value
         raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
     if type(value) is int:
-        if value.bit_length() <= 1000:
+        if value.bit_length() <= MAX_INT_BITS:
             return float(value)
         raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
     if value is None:
@@ -174,6 +173,13 @@ def _strings(value: Any, name: str, *, single: bool = False) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _category_path(value: Any) -> tuple[str, ...]:
+    if len(path := _strings(value, "categories", single=True)) <= MAX_CATEGORY_DEPTH:
+        return path
+    raise RecordError(f'"categories": a path of {len(path)} levels; at most '
+                      f"{MAX_CATEGORY_DEPTH} (one path, general -> specific)")
+
+
 def _ids(value: Any, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -223,11 +229,11 @@ def _parse_product(obj: object, window: TimeWindow) -> Product:
         title=title,
         description=_opt_str(get("description"), "description"),
         brand=_opt_str(get("brand"), "brand"),
-        categories=_strings(get("categories"), "categories", single=True),
+        categories=_category_path(get("categories")),
         price=price,
         image=_opt_str(get("image"), "image"),
         attributes=_attributes(get("attributes"), "attributes"),
-        year=_int(get("year"), "year", -9999, 9999),
+        year=_int(get("year"), "year", *YEAR_RANGE),
     )
 
 
@@ -236,7 +242,7 @@ def _parse_user(obj: object, window: TimeWindow) -> User:
     return User(
         id=_id(get("id", _MISSING), "id"),
         name=_opt_str(get("name"), "name"),
-        age=_int(get("age"), "age", 0, 150),
+        age=_int(get("age"), "age", *AGE_RANGE),
         gender=_opt_str(get("gender"), "gender"),
         location=_opt_str(get("location"), "location"),
         bio=_opt_str(get("bio"), "bio"),
@@ -347,15 +353,8 @@ def _event_constructor() -> Callable[..., Event]:
     new = object.__new__
     s0, s1, s2, s3, s4, s5, s6 = (getattr(Event, name).__set__ for name in Event.__slots__)
 
-    def make(
-        user: str,
-        target: str,
-        target_type: str,
-        kind: str,
-        value: float | None,
-        ts: float | None,
-        text: str | None,
-    ) -> Event:
+    def make(user: str, target: str, target_type: str, kind: str, value: float | None,
+             ts: float | None, text: str | None) -> Event:
         event = new(Event)
         s0(event, user)
         s1(event, target)

@@ -15,7 +15,8 @@ graph keeps one edge block per (source type, relation, destination type), so a c
 always has one row type and one column type.
 
 Edge weights of events (:data:`EVENT_WEIGHTS`): view 1, click 2, like 3, comment 3,
-share 4, cart 5, purchase 8; a rating weighs its value (1-5 stars give 1-5), 1 if absent.
+share 4, cart 5, purchase 8; a rating weighs 1 for the act of rating plus its value (1-5 stars
+give 2-6; a value at or below 0 gives 1), 1 if absent.
 Record-made edges (follows, authored, mentions tags, made_by, in_category, broader,
 has_image, loaded relations) weigh 1; a ``described_like`` edge (a product's nearest in
 catalogue text, :mod:`kg.described_like`) weighs the two texts' cosine.
@@ -98,7 +99,7 @@ EVENT_RELATIONS: dict[str, str] = {
     "purchase": "purchased",
     "rate": "rated",
 }
-#: Event kind -> edge weight; ``rate`` weighs its value instead (see :func:`event_weight`).
+#: Event kind -> edge weight; ``rate`` adds its value to this (see :func:`event_weight`).
 EVENT_WEIGHTS: dict[str, float] = {
     "view": 1.0,
     "click": 2.0,
@@ -112,13 +113,18 @@ EVENT_WEIGHTS: dict[str, float] = {
 
 
 def event_weight(kind: str, value: float | None) -> float:
-    """The edge weight of an event: its kind's weight, or a rating's value.
+    """The edge weight of an event: its kind's weight, for a rating plus its value.
 
-    >>> event_weight("purchase", None), event_weight("rate", 4.0)
-    (8.0, 4.0)
+    A rating counts as an interaction whatever its value (someone chose to rate the product),
+    and a higher value weighs more: ``1 + max(value, 0)``, the confidence ``1 + alpha * r``
+    of Hu, Koren and Volinsky's implicit-feedback ALS with alpha 1. A rating of 0 (or below)
+    weighs 1, as much as a view, never nothing or less.
+
+    >>> event_weight("purchase", None), event_weight("rate", 4.0), event_weight("rate", 0.0)
+    (8.0, 5.0, 1.0)
     """
     if kind == "rate" and value is not None:
-        return float(value)
+        return EVENT_WEIGHTS["rate"] + max(float(value), 0.0)
     return EVENT_WEIGHTS[kind]
 
 

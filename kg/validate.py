@@ -121,7 +121,7 @@ class Validator:
     repeat that differs is rejected as a conflicting duplicate and the first one stays.
     Accepted records share one string object per id, which keeps a million events small.
     :meth:`check` also holds records made in code (not parsed from JSON) to the parser's
-    ranges: price and value bounded (:data:`kg.parse.MAX_MAGNITUDE`), and, when a ``window``
+    ranges: price and value bounded (:data:`kg.limits.MAX_MAGNITUDE`), and, when a ``window``
     is given, timestamps in it.
     """
 

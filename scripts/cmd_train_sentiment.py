@@ -62,7 +62,11 @@ def run_train_sentiment(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise FileNotFoundError(f"{args.file}: labelled file not found")
-    if not args.fine_tune:  # a folder (--fine-tune) follows the folder rule of kg.ownership
+    if args.fine_tune:  # a folder follows the folder rule of kg.ownership: checked before
+        from kg.ownership import check_replaceable  # minutes of training, and again at the end
+
+        check_replaceable(args.out, "folder")
+    else:
         from kg.ownership import check_new_file
 
         check_new_file(args.out, overwrite=args.overwrite)

@@ -221,6 +221,10 @@ def load_clip(name_or_path: str | os.PathLike[str]) -> ClipBundle:
     location = str(name_or_path)
     card: dict[str, Any] = {"source": location, "origin": "pretrained"}
     path = Path(location)
+    looks_local = path.is_absolute() or location.startswith(".") or location.count("/") > 1
+    if looks_local and not (path.exists() or path.with_name(path.name + ".old").is_dir()):
+        # not a hub name either ("namespace/name"): transformers would say "Repo id must be..."
+        raise FileNotFoundError(f"{location}: no CLIP folder there")
     if path.exists() or path.with_name(path.name + ".old").is_dir():
         path = resolve_artifact_dir(path)
         location = str(path)

@@ -216,6 +216,19 @@ def load_images(
     return loaded
 
 
+def check_images(paths: Iterable[str | os.PathLike[str]], *,
+                 limits: ImageLimits = DEFAULT_LIMITS) -> list[ImageRejection]:
+    """The rejection of each path :func:`open_image` refuses; every image is decoded (reduced
+    as for a 32-pixel model: a truncated file only fails when decoded) and dropped at once."""
+    rejected: list[ImageRejection] = []
+    for path in paths:
+        try:
+            open_image(path, limits=limits, fit=32).close()
+        except ImageRejectedError as err:
+            rejected.append(err.rejection)
+    return rejected
+
+
 def contained_path(image: str, root: str | os.PathLike[str]) -> Path:
     """A record's image path inside the dataset folder ``root``, or :class:`ImageRejectedError`.
 

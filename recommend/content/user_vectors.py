@@ -7,7 +7,7 @@ user × item matrix summing, over the user's interactions,
 
 Interactions with a product count directly; interactions with a post (authoring it, liking
 it, ...) count for the products the post mentions, the post's weight shared equally among
-them. A rating also scales by its stars / 5. ``t_ref`` defaults to each user's own latest timed
+them. A rating also scales by its weight / 5. ``t_ref`` defaults to each user's own latest timed
 interaction, so "recent" means recent in the data, not on the wall clock. After the row
 normalisation this is the same as measuring from the data's newest timestamp (a per-user
 constant factor cancels), except that no timestamp of someone else (a single event dated 2199)
@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_KIND_WEIGHTS", "UserVectors", "interaction_weights", "user_v
 
 #: Relation -> weight of one interaction: purchase > cart > share > like, comment > click > view.
 #: ``authored`` is a post the user wrote (it counts for the products it mentions); ``rated``
-#: is further scaled by stars / 5.
+#: is further scaled by its edge weight / 5 (1 + stars, :func:`kg.schema.event_weight`).
 DEFAULT_KIND_WEIGHTS: Mapping[str, float] = {
     "purchased": 8.0,
     "carted": 5.0,

@@ -161,12 +161,26 @@ def _private_folder(state_dir: Path) -> Path:
     folder = state_dir.resolve() / PRIVATE_DIR
     if len(str(folder / "writer.sock")) > MAX_SOCKET_PATH:
         return Path(tempfile.mkdtemp(prefix="shopgraph-serve-"))
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()) or not _ours(folder):
         raise FileExistsError(f"{folder}: not a folder this server made; move it away")
     if folder.is_dir():
         shutil.rmtree(folder)
     folder.mkdir(mode=0o700)
     return folder
+
+
+def _ours(folder: Path) -> bool:
+    """Whether ``folder`` holds only what a server puts there (its sockets, the readers'
+    metric files): a leftover a killed run left may go, a user's folder of that name not."""
+    if not folder.is_dir():
+        return True
+    for entry in folder.iterdir():
+        if entry.name == "metrics" and entry.is_dir() and not entry.is_symlink():
+            if any(not (f.name.endswith(".db") and f.is_file()) for f in entry.iterdir()):
+                return False
+        elif entry.name not in ("writer.sock", "compute.sock") or not entry.is_socket():
+            return False
+    return True
 
 
 class Readers:

@@ -5,13 +5,17 @@ image–title pairs (minus a held-out share that calibrates the tag threshold an
 accuracy figures). A label group (categories, colours) whose held-out accuracy does not beat
 always guessing its most common label adds no edges: such tags would be noise in the graph.
 The manifest says plainly which CLIP was used. Images that cannot be read, break the
-configured limits or lie outside the dataset folder are quarantined with their reason; the rest
-of the build is untouched. With fewer than 2 readable product images to train on, the stage
-steps aside: it adds nothing and says so in the manifest (the images are still quarantined).
+configured limits or lie outside the dataset folder are quarantined with their reason and the
+file and line of the first record naming them; the rest of the build is untouched. With fewer
+than 2 readable product images to train on, the stage steps aside: it adds nothing and says so
+in the manifest, and still opens every product and post image it did not train on, so each bad
+one is quarantined as it would have been (none is dropped unsaid).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +25,8 @@ from kg.reader import ReadResult, Rejection
 from recommend.stages.config import EnrichConfig
 
 if TYPE_CHECKING:
-    from vision.images import ImageRejection
+    from kg.records import Product
+    from vision.images import ImageLimits, ImageRejection
 
 CLIP_FOLDER = "clip"
 IMAGE_EMBEDDINGS_FILE = "image_embeddings.npz"
@@ -44,7 +49,10 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
         written: list[Path] = []
         limits = config.image_limits or ImageLimits()
         if config.clip is not None:
-            bundle = load_clip(config.clip)
+            try:
+                bundle = load_clip(config.clip)
+            except Exception as err:  # transformers raises OSError, ValueError, its own kinds
+                raise ValueError(f"the CLIP {config.clip} cannot be loaded: {err}") from err
             training = None
         else:
             trainer = ClipTrainer(epochs=config.clip_epochs, seed=config.seed, num_threads=1,
@@ -55,7 +63,8 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
                     heldout_fraction=config.clip_heldout_fraction, seed=config.seed,
                 )
             except TooFewImagesError as err:
-                return _stepped_aside(str(err), err.rejections, root)
+                return _stepped_aside(str(err), err.rejections, root, products, post_images,
+                                      limits)
             bundle, heldout, training = trained.bundle, trained.heldout, trained.report
             written += sorted(p for p in (tmp / CLIP_FOLDER).rglob("*") if p.is_file())
         tagged = tag_catalogue(bundle, products, root, heldout=heldout,
@@ -86,16 +95,66 @@ def vision_stage(config: EnrichConfig, *, progress: bool = True) -> Stage:
     return run
 
 
-def _stepped_aside(why: str, rejected: list[ImageRejection], root: Path) -> StageResult:
-    """The stage's result when it has too little to work on: nothing added, and why."""
+def _stepped_aside(why: str, rejected: list[ImageRejection], root: Path,
+                   products: Sequence[Product], post_images: list[str],
+                   limits: ImageLimits) -> StageResult:
+    """The stage's result when it has too little to work on: nothing added, and why; every
+    image the training did not open (held-out products, posts) is checked and quarantined
+    like the ones it did."""
+    from vision.catalogue import locate_images, with_images
+    from vision.images import check_images
+
+    named = dict.fromkeys([p.image for p in with_images(products) if p.image] + post_images)
+    done = {r.path for r in rejected}
+    _, files, outside = locate_images(named, root)
+    rejected = [*rejected, *(r for r in outside if r.path not in done),
+                *check_images([f for f in files if f not in done], limits=limits)]
     return StageResult(manifest={"skipped": f"too few readable product images ({why})",
                                  "images_rejected": len(rejected)},
                        rejections=_quarantine(rejected, root))
 
 
 def _quarantine(rejected: list[ImageRejection], root: Path) -> list[Rejection]:
-    return [Rejection(file=_relative(r.path, root), line=0, reason=f"image: {r.reason}", raw="")
+    """Image rejections as quarantine lines (``line`` 0: not a line of a record file), each
+    reason naming the file and line of the first record that names the image."""
+    where = _naming_lines(root, {r.path for r in rejected}) if rejected else {}
+    return [Rejection(file=_relative(r.path, root), line=0,
+                      reason=f"image: {r.reason}{where.get(r.path, '')}", raw="")
             for r in rejected]
+
+
+def _naming_lines(root: Path, paths: set[str]) -> dict[str, str]:
+    """`` (named by posts.jsonl line 7)`` for each of ``paths`` (a record's path, or the file
+    it resolves to) that a line of ``products.jsonl`` or ``posts.jsonl`` names first."""
+    from vision.images import ImageRejectedError, contained_path
+
+    found: dict[str, str] = {}
+    for name, key in (("products.jsonl", "image"), ("posts.jsonl", "images")):
+        path = root / name
+        if not path.is_file() or path.is_symlink():
+            continue
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if b'"image' not in raw:
+                    continue
+                try:
+                    record = json.loads(raw.decode("utf-8").lstrip("\ufeff"))
+                    named = record[key] if isinstance(record, dict) else None
+                except (ValueError, KeyError, RecursionError):
+                    continue
+                for image in [named] if isinstance(named, str) else named or ():
+                    if not isinstance(image, str):
+                        continue
+                    try:
+                        keys = (image, str(contained_path(image, root)))
+                    except (ImageRejectedError, OSError, ValueError):
+                        keys = (image,)
+                    for k in keys:
+                        if k in paths and k not in found:
+                            found[k] = f" (named by {name} line {number})"
+                if len(found) == len(paths):
+                    return found
+    return found
 
 
 def _relative(path: str, root: Path) -> str:

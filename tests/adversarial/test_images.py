@@ -125,6 +125,66 @@ def test_vision_stage_quarantines_outside_images_and_steps_aside(tmp_path: Path)
     assert not (tmp_path / "art" / "image_embeddings.npz").exists()
 
 
+def test_a_vision_stage_that_steps_aside_still_quarantines_every_bad_image(tmp_path: Path
+                                                                          ) -> None:
+    """With too few product images to train a CLIP the stage opened only the training images:
+    posts naming missing, corrupt, too large or outside images (and a held-out product's bad
+    image) were dropped unsaid. Each is now quarantined, naming its record's file and line."""
+    from kg.artifact import build_artifact
+    from recommend.stages import EnrichConfig, enrichment_stages
+    from vision.images import ImageLimits
+
+    root = tmp_path / "data"
+    (root / "img").mkdir(parents=True)
+    Image.new("RGB", (40, 40), (255, 0, 0)).save(root / "img" / "ok.png")
+    Image.new("RGB", (400, 400), (0, 0, 255)).save(root / "img" / "big.png")
+    (root / "img" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    (root / "products.jsonl").write_text("".join(json.dumps(
+        {"id": f"p{i}", "title": f"Thing {i}", "image": image}) + "\n"
+        for i, image in enumerate(["img/ok.png", "img/gone.png"])))
+    (root / "users.jsonl").write_text('{"id": "u"}\n')
+    posts = ["img/missing.png", "img/corrupt.png", "img/big.png", "../x.png", "img/ok.png"]
+    (root / "posts.jsonl").write_text("\n" + "".join(json.dumps(
+        {"id": f"s{i}", "author": "u", "images": [image]}) + "\n" for i, image in enumerate(posts)))
+    config = EnrichConfig(nlp=False, profiles=False, clip_epochs=1,
+                          image_limits=ImageLimits(max_pixels=100_000))
+    manifest = build_artifact(root, tmp_path / "art", progress=False,
+                              stages=enrichment_stages(config, progress=False))
+    assert manifest["stages"]["vision"]["skipped"].startswith("too few readable product images")
+    rejected = {r["file"]: r for r in map(json.loads, (tmp_path / "art" / "rejected.jsonl").open())}
+    assert set(rejected) == {"img/gone.png", "img/missing.png", "img/corrupt.png", "img/big.png",
+                             "../x.png"}
+    assert all(r["line"] == 0 and r["reason"].startswith("image: ") for r in rejected.values())
+    assert rejected["img/gone.png"]["reason"].endswith("(named by products.jsonl line 2)")
+    assert (rejected["img/missing.png"]["reason"]
+            == "image: missing file (named by posts.jsonl line 2)")
+    assert "corrupt" in rejected["img/corrupt.png"]["reason"]
+    assert rejected["img/big.png"]["reason"].startswith("image: too large: 400x400")
+    assert rejected["../x.png"]["reason"].endswith("(named by posts.jsonl line 5)")
+    assert manifest["stages"]["vision"]["images_rejected"] == 5 == manifest["quarantined"]
+
+
+@pytest.mark.parametrize("clip", ["nope", "broken"])
+def test_a_clip_that_cannot_be_loaded_is_a_clear_error(tmp_path: Path, clip: str) -> None:
+    """A --clip folder that is missing (transformers said "Repo id must be in the form ...")
+    or broken fails the build naming the CLIP and why; no artifact is left."""
+    from kg.artifact import build_artifact
+    from recommend.stages import EnrichConfig, enrichment_stages
+
+    root = tmp_path / "data"
+    (root / "img").mkdir(parents=True)
+    Image.new("RGB", (40, 40), (255, 0, 0)).save(root / "img" / "ok.png")
+    (root / "products.jsonl").write_text('{"id": "p", "title": "T", "image": "img/ok.png"}\n')
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{")
+    config = EnrichConfig(nlp=False, profiles=False, clip=str(tmp_path / clip))
+    with pytest.raises(ValueError, match=rf"the CLIP {tmp_path / clip} cannot be loaded: "
+                                         rf"{'.*no CLIP folder there' if clip == 'nope' else ''}"):
+        build_artifact(root, tmp_path / "art", progress=False,
+                       stages=enrichment_stages(config, progress=False))
+    assert not (tmp_path / "art").exists()
+
+
 CHILD = f"BUDGET = {BUDGET}\n" + textwrap.dedent("""
     import json, resource, sys
     from pathlib import Path

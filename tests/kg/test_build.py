@@ -112,8 +112,30 @@ def test_event_weights_come_from_kind_and_rating_value():
     assert purchase.weight == EVENT_WEIGHTS["purchase"] > EVENT_WEIGHTS["view"]
     assert purchase.ts == 200.0
     (rating,) = g.neighbors("user:2", "rated")
-    assert rating.weight == 4.0
+    assert rating.weight == EVENT_WEIGHTS["rate"] + 4.0  # the act of rating plus its stars
     assert g.matrix("viewed", "product")[g.index("user:1"), g.index("product:A")] == 1.0
+
+
+@pytest.mark.parametrize("values", [(0.0, 0.0, 0.0), (-2.0, 0.0, -1e12), (0.0, 0.5, 1.0)])
+def test_every_rating_is_an_interaction_and_a_higher_one_weighs_more(values):
+    """A rating of 0 or below still says the user rated the product: its edge weighs the act
+    (as much as a view), so the pair is seen, learned from and not recommended again; a
+    higher value weighs more (a dataset of all-0 ratings once trained on nothing)."""
+    from kg.interactions import log_strength, seen_matrix, training_matrix
+
+    data = Dataset(products=[Product("A", "a"), Product("B", "b"), Product("C", "c")],
+                   users=[User("1"), User("2")],
+                   events=[Event("1", "A", "product", "rate", value=values[0]),
+                           Event("1", "B", "product", "rate", value=values[1]),
+                           Event("2", "C", "product", "rate", value=values[2])])
+    g = build_graph(data, progress=False)
+    weights = {e.dst: e.weight for u in ("user:1", "user:2") for e in g.neighbors(u, "rated")}
+    assert min(weights.values()) >= EVENT_WEIGHTS["rate"] > 0
+    order = sorted(range(3), key=lambda i: values[i])
+    got = [weights[f"product:{'ABC'[i]}"] for i in order]
+    assert got == sorted(got)
+    assert seen_matrix(g).nnz == 3
+    assert log_strength(training_matrix(g, ("rated",))).nnz == 3
 
 
 def test_incremental_add_equals_a_full_build():
@@ -153,7 +175,7 @@ def test_movielens_graph(shared_dataset):
     ratings = g.matrix("rated", "product")
     assert ratings.shape == (943, 1682)
     assert g.summary().edges["rated"] == 100_000 == ratings.nnz
-    assert ratings.data.min() >= 1.0 and ratings.data.max() <= 5.0
+    assert ratings.data.min() == 2.0 and ratings.data.max() == 6.0  # 1 + stars
     # every genre and the decade: 1,682 first-genre leaves + 1,211 further genres + 1,681
     # decades (one movie has no year); age band, gender and occupation of each user
     assert g.summary().edges["in_category"] == 1682 + 1211 + 1681

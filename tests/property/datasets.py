@@ -21,6 +21,13 @@ _TIMES = (1_600_000_000.0, 1_600_000_000.0, 1_600_003_600.0, 1_600_500_000.0, 1_
 _ID_STYLES = ("{kind}{i}", "{kind}{i}", "{i}", "מוצר-{kind}{i}", "منتج {kind}{i}", "🛍{kind}{i}",
               "a:b/{kind}{i}", "Ünï {kind}{i}")
 _TITLES = ("Lamp", "Red shirt", "Oak desk", "Mug", "Lamp", "فستان أحمر", "红色 连衣裙", "🔥🔥")
+#: ``datasets(rarer=True)`` (a local SHOPGRAPH_PROPERTY_EXAMPLES run; CI's draws stay as they
+#: were): ids alike but for case, normalisation form (NFC "é" / NFD "e" + accent), a
+#: zero-width joiner or a right-to-left mark; ratings of 0, below 0 and fractions
+_RARER_ID_STYLES = ("{kind}{i}", "{KIND}{i}", "\u00e9{kind}{i}", "e\u0301{kind}{i}",
+                    "{kind}\u200d{i}", "\u200f{kind}{i}")
+_RATINGS = (1.0, 3.0, 5.0)
+_RARER_RATINGS = (0.0, 0.0, -2.0, 0.5, 5.0, 1e12)
 
 
 def _maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
@@ -38,7 +45,12 @@ def _ts_strategy(draw: st.DrawFn) -> st.SearchStrategy:
     return _maybe(_TIME_MODES[0]) if mode < 3 else _TIME_MODES[mode - 2]
 
 
-def _ids(draw: st.DrawFn, kind: str, n: int) -> list[str]:
+def _ids(draw: st.DrawFn, kind: str, n: int, rarer: bool = False) -> list[str]:
+    if rarer:  # ids i and i + 1 share a number: twins that differ by case or form only
+        styles = draw(st.lists(st.sampled_from(_RARER_ID_STYLES), min_size=n, max_size=n))
+        ids = [style.format(kind=kind, KIND=kind.upper(), i=i // 2)
+               for i, style in enumerate(styles)]
+        return list(dict.fromkeys(ids))  # a twin drawn in the same style is one id
     style = draw(st.sampled_from(_ID_STYLES))
     return [style.format(kind=kind, i=i) for i in range(n)]
 
@@ -72,12 +84,13 @@ def _user(draw: st.DrawFn, uid: str) -> User:
 @st.composite
 def datasets(draw: st.DrawFn, max_users: int = 6, max_products: int = 6,
              max_events: int = 14, min_users: int = 0, min_products: int = 0,
-             min_events: int = 0) -> Dataset:
-    """A valid dataset: any sizes from the minimum up, any optional field missing anywhere."""
+             min_events: int = 0, rarer: bool = False) -> Dataset:
+    """A valid dataset: any sizes from the minimum up, any optional field missing anywhere
+    (``rarer``: also ids alike but for case or form, ratings of 0 and below)."""
     n_users = draw(st.integers(min_users, max_users))
     n_products = draw(st.integers(min_products, max_products))
-    users = [draw(_user(uid)) for uid in _ids(draw, "u", n_users)]
-    products = [draw(_product(pid)) for pid in _ids(draw, "p", n_products)]
+    users = [draw(_user(uid)) for uid in _ids(draw, "u", n_users, rarer)]
+    products = [draw(_product(pid)) for pid in _ids(draw, "p", n_products, rarer)]
     uids = [u.id for u in users]
     pids = [p.id for p in products]
     ts = _ts_strategy(draw)
@@ -104,15 +117,16 @@ def datasets(draw: st.DrawFn, max_users: int = 6, max_products: int = 6,
             for _ in range(draw(st.integers(min_events, max_events))):
                 kind = draw(st.sampled_from(kinds))
                 ttype, target = draw(st.sampled_from(targets))
-                value = draw(st.sampled_from((1.0, 3.0, 5.0))) if kind == "rate" else None
+                value = (draw(st.sampled_from(_RARER_RATINGS if rarer else _RATINGS))
+                         if kind == "rate" else None)
                 text = draw(_maybe(_text)) if kind == "comment" else None
                 events.append(Event(draw(st.sampled_from(uids)), target, ttype, kind, value,
                                     draw(ts), text))
     return Dataset(products, users, follows, posts, list(dict.fromkeys(events)))
 
 
-def medium_datasets() -> st.SearchStrategy[Dataset]:
+def medium_datasets(rarer: bool = False) -> st.SearchStrategy[Dataset]:
     """A valid dataset of 20-30 users, 4-16 products and 40-120 events: enough users for the
     build to validate, choose what it serves and fit its blend on tiny folds."""
     return datasets(max_users=30, max_products=16, max_events=120, min_users=20,
-                    min_products=4, min_events=40)
+                    min_products=4, min_events=40, rarer=rarer)

@@ -14,7 +14,9 @@ import pytest
 
 from kg.reader import read_dataset
 from tests.property.serving import build_and_serve_folder, command, strict_json
+from tests.property.test_any_dataset import BUDGET
 from tests.property.unfamiliar import SHAPES, write_shape
+from tests.property.unfamiliar_extra import EXTRA_SHAPES
 
 Built = tuple[Path, dict[str, int], dict[str, Any]]
 
@@ -26,6 +28,7 @@ REFUSED: dict[str, dict[str, int]] = {
     "broken_lines": {"products.jsonl": 2, "events.jsonl": 7},
     "odd_ids": {"products.jsonl": 1, "events.jsonl": 1},  # a leading space; its event
     "follow_cycles": {"follows.jsonl": 4},  # three self-follows, a conflicting repeat
+    "far_timestamps": {"events.jsonl": 10},  # a day before the window opens
 }
 
 
@@ -45,7 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Built]:
     return get
 
 
-@pytest.mark.parametrize("name", list(SHAPES))
+@pytest.mark.parametrize("name", [*SHAPES, *(EXTRA_SHAPES if BUDGET else ())])
 def test_an_unfamiliar_shape_builds_accounts_and_answers(name: str, built: Callable) -> None:
     tmp_path, lines, manifest = built(name)
     art = tmp_path / "art"

@@ -311,7 +311,9 @@ def _line(row: Line) -> str:
 
 def write_shape(name: str, folder: Path, seed: int = 0) -> dict[str, int]:
     """Write shape ``name`` as a dataset folder; the number of lines of each file."""
-    files = SHAPES[name](random.Random(seed))
+    from tests.property.unfamiliar_extra import EXTRA_SHAPES
+
+    files = {**SHAPES, **EXTRA_SHAPES}[name](random.Random(seed))
     folder.mkdir(parents=True, exist_ok=True)
     for file, rows in files.items():
         (folder / file).write_text("".join(_line(r) + "\n" for r in rows), encoding="utf-8")

@@ -45,7 +45,7 @@ def test_build_summary_and_query(tmp_path, capsys):
     weights = "SELECT ?w WHERE { ?e sg:source ?u ; sg:weight ?w }"
     assert main(["query", str(art), weights, "--bind", "u=user:2", "--weights",
                  "--no-progress"]) == 0
-    assert "5.0" in capsys.readouterr().out
+    assert "6.0" in capsys.readouterr().out  # a 5-star rating: 1 + 5
     assert main(["query", str(art), query, "--bind", "oops", "--no-progress"]) == 2
     assert "NAME=VALUE" in capsys.readouterr().err
 

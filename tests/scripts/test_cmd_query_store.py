@@ -40,7 +40,7 @@ def test_query_answers_from_the_store(built, capsys):
     assert "Green tea" in out and "(1 rows)" in out and "converting" not in err
     weights = "SELECT ?w WHERE { ?e sg:source ?u ; sg:weight ?w }"
     assert main(["query", str(built), weights, "--bind", "u=user:2", "--no-progress"]) == 0
-    assert "5.0" in capsys.readouterr().out  # the store holds the edge resources
+    assert "6.0" in capsys.readouterr().out  # the store holds the edge resources (1 + 5 stars)
 
 
 def test_by_default_the_first_query_makes_the_store_beside_the_artifact(tmp_path, capsys):
@@ -58,7 +58,7 @@ def test_by_default_the_first_query_makes_the_store_beside_the_artifact(tmp_path
     made = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
     weights = "SELECT ?w WHERE { ?e sg:source ?u ; sg:weight ?w }"
     assert main(["query", str(art), weights, "--bind", "u=user:2", "--no-progress"]) == 0
-    assert "5.0" in capsys.readouterr().out  # the edge resources, as in the build's store
+    assert "6.0" in capsys.readouterr().out  # the edge resources, as in the build's store
     assert {p.name: p.stat().st_mtime_ns for p in store.iterdir()} == made  # made once
     out_nt = tmp_path / "g.nt"
     assert main(["rdf", str(art), "--out", str(out_nt)]) == 0

@@ -147,3 +147,92 @@ def test_output_files_are_never_replaced_without_overwrite(tmp_path) -> None:
     with pytest.raises(RefusedFolderError, match="is a folder"):
         check_new_file(tmp_path, overwrite=True)
     assert check_new_file(tmp_path / "new.html") == tmp_path / "new.html"
+
+
+def test_demo_never_replaces_a_report_it_did_not_write(world: Path, capsys) -> None:
+    """`demo --out DIR` wrote DIR/recommendations.html over whatever was there (a user's page
+    of that name was lost); now only one the demo listed in DIR's stamp is replaced, and a
+    folder shopgraph wrote as something else is refused, both before anything is written."""
+    from kg.ownership import DEMO_KIND, check_listed_file, list_file
+
+    mine = world / "my_project"
+    (mine / "recommendations.html").write_text("<p>my page</p>")
+    before = snapshot(world)
+    assert main(["demo", "--out", str(mine), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "recommendations.html: exists and shopgraph did not write it" in err
+    assert main(["build", str(world / "project" / "data"), "--graph-only", "--out",
+                 str(world / "art")]) == 0
+    before_art = snapshot(world / "art")
+    assert main(["demo", "--out", str(world / "art"), "--no-progress"]) == 2
+    assert "is a shopgraph artifact, not a demo" in capsys.readouterr().err
+    assert snapshot(world / "art") == before_art
+    assert destroyed(before, world) == [] and sorted(p.name for p in mine.iterdir()) == [
+        "notes.txt", "recommendations.html"]
+    ours = world / "demo-out" / "recommendations.html"  # what a run does around its report
+    assert check_listed_file(ours, DEMO_KIND) == ours
+    ours.parent.mkdir()
+    list_file(ours, DEMO_KIND)
+    ours.write_text("first run")
+    assert check_listed_file(ours, DEMO_KIND) == ours  # its own: replaced by the next run
+    (world / "demo-out" / "why.html").symlink_to(mine / "notes.txt")
+    with pytest.raises(RefusedFolderError, match="did not write it"):
+        check_listed_file(world / "demo-out" / "why.html", DEMO_KIND)
+    from kg.ownership import ARTIFACT_KIND, DATASET_KIND, stamp
+    from scripts.cmd_demo import _earlier_demo
+
+    for name, kind in (("dataset", DATASET_KIND), ("artifact", ARTIFACT_KIND)):
+        (world / "old-demo" / name).mkdir(parents=True)
+        stamp(world / "old-demo" / name, kind)  # a demo folder from before the stamp
+    assert _earlier_demo(world / "old-demo") and not _earlier_demo(mine)
+
+
+def test_an_output_file_is_no_symlink_and_not_inside_an_artifact(world: Path, capsys) -> None:
+    """A dangling symlink at --html was replaced by the page (exists() is False for it), and
+    rdf/recommend output written into an artifact made it refuse to load (an unlisted file)."""
+    data, art = world / "project" / "data", world / "art"
+    assert main(["build", str(data), "--graph-only", "--out", str(art)]) == 0
+    link = world / "why.html"
+    link.symlink_to(world / "nowhere.html")
+    with pytest.raises(RefusedFolderError, match="already exists"):
+        check_new_file(link)
+    assert check_new_file(link, overwrite=True) == link  # asked for: the link is replaced
+    with pytest.raises(RefusedFolderError, match=r"inside .*art, a shopgraph artifact"):
+        check_new_file(art / "why.html")
+    assert main(["rdf", str(art), "--out", str(art / "graph.nt"), "--no-progress"]) == 2
+    assert "a shopgraph artifact" in capsys.readouterr().err
+    assert main(["rdf", str(art), "--out", str(link), "--no-progress"]) == 2
+    assert link.is_symlink() and not (world / "nowhere.html").exists()
+    assert load_artifact(art).graph.summary().nodes["user"] == 2  # still loads: nothing added
+
+
+def test_fine_tuning_refuses_a_users_out_folder_before_training(world: Path, capsys) -> None:
+    labelled = world / "labelled.csv"
+    labelled.write_text("text,label\ngreat,positive\nawful,negative\nok,neutral\n")
+    before = snapshot(world)
+    assert main(["train-sentiment", str(labelled), "--fine-tune", "--out",
+                 str(world / "my_project"), "--no-progress"]) == 2
+    assert "my_project: exists and is not a shopgraph folder" in capsys.readouterr().err
+    assert destroyed(before, world) == []
+
+
+def test_serve_workers_never_remove_a_users_workers_folder(tmp_path: Path) -> None:
+    """`serve --workers N --state DIR` removed DIR/.workers whole as a killed run's leftover,
+    whatever it held; now only a folder holding just a server's sockets and metric files."""
+    import socket
+
+    from recommend.serve.workers import PRIVATE_DIR, _private_folder
+
+    state = tmp_path / "state"
+    (state / PRIVATE_DIR).mkdir(parents=True)
+    (state / PRIVATE_DIR / "mine.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not a folder this server made"):
+        _private_folder(state)
+    assert (state / PRIVATE_DIR / "mine.txt").read_text() == "keep me"
+    left = tmp_path / "left"  # what a killed server leaves: its socket and metric files
+    (left / PRIVATE_DIR / "metrics").mkdir(parents=True)
+    (left / PRIVATE_DIR / "metrics" / "counter_1.db").write_bytes(b"x")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(left / PRIVATE_DIR / "writer.sock"))
+    folder = _private_folder(left)
+    assert folder.is_dir() and list(folder.iterdir()) == []

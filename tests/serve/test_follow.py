@@ -91,7 +91,7 @@ def test_a_reader_applies_every_write_of_the_writer(small_demo_artifact, tmp_pat
             {"user": "u0002", "target": "p0004", "kind": "not-interested"}]).seq
         assert _wait(reader, seq) < 1.0
         rated = reader.rec.graph.neighbors("user:newcomer", "rated")
-        assert [(e.dst, e.weight) for e in rated] == [("product:p0003", 2.0)]
+        assert [(e.dst, e.weight) for e in rated] == [("product:p0003", 3.0)]  # 1 + 2 stars
         assert reader.refusals.of("user:u0002") == {"product:p0004"}
         assert reader.applied == {"rate": 1, "not-interested": 1}
         with pytest.raises(WriterUnavailable, match="did not answer"):
@@ -138,7 +138,7 @@ def test_ratings_through_the_api_keep_their_stars_across_a_restart(start, tmp_pa
     graph = again.rec.graph
     stars = {user: [e.weight for e in graph.neighbors(user, "rated")
                     if e.dst == "product:p0009"] for user in ("user:u0007", "user:u0008")}
-    assert stars == {"user:u0007": [5.0], "user:u0008": [1.5]}
+    assert stars == {"user:u0007": [6.0], "user:u0008": [2.5]}  # 1 + the stars
     again.detach()
 
 
