@@ -25,9 +25,10 @@ count as applied): a reader starting from a snapshot the saved notes reach takes
 snapshot. So a restart after a ``kill -9`` still sends the answers computed within ``seconds``
 before it that no write has made stale, instead of computing every user's at once (the log
 seqs go on across a restart). The file is emptied when the served artifact or shopgraph's
-version is not the one it was filled from (its ``stamp``), and made again when damaged. The file is
-bounded: entries older than ``seconds`` are deleted, and the oldest beyond ``max_entries``,
-every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
+version is not the one it was filled from (its ``stamp``), and made again when damaged (a file
+of that name that is no SQLite database is a user's: the server refuses to start over it).
+The file is bounded: entries older than ``seconds`` are deleted, and the oldest beyond
+``max_entries``, every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
 reader holds the file) is skipped: the level is an optimisation, never a reason to fail. Keys
 are the local cache's tuples as text (``repr``): nothing of a request reaches a file path.
 """
@@ -48,6 +49,7 @@ from recommend.serve.stale import RecentWrites, without
 
 LOGGER = logging.getLogger("shopgraph.serve")
 FILE = ".responses.sqlite"  # in the state folder
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database
 CATALOGUE = ""  # the notes' row of the last catalogue write (no user id is blank)
 PURGE_EVERY = 500  # stores between two purges
 #: Seconds a look (on the event loop) and a store (on a worker thread) wait for a lock of
@@ -66,6 +68,13 @@ def _immediate(db: sqlite3.Connection) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _sqlite_file(path: Path) -> bool:
+    """Whether ``path`` begins as every SQLite database does (what this module made, though
+    damaged), so it may be made again; anything else is not ours to replace."""
+    with path.open("rb") as file:
+        return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
 
 
 class SharedResponses:
@@ -88,6 +97,9 @@ class SharedResponses:
         try:
             self._store = self._open(stamp)
         except sqlite3.DatabaseError as err:  # damaged (a machine crash: synchronous=OFF)
+            if not _sqlite_file(self.path):  # a user's file of that name: never replaced
+                raise FileExistsError(f"{self.path}: not a file this server made ({err}); "
+                                      "move it away") from err
             LOGGER.warning("%s: %s; made again", self.path, err)
             for suffix in ("", "-wal", "-shm"):  # this module's file and SQLite's beside it
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)

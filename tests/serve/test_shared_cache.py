@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from recommend.serve.shared_cache import SharedResponses
 
 
@@ -81,13 +83,21 @@ def test_emptied_for_another_artifact_and_made_again_when_damaged(tmp_path) -> N
     other = SharedResponses(path, 60, 100, stamp="art-2 v1")
     assert other.get(("k",), "user:a") is None
     other.close()
-    path.write_bytes(b"not a database" * 100)
+    path.write_bytes(path.read_bytes()[:100] + b"torn" * 100)  # a crash's torn pages
     made = SharedResponses(path, 60, 100, stamp="art-2 v1")
     try:
         made.put(("k",), "user:a", 1, b"y", time.time())
         assert made.get(("k",), "user:a").body == b"y"
     finally:
         made.close()
+
+
+def test_a_users_file_of_that_name_is_refused_and_kept(tmp_path) -> None:
+    path = tmp_path / ".responses.sqlite"
+    path.write_bytes(b"my notes, not a database" * 100)
+    with pytest.raises(FileExistsError, match="not a file this server made"):
+        SharedResponses(path, 60, 100)
+    assert path.read_bytes() == b"my notes, not a database" * 100
 
 
 def test_a_restart_takes_over_the_saved_notes_when_they_reach_its_snapshot(tmp_path) -> None:
