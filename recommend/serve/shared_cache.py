@@ -28,9 +28,10 @@ seqs go on across a restart). The file is emptied when the served artifact or sh
 version is not the one it was filled from (its ``stamp``), and made again when damaged (a file
 of that name that is no SQLite database is a user's: the server refuses to start over it).
 The file is bounded: entries older than ``seconds`` are deleted, and the oldest beyond
-``max_entries``, every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make at once (the other
-reader holds the file) is skipped: the level is an optimisation, never a reason to fail. Keys
-are the local cache's tuples as text (``repr``): nothing of a request reaches a file path.
+``max_entries``, every :data:`PURGE_EVERY` stores. A store or a look that SQLite cannot make
+at once (the other reader holds the file) is skipped: the level is an optimisation, never a
+reason to fail. Keys are the local cache's tuples as text (``repr``): nothing of a request
+reaches a file path.
 """
 
 from __future__ import annotations
