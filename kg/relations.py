@@ -4,9 +4,9 @@ One edge per line: ``{"relation", "src", "dst"}`` with optional ``weight`` and `
 the record reader's line loop (:func:`kg.reader.record_lines`).
 A line is rejected (quarantined with the reason, like a record line) when it is over 1 MB, not
 UTF-8, not a JSON object, holds an unpaired ``\\u`` surrogate escape, names an unknown relation,
-an id that is not typed (``product:B00X``), endpoint types the relation does not join, a weight
-that is not a finite number in -1e12..1e12, or a timestamp outside the read's
-:class:`kg.timewindow.TimeWindow`.
+an id that is not typed (``product:B00X``), endpoint types the relation does not join, a
+weight that is not a number above 0 and at most 1e12 (an edge's strength), or a timestamp
+outside the read's :class:`kg.timewindow.TimeWindow`.
 Endpoints need no record: a ``product:Z`` only named here is walkable, not described.
 """
 
@@ -65,9 +65,9 @@ def parse_relation(obj: object, window: TimeWindow) -> tuple[str, str, str, floa
     except ValueError as err:
         raise RecordError(str(err)) from None
     weight = obj.get("weight", 1.0)
-    if type(weight) not in (int, float) or not abs(weight) <= MAX_MAGNITUDE:  # NaN fails too
-        raise RecordError(f'"weight": expected a finite number in -{MAX_MAGNITUDE:g}..'
-                          f"{MAX_MAGNITUDE:g}, got {describe(weight)}")
+    if type(weight) not in (int, float) or not 0 < weight <= MAX_MAGNITUDE:  # NaN fails too
+        raise RecordError(f'"weight": expected a number above 0, at most {MAX_MAGNITUDE:g} '
+                          f"(an edge's strength), got {describe(weight)}")
     return name, src, dst, float(weight), parse_ts(obj.get("ts"), "ts", window)
 
 
