@@ -15,7 +15,9 @@ served, and a part served in its place where the blend was better costs far more
 reverse. Where the validation held out both each user's latest
 products and earlier ones at random, :func:`by_part` records every ranker's figure on each
 part (what the choice trades between "what comes next" and "anything") and the blend's
-paired gain over each part's best single component, with its noise. :func:`candidate_size`
+paired gain over each part's best single component, with its noise, each part scored as its
+own test would be (:func:`kind_scores`: the other part's held-out items dropped from the
+candidates, not counted as misses). :func:`candidate_size`
 sizes that pool from the held-out items' ranks, so the blend sees the items it must learn
 to put first. :func:`confirm_tuned` judges the CF tuning's winner against the untuned model
 on these users too, before anything is blended; where CF families are within noise of each
@@ -32,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.interactions import seen_matrix
-from recommend.hybrid.blend import Blend, ndcg_rows, record_float, twice_standard_error
+from recommend.hybrid.blend import Blend, held_labels, ndcg_rows, record_float, twice_standard_error
 from recommend.hybrid.candidates import seen_prior, tie_broken
 
 _BATCH = 256
@@ -123,7 +125,9 @@ def confirm_by_blend(contenders: Sequence[tuple[str, S]],
     on the latest ones, EASE's blend 8% short of it on the earlier ones, and that rule
     served EASE's blend: by time the test
     rose 0.2419 -> 0.2502 but at random it fell 0.4592 -> 0.4364 (below cf alone and EASE),
-    a worse worst ratio over the two tests than keeping ALS. The winner is the best of a few
+    a worse worst ratio over the two tests than keeping ALS (those part figures were scored
+    with the other part's held-out items counted as misses, as :func:`by_part` then did;
+    the test figures stand). The winner is the best of a few
     on the users that also choose among its rankers; with at most three families that bias
     is small beside the choice.
     """
@@ -266,19 +270,39 @@ def by_part(blend: Blend, features: np.ndarray, design: np.ndarray | None,
     :func:`choose_served` takes them)."""
     out: dict[str, dict[str, float]] = {}
     gains: dict[str, dict[str, Any]] = {}
-    for part, rel in parts.items():
-        has = only & (np.diff(rel.indptr) > 0)
-        if has.any():
-            scored = rankers_per_user(blend, features, design, rows, items, rel, has, k,
-                                      scores, extra)
-            out[part] = {n: round(float(v.mean()), 5) for n, v in scored.items()}
-            best = max((n for n in scored if n != "blend"), key=lambda n: out[part][n],
-                       default=None)
-            if best is not None:
-                gain = scored["blend"] - scored[best]
-                gains[part] = {"best": best, "gain": round(float(gain.mean()), 5),
-                               "twice_se": record_float(twice_standard_error(gain), 5)}
+    for part, scored in kind_scores(blend, features, design, rows, items, parts, only, k,
+                                    scores, extra).items():
+        out[part] = {n: round(float(v.mean()), 5) for n, v in scored.items()}
+        best = max((n for n in scored if n != "blend"), key=lambda n: out[part][n],
+                   default=None)
+        if best is not None:
+            gain = scored["blend"] - scored[best]
+            gains[part] = {"best": best, "gain": round(float(gain.mean()), 5),
+                           "twice_se": record_float(twice_standard_error(gain), 5)}
     return out, gains
+
+
+def kind_scores(blend: Blend, features: np.ndarray, design: np.ndarray | None,
+                rows: np.ndarray, items: np.ndarray, parts: Mapping[str, sp.csr_matrix],
+                only: np.ndarray, k: int, scores: np.ndarray | None = None,
+                extra: Mapping[str, np.ndarray] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Per kind of held-out item (``parts``: each user's latest, the earlier ones), every
+    ranker's per-user NDCG@k over the ``only`` rows with some of it held out, as its own test
+    would score it: the other kinds' held-out items dropped from the candidates (a by-time
+    test has the earlier items in the history), not counted as misses."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for kind, rel in parts.items():
+        has = only & (np.diff(rel.indptr) > 0)
+        if not has.any():
+            continue
+        others = [m for name, m in parts.items() if name != kind]
+        keep = ~held_labels(sum(others[1:], others[0]).tocsr(), rows, items) if others else (
+            np.ones(len(rows), bool))
+        out[kind] = rankers_per_user(
+            blend, features[keep], None if design is None else design[keep], rows[keep],
+            items[keep], rel, has, k, None if scores is None else scores[keep],
+            {n: v[keep] for n, v in (extra or {}).items()})
+    return out
 
 
 def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend:
