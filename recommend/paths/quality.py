@@ -41,6 +41,8 @@ __all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "i
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
+#: The longest list whose smoothed ranks are kept (1,024 lengths at most: 32 MB at worst).
+MAX_CACHED_RANKS = 4096
 
 EdgeTriple = tuple[str, str, str]
 
@@ -73,8 +75,11 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     if n == 0:
         return keys
     order = np.argsort(keys, kind="stable")
-    norm = _ranks_smoothed(n, float(span)) if over == "position" else _smoothed(
-        keys[order], span)
+    if over == "position":
+        norm = (_ranks_smoothed(n, float(span)) if n <= MAX_CACHED_RANKS
+                else _smoothed(np.arange(n, dtype=np.float64), span))
+    else:
+        norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     sums = np.add.reduceat(norm, starts)

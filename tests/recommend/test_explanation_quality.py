@@ -8,6 +8,7 @@ import pytest
 from kg.graph import KnowledgeGraph
 from recommend.evaluate.explanations import etd, evaluate_explanations, path_lir, path_sep
 from recommend.paths.quality import (
+    _ranks_smoothed,
     act_times,
     entity_popularity,
     ewma,
@@ -78,6 +79,14 @@ def test_normalised_ewma_over_ranks_is_the_same_asked_again(span) -> None:
         assert normalised_ewma(keys, span=span).tobytes() == want.tobytes()
     assert normalised_ewma(np.array([3.0, 1.0, 2.0]), span=span).tolist() == pytest.approx(
         made_afresh(np.array([3.0, 1.0, 2.0]), span).tolist())
+
+
+def test_normalised_ewma_over_ranks_of_a_long_list_is_made_not_kept(monkeypatch) -> None:
+    monkeypatch.setattr("recommend.paths.quality.MAX_CACHED_RANKS", 16)
+    keys = np.random.default_rng(5).integers(0, 30, 60).astype(np.float64)
+    before = _ranks_smoothed.cache_info().currsize
+    assert normalised_ewma(keys).tobytes() == made_afresh(keys, 10.0).tobytes()
+    assert _ranks_smoothed.cache_info().currsize == before  # a length of 60 is not kept
 
 
 def shop() -> KnowledgeGraph:
