@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 STAMP_FILE = ".shopgraph-folder.json"
 #: The kinds of folder shopgraph writes whole: a built graph artifact, an imported dataset.
@@ -60,13 +61,25 @@ def stamp(folder: Path, kind: str) -> None:
         os.fsync(handle.fileno())
 
 
-def stamped_kind(folder: Path) -> str | None:
-    """The kind on ``folder``'s stamp, or None when it has no readable stamp."""
+def _stamp_data(folder: Path) -> dict[str, Any] | None:
+    """``folder``'s stamp (its kind and listed files), or None when it has no readable one."""
     try:
         data = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data.get("kind") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def stamped_kind(folder: Path) -> str | None:
+    """The kind on ``folder``'s stamp, or None when it has no readable stamp."""
+    data = _stamp_data(folder)
+    return None if data is None else data.get("kind")
+
+
+def _listed(folder: Path, kind: str) -> list[str]:
+    """The files ``folder``'s stamp lists when it is a stamp of ``kind`` (else none)."""
+    data = _stamp_data(folder)
+    return list(data.get("files") or []) if data is not None and data.get("kind") == kind else []
 
 
 def check_replaceable(
@@ -104,8 +117,7 @@ def _check_owned(folder: Path, kind: str) -> None:
     if found != kind:
         raise RefusedFolderError(f"{folder}: is a shopgraph {found}, not a {kind}; "
                                  "refusing to replace it")
-    listed = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8")).get("files", [])
-    foreign = sorted(files_in(folder) - set(listed) - {STAMP_FILE})
+    foreign = sorted(files_in(folder) - set(_listed(folder, kind)) - {STAMP_FILE})
     if foreign:
         shown = ", ".join(foreign[:_SHOWN]) + (" ..." if len(foreign) > _SHOWN else "")
         raise RefusedFolderError(f"{folder}: holds {len(foreign)} file(s) shopgraph did not "
@@ -141,10 +153,8 @@ def check_listed_file(path: str | os.PathLike[str], kind: str) -> Path:
                                  "refusing to write into it")
     if not (target.exists() or target.is_symlink()):
         return target
-    listed: object = []
-    if stamped_kind(target.parent) == kind:
-        listed = json.loads((target.parent / STAMP_FILE).read_text(encoding="utf-8")).get("files")
-    if target.is_symlink() or not target.is_file() or target.name not in (listed or []):
+    if (target.is_symlink() or not target.is_file()
+            or target.name not in _listed(target.parent, kind)):
         raise RefusedFolderError(f"{target}: exists and shopgraph did not write it; refusing "
                                  "to replace it, choose another folder or remove it yourself")
     return target
@@ -154,10 +164,8 @@ def list_file(path: str | os.PathLike[str], kind: str) -> None:
     """Add ``path``'s name to its folder's stamp of ``kind`` (made when absent), so that
     :func:`check_listed_file` lets a later run replace it."""
     target = absolute(path)
-    folder, listed = target.parent, []
-    if stamped_kind(folder) == kind:
-        listed = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8")).get("files", [])
-    elif (folder / STAMP_FILE).exists():
+    folder, listed = target.parent, _listed(target.parent, kind)
+    if stamped_kind(folder) != kind and (folder / STAMP_FILE).exists():
         raise RefusedFolderError(f"{folder}: is a shopgraph {stamped_kind(folder)}, "
                                  f"not a {kind}; refusing to write into it")
     from kg.atomic import atomic_write_text  # kg.atomic imports this module
