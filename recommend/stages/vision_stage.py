@@ -14,14 +14,13 @@ one is quarantined as it would have been (none is dropped unsaid).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.artifact import Stage, StageResult
 from kg.graph import KnowledgeGraph
-from kg.reader import ReadResult, Rejection
+from kg.reader import ReadResult, Rejection, dataset_file, record_lines
 from recommend.stages.config import EnrichConfig
 
 if TYPE_CHECKING:
@@ -125,23 +124,18 @@ def _quarantine(rejected: list[ImageRejection], root: Path) -> list[Rejection]:
 
 def _naming_lines(root: Path, paths: set[str]) -> dict[str, str]:
     """`` (named by posts.jsonl line 7)`` for each of ``paths`` (a record's path, or the file
-    it resolves to) that a line of ``products.jsonl`` or ``posts.jsonl`` names first."""
+    it resolves to) that a line of ``products.jsonl`` or ``posts.jsonl`` names first (read
+    with the dataset reader's own line loop, :func:`kg.reader.record_lines`)."""
     from vision.images import ImageRejectedError, contained_path
 
     found: dict[str, str] = {}
     for name, key in (("products.jsonl", "image"), ("posts.jsonl", "images")):
-        path = root / name
-        if not path.is_file() or path.is_symlink():
+        path = dataset_file(root, name)
+        if path is None:
             continue
         with path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if b'"image' not in raw:
-                    continue
-                try:
-                    record = json.loads(raw.decode("utf-8").lstrip("\ufeff"))
-                    named = record[key] if isinstance(record, dict) else None
-                except (ValueError, KeyError, RecursionError):
-                    continue
+            for number, _, record in record_lines(handle):
+                named = record.get(key) if isinstance(record, dict) else None
                 for image in [named] if isinstance(named, str) else named or ():
                     if not isinstance(image, str):
                         continue
