@@ -262,7 +262,7 @@ def scored_paths_many(
                 out.append(c)
         return out + ev
 
-    def first_node_keys(p: Path) -> tuple[NodeKey, ...]:
+    def first_node_keys(p: Path) -> NodeKey:
         return next(iter(node_keys(graph, (p,), keyed)))
 
     found_all: list[list[Candidate]] = []

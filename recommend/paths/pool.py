@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["largest", "merged", "node_keys", "path_values"]
 
 EdgeTriple = tuple[str, str, str]
-#: A node as a path value's key names it: (node type, index in its type).
-NodeKey = tuple[str, int]
+#: A path's nodes as a path value's key names them: (their node types, the index of each in
+#: its type).
+NodeKey = tuple[tuple[str, ...], tuple[int, ...]]
 #: Bounds are compared with this much room for rounding: what is skipped is surely below.
 _ROOM = 1.0 + 1e-9
 
@@ -43,7 +44,7 @@ def merged(paths: list[Candidate]) -> list[Candidate]:
 
 
 def path_values(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, float]]:
-    """Each of an item's meta-path instances' path (its nodes as :data:`NodeKey` s and, by
+    """Each of an item's meta-path instances' path (its nodes as a :data:`NodeKey` and, by
     direction, relations) and the value of each distinct path over them all (of every
     scorer)."""
     hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object, made once
@@ -53,16 +54,16 @@ def path_values(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, floa
         steps = hops.get(id(mp))
         if steps is None:
             steps = hops[id(mp)] = tuple((s.relation, s.direction) for s in mp.steps)
-        key = (tuple(zip(types, inst[2], strict=True)), steps)
+        key = ((types, inst[2]), steps)
         keys.append(key)
         out[key] = out.get(key, 0.0) + value
     return keys, out
 
 
-def node_keys(graph: KnowledgeGraph, paths: Iterable[Path], memo: dict[str, NodeKey]
-              ) -> set[tuple[NodeKey, ...]]:
+def node_keys(graph: KnowledgeGraph, paths: Iterable[Path], memo: dict[str, tuple[str, int]]
+              ) -> set[NodeKey]:
     """The nodes of ``paths`` as :func:`path_values` keys name them; ``memo`` keeps each
-    node's key across the calls of a request."""
+    node's (type, index) across the calls of a request."""
     out = set()
     for p in paths:
         found = []
@@ -71,13 +72,13 @@ def node_keys(graph: KnowledgeGraph, paths: Iterable[Path], memo: dict[str, Node
             if key is None:
                 key = memo[n] = (n.partition(":")[0], graph.index(n))
             found.append(key)
-        out.add(tuple(found))
+        out.add((tuple(t for t, _ in found), tuple(i for _, i in found)))
     return out
 
 
 def largest(keys: Sequence[Hashable], values: Mapping[Hashable, float],
             raw_values: Sequence[float], build: Callable[[int], Candidate | None],
-            evidence: Sequence[Candidate], nodes_of: Callable[[Path], tuple[NodeKey, ...]]
+            evidence: Sequence[Candidate], nodes_of: Callable[[Path], NodeKey]
             ) -> Candidate | None:
     """``merged([*instances, *evidence])[0]`` (None when empty), the instances being an item's
     meta-path instances (position r: :func:`path_values`' key ``keys[r]``, value
@@ -91,7 +92,7 @@ def largest(keys: Sequence[Hashable], values: Mapping[Hashable, float],
     paths: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], list[Candidate]] = {}
     for c in evidence:
         paths.setdefault((c[2].nodes, c[2].edges), []).append(c)
-    extra: dict[tuple[NodeKey, ...], float] = {}  # what evidence through some nodes may add
+    extra: dict[NodeKey, float] = {}  # what evidence through some nodes may add
     least = -float("inf")  # the largest is at least this
     for found in paths.values():
         total = _summed(0.0, found)[0]
