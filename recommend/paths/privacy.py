@@ -329,11 +329,11 @@ def aggregate_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: i
             continue
         mine = np.unique(np.concatenate([mats[r][u].indices for r in rels]))
         mine = mine[mine != i]
-        who = sorted({graph.index(e.src) for e in graph.neighbors(item, direction="in")
-                      if e.relation in rels and e.src.startswith("user:")})
-        if len(mine) == 0 or len(who) < min_people:
+        # by column: a popular item's in-edges as Edge objects took 400 ms (1M events)
+        rows = np.unique(np.concatenate(
+            [_column(graph, ("doers", r), i, doers_matrix(graph, r)) for r in rels]))
+        if len(mine) == 0 or len(rows) < min_people:
             continue
-        rows = np.array(who)
         both = sum((mats[r][rows][:, mine] for r in rels[1:]), mats[rels[0]][rows][:, mine])
         shared = np.asarray((both != 0).sum(axis=0)).ravel()
         best = int(np.argmax(shared))
