@@ -199,3 +199,17 @@ def test_make_encoder_keeps_the_configs_word_piece_cap_with_a_cache(tmp_path) ->
     embedder = enc._load()
     assert embedder.config.embed_max_tokens == 64
     assert embedder.model_id.endswith("64") and embedder.cache_ is not None
+
+
+def test_the_build_keeps_the_sentence_vectors_where_embed_cache_says(tmp_path):
+    from scripts.cli import build_parser
+    from scripts.cmd_build import stages_from_args
+
+    args = build_parser().parse_args(["build", "data", "--out", "art"])
+    assert args.embed_cache is None  # no cache unless asked
+    args = build_parser().parse_args(["build", "data", "--out", "art",
+                                      "--embed-cache", str(tmp_path)])
+    prefetch = dict(stages_from_args(args))["embed-ahead"]
+    encoders = [c.cell_contents for c in prefetch.__closure__
+                if isinstance(c.cell_contents, SentenceEncoder)]
+    assert [e.cache_dir for e in encoders] == [tmp_path]
