@@ -45,15 +45,20 @@ BIG = {"n_products": 100_000, "n_users": 50_000, "n_events": 1_000_000}
 
 
 def build_case(dataset: Path, out: Path) -> dict:
-    """Build one artifact with the build's defaults in this process (the subprocess side);
+    """Build one artifact in this process (the subprocess side) with the stages and options
+    ``shopgraph build DATASET --out OUT --no-progress`` takes by default (among them the
+    ``embed-ahead`` stage: the catalogue is embedded on a thread while the nlp stage runs);
     its timings."""
     from kg.artifact import build_artifact
-    from recommend.model_stage import STAGE_NAME, model_stage
-    from recommend.stages import enrichment_stages
+    from recommend.model_stage import STAGE_NAME
+    from scripts.cli import build_parser
+    from scripts.cmd_build import stages_from_args, time_window
 
-    stages = [*enrichment_stages(progress=False), (STAGE_NAME, model_stage())]
+    args = build_parser().parse_args(["build", str(dataset), "--out", str(out), "--no-progress"])
+    stages = stages_from_args(args)
     start, cpu = time.perf_counter(), time.process_time()
-    manifest = build_artifact(dataset, out, progress=False, stages=stages)
+    manifest = build_artifact(dataset, out, progress=False, stages=stages,
+                              window=time_window(args), rdf_store=args.rdf_store)
     return {"build_seconds": round(time.perf_counter() - start, 1),
             "build_cpu_seconds": round(time.process_time() - cpu, 1),
             "stage_seconds": manifest["seconds"],

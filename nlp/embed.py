@@ -269,15 +269,16 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One L2-normalised row per text, taking cached rows where the cache has them."""
+    def embed(self, texts: Sequence[str], *, progress: bool = True) -> np.ndarray:
+        """One L2-normalised row per text, taking cached rows where the cache has them (and
+        adding the others to it); ``progress`` as in :meth:`encode`."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         keys = [text_key(self.model_id, t) for t in texts]
         unique: dict[str, str] = {}
         for k, t in zip(keys, texts, strict=True):
             if (self.cache_ is None or k not in self.cache_) and k not in unique:
                 unique[k] = t
-        new = self.encode(list(unique.values())) if unique else None
+        new = self.encode(list(unique.values()), progress=progress) if unique else None
         fresh = dict(zip(unique, new, strict=True)) if new is not None else {}
         if self.cache_ is not None and fresh:
             self.cache_.add(list(fresh), new)

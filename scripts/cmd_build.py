@@ -106,6 +106,9 @@ def add_enrichment_arguments(parser: argparse.ArgumentParser) -> None:
                        help="hybrid settings (TOML or JSON, a table per HybridConfig section:"
                        " split, cf, session, content, blend, paths, privacy, audience) over the"
                        " defaults; the resolved config goes to the manifest")
+    group.add_argument("--embed-cache", type=Path, metavar="DIR",
+                       help="keep the product texts' sentence vectors in DIR (by model and"
+                       " text hash): a rebuild embeds only the texts it has not embedded")
     group.add_argument("--sentiment-head", type=Path, metavar="MODEL",
                        help="score mention sentiment with this head file or fine-tuned folder"
                        " (from `shopgraph train-sentiment`) instead of VADER")
@@ -144,7 +147,7 @@ def stages_from_args(args: argparse.Namespace, encoder=None) -> list:
     if not args.no_models:
         hybrid = HybridConfig() if args.config is None else HybridConfig.from_file(args.config)
         if encoder is None and "content" in hybrid.components:
-            encoder = make_encoder(hybrid)
+            encoder = make_encoder(hybrid, cache_dir=getattr(args, "embed_cache", None))
         if isinstance(encoder, SentenceEncoder):  # embedded while the other stages run
             stages.insert(0, (PREFETCH_STAGE_NAME, prefetch_stage(encoder)))
         stages.append((STAGE_NAME, model_stage(hybrid, encoder=encoder,

@@ -42,8 +42,10 @@ class SentenceEncoder:
     :meth:`prefetch` embeds texts known early (the catalogue, right after the graph is read)
     on a background thread while the build's spaCy stage runs on the main one: the model's
     matrix products release the GIL, so the second core does the embedding that the models
-    stage would otherwise wait for. :meth:`embed` takes the prefetched rows it can and embeds
-    only the rest; ``prefetched_`` counts the rows it took. Once it has taken them, the
+    stage would otherwise wait for (through the embedder's cache when ``cache_dir`` is set: a
+    rebuild's prefetch then embeds only texts it has not seen). :meth:`embed` takes the
+    prefetched rows it can and embeds only the rest; ``prefetched_`` counts the rows it
+    took. Once it has taken them, the
     model is let go (:meth:`nlp.embed.Embedder.unload`): a build embeds its catalogue once,
     and the fitting that follows needs the memory; a later call loads it again.
     :meth:`report` says how many texts the model embedded, in how many wall seconds (in the
@@ -84,8 +86,8 @@ class SentenceEncoder:
         def work() -> None:
             # a failure here is not raised: embed() then embeds the texts itself
             start = time.perf_counter()
-            with contextlib.suppress(Exception):
-                vectors = self._load().encode(unique, progress=False)
+            with contextlib.suppress(Exception):  # through the cache, when there is one
+                vectors = self._load().embed(unique, progress=False)
                 self._ahead = dict(zip(unique, vectors, strict=True))
             self.seconds_["ahead"] += time.perf_counter() - start
 

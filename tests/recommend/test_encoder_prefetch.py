@@ -58,13 +58,35 @@ def test_texts_the_prefetch_missed_are_embedded_then_and_rows_are_used_once():
     assert model.texts[-1] == "a" and enc.prefetched_ == 1
 
 
+class BrokenModel(HashModel):
+    """Fails on the text ``boom``."""
+
+    def encode(self, texts, **kwargs):
+        if "boom" in texts:
+            raise RuntimeError("boom")
+        return super().encode(texts, **kwargs)
+
+
 def test_a_failed_prefetch_falls_back_to_embedding_and_a_second_one_is_refused():
-    enc = encoder()[0]
-    enc.prefetch([object()])  # not a text: the background encode fails, silently
+    enc = SentenceEncoder(embedder=Embedder(model=BrokenModel()))
+    enc.prefetch(["boom", "x"])  # the background encode fails, silently
     np.testing.assert_array_equal(enc.embed(["x"]), encoder()[0].embed(["x"]))
     enc.prefetch(["y"])
     with pytest.raises(RuntimeError, match="already running"):
         enc.prefetch(["z"])
+
+
+def test_the_prefetch_goes_through_the_cache_so_a_rebuild_embeds_only_new_texts(tmp_path):
+    texts = ["red jacket", "trail shoe", "mug"]
+    first, model = HashModel(), HashModel()
+    enc = SentenceEncoder(embedder=Embedder(model=first, cache_dir=tmp_path))
+    enc.prefetch(texts)
+    want = enc.embed(texts)
+    assert sorted(first.texts) == sorted(texts)
+    again = SentenceEncoder(embedder=Embedder(model=model, cache_dir=tmp_path))
+    again.prefetch([*texts, "kettle"])  # a rebuild: one new product
+    np.testing.assert_array_equal(again.embed(texts), want)
+    assert model.texts == ["kettle"] and again.prefetched_ == 3
 
 
 def test_the_build_embeds_ahead_only_for_the_sentence_model():
@@ -177,3 +199,17 @@ def test_make_encoder_keeps_the_configs_word_piece_cap_with_a_cache(tmp_path) ->
     embedder = enc._load()
     assert embedder.config.embed_max_tokens == 64
     assert embedder.model_id.endswith("64") and embedder.cache_ is not None
+
+
+def test_the_build_keeps_the_sentence_vectors_where_embed_cache_says(tmp_path):
+    from scripts.cli import build_parser
+    from scripts.cmd_build import stages_from_args
+
+    args = build_parser().parse_args(["build", "data", "--out", "art"])
+    assert args.embed_cache is None  # no cache unless asked
+    args = build_parser().parse_args(["build", "data", "--out", "art",
+                                      "--embed-cache", str(tmp_path)])
+    prefetch = dict(stages_from_args(args))["embed-ahead"]
+    encoders = [c.cell_contents for c in prefetch.__closure__
+                if isinstance(c.cell_contents, SentenceEncoder)]
+    assert [e.cache_dir for e in encoders] == [tmp_path]
