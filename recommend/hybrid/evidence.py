@@ -96,22 +96,23 @@ def component_evidence(
             continue
         products, terms, scores = found
         relation = comp.evidence_relation() if name == "session" else None
-        # per item at once: its products by term, largest first (ties by position), the
-        # positive ones leading; how many are positive
-        ranked = np.argsort(-terms.T, axis=1, kind="stable")
-        positive = np.count_nonzero(terms > 0, axis=0).tolist()
-        for col, j in enumerate(wanted):
+        # per item at once (its terms a contiguous row): its products by term, largest
+        # first (ties by position), the positive ones leading, the first ``limit`` taken
+        # with their terms; how many are positive
+        by_item = np.ascontiguousarray(terms.T)
+        above = by_item > 0
+        ranked = np.argsort(-by_item, axis=1, kind="stable")[:, :limit]
+        linked, top = products[ranked].tolist(), np.take_along_axis(by_item, ranked, axis=1)
+        positive, shares = np.count_nonzero(above, axis=1).tolist(), share.tolist()
+        for col, j in enumerate(wanted.tolist()):
             if not positive[col]:
                 continue
-            t = terms[:, col]
-            order = ranked[col, :min(positive[col], limit)]
-            total = float(t[t > 0].sum())  # (the positive terms in order: the same sum)
+            total = float(by_item[col][above[col]].sum())  # (in order: the same sum)
             if name == "content":
                 total = max(total, float(scores[col]))
-            # (the same ints and quotients as taken one by one)
-            links = tuple(zip(products[order].tolist(), (t[order] / total).tolist(),
-                              strict=True))
-            out[j].append(Evidence(name, float(share[j]), links, relation))
+            n = min(positive[col], limit)  # (the same ints and quotients as one by one)
+            links = tuple(zip(linked[col][:n], (top[col, :n] / total).tolist(), strict=True))
+            out[j].append(Evidence(name, shares[j], links, relation))
     return out
 
 
