@@ -8,11 +8,22 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from kg.graph import KnowledgeGraph
 from recommend.hybrid import evidence
 from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.item_cells import one_product_terms
-from tests.recommend.test_cf_history_scores import shop
+
+
+def shop() -> KnowledgeGraph:
+    """40 products; 0-3 and 38-39 nobody's (no model column: columns are not products)."""
+    rng = np.random.default_rng(0)
+    g = KnowledgeGraph()
+    for p in range(40):
+        g.add_node(f"product:{p}", title=f"P{p}")
+    users = [f"user:{u}" for u in range(30) for _ in range(6)]
+    g.add_edges("purchased", users, [f"product:{p}" for p in rng.integers(4, 38, len(users))])
+    return g
 
 
 def same_split(comp, users, items) -> int:
@@ -39,7 +50,8 @@ def test_a_cf_history_models_own_row_splits_as_its_contract(kind: str, keep: int
               "recency_tau": 3.0}
     comp = CfComponent.fit(g, kind=kind, params=params)
     assert sp.issparse(comp.item_item()) == (keep == 10)
-    items = np.array([3, 39, 17, 0, 38, 25, 3])  # two without a column, one twice
+    assert comp.columns_[0] == 4
+    items = np.array([5, 39, 17, 0, 38, 25, 5])  # three without a column, one twice
     users = list(range(g.num_nodes("user") + 2))  # and two unknown to the graph
     assert same_split(comp, users, items) == g.num_nodes("user")
 
