@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import spans
-
 __all__ = ["matrix_column", "one_product_scores", "one_product_terms"]
 
 #: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
@@ -58,15 +56,12 @@ def one_product_terms(k: np.ndarray, weights: np.ndarray, m: Any, items: np.ndar
         if not single:
             return None
         cells = np.zeros((len(k), len(items)), csc.dtype)
-        lo, hi = csc.indptr[items], csc.indptr[items + 1]
-        at = spans(lo, hi)  # the items' columns' entries, column after column
-        if len(at):  # each (row, column) a key, sorted: a cell found by one search
-            step = np.arange(len(items), dtype=np.int64) * csc.shape[0]
-            keys = np.repeat(step, hi - lo) + csc.indices[at]
-            want = k.astype(np.int64)[:, None] + step[None, :]
-            pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
-            hit = keys[pos] == want
-            cells[hit] = csc.data[at[pos[hit]]]
+        for j, c in enumerate(items.tolist()):
+            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
+            if len(rows):
+                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
+                hit = rows[at] == k
+                cells[hit, j] = values[at[hit]]
     else:
         cells = np.asarray(m)[np.ix_(k, items)]
     products = weights[:, None] * cells
