@@ -307,12 +307,17 @@ class HistoryRecommender(Recommender):
 
         Columns are the training items in order; a wrong width or a NaN/inf value is an error.
         """
-        h = self.checked_history(history)
-        if h.shape[0] <= _CHUNK:
-            return np.asarray(self._score_history(h), np.float64)
+        return self.score_checked(self.checked_history(history))
+
+    def score_checked(self, history: sp.csr_matrix) -> np.ndarray:
+        """:meth:`score_history` of histories already in :meth:`checked_history`'s form (rows
+        of a matrix it returned are too), not checked again: a caller scoring its own checked
+        histories once per request."""
+        if history.shape[0] <= _CHUNK:
+            return np.asarray(self._score_history(history), np.float64)
         return np.vstack([
-            np.asarray(self._score_history(h[s : s + _CHUNK]), np.float64)
-            for s in range(0, h.shape[0], _CHUNK)
+            np.asarray(self._score_history(history[s : s + _CHUNK]), np.float64)
+            for s in range(0, history.shape[0], _CHUNK)
         ])
 
     def checked_history(self, history: sp.spmatrix | sp.sparray) -> sp.csr_matrix:

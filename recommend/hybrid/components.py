@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
 from kg.interactions import history_matrix, log_strength, seen_matrix, training_matrix
 from recommend.hybrid.candidates import take_columns
+from recommend.hybrid.item_cells import matrix_column, one_product_scores
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -40,63 +40,6 @@ CF_FILE = "cf_model.npz"
 CF_COLUMNS_FILE = "cf_columns.npz"
 #: CF models that score history rows (:meth:`cf.base.HistoryRecommender.score_history`).
 HISTORY_MODELS = ("EASE", "NeighbourItemKNN")
-
-
-#: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
-_CSC: dict[int, tuple[sp.csc_matrix, bool]] = {}
-
-
-def _csc(m: Any) -> tuple[sp.csc_matrix, bool]:
-    """A sparse ``m``'s CSC form with sorted rows, kept while ``m`` lives (matrices are never
-    changed in place), and whether it stores every cell at most once."""
-    hit = _CSC.get(id(m))
-    if hit is None:
-        csc = sp.csc_matrix(m, copy=True)
-        csc.sort_indices()
-        column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
-        twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
-        hit = _CSC.setdefault(id(m), made := (csc, not twice))  # the first thread's is kept
-        if hit is made:
-            weakref.finalize(m, _CSC.pop, id(m), None)  # runs before the id can be reused
-    return hit
-
-
-def one_product_scores(h: sp.csr_matrix, m: Any, items: np.ndarray) -> np.ndarray | None:
-    """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
-    of a history), as scipy's product gives it: each cell the one product ``h[r, k] m[k, c]``
-    (0 where m has no such cell), read from m's columns (CSC kept while m lives) instead of
-    slicing m's rows. None when some row is not one entry or m stores a cell twice."""
-    if (np.diff(h.indptr) != 1).any():
-        return None
-    k, items = h.indices, np.asarray(items, np.int64)
-    if sp.issparse(m):
-        csc, single = _csc(m)
-        if not single:
-            return None
-        cells = np.zeros((len(k), len(items)), csc.dtype)
-        for j, c in enumerate(items.tolist()):
-            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
-            if len(rows):
-                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
-                hit = rows[at] == k
-                cells[hit, j] = values[at[hit]]
-    else:
-        cells = np.asarray(m)[np.ix_(k, items)]
-    products = h.data[:, None] * cells
-    products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
-    return products
-
-
-def matrix_column(m: Any, c: int) -> np.ndarray:
-    """Column ``c`` of a dense or sparse matrix as a dense float64 vector (a sparse one's CSC
-    form kept while it lives)."""
-    if not sp.issparse(m):
-        return np.asarray(m[:, c], np.float64)
-    csc = _csc(m)[0]
-    out = np.zeros(csc.shape[0])
-    lo, hi = csc.indptr[c], csc.indptr[c + 1]
-    out[csc.indices[lo:hi]] = csc.data[lo:hi]
-    return out
 
 
 def csr_row(m: sp.csr_matrix, r: int) -> sp.csr_matrix:
@@ -218,14 +161,17 @@ class CfComponent:
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
             rows = hist[users][:, self.columns_].astype(np.float32).tocsr()
-            self.history_ = splice_rows(self.history_, users, rows)
-            return
-        self.history_ = hist[:, self.columns_].astype(np.float32).tocsr()
+            hist = splice_rows(self.history_, users, rows)
+        else:
+            hist = hist[:, self.columns_].astype(np.float32).tocsr()
+        # a history model's form, checked here once: a request scores its row unchecked
+        self.history_ = self.model.checked_history(hist) if self.scores_history else hist
 
     def _block(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows) x model columns) scores of known user indices ``rows``."""
-        if self.scores_history:
-            return self.model.score_history(self.history_[rows])
+        if self.scores_history:  # (one row, a request: a view of it, not scipy's slice)
+            h = self.history_
+            return self.model.score_checked(csr_row(h, rows[0]) if len(rows) == 1 else h[rows])
         # factors for the users fitted, folded-in histories for later ones
         fitted = rows < self.model.train_.n_users
         if fitted.all():
@@ -269,7 +215,7 @@ class CfComponent:
             return out
         model, history = self.model, self.history_
         if self.scores_history:
-            return history_times(history, matrix_column(self._item_item(), c), n_users)
+            return history_times(history, matrix_column(self.item_item(), c), n_users)
         fitted = min(model.train_.n_users, history.shape[0], n_users)
         v = np.asarray(model.item_factors_[c], np.float64)
         out[:fitted] = np.asarray(model.user_factors_[:fitted], np.float64) @ v
@@ -308,7 +254,7 @@ class CfComponent:
             return out
         if not mapped.has_canonical_format:  # as score_history sums and orders a history
             mapped.sum_duplicates()
-        w = self._item_item()
+        w = self.item_item()
         single = one_product_scores(mapped, w, cols[known])
         if single is not None:
             out[:, known] = single
@@ -319,7 +265,7 @@ class CfComponent:
         out[:, known] = scores.toarray() if sp.issparse(scores) else scores
         return out
 
-    def _item_item(self) -> Any:
+    def item_item(self) -> Any:
         """A history model's item x item matrix (item-kNN's similarities, EASE's weights)."""
         model = self.model
         return model.similarity_ if hasattr(model, "similarity_") else model.weights_

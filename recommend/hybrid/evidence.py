@@ -36,7 +36,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.hybrid.components import CfComponent
 from recommend.hybrid.factor_evidence import factor_fidelity, factor_terms, splits_itself
+from recommend.hybrid.item_cells import one_product_terms
+from recommend.hybrid.session import SessionComponent
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -93,22 +96,23 @@ def component_evidence(
             continue
         products, terms, scores = found
         relation = comp.evidence_relation() if name == "session" else None
-        # per item at once: its products by term, largest first (ties by position), the
-        # positive ones leading; how many are positive
-        ranked = np.argsort(-terms.T, axis=1, kind="stable")
-        positive = np.count_nonzero(terms > 0, axis=0).tolist()
-        for col, j in enumerate(wanted):
+        # per item at once (its terms a contiguous row): its products by term, largest
+        # first (ties by position), the positive ones leading, the first ``limit`` taken
+        # with their terms; how many are positive
+        by_item = np.ascontiguousarray(terms.T)
+        above = by_item > 0
+        ranked = np.argsort(-by_item, axis=1, kind="stable")[:, :limit]
+        linked, top = products[ranked].tolist(), np.take_along_axis(by_item, ranked, axis=1)
+        positive, shares = np.count_nonzero(above, axis=1).tolist(), share.tolist()
+        for col, j in enumerate(wanted.tolist()):
             if not positive[col]:
                 continue
-            t = terms[:, col]
-            order = ranked[col, :min(positive[col], limit)]
-            total = float(t[t > 0].sum())  # (the positive terms in order: the same sum)
+            total = float(by_item[col][above[col]].sum())  # (in order: the same sum)
             if name == "content":
                 total = max(total, float(scores[col]))
-            # (the same ints and quotients as taken one by one)
-            links = tuple(zip(products[order].tolist(), (t[order] / total).tolist(),
-                              strict=True))
-            out[j].append(Evidence(name, float(share[j]), links, relation))
+            n = min(positive[col], limit)  # (the same ints and quotients as one by one)
+            links = tuple(zip(linked[col][:n], (top[col, :n] / total).tolist(), strict=True))
+            out[j].append(Evidence(name, shares[j], links, relation))
     return out
 
 
@@ -120,6 +124,42 @@ def _terms(comp: Any, u: int, items: np.ndarray
         return _content_terms(comp, u, items)
     if splits_itself(comp):
         return factor_terms(comp, u, items)
+    if isinstance(comp, SessionComponent) or (isinstance(comp, CfComponent)
+                                               and comp.scores_history):
+        return _history_terms(comp, u, items)
+    return _split_terms(comp, u, items)
+
+
+def _history_terms(comp: CfComponent | SessionComponent, u: int, items: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_split_terms` of the session or a cf history model, read straight from its own
+    history row (views of its arrays) and item x item matrix
+    (:func:`recommend.hybrid.item_cells.one_product_terms`): the same terms, without making
+    the row a matrix over the products, one of one-product rows, and (cf) one over the
+    model's columns again."""
+    hist = comp.history_
+    if u >= hist.shape[0]:  # (a user unknown to the graph)
+        return None
+    lo, hi = hist.indptr[u], hist.indptr[u + 1]
+    k, w = hist.indices[lo:hi], hist.data[lo:hi]
+    if isinstance(comp, SessionComponent):
+        products, cols, m = k, items, comp.transitions_
+    else:
+        products, cols, m = comp.columns_[k], comp.col_of_[items], comp.item_item()
+    known = cols >= 0
+    found = one_product_terms(k, w, m, cols[known])
+    if found is None:  # (m stores a cell twice: scipy's product sums them)
+        return _split_terms(comp, u, items)
+    terms = np.zeros((len(k), len(items)))
+    terms[:, known] = found
+    return products, terms, terms.sum(axis=0)
+
+
+def _split_terms(comp: Any, u: int, items: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_terms` of a component linear in the user's history, through the component
+    contract: its ``linear_history`` split into one-product histories, each scored by its
+    ``history_scores`` (chunked)."""
     row = comp.linear_history(u)
     if row is None:
         return None

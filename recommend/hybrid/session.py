@@ -24,12 +24,8 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relations
-from recommend.hybrid.components import (
-    csr_row,
-    history_times,
-    matrix_column,
-    one_product_scores,
-)
+from recommend.hybrid.components import csr_row, history_times
+from recommend.hybrid.item_cells import matrix_column, one_product_scores
 from recommend.paths.metapaths import walk_on, walk_start
 
 if TYPE_CHECKING:

@@ -280,7 +280,7 @@ def test_one_product_scores_are_scipy_s_bit_for_bit() -> None:
     items, read from the matrix's columns, are the very bits of scipy's product (float32
     and float64, sparse and dense, a product without the item's cell, zero weights); rows
     of several products, or a matrix storing a cell twice, are left to scipy (None)."""
-    from recommend.hybrid.components import one_product_scores
+    from recommend.hybrid.item_cells import one_product_scores
 
     rng = np.random.default_rng(5)
     for dtype in (np.float32, np.float64):
@@ -311,23 +311,23 @@ def test_column_form_is_kept_by_the_matrix_across_a_served_add(small_demo_artifa
     import gc
 
     from kg.records import Event
-    from recommend.hybrid import components
+    from recommend.hybrid import item_cells
     from recommend.recommender import Recommender
 
     rec = Recommender.load(small_demo_artifact)
     before = rec.model.components["session"]
     user = sorted(rec.graph.raw_ids("user"))[0]
     rec.recommend(rec.user_id(user), k=5)
-    form = components._csc(before.transitions_)[0]
+    form = item_cells._csc(before.transitions_)[0]
     product = sorted(rec.graph.raw_ids("product"))[0]
     assert rec.add([Event(user, product, "product", "purchase", ts=1.7e9)]).accepted == 1
     after = rec.model.components["session"]
     assert after is not before and after.transitions_ is before.transitions_
-    assert components._csc(after.transitions_)[0] is form
+    assert item_cells._csc(after.transitions_)[0] is form
     m = sp.random(20, 20, density=0.3, format="csr", random_state=3)
     key = id(m)
-    components._csc(m)
-    assert key in components._CSC
+    item_cells._csc(m)
+    assert key in item_cells._CSC
     del m
     gc.collect()
-    assert key not in components._CSC
+    assert key not in item_cells._CSC

@@ -1,0 +1,81 @@
+"""Cells of an item x item matrix (a cf model's weights, the session's transitions) as the
+history components read them: one column, or the one-product terms of a history's split.
+
+A sparse matrix is read through its CSC form, made once and kept while the matrix lives
+(matrices are never changed in place), so a request reads the few columns it asks for
+instead of slicing the matrix's rows.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["matrix_column", "one_product_scores", "one_product_terms"]
+
+#: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
+_CSC: dict[int, tuple[sp.csc_matrix, bool]] = {}
+
+
+def _csc(m: Any) -> tuple[sp.csc_matrix, bool]:
+    """A sparse ``m``'s CSC form with sorted rows, kept while ``m`` lives (matrices are never
+    changed in place), and whether it stores every cell at most once."""
+    hit = _CSC.get(id(m))
+    if hit is None:
+        csc = sp.csc_matrix(m, copy=True)
+        csc.sort_indices()
+        column = np.repeat(np.arange(csc.shape[1]), np.diff(csc.indptr))
+        twice = ((np.diff(csc.indices) == 0) & (np.diff(column) == 0)).any()
+        hit = _CSC.setdefault(id(m), made := (csc, not twice))  # the first thread's is kept
+        if hit is made:
+            weakref.finalize(m, _CSC.pop, id(m), None)  # runs before the id can be reused
+    return hit
+
+
+def one_product_scores(h: sp.csr_matrix, m: Any, items: np.ndarray) -> np.ndarray | None:
+    """``(h @ m)[:, items]`` for histories ``h`` of one entry per row (the evidence's split
+    of a history), as scipy's product gives it (:func:`one_product_terms` of its entries).
+    None when some row is not one entry or m stores a cell twice."""
+    if (np.diff(h.indptr) != 1).any():
+        return None
+    return one_product_terms(h.indices, h.data, m, items)
+
+
+def one_product_terms(k: np.ndarray, weights: np.ndarray, m: Any, items: np.ndarray
+                      ) -> np.ndarray | None:
+    """``(len(k), len(items))``: row r the one-product history ``weights[r]`` at row ``k[r]``
+    of ``m`` times m's columns ``items``, as scipy's product gives it: each cell the one
+    product ``weights[r] m[k[r], c]`` (0 where m has no such cell), read from m's columns.
+    None when a sparse m stores a cell twice (its product would sum them)."""
+    k, items = np.asarray(k), np.asarray(items, np.int64)
+    if sp.issparse(m):
+        csc, single = _csc(m)
+        if not single:
+            return None
+        cells = np.zeros((len(k), len(items)), csc.dtype)
+        for j, c in enumerate(items.tolist()):
+            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
+            if len(rows):
+                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
+                hit = rows[at] == k
+                cells[hit, j] = values[at[hit]]
+    else:
+        cells = np.asarray(m)[np.ix_(k, items)]
+    products = weights[:, None] * cells
+    products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
+    return products
+
+
+def matrix_column(m: Any, c: int) -> np.ndarray:
+    """Column ``c`` of a dense or sparse matrix as a dense float64 vector (a sparse one's CSC
+    form kept while it lives)."""
+    if not sp.issparse(m):
+        return np.asarray(m[:, c], np.float64)
+    csc = _csc(m)[0]
+    out = np.zeros(csc.shape[0])
+    lo, hi = csc.indptr[c], csc.indptr[c + 1]
+    out[csc.indices[lo:hi]] = csc.data[lo:hi]
+    return out
