@@ -240,16 +240,20 @@ def choose_served(blend: Blend, features: np.ndarray, design: np.ndarray | None,
 def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | None,
                      rows: np.ndarray, items: np.ndarray, relevant: sp.csr_matrix,
                      only: np.ndarray, k: int, scores: np.ndarray | None = None,
-                     extra: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                     extra: Mapping[str, np.ndarray] | None = None,
+                     among: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-row NDCG@k (rows where ``only`` is True, in order) of each component alone, of
     each ``extra`` ranker (its scores of the candidate pairs) and of ``blend`` (last;
-    ``scores``: the blend's score of each candidate, when given)."""
-    keep = only[rows]
+    ``scores``: the blend's score of each candidate, when given), over the candidates where
+    ``among`` is True (default: all). Only those rows' columns are copied, and the design
+    matrix only for a blend that scores it (the learned ranker's)."""
+    keep = only[rows] if among is None else only[rows] & among
     out = {name: ndcg_rows(features[keep, j], rows[keep], items[keep], relevant, k, only)
            for j, name in enumerate(blend.names)}
     for name, ranked in (extra or {}).items():
         out[name] = ndcg_rows(ranked[keep], rows[keep], items[keep], relevant, k, only)
-    blended = (blend.score(features[keep], None if design is None else design[keep])
+    uses_design = design is not None and blend.kind == "gbdt"
+    blended = (blend.score(features[keep], design[keep] if uses_design else None)
                if scores is None else scores[keep])
     out["blend"] = ndcg_rows(blended, rows[keep], items[keep], relevant, k, only)
     return out
@@ -296,12 +300,9 @@ def kind_scores(blend: Blend, features: np.ndarray, design: np.ndarray | None,
         if not has.any():
             continue
         others = [m for name, m in parts.items() if name != kind]
-        keep = ~held_labels(sum(others[1:], others[0]).tocsr(), rows, items) if others else (
-            np.ones(len(rows), bool))
-        out[kind] = rankers_per_user(
-            blend, features[keep], None if design is None else design[keep], rows[keep],
-            items[keep], rel, has, k, None if scores is None else scores[keep],
-            {n: v[keep] for n, v in (extra or {}).items()})
+        keep = ~held_labels(sum(others[1:], others[0]).tocsr(), rows, items) if others else None
+        out[kind] = rankers_per_user(blend, features, design, rows, items, rel, has, k, scores,
+                                     extra, among=keep)
     return out
 
 
