@@ -115,13 +115,15 @@ def progress_embedder(progress: bool, chunk: int = 1024) -> Embedder:
 
     import nlp.embed
 
+    shown = progress
+
     class _Embedder(nlp.embed.Embedder):
-        def encode(self, texts: list[str]) -> np.ndarray:
+        def encode(self, texts: list[str], *, progress: bool = True) -> np.ndarray:
             with tqdm(total=len(texts), desc="embedding", unit="text",
-                      disable=not progress or len(texts) < chunk) as bar:
+                      disable=not (shown and progress) or len(texts) < chunk) as bar:
                 rows = []
-                for i in range(0, len(texts), chunk):
-                    rows.append(super().encode(texts[i:i + chunk]))
+                for i in range(0, len(texts), chunk):  # (one bar: this one)
+                    rows.append(super().encode(texts[i:i + chunk], progress=False))
                     bar.update(len(rows[-1]))
             return np.concatenate(rows) if rows else super().encode([])
 
