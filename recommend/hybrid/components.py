@@ -26,7 +26,7 @@ from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
 from kg.interactions import history_matrix, log_strength, seen_matrix, training_matrix
 from recommend.hybrid.candidates import take_columns
-from recommend.hybrid.item_cells import matrix_column, one_product_scores
+from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 
 if TYPE_CHECKING:
     from cf.base import Recommender as CfRecommender
@@ -233,6 +233,18 @@ class CfComponent:
         row = csr_row(self.history_, u)
         return sp.csr_matrix((row.data, self.columns_[row.indices], row.indptr),
                              shape=(1, self.n_items))
+
+    def history_terms(self, u: int, items: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:meth:`linear_history` split into one-product terms at products ``items`` (the
+        user's products, the terms, their sums), read from the history row and the item x
+        item matrix: the bits :meth:`history_scores` of the one-product rows gives. None
+        where :meth:`linear_history` is, or the matrix stores a cell twice."""
+        if not self.scores_history or u >= self.history_.shape[0]:
+            return None
+        lo, hi = self.history_.indptr[u], self.history_.indptr[u + 1]
+        k, w = self.history_.indices[lo:hi], self.history_.data[lo:hi]
+        return history_split(self.columns_[k], k, w, self.item_item(), self.col_of_[items])
 
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The scores of fresh histories (rows x products, as :meth:`linear_history`) at

@@ -36,10 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.hybrid.components import CfComponent
 from recommend.hybrid.factor_evidence import factor_fidelity, factor_terms, splits_itself
-from recommend.hybrid.item_cells import one_product_terms
-from recommend.hybrid.session import SessionComponent
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -124,35 +121,9 @@ def _terms(comp: Any, u: int, items: np.ndarray
         return _content_terms(comp, u, items)
     if splits_itself(comp):
         return factor_terms(comp, u, items)
-    if isinstance(comp, SessionComponent) or (isinstance(comp, CfComponent)
-                                               and comp.scores_history):
-        return _history_terms(comp, u, items)
-    return _split_terms(comp, u, items)
-
-
-def _history_terms(comp: CfComponent | SessionComponent, u: int, items: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`_split_terms` of the session or a cf history model, read straight from its own
-    history row (views of its arrays) and item x item matrix
-    (:func:`recommend.hybrid.item_cells.one_product_terms`): the same terms, without making
-    the row a matrix over the products, one of one-product rows, and (cf) one over the
-    model's columns again."""
-    hist = comp.history_
-    if u >= hist.shape[0]:  # (a user unknown to the graph)
-        return None
-    lo, hi = hist.indptr[u], hist.indptr[u + 1]
-    k, w = hist.indices[lo:hi], hist.data[lo:hi]
-    if isinstance(comp, SessionComponent):
-        products, cols, m = k, items, comp.transitions_
-    else:
-        products, cols, m = comp.columns_[k], comp.col_of_[items], comp.item_item()
-    known = cols >= 0
-    found = one_product_terms(k, w, m, cols[known])
-    if found is None:  # (m stores a cell twice: scipy's product sums them)
-        return _split_terms(comp, u, items)
-    terms = np.zeros((len(k), len(items)))
-    terms[:, known] = found
-    return products, terms, terms.sum(axis=0)
+    # the component's own split of its history row (cf's history models, the session)
+    found = comp.history_terms(u, items) if hasattr(comp, "history_terms") else None
+    return found if found is not None else _split_terms(comp, u, items)
 
 
 def _split_terms(comp: Any, u: int, items: np.ndarray

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["matrix_column", "one_product_scores", "one_product_terms"]
+__all__ = ["history_split", "matrix_column", "one_product_scores", "one_product_terms"]
 
 #: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
 _CSC: dict[int, tuple[sp.csc_matrix, bool]] = {}
@@ -67,6 +67,21 @@ def one_product_terms(k: np.ndarray, weights: np.ndarray, m: Any, items: np.ndar
     products = weights[:, None] * cells
     products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
     return products
+
+
+def history_split(products: np.ndarray, k: np.ndarray, weights: np.ndarray, m: Any,
+                  cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A history row (entries ``weights`` at rows ``k`` of ``m``, the user's ``products``)
+    split into one-product terms at m's columns ``cols`` (-1: no column, terms 0): (products,
+    terms ``(len(k), len(cols))``, their sums), as scipy's products of the one-product rows
+    give them; None when a sparse m stores a cell twice."""
+    known = cols >= 0
+    found = one_product_terms(k, weights, m, cols[known])
+    if found is None:
+        return None
+    terms = np.zeros((len(k), len(cols)))
+    terms[:, known] = found
+    return products, terms, terms.sum(axis=0)
 
 
 def matrix_column(m: Any, c: int) -> np.ndarray:

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relations
 from recommend.hybrid.components import csr_row, history_times
-from recommend.hybrid.item_cells import matrix_column, one_product_scores
+from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 from recommend.paths.metapaths import walk_on, walk_start
 
 if TYPE_CHECKING:
@@ -124,6 +124,18 @@ class SessionComponent:
         """User ``u``'s recency-weighted history (1 x n products), in which the score is
         linear (None: a user unknown to the graph)."""
         return csr_row(self.history_, u) if u < self.history_.shape[0] else None
+
+    def history_terms(self, u: int, items: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:meth:`linear_history` split into one-product terms at products ``items`` (the
+        user's products, the terms, their sums), read from the history row and the
+        transitions: the bits :meth:`history_scores` of the one-product rows gives. None for
+        a user unknown to the graph, or transitions storing a cell twice."""
+        if u >= self.history_.shape[0]:
+            return None
+        lo, hi = self.history_.indptr[u], self.history_.indptr[u + 1]
+        k, w = self.history_.indices[lo:hi], self.history_.data[lo:hi]
+        return history_split(k, k, w, self.transitions_, np.asarray(items, np.int64))
 
     def history_scores(self, histories: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
         """The scores of fresh histories (rows x products) at products ``items``: only the

@@ -30,7 +30,7 @@ def same_split(comp, users, items) -> int:
     """How many users have a split; asserts the two routes give the same bits."""
     found = 0
     for u in users:
-        fast = evidence._history_terms(comp, u, items)
+        fast = evidence._terms(comp, u, items)
         slow = evidence._split_terms(comp, u, items)
         assert (fast is None) == (slow is None)
         if fast is None:
