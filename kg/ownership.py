@@ -164,10 +164,12 @@ def list_file(path: str | os.PathLike[str], kind: str) -> None:
     """Add ``path``'s name to its folder's stamp of ``kind`` (made when absent), so that
     :func:`check_listed_file` lets a later run replace it."""
     target = absolute(path)
-    folder, listed = target.parent, _listed(target.parent, kind)
-    if stamped_kind(folder) != kind and (folder / STAMP_FILE).exists():
-        raise RefusedFolderError(f"{folder}: is a shopgraph {stamped_kind(folder)}, "
+    folder = target.parent
+    found = stamped_kind(folder)
+    if found != kind and (folder / STAMP_FILE).exists():
+        raise RefusedFolderError(f"{folder}: is a shopgraph {found}, "
                                  f"not a {kind}; refusing to write into it")
+    listed = _listed(folder, kind)
     from kg.atomic import atomic_write_text  # kg.atomic imports this module
 
     atomic_write_text(folder / STAMP_FILE, json.dumps(

@@ -45,9 +45,9 @@ class SentenceEncoder:
     stage would otherwise wait for (through the embedder's cache when ``cache_dir`` is set: a
     rebuild's prefetch then embeds only texts it has not seen). :meth:`embed` takes the
     prefetched rows it can and embeds only the rest; ``prefetched_`` counts the rows it
-    took. Once it has taken them, the
-    model is let go (:meth:`nlp.embed.Embedder.unload`): a build embeds its catalogue once,
-    and the fitting that follows needs the memory; a later call loads it again.
+    took. Once it has taken them, the model is let go (:meth:`nlp.embed.Embedder.unload`): a
+    build embeds its catalogue once, and the fitting that follows needs the memory; a later
+    call loads it again.
     :meth:`report` says how many texts the model embedded, in how many wall seconds (in the
     background and on demand), and at which precision: the build's manifest carries it.
     """
