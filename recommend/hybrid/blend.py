@@ -50,13 +50,19 @@ class Blend:
     validation: dict[str, Any] = field(default_factory=dict)
     booster: Any = None  # the "gbdt" kind's lightgbm.Booster (saved apart, as text)
 
+    @property
+    def scores_design(self) -> bool:
+        """Whether :meth:`score` and :meth:`parts` read the design matrix (the "gbdt" kind)
+        rather than the features alone."""
+        return self.kind == "gbdt"
+
     def score(self, features: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
         """Scores of candidates from their normalised ``features`` (the "gbdt" kind: from
         their ``design`` matrix, :func:`recommend.hybrid.ranker.design_matrix`).
 
         A linear blend's score is the sum of its :meth:`parts`.
         """
-        if self.kind == "gbdt":
+        if self.scores_design:
             if design is None:
                 raise ValueError("a gbdt blend scores the design matrix: none was given")
             return booster_scores(self.booster, design)
@@ -68,7 +74,7 @@ class Blend:
         Linear blends: weight x normalised score (the parts sum to the score). "gbdt": the
         component's TreeSHAP contribution to the trees' margin.
         """
-        if self.kind == "gbdt":
+        if self.scores_design:
             if design is None:
                 raise ValueError("a gbdt blend explains the design matrix: none was given")
             return booster_contributions(self.booster, design, len(self.names))

@@ -101,7 +101,7 @@ class HybridModel:
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.blend.normalisation,
                          cands.pool)
         design = None
-        if with_design or self.blend.kind == "gbdt":
+        if with_design or self.blend.scores_design:
             design = design_matrix(cands.features, norm, cands.rows, cands.n_rows,
                                    self.history_sizes(users), cands.pool)
         return Ranked(cands, norm, self.blend.score(norm, design), design)

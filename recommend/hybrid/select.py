@@ -252,7 +252,7 @@ def rankers_per_user(blend: Blend, features: np.ndarray, design: np.ndarray | No
            for j, name in enumerate(blend.names)}
     for name, ranked in (extra or {}).items():
         out[name] = ndcg_rows(ranked[keep], rows[keep], items[keep], relevant, k, only)
-    uses_design = design is not None and blend.kind == "gbdt"
+    uses_design = design is not None and blend.scores_design
     blended = (blend.score(features[keep], design[keep] if uses_design else None)
                if scores is None else scores[keep])
     out["blend"] = ndcg_rows(blended, rows[keep], items[keep], relevant, k, only)
