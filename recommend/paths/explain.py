@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import cache, partial
+from operator import eq
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +32,14 @@ from recommend.paths.far_links import far_link
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
-from recommend.paths.pool import NodeKey, largest, merged, node_keys, path_values
+from recommend.paths.pool import (
+    NodeKey,
+    evidence_keys,
+    largest,
+    merged,
+    node_keys,
+    path_values,
+)
 from recommend.paths.precount import count_session_people
 from recommend.paths.privacy import (
     COUNTED,
@@ -186,9 +194,12 @@ def scored_paths_many(
 
     Under a selection, no candidate that cannot reach the floor is made a path (named,
     checked, its hop counted): not a meta-path instance whose path's value is below it and
-    whose nodes no evidence path has, nor an evidence link below it by more than any path it
-    may be carries (:func:`~recommend.paths.reasons.least_values`). The paths shown are the
-    same; an item none reaches is made in full, for the largest one.
+    that no evidence path is (nor has its nodes, if a hop may join a node to itself), nor an
+    evidence link below it by more than any path it may be carries
+    (:func:`~recommend.paths.reasons.least_values`). Nor is an instance that is an evidence
+    path carrying more (:func:`~recommend.paths.pool.evidence_keys`): its value is added to
+    theirs. The paths shown are the same; an item none reaches is made in full, for the
+    largest one.
     """
     selection = selection or Selection(0.0, 0.0, 0.0)
     privacy = privacy or Privacy()
@@ -200,6 +211,8 @@ def scored_paths_many(
     kols_of: dict[str, Collection[str]] = {}
     acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
+    relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers
+                 for mp in sc.metapaths_}  # what an instance's edges can be
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
@@ -248,15 +261,20 @@ def scored_paths_many(
         least_of = bounds[j] if bounds and least else None
         ev = every if least_of is None else [c for c in every if c[0] >= least_of[c[1]]]
         mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
+        paths_of = evidence_keys(graph, ev, keyed, relations) \
+            if least and sums and floors and raw[j] else {}
         out: list[Candidate] = []
         kept: dict[str, int] = {}
-        for r, (_, name, *_) in enumerate(raw[j]):
+        for r, (value, name, *_) in enumerate(raw[j]):
             if not selection.active and kept.get(name, 0) == max_paths:
                 continue
             key = sums[j][0][r] if least and sums and floors else None
-            if key is not None and sums[j][1][key] < floors[j] * _ROOM and key[0] not in mine():
-                continue
-            c = instance(j, r)
+            hit = paths_of.get(key) if paths_of and key is not None else None
+            if hit is None and key is not None and sums[j][1][key] < floors[j] * _ROOM and (
+                    not _loops(key[0]) or key[0] not in mine()):
+                continue  # (no evidence path is its path: every instance of it has its key)
+            # an evidence path carrying more is its path: merged() only adds its value there
+            c = instance(j, r) if hit is None or value >= hit[0] else (value, name, hit[1])
             if c is not None:
                 kept[name] = kept.get(name, 0) + 1
                 out.append(c)
@@ -304,6 +322,14 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
+
+
+def _loops(nodes: NodeKey) -> bool:
+    """Whether a hop of the path may join a node to itself (two neighbours of one index:
+    then two meta-path instances of different keys can be one path, the hop's stored edge
+    being the same either way)."""
+    idx = nodes[1]
+    return any(map(eq, idx[:-1], idx[1:]))
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

@@ -10,14 +10,15 @@ found without making every meta-path instance a path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
+from itertools import product
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
 
-__all__ = ["largest", "merged", "node_keys", "path_values"]
+__all__ = ["evidence_keys", "largest", "merged", "node_keys", "path_values"]
 
 EdgeTriple = tuple[str, str, str]
 #: A path's nodes as a path value's key names them: (their node types, the index of each in
@@ -64,15 +65,46 @@ def node_keys(graph: KnowledgeGraph, paths: Iterable[Path], memo: dict[str, tupl
               ) -> set[NodeKey]:
     """The nodes of ``paths`` as :func:`path_values` keys name them; ``memo`` keeps each
     node's (type, index) across the calls of a request."""
-    out = set()
-    for p in paths:
-        found = []
-        for n in p.nodes:
-            key = memo.get(n)
-            if key is None:
-                key = memo[n] = (n.partition(":")[0], graph.index(n))
-            found.append(key)
-        out.add((tuple(t for t, _ in found), tuple(i for _, i in found)))
+    return {_node_key(graph, p, memo) for p in paths}
+
+
+def _node_key(graph: KnowledgeGraph, p: Path, memo: dict[str, tuple[str, int]]) -> NodeKey:
+    """One path's :func:`node_keys` key."""
+    found = [memo[n] if n in memo else memo.setdefault(n, (n.partition(":")[0], graph.index(n)))
+             for n in p.nodes]
+    types, idx = zip(*found, strict=True)
+    return types, idx
+
+
+def evidence_keys(graph: KnowledgeGraph, evidence: Iterable[Candidate],
+                  memo: dict[str, tuple[str, int]], relations: Container[tuple[str, ...]]
+                  ) -> dict[Hashable, tuple[float, Path]]:
+    """Under each :func:`path_values` key that names an evidence path (its nodes and, per
+    hop, the relation and direction whose stored edge is the path's edge: a hop from a node
+    to itself is the same edge either way, so both), the largest value of the evidence
+    candidates of that path and the path; only paths over a sequence of ``relations`` (a
+    meta-path's) are named. A meta-path instance with one of these keys has the path's
+    nodes and edges (a node's id is its type and index): :func:`merged` adds its value to
+    theirs, and keeps it only if it carries at least the largest of them; one with none
+    has no evidence path's edges."""
+    out: dict[Hashable, tuple[float, Path]] = {}
+    for value, _, p in evidence:
+        if tuple([e[1] for e in p.edges]) not in relations:
+            continue
+        steps: list[tuple[tuple[str, str], ...]] = []
+        for a, b, (src, rel, dst) in zip(p.nodes[:-1], p.nodes[1:], p.edges, strict=True):
+            if src == a and dst == b:
+                steps.append(((rel, "out"), (rel, "in")) if a == b else ((rel, "out"),))
+            elif src == b and dst == a:
+                steps.append(((rel, "in"),))
+            else:
+                break  # an edge not joining its nodes: no instance is this path
+        else:
+            at = _node_key(graph, p, memo)
+            for way in product(*steps):  # (one way, unless a hop joins a node to itself)
+                key = (at, way)
+                if key not in out or value > out[key][0]:
+                    out[key] = (value, p)
     return out
 
 
