@@ -212,6 +212,9 @@ class BlendConfig(Section):
     candidates_per_component: int = number(30, 1, integer=True)
     candidate_sizes: tuple[int, ...] = number((30, 60, 120, 200), 1, integer=True)
     candidate_recall: float = number(0.9, inclusive=True, high=1.0, high_inclusive=False)
+    # per component of HybridConfig.components (in its order), its own N in place of
+    # candidates_per_component; () for none (recommend/hybrid/quotas.py sizes them)
+    candidate_quotas: tuple[int, ...] = number((), 1, integer=True)
     normalisation: Normalisation = choice("minmax", get_args(Normalisation))
     grid: tuple[float, ...] = number((0.0, 0.1, 0.25, 0.5, 2.0, 4.0), inclusive=True)
     rounds: int = number(3, 1, integer=True)

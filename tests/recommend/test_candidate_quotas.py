@@ -1,0 +1,66 @@
+"""Per-component candidate quotas: sized by each component's own recall, within a budget,
+kept through the config and taken by the pool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommend.hybrid.candidates import gather
+from recommend.hybrid.config import HybridConfig
+from recommend.hybrid.quotas import component_sizes, configured_quotas, pool_quotas
+
+
+def test_the_slots_go_to_the_component_that_finds_the_held_out_items() -> None:
+    rng = np.random.default_rng(0)
+    finder = rng.integers(0, 300, 500).astype(float)  # every item within its top 300
+    blind = rng.integers(1000, 5000, 500).astype(float)  # none in reach
+    quotas, recall = pool_quotas(np.column_stack([blind, finder, blind]), target=0.9,
+                                 step=30, budget=600)
+    assert quotas[0] == quotas[2] == 30  # the floor: each one's best still comes
+    assert quotas[1] >= 270 and recall >= 0.9
+    assert recall == pytest.approx((finder < quotas[1]).mean())
+
+
+def test_the_budget_and_a_recall_nothing_more_brings_stop_the_sizing() -> None:
+    ranks = np.column_stack([np.arange(1000.0), np.arange(1000.0)])
+    quotas, recall = pool_quotas(ranks, target=0.99, step=50, budget=400)
+    # the same list twice: the second brings nothing the first has not
+    assert quotas.tolist() == [350, 50] and recall == pytest.approx(0.35)
+    unreachable = np.full((40, 2), np.inf)
+    unreachable[:10, 0] = 3.0
+    quotas, recall = pool_quotas(unreachable, target=0.9, step=30, budget=10**6)
+    assert quotas.tolist() == [30, 30] and recall == 0.25  # no component has the others
+
+
+def test_no_held_out_pair_and_a_bad_step_are_handled() -> None:
+    assert pool_quotas(np.zeros((0, 3)), target=0.9, step=30, budget=90)[1] == 0.0
+    with pytest.raises(ValueError, match="step"):
+        pool_quotas(np.zeros((2, 2)), target=0.9, step=0, budget=90)
+
+
+def test_the_config_keeps_one_quota_per_configured_component() -> None:
+    config = HybridConfig(components=("cf", "graph", "popularity"))
+    config = config.updated(blend={"candidates_per_component": 60})
+    assert component_sizes(config, ("cf", "popularity")) == [60, 60]  # no quotas: uniform
+    sized = config.updated(blend={"candidate_quotas": configured_quotas(
+        config, {"cf": 300, "popularity": 30})})
+    assert sized.blend.candidate_quotas == (300, 60, 30)
+    assert component_sizes(sized, ("popularity", "cf")) == [30, 300]
+    again = HybridConfig.from_dict(sized.to_dict())
+    assert component_sizes(again, ("cf", "graph")) == [300, 60]
+    wrong = config.updated(blend={"candidate_quotas": (30, 30)})
+    with pytest.raises(ValueError, match="candidate_quotas"):
+        component_sizes(wrong, ("cf",))
+    with pytest.raises(ValueError, match="candidate_quotas"):
+        config.updated(blend={"candidate_quotas": (30, 0, 30)})
+
+
+def test_the_pool_takes_each_component_s_own_top_n() -> None:
+    a = np.array([[9.0, 8.0, 7.0, 6.0, 0.0, 0.0]])
+    b = np.array([[0.0, 0.0, 0.0, 1.0, 3.0, 2.0]])
+    got = gather({"a": a, "b": b}, np.ones((1, 6), bool), n=[3, 1])
+    assert got.items.tolist() == [0, 1, 2, 4]
+    assert gather({"a": a, "b": b}, np.ones((1, 6), bool), n=1).items.tolist() == [0, 4]
+    with pytest.raises(ValueError, match="candidate sizes"):
+        gather({"a": a, "b": b}, np.ones((1, 6), bool), n=[3])
