@@ -6,10 +6,12 @@ slots on a component whose list holds few of the held-out items (content on ML-1
 of them in its top 200, against cf's 70%) as on the one that finds them, and a pool of
 5 x 200 held 86% of ML-100K's validation items where cf's top 720 alone held 94%.
 :func:`pool_quotas` gives every component ``step`` slots (each one's best always reaches
-the blend), then ``step`` more at a time to the component whose next slots bring the most
-held-out items not yet in the pool, until the pool holds ``target`` of them, no
-component brings any more, or the slots reach ``budget`` (the uniform grid's largest
-pool: never more candidates than one size for all allowed).
+the blend), then more to the component whose list brings the most held-out items not yet
+in the pool per slot, looking as deep as its next such item (in whole ``step`` s), until
+the pool holds ``target`` of them, no component brings any more, or the slots would pass
+``budget``. Looking ahead matters on a sparse catalogue: on the size world (18k products)
+the held-out items lie hundreds deep in every list, no component's next 30 slots held one
+and sizing 30 at a time stopped at 0.56 whatever the budget.
 
 >>> import numpy as np
 >>> ranks = np.array([[0, 90], [40, 80], [70, 5], [100, np.inf]], float)
@@ -27,32 +29,38 @@ import numpy as np
 if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
 
-__all__ = ["component_sizes", "configured_quotas", "pool_quotas"]
+__all__ = ["component_sizes", "configured_quotas", "pool_quotas", "quota_budget"]
 
 
 def pool_quotas(ranks: np.ndarray, *, target: float, step: int, budget: int
                 ) -> tuple[np.ndarray, float]:
     """Per component (a column of ``ranks``: each held-out pair's rank in that component's
     list, 0 = first, inf = no evidence), its quota (module doc), and the share of the pairs
-    the pool of those quotas holds. Equal gains go to the first component."""
+    the pool of those quotas holds. Equal rates go to the first component."""
     if step < 1 or budget < 1:
         raise ValueError(f"step and budget must be >= 1, got {step} and {budget}")
     ranks = np.asarray(ranks, np.float64)
     n_pairs, n_comps = ranks.shape
     quotas = np.full(n_comps, step, np.int64)
     held = (ranks < quotas).any(axis=1)
-    while n_pairs and held.mean() < target and quotas.sum() + step <= budget:
-        free = ~held
-        gains = [int(np.count_nonzero(free & (ranks[:, j] >= quotas[j])
-                                      & (ranks[:, j] < quotas[j] + step)))
-                 for j in range(n_comps)]
-        j = int(np.argmax(gains))
-        if gains[j] == 0:
+    while n_pairs and held.mean() < target:
+        free = ranks[~held]
+        best, pick = 0.0, (-1, 0)
+        for j in range(n_comps):
+            ahead = free[:, j][(free[:, j] >= quotas[j]) & np.isfinite(free[:, j])]
+            if not len(ahead):
+                continue
+            # slots to take the nearest (a rank r is in a pool of n > r), whole steps
+            more = step * int(np.ceil((np.floor(ahead.min()) + 1 - quotas[j]) / step))
+            rate = np.count_nonzero(ahead < quotas[j] + more) / more
+            if rate > best and quotas.sum() + more <= budget:
+                best, pick = rate, (j, more)
+        j, more = pick
+        if j < 0:
             break
-        quotas[j] += step
+        quotas[j] += more
         held |= ranks[:, j] < quotas[j]
     return quotas, float(held.mean()) if n_pairs else 0.0
-
 
 
 def configured_quotas(config: HybridConfig, quotas: dict[str, int]) -> tuple[int, ...]:
@@ -60,6 +68,13 @@ def configured_quotas(config: HybridConfig, quotas: dict[str, int]) -> tuple[int
     component in order, ``blend.candidates_per_component`` for those not sized."""
     return tuple(int(quotas.get(n, config.blend.candidates_per_component))
                  for n in config.components)
+
+
+def quota_budget(config: HybridConfig, n_components: int) -> int:
+    """The most candidates the quotas of ``n_components`` components may take in all:
+    ``blend.candidate_budget``, or (0) the largest of ``blend.candidate_sizes`` for each."""
+    blend = config.blend
+    return blend.candidate_budget or max(blend.candidate_sizes) * n_components
 
 
 def component_sizes(config: HybridConfig, names: Sequence[str]) -> list[int]:

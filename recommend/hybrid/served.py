@@ -23,7 +23,12 @@ from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.model import HybridModel
 from recommend.hybrid.order import order_consensus
-from recommend.hybrid.quotas import component_sizes, configured_quotas, pool_quotas
+from recommend.hybrid.quotas import (
+    component_sizes,
+    configured_quotas,
+    pool_quotas,
+    quota_budget,
+)
 from recommend.hybrid.select import (
     by_part,
     candidate_size,
@@ -97,9 +102,9 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     sizes = config.blend.candidate_sizes
     size, recall = candidate_size(ranks.min(axis=1, initial=np.inf), sizes,
                                   config.blend.candidate_recall)
-    # each component's own quota, within the largest uniform pool (recommend.hybrid.quotas)
+    # each component's own quota, within the budget (recommend.hybrid.quotas)
     quotas, reached = pool_quotas(ranks, target=config.blend.candidate_recall, step=min(sizes),
-                                  budget=max(sizes) * ranks.shape[1])
+                                  budget=quota_budget(config, ranks.shape[1]))
     by_name = dict(zip(trains[0], quotas.tolist(), strict=True))
     config = config.updated(blend={"candidates_per_component": size})
     config = config.updated(blend={"candidate_quotas": configured_quotas(config, by_name)})

@@ -8,7 +8,12 @@ import pytest
 
 from recommend.hybrid.candidates import gather
 from recommend.hybrid.config import HybridConfig
-from recommend.hybrid.quotas import component_sizes, configured_quotas, pool_quotas
+from recommend.hybrid.quotas import (
+    component_sizes,
+    configured_quotas,
+    pool_quotas,
+    quota_budget,
+)
 
 
 def test_the_slots_go_to_the_component_that_finds_the_held_out_items() -> None:
@@ -31,6 +36,33 @@ def test_the_budget_and_a_recall_nothing_more_brings_stop_the_sizing() -> None:
     unreachable[:10, 0] = 3.0
     quotas, recall = pool_quotas(unreachable, target=0.9, step=30, budget=10**6)
     assert quotas.tolist() == [30, 30] and recall == 0.25  # no component has the others
+
+
+def test_held_out_items_deep_in_every_list_are_still_reached() -> None:
+    # a sparse catalogue: no component's next 30 slots hold a held-out item, yet the
+    # first one finds them all by its 900th, the second by its 4,000th
+    rng = np.random.default_rng(1)
+    near = rng.uniform(100, 900, 400)
+    far = rng.uniform(500, 4000, 400)
+    quotas, recall = pool_quotas(np.column_stack([far, near]), target=0.9, step=30,
+                                 budget=1200)
+    assert recall >= 0.9 and quotas.sum() <= 1200
+    assert quotas[1] > quotas[0] == 30  # the slots went to the list that finds them sooner
+    assert recall == pytest.approx(((far < quotas[0]) | (near < quotas[1])).mean())
+    # a budget too small for the next item found stops the sizing, within it
+    quotas, recall = pool_quotas(np.column_stack([far, near]), target=0.9, step=30,
+                                 budget=150)
+    assert quotas.sum() <= 150 and recall == pytest.approx((near < quotas[1]).mean())
+
+
+def test_the_budget_is_configured_or_the_largest_uniform_pool() -> None:
+    config = HybridConfig()
+    assert quota_budget(config, 6) == 6 * max(config.blend.candidate_sizes)
+    sized = config.updated(blend={"candidate_budget": 5000})
+    assert quota_budget(sized, 6) == 5000
+    assert HybridConfig.from_dict(sized.to_dict()).blend.candidate_budget == 5000
+    with pytest.raises(ValueError, match="candidate_budget"):
+        config.updated(blend={"candidate_budget": -1})
 
 
 def test_no_held_out_pair_and_a_bad_step_are_handled() -> None:
