@@ -7,7 +7,7 @@ of them in its top 200, against cf's 70%) as on the one that finds them, and a p
 5 x 200 held 86% of ML-100K's validation items where cf's top 720 alone held 94%.
 :func:`pool_quotas` gives every component ``step`` slots (each one's best always reaches
 the blend), then more to the component whose list brings the most held-out items not yet
-in the pool per slot, looking as deep as its next such item (in whole ``step`` s), until
+in the pool per slot, looking as deep as its next such item (a multiple of ``step``), until
 the pool holds ``target`` of them, no component brings any more, or the slots would pass
 ``budget``. Looking ahead matters on a sparse catalogue: on the size world (18k products)
 the held-out items lie hundreds deep in every list, no component's next 30 slots held one
