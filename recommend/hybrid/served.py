@@ -102,9 +102,10 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     sizes = config.blend.candidate_sizes
     size, recall = candidate_size(ranks.min(axis=1, initial=np.inf), sizes,
                                   config.blend.candidate_recall)
-    # each component's own quota, within the budget (recommend.hybrid.quotas)
+    # each component's own quota, from that size up within the budget (by default the
+    # largest uniform pool: the pool the size took, when short of the recall)
     quotas, reached = pool_quotas(ranks, target=config.blend.candidate_recall, step=min(sizes),
-                                  budget=quota_budget(config, ranks.shape[1]))
+                                  budget=quota_budget(config, ranks.shape[1]), start=size)
     by_name = dict(zip(trains[0], quotas.tolist(), strict=True))
     config = config.updated(blend={"candidates_per_component": size})
     config = config.updated(blend={"candidate_quotas": configured_quotas(config, by_name)})

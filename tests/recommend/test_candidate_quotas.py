@@ -55,6 +55,18 @@ def test_held_out_items_deep_in_every_list_are_still_reached() -> None:
     assert quotas.sum() <= 150 and recall == pytest.approx((near < quotas[1]).mean())
 
 
+def test_the_quotas_grow_from_the_uniform_size_and_the_default_budget_keeps_it() -> None:
+    rng = np.random.default_rng(2)
+    ranks = np.column_stack([rng.uniform(0, 3000, 300), rng.uniform(0, 900, 300)])
+    # the largest uniform size short of the recall, the default budget: the pool as it was
+    quotas, recall = pool_quotas(ranks, target=0.9, step=30, budget=2 * 200, start=200)
+    assert quotas.tolist() == [200, 200]
+    assert recall == pytest.approx((ranks.min(axis=1) < 200).mean())
+    # a larger budget adds slots, never taking a component below the uniform size
+    quotas, recall = pool_quotas(ranks, target=0.9, step=30, budget=2000, start=200)
+    assert quotas.min() >= 200 and quotas.sum() <= 2000 and recall >= 0.9
+
+
 def test_the_budget_is_configured_or_the_largest_uniform_pool() -> None:
     config = HybridConfig()
     assert quota_budget(config, 6) == 6 * max(config.blend.candidate_sizes)
