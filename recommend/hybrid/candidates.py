@@ -21,7 +21,7 @@ higher first: :func:`tie_broken`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -98,11 +98,13 @@ def _bump(prior: np.ndarray) -> np.ndarray:
     return 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
 
 
-def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,
+def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[int],
            force: np.ndarray | None = None, extra: np.ndarray | None = None,
            prior: np.ndarray | None = None) -> Candidates:
     """Union of each component's top ``n`` allowed items with a non-zero score, per row.
 
+    ``n``: one size for every component, or one per component in the order of ``scores``
+    (its quota: :mod:`recommend.hybrid.quotas`).
     ``scores[name]`` and ``allowed`` are (n_rows, n_items); the candidates' features hold
     every component's score, also for items another component proposed. Outside the pool
     (``Candidates.pool`` False): ``force[r]`` (an item index, -1 for none) joins row r's
@@ -136,15 +138,18 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return x if np.isfinite(x).all() else np.nan_to_num(x)
 
 
-def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int,
+def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[int],
               prior: np.ndarray | None = None) -> np.ndarray:
-    """(rows x items) mask of each component's top ``n`` allowed items with evidence, ties
-    broken by ``prior`` (:func:`tie_broken`)."""
+    """(rows x items) mask of each component's top ``n`` (one size, or one per component)
+    allowed items with evidence, ties broken by ``prior`` (:func:`tie_broken`)."""
     n_rows, n_items = allowed.shape
     chosen = np.zeros((n_rows, n_items), bool)
-    take = min(n, n_items)
+    sizes = [n] * len(scores) if isinstance(n, int | np.integer) else list(n)
+    if len(sizes) != len(scores):
+        raise ValueError(f"{len(sizes)} candidate sizes for {len(scores)} components")
     bump = None  # tie_broken's move of each item, made once (when asked)
-    for s in scores.values():
+    for s, size in zip(scores.values(), sizes, strict=True):
+        take = min(int(size), n_items)
         if not isinstance(s, np.ndarray):
             chosen |= s.top(allowed, take)
             continue

@@ -48,8 +48,8 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "content_target_recall": ("content", "target_recall"),
     "content_image_weights": ("content", "image_weights"),
     **{name: ("blend", name) for name in (
-        "candidates_per_component", "candidate_sizes", "candidate_recall", "normalisation",
-        "grid", "rounds", "learned_ranker", "order_weight")},
+        "candidates_per_component", "candidate_sizes", "candidate_recall", "candidate_quotas",
+        "candidate_budget", "normalisation", "grid", "rounds", "learned_ranker", "order_weight")},
     "path_normalize": ("paths", "normalize"), "max_paths": ("paths", "max_paths"),
     "path_recency_weight": ("paths", "recency_weight"),
     "path_specificity_weight": ("paths", "specificity_weight"),
@@ -119,7 +119,10 @@ class HybridConfig(Section):
     (:func:`recommend.hybrid.image_weight.tune_content_images`).
 
     ``blend``: candidates are each component's top N: the smallest N of ``candidate_sizes``
-    whose pool holds ``candidate_recall`` of the validation items (else the largest).
+    whose pool holds ``candidate_recall`` of the validation items (else the largest), or
+    where ``candidate_quotas`` gives one per component (of ``components``, in order), its
+    own: the build sizes them by each component's recall, within ``candidate_budget``
+    candidates in all (0: the largest uniform pool) (:mod:`recommend.hybrid.quotas`).
     ``order_weight="agreed"`` serves the ``session`` component (order evidence) at the
     share of a linear blend that fits on the validation's latest and on its earlier held-out
     items both give it (:mod:`recommend.hybrid.order`); ``"fitted"`` keeps the fitted weight.

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from recommend.exact_search import EXACT_THRESHOLD
 from recommend.hybrid.components import incremental_rows
+from recommend.hybrid.quotas import component_sizes
 
 if TYPE_CHECKING:
     from kg.delta import GraphDelta
@@ -232,5 +233,5 @@ class ContentComponent:
             encoder = make_encoder(config)
         comp = cls(ContentIndex.load(folder), graph,
                    half_life_days=config.content.half_life_days, encoder=encoder)
-        comp.list_users(graph, config.blend.candidates_per_component)  # for serving
+        comp.list_users(graph, component_sizes(config, ("content",))[0])  # for serving
         return comp

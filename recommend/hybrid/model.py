@@ -26,6 +26,7 @@ from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import LsaEncoder, SentenceEncoder, TextEncoder
 from recommend.hybrid.normalise import normalise
 from recommend.hybrid.path_component import PathComponent
+from recommend.hybrid.quotas import component_sizes
 from recommend.hybrid.ranker import design_matrix, load_booster, save_booster
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class HybridModel:
             pos[cols] = np.arange(len(cols))
             sub = np.where(force >= 0, pos[np.maximum(force, 0)], -1)
         found = gather(scores, take_columns(allowed, cols),
-                       self.config.blend.candidates_per_component,
+                       component_sizes(self.config, self.blend.names),
                        sub, None if extra is None else take_columns(extra, cols),
                        prior=take_columns(self.item_prior_[None, :], cols)[0])
         cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices

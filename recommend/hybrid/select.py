@@ -314,11 +314,12 @@ def single(names: Sequence[str], name: str, validation: dict[str, Any]) -> Blend
 
 def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
                    relevant: sp.csr_matrix, targets: Sequence[str] = ()) -> np.ndarray:
-    """Per held-out (user, item) pair of ``users``, its best rank over the components
-    (0 = first) among the user's allowed products with evidence; inf where no component
-    has evidence for it. Ties are ordered as the pool orders them (by how many people saw
-    each product: :func:`recommend.hybrid.candidates.tie_broken`); an item still tied
-    ranks at the middle of its tie, where the pool's arbitrary pick puts it on average.
+    """Per held-out (user, item) pair of ``users`` (rows) and component (columns, in the
+    order of ``components``), its rank (0 = first) among the user's allowed products with
+    that component's evidence; inf where the component has none for it. Ties are ordered
+    as the pool orders them (by how many people saw each product:
+    :func:`recommend.hybrid.candidates.tie_broken`); an item still tied ranks at the middle
+    of its tie, where the pool's arbitrary pick puts it on average.
     ``targets``: what "seen" means (:func:`kg.interactions.seen_matrix`)."""
     allowed = graph.described("product")
     seen = seen_matrix(graph, targets)
@@ -327,8 +328,8 @@ def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
     for a in range(0, len(users), _BATCH):
         batch = users[a:a + _BATCH]
         rel = relevant[batch].tocoo()
-        best = np.full(rel.nnz, np.inf)
-        for comp in components.values():
+        best = np.full((rel.nnz, len(components)), np.inf)
+        for c, comp in enumerate(components.values()):
             s = tie_broken(np.asarray(comp.scores(batch), np.float64), prior)
             s[:, ~allowed] = -np.inf
             s[seen[batch].nonzero()] = -np.inf
@@ -338,15 +339,16 @@ def held_out_ranks(components: dict[str, Any], graph: Any, users: np.ndarray,
             for j in np.flatnonzero(np.isfinite(value)):
                 row = ordered[rel.row[j]]
                 tie = np.searchsorted(row, -value[j], side="right") - 1
-                best[j] = min(best[j], (np.searchsorted(row, -value[j], side="left") + tie) / 2)
+                best[j, c] = (np.searchsorted(row, -value[j], side="left") + tie) / 2
         out.append(best)
-    return np.concatenate(out) if out else np.zeros(0)
+    return np.concatenate(out) if out else np.zeros((0, len(components)))
 
 
 def candidate_size(ranks: np.ndarray, sizes: Sequence[int], target: float
                    ) -> tuple[int, dict[str, float]]:
     """The smallest of ``sizes`` whose top-N pool holds ``target`` of the held-out items
-    (else the largest), and the recall at each size."""
+    (``ranks``: each one's best rank over the components) (else the largest), and the
+    recall at each size."""
     if len(ranks) == 0:
         return int(min(sizes)), {}
     recall = {str(n): round(float((ranks < n).mean()), 4) for n in sorted(sizes)}

@@ -23,6 +23,12 @@ from recommend.hybrid.components import CfComponent
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.model import HybridModel
 from recommend.hybrid.order import order_consensus
+from recommend.hybrid.quotas import (
+    component_sizes,
+    configured_quotas,
+    pool_quotas,
+    quota_budget,
+)
 from recommend.hybrid.select import (
     by_part,
     candidate_size,
@@ -93,9 +99,16 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     # the recall is pooled over the folds: a held-out pair of each fold counts once
     ranks = np.concatenate([held_out_ranks(t, s.train_graph, fit_users, s.relevant, s.targets)
                             for s, t in zip(splits, trains, strict=True)])
-    size, recall = candidate_size(ranks, config.blend.candidate_sizes,
+    sizes = config.blend.candidate_sizes
+    size, recall = candidate_size(ranks.min(axis=1, initial=np.inf), sizes,
                                   config.blend.candidate_recall)
+    # each component's own quota, from that size up within the budget (by default the
+    # largest uniform pool: the pool the size took, when short of the recall)
+    quotas, reached = pool_quotas(ranks, target=config.blend.candidate_recall, step=min(sizes),
+                                  budget=quota_budget(config, ranks.shape[1]), start=size)
+    by_name = dict(zip(trains[0], quotas.tolist(), strict=True))
     config = config.updated(blend={"candidates_per_component": size})
+    config = config.updated(blend={"candidate_quotas": configured_quotas(config, by_name)})
     knn = baseline_config(config, tuning)
     blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn, fitter)
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
@@ -104,7 +117,12 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     parts = {part: figures[chosen["chosen"]]
              for part, figures in chosen.get(f"ndcg@{config.k}_by_part", {}).items()}
     return _by_fold(chosen, config.k), {"served": chosen["chosen"], "by_part": parts}, (
-        config, trains, blend, chosen, {"per_component": size, "recall": recall})
+        config, trains, blend, chosen, {
+            "per_component": size, "recall": recall, "quotas": by_name,
+            "quota_recall": round(reached, 4), "slots": int(quotas.sum()),
+            # a held-out item no component has evidence for: no pool size reaches it
+            "reachable": round(float(np.isfinite(ranks).any(axis=1).mean()), 4)
+            if len(ranks) else 0.0})
 
 
 def _by_fold(chosen: dict[str, Any], k: int) -> dict[str, float]:
@@ -131,7 +149,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     (:func:`recommend.hybrid.blend.fit_blend`)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
-    most = n * n_folds * len(trains[0]) * config.blend.candidates_per_component
+    most = n * n_folds * sum(component_sizes(config, tuple(trains[0])))
     f, d, r, i = Stacked(most), Stacked(most), Stacked(most), Stacked(most)
     for j, (split, train) in enumerate(zip(splits, trains, strict=True)):
         probe = HybridModel(split.train_graph, config, train,
