@@ -208,6 +208,24 @@ def test_the_tuned_cf_is_confirmed_by_the_sign_of_its_mean_gain_on_set_apart_use
     assert one and record["se"] is None  # JSON has no infinity
 
 
+def test_another_family_must_beat_the_untuned_model_beyond_twice_the_se() -> None:
+    """demo-7's case: item-kNN ahead of the untuned EASE by 1.1 standard errors on 93
+    set-apart users; the sign would switch family, the bar of two SE does not."""
+    from recommend.hybrid.select import confirm_tuned
+
+    rng = np.random.default_rng(0)
+    untuned = rng.random(93)
+    gain = rng.normal(0.0, 0.2, 93)
+    gain += 1.1 * gain.std(ddof=1) / np.sqrt(93) - gain.mean()  # 1.1 SE ahead
+    same_family, _ = confirm_tuned(untuned + gain, untuned)
+    assert same_family
+    other_family, record = confirm_tuned(untuned + gain, untuned, bar=2.0)
+    assert not other_family and record["bar_se"] == 2.0
+    assert 0 < record["gain"] < 2 * record["se"]
+    clear, _ = confirm_tuned(untuned + gain + 0.05, untuned, bar=2.0)  # ~2.8 SE ahead
+    assert clear
+
+
 def test_cross_fit_parts_are_random_and_of_sizes_at_most_one_apart() -> None:
     parts = cross_fit_parts(23, 5, seed=0)
     assert sorted(np.bincount(parts).tolist()) == [4, 4, 5, 5, 5]
