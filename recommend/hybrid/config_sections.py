@@ -152,6 +152,12 @@ class CfConfig(Section):
     als_alphas: tuple[float, ...] = number((0.5, 1.0, 2.0, 4.0), inclusive=True)
     als_offset: float = number(1.0, inclusive=True)
     tune_budget_seconds: float = number(90.0, inclusive=True)
+    # standard errors of the paired per-user gain on the selection users that another CF
+    # family must clear to replace the tuning's choice (select.confirm_tuned,
+    # select.confirm_by_blend). Generalise rows, 1 -> 2: Fashion 0.9446 either way (the sign:
+    # 0.9371), Beauty+Fashion 0.9526 -> 0.9500, demo-7 0.3038 / 0.3707 -> 0.3107 / 0.3489,
+    # demo-9 0.3303 -> 0.3222 (random / by time)
+    switch_se: float = number(1.0, inclusive=True)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
     contenders = [(tuning["chosen"], config),
                   *[(trial_label(c.cf.model, c.cf_params()), c) for c in close]]
     served, tuning["by_blend"] = confirm_by_blend(
-        contenders, judge, config.cf.tune_budget_seconds - tuning["cpu_seconds"])
+        contenders, judge, config.cf.tune_budget_seconds - tuning["cpu_seconds"],
+        config.cf.switch_se)
     tuning["chosen"] = tuning["by_blend"]["chosen"]
     return served
 

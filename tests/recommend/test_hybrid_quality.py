@@ -247,9 +247,8 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
     from recommend.hybrid import tune
     from recommend.hybrid.tune import alone_per_user
 
-    # a draw whose three tunings both confirm and turn down a winner (with another family's
-    # bar of two SE: draws 0, 1, 4, 5 turn down all three; 2, 3, 6, 8 give both; draw 3
-    # tries both bars)
+    # a draw whose three tunings both confirm and turn down a winner, and try both bars
+    # (the sign within EASE, cf.switch_se for another family)
     config, split = small_tuning(80, seed=3)
     real_fit = CfComponent.fit
     fits: list[str] = []
@@ -271,10 +270,10 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
         confirmed = over["confirmation"]
         assert over["rule"].startswith("confirmation users")
         assert confirmed["users"] == len(aside)
-        # another family than the untuned EASE must gain beyond twice the SE, EASE's own
-        # settings by the sign
+        # another family than the untuned EASE must gain beyond cf.switch_se SE, EASE's
+        # own settings by the sign
         other_family = not max(tried, key=tried.get).startswith("ease,")
-        assert confirmed["bar_se"] == (2.0 if other_family else 0.0)
+        assert confirmed["bar_se"] == (config.cf.switch_se if other_family else 0.0)
         assert over["rule"].endswith("(another family)") == other_family
         kept = confirmed["gain"] > confirmed["bar_se"] * (confirmed["se"] or np.inf)
         outcomes.add(kept)
