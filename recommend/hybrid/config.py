@@ -95,8 +95,10 @@ class HybridConfig(Section):
     None: unweighted), within ``tune_budget_seconds`` of CPU time; the winner's settings replace the
     fixed ones (``model``, ``ease_lam``, ``knn_*``, ``als_*``, ``recency_tau``) when its
     paired per-user gain over the model those fixed ones name is above 0 on the selection
-    users, who took no part in the tuning (with none set apart: beyond twice its standard
-    error on the tuning users; :func:`recommend.hybrid.select.confirm_tuned`). EASE keeps each
+    users, who took no part in the tuning, above ``switch_se`` standard errors for another
+    family (with none set apart: beyond twice its standard error on the tuning users;
+    :func:`recommend.hybrid.select.confirm_tuned`); ``switch_se`` is also the bar of a
+    family switch by the blend (:func:`recommend.hybrid.select.confirm_by_blend`). EASE keeps each
     product's ``ease_keep`` largest weights (None, or at least half the products: all, dense;
     the artifact grows like n x keep).
 

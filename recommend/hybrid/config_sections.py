@@ -152,6 +152,13 @@ class CfConfig(Section):
     als_alphas: tuple[float, ...] = number((0.5, 1.0, 2.0, 4.0), inclusive=True)
     als_offset: float = number(1.0, inclusive=True)
     tune_budget_seconds: float = number(90.0, inclusive=True)
+    # standard errors of the paired per-user gain on the selection users that another CF
+    # family must clear to replace the tuning's choice (select.confirm_tuned,
+    # select.confirm_by_blend). Generalise rows, the sign -> 1 SE: Fashion 0.9371 -> 0.9446,
+    # demo-7 at random 0.3038 -> 0.3228 (ALS kept, not item-kNN's blend 0.5 SE ahead), the
+    # rest unchanged; 2 SE: Fashion 0.9446, Beauty+Fashion 0.9526 -> 0.9500, demo-7
+    # 0.3107 / 0.3489 (random / by time; 1 SE: 0.3228 / 0.3707), demo-9 random 0.3222 (0.3303)
+    switch_se: float = number(1.0, inclusive=True)
 
 
 @dataclass(frozen=True)

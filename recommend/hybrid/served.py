@@ -64,10 +64,11 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
 
     fitter: list[str | None] = []  # the fitter chosen around the tuning's choice: the others' too
 
-    def judge(cfg: HybridConfig) -> tuple[dict[str, float], dict[str, Any], Served]:
+    def judge(cfg: HybridConfig
+              ) -> tuple[dict[str, float], np.ndarray, dict[str, Any], Served]:
         if cfg is config:
             out = served_around(splits, cfg, trains, users, fit_users, select_users, tuning)
-            fitter.append(out[2][3].get("fitter"))
+            fitter.append(out[3][3].get("fitter"))
             return out
         folds = [{**t, "cf": CfComponent.fit(s.train_graph, kind=cfg.cf.model,
                                              params=cfg.cf_params(), targets=s.targets)}
@@ -76,11 +77,12 @@ def confirmed_cf(splits: list[HoldoutSplit], config: HybridConfig,
                              fitter[0])
 
     if tuning is None or "cf" not in trains[0] or not close:
-        return judge(config)[2]
+        return judge(config)[3]
     contenders = [(tuning["chosen"], config),
                   *[(trial_label(c.cf.model, c.cf_params()), c) for c in close]]
     served, tuning["by_blend"] = confirm_by_blend(
-        contenders, judge, config.cf.tune_budget_seconds - tuning["cpu_seconds"])
+        contenders, judge, config.cf.tune_budget_seconds - tuning["cpu_seconds"],
+        config.cf.switch_se)
     tuning["chosen"] = tuning["by_blend"]["chosen"]
     return served
 
@@ -89,11 +91,12 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
                   trains: list[dict[str, Any]], users: np.ndarray, fit_users: np.ndarray,
                   select_users: np.ndarray, tuning: dict[str, Any] | None,
                   fitter: str | None = None
-                  ) -> tuple[dict[str, float], dict[str, Any], Served]:
+                  ) -> tuple[dict[str, float], np.ndarray, dict[str, Any], Served]:
     """Size the candidate pool for recall over the folds, fit the blend and choose what is
     served (:func:`fit_and_choose`) around the components ``trains``; returns the served
-    ranker's NDCG@k on the selection users per validation fold (:func:`_by_fold`), its name
-    and figure on each part of the held-out items (latest / earlier), and what is served;
+    ranker's NDCG@k on the selection users per validation fold (:func:`_by_fold`), its
+    per-user NDCG@k there (folds side by side), its name and figure on each part of the
+    held-out items (latest / earlier), and what is served;
     ``fitter``: the blend's fitter, instead of choosing it
     (:func:`recommend.hybrid.select.confirm_by_blend` compares them across CF models)."""
     # the recall is pooled over the folds: a held-out pair of each fold counts once
@@ -110,13 +113,16 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     config = config.updated(blend={"candidates_per_component": size})
     config = config.updated(blend={"candidate_quotas": configured_quotas(config, by_name)})
     knn = baseline_config(config, tuning)
-    blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn, fitter)
+    per_user: dict[str, np.ndarray] = {}
+    blend, chosen = fit_and_choose(splits, config, trains, users, select_users, knn, fitter,
+                                   per_user)
     if knn is not None and chosen["chosen"] == BASELINE:  # served as the cf component alone
         config = knn
         trains = [{**trains[0], "cf": fit_baseline(splits[0].train_graph, knn)}, *trains[1:]]
     parts = {part: figures[chosen["chosen"]]
              for part, figures in chosen.get(f"ndcg@{config.k}_by_part", {}).items()}
-    return _by_fold(chosen, config.k), {"served": chosen["chosen"], "by_part": parts}, (
+    return _by_fold(chosen, config.k), per_user.get(chosen["chosen"], np.zeros(0)), {
+        "served": chosen["chosen"], "by_part": parts}, (
         config, trains, blend, chosen, {
             "per_component": size, "recall": recall, "quotas": by_name,
             "quota_recall": round(reached, 4), "slots": int(quotas.sum()),
@@ -137,7 +143,8 @@ def _by_fold(chosen: dict[str, Any], k: int) -> dict[str, float]:
 
 def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
                    trains: list[dict[str, Any]], users: np.ndarray, select_users: np.ndarray,
-                   knn: HybridConfig | None = None, fitter: str | None = None
+                   knn: HybridConfig | None = None, fitter: str | None = None,
+                   per_user: dict[str, np.ndarray] | None = None
                    ) -> tuple[Blend, dict[str, Any]]:
     """Fit the blend on the fit users' candidates of every validation fold (stacked: each
     user once per fold, so the folds weigh the same per user), choose the served ranker on
@@ -146,7 +153,8 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
     and refit a chosen blend on all of them; with no selection users apart, judge the blend
     cross-fitted (:func:`recommend.hybrid.select.cross_fitted`). ``fitter``: the blend's
     fitter (:func:`recommend.hybrid.blend.fit_kind`), where not chosen by cross-validation
-    (:func:`recommend.hybrid.blend.fit_blend`)."""
+    (:func:`recommend.hybrid.blend.fit_blend`); ``per_user`` receives each ranker's per-user
+    NDCG@k on the judging users (:func:`recommend.hybrid.select.choose_served`)."""
     n, n_folds = len(users), len(splits)
     # at most this many candidates per user and fold: the union of each component's top N
     most = n * n_folds * sum(component_sizes(config, tuple(trains[0])))
@@ -216,7 +224,7 @@ def fit_and_choose(splits: list[HoldoutSplit], config: HybridConfig,
         extra[BASELINE] = pool_scores([fit_baseline(s.train_graph, knn) for s in splits],
                                       users, r, i, selecting)
     choice, record = choose_served(blend, f, d, r, i, relevant, selecting, config.k, fold,
-                                   fold_names, scores, extra)
+                                   fold_names, scores, extra, per_user)
     if knn is not None and extra:
         record["baseline"] = label(knn)
     record.update(chosen=choice, fitter=blend.kind, users=int(selecting[:n].sum()), **judged,

@@ -42,10 +42,12 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
         blend = fit_kind("logistic", feats[on], rows[on], items[on],
                          rows_only(rel, ~selecting), names, None, k=3, grid=(0.5, 2.0),
                          rounds=1, seed=0)
-        choice, record = choose_served(blend, feats, None, rows, items, rel, selecting, k=3)
-        return {"all": record["ndcg@3"][choice]}, {"served": choice}, record
+        per_user: dict[str, np.ndarray] = {}
+        choice, record = choose_served(blend, feats, None, rows, items, rel, selecting, k=3,
+                                       per_user_out=per_user)
+        return {"all": record["ndcg@3"][choice]}, per_user[choice], {"served": choice}, record
 
-    alone = {name: judge(cf)[2]["ndcg@3"]["cf"] for name, cf in (("a", a), ("b", b))}
+    alone = {name: judge(cf)[3]["ndcg@3"]["cf"] for name, cf in (("a", a), ("b", b))}
     assert alone["a"] > alone["b"]  # the tuning would keep "a"
     record, chosen = confirm_by_blend([("a", a), ("b", b)], judge, budget=np.inf)
     assert chosen["chosen"] == "b" and chosen["contenders"]["b"]["served"] == "blend"
@@ -53,6 +55,7 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
     assert figures["b"]["ndcg"]["all"] > figures["a"]["ndcg"]["all"] and not chosen["skipped"]
     assert figures["b"]["ndcg"]["all"] == pytest.approx(record["ndcg@3"]["blend"], abs=1e-5)
     assert figures["b"]["worst_ratio"] == 1.0 > figures["a"]["worst_ratio"]
+    assert figures["b"]["gain_over_first"] > figures["b"]["twice_se"] > 0
     assert {"served", "cpu_seconds", "seconds"} <= set(figures["a"])
     # no budget left: the tuning's choice is still judged, the others are skipped
     _, spent = confirm_by_blend([("a", a), ("b", b)], judge, budget=0.0)
@@ -66,18 +69,59 @@ def test_a_contender_is_judged_by_its_worst_validation_fold() -> None:
     """"a" leads on the random fold but trails on the by-time one by more than "b" trails
     on the random one: "b" falls shortest on neither, and is kept."""
     figures = {"a": {"time": 0.119, "random": 0.278}, "b": {"time": 0.128, "random": 0.264}}
+    # per user: "b" ahead of "a" on every one of 50 users, beyond noise
+    users = {"a": np.full(50, 0.1), "b": np.full(50, 0.1) + np.linspace(0.01, 0.03, 50)}
     result, record = confirm_by_blend([("a", "a"), ("b", "b")],
-                                      lambda name: (figures[name], {}, name), budget=np.inf)
+                                      lambda name: (figures[name], users[name], {}, name),
+                                      budget=np.inf)
     assert result == record["chosen"] == "b"
     assert record["contenders"]["a"]["worst_ratio"] == pytest.approx(0.119 / 0.128, abs=1e-5)
     assert record["contenders"]["b"]["worst_ratio"] == pytest.approx(0.264 / 0.278, abs=1e-5)
     # nothing judged (one validation user): the first stays
-    assert confirm_by_blend([("a", "a"), ("b", "b")], lambda name: ({}, {}, name),
+    assert confirm_by_blend([("a", "a"), ("b", "b")], lambda name: ({}, users[name], {}, name),
                             budget=np.inf)[0] == "a"
-    # one fold: the higher figure
+    # one fold: the higher figure ("a" leads: "b"'s per-user lead cannot switch to it)
     assert confirm_by_blend([("a", "a"), ("b", "b")],
-                            lambda name: ({"all": figures[name]["random"]}, {}, name),
+                            lambda name: ({"all": figures[name]["random"]}, users[name], {},
+                                          name),
                             budget=np.inf)[0] == "a"
+
+
+def test_another_cf_family_replaces_the_tuned_one_only_beyond_noise() -> None:
+    """The contender's served ranker leads on the mean (Amazon 2018 Fashion: 0.7530 against
+    0.7514 over 194 users) but its paired per-user gain is within noise: the tuning's choice
+    stays (the sign of the mean gain switched to it); the same lead with little noise
+    switches."""
+    rng = np.random.default_rng(0)
+    first = rng.random(194)
+    noisy = np.clip(first + rng.normal(0.0, 0.2, 194), 0.0, 1.0)
+    noisy += first.mean() + 0.002 - noisy.mean()  # a lead of 0.002 on the mean
+    figures = {"tuned": first, "other": noisy}
+
+    def judge(name: str):
+        return {"all": float(figures[name].mean())}, figures[name], {}, name
+
+    bar = HybridConfig().cf.switch_se  # the build's
+    result, record = confirm_by_blend([("tuned", "tuned"), ("other", "other")], judge,
+                                      budget=np.inf, bar=bar)
+    other = record["contenders"]["other"]
+    assert other["worst_ratio"] == 1.0 > record["contenders"]["tuned"]["worst_ratio"]
+    assert 0 < other["gain_over_first"] < other["twice_se"] * bar / 2
+    assert result == record["chosen"] == "tuned"
+    figures["other"] = first + 0.002 + rng.normal(0.0, 0.001, 194)  # the same lead, clear
+    assert confirm_by_blend([("tuned", "tuned"), ("other", "other")], judge,
+                            budget=np.inf, bar=bar)[0] == "other"
+    # a lead of 1.5 SE: over a bar of one SE, under one of two
+    gain = rng.normal(0.0, 0.05, 194)
+    figures["other"] = first + gain - gain.mean() + 1.5 * gain.std(ddof=1) / np.sqrt(194)
+    assert confirm_by_blend([("tuned", "tuned"), ("other", "other")], judge,
+                            budget=np.inf, bar=1.0)[0] == "other"
+    assert confirm_by_blend([("tuned", "tuned"), ("other", "other")], judge,
+                            budget=np.inf, bar=2.0)[0] == "tuned"
+    # per-user figures that cannot be paired (none judged): no switch
+    assert confirm_by_blend([("tuned", "tuned"), ("other", "other")],
+                            lambda name: ({"all": 0.1 if name == "tuned" else 0.9},
+                                          np.zeros(0), {}, name), budget=np.inf)[0] == "tuned"
 
 
 def test_close_families_are_the_others_within_twice_the_se_of_the_best_alone() -> None:

@@ -247,9 +247,9 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
     from recommend.hybrid import tune
     from recommend.hybrid.tune import alone_per_user
 
-    # a draw whose three tunings both confirm and turn down a winner (with the mixed fold's
-    # coin, draw 0 turns down all three; draws 1-4 give both)
-    config, split = small_tuning(80, seed=1)
+    # a draw whose three tunings both confirm and turn down a winner, and try both bars
+    # (the sign within EASE, cf.switch_se for another family)
+    config, split = small_tuning(80, seed=3)
     real_fit = CfComponent.fit
     fits: list[str] = []
     monkeypatch.setattr(tune.CfComponent, "fit",
@@ -270,7 +270,12 @@ def test_tune_cf_confirms_its_winner_on_the_set_apart_users(monkeypatch) -> None
         confirmed = over["confirmation"]
         assert over["rule"].startswith("confirmation users")
         assert confirmed["users"] == len(aside)
-        kept = confirmed["gain"] > 0
+        # another family than the untuned EASE must gain beyond cf.switch_se SE, EASE's
+        # own settings by the sign
+        other_family = not max(tried, key=tried.get).startswith("ease,")
+        assert confirmed["bar_se"] == (config.cf.switch_se if other_family else 0.0)
+        assert over["rule"].endswith("(another family)") == other_family
+        kept = confirmed["gain"] > confirmed["bar_se"] * (confirmed["se"] or np.inf)
         outcomes.add(kept)
         untuned = (tuned.cf.model, tuned.cf.ease_lam, tuned.cf.recency_tau) == ("ease", 200.0,
                                                                              None)

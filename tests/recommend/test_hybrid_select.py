@@ -208,6 +208,29 @@ def test_the_tuned_cf_is_confirmed_by_the_sign_of_its_mean_gain_on_set_apart_use
     assert one and record["se"] is None  # JSON has no infinity
 
 
+def test_another_family_must_beat_the_untuned_model_beyond_its_bar() -> None:
+    """demo-7's case: item-kNN ahead of the untuned EASE by 1.1 standard errors on 93
+    set-apart users: over a bar of one SE, under one of two; 0.5 SE ahead: the sign (the
+    bar within a family) keeps it, a bar of one SE does not."""
+    from recommend.hybrid.select import confirm_tuned
+
+    rng = np.random.default_rng(0)
+    untuned = rng.random(93)
+    gain = rng.normal(0.0, 0.2, 93)
+    gain += 1.1 * gain.std(ddof=1) / np.sqrt(93) - gain.mean()  # 1.1 SE ahead
+    same_family, _ = confirm_tuned(untuned + gain, untuned)
+    assert same_family
+    other_family, record = confirm_tuned(untuned + gain, untuned, bar=2.0)
+    assert not other_family and record["bar_se"] == 2.0
+    assert 0 < record["gain"] < 2 * record["se"]
+    clear, _ = confirm_tuned(untuned + gain + 0.05, untuned, bar=2.0)  # ~2.8 SE ahead
+    assert clear
+    assert confirm_tuned(untuned + gain, untuned, bar=1.0)[0]
+    half = gain - 0.6 * gain.std(ddof=1) / np.sqrt(93)  # 0.5 SE ahead
+    assert confirm_tuned(untuned + half, untuned)[0]
+    assert not confirm_tuned(untuned + half, untuned, bar=1.0)[0]
+
+
 def test_cross_fit_parts_are_random_and_of_sizes_at_most_one_apart() -> None:
     parts = cross_fit_parts(23, 5, seed=0)
     assert sorted(np.bincount(parts).tolist()) == [4, 4, 5, 5, 5]
