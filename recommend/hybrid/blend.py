@@ -8,6 +8,10 @@ validation users (each fitted on one half, measured on the other):
 - ``"logistic"``: a learned ranker, logistic regression of "held out" on the features
   (balanced classes), whose coefficients rank (its intercept, the same for every candidate,
   changes no ranking and is not kept);
+- ``"listwise"``: each user's candidates compete in a softmax of the blend's scores, fitted
+  to that user's held-out items, every user weighing the same
+  (:mod:`recommend.hybrid.listwise`): the per-user ranking NDCG measures, where the
+  pointwise logistic fit pools all rows (users with many held-out items dominate it);
 - ``"gbdt"``: gradient-boosted trees over a richer design matrix
   (:mod:`recommend.hybrid.ranker`); then ``score`` needs that matrix.
 
@@ -26,12 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import scipy.sparse as sp
 
 from recommend.evaluate.metrics import ndcg_at_k, ndcg_per_user
+from recommend.hybrid.listwise import fit_listwise
 from recommend.hybrid.ranker import (
     MIN_TREE_ROWS,
     booster_contributions,
@@ -39,14 +44,19 @@ from recommend.hybrid.ranker import (
     fit_booster,
 )
 
+BlendKind = Literal["coordinate", "logistic", "listwise", "gbdt", "fixed"]
+#: Every kind of blend a saved model may hold.
+BLEND_KINDS: tuple[str, ...] = get_args(BlendKind)
+
 
 @dataclass
 class Blend:
-    """Fitted blend: component ``names``, their ``weights``, and how they were found."""
+    """Fitted blend: component ``names``, their ``weights``, and how they were found (its
+    ``kind``, one of :data:`BLEND_KINDS`)."""
 
     names: tuple[str, ...]
     weights: np.ndarray
-    kind: Literal["coordinate", "logistic", "gbdt", "fixed"] = "fixed"
+    kind: BlendKind = "fixed"
     validation: dict[str, Any] = field(default_factory=dict)
     booster: Any = None  # the "gbdt" kind's lightgbm.Booster (saved apart, as text)
 
@@ -87,7 +97,10 @@ class Blend:
     @classmethod
     def from_json(cls, data: dict[str, Any], booster: Any = None) -> Blend:
         """The blend of :meth:`to_json` (a "gbdt" blend also needs its loaded ``booster``);
-        ValueError for non-finite weights (they would score every item NaN)."""
+        ValueError for an unknown kind or non-finite weights (they would score every item
+        NaN)."""
+        if data["kind"] not in BLEND_KINDS:
+            raise ValueError(f"blend kind {data['kind']!r} refused: not one of {BLEND_KINDS}")
         weights = np.asarray(data["weights"], np.float64)
         if not np.isfinite(weights).all():
             raise ValueError(f"blend weights {data['weights']} refused: not all finite")
@@ -247,8 +260,8 @@ def fit_blend(features: np.ndarray, rows: np.ndarray, items: np.ndarray,
         fold = rng.integers(0, 2, n_rows)
     else:
         fold = rng.integers(0, 2, int(groups.max(initial=-1)) + 1)[groups]
-    fitters = ("coordinate", "logistic", "gbdt") if design is not None else (
-        "coordinate", "logistic")
+    fitters = ("coordinate", "logistic", "listwise", "gbdt") if design is not None else (
+        "coordinate", "logistic", "listwise")
     cv: dict[str, list[np.ndarray]] = {name: [] for name in fitters}
     if fitter is None and learned and 0 < fold.sum() < n_rows:  # each fold needs users to
         # fit and to test
@@ -301,6 +314,9 @@ def fit_kind(kind: str, features: np.ndarray, rows: np.ndarray, items: np.ndarra
     if kind == "logistic":
         w = fit_logistic(features, rows, items, relevant, seed=seed)
         return Blend(tuple(names), w, "logistic")
+    if kind == "listwise":
+        w = fit_listwise(features, rows, held_labels(relevant, rows, items))
+        return Blend(tuple(names), w, "listwise")
     w, _ = fit_coordinate(features, rows, items, relevant, k=k, grid=grid, rounds=rounds)
     return Blend(tuple(names), np.asarray(w, np.float64), "coordinate")
 

@@ -35,7 +35,7 @@ from recommend.hybrid.blend import Blend, fit_kind
 #: Components whose evidence is the order of a user's events.
 ORDER_COMPONENTS: tuple[str, ...] = ("session",)
 
-_LINEAR = ("logistic", "coordinate")
+_LINEAR = ("logistic", "listwise", "coordinate")
 
 
 def share(weights: np.ndarray, j: int) -> float:

@@ -46,10 +46,11 @@ def two_kinds(n_users: int = 300, n_items: int = 12, seed: int = 0):
     return feats, rows, items, latest, earlier
 
 
-def test_order_evidence_keeps_only_the_share_both_parts_give_it() -> None:
+@pytest.mark.parametrize("kind", ["logistic", "listwise"])
+def test_order_evidence_keeps_only_the_share_both_parts_give_it(kind) -> None:
     feats, rows, items, latest, earlier = two_kinds()
     names = ("cf", "session")
-    blend = fit_kind("logistic", feats, rows, items, (latest + earlier).tocsr(), names, None,
+    blend = fit_kind(kind, feats, rows, items, (latest + earlier).tocsr(), names, None,
                      k=10, grid=GRID, rounds=3, seed=0)
     agreed = order_consensus(blend, feats, rows, items, latest, earlier, k=10, grid=GRID,
                              rounds=3, seed=0)
@@ -59,7 +60,7 @@ def test_order_evidence_keeps_only_the_share_both_parts_give_it() -> None:
                                              abs=1e-4)
     assert record["served"] < record["fitted"]
     assert share(agreed.weights, 1) == pytest.approx(record["served"], abs=1e-4)
-    assert agreed.weights[0] == blend.weights[0] and agreed.kind == "logistic"
+    assert agreed.weights[0] == blend.weights[0] and agreed.kind == kind
 
 
 def test_order_evidence_is_left_alone_without_both_parts_or_a_linear_blend() -> None:

@@ -41,8 +41,9 @@ def test_gbdt_wins_where_components_interact_and_round_trips_as_text(tmp_path) -
     feats, design, rows, items, rel = interaction_world()
     blend = fit_blend(feats, rows, items, rel, ("a", "b"), k=10, design=design)
     cv = blend.validation["cv_ndcg@10"]
-    assert set(cv) == {"coordinate", "logistic", "gbdt"}
-    assert blend.kind == "gbdt" and cv["gbdt"] > max(cv["coordinate"], cv["logistic"]) + 0.1
+    assert set(cv) == {"coordinate", "logistic", "listwise", "gbdt"}
+    linear = max(cv["coordinate"], cv["logistic"], cv["listwise"])
+    assert blend.kind == "gbdt" and cv["gbdt"] > linear + 0.1
     save_booster(blend.booster, tmp_path)
     again = Blend.from_json(blend.to_json(), load_booster(tmp_path))
     np.testing.assert_allclose(again.score(feats, design), blend.score(feats, design))
@@ -87,7 +88,7 @@ def test_a_cross_validation_fold_with_nothing_to_rank_still_fits() -> None:
                           design=design[only], seed=seed)
         assert np.isfinite(blend.score(feats[only], design[only])).all()
         assert n_users > 1 and set(blend.validation["cv_ndcg@10"]) <= {
-            "coordinate", "logistic", "gbdt"}
+            "coordinate", "logistic", "listwise", "gbdt"}
 
 
 def test_trees_on_too_few_candidates_give_way_to_equal_weights() -> None:

@@ -51,7 +51,7 @@ def test_model_stage_records_its_fit_in_the_manifest(built) -> None:
                                           "popularity"}
     assert {"cf", "content", "graph", "popularity"} <= set(report["components"])
     blend = report["blend"]
-    assert blend["kind"] in ("coordinate", "logistic", "gbdt")
+    assert blend["kind"] in ("coordinate", "logistic", "listwise", "gbdt")
     assert 0.0 < blend["validation"]["ndcg@10"] <= 1.0
     assert "hybrid.json" in built[1]["files"] and "content.faiss" in built[1]["files"]
     assert ("hybrid_ranker.txt" in built[1]["files"]) == (blend["kind"] == "gbdt")
