@@ -44,12 +44,13 @@ L2 = 1e-3
 MAX_ITER = 200
 
 
-Objective = tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]
+#: The loss and its gradient at the weights, in one call (scipy's ``jac=True`` form).
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 def listwise_loss(features: np.ndarray, rows: np.ndarray, held: np.ndarray,
                   l2: float = L2) -> Objective | None:
-    """The loss of the module docstring and its gradient, as functions of the weights, for
+    """The loss of the module docstring and its gradient, as one function of the weights, for
     candidates ``features`` (candidates x components) grouped by ``rows`` (any order),
     ``held`` marking the held-out ones; None when no user has both a held-out and another
     candidate (nothing to rank)."""
@@ -70,23 +71,18 @@ def listwise_loss(features: np.ndarray, rows: np.ndarray, held: np.ndarray,
     target = h / n_held[useful][group]  # each user's held-out items share 1
     n_users = float(len(starts))
     target_x = target @ x
-    cache: dict[bytes, tuple[float, np.ndarray]] = {}
 
-    def both(w: np.ndarray) -> tuple[float, np.ndarray]:
-        key = np.asarray(w, np.float64).tobytes()
-        if key not in cache:
-            s = x @ w
-            top = np.maximum.reduceat(s, starts)
-            e = np.exp(s - top[group])
-            z = np.add.reduceat(e, starts)
-            lse = float((np.log(z) + top).sum())
-            p = e / z[group]
-            cache.clear()
-            cache[key] = ((lse - float(target @ s)) / n_users + 0.5 * l2 * float(w @ w),
-                          (p @ x - target_x) / n_users + l2 * w)
-        return cache[key]
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = x @ w
+        top = np.maximum.reduceat(s, starts)
+        e = np.exp(s - top[group])
+        z = np.add.reduceat(e, starts)
+        lse = float((np.log(z) + top).sum())
+        p = e / z[group]
+        return ((lse - float(target @ s)) / n_users + 0.5 * l2 * float(w @ w),
+                (p @ x - target_x) / n_users + l2 * w)
 
-    return (lambda w: both(w)[0]), (lambda w: both(w)[1])
+    return loss
 
 
 def fit_listwise(features: np.ndarray, rows: np.ndarray, held: np.ndarray, *,
@@ -98,7 +94,7 @@ def fit_listwise(features: np.ndarray, rows: np.ndarray, held: np.ndarray, *,
     objective = listwise_loss(features, rows, held, l2) if n_feat else None
     if objective is None:
         return equal
-    value, grad = objective
-    result = minimize(value, equal, jac=grad, method="L-BFGS-B", options={"maxiter": max_iter})
+    result = minimize(objective, equal, jac=True, method="L-BFGS-B",
+                      options={"maxiter": max_iter})
     w = np.asarray(result.x, np.float64)
     return w if np.isfinite(w).all() else equal

@@ -81,7 +81,14 @@ def test_choose_fitter_keeps_the_default_against_a_listwise_gain_within_noise() 
 def test_listwise_gradient_is_exact_and_the_fit_beats_other_weights_on_its_loss() -> None:
     feats, rows, items, rel = crowded(seed=2)
     held = np.asarray(rel[rows, items]).ravel() > 0
-    value, grad = listwise_loss(feats, rows, held)
+    loss = listwise_loss(feats, rows, held)
+
+    def value(w: np.ndarray) -> float:
+        return loss(w)[0]
+
+    def grad(w: np.ndarray) -> np.ndarray:
+        return loss(w)[1]
+
     for w in (np.array([0.3, -1.0]), np.array([5.0, 2.0])):
         assert check_grad(value, grad, w) < 1e-4 * max(1.0, float(np.abs(grad(w)).sum()))
     w = fit_listwise(feats, rows, held)
