@@ -24,6 +24,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from recommend.serve.cache import concerned
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
@@ -36,6 +37,11 @@ MAX_K = 100
 #: this process to apply it; by Little's law the recorded run's 40 writes/s at p50 0.21 s
 #: kept ~4 of each reader's 8 threads waiting, while the reads that missed queued behind).
 WRITE_THREADS = 64
+#: A write's answer waits for the fresh default list of at most this many users it concerns
+#: (:func:`refresh_written`; a batch naming more is answered without), at most
+#: REFRESH_SECONDS (the write is logged and applied already: only the list is late).
+REFRESH_USERS = 4
+REFRESH_SECONDS = 1.0
 
 
 def served_item(state: Served, raw: str) -> str:
@@ -142,6 +148,37 @@ def computed(state: Served, key: Hashable, user: str,
         state.shared.put(key, user, seq, body, at)
     state.cache.put(key, user, body, token, seq=seq)
     return body, seq
+
+
+async def refresh_written(state: Served, route: str, body: Any) -> None:
+    """Before a write's answer (``--workers N``), the default recommendations of each user
+    the write concerns (``body``: the route's records, validated and applied), computed
+    again by the compute process from a model holding it (:mod:`recommend.serve.compute`:
+    after the readers' misses, ahead of every precompute) and kept in this reader's cache
+    and the shared level: the user's next request, to any reader, is a hit on a list that
+    reflects the write in full, instead of a miss (or a stale list) queued behind the
+    recomputes of everyone's writes. A catalogue write, one naming over
+    :data:`REFRESH_USERS` users, a compute process that does not answer within
+    :data:`REFRESH_SECONDS`, or too many refreshes waiting: answered without (the
+    precompute after each write still runs)."""
+    if state.compute is None or state.shared is None or not state.cache.enabled:
+        return
+    records = body if isinstance(body, list) else [body]
+    users, catalogue = concerned({ROUTE_FILES[route]: records}, state.rec.user_id)
+    if catalogue or len(users) > REFRESH_USERS:
+        return
+    for user in sorted(users):
+        key = DEFAULT_QUERY.key(user)
+        if state.cache.get(key, count_miss=False) is not None:
+            continue
+        token = state.cache.token(user)
+        try:
+            status, got, seq = await state.compute.refresh(user, state.shared.least(user),
+                                                           REFRESH_SECONDS)
+        except ComputeUnavailable:
+            return
+        if status == 200:
+            state.cache.put(key, user, got, token, seq=seq)
 
 
 def answer(body: bytes, how: str, seq: int | None, age: float = 0.0) -> Response:
@@ -264,14 +301,16 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     def add_write(route: str) -> None:
         async def post(body: Annotated[Any, Body()]) -> dict[str, Any]:
             try:
-                return (await anyio.to_thread.run_sync(state.write, route, body,
-                                                       limiter=waiting)).to_json()
+                done = await anyio.to_thread.run_sync(state.write, route, body,
+                                                      limiter=waiting)
             except WriteRefused as err:
                 raise HTTPException(422, {"message": "nothing in the request was applied",
                                           "rejections": err.reasons}) from None
             except WriterUnavailable as err:
                 raise HTTPException(503, str(err),
                                     headers={"Retry-After": "1"}) from None
+            await refresh_written(state, route, body)
+            return done.to_json()
 
         post.__doc__ = (f"Add one record or a list to ``{ROUTE_FILES[route]}``'s kind, "
                         "validated as that file is; all or nothing.")

@@ -15,6 +15,12 @@ p50 160 ms). So one more process, started by the writer beside the readers, comp
   (:func:`recommend.serve.api.computed`: kept in the level the readers share,
   :mod:`recommend.serve.shared_cache`) and answers it. Misses are computed one at a time in
   arrival order, ahead of any precompute.
+- **Refreshes.** A write's answer waits for its user's default list computed again from a
+  model holding it (:func:`recommend.serve.api.refresh_written`): the reader asks as for a
+  miss, flagged ``refresh``, and this process computes it after the misses waiting and
+  ahead of every precompute (the same user's precompute waiting is dropped: this computes
+  it). So the user's next request, to any reader, is a hit on the fresh list, and the
+  requests that queue for recomputes after writes are the writes, not the reads.
 - **Precomputes.** It follows the log as a reader does (:class:`ReaderState`); for every entry
   it applies, it computes the default recommendations (``RecsQuery()``) of each user the
   entry concerns (:func:`recommend.serve.cache.entry_users`), when no miss is waiting, and
@@ -72,6 +78,9 @@ CLIENT_TIMEOUT = 10.0
 #: A reader's misses waiting for the compute process at most; more are computed by the
 #: reader (a machine too busy for one process to keep up has the readers' threads help).
 MAX_IN_FLIGHT = 3
+#: A reader's refreshes (a write's answer waiting for its user's list) waiting at most; a
+#: write beyond it is answered without (its user's list is precomputed as before).
+MAX_REFRESHING = 32
 MAX_AHEAD = 10_000  # precomputes waiting at most (the oldest dropped)
 #: The share of its time the warm-up may take: after a warm-up job of t s, the next waits
 #: t * (1 / WARM_SHARE - 1) s unless other work comes. The readers give way to this process
@@ -94,9 +103,11 @@ class ComputeClient:
     most ``max_in_flight`` at once (:data:`MAX_IN_FLIGHT`)."""
 
     def __init__(self, path: str | Path, timeout: float = CLIENT_TIMEOUT,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT,
+                 max_refreshing: int = MAX_REFRESHING) -> None:
         self.path, self.timeout, self.max_in_flight = str(path), timeout, max_in_flight
-        self.in_flight = 0
+        self.max_refreshing = max_refreshing
+        self.in_flight = self.refreshing = 0
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def recommendations(self, query: RecsQuery, user: str,
@@ -113,15 +124,29 @@ class ComputeClient:
         finally:
             self.in_flight -= 1
 
-    async def _ask(self, query: RecsQuery, user: str, seq: int) -> tuple[int, bytes, int]:
-        line = json.dumps({"user": user, "seq": seq, "query": _query_json(query)}).encode()
+    async def refresh(self, user: str, seq: int, timeout: float) -> tuple[int, bytes, int]:
+        """As :meth:`recommendations` for the default query, asked for a write's answer
+        (module doc: after the misses, ahead of the precomputes), waiting at most
+        ``timeout`` s; at most ``max_refreshing`` at once."""
+        if self.refreshing >= self.max_refreshing:
+            raise ComputeUnavailable(f"{self.refreshing} refreshes already wait for it")
+        self.refreshing += 1
+        try:
+            return await self._ask(RecsQuery(), user, seq, refresh=True, timeout=timeout)
+        finally:
+            self.refreshing -= 1
+
+    async def _ask(self, query: RecsQuery, user: str, seq: int, *, refresh: bool = False,
+                   timeout: float | None = None) -> tuple[int, bytes, int]:
+        asked = {"user": user, "seq": seq, "query": _query_json(query)}
+        line = json.dumps({**asked, "refresh": True} if refresh else asked).encode()
         try:
             conn = self._idle.pop() if self._idle else await asyncio.open_unix_connection(
                 self.path, limit=MAX_LINE)
         except OSError as err:
             raise ComputeUnavailable(f"{type(err).__name__}: {err}") from None
         try:
-            answer = await asyncio.wait_for(_exchange(*conn, line), self.timeout)
+            answer = await asyncio.wait_for(_exchange(*conn, line), timeout or self.timeout)
         except (OSError, EOFError, ValueError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, asyncio.TimeoutError) as err:
             conn[1].close()
@@ -163,6 +188,7 @@ class Computer:
                  warm: list[str] | None = None) -> None:
         self.state, self.images = state, images
         self._misses: deque[_Job] = deque()
+        self._refreshes: deque[_Job] = deque()  # after the misses, ahead of the precomputes
         self._ahead: OrderedDict[tuple[Any, ...], _Job] = OrderedDict()
         self._warm = deque(warm or ())  # typed users, when nothing else waits
         self._rest_until = 0.0  # no warm-up before this (time.monotonic(): WARM_SHARE)
@@ -171,13 +197,14 @@ class Computer:
         self._thread = threading.Thread(target=self._run, name="compute", daemon=True)
         self._thread.start()
 
-    def miss(self, user: str, query: RecsQuery, seq: int) -> _Job:
-        """Queue a reader's miss (ahead of every precompute; the same one waiting ahead is
-        dropped: this computes it)."""
+    def miss(self, user: str, query: RecsQuery, seq: int, refresh: bool = False) -> _Job:
+        """Queue a reader's miss, or (``refresh``) a write's refresh after the misses (both
+        ahead of every precompute; the same one waiting ahead is dropped: this computes
+        it)."""
         job = _Job(user, query, seq)
         with self._ready:
             self._ahead.pop(query.key(user), None)
-            self._misses.append(job)
+            (self._refreshes if refresh else self._misses).append(job)
             self._ready.notify()
         if seq > self.state.applied_seq:
             self.state.nudge()
@@ -204,25 +231,34 @@ class Computer:
 
     def _next(self) -> _Job | None:
         """The first miss this model can answer (its log seq applied; one waiting over
-        ``SEEN_TIMEOUT`` is answered 503), else the newest precompute (module doc), else a
-        warm-up; the thread never blocks on the log while anything else waits."""
+        ``SEEN_TIMEOUT`` is answered 503), else the first such refresh, else the newest
+        precompute (module doc), else a warm-up; the thread never blocks on the log while
+        anything else waits."""
         with self._ready:
             while not self._stop:
-                applied, now = self.state.applied_seq, time.monotonic()
-                for job in list(self._misses):
-                    if job.seq <= applied:
-                        self._misses.remove(job)
+                for waiting in (self._misses, self._refreshes):
+                    if (job := self._answerable(waiting)) is not None:
                         return job
-                    if now - job.asked > SEEN_TIMEOUT:  # the reader computes it
-                        self._misses.remove(job)
-                        job.status = 503
-                        job.done.set()
                 if self._ahead:
                     return self._ahead.popitem()[1]  # the newest
-                if self._warm and now >= self._rest_until:
+                if self._warm and time.monotonic() >= self._rest_until:
                     return _Job(self._warm.popleft(), RecsQuery(), 0, warm=True)
                 self._ready.wait(POLL_SECONDS)  # woken by a miss and by each applied entry
             return None
+
+    def _answerable(self, waiting: deque[_Job]) -> _Job | None:
+        """The first job of ``waiting`` whose log seq this model holds, taken out (those
+        waiting over ``SEEN_TIMEOUT`` are answered 503: the reader computes it)."""
+        applied, now = self.state.applied_seq, time.monotonic()
+        for job in list(waiting):
+            if job.seq <= applied:
+                waiting.remove(job)
+                return job
+            if now - job.asked > SEEN_TIMEOUT:
+                waiting.remove(job)
+                job.status = 503
+                job.done.set()
+        return None
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
@@ -274,13 +310,16 @@ class _Handler(socketserver.StreamRequestHandler):
             try:
                 raw = json.loads(line)
                 job = self.server.computer.miss(str(raw["user"]), _query(raw["query"]),
-                                                int(raw["seq"]))
+                                                int(raw["seq"]), bool(raw.get("refresh")))
             except (ValueError, KeyError, TypeError) as err:
                 LOGGER.warning("compute: a request not understood: %s", err)
                 return
             job.done.wait()
-            self.wfile.write(b"%d %d %d\n" % (job.status, len(job.body), job.computed_at)
-                             + job.body)
+            try:
+                self.wfile.write(b"%d %d %d\n" % (job.status, len(job.body), job.computed_at)
+                                 + job.body)
+            except OSError:  # the reader stopped waiting (a refresh's bound): kept anyway
+                return
 
 
 class ComputeServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

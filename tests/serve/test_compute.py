@@ -133,3 +133,84 @@ def test_the_newest_write_is_precomputed_first(small_demo_artifact: Path,
         assert order == [typed("u0001"), typed("u0003"), typed("u0002")]
     finally:
         computing.close()
+
+
+def test_refreshes_go_after_misses_and_before_precomputes(small_demo_artifact: Path,
+                                                          tmp_path: Path) -> None:
+    from recommend.serve.compute import Computer
+
+    state_dir = tmp_path / "state"
+    ServedState(small_demo_artifact, state_dir).detach()
+    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                            worker=3)
+    computer = Computer(computing, None)
+    computer.stop()  # its thread takes nothing: the order is read here
+    computer._stop = False
+    typed = computing.rec.user_id
+    try:
+        computer.applied([{"seq": seq, "files": {"events.jsonl": [{"user": user}]}}
+                          for seq, user in enumerate(("u0001", "u0002"), 1)])
+        computer.miss(typed("u0003"), RecsQuery(), 0, refresh=True)
+        computer.miss(typed("u0002"), RecsQuery(), 0, refresh=True)  # its precompute dropped
+        computer.miss(typed("u0004"), RecsQuery(k=5), 0)
+        jobs = [computer._next() for _ in range(4)]
+        assert [(j.user, j.query.k) for j in jobs] == [  # type: ignore[union-attr]
+            (typed("u0004"), 5), (typed("u0003"), 10), (typed("u0002"), 10),
+            (typed("u0001"), 10)]
+        assert not computer._ahead and not computer._refreshes
+    finally:
+        computing.close()
+
+
+def test_a_write_answer_leaves_its_user_fresh(small_demo_artifact: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from recommend.serve.api import refresh_written
+
+    state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
+    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
+    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                            worker=3, shared=SharedResponses(shared_file, 60, 1000))
+    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
+                         worker=1, shared=SharedResponses(shared_file, 60, 1000))
+    server = ComputeServer(computing, tmp_path / "compute.sock", None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    uid = reader.rec.user_id("u0003")
+    default = RecsQuery().key(uid)
+    event = {"user": "u0003", "target": "p0002", "kind": "purchase"}
+    try:
+        async def refresh(route: str, body: object) -> None:
+            reader.compute = ComputeClient(tmp_path / "compute.sock")
+            try:
+                await refresh_written(reader, route, body)
+            finally:
+                reader.compute.close()
+
+        wrote = writer.write("events", event)
+        assert reader.wait_for(wrote.seq)
+        assert reader.cache.get(default) is None
+        asyncio.run(refresh("events", event))
+        hit = reader.cache.get(default)
+        assert hit is not None and hit.seq is not None and hit.seq >= wrote.seq
+        assert json.loads(hit.body) == json.loads(RecsQuery().body(reader, uid, None))
+        assert "p0002" not in {row["item"].partition(":")[2] for row in json.loads(hit.body)}
+        assert reader.shared.get(default, uid).body == hit.body  # kept for every reader
+
+        many = [{**event, "user": f"u{i:04d}"} for i in range(1, 7)]  # over REFRESH_USERS
+        wrote = writer.write("events", many)
+        assert reader.wait_for(wrote.seq)
+        monkeypatch.setattr("recommend.serve.api.REFRESH_USERS", 5)
+        asyncio.run(refresh("events", many))  # answered without: nobody refreshed here
+        assert reader.cache.get(default) is None
+    finally:
+        server.shutdown()
+        server.close()
+        computing.close()
+        reader.close()
+        writer.detach()
+
+    async def nobody() -> None:  # no compute process: the write is answered all the same
+        reader.compute = ComputeClient(tmp_path / "compute.sock")
+        await refresh_written(reader, "events", event)
+
+    asyncio.run(nobody())

@@ -127,6 +127,22 @@ def _a_purchase_leaves_both_readers_caches(server: Server, user: str) -> None:
     assert not [how for items, how in after if item in items]
 
 
+def _a_write_answer_leaves_its_list_fresh(server: Server, user: str) -> None:
+    """On the connection that wrote (the same reader), the user's default list right after
+    the event's answer is a hit computed from a model holding it (recommend.serve.api's
+    refresh_written), not a stale list or a miss."""
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        got = http.get(f"/v1/users/{user}/recommendations")
+        item = got.json()[0]["item"]
+        wrote = http.post("/v1/events", headers={"X-API-Key": KEY},
+                          json={"user": user, "target": item.partition(":")[2], "kind": "cart"})
+        assert wrote.status_code == 200, wrote.text
+        got = http.get(f"/v1/users/{user}/recommendations")
+    assert got.headers["X-Cache"] == "hit", got.headers
+    assert int(got.headers["X-Log-Seq"]) >= wrote.json()["seq"]
+    assert len(got.json()) == 10 and item not in [r["item"] for r in got.json()]
+
+
 def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp_path) -> None:
     state, port = tmp_path / "state", free_port()
     server = Server(small_demo_artifact, state, port)
@@ -148,6 +164,7 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
             assert write.status_code == 200, write.text
             assert _seen_by_every_reader(server, f"newcomer{n}", write.json()["seq"], 1.0) < 1
         _a_purchase_leaves_both_readers_caches(server, "u0003")
+        _a_write_answer_leaves_its_list_fresh(server, "u0004")
         bad = httpx.post(f"{server.url}/v1/events", headers={"X-API-Key": KEY}, timeout=60,
                          json={"user": "u0001", "target": "p0002", "kind": "teleport"})
         assert bad.status_code == 422 and "teleport" in bad.text  # the writer's reasons
