@@ -114,7 +114,7 @@ def beyond_noise(gain: np.ndarray, bar: float = 2.0) -> bool:
 def confirm_by_blend(contenders: Sequence[tuple[str, S]],
                      judge: Callable[[S], tuple[dict[str, float], np.ndarray, dict[str, Any],
                                                 R]],
-                     budget: float, bar: float = 2.0) -> tuple[R, dict[str, Any]]:
+                     budget: float, bar: float) -> tuple[R, dict[str, Any]]:
     """What ``judge`` made of the contender (name, CF settings) whose served ranker validates
     best, and the record: each contender's figures (what ``judge`` records, its worst ratio
     over the folds, its CPU and wall seconds), the ones skipped, and the choice.

@@ -49,7 +49,7 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
 
     alone = {name: judge(cf)[3]["ndcg@3"]["cf"] for name, cf in (("a", a), ("b", b))}
     assert alone["a"] > alone["b"]  # the tuning would keep "a"
-    record, chosen = confirm_by_blend([("a", a), ("b", b)], judge, budget=np.inf)
+    record, chosen = confirm_by_blend([("a", a), ("b", b)], judge, budget=np.inf, bar=2.0)
     assert chosen["chosen"] == "b" and chosen["contenders"]["b"]["served"] == "blend"
     figures = chosen["contenders"]
     assert figures["b"]["ndcg"]["all"] > figures["a"]["ndcg"]["all"] and not chosen["skipped"]
@@ -58,10 +58,10 @@ def test_the_cf_model_whose_blend_validates_best_is_kept_though_another_leads_al
     assert figures["b"]["gain_over_first"] > figures["b"]["twice_se"] > 0
     assert {"served", "cpu_seconds", "seconds"} <= set(figures["a"])
     # no budget left: the tuning's choice is still judged, the others are skipped
-    _, spent = confirm_by_blend([("a", a), ("b", b)], judge, budget=0.0)
+    _, spent = confirm_by_blend([("a", a), ("b", b)], judge, budget=0.0, bar=2.0)
     assert spent["chosen"] == "a" and spent["skipped"] == ["b"]
     # equal figures: the first (the tuning's choice) stays
-    _, tie = confirm_by_blend([("a", a), ("a again", a)], judge, budget=np.inf)
+    _, tie = confirm_by_blend([("a", a), ("a again", a)], judge, budget=np.inf, bar=2.0)
     assert tie["chosen"] == "a"
 
 
@@ -73,18 +73,18 @@ def test_a_contender_is_judged_by_its_worst_validation_fold() -> None:
     users = {"a": np.full(50, 0.1), "b": np.full(50, 0.1) + np.linspace(0.01, 0.03, 50)}
     result, record = confirm_by_blend([("a", "a"), ("b", "b")],
                                       lambda name: (figures[name], users[name], {}, name),
-                                      budget=np.inf)
+                                      budget=np.inf, bar=2.0)
     assert result == record["chosen"] == "b"
     assert record["contenders"]["a"]["worst_ratio"] == pytest.approx(0.119 / 0.128, abs=1e-5)
     assert record["contenders"]["b"]["worst_ratio"] == pytest.approx(0.264 / 0.278, abs=1e-5)
     # nothing judged (one validation user): the first stays
     assert confirm_by_blend([("a", "a"), ("b", "b")], lambda name: ({}, users[name], {}, name),
-                            budget=np.inf)[0] == "a"
+                            budget=np.inf, bar=2.0)[0] == "a"
     # one fold: the higher figure ("a" leads: "b"'s per-user lead cannot switch to it)
     assert confirm_by_blend([("a", "a"), ("b", "b")],
                             lambda name: ({"all": figures[name]["random"]}, users[name], {},
                                           name),
-                            budget=np.inf)[0] == "a"
+                            budget=np.inf, bar=2.0)[0] == "a"
 
 
 def test_another_cf_family_replaces_the_tuned_one_only_beyond_noise() -> None:
@@ -121,7 +121,8 @@ def test_another_cf_family_replaces_the_tuned_one_only_beyond_noise() -> None:
     # per-user figures that cannot be paired (none judged): no switch
     assert confirm_by_blend([("tuned", "tuned"), ("other", "other")],
                             lambda name: ({"all": 0.1 if name == "tuned" else 0.9},
-                                          np.zeros(0), {}, name), budget=np.inf)[0] == "tuned"
+                                          np.zeros(0), {}, name),
+                            budget=np.inf, bar=2.0)[0] == "tuned"
 
 
 def test_close_families_are_the_others_within_twice_the_se_of_the_best_alone() -> None:
