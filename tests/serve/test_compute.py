@@ -7,10 +7,13 @@ reach their bound."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,41 +116,40 @@ def test_an_answer_a_reader_stored_is_not_computed_again(small_demo_artifact: Pa
         reader.close()
 
 
-def test_the_newest_write_is_precomputed_first(small_demo_artifact: Path,
-                                               tmp_path: Path) -> None:
+@contextlib.contextmanager
+def idle_computer(artifact: Path, tmp_path: Path) -> Iterator[Any]:
+    """A compute process's :class:`~recommend.serve.compute.Computer` whose thread takes
+    nothing (the order of its queue is read by the test), over a fresh state of
+    ``artifact``."""
     from recommend.serve.compute import Computer
 
     state_dir = tmp_path / "state"
-    ServedState(small_demo_artifact, state_dir).detach()
-    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
-                            worker=3)
+    ServedState(artifact, state_dir).detach()
+    computing = ReaderState(artifact, state_dir, tmp_path / "no-writer.sock", worker=3)
     computer = Computer(computing, None)
-    computer.stop()  # its thread takes nothing: the order is read here
+    computer.stop()
     computer._stop = False
-    typed = computing.rec.user_id
     try:
+        yield computer
+    finally:
+        computing.close()
+
+
+def test_the_newest_write_is_precomputed_first(small_demo_artifact: Path,
+                                               tmp_path: Path) -> None:
+    with idle_computer(small_demo_artifact, tmp_path) as computer:
+        typed = computer.state.rec.user_id
         computer.applied([{"seq": seq, "files": {"events.jsonl": [{"user": user}]}}
                           for seq, user in enumerate(("u0001", "u0002", "u0003", "u0001"), 1)])
         order = [computer._next().user for _ in range(3)]  # type: ignore[union-attr]
         # u0001 wrote again last: it moved to the end, and the newest goes first
         assert order == [typed("u0001"), typed("u0003"), typed("u0002")]
-    finally:
-        computing.close()
 
 
 def test_refreshes_go_after_misses_and_before_precomputes(small_demo_artifact: Path,
                                                           tmp_path: Path) -> None:
-    from recommend.serve.compute import Computer
-
-    state_dir = tmp_path / "state"
-    ServedState(small_demo_artifact, state_dir).detach()
-    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
-                            worker=3)
-    computer = Computer(computing, None)
-    computer.stop()  # its thread takes nothing: the order is read here
-    computer._stop = False
-    typed = computing.rec.user_id
-    try:
+    with idle_computer(small_demo_artifact, tmp_path) as computer:
+        typed = computer.state.rec.user_id
         computer.applied([{"seq": seq, "files": {"events.jsonl": [{"user": user}]}}
                           for seq, user in enumerate(("u0001", "u0002"), 1)])
         computer.miss(typed("u0003"), RecsQuery(), 0, refresh=True)
@@ -158,8 +160,6 @@ def test_refreshes_go_after_misses_and_before_precomputes(small_demo_artifact: P
             (typed("u0004"), 5), (typed("u0003"), 10), (typed("u0002"), 10),
             (typed("u0001"), 10)]
         assert not computer._ahead and not computer._refreshes
-    finally:
-        computing.close()
 
 
 def test_a_write_answer_leaves_its_user_fresh(small_demo_artifact: Path, tmp_path: Path,
