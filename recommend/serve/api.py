@@ -29,7 +29,7 @@ from recommend.serve.catalogue import find_users, image_file, product_info, prof
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.security import Access, checked_id
 from recommend.serve.served import ComputeUnavailable, Served, WriterUnavailable
-from recommend.serve.writes import ROUTE_FILES, WriteRefused
+from recommend.serve.writes import ROUTE_FILES, WriteRefused, as_records
 
 MAX_K = 100
 #: Write requests in flight at once, each on a thread of its own (not one of the threads
@@ -163,8 +163,7 @@ async def refresh_written(state: Served, route: str, body: Any) -> None:
     precompute after each write still runs)."""
     if state.compute is None or state.shared is None or not state.cache.enabled:
         return
-    records = body if isinstance(body, list) else [body]
-    users, catalogue = concerned({ROUTE_FILES[route]: records}, state.rec.user_id)
+    users, catalogue = concerned({ROUTE_FILES[route]: as_records(body)}, state.rec.user_id)
     if catalogue or len(users) > REFRESH_USERS:
         return
     for user in sorted(users):
