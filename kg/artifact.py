@@ -40,7 +40,7 @@ import numpy as np
 from kg.artifact_files import MANIFEST_FILE, ArtifactError, ArtifactFiles, file_sha256, read_json
 from kg.atomic import atomic_dir, atomic_write_json, resolve_artifact_dir
 from kg.graph import KnowledgeGraph, paused_gc
-from kg.memory import release_memory
+from kg.memory import collect_only_new, release_memory
 from kg.ownership import ARTIFACT_KIND
 from kg.reader import ReadResult, Rejection
 from kg.records import DATASET_FILES
@@ -115,7 +115,8 @@ def build_artifact(
 
     start = time.perf_counter()
     root = Path(dataset_dir)
-    with atomic_dir(out_dir, kind=ARTIFACT_KIND, protect=[root]) as tmp:
+    with (collect_only_new(),
+          atomic_dir(out_dir, kind=ARTIFACT_KIND, protect=[root]) as tmp):
         if assemble is None:
             with paused_gc():  # the reader makes millions of records; see paused_gc
                 result = read_dataset(root, progress=progress, window=window)

@@ -1,4 +1,5 @@
-"""release_memory collects unreachable cycles and trims the heap where glibc is the C library."""
+"""release_memory collects unreachable cycles and trims the heap where glibc is the C library;
+collect_only_new keeps what was alive before it out of the collector's walks."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gc
 import platform
 import weakref
 
-from kg.memory import release_memory
+from kg.memory import collect_only_new, release_memory
 
 
 class _Node:
@@ -28,3 +29,30 @@ def test_release_memory_collects_cycles_and_trims_on_glibc():
         if was:
             gc.enable()
     assert trimmed == (platform.libc_ver()[0] == "glibc")
+
+
+def _cycle() -> weakref.ref:
+    node = _Node()
+    return weakref.ref(node)  # the cycle is garbage once this frame ends
+
+
+def test_collect_only_new_walks_only_what_the_scope_made_and_frees_the_rest_after():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        before = _cycle()
+        with collect_only_new():
+            with collect_only_new():  # nested: one freeze for both
+                inner = _cycle()
+                release_memory()
+                assert inner() is None  # the scope's own garbage is collected
+                assert before() is not None  # what was alive before it is not walked
+            assert gc.get_freeze_count() > 0  # the outer scope still holds the freeze
+            release_memory()
+            assert before() is not None
+        assert gc.get_freeze_count() == 0
+        release_memory()
+        assert before() is None  # unfrozen at the end: collected by the next collection
+    finally:
+        if was:
+            gc.enable()
