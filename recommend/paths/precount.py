@@ -7,7 +7,8 @@ by the session's own sequence hop, until ``per_component`` of them have at least
 sequence_people`). Counted one by one, a request explaining ten items pays a search per hop;
 here every item's hops are counted in one pass per round (:func:`~recommend.paths.sequence.
 count_pairs`), and the paths then find them in the table: the same counts, so the same
-paths. Only hops the paths will ask are counted.
+paths. Only hops the paths will ask are counted; none when the graph's events are few enough
+for every pair to be counted at once (:func:`~recommend.paths.sequence.pair_table`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from recommend.paths.sequence import SequenceHop, count_pairs, sequence_people
+from recommend.paths.sequence import SequenceHop, count_pairs, pair_table, sequence_people
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -39,7 +40,7 @@ def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
             hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
-            if ev.component == "session" and hop is not None:
+            if ev.component == "session" and hop is not None and pair_table(graph, hop) is None:
                 links = [graph.node_id("product", a) for a, _ in ev.links if a in own]
                 todo.append((item_id, hop, links, per_component))
     while todo:

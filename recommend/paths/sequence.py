@@ -41,7 +41,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "sequence_people",
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "pair_table", "sequence_people",
            "sequence_verb", "window_words"]
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
@@ -53,6 +53,10 @@ _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked"
 _ANY = "showed interest in"
 _UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
 _MAX_COUNTS = 200_000
+#: :func:`pair_table` is made only up to this many (user, pair) entries (~16 bytes each
+#: while it is made; the table keeps each distinct pair in 8 bytes).
+TABLE_PAIRS = 4_000_000
+_DENSE_KEYS = 1 << 24  # (a dense count of every pair: 128 MB while it is made, at most)
 
 
 @dataclass(frozen=True)
@@ -116,17 +120,76 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
     return graph.cached_for(("sequence events",), (), compute)
 
 
+def pair_table(graph: KnowledgeGraph, hop: SequenceHop) -> sp.csr_matrix | None:
+    """Every pair's :func:`sequence_people` at once, a (products x products) count matrix
+    made from the graph's events in one pass per lag (as the session counts its
+    transitions), kept as long as the events it is made of (until nodes are added: module
+    docstring); None when it would hold more than :data:`TABLE_PAIRS` (user, pair) entries
+    (then each pair is counted when asked). The same rule as :func:`count_pairs`: of each
+    user's events in the session's order, ``b`` at ``1..max_lag`` places after ``a``,
+    within the window."""
+
+    def compute() -> sp.csr_matrix | None:
+        which, times, _ = _events(graph)
+        n = len(times)
+        user, product = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        number = which.data.astype(np.int64) - 1  # each stored pair's event number
+        user[number] = which.indices
+        product[number] = np.repeat(np.arange(which.shape[1]), np.diff(which.indptr))
+        src, dst, held = [], [], 0
+        for lag in range(1, min(hop.max_lag, max(n - 1, 0)) + 1):
+            # events are in time order per user: once no pair at a lag is within the window,
+            # none further apart is (a user holds each product once, so a and b differ)
+            near = np.flatnonzero((user[lag:] == user[:-lag])
+                                  & (times[lag:] - times[:-lag] <= hop.window))
+            if not len(near):
+                break
+            held += len(near)
+            if held > TABLE_PAIRS:
+                return None
+            src.append(product[near])
+            dst.append(product[near + lag])
+        width = which.shape[1]
+        keys = (np.concatenate(src) * width + np.concatenate(dst) if src
+                else np.zeros(0, np.int64))
+        if width * width <= _DENSE_KEYS:  # a narrow catalogue: counted in one dense pass
+            counts = np.bincount(keys, minlength=width * width)
+            keys = np.flatnonzero(counts)
+            counts = counts[keys]
+        else:
+            keys, counts = np.unique(keys, return_counts=True)
+        indptr = np.searchsorted(keys // width, np.arange(width + 1))
+        return sp.csr_matrix((counts.astype(np.int32), (keys % width).astype(np.int32),
+                              indptr), shape=(width, width))
+
+    return graph.cached_for(("sequence pair table", hop.relation), (), compute)
+
+
+def _from_table(graph: KnowledgeGraph, table: sp.csr_matrix, a: str, b: str) -> int:
+    """The count ``table`` (:func:`pair_table`) holds for ``(a, b)`` (0: either is not a
+    stored product of its width, or they are one product)."""
+    width = table.shape[1]
+    ia, ib = _product(graph, a, width), _product(graph, b, width)
+    if ia < 0 or ib < 0 or ia == ib:
+        return 0
+    lo, hi = table.indptr[ia], table.indptr[ia + 1]
+    at = lo + int(np.searchsorted(table.indices[lo:hi], ib))
+    return int(table.data[at]) if at < hi and table.indices[at] == ib else 0
+
+
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     """How many people's stored events put ``b`` within ``hop``'s window and lag after
     ``a`` (products; 0 for anything else): the count the session component made of the
-    pair, on the graph's events (each pair's count kept until nodes are added: module
-    docstring)."""
+    pair, on the graph's events (read from :func:`pair_table`, else each pair's count kept
+    until nodes are added: module docstring)."""
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     found = counts.get((a, b))
     if found is None:
         if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
             counts.clear()
-        found = counts[(a, b)] = _count(graph, a, b, hop)
+        table = pair_table(graph, hop)
+        found = counts[(a, b)] = (_count(graph, a, b, hop) if table is None
+                                  else _from_table(graph, table, a, b))
     return found
 
 
@@ -134,6 +197,8 @@ def count_pairs(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Se
                 ) -> None:
     """Count :func:`sequence_people` of each pair ``(a, b)`` not counted yet, at once (the
     same counts: one search over every pair's people), and keep them for its later calls."""
+    if pair_table(graph, hop) is not None:  # every count is there already
+        return
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     wanted = [pair for pair in dict.fromkeys(pairs) if pair not in counts]
     if not wanted:
