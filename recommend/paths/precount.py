@@ -7,8 +7,8 @@ by the session's own sequence hop, until ``per_component`` of them have at least
 sequence_people`). Counted one by one, a request explaining ten items pays a search per hop;
 here every item's hops are counted in one pass per round (:func:`~recommend.paths.sequence.
 count_pairs`), and the paths then find them in the table: the same counts, so the same
-paths. Only hops the paths will ask are counted; none when the graph's events are few enough
-for every pair to be counted at once (:func:`~recommend.paths.sequence.pair_table`).
+paths. Only hops the paths will ask are counted (every link's, read at once, when the graph
+keeps every pair's count: :func:`~recommend.paths.sequence.pair_table`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from recommend.paths.sequence import SequenceHop, count_pairs, pair_table, sequence_people
+import numpy as np
+
+from recommend.paths.sequence import (
+    SequenceHop,
+    count_pairs,
+    keep_from_table,
+    pair_table,
+    sequence_people,
+)
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -37,12 +45,23 @@ def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
     ``per_component`` of them have ``min_people``: each round counts every item's next links,
     as many as it still needs, so no link it never tries is counted."""
     todo: list[tuple[str, SequenceHop, list[str], int]] = []  # item, hop, its links, need
+    # hops whose every pair's count the graph keeps: each link's pair and indices, read at once
+    whole: dict[SequenceHop, tuple[list[tuple[str, str]], list[int], list[int]]] = {}
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
             hop = None if ev.relation is None else SequenceHop.parse(ev.relation)
-            if ev.component == "session" and hop is not None and pair_table(graph, hop) is None:
-                links = [graph.node_id("product", a) for a, _ in ev.links if a in own]
-                todo.append((item_id, hop, links, per_component))
+            if ev.component == "session" and hop is not None:
+                mine = [a for a, _ in ev.links if a in own]
+                links = [graph.node_id("product", a) for a in mine]
+                if pair_table(graph, hop) is None:
+                    todo.append((item_id, hop, links, per_component))
+                    continue
+                pairs, a_at, b_at = whole.setdefault(hop, ([], [], []))
+                pairs += [(a, item_id) for a in links]
+                a_at += mine
+                b_at += [graph.index(item_id)] * len(mine)
+    for hop, (pairs, a_at, b_at) in whole.items():
+        keep_from_table(graph, pairs, np.array(a_at, np.int64), np.array(b_at, np.int64), hop)
     while todo:
         asked: dict[SequenceHop, list[tuple[str, str]]] = {}
         for item_id, hop, links, need in todo:

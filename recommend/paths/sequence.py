@@ -41,7 +41,8 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "pair_table", "sequence_people",
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "keep_from_table", "pair_table",
+           "sequence_people",
            "sequence_verb", "window_words"]
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
@@ -120,16 +121,21 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
     return graph.cached_for(("sequence events",), (), compute)
 
 
-def pair_table(graph: KnowledgeGraph, hop: SequenceHop) -> sp.csr_matrix | None:
-    """Every pair's :func:`sequence_people` at once, a (products x products) count matrix
-    made from the graph's events in one pass per lag (as the session counts its
-    transitions), kept as long as the events it is made of (until nodes are added: module
-    docstring); None when it would hold more than :data:`TABLE_PAIRS` (user, pair) entries
-    (then each pair is counted when asked). The same rule as :func:`count_pairs`: of each
-    user's events in the session's order, ``b`` at ``1..max_lag`` places after ``a``,
-    within the window."""
+#: Every pair's count (:func:`pair_table`): the sorted keys ``a * width + b`` of the pairs
+#: with at least one person and their counts, or (a dense table) None and every pair's
+#: count by key; and the width (products when it was made).
+PairTable = tuple[np.ndarray | None, np.ndarray, int]
 
-    def compute() -> sp.csr_matrix | None:
+
+def pair_table(graph: KnowledgeGraph, hop: SequenceHop) -> PairTable | None:
+    """Every pair's :func:`sequence_people` at once, made from the graph's events in one pass
+    per lag (as the session counts its transitions) and kept as long as the events it is
+    made of (until nodes are added: module docstring); None when it would hold more than
+    :data:`TABLE_PAIRS` (user, pair) entries (then each pair is counted when asked). The
+    same rule as :func:`count_pairs`: of each user's events in the session's order, ``b`` at
+    ``1..max_lag`` places after ``a``, within the window."""
+
+    def compute() -> PairTable | None:
         which, times, _ = _events(graph)
         n = len(times)
         user, product = np.zeros(n, np.int64), np.zeros(n, np.int64)
@@ -155,41 +161,56 @@ def pair_table(graph: KnowledgeGraph, hop: SequenceHop) -> sp.csr_matrix | None:
         if width * width <= _DENSE_KEYS:  # a narrow catalogue: counted in one dense pass
             counts = np.bincount(keys, minlength=width * width)
             keys = np.flatnonzero(counts)
-            counts = counts[keys]
-        else:
-            keys, counts = np.unique(keys, return_counts=True)
-        indptr = np.searchsorted(keys // width, np.arange(width + 1))
-        return sp.csr_matrix((counts.astype(np.int32), (keys % width).astype(np.int32),
-                              indptr), shape=(width, width))
+            small = np.min_scalar_type(counts.max(initial=0))
+            if width * width <= 6 * len(keys):  # many pairs held: dense, read at once, at
+                return None, counts.astype(small), width  # most twice the keys' bytes
+            return keys, counts[keys].astype(small), width
+        keys, counts = np.unique(keys, return_counts=True)
+        return keys, counts.astype(np.min_scalar_type(counts.max(initial=0))), width
 
     return graph.cached_for(("sequence pair table", hop.relation), (), compute)
 
 
-def _from_table(graph: KnowledgeGraph, table: sp.csr_matrix, a: str, b: str) -> int:
-    """The count ``table`` (:func:`pair_table`) holds for ``(a, b)`` (0: either is not a
-    stored product of its width, or they are one product)."""
-    width = table.shape[1]
-    ia, ib = _product(graph, a, width), _product(graph, b, width)
-    if ia < 0 or ib < 0 or ia == ib:
-        return 0
-    lo, hi = table.indptr[ia], table.indptr[ia + 1]
-    at = lo + int(np.searchsorted(table.indices[lo:hi], ib))
-    return int(table.data[at]) if at < hi and table.indices[at] == ib else 0
+def _from_table(table: PairTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The counts ``table`` holds for the pairs of product indices ``(a, b)`` (-1: not a
+    stored product; 0 for those and for a product with itself)."""
+    keys, counts, width = table
+    out = np.zeros(len(a), np.int64)
+    ok = (a >= 0) & (b >= 0) & (a != b) & (a < width) & (b < width)
+    wanted = a[ok] * width + b[ok]
+    if keys is None:
+        out[ok] = counts[wanted]
+    elif len(keys) and len(wanted):
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        out[ok] = np.where(keys[at] == wanted, counts[at], 0)
+    return out
+
+
+def keep_from_table(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], a: np.ndarray,
+                    b: np.ndarray, hop: SequenceHop) -> bool:
+    """Keep :func:`sequence_people` of each of ``pairs`` (products, graph indices ``a`` and
+    ``b``) read from :func:`pair_table` at once; False (nothing kept) when there is none."""
+    table = pair_table(graph, hop)
+    if table is None:
+        return False
+    counts = graph.cached_for(("sequence people", hop.relation), (), dict)
+    if len(counts) + len(pairs) > _MAX_COUNTS:  # bounded, as one by one
+        counts.clear()
+    counts.update(zip(pairs, _from_table(table, a, b).tolist(), strict=True))
+    return True
 
 
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     """How many people's stored events put ``b`` within ``hop``'s window and lag after
     ``a`` (products; 0 for anything else): the count the session component made of the
-    pair, on the graph's events (read from :func:`pair_table`, else each pair's count kept
-    until nodes are added: module docstring)."""
+    pair, on the graph's events (each pair's count kept until nodes are added: module
+    docstring)."""
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     found = counts.get((a, b))
     if found is None:
         if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
             counts.clear()
-        table = pair_table(graph, hop)
-        found = counts[(a, b)] = (_count(graph, a, b, hop) if table is None
-                                  else _from_table(graph, table, a, b))
+        found = counts[(a, b)] = _count(graph, a, b, hop)
     return found
 
 
@@ -197,8 +218,6 @@ def count_pairs(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Se
                 ) -> None:
     """Count :func:`sequence_people` of each pair ``(a, b)`` not counted yet, at once (the
     same counts: one search over every pair's people), and keep them for its later calls."""
-    if pair_table(graph, hop) is not None:  # every count is there already
-        return
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     wanted = [pair for pair in dict.fromkeys(pairs) if pair not in counts]
     if not wanted:
@@ -223,14 +242,18 @@ def _product(graph: KnowledgeGraph, node: str, width: int) -> int:
 def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: SequenceHop
             ) -> np.ndarray:
     """The people whose events put ``b`` within ``hop`` after ``a``, for each pair ``(a, b)``
-    of ``pairs`` (0 unless both are stored products and differ), in one pass over the a's
-    people for them all."""
+    of ``pairs`` (0 unless both are stored products and differ): read from
+    :func:`pair_table`, else in one pass over the a's people for them all."""
     from recommend.paths.metapaths import spans  # (metapaths imports this module)
 
     out = np.zeros(len(pairs), np.int64)
     which, times, positions = _events(graph)
     width = which.shape[1]
     index = {node: _product(graph, node, width) for node in {n for pair in pairs for n in pair}}
+    table = pair_table(graph, hop)
+    if table is not None:
+        return _from_table(table, np.array([index[a] for a, _ in pairs], np.int64),
+                           np.array([index[b] for _, b in pairs], np.int64))
     known = [(j, index[a], index[b]) for j, (a, b) in enumerate(pairs)
              if index[a] >= 0 and index[b] >= 0 and index[a] != index[b]]
     if not known:
