@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommend.paths.co_people import keep_co_people
+from recommend.paths.privacy import AGGREGATES, LINK_AGGREGATES
 from recommend.paths.sequence import (
     SequenceHop,
     count_pairs,
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["count_session_people"]
+__all__ = ["count_co_people", "count_session_people"]
 
 
 def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
@@ -75,3 +77,29 @@ def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
             if need > 0 and rest:
                 left.append((item_id, hop, rest, need))
         todo = left
+
+
+#: The acts a cf link's own aggregate counts ("9 people who viewed A also viewed B").
+_LINKED = frozenset(AGGREGATES[n].interaction for n in LINK_AGGREGATES)
+
+
+def count_co_people(graph: KnowledgeGraph, item_ids: Sequence[str],
+                    evidence: Sequence[Sequence[Evidence]], own: dict[int, str]) -> None:
+    """The people behind the first co-act hop :func:`~recommend.paths.reasons.evidence_paths`
+    tries for each cf link of every item (the aggregate of the user's own act on the linked
+    product), read at once from :func:`~recommend.paths.co_people.co_table` (kept: its
+    counts are then found, not counted pair by pair); nothing where there is no table."""
+    asked: dict[str, tuple[list[tuple[str, str]], list[int], list[int]]] = {}
+    for item_id, found in zip(item_ids, evidence, strict=True):
+        for ev in found:
+            if ev.component in ("session", "content", "popularity"):
+                continue
+            for a, _ in ev.links:
+                act = own.get(a)
+                if act in _LINKED:
+                    pairs, a_at, b_at = asked.setdefault(act, ([], [], []))
+                    pairs.append((graph.node_id("product", a), item_id))
+                    a_at.append(a)
+                    b_at.append(graph.index(item_id))
+    for act, (pairs, a_at, b_at) in asked.items():
+        keep_co_people(graph, act, pairs, np.array(a_at, np.int64), np.array(b_at, np.int64))
