@@ -124,9 +124,13 @@ def keep_co_people(graph: KnowledgeGraph, interaction: str, pairs: list[tuple[st
     if table is None or not pairs:
         return
     counts = people_counts(graph, interaction, False, interactions_of(interaction))
-    if len(counts) + len(pairs) > _MAX_COUNTS:  # bounded, as one by one
+    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
+    if not fresh:
+        return
+    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
         counts.clear()
+    a, b = a[fresh], b[fresh]
     ok = (a < table.shape[0]) & (b < table.shape[1])  # (a product past the doers: nobody)
-    found = np.zeros(len(pairs), np.int64)
+    found = np.zeros(len(fresh), np.int64)
     found[ok] = table[a[ok], b[ok]]
-    counts.update(zip(pairs, found.tolist(), strict=True))
+    counts.update(zip([pairs[j] for j in fresh], found.tolist(), strict=True))

@@ -232,7 +232,8 @@ def scored_paths_many(
     if context is not None:  # the session and cf links' people, for every item at once
         count_session_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
                              min_people=privacy.min_people, per_component=max_paths)
-        count_co_people(graph, item_ids, evidence, context.own)  # type: ignore[arg-type]
+        count_co_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
+                        per_component=max_paths)
 
     def evidence_of(j: int) -> list[Candidate]:
         """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps

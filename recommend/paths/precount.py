@@ -47,7 +47,8 @@ def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
     ``per_component`` of them have ``min_people``: each round counts every item's next links,
     as many as it still needs, so no link it never tries is counted."""
     todo: list[tuple[str, SequenceHop, list[str], int]] = []  # item, hop, its links, need
-    # hops whose every pair's count the graph keeps: each link's pair and indices, read at once
+    # hops whose every pair's count the graph keeps: the pairs and indices of each item's
+    # first links, read at once (a link tried past them is counted when asked)
     whole: dict[SequenceHop, tuple[list[tuple[str, str]], list[int], list[int]]] = {}
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
@@ -58,10 +59,10 @@ def count_session_people(graph: KnowledgeGraph, item_ids: Sequence[str],
                 if pair_table(graph, hop) is None:
                     todo.append((item_id, hop, links, per_component))
                     continue
-                pairs, a_at, b_at = whole.setdefault(hop, ([], [], []))
-                pairs += [(a, item_id) for a in links]
-                a_at += mine
-                b_at += [graph.index(item_id)] * len(mine)
+                pairs, a_at, b_at = whole.setdefault(hop, ([], [], []))  # the links it
+                pairs += [(a, item_id) for a in links[:per_component]]  # tries first
+                a_at += mine[:per_component]
+                b_at += [graph.index(item_id)] * len(mine[:per_component])
     for hop, (pairs, a_at, b_at) in whole.items():
         keep_from_table(graph, pairs, np.array(a_at, np.int64), np.array(b_at, np.int64), hop)
     while todo:
@@ -84,18 +85,21 @@ _LINKED = frozenset(AGGREGATES[n].interaction for n in LINK_AGGREGATES)
 
 
 def count_co_people(graph: KnowledgeGraph, item_ids: Sequence[str],
-                    evidence: Sequence[Sequence[Evidence]], own: dict[int, str]) -> None:
+                    evidence: Sequence[Sequence[Evidence]], own: dict[int, str], *,
+                    per_component: int = 3) -> None:
     """The people behind the first co-act hop :func:`~recommend.paths.reasons.evidence_paths`
-    tries for each cf link of every item (the aggregate of the user's own act on the linked
-    product), read at once from :func:`~recommend.paths.co_people.co_table` (kept: its
-    counts are then found, not counted pair by pair); nothing where there is no table."""
+    tries for the first ``per_component`` cf links of the user's own products of every item
+    (the aggregate of the user's act on the linked product), read at once from
+    :func:`~recommend.paths.co_people.co_table` (kept: its counts are then found, not
+    counted pair by pair; a link tried past them is counted when asked); nothing where
+    there is no table."""
     asked: dict[str, tuple[list[tuple[str, str]], list[int], list[int]]] = {}
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
             if ev.component in ("session", "content", "popularity"):
                 continue
-            for a, _ in ev.links:
-                act = own.get(a)
+            for a in [a for a, _ in ev.links if a in own][:per_component]:
+                act = own[a]
                 if act in _LINKED:
                     pairs, a_at, b_at = asked.setdefault(act, ([], [], []))
                     pairs.append((graph.node_id("product", a), item_id))

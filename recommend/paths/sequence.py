@@ -194,9 +194,12 @@ def keep_from_table(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], a: 
     if table is None:
         return False
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
-    if len(counts) + len(pairs) > _MAX_COUNTS:  # bounded, as one by one
+    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
+    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
         counts.clear()
-    counts.update(zip(pairs, _from_table(table, a, b).tolist(), strict=True))
+    if fresh:
+        found = _from_table(table, a[fresh], b[fresh]).tolist()
+        counts.update(zip([pairs[j] for j in fresh], found, strict=True))
     return True
 
 
