@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommend.paths.co_people import keep_co_people
+from recommend.paths.co_people import co_table, keep_co_people
 from recommend.paths.privacy import AGGREGATES, LINK_AGGREGATES
 from recommend.paths.sequence import (
     SequenceHop,
@@ -94,13 +94,14 @@ def count_co_people(graph: KnowledgeGraph, item_ids: Sequence[str],
     counted pair by pair; a link tried past them is counted when asked); nothing where
     there is no table."""
     asked: dict[str, tuple[list[tuple[str, str]], list[int], list[int]]] = {}
+    tables = {act: co_table(graph, act) is not None for act in set(own.values()) & _LINKED}
     for item_id, found in zip(item_ids, evidence, strict=True):
         for ev in found:
             if ev.component in ("session", "content", "popularity"):
                 continue
             for a in [a for a, _ in ev.links if a in own][:per_component]:
                 act = own[a]
-                if act in _LINKED:
+                if tables.get(act):
                     pairs, a_at, b_at = asked.setdefault(act, ([], [], []))
                     pairs.append((graph.node_id("product", a), item_id))
                     a_at.append(a)
