@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import spans
+
 __all__ = ["history_split", "matrix_column", "one_product_scores", "one_product_terms"]
 
 #: CSC forms by matrix id, not by holder (add() shallow-copies components, keeping matrices).
@@ -55,18 +57,38 @@ def one_product_terms(k: np.ndarray, weights: np.ndarray, m: Any, items: np.ndar
         csc, single = _csc(m)
         if not single:
             return None
-        cells = np.zeros((len(k), len(items)), csc.dtype)
-        for j, c in enumerate(items.tolist()):
-            rows, values = (a[csc.indptr[c]:csc.indptr[c + 1]] for a in (csc.indices, csc.data))
-            if len(rows):
-                at = np.minimum(np.searchsorted(rows, k), len(rows) - 1)
-                hit = rows[at] == k
-                cells[hit, j] = values[at[hit]]
+        cells = _cells(csc, np.asarray(k, np.int64), items)
     else:
         cells = np.asarray(m)[np.ix_(k, items)]
     products = weights[:, None] * cells
     products[products == 0] = 0.0  # scipy drops a zero sum (its dense product: 0.0 + it)
     return products
+
+
+def _cells(csc: sp.csc_matrix, k: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``csc[k][:, items]`` densely (each cell stored once), every asked column read at once:
+    scattered into dense columns and gathered at k when those columns are few cells, else
+    found by one search over the columns' (position, row) keys."""
+    lo, hi = csc.indptr[items], csc.indptr[items + 1]
+    pos = spans(lo, hi)
+    owner = np.repeat(np.arange(len(items)), hi - lo)
+    height = csc.shape[0]
+    if len(items) * height <= _DENSE_CELLS_PER_ENTRY * (len(pos) + len(k) * len(items)):
+        columns = np.zeros((len(items), height), csc.dtype)
+        columns[owner, csc.indices[pos]] = csc.data[pos]
+        return columns[:, k].T
+    cells = np.zeros((len(k), len(items)), csc.dtype)
+    if len(pos) and len(k):
+        keys = owner * np.int64(height) + csc.indices[pos]  # sorted: columns in turn
+        wanted = k[:, None] + np.arange(len(items)) * np.int64(height)
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        hit = keys[at] == wanted
+        cells[hit] = csc.data[pos[at[hit]]]
+    return cells
+
+
+#: :func:`_cells` scatters into dense columns up to this many cells per entry it reads.
+_DENSE_CELLS_PER_ENTRY = 8
 
 
 def history_split(products: np.ndarray, k: np.ndarray, weights: np.ndarray, m: Any,

@@ -27,15 +27,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.privacy import ENGAGED, interactions_of
+from recommend.paths.people_counts import people_counts
+from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.user_reasons import has_block
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["acting", "acting_counts", "co_acting"]
+__all__ = ["acting", "acting_counts", "co_acting", "co_table", "keep_co_people"]
 
 _ACTS = interactions_of(ENGAGED)
+#: :func:`co_table` is made for catalogues of at most this many products (dense counts:
+#: 32 MB at most, as uint16) ...
+TABLE_WIDTH = 4096
+#: ... when counting it takes at most this many (person, pair) terms (a person's acts
+#: squared, summed).
+TABLE_TERMS = 50_000_000
+_MAX_COUNTS = 200_000  # (as recommend.paths.privacy.people keeps at most)
 
 
 def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
@@ -80,3 +88,49 @@ def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
     ptr, ind = acted.indptr, acted.indices
     return int(np.intersect1d(ind[ptr[a]:ptr[a + 1]], ind[ptr[b]:ptr[b + 1]],
                               assume_unique=True).size)
+
+
+def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:
+    """(products x products) how many distinct people did ``interaction`` to both products:
+    :func:`recommend.paths.privacy.people`'s count of a co-act hop between them (a person
+    with a nonzero stored edge to each), every pair at once, dense; None past
+    :data:`TABLE_WIDTH` products or :data:`TABLE_TERMS` terms. Kept as the doers it counts
+    (until those relations gain edges or a node is added)."""
+
+    def compute() -> np.ndarray | None:
+        doers = doers_matrix(graph, interaction).tocoo()
+        if doers.shape[1] > TABLE_WIDTH:
+            return None
+        did = doers.data != 0
+        acted = sp.csr_matrix((np.ones(int(did.sum()), np.int64),
+                               (doers.row[did], doers.col[did])), shape=doers.shape)
+        acted.sum_duplicates()  # (a pair stored twice is one person's act)
+        acted.data[:] = 1
+        if int((np.diff(acted.indptr).astype(np.int64) ** 2).sum()) > TABLE_TERMS:
+            return None
+        counts = (acted.T @ acted).toarray()
+        return counts.astype(np.min_scalar_type(counts.max(initial=0)))
+
+    return graph.cached_for(("paths co-act table", interaction), interactions_of(interaction),
+                            compute)
+
+
+def keep_co_people(graph: KnowledgeGraph, interaction: str, pairs: list[tuple[str, str]],
+                   a: np.ndarray, b: np.ndarray) -> None:
+    """Keep :func:`recommend.paths.privacy.people`'s count over ``interaction`` of each of
+    ``pairs`` (products, graph indices ``a`` and ``b``), read from :func:`co_table` at once
+    (nothing kept when there is none): its later calls find them."""
+    table = co_table(graph, interaction)
+    if table is None or not pairs:
+        return
+    counts = people_counts(graph, interaction, False, interactions_of(interaction))
+    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
+    if not fresh:
+        return
+    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
+        counts.clear()
+    a, b = a[fresh], b[fresh]
+    ok = (a < table.shape[0]) & (b < table.shape[1])  # (a product past the doers: nobody)
+    found = np.zeros(len(fresh), np.int64)
+    found[ok] = table[a[ok], b[ok]]
+    counts.update(zip([pairs[j] for j in fresh], found.tolist(), strict=True))

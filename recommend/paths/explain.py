@@ -40,7 +40,7 @@ from recommend.paths.pool import (
     node_keys,
     path_values,
 )
-from recommend.paths.precount import count_session_people
+from recommend.paths.precount import count_co_people, count_session_people
 from recommend.paths.privacy import (
     COUNTED,
     PERSONAL_RELATIONS,
@@ -229,9 +229,11 @@ def scored_paths_many(
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
-    if context is not None:  # the session links' people, for every item at once
+    if context is not None:  # the session and cf links' people, for every item at once
         count_session_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
                              min_people=privacy.min_people, per_component=max_paths)
+        count_co_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
+                        per_component=max_paths)
 
     def evidence_of(j: int) -> list[Candidate]:
         """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps

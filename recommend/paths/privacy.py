@@ -53,6 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.schema import Relation
+from recommend.paths.people_counts import people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
 
 if TYPE_CHECKING:
@@ -236,12 +237,8 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     if hop is not None:
         return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
-    # counts asked again (a popular pair, the next request) come from a table kept until
-    # those relations, the memberships (the follows) or the nodes change (a pair is kept
-    # only once counted: it passed the checks below)
-    by_follows = rel in FOLLOWEE_AGGREGATES
-    relations = (*interactions_of(interaction), "follows" if by_follows else "member_of")
-    counts = graph.cached_for(("privacy people", interaction, by_follows), relations, dict)
+    by_follows = rel in FOLLOWEE_AGGREGATES  # (kept counts: recommend.paths.people_counts)
+    counts = people_counts(graph, interaction, by_follows, interactions_of(interaction))
     found = counts.get((src, dst))
     if found is not None:
         return found

@@ -81,9 +81,10 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     else:
         norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    # (np.concatenate, not np.r_: a request's LIR pays np.r_'s ~20 us parsing twice)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
     sums = np.add.reduceat(norm, starts)
-    sizes = np.diff(np.r_[starts, n])
+    sizes = np.diff(np.concatenate((starts, [n])))
     group = np.repeat(np.arange(len(starts)), sizes)
     out = np.empty(n)
     out[order] = (sums / sizes)[group]

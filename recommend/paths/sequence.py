@@ -41,7 +41,8 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "sequence_people",
+__all__ = ["SEQUENCE_KIND", "SequenceHop", "count_pairs", "keep_from_table", "pair_table",
+           "sequence_people",
            "sequence_verb", "window_words"]
 
 #: The type (``metapath``) of a session path: ``"session>next"``.
@@ -53,6 +54,10 @@ _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked"
 _ANY = "showed interest in"
 _UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
 _MAX_COUNTS = 200_000
+#: :func:`pair_table` is made only up to this many (user, pair) entries (~16 bytes each
+#: while it is made; the table keeps each distinct pair in 8 bytes).
+TABLE_PAIRS = 4_000_000
+_DENSE_KEYS = 1 << 24  # (a dense count of every pair: 128 MB while it is made, at most)
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,88 @@ def _events(graph: KnowledgeGraph) -> tuple[sp.csc_matrix, np.ndarray, np.ndarra
     return graph.cached_for(("sequence events",), (), compute)
 
 
+#: Every pair's count (:func:`pair_table`): the sorted keys ``a * width + b`` of the pairs
+#: with at least one person and their counts, or (a dense table) None and every pair's
+#: count by key; and the width (products when it was made).
+PairTable = tuple[np.ndarray | None, np.ndarray, int]
+
+
+def pair_table(graph: KnowledgeGraph, hop: SequenceHop) -> PairTable | None:
+    """Every pair's :func:`sequence_people` at once, made from the graph's events in one pass
+    per lag (as the session counts its transitions) and kept as long as the events it is
+    made of (until nodes are added: module docstring); None when it would hold more than
+    :data:`TABLE_PAIRS` (user, pair) entries (then each pair is counted when asked). The
+    same rule as :func:`count_pairs`: of each user's events in the session's order, ``b`` at
+    ``1..max_lag`` places after ``a``, within the window."""
+
+    def compute() -> PairTable | None:
+        which, times, _ = _events(graph)
+        n = len(times)
+        user, product = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        number = which.data.astype(np.int64) - 1  # each stored pair's event number
+        user[number] = which.indices
+        product[number] = np.repeat(np.arange(which.shape[1]), np.diff(which.indptr))
+        src, dst, held = [], [], 0
+        for lag in range(1, min(hop.max_lag, max(n - 1, 0)) + 1):
+            # events are in time order per user: once no pair at a lag is within the window,
+            # none further apart is (a user holds each product once, so a and b differ)
+            near = np.flatnonzero((user[lag:] == user[:-lag])
+                                  & (times[lag:] - times[:-lag] <= hop.window))
+            if not len(near):
+                break
+            held += len(near)
+            if held > TABLE_PAIRS:
+                return None
+            src.append(product[near])
+            dst.append(product[near + lag])
+        width = which.shape[1]
+        keys = (np.concatenate(src) * width + np.concatenate(dst) if src
+                else np.zeros(0, np.int64))
+        if width * width <= _DENSE_KEYS:  # a narrow catalogue: counted in one dense pass
+            counts = np.bincount(keys, minlength=width * width)
+            keys = np.flatnonzero(counts)
+            small = np.min_scalar_type(counts.max(initial=0))
+            if width * width <= 6 * len(keys):  # many pairs held: dense, read at once, at
+                return None, counts.astype(small), width  # most twice the keys' bytes
+            return keys, counts[keys].astype(small), width
+        keys, counts = np.unique(keys, return_counts=True)
+        return keys, counts.astype(np.min_scalar_type(counts.max(initial=0))), width
+
+    return graph.cached_for(("sequence pair table", hop.relation), (), compute)
+
+
+def _from_table(table: PairTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The counts ``table`` holds for the pairs of product indices ``(a, b)`` (-1: not a
+    stored product; 0 for those and for a product with itself)."""
+    keys, counts, width = table
+    out = np.zeros(len(a), np.int64)
+    ok = (a >= 0) & (b >= 0) & (a != b) & (a < width) & (b < width)
+    wanted = a[ok] * width + b[ok]
+    if keys is None:
+        out[ok] = counts[wanted]
+    elif len(keys) and len(wanted):
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        out[ok] = np.where(keys[at] == wanted, counts[at], 0)
+    return out
+
+
+def keep_from_table(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], a: np.ndarray,
+                    b: np.ndarray, hop: SequenceHop) -> bool:
+    """Keep :func:`sequence_people` of each of ``pairs`` (products, graph indices ``a`` and
+    ``b``) read from :func:`pair_table` at once; False (nothing kept) when there is none."""
+    table = pair_table(graph, hop)
+    if table is None:
+        return False
+    counts = graph.cached_for(("sequence people", hop.relation), (), dict)
+    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
+    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
+        counts.clear()
+    if fresh:
+        found = _from_table(table, a[fresh], b[fresh]).tolist()
+        counts.update(zip([pairs[j] for j in fresh], found, strict=True))
+    return True
+
+
 def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> int:
     """How many people's stored events put ``b`` within ``hop``'s window and lag after
     ``a`` (products; 0 for anything else): the count the session component made of the
@@ -158,14 +245,18 @@ def _product(graph: KnowledgeGraph, node: str, width: int) -> int:
 def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: SequenceHop
             ) -> np.ndarray:
     """The people whose events put ``b`` within ``hop`` after ``a``, for each pair ``(a, b)``
-    of ``pairs`` (0 unless both are stored products and differ), in one pass over the a's
-    people for them all."""
+    of ``pairs`` (0 unless both are stored products and differ): read from
+    :func:`pair_table`, else in one pass over the a's people for them all."""
     from recommend.paths.metapaths import spans  # (metapaths imports this module)
 
     out = np.zeros(len(pairs), np.int64)
     which, times, positions = _events(graph)
     width = which.shape[1]
     index = {node: _product(graph, node, width) for node in {n for pair in pairs for n in pair}}
+    table = pair_table(graph, hop)
+    if table is not None:
+        return _from_table(table, np.array([index[a] for a, _ in pairs], np.int64),
+                           np.array([index[b] for _, b in pairs], np.int64))
     known = [(j, index[a], index[b]) for j, (a, b) in enumerate(pairs)
              if index[a] >= 0 and index[b] >= 0 and index[a] != index[b]]
     if not known:

@@ -69,7 +69,12 @@ def test_the_served_components_own_rows_split_as_their_contract(small_demo_artif
         assert same_split(comp, range(n_users + 1), items) > n_users // 2
 
 
-def test_one_product_terms_are_scipys_products_for_repeated_products_too() -> None:
+@pytest.mark.parametrize("dense_cells", [0, 8, 10**6])  # read by search, either, dense
+def test_one_product_terms_are_scipys_products_for_repeated_products_too(monkeypatch,
+                                                                         dense_cells) -> None:
+    import recommend.hybrid.item_cells as item_cells
+
+    monkeypatch.setattr(item_cells, "_DENSE_CELLS_PER_ENTRY", dense_cells)
     rng = np.random.default_rng(7)
     m = sp.random(30, 30, density=0.3, format="csr", random_state=rng, dtype=np.float32)
     k = np.array([4, 9, 4, 29, 0, 9])  # a product twice, in rows apart

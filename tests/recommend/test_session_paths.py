@@ -26,6 +26,7 @@ from recommend.paths.sequence import (
     SequenceHop,
     _count,
     count_pairs,
+    pair_table,
     sequence_people,
     window_words,
 )
@@ -108,6 +109,30 @@ def test_the_people_counted_are_the_session_models_own_count(events, window, max
                                                            f"product:{b}", hop)
             assert (n > 0) == (fitted[idx[a], idx[b]] > 0)  # exactly the model's hops
             assert people(g, (f"product:{a}", hop.relation, f"product:{b}")) == n
+    table = pair_table(g, hop)  # every pair at once: the same counts
+    assert table is not None
+    keys, held, width = table  # (keys None: every pair's count, dense)
+    dense = held.astype(np.int64) if keys is None else np.zeros(width * width, np.int64)
+    if keys is not None:
+        dense[keys] = held
+        assert held.min(initial=1) > 0 and (np.diff(keys) > 0).all()
+    assert np.array_equal(dense.reshape(width, width), expected[:width, :width])
+    assert not expected[width:].any() and not expected[:, width:].any()
+
+
+@pytest.mark.parametrize("limit", [0, 40, 41, 10**9])
+def test_pairs_are_counted_alone_when_the_table_would_be_too_large(monkeypatch, limit) -> None:
+    import recommend.paths.sequence as sequence
+
+    monkeypatch.setattr(sequence, "TABLE_PAIRS", limit)
+    g = links_graph()
+    held = pair_table(g, HOUR)
+    # 41 (user, pair) entries: user:1's P0..P5 (15 pairs), 26 people's Pk then X
+    assert (held is None) == (limit < 41)
+    for k, crowd in enumerate(CROWD):
+        assert sequence_people(g, f"product:P{k}", "product:X", HOUR) == crowd
+        assert sequence_people(g, "product:X", f"product:P{k}", HOUR) == 0
+        assert sequence_people(g, f"product:P{k}", "product:P0", HOUR) == 0
 
 
 def test_a_session_path_goes_through_the_sequence_it_counted() -> None:
@@ -232,6 +257,7 @@ def test_session_people_are_counted_for_the_links_the_paths_try(monkeypatch, per
                                                                 tried) -> None:
     import recommend.paths.sequence as sequence
 
+    monkeypatch.setattr(sequence, "TABLE_PAIRS", 0)  # no table of every pair: counted alone
     counted: list[tuple[str, str]] = []
     real = sequence._counts
     monkeypatch.setattr(sequence, "_counts", lambda g, pairs, hop: (
