@@ -22,6 +22,14 @@ random hold-out scores 0.451 (EASE 0.449) and the by-time one 0.211 (EASE 0.209,
 session alone 0.221, the fitted blend 0.250). It trades the by-time figure for the random
 one, so it is off by default (``HybridConfig.order_weight``).
 
+Nor does a mix of two fits (session 22, not kept): the blend fitted on the latest part
+alone and on the earlier part alone, served as ``(1 - a) * earlier + a * latest``, scores on
+ML-100K's tests (random / by time) for a = 0, .1, .25, .4, .5, .75, 1: .4495 / .2138,
+.4503 / .2193, .4487 / .2285, .4455 / .2426, .4425 / .2505, .4321 / .2667, .4130 / .2668.
+Every a trades one figure for the other; a rule serving a mix only where the set-apart
+users put it above the fitted blend on both parts fired on demo-7 at random (a = .75) and
+lost on its test, 0.3234 -> 0.3213.
+
 Nor does the session's weight gain by varying per user (session 22, not kept): a linear
 blend with the session's normalised score times a standardised per-user feature as one more
 column, fitted as the blend is on the validation and judged on its set-apart users, then
