@@ -120,8 +120,8 @@ def _load_line(
 
 def _parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
     """The user record of one line, or None and the reason it cannot be used."""
-    record, reason = json_object(line)
-    if record is None or (reason := missing_text(record, "user_id")):
+    record, reason = json_object(line, "user_id")
+    if record is None:
         return None, reason
     if not isinstance(record.get("history"), list):
         return None, f"'history' must be a list of reviews, got {record.get('history')!r}"

@@ -19,14 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kg.loaders.common import (
-    MAX_TS_SECONDS,
-    LoadResult,
-    Rejection,
-    json_object,
-    missing_text,
-    read_lines,
-)
+from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_object, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 
@@ -101,8 +94,8 @@ def _load_file(
 
 def _parse(line: str) -> tuple[dict[str, Any] | None, str]:
     """The review of one line, or None and the reason it cannot be used."""
-    review, reason = json_object(line)
-    if review is None or (reason := missing_text(review, "reviewerID", "asin")):
+    review, reason = json_object(line, "reviewerID", "asin")
+    if review is None:
         return None, reason
     overall = review.get("overall")
     if isinstance(overall, bool) or not isinstance(overall, int | float) or not 1 <= overall <= 5:

@@ -138,10 +138,11 @@ def is_digits(text: str) -> bool:
     return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
-def json_object(line: str) -> tuple[dict[str, Any] | None, str]:
-    """The JSON object of a source line and ``""``, or None and why it is not one: malformed
-    JSON, an integer of more than 4,300 digits, nested too deeply (``json.loads`` raises
-    ValueError or RecursionError there, not JSONDecodeError), or JSON but not an object."""
+def json_object(line: str, *required: str) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object of a source line and ``""``, or None and why it cannot be used:
+    malformed JSON, an integer of more than 4,300 digits, nested too deeply (``json.loads``
+    raises ValueError or RecursionError there, not JSONDecodeError), JSON but not an object,
+    or one of the ``required`` keys not a non-blank string (:func:`missing_text`)."""
     try:
         value = json.loads(line)
     except json.JSONDecodeError as err:
@@ -152,7 +153,8 @@ def json_object(line: str) -> tuple[dict[str, Any] | None, str]:
         return None, "invalid JSON: nested too deeply"
     if not isinstance(value, dict):
         return None, "not a JSON object"
-    return value, ""
+    reason = missing_text(value, *required)
+    return (None, reason) if reason else (value, "")
 
 
 def missing_text(record: dict[str, Any], *keys: str) -> str:

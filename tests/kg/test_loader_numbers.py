@@ -44,6 +44,8 @@ def test_a_json_line_is_an_object_or_the_reason_it_is_not() -> None:
     assert missing_text(record, "id", "blank", "n") == "missing or empty 'blank'"
     assert missing_text(record, "n") == "missing or empty 'n'"
     assert missing_text(record, "absent") == "missing or empty 'absent'"
+    assert json_object('{"id": "x", "n": 3}', "id") == ({"id": "x", "n": 3}, "")
+    assert json_object('{"id": "x", "n": 3}', "id", "n") == (None, "missing or empty 'n'")
 
 
 def test_movielens_rows_with_superscript_digits_are_rejected(tmp_path: Path) -> None:
