@@ -11,7 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from scripts.cmd_recommend import add_output_argument, add_user_arguments, load_for_user
+from scripts.cmd_recommend import (
+    add_output_argument,
+    add_user_arguments,
+    format_parts,
+    load_for_user,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +46,8 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    parts = ", ".join(f"{k} {v:+.2f}" for k, v in result.parts.items() if abs(v) >= 0.005)
-    print(f"{result.item} for {rec.user_id(args.user)}: score {result.score:.3f} ({parts})")
+    print(f"{result.item} for {rec.user_id(args.user)}: score {result.score:.3f}"
+          f" ({format_parts(result.parts)})")
     if result.reason:
         print(f"  [{result.reason}]")
     if not result.paths:

@@ -67,13 +67,18 @@ def run_recommend(args: argparse.Namespace) -> int:
         return 0
     for n, r in enumerate(recs, start=1):
         title = rec.graph.node_attrs(r.item).get("title", "")
-        parts = ", ".join(f"{k} {v:+.2f}" for k, v in r.parts.items() if abs(v) >= 0.005)
-        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({parts})")
+        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({format_parts(r.parts)})")
         if r.reason:
             print(f"    [{r.reason}]")
         for p in r.paths:
             print(f"    - {p.text}")
     return 0
+
+
+def format_parts(parts: dict[str, float]) -> str:
+    """The components' parts of a score as ``name +0.12, ...``, leaving out those under 0.005
+    either way; shared with ``explain``."""
+    return ", ".join(f"{k} {v:+.2f}" for k, v in parts.items() if abs(v) >= 0.005)
 
 
 def add_user_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,41 +25,46 @@ def _normalise(x: Any) -> np.ndarray:
     return arr / np.maximum(norms, 1e-12)
 
 
+def _no_vectors(bundle: ClipBundle) -> np.ndarray:
+    """The ``(0, projection_dim)`` embeddings of nothing."""
+    return np.zeros((0, int(bundle.model.config.projection_dim)), dtype=np.float32)
+
+
+def _embed_batches(bundle: ClipBundle, items: Sequence[Any], batch_size: int,
+                   features: Callable[[list[Any]], Any]) -> np.ndarray:
+    """``features`` (one batch -> the tower's output) over ``items`` ``batch_size`` at a time,
+    without gradients, L2-normalised, shape ``(n, projection_dim)``."""
+    import torch
+
+    if not items:
+        return _no_vectors(bundle)
+    with torch.inference_mode():
+        parts = [_normalise(features(list(items[start : start + batch_size])).pooler_output)
+                 for start in range(0, len(items), batch_size)]
+    return np.concatenate(parts)
+
+
 def embed_pil_images(bundle: ClipBundle, images: Sequence[Any], *, batch_size: int = 64) -> (
     np.ndarray
 ):
     """Embeddings of RGB PIL images, shape ``(n, projection_dim)``."""
-    import torch
 
-    dim = int(bundle.model.config.projection_dim)
-    if not images:
-        return np.zeros((0, dim), dtype=np.float32)
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
-            chunk = list(images[start : start + batch_size])
-            pixels = bundle.processor.image_processor(images=chunk, return_tensors="pt")
-            out = bundle.model.get_image_features(pixel_values=pixels["pixel_values"])
-            parts.append(_normalise(out.pooler_output))
-    return np.concatenate(parts)
+    def features(chunk: list[Any]) -> Any:
+        pixels = bundle.processor.image_processor(images=chunk, return_tensors="pt")
+        return bundle.model.get_image_features(pixel_values=pixels["pixel_values"])
+
+    return _embed_batches(bundle, images, batch_size, features)
 
 
 def embed_texts(bundle: ClipBundle, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
     """Embeddings of texts (prompts, titles), shape ``(n, projection_dim)``."""
-    import torch
 
-    dim = int(bundle.model.config.projection_dim)
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            tokens = bundle.tokenizer(list(texts[start : start + batch_size]), padding=True,
-                                      truncation=True, return_tensors="pt")
-            out = bundle.model.get_text_features(input_ids=tokens["input_ids"],
-                                                 attention_mask=tokens["attention_mask"])
-            parts.append(_normalise(out.pooler_output))
-    return np.concatenate(parts)
+    def features(chunk: list[str]) -> Any:
+        tokens = bundle.tokenizer(chunk, padding=True, truncation=True, return_tensors="pt")
+        return bundle.model.get_text_features(input_ids=tokens["input_ids"],
+                                              attention_mask=tokens["attention_mask"])
+
+    return _embed_batches(bundle, texts, batch_size, features)
 
 
 @dataclass(slots=True)
@@ -114,6 +119,5 @@ def embed_image_files(
             vectors.append(embed_pil_images(bundle, loaded.images, batch_size=batch_size))
             kept.extend(names[start + i] for i in loaded.indices)
             bar.update(len(chunk))
-    dim = int(bundle.model.config.projection_dim)
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    matrix = np.concatenate(vectors) if vectors else _no_vectors(bundle)
     return ImageEmbeddings(ids=kept, vectors=matrix, rejections=rejections)

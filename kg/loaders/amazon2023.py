@@ -36,7 +36,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_value, read_lines
+from kg.loaders.common import (
+    MAX_TS_SECONDS,
+    LoadResult,
+    Rejection,
+    json_object,
+    missing_text,
+    read_lines,
+)
 from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 #: The files of the dataset's folder, in the order they are read.
@@ -113,13 +120,9 @@ def _load_line(
 
 def _parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
     """The user record of one line, or None and the reason it cannot be used."""
-    record, reason = json_value(line)
-    if reason:
+    record, reason = json_object(line, "user_id")
+    if record is None:
         return None, reason
-    if not isinstance(record, dict):
-        return None, "not a JSON object"
-    if not isinstance(record.get("user_id"), str) or not record["user_id"].strip():
-        return None, "missing or empty 'user_id'"
     if not isinstance(record.get("history"), list):
         return None, f"'history' must be a list of reviews, got {record.get('history')!r}"
     return record, ""
@@ -129,9 +132,9 @@ def _parse_review(raw: Any) -> tuple[tuple[str, int, float, str] | None, str]:
     """``(asin, timestamp_ms, rating, text)`` of one review, or None and the reason."""
     if not isinstance(raw, dict):
         return None, f"not a review object, got {raw!r}"
-    asin = raw.get("parent_asin")
-    if not isinstance(asin, str) or not asin.strip():
-        return None, "missing or empty 'parent_asin'"
+    if reason := missing_text(raw, "parent_asin"):
+        return None, reason
+    asin = raw["parent_asin"]
     rating = raw.get("rating")
     if isinstance(rating, bool) or not isinstance(rating, int | float) or not 1 <= rating <= 5:
         return None, f"'rating' must be a rating 1-5, got {rating!r}"

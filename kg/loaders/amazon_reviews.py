@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_value, read_lines
+from kg.loaders.common import MAX_TS_SECONDS, LoadResult, Rejection, json_object, read_lines
 from kg.records import TITLE_FALLBACK, Dataset, Event, Post, Product, User
 
 
@@ -94,14 +94,9 @@ def _load_file(
 
 def _parse(line: str) -> tuple[dict[str, Any] | None, str]:
     """The review of one line, or None and the reason it cannot be used."""
-    review, reason = json_value(line)
-    if reason:
+    review, reason = json_object(line, "reviewerID", "asin")
+    if review is None:
         return None, reason
-    if not isinstance(review, dict):
-        return None, "not a JSON object"
-    for key in ("reviewerID", "asin"):
-        if not isinstance(review.get(key), str) or not review[key].strip():
-            return None, f"missing or empty {key!r}"
     overall = review.get("overall")
     if isinstance(overall, bool) or not isinstance(overall, int | float) or not 1 <= overall <= 5:
         return None, f"'overall' must be a rating 1-5, got {overall!r}"

@@ -138,18 +138,33 @@ def is_digits(text: str) -> bool:
     return len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
-def json_value(line: str) -> tuple[Any, str]:
-    """The JSON value of a source line and ``""``, or None and why it is not JSON: malformed,
-    an integer of more than 4,300 digits, or nested too deeply (``json.loads`` raises
-    ValueError or RecursionError there, not JSONDecodeError)."""
+def json_object(line: str, *required: str) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object of a source line and ``""``, or None and why it cannot be used:
+    malformed JSON, an integer of more than 4,300 digits, nested too deeply (``json.loads``
+    raises ValueError or RecursionError there, not JSONDecodeError), JSON but not an object,
+    or one of the ``required`` keys not a non-blank string (:func:`missing_text`)."""
     try:
-        return json.loads(line), ""
+        value = json.loads(line)
     except json.JSONDecodeError as err:
         return None, f"invalid JSON: {err.msg}"
     except ValueError as err:
         return None, f"invalid JSON: {err}"
     except RecursionError:
         return None, "invalid JSON: nested too deeply"
+    if not isinstance(value, dict):
+        return None, "not a JSON object"
+    reason = missing_text(value, *required)
+    return (None, reason) if reason else (value, "")
+
+
+def missing_text(record: dict[str, Any], *keys: str) -> str:
+    """Why ``record`` cannot be used when one of ``keys`` is not a non-blank string
+    (``missing or empty 'key'``, the first such key), else ``""``."""
+    for key in keys:
+        value = record.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return f"missing or empty {key!r}"
+    return ""
 
 
 def read_lines(path: Path, *, encoding: str = "utf-8") -> list[str]:

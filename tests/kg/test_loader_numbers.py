@@ -25,13 +25,27 @@ from kg.loaders import (
     load_ciao,
     load_movielens,
 )
-from kg.loaders.common import is_digits, read_lines
+from kg.loaders.common import is_digits, json_object, missing_text, read_lines
 from tests.kg.test_loaders import write_beauty_kg
 
 
 def test_only_ascii_digits_int64_holds_are_digits() -> None:
     assert is_digits("0123456789") and is_digits("9" * 18)
     assert not any(is_digits(t) for t in ("", "²", "1²", "①", "٣", " 1", "-1", "1.0", "1" * 19))
+
+
+def test_a_json_line_is_an_object_or_the_reason_it_is_not() -> None:
+    assert json_object('{"a": 1}') == ({"a": 1}, "")
+    assert json_object("[1, 2]") == (None, "not a JSON object")
+    assert json_object("{not json")[1].startswith("invalid JSON: ")
+    assert json_object("[" * 100_000) == (None, "invalid JSON: nested too deeply")
+    record = {"id": "x", "blank": "  ", "n": 3}
+    assert missing_text(record, "id") == ""
+    assert missing_text(record, "id", "blank", "n") == "missing or empty 'blank'"
+    assert missing_text(record, "n") == "missing or empty 'n'"
+    assert missing_text(record, "absent") == "missing or empty 'absent'"
+    assert json_object('{"id": "x", "n": 3}', "id") == ({"id": "x", "n": 3}, "")
+    assert json_object('{"id": "x", "n": 3}', "id", "n") == (None, "missing or empty 'n'")
 
 
 def test_movielens_rows_with_superscript_digits_are_rejected(tmp_path: Path) -> None:

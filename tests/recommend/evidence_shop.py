@@ -1,8 +1,12 @@
-"""The hand-made shop of the evidence-path tests (test_evidence_paths.py, test_path_floor.py)."""
+"""The hand-made shop of the evidence-path tests (test_evidence_paths.py, test_path_floor.py),
+and the content-path reader of test_content_broader.py and test_described_like_paths.py."""
 
 from __future__ import annotations
 
 from kg.graph import KnowledgeGraph
+from recommend.hybrid.evidence import Evidence
+from recommend.paths.reasons import evidence_paths
+from recommend.paths.user_reasons import own_products
 
 CROWD = [f"user:c{k}" for k in range(6)]
 
@@ -27,3 +31,11 @@ def shop(crowd: int = 5) -> KnowledgeGraph:
 
 def idx(g: KnowledgeGraph, node: str) -> int:
     return g.index(node)
+
+
+def content_paths(g: KnowledgeGraph, item: str, *, share: float = 0.5) -> list:
+    """The candidate paths to ``item`` that content evidence (``share``, all from
+    product:A) gives user:1."""
+    ev = Evidence("content", share, ((g.index("product:A"), 1.0),))
+    return [c for _, _, c in evidence_paths(g, "user:1", item, [ev],
+                                            own_products(g, "user:1"), min_people=5)]

@@ -10,6 +10,7 @@ from recommend.paths.quality import shared_entity
 from recommend.paths.reasons import evidence_paths, evidence_types
 from recommend.paths.sentences import render_path
 from recommend.paths.user_reasons import own_products
+from tests.recommend.evidence_shop import content_paths as shop_content_paths
 
 
 def shop() -> KnowledgeGraph:
@@ -36,9 +37,7 @@ def shop() -> KnowledgeGraph:
 
 
 def content_paths(g: KnowledgeGraph, item: str) -> list:
-    ev = Evidence("content", 0.4, ((g.index("product:A"), 1.0),))
-    return [c for _, _, c in evidence_paths(g, "user:1", item, [ev],
-                                            own_products(g, "user:1"), min_people=5)]
+    return shop_content_paths(g, item, share=0.4)
 
 
 def test_the_shared_broader_category_is_a_path_of_stored_edges() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from kg.graph import KnowledgeGraph
-from recommend.hybrid.evidence import Evidence
 from recommend.paths.explain import connection_path
 from recommend.paths.metapaths import (
     DEFAULT_METAPATHS,
@@ -15,9 +14,9 @@ from recommend.paths.metapaths import (
     metapath_matrix,
 )
 from recommend.paths.privacy import hop_exists
-from recommend.paths.reasons import evidence_paths, evidence_types
+from recommend.paths.reasons import evidence_types
 from recommend.paths.sentences import render_path
-from recommend.paths.user_reasons import own_products
+from tests.recommend.evidence_shop import content_paths
 
 
 def shop() -> KnowledgeGraph:
@@ -32,12 +31,6 @@ def shop() -> KnowledgeGraph:
                 ["product:B", "product:A", "product:D"], weight=[0.7, 0.6, 0.9])
     g.add_edges("purchased", ["user:1", "user:2"], ["product:A", "product:E"], ts=[10.0, 11.0])
     return g
-
-
-def content_paths(g: KnowledgeGraph, item: str) -> list:
-    ev = Evidence("content", 0.5, ((g.index("product:A"), 1.0),))
-    return [c for _, _, c in evidence_paths(g, "user:1", item, [ev],
-                                            own_products(g, "user:1"), min_people=5)]
 
 
 def test_a_content_led_item_near_the_users_product_has_a_stored_path() -> None:

@@ -44,7 +44,10 @@ def test_an_item_whose_paths_all_carry_almost_nothing_shows_one_as_a_connection(
     assert shown.text.endswith(CONNECTION_NOTE)
 
 
-def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
+def shown_with_graph(parts: list[tuple[str, float]], graph_share: float) -> list:
+    """The paths shown for user:1 -> B (totals 0.7, floor 0.02) when each ``(component,
+    share)`` of ``parts`` has evidence from A and the graph's bought>co_purchased meta-path
+    carries ``graph_share``."""
     from recommend.paths import GraphPathScorer, MetaPath, Step
 
     g = shop()
@@ -52,10 +55,14 @@ def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
     bought = MetaPath("bought>co_purchased", (Step("purchased", "out", "product"),
                                                Step("co_purchased", min_people=5)))
     scorer = GraphPathScorer([bought]).prepare(g)
-    evidence = [[Evidence("cf", 0.3, ((a, 1.0),)), Evidence("content", 0.2, ((a, 1.0),))]]
-    shown = scored_paths_many(g, "user:1", ["product:B"], [("graph", scorer, [0.2], ())],
-                              max_paths=3, selection=Selection(), evidence=evidence,
-                              totals=[0.7], min_share=0.02)[0]
+    evidence = [[Evidence(name, share, ((a, 1.0),)) for name, share in parts]]
+    return scored_paths_many(g, "user:1", ["product:B"], [("graph", scorer, [graph_share], ())],
+                             max_paths=3, selection=Selection(), evidence=evidence,
+                             totals=[0.7], min_share=0.02)[0]
+
+
+def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
+    shown = shown_with_graph([("cf", 0.3), ("content", 0.2)], 0.2)
     # cf (0.3) and the graph's meta-path (0.2) give the same "people who bought A also
     # bought B" path: one path carrying 0.5, under cf (the larger part); content's is another
     assert [(p.component, p.metapath) for p in shown] == [("cf", "cf>co_purchased"),
@@ -65,19 +72,9 @@ def test_a_path_two_components_found_is_shown_once_with_both_shares() -> None:
 
 
 def test_paths_below_the_floor_alone_are_shown_when_together_they_reach_it() -> None:
-    from recommend.paths import GraphPathScorer, MetaPath, Step
-
-    g = shop()
-    a = idx(g, "product:A")
-    bought = MetaPath("bought>co_purchased", (Step("purchased", "out", "product"),
-                                               Step("co_purchased", min_people=5)))
-    scorer = GraphPathScorer([bought]).prepare(g)
     # floor 0.02 * 0.7 = 0.014: cf's path (0.011) and the graph's (0.01) are each below it,
     # the same path carrying both is above (under cf, which carries the more)
-    evidence = [[Evidence("cf", 0.011, ((a, 1.0),))]]
-    shown = scored_paths_many(g, "user:1", ["product:B"], [("graph", scorer, [0.01], ())],
-                              max_paths=3, selection=Selection(), evidence=evidence,
-                              totals=[0.7], min_share=0.02)[0]
+    shown = shown_with_graph([("cf", 0.011)], 0.01)
     assert [(p.kind, p.component, p.metapath, p.contribution) for p in shown] == [
         ("score", "cf", "cf>co_purchased", 1.0)]
 

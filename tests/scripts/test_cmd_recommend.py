@@ -7,6 +7,7 @@ import json
 import pytest
 
 from scripts.cli import main
+from scripts.cmd_recommend import format_parts
 
 
 @pytest.fixture
@@ -18,6 +19,24 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def test_parts_print_signed_and_drop_the_tiny_ones() -> None:
+    assert format_parts({"cf": 0.1234, "content": 0.004, "graph": -0.02, "social": -0.006}) \
+        == "cf +0.12, graph -0.02, social -0.01"
+    assert format_parts({"cf": 0.0}) == ""
+
+
+def test_text_output_names_each_part_in_recommend_and_explain(artifact, capsys) -> None:
+    code, out, _ = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "1")
+    line = out.splitlines()[0]
+    item = line.split()[1]
+    assert code == 0 and line.startswith(" 1. product:")
+    parts = line.rpartition("(")[2].rstrip(")")
+    code, out, _ = run(capsys, "explain", artifact, "--user", "u0001", "--item", item)
+    assert code == 0
+    assert out.splitlines()[0].startswith(f"{item} for user:u0001: score ")
+    assert out.splitlines()[0].endswith(f" ({parts})")
 
 
 def test_recommend_json_has_the_documented_keys(artifact, capsys) -> None:
