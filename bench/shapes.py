@@ -23,8 +23,9 @@ Per shape: ``shopgraph build`` with its defaults (:func:`bench.generalise.measur
 a crash is recorded, not raised), the served model and validation targets from the
 manifest, then on the artifact's graph for a random 20%-per-user hold-out (and by time
 where the timestamps allow it) the hybrid, each component alone, the baselines and the
-explained share (:func:`recommend.evaluate.holdout.evaluate_graph`), and the peers of
-:mod:`bench.peers` on the same split. The targets the evaluation holds out are the ones
+explained share (:func:`recommend.evaluate.holdout.evaluate_graph`; its ``model_info``: what
+that split's build chose, summed up in ``chose``), and the peers of :mod:`bench.peers` on the
+same split. The targets the evaluation holds out are the ones
 :func:`recommend.hybrid.targets.resolve_targets` chooses from what the data has (the peers
 use the same, and with the post tier, learn from it as the baselines do: for
 ``post-events-only``, the products named by the posts each user engaged with). Flags: the
@@ -206,9 +207,9 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
     config = HybridConfig()
     result = evaluate_graph(graph, config, mode=mode, encoder=encoder,  # type: ignore[arg-type]
                             log=lambda s: print(f"    [{mode}] {s}", flush=True))
-    out = result.to_json()
-    out.pop("model_info", None)  # the artifact's manifest has the full record
+    out = result.to_json()  # model_info: what this split's build chose, as generalise.json
     out["served"] = result.model_info.get("selection", {}).get("chosen")
+    out["chose"] = chosen(result.model_info)
     if result.users:
         targets, _ = resolve_targets(graph, config.split.target_relations, 2)
         split = holdout_split(graph, target_relations=targets, fraction=0.2,
@@ -216,6 +217,22 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
                               mode=mode)  # type: ignore[arg-type]
         out["peers"] = peers(split.train_graph, split.relevant, split.users, targets)
     return out
+
+
+def chosen(info: dict[str, Any]) -> dict[str, Any]:
+    """What a build chose, from its model info: the CF family and its parameters (and the
+    contenders the blend judged), the blend's fitter, the served ranker, the candidate pool
+    and its recall, the selection users and the tuning's seconds."""
+    tuning, selection = info.get("cf_tuning", {}), info.get("selection", {})
+    candidates = info.get("candidates", {})
+    return {"cf": tuning.get("chosen"),
+            "cf_by_blend": sorted(tuning.get("by_blend", {}).get("contenders", {})),
+            "fitter": selection.get("fitter"), "served": selection.get("chosen"),
+            "judged": selection.get("judged"), "selection_users": selection.get("users"),
+            "candidate_recall": round(selection["candidate_recall"], 4)
+            if "candidate_recall" in selection else None,
+            "per_component": candidates.get("per_component"),
+            "tune_seconds": tuning.get("seconds"), "tune_cpu_seconds": tuning.get("cpu_seconds")}
 
 
 def verdict(ev: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +309,8 @@ def summarise(name: str, res: dict[str, Any]) -> None:
         print(f"{name:18s} {mode:6s} hybrid {v.get('hybrid', 0):.4f} "
               f"part {v.get('best_part')} ({v.get('vs_part')}x) peer {v.get('best_peer')} "
               f"({v.get('vs_peer')}x) explained {ev.get('explained', 0):.3f} "
-              f"served {ev.get('served')} flags {v['flags']}", flush=True)
+              f"served {ev.get('served')} cf {ev.get('chose', {}).get('cf')} "
+              f"flags {v['flags']}", flush=True)
 
 
 def main() -> int:

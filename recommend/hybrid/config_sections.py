@@ -157,7 +157,11 @@ class CfConfig(Section):
     # select.confirm_by_blend). Generalise rows, the sign -> 1 SE: Fashion 0.9371 -> 0.9446,
     # demo-7 at random 0.3038 -> 0.3228 (ALS kept, not item-kNN's blend 0.5 SE ahead), the
     # rest unchanged; 2 SE: Fashion 0.9446, Beauty+Fashion 0.9526 -> 0.9500, demo-7
-    # 0.3107 / 0.3489 (random / by time; 1 SE: 0.3228 / 0.3707), demo-9 random 0.3222 (0.3303)
+    # 0.3107 / 0.3489 (random / by time; 1 SE: 0.3228 / 0.3707), demo-9 random 0.3222 (0.3303).
+    # Shapes at the sign: bare-catalogue random 0.3602, equal-timestamps 0.3505, engagement-only
+    # random 0.2962 (1 SE: 0.3371 / 0.3287 / 0.2865; 2.1 / 1.2 / 1.2 test SE); ML-100K random
+    # at 2 SE 0.4351 (0: 0.4407): the switches that paid lay at 0.1-1.8 SE, those that cost
+    # at 0.5-0.7 SE (demo-7, Fashion), each within ~2 test SE: kept at 1
     switch_se: float = number(1.0, inclusive=True)
 
 

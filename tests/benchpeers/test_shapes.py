@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bench.shapes import engagement_only, post_events_only, sparse, verdict, without_times
+from bench.shapes import chosen, engagement_only, post_events_only, sparse, verdict, without_times
 
 
 def _rows() -> dict[str, list[dict]]:
@@ -49,3 +49,18 @@ def test_verdict_flags_a_hybrid_below_a_part_or_peer_and_few_explained() -> None
     flags = verdict(ev)["flags"]
     assert flags == ["below best part cf alone", "explained 0.900"]
     assert verdict({"rows": {}})["flags"] == ["nothing held out"]
+
+
+def test_chosen_sums_up_what_the_build_chose() -> None:
+    info = {"cf_tuning": {"chosen": "ease,lam=200", "seconds": 1.5, "cpu_seconds": 1.2,
+                          "by_blend": {"contenders": {"ease,lam=200": {},
+                                                      "als,reg=1,alpha=1": {}}}},
+            "selection": {"chosen": "cf", "fitter": "logistic", "judged": "selection fold",
+                          "users": 40, "candidate_recall": 0.912345},
+            "candidates": {"per_component": 60}}
+    out = chosen(info)
+    assert out["cf"] == "ease,lam=200" and out["served"] == "cf" and out["fitter"] == "logistic"
+    assert out["cf_by_blend"] == ["als,reg=1,alpha=1", "ease,lam=200"]
+    assert out["candidate_recall"] == 0.9123 and out["per_component"] == 60
+    assert out["selection_users"] == 40 and out["tune_cpu_seconds"] == 1.2
+    assert chosen({})["cf"] is None and chosen({})["candidate_recall"] is None
