@@ -276,8 +276,9 @@ class ServedState:
     def snapshot(self) -> bool:
         """Save the served model to ``snapshot/`` atomically and compact the log; False when
         nothing changed since the last snapshot (or the state was detached). With
-        ``defer_model`` the model first catches up to the log seq of the moment, outside the
-        write lock (writes never touch the model then)."""
+        ``defer_model`` the model first catches up to the log seq of the moment, and is saved,
+        outside the write lock (writes never touch the model then: on the 1M-event world a
+        save held every write for seconds)."""
         with self._snapshot_lock:
             if self._graph is None:
                 with self.lock:
@@ -287,12 +288,12 @@ class ServedState:
                 if seq == self.snapshot_seq or self._hold < 0:
                     return False
             self.catch_up(seq)
-            with self.lock:
-                return self._save_snapshot(seq)
+            return self._save_snapshot(seq)
 
     def _save_snapshot(self, seq: int) -> bool:
         """:meth:`snapshot`'s save, the model holding every entry up to ``seq``. Caller holds
-        ``self.lock``."""
+        ``self.lock``, or with ``defer_model`` the snapshot lock (the log compacts under its
+        own)."""
         if seq == self.snapshot_seq or self._hold < 0:  # unchanged, or detached
             return False
         self.rec.manifest = {**self.rec.manifest,

@@ -185,3 +185,36 @@ def test_a_writer_with_a_deferred_model_validates_against_its_grown_graph(
     at_once.detach()
     loaded = Recommender.load(tmp_path / "deferred" / "snapshot")
     assert {u: [r.to_json() for r in loaded.recommend(u, k=5)] for u in users} == want
+
+
+def test_a_write_does_not_wait_for_a_snapshot_being_saved(small_demo_artifact, tmp_path,
+                                                          monkeypatch) -> None:
+    import threading
+
+    state = ServedState(small_demo_artifact, tmp_path / "state", defer_model=True)
+    saving, release, written = threading.Event(), threading.Event(), threading.Event()
+    real_save = state.rec.save
+
+    def slow_save(*args, **kwargs):  # a large world's save, held until the write is done
+        saving.set()
+        release.wait(60)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(state.rec, "save", slow_save)
+    event = {"user": "u0003", "target": "p0002", "kind": "view"}
+    assert state.write("events", event).seq == 1
+    snapshot = threading.Thread(target=state.snapshot)
+    snapshot.start()
+    try:
+        assert saving.wait(30)
+        threading.Thread(target=lambda: (state.write("events", {**event, "kind": "click"}),
+                                         written.set()), daemon=True).start()
+        assert written.wait(10), "the write waited for the snapshot's save"
+    finally:
+        release.set()
+        snapshot.join()
+    assert state.snapshot_seq == 1 and state.applied_seq == 2
+    state.detach()
+    again = ServedState(small_demo_artifact, tmp_path / "state")  # the snapshot and the log
+    assert again.snapshot_seq == 1 and again.applied_seq == 2
+    again.detach()
