@@ -277,8 +277,7 @@ class ServedState:
         """Save the served model to ``snapshot/`` atomically and compact the log; False when
         nothing changed since the last snapshot (or the state was detached). With
         ``defer_model`` the model first catches up to the log seq of the moment, and is saved,
-        outside the write lock (writes never touch the model then: on the 1M-event world a
-        save held every write for seconds)."""
+        outside the write lock (writes never touch the model then, so none waits for a save)."""
         with self._snapshot_lock:
             if self._graph is None:
                 with self.lock:
