@@ -123,8 +123,9 @@ class HybridConfig(Section):
     ``blend``: candidates are each component's top N: the smallest N of ``candidate_sizes``
     whose pool holds ``candidate_recall`` of the validation items (else the largest), or
     where ``candidate_quotas`` gives one per component (of ``components``, in order), its
-    own: the build sizes them by each component's recall, within ``candidate_budget``
-    candidates in all (0: the largest uniform pool) (:mod:`recommend.hybrid.quotas`).
+    own: the build sizes them by each component's recall until the pool holds
+    ``candidate_recall``, within ``candidate_budget`` candidates in all (a cap by request
+    cost; 0: the largest uniform pool) (:mod:`recommend.hybrid.quotas`).
     ``order_weight="agreed"`` serves the ``session`` component (order evidence) at the
     share of a linear blend that fits on the validation's latest and on its earlier held-out
     items both give it (:mod:`recommend.hybrid.order`); ``"fitted"`` keeps the fitted weight.

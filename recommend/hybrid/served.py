@@ -105,10 +105,11 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
     sizes = config.blend.candidate_sizes
     size, recall = candidate_size(ranks.min(axis=1, initial=np.inf), sizes,
                                   config.blend.candidate_recall)
-    # each component's own quota, from that size up within the budget (by default the
-    # largest uniform pool: the pool the size took, when short of the recall)
+    # each component's own quota, from that size up until the recall, within the budget
+    # (a cap by request cost: recommend/hybrid/quotas.py)
+    budget = quota_budget(config, ranks.shape[1])
     quotas, reached = pool_quotas(ranks, target=config.blend.candidate_recall, step=min(sizes),
-                                  budget=quota_budget(config, ranks.shape[1]), start=size)
+                                  budget=budget, start=size)
     by_name = dict(zip(trains[0], quotas.tolist(), strict=True))
     config = config.updated(blend={"candidates_per_component": size})
     config = config.updated(blend={"candidate_quotas": configured_quotas(config, by_name)})
@@ -126,6 +127,7 @@ def served_around(splits: list[HoldoutSplit], config: HybridConfig,
         config, trains, blend, chosen, {
             "per_component": size, "recall": recall, "quotas": by_name,
             "quota_recall": round(reached, 4), "slots": int(quotas.sum()),
+            "budget": budget, "target": config.blend.candidate_recall,
             # a held-out item no component has evidence for: no pool size reaches it
             "reachable": round(float(np.isfinite(ranks).any(axis=1).mean()), 4)
             if len(ranks) else 0.0})
