@@ -22,7 +22,9 @@ the pool is the smallest the greedy rule finds for the recall, and only a catalo
 held-out items lie deeper than the cap stops short (its recall then says so). The default
 cap, 5,000 slots, is set by request cost: on the size world a request's thread CPU grew
 ~0.55 us a slot (recommend(k=10) with paths, 60 users: 12.3 ms at 6 x 200 slots, 14.1 ms
-at 6 x 800, 21.9 ms at 6 x 3,000), so a full cap adds ~2 ms to a request.
+at 6 x 800, 21.9 ms at 6 x 3,000); the build's own sized pool (4,950 slots, content 2,210
+of them) costs 10.8 -> 14.7 ms at p50 (200 users, lockstep). The build pays too: the
+blend is fitted on ~4x the candidate rows there (its fit 3.1x the seconds).
 
 >>> import numpy as np
 >>> ranks = np.array([[0, 90], [40, 80], [70, 5], [100, np.inf]], float)
