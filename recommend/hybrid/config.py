@@ -124,8 +124,8 @@ class HybridConfig(Section):
     whose pool holds ``candidate_recall`` of the validation items (else the largest), or
     where ``candidate_quotas`` gives one per component (of ``components``, in order), its
     own: the build sizes them by each component's recall until the pool holds
-    ``candidate_recall``, within ``candidate_budget`` candidates in all (a cap by request
-    cost; 0: the largest uniform pool) (:mod:`recommend.hybrid.quotas`).
+    ``candidate_recall``, within ``candidate_budget`` candidates in all (a cap; 0, the
+    default: the largest uniform pool) (:mod:`recommend.hybrid.quotas`).
     ``order_weight="agreed"`` serves the ``session`` component (order evidence) at the
     share of a linear blend that fits on the validation's latest and on its earlier held-out
     items both give it (:mod:`recommend.hybrid.order`); ``"fitted"`` keeps the fitted weight.

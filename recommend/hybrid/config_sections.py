@@ -227,10 +227,10 @@ class BlendConfig(Section):
     # candidates_per_component; () for none (recommend/hybrid/quotas.py sizes them)
     candidate_quotas: tuple[int, ...] = number((), 1, integer=True)
     # the most candidates the quotas (from the uniform size up, until candidate_recall) may
-    # give a request in all: a cap by request cost (recommend/hybrid/quotas.py: ~0.5 us of
-    # request CPU a slot on the size world); 0: the largest of candidate_sizes for each
-    # component, the uniform pool
-    candidate_budget: int = number(5000, 0, integer=True)
+    # give a request in all (recommend/hybrid/quotas.py: ~0.5 us of request CPU a slot on the
+    # size world); 0: the largest of candidate_sizes for each component, the uniform pool
+    # (the default: 5,000 slots reached 90% recall and bought no NDCG, quotas.py)
+    candidate_budget: int = number(0, 0, integer=True)
     normalisation: Normalisation = choice("minmax", get_args(Normalisation))
     grid: tuple[float, ...] = number((0.0, 0.1, 0.25, 0.5, 2.0, 4.0), inclusive=True)
     rounds: int = number(3, 1, integer=True)

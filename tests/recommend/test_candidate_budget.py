@@ -1,6 +1,6 @@
-"""The build sizes the candidate pool itself: from the largest uniform pool up until it holds
-``blend.candidate_recall`` of the validation items, within ``blend.candidate_budget``, and
-records what it found."""
+"""Given a budget, the build sizes the candidate pool itself: from the largest uniform pool up
+until it holds ``blend.candidate_recall`` of the validation items, within
+``blend.candidate_budget``, and records what it found; by default (0) the pool is uniform."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def _fitted(budget: int) -> tuple[dict, HybridConfig]:
     return model.info, model.config
 
 
-def test_the_build_grows_the_pool_until_it_holds_the_recall_and_records_it() -> None:
-    info, config = _fitted(HybridConfig().blend.candidate_budget)
+def test_a_budget_grows_the_pool_until_it_holds_the_recall_and_records_it() -> None:
+    info, config = _fitted(5000)
     pool = info["candidates"]
     assert pool["per_component"] == 2 and pool["recall"]["2"] < 0.9  # uniform: short
     assert pool["quota_recall"] >= 0.9 == pool["target"]
@@ -37,8 +37,8 @@ def test_the_build_grows_the_pool_until_it_holds_the_recall_and_records_it() -> 
     assert info["selection"]["candidate_recall"] > pool["recall"]["2"]
 
 
-def test_a_zero_budget_keeps_the_uniform_pool() -> None:
-    info, config = _fitted(0)
+def test_the_default_zero_budget_keeps_the_uniform_pool() -> None:
+    info, config = _fitted(HybridConfig().blend.candidate_budget)
     pool = info["candidates"]
     assert pool["slots"] == 3 * 2 and pool["quota_recall"] == pool["recall"]["2"] < 0.9
     assert component_sizes(config, config.components) == [2, 2, 2]

@@ -68,25 +68,23 @@ def test_the_quotas_grow_from_the_uniform_size_and_the_default_budget_keeps_it()
     assert quotas.min() >= 200 and quotas.sum() <= 2000 and recall >= 0.9
 
 
-def test_the_budget_is_a_cap_by_default_or_the_largest_uniform_pool() -> None:
+def test_the_budget_is_configured_or_the_largest_uniform_pool() -> None:
     config = HybridConfig()
-    assert quota_budget(config, 6) == config.blend.candidate_budget == 5000
-    uniform = config.updated(blend={"candidate_budget": 0})
-    assert quota_budget(uniform, 6) == 6 * max(config.blend.candidate_sizes)
-    sized = config.updated(blend={"candidate_budget": 2000})
-    assert quota_budget(sized, 6) == 2000
-    assert HybridConfig.from_dict(sized.to_dict()).blend.candidate_budget == 2000
+    assert quota_budget(config, 6) == 6 * max(config.blend.candidate_sizes)
+    sized = config.updated(blend={"candidate_budget": 5000})
+    assert quota_budget(sized, 6) == 5000
+    assert HybridConfig.from_dict(sized.to_dict()).blend.candidate_budget == 5000
     with pytest.raises(ValueError, match="candidate_budget"):
         config.updated(blend={"candidate_budget": -1})
 
 
-def test_the_default_sizing_grows_the_pool_to_the_recall_and_stops_there() -> None:
+def test_a_budget_grows_the_pool_to_the_recall_and_stops_there() -> None:
     # a sparse catalogue: the largest uniform pool (6 x 200) holds under half of the
     # held-out items, the first list holds them all by its 2,400th, the others rarely
     rng = np.random.default_rng(3)
     ranks = np.column_stack([rng.uniform(0, 2400, 600),
                              *[rng.uniform(0, 20000, 600) for _ in range(5)]])
-    config = HybridConfig()
+    config = HybridConfig().updated(blend={"candidate_budget": 5000})
     sizes, target = config.blend.candidate_sizes, config.blend.candidate_recall
     size, recall = candidate_size(ranks.min(axis=1), sizes, target)
     assert size == max(sizes) and recall[str(size)] < 0.5
