@@ -24,22 +24,42 @@ from recommend.serve.served import ComputeUnavailable
 from recommend.serve.shared_cache import SharedResponses
 from recommend.serve.state import ServedState
 
+SHARED = "responses.sqlite"  # the level the readers share, in tmp_path
+
+
+@contextlib.contextmanager
+def serving_computer(artifact: Path, tmp_path: Path,
+                     warm: tuple[str, ...] = ()) -> Iterator[tuple[ServedState, ReaderState]]:
+    """The writer's state and a compute process's reader state over a fresh state folder of
+    ``artifact`` in ``tmp_path``, its server answering on ``compute.sock`` in a thread
+    (warming the users ``warm`` when idle); all closed after."""
+    state_dir = tmp_path / "state"
+    writer = ServedState(artifact, state_dir, defer_model=True)
+    computing = ReaderState(artifact, state_dir, tmp_path / "no-writer.sock", worker=3,
+                            shared=SharedResponses(tmp_path / SHARED, 60, 1000))
+    server = ComputeServer(computing, tmp_path / "compute.sock", None,
+                           warm=[computing.rec.user_id(u) for u in warm])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield writer, computing
+    finally:
+        server.shutdown()
+        server.close()
+        computing.close()
+        writer.detach()
+
 
 def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("recommend.serve.compute.SEEN_TIMEOUT", 1.0)
-    state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
-    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
-    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
-                            worker=3, shared=SharedResponses(shared_file, 60, 1000))
-    idle = computing.rec.user_id("u0005")
-    server = ComputeServer(computing, tmp_path / "compute.sock", None, warm=[idle])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    reader = SharedResponses(shared_file, 60, 1000)  # a reader's view of the shared level
-    uid = computing.rec.user_id("u0003")
-    default = RecsQuery().key(uid)
-    try:
+    with (serving_computer(small_demo_artifact, tmp_path, warm=("u0005",))
+          as (writer, computing),
+          contextlib.closing(SharedResponses(tmp_path / SHARED, 60, 1000)) as reader):
+        # reader: a reader's view of the shared level
+        idle = computing.rec.user_id("u0005")
+        uid = computing.rec.user_id("u0003")
+        default = RecsQuery().key(uid)
+
         async def misses() -> list[tuple[int, bytes, int]]:
             client = ComputeClient(tmp_path / "compute.sock", max_in_flight=1)
             try:
@@ -77,12 +97,6 @@ def test_misses_precomputes_and_no_answer(small_demo_artifact: Path, tmp_path: P
             time.sleep(0.05)
         assert json.loads(hit.body) == json.loads(RecsQuery().body(computing, uid, None))
         assert reader.get(RecsQuery().key(idle), idle) is not None  # warmed while idle
-    finally:
-        server.shutdown()
-        server.close()
-        computing.close()
-        reader.close()
-        writer.detach()
 
     async def nobody() -> None:
         await ComputeClient(tmp_path / "compute.sock").recommendations(RecsQuery(), uid, 0)
@@ -166,19 +180,14 @@ def test_a_write_answer_leaves_its_user_fresh(small_demo_artifact: Path, tmp_pat
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from recommend.serve.api import refresh_written
 
-    state_dir, shared_file = tmp_path / "state", tmp_path / "responses.sqlite"
-    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
-    computing = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
-                            worker=3, shared=SharedResponses(shared_file, 60, 1000))
-    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock",
-                         worker=1, shared=SharedResponses(shared_file, 60, 1000))
-    server = ComputeServer(computing, tmp_path / "compute.sock", None)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    uid = reader.rec.user_id("u0003")
-    default = RecsQuery().key(uid)
     event = {"user": "u0003", "target": "p0002", "kind": "purchase"}
-    try:
+    with (serving_computer(small_demo_artifact, tmp_path) as (writer, _),
+          contextlib.closing(ReaderState(
+              small_demo_artifact, tmp_path / "state", tmp_path / "no-writer.sock", worker=1,
+              shared=SharedResponses(tmp_path / SHARED, 60, 1000))) as reader):
+        uid = reader.rec.user_id("u0003")
+        default = RecsQuery().key(uid)
+
         async def refresh(route: str, body: object) -> None:
             reader.compute = ComputeClient(tmp_path / "compute.sock")
             try:
@@ -202,12 +211,6 @@ def test_a_write_answer_leaves_its_user_fresh(small_demo_artifact: Path, tmp_pat
         monkeypatch.setattr("recommend.serve.api.REFRESH_USERS", 5)
         asyncio.run(refresh("events", many))  # answered without: nobody refreshed here
         assert reader.cache.get(default) is None
-    finally:
-        server.shutdown()
-        server.close()
-        computing.close()
-        reader.close()
-        writer.detach()
 
     async def nobody() -> None:  # no compute process: the write is answered all the same
         reader.compute = ComputeClient(tmp_path / "compute.sock")
