@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.people_counts import people_counts
+from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.user_reasons import has_block
 
@@ -43,7 +43,6 @@ TABLE_WIDTH = 4096
 #: ... when counting it takes at most this many (person, pair) terms (a person's acts
 #: squared, summed).
 TABLE_TERMS = 50_000_000
-_MAX_COUNTS = 200_000  # (as recommend.paths.privacy.people keeps at most)
 
 
 def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
@@ -127,7 +126,7 @@ def keep_co_people(graph: KnowledgeGraph, interaction: str, pairs: list[tuple[st
     fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
     if not fresh:
         return
-    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
+    if len(counts) + len(fresh) > MAX_KEPT:  # bounded, as one by one
         counts.clear()
     a, b = a[fresh], b[fresh]
     ok = (a < table.shape[0]) & (b < table.shape[1])  # (a product past the doers: nobody)

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["people_counts"]
+__all__ = ["MAX_KEPT", "people_counts"]
+
+#: The most pairs a table of kept counts holds (this module's, and the session hops' of
+#: :mod:`recommend.paths.sequence`); one more empties it: a long-running server asks many.
+MAX_KEPT = 200_000
 
 
 def people_counts(graph: KnowledgeGraph, interaction: str, by_follows: bool,

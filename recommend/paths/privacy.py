@@ -53,7 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kg.schema import Relation
-from recommend.paths.people_counts import people_counts
+from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
 
 if TYPE_CHECKING:
@@ -226,9 +226,6 @@ def counted(graph: KnowledgeGraph, relation: str, m: sp.csr_matrix, *,
     return out
 
 
-_MAX_COUNTS = 200_000
-
-
 def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     """How many distinct people stand behind an aggregate (or :data:`COUNTED`) hop, or a
     session hop (:func:`recommend.paths.sequence.sequence_people`)."""
@@ -254,7 +251,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     else:
         who = _column(graph, ("doers", interaction), graph.index(src), doers)
     them = _column(graph, ("doers", interaction), graph.index(dst), doers)
-    if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
+    if len(counts) >= MAX_KEPT:  # bounded: a long-running server asks many pairs
         counts.clear()
     found = counts[(src, dst)] = int(np.intersect1d(who, them, assume_unique=True).size)
     return found

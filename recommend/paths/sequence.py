@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.people_counts import MAX_KEPT
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
@@ -53,7 +55,6 @@ _VERBS = {"rated": "rated", "purchased": "bought", "viewed": "viewed", "clicked"
           "liked": "liked", "carted": "put in the cart"}
 _ANY = "showed interest in"
 _UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second"))
-_MAX_COUNTS = 200_000
 #: :func:`pair_table` is made only up to this many (user, pair) entries (~16 bytes each
 #: while it is made; the table keeps each distinct pair in 8 bytes).
 TABLE_PAIRS = 4_000_000
@@ -195,7 +196,7 @@ def keep_from_table(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], a: 
         return False
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
-    if len(counts) + len(fresh) > _MAX_COUNTS:  # bounded, as one by one
+    if len(counts) + len(fresh) > MAX_KEPT:  # bounded, as one by one
         counts.clear()
     if fresh:
         found = _from_table(table, a[fresh], b[fresh]).tolist()
@@ -211,7 +212,7 @@ def sequence_people(graph: KnowledgeGraph, a: str, b: str, hop: SequenceHop) -> 
     counts = graph.cached_for(("sequence people", hop.relation), (), dict)
     found = counts.get((a, b))
     if found is None:
-        if len(counts) >= _MAX_COUNTS:  # bounded: a long-running server asks many pairs
+        if len(counts) >= MAX_KEPT:  # bounded: a long-running server asks many pairs
             counts.clear()
         found = counts[(a, b)] = _count(graph, a, b, hop)
     return found
@@ -225,7 +226,7 @@ def count_pairs(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Se
     wanted = [pair for pair in dict.fromkeys(pairs) if pair not in counts]
     if not wanted:
         return
-    if len(counts) + len(wanted) > _MAX_COUNTS:  # bounded, as one by one
+    if len(counts) + len(wanted) > MAX_KEPT:  # bounded, as one by one
         counts.clear()
     counts.update(zip(wanted, _counts(graph, wanted, hop).tolist(), strict=True))
 
