@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.people_counts import MAX_KEPT, people_counts
+from recommend.paths.people_counts import keep_fresh, people_counts
 from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.user_reasons import has_block
 
@@ -122,14 +122,13 @@ def keep_co_people(graph: KnowledgeGraph, interaction: str, pairs: list[tuple[st
     table = co_table(graph, interaction)
     if table is None or not pairs:
         return
-    counts = people_counts(graph, interaction, False, interactions_of(interaction))
-    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
-    if not fresh:
-        return
-    if len(counts) + len(fresh) > MAX_KEPT:  # bounded, as one by one
-        counts.clear()
-    a, b = a[fresh], b[fresh]
-    ok = (a < table.shape[0]) & (b < table.shape[1])  # (a product past the doers: nobody)
-    found = np.zeros(len(fresh), np.int64)
-    found[ok] = table[a[ok], b[ok]]
-    counts.update(zip([pairs[j] for j in fresh], found.tolist(), strict=True))
+
+    def read(fresh: list[int]) -> list[int]:
+        at, to = a[fresh], b[fresh]
+        ok = (at < table.shape[0]) & (to < table.shape[1])  # (a product past the doers: 0)
+        found = np.zeros(len(fresh), np.int64)
+        found[ok] = table[at[ok], to[ok]]
+        return found.tolist()
+
+    keep_fresh(people_counts(graph, interaction, False, interactions_of(interaction)), pairs,
+               read)

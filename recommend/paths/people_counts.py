@@ -8,13 +8,13 @@ or read at once from the co-act table: :func:`recommend.paths.co_people.keep_co_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["MAX_KEPT", "people_counts"]
+__all__ = ["MAX_KEPT", "keep_fresh", "people_counts"]
 
 #: The most pairs a table of kept counts holds (this module's, and the session hops' of
 #: :mod:`recommend.paths.sequence`); one more empties it: a long-running server asks many.
@@ -27,3 +27,16 @@ def people_counts(graph: KnowledgeGraph, interaction: str, by_follows: bool,
     ``relations``; ``by_follows``: over the user's followees), kept as the module says."""
     kept = (*relations, "follows" if by_follows else "member_of")
     return graph.cached_for(("privacy people", interaction, by_follows), kept, dict)
+
+
+def keep_fresh(counts: dict[tuple[str, str], int], pairs: Sequence[tuple[str, str]],
+               read: Callable[[list[int]], list[int]]) -> None:
+    """Keep in ``counts`` the count of each of ``pairs`` not kept yet, ``read`` giving them
+    for those positions of ``pairs`` at once (emptied first when they would pass
+    :data:`MAX_KEPT`, as counting them one by one would)."""
+    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]
+    if not fresh:
+        return
+    if len(counts) + len(fresh) > MAX_KEPT:
+        counts.clear()
+    counts.update(zip([pairs[j] for j in fresh], read(fresh), strict=True))

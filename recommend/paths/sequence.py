@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.people_counts import MAX_KEPT
+from recommend.paths.people_counts import MAX_KEPT, keep_fresh
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -194,13 +194,8 @@ def keep_from_table(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], a: 
     table = pair_table(graph, hop)
     if table is None:
         return False
-    counts = graph.cached_for(("sequence people", hop.relation), (), dict)
-    fresh = [j for j, pair in enumerate(pairs) if pair not in counts]  # (kept: not again)
-    if len(counts) + len(fresh) > MAX_KEPT:  # bounded, as one by one
-        counts.clear()
-    if fresh:
-        found = _from_table(table, a[fresh], b[fresh]).tolist()
-        counts.update(zip([pairs[j] for j in fresh], found, strict=True))
+    keep_fresh(graph.cached_for(("sequence people", hop.relation), (), dict), pairs,
+               lambda fresh: _from_table(table, a[fresh], b[fresh]).tolist())
     return True
 
 
