@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg.interactions import seen_matrix
-from kg.memory import release_memory
+from kg.memory import collect_only_new, release_memory
 from recommend.content.neighbours import link_described_like
 from recommend.hybrid.blend import Blend, rows_only
 from recommend.hybrid.component import Component, FitShared, component_type
@@ -104,6 +104,7 @@ def _fit_content(graph: KnowledgeGraph, config: HybridConfig,
                                 depth=max(config.blend.candidate_sizes))
 
 
+@collect_only_new()  # its collections walk only what the fit made (also outside a build)
 def fit_hybrid(
     graph: KnowledgeGraph,
     config: HybridConfig | None = None,

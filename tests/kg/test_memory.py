@@ -56,3 +56,18 @@ def test_collect_only_new_walks_only_what_the_scope_made_and_frees_the_rest_afte
     finally:
         if was:
             gc.enable()
+
+
+def test_a_hybrid_fit_runs_inside_the_scope_even_outside_a_build():
+    from recommend.hybrid.config import BlendConfig, HybridConfig
+    from recommend.hybrid.encoders import LsaEncoder
+    from recommend.hybrid.fit import fit_hybrid
+    from tests.recommend.shops import two_group_shop
+
+    frozen: list[int] = []
+    config = HybridConfig(components=("cf", "popularity"),
+                          blend=BlendConfig(learned_ranker=False))
+    fit_hybrid(two_group_shop(40, 6, described=True, seed=0), config, encoder=LsaEncoder(dim=8),
+               log=lambda _: frozen.append(gc.get_freeze_count()))
+    assert frozen and min(frozen) > 0  # what was alive before the fit is left out
+    assert gc.get_freeze_count() == 0
