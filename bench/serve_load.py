@@ -40,13 +40,17 @@ p50/p99 by ``X-Cache`` (hit, stale, miss) and by why a request could not be a pl
 user's own write before it, their first request, other), in the seconds after the restart and
 outside them, and per 5 s of the run; ``server_cpu_seconds`` splits the server's CPU (whole
 run, loading included) between the writer and its children (the readers and the compute
-process). Before the load, ``--lone`` requests of each
-route from one client, one at a time (``lone``): the cost of a request itself. Under the load the
-clients are closed-loop by default (each sends its next request when the last is answered), so by
-Little's law their mean latency is ``clients / throughput``: at 32 clients, 200 req/s means 160 ms
-on average, and a p99 of 50 ms needs over 640 req/s. ``--rate R`` runs them open-loop instead: R
-requests/s in all on a fixed schedule, each timed from when it was due (a request stuck behind a
-slow one counts its wait), which is the latency a shop sees at that traffic.
+process), and between start-up (``start_up``: each start's processes until its health
+answered, the loads, the log's replay and the readers' warm-up; the first start, then the
+restart) and the rest; ``cpu_ms_per_request.server_by_process`` splits the CPU per request
+(while up: no start-up) between the writer, the readers and the compute process. Before the
+load, ``--lone`` requests of each route from one client, one at a time (``lone``): the cost of a
+request itself. Under the load the clients are closed-loop by default (each sends its next
+request when the last is answered), so by Little's law their mean latency is ``clients /
+throughput``: at 32 clients, 200 req/s means 160 ms on average, and a p99 of 50 ms needs over
+640 req/s. ``--rate R`` runs them open-loop instead: R requests/s in all on a fixed schedule,
+each timed from when it was due (a request stuck behind a slow one counts its wait), which is
+the latency a shop sees at that traffic.
 
 Run: ``.venv/bin/python bench/serve_load.py --artifact ART [--seconds 60] [--clients 32]
 [--rate 200] [--workers N] [--cache-seconds S] [--name serve_load_ml100k]``; ``--workers``
@@ -202,7 +206,10 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
                       if looked else None},
             "cpu_ms_per_request": {
                 "load_generator": round(cpu.own / served_up * 1000, 3),
-                "server": round(cpu.server / served_up * 1000, 3)} if served_up else None,
+                "server": round(cpu.server / served_up * 1000, 3),
+                "server_by_process": {k: round(v / served_up * 1000, 3)
+                                      for k, v in sorted(cpu.by_kind.items())}}
+            if served_up else None,
             "server_cpu_seconds": server.cpu_split(),
             "wall_seconds": round(wall, 1), "requests": served,
             "throughput_rps": round(served / wall, 1),

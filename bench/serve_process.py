@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 #: The API key the bench's server is started with.
@@ -20,6 +21,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def kind(pid: int) -> str:
+    """What a child process of the server is, by its command line: ``compute``, ``reader``,
+    or ``starting`` (forked, its program not yet started)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "starting"
+    return ("compute" if b"recommend.serve.compute" in cmd
+            else "reader" if b"recommend.serve.reader_process" in cmd else "starting")
 
 
 def children(pid: int) -> list[int]:
@@ -43,7 +55,11 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
         self.cpu_ticks: dict[int, int] = {}  # per process ever seen, its last utime + stime
+        self.kinds: dict[int, str] = {}  # per process ever seen: writer, or kind()
         self.writers: set[int] = set()  # the pids of the started servers (the writers)
+        #: per start, the CPU seconds its processes had spent when /v1/health first answered
+        #: (loading, replay, the readers' warm-up): start-up, not serving
+        self.start_cpu: list[float] = []
 
     def start(self, timeout: float = 600.0) -> float:
         """Start and wait for /v1/health; the seconds it took."""
@@ -68,11 +84,20 @@ class Server:
                                        f"{self.log}")
                 try:
                     if http.get(f"{self.url}/v1/health").status_code == 200:
-                        return time.perf_counter() - start
+                        took = time.perf_counter() - start
+                        self.start_cpu.append(self._start_cpu())
+                        return took
                 except httpx.TransportError:
                     pass
                 time.sleep(0.2)
         raise RuntimeError(f"the server did not answer within {timeout} s")
+
+    def _start_cpu(self) -> float:
+        """CPU seconds of the running server's processes so far (sampled now)."""
+        assert self.proc is not None
+        self.sample()
+        pids = [self.proc.pid, *children(self.proc.pid)]
+        return sum(self.cpu_ticks.get(p, 0) for p in pids) / os.sysconf("SC_CLK_TCK")
 
     @property
     def url(self) -> str:
@@ -91,23 +116,34 @@ class Server:
                         total += int(line.split()[1])
                 stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
                 self.cpu_ticks[pid] = int(stat[11]) + int(stat[12])  # utime, stime
+                if pid in self.writers:
+                    self.kinds[pid] = "writer"
+                elif self.kinds.get(pid, "starting") == "starting":
+                    self.kinds[pid] = kind(pid)
             except OSError:
                 pass
         self.peak_rss_kb = max(self.peak_rss_kb, total)
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds its processes spent, as last sampled (a killed one's, up to its last
-        sample)."""
-        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+        sample), per kind of process (the writers, and :func:`kind` of the others)."""
+        tick, out = os.sysconf("SC_CLK_TCK"), {}
+        for pid, ticks in self.cpu_ticks.items():
+            out[self.kinds[pid]] = out.get(self.kinds[pid], 0.0) + ticks / tick
+        return out
 
-    def cpu_split(self) -> dict[str, float]:
+    def cpu_split(self) -> dict[str, Any]:
         """CPU seconds of the started processes (with ``--workers N``, the writers) and of
         their children (the readers and the compute process), as last sampled, over the
-        whole run."""
+        whole run; ``start_up``: of each start until its health answered (in order: the
+        first start, the restart), and ``after_start_up`` the rest."""
         tick = os.sysconf("SC_CLK_TCK")
         own = sum(t for pid, t in self.cpu_ticks.items() if pid in self.writers)
+        total = sum(self.cpu_ticks.values()) / tick
         return {"writer": round(own / tick, 2),
-                "readers": round((sum(self.cpu_ticks.values()) - own) / tick, 2)}
+                "readers": round(total - own / tick, 2),
+                "start_up": [round(c, 2) for c in self.start_cpu],
+                "after_start_up": round(total - sum(self.start_cpu), 2)}
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -127,15 +163,17 @@ class Server:
 class CpuWhileUp:
     """CPU seconds this process (the load generator) and the server spent while the server
     was up: from the start to :meth:`pause` (the kill, the end), and from :meth:`resume` (the
-    restarted server answering) on, so the restart's loading is not counted."""
+    restarted server answering) on, so the restart's loading is not counted; the server's
+    also per kind of process (``by_kind``: writer, reader, compute)."""
 
     def __init__(self, server: Server) -> None:
         self._server = server
         self.own = self.server = 0.0
-        self._since: tuple[float, float] | None = None
+        self.by_kind: dict[str, float] = {}
+        self._since: tuple[float, dict[str, float]] | None = None
         self.resume()
 
-    def _now(self) -> tuple[float, float]:
+    def _now(self) -> tuple[float, dict[str, float]]:
         self._server.sample()
         return time.process_time(), self._server.cpu_seconds()
 
@@ -146,5 +184,8 @@ class CpuWhileUp:
         assert self._since is not None
         own, server = self._now()
         self.own += own - self._since[0]
-        self.server += server - self._since[1]
+        for name, seconds in server.items():
+            spent = seconds - self._since[1].get(name, 0.0)
+            self.by_kind[name] = self.by_kind.get(name, 0.0) + spent
+            self.server += spent
         self._since = None
