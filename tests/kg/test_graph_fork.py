@@ -102,3 +102,32 @@ def test_the_latest_edge_time_is_kept_as_edges_are_appended() -> None:
     fork.add_edges("purchased", ["user:a"], ["product:q"], ts=[9.0])
     fork.add_edges("viewed", ["user:a"], ["product:q"], ts=[7.0])
     assert (g.latest_time(), fork.latest_time()) == (5.0, 9.0)
+
+
+def test_a_fork_copies_a_node_table_only_when_it_adds_to_it() -> None:
+    """Copy on write: a fork that adds edges only shares the node tables (no O(nodes) copy
+    per add, and the described masks and id ranks stay valid); adding a node or an attribute
+    copies that type's tables in the store that adds, and the other store sees nothing."""
+    graph = build_graph(small(), progress=False)
+    graph.consolidate()
+    mask, ranks = graph.described("product"), graph.id_ranks("user")
+    users = graph.described("user").tolist()
+    fork = graph.fork()
+    fork.add_records(Dataset(events=[Event("2", "A", "product", "purchase", ts=9.0)]))
+    assert fork.raw_ids("user") is graph.raw_ids("user")
+    assert fork._attrs["product"] is graph._attrs["product"]
+    assert fork._described["product"] is graph._described["product"]  # kept, not recomputed
+    assert fork.described("product").tolist() == mask.tolist()
+    assert fork.id_ranks("user") is ranks
+    fork.add_node("product:A", price=2.0)  # an attribute: the fork's own product tables
+    assert fork._attrs["product"] is not graph._attrs["product"]
+    assert "price" not in graph.node_attrs("product:A")
+    assert fork.raw_ids("user") is graph.raw_ids("user")  # another type stays shared
+    second = fork.fork()
+    second.add_node("user:9")
+    assert second.num_nodes("user") == 3 and fork.num_nodes("user") == graph.num_nodes("user") == 2
+    assert not fork.has_node("user:9") and not graph.has_node("user:9")
+    graph.add_node("user:7")  # the store forked from copies too before it changes
+    assert not fork.has_node("user:7") and not second.has_node("user:7")
+    assert graph.raw_ids("user") == ["1", "2", "7"] and second.raw_ids("user") == ["1", "2", "9"]
+    assert graph.described("user").tolist() == [*users, False]
