@@ -39,11 +39,9 @@ Where the recommendations' tail comes from (``routes.recommendations.tail``, ben
 p50/p99 by ``X-Cache`` (hit, stale, miss) and by why a request could not be a plain hit (the
 user's own write before it, their first request, other), in the seconds after the restart and
 outside them, and per 5 s of the run; ``server_cpu_seconds`` splits the server's CPU (whole
-run, loading included) between the writer and its children (the readers and the compute
-process), and between start-up (``start_up``: each start's processes until its health
-answered, the loads, the log's replay and the readers' warm-up; the first start, then the
-restart) and the rest; ``cpu_ms_per_request.server_by_process`` splits the CPU per request
-(while up: no start-up) between the writer, the readers and the compute process. Before the
+run) between the writer and its children (readers, compute), and start-up (``start_up``: each
+start's until its health answered: loads, replay, warm-up) from the rest; ``server_by_process``
+splits the CPU per request (while up) by process kind (writer, reader, compute). Before the
 load, ``--lone`` requests of each route from one client, one at a time (``lone``): the cost of a
 request itself. Under the load the clients are closed-loop by default (each sends its next
 request when the last is answered), so by Little's law their mean latency is ``clients /
@@ -204,12 +202,7 @@ async def run_load(server: Server, users: list[str], products: list[str], args) 
     looked = sum(load.cache.get(h, 0) for h in ("hit", "stale", "miss"))
     return {"cache": {**load.cache, "hit_rate": round(load.cache.get("hit", 0) / looked, 4)
                       if looked else None},
-            "cpu_ms_per_request": {
-                "load_generator": round(cpu.own / served_up * 1000, 3),
-                "server": round(cpu.server / served_up * 1000, 3),
-                "server_by_process": {k: round(v / served_up * 1000, 3)
-                                      for k, v in sorted(cpu.by_kind.items())}}
-            if served_up else None,
+            "cpu_ms_per_request": cpu.per_request(served_up) if served_up else None,
             "server_cpu_seconds": server.cpu_split(),
             "wall_seconds": round(wall, 1), "requests": served,
             "throughput_rps": round(served / wall, 1),

@@ -189,3 +189,11 @@ class CpuWhileUp:
             self.by_kind[name] = self.by_kind.get(name, 0.0) + spent
             self.server += spent
         self._since = None
+
+    def per_request(self, served: int) -> dict[str, Any]:
+        """Milliseconds of CPU per one of ``served`` requests: this process's, the server's,
+        and the server's per kind of process."""
+        return {"load_generator": round(self.own / served * 1000, 3),
+                "server": round(self.server / served * 1000, 3),
+                "server_by_process": {k: round(v / served * 1000, 3)
+                                      for k, v in sorted(self.by_kind.items())}}

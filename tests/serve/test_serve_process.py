@@ -46,6 +46,9 @@ def test_kinds_and_the_split(tmp_path: Path) -> None:
         assert cpu.by_kind["reader"] >= 0.39 and cpu.by_kind["compute"] >= 0.19
         assert cpu.by_kind["writer"] >= 0.5  # less what it spent before CpuWhileUp began
         assert abs(cpu.server - sum(cpu.by_kind.values())) < 1e-9
+        per = cpu.per_request(10)
+        assert per["server"] == round(cpu.server * 100, 3)
+        assert per["server_by_process"]["reader"] == round(cpu.by_kind["reader"] * 100, 3)
         total = sum(server.cpu_seconds().values())
         split = server.cpu_split()
         assert split["start_up"] == [0.25]
