@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import spans
 from recommend.paths.people_counts import keep_fresh, people_counts
 from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.user_reasons import has_block
@@ -34,7 +35,8 @@ from recommend.paths.user_reasons import has_block
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["acting", "acting_counts", "co_acting", "co_table", "keep_co_people"]
+__all__ = ["acting", "acting_counts", "co_acting", "co_acting_many", "co_table",
+           "keep_co_people"]
 
 _ACTS = interactions_of(ENGAGED)
 #: :func:`co_table` is made for catalogues of at most this many products (dense counts:
@@ -87,6 +89,24 @@ def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
     ptr, ind = acted.indptr, acted.indices
     return int(np.intersect1d(ind[ptr[a]:ptr[a + 1]], ind[ptr[b]:ptr[b + 1]],
                               assume_unique=True).size)
+
+
+def co_acting_many(graph: KnowledgeGraph, b: int, products: np.ndarray) -> np.ndarray:
+    """:func:`co_acting` of ``b`` with each of the product indices ``products`` at once (one
+    item's many cf links): ``b``'s people marked once, each product's counted among them."""
+    acted = _acted(graph)
+    products = np.asarray(products, np.int64)
+    out = np.zeros(len(products), np.int64)
+    if not 0 <= b < acted.shape[1]:
+        return out
+    ptr, ind = acted.indptr, acted.indices
+    mark = np.zeros(acted.shape[0], bool)
+    mark[ind[ptr[b]:ptr[b + 1]]] = True
+    ok = np.flatnonzero((products >= 0) & (products < acted.shape[1]))
+    lo, hi = ptr[products[ok]], ptr[products[ok] + 1]
+    owner = np.repeat(np.arange(len(ok)), hi - lo)
+    out[ok] = np.bincount(owner[mark[ind[spans(lo, hi)]]], minlength=len(ok))
+    return out
 
 
 def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import acting, acting_counts, co_acting
+from recommend.paths.co_people import co_acting_many
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -90,13 +90,14 @@ def evidence_paths(
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
-    ends: tuple[int, np.ndarray] | None = None  # cf hops: the item's index, acting_counts
+    item = graph.index(item_id) if graph.has_node(item_id) else -1  # (-1: nobody acted on it)
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
-        for a, fraction in ev.links:
+        both: list[int] | None = None  # cf: the people who acted on the item and each link's
+        for k, (a, fraction) in enumerate(ev.links):
             if len(found) >= per_component:
                 break
             rel = own.get(a)
@@ -117,11 +118,10 @@ def evidence_paths(
             if rel is None:
                 continue
             session = ev.component == "session"
-            if not session and ends is None:
-                ends = (graph.index(item_id) if graph.has_node(item_id) else -1,
-                        acting_counts(graph))
+            if not session and both is None:  # (every link's at once)
+                both = co_acting_many(graph, item, np.array([p for p, _ in ev.links])).tolist()
             edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
-                else _co_hop(context, (prod, a), (item_id, ends[0]), min_people, rel, ends[1])
+                else _co_hop(context, prod, item_id, min_people, rel, both[k])  # type: ignore[index]
             if edge is not None:
                 how = SEQUENCE_KIND if session else edge[1]
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
@@ -224,23 +224,16 @@ def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,
     return edge if people(context.graph, edge) >= min_people else None
 
 
-def _co_hop(context: UserReasons, product: tuple[str, int], target: tuple[str, int],
-            min_people: int, own: str, counts: np.ndarray) -> EdgeTriple | None:
+def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str, both: int
+            ) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
-    None; ``product``, ``target``: ``a`` and ``item`` with their graph indices (-1: not in
-    the graph), ``counts``: how many people acted on each product
-    (:func:`~recommend.paths.co_people.acting_counts`). No kind is counted where fewer than
-    ``min_people`` people acted on either end, and past the user's own act's aggregates,
-    none where fewer acted on both (:mod:`recommend.paths.co_people`)."""
+    None; ``both``: how many people acted on both (:func:`~recommend.paths.co_people.
+    co_acting`), a bound of every kind's count: no kind is counted where it is below
+    ``min_people`` (:mod:`recommend.paths.co_people`)."""
     graph = context.graph
-    (a, ia), (item, ii) = product, target  # an end not in the graph: nobody acted on it
-    crowded = min(acting(graph, ia, counts), acting(graph, ii, counts)) >= min_people
-    for k, name in enumerate((*_MINE[own], *LINK_AGGREGATES) if crowded else ()):
-        if k == len(_MINE[own]):
-            crowded = co_acting(graph, ia, ii) >= min_people
-            if not crowded:
-                break
+    crowded = both >= min_people
+    for name in (*_MINE[own], *LINK_AGGREGATES) if crowded else ():
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)

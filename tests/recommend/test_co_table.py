@@ -106,3 +106,17 @@ def test_a_pair_stored_twice_or_as_zero_counts_as_people_counts_it(monkeypatch) 
     assert table[0, 0] == people(g, ("product:0", "co_rated", "product:0")) == 3
     assert table[0, 1] == people(g, ("product:0", "co_rated", "product:1")) == 1  # user 0
     assert table[1, 1] == people(g, ("product:1", "co_rated", "product:1")) == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(EVENTS, st.lists(st.integers(-1, 7), max_size=12), st.integers(-1, 7))
+def test_co_acting_many_is_co_acting_of_each_pair(events, products, b) -> None:
+    """One item's count against many products at once is the pair-by-pair count (an index
+    past the graph's, or -1, counts nobody); and it bounds every kind's count of the pair."""
+    g = shop(events)
+    many = co_people.co_acting_many(g, b, np.array(products, np.int64))
+    assert many.tolist() == [co_people.co_acting(g, a, b) for a in products]
+    for a, both in zip(products, many.tolist(), strict=True):
+        if 0 <= a < 6 and 0 <= b < 6:
+            pa, pb = f"product:{a}", f"product:{b}"
+            assert max(people(g, (pa, n, pb)) for n in NAMES.values()) <= both
