@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import spans
 from recommend.paths.people_counts import keep_fresh, people_counts
 from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.user_reasons import has_block
@@ -35,8 +34,7 @@ from recommend.paths.user_reasons import has_block
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["acting", "acting_counts", "co_acting", "co_acting_many", "co_table",
-           "keep_co_people"]
+__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_table", "keep_co_people"]
 
 _ACTS = interactions_of(ENGAGED)
 #: :func:`co_table` is made for catalogues of at most this many products (dense counts:
@@ -91,22 +89,23 @@ def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
                               assume_unique=True).size)
 
 
-def co_acting_many(graph: KnowledgeGraph, b: int, products: np.ndarray) -> np.ndarray:
-    """:func:`co_acting` of ``b`` with each of the product indices ``products`` at once (one
-    item's many cf links): ``b``'s people marked once, each product's counted among them."""
-    acted = _acted(graph)
-    products = np.asarray(products, np.int64)
-    out = np.zeros(len(products), np.int64)
-    if not 0 <= b < acted.shape[1]:
-        return out
-    ptr, ind = acted.indptr, acted.indices
-    mark = np.zeros(acted.shape[0], bool)
-    mark[ind[ptr[b]:ptr[b + 1]]] = True
-    ok = np.flatnonzero((products >= 0) & (products < acted.shape[1]))
-    lo, hi = ptr[products[ok]], ptr[products[ok] + 1]
-    owner = np.repeat(np.arange(len(ok)), hi - lo)
-    out[ok] = np.bincount(owner[mark[ind[spans(lo, hi)]]], minlength=len(ok))
-    return out
+class CoActing:
+    """:func:`co_acting` of one product index ``b`` with many (one item's cf links): ``b``'s
+    people marked once, each product's counted among them."""
+
+    def __init__(self, graph: KnowledgeGraph, b: int) -> None:
+        acted = _acted(graph)
+        self._ptr, self._ind, self._width = acted.indptr, acted.indices, acted.shape[1]
+        self._mark: np.ndarray | None = None
+        if 0 <= b < self._width:
+            self._mark = np.zeros(acted.shape[0], bool)
+            self._mark[self._ind[self._ptr[b]:self._ptr[b + 1]]] = True
+
+    def __call__(self, a: int) -> int:
+        """How many people acted on both ``a`` and ``b`` (either outside the graph: 0)."""
+        if self._mark is None or not 0 <= a < self._width:
+            return 0
+        return int(np.count_nonzero(self._mark[self._ind[self._ptr[a]:self._ptr[a + 1]]]))
 
 
 def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:

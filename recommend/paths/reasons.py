@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import co_acting_many
+from recommend.paths.co_people import CoActing
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -90,14 +90,13 @@ def evidence_paths(
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
-    item = graph.index(item_id) if graph.has_node(item_id) else -1  # (-1: nobody acted on it)
+    both: CoActing | None = None  # cf hops: who acted on the item, marked once
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
             path = _popularity_path(context, item_id, min_people)
             found = [] if path is None else [path]
-        both: list[int] | None = None  # cf: the people who acted on the item and each link's
-        for k, (a, fraction) in enumerate(ev.links):
+        for a, fraction in ev.links:
             if len(found) >= per_component:
                 break
             rel = own.get(a)
@@ -118,10 +117,10 @@ def evidence_paths(
             if rel is None:
                 continue
             session = ev.component == "session"
-            if not session and both is None:  # (every link's at once)
-                both = co_acting_many(graph, item, np.array([p for p, _ in ev.links])).tolist()
+            if not session and both is None:  # (an item not in the graph: nobody acted on it)
+                both = CoActing(graph, graph.index(item_id) if graph.has_node(item_id) else -1)
             edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
-                else _co_hop(context, prod, item_id, min_people, rel, both[k])  # type: ignore[index]
+                else _co_hop(context, prod, item_id, min_people, rel, both(a))
             if edge is not None:
                 how = SEQUENCE_KIND if session else edge[1]
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),

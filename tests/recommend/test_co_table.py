@@ -110,11 +110,12 @@ def test_a_pair_stored_twice_or_as_zero_counts_as_people_counts_it(monkeypatch) 
 
 @settings(max_examples=40, deadline=None)
 @given(EVENTS, st.lists(st.integers(-1, 7), max_size=12), st.integers(-1, 7))
-def test_co_acting_many_is_co_acting_of_each_pair(events, products, b) -> None:
-    """One item's count against many products at once is the pair-by-pair count (an index
-    past the graph's, or -1, counts nobody); and it bounds every kind's count of the pair."""
+def test_co_acting_of_one_item_is_co_acting_of_each_pair(events, products, b) -> None:
+    """One item's counts against many products (its people marked once) are the pair-by-pair
+    counts (an index past the graph's, or -1, counts nobody); each bounds every kind's."""
     g = shop(events)
-    many = co_people.co_acting_many(g, b, np.array(products, np.int64))
+    with_b = co_people.CoActing(g, b)
+    many = np.array([with_b(a) for a in products], np.int64)
     assert many.tolist() == [co_people.co_acting(g, a, b) for a in products]
     for a, both in zip(products, many.tolist(), strict=True):
         if 0 <= a < 6 and 0 <= b < 6:
