@@ -28,13 +28,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.people_counts import keep_fresh, people_counts
-from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
+from recommend.paths.privacy import (
+    AGGREGATES,
+    ENGAGED,
+    FOLLOWEE_AGGREGATES,
+    doers_matrix,
+    interactions_of,
+)
 from recommend.paths.user_reasons import has_block
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_table", "keep_co_people"]
+__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_table", "keep_co_people",
+           "kept_count"]
 
 _ACTS = interactions_of(ENGAGED)
 #: :func:`co_table` is made for catalogues of at most this many products (dense counts:
@@ -91,21 +98,31 @@ def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
 
 class CoActing:
     """:func:`co_acting` of one product index ``b`` with many (one item's cf links): ``b``'s
-    people marked once, each product's counted among them."""
+    people marked once (when first asked), each product's counted among them."""
 
     def __init__(self, graph: KnowledgeGraph, b: int) -> None:
-        acted = _acted(graph)
-        self._ptr, self._ind, self._width = acted.indptr, acted.indices, acted.shape[1]
+        self._graph, self._b = graph, b
         self._mark: np.ndarray | None = None
-        if 0 <= b < self._width:
-            self._mark = np.zeros(acted.shape[0], bool)
-            self._mark[self._ind[self._ptr[b]:self._ptr[b + 1]]] = True
 
     def __call__(self, a: int) -> int:
         """How many people acted on both ``a`` and ``b`` (either outside the graph: 0)."""
-        if self._mark is None or not 0 <= a < self._width:
+        acted = _acted(self._graph)
+        ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
+        if not (0 <= a < width and 0 <= self._b < width):
             return 0
-        return int(np.count_nonzero(self._mark[self._ind[self._ptr[a]:self._ptr[a + 1]]]))
+        if self._mark is None:
+            self._mark = np.zeros(acted.shape[0], bool)
+            self._mark[ind[ptr[self._b]:ptr[self._b + 1]]] = True
+        return int(np.count_nonzero(self._mark[ind[ptr[a]:ptr[a + 1]]]))
+
+
+def kept_count(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int | None:
+    """:func:`recommend.paths.privacy.people`'s count of an aggregate hop ``edge`` when it is
+    kept already (:mod:`recommend.paths.people_counts`; nothing is counted), else None."""
+    src, rel, dst = edge
+    interaction = AGGREGATES[rel].interaction
+    return people_counts(graph, interaction, rel in FOLLOWEE_AGGREGATES,
+                         interactions_of(interaction)).get((src, dst))
 
 
 def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:

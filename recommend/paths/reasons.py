@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import CoActing
+from recommend.paths.co_people import CoActing, kept_count
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -120,7 +120,7 @@ def evidence_paths(
             if not session and both is None:  # (an item not in the graph: nobody acted on it)
                 both = CoActing(graph, graph.index(item_id) if graph.has_node(item_id) else -1)
             edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
-                else _co_hop(context, prod, item_id, min_people, rel, both(a))
+                else _co_hop(context, (prod, a), item_id, min_people, rel, both)
             if edge is not None:
                 how = SEQUENCE_KIND if session else edge[1]
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
@@ -223,16 +223,22 @@ def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,
     return edge if people(context.graph, edge) >= min_people else None
 
 
-def _co_hop(context: UserReasons, a: str, item: str, min_people: int, own: str, both: int
-            ) -> EdgeTriple | None:
+def _co_hop(context: UserReasons, product: tuple[str, int], item: str, min_people: int,
+            own: str, both: CoActing) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
-    None; ``both``: how many people acted on both (:func:`~recommend.paths.co_people.
-    co_acting`), a bound of every kind's count: no kind is counted where it is below
-    ``min_people`` (:mod:`recommend.paths.co_people`)."""
+    None; ``product``: ``a`` and its graph index; ``both``: how many people acted on the item
+    and a product (:class:`~recommend.paths.co_people.CoActing`), a bound of every kind's
+    count: no kind is counted where it is below ``min_people``
+    (:mod:`recommend.paths.co_people`), unless the first kind's count is kept already."""
     graph = context.graph
-    crowded = both >= min_people
-    for name in (*_MINE[own], *LINK_AGGREGATES) if crowded else ():
+    a, ia = product
+    names = (*_MINE[own], *LINK_AGGREGATES)
+    kept = kept_count(graph, (a, names[0], item))
+    if kept is not None and kept >= min_people:  # (so are the people who acted on both)
+        return (a, names[0], item)
+    crowded = both(ia) >= min_people
+    for name in names if crowded else ():
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)

@@ -121,3 +121,13 @@ def test_co_acting_of_one_item_is_co_acting_of_each_pair(events, products, b) ->
         if 0 <= a < 6 and 0 <= b < 6:
             pa, pb = f"product:{a}", f"product:{b}"
             assert max(people(g, (pa, n, pb)) for n in NAMES.values()) <= both
+
+
+def test_kept_count_is_the_count_people_kept() -> None:
+    """A pair's count is read back only once people() counted it (nothing is counted)."""
+    g = shop([(u, p, "rated", 1.0) for u in range(6) for p in range(2)])
+    edge = ("product:0", "co_rated", "product:1")
+    assert co_people.kept_count(g, edge) is None
+    assert co_people.kept_count(g, edge) is None  # (asking counts nothing)
+    assert people(g, edge) == 6 == co_people.kept_count(g, edge)
+    assert co_people.kept_count(g, ("product:0", "co_purchased", "product:1")) is None
