@@ -102,18 +102,25 @@ class CoActing:
 
     def __init__(self, graph: KnowledgeGraph, b: int) -> None:
         self._graph, self._b = graph, b
+        self._acted, self._counts = _acted(graph), acting_counts(graph)
         self._mark: np.ndarray | None = None
 
     def __call__(self, a: int) -> int:
         """How many people acted on both ``a`` and ``b`` (either outside the graph: 0)."""
-        acted = _acted(self._graph)
-        ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
+        ptr, ind, width = self._acted.indptr, self._acted.indices, self._acted.shape[1]
         if not (0 <= a < width and 0 <= self._b < width):
             return 0
         if self._mark is None:
-            self._mark = np.zeros(acted.shape[0], bool)
+            self._mark = np.zeros(self._acted.shape[0], bool)
             self._mark[ind[ptr[self._b]:ptr[self._b + 1]]] = True
         return int(np.count_nonzero(self._mark[ind[ptr[a]:ptr[a + 1]]]))
+
+    def at_least(self, a: int, n: int) -> bool:
+        """Whether ``self(a) >= n``, not counted when fewer than ``n`` acted on either end."""
+        counts = self._counts
+        if min(acting(self._graph, a, counts), acting(self._graph, self._b, counts)) < n:
+            return False
+        return self(a) >= n
 
 
 def kept_count(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int | None:

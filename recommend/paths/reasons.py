@@ -237,7 +237,7 @@ def _co_hop(context: UserReasons, product: tuple[str, int], item: str, min_peopl
     kept = kept_count(graph, (a, names[0], item))
     if kept is not None and kept >= min_people:  # (so are the people who acted on both)
         return (a, names[0], item)
-    crowded = both(ia) >= min_people
+    crowded = both.at_least(ia, min_people)
     for name in names if crowded else ():
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)

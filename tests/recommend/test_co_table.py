@@ -117,6 +117,8 @@ def test_co_acting_of_one_item_is_co_acting_of_each_pair(events, products, b) ->
     with_b = co_people.CoActing(g, b)
     many = np.array([with_b(a) for a in products], np.int64)
     assert many.tolist() == [co_people.co_acting(g, a, b) for a in products]
+    for n in range(4):
+        assert [with_b.at_least(a, n) for a in products] == [c >= n for c in many.tolist()]
     for a, both in zip(products, many.tolist(), strict=True):
         if 0 <= a < 6 and 0 <= b < 6:
             pa, pb = f"product:{a}", f"product:{b}"
