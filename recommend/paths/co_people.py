@@ -22,11 +22,13 @@ touched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import spans
 from recommend.paths.people_counts import keep_fresh, people_counts
 from recommend.paths.privacy import (
     AGGREGATES,
@@ -40,8 +42,8 @@ from recommend.paths.user_reasons import has_block
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_table", "keep_co_people",
-           "kept_count"]
+__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_acting_any", "co_table",
+           "keep_co_people", "kept_count"]
 
 _ACTS = interactions_of(ENGAGED)
 #: :func:`co_table` is made for catalogues of at most this many products (dense counts:
@@ -121,6 +123,49 @@ class CoActing:
         if min(acting(self._graph, a, counts), acting(self._graph, self._b, counts)) < n:
             return False
         return self(a) >= n
+
+
+def co_acting_any(graph: KnowledgeGraph, products: np.ndarray, items: np.ndarray, n: int, *,
+                  kinds: Iterable[str] = (), chunk: int = 32) -> np.ndarray:
+    """Per product index of ``items``, whether :func:`co_acting` of it with some product
+    of ``products`` is at least ``n`` (indices outside the graph: nobody). Asked first of
+    the :func:`co_table` of each of ``kinds`` there is (a kind's count is at most
+    co_acting's); then the products are tried most acted on first, ``chunk`` at a time,
+    for the items not answered yet."""
+    products, items = np.asarray(products, np.int64), np.asarray(items, np.int64)
+    if n <= 0:  # (every pair counts at least 0 people)
+        return np.full(len(items), len(products) > 0)
+    acted, counts = _acted(graph), acting_counts(graph)
+    ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
+    products = products[(products >= 0) & (products < width)]
+    products = products[counts[products] >= n]
+    out = np.zeros(len(items), bool)
+    open_ = np.flatnonzero((items >= 0) & (items < width))
+    open_ = open_[counts[items[open_]] >= n]
+    for kind in sorted(kinds):
+        table = co_table(graph, kind)
+        if table is None or not len(open_) or not len(products):
+            continue
+        # (a product or item past the table's: nobody did the kind to it)
+        rows, cols = products[products < table.shape[0]], open_[items[open_] < table.shape[1]]
+        found = cols[(table[np.ix_(rows, items[cols])] >= n).any(axis=0)]
+        out[found] = True
+        open_ = open_[~out[open_]]
+    if not len(open_) or not len(products):
+        return out
+    products = products[np.argsort(-counts[products], kind="stable")]
+    marked = np.zeros((acted.shape[0], len(open_)), bool)  # who acted on each open item
+    lo, hi = ptr[items[open_]], ptr[items[open_] + 1]
+    marked[ind[spans(lo, hi)], np.repeat(np.arange(len(open_)), hi - lo)] = True
+    for s in range(0, len(products), chunk):
+        part = products[s:s + chunk]
+        lo, hi = ptr[part], ptr[part + 1]  # (no span is empty: each holds n >= 1 people)
+        both = np.add.reduceat(marked[ind[spans(lo, hi)]], np.cumsum(hi - lo) - (hi - lo),
+                               axis=0, dtype=np.int64)
+        out[open_[(both >= n).any(axis=0)]] = True
+        if out[open_].all():
+            break
+    return out
 
 
 def kept_count(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int | None:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import CoActing, kept_count
+from recommend.paths.co_people import CoActing, co_acting_any, kept_count
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -60,13 +60,14 @@ from recommend.paths.user_reasons import (
     POST_RELATIONS,
     UserReasons,
     has_block,
+    own_products,
 )
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "evidence_paths", "evidence_types", "least_values"]
+__all__ = ["SHARED", "cf_may_link", "evidence_paths", "evidence_types", "least_values"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -127,6 +128,20 @@ def evidence_paths(
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
+
+
+def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int
+                ) -> np.ndarray:
+    """Per product index of ``items``, whether :func:`evidence_paths` may find the user a cf
+    path to it: the graph holds a stored product link (:data:`STORED_LINKS`), or some
+    product of the user's has at least ``min_people`` people who acted on it and the item
+    (every other hop :func:`_co_hop` makes counts no more: :mod:`recommend.paths.co_people`).
+    Where not, the item's cf evidence gives no path: it need not be found."""
+    if any(has_block(graph, "product", rel, "product") for rel in STORED_LINKS):
+        return np.ones(len(items), bool)
+    own = own_products(graph, user_id)
+    return co_acting_any(graph, np.fromiter(own, np.int64, len(own)), items, min_people,
+                         kinds=set(own.values()) & _LINKED)
 
 
 #: The components whose evidence paths may be the same path: a product of the user's in a
@@ -257,6 +272,8 @@ def _co_hop(context: UserReasons, product: tuple[str, int], item: str, min_peopl
     return None
 
 
+#: The acts of the cf links' aggregates (whose co-act tables the request may read).
+_LINKED = frozenset(AGGREGATES[n].interaction for n in LINK_AGGREGATES)
 #: The aggregates over each own relation ("You viewed A; people who viewed A ...").
 _MINE = {own: tuple(n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own)
          for own in OWN_RELATIONS}

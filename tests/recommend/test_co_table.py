@@ -133,3 +133,40 @@ def test_kept_count_is_the_count_people_kept() -> None:
     assert co_people.kept_count(g, edge) is None  # (asking counts nothing)
     assert people(g, edge) == 6 == co_people.kept_count(g, edge)
     assert co_people.kept_count(g, ("product:0", "co_purchased", "product:1")) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(EVENTS, st.lists(st.integers(-1, 7), max_size=8), st.lists(st.integers(-1, 7), max_size=8),
+       st.integers(0, 3), st.sampled_from([(), ("rated",), ("rated", "purchased")]),
+       st.integers(1, 3))
+def test_co_acting_any_is_some_pair_reaching_n(events, products, items, n, kinds, chunk
+                                               ) -> None:
+    """Whether some product has n people in common with each item: as pair by pair, with the
+    kinds' co-act tables read first or not, in chunks of any size."""
+    g = shop(events)
+    found = co_people.co_acting_any(g, np.array(products, np.int64), np.array(items, np.int64),
+                                    n, kinds=kinds, chunk=chunk)
+    assert found.tolist() == [any(co_people.co_acting(g, a, i) >= n for a in products)
+                              for i in items]
+
+
+@settings(max_examples=40, deadline=None)
+@given(EVENTS, st.integers(1, 3))
+def test_an_item_cf_may_not_link_gets_no_cf_path(events, min_people) -> None:
+    """cf_may_link is a necessary condition: an item it rules out gets no cf evidence path
+    from any of the user's products, whatever their terms."""
+    from recommend.paths.reasons import cf_may_link
+
+    g = shop(events)
+    for u in range(7):
+        user = f"user:{u}"
+        if not g.has_node(user):
+            continue
+        own = own_products(g, user)
+        items = np.arange(6, dtype=np.int64)
+        may = cf_may_link(g, user, items, min_people)
+        for i in items.tolist():
+            ev = Evidence("cf", 1.0, tuple((a, 1.0) for a in own))
+            found = evidence_paths(g, user, g.node_id("product", i), [ev], own,
+                                   min_people=min_people, per_component=len(own) or 1)
+            assert may[i] or not found
