@@ -130,16 +130,17 @@ def evidence_paths(
     return out
 
 
-def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int
-                ) -> np.ndarray:
+def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
+                own: dict[int, str] | None = None) -> np.ndarray:
     """Per product index of ``items``, whether :func:`evidence_paths` may find the user a cf
     path to it: the graph holds a stored product link (:data:`STORED_LINKS`), or some
     product of the user's has at least ``min_people`` people who acted on it and the item
     (every other hop :func:`_co_hop` makes counts no more: :mod:`recommend.paths.co_people`).
-    Where not, the item's cf evidence gives no path: it need not be found."""
+    Where not, the item's cf evidence gives no path: it need not be found. ``own``: the
+    user's :func:`~recommend.paths.user_reasons.own_products`, when the caller has them."""
     if any(has_block(graph, "product", rel, "product") for rel in STORED_LINKS):
         return np.ones(len(items), bool)
-    own = own_products(graph, user_id)
+    own = own_products(graph, user_id) if own is None else own
     return co_acting_any(graph, np.fromiter(own, np.int64, len(own)), items, min_people,
                          kinds=set(own.values()) & _LINKED)
 
@@ -308,7 +309,8 @@ def _through_category(context: UserReasons, item_id: str
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
         return None
-    mine = mine[np.argsort(pop[mine], kind="stable")]
+    if len(mine) > 1:
+        mine = mine[np.argsort(pop[mine], kind="stable")]
     theirs = context.theirs()
     for c in mine.tolist():
         if c in theirs:
