@@ -135,22 +135,25 @@ def co_acting_any(graph: KnowledgeGraph, products: np.ndarray, items: np.ndarray
     products, items = np.asarray(products, np.int64), np.asarray(items, np.int64)
     if n <= 0:  # (every pair counts at least 0 people)
         return np.full(len(items), len(products) > 0)
-    acted, counts = _acted(graph), acting_counts(graph)
-    ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
-    products = products[(products >= 0) & (products < width)]
-    products = products[counts[products] >= n]
     out = np.zeros(len(items), bool)
-    open_ = np.flatnonzero((items >= 0) & (items < width))
-    open_ = open_[counts[items[open_]] >= n]
+    open_ = np.flatnonzero(items >= 0)
     for kind in sorted(kinds):
         table = co_table(graph, kind)
         if table is None or not len(open_) or not len(products):
             continue
         # (a product or item past the table's: nobody did the kind to it)
-        rows, cols = products[products < table.shape[0]], open_[items[open_] < table.shape[1]]
-        found = cols[(table[np.ix_(rows, items[cols])] >= n).any(axis=0)]
-        out[found] = True
+        rows = products[(products >= 0) & (products < table.shape[0])]
+        cols = open_[items[open_] < table.shape[1]]
+        out[cols[(table[np.ix_(rows, items[cols])] >= n).any(axis=0)]] = True
         open_ = open_[~out[open_]]
+    if not len(open_):
+        return out
+    acted, counts = _acted(graph), acting_counts(graph)
+    ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
+    products = products[(products >= 0) & (products < width)]
+    products = products[counts[products] >= n]
+    open_ = open_[items[open_] < width]
+    open_ = open_[counts[items[open_]] >= n]
     if not len(open_) or not len(products):
         return out
     products = products[np.argsort(-counts[products], kind="stable")]
