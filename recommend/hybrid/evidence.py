@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from kg.links import LinkFinder
     from recommend.hybrid.model import HybridModel
+    from recommend.paths.privacy import Privacy
     from recommend.results import ExplainedPath
 
 __all__ = ["EVIDENCE_COMPONENTS", "NO_PATH", "PATH_COMPONENTS", "Evidence",
@@ -252,7 +253,7 @@ def served_paths(
 
 
 def _linkable(graph: KnowledgeGraph, user_id: str, items: np.ndarray,
-              parts: Sequence[Mapping[str, float]], privacy: Any, own: dict[int, str]
+              parts: Sequence[Mapping[str, float]], privacy: Privacy, own: dict[int, str]
               ) -> Sequence[Mapping[str, float]]:
     """``parts`` without the cf part of an item no cf path can reach
     (:func:`recommend.paths.reasons.cf_may_link`, ``own``: the user's products): its cf
