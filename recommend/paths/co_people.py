@@ -157,14 +157,20 @@ def co_acting_any(graph: KnowledgeGraph, products: np.ndarray, items: np.ndarray
     if not len(open_) or not len(products):
         return out
     products = products[np.argsort(-counts[products], kind="stable")]
-    marked = np.zeros((acted.shape[0], len(open_)), bool)  # who acted on each open item
+    # the open items' people, by person (no array over every person: 50,000 of them)
     lo, hi = ptr[items[open_]], ptr[items[open_] + 1]
-    marked[ind[spans(lo, hi)], np.repeat(np.arange(len(open_)), hi - lo)] = True
+    people, item = ind[spans(lo, hi)], np.repeat(np.arange(len(open_)), hi - lo)
+    order = np.argsort(people, kind="stable")
+    people, item = people[order], item[order]
     for s in range(0, len(products), chunk):
         part = products[s:s + chunk]
-        lo, hi = ptr[part], ptr[part + 1]  # (no span is empty: each holds n >= 1 people)
-        both = np.add.reduceat(marked[ind[spans(lo, hi)]], np.cumsum(hi - lo) - (hi - lo),
-                               axis=0, dtype=np.int64)
+        lo, hi = ptr[part], ptr[part + 1]
+        theirs = ind[spans(lo, hi)]  # each product's people, matched to the items' same ones
+        first, last = np.searchsorted(people, theirs, "left"), np.searchsorted(people, theirs,
+                                                                               "right")
+        of = np.repeat(np.repeat(np.arange(len(part)), hi - lo), last - first)
+        both = np.bincount(of * len(open_) + item[spans(first, last)],
+                           minlength=len(part) * len(open_)).reshape(len(part), len(open_))
         out[open_[(both >= n).any(axis=0)]] = True
         if out[open_].all():
             break
