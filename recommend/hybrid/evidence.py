@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from kg.links import LinkFinder
     from recommend.hybrid.model import HybridModel
+    from recommend.paths.privacy import Privacy
     from recommend.results import ExplainedPath
 
 __all__ = ["EVIDENCE_COMPONENTS", "NO_PATH", "PATH_COMPONENTS", "Evidence",
@@ -232,20 +233,41 @@ def served_paths(
     from recommend.paths.explain import scored_paths_many
     from recommend.paths.privacy import Privacy
     from recommend.paths.select import Selection
+    from recommend.paths.user_reasons import own_products
 
     config = model.config
     scorers = [(name, comp.path_scorer(), [p.get(name, 0.0) for p in parts], influencers(name))
                for name in PATH_COMPONENTS if (comp := model.components.get(name)) is not None]
     items = np.array([graph.index(i) for i in item_ids], np.int64)
-    evidence = component_evidence(model, graph.index(finder.source), items, parts,
+    privacy, own = Privacy.from_config(config), own_products(graph, finder.source)
+    evidence = component_evidence(model, graph.index(finder.source), items,
+                                  _linkable(graph, finder.source, items, parts, privacy, own),
                                   limit=config.paths.pool)
     totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
     return scored_paths_many(
         graph, finder.source, item_ids, scorers,
         max_paths=config.paths.max_paths if max_paths is None else max_paths, finder=finder,
-        influencers=influencers(), privacy=Privacy.from_config(config),
+        influencers=influencers(), privacy=privacy,
         selection=Selection.from_config(config), pool=config.paths.pool,
-        evidence=evidence, totals=totals, min_share=config.paths.min_share)
+        evidence=evidence, totals=totals, min_share=config.paths.min_share, own=own)
+
+
+def _linkable(graph: KnowledgeGraph, user_id: str, items: np.ndarray,
+              parts: Sequence[Mapping[str, float]], privacy: Privacy, own: dict[int, str]
+              ) -> Sequence[Mapping[str, float]]:
+    """``parts`` without the cf part of an item no cf path can reach
+    (:func:`recommend.paths.reasons.cf_may_link`, ``own``: the user's products): its cf
+    evidence would show nothing."""
+    from recommend.paths.reasons import cf_may_link
+
+    cf = [j for j, p in enumerate(parts) if p.get("cf", 0.0) > 0]
+    if not cf:
+        return parts
+    may = cf_may_link(graph, user_id, items[cf], privacy.min_people, own)
+    out = list(parts)
+    for j in np.asarray(cf)[~may].tolist():
+        out[j] = {**parts[j], "cf": 0.0}
+    return out
 
 
 def path_fidelity(model: HybridModel, graph: KnowledgeGraph, user_id: str, item_id: str,

@@ -22,19 +22,28 @@ touched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.metapaths import spans
 from recommend.paths.people_counts import keep_fresh, people_counts
-from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
+from recommend.paths.privacy import (
+    AGGREGATES,
+    ENGAGED,
+    FOLLOWEE_AGGREGATES,
+    doers_matrix,
+    interactions_of,
+)
 from recommend.paths.user_reasons import has_block
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["acting", "acting_counts", "co_acting", "co_table", "keep_co_people"]
+__all__ = ["CoActing", "acting", "acting_counts", "co_acting", "co_acting_any", "co_table",
+           "keep_co_people", "kept_count"]
 
 _ACTS = interactions_of(ENGAGED)
 #: :func:`co_table` is made for catalogues of at most this many products (dense counts:
@@ -87,6 +96,94 @@ def co_acting(graph: KnowledgeGraph, a: int, b: int) -> int:
     ptr, ind = acted.indptr, acted.indices
     return int(np.intersect1d(ind[ptr[a]:ptr[a + 1]], ind[ptr[b]:ptr[b + 1]],
                               assume_unique=True).size)
+
+
+class CoActing:
+    """:func:`co_acting` of one product index ``b`` with many (one item's cf links): ``b``'s
+    people marked once (when first asked), each product's counted among them."""
+
+    def __init__(self, graph: KnowledgeGraph, b: int) -> None:
+        self._graph, self._b = graph, b
+        self._acted, self._counts = _acted(graph), acting_counts(graph)
+        self._mark: np.ndarray | None = None
+
+    def __call__(self, a: int) -> int:
+        """How many people acted on both ``a`` and ``b`` (either outside the graph: 0)."""
+        ptr, ind, width = self._acted.indptr, self._acted.indices, self._acted.shape[1]
+        if not (0 <= a < width and 0 <= self._b < width):
+            return 0
+        if self._mark is None:
+            self._mark = np.zeros(self._acted.shape[0], bool)
+            self._mark[ind[ptr[self._b]:ptr[self._b + 1]]] = True
+        return int(np.count_nonzero(self._mark[ind[ptr[a]:ptr[a + 1]]]))
+
+    def at_least(self, a: int, n: int) -> bool:
+        """Whether ``self(a) >= n``, not counted when fewer than ``n`` acted on either end."""
+        counts = self._counts
+        if min(acting(self._graph, a, counts), acting(self._graph, self._b, counts)) < n:
+            return False
+        return self(a) >= n
+
+
+def co_acting_any(graph: KnowledgeGraph, products: np.ndarray, items: np.ndarray, n: int, *,
+                  kinds: Iterable[str] = (), chunk: int = 32) -> np.ndarray:
+    """Per product index of ``items``, whether :func:`co_acting` of it with some product
+    of ``products`` is at least ``n`` (indices outside the graph: nobody). Asked first of
+    the :func:`co_table` of each of ``kinds`` there is (a kind's count is at most
+    co_acting's); then the products are tried most acted on first, ``chunk`` at a time,
+    for the items not answered yet."""
+    products, items = np.asarray(products, np.int64), np.asarray(items, np.int64)
+    if n <= 0:  # (every pair counts at least 0 people)
+        return np.full(len(items), len(products) > 0)
+    out = np.zeros(len(items), bool)
+    open_ = np.flatnonzero(items >= 0)
+    for kind in sorted(kinds):
+        table = co_table(graph, kind)
+        if table is None or not len(open_) or not len(products):
+            continue
+        # (a product or item past the table's: nobody did the kind to it)
+        rows = products[(products >= 0) & (products < table.shape[0])]
+        cols = open_[items[open_] < table.shape[1]]
+        out[cols[(table[np.ix_(rows, items[cols])] >= n).any(axis=0)]] = True
+        open_ = open_[~out[open_]]
+    if not len(open_):
+        return out
+    acted, counts = _acted(graph), acting_counts(graph)
+    ptr, ind, width = acted.indptr, acted.indices, acted.shape[1]
+    products = products[(products >= 0) & (products < width)]
+    products = products[counts[products] >= n]
+    open_ = open_[items[open_] < width]
+    open_ = open_[counts[items[open_]] >= n]
+    if not len(open_) or not len(products):
+        return out
+    products = products[np.argsort(-counts[products], kind="stable")]
+    # the open items' people, by person (no array over every person: 50,000 of them)
+    lo, hi = ptr[items[open_]], ptr[items[open_] + 1]
+    people, item = ind[spans(lo, hi)], np.repeat(np.arange(len(open_)), hi - lo)
+    order = np.argsort(people, kind="stable")
+    people, item = people[order], item[order]
+    for s in range(0, len(products), chunk):
+        part = products[s:s + chunk]
+        lo, hi = ptr[part], ptr[part + 1]
+        theirs = ind[spans(lo, hi)]  # each product's people, matched to the items' same ones
+        first, last = np.searchsorted(people, theirs, "left"), np.searchsorted(people, theirs,
+                                                                               "right")
+        of = np.repeat(np.repeat(np.arange(len(part)), hi - lo), last - first)
+        both = np.bincount(of * len(open_) + item[spans(first, last)],
+                           minlength=len(part) * len(open_)).reshape(len(part), len(open_))
+        out[open_[(both >= n).any(axis=0)]] = True
+        if out[open_].all():
+            break
+    return out
+
+
+def kept_count(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int | None:
+    """:func:`recommend.paths.privacy.people`'s count of an aggregate hop ``edge`` when it is
+    kept already (:mod:`recommend.paths.people_counts`; nothing is counted), else None."""
+    src, rel, dst = edge
+    interaction = AGGREGATES[rel].interaction
+    return people_counts(graph, interaction, rel in FOLLOWEE_AGGREGATES,
+                         interactions_of(interaction)).get((src, dst))
 
 
 def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:

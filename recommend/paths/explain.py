@@ -175,6 +175,7 @@ def scored_paths_many(
     evidence: Sequence[Sequence[Evidence]] | None = None,
     totals: Sequence[float] | None = None,
     min_share: float = 0.0,
+    own: dict[int, str] | None = None,
 ) -> list[list[ExplainedPath]]:
     """Per item, up to ``max_paths`` paths carrying its score over several scorers.
 
@@ -190,7 +191,8 @@ def scored_paths_many(
     None or all weights 0: the ``max_paths`` largest shares); a path's ``contribution`` is
     its share of the sum over the item's paths kept. None carrying a score: a
     :func:`connection_path` (through ``finder``, which should follow :func:`link_rules`).
-    Nothing ``privacy`` forbids is shown.
+    Nothing ``privacy`` forbids is shown. ``own``: the user's
+    :func:`~recommend.paths.user_reasons.own_products`, when the caller has them.
 
     Under a selection, no candidate that cannot reach the floor is made a path (named,
     checked, its hop counted): not a meta-path instance whose path's value is below it and
@@ -224,7 +226,7 @@ def scored_paths_many(
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
     sums = [path_values(r) for r in raw] if prune else None
-    context = (UserReasons(graph, user_id, own_products(graph, user_id))
+    context = (UserReasons(graph, user_id, own_products(graph, user_id) if own is None else own)
                if evidence is not None and any(evidence) else None)
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommend.paths.alike import shared_path
-from recommend.paths.co_people import acting, acting_counts, co_acting
+from recommend.paths.co_people import CoActing, co_acting_any, kept_count
 from recommend.paths.privacy import (
     AGGREGATES,
     ENGAGED,
@@ -60,13 +60,14 @@ from recommend.paths.user_reasons import (
     POST_RELATIONS,
     UserReasons,
     has_block,
+    own_products,
 )
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "evidence_paths", "evidence_types", "least_values"]
+__all__ = ["SHARED", "cf_may_link", "evidence_paths", "evidence_types", "least_values"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -90,7 +91,7 @@ def evidence_paths(
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
-    ends: tuple[int, np.ndarray] | None = None  # cf hops: the item's index, acting_counts
+    both: CoActing | None = None  # cf hops: who acted on the item, marked once
     for ev in evidence:
         found: list[Candidate] = []
         if ev.component == "popularity":
@@ -117,17 +118,31 @@ def evidence_paths(
             if rel is None:
                 continue
             session = ev.component == "session"
-            if not session and ends is None:
-                ends = (graph.index(item_id) if graph.has_node(item_id) else -1,
-                        acting_counts(graph))
+            if not session and both is None:  # (an item not in the graph: nobody acted on it)
+                both = CoActing(graph, graph.index(item_id) if graph.has_node(item_id) else -1)
             edge = _sequence_hop(context, prod, item_id, min_people, ev.relation) if session \
-                else _co_hop(context, (prod, a), (item_id, ends[0]), min_people, rel, ends[1])
+                else _co_hop(context, (prod, a), item_id, min_people, rel, both)
             if edge is not None:
                 how = SEQUENCE_KIND if session else edge[1]
                 found.append((fraction, f"{ev.component}>{how}", (user_id, prod, item_id),
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
+
+
+def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
+                own: dict[int, str] | None = None) -> np.ndarray:
+    """Per product index of ``items``, whether :func:`evidence_paths` may find the user a cf
+    path to it: the graph holds a stored product link (:data:`STORED_LINKS`), or some
+    product of the user's has at least ``min_people`` people who acted on it and the item
+    (every other hop :func:`_co_hop` makes counts no more: :mod:`recommend.paths.co_people`).
+    Where not, the item's cf evidence gives no path: it need not be found. ``own``: the
+    user's :func:`~recommend.paths.user_reasons.own_products`, when the caller has them."""
+    if any(has_block(graph, "product", rel, "product") for rel in STORED_LINKS):
+        return np.ones(len(items), bool)
+    own = own_products(graph, user_id) if own is None else own
+    return co_acting_any(graph, np.fromiter(own, np.int64, len(own)), items, min_people,
+                         kinds=set(own.values()) & _LINKED)
 
 
 #: The components whose evidence paths may be the same path: a product of the user's in a
@@ -224,23 +239,22 @@ def _sequence_hop(context: UserReasons, a: str, item: str, min_people: int,
     return edge if people(context.graph, edge) >= min_people else None
 
 
-def _co_hop(context: UserReasons, product: tuple[str, int], target: tuple[str, int],
-            min_people: int, own: str, counts: np.ndarray) -> EdgeTriple | None:
+def _co_hop(context: UserReasons, product: tuple[str, int], item: str, min_people: int,
+            own: str, both: CoActing) -> EdgeTriple | None:
     """``a -> item`` over people who did both (module doc; first the aggregate of the
     user's ``own`` act on ``a``: "You viewed A; 9 people who viewed A also viewed B"), or
-    None; ``product``, ``target``: ``a`` and ``item`` with their graph indices (-1: not in
-    the graph), ``counts``: how many people acted on each product
-    (:func:`~recommend.paths.co_people.acting_counts`). No kind is counted where fewer than
-    ``min_people`` people acted on either end, and past the user's own act's aggregates,
-    none where fewer acted on both (:mod:`recommend.paths.co_people`)."""
+    None; ``product``: ``a`` and its graph index; ``both``: how many people acted on the item
+    and a product (:class:`~recommend.paths.co_people.CoActing`), a bound of every kind's
+    count: no kind is counted where it is below ``min_people``
+    (:mod:`recommend.paths.co_people`), unless the first kind's count is kept already."""
     graph = context.graph
-    (a, ia), (item, ii) = product, target  # an end not in the graph: nobody acted on it
-    crowded = min(acting(graph, ia, counts), acting(graph, ii, counts)) >= min_people
-    for k, name in enumerate((*_MINE[own], *LINK_AGGREGATES) if crowded else ()):
-        if k == len(_MINE[own]):
-            crowded = co_acting(graph, ia, ii) >= min_people
-            if not crowded:
-                break
+    a, ia = product
+    names = (*_MINE[own], *LINK_AGGREGATES)
+    kept = kept_count(graph, (a, names[0], item))
+    if kept is not None and kept >= min_people:  # (so are the people who acted on both)
+        return (a, names[0], item)
+    crowded = both.at_least(ia, min_people)
+    for name in names if crowded else ():
         if people(graph, (a, name, item)) >= min_people:
             return (a, name, item)
     for rel in STORED_LINKS:  # (a relation with no product -> product edge: no such edge)
@@ -259,6 +273,8 @@ def _co_hop(context: UserReasons, product: tuple[str, int], target: tuple[str, i
     return None
 
 
+#: The acts of the cf links' aggregates (whose co-act tables the request may read).
+_LINKED = frozenset(AGGREGATES[n].interaction for n in LINK_AGGREGATES)
 #: The aggregates over each own relation ("You viewed A; people who viewed A ...").
 _MINE = {own: tuple(n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own)
          for own in OWN_RELATIONS}
@@ -293,7 +309,8 @@ def _through_category(context: UserReasons, item_id: str
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
         return None
-    mine = mine[np.argsort(pop[mine], kind="stable")]
+    if len(mine) > 1:
+        mine = mine[np.argsort(pop[mine], kind="stable")]
     theirs = context.theirs()
     for c in mine.tolist():
         if c in theirs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -123,3 +124,28 @@ def test_co_acting_bounds_every_co_interaction_count(rec: Recommender) -> None:
         assert max(counts) <= both
         tight += max(counts) == both > 0
     assert tight > 0 and co_acting(graph, -1, 0) == acting(graph, len(products)) == 0
+
+
+def test_skipping_cf_evidence_no_cf_path_can_use_changes_no_answer(rec: Recommender,
+                                                                    monkeypatch) -> None:
+    """served_paths leaves out the cf evidence of items cf_may_link rules out: every
+    explained answer is the one made with every item's cf evidence (the gate rules some out:
+    it is asked where it matters)."""
+    from recommend.paths import reasons
+
+    users = rec.graph.nodes("user")[:40]
+    ruled_out = 0
+    gate = reasons.cf_may_link
+
+    def counted(*args: Any, **kwargs: Any) -> np.ndarray:
+        nonlocal ruled_out
+        found = gate(*args, **kwargs)
+        ruled_out += int((~found).sum())
+        return found
+
+    monkeypatch.setattr(reasons, "cf_may_link", counted)
+    gated = [repr(rec.recommend(u, k=10)) for u in users]
+    monkeypatch.setattr(reasons, "cf_may_link", lambda graph, user, items, *a, **k:
+                        np.ones(len(items), bool))
+    assert [repr(rec.recommend(u, k=10)) for u in users] == gated
+    assert ruled_out > 0

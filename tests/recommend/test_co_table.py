@@ -106,3 +106,67 @@ def test_a_pair_stored_twice_or_as_zero_counts_as_people_counts_it(monkeypatch) 
     assert table[0, 0] == people(g, ("product:0", "co_rated", "product:0")) == 3
     assert table[0, 1] == people(g, ("product:0", "co_rated", "product:1")) == 1  # user 0
     assert table[1, 1] == people(g, ("product:1", "co_rated", "product:1")) == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(EVENTS, st.lists(st.integers(-1, 7), max_size=12), st.integers(-1, 7))
+def test_co_acting_of_one_item_is_co_acting_of_each_pair(events, products, b) -> None:
+    """One item's counts against many products (its people marked once) are the pair-by-pair
+    counts (an index past the graph's, or -1, counts nobody); each bounds every kind's."""
+    g = shop(events)
+    with_b = co_people.CoActing(g, b)
+    many = np.array([with_b(a) for a in products], np.int64)
+    assert many.tolist() == [co_people.co_acting(g, a, b) for a in products]
+    for n in range(4):
+        assert [with_b.at_least(a, n) for a in products] == [c >= n for c in many.tolist()]
+    for a, both in zip(products, many.tolist(), strict=True):
+        if 0 <= a < 6 and 0 <= b < 6:
+            pa, pb = f"product:{a}", f"product:{b}"
+            assert max(people(g, (pa, n, pb)) for n in NAMES.values()) <= both
+
+
+def test_kept_count_is_the_count_people_kept() -> None:
+    """A pair's count is read back only once people() counted it (nothing is counted)."""
+    g = shop([(u, p, "rated", 1.0) for u in range(6) for p in range(2)])
+    edge = ("product:0", "co_rated", "product:1")
+    assert co_people.kept_count(g, edge) is None
+    assert co_people.kept_count(g, edge) is None  # (asking counts nothing)
+    assert people(g, edge) == 6 == co_people.kept_count(g, edge)
+    assert co_people.kept_count(g, ("product:0", "co_purchased", "product:1")) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(EVENTS, st.lists(st.integers(-1, 7), max_size=8), st.lists(st.integers(-1, 7), max_size=8),
+       st.integers(0, 3), st.sampled_from([(), ("rated",), ("rated", "purchased")]),
+       st.integers(1, 3))
+def test_co_acting_any_is_some_pair_reaching_n(events, products, items, n, kinds, chunk
+                                               ) -> None:
+    """Whether some product has n people in common with each item: as pair by pair, with the
+    kinds' co-act tables read first or not, in chunks of any size."""
+    g = shop(events)
+    found = co_people.co_acting_any(g, np.array(products, np.int64), np.array(items, np.int64),
+                                    n, kinds=kinds, chunk=chunk)
+    assert found.tolist() == [any(co_people.co_acting(g, a, i) >= n for a in products)
+                              for i in items]
+
+
+@settings(max_examples=40, deadline=None)
+@given(EVENTS, st.integers(1, 3))
+def test_an_item_cf_may_not_link_gets_no_cf_path(events, min_people) -> None:
+    """cf_may_link is a necessary condition: an item it rules out gets no cf evidence path
+    from any of the user's products, whatever their terms."""
+    from recommend.paths.reasons import cf_may_link
+
+    g = shop(events)
+    for u in range(7):
+        user = f"user:{u}"
+        if not g.has_node(user):
+            continue
+        own = own_products(g, user)
+        items = np.arange(6, dtype=np.int64)
+        may = cf_may_link(g, user, items, min_people)
+        for i in items.tolist():
+            ev = Evidence("cf", 1.0, tuple((a, 1.0) for a in own))
+            found = evidence_paths(g, user, g.node_id("product", i), [ev], own,
+                                   min_people=min_people, per_component=len(own) or 1)
+            assert may[i] or not found
