@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.content_shortlist import Shortlists
     from recommend.hybrid.encoders import TextEncoder
+    from recommend.stored_files import StoredFiles
 
 #: How many more products than asked (and than the user has seen) a user's content list
 #: holds (:mod:`recommend.hybrid.content_shortlist`), and at most how many times as many.
@@ -66,6 +67,7 @@ class ContentComponent:
         self.half_life_days = half_life_days
         self.encoder = encoder
         self.shortlists_: Shortlists | None = None
+        self.stored_: StoredFiles | None = None  # where the index lies saved (stored_in)
         self.refresh(graph)
 
     @classmethod
@@ -211,15 +213,32 @@ class ContentComponent:
         return (vectors @ vectors[item]).astype(np.float64)
 
     def save(self, folder: Path) -> list[Path]:
-        written = self.index.save(folder)
+        """Write the index (and an LSA encoder) into ``folder``: an index unchanged since it
+        was loaded or saved (:meth:`stored_in`) is hard-linked from those files when they
+        are still as they were (:mod:`recommend.stored_files`)."""
+        stored = self.stored_
+        written = (stored.link_into(folder) if stored is not None and stored.holds(self.index)
+                   else None)
+        if written is None:
+            written = self.index.save(folder)
         if hasattr(self.encoder, "save"):
             written.append(self.encoder.save(folder))
         return written
 
+    def stored_in(self, folder: Path, digests: dict[str, str]) -> None:
+        """Record that ``folder`` now holds this index, its files having the sha256 of
+        ``digests`` (its manifest's ``files``): the next :meth:`save` may link them."""
+        from recommend.content.index import INDEX_FILE, META_FILE
+        from recommend.stored_files import StoredFiles
+
+        self.stored_ = StoredFiles.found(self.index, folder, (INDEX_FILE, META_FILE), digests)
+
     @classmethod
     def load(cls, folder: Path, graph: KnowledgeGraph,
              config: HybridConfig) -> ContentComponent:
-        """The saved index, with the saved LSA encoder or the configured sentence model."""
+        """The saved index, with the saved LSA encoder or the configured sentence model
+        (recorded as stored in ``folder`` with the sha256 of its manifest, if any)."""
+        from kg.artifact_files import MANIFEST_FILE, read_json
         from recommend.content import ContentIndex
         from recommend.hybrid.encoders import LSA_FILE, LsaEncoder
         from recommend.hybrid.model import make_encoder
@@ -232,4 +251,7 @@ class ContentComponent:
         comp = cls(ContentIndex.load(folder), graph,
                    half_life_days=config.content.half_life_days, encoder=encoder)
         comp.list_users(graph, component_sizes(config, ("content",))[0])  # for serving
+        manifest = read_json(folder / MANIFEST_FILE) if (folder / MANIFEST_FILE).is_file() else {}
+        files = manifest.get("files") if isinstance(manifest, dict) else None
+        comp.stored_in(folder, files if isinstance(files, dict) else {})
         return comp
