@@ -8,7 +8,9 @@ from the saved graph (:mod:`kg.rdf_store`), which :meth:`recommend.Recommender.a
 have changed since, unless ``rdf_store=False`` (the server's snapshots: it exposes no
 SPARQL, and on ML-100K the store is ~15 s of a snapshot's ~16; the saved artifact is then
 one without a store, as ``shopgraph build`` makes by default). The quarantine is the
-loaded one plus the rejections of :meth:`recommend.Recommender.add` since.
+loaded one plus the rejections of :meth:`recommend.Recommender.add` since. The content index,
+which events never change, is hard-linked from the folder that holds it already, with its
+recorded sha256 (:mod:`recommend.stored_files`), rather than written and hashed again.
 """
 
 from __future__ import annotations
@@ -35,8 +37,17 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
     """
     from kg.artifact import MANIFEST_FILE, REJECTED_FILE, carry_files, file_sha256
     from kg.atomic import atomic_dir, atomic_write_bytes, atomic_write_json
-    from kg.ownership import ARTIFACT_KIND
+    from kg.ownership import ARTIFACT_KIND, absolute
     from kg.reader import rejection_lines
+    from recommend.hybrid.content_component import ContentComponent
+
+    content = model.components.get("content")
+    content = content if isinstance(content, ContentComponent) else None
+    stored = None if content is None else content.stored_
+
+    def sha256(path: Path) -> str:
+        known = None if stored is None else stored.digest(path)
+        return file_sha256(path) if known is None else known
 
     with atomic_dir(folder, kind=ARTIFACT_KIND) as tmp:
         written = list(model.graph.save(tmp)) + model.save(tmp)
@@ -56,10 +67,12 @@ def save_artifact(model: HybridModel, folder: str | os.PathLike[str], *,
         saved = {**{k: v for k, v in manifest.items() if k != "rdf_store"},
                  "nodes": summary.nodes, "edges": summary.edges,
                  "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 "files": {p.relative_to(tmp).as_posix(): file_sha256(p) for p in written}}
+                 "files": {p.relative_to(tmp).as_posix(): sha256(p) for p in written}}
         if store is not None:
             saved["rdf_store"] = store.manifest_entry()
         if quarantine:
             saved["quarantined"] = manifest.get("quarantined", 0) + len(quarantine)
         atomic_write_json(tmp / MANIFEST_FILE, saved)
+    if content is not None:  # the next save may link what this one wrote or linked
+        content.stored_in(absolute(folder), saved["files"])
     return saved

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from recommend.exact_search import EXACT_THRESHOLD
 from recommend.hybrid.components import incremental_rows
 from recommend.hybrid.quotas import component_sizes
+from recommend.hybrid.row_blocks import RowBlocks
 
 if TYPE_CHECKING:
     from kg.delta import GraphDelta
@@ -32,20 +32,19 @@ if TYPE_CHECKING:
     from recommend.hybrid.config import HybridConfig
     from recommend.hybrid.content_shortlist import Shortlists
     from recommend.hybrid.encoders import TextEncoder
+    from recommend.stored_files import StoredFiles
 
 #: How many more products than asked (and than the user has seen) a user's content list
 #: holds (:mod:`recommend.hybrid.content_shortlist`), and at most how many times as many.
 LIST_MARGIN, LIST_TIMES = 64, 4
 
 
-def _rows(matrix: np.ndarray | sp.spmatrix, users: np.ndarray, n_items: int) -> np.ndarray:
-    """Dense rows of ``matrix`` for ``users`` (rows past its end are zero)."""
-    out = np.zeros((len(users), n_items))
+def _rows(matrix: RowBlocks, users: np.ndarray) -> np.ndarray:
+    """float32 rows of ``matrix`` for ``users`` (rows past its end are zero)."""
+    out = np.zeros((len(users), matrix.shape[1]), np.float32)
     known = users < matrix.shape[0]
     if known.any():
-        block = matrix[users[known]]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        out[known, : block.shape[1]] = block
+        out[known] = matrix.take(users[known])
     return out
 
 
@@ -68,6 +67,7 @@ class ContentComponent:
         self.half_life_days = half_life_days
         self.encoder = encoder
         self.shortlists_: Shortlists | None = None
+        self.stored_: StoredFiles | None = None  # where the index lies saved (stored_in)
         self.refresh(graph)
 
     @classmethod
@@ -128,9 +128,9 @@ class ContentComponent:
             weights, rows = user_vector_rows(graph, self.index, users,
                                              half_life_days=self.half_life_days,
                                              column=self.columns_)
-            matrix = self.user_vectors_.copy()
-            matrix[users] = rows
-            self.user_vectors_ = matrix
+            # only the blocks holding these users' rows are copied: an older version
+            # (the served model this one was forked from) keeps its rows
+            self.user_vectors_ = self.user_vectors_.with_rows(users, rows)
             self.user_weights_ = splice_rows(self.user_weights_, users, weights)
             return
         vectors = self.index.vectors()
@@ -141,19 +141,19 @@ class ContentComponent:
         self.columns_[pos] = np.arange(len(pos))
         self.in_order_ = bool(np.array_equal(self.columns_, np.arange(len(self.columns_))))
         uv = user_vectors(graph, self.index, half_life_days=self.half_life_days)
-        self.user_vectors_ = uv.matrix
+        self.user_vectors_ = RowBlocks.of(uv.matrix)
         # kept to split a score over the user's products (recommend/hybrid/evidence.py)
         self.user_weights_, self.index_products_ = uv.weights, pos
 
     def scores(self, users: np.ndarray) -> np.ndarray:
-        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        u = _rows(self.user_vectors_, users)
         return (u @ self.item_vectors_.T).astype(np.float64)
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> SearchedScores:
         """The scores of ``users`` over products ``columns``, proposed by index search."""
         from recommend.content.search import SearchedScores
 
-        u = _rows(self.user_vectors_, users, self.user_vectors_.shape[1]).astype(np.float32)
+        u = _rows(self.user_vectors_, users)
         lists = self.shortlists_
         shortlist = (partial(lists.top, int(users[0]), u[0]) if len(users) == 1
                      and lists is not None and lists.index is self.index else None)
@@ -175,12 +175,12 @@ class ContentComponent:
         counts = np.diff(seen_matrix(graph).tocsr().indptr)[:n_users]
         seen[: len(counts)] = counts
         depth = np.minimum(n + seen + LIST_MARGIN, LIST_TIMES * n + LIST_MARGIN)
-        users = _rows(self.user_vectors_, np.arange(n_users), self.user_vectors_.shape[1])
-        self.shortlists_ = Shortlists.build(self.index, users.astype(np.float32), depth)
+        users = _rows(self.user_vectors_, np.arange(n_users))
+        self.shortlists_ = Shortlists.build(self.index, users, depth)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the user vectors times its vector."""
-        u = self.user_vectors_
+        u = self.user_vectors_.dense()
         out = np.zeros(n_users)
         out[: u.shape[0]] = (u @ self.item_vectors_[i]).astype(np.float64)[:n_users]
         return out
@@ -213,15 +213,32 @@ class ContentComponent:
         return (vectors @ vectors[item]).astype(np.float64)
 
     def save(self, folder: Path) -> list[Path]:
-        written = self.index.save(folder)
+        """Write the index (and an LSA encoder) into ``folder``: an index unchanged since it
+        was loaded or saved (:meth:`stored_in`) is hard-linked from those files when they
+        are still as they were (:mod:`recommend.stored_files`)."""
+        stored = self.stored_
+        written = (stored.link_into(folder) if stored is not None and stored.holds(self.index)
+                   else None)
+        if written is None:
+            written = self.index.save(folder)
         if hasattr(self.encoder, "save"):
             written.append(self.encoder.save(folder))
         return written
 
+    def stored_in(self, folder: Path, digests: dict[str, str]) -> None:
+        """Record that ``folder`` now holds this index, its files having the sha256 of
+        ``digests`` (its manifest's ``files``): the next :meth:`save` may link them."""
+        from recommend.content.index import INDEX_FILE, META_FILE
+        from recommend.stored_files import StoredFiles
+
+        self.stored_ = StoredFiles.found(self.index, folder, (INDEX_FILE, META_FILE), digests)
+
     @classmethod
     def load(cls, folder: Path, graph: KnowledgeGraph,
              config: HybridConfig) -> ContentComponent:
-        """The saved index, with the saved LSA encoder or the configured sentence model."""
+        """The saved index, with the saved LSA encoder or the configured sentence model
+        (recorded as stored in ``folder`` with the sha256 of its manifest, if any)."""
+        from kg.artifact_files import MANIFEST_FILE, read_json
         from recommend.content import ContentIndex
         from recommend.hybrid.encoders import LSA_FILE, LsaEncoder
         from recommend.hybrid.model import make_encoder
@@ -234,4 +251,7 @@ class ContentComponent:
         comp = cls(ContentIndex.load(folder), graph,
                    half_life_days=config.content.half_life_days, encoder=encoder)
         comp.list_users(graph, component_sizes(config, ("content",))[0])  # for serving
+        manifest = read_json(folder / MANIFEST_FILE) if (folder / MANIFEST_FILE).is_file() else {}
+        files = manifest.get("files") if isinstance(manifest, dict) else None
+        comp.stored_in(folder, files if isinstance(files, dict) else {})
         return comp

@@ -79,7 +79,7 @@ def assert_same_state(got: HybridModel, want: HybridModel) -> None:
         if name in ("cf", "session"):
             assert np.array_equal(dense(comp.history_), dense(other.history_))
         elif name == "content":
-            assert np.array_equal(comp.user_vectors_, other.user_vectors_)
+            assert np.array_equal(comp.user_vectors_.dense(), other.user_vectors_.dense())
             # what content explanations split a score by (recommend/hybrid/evidence.py)
             assert np.allclose(dense(comp.user_weights_), dense(other.user_weights_))
         elif name == "popularity":
@@ -121,6 +121,24 @@ def test_an_add_leaves_the_served_model_unchanged(base) -> None:
     rec.add(BATCHES["purchases"](rec))
     assert rec.model is not base.model
     assert_same_state(base.model, before)
+
+
+def test_an_event_copies_only_its_users_block_of_content_vectors(
+        small_demo_artifact, monkeypatch) -> None:
+    from recommend.hybrid import row_blocks
+
+    monkeypatch.setattr(row_blocks, "BLOCK", 16)  # the demo's 120 users in 8 blocks
+    rec = Recommender.load(small_demo_artifact)
+    served = rec.model.components["content"].user_vectors_
+    before = served.dense().copy()
+    event = events(rec, "purchase", 1)[0]
+    assert rec.add([event]).accepted == 1
+    grown = rec.model.components["content"].user_vectors_
+    user = rec.graph.index(f"user:{event.user}")
+    assert np.array_equal(served.dense(), before)  # the served version keeps its vectors
+    assert not np.array_equal(grown.take(np.array([user])), before[[user]])
+    assert [a is b for a, b in zip(served.blocks, grown.blocks, strict=True)] == [
+        b != user // 16 for b in range(len(served.blocks))]
 
 
 def test_unchanged_steps_are_shared_and_touched_ones_replaced(base) -> None:
