@@ -55,7 +55,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.generalise import K, import_dataset, measured_build  # noqa: E402
+from bench.generalise import K, import_dataset, measured_build, paired  # noqa: E402
+from bench.paired import described  # noqa: E402
 from bench.peers import peers  # noqa: E402
 from kg.atomic import atomic_write_json  # noqa: E402
 
@@ -216,6 +217,7 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
                               min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)  # type: ignore[arg-type]
         out["peers"] = peers(split.train_graph, split.relevant, split.users, targets)
+        out.update(paired(result, split.users, out["peers"]))
     return out
 
 
@@ -311,6 +313,9 @@ def summarise(name: str, res: dict[str, Any]) -> None:
               f"({v.get('vs_peer')}x) explained {ev.get('explained', 0):.3f} "
               f"served {ev.get('served')} cf {ev.get('chose', {}).get('cf')} "
               f"flags {v['flags']}", flush=True)
+        if "vs_best_part" in ev:
+            print(f"{'':25s} vs part {described(ev.get('vs_best_part'))}; "
+                  f"vs peer {described(ev.get('vs_best_peer'))}", flush=True)
 
 
 def main() -> int:
