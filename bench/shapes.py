@@ -30,7 +30,9 @@ same split. The targets the evaluation holds out are the ones
 use the same, and with the post tier, learn from it as the baselines do: for
 ``post-events-only``, the products named by the posts each user engaged with). Flags: the
 build crashed, the hybrid is below its best component or best peer, or fewer than 95% of
-recommendations are explained.
+recommendations are explained; and where the 95% interval of the hybrid's paired per-user gap
+to its best part or peer (``vs_best_part``, ``vs_best_peer``: :mod:`bench.paired`) lies
+below 0, "beyond noise".
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/shapes.py [--only NAME ...]``; results are
 merged into bench/results/shapes.json shape by shape.
@@ -253,6 +255,9 @@ def verdict(ev: dict[str, Any]) -> dict[str, Any]:
             out[f"vs_{label}"] = round(hyb / max(pool[best], 1e-9), 3)
             if hyb < pool[best]:
                 out["flags"].append(f"below best {label} {best}")
+            paired = ev.get(f"vs_best_{label}") or {}
+            if paired.get("hi") is not None and paired["hi"] < 0:  # 95% interval below 0
+                out["flags"].append(f"below best {label} {paired['name']} beyond noise")
     if ev.get("explained", 1.0) < EXPLAINED_TARGET:
         out["flags"].append(f"explained {ev['explained']:.3f}")
     return out
