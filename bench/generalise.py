@@ -158,7 +158,7 @@ def summarise(name: str, res: dict[str, Any]) -> None:
         if not rows:
             continue
         hyb = rows["hybrid"][f"NDCG@{K}"]
-        parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
+        parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n.endswith(" alone")}
         peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()
                 if f"NDCG@{K}" in r}
         best_part = max(parts, key=parts.get)
