@@ -38,6 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.paired import compare, described  # noqa: E402
 from bench.peers import peers  # noqa: E402
 from kg.atomic import atomic_write_json  # noqa: E402
 
@@ -137,7 +138,18 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
                               min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)  # type: ignore[arg-type]
         out["peers"] = peers(split.train_graph, split.relevant, split.users)
+        out.update(paired(result, split.users, out["peers"]))
     return out
+
+
+def paired(result: Any, users: np.ndarray, peer_figures: dict[str, Any]) -> dict[str, Any]:
+    """The hybrid's paired per-user NDCG gap to its best part and best peer
+    (:func:`bench.paired.compare`), once the peers' split is known to hold the evaluation's
+    test users in the same order."""
+    if not np.array_equal(users, result.test_users):
+        raise RuntimeError(f"the peers' split holds other test users than the evaluation's "
+                           f"({len(users)} and {len(result.test_users)}): no pairing")
+    return compare(result.per_user, peer_figures)
 
 
 def summarise(name: str, res: dict[str, Any]) -> None:
@@ -146,7 +158,7 @@ def summarise(name: str, res: dict[str, Any]) -> None:
         if not rows:
             continue
         hyb = rows["hybrid"][f"NDCG@{K}"]
-        parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n != "hybrid"}
+        parts = {n: r[f"NDCG@{K}"] for n, r in rows.items() if n.endswith(" alone")}
         peer = {n: r[f"NDCG@{K}"] for n, r in ev.get("peers", {}).items()
                 if f"NDCG@{K}" in r}
         best_part = max(parts, key=parts.get)
@@ -157,6 +169,9 @@ def summarise(name: str, res: dict[str, Any]) -> None:
             ratio = hyb / max(peer[best_peer], 1e-9)
             line += f"  best peer {best_peer} {peer[best_peer]:.4f} ({ratio:.3f}x)"
         print(line + f"  explained {ev.get('explained', 0):.3f}", flush=True)
+        if "vs_best_part" in ev:
+            print(f"{'':35s} vs part {described(ev.get('vs_best_part'))}; "
+                  f"vs peer {described(ev.get('vs_best_peer'))}", flush=True)
 
 
 def run_dataset(name: str, kind: str, source: str, work: Path) -> dict[str, Any]:

@@ -181,9 +181,10 @@ def _ease_scorer(lam: float, x: sp.csr_matrix) -> Scorer:
 def fit_peer(name: str, grid: list[dict[str, Any]], x: sp.csr_matrix, users: np.ndarray,
              allowed: np.ndarray, relevant: sp.csr_matrix) -> dict[str, Any]:
     """One peer's figures on the hold-out ``relevant`` of ``users``: its grid's best on a
-    validation cut of ``x``, refitted on all of ``x`` (run by :func:`in_child`)."""
+    validation cut of ``x``, refitted on all of ``x`` (run by :func:`in_child`); ``per_user``:
+    each user's NDCG@k, in the order of ``users`` (its mean is the figure's)."""
     from recommend.evaluate.holdout import ranking_figures
-    from recommend.evaluate.metrics import ndcg_at_k
+    from recommend.evaluate.metrics import ndcg_at_k, ndcg_per_user
 
     best = grid[0]
     if len(grid) > 1:
@@ -196,7 +197,8 @@ def fit_peer(name: str, grid: list[dict[str, Any]], x: sp.csr_matrix, users: np.
     began = time.perf_counter()
     recs = ranked(peer_scorer(name, best, x), x, users, allowed)
     return {**ranking_figures(recs, relevant[users], K), "params": best,
-            "seconds": round(time.perf_counter() - began, 2)}
+            "seconds": round(time.perf_counter() - began, 2),
+            "per_user": ndcg_per_user(recs, relevant[users], K)}
 
 
 #: EASE's most active products: its fit holds a dense n x n float64 Gram and n x n float32
@@ -220,7 +222,8 @@ def peer_grids(n_items: int) -> dict[str, list[dict[str, Any]]]:
 
 def peers(train_graph: Any, relevant: sp.csr_matrix, users: np.ndarray,
           targets: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    """Each peer's figures (module doc), its ``error`` when its child failed, or why it was
+    """Each peer's figures (module doc; with its per-user NDCG@k, ``per_user``: an array, for
+    :func:`bench.paired.compare`), its ``error`` when its child failed, or why it was
     ``skipped``; ``targets``: the hold-out's target relations (the post tier among them: the
     peers learn from it too, :func:`kg.interactions.training_matrix`)."""
     x = train_matrix(train_graph, targets)

@@ -30,7 +30,9 @@ same split. The targets the evaluation holds out are the ones
 use the same, and with the post tier, learn from it as the baselines do: for
 ``post-events-only``, the products named by the posts each user engaged with). Flags: the
 build crashed, the hybrid is below its best component or best peer, or fewer than 95% of
-recommendations are explained.
+recommendations are explained; and where the 95% interval of the hybrid's paired per-user gap
+to its best part or peer (``vs_best_part``, ``vs_best_peer``: :mod:`bench.paired`) lies
+below 0, "beyond noise".
 
 Usage: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/shapes.py [--only NAME ...]``; results are
 merged into bench/results/shapes.json shape by shape.
@@ -55,7 +57,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.generalise import K, import_dataset, measured_build  # noqa: E402
+from bench.generalise import K, import_dataset, measured_build, paired  # noqa: E402
+from bench.paired import described  # noqa: E402
 from bench.peers import peers  # noqa: E402
 from kg.atomic import atomic_write_json  # noqa: E402
 
@@ -216,6 +219,7 @@ def evaluate_split(graph: Any, mode: str, encoder: Any) -> dict[str, Any]:
                               min_user_items=2, seed=1000, derived=config.split.derived_relations,
                               mode=mode)  # type: ignore[arg-type]
         out["peers"] = peers(split.train_graph, split.relevant, split.users, targets)
+        out.update(paired(result, split.users, out["peers"]))
     return out
 
 
@@ -251,6 +255,9 @@ def verdict(ev: dict[str, Any]) -> dict[str, Any]:
             out[f"vs_{label}"] = round(hyb / max(pool[best], 1e-9), 3)
             if hyb < pool[best]:
                 out["flags"].append(f"below best {label} {best}")
+            paired = ev.get(f"vs_best_{label}") or {}
+            if paired.get("hi") is not None and paired["hi"] < 0:  # 95% interval below 0
+                out["flags"].append(f"below best {label} {paired['name']} beyond noise")
     if ev.get("explained", 1.0) < EXPLAINED_TARGET:
         out["flags"].append(f"explained {ev['explained']:.3f}")
     return out
@@ -311,6 +318,9 @@ def summarise(name: str, res: dict[str, Any]) -> None:
               f"({v.get('vs_peer')}x) explained {ev.get('explained', 0):.3f} "
               f"served {ev.get('served')} cf {ev.get('chose', {}).get('cf')} "
               f"flags {v['flags']}", flush=True)
+        if "vs_best_part" in ev:
+            print(f"{'':25s} vs part {described(ev.get('vs_best_part'))}; "
+                  f"vs peer {described(ev.get('vs_best_peer'))}", flush=True)
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,7 +42,9 @@ _BATCH = 256
 
 @dataclass
 class Evaluation:
-    """Figures of every ranker on one hold-out, and how the hold-out was cut."""
+    """Figures of every ranker on one hold-out, and how the hold-out was cut; ``per_user``:
+    each row's NDCG@k per test user (``test_users``, in order), whose mean is the row's NDCG
+    (for paired comparisons: ``bench/paired.py``; not in :meth:`to_json`)."""
 
     split: dict[str, Any]
     users: int
@@ -51,9 +53,14 @@ class Evaluation:
     audited_users: int = 0
     fit_seconds: float = 0.0
     model_info: dict[str, Any] = field(default_factory=dict)
+    test_users: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The figures as plain JSON values (without the per-user arrays)."""
+        out = asdict(replace(self, per_user={}))
+        del out["per_user"], out["test_users"]
+        return out
 
     def table(self, k: int = 10) -> str:
         """The rows as an aligned text table."""
@@ -93,7 +100,7 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
                           derived=config.split.derived_relations, mode=mode)
     split.report["targets"] = record
     users = split.users
-    result = Evaluation(split.report, len(users))
+    result = Evaluation(split.report, len(users), test_users=users)
     if len(users) == 0:
         return result
     say(f"fitting the hybrid on the rest ({split.report['held_pairs']} pairs held out)")
@@ -102,12 +109,16 @@ def evaluate_graph(graph: KnowledgeGraph, config: HybridConfig | None = None, *,
     result.fit_seconds = round(time.perf_counter() - began, 3)
     result.model_info = model.info
     relevant = split.relevant[users]
-    result.rows["hybrid"] = ranking_figures(model.top_k(users, k), relevant, k)
-    for name in model.components:
-        result.rows[f"{name} alone"] = ranking_figures(_alone(model, name).top_k(users, k),
-                                                       relevant, k)
-    for name, recs in baselines(model, targets, users, k).items():
+
+    def score(name: str, recs: np.ndarray) -> None:
         result.rows[name] = ranking_figures(recs, relevant, k)
+        result.per_user[name] = m.ndcg_per_user(recs, relevant, k)
+
+    score("hybrid", model.top_k(users, k))
+    for name in model.components:
+        score(f"{name} alone", _alone(model, name).top_k(users, k))
+    for name, recs in baselines(model, targets, users, k).items():
+        score(name, recs)
     say("auditing explanations")
     result.explained, result.audited_users = explained_share(model, users, k, audit_users, seed)
     return result

@@ -45,8 +45,16 @@ def test_peer_in_child_equals_in_process(name: str) -> None:
     here = fit_peer(name, grid, x, users, allowed, relevant)
     there = in_child(fit_peer, name, grid, x, users, allowed, relevant)
     here.pop("seconds"), there.pop("seconds")
+    np.testing.assert_array_equal(here.pop("per_user"), there.pop("per_user"))
     assert here == there
     assert 0.0 <= here["NDCG@10"] <= 1.0
+
+
+def test_a_peers_per_user_ndcg_averages_to_its_figure() -> None:
+    x, users, allowed, relevant = _toy()
+    out = fit_peer("popularity", [{}], x, users, allowed, relevant)
+    assert out["per_user"].shape == (len(users),)
+    assert float(out["per_user"].mean()) == out["NDCG@10"]
 
 
 def test_popularity_peer_ranks_the_most_seen_unseen_allowed() -> None:

@@ -49,6 +49,12 @@ def test_verdict_flags_a_hybrid_below_a_part_or_peer_and_few_explained() -> None
     flags = verdict(ev)["flags"]
     assert flags == ["below best part cf alone", "explained 0.900"]
     assert verdict({"rows": {}})["flags"] == ["nothing held out"]
+    ev["vs_best_part"] = {"name": "cf alone", "diff": -0.1, "se": 0.04, "lo": -0.18, "hi": -0.02}
+    ev["vs_best_peer"] = {"name": "EASE", "diff": 0.1, "se": 0.04, "lo": 0.02, "hi": 0.18}
+    assert verdict(ev)["flags"] == ["below best part cf alone",
+                                    "below best part cf alone beyond noise", "explained 0.900"]
+    ev["vs_best_part"] = {**ev["vs_best_part"], "hi": 0.01}  # within noise
+    assert "below best part cf alone beyond noise" not in verdict(ev)["flags"]
 
 
 def test_chosen_sums_up_what_the_build_chose() -> None:

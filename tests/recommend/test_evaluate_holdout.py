@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kg.artifact import build_artifact, load_artifact
@@ -34,6 +36,14 @@ def test_every_ranker_is_scored_on_the_same_hold_out(graph) -> None:
         result.rows["popularity baseline"]["NDCG@10"], abs=0.02)
     assert 0.0 <= result.explained <= 1.0 and result.audited_users == 5
     assert "hybrid" in result.table()
+    # each row's per-user NDCG, over the test users in order, averages to the row's figure
+    assert len(result.test_users) == result.users and set(result.per_user) == set(result.rows)
+    for name, values in result.per_user.items():
+        assert values.shape == (result.users,)
+        assert float(values.mean()) == result.rows[name]["NDCG@10"]
+    as_json = result.to_json()
+    assert "per_user" not in as_json and "test_users" not in as_json
+    json.dumps(as_json)  # plain values only
 
 
 def test_auto_holds_out_by_time_when_the_times_allow_it(graph) -> None:
