@@ -122,7 +122,11 @@ def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[
     if force is not None:
         ok = force >= 0
         chosen[np.flatnonzero(ok), force[ok]] = True
-    rows, items = np.nonzero(chosen)
+    if n_rows == 1:  # (a request) np.nonzero of one row, ~8x cheaper
+        items = np.flatnonzero(chosen[0])
+        rows = np.zeros(len(items), np.int64)
+    else:
+        rows, items = np.nonzero(chosen)
     feats = (np.stack([_finite(_at(scores[k], rows, items)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
     return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
@@ -162,6 +166,12 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
         if prior is not None and bump is None:
             bump = _bump(prior)
         masked = np.where(valid, s if bump is None else s + np.abs(s) * bump, -np.inf)
+        # (a request over many items) its only top ``take``, argpartition's too
+        alone = (unique_top(masked[0], take) if n_rows == 1 and n_items >= DIRECT_TIMES * take
+                 else None)
+        if alone is not None:
+            chosen[0, alone] = True
+            continue
         if take < n_items:
             top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
         else:
@@ -170,3 +180,48 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
         r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
         chosen[r[ok], top[ok]] = True
     return chosen
+
+
+
+#: Below this many items per slot a request's top is np.argpartition's outright (1,600
+#: items, 200 slots: ~25 us either way; 18,000: ~300 us against ~20 us).
+DIRECT_TIMES = 16
+#: :func:`unique_top` draws its line from a strided sample of about this many times the
+#: values it keeps.
+SAMPLE_TIMES = 4
+
+
+def unique_top(values: np.ndarray, take: int) -> np.ndarray | None:
+    """Positions (in no set order) of the ``take`` largest of ``values`` (1-D, no NaN; -inf:
+    never kept) when they are the only such set: the ``take``-th largest is finite and above
+    the next. None when they tie there (which of the tied ones a selection keeps is its own
+    affair: ``np.argpartition``'s depends on the whole array) or fewer are finite.
+
+    Any exact selection then keeps that very set, ``np.argpartition`` over all the values
+    too, so this finds it for a fraction of its cost (~200 us over a request's 18,000
+    products): a line drawn from a strided sample leaves some 2 x ``take`` values at or
+    above it, and only those are partitioned.
+
+    >>> sorted(unique_top(np.array([3.0, 9.0, -np.inf, 7.0, 1.0]), 2).tolist())
+    [1, 3]
+    >>> unique_top(np.array([3.0, 9.0, 3.0]), 2) is None
+    True
+    """
+    n = len(values)
+    if take < 1 or n <= take:
+        return None
+    step = max(1, n // (SAMPLE_TIMES * (take + 1)))
+    sample = values[::step]
+    sample = sample[sample > -np.inf]  # (selecting among many equal values is slow)
+    j = -(-2 * (take + 1) // step) + 8  # the sample's j-th largest: ~2 x (take + 1) above it
+    if j <= len(sample):
+        near = np.flatnonzero(values >= np.partition(sample, len(sample) - j)[len(sample) - j])
+    else:  # few are finite: all of them
+        near = np.flatnonzero(values > -np.inf)
+    if len(near) <= take:  # the line was drawn too high: every value
+        near = np.arange(n)
+    w = -values[near]
+    part = np.argpartition(w, (take - 1, take))
+    if not w[part[take - 1]] < w[part[take]]:
+        return None
+    return near[part[:take]]
