@@ -10,7 +10,8 @@ the same value, so "the top N" of a component would be an arbitrary N of thousan
 the pool held 20% of the validation items where the sizing, which ranked a tied item at the
 best place of its tie, counted 43% in it).
 ``prior`` (one value per item, e.g. how many people engaged with it) orders each tie, the
-higher first: :func:`tie_broken`.
+higher first: :func:`tie_broken`; what still ties (the same score and prior) is taken lowest
+item index first (:func:`top_positions`), not as a selection algorithm happens to leave it.
 
 >>> import numpy as np
 >>> c = gather({"a": np.array([[3.0, 1.0, 0.0]]), "b": np.array([[0.0, 0.0, 5.0]])},
@@ -166,62 +167,48 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
         if prior is not None and bump is None:
             bump = _bump(prior)
         masked = np.where(valid, s if bump is None else s + np.abs(s) * bump, -np.inf)
-        # (a request over many items) its only top ``take``, argpartition's too
-        alone = (unique_top(masked[0], take) if n_rows == 1 and n_items >= DIRECT_TIMES * take
-                 else None)
-        if alone is not None:
-            chosen[0, alone] = True
-            continue
-        if take < n_items:
-            top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
-        else:
-            top = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
-        ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
-        r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
-        chosen[r[ok], top[ok]] = True
+        for r in range(n_rows):
+            chosen[r, top_positions(masked[r], take)] = True
     return chosen
 
 
 
-#: Below this many items per slot a request's top is np.argpartition's outright (1,600
-#: items, 200 slots: ~25 us either way; 18,000: ~300 us against ~20 us).
-DIRECT_TIMES = 16
-#: :func:`unique_top` draws its line from a strided sample of about this many times the
+#: :func:`top_positions` draws its line from a strided sample of about this many times the
 #: values it keeps.
 SAMPLE_TIMES = 4
 
 
-def unique_top(values: np.ndarray, take: int) -> np.ndarray | None:
+def top_positions(values: np.ndarray, take: int) -> np.ndarray:
     """Positions (in no set order) of the ``take`` largest of ``values`` (1-D, no NaN; -inf:
-    never kept) when they are the only such set: the ``take``-th largest is finite and above
-    the next. None when they tie there (which of the tied ones a selection keeps is its own
-    affair: ``np.argpartition``'s depends on the whole array) or fewer are finite.
+    never kept, so fewer when fewer are finite); of values tied at the edge, the lowest
+    positions.
 
-    Any exact selection then keeps that very set, ``np.argpartition`` over all the values
-    too, so this finds it for a fraction of its cost (~200 us over a request's 18,000
-    products): a line drawn from a strided sample leaves some 2 x ``take`` values at or
-    above it, and only those are partitioned.
+    A line drawn from a strided sample leaves some 2 x ``take`` values at or above it, and
+    only those are partitioned: ~30 us over a request's 18,000 products, where
+    ``np.argpartition`` over them all took ~200 us (and left ties as its selection
+    happened to).
 
-    >>> sorted(unique_top(np.array([3.0, 9.0, -np.inf, 7.0, 1.0]), 2).tolist())
+    >>> sorted(top_positions(np.array([3.0, 9.0, -np.inf, 7.0, 1.0]), 2).tolist())
     [1, 3]
-    >>> unique_top(np.array([3.0, 9.0, 3.0]), 2) is None
-    True
+    >>> sorted(top_positions(np.array([3.0, 9.0, 3.0, 3.0]), 2).tolist())
+    [0, 1]
+    >>> top_positions(np.array([-np.inf, 2.0]), 5).tolist()
+    [1]
     """
     n = len(values)
-    if take < 1 or n <= take:
-        return None
     step = max(1, n // (SAMPLE_TIMES * (take + 1)))
-    sample = values[::step]
-    sample = sample[sample > -np.inf]  # (selecting among many equal values is slow)
-    j = -(-2 * (take + 1) // step) + 8  # the sample's j-th largest: ~2 x (take + 1) above it
-    if j <= len(sample):
-        near = np.flatnonzero(values >= np.partition(sample, len(sample) - j)[len(sample) - j])
-    else:  # few are finite: all of them
+    near = None
+    if step > 1:
+        sample = values[::step]
+        sample = sample[sample > -np.inf]  # (selecting among many equal values is slow)
+        j = -(-2 * (take + 1) // step) + 8  # the sample's j-th largest: ~2 x (take + 1) above
+        if j <= len(sample):
+            near = np.flatnonzero(values >= np.partition(sample, len(sample) - j)[len(sample) - j])
+    if near is None or len(near) <= take:  # few finite values, or the line was drawn too high
         near = np.flatnonzero(values > -np.inf)
-    if len(near) <= take:  # the line was drawn too high: every value
-        near = np.arange(n)
-    w = -values[near]
-    part = np.argpartition(w, (take - 1, take))
-    if not w[part[take - 1]] < w[part[take]]:
-        return None
-    return near[part[:take]]
+    if len(near) <= take:
+        return near
+    w = values[near]
+    edge = -np.partition(-w, take - 1)[take - 1]  # the take-th largest
+    above = near[w > edge]
+    return np.concatenate([above, near[w == edge][: take - len(above)]])

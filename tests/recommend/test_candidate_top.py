@@ -1,58 +1,53 @@
-"""A request's top N per component (:func:`recommend.hybrid.candidates.unique_top`) keeps
-the very set ``np.argpartition`` keeps, and hands ties at the edge back to it."""
+"""A component's top N (:func:`recommend.hybrid.candidates.top_positions`): the largest
+values, ties at the edge taken lowest position first, whatever the selection's internals."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from recommend.hybrid.candidates import gather, unique_top
+from recommend.hybrid.candidates import gather, top_positions
 
 
-def _argpartition_set(values: np.ndarray, take: int) -> set[int]:
-    return set(np.argpartition(-values, take - 1)[:take].tolist())
+def _reference(values: np.ndarray, take: int) -> set[int]:
+    """Sorted by value (largest first), then position; the first ``take`` finite ones."""
+    order = np.lexsort((np.arange(len(values)), -values))
+    return set(order[np.isfinite(values[order])][:take].tolist())
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_a_unique_top_is_the_argpartition_set(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(30))
+def test_the_largest_values_ties_by_lowest_position(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(300, 20_000))
-    take = int(rng.integers(1, 300))
+    n = int(rng.integers(1, 20_000))
+    take = int(rng.integers(1, 400))
     values = rng.normal(size=n)
+    if seed % 2:  # many ties, at every edge
+        values = np.round(values * rng.integers(1, 50))
     values[rng.random(n) < rng.random()] = -np.inf  # not to be kept
-    got = unique_top(values, take)
-    finite = int(np.isfinite(values).sum())
-    if finite <= take:
-        assert got is None
-        return
-    assert got is not None and len(got) == take
-    assert set(got.tolist()) == _argpartition_set(values, take)
+    got = top_positions(values, take)
+    assert len(got) == len(set(got.tolist())) == min(take, int(np.isfinite(values).sum()))
+    assert set(got.tolist()) == _reference(values, take)
 
 
-def test_ties_at_the_edge_are_not_decided() -> None:
+def test_without_a_tie_at_the_edge_it_is_the_argpartition_set() -> None:
     rng = np.random.default_rng(1)
-    values = np.round(rng.random(5000) * 50)  # many ties
-    ordered = np.sort(values)[::-1]
-    take = int(np.flatnonzero(ordered[1:] == ordered[:-1])[10]) + 1  # ties at the edge
-    assert unique_top(values, take) is None
-    clear = int(np.flatnonzero(ordered[1:] < ordered[:-1])[3]) + 1  # a clear edge
-    got = unique_top(values, clear)
-    assert got is not None and set(got.tolist()) == _argpartition_set(values, clear)
+    values = rng.normal(size=18_000)
+    values[rng.random(18_000) < 0.4] = -np.inf
+    got = top_positions(values, 200)
+    assert set(got.tolist()) == set(np.argpartition(-values, 199)[:200].tolist())
 
 
-def test_few_values_above_minus_infinity() -> None:
+def test_a_tie_at_the_edge_keeps_the_lowest_positions() -> None:
     values = np.full(10_000, -np.inf)
-    values[[5, 70, 9000]] = [1.0, 3.0, 2.0]
-    assert sorted(unique_top(values, 2).tolist()) == [70, 9000]
-    assert sorted(unique_top(values, 3).tolist()) == [5, 70, 9000]  # the finite ones
-    assert unique_top(values, 4) is None  # the 4th largest is -inf: tied with the 5th
-    assert unique_top(values[:2], 2) is None
+    values[[9000, 40, 7000, 5, 8000]] = [4.0, 2.0, 2.0, 2.0, 3.0]
+    assert sorted(top_positions(values, 3).tolist()) == [5, 8000, 9000]
+    assert sorted(top_positions(values, 4).tolist()) == [5, 40, 8000, 9000]
+    assert sorted(top_positions(values, 9).tolist()) == [5, 40, 7000, 8000, 9000]
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_one_row_gathers_as_a_batch_does(seed: int) -> None:
-    """A request (one row: unique_top, flatnonzero) against the same row in a batch of
-    two (np.argpartition over the rows, np.nonzero): the same candidates."""
+def test_one_row_gathers_as_in_a_batch(seed: int) -> None:
+    """A request's row and the same row in a batch of two: the same candidates."""
     rng = np.random.default_rng(seed)
     n = 4000
     dense = rng.normal(size=(2, n))
