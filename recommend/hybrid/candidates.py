@@ -166,9 +166,11 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
             continue
         if prior is not None and bump is None:
             bump = _bump(prior)
-        masked = np.where(valid, s if bump is None else s + np.abs(s) * bump, -np.inf)
-        for r in range(n_rows):
-            chosen[r, top_positions(masked[r], take)] = True
+        for r in range(n_rows):  # among the row's valid items only (their order kept)
+            at = np.flatnonzero(valid[r])
+            v = s[r, at]
+            chosen[r, at[top_positions(v if bump is None else v + np.abs(v) * bump[at],
+                                       take)]] = True
     return chosen
 
 
