@@ -10,7 +10,8 @@ the same value, so "the top N" of a component would be an arbitrary N of thousan
 the pool held 20% of the validation items where the sizing, which ranked a tied item at the
 best place of its tie, counted 43% in it).
 ``prior`` (one value per item, e.g. how many people engaged with it) orders each tie, the
-higher first: :func:`tie_broken`.
+higher first: :func:`tie_broken`; what still ties (the same score and prior) is taken lowest
+item index first (:func:`top_positions`), not as a selection algorithm happens to leave it.
 
 >>> import numpy as np
 >>> c = gather({"a": np.array([[3.0, 1.0, 0.0]]), "b": np.array([[0.0, 0.0, 5.0]])},
@@ -122,7 +123,11 @@ def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[
     if force is not None:
         ok = force >= 0
         chosen[np.flatnonzero(ok), force[ok]] = True
-    rows, items = np.nonzero(chosen)
+    if n_rows == 1:  # (a request) np.nonzero of one row, ~8x cheaper
+        items = np.flatnonzero(chosen[0])
+        rows = np.zeros(len(items), np.int64)
+    else:
+        rows, items = np.nonzero(chosen)
     feats = (np.stack([_finite(_at(scores[k], rows, items)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
     return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
@@ -161,12 +166,51 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
             continue
         if prior is not None and bump is None:
             bump = _bump(prior)
-        masked = np.where(valid, s if bump is None else s + np.abs(s) * bump, -np.inf)
-        if take < n_items:
-            top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
-        else:
-            top = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
-        ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
-        r = np.repeat(np.arange(n_rows), top.shape[1]).reshape(top.shape)
-        chosen[r[ok], top[ok]] = True
+        for r in range(n_rows):  # among the row's valid items only (their order kept)
+            at = np.flatnonzero(valid[r])
+            v = s[r, at]
+            chosen[r, at[top_positions(v if bump is None else v + np.abs(v) * bump[at],
+                                       take)]] = True
     return chosen
+
+
+
+#: :func:`top_positions` draws its line from a strided sample of about this many times the
+#: values it keeps.
+SAMPLE_TIMES = 4
+
+
+def top_positions(values: np.ndarray, take: int) -> np.ndarray:
+    """Positions (in no set order) of the ``take`` largest of ``values`` (1-D, no NaN; -inf:
+    never kept, so fewer when fewer are finite); of values tied at the edge, the lowest
+    positions.
+
+    A line drawn from a strided sample leaves some 2 x ``take`` values at or above it, and
+    only those are partitioned: ~30 us over a request's 18,000 products, where
+    ``np.argpartition`` over them all took ~200 us (and left ties as its selection
+    happened to).
+
+    >>> sorted(top_positions(np.array([3.0, 9.0, -np.inf, 7.0, 1.0]), 2).tolist())
+    [1, 3]
+    >>> sorted(top_positions(np.array([3.0, 9.0, 3.0, 3.0]), 2).tolist())
+    [0, 1]
+    >>> top_positions(np.array([-np.inf, 2.0]), 5).tolist()
+    [1]
+    """
+    n = len(values)
+    step = max(1, n // (SAMPLE_TIMES * (take + 1)))
+    near = None
+    if step > 1:
+        sample = values[::step]
+        sample = sample[sample > -np.inf]  # (selecting among many equal values is slow)
+        j = -(-2 * (take + 1) // step) + 8  # the sample's j-th largest: ~2 x (take + 1) above
+        if j <= len(sample):
+            near = np.flatnonzero(values >= np.partition(sample, len(sample) - j)[len(sample) - j])
+    if near is None or len(near) <= take:  # few finite values, or the line was drawn too high
+        near = np.flatnonzero(values > -np.inf)
+    if len(near) <= take:
+        return near
+    w = values[near]
+    edge = -np.partition(-w, take - 1)[take - 1]  # the take-th largest
+    above = near[w > edge]
+    return np.concatenate([above, near[w == edge][: take - len(above)]])

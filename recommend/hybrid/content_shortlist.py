@@ -17,18 +17,18 @@ the list's answer is the search's own when
 - the ``n``-th allowed product of the list scores more than ``3e`` above ``line``, the best
   batch score past the list (every product left out then scores below it for the search
   too: at most ``line + 2e`` there, against at least the ``n``-th's true score minus ``e``);
-- and more than ``2e`` above the next allowed product of the list (which of near-tied ones
-  the search keeps is its own affair);
 - the user's vector and the index are the ones the list was made for (an update changes
-  them).
+  them);
 
-When the second fails (a near tie at the ``n``-th place), the list asks the exact search
-itself: the request's half-precision search (:mod:`recommend.content.half`) answers only with
-the exact search's products, and it stopped at every such tie (a quarter of the requests of
-300 users of the size world and of ML-100K) before searching again. Otherwise the list
-answers None and the request searches, as before. Only an exact (``flat``)
-index is listed (an approximate one's answer is its own search's), and only up to
-:data:`MAX_CELLS` users x products (the size world: 36 million, ~1 s of one core at load).
+but for a near tie at the ``n``-th place (the next allowed product of the list within
+``2e`` of it): which of those the float32 search keeps is decided by its rounding, and the
+list keeps the float64 order (the true one, but for ~1e-16; equal scores in the batch
+search's order) without asking it. Asking it cost a whole exact search (~1.3 ms on the size
+world) in a quarter of the requests of 300 users of the size world and of ML-100K; a
+batch (the build's evaluation) never reads the lists. Otherwise the list answers None and
+the request searches, as before. Only an exact (``flat``) index is listed (an approximate
+one's answer is its own search's), and only up to :data:`MAX_CELLS` users x products (the
+size world: 36 million, ~1 s of one core at load).
 
 >>> from recommend.content.index import ContentIndex
 >>> rng = np.random.default_rng(0)
@@ -120,10 +120,10 @@ class Shortlists:
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
             ) -> np.ndarray | None:
-        """The index positions (best first; -1 for none) of the exact search's ``n`` best
-        ``allowed`` (over index positions) products for user ``u`` whose content vector is
-        ``query``, or None when the list cannot tell them for sure (module doc). At a near
-        tie at the ``n``-th place the answer is the exact search's own."""
+        """The index positions (best first) of the ``n`` best ``allowed`` (over index
+        positions) products for user ``u`` whose content vector is ``query``, or None when
+        the list cannot tell them for sure (module doc). A near tie at the ``n``-th place
+        goes by the list's float64 order."""
         if u >= len(self.positions) or len(self.index) != self.size:
             return None
         q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
@@ -136,14 +136,6 @@ class Shortlists:
         kept, values = positions[ok], scores[ok]
         if len(kept) < n:
             return None
-        nth = float(values[n - 1])
-        if len(kept) > n and not nth - float(values[n]) > 2 * self.margin[u]:
-            # a tie at the n-th place, or as near as the sums' rounding: which of them the
-            # exact search keeps is its own affair, so it is asked at once (the half search
-            # would answer only with its products, :mod:`recommend.content.half`)
-            return self.index.search(np.asarray(query, np.float32)[None, :],
-                                     min(n, len(self.index)), allowed=allowed[None, :]
-                                     ).indices[0]
-        if not nth > self.lines[u] + 3 * self.margin[u]:
+        if not float(values[n - 1]) > self.lines[u] + 3 * self.margin[u]:
             return None  # a product past the list may score as much
         return kept[:n]

@@ -81,11 +81,18 @@ class HybridModel:
         """
         users = np.asarray(users, np.int64)
         # only products some row may get are ranked (knowledge graphs hold many link-only
-        # product nodes); candidates' items are mapped back to product indices
-        wanted = allowed.any(axis=0) if extra is None else allowed.any(axis=0) | extra.any(axis=0)
-        if force is not None:
-            wanted[force[force >= 0]] = True
-        cols = np.flatnonzero(wanted)
+        # product nodes); candidates' items are mapped back to product indices. One row (a
+        # request) ranks every product: its scores are rows over the whole catalogue anyway,
+        # and no component then gathers them into the columns asked for (the same
+        # candidates: a top N keeps the lowest indices of its ties, in either numbering)
+        if len(users) == 1:
+            cols = np.arange(allowed.shape[1])
+        else:
+            wanted = allowed.any(axis=0) if extra is None else (allowed.any(axis=0)
+                                                                | extra.any(axis=0))
+            if force is not None:
+                wanted[force[force >= 0]] = True
+            cols = np.flatnonzero(wanted)
         scores = {name: self.components[name].candidates(users, cols)
                   for name in self.blend.names}
         sub = None

@@ -1,0 +1,65 @@
+"""A component's top N (:func:`recommend.hybrid.candidates.top_positions`): the largest
+values, ties at the edge taken lowest position first, whatever the selection's internals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommend.hybrid.candidates import gather, top_positions
+
+
+def _reference(values: np.ndarray, take: int) -> set[int]:
+    """Sorted by value (largest first), then position; the first ``take`` finite ones."""
+    order = np.lexsort((np.arange(len(values)), -values))
+    return set(order[np.isfinite(values[order])][:take].tolist())
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_largest_values_ties_by_lowest_position(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 20_000))
+    take = int(rng.integers(1, 400))
+    values = rng.normal(size=n)
+    if seed % 2:  # many ties, at every edge
+        values = np.round(values * rng.integers(1, 50))
+    values[rng.random(n) < rng.random()] = -np.inf  # not to be kept
+    got = top_positions(values, take)
+    assert len(got) == len(set(got.tolist())) == min(take, int(np.isfinite(values).sum()))
+    assert set(got.tolist()) == _reference(values, take)
+
+
+def test_without_a_tie_at_the_edge_it_is_the_argpartition_set() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=18_000)
+    values[rng.random(18_000) < 0.4] = -np.inf
+    got = top_positions(values, 200)
+    assert set(got.tolist()) == set(np.argpartition(-values, 199)[:200].tolist())
+
+
+def test_a_tie_at_the_edge_keeps_the_lowest_positions() -> None:
+    values = np.full(10_000, -np.inf)
+    values[[9000, 40, 7000, 5, 8000]] = [4.0, 2.0, 2.0, 2.0, 3.0]
+    assert sorted(top_positions(values, 3).tolist()) == [5, 8000, 9000]
+    assert sorted(top_positions(values, 4).tolist()) == [5, 40, 8000, 9000]
+    assert sorted(top_positions(values, 9).tolist()) == [5, 40, 7000, 8000, 9000]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_row_gathers_as_in_a_batch(seed: int) -> None:
+    """A request's row and the same row in a batch of two: the same candidates."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    dense = rng.normal(size=(2, n))
+    dense[:, rng.random(n) < 0.3] = 0.0
+    tied = np.round(rng.random((2, n)) * 20)  # ties at every edge
+    allowed = rng.random((2, n)) < 0.9
+    prior = np.floor(rng.random(n) * 5)
+    scores = {"dense": dense, "tied": tied}
+    batch = gather(scores, allowed, [150, 200], prior=prior)
+    one = gather({k: v[:1] for k, v in scores.items()}, allowed[:1], [150, 200], prior=prior)
+    first = batch.rows == 0
+    assert np.array_equal(one.items, batch.items[first])
+    assert np.array_equal(one.features, batch.features[first])
+    assert np.array_equal(one.pool, batch.pool[first])
+    assert one.rows.dtype == batch.rows.dtype and not one.rows.any()
