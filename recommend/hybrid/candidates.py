@@ -174,7 +174,6 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
     return chosen
 
 
-
 #: :func:`top_positions` draws its line from a strided sample of about this many times the
 #: values it keeps.
 SAMPLE_TIMES = 4
