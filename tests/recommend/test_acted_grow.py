@@ -1,5 +1,6 @@
-"""recommend.paths.co_people's acted matrix, grown from the kept one by the edges added since
-(GraphStore.cached_grown), equals the matrix counted afresh after every add."""
+"""recommend.paths.co_people's acted matrix and recommend.paths.quality's degrees, grown from
+the kept ones by the edges added since (GraphStore.cached_grown), equal what is counted afresh
+after every add."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kg.records import Event, User
 from recommend import Recommender
 from recommend.paths import co_people
 from recommend.paths.co_people import _acted, acting_counts
+from recommend.paths.quality import degrees, entity_popularity
 
 ACTS = ("viewed", "purchased", "rated", "liked")
 
@@ -57,6 +59,12 @@ def test_grown_equals_afresh(seed: int, signs: bool) -> None:
     for step in range(40):
         assert_same(_acted(graph), afresh(graph))
         assert np.array_equal(acting_counts(graph), np.diff(afresh(graph).indptr))
+        again = graph.fork()
+        again._derived = {}
+        for node_type in ("user", "product"):
+            assert np.array_equal(degrees(graph, node_type), degrees(again, node_type))
+            assert np.array_equal(entity_popularity(graph, node_type),
+                                  entity_popularity(again, node_type))
         if step % 3 == 0:
             graph = graph.fork()  # as Recommender.add grows a fork
         random_add(graph, rng, signs)
@@ -80,6 +88,16 @@ def test_grown_not_counted_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
     graph.add_edges("purchased", ["user:a"], ["product:y"], weight=2.0)
     assert _acted(graph).toarray().tolist() == [[True, True], [True, True]]
     assert not calls
+
+
+def test_degrees_follow_adds() -> None:
+    graph = KnowledgeGraph()
+    graph.add_edges("viewed", ["user:a", "user:b"], ["product:x", "product:x"])
+    assert degrees(graph, "product").tolist() == [2.0]
+    graph.add_edges("follows", ["user:a"], ["user:b"])
+    graph.add_edges("viewed", ["user:c"], ["product:y"])
+    assert degrees(graph, "user").tolist() == [2.0, 2.0, 1.0]
+    assert degrees(graph, "product").tolist() == [2.0, 1.0]
 
 
 def test_mixed_signs_count_afresh() -> None:
@@ -126,3 +144,8 @@ def test_recommender_add_keeps_acted_exact(base: Recommender) -> None:
         result = rec.add(batch)
         assert not result.rejected
         assert_same(_acted(rec.graph), afresh(rec.graph))
+        again = rec.graph.fork()
+        again._derived = {}
+        for node_type in ("user", "product"):
+            assert np.array_equal(entity_popularity(rec.graph, node_type),
+                                  entity_popularity(again, node_type))
