@@ -262,9 +262,9 @@ def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:
     (until those relations gain edges or a node is added)."""
 
     def compute() -> np.ndarray | None:
-        doers = doers_matrix(graph, interaction).tocoo()
-        if doers.shape[1] > TABLE_WIDTH:
+        if graph.num_nodes("product") > TABLE_WIDTH:  # (the doers' width: none made)
             return None
+        doers = doers_matrix(graph, interaction).tocoo()
         did = doers.data != 0
         acted = sp.csr_matrix((np.ones(int(did.sum()), np.int64),
                                (doers.row[did], doers.col[did])), shape=doers.shape)
