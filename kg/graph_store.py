@@ -77,6 +77,24 @@ class GraphStore:
         self._derived[key] = (stamp, value)
         return value
 
+    def cached_grown(self, key: Hashable, relations: tuple[str, ...], compute: Callable[[], T],
+                     grow: Callable[[T, dict[tuple[str, str, str], int]], T | None]) -> T:
+        """Like :meth:`cached_for`, but a value kept at an older version is first offered to
+        ``grow(value, seen)``, ``seen`` mapping each block of ``relations`` to how many of its
+        edges the value was made from (edges only append: the rest came since; nodes may have
+        been added too). ``grow`` returns the value for now, or None: ``compute()``."""
+        versions = self._relation_versions
+        stamp = (self._node_version, tuple([versions.get(r, 0) for r in relations]))
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1][1]
+        seen = {k: len(b) for k, b in self._blocks.items() if k[1] in relations}
+        value = None if hit is None else grow(hit[1][1], hit[1][0])
+        if value is None:
+            value = compute()
+        self._derived[key] = (stamp, (seen, value))
+        return value
+
     def remember(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` as :meth:`cached`'s answer for ``key`` at the current version (for
         a caller that derived it from an older version's value and what changed since)."""

@@ -52,12 +52,17 @@ TABLE_WIDTH = 4096
 #: ... when counting it takes at most this many (person, pair) terms (a person's acts
 #: squared, summed).
 TABLE_TERMS = 50_000_000
+#: :func:`_acted` is grown from its kept matrix by at most this many new act edges ...
+GROW_EDGES = 20_000
+#: ... of at most this many users (each user's edges are read): past either, counted afresh.
+GROW_USERS = 2_000
 
 
 def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
     """(users x products) 1 where the user has a nonzero edge of some act to the product
     (each act's summed weight on its own: weights of different acts never cancel), by
-    column; kept until those relations gain edges or a node is added."""
+    column; kept until those relations gain edges or a node is added, then grown from the
+    kept one by the edges added since (:func:`_grown`) when it can be."""
 
     def compute() -> sp.csc_matrix:
         shape = (graph.num_nodes("user"), graph.num_nodes("product"))
@@ -69,7 +74,70 @@ def _acted(graph: KnowledgeGraph) -> sp.csc_matrix:
         out.sort_indices()
         return out
 
-    return graph.cached_for(("paths co_people acted",), _ACTS, compute)
+    return graph.cached_grown(("paths co_people acted",), _ACTS, compute,
+                              lambda old, seen: _grown(graph, old, seen))
+
+
+def _grown(graph: KnowledgeGraph, old: sp.csc_matrix, seen: dict[tuple[str, str, str], int]
+           ) -> sp.csc_matrix | None:
+    """:func:`_acted` now, from ``old`` (made from the first ``seen[block]`` edges of each
+    act block) and the edges added since: the (user, product) pairs they join are decided
+    from all of their edges, the others are kept. None (count afresh) past
+    :data:`GROW_EDGES` new edges or :data:`GROW_USERS` users, or when a pair's edges of one
+    act mix signs (their sum could cancel, in an order only the full count knows)."""
+    shape = (graph.num_nodes("user"), graph.num_nodes("product"))
+    if old.shape[0] > shape[0] or old.shape[1] > shape[1]:
+        return None
+    blocks = [(rel, c) for rel in _ACTS for c in graph.edge_blocks(rel)
+              if (c.src_type, c.dst_type) == ("user", "product")]
+    fresh = [(c.src[seen.get(("user", rel, "product"), 0):],
+              c.dst[seen.get(("user", rel, "product"), 0):]) for rel, c in blocks]
+    users = np.unique(np.concatenate([u for u, _ in fresh] + [np.zeros(0, np.int64)]))
+    if sum(len(u) for u, _ in fresh) > GROW_EDGES or len(users) > GROW_USERS:
+        return None
+    width = np.int64(shape[1])
+    pairs = np.unique(np.concatenate([u * width + p for u, p in fresh]
+                                     + [np.zeros(0, np.int64)]))
+    acted = np.zeros(len(pairs), bool)
+    for rel, _ in blocks:
+        for c, pos in graph.edges_from(rel, "user", users):
+            if c.dst_type != "product":
+                continue
+            key = c.src[pos] * width + c.dst[pos]
+            at = np.searchsorted(pairs, key)
+            mine = (at < len(pairs)) & (pairs[np.minimum(at, len(pairs) - 1)] == key)
+            at, w = at[mine], c.weight[pos][mine]
+            if np.any(np.isin(at[w > 0], at[w < 0])):
+                return None
+            acted[at[w != 0]] = True  # (one sign: the sum is 0 only if every weight is)
+    return _with_pairs(old, shape, pairs // width, pairs % width, acted)
+
+
+def _with_pairs(old: sp.csc_matrix, shape: tuple[int, int], users: np.ndarray,
+                products: np.ndarray, acted: np.ndarray) -> sp.csc_matrix | None:
+    """``old`` widened to ``shape`` with the pairs (``users``, ``products``) set where
+    ``acted``, as a sorted CSC; None when one set already is not ``acted`` (edges of one
+    sign cannot unset a pair: asked to count afresh)."""
+    ptr, ind = old.indptr, old.indices
+    ptr = np.concatenate([ptr, np.full(shape[1] - old.shape[1], ptr[-1], ptr.dtype)])
+    order = np.lexsort((users, products))
+    users, products, acted = users[order], products[order], acted[order]
+    at = np.empty(len(users), np.int64)
+    for k, (u, p) in enumerate(zip(users.tolist(), products.tolist(), strict=True)):
+        lo, hi = ptr[p], ptr[p + 1]
+        at[k] = lo + int(np.searchsorted(ind[lo:hi], u))
+    held = np.zeros(len(users), bool)
+    if len(ind):
+        held = (at < ptr[products + 1]) & (ind[np.minimum(at, len(ind) - 1)] == users)
+    if np.any(held & ~acted):
+        return None
+    new = acted & ~held
+    grown = np.bincount(products[new], minlength=shape[1]).cumsum()
+    indptr = ptr + np.concatenate([[0], grown]).astype(ptr.dtype)
+    indices = np.insert(ind, at[new], users[new].astype(ind.dtype))
+    out = sp.csc_matrix((np.ones(len(indices), bool), indices, indptr), shape=shape)
+    out.has_sorted_indices = True
+    return out
 
 
 def acting_counts(graph: KnowledgeGraph) -> np.ndarray:
@@ -194,9 +262,9 @@ def co_table(graph: KnowledgeGraph, interaction: str) -> np.ndarray | None:
     (until those relations gain edges or a node is added)."""
 
     def compute() -> np.ndarray | None:
-        doers = doers_matrix(graph, interaction).tocoo()
-        if doers.shape[1] > TABLE_WIDTH:
+        if graph.num_nodes("product") > TABLE_WIDTH:  # (the doers' width: none made)
             return None
+        doers = doers_matrix(graph, interaction).tocoo()
         did = doers.data != 0
         acted = sp.csr_matrix((np.ones(int(did.sum()), np.int64),
                                (doers.row[did], doers.col[did])), shape=doers.shape)

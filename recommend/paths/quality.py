@@ -35,14 +35,18 @@ if TYPE_CHECKING:
     from kg.edges import EdgeColumns
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SPAN", "act_times", "block_columns", "entity_popularity", "ewma", "interaction_recency",
+__all__ = ["SPAN", "act_times", "block_columns", "degrees", "entity_popularity", "ewma",
+           "interaction_recency",
            "kept_act_times", "linking_interaction", "normalised_ewma", "shared_entity", "times_at",
            "touching", "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
-#: The longest list whose smoothed ranks are kept (1,024 lengths at most: 32 MB at worst).
+#: The longest list whose smoothed ranks are kept (1,024 lengths at most: 32 MB at worst);
+#: longer ones (a node type's degrees: :func:`entity_popularity`) are kept for the
+#: :data:`LONG_RANKS_KEPT` latest lengths.
 MAX_CACHED_RANKS = 4096
+LONG_RANKS_KEPT = 4
 
 EdgeTriple = tuple[str, str, str]
 
@@ -77,7 +81,7 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     order = np.argsort(keys, kind="stable")
     if over == "position":
         norm = (_ranks_smoothed(n, float(span)) if n <= MAX_CACHED_RANKS
-                else _smoothed(np.arange(n, dtype=np.float64), span))
+                else _long_ranks_smoothed(n, float(span)))
     else:
         norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
@@ -106,6 +110,13 @@ def _ranks_smoothed(n: int, span: float) -> np.ndarray:
     out = _smoothed(np.arange(n, dtype=np.float64), span)
     out.flags.writeable = False
     return out
+
+
+@functools.lru_cache(maxsize=LONG_RANKS_KEPT)
+def _long_ranks_smoothed(n: int, span: float) -> np.ndarray:
+    """:func:`_ranks_smoothed` past :data:`MAX_CACHED_RANKS` (a node type's count: an add of
+    edges keeps it, and its popularity is remade with the same ranks)."""
+    return _ranks_smoothed.__wrapped__(n, span)
 
 
 def block_columns(graph: KnowledgeGraph, key: tuple[str, str, str]) -> EdgeColumns:
@@ -198,19 +209,34 @@ def entity_popularity(graph: KnowledgeGraph, node_type: str, *, span: float = SP
     """SEP of every node of ``node_type`` (by node index), from its degree over all stored
     edges; kept until a node is added or a relation that may touch ``node_type`` gains edges
     (an event leaves the categories' and brands' popularity as it was)."""
-
-    def compute() -> np.ndarray:
-        n = graph.num_nodes(node_type)
-        degree = np.zeros(n)
-        for c in graph.edge_blocks():
-            if c.src_type == node_type and len(c):
-                degree += np.bincount(c.src, minlength=n)[:n]
-            if c.dst_type == node_type and len(c):
-                degree += np.bincount(c.dst, minlength=n)[:n]
-        return normalised_ewma(degree, span=span)
-
     key = ("entity_popularity", node_type, span)
-    return graph.cached_for(key, touching(node_type), compute)
+    return graph.cached_for(key, touching(node_type),
+                            lambda: normalised_ewma(degrees(graph, node_type), span=span))
+
+
+def degrees(graph: KnowledgeGraph, node_type: str) -> np.ndarray:
+    """Per node of ``node_type`` (by index), how many stored edges start or end at it (as
+    floats); kept as :func:`entity_popularity` is, then grown by the edges added since (whole
+    counts: the same sums in any order)."""
+
+    def count(n: int, degree: np.ndarray, seen: dict[tuple[str, str, str], int]) -> np.ndarray:
+        for c in graph.edge_blocks():
+            start = seen.get((c.src_type, c.relation, c.dst_type), 0)
+            if c.src_type == node_type and len(c) > start:
+                degree += np.bincount(c.src[start:], minlength=n)[:n]
+            if c.dst_type == node_type and len(c) > start:
+                degree += np.bincount(c.dst[start:], minlength=n)[:n]
+        return degree
+
+    def grow(old: np.ndarray, seen: dict[tuple[str, str, str], int]) -> np.ndarray | None:
+        n = graph.num_nodes(node_type)
+        if len(old) > n:
+            return None
+        return count(n, np.concatenate([old, np.zeros(n - len(old))]), seen)
+
+    n = graph.num_nodes(node_type)
+    return graph.cached_grown(("degrees", node_type), touching(node_type),
+                              lambda: count(n, np.zeros(n), {}), grow)
 
 
 @functools.cache
