@@ -36,9 +36,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 __all__ = ["SPAN", "act_times", "block_columns", "degrees", "entity_popularity", "ewma",
-           "interaction_recency",
-           "kept_act_times", "linking_interaction", "normalised_ewma", "shared_entity", "times_at",
-           "touching", "user_interactions"]
+           "interaction_recency", "kept_act_times", "linking_interaction", "normalised_ewma",
+           "shared_entity", "times_at", "touching", "user_interactions"]
 
 #: The EWMA span of the paper's code.
 SPAN = 10.0
