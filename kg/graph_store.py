@@ -68,8 +68,7 @@ class GraphStore:
 
         The stamp is the node version and each relation's append count, both kept as the
         store grows: an ask costs O(len(relations)), not a pass over the blocks."""
-        versions = self._relation_versions
-        stamp = (self._node_version, tuple([versions.get(r, 0) for r in relations]))
+        stamp = self._stamp(relations)
         hit = self._derived.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
@@ -83,8 +82,7 @@ class GraphStore:
         ``grow(value, seen)``, ``seen`` mapping each block of ``relations`` to how many of its
         edges the value was made from (edges only append: the rest came since; nodes may have
         been added too). ``grow`` returns the value for now, or None: ``compute()``."""
-        versions = self._relation_versions
-        stamp = (self._node_version, tuple([versions.get(r, 0) for r in relations]))
+        stamp = self._stamp(relations)
         hit = self._derived.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1][1]
@@ -94,6 +92,12 @@ class GraphStore:
             value = compute()
         self._derived[key] = (stamp, (seen, value))
         return value
+
+    def _stamp(self, relations: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+        """What :meth:`cached_for` keeps a value for: the node version and each relation's
+        append count."""
+        versions = self._relation_versions
+        return self._node_version, tuple([versions.get(r, 0) for r in relations])
 
     def remember(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` as :meth:`cached`'s answer for ``key`` at the current version (for
