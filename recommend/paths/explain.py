@@ -301,19 +301,27 @@ def scored_paths_many(
             below[j] = paths[0][1:] if paths else None
             paths = kept
         found_all.append(paths)
-    chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times)
-    out: list[list[ExplainedPath]] = []
     # dates: this request's; the names of nodes other than users and posts: kept until the
     # graph changes (they are read from it alone), across requests
     say = partial(render_path, graph, acts=times, known=known_names(graph))
+    sentences: dict[int, str] = {}  # id of a candidate's path (found_all holds them all)
+
+    def said(c: Candidate) -> str:
+        _, name, p = c
+        text = sentences.get(id(p))
+        if text is None:
+            text = sentences[id(p)] = say(p.nodes, p.edges,
+                                          influencers=kols_of.get(name, ())) + p.note
+        return text
+
+    chosen = select_paths(graph, user_id, found_all, max_paths, selection, times=times,
+                          said=said)
+    out: list[list[ExplainedPath]] = []
     for item_id, paths, under in zip(item_ids, chosen, below, strict=True):
         if paths:
             total = sum(c for c, _, _ in paths)
-            out.append([ExplainedPath(p.nodes, p.edges,
-                                      say(p.nodes, p.edges, influencers=kols_of.get(name, ()))
-                                      + p.note, name, p.metapath,
-                                      c / total if total > 0 else 0.0)
-                        for c, name, p in paths])
+            out.append([ExplainedPath(c[2].nodes, c[2].edges, said(c), c[1], c[2].metapath,
+                                      c[0] / total if total > 0 else 0.0) for c in paths])
             continue
         if under is not None:  # carries almost nothing: shown as a connection, not a reason
             name, p = under

@@ -54,7 +54,7 @@ given up for it (the default).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -111,10 +111,14 @@ def select_paths(
     selection: Selection,
     *,
     times: dict[tuple[str, str], float] | None = None,
+    said: Callable[[tuple[float, T, Path]], str] | None = None,
 ) -> list[list[tuple[float, T, Path]]]:
     """Per item (in rank order), up to ``max_paths`` of its ``(share, tag, path)`` candidates,
     in the order chosen (module doc); candidates with no share are dropped. ``times``: the
-    user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them."""
+    user's :func:`~recommend.paths.quality.user_interactions`, when the caller has them.
+    ``said``: a candidate's sentence; an item never shows two paths that read the same (two
+    stored routes a shopper cannot tell apart, say a co-purchase count and an association
+    rule between the same products): the later one is passed over for the next best."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
     popularity: dict[str, np.ndarray] = {}  # per entity type, asked once per call
     listed: set[str | None] = set()
@@ -134,29 +138,40 @@ def select_paths(
                 if selection.active else c[0] / top for c in pool]
         bases.append(base)
         chosen: list[int] = []
+        passed: set[int] = set()  # read like a path already chosen
+        sentences: set[str] = set()
         shown: set[str | None] = set()
-        while len(chosen) < min(max_paths, len(pool)):
+        while len(chosen) < max_paths and len(chosen) + len(passed) < len(pool):
             best, value = -1, -np.inf
             for j, c in enumerate(pool):
-                if j in chosen:
+                if j in chosen or j in passed:
                     continue
                 kind = c[2].metapath
                 novelty = 0.5 * (kind not in shown) + 0.5 * (kind not in listed)
                 u = base[j] + selection.diversity * novelty
                 if u > value + 1e-12:
                     best, value = j, u
+            if said is not None:
+                sentence = said(pool[best])
+                if sentence in sentences:
+                    passed.add(best)
+                    continue
+                sentences.add(sentence)
             chosen.append(best)
             shown.add(pool[best][2].metapath)
             listed.add(pool[best][2].metapath)
         picks.append(chosen)
     if selection.diversity > 0:
-        _vary_headlines(pools, bases, picks, max_paths, selection.diversity)
+        _vary_headlines(pools, bases, picks, max_paths, selection.diversity, said)
     return [[pool[j] for j in chosen] for pool, chosen in zip(pools, picks, strict=True)]
 
 
 def _vary_headlines(pools: list[list[tuple[float, T, Path]]], bases: list[list[float]],
-                    picks: list[list[int]], max_paths: int, diversity: float) -> None:
-    """Make more types headlines across the list (module doc), swapping in ``picks``."""
+                    picks: list[list[int]], max_paths: int, diversity: float,
+                    said: Callable[[tuple[float, T, Path]], str] | None = None) -> None:
+    """Make more types headlines across the list (module doc), swapping in ``picks``; a
+    candidate reading like a path its item keeps is never swapped in (``said``)."""
+    passed: set[tuple[int, int]] = set()
     heads: dict[str | None, int] = {}
     for pool, chosen in zip(pools, picks, strict=True):
         if chosen:
@@ -168,7 +183,7 @@ def _vary_headlines(pools: list[list[tuple[float, T, Path]]], bases: list[list[f
             if i == 0 or not chosen or heads[pool[chosen[0]][2].metapath] < 2:
                 continue  # the top item and the list's only headline of a type stay
             for j, c in enumerate(pool):
-                if c[2].metapath in heads:
+                if c[2].metapath in heads or (i, j) in passed:
                     continue
                 loss = base[chosen[0]] - base[j]
                 # ties: the lower-ranked item, so the top items keep their best reason
@@ -177,11 +192,14 @@ def _vary_headlines(pools: list[list[tuple[float, T, Path]]], bases: list[list[f
         if best is None:
             return
         _, i, j = best
-        chosen = picks[i]
-        heads[pools[i][chosen[0]][2].metapath] -= 1
-        heads[pools[i][j][2].metapath] = 1
-        rest = [x for x in chosen if x != j]
-        picks[i] = [j, *rest][:max_paths]
+        chosen, pool = picks[i], pools[i]
+        rest = [x for x in chosen if x != j][:max_paths - 1]
+        if said is not None and said(pool[j]) in {said(pool[x]) for x in rest}:
+            passed.add((i, j))
+            continue
+        heads[pool[chosen[0]][2].metapath] -= 1
+        heads[pool[j][2].metapath] = 1
+        picks[i] = [j, *rest]
 
 
 def _lir(recency: dict[tuple[str, str], float], path: Path) -> float:

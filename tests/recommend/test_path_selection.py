@@ -149,3 +149,36 @@ def test_selection_changes_no_ranking_and_shows_only_score_carrying_paths(
                                                   and (p.nodes, p.metapath) in pool)
             changed += [p.nodes for p in r_on.paths] != [p.nodes for p in r_off.paths]
     assert changed > 0
+
+
+def test_a_path_reading_like_one_chosen_is_passed_over_for_the_next() -> None:
+    a = (0.5, "cf", path("product:A", "cf>co"))
+    twin = (0.4, "graph", path("product:A", "bought>rule"))  # the same sentence, another type
+    c = (0.1, "graph", path("product:C", "bought>co"))
+    said = {id(a[2]): "A", id(twin[2]): "A", id(c[2]): "C"}
+    varied = Selection(recency=0.0, specificity=0.0, diversity=1.0)
+    # without sentences the twin's new type wins the second slot
+    assert chosen(select_paths(shop(), "user:1", [[a, twin, c]], 2, varied)) == [
+        [("cf>co", "product:A"), ("bought>rule", "product:A")]]
+    out = select_paths(shop(), "user:1", [[a, twin, c]], 2, varied,
+                       said=lambda cand: said[id(cand[2])])
+    assert chosen(out) == [[("cf>co", "product:A"), ("bought>co", "product:C")]]
+    # nothing else to show: one path, not two reading the same
+    out = select_paths(shop(), "user:1", [[a, twin]], 3, varied,
+                       said=lambda cand: said[id(cand[2])])
+    assert chosen(out) == [[("cf>co", "product:A")]]
+
+
+def test_no_headline_swap_brings_in_a_sentence_its_item_shows() -> None:
+    a = (0.5, "graph", path("product:A", "bought>co"))
+    b = (0.45, "graph", path("product:B", "bought>co"))
+    twin = (0.2, "cf", path("product:B", "cf>co"))  # reads like b
+    c = (0.1, "cf", path("product:C", "bought>brand", "brand:big"))
+    said = {id(a[2]): "A", id(b[2]): "B", id(twin[2]): "B", id(c[2]): "C"}
+    varied = Selection(recency=0.0, specificity=0.0, diversity=1.0)
+    # item 2 keeps B; the swap would head it with the twin (loss 0.56 < 1), reading like B
+    plain = chosen(select_paths(shop(), "user:1", [[a], [b, twin, c]], 2, varied))
+    assert plain[1][0] == ("cf>co", "product:B")
+    out = select_paths(shop(), "user:1", [[a], [b, twin, c]], 2, varied,
+                       said=lambda cand: said[id(cand[2])])
+    assert chosen(out)[1] == [("bought>brand", "product:C"), ("bought>co", "product:B")]

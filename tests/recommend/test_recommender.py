@@ -106,6 +106,16 @@ def test_most_recommendations_have_a_path_that_carries_their_graph_score(rec) ->
     assert scored and all(any(p.kind == "score" for p in r.paths) for r in scored)
 
 
+def test_no_item_shows_two_paths_that_read_the_same(rec: Recommender) -> None:
+    """Two stored routes a shopper cannot tell apart (a co-purchase count and an association
+    rule between the same products, two posts of one followee about the item) are shown
+    once: the next best path takes the second slot."""
+    for u in rec.graph.nodes("user")[:60]:
+        for r in rec.recommend(u, k=10):
+            texts = [p.text for p in r.paths]
+            assert len(set(texts)) == len(texts), (u, r.item, texts)
+
+
 def test_including_seen_items_can_return_them(rec: Recommender) -> None:
     user = active_user(rec)
     seen = {rec.graph.node_id("product", int(i))
