@@ -23,6 +23,7 @@ import argparse
 import json
 from pathlib import Path
 
+from scripts.console import LOGGER
 from scripts.options import aspect_ratio, iso_date, non_negative_float, positive_int
 
 
@@ -199,7 +200,21 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
           f"{records['rejected']:,} rejected (see {out / REJECTED_FILE})")
     print(GraphSummary(manifest["nodes"], manifest["edges"]))
     print_stage_reports(manifest)
+    warn_rejections(dataset, out, manifest)
     return manifest
+
+
+def warn_rejections(dataset: Path, out: Path, manifest: dict) -> None:
+    """A notice on stderr for each input file the build mostly rejected, with the commonest
+    reason (:mod:`kg.rejection_notes`)."""
+    from kg.artifact import REJECTED_FILE
+    from kg.reader import dataset_file
+    from kg.records import DATASET_FILES
+    from kg.rejection_notes import rejection_notes
+
+    present = {name: dataset_file(dataset, name) is not None for name, _ in DATASET_FILES}
+    for note in rejection_notes(manifest.get("inputs", {}), out / REJECTED_FILE, present):
+        LOGGER.warning("%s", note)
 
 
 def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:
