@@ -181,7 +181,7 @@ def times_at(listed: tuple[np.ndarray, np.ndarray], nodes: np.ndarray) -> np.nda
     idx, ts = listed
     if not len(idx):
         return np.full(len(nodes), -np.inf)
-    pos = np.minimum(np.searchsorted(idx, nodes), len(idx) - 1)
+    pos = np.minimum(idx.searchsorted(nodes), len(idx) - 1)
     return np.where(idx[pos] == nodes, ts[pos], -np.inf)
 
 
