@@ -80,7 +80,7 @@ def top_instances_many(
     items = np.asarray(items, np.int64)
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
-    if len(steps) > 1 and not len(_first_step(steps[0], u)[0]):
+    if (len(steps) == 1 and u >= steps[0].shape[0]) or not len(_first_step(steps[0], u)[0]):
         return [([], 0.0) for _ in items]  # the user starts no instance: nothing to gather
     owner, node, hop = _last_hops(steps[-1], items)
     if len(steps) == 1:
