@@ -47,9 +47,7 @@ from recommend.paths.alike import shared_path
 from recommend.paths.co_people import CoActing, co_acting_any, kept_count
 from recommend.paths.privacy import (
     AGGREGATES,
-    ENGAGED,
     LINK_AGGREGATES,
-    doers_matrix,
     interactions_of,
     people,
 )
@@ -287,25 +285,24 @@ def _popularity_path(context: UserReasons, item_id: str, min_people: int
     user is into, else the item's most specific brand or concept the user is into; the
     sentence's note counts the people who showed interest in the item (if at least
     ``min_people``)."""
-    graph = context.graph
-    i = graph.index(item_id)
-    seen = doers_matrix(graph, ENGAGED)
+    i = context.graph.index(item_id)
+    seen = context.engaged()
     n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
     note = f"; {n} people showed interest in it" if n >= min_people else ""
-    found = _through_category(context, item_id)
+    found = _through_category(context, item_id, i)
     if found is None:
-        found = _interest_attribute(context, item_id)
+        found = _interest_attribute(context, item_id, i)
     return None if found is None else (1.0, found[0], found[1], found[2], note)
 
 
-def _through_category(context: UserReasons, item_id: str
+def _through_category(context: UserReasons, item_id: str, i: int
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
-    """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
+    """The category routes of :func:`_popularity_path` (type, nodes, edges), or None
+    (``i``: the item's index)."""
     if not context.has(("product", "in_category", "category")):
         return None
     graph, user_id = context.graph, context.user_id
     cats, pop = context.categories()
-    i = graph.index(item_id)
     mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
     if not len(mine):
         return None
@@ -317,20 +314,21 @@ def _through_category(context: UserReasons, item_id: str
             cat = graph.node_id("category", c)
             return ("popularity>interest", (user_id, cat, item_id),
                     ((user_id, "interested_in", cat), (item_id, "in_category", cat)))
-    found = _in_your_category(context, item_id, mine)
+    found = _in_your_category(context, item_id, i, mine)
     if found is None and theirs:
         found = _in_your_broader(graph, user_id, item_id, mine, theirs)
     return found
 
 
-def _interest_attribute(context: UserReasons, item_id: str
+def _interest_attribute(context: UserReasons, item_id: str, i: int
                         ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -interested_in-> E <-made_by/about- item``: the item's least popular brand or
-    concept the user is into (a brand before a concept, then the first by index), or None."""
+    concept the user is into (a brand before a concept, then the first by index), or None
+    (``i``: the item's index)."""
     graph, user_id = context.graph, context.user_id
     if not graph.has_node(user_id):
         return None
-    u, i = graph.index(user_id), graph.index(item_id)
+    u = graph.index(user_id)
     best: tuple[float, str, str, int, str] | None = None
     for rel, node_type, name, m, pop in context.attributes:
         if node_type == "category" or not context.has(("user", "interested_in", node_type)):
@@ -352,12 +350,12 @@ def _interest_attribute(context: UserReasons, item_id: str
             ((user_id, "interested_in", node), (item_id, rel, node)))
 
 
-def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray
+def _in_your_category(context: UserReasons, item_id: str, i: int, mine: np.ndarray
                       ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
     """``You -did-> A -in_category-> C <-in_category- item``: the first of the item's
-    categories ``mine`` holding one of the user's products (the strongest relation first)."""
+    categories ``mine`` holding one of the user's products (the strongest relation first;
+    ``i``: the item's index)."""
     graph, user_id = context.graph, context.user_id
-    i = graph.index(item_id)
     products, (indptr, held) = context.products()  # the user's products by category
     for c in mine.tolist():
         rows = held[indptr[c]:indptr[c + 1]]

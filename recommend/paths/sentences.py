@@ -124,6 +124,18 @@ def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
     return None
 
 
+def _post_facts(graph: KnowledgeGraph, post: str) -> tuple[str | None, str]:
+    """(:func:`_post_author`, "comment" for a comment the nlp stage made a node of, else
+    "post"): read from the graph alone, so kept until it changes, across requests (a
+    followee's post is named under many users' paths)."""
+    kept = graph.cached(("path post facts",), dict)
+    found = kept.get(post)
+    if found is None:
+        noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
+        found = kept.setdefault(post, (_post_author(graph, post), noun))
+    return found
+
+
 def render_path(
     graph: KnowledgeGraph,
     nodes: Sequence[str],
@@ -288,8 +300,7 @@ def _post_name(
     """"@mia's post about X" (X = what it mentions next on the path, else a snippet); a
     comment the nlp stage made a node of is called a comment. ``known``: as in
     :func:`render_path`."""
-    author = _post_author(graph, post)
-    noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
+    author, noun = _post_facts(graph, post)
     if t > 0 and author is not None and edges[t - 1] == (author, "authored", post):
         owner = f"a {noun}"  # "You wrote a post about X", "@mia, who wrote a post about X"
     elif author == you:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import spans
+from recommend.paths.privacy import ENGAGED, doers_matrix
 from recommend.paths.quality import entity_popularity
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class UserReasons:
         self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
+        self._engaged: sp.csc_matrix | None = None
 
     def has(self, block: tuple[str, str, str]) -> bool:
         """:func:`has_block` of ``(source type, relation, destination type)``, read from the
@@ -87,6 +89,14 @@ class UserReasons:
             found = self._held[product] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
                                            for _, _, _, m, _ in self.attributes]
         return found
+
+    def engaged(self) -> sp.csc_matrix:
+        """Who showed interest in each product (:func:`~recommend.paths.privacy.doers_matrix`
+        of :data:`~recommend.paths.privacy.ENGAGED`), asked once for the request: each
+        popularity path counts its item's column."""
+        if self._engaged is None:
+            self._engaged = doers_matrix(self.graph, ENGAGED)
+        return self._engaged
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the

@@ -1,0 +1,51 @@
+"""What an explained request reads once and reuses gives what reading it each time gives."""
+
+from __future__ import annotations
+
+from kg.graph import KnowledgeGraph
+from recommend.paths.privacy import ENGAGED, doers_matrix
+from recommend.paths.sentences import _post_author, _post_facts, render_path
+from recommend.paths.user_reasons import UserReasons, own_products
+
+
+def posts() -> KnowledgeGraph:
+    """@mia wrote a post and a comment about Hoka; a post of nobody's; user:1 liked both."""
+    g = KnowledgeGraph()
+    g.add_node("user:mia", attributes={"handle": "mia"})
+    g.add_node("user:1")
+    g.add_node("brand:hoka", name="Hoka")
+    g.add_node("product:C", title="Clifton 9")
+    g.add_node("post:p1", text="love these")
+    g.add_node("post:c1", text="me too", kind="comment")
+    g.add_node("post:lone", text="who wrote this")
+    g.add_edges("authored", ["user:mia", "user:mia"], ["post:p1", "post:c1"])
+    g.add_edges("mentions", ["post:p1", "post:c1"], ["brand:hoka", "brand:hoka"])
+    g.add_edges("liked", ["user:1", "user:1"], ["post:p1", "post:c1"], ts=[1.0, 2.0])
+    g.add_edges("made_by", ["product:C"], ["brand:hoka"])
+    g.add_edges("purchased", ["user:1"], ["product:C"], ts=[3.0])
+    return g
+
+
+def test_post_facts_are_the_author_and_noun_read_each_time_and_follow_the_graph() -> None:
+    g = posts()
+    for post, noun in (("post:p1", "post"), ("post:c1", "comment"), ("post:lone", "post")):
+        assert _post_facts(g, post) == (_post_author(g, post), noun)
+        assert _post_facts(g, post) == _post_facts(g, post)  # (the kept answer)
+    assert _post_facts(g, "post:p1")[0] == "user:mia"
+    assert _post_facts(g, "post:lone")[0] is None
+    g.add_node("user:zoe")
+    g.add_edges("authored", ["user:zoe"], ["post:lone"])  # the graph changed: read again
+    assert _post_facts(g, "post:lone") == ("user:zoe", "post")
+    nodes = ("user:1", "post:c1", "brand:hoka", "product:C")
+    edges = (("user:1", "liked", "post:c1"), ("post:c1", "mentions", "brand:hoka"),
+             ("product:C", "made_by", "brand:hoka"))
+    assert render_path(g, nodes, edges).startswith("You liked @mia's comment about Hoka")
+
+
+def test_the_requests_engaged_matrix_is_the_doers_matrix() -> None:
+    g = posts()
+    context = UserReasons(g, "user:1", own_products(g, "user:1"))
+    seen = doers_matrix(g, ENGAGED)
+    kept = context.engaged()
+    assert kept is context.engaged()
+    assert (kept != seen).nnz == 0 and kept.shape == seen.shape
