@@ -120,10 +120,15 @@ def _long_ranks_smoothed(n: int, span: float) -> np.ndarray:
 
 def block_columns(graph: KnowledgeGraph, key: tuple[str, str, str]) -> EdgeColumns:
     """The edge columns of the ``(src type, relation, dst type)`` block ``key`` (one that
-    holds edges, e.g. a :meth:`~kg.graph.KnowledgeGraph.neighbor_indices` entry's ``key``)."""
-    src_type, relation, dst_type = key
-    return next(c for c in graph.edge_blocks(relation)
-                if (c.src_type, c.dst_type) == (src_type, dst_type))
+    holds edges, e.g. a :meth:`~kg.graph.KnowledgeGraph.neighbor_indices` entry's ``key``),
+    kept until the graph changes (a request asks it for each block of the user's edges)."""
+    kept = graph.cached(("block columns",), dict)
+    found = kept.get(key)
+    if found is None:
+        src_type, relation, dst_type = key
+        found = kept.setdefault(key, next(c for c in graph.edge_blocks(relation)
+                                          if (c.src_type, c.dst_type) == (src_type, dst_type)))
+    return found
 
 
 def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, str], float]:

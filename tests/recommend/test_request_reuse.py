@@ -49,3 +49,18 @@ def test_the_requests_engaged_matrix_is_the_doers_matrix() -> None:
     kept = context.engaged()
     assert kept is context.engaged()
     assert (kept != seen).nnz == 0 and kept.shape == seen.shape
+
+
+def test_kept_block_columns_are_the_blocks_and_follow_new_edges() -> None:
+    from recommend.paths.quality import block_columns
+
+    g = posts()
+    for c in g.edge_blocks():
+        key = (c.src_type, c.relation, c.dst_type)
+        found = block_columns(g, key)
+        assert (found.src_type, found.relation, found.dst_type) == key
+        assert list(found.src) == list(c.src) and list(found.dst) == list(c.dst)
+    assert len(block_columns(g, ("user", "liked", "post"))) == 2
+    g.add_edges("liked", ["user:mia"], ["post:lone"], ts=[5.0])
+    liked = block_columns(g, ("user", "liked", "post"))
+    assert len(liked) == 3 and list(liked.ts) == [1.0, 2.0, 5.0]
