@@ -77,7 +77,7 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     n = len(keys)
     if n == 0:
         return keys
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     if over == "position":
         norm = (_ranks_smoothed(n, float(span)) if n <= MAX_CACHED_RANKS
                 else _long_ranks_smoothed(n, float(span)))
@@ -85,10 +85,10 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
         norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
     # (np.concatenate, not np.r_: a request's LIR pays np.r_'s ~20 us parsing twice)
-    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    starts = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])).nonzero()[0]
     sums = np.add.reduceat(norm, starts)
-    sizes = np.diff(np.concatenate((starts, [n])))
-    group = np.repeat(np.arange(len(starts)), sizes)
+    sizes = np.concatenate((starts[1:], [n])) - starts
+    group = np.arange(len(starts)).repeat(sizes)
     out = np.empty(n)
     out[order] = (sums / sizes)[group]
     return out

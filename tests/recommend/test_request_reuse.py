@@ -64,3 +64,22 @@ def test_kept_block_columns_are_the_blocks_and_follow_new_edges() -> None:
     g.add_edges("liked", ["user:mia"], ["post:lone"], ts=[5.0])
     liked = block_columns(g, ("user", "liked", "post"))
     assert len(liked) == 3 and list(liked.ts) == [1.0, 2.0, 5.0]
+
+
+def test_a_lists_kept_seps_are_each_paths_own() -> None:
+    from recommend.paths.path import Path
+    from recommend.paths.select import _sep
+
+    g = posts()
+    paths = [Path(("user:1", "post:p1", "brand:hoka", "product:C"),
+                  (("user:1", "liked", "post:p1"), ("post:p1", "mentions", "brand:hoka"),
+                   ("product:C", "made_by", "brand:hoka")), "m", 1.0, ""),
+             Path(("user:1", "post:c1", "brand:hoka", "product:C"),
+                  (("user:1", "liked", "post:c1"), ("post:c1", "mentions", "brand:hoka"),
+                   ("product:C", "made_by", "brand:hoka")), "m", 1.0, ""),
+             Path(("user:1", "product:C"), (("user:1", "purchased", "product:C"),), "m", 1.0,
+                  "")]
+    kept: dict[str, float] = {}
+    together = [_sep(g, p, {}, kept) for p in paths]
+    assert together == [_sep(g, p, {}, {}) for p in paths]
+    assert list(kept) == ["brand:hoka"] and together[2] == 0.5  # (no shared entity: neutral)
