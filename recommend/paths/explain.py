@@ -34,6 +34,7 @@ from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
 from recommend.paths.pool import (
     NodeKey,
+    content_floor,
     evidence_keys,
     largest,
     merged,
@@ -237,14 +238,17 @@ def scored_paths_many(
         count_co_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
                         per_component=max_paths)
 
-    def evidence_of(j: int) -> list[Candidate]:
+    def evidence_of(j: int, least: bool) -> list[Candidate]:
         """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps
-        those that can reach the floor, the largest one may be any)."""
+        those that can reach the floor, the largest one may be any; ``least``: no content
+        path that cannot reach it, :func:`~recommend.paths.pool.content_floor`)."""
         ev: list[Candidate] = []
+        unseen = content_floor(sums[j][1], floors[j] * _ROOM) \
+            if least and sums and floors else None
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
                                min_people=privacy.min_people, per_component=max_paths,
-                               context=context):
+                               context=context, unseen=unseen):
             if not violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
@@ -290,11 +294,12 @@ def scored_paths_many(
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j in range(len(item_ids)):
-        every = evidence_of(j)
+        every = evidence_of(j, prune)
         paths = merged(candidates(j, every, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
             if prune and not kept:  # the largest of them all, shown as a connection
+                every = evidence_of(j, False)  # (what was not made is below the floor)
                 top = largest(sums[j][0], sums[j][1], [e[0] for e in raw[j]],
                               partial(instance, j), every, first_node_keys)
                 paths = [] if top is None else [top]

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommend.paths.alike import shared_path
+from recommend.paths.alike import shared_path, shares_any
 from recommend.paths.co_people import CoActing, co_acting_any, kept_count
 from recommend.paths.privacy import (
     AGGREGATES,
@@ -65,9 +65,14 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "cf_may_link", "evidence_paths", "evidence_types", "least_values"]
+__all__ = ["SHARED", "ContentFloor", "cf_may_link", "evidence_paths", "evidence_types",
+           "least_values"]
 
 EdgeTriple = tuple[str, str, str]
+#: What a content path must carry to be shown, less what the paths it may be carry
+#: (:func:`evidence_paths`' ``unseen``): (a bound, per second node (type, index) of such paths
+#: what they carry).
+ContentFloor = tuple[float, dict[tuple[str, int], float]]
 
 #: Stored product links that record co-interaction (loaded datasets' relations).
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
@@ -78,25 +83,39 @@ Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
-    context: UserReasons | None = None,
+    context: UserReasons | None = None, unseen: ContentFloor | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
     the user's :class:`UserReasons` (over the same ``own``), reused across items. Links come
     largest first, so the paths whose value (share times fraction) reaches a bound
-    (:func:`least_values`) lead each component's."""
+    (:func:`least_values`) lead each component's.
+
+    ``unseen``: a content path whose second node is x (the user's product or post) and whose
+    value is below ``unseen[0] - unseen[1].get(x, 0)`` (what it must carry, besides what the
+    meta-path paths it may be carry, to reach the item's floor), less the popularity path's
+    value when that path starts so too, is counted among the component's paths but not
+    made: it would not be shown."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
     both: CoActing | None = None  # cf hops: who acted on the item, marked once
+    popular = {ev.component: (ev.share, _popularity_path(context, item_id, min_people))
+               for ev in evidence if ev.component == "popularity"}  # (asked once)
+    if unseen is not None and popular and popular["popularity"][1] is not None:
+        share, (_, _, nodes, _, _) = popular["popularity"]  # type: ignore[misc]
+        if nodes[1].startswith("product:"):  # You -did-> A ...: it may be a content path
+            a = ("product", graph.index(nodes[1]))
+            unseen = unseen[0], {**unseen[1], a: unseen[1].get(a, 0.0) + share}
     for ev in evidence:
         found: list[Candidate] = []
+        unmade = 0  # content paths counted, not made (``unseen``)
         if ev.component == "popularity":
-            path = _popularity_path(context, item_id, min_people)
+            path = popular["popularity"][1]
             found = [] if path is None else [path]
         for a, fraction in ev.links:
-            if len(found) >= per_component:
+            if len(found) + unmade >= per_component:
                 break
             rel = own.get(a)
             prod = graph.node_id("product", a)
@@ -106,6 +125,10 @@ def evidence_paths(
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
+                    continue
+                if start is not None and unseen is not None and ev.share * fraction < (
+                        unseen[0] - unseen[1].get(_second(graph, start[0][1], a, rel), 0.0)):
+                    unmade += shares_any(context, prod, item_id)
                     continue
                 hop = None if start is None else shared_path(context, prod, item_id)
                 if start is not None and hop is not None:
@@ -126,6 +149,12 @@ def evidence_paths(
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
+
+
+def _second(graph: KnowledgeGraph, node: str, a: int, rel: str | None) -> tuple[str, int]:
+    """A content path's second node (the user's product ``a`` when ``rel``, else their post
+    ``node``) as :data:`ContentFloor` keys it."""
+    return ("product", a) if rel is not None else ("post", graph.index(node))
 
 
 def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
