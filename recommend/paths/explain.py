@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.far_links import far_link
+from recommend.paths.group_batch import top_groups_batch
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
@@ -133,16 +134,16 @@ def _instances(
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
     acts = {} if acts is None else acts
+    plan = []  # (meta-path, weight, steps, prefer), a 3-step grouped one's prefer given
     for mp, w in zip(metapaths, weights, strict=True):
-        if w <= 0 or len(mp.steps) > max_hops:
-            continue
-        mats = steps[mp.name] if steps is not None else step_matrices(
-            graph, mp, normalize=normalize)
-        prefer = None
-        if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            prefer = partial(kept_act_times, graph, user_id, (mp.steps[0].relation,
-                                                              mp.types[1]), acts)
-        top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
+        if w > 0 and len(mp.steps) <= max_hops:
+            plan.append((mp, w, steps[mp.name] if steps is not None else step_matrices(
+                graph, mp, normalize=normalize), partial(kept_act_times, graph, user_id, (
+                    mp.steps[0].relation, mp.types[1]), acts) if group and len(mp.steps) == 3
+                and mp.steps[0].direction == "out" else None))
+    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p], u, items, max_paths))
+    for mp, w, mats, prefer in plan:  # (one pass for the meta-paths grouped with a prefer)
+        top = (next(batch) if prefer else top_groups_many(mats, u, items, max_paths) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score

@@ -22,7 +22,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
-from recommend.paths.quality import times_at
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
            "top_instances", "top_instances_many"]
@@ -125,6 +124,10 @@ def top_groups_many(
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
+    if prefer is not None:  # (a batch of one: the same pass as several meta-paths')
+        from recommend.paths.group_batch import top_groups_batch
+
+        return top_groups_batch([(steps, prefer)], u, items, k)[0]
     first = _first_step(steps[0], u)
     reach = reach_state(steps, u)
     if not len(reach[0]):
@@ -140,11 +143,7 @@ def top_groups_many(
     a, b, count, values = _into_middle(steps[1], first, node[groups], hop[groups])
     group_of = np.arange(len(groups)).repeat(count)
     sizes = np.bincount(group_of, values > 0, len(groups)).astype(np.int64)
-    if prefer is None:
-        best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
-    else:
-        best = _first_latest(count, np.where(values > 0, times_at(prefer(), a), -np.inf),
-                             values)
+    best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     g = group_of[best]
     # as Python numbers at once (the same ints and floats as one by one)
     for o, first, mid, i, s, n in zip(owner[groups[g]].tolist(), a[best].tolist(),
@@ -161,23 +160,6 @@ def instances_as_groups(
     of one."""
     return [([(nodes, v, 1) for nodes, v in best], total)
             for best, total in top_instances_many(steps, u, items, k)]
-
-
-def _first_latest(count: np.ndarray, when: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per group of ``count`` consecutive positions (in order; a group of none has none): the
-    position of its latest ``when``, of those its largest value, of those the first: what a
-    stable sort by group, then latest, then largest puts first in each group (found with a
-    few passes over the groups, not a sort)."""
-    some = count > 0
-    starts = (count.cumsum() - count)[some]
-    if not len(starts):
-        return np.zeros(0, np.int64)
-    group = np.arange(len(starts)).repeat(count[some])
-    latest = when == np.maximum.reduceat(when, starts)[group]
-    top = latest & (values == np.maximum.reduceat(np.where(latest, values, -np.inf),
-                                                  starts)[group])
-    found = top.nonzero()[0]
-    return found[group[found].searchsorted(np.arange(len(starts)))]
 
 
 def _last_hops(step: sp.csr_matrix, items: np.ndarray

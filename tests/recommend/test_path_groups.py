@@ -156,7 +156,7 @@ def test_middle_instances_are_the_same_read_from_the_users_rows_or_the_columns(s
 def test_a_groups_latest_then_largest_is_what_the_stable_sort_put_first(seed: int) -> None:
     """A group's instance through the user's latest act (then the largest, then the first)
     is found without a sort: the same position as the sort by group, latest, largest."""
-    from recommend.paths.instances import _first_latest
+    from recommend.paths.group_batch import _first_latest
 
     rng = np.random.default_rng(seed)
     count = rng.integers(0, 5, rng.integers(1, 9))  # groups of none among them
