@@ -30,6 +30,7 @@ the path stands for all of them ("; you rated 36 in Sci-Fi").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,8 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
 _SECOND_PERSON = {" is into ": " are into ", " is in ": " are in ", " follows ": " follow ",
                   " is also ": " are also ", " also follows ": " also follow ",
                   " is one of ": " are one of "}
+#: The first of :data:`_SECOND_PERSON`'s prefixes a clause starts with (tried in order).
+_SECOND_PREFIX = re.compile("|".join(map(re.escape, _SECOND_PERSON)))
 #: The user's own acts whose time a sentence gives in words ("You bought X last week").
 _DATED = frozenset({"purchased", "carted", "rated", "liked", "commented", "shared", "viewed",
                     "clicked", "authored"})
@@ -280,10 +283,10 @@ def _same_verb_object(template: str, src: str, dst: str) -> tuple[str, str] | No
 
 
 def _second_person(rest: str) -> str:
-    for third, second in _SECOND_PERSON.items():
-        if rest.startswith(third):
-            return second + rest[len(third):]
-    return rest
+    """``rest`` of a "{s} ..." clause said of "You": its first :data:`_SECOND_PERSON` prefix
+    (in that order) in the second person."""
+    found = _SECOND_PREFIX.match(rest)
+    return rest if found is None else _SECOND_PERSON[found[0]] + rest[found.end():]
 
 
 def _post_name(

@@ -83,3 +83,21 @@ def test_a_lists_kept_seps_are_each_paths_own() -> None:
     together = [_sep(g, p, {}, kept) for p in paths]
     assert together == [_sep(g, p, {}, {}) for p in paths]
     assert list(kept) == ["brand:hoka"] and together[2] == 0.5  # (no shared entity: neutral)
+
+
+def test_second_person_is_the_first_prefix_in_order() -> None:
+    """The compiled prefixes say a clause as the loop over them (in order) did."""
+    from recommend.paths.sentences import _SECOND_PERSON, _second_person
+
+    def by_loop(rest: str) -> str:
+        for third, second in _SECOND_PERSON.items():
+            if rest.startswith(third):
+                return second + rest[len(third):]
+        return rest
+
+    rests = [" is into Hoka", " is in Skin Care", " follows @mia", " is also into Hoka",
+             " also follows @mia, who wrote", " is one of the shoppers", " bought X",
+             " is inside", " is", "", " is into ", "is into Hoka", " Is into Hoka"]
+    for rest in rests:
+        assert _second_person(rest) == by_loop(rest)
+    assert _second_person(" is also into Hoka") == " are also into Hoka"
