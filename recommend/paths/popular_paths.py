@@ -103,10 +103,10 @@ def _in_your_category(context: UserReasons, item_id: str, i: int, mine: np.ndarr
     graph, user_id = context.graph, context.user_id
     products, (indptr, held) = context.products()  # the user's products by category
     for c in mine.tolist():
-        rows = held[indptr[c]:indptr[c + 1]]
-        rows = rows[products[rows] != i]
-        if len(rows):
-            a = int(products[rows.min()])
+        # its rows ascend: the first not the item is the strongest, then the first by index
+        a = next((products[r] for r in held[indptr[c]:indptr[c + 1]].tolist()
+                  if products[r] != i), None)
+        if a is not None:
             prod, cat = graph.node_id("product", a), graph.node_id("category", c)
             return ("popularity>category", (user_id, prod, cat, item_id),
                     ((user_id, context.own[a], prod), (prod, "in_category", cat),

@@ -70,7 +70,7 @@ class UserReasons:
                            if self.has(("product", rel, node_type))]
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
-        self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        self._products: tuple[list[int], tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
         self._engaged: sp.csc_matrix | None = None
@@ -138,7 +138,7 @@ class UserReasons:
             self._posts = (mentions, mine)
         return self._posts
 
-    def products(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    def products(self) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
         """The user's products, strongest relation first (then by index), and which of them
         each category holds: ``(indptr, rows)``, category c's positions in that list being
         ``rows[indptr[c]:indptr[c + 1]]`` (ascending: the CSC form of those products x
@@ -151,11 +151,11 @@ class UserReasons:
             lo, hi = cats.indptr[products], cats.indptr[products + 1]
             pos = spans(lo, hi)
             column = cats.indices[pos]
-            order = np.argsort(column, kind="stable")  # by category, then position
+            order = column.argsort(kind="stable")  # by category, then position
             counts = np.bincount(column, minlength=cats.shape[1])
-            indptr = np.concatenate(([0], np.cumsum(counts)))
-            rows = np.repeat(np.arange(len(products)), hi - lo)[order]
-            self._products = (products, (indptr, rows))
+            indptr = np.concatenate(([0], counts.cumsum()))
+            rows = np.arange(len(products)).repeat(hi - lo)[order]
+            self._products = (products.tolist(), (indptr, rows))
         return self._products
 
 

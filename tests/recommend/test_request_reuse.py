@@ -101,3 +101,36 @@ def test_second_person_is_the_first_prefix_in_order() -> None:
     for rest in rests:
         assert _second_person(rest) == by_loop(rest)
     assert _second_person(" is also into Hoka") == " are also into Hoka"
+
+
+def test_a_popularity_path_through_your_product_is_the_strongest_other_one() -> None:
+    """_in_your_category's product per category: what the old numpy filter (the rows not
+    the item, their least) chose, on a shop where products share categories."""
+    import numpy as np
+
+    from recommend.paths.popular_paths import _in_your_category
+
+    g = KnowledgeGraph()
+    rng = np.random.default_rng(0)
+    names = [f"product:p{j}" for j in range(12)]
+    for name in names:
+        g.add_node(name, title=name)
+    g.add_edges("in_category", names + names[:6],
+                [f"category:c{j % 3}" for j in range(12)] + ["category:c3"] * 6)
+    for rel, picks in (("viewed", [0, 3, 4, 9]), ("purchased", [6, 3, 1]), ("rated", [7])):
+        g.add_edges(rel, ["user:1"] * len(picks), [names[j] for j in picks],
+                    ts=list(rng.random(len(picks))))
+    context = UserReasons(g, "user:1", own_products(g, "user:1"))
+    products, (indptr, held) = context.products()
+    cats = [g.index(f"category:c{c}") for c in range(4)]
+    seen = set()
+    for name in names:
+        i = g.index(name)
+        for c in cats:
+            rows = held[indptr[c]:indptr[c + 1]]
+            rows = rows[np.array(products)[rows] != i]
+            want = int(products[rows.min()]) if len(rows) else None
+            found = _in_your_category(context, name, i, np.array([c]))
+            assert (found if found is None else g.index(found[1][1])) == want
+            seen.add(want)
+    assert len(seen - {None}) >= 4 and None in seen  # (several products, and none)
