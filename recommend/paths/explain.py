@@ -134,16 +134,22 @@ def _instances(
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
     acts = {} if acts is None else acts
-    plan = []  # (meta-path, weight, steps, prefer), a 3-step grouped one's prefer given
+    plan = []  # (meta-path, weight, steps, prefer: a grouped 3-step one's, else None)
     for mp, w in zip(metapaths, weights, strict=True):
-        if w > 0 and len(mp.steps) <= max_hops:
-            plan.append((mp, w, steps[mp.name] if steps is not None else step_matrices(
-                graph, mp, normalize=normalize), partial(kept_act_times, graph, user_id, (
-                    mp.steps[0].relation, mp.types[1]), acts) if group and len(mp.steps) == 3
-                and mp.steps[0].direction == "out" else None))
-    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p], u, items, max_paths))
-    for mp, w, mats, prefer in plan:  # (one pass for the meta-paths grouped with a prefer)
-        top = (next(batch) if prefer else top_groups_many(mats, u, items, max_paths) if group
+        if w <= 0 or len(mp.steps) > max_hops:
+            continue
+        mats = steps[mp.name] if steps is not None else step_matrices(
+            graph, mp, normalize=normalize)
+        hop = (mp.steps[0].relation, mp.types[1])
+        plan.append((mp, w, mats, partial(kept_act_times, graph, user_id, hop, acts)
+                     if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
+                     else None))
+    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
+    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p is not None], u, items,
+                                  max_paths))
+    for mp, w, mats, prefer in plan:
+        top = (next(batch) if prefer is not None
+               else top_groups_many(mats, u, items, max_paths) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
