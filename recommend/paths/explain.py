@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import cache, partial
-from operator import eq
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +37,7 @@ from recommend.paths.pool import (
     content_floor,
     evidence_keys,
     largest,
+    loops,
     merged,
     node_keys,
     path_values,
@@ -286,7 +286,7 @@ def scored_paths_many(
             key = sums[j][0][r] if least and sums and floors else None
             hit = paths_of.get(key) if paths_of and key is not None else None
             if hit is None and key is not None and sums[j][1][key] < floors[j] * _ROOM and (
-                    not _loops(key[0]) or key[0] not in mine()):
+                    not loops(key[0]) or key[0] not in mine()):
                 continue  # (no evidence path is its path: every instance of it has its key)
             # an evidence path carrying more is its path: merged() only adds its value there
             c = instance(j, r) if hit is None or value >= hit[0] else (value, name, hit[1])
@@ -338,14 +338,6 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
-
-
-def _loops(nodes: NodeKey) -> bool:
-    """Whether a hop of the path may join a node to itself (two neighbours of one index:
-    then two meta-path instances of different keys can be one path, the hop's stored edge
-    being the same either way)."""
-    idx = nodes[1]
-    return any(map(eq, idx[:-1], idx[1:]))
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

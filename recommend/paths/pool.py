@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from itertools import product
+from operator import eq
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
 
-__all__ = ["content_floor", "evidence_keys", "largest", "merged", "node_keys", "path_values"]
+__all__ = ["content_floor", "evidence_keys", "largest", "loops", "merged", "node_keys",
+           "path_values"]
 
 EdgeTriple = tuple[str, str, str]
 #: A path's nodes as a path value's key names them: (their node types, the index of each in
@@ -106,6 +108,14 @@ def evidence_keys(graph: KnowledgeGraph, evidence: Iterable[Candidate],
                 if key not in out or value > out[key][0]:
                     out[key] = (value, p)
     return out
+
+
+def loops(nodes: NodeKey) -> bool:
+    """Whether a hop of the path may join a node to itself (two neighbours of one index:
+    then two meta-path instances of different keys can be one path, the hop's stored edge
+    being the same either way)."""
+    idx = nodes[1]
+    return any(map(eq, idx[:-1], idx[1:]))
 
 
 def content_floor(values: Mapping[Hashable, float], floor: float

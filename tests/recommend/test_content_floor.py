@@ -117,3 +117,11 @@ def test_a_path_through_your_post_is_bounded_by_what_goes_through_that_post() ->
     q = ("post", g.index("post:q"))
     assert paths(g, links, (0.2, {q: 0.1}))[0] == paths(g, links)[0]
     assert len(paths(g, links, (0.2, {q: 0.1}))) == 1  # (W's is counted, not made)
+
+
+def test_loops_says_whether_a_hop_joins_a_node_to_itself() -> None:
+    from recommend.paths.pool import loops
+
+    assert loops((("user", "product", "product"), (0, 4, 4)))
+    assert not loops((("user", "product", "category", "product"), (0, 4, 2, 4)))
+    assert loops((("user", "product"), (3, 3)))  # (the indices alone are compared)
