@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.user_reasons import UserReasons
 
-__all__ = ["climb_span", "climb_words", "shared_path"]
+__all__ = ["climb_span", "climb_words", "shared_path", "shares_any"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -51,6 +51,15 @@ def shared_path(context: UserReasons, a: str, item: str
         return _described_like(context, a, item) or _broader(context, a, item)
     _, name, rel, node = best
     return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
+
+
+def shares_any(context: UserReasons, a: str, item: str) -> bool:
+    """Whether :func:`shared_path` finds ``a`` and ``item`` a path (some brand, category or
+    concept both have answers it without choosing the least popular one)."""
+    if any(mine & theirs for mine, theirs in zip(context.held(a), context.held(item),
+                                                 strict=True)):
+        return True
+    return shared_path(context, a, item) is not None
 
 
 def _described_like(context: UserReasons, a: str, item: str

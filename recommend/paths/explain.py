@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import cache, partial
-from operator import eq
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,13 +28,16 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder, LinkRules
 from recommend.paths.far_links import far_link
+from recommend.paths.group_batch import top_groups_batch
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
 from recommend.paths.pool import (
     NodeKey,
+    content_floor,
     evidence_keys,
     largest,
+    loops,
     merged,
     node_keys,
     path_values,
@@ -132,16 +134,22 @@ def _instances(
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
     acts = {} if acts is None else acts
+    plan = []  # (meta-path, weight, steps, prefer: a grouped 3-step one's, else None)
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
-        prefer = None
-        if group and len(mp.steps) == 3 and mp.steps[0].direction == "out":
-            prefer = partial(kept_act_times, graph, user_id, (mp.steps[0].relation,
-                                                              mp.types[1]), acts)
-        top = (top_groups_many(mats, u, items, max_paths, prefer=prefer) if group
+        hop = (mp.steps[0].relation, mp.types[1])
+        plan.append((mp, w, mats, partial(kept_act_times, graph, user_id, hop, acts)
+                     if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
+                     else None))
+    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
+    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p is not None], u, items,
+                                  max_paths))
+    for mp, w, mats, prefer in plan:
+        top = (next(batch) if prefer is not None
+               else top_groups_many(mats, u, items, max_paths) if group
                else instances_as_groups(mats, u, items, max_paths))
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
@@ -237,14 +245,17 @@ def scored_paths_many(
         count_co_people(graph, item_ids, evidence, context.own,  # type: ignore[arg-type]
                         per_component=max_paths)
 
-    def evidence_of(j: int) -> list[Candidate]:
+    def evidence_of(j: int, least: bool) -> list[Candidate]:
         """Item j's evidence paths, in the order found (every one: :func:`candidates` keeps
-        those that can reach the floor, the largest one may be any)."""
+        those that can reach the floor, the largest one may be any; ``least``: no content
+        path that cannot reach it, :func:`~recommend.paths.pool.content_floor`)."""
         ev: list[Candidate] = []
+        unseen = content_floor(sums[j][1], floors[j] * _ROOM) \
+            if least and sums and floors else None
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
                                min_people=privacy.min_people, per_component=max_paths,
-                               context=context):
+                               context=context, unseen=unseen):
             if not violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
@@ -275,7 +286,7 @@ def scored_paths_many(
             key = sums[j][0][r] if least and sums and floors else None
             hit = paths_of.get(key) if paths_of and key is not None else None
             if hit is None and key is not None and sums[j][1][key] < floors[j] * _ROOM and (
-                    not _loops(key[0]) or key[0] not in mine()):
+                    not loops(key[0]) or key[0] not in mine()):
                 continue  # (no evidence path is its path: every instance of it has its key)
             # an evidence path carrying more is its path: merged() only adds its value there
             c = instance(j, r) if hit is None or value >= hit[0] else (value, name, hit[1])
@@ -290,11 +301,12 @@ def scored_paths_many(
     found_all: list[list[Candidate]] = []
     below: list[tuple[str, Path] | None] = [None] * len(item_ids)
     for j in range(len(item_ids)):
-        every = evidence_of(j)
+        every = evidence_of(j, prune)
         paths = merged(candidates(j, every, prune))
         if floors is not None:
             kept = [c for c in paths if c[0] >= floors[j]]
             if prune and not kept:  # the largest of them all, shown as a connection
+                every = evidence_of(j, False)  # (what was not made is below the floor)
                 top = largest(sums[j][0], sums[j][1], [e[0] for e in raw[j]],
                               partial(instance, j), every, first_node_keys)
                 paths = [] if top is None else [top]
@@ -334,14 +346,6 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
-
-
-def _loops(nodes: NodeKey) -> bool:
-    """Whether a hop of the path may join a node to itself (two neighbours of one index:
-    then two meta-path instances of different keys can be one path, the hop's stored edge
-    being the same either way)."""
-    idx = nodes[1]
-    return any(map(eq, idx[:-1], idx[1:]))
 
 
 CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"

@@ -22,7 +22,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
-from recommend.paths.quality import times_at
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
            "top_instances", "top_instances_many"]
@@ -80,7 +79,7 @@ def top_instances_many(
     items = np.asarray(items, np.int64)
     if len(steps) > 3:
         return [top_instances(steps, u, int(i), k) for i in items]
-    if len(steps) > 1 and not len(_first_step(steps[0], u)[0]):
+    if (len(steps) == 1 and u >= steps[0].shape[0]) or not len(_first_step(steps[0], u)[0]):
         return [([], 0.0) for _ in items]  # the user starts no instance: nothing to gather
     owner, node, hop = _last_hops(steps[-1], items)
     if len(steps) == 1:
@@ -96,8 +95,8 @@ def top_instances_many(
             totals = np.bincount(owner, bounds, len(items))
             mids = _top_per(owner, bounds, max_middle)
             a, b, count, values = _into_middle(steps[1], first, node[mids], hop[mids])
-            owner = np.repeat(owner[mids], count)
-            middle = np.stack([a, np.repeat(b, count)], axis=1)
+            owner = owner[mids].repeat(count)
+            middle = np.stack([a, b.repeat(count)], axis=1)
     out: list[tuple[list[tuple[tuple[int, ...], float]], float]] = [
         ([], t) for t in totals.tolist()]
     best = _top_per(owner, values, k)
@@ -125,6 +124,10 @@ def top_groups_many(
     items = np.asarray(items, np.int64)
     if len(steps) != 3:
         return instances_as_groups(steps, u, items, k)
+    if prefer is not None:  # (a batch of one: the same pass as several meta-paths')
+        from recommend.paths.group_batch import top_groups_batch
+
+        return top_groups_batch([(steps, prefer)], u, items, k)[0]
     first = _first_step(steps[0], u)
     reach = reach_state(steps, u)
     if not len(reach[0]):
@@ -138,13 +141,9 @@ def top_groups_many(
     if not len(groups):
         return out
     a, b, count, values = _into_middle(steps[1], first, node[groups], hop[groups])
-    group_of = np.repeat(np.arange(len(groups)), count)
+    group_of = np.arange(len(groups)).repeat(count)
     sizes = np.bincount(group_of, values > 0, len(groups)).astype(np.int64)
-    if prefer is None:
-        best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
-    else:
-        best = _first_latest(count, np.where(values > 0, times_at(prefer(), a), -np.inf),
-                             values)
+    best = _top_per(group_of, values, 1)  # one per group (every group has a positive one)
     g = group_of[best]
     # as Python numbers at once (the same ints and floats as one by one)
     for o, first, mid, i, s, n in zip(owner[groups[g]].tolist(), a[best].tolist(),
@@ -163,23 +162,6 @@ def instances_as_groups(
             for best, total in top_instances_many(steps, u, items, k)]
 
 
-def _first_latest(count: np.ndarray, when: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per group of ``count`` consecutive positions (in order; a group of none has none): the
-    position of its latest ``when``, of those its largest value, of those the first: what a
-    stable sort by group, then latest, then largest puts first in each group (found with a
-    few passes over the groups, not a sort)."""
-    some = count > 0
-    starts = (np.cumsum(count) - count)[some]
-    if not len(starts):
-        return np.zeros(0, np.int64)
-    group = np.repeat(np.arange(len(starts)), count[some])
-    latest = when == np.maximum.reduceat(when, starts)[group]
-    top = latest & (values == np.maximum.reduceat(np.where(latest, values, -np.inf),
-                                                  starts)[group])
-    found = np.flatnonzero(top)
-    return found[np.searchsorted(group[found], np.arange(len(starts)))]
-
-
 def _last_hops(step: sp.csr_matrix, items: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every last hop into each of ``items``, gathered together: (the position in ``items``
@@ -187,7 +169,7 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
     last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
     lo, hi = last.indptr[items], last.indptr[items + 1]
     pos = spans(lo, hi)
-    owner = np.repeat(np.arange(len(items)), hi - lo)  # (not a diff over every column)
+    owner = np.arange(len(items)).repeat(hi - lo)  # (not a diff over every column)
     return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
@@ -211,7 +193,7 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
         count = hi - lo  # (not a diff over every middle node)
         at = spans(lo, hi)
         a, data = into.indices[at].astype(np.int64), into.data[at]
-    return a, b, count, values_at(first, a) * data * np.repeat(hop, count)
+    return a, b, count, values_at(first, a) * data * hop.repeat(count)
 
 
 def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
@@ -220,25 +202,25 @@ def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
     order given, a column's by row): their rows, values and how many per b."""
     lo, hi = step.indptr[rows], step.indptr[rows + 1]
     pos = spans(lo, hi)
-    order = np.argsort(step.indices[pos], kind="stable")  # by column, then row
+    order = step.indices[pos].argsort(kind="stable")  # by column, then row
     cols = step.indices[pos][order]
-    start, end = np.searchsorted(cols, b, "left"), np.searchsorted(cols, b, "right")
+    start, end = cols.searchsorted(b, "left"), cols.searchsorted(b, "right")
     at = order[spans(start, end)]
-    return (np.repeat(rows, hi - lo)[at].astype(np.int64), step.data[pos][at],
+    return (rows.repeat(hi - lo)[at].astype(np.int64), step.data[pos][at],
             end - start)
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` largest positive ``values`` of each ``owner``, by owner and
     best first (ties: by position)."""
-    pos = np.flatnonzero(values > 0)
+    pos = (values > 0).nonzero()[0]
     # one float key orders by owner, then value (scaled to at most 1); a stable sort keeps
     # ties in position order
     positive = values[pos]
     key = 2.0 * owner[pos] - positive / positive.max(initial=1.0)
-    pos = pos[np.argsort(key, kind="stable")]
+    pos = pos[key.argsort(kind="stable")]
     group = owner[pos]
-    return pos[np.arange(len(pos)) - np.searchsorted(group, group) < k]
+    return pos[np.arange(len(pos)) - group.searchsorted(group) < k]
 
 
 class Memo:
@@ -285,7 +267,7 @@ def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
         dense[idx] = val
         return dense[nodes]
     # the last index <= each node (the first, for a node below them all: never equal to it)
-    pos = np.maximum(np.searchsorted(idx, nodes, side="right") - 1, 0)
+    pos = np.maximum(idx.searchsorted(nodes, side="right") - 1, 0)
     return np.where(idx[pos] == nodes, val[pos], 0.0)
 
 
@@ -295,8 +277,8 @@ def _first_step(first: sp.csr_matrix, u: int) -> WalkState:
 
     def make() -> WalkState:
         idx, val, width = walk_start(first, u)
-        if len(idx) > 1 and (np.diff(idx) < 0).any():
-            order = np.argsort(idx, kind="stable")
+        if len(idx) > 1 and (idx[1:] < idx[:-1]).any():
+            order = idx.argsort(kind="stable")
             idx, val = idx[order], val[order]
         return idx, val, width
 

@@ -310,7 +310,7 @@ def step_matrices(
 def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The concatenated ranges ``lo[j]:hi[j]``."""
     lengths = hi - lo
-    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
+    return np.arange(lengths.sum()) - (lengths.cumsum() - lengths - lo).repeat(lengths)
 
 
 #: A row being walked: its non-zero (indices, float64 values) and its width.

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from itertools import product
+from operator import eq
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
 
-__all__ = ["evidence_keys", "largest", "merged", "node_keys", "path_values"]
+__all__ = ["content_floor", "evidence_keys", "largest", "loops", "merged", "node_keys",
+           "path_values"]
 
 EdgeTriple = tuple[str, str, str]
 #: A path's nodes as a path value's key names them: (their node types, the index of each in
@@ -106,6 +108,30 @@ def evidence_keys(graph: KnowledgeGraph, evidence: Iterable[Candidate],
                 if key not in out or value > out[key][0]:
                     out[key] = (value, p)
     return out
+
+
+def loops(nodes: NodeKey) -> bool:
+    """Whether a hop of the path may join a node to itself (two neighbours of one index:
+    then two meta-path instances of different keys can be one path, the hop's stored edge
+    being the same either way)."""
+    idx = nodes[1]
+    return any(map(eq, idx[:-1], idx[1:]))
+
+
+def content_floor(values: Mapping[Hashable, float], floor: float
+                  ) -> tuple[float, dict[tuple[str, int], float]]:
+    """An item's :data:`~recommend.paths.reasons.ContentFloor`: what a content path
+    ``You -> x -> ...`` carries must reach ``floor`` (the item's floor, less room for
+    rounding) with every meta-path path through the same second node x it may be
+    (:func:`path_values`' ``values``: a path through another is another path);
+    :func:`~recommend.paths.reasons.evidence_paths` adds the popularity path, the only other
+    one it may be (:data:`~recommend.paths.reasons.SHARED`)."""
+    through: dict[tuple[str, int], float] = {}
+    for ((types, idx), _), value in values.items():  # type: ignore[misc]
+        if len(types) > 1:
+            x = (types[1], idx[1])
+            through[x] = through.get(x, 0.0) + value
+    return floor, through
 
 
 def largest(keys: Sequence[Hashable], values: Mapping[Hashable, float],

@@ -77,7 +77,7 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     n = len(keys)
     if n == 0:
         return keys
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     if over == "position":
         norm = (_ranks_smoothed(n, float(span)) if n <= MAX_CACHED_RANKS
                 else _long_ranks_smoothed(n, float(span)))
@@ -85,10 +85,10 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
         norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
     # (np.concatenate, not np.r_: a request's LIR pays np.r_'s ~20 us parsing twice)
-    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    starts = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])).nonzero()[0]
     sums = np.add.reduceat(norm, starts)
-    sizes = np.diff(np.concatenate((starts, [n])))
-    group = np.repeat(np.arange(len(starts)), sizes)
+    sizes = np.concatenate((starts[1:], [n])) - starts
+    group = np.arange(len(starts)).repeat(sizes)
     out = np.empty(n)
     out[order] = (sums / sizes)[group]
     return out
@@ -120,10 +120,15 @@ def _long_ranks_smoothed(n: int, span: float) -> np.ndarray:
 
 def block_columns(graph: KnowledgeGraph, key: tuple[str, str, str]) -> EdgeColumns:
     """The edge columns of the ``(src type, relation, dst type)`` block ``key`` (one that
-    holds edges, e.g. a :meth:`~kg.graph.KnowledgeGraph.neighbor_indices` entry's ``key``)."""
-    src_type, relation, dst_type = key
-    return next(c for c in graph.edge_blocks(relation)
-                if (c.src_type, c.dst_type) == (src_type, dst_type))
+    holds edges, e.g. a :meth:`~kg.graph.KnowledgeGraph.neighbor_indices` entry's ``key``),
+    kept until the graph changes (a request asks it for each block of the user's edges)."""
+    kept = graph.cached(("block columns",), dict)
+    found = kept.get(key)
+    if found is None:
+        src_type, relation, dst_type = key
+        found = kept.setdefault(key, next(c for c in graph.edge_blocks(relation)
+                                          if (c.src_type, c.dst_type) == (src_type, dst_type)))
+    return found
 
 
 def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, str], float]:
@@ -181,7 +186,7 @@ def times_at(listed: tuple[np.ndarray, np.ndarray], nodes: np.ndarray) -> np.nda
     idx, ts = listed
     if not len(idx):
         return np.full(len(nodes), -np.inf)
-    pos = np.minimum(np.searchsorted(idx, nodes), len(idx) - 1)
+    pos = np.minimum(idx.searchsorted(nodes), len(idx) - 1)
     return np.where(idx[pos] == nodes, ts[pos], -np.inf)
 
 

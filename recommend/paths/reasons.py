@@ -26,7 +26,8 @@ edges that says what that component saw, never more:
 - ``popularity`` is not the user's: the path goes through a category of the item that the
   user engaged with (``You are into C``, ``You bought A, in C``, or ``You are into P``, of
   which the item's C is a kind), else a brand or concept of the item the user is into, and
-  the sentence adds how many people showed interest in the item.
+  the sentence adds how many people showed interest in the item
+  (:mod:`recommend.paths.popular_paths`).
 
 A product with no such hop gives no path (the next one is tried): nothing is made up. The
 first hop is the user's own strongest stored edge to A (purchase first, view last; for
@@ -43,13 +44,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommend.paths.alike import shared_path
+from recommend.paths.alike import shared_path, shares_any
 from recommend.paths.co_people import CoActing, co_acting_any, kept_count
+from recommend.paths.popular_paths import popularity_path
 from recommend.paths.privacy import (
     AGGREGATES,
-    ENGAGED,
     LINK_AGGREGATES,
-    doers_matrix,
     interactions_of,
     people,
 )
@@ -67,9 +67,14 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.hybrid.evidence import Evidence
 
-__all__ = ["SHARED", "cf_may_link", "evidence_paths", "evidence_types", "least_values"]
+__all__ = ["SHARED", "ContentFloor", "cf_may_link", "evidence_paths", "evidence_types",
+           "least_values"]
 
 EdgeTriple = tuple[str, str, str]
+#: What a content path must carry to be shown, less what the paths it may be carry
+#: (:func:`evidence_paths`' ``unseen``): (a bound, per second node (type, index) of such paths
+#: what they carry).
+ContentFloor = tuple[float, dict[tuple[str, int], float]]
 
 #: Stored product links that record co-interaction (loaded datasets' relations).
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
@@ -80,25 +85,39 @@ Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
-    context: UserReasons | None = None,
+    context: UserReasons | None = None, unseen: ContentFloor | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
     the user's :class:`UserReasons` (over the same ``own``), reused across items. Links come
     largest first, so the paths whose value (share times fraction) reaches a bound
-    (:func:`least_values`) lead each component's."""
+    (:func:`least_values`) lead each component's.
+
+    ``unseen``: a content path whose second node is x (the user's product or post) and whose
+    value is below ``unseen[0] - unseen[1].get(x, 0)`` (what it must carry, besides what the
+    meta-path paths it may be carry, to reach the item's floor), less the popularity path's
+    value when that path starts so too, is counted among the component's paths but not
+    made: it would not be shown."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
     both: CoActing | None = None  # cf hops: who acted on the item, marked once
+    popular = {ev.component: (ev.share, popularity_path(context, item_id, min_people))
+               for ev in evidence if ev.component == "popularity"}  # (asked once)
+    if unseen is not None and popular and popular["popularity"][1] is not None:
+        share, (_, _, nodes, _, _) = popular["popularity"]  # type: ignore[misc]
+        if nodes[1].startswith("product:"):  # You -did-> A ...: it may be a content path
+            a = ("product", graph.index(nodes[1]))
+            unseen = unseen[0], {**unseen[1], a: unseen[1].get(a, 0.0) + share}
     for ev in evidence:
         found: list[Candidate] = []
+        unmade = 0  # content paths counted, not made (``unseen``)
         if ev.component == "popularity":
-            path = _popularity_path(context, item_id, min_people)
+            path = popular["popularity"][1]
             found = [] if path is None else [path]
         for a, fraction in ev.links:
-            if len(found) >= per_component:
+            if len(found) + unmade >= per_component:
                 break
             rel = own.get(a)
             prod = graph.node_id("product", a)
@@ -108,6 +127,10 @@ def evidence_paths(
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
+                    continue
+                if start is not None and unseen is not None and ev.share * fraction < (
+                        unseen[0] - unseen[1].get(_second(graph, start[0][1], a, rel), 0.0)):
+                    unmade += shares_any(context, prod, item_id)
                     continue
                 hop = None if start is None else shared_path(context, prod, item_id)
                 if start is not None and hop is not None:
@@ -128,6 +151,12 @@ def evidence_paths(
                               ((user_id, rel, prod), edge), ""))
         out += [(ev.component, ev.share, c) for c in found]
     return out
+
+
+def _second(graph: KnowledgeGraph, node: str, a: int, rel: str | None) -> tuple[str, int]:
+    """A content path's second node (the user's product ``a`` when ``rel``, else their post
+    ``node``) as :data:`ContentFloor` keys it."""
+    return ("product", a) if rel is not None else ("post", graph.index(node))
 
 
 def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
@@ -278,112 +307,3 @@ _LINKED = frozenset(AGGREGATES[n].interaction for n in LINK_AGGREGATES)
 #: The aggregates over each own relation ("You viewed A; people who viewed A ...").
 _MINE = {own: tuple(n for n in LINK_AGGREGATES if AGGREGATES[n].interaction == own)
          for own in OWN_RELATIONS}
-
-
-def _popularity_path(context: UserReasons, item_id: str, min_people: int
-                     ) -> Candidate | None:
-    """Through the item's most specific category the user is into, else one holding a
-    product of theirs (the strongest, then the first), else one whose broader category the
-    user is into, else the item's most specific brand or concept the user is into; the
-    sentence's note counts the people who showed interest in the item (if at least
-    ``min_people``)."""
-    graph = context.graph
-    i = graph.index(item_id)
-    seen = doers_matrix(graph, ENGAGED)
-    n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
-    note = f"; {n} people showed interest in it" if n >= min_people else ""
-    found = _through_category(context, item_id)
-    if found is None:
-        found = _interest_attribute(context, item_id)
-    return None if found is None else (1.0, found[0], found[1], found[2], note)
-
-
-def _through_category(context: UserReasons, item_id: str
-                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
-    """The category routes of :func:`_popularity_path` (type, nodes, edges), or None."""
-    if not context.has(("product", "in_category", "category")):
-        return None
-    graph, user_id = context.graph, context.user_id
-    cats, pop = context.categories()
-    i = graph.index(item_id)
-    mine = cats.indices[cats.indptr[i]:cats.indptr[i + 1]]
-    if not len(mine):
-        return None
-    if len(mine) > 1:
-        mine = mine[np.argsort(pop[mine], kind="stable")]
-    theirs = context.theirs()
-    for c in mine.tolist():
-        if c in theirs:
-            cat = graph.node_id("category", c)
-            return ("popularity>interest", (user_id, cat, item_id),
-                    ((user_id, "interested_in", cat), (item_id, "in_category", cat)))
-    found = _in_your_category(context, item_id, mine)
-    if found is None and theirs:
-        found = _in_your_broader(graph, user_id, item_id, mine, theirs)
-    return found
-
-
-def _interest_attribute(context: UserReasons, item_id: str
-                        ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
-    """``You -interested_in-> E <-made_by/about- item``: the item's least popular brand or
-    concept the user is into (a brand before a concept, then the first by index), or None."""
-    graph, user_id = context.graph, context.user_id
-    if not graph.has_node(user_id):
-        return None
-    u, i = graph.index(user_id), graph.index(item_id)
-    best: tuple[float, str, str, int, str] | None = None
-    for rel, node_type, name, m, pop in context.attributes:
-        if node_type == "category" or not context.has(("user", "interested_in", node_type)):
-            continue
-        into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
-        if u >= into.shape[0] or i >= m.shape[0]:
-            continue
-        both = np.intersect1d(into.indices[into.indptr[u]:into.indptr[u + 1]],
-                              m.indices[m.indptr[i]:m.indptr[i + 1]])
-        if len(both):
-            x = int(both[np.argmin(pop[both])])  # the first least popular
-            if best is None or pop[x] < best[0]:
-                best = (float(pop[x]), name, rel, x, node_type)
-    if best is None:
-        return None
-    _, name, rel, x, node_type = best
-    node = graph.node_id(node_type, x)
-    return (f"popularity>interest_{name}", (user_id, node, item_id),
-            ((user_id, "interested_in", node), (item_id, rel, node)))
-
-
-def _in_your_category(context: UserReasons, item_id: str, mine: np.ndarray
-                      ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
-    """``You -did-> A -in_category-> C <-in_category- item``: the first of the item's
-    categories ``mine`` holding one of the user's products (the strongest relation first)."""
-    graph, user_id = context.graph, context.user_id
-    i = graph.index(item_id)
-    products, (indptr, held) = context.products()  # the user's products by category
-    for c in mine.tolist():
-        rows = held[indptr[c]:indptr[c + 1]]
-        rows = rows[products[rows] != i]
-        if len(rows):
-            a = int(products[rows.min()])
-            prod, cat = graph.node_id("product", a), graph.node_id("category", c)
-            return ("popularity>category", (user_id, prod, cat, item_id),
-                    ((user_id, context.own[a], prod), (prod, "in_category", cat),
-                     (item_id, "in_category", cat)))
-    return None
-
-
-def _in_your_broader(graph: KnowledgeGraph, user_id: str, item_id: str, mine: np.ndarray,
-                     theirs: set[int]
-                     ) -> tuple[str, tuple[str, ...], tuple[EdgeTriple, ...]] | None:
-    """``You -interested_in-> P <-broader- C <-in_category- item``: the first of the item's
-    categories ``mine`` whose broader category the user is into."""
-    if not has_block(graph, "category", "broader", "category"):
-        return None
-    up = graph.matrix("broader", dst_type="category", src_type="category")
-    for c in mine.tolist():
-        for p in up.indices[up.indptr[c]:up.indptr[c + 1]].tolist():
-            if p in theirs:
-                cat, parent = graph.node_id("category", c), graph.node_id("category", p)
-                return ("popularity>interest_broader", (user_id, parent, cat, item_id),
-                        ((user_id, "interested_in", parent), (cat, "broader", parent),
-                         (item_id, "in_category", cat)))
-    return None

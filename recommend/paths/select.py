@@ -121,6 +121,7 @@ def select_paths(
     rule between the same products): the later one is passed over for the next best."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
     popularity: dict[str, np.ndarray] = {}  # per entity type, asked once per call
+    seps: dict[str, float] = {}  # per shared entity, read once per call
     listed: set[str | None] = set()
     pools: list[list[tuple[float, T, Path]]] = []
     bases: list[list[float]] = []
@@ -134,7 +135,7 @@ def select_paths(
             continue
         top = max(c[0] for c in pool)
         base = [c[0] / top + selection.recency * _lir(recency, c[2])
-                + selection.specificity * (1.0 - _sep(graph, c[2], popularity))
+                + selection.specificity * (1.0 - _sep(graph, c[2], popularity, seps))
                 if selection.active else c[0] / top for c in pool]
         bases.append(base)
         chosen: list[int] = []
@@ -208,13 +209,18 @@ def _lir(recency: dict[tuple[str, str], float], path: Path) -> float:
     return NEUTRAL if value is None else value
 
 
-def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray]) -> float:
-    """The path's shared entity's popularity (``popularity``: kept per entity type)."""
+def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray],
+         seps: dict[str, float]) -> float:
+    """The path's shared entity's popularity (``popularity``: kept per entity type; ``seps``:
+    per entity, the paths of a list sharing a few)."""
     node = shared_entity(path.nodes, path.edges)
     if node is None:
         return NEUTRAL
-    kind = node.partition(":")[0]
-    values = popularity.get(kind)
-    if values is None:
-        values = popularity[kind] = entity_popularity(graph, kind)
-    return float(values[graph.index(node)])
+    found = seps.get(node)
+    if found is None:
+        kind = node.partition(":")[0]
+        values = popularity.get(kind)
+        if values is None:
+            values = popularity[kind] = entity_popularity(graph, kind)
+        found = seps[node] = float(values[graph.index(node)])
+    return found

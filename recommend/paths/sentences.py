@@ -30,6 +30,7 @@ the path stands for all of them ("; you rated 36 in Sci-Fi").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,8 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
 _SECOND_PERSON = {" is into ": " are into ", " is in ": " are in ", " follows ": " follow ",
                   " is also ": " are also ", " also follows ": " also follow ",
                   " is one of ": " are one of "}
+#: The first of :data:`_SECOND_PERSON`'s prefixes a clause starts with (tried in order).
+_SECOND_PREFIX = re.compile("|".join(map(re.escape, _SECOND_PERSON)))
 #: The user's own acts whose time a sentence gives in words ("You bought X last week").
 _DATED = frozenset({"purchased", "carted", "rated", "liked", "commented", "shared", "viewed",
                     "clicked", "authored"})
@@ -122,6 +125,18 @@ def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
     for nb in graph.neighbor_indices(post, "authored", direction="in"):
         return graph.node_id(nb.src_type, int(nb.indices[0]))
     return None
+
+
+def _post_facts(graph: KnowledgeGraph, post: str) -> tuple[str | None, str]:
+    """(:func:`_post_author`, "comment" for a comment the nlp stage made a node of, else
+    "post"): read from the graph alone, so kept until it changes, across requests (a
+    followee's post is named under many users' paths)."""
+    kept = graph.cached(("path post facts",), dict)
+    found = kept.get(post)
+    if found is None:
+        noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
+        found = kept.setdefault(post, (_post_author(graph, post), noun))
+    return found
 
 
 def render_path(
@@ -268,10 +283,10 @@ def _same_verb_object(template: str, src: str, dst: str) -> tuple[str, str] | No
 
 
 def _second_person(rest: str) -> str:
-    for third, second in _SECOND_PERSON.items():
-        if rest.startswith(third):
-            return second + rest[len(third):]
-    return rest
+    """``rest`` of a "{s} ..." clause said of "You": its first :data:`_SECOND_PERSON` prefix
+    (in that order) in the second person."""
+    found = _SECOND_PREFIX.match(rest)
+    return rest if found is None else _SECOND_PERSON[found[0]] + rest[found.end():]
 
 
 def _post_name(
@@ -288,8 +303,7 @@ def _post_name(
     """"@mia's post about X" (X = what it mentions next on the path, else a snippet); a
     comment the nlp stage made a node of is called a comment. ``known``: as in
     :func:`render_path`."""
-    author = _post_author(graph, post)
-    noun = "comment" if graph.node_attrs(post).get("kind") == "comment" else "post"
+    author, noun = _post_facts(graph, post)
     if t > 0 and author is not None and edges[t - 1] == (author, "authored", post):
         owner = f"a {noun}"  # "You wrote a post about X", "@mia, who wrote a post about X"
     elif author == you:

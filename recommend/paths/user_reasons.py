@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.metapaths import spans
+from recommend.paths.privacy import ENGAGED, doers_matrix
 from recommend.paths.quality import entity_popularity
 
 if TYPE_CHECKING:
@@ -69,9 +70,10 @@ class UserReasons:
                            if self.has(("product", rel, node_type))]
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
-        self._products: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        self._products: tuple[list[int], tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
+        self._engaged: sp.csc_matrix | None = None
 
     def has(self, block: tuple[str, str, str]) -> bool:
         """:func:`has_block` of ``(source type, relation, destination type)``, read from the
@@ -87,6 +89,14 @@ class UserReasons:
             found = self._held[product] = [set(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist())
                                            for _, _, _, m, _ in self.attributes]
         return found
+
+    def engaged(self) -> sp.csc_matrix:
+        """Who showed interest in each product (:func:`~recommend.paths.privacy.doers_matrix`
+        of :data:`~recommend.paths.privacy.ENGAGED`), asked once for the request: each
+        popularity path counts its item's column."""
+        if self._engaged is None:
+            self._engaged = doers_matrix(self.graph, ENGAGED)
+        return self._engaged
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the
@@ -128,7 +138,7 @@ class UserReasons:
             self._posts = (mentions, mine)
         return self._posts
 
-    def products(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    def products(self) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
         """The user's products, strongest relation first (then by index), and which of them
         each category holds: ``(indptr, rows)``, category c's positions in that list being
         ``rows[indptr[c]:indptr[c + 1]]`` (ascending: the CSC form of those products x
@@ -141,11 +151,11 @@ class UserReasons:
             lo, hi = cats.indptr[products], cats.indptr[products + 1]
             pos = spans(lo, hi)
             column = cats.indices[pos]
-            order = np.argsort(column, kind="stable")  # by category, then position
+            order = column.argsort(kind="stable")  # by category, then position
             counts = np.bincount(column, minlength=cats.shape[1])
-            indptr = np.concatenate(([0], np.cumsum(counts)))
-            rows = np.repeat(np.arange(len(products)), hi - lo)[order]
-            self._products = (products, (indptr, rows))
+            indptr = np.concatenate(([0], counts.cumsum()))
+            rows = np.arange(len(products)).repeat(hi - lo)[order]
+            self._products = (products.tolist(), (indptr, rows))
         return self._products
 
 

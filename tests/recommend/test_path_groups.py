@@ -156,7 +156,7 @@ def test_middle_instances_are_the_same_read_from_the_users_rows_or_the_columns(s
 def test_a_groups_latest_then_largest_is_what_the_stable_sort_put_first(seed: int) -> None:
     """A group's instance through the user's latest act (then the largest, then the first)
     is found without a sort: the same position as the sort by group, latest, largest."""
-    from recommend.paths.instances import _first_latest
+    from recommend.paths.group_batch import _first_latest
 
     rng = np.random.default_rng(seed)
     count = rng.integers(0, 5, rng.integers(1, 9))  # groups of none among them
@@ -168,3 +168,24 @@ def test_a_groups_latest_then_largest_is_what_the_stable_sort_put_first(seed: in
     ordered = group_of[order]
     first = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.zeros(0, bool)
     assert _first_latest(count, when, values).tolist() == order[first].tolist()
+
+
+def test_a_one_step_meta_path_of_a_user_without_its_edges_finds_nothing() -> None:
+    """The early return for a user whose row of a 1-step meta-path is empty (or beyond the
+    matrix) gives what the gathered last hops give: no instance and a 0 total."""
+    g = films()
+    g.add_edges("rated", ["user:2"], ["product:X"], weight=[1.0], ts=[4.0])
+    one = MetaPath("rated", (Step("rated", "out", "product"),))
+    steps = step_matrices(g, one)
+    items = np.array([g.index(f"product:{p}") for p in "ABCX"])
+    u1, u2 = g.index("user:1"), g.index("user:2")
+    found = top_instances_many(steps, u1, items, 5)
+    assert [len(best) for best, _ in found] == [1, 1, 1, 0]
+    assert [total for _, total in found] == [steps[0][u1, i] for i in items]
+    lone = steps[0].copy()
+    lone.data[lone.indptr[u1]:lone.indptr[u1 + 1]] = 0.0
+    lone.eliminate_zeros()  # user:1 with no rating left
+    assert top_instances_many([lone], u1, items, 5) == [([], 0.0)] * 4
+    assert top_instances_many([lone], lone.shape[0] + 3, items, 5) == [([], 0.0)] * 4
+    x = int(items[3])
+    assert top_instances_many(steps, u2, items, 5)[3][0] == [((u2, x), steps[0][u2, x])]
