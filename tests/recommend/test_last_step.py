@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommend.paths.last_step import single_columns, walk_into
+from recommend.paths.last_step import dense_copy, single_columns, walk_into, walk_last
 from recommend.paths.metapaths import walk_on
 
 
@@ -60,3 +60,39 @@ def test_single_columns() -> None:
     assert owner.tolist() == [0, 0, 1] and data.tolist() == [0.5, 0.0, 2.0]
     assert single_columns(sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 0.0]]))) is None
     assert single_columns(sp.csr_matrix(np.array([[np.inf, 0.0]]))) is None
+
+
+def _as_dense(state) -> np.ndarray:
+    idx, val, width = state
+    out = np.zeros(width)
+    out[idx] = val
+    return out
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_a_dense_copy_walks_the_same_floats(seed: int) -> None:
+    """A small, filled step (ML-100K's co-rated counts) walked through its dense copy: the
+    walk's floats, in each of the walk's orders (a dense row: index order; else the row's)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 400))
+    m = sp.random(n, n, density=0.3, random_state=seed, format="csr")
+    m.data = rng.random(m.nnz) / rng.integers(1, 50)
+    if seed % 2:  # rows stored unsorted, as a product leaves them
+        m = sp.csr_matrix((m.data[::-1].copy(), m.indices[::-1].copy(),
+                           (m.nnz - m.indptr[::-1]).copy()), shape=m.shape)[::-1]
+    assert dense_copy(m) is not None
+    k = int(rng.integers(1, n // (2 if seed % 4 < 2 else 12) + 2))  # many rows, or few
+    idx = rng.choice(n, k, replace=False)  # in no order
+    val = rng.random(k) / 3
+    got = walk_last((idx, val, n), m)
+    assert np.array_equal(_as_dense(got), _as_dense(walk_on((idx, val, n), [m])))
+    assert (got[1] != 0).all() and (np.diff(got[0]) > 0).all()
+
+
+def test_no_dense_copy_of_a_big_sparse_or_repeating_matrix() -> None:
+    assert dense_copy(sp.random(3000, 3000, density=0.01, format="csr", random_state=0)) is None
+    assert dense_copy(sp.random(2049, 2049, density=0.5, format="csr", random_state=0)) is None
+    twice = sp.csr_matrix((np.ones(3), np.array([0, 0, 1]), np.array([0, 2, 3])), shape=(2, 2))
+    assert dense_copy(twice) is None
+    state = (np.array([0, 1]), np.array([0.5, 0.25]), 2)
+    assert np.array_equal(_as_dense(walk_last(state, twice)), [1.0, 0.25])
