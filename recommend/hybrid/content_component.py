@@ -155,7 +155,7 @@ class ContentComponent:
 
         u = _rows(self.user_vectors_, users)
         lists = self.shortlists_
-        shortlist = (partial(lists.top, int(users[0]), u[0]) if len(users) == 1
+        shortlist = (partial(lists.scored, int(users[0]), u[0]) if len(users) == 1
                      and lists is not None and lists.index is self.index else None)
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
                               np.asarray(columns, np.int64), self.in_order_, shortlist)

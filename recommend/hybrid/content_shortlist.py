@@ -51,6 +51,7 @@ import numpy as np
 
 from recommend.content.half import float32_sum_error
 from recommend.content.index import normalise_rows
+from recommend.content.search import pair_dots
 
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
@@ -74,7 +75,9 @@ def listable(index: ContentIndex, n_users: int) -> bool:
 class Shortlists:
     """Per user (graph index): the listed index positions, best first, their float64 scores,
     the best batch score past the list (``line``; -inf: every product is listed), the unit
-    query vector the list was made for and ``e`` (module doc)."""
+    query vector the list was made for and ``e`` (module doc); and the listed products'
+    exact scores as a request computes them (:func:`recommend.content.search.pair_dots` of
+    the user's vector as given, ``users``), so that a request takes them from the list."""
 
     index: ContentIndex
     size: int
@@ -83,6 +86,8 @@ class Shortlists:
     lines: np.ndarray
     queries: np.ndarray
     margin: np.ndarray
+    users: np.ndarray
+    dots: list[np.ndarray]
 
     @classmethod
     def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
@@ -100,8 +105,9 @@ class Shortlists:
             batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
                                                                         deep)
         vectors = index.vectors()
-        positions, scores = [], []
+        positions, scores, dots = [], [], []
         lines = np.full(len(queries), -np.inf)
+        users = np.asarray(users, np.float32)
         for u, q in enumerate(queries.astype(np.float64)):
             take = min(int(depth[u]), size)
             if take < size:  # the best batch score past the list
@@ -112,11 +118,12 @@ class Shortlists:
             order = np.argsort(-exact, kind="stable")
             positions.append(listed[order])
             scores.append(exact[order])
+            dots.append(pair_dots(users[u], vectors[listed[order]]))
         largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
                                    np.linalg.norm(queries.astype(np.float64), axis=1), largest)
-        return cls(index, size, positions, scores, lines, queries, margin)
+        return cls(index, size, positions, scores, lines, queries, margin, users, dots)
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
             ) -> np.ndarray | None:
@@ -124,6 +131,22 @@ class Shortlists:
         positions) products for user ``u`` whose content vector is ``query``, or None when
         the list cannot tell them for sure (module doc). A near tie at the ``n``-th place
         goes by the list's float64 order."""
+        picked = self._picked(u, query, allowed, n)
+        return None if picked is None else self.positions[u][picked]
+
+    def scored(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """:meth:`top`'s positions and their exact scores (:attr:`dots`; None when ``query``
+        is not the very vector they were computed from)."""
+        picked = self._picked(u, query, allowed, n)
+        if picked is None:
+            return None
+        same = np.array_equal(np.asarray(query, np.float32), self.users[u])
+        return self.positions[u][picked], self.dots[u][picked] if same else None
+
+    def _picked(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+                ) -> np.ndarray | None:
+        """:meth:`top`'s products as places in user ``u``'s list."""
         if u >= len(self.positions) or len(self.index) != self.size:
             return None
         q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
@@ -131,11 +154,9 @@ class Shortlists:
             return None  # no profile (nothing to find), or not the vector listed
         if int(np.count_nonzero(allowed)) <= n:
             return None  # every allowed product: the search is plain
-        positions, scores = self.positions[u], self.scores[u]
-        ok = allowed[positions]
-        kept, values = positions[ok], scores[ok]
-        if len(kept) < n:
+        ok = np.flatnonzero(allowed[self.positions[u]])
+        if len(ok) < n:
             return None
-        if not float(values[n - 1]) > self.lines[u] + 3 * self.margin[u]:
+        if not float(self.scores[u][ok[n - 1]]) > self.lines[u] + 3 * self.margin[u]:
             return None  # a product past the list may score as much
-        return kept[:n]
+        return ok[:n]

@@ -82,3 +82,34 @@ def test_an_approximate_index_is_not_listed() -> None:
                                kind="ivf")
     assert Shortlists.build(index, rng.normal(size=(3, 8)).astype(np.float32),
                             np.full(3, 20)) is None
+
+
+def test_a_request_takes_the_lists_scores_bit_for_bit() -> None:
+    """The listed products' scores kept at load are those a request's search computes
+    (:meth:`SearchedScores.at` without a list), and a vector not the one listed gets none."""
+    from functools import partial
+
+    from recommend.content.search import SearchedScores
+
+    rng, index, users = _world(seed=3, dim=384, users=12)
+    lists = Shortlists.build(index, users, np.full(len(users), 90))
+    vectors, cols = index.vectors(), np.arange(len(index))
+    taken = 0
+    for u in range(len(users)):
+        may = rng.random(len(index)) > 0.05
+        listed = lists.scored(u, users[u], may[None][0], 40)
+        if listed is None:
+            continue
+        taken += 1
+        assert listed[1] is not None
+        with_list = SearchedScores(index, users[u][None], vectors, cols, cols, True,
+                                   partial(lists.scored, u, users[u]))
+        without = SearchedScores(index, users[u][None], vectors, cols, cols, True)
+        chosen = with_list.top(may[None], 40)
+        assert np.array_equal(chosen, without.top(may[None], 40))
+        items = np.flatnonzero(chosen[0])
+        assert with_list._kept[0][items].all()  # kept from the list, not computed
+        rows = np.zeros(len(items), np.int64)
+        assert np.array_equal(with_list.at(rows, items), without._dots(rows, items))
+        assert lists.scored(u, users[u] * 2, may, 40)[1] is None  # the same unit vector
+    assert taken >= len(users) - 2
