@@ -156,8 +156,19 @@ def tie_broken(s: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
 
 
 def _bump(prior: np.ndarray) -> np.ndarray:
-    """:func:`tie_broken`'s relative move of each item, from ``prior``."""
-    return 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
+    """:func:`tie_broken`'s relative move of each item, from ``prior``; the last prior's kept
+    while the next call brings the same array (a model's prior is replaced, never changed
+    in place: :meth:`recommend.hybrid.model.HybridModel.refresh_seen`)."""
+    kept = _last_bump
+    if kept and kept[0] is prior:
+        return kept[1]
+    bump = 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
+    _last_bump[:] = [prior, bump]
+    return bump
+
+
+#: :func:`_bump`'s last (prior, bump).
+_last_bump: list[np.ndarray] = []
 
 
 def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[int],
@@ -189,13 +200,16 @@ def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[
         rows = np.zeros(len(items), np.int64)
     else:
         rows, items = np.nonzero(chosen)
-    feats = (np.stack([_finite(_at(scores[k], rows, items)) for k in names], axis=1)
+    feats = (np.stack([_finite(_at(scores[k], rows, items, n_rows)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
-    return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
+    return Candidates(rows, items, feats, names, n_rows, _at(pooled, rows, items, n_rows))
 
 
-def _at(s: Scores, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-    return s[rows, items] if isinstance(s, np.ndarray) else s.at(rows, items)
+def _at(s: Scores, rows: np.ndarray, items: np.ndarray, n_rows: int) -> np.ndarray:
+    """The scores of the pairs (``rows[j]``, ``items[j]``); of one row, a 1-D gather."""
+    if not isinstance(s, np.ndarray):
+        return s.at(rows, items)
+    return s[0][items] if n_rows == 1 else s[rows, items]
 
 
 def _finite(x: np.ndarray) -> np.ndarray:

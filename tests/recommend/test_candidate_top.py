@@ -103,3 +103,13 @@ def test_first_allowed_reads_past_its_prefix() -> None:
     allowed[:30] = True  # the last 30 of the order only
     assert _first_allowed(order, allowed, 10).tolist() == list(range(29, 19, -1))
     assert _first_allowed(order, allowed, 50).tolist() == list(range(29, -1, -1))
+
+
+def test_the_bump_is_kept_for_the_same_prior_only() -> None:
+    from recommend.hybrid.candidates import _bump
+
+    a, b = np.array([0.0, 1.0, 3.0]), np.array([2.0, 1.0, 0.0])
+    first = _bump(a)
+    assert _bump(a) is first  # the same array: kept
+    assert np.array_equal(_bump(b), 1e-9 * (b / 3.0))
+    assert np.array_equal(_bump(a.copy()), 1e-9 * (a / 4.0))
