@@ -72,9 +72,10 @@ def walk_into(state: WalkState, m: sp.csr_matrix, row: np.ndarray, weight: float
     walk would touch many of them (module doc)."""
     idx, val, _ = state
     cols = single_columns(m) if len(idx) else None
-    if (cols is not None and np.isfinite(weight) and np.isfinite(val).all()
-            and (len(idx) == 1 or bool((np.diff(idx) > 0).all()))  # distinct rows
-            and _columns_cheaper(int((m.indptr[idx + 1] - m.indptr[idx]).sum()), m.shape)):
+    if (cols is not None
+            and _columns_cheaper(int((m.indptr[idx + 1] - m.indptr[idx]).sum()), m.shape)
+            and np.isfinite(weight) and np.isfinite(val).all()
+            and (len(idx) == 1 or bool((np.diff(idx) > 0).all()))):  # distinct rows
         owner, data = cols
         v = np.zeros(m.shape[0])
         v[idx] = val

@@ -48,3 +48,30 @@ def test_a_walk_is_the_sparse_product(seed: int) -> None:
     dense[got_idx] = got_val
     assert width == n and (np.diff(got_idx) > 0).all()
     np.testing.assert_allclose(dense, want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_few_entries_sum_as_numpy_does(seed: int) -> None:
+    """A step of few entries (summed in Python) and the same step through numpy's gather
+    (more than :data:`_FEW` entries, by padding the row with empty rows): the same floats,
+    indices and index type, zero sums kept (sparse gather) or dropped (dense row)."""
+    import recommend.paths.walks as walks
+
+    rng = np.random.default_rng(seed)
+    width = int(rng.choice([5, 40, 2000]))
+    n = 60
+    m = sp.random(n, width, density=min(1.0, 3.0 / width), random_state=seed, format="csr")
+    m.data = np.round(rng.normal(size=m.nnz), 1)  # sums that cancel to 0 exactly, some
+    idx = np.sort(rng.choice(n, int(rng.integers(1, 6)), replace=False))
+    val = np.round(rng.normal(size=len(idx)), 1)
+    assert int((m.indptr[idx + 1] - m.indptr[idx]).sum()) <= walks._FEW
+    few = walk_on((idx, val, n), [m])
+    saved = walks._FEW
+    walks._FEW = -1
+    try:
+        numpy_way = walk_on((idx, val, n), [m])
+    finally:
+        walks._FEW = saved
+    assert few[0].dtype == numpy_way[0].dtype
+    assert np.array_equal(few[0], numpy_way[0]) and np.array_equal(few[1], numpy_way[1])
+    assert few[1].tobytes() == numpy_way[1].tobytes()
