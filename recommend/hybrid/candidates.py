@@ -159,16 +159,16 @@ def _bump(prior: np.ndarray) -> np.ndarray:
     """:func:`tie_broken`'s relative move of each item, from ``prior``; the last prior's kept
     while the next call brings the same array (a model's prior is replaced, never changed
     in place: :meth:`recommend.hybrid.model.HybridModel.refresh_seen`)."""
-    kept = _last_bump
-    if kept and kept[0] is prior:
+    kept = _last_bump[0]  # (one tuple, replaced whole: threads read a consistent pair)
+    if kept is not None and kept[0] is prior:
         return kept[1]
     bump = 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
-    _last_bump[:] = [prior, bump]
+    _last_bump[0] = (prior, bump)
     return bump
 
 
 #: :func:`_bump`'s last (prior, bump).
-_last_bump: list[np.ndarray] = []
+_last_bump: list[tuple[np.ndarray, np.ndarray] | None] = [None]
 
 
 def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[int],
