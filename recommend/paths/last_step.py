@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.instances import Memo
 from recommend.paths.metapaths import WalkState, walk_on
 
 __all__ = ["DENSE_CELLS", "dense_copy", "single_columns", "walk_into", "walk_last"]
@@ -42,11 +43,6 @@ __all__ = ["DENSE_CELLS", "dense_copy", "single_columns", "walk_into", "walk_las
 #: dense float64 copy (32 MB at most each).
 DENSE_CELLS = 1 << 22
 DENSE_SHARE = 8
-
-#: Per step matrix (by identity): its column owners (:func:`single_columns`); the scorers'
-#: last steps, a few dozen.
-_owners = Memo(64)
-
 
 def single_columns(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
     """Per column of ``m``, the row of its one entry (0 where it has none) and the entry
@@ -62,7 +58,7 @@ def single_columns(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
         data[m.indices] = m.data
         return owner, data
 
-    return _owners(m, None, make)
+    return _per_matrix(_owners, m, make)
 
 
 def walk_into(state: WalkState, m: sp.csr_matrix, row: np.ndarray, weight: float) -> None:
@@ -110,27 +106,38 @@ def walk_last(state: WalkState, m: sp.csr_matrix) -> WalkState:
     return reached, out[reached], m.shape[1]
 
 
-#: Dense copies by matrix identity, dropped with their matrix.
-_dense: dict[int, np.ndarray | None] = {}
-_dense_lock = threading.Lock()
+#: Per step matrix (by identity, dropped with it): its column owners (:func:`single_columns`)
+#: and its dense copy (:func:`dense_copy`).
+_owners: dict[int, Any] = {}
+_dense: dict[int, Any] = {}
+_lock = threading.Lock()
+
+
+def _per_matrix(store: dict[int, Any], m: sp.csr_matrix, make: Callable[[], Any]) -> Any:
+    """``make()`` of matrix ``m``, made once and kept in ``store`` while ``m`` lives."""
+    key = id(m)
+    if key in store:
+        return store[key]
+    value = make()
+    with _lock:
+        if key not in store:
+            store[key] = value
+            weakref.finalize(m, store.pop, key, None)
+    return store[key]
 
 
 def dense_copy(m: sp.csr_matrix) -> np.ndarray | None:
     """A dense float64 copy of ``m`` when it is small and filled enough
     (:data:`DENSE_CELLS`, :data:`DENSE_SHARE`) with finite entries, else None; made once
     per matrix and kept while it lives."""
-    key = id(m)
-    if key in _dense:
-        return _dense[key]
-    rows, cols = m.shape
-    ok = (rows * cols <= DENSE_CELLS and m.nnz * DENSE_SHARE >= rows * cols
-          and np.isfinite(m.data).all() and _no_repeats(m))
-    copy = m.toarray().astype(np.float64, copy=False) if ok else None
-    with _dense_lock:
-        if key not in _dense:
-            _dense[key] = copy
-            weakref.finalize(m, _dense.pop, key, None)
-    return _dense[key]
+
+    def make() -> np.ndarray | None:
+        rows, cols = m.shape
+        ok = (rows * cols <= DENSE_CELLS and m.nnz * DENSE_SHARE >= rows * cols
+              and np.isfinite(m.data).all() and _no_repeats(m))
+        return m.toarray().astype(np.float64, copy=False) if ok else None
+
+    return _per_matrix(_dense, m, make)
 
 
 def _columns_cheaper(entries: int, shape: tuple[int, int]) -> bool:

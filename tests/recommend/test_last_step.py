@@ -96,3 +96,18 @@ def test_no_dense_copy_of_a_big_sparse_or_repeating_matrix() -> None:
     assert dense_copy(twice) is None
     state = (np.array([0, 1]), np.array([0.5, 0.25]), 2)
     assert np.array_equal(_as_dense(walk_last(state, twice)), [1.0, 0.25])
+
+
+def test_what_is_kept_of_a_matrix_goes_with_it() -> None:
+    """A refreshed scorer's old step matrices are not held by these memos."""
+    import gc
+
+    from recommend.paths import last_step
+
+    m = sp.csr_matrix(np.eye(30))
+    assert single_columns(m) is not None and dense_copy(m) is None
+    key = id(m)
+    assert key in last_step._owners and key in last_step._dense
+    del m
+    gc.collect()
+    assert key not in last_step._owners and key not in last_step._dense
