@@ -61,6 +61,9 @@ class SearchedScores:
     in_order: bool = False
     shortlist: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray | None] | None] | None \
         = None
+    #: one user's exact score of every indexed product, by index position, made at load
+    #: (:attr:`recommend.hybrid.content_shortlist.Shortlists.table`), or None
+    row: np.ndarray | None = None
     #: one user's scored columns: (whether scored, the score) per column (:meth:`at`)
     _kept: list[np.ndarray] = field(default_factory=list, init=False, repr=False,
                                     compare=False)
@@ -119,6 +122,12 @@ class SearchedScores:
             return self._dots(rows, columns)
         known, values = self._kept_arrays()
         new = np.flatnonzero(~known[columns])
+        if len(new) and self.row is not None:  # read from the load's table where indexed
+            pos = self.position[self.columns[columns[new]]]
+            listed = pos >= 0
+            values[columns[new[listed]]] = self.row[pos[listed]]
+            known[columns[new[listed]]] = True
+            new = new[~listed]
         if len(new):
             values[columns[new]] = self._dots(rows[new], columns[new])
             known[columns[new]] = True
@@ -155,5 +164,5 @@ def pair_dots(user: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     float32 values widened and summed by einsum, row by row (a row's sum depends only on its
     own values, so the lists made at load (:mod:`recommend.hybrid.content_shortlist`) and a
     request get the same bits). The user's row is a broadcast view, not a copy per pair."""
-    v = vectors.astype(np.float64)
+    v = np.asarray(vectors, np.float64)
     return np.einsum("ij,ij->i", np.broadcast_to(np.asarray(user, np.float64), v.shape), v)

@@ -155,10 +155,11 @@ class ContentComponent:
 
         u = _rows(self.user_vectors_, users)
         lists = self.shortlists_
-        shortlist = (partial(lists.scored, int(users[0]), u[0]) if len(users) == 1
-                     and lists is not None and lists.index is self.index else None)
+        mine = len(users) == 1 and lists is not None and lists.index is self.index
+        shortlist = partial(lists.scored, int(users[0]), u[0]) if mine else None
+        row = lists.table_row(int(users[0]), u[0]) if mine else None
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
-                              np.asarray(columns, np.int64), self.in_order_, shortlist)
+                              np.asarray(columns, np.int64), self.in_order_, shortlist, row)
 
     def list_users(self, graph: KnowledgeGraph, n: int) -> None:
         """Make every user's content list for requests asking ``n`` candidates

@@ -56,12 +56,16 @@ from recommend.content.search import pair_dots
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["BATCH", "MAX_CELLS", "Shortlists", "listable"]
+__all__ = ["BATCH", "MAX_CELLS", "TABLE_CELLS", "Shortlists", "listable"]
 
 #: Users searched at once when listing (their scores: BATCH x products float32).
 BATCH = 512
 #: At most this many users x products are scored when listing (else no lists are made).
 MAX_CELLS = 10**8
+#: Up to this many users x products (16 MB of float64), every user's exact score of every
+#: product is kept too (:attr:`Shortlists.table`): a request then computes none (ML-100K:
+#: 943 x 1,682; its ~1,000 candidates' dot products were ~15% of a request's ranking).
+TABLE_CELLS = 1 << 21
 
 
 def listable(index: ContentIndex, n_users: int) -> bool:
@@ -88,6 +92,7 @@ class Shortlists:
     margin: np.ndarray
     users: np.ndarray
     dots: list[np.ndarray]
+    table: np.ndarray | None = None
 
     @classmethod
     def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
@@ -123,7 +128,20 @@ class Shortlists:
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
                                    np.linalg.norm(queries.astype(np.float64), axis=1), largest)
-        return cls(index, size, positions, scores, lines, queries, margin, users, dots)
+        table = None
+        if len(users) * size <= TABLE_CELLS:  # every product's score, by index position
+            wide = vectors.astype(np.float64)
+            table = np.stack([pair_dots(row, wide) for row in users]) if len(users) else None
+        return cls(index, size, positions, scores, lines, queries, margin, users, dots, table)
+
+    def table_row(self, u: int, query: np.ndarray) -> np.ndarray | None:
+        """User ``u``'s exact score of every product by index position (:attr:`table`, as
+        :func:`recommend.content.search.pair_dots` gives), or None: no table, or ``query`` is
+        not the very vector it was made from."""
+        if (self.table is None or u >= len(self.table) or len(self.index) != self.size
+                or not np.array_equal(np.asarray(query, np.float32), self.users[u])):
+            return None
+        return self.table[u]
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
             ) -> np.ndarray | None:

@@ -113,3 +113,27 @@ def test_a_request_takes_the_lists_scores_bit_for_bit() -> None:
         assert np.array_equal(with_list.at(rows, items), without._dots(rows, items))
         assert lists.scored(u, users[u] * 2, may, 40)[1] is None  # the same unit vector
     assert taken >= len(users) - 2
+
+
+def test_a_small_catalogues_table_scores_as_a_request_does() -> None:
+    """Every user's score of every product, kept at load for a small catalogue, is what a
+    request's :meth:`SearchedScores.at` computes, bit for bit; an unlisted vector gets none."""
+    from recommend.content.search import SearchedScores
+    from recommend.hybrid.content_shortlist import TABLE_CELLS
+
+    rng, index, users = _world(seed=5, n=500, dim=384, users=9)
+    lists = Shortlists.build(index, users, np.full(len(users), 60))
+    assert lists.table is not None and lists.table.shape == (9, 500)
+    vectors, cols = index.vectors(), np.arange(len(index))
+    for u in range(len(users)):
+        items = np.sort(rng.choice(len(index), 300, replace=False))
+        rows = np.zeros(len(items), np.int64)
+        with_table = SearchedScores(index, users[u][None], vectors, cols, cols, True,
+                                    row=lists.table_row(u, users[u]))
+        without = SearchedScores(index, users[u][None], vectors, cols, cols, True)
+        assert np.array_equal(with_table.at(rows, items), without.at(rows, items))
+        assert with_table.row is not None
+    assert lists.table_row(0, users[0] * 2) is None  # the same unit vector, not the same
+    big = np.zeros((TABLE_CELLS // len(index) + 1, users.shape[1]), np.float32)
+    big[:, 0] = 1.0
+    assert Shortlists.build(index, big, np.full(len(big), 10)).table is None
