@@ -61,9 +61,10 @@ class SearchedScores:
     in_order: bool = False
     shortlist: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray | None] | None] | None \
         = None
-    #: one user's exact score of every indexed product, by index position, made at load
-    #: (:attr:`recommend.hybrid.content_shortlist.Shortlists.table`), or None
-    row: np.ndarray | None = None
+    #: one user's exact scores of some indexed products, made at load: each index
+    #: position's slot (-1: none) and the scores by slot
+    #: (:meth:`recommend.hybrid.content_shortlist.Shortlists.table_row`), or None
+    row: tuple[np.ndarray, np.ndarray] | None = None
     #: one user's scored columns: (whether scored, the score) per column (:meth:`at`)
     _kept: list[np.ndarray] = field(default_factory=list, init=False, repr=False,
                                     compare=False)
@@ -122,10 +123,12 @@ class SearchedScores:
             return self._dots(rows, columns)
         known, values = self._kept_arrays()
         new = np.flatnonzero(~known[columns])
-        if len(new) and self.row is not None:  # read from the load's table where indexed
+        if len(new) and self.row is not None:  # read from the load's table where it holds
+            slots, row = self.row
             pos = self.position[self.columns[columns[new]]]
-            listed = pos >= 0
-            values[columns[new[listed]]] = self.row[pos[listed]]
+            slot = np.where(pos >= 0, slots[np.maximum(pos, 0)], -1)
+            listed = slot >= 0
+            values[columns[new[listed]]] = row[slot[listed]]
             known[columns[new[listed]]] = True
             new = new[~listed]
         if len(new):

@@ -64,7 +64,9 @@ BATCH = 512
 MAX_CELLS = 10**8
 #: Up to this many users x products (16 MB of float64), every user's exact score of every
 #: product is kept too (:attr:`Shortlists.table`): a request then computes none (ML-100K:
-#: 943 x 1,682; its ~1,000 candidates' dot products were ~15% of a request's ranking).
+#: 943 x 1,682; its ~1,000 candidates' dot products were ~15% of a request's ranking); a
+#: bigger catalogue keeps those of the ``common`` products only (the most seen: popularity's
+#: candidates, a third of the size world's ~600 dot products a request made past its list).
 TABLE_CELLS = 1 << 21
 
 
@@ -93,12 +95,14 @@ class Shortlists:
     users: np.ndarray
     dots: list[np.ndarray]
     table: np.ndarray | None = None
+    slots: np.ndarray | None = None
 
     @classmethod
-    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
-              ) -> Shortlists | None:
+    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray,
+              common: np.ndarray | None = None) -> Shortlists | None:
         """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
-        ``depth[u]`` products deep; None when not :func:`listable`."""
+        ``depth[u]`` products deep, with the :attr:`table` of every product (a small
+        catalogue) or of the ``common`` index positions; None when not :func:`listable`."""
         if not listable(index, len(users)):
             return None
         size = len(index)
@@ -128,20 +132,27 @@ class Shortlists:
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
                                    np.linalg.norm(queries.astype(np.float64), axis=1), largest)
-        table = None
-        if len(users) * size <= TABLE_CELLS:  # every product's score, by index position
-            wide = vectors.astype(np.float64)
-            table = np.stack([pair_dots(row, wide) for row in users]) if len(users) else None
-        return cls(index, size, positions, scores, lines, queries, margin, users, dots, table)
+        tabled = (np.arange(size) if len(users) * size <= TABLE_CELLS
+                  else None if common is None
+                  else np.unique(common)[: TABLE_CELLS // max(len(users), 1)])
+        table = slots = None
+        if tabled is not None and len(tabled) and len(users):  # by slot; a position's slot
+            wide = vectors[tabled].astype(np.float64)
+            table = np.stack([pair_dots(row, wide) for row in users])
+            slots = np.full(size, -1, np.int64)
+            slots[tabled] = np.arange(len(tabled))
+        return cls(index, size, positions, scores, lines, queries, margin, users, dots, table,
+                   slots)
 
-    def table_row(self, u: int, query: np.ndarray) -> np.ndarray | None:
-        """User ``u``'s exact score of every product by index position (:attr:`table`, as
-        :func:`recommend.content.search.pair_dots` gives), or None: no table, or ``query`` is
-        not the very vector it was made from."""
-        if (self.table is None or u >= len(self.table) or len(self.index) != self.size
+    def table_row(self, u: int, query: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per index position its slot in user ``u``'s :attr:`table` row (-1: none) and the
+        row (exact scores as :func:`recommend.content.search.pair_dots` gives), or None: no
+        table, or ``query`` is not the very vector it was made from."""
+        if (self.table is None or self.slots is None or u >= len(self.table)
+                or len(self.index) != self.size
                 or not np.array_equal(np.asarray(query, np.float32), self.users[u])):
             return None
-        return self.table[u]
+        return self.slots, self.table[u]
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
             ) -> np.ndarray | None:

@@ -137,3 +137,15 @@ def test_a_small_catalogues_table_scores_as_a_request_does() -> None:
     big = np.zeros((TABLE_CELLS // len(index) + 1, users.shape[1]), np.float32)
     big[:, 0] = 1.0
     assert Shortlists.build(index, big, np.full(len(big), 10)).table is None
+    # too many users for the whole table: the common products' scores only
+    common = np.array([7, 3, 499, 3])
+    part = Shortlists.build(index, big, np.full(len(big), 10), common)
+    assert part.table.shape == (len(big), 3)
+    slots, row = part.table_row(5, big[5])
+    assert slots[[3, 7, 499]].tolist() == [0, 1, 2] and (slots >= 0).sum() == 3
+    items = np.array([0, 3, 7, 100, 499])
+    got = SearchedScores(index, big[5][None], vectors, cols, cols, True, row=(slots, row))
+    want = SearchedScores(index, big[5][None], vectors, cols, cols, True)
+    rows = np.zeros(len(items), np.int64)
+    assert np.array_equal(got.at(rows, items), want.at(rows, items))
+    assert got._kept[0][[3, 7, 499]].all()
