@@ -23,12 +23,13 @@ def test_unique_inverse_is_numpys(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_spans_are_the_ranges(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    lo = rng.integers(0, 100, int(rng.integers(1, 5)) if seed % 2 else 1).astype(np.int32)
+    lo = rng.integers(0, 100, int(rng.integers(1, 9)) if seed % 2 else 1).astype(np.int32)
     hi = lo + rng.integers(0, 7, len(lo)).astype(np.int32)
     want = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
     got = spans(lo, hi)
     assert got.dtype == np.int64 and np.array_equal(got, want)
     assert np.array_equal(spans(lo, hi, hi - lo), want)
+    assert spans(lo[:0], hi[:0]).dtype == np.int64 and len(spans(lo[:0], hi[:0])) == 0
 
 
 @pytest.mark.parametrize("seed", range(8))
