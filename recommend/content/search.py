@@ -32,7 +32,7 @@ from recommend.content.half import half_search
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["PAIRS_AT_ONCE", "SearchedScores"]
+__all__ = ["PAIRS_AT_ONCE", "SearchedScores", "pair_dots"]
 
 #: Pairs :meth:`SearchedScores.at` scores at a time (two 8192 x 384 float64 blocks: 50 MB).
 PAIRS_AT_ONCE = 8192
@@ -59,7 +59,12 @@ class SearchedScores:
     position: np.ndarray
     columns: np.ndarray
     in_order: bool = False
-    shortlist: Callable[[np.ndarray, int], np.ndarray | None] | None = None
+    shortlist: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray | None] | None] | None \
+        = None
+    #: one user's exact scores of some indexed products, made at load: each index
+    #: position's slot (-1: none) and the scores by slot
+    #: (:meth:`recommend.hybrid.content_shortlist.Shortlists.table_row`), or None
+    row: tuple[np.ndarray, np.ndarray] | None = None
     #: one user's scored columns: (whether scored, the score) per column (:meth:`at`)
     _kept: list[np.ndarray] = field(default_factory=list, init=False, repr=False,
                                     compare=False)
@@ -86,7 +91,8 @@ class SearchedScores:
             return chosen
         # one user (a request): their list made at load, else through the index's
         # half-precision copy: the same products
-        half = None if n_rows != 1 or self.shortlist is None else self.shortlist(may[0], n)
+        listed = None if n_rows != 1 or self.shortlist is None else self.shortlist(may[0], n)
+        half = None if listed is None else listed[0]
         if half is None and n_rows == 1:
             half = half_search(self.index, self.users[0], n, may[0])
         found = (half[None, :] if half is not None
@@ -98,6 +104,8 @@ class SearchedScores:
             column_of = np.full(len(self.index), -1, np.int64)
             column_of[pos[indexed]] = indexed
             cols = column_of[found[rows, slots]]
+        if listed is not None and listed[1] is not None:  # the list's scores, as at() makes
+            self._keep(cols, listed[1])
         score = self.at(rows, cols)
         ok = (score != 0) & np.isfinite(score)
         chosen[rows[ok], cols[ok]] = True
@@ -113,15 +121,34 @@ class SearchedScores:
         product is the same whatever else its call scores)."""
         if len(self.users) != 1:
             return self._dots(rows, columns)
-        if not self._kept:
-            self._kept.append(np.zeros(len(self.columns), bool))
-            self._kept.append(np.empty(len(self.columns)))
-        known, values = self._kept
+        known, values = self._kept_arrays()
         new = np.flatnonzero(~known[columns])
+        if len(new) and self.row is not None:  # read from the load's table where it holds
+            slots, row = self.row
+            pos = self.position[self.columns[columns[new]]]
+            slot = np.where(pos >= 0, slots[np.maximum(pos, 0)], -1)
+            listed = slot >= 0
+            values[columns[new[listed]]] = row[slot[listed]]
+            known[columns[new[listed]]] = True
+            new = new[~listed]
         if len(new):
             values[columns[new]] = self._dots(rows[new], columns[new])
             known[columns[new]] = True
         return values[columns]
+
+    def _kept_arrays(self) -> list[np.ndarray]:
+        """One user's (whether scored, the score) per column, made at the first use."""
+        if not self._kept:
+            self._kept.append(np.zeros(len(self.columns), bool))
+            self._kept.append(np.empty(len(self.columns)))
+        return self._kept
+
+    def _keep(self, columns: np.ndarray, scores: np.ndarray) -> None:
+        """Keep one user's exact ``scores`` of ``columns`` (-1: none), computed elsewhere."""
+        known, values = self._kept_arrays()
+        ok = columns >= 0
+        values[columns[ok]] = scores[ok]
+        known[columns[ok]] = True
 
     def _dots(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """:meth:`at`'s scores, computed."""
@@ -129,9 +156,16 @@ class SearchedScores:
         users = self.users.astype(np.float64)
         for a in range(0, len(rows), PAIRS_AT_ONCE):
             r, c = rows[a:a + PAIRS_AT_ONCE], columns[a:a + PAIRS_AT_ONCE]
-            v = self.item_vectors[self.columns[c]].astype(np.float64)
-            # one user (a request): a broadcast view of its row, not a copy per pair (the
-            # same products summed in the same order)
-            u = np.broadcast_to(users[0], v.shape) if len(users) == 1 else users[r]
-            out[a:a + len(r)] = np.einsum("ij,ij->i", u, v)
+            v = self.item_vectors[self.columns[c]]
+            out[a:a + len(r)] = (pair_dots(self.users[0], v) if len(users) == 1
+                                 else np.einsum("ij,ij->i", users[r], v.astype(np.float64)))
         return out
+
+
+def pair_dots(user: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """The exact (float64) score of one user's vector with each row of ``vectors``: the
+    float32 values widened and summed by einsum, row by row (a row's sum depends only on its
+    own values, so the lists made at load (:mod:`recommend.hybrid.content_shortlist`) and a
+    request get the same bits). The user's row is a broadcast view, not a copy per pair."""
+    v = np.asarray(vectors, np.float64)
+    return np.einsum("ij,ij->i", np.broadcast_to(np.asarray(user, np.float64), v.shape), v)

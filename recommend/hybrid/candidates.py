@@ -42,7 +42,68 @@ class Proposer(Protocol):
         ...
 
 
-Scores = np.ndarray | Proposer
+class RowOrder:
+    """One row of scores' items with evidence (non-zero, finite), best first by
+    :func:`tie_broken` under a prior, tied ones lowest index first: made once, kept while
+    the next call brings the same row (the same array) and an equal prior. Shared by
+    requests on all threads (one reference, replaced whole)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = None
+
+    def __call__(self, values: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+        """The ordered item indices of ``values`` (1-D) under ``prior`` (per item, or None)."""
+        kept = self._kept
+        if (kept is not None and kept[0] is values
+                and (prior is None if kept[1] is None
+                     else prior is not None and np.array_equal(kept[1], prior))):
+            return kept[2]
+        ok = np.flatnonzero((values != 0) & np.isfinite(values))
+        v = values[ok]
+        keyed = v if prior is None else v + np.abs(v) * _bump(prior)[ok]
+        order = ok[np.argsort(-keyed, kind="stable")]
+        self._kept = (values, None if prior is None else prior.copy(), order)
+        return order
+
+
+@dataclass(frozen=True)
+class SharedRow:
+    """Scores every row of a batch shares (popularity: the same for everyone) over all the
+    items: a row's top N is the first N allowed items of one order made once per load
+    (:class:`RowOrder`), not a selection over every item per request."""
+
+    values: np.ndarray
+    n_rows: int
+    order: RowOrder
+
+    def top(self, allowed: np.ndarray, n: int, prior: np.ndarray | None = None) -> np.ndarray:
+        """(rows x items) mask of each row's ``n`` best allowed items with a non-zero score,
+        ties broken by ``prior`` (:func:`tie_broken`), then lowest index: the set
+        :func:`_top_each` selects from the dense rows."""
+        chosen = np.zeros(allowed.shape, bool)
+        order = self.order(self.values, prior)
+        for r in range(allowed.shape[0]):
+            chosen[r, _first_allowed(order, allowed[r], n)] = True
+        return chosen
+
+    def at(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (``rows[j]``, ``items[j]``): the row's at ``items``."""
+        return self.values[items]
+
+
+def _first_allowed(order: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` items of ``order`` that ``allowed`` (per item) lets through, read from
+    a prefix long enough for most rows (a user's seen products are few), longer when not."""
+    head = 2 * n + 64
+    while True:
+        part = order[:head]
+        ok = part[allowed[part]]
+        if len(ok) >= n or head >= len(order):
+            return ok[:n]
+        head *= 4
+
+
+Scores = np.ndarray | Proposer | SharedRow
 
 
 @dataclass(frozen=True)
@@ -95,8 +156,19 @@ def tie_broken(s: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
 
 
 def _bump(prior: np.ndarray) -> np.ndarray:
-    """:func:`tie_broken`'s relative move of each item, from ``prior``."""
-    return 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
+    """:func:`tie_broken`'s relative move of each item, from ``prior``; the last prior's kept
+    while the next call brings the same array (a model's prior is replaced, never changed
+    in place: :meth:`recommend.hybrid.model.HybridModel.refresh_seen`)."""
+    kept = _last_bump[0]  # (one tuple, replaced whole: threads read a consistent pair)
+    if kept is not None and kept[0] is prior:
+        return kept[1]
+    bump = 1e-9 * (prior / (1.0 + float(prior.max(initial=0.0))))
+    _last_bump[0] = (prior, bump)
+    return bump
+
+
+#: :func:`_bump`'s last (prior, bump).
+_last_bump: list[tuple[np.ndarray, np.ndarray] | None] = [None]
 
 
 def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[int],
@@ -128,13 +200,16 @@ def gather(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequence[
         rows = np.zeros(len(items), np.int64)
     else:
         rows, items = np.nonzero(chosen)
-    feats = (np.stack([_finite(_at(scores[k], rows, items)) for k in names], axis=1)
+    feats = (np.stack([_finite(_at(scores[k], rows, items, n_rows)) for k in names], axis=1)
              if names else np.zeros((len(rows), 0)))
-    return Candidates(rows, items, feats, names, n_rows, pooled[rows, items])
+    return Candidates(rows, items, feats, names, n_rows, _at(pooled, rows, items, n_rows))
 
 
-def _at(s: Scores, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-    return s[rows, items] if isinstance(s, np.ndarray) else s.at(rows, items)
+def _at(s: Scores, rows: np.ndarray, items: np.ndarray, n_rows: int) -> np.ndarray:
+    """The scores of the pairs (``rows[j]``, ``items[j]``); of one row, a 1-D gather."""
+    if not isinstance(s, np.ndarray):
+        return s.at(rows, items)
+    return s[0][items] if n_rows == 1 else s[rows, items]
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
@@ -155,6 +230,9 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
     bump = None  # tie_broken's move of each item, made once (when asked)
     for s, size in zip(scores.values(), sizes, strict=True):
         take = min(int(size), n_items)
+        if isinstance(s, SharedRow):
+            chosen |= s.top(allowed, take, prior)
+            continue
         if not isinstance(s, np.ndarray):
             chosen |= s.top(allowed, take)
             continue

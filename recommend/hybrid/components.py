@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
 from kg.interactions import history_matrix, log_strength, seen_matrix, training_matrix
-from recommend.hybrid.candidates import take_columns
+from recommend.hybrid.candidates import RowOrder, SharedRow, take_columns
 from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 
 if TYPE_CHECKING:
@@ -337,11 +337,16 @@ class PopularityComponent:
             counts = np.asarray(seen.sum(axis=0)).ravel()
         self.counts_ = counts
         self.popularity_ = np.log1p(counts)
+        self.order_ = RowOrder()  # its top N's order, made at the first request
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
+        """Over every product (a request): one row for all, its top N read from one order
+        (:class:`recommend.hybrid.candidates.SharedRow`); else the rows, dense."""
+        if len(columns) == len(self.popularity_):
+            return SharedRow(self.popularity_, len(users), self.order_)
         return np.repeat(take_columns(self.popularity_[None], columns), len(users), axis=0)
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:

@@ -155,10 +155,11 @@ class ContentComponent:
 
         u = _rows(self.user_vectors_, users)
         lists = self.shortlists_
-        shortlist = (partial(lists.top, int(users[0]), u[0]) if len(users) == 1
-                     and lists is not None and lists.index is self.index else None)
+        mine = len(users) == 1 and lists is not None and lists.index is self.index
+        shortlist = partial(lists.scored, int(users[0]), u[0]) if mine else None
+        row = lists.table_row(int(users[0]), u[0]) if mine else None
         return SearchedScores(self.index, u, self.item_vectors_, self.columns_,
-                              np.asarray(columns, np.int64), self.in_order_, shortlist)
+                              np.asarray(columns, np.int64), self.in_order_, shortlist, row)
 
     def list_users(self, graph: KnowledgeGraph, n: int) -> None:
         """Make every user's content list for requests asking ``n`` candidates
@@ -172,11 +173,16 @@ class ContentComponent:
         if not listable(self.index, n_users):
             return
         seen = np.zeros(n_users, np.int64)
-        counts = np.diff(seen_matrix(graph).tocsr().indptr)[:n_users]
+        matrix = seen_matrix(graph).tocsr()
+        counts = np.diff(matrix.indptr)[:n_users]
         seen[: len(counts)] = counts
         depth = np.minimum(n + seen + LIST_MARGIN, LIST_TIMES * n + LIST_MARGIN)
         users = _rows(self.user_vectors_, np.arange(n_users))
-        self.shortlists_ = Shortlists.build(self.index, users, depth)
+        # the most seen products (popularity's candidates) get every user's score at load
+        most = np.argsort(-np.bincount(matrix.indices, minlength=len(self.columns_)),
+                          kind="stable")[: n + LIST_MARGIN]
+        common = self.columns_[most[most < len(self.columns_)]]
+        self.shortlists_ = Shortlists.build(self.index, users, depth, common[common >= 0])
 
     def item_column(self, i: int, n_users: int) -> np.ndarray:
         """Every user's score of product ``i``: the user vectors times its vector."""

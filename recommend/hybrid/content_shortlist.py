@@ -51,16 +51,23 @@ import numpy as np
 
 from recommend.content.half import float32_sum_error
 from recommend.content.index import normalise_rows
+from recommend.content.search import pair_dots
 
 if TYPE_CHECKING:
     from recommend.content.index import ContentIndex
 
-__all__ = ["BATCH", "MAX_CELLS", "Shortlists", "listable"]
+__all__ = ["BATCH", "MAX_CELLS", "TABLE_CELLS", "Shortlists", "listable"]
 
 #: Users searched at once when listing (their scores: BATCH x products float32).
 BATCH = 512
 #: At most this many users x products are scored when listing (else no lists are made).
 MAX_CELLS = 10**8
+#: Up to this many users x products (16 MB of float64), every user's exact score of every
+#: product is kept too (:attr:`Shortlists.table`): a request then computes none (ML-100K:
+#: 943 x 1,682; its ~1,000 candidates' dot products were ~15% of a request's ranking); a
+#: bigger catalogue keeps those of the ``common`` products only (the most seen: popularity's
+#: candidates, a third of the size world's ~600 dot products a request made past its list).
+TABLE_CELLS = 1 << 21
 
 
 def listable(index: ContentIndex, n_users: int) -> bool:
@@ -74,7 +81,9 @@ def listable(index: ContentIndex, n_users: int) -> bool:
 class Shortlists:
     """Per user (graph index): the listed index positions, best first, their float64 scores,
     the best batch score past the list (``line``; -inf: every product is listed), the unit
-    query vector the list was made for and ``e`` (module doc)."""
+    query vector the list was made for and ``e`` (module doc); and the listed products'
+    exact scores as a request computes them (:func:`recommend.content.search.pair_dots` of
+    the user's vector as given, ``users``), so that a request takes them from the list."""
 
     index: ContentIndex
     size: int
@@ -83,12 +92,17 @@ class Shortlists:
     lines: np.ndarray
     queries: np.ndarray
     margin: np.ndarray
+    users: np.ndarray
+    dots: list[np.ndarray]
+    table: np.ndarray | None = None
+    slots: np.ndarray | None = None
 
     @classmethod
-    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray
-              ) -> Shortlists | None:
+    def build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray,
+              common: np.ndarray | None = None) -> Shortlists | None:
         """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
-        ``depth[u]`` products deep; None when not :func:`listable`."""
+        ``depth[u]`` products deep, with the :attr:`table` of every product (a small
+        catalogue) or of the ``common`` index positions; None when not :func:`listable`."""
         if not listable(index, len(users)):
             return None
         size = len(index)
@@ -100,8 +114,9 @@ class Shortlists:
             batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
                                                                         deep)
         vectors = index.vectors()
-        positions, scores = [], []
+        positions, scores, dots = [], [], []
         lines = np.full(len(queries), -np.inf)
+        users = np.asarray(users, np.float32)
         for u, q in enumerate(queries.astype(np.float64)):
             take = min(int(depth[u]), size)
             if take < size:  # the best batch score past the list
@@ -112,11 +127,32 @@ class Shortlists:
             order = np.argsort(-exact, kind="stable")
             positions.append(listed[order])
             scores.append(exact[order])
+            dots.append(pair_dots(users[u], vectors[listed[order]]))
         largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
                                    np.linalg.norm(queries.astype(np.float64), axis=1), largest)
-        return cls(index, size, positions, scores, lines, queries, margin)
+        tabled = (np.arange(size) if len(users) * size <= TABLE_CELLS
+                  else None if common is None
+                  else np.unique(common)[: TABLE_CELLS // max(len(users), 1)])
+        table = slots = None
+        if tabled is not None and len(tabled) and len(users):  # by slot; a position's slot
+            wide = vectors[tabled].astype(np.float64)
+            table = np.stack([pair_dots(row, wide) for row in users])
+            slots = np.full(size, -1, np.int64)
+            slots[tabled] = np.arange(len(tabled))
+        return cls(index, size, positions, scores, lines, queries, margin, users, dots, table,
+                   slots)
+
+    def table_row(self, u: int, query: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per index position its slot in user ``u``'s :attr:`table` row (-1: none) and the
+        row (exact scores as :func:`recommend.content.search.pair_dots` gives), or None: no
+        table, or ``query`` is not the very vector it was made from."""
+        if (self.table is None or self.slots is None or u >= len(self.table)
+                or len(self.index) != self.size
+                or not np.array_equal(np.asarray(query, np.float32), self.users[u])):
+            return None
+        return self.slots, self.table[u]
 
     def top(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
             ) -> np.ndarray | None:
@@ -124,6 +160,22 @@ class Shortlists:
         positions) products for user ``u`` whose content vector is ``query``, or None when
         the list cannot tell them for sure (module doc). A near tie at the ``n``-th place
         goes by the list's float64 order."""
+        picked = self._picked(u, query, allowed, n)
+        return None if picked is None else self.positions[u][picked]
+
+    def scored(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """:meth:`top`'s positions and their exact scores (:attr:`dots`; None when ``query``
+        is not the very vector they were computed from)."""
+        picked = self._picked(u, query, allowed, n)
+        if picked is None:
+            return None
+        same = np.array_equal(np.asarray(query, np.float32), self.users[u])
+        return self.positions[u][picked], self.dots[u][picked] if same else None
+
+    def _picked(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
+                ) -> np.ndarray | None:
+        """:meth:`top`'s products as places in user ``u``'s list."""
         if u >= len(self.positions) or len(self.index) != self.size:
             return None
         q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
@@ -131,11 +183,9 @@ class Shortlists:
             return None  # no profile (nothing to find), or not the vector listed
         if int(np.count_nonzero(allowed)) <= n:
             return None  # every allowed product: the search is plain
-        positions, scores = self.positions[u], self.scores[u]
-        ok = allowed[positions]
-        kept, values = positions[ok], scores[ok]
-        if len(kept) < n:
+        ok = np.flatnonzero(allowed[self.positions[u]])
+        if len(ok) < n:
             return None
-        if not float(values[n - 1]) > self.lines[u] + 3 * self.margin[u]:
+        if not float(self.scores[u][ok[n - 1]]) > self.lines[u] + 3 * self.margin[u]:
             return None  # a product past the list may score as much
-        return kept[:n]
+        return ok[:n]

@@ -103,7 +103,8 @@ class HybridModel:
         found = gather(scores, take_columns(allowed, cols),
                        component_sizes(self.config, self.blend.names),
                        sub, None if extra is None else take_columns(extra, cols),
-                       prior=take_columns(self.item_prior_[None, :], cols)[0])
+                       prior=(self.item_prior_ if len(cols) == len(self.item_prior_)
+                              else self.item_prior_[cols]))  # (the array itself: its bump kept)
         cands = (found if len(cols) == allowed.shape[1]  # every product: positions are indices
                  else dataclasses.replace(found, items=cols[found.items]))
         norm = normalise(cands.features, cands.rows, cands.n_rows, self.config.blend.normalisation,

@@ -30,6 +30,8 @@ def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,
     out = np.zeros_like(features, dtype=np.float64)
     if len(rows) == 0:
         return out
+    if n_rows == 1 and how == "minmax":  # (a request) its statistics without the row splits
+        return _minmax_one(features, pool, out)
     stats_of = features if pool is None else np.where(pool[:, None], features, np.nan)
     if pool is not None:  # a row without pool candidates takes its statistics from all
         empty = np.bincount(rows, weights=pool, minlength=n_rows) == 0
@@ -54,4 +56,19 @@ def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,
         np.divide(features - mean[per], std, out=out, where=std > 1e-12)
     else:
         raise ValueError(f"normalisation must be 'minmax' or 'zscore', not {how!r}")
+    return out
+
+
+def _minmax_one(features: np.ndarray, pool: np.ndarray | None, out: np.ndarray) -> np.ndarray:
+    """:func:`normalise`'s ``"minmax"`` of one row's candidates into ``out`` (zeros): the
+    same reductions over the same candidates in the same order (NaN ignored), so the same
+    floats, without the splits into rows (~3x cheaper on a request's 800 candidates)."""
+    stats_of = features if pool is None or not pool.any() else features[pool]
+    lo = np.fmin.reduceat(stats_of, [0], axis=0)[0]
+    span = np.fmax.reduceat(stats_of, [0], axis=0)[0] - lo
+    ok = span > 1e-12
+    if ok.all():  # (a divide's where= costs more than the divide)
+        np.divide(features - lo, span, out=out)
+    elif ok.any():
+        out[:, ok] = (features[:, ok] - lo[ok]) / span[ok]
     return out

@@ -26,7 +26,8 @@ from kg.atomic import atomic_write_bytes
 from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relations
 from recommend.hybrid.components import csr_row, history_times
 from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
-from recommend.paths.metapaths import walk_on, walk_start
+from recommend.paths.last_step import walk_last
+from recommend.paths.metapaths import walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -105,7 +106,7 @@ class SessionComponent:
         row = np.zeros(self.n_items)
         for r, u in enumerate(users.tolist()):
             if u < self.history_.shape[0]:
-                idx, val, _ = walk_on(walk_start(self.history_, u), [self.transitions_])
+                idx, val, _ = walk_last(walk_start(self.history_, u), self.transitions_)
                 if every:
                     out[r, idx] = val
                     continue

@@ -49,21 +49,27 @@ from recommend.paths.privacy import (
     demographic_segments,
     interactions_of,
 )
+from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = [
+__all__ = [  # the walks are re-exported from recommend.paths.walks
     "DEFAULT_METAPATHS",
     "MetaPath",
     "Normalize",
     "Step",
+    "WalkState",
     "available_metapaths",
     "catalogue",
     "metapath_matrix",
     "normalize_step",
     "raw_step_matrix",
+    "spans",
     "step_matrices",
+    "walk_dense",
+    "walk_on",
+    "walk_start",
 ]
 
 Normalize = Literal["row", "symmetric", "none"]
@@ -305,76 +311,6 @@ def step_matrices(
         normalize_step(raw_step_matrix(graph, s, t, kol=kol), normalize)
         for s, t in zip(metapath.steps, types[:-1], strict=True)
     ]
-
-
-def spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The concatenated ranges ``lo[j]:hi[j]``."""
-    lengths = hi - lo
-    return np.arange(lengths.sum()) - (lengths.cumsum() - lengths - lo).repeat(lengths)
-
-
-#: A row being walked: its non-zero (indices, float64 values) and its width.
-WalkState = tuple[np.ndarray, np.ndarray, int]
-
-
-def walk_start(first: sp.csr_matrix, row: int) -> WalkState:
-    """Row ``row`` of ``first`` as a :data:`WalkState` (views of the matrix's arrays)."""
-    lo, hi = first.indptr[row], first.indptr[row + 1]
-    return first.indices[lo:hi], first.data[lo:hi].astype(np.float64), first.shape[1]
-
-
-def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
-    """The :data:`WalkState` after ``steps``: the row times ``steps[0] @ steps[1] ...``.
-
-    The row is carried as (indices, values) and each step gathers just the CSR rows of its
-    non-zeros (a user's few items, the nodes they reach in a step or two), so a request
-    costs what it touches, not every entry of each matrix as a dense product would; a row
-    that has grown dense is pushed through the whole matrix instead. ``state`` is not
-    modified, so a remembered state can be walked on again."""
-    idx, val, width = state
-    for m in steps:
-        if not len(idx):  # nothing reached: no step reaches anything from it
-            return steps[-1].indices[:0], np.zeros(0), steps[-1].shape[1]
-        if len(idx) * 8 > m.shape[0]:  # dense enough: one product over all of m is cheaper
-            dense = np.zeros(m.shape[0])
-            dense[idx] = val
-            out = np.asarray(dense @ m)
-            idx = np.flatnonzero(out)
-            val, width = out[idx], m.shape[1]
-            continue
-        lo, hi = m.indptr[idx], m.indptr[idx + 1]
-        width = m.shape[1]
-        entries = int((hi - lo).sum())
-        if entries >= _SPARSE_PRODUCT and entries * 8 > width:  # (the dense row's case)
-            out = sp.csr_matrix((val, idx, [0, len(idx)]), shape=(1, m.shape[0])) @ m
-            out.sort_indices()
-            idx, val = out.indices, out.data
-            continue
-        pos = spans(lo, hi)
-        weights = np.repeat(val, hi - lo) * m.data[pos]
-        if len(pos) * 8 > width:  # many entries: summed into a dense row (no sort)
-            out = np.bincount(m.indices[pos], weights, width)
-            idx = np.flatnonzero(out)
-            val = out[idx]
-        else:
-            idx, inverse = np.unique(m.indices[pos], return_inverse=True)
-            val = np.bincount(inverse, weights, len(idx))
-    return idx, val, width
-
-
-#: From this many entries in one step, the row times ``m`` is one scipy sparse product (one
-#: pass in C; 2x cheaper than numpy's ~8 on ML-100K's 40k-entry steps). It adds each output's
-#: terms in the gather's order (the row's entries in turn, each m row as stored) and drops
-#: the zero sums, as the dense row does: the same floats.
-_SPARSE_PRODUCT = 10_000
-
-
-def walk_dense(state: WalkState) -> np.ndarray:
-    """A :data:`WalkState` as a dense float64 vector."""
-    idx, val, width = state
-    out = np.zeros(width)
-    out[idx] = val
-    return out
 
 
 def chain(rows: sp.csr_matrix, steps: Sequence[sp.csr_matrix]) -> sp.csr_matrix:

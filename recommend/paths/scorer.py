@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from recommend.evaluate.metrics import ndcg_at_k
 from recommend.paths.instances import reach_state
+from recommend.paths.last_step import walk_into
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
@@ -269,14 +270,17 @@ class GraphPathScorer:
             if w > 0:
                 steps = self.steps_[mp.name]
                 for r, user in enumerate(users.tolist()):
-                    # the middle layer of a 3-step meta-path is remembered for explaining
-                    state = (walk_on(reach_state(steps, user), steps[2:]) if len(steps) == 3
-                             else walk_on(walk_start(steps[0], user), steps[1:]))
-                    # added where the walk reached (its indices are distinct): the same sums
-                    # as adding the dense row, without one
-                    idx, val, _ = state
                     row = out[r]  # (a view: one index array, not a row and an array)
-                    row[idx] += w * val
+                    if len(steps) == 1:
+                        idx, val, _ = walk_start(steps[0], user)
+                        row[idx] += w * val
+                        continue
+                    # the middle layer of a 3-step meta-path is remembered for explaining
+                    state = (reach_state(steps, user) if len(steps) == 3
+                             else walk_on(walk_start(steps[0], user), steps[1:-1]))
+                    # added where the last step reaches: the same sums as adding the dense
+                    # row, without one
+                    walk_into(state, steps[-1], row, w)
         return out
 
     @overload

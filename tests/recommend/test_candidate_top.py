@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommend.hybrid.candidates import gather, top_positions
+from recommend.hybrid.candidates import RowOrder, SharedRow, _first_allowed, gather, top_positions
 
 
 def _reference(values: np.ndarray, take: int) -> set[int]:
@@ -63,3 +63,53 @@ def test_one_row_gathers_as_in_a_batch(seed: int) -> None:
     assert np.array_equal(one.features, batch.features[first])
     assert np.array_equal(one.pool, batch.pool[first])
     assert one.rows.dtype == batch.rows.dtype and not one.rows.any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_shared_row_gathers_as_its_dense_rows(seed: int) -> None:
+    """Popularity's one row for all (:class:`SharedRow`, its order made once): the same
+    candidates and features as the row repeated densely, ties broken by the prior."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    values = np.round(rng.random(n) * 8) / 2  # ties at every edge
+    values[rng.random(n) < 0.2] = 0.0
+    other = rng.normal(size=(3, n))
+    allowed = rng.random((3, n)) < (0.3 if seed % 2 else 0.95)
+    prior = np.floor(rng.random(n) * 4) if seed % 3 else None
+    order = RowOrder()
+    for rows in (3, 1):  # a batch, then a request (the order is made once, then kept)
+        dense = {"other": other[:rows], "pop": np.repeat(values[None], rows, axis=0)}
+        shared = {"other": other[:rows], "pop": SharedRow(values, rows, order)}
+        a = gather(dense, allowed[:rows], [100, 150], prior=prior)
+        b = gather(shared, allowed[:rows], [100, 150], prior=prior)
+        assert np.array_equal(a.rows, b.rows) and np.array_equal(a.items, b.items)
+        assert np.array_equal(a.features, b.features) and np.array_equal(a.pool, b.pool)
+
+
+def test_a_row_order_is_remade_for_another_prior_or_row() -> None:
+    values = np.array([1.0, 2.0, 2.0, 0.0, 2.0])
+    order = RowOrder()
+    assert order(values, None).tolist() == [1, 2, 4, 0]
+    assert order(values, np.array([0.0, 0.0, 1.0, 0.0, 3.0])).tolist() == [4, 2, 1, 0]
+    assert order(values, np.array([0.0, 5.0, 1.0, 0.0, 3.0])).tolist() == [1, 4, 2, 0]
+    assert order(values * 1.0, None).tolist() == [1, 2, 4, 0]  # another array: remade
+    kept = order(values, None)
+    assert order(values, None) is kept
+
+
+def test_first_allowed_reads_past_its_prefix() -> None:
+    order = np.arange(1000)[::-1]
+    allowed = np.zeros(1000, bool)
+    allowed[:30] = True  # the last 30 of the order only
+    assert _first_allowed(order, allowed, 10).tolist() == list(range(29, 19, -1))
+    assert _first_allowed(order, allowed, 50).tolist() == list(range(29, -1, -1))
+
+
+def test_the_bump_is_kept_for_the_same_prior_only() -> None:
+    from recommend.hybrid.candidates import _bump
+
+    a, b = np.array([0.0, 1.0, 3.0]), np.array([2.0, 1.0, 0.0])
+    first = _bump(a)
+    assert _bump(a) is first  # the same array: kept
+    assert np.array_equal(_bump(b), 1e-9 * (b / 3.0))
+    assert np.array_equal(_bump(a.copy()), 1e-9 * (a / 4.0))

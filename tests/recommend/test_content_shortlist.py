@@ -82,3 +82,70 @@ def test_an_approximate_index_is_not_listed() -> None:
                                kind="ivf")
     assert Shortlists.build(index, rng.normal(size=(3, 8)).astype(np.float32),
                             np.full(3, 20)) is None
+
+
+def test_a_request_takes_the_lists_scores_bit_for_bit() -> None:
+    """The listed products' scores kept at load are those a request's search computes
+    (:meth:`SearchedScores.at` without a list), and a vector not the one listed gets none."""
+    from functools import partial
+
+    from recommend.content.search import SearchedScores
+
+    rng, index, users = _world(seed=3, dim=384, users=12)
+    lists = Shortlists.build(index, users, np.full(len(users), 90))
+    vectors, cols = index.vectors(), np.arange(len(index))
+    taken = 0
+    for u in range(len(users)):
+        may = rng.random(len(index)) > 0.05
+        listed = lists.scored(u, users[u], may[None][0], 40)
+        if listed is None:
+            continue
+        taken += 1
+        assert listed[1] is not None
+        with_list = SearchedScores(index, users[u][None], vectors, cols, cols, True,
+                                   partial(lists.scored, u, users[u]))
+        without = SearchedScores(index, users[u][None], vectors, cols, cols, True)
+        chosen = with_list.top(may[None], 40)
+        assert np.array_equal(chosen, without.top(may[None], 40))
+        items = np.flatnonzero(chosen[0])
+        assert with_list._kept[0][items].all()  # kept from the list, not computed
+        rows = np.zeros(len(items), np.int64)
+        assert np.array_equal(with_list.at(rows, items), without._dots(rows, items))
+        assert lists.scored(u, users[u] * 2, may, 40)[1] is None  # the same unit vector
+    assert taken >= len(users) - 2
+
+
+def test_a_small_catalogues_table_scores_as_a_request_does() -> None:
+    """Every user's score of every product, kept at load for a small catalogue, is what a
+    request's :meth:`SearchedScores.at` computes, bit for bit; an unlisted vector gets none."""
+    from recommend.content.search import SearchedScores
+    from recommend.hybrid.content_shortlist import TABLE_CELLS
+
+    rng, index, users = _world(seed=5, n=500, dim=384, users=9)
+    lists = Shortlists.build(index, users, np.full(len(users), 60))
+    assert lists.table is not None and lists.table.shape == (9, 500)
+    vectors, cols = index.vectors(), np.arange(len(index))
+    for u in range(len(users)):
+        items = np.sort(rng.choice(len(index), 300, replace=False))
+        rows = np.zeros(len(items), np.int64)
+        with_table = SearchedScores(index, users[u][None], vectors, cols, cols, True,
+                                    row=lists.table_row(u, users[u]))
+        without = SearchedScores(index, users[u][None], vectors, cols, cols, True)
+        assert np.array_equal(with_table.at(rows, items), without.at(rows, items))
+        assert with_table.row is not None
+    assert lists.table_row(0, users[0] * 2) is None  # the same unit vector, not the same
+    big = np.zeros((TABLE_CELLS // len(index) + 1, users.shape[1]), np.float32)
+    big[:, 0] = 1.0
+    assert Shortlists.build(index, big, np.full(len(big), 10)).table is None
+    # too many users for the whole table: the common products' scores only
+    common = np.array([7, 3, 499, 3])
+    part = Shortlists.build(index, big, np.full(len(big), 10), common)
+    assert part.table.shape == (len(big), 3)
+    slots, row = part.table_row(5, big[5])
+    assert slots[[3, 7, 499]].tolist() == [0, 1, 2] and (slots >= 0).sum() == 3
+    items = np.array([0, 3, 7, 100, 499])
+    got = SearchedScores(index, big[5][None], vectors, cols, cols, True, row=(slots, row))
+    want = SearchedScores(index, big[5][None], vectors, cols, cols, True)
+    rows = np.zeros(len(items), np.int64)
+    assert np.array_equal(got.at(rows, items), want.at(rows, items))
+    assert got._kept[0][[3, 7, 499]].all()

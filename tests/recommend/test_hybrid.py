@@ -287,3 +287,25 @@ def test_fit_blend_keeps_a_users_rows_of_every_fold_in_one_cross_validation_half
     assert cv_halves
     for half in cv_halves:  # a user's first-fold row is in a half iff its second-fold row is
         assert {r for r in half if r < n} == {r - n for r in half if r >= n}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_row_normalises_as_in_a_batch(seed: int) -> None:
+    """A request's row (:func:`normalise`'s one-row path) and the same row among others:
+    the same floats, the statistics from the pool only (from all when it has none)."""
+    from recommend.hybrid.normalise import normalise
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    feats = np.round(rng.normal(size=(n, 5)), 1 if seed % 2 else 8)
+    feats[:, 2] = 0.0 if seed % 3 == 0 else feats[:, 2]  # a component without evidence
+    if seed == 5:
+        feats[rng.random(n) < 0.1, 1] = np.nan
+    pool = rng.random(n) < (0.0 if seed == 4 else 0.7)
+    other = rng.normal(size=(7, 5))
+    rows = np.r_[np.zeros(n, np.int64), np.ones(7, np.int64)]
+    for p in (pool, None):
+        batch = normalise(np.vstack([feats, other]), rows, 2, "minmax",
+                          None if p is None else np.r_[p, np.ones(7, bool)])
+        one = normalise(feats, np.zeros(n, np.int64), 1, "minmax", p)
+        assert np.array_equal(one, batch[:n], equal_nan=True)
