@@ -39,6 +39,7 @@ from typing import Any
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
 from kg.timewindow import TimeWindow, iso
+from kg.visible import shown, visible
 
 
 class RecordError(ValueError):
@@ -168,7 +169,7 @@ def _strings(value: Any, name: str, *, single: bool = False) -> tuple[str, ...]:
     if type(value) is not list:
         raise RecordError(f'"{name}": expected an array of strings, got {describe(value)}')
     for i, item in enumerate(value):
-        if type(item) is not str or not item.strip():
+        if type(item) is not str or not visible(item):
             raise RecordError(f'"{name}"[{i}]: expected a non-empty string, got {describe(item)}')
     return tuple(value)
 
@@ -214,7 +215,7 @@ def _object(obj: object) -> dict[str, Any]:
 def _parse_product(obj: object, window: TimeWindow) -> Product:
     get = _object(obj).get
     title = get("title", _MISSING)
-    if type(title) is not str or not title.strip():
+    if type(title) is not str or not visible(title):
         if title is None or title is _MISSING:
             raise _required("title", title)
         if type(title) is str:
@@ -228,7 +229,7 @@ def _parse_product(obj: object, window: TimeWindow) -> Product:
         id=_id(get("id", _MISSING), "id"),
         title=title,
         description=_opt_str(get("description"), "description"),
-        brand=_opt_str(get("brand"), "brand"),
+        brand=shown(_opt_str(get("brand"), "brand")),
         categories=_category_path(get("categories")),
         price=price,
         image=_opt_str(get("image"), "image"),

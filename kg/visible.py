@@ -1,0 +1,29 @@
+"""Whether a text shows anything to a reader.
+
+``str.strip`` leaves zero-width spaces, direction marks, byte-order marks and control
+characters, so a title of only those is not blank to it, yet a shopper sees an empty name.
+Characters of the Unicode categories Cc, Cf, Zs, Zl and Zp show nothing on their own; any
+other character (letters, marks, punctuation, symbols, emoji, even unassigned code points of
+a newer Unicode than Python's) counts as shown.
+
+>>> visible("Mug"), visible("\\u200b"), visible(" \\u00a0"), visible("🔥")
+(True, False, False, True)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_UNSEEN = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` holds a character that is not whitespace, control or format."""
+    if text.isprintable():  # the common case: no control, format or non-ASCII space
+        return bool(text.strip(" "))
+    return any(unicodedata.category(ch) not in _UNSEEN for ch in text)
+
+
+def shown(text: str | None) -> str | None:
+    """``text``, or None when it shows nothing (an optional name left blank)."""
+    return text if text is not None and visible(text) else None
