@@ -83,14 +83,14 @@ def marketer_router(state: Served, access: Access) -> APIRouter:
     router = APIRouter(prefix="/v1", dependencies=[Depends(access.read)],
                        tags=["marketer"])
 
-    @router.get("/items/{item}/audience")
+    @router.get("/items/{item:path}/audience")
     def get_audience(item: str, n: int = Query(100, ge=1, le=MAX_AUDIENCE),
                      explain: bool = True) -> dict[str, Any]:
         """The ``n`` users most likely to take the product next who do not have it, each
         with the reasons a marketer may see, and the audience in words."""
         return audience(state, item, n, explain=explain)
 
-    @router.get("/items/{item}/influencers")
+    @router.get("/items/{item:path}/influencers")
     def get_influencers(item: str, k: int = Query(5, ge=1, le=MAX_INFLUENCERS)
                         ) -> dict[str, Any]:
         """``k`` influencers whose followers cover the product's predicted audience, each

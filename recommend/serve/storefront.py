@@ -87,7 +87,7 @@ def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
         found = explanation(state, user, item, picture=True, images=images)
         return {"svg": found["svg"], "paths": [p["text"] for p in found["paths"]]}
 
-    @app.get("/items/{item}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/items/{item:path}", response_class=HTMLResponse, include_in_schema=False)
     def product_page(request: Request, item: str,
                      user: str | None = Query(None, max_length=200),
                      marketer: bool = False) -> HTMLResponse:
