@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from kg.limits import MAX_ID_CHARS
+
 _UNSEEN = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
@@ -27,3 +29,13 @@ def visible(text: str) -> bool:
 def shown(text: str | None) -> str | None:
     """``text``, or None when it shows nothing (an optional name left blank)."""
     return text if text is not None and visible(text) else None
+
+
+def id_refusal(text: str) -> str | None:
+    """Why ``text`` cannot be an id (too long, or holding a control character that no command
+    line or URL carries), or None."""
+    if len(text) > MAX_ID_CHARS:
+        return f"is {len(text):,} characters long; at most {MAX_ID_CHARS:,}"
+    if not text.isprintable() and any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
+        return "holds a control character"
+    return None

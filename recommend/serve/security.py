@@ -18,8 +18,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kg.limits import MAX_ID_CHARS  # every id a dataset may hold can be asked for
+
 API_KEY_HEADER = "X-API-Key"
-MAX_ID_CHARS = 200
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,16 @@ def test_typed_raw_ids_are_found_as_written(tmp_path: Path) -> None:
     assert graph_id(g, "user:7", "user") == "user:7"  # unknown either way: typed
     with pytest.raises(ValueError, match="is a product id, expected a user"):
         graph_id(g, "product:y", "user")
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("x" * 1001, "is 1,001 characters long; at most 1,000"),
+    ("a\tb", "holds a control character"),
+    ("a\x85b", "holds a control character"),
+])
+def test_an_id_no_command_or_url_can_carry_is_rejected(tmp_path: Path, raw: str,
+                                                        reason: str) -> None:
+    _write(tmp_path, "users.jsonl", [{"id": raw}, {"id": "y" * 1000}, {"id": "👩🏽\u200d💻"}])
+    result = read_dataset(tmp_path, progress=False)
+    assert [u.id for u in result.dataset.users] == ["y" * 1000, "👩🏽\u200d💻"]
+    assert result.rejections[0].line == 1 and result.rejections[0].reason.endswith(reason)

@@ -40,3 +40,9 @@ def test_an_unknown_id_with_a_slash_is_named(client: TestClient) -> None:
     got = client.get("/v1/items/no%2Fsuch")
     assert got.status_code == 404 and "no/such" in got.json()["detail"]
 
+
+def test_the_longest_id_a_dataset_may_hold_is_served(client: TestClient) -> None:
+    user = "u" * 1000
+    assert client.post("/v1/users", json={"id": user}, headers=HEADERS).status_code == 200
+    assert client.get(f"/v1/users/{user}/recommendations", params={"k": 2}).status_code == 200
+    assert client.get(f"/ui/feed?user={user}").status_code == 200
