@@ -62,12 +62,8 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     choice = state.rec.choose_influencers(iid, k, audience=found)
     mean = choice.reach[0]
     base = choice.baselines
-    lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "
-            f"{found.candidates} who do not have it yet." if len(found.members) < found.candidates
-            else f"All {found.candidates} shoppers who do not have it yet: there are no more "
-                 "to choose from.")
     return {
-        "lead": lead,
+        "lead": audience_lead(len(found.members), found.candidates),
         "sentences": found.summary.sentences,
         "influencers": [{"user": i.user, "sentence": i.sentence}
                         for i in choice.influencers],
@@ -76,6 +72,20 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
                   f"reach {base['top_followers'][0]:.1f}, the degree-discount choice "
                   f"{base['degree_discount'][0]:.1f}."),
     }
+
+
+def audience_lead(members: int, candidates: int) -> str:
+    """The panel's first sentence: how many of the ``candidates`` (users without the product)
+    the audience of ``members`` is."""
+    if members < candidates:
+        people = "shopper" if members == 1 else "shoppers"
+        return (f"The {members} {people} most likely to take it next, of the {candidates} who "
+                "do not have it yet.")
+    if candidates == 0:
+        return "Every shopper has it already: there is no one to choose from."
+    if candidates == 1:
+        return "The one shopper who does not have it yet: there is no other to choose from."
+    return f"All {candidates} shoppers who do not have it yet: there are no more to choose from."
 
 
 def marketer_router(state: Served, access: Access) -> APIRouter:
