@@ -167,7 +167,9 @@ def _segment(
             raise ValueError(f"segment_users: unknown method {method!r}")
         results[n_clusters] = (_silhouette(x, labels, sample_size, seed), labels)
     if not results:
-        raise ValueError(f"segment_users: empty k range {k_range} for {len(table)} users")
+        asked = f"k={k}" if k is not None else f"k range {k_range}"
+        raise ValueError(f"segment_users: {asked}: {len(table)} users can make 2 to "
+                         f"{len(table) - 1} segments")
     best = max(results, key=lambda c: (np.nan_to_num(results[c][0], nan=-2.0), -c))
     score, labels = results[best]
     table.segments = labels

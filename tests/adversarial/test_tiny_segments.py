@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
+
 from kg.build import build_graph
 from kg.records import Dataset, Event, Product, User
 from recommend.profiles import build_profiles, inputs_from_graph, segment_users
@@ -35,3 +37,10 @@ def test_no_more_segments_than_distinct_profiles() -> None:
         warnings.simplefilter("error")
         seg = segment_users(table, use_embeddings=False)
     assert max(seg.silhouette_by_k) <= 3 and 2 <= seg.k <= 3
+
+
+@pytest.mark.parametrize("k", [1, 8])
+def test_a_fixed_k_out_of_range_names_it(k: int) -> None:
+    table = build_profiles(inputs_from_graph(build_graph(_shop([0, 1, 2, 0]), progress=False)))
+    with pytest.raises(ValueError, match=rf"k={k}: 4 users can make 2 to 3 segments"):
+        segment_users(table, k=k, use_embeddings=False)
