@@ -68,3 +68,13 @@ def test_an_id_no_command_or_url_can_carry_is_rejected(tmp_path: Path, raw: str,
     result = read_dataset(tmp_path, progress=False)
     assert [u.id for u in result.dataset.users] == ["y" * 1000, "👩🏽\u200d💻"]
     assert result.rejections[0].line == 1 and result.rejections[0].reason.endswith(reason)
+
+
+def test_the_profile_command_finds_a_typed_raw_user(tmp_path: Path, capsys) -> None:
+    from kg.artifact import build_artifact
+    from scripts.cli import main
+
+    _typed_world(tmp_path / "data")
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False, stages=[])
+    assert main(["profile", str(tmp_path / "art"), "--user", "user:1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["user_id"] == "user:user:1"
