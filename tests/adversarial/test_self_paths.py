@@ -32,3 +32,17 @@ def test_no_path_of_an_owned_product_passes_through_it() -> None:
         paths = explain_paths_many(g, "user:1", ["product:A"], [mp], [1.0], fallback=False)[0]
         assert paths, mp.name  # the path through B is still shown
         assert all(p.nodes.count("product:A") == 1 for p in paths), [p.text for p in paths]
+
+
+def test_a_relation_from_a_product_to_itself_is_rejected() -> None:
+    import pytest
+
+    from kg.parse import RecordError
+    from kg.relations import parse_relation
+    from kg.timewindow import TimeWindow
+
+    with pytest.raises(RecordError, match=r'"src" and "dst" are the same node "product:A"'):
+        parse_relation({"relation": "also_bought", "src": "product:A", "dst": "product:A"},
+                       TimeWindow.until())
+    assert parse_relation({"relation": "also_bought", "src": "product:A", "dst": "product:B"},
+                          TimeWindow.until())[:3] == ("also_bought", "product:A", "product:B")
