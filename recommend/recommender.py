@@ -233,7 +233,8 @@ class Recommender(MarketerMixin):
         Filters keep products in a category (or below), of a brand, in a price range;
         ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors;
         bad values are ValueErrors (:mod:`recommend.request`). Fewer than ``k`` when fewer
-        products pass the filters (or remain unseen).
+        of the candidates the model ranks (its components' top products for the user: not
+        the whole catalogue) pass the filters (or remain unseen).
         """
         k, diversity = check_k(k), check_diversity(diversity)
         filters = request_filters(categories, brands, price_min, price_max)
