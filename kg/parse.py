@@ -8,7 +8,7 @@ fields):
 - Only ids and a product's ``title`` are required (plus an event's ``kind``, which has no
   meaning without it); every other field may be absent or ``null``. Unknown keys are ignored.
 - Ids are JSON strings or integers (an integer becomes its decimal string); an id must not be
-  empty, blank, start or end with whitespace, hold a control character or pass 1,000 chars.
+  empty, blank, start or end with whitespace, or fail :func:`kg.visible.id_refusal`.
 - Numbers (``price``, ``value``, ``ts``, attribute values) must be finite: NaN and infinities
   are rejected; ``price``, ``value``, ``age``, ``year`` and a ``categories`` path's depth keep
   the bounds of :mod:`kg.limits`.

@@ -32,10 +32,12 @@ def shown(text: str | None) -> str | None:
 
 
 def id_refusal(text: str) -> str | None:
-    """Why ``text`` cannot be an id (too long, or holding a control character that no command
-    line or URL carries), or None."""
+    """Why ``text`` cannot be an id (too long, holding a control character, or a path step
+    "." or "..": no command line or URL carries them), or None."""
     if len(text) > MAX_ID_CHARS:
         return f"is {len(text):,} characters long; at most {MAX_ID_CHARS:,}"
     if not text.isprintable() and any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
         return "holds a control character"
+    if text in (".", ".."):
+        return "is a path step: no URL can carry it (/items/.. is /)"
     return None

@@ -61,6 +61,8 @@ def test_typed_raw_ids_are_found_as_written(tmp_path: Path) -> None:
     ("x" * 1001, "is 1,001 characters long; at most 1,000"),
     ("a\tb", "holds a control character"),
     ("a\x85b", "holds a control character"),
+    ("..", "is a path step: no URL can carry it (/items/.. is /)"),
+    (".", "is a path step: no URL can carry it (/items/.. is /)"),
 ])
 def test_an_id_no_command_or_url_can_carry_is_rejected(tmp_path: Path, raw: str,
                                                         reason: str) -> None:
