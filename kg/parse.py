@@ -8,20 +8,19 @@ fields):
 - Only ids and a product's ``title`` are required (plus an event's ``kind``, which has no
   meaning without it); every other field may be absent or ``null``. Unknown keys are ignored.
 - Ids are JSON strings or integers (an integer becomes its decimal string); an id must not be
-  empty, blank, or start or end with whitespace.
+  empty, blank, start or end with whitespace, or fail :func:`kg.visible.id_refusal`.
 - Numbers (``price``, ``value``, ``ts``, attribute values) must be finite: NaN and infinities
   are rejected; ``price``, ``value``, ``age``, ``year`` and a ``categories`` path's depth keep
   the bounds of :mod:`kg.limits`.
 - Timestamps are unix seconds (integer or float) or an ISO 8601 string (a naive one is UTC)
   in the read's :class:`kg.timewindow.TimeWindow` (1990 to the wall clock plus a day).
-- ``categories`` is a list of non-empty strings (a single string: a one-element list);
-  ``images`` a list of strings, a post's ``products`` a list of ids; ``attributes`` an object
-  of strings, numbers or booleans (nothing nested).
+- ``categories`` is a list of visible strings (a single string: a one-element list); ``images``
+  a list of strings, a post's ``products`` a list of ids; ``attributes`` an object of strings,
+  numbers or booleans (nothing nested). A title must be visible too (:mod:`kg.visible`).
 - An event's ``target`` is typed (``"product:B00X"``, ``"post:9"``) or raw (``"B00X"``); an
   optional ``target_type`` key may type a raw one. :func:`parse_record` leaves a raw target's
   ``target_type`` as ``None``; :meth:`kg.validate.Validator.check` resolves it to the product
-  of that id if one exists, else to the post, and rejects an id that is both (ambiguous) or
-  neither.
+  of that id if any, else to the post, and rejects one that is both (ambiguous) or neither.
 
 >>> parse_record(Product, {"id": 7, "title": "Mug", "categories": "Kitchen"})
 Product(id='7', title='Mug', description=None, brand=None, categories=('Kitchen',), \
@@ -39,6 +38,7 @@ from typing import Any
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
 from kg.timewindow import TimeWindow, iso
+from kg.visible import id_refusal, shown, visible
 
 
 class RecordError(ValueError):
@@ -67,9 +67,8 @@ def describe(value: object) -> str:
     if isinstance(value, int):
         return f"integer {value}" if value.bit_length() <= 64 else "a huge integer"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        return f"number {value!r}" if math.isfinite(value) else "an infinite number"
+        return "NaN" if math.isnan(value) else (
+            f"number {value!r}" if math.isfinite(value) else "an infinite number")
     if isinstance(value, list):
         return f"array of {len(value)}"
     if isinstance(value, dict):
@@ -85,7 +84,9 @@ def _required(name: str, value: object) -> RecordError:
 
 def _id(value: Any, name: str) -> str:
     if type(value) is str and value and not value[0].isspace() and not value[-1].isspace():
-        return value
+        if (why := id_refusal(value)) is None:
+            return value
+        raise RecordError(f'"{name}": id {quote(value)} {why}')
     if type(value) is int:
         return str(value)
     if value is None or value is _MISSING:
@@ -107,14 +108,14 @@ def _number(value: Any, name: str) -> float | None:
     if type(value) is float:
         if math.isfinite(value):
             return value
-        raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
-    if type(value) is int:
+    elif type(value) is int:
         if value.bit_length() <= MAX_INT_BITS:
             return float(value)
-        raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
-    if value is None:
+    elif value is None:
         return None
-    raise RecordError(f'"{name}": expected a number, got {describe(value)}')
+    else:
+        raise RecordError(f'"{name}": expected a number, got {describe(value)}')
+    raise RecordError(f'"{name}": expected a finite number, got {describe(value)}')
 
 
 def _bounded(value: float | None, name: str, low: float) -> float | None:
@@ -168,7 +169,7 @@ def _strings(value: Any, name: str, *, single: bool = False) -> tuple[str, ...]:
     if type(value) is not list:
         raise RecordError(f'"{name}": expected an array of strings, got {describe(value)}')
     for i, item in enumerate(value):
-        if type(item) is not str or not item.strip():
+        if type(item) is not str or not visible(item):
             raise RecordError(f'"{name}"[{i}]: expected a non-empty string, got {describe(item)}')
     return tuple(value)
 
@@ -214,7 +215,7 @@ def _object(obj: object) -> dict[str, Any]:
 def _parse_product(obj: object, window: TimeWindow) -> Product:
     get = _object(obj).get
     title = get("title", _MISSING)
-    if type(title) is not str or not title.strip():
+    if type(title) is not str or not visible(title):
         if title is None or title is _MISSING:
             raise _required("title", title)
         if type(title) is str:
@@ -228,7 +229,7 @@ def _parse_product(obj: object, window: TimeWindow) -> Product:
         id=_id(get("id", _MISSING), "id"),
         title=title,
         description=_opt_str(get("description"), "description"),
-        brand=_opt_str(get("brand"), "brand"),
+        brand=shown(_opt_str(get("brand"), "brand")),
         categories=_category_path(get("categories")),
         price=price,
         image=_opt_str(get("image"), "image"),

@@ -86,6 +86,9 @@ class ReadResult:
     window: TimeWindow = field(default_factory=TimeWindow)
 
 
+_UTF16 = "the file looks UTF-16: save it as UTF-8"
+
+
 def raw_text(data: bytes) -> str:
     """A rejected line as the quarantine keeps it: decoded (bad bytes escaped), at most
     :data:`RAW_CHARS` characters."""
@@ -120,6 +123,8 @@ def _loads(text: str) -> Any:
     except json.JSONDecodeError as error:
         if text.isspace():
             return _BLANK
+        if "\x00" in text:  # raw NULs: every other byte of ASCII in UTF-16
+            raise RecordError(f"malformed JSON: holds NUL bytes ({_UTF16})") from None
         raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise RecordError(f"malformed JSON: {error}") from None
@@ -133,7 +138,8 @@ def decode_line(line: bytes) -> str:
         return line.decode()
     except UnicodeDecodeError as error:
         bad = line[error.start : error.start + 1].hex()
-        raise RecordError(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}"
+        hint = f" ({_UTF16})" if line[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise RecordError(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}{hint}"
                           ) from None
 
 

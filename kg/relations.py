@@ -60,6 +60,8 @@ def parse_relation(obj: object, window: TimeWindow) -> tuple[str, str, str, floa
     except ValueError as err:
         raise RecordError(f'"relation": {err}') from None
     (src, src_type), (dst, dst_type) = _node(obj, "src"), _node(obj, "dst")
+    if src == dst:  # "people who bought A also bought A" says nothing
+        raise RecordError(f'"src" and "dst" are the same node {quote(src)}: an edge joins two')
     try:
         check_endpoint_types(name, src_type, dst_type)
     except ValueError as err:

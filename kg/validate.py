@@ -266,6 +266,9 @@ class Validator:
             if table is None:
                 raise RecordError(f"unknown target type {describe(target_type)} (events.target)")
             found = table.get(target) or table.find(target)
+            if found is None:  # an export whose raw ids carry their type ("product:7")
+                spelled = f"{target_type}:{target}"
+                found = table.get(spelled) or table.find(spelled)
             if found is None:
                 raise RecordError(f"unknown {target_type} {quote(target)} (events.target)")
         event = new_event(entry[0], found[0], target_type, kind, value, ts, text)

@@ -50,7 +50,7 @@ from recommend.hybrid.evidence import no_path
 from recommend.hybrid.filters import filter_mask, product_prices
 from recommend.hybrid.path_component import PathComponent
 from recommend.marketer.api import MarketerMixin
-from recommend.request import check_diversity, check_k, request_filters, typed_id
+from recommend.request import check_diversity, check_k, graph_id, request_filters
 from recommend.results import ExplainedPath, Recommendation
 from recommend.snapshot import Serving, reads_snapshot, snapshot_field
 
@@ -197,12 +197,12 @@ class Recommender(MarketerMixin):
 
     # ----- ids -----
     def user_id(self, user: object) -> str:
-        """The typed user id of ``user`` (typed or raw)."""
-        return typed_id(user, "user")
+        """The typed user id of ``user`` (typed or raw; :func:`recommend.request.graph_id`)."""
+        return graph_id(self.graph, user, "user")
 
     def item_id(self, item: object) -> str:
         """The typed product id of ``item``; KeyError naming it if the graph lacks it."""
-        typed = typed_id(item, "product")
+        typed = graph_id(self.graph, item, "product")
         if not self.graph.has_node(typed):
             raise KeyError(f"unknown item {item!r}: no product {typed!r} in the graph")
         return typed
@@ -233,7 +233,8 @@ class Recommender(MarketerMixin):
         Filters keep products in a category (or below), of a brand, in a price range;
         ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors;
         bad values are ValueErrors (:mod:`recommend.request`). Fewer than ``k`` when fewer
-        products pass the filters (or remain unseen).
+        of the candidates the model ranks (its components' top products for the user: not
+        the whole catalogue) pass the filters (or remain unseen).
         """
         k, diversity = check_k(k), check_diversity(diversity)
         filters = request_filters(categories, brands, price_min, price_max)

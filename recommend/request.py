@@ -19,9 +19,17 @@ import math
 import numbers
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 from kg.schema import NODE_TYPES, slug
 from recommend.hybrid.filters import Filters
+
+
+class HasNode(Protocol):
+    """A graph as :func:`graph_id` needs it."""
+
+    def has_node(self, node: str) -> bool: ...
+
 
 _SHOWN_IDS = 3  # similar ids suggested for an unknown one
 _NON_DIGIT = re.compile(r"\D")
@@ -44,6 +52,22 @@ def typed_id(raw: object, node_type: str) -> str:
             raise ValueError(f"{text!r} is a {head} id, expected a {node_type}")
         return text
     return f"{node_type}:{text}"
+
+
+def graph_id(graph: HasNode, raw: object, node_type: str) -> str:
+    """:func:`typed_id` of ``raw``, or the node of a raw id that itself reads typed (an export
+    whose user ids are ``"user:7"`` has the node ``user:user:7``) when only that one is in
+    ``graph``."""
+    spelled = f"{node_type}:{check_id(raw, node_type)}"
+    try:
+        typed = typed_id(raw, node_type)
+    except ValueError:
+        if graph.has_node(spelled):
+            return spelled
+        raise
+    if typed != spelled and not graph.has_node(typed) and graph.has_node(spelled):
+        return spelled
+    return typed
 
 
 def check_k(k: object) -> int:

@@ -28,16 +28,18 @@ def run_profile(args: argparse.Namespace) -> int:
 
     from kg.artifact import load_artifact
     from recommend.profiles import build_profiles, inputs_from_graph
+    from recommend.request import graph_id
 
     graph = load_artifact(args.artifact).graph
+    user = graph_id(graph, args.user, "user")  # "user:7" may be a raw id (user:user:7)
     inputs = inputs_from_graph(graph)
     table = build_profiles(inputs)
-    row = table.row(args.user)
+    row = table.row(user)
     if args.embedding:
         from recommend.profiles.autoencoder import fit_embeddings
 
         fit_embeddings(inputs, table)
-    prof = table.profile(args.user, top=args.top)
+    prof = table.profile(user, top=args.top)
     segments = [e.dst for e in graph.neighbors(prof.user_id, "member_of")]
     if args.json:
         print(

@@ -59,7 +59,9 @@ def run_recommend(args: argparse.Namespace) -> int:
 
         write_report(rec, {args.user: recs}, args.html)
     if len(recs) < args.k:
-        LOGGER.warning("%s product(s) of the %d asked for pass the filters%s",
+        LOGGER.warning("%s product(s) of the %d asked for pass the filters%s, of the candidates "
+                       "the model ranks (each component's top products for the user; one that no "
+                       "interaction, text or link scores is not ranked)",
                        len(recs) or "no", args.k,
                        "" if args.include_seen else " and are new to the user")
     if args.json:

@@ -274,6 +274,16 @@ def _check_events(good: DataFrame, ids: dict[str, DataFrame]) -> DataFrame:
     out = _lookup(_lookup(_lookup(good, ids["user"], "user", "src"), ids["product"], "target",
                           "p"), ids["post"], "target", "q")
     declared = F.col("target_type")
+    # a typed target unknown by its tail is looked up as the raw id spelling it ("product:7",
+    # an export whose ids carry their type), as kg.validate does
+    spelled = F.when(F.col("p").isNull() & F.col("q").isNull(),
+                     F.concat(declared, F.lit(":"), F.col("target")))
+    out = _lookup(_lookup(out.withColumn("_spelled", spelled), ids["product"], "_spelled",
+                          "_p"), ids["post"], "_spelled", "_q").drop("_spelled")
+    out = (out.withColumn("p", F.when(declared == "product", F.coalesce("p", "_p"))
+                          .otherwise(F.col("p")))
+           .withColumn("q", F.when(declared == "post", F.coalesce("q", "_q"))
+                       .otherwise(F.col("q"))).drop("_p", "_q"))
     resolved = (F.when(declared.isNull() & F.col("p").isNotNull() & F.col("q").isNull(),
                        F.lit("product"))
                 .when(declared.isNull() & F.col("q").isNotNull() & F.col("p").isNull(),

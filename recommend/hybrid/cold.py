@@ -4,11 +4,12 @@ The fitted blend learned its weights on users with a history; a user unknown to 
 or known only from posts and follows, gets equal weights over the components that know
 something of such users (``cold`` in :mod:`recommend.hybrid.component`: content from their
 posts, graph and social from whom they follow and what they wrote, popularity) and that
-tell this user's candidates apart (not all equal). The reason names them. A model judged on
-the post tier (:data:`kg.interactions.POST_TIER`) counts the products of the posts a user
-wrote, liked, commented on or shared as their history (:func:`kg.interactions.seen_matrix`):
-there, such a user is not cold, and gets the fitted blend, as on post-events-only data
-everyone would otherwise be.
+tell this user's candidates apart (not all equal). The reason names them, or says that none
+does (the order is then the catalogue's). A model judged on the post tier
+(:data:`kg.interactions.POST_TIER`) counts the products of the posts a user wrote, liked,
+commented on or shared as their history (:func:`kg.interactions.seen_matrix`): there, such
+a user is not cold, and gets the fitted blend, as on post-events-only data everyone would
+otherwise be.
 """
 
 from __future__ import annotations
@@ -28,5 +29,5 @@ def cold_parts(names: Sequence[str], cold: Sequence[bool], features: np.ndarray,
     w = np.zeros(len(names))
     w[evidence] = 1.0 / max(len(evidence), 1)
     who = "unknown user" if unknown else "no product history"
-    used = ", ".join(names[j] for j in evidence) or "nothing"
+    used = ", ".join(names[j] for j in evidence) or "no signal yet tells these products apart"
     return normalised * w, f"cold start ({who}): {used}"

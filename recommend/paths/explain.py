@@ -151,9 +151,13 @@ def _instances(
         top = (next(batch) if prefer is not None
                else top_groups_many(mats, u, items, max_paths) if group
                else instances_as_groups(mats, u, items, max_paths))
+        # a walk back through the item itself ("who bought X also bought X": the user has X)
+        # says nothing: not shown (its share still counts in the score)
+        same = [t for t in range(1, len(mp.types) - 1) if mp.types[t] == mp.types[-1]]
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
-            found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best]
+            found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best
+                         if not same or all(nodes[t] != nodes[-1] for t in same)]
     for instances in found:
         instances.sort(key=lambda e: -e[0])
     return found, totals

@@ -70,6 +70,8 @@ def clustering_features(
     if use_embeddings and table.embeddings is not None:
         e = table.embeddings
         x = np.hstack([x, (e - e.mean(axis=0)) / (e.std(axis=0) + 1e-9)])
+    if not np.ptp(x, axis=0).any():  # every user alike: nothing to reduce (PCA would divide by 0)
+        return np.zeros((len(x), 1)), names
     n = min(n_components, x.shape[1], max(x.shape[0] - 1, 1))
     return PCA(n_components=n, random_state=seed).fit_transform(x), names
 
@@ -145,6 +147,12 @@ def _segment(
     raw, names = table.feature_matrix()
     lo, hi = (k, k) if k is not None else k_range
     hi = min(hi, len(table) - 1)
+    if k is None:  # no more clusters than distinct profiles (k-means would warn and split ties)
+        hi = min(hi, len(np.unique(x.round(9), axis=0)))
+        if hi < 2:  # everyone alike: one segment
+            table.segments = np.zeros(len(table), np.int64)
+            return Segmentation(method, table.segments, float("nan"), {},
+                                describe(raw, table.segments, names))
     rng = np.random.default_rng(seed)
     fit_rows = np.sort(rng.choice(len(x), size=min(max_fit, len(x)), replace=False))
     results: dict[int, tuple[float, np.ndarray]] = {}
@@ -159,7 +167,9 @@ def _segment(
             raise ValueError(f"segment_users: unknown method {method!r}")
         results[n_clusters] = (_silhouette(x, labels, sample_size, seed), labels)
     if not results:
-        raise ValueError(f"segment_users: empty k range {k_range} for {len(table)} users")
+        asked = f"k={k}" if k is not None else f"k range {k_range}"
+        raise ValueError(f"segment_users: {asked}: {len(table)} users can make 2 to "
+                         f"{len(table) - 1} segments")
     best = max(results, key=lambda c: (np.nan_to_num(results[c][0], nan=-2.0), -c))
     score, labels = results[best]
     table.segments = labels

@@ -236,7 +236,7 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
     k_query = Query(10, ge=1, le=MAX_K)
 
-    @reads.get("/users/{user}/recommendations", response_model=list[dict[str, Any]])
+    @reads.get("/users/{user:path}/recommendations", response_model=list[dict[str, Any]])
     async def get_recommendations(user: str, k: int = k_query,
                                   category: Annotated[list[str], Query()] = [],  # noqa: B006
                                   brand: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -259,23 +259,17 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         return await cached(state, query.key(uid), uid,
                             lambda: query.body(state, uid, images), query)
 
-    @reads.get("/users/{user}/explanations/{item}")
+    @reads.get("/users/{user:path}/explanations/{item:path}")
     def get_explanation(user: str, item: str, picture: bool = True) -> dict[str, Any]:
         """Why ``item`` for the user: score, parts, paths and their picture (SVG text)."""
         return explanation(state, user, item, picture=picture, images=images)
 
-    @reads.get("/items/{item}/similar")
+    @reads.get("/items/{item:path}/similar")
     def get_similar(item: str, k: int = k_query, explain: bool = True) -> list[dict[str, Any]]:
         """Products like ``item``, each with the graph paths the two share."""
         return similar(state, item, k, explain=explain, images=images)
 
-    @reads.get("/items/{item}")
-    def get_item(item: str) -> dict[str, Any]:
-        """A product's facts."""
-        iid = served_item(state, item)
-        return {"item": iid, **product_info(state.rec.graph, iid, images)}
-
-    @reads.get("/items/{item}/image", response_class=FileResponse)
+    @reads.get("/items/{item:path}/image", response_class=FileResponse)
     def get_image(item: str) -> FileResponse:
         """A product's picture, from the image folder the server was given."""
         iid = served_item(state, item)
@@ -284,13 +278,21 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
             raise HTTPException(404, f"no image served for {iid}")
         return FileResponse(found)
 
+    # ids may hold "/" (a percent-encoded one arrives decoded), hence ``:path``; this route
+    # matches any tail, so it comes after the /v1/items/ID/... routes (marketer_api's too)
+    @reads.get("/items/{item:path}")
+    def get_item(item: str) -> dict[str, Any]:
+        """A product's facts."""
+        iid = served_item(state, item)
+        return {"item": iid, **product_info(state.rec.graph, iid, images)}
+
     @reads.get("/users")
     def search_users(q: str = Query("", max_length=100),
                      limit: int = Query(10, ge=1, le=50)) -> list[dict[str, Any]]:
         """Users whose id, name or handle contains ``q``."""
         return find_users(state.rec.graph, q, limit)
 
-    @reads.get("/users/{user}/profile")
+    @reads.get("/users/{user:path}/profile")
     def get_profile(user: str) -> dict[str, Any]:
         """The user's interests and shopper groups, in words."""
         return profile(state.rec.graph, _user(state, user))

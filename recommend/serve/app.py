@@ -91,10 +91,10 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.served = state
     metrics = Metrics(state)
+    app.include_router(marketer_router(state, config.access))  # before /v1/items/{item:path}
     app.include_router(api_router(state, config.access, config.images_dir))
     app.include_router(look_router(state, config.access, config.max_image_bytes,
                                    config.images_dir))
-    app.include_router(marketer_router(state, config.access))
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:

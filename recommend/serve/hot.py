@@ -39,8 +39,8 @@ from recommend.serve.security import API_KEY_HEADER, Access, checked_id
 from recommend.serve.served import Served
 
 #: The route answered here (under the ``/v1`` prefix).
-PATH = "/v1/users/{user}/recommendations"
-_HEAD, _TAIL = PATH.split("{user}")
+PATH = "/v1/users/{user:path}/recommendations"
+_HEAD, _TAIL = PATH.split("{user:path}")
 #: A query value read as a bool the way the route's validation reads it (pydantic's own).
 _BOOL = TypeAdapter(bool)
 _KEY_HEADER = API_KEY_HEADER.lower().encode("latin-1")
@@ -110,7 +110,7 @@ class HotRecommendations:
                 or not path.endswith(_TAIL)):
             return None
         raw = path[len(_HEAD):len(path) - len(_TAIL)]
-        if not raw or "/" in raw:
+        if not raw or "/" in raw:  # an id holding "/" goes on to the route
             return None
         if self.access.keyed_reads and not self.access.allows(
                 next((v for k, v in scope["headers"] if k == _KEY_HEADER), None)):

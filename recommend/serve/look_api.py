@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from recommend.serve.catalogue import product_info
 from recommend.serve.look import NoImageVectors, PhotoRefused, ShopTheLook
-from recommend.serve.security import Access, checked_id
+from recommend.serve.security import MAX_ID_CHARS, Access, checked_id
 from recommend.serve.served import Served
 
 LOOK_PATH = "/v1/look"
@@ -29,7 +29,7 @@ def look_router(state: Served, access: Access, max_bytes: int,
     @router.post(LOOK_PATH, openapi_extra={"requestBody": {"content": {
         t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES}}})
     async def shop_the_look(request: Request, k: int = Query(10, ge=1, le=50),
-                            user: str | None = Query(None, max_length=200)
+                            user: str | None = Query(None, max_length=MAX_ID_CHARS)
                             ) -> list[dict[str, Any]]:
         """Products that look like the photo, each with the tags they share."""
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -62,12 +62,8 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     choice = state.rec.choose_influencers(iid, k, audience=found)
     mean = choice.reach[0]
     base = choice.baselines
-    lead = (f"The {len(found.members)} shoppers most likely to take it next, of the "
-            f"{found.candidates} who do not have it yet." if len(found.members) < found.candidates
-            else f"All {found.candidates} shoppers who do not have it yet: there are no more "
-                 "to choose from.")
     return {
-        "lead": lead,
+        "lead": audience_lead(len(found.members), found.candidates),
         "sentences": found.summary.sentences,
         "influencers": [{"user": i.user, "sentence": i.sentence}
                         for i in choice.influencers],
@@ -78,19 +74,33 @@ def panel(state: Served, item: str, k: int = 5) -> dict[str, Any]:
     }
 
 
+def audience_lead(members: int, candidates: int) -> str:
+    """The panel's first sentence: how many of the ``candidates`` (users without the product)
+    the audience of ``members`` is."""
+    if members < candidates:
+        people = "shopper" if members == 1 else "shoppers"
+        return (f"The {members} {people} most likely to take it next, of the {candidates} who "
+                "do not have it yet.")
+    if candidates == 0:
+        return "Every shopper has it already: there is no one to choose from."
+    if candidates == 1:
+        return "The one shopper who does not have it yet: there is no other to choose from."
+    return f"All {candidates} shoppers who do not have it yet: there are no more to choose from."
+
+
 def marketer_router(state: Served, access: Access) -> APIRouter:
     """The two marketer routes over ``state``, read-guarded by ``access``."""
     router = APIRouter(prefix="/v1", dependencies=[Depends(access.read)],
                        tags=["marketer"])
 
-    @router.get("/items/{item}/audience")
+    @router.get("/items/{item:path}/audience")
     def get_audience(item: str, n: int = Query(100, ge=1, le=MAX_AUDIENCE),
                      explain: bool = True) -> dict[str, Any]:
         """The ``n`` users most likely to take the product next who do not have it, each
         with the reasons a marketer may see, and the audience in words."""
         return audience(state, item, n, explain=explain)
 
-    @router.get("/items/{item}/influencers")
+    @router.get("/items/{item:path}/influencers")
     def get_influencers(item: str, k: int = Query(5, ge=1, le=MAX_INFLUENCERS)
                         ) -> dict[str, Any]:
         """``k`` influencers whose followers cover the product's predicted audience, each

@@ -165,6 +165,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            name = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = scope.get("route")  # its template without convertors ({item:path})
+            name = getattr(route, "path_format", None) or "unmatched"
             self.metrics.record(name, scope["method"], status, time.perf_counter() - start,
                                 None if cache is None else cache.decode("latin-1"))

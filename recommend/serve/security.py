@@ -18,8 +18,10 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kg.limits import MAX_ID_CHARS  # every id a dataset may hold can be asked for
+from kg.schema import NODE_TYPES
+
 API_KEY_HEADER = "X-API-Key"
-MAX_ID_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,12 @@ class Access:
 
 
 def checked_id(raw: str, what: str) -> str:
-    """``raw`` as an id of a ``what``; 422 when blank, over-long or holding control chars."""
+    """``raw`` as an id of a ``what`` (raw or typed: ``user:`` does not count in its length);
+    422 when blank, over-long or holding control chars."""
     if not raw.strip() or raw != raw.strip():
         raise HTTPException(422, f"{what} id must not be blank or start or end with spaces")
-    if len(raw) > MAX_ID_CHARS:
+    head, typed, tail = raw.partition(":")
+    if len(tail if typed and head in NODE_TYPES else raw) > MAX_ID_CHARS:
         raise HTTPException(422, f"{what} id is over {MAX_ID_CHARS} characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise HTTPException(422, f"{what} id holds a control character")

@@ -33,7 +33,7 @@ from recommend.serve.api import explanation, recommendations, similar
 from recommend.serve.catalogue import find_users, product_info, profile
 from recommend.serve.look import ShopTheLook
 from recommend.serve.marketer_api import panel
-from recommend.serve.security import checked_id
+from recommend.serve.security import MAX_ID_CHARS, checked_id
 from recommend.serve.served import Served
 from recommend.serve.writes import WriteRefused
 
@@ -61,7 +61,7 @@ def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
             state, user, FEED_SIZE, images=images, explain=True)}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request, user: str | None = Query(None, max_length=200),
+    def index(request: Request, user: str | None = Query(None, max_length=MAX_ID_CHARS),
               q: str | None = Query(None, max_length=100)) -> HTMLResponse:
         context: dict[str, Any] = {"user": None}
         if q is not None:  # the search form without the script
@@ -72,24 +72,24 @@ def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
         return page(request, "index.html", **context)
 
     @app.get("/ui/feed", response_class=HTMLResponse, include_in_schema=False)
-    def feed(request: Request, user: str = Query(..., max_length=200)) -> HTMLResponse:
+    def feed(request: Request, user: str = Query(..., max_length=MAX_ID_CHARS)) -> HTMLResponse:
         return page(request, "feed.html", **feed_context(user))
 
     @app.get("/ui/profile", response_class=HTMLResponse, include_in_schema=False)
-    def profile_panel(request: Request, user: str = Query(..., max_length=200)
+    def profile_panel(request: Request, user: str = Query(..., max_length=MAX_ID_CHARS)
                       ) -> HTMLResponse:
         uid = state.rec.user_id(checked_id(user, "user"))
         return page(request, "profile.html", profile=profile(state.rec.graph, uid))
 
     @app.get("/ui/why", include_in_schema=False)
-    def why(user: str = Query(..., max_length=200), item: str = Query(..., max_length=200)
-            ) -> dict[str, Any]:
+    def why(user: str = Query(..., max_length=MAX_ID_CHARS),
+            item: str = Query(..., max_length=MAX_ID_CHARS)) -> dict[str, Any]:
         found = explanation(state, user, item, picture=True, images=images)
         return {"svg": found["svg"], "paths": [p["text"] for p in found["paths"]]}
 
-    @app.get("/items/{item}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/items/{item:path}", response_class=HTMLResponse, include_in_schema=False)
     def product_page(request: Request, item: str,
-                     user: str | None = Query(None, max_length=200),
+                     user: str | None = Query(None, max_length=MAX_ID_CHARS),
                      marketer: bool = False) -> HTMLResponse:
         found = similar(state, item, FEED_SIZE, explain=True, images=images)
         iid = state.rec.item_id(item)
@@ -98,7 +98,7 @@ def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
                     user=user, panel=panel(state, item) if marketer else None)
 
     @app.get("/ui/marketer", response_class=HTMLResponse, include_in_schema=False)
-    def marketer_panel(request: Request, item: str = Query(..., max_length=200)
+    def marketer_panel(request: Request, item: str = Query(..., max_length=MAX_ID_CHARS)
                        ) -> HTMLResponse:
         return page(request, "marketer.html", panel=panel(state, item))
 

@@ -24,9 +24,11 @@ Built = tuple[Path, dict[str, int], dict[str, Any]]
 REFUSED: dict[str, dict[str, int]] = {
     "mixed_types": {"products.jsonl": 6, "events.jsonl": 25},  # string prices; their events
     "shared_ids": {"products.jsonl": 1, "events.jsonl": 1},  # a conflict; an ambiguous target
-    "with_relations": {"relations.jsonl": 3},  # NaN weight, wrong endpoint types, not JSON
+    # NaN weight, wrong endpoint types, not JSON; four self-edges (p5, p10, p15, p25 -> itself)
+    "with_relations": {"relations.jsonl": 7},
     "broken_lines": {"products.jsonl": 2, "events.jsonl": 7},
-    "odd_ids": {"products.jsonl": 1, "events.jsonl": 1},  # a leading space; its event
+    # a leading space; ".." and the 3,000-character id (kg.visible.id_refusal); their events
+    "odd_ids": {"products.jsonl": 3, "users.jsonl": 2, "events.jsonl": 40},
     "follow_cycles": {"follows.jsonl": 4},  # three self-follows, a conflicting repeat
     "far_timestamps": {"events.jsonl": 10},  # a day before the window opens
 }

@@ -333,7 +333,7 @@ def test_the_cold_blend_weighs_the_cold_components_that_tell_candidates_apart() 
     assert parts.tolist() == [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     assert reason == "cold start (no product history): social"
     _, nothing = cold_parts(("cf",), (False,), features[:, :1], norm[:, :1], unknown=True)
-    assert nothing == "cold start (unknown user): nothing"
+    assert nothing == "cold start (unknown user): no signal yet tells these products apart"
 
 
 def test_a_path_component_saved_alone_keeps_the_others_state(fitted, tmp_path) -> None:

@@ -92,6 +92,9 @@ def test_fewer_than_k_and_bad_values_are_said(artifact, capsys) -> None:
                          "--category", "no-such-category")
     assert code == 0 and out == ""
     assert "notice: no product(s) of the 5 asked for pass the filters" in err
+    code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "100000",
+                         "--json", "--no-explain")  # more than the model ranks: it says so
+    assert code == 0 and "of the candidates the model ranks" in err
     code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "5",
                          "--category", "home/kitchen", "--json")
     found = json.loads(out)

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 TS = 1_700_000_000
 USERS = ["u1", "u2", "p2"]  # "p2" is also a product's id
-PRODUCTS = ["p1", "p2", "both"]
-POSTS = ["q1", "both"]  # "both" is a product's id too
+PRODUCTS = ["p1", "p2", "both", "product:p9"]  # "product:p9": an export's ids typed already
+POSTS = ["q1", "both", "post:q9"]  # "both" is a product's id too
 TARGETS = [  # (target, declared target_type or None)
     *((t, None) for t in ["p1", "q1", "both", "nobody", "u1", "p2"]),
     *((f"{kind}:{t}", None) for kind in ("product", "post")
@@ -33,6 +33,7 @@ TARGETS = [  # (target, declared target_type or None)
     ("p1", "product"), ("p1", "post"), ("q1", "post"), ("q1", "product"), ("both", "post"),
     ("both", "product"), ("nobody", "post"), ("product:p1", "product"),
     ("product:p1", "post"), ("p1", "user"),
+    ("product:p9", None), ("post:q9", None), ("p9", "product"), ("q9", "post"), ("p9", "post"),
 ]
 
 

@@ -1,0 +1,48 @@
+"""No explanation walks through the product it explains: "people who bought X also bought X"
+(a co-purchase count's diagonal, met when the user already has X: `explain` of an owned
+product, `recommend --include-seen`) says nothing and reads wrong."""
+
+from __future__ import annotations
+
+from kg.graph import KnowledgeGraph
+from recommend.paths import MetaPath, Step, explain_paths_many
+
+BOUGHT_ALSO = MetaPath("bought>also_bought",
+                       (Step("purchased", "out", "product"), Step("also_bought")))
+BOUGHT_SAME_BRAND = MetaPath("bought>same_brand", (Step("purchased", "out", "product"),
+                                                   Step("made_by", "out", "brand"),
+                                                   Step("made_by", "in", "product")))
+
+
+def _shop() -> KnowledgeGraph:
+    g = KnowledgeGraph()
+    for p in "AB":
+        g.add_node(f"product:{p}", title=f"Mug {p}")
+    g.add_node("user:1", name="Ann")
+    g.add_node("brand:oak", name="Oak")
+    g.add_edges("purchased", ["user:1", "user:1"], ["product:A", "product:B"])
+    g.add_edges("also_bought", ["product:A", "product:B"], ["product:A", "product:A"])
+    g.add_edges("made_by", ["product:A", "product:B"], ["brand:oak", "brand:oak"])
+    return g
+
+
+def test_no_path_of_an_owned_product_passes_through_it() -> None:
+    g = _shop()
+    for mp in (BOUGHT_ALSO, BOUGHT_SAME_BRAND):
+        paths = explain_paths_many(g, "user:1", ["product:A"], [mp], [1.0], fallback=False)[0]
+        assert paths, mp.name  # the path through B is still shown
+        assert all(p.nodes.count("product:A") == 1 for p in paths), [p.text for p in paths]
+
+
+def test_a_relation_from_a_product_to_itself_is_rejected() -> None:
+    import pytest
+
+    from kg.parse import RecordError
+    from kg.relations import parse_relation
+    from kg.timewindow import TimeWindow
+
+    with pytest.raises(RecordError, match=r'"src" and "dst" are the same node "product:A"'):
+        parse_relation({"relation": "also_bought", "src": "product:A", "dst": "product:A"},
+                       TimeWindow.until())
+    assert parse_relation({"relation": "also_bought", "src": "product:A", "dst": "product:B"},
+                          TimeWindow.until())[:3] == ("also_bought", "product:A", "product:B")

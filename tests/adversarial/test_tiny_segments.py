@@ -1,0 +1,46 @@
+"""Segmenting a handful of users with few distinct profiles prints no library warning (a
+sklearn ConvergenceWarning or a PCA divide-by-zero on `shopgraph build`/`evaluate`'s stderr
+reads like a failure) and gives at most as many segments as there are distinct profiles."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from kg.build import build_graph
+from kg.records import Dataset, Event, Product, User
+from recommend.profiles import build_profiles, inputs_from_graph, segment_users
+
+
+def _shop(buys: list[int]) -> Dataset:
+    products = [Product(f"p{i}", f"Item {i}", price=10.0 * (i + 1), categories=(f"c{i}",))
+                for i in range(3)]
+    users = [User(f"u{j}") for j in range(len(buys))]
+    events = [Event(f"u{j}", f"p{i}", "product", "purchase", ts=1.7e9 + 60 * j)
+              for j, i in enumerate(buys)]
+    return Dataset(products, users, [], [], events)
+
+
+def test_identical_users_make_one_segment_silently() -> None:
+    table = build_profiles(inputs_from_graph(build_graph(_shop([0] * 6), progress=False)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        seg = segment_users(table)
+    assert seg.note is None and [s.size for s in seg.segments] == [6]
+
+
+def test_no_more_segments_than_distinct_profiles() -> None:
+    table = build_profiles(inputs_from_graph(build_graph(_shop([0, 0, 0, 1, 1, 1, 2, 2]),
+                                                         progress=False)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        seg = segment_users(table, use_embeddings=False)
+    assert max(seg.silhouette_by_k) <= 3 and 2 <= seg.k <= 3
+
+
+@pytest.mark.parametrize("k", [1, 8])
+def test_a_fixed_k_out_of_range_names_it(k: int) -> None:
+    table = build_profiles(inputs_from_graph(build_graph(_shop([0, 1, 2, 0]), progress=False)))
+    with pytest.raises(ValueError, match=rf"k={k}: 4 users can make 2 to 3 segments"):
+        segment_users(table, k=k, use_embeddings=False)
