@@ -278,7 +278,7 @@ class Recommender(MarketerMixin):
         """The connection finder of a known user (None for a user not in the graph), under the
         privacy rules (:func:`recommend.paths.explain.link_rules`)."""
         from kg.links import LinkFinder
-        from recommend.paths.explain import link_rules
+        from recommend.paths.connection import link_rules
 
         if not self.graph.has_node(user_id):
             return None

@@ -285,7 +285,7 @@ class ItemPaths:
 
     def _link(self, item_id: str) -> PathNodes | None:
         from kg.links import LinkFinder
-        from recommend.paths.explain import link_rules
+        from recommend.paths.connection import link_rules
 
         if self._finder is None:
             self._finder = LinkFinder(self.graph, self.source, max_expand=self.max_expand,

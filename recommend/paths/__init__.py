@@ -11,7 +11,8 @@
 - :mod:`~recommend.paths.sentences` / :mod:`~recommend.paths.drawing`: sentence and picture.
 """
 
-from recommend.paths.explain import Path, connection_path, explain_paths_many
+from recommend.paths.connection import connection_path
+from recommend.paths.explain import Path, explain_paths_many
 from recommend.paths.fidelity import Fidelity, fidelity_check
 from recommend.paths.instances import iter_instances
 from recommend.paths.metapaths import (

@@ -6,7 +6,8 @@ the total. :func:`explain_paths_many` ranks a user's items' instances with
 :func:`~recommend.paths.instances.top_instances_many`. Every hop is a nonzero of a step
 matrix compiled from the stored edges of its relation, so every edge of a path exists, in its
 stored direction. An item no meta-path reaches gets, if any, a shortest connection of at most
-``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason.
+``max_hops`` hops, marked ``reason="connection"``: a link, not the score's reason
+(:mod:`recommend.paths.connection`).
 :func:`scored_paths_many` merges the paths of several scorers (the recommender's graph and
 social components) and of the other components' evidence (:mod:`recommend.paths.reasons`)
 by their share of the blended score, as :class:`recommend.results.ExplainedPath` s; none
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from kg.links import LinkFinder, LinkRules
-from recommend.paths.far_links import far_link
+from kg.links import LinkFinder
+from recommend.paths.connection import CONNECTION_NOTE, connection_path
 from recommend.paths.group_batch import top_groups_batch
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
@@ -44,10 +45,7 @@ from recommend.paths.pool import (
 )
 from recommend.paths.precount import count_co_people, count_session_people
 from recommend.paths.privacy import (
-    COUNTED,
-    PERSONAL_RELATIONS,
     Privacy,
-    aggregate_link,
     demographic_ids,
     violations,
 )
@@ -63,8 +61,7 @@ if TYPE_CHECKING:
     from recommend.hybrid.evidence import Evidence
     from recommend.paths.scorer import GraphPathScorer
 
-__all__ = ["CONNECTION_NOTE", "Path", "connection_path", "explain_paths_many",
-           "link_rules", "scored_paths_many"]
+__all__ = ["Path", "explain_paths_many", "scored_paths_many"]
 
 
 def explain_paths_many(
@@ -350,54 +347,3 @@ def scored_paths_many(
         out.append([] if link is None else [
             ExplainedPath(link.nodes, link.edges, link.text, None, None, 0.0, "connection")])
     return out
-
-
-CONNECTION_NOTE = " (a connection in the graph, not the reason for the score)"
-
-
-def connection_path(
-    graph: KnowledgeGraph,
-    user_id: str,
-    item_id: str,
-    *,
-    max_hops: int = 3,
-    influencers: Collection[str] = (),
-    max_expand: int = 500,
-    finder: LinkFinder | None = None,
-    privacy: Privacy | None = None,
-) -> Path | None:
-    """A path through existing edges (a shortest one of at most ``max_hops`` <= 3 hops
-    first), or None.
-
-    The search is :class:`kg.links.LinkFinder`'s under :func:`link_rules` (user side
-    expanded at most ``max_expand`` nodes), else an aggregate over people
-    (:func:`recommend.paths.privacy.aggregate_link`: "14 people who viewed A also viewed
-    B"), else, for a user with no product of their own, a route through their groups, the
-    people they follow or what they are into (:func:`recommend.paths.far_links.far_link`,
-    up to 4 hops); pass ``finder`` to reuse one user's neighbourhood across items. The path is a
-    connection, not the reason for the score, and says so; one that shows what ``privacy``
-    forbids (a ``finder`` made without the rules) is not given.
-    """
-    privacy = privacy or Privacy()
-    finder = finder or LinkFinder(graph, user_id, max_hops=max_hops, max_expand=max_expand,
-                                  rules=link_rules(graph))
-    link = finder.link(item_id)
-    if link is not None:
-        nodes, edges = link.nodes, link.edges
-    else:
-        found = (aggregate_link(graph, user_id, item_id, min_people=privacy.min_people)
-                 or far_link(graph, user_id, item_id, min_people=privacy.min_people))
-        if found is None:
-            return None
-        nodes, edges = found
-    if violations(graph, user_id, edges, min_people=privacy.min_people):
-        return None
-    text = render_path(graph, nodes, edges, influencers=influencers)
-    return Path(nodes, edges, None, 0.0, text + CONNECTION_NOTE, reason="connection")
-
-
-def link_rules(graph: KnowledgeGraph) -> LinkRules:
-    """The :class:`kg.links.LinkRules` of a private connection: nobody's private acts or
-    inferred interests but the source's, nobody not followed, no demographic segment, no
-    unaggregated ``co_bought``."""
-    return LinkRules(private=PERSONAL_RELATIONS, closed=COUNTED, hidden=demographic_ids(graph))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kg.graph import KnowledgeGraph
-from recommend.paths.explain import connection_path
+from recommend.paths.connection import connection_path
 from recommend.paths.metapaths import (
     DEFAULT_METAPATHS,
     available_metapaths,

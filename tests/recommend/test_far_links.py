@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kg.graph import KnowledgeGraph
-from recommend.paths.explain import CONNECTION_NOTE, connection_path
+from recommend.paths.connection import CONNECTION_NOTE, connection_path
 from recommend.paths.far_links import far_link, followee_post_link, group_link, reached_link
 from recommend.paths.privacy import hop_exists, violations
 

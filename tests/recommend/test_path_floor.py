@@ -7,7 +7,8 @@ import pytest
 
 from recommend.hybrid.config import HybridConfig, PathsConfig
 from recommend.hybrid.evidence import Evidence
-from recommend.paths.explain import CONNECTION_NOTE, scored_paths_many
+from recommend.paths.connection import CONNECTION_NOTE
+from recommend.paths.explain import scored_paths_many
 from recommend.paths.select import Selection
 from tests.recommend.evidence_shop import idx, shop
 

@@ -17,7 +17,7 @@ from kg.links import LinkFinder
 from recommend.hybrid.audit import path_is_valid
 from recommend.hybrid.config import ContentConfig, HybridConfig, PrivacyConfig
 from recommend.paths import GraphPathScorer, MetaPath, Privacy, Step, catalogue, metapath_matrix
-from recommend.paths.explain import connection_path, link_rules
+from recommend.paths.connection import connection_path, link_rules
 from recommend.paths.privacy import (
     PERSONAL_RELATIONS,
     PUBLIC_RELATIONS,
