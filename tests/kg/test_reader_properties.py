@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from kg.jsonl import write_dataset
 from kg.reader import read_dataset
 from kg.records import DATASET_FILES, EVENT_KINDS, Dataset, Event, Follow, Post, Product, User
+from kg.visible import visible
 
 FILE_NAMES = [name for name, _ in DATASET_FILES]
 
@@ -119,7 +120,7 @@ def test_read_equals_accepted_plus_rejected_for_any_lines(files):
 id_text = st.text(string.ascii_letters + string.digits + "-_:é ", min_size=1, max_size=6).filter(
     lambda s: s.strip() == s
 )
-words = st.text(min_size=1, max_size=10).filter(str.strip)
+words = st.text(min_size=1, max_size=10).filter(visible)  # titles, categories, images
 finite = st.floats(allow_nan=False, allow_infinity=False)
 magnitude = st.floats(min_value=-1e12, max_value=1e12)  # an event value's range
 seconds = st.floats(min_value=631_152_000, max_value=1.7e9, allow_nan=False)  # 1990..2023
