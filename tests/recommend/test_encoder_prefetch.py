@@ -213,3 +213,19 @@ def test_the_build_keeps_the_sentence_vectors_where_embed_cache_says(tmp_path):
     encoders = [c.cell_contents for c in prefetch.__closure__
                 if isinstance(c.cell_contents, SentenceEncoder)]
     assert [e.cache_dir for e in encoders] == [tmp_path]
+
+
+def test_embed_takes_chunks_of_a_prefetch_still_running_instead_of_waiting():
+    import time
+
+    texts = [f"product {i}" for i in range(1024)]  # four chunks
+    model = SlowModel()
+    enc = SentenceEncoder(embedder=Embedder(model=model))
+    enc.prefetch(texts)
+    time.sleep(0.01)
+    got = enc.embed(texts)
+    np.testing.assert_array_equal(got, encoder()[0].embed(texts))
+    by_thread = enc.report()["prefetch_texts_by_thread"]
+    assert by_thread.get("MainThread", 0) > 0 and sum(by_thread.values()) == 1024
+    assert sorted(model.texts) == sorted(texts) and enc.prefetched_ == 1024
+    assert model.threads == {"MainThread", "shopgraph-prefetch"}
