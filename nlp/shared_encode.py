@@ -49,6 +49,21 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def settle_torch_threads() -> int:
+    """Fix the calling thread's torch threads now, at what they would be (returned).
+
+    torch sets a thread's OpenMP thread count when that thread first runs torch, to what
+    ``set_num_threads`` last stored from any thread. A thread that first ran torch while a
+    background embedding held its own count (one thread) kept that count, and so did FAISS
+    in that thread (its ``omp_*`` calls resolve to torch's OpenMP once torch is loaded):
+    the build's content neighbours were searched on one thread, not two, and their float32
+    similarities differed in the last bit. Called before such a thread starts, it cannot.
+    """
+    import torch
+
+    return torch.get_num_threads()
+
+
 class ChunkedWork:
     """Chunks of one :meth:`run` that any thread calling :meth:`help` takes a share of.
 

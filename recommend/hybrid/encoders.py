@@ -86,8 +86,9 @@ class SentenceEncoder:
         """Start embedding ``texts`` in the background (one prefetch at a time)."""
         if self._thread is not None:
             raise RuntimeError("a prefetch is already running or unused")
-        from nlp.shared_encode import ChunkedWork, spare_cores, torch_threads
+        from nlp.shared_encode import ChunkedWork, settle_torch_threads, spare_cores, torch_threads
 
+        settle_torch_threads()  # this thread's own count, before the prefetch sets its own
         unique = list(dict.fromkeys(texts))
         shared = self._work = ChunkedWork()
 
