@@ -16,12 +16,15 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kg.atomic import atomic_write_bytes
 from nlp.config import NlpConfig
+
+if TYPE_CHECKING:
+    from nlp.shared_encode import ChunkedWork
 
 #: Appended to the model id of an int8 embedder (:func:`quantized`): its cache keys differ.
 INT8_SUFFIX = "#int8"
@@ -245,40 +248,51 @@ class Embedder:
         get = getattr(model, "get_embedding_dimension", None)
         return int(get() if get else model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: list[str], *, progress: bool = True) -> np.ndarray:
+    def encode(self, texts: list[str], *, progress: bool = True,
+               work: ChunkedWork | None = None) -> np.ndarray:
         """Embed ``texts`` with the model, no cache: L2-normalised float32 rows (a progress
-        bar from 10,000 texts, unless ``progress`` is False; bfloat16 products where
-        :func:`native_bf16`, unless ``NlpConfig.embed_bf16`` is False)."""
+        bar from 10,000 texts, unless ``progress`` is False or ``work`` is given; bfloat16
+        products where :func:`native_bf16`, unless ``NlpConfig.embed_bf16`` is False).
+        With ``work``, the texts are embedded in its chunks, by this thread and any thread
+        that helps it (:mod:`nlp.shared_encode`): the same rows."""
         from huggingface_hub.utils import are_progress_bars_disabled  # `--no-progress`
 
         self.calls_ += len(texts)
         model = self.load()
+        # the word-piece cap is set once around every chunk: a thread's own set-and-restore
+        # could end while another thread's chunk still reads
+        with _reading(model, self.max_tokens_):
+            if work is not None:
+                return work.run(texts, lambda chunk: self._rows(model, chunk, False))
+            shown = progress and len(texts) >= 10_000 and not are_progress_bars_disabled()
+            return self._rows(model, texts, shown)
+
+    def _rows(self, model: Any, texts: list[str], progress: bool) -> np.ndarray:
+        """``model``'s unit rows of ``texts`` at this embedder's precision (torch's autocast
+        holds for the calling thread only: each thread enters it)."""
         precision = contextlib.nullcontext()
         if self.bf16_:
             import torch
 
             precision = torch.autocast("cpu", dtype=torch.bfloat16)
-        with precision, _reading(model, self.max_tokens_):
-            vectors = model.encode(
-                texts,
-                batch_size=self.config.embed_batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=(progress and len(texts) >= 10_000
-                                   and not are_progress_bars_disabled()),
-            )
+        with precision:
+            vectors = model.encode(texts, batch_size=self.config.embed_batch_size,
+                                   normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=progress)
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed(self, texts: Sequence[str], *, progress: bool = True) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, progress: bool = True,
+              work: ChunkedWork | None = None) -> np.ndarray:
         """One L2-normalised row per text, taking cached rows where the cache has them (and
-        adding the others to it); ``progress`` as in :meth:`encode`."""
+        adding the others to it); ``progress`` and ``work`` as in :meth:`encode`."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         keys = [text_key(self.model_id, t) for t in texts]
         unique: dict[str, str] = {}
         for k, t in zip(keys, texts, strict=True):
             if (self.cache_ is None or k not in self.cache_) and k not in unique:
                 unique[k] = t
-        new = self.encode(list(unique.values()), progress=progress) if unique else None
+        new = (self.encode(list(unique.values()), progress=progress, work=work) if unique
+               else None)
         fresh = dict(zip(unique, new, strict=True)) if new is not None else {}
         if self.cache_ is not None and fresh:
             self.cache_.add(list(fresh), new)

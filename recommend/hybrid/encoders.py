@@ -24,6 +24,7 @@ from kg.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     from nlp.embed import Embedder
+    from nlp.shared_encode import ChunkedWork
 
 LSA_FILE = "content_lsa.npz"
 
@@ -47,9 +48,12 @@ class SentenceEncoder:
     prefetched rows it can and embeds only the rest; ``prefetched_`` counts the rows it
     took. Once it has taken them, the model is let go (:meth:`nlp.embed.Embedder.unload`): a
     build embeds its catalogue once, and the fitting that follows needs the memory; a later
-    call loads it again.
-    :meth:`report` says how many texts the model embedded, in how many wall seconds (in the
-    background and on demand), and at which precision: the build's manifest carries it.
+    call loads it again. The prefetch embeds in chunks (:mod:`nlp.shared_encode`), on torch
+    threads of its own, all cores but one; :meth:`embed` called before it is done takes the
+    chunks left on one torch thread of its own instead of waiting (the same rows).
+    :meth:`report` says how many texts the model embedded (the prefetch's by thread), in how
+    many wall seconds (in the background, helping it, on demand), and at which precision: the
+    build's manifest carries it.
     """
 
     def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
@@ -63,8 +67,9 @@ class SentenceEncoder:
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
+        self._work: ChunkedWork | None = None
         self.prefetched_ = 0
-        self.seconds_ = {"ahead": 0.0, "on_demand": 0.0}
+        self.seconds_ = {"ahead": 0.0, "helped": 0.0, "on_demand": 0.0}
 
     def _load(self) -> Embedder:
         if self._embedder is None:
@@ -81,13 +86,19 @@ class SentenceEncoder:
         """Start embedding ``texts`` in the background (one prefetch at a time)."""
         if self._thread is not None:
             raise RuntimeError("a prefetch is already running or unused")
+        from nlp.shared_encode import ChunkedWork, settle_torch_threads, spare_cores, torch_threads
+
+        settle_torch_threads()  # this thread's own count, before the prefetch sets its own
         unique = list(dict.fromkeys(texts))
+        shared = self._work = ChunkedWork()
 
         def work() -> None:
             # a failure here is not raised: embed() then embeds the texts itself
             start = time.perf_counter()
             with contextlib.suppress(Exception):  # through the cache, when there is one
-                vectors = self._load().embed(unique, progress=False)
+                embedder = self._load()
+                with torch_threads(spare_cores()):  # the main thread keeps a core
+                    vectors = embedder.embed(unique, progress=False, work=shared)
                 self._ahead = dict(zip(unique, vectors, strict=True))
             self.seconds_["ahead"] += time.perf_counter() - start
 
@@ -97,6 +108,13 @@ class SentenceEncoder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text."""
         if self._thread is not None:
+            if self._work is not None and self._work.pending():  # take chunks, not wait
+                from nlp.shared_encode import torch_threads
+
+                start = time.perf_counter()
+                with torch_threads(1):
+                    self._work.help()
+                self.seconds_["helped"] += time.perf_counter() - start
             self._thread.join()
             self._thread = None
         texts = list(texts)
@@ -116,7 +134,8 @@ class SentenceEncoder:
 
 
     def report(self) -> dict[str, object]:
-        """Texts the model embedded, wall seconds spent (background, on demand), precision."""
+        """Texts the model embedded (the prefetch's by thread), wall seconds spent
+        (background, helping it, on demand), precision."""
         embedder = self._embedder
         if embedder is None:
             return {"texts": 0, "seconds": dict(self.seconds_), "precision": None}
@@ -124,7 +143,9 @@ class SentenceEncoder:
 
         precision = ("int8" if embedder.int8_ else "bf16" if embedder.bf16_ else "fp32") if (
             isinstance(embedder, Embedder)) else None
+        by_thread = dict(self._work.taken_) if self._work is not None else {}
         return {"texts": embedder.calls_, "precision": precision, "max_tokens": self.max_tokens,
+                "prefetch_texts_by_thread": by_thread,
                 "seconds": {k: round(v, 3) for k, v in self.seconds_.items()}}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 
 import numpy as np
@@ -213,3 +214,44 @@ def test_the_build_keeps_the_sentence_vectors_where_embed_cache_says(tmp_path):
     encoders = [c.cell_contents for c in prefetch.__closure__
                 if isinstance(c.cell_contents, SentenceEncoder)]
     assert [e.cache_dir for e in encoders] == [tmp_path]
+
+
+def test_embed_takes_chunks_of_a_prefetch_still_running_instead_of_waiting():
+    import time
+
+    texts = [f"product {i}" for i in range(1024)]  # four chunks
+    model = SlowModel()
+    enc = SentenceEncoder(embedder=Embedder(model=model))
+    enc.prefetch(texts)
+    time.sleep(0.01)
+    got = enc.embed(texts)
+    np.testing.assert_array_equal(got, encoder()[0].embed(texts))
+    by_thread = enc.report()["prefetch_texts_by_thread"]
+    assert by_thread.get("MainThread", 0) > 0 and sum(by_thread.values()) == 1024
+    assert sorted(model.texts) == sorted(texts) and enc.prefetched_ == 1024
+    assert model.threads == {"MainThread", "shopgraph-prefetch"}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: every count is one")
+def test_a_thread_that_helps_a_prefetch_keeps_its_own_torch_thread_count():
+    """torch fixes a thread's count when it first runs torch, from the last count set by any
+    thread: a thread first running torch as it helped would keep the prefetch's count (and
+    FAISS, which then runs on torch's OpenMP, would search on fewer threads)."""
+    import time
+
+    import torch
+
+    seen: dict[str, int] = {}
+
+    def build() -> None:  # a fresh thread, as the build's main thread is: no torch run yet
+        enc = SentenceEncoder(embedder=Embedder(model=SlowModel()))
+        enc.prefetch([f"product {i}" for i in range(1024)])
+        time.sleep(0.01)
+        enc.embed([f"product {i}" for i in range(1024)])
+        seen["after"] = torch.get_num_threads()
+        seen["helped"] = enc.report()["prefetch_texts_by_thread"].get("builder", 0)
+
+    thread = threading.Thread(target=build, name="builder")
+    thread.start()
+    thread.join()
+    assert seen["helped"] > 0 and seen["after"] == torch.get_num_threads()
