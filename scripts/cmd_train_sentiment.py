@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nlp.embed import Embedder
+    from nlp.shared_encode import ChunkedWork
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -118,7 +119,10 @@ def progress_embedder(progress: bool, chunk: int = 1024) -> Embedder:
     shown = progress
 
     class _Embedder(nlp.embed.Embedder):
-        def encode(self, texts: list[str], *, progress: bool = True) -> np.ndarray:
+        def encode(self, texts: list[str], *, progress: bool = True,
+                   work: ChunkedWork | None = None) -> np.ndarray:
+            if work is not None:  # shared chunks (nlp.shared_encode): their own progress
+                return super().encode(texts, progress=False, work=work)
             with tqdm(total=len(texts), desc="embedding", unit="text",
                       disable=not (shown and progress) or len(texts) < chunk) as bar:
                 rows = []
