@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import spans
+from recommend.paths.walks import spans
 
 __all__ = ["history_split", "matrix_column", "one_product_scores", "one_product_terms"]
 

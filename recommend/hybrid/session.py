@@ -27,7 +27,7 @@ from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relat
 from recommend.hybrid.components import csr_row, history_times
 from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 from recommend.paths.last_step import walk_last
-from recommend.paths.metapaths import walk_start
+from recommend.paths.walks import walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import spans
 from recommend.paths.people_counts import keep_fresh, people_counts
 from recommend.paths.privacy import (
     AGGREGATES,
@@ -38,6 +37,7 @@ from recommend.paths.privacy import (
     interactions_of,
 )
 from recommend.paths.user_reasons import has_block
+from recommend.paths.walks import spans
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import WalkState, spans, walk_dense, walk_on, walk_start
+from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
            "top_instances", "top_instances_many"]
@@ -256,7 +256,7 @@ _by_user = Memo(64)
 
 def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     """The walked row's values at ``nodes`` (0 where it holds none): what its dense form
-    (:func:`~recommend.paths.metapaths.walk_dense`) holds there, made only when the nodes
+    (:func:`~recommend.paths.walks.walk_dense`) holds there, made only when the nodes
     are many for its width (a user's row over 80,000 posts is 640 kB). The state's indices
     must be sorted; of repeated ones the last value counts, as in the dense form."""
     idx, val, width = state

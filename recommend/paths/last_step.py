@@ -3,7 +3,7 @@
 and the same floats.
 
 :meth:`recommend.paths.scorer.GraphPathScorer.score_dense` walks each meta-path from the
-user (:func:`recommend.paths.metapaths.walk_on`) and adds ``weight`` times the walked row
+user (:func:`recommend.paths.walks.walk_on`) and adds ``weight`` times the walked row
 where it reached. When every column of the last step's matrix holds at most one entry (each
 product in one category: ``in_category`` followed in), each product the step reaches is one
 product of two floats, ``v[r] * m[r, c]`` (no sum whose order matters), so a step that
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import WalkState, walk_on
+from recommend.paths.walks import WalkState, walk_on
 
 __all__ = ["DENSE_CELLS", "dense_copy", "single_columns", "walk_into", "walk_last"]
 
@@ -85,7 +85,7 @@ def walk_into(state: WalkState, m: sp.csr_matrix, row: np.ndarray, weight: float
 
 
 def walk_last(state: WalkState, m: sp.csr_matrix) -> WalkState:
-    """``state`` walked through ``m``: :func:`~recommend.paths.metapaths.walk_on`'s floats
+    """``state`` walked through ``m``: :func:`~recommend.paths.walks.walk_on`'s floats
     (where the sum is not 0: a product without one may be left out), through the matrix's
     dense copy (:func:`dense_copy`) when the row reaches many of its entries (module doc)."""
     idx, val, _ = state

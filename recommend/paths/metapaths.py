@@ -49,27 +49,21 @@ from recommend.paths.privacy import (
     demographic_segments,
     interactions_of,
 )
-from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = [  # the walks are re-exported from recommend.paths.walks
+__all__ = [
     "DEFAULT_METAPATHS",
     "MetaPath",
     "Normalize",
     "Step",
-    "WalkState",
     "available_metapaths",
     "catalogue",
     "metapath_matrix",
     "normalize_step",
     "raw_step_matrix",
-    "spans",
     "step_matrices",
-    "walk_dense",
-    "walk_on",
-    "walk_start",
 ]
 
 Normalize = Literal["row", "symmetric", "none"]

@@ -43,9 +43,8 @@ from recommend.paths.metapaths import (
     available_metapaths,
     chain,
     step_matrices,
-    walk_on,
-    walk_start,
 )
+from recommend.paths.walks import walk_on, walk_start
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -259,7 +258,7 @@ class GraphPathScorer:
 
     def score_dense(self, user_indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """:meth:`score` as a dense array. Up to :data:`DENSE_ROWS_USERS` users (a request)
-        each row walks the steps (:func:`~recommend.paths.metapaths.walk_on`), cheaper than
+        each row walks the steps (:func:`~recommend.paths.walks.walk_on`), cheaper than
         sparse products; for more,
         whose dense intermediates would grow with users x nodes, the sparse products."""
         users = np.asarray(user_indices, np.int64)

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.people_counts import MAX_KEPT, keep_fresh
+from recommend.paths.walks import spans
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -243,7 +244,6 @@ def _counts(graph: KnowledgeGraph, pairs: Sequence[tuple[str, str]], hop: Sequen
     """The people whose events put ``b`` within ``hop`` after ``a``, for each pair ``(a, b)``
     of ``pairs`` (0 unless both are stored products and differ): read from
     :func:`pair_table`, else in one pass over the a's people for them all."""
-    from recommend.paths.metapaths import spans  # (metapaths imports this module)
 
     out = np.zeros(len(pairs), np.int64)
     which, times, positions = _events(graph)

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.metapaths import spans
 from recommend.paths.privacy import ENGAGED, doers_matrix
 from recommend.paths.quality import entity_popularity
+from recommend.paths.walks import spans
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph

@@ -1,5 +1,5 @@
 """A meta-path's last step added into a score row (:func:`recommend.paths.last_step.
-walk_into`): the floats of walking it (:func:`recommend.paths.metapaths.walk_on`) and adding
+walk_into`): the floats of walking it (:func:`recommend.paths.walks.walk_on`) and adding
 ``weight`` times the walked values where it reached, bit for bit."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommend.paths.last_step import dense_copy, single_columns, walk_into, walk_last
-from recommend.paths.metapaths import walk_on
+from recommend.paths.walks import walk_on
 
 
 def _one_per_column(rng: np.random.Generator, rows: int, cols: int) -> sp.csr_matrix:

@@ -218,7 +218,7 @@ def test_movielens_uses_its_own_relations(shared_dataset):
 
 
 def _walk(first, row, steps):
-    from recommend.paths.metapaths import walk_dense, walk_on, walk_start
+    from recommend.paths.walks import walk_dense, walk_on, walk_start
 
     return walk_dense(walk_on(walk_start(first, row), steps))
 
@@ -238,7 +238,7 @@ def test_walk_equals_the_matrix_product_for_sparse_and_dense_rows():
 
 def test_a_remembered_middle_layer_walks_on_to_the_same_scores():
     from recommend.paths.instances import reach_state
-    from recommend.paths.metapaths import walk_dense, walk_on
+    from recommend.paths.walks import walk_dense, walk_on
 
     steps = [sp.random(6, 30, density=0.2, format="csr", random_state=1),
              sp.random(30, 50, density=0.1, format="csr", random_state=2),

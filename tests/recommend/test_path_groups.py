@@ -101,7 +101,7 @@ def test_values_at_reads_a_walked_row_as_its_dense_form_does() -> None:
     import scipy.sparse as sp
 
     from recommend.paths.instances import _first_step, values_at
-    from recommend.paths.metapaths import walk_dense, walk_start
+    from recommend.paths.walks import walk_dense, walk_start
 
     rng = np.random.default_rng(3)
     nodes = np.arange(40)
