@@ -278,7 +278,7 @@ def run_shape(name: str, work: Path) -> dict[str, Any]:
     res: dict[str, Any] = {"records": counts}
     print(f"== {name}: building with the defaults {counts}", flush=True)
     try:
-        res["build"] = measured_build(ds, art)
+        res["build"] = measured_build(ds, art, work / f"{name}-embeddings")
     except RuntimeError as exc:
         res["crashed"] = {"stage": "build", "error": str(exc)[-1500:]}
         return res
@@ -293,7 +293,7 @@ def run_shape(name: str, work: Path) -> dict[str, Any]:
     usable, stats = times_usable(latest_times(graph, targets), 2)
     res["test_targets"] = record
     res["timestamps"] = {"usable": usable, **stats}
-    encoder = make_encoder(HybridConfig(), cache_dir=work / "embeddings")
+    encoder = make_encoder(HybridConfig(), cache_dir=work / f"{name}-embeddings")
     res["splits"] = {}
     for mode in ("random", "time") if usable else ("random",):
         print(f"== {name}: {mode} hold-out", flush=True)
