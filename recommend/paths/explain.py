@@ -131,26 +131,27 @@ def _instances(
     found: list[list[Instance]] = [[] for _ in items]
     totals = np.zeros(len(items))
     acts = {} if acts is None else acts
-    plan = []  # (meta-path, weight, steps, prefer: a grouped 3-step one's, else None)
+    plan = []  # (meta-path, weight, steps, types, prefer: a grouped 3-step one's, else None)
     for mp, w in zip(metapaths, weights, strict=True):
         if w <= 0 or len(mp.steps) > max_hops:
             continue
         mats = steps[mp.name] if steps is not None else step_matrices(
             graph, mp, normalize=normalize)
-        hop = (mp.steps[0].relation, mp.types[1])
-        plan.append((mp, w, mats, partial(kept_act_times, graph, user_id, hop, acts)
+        types = path_kind(mp)[1]  # (remembered: MetaPath.types derives them step by step)
+        hop = (mp.steps[0].relation, types[1])
+        plan.append((mp, w, mats, types, partial(kept_act_times, graph, user_id, hop, acts)
                      if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
                      else None))
     # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
-    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p is not None], u, items,
-                                  max_paths))
-    for mp, w, mats, prefer in plan:
+    batch = iter(top_groups_batch([(m, p) for _, _, m, _, p in plan if p is not None], u,
+                                  items, max_paths))
+    for mp, w, mats, types, prefer in plan:
         top = (next(batch) if prefer is not None
                else top_groups_many(mats, u, items, max_paths) if group
                else instances_as_groups(mats, u, items, max_paths))
         # a walk back through the item itself ("who bought X also bought X": the user has X)
         # says nothing: not shown (its share still counts in the score)
-        same = [t for t in range(1, len(mp.types) - 1) if mp.types[t] == mp.types[-1]]
+        same = [t for t in range(1, len(types) - 1) if types[t] == types[-1]]
         for j, (best, score) in enumerate(top):
             totals[j] += float(w) * score
             found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best
