@@ -50,7 +50,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
-from recommend.paths.reasons import evidence_paths, least_values
+from recommend.paths.reasons import Route, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
@@ -239,6 +239,7 @@ def scored_paths_many(
     context = (UserReasons(graph, user_id, own_products(graph, user_id) if own is None else own)
                if evidence is not None and any(evidence) else None)
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
+    via_posts: dict[str, Route | None] = {}  # a product's route through the user's posts
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
     if context is not None:  # the session and cf links' people, for every item at once
@@ -257,7 +258,7 @@ def scored_paths_many(
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
                                min_people=privacy.min_people, per_component=max_paths,
-                               context=context, unseen=unseen):
+                               context=context, unseen=unseen, via_posts=via_posts):
             if not violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",

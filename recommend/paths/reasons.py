@@ -80,12 +80,15 @@ ContentFloor = tuple[float, dict[tuple[str, int], float]]
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
 #: One candidate: (fraction of the component's score, type, nodes, edges, note).
 Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
+#: A path's start: (nodes, edges).
+Route = tuple[tuple[str, ...], tuple[EdgeTriple, ...]]
 
 
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
     context: UserReasons | None = None, unseen: ContentFloor | None = None,
+    via_posts: dict[str, Route | None] | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
@@ -97,11 +100,13 @@ def evidence_paths(
     value is below ``unseen[0] - unseen[1].get(x, 0)`` (what it must carry, besides what the
     meta-path paths it may be carry, to reach the item's floor), less the popularity path's
     value when that path starts so too, is counted among the component's paths but not
-    made: it would not be shown."""
+    made: it would not be shown. ``via_posts``: each product's route through the user's posts
+    (:func:`_via_post`), kept across the items of a request (given with ``context``)."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
+    via_posts = {} if via_posts is None else via_posts
     both: CoActing | None = None  # cf hops: who acted on the item, marked once
     popular = {ev.component: (ev.share, popularity_path(context, item_id, min_people))
                for ev in evidence if ev.component == "popularity"}  # (asked once)
@@ -123,7 +128,8 @@ def evidence_paths(
             prod = graph.node_id("product", a)
             if ev.component == "content":
                 start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
-                    else _via_post(context, prod)
+                    else via_posts[prod] if prod in via_posts \
+                    else via_posts.setdefault(prod, _via_post(context, prod))
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
@@ -234,8 +240,7 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     return out
 
 
-def _via_post(context: UserReasons, prod: str
-              ) -> tuple[tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+def _via_post(context: UserReasons, prod: str) -> Route | None:
     """``You -did-> post -mentions-> prod`` (nodes, edges) through the user's strongest
     relation (:data:`POST_RELATIONS`) to a post that mentions ``prod`` (of those, the first
     by id), or None."""
