@@ -50,7 +50,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
-from recommend.paths.reasons import Route, evidence_paths, least_values
+from recommend.paths.reasons import PostStart, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
@@ -223,8 +223,9 @@ def scored_paths_many(
     kols_of: dict[str, Collection[str]] = {}
     acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
+    # what an instance's edges can be (only a weighted meta-path has instances)
     relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers
-                 for mp in sc.metapaths_}  # what an instance's edges can be
+                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
     for name, sc, shares, kols in scorers:
         kols_of[name] = kols
         wanted = [j for j, share in enumerate(shares) if share > 0]
@@ -239,7 +240,7 @@ def scored_paths_many(
     context = (UserReasons(graph, user_id, own_products(graph, user_id) if own is None else own)
                if evidence is not None and any(evidence) else None)
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
-    via_posts: dict[str, Route | None] = {}  # a product's route through the user's posts
+    via_posts: dict[str, PostStart] = {}  # a product's route through the user's posts
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
     if context is not None:  # the session and cf links' people, for every item at once

@@ -82,13 +82,16 @@ STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
 Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
 #: A path's start: (nodes, edges).
 Route = tuple[tuple[str, ...], tuple[EdgeTriple, ...]]
+#: A product's route through the user's posts and that post as :data:`ContentFloor` keys it
+#: (:func:`_post_start`), or (None, None).
+PostStart = tuple[Route, tuple[str, int]] | tuple[None, None]
 
 
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
     context: UserReasons | None = None, unseen: ContentFloor | None = None,
-    via_posts: dict[str, Route | None] | None = None,
+    via_posts: dict[str, PostStart] | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
@@ -101,7 +104,7 @@ def evidence_paths(
     meta-path paths it may be carry, to reach the item's floor), less the popularity path's
     value when that path starts so too, is counted among the component's paths but not
     made: it would not be shown. ``via_posts``: each product's route through the user's posts
-    (:func:`_via_post`), kept across the items of a request (given with ``context``)."""
+    (:func:`_post_start`), kept across the items of a request (given with ``context``)."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
@@ -127,15 +130,17 @@ def evidence_paths(
             rel = own.get(a)
             prod = graph.node_id("product", a)
             if ev.component == "content":
-                start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
-                    else via_posts[prod] if prod in via_posts \
-                    else via_posts.setdefault(prod, _via_post(context, prod))
+                if rel is not None:
+                    start, second = ((user_id, prod), ((user_id, rel, prod),)), ("product", a)
+                else:
+                    start, second = via_posts[prod] if prod in via_posts \
+                        else via_posts.setdefault(prod, _post_start(context, prod))
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
                     continue
                 if start is not None and unseen is not None and ev.share * fraction < (
-                        unseen[0] - unseen[1].get(_second(graph, start[0][1], a, rel), 0.0)):
+                        unseen[0] - unseen[1].get(second, 0.0)):
                     unmade += shares_any(context, prod, item_id)
                     continue
                 hop = None if start is None else shared_path(context, prod, item_id)
@@ -159,10 +164,11 @@ def evidence_paths(
     return out
 
 
-def _second(graph: KnowledgeGraph, node: str, a: int, rel: str | None) -> tuple[str, int]:
-    """A content path's second node (the user's product ``a`` when ``rel``, else their post
-    ``node``) as :data:`ContentFloor` keys it."""
-    return ("product", a) if rel is not None else ("post", graph.index(node))
+def _post_start(context: UserReasons, prod: str) -> PostStart:
+    """:func:`_via_post`'s route to ``prod`` and its second node (the post) as
+    :data:`ContentFloor` keys it, or (None, None)."""
+    route = _via_post(context, prod)
+    return (None, None) if route is None else (route, ("post", context.graph.index(route[0][1])))
 
 
 def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
