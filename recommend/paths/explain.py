@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from functools import cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -232,7 +232,8 @@ def scored_paths_many(
         found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
                                  max_paths=max(pool, max_paths) if selection.active
                                  else max_paths, steps=sc.steps_, group=True, acts=acts)
-        kinds = {mp.name: path_kind(mp) for mp in sc.metapaths_}
+        kinds = {mp.name: path_kind(mp)  # (only a weighted meta-path has instances)
+                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
         for j, instances, total in zip(wanted, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
@@ -279,19 +280,26 @@ def scored_paths_many(
         that bound would not try: links come largest first.)"""
         least_of = bounds[j] if bounds and least else None
         ev = every if least_of is None else [c for c in every if c[0] >= least_of[c[1]]]
-        mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
+        mine: set[NodeKey] | None = None  # the evidence paths' nodes, when asked
         paths_of = evidence_keys(graph, ev, keyed, relations) \
             if least and sums and floors and raw[j] else {}
         out: list[Candidate] = []
         kept: dict[str, int] = {}
+        active = selection.active
+        keys, values = sums[j] if least and sums and floors else ([], {})
+        low = floors[j] * _ROOM if keys else 0.0
         for r, (value, name, *_) in enumerate(raw[j]):
-            if not selection.active and kept.get(name, 0) == max_paths:
+            if not active and kept.get(name, 0) == max_paths:
                 continue
-            key = sums[j][0][r] if least and sums and floors else None
+            key = keys[r] if keys else None
             hit = paths_of.get(key) if paths_of and key is not None else None
-            if hit is None and key is not None and sums[j][1][key] < floors[j] * _ROOM and (
-                    not loops(key[0]) or key[0] not in mine()):
-                continue  # (no evidence path is its path: every instance of it has its key)
+            if hit is None and key is not None and values[key] < low:
+                if not loops(key[0]):
+                    continue  # (no evidence path is its path: every instance of it has its key)
+                if mine is None:
+                    mine = node_keys(graph, (p for _, _, p in ev), keyed)
+                if key[0] not in mine:
+                    continue
             # an evidence path carrying more is its path: merged() only adds its value there
             c = instance(j, r) if hit is None or value >= hit[0] else (value, name, hit[1])
             if c is not None:

@@ -201,7 +201,7 @@ def least_values(evidence: Sequence[Sequence[Evidence]], graph_max: Sequence[flo
     share times a fraction of at most 1; popularity's one path, the share)."""
     out: list[dict[str, float]] = []
     for item_evidence, most, floor in zip(evidence, graph_max, floors, strict=True):
-        top = {ev.component: ev.share * max((f for _, f in ev.links), default=1.0)
+        top = {ev.component: ev.share * max([f for _, f in ev.links], default=1.0)
                for ev in item_evidence if ev.component in SHARED}
         out.append({ev.component: floor * room - most - sum(
             v for c, v in top.items() if c != ev.component) for ev in item_evidence})
