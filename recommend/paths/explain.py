@@ -256,11 +256,11 @@ def scored_paths_many(
                                                                         strict=True)],
                            max_paths=max(pool, max_paths) if selection.active else max_paths,
                            group=True, acts=acts)  # (every scorer's in one pass)
-    for (name, sc, shares, kols), mine, (found, tots) in zip(scorers, wanted, each, strict=True):
+    for (name, sc, shares, kols), its, (found, tots) in zip(scorers, wanted, each, strict=True):
         kols_of[name] = kols
         kinds = {mp.name: path_kind(mp)  # (only a weighted meta-path has instances)
                  for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
-        for j, instances, total in zip(mine, found, tots, strict=True):
+        for j, instances, total in zip(its, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
     sums = [path_values(r) for r in raw] if prune else None
