@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.user_reasons import UserReasons
 
-__all__ = ["climb_span", "climb_words", "shared_path", "shares_any"]
+__all__ = ["climb_span", "climb_words", "shared_path", "shares_any", "stored_link"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -35,9 +35,9 @@ def shared_path(context: UserReasons, a: str, item: str
     ``broader`` edges (:func:`_broader`) ((type, (nodes after a, edges)))."""
     graph = context.graph
     if context.has(("product", "similar", "product")):
-        for src, dst in ((a, item), (item, a)):
-            if graph.has_edge(src, "similar", dst):
-                return "similar", ((item,), ((src, "similar", dst),))
+        edge = stored_link(graph, "similar", a, item)
+        if edge is not None:
+            return "similar", ((item,), (edge,))
     best: tuple[float, str, str, str] | None = None
     held = zip(context.held(a), context.held(item), strict=True)
     for (rel, node_type, name, _, pop), (mine, theirs) in zip(context.attributes, held,
@@ -66,12 +66,23 @@ def _described_like(context: UserReasons, a: str, item: str
                     ) -> tuple[str, tuple[tuple[str, ...], tuple[EdgeTriple, ...]]] | None:
     """A stored ``described_like`` edge between ``a`` and ``item`` (either way: the cosine of
     their texts is symmetric; :mod:`kg.described_like`), or None."""
-    graph = context.graph
     if not context.has(("product", "described_like", "product")):
         return None
-    for src, dst in ((a, item), (item, a)):
-        if graph.has_edge(src, "described_like", dst):
-            return "described_like", ((item,), ((src, "described_like", dst),))
+    edge = stored_link(context.graph, "described_like", a, item)
+    return None if edge is None else ("described_like", ((item,), (edge,)))
+
+
+def stored_link(graph: KnowledgeGraph, rel: str, a: str, b: str) -> EdgeTriple | None:
+    """The stored ``rel`` edge between products ``a`` and ``b``: ``a -> b`` if there is one,
+    else ``b -> a``, else None (what :meth:`KnowledgeGraph.has_edge` finds each way, read
+    from the relation's products x products matrix: an edge of any weight is an entry)."""
+    if not (graph.has_node(a) and graph.has_node(b)):
+        return None
+    m = graph.matrix(rel, dst_type="product", src_type="product")
+    i, j = graph.index(a), graph.index(b)
+    for (src, dst), (r, c) in (((a, b), (i, j)), ((b, a), (j, i))):
+        if r < m.shape[0] and c in m.indices[m.indptr[r]:m.indptr[r + 1]].tolist():
+            return (src, rel, dst)
     return None
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from functools import cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder
 from recommend.paths.connection import CONNECTION_NOTE, connection_path
-from recommend.paths.group_batch import top_groups_batch
+from recommend.paths.group_batch import top_groups_each
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.path import Instance, Path, built_path, path_kind
@@ -50,7 +50,7 @@ from recommend.paths.privacy import (
     violations,
 )
 from recommend.paths.quality import kept_act_times, user_interactions
-from recommend.paths.reasons import evidence_paths, least_values
+from recommend.paths.reasons import PostStart, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
 from recommend.paths.user_reasons import UserReasons, own_products
@@ -127,37 +127,62 @@ def _instances(
     weighted meta-path of at most ``max_hops`` hops, largest first (equal ones in meta-path
     order), and the item's score (:func:`explain_paths_many`); ``acts``: the user's act
     times by first hop (:func:`~recommend.paths.quality.act_times`), kept across calls."""
+    return _instances_each(graph, user_id, [(items, metapaths, weights, steps)],
+                           max_paths=max_paths, max_hops=max_hops, normalize=normalize,
+                           group=group, acts=acts)[0]
+
+
+#: What :func:`_instances_each` is asked per scorer: (its items, meta-paths, weights, steps).
+Asked = tuple[np.ndarray, Sequence[MetaPath], Sequence[float] | np.ndarray,
+              Mapping[str, Sequence[sp.csr_matrix]] | None]
+
+
+def _instances_each(
+    graph: KnowledgeGraph, user_id: str, asked: Sequence[Asked], *, max_paths: int,
+    max_hops: int = 3, normalize: Normalize = "row", group: bool = False,
+    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> list[tuple[list[list[Instance]], np.ndarray]]:
+    """:func:`_instances` of each scorer's ``(items, meta-paths, weights, steps)``, their
+    grouped 3-step meta-paths in one pass (:func:`~recommend.paths.group_batch.
+    top_groups_each`)."""
     u = graph.index(user_id)
-    found: list[list[Instance]] = [[] for _ in items]
-    totals = np.zeros(len(items))
     acts = {} if acts is None else acts
-    plan = []  # (meta-path, weight, steps, prefer: a grouped 3-step one's, else None)
-    for mp, w in zip(metapaths, weights, strict=True):
-        if w <= 0 or len(mp.steps) > max_hops:
-            continue
-        mats = steps[mp.name] if steps is not None else step_matrices(
-            graph, mp, normalize=normalize)
-        hop = (mp.steps[0].relation, mp.types[1])
-        plan.append((mp, w, mats, partial(kept_act_times, graph, user_id, hop, acts)
-                     if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
-                     else None))
+    plans = []  # per scorer: (meta-path, weight, steps, types, prefer: a grouped 3-step one's)
+    for _, metapaths, weights, steps in asked:
+        plan = []
+        for mp, w in zip(metapaths, weights, strict=True):
+            if w <= 0 or len(mp.steps) > max_hops:
+                continue
+            mats = steps[mp.name] if steps is not None else step_matrices(
+                graph, mp, normalize=normalize)
+            types = path_kind(mp)[1]  # (remembered: MetaPath.types derives them step by step)
+            hop = (mp.steps[0].relation, types[1])
+            plan.append((mp, w, mats, types, partial(kept_act_times, graph, user_id, hop, acts)
+                         if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
+                         else None))
+        plans.append(plan)
     # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
-    batch = iter(top_groups_batch([(m, p) for _, _, m, p in plan if p is not None], u, items,
-                                  max_paths))
-    for mp, w, mats, prefer in plan:
-        top = (next(batch) if prefer is not None
-               else top_groups_many(mats, u, items, max_paths) if group
-               else instances_as_groups(mats, u, items, max_paths))
-        # a walk back through the item itself ("who bought X also bought X": the user has X)
-        # says nothing: not shown (its share still counts in the score)
-        same = [t for t in range(1, len(mp.types) - 1) if mp.types[t] == mp.types[-1]]
-        for j, (best, score) in enumerate(top):
-            totals[j] += float(w) * score
-            found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best
-                         if not same or all(nodes[t] != nodes[-1] for t in same)]
-    for instances in found:
-        instances.sort(key=lambda e: -e[0])
-    return found, totals
+    batch = iter(top_groups_each([(m, p, each[0]) for each, plan in zip(asked, plans, strict=True)
+                                  for _, _, m, _, p in plan if p is not None], u, max_paths))
+    out = []
+    for (items, *_), plan in zip(asked, plans, strict=True):
+        found: list[list[Instance]] = [[] for _ in items]
+        totals = np.zeros(len(items))
+        for mp, w, mats, types, prefer in plan:
+            top = (next(batch) if prefer is not None
+                   else top_groups_many(mats, u, items, max_paths) if group
+                   else instances_as_groups(mats, u, items, max_paths))
+            # a walk back through the item itself ("who bought X also bought X": the user
+            # has X) says nothing: not shown (its share still counts in the score)
+            same = [t for t in range(1, len(types) - 1) if types[t] == types[-1]]
+            for j, (best, score) in enumerate(top):
+                totals[j] += float(w) * score
+                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best
+                             if not same or all(nodes[t] != nodes[-1] for t in same)]
+        for instances in found:
+            instances.sort(key=lambda e: -e[0])
+        out.append((found, totals))
+    return out
 
 
 #: A candidate path of an item: (its share of the item's blended score, component, path).
@@ -222,22 +247,27 @@ def scored_paths_many(
     kols_of: dict[str, Collection[str]] = {}
     acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
     raw: list[list[Raw]] = [[] for _ in item_ids]
+    # what an instance's edges can be (only a weighted meta-path has instances)
     relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers
-                 for mp in sc.metapaths_}  # what an instance's edges can be
-    for name, sc, shares, kols in scorers:
+                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+    wanted = [[j for j, share in enumerate(shares) if share > 0] for _, _, shares, _ in scorers]
+    each = _instances_each(graph, user_id, [(items[w], sc.metapaths_, sc.weights_, sc.steps_)
+                                            for w, (_, sc, _, _) in zip(wanted, scorers,
+                                                                        strict=True)],
+                           max_paths=max(pool, max_paths) if selection.active else max_paths,
+                           group=True, acts=acts)  # (every scorer's in one pass)
+    for (name, sc, shares, kols), its, (found, tots) in zip(scorers, wanted, each, strict=True):
         kols_of[name] = kols
-        wanted = [j for j, share in enumerate(shares) if share > 0]
-        found, tots = _instances(graph, user_id, items[wanted], sc.metapaths_, sc.weights_,
-                                 max_paths=max(pool, max_paths) if selection.active
-                                 else max_paths, steps=sc.steps_, group=True, acts=acts)
-        kinds = {mp.name: path_kind(mp) for mp in sc.metapaths_}
-        for j, instances, total in zip(wanted, found, tots, strict=True):
+        kinds = {mp.name: path_kind(mp)  # (only a weighted meta-path has instances)
+                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+        for j, instances, total in zip(its, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]
     sums = [path_values(r) for r in raw] if prune else None
     context = (UserReasons(graph, user_id, own_products(graph, user_id) if own is None else own)
                if evidence is not None and any(evidence) else None)
     keyed: dict[str, tuple[str, int]] = {}  # node -> path_values' key, for this request
+    via_posts: dict[str, PostStart] = {}  # a product's route through the user's posts
     bounds = (least_values(evidence, [max(s[1].values(), default=0.0) for s in sums],
                            floors, _ROOM) if sums and floors and evidence else None)
     if context is not None:  # the session and cf links' people, for every item at once
@@ -256,7 +286,7 @@ def scored_paths_many(
         for name, share, (fraction, kind, nodes, edges, note) in [] if context is None else \
                 evidence_paths(graph, user_id, item_ids[j], evidence[j], context.own,
                                min_people=privacy.min_people, per_component=max_paths,
-                               context=context, unseen=unseen):
+                               context=context, unseen=unseen, via_posts=via_posts):
             if not violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
                 ev.append((share * fraction, name, Path(nodes, edges, kind, fraction, "",
@@ -276,19 +306,26 @@ def scored_paths_many(
         that bound would not try: links come largest first.)"""
         least_of = bounds[j] if bounds and least else None
         ev = every if least_of is None else [c for c in every if c[0] >= least_of[c[1]]]
-        mine = cache(lambda: node_keys(graph, (p for _, _, p in ev), keyed))  # when asked
+        mine: set[NodeKey] | None = None  # the evidence paths' nodes, when asked
         paths_of = evidence_keys(graph, ev, keyed, relations) \
             if least and sums and floors and raw[j] else {}
         out: list[Candidate] = []
         kept: dict[str, int] = {}
+        active = selection.active
+        keys, values = sums[j] if least and sums and floors else ([], {})
+        low = floors[j] * _ROOM if keys else 0.0
         for r, (value, name, *_) in enumerate(raw[j]):
-            if not selection.active and kept.get(name, 0) == max_paths:
+            if not active and kept.get(name, 0) == max_paths:
                 continue
-            key = sums[j][0][r] if least and sums and floors else None
+            key = keys[r] if keys else None
             hit = paths_of.get(key) if paths_of and key is not None else None
-            if hit is None and key is not None and sums[j][1][key] < floors[j] * _ROOM and (
-                    not loops(key[0]) or key[0] not in mine()):
-                continue  # (no evidence path is its path: every instance of it has its key)
+            if hit is None and key is not None and values[key] < low:
+                if not loops(key[0]):
+                    continue  # (no evidence path is its path: every instance of it has its key)
+                if mine is None:
+                    mine = node_keys(graph, (p for _, _, p in ev), keyed)
+                if key[0] not in mine:
+                    continue
             # an evidence path carrying more is its path: merged() only adds its value there
             c = instance(j, r) if hit is None or value >= hit[0] else (value, name, hit[1])
             if c is not None:

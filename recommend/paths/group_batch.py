@@ -28,10 +28,12 @@ from recommend.paths.instances import (
 )
 from recommend.paths.quality import times_at
 
-__all__ = ["same_matrix", "top_groups_batch", "top_per_each"]
+__all__ = ["same_matrix", "top_groups_batch", "top_groups_each", "top_per_each"]
 
 #: Per item: its groups ``(nodes, sum, size)`` and the meta-path's score of it.
 Groups = list[tuple[list[tuple[tuple[int, ...], float, int]], float]]
+#: Sorted nodes a meta-path's first step reaches and a value of each (asked when it has a group).
+Prefer = Callable[[], tuple[np.ndarray, np.ndarray]]
 _equal = Memo(64)  # whether two step matrices hold the same entries: asked once per pair
 
 
@@ -89,38 +91,49 @@ def top_groups_batch(
     """Per ``(steps, prefer)`` of ``batch`` (3-step meta-paths), what
     ``top_groups_many(steps, u, items, k, prefer=prefer)`` gives (module doc); ``prefer`` is
     asked only when the meta-path has a group."""
-    items = np.asarray(items, np.int64)
-    n = len(items)
-    out: list[Groups] = [[([], 0.0) for _ in items] for _ in batch]
-    live: list[tuple[int, tuple[np.ndarray, np.ndarray, int], sp.csr_matrix,
-                     Callable[[], tuple[np.ndarray, np.ndarray]]]] = []
-    lasts: list[tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    return top_groups_each([(steps, prefer, items) for steps, prefer in batch], u, k)
+
+
+def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.ndarray]],
+                    u: int, k: int) -> list[Groups]:
+    """:func:`top_groups_batch` with each meta-path's own ``items``: per ``(steps, prefer,
+    items)``, ``top_groups_many(steps, u, items, k, prefer=prefer)`` (several scorers'
+    meta-paths, each explaining its own items, in one pass). A meta-path's groups are
+    chosen among its own items' alone, as when asked by itself."""
+    out: list[Groups] = []
+    live: list[tuple[int, tuple[np.ndarray, np.ndarray, int], sp.csr_matrix, Prefer,
+                     list[int]]] = []
+    lasts: list[tuple[sp.csr_matrix, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     owners, nodes, hops, sums = [], [], [], []
-    for m, (steps, prefer) in enumerate(batch):
+    for m, (steps, prefer, items) in enumerate(batch):
+        items = np.asarray(items, np.int64)
+        out.append([([], 0.0) for _ in items])
         first = _first_step(steps[0], u)
         reach = reach_state(steps, u)
         if not len(reach[0]):
             continue  # the user reaches no entity: nothing to gather
-        last = next((h for s, h in lasts if same_matrix(s, steps[-1])), None)
+        last = next((h for s, into, h in lasts if (into is items or np.array_equal(into, items))
+                     and same_matrix(s, steps[-1])), None)
         if last is None:
             last = _last_hops(steps[-1], items)
-            lasts.append((steps[-1], last))
-        live.append((m, first, steps[1], prefer))
+            lasts.append((steps[-1], items, last))
+        live.append((m, first, steps[1], prefer, items.tolist()))
         owners.append(last[0])
         nodes.append(last[1])
         hops.append(last[2])
         sums.append(values_at(reach, last[1]) * last[2])  # what each (item, entity) carries
     if not live:
         return out
+    n = max(len(e[4]) for e in live)  # (part * n + owner: one slot per meta-path's item)
     part = np.arange(len(live)).repeat([len(o) for o in owners])
     owner, node, hop, value = (np.concatenate(x) for x in (owners, nodes, hops, sums))
     totals = np.bincount(part * n + owner, value, len(live) * n).tolist()
-    for t, (m, *_) in enumerate(live):
-        out[m] = [([], s) for s in totals[t * n:(t + 1) * n]]
+    for t, (m, *_, mine) in enumerate(live):
+        out[m] = [([], s) for s in totals[t * n:t * n + len(mine)]]
     groups = top_per_each(part, owner, value, k, n)
     ends = part[groups].searchsorted(np.arange(len(live) + 1))
     found = []  # per live meta-path with groups: its groups' instances
-    for t, (_, first, middle, prefer) in enumerate(live):
+    for t, (_, first, middle, prefer, _) in enumerate(live):
         mine = groups[ends[t]:ends[t + 1]]
         if len(mine):
             a, b, count, values = _into_middle(middle, first, node[mine], hop[mine])
@@ -135,9 +148,9 @@ def top_groups_batch(
     g = group_of[best]
     at = groups[g]
     # as Python numbers at once (the same ints and floats as one by one)
-    for t, o, one, mid, i, s, size in zip(part[at].tolist(), owner[at].tolist(),
-                                          a[best].tolist(), b[g].tolist(),
-                                          items[owner[at]].tolist(), value[at].tolist(),
-                                          sizes[g].tolist(), strict=True):
-        out[live[t][0]][o][0].append(((u, one, mid, i), s, size))
+    for t, o, one, mid, s, size in zip(part[at].tolist(), owner[at].tolist(),
+                                       a[best].tolist(), b[g].tolist(), value[at].tolist(),
+                                       sizes[g].tolist(), strict=True):
+        m, *_, mine = live[t]
+        out[m][o][0].append(((u, one, mid, mine[o]), s, size))
     return out

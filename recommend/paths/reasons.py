@@ -80,12 +80,18 @@ ContentFloor = tuple[float, dict[tuple[str, int], float]]
 STORED_LINKS = ("also_bought", "bought_together", "also_viewed")
 #: One candidate: (fraction of the component's score, type, nodes, edges, note).
 Candidate = tuple[float, str, tuple[str, ...], tuple[EdgeTriple, ...], str]
+#: A path's start: (nodes, edges).
+Route = tuple[tuple[str, ...], tuple[EdgeTriple, ...]]
+#: A product's route through the user's posts and that post as :data:`ContentFloor` keys it
+#: (:func:`_post_start`), or (None, None).
+PostStart = tuple[Route, tuple[str, int]] | tuple[None, None]
 
 
 def evidence_paths(
     graph: KnowledgeGraph, user_id: str, item_id: str, evidence: Sequence[Evidence],
     own: dict[int, str], *, min_people: int, per_component: int = 3,
     context: UserReasons | None = None, unseen: ContentFloor | None = None,
+    via_posts: dict[str, PostStart] | None = None,
 ) -> list[tuple[str, float, Candidate]]:
     """``(component, component share, candidate)`` for up to ``per_component`` paths of each
     :class:`~recommend.hybrid.evidence.Evidence` of ``item_id`` (module doc); ``context``:
@@ -97,11 +103,13 @@ def evidence_paths(
     value is below ``unseen[0] - unseen[1].get(x, 0)`` (what it must carry, besides what the
     meta-path paths it may be carry, to reach the item's floor), less the popularity path's
     value when that path starts so too, is counted among the component's paths but not
-    made: it would not be shown."""
+    made: it would not be shown. ``via_posts``: each product's route through the user's posts
+    (:func:`_post_start`), kept across the items of a request (given with ``context``)."""
     out: list[tuple[str, float, Candidate]] = []
     if not evidence:
         return out
     context = context or UserReasons(graph, user_id, own)
+    via_posts = {} if via_posts is None else via_posts
     both: CoActing | None = None  # cf hops: who acted on the item, marked once
     popular = {ev.component: (ev.share, popularity_path(context, item_id, min_people))
                for ev in evidence if ev.component == "popularity"}  # (asked once)
@@ -122,14 +130,17 @@ def evidence_paths(
             rel = own.get(a)
             prod = graph.node_id("product", a)
             if ev.component == "content":
-                start = ((user_id, prod), ((user_id, rel, prod),)) if rel is not None \
-                    else _via_post(context, prod)
+                if rel is not None:
+                    start, second = ((user_id, prod), ((user_id, rel, prod),)), ("product", a)
+                else:
+                    start, second = via_posts[prod] if prod in via_posts \
+                        else via_posts.setdefault(prod, _post_start(context, prod))
                 if start is not None and prod == item_id:  # the item is in your post itself
                     if rel is None:
                         found.append((fraction, "content>post", *start, ""))
                     continue
                 if start is not None and unseen is not None and ev.share * fraction < (
-                        unseen[0] - unseen[1].get(_second(graph, start[0][1], a, rel), 0.0)):
+                        unseen[0] - unseen[1].get(second, 0.0)):
                     unmade += shares_any(context, prod, item_id)
                     continue
                 hop = None if start is None else shared_path(context, prod, item_id)
@@ -153,10 +164,11 @@ def evidence_paths(
     return out
 
 
-def _second(graph: KnowledgeGraph, node: str, a: int, rel: str | None) -> tuple[str, int]:
-    """A content path's second node (the user's product ``a`` when ``rel``, else their post
-    ``node``) as :data:`ContentFloor` keys it."""
-    return ("product", a) if rel is not None else ("post", graph.index(node))
+def _post_start(context: UserReasons, prod: str) -> PostStart:
+    """:func:`_via_post`'s route to ``prod`` and its second node (the post) as
+    :data:`ContentFloor` keys it, or (None, None)."""
+    route = _via_post(context, prod)
+    return (None, None) if route is None else (route, ("post", context.graph.index(route[0][1])))
 
 
 def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
@@ -189,7 +201,7 @@ def least_values(evidence: Sequence[Sequence[Evidence]], graph_max: Sequence[flo
     share times a fraction of at most 1; popularity's one path, the share)."""
     out: list[dict[str, float]] = []
     for item_evidence, most, floor in zip(evidence, graph_max, floors, strict=True):
-        top = {ev.component: ev.share * max((f for _, f in ev.links), default=1.0)
+        top = {ev.component: ev.share * max([f for _, f in ev.links], default=1.0)
                for ev in item_evidence if ev.component in SHARED}
         out.append({ev.component: floor * room - most - sum(
             v for c, v in top.items() if c != ev.component) for ev in item_evidence})
@@ -234,8 +246,7 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     return out
 
 
-def _via_post(context: UserReasons, prod: str
-              ) -> tuple[tuple[str, ...], tuple[EdgeTriple, ...]] | None:
+def _via_post(context: UserReasons, prod: str) -> Route | None:
     """``You -did-> post -mentions-> prod`` (nodes, edges) through the user's strongest
     relation (:data:`POST_RELATIONS`) to a post that mentions ``prod`` (of those, the first
     by id), or None."""

@@ -120,6 +120,8 @@ def select_paths(
     stored routes a shopper cannot tell apart, say a co-purchase count and an association
     rule between the same products): the later one is passed over for the next best."""
     recency = interaction_recency(graph, user_id, times=times) if selection.recency else {}
+    active, diversity = selection.active, selection.diversity
+    recency_weight, specificity = selection.recency, selection.specificity
     popularity: dict[str, np.ndarray] = {}  # per entity type, asked once per call
     seps: dict[str, float] = {}  # per shared entity, read once per call
     listed: set[str | None] = set()
@@ -133,32 +135,33 @@ def select_paths(
             bases.append([])
             picks.append([])
             continue
-        top = max(c[0] for c in pool)
-        base = [c[0] / top + selection.recency * _lir(recency, c[2])
-                + selection.specificity * (1.0 - _sep(graph, c[2], popularity, seps))
-                if selection.active else c[0] / top for c in pool]
+        top = max([c[0] for c in pool])
+        base = [c[0] / top + recency_weight * _lir(recency, c[2])
+                + specificity * (1.0 - _sep(graph, c[2], popularity, seps))
+                for c in pool] if active else [c[0] / top for c in pool]
         bases.append(base)
+        kinds = [c[2].metapath for c in pool]
         chosen: list[int] = []
-        passed: set[int] = set()  # read like a path already chosen
+        taken: set[int] = set()  # chosen, or passed over: read like a path already chosen
         sentences: set[str] = set()
         shown: set[str | None] = set()
-        while len(chosen) < max_paths and len(chosen) + len(passed) < len(pool):
+        while len(chosen) < max_paths and len(taken) < len(pool):
             best, value = -1, -np.inf
-            for j, c in enumerate(pool):
-                if j in chosen or j in passed:
+            for j, kind in enumerate(kinds):
+                if j in taken:
                     continue
-                kind = c[2].metapath
                 novelty = 0.5 * (kind not in shown) + 0.5 * (kind not in listed)
-                u = base[j] + selection.diversity * novelty
+                u = base[j] + diversity * novelty
                 if u > value + 1e-12:
                     best, value = j, u
             if said is not None:
                 sentence = said(pool[best])
                 if sentence in sentences:
-                    passed.add(best)
+                    taken.add(best)
                     continue
                 sentences.add(sentence)
             chosen.append(best)
+            taken.add(best)
             shown.add(pool[best][2].metapath)
             listed.add(pool[best][2].metapath)
         picks.append(chosen)

@@ -3,6 +3,8 @@ category they reach over ``broader`` edges (hand-made graphs)."""
 
 from __future__ import annotations
 
+import pytest
+
 from kg.graph import KnowledgeGraph
 from recommend.hybrid.evidence import Evidence
 from recommend.paths.privacy import hop_exists
@@ -130,3 +132,28 @@ def test_evidence_types_list_the_broader_path_only_with_broader_edges() -> None:
     g = KnowledgeGraph()
     g.add_edges("in_category", ["product:A"], ["category:x"])
     assert "content>broader_category" not in evidence_types(g, ["content"])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_stored_link_finds_what_has_edge_finds_each_way(seed: int) -> None:
+    """stored_link reads the products x products matrix: an edge of any weight (0 too) is
+    found, a's way first, as has_edge finds it; a pair with none, or a node not in the
+    graph, has none."""
+    import numpy as np
+
+    from recommend.paths.alike import stored_link
+
+    rng = np.random.default_rng(seed)
+    g = KnowledgeGraph()
+    ids = [f"product:{j}" for j in range(12)]
+    for p in ids:
+        g.add_node(p, title=p)
+    src, dst = rng.integers(0, 12, 30), rng.integers(0, 12, 30)
+    g.add_edges("described_like", [ids[x] for x in src], [ids[y] for y in dst],
+                weight=rng.choice([0.0, 0.5, 1.0], 30).tolist())
+    for a in ids:
+        for b in ids:
+            want = next(((s, "described_like", d) for s, d in ((a, b), (b, a))
+                         if g.has_edge(s, "described_like", d)), None)
+            assert stored_link(g, "described_like", a, b) == want
+    assert stored_link(g, "described_like", ids[0], "product:absent") is None

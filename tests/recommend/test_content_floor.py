@@ -125,3 +125,29 @@ def test_loops_says_whether_a_hop_joins_a_node_to_itself() -> None:
     assert loops((("user", "product", "product"), (0, 4, 4)))
     assert not loops((("user", "product", "category", "product"), (0, 4, 2, 4)))
     assert loops((("user", "product"), (3, 3)))  # (the indices alone are compared)
+
+
+def test_post_routes_kept_across_items_give_what_each_item_alone_gives() -> None:
+    g = bigger_shop()
+    g.add_node("product:P", title="Item P")
+    g.add_node("post:q", text="P is great")
+    g.add_edges("in_category", ["product:P"], ["category:all"])
+    g.add_edges("authored", ["user:1"], ["post:q"], ts=[3.0])
+    g.add_edges("mentions", ["post:q"], ["product:P"])
+    own = own_products(g, "user:1")
+    context = UserReasons(g, "user:1", own)
+    ev = Evidence("content", 0.5, ((g.index("product:P"), 0.3), (g.index("product:W"), 0.2)))
+    q = ("post", g.index("post:q"))
+    kept: dict = {}
+    for item in ("product:B", "product:P", "product:W", "product:B"):
+        for unseen in (None, (0.2, {q: 0.1}), (0.2, {})):
+            alone = evidence_paths(g, "user:1", item, [ev], own, min_people=5,
+                                   per_component=2, unseen=unseen)
+            assert evidence_paths(g, "user:1", item, [ev], own, min_people=5, per_component=2,
+                                  context=context, unseen=unseen, via_posts=kept) == alone
+    # what is kept: P's route through the post, and the post as the floor keys it
+    route, second = kept["product:P"]
+    assert route == (("user:1", "post:q", "product:P"),
+                     (("user:1", "authored", "post:q"), ("post:q", "mentions", "product:P")))
+    assert second == q
+    assert list(kept) == ["product:P"]  # W is the user's own: no route through a post

@@ -10,6 +10,7 @@ from recommend.paths.group_batch import (
     _first_latest,
     same_matrix,
     top_groups_batch,
+    top_groups_each,
     top_per_each,
 )
 from recommend.paths.instances import (
@@ -84,6 +85,22 @@ def test_a_batch_gives_each_meta_path_what_its_own_pass_gave(seed: int) -> None:
             # each alone (top_groups_many's pass with a prefer), and any subset, the same
             assert [top_groups_many(s, u, items, k, prefer=p) for s, p in batch] == found
             assert top_groups_batch(batch[1::2], u, items, k) == found[1::2]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_each_meta_path_with_its_own_items_gets_what_its_own_pass_gave(seed: int) -> None:
+    """Several scorers' meta-paths in one pass, each explaining its own items (some the
+    same list, some another, some empty; equal last steps over other items read apart)."""
+    rng = np.random.default_rng(seed)
+    batch = meta_paths(seed)
+    lists = [rng.choice(25, size, replace=False) for size in rng.integers(0, 12, len(batch))]
+    lists[1] = lists[0]  # the same list (one object), as a scorer's meta-paths share
+    asked = [(s, p, items) for (s, p), items in zip(batch, lists, strict=True)]
+    for u in range(8):
+        for k in (1, 3, 10):
+            found = top_groups_each(asked, u, k)
+            assert found == [one_pass(s, u, items, k, p) for s, p, items in asked]
+            assert top_groups_each(asked[::-1], u, k) == found[::-1]
 
 
 def test_prefer_is_asked_only_of_a_meta_path_with_a_group() -> None:

@@ -189,3 +189,25 @@ def test_a_one_step_meta_path_of_a_user_without_its_edges_finds_nothing() -> Non
     assert top_instances_many([lone], lone.shape[0] + 3, items, 5) == [([], 0.0)] * 4
     x = int(items[3])
     assert top_instances_many(steps, u2, items, 5)[3][0] == [((u2, x), steps[0][u2, x])]
+
+
+def test_several_scorers_instances_in_one_pass_are_each_scorers_own() -> None:
+    """_instances_each (every scorer's grouped meta-paths in one batch) gives each scorer
+    what _instances gives it alone, a meta-path's same steps over other items included."""
+    from recommend.paths.explain import _instances, _instances_each
+
+    g = films()
+    steps = {mp.name: step_matrices(g, mp) for mp in (SAME_CATEGORY, CO)}
+    x, a = g.index("product:X"), g.index("product:A")
+    asked = [(np.array([x, a]), [SAME_CATEGORY, CO], [1.0, 0.5], steps),
+             (np.array([x]), [SAME_CATEGORY], [2.0], steps),
+             (np.array([], np.int64), [CO], [1.0], steps)]
+    for group in (True, False):
+        for k in (1, 3):
+            got = _instances_each(g, "user:1", asked, max_paths=k, group=group)
+            for (found, totals), (items, mps, weights, s) in zip(got, asked, strict=True):
+                alone, alone_totals = _instances(g, "user:1", items, mps, weights,
+                                                 max_paths=k, steps=s, group=group)
+                assert found == alone and totals.tolist() == alone_totals.tolist()
+                assert len(found) == len(items)
+            assert any(got[0][0]) and any(got[1][0])  # (instances found: the test bites)
