@@ -74,6 +74,7 @@ class UserReasons:
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
         self._engaged: sp.csc_matrix | None = None
+        self._interests: dict[str, set[int]] = {}
 
     def has(self, block: tuple[str, str, str]) -> bool:
         """:func:`has_block` of ``(source type, relation, destination type)``, read from the
@@ -117,6 +118,19 @@ class UserReasons:
                 u = self.graph.index(self.user_id)
                 self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
         return self._theirs
+
+    def interests(self, node_type: str) -> set[int]:
+        """The ``node_type`` entities the user is ``interested_in`` (kept for the request:
+        each popularity path asks them of its item)."""
+        found = self._interests.get(node_type)
+        if found is None:
+            found = self._interests[node_type] = set()
+            if self.has(("user", "interested_in", node_type)):
+                into = self.graph.matrix("interested_in", dst_type=node_type, src_type="user")
+                u = self.graph.index(self.user_id)
+                if u < into.shape[0]:
+                    found.update(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
+        return found
 
     def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
         """(posts x products ``mentions`` by column, the user's posts -> their relations to
