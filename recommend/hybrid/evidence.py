@@ -29,6 +29,7 @@ in again): the check that the link really carries part of the score.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -154,17 +155,17 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     if profile is None:
         return None
     a, w = profile
-    vec = comp.product_vectors(a).astype(np.float64)
+    both = comp.product_vectors(np.concatenate((a, items))).astype(np.float64)  # (one read)
+    vec, targets = both[:len(a)], both[len(a):]
     w = w.astype(np.float64)
     s = w @ vec
-    norm = float(np.linalg.norm(s))
+    norm = math.sqrt(s.dot(s))  # (np.linalg.norm's own sum, without its checks)
     if norm == 0.0:
         return None
     left = norm**2 - 2 * w * (vec @ s) + w**2 * (vec * vec).sum(axis=1)  # |s - w_A v_A|^2
     left = np.sqrt(np.maximum(left, 0.0))
     dots = np.zeros(len(items))
     along = np.zeros((len(a), len(items)))  # v_A . v_i
-    targets = comp.product_vectors(items).astype(np.float64)
     for k, target in enumerate(targets):  # item by item: the same sums for any batch
         dots[k] = float(s @ target)
         along[:, k] = vec @ target

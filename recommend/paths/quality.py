@@ -84,12 +84,16 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     else:
         norm = _smoothed(keys[order], span)
     sorted_keys = keys[order]
+    apart = sorted_keys[1:] != sorted_keys[:-1]
+    out = np.empty(n)
+    if apart.all():  # no ties (a user's distinct times): each its own value
+        out[order] = norm
+        return out
     # (np.concatenate, not np.r_: a request's LIR pays np.r_'s ~20 us parsing twice)
-    starts = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])).nonzero()[0]
+    starts = np.concatenate(([True], apart)).nonzero()[0]
     sums = np.add.reduceat(norm, starts)
     sizes = np.concatenate((starts[1:], [n])) - starts
     group = np.arange(len(starts)).repeat(sizes)
-    out = np.empty(n)
     out[order] = (sums / sizes)[group]
     return out
 
@@ -143,6 +147,7 @@ class UserActs(dict):  # type: ignore[type-arg]
         self.hops = _Hops(timed_of)
         if not graph.has_node(user_id):
             return
+        found: dict[tuple[str, str], float] = {}
         for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
             ts = block_columns(graph, nb.key).ts[nb.positions]
             timed = np.isfinite(ts) & (ts > -1e299)
@@ -152,9 +157,10 @@ class UserActs(dict):  # type: ignore[type-arg]
             rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
             for j, t in zip(idx.tolist(), ts.tolist(), strict=True):
                 key = (rel, prefix + raw[j])
-                old = self.get(key)
+                old = found.get(key)
                 if old is None or t > old:
-                    self[key] = t
+                    found[key] = t
+        self.update(found)  # (filled as a plain dict: a subclass's item access is slower)
 
 
 class _Hops(dict):  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from recommend.paths.popular_paths import _interest_attribute
 from recommend.paths.privacy import violations
 from recommend.paths.quality import (
     UserActs,
+    _ranks_smoothed,
     act_times,
     block_columns,
     interaction_recency,
@@ -242,3 +243,25 @@ def test_sentences_and_privacy_answers_on_a_social_path() -> None:
                                               "names user:2, whom user:3 follows",
                                               "names user:2, whom user:3 follows"]
     assert violations(g, "user:1", (("user:1", "purchased", "product:B"),)) == []
+
+
+def ewma_with_groups(keys: np.ndarray) -> np.ndarray:
+    """normalised_ewma's tie groups, every step taken (session 24's, ties or none)."""
+    n = len(keys)
+    order = keys.argsort(kind="stable")
+    norm = _ranks_smoothed(n, 10.0)
+    sorted_keys = keys[order]
+    starts = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])).nonzero()[0]
+    sizes = np.concatenate((starts[1:], [n])) - starts
+    out = np.empty(n)
+    out[order] = (np.add.reduceat(norm, starts) / sizes)[np.arange(len(starts)).repeat(sizes)]
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 88, 300])
+def test_lir_without_ties_is_the_bits_of_the_grouped_sum(n) -> None:
+    rng = np.random.default_rng(n)
+    keys = rng.permutation(n).astype(np.float64) * 3.5  # distinct
+    assert normalised_ewma(keys).tobytes() == ewma_with_groups(keys).tobytes()
+    keys[: n // 2] = keys[0]  # ties: the grouped path
+    assert normalised_ewma(keys).tobytes() == ewma_with_groups(keys).tobytes()
