@@ -265,3 +265,39 @@ def test_lir_without_ties_is_the_bits_of_the_grouped_sum(n) -> None:
     assert normalised_ewma(keys).tobytes() == ewma_with_groups(keys).tobytes()
     keys[: n // 2] = keys[0]  # ties: the grouped path
     assert normalised_ewma(keys).tobytes() == ewma_with_groups(keys).tobytes()
+
+
+def old_own_products(g: KnowledgeGraph, user: str) -> dict[int, str]:
+    """Session 24's: each relation's matrix asked per request."""
+    from recommend.paths.user_reasons import OWN_RELATIONS, has_block
+
+    out: dict[int, str] = {}
+    u = g.index(user)
+    for rel in OWN_RELATIONS:
+        if has_block(g, "user", rel, "product"):
+            m = g.matrix(rel, dst_type="product", src_type="user")
+            if u < m.shape[0]:
+                for a in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                    out.setdefault(a, rel)
+    return out
+
+
+def test_the_kept_matrices_of_a_request_follow_the_graph() -> None:
+    """own_products, the attribute matrices and the posts read matrices kept per graph:
+    an edge added is read by the next request."""
+    g = busy_user()
+    g.add_edges("made_by", ["product:A"], ["brand:x"])
+    g.add_edges("mentions", ["post:2"], ["product:B"])
+    assert own_products(g, "user:1") == old_own_products(g, "user:1")
+    context = UserReasons(g, "user:1", own_products(g, "user:1"))
+    assert [a[:3] for a in context.attributes] == [("made_by", "brand", "brand")]
+    assert context.posts()[1] == {g.index("post:1"): {"authored"}, g.index("post:2"): {"liked"}}
+    g.add_edges("rated", ["user:1"], ["product:E"], ts=[3.0])  # stronger than its view
+    g.add_edges("about", ["product:B"], ["concept:y"])
+    g.add_edges("shared", ["user:1"], ["post:2"])
+    own = own_products(g, "user:1")
+    assert own == old_own_products(g, "user:1") and own[g.index("product:E")] == "rated"
+    context = UserReasons(g, "user:1", own)
+    assert [a[:3] for a in context.attributes] == [("made_by", "brand", "brand"),
+                                                    ("about", "concept", "concept")]
+    assert context.posts()[1][g.index("post:2")] == {"liked", "shared"}
