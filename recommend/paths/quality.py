@@ -24,6 +24,7 @@ positions' values, so the order of ids never matters. The EWMA is pandas' ``adju
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -150,21 +151,20 @@ class UserActs(dict):  # type: ignore[type-arg]
         found: dict[tuple[str, str], float] = {}
         for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
             ts = block_columns(graph, nb.key).ts[nb.positions]
-            timed = np.isfinite(ts) & (ts > -1e299)
-            idx, ts = nb.indices[timed], ts[timed]
-            timed_of[(nb.relation, nb.dst_type)] = (idx, ts)
+            timed_of[(nb.relation, nb.dst_type)] = (nb.indices, ts)
             # typed ids made from the store's raw ids (graph.node_id's text, one call fewer each)
             rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
-            for j, t in zip(idx.tolist(), ts.tolist(), strict=True):
-                key = (rel, prefix + raw[j])
-                old = found.get(key)
-                if old is None or t > old:
-                    found[key] = t
+            for j, t in zip(nb.indices.tolist(), ts.tolist(), strict=True):
+                if -1e299 < t < math.inf:  # a known time (NaN, infinities fail: unknown)
+                    key = (rel, prefix + raw[j])
+                    old = found.get(key)
+                    if old is None or t > old:
+                        found[key] = t
         self.update(found)  # (filled as a plain dict: a subclass's item access is slower)
 
 
 class _Hops(dict):  # type: ignore[type-arg]
-    """:attr:`UserActs.hops`: each hop's :func:`act_times`, made from the user's timed edges of
+    """:attr:`UserActs.hops`: each hop's :func:`act_times`, made from the user's edges of
     that block when first asked (a hop the user has no block of: none)."""
 
     def __init__(self, timed_of: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> None:
@@ -177,7 +177,9 @@ class _Hops(dict):  # type: ignore[type-arg]
         found = dict.get(self, hop)
         if found is None:
             idx, ts = self._timed_of.get(hop, _NO_TIMES)
-            found = self[hop] = _latest([idx.astype(np.int64)], [ts.astype(np.float64)])
+            timed = np.isfinite(ts) & (ts > -1e299)
+            found = self[hop] = _latest([idx[timed].astype(np.int64)],
+                                        [ts[timed].astype(np.float64)])
         return found
 
 

@@ -33,6 +33,8 @@ def busy_user() -> KnowledgeGraph:
     g.add_edges("purchased", ["user:1"] * 4, ["product:A", "product:B", "product:A", "product:C"],
                 ts=[1.0, 30.0, 7.0, 2.0])
     g.add_edges("purchased", ["user:1"], ["product:D"])  # untimed
+    g.add_edges("clicked", ["user:1"] * 4, ["product:B", "product:C", "product:D", "product:B"],
+                ts=[np.inf, -1e300, -np.inf, 1e300])  # only the last is a known time
     g.add_edges("viewed", ["user:1"] * 3, ["product:C", "product:E", "product:C"],
                 ts=[2.0, 9.0, 1.5])
     g.add_edges("authored", ["user:1", "user:2"], ["post:1", "post:2"], ts=[4.0, 5.0])
@@ -77,6 +79,8 @@ def test_user_acts_are_the_interactions_and_each_hop_s_act_times(user) -> None:
         idx, ts = acts.hops.get(("viewed", "product"))
         assert idx.tolist() == [g.index("product:C"), g.index("product:E")]
         assert ts.tolist() == [2.0, 9.0]
+        assert [k for k in acts if k[0] == "clicked"] == [("clicked", "product:B")]
+        assert acts[("clicked", "product:B")] == 1e300
 
 
 def test_recency_of_user_acts_is_the_same_bits_as_of_a_plain_dict() -> None:
