@@ -29,6 +29,7 @@ in again): the check that the link really carries part of the score.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -154,24 +155,24 @@ def _content_terms(comp: Any, u: int, items: np.ndarray
     if profile is None:
         return None
     a, w = profile
-    vec = comp.product_vectors(a).astype(np.float64)
+    both = comp.product_vectors(np.concatenate((a, items))).astype(np.float64)  # (one read)
+    vec, targets = both[:len(a)], both[len(a):]
     w = w.astype(np.float64)
     s = w @ vec
-    norm = float(np.linalg.norm(s))
+    norm = math.sqrt(s.dot(s))  # (np.linalg.norm's own sum, without its checks)
     if norm == 0.0:
         return None
     left = norm**2 - 2 * w * (vec @ s) + w**2 * (vec * vec).sum(axis=1)  # |s - w_A v_A|^2
     left = np.sqrt(np.maximum(left, 0.0))
-    terms = np.zeros((len(a), len(items)))
     dots = np.zeros(len(items))
-    targets = comp.product_vectors(items).astype(np.float64)
-    apart = left > 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k, target in enumerate(targets):  # item by item: the same sums for any batch
-            dots[k] = float(s @ target)
-            without = np.where(apart, (dots[k] - w * (vec @ target)) / left, 0.0)
-            terms[:, k] = dots[k] / norm - without
-    return a, terms, dots / norm
+    along = np.zeros((len(a), len(items)))  # v_A . v_i
+    for k, target in enumerate(targets):  # item by item: the same sums for any batch
+        dots[k] = float(s @ target)
+        along[:, k] = vec @ target
+    with np.errstate(divide="ignore", invalid="ignore"):  # (elementwise: the same bits)
+        without = np.where(left[:, None] > 1e-12, (dots - w[:, None] * along) / left[:, None],
+                           0.0)
+    return a, dots / norm - without, dots / norm
 
 
 def evidence_fidelity(model: HybridModel, u: int, item: int, component: str, product: int

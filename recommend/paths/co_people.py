@@ -205,7 +205,8 @@ def co_acting_any(graph: KnowledgeGraph, products: np.ndarray, items: np.ndarray
         return np.full(len(items), len(products) > 0)
     out = np.zeros(len(items), bool)
     open_ = np.flatnonzero(items >= 0)
-    for kind in sorted(kinds):
+    # (past TABLE_WIDTH products no kind has a table: none is asked for)
+    for kind in sorted(kinds) if graph.num_nodes("product") <= TABLE_WIDTH else ():
         table = co_table(graph, kind)
         if table is None or not len(open_) or not len(products):
             continue

@@ -245,7 +245,7 @@ def scored_paths_many(
     demographic = demographic_ids(graph)
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     kols_of: dict[str, Collection[str]] = {}
-    acts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # act times, by first hop
+    acts = times.hops  # act times, by first hop (read with the times)
     raw: list[list[Raw]] = [[] for _ in item_ids]
     # what an instance's edges can be (only a weighted meta-path has instances)
     relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers

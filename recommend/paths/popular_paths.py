@@ -73,18 +73,16 @@ def _interest_attribute(context: UserReasons, item_id: str, i: int
     graph, user_id = context.graph, context.user_id
     if not graph.has_node(user_id):
         return None
-    u = graph.index(user_id)
     best: tuple[float, str, str, int, str] | None = None
     for rel, node_type, name, m, pop in context.attributes:
-        if node_type == "category" or not context.has(("user", "interested_in", node_type)):
+        if node_type == "category" or i >= m.shape[0]:
             continue
-        into = graph.matrix("interested_in", dst_type=node_type, src_type="user")
-        if u >= into.shape[0] or i >= m.shape[0]:
-            continue
-        both = np.intersect1d(into.indices[into.indptr[u]:into.indptr[u + 1]],
-                              m.indices[m.indptr[i]:m.indptr[i + 1]])
-        if len(both):
-            x = int(both[np.argmin(pop[both])])  # the first least popular
+        theirs = context.interests(node_type)
+        # (an item holds a few: a set's test each, the same sorted distinct ones)
+        both = sorted({x for x in m.indices[m.indptr[i]:m.indptr[i + 1]].tolist()
+                       if x in theirs})
+        if both:
+            x = both[int(np.argmin(pop[both]))] if len(both) > 1 else both[0]  # first least
             if best is None or pop[x] < best[0]:
                 best = (float(pop[x]), name, rel, x, node_type)
     if best is None:

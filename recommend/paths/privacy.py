@@ -373,12 +373,14 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     out = []
     if demographic is None:
         demographic = demographic_ids(graph)
-    followed = {dst for src, rel, dst in edges if rel == "follows" and src == you}
+    followed: set[str] | None = None  # (asked only of a path naming another user)
     for src, rel, dst in edges:
         for end in (src, dst):
             if end in demographic:
                 out.append(f"rests on the demographic segment {end}")
             if end != you and end.startswith("user:"):
+                if followed is None:
+                    followed = {d for s, r, d in edges if r == "follows" and s == you}
                 if end not in followed:
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:

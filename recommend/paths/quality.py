@@ -24,6 +24,7 @@ positions' values, so the order of ids never matters. The EWMA is pandas' ``adju
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from kg.edges import EdgeColumns
     from kg.graph import KnowledgeGraph
 
-__all__ = ["SPAN", "act_times", "block_columns", "degrees", "entity_popularity", "ewma",
+__all__ = ["SPAN", "UserActs", "act_times", "block_columns", "degrees", "entity_popularity", "ewma",
            "interaction_recency", "kept_act_times", "linking_interaction", "normalised_ewma",
            "shared_entity", "times_at", "touching", "user_interactions"]
 
@@ -86,10 +87,13 @@ def normalised_ewma(keys: np.ndarray, *, span: float = SPAN,
     sorted_keys = keys[order]
     # (np.concatenate, not np.r_: a request's LIR pays np.r_'s ~20 us parsing twice)
     starts = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])).nonzero()[0]
+    out = np.empty(n)
+    if len(starts) == n:  # no ties (a user's distinct times): each its own value
+        out[order] = norm
+        return out
     sums = np.add.reduceat(norm, starts)
     sizes = np.concatenate((starts[1:], [n])) - starts
     group = np.arange(len(starts)).repeat(sizes)
-    out = np.empty(n)
     out[order] = (sums / sizes)[group]
     return out
 
@@ -131,22 +135,60 @@ def block_columns(graph: KnowledgeGraph, key: tuple[str, str, str]) -> EdgeColum
     return found
 
 
-def user_interactions(graph: KnowledgeGraph, user_id: str) -> dict[tuple[str, str], float]:
-    """The user's timed out-edges: ``(relation, target) -> latest time``."""
-    found: dict[tuple[str, str], float] = {}
-    if not graph.has_node(user_id):
+class UserActs(dict):  # type: ignore[type-arg]
+    """:func:`user_interactions`' ``(relation, target) -> latest time``, that also holds the
+    user's :func:`act_times` by first hop (:attr:`hops`), made from the same reading of their
+    edges when first asked: a request's grouping, recency and dates read them once."""
+
+    def __init__(self, graph: KnowledgeGraph, user_id: str) -> None:
+        super().__init__()
+        timed_of: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        #: (relation, node type) -> :func:`act_times` (asked with ``get``; read only)
+        self.hops = _Hops(timed_of)
+        if not graph.has_node(user_id):
+            return
+        found: dict[tuple[str, str], float] = {}
+        for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
+            ts = block_columns(graph, nb.key).ts[nb.positions]
+            timed_of[(nb.relation, nb.dst_type)] = (nb.indices, ts)
+            # typed ids made from the store's raw ids (graph.node_id's text, one call fewer each)
+            rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
+            for j, t in zip(nb.indices.tolist(), ts.tolist(), strict=True):
+                if -1e299 < t < math.inf:  # a known time (NaN, infinities fail: unknown)
+                    key = (rel, prefix + raw[j])
+                    old = found.get(key)
+                    if old is None or t > old:
+                        found[key] = t
+        self.update(found)  # (filled as a plain dict: a subclass's item access is slower)
+
+
+class _Hops(dict):  # type: ignore[type-arg]
+    """:attr:`UserActs.hops`: each hop's :func:`act_times`, made from the user's edges of
+    that block when first asked (a hop the user has no block of: none)."""
+
+    def __init__(self, timed_of: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> None:
+        super().__init__()
+        self._timed_of = timed_of
+
+    def get(self, hop: tuple[str, str], default: object = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`act_times` over ``hop`` (``default`` is never needed: every hop has them)."""
+        found = dict.get(self, hop)
+        if found is None:
+            idx, ts = self._timed_of.get(hop, _NO_TIMES)
+            timed = np.isfinite(ts) & (ts > -1e299)
+            found = self[hop] = _latest([idx[timed].astype(np.int64)],
+                                        [ts[timed].astype(np.float64)])
         return found
-    for nb in graph.neighbor_indices(user_id, direction="out"):  # index arrays, no Edge
-        ts = block_columns(graph, nb.key).ts[nb.positions]
-        timed = np.isfinite(ts) & (ts > -1e299)
-        # typed ids made from the store's raw ids (graph.node_id's text, one call fewer each)
-        rel, prefix, raw = nb.relation, nb.dst_type + ":", graph.raw_ids(nb.dst_type)
-        for j, t in zip(nb.indices[timed].tolist(), ts[timed].tolist(), strict=True):
-            key = (rel, prefix + raw[j])
-            old = found.get(key)
-            if old is None or t > old:
-                found[key] = t
-    return found
+
+
+_NO_TIMES = (np.zeros(0, np.int64), np.zeros(0))
+
+
+def user_interactions(graph: KnowledgeGraph, user_id: str) -> UserActs:
+    """The user's timed out-edges: ``(relation, target) -> latest time`` (a :class:`UserActs`,
+    holding their act times by first hop too)."""
+    return UserActs(graph, user_id)
 
 
 def act_times(graph: KnowledgeGraph, user_id: str, relation: str, node_type: str
@@ -163,6 +205,11 @@ def act_times(graph: KnowledgeGraph, user_id: str, relation: str, node_type: str
                 timed = np.isfinite(ts) & (ts > -1e299)
                 found.append(nb.indices[timed].astype(np.int64))
                 times.append(ts[timed].astype(np.float64))
+    return _latest(found, times)
+
+
+def _latest(found: list[np.ndarray], times: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`act_times` of the timed edges' nodes ``found`` and times ``times`` (by block)."""
     if not found:
         return np.zeros(0, np.int64), np.zeros(0)
     idx, ts = np.concatenate(found), np.concatenate(times)
@@ -176,7 +223,8 @@ def kept_act_times(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
                    kept: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`act_times` over a first ``hop`` (relation, node type), kept in ``kept`` (a
-    request's: asked again by each meta-path starting with that hop)."""
+    request's: asked again by each meta-path starting with that hop; or a :class:`UserActs`'
+    :attr:`~UserActs.hops`, which hold them all)."""
     found = kept.get(hop)
     return found if found is not None else kept.setdefault(hop, act_times(graph, user_id, *hop))
 
@@ -200,7 +248,7 @@ def interaction_recency(
     :func:`user_interactions`, when the caller has them."""
     times = user_interactions(graph, user_id) if times is None else times
     keys = list(times)
-    values = np.array([times[k] for k in keys])
+    values = np.fromiter(times.values(), np.float64, len(keys))
     if variant == "original":
         lir = normalised_ewma(values, span=span)
     else:

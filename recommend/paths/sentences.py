@@ -100,12 +100,10 @@ _DATED = frozenset({"purchased", "carted", "rated", "liked", "commented", "share
 def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[str] = ()) -> str:
     """A readable name: @handle or name for users, titles for products, names otherwise."""
     node_type, _, raw = node_id.partition(":")
-    attrs = graph.node_attrs(node_id) if graph.has_node(node_id) else {}
-    extra = attrs.get("attributes") or {}
     if node_type == "user":
-        handle = extra.get("handle") if isinstance(extra, dict) else None
-        name = f"@{handle}" if handle else attrs.get("name") or "a shopper"
+        name = _user_name(graph, node_id)
         return f"{name} (influencer)" if node_id in influencers else name
+    attrs = graph.node_attrs(node_id) if graph.has_node(node_id) else {}
     if node_type == "product":
         return product_words(graph, node_id, attrs)
     if node_type == "segment":
@@ -117,6 +115,20 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
     if node_type == "image":
         return "an image"
     return str(attrs.get("name") or readable(raw) or f"a {node_type}")
+
+
+def _user_name(graph: KnowledgeGraph, user: str) -> str:
+    """A user's @handle, else name, else "a shopper": read from the graph alone, so kept until
+    it changes, across requests (a followee is named under many users' paths)."""
+    kept = graph.cached(("path user names",), dict)
+    found = kept.get(user)
+    if found is None:
+        attrs = graph.node_attrs(user) if graph.has_node(user) else {}
+        extra = attrs.get("attributes") or {}
+        handle = extra.get("handle") if isinstance(extra, dict) else None
+        found = kept.setdefault(user, f"@{handle}" if handle else attrs.get("name")
+                                or "a shopper")
+    return found
 
 
 def _post_author(graph: KnowledgeGraph, post: str) -> str | None:
@@ -178,7 +190,8 @@ def render_path(
             else:
                 names[node] = node_name(graph, node)
         elif known is not None and kind != "user":  # a user's name depends on influencers
-            names[node] = _known_name(graph, node, known)
+            found = known.get(node)
+            names[node] = found if found is not None else _known_name(graph, node, known)
         else:
             names[node] = node_name(graph, node, influencers=influencers)
     if you is not None:
@@ -196,27 +209,32 @@ def render_path(
             continue
         if t in skip:
             continue
-        template = _template(graph, rel)[1 if (rel, dst) in said else 0]
+        pair = _TEMPLATES.get(rel) or _template(graph, rel)
+        template = pair[1 if (rel, dst) in said else 0]
         said.add((rel, dst))
-        verb = _same_verb_object(template, src, dst)
-        if verb is not None and prev_verb == (rel, verb[0]):
-            clauses[-1] += f" and {names[verb[1]]}"
-            prev_subject, prev_object = (src if template.startswith("{s} ") else None), dst
-            continue
-        prev_verb = None if verb is None else (rel, verb[0])
-        subject_first = template.startswith("{s} ")
-        counted = "{n}" in template or "{c}" in template
-        count = people(graph, (src, rel, dst)) if counted else 0
-        them = "them" if "{c}" in template and src == prev_object else names[src]
-        text = template.format(s=them, o=names[dst], c=count,
-                               n="1 person" if count == 1 else f"{count} people")
+        subject_first, side, counted, has_c = _FORMS.get(template) or _form(template)
+        if side:  # "<subject> <verb> <object>": (subject, object) is (src, dst) or (dst, src)
+            verb = (rel, src if side == 1 else dst)
+            if prev_verb == verb:
+                clauses[-1] += f" and {names[dst if side == 1 else src]}"
+                prev_subject, prev_object = (src if subject_first else None), dst
+                continue
+            prev_verb = verb
+        else:
+            prev_verb = None
+        if counted:
+            count = people(graph, (src, rel, dst))
+            them = "them" if has_c and src == prev_object else names[src]
+            text = template.format(s=them, o=names[dst], c=count,
+                                   n="1 person" if count == 1 else f"{count} people")
+        else:
+            text = template.format(s=names[src], o=names[dst])
         if src == you and subject_first:
             text = "You" + _second_person(text[len(names[src]):])
             if t == 0 and rel in _DATED:
                 text += _dated(graph, src, rel, dst, now, acts)
         rest = text[len(names[src]) + 1:] if subject_first else None
-        user_subject = src.startswith("user:")
-        if rest is not None and user_subject and src == prev_object and src != you:
+        if rest is not None and src == prev_object and src != you and src.startswith("user:"):
             clauses[-1] += f", who {rest}"
         elif rest is not None and src == prev_subject:
             clauses[-1] += f" and {rest}"
@@ -273,13 +291,19 @@ def _dated(graph: KnowledgeGraph, src: str, rel: str, dst: str, now: float | Non
     return "" if not times or now is None else " " + when(max(times), now=now)
 
 
-def _same_verb_object(template: str, src: str, dst: str) -> tuple[str, str] | None:
-    """(grammatical subject, object) of a "<subject> <verb> <object>" template, else None."""
-    if template.startswith("{s} ") and template.endswith(" {o}"):
-        return src, dst
-    if template.startswith("{o} ") and template.endswith(" {s}"):
-        return dst, src
-    return None
+#: A template's form (:func:`_form`), by template, filled as templates are used.
+_FORMS: dict[str, tuple[bool, int, bool, bool]] = {}
+
+
+def _form(template: str) -> tuple[bool, int, bool, bool]:
+    """(whether it starts with its source "{s} ", 1 for a "{s} <verb> {o}" template and 2 for
+    a "{o} <verb> {s}" one (else 0), whether it counts people, whether it says "{c}"), kept
+    in :data:`_FORMS`."""
+    side = 1 if template.startswith("{s} ") and template.endswith(" {o}") else \
+        2 if template.startswith("{o} ") and template.endswith(" {s}") else 0
+    has_c = "{c}" in template
+    return _FORMS.setdefault(template, (template.startswith("{s} "), side,
+                                        "{n}" in template or has_c, has_c))
 
 
 def _second_person(rest: str) -> str:

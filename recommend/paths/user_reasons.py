@@ -42,14 +42,32 @@ def own_products(graph: KnowledgeGraph, user_id: str) -> dict[int, str]:
     if not graph.has_node(user_id):
         return out
     u = graph.index(user_id)
-    for rel in OWN_RELATIONS:
-        if not has_block(graph, "user", rel, "product"):
-            continue
-        m = graph.matrix(rel, dst_type="product", src_type="user")
+    for rel, m in _own_matrices(graph):
         if u < m.shape[0]:
             for a in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
                 out.setdefault(a, rel)
     return out
+
+
+def _own_matrices(graph: KnowledgeGraph, node_type: str = "product"
+                  ) -> list[tuple[str, sp.csr_matrix]]:
+    """(relation, users x ``node_type`` matrix) of each of :data:`OWN_RELATIONS` (posts:
+    :data:`POST_RELATIONS`) the graph holds edges of, in that order; kept until the graph
+    changes (each request reads them)."""
+    relations = OWN_RELATIONS if node_type == "product" else POST_RELATIONS
+    return graph.cached(("own matrices", node_type), lambda: [
+        (rel, graph.matrix(rel, dst_type=node_type, src_type="user"))
+        for rel in relations if has_block(graph, "user", rel, node_type)])
+
+
+def _attributes(graph: KnowledgeGraph) -> list[tuple[str, str, str, sp.csr_matrix, np.ndarray]]:
+    """:attr:`UserReasons.attributes`: (relation, node type, type name, products x entities,
+    the entities' popularity) of each of :data:`ATTRIBUTES` the graph holds edges of; kept
+    until the graph changes (each request reads them)."""
+    return graph.cached(("user reasons attributes",), lambda: [
+        (rel, node_type, name, graph.matrix(rel, dst_type=node_type, src_type="product"),
+         entity_popularity(graph, node_type))
+        for rel, node_type, name in ATTRIBUTES if has_block(graph, "product", rel, node_type)])
 
 
 class UserReasons:
@@ -63,17 +81,14 @@ class UserReasons:
     def __init__(self, graph: KnowledgeGraph, user_id: str, own: dict[int, str]) -> None:
         self.graph, self.user_id, self.own = graph, user_id, own
         self.blocks = nonempty_blocks(graph)
-        self.attributes = [(rel, node_type, name,
-                            graph.matrix(rel, dst_type=node_type, src_type="product"),
-                            entity_popularity(graph, node_type))
-                           for rel, node_type, name in ATTRIBUTES
-                           if self.has(("product", rel, node_type))]
+        self.attributes = _attributes(graph)
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[list[int], tuple[np.ndarray, np.ndarray]] | None = None
         self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
         self._engaged: sp.csc_matrix | None = None
+        self._interests: dict[str, set[int]] = {}
 
     def has(self, block: tuple[str, str, str]) -> bool:
         """:func:`has_block` of ``(source type, relation, destination type)``, read from the
@@ -118,6 +133,19 @@ class UserReasons:
                 self._theirs = set(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
         return self._theirs
 
+    def interests(self, node_type: str) -> set[int]:
+        """The ``node_type`` entities the user is ``interested_in`` (kept for the request:
+        each popularity path asks them of its item)."""
+        found = self._interests.get(node_type)
+        if found is None:
+            found = self._interests[node_type] = set()
+            if self.has(("user", "interested_in", node_type)):
+                into = self.graph.matrix("interested_in", dst_type=node_type, src_type="user")
+                u = self.graph.index(self.user_id)
+                if u < into.shape[0]:
+                    found.update(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
+        return found
+
     def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
         """(posts x products ``mentions`` by column, the user's posts -> their relations to
         each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
@@ -129,12 +157,10 @@ class UserReasons:
                 "mentions", dst_type="product", src_type="post").tocsc())
             mine: dict[int, set[str]] = {}
             u = graph.index(self.user_id)
-            for rel in POST_RELATIONS:
-                if self.has(("user", rel, "post")):
-                    m = graph.matrix(rel, dst_type="post", src_type="user")
-                    if u < m.shape[0]:
-                        for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
-                            mine.setdefault(q, set()).add(rel)
+            for rel, m in _own_matrices(graph, "post"):
+                if u < m.shape[0]:
+                    for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
+                        mine.setdefault(q, set()).add(rel)
             self._posts = (mentions, mine)
         return self._posts
 
