@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.atomic import atomic_write_text
+from recommend.shown import shown_name
 
 if TYPE_CHECKING:
     from recommend.recommender import Recommender
@@ -71,7 +72,7 @@ def _picture(rec: Recommender, r: Recommendation, user: str) -> str:
 
 def _card(rec: Recommender, rank: int, r: Recommendation, user: str, scale: float,
           pictures: bool) -> str:
-    title = rec.graph.node_attrs(r.item).get("title")
+    title = shown_name(rec.graph.node_attrs(r.item).get("title"))
     reason = f'<p class="reason">{_e(r.reason)}</p>' if r.reason else ""
     sentences = "".join(f"<li>{_e(p.text)}</li>" for p in r.paths)
     paths = f'<ul class="paths">{sentences}</ul>' if sentences else "<p>no path to show</p>"

@@ -92,6 +92,7 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
     with ``report``, also an HTML page of them with the paths drawn."""
     from recommend import Recommender
     from recommend.report import write_report
+    from recommend.shown import shown_name
 
     rec = Recommender.load(artifact)
     by_user = {user: rec.recommend(user, k=k) for user in users}
@@ -101,8 +102,8 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
             attrs = rec.graph.node_attrs(r.item)
             parts = ", ".join(f"{name} {value:.2f}" for name, value in r.parts.items() if value)
             note = f" [{r.reason}]" if r.reason else ""
-            print(f"   {rank}. {attrs.get('title', r.item)} ({r.item}) score {r.score:.3f}"
-                  f" = {parts}{note}")
+            title = shown_name(attrs.get("title") or r.item)
+            print(f"   {rank}. {title} ({r.item}) score {r.score:.3f} = {parts}{note}")
             for path in r.paths:
                 print(f"      - {path.text}")
     if report is not None:

@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
+    from recommend.shown import shown_name
+
     rec = load_for_user(args, args.html)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,
                          categories=args.category, brands=args.brand,
@@ -68,7 +70,7 @@ def run_recommend(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0
     for n, r in enumerate(recs, start=1):
-        title = rec.graph.node_attrs(r.item).get("title", "")
+        title = shown_name(rec.graph.node_attrs(r.item).get("title"))
         print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({format_parts(r.parts)})")
         if r.reason:
             print(f"    [{r.reason}]")

@@ -39,6 +39,7 @@ from recommend.paths.privacy import people
 from recommend.paths.quality import block_columns
 from recommend.paths.sequence import SequenceHop, sequence_verb, window_words
 from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
+from recommend.shown import shown_name
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -104,19 +105,19 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
     extra = attrs.get("attributes") or {}
     if node_type == "user":
         handle = extra.get("handle") if isinstance(extra, dict) else None
-        name = f"@{handle}" if handle else attrs.get("name") or "a shopper"
+        name = shown_name(f"@{handle}" if handle else attrs.get("name") or "a shopper")
         return f"{name} (influencer)" if node_id in influencers else name
     if node_type == "product":
-        return product_words(graph, node_id, attrs)
+        return shown_name(product_words(graph, node_id, attrs))
     if node_type == "segment":
-        return str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet") \
-            else segment_words(graph, node_id, attrs)
+        return shown_name(str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet")
+                          else segment_words(graph, node_id, attrs))
     if node_type == "post":
-        text = " ".join(str(attrs.get("text") or "").split()[:8])
+        text = shown_name(" ".join(str(attrs.get("text") or "").split()[:8]))
         return f'a post "{text}"' if text else "a post"
     if node_type == "image":
         return "an image"
-    return str(attrs.get("name") or readable(raw) or f"a {node_type}")
+    return shown_name(str(attrs.get("name") or readable(raw) or f"a {node_type}"))
 
 
 def _post_author(graph: KnowledgeGraph, post: str) -> str | None:

@@ -36,6 +36,7 @@ from recommend.serve.marketer_api import panel
 from recommend.serve.security import MAX_ID_CHARS, checked_id
 from recommend.serve.served import Served
 from recommend.serve.writes import WriteRefused
+from recommend.shown import shown_name
 
 HERE = Path(__file__).parent
 FEED_SIZE = 8
@@ -46,6 +47,7 @@ TOKEN_HEADER = "X-Storefront-Token"
 def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
     """Add the storefront's pages, fragments, feedback route and static files to ``app``."""
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["shown"] = shown_name
     token = secrets.token_urlsafe(24)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
