@@ -46,3 +46,24 @@ def test_a_relation_from_a_product_to_itself_is_rejected() -> None:
                        TimeWindow.until())
     assert parse_relation({"relation": "also_bought", "src": "product:A", "dst": "product:B"},
                           TimeWindow.until())[:3] == ("also_bought", "product:A", "product:B")
+
+
+def test_no_cf_or_session_path_of_an_owned_product_passes_through_it() -> None:
+    """cf's evidence of an item the user has holds the item itself (its own row in the
+    user's history): "6 people who bought Mug A also bought Mug A" is not said; the next
+    product of the evidence takes the slot."""
+    from recommend.hybrid.evidence import Evidence
+    from recommend.paths.reasons import evidence_paths
+
+    g = _shop()
+    people = [f"user:{k}" for k in range(2, 9)]
+    g.add_edges("purchased", people * 2, ["product:A"] * 7 + ["product:B"] * 7)
+    a, b = g.index("product:A"), g.index("product:B")
+    own = {a: "purchased", b: "purchased"}
+    for component in ("cf", "session"):
+        ev = Evidence(component, 1.0, ((a, 0.7), (b, 0.3)))
+        found = evidence_paths(g, "user:1", "product:A", [ev], own, min_people=5)
+        assert all(c[2].count("product:A") == 1 for _, _, c in found), found
+    found = evidence_paths(g, "user:1", "product:A", [Evidence("cf", 1.0, ((a, 0.7), (b, 0.3)))],
+                           own, min_people=5)
+    assert [c[2] for _, _, c in found] == [("user:1", "product:B", "product:A")]
