@@ -1,0 +1,29 @@
+"""A post tagging one product twice (``"products": ["p1", "p2", "p1"]``) makes one
+``mentions`` edge: a repeat is not a second mention (the mentions matrix would count it twice
+in every walk and content profile through the post)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kg.artifact import build_artifact, load_artifact
+
+
+def _write(folder: Path, name: str, rows: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_a_repeated_tag_is_one_mention(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _write(data, "products.jsonl", [{"id": "p1", "title": "Oak Mug"},
+                                    {"id": "p2", "title": "Elm Bowl"}])
+    _write(data, "users.jsonl", [{"id": "u1"}])
+    _write(data, "posts.jsonl", [{"id": "q1", "author": "u1", "text": "mugs",
+                                  "products": ["p1", "p2", "p1", "p2", "p1"]}])
+    build_artifact(data, tmp_path / "art", progress=False, stages=[])
+    graph = load_artifact(tmp_path / "art").graph
+    tagged = [(e.dst, float(e.weight)) for e in graph.neighbors("post:q1", "mentions")]
+    assert sorted(tagged) == [("product:p1", 1.0), ("product:p2", 1.0)]
+    assert graph.matrix("mentions", src_type="post", dst_type="product").sum() == 2.0
