@@ -12,7 +12,9 @@ the graph, ``--json``'s ids and the API's raw product facts keep the name as sto
 - caps the name at :data:`MAX_SHOWN` characters, at a word boundary when one is near, with
   an ellipsis, never splitting a letter from its accent or an emoji sequence.
 
-A name that is short and printable (nearly all) is returned as it is.
+A name that is short and printable (nearly all) is returned as it is. A score put in front
+of anyone (JSON, text, HTML) goes through :func:`shown_number`: rounded, and a score that
+rounds to zero is 0.0, never -0.0 (``-1e-9`` printed as ``-0.000``).
 
 >>> shown_name("Trail Mug")
 'Trail Mug'
@@ -20,6 +22,8 @@ A name that is short and printable (nearly all) is returned as it is.
 ('Mug [31m red line', 'evilgpj.exe')
 >>> shown_name("Big red mug, " * 3, limit=24)
 'Big red mug, Big red…'
+>>> shown_number(-1e-9), f"{shown_number(-4e-4, 3):+.3f}", shown_number(0.1234567)
+(0.0, '+0.000', 0.123457)
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_SHOWN", "shown_name"]
+__all__ = ["MAX_SHOWN", "shown_name", "shown_number"]
 
 #: The most characters of a name shown (the ellipsis included).
 MAX_SHOWN = 120
@@ -66,3 +70,8 @@ def _cut(text: str, size: int) -> str:
 
 def _joins(ch: str) -> bool:
     return bool(unicodedata.combining(ch)) or _JOINING.fullmatch(ch) is not None
+
+
+def shown_number(value: float, digits: int = 6) -> float:
+    """``value`` rounded to ``digits`` decimals, 0.0 (not -0.0) when that is zero."""
+    return round(float(value), digits) + 0.0  # -0.0 + 0.0 is 0.0

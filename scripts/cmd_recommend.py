@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
-    from recommend.shown import shown_name
+    from recommend.shown import shown_name, shown_number
 
     rec = load_for_user(args, args.html)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,
@@ -71,7 +71,8 @@ def run_recommend(args: argparse.Namespace) -> int:
         return 0
     for n, r in enumerate(recs, start=1):
         title = shown_name(rec.graph.node_attrs(r.item).get("title"))
-        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({format_parts(r.parts)})")
+        print(f"{n:>2}. {r.item}  {title}  score {shown_number(r.score, 3):.3f}  "
+              f"({format_parts(r.parts)})")
         if r.reason:
             print(f"    [{r.reason}]")
         for p in r.paths:
