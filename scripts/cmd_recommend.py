@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
+    from recommend.nothing import why_nothing
     from recommend.shown import shown_name, shown_number
 
     rec = load_for_user(args, args.html)
@@ -60,7 +61,10 @@ def run_recommend(args: argparse.Namespace) -> int:
         from recommend.report import write_report
 
         write_report(rec, {args.user: recs}, args.html)
-    if len(recs) < args.k:
+    why = None if recs else why_nothing(rec.graph, rec.user_id(args.user), rec.manifest)
+    if why is not None:
+        LOGGER.warning("nothing to recommend to %s: %s", rec.user_id(args.user), why)
+    elif len(recs) < args.k:
         LOGGER.warning("%s product(s) of the %d asked for pass the filters%s, of the candidates "
                        "the model ranks (each component's top products for the user; one that no "
                        "interaction, text or link scores is not ranked)",
