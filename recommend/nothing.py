@@ -1,4 +1,8 @@
-"""Why a request found no product to recommend, in words, for the notice that says so.
+"""Why a request found fewer products than asked for, or none, for the notice that says so.
+
+:func:`open_products` counts the products a request may get (described, passing its filters,
+new to the user unless seen ones are allowed): a request for more gets them all, or fewer
+when no component scores some of them.
 
 A request ranks the products its components score for the user (their top products); on a
 catalogue without product events and for a user whose posts name no product, no component
@@ -16,12 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kg.interactions import NAMING_RELATIONS, POST_ENGAGEMENTS, PRODUCT_RELATIONS
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.hybrid.filters import Filters
+    from recommend.recommender import Recommender
 
-__all__ = ["why_nothing"]
+__all__ = ["open_products", "why_nothing"]
 
 
 def why_nothing(graph: KnowledgeGraph, user_id: str, manifest: dict[str, Any]) -> str | None:
@@ -37,7 +45,7 @@ def why_nothing(graph: KnowledgeGraph, user_id: str, manifest: dict[str, Any]) -
         if _naming(graph, posts):
             return None
         theirs = f"{user_id} has no post" if not posts else (
-            f"none of the {len(posts)} posts {user_id} wrote, liked, commented on or shared "
+            f"no post {user_id} wrote, liked, commented on or shared ({len(posts)} in all) "
             "names a product")
         if posts and "nlp" not in manifest.get("stages", {}):
             theirs += " (built with --no-nlp: no post text was read for the products it names)"
@@ -55,3 +63,17 @@ def _naming(graph: KnowledgeGraph, posts: set[int]) -> int:
     rows = sorted(posts)
     return sum(int(graph.matrix(r, dst_type="product", src_type="post")[rows].nnz)
                for r in NAMING_RELATIONS) if rows else 0
+
+
+def open_products(rec: Recommender, user_id: str, *, exclude_seen: bool,
+                  filters: Filters) -> int:
+    """How many products a request of ``user_id`` (typed) may get: described, passing
+    ``filters``, and new to the user when ``exclude_seen``."""
+    from recommend.hybrid.filters import filter_mask
+
+    g = rec.graph
+    u = g.index(user_id) if g.has_node(user_id) else g.num_nodes("user")
+    pool = rec.model.allowed(np.array([u]), g.described("product"), exclude_seen)[0]
+    if filters.active:
+        pool &= filter_mask(g, filters)
+    return int(pool.sum())

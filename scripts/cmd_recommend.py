@@ -65,11 +65,7 @@ def run_recommend(args: argparse.Namespace) -> int:
     if why is not None:
         LOGGER.warning("nothing to recommend to %s: %s", rec.user_id(args.user), why)
     elif len(recs) < args.k:
-        LOGGER.warning("%s product(s) of the %d asked for pass the filters%s, of the candidates "
-                       "the model ranks (each component's top products for the user; one that no "
-                       "interaction, text or link scores is not ranked)",
-                       len(recs) or "no", args.k,
-                       "" if args.include_seen else " and are new to the user")
+        LOGGER.warning("%s", fewer_note(rec, args, len(recs)))
     if args.json:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0
@@ -82,6 +78,24 @@ def run_recommend(args: argparse.Namespace) -> int:
         for p in r.paths:
             print(f"    - {p.text}")
     return 0
+
+
+def fewer_note(rec: Recommender, args: argparse.Namespace, found: int) -> str:
+    """The notice of a list shorter than ``-k``: how many products pass the filters and are
+    new to the user, and how many of those no component scores."""
+    from recommend.nothing import open_products
+    from recommend.request import request_filters
+
+    filters = request_filters(args.category, args.brand, args.price_min, args.price_max)
+    total = open_products(rec, rec.user_id(args.user), exclude_seen=not args.include_seen,
+                          filters=filters)
+    some = f"{total:,} products" + ("" if args.include_seen else " new to the user")
+    note = f"{found or 'no'} product(s) of the {args.k} asked for: " + (
+        f"{some} pass the filters" if filters.active else f"the catalogue holds {some}")
+    if total > found:
+        note += (f"; no interaction, text or link scores the other {total - found:,}: "
+                 "not ranked")
+    return note
 
 
 def format_parts(parts: dict[str, float]) -> str:

@@ -34,7 +34,7 @@ def _shop(*, mentions: bool, event: bool) -> KnowledgeGraph:
 def test_why_nothing_names_each_cause() -> None:
     said = why_nothing(_shop(mentions=False, event=False), "user:1", {"stages": {}})
     assert said is not None and said.startswith("no product has an event yet")
-    assert "none of the 1 posts user:1 wrote, liked, commented on or shared names a product" \
+    assert "no post user:1 wrote, liked, commented on or shared (1 in all) names a product" \
         in said and "--no-nlp" in said
     read = why_nothing(_shop(mentions=False, event=False), "user:1", {"stages": {"nlp": {}}})
     assert read is not None and "--no-nlp" not in read
