@@ -66,3 +66,20 @@ def test_the_html_report_shows_the_capped_name() -> None:
                                 pictures=False)
     assert not BAD.search(page.replace("\n", ""))
     assert "Mug [2Jevil long" in page and "long " * 100 not in page
+
+
+def test_a_picture_of_names_in_scripts_the_fonts_lack_warns_nothing() -> None:
+    """A title of emoji or CJK draws (as boxes where the fonts lack them) without printing
+    matplotlib's "Glyph missing from font" warning on the shopper's terminal."""
+    import warnings
+
+    from recommend.paths.drawing import paths_figure
+    from recommend.results import ExplainedPath
+
+    g = _shop("🔥🫨 连衣裙 " + "long " * 50)
+    path = ExplainedPath(("user:1", "product:A"), (("user:1", "purchased", "product:A"),),
+                         "You bought it")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svg = paths_figure([path], "svg", graph=g)
+    assert svg.startswith(b"<?xml") and not [str(w.message) for w in caught]
