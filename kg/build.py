@@ -270,9 +270,9 @@ def _add_posts(graph: KnowledgeGraph, dataset: Dataset, progress: bool) -> None:
         for path in post.images:
             images[0].append(pid)
             images[1].append(_add_image(graph, path))
-        # one edge per (post, product): a tag repeated ("p1", "p1" or "product:p1") is one
-        for target in dict.fromkeys(t if t.startswith("product:") else f"product:{t}"
-                                    for t in post.products):
+        # one edge per (post, product): a tag repeated is one; a tag is a raw id (the reader
+        # checked it names a product), "product:7" too when that is the product's own id
+        for target in dict.fromkeys(f"product:{t}" for t in post.products):
             mentions[0].append(pid)
             mentions[1].append(target)
     if authored[0]:

@@ -27,3 +27,19 @@ def test_a_repeated_tag_is_one_mention(tmp_path: Path) -> None:
     tagged = [(e.dst, float(e.weight)) for e in graph.neighbors("post:q1", "mentions")]
     assert sorted(tagged) == [("product:p1", 1.0), ("product:p2", 1.0)]
     assert graph.matrix("mentions", src_type="post", dst_type="product").sum() == 2.0
+
+
+def test_a_tag_of_a_product_whose_raw_id_spells_its_type(tmp_path: Path) -> None:
+    """A product whose own id is "product:7" (an export that typed its ids): a post's tag
+    "product:7" names it, as an event's target does; it made a phantom product "7"."""
+    data = tmp_path / "data"
+    _write(data, "products.jsonl", [{"id": "product:7", "title": "Oak Mug"}])
+    _write(data, "users.jsonl", [{"id": "u1"}])
+    _write(data, "posts.jsonl", [{"id": "q1", "author": "u1", "text": "mug",
+                                  "products": ["product:7"]}])
+    _write(data, "events.jsonl", [{"user": "u1", "target": "product:7", "kind": "view"}])
+    build_artifact(data, tmp_path / "art", progress=False, stages=[])
+    graph = load_artifact(tmp_path / "art").graph
+    assert graph.raw_ids("product") == ["product:7"]
+    viewed = [e.dst for e in graph.neighbors("user:u1", "viewed")]
+    assert [e.dst for e in graph.neighbors("post:q1", "mentions")] == viewed
