@@ -43,3 +43,22 @@ def test_a_tag_of_a_product_whose_raw_id_spells_its_type(tmp_path: Path) -> None
     assert graph.raw_ids("product") == ["product:7"]
     viewed = [e.dst for e in graph.neighbors("user:u1", "viewed")]
     assert [e.dst for e in graph.neighbors("post:q1", "mentions")] == viewed
+
+
+def test_a_typed_tag_names_the_product_as_an_event_target_does(tmp_path: Path) -> None:
+    """``"products": ["product:p8"]`` where the product's id is "p8": the post is kept, its
+    tag read as p8 (an event's target "product:p8" is; the whole post was rejected), and a
+    tag given both ways is one mention."""
+    data = tmp_path / "data"
+    _write(data, "products.jsonl", [{"id": "p8", "title": "Oak Mug"}])
+    _write(data, "users.jsonl", [{"id": "u1"}])
+    _write(data, "posts.jsonl", [{"id": "q1", "author": "u1", "text": "mug",
+                                  "products": ["product:p8", "p8"]},
+                                 {"id": "q2", "author": "u1", "text": "mug",
+                                  "products": ["product:p9"]}])
+    build_artifact(data, tmp_path / "art", progress=False, stages=[])
+    graph = load_artifact(tmp_path / "art").graph
+    assert [e.dst for e in graph.neighbors("post:q1", "mentions")] == ["product:p8"]
+    rejected = [json.loads(line) for line in (tmp_path / "art" / "rejected.jsonl").open()]
+    assert [(r["line"], r["reason"]) for r in rejected] == [
+        (2, 'unknown product "product:p9" (posts.products)')]
