@@ -11,7 +11,7 @@ User            ``user:ID`` (name, age, gender, location, bio, attributes); ``me
                 its demographic segments (below)
 Follow          ``follows`` user -> user (ts)
 Post            ``post:ID`` (text, ts); ``authored`` user -> post (ts); ``has_image``;
-                ``mentions`` -> each tagged product (weight 1)
+                ``mentions`` -> each tagged product (weight 1, once however often tagged)
 Event           ``viewed``/``clicked``/.../``rated`` user -> product or post, weighted by
                 :func:`kg.schema.event_weight`, with the event's ts
 ==============  =========================================================================
@@ -270,9 +270,11 @@ def _add_posts(graph: KnowledgeGraph, dataset: Dataset, progress: bool) -> None:
         for path in post.images:
             images[0].append(pid)
             images[1].append(_add_image(graph, path))
-        for tag in post.products:
+        # one edge per (post, product): a tag repeated is one; a tag is a raw id (the reader
+        # checked it names a product), "product:7" too when that is the product's own id
+        for target in dict.fromkeys(f"product:{t}" for t in post.products):
             mentions[0].append(pid)
-            mentions[1].append(tag if tag.startswith("product:") else f"product:{tag}")
+            mentions[1].append(target)
     if authored[0]:
         graph.add_edges("authored", authored[0], authored[1], ts=authored[2])
     if images[0]:

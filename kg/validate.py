@@ -17,7 +17,7 @@ kg.parse.RecordError: unknown user "u2" (follows.followee)
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from kg.parse import (
@@ -166,8 +166,9 @@ class Validator:
             return self._admit_follow(record, where)
         if isinstance(record, Post):
             self._ref(self._users, record.author, "user", "posts.author")
-            for product in record.products:
-                self._ref(self._products, product, "product", "posts.products")
+            tags = tuple(self._tag(t) for t in record.products)
+            if tags != record.products:
+                record = replace(record, products=tags)
         elif not isinstance(record, (Product, User)):
             raise TypeError(f"not a record: {record!r}")
         table = self._table(record)
@@ -206,6 +207,16 @@ class Validator:
         entry = table.find(key)
         if entry is None:
             raise RecordError(f"unknown {what} {quote(key)} ({field_name})")
+        return entry[0]
+
+    def _tag(self, tag: str) -> str:
+        """A post's product tag as the product's id: as given, else a typed "product:ID" as
+        ID (an export that typed its ids, as an event's target may be)."""
+        entry = self._products.find(tag)
+        if entry is None and tag.startswith("product:"):
+            entry = self._products.find(tag[8:])
+        if entry is None:
+            raise RecordError(f"unknown product {quote(tag)} (posts.products)")
         return entry[0]
 
     def _admit_follow(self, record: Follow, where: Where) -> Follow | None:

@@ -232,9 +232,10 @@ class Recommender(MarketerMixin):
 
         Filters keep products in a category (or below), of a brand, in a price range;
         ``diversity`` in [0, 1] re-ranks by maximal marginal relevance over content vectors;
-        bad values are ValueErrors (:mod:`recommend.request`). Fewer than ``k`` when fewer
-        of the candidates the model ranks (its components' top products for the user: not
-        the whole catalogue) pass the filters (or remain unseen).
+        bad values are ValueErrors (:mod:`recommend.request`). The candidates the model ranks
+        are its components' top products for the user, each component's top ``k`` at least
+        when ``k`` is more than they hold; fewer than ``k`` when fewer products pass the
+        filters (or remain unseen) or no component scores them.
         """
         k, diversity = check_k(k), check_diversity(diversity)
         filters = request_filters(categories, brands, price_min, price_max)
@@ -247,7 +248,13 @@ class Recommender(MarketerMixin):
         mask = filter_mask(self.graph, filters, prices=self._prices) if filters.active else None
         # filters pick from the ranking and never re-score it: the pool is the unfiltered
         # one, and the filter's matches are scored on its scale
-        ranked = self.model.rank(users, pool, extra=None if mask is None else pool & mask)
+        extra = None if mask is None else pool & mask
+        ranked = self.model.rank(users, pool, extra=extra)
+        found = ranked.candidates.items if mask is None else \
+            ranked.candidates.items[mask[ranked.candidates.items]]
+        if len(found) < k and (pool if extra is None else extra).sum() > len(found):
+            # more asked for than the candidates hold: each component's top k is ranked
+            ranked = self.model.rank(users, pool, extra=extra, least=k)
         items, scores, parts_of, reason = self.model.row_scores(u, ranked)
         if mask is not None:
             kept = np.flatnonzero(mask[items])

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.atomic import atomic_write_text
+from recommend.shown import shown_name, shown_number
 
 if TYPE_CHECKING:
     from recommend.recommender import Recommender
@@ -54,7 +55,8 @@ def _parts_html(parts: dict[str, float], scale: float) -> str:
             continue
         width = 100.0 * abs(value) / scale if scale > 0 else 0.0
         rows.append(f'<span>{_e(name)}</span><div class="bar{" neg" if value < 0 else ""}" '
-                    f'style="width:{width:.1f}%"></div><span class="num">{value:+.3f}</span>')
+                    f'style="width:{width:.1f}%"></div>'
+                    f'<span class="num">{shown_number(value, 3):+.3f}</span>')
     return f'<div class="parts">{"".join(rows)}</div>' if rows else ""
 
 
@@ -71,12 +73,13 @@ def _picture(rec: Recommender, r: Recommendation, user: str) -> str:
 
 def _card(rec: Recommender, rank: int, r: Recommendation, user: str, scale: float,
           pictures: bool) -> str:
-    title = rec.graph.node_attrs(r.item).get("title")
+    title = shown_name(rec.graph.node_attrs(r.item).get("title"))
     reason = f'<p class="reason">{_e(r.reason)}</p>' if r.reason else ""
     sentences = "".join(f"<li>{_e(p.text)}</li>" for p in r.paths)
     paths = f'<ul class="paths">{sentences}</ul>' if sentences else "<p>no path to show</p>"
     return (f'<div class="card"><h3>{rank}. {_e(title or r.item)} '
-            f'<span class="id">{_e(r.item)} &middot; score {r.score:.3f}</span></h3>'
+            f'<span class="id">{_e(r.item)} &middot; '
+            f'score {shown_number(r.score, 3):.3f}</span></h3>'
             f"{reason}{_parts_html(r.parts, scale)}{paths}"
             f"{_picture(rec, r, user) if pictures else ''}</div>")
 

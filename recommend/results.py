@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from recommend.shown import shown_number
+
 EdgeTriple = tuple[str, str, str]
 
 
@@ -47,7 +49,7 @@ class ExplainedPath:
             "kind": self.kind,
             "component": self.component,
             "metapath": self.metapath,
-            "contribution": round(float(self.contribution), 6),
+            "contribution": shown_number(self.contribution),
         }
 
 
@@ -70,8 +72,8 @@ class Recommendation:
         """``{"item", "score", "parts": {...}, "paths": [...], "reason"}``."""
         return {
             "item": self.item,
-            "score": round(float(self.score), 6),
-            "parts": {k: round(float(v), 6) for k, v in self.parts.items()},
+            "score": shown_number(self.score),
+            "parts": {k: shown_number(v) for k, v in self.parts.items()},
             "paths": [p.to_json() for p in self.paths],
             "reason": self.reason,
         }

@@ -49,6 +49,7 @@ def run_audience(args: argparse.Namespace) -> int:
     """Print the audience (or the lookalikes) as text, JSON or CSV."""
     from recommend.marketer.audience import part_names
     from recommend.recommender import Recommender
+    from recommend.shown import shown_number
 
     if args.seed is not None and not args.seed.is_file():
         raise FileNotFoundError(f"{args.seed}: no such seed file")
@@ -57,7 +58,8 @@ def run_audience(args: argparse.Namespace) -> int:
         found: Any = rec.lookalikes(args.seed, args.n)
         rows = [[u, f"{s:.6f}"] for u, s in found.members]
         header, sentences = ["user", "score"], found.sentences
-        lines = [f"{k:>4}. {u}  score {s:.3f}" for k, (u, s) in enumerate(found.members, 1)]
+        lines = [f"{k:>4}. {u}  score {shown_number(s, 3):.3f}"
+                 for k, (u, s) in enumerate(found.members, 1)]
     else:
         found = rec.audience(args.item, args.n, explain=not args.no_explain)
         names = list(part_names(rec.model))
@@ -68,8 +70,9 @@ def run_audience(args: argparse.Namespace) -> int:
         sentences = found.summary.sentences
         lines = []
         for k, m in enumerate(found.members, 1):
-            lines.append(f"{k:>4}. {m.user}  score {m.score:.3f}  ("
-                         + ", ".join(f"{n} {v:.2f}" for n, v in m.parts.items() if v) + ")")
+            lines.append(f"{k:>4}. {m.user}  score {shown_number(m.score, 3):.3f}  ("
+                         + ", ".join(f"{n} {shown_number(v, 2):.2f}"
+                                     for n, v in m.parts.items() if v) + ")")
             lines += [f"      - {p.text}" for p in m.paths]
             if m.withheld:
                 lines.append("      private evidence (not shown): " + "; ".join(m.withheld))

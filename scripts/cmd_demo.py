@@ -92,6 +92,7 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
     with ``report``, also an HTML page of them with the paths drawn."""
     from recommend import Recommender
     from recommend.report import write_report
+    from recommend.shown import shown_name, shown_number
 
     rec = Recommender.load(artifact)
     by_user = {user: rec.recommend(user, k=k) for user in users}
@@ -99,10 +100,12 @@ def print_recommendations(artifact: Path, users: list[str], k: int = 5,
         print(f"4. top {k} for {user}:")
         for rank, r in enumerate(recs, start=1):
             attrs = rec.graph.node_attrs(r.item)
-            parts = ", ".join(f"{name} {value:.2f}" for name, value in r.parts.items() if value)
+            parts = ", ".join(f"{name} {shown_number(value, 2):.2f}"
+                              for name, value in r.parts.items() if value)
             note = f" [{r.reason}]" if r.reason else ""
-            print(f"   {rank}. {attrs.get('title', r.item)} ({r.item}) score {r.score:.3f}"
-                  f" = {parts}{note}")
+            title = shown_name(attrs.get("title") or r.item)
+            score = shown_number(r.score, 3)
+            print(f"   {rank}. {title} ({r.item}) score {score:.3f} = {parts}{note}")
             for path in r.paths:
                 print(f"      - {path.text}")
     if report is not None:

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print the explanation; draw it when asked."""
+    from recommend.shown import shown_number
+
     rec = load_for_user(args, args.picture)
     result = rec.explain_item(args.user, args.item)
     if args.picture is not None:
@@ -46,7 +48,8 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"{result.item} for {rec.user_id(args.user)}: score {result.score:.3f}"
+    score = shown_number(result.score, 3)
+    print(f"{result.item} for {rec.user_id(args.user)}: score {score:.3f}"
           f" ({format_parts(result.parts)})")
     if result.reason:
         print(f"  [{result.reason}]")

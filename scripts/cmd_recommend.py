@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """Print the recommendations (text or JSON)."""
+    from recommend.nothing import why_nothing
+    from recommend.shown import shown_name, shown_number
+
     rec = load_for_user(args, args.html)
     recs = rec.recommend(args.user, k=args.k, exclude_seen=not args.include_seen,
                          categories=args.category, brands=args.brand,
@@ -58,23 +61,41 @@ def run_recommend(args: argparse.Namespace) -> int:
         from recommend.report import write_report
 
         write_report(rec, {args.user: recs}, args.html)
-    if len(recs) < args.k:
-        LOGGER.warning("%s product(s) of the %d asked for pass the filters%s, of the candidates "
-                       "the model ranks (each component's top products for the user; one that no "
-                       "interaction, text or link scores is not ranked)",
-                       len(recs) or "no", args.k,
-                       "" if args.include_seen else " and are new to the user")
+    why = None if recs else why_nothing(rec.graph, rec.user_id(args.user), rec.manifest)
+    if why is not None:
+        LOGGER.warning("nothing to recommend to %s: %s", rec.user_id(args.user), why)
+    elif len(recs) < args.k:
+        LOGGER.warning("%s", fewer_note(rec, args, len(recs)))
     if args.json:
         print(json.dumps([r.to_json() for r in recs], indent=2, ensure_ascii=False))
         return 0
     for n, r in enumerate(recs, start=1):
-        title = rec.graph.node_attrs(r.item).get("title", "")
-        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({format_parts(r.parts)})")
+        title = shown_name(rec.graph.node_attrs(r.item).get("title"))
+        print(f"{n:>2}. {r.item}  {title}  score {shown_number(r.score, 3):.3f}  "
+              f"({format_parts(r.parts)})")
         if r.reason:
             print(f"    [{r.reason}]")
         for p in r.paths:
             print(f"    - {p.text}")
     return 0
+
+
+def fewer_note(rec: Recommender, args: argparse.Namespace, found: int) -> str:
+    """The notice of a list shorter than ``-k``: how many products pass the filters and are
+    new to the user, and how many of those no component scores."""
+    from recommend.nothing import open_products
+    from recommend.request import request_filters
+
+    filters = request_filters(args.category, args.brand, args.price_min, args.price_max)
+    total = open_products(rec, rec.user_id(args.user), exclude_seen=not args.include_seen,
+                          filters=filters)
+    some = f"{total:,} products" + ("" if args.include_seen else " new to the user")
+    note = f"{found or 'no'} product(s) of the {args.k} asked for: " + (
+        f"{some} pass the filters" if filters.active else f"the catalogue holds {some}")
+    if total > found:
+        note += (f"; no interaction, text or link scores the other {total - found:,}: "
+                 "not ranked")
+    return note
 
 
 def format_parts(parts: dict[str, float]) -> str:

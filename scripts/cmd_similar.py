@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_similar(args: argparse.Namespace) -> int:
     """Print the similar products (text or JSON) with their paths."""
     from recommend.recommender import Recommender
+    from recommend.shown import shown_name, shown_number
 
     rec = Recommender.load(args.artifact)
     found = rec.similar(args.item, k=args.k, explain=not args.no_explain)
@@ -37,9 +38,9 @@ def run_similar(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_json() for r in found], indent=2, ensure_ascii=False))
         return 0
     for n, r in enumerate(found, start=1):
-        title = rec.graph.node_attrs(r.item).get("title", "")
-        parts = ", ".join(f"{k} {v:.2f}" for k, v in r.parts.items())
-        print(f"{n:>2}. {r.item}  {title}  score {r.score:.3f}  ({parts})")
+        title = shown_name(rec.graph.node_attrs(r.item).get("title"))
+        parts = ", ".join(f"{k} {shown_number(v, 2):.2f}" for k, v in r.parts.items())
+        print(f"{n:>2}. {r.item}  {title}  score {shown_number(r.score, 3):.3f}  ({parts})")
         for p in r.paths:
             print(f"    - {p.text}")
     return 0

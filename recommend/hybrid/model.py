@@ -72,12 +72,13 @@ class HybridModel:
     # ----- ranking -----
     def rank(self, users: np.ndarray, allowed: np.ndarray,
              force: np.ndarray | None = None, *, extra: np.ndarray | None = None,
-             with_design: bool = False) -> Ranked:
+             with_design: bool = False, least: int = 0) -> Ranked:
         """Candidates of graph user indices ``users`` among ``allowed`` (rows x products).
 
         Scored outside the pool, so that they change no other candidate's score: ``force``
         (per row, an item index or -1) and each component's top N among ``extra`` (rows x
-        products: a filter's matches).
+        products: a filter's matches). ``least``: each component's top N holds at least
+        that many (a request for more products than the candidates hold).
         """
         users = np.asarray(users, np.int64)
         # only products some row may get are ranked (knowledge graphs hold many link-only
@@ -101,7 +102,7 @@ class HybridModel:
             pos[cols] = np.arange(len(cols))
             sub = np.where(force >= 0, pos[np.maximum(force, 0)], -1)
         found = gather(scores, take_columns(allowed, cols),
-                       component_sizes(self.config, self.blend.names),
+                       [max(n, least) for n in component_sizes(self.config, self.blend.names)],
                        sub, None if extra is None else take_columns(extra, cols),
                        prior=(self.item_prior_ if len(cols) == len(self.item_prior_)
                               else self.item_prior_[cols]))  # (the array itself: its bump kept)

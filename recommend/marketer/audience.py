@@ -62,6 +62,7 @@ from recommend.marketer.propensity import take_rate
 from recommend.marketer.summary import AudienceSummary, summarise
 from recommend.paths.privacy import PERSONAL_RELATIONS, Privacy, demographic_ids, violations
 from recommend.results import ExplainedPath
+from recommend.shown import shown_number
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -99,8 +100,8 @@ class AudienceMember:
     def to_json(self) -> dict[str, Any]:
         """The member for the marketer: their take rate (their own pace of buying) is left
         out of the parts it scored."""
-        return {"user": self.user, "score": round(self.score, 6),
-                "parts": {k: round(v, 6) for k, v in self.parts.items() if k != ACTIVITY},
+        return {"user": self.user, "score": shown_number(self.score),
+                "parts": {k: shown_number(v) for k, v in self.parts.items() if k != ACTIVITY},
                 "paths": [p.to_json() for p in self.paths], "withheld": list(self.withheld)}
 
 

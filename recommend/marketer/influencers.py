@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.marketer import cascade
+from recommend.shown import shown_name
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -207,12 +208,12 @@ def _worlds(graph: KnowledgeGraph, fg: FollowGraph, runs: int, seed: int) -> sp.
 def _name(graph: KnowledgeGraph, uid: str) -> str:
     attrs = graph.node_attrs(uid)
     handle = (attrs.get("attributes") or {}).get("handle")
-    return f"@{handle}" if handle else uid
+    return shown_name(f"@{handle}") if handle else uid
 
 
 def _explained(graph: KnowledgeGraph, inf: Influencer, audience: int, item: str
                ) -> Influencer:
-    title = graph.node_attrs(item).get("title") or item
+    title = shown_name(graph.node_attrs(item).get("title") or item)
     text = (f"{_name(graph, inf.user)} adds an expected {inf.gain:.1f} of the {audience} people "
             f"most likely to want {title}: {inf.followers_in_audience} of their "
             f"{inf.followers} followers are among them")

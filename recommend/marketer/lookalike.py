@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.marketer.summary import AudienceSummary, Trait, summarise, trait_matrix
+from recommend.shown import shown_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -64,7 +65,7 @@ class Lookalikes:
     sentences: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"members": [{"user": u, "score": round(s, 6)} for u, s in self.members],
+        return {"members": [{"user": u, "score": shown_number(s)} for u, s in self.members],
                 "shared": [{"seeds": a.to_json(), "lookalikes": b.to_json()}
                            for a, b in self.shared],
                 "seeds": self.seeds.to_json(), "lookalikes": self.found.to_json(),

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.shown import shown_name
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
@@ -70,7 +72,7 @@ class AudienceSummary:
 
 def _label(graph: KnowledgeGraph, node: str) -> str:
     attrs = graph.node_attrs(node)
-    return str(attrs.get("name") or attrs.get("title") or node.partition(":")[2])
+    return shown_name(attrs.get("name") or attrs.get("title") or node.partition(":")[2])
 
 
 def _locations(graph: KnowledgeGraph) -> tuple[sp.csr_matrix, list[str]]:
@@ -149,8 +151,8 @@ def summarise(graph: KnowledgeGraph, group: np.ndarray, *, min_people: int,
                 and len(group) - count[j] >= min_people]
         cols.sort(key=lambda j: (-lift[j], -count[j], names[j][1]))
         chosen = [Trait(kind, names[j][1], _label(graph, names[j][1]) if kind != "location"
-                        else names[j][1].partition(":")[2], int(count[j]), float(share[j]),
-                        float(base[j]), float(lift[j])) for j in cols[:PER_KIND]]
+                        else shown_name(names[j][1].partition(":")[2]), int(count[j]),
+                        float(share[j]), float(base[j]), float(lift[j])) for j in cols[:PER_KIND]]
         traits += chosen
         if chosen:
             sentences.append(f"Top {what}: " + "; ".join(

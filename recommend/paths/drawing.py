@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Collection, Sequence
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Protocol
@@ -109,7 +110,9 @@ def paths_figure(
         ax.axis("off")
         ax.margins(0.15)
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, bbox_inches="tight")
+        with warnings.catch_warnings():  # a name in a script or emoji the fonts lack: boxes,
+            warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)  # not noise
+            fig.savefig(buf, format=fmt, bbox_inches="tight")
     finally:
         plt.close(fig)
     return buf.getvalue()

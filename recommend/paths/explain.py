@@ -32,6 +32,7 @@ from recommend.paths.connection import CONNECTION_NOTE, connection_path
 from recommend.paths.group_batch import top_groups_each
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
+from recommend.paths.other_member import mended
 from recommend.paths.path import Instance, Path, built_path, path_kind
 from recommend.paths.pool import (
     NodeKey,
@@ -173,12 +174,13 @@ def _instances_each(
                    else top_groups_many(mats, u, items, max_paths) if group
                    else instances_as_groups(mats, u, items, max_paths))
             # a walk back through the item itself ("who bought X also bought X": the user
-            # has X) says nothing: not shown (its share still counts in the score)
+            # has X) says nothing: not shown (its share still counts in the score); a group's
+            # other member takes its place (:mod:`recommend.paths.other_member`)
             same = [t for t in range(1, len(types) - 1) if types[t] == types[-1]]
             for j, (best, score) in enumerate(top):
                 totals[j] += float(w) * score
-                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in best
-                             if not same or all(nodes[t] != nodes[-1] for t in same)]
+                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in
+                             (mended(mats, u, best, same, prefer) if same else best)]
         for instances in found:
             instances.sort(key=lambda e: -e[0])
         out.append((found, totals))

@@ -149,7 +149,7 @@ def evidence_paths(
                     found.append((fraction, f"content>{how}", (*start[0], *middle[0]),
                                   (*start[1], *middle[1]), ""))
                 continue
-            if rel is None:
+            if rel is None or prod == item_id:  # "who bought X also bought X": says nothing
                 continue
             session = ev.component == "session"
             if not session and both is None:  # (an item not in the graph: nobody acted on it)

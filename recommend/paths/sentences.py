@@ -39,6 +39,7 @@ from recommend.paths.privacy import people
 from recommend.paths.quality import block_columns
 from recommend.paths.sequence import SequenceHop, sequence_verb, window_words
 from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
+from recommend.shown import shown_name
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -105,16 +106,16 @@ def node_name(graph: KnowledgeGraph, node_id: str, *, influencers: Collection[st
         return f"{name} (influencer)" if node_id in influencers else name
     attrs = graph.node_attrs(node_id) if graph.has_node(node_id) else {}
     if node_type == "product":
-        return product_words(graph, node_id, attrs)
+        return shown_name(product_words(graph, node_id, attrs))
     if node_type == "segment":
-        return str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet") \
-            else segment_words(graph, node_id, attrs)
+        return shown_name(str(attrs.get("name")) if attrs.get("name") and not attrs.get("facet")
+                          else segment_words(graph, node_id, attrs))
     if node_type == "post":
-        text = " ".join(str(attrs.get("text") or "").split()[:8])
+        text = shown_name(" ".join(str(attrs.get("text") or "").split()[:8]))
         return f'a post "{text}"' if text else "a post"
     if node_type == "image":
         return "an image"
-    return str(attrs.get("name") or readable(raw) or f"a {node_type}")
+    return shown_name(str(attrs.get("name") or readable(raw) or f"a {node_type}"))
 
 
 def _user_name(graph: KnowledgeGraph, user: str) -> str:
@@ -126,8 +127,8 @@ def _user_name(graph: KnowledgeGraph, user: str) -> str:
         attrs = graph.node_attrs(user) if graph.has_node(user) else {}
         extra = attrs.get("attributes") or {}
         handle = extra.get("handle") if isinstance(extra, dict) else None
-        found = kept.setdefault(user, f"@{handle}" if handle else attrs.get("name")
-                                or "a shopper")
+        found = kept.setdefault(user, shown_name(f"@{handle}" if handle else attrs.get("name")
+                                                 or "a shopper"))
     return found
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from recommend.shown import shown_name
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
@@ -60,10 +62,14 @@ def image_file(graph: KnowledgeGraph, item: str, images_dir: Path) -> Path | Non
 
 
 def product_info(graph: KnowledgeGraph, item: str, images_dir: Path | None) -> dict[str, Any]:
-    """``{"title", "price", "brand", "categories", "image_url"}`` of a typed product id."""
+    """``{"title", "name", "price", "brand", "categories", "image_url"}`` of a typed product
+    id: ``title`` as stored, ``name`` as a shopper sees it (:func:`recommend.shown.shown_name`:
+    capped, control and bidi characters out), None without a title."""
     attrs = graph.node_attrs(item) if graph.has_node(item) else {}
-    return {"title": attrs.get("title"), "price": attrs.get("price"),
-            "brand": attrs.get("brand"), "categories": list(attrs.get("categories") or []),
+    title = attrs.get("title")
+    return {"title": title, "name": shown_name(title) if title else None,
+            "price": attrs.get("price"), "brand": attrs.get("brand"),
+            "categories": list(attrs.get("categories") or []),
             "image_url": image_url(graph, item, images_dir)}
 
 

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from recommend.nothing import why_nothing
 from recommend.serve.api import explanation, recommendations, similar
 from recommend.serve.catalogue import find_users, product_info, profile
 from recommend.serve.look import ShopTheLook
@@ -36,6 +37,7 @@ from recommend.serve.marketer_api import panel
 from recommend.serve.security import MAX_ID_CHARS, checked_id
 from recommend.serve.served import Served
 from recommend.serve.writes import WriteRefused
+from recommend.shown import shown_name
 
 HERE = Path(__file__).parent
 FEED_SIZE = 8
@@ -46,6 +48,7 @@ TOKEN_HEADER = "X-Storefront-Token"
 def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
     """Add the storefront's pages, fragments, feedback route and static files to ``app``."""
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["shown"] = shown_name
     token = secrets.token_urlsafe(24)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -57,8 +60,9 @@ def mount_storefront(app: FastAPI, state: Served, images: Path | None) -> None:
 
     def feed_context(user: str) -> dict[str, Any]:
         uid = state.rec.user_id(checked_id(user, "user"))
-        return {"user": uid.partition(":")[2], "cards": recommendations(
-            state, user, FEED_SIZE, images=images, explain=True)}
+        cards = recommendations(state, user, FEED_SIZE, images=images, explain=True)
+        why = None if cards else why_nothing(state.rec.graph, uid, state.rec.manifest)
+        return {"user": uid.partition(":")[2], "cards": cards, "why": why}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request, user: str | None = Query(None, max_length=MAX_ID_CHARS),

@@ -91,10 +91,12 @@ def test_fewer_than_k_and_bad_values_are_said(artifact, capsys) -> None:
     code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "5",
                          "--category", "no-such-category")
     assert code == 0 and out == ""
-    assert "notice: no product(s) of the 5 asked for pass the filters" in err
+    assert "notice: no product(s) of the 5 asked for: 0 products new to the user pass the " \
+        "filters" in err
     code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "100000",
-                         "--json", "--no-explain")  # more than the model ranks: it says so
-    assert code == 0 and "of the candidates the model ranks" in err
+                         "--json", "--no-explain")  # more than the catalogue: it says so
+    assert code == 0 and f"{len(json.loads(out))} product(s) of the 100000 asked for: the " \
+        "catalogue holds " in err
     code, out, err = run(capsys, "recommend", artifact, "--user", "u0001", "-k", "5",
                          "--category", "home/kitchen", "--json")
     found = json.loads(out)

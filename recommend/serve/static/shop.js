@@ -71,13 +71,13 @@
         li.className = "card look-card";
         if (r.image_url) {
           const img = document.createElement("img");
-          img.className = "thumb"; img.alt = r.title || r.item; img.src = r.image_url;
+          img.className = "thumb"; img.alt = r.name || r.item; img.src = r.image_url;
           li.appendChild(img);
         }
         const h = document.createElement("h3");
         const a = document.createElement("a");
         a.href = "/items/" + encodeURIComponent(r.item.split(":").slice(1).join(":"));
-        a.textContent = r.title || r.item;
+        a.textContent = r.name || r.item;
         h.appendChild(a); li.appendChild(h);
         if (r.price !== null && r.price !== undefined) {
           const p = document.createElement("p"); p.className = "price"; p.textContent = r.price.toFixed(2); li.appendChild(p);
