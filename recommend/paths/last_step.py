@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from recommend.paths.walks import WalkState, walk_on
 
-__all__ = ["DENSE_CELLS", "columns_exact", "dense_copy", "last_term", "row_owners",
+__all__ = ["DENSE_CELLS", "by_columns", "columns_exact", "dense_copy", "last_term", "row_owners",
            "single_columns", "walk_into", "walk_last"]
 
 #: Step matrices of at most this many cells, at least 1/:data:`DENSE_SHARE` filled, get a
@@ -79,11 +79,8 @@ def last_term(state: WalkState, m: sp.csr_matrix, weight: float
     """What :func:`walk_into` adds: ``(None, add)``, a value for every column of ``m`` (its
     pass over the columns), or ``(idx, add)``, ``row[idx] += add``."""
     idx, val, _ = state
-    cols = single_columns(m) if len(idx) else None
-    if (cols is not None
-            and _columns_cheaper(int((m.indptr[idx + 1] - m.indptr[idx]).sum()), m.shape)
-            and columns_exact(state, weight)):
-        owner, data = cols
+    if by_columns(state, m) and columns_exact(state, weight):
+        owner, data = single_columns(m)  # type: ignore[misc]
         v = np.zeros(m.shape[0])
         v[idx] = val
         add = v[owner]
@@ -92,6 +89,14 @@ def last_term(state: WalkState, m: sp.csr_matrix, weight: float
         return None, add
     idx, val, _ = walk_last(state, m)
     return idx, weight * val
+
+
+def by_columns(state: WalkState, m: sp.csr_matrix) -> bool:
+    """Whether ``m`` has one entry per column and a pass over them is cheaper than walking
+    ``state``'s row through it (:func:`last_term` takes it when :func:`columns_exact`)."""
+    idx = state[0]
+    return (len(idx) > 0 and single_columns(m) is not None
+            and _columns_cheaper(int((m.indptr[idx + 1] - m.indptr[idx]).sum()), m.shape))
 
 
 def columns_exact(state: WalkState, weight: float) -> bool:

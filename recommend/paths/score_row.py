@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from recommend.paths.instances import reach_state
 from recommend.paths.last_step import columns_exact, last_term, row_owners, walk_into
+from recommend.paths.listed_walks import listed_last
 from recommend.paths.walks import WalkState, walk_on, walk_start
 
 __all__ = ["add_paths"]
@@ -49,9 +50,9 @@ def add_paths(paths: Sequence[Weighted], user: int, row: np.ndarray) -> None:
     shared = _shared_last(paths)
     if shared is None:
         for steps, w in paths:
-            if len(steps) == 1:
-                idx, val, _ = walk_start(steps[0], user)
-                row[idx] += w * val
+            walked = walk_start(steps[0], user) if len(steps) == 1 else listed_last(steps, user)
+            if walked is not None:
+                row[walked[0]] += w * walked[1]
             else:
                 walk_into(_state(steps, user), steps[-1], row, w)
         return
@@ -61,6 +62,10 @@ def add_paths(paths: Sequence[Weighted], user: int, row: np.ndarray) -> None:
         if len(steps) == 1:
             idx, val, _ = walk_start(steps[0], user)
             terms.append((idx, w * val))
+            continue
+        walked = None if steps[-1] is shared else listed_last(steps, user)
+        if walked is not None:  # (made at load: the request's own walk)
+            terms.append((walked[0], w * walked[1]))
             continue
         state = _state(steps, user)
         if steps[-1] is shared and columns_exact(state, w):
