@@ -96,3 +96,29 @@ def test_by_columns() -> None:
     assert by_columns((np.array([0, 2]), np.array([1.0, 1.0]), 4), cat)
     assert not by_columns((np.zeros(0, np.int64), np.zeros(0), 4), cat)
     assert not by_columns((np.array([0]), np.array([1.0]), 40), _random(rng, 40, 5000, 0.2))
+
+
+def test_a_loaded_session_component_reads_its_listed_walks(tmp_path) -> None:
+    """A served session component's candidate rows: the fitted one's, bit for bit, from the
+    walks listed at load (each user's history through the transitions)."""
+    from kg.graph import KnowledgeGraph
+    from recommend.hybrid.config import HybridConfig
+    from recommend.hybrid.session import SessionComponent
+
+    rng = np.random.default_rng(5)
+    g = KnowledgeGraph()
+    for p in range(30):
+        g.add_node(f"product:{p}", title=f"P{p}")
+    users = [f"user:{k}" for k in range(25) for _ in range(6)]
+    g.add_edges("purchased", users, [f"product:{p}" for p in rng.integers(0, 30, len(users))],
+                ts=rng.random(len(users)) * 5000)
+    fitted = SessionComponent.fit(g, window=3600.0, max_lag=50, recency_tau=10.0)
+    assert fitted is not None
+    fitted.save(tmp_path)
+    served = SessionComponent.load(tmp_path, g, HybridConfig())
+    steps = (served.history_, served.transitions_)
+    assert any(listed_last(steps, u) is not None for u in range(25))
+    cols = np.arange(30)
+    for u in range(25):
+        got = served.candidates(np.array([u]), cols)
+        assert got.tobytes() == fitted.candidates(np.array([u]), cols).tobytes()
