@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.last_step import by_columns, single_columns, walk_last
+from recommend.paths.last_step import by_columns, walk_last
 from recommend.paths.walks import WalkState, walk_on, walk_start
 
 __all__ = ["MAX_ENTRIES", "MAX_WALKS", "list_walks", "listed_last", "listed_reach"]
@@ -49,8 +49,7 @@ def list_walks(paths: Sequence[Sequence[sp.csr_matrix]], n_users: int) -> int:
     or more (module doc): first to their ends (what a plain request reads), then to the
     middle layers of the 3-step ones, each list kept while :data:`MAX_WALKS` walks and
     :data:`MAX_ENTRIES` entries allow; how many walks were listed."""
-    parts = [("last", steps) for steps in paths
-             if len(steps) > 1 and single_columns(steps[-1]) is None]  # (else: by columns)
+    parts = [("last", steps) for steps in paths if len(steps) > 1]
     parts += [("reach", steps[:2]) for steps in paths if len(steps) == 3]
     made, entries = 0, 0
     for kind, mats in parts:
@@ -59,8 +58,11 @@ def list_walks(paths: Sequence[Sequence[sp.csr_matrix]], n_users: int) -> int:
             continue
         walks = [_walk(kind, mats, u) for u in range(min(n_users, SAMPLE))]
         size = sum(len(w[0]) for w in walks if w is not None)
-        if entries + size * n_users / max(len(walks), 1) > MAX_ENTRIES:
-            continue  # (judged from the first users: not walked for nothing)
+        # judged from the first users, not walked for nothing: too big, or mostly a pass
+        # over the columns (a category's products: not listed)
+        if (entries + size * n_users / max(len(walks), 1) > MAX_ENTRIES
+                or 2 * sum(w is None for w in walks) > len(walks)):
+            continue
         walks += [_walk(kind, mats, u) for u in range(len(walks), n_users)]
         made += n_users
         size = sum(len(w[0]) for w in walks if w is not None)

@@ -121,7 +121,9 @@ def _spread(terms: Sequence[Term], owner: np.ndarray, row: np.ndarray) -> None:
     reached = [idx for idx, _ in terms if not isinstance(idx, str)]
     if not reached:
         return
-    at = np.unique(np.concatenate(reached))
+    at = np.concatenate(reached) if len(reached) > 1 else reached[0].copy()
+    at.sort()
+    at = at[np.concatenate(([True], at[1:] != at[:-1]))] if len(at) > 1 else at  # distinct
     here = owner[at]
     own = np.zeros(len(at))
     for idx, add in terms:
