@@ -30,7 +30,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommend.paths.instances import reach_state
-from recommend.paths.last_step import columns_exact, last_term, row_owners, walk_into
+from recommend.paths.last_step import (
+    by_columns,
+    columns_exact,
+    row_owners,
+    walk_into,
+    walk_last,
+)
 from recommend.paths.listed_walks import listed_last
 from recommend.paths.walks import WalkState, walk_on, walk_start
 
@@ -38,9 +44,9 @@ __all__ = ["add_paths"]
 
 #: A weighted meta-path: its step matrices and its weight.
 Weighted = tuple[Sequence[sp.csr_matrix], float]
-#: One meta-path's addition: ``row[idx] += add``, every column's (idx None) or a category
-#: level one (``("rows", add)``: spread by the shared step's row owners).
-Term = tuple[np.ndarray | None, np.ndarray] | tuple[str, np.ndarray]
+#: One meta-path's addition: ``row[idx] += add``, or a category level one (``("rows", add)``:
+#: spread by the shared step's row owners).
+Term = tuple[np.ndarray, np.ndarray] | tuple[str, np.ndarray]
 
 
 def add_paths(paths: Sequence[Weighted], user: int, row: np.ndarray) -> None:
@@ -48,36 +54,50 @@ def add_paths(paths: Sequence[Weighted], user: int, row: np.ndarray) -> None:
     one value per product), in turn: the floats of :func:`walk_into` for each (module
     doc)."""
     shared = _shared_last(paths)
-    if shared is None:
-        for steps, w in paths:
-            walked = walk_start(steps[0], user) if len(steps) == 1 else listed_last(steps, user)
-            if walked is not None:
-                row[walked[0]] += w * walked[1]
+    # per path: its listed walk to the end (or the 1-step row), else its walk to the last step
+    walked = [walk_start(steps[0], user) if len(steps) == 1 else listed_last(steps, user)
+              for steps, _ in paths]
+    states = [None if done is not None else _state(steps, user)
+              for (steps, _), done in zip(paths, walked, strict=True)]
+    if shared is None or not _worth_spreading(paths, states, shared):
+        for (steps, w), done, state in zip(paths, walked, states, strict=True):
+            if done is not None:
+                row[done[0]] += w * done[1]
             else:
-                walk_into(_state(steps, user), steps[-1], row, w)
+                walk_into(state, steps[-1], row, w)  # type: ignore[arg-type]
         return
     owner, value = row_owners(shared)  # type: ignore[misc]
     terms: list[Term] = []
-    for steps, w in paths:
-        if len(steps) == 1:
-            idx, val, _ = walk_start(steps[0], user)
-            terms.append((idx, w * val))
-            continue
-        walked = None if steps[-1] is shared else listed_last(steps, user)
-        if walked is not None:  # (made at load: the request's own walk)
-            terms.append((walked[0], w * walked[1]))
-            continue
-        state = _state(steps, user)
-        if steps[-1] is shared and columns_exact(state, w):
+    for (steps, w), done, state in zip(paths, walked, states, strict=True):
+        if done is not None:  # (a 1-step row, or made at load: the request's own walk)
+            terms.append((done[0], w * done[1]))
+        elif steps[-1] is shared and columns_exact(state, w):  # type: ignore[arg-type]
             v = np.zeros(len(value))
-            if len(state[0]):
-                v[state[0]] = state[1]
+            if len(state[0]):  # type: ignore[index]
+                v[state[0]] = state[1]  # type: ignore[index]
             add = v * value
             add *= w
             terms.append(("rows", add))
-        else:
-            terms.append(last_term(state, steps[-1], w))
+        else:  # (walked: not by the columns, _worth_spreading saw to it)
+            idx, val, _ = walk_last(state, steps[-1])  # type: ignore[arg-type]
+            terms.append((idx, w * val))
     _spread(terms, owner, row)
+
+
+def _worth_spreading(paths: Sequence[Weighted], states: Sequence[WalkState | None],
+                     shared: sp.csr_matrix) -> bool:
+    """Whether two or more of ``paths`` ending in ``shared`` would each pass over its columns
+    (:func:`walk_into`), and no other path over another step's: then the shared step is
+    spread once; else each path is walked as before (a user who reaches few categories
+    walks them, cheaper than spreading over every product)."""
+    passes = 0
+    for (steps, w), state in zip(paths, states, strict=True):
+        if state is None or not by_columns(state, steps[-1]):
+            continue
+        if steps[-1] is not shared:
+            return False
+        passes += columns_exact(state, w)
+    return passes >= 2
 
 
 def _state(steps: Sequence[sp.csr_matrix], user: int) -> WalkState:
@@ -103,15 +123,6 @@ def _shared_last(paths: Sequence[Weighted]) -> sp.csr_matrix | None:
 def _spread(terms: Sequence[Term], owner: np.ndarray, row: np.ndarray) -> None:
     """Add ``terms`` in turn into ``row`` (zeros): the category level ones summed per
     category and spread once, the products other terms reach summed again in order."""
-    if any(idx is None for idx, _ in terms):  # a pass over every column: each in turn
-        for idx, add in terms:
-            if isinstance(idx, str):
-                row += add[owner]
-            elif idx is None:
-                row += add
-            else:
-                row[idx] += add
-        return
     sums = None  # the category level terms' sums, from 0.0 as the row's
     for idx, add in terms:
         if isinstance(idx, str):

@@ -131,3 +131,26 @@ def test_a_scorer_shares_a_step_its_meta_paths_take() -> None:
     for mp in mps:
         for got, want in zip(steps[mp.name], step_matrices(g, mp), strict=True):
             assert (got != want).nnz == 0
+
+
+def test_spread_only_where_two_paths_would_pass_over_the_columns() -> None:
+    """A user who reaches few categories walks them (cheaper than spreading over every
+    product); two passes over the shared step's columns are spread; a pass over another
+    step's columns keeps each path walked."""
+    from recommend.paths.score_row import _worth_spreading
+
+    rng = np.random.default_rng(2)
+    cat = _categories(rng, 4, 30_000)
+    other = _categories(rng, 3, 30_000)
+    one = (np.array([1]), np.array([0.5]), 4)  # a category of ~7,000 products: by columns
+    few = (np.array([1]), np.array([0.5]), 2)
+    assert _worth_spreading([([cat, cat], 1.0), ([cat, cat], 2.0)], [one, one], cat)
+    assert not _worth_spreading([([cat, cat], 1.0), ([cat, cat], 2.0)], [one, None], cat)
+    assert not _worth_spreading([([cat, cat], 1.0), ([cat, cat], 2.0), ([cat, other], 1.0)],
+                                [one, one, (np.array([2]), np.array([1.0]), 3)], cat)
+    owner = np.zeros(30_000, np.int64)
+    owner[:10] = 1  # category 1: ten products, walked (cheaper than a pass over 30,000)
+    small = sp.csr_matrix((np.ones(30_000), (owner, np.arange(30_000))), shape=(2, 30_000))
+    assert not _worth_spreading([([cat, small], 1.0), ([cat, small], 2.0)], [few, few], small)
+    assert _worth_spreading([([cat, small], 1.0), ([cat, small], 2.0)],
+                            [(np.array([0]), np.array([1.0]), 2)] * 2, small)
