@@ -282,12 +282,16 @@ def top_positions(values: np.ndarray, take: int) -> np.ndarray:
         sample = sample[sample > -np.inf]  # (selecting among many equal values is slow)
         j = -(-2 * (take + 1) // step) + 8  # the sample's j-th largest: ~2 x (take + 1) above
         if j <= len(sample):
-            near = np.flatnonzero(values >= np.partition(sample, len(sample) - j)[len(sample) - j])
+            near = (values >= np.partition(sample, len(sample) - j)[len(sample) - j]
+                    ).nonzero()[0]
     if near is None or len(near) <= take:  # few finite values, or the line was drawn too high
-        near = np.flatnonzero(values > -np.inf)
+        near = (values > -np.inf).nonzero()[0]
     if len(near) <= take:
         return near
     w = values[near]
-    edge = -np.partition(-w, take - 1)[take - 1]  # the take-th largest
+    edge = np.partition(w, len(w) - take)[len(w) - take]  # the take-th largest
+    kept = w >= edge
+    if np.count_nonzero(kept) == take:  # (no tie past the edge: all of them)
+        return near[kept]
     above = near[w > edge]
     return np.concatenate([above, near[w == edge][: take - len(above)]])

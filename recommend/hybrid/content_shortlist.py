@@ -167,18 +167,21 @@ class Shortlists:
                ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """:meth:`top`'s positions and their exact scores (:attr:`dots`; None when ``query``
         is not the very vector they were computed from)."""
-        picked = self._picked(u, query, allowed, n)
+        same = u < len(self.users) and np.array_equal(np.asarray(query, np.float32),
+                                                      self.users[u])
+        picked = self._picked(u, query, allowed, n, same)
         if picked is None:
             return None
-        same = np.array_equal(np.asarray(query, np.float32), self.users[u])
         return self.positions[u][picked], self.dots[u][picked] if same else None
 
-    def _picked(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int
-                ) -> np.ndarray | None:
-        """:meth:`top`'s products as places in user ``u``'s list."""
+    def _picked(self, u: int, query: np.ndarray, allowed: np.ndarray, n: int,
+                same: bool = False) -> np.ndarray | None:
+        """:meth:`top`'s products as places in user ``u``'s list (``same``: ``query`` is the
+        very vector listed, :attr:`users`, whose unit vector is then the listed one)."""
         if u >= len(self.positions) or len(self.index) != self.size:
             return None
-        q = normalise_rows(np.asarray(query, np.float32)[None, :])[0]
+        q = (self.queries[u] if same
+             else normalise_rows(np.asarray(query, np.float32)[None, :])[0])
         if not q.any() or not np.array_equal(q, self.queries[u]):
             return None  # no profile (nothing to find), or not the vector listed
         if int(np.count_nonzero(allowed)) <= n:

@@ -189,6 +189,7 @@ class PathComponent:
     @classmethod
     def load(cls, folder: Path, graph: KnowledgeGraph, config: HybridConfig) -> PathComponent:
         from recommend.paths import GraphPathScorer
+        from recommend.paths.listed_walks import list_walks
 
         path = folder / GRAPH_STATE_FILE
         if not path.is_file():
@@ -196,7 +197,11 @@ class PathComponent:
         state = json.loads(path.read_text(encoding="utf-8"))
         if cls.name not in state:
             raise ValueError(f"{path}: no {cls.name!r} scorer, the model lists it")
-        return cls(GraphPathScorer.from_state(graph, state[cls.name]))
+        comp = cls(GraphPathScorer.from_state(graph, state[cls.name]))
+        # for serving: each user's walks made now, not per request (where not too many)
+        list_walks([comp.scorer.steps_[mp.name] for mp, _ in comp.weighted_metapaths()],
+                   graph.num_nodes("user"))
+        return comp
 
 
 class GraphComponent(PathComponent):

@@ -27,6 +27,7 @@ from kg.interactions import NO_TIME, history_matrix, latest_times, learned_relat
 from recommend.hybrid.components import csr_row, history_times
 from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 from recommend.paths.last_step import walk_last
+from recommend.paths.listed_walks import list_walks, listed_last
 from recommend.paths.walks import walk_start
 
 if TYPE_CHECKING:
@@ -104,9 +105,12 @@ class SessionComponent:
         out = np.zeros((len(users), len(columns)))
         every = len(columns) == self.n_items  # every product: written in place
         row = np.zeros(self.n_items)
+        steps = (self.history_, self.transitions_)
         for r, u in enumerate(users.tolist()):
             if u < self.history_.shape[0]:
-                idx, val, _ = walk_last(walk_start(self.history_, u), self.transitions_)
+                # made at load where listed (:mod:`recommend.paths.listed_walks`): the same walk
+                idx, val, _ = (listed_last(steps, u)
+                               or walk_last(walk_start(self.history_, u), self.transitions_))
                 if every:
                     out[r, idx] = val
                     continue
@@ -173,7 +177,9 @@ class SessionComponent:
             c = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             meta = json.loads(str(z["meta"]))
         # an artifact saved before the window was kept: its config holds the fitted one
-        return cls(c, graph, recency_tau=meta["recency_tau"],
+        comp = cls(c, graph, recency_tau=meta["recency_tau"],
                    window=meta.get("window", config.session.window),
                    max_lag=meta.get("max_lag", config.session.max_lag),
                    targets=config.split.target_relations)
+        list_walks([(comp.history_, comp.transitions_)], comp.history_.shape[0])  # for serving
+        return comp

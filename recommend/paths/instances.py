@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend.paths.listed_walks import listed_reach
 from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
 __all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
@@ -291,7 +292,8 @@ def reach_state(steps: Sequence[sp.csr_matrix], u: int) -> WalkState:
     (:meth:`recommend.paths.scorer.GraphPathScorer.score_dense`) and
     :func:`top_instances_many` bounds the middle nodes with it, for the same request."""
     return _by_user(steps[1], (id(steps[0]), u),
-                    lambda: walk_on(walk_start(steps[0], u), steps[1:2]))
+                    lambda: listed_reach(steps, u)  # (made at load, where listed)
+                    or walk_on(walk_start(steps[0], u), steps[1:2]))
 
 
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:

@@ -307,6 +307,27 @@ def step_matrices(
     ]
 
 
+def shared_steps(graph: KnowledgeGraph, metapaths: Sequence[MetaPath], normalize: Normalize,
+                 kol: np.ndarray | None = None) -> dict[str, list[sp.csr_matrix]]:
+    """Each meta-path's :func:`step_matrices` by name, a step that several take (the same
+    :class:`Step` from the same node type: ``in_category`` followed in, the last step of
+    every category meta-path) compiled once and shared, as
+    :func:`recommend.paths.grow.grown_scorer` shares a grown one: the memos kept per
+    matrix (its column views, its owners) then hold one entry for all of them."""
+    made: dict[tuple[Step, str], sp.csr_matrix] = {}
+    out = {}
+    for mp in metapaths:
+        mats = []
+        for step, from_type in zip(mp.steps, mp.types[:-1], strict=True):
+            key = (step, from_type)
+            if key not in made:
+                made[key] = normalize_step(raw_step_matrix(graph, step, from_type, kol=kol),
+                                           normalize)
+            mats.append(made[key])
+        out[mp.name] = mats
+    return out
+
+
 def chain(rows: sp.csr_matrix, steps: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
     """``rows @ steps[0] @ steps[1] ...`` left to right (cheap for a batch of users)."""
     return reduce(lambda a, b: (a @ b).tocsr(), steps, rows.tocsr())

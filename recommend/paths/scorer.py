@@ -34,17 +34,15 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from recommend.evaluate.metrics import ndcg_at_k
-from recommend.paths.instances import reach_state
-from recommend.paths.last_step import walk_into
 from recommend.paths.metapaths import (
     MetaPath,
     Normalize,
     Step,
     available_metapaths,
     chain,
-    step_matrices,
+    shared_steps,
 )
-from recommend.paths.walks import walk_on, walk_start
+from recommend.paths.score_row import add_paths
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -115,10 +113,7 @@ class GraphPathScorer:
 
             self.kol_ = kol_weights(graph)
         kol = None if self.kol_ is None else self.kol_.weights
-        self.steps_ = {
-            mp.name: step_matrices(graph, mp, normalize=self.normalize, kol=kol)
-            for mp in self.metapaths_
-        }
+        self.steps_ = shared_steps(graph, self.metapaths_, self.normalize, kol)
         self.seen_ = self._seen(graph)
         self.allowed_ = graph.described("product")
         w = weights or {}
@@ -265,21 +260,10 @@ class GraphPathScorer:
         if len(users) > DENSE_ROWS_USERS:
             return self.score(users).toarray()
         out = np.zeros((len(users), self.graph_.num_nodes("product")))
-        for w, mp in zip(self.weights_, self.metapaths_, strict=True):
-            if w > 0:
-                steps = self.steps_[mp.name]
-                for r, user in enumerate(users.tolist()):
-                    row = out[r]  # (a view: one index array, not a row and an array)
-                    if len(steps) == 1:
-                        idx, val, _ = walk_start(steps[0], user)
-                        row[idx] += w * val
-                        continue
-                    # the middle layer of a 3-step meta-path is remembered for explaining
-                    state = (reach_state(steps, user) if len(steps) == 3
-                             else walk_on(walk_start(steps[0], user), steps[1:-1]))
-                    # added where the last step reaches: the same sums as adding the dense
-                    # row, without one
-                    walk_into(state, steps[-1], row, w)
+        paths = [(self.steps_[mp.name], float(w))
+                 for w, mp in zip(self.weights_, self.metapaths_, strict=True) if w > 0]
+        for r, user in enumerate(users.tolist()):
+            add_paths(paths, user, out[r])  # (out[r]: a view, written in place)
         return out
 
     @overload

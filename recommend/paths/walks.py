@@ -50,7 +50,7 @@ def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
             dense = np.zeros(m.shape[0])
             dense[idx] = val
             out = np.asarray(dense @ m)
-            idx = np.flatnonzero(out)
+            idx = (out != 0).nonzero()[0]  # (a float array: ~8x slower through flatnonzero)
             val, width = out[idx], m.shape[1]
             continue
         lo, hi = m.indptr[idx], m.indptr[idx + 1]
@@ -69,7 +69,7 @@ def walk_on(state: WalkState, steps: Sequence[sp.csr_matrix]) -> WalkState:
         weights = np.repeat(val, lengths) * m.data[pos]
         if len(pos) * 8 > width:  # many entries: summed into a dense row (no sort)
             out = np.bincount(m.indices[pos], weights, width)
-            idx = np.flatnonzero(out)
+            idx = (out != 0).nonzero()[0]
             val = out[idx]
         else:
             idx, inverse = unique_inverse(m.indices[pos])

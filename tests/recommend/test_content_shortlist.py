@@ -149,3 +149,20 @@ def test_a_small_catalogues_table_scores_as_a_request_does() -> None:
     rows = np.zeros(len(items), np.int64)
     assert np.array_equal(got.at(rows, items), want.at(rows, items))
     assert got._kept[0][[3, 7, 499]].all()
+
+
+def test_the_listed_vector_and_a_scaled_one_pick_the_same_products() -> None:
+    """``scored`` of the very vector listed reads its unit vector from the list (not made
+    again); a scaled copy (the same unit vector, not the listed one) is normalised and picks
+    the same products, without the listed scores."""
+    rng, index, users = _world(4)
+    lists = Shortlists.build(index, users, np.full(len(users), 90))
+    may = rng.random(len(index)) > 0.05
+    for u, q in enumerate(users):
+        listed = lists.scored(u, q, may, 30)
+        scaled = lists.scored(u, q * np.float32(2.0), may, 30)
+        assert (listed is None) == (scaled is None)
+        if listed is not None:
+            assert listed[0].tolist() == scaled[0].tolist() == lists.top(u, q, may, 30).tolist()
+            assert listed[1] is not None and scaled[1] is None
+    assert lists.scored(len(users), users[0], may, 30) is None  # a user added since
