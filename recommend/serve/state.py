@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recommend.serve.cache import ResponseCache, forget
+from recommend.serve.embedded import embed_new_products
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -214,18 +215,29 @@ class ServedState:
                 ticket.settle(WriteResult(0, checked.merged, 0, None))
                 return
             entry = self._entry(checked)
-            seq = self.log.append(entry)
-        except Exception as err:  # a refusal (422) or a failing disk: this request's
+        except Exception as err:  # a refusal (422)
             ticket.settle(error=err)
             return
+        grown = None
         if checked.count:
             try:
                 grown = self.graph.fork()
                 grown.add_records(checked.dataset)
-            except Exception as err:  # validated a moment ago: the replay will refuse it too
-                ticket.settle(error=RuntimeError(f"log seq {seq}: refused after validation: "
-                                                 f"{err}"))
+            except Exception as err:  # validated a moment ago: the replay would refuse it too
+                ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
                 return
+            if checked.dataset.products:  # before the log: no reader embeds them again
+                try:
+                    embed_new_products(self.rec, grown)
+                except Exception:  # each process applying the entry embeds them, as before
+                    LOGGER.exception("embedding the new products of a %s write failed",
+                                     ticket.route)
+        try:
+            seq = self.log.append(entry)
+        except Exception as err:  # a failing disk: this request's
+            ticket.settle(error=err)
+            return
+        if grown is not None:
             self._graph = grown
             self._behind.append({**entry, "seq": seq})
         self._settle(ticket, checked, seq)
