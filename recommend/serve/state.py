@@ -27,7 +27,9 @@ graph, grown by every logged write (what :meth:`Recommender.add` would grow the 
 graph into: records of later requests merge with earlier ones as they would), and the model
 applies the logged entries only when a snapshot needs it, in batches (:func:`replay`). Each
 write then costs the writer its validation, the log and the graph's growth (no component
-refresh: ~5 ms of CPU per event on ML-100K, paid by every process before).
+refresh: ~5 ms of CPU per event on ML-100K, paid by every process before). A request with
+new products has their texts embedded first, outside the write lock, into the state folder's
+embedding cache (:mod:`recommend.serve.embedded`): the processes applying it load no model.
 
 On start: load ``snapshot/`` when it exists (else the artifact), then replay the log entries
 after its ``log_seq`` (in batches; an entry the graph refuses is logged and skipped) and every
@@ -38,6 +40,7 @@ refusals (kept only in the log).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -111,6 +114,7 @@ class ServedState:
         self.lock = threading.Lock()
         self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()
+        self._embed_lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
         self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
@@ -153,6 +157,8 @@ class ServedState:
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
+        if route == "products" and self._graph is not None:
+            self._embed_ahead(body)
         ticket = _Ticket(route, body)
         with self._queue_lock:
             self._queue.append(ticket)
@@ -165,6 +171,18 @@ class ServedState:
             raise ticket.error
         assert ticket.result is not None
         return ticket.result
+
+    def _embed_ahead(self, body: Any) -> None:
+        """``defer_model``: embed a product request's new texts into the shared cache before
+        it queues, outside the write lock (the first loads the model, ~8 s of CPU: other
+        writes go on meanwhile); :meth:`_commit_to_graph` then finds them there. A request
+        that is refused, or fails here, is left to the locked path, which says why."""
+        with self._embed_lock, contextlib.suppress(Exception):  # one model load
+            checked = check_request(self.graph, "products", body)
+            if checked.count:
+                grown = self.graph.fork()
+                grown.add_records(checked.dataset)
+                embed_new_products(self.rec, grown)
 
     def _commit(self, batch: list[_Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
