@@ -9,9 +9,11 @@ the reader's 5 s wait). Instead, every serving process embeds through one embedd
 the state folder (:data:`EMBED_DIR`, :class:`nlp.embed.EmbeddingCache`, keyed by model and
 text), and the writer embeds a request's new products into it *before* logging the request
 (:func:`embed_new_products`): a process applying the entry finds every vector there and
-loads no model. A text that changed between the writer's look and a reader's (a later
-request of the same batch renaming the product) misses the cache and is embedded where it is
-applied, as before: the cache only ever holds what the model gives for a text.
+loads no model (it still imports torch once, ~1.5 s of CPU, to key the cache:
+:func:`nlp.embed.native_bf16`). A text that changed between the writer's look and a
+reader's (a later request of the same batch renaming the product) misses the cache and is
+embedded where it is applied, as before: the cache only ever holds what the model gives for a
+text.
 """
 
 from __future__ import annotations
