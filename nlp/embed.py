@@ -98,12 +98,24 @@ class EmbeddingCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
         self._rows: dict[str, np.ndarray] = {}
-        for shard in sorted(self.folder.glob("shard-*.npz")):
-            with np.load(shard, allow_pickle=False) as data:
-                keys, vectors = data["keys"], data["vectors"]
+        self._read: set[str] = set()
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Read the shards written since the last look (by another process too: a served
+        writer embeds new products' texts for its readers); how many."""
+        new = sorted(p for p in self.folder.glob("shard-*.npz") if p.name not in self._read)
+        for shard in new:
+            try:
+                with np.load(shard, allow_pickle=False) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+            except FileNotFoundError:  # compacted meanwhile: its rows are in the new shard
+                continue
             if len(keys) != len(vectors):
                 raise ValueError(f"{shard}: {len(keys)} keys but {len(vectors)} vectors")
             self._rows.update(zip(keys.tolist(), vectors, strict=True))
+            self._read.add(shard.name)
+        return len(new)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -136,6 +148,7 @@ class EmbeddingCache:
         buffer = io.BytesIO()
         np.savez(buffer, keys=np.asarray(keys, dtype="U64"), vectors=vectors.astype(np.float32))
         atomic_write_bytes(self.folder / name, buffer.getvalue())
+        self._read.add(name)
 
 
 @contextlib.contextmanager
@@ -287,6 +300,8 @@ class Embedder:
         adding the others to it); ``progress`` and ``work`` as in :meth:`encode`."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         keys = [text_key(self.model_id, t) for t in texts]
+        if self.cache_ is not None and any(k not in self.cache_ for k in keys):
+            self.cache_.refresh()  # another process may have embedded them since
         unique: dict[str, str] = {}
         for k, t in zip(keys, texts, strict=True):
             if (self.cache_ is None or k not in self.cache_) and k not in unique:

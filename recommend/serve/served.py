@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from recommend.recommender import Recommender
+from recommend.serve.embedded import share_encoder
 from recommend.serve.writes import check_files
 
 if TYPE_CHECKING:
@@ -121,8 +122,10 @@ def base_id(artifact: Path) -> str:
 
 def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
     """The model to start from: ``state_dir/snapshot`` when there is one (with the log seq it
-    holds), else ``artifact`` (seq 0). A snapshot of another artifact is refused."""
+    holds), else ``artifact`` (seq 0). A snapshot of another artifact is refused. Its
+    sentence encoder embeds through the state folder's cache (:mod:`recommend.serve.embedded`)."""
     snap = state_dir / SNAPSHOT_DIR
+    seq = 0
     if snap.is_dir() or snap.with_name(SNAPSHOT_DIR + ".old").is_dir():
         rec = Recommender.load(snap)  # NAME.old after a crash mid-swap
         info = rec.manifest.get("serve", {})
@@ -130,8 +133,11 @@ def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
             raise ValueError(f"{state_dir}: its snapshot was served from "
                              f"{info.get('base')!r}, not {artifact}; give another "
                              "--state folder")
-        return rec, int(info.get("log_seq", 0))
-    return Recommender.load(artifact), 0
+        seq = int(info.get("log_seq", 0))
+    else:
+        rec = Recommender.load(artifact)
+    share_encoder(rec, state_dir)
+    return rec, seq
 
 
 def apply_entries(rec: Recommender, entries: list[Entry]) -> bool:

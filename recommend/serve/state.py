@@ -27,7 +27,9 @@ graph, grown by every logged write (what :meth:`Recommender.add` would grow the 
 graph into: records of later requests merge with earlier ones as they would), and the model
 applies the logged entries only when a snapshot needs it, in batches (:func:`replay`). Each
 write then costs the writer its validation, the log and the graph's growth (no component
-refresh: ~5 ms of CPU per event on ML-100K, paid by every process before).
+refresh: ~5 ms of CPU per event on ML-100K, paid by every process before). A request with
+new products has their texts embedded first, outside the write lock, into the state folder's
+embedding cache (:mod:`recommend.serve.embedded`): the processes applying it load no model.
 
 On start: load ``snapshot/`` when it exists (else the artifact), then replay the log entries
 after its ``log_seq`` (in batches; an entry the graph refuses is logged and skipped) and every
@@ -38,6 +40,7 @@ refusals (kept only in the log).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recommend.serve.cache import ResponseCache, forget
+from recommend.serve.embedded import embed_new_products
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -110,6 +114,7 @@ class ServedState:
         self.lock = threading.Lock()
         self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()
+        self._embed_lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self.refusals = Refusals()
         self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
@@ -152,6 +157,8 @@ class ServedState:
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
+        if route == "products" and self._graph is not None:
+            self._embed_ahead(body)
         ticket = _Ticket(route, body)
         with self._queue_lock:
             self._queue.append(ticket)
@@ -164,6 +171,18 @@ class ServedState:
             raise ticket.error
         assert ticket.result is not None
         return ticket.result
+
+    def _embed_ahead(self, body: Any) -> None:
+        """``defer_model``: embed a product request's new texts into the shared cache before
+        it queues, outside the write lock (the first loads the model, ~8 s of CPU: other
+        writes go on meanwhile); :meth:`_commit_to_graph` then finds them there. A request
+        that is refused, or fails here, is left to the locked path, which says why."""
+        with self._embed_lock, contextlib.suppress(Exception):  # one model load
+            checked = check_request(self.graph, "products", body)
+            if checked.count:
+                grown = self.graph.fork()
+                grown.add_records(checked.dataset)
+                embed_new_products(self.rec, grown)
 
     def _commit(self, batch: list[_Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
@@ -214,18 +233,29 @@ class ServedState:
                 ticket.settle(WriteResult(0, checked.merged, 0, None))
                 return
             entry = self._entry(checked)
-            seq = self.log.append(entry)
-        except Exception as err:  # a refusal (422) or a failing disk: this request's
+        except Exception as err:  # a refusal (422)
             ticket.settle(error=err)
             return
+        grown = None
         if checked.count:
             try:
                 grown = self.graph.fork()
                 grown.add_records(checked.dataset)
-            except Exception as err:  # validated a moment ago: the replay will refuse it too
-                ticket.settle(error=RuntimeError(f"log seq {seq}: refused after validation: "
-                                                 f"{err}"))
+            except Exception as err:  # validated a moment ago: the replay would refuse it too
+                ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
                 return
+            if checked.dataset.products:  # before the log: no reader embeds them again
+                try:
+                    embed_new_products(self.rec, grown)
+                except Exception:  # each process applying the entry embeds them, as before
+                    LOGGER.exception("embedding the new products of a %s write failed",
+                                     ticket.route)
+        try:
+            seq = self.log.append(entry)
+        except Exception as err:  # a failing disk: this request's
+            ticket.settle(error=err)
+            return
+        if grown is not None:
             self._graph = grown
             self._behind.append({**entry, "seq": seq})
         self._settle(ticket, checked, seq)

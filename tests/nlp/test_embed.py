@@ -218,3 +218,33 @@ def test_a_word_piece_limit_must_be_a_whole_number_of_at_least_8(config, owner, 
         config(embed_max_tokens=bad)
     assert config(embed_max_tokens=8).embed_max_tokens == 8
     assert config(embed_max_tokens=None).embed_max_tokens is None
+
+
+class TinyModel:
+    """A stand-in model (two-number unit rows from the text), recording what it encodes."""
+
+    max_seq_length = 256
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts, **kwargs):
+        self.texts += list(texts)
+        rows = np.array([[len(t), 1.0 + t.count("a")] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    def get_embedding_dimension(self) -> int:
+        return 2
+
+
+def test_an_embedder_takes_rows_another_one_cached_after_it_started(tmp_path):
+    """A served writer embeds new products into the state folder's cache for its readers,
+    whose embedders were made before: they read the new shard, and encode nothing."""
+    config = NlpConfig(embed_bf16=False)
+    reader_model = TinyModel()
+    reader = Embedder(config, model=reader_model, cache_dir=tmp_path)
+    reader.embed(["old text"])
+    written = Embedder(config, model=TinyModel(), cache_dir=tmp_path).embed(["a new product"])
+    got = reader.embed(["a new product", "old text"])
+    assert reader_model.texts == ["old text"]
+    np.testing.assert_array_equal(got[0], written[0])

@@ -1,0 +1,88 @@
+"""A product write is embedded once, by the writer, before it is logged: a reader applying
+the entry takes the vector from the state folder's cache and loads no model (each reader
+used to import torch and load the model on the first new product: ~8 s of CPU each, so a
+niced reader on a busy machine applied it ~50 s after the answer)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.config import NlpConfig
+from nlp.embed import Embedder
+from recommend.hybrid import model as hybrid_model
+from recommend.hybrid.encoders import SentenceEncoder
+from recommend.recommender import Recommender
+from recommend.serve import served
+from recommend.serve.embedded import EMBED_DIR
+from recommend.serve.reader import ReaderState
+from recommend.serve.state import ServedState
+
+ENCODED: list[tuple[str, str]] = []  # (thread name, text) of every text a model encoded
+
+
+class TinyModel:
+    """A stand-in sentence model: deterministic unit rows of the index's width."""
+
+    max_seq_length = 256
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def encode(self, texts, **kwargs):
+        ENCODED.extend((threading.current_thread().name, t) for t in texts)
+        rows = np.ones((len(texts), self.dim), dtype=np.float32)
+        rows[:, 0] += [len(t) for t in texts]
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+
+def tiny_encoder(dim: int, cache_dir: Path | None) -> SentenceEncoder:
+    embedder = Embedder(NlpConfig(embed_bf16=False), model=TinyModel(dim), cache_dir=cache_dir)
+    return SentenceEncoder(embedder=embedder, cache_dir=cache_dir)
+
+
+@pytest.fixture
+def sentence_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served models whose content encoder is a (tiny) sentence encoder, not the demo's LSA."""
+    load = Recommender.load
+
+    def loaded(folder, **kwargs):
+        rec = load(folder, **kwargs)
+        content = rec.model.components["content"]
+        content.encoder = tiny_encoder(rec.model.config.content.lsa_dim, None)
+        return rec
+
+    monkeypatch.setattr(served.Recommender, "load", loaded)
+    monkeypatch.setattr(hybrid_model, "make_encoder", lambda config, cache_dir=None:
+                        tiny_encoder(config.content.lsa_dim, cache_dir))
+    ENCODED.clear()
+
+
+def test_a_reader_applies_a_new_product_without_embedding_it(
+        sentence_served: None, small_demo_artifact: Path, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
+    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock", worker=1)
+    try:
+        title = "Stoneware Travel Mug"
+        seq = writer.write("products", {"id": "fresh1", "title": title, "brand": "Hearthstone"}).seq
+        assert seq is not None
+        deadline = time.monotonic() + 30
+        while reader.applied_seq < seq:
+            assert time.monotonic() < deadline, "the reader did not apply the write"
+            time.sleep(0.02)
+        assert reader.rec.item_id("fresh1") in reader.rec.model.components["content"].index
+        # one text encoded, by the writer (this thread) before it logged the write; the
+        # reader's follower took its vector from the state folder's cache
+        assert [name for name, _ in ENCODED] == [threading.current_thread().name]
+        assert title in ENCODED[0][1] and (state_dir / EMBED_DIR).is_dir()
+    finally:
+        reader.close()
+        writer.close()
