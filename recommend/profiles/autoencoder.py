@@ -11,11 +11,9 @@ a shared machine; measured 100× slower per step with 2 threads under load).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,6 +21,7 @@ import scipy.sparse as sp
 
 from kg.atomic import atomic_write_bytes
 from kg.interactions import log_strength
+from nlp.shared_encode import torch_threads
 from recommend.profiles.features import ProfileTable
 from recommend.profiles.inputs import ProfileInputs
 
@@ -38,18 +37,6 @@ def interaction_vectors(
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     x = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
     return sp.hstack([x, table.categories, table.brands], format="csr", dtype=np.float32), items
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class InteractionAutoencoder:
@@ -91,7 +78,7 @@ class InteractionAutoencoder:
 
     def fit(self, x: sp.csr_matrix) -> InteractionAutoencoder:
         """Train on the rows of ``x`` (users × width); sets ``model_`` and ``loss_history_``."""
-        with _torch_threads(self.num_threads):
+        with torch_threads(self.num_threads):
             return self._fit(sp.csr_matrix(x, dtype=np.float32))
 
     def _fit(self, x: sp.csr_matrix) -> InteractionAutoencoder:
@@ -123,7 +110,7 @@ class InteractionAutoencoder:
 
         x = sp.csr_matrix(x, dtype=np.float32)
         out = np.zeros((x.shape[0], self.dim), dtype=np.float32)
-        with torch.no_grad(), _torch_threads(self.num_threads):
+        with torch.no_grad(), torch_threads(self.num_threads):
             for start in range(0, x.shape[0], 4096):
                 batch = torch.from_numpy(x[start : start + 4096].toarray())
                 out[start : start + 4096] = self.model_["encoder"](batch).numpy()
@@ -133,7 +120,7 @@ class InteractionAutoencoder:
         """Mean squared reconstruction error over the rows of ``x``."""
         import torch
 
-        with torch.no_grad(), _torch_threads(self.num_threads):
+        with torch.no_grad(), torch_threads(self.num_threads):
             dense = torch.from_numpy(sp.csr_matrix(x, dtype=np.float32).toarray())
             recon = self.model_["decoder"](self.model_["encoder"](dense))
             return float(torch.mean((recon - dense) ** 2))

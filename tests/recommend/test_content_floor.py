@@ -103,13 +103,19 @@ def test_the_popularity_path_through_a_product_lowers_that_products_bound() -> N
     assert found(content, unseen=(0.2, {})) == []
 
 
-def test_a_path_through_your_post_is_bounded_by_what_goes_through_that_post() -> None:
+def shop_with_a_post():
+    """:func:`bigger_shop` with product P (in "all"), which user 1's post q mentions."""
     g = bigger_shop()
     g.add_node("product:P", title="Item P")
     g.add_node("post:q", text="P is great")
     g.add_edges("in_category", ["product:P"], ["category:all"])
     g.add_edges("authored", ["user:1"], ["post:q"], ts=[3.0])
     g.add_edges("mentions", ["post:q"], ["product:P"])
+    return g
+
+
+def test_a_path_through_your_post_is_bounded_by_what_goes_through_that_post() -> None:
+    g = shop_with_a_post()
     links = [("P", 0.3), ("W", 0.2)]
     assert [c[2][1:3] for c in paths(g, links)] == [("post:q", "product:P"),
                                                      ("product:W", "category:all")]
@@ -128,12 +134,7 @@ def test_loops_says_whether_a_hop_joins_a_node_to_itself() -> None:
 
 
 def test_post_routes_kept_across_items_give_what_each_item_alone_gives() -> None:
-    g = bigger_shop()
-    g.add_node("product:P", title="Item P")
-    g.add_node("post:q", text="P is great")
-    g.add_edges("in_category", ["product:P"], ["category:all"])
-    g.add_edges("authored", ["user:1"], ["post:q"], ts=[3.0])
-    g.add_edges("mentions", ["post:q"], ["product:P"])
+    g = shop_with_a_post()
     own = own_products(g, "user:1")
     context = UserReasons(g, "user:1", own)
     ev = Evidence("content", 0.5, ((g.index("product:P"), 0.3), (g.index("product:W"), 0.2)))
