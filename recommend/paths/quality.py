@@ -170,15 +170,12 @@ class _Hops(dict):  # type: ignore[type-arg]
         super().__init__()
         self._timed_of = timed_of
 
-    def get(self, hop: tuple[str, str], default: object = None
-            ) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`act_times` over ``hop`` (``default`` is never needed: every hop has them)."""
-        found = dict.get(self, hop)
-        if found is None:
-            idx, ts = self._timed_of.get(hop, _NO_TIMES)
-            timed = np.isfinite(ts) & (ts > -1e299)
-            found = self[hop] = _latest([idx[timed].astype(np.int64)],
-                                        [ts[timed].astype(np.float64)])
+    def __missing__(self, hop: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`act_times` over ``hop``, made and kept when first asked (``hops[hop]``)."""
+        idx, ts = self._timed_of.get(hop, _NO_TIMES)
+        timed = np.isfinite(ts) & (ts > -1e299)
+        found = self[hop] = _latest([idx[timed].astype(np.int64)],
+                                    [ts[timed].astype(np.float64)])
         return found
 
 
@@ -225,8 +222,10 @@ def kept_act_times(graph: KnowledgeGraph, user_id: str, hop: tuple[str, str],
     """:func:`act_times` over a first ``hop`` (relation, node type), kept in ``kept`` (a
     request's: asked again by each meta-path starting with that hop; or a :class:`UserActs`'
     :attr:`~UserActs.hops`, which hold them all)."""
-    found = kept.get(hop)
-    return found if found is not None else kept.setdefault(hop, act_times(graph, user_id, *hop))
+    try:
+        return kept[hop]  # (a UserActs' hops make it when first asked)
+    except KeyError:
+        return kept.setdefault(hop, act_times(graph, user_id, *hop))
 
 
 def times_at(listed: tuple[np.ndarray, np.ndarray], nodes: np.ndarray) -> np.ndarray:

@@ -70,13 +70,13 @@ def test_user_acts_are_the_interactions_and_each_hop_s_act_times(user) -> None:
     assert isinstance(acts, UserActs)
     assert acts == old_user_interactions(g, user)
     for hop in HOPS:  # held or not, the same arrays act_times reads alone
-        want, got = act_times(g, user, *hop), acts.hops.get(hop)
+        want, got = act_times(g, user, *hop), acts.hops[hop]
         assert got[0].dtype == want[0].dtype == np.int64 and got[1].dtype == want[1].dtype
         assert np.array_equal(got[0], want[0]) and got[1].tobytes() == want[1].tobytes()
         assert kept_act_times(g, user, hop, acts.hops) is got  # kept: made once
     if user == "user:1":
         assert acts[("purchased", "product:A")] == 7.0 and ("purchased", "product:D") not in acts
-        idx, ts = acts.hops.get(("viewed", "product"))
+        idx, ts = acts.hops[("viewed", "product")]
         assert idx.tolist() == [g.index("product:C"), g.index("product:E")]
         assert ts.tolist() == [2.0, 9.0]
         assert [k for k in acts if k[0] == "clicked"] == [("clicked", "product:B")]
