@@ -104,17 +104,23 @@ class ContentComponent:
 
         They get text only (a zero picture part where the index joins pictures): their
         pictures are embedded at the next build."""
-        from recommend.content import product_texts
         from recommend.content.images import text_part
 
         if self.encoder is None:
             return 0
-        ids, texts = product_texts(graph)
-        new = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
+        new = self.unindexed_texts(graph)
         if new:
             vectors = self.encoder.embed([t for _, t in new])
             self.index.add([i for i, _ in new], text_part(self.index, vectors))
         return len(new)
+
+    def unindexed_texts(self, graph: KnowledgeGraph) -> list[tuple[str, str]]:
+        """(product id, text) of ``graph``'s products with text that the index lacks: what
+        :meth:`add_products` embeds."""
+        from recommend.content import product_texts
+
+        ids, texts = product_texts(graph)
+        return [(i, t) for i, t in zip(ids, texts, strict=True) if i not in self.index]
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Recompute the product vector table and every user's vector from the graph (with

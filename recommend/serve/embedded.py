@@ -45,21 +45,11 @@ def embed_new_products(rec: Recommender, graph: KnowledgeGraph) -> int:
     """Embed into the shared cache the texts of ``graph``'s products that ``rec``'s content
     index lacks (what applying the records to ``rec`` would embed); how many texts. Nothing
     without a cached sentence encoder."""
-    from recommend.content.item_vectors import product_text
-
     content = rec.model.components.get("content")
     encoder = None if content is None else content.encoder
     if not isinstance(encoder, SentenceEncoder) or encoder.cache_dir is None:
         return 0
-    texts = []
-    for pid in graph.nodes("product"):
-        if pid in content.index:
-            continue
-        attrs = graph.node_attrs(pid)
-        if attrs.get("title") or attrs.get("description"):  # as product_texts takes them
-            text = product_text(attrs)
-            if text:
-                texts.append(text)
+    texts = [text for _, text in content.unindexed_texts(graph)]
     if texts:
         encoder.embed(texts)
     return len(texts)
