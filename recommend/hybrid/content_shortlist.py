@@ -65,8 +65,8 @@ MAX_CELLS = 10**8
 #: Up to this many users x products (16 MB of float64), every user's exact score of every
 #: product is kept too (:attr:`Shortlists.table`): a request then computes none (ML-100K:
 #: 943 x 1,682; its ~1,000 candidates' dot products were ~15% of a request's ranking); a
-#: bigger catalogue keeps those of the ``common`` products only (the most seen: popularity's
-#: candidates, a third of the size world's ~600 dot products a request made past its list).
+#: bigger catalogue keeps those of the ``common`` products only (the most seen, as many as
+#: fit: :meth:`recommend.hybrid.content_component.ContentComponent.list_users`).
 TABLE_CELLS = 1 << 21
 
 

@@ -230,3 +230,32 @@ def test_one_users_pair_scores_are_kept_and_the_same_as_made_afresh():
     want = np.einsum("ij,ij->i", np.broadcast_to(user[0].astype(np.float64), (40, 384)),
                      items[columns].astype(np.float64))
     np.testing.assert_array_equal(fresh, want)
+
+
+def test_the_table_holds_as_many_of_the_most_seen_products_as_fit(model, monkeypatch):
+    """Too many users x products for the whole table: its columns are the most seen
+    products (ties: lowest index first), as many as :data:`TABLE_CELLS` holds, not only
+    popularity's candidates; each user's tabled scores are what a request computes."""
+    import recommend.hybrid.content_shortlist as shortlist
+    from kg.interactions import seen_matrix
+    from recommend.hybrid.content_component import LIST_MARGIN
+
+    comp = model.components["content"]
+    n_users, n_products = comp.user_vectors_.shape[0], len(comp.columns_)
+    fit = len(comp.index) - 3  # all but 3 products per user: more than popularity's
+    assert fit > 1 + LIST_MARGIN
+    monkeypatch.setattr(shortlist, "TABLE_CELLS", fit * n_users)
+    comp.list_users(model.graph, 1)
+    lists = comp.shortlists_
+    counts = np.bincount(seen_matrix(model.graph).tocsr().indices, minlength=n_products)
+    most = np.argsort(-counts, kind="stable")[:fit]
+    want = comp.columns_[most]
+    assert lists.table.shape == (n_users, int((want >= 0).sum()))
+    assert np.flatnonzero(lists.slots >= 0).tolist() == sorted(want[want >= 0].tolist())
+    vectors, cols = comp.index.vectors(), np.arange(len(comp.index))
+    u = int(history_users(model)[0])
+    rows = np.zeros(len(comp.index), np.int64)
+    tabled = SearchedScores(comp.index, lists.users[u][None], vectors, cols, cols, True,
+                            row=lists.table_row(u, lists.users[u]))
+    fresh = SearchedScores(comp.index, lists.users[u][None], vectors, cols, cols, True)
+    assert tabled.at(rows, cols).tobytes() == fresh.at(rows, cols).tobytes()
