@@ -45,7 +45,8 @@ class Proposer(Protocol):
 class RowOrder:
     """One row of scores' items with evidence (non-zero, finite), best first by
     :func:`tie_broken` under a prior, tied ones lowest index first: made once, kept while
-    the next call brings the same row (the same array) and an equal prior. Shared by
+    the next call brings the same row (the same array) and the same prior (the same array,
+    as a model's is: replaced, never changed in place; else an equal one). Shared by
     requests on all threads (one reference, replaced whole)."""
 
     def __init__(self) -> None:
@@ -56,13 +57,14 @@ class RowOrder:
         kept = self._kept
         if (kept is not None and kept[0] is values
                 and (prior is None if kept[1] is None
-                     else prior is not None and np.array_equal(kept[1], prior))):
+                     else prior is not None and (kept[1] is prior
+                                                 or np.array_equal(kept[1], prior)))):
             return kept[2]
         ok = np.flatnonzero((values != 0) & np.isfinite(values))
         v = values[ok]
         keyed = v if prior is None else v + np.abs(v) * _bump(prior)[ok]
         order = ok[np.argsort(-keyed, kind="stable")]
-        self._kept = (values, None if prior is None else prior.copy(), order)
+        self._kept = (values, prior, order)
         return order
 
 
@@ -91,6 +93,40 @@ class SharedRow:
         return self.values[items]
 
 
+@dataclass(frozen=True)
+class ColumnRow:
+    """One row of scores given at some items only (``columns``: sorted, distinct; every
+    other item scores 0), with ``column_of`` (per item, its place in ``values``; -1:
+    none): a cf model's block over the products it was fitted on, not scattered into a
+    row over the whole catalogue. Its top N and scores are those of that dense row."""
+
+    values: np.ndarray
+    columns: np.ndarray
+    column_of: np.ndarray
+
+    def top(self, allowed: np.ndarray, n: int, prior: np.ndarray | None = None) -> np.ndarray:
+        """(1 x items) mask of the ``n`` best allowed items with a non-zero score, ties
+        broken by ``prior`` (:func:`tie_broken`), then lowest index: the set
+        :func:`_top_each` selects from the dense row (its items in the same order)."""
+        chosen = np.zeros(allowed.shape, bool)
+        v = self.values
+        valid = allowed[0, self.columns] & (v != 0) & np.isfinite(v)
+        if np.count_nonzero(valid) <= n:
+            chosen[0, self.columns[valid]] = True
+            return chosen
+        at = np.flatnonzero(valid)
+        w, items = v[at], self.columns[at]
+        if prior is not None:
+            w = w + np.abs(w) * _bump(prior)[items]
+        chosen[0, items[top_positions(w, n)]] = True
+        return chosen
+
+    def at(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (``rows[j]``, ``items[j]``): 0 where it has none."""
+        col = self.column_of[items]
+        return np.where(col >= 0, self.values[col], 0.0)
+
+
 def _first_allowed(order: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
     """The first ``n`` items of ``order`` that ``allowed`` (per item) lets through, read from
     a prefix long enough for most rows (a user's seen products are few), longer when not."""
@@ -103,7 +139,7 @@ def _first_allowed(order: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray
         head *= 4
 
 
-Scores = np.ndarray | Proposer | SharedRow
+Scores = np.ndarray | Proposer | SharedRow | ColumnRow
 
 
 @dataclass(frozen=True)
@@ -230,7 +266,7 @@ def _top_each(scores: Mapping[str, Scores], allowed: np.ndarray, n: int | Sequen
     bump = None  # tie_broken's move of each item, made once (when asked)
     for s, size in zip(scores.values(), sizes, strict=True):
         take = min(int(size), n_items)
-        if isinstance(s, SharedRow):
+        if isinstance(s, SharedRow | ColumnRow):
             chosen |= s.top(allowed, take, prior)
             continue
         if not isinstance(s, np.ndarray):

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from kg.atomic import atomic_write_bytes
 from kg.delta import splice_rows
 from kg.interactions import history_matrix, log_strength, seen_matrix, training_matrix
-from recommend.hybrid.candidates import RowOrder, SharedRow, take_columns
+from recommend.hybrid.candidates import ColumnRow, RowOrder, SharedRow, take_columns
 from recommend.hybrid.item_cells import history_split, matrix_column, one_product_scores
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ class CfComponent:
         self.n_items = graph.num_nodes("product")
         self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
         self.col_of_[self.columns_] = np.arange(len(self.columns_))
+        self.sorted_ = bool((np.diff(self.columns_) > 0).all())  # (ColumnRow's columns)
         hist = history_matrix(graph, self.recency_tau, self.targets)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
@@ -192,9 +193,13 @@ class CfComponent:
 
     def candidates(self, users: np.ndarray, columns: np.ndarray) -> Scores:
         """``scores(users)[:, columns]``, the model's block gathered straight into the
-        columns asked for (no row over the whole catalogue)."""
-        out = np.zeros((len(users), len(columns)))
+        columns asked for (no row over the whole catalogue); one known user's over every
+        product (a request): the block's row as it is (:class:`ColumnRow`)."""
         known = users < self.history_.shape[0]
+        if len(users) == 1 and known[0] and len(columns) == self.n_items and self.sorted_:
+            return ColumnRow(np.asarray(self._block(users)[0], np.float64), self.columns_,
+                             self.col_of_)
+        out = np.zeros((len(users), len(columns)))
         if known.all() and len(columns) == self.n_items:
             # (a request) every product (``columns`` sorted and distinct: all of them): the
             # block goes straight to the model's columns

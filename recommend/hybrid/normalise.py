@@ -63,7 +63,7 @@ def _minmax_one(features: np.ndarray, pool: np.ndarray | None, out: np.ndarray) 
     """:func:`normalise`'s ``"minmax"`` of one row's candidates into ``out`` (zeros): the
     same reductions over the same candidates in the same order (NaN ignored), so the same
     floats, without the splits into rows (~3x cheaper on a request's 800 candidates)."""
-    stats_of = features if pool is None or not pool.any() else features[pool]
+    stats_of = features if pool is None or pool.all() or not pool.any() else features[pool]
     lo = np.fmin.reduceat(stats_of, [0], axis=0)[0]
     span = np.fmax.reduceat(stats_of, [0], axis=0)[0] - lo
     ok = span > 1e-12

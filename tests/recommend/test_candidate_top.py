@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommend.hybrid.candidates import RowOrder, SharedRow, _first_allowed, gather, top_positions
+from recommend.hybrid.candidates import (
+    ColumnRow,
+    RowOrder,
+    SharedRow,
+    _first_allowed,
+    gather,
+    top_positions,
+)
 
 
 def _reference(values: np.ndarray, take: int) -> set[int]:
@@ -95,6 +102,9 @@ def test_a_row_order_is_remade_for_another_prior_or_row() -> None:
     assert order(values * 1.0, None).tolist() == [1, 2, 4, 0]  # another array: remade
     kept = order(values, None)
     assert order(values, None) is kept
+    prior = np.array([0.0, 1.0, 0.0, 0.0, 2.0])
+    kept = order(values, prior)
+    assert order(values, prior) is kept and order(values, prior.copy()) is kept
 
 
 def test_first_allowed_reads_past_its_prefix() -> None:
@@ -113,3 +123,29 @@ def test_the_bump_is_kept_for_the_same_prior_only() -> None:
     assert _bump(a) is first  # the same array: kept
     assert np.array_equal(_bump(b), 1e-9 * (b / 3.0))
     assert np.array_equal(_bump(a.copy()), 1e-9 * (a / 4.0))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_column_row_gathers_as_its_dense_row(seed: int) -> None:
+    """A cf block over the products it was fitted on (:class:`ColumnRow`): the same
+    candidates and features as the block scattered into a row of every product, ties
+    broken by the prior (or not), few valid items (all of them) or many."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    columns = np.flatnonzero(rng.random(n) < 0.6)
+    values = np.round(rng.normal(size=len(columns)) * 4) / 4  # ties at every edge
+    values[rng.random(len(columns)) < 0.1] = 0.0
+    if seed % 4 == 3:  # few with evidence: every one is taken
+        values[rng.random(len(columns)) < 0.97] = 0.0
+    column_of = np.full(n, -1, np.int64)
+    column_of[columns] = np.arange(len(columns))
+    dense = np.zeros((1, n))
+    dense[0, columns] = values
+    other = rng.normal(size=(1, n))
+    allowed = rng.random((1, n)) < 0.8
+    prior = np.floor(rng.random(n) * 4) if seed % 2 else None
+    a = gather({"other": other, "cf": dense}, allowed, [100, 150], prior=prior)
+    b = gather({"other": other, "cf": ColumnRow(values, columns, column_of)}, allowed,
+               [100, 150], prior=prior)
+    assert np.array_equal(a.items, b.items) and np.array_equal(a.pool, b.pool)
+    assert a.features.tobytes() == b.features.tobytes()
