@@ -87,8 +87,8 @@ class SearchedScores:
                 return chosen
             may = np.zeros((n_rows, len(self.index)), bool)
             may[:, pos[indexed]] = allowed[:, indexed]
-        if n_rows == 0 or len(self.index) == 0:
-            return chosen
+        if n_rows == 0 or len(self.index) == 0 or not self.users.any():
+            return chosen  # (no user with a profile: a search would find only zero scores)
         # one user (a request): their list made at load, else through the index's
         # half-precision copy: the same products
         listed = None if n_rows != 1 or self.shortlist is None else self.shortlist(may[0], n)

@@ -110,13 +110,24 @@ def test_the_component_searches_the_index_not_every_product(model, monkeypatch) 
     assert calls == [min(model.config.blend.candidates_per_component, len(content.index))]
 
 
-def test_a_user_without_a_content_profile_gets_no_content_candidates(model) -> None:
+def test_a_user_without_a_content_profile_gets_no_content_candidates(model, monkeypatch
+                                                                      ) -> None:
+    """Nor is the index searched for them (a search of every product, to find zeros)."""
     content = model.components["content"]
     n = model.graph.num_nodes("user")
     unknown = np.array([n + 3])  # past the last user: a zero vector
     cols = np.flatnonzero(model.graph.described("product"))
     s = content.candidates(unknown, cols)
-    assert not s.top(np.ones((1, len(cols)), bool), 10).any()
+    want = s.top(np.ones((1, len(cols)), bool), 10)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("searched for a user without a profile")
+
+    monkeypatch.setattr(ContentIndex, "search", refused)
+    got = content.candidates(unknown, cols).top(np.ones((1, len(cols)), bool), 10)
+    assert not want.any() and not got.any() and got.shape == want.shape
+    two = content.candidates(np.array([n + 3, n + 5]), cols)
+    assert not two.top(np.ones((2, len(cols)), bool), 10).any()
 
 
 def test_above_the_threshold_candidates_come_from_a_calibrated_ann_index() -> None:
