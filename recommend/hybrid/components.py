@@ -157,7 +157,8 @@ class CfComponent:
         self.n_items = graph.num_nodes("product")
         self.col_of_ = np.full(self.n_items, -1, np.int64)  # product index -> model column
         self.col_of_[self.columns_] = np.arange(len(self.columns_))
-        self.sorted_ = bool((np.diff(self.columns_) > 0).all())  # (ColumnRow's columns)
+        # (a ColumnRow's columns: sorted, distinct, some)
+        self.listed_ = bool(len(self.columns_) and (np.diff(self.columns_) > 0).all())
         hist = history_matrix(graph, self.recency_tau, self.targets)
         if incremental_rows(delta, getattr(self, "history_", None), graph):
             users = delta.users  # type: ignore[union-attr]
@@ -196,7 +197,7 @@ class CfComponent:
         columns asked for (no row over the whole catalogue); one known user's over every
         product (a request): the block's row as it is (:class:`ColumnRow`)."""
         known = users < self.history_.shape[0]
-        if len(users) == 1 and known[0] and len(columns) == self.n_items and self.sorted_:
+        if len(users) == 1 and known[0] and len(columns) == self.n_items and self.listed_:
             return ColumnRow(np.asarray(self._block(users)[0], np.float64), self.columns_,
                              self.col_of_)
         out = np.zeros((len(users), len(columns)))

@@ -52,7 +52,7 @@ def test_a_tie_at_the_edge_keeps_the_lowest_positions() -> None:
     assert sorted(top_positions(values, 9).tolist()) == [5, 40, 7000, 8000, 9000]
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(6))
 def test_one_row_gathers_as_in_a_batch(seed: int) -> None:
     """A request's row and the same row in a batch of two: the same candidates."""
     rng = np.random.default_rng(seed)
@@ -60,11 +60,16 @@ def test_one_row_gathers_as_in_a_batch(seed: int) -> None:
     dense = rng.normal(size=(2, n))
     dense[:, rng.random(n) < 0.3] = 0.0
     tied = np.round(rng.random((2, n)) * 20)  # ties at every edge
+    dense[:, rng.random(n) < 0.01] = [[np.nan], [np.inf]][seed % 2]  # never candidates
+    tied[:, rng.random(n) < 0.01] = -np.inf
+    sparse = np.where(rng.random((2, n)) < 0.04, rng.random((2, n)), 0.0)  # fewer than 200
+    sparse[:, :3] = np.nan
     allowed = rng.random((2, n)) < 0.9
-    prior = np.floor(rng.random(n) * 5)
-    scores = {"dense": dense, "tied": tied}
-    batch = gather(scores, allowed, [150, 200], prior=prior)
-    one = gather({k: v[:1] for k, v in scores.items()}, allowed[:1], [150, 200], prior=prior)
+    prior = np.floor(rng.random(n) * 5) if seed % 3 else None
+    scores = {"dense": dense, "tied": tied, "sparse": sparse}
+    batch = gather(scores, allowed, [150, 200, 200], prior=prior)
+    one = gather({k: v[:1] for k, v in scores.items()}, allowed[:1], [150, 200, 200],
+                 prior=prior)
     first = batch.rows == 0
     assert np.array_equal(one.items, batch.items[first])
     assert np.array_equal(one.features, batch.features[first])
