@@ -95,20 +95,18 @@ def single_threaded(func: Callable[P, R]) -> Callable[P, R]:
     One request multiplies a single row by a matrix: threads gain nothing there, and on a
     busy machine OpenBLAS's waiting threads make a (1 x 384) @ (384 x 1682) product take
     ~8 ms instead of ~0.2 ms. Each library's thread count is set to 1 and back on return
-    (~2 us; threadpoolctl's ``limit`` context, which does the same through its parameter
-    checks, took ~50 us of a size-world request's ~2 ms: 0.976x thread CPU in-process).
+    (threadpoolctl's ``limit`` context did the same through checks: ~50 us a request).
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        libs = _blas_libraries()
-        before = [lib.get_num_threads() for lib in libs]
-        for lib in libs:
+        before = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+        for lib, _ in before:
             lib.set_num_threads(1)
         try:
             return func(*args, **kwargs)
         finally:
-            for lib, n in zip(libs, before, strict=True):
+            for lib, n in before:
                 lib.set_num_threads(n)
 
     return wrapper
