@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.user_reasons import UserReasons
 
-__all__ = ["climb_span", "climb_words", "shared_path", "shares_any", "stored_link"]
+__all__ = ["ancestors", "climb_span", "climb_words", "shared_path", "shares_any",
+           "stored_link"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -38,18 +39,19 @@ def shared_path(context: UserReasons, a: str, item: str
         edge = stored_link(graph, "similar", a, item)
         if edge is not None:
             return "similar", ((item,), (edge,))
-    best: tuple[float, str, str, str] | None = None
-    held = zip(context.held(a), context.held(item), strict=True)
-    for (rel, node_type, name, _, pop), (mine, theirs) in zip(context.attributes, held,
-                                                              strict=True):
+    best: tuple[float, str, str, str, int] | None = None
+    for (rel, node_type, name, _, pop), mine, theirs in zip(
+            context.attributes, context.held(a), context.held(item), strict=True):
         both = mine & theirs
-        if both:
-            x = min(sorted(both), key=pop.__getitem__)  # the first least popular
-            if best is None or pop[x] < best[0]:
-                best = (float(pop[x]), name, rel, graph.node_id(node_type, x))
+        if both:  # the first least popular (a product holds a few)
+            x = min(sorted(both), key=pop.__getitem__) if len(both) > 1 else next(iter(both))
+            value = pop[x]
+            if best is None or value < best[0]:
+                best = (float(value), name, rel, node_type, x)
     if best is None:
         return _described_like(context, a, item) or _broader(context, a, item)
-    _, name, rel, node = best
+    _, name, rel, node_type, x = best
+    node = graph.node_id(node_type, x)
     return f"same_{name}", ((node, item), ((a, rel, node), (item, rel, node)))
 
 
@@ -68,8 +70,11 @@ def _described_like(context: UserReasons, a: str, item: str
     their texts is symmetric; :mod:`kg.described_like`), or None."""
     if not context.has(("product", "described_like", "product")):
         return None
-    edge = stored_link(context.graph, "described_like", a, item)
-    return None if edge is None else ("described_like", ((item,), (edge,)))
+    m, i, j = context.link_matrix("described_like"), context.index(a), context.index(item)
+    for src, dst, r, c in ((a, item, i, j), (item, a, j, i)):  # (stored_link's reading)
+        if 0 <= r < m.shape[0] and c in m.indices[m.indptr[r]:m.indptr[r + 1]].tolist():
+            return "described_like", ((item,), ((src, "described_like", dst),))
+    return None
 
 
 def stored_link(graph: KnowledgeGraph, rel: str, a: str, b: str) -> EdgeTriple | None:
@@ -99,9 +104,8 @@ def _broader(context: UserReasons, a: str, item: str
     if not (context.has(("product", "in_category", "category"))
             and context.has(("category", "broader", "category"))):
         return None
-    cats, pop = context.categories()
-    up = graph.matrix("broader", dst_type="category", src_type="category")
-    mine, theirs = _ancestors(cats, up, graph.index(a)), _ancestors(cats, up, graph.index(item))
+    pop = context.categories()[1]
+    mine, theirs = ancestors(context, context.index(a)), ancestors(context, context.index(item))
     both = [x for x in mine if x in theirs and len(mine[x]) + len(theirs[x]) > 2]
     if not both:
         return None
@@ -112,11 +116,22 @@ def _broader(context: UserReasons, a: str, item: str
                                 (*my_edges, *reversed(their_edges)))
 
 
+def ancestors(context: UserReasons, i: int) -> dict[int, tuple[int, ...]]:
+    """:func:`_ancestors` of product index ``i``, kept for the request (its items and the
+    user's products are compared with several of each other)."""
+    found = context.ancestry.get(i)
+    if found is None:
+        up = context.link_matrix("broader", "category")
+        found = context.ancestry[i] = _ancestors(context.categories()[0], up, i)
+    return found
+
+
 def _ancestors(cats: sp.csr_matrix, up: sp.csr_matrix, i: int) -> dict[int, tuple[int, ...]]:
     """Each category product ``i`` is in or reaches over ``broader`` edges -> the shortest
     chain to it from one of the product's own categories (own first, it last; breadth
     first, so equal lengths keep the first found by index)."""
-    own = cats.indices[cats.indptr[i]:cats.indptr[i + 1]].tolist() if i < cats.shape[0] else []
+    own = cats.indices[cats.indptr[i]:cats.indptr[i + 1]].tolist() \
+        if 0 <= i < cats.shape[0] else []
     out: dict[int, tuple[int, ...]] = {c: (c,) for c in sorted(own)}
     frontier = list(out)
     while frontier:

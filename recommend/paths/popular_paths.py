@@ -31,8 +31,7 @@ def popularity_path(context: UserReasons, item_id: str, min_people: int
     sentence's note counts the people who showed interest in the item (if at least
     ``min_people``)."""
     i = context.graph.index(item_id)
-    seen = context.engaged()
-    n = int(seen.indptr[i + 1] - seen.indptr[i]) if i < seen.shape[1] else 0
+    n = context.interest_count(i)
     note = f"; {n} people showed interest in it" if n >= min_people else ""
     found = _through_category(context, item_id, i)
     if found is None:

@@ -260,10 +260,10 @@ def _via_post(context: UserReasons, prod: str) -> Route | None:
     i = graph.index(prod)
     if i >= mentions.shape[1]:
         return None
-    posts = [q for q in mentions.indices[mentions.indptr[i]:mentions.indptr[i + 1]].tolist()
-             if q in mine]  # the user's, once (not per relation)
+    posts = mentions.indices[mentions.indptr[i]:mentions.indptr[i + 1]].tolist()
     for rel in POST_RELATIONS:
-        ids = sorted(graph.node_id("post", q) for q in posts if rel in mine[q])
+        theirs = mine.get(rel)  # (the user's posts of that relation)
+        ids = sorted(graph.node_id("post", q) for q in posts if q in theirs) if theirs else ()
         if ids:
             return (user_id, ids[0], prod), ((user_id, rel, ids[0]), (ids[0], "mentions", prod))
     return None

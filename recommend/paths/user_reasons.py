@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from recommend.paths.privacy import ENGAGED, doers_matrix
+from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.quality import entity_popularity
 from recommend.paths.walks import spans
 
@@ -85,10 +85,33 @@ class UserReasons:
         self._categories: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._theirs: set[int] | None = None
         self._products: tuple[list[int], tuple[np.ndarray, np.ndarray]] | None = None
-        self._posts: tuple[sp.csc_matrix, dict[int, set[str]]] | None = None
+        self._posts: tuple[sp.csc_matrix, dict[str, set[int]]] | None = None
         self._held: dict[str, list[set[int]]] = {}
         self._engaged: sp.csc_matrix | None = None
         self._interests: dict[str, set[int]] = {}
+        self._index: dict[str, int] = {}
+        self._interest_counts: np.ndarray | None = None
+        #: product index -> its categories' ancestors (:func:`recommend.paths.alike.ancestors`)
+        self.ancestry: dict[int, dict[int, tuple[int, ...]]] = {}
+        self._links: dict[tuple[str, str], sp.csr_matrix] = {}
+
+    def index(self, node: str) -> int:
+        """``node``'s graph index, -1 when the graph lacks it (kept for the request: a
+        product of the user's is compared with each item it explains)."""
+        found = self._index.get(node)
+        if found is None:
+            graph = self.graph
+            found = self._index[node] = graph.index(node) if graph.has_node(node) else -1
+        return found
+
+    def link_matrix(self, relation: str, node_type: str = "product") -> sp.csr_matrix:
+        """The ``node_type`` x ``node_type`` matrix of ``relation`` (asked once for the
+        request)."""
+        found = self._links.get((relation, node_type))
+        if found is None:
+            found = self._links[(relation, node_type)] = self.graph.matrix(
+                relation, dst_type=node_type, src_type=node_type)
+        return found
 
     def has(self, block: tuple[str, str, str]) -> bool:
         """:func:`has_block` of ``(source type, relation, destination type)``, read from the
@@ -112,6 +135,16 @@ class UserReasons:
         if self._engaged is None:
             self._engaged = doers_matrix(self.graph, ENGAGED)
         return self._engaged
+
+    def interest_count(self, i: int) -> int:
+        """How many people showed interest in product index ``i`` (its :meth:`engaged`
+        column's entries; 0 past them): every product's, counted once per graph version."""
+        if self._interest_counts is None:
+            self._interest_counts = self.graph.cached_for(
+                ("user reasons interest counts",), interactions_of(ENGAGED),
+                lambda: np.diff(self.engaged().indptr))
+        counts = self._interest_counts
+        return int(counts[i]) if 0 <= i < len(counts) else 0
 
     def categories(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """(products x categories ``in_category``, the categories' popularity): the
@@ -146,21 +179,21 @@ class UserReasons:
                     found.update(into.indices[into.indptr[u]:into.indptr[u + 1]].tolist())
         return found
 
-    def posts(self) -> tuple[sp.csc_matrix, dict[int, set[str]]] | None:
-        """(posts x products ``mentions`` by column, the user's posts -> their relations to
-        each (:data:`POST_RELATIONS`)), or None when no post mentions a product."""
+    def posts(self) -> tuple[sp.csc_matrix, dict[str, set[int]]] | None:
+        """(posts x products ``mentions`` by column, per relation of :data:`POST_RELATIONS`
+        the user has, the posts they have it to), or None when no post mentions a
+        product."""
         if self._posts is None:
             graph = self.graph
             if not self.has(("post", "mentions", "product")):
                 return None
             mentions = graph.cached(("post mentions by product",), lambda: graph.matrix(
                 "mentions", dst_type="product", src_type="post").tocsc())
-            mine: dict[int, set[str]] = {}
+            mine: dict[str, set[int]] = {}
             u = graph.index(self.user_id)
             for rel, m in _own_matrices(graph, "post"):
-                if u < m.shape[0]:
-                    for q in m.indices[m.indptr[u]:m.indptr[u + 1]].tolist():
-                        mine.setdefault(q, set()).add(rel)
+                if u < m.shape[0] and m.indptr[u + 1] > m.indptr[u]:  # (a set per relation)
+                    mine[rel] = set(m.indices[m.indptr[u]:m.indptr[u + 1]].tolist())
             self._posts = (mentions, mine)
         return self._posts
 
