@@ -23,8 +23,7 @@ from recommend.paths.instances import (
     _first_step,
     _into_middle,
     _last_hops,
-    reach_state,
-    values_at,
+    reach_at,
 )
 from recommend.paths.quality import times_at
 
@@ -109,9 +108,8 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
         items = np.asarray(items, np.int64)
         out.append([([], 0.0) for _ in items])
         first = _first_step(steps[0], u)
-        reach = reach_state(steps, u)
-        if not len(reach[0]):
-            continue  # the user reaches no entity: nothing to gather
+        if not len(first[0]):
+            continue  # the user starts no instance: nothing to gather
         last = next((h for s, into, h in lasts if (into is items or np.array_equal(into, items))
                      and same_matrix(s, steps[-1])), None)
         if last is None:
@@ -121,7 +119,8 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
         owners.append(last[0])
         nodes.append(last[1])
         hops.append(last[2])
-        sums.append(values_at(reach, last[1]) * last[2])  # what each (item, entity) carries
+        # what each (item, entity) carries (a user reaching none: all 0, so no group)
+        sums.append(reach_at(steps, u, last[1]) * last[2])
     if not live:
         return out
     n = max(len(e[4]) for e in live)  # (part * n + owner: one slot per meta-path's item)

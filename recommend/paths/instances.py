@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from recommend.paths.listed_walks import listed_reach
 from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
-__all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
+__all__ = ["instances_as_groups", "iter_instances", "path_value", "reach_at", "top_groups_many",
            "top_instances", "top_instances_many"]
 
 
@@ -236,6 +236,11 @@ class Memo:
         self.slots: dict[tuple[int, object], tuple[object, object]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, owner: object, key: object) -> Any:
+        """The value kept for (``owner``, ``key``), or None: nothing is made."""
+        hit = self.slots.get((id(owner), key))
+        return hit[1] if hit is not None and hit[0] is owner else None
+
     def __call__(self, owner: object, key: object, make: Callable[[], Any]) -> Any:
         slot = (id(owner), key)
         hit = self.slots.get(slot)
@@ -294,6 +299,28 @@ def reach_state(steps: Sequence[sp.csr_matrix], u: int) -> WalkState:
     return _by_user(steps[1], (id(steps[0]), u),
                     lambda: listed_reach(steps, u)  # (made at load, where listed)
                     or walk_on(walk_start(steps[0], u), steps[1:2]))
+
+
+def reach_at(steps: Sequence[sp.csr_matrix], u: int, nodes: np.ndarray) -> np.ndarray:
+    """``values_at(reach_state(steps, u), nodes)``, the same floats, without the walk when it
+    is neither remembered nor listed: each node's terms ``first[a] * steps[1][a, node]`` read
+    from the middle step's column (a CSC copy keeps a row's repeated entries, in order), so
+    each node's sum is ``0.0 + t1 + t2 ..`` in the walk's order, by ``a`` as the user's row
+    of the first step holds them (when they are sorted and distinct; else the walk). The
+    items' few nodes (the posts about them) are read, where the walk gathers every post of
+    the people a user follows."""
+    walked = _by_user.peek(steps[1], (id(steps[0]), u)) or listed_reach(steps, u)
+    if walked is not None:
+        return values_at(walked, nodes)
+    idx, val, width = walk_start(steps[0], u)
+    if len(idx) > 1 and (idx[1:] <= idx[:-1]).any():
+        return values_at(reach_state(steps, u), nodes)
+    middle = steps[1]
+    into = _by_matrix(middle, None, middle.tocsc)  # column: the a's into a node, a ascending
+    lo, hi = into.indptr[nodes], into.indptr[nodes + 1]
+    at = spans(lo, hi)
+    terms = values_at((idx, val, width), into.indices[at]) * into.data[at]
+    return np.bincount(np.arange(len(nodes)).repeat(hi - lo), terms, len(nodes))
 
 
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""A 3-step meta-path's middle layer read at a few nodes: the walk's floats, without the walk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recommend.paths.instances as instances
+from recommend.paths.instances import reach_at, reach_state, values_at
+from recommend.paths.walks import walk_on, walk_start
+
+
+def steps(seed: int, users: int = 6, firsts: int = 40, middles: int = 300):
+    """A user -> a -> b step pair with values that round differently in another order, the
+    middle step's rows unsorted and with repeated entries (a non-canonical CSR)."""
+    rng = np.random.default_rng(seed)
+    first = sp.random(users, firsts, density=0.3, format="csr", random_state=rng)
+    first.data = rng.random(first.nnz) / 3.0
+    rows, cols = [], []
+    for a in range(firsts):
+        k = int(rng.integers(0, 12))
+        rows += [a] * k
+        cols += rng.integers(0, middles, k).tolist()
+    data = rng.random(len(rows)) * 1e3
+    middle = sp.csr_matrix((data, (rows, cols)), shape=(firsts, middles))
+    middle = sp.csr_matrix((middle.data, middle.indices, middle.indptr), shape=middle.shape)
+    # shuffle each row's entries and repeat a few: the walk adds them in the stored order
+    order = np.concatenate([rng.permutation(np.arange(lo, hi)) for lo, hi in
+                            zip(middle.indptr[:-1], middle.indptr[1:], strict=True)])
+    indices, data = middle.indices[order], middle.data[order]
+    again = rng.choice(len(indices), len(indices) // 5, replace=False)
+    keep = np.sort(np.concatenate([np.arange(len(indices)), again]))
+    counts = np.bincount(np.searchsorted(middle.indptr[1:], keep, side="right"),
+                         minlength=firsts)
+    indptr = np.concatenate(([0], counts.cumsum()))
+    middle = sp.csr_matrix((data[keep], indices[keep], indptr), shape=(firsts, middles))
+    last = sp.random(middles, 10, density=0.2, format="csr", random_state=rng)
+    return [first, middle, last]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_reach_at_is_the_walks_values_at_the_nodes(seed: int) -> None:
+    mats = steps(seed)
+    assert not mats[1].has_canonical_format
+    nodes = np.random.default_rng(seed).integers(0, mats[1].shape[1], 50)
+    for u in range(mats[0].shape[0]):
+        walked = walk_on(walk_start(mats[0], u), mats[1:2])  # what reach_state walks
+        expected = values_at(walked, nodes)
+        assert instances._by_user.peek(mats[1], (id(mats[0]), u)) is None
+        got = reach_at(mats, u, nodes)
+        assert got.tobytes() == expected.tobytes()  # the same floats, bit for bit
+        assert instances._by_user.peek(mats[1], (id(mats[0]), u)) is None  # (not walked)
+        remembered = reach_state(mats, u)  # remembered: read from it
+        assert reach_at(mats, u, nodes).tobytes() == values_at(remembered, nodes).tobytes()
+
+
+def test_reach_at_walks_a_first_step_row_out_of_order() -> None:
+    mats = steps(0)
+    first = mats[0].copy()
+    lo, hi = first.indptr[0], first.indptr[1]
+    assert hi - lo > 2
+    first.indices[lo:hi] = first.indices[lo:hi][::-1].copy()  # a row stored backwards
+    first.data[lo:hi] = first.data[lo:hi][::-1].copy()
+    mats = [first, *mats[1:]]
+    nodes = np.arange(mats[1].shape[1])
+    walked = walk_on(walk_start(first, 0), mats[1:2])
+    assert reach_at(mats, 0, nodes).tobytes() == values_at(walked, nodes).tobytes()
+    assert instances._by_user.peek(mats[1], (id(first), 0)) is not None  # it walked
+
+
+def test_a_user_reaching_nothing_reads_zeros() -> None:
+    mats = steps(1)
+    empty = sp.csr_matrix(mats[0].shape)
+    nodes = np.arange(5)
+    assert reach_at([empty, *mats[1:]], 0, nodes).tolist() == [0.0] * 5
+    assert reach_at(mats, 0, nodes[:0]).shape == (0,)
