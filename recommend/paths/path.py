@@ -63,7 +63,8 @@ _kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
 
 def path_kind(mp: MetaPath) -> Kind:
     """``mp``'s :data:`Kind` (remembered: its types are derived step by step)."""
-    return _kinds(mp, None, lambda: (mp, mp.types, can_violate(mp.types, mp.relations)))
+    return _kinds(mp, None, lambda: (mp, mp.types, can_violate(
+        mp.types, mp.relations, tuple(s.direction for s in mp.steps))))
 
 
 def built_path(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,

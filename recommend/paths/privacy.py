@@ -354,14 +354,26 @@ def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
         if d))
 
 
-def can_violate(types: Sequence[str], relations: Sequence[str]) -> bool:
+def can_violate(types: Sequence[str], relations: Sequence[str],
+                directions: Sequence[str] | None = None) -> bool:
     """Whether a path from its user (``types[0]``) through nodes of ``types`` over hops of
     ``relations`` can show anything :func:`violations` forbids: only a node of another user
     or a segment, or an aggregate, counted or session hop can (any other such path never
-    does, whatever its nodes)."""
-    return any(t in ("user", "segment") for t in types[1:]) or any(
-        rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
-        for rel in relations)
+    does, whatever its nodes). With the hops' ``directions`` ("out": stored from the node
+    before), a user its first hop is a stored ``follows`` edge out of the path's user to,
+    joined by no :data:`PERSONAL_RELATIONS` hop, cannot either: someone the user follows,
+    named for what they did in public ("people you follow posted ..."); no other user may be
+    on it."""
+    if any(rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
+           for rel in relations):
+        return True
+    for t, kind in enumerate(types[1:], 1):
+        if kind == "segment" or (kind == "user" and not (
+                t == 1 and directions is not None and relations[0] == "follows"
+                and directions[0] == "out"
+                and not any(rel in PERSONAL_RELATIONS for rel in relations[:2]))):
+            return True
+    return False
 
 
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],

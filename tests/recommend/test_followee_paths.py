@@ -1,0 +1,80 @@
+"""A path through someone the user follows, named for a public act, needs no privacy check:
+:func:`~recommend.paths.privacy.can_violate` says so only where :func:`violations` never
+finds anything, on every instance."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.graph import KnowledgeGraph
+from recommend.paths import MetaPath, Privacy, Step, iter_instances
+from recommend.paths.metapaths import catalogue, step_matrices
+from recommend.paths.path import built_path, path_kind
+from recommend.paths.privacy import can_violate, demographic_ids, violations
+
+FOLLOWS = Step("follows", "out", "user")
+FOLLOWERS = Step("follows", "in", "user")
+OTHERS = [
+    MetaPath("followers>posted", (FOLLOWERS, Step("authored", "out", "post"),
+                                  Step("mentions", "out", "product"))),
+    MetaPath("follows>purchased", (FOLLOWS, Step("purchased", "out", "product"))),
+    MetaPath("follows>follows>liked", (FOLLOWS, FOLLOWS, Step("liked", "out", "product"))),
+    MetaPath("liked>likers>liked", (Step("liked", "out", "product"), Step("liked", "in", "user"),
+                                    Step("liked", "out", "product"))),
+]
+
+
+def social() -> KnowledgeGraph:
+    """me follows f1, f2 (and themselves); f2 follows x, x follows me; each posts about, likes
+    and buys products (A liked by three)."""
+    g = KnowledgeGraph()
+    for p in "ABCD":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    g.add_edges("follows", ["user:me", "user:me", "user:me", "user:f2", "user:x"],
+                ["user:f1", "user:f2", "user:me", "user:x", "user:me"])
+    people = ["user:me", "user:f1", "user:f2", "user:x"]
+    g.add_edges("authored", people * 2, [f"post:{k}" for k in range(8)])
+    g.add_edges("mentions", [f"post:{k}" for k in range(8)],
+                [f"product:{p}" for p in "ABCDDCBA"])
+    for rel in ("liked", "purchased", "shared", "commented"):
+        g.add_edges(rel, people, ["product:A", "product:B", "product:C", "product:D"])
+    g.add_edges("liked", ["user:x", "user:f1"], ["product:A", "product:A"])
+    return g
+
+
+def every_path(g: KnowledgeGraph, mp: MetaPath):
+    """Every instance of ``mp`` from every user to every product, as built paths' edges."""
+    mats = step_matrices(g, mp)
+    kind = path_kind(mp)
+    for user in g.nodes("user"):
+        for item in g.nodes("product"):
+            for idx, value in iter_instances(mats, g.index(user), g.index(item)):
+                path = built_path(g, user, (value, mp.name, idx, 1), mp, kind[1], False, 1.0,
+                                  Privacy(), demographic_ids(g))
+                yield user, path.edges
+
+
+@pytest.mark.parametrize("mp", [m for m in catalogue() if m.types[1] == "user"] + OTHERS,
+                         ids=lambda m: m.name)
+def test_a_path_said_safe_never_shows_what_privacy_forbids(mp: MetaPath) -> None:
+    g = social()
+    safe = not path_kind(mp)[2]
+    paths = list(every_path(g, mp))
+    assert paths  # (the graph has instances of each)
+    if safe:
+        for user, edges in paths:
+            assert violations(g, user, edges, min_people=1) == [], (mp.name, user, edges)
+    else:  # some instance of each of these shows what no one may see
+        assert any(violations(g, user, edges, min_people=1) for user, edges in paths), mp.name
+
+
+def test_only_a_followee_named_for_a_public_act_is_safe() -> None:
+    assert not path_kind(next(m for m in catalogue() if m.name == "follows>posted"))[2]
+    assert not can_violate(("user", "user", "product"), ("follows", "liked"), ("out", "out"))
+    assert can_violate(("user", "user", "product"), ("follows", "liked"))  # (no directions)
+    assert can_violate(("user", "user", "product"), ("follows", "liked"), ("in", "out"))
+    assert can_violate(("user", "user", "product"), ("follows", "rated"), ("out", "out"))
+    assert can_violate(("user", "user", "segment"), ("follows", "member_of"), ("out", "out"))
+    assert can_violate(("user", "user", "product"), ("follows", "co_liked"), ("out", "out"))
+    assert can_violate(("user", "product", "user", "product"),
+                       ("liked", "liked", "liked"), ("out", "in", "out"))
