@@ -145,7 +145,8 @@ def _instances_each(
 ) -> list[tuple[list[list[Instance]], np.ndarray]]:
     """:func:`_instances` of each scorer's ``(items, meta-paths, weights, steps)``, their
     grouped 3-step meta-paths in one pass (:func:`~recommend.paths.group_batch.
-    top_groups_each`)."""
+    top_groups_each`). A meta-path whose first step's row of the user is empty has no
+    instance (each item's are none, its score 0): it is not asked."""
     u = graph.index(user_id)
     acts = {} if acts is None else acts
     plans = []  # per scorer: (meta-path, weight, steps, types, prefer: a grouped 3-step one's)
@@ -156,9 +157,13 @@ def _instances_each(
                 continue
             mats = steps[mp.name] if steps is not None else step_matrices(
                 graph, mp, normalize=normalize)
+            first = mats[0]
+            if u < first.shape[0] and first.indptr[u] == first.indptr[u + 1]:
+                continue  # (no instance: what asking would find)
             types = path_kind(mp)[1]  # (remembered: MetaPath.types derives them step by step)
             hop = (mp.steps[0].relation, types[1])
-            plan.append((mp, w, mats, types, partial(kept_act_times, graph, user_id, hop, acts)
+            plan.append((mp, float(w), mats, types,
+                         partial(kept_act_times, graph, user_id, hop, acts)
                          if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
                          else None))
         plans.append(plan)
@@ -178,8 +183,8 @@ def _instances_each(
             # other member takes its place (:mod:`recommend.paths.other_member`)
             same = [t for t in range(1, len(types) - 1) if types[t] == types[-1]]
             for j, (best, score) in enumerate(top):
-                totals[j] += float(w) * score
-                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in
+                totals[j] += w * score
+                found[j] += [(w * v, mp.name, nodes, n) for nodes, v, n in
                              (mended(mats, u, best, same, prefer) if same else best)]
         for instances in found:
             instances.sort(key=lambda e: -e[0])

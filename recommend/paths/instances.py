@@ -167,11 +167,22 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every last hop into each of ``items``, gathered together: (the position in ``items``
     it leads into, the node it comes from, its value), item by item."""
-    last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
-    lo, hi = last.indptr[items], last.indptr[items + 1]
+    indptr, indices, data = _columns(step)  # column i: the last hops into i
+    lo, hi = indptr[items], indptr[items + 1]
     pos = spans(lo, hi)
     owner = np.arange(len(items)).repeat(hi - lo)  # (not a diff over every column)
-    return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
+    return owner, indices[pos], data[pos]
+
+
+def _columns(step: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``step``'s columns (a CSC copy: each column's entries by row, a row's repeated ones in
+    order) as (indptr, rows as int64, values as float64), made once per matrix: a request's
+    gathers need no conversion."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        csc = step.tocsc()
+        return csc.indptr, csc.indices.astype(np.int64), csc.data.astype(np.float64)
+
+    return _by_matrix(step, "columns", make)
 
 
 def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray
@@ -184,8 +195,8 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     Read from whichever side is smaller: the columns of the b (a category's every product) or
     the rows of the user's own a (their few products). An a the user's row lacks carries 0,
     so both give the same positive instances in the same order."""
-    into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
-    lo, hi = into.indptr[b], into.indptr[b + 1]
+    indptr, indices, data = _columns(step)  # column b: the a's into b
+    lo, hi = indptr[b], indptr[b + 1]
     idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
     mine = idx[np.concatenate(([True], idx[1:] != idx[:-1]))] if len(idx) else idx
     if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
@@ -193,7 +204,7 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     else:
         count = hi - lo  # (not a diff over every middle node)
         at = spans(lo, hi)
-        a, data = into.indices[at].astype(np.int64), into.data[at]
+        a, data = indices[at], data[at]
     return a, b, count, values_at(first, a) * data * hop.repeat(count)
 
 
@@ -277,13 +288,27 @@ def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     return np.where(idx[pos] == nodes, val[pos], 0.0)
 
 
+def rows_sorted(m: sp.csr_matrix, *, strict: bool = False) -> bool:
+    """Whether every row of CSR ``m`` holds its indices in order (``strict``: and none twice),
+    found once per matrix (scipy's own flag may be stale: it is set when made, not when an
+    index array is written)."""
+    def make() -> bool:
+        ind = m.indices
+        ok = ind[1:] > ind[:-1] if strict else ind[1:] >= ind[:-1]
+        starts = m.indptr[1:-1]
+        ok[starts[(starts > 0) & (starts < len(ind))] - 1] = True  # (a row's first: no order)
+        return bool(ok.all())
+
+    return _by_matrix(m, ("sorted", strict), make)
+
+
 def _first_step(first: sp.csr_matrix, u: int) -> WalkState:
     """User ``u``'s row of a meta-path's first step with its indices sorted (stable: of
     repeated ones the last stays last), remembered for the request's other meta-paths."""
 
     def make() -> WalkState:
         idx, val, width = walk_start(first, u)
-        if len(idx) > 1 and (idx[1:] < idx[:-1]).any():
+        if len(idx) > 1 and not rows_sorted(first) and (idx[1:] < idx[:-1]).any():
             order = idx.argsort(kind="stable")
             idx, val = idx[order], val[order]
         return idx, val, width
@@ -313,13 +338,12 @@ def reach_at(steps: Sequence[sp.csr_matrix], u: int, nodes: np.ndarray) -> np.nd
     if walked is not None:
         return values_at(walked, nodes)
     idx, val, width = walk_start(steps[0], u)
-    if len(idx) > 1 and (idx[1:] <= idx[:-1]).any():
+    if len(idx) > 1 and not rows_sorted(steps[0], strict=True) and (idx[1:] <= idx[:-1]).any():
         return values_at(reach_state(steps, u), nodes)
-    middle = steps[1]
-    into = _by_matrix(middle, None, middle.tocsc)  # column: the a's into a node, a ascending
-    lo, hi = into.indptr[nodes], into.indptr[nodes + 1]
+    indptr, indices, data = _columns(steps[1])  # column: the a's into a node, a ascending
+    lo, hi = indptr[nodes], indptr[nodes + 1]
     at = spans(lo, hi)
-    terms = values_at((idx, val, width), into.indices[at]) * into.data[at]
+    terms = values_at((idx, val, width), indices[at]) * data[at]
     return np.bincount(np.arange(len(nodes)).repeat(hi - lo), terms, len(nodes))
 
 

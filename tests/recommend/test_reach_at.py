@@ -75,3 +75,43 @@ def test_a_user_reaching_nothing_reads_zeros() -> None:
     nodes = np.arange(5)
     assert reach_at([empty, *mats[1:]], 0, nodes).tolist() == [0.0] * 5
     assert reach_at(mats, 0, nodes[:0]).shape == (0,)
+
+
+def test_columns_are_the_csc_copy_as_int64_rows_and_float64_values() -> None:
+    from recommend.paths.instances import _columns
+
+    m = steps(2)[1].astype(np.float32)
+    indptr, rows, values = _columns(m)
+    csc = m.tocsc()
+    assert rows.dtype == np.int64 and values.dtype == np.float64
+    assert indptr.tolist() == csc.indptr.tolist() and rows.tolist() == csc.indices.tolist()
+    assert values.tolist() == csc.data.astype(np.float64).tolist()
+    assert _columns(m)[1] is rows  # made once
+
+
+def test_a_first_step_row_stored_out_of_order_is_sorted_stably() -> None:
+    from recommend.paths.instances import _first_step
+
+    m = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0]), np.array([5, 1, 5, 0]),
+                       np.array([0, 4])), shape=(1, 6))
+    assert not m.has_sorted_indices
+    idx, val, _ = _first_step(m, 0)
+    assert idx.tolist() == [0, 1, 5, 5] and val.tolist() == [4.0, 2.0, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rows_sorted_is_each_rows_own_order(seed: int) -> None:
+    from recommend.paths.instances import rows_sorted
+
+    rng = np.random.default_rng(seed)
+    m = sp.random(8, 12, density=0.4, format="csr", random_state=rng)
+    m = sp.csr_matrix((m.data, m.indices.copy(), m.indptr), shape=m.shape)
+    r = int(rng.integers(0, 8))
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    if seed % 3 == 1:
+        m.indices[lo:hi] = m.indices[lo:hi][::-1].copy()  # (scipy's flag not told)
+    elif seed % 3 == 2 and hi > lo:
+        m.indices[lo:hi] = m.indices[lo]  # repeated, in order
+    rows = [m.indices[m.indptr[k]:m.indptr[k + 1]] for k in range(8)]
+    assert rows_sorted(m) == all((np.diff(x) >= 0).all() for x in rows)
+    assert rows_sorted(m, strict=True) == all((np.diff(x) > 0).all() for x in rows)
