@@ -33,7 +33,7 @@ from recommend.paths.group_batch import top_groups_each
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.other_member import mended
-from recommend.paths.path import Instance, Path, built_path, path_kind
+from recommend.paths.path import Instance, Path, built_path, path_kind, weighted_kinds
 from recommend.paths.pool import (
     NodeKey,
     content_floor,
@@ -255,8 +255,8 @@ def scored_paths_many(
     acts = times.hops  # act times, by first hop (read with the times)
     raw: list[list[Raw]] = [[] for _ in item_ids]
     # what an instance's edges can be (only a weighted meta-path has instances)
-    relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers
-                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+    relations = frozenset().union(*(weighted_kinds(sc.metapaths_, sc.weights_)[1]
+                                    for _, sc, _, _ in scorers))
     wanted = [[j for j, share in enumerate(shares) if share > 0] for _, _, shares, _ in scorers]
     each = _instances_each(graph, user_id, [(items[w], sc.metapaths_, sc.weights_, sc.steps_)
                                             for w, (_, sc, _, _) in zip(wanted, scorers,
@@ -265,8 +265,7 @@ def scored_paths_many(
                            group=True, acts=acts)  # (every scorer's in one pass)
     for (name, sc, shares, kols), its, (found, tots) in zip(scorers, wanted, each, strict=True):
         kols_of[name] = kols
-        kinds = {mp.name: path_kind(mp)  # (only a weighted meta-path has instances)
-                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+        kinds = weighted_kinds(sc.metapaths_, sc.weights_)[0]  # (only they have instances)
         for j, instances, total in zip(its, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]

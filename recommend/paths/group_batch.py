@@ -24,6 +24,7 @@ from recommend.paths.instances import (
     _into_middle,
     _last_hops,
     reach_at,
+    rows_sorted,
 )
 from recommend.paths.quality import times_at
 
@@ -100,8 +101,10 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
     meta-paths, each explaining its own items, in one pass). A meta-path's groups are
     chosen among its own items' alone, as when asked by itself."""
     out: list[Groups] = []
-    live: list[tuple[int, tuple[np.ndarray, np.ndarray, int], sp.csr_matrix, Prefer,
-                     list[int]]] = []
+    # per meta-path asked: (its place, (the user's first step row, whether its indices are
+    # distinct), its middle step, prefer, its items)
+    live: list[tuple[int, tuple[tuple[np.ndarray, np.ndarray, int], bool], sp.csr_matrix,
+                     Prefer, list[int]]] = []
     lasts: list[tuple[sp.csr_matrix, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     owners, nodes, hops, sums = [], [], [], []
     for m, (steps, prefer, items) in enumerate(batch):
@@ -115,7 +118,8 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
         if last is None:
             last = _last_hops(steps[-1], items)
             lasts.append((steps[-1], items, last))
-        live.append((m, first, steps[1], prefer, items.tolist()))
+        live.append((m, (first, rows_sorted(steps[0], strict=True)), steps[1], prefer,
+                     items.tolist()))
         owners.append(last[0])
         nodes.append(last[1])
         hops.append(last[2])
@@ -135,7 +139,8 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
     for t, (_, first, middle, prefer, _) in enumerate(live):
         mine = groups[ends[t]:ends[t + 1]]
         if len(mine):
-            a, b, count, values = _into_middle(middle, first, node[mine], hop[mine])
+            a, b, count, values = _into_middle(middle, first[0], node[mine], hop[mine],
+                                               first[1])
             found.append((a, b, count, values,
                           np.where(values > 0, times_at(prefer(), a), -np.inf)))
     if not found:

@@ -185,7 +185,8 @@ def _columns(step: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _by_matrix(step, "columns", make)
 
 
-def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray
+def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray,
+                 distinct: bool = False
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
     hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
@@ -194,12 +195,14 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
 
     Read from whichever side is smaller: the columns of the b (a category's every product) or
     the rows of the user's own a (their few products). An a the user's row lacks carries 0,
-    so both give the same positive instances in the same order."""
+    so both give the same positive instances in the same order. ``distinct``: the row's
+    indices are known to be distinct (:func:`rows_sorted`)."""
     indptr, indices, data = _columns(step)  # column b: the a's into b
     lo, hi = indptr[b], indptr[b + 1]
     idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
-    mine = idx[np.concatenate(([True], idx[1:] != idx[:-1]))] if len(idx) else idx
-    if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
+    mine = idx if distinct or not len(idx) else idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
+    add = np.add.reduce  # (an array's sum() is a Python wrapper of it)
+    if int(add(step.indptr[mine + 1] - step.indptr[mine])) < int(add(hi - lo)):
         a, data, count = _from_rows(step, mine, b)
     else:
         count = hi - lo  # (not a diff over every middle node)

@@ -7,8 +7,11 @@ the privacy rules (:func:`recommend.paths.privacy.violations`) whether it may be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 from recommend.paths.instances import Memo
 from recommend.paths.metapaths import MetaPath
@@ -18,7 +21,7 @@ from recommend.paths.sentences import group_note
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["Instance", "Kind", "Path", "built_path", "path_kind", "stored_edge"]
+__all__ = ["Instance", "Kind", "Path", "built_path", "path_kind", "stored_edge", "weighted_kinds"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -67,6 +70,14 @@ def path_kind(mp: MetaPath) -> Kind:
         mp.types, mp.relations, tuple(s.direction for s in mp.steps))))
 
 
+def _hops(mp: MetaPath) -> tuple[tuple[str, bool], ...]:
+    """Each step of ``mp`` as (relation, whether it is followed out), made once per meta-path."""
+    return _steps(mp, None, lambda: tuple((s.relation, s.direction == "out") for s in mp.steps))
+
+
+_steps = Memo(256)
+
+
 def built_path(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath,
                types: tuple[str, ...], checked: bool, total: float, privacy: Privacy,
                demographic: frozenset[str]) -> Path | None:
@@ -75,10 +86,28 @@ def built_path(graph: KnowledgeGraph, user_id: str, inst: Instance, mp: MetaPath
     what ``privacy`` forbids (asked when ``checked``: a meta-path that can, see
     :data:`Kind`)."""
     share, name, idx, size = inst
-    nodes = tuple(graph.node_id(t, j) for t, j in zip(types, idx, strict=True))
-    edges = tuple(stored_edge(a, s.relation, b, s.direction)
-                  for s, a, b in zip(mp.steps, nodes[:-1], nodes[1:], strict=True))
+    # (graph.node_id's ids: each type's raw ids, read once per path)
+    nodes = tuple([f"{t}:{graph.raw_ids(t)[j]}" for t, j in zip(types, idx, strict=True)])
+    edges = tuple([(a, rel, b) if out else (b, rel, a) for (rel, out), a, b in
+                   zip(_hops(mp), nodes[:-1], nodes[1:], strict=True)])  # (stored_edge's)
     if checked and violations(graph, user_id, edges, min_people=privacy.min_people,
                               demographic=demographic):
         return None
     return Path(nodes, edges, name, share / total, "", note=group_note(graph, nodes, edges, size))
+
+
+def weighted_kinds(metapaths: Sequence[MetaPath], weights: Sequence[float] | np.ndarray
+                   ) -> tuple[dict[str, Kind], frozenset[tuple[str, ...]]]:
+    """The :data:`Kind` of each weighted meta-path (weight > 0) by name, and the sequences of
+    relations their instances' edges can be: made once per pair of ``metapaths`` and
+    ``weights`` objects (a scorer's, refitted as new ones)."""
+    held = _weighted.peek(metapaths, id(weights))
+    if held is not None and held[0] is weights:
+        return held[1]
+    live = [mp for mp, w in zip(metapaths, weights, strict=True) if w > 0]
+    found = ({mp.name: path_kind(mp) for mp in live}, frozenset(mp.relations for mp in live))
+    _weighted(metapaths, id(weights), lambda: (weights, found))
+    return found
+
+
+_weighted = Memo(16)

@@ -78,3 +78,19 @@ def test_only_a_followee_named_for_a_public_act_is_safe() -> None:
     assert can_violate(("user", "user", "product"), ("follows", "co_liked"), ("out", "out"))
     assert can_violate(("user", "product", "user", "product"),
                        ("liked", "liked", "liked"), ("out", "in", "out"))
+
+
+def test_weighted_kinds_are_the_weighted_meta_paths_and_follow_new_weights() -> None:
+    import numpy as np
+
+    from recommend.paths.path import weighted_kinds
+
+    mps = [m for m in catalogue() if m.types[1] == "user"][:3]
+    weights = np.array([0.5, 0.0, 0.5])
+    kinds, relations = weighted_kinds(mps, weights)
+    assert kinds == {m.name: path_kind(m) for m in (mps[0], mps[2])}
+    assert relations == {mps[0].relations, mps[2].relations}
+    assert weighted_kinds(mps, weights)[0] is kinds  # made once
+    other = np.array([0.0, 1.0, 0.0])  # a refit's new weights: made again
+    assert weighted_kinds(mps, other) == ({mps[1].name: path_kind(mps[1])},
+                                          {mps[1].relations})
