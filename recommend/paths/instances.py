@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -167,22 +168,11 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every last hop into each of ``items``, gathered together: (the position in ``items``
     it leads into, the node it comes from, its value), item by item."""
-    indptr, indices, data = _columns(step)  # column i: the last hops into i
-    lo, hi = indptr[items], indptr[items + 1]
+    last = _by_matrix(step, None, step.tocsc)  # column i: the last hops into i
+    lo, hi = last.indptr[items], last.indptr[items + 1]
     pos = spans(lo, hi)
     owner = np.arange(len(items)).repeat(hi - lo)  # (not a diff over every column)
-    return owner, indices[pos], data[pos]
-
-
-def _columns(step: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``step``'s columns (a CSC copy: each column's entries by row, a row's repeated ones in
-    order) as (indptr, rows as int64, values as float64), made once per matrix: a request's
-    gathers need no conversion."""
-    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        csc = step.tocsc()
-        return csc.indptr, csc.indices.astype(np.int64), csc.data.astype(np.float64)
-
-    return _by_matrix(step, "columns", make)
+    return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
 def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray,
@@ -197,8 +187,8 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     the rows of the user's own a (their few products). An a the user's row lacks carries 0,
     so both give the same positive instances in the same order. ``distinct``: the row's
     indices are known to be distinct (:func:`rows_sorted`)."""
-    indptr, indices, data = _columns(step)  # column b: the a's into b
-    lo, hi = indptr[b], indptr[b + 1]
+    into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
+    lo, hi = into.indptr[b], into.indptr[b + 1]
     idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
     mine = idx if distinct or not len(idx) else idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
     add = np.add.reduce  # (an array's sum() is a Python wrapper of it)
@@ -207,7 +197,7 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
     else:
         count = hi - lo  # (not a diff over every middle node)
         at = spans(lo, hi)
-        a, data = indices[at], data[at]
+        a, data = into.indices[at].astype(np.int64), into.data[at]
     return a, b, count, values_at(first, a) * data * hop.repeat(count)
 
 
@@ -295,14 +285,21 @@ def rows_sorted(m: sp.csr_matrix, *, strict: bool = False) -> bool:
     """Whether every row of CSR ``m`` holds its indices in order (``strict``: and none twice),
     found once per matrix (scipy's own flag may be stale: it is set when made, not when an
     index array is written)."""
-    def make() -> bool:
-        ind = m.indices
-        ok = ind[1:] > ind[:-1] if strict else ind[1:] >= ind[:-1]
-        starts = m.indptr[1:-1]
-        ok[starts[(starts > 0) & (starts < len(ind))] - 1] = True  # (a row's first: no order)
-        return bool(ok.all())
+    key = (id(m), strict)
+    hit = _sorted.get(key)
+    if hit is not None and hit[0]() is m:
+        return hit[1]
+    ind = m.indices
+    ok = ind[1:] > ind[:-1] if strict else ind[1:] >= ind[:-1]
+    starts = m.indptr[1:-1]
+    ok[starts[(starts > 0) & (starts < len(ind))] - 1] = True  # (a row's first: no order)
+    _sorted[key] = (weakref.ref(m), bool(ok.all()))
+    weakref.finalize(m, _sorted.pop, key, None)
+    return _sorted[key][1]
 
-    return _by_matrix(m, ("sorted", strict), make)
+
+#: Per (matrix id, strict): the matrix (weakly: kept while it lives) and its rows_sorted.
+_sorted: dict[tuple[int, bool], tuple[weakref.ref, bool]] = {}
 
 
 def _first_step(first: sp.csr_matrix, u: int) -> WalkState:
@@ -343,10 +340,11 @@ def reach_at(steps: Sequence[sp.csr_matrix], u: int, nodes: np.ndarray) -> np.nd
     idx, val, width = walk_start(steps[0], u)
     if len(idx) > 1 and not rows_sorted(steps[0], strict=True) and (idx[1:] <= idx[:-1]).any():
         return values_at(reach_state(steps, u), nodes)
-    indptr, indices, data = _columns(steps[1])  # column: the a's into a node, a ascending
-    lo, hi = indptr[nodes], indptr[nodes + 1]
+    middle = steps[1]  # its columns: the a's into a node, a ascending (a CSC copy keeps order)
+    into = _by_matrix(middle, None, middle.tocsc)
+    lo, hi = into.indptr[nodes], into.indptr[nodes + 1]
     at = spans(lo, hi)
-    terms = values_at((idx, val, width), indices[at]) * data[at]
+    terms = values_at((idx, val, width), into.indices[at]) * into.data[at]
     return np.bincount(np.arange(len(nodes)).repeat(hi - lo), terms, len(nodes))
 
 

@@ -77,18 +77,6 @@ def test_a_user_reaching_nothing_reads_zeros() -> None:
     assert reach_at(mats, 0, nodes[:0]).shape == (0,)
 
 
-def test_columns_are_the_csc_copy_as_int64_rows_and_float64_values() -> None:
-    from recommend.paths.instances import _columns
-
-    m = steps(2)[1].astype(np.float32)
-    indptr, rows, values = _columns(m)
-    csc = m.tocsc()
-    assert rows.dtype == np.int64 and values.dtype == np.float64
-    assert indptr.tolist() == csc.indptr.tolist() and rows.tolist() == csc.indices.tolist()
-    assert values.tolist() == csc.data.astype(np.float64).tolist()
-    assert _columns(m)[1] is rows  # made once
-
-
 def test_a_first_step_row_stored_out_of_order_is_sorted_stably() -> None:
     from recommend.paths.instances import _first_step
 
