@@ -107,19 +107,23 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
                      Prefer, list[int]]] = []
     lasts: list[tuple[sp.csr_matrix, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     owners, nodes, hops, sums = [], [], [], []
+    asked: dict[int, tuple[np.ndarray, list[int]]] = {}  # per items object: as int64, listed
     for m, (steps, prefer, items) in enumerate(batch):
-        items = np.asarray(items, np.int64)
-        out.append([([], 0.0) for _ in items])
+        if id(items) not in asked:  # (a scorer's meta-paths share its items)
+            as_array = np.asarray(items, np.int64)
+            asked[id(items)] = (as_array, as_array.tolist())
+        items, listed = asked[id(items)]
         first = _first_step(steps[0], u)
         if not len(first[0]):
+            out.append([([], 0.0) for _ in listed])
             continue  # the user starts no instance: nothing to gather
+        out.append([])  # (its totals, below)
         last = next((h for s, into, h in lasts if (into is items or np.array_equal(into, items))
                      and same_matrix(s, steps[-1])), None)
         if last is None:
             last = _last_hops(steps[-1], items)
             lasts.append((steps[-1], items, last))
-        live.append((m, (first, rows_sorted(steps[0], strict=True)), steps[1], prefer,
-                     items.tolist()))
+        live.append((m, (first, rows_sorted(steps[0], strict=True)), steps[1], prefer, listed))
         owners.append(last[0])
         nodes.append(last[1])
         hops.append(last[2])
@@ -151,10 +155,11 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
     best = _first_latest(count, when, values)
     g = group_of[best]
     at = groups[g]
+    rows = [out[e[0]] for e in live]
+    listed_of = [e[4] for e in live]
     # as Python numbers at once (the same ints and floats as one by one)
     for t, o, one, mid, s, size in zip(part[at].tolist(), owner[at].tolist(),
                                        a[best].tolist(), b[g].tolist(), value[at].tolist(),
                                        sizes[g].tolist(), strict=True):
-        m, *_, mine = live[t]
-        out[m][o][0].append(((u, one, mid, mine[o]), s, size))
+        rows[t][o][0].append(((u, one, mid, listed_of[t][o]), s, size))
     return out

@@ -15,13 +15,21 @@ import numpy as np
 
 from recommend.paths.instances import Memo
 from recommend.paths.metapaths import MetaPath
-from recommend.paths.privacy import Privacy, can_violate, violations
+from recommend.paths.privacy import (
+    AGGREGATES,
+    COUNTED,
+    PERSONAL_RELATIONS,
+    Privacy,
+    violations,
+)
 from recommend.paths.sentences import group_note
+from recommend.paths.sequence import SequenceHop
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["Instance", "Kind", "Path", "built_path", "path_kind", "stored_edge", "weighted_kinds"]
+__all__ = ["Instance", "Kind", "Path", "built_path", "can_violate", "path_kind", "stored_edge",
+           "weighted_kinds"]
 
 EdgeTriple = tuple[str, str, str]
 
@@ -59,9 +67,31 @@ def stored_edge(a: str, rel: str, b: str, direction: str) -> EdgeTriple:
 #: value ``w * v``, the meta-path's name, its node indices and how many instances it stands for.
 Instance = tuple[float, str, tuple[int, ...], int]
 #: A meta-path, the node types it visits and whether an instance of it can show what the
-#: privacy rules forbid (:func:`~recommend.paths.privacy.can_violate`).
+#: privacy rules forbid (:func:`can_violate`).
 Kind = tuple[MetaPath, tuple[str, ...], bool]
 _kinds = Memo(256)  # per meta-path object (immutable): its Kind, made once
+
+
+def can_violate(types: Sequence[str], relations: Sequence[str],
+                directions: Sequence[str] | None = None) -> bool:
+    """Whether a path from its user (``types[0]``) through nodes of ``types`` over hops of
+    ``relations`` can show anything :func:`~recommend.paths.privacy.violations` forbids:
+    only a node of another user or a segment, or an aggregate, counted or session hop can
+    (any other such path never does, whatever its nodes). With the hops' ``directions``
+    ("out": stored from the node before), a user its first hop is a stored ``follows`` edge
+    out of the path's user to, joined by no :data:`PERSONAL_RELATIONS` hop, cannot either:
+    someone the user follows, named for what they did in public ("people you follow posted
+    ..."); no other user may be on it."""
+    if any(rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
+           for rel in relations):
+        return True
+    for t, kind in enumerate(types[1:], 1):
+        if kind == "segment" or (kind == "user" and not (
+                t == 1 and directions is not None and relations[0] == "follows"
+                and directions[0] == "out"
+                and not any(rel in PERSONAL_RELATIONS for rel in relations[:2]))):
+            return True
+    return False
 
 
 def path_kind(mp: MetaPath) -> Kind:

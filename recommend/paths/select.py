@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from recommend.paths.instances import Memo
 from recommend.paths.quality import (
     entity_popularity,
     interaction_recency,
@@ -225,5 +226,14 @@ def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray],
         values = popularity.get(kind)
         if values is None:
             values = popularity[kind] = entity_popularity(graph, kind)
-        found = seps[node] = float(values[graph.index(node)])
+        known = _known(values, None, dict)  # (read across requests while the values live)
+        found = known.get(node)
+        if found is None:
+            found = known[node] = float(values[graph.index(node)])
+        seps[node] = found
     return found
+
+
+#: Per array of :func:`~recommend.paths.quality.entity_popularity` values: the SEP of each
+#: node read from it so far, by id (each node's read once per graph version, not per request).
+_known = Memo(16)

@@ -1,5 +1,5 @@
 """A path through someone the user follows, named for a public act, needs no privacy check:
-:func:`~recommend.paths.privacy.can_violate` says so only where :func:`violations` never
+:func:`~recommend.paths.path.can_violate` says so only where :func:`violations` never
 finds anything, on every instance."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from kg.graph import KnowledgeGraph
 from recommend.paths import MetaPath, Privacy, Step, iter_instances
 from recommend.paths.metapaths import catalogue, step_matrices
-from recommend.paths.path import built_path, path_kind
-from recommend.paths.privacy import can_violate, demographic_ids, violations
+from recommend.paths.path import built_path, can_violate, path_kind
+from recommend.paths.privacy import demographic_ids, violations
 
 FOLLOWS = Step("follows", "out", "user")
 FOLLOWERS = Step("follows", "in", "user")
@@ -94,3 +94,59 @@ def test_weighted_kinds_are_the_weighted_meta_paths_and_follow_new_weights() -> 
     other = np.array([0.0, 1.0, 0.0])  # a refit's new weights: made again
     assert weighted_kinds(mps, other) == ({mps[1].name: path_kind(mps[1])},
                                           {mps[1].relations})
+
+
+def old_violations(graph, you, edges, *, min_people=5, demographic=None):
+    """:func:`violations` as it was (6b5a376): each hop's relation tested in turn."""
+    from recommend.paths.privacy import (
+        AGGREGATES,
+        COUNTED,
+        FOLLOWEE_AGGREGATES,
+        PERSONAL_RELATIONS,
+        _followed,
+        people,
+    )
+    from recommend.paths.sequence import SequenceHop
+
+    out = []
+    demographic = demographic_ids(graph) if demographic is None else demographic
+    followed = None
+    for src, rel, dst in edges:
+        for end in (src, dst):
+            if end in demographic:
+                out.append(f"rests on the demographic segment {end}")
+            if end != you and end.startswith("user:"):
+                if followed is None:
+                    followed = {d for s, r, d in edges if r == "follows" and s == you}
+                if end not in followed:
+                    out.append(f"names {end}, whom {you or 'nobody'} follows")
+                elif rel in PERSONAL_RELATIONS:
+                    out.append(f"shows {end}'s private {rel} edge")
+        if rel in FOLLOWEE_AGGREGATES and src != you:
+            out.append(f"{src} {rel} {dst} counts the follows of someone else")
+        elif rel in FOLLOWEE_AGGREGATES and people(graph, (src, rel, dst)) >= len(
+                _followed(graph, src)):
+            out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
+        elif (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
+                and people(graph, (src, rel, dst)) < min_people:
+            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_violations_finds_what_it_found_hop_by_hop(seed: int) -> None:
+    import numpy as np
+
+    g = social()
+    g.add_edges("purchased", ["user:f1", "user:f2", "user:x"], ["product:B"] * 3)
+    rng = np.random.default_rng(seed)
+    nodes = [*g.nodes("user"), *g.nodes("product"), "post:1"]
+    rels = ["follows", "liked", "purchased", "authored", "followees_bought", "co_purchased",
+            "co_liked", "co_bought", "next_within_3600.0s_lag1", "mentions"]
+    for _ in range(60):
+        edges = [(str(rng.choice(nodes)), str(rng.choice(rels)), str(rng.choice(nodes)))
+                 for _ in range(int(rng.integers(1, 4)))]
+        you = str(rng.choice(g.nodes("user")))
+        for k in (1, 2, 5):
+            assert violations(g, you, edges, min_people=k) == old_violations(
+                g, you, edges, min_people=k), edges
