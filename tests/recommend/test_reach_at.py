@@ -103,3 +103,18 @@ def test_rows_sorted_is_each_rows_own_order(seed: int) -> None:
     rows = [m.indices[m.indptr[k]:m.indptr[k + 1]] for k in range(8)]
     assert rows_sorted(m) == all((np.diff(x) >= 0).all() for x in rows)
     assert rows_sorted(m, strict=True) == all((np.diff(x) > 0).all() for x in rows)
+
+
+@pytest.mark.parametrize("width", [40, 256, 257, 5000])
+def test_values_at_reads_narrow_and_wide_rows_as_their_dense_form(width: int) -> None:
+    from recommend.paths.walks import walk_dense
+
+    rng = np.random.default_rng(width)
+    idx = np.sort(rng.choice(width, min(width, 30), replace=False))
+    idx = np.concatenate([idx[:5], idx[4:5], idx[5:]])  # one repeated: the last value counts
+    val = rng.random(len(idx)) - 0.5
+    val[0] = -0.0
+    state = (idx, val, width)
+    dense = walk_dense(state)
+    for nodes in (rng.integers(0, width, 3), idx[:4], np.arange(min(width, 300))):
+        assert values_at(state, nodes).tobytes() == dense[nodes].tobytes()
