@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder
 from recommend.paths.connection import CONNECTION_NOTE, connection_path
-from recommend.paths.group_batch import top_groups_each
+from recommend.paths.group_batch import LastHops, top_groups_each
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.other_member import mended
@@ -54,6 +54,7 @@ from recommend.paths.quality import kept_act_times, user_interactions
 from recommend.paths.reasons import PostStart, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
+from recommend.paths.short_batch import top_instances_each
 from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
@@ -167,15 +168,21 @@ def _instances_each(
                          if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
                          else None))
         plans.append(plan)
-    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
+    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`), those of
+    # one or two steps in another (:mod:`recommend.paths.short_batch`)
+    lasts = LastHops()
     batch = iter(top_groups_each([(m, p, each[0]) for each, plan in zip(asked, plans, strict=True)
-                                  for _, _, m, _, p in plan if p is not None], u, max_paths))
+                                  for _, _, m, _, p in plan if p is not None], u, max_paths,
+                                 lasts))
+    short = iter(top_instances_each([(m, each[0]) for each, plan in zip(asked, plans, strict=True)
+                                     for _, _, m, _, p in plan if len(m) <= 2], u, max_paths,
+                                    lasts))
     out = []
     for (items, *_), plan in zip(asked, plans, strict=True):
         found: list[list[Instance]] = [[] for _ in items]
         totals = np.zeros(len(items))
         for mp, w, mats, types, prefer in plan:
-            top = (next(batch) if prefer is not None
+            top = (next(batch) if prefer is not None else next(short) if len(mats) <= 2
                    else top_groups_many(mats, u, items, max_paths) if group
                    else instances_as_groups(mats, u, items, max_paths))
             # a walk back through the item itself ("who bought X also bought X": the user

@@ -28,7 +28,8 @@ from recommend.paths.instances import (
 )
 from recommend.paths.quality import times_at
 
-__all__ = ["same_matrix", "top_groups_batch", "top_groups_each", "top_per_each"]
+__all__ = ["LastHops", "as_items", "same_matrix", "top_groups_batch", "top_groups_each",
+           "top_per_each"]
 
 #: Per item: its groups ``(nodes, sum, size)`` and the meta-path's score of it.
 Groups = list[tuple[list[tuple[tuple[int, ...], float, int]], float]]
@@ -94,35 +95,59 @@ def top_groups_batch(
     return top_groups_each([(steps, prefer, items) for steps, prefer in batch], u, k)
 
 
+class LastHops:
+    """A request's :func:`~recommend.paths.instances._last_hops`, each made once per equal
+    last step and items (``follows>posted`` and ``wrote_post>product`` both end in a post's
+    products)."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[sp.csr_matrix, np.ndarray,
+                               tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+    def __call__(self, step: sp.csr_matrix, items: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_last_hops(step, items)`` (``items``: int64)."""
+        hit = next((h for s, into, h in self.found if (into is items or np.array_equal(
+            into, items)) and same_matrix(s, step)), None)
+        if hit is None:
+            hit = _last_hops(step, items)
+            self.found.append((step, items, hit))
+        return hit
+
+
+def as_items(items: np.ndarray, asked: dict[int, tuple[np.ndarray, list[int]]]
+             ) -> tuple[np.ndarray, list[int]]:
+    """``items`` as int64 and as a list, made once per object asked (a scorer's meta-paths
+    share its items): ``asked`` keeps them for a call."""
+    if id(items) not in asked:
+        as_array = np.asarray(items, np.int64)
+        asked[id(items)] = (as_array, as_array.tolist())
+    return asked[id(items)]
+
+
 def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.ndarray]],
-                    u: int, k: int) -> list[Groups]:
+                    u: int, k: int, lasts: LastHops | None = None) -> list[Groups]:
     """:func:`top_groups_batch` with each meta-path's own ``items``: per ``(steps, prefer,
     items)``, ``top_groups_many(steps, u, items, k, prefer=prefer)`` (several scorers'
     meta-paths, each explaining its own items, in one pass). A meta-path's groups are
-    chosen among its own items' alone, as when asked by itself."""
+    chosen among its own items' alone, as when asked by itself. ``lasts``: the request's
+    last hops, shared with other batches."""
     out: list[Groups] = []
     # per meta-path asked: (its place, (the user's first step row, whether its indices are
     # distinct), its middle step, prefer, its items)
     live: list[tuple[int, tuple[tuple[np.ndarray, np.ndarray, int], bool], sp.csr_matrix,
                      Prefer, list[int]]] = []
-    lasts: list[tuple[sp.csr_matrix, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    lasts = LastHops() if lasts is None else lasts
     owners, nodes, hops, sums = [], [], [], []
-    asked: dict[int, tuple[np.ndarray, list[int]]] = {}  # per items object: as int64, listed
+    asked: dict[int, tuple[np.ndarray, list[int]]] = {}
     for m, (steps, prefer, items) in enumerate(batch):
-        if id(items) not in asked:  # (a scorer's meta-paths share its items)
-            as_array = np.asarray(items, np.int64)
-            asked[id(items)] = (as_array, as_array.tolist())
-        items, listed = asked[id(items)]
+        items, listed = as_items(items, asked)
         first = _first_step(steps[0], u)
         if not len(first[0]):
             out.append([([], 0.0) for _ in listed])
             continue  # the user starts no instance: nothing to gather
         out.append([])  # (its totals, below)
-        last = next((h for s, into, h in lasts if (into is items or np.array_equal(into, items))
-                     and same_matrix(s, steps[-1])), None)
-        if last is None:
-            last = _last_hops(steps[-1], items)
-            lasts.append((steps[-1], items, last))
+        last = lasts(steps[-1], items)
         live.append((m, (first, rows_sorted(steps[0], strict=True)), steps[1], prefer, listed))
         owners.append(last[0])
         nodes.append(last[1])
