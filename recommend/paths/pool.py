@@ -34,14 +34,18 @@ def merged(paths: list[Candidate]) -> list[Candidate]:
     """One candidate per distinct path (nodes and edges), largest first: the same path found
     by two components (a graph meta-path's "You rated A; 246 people who rated A also rated
     B" and cf's) carries both shares, under the component carrying the more."""
-    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], Candidate] = {}
-    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
+    # per distinct path: [its total (from 0.0, in order), the candidate carrying the most]
+    found: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], list] = {}
     for c in paths:
         key = (c[2].nodes, c[2].edges)
-        total[key] = total.get(key, 0.0) + c[0]
-        if key not in best or c[0] > best[key][0]:
-            best[key] = c
-    out = [(total[key], name, p) for key, (_, name, p) in best.items()]
+        hit = found.get(key)  # (one lookup: a nested tuple's hash is not kept)
+        if hit is None:
+            found[key] = [0.0 + c[0], c]
+        else:
+            hit[0] += c[0]
+            if c[0] > hit[1][0]:
+                hit[1] = c
+    out = [(total, c[1], c[2]) for total, c in found.values()]
     out.sort(key=lambda e: -e[0])
     return out
 
