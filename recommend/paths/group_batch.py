@@ -107,8 +107,10 @@ class LastHops:
     def __call__(self, step: sp.csr_matrix, items: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``_last_hops(step, items)`` (``items``: int64)."""
-        hit = next((h for s, into, h in self.found if (into is items or np.array_equal(
-            into, items)) and same_matrix(s, step)), None)
+        # (the matrix first, by its shape and size: ML-100K's many last steps differ there)
+        hit = next((h for s, into, h in self.found
+                    if s.shape == step.shape and s.nnz == step.nnz and same_matrix(s, step)
+                    and (into is items or np.array_equal(into, items))), None)
         if hit is None:
             hit = _last_hops(step, items)
             self.found.append((step, items, hit))
