@@ -207,12 +207,30 @@ def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
     order given, a column's by row): their rows, values and how many per b."""
     lo, hi = step.indptr[rows], step.indptr[rows + 1]
     pos = spans(lo, hi)
+    if len(pos) <= _FEW_ENTRIES:  # (a user's few products, a category each: a dict of them)
+        by_column: dict[int, list[int]] = {}
+        for k, c in enumerate(step.indices[pos].tolist()):
+            by_column.setdefault(c, []).append(k)  # (by row, as a stable sort keeps them)
+        taken: list[int] = []
+        count = []
+        for c in b.tolist():
+            found = by_column.get(c, [])
+            taken += found
+            count.append(len(found))
+        at = np.array(taken, np.intp)
+        return (rows.repeat(hi - lo)[at].astype(np.int64), step.data[pos][at],
+                np.array(count, np.intp))
     order = step.indices[pos].argsort(kind="stable")  # by column, then row
     cols = step.indices[pos][order]
     start, end = cols.searchsorted(b, "left"), cols.searchsorted(b, "right")
     at = order[spans(start, end)]
     return (rows.repeat(hi - lo)[at].astype(np.int64), step.data[pos][at],
             end - start)
+
+
+#: Up to this many entries, :func:`_from_rows` groups them by column in a dict (its dozen
+#: numpy calls cost more than a few dozen entries' Python).
+_FEW_ENTRIES = 64
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

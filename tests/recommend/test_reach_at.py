@@ -118,3 +118,23 @@ def test_values_at_reads_narrow_and_wide_rows_as_their_dense_form(width: int) ->
     dense = walk_dense(state)
     for nodes in (rng.integers(0, width, 3), idx[:4], np.arange(min(width, 300))):
         assert values_at(state, nodes).tobytes() == dense[nodes].tobytes()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_from_rows_groups_few_entries_as_the_stable_sort_does(seed: int) -> None:
+    import recommend.paths.instances as ins
+
+    rng = np.random.default_rng(seed)
+    step = steps(seed, middles=6)[1]  # rows unsorted, entries repeated, columns shared
+    rows = np.sort(rng.choice(step.shape[0], int(rng.integers(0, 8)), replace=False))
+    b = rng.integers(0, step.shape[1], int(rng.integers(0, 12)))
+    few = ins._from_rows(step, rows, b)
+    saved = ins._FEW_ENTRIES
+    try:
+        ins._FEW_ENTRIES = -1  # the numpy sort
+        many = ins._from_rows(step, rows, b)
+    finally:
+        ins._FEW_ENTRIES = saved
+    assert len(few) == len(many)
+    for x, y in zip(few, many, strict=True):
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
