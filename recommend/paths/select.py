@@ -229,7 +229,9 @@ def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray],
         known = _known(values, None, dict)  # (read across requests while the values live)
         found = known.get(node)
         if found is None:
-            found = known[node] = float(values[graph.index(node)])
+            found = float(values[graph.index(node)])
+            if len(known) < _KNOWN:  # (a big world's posts: not every one kept)
+                known[node] = found
         seps[node] = found
     return found
 
@@ -237,3 +239,4 @@ def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray],
 #: Per array of :func:`~recommend.paths.quality.entity_popularity` values: the SEP of each
 #: node read from it so far, by id (each node's read once per graph version, not per request).
 _known = Memo(16)
+_KNOWN = 50_000  # at most this many SEPs kept per array (~5 MB)
