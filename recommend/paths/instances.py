@@ -350,18 +350,22 @@ def reach_at(steps: Sequence[sp.csr_matrix], u: int, nodes: np.ndarray) -> np.nd
     is neither remembered nor listed: each node's terms ``first[a] * steps[1][a, node]`` read
     from the middle step's column (a CSC copy keeps a row's repeated entries, in order), so
     each node's sum is ``0.0 + t1 + t2 ..`` in the walk's order, by ``a`` as the user's row
-    of the first step holds them (when they are sorted and distinct; else the walk). The
-    items' few nodes (the posts about them) are read, where the walk gathers every post of
-    the people a user follows."""
+    of the first step holds them (when they are sorted and distinct, and the columns hold
+    fewer entries than the user's rows of the middle step; else the walk). The items' few
+    nodes (the posts about them) are read, where the walk gathers every post of the people
+    a user follows."""
     walked = _by_user.peek(steps[1], (id(steps[0]), u)) or listed_reach(steps, u)
     if walked is not None:
         return values_at(walked, nodes)
     idx, val, width = walk_start(steps[0], u)
-    if len(idx) > 1 and not rows_sorted(steps[0], strict=True) and (idx[1:] <= idx[:-1]).any():
-        return values_at(reach_state(steps, u), nodes)
     middle = steps[1]  # its columns: the a's into a node, a ascending (a CSC copy keeps order)
     into = _by_matrix(middle, None, middle.tocsc)
     lo, hi = into.indptr[nodes], into.indptr[nodes + 1]
+    add = np.add.reduce
+    if (len(idx) > 1 and not rows_sorted(steps[0], strict=True)
+            and (idx[1:] <= idx[:-1]).any()) or int(add(
+                middle.indptr[idx + 1] - middle.indptr[idx])) < int(add(hi - lo)):
+        return values_at(reach_state(steps, u), nodes)  # (a genre's every product: walked)
     at = spans(lo, hi)
     terms = values_at((idx, val, width), into.indices[at]) * into.data[at]
     return np.bincount(np.arange(len(nodes)).repeat(hi - lo), terms, len(nodes))

@@ -41,18 +41,25 @@ def steps(seed: int, users: int = 6, firsts: int = 40, middles: int = 300):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_reach_at_is_the_walks_values_at_the_nodes(seed: int) -> None:
-    mats = steps(seed)
-    assert not mats[1].has_canonical_format
-    nodes = np.random.default_rng(seed).integers(0, mats[1].shape[1], 50)
-    for u in range(mats[0].shape[0]):
-        walked = walk_on(walk_start(mats[0], u), mats[1:2])  # what reach_state walks
-        expected = values_at(walked, nodes)
-        assert instances._by_user.peek(mats[1], (id(mats[0]), u)) is None
-        got = reach_at(mats, u, nodes)
-        assert got.tobytes() == expected.tobytes()  # the same floats, bit for bit
-        assert instances._by_user.peek(mats[1], (id(mats[0]), u)) is None  # (not walked)
-        remembered = reach_state(mats, u)  # remembered: read from it
-        assert reach_at(mats, u, nodes).tobytes() == values_at(remembered, nodes).tobytes()
+    rng = np.random.default_rng(seed)
+    for count in (3, 12, 200):  # few nodes: read from their columns; many: walked
+        mats = steps(seed)
+        nodes = rng.integers(0, mats[1].shape[1], count)
+        csc = mats[1].tocsc()
+        for u in range(mats[0].shape[0]):
+            walked = walk_on(walk_start(mats[0], u), mats[1:2])  # what reach_state walks
+            expected = values_at(walked, nodes)
+            assert instances._by_user.peek(mats[1], (id(mats[0]), u)) is None
+            got = reach_at(mats, u, nodes)
+            assert got.tobytes() == expected.tobytes()  # the same floats, bit for bit
+            row = mats[0].indices[mats[0].indptr[u]:mats[0].indptr[u + 1]]
+            rows = int((mats[1].indptr[row + 1] - mats[1].indptr[row]).sum())
+            columns = int((csc.indptr[nodes + 1] - csc.indptr[nodes]).sum())
+            remembered = instances._by_user.peek(mats[1], (id(mats[0]), u))
+            assert (remembered is None) == (rows >= columns)  # walked only when cheaper
+            remembered = reach_state(mats, u)  # remembered: read from it
+            assert reach_at(mats, u, nodes).tobytes() == values_at(remembered,
+                                                                   nodes).tobytes()
 
 
 def test_reach_at_walks_a_first_step_row_out_of_order() -> None:
