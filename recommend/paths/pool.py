@@ -15,6 +15,8 @@ from itertools import product
 from operator import eq
 from typing import TYPE_CHECKING
 
+from recommend.paths.instances import Memo
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
@@ -28,6 +30,7 @@ EdgeTriple = tuple[str, str, str]
 NodeKey = tuple[tuple[str, ...], tuple[int, ...]]
 #: Bounds are compared with this much room for rounding: what is skipped is surely below.
 _ROOM = 1.0 + 1e-9
+_steps = Memo(256)  # per meta-path object (immutable): its steps' (relation, direction)
 
 
 def merged(paths: list[Candidate]) -> list[Candidate]:
@@ -54,13 +57,14 @@ def path_values(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, floa
     """Each of an item's meta-path instances' path (its nodes as a :data:`NodeKey` and, by
     direction, relations) and the value of each distinct path over them all (of every
     scorer)."""
-    hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object, made once
+    hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object (of this call)
     keys: list[Hashable] = []
     out: dict[Hashable, float] = {}
     for value, _, inst, mp, types, _, _ in raw:
         steps = hops.get(id(mp))
         if steps is None:
-            steps = hops[id(mp)] = tuple((s.relation, s.direction) for s in mp.steps)
+            steps = hops[id(mp)] = _steps(mp, None, lambda mp=mp: tuple(
+                (s.relation, s.direction) for s in mp.steps))  # (made once per meta-path)
         key = ((types, inst[2]), steps)
         keys.append(key)
         out[key] = out.get(key, 0.0) + value

@@ -36,3 +36,20 @@ def test_merged_sums_and_keeps_as_before(seed: int) -> None:
                       Path(nodes, edges, None, 0.0, "")))
     got, want = merged(paths), old_merged(paths)
     assert [(repr(t), n, id(p)) for t, n, p in got] == [(repr(t), n, id(p)) for t, n, p in want]
+
+
+def test_path_values_key_each_meta_paths_steps_as_spelt() -> None:
+    from recommend.paths import MetaPath, Step
+    from recommend.paths.pool import path_values
+
+    a = MetaPath("a", (Step("rated", "out", "product"), Step("in_category", "out"),
+                       Step("in_category", "in")))
+    b = MetaPath("b", (Step("rated", "out", "product"), Step("also_viewed")))
+    raw = [(0.5, "graph", (0.5, m.name, idx, 1), m, m.types, False, 1.0)
+           for m, idx in ((a, (0, 1, 2, 3)), (b, (0, 1, 3)), (a, (0, 1, 2, 3)), (a, (0, 4, 2, 3)))]
+    for _ in range(2):  # (the second time from the remembered steps)
+        keys, values = path_values(raw)
+        want = [((m.types, inst[2]), tuple((s.relation, s.direction) for s in m.steps))
+                for _, _, inst, m, *_ in raw]
+        assert keys == want
+        assert values == {want[0]: 1.0, want[1]: 0.5, want[3]: 0.5}
