@@ -29,11 +29,11 @@ import scipy.sparse as sp
 
 from kg.links import LinkFinder
 from recommend.paths.connection import CONNECTION_NOTE, connection_path
-from recommend.paths.group_batch import top_groups_each
+from recommend.paths.group_batch import LastHops, top_groups_each
 from recommend.paths.instances import instances_as_groups, top_groups_many
 from recommend.paths.metapaths import MetaPath, Normalize, step_matrices
 from recommend.paths.other_member import mended
-from recommend.paths.path import Instance, Path, built_path, path_kind
+from recommend.paths.path import Instance, Path, built_path, path_kind, weighted_kinds
 from recommend.paths.pool import (
     NodeKey,
     content_floor,
@@ -54,6 +54,7 @@ from recommend.paths.quality import kept_act_times, user_interactions
 from recommend.paths.reasons import PostStart, evidence_paths, least_values
 from recommend.paths.select import Selection, select_paths
 from recommend.paths.sentences import known_names, render_path
+from recommend.paths.short_batch import top_instances_each
 from recommend.paths.user_reasons import UserReasons, own_products
 from recommend.results import ExplainedPath
 
@@ -145,7 +146,8 @@ def _instances_each(
 ) -> list[tuple[list[list[Instance]], np.ndarray]]:
     """:func:`_instances` of each scorer's ``(items, meta-paths, weights, steps)``, their
     grouped 3-step meta-paths in one pass (:func:`~recommend.paths.group_batch.
-    top_groups_each`)."""
+    top_groups_each`). A meta-path whose first step's row of the user is empty has no
+    instance (each item's are none, its score 0): it is not asked."""
     u = graph.index(user_id)
     acts = {} if acts is None else acts
     plans = []  # per scorer: (meta-path, weight, steps, types, prefer: a grouped 3-step one's)
@@ -156,21 +158,31 @@ def _instances_each(
                 continue
             mats = steps[mp.name] if steps is not None else step_matrices(
                 graph, mp, normalize=normalize)
+            first = mats[0]
+            if u < first.shape[0] and first.indptr[u] == first.indptr[u + 1]:
+                continue  # (no instance: what asking would find)
             types = path_kind(mp)[1]  # (remembered: MetaPath.types derives them step by step)
             hop = (mp.steps[0].relation, types[1])
-            plan.append((mp, w, mats, types, partial(kept_act_times, graph, user_id, hop, acts)
+            plan.append((mp, float(w), mats, types,
+                         partial(kept_act_times, graph, user_id, hop, acts)
                          if group and len(mp.steps) == 3 and mp.steps[0].direction == "out"
                          else None))
         plans.append(plan)
-    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`)
+    # the meta-paths with a prefer in one pass (:mod:`recommend.paths.group_batch`), those of
+    # one or two steps in another (:mod:`recommend.paths.short_batch`)
+    lasts = LastHops()
     batch = iter(top_groups_each([(m, p, each[0]) for each, plan in zip(asked, plans, strict=True)
-                                  for _, _, m, _, p in plan if p is not None], u, max_paths))
+                                  for _, _, m, _, p in plan if p is not None], u, max_paths,
+                                 lasts))
+    short = iter(top_instances_each([(m, each[0]) for each, plan in zip(asked, plans, strict=True)
+                                     for _, _, m, _, p in plan if len(m) <= 2], u, max_paths,
+                                    lasts))
     out = []
     for (items, *_), plan in zip(asked, plans, strict=True):
         found: list[list[Instance]] = [[] for _ in items]
         totals = np.zeros(len(items))
         for mp, w, mats, types, prefer in plan:
-            top = (next(batch) if prefer is not None
+            top = (next(batch) if prefer is not None else next(short) if len(mats) <= 2
                    else top_groups_many(mats, u, items, max_paths) if group
                    else instances_as_groups(mats, u, items, max_paths))
             # a walk back through the item itself ("who bought X also bought X": the user
@@ -178,8 +190,8 @@ def _instances_each(
             # other member takes its place (:mod:`recommend.paths.other_member`)
             same = [t for t in range(1, len(types) - 1) if types[t] == types[-1]]
             for j, (best, score) in enumerate(top):
-                totals[j] += float(w) * score
-                found[j] += [(float(w) * v, mp.name, nodes, n) for nodes, v, n in
+                totals[j] += w * score
+                found[j] += [(w * v, mp.name, nodes, n) for nodes, v, n in
                              (mended(mats, u, best, same, prefer) if same else best)]
         for instances in found:
             instances.sort(key=lambda e: -e[0])
@@ -250,8 +262,8 @@ def scored_paths_many(
     acts = times.hops  # act times, by first hop (read with the times)
     raw: list[list[Raw]] = [[] for _ in item_ids]
     # what an instance's edges can be (only a weighted meta-path has instances)
-    relations = {tuple(s.relation for s in mp.steps) for _, sc, _, _ in scorers
-                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+    relations = frozenset().union(*(weighted_kinds(sc.metapaths_, sc.weights_)[1]
+                                    for _, sc, _, _ in scorers))
     wanted = [[j for j, share in enumerate(shares) if share > 0] for _, _, shares, _ in scorers]
     each = _instances_each(graph, user_id, [(items[w], sc.metapaths_, sc.weights_, sc.steps_)
                                             for w, (_, sc, _, _) in zip(wanted, scorers,
@@ -260,8 +272,7 @@ def scored_paths_many(
                            group=True, acts=acts)  # (every scorer's in one pass)
     for (name, sc, shares, kols), its, (found, tots) in zip(scorers, wanted, each, strict=True):
         kols_of[name] = kols
-        kinds = {mp.name: path_kind(mp)  # (only a weighted meta-path has instances)
-                 for mp, w in zip(sc.metapaths_, sc.weights_, strict=True) if w > 0}
+        kinds = weighted_kinds(sc.metapaths_, sc.weights_)[0]  # (only they have instances)
         for j, instances, total in zip(its, found, tots, strict=True):
             raw[j] += [(shares[j] * (inst[0] / total), name, inst, *kinds[inst[1]], total)
                        for inst in instances]

@@ -23,12 +23,13 @@ from recommend.paths.instances import (
     _first_step,
     _into_middle,
     _last_hops,
-    reach_state,
-    values_at,
+    reach_at,
+    rows_sorted,
 )
 from recommend.paths.quality import times_at
 
-__all__ = ["same_matrix", "top_groups_batch", "top_groups_each", "top_per_each"]
+__all__ = ["LastHops", "as_items", "same_matrix", "top_groups_batch", "top_groups_each",
+           "top_per_each"]
 
 #: Per item: its groups ``(nodes, sum, size)`` and the meta-path's score of it.
 Groups = list[tuple[list[tuple[tuple[int, ...], float, int]], float]]
@@ -94,34 +95,68 @@ def top_groups_batch(
     return top_groups_each([(steps, prefer, items) for steps, prefer in batch], u, k)
 
 
+class LastHops:
+    """A request's :func:`~recommend.paths.instances._last_hops`, each made once per equal
+    last step and items (``follows>posted`` and ``wrote_post>product`` both end in a post's
+    products)."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[sp.csr_matrix, np.ndarray,
+                               tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+    def __call__(self, step: sp.csr_matrix, items: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_last_hops(step, items)`` (``items``: int64)."""
+        # (the matrix first, by its shape and size: ML-100K's many last steps differ there)
+        hit = next((h for s, into, h in self.found
+                    if (s is step or (s.shape == step.shape and s.nnz == step.nnz
+                                      and same_matrix(s, step)))
+                    and (into is items or np.array_equal(into, items))), None)
+        if hit is None:
+            hit = _last_hops(step, items)
+            self.found.append((step, items, hit))
+        return hit
+
+
+def as_items(items: np.ndarray, asked: dict[int, tuple[np.ndarray, list[int]]]
+             ) -> tuple[np.ndarray, list[int]]:
+    """``items`` as int64 and as a list, made once per object asked (a scorer's meta-paths
+    share its items): ``asked`` keeps them for a call."""
+    if id(items) not in asked:
+        as_array = np.asarray(items, np.int64)
+        asked[id(items)] = (as_array, as_array.tolist())
+    return asked[id(items)]
+
+
 def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.ndarray]],
-                    u: int, k: int) -> list[Groups]:
+                    u: int, k: int, lasts: LastHops | None = None) -> list[Groups]:
     """:func:`top_groups_batch` with each meta-path's own ``items``: per ``(steps, prefer,
     items)``, ``top_groups_many(steps, u, items, k, prefer=prefer)`` (several scorers'
     meta-paths, each explaining its own items, in one pass). A meta-path's groups are
-    chosen among its own items' alone, as when asked by itself."""
+    chosen among its own items' alone, as when asked by itself. ``lasts``: the request's
+    last hops, shared with other batches."""
     out: list[Groups] = []
-    live: list[tuple[int, tuple[np.ndarray, np.ndarray, int], sp.csr_matrix, Prefer,
-                     list[int]]] = []
-    lasts: list[tuple[sp.csr_matrix, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    # per meta-path asked: (its place, (the user's first step row, whether its indices are
+    # distinct), its middle step, prefer, its items)
+    live: list[tuple[int, tuple[tuple[np.ndarray, np.ndarray, int], bool], sp.csr_matrix,
+                     Prefer, list[int]]] = []
+    lasts = LastHops() if lasts is None else lasts
     owners, nodes, hops, sums = [], [], [], []
+    asked: dict[int, tuple[np.ndarray, list[int]]] = {}
     for m, (steps, prefer, items) in enumerate(batch):
-        items = np.asarray(items, np.int64)
-        out.append([([], 0.0) for _ in items])
+        items, listed = as_items(items, asked)
         first = _first_step(steps[0], u)
-        reach = reach_state(steps, u)
-        if not len(reach[0]):
-            continue  # the user reaches no entity: nothing to gather
-        last = next((h for s, into, h in lasts if (into is items or np.array_equal(into, items))
-                     and same_matrix(s, steps[-1])), None)
-        if last is None:
-            last = _last_hops(steps[-1], items)
-            lasts.append((steps[-1], items, last))
-        live.append((m, first, steps[1], prefer, items.tolist()))
+        if not len(first[0]):
+            out.append([([], 0.0) for _ in listed])
+            continue  # the user starts no instance: nothing to gather
+        out.append([])  # (its totals, below)
+        last = lasts(steps[-1], items)
+        live.append((m, (first, rows_sorted(steps[0], strict=True)), steps[1], prefer, listed))
         owners.append(last[0])
         nodes.append(last[1])
         hops.append(last[2])
-        sums.append(values_at(reach, last[1]) * last[2])  # what each (item, entity) carries
+        # what each (item, entity) carries (a user reaching none: all 0, so no group)
+        sums.append(reach_at(steps, u, last[1]) * last[2])
     if not live:
         return out
     n = max(len(e[4]) for e in live)  # (part * n + owner: one slot per meta-path's item)
@@ -136,7 +171,8 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
     for t, (_, first, middle, prefer, _) in enumerate(live):
         mine = groups[ends[t]:ends[t + 1]]
         if len(mine):
-            a, b, count, values = _into_middle(middle, first, node[mine], hop[mine])
+            a, b, count, values = _into_middle(middle, first[0], node[mine], hop[mine],
+                                               first[1])
             found.append((a, b, count, values,
                           np.where(values > 0, times_at(prefer(), a), -np.inf)))
     if not found:
@@ -147,10 +183,11 @@ def top_groups_each(batch: Sequence[tuple[Sequence[sp.csr_matrix], Prefer, np.nd
     best = _first_latest(count, when, values)
     g = group_of[best]
     at = groups[g]
+    rows = [out[e[0]] for e in live]
+    listed_of = [e[4] for e in live]
     # as Python numbers at once (the same ints and floats as one by one)
     for t, o, one, mid, s, size in zip(part[at].tolist(), owner[at].tolist(),
                                        a[best].tolist(), b[g].tolist(), value[at].tolist(),
                                        sizes[g].tolist(), strict=True):
-        m, *_, mine = live[t]
-        out[m][o][0].append(((u, one, mid, mine[o]), s, size))
+        rows[t][o][0].append(((u, one, mid, listed_of[t][o]), s, size))
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ import scipy.sparse as sp
 from recommend.paths.listed_walks import listed_reach
 from recommend.paths.walks import WalkState, spans, walk_dense, walk_on, walk_start
 
-__all__ = ["instances_as_groups", "iter_instances", "path_value", "top_groups_many",
+__all__ = ["instances_as_groups", "iter_instances", "path_value", "reach_at", "top_groups_many",
            "top_instances", "top_instances_many"]
 
 
@@ -174,7 +175,8 @@ def _last_hops(step: sp.csr_matrix, items: np.ndarray
     return owner, last.indices[pos].astype(np.int64), last.data[pos].astype(np.float64)
 
 
-def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray
+def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.ndarray,
+                 distinct: bool = False
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The instances of a 3-step meta-path through the middle nodes ``b`` (each with its last
     hop's value ``hop``): every ``a`` of the first step's row ``first`` that ``step`` leads
@@ -183,12 +185,14 @@ def _into_middle(step: sp.csr_matrix, first: WalkState, b: np.ndarray, hop: np.n
 
     Read from whichever side is smaller: the columns of the b (a category's every product) or
     the rows of the user's own a (their few products). An a the user's row lacks carries 0,
-    so both give the same positive instances in the same order."""
+    so both give the same positive instances in the same order. ``distinct``: the row's
+    indices are known to be distinct (:func:`rows_sorted`)."""
     into = _by_matrix(step, None, step.tocsc)  # column b: the a's into b
     lo, hi = into.indptr[b], into.indptr[b + 1]
     idx = first[0]  # sorted (_first_step): its distinct values are the user's a, sorted
-    mine = idx[np.concatenate(([True], idx[1:] != idx[:-1]))] if len(idx) else idx
-    if int((step.indptr[mine + 1] - step.indptr[mine]).sum()) < int((hi - lo).sum()):
+    mine = idx if distinct or not len(idx) else idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
+    add = np.add.reduce  # (an array's sum() is a Python wrapper of it)
+    if int(add(step.indptr[mine + 1] - step.indptr[mine])) < int(add(hi - lo)):
         a, data, count = _from_rows(step, mine, b)
     else:
         count = hi - lo  # (not a diff over every middle node)
@@ -203,12 +207,30 @@ def _from_rows(step: sp.csr_matrix, rows: np.ndarray, b: np.ndarray
     order given, a column's by row): their rows, values and how many per b."""
     lo, hi = step.indptr[rows], step.indptr[rows + 1]
     pos = spans(lo, hi)
+    if len(pos) <= _FEW_ENTRIES:  # (a user's few products, a category each: a dict of them)
+        by_column: dict[int, list[int]] = {}
+        for k, c in enumerate(step.indices[pos].tolist()):
+            by_column.setdefault(c, []).append(k)  # (by row, as a stable sort keeps them)
+        taken: list[int] = []
+        count = []
+        for c in b.tolist():
+            found = by_column.get(c, [])
+            taken += found
+            count.append(len(found))
+        at = np.array(taken, np.intp)
+        return (rows.repeat(hi - lo)[at].astype(np.int64), step.data[pos][at],
+                np.array(count, np.intp))
     order = step.indices[pos].argsort(kind="stable")  # by column, then row
     cols = step.indices[pos][order]
     start, end = cols.searchsorted(b, "left"), cols.searchsorted(b, "right")
     at = order[spans(start, end)]
     return (rows.repeat(hi - lo)[at].astype(np.int64), step.data[pos][at],
             end - start)
+
+
+#: Up to this many entries, :func:`_from_rows` groups them by column in a dict (its dozen
+#: numpy calls cost more than a few dozen entries' Python).
+_FEW_ENTRIES = 64
 
 
 def _top_per(owner: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
@@ -236,6 +258,11 @@ class Memo:
         self.slots: dict[tuple[int, object], tuple[object, object]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, owner: object, key: object) -> Any:
+        """The value kept for (``owner``, ``key``), or None: nothing is made."""
+        hit = self.slots.get((id(owner), key))
+        return hit[1] if hit is not None and hit[0] is owner else None
+
     def __call__(self, owner: object, key: object, make: Callable[[], Any]) -> Any:
         slot = (id(owner), key)
         hit = self.slots.get(slot)
@@ -258,12 +285,13 @@ _by_user = Memo(64)
 def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     """The walked row's values at ``nodes`` (0 where it holds none): what its dense form
     (:func:`~recommend.paths.walks.walk_dense`) holds there, made only when the nodes
-    are many for its width (a user's row over 80,000 posts is 640 kB). The state's indices
+    are many for its width or it is narrow (a user's row over 80,000 posts is 640 kB; three
+    calls less than a search on 44 categories). The state's indices
     must be sorted; of repeated ones the last value counts, as in the dense form."""
     idx, val, width = state
     if not len(idx):
         return np.zeros(len(nodes))
-    if width <= 4 * len(nodes):  # many nodes of a narrow row: read from its dense form
+    if width <= 4 * len(nodes) or width <= 256:  # a narrow row (44 categories): its dense form
         dense = np.zeros(width)
         dense[idx] = val
         return dense[nodes]
@@ -272,13 +300,34 @@ def values_at(state: WalkState, nodes: np.ndarray) -> np.ndarray:
     return np.where(idx[pos] == nodes, val[pos], 0.0)
 
 
+def rows_sorted(m: sp.csr_matrix, *, strict: bool = False) -> bool:
+    """Whether every row of CSR ``m`` holds its indices in order (``strict``: and none twice),
+    found once per matrix (scipy's own flag may be stale: it is set when made, not when an
+    index array is written)."""
+    key = (id(m), strict)
+    hit = _sorted.get(key)
+    if hit is not None and hit[0]() is m:
+        return hit[1]
+    ind = m.indices
+    ok = ind[1:] > ind[:-1] if strict else ind[1:] >= ind[:-1]
+    starts = m.indptr[1:-1]
+    ok[starts[(starts > 0) & (starts < len(ind))] - 1] = True  # (a row's first: no order)
+    _sorted[key] = (weakref.ref(m), bool(ok.all()))
+    weakref.finalize(m, _sorted.pop, key, None)
+    return _sorted[key][1]
+
+
+#: Per (matrix id, strict): the matrix (weakly: kept while it lives) and its rows_sorted.
+_sorted: dict[tuple[int, bool], tuple[weakref.ref, bool]] = {}
+
+
 def _first_step(first: sp.csr_matrix, u: int) -> WalkState:
     """User ``u``'s row of a meta-path's first step with its indices sorted (stable: of
     repeated ones the last stays last), remembered for the request's other meta-paths."""
 
     def make() -> WalkState:
         idx, val, width = walk_start(first, u)
-        if len(idx) > 1 and (idx[1:] < idx[:-1]).any():
+        if len(idx) > 1 and not rows_sorted(first) and (idx[1:] < idx[:-1]).any():
             order = idx.argsort(kind="stable")
             idx, val = idx[order], val[order]
         return idx, val, width
@@ -294,6 +343,32 @@ def reach_state(steps: Sequence[sp.csr_matrix], u: int) -> WalkState:
     return _by_user(steps[1], (id(steps[0]), u),
                     lambda: listed_reach(steps, u)  # (made at load, where listed)
                     or walk_on(walk_start(steps[0], u), steps[1:2]))
+
+
+def reach_at(steps: Sequence[sp.csr_matrix], u: int, nodes: np.ndarray) -> np.ndarray:
+    """``values_at(reach_state(steps, u), nodes)``, the same floats, without the walk when it
+    is neither remembered nor listed: each node's terms ``first[a] * steps[1][a, node]`` read
+    from the middle step's column (a CSC copy keeps a row's repeated entries, in order), so
+    each node's sum is ``0.0 + t1 + t2 ..`` in the walk's order, by ``a`` as the user's row
+    of the first step holds them (when they are sorted and distinct, and the columns hold
+    fewer entries than the user's rows of the middle step; else the walk). The items' few
+    nodes (the posts about them) are read, where the walk gathers every post of the people
+    a user follows."""
+    walked = _by_user.peek(steps[1], (id(steps[0]), u)) or listed_reach(steps, u)
+    if walked is not None:
+        return values_at(walked, nodes)
+    idx, val, width = walk_start(steps[0], u)
+    middle = steps[1]  # its columns: the a's into a node, a ascending (a CSC copy keeps order)
+    into = _by_matrix(middle, None, middle.tocsc)
+    lo, hi = into.indptr[nodes], into.indptr[nodes + 1]
+    add = np.add.reduce
+    if (len(idx) > 1 and not rows_sorted(steps[0], strict=True)
+            and (idx[1:] <= idx[:-1]).any()) or int(add(
+                middle.indptr[idx + 1] - middle.indptr[idx])) < int(add(hi - lo)):
+        return values_at(reach_state(steps, u), nodes)  # (a genre's every product: walked)
+    at = spans(lo, hi)
+    terms = values_at((idx, val, width), into.indices[at]) * into.data[at]
+    return np.bincount(np.arange(len(nodes)).repeat(hi - lo), terms, len(nodes))
 
 
 def _column(m: sp.csr_matrix, c: int) -> np.ndarray:

@@ -15,6 +15,8 @@ from itertools import product
 from operator import eq
 from typing import TYPE_CHECKING
 
+from recommend.paths.instances import Memo
+
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.paths.explain import Candidate, Path, Raw
@@ -28,20 +30,25 @@ EdgeTriple = tuple[str, str, str]
 NodeKey = tuple[tuple[str, ...], tuple[int, ...]]
 #: Bounds are compared with this much room for rounding: what is skipped is surely below.
 _ROOM = 1.0 + 1e-9
+_steps = Memo(256)  # per meta-path object (immutable): its steps' (relation, direction)
 
 
 def merged(paths: list[Candidate]) -> list[Candidate]:
     """One candidate per distinct path (nodes and edges), largest first: the same path found
     by two components (a graph meta-path's "You rated A; 246 people who rated A also rated
     B" and cf's) carries both shares, under the component carrying the more."""
-    best: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], Candidate] = {}
-    total: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], float] = {}
+    # per distinct path: [its total (from 0.0, in order), the candidate carrying the most]
+    found: dict[tuple[tuple[str, ...], tuple[EdgeTriple, ...]], list] = {}
     for c in paths:
         key = (c[2].nodes, c[2].edges)
-        total[key] = total.get(key, 0.0) + c[0]
-        if key not in best or c[0] > best[key][0]:
-            best[key] = c
-    out = [(total[key], name, p) for key, (_, name, p) in best.items()]
+        hit = found.get(key)  # (one lookup: a nested tuple's hash is not kept)
+        if hit is None:
+            found[key] = [0.0 + c[0], c]
+        else:
+            hit[0] += c[0]
+            if c[0] > hit[1][0]:
+                hit[1] = c
+    out = [(total, c[1], c[2]) for total, c in found.values()]
     out.sort(key=lambda e: -e[0])
     return out
 
@@ -50,13 +57,14 @@ def path_values(raw: Sequence[Raw]) -> tuple[list[Hashable], dict[Hashable, floa
     """Each of an item's meta-path instances' path (its nodes as a :data:`NodeKey` and, by
     direction, relations) and the value of each distinct path over them all (of every
     scorer)."""
-    hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object, made once
+    hops: dict[int, tuple[tuple[str, str], ...]] = {}  # per meta-path object (of this call)
     keys: list[Hashable] = []
     out: dict[Hashable, float] = {}
     for value, _, inst, mp, types, _, _ in raw:
         steps = hops.get(id(mp))
         if steps is None:
-            steps = hops[id(mp)] = tuple((s.relation, s.direction) for s in mp.steps)
+            steps = hops[id(mp)] = _steps(mp, None, lambda mp=mp: tuple(
+                (s.relation, s.direction) for s in mp.steps))  # (made once per meta-path)
         key = ((types, inst[2]), steps)
         keys.append(key)
         out[key] = out.get(key, 0.0) + value

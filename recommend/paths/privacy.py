@@ -354,16 +354,6 @@ def demographic_ids(graph: KnowledgeGraph) -> frozenset[str]:
         if d))
 
 
-def can_violate(types: Sequence[str], relations: Sequence[str]) -> bool:
-    """Whether a path from its user (``types[0]``) through nodes of ``types`` over hops of
-    ``relations`` can show anything :func:`violations` forbids: only a node of another user
-    or a segment, or an aggregate, counted or session hop can (any other such path never
-    does, whatever its nodes)."""
-    return any(t in ("user", "segment") for t in types[1:]) or any(
-        rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None
-        for rel in relations)
-
-
 def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str, str, str]],
                *, min_people: int = 5, demographic: frozenset[str] | None = None) -> list[str]:
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
@@ -385,12 +375,26 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                     out.append(f"names {end}, whom {you or 'nobody'} follows")
                 elif rel in PERSONAL_RELATIONS:
                     out.append(f"shows {end}'s private {rel} edge")
-        if rel in FOLLOWEE_AGGREGATES and src != you:
+        counts = _counts(rel)
+        if counts == _FOLLOWEES and src != you:
             out.append(f"{src} {rel} {dst} counts the follows of someone else")
-        elif rel in FOLLOWEE_AGGREGATES and people(graph, (src, rel, dst)) >= len(
+        elif counts == _FOLLOWEES and people(graph, (src, rel, dst)) >= len(
                 _followed(graph, src)):
             out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
-        elif (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
-                and people(graph, (src, rel, dst)) < min_people:
+        elif counts and people(graph, (src, rel, dst)) < min_people:
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
     return out
+
+
+_FOLLOWEES, _PEOPLE = 1, 2
+_counted: dict[str, int] = {}  # per relation name (a few): what its hop counts
+
+
+def _counts(rel: str) -> int:
+    """What ``rel``'s hop counts: 0 nothing, 1 followees, 2 people (an aggregate...)."""
+    found = _counted.get(rel)
+    if found is None:
+        found = (_FOLLOWEES if rel in FOLLOWEE_AGGREGATES else _PEOPLE if rel in AGGREGATES
+                 or rel in COUNTED or SequenceHop.parse(rel) is not None else 0)
+        _counted.update({rel: found} if len(_counted) < 4096 else {})  # (bounded)
+    return found

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from recommend.paths.instances import Memo
 from recommend.paths.quality import (
     entity_popularity,
     interaction_recency,
@@ -225,5 +226,17 @@ def _sep(graph: KnowledgeGraph, path: Path, popularity: dict[str, np.ndarray],
         values = popularity.get(kind)
         if values is None:
             values = popularity[kind] = entity_popularity(graph, kind)
-        found = seps[node] = float(values[graph.index(node)])
+        known = _known(values, None, dict)  # (read across requests while the values live)
+        found = known.get(node)
+        if found is None:
+            found = float(values[graph.index(node)])
+            if len(known) < _KNOWN:  # (a big world's posts: not every one kept)
+                known[node] = found
+        seps[node] = found
     return found
+
+
+#: Per array of :func:`~recommend.paths.quality.entity_popularity` values: the SEP of each
+#: node read from it so far, by id (each node's read once per graph version, not per request).
+_known = Memo(16)
+_KNOWN = 50_000  # at most this many SEPs kept per array (~5 MB)

@@ -20,8 +20,10 @@ def spans(lo: np.ndarray, hi: np.ndarray, lengths: np.ndarray | None = None) -> 
     if len(lo) == 1:  # (one range: a walk from one node)
         return np.arange(int(lo[0]), int(hi[0]), dtype=np.int64)
     lengths = hi - lo if lengths is None else lengths
-    # array methods: numpy's function wrappers cost ~2 us a call here (expl24)
-    return np.arange(lengths.sum()) - (lengths.cumsum() - lengths - lo).repeat(lengths)
+    # array methods: numpy's function wrappers cost ~2 us a call here (expl24); the total is
+    # the last end (no sum: ~2 us more)
+    ends = lengths.cumsum()
+    return np.arange(ends[-1] if len(ends) else 0) - (ends - lengths - lo).repeat(lengths)
 
 
 #: A row being walked: its non-zero (indices, float64 values) and its width.
