@@ -190,7 +190,9 @@ class Embedder:
     ``cache_dir`` set, vectors live under ``cache_dir/<model key>/`` and are reused.
     ``calls_`` counts texts sent to the model, ``hits_`` texts served from the cache.
     ``max_tokens_`` is the word-piece cap in effect (None: the model's own limit), and is
-    what the cache key carries.
+    what the cache key carries. ``native`` says whether the CPU multiplies bfloat16 natively
+    when the caller knows (a served writer recorded it: no torch import to key the cache);
+    None asks :func:`native_bf16`.
     """
 
     def __init__(
@@ -199,13 +201,15 @@ class Embedder:
         *,
         cache_dir: str | os.PathLike[str] | None = None,
         model: Any = None,
+        native: bool | None = None,
     ) -> None:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
         self.model_name_ = self.model_id  # what load() reads
         self.int8_ = self.config.embed_int8 and self.config.embed_device == "cpu"
-        self.bf16_ = (self.config.embed_bf16 and not self.int8_
-                      and self.config.embed_device == "cpu" and native_bf16())
+        self.bf16_ = (self.config.embed_bf16 and not self.int8_  # ``native``: already known
+                      and self.config.embed_device == "cpu"
+                      and (native_bf16() if native is None else native))
         if self.int8_:  # other vectors than the model's own: keyed and cached apart
             self.model_id += INT8_SUFFIX
         elif self.bf16_:

@@ -9,36 +9,102 @@ the reader's 5 s wait). Instead, every serving process embeds through one embedd
 the state folder (:data:`EMBED_DIR`, :class:`nlp.embed.EmbeddingCache`, keyed by model and
 text), and the writer embeds a request's new products into it *before* logging the request
 (:func:`embed_new_products`): a process applying the entry finds every vector there and
-loads no model (it still imports torch once, ~1.5 s of CPU, to key the cache:
-:func:`nlp.embed.native_bf16`). A text that changed between the writer's look and a
-reader's (a later request of the same batch renaming the product) misses the cache and is
-embedded where it is applied, as before: the cache only ever holds what the model gives for a
-text.
+loads no model. Nor does it import torch: a cache key carries the model's precision, and
+asking torch whether the CPU multiplies bfloat16 natively (:func:`nlp.embed.native_bf16`)
+cost each reader and the compute process ~2 s of CPU and ~180 MB of memory on the first new
+product. The writer records its key (:data:`KEY_FILE`: the model id and that answer) when it
+makes its embedder, before it embeds anything it logs; the others key their lookups by it
+(:class:`SharedEncoder`), and ask torch only when there is no record or it names another
+model. A text that changed between the writer's look and a reader's (a later request of the
+same batch renaming the product) misses the cache and is embedded where it is applied, as
+before: the cache only ever holds what the model gives for a text.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from kg.atomic import atomic_write_bytes
 from recommend.hybrid.encoders import SentenceEncoder
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from nlp.embed import Embedder
+    from recommend.hybrid.config import HybridConfig
     from recommend.recommender import Recommender
 
+LOGGER = logging.getLogger("shopgraph.serve")
 #: The state folder's embedding cache, shared by the writer, the readers and the compute process.
 EMBED_DIR = ".embeddings"
+#: In :data:`EMBED_DIR`: the writer's cache key, ``{"model_id": ..., "bf16": ...}``.
+KEY_FILE = "writer-key.json"
 
 
-def share_encoder(rec: Recommender, state_dir: Path) -> None:
+class SharedEncoder(SentenceEncoder):
+    """The artifact's sentence encoder embedding through the state folder's cache: the
+    writer's records its key there when it makes its embedder, the others' read it (module
+    doc)."""
+
+    def __init__(self, config: HybridConfig, folder: Path, *, writer: bool) -> None:
+        content = config.content
+        super().__init__(content.embed_model, int8=content.embed_int8,
+                         max_tokens=content.embed_max_tokens, cache_dir=folder)
+        self.folder, self.writer = folder, writer
+
+    def _load(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
+        if self.writer:
+            embedder = super()._load()
+            record_key(self.folder, embedder.model_id, embedder.bf16_)
+            return embedder
+        key = recorded_key(self.folder)
+        if key is not None:
+            self.native = key["bf16"]
+            embedder = super()._load()
+            if embedder.model_id == key["model_id"]:
+                return embedder
+            LOGGER.warning("%s names model %s, not this one (%s): asking torch for the "
+                           "precision", self.folder / KEY_FILE, key["model_id"], embedder.model_id)
+            self._embedder = self.native = None
+        return super()._load()
+
+
+def record_key(folder: Path, model_id: str, bf16: bool) -> None:
+    """Write the writer's cache key to ``folder/KEY_FILE`` (atomically; only when it changed)."""
+    key = {"model_id": model_id, "bf16": bool(bf16)}
+    if recorded_key(folder) != key:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / KEY_FILE, json.dumps(key).encode())
+
+
+def recorded_key(folder: Path) -> dict[str, Any] | None:
+    """The key :func:`record_key` wrote (None: none yet, or not such a record: logged)."""
+    path = folder / KEY_FILE
+    try:
+        key = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except ValueError as err:
+        LOGGER.warning("%s: not a key record (%s); ignored", path, err)
+        return None
+    if not (isinstance(key, dict) and isinstance(key.get("model_id"), str)
+            and isinstance(key.get("bf16"), bool)):
+        LOGGER.warning("%s: not a key record (model_id, bf16); ignored", path)
+        return None
+    return key
+
+
+def share_encoder(rec: Recommender, state_dir: Path, *, writer: bool = False) -> None:
     """Make ``rec``'s sentence encoder (if it has one) embed through the state folder's
-    cache (same model and settings: the artifact's config)."""
-    from recommend.hybrid.model import make_encoder
-
+    cache (same model and settings: the artifact's config), keyed as the writer's
+    (``writer``: this process is the writer, and records its key)."""
     content = rec.model.components.get("content")
     if content is not None and isinstance(content.encoder, SentenceEncoder):
-        content.encoder = make_encoder(rec.model.config, cache_dir=state_dir / EMBED_DIR)
+        content.encoder = SharedEncoder(rec.model.config, state_dir / EMBED_DIR, writer=writer)
 
 
 def embed_new_products(rec: Recommender, graph: KnowledgeGraph) -> int:

@@ -120,10 +120,12 @@ def base_id(artifact: Path) -> str:
     return str(artifact.resolve())
 
 
-def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
+def load_served(artifact: Path, state_dir: Path, *,
+                writer: bool = False) -> tuple[Recommender, int]:
     """The model to start from: ``state_dir/snapshot`` when there is one (with the log seq it
     holds), else ``artifact`` (seq 0). A snapshot of another artifact is refused. Its
-    sentence encoder embeds through the state folder's cache (:mod:`recommend.serve.embedded`)."""
+    sentence encoder embeds through the state folder's cache (:mod:`recommend.serve.embedded`;
+    ``writer``: this process is the writer, whose key the others' lookups take)."""
     snap = state_dir / SNAPSHOT_DIR
     seq = 0
     if snap.is_dir() or snap.with_name(SNAPSHOT_DIR + ".old").is_dir():
@@ -136,7 +138,7 @@ def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
         seq = int(info.get("log_seq", 0))
     else:
         rec = Recommender.load(artifact)
-    share_encoder(rec, state_dir)
+    share_encoder(rec, state_dir, writer=writer)
     return rec, seq
 
 

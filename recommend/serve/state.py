@@ -122,7 +122,8 @@ class ServedState:
         self.compute = None  # nor computes them
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
-        self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)
+        self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir,
+                                                  writer=True)
         self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
         self.replayed = self._replay()
         self.applied_seq = self.log.last_seq

@@ -1,7 +1,8 @@
 """A product write is embedded once, by the writer, before it is logged: a reader applying
 the entry takes the vector from the state folder's cache and loads no model (each reader
 used to import torch and load the model on the first new product: ~8 s of CPU each, so a
-niced reader on a busy machine applied it ~50 s after the answer)."""
+niced reader on a busy machine applied it ~50 s after the answer), nor imports torch to key
+its lookups (the writer's recorded key: ~2 s of CPU and ~180 MB per reader before)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nlp.embed
 from nlp.config import NlpConfig
 from nlp.embed import Embedder
-from recommend.hybrid import model as hybrid_model
+from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import SentenceEncoder
 from recommend.recommender import Recommender
 from recommend.serve import served
-from recommend.serve.embedded import EMBED_DIR
+from recommend.serve.embedded import EMBED_DIR, KEY_FILE, SharedEncoder, record_key
 from recommend.serve.reader import ReaderState
 from recommend.serve.state import ServedState
 
 ENCODED: list[tuple[str, str]] = []  # (thread name, text) of every text a model encoded
+ASKED: list[str] = []  # the thread of every nlp.embed.native_bf16 call (a torch import)
 
 
 class TinyModel:
@@ -49,7 +52,25 @@ def tiny_encoder(dim: int, cache_dir: Path | None) -> SentenceEncoder:
 
 
 @pytest.fixture
-def sentence_served(monkeypatch: pytest.MonkeyPatch) -> None:
+def tiny_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Embedders loading a tiny model of the small demo's width, and asking the CPU's
+    bfloat16 support (a torch import) of a counter that says no."""
+    dim = HybridConfig().content.lsa_dim
+
+    def load(self: Embedder) -> TinyModel:
+        if self.model_ is None:
+            self.model_ = TinyModel(dim)
+        return self.model_
+
+    monkeypatch.setattr(Embedder, "load", load)
+    monkeypatch.setattr(nlp.embed, "native_bf16",
+                        lambda: ASKED.append(threading.current_thread().name) or False)
+    ENCODED.clear()
+    ASKED.clear()
+
+
+@pytest.fixture
+def sentence_served(monkeypatch: pytest.MonkeyPatch, tiny_model: None) -> None:
     """Served models whose content encoder is a (tiny) sentence encoder, not the demo's LSA."""
     load = Recommender.load
 
@@ -60,9 +81,6 @@ def sentence_served(monkeypatch: pytest.MonkeyPatch) -> None:
         return rec
 
     monkeypatch.setattr(served.Recommender, "load", loaded)
-    monkeypatch.setattr(hybrid_model, "make_encoder", lambda config, cache_dir=None:
-                        tiny_encoder(config.content.lsa_dim, cache_dir))
-    ENCODED.clear()
 
 
 def test_a_reader_applies_a_new_product_without_embedding_it(
@@ -83,6 +101,25 @@ def test_a_reader_applies_a_new_product_without_embedding_it(
         # reader's follower took its vector from the state folder's cache
         assert [name for name, _ in ENCODED] == [threading.current_thread().name]
         assert title in ENCODED[0][1] and (state_dir / EMBED_DIR).is_dir()
+        # nor did it import torch to key its lookups: the writer asked, once, and recorded it
+        assert [threading.current_thread().name] == ASKED
+        assert (state_dir / EMBED_DIR / KEY_FILE).is_file()
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_reader_keys_by_the_writers_record_of_its_own_model_only(
+        tiny_model: None, tmp_path: Path) -> None:
+    config = HybridConfig()
+    writer = SharedEncoder(config, tmp_path, writer=True)
+    key = writer._load().model_id
+    assert [threading.current_thread().name] == ASKED  # the writer asks torch, and records
+    reader = SharedEncoder(config, tmp_path, writer=False)
+    assert reader._load().model_id == key and len(ASKED) == 1  # keyed by the record
+    record_key(tmp_path, "another-model", True)  # another model's record: not taken
+    assert SharedEncoder(config, tmp_path, writer=False)._load().model_id == key
+    assert len(ASKED) == 2
+    (tmp_path / KEY_FILE).write_text("{not json")  # a damaged record: asked, not taken
+    assert SharedEncoder(config, tmp_path, writer=False)._load().model_id == key
+    assert len(ASKED) == 3
