@@ -18,6 +18,12 @@ makes its embedder, before it embeds anything it logs; the others key their look
 model. A text that changed between the writer's look and a reader's (a later request of the
 same batch renaming the product) misses the cache and is embedded where it is applied, as
 before: the cache only ever holds what the model gives for a text.
+
+Each embedding call that embedded something leaves one more shard
+(:class:`nlp.embed.EmbeddingCache`), so the writer merges them at every snapshot
+(:func:`compact_embeddings`): the merged shard is written before the ones it holds are
+removed, and a shard another process wrote since the writer's last look is left for the next
+snapshot.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from recommend.hybrid.encoders import SentenceEncoder
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
-    from nlp.embed import Embedder
+    from nlp.embed import Embedder, EmbeddingCache
     from recommend.hybrid.config import HybridConfig
     from recommend.recommender import Recommender
 
@@ -71,6 +77,11 @@ class SharedEncoder(SentenceEncoder):
                            "precision", self.folder / KEY_FILE, key["model_id"], embedder.model_id)
             self._embedder = self.native = None
         return super()._load()
+
+    @property
+    def cache(self) -> EmbeddingCache | None:
+        """The cache of the embedder made so far (None: none made yet)."""
+        return None if self._embedder is None else self._embedder.cache_
 
 
 def record_key(folder: Path, model_id: str, bf16: bool) -> None:
@@ -119,3 +130,22 @@ def embed_new_products(rec: Recommender, graph: KnowledgeGraph) -> int:
     if texts:
         encoder.embed(texts)
     return len(texts)
+
+
+def compact_embeddings(rec: Recommender, state_dir: Path) -> int:
+    """Merge the shards of each model's cache in the state folder into one (the writer, at a
+    snapshot; module doc); how many shards went. ``rec``'s own cache, when its embedder is
+    made, is merged from the rows it holds; another folder only when it has several shards."""
+    from nlp.embed import EmbeddingCache
+
+    content = rec.model.components.get("content")
+    encoder = None if content is None else content.encoder
+    live = encoder.cache if isinstance(encoder, SharedEncoder) else None
+    root, gone = state_dir / EMBED_DIR, 0
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for folder in folders:
+        if live is not None and live.folder == folder:
+            gone += live.compact()
+        elif len(list(folder.glob("shard-*.npz"))) > 1:
+            gone += EmbeddingCache(folder).compact()
+    return gone

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recommend.serve.cache import ResponseCache, forget
-from recommend.serve.embedded import embed_new_products
+from recommend.serve.embedded import compact_embeddings, embed_new_products
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -331,7 +331,13 @@ class ServedState:
         self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
         self.snapshot_seq = seq
         dropped = self.log.compact(lambda e: e["seq"] > seq or bool(e.get("not_interested")))
-        LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
+        try:
+            merged = compact_embeddings(self.rec, self.state_dir)
+        except OSError:  # a cache: the snapshot holds, and the shards stay as they were
+            LOGGER.exception("merging the embedding cache's shards failed")
+            merged = 0
+        LOGGER.info("snapshot at log seq %d; %d log entries compacted, %d embedding shards "
+                    "merged", seq, dropped, merged)
         return True
 
     def log_bytes(self) -> int:

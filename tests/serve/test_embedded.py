@@ -15,7 +15,7 @@ import pytest
 
 import nlp.embed
 from nlp.config import NlpConfig
-from nlp.embed import Embedder
+from nlp.embed import Embedder, EmbeddingCache
 from recommend.hybrid.config import HybridConfig
 from recommend.hybrid.encoders import SentenceEncoder
 from recommend.recommender import Recommender
@@ -123,3 +123,59 @@ def test_a_reader_keys_by_the_writers_record_of_its_own_model_only(
     (tmp_path / KEY_FILE).write_text("{not json")  # a damaged record: asked, not taken
     assert SharedEncoder(config, tmp_path, writer=False)._load().model_id == key
     assert len(ASKED) == 3
+
+
+def test_a_snapshot_merges_the_embedding_shards_into_one_reading_back_the_same(
+        sentence_served: None, small_demo_artifact: Path, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    writer = ServedState(small_demo_artifact, state_dir, defer_model=True)
+    reader = ReaderState(small_demo_artifact, state_dir, tmp_path / "no-writer.sock", worker=1)
+    try:
+        for n in range(12):  # one shard per write
+            writer.write("products", {"id": f"mug{n}", "title": f"Stoneware mug {'x' * n}"})
+        folder = next(p for p in (state_dir / EMBED_DIR).iterdir() if p.is_dir())
+        assert len(list(folder.glob("shard-*.npz"))) == 12
+        before = EmbeddingCache(folder)
+        assert writer.snapshot()
+        shards = list(folder.glob("shard-*.npz"))
+        assert len(shards) == 1
+        after = EmbeddingCache(folder)
+        assert len(after) == len(before) == 12
+        for key in before._rows:
+            assert np.array_equal(after.get(key), before.get(key))
+        # a reader following the log after the merge reads the merged shard: embeds nothing
+        writer.write("products", {"id": "mug12", "title": "Stoneware mug " + "x" * 12})
+        deadline = time.monotonic() + 30
+        while reader.applied_seq < writer.applied_seq:
+            assert time.monotonic() < deadline, "the reader did not apply the writes"
+            time.sleep(0.02)
+        assert {name for name, _ in ENCODED} == {threading.current_thread().name}
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_merge_keeps_shards_it_has_not_read_and_a_reader_finds_merged_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine, other = EmbeddingCache(tmp_path), EmbeddingCache(tmp_path)
+    rows = np.eye(4, dtype=np.float32)
+    mine.add(["a"], rows[:1])
+    mine.add(["b"], rows[1:2])
+    monkeypatch.setattr(mine, "refresh", lambda: 0)  # other's shard lands after mine's look
+    other.add(["c"], rows[2:3])
+    assert mine.compact() == 2  # its two merged; other's shard kept
+    assert len(list(tmp_path.glob("shard-*.npz"))) == 2
+    monkeypatch.undo()
+    # a cache that listed the shards just before a merge removed them lists them again
+    load, merged = np.load, []
+
+    def merge_first(path, **kwargs):
+        if not merged:  # between this cache's listing and its first read
+            merged.append(None)
+            merged.append(EmbeddingCache(tmp_path).compact())
+        return load(path, **kwargs)
+
+    monkeypatch.setattr(np, "load", merge_first)
+    late = EmbeddingCache(tmp_path)
+    assert merged == [None, 2] and len(list(tmp_path.glob("shard-*.npz"))) == 1
+    assert sorted(late._rows) == ["a", "b", "c"]
