@@ -84,6 +84,8 @@ class _Ticket:
     error: BaseException | None = None
     done: bool = False
     checked: Checked | None = None  # once applied
+    #: products, ``defer_model``: the graph checked against, the check, the graph grown by it
+    ahead: tuple[KnowledgeGraph, Checked, KnowledgeGraph] | None = None
 
     def settle(self, result: WriteResult | None = None, *,
                error: BaseException | None = None) -> None:
@@ -158,9 +160,9 @@ class ServedState:
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
-        if route == "products" and self._graph is not None:
-            self._embed_ahead(body)
         ticket = _Ticket(route, body)
+        if route == "products" and self._graph is not None:
+            self._embed_ahead(ticket)
         with self._queue_lock:
             self._queue.append(ticket)
         with self.lock:
@@ -173,17 +175,21 @@ class ServedState:
         assert ticket.result is not None
         return ticket.result
 
-    def _embed_ahead(self, body: Any) -> None:
+    def _embed_ahead(self, ticket: _Ticket) -> None:
         """``defer_model``: embed a product request's new texts into the shared cache before
         it queues, outside the write lock (the first loads the model, ~8 s of CPU: other
-        writes go on meanwhile); :meth:`_commit_to_graph` then finds them there. A request
-        that is refused, or fails here, is left to the locked path, which says why."""
+        writes go on meanwhile). The check and the grown graph are kept on the ticket:
+        :meth:`_commit_to_graph` takes them when no write changed the graph since (else it
+        checks again, and finds the texts in the cache). A request that is refused, or fails
+        here, is left to the locked path, which says why."""
         with self._embed_lock, contextlib.suppress(Exception):  # one model load
-            checked = check_request(self.graph, "products", body)
+            base = self.graph
+            checked = check_request(base, "products", ticket.body)
             if checked.count:
-                grown = self.graph.fork()
+                grown = base.fork()
                 grown.add_records(checked.dataset)
                 embed_new_products(self.rec, grown)
+                ticket.ahead = (base, checked, grown)
 
     def _commit(self, batch: list[_Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
@@ -228,29 +234,13 @@ class ServedState:
     def _commit_to_graph(self, ticket: _Ticket) -> None:
         """``defer_model``: validate one request against the writer's graph, log it and grow
         the graph by it (on a fork, swapped in whole); the model applies it later."""
-        try:
-            checked = check_request(self.graph, ticket.route, ticket.body)
-            if checked.count == 0 and not checked.not_interested:
-                ticket.settle(WriteResult(0, checked.merged, 0, None))
-                return
-            entry = self._entry(checked)
-        except Exception as err:  # a refusal (422)
-            ticket.settle(error=err)
+        ahead = ticket.ahead
+        done = (ahead[1:] if ahead is not None and ahead[0] is self.graph  # checked, embedded
+                else self._check_and_grow(ticket))
+        if done is None:  # refused, or nothing to do: settled
             return
-        grown = None
-        if checked.count:
-            try:
-                grown = self.graph.fork()
-                grown.add_records(checked.dataset)
-            except Exception as err:  # validated a moment ago: the replay would refuse it too
-                ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
-                return
-            if checked.dataset.products:  # before the log: no reader embeds them again
-                try:
-                    embed_new_products(self.rec, grown)
-                except Exception:  # each process applying the entry embeds them, as before
-                    LOGGER.exception("embedding the new products of a %s write failed",
-                                     ticket.route)
+        checked, grown = done
+        entry = self._entry(checked)
         try:
             seq = self.log.append(entry)
         except Exception as err:  # a failing disk: this request's
@@ -260,6 +250,35 @@ class ServedState:
             self._graph = grown
             self._behind.append({**entry, "seq": seq})
         self._settle(ticket, checked, seq)
+
+    def _check_and_grow(self, ticket: _Ticket
+                        ) -> tuple[Checked, KnowledgeGraph | None] | None:
+        """:meth:`_commit_to_graph`'s check of ``ticket`` against the writer's graph and the
+        graph grown by it (None: nothing to add); None when the ticket is settled (refused,
+        or nothing to do)."""
+        try:
+            checked = check_request(self.graph, ticket.route, ticket.body)
+        except Exception as err:  # a refusal (422)
+            ticket.settle(error=err)
+            return None
+        if checked.count == 0:
+            if checked.not_interested:
+                return checked, None
+            ticket.settle(WriteResult(0, checked.merged, 0, None))
+            return None
+        try:
+            grown = self.graph.fork()
+            grown.add_records(checked.dataset)
+        except Exception as err:  # validated a moment ago: the replay would refuse it too
+            ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
+            return None
+        if checked.dataset.products:  # before the log: no reader embeds them again
+            try:
+                embed_new_products(self.rec, grown)
+            except Exception:  # each process applying the entry embeds them, as before
+                LOGGER.exception("embedding the new products of a %s write failed",
+                                 ticket.route)
+        return checked, grown
 
     def _settle(self, ticket: _Ticket, checked: Checked, seq: int) -> None:
         """Keep an applied request's refusals, count it, and answer it."""

@@ -218,3 +218,39 @@ def test_a_write_does_not_wait_for_a_snapshot_being_saved(small_demo_artifact, t
     again = ServedState(small_demo_artifact, tmp_path / "state")  # the snapshot and the log
     assert again.snapshot_seq == 1 and again.applied_seq == 2
     again.detach()
+
+
+def test_a_deferred_writer_checks_a_product_write_once_with_the_same_answers(
+        small_demo_artifact, tmp_path, monkeypatch) -> None:
+    """A product request is checked (and the graph grown by it) once, ahead of the write
+    lock; again only when another write changed the graph meanwhile. The answers are those
+    of checking it in the lock: accepted, merged, refused."""
+    from recommend.serve import state as state_module
+    from recommend.serve.writes import WriteRefused
+
+    checks: list[str] = []
+    check = state_module.check_request
+    monkeypatch.setattr(state_module, "check_request",
+                        lambda graph, route, body: checks.append(route) or
+                        check(graph, route, body))
+    writer = ServedState(small_demo_artifact, tmp_path / "state", defer_model=True)
+    product = {"id": "mug-once", "title": "Stoneware mug", "brand": "Hearth"}
+    first = writer.write("products", product)
+    assert (first.accepted, first.merged) == (1, 0) and checks == ["products"]
+    again = writer.write("products", product)  # a repeat merges, adds nothing: checked in
+    assert (again.accepted, again.merged) == (0, 1) and len(checks) == 3  # the lock again
+    with pytest.raises(WriteRefused, match="id"):
+        writer.write("products", {"title": "no id"})
+    assert len(checks) == 5  # a refusal ahead is checked again in the lock, which says why
+    ahead = writer._embed_ahead  # another write lands between the check ahead and the lock
+
+    def then_a_user(ticket) -> None:
+        ahead(ticket)
+        writer._commit_to_graph(state_module._Ticket("users", {"id": "between"}))
+
+    monkeypatch.setattr(writer, "_embed_ahead", then_a_user)
+    checks.clear()
+    assert writer.write("products", {**product, "id": "mug-late"}).accepted == 1
+    assert checks == ["products", "users", "products"]  # the graph changed: checked again
+    assert writer.graph.has_node("product:mug-late") and writer.graph.has_node("user:between")
+    writer.detach()
