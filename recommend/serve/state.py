@@ -50,8 +50,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recommend.serve import ENCODER_LOADS
 from recommend.serve.cache import ResponseCache, forget
-from recommend.serve.embedded import compact_embeddings, embed_new_products
+from recommend.serve.embedded import compact_embeddings, embed_new_products, load_ahead
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -108,7 +109,11 @@ class ServedState:
     """The Recommender being served, with its log, refusals and snapshots."""
 
     def __init__(self, artifact: str | os.PathLike[str], state_dir: str | os.PathLike[str],
-                 *, defer_model: bool = False, cache: ResponseCache | None = None) -> None:
+                 *, defer_model: bool = False, cache: ResponseCache | None = None,
+                 encoder_load: str = "product") -> None:
+        """``encoder_load``: when the sentence model loads (:data:`ENCODER_LOADS`)."""
+        if encoder_load not in ENCODER_LOADS:
+            raise ValueError(f"encoder_load {encoder_load!r}: one of {', '.join(ENCODER_LOADS)}")
         self.artifact = Path(artifact)
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +137,9 @@ class ServedState:
         # defer_model: the graph writes grow, and the logged entries the model lacks
         self._graph = self.rec.graph.fork() if defer_model else None
         self._behind: list[Entry] = []
+        self._load_at = encoder_load
+        self.loading: threading.Thread | None = None  # the sentence model's load ahead
+        self._load_ahead("start")
 
     # ----- start -----
     def _replay(self) -> int:
@@ -160,6 +168,7 @@ class ServedState:
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
+        self._load_ahead("write")  # the first write: a product write may follow
         ticket = _Ticket(route, body)
         if route == "products" and self._graph is not None:
             self._embed_ahead(ticket)
@@ -174,6 +183,11 @@ class ServedState:
             raise ticket.error
         assert ticket.result is not None
         return ticket.result
+
+    def _load_ahead(self, when: str) -> None:
+        if self._load_at == when:
+            self._load_at = "loading"
+            self.loading = load_ahead(self.rec)
 
     def _embed_ahead(self, ticket: _Ticket) -> None:
         """``defer_model``: embed a product request's new texts into the shared cache before

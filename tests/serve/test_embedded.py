@@ -26,6 +26,7 @@ from recommend.serve.state import ServedState
 
 ENCODED: list[tuple[str, str]] = []  # (thread name, text) of every text a model encoded
 ASKED: list[str] = []  # the thread of every nlp.embed.native_bf16 call (a torch import)
+LOADED: list[str] = []  # the thread of every model load
 
 
 class TinyModel:
@@ -59,6 +60,7 @@ def tiny_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def load(self: Embedder) -> TinyModel:
         if self.model_ is None:
+            LOADED.append(threading.current_thread().name)
             self.model_ = TinyModel(dim)
         return self.model_
 
@@ -67,6 +69,7 @@ def tiny_model(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda: ASKED.append(threading.current_thread().name) or False)
     ENCODED.clear()
     ASKED.clear()
+    LOADED.clear()
 
 
 @pytest.fixture
@@ -179,3 +182,28 @@ def test_a_merge_keeps_shards_it_has_not_read_and_a_reader_finds_merged_rows(
     late = EmbeddingCache(tmp_path)
     assert merged == [None, 2] and len(list(tmp_path.glob("shard-*.npz"))) == 1
     assert sorted(late._rows) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("when", ["start", "write", "product"])
+def test_the_writer_loads_the_sentence_model_ahead_when_told(
+        sentence_served: None, small_demo_artifact: Path, tmp_path: Path, when: str) -> None:
+    writer = ServedState(small_demo_artifact, tmp_path / "state", defer_model=True,
+                         encoder_load=when)
+    try:
+        def loads() -> list[str]:
+            if writer.loading is not None:
+                writer.loading.join(30)
+            return LOADED
+
+        assert loads() == (["encoder-load"] if when == "start" else [])
+        writer.write("events", {"user": "u0001", "target": "p0002", "kind": "view"})
+        assert loads() == ([] if when == "product" else ["encoder-load"])
+        writer.write("products", {"id": "ahead1", "title": "Stoneware Travel Mug"})
+        main = threading.current_thread().name
+        assert loads() == ([main] if when == "product" else ["encoder-load"])  # loaded once
+        assert [t for _, t in ENCODED if t != "warm up"] == [ENCODED[-1][1]]
+        assert "Stoneware Travel Mug" in ENCODED[-1][1] and ENCODED[-1][0] == main
+    finally:
+        writer.close()
+    with pytest.raises(ValueError, match="encoder_load 'soon': one of start, write, product"):
+        ServedState(small_demo_artifact, tmp_path / "other", encoder_load="soon")
