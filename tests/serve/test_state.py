@@ -32,6 +32,31 @@ def test_wal_refuses_a_damaged_middle_line(tmp_path) -> None:
         WriteAheadLog(tmp_path / "log.jsonl")
 
 
+def test_a_failed_append_leaves_the_log_as_it_was(tmp_path) -> None:
+    """A disk that fills mid-line (here a file size limit: EFBIG after part of the line):
+    the append raises, and the log holds only acknowledged entries, each once."""
+    import resource
+    import signal
+
+    log = WriteAheadLog(tmp_path / "log.jsonl")
+    assert log.append({"a": "x" * 50}) == 1
+    size = (tmp_path / "log.jsonl").stat().st_size
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, before[1]))
+        with pytest.raises(OSError):
+            log.append({"a": "y" * 5000})  # ~100 bytes of it fit
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert (tmp_path / "log.jsonl").stat().st_size == size
+    assert log.append({"a": "z"}) == 2  # space again: the next write takes the next seq
+    log.close()
+    assert [(e["seq"], e["a"][0]) for e in WriteAheadLog(tmp_path / "log.jsonl").entries()] == [
+        (1, "x"), (2, "z")]
+
+
 def test_restart_replays_every_acknowledged_write(start, tmp_path) -> None:
     state_dir = tmp_path / "state"
     client = start(state_dir)
