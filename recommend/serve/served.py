@@ -11,6 +11,7 @@ the same graph.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ LOGGER = logging.getLogger("shopgraph.serve")
 LOG_FILE = "log.jsonl"
 SNAPSHOT_DIR = "snapshot"
 REPLAY_BATCH = 200
+SERVE_LOCK = ".serve.lock"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,25 @@ class PeriodicSnapshots:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def hold_folder(folder: Path) -> int:
+    """An exclusive lock on ``folder/.serve.lock`` (the folder made if need be) held while
+    serving (released by the OS when the process dies): two servers never share a state
+    folder. A folder that cannot be written is refused, saying so."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:  # read-only, full, not ours: say what the folder is for
+        raise OSError(err.errno, f"{folder}: the state folder cannot be written "
+                      f"({err.strerror}); the server keeps its write-ahead log and snapshots "
+                      "there: give a writable --state folder") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    return fd
 
 
 def base_id(artifact: Path) -> str:

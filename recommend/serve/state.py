@@ -41,7 +41,6 @@ refusals (kept only in the log).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import threading
@@ -61,6 +60,7 @@ from recommend.serve.served import (
     WriteResult,
     apply_entries,
     base_id,
+    hold_folder,
     load_served,
     note_entry,
     replay,
@@ -72,7 +72,6 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 LOGGER = logging.getLogger("shopgraph.serve")
-SERVE_LOCK = ".serve.lock"
 
 
 @dataclass
@@ -93,18 +92,6 @@ class _Ticket:
         self.result, self.error, self.done = result, error, True
 
 
-def _hold_folder(folder: Path) -> int:
-    """An exclusive lock on ``folder/.serve.lock`` held while serving (released by the OS when
-    the process dies): two servers never share a state folder."""
-    fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
-    return fd
-
-
 class ServedState:
     """The Recommender being served, with its log, refusals and snapshots."""
 
@@ -116,8 +103,7 @@ class ServedState:
             raise ValueError(f"encoder_load {encoder_load!r}: one of {', '.join(ENCODER_LOADS)}")
         self.artifact = Path(artifact)
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._hold = _hold_folder(self.state_dir)
+        self._hold = hold_folder(self.state_dir)
         self.lock = threading.Lock()
         self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()

@@ -57,6 +57,21 @@ def test_a_failed_append_leaves_the_log_as_it_was(tmp_path) -> None:
         (1, "x"), (2, "z")]
 
 
+def test_a_state_folder_that_cannot_be_written_is_refused_saying_so(
+        small_demo_artifact, tmp_path, monkeypatch) -> None:
+    import errno
+
+    from recommend.serve import served
+
+    def read_only(path, flags, mode=0o777):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(served.os, "open", read_only)
+    with pytest.raises(OSError, match=r"state folder cannot be written \(Read-only file "
+                       r"system\); .* give a writable --state folder"):
+        ServedState(small_demo_artifact, tmp_path / "state")
+
+
 def test_restart_replays_every_acknowledged_write(start, tmp_path) -> None:
     state_dir = tmp_path / "state"
     client = start(state_dir)
