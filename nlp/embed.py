@@ -103,19 +103,26 @@ class EmbeddingCache:
 
     def refresh(self) -> int:
         """Read the shards written since the last look (by another process too: a served
-        writer embeds new products' texts for its readers); how many."""
-        new = sorted(p for p in self.folder.glob("shard-*.npz") if p.name not in self._read)
-        for shard in new:
-            try:
-                with np.load(shard, allow_pickle=False) as data:
-                    keys, vectors = data["keys"], data["vectors"]
-            except FileNotFoundError:  # compacted meanwhile: its rows are in the new shard
-                continue
-            if len(keys) != len(vectors):
-                raise ValueError(f"{shard}: {len(keys)} keys but {len(vectors)} vectors")
-            self._rows.update(zip(keys.tolist(), vectors, strict=True))
-            self._read.add(shard.name)
-        return len(new)
+        writer embeds new products' texts for its readers); how many. A shard that vanished
+        between the listing and the read was compacted: its rows are in a newer shard,
+        written before it went, so the folder is listed again."""
+        count, vanished = 0, True
+        while vanished:
+            vanished = False
+            for shard in sorted(p for p in self.folder.glob("shard-*.npz")
+                                if p.name not in self._read):
+                try:
+                    with np.load(shard, allow_pickle=False) as data:
+                        keys, vectors = data["keys"], data["vectors"]
+                except FileNotFoundError:
+                    vanished = True
+                    continue
+                if len(keys) != len(vectors):
+                    raise ValueError(f"{shard}: {len(keys)} keys but {len(vectors)} vectors")
+                self._rows.update(zip(keys.tolist(), vectors, strict=True))
+                self._read.add(shard.name)  # after its rows: compact() relies on the order
+                count += 1
+        return count
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -131,18 +138,23 @@ class EmbeddingCache:
         """Store new rows as one more shard."""
         if not keys:
             return
+        self._rows.update(zip(keys, vectors, strict=True))  # before the shard counts as read
         self._write(f"shard-{uuid.uuid4().hex}.npz", list(keys), vectors)
-        self._rows.update(zip(keys, vectors, strict=True))
 
-    def compact(self) -> None:
-        """Rewrite all shards as one."""
-        old = list(self.folder.glob("shard-*.npz"))
+    def compact(self) -> int:
+        """Rewrite the shards read here (after a refresh) as one, written before any of them
+        is removed: a process reading meanwhile finds them or the new one (:meth:`refresh`),
+        and a shard another process wrote since is kept. How many shards went."""
+        self.refresh()
+        read = set(self._read)  # before the keys: a shard is marked read after its rows
+        old = [p for p in self.folder.glob("shard-*.npz") if p.name in read]
         if len(old) <= 1:
-            return
+            return 0
         keys = list(self._rows)
         self._write(f"shard-{uuid.uuid4().hex}.npz", keys, np.stack([self._rows[k] for k in keys]))
         for path in old:
-            path.unlink()
+            path.unlink(missing_ok=True)
+        return len(old)
 
     def _write(self, name: str, keys: list[str], vectors: np.ndarray) -> None:
         buffer = io.BytesIO()
@@ -190,7 +202,9 @@ class Embedder:
     ``cache_dir`` set, vectors live under ``cache_dir/<model key>/`` and are reused.
     ``calls_`` counts texts sent to the model, ``hits_`` texts served from the cache.
     ``max_tokens_`` is the word-piece cap in effect (None: the model's own limit), and is
-    what the cache key carries.
+    what the cache key carries. ``native`` says whether the CPU multiplies bfloat16 natively
+    when the caller knows (a served writer recorded it: no torch import to key the cache);
+    None asks :func:`native_bf16`.
     """
 
     def __init__(
@@ -199,13 +213,15 @@ class Embedder:
         *,
         cache_dir: str | os.PathLike[str] | None = None,
         model: Any = None,
+        native: bool | None = None,
     ) -> None:
         self.config = config or NlpConfig()
         self.model_id = self.config.embed_model or default_embed_model()
         self.model_name_ = self.model_id  # what load() reads
         self.int8_ = self.config.embed_int8 and self.config.embed_device == "cpu"
-        self.bf16_ = (self.config.embed_bf16 and not self.int8_
-                      and self.config.embed_device == "cpu" and native_bf16())
+        self.bf16_ = (self.config.embed_bf16 and not self.int8_  # ``native``: already known
+                      and self.config.embed_device == "cpu"
+                      and (native_bf16() if native is None else native))
         if self.int8_:  # other vectors than the model's own: keyed and cached apart
             self.model_id += INT8_SUFFIX
         elif self.bf16_:

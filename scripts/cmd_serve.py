@@ -20,7 +20,7 @@ import argparse
 import os
 from pathlib import Path
 
-from recommend.serve import API_KEY_ENV
+from recommend.serve import API_KEY_ENV, ENCODER_LOADS
 from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
 from recommend.serve.stale import DEFAULT_BOUND
 
@@ -67,6 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --workers N, the readers' nice value once warm, so the "
                         "process computing written users' lists comes first (10; 0: same "
                         "priority; up to 19)")
+    parser.add_argument("--encoder-load", choices=ENCODER_LOADS, default="start",
+                        help="when the writer loads the sentence model new products' texts "
+                        "need (~0.5 GB): in the background at start (default), at the first "
+                        "write, or when the first product write needs it (that write waits "
+                        "for the load)")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="reader processes answering HTTP beside the writer; 1: one "
                         f"process for everything (default: the cores, {default_workers()})")
@@ -125,7 +130,8 @@ def run_serve(args: argparse.Namespace) -> int:
     # with readers the writer answers no reads: its model catches up at each snapshot
     # with readers the writer's cache stays off: they answer every read, each with its own
     cache = ResponseCache(args.cache_seconds if args.workers == 1 else 0, args.cache_entries)
-    state = ServedState(args.artifact, state_dir, defer_model=args.workers > 1, cache=cache)
+    state = ServedState(args.artifact, state_dir, defer_model=args.workers > 1, cache=cache,
+                        encoder_load=args.encoder_load)
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
                 args.artifact, state_dir, state.replayed, args.host, args.port,
                 f"{args.workers} reader processes" if args.workers > 1 else "one process")

@@ -58,12 +58,14 @@ class SentenceEncoder:
 
     def __init__(self, model: str | None = None, *, int8: bool = False, bf16: bool = True,
                  max_tokens: int | None = None, embedder: Embedder | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None) -> None:
+                 cache_dir: str | os.PathLike[str] | None = None,
+                 native: bool | None = None) -> None:
         self.model = model
         self.int8 = int8
         self.bf16 = bf16
         self.max_tokens = max_tokens
         self.cache_dir = cache_dir
+        self.native = native  # nlp.embed.Embedder's, when known
         self._embedder = embedder
         self._ahead: dict[str, np.ndarray] = {}
         self._thread: threading.Thread | None = None
@@ -79,7 +81,7 @@ class SentenceEncoder:
             self._embedder = Embedder(NlpConfig(embed_model=self.model, embed_int8=self.int8,
                                                 embed_bf16=self.bf16,
                                                 embed_max_tokens=self.max_tokens),
-                                      cache_dir=self.cache_dir)
+                                      cache_dir=self.cache_dir, native=self.native)
         return self._embedder
 
     def prefetch(self, texts: Sequence[str]) -> None:

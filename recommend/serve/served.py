@@ -11,6 +11,7 @@ the same graph.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ LOGGER = logging.getLogger("shopgraph.serve")
 LOG_FILE = "log.jsonl"
 SNAPSHOT_DIR = "snapshot"
 REPLAY_BATCH = 200
+SERVE_LOCK = ".serve.lock"
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,36 @@ class PeriodicSnapshots:
             self._thread.join()
 
 
+def hold_folder(folder: Path) -> int:
+    """An exclusive lock on ``folder/.serve.lock`` (the folder made if need be) held while
+    serving (released by the OS when the process dies): two servers never share a state
+    folder. A folder that cannot be written is refused, saying so."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:  # read-only, full, not ours: say what the folder is for
+        raise OSError(err.errno, f"{folder}: the state folder cannot be written "
+                      f"({err.strerror}); the server keeps its write-ahead log and snapshots "
+                      "there: give a writable --state folder") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    return fd
+
+
 def base_id(artifact: Path) -> str:
     """How a snapshot names the artifact the server started from."""
     return str(artifact.resolve())
 
 
-def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
+def load_served(artifact: Path, state_dir: Path, *,
+                writer: bool = False) -> tuple[Recommender, int]:
     """The model to start from: ``state_dir/snapshot`` when there is one (with the log seq it
     holds), else ``artifact`` (seq 0). A snapshot of another artifact is refused. Its
-    sentence encoder embeds through the state folder's cache (:mod:`recommend.serve.embedded`)."""
+    sentence encoder embeds through the state folder's cache (:mod:`recommend.serve.embedded`;
+    ``writer``: this process is the writer, whose key the others' lookups take)."""
     snap = state_dir / SNAPSHOT_DIR
     seq = 0
     if snap.is_dir() or snap.with_name(SNAPSHOT_DIR + ".old").is_dir():
@@ -136,7 +159,7 @@ def load_served(artifact: Path, state_dir: Path) -> tuple[Recommender, int]:
         seq = int(info.get("log_seq", 0))
     else:
         rec = Recommender.load(artifact)
-    share_encoder(rec, state_dir)
+    share_encoder(rec, state_dir, writer=writer)
     return rec, seq
 
 

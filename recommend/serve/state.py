@@ -41,7 +41,6 @@ refusals (kept only in the log).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import threading
@@ -50,8 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recommend.serve import ENCODER_LOADS
 from recommend.serve.cache import ResponseCache, forget
-from recommend.serve.embedded import embed_new_products
+from recommend.serve.embedded import compact_embeddings, embed_new_products, load_ahead
 from recommend.serve.feedback import Refusals
 from recommend.serve.served import (
     LOG_FILE,
@@ -60,6 +60,7 @@ from recommend.serve.served import (
     WriteResult,
     apply_entries,
     base_id,
+    hold_folder,
     load_served,
     note_entry,
     replay,
@@ -71,7 +72,6 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 LOGGER = logging.getLogger("shopgraph.serve")
-SERVE_LOCK = ".serve.lock"
 
 
 @dataclass
@@ -84,33 +84,26 @@ class _Ticket:
     error: BaseException | None = None
     done: bool = False
     checked: Checked | None = None  # once applied
+    #: products, ``defer_model``: the graph checked against, the check, the graph grown by it
+    ahead: tuple[KnowledgeGraph, Checked, KnowledgeGraph] | None = None
 
     def settle(self, result: WriteResult | None = None, *,
                error: BaseException | None = None) -> None:
         self.result, self.error, self.done = result, error, True
 
 
-def _hold_folder(folder: Path) -> int:
-    """An exclusive lock on ``folder/.serve.lock`` held while serving (released by the OS when
-    the process dies): two servers never share a state folder."""
-    fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RuntimeError(f"{folder}: another server is serving this state folder") from None
-    return fd
-
-
 class ServedState:
     """The Recommender being served, with its log, refusals and snapshots."""
 
     def __init__(self, artifact: str | os.PathLike[str], state_dir: str | os.PathLike[str],
-                 *, defer_model: bool = False, cache: ResponseCache | None = None) -> None:
+                 *, defer_model: bool = False, cache: ResponseCache | None = None,
+                 encoder_load: str = "product") -> None:
+        """``encoder_load``: when the sentence model loads (:data:`ENCODER_LOADS`)."""
+        if encoder_load not in ENCODER_LOADS:
+            raise ValueError(f"encoder_load {encoder_load!r}: one of {', '.join(ENCODER_LOADS)}")
         self.artifact = Path(artifact)
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._hold = _hold_folder(self.state_dir)
+        self._hold = hold_folder(self.state_dir)
         self.lock = threading.Lock()
         self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()
@@ -122,13 +115,17 @@ class ServedState:
         self.compute = None  # nor computes them
         self.applied: dict[str, int] = {}  # feedback applied since start, per event kind
         self.worker = 0  # the writer; readers are 1..N (recommend.serve.workers)
-        self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir)
+        self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir,
+                                                  writer=True)
         self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
         self.replayed = self._replay()
         self.applied_seq = self.log.last_seq
         # defer_model: the graph writes grow, and the logged entries the model lacks
         self._graph = self.rec.graph.fork() if defer_model else None
         self._behind: list[Entry] = []
+        self._load_at = encoder_load
+        self.loading: threading.Thread | None = None  # the sentence model's load ahead
+        self._load_ahead("start")
 
     # ----- start -----
     def _replay(self) -> int:
@@ -157,9 +154,10 @@ class ServedState:
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
-        if route == "products" and self._graph is not None:
-            self._embed_ahead(body)
+        self._load_ahead("write")  # the first write: a product write may follow
         ticket = _Ticket(route, body)
+        if route == "products" and self._graph is not None:
+            self._embed_ahead(ticket)
         with self._queue_lock:
             self._queue.append(ticket)
         with self.lock:
@@ -172,17 +170,26 @@ class ServedState:
         assert ticket.result is not None
         return ticket.result
 
-    def _embed_ahead(self, body: Any) -> None:
+    def _load_ahead(self, when: str) -> None:
+        if self._load_at == when:
+            self._load_at = "loading"
+            self.loading = load_ahead(self.rec)
+
+    def _embed_ahead(self, ticket: _Ticket) -> None:
         """``defer_model``: embed a product request's new texts into the shared cache before
         it queues, outside the write lock (the first loads the model, ~8 s of CPU: other
-        writes go on meanwhile); :meth:`_commit_to_graph` then finds them there. A request
-        that is refused, or fails here, is left to the locked path, which says why."""
+        writes go on meanwhile). The check and the grown graph are kept on the ticket:
+        :meth:`_commit_to_graph` takes them when no write changed the graph since (else it
+        checks again, and finds the texts in the cache). A request that is refused, or fails
+        here, is left to the locked path, which says why."""
         with self._embed_lock, contextlib.suppress(Exception):  # one model load
-            checked = check_request(self.graph, "products", body)
+            base = self.graph
+            checked = check_request(base, "products", ticket.body)
             if checked.count:
-                grown = self.graph.fork()
+                grown = base.fork()
                 grown.add_records(checked.dataset)
                 embed_new_products(self.rec, grown)
+                ticket.ahead = (base, checked, grown)
 
     def _commit(self, batch: list[_Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
@@ -227,29 +234,13 @@ class ServedState:
     def _commit_to_graph(self, ticket: _Ticket) -> None:
         """``defer_model``: validate one request against the writer's graph, log it and grow
         the graph by it (on a fork, swapped in whole); the model applies it later."""
-        try:
-            checked = check_request(self.graph, ticket.route, ticket.body)
-            if checked.count == 0 and not checked.not_interested:
-                ticket.settle(WriteResult(0, checked.merged, 0, None))
-                return
-            entry = self._entry(checked)
-        except Exception as err:  # a refusal (422)
-            ticket.settle(error=err)
+        ahead = ticket.ahead
+        done = (ahead[1:] if ahead is not None and ahead[0] is self.graph  # checked, embedded
+                else self._check_and_grow(ticket))
+        if done is None:  # refused, or nothing to do: settled
             return
-        grown = None
-        if checked.count:
-            try:
-                grown = self.graph.fork()
-                grown.add_records(checked.dataset)
-            except Exception as err:  # validated a moment ago: the replay would refuse it too
-                ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
-                return
-            if checked.dataset.products:  # before the log: no reader embeds them again
-                try:
-                    embed_new_products(self.rec, grown)
-                except Exception:  # each process applying the entry embeds them, as before
-                    LOGGER.exception("embedding the new products of a %s write failed",
-                                     ticket.route)
+        checked, grown = done
+        entry = self._entry(checked)
         try:
             seq = self.log.append(entry)
         except Exception as err:  # a failing disk: this request's
@@ -259,6 +250,35 @@ class ServedState:
             self._graph = grown
             self._behind.append({**entry, "seq": seq})
         self._settle(ticket, checked, seq)
+
+    def _check_and_grow(self, ticket: _Ticket
+                        ) -> tuple[Checked, KnowledgeGraph | None] | None:
+        """:meth:`_commit_to_graph`'s check of ``ticket`` against the writer's graph and the
+        graph grown by it (None: nothing to add); None when the ticket is settled (refused,
+        or nothing to do)."""
+        try:
+            checked = check_request(self.graph, ticket.route, ticket.body)
+        except Exception as err:  # a refusal (422)
+            ticket.settle(error=err)
+            return None
+        if checked.count == 0:
+            if checked.not_interested:
+                return checked, None
+            ticket.settle(WriteResult(0, checked.merged, 0, None))
+            return None
+        try:
+            grown = self.graph.fork()
+            grown.add_records(checked.dataset)
+        except Exception as err:  # validated a moment ago: the replay would refuse it too
+            ticket.settle(error=RuntimeError(f"refused after validation: {err}"))
+            return None
+        if checked.dataset.products:  # before the log: no reader embeds them again
+            try:
+                embed_new_products(self.rec, grown)
+            except Exception:  # each process applying the entry embeds them, as before
+                LOGGER.exception("embedding the new products of a %s write failed",
+                                 ticket.route)
+        return checked, grown
 
     def _settle(self, ticket: _Ticket, checked: Checked, seq: int) -> None:
         """Keep an applied request's refusals, count it, and answer it."""
@@ -330,7 +350,13 @@ class ServedState:
         self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
         self.snapshot_seq = seq
         dropped = self.log.compact(lambda e: e["seq"] > seq or bool(e.get("not_interested")))
-        LOGGER.info("snapshot at log seq %d; %d log entries compacted", seq, dropped)
+        try:
+            merged = compact_embeddings(self.rec, self.state_dir)
+        except OSError:  # a cache: the snapshot holds, and the shards stay as they were
+            LOGGER.exception("merging the embedding cache's shards failed")
+            merged = 0
+        LOGGER.info("snapshot at log seq %d; %d log entries compacted, %d embedding shards "
+                    "merged", seq, dropped, merged)
         return True
 
     def log_bytes(self) -> int:

@@ -7,6 +7,14 @@ without its newline: that write was never acknowledged, and opening the log cuts
 (logged) before anything is appended after it. A damaged line anywhere else is not a torn
 append but a damaged file: opening refuses it, naming the line.
 
+An append that fails (a full disk: ``ENOSPC`` after part of the line was written) is undone
+before its error is raised: the file is cut back to where the line began. Appends went
+through a buffered handle, which kept the failed line and wrote it again in front of the
+next one: that write, never acknowledged, was logged after all, under the seq the next
+acknowledged one took, and the log then refused to open ("seq 2 after 2"). When the cut
+fails too, the log takes no more appends (each says why) until a compaction rewrites it or
+the server is started again.
+
 :meth:`WriteAheadLog.compact` rewrites the log atomically (:func:`kg.atomic.atomic_write_bytes`)
 keeping only the entries a snapshot does not hold.
 """
@@ -57,7 +65,13 @@ class WriteAheadLog:
         self._cut_torn_tail()
         self._entries = list(self._read())
         self.last_seq = max(self._entries[-1]["seq"] if self._entries else 0, after)
-        self._handle = open(self.path, "ab")  # noqa: SIM115 (kept open for appends)
+        self._broken: str | None = None  # why appends are refused (a failed append not undone)
+        self._open()
+
+    def _open(self) -> None:
+        """Open the file for appends, unbuffered (a failed write leaves nothing behind)."""
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._end = os.fstat(self._fd).st_size
 
     def _cut_torn_tail(self) -> None:
         if not self.path.exists():
@@ -97,16 +111,36 @@ class WriteAheadLog:
             return list(self._entries)
 
     def append(self, entry: Entry) -> int:
-        """Write ``entry`` with the next seq and fsync it; the seq."""
+        """Write ``entry`` with the next seq and fsync it; the seq. An OSError (the disk)
+        leaves the log as it was (module doc)."""
         with self._lock:
+            if self._broken is not None:
+                raise OSError(f"{self.path}: no more appends: {self._broken}")
             seq = self.last_seq + 1
             full = {"seq": seq, **entry}
-            self._handle.write(_line(full))
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            data = _line(full)
+            line = memoryview(data)
+            try:
+                while line:
+                    line = line[os.write(self._fd, line):]
+                os.fsync(self._fd)
+            except OSError as err:
+                self._undo(err)
+                raise
+            self._end += len(data)
             self.last_seq = seq
             self._entries.append(full)
             return seq
+
+    def _undo(self, err: OSError) -> None:
+        """Cut the file back to its last whole entry after a failed append."""
+        try:
+            os.ftruncate(self._fd, self._end)
+            os.fsync(self._fd)
+        except OSError as again:
+            self._broken = (f"an append failed ({err}) and could not be undone ({again}); "
+                            "start the server again (opening the log cuts a torn last line)")
+            LOGGER.error("%s: %s", self.path, self._broken)
 
     def size(self) -> int:
         """The log's size in bytes."""
@@ -116,15 +150,18 @@ class WriteAheadLog:
         """Rewrite the log atomically with only the entries ``keep`` accepts; how many went."""
         with self._lock:
             kept = [e for e in self._entries if keep(e)]
-            self._handle.close()
+            os.close(self._fd)
             try:
                 atomic_write_bytes(self.path, b"".join(map(_line, kept)))
+                self._broken = None  # a whole file again, made of acknowledged entries only
             finally:
-                self._handle = open(self.path, "ab")  # noqa: SIM115
+                self._open()
             dropped, self._entries = len(self._entries) - len(kept), kept
             return dropped
 
     def close(self) -> None:
         """Close the append handle."""
         with self._lock:
-            self._handle.close()
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1

@@ -33,12 +33,15 @@ snapshots and lets the folder go. Readers run with ``MALLOC_ARENA_MAX=2`` (unles
 environment sets it): with glibc's default (up to 8 arenas per core, made as threads
 contend) a reader held ~100 MB more after 25 s of load on ML-100K. Prometheus counters of
 all readers are summed through ``prometheus_client``'s multiprocess mode
-(:mod:`recommend.serve.metrics`).
+(:mod:`recommend.serve.metrics`), whose files every reader maps into memory: they live in
+:data:`MEMORY_DIR` where the system has it, not in the state folder, where a full disk made
+a reader growing one die of SIGBUS (three times in a row, and the server stopped).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -82,6 +85,8 @@ READER_THREADS = 2
 #: took a reader's memory after 25 s of load on ML-100K from ~425 to ~320 MB.
 READER_ARENAS = "2"
 PRIVATE_DIR = ".workers"
+#: A memory file system for the readers' metric files (module doc).
+MEMORY_DIR = Path("/dev/shm")
 MAX_SOCKET_PATH = 100  # a Unix socket's path is at most 107 bytes
 
 
@@ -165,6 +170,23 @@ def _private_folder(state_dir: Path) -> Path:
         raise FileExistsError(f"{folder}: not a folder this server made; move it away")
     if folder.is_dir():
         shutil.rmtree(folder)
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def _metrics_folder(state_dir: Path, private: Path) -> Path:
+    """An empty folder for the readers' metric files: in :data:`MEMORY_DIR`, one per state
+    folder and user (one a killed run left is cleared, as the private folder is), else
+    ``private/metrics``."""
+    if not (MEMORY_DIR.is_dir() and os.access(MEMORY_DIR, os.W_OK | os.X_OK)):
+        (private / "metrics").mkdir()
+        return private / "metrics"
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    folder = MEMORY_DIR / f"shopgraph-metrics-{os.getuid()}-{digest}"
+    if folder.is_symlink() or (folder.exists() and (
+            not folder.is_dir() or folder.stat().st_uid != os.getuid())):
+        raise FileExistsError(f"{folder}: not a folder this server made; move it away")
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(mode=0o700)
     return folder
 
@@ -258,9 +280,9 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
         raise
     private = _private_folder(Path(state.state_dir))
     env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, MULTIPROC_ENV)}
-    env[MULTIPROC_ENV] = str(private / "metrics")
+    metrics = _metrics_folder(Path(state.state_dir), private)
+    env[MULTIPROC_ENV] = str(metrics)
     env.setdefault("MALLOC_ARENA_MAX", READER_ARENAS)
-    (private / "metrics").mkdir()
     if config.access.api_key is not None:
         env[API_KEY_ENV] = config.access.api_key
     # in the state folder, not the private one: kept across a restart (shared_cache doc)
@@ -285,10 +307,13 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
     def finish() -> None:  # readers first: their last writes still reach the writer
         readers.stop()
         snapshots.stop()
-        state.close()
-        for sock in sockets:
-            sock.close()
-        shutil.rmtree(private, ignore_errors=True)  # made by this run
+        try:
+            state.close()  # a snapshot: a full disk refuses it (the log holds every write)
+        finally:
+            for sock in sockets:
+                sock.close()
+            shutil.rmtree(private, ignore_errors=True)  # made by this run
+            shutil.rmtree(metrics, ignore_errors=True)
 
     server = WriterServer(uvicorn.Config(WriterApp(state, n), uds=specs[0].writer_socket,
                                          log_level="warning", timeout_graceful_shutdown=10,

@@ -32,6 +32,46 @@ def test_wal_refuses_a_damaged_middle_line(tmp_path) -> None:
         WriteAheadLog(tmp_path / "log.jsonl")
 
 
+def test_a_failed_append_leaves_the_log_as_it_was(tmp_path) -> None:
+    """A disk that fills mid-line (here a file size limit: EFBIG after part of the line):
+    the append raises, and the log holds only acknowledged entries, each once."""
+    import resource
+    import signal
+
+    log = WriteAheadLog(tmp_path / "log.jsonl")
+    assert log.append({"a": "x" * 50}) == 1
+    size = (tmp_path / "log.jsonl").stat().st_size
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, before[1]))
+        with pytest.raises(OSError):
+            log.append({"a": "y" * 5000})  # ~100 bytes of it fit
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert (tmp_path / "log.jsonl").stat().st_size == size
+    assert log.append({"a": "z"}) == 2  # space again: the next write takes the next seq
+    log.close()
+    assert [(e["seq"], e["a"][0]) for e in WriteAheadLog(tmp_path / "log.jsonl").entries()] == [
+        (1, "x"), (2, "z")]
+
+
+def test_a_state_folder_that_cannot_be_written_is_refused_saying_so(
+        small_demo_artifact, tmp_path, monkeypatch) -> None:
+    import errno
+
+    from recommend.serve import served
+
+    def read_only(path, flags, mode=0o777):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(served.os, "open", read_only)
+    with pytest.raises(OSError, match=r"state folder cannot be written \(Read-only file "
+                       r"system\); .* give a writable --state folder"):
+        ServedState(small_demo_artifact, tmp_path / "state")
+
+
 def test_restart_replays_every_acknowledged_write(start, tmp_path) -> None:
     state_dir = tmp_path / "state"
     client = start(state_dir)
@@ -218,3 +258,39 @@ def test_a_write_does_not_wait_for_a_snapshot_being_saved(small_demo_artifact, t
     again = ServedState(small_demo_artifact, tmp_path / "state")  # the snapshot and the log
     assert again.snapshot_seq == 1 and again.applied_seq == 2
     again.detach()
+
+
+def test_a_deferred_writer_checks_a_product_write_once_with_the_same_answers(
+        small_demo_artifact, tmp_path, monkeypatch) -> None:
+    """A product request is checked (and the graph grown by it) once, ahead of the write
+    lock; again only when another write changed the graph meanwhile. The answers are those
+    of checking it in the lock: accepted, merged, refused."""
+    from recommend.serve import state as state_module
+    from recommend.serve.writes import WriteRefused
+
+    checks: list[str] = []
+    check = state_module.check_request
+    monkeypatch.setattr(state_module, "check_request",
+                        lambda graph, route, body: checks.append(route) or
+                        check(graph, route, body))
+    writer = ServedState(small_demo_artifact, tmp_path / "state", defer_model=True)
+    product = {"id": "mug-once", "title": "Stoneware mug", "brand": "Hearth"}
+    first = writer.write("products", product)
+    assert (first.accepted, first.merged) == (1, 0) and checks == ["products"]
+    again = writer.write("products", product)  # a repeat merges, adds nothing: checked in
+    assert (again.accepted, again.merged) == (0, 1) and len(checks) == 3  # the lock again
+    with pytest.raises(WriteRefused, match="id"):
+        writer.write("products", {"title": "no id"})
+    assert len(checks) == 5  # a refusal ahead is checked again in the lock, which says why
+    ahead = writer._embed_ahead  # another write lands between the check ahead and the lock
+
+    def then_a_user(ticket) -> None:
+        ahead(ticket)
+        writer._commit_to_graph(state_module._Ticket("users", {"id": "between"}))
+
+    monkeypatch.setattr(writer, "_embed_ahead", then_a_user)
+    checks.clear()
+    assert writer.write("products", {**product, "id": "mug-late"}).accepted == 1
+    assert checks == ["products", "users", "products"]  # the graph changed: checked again
+    assert writer.graph.has_node("product:mug-late") and writer.graph.has_node("user:between")
+    writer.detach()

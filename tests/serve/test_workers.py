@@ -239,3 +239,27 @@ def test_two_readers_see_every_write_and_survive_kill_9(small_demo_artifact, tmp
         for x in graph.neighbors(f"user:{e['user']}", "viewed"))]
     loaded.detach()
     assert lost == []
+
+
+def test_the_readers_metric_files_live_off_the_state_folder(tmp_path, monkeypatch) -> None:
+    """prometheus_client maps the readers' metric files: kept in the state folder, a full
+    disk there made a reader growing one die of SIGBUS (and after three, the server stop)."""
+    from recommend.serve import workers
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(workers, "MEMORY_DIR", memory)
+    state = tmp_path / "state"
+    private = state / ".workers"
+    private.mkdir(parents=True)
+    folder = workers._metrics_folder(state, private)
+    assert folder.parent == memory and folder.is_dir() and not any(folder.iterdir())
+    (folder / "counter_1.db").write_bytes(b"x")  # what a killed run left
+    assert workers._metrics_folder(state, private) == folder and not any(folder.iterdir())
+    assert workers._metrics_folder(tmp_path / "other", private) != folder  # one per state
+    folder.rmdir()
+    folder.write_text("not ours")
+    with pytest.raises(FileExistsError, match="not a folder this server made"):
+        workers._metrics_folder(state, private)
+    monkeypatch.setattr(workers, "MEMORY_DIR", tmp_path / "no-memory-fs")
+    assert workers._metrics_folder(state, private) == private / "metrics"
