@@ -2,7 +2,8 @@
 
 Node ids are typed: ``"<type>:<raw id>"`` (``user:42``, ``product:B00X``). Brands,
 concepts and categories are named by slugs (``brand:l-oreal``, ``category:beauty/skin-care``:
-the slugs of a category path joined by ``/``, general to specific).
+the slugs of a category path joined by ``/``, general to specific; a level holding a symbol
+the slug drops, such as ``a:b``, gets a short hash of its name: :func:`category_slug`).
 Demographic segments are named by facet and value (``segment:age-20-29``,
 ``segment:occupation-technician``: :func:`segment_id`).
 
@@ -181,13 +182,38 @@ def slug(text: str) -> str:
     return out or "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
+#: What a category name's slug folds besides case: the spacing and punctuation of ordinary
+#: names (``Bath & Body``, ``Children's``, ``Tops (Women)``). Any other symbol tells names
+#: apart (:func:`category_slug`).
+_COSMETIC = re.compile(r"[\s\-_.,&'\u2019()]+")
+_TELLING = re.compile(r"[^\w\s\-.,&'\u2019()]")
+_LETTER = re.compile(r"[^\W_]")  # a name without one has a hashed slug already
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def category_slug(name: str) -> str:
+    """The slug of one category level: :func:`slug`, plus a short hash of the name when the
+    name holds a symbol the slug drops that tells it from other names (``:``, ``/``, ``+``, an
+    emoji), so ``a:b``, ``a/b`` and ``a-b`` are three categories while ``Bath & Body`` and
+    ``bath body`` stay one. A function of the name alone: the same id in every build.
+
+    >>> category_slug("Bath & Body"), category_slug("a-b"), category_slug("a:b")
+    ('bath-body', 'a-b', 'a-b~dcea6d9c')
+    """
+    base = slug(name)
+    if not _TELLING.search(name) or not _LETTER.search(name):
+        return base
+    key = _COSMETIC.sub("-", name.casefold()).strip("-")
+    return base + "~" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+
+
 def category_id(path: tuple[str, ...] | list[str]) -> str:
     """The typed id of a category path (general -> specific).
 
     >>> category_id(("Beauty", "Skin Care"))
     'category:beauty/skin-care'
     """
-    return "category:" + "/".join(slug(p) for p in path)
+    return "category:" + "/".join(category_slug(p) for p in path)
 
 
 def brand_id(name: str) -> str:
