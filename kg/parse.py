@@ -38,7 +38,7 @@ from typing import Any
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
 from kg.timewindow import TimeWindow, iso
-from kg.visible import id_refusal, shown, visible
+from kg.visible import BIDI_CONTROLS, id_refusal, shown, visible
 
 
 class RecordError(ValueError):
@@ -53,7 +53,8 @@ _TARGET_TYPES = {"product": "product", "post": "post"}
 def quote(text: str, limit: int = 60) -> str:
     """``text`` as a JSON string literal, shortened past ``limit`` characters."""
     short = text if len(text) <= limit else text[:limit] + "…"
-    return json.dumps(short, ensure_ascii=False)
+    return BIDI_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}",  # escaped: no reordering
+                             json.dumps(short, ensure_ascii=False))
 
 
 def describe(value: object) -> str:
@@ -300,8 +301,9 @@ def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ..
         raise RecordError(f"expected a JSON object, got {describe(obj)}")
     get = obj.get
     user = get("user")
-    if type(user) is not str or not user or user.strip() is not user:
-        user = _id(get("user", _MISSING), "user")
+    if type(user) is not str or not user or user.strip() is not user \
+            or not (user.isascii() or user.isprintable()):
+        user = _id(get("user", _MISSING), "user")  # non-ASCII unprintable: checked (a bidi control)
     target = get("target")
     declared = get("target_type")
     target_type: str | None = None
@@ -310,7 +312,8 @@ def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ..
             target, target_type = target[8:], "product"
         elif target.startswith("post:"):
             target, target_type = target[5:], "post"
-        if not target or target.strip() is not target:
+        if not target or target.strip() is not target \
+                or not (target.isascii() or target.isprintable()):
             target, target_type = _target(get("target"), declared)
     else:
         target, target_type = _target(get("target", _MISSING), declared)
