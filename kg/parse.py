@@ -137,25 +137,20 @@ def _int(value: Any, name: str, low: int, high: int) -> int | None:
 
 def parse_ts(value: Any, name: str, window: TimeWindow) -> float | None:
     """A timestamp field (unix seconds or ISO 8601) as unix seconds in ``window``; RecordError."""
-    if type(value) is str:
-        try:
+    try:
+        if type(value) is str:
             moment = datetime.fromisoformat(value.strip())
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
             seconds = moment.timestamp()
-        except (ValueError, OverflowError):
-            raise RecordError(
-                f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
-            ) from None
-    else:
-        try:
-            seconds = _number(value, name)
-        except RecordError:
-            raise RecordError(
-                f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
-            ) from None
-        if seconds is None:
+        elif (number := _number(value, name)) is None:
             return None
+        else:
+            seconds = number
+    except (ValueError, OverflowError):  # (a RecordError is a ValueError)
+        raise RecordError(
+            f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
+        ) from None
     refused = window.reason(seconds)
     if refused is None:
         return seconds
