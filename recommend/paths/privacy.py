@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from kg.interactions import POST_TIER, POST_TIER_RELATIONS
 from kg.schema import Relation
 from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
@@ -78,6 +79,7 @@ DEMOGRAPHIC_FACETS = ("age", "gender")
 ENGAGED = "engaged"
 _ENGAGEMENTS = ("viewed", "clicked", "liked", "commented", "shared", "carted", "purchased",
                 "rated")
+_BEHIND = {ENGAGED: _ENGAGEMENTS, POST_TIER: POST_TIER_RELATIONS}  # whose edges make the pairs
 #: Relations whose hops are shown only over at least ``min_people`` people (counted on
 #: ``purchased``): the rules-made ``co_bought`` and the aggregates.
 COUNTED = frozenset({"co_bought"})
@@ -125,6 +127,7 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("co_clicked", "clicked", "product", "clicked on"),
     Aggregate("co_viewed", "viewed", "product", "viewed"),
     Aggregate("co_engaged", ENGAGED, "product", "showed interest in"),
+    Aggregate("co_posted", POST_TIER, "product", "engaged with posts about"),  # (post tier)
     Aggregate("members_bought", "purchased", "segment", "bought"),
     Aggregate("members_rated", "rated", "segment", "rated"),
     Aggregate("members_engaged", ENGAGED, "segment", "showed interest in"),
@@ -235,7 +238,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
         return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     by_follows = rel in FOLLOWEE_AGGREGATES  # (kept counts: recommend.paths.people_counts)
-    counts = people_counts(graph, interaction, by_follows, interactions_of(interaction))
+    counts = people_counts(graph, interaction, by_follows, _BEHIND.get(interaction, (interaction,)))
     found = counts.get((src, dst))
     if found is not None:
         return found
@@ -280,7 +283,7 @@ def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
         def compute() -> sp.csc_matrix:
             return _interactions(graph, interaction).tocsc()
     key = ("privacy doers", interaction)
-    return graph.cached_for(key, interactions_of(interaction), compute)
+    return graph.cached_for(key, _BEHIND.get(interaction, (interaction,)), compute)
 
 
 def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,

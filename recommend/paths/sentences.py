@@ -76,6 +76,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "co_clicked": ("{n} who clicked on {s} also clicked on {o}",) * 2,
     "co_viewed": ("{n} who viewed {s} also viewed {o}",) * 2,
     "co_engaged": ("{n} who showed interest in {s} also showed interest in {o}",) * 2,
+    "co_posted": ("{n} who wrote or reacted to posts about {s} did so for {o} too",) * 2,
     "members_bought": ("{c} of {s} bought {o}",) * 2,
     "members_rated": ("{c} of {s} rated {o}",) * 2,
     "members_engaged": ("{c} of {s} showed interest in {o}",) * 2,
