@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_parts_print_signed_and_drop_the_tiny_ones() -> None:
     assert format_parts({"cf": 0.1234, "content": 0.004, "graph": -0.02, "social": -0.006}) \
         == "cf +0.12, graph -0.02, social -0.01"
-    assert format_parts({"cf": 0.0}) == ""
+    assert format_parts({"cf": 0.0}) == "no component scores it"
 
 
 def test_text_output_names_each_part_in_recommend_and_explain(artifact, capsys) -> None:
