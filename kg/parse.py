@@ -37,7 +37,7 @@ from typing import Any
 
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
-from kg.timewindow import TimeWindow, iso
+from kg.timewindow import TimeWindow, iso, quoted_number
 from kg.visible import BIDI_CONTROLS, id_refusal, shown, visible
 
 
@@ -148,9 +148,8 @@ def parse_ts(value: Any, name: str, window: TimeWindow) -> float | None:
         else:
             seconds = number
     except (ValueError, OverflowError):  # (a RecordError is a ValueError)
-        raise RecordError(
-            f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
-        ) from None
+        raise RecordError(f'"{name}": expected unix seconds or an ISO 8601 date, got '
+                          f"{describe(value)}{quoted_number(value)}") from None
     refused = window.reason(seconds)
     if refused is None:
         return seconds
