@@ -75,5 +75,6 @@ def run_segments(args: argparse.Namespace) -> int:
         )
     for s in seg.segments:
         top = ", ".join(f"{f.name} ({f.z:+.1f} sd)" for f in s.top_features)
-        print(f"  {s.node_id:<12} {s.size:>7,} users  {top}")
+        users = "user " if s.size == 1 else "users"
+        print(f"  {s.node_id:<12} {s.size:>7,} {users}  {top or 'no trait above the average'}")
     return 0
