@@ -188,6 +188,7 @@ def slug(text: str) -> str:
 _COSMETIC = re.compile(r"[\s\-_.,&'\u2019()]+")
 _TELLING = re.compile(r"[^\w\s\-.,&'\u2019()]")
 _LETTER = re.compile(r"[^\W_]")  # a name without one has a hashed slug already
+_HASHED = re.compile(r"[^\W_]+(?:-[^\W_]+)*~[0-9a-f]{8}")  # a level of a category id
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -199,7 +200,11 @@ def category_slug(name: str) -> str:
 
     >>> category_slug("Bath & Body"), category_slug("a-b"), category_slug("a:b")
     ('bath-body', 'a-b', 'a-b~dcea6d9c')
+    >>> category_slug("a-b~dcea6d9c")  # a level of an id is its own slug
+    'a-b~dcea6d9c'
     """
+    if _HASHED.fullmatch(name):  # a level of a category id already (a filter's typed path)
+        return name.casefold()
     base = slug(name)
     if not _TELLING.search(name) or not _LETTER.search(name):
         return base

@@ -33,6 +33,8 @@ def test_a_category_filter_finds_the_one_category_its_name_spells() -> None:
         return [p for p, m in zip(g.nodes("product"), mask, strict=True) if m]
 
     assert kept("a:b") == ["product:1"] and kept("home/a:b") == ["product:1"]
+    mug = g.neighbors("product:1", "in_category")[0].dst  # its id, as a list shows it
+    assert kept(mug) == ["product:1"] and kept(mug.replace("home", "Home")) == ["product:1"]
     assert kept("a b") == ["product:3"] and kept("Home") == ["product:1", "product:2",
                                                                "product:3"]
 
