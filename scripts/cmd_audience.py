@@ -88,4 +88,8 @@ def run_audience(args: argparse.Namespace) -> int:
         print("\n".join([*sentences, "", *lines] if sentences else lines))
     if args.item is not None and not found.candidates:
         LOGGER.warning("no audience for %s: every user has it already", found.item)
+    elif args.item is not None and len({m.score for m in found.members}) == 1 < len(found.members):
+        LOGGER.warning("the %d users shown all score %.3f for %s: nothing orders them (which "
+                       "of the tied are shown is arbitrary)", len(found.members),
+                       shown_number(found.members[0].score, 3), found.item)
     return 0
