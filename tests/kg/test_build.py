@@ -112,6 +112,12 @@ def test_category_names_a_slug_folds_together_are_distinct_nodes_named_right():
             for p in products} == leaf
 
 
+def test_a_brand_is_named_without_the_spaces_around_it() -> None:
+    g = build_graph(Dataset(products=[Product("1", "Mug", brand="Acme "),
+                                      Product("2", "Cup", brand="acme")]), progress=False)
+    assert g.node_attrs("brand:acme") == {"name": "Acme"}  # one brand, named as first seen
+
+
 def test_demographics_make_segments():
     users = [User("1", age=34, gender="F", attributes={"occupation": "Writer"}),
              User("2", age=71, attributes={"occupation": ""}), User("3", name="Zed")]
