@@ -87,7 +87,8 @@ def run_audience(args: argparse.Namespace) -> int:
     elif sentences or lines:
         print("\n".join([*sentences, "", *lines] if sentences else lines))
     if args.item is not None and not found.candidates:
-        LOGGER.warning("no audience for %s: every user has it already", found.item)
+        LOGGER.warning("no audience for %s: %s", found.item, "every user has it already"
+                       if rec.graph.num_nodes("user") else "the graph holds no user")
     elif args.item is not None and len({m.score for m in found.members}) == 1 < len(found.members):
         LOGGER.warning("the %d users shown all score %.3f for %s: nothing orders them (which "
                        "of the tied are shown is arbitrary)", len(found.members),

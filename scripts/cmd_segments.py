@@ -65,9 +65,9 @@ def run_segments(args: argparse.Namespace) -> int:
     if seg.note:
         print(f"no segments: {seg.note}")
         return 0
-    print(
-        f"{len(table):,} users -> {seg.k} segments ({seg.method}), silhouette {seg.silhouette:.3f}"
-    )
+    fit = f"silhouette {seg.silhouette:.3f}" if seg.k > 1 else "no silhouette for one segment"
+    plural = "s" if seg.k > 1 else ""
+    print(f"{len(table):,} users -> {seg.k} segment{plural} ({seg.method}), {fit}")
     if len(seg.silhouette_by_k) > 1:
         print(
             "  silhouette by k: "
