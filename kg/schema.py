@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 NODE_TYPES: tuple[str, ...] = (
@@ -178,6 +179,7 @@ def slug(text: str) -> str:
     >>> slug("L'Oréal Paris"), slug("Skin Care & Face")
     ('l-oréal-paris', 'skin-care-face')
     """
+    text = unicodedata.normalize("NFC", text)  # "Cafe\u0301" is "Café" (its accent no "-")
     out = _NON_WORD.sub("-", text.casefold()).replace("_", "-").strip("-")
     return out or "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
@@ -203,6 +205,7 @@ def category_slug(name: str) -> str:
     >>> category_slug("a-b~dcea6d9c")  # a level of an id is its own slug
     'a-b~dcea6d9c'
     """
+    name = unicodedata.normalize("NFC", name)
     if _HASHED.fullmatch(name):  # a level of a category id already (a filter's typed path)
         return name.casefold()
     base = slug(name)

@@ -118,6 +118,15 @@ def test_a_brand_is_named_without_the_spaces_around_it() -> None:
     assert g.node_attrs("brand:acme") == {"name": "Acme"}  # one brand, named as first seen
 
 
+def test_a_name_decomposed_or_composed_is_one_node() -> None:
+    nfc, nfd = "Caf\u00e9 Cr\u00e8me", "Cafe\u0301 Cre\u0300me"  # the same text, in NFC and NFD
+    g = build_graph(Dataset(products=[Product("1", "Mug", brand=nfc, categories=(nfc,)),
+                                      Product("2", "Cup", brand=nfd, categories=(nfd,))]),
+                    progress=False)
+    assert g.nodes("category") == ["category:caf\u00e9-cr\u00e8me"]
+    assert g.nodes("brand") == ["brand:caf\u00e9-cr\u00e8me"]
+
+
 def test_demographics_make_segments():
     users = [User("1", age=34, gender="F", attributes={"occupation": "Writer"}),
              User("2", age=71, attributes={"occupation": ""}), User("3", name="Zed")]
