@@ -144,3 +144,10 @@ def test_similar_json(artifact, capsys) -> None:
             assert all(isinstance(e, list) and len(e) == 3 for e in p["edges"])
     code, out, _ = run(capsys, "similar", artifact, "--item", "p0001", "-k", "2")
     assert code == 0 and out.count("\n    - ") >= 2
+
+
+def test_evaluate_counts_read_as_words() -> None:
+    from scripts.cmd_evaluate import counted
+
+    assert (counted(1, "pair"), counted(1, "user")) == ("1 pair", "1 user")  # "1 pairs of 1 users"
+    assert (counted(0, "pair"), counted(1200, "user")) == ("0 pairs", "1,200 users")
