@@ -138,7 +138,7 @@ def _add_products(graph: KnowledgeGraph, products: list[Product], progress: bool
             continue
         if p.brand:
             made_by[0].append(pid)
-            made_by[1].append(_add_named(graph, brand_id(p.brand), p.brand))
+            made_by[1].append(_add_named(graph, brand_id(p.brand), p.brand.strip()))
         paths = [p.categories] if p.categories else []
         if p.attributes:
             paths += _listed_categories(p)

@@ -55,6 +55,8 @@ NAMING_RELATIONS: tuple[str, ...] = ("mentions", "comments_on")
 POST_ENGAGEMENTS: tuple[str, ...] = ("authored", "liked", "commented", "shared")
 #: The target tier "a product named by a post the user engaged with" (module docstring).
 POST_TIER = "post_named"
+#: The stored relations whose edges make the :data:`POST_TIER` pairs.
+POST_TIER_RELATIONS: tuple[str, ...] = (*POST_ENGAGEMENTS, *NAMING_RELATIONS)
 
 
 def user_product_blocks(graph: KnowledgeGraph, relations: Sequence[str]) -> list:
@@ -64,11 +66,14 @@ def user_product_blocks(graph: KnowledgeGraph, relations: Sequence[str]) -> list
 
 
 def relation_matrix(graph: KnowledgeGraph, relations: Sequence[str]) -> sp.csr_matrix:
-    """(users x products) sum of the weights of ``relations`` (user -> product edges)."""
+    """(users x products) sum of the weights of ``relations`` (user -> product edges;
+    :data:`POST_TIER`: its pairs, weighing 1)."""
     shape = (graph.num_nodes("user"), graph.num_nodes("product"))
     out = sp.csr_matrix(shape, dtype=np.float64)
     for rel in relations:
-        if user_product_blocks(graph, (rel,)):  # the graph caches each relation's matrix
+        if rel == POST_TIER:
+            out = out + post_pairs(graph)
+        elif user_product_blocks(graph, (rel,)):  # the graph caches each relation's matrix
             out = out + graph.matrix(rel, dst_type="product", src_type="user")
     out = sp.csr_matrix(out)
     out.eliminate_zeros()
@@ -132,7 +137,7 @@ def learned_relations(targets: Sequence[str]) -> tuple[str, ...]:
     return (*PRODUCT_RELATIONS, POST_TIER) if POST_TIER in targets else PRODUCT_RELATIONS
 
 
-def _post_pairs(graph: KnowledgeGraph, users: np.ndarray | None = None) -> sp.csr_matrix:
+def post_pairs(graph: KnowledgeGraph, users: np.ndarray | None = None) -> sp.csr_matrix:
     """0/1 :data:`POST_TIER` pairs: (users x products), or the rows ``users`` (sorted)."""
     u, d, _, _ = _post_named(graph, users)
     n_users = graph.num_nodes("user")
@@ -174,7 +179,7 @@ def seen_matrix(graph: KnowledgeGraph, targets: Sequence[str] = ()) -> sp.csr_ma
     if POST_TIER not in targets:
         return graph.cached("seen", lambda: _seen(relation_matrix(graph, PRODUCT_RELATIONS)))
     return graph.cached(("seen", POST_TIER), lambda: _seen(
-        relation_matrix(graph, PRODUCT_RELATIONS), _post_pairs(graph)))
+        relation_matrix(graph, PRODUCT_RELATIONS), post_pairs(graph)))
 
 
 def _seen(events: sp.csr_matrix, posts: sp.csr_matrix | None = None) -> sp.csr_matrix:
@@ -311,7 +316,7 @@ def grow_interactions(old: KnowledgeGraph, graph: KnowledgeGraph, users: np.ndar
     from kg.delta import splice_rows
 
     users = np.asarray(users, np.int64)
-    for key, posts in (("seen", None), (("seen", POST_TIER), _post_pairs)):
+    for key, posts in (("seen", None), (("seen", POST_TIER), post_pairs)):
         seen = old.cached_now(key)
         if seen is not None:
             mine = _seen(relation_rows(graph, PRODUCT_RELATIONS, users),

@@ -10,7 +10,8 @@ edge first; else the smallest (by typed id) common neighbour; else, walking the 
 neighbours in typed-id order (at most ``max_expand`` of them), the first that has a neighbour
 of the target, and its smallest such neighbour. Between two nodes the edge given is the first
 stored one found walking the node's out-edges, then its in-edges, block by block in insertion
-order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them).
+order (as :meth:`kg.graph.KnowledgeGraph.neighbors` lists them); from the source, the
+strongest of its relations first (:data:`STRONGEST_FIRST`).
 
 :class:`LinkRules` keep a link private: with ``private`` relations given, another user than
 the source appears only as someone the source follows, never joined by one of those relations
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 __all__ = ["Around", "Link", "LinkFinder", "LinkRules"]
 
 EdgeTriple = tuple[str, str, str]
+#: A user's relations to a product, strongest first: a link's first hop shows the strongest
+#: ("You bought X", not "You viewed X" of a product viewed and bought), as an evidence path's
+#: does (:data:`recommend.paths.user_reasons.OWN_RELATIONS` is this order).
+STRONGEST_FIRST = ("purchased", "carted", "rated", "shared", "liked", "commented", "clicked",
+                   "viewed")
 _CHUNK = 64  # at most this many middle nodes tested at once in the 3-hop search
 
 
@@ -186,6 +192,11 @@ class LinkFinder:
         found = self._link(target)
         return found if found is not None or self._wide is None else self._wide.link(target)
 
+    def _own_edge(self, other_type: str, other: int, other_id: str) -> EdgeTriple:
+        """The source's edge to a neighbour: to a product, its strongest relation."""
+        return self._around.first_edge(other_type, other, other_id, prefer=STRONGEST_FIRST
+                                       if other_type == "product" else ())
+
     def _link(self, target: str) -> Link | None:
         """:meth:`link` under the rules' ``fallback`` left unwalked."""
         g, u_id = self.graph, self.source
@@ -193,7 +204,7 @@ class LinkFinder:
         near_u = self._around
         direct = [nb for nb in near_u.blocks if nb.node_type == t_type and np.any(nb.indices == t)]
         if direct:
-            return Link((u_id, target), (near_u.first_edge(t_type, t, target),))
+            return Link((u_id, target), (self._own_edge(t_type, t, target),))
         if self.max_hops < 2:
             return None
         near_i = self.rules.filter(g, Around(g, target), False)
@@ -202,8 +213,8 @@ class LinkFinder:
         common = _smallest_hit(g, near_u.blocks, masks, skip)
         if common is not None:
             x_id, x_type, x = common
-            return Link((u_id, x_id, target), (near_u.first_edge(x_type, x, x_id),
-                                               near_i.first_edge(x_type, x, x_id)))
+            return Link((u_id, x_id, target),
+                        (self._own_edge(x_type, x, x_id), near_i.first_edge(x_type, x, x_id)))
         if self.max_hops < 3:
             return None
         if self.rules.private is not None:  # a third hop would name someone not followed
@@ -219,7 +230,7 @@ class LinkFinder:
             near_x = self.rules.filter(g, Around(g, x_id), False)
             y_id, y_type, y = _smallest_hit(g, near_x.blocks, masks, skip | {(x_type, x)})
             return Link((u_id, x_id, y_id, target),
-                        (near_u.first_edge(x_type, x, x_id), near_x.first_edge(y_type, y, y_id),
+                        (self._own_edge(x_type, x, x_id), near_x.first_edge(y_type, y, y_id),
                          near_i.first_edge(y_type, y, y_id)))
         return None
 

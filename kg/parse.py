@@ -37,8 +37,8 @@ from typing import Any
 
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
-from kg.timewindow import TimeWindow, iso
-from kg.visible import id_refusal, shown, visible
+from kg.timewindow import TimeWindow, iso, quoted_number
+from kg.visible import BIDI_CONTROLS, id_refusal, shown, visible
 
 
 class RecordError(ValueError):
@@ -53,7 +53,8 @@ _TARGET_TYPES = {"product": "product", "post": "post"}
 def quote(text: str, limit: int = 60) -> str:
     """``text`` as a JSON string literal, shortened past ``limit`` characters."""
     short = text if len(text) <= limit else text[:limit] + "…"
-    return json.dumps(short, ensure_ascii=False)
+    return BIDI_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}",  # escaped: no reordering
+                             json.dumps(short, ensure_ascii=False))
 
 
 def describe(value: object) -> str:
@@ -136,25 +137,19 @@ def _int(value: Any, name: str, low: int, high: int) -> int | None:
 
 def parse_ts(value: Any, name: str, window: TimeWindow) -> float | None:
     """A timestamp field (unix seconds or ISO 8601) as unix seconds in ``window``; RecordError."""
-    if type(value) is str:
-        try:
+    try:
+        if type(value) is str:
             moment = datetime.fromisoformat(value.strip())
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
             seconds = moment.timestamp()
-        except (ValueError, OverflowError):
-            raise RecordError(
-                f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
-            ) from None
-    else:
-        try:
-            seconds = _number(value, name)
-        except RecordError:
-            raise RecordError(
-                f'"{name}": expected unix seconds or an ISO 8601 date, got {describe(value)}'
-            ) from None
-        if seconds is None:
+        elif (number := _number(value, name)) is None:
             return None
+        else:
+            seconds = number
+    except (ValueError, OverflowError):  # (a RecordError is a ValueError)
+        raise RecordError(f'"{name}": expected unix seconds or an ISO 8601 date, got '
+                          f"{describe(value)}{quoted_number(value)}") from None
     refused = window.reason(seconds)
     if refused is None:
         return seconds
@@ -300,8 +295,9 @@ def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ..
         raise RecordError(f"expected a JSON object, got {describe(obj)}")
     get = obj.get
     user = get("user")
-    if type(user) is not str or not user or user.strip() is not user:
-        user = _id(get("user", _MISSING), "user")
+    if type(user) is not str or not user or user.strip() is not user \
+            or not (user.isascii() or user.isprintable()):
+        user = _id(get("user", _MISSING), "user")  # non-ASCII unprintable: checked (a bidi control)
     target = get("target")
     declared = get("target_type")
     target_type: str | None = None
@@ -310,7 +306,8 @@ def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ..
             target, target_type = target[8:], "product"
         elif target.startswith("post:"):
             target, target_type = target[5:], "post"
-        if not target or target.strip() is not target:
+        if not target or target.strip() is not target \
+                or not (target.isascii() or target.isprintable()):
             target, target_type = _target(get("target"), declared)
     else:
         target, target_type = _target(get("target", _MISSING), declared)

@@ -87,6 +87,7 @@ class ReadResult:
 
 
 _UTF16 = "the file looks UTF-16: save it as UTF-8"
+_PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # a dataset file compressed: named, not read
 
 
 def raw_text(data: bytes) -> str:
@@ -138,7 +139,8 @@ def decode_line(line: bytes) -> str:
         return line.decode()
     except UnicodeDecodeError as error:
         bad = line[error.start : error.start + 1].hex()
-        hint = f" ({_UTF16})" if line[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        hint = f" ({_UTF16})" if line[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            " (the file looks gzip-compressed: gunzip it)" if line[:2] == b"\x1f\x8b" else ""
         raise RecordError(f"not UTF-8: invalid byte 0x{bad} at byte offset {error.start}{hint}"
                           ) from None
 
@@ -319,7 +321,10 @@ def read_dataset(
     present = [(name, kind) for name, kind in DATASET_FILES if dataset_file(root, name)]
     if not present:
         names = ", ".join(name for name, _ in DATASET_FILES)
-        raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here")
+        packed = [f"{n}{x}" for n, _ in DATASET_FILES for x in _PACKED
+                  if (root / f"{n}{x}").exists()]
+        hint = f"; {', '.join(packed)}: compressed, not read (decompress them)" if packed else ""
+        raise FileNotFoundError(f"{root}: not a dataset folder, none of {names} is here{hint}")
     window = window or TimeWindow.until()
     validator = Validator(known, window=window)
     rejections: list[Rejection] = []

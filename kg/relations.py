@@ -22,6 +22,7 @@ from kg.parse import MAX_MAGNITUDE, RecordError, describe, parse_ts, quote
 from kg.reader import FileCounts, Refusal, Rejection, raw_text, record_lines
 from kg.schema import check_endpoint_types, relation, split_id
 from kg.timewindow import TimeWindow
+from kg.visible import id_refusal
 
 RELATIONS_FILE = "relations.jsonl"
 
@@ -43,9 +44,12 @@ def _node(obj: dict[str, Any], key: str) -> tuple[str, str]:
     if type(value) is not str:
         raise RecordError(f'"{key}": expected a typed node id string, got {describe(value)}')
     try:
-        return value, split_id(value)[0]
+        node_type, raw = split_id(value)
     except ValueError:
         raise RecordError(f'"{key}": {quote(value)} is not a typed node id "<type>:<id>"') from None
+    if (why := id_refusal(raw)) is not None:
+        raise RecordError(f'"{key}": id {quote(value)} {why}')
+    return value, node_type
 
 
 def parse_relation(obj: object, window: TimeWindow) -> tuple[str, str, str, float, float | None]:

@@ -2,7 +2,8 @@
 
 Node ids are typed: ``"<type>:<raw id>"`` (``user:42``, ``product:B00X``). Brands,
 concepts and categories are named by slugs (``brand:l-oreal``, ``category:beauty/skin-care``:
-the slugs of a category path joined by ``/``, general to specific).
+the slugs of a category path joined by ``/``, general to specific; a level holding a symbol
+the slug drops, such as ``a:b``, gets a short hash of its name: :func:`category_slug`).
 Demographic segments are named by facet and value (``segment:age-20-29``,
 ``segment:occupation-technician``: :func:`segment_id`).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 NODE_TYPES: tuple[str, ...] = (
@@ -177,8 +179,40 @@ def slug(text: str) -> str:
     >>> slug("L'Oréal Paris"), slug("Skin Care & Face")
     ('l-oréal-paris', 'skin-care-face')
     """
+    text = unicodedata.normalize("NFC", text)  # "Cafe\u0301" is "Café" (its accent no "-")
     out = _NON_WORD.sub("-", text.casefold()).replace("_", "-").strip("-")
     return out or "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+#: What a category name's slug folds besides case: the spacing and punctuation of ordinary
+#: names (``Bath & Body``, ``Children's``, ``Tops (Women)``). Any other symbol tells names
+#: apart (:func:`category_slug`).
+_COSMETIC = re.compile(r"[\s\-_.,&'\u2019()]+")
+_TELLING = re.compile(r"[^\w\s\-.,&'\u2019()]")
+_LETTER = re.compile(r"[^\W_]")  # a name without one has a hashed slug already
+_HASHED = re.compile(r"[^\W_]+(?:-[^\W_]+)*~[0-9a-f]{8}")  # a level of a category id
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def category_slug(name: str) -> str:
+    """The slug of one category level: :func:`slug`, plus a short hash of the name when the
+    name holds a symbol the slug drops that tells it from other names (``:``, ``/``, ``+``, an
+    emoji), so ``a:b``, ``a/b`` and ``a-b`` are three categories while ``Bath & Body`` and
+    ``bath body`` stay one. A function of the name alone: the same id in every build.
+
+    >>> category_slug("Bath & Body"), category_slug("a-b"), category_slug("a:b")
+    ('bath-body', 'a-b', 'a-b~dcea6d9c')
+    >>> category_slug("a-b~dcea6d9c")  # a level of an id is its own slug
+    'a-b~dcea6d9c'
+    """
+    name = unicodedata.normalize("NFC", name)
+    if _HASHED.fullmatch(name):  # a level of a category id already (a filter's typed path)
+        return name.casefold()
+    base = slug(name)
+    if not _TELLING.search(name) or not _LETTER.search(name):
+        return base
+    key = _COSMETIC.sub("-", name.casefold()).strip("-")
+    return base + "~" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
 
 
 def category_id(path: tuple[str, ...] | list[str]) -> str:
@@ -187,7 +221,7 @@ def category_id(path: tuple[str, ...] | list[str]) -> str:
     >>> category_id(("Beauty", "Skin Care"))
     'category:beauty/skin-care'
     """
-    return "category:" + "/".join(slug(p) for p in path)
+    return "category:" + "/".join(category_slug(p) for p in path)
 
 
 def brand_id(name: str) -> str:

@@ -12,6 +12,8 @@ a single event dated 2199 cannot make every real one look years old to the recen
 True
 >>> window.reason(7_000_000_000.0)
 'is in the future: after 2023-11-15T22:13:20Z (the read time plus 1 day)'
+>>> window.reason(1_700_000_000_000.0).partition(";")[2]
+' as milliseconds it is 2023-11-14T22:13:20Z: give unix seconds'
 >>> window.reason(5.0)
 'is before 1990-01-01T00:00:00Z, the earliest time accepted'
 """
@@ -19,6 +21,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +38,18 @@ def iso(seconds: float) -> str:
     except (OverflowError, OSError, ValueError):
         return f"{seconds:g} s"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: Units a timestamp far in the future may have been given in by mistake (said in the reason).
+_SCALES = ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds"))
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def quoted_number(value: object) -> str:
+    """A hint for a timestamp given as a number in a string (``"1700000000"``), else ""."""
+    if type(value) is str and _NUMBER.fullmatch(value):
+        return " (a number in quotes: write unix seconds without them)"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,10 @@ class TimeWindow:
         if seconds > self.latest:
             days = self.tolerance / _DAY
             span = f"{days:g} day" + ("" if days == 1 else "s")
-            return f"is in the future: after {iso(self.latest)} (the read time plus {span})"
+            scaled = next((f"; as {unit} it is {iso(seconds / div)}: give unix seconds"
+                           for div, unit in _SCALES
+                           if self.earliest <= seconds / div <= self.latest), "")
+            return f"is in the future: after {iso(self.latest)} (the read time plus {span}){scaled}"
         return None
 
     def describe(self) -> dict[str, str | float]:

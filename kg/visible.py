@@ -12,10 +12,14 @@ a newer Unicode than Python's) counts as shown.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from kg.limits import MAX_ID_CHARS
 
+#: The bidi embedding, override and isolate characters (U+202A-U+202E, U+2066-U+2069): text
+#: after one is shown reordered (``"\u202eevil"`` reads "live"), so no id may hold one.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _UNSEEN = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
@@ -32,12 +36,16 @@ def shown(text: str | None) -> str | None:
 
 
 def id_refusal(text: str) -> str | None:
-    """Why ``text`` cannot be an id (too long, holding a control character, or a path step
-    "." or "..": no command line or URL carries them), or None."""
+    """Why ``text`` cannot be an id (too long, holding a control character or a bidi control,
+    or a path step "." or "..": no command line or URL carries them), or None."""
     if len(text) > MAX_ID_CHARS:
         return f"is {len(text):,} characters long; at most {MAX_ID_CHARS:,}"
-    if not text.isprintable() and any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
-        return "holds a control character"
+    if not text.isprintable():
+        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
+            return "holds a control character"
+        if BIDI_CONTROLS.search(text):
+            return ("holds a bidi embedding, override or isolate character (U+202A-U+202E, "
+                    "U+2066-U+2069): it would reorder every line that shows the id")
     if text in (".", ".."):
         return "is a path step: no URL can carry it (/items/.. is /)"
     return None

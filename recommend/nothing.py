@@ -36,6 +36,8 @@ def why_nothing(graph: KnowledgeGraph, user_id: str, manifest: dict[str, Any]) -
     """Why no component scores any product for ``user_id`` (typed), or None when something
     does (products have events, or the user's history or posts lead to products: then the
     filters, or what the user has seen, left the list empty)."""
+    if not graph.described("product").any():
+        return "the catalogue holds no product (no accepted line of products.jsonl)"
     if any(graph.matrix(r, dst_type="product", src_type="user").nnz for r in PRODUCT_RELATIONS):
         return None
     if not graph.has_node(user_id):

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from kg.schema import NODE_TYPES, slug
+from kg.schema import NODE_TYPES, category_slug
 from recommend.hybrid.filters import Filters
 
 
@@ -110,7 +110,7 @@ def _category(name: str) -> str:
     path = rest if sep and head == "category" else name
     if path is name and "/" not in name:
         return name
-    return "category:" + "/".join(slug(part) for part in path.split("/") if part.strip())
+    return "category:" + "/".join(category_slug(part) for part in path.split("/") if part.strip())
 
 
 def request_filters(categories: str | Iterable[str] | None, brands: str | Iterable[str] | None,

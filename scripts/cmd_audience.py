@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scripts.cmd_recommend import NO_PART
+from scripts.console import LOGGER
 from scripts.options import positive_int
 
 
@@ -71,8 +73,8 @@ def run_audience(args: argparse.Namespace) -> int:
         lines = []
         for k, m in enumerate(found.members, 1):
             lines.append(f"{k:>4}. {m.user}  score {shown_number(m.score, 3):.3f}  ("
-                         + ", ".join(f"{n} {shown_number(v, 2):.2f}"
-                                     for n, v in m.parts.items() if v) + ")")
+                         + (", ".join(f"{n} {shown_number(v, 2):.2f}"
+                                      for n, v in m.parts.items() if v) or NO_PART) + ")")
             lines += [f"      - {p.text}" for p in m.paths]
             if m.withheld:
                 lines.append("      private evidence (not shown): " + "; ".join(m.withheld))
@@ -82,6 +84,13 @@ def run_audience(args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    else:
-        print("\n".join([*sentences, "", *lines]))
+    elif sentences or lines:
+        print("\n".join([*sentences, "", *lines] if sentences else lines))
+    if args.item is not None and not found.candidates:
+        LOGGER.warning("no audience for %s: %s", found.item, "every user has it already"
+                       if rec.graph.num_nodes("user") else "the graph holds no user")
+    elif args.item is not None and len({m.score for m in found.members}) == 1 < len(found.members):
+        LOGGER.warning("the %d users shown all score %.3f for %s: nothing orders them (which "
+                       "of the tied are shown is arbitrary)", len(found.members),
+                       shown_number(found.members[0].score, 3), found.item)
     return 0

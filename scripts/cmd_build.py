@@ -215,6 +215,8 @@ def warn_rejections(dataset: Path, out: Path, manifest: dict) -> None:
     present = {name: dataset_file(dataset, name) is not None for name, _ in DATASET_FILES}
     for note in rejection_notes(manifest.get("inputs", {}), out / REJECTED_FILE, present):
         LOGGER.warning("%s", note)
+    if not manifest["records"]["read"]:
+        LOGGER.warning("%s: every dataset file is empty: the artifact holds no record", dataset)
 
 
 def spark_build(dataset: Path, out: Path, args: argparse.Namespace) -> dict:

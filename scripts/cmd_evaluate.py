@@ -59,8 +59,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     split = result.split
     record = split.get("targets", {})
     targets = ", ".join(record.get("relations", ()))
-    print(f"hold-out: {split.get('mode', 'none')} ({split.get('held_pairs', 0)} pairs of "
-          f"{result.users} users, from {targets}); fit {result.fit_seconds:.1f} s")
+    pairs = split.get("held_pairs", 0)
+    print(f"hold-out: {split.get('mode', 'none')} ({counted(pairs, 'pair')} of "
+          f"{counted(result.users, 'user')}, from {targets}); fit {result.fit_seconds:.1f} s")
     if record.get("widened"):
         print(f"targets widened: {record['why']}")
     if not result.users:
@@ -72,3 +73,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"served: {served}; explained by a stored path: {result.explained:.1%} "
           f"of the top {args.k} of {result.audited_users} users")
     return 0
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 pair", "36 pairs".
+
+    >>> counted(1, "pair"), counted(36, "user")
+    ('1 pair', '36 users')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

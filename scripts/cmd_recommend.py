@@ -98,10 +98,15 @@ def fewer_note(rec: Recommender, args: argparse.Namespace, found: int) -> str:
     return note
 
 
+#: What a list prints in place of the parts of a score no component gave anything to.
+NO_PART = "no component scores it"
+
+
 def format_parts(parts: dict[str, float]) -> str:
     """The components' parts of a score as ``name +0.12, ...``, leaving out those under 0.005
-    either way; shared with ``explain``."""
-    return ", ".join(f"{k} {v:+.2f}" for k, v in parts.items() if abs(v) >= 0.005)
+    either way (all of them: "no component scores it"); shared with ``explain``."""
+    return ", ".join(f"{k} {v:+.2f}" for k, v in parts.items() if abs(v) >= 0.005) \
+        or NO_PART
 
 
 def add_user_arguments(parser: argparse.ArgumentParser) -> None:

@@ -65,9 +65,9 @@ def run_segments(args: argparse.Namespace) -> int:
     if seg.note:
         print(f"no segments: {seg.note}")
         return 0
-    print(
-        f"{len(table):,} users -> {seg.k} segments ({seg.method}), silhouette {seg.silhouette:.3f}"
-    )
+    fit = f"silhouette {seg.silhouette:.3f}" if seg.k > 1 else "no silhouette for one segment"
+    plural = "s" if seg.k > 1 else ""
+    print(f"{len(table):,} users -> {seg.k} segment{plural} ({seg.method}), {fit}")
     if len(seg.silhouette_by_k) > 1:
         print(
             "  silhouette by k: "
@@ -75,5 +75,6 @@ def run_segments(args: argparse.Namespace) -> int:
         )
     for s in seg.segments:
         top = ", ".join(f"{f.name} ({f.z:+.1f} sd)" for f in s.top_features)
-        print(f"  {s.node_id:<12} {s.size:>7,} users  {top}")
+        users = "user " if s.size == 1 else "users"
+        print(f"  {s.node_id:<12} {s.size:>7,} {users}  {top or 'no trait above the average'}")
     return 0

@@ -14,6 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
+from scripts.console import LOGGER
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``similar`` sub-command."""
@@ -34,6 +36,11 @@ def run_similar(args: argparse.Namespace) -> int:
 
     rec = Recommender.load(args.artifact)
     found = rec.similar(args.item, k=args.k, explain=not args.no_explain)
+    if not found:
+        others = int(rec.graph.described("product").sum()) - 1
+        LOGGER.warning("no product similar to %s: %s", rec.item_id(args.item),
+                       "the catalogue holds no other product" if others < 1
+                       else f"none of the {others:,} others shares text or people with it")
     if args.json:
         print(json.dumps([r.to_json() for r in found], indent=2, ensure_ascii=False))
         return 0

@@ -103,8 +103,9 @@ def interactions(spark: SparkSession, folder: Path,
 
 
 def co_occurrence(spark: SparkSession, folder: Path, *, min_people: int) -> DataFrame | None:
-    """Every product aggregate of :mod:`recommend.paths.privacy` (module doc), by one
-    self-join on (relation set, user): aggregates over the same present relations (on
+    """Every product aggregate of :mod:`recommend.paths.privacy` over events (module doc;
+    ``co_posted``, over the post tier, is walked by no meta-path: it is only counted per hop),
+    by one self-join on (relation set, user): aggregates over the same present relations (on
     ratings alone ``co_rated`` and ``co_engaged``) share their pairs."""
     from pyspark.sql import functions as F
 

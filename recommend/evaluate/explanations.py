@@ -91,12 +91,15 @@ def n_path_types(rec: Recommender) -> int:
     """The path types ``rec`` can show: its weighted meta-paths, the other served
     components' evidence types (:func:`recommend.paths.reasons.evidence_types`), plus
     connections."""
+    from kg.interactions import POST_TIER
     from recommend.paths.reasons import evidence_types
 
     names = {mp.name for comp in ("graph", "social")
              if (c := rec.model.components.get(comp)) is not None
              for mp, _ in c.weighted_metapaths()}
-    return len(names | evidence_types(rec.graph, list(rec.model.components))) + 1
+    post_tier = POST_TIER in rec.model.config.split.target_relations
+    return len(names | evidence_types(rec.graph, list(rec.model.components),
+                                      post_tier=post_tier)) + 1
 
 
 def path_lir(recency: Mapping[tuple[str, str], float], path: ExplainedPath) -> float | None:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from kg.interactions import POST_TIER
 from recommend.hybrid.factor_evidence import factor_fidelity, factor_terms, splits_itself
 
 if TYPE_CHECKING:
@@ -242,7 +243,8 @@ def served_paths(
     items = np.array([graph.index(i) for i in item_ids], np.int64)
     privacy, own = Privacy.from_config(config), own_products(graph, finder.source)
     evidence = component_evidence(model, graph.index(finder.source), items,
-                                  _linkable(graph, finder.source, items, parts, privacy, own),
+                                  _linkable(graph, finder.source, items, parts, privacy, own,
+                                            POST_TIER in config.split.target_relations),
                                   limit=config.paths.pool)
     totals = [sum(max(float(v), 0.0) for v in p.values()) for p in parts]
     return scored_paths_many(
@@ -254,17 +256,17 @@ def served_paths(
 
 
 def _linkable(graph: KnowledgeGraph, user_id: str, items: np.ndarray,
-              parts: Sequence[Mapping[str, float]], privacy: Privacy, own: dict[int, str]
-              ) -> Sequence[Mapping[str, float]]:
+              parts: Sequence[Mapping[str, float]], privacy: Privacy, own: dict[int, str],
+              posts: bool) -> Sequence[Mapping[str, float]]:
     """``parts`` without the cf part of an item no cf path can reach
-    (:func:`recommend.paths.reasons.cf_may_link`, ``own``: the user's products): its cf
-    evidence would show nothing."""
+    (:func:`recommend.paths.reasons.cf_may_link`, ``own``: the user's products, ``posts``:
+    cf learned from the post tier): its cf evidence would show nothing."""
     from recommend.paths.reasons import cf_may_link
 
     cf = [j for j, p in enumerate(parts) if p.get("cf", 0.0) > 0]
     if not cf:
         return parts
-    may = cf_may_link(graph, user_id, items[cf], privacy.min_people, own)
+    may = cf_may_link(graph, user_id, items[cf], privacy.min_people, own, posts=posts)
     out = list(parts)
     for j in np.asarray(cf)[~may].tolist():
         out[j] = {**parts[j], "cf": 0.0}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kg.graph import KnowledgeGraph
-from kg.schema import brand_id, slug
+from kg.schema import brand_id, category_slug
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _category_match(cat_id: str, wanted: str) -> bool:
     if wanted.startswith("category:"):
         want = wanted.partition(":")[2]
         return path == want or path.startswith(want + "/")
-    return slug(wanted) in path.split("/")
+    return category_slug(wanted) in path.split("/")
 
 
 def filter_mask(graph: KnowledgeGraph, filters: Filters, *,

@@ -3,7 +3,7 @@ they follow and what they are into.
 
 :func:`recommend.paths.explain.connection_path` looks first for a stored path of at most
 3 hops, then for ``You -did-> A -co_did-> item`` over one of the user's own products
-(:func:`recommend.paths.privacy.aggregate_link`). A user with no product history (cold
+(:func:`recommend.paths.connection.aggregate_link`). A user with no product history (cold
 start: only follows, segments, interests, posts) has neither for an item carried by
 popularity alone, so :func:`far_link` tries (for any user those two miss), in this order:
 

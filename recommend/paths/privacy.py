@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from kg.interactions import POST_TIER, POST_TIER_RELATIONS
 from kg.schema import Relation
 from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
@@ -61,9 +62,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AGGREGATES", "COUNTED", "DEMOGRAPHIC_FACETS", "ENGAGED", "FOLLOWEE_AGGREGATES",
            "LINK_AGGREGATES", "PERSONAL_RELATIONS", "PRIVATE_RELATIONS", "PUBLIC_RELATIONS",
-           "Aggregate", "Privacy", "aggregate_link", "aggregate_matrix", "counted",
+           "Aggregate", "Privacy", "aggregate_matrix", "counted",
            "demographic_ids", "demographic_segments", "doers_matrix", "hop_exists",
-           "interactions_of", "members", "people", "violations"]
+           "interactions_of", "members", "people", "user_column", "violations"]
 
 #: A person's relations to products and posts that only they may be shown.
 PRIVATE_RELATIONS = frozenset({"purchased", "carted", "viewed", "clicked", "rated"})
@@ -78,6 +79,7 @@ DEMOGRAPHIC_FACETS = ("age", "gender")
 ENGAGED = "engaged"
 _ENGAGEMENTS = ("viewed", "clicked", "liked", "commented", "shared", "carted", "purchased",
                 "rated")
+_BEHIND = {ENGAGED: _ENGAGEMENTS, POST_TIER: POST_TIER_RELATIONS}  # whose edges make the pairs
 #: Relations whose hops are shown only over at least ``min_people`` people (counted on
 #: ``purchased``): the rules-made ``co_bought`` and the aggregates.
 COUNTED = frozenset({"co_bought"})
@@ -125,6 +127,7 @@ AGGREGATES: dict[str, Aggregate] = {a.name: a for a in (
     Aggregate("co_clicked", "clicked", "product", "clicked on"),
     Aggregate("co_viewed", "viewed", "product", "viewed"),
     Aggregate("co_engaged", ENGAGED, "product", "showed interest in"),
+    Aggregate("co_posted", POST_TIER, "product", "engaged with posts about"),  # (post tier)
     Aggregate("members_bought", "purchased", "segment", "bought"),
     Aggregate("members_rated", "rated", "segment", "rated"),
     Aggregate("members_engaged", ENGAGED, "segment", "showed interest in"),
@@ -235,7 +238,7 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
         return sequence_people(graph, src, dst, hop)
     interaction = AGGREGATES[rel].interaction if rel in AGGREGATES else "purchased"
     by_follows = rel in FOLLOWEE_AGGREGATES  # (kept counts: recommend.paths.people_counts)
-    counts = people_counts(graph, interaction, by_follows, interactions_of(interaction))
+    counts = people_counts(graph, interaction, by_follows, _BEHIND.get(interaction, (interaction,)))
     found = counts.get((src, dst))
     if found is not None:
         return found
@@ -247,10 +250,10 @@ def people(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> int:
     if by_follows:
         who = _followed(graph, src)
     elif src.startswith("segment:"):
-        who = _column(graph, ("member_of", "segment"), graph.index(src))
+        who = user_column(graph, ("member_of", "segment"), graph.index(src))
     else:
-        who = _column(graph, ("doers", interaction), graph.index(src), doers)
-    them = _column(graph, ("doers", interaction), graph.index(dst), doers)
+        who = user_column(graph, ("doers", interaction), graph.index(src), doers)
+    them = user_column(graph, ("doers", interaction), graph.index(dst), doers)
     if len(counts) >= MAX_KEPT:  # bounded: a long-running server asks many pairs
         counts.clear()
     found = counts[(src, dst)] = int(np.intersect1d(who, them, assume_unique=True).size)
@@ -280,10 +283,10 @@ def doers_matrix(graph: KnowledgeGraph, interaction: str) -> sp.csc_matrix:
         def compute() -> sp.csc_matrix:
             return _interactions(graph, interaction).tocsc()
     key = ("privacy doers", interaction)
-    return graph.cached_for(key, interactions_of(interaction), compute)
+    return graph.cached_for(key, _BEHIND.get(interaction, (interaction,)), compute)
 
 
-def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
+def user_column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
             matrix: sp.csc_matrix | None = None) -> np.ndarray:
     """The sorted user indices of column ``j`` of the doers (or the segment membership)."""
     if matrix is None:
@@ -303,39 +306,6 @@ def _column(graph: KnowledgeGraph, key: tuple[str, str], j: int,
 #: The co-interaction aggregates a connection may use, strongest first.
 LINK_AGGREGATES = ("co_purchased", "co_carted", "co_rated", "co_liked", "co_clicked",
                    "co_viewed", "co_engaged")
-
-
-def aggregate_link(graph: KnowledgeGraph, user: str, item: str, *, min_people: int
-                   ) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]] | None:
-    """A private connection ``user -did-> A -co_did(n people)-> item`` (nodes, edges): of the
-    :data:`LINK_AGGREGATES` the strongest kind with a product A the user did that to and at
-    least ``min_people`` people did to both; of those the A most people share (then the first
-    by index). None if there is none. Reads only the user's row and the item's doers."""
-    if not (graph.has_node(user) and graph.has_node(item)):
-        return None
-    u, i = graph.index(user), graph.index(item)
-    mats = {r: graph.matrix(r, dst_type="product", src_type="user")
-            for r in _ENGAGEMENTS if graph.num_edges(r)}
-    for name in LINK_AGGREGATES:
-        interaction = AGGREGATES[name].interaction
-        rels = [r for r in mats if interaction in (ENGAGED, r)]
-        if not rels:
-            continue
-        mine = np.unique(np.concatenate([mats[r][u].indices for r in rels]))
-        mine = mine[mine != i]
-        # by column: a popular item's in-edges as Edge objects took 400 ms (1M events)
-        rows = np.unique(np.concatenate(
-            [_column(graph, ("doers", r), i, doers_matrix(graph, r)) for r in rels]))
-        if len(mine) == 0 or len(rows) < min_people:
-            continue
-        both = sum((mats[r][rows][:, mine] for r in rels[1:]), mats[rels[0]][rows][:, mine])
-        shared = np.asarray((both != 0).sum(axis=0)).ravel()
-        best = int(np.argmax(shared))
-        if shared[best] >= min_people:
-            a = graph.node_id("product", int(mine[best]))
-            first = next(e for e in graph.neighbors(user) if e.dst == a and e.relation in rels)
-            return (user, a, item), ((user, first.relation, a), (a, name, item))
-    return None
 
 
 def hop_exists(graph: KnowledgeGraph, edge: tuple[str, str, str]) -> bool:

@@ -8,7 +8,9 @@ edges that says what that component saw, never more:
   the second hop an aggregate over at least ``min_people`` people
   (:data:`recommend.paths.privacy.LINK_AGGREGATES`, strongest first), else a stored
   ``also_bought`` / ``bought_together`` / ``also_viewed`` link, else a rules-made
-  ``co_bought`` bought by ``min_people`` people;
+  ``co_bought`` bought by ``min_people`` people; a product cf learned from the user's posts
+  alone (the post tier) starts ``You -liked-> post -mentions-> A`` and goes on over
+  ``co_posted`` (people who engaged with posts about both);
 - ``session`` counted people who took the item soon after A: ``You -did-> A -next-> item``
   over its own hop (:mod:`recommend.paths.sequence`: within its window and lag, each
   pair's latest time), at least ``min_people`` people (type ``"session>next"``); "people
@@ -149,6 +151,9 @@ def evidence_paths(
                     found.append((fraction, f"content>{how}", (*start[0], *middle[0]),
                                   (*start[1], *middle[1]), ""))
                 continue
+            if rel is None and ev.component == "cf" and prod != item_id:  # via posts only
+                path = _post_tier_path(context, prod, item_id, min_people, via_posts)
+                found += [] if path is None else [(fraction, "cf>co_posted", *path, "")]
             if rel is None or prod == item_id:  # "who bought X also bought X": says nothing
                 continue
             session = ev.component == "session"
@@ -171,15 +176,30 @@ def _post_start(context: UserReasons, prod: str) -> PostStart:
     return (None, None) if route is None else (route, ("post", context.graph.index(route[0][1])))
 
 
+def _post_tier_path(context: UserReasons, prod: str, item: str, min_people: int,
+                    via_posts: dict[str, PostStart]) -> Route | None:
+    """``You -did-> post -mentions-> prod -co_posted-> item`` when cf learned ``prod`` from
+    the user's posts (the post tier) and at least ``min_people`` people engaged with posts
+    about both, else None."""
+    route, _ = via_posts[prod] if prod in via_posts \
+        else via_posts.setdefault(prod, _post_start(context, prod))
+    edge = (prod, "co_posted", item)
+    if route is None or people(context.graph, edge) < min_people:
+        return None
+    return (*route[0], item), (*route[1], edge)
+
+
 def cf_may_link(graph: KnowledgeGraph, user_id: str, items: np.ndarray, min_people: int,
-                own: dict[int, str] | None = None) -> np.ndarray:
+                own: dict[int, str] | None = None, *, posts: bool = False) -> np.ndarray:
     """Per product index of ``items``, whether :func:`evidence_paths` may find the user a cf
     path to it: the graph holds a stored product link (:data:`STORED_LINKS`), or some
     product of the user's has at least ``min_people`` people who acted on it and the item
     (every other hop :func:`_co_hop` makes counts no more: :mod:`recommend.paths.co_people`).
     Where not, the item's cf evidence gives no path: it need not be found. ``own``: the
-    user's :func:`~recommend.paths.user_reasons.own_products`, when the caller has them."""
-    if any(has_block(graph, "product", rel, "product") for rel in STORED_LINKS):
+    user's :func:`~recommend.paths.user_reasons.own_products`, when the caller has them;
+    ``posts``: cf learned from the post tier (a path through the user's posts: not ruled
+    out here)."""
+    if posts or any(has_block(graph, "product", rel, "product") for rel in STORED_LINKS):
         return np.ones(len(items), bool)
     own = own_products(graph, user_id) if own is None else own
     return co_acting_any(graph, np.fromiter(own, np.int64, len(own)), items, min_people,
@@ -208,8 +228,10 @@ def least_values(evidence: Sequence[Sequence[Evidence]], graph_max: Sequence[flo
     return out
 
 
-def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]:
-    """The path types :func:`evidence_paths` can give on ``graph`` for ``components``."""
+def evidence_types(graph: KnowledgeGraph, components: Sequence[str], *,
+                   post_tier: bool = False) -> set[str]:
+    """The path types :func:`evidence_paths` can give on ``graph`` for ``components``
+    (``post_tier``: cf learned from the post tier, so its paths may go through posts)."""
     out: set[str] = set()
     links = [a for a in LINK_AGGREGATES
              if any(has_block(graph, "user", r, "product")
@@ -219,6 +241,9 @@ def evidence_types(graph: KnowledgeGraph, components: Sequence[str]) -> set[str]
     for name in components:
         if name == "cf":
             out |= {f"cf>{r}" for r in links}
+            if post_tier and has_block(graph, "post", "mentions", "product") and any(
+                    has_block(graph, "user", r, "post") for r in POST_RELATIONS):
+                out.add("cf>co_posted")
         elif name == "session":
             out.add(f"session>{SEQUENCE_KIND}")
         elif name == "content":

@@ -76,6 +76,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "co_clicked": ("{n} who clicked on {s} also clicked on {o}",) * 2,
     "co_viewed": ("{n} who viewed {s} also viewed {o}",) * 2,
     "co_engaged": ("{n} who showed interest in {s} also showed interest in {o}",) * 2,
+    "co_posted": ("{n} who wrote or reacted to posts about {s} did so for {o} too",) * 2,
     "members_bought": ("{c} of {s} bought {o}",) * 2,
     "members_rated": ("{c} of {s} rated {o}",) * 2,
     "members_engaged": ("{c} of {s} showed interest in {o}",) * 2,
@@ -195,6 +196,8 @@ def render_path(
             names[node] = found if found is not None else _known_name(graph, node, known)
         else:
             names[node] = node_name(graph, node, influencers=influencers)
+    if len(set(names.values())) < len(names):
+        _tell_apart(names)
     if you is not None:
         names[you] = "You"
     clauses: list[str] = []
@@ -244,6 +247,18 @@ def render_path(
         prev_subject, prev_object = (src if subject_first else None), dst
     sentence = "; ".join(clauses)
     return sentence[:1].upper() + sentence[1:]
+
+
+def _tell_apart(names: dict[str, str]) -> None:
+    """Two products of one name in a path ("6 people who liked Mug also liked Mug"): each
+    name gets its product's id ("Mug (p7)")."""
+    counts: dict[str, int] = {}
+    for node, name in names.items():
+        if node.startswith("product:"):
+            counts[name] = counts.get(name, 0) + 1
+    for node, name in names.items():
+        if counts.get(name, 0) > 1:
+            names[node] = f"{name} ({node.partition(':')[2]})"
 
 
 def known_names(graph: KnowledgeGraph) -> dict[str, str]:

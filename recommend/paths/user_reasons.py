@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from kg.links import STRONGEST_FIRST
 from recommend.paths.privacy import ENGAGED, doers_matrix, interactions_of
 from recommend.paths.quality import entity_popularity
 from recommend.paths.walks import spans
@@ -26,8 +27,7 @@ __all__ = ["ATTRIBUTES", "OWN_RELATIONS", "POST_RELATIONS", "UserReasons", "has_
            "own_products"]
 
 #: A user's own relations to a product, strongest first: the first hop of an evidence path.
-OWN_RELATIONS = ("purchased", "carted", "rated", "shared", "liked", "commented", "clicked",
-                 "viewed")
+OWN_RELATIONS = STRONGEST_FIRST
 #: A user's own relations to a post, strongest first (a content path's first hop to a
 #: product the post mentions; the content profile's kind weights, user_vectors).
 POST_RELATIONS = ("authored", "shared", "liked", "commented", "clicked", "viewed")

@@ -20,6 +20,9 @@ from recommend.profiles.features import ProfileTable
 
 Method = Literal["kmeans", "agglomerative"]
 MIN_USERS = 3  # fewer users get no segments (Segmentation.note says so), not an error
+#: A feature describes a segment only this far above everyone's mean (in sd; shown as +0.1):
+#: one at or below it is no trait of theirs ("into Home" of a segment no more into it).
+MIN_Z = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +90,14 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, sample_size: int, seed: int) 
 
 
 def describe(x: np.ndarray, labels: np.ndarray, names: list[str], *, top: int = 3) -> list[Segment]:
-    """Segments with their ``top`` features by standardised mean difference."""
+    """Segments with their ``top`` features by standardised mean difference (at least
+    :data:`MIN_Z`: a segment may have none)."""
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     out = []
     for k in range(int(labels.max()) + 1):
         members = labels == k
         z = (x[members].mean(axis=0) - mu) / sd if members.any() else np.zeros(x.shape[1])
-        order = np.argsort(-z, kind="stable")[:top]
+        order = [j for j in np.argsort(-z, kind="stable")[:top] if z[j] >= MIN_Z]
         out.append(
             Segment(
                 cluster_segment_id(k),

@@ -5,7 +5,7 @@
   (403 saying so). ``keyed_reads`` asks the same of reads.
 - :class:`BodyLimit` answers 413 to a body over the limit, by its Content-Length or, without
   one, as its bytes arrive, before any handler parses it.
-- :func:`checked_id` refuses an id that is over-long or holds control characters. Ids only
+- :func:`checked_id` refuses an id that is over-long or holds control or bidi characters. Ids only
   ever look up nodes of the graph: no request value becomes a file-system path.
 """
 
@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.limits import MAX_ID_CHARS  # every id a dataset may hold can be asked for
 from kg.schema import NODE_TYPES
+from kg.visible import BIDI_CONTROLS
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -61,7 +62,7 @@ class Access:
 
 def checked_id(raw: str, what: str) -> str:
     """``raw`` as an id of a ``what`` (raw or typed: ``user:`` does not count in its length);
-    422 when blank, over-long or holding control chars."""
+    422 when blank, over-long or holding control or bidi control chars."""
     if not raw.strip() or raw != raw.strip():
         raise HTTPException(422, f"{what} id must not be blank or start or end with spaces")
     head, typed, tail = raw.partition(":")
@@ -69,6 +70,8 @@ def checked_id(raw: str, what: str) -> str:
         raise HTTPException(422, f"{what} id is over {MAX_ID_CHARS} characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise HTTPException(422, f"{what} id holds a control character")
+    if BIDI_CONTROLS.search(raw):  # no dataset id holds one (kg.visible.id_refusal)
+        raise HTTPException(422, f"{what} id holds a bidi override, embedding or isolate")
     return raw
 
 

@@ -42,6 +42,16 @@ def test_why_nothing_names_each_cause() -> None:
     assert unknown is not None and unknown.endswith("user:9 is not in the graph")
     assert why_nothing(_shop(mentions=True, event=False), "user:1", {}) is None
     assert why_nothing(_shop(mentions=False, event=True), "user:1", {}) is None
+    assert why_nothing(KnowledgeGraph(), "user:1", {}) == (
+        "the catalogue holds no product (no accepted line of products.jsonl)")
+
+
+def test_a_dataset_of_empty_files_builds_with_a_notice(tmp_path: Path, capsys) -> None:
+    for name in ("products.jsonl", "users.jsonl", "events.jsonl"):
+        (tmp_path / name).write_text("\n")
+    assert main(["--no-progress", "build", str(tmp_path), "--out", str(tmp_path / "art"),
+                 "--graph-only"]) == 0
+    assert "every dataset file is empty: the artifact holds no record" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

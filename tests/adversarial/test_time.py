@@ -45,6 +45,19 @@ def test_future_and_ancient_timestamps_are_quarantined_with_a_reason(tmp_path: P
     assert [e.ts for e in result.dataset.events] == [NOW, NOW + 0.5 * DAY, 880_000_000.0]
 
 
+def test_a_timestamp_in_other_units_or_in_quotes_is_refused_saying_what_it_looks_like(
+        tmp_path: Path) -> None:
+    _events(tmp_path, [NOW * 1000, NOW * 1e6, NOW * 1e9, "1700000000", " 1.7e9 ", "14/11/2023"])
+    result = read_dataset(tmp_path, progress=False, window=TimeWindow.until(NOW))
+    why = [r.reason.partition(";")[2] or r.reason for r in result.rejections]
+    assert why[:3] == [f" as {unit} it is 2023-11-14T22:13:20Z: give unix seconds"
+                       for unit in ("milliseconds", "microseconds", "nanoseconds")]
+    assert why[3] == why[4].replace('" 1.7e9 "', '"1700000000"') == (
+        '"ts": expected unix seconds or an ISO 8601 date, got string "1700000000" (a number in '
+        "quotes: write unix seconds without them)")
+    assert why[5].endswith('got string "14/11/2023"')  # not a number: no hint
+
+
 def test_the_window_follows_the_wall_clock_by_default_and_is_configurable(tmp_path: Path) -> None:
     import time
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 from kg.build import build_graph
@@ -44,3 +45,13 @@ def test_a_fixed_k_out_of_range_names_it(k: int) -> None:
     table = build_profiles(inputs_from_graph(build_graph(_shop([0, 1, 2, 0]), progress=False)))
     with pytest.raises(ValueError, match=rf"k={k}: 4 users can make 2 to 3 segments"):
         segment_users(table, k=k, use_embeddings=False)
+
+
+def test_a_segment_is_described_only_by_what_it_has_above_everyone() -> None:
+    from recommend.profiles.segments import MIN_Z, describe
+
+    x = np.array([[1.0, 5.0, 2.0], [1.0, 5.0, 2.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    busy, quiet = describe(x, np.array([0, 0, 1, 1]), ["same", "activity", "loyalty"])
+    assert [f.name for f in busy.top_features] == ["activity", "loyalty"]  # not "same"
+    assert all(f.z >= MIN_Z for f in busy.top_features)
+    assert quiet.top_features == []  # below or at the mean in everything: no trait

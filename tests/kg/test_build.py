@@ -91,6 +91,42 @@ def test_declared_attributes_put_a_product_in_further_categories():
     assert g.summary().edges["broader"] == 4
 
 
+def test_category_names_a_slug_folds_together_are_distinct_nodes_named_right():
+    # "a:b", "a/b" and "a-b" slug alike; one node named by the first made the others'
+    # sentences name the wrong category. Case and ordinary punctuation still fold.
+    products = [Product("1", "Red mug", categories=("Home", "a:b")),
+                Product("2", "Tea pot", categories=("Home", "a/b")),
+                Product("3", "Cup", categories=("home", "A-B")),
+                Product("4", "Jug", categories=("Home", "a b")),
+                Product("5", "Soap", categories=("Bath & Body",)),
+                Product("6", "Sponge", categories=("bath body",))]
+    g = build_graph(Dataset(products=products), progress=False)
+    leaf = {p.id: g.neighbors(f"product:{p.id}", "in_category")[0].dst for p in products}
+    assert len({leaf["1"], leaf["2"], leaf["3"]}) == 3
+    assert leaf["3"] == leaf["4"] == "category:home/a-b"
+    assert leaf["5"] == leaf["6"] == "category:bath-body"
+    assert g.node_attrs(leaf["1"])["name"] == "a:b"
+    assert g.node_attrs(leaf["2"])["name"] == "a/b"
+    again = build_graph(Dataset(products=products[::-1]), progress=False)  # ids stable
+    assert {p.id: again.neighbors(f"product:{p.id}", "in_category")[0].dst
+            for p in products} == leaf
+
+
+def test_a_brand_is_named_without_the_spaces_around_it() -> None:
+    g = build_graph(Dataset(products=[Product("1", "Mug", brand="Acme "),
+                                      Product("2", "Cup", brand="acme")]), progress=False)
+    assert g.node_attrs("brand:acme") == {"name": "Acme"}  # one brand, named as first seen
+
+
+def test_a_name_decomposed_or_composed_is_one_node() -> None:
+    nfc, nfd = "Caf\u00e9 Cr\u00e8me", "Cafe\u0301 Cre\u0300me"  # the same text, in NFC and NFD
+    g = build_graph(Dataset(products=[Product("1", "Mug", brand=nfc, categories=(nfc,)),
+                                      Product("2", "Cup", brand=nfd, categories=(nfd,))]),
+                    progress=False)
+    assert g.nodes("category") == ["category:caf\u00e9-cr\u00e8me"]
+    assert g.nodes("brand") == ["brand:caf\u00e9-cr\u00e8me"]
+
+
 def test_demographics_make_segments():
     users = [User("1", age=34, gender="F", attributes={"occupation": "Writer"}),
              User("2", age=71, attributes={"occupation": ""}), User("3", name="Zed")]

@@ -149,3 +149,17 @@ def test_links_equal_a_set_based_search_and_use_stored_edges(seed: int) -> None:
                 assert all({e[0], e[2]} == {a, b} for e, a, b in
                            zip(link.edges, link.nodes[:-1], link.nodes[1:], strict=True))
     assert found > 0
+
+
+def test_a_link_starts_with_the_sources_strongest_relation_to_a_product() -> None:
+    g = KnowledgeGraph()
+    g.add_edges("viewed", ["user:1", "user:1"], ["product:A", "post:q"])  # the first blocks
+    g.add_edges("purchased", ["user:1"], ["product:A"])
+    g.add_edges("authored", ["user:1"], ["post:q"])
+    g.add_edges("in_category", ["product:A", "product:B"], ["category:c", "category:c"])
+    g.add_edges("mentions", ["post:q"], ["product:C"])
+    finder = LinkFinder(g, "user:1")
+    assert finder.link("product:A").edges == (("user:1", "purchased", "product:A"),)
+    assert finder.link("product:B").edges[0] == ("user:1", "purchased", "product:A")
+    # to a post, block order as before (no product relation ranks it)
+    assert finder.link("product:C").edges[0] == ("user:1", "viewed", "post:q")

@@ -27,8 +27,9 @@ REFUSED: dict[str, dict[str, int]] = {
     # NaN weight, wrong endpoint types, not JSON; four self-edges (p5, p10, p15, p25 -> itself)
     "with_relations": {"relations.jsonl": 7},
     "broken_lines": {"products.jsonl": 2, "events.jsonl": 7},
-    # a leading space; ".." and the 3,000-character id (kg.visible.id_refusal); their events
-    "odd_ids": {"products.jsonl": 3, "users.jsonl": 2, "events.jsonl": 40},
+    # a leading space; "..", "\u202eevil" (a bidi override) and the 3,000-character id
+    # (kg.visible.id_refusal); their events
+    "odd_ids": {"products.jsonl": 4, "users.jsonl": 3, "events.jsonl": 60},
     "follow_cycles": {"follows.jsonl": 4},  # three self-follows, a conflicting repeat
     "far_timestamps": {"events.jsonl": 10},  # a day before the window opens
 }

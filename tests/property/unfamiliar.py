@@ -243,8 +243,8 @@ _ODD_IDS = ("מוצר/1?x=#", "a:b", "a/b", "a#b", "%20", "..", "a b", "\u200b",
 
 
 def odd_ids(rng: random.Random) -> Files:
-    """Users and products share the same odd raw ids; one id with a leading space (refused)
-    and the event naming it (refused with it)."""
+    """Users and products share the same odd raw ids (".." and the bidi override refused);
+    one id with a leading space (refused) and the event naming it (refused with it)."""
     products: list[Line] = [{"id": w, "title": f"{rng.choice(_EN)} {i}"}
                             for i, w in enumerate(_ODD_IDS)]
     products.append({"id": " x", "title": "spaced"})

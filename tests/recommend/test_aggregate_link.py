@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.graph import KnowledgeGraph
-from recommend.paths.privacy import AGGREGATES, ENGAGED, LINK_AGGREGATES, aggregate_link, people
+from recommend.paths.connection import aggregate_link
+from recommend.paths.privacy import AGGREGATES, ENGAGED, LINK_AGGREGATES, people
 
 RELATIONS = ("viewed", "clicked", "liked", "carted", "purchased", "rated")
 

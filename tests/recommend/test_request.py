@@ -18,6 +18,27 @@ from recommend.request import (
 )
 
 
+def test_a_category_filter_finds_the_one_category_its_name_spells() -> None:
+    from kg.build import build_graph
+    from kg.records import Dataset, Product
+    from recommend.hybrid.filters import filter_mask
+
+    g = build_graph(Dataset(products=[Product("1", "Mug", categories=("Home", "a:b")),
+                                      Product("2", "Pot", categories=("Home", "a/b")),
+                                      Product("3", "Cup", categories=("Home", "A-B"))]),
+                    progress=False)
+
+    def kept(*names: str) -> list[str]:
+        mask = filter_mask(g, request_filters(list(names), None, None, None))
+        return [p for p, m in zip(g.nodes("product"), mask, strict=True) if m]
+
+    assert kept("a:b") == ["product:1"] and kept("home/a:b") == ["product:1"]
+    mug = g.neighbors("product:1", "in_category")[0].dst  # its id, as a list shows it
+    assert kept(mug) == ["product:1"] and kept(mug.replace("home", "Home")) == ["product:1"]
+    assert kept("a b") == ["product:3"] and kept("Home") == ["product:1", "product:2",
+                                                               "product:3"]
+
+
 @pytest.mark.parametrize("k", [0, -3, 2.5, "3", True, None])
 def test_bad_k_is_named(k: object) -> None:
     with pytest.raises(ValueError, match=rf"k must be a whole number >= 1, not {k!r}"):

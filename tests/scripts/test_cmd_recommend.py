@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_parts_print_signed_and_drop_the_tiny_ones() -> None:
     assert format_parts({"cf": 0.1234, "content": 0.004, "graph": -0.02, "social": -0.006}) \
         == "cf +0.12, graph -0.02, social -0.01"
-    assert format_parts({"cf": 0.0}) == ""
+    assert format_parts({"cf": 0.0}) == "no component scores it"
 
 
 def test_text_output_names_each_part_in_recommend_and_explain(artifact, capsys) -> None:
@@ -144,3 +144,10 @@ def test_similar_json(artifact, capsys) -> None:
             assert all(isinstance(e, list) and len(e) == 3 for e in p["edges"])
     code, out, _ = run(capsys, "similar", artifact, "--item", "p0001", "-k", "2")
     assert code == 0 and out.count("\n    - ") >= 2
+
+
+def test_evaluate_counts_read_as_words() -> None:
+    from scripts.cmd_evaluate import counted
+
+    assert (counted(1, "pair"), counted(1, "user")) == ("1 pair", "1 user")  # "1 pairs of 1 users"
+    assert (counted(0, "pair"), counted(1200, "user")) == ("0 pairs", "1,200 users")

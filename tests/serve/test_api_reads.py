@@ -32,6 +32,8 @@ def test_bad_values_are_422_with_the_reason(client: TestClient) -> None:
     assert client.get("/v1/users/u0001/recommendations", params={"k": 0}).status_code == 422
     assert client.get("/v1/users/%20u1/recommendations").status_code == 422
     assert client.get(f"/v1/users/{'x' * 1001}/recommendations").status_code == 422
+    bidi = client.get("/v1/users/%E2%80%AEevil/recommendations")  # U+202E: no id holds it
+    assert bidi.status_code == 422 and "bidi" in bidi.json()["detail"]
 
 
 def test_unknown_user_gets_a_cold_start(client: TestClient) -> None:

@@ -68,6 +68,10 @@ def _events() -> list[dict]:
         {"user": "u1", "target": "q1", "kind": "like", "ts": TS, "target_type": "post"},
         {"user": "u1", "target": "product:both", "kind": "like", "ts": TS},
         {"user": "u1", "target": "post:both", "kind": "like", "ts": TS},
+        # bidi controls in a user or target id (kg.visible.id_refusal): refused by both
+        {"user": "u\u202e1", "target": "p1", "kind": "view", "ts": TS},
+        {"user": "u1", "target": "product:p\u20661", "kind": "view", "ts": TS},
+        {"user": "u1", "target": "\u202ap1", "kind": "view", "ts": TS},
     ]
     return rows
 
