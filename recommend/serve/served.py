@@ -41,12 +41,15 @@ SERVE_LOCK = ".serve.lock"
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did: records added, merged, refusals noted, and its log seq."""
+    """What one write did: records added, merged, refusals noted, and its log seq;
+    ``replayed``: the answer of an earlier write with the same Idempotency-Key (not in
+    the body: the ``Idempotent-Replayed`` header says it)."""
 
     accepted: int
     merged: int
     not_interested: int
     seq: int | None
+    replayed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "merged": self.merged,
@@ -75,8 +78,9 @@ class Served(Protocol):
     snapshot_seq: int
     worker: int
 
-    def write(self, route: str, body: Any) -> WriteResult:
-        """Validate, log (fsync'd) and apply a write request; visible here when it returns."""
+    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
+        """Validate, log (fsync'd) and apply a write request (``key``: its Idempotency-Key);
+        visible here when it returns."""
 
     def version(self) -> str:
         """The served folder and the last applied log seq."""
