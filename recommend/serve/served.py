@@ -15,12 +15,13 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from recommend.recommender import Recommender
-from recommend.serve.embedded import share_encoder
+from recommend.serve.embedded import remove_leftovers, share_encoder
 from recommend.serve.writes import check_files
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ class PeriodicSnapshots:
 def hold_folder(folder: Path) -> int:
     """An exclusive lock on ``folder/.serve.lock`` (the folder made if need be) held while
     serving (released by the OS when the process dies): two servers never share a state
-    folder. A folder that cannot be written is refused, saying so."""
+    folder. A folder that cannot be written is refused, saying so. Once held, the embedding
+    shards' temporary files an earlier run left are removed (:func:`remove_leftovers`)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -137,6 +139,7 @@ def hold_folder(folder: Path) -> int:
     except BlockingIOError:
         os.close(fd)
         raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    remove_leftovers(folder, time.time())  # ours now: what an earlier run left mid-write
     return fd
 
 
