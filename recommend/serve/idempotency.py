@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -68,12 +69,13 @@ class Kept:
 
 
 class IdempotencyKeys:
-    """The keys of the logged writes of the last window (module doc); not thread-safe: the
-    writer uses it under its write lock."""
+    """The keys of the logged writes of the last window (module doc); thread-safe (the
+    writer notes keys under its write lock while a snapshot saves them)."""
 
     def __init__(self, window: float = WINDOW_SECONDS, most: int = MAX_KEYS) -> None:
         self.window, self.most = window, most
         self._keys: OrderedDict[str, Kept] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -81,7 +83,8 @@ class IdempotencyKeys:
     def answer(self, key: str, body: str, now: float | None = None) -> dict[str, Any] | None:
         """The answer of ``key``'s write when it was logged within the window (None: a new
         key); :class:`KeyReused` when that write had another ``body`` (fingerprint)."""
-        kept = self._keys.get(key)
+        with self._lock:
+            kept = self._keys.get(key)
         if kept is None or kept.at < (time.time() if now is None else now) - self.window:
             return None
         if kept.body != body:
@@ -92,12 +95,13 @@ class IdempotencyKeys:
 
     def note(self, key: str, kept: Kept, now: float | None = None) -> None:
         """Keep ``key``'s write, and let the keys out of the window or over the count go."""
-        self._keys[key] = kept
-        self._keys.move_to_end(key)
         oldest = (time.time() if now is None else now) - self.window
-        while self._keys and (len(self._keys) > self.most
-                              or next(iter(self._keys.values())).at < oldest):
-            self._keys.popitem(last=False)
+        with self._lock:
+            self._keys[key] = kept
+            self._keys.move_to_end(key)
+            while self._keys and (len(self._keys) > self.most
+                                  or next(iter(self._keys.values())).at < oldest):
+                self._keys.popitem(last=False)
 
     def note_entry(self, entry: dict[str, Any]) -> None:
         """Keep the key a log entry records, if any."""
@@ -108,8 +112,9 @@ class IdempotencyKeys:
 
     def save(self, folder: Path) -> None:
         """Write the keys to ``folder/idempotency.json`` atomically."""
-        atomic_write_json(folder / KEYS_FILE, [[k, v.body, v.at, v.answer]
-                                               for k, v in self._keys.items()])
+        with self._lock:
+            rows = [[k, v.body, v.at, v.answer] for k, v in self._keys.items()]
+        atomic_write_json(folder / KEYS_FILE, rows)
 
     @classmethod
     def load(cls, folder: Path) -> IdempotencyKeys:
