@@ -147,3 +147,18 @@ def test_a_reader_sends_the_key_and_says_the_writers_answer(small_demo_artifact:
         assert reader._writer.headers == [{"Idempotency-Key": "k-1"}] * 2 + [None]
     finally:
         reader.close()
+
+
+def test_the_same_key_sent_together_is_logged_once(small_demo_artifact: Path,
+                                                   tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = ServedState(small_demo_artifact, tmp_path / "state")
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: state.write("events", CART, "k-1"), range(8)))
+        assert {a.to_json()["seq"] for a in answers} == {1}
+        assert sum(not a.replayed for a in answers) == 1
+        assert state.log.last_seq == 1 and state.applied == {"cart": 1}
+    finally:
+        state.detach()
