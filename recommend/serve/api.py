@@ -20,16 +20,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from recommend.serve.cache import concerned
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
+from recommend.serve.idempotency import KEY_HEADER, KeyReused, check_key
 from recommend.serve.security import Access, checked_id
 from recommend.serve.served import ComputeUnavailable, Served, WriterUnavailable
-from recommend.serve.writes import ROUTE_FILES, WriteRefused, as_records
+from recommend.serve.writes import (
+    FULL_RETRY_AFTER,
+    ROUTE_FILES,
+    WriteRefused,
+    as_records,
+    storage_full,
+)
 
 MAX_K = 100
 #: Write requests in flight at once, each on a thread of its own (not one of the threads
@@ -300,21 +307,41 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     waiting = anyio.CapacityLimiter(WRITE_THREADS)
 
     def add_write(route: str) -> None:
-        async def post(body: Annotated[Any, Body()]) -> dict[str, Any]:
+        async def post(body: Annotated[Any, Body()], response: Response,
+                       idempotency_key: Annotated[str | None, Header(
+                           alias=KEY_HEADER)] = None) -> dict[str, Any]:
             try:
-                done = await anyio.to_thread.run_sync(state.write, route, body,
+                key = check_key(idempotency_key)
+            except ValueError as err:
+                raise HTTPException(400, str(err)) from None
+            try:
+                done = await anyio.to_thread.run_sync(state.write, route, body, key,
                                                       limiter=waiting)
             except WriteRefused as err:
                 raise HTTPException(422, {"message": "nothing in the request was applied",
                                           "rejections": err.reasons}) from None
+            except KeyReused as err:
+                raise HTTPException(409, str(err)) from None
             except WriterUnavailable as err:
                 raise HTTPException(503, str(err),
                                     headers={"Retry-After": "1"}) from None
-            await refresh_written(state, route, body)
+            except OSError as err:
+                if (full := storage_full(err)) is None:
+                    raise
+                raise HTTPException(507, full,
+                                    headers={"Retry-After": FULL_RETRY_AFTER}) from None
+            if done.replayed:
+                response.headers["Idempotent-Replayed"] = "true"
+            else:
+                await refresh_written(state, route, body)
             return done.to_json()
 
         post.__doc__ = (f"Add one record or a list to ``{ROUTE_FILES[route]}``'s kind, "
-                        "validated as that file is; all or nothing.")
+                        "validated as that file is; all or nothing. With an "
+                        "``Idempotency-Key`` header (a UUID per write), a request sent again "
+                        "within 24 h is answered its first answer (``Idempotent-Replayed: "
+                        "true``) and not applied twice; the key with another body is 409. "
+                        "507 (``Retry-After``): no room to log it, nothing applied.")
         writes.add_api_route(f"/{route}", post, methods=["POST"], name=f"post_{route}")
 
     for route in ROUTE_FILES:

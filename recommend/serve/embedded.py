@@ -23,7 +23,10 @@ Each embedding call that embedded something leaves one more shard
 (:class:`nlp.embed.EmbeddingCache`), so the writer merges them at every snapshot
 (:func:`compact_embeddings`): the merged shard is written before the ones it holds are
 removed, and a shard another process wrote since the writer's last look is left for the next
-snapshot.
+snapshot. A process killed in the middle of writing a shard leaves its temporary file
+(``.shard-HEX.npz.XXXXXXXX.tmp``, :func:`kg.atomic.atomic_write_bytes`); the writer removes
+them on start (:func:`remove_leftovers`), once it holds the state folder's lock and before it
+starts any reader: only files of that pattern, and only those older than the lock.
 
 The writer loads the model ahead (:func:`load_ahead`; ``shopgraph serve --encoder-load``): by
 default on a thread of its own at start, so the first product write does not wait for the
@@ -37,6 +40,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -177,6 +182,30 @@ def load_ahead(rec: Recommender) -> threading.Thread | None:
     thread = threading.Thread(target=run, name="encoder-load", daemon=True)
     thread.start()
     return thread
+
+
+#: The temporary file of a shard being written (:func:`kg.atomic.atomic_write_bytes`).
+SHARD_TEMP = re.compile(r"\.shard-[0-9a-f]{32}\.npz\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_leftovers(state_dir: Path, before: float) -> int:
+    """Remove the shard temporaries (:data:`SHARD_TEMP`) in the state folder's caches last
+    changed before ``before`` (the time the state folder's lock was taken: left by an earlier
+    run killed mid-write); how many. Logged."""
+    root, gone = state_dir / EMBED_DIR, 0
+    for folder in (p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+        for path in folder.iterdir():
+            try:
+                if SHARD_TEMP.fullmatch(path.name) and path.is_file() \
+                        and os.stat(path).st_mtime < before:
+                    path.unlink()
+                    gone += 1
+            except FileNotFoundError:  # gone meanwhile
+                continue
+    if gone:
+        LOGGER.warning("%s: removed %d temporary shard files left by an earlier run "
+                       "(killed while writing them)", root, gone)
+    return gone
 
 
 def compact_embeddings(rec: Recommender, state_dir: Path) -> int:

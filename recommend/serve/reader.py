@@ -29,7 +29,9 @@ HTTP, each with its own :class:`ReaderState`:
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.feedback import Refusals
 from recommend.serve.follow import LogFollower, LogGap
+from recommend.serve.idempotency import KEY_HEADER, KeyReused
 from recommend.serve.served import (
     LOG_FILE,
     WriteResult,
@@ -196,12 +199,18 @@ class ReaderState:
             LOGGER.warning("reader %d: %s; listening anyway", self.worker, err)
 
     # ----- writes -----
-    def write(self, route: str, body: Any) -> WriteResult:
-        """Send a write request to the writer (module doc); the writer's result once this
-        reader has applied it (:class:`WriterUnavailable` when the writer does not answer)."""
-        status, got = self._writer.post(f"/write/{route}", body)
+    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
+        """Send a write request (and its Idempotency-Key) to the writer (module doc); the
+        writer's result once this reader has applied it (:class:`WriterUnavailable` when the
+        writer does not answer)."""
+        status, got = self._writer.post(f"/write/{route}", body,
+                                        headers=None if key is None else {KEY_HEADER: key})
         if status == 422 and isinstance(got, dict) and "rejections" in got:
             raise WriteRefused(got["rejections"])
+        if status == 409 and isinstance(got, dict) and "detail" in got:
+            raise KeyReused(got["detail"])
+        if status == 507:  # the writer's disk is full (it logged why): 507 here too
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         if status != 200 or not isinstance(got, dict):
             raise WriterUnavailable(f"the writer answered {status}: {str(got)[:300]}")
         result = WriteResult(**got)

@@ -15,12 +15,13 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from recommend.recommender import Recommender
-from recommend.serve.embedded import share_encoder
+from recommend.serve.embedded import remove_leftovers, share_encoder
 from recommend.serve.writes import check_files
 
 if TYPE_CHECKING:
@@ -41,12 +42,15 @@ SERVE_LOCK = ".serve.lock"
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did: records added, merged, refusals noted, and its log seq."""
+    """What one write did: records added, merged, refusals noted, and its log seq;
+    ``replayed``: the answer of an earlier write with the same Idempotency-Key (not in
+    the body: the ``Idempotent-Replayed`` header says it)."""
 
     accepted: int
     merged: int
     not_interested: int
     seq: int | None
+    replayed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "merged": self.merged,
@@ -75,8 +79,9 @@ class Served(Protocol):
     snapshot_seq: int
     worker: int
 
-    def write(self, route: str, body: Any) -> WriteResult:
-        """Validate, log (fsync'd) and apply a write request; visible here when it returns."""
+    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
+        """Validate, log (fsync'd) and apply a write request (``key``: its Idempotency-Key);
+        visible here when it returns."""
 
     def version(self) -> str:
         """The served folder and the last applied log seq."""
@@ -120,7 +125,8 @@ class PeriodicSnapshots:
 def hold_folder(folder: Path) -> int:
     """An exclusive lock on ``folder/.serve.lock`` (the folder made if need be) held while
     serving (released by the OS when the process dies): two servers never share a state
-    folder. A folder that cannot be written is refused, saying so."""
+    folder. A folder that cannot be written is refused, saying so. Once held, the embedding
+    shards' temporary files an earlier run left are removed (:func:`remove_leftovers`)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -133,6 +139,7 @@ def hold_folder(folder: Path) -> int:
     except BlockingIOError:
         os.close(fd)
         raise RuntimeError(f"{folder}: another server is serving this state folder") from None
+    remove_leftovers(folder, time.time())  # ours now: what an earlier run left mid-write
     return fd
 
 

@@ -12,7 +12,8 @@ fsync, then apply with :meth:`Recommender.add` (``atomic=True``) and publish. Th
 (2xx) comes after all three, so the next recommendation already reflects it. Requests that
 arrive while one is being applied are committed together: each validated and logged alone,
 then added in one call (group commit: with one add per request, 32 clients on ML-100K
-queued writes for 7 s and 130 of them timed out).
+queued writes for 7 s and 130 of them timed out). A request whose ``Idempotency-Key`` was
+logged is answered that write's answer (:mod:`recommend.serve.idempotency`).
 
 Reads never wait for a write: they take no lock, and answer from the model published last
 (:mod:`recommend.snapshot`); a write builds the next model beside it and publishes it with one
@@ -45,7 +46,6 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ from recommend.serve import ENCODER_LOADS
 from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.embedded import compact_embeddings, embed_new_products, load_ahead
 from recommend.serve.feedback import Refusals
+from recommend.serve.idempotency import IdempotencyKeys, KeyReused, fingerprint
 from recommend.serve.served import (
     LOG_FILE,
     REPLAY_BATCH,
@@ -66,30 +67,12 @@ from recommend.serve.served import (
     replay,
 )
 from recommend.serve.wal import Entry, WriteAheadLog
-from recommend.serve.writes import Checked, check_request
+from recommend.serve.writes import Checked, Ticket, check_request
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 LOGGER = logging.getLogger("shopgraph.serve")
-
-
-@dataclass
-class _Ticket:
-    """One write request waiting in the group-commit queue, and how it ended."""
-
-    route: str
-    body: Any
-    result: WriteResult | None = None
-    error: BaseException | None = None
-    done: bool = False
-    checked: Checked | None = None  # once applied
-    #: products, ``defer_model``: the graph checked against, the check, the graph grown by it
-    ahead: tuple[KnowledgeGraph, Checked, KnowledgeGraph] | None = None
-
-    def settle(self, result: WriteResult | None = None, *,
-               error: BaseException | None = None) -> None:
-        self.result, self.error, self.done = result, error, True
 
 
 class ServedState:
@@ -108,7 +91,7 @@ class ServedState:
         self._snapshot_lock = threading.Lock()  # one snapshot (and catch-up) at a time
         self._queue_lock = threading.Lock()
         self._embed_lock = threading.Lock()
-        self._queue: list[_Ticket] = []
+        self._queue: list[Ticket] = []
         self.refusals = Refusals()
         self.cache = ResponseCache() if cache is None else cache  # read with --workers 1
         self.shared = None  # one process: no other shares its responses
@@ -118,6 +101,7 @@ class ServedState:
         self.rec, self.snapshot_seq = load_served(self.artifact, self.state_dir,
                                                   writer=True)
         self.log = WriteAheadLog(self.state_dir / LOG_FILE, after=self.snapshot_seq)
+        self.keys = IdempotencyKeys.load(self.state_dir)  # of the logged writes, noted below
         self.replayed = self._replay()
         self.applied_seq = self.log.last_seq
         # defer_model: the graph writes grow, and the logged entries the model lacks
@@ -133,6 +117,7 @@ class ServedState:
         pending = [e for e in self.log.entries() if e["seq"] > self.snapshot_seq]
         for entry in self.log.entries():
             note_entry(entry, self.refusals, None)
+            self.keys.note_entry(entry)
         replay(self.rec, pending)
         if pending:
             LOGGER.info("replayed %d log entries (seq %d..%d)", len(pending),
@@ -146,16 +131,17 @@ class ServedState:
         return self.rec.graph if self._graph is None else self._graph
 
     # ----- writes -----
-    def write(self, route: str, body: Any) -> WriteResult:
+    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
         """Validate, log (fsync'd) and apply one write request (module doc);
-        :class:`recommend.serve.writes.WriteRefused` when any record is bad.
+        :class:`recommend.serve.writes.WriteRefused` when any record is bad. An
+        Idempotency-Key ``key`` already logged: that write's answer (:meth:`_answered`).
 
         Group commit: the request joins a queue; whoever holds the lock next applies every
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
         self._load_ahead("write")  # the first write: a product write may follow
-        ticket = _Ticket(route, body)
+        ticket = Ticket(route, body, key, "" if key is None else fingerprint(route, body))
         if route == "products" and self._graph is not None:
             self._embed_ahead(ticket)
         with self._queue_lock:
@@ -175,7 +161,7 @@ class ServedState:
             self._load_at = "loading"
             self.loading = load_ahead(self.rec)
 
-    def _embed_ahead(self, ticket: _Ticket) -> None:
+    def _embed_ahead(self, ticket: Ticket) -> None:
         """``defer_model``: embed a product request's new texts into the shared cache before
         it queues, outside the write lock (the first loads the model, ~8 s of CPU: other
         writes go on meanwhile). The check and the grown graph are kept on the ticket:
@@ -191,7 +177,7 @@ class ServedState:
                 embed_new_products(self.rec, grown)
                 ticket.ahead = (base, checked, grown)
 
-    def _commit(self, batch: list[_Ticket]) -> None:
+    def _commit(self, batch: list[Ticket]) -> None:
         """Validate and log each request of ``batch``, add the accepted ones together, and
         settle every ticket (its result or its error). Caller holds ``self.lock``."""
         try:
@@ -205,17 +191,19 @@ class ServedState:
                                  "not_interested": t.checked.not_interested}
                                 for t in batch if t.checked is not None], self.rec.user_id)
 
-    def _commit_to_model(self, batch: list[_Ticket]) -> None:
+    def _commit_to_model(self, batch: list[Ticket]) -> None:
         """:meth:`_commit` of a state answering reads: every accepted request of ``batch``
         added to the model together."""
-        logged: list[tuple[_Ticket, Checked, int]] = []
+        logged: list[tuple[Ticket, Checked, int]] = []
         for ticket in batch:
             try:
+                if self._answered(ticket):
+                    continue
                 checked = check_request(self.graph, ticket.route, ticket.body)
                 if checked.count == 0 and not checked.not_interested:
                     ticket.settle(WriteResult(0, checked.merged, 0, None))
                     continue
-                logged.append((ticket, checked, self.log.append(self._entry(checked))))
+                logged.append((ticket, checked, self._log(self._entry(checked, ticket))))
             except Exception as err:  # a refusal (422) or a failing disk: this request's
                 ticket.settle(error=err)
         adding = [(t, c, seq) for t, c, seq in logged if c.count]
@@ -231,18 +219,20 @@ class ServedState:
             if not ticket.done:
                 self._settle(ticket, checked, seq)
 
-    def _commit_to_graph(self, ticket: _Ticket) -> None:
+    def _commit_to_graph(self, ticket: Ticket) -> None:
         """``defer_model``: validate one request against the writer's graph, log it and grow
         the graph by it (on a fork, swapped in whole); the model applies it later."""
+        if self._answered(ticket):
+            return
         ahead = ticket.ahead
         done = (ahead[1:] if ahead is not None and ahead[0] is self.graph  # checked, embedded
                 else self._check_and_grow(ticket))
         if done is None:  # refused, or nothing to do: settled
             return
         checked, grown = done
-        entry = self._entry(checked)
+        entry = self._entry(checked, ticket)
         try:
-            seq = self.log.append(entry)
+            seq = self._log(entry)
         except Exception as err:  # a failing disk: this request's
             ticket.settle(error=err)
             return
@@ -251,7 +241,27 @@ class ServedState:
             self._behind.append({**entry, "seq": seq})
         self._settle(ticket, checked, seq)
 
-    def _check_and_grow(self, ticket: _Ticket
+    def _answered(self, ticket: Ticket) -> bool:
+        """Settle ``ticket`` when its Idempotency-Key's write was logged: with that write's
+        answer, or with KeyReused (409) when that write had another body; whether settled."""
+        if ticket.key is None:
+            return False
+        try:
+            answer = self.keys.answer(ticket.key, ticket.fingerprint)
+        except KeyReused as err:
+            ticket.settle(error=err)
+            return True
+        if answer is not None:
+            ticket.settle(WriteResult(**answer, replayed=True))
+        return answer is not None
+
+    def _log(self, entry: Entry) -> int:
+        """Append ``entry`` (fsync'd); its Idempotency-Key, if any, is noted once logged."""
+        seq = self.log.append(entry)
+        self.keys.note_entry({**entry, "seq": seq})
+        return seq
+
+    def _check_and_grow(self, ticket: Ticket
                         ) -> tuple[Checked, KnowledgeGraph | None] | None:
         """:meth:`_commit_to_graph`'s check of ``ticket`` against the writer's graph and the
         graph grown by it (None: nothing to add); None when the ticket is settled (refused,
@@ -280,7 +290,7 @@ class ServedState:
                                  ticket.route)
         return checked, grown
 
-    def _settle(self, ticket: _Ticket, checked: Checked, seq: int) -> None:
+    def _settle(self, ticket: Ticket, checked: Checked, seq: int) -> None:
         """Keep an applied request's refusals, count it, and answer it."""
         for user, item in checked.not_interested:
             self.refusals.add(user, item)
@@ -309,10 +319,14 @@ class ServedState:
             done += len(batch)
 
     @staticmethod
-    def _entry(checked: Checked) -> Entry:
+    def _entry(checked: Checked, ticket: Ticket) -> Entry:
         entry: Entry = {"at": time.time(), "files": checked.files}
         if checked.not_interested:
             entry["not_interested"] = [list(p) for p in checked.not_interested]
+        if ticket.key is not None:  # and the answer, to answer it again (after a restart too)
+            entry["idempotency"] = {"key": ticket.key, "body": ticket.fingerprint, "answer": {
+                "accepted": checked.count, "merged": checked.merged,
+                "not_interested": len(checked.not_interested)}}
         return entry
 
     def _count(self, checked: Checked) -> None:
@@ -349,6 +363,7 @@ class ServedState:
                              "serve": {"log_seq": seq, "base": base_id(self.artifact)}}
         self.rec.save(self.state_dir / SNAPSHOT_DIR, rdf_store=False)  # no SPARQL served
         self.snapshot_seq = seq
+        self.keys.save(self.state_dir)  # before the entries recording them are compacted
         dropped = self.log.compact(lambda e: e["seq"] > seq or bool(e.get("not_interested")))
         try:
             merged = compact_embeddings(self.rec, self.state_dir)

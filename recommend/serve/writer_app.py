@@ -1,10 +1,11 @@
 """The ``--workers N`` writer's internal app (:mod:`recommend.serve.workers`): a plain ASGI
 callable on the writer's Unix socket, which only its readers reach.
 
-- ``POST /write/{route}`` with a JSON body is ``state.write`` on a worker thread: 200 with
-  its result, 422 with the rejections (``{"rejections": [...]}``), 404 for an unknown
-  route, 400 for a body that is not JSON, 500 (logged) when the write failed otherwise
-  (the reader answers 503: not acknowledged).
+- ``POST /write/{route}`` with a JSON body (and the client's ``Idempotency-Key`` header)
+  is ``state.write`` on a worker thread: 200 with its result, 422 with the rejections
+  (``{"rejections": [...]}``), 409 for a key used for another body, 404 for an unknown
+  route, 400 for a body that is not JSON, 507 when the disk is full, 500 (logged) when the
+  write failed otherwise (the reader answers 503: not acknowledged).
 - ``POST /ready/{worker}`` answers once all ``readers`` have loaded (or after
   :data:`~recommend.serve.reader.READY_WAIT` s), so they start listening together and the
   kernel spreads connections over all of them (the first one up would otherwise get every
@@ -28,8 +29,9 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from recommend.serve.idempotency import KeyReused
 from recommend.serve.reader import READY_WAIT
-from recommend.serve.writes import ROUTE_FILES, WriteRefused
+from recommend.serve.writes import ROUTE_FILES, WriteRefused, storage_full
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -68,14 +70,20 @@ class WriterApp:
             records = json.loads(await request.body())
         except ValueError as err:
             return JSONResponse({"detail": f"the body is not JSON: {err}"}, 400)
+        key = request.headers.get("idempotency-key")  # checked by the reader
         try:
-            result = await anyio.to_thread.run_sync(self.state.write, name, records)
+            result = await anyio.to_thread.run_sync(self.state.write, name, records, key)
         except WriteRefused as err:
             return JSONResponse({"rejections": err.reasons}, 422)
+        except KeyReused as err:
+            return JSONResponse({"detail": str(err)}, 409)
         except Exception as err:  # a failing disk: not acknowledged, the reader says 503
             LOGGER.exception("write to %s failed", name)
+            if (full := storage_full(err)) is not None:  # or 507
+                return JSONResponse({"detail": full}, 507)
             return JSONResponse({"detail": f"{type(err).__name__}: {err}"}, 500)
-        return JSONResponse(result.to_json())
+        replayed = {"replayed": True} if result.replayed else {}  # Idempotent-Replayed
+        return JSONResponse({**result.to_json(), **replayed})
 
     def _reader_ready(self, worker: int) -> int:
         with self._loaded:

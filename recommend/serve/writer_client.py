@@ -84,24 +84,24 @@ class WriterClient:
                 conn.close()
         return None
 
-    def post(self, target: str, body: Any = None,
-             timeout: float | None = None) -> tuple[int, Any]:
-        """POST ``body`` as JSON (None: no body) to ``target``; the answer's status and its
-        JSON (its text when it is not JSON). :class:`WriterUnavailable` when the writer
-        does not answer."""
+    def post(self, target: str, body: Any = None, timeout: float | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """POST ``body`` as JSON (None: no body) to ``target``, with ``headers`` besides;
+        the answer's status and its JSON (its text when it is not JSON).
+        :class:`WriterUnavailable` when the writer does not answer."""
         data = b"" if body is None else json.dumps(body).encode("utf-8")
         wait = self.timeout if timeout is None else timeout
         conn = self._take()
         try:
             if conn is not None:
                 try:
-                    self._send(conn, target, data, wait)
+                    self._send(conn, target, data, wait, headers)
                 except OSError:  # the writer had closed it: it read none of the request
                     conn.close()
                     conn = None
             if conn is None:
                 conn = _UnixConnection(self.path, wait)
-                self._send(conn, target, data, wait)
+                self._send(conn, target, data, wait, headers)
             got = conn.getresponse()
             status, raw = got.status, got.read()
         except (OSError, http.client.HTTPException) as err:
@@ -120,12 +120,14 @@ class WriterClient:
             return status, raw.decode("utf-8", "replace")
 
     @staticmethod
-    def _send(conn: _UnixConnection, target: str, data: bytes, wait: float) -> None:
+    def _send(conn: _UnixConnection, target: str, data: bytes, wait: float,
+              headers: dict[str, str] | None) -> None:
         if conn.sock is None:
             conn.timeout = wait
         else:
             conn.sock.settimeout(wait)
-        conn.request("POST", target, body=data, headers={"Content-Type": "application/json"})
+        conn.request("POST", target, body=data,
+                     headers={"Content-Type": "application/json", **(headers or {})})
 
     def close(self) -> None:
         """Close the kept connections."""

@@ -17,6 +17,7 @@ Two additions for feedback (``POST /v1/events``):
 
 from __future__ import annotations
 
+import errno
 import json
 import time
 from dataclasses import dataclass, field
@@ -29,12 +30,26 @@ from recommend.request import check_id
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
+    from recommend.serve.served import WriteResult
 
 NOT_INTERESTED = "not-interested"
 #: The file each write route's records belong to.
 ROUTE_FILES = {"events": "events.jsonl", "products": "products.jsonl",
                "users": "users.jsonl", "follows": "follows.jsonl", "posts": "posts.jsonl"}
 MAX_RECORDS = 1000
+#: A write refused for want of room (its log append failed: nothing applied) is answered
+#: 507 Insufficient Storage with ``Retry-After`` (docs/architecture.md, section 4).
+STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
+FULL_RETRY_AFTER = "60"
+
+
+def storage_full(err: BaseException) -> str | None:
+    """The answer's detail when ``err`` is the disk out of room (else None)."""
+    if not isinstance(err, OSError) or err.errno not in STORAGE_FULL:
+        return None
+    return (f"the write-ahead log could not be written ({err.strerror or err}): nothing of "
+            f"the request was applied; send it again in {FULL_RETRY_AFTER} s or later "
+            "(with the same Idempotency-Key)")
 
 
 class WriteRefused(ValueError):
@@ -59,6 +74,27 @@ class Checked:
     def count(self) -> int:
         """Records to add to the graph."""
         return sum(len(getattr(self.dataset, name[:-6])) for name, _ in DATASET_FILES)
+
+
+@dataclass
+class Ticket:
+    """One write request waiting in the writer's group-commit queue, and how it ended."""
+
+    route: str
+    body: Any
+    key: str | None = None  # its Idempotency-Key (recommend.serve.idempotency)
+    fingerprint: str = ""  # of its route and body, with a key
+    result: WriteResult | None = None
+    error: BaseException | None = None
+    done: bool = False
+    checked: Checked | None = None  # once applied
+    #: products, ``defer_model``: the graph checked against, the check, the graph grown by it
+    ahead: tuple[KnowledgeGraph, Checked, KnowledgeGraph] | None = None
+
+    def settle(self, result: WriteResult | None = None, *,
+               error: BaseException | None = None) -> None:
+        """End the request with its result or its error."""
+        self.result, self.error, self.done = result, error, True
 
 
 def as_records(body: Any) -> list[Any]:

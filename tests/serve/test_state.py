@@ -286,7 +286,7 @@ def test_a_deferred_writer_checks_a_product_write_once_with_the_same_answers(
 
     def then_a_user(ticket) -> None:
         ahead(ticket)
-        writer._commit_to_graph(state_module._Ticket("users", {"id": "between"}))
+        writer._commit_to_graph(state_module.Ticket("users", {"id": "between"}))
 
     monkeypatch.setattr(writer, "_embed_ahead", then_a_user)
     checks.clear()
