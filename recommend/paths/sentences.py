@@ -173,13 +173,12 @@ def render_path(
         if node in names or node == you:
             continue
         kind = node.partition(":")[0]
-        nxt = edges[t] if t < len(edges) else None
-        prev = edges[t - 1] if t > 0 else None
         if kind == "post":
             names[node] = _post_name(graph, node, you, nodes, edges, t, skip, influencers,
                                      known)
         elif kind == "image":
-            for k, e in ((t, nxt), (t - 1, prev)):
+            for k, e in ((t, edges[t] if t < len(edges) else None),
+                         (t - 1, edges[t - 1] if t > 0 else None)):
                 if e is not None and e[1] == "has_image" and e[2] == node:
                     names[node] = f"the photo of {node_name(graph, e[0])}"
                     skip.add(k)
@@ -209,8 +208,9 @@ def render_path(
         if t in skip:
             continue
         pair = _TEMPLATES.get(rel) or _template(graph, rel)
-        template = pair[1 if (rel, dst) in said else 0]
-        said.add((rel, dst))
+        hop = (rel, dst)
+        template = pair[1 if hop in said else 0]
+        said.add(hop)
         subject_first, side, counted, has_c = _FORMS.get(template) or _form(template)
         if side:  # "<subject> <verb> <object>": (subject, object) is (src, dst) or (dst, src)
             verb = (rel, src if side == 1 else dst)
@@ -237,11 +237,11 @@ def render_path(
                 text = "You" + second_person(text[len(names[src]):])
             if t == 0 and rel in _DATED:
                 text += _dated(graph, src, rel, dst, now, acts)
-        rest = text[len(names[src]) + 1:] if subject_first else None
-        if rest is not None and src == prev_object and src != you and src.startswith("user:"):
-            clauses[-1] += f", who {rest}"
-        elif rest is not None and src == prev_subject:
-            clauses[-1] += f" and {rest}"
+        # (the clause after its subject, joined to the last one: about its object or subject)
+        if subject_first and src == prev_object and src != you and src.startswith("user:"):
+            clauses[-1] += f", who {text[len(names[src]) + 1:]}"
+        elif subject_first and src == prev_subject:
+            clauses[-1] += f" and {text[len(names[src]) + 1:]}"
         else:
             clauses.append(text)
         prev_subject, prev_object = (src if subject_first else None), dst
