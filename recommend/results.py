@@ -9,15 +9,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from recommend.shown import shown_number
 
 EdgeTriple = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
-class ExplainedPath:
+class ExplainedPath(NamedTuple):
     """A path from the user (``nodes[0]``) to the item (``nodes[-1]``) through stored edges,
     or from the query product to a similar one (``kind="similar"``).
 

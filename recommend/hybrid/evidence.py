@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,8 +57,7 @@ _CELLS = 1 << 20  # one-product histories scored at once: at most this many (row
 _CHUNK = 64  # ... or this many rows, if more
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """``component``'s part ``share`` of an item's blended score, and the user's products
     (graph product indices) that carry it: ``(product, fraction of the component's score)``,
     largest first; ``relation``: the hop ``product -> item`` the component itself counted,

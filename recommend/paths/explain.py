@@ -20,7 +20,6 @@ carrying less than a floor of the item's score is shown as a reason.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -113,7 +112,7 @@ def explain_paths_many(
             path = built_path(graph, user_id, inst, *kinds[inst[1]], total, privacy, demographic)
             if path is not None:
                 text = render_path(graph, path.nodes, path.edges, influencers=influencers)
-                kept.append(replace(path, text=text + path.note))
+                kept.append(path._replace(text=text + path.note))
         out.append(kept)
     return out
 

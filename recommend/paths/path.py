@@ -8,8 +8,7 @@ the privacy rules (:func:`recommend.paths.privacy.violations`) whether it may be
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
@@ -34,8 +33,7 @@ __all__ = ["Instance", "Kind", "Path", "built_path", "can_violate", "path_kind",
 EdgeTriple = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
-class Path:
+class Path(NamedTuple):
     """A path from the user (``nodes[0]``) to the item (``nodes[-1]``).
 
     ``edges[t]`` is the stored edge ``(src, relation, dst)`` joining ``nodes[t]`` and

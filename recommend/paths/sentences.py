@@ -30,13 +30,13 @@ the path stands for all of them ("; you rated 36 in Sci-Fi").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from recommend.paths.alike import climb_span, climb_words
 from recommend.paths.privacy import people
 from recommend.paths.quality import block_columns
+from recommend.paths.second_person import second_person, you_form
 from recommend.paths.sequence import SequenceHop, sequence_verb, window_words
 from recommend.paths.wording import latest_time, product_words, readable, segment_words, when
 from recommend.shown import shown_name
@@ -89,11 +89,6 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "interested_in": ("{s} is into {o}", "{s} is also into {o}"),
     "member_of": ("{s} is one of {o}", "{s} is also one of {o}"),
 }
-_SECOND_PERSON = {" is into ": " are into ", " is in ": " are in ", " follows ": " follow ",
-                  " is also ": " are also ", " also follows ": " also follow ",
-                  " is one of ": " are one of "}
-#: The first of :data:`_SECOND_PERSON`'s prefixes a clause starts with (tried in order).
-_SECOND_PREFIX = re.compile("|".join(map(re.escape, _SECOND_PERSON)))
 #: The user's own acts whose time a sentence gives in words ("You bought X last week").
 _DATED = frozenset({"purchased", "carted", "rated", "liked", "commented", "shared", "viewed",
                     "clicked", "authored"})
@@ -178,13 +173,12 @@ def render_path(
         if node in names or node == you:
             continue
         kind = node.partition(":")[0]
-        nxt = edges[t] if t < len(edges) else None
-        prev = edges[t - 1] if t > 0 else None
         if kind == "post":
             names[node] = _post_name(graph, node, you, nodes, edges, t, skip, influencers,
                                      known)
         elif kind == "image":
-            for k, e in ((t, nxt), (t - 1, prev)):
+            for k, e in ((t, edges[t] if t < len(edges) else None),
+                         (t - 1, edges[t - 1] if t > 0 else None)):
                 if e is not None and e[1] == "has_image" and e[2] == node:
                     names[node] = f"the photo of {node_name(graph, e[0])}"
                     skip.add(k)
@@ -214,8 +208,9 @@ def render_path(
         if t in skip:
             continue
         pair = _TEMPLATES.get(rel) or _template(graph, rel)
-        template = pair[1 if (rel, dst) in said else 0]
-        said.add((rel, dst))
+        hop = (rel, dst)
+        template = pair[1 if hop in said else 0]
+        said.add(hop)
         subject_first, side, counted, has_c = _FORMS.get(template) or _form(template)
         if side:  # "<subject> <verb> <object>": (subject, object) is (src, dst) or (dst, src)
             verb = (rel, src if side == 1 else dst)
@@ -226,22 +221,27 @@ def render_path(
             prev_verb = verb
         else:
             prev_verb = None
+        said_of_you = src == you and subject_first
+        form = you_form(template) if said_of_you and not counted else None
         if counted:
             count = people(graph, (src, rel, dst))
             them = "them" if has_c and src == prev_object else names[src]
             text = template.format(s=them, o=names[dst], c=count,
                                    n="1 person" if count == 1 else f"{count} people")
+        elif form is not None:  # (its second person, made once per template)
+            text = form.format(s=names[src], o=names[dst])
         else:
             text = template.format(s=names[src], o=names[dst])
-        if src == you and subject_first:
-            text = "You" + _second_person(text[len(names[src]):])
+        if said_of_you:
+            if form is None:
+                text = "You" + second_person(text[len(names[src]):])
             if t == 0 and rel in _DATED:
                 text += _dated(graph, src, rel, dst, now, acts)
-        rest = text[len(names[src]) + 1:] if subject_first else None
-        if rest is not None and src == prev_object and src != you and src.startswith("user:"):
-            clauses[-1] += f", who {rest}"
-        elif rest is not None and src == prev_subject:
-            clauses[-1] += f" and {rest}"
+        # (the clause after its subject, joined to the last one: about its object or subject)
+        if subject_first and src == prev_object and src != you and src.startswith("user:"):
+            clauses[-1] += f", who {text[len(names[src]) + 1:]}"
+        elif subject_first and src == prev_subject:
+            clauses[-1] += f" and {text[len(names[src]) + 1:]}"
         else:
             clauses.append(text)
         prev_subject, prev_object = (src if subject_first else None), dst
@@ -320,13 +320,6 @@ def _form(template: str) -> tuple[bool, int, bool, bool]:
     has_c = "{c}" in template
     return _FORMS.setdefault(template, (template.startswith("{s} "), side,
                                         "{n}" in template or has_c, has_c))
-
-
-def _second_person(rest: str) -> str:
-    """``rest`` of a "{s} ..." clause said of "You": its first :data:`_SECOND_PERSON` prefix
-    (in that order) in the second person."""
-    found = _SECOND_PREFIX.match(rest)
-    return rest if found is None else _SECOND_PERSON[found[0]] + rest[found.end():]
 
 
 def _post_name(

@@ -87,7 +87,8 @@ def test_a_lists_kept_seps_are_each_paths_own() -> None:
 
 def test_second_person_is_the_first_prefix_in_order() -> None:
     """The compiled prefixes say a clause as the loop over them (in order) did."""
-    from recommend.paths.sentences import _SECOND_PERSON, _second_person
+    from recommend.paths.second_person import _SECOND_PERSON
+    from recommend.paths.second_person import second_person as _second_person
 
     def by_loop(rest: str) -> str:
         for third, second in _SECOND_PERSON.items():
