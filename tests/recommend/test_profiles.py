@@ -257,3 +257,37 @@ def test_a_catalogue_without_prices_has_no_spending_power(tmp_path, capsys) -> N
     assert json.loads(out, parse_constant=lambda c: pytest.fail(c))["spending_power"] is None
     assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
     assert "spending power  - (from none)" in capsys.readouterr().out
+
+
+def test_profile_of_a_user_who_only_wrote_posts_shows_what_they_say(tmp_path, capsys) -> None:
+    """'0 events, categories -' was all a writer of posts about products got; the profile
+    itself (what rankers and segments read) stays the events' alone."""
+    import json
+
+    from kg.artifact import build_artifact
+    from kg.jsonl import write_dataset
+    from scripts.cli import main
+
+    dataset = Dataset(
+        products=[Product("m1", "Mug", categories=("Home", "Kitchen")),
+                  Product("s1", "Shoe", categories=("Shoes",)),
+                  Product("m2", "Pan", categories=("Home", "Kitchen"))],
+        users=[User("1"), User("2")],
+        posts=[Post("a", "2", "my mug", products=("m1",)),
+               Post("b", "2", "mug and shoe", products=("m1", "s1"))],
+        events=[Event("1", "m2", "product", "purchase"), Event("1", "a", "post", "like")],
+    )
+    write_dataset(dataset, tmp_path / "data")
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False)
+    assert main(["profile", str(tmp_path / "art"), "--user", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(0 events" in out and "  categories      -" in out
+    assert "  posts           2 written, 0 liked, 0 commented on, 0 shared; they name 2 " \
+           "products" in out
+    assert "  post categories home 0.33, home/kitchen 0.33, shoes 0.33" in out
+    assert main(["profile", str(tmp_path / "art"), "--user", "2", "--json"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    assert prof["categories"] == [] and prof["posts"]["products_named"] == 2
+    assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 liked" in out and "they name 1 product\n" in out and "home/kitchen" in out
