@@ -83,5 +83,5 @@ def run_profile(args: argparse.Namespace) -> int:
 
 
 #: How the profile names each of :data:`kg.interactions.POST_ENGAGEMENTS`.
-_POST_VERBS = {"authored": "written", "liked": "liked", "commented": "commented on",
-               "shared": "shared"}
+_POST_VERBS = {"authored": "written", "comments": "comments written", "liked": "liked",
+               "commented": "commented on", "shared": "shared"}

@@ -29,8 +29,10 @@ __all__ = ["PostSide", "post_side"]
 
 @dataclass(frozen=True)
 class PostSide:
-    """A user's posts: distinct posts per engagement relation, the products they name and
-    those products' categories (top shares, summing to 1 over all as the profile's do)."""
+    """A user's posts: distinct posts per engagement relation (``authored`` split into posts
+    and ``comments``, the comments the user left that the nlp stage made nodes of), the
+    products they name and those products' categories (top shares, summing to 1 over all as
+    the profile's do)."""
 
     counts: dict[str, int]
     products_named: int
@@ -45,7 +47,12 @@ def post_side(graph: KnowledgeGraph, inputs: ProfileInputs, row: int, top: int =
     for rel in POST_ENGAGEMENTS:
         found = [c.dst[at] for c, at in graph.edges_from(rel, "user", users)
                  if c.dst_type == "post"]
-        counts[rel] = len(np.unique(np.concatenate(found))) if found else 0
+        posts = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        counts[rel] = len(posts)
+        if rel == "authored":
+            counts["comments"] = sum(graph.node_attrs(graph.node_id("post", int(p))).get("kind")
+                                     == "comment" for p in posts.tolist())
+            counts[rel] -= counts["comments"]
     named = post_pairs(graph, users)
     weights = (named @ inputs.product_category).tocsr()
     total = float(weights.sum())

@@ -285,8 +285,8 @@ def test_profile_of_a_user_who_only_wrote_posts_shows_what_they_say(tmp_path, ca
     assert main(["profile", str(tmp_path / "art"), "--user", "2"]) == 0
     out = capsys.readouterr().out
     assert "(0 events" in out and "  categories      -" in out
-    assert "  posts           2 written, 0 liked, 0 commented on, 0 shared; they name 2 " \
-           "products" in out
+    assert "  posts           2 written, 0 comments written, 0 liked, 0 commented on, 0 shared; " \
+           "they name 2 products" in out
     assert "  post categories home 0.33, home/kitchen 0.33, shoes 0.33" in out
     assert main(["profile", str(tmp_path / "art"), "--user", "2", "--json"]) == 0
     prof = json.loads(capsys.readouterr().out)
@@ -294,3 +294,25 @@ def test_profile_of_a_user_who_only_wrote_posts_shows_what_they_say(tmp_path, ca
     assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
     out = capsys.readouterr().out
     assert "1 liked" in out and "they name 1 product\n" in out and "home/kitchen" in out
+
+
+def test_comments_a_user_left_are_not_counted_as_posts_written() -> None:
+    """The nlp stage's comment nodes are authored by the commenter: '338 written' was 5 posts
+    and 333 comments on products."""
+    from kg.graph import KnowledgeGraph
+    from recommend.profiles.post_side import post_side
+
+    g = KnowledgeGraph()
+    g.add_node("product:m1", title="Mug")
+    g.add_node("category:home", name="Home")
+    g.add_edges("in_category", ["product:m1"], ["category:home"])
+    g.add_node("user:1")
+    g.add_node("post:a", text="my mug")
+    g.add_node("post:c", text="nice", kind="comment")
+    g.add_edges("authored", ["user:1", "user:1"], ["post:a", "post:c"])
+    g.add_edges("mentions", ["post:a"], ["product:m1"])
+    g.add_edges("comments_on", ["post:c"], ["product:m1"])
+    side = post_side(g, inputs_from_graph(g), g.index("user:1"))
+    assert side.counts == {"authored": 1, "comments": 1, "liked": 0, "commented": 0,
+                           "shared": 0}
+    assert side.products_named == 1 and [i.node_id for i in side.categories] == ["category:home"]
