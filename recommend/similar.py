@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.links import Around
+from kg.links import STRONGEST_FIRST, Around
 from recommend.hybrid.content_component import ContentComponent
 from recommend.paths.sentences import render_path
 from recommend.results import ExplainedPath, Recommendation
@@ -50,14 +50,11 @@ if TYPE_CHECKING:
     from kg.links import LinkFinder
     from recommend.hybrid.model import HybridModel
 
-__all__ = ["EVENT_ORDER", "MIDDLE_ORDER", "ItemPaths", "similar_items"]
+__all__ = ["MIDDLE_ORDER", "ItemPaths", "similar_items"]
 
 EdgeTriple = tuple[str, str, str]
 #: Kinds of 2- and 3-hop paths by the type of the node after the query (best first).
 MIDDLE_ORDER = ("user", "brand", "category", "concept", "post", "product", "image", "segment")
-#: Which of a user's edges to a product a path shows: the first of these the user has.
-EVENT_ORDER = ("purchased", "rated", "carted", "liked", "shared", "commented", "clicked",
-               "viewed")
 _NOT_BRIDGES = frozenset({"user", "post", "segment"})  # x types not walked at 3 hops
 PathNodes = tuple[tuple[str, ...], tuple[EdgeTriple, ...]]
 # (kind, rank within the kind, the path: made only if chosen)
@@ -120,8 +117,9 @@ def _neighbour_sets(node: Around) -> dict[str, np.ndarray]:
 
 
 def _edge(node: Around, other_type: str, other: int, other_id: str) -> EdgeTriple:
-    """The stored edge joining ``node`` and ``other``: events in :data:`EVENT_ORDER` first."""
-    return node.first_edge(other_type, other, other_id, prefer=EVENT_ORDER)
+    """The stored edge joining ``node`` and ``other``: a user's strongest relation to a product
+    first (:data:`kg.links.STRONGEST_FIRST`, as a recommendation's paths show it)."""
+    return node.first_edge(other_type, other, other_id, prefer=STRONGEST_FIRST)
 
 
 def metapath_name(nodes: tuple[str, ...], edges: tuple[EdgeTriple, ...]) -> str:

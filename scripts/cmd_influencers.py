@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_influencers(args: argparse.Namespace) -> int:
     """Print the chosen influencers (text or JSON)."""
+    from recommend.marketer.influencers import user_label
     from recommend.recommender import Recommender
 
     rec = Recommender.load(args.artifact)
@@ -46,7 +47,9 @@ def run_influencers(args: argparse.Namespace) -> int:
         print(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
         return 0
     for n, inf in enumerate(found.influencers, start=1):
-        print(f"{n}. {inf.user}: {inf.sentence}")
+        # the sentence opens with the user's label: the id in front only when it says more
+        named = user_label(rec.graph, inf.user) != inf.user
+        print(f"{n}. {inf.user}: {inf.sentence}" if named else f"{n}. {inf.sentence}")
     mean, err = found.reach
     print(f"\nExpected audience reached: {mean:.1f} ± {err:.1f} of {found.audience_size}; "
           + "; ".join(f"{name.replace('_', ' ')}: {m:.1f} ± {e:.1f}"

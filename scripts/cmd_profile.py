@@ -28,6 +28,7 @@ def run_profile(args: argparse.Namespace) -> int:
 
     from kg.artifact import load_artifact
     from recommend.profiles import build_profiles, inputs_from_graph
+    from recommend.profiles.post_side import post_side
     from recommend.request import graph_id
 
     graph = load_artifact(args.artifact).graph
@@ -41,10 +42,12 @@ def run_profile(args: argparse.Namespace) -> int:
         fit_embeddings(inputs, table)
     prof = table.profile(user, top=args.top)
     segments = [e.dst for e in graph.neighbors(prof.user_id, "member_of")]
+    side = post_side(graph, inputs, row, top=args.top)
     if args.json:
         print(
             json.dumps(
-                {**dataclasses.asdict(prof), "segments": segments}, indent=2, ensure_ascii=False
+                {**dataclasses.asdict(prof), "segments": segments,
+                 "posts": dataclasses.asdict(side)}, indent=2, ensure_ascii=False
             )
         )
         return 0
@@ -59,6 +62,12 @@ def run_profile(args: argparse.Namespace) -> int:
     ):
         shown = ", ".join(f"{i.node_id.split(':', 1)[1]} {i.weight:.2f}" for i in interests)
         print(f"  {label:<15} {shown or '-'}")
+    if any(side.counts.values()):  # what the posts say: the profile above is events' alone
+        counts = ", ".join(f"{n} {_POST_VERBS[rel]}" for rel, n in side.counts.items())
+        named = side.products_named
+        print(f"  {'posts':<15} {counts}; they name {named} product{'' if named == 1 else 's'}")
+        shown = ", ".join(f"{i.node_id.split(':', 1)[1]} {i.weight:.2f}" for i in side.categories)
+        print(f"  {'post categories':<15} {shown or '-'}")
     spend = "-" if prof.spending_power is None else f"{prof.spending_power:.2f} price percentile"
     print(f"  {'spending power':<15} {spend} (from {prof.spending_basis})")
     print(f"  {'brand loyalty':<15} {prof.brand_loyalty:.2f}")
@@ -71,3 +80,8 @@ def run_profile(args: argparse.Namespace) -> int:
     if prof.embedding:
         print(f"  {'embedding':<15} [{', '.join(f'{v:.2f}' for v in prof.embedding)}]")
     return 0
+
+
+#: How the profile names each of :data:`kg.interactions.POST_ENGAGEMENTS`.
+_POST_VERBS = {"authored": "written", "comments": "comments written", "liked": "liked",
+               "commented": "commented on", "shared": "shared"}

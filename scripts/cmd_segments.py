@@ -11,7 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("segments", help="summarise user segments", description=__doc__)
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR")
     parser.add_argument("--method", choices=("kmeans", "agglomerative"), default="kmeans")
-    parser.add_argument("--k", type=int, help="number of segments (default: best silhouette)")
+    parser.add_argument("--k", type=int, help="number of segments (default: best silhouette "
+                        "of the k leaving no segment under 3 users or 1%% of them)")
     parser.add_argument("--k-min", type=int, default=2)
     parser.add_argument("--k-max", type=int, default=10)
     parser.add_argument(

@@ -205,17 +205,20 @@ def _worlds(graph: KnowledgeGraph, fg: FollowGraph, runs: int, seed: int) -> sp.
                         lambda: cascade.live_worlds(fg.src, fg.dst, fg.prob, n, runs, seed))
 
 
-def _name(graph: KnowledgeGraph, uid: str) -> str:
+def user_label(graph: KnowledgeGraph, uid: str) -> str:
+    """How an influencer is named: @handle, else name, else the id itself (a list of
+    influencers needs each told apart, so never "a shopper")."""
     attrs = graph.node_attrs(uid)
-    handle = (attrs.get("attributes") or {}).get("handle")
-    return shown_name(f"@{handle}") if handle else uid
+    extra = attrs.get("attributes")
+    handle = extra.get("handle") if isinstance(extra, dict) else None
+    return shown_name(f"@{handle}" if handle else attrs.get("name")) or uid
 
 
 def _explained(graph: KnowledgeGraph, inf: Influencer, audience: int, item: str
                ) -> Influencer:
     title = shown_name(graph.node_attrs(item).get("title") or item)
-    text = (f"{_name(graph, inf.user)} adds an expected {inf.gain:.1f} of the {audience} people "
-            f"most likely to want {title}: {inf.followers_in_audience} of their "
+    text = (f"{user_label(graph, inf.user)} adds an expected {inf.gain:.1f} of the {audience} "
+            f"people most likely to want {title}: {inf.followers_in_audience} of their "
             f"{inf.followers} followers are among them")
     if inf.posts_about:
         times = "once" if inf.posts_about == 1 else f"{inf.posts_about} times"
@@ -225,6 +228,6 @@ def _explained(graph: KnowledgeGraph, inf: Influencer, audience: int, item: str
                 "of their followers"
     if inf.overlap:
         text += "; audience followers shared with " + ", ".join(
-            f"{_name(graph, u)} ({c})" for u, c in inf.overlap.items())
+            f"{user_label(graph, u)} ({c})" for u, c in inf.overlap.items())
     return Influencer(inf.user, inf.gain, inf.followers, inf.followers_in_audience,
                       inf.posts_about, inf.engagement_rate, inf.overlap, text + ".")

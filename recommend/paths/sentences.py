@@ -191,7 +191,7 @@ def render_path(
         else:
             names[node] = node_name(graph, node, influencers=influencers)
     if len(set(names.values())) < len(names):
-        _tell_apart(names)
+        _tell_apart(names, edges)
     if you is not None:
         names[you] = "You"
     clauses: list[str] = []
@@ -249,16 +249,21 @@ def render_path(
     return sentence[:1].upper() + sentence[1:]
 
 
-def _tell_apart(names: dict[str, str]) -> None:
+def _tell_apart(names: dict[str, str], edges: Sequence[tuple[str, str, str]]) -> None:
     """Two products of one name in a path ("6 people who liked Mug also liked Mug"): each
-    name gets its product's id ("Mug (p7)")."""
+    name gets its product's id ("Mug (p7)"), a post's name about one of them too ("a post
+    about Mug (p7)", :func:`_post_name`)."""
     counts: dict[str, int] = {}
     for node, name in names.items():
         if node.startswith("product:"):
             counts[name] = counts.get(name, 0) + 1
     for node, name in names.items():
-        if counts.get(name, 0) > 1:
+        if node.startswith("product:") and counts.get(name, 0) > 1:
             names[node] = f"{name} ({node.partition(':')[2]})"
+            for src, rel, dst in edges:
+                if dst == node and rel == "mentions" and names.get(src, "").endswith(
+                        f" about {name}"):
+                    names[src] = names[src].removesuffix(name) + names[node]
 
 
 def known_names(graph: KnowledgeGraph) -> dict[str, str]:

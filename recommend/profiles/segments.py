@@ -1,5 +1,11 @@
 """User segments: K-Means with k chosen by silhouette, or agglomerative (Ward) clustering.
 
+A chosen k makes no segment smaller than :func:`min_segment_size` (3 users, or 1% of them)
+when some k in the range allows it: the best silhouette often splits off a user or two
+whose profile is odd (odd-shaped data, 150 users: 6 segments, 4 of them under 3 users);
+a segment of one is no group of shoppers, and its traits are one person's. The best
+silhouette over the whole range stands when no k keeps every segment that large.
+
 Features are :meth:`ProfileTable.feature_matrix` (interest shares and standardised
 scalars), optionally with the autoencoder embedding, reduced by PCA. Silhouettes are
 computed on a seeded sample (``sample_size``) so choosing k stays fast for many users.
@@ -10,6 +16,7 @@ features whose segment mean stands furthest above the overall mean (in standard 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +27,9 @@ from recommend.profiles.features import ProfileTable
 
 Method = Literal["kmeans", "agglomerative"]
 MIN_USERS = 3  # fewer users get no segments (Segmentation.note says so), not an error
+#: A chosen k leaves no segment under this many users, or this share of them (module doc).
+MIN_SEGMENT_USERS = 3
+MIN_SEGMENT_SHARE = 0.01
 #: A feature describes a segment only this far above everyone's mean (in sd; shown as +0.1):
 #: one at or below it is no trait of theirs ("into Home" of a segment no more into it).
 MIN_Z = 0.05
@@ -89,6 +99,12 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, sample_size: int, seed: int) 
     )
 
 
+def min_segment_size(n_users: int) -> int:
+    """The fewest users a segment of a chosen k holds (:data:`MIN_SEGMENT_USERS`,
+    :data:`MIN_SEGMENT_SHARE`)."""
+    return max(MIN_SEGMENT_USERS, math.ceil(MIN_SEGMENT_SHARE * n_users))
+
+
 def describe(x: np.ndarray, labels: np.ndarray, names: list[str], *, top: int = 3) -> list[Segment]:
     """Segments with their ``top`` features by standardised mean difference (at least
     :data:`MIN_Z`: a segment may have none)."""
@@ -120,7 +136,8 @@ def segment_users(
     n_threads: int = 1,
     seed: int = 0,
 ) -> Segmentation:
-    """Cluster the users of ``table``; k fixed, or the best silhouette over ``k_range``.
+    """Cluster the users of ``table``; k fixed, or the best silhouette over ``k_range`` (of
+    the k leaving no segment under :func:`min_segment_size` users, when one does).
 
     Sets ``table.segments`` to the labels. Fewer than :data:`MIN_USERS` users get no
     segments (:meth:`Segmentation.none`). BLAS/OpenMP run on ``n_threads`` threads: on a
@@ -174,7 +191,10 @@ def _segment(
         asked = f"k={k}" if k is not None else f"k range {k_range}"
         raise ValueError(f"segment_users: {asked}: {len(table)} users can make 2 to "
                          f"{len(table) - 1} segments")
-    best = max(results, key=lambda c: (np.nan_to_num(results[c][0], nan=-2.0), -c))
+    floor = min_segment_size(len(table))
+    large = [c for c, (_, labels) in results.items()
+             if np.bincount(labels, minlength=c).min() >= floor]
+    best = max(large or results, key=lambda c: (np.nan_to_num(results[c][0], nan=-2.0), -c))
     score, labels = results[best]
     table.segments = labels
     return Segmentation(

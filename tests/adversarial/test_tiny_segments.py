@@ -55,3 +55,21 @@ def test_a_segment_is_described_only_by_what_it_has_above_everyone() -> None:
     assert [f.name for f in busy.top_features] == ["activity", "loyalty"]  # not "same"
     assert all(f.z >= MIN_Z for f in busy.top_features)
     assert quiet.top_features == []  # below or at the mean in everything: no trait
+
+
+def test_a_chosen_k_splits_off_no_segment_of_one() -> None:
+    """The best silhouette made the one odd user a segment of their own (its traits one
+    person's); a chosen k keeps every segment at least min_segment_size users, a fixed k
+    is as asked."""
+    from recommend.profiles.segments import min_segment_size
+
+    table = build_profiles(inputs_from_graph(build_graph(_shop([0] * 20 + [1] * 20 + [2]),
+                                                         progress=False)))
+    assert min_segment_size(len(table)) == 3 and min_segment_size(1000) == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        seg = segment_users(table, use_embeddings=False)
+    assert seg.silhouette_by_k[3] > seg.silhouette_by_k[2]  # the singleton scored best
+    assert seg.k == 2 and min(s.size for s in seg.segments) >= 3
+    fixed = segment_users(table, k=3, use_embeddings=False)
+    assert sorted(s.size for s in fixed.segments) == [1, 20, 20]

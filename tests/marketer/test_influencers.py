@@ -106,3 +106,27 @@ def test_influencers_cli(market_artifact, capsys) -> None:
         main(["influencers", str(market_artifact), "--item", "p0004", "-k", "0"])
     assert exit_.value.code == 2
     assert main(["influencers", str(market_artifact), "--item", "nope"]) == 2
+
+
+def test_a_user_without_handle_or_name_is_named_once(monkeypatch, capsys) -> None:
+    """``user:u87: user:u87 adds ...`` said the id twice for a user with no handle."""
+    from types import SimpleNamespace
+
+    from recommend.marketer.influencers import Influencer, InfluencerChoice, _explained
+
+    g = KnowledgeGraph()
+    g.add_node("user:bare")
+    g.add_node("user:named", name="Ann")
+    g.add_node("user:handled", attributes={"handle": "ann_h"})
+    g.add_node("product:p1", title="Mug")
+    chosen = [_explained(g, Influencer(u, 1.0, 3, 2, 0, 0.0), 10, "product:p1")
+              for u in ("user:bare", "user:named", "user:handled")]
+    found = InfluencerChoice("product:p1", chosen, (1.0, 0.0), {}, 10, 3, "test")
+    rec = SimpleNamespace(graph=g, choose_influencers=lambda *a, **kw: found)
+    monkeypatch.setattr(Recommender, "load", lambda _path: rec)
+    assert main(["influencers", "art", "--item", "p1"]) == 0
+    lines = capsys.readouterr().out.splitlines()[:3]
+    assert lines[0].startswith("1. user:bare adds an expected 1.0 of the 10 people")
+    assert lines[1].startswith("2. user:named: Ann adds")
+    assert lines[2].startswith("3. user:handled: @ann_h adds")
+    assert all(line.count("user:") == 1 for line in lines)

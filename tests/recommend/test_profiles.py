@@ -177,7 +177,10 @@ def test_cli_profile_and_segments_read_a_built_artifact(world, tmp_path, capsys)
     assert sum(line.strip().startswith("segment:") for line in out.splitlines()) == 3
     assert main(["segments", str(tmp_path / "art"), "--k-max", "5", "--json"]) == 0
     seg = json.loads(capsys.readouterr().out)
-    assert round(seg["silhouette"], 4) == max(seg["silhouette_by_k"].values())
+    # k=4 had the best silhouette by splitting off a segment under 3 users (min_segment_size):
+    # the chosen k is the world's 3 personas
+    assert [s["size"] for s in seg["segments"]] == [30, 30, 30]
+    assert round(seg["silhouette"], 4) == seg["silhouette_by_k"]["3"]
     assert sum(s["size"] for s in seg["segments"]) == 90
     assert main(["profile", str(tmp_path / "art"), "--user", "nobody"]) == 2
     assert "no profile for 'user:nobody'" in capsys.readouterr().err
@@ -257,3 +260,59 @@ def test_a_catalogue_without_prices_has_no_spending_power(tmp_path, capsys) -> N
     assert json.loads(out, parse_constant=lambda c: pytest.fail(c))["spending_power"] is None
     assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
     assert "spending power  - (from none)" in capsys.readouterr().out
+
+
+def test_profile_of_a_user_who_only_wrote_posts_shows_what_they_say(tmp_path, capsys) -> None:
+    """'0 events, categories -' was all a writer of posts about products got; the profile
+    itself (what rankers and segments read) stays the events' alone."""
+    import json
+
+    from kg.artifact import build_artifact
+    from kg.jsonl import write_dataset
+    from scripts.cli import main
+
+    dataset = Dataset(
+        products=[Product("m1", "Mug", categories=("Home", "Kitchen")),
+                  Product("s1", "Shoe", categories=("Shoes",)),
+                  Product("m2", "Pan", categories=("Home", "Kitchen"))],
+        users=[User("1"), User("2")],
+        posts=[Post("a", "2", "my mug", products=("m1",)),
+               Post("b", "2", "mug and shoe", products=("m1", "s1"))],
+        events=[Event("1", "m2", "product", "purchase"), Event("1", "a", "post", "like")],
+    )
+    write_dataset(dataset, tmp_path / "data")
+    build_artifact(tmp_path / "data", tmp_path / "art", progress=False)
+    assert main(["profile", str(tmp_path / "art"), "--user", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(0 events" in out and "  categories      -" in out
+    assert "  posts           2 written, 0 comments written, 0 liked, 0 commented on, 0 shared; " \
+           "they name 2 products" in out
+    assert "  post categories home 0.33, home/kitchen 0.33, shoes 0.33" in out
+    assert main(["profile", str(tmp_path / "art"), "--user", "2", "--json"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    assert prof["categories"] == [] and prof["posts"]["products_named"] == 2
+    assert main(["profile", str(tmp_path / "art"), "--user", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 liked" in out and "they name 1 product\n" in out and "home/kitchen" in out
+
+
+def test_comments_a_user_left_are_not_counted_as_posts_written() -> None:
+    """The nlp stage's comment nodes are authored by the commenter: '338 written' was 5 posts
+    and 333 comments on products."""
+    from kg.graph import KnowledgeGraph
+    from recommend.profiles.post_side import post_side
+
+    g = KnowledgeGraph()
+    g.add_node("product:m1", title="Mug")
+    g.add_node("category:home", name="Home")
+    g.add_edges("in_category", ["product:m1"], ["category:home"])
+    g.add_node("user:1")
+    g.add_node("post:a", text="my mug")
+    g.add_node("post:c", text="nice", kind="comment")
+    g.add_edges("authored", ["user:1", "user:1"], ["post:a", "post:c"])
+    g.add_edges("mentions", ["post:a"], ["product:m1"])
+    g.add_edges("comments_on", ["post:c"], ["product:m1"])
+    side = post_side(g, inputs_from_graph(g), g.index("user:1"))
+    assert side.counts == {"authored": 1, "comments": 1, "liked": 0, "commented": 0,
+                           "shared": 0}
+    assert side.products_named == 1 and [i.node_id for i in side.categories] == ["category:home"]

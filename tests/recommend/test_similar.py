@@ -106,3 +106,21 @@ def test_item_paths_render_without_you_and_user_paths_still_do() -> None:
                         ("user:3", "purchased", "product:A"),
                         ("user:3", "purchased", "product:B"))) == \
         "You bought Trail Mug today; Cy also bought Trail Mug and Camp Kettle"
+
+
+def test_a_user_product_edge_is_shown_as_a_recommendation_shows_it() -> None:
+    """similar's paths and kg.links pick the same one of a user's relations to a product
+    (similar had rated before carted, links carted before rated)."""
+    from kg.links import STRONGEST_FIRST, Around, LinkFinder
+    from recommend.similar import _edge
+
+    g = KnowledgeGraph()
+    g.add_node("product:A", title="Trail Mug")
+    g.add_node("product:B", title="Camp Kettle")
+    g.add_edges("purchased", ["user:1"], ["product:A"])
+    for rel in ("viewed", "rated", "liked", "carted"):
+        g.add_edges(rel, ["user:1"], ["product:B"])
+    shown = _edge(Around(g, "product:B"), "user", g.index("user:1"), "user:1")
+    link = LinkFinder(g, "user:1").link("product:B")
+    assert link is not None and shown == link.edges[0] == ("user:1", "carted", "product:B")
+    assert STRONGEST_FIRST.index("carted") < STRONGEST_FIRST.index("rated")
