@@ -25,13 +25,18 @@ def normalise(features: np.ndarray, rows: np.ndarray, n_rows: int,
     """``features`` (candidates x components, ``rows`` sorted) rescaled within each row.
 
     The statistics come from the row's ``pool`` candidates (default: all), so candidates
-    added outside the pool are scored on the same scale and change nobody's score.
+    added outside the pool are scored on the same scale and change nobody's score. Such a
+    candidate's score above the pool's highest counts as the highest (a product the user
+    already has, explained on request, scored 118.8 against the candidates' 6.5 before: its
+    graph and social scores, far above every candidate's, were carried past the scale).
     """
     out = np.zeros_like(features, dtype=np.float64)
     if len(rows) == 0:
         return out
     if n_rows == 1 and how == "minmax":  # (a request) its statistics without the row splits
         return _minmax_one(features, pool, out)
+    if pool is not None and not pool.all():
+        features = _capped(features, rows, n_rows, pool)
     stats_of = features if pool is None else np.where(pool[:, None], features, np.nan)
     if pool is not None:  # a row without pool candidates takes its statistics from all
         empty = np.bincount(rows, weights=pool, minlength=n_rows) == 0
@@ -65,10 +70,26 @@ def _minmax_one(features: np.ndarray, pool: np.ndarray | None, out: np.ndarray) 
     floats, without the splits into rows (~3x cheaper on a request's 800 candidates)."""
     stats_of = features if pool is None or pool.all() or not pool.any() else features[pool]
     lo = np.fmin.reduceat(stats_of, [0], axis=0)[0]
-    span = np.fmax.reduceat(stats_of, [0], axis=0)[0] - lo
+    hi = np.fmax.reduceat(stats_of, [0], axis=0)[0]
+    if stats_of is not features:
+        features = np.where(pool[:, None] | ~(features > hi), features, hi)
+    span = hi - lo
     ok = span > 1e-12
     if ok.all():  # (a divide's where= costs more than the divide)
         np.divide(features - lo, span, out=out)
     elif ok.any():
         out[:, ok] = (features[:, ok] - lo[ok]) / span[ok]
     return out
+
+
+def _capped(features: np.ndarray, rows: np.ndarray, n_rows: int, pool: np.ndarray
+            ) -> np.ndarray:
+    """``features`` with each candidate outside its row's ``pool`` capped at the pool's
+    highest score per component (a row without pool candidates: as it is, its statistics
+    come from all)."""
+    pooled = np.where(pool[:, None], features, -np.inf)
+    hi = np.full((n_rows, features.shape[1]), -np.inf)
+    np.fmax.at(hi, rows, pooled)  # (NaN skipped, as the statistics skip it)
+    hi[np.isneginf(hi)] = np.inf  # (a row without pool candidates: no cap)
+    hi = hi[rows]
+    return np.where(pool[:, None] | ~(features > hi), features, hi)  # (a NaN stays NaN)
