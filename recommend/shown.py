@@ -6,6 +6,7 @@ the graph, ``--json``'s ids and the API's raw product facts keep the name as sto
 
 - replaces control characters and line or paragraph separators with one space (a newline or
   an escape sequence in a title cannot break a sentence or drive a terminal);
+- makes a run of spaces one space (a title whose words were blank, "mug  red");
 - drops the bidi embedding, override and isolate characters (U+202A-U+202E,
   U+2066-U+2069): a title cannot reorder the sentence around it (right-to-left letters still
   show right to left: that needs no control character);
@@ -20,6 +21,8 @@ rounds to zero is 0.0, never -0.0 (``-1e-9`` printed as ``-0.000``).
 'Trail Mug'
 >>> shown_name("Mug\\x1b[31m red\\nline"), shown_name("evil\\u202egpj.exe")
 ('Mug [31m red line', 'evilgpj.exe')
+>>> shown_name("serum  \\u2002 red")
+'serum red'
 >>> shown_name("Big red mug, " * 3, limit=24)
 'Big red mug, Big red…'
 >>> shown_number(-1e-9), f"{shown_number(-4e-4, 3):+.3f}", shown_number(0.1234567)
@@ -36,6 +39,8 @@ __all__ = ["MAX_SHOWN", "shown_name", "shown_number"]
 #: The most characters of a name shown (the ellipsis included).
 MAX_SHOWN = 120
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: A run of two or more spaces (any Unicode space).
+_SPACES = re.compile(r"[^\S\n]{2,}")
 #: Control characters (C0, DEL, C1) and line/paragraph separators, with the spaces around.
 _BREAKS = re.compile(" *[\x00-\x1f\x7f-\x9f\u2028\u2029]+ *")
 #: Characters that join onto the one before them: zero-width joiner, variation selectors,
@@ -48,9 +53,9 @@ def shown_name(text: object, limit: int = MAX_SHOWN) -> str:
     if text is None:
         return ""
     text = str(text)
-    if len(text) <= limit and text.isprintable():
+    if len(text) <= limit and text.isprintable() and "  " not in text:
         return text
-    clean = _BREAKS.sub(" ", _BIDI.sub("", text)).strip(" ")
+    clean = _SPACES.sub(" ", _BREAKS.sub(" ", _BIDI.sub("", text))).strip(" ")
     if len(clean) <= limit:
         return clean
     return _cut(clean, limit - 1) + "\u2026"
