@@ -329,7 +329,8 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
     not (empty: nothing): another person's private act, someone not followed named, a
     demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
-    aggregate over fewer than ``min_people`` people, a count over someone else's follows."""
+    aggregate over fewer than ``min_people`` people (besides ``you``, who may be one of
+    them), a count over someone else's follows."""
     out = []
     if demographic is None:
         demographic = demographic_ids(graph)
@@ -351,9 +352,31 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
         elif counts == _FOLLOWEES and people(graph, (src, rel, dst)) >= len(
                 _followed(graph, src)):
             out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
-        elif counts and people(graph, (src, rel, dst)) < min_people:
-            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
+        elif counts and (n := people(graph, (src, rel, dst))) < min_people + (
+                n == min_people and _counts_you(graph, you, src, rel, dst)):
+            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people"
+                       + (f" besides {you}" if n >= min_people else ""))
     return out
+
+
+def _counts_you(graph: KnowledgeGraph, you: str | None, src: str, rel: str, dst: str) -> bool:
+    """Whether ``you`` may be one of the people a people-counting hop counts (an event on both
+    products, or on ``dst`` and a member of the segment ``src``): a count shown to a person
+    must reach ``min_people`` without them."""
+    from kg.interactions import seen_matrix
+
+    if you is None or not (graph.has_node(you) and graph.has_node(src) and graph.has_node(dst)):
+        return False
+    seen = seen_matrix(graph, (POST_TIER,) if rel == "co_posted" else ())
+    u = graph.index(you)
+    if u >= seen.shape[0]:
+        return False
+    mine = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
+    if graph.index(dst) not in mine:
+        return False
+    if src.startswith("segment:"):
+        return any(e.dst == src for e in graph.neighbors(you, "member_of"))
+    return graph.index(src) in mine
 
 
 _FOLLOWEES, _PEOPLE = 1, 2

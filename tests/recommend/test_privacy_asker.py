@@ -1,0 +1,43 @@
+"""A count shown to a person reaches ``min_people`` without them: "5 people who bought A also
+bought B" told to one of the five would show them what 4 others did (at ``min_people`` 2,
+what one other person did)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.graph import KnowledgeGraph
+from recommend.paths import GraphPathScorer
+from recommend.paths.privacy import violations
+
+
+def world(others: int) -> KnowledgeGraph:
+    """user:me and ``others`` people bought A and B; three more bought A only; me is in a
+    segment whose ``others`` other members bought B."""
+    g = KnowledgeGraph()
+    for p in "AB":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    both = ["user:me", *(f"user:b{k}" for k in range(others))]
+    g.add_edges("purchased", both + both + ["user:c0", "user:c1", "user:c2"],
+                ["product:A"] * len(both) + ["product:B"] * len(both) + ["product:A"] * 3)
+    g.add_node("segment:k1", name="cluster 1")
+    g.add_edges("member_of", both, ["segment:k1"] * len(both))
+    return g
+
+
+@pytest.mark.parametrize("hop", [("product:A", "co_purchased", "product:B"),
+                                 ("segment:k1", "members_bought", "product:B")])
+def test_a_count_reaches_min_people_without_its_reader(hop) -> None:
+    g = world(4)  # five people, the reader one of them: four others
+    assert violations(g, "user:me", [hop])
+    assert not violations(g, "user:c0", [hop])  # c0 is not counted: five others
+    assert not violations(world(5), "user:me", [hop])  # five others besides me
+    assert not violations(g, "user:me", [hop], min_people=4)
+
+
+def test_an_explanation_of_a_product_one_took_counts_others_only() -> None:
+    assert GraphPathScorer().prepare(world(4)).explain("user:me", "product:B") == []
+    paths = GraphPathScorer().prepare(world(5)).explain("user:me", "product:B")
+    assert [p.text for p in paths] == [
+        "You bought Item A; 6 people who bought Item A also bought Item B",
+        "You are one of cluster 1; 6 of them bought Item B"]
