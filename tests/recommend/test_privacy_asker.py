@@ -41,3 +41,22 @@ def test_an_explanation_of_a_product_one_took_counts_others_only() -> None:
     assert [p.text for p in paths] == [
         "You bought Item A; 6 people who bought Item A also bought Item B",
         "You are one of cluster 1; 6 of them bought Item B"]
+
+
+def test_a_popularity_count_leaves_its_reader_out() -> None:
+    from recommend.hybrid.evidence import Evidence
+    from recommend.paths.reasons import evidence_paths
+    from recommend.paths.user_reasons import own_products
+    from tests.recommend.evidence_shop import CROWD, shop
+
+    def note(g: KnowledgeGraph) -> str:
+        [(_, _, (*_, found))] = evidence_paths(g, "user:1", "product:Z",
+                                               [Evidence("popularity", 0.2)],
+                                               own_products(g, "user:1"), min_people=5)
+        return found
+
+    g = shop()
+    g.add_edges("viewed", ["user:1", *CROWD[:4]], ["product:Z"] * 5)
+    assert note(g) == ""  # five people, four of them others: no count
+    g.add_edges("viewed", CROWD[4:5], ["product:Z"])
+    assert note(g) == "; 6 people showed interest in it"
