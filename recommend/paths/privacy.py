@@ -23,13 +23,14 @@ graph's current state and the validation split's training graph gets its own): `
 -co_purchased-> B`` weighs ``sum over people u who bought both of w(u, A) w(u, B) /
 deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
 ``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
-segment's members, and ``user -followees_rated-> B`` over the people the user follows ("5
+segment's members (never every member but one: told to the one, it would name each), and ``user -followees_rated-> B`` over the people the user follows ("5
 people you follow rated B": who they are is never shown, only the user's own follows are
 counted, never another person's, and never when every one of them did it, which would name
 each: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
 checked against the stored edges by :func:`people` (:func:`hop_exists`). ``co_bought``
 (association rules over baskets) is kept only where ``min_people`` distinct people bought
-both.
+both. A count shown to a person reaches ``min_people`` without them
+(:mod:`recommend.paths.counted_out`).
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -54,6 +55,7 @@ import scipy.sparse as sp
 
 from kg.interactions import POST_TIER, POST_TIER_RELATIONS
 from kg.schema import Relation
+from recommend.paths.counted_out import counts_reader
 from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
 
@@ -208,10 +210,10 @@ def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
         own = np.arange(count.shape[0]) if rows is None else np.asarray(rows)
         count = count - count.multiply(sp.csr_matrix(
             (np.ones(len(own)), (np.arange(len(own)), own)), shape=count.shape))
-    if agg.src_type == "user":  # never every one the user follows: that would name each
-        count = sp.csr_matrix(count)
+    if agg.src_type != "product":  # never every one the user follows, nor every member
+        count = sp.csr_matrix(count)  # but one (the reader): that would name each
         rows_of = np.repeat(np.arange(count.shape[0]), np.diff(count.indptr))
-        count.data[count.data >= np.diff(left.indptr)[rows_of]] = 0
+        count.data[count.data >= np.diff(left.indptr)[rows_of] - (agg.src_type == "segment")] = 0
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()
@@ -353,30 +355,13 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                 _followed(graph, src)):
             out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
         elif counts and (n := people(graph, (src, rel, dst))) < min_people + (
-                n == min_people and _counts_you(graph, you, src, rel, dst)):
+                n == min_people and counts_reader(graph, you, src, rel, dst)):
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people"
                        + (f" besides {you}" if n >= min_people else ""))
+        elif counts and src.startswith("segment:") and n >= len(user_column(
+                graph, ("member_of", "segment"), graph.index(src))) - 1:
+            out.append(f"{src} {rel} {dst} counts every other member of {src}, naming each")
     return out
-
-
-def _counts_you(graph: KnowledgeGraph, you: str | None, src: str, rel: str, dst: str) -> bool:
-    """Whether ``you`` may be one of the people a people-counting hop counts (an event on both
-    products, or on ``dst`` and a member of the segment ``src``): a count shown to a person
-    must reach ``min_people`` without them."""
-    from kg.interactions import seen_matrix
-
-    if you is None or not (graph.has_node(you) and graph.has_node(src) and graph.has_node(dst)):
-        return False
-    seen = seen_matrix(graph, (POST_TIER,) if rel == "co_posted" else ())
-    u = graph.index(you)
-    if u >= seen.shape[0]:
-        return False
-    mine = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
-    if graph.index(dst) not in mine:
-        return False
-    if src.startswith("segment:"):
-        return any(e.dst == src for e in graph.neighbors(you, "member_of"))
-    return graph.index(src) in mine
 
 
 _FOLLOWEES, _PEOPLE = 1, 2

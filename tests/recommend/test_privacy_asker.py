@@ -13,7 +13,7 @@ from recommend.paths.privacy import violations
 
 def world(others: int) -> KnowledgeGraph:
     """user:me and ``others`` people bought A and B; three more bought A only; me is in a
-    segment whose ``others`` other members bought B."""
+    segment with the ``others`` and two who did not buy B."""
     g = KnowledgeGraph()
     for p in "AB":
         g.add_node(f"product:{p}", title=f"Item {p}")
@@ -21,7 +21,7 @@ def world(others: int) -> KnowledgeGraph:
     g.add_edges("purchased", both + both + ["user:c0", "user:c1", "user:c2"],
                 ["product:A"] * len(both) + ["product:B"] * len(both) + ["product:A"] * 3)
     g.add_node("segment:k1", name="cluster 1")
-    g.add_edges("member_of", both, ["segment:k1"] * len(both))
+    g.add_edges("member_of", [*both, "user:c0", "user:c1"], ["segment:k1"] * (len(both) + 2))
     return g
 
 
@@ -38,9 +38,9 @@ def test_a_count_reaches_min_people_without_its_reader(hop) -> None:
 def test_an_explanation_of_a_product_one_took_counts_others_only() -> None:
     assert GraphPathScorer().prepare(world(4)).explain("user:me", "product:B") == []
     paths = GraphPathScorer().prepare(world(5)).explain("user:me", "product:B")
-    assert [p.text for p in paths] == [
+    assert {p.text for p in paths} == {
         "You bought Item A; 6 people who bought Item A also bought Item B",
-        "You are one of cluster 1; 6 of them bought Item B"]
+        "You are one of cluster 1; 6 of them bought Item B"}
 
 
 def test_a_popularity_count_leaves_its_reader_out() -> None:
@@ -60,3 +60,30 @@ def test_a_popularity_count_leaves_its_reader_out() -> None:
     assert note(g) == ""  # five people, four of them others: no count
     g.add_edges("viewed", CROWD[4:5], ["product:Z"])
     assert note(g) == "; 6 people showed interest in it"
+
+
+def small_segment(buyers: int) -> KnowledgeGraph:
+    """user:me and 5 others in segment k1; ``buyers`` of the others (and 3 outsiders)
+    bought B; me bought A."""
+    g = KnowledgeGraph()
+    for p in "AB":
+        g.add_node(f"product:{p}", title=f"Item {p}")
+    others = [f"user:m{k}" for k in range(5)]
+    g.add_node("segment:k1", name="cluster 1")
+    g.add_edges("member_of", ["user:me", *others, "user:x"], ["segment:k1"] * 7)
+    g.add_edges("purchased", ["user:me", *others[:buyers], "user:o0", "user:o1"],
+                ["product:A"] + ["product:B"] * (buyers + 2))
+    return g
+
+
+def test_a_segment_count_never_covers_every_other_member() -> None:
+    from recommend.paths.privacy import aggregate_matrix
+
+    hop = ("segment:k1", "members_bought", "product:B")
+    g = small_segment(5)  # k1: me, m0..m4, x; all but x bought B
+    assert not violations(g, "user:me", [hop])
+    g.add_edges("purchased", ["user:x"], ["product:B"])  # now every member but me did
+    assert violations(g, "user:me", [hop])
+    assert aggregate_matrix(g, "members_bought", min_people=5).nnz == 0  # nor scores
+    assert aggregate_matrix(small_segment(5), "members_bought", min_people=5).nnz == 1
+    assert GraphPathScorer().prepare(g).explain("user:me", "product:B") == []
