@@ -23,11 +23,12 @@ graph's current state and the validation split's training graph gets its own): `
 -co_purchased-> B`` weighs ``sum over people u who bought both of w(u, A) w(u, B) /
 deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
 ``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
-segment's members (never every member but one: told to the one, it would name each), and ``user -followees_rated-> B`` over the people the user follows ("5
-people you follow rated B": who they are is never shown, only the user's own follows are
-counted, never another person's, and never when every one of them did it, which would name
-each: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
-checked against the stored edges by :func:`people` (:func:`hop_exists`). ``co_bought``
+segment's members (never every member but one: told to the one, it would name each), and
+``user -followees_rated-> B`` over the people the user follows ("5 people you follow rated
+B": who they are is never shown, only the user's own follows are counted, never another
+person's, and never when every one of them did it, which would name each:
+:data:`FOLLOWEE_AGGREGATES`). A hop over one is checked against the stored edges by
+:func:`people` (:func:`hop_exists`). ``co_bought``
 (association rules over baskets) is kept only where ``min_people`` distinct people bought
 both. A count shown to a person reaches ``min_people`` without them
 (:mod:`recommend.paths.counted_out`).
@@ -358,10 +359,16 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
                 n == min_people and counts_reader(graph, you, src, rel, dst)):
             out.append(f"{src} {rel} {dst} is over fewer than {min_people} people"
                        + (f" besides {you}" if n >= min_people else ""))
-        elif counts and src.startswith("segment:") and n >= len(user_column(
-                graph, ("member_of", "segment"), graph.index(src))) - 1:
+        elif counts and src.startswith("segment:") and n >= _sizes(graph)[graph.index(src)] - 1:
             out.append(f"{src} {rel} {dst} counts every other member of {src}, naming each")
     return out
+
+
+def _sizes(graph: KnowledgeGraph) -> np.ndarray:
+    """Members per segment index (kept until ``member_of`` changes)."""
+    return graph.cached_for(("privacy segment sizes",), ("member_of",), lambda: np.asarray(
+        (graph.matrix("member_of", dst_type="segment", src_type="user") != 0).sum(axis=0)
+    ).ravel())
 
 
 _FOLLOWEES, _PEOPLE = 1, 2
