@@ -1,8 +1,9 @@
 """Products like a product (:meth:`recommend.Recommender.similar`), each joined to it by paths.
 
 Score: content cosine (text embeddings) and co-interaction cosine (users who engaged with
-both), each min-max scaled over the candidates and averaged (unfitted: there is no "similar"
-label).
+both, counted only where at least ``privacy.min_people`` did: a product one other person took
+with the query would otherwise be listed beside it, showing what that person took), each
+min-max scaled over the candidates and averaged (unfitted: there is no "similar" label).
 
 Paths (:class:`ItemPaths`: one per query product, reused for each similar product): up to
 ``paths.max_paths`` paths of at most 3 hops through stored edges (either direction), from the
@@ -80,6 +81,7 @@ def similar_items(model: HybridModel, item_id: str, k: int, *, max_paths: int | 
     if seen.nnz and i < seen.shape[1]:
         col = seen[:, i].toarray().ravel()
         co = np.asarray(seen.T @ col).ravel()
+        co[co < model.config.privacy.min_people] = 0  # (what fewer people did: private)
         norms = np.sqrt(np.asarray(seen.sum(axis=0)).ravel() * col.sum())
         scores["cf"] = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
     if not scores:

@@ -1,9 +1,12 @@
-"""``shopgraph segments ARTIFACT_DIR``: cluster the users' profiles and describe each segment."""
+"""``shopgraph segments ARTIFACT_DIR``: cluster the users' profiles and describe each segment
+(one of fewer than ``privacy.min_people`` users is not described: its reader is another
+person, and its traits would be a few people's acts)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +36,8 @@ def run_segments(args: argparse.Namespace) -> int:
     from kg.artifact import load_artifact
     from recommend.profiles import build_profiles, inputs_from_graph, segment_users
 
-    inputs = inputs_from_graph(load_artifact(args.artifact).graph)
+    loaded = load_artifact(args.artifact)
+    inputs = inputs_from_graph(loaded.graph)
     table = build_profiles(inputs)
     if args.embedding:
         from recommend.profiles.autoencoder import fit_embeddings
@@ -47,6 +51,9 @@ def run_segments(args: argparse.Namespace) -> int:
         use_embeddings=args.embedding,
         seed=args.seed,
     )
+    fewest = min_people(loaded.manifest)
+    segments = [s if s.size >= fewest else dataclasses.replace(s, top_features=[])
+                for s in seg.segments]
     if args.json:
         print(
             json.dumps(
@@ -55,7 +62,7 @@ def run_segments(args: argparse.Namespace) -> int:
                     "k": seg.k,
                     "silhouette": seg.silhouette,
                     "silhouette_by_k": seg.silhouette_by_k,
-                    "segments": [dataclasses.asdict(s) for s in seg.segments],
+                    "segments": [dataclasses.asdict(s) for s in segments],
                     "note": seg.note,
                 },
                 indent=2,
@@ -74,8 +81,19 @@ def run_segments(args: argparse.Namespace) -> int:
             "  silhouette by k: "
             + ", ".join(f"{k}: {s:.3f}" for k, s in seg.silhouette_by_k.items())
         )
-    for s in seg.segments:
+    for s in segments:
         top = ", ".join(f"{f.name} ({f.z:+.1f} sd)" for f in s.top_features)
+        if s.size < fewest:
+            top = f"traits not shown: fewer than {fewest} users (privacy.min_people)"
         users = "user " if s.size == 1 else "users"
         print(f"  {s.node_id:<12} {s.size:>7,} {users}  {top or 'no trait above the average'}")
     return 0
+
+
+def min_people(manifest: dict[str, Any]) -> int:
+    """The artifact's ``privacy.min_people`` (its models stage's config), else the default:
+    a segment of fewer users is not described, its traits being a few people's acts."""
+    from recommend.paths.privacy import Privacy
+
+    config = manifest.get("stages", {}).get("models", {}).get("config", {})
+    return int(config.get("privacy", {}).get("min_people", Privacy().min_people))

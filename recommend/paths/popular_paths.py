@@ -29,10 +29,10 @@ def popularity_path(context: UserReasons, item_id: str, min_people: int
     product of theirs (the strongest, then the first), else one whose broader category the
     user is into, else the item's most specific brand or concept the user is into; the
     sentence's note counts the people who showed interest in the item (if at least
-    ``min_people``)."""
+    ``min_people`` besides the user)."""
     i = context.graph.index(item_id)
-    n = context.interest_count(i)
-    note = f"; {n} people showed interest in it" if n >= min_people else ""
+    n = context.interest_count(i)  # (to reach min_people without the user, who may be one)
+    note = f"; {n} people showed interest in it" if n - (i in context.own) >= min_people else ""
     found = _through_category(context, item_id, i)
     if found is None:
         found = _interest_attribute(context, item_id, i)

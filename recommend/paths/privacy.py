@@ -23,13 +23,15 @@ graph's current state and the validation split's training graph gets its own): `
 -co_purchased-> B`` weighs ``sum over people u who bought both of w(u, A) w(u, B) /
 deg(u)`` (the old walk's value up to the row normalisation) and exists only when at least
 ``min_people`` distinct people did both; ``segment -members_bought-> B`` likewise over the
-segment's members, and ``user -followees_rated-> B`` over the people the user follows ("5
-people you follow rated B": who they are is never shown, only the user's own follows are
-counted, never another person's, and never when every one of them did it, which would name
-each: :data:`FOLLOWEE_AGGREGATES`). A hop over one is
-checked against the stored edges by :func:`people` (:func:`hop_exists`). ``co_bought``
+segment's members (never every member but one: told to the one, it would name each), and
+``user -followees_rated-> B`` over the people the user follows ("5 people you follow rated
+B": who they are is never shown, only the user's own follows are counted, never another
+person's, and never when every one of them did it, which would name each:
+:data:`FOLLOWEE_AGGREGATES`). A hop over one is checked against the stored edges by
+:func:`people` (:func:`hop_exists`). ``co_bought``
 (association rules over baskets) is kept only where ``min_people`` distinct people bought
-both.
+both. A count shown to a person reaches ``min_people`` without them
+(:mod:`recommend.paths.counted_out`).
 
 >>> from kg.graph import KnowledgeGraph
 >>> g = KnowledgeGraph()
@@ -54,6 +56,7 @@ import scipy.sparse as sp
 
 from kg.interactions import POST_TIER, POST_TIER_RELATIONS
 from kg.schema import Relation
+from recommend.paths.counted_out import counts_reader
 from recommend.paths.people_counts import MAX_KEPT, people_counts
 from recommend.paths.sequence import SequenceHop, sequence_people
 
@@ -208,10 +211,10 @@ def aggregate_matrix(graph: KnowledgeGraph, name: str, *, min_people: int,
         own = np.arange(count.shape[0]) if rows is None else np.asarray(rows)
         count = count - count.multiply(sp.csr_matrix(
             (np.ones(len(own)), (np.arange(len(own)), own)), shape=count.shape))
-    if agg.src_type == "user":  # never every one the user follows: that would name each
-        count = sp.csr_matrix(count)
+    if agg.src_type != "product":  # never every one the user follows, nor every member
+        count = sp.csr_matrix(count)  # but one (the reader): that would name each
         rows_of = np.repeat(np.arange(count.shape[0]), np.diff(count.indptr))
-        count.data[count.data >= np.diff(left.indptr)[rows_of]] = 0
+        count.data[count.data >= np.diff(left.indptr)[rows_of] - (agg.src_type == "segment")] = 0
     keep = (count >= min_people).astype(np.float64)
     out = sp.csr_matrix(weight.multiply(keep))
     out.eliminate_zeros()
@@ -329,7 +332,8 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
     """What a path served to ``you`` (None: to anyone, e.g. item to item) shows that it must
     not (empty: nothing): another person's private act, someone not followed named, a
     demographic segment (``demographic``: :func:`demographic_ids`, computed if None), an
-    aggregate over fewer than ``min_people`` people, a count over someone else's follows."""
+    aggregate over fewer than ``min_people`` people (besides ``you``, who may be one of
+    them), a count over someone else's follows."""
     out = []
     if demographic is None:
         demographic = demographic_ids(graph)
@@ -351,9 +355,20 @@ def violations(graph: KnowledgeGraph, you: str | None, edges: Sequence[tuple[str
         elif counts == _FOLLOWEES and people(graph, (src, rel, dst)) >= len(
                 _followed(graph, src)):
             out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
-        elif counts and people(graph, (src, rel, dst)) < min_people:
-            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
+        elif counts and (n := people(graph, (src, rel, dst))) < min_people + (
+                n == min_people and counts_reader(graph, you, src, rel, dst)):
+            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people"
+                       + (f" besides {you}" if n >= min_people else ""))
+        elif counts and src.startswith("segment:") and n >= _sizes(graph)[graph.index(src)] - 1:
+            out.append(f"{src} {rel} {dst} counts every other member of {src}, naming each")
     return out
+
+
+def _sizes(graph: KnowledgeGraph) -> np.ndarray:
+    """Members per segment index (kept until ``member_of`` changes)."""
+    return graph.cached_for(("privacy segment sizes",), ("member_of",), lambda: np.asarray(
+        (graph.matrix("member_of", dst_type="segment", src_type="user") != 0).sum(axis=0)
+    ).ravel())
 
 
 _FOLLOWEES, _PEOPLE = 1, 2

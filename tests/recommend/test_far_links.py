@@ -26,6 +26,8 @@ def world(group_viewers: int = 5, group_buyers: int = 0) -> KnowledgeGraph:
     g.add_edges("made_by", ["product:X"], ["brand:hoka"])
     g.add_edges("about", ["product:Q"], ["concept:night"])
     g.add_edges("member_of", ["user:me", "user:me"], ["segment:cluster-1", "segment:gender-male"])
+    # (one member did nothing: a count over every other member would name each)
+    g.add_edges("member_of", ["user:idle"] * 2, ["segment:cluster-1", "segment:gender-male"])
     members = [f"user:g{k}" for k in range(max(group_viewers, group_buyers))]
     g.add_edges("member_of", members, ["segment:cluster-1"] * len(members))
     g.add_edges("member_of", members, ["segment:gender-male"] * len(members))

@@ -97,7 +97,8 @@ def test_weighted_kinds_are_the_weighted_meta_paths_and_follow_new_weights() -> 
 
 
 def old_violations(graph, you, edges, *, min_people=5, demographic=None):
-    """:func:`violations` as it was (6b5a376): each hop's relation tested in turn."""
+    """:func:`violations` as it was (6b5a376): each hop's relation tested in turn (with the
+    reader counted out since)."""
     from recommend.paths.privacy import (
         AGGREGATES,
         COUNTED,
@@ -128,9 +129,21 @@ def old_violations(graph, you, edges, *, min_people=5, demographic=None):
                 _followed(graph, src)):
             out.append(f"{src} {rel} {dst} counts every one {src} follows, naming each")
         elif (rel in AGGREGATES or rel in COUNTED or SequenceHop.parse(rel) is not None) \
-                and people(graph, (src, rel, dst)) < min_people:
-            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people")
+                and people(graph, (src, rel, dst)) - _acted_on_both(graph, you, src, dst) \
+                < min_people:
+            out.append(f"{src} {rel} {dst} is over fewer than {min_people} people"
+                       + (f" besides {you}" if people(graph, (src, rel, dst)) >= min_people
+                          else ""))
     return out
+
+
+def _acted_on_both(graph, you, src, dst) -> bool:
+    """Whether ``you`` has an event on both products (session 27: a count shown to them
+    reaches min_people without them; no product here is a post-tier one)."""
+    from kg.interactions import PRODUCT_RELATIONS
+
+    took = {e.dst for r in PRODUCT_RELATIONS for e in graph.neighbors(you, r)}
+    return src in took and dst in took
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -186,8 +186,8 @@ def demographic_world(demographics: bool) -> tuple[KnowledgeGraph, GraphPathScor
     g.add_node("segment:occupation-chef", name="occupation: chef", facet="occupation")
     for p in "AB":
         g.add_node(f"product:{p}", title=f"Item {p}")
-    men = [f"user:m{k}" for k in range(6)]
-    g.add_edges("member_of", ["user:me", *men], ["segment:gender-male"] * 7)
+    men = [f"user:m{k}" for k in range(6)]  # (m6 bought nothing: see test_privacy_asker)
+    g.add_edges("member_of", ["user:me", *men, "user:m6"], ["segment:gender-male"] * 8)
     g.add_edges("member_of", ["user:me"], ["segment:occupation-chef"])
     g.add_edges("purchased", men, ["product:A"] * 6)
     scorer = GraphPathScorer(catalogue(Privacy(demographics=demographics))).prepare(g)
