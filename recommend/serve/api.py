@@ -28,7 +28,7 @@ from recommend.serve.cache import concerned
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
 from recommend.serve.idempotency import DEFAULT_CALLER, KEY_HEADER, KeyReused, check_key
-from recommend.serve.security import API_KEY_HEADER, Access, checked_id
+from recommend.serve.security import API_KEY_HEADER, Access, checked_id, known_query
 from recommend.serve.served import ComputeUnavailable, Served, WriterUnavailable
 from recommend.serve.writes import (
     FULL_RETRY_AFTER,
@@ -239,8 +239,10 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
 
 def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     """The ``/v1`` routes over ``state``."""
-    reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
-    writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
+    reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read), Depends(known_query)],
+                      tags=["read"])
+    writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write), Depends(known_query)],
+                       tags=["write"])
     k_query = Query(10, ge=1, le=MAX_K)
 
     @reads.get("/users/{user:path}/recommendations", response_model=list[dict[str, Any]])
@@ -310,6 +312,9 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         async def post(body: Annotated[Any, Body()], request: Request, response: Response,
                        idempotency_key: Annotated[str | None, Header(
                            alias=KEY_HEADER)] = None) -> dict[str, Any]:
+            if isinstance(body, bytes):  # FastAPI parses only a JSON Content-Type's body
+                raise HTTPException(415, f"Content-Type {request.headers.get('content-type')!r}"
+                                         ": send the records as JSON (application/json)")
             try:
                 key = check_key(idempotency_key)
             except ValueError as err:

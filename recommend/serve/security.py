@@ -10,6 +10,10 @@
   one, as its bytes arrive, before any handler parses it.
 - :func:`checked_id` refuses an id that is over-long or holds control or bidi characters. Ids only
   ever look up nodes of the graph: no request value becomes a file-system path.
+- :func:`known_query` refuses a query parameter the route does not take (422 naming it: a
+  misspelt ``catgory=`` was ignored, and the answer unfiltered).
+- :class:`HeadAsGet` answers ``HEAD`` as ``GET`` without the body (was 405 on every route, so
+  a monitor's ``HEAD /v1/health`` failed).
 """
 
 from __future__ import annotations
@@ -117,6 +121,54 @@ def _key(path: Path, line: int, key: str) -> str:
         raise ValueError(f"{path}: line {line}: the key holds a character that is not "
                          "printable ASCII (an HTTP header could not send it)")
     return key
+
+
+async def known_query(request: Request) -> None:
+    """FastAPI dependency: 422 naming each query parameter the matched route does not take."""
+    route = request.scope.get("route")
+    taken = _taken.get(id(route))
+    if taken is None:
+        dependant = getattr(route, "dependant", None)
+        taken = _taken[id(route)] = frozenset(() if dependant is None
+                                              else _query_names(dependant))
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        raise HTTPException(422, [{"type": "unknown_parameter", "loc": ["query", name],
+                                   "msg": "not a parameter of this route (it takes: "
+                                   f"{', '.join(sorted(taken)) or 'none'})", "input": name}
+                                  for name in unknown])
+
+
+#: The query parameters each route takes, by the route's id (known_query).
+_taken: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameter names of a FastAPI ``Dependant`` and its dependencies."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answered as ``GET`` with the same status and headers and no
+    body (RFC 9110 9.3.2)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headless(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headless)
 
 
 def checked_id(raw: str, what: str) -> str:
