@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder of the write-ahead log and snapshots "
                         "(default: ARTIFACT-serve beside the artifact)")
     parser.add_argument("--api-key-file", type=Path, default=None,
-                        help=f"file holding the write API key (else ${API_KEY_ENV})")
+                        help="file holding the write API key, or one 'NAME KEY' line per "
+                        f"caller (idempotency keys are scoped by NAME; else ${API_KEY_ENV})")
     parser.add_argument("--keyed-reads", action="store_true",
                         help="reads need the API key too (turns the storefront off)")
     parser.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
@@ -86,14 +87,14 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def api_key(key_file: Path | None) -> str | None:
-    """The write key from ``key_file`` or the environment; None when neither gives one."""
+def api_keys(key_file: Path | None) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The write keys from ``key_file`` (:func:`recommend.serve.security.read_key_file`) or
+    the environment: the key given alone (None: none) and the named ones."""
     if key_file is not None:
-        key = key_file.read_text(encoding="utf-8").strip()
-        if not key:
-            raise ValueError(f"{key_file}: the API key file is empty")
-        return key
-    return os.environ.get(API_KEY_ENV, "").strip() or None
+        from recommend.serve.security import read_key_file
+
+        return read_key_file(key_file)
+    return os.environ.get(API_KEY_ENV, "").strip() or None, ()
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -123,8 +124,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"--reader-nice {args.reader_nice}: from 0 to 19")
     if not 0 <= args.stale_seconds < 1:
         raise ValueError(f"--stale-seconds {args.stale_seconds:g}: from 0 (off) to under 1")
-    key = api_key(args.api_key_file)
-    if key is None:
+    key, named = api_keys(args.api_key_file)
+    if key is None and not named:
         LOGGER.warning("no API key (%s or --api-key-file): serving read-only", API_KEY_ENV)
     state_dir = args.state or args.artifact.with_name(args.artifact.name + "-serve")
     # with readers the writer answers no reads: its model catches up at each snapshot
@@ -135,7 +136,7 @@ def run_serve(args: argparse.Namespace) -> int:
     LOGGER.info("serving %s (state %s, %d log entries replayed) on http://%s:%d with %s",
                 args.artifact, state_dir, state.replayed, args.host, args.port,
                 f"{args.workers} reader processes" if args.workers > 1 else "one process")
-    config = ServeConfig(access=Access(key, args.keyed_reads), cors_origins=tuple(args.cors),
+    config = ServeConfig(access=Access(key, args.keyed_reads, named), cors_origins=tuple(args.cors),
                          max_body_bytes=args.max_body, max_image_bytes=args.max_image_bytes,
                          snapshot_every=args.snapshot_every,
                          images_dir=args.images, storefront=not args.no_storefront,

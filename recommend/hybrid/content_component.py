@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommend.exact_search import EXACT_THRESHOLD
 from recommend.hybrid.components import incremental_rows
@@ -46,6 +47,23 @@ def _rows(matrix: RowBlocks, users: np.ndarray) -> np.ndarray:
     if known.any():
         out[known] = matrix.take(users[known])
     return out
+
+
+def _users_reaching(graph: KnowledgeGraph, products: np.ndarray) -> np.ndarray:
+    """Graph indices (sorted) of the users with an interaction a content vector weighs on
+    ``products`` (graph indices), or on a post that mentions one of them."""
+    from recommend.content.user_vectors import DEFAULT_KIND_WEIGHTS
+
+    if not len(products):
+        return np.zeros(0, np.int64)
+    posts = [c.src[np.isin(c.dst, products)] for c in graph.edge_blocks("mentions")
+             if c.src_type == "post" and c.dst_type == "product"]
+    targets = {"product": products, "post": np.unique(np.concatenate([np.zeros(0, np.int64),
+                                                                      *posts]))}
+    found = [c.src[np.isin(c.dst, targets[c.dst_type])]
+             for rel in DEFAULT_KIND_WEIGHTS for c in graph.edge_blocks(rel)
+             if c.src_type == "user" and c.dst_type in targets]
+    return np.unique(np.concatenate([np.zeros(0, np.int64), *found])).astype(np.int64)
 
 
 class ContentComponent:
@@ -134,20 +152,14 @@ class ContentComponent:
 
     def refresh(self, graph: KnowledgeGraph, delta: GraphDelta | None = None) -> None:
         """Recompute the product vector table and every user's vector from the graph (with
-        a ``delta`` of edges only: the vectors of its users)."""
-        from kg.delta import splice_rows
+        a ``delta`` of edges only: the vectors of its users; of new products: the product
+        tables and the vectors of the users they can change, :meth:`_refresh_catalogue`)."""
         from recommend.content import user_vectors
-        from recommend.content.user_vectors import user_vector_rows
 
         if incremental_rows(delta, getattr(self, "user_vectors_", None), graph):
-            users = delta.users  # type: ignore[union-attr]
-            weights, rows = user_vector_rows(graph, self.index, users,
-                                             half_life_days=self.half_life_days,
-                                             column=self.columns_)
-            # only the blocks holding these users' rows are copied: an older version
-            # (the served model this one was forked from) keeps its rows
-            self.user_vectors_ = self.user_vectors_.with_rows(users, rows)
-            self.user_weights_ = splice_rows(self.user_weights_, users, weights)
+            self._refresh_users(graph, delta.users)  # type: ignore[union-attr]
+            return
+        if delta is not None and self._refresh_catalogue(graph, delta):
             return
         vectors = self.index.vectors()
         self.item_vectors_ = np.zeros((graph.num_nodes("product"), vectors.shape[1]), np.float32)
@@ -160,6 +172,52 @@ class ContentComponent:
         self.user_vectors_ = RowBlocks.of(uv.matrix)
         # kept to split a score over the user's products (recommend/hybrid/evidence.py)
         self.user_weights_, self.index_products_ = uv.weights, pos
+
+    def _refresh_users(self, graph: KnowledgeGraph, users: np.ndarray) -> None:
+        """Recompute the vectors and weights of ``users`` (sorted graph indices) only."""
+        from kg.delta import splice_rows
+        from recommend.content.user_vectors import user_vector_rows
+
+        if not len(users):
+            return
+        weights, rows = user_vector_rows(graph, self.index, users,
+                                         half_life_days=self.half_life_days,
+                                         column=self.columns_)
+        # only the blocks holding these users' rows are copied: an older version
+        # (the served model this one was forked from) keeps its rows
+        self.user_vectors_ = self.user_vectors_.with_rows(users, rows)
+        self.user_weights_ = splice_rows(self.user_weights_, users, weights)
+
+    def _refresh_catalogue(self, graph: KnowledgeGraph, delta: GraphDelta) -> bool:
+        """:meth:`refresh` after records that added nodes but no user and no mention (a
+        product write): the product tables anew, and the vectors of the users whose
+        weights can change (the delta's, and those reaching a product the index gained,
+        directly or through a post naming it; a new product has none), each as the full
+        refresh makes it. False when that does not hold (the caller refreshes whole)."""
+        old = getattr(self, "index_products_", None)
+        users_now = getattr(self, "user_vectors_", None)
+        if (old is None or users_now is None or delta.touches(("mentions",))
+                or users_now.shape[0] != graph.num_nodes("user")):
+            return False
+        ids = self.index.ids  # the index only appends (ContentIndex.add): its new tail
+        if len(ids) < len(old):
+            return False
+        added = np.array([graph.index(i) for i in ids[len(old):]], np.int64)
+        pos = np.concatenate([old, added])
+        n_products, before = graph.num_nodes("product"), self.item_vectors_
+        # the products' rows kept (a fork appends nodes: old indices stay), the new ones set
+        self.item_vectors_ = np.zeros((n_products, before.shape[1]), np.float32)
+        self.item_vectors_[: len(before)] = before
+        self.item_vectors_[added] = self.index.vectors_at(np.arange(len(old), len(ids)))
+        self.columns_ = np.full(n_products, -1, np.int64)
+        self.columns_[pos] = np.arange(len(pos))
+        self.in_order_ = bool(np.array_equal(self.columns_, np.arange(n_products)))
+        self.index_products_ = pos
+        w = self.user_weights_  # the same rows, over the grown index's columns
+        self.user_weights_ = sp.csr_matrix((w.data, w.indices, w.indptr),
+                                           shape=(w.shape[0], len(pos)))
+        self._refresh_users(graph, np.union1d(delta.users, _users_reaching(graph, added)))
+        return True
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         u = _rows(self.user_vectors_, users)

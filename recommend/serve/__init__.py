@@ -19,6 +19,8 @@ extra: importing :mod:`recommend` never loads them.
 
 #: The environment variable holding the write API key (the CLI's, handed on to readers).
 API_KEY_ENV = "SHOPGRAPH_API_KEY"
+#: Where the writer hands its readers the named keys of a key file (JSON [[name, key], ...]).
+NAMED_KEYS_ENV = "SHOPGRAPH_NAMED_API_KEYS"
 #: When the writer loads the sentence model new products' texts need
 #: (:func:`recommend.serve.embedded.load_ahead`): in the background at start, in the background
 #: at the first write of any kind, or when a product write needs it (that write waits).

@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from recommend.serve.cache import concerned
 from recommend.serve.catalogue import find_users, image_file, product_info, profile
 from recommend.serve.feedback import apply_refusals
-from recommend.serve.idempotency import KEY_HEADER, KeyReused, check_key
-from recommend.serve.security import Access, checked_id
+from recommend.serve.idempotency import DEFAULT_CALLER, KEY_HEADER, KeyReused, check_key
+from recommend.serve.security import API_KEY_HEADER, Access, checked_id, known_query
 from recommend.serve.served import ComputeUnavailable, Served, WriterUnavailable
 from recommend.serve.writes import (
     FULL_RETRY_AFTER,
@@ -239,8 +239,10 @@ async def cached(state: Served, key: Hashable, user: str, compute: Callable[[], 
 
 def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     """The ``/v1`` routes over ``state``."""
-    reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read)], tags=["read"])
-    writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write)], tags=["write"])
+    reads = APIRouter(prefix="/v1", dependencies=[Depends(access.read), Depends(known_query)],
+                      tags=["read"])
+    writes = APIRouter(prefix="/v1", dependencies=[Depends(access.write), Depends(known_query)],
+                       tags=["write"])
     k_query = Query(10, ge=1, le=MAX_K)
 
     @reads.get("/users/{user:path}/recommendations", response_model=list[dict[str, Any]])
@@ -307,15 +309,20 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
     waiting = anyio.CapacityLimiter(WRITE_THREADS)
 
     def add_write(route: str) -> None:
-        async def post(body: Annotated[Any, Body()], response: Response,
+        async def post(body: Annotated[Any, Body()], request: Request, response: Response,
                        idempotency_key: Annotated[str | None, Header(
                            alias=KEY_HEADER)] = None) -> dict[str, Any]:
+            if isinstance(body, bytes):  # FastAPI parses only a JSON Content-Type's body
+                raise HTTPException(415, f"Content-Type {request.headers.get('content-type')!r}"
+                                         ": send the records as JSON (application/json)")
             try:
                 key = check_key(idempotency_key)
             except ValueError as err:
                 raise HTTPException(400, str(err)) from None
+            caller = access.caller(request.headers.get(API_KEY_HEADER))  # the key's scope
             try:
                 done = await anyio.to_thread.run_sync(state.write, route, body, key,
+                                                      caller or DEFAULT_CALLER,
                                                       limiter=waiting)
             except WriteRefused as err:
                 raise HTTPException(422, {"message": "nothing in the request was applied",
@@ -339,8 +346,9 @@ def api_router(state: Served, access: Access, images: Path | None) -> APIRouter:
         post.__doc__ = (f"Add one record or a list to ``{ROUTE_FILES[route]}``'s kind, "
                         "validated as that file is; all or nothing. With an "
                         "``Idempotency-Key`` header (a UUID per write), a request sent again "
-                        "within 24 h is answered its first answer (``Idempotent-Replayed: "
-                        "true``) and not applied twice; the key with another body is 409. "
+                        "within 24 h with the same API key is answered its first answer "
+                        "(``Idempotent-Replayed: true``) and not applied twice; the key with "
+                        "another body is 409 (keys are scoped by the API key). "
                         "507 (``Retry-After``): no room to log it, nothing applied.")
         writes.add_api_route(f"/{route}", post, methods=["POST"], name=f"post_{route}")
 

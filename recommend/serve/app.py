@@ -27,10 +27,11 @@ from kg.version import shopgraph_version
 from recommend.serve.api import api_router
 from recommend.serve.cache import DEFAULT_ENTRIES, DEFAULT_SECONDS
 from recommend.serve.hot import HotRecommendations, route_of
+from recommend.serve.idempotency import KEY_HEADER
 from recommend.serve.look_api import LOOK_PATH, look_router
 from recommend.serve.marketer_api import marketer_router
 from recommend.serve.metrics import Metrics, MetricsMiddleware
-from recommend.serve.security import Access, BodyLimit
+from recommend.serve.security import Access, BodyLimit, HeadAsGet
 from recommend.serve.served import PeriodicSnapshots, Served
 from recommend.serve.stale import DEFAULT_BOUND
 
@@ -117,11 +118,14 @@ def create_app(state: Served, config: ServeConfig | None = None) -> FastAPI:
     # innermost: a kept list skips the router, inside CORS, metrics and the body limit
     app.add_middleware(HotRecommendations, state=state, access=config.access,
                        route=route_of(app.routes))
-    if config.cors_origins:
+    if config.cors_origins:  # a shop's page may send its writes' Idempotency-Key, and read
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "X-API-Key"])
+                           allow_methods=["GET", "HEAD", "POST"],
+                           allow_headers=["Content-Type", "X-API-Key", KEY_HEADER],
+                           expose_headers=["Idempotent-Replayed", "X-Cache", "X-Log-Seq",
+                                           "Age", "Retry-After"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes,
                        per_path={LOOK_PATH: config.max_image_bytes})
+    app.add_middleware(HeadAsGet)  # outermost: every layer sees a GET
     return app

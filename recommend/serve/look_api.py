@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from recommend.serve.catalogue import product_info
 from recommend.serve.look import NoImageVectors, PhotoRefused, ShopTheLook
-from recommend.serve.security import MAX_ID_CHARS, Access, checked_id
+from recommend.serve.security import MAX_ID_CHARS, Access, checked_id, known_query
 from recommend.serve.served import Served
 
 LOOK_PATH = "/v1/look"
@@ -23,7 +23,7 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 def look_router(state: Served, access: Access, max_bytes: int,
                 images: Path | None = None) -> APIRouter:
     """The shop-the-look route over ``state``'s artifact."""
-    router = APIRouter(dependencies=[Depends(access.read)], tags=["read"])
+    router = APIRouter(dependencies=[Depends(access.read), Depends(known_query)], tags=["read"])
     look = ShopTheLook(state.rec)
 
     @router.post(LOOK_PATH, openapi_extra={"requestBody": {"content": {

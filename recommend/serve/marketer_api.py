@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from recommend.serve.api import served_item
-from recommend.serve.security import Access
+from recommend.serve.security import Access, known_query
 from recommend.serve.served import Served
 
 MAX_AUDIENCE = 10_000
@@ -90,7 +90,7 @@ def audience_lead(members: int, candidates: int) -> str:
 
 def marketer_router(state: Served, access: Access) -> APIRouter:
     """The two marketer routes over ``state``, read-guarded by ``access``."""
-    router = APIRouter(prefix="/v1", dependencies=[Depends(access.read)],
+    router = APIRouter(prefix="/v1", dependencies=[Depends(access.read), Depends(known_query)],
                        tags=["marketer"])
 
     @router.get("/items/{item:path}/audience")

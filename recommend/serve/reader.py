@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.feedback import Refusals
 from recommend.serve.follow import LogFollower, LogGap
-from recommend.serve.idempotency import KEY_HEADER, KeyReused
+from recommend.serve.idempotency import CALLER_HEADER, DEFAULT_CALLER, KEY_HEADER, KeyReused
 from recommend.serve.served import (
     LOG_FILE,
     WriteResult,
@@ -199,12 +199,14 @@ class ReaderState:
             LOGGER.warning("reader %d: %s; listening anyway", self.worker, err)
 
     # ----- writes -----
-    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
-        """Send a write request (and its Idempotency-Key) to the writer (module doc); the
-        writer's result once this reader has applied it (:class:`WriterUnavailable` when the
-        writer does not answer)."""
-        status, got = self._writer.post(f"/write/{route}", body,
-                                        headers=None if key is None else {KEY_HEADER: key})
+    def write(self, route: str, body: Any, key: str | None = None,
+              caller: str = DEFAULT_CALLER) -> WriteResult:
+        """Send a write request (and its Idempotency-Key, with its ``caller``) to the writer
+        (module doc); the writer's result once this reader has applied it
+        (:class:`WriterUnavailable` when the writer does not answer)."""
+        status, got = self._writer.post(
+            f"/write/{route}", body,
+            headers=None if key is None else {KEY_HEADER: key, CALLER_HEADER: caller})
         if status == 422 and isinstance(got, dict) and "rejections" in got:
             raise WriteRefused(got["rejections"])
         if status == 409 and isinstance(got, dict) and "detail" in got:

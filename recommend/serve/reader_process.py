@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from recommend.serve import API_KEY_ENV
+from recommend.serve import API_KEY_ENV, NAMED_KEYS_ENV
 from recommend.serve.app import ServeConfig
 from recommend.serve.reader import ReaderState
 from recommend.serve.workers import ReaderSpec, reader_config
@@ -47,7 +47,9 @@ def reader_parts(argv: list[str]) -> tuple[ReaderSpec, ServeConfig, ReaderState]
     from recommend.serve.served import base_id
     from recommend.serve.shared_cache import SharedResponses
 
-    config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None)
+    named = tuple((str(name), str(key))
+                  for name, key in json.loads(os.environ.get(NAMED_KEYS_ENV) or "[]"))
+    config = reader_config(spec.options, os.environ.get(API_KEY_ENV) or None, named)
     stamp = f"{base_id(Path(spec.artifact))} {shopgraph_version()}"  # what answers come from
     shared = None if spec.shared_cache is None else SharedResponses(
         spec.shared_cache, config.cache_seconds, config.cache_entries, stamp,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from recommend.recommender import Recommender
 from recommend.serve.embedded import remove_leftovers, share_encoder
+from recommend.serve.idempotency import DEFAULT_CALLER
 from recommend.serve.writes import check_files
 
 if TYPE_CHECKING:
@@ -79,9 +80,10 @@ class Served(Protocol):
     snapshot_seq: int
     worker: int
 
-    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
-        """Validate, log (fsync'd) and apply a write request (``key``: its Idempotency-Key);
-        visible here when it returns."""
+    def write(self, route: str, body: Any, key: str | None = None,
+              caller: str = DEFAULT_CALLER) -> WriteResult:
+        """Validate, log (fsync'd) and apply a write request (``key``: its Idempotency-Key,
+        scoped by ``caller``, the API key's name); visible here when it returns."""
 
     def version(self) -> str:
         """The served folder and the last applied log seq."""

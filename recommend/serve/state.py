@@ -45,7 +45,6 @@ import contextlib
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +52,7 @@ from recommend.serve import ENCODER_LOADS
 from recommend.serve.cache import ResponseCache, forget
 from recommend.serve.embedded import compact_embeddings, embed_new_products, load_ahead
 from recommend.serve.feedback import Refusals
-from recommend.serve.idempotency import IdempotencyKeys, KeyReused, fingerprint
+from recommend.serve.idempotency import DEFAULT_CALLER, IdempotencyKeys, KeyReused, fingerprint
 from recommend.serve.served import (
     LOG_FILE,
     REPLAY_BATCH,
@@ -131,17 +130,20 @@ class ServedState:
         return self.rec.graph if self._graph is None else self._graph
 
     # ----- writes -----
-    def write(self, route: str, body: Any, key: str | None = None) -> WriteResult:
+    def write(self, route: str, body: Any, key: str | None = None,
+              caller: str = DEFAULT_CALLER) -> WriteResult:
         """Validate, log (fsync'd) and apply one write request (module doc);
         :class:`recommend.serve.writes.WriteRefused` when any record is bad. An
-        Idempotency-Key ``key`` already logged: that write's answer (:meth:`_answered`).
+        Idempotency-Key ``key`` ``caller`` already logged: that write's answer
+        (:meth:`_answered`).
 
         Group commit: the request joins a queue; whoever holds the lock next applies every
         queued request, each validated and logged alone, then added in one
         :meth:`Recommender.add` (one call's fixed costs, the copies of the touched matrices,
         are paid once)."""
         self._load_ahead("write")  # the first write: a product write may follow
-        ticket = Ticket(route, body, key, "" if key is None else fingerprint(route, body))
+        ticket = Ticket(route, body, key, "" if key is None else fingerprint(route, body),
+                        caller)
         if route == "products" and self._graph is not None:
             self._embed_ahead(ticket)
         with self._queue_lock:
@@ -203,7 +205,7 @@ class ServedState:
                 if checked.count == 0 and not checked.not_interested:
                     ticket.settle(WriteResult(0, checked.merged, 0, None))
                     continue
-                logged.append((ticket, checked, self._log(self._entry(checked, ticket))))
+                logged.append((ticket, checked, self._log(ticket.entry(checked))))
             except Exception as err:  # a refusal (422) or a failing disk: this request's
                 ticket.settle(error=err)
         adding = [(t, c, seq) for t, c, seq in logged if c.count]
@@ -230,7 +232,7 @@ class ServedState:
         if done is None:  # refused, or nothing to do: settled
             return
         checked, grown = done
-        entry = self._entry(checked, ticket)
+        entry = ticket.entry(checked)
         try:
             seq = self._log(entry)
         except Exception as err:  # a failing disk: this request's
@@ -247,7 +249,7 @@ class ServedState:
         if ticket.key is None:
             return False
         try:
-            answer = self.keys.answer(ticket.key, ticket.fingerprint)
+            answer = self.keys.answer(ticket.key, ticket.fingerprint, caller=ticket.caller)
         except KeyReused as err:
             ticket.settle(error=err)
             return True
@@ -317,17 +319,6 @@ class ServedState:
             with self.lock:
                 del self._behind[:len(batch)]
             done += len(batch)
-
-    @staticmethod
-    def _entry(checked: Checked, ticket: Ticket) -> Entry:
-        entry: Entry = {"at": time.time(), "files": checked.files}
-        if checked.not_interested:
-            entry["not_interested"] = [list(p) for p in checked.not_interested]
-        if ticket.key is not None:  # and the answer, to answer it again (after a restart too)
-            entry["idempotency"] = {"key": ticket.key, "body": ticket.fingerprint, "answer": {
-                "accepted": checked.count, "merged": checked.merged,
-                "not_interested": len(checked.not_interested)}}
-        return entry
 
     def _count(self, checked: Checked) -> None:
         for event in checked.dataset.events:

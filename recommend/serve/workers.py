@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from recommend.serve import API_KEY_ENV
+from recommend.serve import API_KEY_ENV, NAMED_KEYS_ENV
 from recommend.serve.metrics import MULTIPROC_ENV
 from recommend.serve.served import PeriodicSnapshots
 from recommend.serve.shared_cache import FILE as SHARED_FILE
@@ -124,14 +124,16 @@ def reader_options(config: ServeConfig) -> dict[str, Any]:
     return {**options, "keyed_reads": config.access.keyed_reads}
 
 
-def reader_config(options: dict[str, Any], api_key: str | None) -> ServeConfig:
+def reader_config(options: dict[str, Any], api_key: str | None,
+                  named: tuple[tuple[str, str], ...] = ()) -> ServeConfig:
     """A reader's :class:`~recommend.serve.app.ServeConfig`: the writer's ``options``
-    (:func:`reader_options`), ``api_key``, no snapshots, :data:`READER_THREADS` threads."""
+    (:func:`reader_options`), ``api_key`` and the ``named`` keys, no snapshots,
+    :data:`READER_THREADS` threads."""
     from recommend.serve.app import ServeConfig
     from recommend.serve.security import Access
 
     told = dict(options)
-    access = Access(api_key, told.pop("keyed_reads"))
+    access = Access(api_key, told.pop("keyed_reads"), named)
     images = told.pop("images_dir")
     return ServeConfig(**{**told, "access": access, "cors_origins": tuple(told["cors_origins"]),
                           "images_dir": Path(images) if images else None,
@@ -279,12 +281,15 @@ def serve_workers(state: ServedState, host: str, port: int, n: int,
         state.close()
         raise
     private = _private_folder(Path(state.state_dir))
-    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, MULTIPROC_ENV)}
+    env = {k: v for k, v in os.environ.items()
+           if k not in (API_KEY_ENV, NAMED_KEYS_ENV, MULTIPROC_ENV)}
     metrics = _metrics_folder(Path(state.state_dir), private)
     env[MULTIPROC_ENV] = str(metrics)
     env.setdefault("MALLOC_ARENA_MAX", READER_ARENAS)
     if config.access.api_key is not None:
         env[API_KEY_ENV] = config.access.api_key
+    if config.access.named:
+        env[NAMED_KEYS_ENV] = json.dumps(config.access.named)
     # in the state folder, not the private one: kept across a restart (shared_cache doc)
     shared = str(Path(state.state_dir) / SHARED_FILE) if config.cache_seconds > 0 else None
     compute = None if shared is None else str(private / "compute.sock")

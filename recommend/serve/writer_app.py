@@ -1,8 +1,9 @@
 """The ``--workers N`` writer's internal app (:mod:`recommend.serve.workers`): a plain ASGI
 callable on the writer's Unix socket, which only its readers reach.
 
-- ``POST /write/{route}`` with a JSON body (and the client's ``Idempotency-Key`` header)
-  is ``state.write`` on a worker thread: 200 with its result, 422 with the rejections
+- ``POST /write/{route}`` with a JSON body (and the client's ``Idempotency-Key`` header,
+  with the caller it is scoped by, the reader's ``X-Shopgraph-Caller``) is ``state.write``
+  on a worker thread: 200 with its result, 422 with the rejections
   (``{"rejections": [...]}``), 409 for a key used for another body, 404 for an unknown
   route, 400 for a body that is not JSON, 507 when the disk is full, 500 (logged) when the
   write failed otherwise (the reader answers 503: not acknowledged).
@@ -29,7 +30,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from recommend.serve.idempotency import KeyReused
+from recommend.serve.idempotency import CALLER_HEADER, DEFAULT_CALLER, KeyReused
 from recommend.serve.reader import READY_WAIT
 from recommend.serve.writes import ROUTE_FILES, WriteRefused, storage_full
 
@@ -71,8 +72,10 @@ class WriterApp:
         except ValueError as err:
             return JSONResponse({"detail": f"the body is not JSON: {err}"}, 400)
         key = request.headers.get("idempotency-key")  # checked by the reader
+        caller = request.headers.get(CALLER_HEADER, DEFAULT_CALLER)  # told by the reader
         try:
-            result = await anyio.to_thread.run_sync(self.state.write, name, records, key)
+            result = await anyio.to_thread.run_sync(self.state.write, name, records, key,
+                                                    caller)
         except WriteRefused as err:
             return JSONResponse({"rejections": err.reasons}, 422)
         except KeyReused as err:

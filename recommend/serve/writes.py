@@ -27,10 +27,12 @@ from kg.held import known_ids
 from kg.reader import Rejection, read_buffers
 from kg.records import DATASET_FILES, Dataset
 from recommend.request import check_id
+from recommend.serve.idempotency import DEFAULT_CALLER
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
     from recommend.serve.served import WriteResult
+    from recommend.serve.wal import Entry
 
 NOT_INTERESTED = "not-interested"
 #: The file each write route's records belong to.
@@ -84,6 +86,7 @@ class Ticket:
     body: Any
     key: str | None = None  # its Idempotency-Key (recommend.serve.idempotency)
     fingerprint: str = ""  # of its route and body, with a key
+    caller: str = DEFAULT_CALLER  # whose key: the API key's name (the Idempotency-Key's scope)
     result: WriteResult | None = None
     error: BaseException | None = None
     done: bool = False
@@ -95,6 +98,19 @@ class Ticket:
                error: BaseException | None = None) -> None:
         """End the request with its result or its error."""
         self.result, self.error, self.done = result, error, True
+
+    def entry(self, checked: Checked) -> Entry:
+        """The log entry of this request, checked as ``checked`` (with its Idempotency-Key,
+        caller and answer, to answer it again, after a restart too)."""
+        entry: Entry = {"at": time.time(), "files": checked.files}
+        if checked.not_interested:
+            entry["not_interested"] = [list(p) for p in checked.not_interested]
+        if self.key is not None:
+            entry["idempotency"] = {"key": self.key, "caller": self.caller,
+                                    "body": self.fingerprint, "answer": {
+                                        "accepted": checked.count, "merged": checked.merged,
+                                        "not_interested": len(checked.not_interested)}}
+        return entry
 
 
 def as_records(body: Any) -> list[Any]:

@@ -172,3 +172,72 @@ def test_the_snapshot_caches_survive_an_event_but_not_a_new_product(base) -> Non
     assert rec._serving.current().prices is None
     rec.recommend(user, k=3, price_max=5.0)
     assert rec._serving.current().prices[rec.graph.index("product:p-cache")] == 3.0
+
+
+def _content_state(comp: object) -> list[np.ndarray]:
+    return [comp.user_vectors_.dense(), dense(comp.user_weights_), comp.item_vectors_,
+            comp.columns_, comp.index_products_, np.array([comp.in_order_])]
+
+
+def _same_content(got: object, want: object) -> None:
+    for a, b in zip(_content_state(got), _content_state(want), strict=True):
+        assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_a_new_product_recomputes_no_users_content_vector(base) -> None:
+    from kg.records import Product
+
+    rec = fresh(base)
+    served = rec.model.components["content"]
+    result = rec.add([Product("p-new", "Olive Wireless Headphones", description="foldable")])
+    assert result.accepted == 1
+    grown = rec.model.components["content"]
+    assert "product:p-new" in grown.index and grown.index is not served.index
+    # nobody interacted with it: every user's vector is the served one, not recomputed
+    assert grown.user_vectors_ is served.user_vectors_
+    _same_content(grown, full_refresh(rec.model).components["content"])
+    assert_same_state(rec.model, full_refresh(rec.model))
+    user = raw(rec.graph.nodes("user")[2])  # then an event on it: that user's row only
+    assert rec.add([Event(user, "p-new", "product", "purchase", ts=NOW)]).accepted == 1
+    _same_content(rec.model.components["content"], full_refresh(rec.model).components["content"])
+
+
+def test_products_with_events_in_one_add_equal_a_full_refresh(base) -> None:
+    from kg.records import Product
+
+    rec = fresh(base)
+    users = [raw(u) for u in rec.graph.nodes("user")[:5]]
+    result = rec.add([Product("p-a", "Aluminium Studio Monitor"), Product("p-b", "Gym Earbuds"),
+                      *(Event(u, "p-a", "product", "cart", ts=NOW) for u in users),
+                      *events(rec, "like", 4)])
+    assert result.accepted == 11 and not result.rejected
+    assert_same_state(rec.model, full_refresh(rec.model))
+    _same_content(rec.model.components["content"], full_refresh(rec.model).components["content"])
+
+
+def test_a_product_the_index_gains_recomputes_the_users_reaching_it(base) -> None:
+    """A product node the index lacked (a link endpoint given its text later) changes the
+    vectors of the users who bought it or liked a post naming it: those, as the full refresh."""
+    from kg.delta import GraphDelta
+    from recommend.content import ContentIndex
+    from recommend.hybrid.content_component import ContentComponent
+
+    model, graph = base.model, base.model.graph
+    full = model.components["content"]
+    bought = graph.matrix("purchased", dst_type="product")
+    item = int(np.argmax(np.diff(bought.tocsc().indptr)))  # the most bought product
+    pid = graph.nodes("product")[item]
+    keep = [i for i, p in enumerate(full.index.ids) if p != pid]
+    lacking = ContentIndex.build([full.index.ids[i] for i in keep], full.index.vectors()[keep])
+    comp = ContentComponent(lacking, graph, half_life_days=full.half_life_days,
+                            encoder=full.encoder)
+    grown = copy.copy(comp)
+    grown.index = comp.index.copy()
+    assert grown.add_products(graph) == 1
+    grown.refresh(graph, GraphDelta(frozenset(), np.zeros(0, np.int64), True, graph))
+    again = copy.copy(grown)
+    again.refresh(graph)
+    _same_content(grown, again)
+    changed = np.flatnonzero(np.any(grown.user_vectors_.dense()
+                                    != comp.user_vectors_.dense(), axis=1))
+    assert set(bought[:, item].nonzero()[0]) <= set(changed.tolist()) and len(changed) > 0

@@ -140,11 +140,13 @@ def test_a_reader_sends_the_key_and_says_the_writers_answer(small_demo_artifact:
             (507, {"detail": "no room"}))
         assert reader.write("events", CART, "k-1").replayed
         with pytest.raises(KeyReused, match="another request"):
-            reader.write("events", CART, "k-1")
+            reader.write("events", CART, "k-1", caller="acme")
         with pytest.raises(OSError, match="No space left") as full:
             reader.write("events", CART)
         assert full.value.errno == errno.ENOSPC
-        assert reader._writer.headers == [{"Idempotency-Key": "k-1"}] * 2 + [None]
+        assert reader._writer.headers == [  # the key with its scope, the API key's name
+            {"Idempotency-Key": "k-1", "X-Shopgraph-Caller": caller}
+            for caller in ("default", "acme")] + [None]
     finally:
         reader.close()
 
