@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 
 from kg.atomic import atomic_write_chunks
 from kg.jsonl import json_line
+from kg.line_shape import long_line_hint, malformed_hint
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.timewindow import TimeWindow
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
@@ -128,7 +129,8 @@ def _loads(text: str) -> Any:
             return _BLANK
         if "\x00" in text:  # raw NULs: every other byte of ASCII in UTF-16
             raise RecordError(f"malformed JSON: holds NUL bytes ({_UTF16})") from None
-        raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}") from None
+        raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}"
+                          f"{malformed_hint(text)}") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise RecordError(f"malformed JSON: {error}") from None
     except RecursionError:
@@ -184,7 +186,8 @@ def record_lines(handle: BinaryIO, first_line: int = 0, *, file_start: bool = Tr
         lineno += 1
         if len(line) > MAX_LINE_BYTES and _content_size(line) > MAX_LINE_BYTES:
             size = _skip_rest(handle, line)
-            yield lineno, line, Refusal(f"line is longer than 1 MB ({size:,} bytes)")
+            yield lineno, line, Refusal(f"line is longer than 1 MB ({size:,} bytes)"
+                                        f"{long_line_hint(line)}")
             continue
         value = _line_value(line)
         if value is not _BLANK:
