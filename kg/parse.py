@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kg.limits import AGE_RANGE, MAX_CATEGORY_DEPTH, MAX_INT_BITS, MAX_MAGNITUDE, YEAR_RANGE
+from kg.line_shape import array_hint
 from kg.records import EVENT_KINDS, Event, Follow, Post, Product, Record, User
 from kg.timewindow import TimeWindow, iso, quoted_number
 from kg.visible import BIDI_CONTROLS, id_refusal, shown, visible
@@ -204,7 +205,7 @@ def _attributes(value: Any, name: str) -> dict[str, Any]:
 def _object(obj: object) -> dict[str, Any]:
     if type(obj) is dict:
         return obj
-    raise RecordError(f"expected a JSON object, got {describe(obj)}")
+    raise RecordError(f"expected a JSON object, got {describe(obj)}{array_hint(obj)}")
 
 
 def _parse_product(obj: object, window: TimeWindow) -> Product:
@@ -292,7 +293,7 @@ def event_fields(obj: object, window: TimeWindow | None = None) -> tuple[Any, ..
     line, a million times for a mid-sized dataset; the helpers give the reasons.
     """
     if type(obj) is not dict:
-        raise RecordError(f"expected a JSON object, got {describe(obj)}")
+        raise RecordError(f"expected a JSON object, got {describe(obj)}{array_hint(obj)}")
     get = obj.get
     user = get("user")
     if type(user) is not str or not user or user.strip() is not user \

@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 
 from kg.atomic import atomic_write_chunks
 from kg.jsonl import json_line
+from kg.line_shape import long_line_hint, malformed_hint
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.timewindow import TimeWindow
 from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
@@ -77,13 +78,15 @@ class FileCounts:
 @dataclass(slots=True)
 class ReadResult:
     """The accepted records, the quarantined lines (in file and line order; the Spark
-    build's streams them from its tables), per-file counts (by file name), and the time
-    window timestamps were checked against."""
+    build's streams them from its tables), per-file counts (by file name), the time
+    window timestamps were checked against, and the ids of rejected products, users and
+    posts with why (:meth:`kg.validate.Validator.refusals`)."""
 
     dataset: Dataset
     rejections: Sequence[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     window: TimeWindow = field(default_factory=TimeWindow)
+    refused: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 _UTF16 = "the file looks UTF-16: save it as UTF-8"
@@ -126,7 +129,8 @@ def _loads(text: str) -> Any:
             return _BLANK
         if "\x00" in text:  # raw NULs: every other byte of ASCII in UTF-16
             raise RecordError(f"malformed JSON: holds NUL bytes ({_UTF16})") from None
-        raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}") from None
+        raise RecordError(f"malformed JSON: {error.msg} at character {error.pos + 1}"
+                          f"{malformed_hint(text)}") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise RecordError(f"malformed JSON: {error}") from None
     except RecursionError:
@@ -182,7 +186,8 @@ def record_lines(handle: BinaryIO, first_line: int = 0, *, file_start: bool = Tr
         lineno += 1
         if len(line) > MAX_LINE_BYTES and _content_size(line) > MAX_LINE_BYTES:
             size = _skip_rest(handle, line)
-            yield lineno, line, Refusal(f"line is longer than 1 MB ({size:,} bytes)")
+            yield lineno, line, Refusal(f"line is longer than 1 MB ({size:,} bytes)"
+                                        f"{long_line_hint(line)}")
             continue
         value = _line_value(line)
         if value is not _BLANK:
@@ -222,17 +227,9 @@ def _read_file(
                            rejections, progress, window)
 
 
-def _read_lines(
-    handle: BinaryIO,
-    name: str,
-    size: int,
-    kind: type[Record],
-    validator: Validator,
-    out: list[Record],
-    rejections: list[Rejection],
-    progress: bool,
-    window: TimeWindow | None = None,
-) -> FileCounts:
+def _read_lines(handle: BinaryIO, name: str, size: int, kind: type[Record], validator: Validator,
+                out: list[Record], rejections: list[Rejection], progress: bool,
+                window: TimeWindow | None = None) -> FileCounts:
     """Read the lines of one dataset file from ``handle`` (buffered: it must ``peek``);
     rejections name the file ``name``; ``window``: the accepted timestamps (None: the
     parsers' default, from 1990 to now plus a day)."""
@@ -242,7 +239,7 @@ def _read_lines(
     is_event = kind is Event
     parse = (functools.partial(event_fields, window=window) if is_event
              else functools.partial(parse_record, kind, window=window))
-    admit_event, check = validator.admit_event, validator.check
+    admit_event, check, refuse = validator.admit_event, validator.check, validator.refuse
     append = out.append
     counts = FileCounts()
     read = accepted = merged = lineno = 0
@@ -266,6 +263,8 @@ def _read_lines(
                     record = check(parse(value), where=(name, lineno))
             except RecordError as error:
                 reject(str(error), line)
+                if not is_event:
+                    refuse(kind, value, (name, lineno), str(error))
                 continue
             accepted += 1
             if record is None:
@@ -338,6 +337,7 @@ def read_dataset(
             result.counts[name] = _read_file(
                 root / name, kind, validator, out, rejections, progress, window
             )
+    result.refused = validator.refusals()
     return result
 
 

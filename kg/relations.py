@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.graph import KnowledgeGraph
+from kg.line_shape import array_hint
 from kg.parse import MAX_MAGNITUDE, RecordError, describe, parse_ts, quote
 from kg.reader import FileCounts, Refusal, Rejection, raw_text, record_lines
 from kg.schema import check_endpoint_types, relation, split_id
@@ -55,7 +56,7 @@ def _node(obj: dict[str, Any], key: str) -> tuple[str, str]:
 def parse_relation(obj: object, window: TimeWindow) -> tuple[str, str, str, float, float | None]:
     """One line's (relation, src, dst, weight, ts), or :class:`kg.parse.RecordError`."""
     if type(obj) is not dict:
-        raise RecordError(f"expected a JSON object, got {describe(obj)}")
+        raise RecordError(f"expected a JSON object, got {describe(obj)}{array_hint(obj)}")
     name = obj.get("relation")
     if type(name) is not str:
         raise RecordError(f'"relation": expected a relation name, got {describe(name)}')

@@ -16,7 +16,8 @@ kg.parse.RecordError: unknown user "u2" (follows.followee)
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections import ChainMap
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -39,6 +40,8 @@ __all__ = ["HeldRecords", "KnownIds", "RecordError", "Validator", "Where", "desc
 Where = tuple[str, int] | str  # (file name, 1-based line), or free text such as "add() #3"
 _EXISTING = "the existing graph"
 _Entry = tuple[str, Record | None, Where]  # shared id string, first record (None: id only), where
+_KINDS = ("product", "user", "post")  # the records keyed by id, as KnownIds.refused names them
+MAX_REFUSED = 100_000  # rejected ids remembered per kind (for the reasons of references)
 
 
 def where_text(where: Where) -> str:
@@ -81,6 +84,9 @@ class KnownIds:
     posts: Collection[str] = field(default_factory=set)
     records: Iterable[Record] = ()
     held: HeldRecords | None = None
+    #: per kind ("user", "product", "post"), ids of rejected records -> why (see
+    #: :meth:`Validator.refuse`): a reference to one says so instead of "no such id"
+    refused: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> KnownIds:
@@ -97,14 +103,22 @@ class KnownIds:
 
 
 class _Table(dict[str, _Entry]):
-    """Entries by id, and the ids known only as ids (consulted on a miss, so that a big
-    graph's ids need not be copied for each add)."""
+    """Entries by id, the ids known only as ids (consulted on a miss, so that a big graph's
+    ids need not be copied for each add), and the ids of rejected records with why."""
 
-    __slots__ = ("known",)
+    __slots__ = ("known", "refused")
 
-    def __init__(self, known: Collection[str] = ()) -> None:
+    def __init__(self, known: Collection[str] = (), refused: Mapping[str, str] | None = None
+                 ) -> None:
         super().__init__()
         self.known = known
+        self.refused: ChainMap[str, str] = ChainMap({}, *([refused] if refused else []))
+
+    def why_unknown(self, key: str, otherwise: str = "") -> str:
+        """What to add to an "unknown" reason for ``key``: the rejected line that had it
+        (``: products.jsonl line 2 has this id but was rejected: ...``), else ``otherwise``."""
+        note = self.refused.get(key)
+        return otherwise if note is None else f": {note}"
 
     def find(self, key: str) -> _Entry | None:
         entry = self.get(key)
@@ -128,7 +142,9 @@ class Validator:
     def __init__(self, known: KnownIds | None = None, *, window: TimeWindow | None = None) -> None:
         self._window = window
         ids = ((), (), ()) if known is None else (known.products, known.users, known.posts)
-        self._products, self._users, self._posts = (_Table(k) for k in ids)
+        refused = {} if known is None else known.refused
+        self._products, self._users, self._posts = (
+            _Table(k, refused.get(kind)) for k, kind in zip(ids, _KINDS, strict=True))
         self._follows: dict[tuple[str, str], tuple[Follow, Where]] = {}
         self._events: set[Event] = set()
         self._targets = {"product": self._products, "post": self._posts}
@@ -151,6 +167,24 @@ class Validator:
         if isinstance(record, Product):
             return self._products
         return self._users if isinstance(record, User) else self._posts
+
+    def refuse(self, kind: type[Record], obj: object, where: Where, reason: str) -> None:
+        """Note that the ``kind`` line ``obj`` at ``where`` was rejected for ``reason``: a
+        later record naming its id is told that line, not that nothing has the id (a product
+        rejected for a string price took all its events with it, each "unknown")."""
+        raw = obj.get("id") if type(obj) is dict else None
+        key = str(raw) if type(raw) is int else raw if type(raw) is str else None
+        table = {Product: self._products, User: self._users, Post: self._posts}.get(kind)
+        if key is None or table is None or table.find(key) is not None \
+                or key in table.refused or len(table.refused.maps[0]) >= MAX_REFUSED:
+            return
+        table.refused[key] = f"{where_text(where)} has this id but was rejected: {reason}"
+
+    def refusals(self) -> dict[str, dict[str, str]]:
+        """The rejected ids noted by :meth:`refuse`, per kind (for :attr:`KnownIds.refused`)."""
+        tables = (self._products, self._users, self._posts)
+        return {kind: dict(t.refused) for kind, t in zip(_KINDS, tables, strict=True)
+                if t.refused}
 
     def check(self, record: Record, *, where: Where = "") -> Record | None:
         """Check ``record``'s references and duplicates; return it, or None if merged.
@@ -206,7 +240,7 @@ class Validator:
     def _ref(table: _Table, key: str, what: str, field_name: str) -> str:
         entry = table.find(key)
         if entry is None:
-            raise RecordError(f"unknown {what} {quote(key)} ({field_name})")
+            raise RecordError(f"unknown {what} {quote(key)} ({field_name}){table.why_unknown(key)}")
         return entry[0]
 
     def _tag(self, tag: str) -> str:
@@ -216,7 +250,8 @@ class Validator:
         if entry is None and tag.startswith("product:"):
             entry = self._products.find(tag[8:])
         if entry is None:
-            raise RecordError(f"unknown product {quote(tag)} (posts.products)")
+            raise RecordError(f"unknown product {quote(tag)} (posts.products)"
+                              f"{self._products.why_unknown(tag)}")
         return entry[0]
 
     def _admit_follow(self, record: Follow, where: Where) -> Follow | None:
@@ -250,7 +285,8 @@ class Validator:
         """Resolve and check one event given as its fields; the reader's fast path."""
         entry = self._users.get(user) or self._users.find(user)  # find: ids known as ids
         if entry is None:
-            raise RecordError(f"unknown user {quote(user)} (events.user)")
+            raise RecordError(f"unknown user {quote(user)} (events.user)"
+                              f"{self._users.why_unknown(user)}")
         if target_type is None:
             products, posts = self._products, self._posts
             found = products.get(target)
@@ -269,9 +305,9 @@ class Validator:
             elif post is not None:
                 found, target_type = post, "post"
             else:
-                raise RecordError(
-                    f"unknown target {quote(target)} (events.target): no product or post has it"
-                )
+                why = products.why_unknown(target, posts.why_unknown(
+                    target, ": no product or post has it"))
+                raise RecordError(f"unknown target {quote(target)} (events.target){why}")
         else:
             table = self._targets.get(target_type)
             if table is None:
@@ -281,7 +317,8 @@ class Validator:
                 spelled = f"{target_type}:{target}"
                 found = table.get(spelled) or table.find(spelled)
             if found is None:
-                raise RecordError(f"unknown {target_type} {quote(target)} (events.target)")
+                raise RecordError(f"unknown {target_type} {quote(target)} (events.target)"
+                                  f"{table.why_unknown(target)}")
         event = new_event(entry[0], found[0], target_type, kind, value, ts, text)
         events = self._events
         size = len(events)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import scripts
 from kg.version import shopgraph_version
@@ -66,6 +68,29 @@ def _error_text(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+def _rejected_item(args: argparse.Namespace) -> str:
+    """For an unknown ``--item``: the artifact's quarantined products.jsonl line with that id
+    and why (``; products.jsonl line 2 was rejected: ...``), else ""."""
+    artifact, item = getattr(args, "artifact", None), getattr(args, "item", None)
+    quarantine = Path(artifact or "") / "rejected.jsonl"
+    if not isinstance(item, str) or not quarantine.is_file():
+        return ""
+    wanted = {item, item.removeprefix("product:")}
+    with open(quarantine, encoding="utf-8") as handle:
+        for line in handle:
+            entry = json.loads(line)
+            if entry.get("file") != "products.jsonl":
+                continue
+            try:
+                raw = json.loads(entry.get("raw") or "")
+            except ValueError:  # not JSON, or cut short in the quarantine
+                continue
+            found = raw.get("id") if isinstance(raw, dict) else None
+            if type(found) in (str, int) and str(found) in wanted:
+                return f"; products.jsonl line {entry['line']} was rejected: {entry['reason']}"
+    return ""
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null: its reader has gone, and the final flush must not fail."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -91,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOGGER.error("interrupted")
         return 130
     except Exception as err:  # the one place every failure becomes a message
-        LOGGER.error("%s", _error_text(err), exc_info=err if args.debug else None)
+        why = _rejected_item(args) if isinstance(err, KeyError) else ""
+        LOGGER.error("%s%s", _error_text(err), why, exc_info=err if args.debug else None)
         return 2 if isinstance(err, USAGE_ERRORS) else 1
 
 

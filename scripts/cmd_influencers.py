@@ -50,6 +50,10 @@ def run_influencers(args: argparse.Namespace) -> int:
         # the sentence opens with the user's label: the id in front only when it says more
         named = user_label(rec.graph, inf.user) != inf.user
         print(f"{n}. {inf.user}: {inf.sentence}" if named else f"{n}. {inf.sentence}")
+    if not found.influencers:  # (was: a blank line, then a reach of 0.0 with no word why)
+        print(f"No influencer for {found.item}: " + (
+            "no user in the graph has a follower (the dataset has no follows)"
+            if not found.candidates else "none of the users with followers reaches its audience"))
     mean, err = found.reach
     print(f"\nExpected audience reached: {mean:.1f} ± {err:.1f} of {found.audience_size}; "
           + "; ".join(f"{name.replace('_', ' ')}: {m:.1f} ± {e:.1f}"

@@ -89,7 +89,7 @@ class SparkAssembler:
                 continue
             began = time.perf_counter()
             tables[name] = validate_file(self.spark, path, name, ids, result.window,
-                                         self.scratch, self.chunk_bytes)
+                                         self.scratch, self.chunk_bytes, result.refused)
             seconds[f"validate:{name}"] = time.perf_counter() - began
             began = time.perf_counter()
             _append(graph, name, tables[name].folder)

@@ -27,8 +27,9 @@ footers.
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,11 +179,12 @@ REJECTED_COLUMNS = tuple(f.split()[0] for f in _REJECTED_FIELDS)
 
 
 def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, DataFrame],
-                  window: TimeWindow, scratch: Path, chunk_bytes: int = CHUNK_BYTES
-                  ) -> Accepted:
+                  window: TimeWindow, scratch: Path, chunk_bytes: int = CHUNK_BYTES,
+                  refused: Mapping[str, Mapping[str, str]] | None = None) -> Accepted:
     """Validate one edge file (module doc) against ``ids`` (``user``, ``product``, ``post``:
     DataFrames of ``id``, ``index``, the accepted nodes); its accepted and rejected tables
-    under ``scratch``."""
+    under ``scratch``. ``refused``: the rejected entities' ids with why
+    (:attr:`kg.reader.ReadResult.refused`), which a reference's reason names."""
     from pyspark.sql import functions as F
 
     parsed_dir = scratch / f"parsed-{name}"
@@ -199,7 +201,8 @@ def validate_file(spark: SparkSession, path: Path, name: str, ids: dict[str, Dat
     folder = scratch / f"accepted-{name}"
     first.select(*ACCEPTED_COLUMNS[name]).orderBy("line").write.parquet(str(folder))
     schema = ", ".join(_REJECTED_FIELDS)
-    replayed = checked.where(~F.col("ok")).mapInArrow(_replay(_reason, name, path), schema)
+    replayed = checked.where(~F.col("ok")).mapInArrow(
+        _replay(functools.partial(_reason, refused=refused or {}), name, path), schema)
     if conflicts is not None:
         replayed = replayed.unionByName(
             conflicts.mapInArrow(_replay(_conflict_reason, name, path), schema))
@@ -322,22 +325,22 @@ def _first_of_key(admitted: DataFrame, name: str, key: list[str]
     return first, later.where(~F.col("ts").eqNullSafe(F.col("first_ts")))
 
 
-def _reason(name: str, row: Any) -> str:
+def _reason(name: str, row: Any, refused: Mapping[str, Mapping[str, str]]) -> str:
     """The validator's reason for a record a reference join refused, replayed on the facts
-    the joins found."""
+    the joins found (and the rejected entities' ids, ``refused``)."""
     from kg.records import Follow
     from kg.validate import KnownIds, RecordError, Validator
 
     if name == FOLLOWS:
         users = {x for x, at in ((row["follower"], row["src"]), (row["followee"], row["dst"]))
                  if at is not None}
-        replay = lambda: Validator(KnownIds(users=users)).check(  # noqa: E731
+        replay = lambda: Validator(KnownIds(users=users, refused=refused)).check(  # noqa: E731
             Follow(row["follower"], row["followee"], row["ts"]), where=(name, row["line"]))
     else:
         target = row["target"]
         known = KnownIds(users={row["user"]} if row["src"] is not None else set(),
                          products={target} if row["p"] is not None else set(),
-                         posts={target} if row["q"] is not None else set())
+                         posts={target} if row["q"] is not None else set(), refused=refused)
         replay = lambda: Validator(known).admit_event(  # noqa: E731
             row["user"], target, row["target_type"], row["kind"], row["value"], row["ts"],
             row["text"])

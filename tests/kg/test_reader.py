@@ -107,7 +107,8 @@ def test_references_follow_file_order(small: Path):
         ("follows.jsonl", 1): 'unknown user "u9" (follows.followee)',
         ("follows.jsonl", 2): 'unknown user "1" (follows.follower)',
         ("posts.jsonl", 1): 'unknown product "p3" (posts.products)',
-        ("events.jsonl", 1): 'unknown target "q1" (events.target): no product or post has it',
+        ("events.jsonl", 1): 'unknown target "q1" (events.target): posts.jsonl line 1 has '
+                             'this id but was rejected: unknown product "p3" (posts.products)',
         ("events.jsonl", 2): 'ambiguous target "p1" (events.target): both a product and a post '
         'have this id; write "product:p1" or "post:p1"',
     }

@@ -130,3 +130,24 @@ def test_a_user_without_handle_or_name_is_named_once(monkeypatch, capsys) -> Non
     assert lines[1].startswith("2. user:named: Ann adds")
     assert lines[2].startswith("3. user:handled: @ann_h adds")
     assert all(line.count("user:") == 1 for line in lines)
+
+
+def test_no_follows_says_why_there_is_no_influencer(monkeypatch, capsys) -> None:
+    """A dataset without follows printed a blank line and "Expected audience reached: 0.0"
+    (probe27: every world built without follows.jsonl)."""
+    from types import SimpleNamespace
+
+    from recommend.marketer.influencers import choose_influencers
+
+    g = KnowledgeGraph()
+    for u in ("user:a", "user:b"):
+        g.add_node(u)
+    g.add_node("product:p1", title="Mug")
+    found = choose_influencers(g, "product:p1", np.array([0, 1]), 3, runs=5)
+    assert found.influencers == [] and found.candidates == 0
+    rec = SimpleNamespace(graph=g, choose_influencers=lambda *a, **kw: found)
+    monkeypatch.setattr(Recommender, "load", lambda _path: rec)
+    assert main(["influencers", "art", "--item", "p1"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "No influencer for product:p1: no user in the graph has a follower (the dataset has no "
+        "follows)\n\nExpected audience reached: 0.0")

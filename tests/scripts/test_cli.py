@@ -85,3 +85,29 @@ def test_progress_only_on_a_terminal_and_no_progress_switches_libraries(
     console.set_progress(True)
     assert not are_progress_bars_disabled()
     console.set_progress(False)
+
+
+def test_an_unknown_item_whose_line_was_rejected_says_why(tmp_path: Path, monkeypatch,
+                                                          capsys) -> None:
+    """probe27: 'explain --item p0' said only "no product 'product:p0' in the graph" while
+    products.jsonl held p0 (rejected for its price)."""
+    import json
+    from types import SimpleNamespace
+
+    from recommend.recommender import Recommender
+
+    def similar(item: str, **_: object) -> None:
+        raise KeyError(f"unknown item {item!r}: no product 'product:p0' in the graph")
+
+    monkeypatch.setattr(Recommender, "load", lambda _path: SimpleNamespace(similar=similar))
+    rows = [{"file": "events.jsonl", "line": 1, "reason": "x", "raw": '{"id": "p0"}'},
+            {"file": "products.jsonl", "line": 2, "reason": "cut", "raw": '{"id": "p0", "ti'},
+            {"file": "products.jsonl", "line": 3, "reason": "bad", "raw": '{"id": null}'},
+            {"file": "products.jsonl", "line": 4, "reason": '"price": no', "raw": '{"id": "p0"}'}]
+    (tmp_path / "rejected.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for item in ("p0", "product:p0"):
+        assert main(["similar", str(tmp_path), "--item", item]) == 2
+        assert capsys.readouterr().err.endswith(
+            "in the graph; products.jsonl line 4 was rejected: \"price\": no\n")
+    assert main(["similar", str(tmp_path), "--item", "None"]) == 2
+    assert capsys.readouterr().err.endswith("in the graph\n")

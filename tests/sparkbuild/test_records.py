@@ -59,7 +59,8 @@ def test_chunks_cover_the_file_and_number_lines_like_the_reader(tmp_path) -> Non
 
 
 def _planted_world(root: Path) -> Path:
-    """A small demo world with bad, unknown, duplicate and conflicting follows and events."""
+    """A small demo world with bad, unknown, duplicate and conflicting follows and events,
+    and some naming a rejected product or user."""
     from kg.demo import DemoConfig, generate_demo_world
 
     data = root / "data"
@@ -68,7 +69,12 @@ def _planted_world(root: Path) -> Path:
     events = (data / "events.jsonl").read_text().splitlines()
     f0, e0 = json.loads(follows[0]), json.loads(events[0])
     user = e0["user"]
+    with open(data / "products.jsonl", "a") as products:  # rejected: its events say why
+        products.write(json.dumps({"id": "pbad", "title": "mug", "price": "9.99"}) + "\n")
+    with open(data / "users.jsonl", "a") as users:
+        users.write(json.dumps({"id": "ubad", "age": "31"}) + "\n")
     bad_follows = ["", "{not json", json.dumps({"follower": "nobody", "followee": "ghost"}),
+                   json.dumps({"follower": f0["follower"], "followee": "ubad"}),
                    json.dumps({"follower": f0["follower"], "followee": "ghost"}), follows[0],
                    json.dumps({**f0, "ts": 1.6e9})]
     bad_events = [
@@ -76,6 +82,8 @@ def _planted_world(root: Path) -> Path:
         json.dumps({"user": user, "target": "zzz", "kind": "view"}),
         json.dumps({"user": user, "target": "product:zzz", "kind": "view"}),
         json.dumps({"user": user, "target": "post:zzz", "kind": "view"}),
+        json.dumps({"user": user, "target": "pbad", "kind": "view"}),
+        json.dumps({"user": "ubad", "target": "product:pbad", "kind": "view"}),
         events[0], events[1], "", "[1]",
         json.dumps({"user": user, "target": e0["target"], "kind": "teleport"})]
     (data / "follows.jsonl").write_text("\n".join(follows[:3] + bad_follows + follows[3:]
@@ -93,6 +101,7 @@ def test_spark_validation_equals_the_reader(spark, tmp_path) -> None:
     window = TimeWindow.until()
     want = read_dataset(data, progress=False, window=window)
     assert len(want.rejections) >= 20 and sum(c.merged for c in want.counts.values()) >= 4
+    assert sum("has this id but was rejected" in r.reason for r in want.rejections) == 6
     (tmp_path / "scratch").mkdir()
     got, graph = SparkAssembler(spark, tmp_path / "scratch", chunk_bytes=2048)(
         data, window, False)
