@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from recommend.content.half import float32_sum_error
 from recommend.content.index import normalise_rows
@@ -102,9 +103,21 @@ class Shortlists:
               common: np.ndarray | None = None) -> Shortlists | None:
         """The lists of ``users`` (rows: their content vectors, float32) over ``index``,
         ``depth[u]`` products deep, with the :attr:`table` of every product (a small
-        catalogue) or of the ``common`` index positions; None when not :func:`listable`."""
+        catalogue) or of the ``common`` index positions; None when not :func:`listable`.
+
+        BLAS and OpenMP run on one thread meanwhile, as a request's do: on the size world
+        (2,000 users, 18,000 products, load average ~11) the batched search took 1.3 s of
+        CPU on two threads (each waiting on the other) and 0.39 s on one, for the same
+        lists (every array equal)."""
         if not listable(index, len(users)):
             return None
+        with threadpool_limits(limits=1):
+            return cls._build(index, users, depth, common)
+
+    @classmethod
+    def _build(cls, index: ContentIndex, users: np.ndarray, depth: np.ndarray,
+               common: np.ndarray | None) -> Shortlists:
+        """:meth:`build`'s lists, on the threads the caller allows."""
         size = len(index)
         queries = normalise_rows(np.asarray(users, np.float32))
         deep = min(int(depth.max(initial=0)) + 1, size)
