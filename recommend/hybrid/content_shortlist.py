@@ -127,24 +127,7 @@ class Shortlists:
             batch[a:a + BATCH], found[a:a + BATCH] = index.index.search(queries[a:a + BATCH],
                                                                         deep)
         vectors = index.vectors()
-        positions, scores, dots = [], [], []
-        lines = np.full(len(queries), -np.inf)
         users = np.asarray(users, np.float32)
-        for u, q in enumerate(queries.astype(np.float64)):
-            take = min(int(depth[u]), size)
-            if take < size:  # the best batch score past the list
-                lines[u] = float(batch[u, take])
-            listed = found[u, :take]
-            listed = listed[listed >= 0]
-            exact = vectors[listed].astype(np.float64) @ q
-            order = np.argsort(-exact, kind="stable")
-            positions.append(listed[order])
-            scores.append(exact[order])
-            dots.append(pair_dots(users[u], vectors[listed[order]]))
-        largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
-        # e (module doc), with room for the float64 sums and e's own rounding
-        margin = float32_sum_error(queries.shape[1],
-                                   np.linalg.norm(queries.astype(np.float64), axis=1), largest)
         tabled = (np.arange(size) if len(users) * size <= TABLE_CELLS
                   else None if common is None
                   else np.unique(common)[: TABLE_CELLS // max(len(users), 1)])
@@ -154,6 +137,28 @@ class Shortlists:
             table = np.stack([pair_dots(row, wide) for row in users])
             slots = np.full(size, -1, np.int64)
             slots[tabled] = np.arange(len(tabled))
+        # a table of every product holds the listed products' dots: read, not computed
+        # again (a row's sum depends on its own values only: the same bits)
+        whole = table if table is not None and table.shape[1] == size else None
+        positions, scores, dots = [], [], []
+        lines = np.full(len(queries), -np.inf)
+        for u, q in enumerate(queries.astype(np.float64)):
+            take = min(int(depth[u]), size)
+            if take < size:  # the best batch score past the list
+                lines[u] = float(batch[u, take])
+            listed = found[u, :take]
+            listed = listed[listed >= 0]
+            exact = vectors[listed].astype(np.float64) @ q
+            order = np.argsort(-exact, kind="stable")
+            mine = listed[order]
+            positions.append(mine)
+            scores.append(exact[order])
+            dots.append(whole[u, mine] if whole is not None
+                        else pair_dots(users[u], vectors[mine]))
+        largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
+        # e (module doc), with room for the float64 sums and e's own rounding
+        margin = float32_sum_error(queries.shape[1],
+                                   np.linalg.norm(queries.astype(np.float64), axis=1), largest)
         return cls(index, size, positions, scores, lines, queries, margin, users, dots, table,
                    slots)
 

@@ -192,3 +192,26 @@ def test_lists_are_made_on_one_thread_and_equal_the_threaded_search(monkeypatch)
     for u in range(len(users)):
         assert sorted(lists.positions[u].tolist()) == sorted(found[1][u, :80].tolist())
         assert lists.lines[u] == found[0][u, 80]
+
+
+def test_a_whole_tables_lists_read_their_dots_from_it(monkeypatch) -> None:
+    """A table of every product holds each listed product's dot: the lists read it (one
+    pair_dots call per user, for the table's row), bit for bit what pair_dots computes."""
+    import recommend.hybrid.content_shortlist as shortlist
+    from recommend.content.search import pair_dots
+
+    _, index, users = _world(seed=7, n=400, dim=384, users=11)
+    calls: list[int] = []
+
+    def counted(user: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        calls.append(len(vectors))
+        return pair_dots(user, vectors)
+
+    monkeypatch.setattr(shortlist, "pair_dots", counted)
+    lists = Shortlists.build(index, users, np.full(len(users), 70))
+    assert lists.table is not None and lists.table.shape == (11, 400)
+    assert calls == [400] * 11
+    vectors = index.vectors()
+    for u in range(len(users)):
+        want = pair_dots(users[u], vectors[lists.positions[u]])
+        assert lists.dots[u].dtype == want.dtype and np.array_equal(lists.dots[u], want)
