@@ -22,6 +22,7 @@ from kg.arrays import check_finite, check_index, load_arrays
 from kg.artifact_files import ArtifactError, read_json
 from kg.atomic import atomic_write_bytes
 from kg.graph import KnowledgeGraph, paused_gc
+from kg.memory import as_long_lived
 from kg.schema import NODE_TYPES, check_endpoint_types, relation
 from kg.version import shopgraph_version
 
@@ -80,6 +81,7 @@ def read_graph(nodes_path: Path, edges_path: Path,
     """
     with paused_gc():
         meta = read_json(nodes_path)
+        as_long_lived()  # not walked by the young collections after it (kg.memory)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else meta
         raise ArtifactError(f"{nodes_path}: graph format {found!r}, expected {FORMAT_VERSION}")
