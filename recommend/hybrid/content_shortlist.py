@@ -148,13 +148,15 @@ class Shortlists:
                 lines[u] = float(batch[u, take])
             listed = found[u, :take]
             listed = listed[listed >= 0]
-            exact = vectors[listed].astype(np.float64) @ q
+            listed64 = vectors[listed].astype(np.float64)
+            exact = listed64 @ q
             order = np.argsort(-exact, kind="stable")
             mine = listed[order]
             positions.append(mine)
             scores.append(exact[order])
+            # (the widened rows reordered: the float64 copy pair_dots would make of them)
             dots.append(whole[u, mine] if whole is not None
-                        else pair_dots(users[u], vectors[mine]))
+                        else pair_dots(users[u], listed64[order]))
         largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
