@@ -154,9 +154,10 @@ class Shortlists:
             mine = listed[order]
             positions.append(mine)
             scores.append(exact[order])
-            # (the widened rows reordered: the float64 copy pair_dots would make of them)
+            # (a row's dot depends on that row only: computed in the search's order, then
+            # reordered)
             dots.append(whole[u, mine] if whole is not None
-                        else pair_dots(users[u], listed64[order]))
+                        else pair_dots(users[u], listed64)[order])
         largest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
         # e (module doc), with room for the float64 sums and e's own rounding
         margin = float32_sum_error(queries.shape[1],
