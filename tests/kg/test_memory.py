@@ -100,6 +100,14 @@ def test_as_long_lived_moves_the_young_to_the_oldest_generation_unwalked():
             young = [[0]]
             as_long_lived()  # inside a scope: its freeze is kept, nothing moves
             assert gc.get_freeze_count() == frozen and _in_generation(young, 0)
+        gc.freeze()  # frozen by someone else (a served model kept out of the walks)
+        try:
+            later = [[1]]
+            frozen = gc.get_freeze_count()
+            as_long_lived()
+            assert gc.get_freeze_count() == frozen and _in_generation(later, 0)
+        finally:
+            gc.unfreeze()
     finally:
         if was:
             gc.enable()
