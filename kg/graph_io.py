@@ -14,6 +14,7 @@ import io
 import json
 import os
 import warnings
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from kg.arrays import check_finite, check_index, load_arrays
 from kg.artifact_files import ArtifactError, read_json
 from kg.atomic import atomic_write_bytes
 from kg.graph import KnowledgeGraph, paused_gc
+from kg.memory import as_long_lived
 from kg.schema import NODE_TYPES, check_endpoint_types, relation
 from kg.version import shopgraph_version
 
@@ -80,6 +82,7 @@ def read_graph(nodes_path: Path, edges_path: Path,
     """
     with paused_gc():
         meta = read_json(nodes_path)
+        as_long_lived()  # not walked by the young collections after it (kg.memory)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else meta
         raise ArtifactError(f"{nodes_path}: graph format {found!r}, expected {FORMAT_VERSION}")
@@ -91,10 +94,7 @@ def read_graph(nodes_path: Path, edges_path: Path,
     if not isinstance(nodes, dict) or not isinstance(blocks, list):
         raise ArtifactError(f"{nodes_path}: \"nodes\" must be an object, \"blocks\" a list")
     for t, entry in nodes.items():
-        _check_nodes(nodes_path, t, entry)
-        graph._ids[t] = entry["ids"]
-        graph._attrs[t] = entry["attrs"]
-        graph._index[t] = {raw: i for i, raw in enumerate(entry["ids"])}
+        graph._ids[t], graph._attrs[t], graph._index[t] = _checked_nodes(nodes_path, t, entry)
     arrays = load_arrays(edges_path, {})
     for b, info in enumerate(blocks):
         where = f"{edges_path}: block {b}"
@@ -121,8 +121,11 @@ def read_graph(nodes_path: Path, edges_path: Path,
     return graph
 
 
-def _check_nodes(path: Path, node_type: object, entry: object) -> None:
-    """ArtifactError unless ``entry`` holds unique string ids and one attrs object per id."""
+def _checked_nodes(path: Path, node_type: object, entry: object
+                   ) -> tuple[list[str], list[dict | None], dict[str, int]]:
+    """``entry``'s ids, attrs and each id's index; ArtifactError unless it holds unique
+    non-empty string ids and one attrs object (or null) per id. (The checks loop in C:
+    ``map`` over ``isinstance``, the index dict counting the distinct ids.)"""
     if node_type not in NODE_TYPES:
         raise ArtifactError(f"{path}: unknown node type {node_type!r}")
     ids = entry.get("ids") if isinstance(entry, dict) else None
@@ -130,10 +133,13 @@ def _check_nodes(path: Path, node_type: object, entry: object) -> None:
     if not isinstance(ids, list) or not isinstance(attrs, list) or len(ids) != len(attrs):
         raise ArtifactError(f"{path}: {node_type} nodes need lists \"ids\" and \"attrs\" of "
                             "equal length")
-    if not all(isinstance(i, str) and i for i in ids) or len(set(ids)) != len(ids):
+    strings = all(map(isinstance, ids, repeat(str)))
+    index = dict(zip(ids, range(len(ids)), strict=True)) if strings else {}
+    if len(index) != len(ids) or "" in index:
         raise ArtifactError(f"{path}: {node_type} ids must be unique non-empty strings")
-    if not all(a is None or isinstance(a, dict) for a in attrs):
+    if not all(map(isinstance, attrs, repeat((dict, type(None))))):
         raise ArtifactError(f"{path}: {node_type} attrs must be objects or null")
+    return ids, attrs, index
 
 
 def _check_block(path: Path, b: int, info: object) -> tuple[str, str, str, list[str]]:

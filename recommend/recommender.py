@@ -249,7 +249,7 @@ class Recommender(MarketerMixin):
         filters = request_filters(categories, brands, price_min, price_max)
         uid = self.user_id(user)
         u = self._user_index(uid)
-        if self._prices is None:
+        if filters.active and self._prices is None:  # (every product's attributes read)
             self._prices = product_prices(self.graph)
         users = np.array([u])
         pool = self.model.allowed(users, self.graph.described("product"), exclude_seen)

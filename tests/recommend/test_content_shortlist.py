@@ -166,3 +166,52 @@ def test_the_listed_vector_and_a_scaled_one_pick_the_same_products() -> None:
             assert listed[0].tolist() == scaled[0].tolist() == lists.top(u, q, may, 30).tolist()
             assert listed[1] is not None and scaled[1] is None
     assert lists.scored(len(users), users[0], may, 30) is None  # a user added since
+
+
+def test_lists_are_made_on_one_thread_and_equal_the_threaded_search(monkeypatch) -> None:
+    """The batched search of every user runs with BLAS and OpenMP on one thread (two threads
+    waiting on each other tripled its CPU on a busy machine), even where the caller allows
+    more, and finds what the search on the caller's threads finds."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    _, index, users = _world(seed=6, n=2000, dim=64, users=60)
+    search = index.index.search
+    threads: list[list[int]] = []
+
+    def counted(*args, **kwargs):
+        threads.append([lib["num_threads"] for lib in threadpool_info()])
+        return search(*args, **kwargs)
+
+    with threadpool_limits(limits=2):
+        before = [lib["num_threads"] for lib in threadpool_info()]
+        found = search(normalise_rows(users), 81)
+        monkeypatch.setattr(index.index, "search", counted)
+        lists = Shortlists.build(index, users, np.full(len(users), 80))
+        assert [lib["num_threads"] for lib in threadpool_info()] == before  # given back
+    assert threads and all(n == 1 for call in threads for n in call)
+    for u in range(len(users)):
+        assert sorted(lists.positions[u].tolist()) == sorted(found[1][u, :80].tolist())
+        assert lists.lines[u] == found[0][u, 80]
+
+
+def test_a_whole_tables_lists_read_their_dots_from_it(monkeypatch) -> None:
+    """A table of every product holds each listed product's dot: the lists read it (one
+    pair_dots call per user, for the table's row), bit for bit what pair_dots computes."""
+    import recommend.hybrid.content_shortlist as shortlist
+    from recommend.content.search import pair_dots
+
+    _, index, users = _world(seed=7, n=400, dim=384, users=11)
+    calls: list[int] = []
+
+    def counted(user: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        calls.append(len(vectors))
+        return pair_dots(user, vectors)
+
+    monkeypatch.setattr(shortlist, "pair_dots", counted)
+    lists = Shortlists.build(index, users, np.full(len(users), 70))
+    assert lists.table is not None and lists.table.shape == (11, 400)
+    assert calls == [400] * 11
+    vectors = index.vectors()
+    for u in range(len(users)):
+        want = pair_dots(users[u], vectors[lists.positions[u]])
+        assert lists.dots[u].dtype == want.dtype and np.array_equal(lists.dots[u], want)

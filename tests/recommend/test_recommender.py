@@ -159,6 +159,31 @@ def test_filters_and_diversity_constrain_the_list(rec: Recommender) -> None:
     assert cats[1] >= cats[0]
 
 
+def test_prices_are_read_at_the_first_filtered_request_only(rec: Recommender,
+                                                          monkeypatch) -> None:
+    """A request without filters reads no product's price (the size world's first request
+    spent ~40 ms of its ~80 reading 18k products' attributes); the first filtered one reads
+    them once for the served snapshot."""
+    import recommend.recommender as module
+
+    calls: list[int] = []
+    monkeypatch.setattr(module, "product_prices", _counted(module.product_prices, calls))
+    user = active_user(rec)
+    assert rec.recommend(user, k=5, explain=False)
+    assert calls == []
+    cheap = rec.recommend(user, k=5, explain=False, price_max=30.0)
+    assert cheap and all(rec.graph.node_attrs(r.item)["price"] <= 30.0 for r in cheap)
+    rec.recommend(user, k=5, explain=False, price_min=5.0)
+    assert calls == [1]
+
+
+def _counted(func, calls: list[int]):
+    def counted(*args):
+        calls.append(1)
+        return func(*args)
+    return counted
+
+
 def test_filters_pick_from_the_ranking_and_never_rescore_it(rec: Recommender) -> None:
     user = active_user(rec)
     full = {r.item: r for r in rec.recommend(user, k=500, explain=False)}
