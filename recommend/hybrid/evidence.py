@@ -212,8 +212,10 @@ def _cosine(s: np.ndarray, v: np.ndarray) -> float:
     return float(s @ v.astype(np.float64)) / norm if norm else 0.0
 
 
-#: Said of a recommended item no stored path joins the user to (nothing is made up).
-NO_PATH = "nothing you did links to this product in the graph"
+#: Said of a recommended item no path may be shown for: none joins the user to it, or every
+#: one runs through what fewer than ``privacy.min_people`` other people did (a user who only
+#: follows two buyers of it); "nothing you did links to it" would be false there.
+NO_PATH = "no path we may show links you to this product"
 
 
 def no_path(reason: str | None) -> str:

@@ -211,7 +211,7 @@ def test_demo_explanations_measure_valid_and_faithful(small_demo_artifact) -> No
     assert sum(q.by_component.values()) == q.paths
     assert q.fidelity_not_applicable == q.by_component.get("popularity", 0)
     assert q.no_path == round(q.items * (1 - q.with_valid_path))
-    assert all(r.paths or "nothing you did links" in (r.reason or "")
+    assert all(r.paths or "no path we may show links you" in (r.reason or "")
                for _, recs in lists for r in recs)
     assert 0.0 <= q.sep <= 1.0 and 0.0 < q.lir <= 1.0 and 0 < q.lir_paths <= 1.0
     # most paths 2-3 hops; a climb to a shared broader category is 4-8 on the demo's tree
