@@ -249,8 +249,8 @@ class Recommender(MarketerMixin):
         filters = request_filters(categories, brands, price_min, price_max)
         uid = self.user_id(user)
         u = self._user_index(uid)
-        if filters.active and self._prices is None:  # (every product's attributes read)
-            self._prices = product_prices(self.graph)
+        if self._prices is None and (price_min is not None or price_max is not None):
+            self._prices = product_prices(self.graph)  # read only by a price filter
         users = np.array([u])
         pool = self.model.allowed(users, self.graph.described("product"), exclude_seen)
         mask = filter_mask(self.graph, filters, prices=self._prices) if filters.active else None

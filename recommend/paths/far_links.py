@@ -97,21 +97,26 @@ def followee_post_link(graph: KnowledgeGraph, user: str, item: str) -> Found | N
     acts = _followee_posts(graph, user)
     if not acts:
         return None
+    mine = np.concatenate([q for _, _, q in acts])  # every followee's posts, pair by pair
+    pair = np.repeat(np.arange(len(acts)), [len(q) for _, _, q in acts])
     for rel, node_type, _ in ATTRIBUTES:
         for entity in _out(graph, item, rel, f"{node_type}:"):
             posts = [nb.indices for nb in graph.neighbor_indices(entity, "mentions", "in")
                      if nb.node_type == "post"]
             if not posts:
                 continue
-            about = np.concatenate(posts)
-            hits = sorted((f, POST_ACTS.index(act), graph.node_id("post", int(q)))
-                          for f, act, mine in acts
-                          for q in np.intersect1d(mine, about).tolist())
-            if hits:
-                f, k, post = hits[0]
-                return ((user, f, post, entity, item),
-                        ((user, "follows", f), (f, POST_ACTS[k], post),
-                         (post, "mentions", entity), (item, rel, entity)))
+            hit = np.isin(mine, np.concatenate(posts))
+            if not hit.any():
+                continue
+            # pairs come by followee, then act: the first hit's pair is the best; of its
+            # posts (and those of any pair with the same followee and act) the first by id
+            f, act, _ = acts[int(pair[np.argmax(hit)])]
+            same = [k for k, (g, a, _) in enumerate(acts) if (g, a) == (f, act)]
+            post = min(graph.node_id("post", q)
+                       for q in mine[hit & np.isin(pair, same)].tolist())
+            return ((user, f, post, entity, item),
+                    ((user, "follows", f), (f, act, post),
+                     (post, "mentions", entity), (item, rel, entity)))
     return None
 
 

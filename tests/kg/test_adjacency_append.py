@@ -6,9 +6,18 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.edges import EdgeBlock
+from kg.edges import EdgeBlock, _stable_order
 
 ends = st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 70_000), max_size=300), st.booleans())
+def test_the_counting_sort_is_the_stable_argsort(keys, presorted) -> None:
+    keys = np.array(sorted(keys) if presorted else keys, np.int64)
+    got = _stable_order(keys)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, np.argsort(keys, kind="stable"))
 
 
 def appended(block: EdgeBlock, pairs: list[tuple[int, int]]) -> None:

@@ -161,3 +161,56 @@ def test_a_product_a_followees_post_mentions_only_when_nothing_nearer() -> None:
     assert violations(g, "user:me", path.edges) == []
     assert all(hop_exists(g, e) for e in path.edges)
     assert reached_link(sock_world(3, 4), "user:me", "product:R", min_people=5) is None
+
+
+def _followee_post_link_per_pair(g: KnowledgeGraph, user: str, item: str):
+    """The per-(followee, act) search followee_post_link replaced (np.intersect1d per pair):
+    its answers are the reference."""
+    import numpy as np
+
+    from recommend.paths.far_links import POST_ACTS, _followee_posts, _out
+    from recommend.paths.user_reasons import ATTRIBUTES
+
+    acts = _followee_posts(g, user)
+    for rel, node_type, _ in ATTRIBUTES:
+        for entity in _out(g, item, rel, f"{node_type}:"):
+            about = [nb.indices for nb in g.neighbor_indices(entity, "mentions", "in")
+                     if nb.node_type == "post"]
+            if not about or not acts:
+                continue
+            hits = sorted((f, POST_ACTS.index(act), g.node_id("post", int(q)))
+                          for f, act, mine in acts
+                          for q in np.intersect1d(mine, np.concatenate(about)).tolist())
+            if hits:
+                f, k, post = hits[0]
+                return ((user, f, post, entity, item),
+                        ((user, "follows", f), (f, POST_ACTS[k], post),
+                         (post, "mentions", entity), (item, rel, entity)))
+    return None
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_followee_post_link_matches_the_per_pair_search(seed: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    g = KnowledgeGraph()
+    # posts added out of id order ("post:p12" sorts before "post:p3"), repeated acts
+    posts = [f"post:p{k}" for k in rng.permutation(15)]
+    for p in posts:
+        g.add_node(p, text=p)
+    people = [f"user:u{k}" for k in range(6)]
+    g.add_edges("follows", ["user:me"] * 4, [people[k] for k in rng.choice(6, 4, replace=False)])
+    for act in ("authored", "shared", "liked", "commented", "viewed"):
+        n = int(rng.integers(0, 25))
+        g.add_edges(act, [people[k] for k in rng.integers(0, 6, n)],
+                    [posts[k] for k in rng.integers(0, 15, n)])
+    entities = ["brand:b0", "brand:b1", "category:c0", "concept:n0", "concept:n1"]
+    for rel, e in zip(("made_by", "made_by", "in_category", "about", "about"), entities,
+                      strict=True):
+        g.add_edges(rel, ["product:X"], [e])
+    n = int(rng.integers(1, 25))
+    g.add_edges("mentions", [posts[k] for k in rng.integers(0, 15, n)],
+                [entities[k] for k in rng.integers(0, 5, n)])
+    assert followee_post_link(g, "user:me", "product:X") == \
+        _followee_post_link_per_pair(g, "user:me", "product:X")

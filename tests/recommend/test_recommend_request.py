@@ -50,3 +50,19 @@ def test_fewer_than_k_passing_the_filters_is_a_shorter_list(rec: Recommender) ->
     cheapest = rec.recommend("user:nobody", k=10, price_max=prices[2], explain=False)
     assert 0 < len(cheapest) <= 3
     assert rec.recommend("u0001", k=10, categories="no such category") == []
+
+
+def test_prices_are_read_once_and_only_for_a_price_filter(small_demo_artifact: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import recommend.recommender as module
+
+    read = []
+    real = module.product_prices
+    monkeypatch.setattr(module, "product_prices", lambda g: read.append(1) or real(g))
+    fresh = Recommender.load(small_demo_artifact)
+    fresh.recommend("u0001", k=5, categories="no such category")
+    fresh.recommend("u0001", k=5, explain=False)
+    assert read == []  # (it took ~19 ms of the first request on an 18k-product world)
+    cheap = fresh.recommend("u0001", k=5, price_max=1e9, explain=False)
+    fresh.recommend("u0001", k=5, price_min=0.0, explain=False)
+    assert read == [1] and cheap
