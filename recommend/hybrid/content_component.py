@@ -121,15 +121,17 @@ class ContentComponent:
         """Embed and index products with text that the index lacks; how many were added.
 
         They get text only (a zero picture part where the index joins pictures): their
-        pictures are embedded at the next build."""
+        pictures are embedded at the next build. The users' content lists stay valid for
+        the grown index (:meth:`recommend.hybrid.content_shortlist.Shortlists.grown`)."""
         from recommend.content.images import text_part
 
-        if self.encoder is None:
-            return 0
-        new = self.unindexed_texts(graph)
+        new = [] if self.encoder is None else self.unindexed_texts(graph)
         if new:
-            vectors = self.encoder.embed([t for _, t in new])
+            vectors = self.encoder.embed([t for _, t in new])  # type: ignore[union-attr]
             self.index.add([i for i, _ in new], text_part(self.index, vectors))
+        lists = self.shortlists_  # made for the index this one was copied from: kept for it
+        if lists is not None and lists.index is not self.index:
+            self.shortlists_ = lists.grown(self.index)
         return len(new)
 
     def unindexed_texts(self, graph: KnowledgeGraph) -> list[tuple[str, str]]:
