@@ -118,20 +118,25 @@ class ContentComponent:
                    encoder=shared.content.encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
-        """Embed and index products with text that the index lacks; how many were added.
+        """Embed products with text that the index lacks and index them in a copy of the
+        index (a component it was copied from keeps its own); how many were added.
 
         They get text only (a zero picture part where the index joins pictures): their
-        pictures are embedded at the next build. The users' content lists stay valid for
-        the grown index (:meth:`recommend.hybrid.content_shortlist.Shortlists.grown`)."""
+        pictures are embedded at the next build. The users' content lists made for the
+        index are kept for the copy (:meth:`recommend.hybrid.content_shortlist.Shortlists.grown`:
+        without them every later request searched the whole index)."""
         from recommend.content.images import text_part
 
-        new = [] if self.encoder is None else self.unindexed_texts(graph)
+        if self.encoder is None:
+            return 0
+        new = self.unindexed_texts(graph)
         if new:
-            vectors = self.encoder.embed([t for _, t in new])  # type: ignore[union-attr]
-            self.index.add([i for i, _ in new], text_part(self.index, vectors))
-        lists = self.shortlists_  # made for the index this one was copied from: kept for it
-        if lists is not None and lists.index is not self.index:
-            self.shortlists_ = lists.grown(self.index)
+            vectors = self.encoder.embed([t for _, t in new])
+            source, lists = self.index, self.shortlists_
+            self.index = source.copy()
+            self.index.add([i for i, _ in new], text_part(source, vectors))
+            if lists is not None:
+                self.shortlists_ = lists.grown(self.index) if lists.index is source else None
         return len(new)
 
     def unindexed_texts(self, graph: KnowledgeGraph) -> list[tuple[str, str]]:

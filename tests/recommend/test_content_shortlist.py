@@ -197,6 +197,7 @@ def test_lists_grown_with_appended_products_answer_the_grown_index_search() -> N
     assert answered >= len(users) - 2 and appended >= 8
     slots, row = grown.table_row(3, users[3])
     assert len(slots) == len(grown_index) and (slots[len(index):] == -1).all()
+    assert np.shares_memory(row, lists.table)  # the same scores, not made again
     assert np.array_equal(slots[: len(index)], lists.table_row(3, users[3])[0])
     again = grown_index.copy()  # a second write grows the grown lists again
     again.add(["new:last"], users[9][None] * 3)
