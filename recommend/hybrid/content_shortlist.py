@@ -219,8 +219,9 @@ class Shortlists:
         positions, scores, dots = self.positions[u], self.scores[u], self.dots[u]
         margin = float(self.margin[u])
         if self.added is not None:  # the appended products, scored and merged in
-            positions, scores, dots = self._merged(u, q, same, self.added)
             margin *= self.added_growth
+            positions, scores, dots = self._merged(u, q, same, self.added,
+                                                   self.lines[u] + 3 * margin)
         ok = np.flatnonzero(allowed[positions])
         if len(ok) < n:
             return None
@@ -228,15 +229,19 @@ class Shortlists:
             return None  # a product past the list may score as much
         return positions[ok[:n]], dots[ok[:n]]
 
-    def _merged(self, u: int, q: np.ndarray, same: bool, added: np.ndarray
+    def _merged(self, u: int, q: np.ndarray, same: bool, added: np.ndarray, floor: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """User ``u``'s list with the ``added`` products (:meth:`grown`) scored in float64 as
-        listed ones are, best first (a tie: the listed product first, as in the index's
-        order); their :attr:`dots` when ``same`` (else zeros: not used)."""
+        """User ``u``'s list with those of the ``added`` products (:meth:`grown`) that score
+        above ``floor`` (the others can never be picked: the ``n``-th picked must score
+        above it), scored in float64 as listed ones are, best first (a tie: the listed
+        product first, as in the index's order); their :attr:`dots` when ``same`` (else
+        zeros: not used)."""
         extra = added @ q.astype(np.float64)
-        scores = np.concatenate([self.scores[u], extra])
+        above = np.flatnonzero(extra > floor)
+        if not len(above):
+            return self.positions[u], self.scores[u], self.dots[u]
+        scores = np.concatenate([self.scores[u], extra[above]])
         order = np.argsort(-scores, kind="stable")
-        positions = np.concatenate([self.positions[u],
-                                    np.arange(self.size, self.size + len(added))])
-        extra_dots = pair_dots(self.users[u], added) if same else np.zeros(len(added))
+        positions = np.concatenate([self.positions[u], self.size + above])
+        extra_dots = pair_dots(self.users[u], added[above]) if same else np.zeros(len(above))
         return positions[order], scores[order], np.concatenate([self.dots[u], extra_dots])[order]
