@@ -148,10 +148,9 @@ def grow(model: HybridModel, dataset: Dataset) -> tuple[HybridModel, tuple[str, 
     components = {name: copy.copy(comp) for name, comp in model.components.items()}
     updated: list[str] = []
     content = components.get("content")
-    if content is not None and dataset.products:
-        content.index = content.index.copy()
-        if content.add_products(graph):
-            updated.append("content index")
+    # (into a copy of its index: the served model keeps its own)
+    if content is not None and dataset.products and content.add_products(graph):
+        updated.append("content index")
     delta = graph_delta(model.graph, graph)
     if delta.incremental:
         grow_interactions(model.graph, graph, delta.users)

@@ -26,6 +26,7 @@ import json
 import math
 import os
 import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,8 @@ class ContentIndex:
         self._positions = {item: i for i, item in enumerate(ids)}
         if len(self._positions) != len(ids):
             raise ValueError("duplicate ids in the content index")
+        #: the index this one was copied from (weakly) and its size then (:meth:`copy`)
+        self.source: tuple[weakref.ref[ContentIndex], int] | None = None
 
     # ----- building -----
     @classmethod
@@ -201,7 +204,9 @@ class ContentIndex:
         """An independent copy (FAISS index cloned): :meth:`add` to it leaves this one as is."""
         import faiss
 
-        return ContentIndex(list(self.ids), faiss.clone_index(self.index), dict(self.params))
+        copied = ContentIndex(list(self.ids), faiss.clone_index(self.index), dict(self.params))
+        copied.source = (weakref.ref(self), len(self))
+        return copied
 
     def _set_breadth(self, name: str, value: int) -> None:
         if name == "nprobe":

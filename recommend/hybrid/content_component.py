@@ -118,10 +118,13 @@ class ContentComponent:
                    encoder=shared.content.encoder)
 
     def add_products(self, graph: KnowledgeGraph) -> int:
-        """Embed and index products with text that the index lacks; how many were added.
+        """Embed products with text that the index lacks and index them in a copy of the
+        index (a component it was copied from keeps its own); how many were added.
 
         They get text only (a zero picture part where the index joins pictures): their
-        pictures are embedded at the next build."""
+        pictures are embedded at the next build. The users' content lists made for the
+        index are kept for the copy (:meth:`recommend.hybrid.content_shortlist.Shortlists.grown`:
+        without them every later request searched the whole index)."""
         from recommend.content.images import text_part
 
         if self.encoder is None:
@@ -129,7 +132,11 @@ class ContentComponent:
         new = self.unindexed_texts(graph)
         if new:
             vectors = self.encoder.embed([t for _, t in new])
-            self.index.add([i for i, _ in new], text_part(self.index, vectors))
+            source, lists = self.index, self.shortlists_
+            self.index = source.copy()
+            self.index.add([i for i, _ in new], text_part(source, vectors))
+            if lists is not None:
+                self.shortlists_ = lists.grown(self.index) if lists.index is source else None
         return len(new)
 
     def unindexed_texts(self, graph: KnowledgeGraph) -> list[tuple[str, str]]:

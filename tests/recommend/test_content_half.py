@@ -79,3 +79,34 @@ def test_a_request_proposes_the_same_candidates() -> None:
     for r in range(3):  # one row: through the float16 copy; the batch: the exact search
         one = SearchedScores(index, users[r:r + 1], index.vectors(), columns, columns)
         assert np.array_equal(one.top(allowed[r:r + 1], 100)[0], batch[r])
+
+
+def test_a_product_writes_copy_gets_its_float16_copy_from_its_sources(monkeypatch) -> None:
+    """The copy a product write grows (ContentIndex.copy, then add) gets its float16 copy
+    from the kept copy of the index it was copied from, with the appended rows added: the
+    same rows and largest norm as a whole copy, and the same answers."""
+    import recommend.content.half as half
+
+    rng = np.random.default_rng(5)
+    index = _index(rng, 2500, 24)
+    q = rng.normal(size=24).astype(np.float32)
+    allowed = np.ones(len(index), bool)
+    half_search(index, q, 20, allowed)  # the served index's copy is made and kept
+    grown = index.copy()
+    grown.add(["product:new", "product:newer"], np.vstack([q, rng.normal(size=24)]) * 3)
+    whole, largest = half._float16_copy(grown)
+
+    def no_whole_copy(_index):
+        raise AssertionError("a whole float16 copy was made")
+
+    monkeypatch.setattr(half, "_float16_copy", no_whole_copy)
+    made, made_largest = half._COPIES.get(grown)
+    assert made.ntotal == len(grown) and made_largest == largest
+    assert np.array_equal(made.reconstruct_n(0, len(grown)), whole.reconstruct_n(0, len(grown)))
+    may = np.ones(len(grown), bool)
+    found = half_search(grown, q, 20, may)
+    assert found is not None and set(found.tolist()) == _exact(grown, q, 20, may)
+    assert len(index) in found  # the appended product most like the query
+    index.add(["product:later"], rng.normal(size=(1, 24)))  # grown in place since its copy
+    with pytest.raises(AssertionError, match="whole float16 copy"):
+        half._COPIES.get(index.copy())  # its kept copy is of fewer rows: made whole

@@ -215,3 +215,43 @@ def test_a_whole_tables_lists_read_their_dots_from_it(monkeypatch) -> None:
     for u in range(len(users)):
         want = pair_dots(users[u], vectors[lists.positions[u]])
         assert lists.dots[u].dtype == want.dtype and np.array_equal(lists.dots[u], want)
+
+
+def test_lists_grown_with_appended_products_answer_the_grown_index_search() -> None:
+    """A product write appends to a copy of the index: the grown lists score the appended
+    products on top and answer what the exact search of the grown index finds, with the
+    scores a request computes; the table keeps its slots (none for the appended ones)."""
+    from recommend.content.search import pair_dots
+
+    rng, index, users = _world(seed=6, n=500, dim=32, users=30)
+    lists = Shortlists.build(index, users, np.full(len(users), 60))
+    assert lists.table is not None
+    grown_index = index.copy()
+    near = users[:8] + 0.05 * rng.normal(size=(8, users.shape[1]))  # top products for 8 users
+    grown_index.add([f"new:{i}" for i in range(12)],
+                    np.vstack([near, rng.normal(size=(4, users.shape[1]))]))
+    grown = lists.grown(grown_index)
+    assert grown is not None and grown.index is grown_index and lists.index is index
+    answered = appended = 0
+    for u, q in enumerate(users):
+        may = rng.random(len(grown_index)) > 0.02
+        found = grown.scored(u, q, may, 25)
+        exact = grown_index.search(q[None], 25, allowed=may[None]).indices[0]
+        if found is None:
+            continue
+        answered += 1
+        assert sorted(found[0].tolist()) == sorted(exact.tolist())
+        assert np.array_equal(found[1], pair_dots(q, grown_index.vectors_at(found[0])))
+        appended += int((found[0] >= len(index)).sum())
+    assert answered >= len(users) - 2 and appended >= 8
+    slots, row = grown.table_row(3, users[3])
+    assert len(slots) == len(grown_index) and (slots[len(index):] == -1).all()
+    assert np.shares_memory(row, lists.table)  # the same scores, not made again
+    assert np.array_equal(slots[: len(index)], lists.table_row(3, users[3])[0])
+    again = grown_index.copy()  # a second write grows the grown lists again
+    again.add(["new:last"], users[9][None] * 3)
+    twice = grown.grown(again)
+    assert twice is not None and twice.top(9, users[9], np.ones(len(again), bool), 1).tolist() \
+        == [len(again) - 1]
+    other = ContentIndex.build([f"q:{i}" for i in range(501)], rng.normal(size=(501, 32)))
+    assert lists.grown(other) is None  # not the listed products first

@@ -158,7 +158,7 @@ def test_the_snapshot_caches_survive_an_event_but_not_a_new_product(base) -> Non
 
     rec = fresh(base)
     user = rec.graph.nodes("user")[0]
-    rec.recommend(user, k=3)
+    rec.recommend(user, k=3, price_max=1e9)  # (prices are read by a price filter only)
     rec.influencers()
     prices, influencers = rec._serving.current().prices, rec._serving.current().influencers
     assert prices is not None and influencers is not None
@@ -241,3 +241,31 @@ def test_a_product_the_index_gains_recomputes_the_users_reaching_it(base) -> Non
     changed = np.flatnonzero(np.any(grown.user_vectors_.dense()
                                     != comp.user_vectors_.dense(), axis=1))
     assert set(bought[:, item].nonzero()[0]) <= set(changed.tolist()) and len(changed) > 0
+
+
+def test_a_product_write_keeps_the_content_lists_and_their_answers(base, monkeypatch) -> None:
+    """After a product write the users' content lists made at load still answer requests
+    (the appended products scored on top): the same recommendations as the full search."""
+    from kg.records import Product
+    from recommend.hybrid.content_shortlist import Shortlists
+
+    rec = fresh(base)
+    served = rec.model.components["content"]
+    assert served.shortlists_ is not None and served.shortlists_.index is served.index
+    like = rec.graph.node_attrs(rec.graph.nodes("product")[4])  # a twin: offered to its fans
+    rec.add([Product("p-twin", f"{like['title']} II", description=like.get("description")),
+             Product("p-other", "Olive Wireless Headphones", description="foldable")])
+    grown = rec.model.components["content"]
+    lists = grown.shortlists_
+    assert lists is not None and lists.index is grown.index and len(lists.added) == 2
+    assert served.shortlists_.index is served.index  # the served model's are its own
+    answered = []
+    scored = Shortlists.scored
+    monkeypatch.setattr(Shortlists, "scored", lambda self, *a: answered.append(
+        (found := scored(self, *a)) is not None) or found)
+    users = rec.graph.nodes("user")[:60]
+    with_lists = {u: [r.to_json() for r in rec.recommend(u, k=10)] for u in users}
+    assert sum(answered) >= 0.8 * len(users)
+    grown.shortlists_ = None  # every request searches the grown index
+    assert {u: [r.to_json() for r in rec.recommend(u, k=10)] for u in users} == with_lists
+    assert any(r["item"] == "product:p-twin" for rows in with_lists.values() for r in rows)
