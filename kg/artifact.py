@@ -110,6 +110,7 @@ def build_artifact(
     way instead (the manifest's ``seconds`` then has ``assemble`` for ``read`` + ``graph``).
     """
     from kg.build import build_graph
+    from kg.optional_fields import DROPPED_FILE, write_notes
     from kg.reader import dataset_file, read_dataset, write_rejections
     from kg.relations import RelationsRead, add_relations, read_relations
 
@@ -155,7 +156,8 @@ def build_artifact(
         began = time.perf_counter()
         written += graph.save(tmp)
         write_rejections(tmp / REJECTED_FILE, itertools.chain.from_iterable(rejections))
-        written.append(tmp / REJECTED_FILE)
+        write_notes(tmp / DROPPED_FILE, result.dropped)
+        written += [tmp / REJECTED_FILE, tmp / DROPPED_FILE]
         seconds["write"] = time.perf_counter() - began
         store = None
         if rdf_store:
@@ -169,6 +171,7 @@ def build_artifact(
         manifest = _manifest(graph, root, inputs, tmp, written, seconds)
         manifest["stages"] = stage_reports
         manifest["quarantined"] = sum(map(len, rejections))
+        manifest["fields_dropped"] = len(result.dropped)
         manifest["time_window"] = result.window.describe()
         if store is not None:
             manifest["rdf_store"] = store.manifest_entry()

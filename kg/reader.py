@@ -8,16 +8,17 @@ is either accepted or rejected, so ``read == accepted + rejected`` holds for eve
 - bytes that are not UTF-8 are rejected with the offset of the first bad byte;
 - malformed JSON, a non-object, bad fields (:func:`kg.validate.parse_record`), unknown
   references and conflicting duplicates (:class:`kg.validate.Validator`) are rejected;
-- an identical duplicate is accepted and merged (counted in ``accepted`` and ``merged``).
+- an identical duplicate is accepted and merged (counted in ``accepted`` and ``merged``);
+- a product, user or post with a bad optional field is kept without it, the field noted in
+  ``dropped`` (:mod:`kg.optional_fields`).
 
 Blank (whitespace-only) lines are skipped and not counted; line numbers stay physical
 (1-based), so a rejection's ``line`` is the line an editor shows. A UTF-8 byte-order mark
 at the start of a file is ignored. Timestamps must fall in one :class:`kg.timewindow.TimeWindow`
 fixed when the read starts (by default 1990 to the wall clock plus a day).
 
-A dataset file must be a regular file inside the folder (:func:`dataset_file`): a symlink
-leading out of it, or a directory, pipe or device in its place, is an error naming the file,
-before anything is read, and the message is the same whether an outside target exists or not.
+A dataset file must be a regular file inside the folder (:func:`dataset_file`), else an
+error naming it, before anything is read, the same whether an outside target exists or not.
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from kg.atomic import atomic_write_chunks
 from kg.jsonl import json_line
 from kg.line_shape import long_line_hint, malformed_hint
+from kg.optional_fields import FieldNote, parse_keeping
 from kg.records import DATASET_FILES, Dataset, Event, Record
 from kg.timewindow import TimeWindow
-from kg.validate import KnownIds, RecordError, Validator, event_fields, parse_record
+from kg.validate import KnownIds, RecordError, Validator, event_fields
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB of content, not counting the line ending
 RAW_CHARS = 2000  # how much of a rejected line the quarantine keeps
@@ -72,6 +74,7 @@ class FileCounts:
     accepted: int = 0
     rejected: int = 0
     merged: int = 0
+    fields_dropped: int = field(default=0, repr=False)  # optional fields of kept records
     seconds: float = field(default=0.0, compare=False, repr=False)
 
 
@@ -80,13 +83,15 @@ class ReadResult:
     """The accepted records, the quarantined lines (in file and line order; the Spark
     build's streams them from its tables), per-file counts (by file name), the time
     window timestamps were checked against, and the ids of rejected products, users and
-    posts with why (:meth:`kg.validate.Validator.refusals`)."""
+    posts with why (:meth:`kg.validate.Validator.refusals`); ``dropped``: the bad optional
+    fields dropped from kept records (:mod:`kg.optional_fields`)."""
 
     dataset: Dataset
     rejections: Sequence[Rejection] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     window: TimeWindow = field(default_factory=TimeWindow)
     refused: dict[str, dict[str, str]] = field(default_factory=dict)
+    dropped: list[FieldNote] = field(default_factory=list)
 
 
 _UTF16 = "the file looks UTF-16: save it as UTF-8"
@@ -213,37 +218,31 @@ def _line_value(line: bytes) -> Any:
     return obj
 
 
-def _read_file(
-    path: Path,
-    kind: type[Record],
-    validator: Validator,
-    out: list[Record],
-    rejections: list[Rejection],
-    progress: bool,
-    window: TimeWindow,
-) -> FileCounts:
+def _read_file(path: Path, kind: type[Record], validator: Validator, out: list[Record],
+               result: ReadResult, progress: bool, window: TimeWindow) -> FileCounts:
     with open(path, "rb") as handle:
         return _read_lines(handle, path.name, os.path.getsize(path), kind, validator, out,
-                           rejections, progress, window)
+                           result, progress, window)
 
 
 def _read_lines(handle: BinaryIO, name: str, size: int, kind: type[Record], validator: Validator,
-                out: list[Record], rejections: list[Rejection], progress: bool,
-                window: TimeWindow | None = None) -> FileCounts:
-    """Read the lines of one dataset file from ``handle`` (buffered: it must ``peek``);
-    rejections name the file ``name``; ``window``: the accepted timestamps (None: the
-    parsers' default, from 1990 to now plus a day)."""
+                out: list[Record], result: ReadResult, progress: bool,
+                window: TimeWindow | None = None, lenient: bool = True) -> FileCounts:
+    """Read the lines of one dataset file from ``handle`` (buffered: it must ``peek``) into
+    ``out`` and ``result``'s rejections and dropped fields (none unless ``lenient``), which
+    name the file ``name``; ``window``: the accepted timestamps (None: the parsers' default)."""
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
     is_event = kind is Event
     parse = (functools.partial(event_fields, window=window) if is_event
-             else functools.partial(parse_record, kind, window=window))
+             else functools.partial(parse_keeping, kind, window=window, lenient=lenient))
     admit_event, check, refuse = validator.admit_event, validator.check, validator.refuse
     append = out.append
     counts = FileCounts()
     read = accepted = merged = lineno = 0
-    first_rejection = len(rejections)
+    rejections, dropped = cast(list[Rejection], result.rejections), result.dropped
+    first_rejection, first_drop = len(rejections), len(dropped)
 
     def reject(reason: str, data: bytes) -> None:
         rejections.append(Rejection(name, lineno, reason, raw_text(data)))
@@ -260,7 +259,9 @@ def _read_lines(handle: BinaryIO, name: str, size: int, kind: type[Record], vali
                 if is_event:
                     record = admit_event(*parse(value))
                 else:
-                    record = check(parse(value), where=(name, lineno))
+                    record, drops = parse(value)
+                    record = check(record, where=(name, lineno))
+                    dropped.extend(FieldNote(name, lineno, *drop) for drop in drops)
             except RecordError as error:
                 reject(str(error), line)
                 if not is_event:
@@ -274,6 +275,7 @@ def _read_lines(handle: BinaryIO, name: str, size: int, kind: type[Record], vali
         bar.update(bar.total - bar.n)
     counts.read, counts.accepted, counts.merged = read, accepted, merged
     counts.rejected = len(rejections) - first_rejection
+    counts.fields_dropped = len(dropped) - first_drop
     counts.seconds = time.perf_counter() - started
     return counts
 
@@ -334,9 +336,8 @@ def read_dataset(
             if only is not None and name not in only:
                 continue
             out = getattr(result.dataset, name.removesuffix(".jsonl"))
-            result.counts[name] = _read_file(
-                root / name, kind, validator, out, rejections, progress, window
-            )
+            result.counts[name] = _read_file(root / name, kind, validator, out, result,
+                                             progress, window)
     result.refused = validator.refusals()
     return result
 
@@ -346,7 +347,8 @@ def read_buffers(
 ) -> ReadResult:
     """Validate dataset files held in memory (file name -> its JSON Lines bytes) exactly as
     :func:`read_dataset` validates a folder's files: the same line loop, checks, counts and
-    quarantine. Rejections name the file ``label + name``.
+    quarantine, but a bad optional field rejects its record (the caller can resend it).
+    Rejections name the file ``label + name``.
 
     >>> result = read_buffers({"users.jsonl": b'{"id": "u1"}\\n{"id": 7.5}\\n'}, label="add():")
     >>> [u.id for u in result.dataset.users], result.rejections[0].file
@@ -365,7 +367,7 @@ def read_buffers(
         out = getattr(result.dataset, name.removesuffix(".jsonl"))
         handle = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
         result.counts[name] = _read_lines(handle, label + name, len(data), kind, validator,
-                                          out, rejections, False)
+                                          out, result, False, lenient=False)
     return result
 
 

@@ -206,8 +206,9 @@ def build_and_report(dataset: Path, out: Path, args: argparse.Namespace) -> dict
 
 def warn_rejections(dataset: Path, out: Path, manifest: dict) -> None:
     """A notice on stderr for each input file the build mostly rejected, with the commonest
-    reason (:mod:`kg.rejection_notes`)."""
+    reason (:mod:`kg.rejection_notes`), and one for optional fields dropped from kept records."""
     from kg.artifact import REJECTED_FILE
+    from kg.optional_fields import DROPPED_FILE
     from kg.reader import dataset_file
     from kg.records import DATASET_FILES
     from kg.rejection_notes import rejection_notes
@@ -215,6 +216,9 @@ def warn_rejections(dataset: Path, out: Path, manifest: dict) -> None:
     present = {name: dataset_file(dataset, name) is not None for name, _ in DATASET_FILES}
     for note in rejection_notes(manifest.get("inputs", {}), out / REJECTED_FILE, present):
         LOGGER.warning("%s", note)
+    if dropped := manifest.get("fields_dropped", 0):
+        LOGGER.warning("%s bad optional fields dropped from records kept without them (see %s)",
+                       f"{dropped:,}", out / DROPPED_FILE)
     if not manifest["records"]["read"]:
         LOGGER.warning("%s: every dataset file is empty: the artifact holds no record", dataset)
 

@@ -70,9 +70,12 @@ def test_values_beyond_float32_are_rejected_with_a_reason(tmp_path: Path, line: 
                                              "value": 1e12}])
     result = read_dataset(tmp_path, progress=False)
     reasons = {(r.file, r.line): r.reason for r in result.rejections}
-    assert reasons == {("products.jsonl", 1): '"price": number 1e+300 is outside 0..1e+12',
-                       ("events.jsonl", 1): reason}
+    assert reasons == {("events.jsonl", 1): reason}
     assert [e.value for e in result.dataset.events] == [1e12]
+    # a price out of range is dropped (the product kept: an optional field), with a note
+    assert [p.price for p in result.dataset.products] == [None, 1e12]
+    assert [(n.line, n.reason) for n in result.dropped] == [
+        (1, '"price": number 1e+300 is outside 0..1e+12')]
 
 
 def test_bad_relation_lines_are_quarantined_not_fatal(tmp_path: Path) -> None:

@@ -15,10 +15,14 @@ INVISIBLE = ("\u200b", "\u200e\u200f", "\ufeff", "\u2060 \u00a0", "\u202e\u202c"
 
 
 def _read(tmp_path: Path, rows: list[dict]) -> tuple[list, list]:
+    return _read_all(tmp_path, rows)[:2]
+
+
+def _read_all(tmp_path: Path, rows: list[dict]) -> tuple[list, list, list]:
     (tmp_path / "products.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     result = read_dataset(tmp_path, progress=False)
-    return result.dataset.products, result.rejections
+    return result.dataset.products, result.rejections, result.dropped
 
 
 @pytest.mark.parametrize("text", INVISIBLE)
@@ -29,11 +33,12 @@ def test_an_invisible_title_is_rejected_as_blank(tmp_path: Path, text: str) -> N
 
 
 @pytest.mark.parametrize("text", INVISIBLE)
-def test_an_invisible_category_level_is_rejected(tmp_path: Path, text: str) -> None:
-    products, rejected = _read(tmp_path, [{"id": "p1", "title": "Mug",
-                                           "categories": ["Home", text]}])
-    assert products == []
-    assert rejected[0].reason.startswith('"categories"[1]: expected a non-empty string')
+def test_an_invisible_category_level_is_refused(tmp_path: Path, text: str) -> None:
+    """The path is dropped (an optional field, :mod:`kg.optional_fields`), the product kept."""
+    products, rejected, dropped = _read_all(tmp_path, [{"id": "p1", "title": "Mug",
+                                                        "categories": ["Home", text]}])
+    assert rejected == [] and [p.categories for p in products] == [()]
+    assert dropped[0].reason.startswith('"categories"[1]: expected a non-empty string')
 
 
 @pytest.mark.parametrize("text", [*INVISIBLE, "   "])

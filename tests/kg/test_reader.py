@@ -142,9 +142,10 @@ def test_a_huge_line_is_never_held_in_memory_whole(tmp_path: Path):
     assert peak < 10 * MAX_LINE_BYTES  # a few 1 MB chunks, not the 60 MB line
 
 
-def test_a_category_path_deeper_than_the_limit_is_rejected_not_built(tmp_path: Path):
+def test_a_category_path_deeper_than_the_limit_is_dropped_not_built(tmp_path: Path):
     """Each level of a ``categories`` path is a node whose id spells the path down to it: a
-    72 KB line of 8,000 levels took 1.1 GB to build, a 1 MB one would not fit in memory."""
+    72 KB line of 8,000 levels took 1.1 GB to build, a 1 MB one would not fit in memory. The
+    product is kept without categories (an optional field, :mod:`kg.optional_fields`)."""
     from kg.build import build_graph
     from kg.limits import MAX_CATEGORY_DEPTH
 
@@ -152,9 +153,11 @@ def test_a_category_path_deeper_than_the_limit_is_rejected_not_built(tmp_path: P
     limit = {"id": "p2", "title": "t", "categories": [f"c{k}" for k in range(MAX_CATEGORY_DEPTH)]}
     write(tmp_path, "products.jsonl", json.dumps(deep, separators=(",", ":")), json.dumps(limit))
     result = read_dataset(tmp_path, progress=False)
-    assert [p.id for p in result.dataset.products] == ["p2"]
-    (rejection,) = result.rejections
-    assert rejection.line == 1 and rejection.reason == (
+    assert [(p.id, len(p.categories)) for p in result.dataset.products] == [
+        ("p1", 0), ("p2", MAX_CATEGORY_DEPTH)]
+    assert not result.rejections
+    (note,) = result.dropped
+    assert (note.line, note.field) == (1, "categories") and note.reason == (
         f'"categories": a path of 200000 levels; at most {MAX_CATEGORY_DEPTH} (one path, '
         "general -> specific)")
     graph = build_graph(result.dataset, progress=False)

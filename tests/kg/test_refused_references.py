@@ -16,24 +16,26 @@ def _lines(*rows: object) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
-def test_references_to_rejected_records_name_the_rejected_line(tmp_path: Path) -> None:
-    files = {
-        "products.jsonl": _lines({"id": "p1", "title": "mug", "price": "9.99"},
-                                 {"id": "p2", "title": "cup"}),
-        "users.jsonl": _lines({"id": "u1"}, {"id": "u2", "age": "31"}),
-        "follows.jsonl": _lines({"follower": "u1", "followee": "u2"}),
-        "posts.jsonl": _lines({"id": "s1", "author": "u1", "products": ["p1"]},
-                              {"id": "s2", "author": "u2"}, {"id": 7, "author": "u1", "text": 5}),
-        "events.jsonl": _lines({"user": "u1", "target": "p1", "kind": "view"},
-                               {"user": "u1", "target": "product:p1", "kind": "view"},
-                               {"user": "u2", "target": "p2", "kind": "view"},
-                               {"user": "u1", "target": "7", "kind": "like"},
-                               {"user": "u1", "target": "p9", "kind": "view"}),
-    }
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    result = read_dataset(tmp_path, progress=False)
-    got = {(r.file, r.line): r.reason for r in result.rejections}
+_FILES = {
+    "products.jsonl": _lines({"id": "p1", "title": "mug", "price": "9.99"},
+                             {"id": "p2", "title": "cup"}),
+    "users.jsonl": _lines({"id": "u1"}, {"id": "u2", "age": "31"}),
+    "follows.jsonl": _lines({"follower": "u1", "followee": "u2"}),
+    "posts.jsonl": _lines({"id": "s1", "author": "u1", "products": ["p1"]},
+                          {"id": "s2", "author": "u2"}, {"id": 7, "author": "u1", "text": 5}),
+    "events.jsonl": _lines({"user": "u1", "target": "p1", "kind": "view"},
+                           {"user": "u1", "target": "product:p1", "kind": "view"},
+                           {"user": "u2", "target": "p2", "kind": "view"},
+                           {"user": "u1", "target": "7", "kind": "like"},
+                           {"user": "u1", "target": "p9", "kind": "view"}),
+}
+
+
+def test_references_to_rejected_records_name_the_rejected_line() -> None:
+    """Recommender.add's buffers are strict: a bad optional field rejects its record."""
+    result = read_buffers({k: v.encode() for k, v in _FILES.items()}, label="add():")
+    got = {(r.file.removeprefix("add():"), r.line): r.reason.replace("add():", "")
+           for r in result.rejections}
     price = 'products.jsonl line 1 has this id but was rejected: "price": expected a number, ' \
             'got string "9.99"'
     age = 'users.jsonl line 2 has this id but was rejected: "age": expected an integer, got ' \
@@ -50,12 +52,32 @@ def test_references_to_rejected_records_name_the_rejected_line(tmp_path: Path) -
     # an id nothing ever had keeps the plain reason
     assert got["events.jsonl", 5] == ('unknown target "p9" (events.target): no product or '
                                       'post has it')
-    assert set(result.refused) == {"product", "user", "post"}
-    # Recommender.add's buffers are read by the same loop
-    added = read_buffers({k: v.encode() for k, v in files.items()}, label="add():")
-    assert [r.reason.replace("add():", "") for r in added.rejections] == [
-        r.reason for r in result.rejections]
-    assert "add():products.jsonl line 1 has this id" in added.rejections[-5].reason
+    assert not result.dropped
+
+
+def test_a_dataset_folder_keeps_those_records_without_the_bad_field(tmp_path: Path) -> None:
+    """The same lines read from a folder: only the fields go; what refers to them stays."""
+    for name, text in _FILES.items():
+        (tmp_path / name).write_text(text)
+    result = read_dataset(tmp_path, progress=False)
+    assert [(r.file, r.line) for r in result.rejections] == [("events.jsonl", 5)]
+    assert [(n.file, n.line, n.field) for n in result.dropped] == [
+        ("products.jsonl", 1, "price"), ("users.jsonl", 2, "age"), ("posts.jsonl", 3, "text")]
+    assert result.counts["events.jsonl"].accepted == 4  # the second one merged: same view
+    assert len(result.dataset.follows) == 1 and len(result.dataset.posts) == 3
+    assert not result.refused
+
+
+def test_a_bad_required_field_still_costs_the_references(tmp_path: Path) -> None:
+    (tmp_path / "products.jsonl").write_text(_lines({"id": "p1", "title": 5, "price": 2}))
+    (tmp_path / "users.jsonl").write_text(_lines({"id": "u1"}))
+    (tmp_path / "events.jsonl").write_text(_lines({"user": "u1", "target": "p1", "kind": "view"}))
+    result = read_dataset(tmp_path, progress=False)
+    assert [r.reason for r in result.rejections] == [
+        '"title": expected a string, got integer 5',
+        'unknown target "p1" (events.target): products.jsonl line 1 has this id but was '
+        'rejected: "title": expected a string, got integer 5']
+    assert not result.dropped
 
 
 def test_a_later_accepted_record_of_the_id_wins_and_the_memory_is_bounded() -> None:

@@ -158,8 +158,8 @@ def social_non_buyers(rng: random.Random) -> Files:
 
 
 def mixed_types(rng: random.Random) -> Files:
-    """Prices as strings (rejected) and numbers, integer ids, ISO and unix timestamps, ratings
-    of zero and below, one category as a bare string."""
+    """Prices as strings (dropped with a note) and numbers, integer ids, ISO and unix
+    timestamps, ratings of zero and below, one category as a bare string."""
     products: list[Line] = []
     for i in range(30):
         price: Any = (f"{i}.99" if i % 5 == 0 else i * 1.5 if i % 2 else i)

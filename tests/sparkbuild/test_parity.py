@@ -113,3 +113,36 @@ def test_spark_accepts_refuses_and_merges_what_the_validator_does(spark, tmp_pat
     assert list(got.rejections) == want.rejections
     assert list(got.dataset.events) == want.dataset.events
     assert list(got.dataset.follows) == want.dataset.follows
+
+
+def test_spark_keeps_records_with_a_bad_optional_field_as_the_reader_does(spark, tmp_path: Path):
+    """A product, user or post with a bad optional field is kept without it by both builds,
+    with the same notes, so the follows and events naming it are accepted by both."""
+    from sparkbuild.assemble import SparkAssembler
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "products.jsonl").write_text(_lines([
+        {"id": "p1", "title": "mug", "price": "9.99"}, {"id": "p2", "title": 3},
+        {"id": "p3", "title": "cup", "year": "1999"}]))
+    (data / "users.jsonl").write_text(_lines([{"id": "u1", "age": "31"}, {"id": "u2"}]))
+    (data / "posts.jsonl").write_text(_lines([{"id": "q1", "author": "u1", "ts": "soon"}]))
+    (data / "follows.jsonl").write_text(_lines([{"follower": "u2", "followee": "u1"}]))
+    (data / "events.jsonl").write_text(_lines([
+        {"user": u, "target": t, "kind": "view", "ts": TS}
+        for u in ("u1", "u2") for t in ("p1", "p2", "p3", "q1", "product:p1")]))
+    window = TimeWindow.until(TS + 86_400)
+    want = read_dataset(data, progress=False, window=window)
+    (tmp_path / "scratch").mkdir()
+    got, _ = SparkAssembler(spark, tmp_path / "scratch", chunk_bytes=4096)(data, window, False)
+    assert [(n.file, n.line, n.field) for n in want.dropped] == [
+        ("products.jsonl", 1, "price"), ("products.jsonl", 3, "year"), ("users.jsonl", 1, "age"),
+        ("posts.jsonl", 1, "ts")]
+    events = want.counts["events.jsonl"]
+    assert (events.accepted, events.merged, events.rejected) == (8, 2, 2)  # p2: a bad title
+    assert want.counts["follows.jsonl"].accepted == 1
+    assert got.dropped == want.dropped
+    assert got.counts == want.counts
+    assert list(got.rejections) == want.rejections
+    assert list(got.dataset.events) == want.dataset.events
+    assert list(got.dataset.follows) == want.dataset.follows

@@ -25,14 +25,16 @@ def _bad_lines(path: Path) -> dict[int, str]:
     """line -> reason of the lines the in-process reader rejects in ``path`` alone (an
     events file without users: every parsed event is also an unknown user, so only the
     line-level reasons are compared)."""
-    from kg.reader import _read_lines
+    from kg.reader import ReadResult, _read_lines
+    from kg.records import Dataset
     from kg.validate import Validator
 
-    rejections: list = []
+    result = ReadResult(Dataset())
     with open(path, "rb") as handle:
-        _read_lines(handle, path.name, path.stat().st_size, Event, Validator(), [], rejections,
+        _read_lines(handle, path.name, path.stat().st_size, Event, Validator(), [], result,
                     False, TimeWindow.until())
-    return {r.line: r.reason for r in rejections if not r.reason.startswith("unknown user")}
+    return {r.line: r.reason for r in result.rejections
+            if not r.reason.startswith("unknown user")}
 
 
 def test_chunks_cover_the_file_and_number_lines_like_the_reader(tmp_path) -> None:
@@ -70,8 +72,8 @@ def _planted_world(root: Path) -> Path:
     f0, e0 = json.loads(follows[0]), json.loads(events[0])
     user = e0["user"]
     with open(data / "products.jsonl", "a") as products:  # rejected: its events say why
-        products.write(json.dumps({"id": "pbad", "title": "mug", "price": "9.99"}) + "\n")
-    with open(data / "users.jsonl", "a") as users:
+        products.write(json.dumps({"id": "pbad", "title": 5, "price": "9.99"}) + "\n")
+    with open(data / "users.jsonl", "a") as users:  # kept without its age, with a note
         users.write(json.dumps({"id": "ubad", "age": "31"}) + "\n")
     bad_follows = ["", "{not json", json.dumps({"follower": "nobody", "followee": "ghost"}),
                    json.dumps({"follower": f0["follower"], "followee": "ubad"}),
@@ -101,11 +103,12 @@ def test_spark_validation_equals_the_reader(spark, tmp_path) -> None:
     window = TimeWindow.until()
     want = read_dataset(data, progress=False, window=window)
     assert len(want.rejections) >= 20 and sum(c.merged for c in want.counts.values()) >= 4
-    assert sum("has this id but was rejected" in r.reason for r in want.rejections) == 6
+    assert sum("has this id but was rejected" in r.reason for r in want.rejections) == 4
+    assert [(n.file, n.field) for n in want.dropped] == [("users.jsonl", "age")]
     (tmp_path / "scratch").mkdir()
     got, graph = SparkAssembler(spark, tmp_path / "scratch", chunk_bytes=2048)(
         data, window, False)
-    assert got.counts == want.counts
+    assert got.counts == want.counts and got.dropped == want.dropped
     assert isinstance(got.rejections, Quarantine)  # streamed from the Parquet tables
     assert list(got.rejections) == want.rejections and len(got.rejections) == len(want.rejections)
     assert got.rejections[-1] == want.rejections[-1] and got.rejections[3:5] == want.rejections[3:5]
@@ -127,5 +130,5 @@ def test_spark_validation_equals_the_reader(spark, tmp_path) -> None:
     build_artifact(data, tmp_path / "python", progress=False, window=window)
     build_artifact(data, tmp_path / "spark", progress=False, window=window,
                    assemble=SparkAssembler(spark, tmp_path / "scratch2"))
-    assert ((tmp_path / "python" / "rejected.jsonl").read_bytes()
-            == (tmp_path / "spark" / "rejected.jsonl").read_bytes())
+    for name in ("rejected.jsonl", "dropped_fields.jsonl"):
+        assert (tmp_path / "python" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes()
