@@ -11,12 +11,6 @@ assignment, atomic for readers, who take no lock. A reading method decorated wit
 it returns (nested reading calls keep the outer pin), so every ``self.model`` /
 ``self.graph`` inside one request is the same snapshot: a request answers from the old
 state or the new one, never from both.
-
-The objects of the served model (a graph's node attributes are ~100k dicts) are kept out of
-the cyclic collector's walks while it is served (:func:`kg.memory.frozen_while_alive`: a full
-collection took 100-375 ms on the size world); a publish gives them back (:func:`kg.memory.
-thaw`: the replaced model may hold cycles), and what survives the next full collection is
-kept out again.
 """
 
 from __future__ import annotations
@@ -27,8 +21,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
-
-from kg.memory import frozen_while_alive, thaw
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,7 +47,6 @@ class Serving:
         self.write_lock = threading.RLock()
         self._pins = threading.local()
         self._current = self._prepared(model)
-        frozen_while_alive(self)
 
     @staticmethod
     def _prepared(model: HybridModel) -> Snapshot:
@@ -81,7 +72,6 @@ class Serving:
         for name in keep:
             setattr(snapshot, name, getattr(self._current, name))
         self._current = snapshot
-        thaw()
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[Snapshot]:

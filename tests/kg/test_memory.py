@@ -1,8 +1,6 @@
 """release_memory collects unreachable cycles and trims the heap where glibc is the C library;
-collect_only_new keeps what was alive before it out of the collector's walks; so does
-frozen_while_alive while its owner lives, and after a thaw the next full collection frees what
-was replaced and freezes the rest again; as_long_lived moves what a load made to the oldest
-generation unwalked."""
+collect_only_new keeps what was alive before it out of the collector's walks; as_long_lived
+moves what a load made to the oldest generation unwalked."""
 
 from __future__ import annotations
 
@@ -10,7 +8,7 @@ import gc
 import platform
 import weakref
 
-from kg.memory import as_long_lived, collect_only_new, frozen_while_alive, release_memory, thaw
+from kg.memory import as_long_lived, collect_only_new, release_memory
 
 
 class _Node:
@@ -74,77 +72,6 @@ def test_a_hybrid_fit_runs_inside_the_scope_even_outside_a_build():
                log=lambda _: frozen.append(gc.get_freeze_count()))
     assert frozen and min(frozen) > 0  # what was alive before the fit is left out
     assert gc.get_freeze_count() == 0
-
-
-class _Owner:
-    pass
-
-
-class _Holder:
-    def __init__(self) -> None:
-        self.node: _Node | None = _Node()
-
-
-def test_frozen_while_alive_leaves_what_was_alive_out_until_the_owner_is_gone():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        before = _cycle()
-        owner = _Owner()
-        frozen_while_alive(owner)
-        assert gc.get_freeze_count() > 0
-        release_memory()
-        assert before() is not None  # frozen: not walked while the owner lives
-        del owner  # (freed by reference counting: its finalizer unfreezes)
-        assert gc.get_freeze_count() == 0
-        release_memory()
-        assert before() is None
-    finally:
-        if was:
-            gc.enable()
-
-
-def test_a_thaw_frees_what_was_replaced_and_the_next_full_collection_freezes_the_rest():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        holder = _Holder()  # a served state's cycle
-        replaced = weakref.ref(holder.node)
-        owner = _Owner()
-        frozen_while_alive(owner)
-        holder.node = None  # the state is replaced: its cycle is garbage, but frozen
-        release_memory()
-        assert replaced() is not None  # without a thaw it would stay for the owner's life
-        thaw()
-        assert gc.get_freeze_count() == 0
-        release_memory()
-        assert replaced() is None
-        assert gc.get_freeze_count() > 0  # what survived the full walk is frozen again
-        release_memory()
-        assert gc.get_freeze_count() > 0  # (once: later collections do not refreeze)
-        del owner
-        assert gc.get_freeze_count() == 0
-    finally:
-        if was:
-            gc.enable()
-
-
-def test_a_build_scope_ending_under_an_owner_refreezes_after_the_next_full_collection():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        owner = _Owner()
-        frozen_while_alive(owner)
-        with collect_only_new():
-            made = _cycle()
-        assert gc.get_freeze_count() == 0  # the scope's end gave everything back
-        release_memory()
-        assert made() is None and gc.get_freeze_count() > 0
-        del owner
-        assert gc.get_freeze_count() == 0
-    finally:
-        if was:
-            gc.enable()
 
 
 def _in_generation(obj: object, generation: int) -> bool:
