@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nlp.embed import native_bf16
 from recommend.hybrid.encoders import SentenceEncoder
 from sparkbuild.embed import SparkEncoder
 
@@ -18,7 +19,10 @@ def test_spark_encoder_matches_the_sentence_encoder(spark) -> None:
     got = SparkEncoder(spark, partitions=2).embed(texts)
     want = SentenceEncoder().embed(texts)
     assert got.shape == want.shape == (5, 384)
-    np.testing.assert_allclose(got, want, atol=1e-5)
+    if native_bf16():  # bfloat16 products: a row's rounding depends on the batch it is in
+        assert ((got * want).sum(axis=1) > 0.9999).all()  # (unit rows; nlp/config.py)
+    else:
+        np.testing.assert_allclose(got, want, atol=1e-5)
     int8 = SparkEncoder(spark, int8=True, partitions=2).embed(texts)
     # int8 activations are scaled per batch: the partitions' rows are close, not equal (a
     # one-word text alone vs in a batch: cosine 0.945)
