@@ -38,7 +38,7 @@ import hashlib, json, sys, time
 from recommend import Recommender
 rec = Recommender.load(sys.argv[1], verify=False)
 explain = sys.argv[2] == "explain"
-print(json.dumps({"ready": True}), flush=True)
+print(json.dumps({"users": list(rec.graph.nodes("user"))}), flush=True)
 for line in sys.stdin:
     user = line.strip()
     c0 = time.thread_time()
@@ -50,8 +50,9 @@ for line in sys.stdin:
 """
 
 
-def _start(tree: Path, artifact: Path, explain: bool) -> subprocess.Popen:
-    """A worker process importing the repository at ``tree``."""
+def _start(tree: Path, artifact: Path, explain: bool) -> tuple[subprocess.Popen, list[str]]:
+    """A worker process importing the repository at ``tree``, and the artifact's users (its
+    first line, once it has loaded)."""
     env = dict(os.environ, PYTHONPATH=str(tree), HF_HUB_OFFLINE="1", PYTHONHASHSEED="0")
     proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(artifact),
                              "explain" if explain else "plain"], cwd=tree, env=env,
@@ -59,7 +60,7 @@ def _start(tree: Path, artifact: Path, explain: bool) -> subprocess.Popen:
     ready = proc.stdout.readline()
     if not ready:
         raise RuntimeError(f"the worker of {tree} died while loading {artifact}")
-    return proc
+    return proc, json.loads(ready)["users"]
 
 
 def _ask(proc: subprocess.Popen, user: str) -> dict:
@@ -71,11 +72,8 @@ def _ask(proc: subprocess.Popen, user: str) -> dict:
     return json.loads(line)
 
 
-def _users(artifact: Path, n: int, seed: int) -> list[str]:
-    """``n`` random known users of the artifact (seed ``seed``)."""
-    from recommend import Recommender
-
-    users = Recommender.load(artifact, verify=False).graph.nodes("user")
+def _sample(users: list[str], n: int, seed: int) -> list[str]:
+    """``n`` random ones of ``users`` (seed ``seed``)."""
     rng = np.random.default_rng(seed)
     return [users[j] for j in rng.choice(len(users), min(n, len(users)), replace=False)]
 
@@ -92,8 +90,10 @@ def run(artifact: Path, old: Path, new: Path, n_users: int, rounds: int,
         explain: bool, seed: int = 0) -> dict:
     """Thread-CPU ratio new / old over ``rounds`` passes of the same users, and whether the
     answers were identical."""
-    users = _users(artifact, n_users, seed)
-    workers = {"old": _start(old, artifact, explain), "new": _start(new, artifact, explain)}
+    (old_proc, known), (new_proc, _) = (_start(old, artifact, explain),
+                                        _start(new, artifact, explain))
+    workers = {"old": old_proc, "new": new_proc}
+    users = _sample(known, n_users, seed)
     cpu = {"old": np.zeros((len(users), rounds)), "new": np.zeros((len(users), rounds))}
     differ: list[str] = []
     try:
