@@ -35,8 +35,8 @@ from recommend.content.index import ContentIndex, normalise_rows
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["DEFAULT_KIND_WEIGHTS", "UserVectors", "interaction_weights", "user_vector_rows",
-           "user_vectors"]
+__all__ = ["DEFAULT_KIND_WEIGHTS", "UserVectors", "interaction_blocks", "interaction_weights",
+           "user_vector_rows", "user_vectors"]
 
 #: Relation -> weight of one interaction: purchase > cart > share > like, comment > click > view.
 #: ``authored`` is a post the user wrote (it counts for the products it mentions); ``rated``
@@ -89,7 +89,7 @@ class _Edges:
     ts: np.ndarray
 
 
-def _interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float],
+def interaction_blocks(graph: KnowledgeGraph, kind_weights: Mapping[str, float],
                         users: np.ndarray | None = None) -> list:
     """(relation, kind weight, edges) of each user -> product/post block to weigh (only the
     edges of ``users`` when given)."""
@@ -138,7 +138,7 @@ def interaction_weights(
         for j, item in enumerate(item_ids):
             if graph.has_node(item):
                 column[graph.index(item)] = j
-    blocks = _interaction_blocks(graph, kind_weights, users)
+    blocks = interaction_blocks(graph, kind_weights, users)
     ref = latest_per_user(graph, blocks) if t_ref is None else np.full(n_users, float(t_ref))
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []

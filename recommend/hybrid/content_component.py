@@ -52,7 +52,7 @@ def _rows(matrix: RowBlocks, users: np.ndarray) -> np.ndarray:
 def _users_reaching(graph: KnowledgeGraph, products: np.ndarray) -> np.ndarray:
     """Graph indices (sorted) of the users with an interaction a content vector weighs on
     ``products`` (graph indices), or on a post that mentions one of them."""
-    from recommend.content.user_vectors import DEFAULT_KIND_WEIGHTS
+    from recommend.content.user_vectors import DEFAULT_KIND_WEIGHTS, interaction_blocks
 
     if not len(products):
         return np.zeros(0, np.int64)
@@ -60,9 +60,8 @@ def _users_reaching(graph: KnowledgeGraph, products: np.ndarray) -> np.ndarray:
              if c.src_type == "post" and c.dst_type == "product"]
     targets = {"product": products, "post": np.unique(np.concatenate([np.zeros(0, np.int64),
                                                                       *posts]))}
-    found = [c.src[np.isin(c.dst, targets[c.dst_type])]
-             for rel in DEFAULT_KIND_WEIGHTS for c in graph.edge_blocks(rel)
-             if c.src_type == "user" and c.dst_type in targets]
+    found = [e.src[np.isin(e.dst, targets[e.dst_type])]
+             for _, _, e in interaction_blocks(graph, DEFAULT_KIND_WEIGHTS)]
     return np.unique(np.concatenate([np.zeros(0, np.int64), *found])).astype(np.int64)
 
 
